@@ -1,0 +1,157 @@
+/**
+ * Wire types of the Synap memory API (shared/synap-api.md §5), shared by the client and the
+ * emulator so both sides agree on field names and types.
+ */
+
+export const DOCUMENT_TYPES = [
+  'ai-chat-conversation',
+  'document',
+  'email',
+  'pdf',
+  'image',
+  'audio',
+  'meeting-transcript',
+] as const;
+export type DocumentType = (typeof DOCUMENT_TYPES)[number];
+
+export const MODES = ['fast', 'long-range'] as const;
+export type Mode = (typeof MODES)[number];
+
+export const MERGE_STRATEGIES = ['replace', 'append', 'smart-merge'] as const;
+export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
+
+export const INGEST_STATUSES = [
+  'queued',
+  'processing',
+  'completed',
+  'failed',
+  'partial_success',
+] as const;
+export type IngestStatus = (typeof INGEST_STATUSES)[number];
+export const TERMINAL_STATUSES: readonly IngestStatus[] = ['completed', 'failed', 'partial_success'];
+
+/** §5.1: every key is sent, unset ones as null, as the official SDK does. */
+export interface CreateMemoryRequest {
+  document: string;
+  document_type: DocumentType | null;
+  document_id: string | null;
+  document_created_at: string | null;
+  user_id: string | null;
+  customer_id: string | null;
+  mode: Mode | null;
+  metadata: Record<string, unknown>;
+}
+
+/** §5.1b */
+export interface CreateMemoryResponse {
+  ingestion_id: string;
+  document_id: string;
+  status: IngestStatus;
+  queued_at: string;
+  error_message?: string | null;
+}
+
+/** §5.2 */
+export interface BatchCreateRequest {
+  documents: CreateMemoryRequest[];
+  fail_fast: boolean;
+}
+
+export interface BatchItemResult {
+  ingestion_id: string | null;
+  document_id: string | null;
+  status: IngestStatus;
+  queued_at: string | null;
+  error_message?: string | null;
+  /** Machine-readable reason for a failed item, e.g. "DUPLICATE_DOCUMENT" or "INVALID_INPUT". */
+  error_code?: string | null;
+}
+
+export interface BatchCreateResponse {
+  batch_id: string;
+  total: number;
+  succeeded: number;
+  failed: number;
+  results: BatchItemResult[];
+}
+
+/** §5.3 */
+export interface MemoryStatusResponse {
+  ingestion_id: string;
+  document_id: string | null;
+  status: IngestStatus;
+  queued_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  memories_created: number;
+  memory_ids: string[];
+  error_message: string | null;
+}
+
+/** §5.4. Unknown fields are kept by the client (export writes every field it gets). */
+export interface Memory {
+  memory_id: string;
+  memory_type: string;
+  content: string;
+  confidence: number;
+  category?: string | null;
+  subcategory?: string | null;
+  created_at: string;
+  updated_at?: string | null;
+  source_document_id?: string | null;
+  [extra: string]: unknown;
+}
+
+/** §5.5 */
+export interface UpdateMemoryRequest {
+  document: string;
+  merge_strategy?: MergeStrategy;
+  document_type?: DocumentType;
+  metadata?: Record<string, unknown>;
+}
+
+/** §5.6 */
+export interface DeleteMemoryResponse {
+  memory_id: string;
+  deleted_at: string;
+}
+
+/** §5.8 envelope */
+export interface ListMemoriesResponse {
+  data: Memory[];
+  page: number;
+  page_size: number;
+  total: number;
+  total_pages: number;
+}
+
+/** §2 whoami */
+export interface WhoamiResponse {
+  client_id: string;
+  instance_id: string;
+  [extra: string]: unknown;
+}
+
+/** §6.1: both the FastAPI shape and the documented shape are accepted. */
+export interface ErrorBody {
+  detail?: string | { code?: string; message?: string; [k: string]: unknown };
+  error?: string;
+  code?: string;
+  details?: Record<string, unknown>;
+  correlation_id?: string;
+  [extra: string]: unknown;
+}
+
+export const API_PATHS = {
+  health: '/health',
+  whoami: '/api/v1/auth/whoami',
+  create: '/api/v1/memories/create',
+  batch: '/api/v1/memories/batch',
+  status: (ingestionId: string) => `/api/v1/memories/status/${encodeURIComponent(ingestionId)}`,
+  memory: (memoryId: string) => `/api/v1/memories/${encodeURIComponent(memoryId)}`,
+  list: '/api/v1/memories',
+  emulatorStats: '/_emulator/stats',
+} as const;
+
+export const MAX_BATCH_SIZE = 100;
+export const MAX_PAGE_SIZE = 100;

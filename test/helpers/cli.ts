@@ -1,0 +1,72 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const BIN = resolve(import.meta.dirname, '../../bin/synap.js');
+
+export interface CliRun {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+export interface RunOptions {
+  /** Extra environment; the run never inherits the developer's SYNAP_* variables or config. */
+  env?: Record<string, string | undefined>;
+  /** Written to stdin, then stdin is closed. */
+  input?: string | Buffer;
+  cwd?: string;
+  timeoutMs?: number;
+}
+
+/**
+ * A throwaway home for one test file: its own config dir and data dir, so no test touches the
+ * user's real profiles or the embedded emulator's database.
+ */
+export function makeSandbox(): { dir: string; env: Record<string, string>; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'synap-test-'));
+  return {
+    dir,
+    env: {
+      SYNAP_CONFIG_DIR: join(dir, 'config'),
+      XDG_DATA_HOME: join(dir, 'data'),
+      XDG_CONFIG_HOME: join(dir, 'xdg-config'),
+      HOME: dir,
+    },
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Runs the built CLI (bin/synap.js → dist/) as a user would, with no TTY. */
+export function runCli(args: string[], opts: RunOptions = {}): Promise<CliRun> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('SYNAP_')) env[k] = v;
+  }
+  for (const [k, v] of Object.entries(opts.env ?? {})) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: opts.cwd,
+      env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 120_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolvePromise({ code, signal, stdout, stderr });
+    });
+    child.stdin.on('error', () => {});
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
+  });
+}
