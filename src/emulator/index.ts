@@ -1,0 +1,154 @@
+import { randomBytes, randomInt } from 'node:crypto';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import envPaths from 'env-paths';
+import { join } from 'node:path';
+import { EmulatorHandler } from './handler.js';
+import { seededRandom } from './http-util.js';
+import { KeyRateLimiter, resolveRateLimit } from './rate-limiter.js';
+import { EmulatorStore } from './store.js';
+import type { EmulatorClock, EmulatorFaults, EmulatorOptions, RunningEmulator } from './types.js';
+
+export type {
+  EmulatorClock,
+  EmulatorFaults,
+  EmulatorOptions,
+  EmulatorStats,
+  EmulatorTier,
+  RunningEmulator,
+  StoredDocumentSummary,
+} from './types.js';
+export { TIER_LIMITS, resolveRateLimit } from './rate-limiter.js';
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+/** A fresh key in the service's format: `synap_` + 48 random alphanumerics. */
+export function generateApiKey(): string {
+  let out = 'synap_';
+  for (let i = 0; i < 48; i++) out += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
+  return out;
+}
+
+/** Where `synap emulator` and `--local` keep their database: the user data dir (XDG_DATA_HOME on Linux). */
+export function defaultEmulatorDbPath(): string {
+  return join(envPaths('synap', { suffix: '' }).data, 'emulator.db');
+}
+
+const systemClock: EmulatorClock = { now: () => Date.now() };
+
+function checkProbability(name: string, value: number | undefined): void {
+  if (value !== undefined && !(value >= 0 && value <= 1)) {
+    throw new RangeError(`${name} must be between 0 and 1 (got ${value})`);
+  }
+}
+
+function checkFaults(faults: EmulatorFaults): void {
+  checkProbability('failRate', faults.failRate);
+  checkProbability('resetRate', faults.resetRate);
+  if (faults.latencyMs !== undefined && !(faults.latencyMs >= 0)) {
+    throw new RangeError(`latencyMs must be >= 0 (got ${faults.latencyMs})`);
+  }
+  if (faults.credits !== undefined && !(faults.credits >= 0)) {
+    throw new RangeError(`credits must be >= 0 (got ${faults.credits})`);
+  }
+}
+
+/**
+ * Starts a Synap-compatible server on loopback (port 0 = any free port), backed by SQLite.
+ * From code the defaults suit tests: in-memory database, unlimited tier, instant processing.
+ */
+export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
+  checkFaults(opts);
+  const clock = opts.clock ?? systemClock;
+  const store = new EmulatorStore(opts.db ?? ':memory:');
+  try {
+    // Identity and the first key are created once and kept, so restarts look like the same instance.
+    let clientId = store.getMeta('client_id');
+    let instanceId = store.getMeta('instance_id');
+    if (!clientId || !instanceId) {
+      clientId = `cli_${randomBytes(8).toString('hex')}`;
+      instanceId = `inst_${randomBytes(8).toString('hex')}`;
+      store.setMeta('client_id', clientId);
+      store.setMeta('instance_id', instanceId);
+    }
+    let apiKey = opts.apiKey;
+    if (apiKey !== undefined) {
+      if (!/^\S+$/.test(apiKey))
+        throw new RangeError('apiKey must be a non-empty string without spaces');
+      store.addApiKey(apiKey, clock.now());
+    } else {
+      apiKey = store.apiKeys()[0];
+      if (apiKey === undefined) {
+        apiKey = generateApiKey();
+        store.addApiKey(apiKey, clock.now());
+      }
+    }
+
+    const tier = opts.tier ?? 'unlimited';
+    const limits = resolveRateLimit(tier, opts.rpm, opts.burst);
+    const faults: EmulatorFaults = {
+      latencyMs: opts.latencyMs,
+      failRate: opts.failRate,
+      resetRate: opts.resetRate,
+      credits: opts.credits,
+    };
+    const handler = new EmulatorHandler({
+      store,
+      limiter: new KeyRateLimiter(limits, clock),
+      clock,
+      random: opts.seed === undefined ? Math.random : seededRandom(opts.seed),
+      faults,
+      rateHeaders: opts.rateHeaders ?? true,
+      processingDelayMs: Math.max(0, opts.processingDelayMs ?? 0),
+      keys: new Set(store.apiKeys()),
+      identity: { client_id: clientId, instance_id: instanceId },
+      plan: {
+        tier: limits.rpm === undefined ? 'unlimited' : tier,
+        rpm: limits.rpm ?? null,
+        burst: limits.rpm === undefined ? null : limits.burst,
+      },
+    });
+
+    const server = createServer({ keepAlive: true, keepAliveInitialDelay: 1000 }, handler.handle);
+    // Long keep-alive so benchmark clients reuse connections instead of reconnecting.
+    server.keepAliveTimeout = 65_000;
+    const host = opts.host ?? '127.0.0.1';
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
+    let closed: Promise<void> | undefined;
+    const key = apiKey;
+
+    return {
+      url: `http://${urlHost}:${port}`,
+      apiKey: key,
+      port,
+      db: store.path,
+      stats: () => handler.stats(),
+      documents: () => store.documents(),
+      setFaults(next: EmulatorFaults) {
+        checkFaults(next);
+        Object.assign(faults, next);
+      },
+      close() {
+        closed ??= new Promise<void>((resolve) => {
+          server.close(() => {
+            store.close();
+            resolve();
+          });
+          server.closeAllConnections();
+        });
+        return closed;
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}

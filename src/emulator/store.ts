@@ -1,0 +1,446 @@
+import Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { IngestStatus, Memory, MemoryStatusResponse } from '../client/types.js';
+import type { StoredDocumentSummary } from './types.js';
+import type { ValidDocument, ValidUpdate } from './validate.js';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS api_keys (key TEXT PRIMARY KEY, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+  seq INTEGER PRIMARY KEY,
+  document_id TEXT NOT NULL UNIQUE,
+  ingestion_id TEXT NOT NULL UNIQUE,
+  document TEXT NOT NULL,
+  document_type TEXT NOT NULL,
+  mode TEXT NOT NULL,
+  document_created_at TEXT,
+  user_id TEXT,
+  customer_id TEXT,
+  metadata TEXT NOT NULL,
+  times_received INTEGER NOT NULL DEFAULT 1,
+  queued_at INTEGER NOT NULL,
+  due_at INTEGER NOT NULL,
+  state TEXT NOT NULL,
+  completed_at INTEGER,
+  memories_created INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS documents_pending ON documents(due_at) WHERE state = 'pending';
+CREATE TABLE IF NOT EXISTS failed_ingestions (
+  ingestion_id TEXT PRIMARY KEY,
+  document_id TEXT,
+  queued_at INTEGER NOT NULL,
+  error_code TEXT NOT NULL,
+  error_message TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS memories (
+  seq INTEGER PRIMARY KEY,
+  memory_id TEXT NOT NULL UNIQUE,
+  ingestion_id TEXT NOT NULL,
+  source_document_id TEXT NOT NULL,
+  memory_type TEXT NOT NULL,
+  content TEXT NOT NULL,
+  confidence REAL NOT NULL,
+  category TEXT,
+  subcategory TEXT,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  user_id TEXT,
+  customer_id TEXT,
+  document_type TEXT,
+  document_created_at TEXT,
+  metadata TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS memories_ingestion ON memories(ingestion_id);
+CREATE INDEX IF NOT EXISTS memories_user ON memories(user_id, seq);
+CREATE INDEX IF NOT EXISTS memories_customer ON memories(customer_id, seq);
+`;
+
+interface DocumentRow {
+  seq: number;
+  document_id: string;
+  ingestion_id: string;
+  document: string;
+  document_type: string;
+  mode: string;
+  document_created_at: string | null;
+  user_id: string | null;
+  customer_id: string | null;
+  metadata: string;
+  times_received: number;
+  queued_at: number;
+  due_at: number;
+  state: 'pending' | 'completed';
+  completed_at: number | null;
+  memories_created: number;
+}
+
+interface MemoryRow {
+  memory_id: string;
+  ingestion_id: string;
+  source_document_id: string;
+  memory_type: string;
+  content: string;
+  confidence: number;
+  category: string | null;
+  subcategory: string | null;
+  created_at: number;
+  updated_at: number;
+  user_id: string | null;
+  customer_id: string | null;
+  document_type: string | null;
+  document_created_at: string | null;
+  metadata: string;
+}
+
+/** Outcome of storing one document. */
+export type InsertOutcome =
+  | { ok: true; ingestion_id: string; document_id: string; queued_at: number }
+  | { ok: false; duplicate: true; document_id: string };
+
+export interface ListFilter {
+  userId?: string;
+  customerId?: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+
+/** Memory type a document of each type would mostly produce; just enough variety to look real. */
+function memoryTypeFor(documentType: string): string {
+  return documentType === 'ai-chat-conversation' || documentType === 'meeting-transcript'
+    ? 'episode'
+    : 'fact';
+}
+
+/**
+ * The emulator's SQLite database (better-sqlite3, WAL). All statements are prepared once; a batch
+ * is stored in one transaction so large ingests stay fast.
+ */
+export class EmulatorStore {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly stmts;
+  /** Pending ingestions, so reads skip the "complete what is due" query when nothing is pending. */
+  private pending: number;
+
+  constructor(path: string) {
+    this.path = path;
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    // Durable enough for a development tool, and an fsync per commit would cap throughput.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmts = {
+      getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
+      setMeta: db.prepare('INSERT OR REPLACE INTO meta (name, value) VALUES (?, ?)'),
+      keys: db.prepare<[], { key: string }>('SELECT key FROM api_keys ORDER BY created_at, rowid'),
+      addKey: db.prepare('INSERT OR IGNORE INTO api_keys (key, created_at) VALUES (?, ?)'),
+      // An upsert that tells a new row (our fresh ingestion_id comes back) from a repeat.
+      upsertDocument: db.prepare<unknown[], { ingestion_id: string }>(
+        `INSERT INTO documents (document_id, ingestion_id, document, document_type, mode,
+           document_created_at, user_id, customer_id, metadata, queued_at, due_at, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+         ON CONFLICT(document_id) DO UPDATE SET times_received = times_received + 1
+         RETURNING ingestion_id`,
+      ),
+      insertFailed: db.prepare(
+        `INSERT INTO failed_ingestions (ingestion_id, document_id, queued_at, error_code, error_message)
+         VALUES (?, ?, ?, ?, ?)`,
+      ),
+      due: db.prepare<[number], DocumentRow>(
+        `SELECT * FROM documents WHERE state = 'pending' AND due_at <= ? ORDER BY seq`,
+      ),
+      pendingCount: db.prepare<[], { n: number }>(
+        `SELECT count(*) AS n FROM documents WHERE state = 'pending'`,
+      ),
+      complete: db.prepare(
+        `UPDATE documents SET state = 'completed', completed_at = ?, memories_created = ? WHERE seq = ?`,
+      ),
+      insertMemory: db.prepare(
+        `INSERT INTO memories (memory_id, ingestion_id, source_document_id, memory_type, content,
+           confidence, category, subcategory, created_at, updated_at, user_id, customer_id,
+           document_type, document_created_at, metadata)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      documentByIngestion: db.prepare<[string], DocumentRow>(
+        'SELECT * FROM documents WHERE ingestion_id = ?',
+      ),
+      failedByIngestion: db.prepare<
+        [string],
+        {
+          ingestion_id: string;
+          document_id: string | null;
+          queued_at: number;
+          error_message: string;
+        }
+      >('SELECT * FROM failed_ingestions WHERE ingestion_id = ?'),
+      memoryIdsOf: db.prepare<[string], { memory_id: string }>(
+        'SELECT memory_id FROM memories WHERE ingestion_id = ? ORDER BY seq',
+      ),
+      memory: db.prepare<[string], MemoryRow>('SELECT * FROM memories WHERE memory_id = ?'),
+      updateMemory: db.prepare(
+        `UPDATE memories SET content = ?, document_type = ?, category = ?, metadata = ?, updated_at = ?
+         WHERE memory_id = ?`,
+      ),
+      deleteMemory: db.prepare('DELETE FROM memories WHERE memory_id = ?'),
+      documentCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM documents'),
+      memoryCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM memories'),
+      allDocuments: db.prepare<[], DocumentRow>('SELECT * FROM documents ORDER BY seq'),
+    };
+    this.pending = this.stmts.pendingCount.get()?.n ?? 0;
+    this.prepareInsert();
+  }
+
+  getMeta(name: string): string | undefined {
+    return this.stmts.getMeta.get(name)?.value;
+  }
+
+  setMeta(name: string, value: string): void {
+    this.stmts.setMeta.run(name, value);
+  }
+
+  apiKeys(): string[] {
+    return this.stmts.keys.all().map((r) => r.key);
+  }
+
+  addApiKey(key: string, now: number): void {
+    this.stmts.addKey.run(key, now);
+  }
+
+  /**
+   * Stores documents in one transaction. With `delayMs` 0 they complete (and get their memory)
+   * in the same transaction; otherwise they complete lazily once due (see completeDue).
+   */
+  insertDocuments(docs: ValidDocument[], now: number, delayMs: number): InsertOutcome[] {
+    return this.insertTx(docs, now, delayMs);
+  }
+
+  private insertTx!: (docs: ValidDocument[], now: number, delayMs: number) => InsertOutcome[];
+
+  private prepareInsert(): void {
+    this.insertTx = this.db.transaction((docs: ValidDocument[], now: number, delayMs: number) => {
+      const out: InsertOutcome[] = [];
+      for (const doc of docs) {
+        const ingestionId = randomUUID();
+        const documentId = doc.document_id ?? randomUUID();
+        const metadata = JSON.stringify(doc.metadata);
+        const row = this.stmts.upsertDocument.get(
+          documentId,
+          ingestionId,
+          doc.document,
+          doc.document_type,
+          doc.mode,
+          doc.document_created_at,
+          doc.user_id,
+          doc.customer_id,
+          metadata,
+          now,
+          now + delayMs,
+        );
+        if (row?.ingestion_id !== ingestionId) {
+          out.push({ ok: false, duplicate: true, document_id: documentId });
+          continue;
+        }
+        this.pending++;
+        out.push({ ok: true, ingestion_id: ingestionId, document_id: documentId, queued_at: now });
+      }
+      if (delayMs <= 0) this.completeDueInTx(now);
+      return out;
+    });
+  }
+
+  /** Records a refused batch item so its ingestion_id answers status with 'failed'. */
+  recordFailed(
+    ingestionId: string,
+    documentId: string | null,
+    now: number,
+    code: string,
+    message: string,
+  ): void {
+    this.stmts.insertFailed.run(ingestionId, documentId, now, code, message);
+  }
+
+  /** Turns every ingestion that is due into memories (one per document, content = its text). */
+  completeDue(now: number): void {
+    if (this.pending === 0) return;
+    this.db.transaction(() => this.completeDueInTx(now))();
+  }
+
+  private completeDueInTx(now: number): void {
+    if (this.pending === 0) return;
+    for (const doc of this.stmts.due.all(now)) {
+      const at = doc.due_at;
+      this.stmts.insertMemory.run(
+        randomUUID(),
+        doc.ingestion_id,
+        doc.document_id,
+        memoryTypeFor(doc.document_type),
+        doc.document.trim(),
+        0.9,
+        doc.document_type,
+        at,
+        at,
+        doc.user_id,
+        doc.customer_id,
+        doc.document_type,
+        doc.document_created_at,
+        doc.metadata,
+      );
+      this.stmts.complete.run(at, 1, doc.seq);
+      this.pending--;
+    }
+  }
+
+  /** Status of an ingestion, or undefined when unknown. The caller completes due work first. */
+  status(ingestionId: string, now: number): MemoryStatusResponse | undefined {
+    const doc = this.stmts.documentByIngestion.get(ingestionId);
+    if (doc) {
+      const halfway = doc.queued_at + (doc.due_at - doc.queued_at) / 2;
+      let status: IngestStatus = 'queued';
+      if (doc.state === 'completed') status = 'completed';
+      else if (now >= halfway) status = 'processing';
+      return {
+        ingestion_id: doc.ingestion_id,
+        document_id: doc.document_id,
+        status,
+        queued_at: iso(doc.queued_at),
+        started_at: status === 'queued' ? null : iso(Math.floor(halfway)),
+        completed_at: doc.completed_at === null ? null : iso(doc.completed_at),
+        memories_created: doc.memories_created,
+        memory_ids: this.stmts.memoryIdsOf.all(ingestionId).map((r) => r.memory_id),
+        error_message: null,
+      };
+    }
+    const failed = this.stmts.failedByIngestion.get(ingestionId);
+    if (!failed) return undefined;
+    return {
+      ingestion_id: failed.ingestion_id,
+      document_id: failed.document_id,
+      status: 'failed',
+      queued_at: iso(failed.queued_at),
+      started_at: null,
+      completed_at: iso(failed.queued_at),
+      memories_created: 0,
+      memory_ids: [],
+      error_message: failed.error_message,
+    };
+  }
+
+  getMemory(memoryId: string): Memory | undefined {
+    const row = this.stmts.memory.get(memoryId);
+    return row ? toMemory(row) : undefined;
+  }
+
+  updateMemory(memoryId: string, update: ValidUpdate, now: number): Memory | undefined {
+    const row = this.stmts.memory.get(memoryId);
+    if (!row) return undefined;
+    let content = update.document;
+    if (update.merge_strategy === 'append') content = `${row.content}\n${update.document}`;
+    // smart-merge: keep what is there and add only text that is not already in it.
+    if (update.merge_strategy === 'smart-merge') {
+      content = row.content.includes(update.document.trim())
+        ? row.content
+        : `${row.content}\n${update.document.trim()}`;
+    }
+    const documentType = update.document_type ?? row.document_type;
+    const metadata = update.metadata
+      ? JSON.stringify({ ...(JSON.parse(row.metadata) as object), ...update.metadata })
+      : row.metadata;
+    this.stmts.updateMemory.run(content, documentType, documentType, metadata, now, memoryId);
+    return toMemory(this.stmts.memory.get(memoryId)!);
+  }
+
+  deleteMemory(memoryId: string): boolean {
+    return this.stmts.deleteMemory.run(memoryId).changes > 0;
+  }
+
+  listMemories(
+    filter: ListFilter,
+    page: number,
+    pageSize: number,
+  ): { data: Memory[]; total: number } {
+    const where: string[] = [];
+    const params: string[] = [];
+    if (filter.userId !== undefined) {
+      where.push('user_id = ?');
+      params.push(filter.userId);
+    }
+    if (filter.customerId !== undefined) {
+      where.push('customer_id = ?');
+      params.push(filter.customerId);
+    }
+    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    const total = this.cached(`SELECT count(*) AS n FROM memories ${clause}`).get(...params) as {
+      n: number;
+    };
+    const rows = this.cached(`SELECT * FROM memories ${clause} ORDER BY seq LIMIT ? OFFSET ?`).all(
+      ...params,
+      pageSize,
+      (page - 1) * pageSize,
+    ) as MemoryRow[];
+    return { data: rows.map(toMemory), total: total.n };
+  }
+
+  private readonly statementCache = new Map<string, Database.Statement>();
+  private cached(sql: string): Database.Statement {
+    let stmt = this.statementCache.get(sql);
+    if (!stmt) {
+      stmt = this.db.prepare(sql);
+      this.statementCache.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  documentCount(): number {
+    return this.stmts.documentCount.get()?.n ?? 0;
+  }
+
+  memoryCount(): number {
+    return this.stmts.memoryCount.get()?.n ?? 0;
+  }
+
+  documents(): StoredDocumentSummary[] {
+    return this.stmts.allDocuments.all().map((d) => ({
+      document_id: d.document_id,
+      ingestion_id: d.ingestion_id,
+      user_id: d.user_id,
+      customer_id: d.customer_id,
+      document_type: d.document_type,
+      mode: d.mode,
+      document_created_at: d.document_created_at,
+      metadata: JSON.parse(d.metadata) as Record<string, unknown>,
+      document: d.document,
+      times_received: d.times_received,
+    }));
+  }
+
+  close(): void {
+    this.db.close();
+  }
+}
+
+function toMemory(row: MemoryRow): Memory {
+  return {
+    memory_id: row.memory_id,
+    memory_type: row.memory_type,
+    content: row.content,
+    confidence: row.confidence,
+    category: row.category,
+    subcategory: row.subcategory,
+    created_at: iso(row.created_at),
+    updated_at: iso(row.updated_at),
+    source_document_id: row.source_document_id,
+    // Extra fields the service may not send; export keeps them and migrate can reuse them.
+    ingestion_id: row.ingestion_id,
+    user_id: row.user_id,
+    customer_id: row.customer_id,
+    document_type: row.document_type,
+    document_created_at: row.document_created_at,
+    metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+  };
+}
