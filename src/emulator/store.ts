@@ -153,7 +153,7 @@ export class EmulatorStore {
          VALUES (?, ?, ?, ?, ?)`,
       ),
       due: db.prepare<[number], DocumentRow>(
-        `SELECT * FROM documents WHERE state = 'pending' AND due_at <= ? ORDER BY seq`,
+        `SELECT * FROM documents WHERE state = 'pending' AND due_at <= ? ORDER BY due_at, seq`,
       ),
       pendingCount: db.prepare<[], { n: number }>(
         `SELECT count(*) AS n FROM documents WHERE state = 'pending'`,
