@@ -1,0 +1,429 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { api, doc, FakeClock } from '../helpers/emulator.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+describe('emulator endpoints', () => {
+  let emu: RunningEmulator;
+  beforeAll(async () => {
+    emu = await startEmulator();
+  });
+  afterAll(() => emu.close());
+
+  it('answers /health without a key', async () => {
+    const res = await api(emu, 'GET', '/health', { key: null });
+    expect(res.status).toBe(200);
+    expect(res.body.status).toBe('ok');
+  });
+
+  it('whoami returns client and instance ids in the service formats', async () => {
+    const res = await api(emu, 'GET', '/api/v1/auth/whoami');
+    expect(res.status).toBe(200);
+    expect(res.body.client_id).toMatch(/^cli_[0-9a-f]{16}$/);
+    expect(res.body.instance_id).toMatch(/^inst_[0-9a-f]{16}$/);
+    expect(emu.apiKey).toMatch(/^synap_[A-Za-z0-9]{40,}$/);
+  });
+
+  it('401 on every memory endpoint without a valid key', async () => {
+    const id = '00000000-0000-4000-8000-000000000000';
+    const calls: [string, string][] = [
+      ['GET', '/api/v1/auth/whoami'],
+      ['POST', '/api/v1/memories/create'],
+      ['POST', '/api/v1/memories/batch'],
+      ['GET', `/api/v1/memories/status/${id}`],
+      ['GET', `/api/v1/memories/${id}`],
+      ['PATCH', `/api/v1/memories/${id}`],
+      ['DELETE', `/api/v1/memories/${id}`],
+      ['GET', '/api/v1/memories'],
+    ];
+    for (const [method, path] of calls) {
+      for (const key of [null, 'synap_wrong', '']) {
+        const res = await api(emu, method, path, { key, body: doc('x') });
+        expect(res.status, `${method} ${path} key=${key}`).toBe(401);
+        expect(res.body.code).toBe('UNAUTHORIZED');
+        expect(typeof res.body.detail).toBe('string');
+        expect(res.body.correlation_id).toMatch(/^req_/);
+      }
+    }
+  });
+
+  it('echoes X-Correlation-ID or mints req_<uuid>', async () => {
+    const echoed = await api(emu, 'GET', '/api/v1/auth/whoami', {
+      headers: { 'X-Correlation-ID': 'syn_inst_0_1795882095207_2b7804' },
+    });
+    expect(echoed.headers['x-correlation-id']).toBe('syn_inst_0_1795882095207_2b7804');
+    const minted = await api(emu, 'GET', '/api/v1/memories/create');
+    expect(minted.headers['x-correlation-id']).toMatch(
+      /^req_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    );
+    expect(minted.body.correlation_id).toBe(minted.headers['x-correlation-id']);
+  });
+
+  it('create → status → get → update → delete round trip', async () => {
+    const created = await api(emu, 'POST', '/api/v1/memories/create', {
+      body: doc('User: my dog is called Rex\nAssistant: noted', {
+        document_id: 'rt-1',
+        user_id: 'u-rt',
+        document_created_at: '2024-03-15T10:30:00Z',
+        metadata: { source: 'test' },
+      }),
+    });
+    expect(created.status).toBe(200);
+    expect(created.body).toMatchObject({ document_id: 'rt-1', status: 'completed' });
+    expect(created.body.ingestion_id).toMatch(UUID);
+    expect(Number.isNaN(Date.parse(created.body.queued_at))).toBe(false);
+
+    const status = await api(emu, 'GET', `/api/v1/memories/status/${created.body.ingestion_id}`);
+    expect(status.status).toBe(200);
+    expect(status.body).toMatchObject({
+      status: 'completed',
+      memories_created: 1,
+      error_message: null,
+    });
+    expect(status.body.memory_ids).toHaveLength(1);
+    const memoryId = status.body.memory_ids[0] as string;
+
+    const got = await api(emu, 'GET', `/api/v1/memories/${memoryId}`);
+    expect(got.status).toBe(200);
+    expect(got.body).toMatchObject({
+      memory_id: memoryId,
+      content: 'User: my dog is called Rex\nAssistant: noted',
+      source_document_id: 'rt-1',
+      user_id: 'u-rt',
+    });
+    expect(typeof got.body.confidence).toBe('number');
+    expect(typeof got.body.memory_type).toBe('string');
+
+    const appended = await api(emu, 'PATCH', `/api/v1/memories/${memoryId}`, {
+      body: { document: 'He is 3.', merge_strategy: 'append', metadata: { extra: 1 } },
+    });
+    expect(appended.status).toBe(200);
+    expect(appended.body.content).toBe('User: my dog is called Rex\nAssistant: noted\nHe is 3.');
+    expect(appended.body.metadata).toEqual({ source: 'test', extra: 1 });
+    const replaced = await api(emu, 'PATCH', `/api/v1/memories/${memoryId}`, {
+      body: { document: 'Rex', merge_strategy: 'replace' },
+    });
+    expect(replaced.body.content).toBe('Rex');
+
+    const deleted = await api(emu, 'DELETE', `/api/v1/memories/${memoryId}`);
+    expect(deleted.status).toBe(200);
+    expect(deleted.body.memory_id).toBe(memoryId);
+    expect(Number.isNaN(Date.parse(deleted.body.deleted_at))).toBe(false);
+    expect((await api(emu, 'GET', `/api/v1/memories/${memoryId}`)).status).toBe(404);
+    expect((await api(emu, 'DELETE', `/api/v1/memories/${memoryId}`)).status).toBe(404);
+  });
+
+  it('assigns a document_id when none is sent and stores the document', async () => {
+    const res = await api(emu, 'POST', '/api/v1/memories/create', { body: { document: 'bare' } });
+    expect(res.status).toBe(200);
+    expect(res.body.document_id).toMatch(UUID);
+    const stored = emu.documents().find((d) => d.document_id === res.body.document_id);
+    expect(stored).toMatchObject({
+      document: 'bare',
+      document_type: 'ai-chat-conversation',
+      mode: 'long-range',
+      times_received: 1,
+    });
+  });
+
+  it('409 on a repeated document_id, and the stats count it', async () => {
+    const before = emu.stats().duplicates_refused;
+    const first = await api(emu, 'POST', '/api/v1/memories/create', {
+      body: doc('once', { document_id: 'dup-1' }),
+    });
+    expect(first.status).toBe(200);
+    const again = await api(emu, 'POST', '/api/v1/memories/create', {
+      body: doc('twice', { document_id: 'dup-1' }),
+    });
+    expect(again.status).toBe(409);
+    expect(again.body.code).toBe('DUPLICATE_DOCUMENT');
+    expect(again.body.detail.message).toContain('already ingested');
+    expect(again.body.details.document_id).toBe('dup-1');
+    expect(emu.stats().duplicates_refused).toBe(before + 1);
+    const stored = emu.documents().find((d) => d.document_id === 'dup-1');
+    expect(stored?.document).toBe('once');
+    expect(stored?.times_received).toBe(2);
+  });
+
+  it('batch: per-item results, invalid and duplicate items fail, the rest are stored', async () => {
+    const res = await api(emu, 'POST', '/api/v1/memories/batch', {
+      body: {
+        documents: [
+          doc('a', { document_id: 'b-1' }),
+          doc('', { document_id: 'b-2' }),
+          doc('c', { document_id: 'dup-1' }),
+          doc('d', { document_id: 'b-4', document_type: 'email' }),
+          doc('e', { document_id: 'b-4' }),
+        ],
+        fail_fast: false,
+      },
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.batch_id).toMatch(UUID);
+    expect(res.body).toMatchObject({ total: 5, succeeded: 2, failed: 3 });
+    const r = res.body.results;
+    expect(r[0]).toMatchObject({ document_id: 'b-1', status: 'completed', error_code: null });
+    expect(r[1]).toMatchObject({
+      document_id: 'b-2',
+      status: 'failed',
+      error_code: 'INVALID_INPUT',
+    });
+    expect(r[1].error_message).toContain('documents[1].document');
+    expect(r[2]).toMatchObject({
+      document_id: 'dup-1',
+      status: 'failed',
+      error_code: 'DUPLICATE_DOCUMENT',
+    });
+    expect(r[2].error_message).toContain('already ingested');
+    expect(r[3]).toMatchObject({ document_id: 'b-4', status: 'completed' });
+    expect(r[4]).toMatchObject({
+      document_id: 'b-4',
+      status: 'failed',
+      error_code: 'DUPLICATE_DOCUMENT',
+    });
+    for (const item of r) expect(item.ingestion_id).toMatch(UUID);
+    // A failed item's ingestion answers status with 'failed' and its reason.
+    const failed = await api(emu, 'GET', `/api/v1/memories/status/${r[1].ingestion_id}`);
+    expect(failed.body).toMatchObject({ status: 'failed', memories_created: 0 });
+    expect(failed.body.error_message).toContain('document');
+    const ids = emu.documents().map((d) => d.document_id);
+    expect(ids).toContain('b-1');
+    expect(ids).not.toContain('b-2');
+  });
+
+  it('batch with fail_fast rejects the whole batch with 422 naming the item', async () => {
+    const before = emu.documents().length;
+    const res = await api(emu, 'POST', '/api/v1/memories/batch', {
+      body: {
+        documents: [doc('ok', { document_id: 'ff-1' }), doc('bad', { mode: 'slow' })],
+        fail_fast: true,
+      },
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('INVALID_INPUT');
+    expect(res.body.details).toMatchObject({ field: 'documents[1].mode', index: 1 });
+    expect(emu.documents().length).toBe(before);
+  });
+
+  it('batch size limits: empty and more than 100 are refused', async () => {
+    const empty = await api(emu, 'POST', '/api/v1/memories/batch', { body: { documents: [] } });
+    expect(empty.status).toBe(422);
+    expect(empty.body.details.field).toBe('documents');
+    const big = await api(emu, 'POST', '/api/v1/memories/batch', {
+      body: { documents: Array.from({ length: 101 }, (_, i) => doc(`x${i}`)) },
+    });
+    expect(big.status).toBe(422);
+    expect(big.body.details.field).toBe('documents');
+    const hundred = await api(emu, 'POST', '/api/v1/memories/batch', {
+      body: { documents: Array.from({ length: 100 }, (_, i) => doc(`h${i}`)) },
+    });
+    expect(hundred.status).toBe(200);
+    expect(hundred.body.succeeded).toBe(100);
+  });
+
+  const invalidCreates: [string, unknown, string][] = [
+    ['missing document', { document_type: 'email' }, 'document'],
+    ['null document', doc('x', { document: null }), 'document'],
+    ['empty document', doc(''), 'document'],
+    ['whitespace document', doc('   \n'), 'document'],
+    ['non-string document', doc('x', { document: 42 }), 'document'],
+    ['bad document_type', doc('x', { document_type: 'support-ticket' }), 'document_type'],
+    ['bad mode', doc('x', { mode: 'turbo' }), 'mode'],
+    ['bad date', doc('x', { document_created_at: 'yesterday' }), 'document_created_at'],
+    ['impossible date', doc('x', { document_created_at: '2024-13-40' }), 'document_created_at'],
+    ['numeric user_id', doc('x', { user_id: 7 }), 'user_id'],
+    ['array metadata', doc('x', { metadata: [1] }), 'metadata'],
+    ['non-object body', [1, 2], 'body'],
+  ];
+  it.each(invalidCreates)('create 422: %s', async (_name, body, field) => {
+    const res = await api(emu, 'POST', '/api/v1/memories/create', { body });
+    expect(res.status).toBe(422);
+    expect(res.body.code).toBe('INVALID_INPUT');
+    expect(res.body.details.field).toBe(field);
+    expect(res.body.detail).toContain(field);
+    expect(res.body.correlation_id).toBe(res.headers['x-correlation-id']);
+  });
+
+  it('accepts ISO-8601 variants', async () => {
+    for (const date of ['2024-03-15', '2024-03-15T10:30:00', '2024-03-15T10:30:00.123456+02:00']) {
+      const res = await api(emu, 'POST', '/api/v1/memories/create', {
+        body: doc('dated', { document_created_at: date }),
+      });
+      expect(res.status, date).toBe(200);
+    }
+  });
+
+  it('malformed JSON is a 400', async () => {
+    const res = await api(emu, 'POST', '/api/v1/memories/create', { rawBody: '{"document": ' });
+    expect(res.status).toBe(400);
+    expect(res.body.code).toBe('INVALID_INPUT');
+    expect(res.body.details.field).toBe('body');
+  });
+
+  it('ids: malformed UUID → 422, unknown → 404', async () => {
+    for (const path of ['/api/v1/memories/not-a-uuid', '/api/v1/memories/status/ing_42']) {
+      const res = await api(emu, 'GET', path);
+      expect(res.status, path).toBe(422);
+      expect(res.body.details.field).toMatch(/_id$/);
+    }
+    const unknown = '11111111-1111-4111-8111-111111111111';
+    for (const path of [`/api/v1/memories/${unknown}`, `/api/v1/memories/status/${unknown}`]) {
+      const res = await api(emu, 'GET', path);
+      expect(res.status, path).toBe(404);
+      expect(res.body.code).toBe('NOT_FOUND');
+    }
+  });
+
+  it('update validation: document required, merge_strategy enum', async () => {
+    const created = await api(emu, 'POST', '/api/v1/memories/create', { body: doc('to update') });
+    const status = await api(emu, 'GET', `/api/v1/memories/status/${created.body.ingestion_id}`);
+    const id = status.body.memory_ids[0] as string;
+    const noDoc = await api(emu, 'PATCH', `/api/v1/memories/${id}`, {
+      body: { merge_strategy: 'replace' },
+    });
+    expect(noDoc.status).toBe(422);
+    expect(noDoc.body.details.field).toBe('document');
+    const badStrategy = await api(emu, 'PATCH', `/api/v1/memories/${id}`, {
+      body: { document: 'x', merge_strategy: 'overwrite' },
+    });
+    expect(badStrategy.status).toBe(422);
+    expect(badStrategy.body.details.field).toBe('merge_strategy');
+    const smart = await api(emu, 'PATCH', `/api/v1/memories/${id}`, {
+      body: { document: 'update' },
+    });
+    expect(smart.status).toBe(200);
+    expect(smart.body.content).toBe('to update');
+  });
+
+  it('unknown routes are 404, wrong methods 405', async () => {
+    expect((await api(emu, 'GET', '/api/v1/nothing')).status).toBe(404);
+    expect((await api(emu, 'GET', '/api/v1/memories/create')).status).toBe(405);
+    expect((await api(emu, 'PUT', '/api/v1/memories')).status).toBe(405);
+  });
+
+  it('/_emulator/stats and /_emulator/documents need no key', async () => {
+    const stats = await api(emu, 'GET', '/_emulator/stats', { key: null });
+    expect(stats.status).toBe(200);
+    expect(stats.body.requests_by_endpoint.create).toBeGreaterThan(0);
+    expect(stats.body.requests_by_status['401']).toBeGreaterThan(0);
+    expect(stats.body.requests_by_endpoint_status.create['409']).toBe(1);
+    expect(stats.body.documents_stored).toBe(emu.documents().length);
+    const docs = await api(emu, 'GET', '/_emulator/documents', { key: null });
+    expect(docs.status).toBe(200);
+    expect(docs.body).toEqual(emu.documents());
+  });
+});
+
+describe('emulator list paging', () => {
+  let emu: RunningEmulator;
+  beforeAll(async () => {
+    emu = await startEmulator();
+    const documents = Array.from({ length: 95 }, (_, i) =>
+      doc(`memory number ${i}`, {
+        document_id: `p-${i}`,
+        user_id: `user-${i % 3}`,
+        customer_id: i % 2 === 0 ? 'even' : 'odd',
+      }),
+    );
+    for (let i = 0; i < documents.length; i += 40) {
+      const res = await api(emu, 'POST', '/api/v1/memories/batch', {
+        body: { documents: documents.slice(i, i + 40), fail_fast: true },
+      });
+      expect(res.status).toBe(200);
+    }
+  });
+  afterAll(() => emu.close());
+
+  it('every memory exactly once across pages, in a stable order', async () => {
+    const seen: string[] = [];
+    let page = 1;
+    let totalPages = Infinity;
+    while (page <= totalPages) {
+      const res = await api(emu, 'GET', `/api/v1/memories?page=${page}&page_size=10`);
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ page, page_size: 10, total: 95, total_pages: 10 });
+      seen.push(...res.body.data.map((m: { source_document_id: string }) => m.source_document_id));
+      totalPages = res.body.total_pages;
+      page++;
+    }
+    expect(seen).toEqual(Array.from({ length: 95 }, (_, i) => `p-${i}`));
+    const again = await api(emu, 'GET', '/api/v1/memories?page=3&page_size=10');
+    expect(
+      again.body.data.map((m: { source_document_id: string }) => m.source_document_id),
+    ).toEqual(seen.slice(20, 30));
+  });
+
+  it('defaults to page 1 of 20; a page past the end is empty', async () => {
+    const first = await api(emu, 'GET', '/api/v1/memories');
+    expect(first.body).toMatchObject({ page: 1, page_size: 20, total: 95, total_pages: 5 });
+    expect(first.body.data).toHaveLength(20);
+    const past = await api(emu, 'GET', '/api/v1/memories?page=99&page_size=100');
+    expect(past.body).toMatchObject({ data: [], total: 95, total_pages: 1 });
+  });
+
+  it('filters by user_id and customer_id', async () => {
+    const user = await api(emu, 'GET', '/api/v1/memories?user_id=user-1&page_size=100');
+    expect(user.body.total).toBe(32);
+    expect(user.body.data.every((m: { user_id: string }) => m.user_id === 'user-1')).toBe(true);
+    const both = await api(
+      emu,
+      'GET',
+      '/api/v1/memories?user_id=user-1&customer_id=even&page_size=100',
+    );
+    expect(both.body.total).toBe(16);
+  });
+
+  it('page_size above 100, zero or garbage is a 422 naming the parameter', async () => {
+    for (const q of ['page_size=101', 'page_size=0', 'page=0', 'page=abc']) {
+      const res = await api(emu, 'GET', `/api/v1/memories?${q}`);
+      expect(res.status, q).toBe(422);
+      expect(res.body.details.field).toBe(q.split('=')[0]);
+    }
+  });
+});
+
+describe('emulator ingestion lifecycle', () => {
+  it('queued → processing → completed after the processing delay', async () => {
+    const clock = new FakeClock();
+    const emu = await startEmulator({ clock, processingDelayMs: 1000 });
+    try {
+      const created = await api(emu, 'POST', '/api/v1/memories/create', {
+        body: doc('Alice prefers tea', { document_id: 'life-1' }),
+      });
+      expect(created.body.status).toBe('queued');
+      const path = `/api/v1/memories/status/${created.body.ingestion_id}`;
+      let status = await api(emu, 'GET', path);
+      expect(status.body).toMatchObject({
+        status: 'queued',
+        started_at: null,
+        completed_at: null,
+        memories_created: 0,
+        memory_ids: [],
+      });
+      expect((await api(emu, 'GET', '/api/v1/memories')).body.total).toBe(0);
+
+      clock.advance(500);
+      status = await api(emu, 'GET', path);
+      expect(status.body.status).toBe('processing');
+      expect(status.body.started_at).not.toBeNull();
+
+      clock.advance(499);
+      expect((await api(emu, 'GET', path)).body.status).toBe('processing');
+
+      clock.advance(1);
+      status = await api(emu, 'GET', path);
+      expect(status.body).toMatchObject({ status: 'completed', memories_created: 1 });
+      expect(status.body.completed_at).toBe(new Date(clock.now()).toISOString());
+      const list = await api(emu, 'GET', '/api/v1/memories');
+      expect(list.body.total).toBe(1);
+      expect(list.body.data[0]).toMatchObject({
+        memory_id: status.body.memory_ids[0],
+        content: 'Alice prefers tea',
+        source_document_id: 'life-1',
+      });
+    } finally {
+      await emu.close();
+    }
+  });
+});

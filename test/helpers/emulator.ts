@@ -1,0 +1,79 @@
+import http from 'node:http';
+import type { EmulatorClock, RunningEmulator } from '../../src/emulator/index.js';
+
+export interface ApiResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  body: any;
+}
+
+/**
+ * One HTTP request to an emulator over real loopback HTTP (node:http, no retries), with the
+ * emulator's key unless `key` is given (null = no Authorization header).
+ */
+export function api(
+  emu: Pick<RunningEmulator, 'url' | 'apiKey'>,
+  method: string,
+  path: string,
+  opts: {
+    body?: unknown;
+    rawBody?: string;
+    key?: string | null;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<ApiResponse> {
+  const url = new URL(path, emu.url);
+  const payload = opts.rawBody ?? (opts.body === undefined ? undefined : JSON.stringify(opts.body));
+  const headers: Record<string, string> = { 'Content-Type': 'application/json', ...opts.headers };
+  const key = opts.key === undefined ? emu.apiKey : opts.key;
+  if (key !== null) headers.Authorization = `Bearer ${key}`;
+  if (payload !== undefined) headers['Content-Length'] = String(Buffer.byteLength(payload));
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        let body: unknown = text;
+        try {
+          body = JSON.parse(text);
+        } catch {
+          // keep the raw text
+        }
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+      });
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+/** A clock the test moves by hand. */
+export class FakeClock implements EmulatorClock {
+  constructor(public t = Date.UTC(2025, 0, 1)) {}
+  now(): number {
+    return this.t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/** A create body as the SDK sends it: every key present, unset ones null. */
+export function doc(
+  document: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
+  return {
+    document,
+    document_type: null,
+    document_id: null,
+    document_created_at: null,
+    user_id: null,
+    customer_id: null,
+    mode: null,
+    metadata: {},
+    ...extra,
+  };
+}
