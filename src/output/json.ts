@@ -1,0 +1,70 @@
+import { once } from 'node:events';
+
+/**
+ * JSON on stdout for scripts. Writes wait for 'drain' when the pipe is full, so a slow consumer
+ * (e.g. `| jq`) bounds memory instead of buffering everything; a closed pipe (EPIPE, e.g.
+ * `| head`) ends output quietly instead of crashing: writers get `false` and should stop.
+ */
+
+const closedStreams = new WeakSet<NodeJS.WritableStream>();
+const watchedStreams = new WeakSet<NodeJS.WritableStream>();
+const failures = new WeakMap<NodeJS.WritableStream, Error>();
+
+function watch(stream: NodeJS.WritableStream): void {
+  if (watchedStreams.has(stream)) return;
+  watchedStreams.add(stream);
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+      closedStreams.add(stream);
+      return;
+    }
+    // Anything else (disk full on a redirect...) is real: surface it on the next write.
+    closedStreams.add(stream);
+    failures.set(stream, err);
+  });
+}
+
+/** True once the reader of `stream` went away (EPIPE): stop producing output. */
+export function isOutputClosed(stream: NodeJS.WritableStream = process.stdout): boolean {
+  return closedStreams.has(stream);
+}
+
+/**
+ * Writes `text` and waits for the stream to accept more when its buffer is full.
+ * Resolves false when the reader has gone (nothing more should be written).
+ */
+export async function writeText(
+  text: string,
+  stream: NodeJS.WritableStream = process.stdout,
+): Promise<boolean> {
+  watch(stream);
+  const failed = failures.get(stream);
+  if (failed) throw failed;
+  if (closedStreams.has(stream)) return false;
+  const ok = stream.write(text);
+  if (!ok && !closedStreams.has(stream)) {
+    // 'close' and 'error' also end the wait, so a vanished reader cannot hang us.
+    await Promise.race([once(stream, 'drain'), once(stream, 'close'), once(stream, 'error')]).catch(
+      () => undefined,
+    );
+  }
+  const failedNow = failures.get(stream);
+  if (failedNow) throw failedNow;
+  return !closedStreams.has(stream);
+}
+
+/** One JSON document, pretty-printed, for single results (`--json` of get/status/...). */
+export function writeJson(
+  value: unknown,
+  stream: NodeJS.WritableStream = process.stdout,
+): Promise<boolean> {
+  return writeText(`${JSON.stringify(value, null, 2)}\n`, stream);
+}
+
+/** One compact JSON value on one line (JSON Lines: list, export). */
+export function writeJsonLine(
+  value: unknown,
+  stream: NodeJS.WritableStream = process.stdout,
+): Promise<boolean> {
+  return writeText(`${JSON.stringify(value)}\n`, stream);
+}

@@ -1,0 +1,25 @@
+import { redactSecrets } from './redact.js';
+
+/**
+ * Human messages that are not data: they go to stderr so stdout stays parseable. Everything is
+ * passed through redactSecrets as a last guard against printing a key.
+ */
+
+/** A warning the user should see even with --quiet (e.g. a key without the synap_ prefix). */
+export function warn(message: string, stream: NodeJS.WritableStream = process.stderr): void {
+  stream.write(`synap: warning: ${redactSecrets(message)}\n`);
+}
+
+/** An informational line (what was done, where things went); silenced by --quiet. */
+export function info(
+  message: string,
+  opts: { quiet?: boolean; stream?: NodeJS.WritableStream } = {},
+): void {
+  if (opts.quiet) return;
+  (opts.stream ?? process.stderr).write(`${redactSecrets(message)}\n`);
+}
+
+/** Human-readable data for stdout (tables, key/value listings) — not redacted: it is data. */
+export function writeOut(text: string, stream: NodeJS.WritableStream = process.stdout): void {
+  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+}

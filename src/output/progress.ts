@@ -1,0 +1,127 @@
+import ora, { type Ora } from 'ora';
+import { redactSecrets } from './redact.js';
+
+/**
+ * A small progress indicator for long operations, on stderr: an ora spinner when stderr is a
+ * TTY, otherwise a plain line at most every `intervalMs` (logs and CI stay readable), nothing
+ * with --quiet. Commands build their own wording on top (ingest, export); this only draws.
+ */
+export interface Progress {
+  /** Shows the indicator with this text. */
+  start(text: string): void;
+  /** Replaces the text (a TTY spinner redraws; plain mode prints when the interval has passed). */
+  update(text: string): void;
+  /** Hides the spinner so other lines can be printed cleanly; `resume()` brings it back. */
+  pause(): void;
+  resume(): void;
+  /** Prints a line above the indicator (pauses and resumes around it). */
+  log(line: string): void;
+  /** Removes the indicator; `finalText`, if given, is printed as a last line. */
+  stop(finalText?: string): void;
+}
+
+export interface ProgressOptions {
+  quiet?: boolean;
+  color?: boolean;
+  stream?: NodeJS.WriteStream | NodeJS.WritableStream;
+  /** Overrides TTY detection of the stream. */
+  isTTY?: boolean;
+  /** Minimum time between plain lines when not on a TTY (default 10 s). */
+  intervalMs?: number;
+  /** Time source for the plain-line interval (default Date.now). */
+  now?: () => number;
+}
+
+const silent: Progress = {
+  start() {},
+  update() {},
+  pause() {},
+  resume() {},
+  log() {},
+  stop() {},
+};
+
+export function createProgress(opts: ProgressOptions = {}): Progress {
+  if (opts.quiet) return silent;
+  const stream = opts.stream ?? process.stderr;
+  const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
+  return tty ? spinnerProgress(stream, opts.color !== false) : plainProgress(stream, opts);
+}
+
+function spinnerProgress(stream: NodeJS.WritableStream, color: boolean): Progress {
+  let spinner: Ora | undefined;
+  let text = '';
+  let paused = false;
+  const make = () =>
+    ora({
+      text,
+      stream: stream as NodeJS.WriteStream,
+      color: color ? 'cyan' : false,
+      discardStdin: false,
+    });
+  return {
+    start(t) {
+      text = redactSecrets(t);
+      spinner?.stop();
+      spinner = make().start();
+      paused = false;
+    },
+    update(t) {
+      text = redactSecrets(t);
+      if (spinner && !paused) spinner.text = text;
+    },
+    pause() {
+      if (spinner && !paused) {
+        spinner.stop();
+        paused = true;
+      }
+    },
+    resume() {
+      if (spinner && paused) {
+        spinner = make().start();
+        paused = false;
+      }
+    },
+    log(line) {
+      const wasRunning = spinner !== undefined && !paused;
+      if (wasRunning) spinner?.stop();
+      stream.write(`${redactSecrets(line)}\n`);
+      if (wasRunning) spinner = make().start();
+    },
+    stop(finalText) {
+      spinner?.stop();
+      spinner = undefined;
+      if (finalText !== undefined) stream.write(`${redactSecrets(finalText)}\n`);
+    },
+  };
+}
+
+function plainProgress(stream: NodeJS.WritableStream, opts: ProgressOptions): Progress {
+  const now = opts.now ?? Date.now;
+  const interval = opts.intervalMs ?? 10_000;
+  let last = -Infinity;
+  let active = false;
+  const print = (t: string) => {
+    stream.write(`${redactSecrets(t)}\n`);
+    last = now();
+  };
+  return {
+    start(t) {
+      active = true;
+      print(t);
+    },
+    update(t) {
+      if (!active) return;
+      if (now() - last >= interval) print(t);
+    },
+    pause() {},
+    resume() {},
+    log(line) {
+      stream.write(`${redactSecrets(line)}\n`);
+    },
+    stop(finalText) {
+      active = false;
+      if (finalText !== undefined) print(finalText);
+    },
+  };
+}

@@ -1,0 +1,55 @@
+import { confirm as inquirerConfirm, password as inquirerPassword } from '@inquirer/prompts';
+import { InterruptedError, UsageError } from '../errors.js';
+
+/**
+ * The one guard around @inquirer/prompts: nothing prompts unless the session is interactive
+ * (TTY, no CI, no --json, no --no-input). Otherwise a UsageError tells the user the
+ * non-interactive way to do the same thing. Prompts draw on stderr so stdout stays data.
+ */
+export interface PromptGuard {
+  interactive: boolean;
+  /** How to do it without a prompt, e.g. "pipe the key to 'synap auth login --api-key-stdin'". */
+  alternative: string;
+}
+
+function refuse(what: string, guard: PromptGuard): never {
+  throw new UsageError(`cannot ${what}: this session is not interactive`, {
+    hints: [guard.alternative],
+  });
+}
+
+function isPromptExit(err: unknown): boolean {
+  return (
+    err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')
+  );
+}
+
+async function guarded<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    // Ctrl-C inside a prompt: exit 130 like any other interruption.
+    if (isPromptExit(err)) throw new InterruptedError('cancelled');
+    throw err;
+  }
+}
+
+/** Asks for a secret, echoing a mask character per key press. */
+export function promptSecret(message: string, guard: PromptGuard): Promise<string> {
+  if (!guard.interactive) refuse('ask for a secret', guard);
+  return guarded(() =>
+    inquirerPassword({ message, mask: '*' }, { output: process.stderr, clearPromptOnDone: false }),
+  );
+}
+
+/** Yes/no question; default answer "no" so Enter never confirms something destructive. */
+export function promptConfirm(
+  message: string,
+  guard: PromptGuard,
+  defaultAnswer = false,
+): Promise<boolean> {
+  if (!guard.interactive) refuse('ask for confirmation', guard);
+  return guarded(() =>
+    inquirerConfirm({ message, default: defaultAnswer }, { output: process.stderr }),
+  );
+}
