@@ -48,9 +48,12 @@ export function isUuid(value: string): boolean {
 
 export function isIsoDate(value: string): boolean {
   if (!ISO_RE.test(value)) return false;
+  const year = Number(value.slice(0, 4));
   const month = Number(value.slice(5, 7));
   const day = Number(value.slice(8, 10));
-  if (month < 1 || month > 12 || day < 1 || day > 31) return false;
+  // Reject days the month does not have (Date.parse would roll 2024-02-30 over to March).
+  const probe = new Date(Date.UTC(year, month - 1, day));
+  if (month < 1 || month > 12 || probe.getUTCDate() !== day) return false;
   // Date.parse rejects the space separator; normalise, and trim fractions JS cannot read.
   const normalised = value.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1');
   return !Number.isNaN(Date.parse(normalised));

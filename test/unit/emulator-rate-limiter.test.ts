@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { KeyRateLimiter, resolveRateLimit } from '../../src/emulator/rate-limiter.js';
+import { FakeClock } from '../helpers/emulator.js';
+
+describe('resolveRateLimit', () => {
+  it('knows the tiers and honours overrides', () => {
+    expect(resolveRateLimit('free')).toEqual({ rpm: 60, burst: 10 });
+    expect(resolveRateLimit('pro')).toEqual({ rpm: 600, burst: 50 });
+    expect(resolveRateLimit('unlimited').rpm).toBeUndefined();
+    expect(resolveRateLimit('free', 120)).toEqual({ rpm: 120, burst: 10 });
+    expect(resolveRateLimit('unlimited', 120, 3)).toEqual({ rpm: 120, burst: 3 });
+    expect(resolveRateLimit('unlimited', 120)).toEqual({ rpm: 120, burst: 20 });
+  });
+});
+
+describe('KeyRateLimiter', () => {
+  it('allows the burst, then refuses with whole-second Retry-After', () => {
+    const clock = new FakeClock(1_000_000);
+    const limiter = new KeyRateLimiter({ rpm: 60, burst: 10 }, clock);
+    for (let i = 9; i >= 0; i--) {
+      const d = limiter.take('k');
+      expect(d).toMatchObject({ limited: true, allowed: true, limit: 60, remaining: i });
+    }
+    const refused = limiter.take('k');
+    expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfterSeconds: 1 });
+    // Full again 10 s from now.
+    if (refused.limited) expect(refused.resetAt).toBe(1_000_000 / 1000 + 10);
+    clock.advance(999);
+    expect(limiter.take('k').allowed).toBe(false);
+    clock.advance(1);
+    expect(limiter.take('k').allowed).toBe(true);
+    expect(limiter.take('k').allowed).toBe(false);
+  });
+
+  it('accepts exactly burst + elapsed × rate over a window', () => {
+    const clock = new FakeClock(0);
+    const limiter = new KeyRateLimiter({ rpm: 60, burst: 10 }, clock);
+    let accepted = 0;
+    for (let t = 0; t < 60_000; t += 100) {
+      clock.t = t;
+      if (limiter.take('k').allowed) accepted++;
+    }
+    expect(accepted).toBe(69);
+  });
+
+  it('rounds Retry-After up for slow refill rates', () => {
+    const clock = new FakeClock(0);
+    const limiter = new KeyRateLimiter({ rpm: 7, burst: 1 }, clock);
+    expect(limiter.take('k').allowed).toBe(true);
+    const d = limiter.take('k');
+    // One token takes 60/7 = 8.57 s.
+    expect(d).toMatchObject({ allowed: false, retryAfterSeconds: 9 });
+  });
+
+  it('keeps one bucket per key and never refills above the burst', () => {
+    const clock = new FakeClock(0);
+    const limiter = new KeyRateLimiter({ rpm: 600, burst: 2 }, clock);
+    expect(limiter.take('a').allowed).toBe(true);
+    expect(limiter.take('a').allowed).toBe(true);
+    expect(limiter.take('a').allowed).toBe(false);
+    expect(limiter.take('b').allowed).toBe(true);
+    clock.advance(3_600_000);
+    const d = limiter.take('a');
+    expect(d).toMatchObject({ allowed: true, remaining: 1 });
+  });
+
+  it('unlimited never refuses', () => {
+    const limiter = new KeyRateLimiter(resolveRateLimit('unlimited'), new FakeClock());
+    for (let i = 0; i < 1000; i++)
+      expect(limiter.take('k')).toEqual({ limited: false, allowed: true });
+  });
+});
