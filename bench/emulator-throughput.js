@@ -1,11 +1,10 @@
 // Measures how many small create requests per second the emulator answers over loopback.
-// Usage: npm run build && node bench/emulator-throughput.js [--requests 20000] [--concurrency 32]
-// The emulator runs in a child process (`synap emulator`, unlimited tier, in-memory DB) so the
+// Usage: npm run build && node bench/emulator-throughput.js [--requests 20000] [--concurrency 32] [--db PATH]
+// The emulator (dist/emulator, unlimited tier, instant processing) runs in a worker thread so the
 // load generator does not share its event loop.
-import { spawn } from 'node:child_process';
 import http from 'node:http';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 
 const { values } = parseArgs({
   options: {
@@ -16,36 +15,26 @@ const { values } = parseArgs({
 });
 const total = Number(values.requests);
 const concurrency = Number(values.concurrency);
-const bin = fileURLToPath(new URL('../bin/synap.js', import.meta.url));
+const emulatorModule = new URL('../dist/emulator/index.js', import.meta.url).href;
 
-const child = spawn(
-  process.execPath,
-  [
-    bin,
-    'emulator',
-    '--port',
-    '0',
-    '--db',
-    values.db,
-    '--tier',
-    'unlimited',
-    '--processing-delay',
-    '0',
-    '--json',
-  ],
-  { stdio: ['ignore', 'pipe', 'inherit'] },
+const worker = new Worker(
+  `
+  const { parentPort, workerData } = require('node:worker_threads');
+  import(workerData.module).then(async ({ startEmulator }) => {
+    const emu = await startEmulator({ db: workerData.db, tier: 'unlimited', processingDelayMs: 0 });
+    parentPort.postMessage({ url: emu.url, apiKey: emu.apiKey });
+    parentPort.on('message', async () => {
+      const stats = emu.stats();
+      await emu.close();
+      parentPort.postMessage({ stats });
+    });
+  });
+  `,
+  { eval: true, workerData: { module: emulatorModule, db: values.db } },
 );
 const { url, apiKey } = await new Promise((resolve, reject) => {
-  let out = '';
-  child.stdout.setEncoding('utf8').on('data', (d) => {
-    out += d;
-    const line = out.split('\n').find((l) => l.startsWith('{'));
-    if (line && out.includes('\n')) {
-      const { result } = JSON.parse(line);
-      resolve({ url: new URL(result.url), apiKey: result.api_key });
-    }
-  });
-  child.on('exit', (code) => reject(new Error(`emulator exited with ${code}`)));
+  worker.once('message', (m) => resolve({ url: new URL(m.url), apiKey: m.apiKey }));
+  worker.once('error', reject);
 });
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
@@ -99,7 +88,9 @@ await Promise.all(
 );
 const seconds = Number(process.hrtime.bigint() - started) / 1e9;
 agent.destroy();
-child.kill('SIGTERM');
+worker.postMessage('stop');
+const { stats } = await new Promise((resolve) => worker.once('message', resolve));
+await worker.terminate();
 console.log(
   JSON.stringify({
     requests: total,
@@ -107,5 +98,6 @@ console.log(
     seconds: Number(seconds.toFixed(2)),
     requests_per_second: Math.round(total / seconds),
     statuses,
+    documents_stored: stats.documents_stored,
   }),
 );
