@@ -1,0 +1,255 @@
+import type { ListMemoriesResponse } from '../client/types.js';
+import { MAX_PAGE_SIZE } from '../client/types.js';
+import { CliError, ExitCode } from '../errors.js';
+
+/**
+ * Pages through the memory list (synap-api.md §5.8) and hands out each page's memories once.
+ *
+ * Offset pagination over a set that changes while we read can repeat items (an insert before our
+ * offset shifts them forward) or skip them (a delete shifts them back). Repeats are removed here
+ * by memory_id; skips cannot be seen page by page, so the paginator keeps the totals the server
+ * reported and the caller compares them with what was written at the end.
+ */
+
+export interface ListPageParams {
+  page: number;
+  pageSize: number;
+  userId?: string;
+  customerId?: string;
+}
+
+/** The one client method export needs (SynapClient.list fits). */
+export interface ListClient {
+  list(
+    params: ListPageParams,
+    opts?: { signal?: AbortSignal },
+  ): Promise<{ data: ListMemoriesResponse; status?: number; correlationId?: string }>;
+}
+
+/** One exported memory: every field the API returned, unknown ones too. */
+export type ExportedMemory = Record<string, unknown>;
+
+export interface PaginateOptions {
+  pageSize: number;
+  userId?: string;
+  customerId?: string;
+  /** First page to fetch (resume); default 1. */
+  startPage?: number;
+  /** memory_ids already written (resume); the paginator adds to it. */
+  seen?: Set<string>;
+  signal?: AbortSignal;
+}
+
+export interface ExportPage {
+  /** The page number that was fetched. */
+  page: number;
+  /** Memories on this page not seen before, in server order. */
+  memories: ExportedMemory[];
+  /** Items the server put on the page. */
+  received: number;
+  /** Items skipped because their memory_id was already seen. */
+  duplicates: number;
+  /** `total` of this response, when the server sent one. */
+  total: number | undefined;
+  /** The page the next fetch would ask for. */
+  nextPage: number;
+  /** True when this was the last page. */
+  last: boolean;
+  correlationId: string | undefined;
+}
+
+export interface TotalChange {
+  /** Page whose response reported the new total. */
+  page: number;
+  previous: number;
+  current: number;
+}
+
+/** Counts the caller needs for the summary, checkpoints and completeness warnings. */
+export interface PaginatorTally {
+  pages: number;
+  received: number;
+  duplicates: number;
+  /** Memories without a string memory_id (written, but they cannot be deduplicated). */
+  withoutId: number;
+  firstTotal: number | undefined;
+  lastTotal: number | undefined;
+  maxTotal: number | undefined;
+  totalChanges: TotalChange[];
+}
+
+/** A page could not be fetched (after the client's own retries): the export stops here. */
+export class ExportPageError extends CliError {
+  readonly page: number;
+  constructor(page: number, cause: unknown, hints: string[] = []) {
+    const inner = cause instanceof Error ? cause.message : String(cause);
+    const known = cause instanceof CliError;
+    super(`export stopped at page ${page}: ${inner}`, {
+      exitCode: known ? cause.exitCode : ExitCode.FAILURE,
+      ...(known && cause.correlationId ? { correlationId: cause.correlationId } : {}),
+      hints: [...(known ? cause.hints : []), ...hints],
+      cause,
+    });
+    this.page = page;
+  }
+}
+
+function finiteNonNegative(n: unknown): number | undefined {
+  return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
+}
+
+export class MemoryPaginator implements AsyncIterable<ExportPage> {
+  readonly seen: Set<string>;
+  readonly tally: PaginatorTally = {
+    pages: 0,
+    received: 0,
+    duplicates: 0,
+    withoutId: 0,
+    firstTotal: undefined,
+    lastTotal: undefined,
+    maxTotal: undefined,
+    totalChanges: [],
+  };
+  /** The next page to fetch; after the last page it stays one past it. */
+  nextPage: number;
+  private readonly client: ListClient;
+  private readonly opts: PaginateOptions;
+
+  constructor(client: ListClient, opts: PaginateOptions) {
+    if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1 || opts.pageSize > MAX_PAGE_SIZE) {
+      throw new RangeError(`pageSize must be 1..${MAX_PAGE_SIZE} (got ${opts.pageSize})`);
+    }
+    this.client = client;
+    this.opts = opts;
+    this.seen = opts.seen ?? new Set<string>();
+    this.nextPage = opts.startPage ?? 1;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncIterator<ExportPage> {
+    for (;;) {
+      const page = this.nextPage;
+      const result = await this.fetch(page);
+      const body = result.data as Partial<ListMemoriesResponse> | null | undefined;
+      if (!body || typeof body !== 'object' || !Array.isArray(body.data)) {
+        throw new ExportPageError(
+          page,
+          new CliError("the server's list response has no `data` array; is this a Synap server?", {
+            ...(result.correlationId ? { correlationId: result.correlationId } : {}),
+          }),
+        );
+      }
+      const items = body.data as unknown[];
+      const total = finiteNonNegative(body.total);
+      this.noteTotal(page, total);
+
+      const memories: ExportedMemory[] = [];
+      let duplicates = 0;
+      for (const item of items) {
+        if (!item || typeof item !== 'object' || Array.isArray(item)) {
+          throw new ExportPageError(
+            page,
+            new CliError('the server sent a list item that is not a JSON object'),
+          );
+        }
+        const memory = item as ExportedMemory;
+        const id = memory.memory_id;
+        if (typeof id === 'string') {
+          if (this.seen.has(id)) {
+            duplicates++;
+            continue;
+          }
+          this.seen.add(id);
+        } else {
+          this.tally.withoutId++;
+        }
+        memories.push(memory);
+      }
+      this.tally.pages++;
+      this.tally.received += items.length;
+      this.tally.duplicates += duplicates;
+
+      const last = this.isLastPage(page, items.length, body, total);
+      this.nextPage = page + 1;
+      yield {
+        page,
+        memories,
+        received: items.length,
+        duplicates,
+        total,
+        nextPage: this.nextPage,
+        last,
+        correlationId: result.correlationId,
+      };
+      if (last) return;
+    }
+  }
+
+  private async fetch(page: number): ReturnType<ListClient['list']> {
+    try {
+      return await this.client.list(
+        {
+          page,
+          pageSize: this.opts.pageSize,
+          ...(this.opts.userId !== undefined ? { userId: this.opts.userId } : {}),
+          ...(this.opts.customerId !== undefined ? { customerId: this.opts.customerId } : {}),
+        },
+        this.opts.signal ? { signal: this.opts.signal } : undefined,
+      );
+    } catch (err) {
+      // "List not supported" on page 1 is about the server, not a page: keep its message as is.
+      if (page === 1 && err instanceof CliError && err.name === 'ListNotSupportedError') throw err;
+      if (this.opts.signal?.aborted) throw err;
+      throw new ExportPageError(page, err);
+    }
+  }
+
+  private noteTotal(page: number, total: number | undefined): void {
+    if (total === undefined) return;
+    const t = this.tally;
+    if (t.firstTotal === undefined) t.firstTotal = total;
+    if (t.lastTotal !== undefined && t.lastTotal !== total) {
+      t.totalChanges.push({ page, previous: t.lastTotal, current: total });
+    }
+    t.lastTotal = total;
+    t.maxTotal = Math.max(t.maxTotal ?? 0, total);
+  }
+
+  /**
+   * The end: an empty page; or the page number reached total_pages (or ceil(total/page_size) when
+   * total_pages is missing) of the latest response, which follows a set that grew meanwhile; or,
+   * with no totals at all, a short page.
+   */
+  private isLastPage(
+    page: number,
+    received: number,
+    body: Partial<ListMemoriesResponse>,
+    total: number | undefined,
+  ): boolean {
+    if (received === 0) return true;
+    const size = finiteNonNegative(body.page_size) || this.opts.pageSize;
+    let totalPages = finiteNonNegative(body.total_pages);
+    if (totalPages === undefined && total !== undefined) totalPages = Math.ceil(total / size);
+    if (totalPages !== undefined) return page >= totalPages;
+    return received < size;
+  }
+}
+
+/** Warnings about completeness once the last page is done; empty when everything adds up. */
+export function completenessWarnings(tally: PaginatorTally, written: number): string[] {
+  const warnings: string[] = [];
+  if (tally.totalChanges.length > 0 && tally.firstTotal !== undefined) {
+    warnings.push(
+      `the number of memories changed during the export: the server reported ${tally.firstTotal} ` +
+        `at the start and ${tally.lastTotal} at the end (${tally.totalChanges.length} change(s)); ` +
+        'offset paging over a changing set can repeat or skip memories',
+    );
+  }
+  if (tally.maxTotal !== undefined && written < tally.maxTotal) {
+    warnings.push(
+      `${written} memories were written but the server reported up to ${tally.maxTotal}; ` +
+        `${tally.maxTotal - written} may have been skipped (deleted meanwhile, or shifted by ` +
+        'changes while paging): run the export again when the data is quiet',
+    );
+  }
+  return warnings;
+}

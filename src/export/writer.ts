@@ -1,0 +1,147 @@
+import { once } from 'node:events';
+import { open, type FileHandle } from 'node:fs/promises';
+import type { ExportedMemory } from './paginator.js';
+
+/**
+ * JSON Lines output of an export: one memory per line, exactly the object the API returned.
+ * A page is written as one chunk; the writer waits for the destination to take it before the
+ * next page is fetched, so memory stays flat whatever the size of the export.
+ */
+export interface JsonLinesWriter {
+  /** Writes the memories; resolves false when the reader went away (stop exporting). */
+  writePage(memories: ExportedMemory[]): Promise<boolean>;
+  /** Bytes written so far, counted from the start of the file (including kept bytes on resume). */
+  readonly bytes: number;
+  /** Lines written so far (including kept lines on resume). */
+  readonly lines: number;
+  /** Makes what was written durable (files: fdatasync; streams: no-op). */
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function encodePage(memories: ExportedMemory[]): string {
+  let out = '';
+  for (const m of memories) out += `${JSON.stringify(m)}\n`;
+  return out;
+}
+
+/**
+ * Writes to a stream such as stdout. A full pipe makes us wait for 'drain'; a closed pipe
+ * (EPIPE: `synap export | head -1`) is a normal end, not an error: writePage returns false.
+ */
+export class StreamJsonLinesWriter implements JsonLinesWriter {
+  bytes = 0;
+  lines = 0;
+  private closed = false;
+  private failure: Error | undefined;
+  private readonly stream: NodeJS.WritableStream;
+
+  constructor(stream: NodeJS.WritableStream) {
+    this.stream = stream;
+    stream.on('error', this.onError);
+    stream.once('close', this.onClose);
+  }
+
+  private readonly onError = (err: NodeJS.ErrnoException): void => {
+    this.closed = true;
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') this.failure = err;
+  };
+
+  private readonly onClose = (): void => {
+    this.closed = true;
+  };
+
+  /** True once the reader has gone. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  async writePage(memories: ExportedMemory[]): Promise<boolean> {
+    if (this.failure) throw this.failure;
+    if (this.closed) return false;
+    if (memories.length === 0) return true;
+    const text = encodePage(memories);
+    const ok = this.stream.write(text);
+    this.bytes += Buffer.byteLength(text);
+    this.lines += memories.length;
+    if (!ok && !this.closed) {
+      // 'close' and 'error' end the wait too, so a vanished reader cannot hang the export.
+      await Promise.race([
+        once(this.stream, 'drain'),
+        once(this.stream, 'close'),
+        once(this.stream, 'error'),
+      ]).catch(() => undefined);
+    }
+    // An EPIPE of this very write arrives on the next tick; give it the chance to land.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    if (this.failure) throw this.failure;
+    return !this.closed;
+  }
+
+  async sync(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.stream.off('close', this.onClose);
+    // The error listener stays: a late EPIPE after we are done must not crash the process.
+  }
+}
+
+/**
+ * Writes to a file through one handle, appending at a known byte offset. On resume the file is
+ * first cut back to the offset recorded in the state file (the end of the last checkpointed
+ * page), so a page half-written before a crash is written again rather than duplicated.
+ */
+export class FileJsonLinesWriter implements JsonLinesWriter {
+  bytes: number;
+  lines: number;
+  private readonly handle: FileHandle;
+
+  private constructor(handle: FileHandle, bytes: number, lines: number) {
+    this.handle = handle;
+    this.bytes = bytes;
+    this.lines = lines;
+  }
+
+  /**
+   * Opens `path`: a new (or emptied) file when `keep` is undefined, otherwise the existing file
+   * truncated to `keep.bytes` (which hold `keep.lines` lines) and appended to.
+   */
+  static async open(
+    path: string,
+    keep?: { bytes: number; lines: number },
+  ): Promise<FileJsonLinesWriter> {
+    if (keep === undefined) {
+      const handle = await open(path, 'w');
+      return new FileJsonLinesWriter(handle, 0, 0);
+    }
+    const handle = await open(path, 'r+');
+    try {
+      await handle.truncate(keep.bytes);
+      return new FileJsonLinesWriter(handle, keep.bytes, keep.lines);
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async writePage(memories: ExportedMemory[]): Promise<boolean> {
+    if (memories.length === 0) return true;
+    const buf = Buffer.from(encodePage(memories));
+    let done = 0;
+    while (done < buf.length) {
+      const { bytesWritten } = await this.handle.write(buf, done, buf.length - done, this.bytes);
+      done += bytesWritten;
+      this.bytes += bytesWritten;
+    }
+    this.lines += memories.length;
+    return true;
+  }
+
+  async sync(): Promise<void> {
+    await this.handle.datasync();
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}

@@ -1,0 +1,128 @@
+import type { ExportProgress, ExportReporter, ExportSummary } from '../export/run-export.js';
+import { createProgress, type Progress } from './progress.js';
+import { redactSecrets } from './redact.js';
+import { renderKeyValue } from './table.js';
+
+/**
+ * How an export looks on stderr: a spinner (TTY) or periodic lines (logs) with pages,
+ * memories and memories/s; warnings above it; then a summary. Nothing here touches stdout
+ * except the --json summary of an `-o FILE` export (stdout carries no data then).
+ */
+
+const fmt = new Intl.NumberFormat('en-US');
+
+function rate(count: number, ms: number): number {
+  return ms > 0 ? Math.round((count / ms) * 1000) : 0;
+}
+
+export function progressText(p: ExportProgress): string {
+  const total = p.total !== undefined ? ` of ${fmt.format(p.total)}` : '';
+  return (
+    `exporting: page ${fmt.format(p.page)}, ${fmt.format(p.written)}${total} memories, ` +
+    `${fmt.format(rate(p.writtenThisRun, p.elapsedMs))}/s`
+  );
+}
+
+export interface ExportDisplayOptions {
+  quiet: boolean;
+  color: boolean;
+  /** Default process.stderr. */
+  stream?: NodeJS.WritableStream;
+  /** Plain-line interval when stderr is not a TTY. */
+  intervalMs?: number;
+  isTTY?: boolean;
+}
+
+/** A reporter that draws progress; call `done()` before printing the summary. */
+export function createExportDisplay(
+  opts: ExportDisplayOptions,
+): ExportReporter & { done(): void; progress: Progress } {
+  const stream = opts.stream ?? process.stderr;
+  const progress = createProgress({
+    quiet: opts.quiet,
+    color: opts.color,
+    stream,
+    ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
+    ...(opts.isTTY !== undefined ? { isTTY: opts.isTTY } : {}),
+  });
+  let started = false;
+  return {
+    progress,
+    onStart(e) {
+      const resumed =
+        e.resumedFromPage !== undefined
+          ? ` (resuming at page ${fmt.format(e.resumedFromPage)}; ${fmt.format(e.keptLines)} memories already in the file)`
+          : '';
+      progress.start(`exporting${e.output ? ` to ${e.output}` : ''}${resumed}`);
+      started = true;
+    },
+    onPage(p) {
+      progress.update(progressText(p));
+    },
+    onWarning(message) {
+      // Warnings are shown even with --quiet.
+      if (started && !opts.quiet) progress.log(`synap: warning: ${message}`);
+      else stream.write(`synap: warning: ${redactSecrets(message)}\n`);
+    },
+    done() {
+      progress.stop();
+    },
+  };
+}
+
+/** Summary rows shared by the table and the one-line form. */
+function summaryPairs(s: ExportSummary): [string, string][] {
+  const pairs: [string, string][] = [
+    ['memories', fmt.format(s.memories)],
+    ['pages', fmt.format(s.pages)],
+    ['duplicates skipped', fmt.format(s.duplicates_skipped)],
+    ['total reported', s.total_reported === null ? 'n/a' : fmt.format(s.total_reported)],
+  ];
+  if (s.total_changed && s.total_at_start !== null) {
+    pairs.push(['total at start', fmt.format(s.total_at_start)]);
+  }
+  if (s.resumed_from_page !== null) {
+    pairs.push(['resumed at page', fmt.format(s.resumed_from_page)]);
+    pairs.push(['written this run', fmt.format(s.written_this_run)]);
+  }
+  pairs.push(['elapsed', `${(s.elapsed_ms / 1000).toFixed(1)} s`]);
+  pairs.push(['memories/s', fmt.format(s.memories_per_s)]);
+  pairs.push(['output', s.output ?? 'stdout']);
+  return pairs;
+}
+
+/** The human summary on stderr (a table on a TTY, one line otherwise). */
+export function printExportSummary(
+  s: ExportSummary,
+  opts: { quiet: boolean; color: boolean; stream?: NodeJS.WritableStream; isTTY?: boolean },
+): void {
+  if (opts.quiet) return;
+  const stream = opts.stream ?? process.stderr;
+  const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
+  if (!s.complete) {
+    stream.write(
+      `export ended early: the reader closed the output after ${fmt.format(s.memories)} memories\n`,
+    );
+    return;
+  }
+  if (tty) {
+    stream.write(`${renderKeyValue(summaryPairs(s), { color: opts.color })}\n`);
+    return;
+  }
+  const resumed =
+    s.resumed_from_page !== null
+      ? `, resumed at page ${fmt.format(s.resumed_from_page)} (${fmt.format(s.written_this_run)} this run)`
+      : '';
+  stream.write(
+    `exported ${fmt.format(s.memories)} memories from ${fmt.format(s.pages)} pages ` +
+      `(${fmt.format(s.duplicates_skipped)} duplicates skipped, total reported ` +
+      `${s.total_reported === null ? 'n/a' : fmt.format(s.total_reported)})${resumed} in ` +
+      `${(s.elapsed_ms / 1000).toFixed(1)} s, ${fmt.format(s.memories_per_s)} memories/s → ` +
+      `${s.output ?? 'stdout'}\n`,
+  );
+}
+
+/** The --json summary: one object, on stdout only when stdout is not carrying the data. */
+export function writeExportSummaryJson(s: ExportSummary, stream: NodeJS.WritableStream): void {
+  stream.write(`${JSON.stringify({ status: 'ok', result: s })}\n`);
+}
