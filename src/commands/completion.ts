@@ -76,18 +76,20 @@ export function bashScript(program: Command): string {
   const choiceCases = specs
     .flatMap((s) => s.options.filter((o) => o.choices).map((o) => ({ o, s })))
     .map(({ o }) => `    ${o.flags.join('|')}) words="${shellWords([...(o.choices ?? [])])}" ;;`);
-  const wordCases = specs.map((s) => {
-    const words = [
-      ...s.subcommands.map((c) => c.name),
-      ...s.options.flatMap((o) => o.flags),
-      ...(s.path === '' ? [] : globalFlags),
-    ];
-    return `    "${s.path ? ` ${s.path}` : ''}") words="${shellWords([...new Set(words)])}" ;;`;
+  const subCases = specs
+    .filter((s) => s.subcommands.length > 0)
+    .map(
+      (s) =>
+        `    "${s.path ? ` ${s.path}` : ''}") subs="${shellWords(s.subcommands.map((c) => c.name))}" ;;`,
+    );
+  const optionCases = specs.map((s) => {
+    const flags = [...s.options.flatMap((o) => o.flags), ...(s.path === '' ? [] : globalFlags)];
+    return `    "${s.path ? ` ${s.path}` : ''}") opts="${shellWords([...new Set(flags)])}" ;;`;
   });
   const valueFlags = valueOptions(specs);
   return `# synap bash completion. Install: synap completion bash > ~/.local/share/bash-completion/completions/synap
 _synap_complete() {
-  local cur prev path i w words
+  local cur prev path i w words subs opts
   cur="\${COMP_WORDS[COMP_CWORD]}"
   prev=""
   [ "$COMP_CWORD" -gt 0 ] && prev="\${COMP_WORDS[COMP_CWORD-1]}"
@@ -116,13 +118,20 @@ ${choiceCases.join('\n')}
       ${paths.join('|')}) path="$path $w" ;;
     esac
   done
+  subs=""
+  opts=""
   case "$path" in
-${wordCases.join('\n')}
+${subCases.join('\n')}
   esac
-  if [[ "$cur" == -* ]] || [ -n "$words" ]; then
-    COMPREPLY=( $(compgen -W "$words" -- "$cur") )
-  fi
-  if [ \${#COMPREPLY[@]} -eq 0 ]; then
+  case "$path" in
+${optionCases.join('\n')}
+  esac
+  # Options when the word starts with "-", else subcommands, else file names (inputs).
+  if [[ "$cur" == -* ]]; then
+    COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
+  elif [ -n "$subs" ]; then
+    COMPREPLY=( $(compgen -W "$subs" -- "$cur") )
+  else
     COMPREPLY=( $(compgen -f -- "$cur") )
   fi
   return 0

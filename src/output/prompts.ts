@@ -35,7 +35,7 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
 }
 
 /** Asks for a secret, echoing a mask character per key press. */
-export function promptSecret(message: string, guard: PromptGuard): Promise<string> {
+export async function promptSecret(message: string, guard: PromptGuard): Promise<string> {
   if (!guard.interactive) refuse('ask for a secret', guard);
   return guarded(() =>
     inquirerPassword({ message, mask: '*' }, { output: process.stderr, clearPromptOnDone: false }),
@@ -43,7 +43,7 @@ export function promptSecret(message: string, guard: PromptGuard): Promise<strin
 }
 
 /** Yes/no question; default answer "no" so Enter never confirms something destructive. */
-export function promptConfirm(
+export async function promptConfirm(
   message: string,
   guard: PromptGuard,
   defaultAnswer = false,

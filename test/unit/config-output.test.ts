@@ -1,0 +1,121 @@
+import { PassThrough, Writable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { isOutputClosed, writeJsonLine } from '../../src/output/json.js';
+import { createProgress } from '../../src/output/progress.js';
+import { formatRequestLine } from '../../src/output/verbose.js';
+import { renderTable, trimText } from '../../src/output/table.js';
+import { promptConfirm, promptSecret } from '../../src/output/prompts.js';
+import { UsageError } from '../../src/errors.js';
+
+describe('writeJsonLine', () => {
+  it('waits for drain when the stream is full', async () => {
+    const chunks: string[] = [];
+    let release: (() => void) | undefined;
+    const slow = new Writable({
+      highWaterMark: 4,
+      write(chunk: Buffer, _enc, cb) {
+        chunks.push(chunk.toString());
+        release = cb;
+      },
+    });
+    const first = writeJsonLine({ a: 1 }, slow);
+    let settled = false;
+    void first.then(() => (settled = true));
+    await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false); // blocked on backpressure
+    release?.();
+    expect(await first).toBe(true);
+    expect(chunks.join('')).toBe('{"a":1}\n');
+  });
+
+  it('returns false after EPIPE instead of throwing', async () => {
+    const s = new Writable({
+      write(_c, _e, cb) {
+        const err = Object.assign(new Error('write EPIPE'), { code: 'EPIPE' });
+        cb(err);
+      },
+    });
+    await writeJsonLine({ a: 1 }, s);
+    await new Promise((r) => setImmediate(r));
+    expect(isOutputClosed(s)).toBe(true);
+    expect(await writeJsonLine({ b: 2 }, s)).toBe(false);
+  });
+});
+
+describe('progress', () => {
+  it('prints plain lines at most once per interval when not on a TTY', () => {
+    const out = new PassThrough();
+    let t = 0;
+    const p = createProgress({ stream: out, isTTY: false, intervalMs: 1000, now: () => t });
+    p.start('starting');
+    t = 500;
+    p.update('half a second'); // too soon: skipped
+    t = 1200;
+    p.update('later');
+    p.log('a line');
+    p.stop('done');
+    expect(String(out.read())).toBe('starting\nlater\na line\ndone\n');
+  });
+
+  it('prints nothing with quiet', () => {
+    const out = new PassThrough();
+    const p = createProgress({ stream: out, quiet: true });
+    p.start('x');
+    p.log('y');
+    p.stop('z');
+    expect(out.read()).toBeNull();
+  });
+
+  it('redacts keys', () => {
+    const out = new PassThrough();
+    const p = createProgress({ stream: out, isTTY: false });
+    p.start('using synap_abcdefghijklmnopqrstuvwxyz');
+    expect(String(out.read())).not.toContain('abcdefghijklmnop');
+  });
+});
+
+describe('verbose line', () => {
+  it('has method, path, status, ms, correlation id and attempt', () => {
+    const line = formatRequestLine({
+      method: 'get',
+      path: '/api/v1/memories?page=2',
+      status: 200,
+      ms: 12.4,
+      correlationId: 'cid-1',
+      attempt: 2,
+    });
+    expect(line).toBe('synap: http GET /api/v1/memories?page=2 200 12ms cid=cid-1 attempt=2');
+  });
+  it('shows the network error when there is no status', () => {
+    expect(
+      formatRequestLine({
+        method: 'POST',
+        path: '/x',
+        ms: 3,
+        correlationId: 'c',
+        attempt: 1,
+        error: 'ECONNRESET',
+      }),
+    ).toContain(' ECONNRESET ');
+  });
+});
+
+describe('tables', () => {
+  it('has no colour codes without colour', () => {
+    const t = renderTable(['id', 'content'], [['1', 'hello']], { color: false });
+    expect(t).not.toContain('\u001b[');
+    expect(t).toContain('hello');
+  });
+  it('trims long text to one line', () => {
+    expect(trimText('a\n b   c', 10)).toBe('a b c');
+    expect(trimText('x'.repeat(20), 10)).toBe(`${'x'.repeat(9)}…`);
+  });
+});
+
+describe('prompt guard', () => {
+  it('refuses to prompt when not interactive, naming the alternative', async () => {
+    const guard = { interactive: false, alternative: 'Use --yes.' };
+    await expect(promptConfirm('sure?', guard)).rejects.toThrow(UsageError);
+    await expect(promptSecret('key', guard)).rejects.toMatchObject({ hints: ['Use --yes.'] });
+  });
+});
