@@ -1,0 +1,215 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { BIN, makeSandbox, runCli } from '../helpers/cli.js';
+import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
+
+const STACK_LINE = /^\s+at .+\(.*:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
+
+function envFor(emu: RunningEmulator, sandbox: { env: Record<string, string> }) {
+  return { ...sandbox.env, SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey };
+}
+
+describe('synap export', () => {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator;
+  let held: Awaited<ReturnType<typeof allMemories>>;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0 });
+    await seedMemories(emu, 2500);
+    held = await allMemories(emu);
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('exports 2,500 memories at page size 100: 2,500 distinct lines equal to what the emulator holds', async () => {
+    const before = emu.stats().requests_by_endpoint.list ?? 0;
+    const r = await runCli(['export', '--page-size', '100'], { env: envFor(emu, sandbox) });
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.code).toBe(0);
+    const lines = parseLines(r.stdout);
+    expect(lines).toHaveLength(2500);
+    expect(new Set(lines.map((m) => m.memory_id)).size).toBe(2500);
+    expect(held).toHaveLength(2500);
+    expect([...lines].sort(byId)).toEqual([...held].sort(byId));
+    // Same order as the server's, every field kept (the emulator adds fields beyond §5.4).
+    expect(lines[0]).toEqual(held[0]);
+    expect(Object.keys(lines[0]!)).toEqual(expect.arrayContaining(['metadata', 'user_id']));
+    // Every stored document became exactly one exported memory.
+    const docIds = emu.documents().map((d) => d.document_id);
+    expect(new Set(lines.map((m) => m.source_document_id))).toEqual(new Set(docIds));
+    expect((emu.stats().requests_by_endpoint.list ?? 0) - before).toBe(25);
+    expect(r.stderr).toContain('exported 2,500 memories from 25 pages');
+  });
+
+  it('filters by user and writes a summary JSON on stdout only with -o', async () => {
+    const out = join(sandbox.dir, 'five.jsonl');
+    const r = await runCli(['--json', 'export', '--user-id', 'u-five', '-o', out], {
+      env: envFor(emu, sandbox),
+    });
+    expect(r.code).toBe(0);
+    const summary = JSON.parse(r.stdout) as { status: string; result: Record<string, unknown> };
+    expect(summary.status).toBe('ok');
+    expect(summary.result).toMatchObject({ memories: 500, complete: true, output: out });
+    const lines = parseLines(readFileSync(out, 'utf8'));
+    expect(lines).toHaveLength(500);
+    expect(lines.every((m) => m.user_id === 'u-five')).toBe(true);
+    expect(existsSync(`${out}.synap-state.json`)).toBe(false);
+  });
+
+  it('refuses a page size over 100 as a usage error', async () => {
+    const r = await runCli(['export', '--page-size', '500'], { env: envFor(emu, sandbox) });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--page-size must be a whole number from 1 to 100');
+    expect(r.stdout).toBe('');
+  });
+
+  it('`export | head -1` ends promptly and cleanly', async () => {
+    const started = Date.now();
+    const res = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve) => {
+        const child = spawn(
+          'bash',
+          [
+            '-c',
+            `set -o pipefail; "${process.execPath}" "${BIN}" export --page-size 100 | head -1`,
+          ],
+          { env: { ...process.env, ...envFor(emu, sandbox) } },
+        );
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
+        child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      },
+    );
+    expect(res.stderr).not.toMatch(STACK_LINE);
+    expect(res.stderr).not.toContain('EPIPE');
+    expect(res.code).toBe(0);
+    const lines = parseLines(res.stdout);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toEqual(held[0]);
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});
+
+describe('synap export under a tight rate limit', () => {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator;
+  beforeAll(async () => {
+    // No rate headers: the client learns the limit only from 429s and their Retry-After.
+    emu = await startEmulator({ processingDelayMs: 0, rpm: 600, burst: 5, rateHeaders: false });
+    await seedMemories(emu, 1000);
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('waits out the 429s and is still complete', async () => {
+    const r = await runCli(['export', '--page-size', '20'], {
+      env: envFor(emu, sandbox),
+      timeoutMs: 90_000,
+    });
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.code).toBe(0);
+    const lines = parseLines(r.stdout);
+    expect(lines).toHaveLength(1000);
+    expect(new Set(lines.map((m) => m.memory_id)).size).toBe(1000);
+    expect(emu.stats().rate_limited).toBeGreaterThan(0);
+  });
+});
+
+describe('synap export resumed after kill -9', () => {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0 });
+    await seedMemories(emu, 2500);
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('the same command continues and every memory ends up in the file exactly once', async () => {
+    const out = join(sandbox.dir, 'backup.jsonl');
+    const state = `${out}.synap-state.json`;
+    emu.setFaults({ latencyMs: 100 });
+    const child = spawn(process.execPath, [BIN, 'export', '--page-size', '50', '-o', out], {
+      env: { ...process.env, ...envFor(emu, sandbox) },
+      stdio: 'ignore',
+    });
+    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+    // Kill it once a checkpoint with some progress is on disk, well before the end (50 pages).
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('no checkpoint appeared');
+      if (existsSync(state)) {
+        try {
+          const s = JSON.parse(readFileSync(state, 'utf8')) as { lines: number };
+          if (s.lines > 0) break;
+        } catch {
+          // being replaced right now
+        }
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    child.kill('SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    const partial = parseLines(
+      readFileSync(out, 'utf8').slice(0, readFileSync(out, 'utf8').lastIndexOf('\n') + 1),
+    );
+    expect(partial.length).toBeGreaterThan(0);
+    expect(partial.length).toBeLessThan(2500);
+
+    emu.setFaults({ latencyMs: 0 });
+    const r = await runCli(['export', '--page-size', '50', '-o', out], {
+      env: envFor(emu, sandbox),
+    });
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/resum/);
+    const lines = parseLines(readFileSync(out, 'utf8'));
+    expect(lines).toHaveLength(2500);
+    expect(new Set(lines.map((m) => m.memory_id)).size).toBe(2500);
+    expect([...lines].sort(byId)).toEqual((await allMemories(emu)).sort(byId));
+    expect(existsSync(state)).toBe(false);
+  });
+});
+
+describe('synap export against a server without a list endpoint', () => {
+  const sandbox = makeSandbox();
+  let server: Server;
+  let url: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      res.writeHead(404, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ detail: 'Not Found' }));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await new Promise((r) => server.close(r));
+    sandbox.cleanup();
+  });
+
+  it('says so clearly and exits 1 without a stack trace', async () => {
+    const r = await runCli(['export'], {
+      env: { ...sandbox.env, SYNAP_BASE_URL: url, SYNAP_API_KEY: 'synap_testkey' },
+    });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/synap: error: .*list/i);
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.stderr).not.toContain('synap_testkey');
+  });
+});
