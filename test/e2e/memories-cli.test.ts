@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, type CliRun } from '../helpers/cli.js';
 import { api } from '../helpers/emulator.js';
+import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
 
 // The canary: it may live in the config file and nowhere else (no output, no other file).
 const KEY = 'synap_MEMcanary00000000000000000000000000000009f3e';
@@ -153,6 +154,29 @@ describe('synap memories', () => {
     expect(r.stdout).toContain(`deleted ${victim}`);
     expect((await listAll()).some((m) => m.memory_id === victim)).toBe(false);
   });
+
+  it.skipIf(ptyUnavailableReason() !== undefined)(
+    'delete asks on a terminal: "n" keeps the memory (exit 1), "y" deletes it',
+    async () => {
+      const victim = (await listAll())[0]!.memory_id;
+      const no = await runInPty(['memories', 'delete', victim], {
+        env,
+        steps: [{ waitFor: /cannot be undone/, send: 'n\r' }],
+      });
+      runs.push({ code: no.code, signal: null, stdout: no.raw, stderr: '' });
+      expect(no.code).toBe(1);
+      expect(no.screen).toContain('nothing deleted');
+      expect((await listAll()).some((m) => m.memory_id === victim)).toBe(true);
+      const yes = await runInPty(['memories', 'delete', victim], {
+        env,
+        steps: [{ waitFor: /cannot be undone/, send: 'y\r' }],
+      });
+      runs.push({ code: yes.code, signal: null, stdout: yes.raw, stderr: '' });
+      expect(yes.code).toBe(0);
+      expect(yes.screen).toContain(`deleted ${victim}`);
+      expect((await listAll()).some((m) => m.memory_id === victim)).toBe(false);
+    },
+  );
 
   it('delete of several ids with one unknown is partial (exit 3) and reports each', async () => {
     const all = await listAll();
