@@ -71,8 +71,12 @@ export async function listMemories(
 
 function printList(page: ListMemoriesResponse, globals: GlobalOptions): void {
   const data = Array.isArray(page.data) ? page.data : [];
+  if (page.total === 0 && data.length === 0) {
+    writeOut('No memories.');
+    return;
+  }
   if (data.length === 0) {
-    writeOut(page.total > 0 ? `No memories on page ${page.page}.` : 'No memories.');
+    writeOut(`No memories on page ${page.page}.`);
   } else {
     const rows = data.map((m) => [
       m.memory_id,

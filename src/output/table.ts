@@ -34,7 +34,11 @@ export function renderKeyValue(
   pairs: [string, string | number | null | undefined][],
   opts: TableOptions,
 ): string {
-  const table = new Table({ style: style(opts.color) });
+  // No rule between rows: a listing of fields reads better compact.
+  const table = new Table({
+    style: style(opts.color),
+    chars: { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' },
+  });
   for (const [k, v] of pairs) {
     table.push({ [k]: v === null || v === undefined ? '' : String(v) });
   }
