@@ -1,13 +1,14 @@
-import { checkBaseUrl } from '../client/base-url.js';
+import { DEFAULT_BASE_URL, checkBaseUrl } from '../client/base-url.js';
 import { SynapClient } from '../client/client.js';
 import { AuthenticationError, PermissionDeniedError } from '../client/errors.js';
+import { limiterFor } from '../client/limiter.js';
 import { UsageError } from '../errors.js';
 import type { GlobalOptions } from '../global-options.js';
 import { warn } from '../output/messages.js';
 import { writeRequestLine, type RequestLine } from '../output/verbose.js';
 import { checkProfileName, openStore, type ConfigStore, type ProfileDefaults } from './store.js';
 
-export const DEFAULT_BASE_URL = 'https://synap-cloud-prod.maximem.ai';
+export { DEFAULT_BASE_URL };
 
 /** queued → completed delay of the `--local` emulator: short, but long enough to see a status change. */
 export const LOCAL_PROCESSING_DELAY_MS = 500;
@@ -197,6 +198,8 @@ export async function openSession(
   const client = new SynapClient({
     baseUrl,
     apiKey,
+    // One pace per key per process: ingest workers, export and migrate sessions share it.
+    limiter: limiterFor(baseUrl, apiKey),
     ...(globals.verbose ? { onRequest: (e: RequestLine) => writeRequestLine(e) } : {}),
   });
 
