@@ -28,7 +28,11 @@ export const INGEST_STATUSES = [
   'partial_success',
 ] as const;
 export type IngestStatus = (typeof INGEST_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly IngestStatus[] = ['completed', 'failed', 'partial_success'];
+export const TERMINAL_STATUSES: readonly IngestStatus[] = [
+  'completed',
+  'failed',
+  'partial_success',
+];
 
 /** §5.1: every key is sent, unset ones as null, as the official SDK does. */
 export interface CreateMemoryRequest {

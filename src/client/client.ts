@@ -1,0 +1,454 @@
+import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
+import {
+  DEFAULT_BACKOFF,
+  fullJitterDelay,
+  RetryBudget,
+  RetryBudgetExhaustedError,
+  type BackoffPolicy,
+} from './backoff.js';
+import { checkBaseUrl } from './base-url.js';
+import { systemClock, type Clock } from './clock.js';
+import {
+  errorFromResponse,
+  ListNotSupportedError,
+  NetworkTimeoutError,
+  RateLimitError,
+  SynapError,
+  SynapTransientError,
+} from './errors.js';
+import { limiterFor, type RateLimiter } from './limiter.js';
+import {
+  API_PATHS,
+  type BatchCreateResponse,
+  type CreateMemoryRequest,
+  type CreateMemoryResponse,
+  type DeleteMemoryResponse,
+  type ListMemoriesResponse,
+  type Memory,
+  type MemoryStatusResponse,
+  type UpdateMemoryRequest,
+  type WhoamiResponse,
+} from './types.js';
+
+const require = createRequire(import.meta.url);
+const { version } = require('../../package.json') as { version: string };
+
+/** What one HTTP attempt looked like (for --verbose). Never contains the key. */
+export interface RequestEvent {
+  method: string;
+  path: string;
+  status?: number;
+  ms: number;
+  correlationId: string;
+  attempt: number;
+  error?: string;
+}
+
+export interface ApiResult<T> {
+  data: T;
+  status: number;
+  /** The server's X-Correlation-Id when it sent one, else the id we sent. */
+  correlationId: string;
+}
+
+export interface CallOptions {
+  signal?: AbortSignal;
+}
+
+export interface ClientOptions {
+  baseUrl: string;
+  apiKey: string;
+  /** Shared pace for the key; defaults to the process-wide limiter for this key. */
+  limiter?: RateLimiter;
+  clock?: Clock;
+  random?: () => number;
+  /** Per attempt, connection to last byte (default 30 s). */
+  timeoutMs?: number;
+  /** Attempts for transient failures, the first included (default 5). */
+  maxAttempts?: number;
+  /** How many 429s one call waits out before giving up (default 50). */
+  maxRateLimitWaits?: number;
+  retryBudget?: RetryBudget;
+  backoff?: BackoffPolicy;
+  onRequest?: (e: RequestEvent) => void;
+}
+
+export interface ListParams {
+  page: number;
+  pageSize: number;
+  userId?: string;
+  customerId?: string;
+}
+
+export interface ClientStats {
+  requests: number;
+  rateLimited: number;
+  retries: number;
+  transientErrors: number;
+}
+
+interface RequestSpec {
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  path: string;
+  body?: unknown;
+  /** May a transient failure be retried without risking a duplicate write? */
+  idempotent: boolean;
+  /** Skip the rate limiter (health checks are not metered). */
+  unmetered?: boolean;
+  signal?: AbortSignal;
+}
+
+/** A fresh id per logical call, reused by its retries, so the server's logs tie them together. */
+export function newCorrelationId(now: number = Date.now()): string {
+  return `syn_cli_${now}_${randomBytes(4).toString('hex')}`;
+}
+
+/**
+ * The one HTTP client for the Synap memory API (synap-api.md §5). It paces every request
+ * through the key's shared limiter, waits out 429s for their Retry-After, retries transient
+ * failures with full-jitter backoff inside a retry budget, and turns every failure into a
+ * typed SynapError carrying the correlation id.
+ */
+export class SynapClient {
+  readonly baseUrl: string;
+  readonly limiter: RateLimiter;
+  private readonly apiKey: string;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly timeoutMs: number;
+  private readonly maxAttempts: number;
+  private readonly maxRateLimitWaits: number;
+  private readonly budget: RetryBudget;
+  private readonly backoff: BackoffPolicy;
+  private readonly onRequest: ((e: RequestEvent) => void) | undefined;
+  private readonly counters: ClientStats = {
+    requests: 0,
+    rateLimited: 0,
+    retries: 0,
+    transientErrors: 0,
+  };
+
+  constructor(opts: ClientOptions) {
+    this.baseUrl = checkBaseUrl(opts.baseUrl).toString().replace(/\/+$/, '');
+    this.apiKey = opts.apiKey;
+    this.clock = opts.clock ?? systemClock;
+    this.limiter = opts.limiter ?? limiterFor(this.baseUrl, opts.apiKey, { clock: this.clock });
+    this.random = opts.random ?? Math.random;
+    this.timeoutMs = opts.timeoutMs ?? 30_000;
+    this.maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
+    this.maxRateLimitWaits = opts.maxRateLimitWaits ?? 50;
+    this.budget = opts.retryBudget ?? new RetryBudget();
+    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.onRequest = opts.onRequest;
+  }
+
+  stats(): ClientStats {
+    return { ...this.counters };
+  }
+
+  health(o: CallOptions = {}): Promise<ApiResult<Record<string, unknown>>> {
+    return this.request({
+      method: 'GET',
+      path: API_PATHS.health,
+      idempotent: true,
+      unmetered: true,
+      ...o,
+    });
+  }
+
+  whoami(o: CallOptions = {}): Promise<ApiResult<WhoamiResponse>> {
+    return this.request({ method: 'GET', path: API_PATHS.whoami, idempotent: true, ...o });
+  }
+
+  create(req: CreateMemoryRequest, o: CallOptions = {}): Promise<ApiResult<CreateMemoryResponse>> {
+    return this.request({
+      method: 'POST',
+      path: API_PATHS.create,
+      body: serializeDocument(req),
+      idempotent: hasDocumentId(req),
+      ...o,
+    });
+  }
+
+  /**
+   * Sends up to 100 documents. Retried on transient failures only when every document has a
+   * document_id: a repeat then comes back as "already ingested" instead of a duplicate.
+   */
+  batch(
+    documents: CreateMemoryRequest[],
+    opts: CallOptions & { failFast?: boolean } = {},
+  ): Promise<ApiResult<BatchCreateResponse>> {
+    const { failFast, ...o } = opts;
+    return this.request({
+      method: 'POST',
+      path: API_PATHS.batch,
+      body: { documents: documents.map(serializeDocument), fail_fast: failFast === true },
+      idempotent: documents.every(hasDocumentId),
+      ...o,
+    });
+  }
+
+  status(ingestionId: string, o: CallOptions = {}): Promise<ApiResult<MemoryStatusResponse>> {
+    return this.request({
+      method: 'GET',
+      path: API_PATHS.status(ingestionId),
+      idempotent: true,
+      ...o,
+    });
+  }
+
+  get(memoryId: string, o: CallOptions = {}): Promise<ApiResult<Memory>> {
+    return this.request({
+      method: 'GET',
+      path: API_PATHS.memory(memoryId),
+      idempotent: true,
+      ...o,
+    });
+  }
+
+  update(
+    memoryId: string,
+    body: UpdateMemoryRequest,
+    o: CallOptions = {},
+  ): Promise<ApiResult<Memory>> {
+    const payload: Record<string, unknown> = { document: body.document };
+    if (body.merge_strategy !== undefined) payload.merge_strategy = body.merge_strategy;
+    if (body.document_type !== undefined) payload.document_type = body.document_type;
+    if (body.metadata !== undefined) payload.metadata = body.metadata;
+    // 'append' and 'smart-merge' are not idempotent: an uncertain update is not repeated.
+    return this.request({
+      method: 'PATCH',
+      path: API_PATHS.memory(memoryId),
+      body: payload,
+      idempotent: body.merge_strategy === 'replace',
+      ...o,
+    });
+  }
+
+  delete(memoryId: string, o: CallOptions = {}): Promise<ApiResult<DeleteMemoryResponse>> {
+    return this.request({
+      method: 'DELETE',
+      path: API_PATHS.memory(memoryId),
+      idempotent: true,
+      ...o,
+    });
+  }
+
+  async list(params: ListParams, o: CallOptions = {}): Promise<ApiResult<ListMemoriesResponse>> {
+    const q = new URLSearchParams({
+      page: String(params.page),
+      page_size: String(params.pageSize),
+    });
+    if (params.userId !== undefined) q.set('user_id', params.userId);
+    if (params.customerId !== undefined) q.set('customer_id', params.customerId);
+    let result: ApiResult<unknown>;
+    try {
+      result = await this.request({
+        method: 'GET',
+        path: `${API_PATHS.list}?${q}`,
+        idempotent: true,
+        ...o,
+      });
+    } catch (err) {
+      if (err instanceof SynapError && (err.status === 404 || err.status === 405)) {
+        throw new ListNotSupportedError(
+          err.correlationId ? { correlationId: err.correlationId } : {},
+        );
+      }
+      throw err;
+    }
+    return { ...result, data: readListEnvelope(result.data, params) };
+  }
+
+  /** Pages through the list until the last page (or an empty one). */
+  async *listPages(
+    params: Omit<ListParams, 'page'> & { startPage?: number },
+    o: CallOptions = {},
+  ): AsyncIterable<ApiResult<ListMemoriesResponse>> {
+    for (let page = params.startPage ?? 1; ; page++) {
+      const result = await this.list({ ...params, page }, o);
+      yield result;
+      if (result.data.data.length === 0 || page >= result.data.total_pages) return;
+    }
+  }
+
+  private async request<T>(spec: RequestSpec): Promise<ApiResult<T>> {
+    const correlationId = newCorrelationId(this.clock.now());
+    const url = this.baseUrl + spec.path;
+    const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
+    let failures = 0;
+    let rateLimitWaits = 0;
+    this.budget.deposit();
+    for (let attempt = 1; ; attempt++) {
+      if (!spec.unmetered) await this.limiter.acquire(spec.signal);
+      const sentAt = this.clock.now();
+      let response: Response;
+      let text: string;
+      this.counters.requests += 1;
+      try {
+        response = await fetch(url, {
+          method: spec.method,
+          headers: {
+            Authorization: `Bearer ${this.apiKey}`,
+            'Content-Type': 'application/json',
+            Accept: 'application/json',
+            'X-Correlation-ID': correlationId,
+            'User-Agent': `synap-cli/${version}`,
+          },
+          ...(body !== undefined ? { body } : {}),
+          signal: this.attemptSignal(spec.signal),
+        });
+        text = await response.text();
+      } catch (err) {
+        if (!spec.unmetered) this.limiter.settle();
+        if (spec.signal?.aborted) throw err;
+        const reason = describeNetworkError(err, this.timeoutMs);
+        this.emit(spec, { ms: this.clock.now() - sentAt, correlationId, attempt, error: reason });
+        const error = new NetworkTimeoutError(
+          `${reason} (${spec.method} ${spec.path.split('?')[0]})${spec.idempotent ? '' : '; the request may have been applied'}`,
+          { correlationId, cause: err },
+        );
+        failures += 1;
+        await this.beforeRetry(error, spec, failures);
+        continue;
+      }
+      if (!spec.unmetered) this.limiter.settle();
+      const cid = response.headers.get('x-correlation-id') ?? correlationId;
+      this.observeRateHeaders(response.headers);
+      this.emit(spec, {
+        status: response.status,
+        ms: this.clock.now() - sentAt,
+        correlationId: cid,
+        attempt,
+      });
+
+      if (response.status >= 200 && response.status < 300) {
+        this.limiter.onSuccess();
+        let data: unknown = {};
+        if (text.trim() !== '') {
+          try {
+            data = JSON.parse(text);
+          } catch {
+            throw new SynapTransientError(
+              `the server answered HTTP ${response.status} with a body that is not JSON (${spec.method} ${spec.path.split('?')[0]})`,
+              { correlationId: cid, status: response.status },
+            );
+          }
+        }
+        return { data: data as T, status: response.status, correlationId: cid };
+      }
+
+      const error = errorFromResponse({
+        status: response.status,
+        headers: response.headers,
+        bodyText: text,
+        correlationId: cid,
+        method: spec.method,
+        path: spec.path,
+        nowMs: this.clock.now(),
+      });
+      if (error instanceof RateLimitError) {
+        this.counters.rateLimited += 1;
+        rateLimitWaits += 1;
+        const wait =
+          error.retryAfterMs ??
+          fullJitterDelay(rateLimitWaits, { baseMs: 1000, capMs: 10_000 }, this.random) + 1000;
+        this.limiter.onRateLimited(wait, sentAt);
+        // A 429 means the request was not processed, so even a create may be sent again.
+        if (rateLimitWaits <= this.maxRateLimitWaits) continue;
+        throw error;
+      }
+      if (!error.transient) throw error;
+      failures += 1;
+      await this.beforeRetry(error, spec, failures);
+    }
+  }
+
+  /** Throws `error` unless one more attempt is allowed; otherwise waits the backoff. */
+  private async beforeRetry(error: SynapError, spec: RequestSpec, failures: number): Promise<void> {
+    this.counters.transientErrors += 1;
+    if (!spec.idempotent || failures >= this.maxAttempts) throw error;
+    if (!this.budget.tryWithdraw()) throw new RetryBudgetExhaustedError();
+    this.counters.retries += 1;
+    await this.clock.sleep(fullJitterDelay(failures, this.backoff, this.random), spec.signal);
+  }
+
+  private attemptSignal(user: AbortSignal | undefined): AbortSignal {
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    return user ? AbortSignal.any([user, timeout]) : timeout;
+  }
+
+  private observeRateHeaders(h: Headers): void {
+    const limit = Number(h.get('x-ratelimit-limit') ?? NaN);
+    if (!Number.isFinite(limit)) return;
+    const remaining = Number(h.get('x-ratelimit-remaining') ?? NaN);
+    const reset = Number(h.get('x-ratelimit-reset') ?? NaN);
+    this.limiter.observeHeaders({
+      limit,
+      ...(Number.isFinite(remaining) ? { remaining } : {}),
+      ...(Number.isFinite(reset) ? { resetEpochS: reset } : {}),
+    });
+  }
+
+  private emit(spec: RequestSpec, e: Omit<RequestEvent, 'method' | 'path'>): void {
+    this.onRequest?.({ method: spec.method, path: spec.path, ...e });
+  }
+}
+
+function hasDocumentId(req: CreateMemoryRequest): boolean {
+  return typeof req.document_id === 'string' && req.document_id !== '';
+}
+
+/** §5.1 serialization: every key present, unset ones as null, as the official SDK sends them. */
+function serializeDocument(req: CreateMemoryRequest): CreateMemoryRequest {
+  return {
+    document: req.document,
+    document_type: req.document_type ?? null,
+    document_id: req.document_id ?? null,
+    document_created_at: req.document_created_at ?? null,
+    user_id: req.user_id ?? null,
+    customer_id: req.customer_id ?? null,
+    mode: req.mode ?? null,
+    metadata: req.metadata ?? {},
+  };
+}
+
+/** Reads the list envelope defensively (§5.8 is known only from docs). */
+function readListEnvelope(raw: unknown, params: ListParams): ListMemoriesResponse {
+  const obj = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+  const data = Array.isArray(obj.data)
+    ? obj.data
+    : Array.isArray(obj.memories)
+      ? obj.memories
+      : Array.isArray(obj.items)
+        ? obj.items
+        : Array.isArray(raw)
+          ? raw
+          : [];
+  const num = (v: unknown, fallback: number) =>
+    typeof v === 'number' && Number.isFinite(v) ? v : fallback;
+  const pageSize = num(obj.page_size, params.pageSize);
+  const total = num(obj.total, data.length);
+  return {
+    data: data as Memory[],
+    page: num(obj.page, params.page),
+    page_size: pageSize,
+    total,
+    total_pages: num(obj.total_pages, Math.ceil(total / Math.max(1, pageSize))),
+  };
+}
+
+function describeNetworkError(err: unknown, timeoutMs: number): string {
+  if (err instanceof Error) {
+    if (err.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 1000)}s`;
+    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+    if (cause?.code === 'ECONNREFUSED') return 'connection refused';
+    if (cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET')
+      return 'connection reset before the answer arrived';
+    if (cause?.code === 'ENOTFOUND') return 'host not found';
+    if (cause?.message) return `network error: ${cause.message}`;
+    return `network error: ${err.message}`;
+  }
+  return 'network error';
+}
