@@ -78,12 +78,14 @@ export class RateLimiter {
       }
       if (this.perMs === undefined) {
         this.inFlight += 1;
+        this.noteSent(now);
         return;
       }
       this.refill(now);
       if (this.tokens >= 1) {
         this.tokens -= 1;
         this.inFlight += 1;
+        if (this.source === 'learned') this.noteSent(now);
         return;
       }
       await this.clock.sleep(Math.ceil((1 - this.tokens) / this.perMs), signal);
@@ -123,10 +125,14 @@ export class RateLimiter {
     }
   }
 
-  /** A request succeeded: while learning, probe a little higher (additive increase). */
+  /**
+   * A request succeeded: while learning, probe higher by about 2% per second of traffic, so
+   * the pace climbs back to the limit within seconds after a cut.
+   */
   onSuccess(): void {
     if (this.source !== 'learned' || this.perMs === undefined) return;
-    let next = this.perMs + 0.5 / 60_000;
+    const perSecond = Math.max(1, this.perMs * 1000);
+    let next = this.perMs * (1 + 0.02 / perSecond);
     if (this.maxRpm !== undefined) next = Math.min(next, this.maxRpm / 60_000);
     this.perMs = next;
   }
@@ -164,7 +170,7 @@ export class RateLimiter {
   private readonly recent: number[] = [];
 
   /** Tracks sends so a rate can be estimated when a 429 arrives without headers. */
-  noteSent(at: number = this.clock.now()): void {
+  private noteSent(at: number): void {
     this.recent.push(at);
     if (this.recent.length > 4096) this.recent.splice(0, this.recent.length - 2048);
   }
@@ -172,7 +178,7 @@ export class RateLimiter {
   private observedPerMs(now: number): number {
     const windowMs = 10_000;
     const inWindow = this.recent.filter((t) => t > now - windowMs);
-    if (inWindow.length < 2) return 1 / 1000;
+    if (inWindow.length < 2) return 1 / 1000; // one a second: a safe floor to climb from
     const span = Math.max(1000, now - inWindow[0]!);
     return inWindow.length / span;
   }
