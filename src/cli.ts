@@ -43,7 +43,16 @@ Examples:
   $ synap export -o backup.jsonl`,
     );
 
-  for (const mod of [auth, config, memories, ingest, exportCommand, migrate, emulator, completion]) {
+  for (const mod of [
+    auth,
+    config,
+    memories,
+    ingest,
+    exportCommand,
+    migrate,
+    emulator,
+    completion,
+  ]) {
     mod.register(program);
   }
   // Sub-commands throw instead of exiting, so errors reach run() below.

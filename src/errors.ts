@@ -27,7 +27,12 @@ export class CliError extends Error {
 
   constructor(
     message: string,
-    options: { exitCode?: ExitCode; correlationId?: string; hints?: string[]; cause?: unknown } = {},
+    options: {
+      exitCode?: ExitCode;
+      correlationId?: string;
+      hints?: string[];
+      cause?: unknown;
+    } = {},
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
