@@ -126,9 +126,13 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<ExportPage> {
+    // The next page is requested while the consumer writes this one, so the network and the
+    // writer overlap instead of taking turns.
+    let prefetched: ReturnType<ListClient['list']> | undefined;
     for (;;) {
       const page = this.nextPage;
-      const result = await this.fetch(page);
+      const result = await (prefetched ?? this.fetch(page));
+      prefetched = undefined;
       const body = result.data as Partial<ListMemoriesResponse> | null | undefined;
       if (!body || typeof body !== 'object' || !Array.isArray(body.data)) {
         throw new ExportPageError(
@@ -170,6 +174,11 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
 
       const last = this.isLastPage(page, items.length, body, total);
       this.nextPage = page + 1;
+      if (!last) {
+        prefetched = this.fetch(this.nextPage);
+        // Observed when awaited; this only keeps an abandoned prefetch from being "unhandled".
+        prefetched.catch(() => {});
+      }
       yield {
         page,
         memories,
