@@ -45,6 +45,7 @@ function probability(raw: string): number {
 export function register(program: Command): void {
   program
     .command('emulator')
+    .summary('run a local Synap-compatible server (SQLite) for trying and testing')
     .description(
       'Run a local Synap-compatible server backed by SQLite. A development tool for trying synap, ' +
         'testing scripts and rehearsing migrations without an account; not for production data.',
