@@ -1,0 +1,128 @@
+import { open, readFile, rm, stat } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { systemClock, type Clock } from '../client/clock.js';
+import { StoppedEarlyError } from '../errors.js';
+
+export interface LockInfo {
+  pid: number;
+  host: string;
+  profile: string;
+  started_at: string;
+}
+
+export function lockPathFor(input: string): string {
+  return `${input}.synap.lock`;
+}
+
+export interface IngestLock {
+  readonly path: string;
+  release(): Promise<void>;
+}
+
+export interface AcquireLockOptions {
+  profile: string;
+  /** Wait for the holder to finish instead of failing (--wait-lock). */
+  wait?: boolean;
+  pollMs?: number;
+  clock?: Clock;
+  signal?: AbortSignal;
+  /** Is this pid alive on this host? (default: signal 0) */
+  isAlive?: (pid: number) => boolean;
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists but belongs to someone else.
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the lock of one input: a file created with O_EXCL holding pid, host and profile, so an
+ * overlapping run (cron firing again before the last one ended) cannot ingest the same file at
+ * the same time. A lock whose process is gone (same host, pid not running) is stale and taken
+ * over. The lock covers the input whatever the profile, because the state file beside the
+ * input is shared too; the holder's profile is named in the message.
+ */
+export async function acquireLock(path: string, opts: AcquireLockOptions): Promise<IngestLock> {
+  const clock = opts.clock ?? systemClock;
+  const isAlive = opts.isAlive ?? pidAlive;
+  const info: LockInfo = {
+    pid: process.pid,
+    host: hostname(),
+    profile: opts.profile,
+    started_at: new Date(clock.now()).toISOString(),
+  };
+  for (;;) {
+    try {
+      const handle = await open(path, 'wx', 0o600);
+      try {
+        await handle.writeFile(`${JSON.stringify(info)}\n`);
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      let released = false;
+      return {
+        path,
+        async release() {
+          if (released) return;
+          released = true;
+          await rm(path, { force: true });
+        },
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = await readLock(path);
+    if (holder === undefined) continue; // vanished between open and read: try again
+    if (holder === 'unreadable' || (holder.host === info.host && !isAlive(holder.pid))) {
+      // Stale (its process is gone) or half-written by a process killed while creating it.
+      if (holder === 'unreadable' && !(await olderThan(path, 5_000, clock))) {
+        await clock.sleep(200, opts.signal);
+        continue;
+      }
+      await rm(path, { force: true });
+      continue;
+    }
+    if (!opts.wait) {
+      throw new StoppedEarlyError(
+        `another synap ingest (pid ${holder.pid} on ${holder.host}, profile ${holder.profile}, ` +
+          `started ${holder.started_at}) is ingesting this input; not starting a second one`,
+        {
+          hints: [
+            `Lock file: ${path}. Add --wait-lock to wait for it to finish; remove the file only if that process is gone.`,
+          ],
+        },
+      );
+    }
+    await clock.sleep(opts.pollMs ?? 1000, opts.signal);
+  }
+}
+
+async function readLock(path: string): Promise<LockInfo | 'unreadable' | undefined> {
+  try {
+    const info = JSON.parse(await readFile(path, 'utf8')) as Partial<LockInfo>;
+    if (typeof info.pid !== 'number' || typeof info.host !== 'string') return 'unreadable';
+    return {
+      pid: info.pid,
+      host: info.host,
+      profile: String(info.profile ?? '?'),
+      started_at: String(info.started_at ?? '?'),
+    };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return 'unreadable';
+  }
+}
+
+async function olderThan(path: string, ms: number, clock: Clock): Promise<boolean> {
+  try {
+    return clock.now() - (await stat(path)).mtimeMs > ms;
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,150 @@
+import type { ApiResult } from '../client/client.js';
+import { ConflictError, InvalidInputError, SynapError } from '../client/errors.js';
+import type { BatchCreateResponse, BatchItemResult, CreateMemoryRequest } from '../client/types.js';
+
+/** What the sender needs of SynapClient. */
+export interface BatchClient {
+  batch(
+    documents: CreateMemoryRequest[],
+    opts?: { signal?: AbortSignal; failFast?: boolean },
+  ): Promise<ApiResult<BatchCreateResponse>>;
+}
+
+export interface FailureInfo {
+  code: string;
+  status: number | null;
+  message: string;
+}
+
+/** What became of one document of a batch. */
+export type ItemOutcome =
+  | { kind: 'accepted'; ingestionId: string | null; correlationId: string }
+  | { kind: 'skipped'; correlationId: string }
+  | { kind: 'failed'; error: FailureInfo; correlationId: string | null }
+  /** Not sent, or sent and abandoned with a document_id: safe to send again on resume. */
+  | { kind: 'unsent' };
+
+export interface SendOptions {
+  signal?: AbortSignal;
+}
+
+const DUPLICATE = /already (been )?ingested|duplicate/i;
+
+function hasId(r: CreateMemoryRequest): boolean {
+  return typeof r.document_id === 'string' && r.document_id !== '';
+}
+
+/**
+ * Sends one batch and maps the answer back to its documents, one outcome each, in order:
+ * - per-item results: a duplicate ("already ingested", DUPLICATE_DOCUMENT) is skipped, other
+ *   failed items fail alone, the rest are accepted;
+ * - a whole-batch 400/422 or 409 is split in halves and re-sent until the documents at fault
+ *   are alone, so one bad document never fails its neighbours (a lone 409 = skipped);
+ * - a transient failure the client gave up on fails the batch's documents (for documents
+ *   without a document_id the outcome is unknown: they may have been stored, so they are
+ *   never sent again automatically);
+ * - an abort leaves documents with an id unsent (a resume re-sends them safely).
+ * Anything else (401/403/402/404, retry budget exhausted, a bug) is thrown: it ends the run.
+ */
+export async function sendBatch(
+  client: BatchClient,
+  docs: CreateMemoryRequest[],
+  opts: SendOptions = {},
+): Promise<ItemOutcome[]> {
+  let result: ApiResult<BatchCreateResponse>;
+  try {
+    result = await client.batch(docs, opts.signal ? { signal: opts.signal } : {});
+  } catch (err) {
+    if (opts.signal?.aborted) return docs.map((d) => abandoned(d));
+    if ((err instanceof InvalidInputError || err instanceof ConflictError) && docs.length > 1) {
+      const half = Math.ceil(docs.length / 2);
+      const left = await sendBatch(client, docs.slice(0, half), opts);
+      const right = await sendBatch(client, docs.slice(half), opts);
+      return [...left, ...right];
+    }
+    if (err instanceof ConflictError) {
+      return [{ kind: 'skipped', correlationId: err.correlationId ?? '' }];
+    }
+    if (err instanceof InvalidInputError) {
+      return [
+        {
+          kind: 'failed',
+          error: { code: err.code, status: err.status ?? null, message: err.message },
+          correlationId: err.correlationId ?? null,
+        },
+      ];
+    }
+    if (err instanceof SynapError && err.transient) {
+      return docs.map((d) => ({
+        kind: 'failed',
+        error: {
+          code: err.code,
+          status: err.status ?? null,
+          message: hasId(d)
+            ? `${err.message} (gave up after retries)`
+            : `outcome unknown: ${err.message}; the document has no document_id, so it was not sent again (it may or may not be stored)`,
+        },
+        correlationId: err.correlationId ?? null,
+      }));
+    }
+    throw err;
+  }
+  return mapResults(docs, result);
+}
+
+function abandoned(d: CreateMemoryRequest): ItemOutcome {
+  if (hasId(d)) return { kind: 'unsent' };
+  return {
+    kind: 'failed',
+    error: {
+      code: 'OUTCOME_UNKNOWN',
+      status: null,
+      message:
+        'outcome unknown: the request was abandoned when the run stopped; the document has no document_id, so it is not sent again automatically',
+    },
+    correlationId: null,
+  };
+}
+
+function mapResults(docs: CreateMemoryRequest[], r: ApiResult<BatchCreateResponse>): ItemOutcome[] {
+  const results: BatchItemResult[] = Array.isArray(r.data?.results) ? r.data.results : [];
+  let lookup: (d: CreateMemoryRequest, i: number) => BatchItemResult | undefined;
+  if (results.length === docs.length) {
+    lookup = (_d, i) => results[i];
+  } else {
+    // A server that answered for fewer (or more) items than sent: match by document_id.
+    const byId = new Map<string, BatchItemResult>();
+    for (const res of results) if (res.document_id) byId.set(res.document_id, res);
+    lookup = (d) => (d.document_id ? byId.get(d.document_id) : undefined);
+  }
+  return docs.map((d, i): ItemOutcome => {
+    const res = lookup(d, i);
+    if (!res) {
+      return {
+        kind: 'failed',
+        error: {
+          code: 'NO_RESULT',
+          status: r.status,
+          message: 'outcome unknown: the batch answer has no result for this document',
+        },
+        correlationId: r.correlationId,
+      };
+    }
+    if (res.status === 'failed') {
+      const message = res.error_message ?? 'the server refused this document';
+      if (res.error_code === 'DUPLICATE_DOCUMENT' || DUPLICATE.test(message)) {
+        return { kind: 'skipped', correlationId: r.correlationId };
+      }
+      return {
+        kind: 'failed',
+        error: { code: res.error_code ?? 'ITEM_FAILED', status: null, message },
+        correlationId: r.correlationId,
+      };
+    }
+    return {
+      kind: 'accepted',
+      ingestionId: res.ingestion_id ?? null,
+      correlationId: r.correlationId,
+    };
+  });
+}
