@@ -1,0 +1,104 @@
+import type { CreateMemoryRequest } from '../client/types.js';
+import type { IngestSummary } from '../ingest/summary.js';
+import { writeText } from './json.js';
+import { redactSecrets } from './redact.js';
+import { renderKeyValue } from './table.js';
+
+const fmt = new Intl.NumberFormat('en-US');
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+export function summaryPairs(s: IngestSummary): [string, string][] {
+  const pairs: [string, string][] = [];
+  pairs.push(['status', s.dry_run ? `${s.status} (dry run: nothing sent)` : s.status]);
+  pairs.push(['records read', fmt.format(s.records_read)]);
+  if (s.resumed_past > 0)
+    pairs.push(['resumed past', `${fmt.format(s.resumed_past)} (settled earlier)`]);
+  if (s.dry_run) {
+    pairs.push(['valid (would send)', fmt.format(s.sent)]);
+  } else {
+    pairs.push(['sent', fmt.format(s.sent)]);
+    pairs.push(['accepted', fmt.format(s.accepted)]);
+    pairs.push(['skipped (already ingested)', fmt.format(s.skipped)]);
+  }
+  pairs.push(['failed', fmt.format(s.failed)]);
+  if (!s.dry_run) {
+    pairs.push(['requests', fmt.format(s.requests)]);
+    pairs.push(['429s', fmt.format(s.rate_limited)]);
+    pairs.push(['retries', fmt.format(s.retries)]);
+  }
+  pairs.push(['elapsed', seconds(s.elapsed_ms)]);
+  pairs.push(['records/s', fmt.format(s.records_per_second)]);
+  if (s.wait) {
+    pairs.push([
+      'ingestion',
+      `${fmt.format(s.wait.completed)} completed, ${fmt.format(s.wait.partial_success)} partial, ` +
+        `${fmt.format(s.wait.failed)} failed, ${fmt.format(s.wait.unfinished)} unfinished`,
+    ]);
+  }
+  pairs.push([
+    'failures file',
+    s.failures_files.length > 0 ? s.failures_files.join(', ') : '(none)',
+  ]);
+  pairs.push(['state file', s.state_files.length > 0 ? s.state_files.join(', ') : '(none)']);
+  return pairs;
+}
+
+/** The human summary on stderr: a table, then the dry-run samples and what to do next. */
+export function printIngestSummary(
+  s: IngestSummary,
+  opts: { color: boolean; stream?: NodeJS.WritableStream },
+): void {
+  const stream = opts.stream ?? process.stderr;
+  const lines: string[] = [renderKeyValue(summaryPairs(s), { color: opts.color })];
+  if (s.dry_run && s.samples && s.samples.length > 0) {
+    lines.push(`sample payloads (${s.samples.length}):`);
+    for (const sample of s.samples) lines.push(samplePayload(sample));
+  }
+  for (const hint of nextSteps(s)) lines.push(hint);
+  stream.write(`${redactSecrets(lines.join('\n'))}\n`);
+}
+
+function samplePayload(r: CreateMemoryRequest): string {
+  const doc = r.document.length > 200 ? `${r.document.slice(0, 200)}…` : r.document;
+  return JSON.stringify({ ...r, document: doc }, null, 2);
+}
+
+/** What the user should do after a run that did not simply succeed. */
+export function nextSteps(s: IngestSummary): string[] {
+  const out: string[] = [];
+  const files = s.failures_files.join(' ');
+  if (s.exit_code === 130) {
+    out.push('interrupted: progress is saved; run the same command again to resume.');
+  } else if (s.exit_code === 5) {
+    const why: Record<string, string> = {
+      'max-duration': '--max-duration reached',
+      'max-errors': '--max-errors reached',
+      'fail-fast': 'stopped at the first failure (--fail-fast)',
+      'retry-budget':
+        'too many failed requests (retry budget exhausted); the server looks unhealthy',
+    };
+    out.push(
+      `stopped early: ${why[s.stop_reason ?? ''] ?? s.stop_reason}. Progress is saved; run the same command again to continue.`,
+    );
+  }
+  if (s.failed > 0 && files !== '') {
+    out.push(
+      `${fmt.format(s.failed)} record(s) failed; see ${files}. Fix them and run: synap ingest ${files}`,
+    );
+  }
+  return out;
+}
+
+/** `--json`: one object on stdout, `{status, result}` like the other commands. */
+export async function writeIngestSummaryJson(
+  s: IngestSummary,
+  stream: NodeJS.WritableStream = process.stdout,
+): Promise<void> {
+  await writeText(
+    `${JSON.stringify({ status: s.status === 'completed' ? 'ok' : s.status, result: s })}\n`,
+    stream,
+  );
+}
