@@ -289,7 +289,9 @@ export async function runIngest(
   } catch (err) {
     display.done();
     if (isIngestAborted(err)) {
-      if (!globals.json) printIngestSummary(err.summary, { color: globals.color });
+      const started = err.summary.records_read > 0 || err.summary.resumed_past > 0;
+      if (!globals.json && started)
+        printIngestSummary(err.summary, { color: globals.color, quiet: globals.quiet });
       throw err.error;
     }
     throw err;
@@ -300,7 +302,7 @@ export async function runIngest(
   }
   display.done();
   if (globals.json) await writeIngestSummaryJson(summary);
-  else printIngestSummary(summary, { color: globals.color });
+  else printIngestSummary(summary, { color: globals.color, quiet: globals.quiet });
   if (summary.exit_code !== 0) process.exitCode = summary.exit_code;
   return summary;
 }

@@ -151,7 +151,8 @@ export function shapeDifferences(a: RequestShape, b: RequestShape): string[] {
   for (const key of Object.keys(names) as (keyof RequestShape)[]) {
     const before = canonical(a?.[key] ?? null);
     const after = canonical(b[key] ?? null);
-    if (before !== after) out.push(`${names[key]} ${before} → ${after}`);
+    const show = (v: string) => (v === 'null' || v === '{}' ? '(none)' : v);
+    if (before !== after) out.push(`${names[key]} ${show(before)} → ${show(after)}`);
   }
   return out;
 }

@@ -49,15 +49,18 @@ export function summaryPairs(s: IngestSummary): [string, string][] {
 /** The human summary on stderr: a table, then the dry-run samples and what to do next. */
 export function printIngestSummary(
   s: IngestSummary,
-  opts: { color: boolean; stream?: NodeJS.WritableStream },
+  opts: { color: boolean; quiet?: boolean; stream?: NodeJS.WritableStream },
 ): void {
   const stream = opts.stream ?? process.stderr;
-  const lines: string[] = [renderKeyValue(summaryPairs(s), { color: opts.color })];
-  if (s.dry_run && s.samples && s.samples.length > 0) {
+  const lines: string[] = [];
+  // --quiet keeps only what needs acting on (how to resume, where the failures are).
+  if (!opts.quiet) lines.push(renderKeyValue(summaryPairs(s), { color: opts.color }));
+  if (!opts.quiet && s.dry_run && s.samples && s.samples.length > 0) {
     lines.push(`sample payloads (${s.samples.length}):`);
     for (const sample of s.samples) lines.push(samplePayload(sample));
   }
   for (const hint of nextSteps(s)) lines.push(hint);
+  if (lines.length === 0) return;
   stream.write(`${redactSecrets(lines.join('\n'))}\n`);
 }
 
