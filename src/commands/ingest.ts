@@ -1,4 +1,6 @@
 import { Option, type Command } from 'commander';
+import { constants } from 'node:fs';
+import { access, stat } from 'node:fs/promises';
 import { SynapClient } from '../client/client.js';
 import { RateLimiter } from '../client/limiter.js';
 import {
@@ -319,11 +321,31 @@ export async function ingestCommand(
   if (flags.failures !== undefined && inputs.includes(flags.failures)) {
     throw new UsageError(`--failures ${flags.failures} is also an input; name another file`);
   }
+  // Every input is checked before the first is sent, so a typo does not stop a run half-way.
+  for (const input of inputs) if (input !== '-') await checkReadable(input);
   const session = await openSession(globals, { requireKey: flags.dryRun !== true });
   try {
     return await runIngest(globals, session, flags, { inputs });
   } finally {
     await session.close();
+  }
+}
+
+async function checkReadable(path: string): Promise<void> {
+  try {
+    const s = await stat(path);
+    if (s.isDirectory()) throw new UsageError(`${path} is a directory, not an input file`);
+    await access(path, constants.R_OK);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : String(code ?? err);
+    throw new UsageError(`cannot read ${path}: ${why}`);
   }
 }
 
