@@ -68,7 +68,7 @@ export class FailuresFile implements FailuresSink {
     const text = this.buffer.join('');
     this.buffer = [];
     if (!this.handle) {
-      this.handle = await open(this.path, 'a', 0o600);
+      this.handle = await open(this.path, 'a+', 0o600);
       // A run killed mid-write may have left a partial last line: start ours on a fresh line.
       const size = (await stat(this.path)).size;
       if (size > 0 && !(await endsWithNewline(this.handle, size))) {

@@ -565,7 +565,11 @@ class IngestRun {
           await dispatch(batch);
         }
       }
-      if (reachedEnd && !this.halted) {
+      // Records already read are sent too when the run stops cleanly, so the watermark ends
+      // right where reading stopped (no failure is recorded twice by the resume); not when
+      // the server is failing or the run is aborting.
+      const cleanStop = this.stop !== null && this.stop !== 'retry-budget';
+      if ((reachedEnd || cleanStop) && this.fatal === undefined) {
         const rest = batcher.flush();
         if (rest) await dispatch(rest);
       }

@@ -1,0 +1,139 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { makeSandbox, runCli } from '../helpers/cli.js';
+import { spawnCli, storedOnce, writeChatFile } from '../helpers/ingest.js';
+
+/** Documents of one generated file (their text carries the tag). */
+function docsOf(emu: RunningEmulator, tag: string) {
+  return emu.documents().filter((d) => d.document.startsWith(`User: ${tag} message `));
+}
+
+describe('ingest at a tight rate limit with faults, resume, and clean stops', () => {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator;
+  let env: Record<string, string>;
+  const dir = sandbox.dir;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0, rpm: 600, burst: 50, failRate: 0.05 });
+    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('20,000 records at 600 rpm with 5% 503s: each stored exactly once; a re-run stores nothing', async () => {
+    writeChatFile(join(dir, 'big.jsonl'), 20_000, 'big');
+    const r = await runCli(['--json', 'ingest', 'big.jsonl'], {
+      env,
+      cwd: dir,
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout).result;
+    const docs = docsOf(emu, 'big');
+    expect(storedOnce(docs)).toEqual({ distinct: 20_000, duplicates: 0 });
+    for (const d of docs) expect(d.times_received).toBe(1);
+    const stats = emu.stats();
+    // No request arrived inside a Retry-After pause beyond those already in flight at a 429.
+    expect(stats.early_requests).toBeLessThanOrEqual(stats.rate_limited * 4);
+    console.log(
+      `20k run: ${s.records_per_second} records/s, ${s.requests} requests, ${s.rate_limited} 429s, ` +
+        `${s.retries} retries, ${(s.elapsed_ms / 1000).toFixed(1)} s; emulator: ${stats.rate_limited} 429s, ` +
+        `${stats.early_requests} early, ${stats.faults.failures} injected 503s`,
+    );
+
+    const again = await runCli(['--json', 'ingest', 'big.jsonl'], {
+      env,
+      cwd: dir,
+      timeoutMs: 120_000,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).result).toMatchObject({ accepted: 0, skipped: 20_000 });
+    expect(docsOf(emu, 'big')).toHaveLength(20_000);
+  }, 240_000);
+
+  it('Ctrl-C mid-way exits 130 with state saved; the re-run completes with each document once', async () => {
+    writeChatFile(join(dir, 'int.jsonl'), 3_000, 'int');
+    const run = spawnCli(['ingest', 'int.jsonl', '--batch-size', '20'], { env, cwd: dir });
+    // Wait for real progress, then interrupt.
+    for (let i = 0; i < 200 && docsOf(emu, 'int').length < 600; i++) {
+      await new Promise((res) => setTimeout(res, 50));
+    }
+    run.child.kill('SIGINT');
+    const first = await run.done;
+    expect(first.code, first.stderr).toBe(130);
+    expect(first.stderr).toContain('run the same command again to resume');
+    const statePath = join(dir, 'int.jsonl.synap-state.json');
+    expect(existsSync(statePath)).toBe(true);
+    const state = JSON.parse(readFileSync(statePath, 'utf8'));
+    expect(state.settled_records).toBeGreaterThan(0);
+    expect(state.settled_records).toBeLessThan(3_000);
+    // Everything under the watermark is really stored.
+    expect(docsOf(emu, 'int').length).toBeGreaterThanOrEqual(state.settled_records);
+
+    const changed = await runCli(['ingest', 'int.jsonl', '--mode', 'fast'], { env, cwd: dir });
+    expect(changed.code).toBe(2);
+    expect(changed.stderr).toContain('--mode (none) → "fast"');
+
+    const second = await runCli(['--json', 'ingest', 'int.jsonl'], { env, cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    const s = JSON.parse(second.stdout).result;
+    expect(s.resumed_past).toBe(state.settled_records);
+    expect(existsSync(statePath)).toBe(false);
+    expect(storedOnce(docsOf(emu, 'int'))).toEqual({ distinct: 3_000, duplicates: 0 });
+  }, 120_000);
+
+  it('--max-duration stops cleanly with exit 5 and the next run completes', async () => {
+    writeChatFile(join(dir, 'cron.jsonl'), 600, 'cron');
+    const first = await runCli(
+      [
+        '--json',
+        'ingest',
+        'cron.jsonl',
+        '--max-duration',
+        '2s',
+        '--batch-size',
+        '5',
+        '--rate',
+        '120',
+      ],
+      { env, cwd: dir },
+    );
+    expect(first.code, first.stderr).toBe(5);
+    const s1 = JSON.parse(first.stdout).result;
+    expect(s1).toMatchObject({ status: 'stopped', stop_reason: 'max-duration' });
+    expect(s1.sent).toBeLessThan(600);
+    expect(existsSync(join(dir, 'cron.jsonl.synap-state.json'))).toBe(true);
+
+    const second = await runCli(['--json', 'ingest', 'cron.jsonl'], { env, cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    expect(storedOnce(docsOf(emu, 'cron'))).toEqual({ distinct: 600, duplicates: 0 });
+    expect(existsSync(join(dir, 'cron.jsonl.synap-state.json'))).toBe(false);
+  }, 60_000);
+
+  it('--max-errors stops after N failed records, resumable', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      lines.push(JSON.stringify(i % 4 === 1 ? { nodoc: i } : { document: `User: maxerr ${i}` }));
+    }
+    writeFileSync(join(dir, 'maxerr.jsonl'), `${lines.join('\n')}\n`);
+    const r = await runCli(['--json', 'ingest', 'maxerr.jsonl', '--max-errors', '3'], {
+      env,
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(5);
+    expect(JSON.parse(r.stdout).result).toMatchObject({ failed: 3, stop_reason: 'max-errors' });
+    const resumed = await runCli(['--json', 'ingest', 'maxerr.jsonl'], { env, cwd: dir });
+    expect(resumed.code).toBe(3);
+    // The resumed run appended the rest of the failures: 10 in all, each once.
+    const failures = readFileSync(join(dir, 'maxerr.jsonl.failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).line);
+    expect(failures).toEqual([2, 6, 10, 14, 18, 22, 26, 30, 34, 38]);
+  }, 60_000);
+});
