@@ -1,0 +1,101 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import {
+  checkResumable,
+  hashShape,
+  readIngestState,
+  writeIngestState,
+  type IngestState,
+  type RequestShape,
+} from '../../src/ingest/state-file.js';
+
+const shape: RequestShape = {
+  base_url: 'http://127.0.0.1:1',
+  profile: 'default',
+  format: null,
+  map: { document: 'body', document_id: 'id' },
+  document_type: 'email',
+  mode: null,
+  user_id: null,
+  customer_id: null,
+  metadata: { source: 'migration' },
+  id_from: 'hash',
+};
+
+function stateFor(s: RequestShape, settled = 10): IngestState {
+  return {
+    version: 1,
+    kind: 'synap-ingest',
+    input: { path: 'in.jsonl', size: 100, fingerprint: 'f1' },
+    options_hash: hashShape(s),
+    shape: s,
+    settled_records: settled,
+    watermark_line: settled,
+    counts: { read: settled, accepted: settled, skipped: 0, failed: 0 },
+    failures_file: 'in.jsonl.failures.jsonl',
+    started_at: '2025-01-01T00:00:00.000Z',
+    updated_at: '2025-01-01T00:00:00.000Z',
+  };
+}
+
+const identity = { path: 'in.jsonl', size: 100, mtimeMs: 0, fingerprint: 'f1' };
+
+describe('ingest state file', () => {
+  const dirs: string[] = [];
+  const tmp = () => {
+    const d = mkdtempSync(join(tmpdir(), 'synap-state-'));
+    dirs.push(d);
+    return d;
+  };
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('hashes options independently of key order; any request-shaping change changes it', () => {
+    const reordered = { ...shape, map: { document_id: 'id', document: 'body' } };
+    expect(hashShape(reordered)).toBe(hashShape(shape));
+    for (const change of [
+      { mode: 'fast' },
+      { map: { document: 'text' } },
+      { metadata: {} },
+      { id_from: 'none' },
+      { user_id: 'u1' },
+      { base_url: 'http://127.0.0.1:2' },
+    ] as Partial<RequestShape>[]) {
+      expect(hashShape({ ...shape, ...change })).not.toBe(hashShape(shape));
+    }
+  });
+
+  it('writes atomically (no temp file left) and reads back; a torn file is a usage error', async () => {
+    const dir = tmp();
+    const path = join(dir, 'in.jsonl.synap-state.json');
+    await writeIngestState(path, stateFor(shape, 5));
+    await writeIngestState(path, stateFor(shape, 7));
+    expect(readdirSync(dir)).toEqual(['in.jsonl.synap-state.json']);
+    expect((await readIngestState(path))?.settled_records).toBe(7);
+    expect(await readIngestState(join(dir, 'missing.json'))).toBeUndefined();
+    writeFileSync(path, readFileSync(path, 'utf8').slice(0, 40));
+    await expect(readIngestState(path)).rejects.toBeInstanceOf(UsageError);
+  });
+
+  it('refuses a changed input and changed options, naming the difference', () => {
+    const state = stateFor(shape);
+    expect(() => checkResumable(state, 's.json', identity, shape)).not.toThrow();
+    expect(() =>
+      checkResumable(state, 's.json', { ...identity, size: 101, fingerprint: 'f2' }, shape),
+    ).toThrow(/changed since the interrupted run/);
+    expect(() => checkResumable(state, 's.json', identity, { ...shape, mode: 'fast' })).toThrow(
+      /--mode \(none\) → "fast"/,
+    );
+  });
+
+  it('never contains the API key (it is not part of the shape)', async () => {
+    const dir = tmp();
+    const path = join(dir, 's.json');
+    await writeIngestState(path, stateFor(shape));
+    expect(readFileSync(path, 'utf8')).not.toMatch(/synap_/);
+  });
+});
