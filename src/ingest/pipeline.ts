@@ -227,8 +227,7 @@ class IngestRun {
   };
   private stop: StopReason | null = null;
   private fatal: unknown = undefined;
-  private stopWaiters: (() => void)[] = [];
-  private stopPromise: Promise<void> | undefined;
+  private readonly stopWaiters = new Set<() => void>();
   /** Aborted when in-flight requests are to be abandoned (the grace after a stop ran out). */
   private readonly hardAbort = new AbortController();
   private readonly ingestionIds: string[] = [];
@@ -305,14 +304,30 @@ class IngestRun {
     if (this.stop !== null) return;
     this.stop = reason;
     this.reporter.onStopping?.({ reason, inFlightRequests: this.conc.inFlight() });
-    for (const w of this.stopWaiters.splice(0)) w();
+    for (const w of [...this.stopWaiters]) w();
+    this.stopWaiters.clear();
   }
 
-  /** Resolves when the run is told to stop (one promise shared by every read). */
-  private stopped(): Promise<void> {
-    if (this.halted) return Promise.resolve();
-    this.stopPromise ??= new Promise((resolve) => this.stopWaiters.push(resolve));
-    return this.stopPromise;
+  /**
+   * The next record, or undefined as soon as the run is told to stop (a stdin read may never
+   * answer). The stop listener is removed after each read, so nothing piles up per record.
+   */
+  private nextOrStop<T>(it: AsyncIterator<T>): Promise<IteratorResult<T> | undefined> {
+    if (this.halted) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const onStop = () => resolve(undefined);
+      this.stopWaiters.add(onStop);
+      it.next().then(
+        (v) => {
+          this.stopWaiters.delete(onStop);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.stopWaiters.delete(onStop);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
   }
 
   private setFatal(err: unknown): void {
@@ -322,7 +337,8 @@ class IngestRun {
       return;
     }
     if (this.fatal === undefined) this.fatal = err;
-    for (const w of this.stopWaiters.splice(0)) w();
+    for (const w of [...this.stopWaiters]) w();
+    this.stopWaiters.clear();
   }
 
   private get halted(): boolean {
@@ -527,7 +543,7 @@ class IngestRun {
           this.requestStop('max-duration');
           break;
         }
-        const next = await Promise.race([it.next(), this.stopped().then(() => undefined)]);
+        const next = await this.nextOrStop(it);
         if (next === undefined) break;
         if (next.done) {
           reachedEnd = true;
