@@ -1,0 +1,237 @@
+import { describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import {
+  AuthenticationError,
+  ConflictError,
+  ContextNotFoundError,
+  errorFromResponse,
+  InsufficientCreditsError,
+  InvalidInputError,
+  ListNotSupportedError,
+  parseErrorBody,
+  PermissionDeniedError,
+  RateLimitError,
+  ServiceUnavailableError,
+  SynapError,
+  SynapTransientError,
+} from '../../src/client/errors.js';
+
+const NOW = Date.UTC(2024, 2, 15, 10, 30, 0);
+
+function respond(status: number, body: unknown, headers: Record<string, string> = {}) {
+  return errorFromResponse({
+    status,
+    headers: new Headers(headers),
+    bodyText: typeof body === 'string' ? body : JSON.stringify(body),
+    correlationId: 'cid-123',
+    method: 'POST',
+    path: '/api/v1/memories?x=1',
+    nowMs: NOW,
+  });
+}
+
+describe('errorFromResponse: status → error class (synap-api.md §6.2)', () => {
+  it.each([
+    [400, InvalidInputError, 'INVALID_INPUT', false, ExitCode.FAILURE],
+    [422, InvalidInputError, 'INVALID_INPUT', false, ExitCode.FAILURE],
+    [401, AuthenticationError, 'UNAUTHORIZED', false, ExitCode.AUTH],
+    [402, InsufficientCreditsError, 'INSUFFICIENT_CREDITS', false, ExitCode.CREDITS],
+    [403, PermissionDeniedError, 'FORBIDDEN', false, ExitCode.AUTH],
+    [404, ContextNotFoundError, 'NOT_FOUND', false, ExitCode.FAILURE],
+    [409, ConflictError, 'CONFLICT', false, ExitCode.FAILURE],
+    [429, RateLimitError, 'RATE_LIMITED', true, ExitCode.FAILURE],
+    [500, ServiceUnavailableError, 'SERVICE_UNAVAILABLE', true, ExitCode.FAILURE],
+    [502, ServiceUnavailableError, 'SERVICE_UNAVAILABLE', true, ExitCode.FAILURE],
+    [503, ServiceUnavailableError, 'SERVICE_UNAVAILABLE', true, ExitCode.FAILURE],
+    [201, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
+    [202, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
+    [302, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
+    [418, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
+  ] as const)('%i → %o', (status, cls, code, transient, exitCode) => {
+    const err = respond(status, 'plain text');
+    expect(err).toBeInstanceOf(cls);
+    expect(err).toBeInstanceOf(SynapError);
+    expect(err.status).toBe(status);
+    expect(err.code).toBe(code);
+    expect(err.transient).toBe(transient);
+    expect(err.exitCode).toBe(exitCode);
+    expect(err.correlationId).toBe('cid-123');
+  });
+
+  it('names the method and the path without its query string', () => {
+    const err = respond(404, { detail: 'Memory not found' });
+    expect(err.message).toBe('Memory not found (POST /api/v1/memories)');
+  });
+
+  it('odd statuses say which status they got', () => {
+    expect(respond(302, '').message).toMatch(/^HTTP 302: unexpected response/);
+    expect(respond(201, { detail: 'Created?' }).message).toMatch(/^HTTP 201: Created\?/);
+  });
+
+  it('falls back to a meaningful message per status when the body says nothing', () => {
+    expect(respond(401, '').message).toMatch(/authentication failed/);
+    expect(respond(403, '').message).toMatch(/permission denied/);
+    expect(respond(500, '').message).toMatch(/server error HTTP 500/);
+    expect(respond(400, '').message).toBe('invalid input');
+  });
+
+  it('402 carries the balance fields from a detail object', () => {
+    const err = respond(402, {
+      detail: {
+        message: 'Out of credits',
+        balance_credits: 3,
+        minimum_required_credits: '10',
+        recovery_url: '/v1/credits/balance',
+        redeem_url: 'https://example.test/redeem',
+      },
+    }) as InsufficientCreditsError;
+    expect(err).toBeInstanceOf(InsufficientCreditsError);
+    expect(err.message).toMatch(/^Out of credits/);
+    expect(err.balanceCredits).toBe(3);
+    expect(err.minimumRequiredCredits).toBe(10);
+    expect(err.recoveryUrl).toBe('/v1/credits/balance');
+    expect(err.redeemUrl).toBe('https://example.test/redeem');
+    expect(err.exitCode).toBe(6);
+  });
+
+  it('402 reads top-level balance fields too, and leaves absent ones undefined', () => {
+    const err = respond(402, {
+      detail: 'no credits',
+      balance_credits: 0,
+    }) as InsufficientCreditsError;
+    expect(err.balanceCredits).toBe(0);
+    expect(err.minimumRequiredCredits).toBeUndefined();
+    expect(err.recoveryUrl).toBeUndefined();
+    expect(err.message).toMatch(/^no credits/);
+  });
+
+  it('429 carries Retry-After (seconds), limit and remaining', () => {
+    const err = respond(
+      429,
+      { error: 'slow down', code: 'RATE_LIMITED' },
+      { 'Retry-After': '7', 'X-RateLimit-Limit': '60', 'X-RateLimit-Remaining': '0' },
+    ) as RateLimitError;
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect(err.retryAfterMs).toBe(7000);
+    expect(err.limit).toBe(60);
+    expect(err.remaining).toBe(0);
+    expect(err.message).toMatch(/^slow down/);
+  });
+
+  it('429 with an HTTP-date Retry-After counts from the injected now', () => {
+    const at = new Date(NOW + 12_000).toUTCString();
+    const err = respond(429, '', { 'Retry-After': at }) as RateLimitError;
+    expect(err.retryAfterMs).toBe(12_000);
+  });
+
+  it('429 without headers leaves the numbers undefined', () => {
+    const err = respond(429, '') as RateLimitError;
+    expect(err.retryAfterMs).toBeUndefined();
+    expect(err.limit).toBeUndefined();
+    expect(err.remaining).toBeUndefined();
+  });
+
+  it('400 adds the field named in details when the message does not name it', () => {
+    const err = respond(400, {
+      error: 'bad value',
+      code: 'INVALID_INPUT',
+      details: { field: 'document_type' },
+    });
+    expect(err.message).toBe('bad value (field: document_type)');
+    expect(err.details).toEqual({ field: 'document_type' });
+    const named = respond(422, {
+      error: 'document_type is wrong',
+      details: { field: 'document_type' },
+    });
+    expect(named.message).toBe('document_type is wrong');
+  });
+
+  it('keeps the server code over the default one', () => {
+    expect(respond(401, { error: 'revoked', code: 'CREDENTIAL_INVALID' }).code).toBe(
+      'CREDENTIAL_INVALID',
+    );
+    expect(respond(409, { detail: { code: 'transcript_conflict', message: 'x' } }).code).toBe(
+      'transcript_conflict',
+    );
+  });
+
+  it('never leaks a key that the server echoed in its message', () => {
+    const err = respond(401, {
+      detail: 'Invalid key synap_sk_live_abcdefghijklmnopqrstuvwxyz012345',
+    });
+    expect(err.message).not.toContain('abcdefghijklmnopqrstuvwxyz012345');
+  });
+});
+
+describe('parseErrorBody: both body shapes (§6.1)', () => {
+  it('FastAPI string detail', () => {
+    expect(parseErrorBody('{"detail":"Not found"}')).toMatchObject({
+      message: 'Not found',
+      code: undefined,
+      details: {},
+    });
+  });
+
+  it('structured detail {code, message}', () => {
+    expect(
+      parseErrorBody('{"detail":{"code":"transcript_conflict","message":"already there"}}'),
+    ).toMatchObject({ message: 'already there', code: 'transcript_conflict' });
+  });
+
+  it('documented {error, code, details}', () => {
+    expect(
+      parseErrorBody(
+        '{"error":"Missing field","code":"INVALID_INPUT","details":{"field":"document"}}',
+      ),
+    ).toMatchObject({
+      message: 'Missing field',
+      code: 'INVALID_INPUT',
+      details: { field: 'document' },
+    });
+  });
+
+  it('FastAPI validation list detail', () => {
+    const parsed = parseErrorBody(
+      JSON.stringify({
+        detail: [
+          { loc: ['body', 'document'], msg: 'field required', type: 'missing' },
+          { msg: 'bad mode' },
+        ],
+      }),
+    );
+    expect(parsed.message).toBe('body.document: field required; bad mode');
+  });
+
+  it('a top-level message field', () => {
+    expect(parseErrorBody('{"message":"boom"}').message).toBe('boom');
+  });
+
+  it('non-JSON text is the message (trimmed, capped)', () => {
+    expect(parseErrorBody('  <html>Bad Gateway</html>\n').message).toBe('<html>Bad Gateway</html>');
+    expect(parseErrorBody('x'.repeat(1000)).message).toHaveLength(300);
+    expect(parseErrorBody('').message).toBeUndefined();
+  });
+
+  it('JSON that is not an object gives no message and no crash', () => {
+    expect(parseErrorBody('[1,2]').message).toBeUndefined();
+    expect(parseErrorBody('null').message).toBeUndefined();
+    expect(parseErrorBody('"just a string"').message).toBeUndefined();
+  });
+
+  it('detail wins over error; detail.code over code', () => {
+    const p = parseErrorBody('{"detail":{"code":"A","message":"m"},"code":"B","error":"e"}');
+    expect(p.message).toBe('m');
+    expect(p.code).toBe('A');
+  });
+});
+
+describe('ListNotSupportedError', () => {
+  it('says listing is unsupported, exits 1, is permanent', () => {
+    const err = new ListNotSupportedError({ correlationId: 'c1' });
+    expect(err.message).toMatch(/does not support listing memories/);
+    expect(err.exitCode).toBe(ExitCode.FAILURE);
+    expect(err.transient).toBe(false);
+    expect(err.code).toBe('LIST_NOT_SUPPORTED');
+    expect(err.correlationId).toBe('c1');
+  });
+});

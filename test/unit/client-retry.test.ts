@@ -1,0 +1,163 @@
+import { describe, expect, it } from 'vitest';
+import {
+  DEFAULT_BACKOFF,
+  fullJitterDelay,
+  RetryBudget,
+  RetryBudgetExhaustedError,
+} from '../../src/client/backoff.js';
+import { checkBaseUrl, isLoopbackHost } from '../../src/client/base-url.js';
+import { parseRetryAfter } from '../../src/client/retry-after.js';
+import { ExitCode, UsageError } from '../../src/errors.js';
+
+const NOW = Date.UTC(2024, 2, 15, 10, 30, 0);
+
+describe('parseRetryAfter', () => {
+  it('reads delta seconds', () => {
+    expect(parseRetryAfter('0', NOW)).toBe(0);
+    expect(parseRetryAfter('7', NOW)).toBe(7000);
+    expect(parseRetryAfter(' 12 ', NOW)).toBe(12_000);
+    expect(parseRetryAfter('1.5', NOW)).toBe(1500);
+  });
+
+  it('reads an HTTP date in the future as the time left', () => {
+    expect(parseRetryAfter(new Date(NOW + 30_000).toUTCString(), NOW)).toBe(30_000);
+    expect(parseRetryAfter('Fri, 15 Mar 2024 10:31:00 GMT', NOW)).toBe(60_000);
+  });
+
+  it('an HTTP date in the past means no wait', () => {
+    expect(parseRetryAfter('Fri, 15 Mar 2024 10:00:00 GMT', NOW)).toBe(0);
+    expect(parseRetryAfter('Thu, 01 Jan 1970 00:00:00 GMT', NOW)).toBe(0);
+  });
+
+  it('garbage, negatives and empty values are undefined (caller falls back to backoff)', () => {
+    for (const v of ['', '   ', 'soon', '12abc', '-5', '1e3', 'Mon, 99 Foo 2024 99:99:99 GMT']) {
+      expect(parseRetryAfter(v, NOW), JSON.stringify(v)).toBeUndefined();
+    }
+    expect(parseRetryAfter(null, NOW)).toBeUndefined();
+    expect(parseRetryAfter(undefined, NOW)).toBeUndefined();
+  });
+});
+
+describe('fullJitterDelay', () => {
+  const policy = { baseMs: 100, capMs: 1000 };
+  const max = 0.9999999999;
+
+  it('is 0 with random() = 0, whatever the attempt', () => {
+    for (let a = 1; a <= 10; a++) expect(fullJitterDelay(a, policy, () => 0)).toBe(0);
+  });
+
+  it('stays under base·2^(attempt-1) and under the cap with random() → 1', () => {
+    expect(fullJitterDelay(1, policy, () => max)).toBe(99);
+    expect(fullJitterDelay(2, policy, () => max)).toBe(199);
+    expect(fullJitterDelay(3, policy, () => max)).toBe(399);
+    expect(fullJitterDelay(4, policy, () => max)).toBe(799);
+    expect(fullJitterDelay(5, policy, () => max)).toBe(999);
+    expect(fullJitterDelay(50, policy, () => max)).toBe(999);
+  });
+
+  it('is uniform over the interval (midpoint)', () => {
+    expect(fullJitterDelay(3, policy, () => 0.5)).toBe(200);
+  });
+
+  it('treats attempt 0 like the first retry and uses the default policy', () => {
+    expect(fullJitterDelay(0, policy, () => max)).toBe(99);
+    expect(fullJitterDelay(100, undefined, () => max)).toBe(DEFAULT_BACKOFF.capMs - 1);
+  });
+
+  it('is always within [0, cap) for random values across the range', () => {
+    let seed = 42;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let a = 1; a < 30; a++) {
+      const d = fullJitterDelay(a, policy, rnd);
+      expect(d).toBeGreaterThanOrEqual(0);
+      expect(d).toBeLessThan(Math.min(1000, 100 * 2 ** (a - 1)));
+    }
+  });
+});
+
+describe('RetryBudget', () => {
+  it('spends its initial tokens, then refuses', () => {
+    const b = new RetryBudget({ initial: 2, ratio: 0.5, max: 10 });
+    expect(b.tryWithdraw()).toBe(true);
+    expect(b.tryWithdraw()).toBe(true);
+    expect(b.tryWithdraw()).toBe(false);
+    expect(b.retries).toBe(2);
+  });
+
+  it('earns ratio per first attempt, capped at max', () => {
+    const b = new RetryBudget({ initial: 0, ratio: 0.25, max: 2 });
+    expect(b.tryWithdraw()).toBe(false);
+    for (let i = 0; i < 4; i++) b.deposit();
+    expect(b.remaining).toBe(1);
+    expect(b.tryWithdraw()).toBe(true);
+    expect(b.tryWithdraw()).toBe(false);
+    for (let i = 0; i < 100; i++) b.deposit();
+    expect(b.remaining).toBe(2);
+  });
+
+  it('exhaustion is a stopped-early error (exit 5)', () => {
+    const e = new RetryBudgetExhaustedError();
+    expect(e.exitCode).toBe(ExitCode.STOPPED);
+    expect(e.message).toMatch(/retry budget/);
+  });
+});
+
+describe('checkBaseUrl', () => {
+  it('accepts https anywhere', () => {
+    expect(checkBaseUrl('https://synap.example.com').hostname).toBe('synap.example.com');
+    expect(checkBaseUrl('https://10.0.0.1:8443/x').port).toBe('8443');
+  });
+
+  it.each([
+    'http://127.0.0.1:8080',
+    'http://127.1.2.3',
+    'http://localhost:3000',
+    'http://LOCALHOST',
+    'http://api.localhost',
+    'http://[::1]:9000',
+  ])('accepts plain http to loopback: %s', (url) => {
+    expect(checkBaseUrl(url).protocol).toBe('http:');
+  });
+
+  it.each([
+    'http://synap.example.com',
+    'http://10.0.0.1',
+    'http://128.0.0.1',
+    'http://127.0.0.1.evil.com',
+    'http://localhost.evil.com',
+    'http://[::2]',
+  ])('refuses plain http to a remote host: %s', (url) => {
+    expect(() => checkBaseUrl(url)).toThrow(UsageError);
+    expect(() => checkBaseUrl(url)).toThrow(/plain http/);
+  });
+
+  it.each(['not a url', '', 'synap.example.com', 'ftp://example.com', 'file:///etc/passwd'])(
+    'refuses garbage: %j',
+    (url) => {
+      expect(() => checkBaseUrl(url)).toThrow(UsageError);
+    },
+  );
+
+  it('refuses credentials in the URL', () => {
+    expect(() => checkBaseUrl('https://user:pw@example.com')).toThrow(/credentials/);
+  });
+
+  it('exit code of a refusal is 2', () => {
+    try {
+      checkBaseUrl('http://example.com');
+      expect.unreachable();
+    } catch (err) {
+      expect((err as UsageError).exitCode).toBe(ExitCode.USAGE);
+    }
+  });
+
+  it('isLoopbackHost', () => {
+    expect(isLoopbackHost('127.0.0.1')).toBe(true);
+    expect(isLoopbackHost('[::1]')).toBe(true);
+    expect(isLoopbackHost('0:0:0:0:0:0:0:1')).toBe(true);
+    expect(isLoopbackHost('example.com')).toBe(false);
+  });
+});
