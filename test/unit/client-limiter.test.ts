@@ -1,0 +1,349 @@
+import { describe, expect, it } from 'vitest';
+import { AdaptiveConcurrency } from '../../src/client/concurrency.js';
+import { limiterFor, RateLimiter } from '../../src/client/limiter.js';
+import { FakeClock, flushMicrotasks } from '../helpers/fake-clock.js';
+
+/** Most acquisitions inside any closed window of `windowMs` (windows start at an acquisition). */
+function maxInWindow(times: number[], windowMs: number): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[j]! < times[i]! - windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
+/** One worker acquiring in a loop, recording when each acquisition was granted. */
+function worker(limiter: RateLimiter, clock: FakeClock, times: number[], stop: { done: boolean }) {
+  return (async () => {
+    while (!stop.done) {
+      await limiter.acquire();
+      if (stop.done) return;
+      times.push(clock.now());
+    }
+  })();
+}
+
+describe('RateLimiter token bucket', () => {
+  it('never lets more than burst + rate×window through in any window, FIFO', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, maxRpm: 60, burst: 5 });
+    const granted: { i: number; at: number }[] = [];
+    const all = Array.from({ length: 25 }, (_, i) =>
+      limiter.acquire().then(() => granted.push({ i, at: clock.now() - start })),
+    );
+    const start = clock.now();
+    await clock.run(30_000, 50);
+    await Promise.all(all);
+    expect(granted.map((g) => g.i)).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    const times = granted.map((g) => g.at);
+    expect(times.slice(0, 5)).toEqual([0, 0, 0, 0, 0]); // the burst
+    for (const w of [500, 1000, 2500, 5000, 10_000, 20_000]) {
+      expect(maxInWindow(times, w), `window ${w}`).toBeLessThanOrEqual(5 + (60 / 60_000) * w);
+    }
+    // ...and it does not crawl either: 20 more at 1/s after the burst.
+    expect(times[24]).toBeGreaterThanOrEqual(20_000);
+    expect(times[24]).toBeLessThan(20_000 + 100);
+  });
+
+  it('many concurrent workers share one pace', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, maxRpm: 600, burst: 10 });
+    const times: number[] = [];
+    const stop = { done: false };
+    const workers = Array.from({ length: 8 }, () => worker(limiter, clock, times, stop));
+    await clock.run(60_000, 25);
+    stop.done = true;
+    const start = times[0]!;
+    const rel = times.map((t) => t - start);
+    for (const w of [100, 1000, 10_000, 59_000]) {
+      expect(maxInWindow(rel, w), `window ${w}`).toBeLessThanOrEqual(10 + (600 / 60_000) * w);
+    }
+    // 10 burst + 600/min over 60 s
+    expect(times.length).toBeGreaterThanOrEqual(600);
+    expect(times.length).toBeLessThanOrEqual(611);
+    await clock.advance(1000);
+    await Promise.race([Promise.all(workers), flushMicrotasks()]);
+  });
+
+  it('an aborted waiter does not block the ones behind it', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, maxRpm: 60, burst: 1 });
+    await limiter.acquire();
+    const ac = new AbortController();
+    const first = limiter.acquire(ac.signal);
+    let secondAt = -1;
+    const second = limiter.acquire().then(() => (secondAt = clock.now()));
+    const start = clock.now();
+    await clock.advance(100);
+    ac.abort();
+    await expect(first).rejects.toThrow();
+    await clock.run(3000, 50);
+    await second;
+    expect(secondAt - start).toBe(1000);
+  });
+});
+
+describe('RateLimiter pause on 429', () => {
+  it('holds every waiter and new acquirers until Retry-After has passed, then resumes without a burst', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, maxRpm: 600, burst: 10 });
+    const t0 = clock.now();
+    for (let i = 0; i < 10; i++) await limiter.acquire(); // the burst is spent
+    const granted: { i: number; at: number }[] = [];
+    const waiters = [0, 1, 2].map((i) =>
+      limiter.acquire().then(() => granted.push({ i, at: clock.now() - t0 })),
+    );
+    limiter.onRateLimited(5000);
+    expect(limiter.isPaused).toBe(true);
+    expect(limiter.pauseRemainingMs).toBe(5000);
+    await clock.run(1000, 10);
+    // a newcomer during the pause waits too, behind the earlier waiters
+    const late = limiter.acquire().then(() => granted.push({ i: 3, at: clock.now() - t0 }));
+    await clock.run(3990, 10);
+    expect(granted).toEqual([]); // t = 4990: still paused
+    await clock.run(2000, 10);
+    await Promise.all([...waiters, late]);
+    expect(granted.map((g) => g.i)).toEqual([0, 1, 2, 3]);
+    // Empty bucket on resume: one at a time from the end of the pause, not four at once. The
+    // pace is also cut by 15% (no headers heard: 600/min → 510/min, one per ~118 ms).
+    expect(granted.map((g) => g.at)).toEqual([5118, 5236, 5354, 5472]);
+    expect(limiter.stats().rpm).toBe(510);
+    expect(limiter.isPaused).toBe(false);
+    expect(limiter.stats().pauses).toBe(1);
+    expect(limiter.stats().pausedMs).toBe(5000);
+  });
+
+  it('a later 429 extends the pause; an earlier-ending one does not shorten it', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, maxRpm: 6000, burst: 1 });
+    limiter.onRateLimited(3000);
+    await clock.advance(1000);
+    limiter.onRateLimited(500); // ends at 1500 < 3000: ignored
+    expect(limiter.pauseRemainingMs).toBe(2000);
+    limiter.onRateLimited(4000); // ends at 5000
+    expect(limiter.pauseRemainingMs).toBe(4000);
+    expect(limiter.stats().pauses).toBe(1);
+    expect(limiter.stats().pausedMs).toBe(5000);
+    let at = -1;
+    const start = clock.now() - 1000;
+    const p = limiter.acquire().then(() => (at = clock.now() - start));
+    await clock.run(6000, 10);
+    await p;
+    expect(at).toBeGreaterThanOrEqual(5000);
+  });
+
+  it('an unlimited limiter (no rate known) still honours the pause', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    await limiter.acquire();
+    limiter.onRateLimited(2000);
+    let done = false;
+    const p = limiter.acquire().then(() => (done = true));
+    await clock.run(1990, 10);
+    expect(done).toBe(false);
+    // the 429 also set a (low) learnt pace: 51/min from the one-a-second floor
+    expect(limiter.stats()).toMatchObject({ rpm: 51, source: 'learned' });
+    await clock.run(2000, 10);
+    await p;
+    expect(done).toBe(true);
+  });
+});
+
+describe('RateLimiter learns from X-RateLimit-* headers', () => {
+  it('paces at ≈98% of X-RateLimit-Limit and adopts the remaining count on first contact', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    expect(limiter.stats()).toMatchObject({ rpm: undefined, source: 'none' });
+    await limiter.acquire();
+    limiter.observeHeaders({
+      limit: 600,
+      remaining: 40,
+      resetEpochS: Math.ceil((clock.now() + 1000) / 1000),
+    });
+    limiter.settle();
+    expect(limiter.stats()).toMatchObject({ rpm: 588, source: 'headers' });
+    const times: number[] = [];
+    const stop = { done: false };
+    const w = worker(limiter, clock, times, stop);
+    const start = clock.now();
+    await clock.run(60_000, 50);
+    stop.done = true;
+    const rel = times.map((t) => t - start);
+    // the server's 40 remaining are used at once, then 588 per minute
+    expect(rel.filter((t) => t === 0)).toHaveLength(40);
+    const afterBurst = rel.filter((t) => t > 0).length;
+    expect(afterBurst).toBeGreaterThanOrEqual(585);
+    expect(afterBurst).toBeLessThanOrEqual(588);
+    await clock.advance(1000);
+    void w;
+  });
+
+  it('remaining 0 on first contact: the next request waits; a later higher remaining never raises it', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    limiter.observeHeaders({ limit: 60, remaining: 0 });
+    let at = -1;
+    const start = clock.now();
+    const p = limiter.acquire().then(() => (at = clock.now() - start));
+    limiter.observeHeaders({ limit: 60, remaining: 50 }); // stale, out-of-order answer
+    await clock.run(3000, 10);
+    await p;
+    expect(at).toBeGreaterThanOrEqual(1000); // 60×0.98 per minute ≈ one per 1.02 s
+    expect(at).toBeLessThan(1100);
+  });
+
+  it('a --rate cap below the advertised limit wins', () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, maxRpm: 100 });
+    limiter.observeHeaders({ limit: 600, remaining: 10 });
+    expect(limiter.stats()).toMatchObject({ rpm: 100, source: 'cap' });
+    limiter.observeHeaders({ limit: 60, remaining: 10 });
+    expect(limiter.stats()).toMatchObject({ rpm: 58.8, source: 'headers' });
+  });
+
+  it('ignores missing or nonsensical limits', () => {
+    const limiter = new RateLimiter({ clock: new FakeClock() });
+    limiter.observeHeaders({});
+    limiter.observeHeaders({ limit: 0 });
+    limiter.observeHeaders({ limit: -5 });
+    expect(limiter.stats().rpm).toBeUndefined();
+  });
+
+  it('with headers known, a 429 pauses but does not cut the learnt pace', () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    limiter.observeHeaders({ limit: 600, remaining: 5 });
+    limiter.onRateLimited(1000);
+    expect(limiter.stats()).toMatchObject({ rpm: 588, source: 'headers' });
+  });
+});
+
+describe('RateLimiter AIMD without headers', () => {
+  async function sendEvery(limiter: RateLimiter, clock: FakeClock, ms: number, n: number) {
+    for (let i = 0; i < n; i++) {
+      await limiter.acquire();
+      limiter.settle();
+      await clock.advance(ms);
+    }
+  }
+
+  it('cuts the pace below the observed rate on a 429, once per pause, and climbs on success', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    await sendEvery(limiter, clock, 500, 20); // 120 per minute, unlimited
+    const sentAt = clock.now() - 1;
+    limiter.onRateLimited(1000, sentAt);
+    const cut = limiter.stats();
+    expect(cut.source).toBe('learned');
+    expect(cut.rpm).toBeGreaterThan(60);
+    expect(cut.rpm).toBeLessThan(120);
+    // another answer to a request sent before the cut: no second cut
+    limiter.onRateLimited(1000, sentAt);
+    expect(limiter.stats().rpm).toBe(cut.rpm);
+    // a 429 for a request sent after the cut: cut again by the same factor
+    await clock.advance(10);
+    limiter.onRateLimited(1000, clock.now());
+    const cut2 = limiter.stats().rpm!;
+    expect(cut2).toBeCloseTo(cut.rpm! * 0.85, 0);
+    // additive increase on success
+    let prev = cut2;
+    for (let i = 0; i < 50; i++) {
+      limiter.onSuccess();
+      const now = limiter.stats().rpm!;
+      expect(now).toBeGreaterThanOrEqual(prev);
+      prev = now;
+    }
+    expect(prev).toBeGreaterThan(cut2);
+  });
+
+  it('without any traffic history the cut starts from a safe floor', () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    limiter.onRateLimited(1000);
+    expect(limiter.stats().rpm).toBe(51); // 60/min × 0.85
+  });
+
+  it('never climbs above the --rate cap', () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, maxRpm: 60 });
+    limiter.onRateLimited(1000);
+    expect(limiter.stats().rpm).toBe(51);
+    for (let i = 0; i < 10_000; i++) limiter.onSuccess();
+    expect(limiter.stats().rpm).toBe(60);
+  });
+
+  it('onSuccess does nothing while not learning', () => {
+    const limiter = new RateLimiter({ clock: new FakeClock(), maxRpm: 100 });
+    limiter.onSuccess();
+    expect(limiter.stats()).toMatchObject({ rpm: 100, source: 'cap' });
+  });
+});
+
+describe('limiterFor', () => {
+  it('one limiter per (base URL, key), never keyed by the key itself', () => {
+    const a = limiterFor('https://a.example', 'synap_key_one_1234567890');
+    expect(limiterFor('https://a.example', 'synap_key_one_1234567890')).toBe(a);
+    expect(limiterFor('https://a.example', 'synap_key_two_1234567890')).not.toBe(a);
+    expect(limiterFor('https://b.example', 'synap_key_one_1234567890')).not.toBe(a);
+  });
+});
+
+describe('AdaptiveConcurrency', () => {
+  async function cycle(c: AdaptiveConcurrency, outcome: 'ok' | 'overload' | 'neutral', ms = 10) {
+    await c.acquire();
+    c.release(outcome, ms);
+  }
+
+  it('grows on fast clean answers up to max, never beyond', async () => {
+    const c = new AdaptiveConcurrency(8, 1);
+    expect(c.current()).toBe(1);
+    for (let i = 0; i < 200; i++) await cycle(c, 'ok');
+    expect(c.current()).toBe(8);
+  });
+
+  it('halves on overload, never below 1', async () => {
+    const c = new AdaptiveConcurrency(16, 16);
+    const seen: number[] = [];
+    for (let i = 0; i < 6; i++) {
+      await cycle(c, 'overload');
+      seen.push(c.current());
+    }
+    expect(seen).toEqual([8, 4, 2, 1, 1, 1]);
+  });
+
+  it('neutral outcomes (429, client errors) change nothing', async () => {
+    const c = new AdaptiveConcurrency(8, 3);
+    for (let i = 0; i < 50; i++) await cycle(c, 'neutral');
+    expect(c.current()).toBe(3);
+  });
+
+  it('slow answers shrink it gently', async () => {
+    const c = new AdaptiveConcurrency(8, 4);
+    await cycle(c, 'ok', 10);
+    for (let i = 0; i < 40; i++) await cycle(c, 'ok', 5000);
+    expect(c.current()).toBeLessThan(4);
+    expect(c.current()).toBeGreaterThanOrEqual(1);
+  });
+
+  it('holds acquirers beyond the limit until a slot frees', async () => {
+    const c = new AdaptiveConcurrency(2, 2);
+    await c.acquire();
+    await c.acquire();
+    let third = false;
+    const p = c.acquire().then(() => (third = true));
+    await flushMicrotasks();
+    expect(third).toBe(false);
+    expect(c.inFlight()).toBe(2);
+    c.release('neutral');
+    await p;
+    expect(third).toBe(true);
+    expect(c.inFlight()).toBe(2);
+  });
+
+  it('max 1 stays at 1; initial is clamped', () => {
+    expect(new AdaptiveConcurrency(1).current()).toBe(1);
+    expect(new AdaptiveConcurrency(3, 10).current()).toBe(3);
+    expect(new AdaptiveConcurrency(3, 0).current()).toBe(1);
+  });
+});
