@@ -382,6 +382,10 @@ export async function* readDelimited(
     bom: true,
     delimiter: format === 'tsv' ? '\t' : ',',
     relax_column_count: true,
+    // A quote inside an unquoted field (`37°36'37.8"N`, `"ab"c`) is kept as text, as most CSV
+    // writers and csv-spectrum expect. Strict mode also hit a csv-parse bug: after skipping a
+    // row with text after its closing quote it stayed "inside quotes" and lost every later row.
+    relax_quotes: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
     info: true,
@@ -391,7 +395,25 @@ export async function* readDelimited(
       return undefined;
     },
   };
-  const parser = Readable.from(bytes).pipe(parseCsv(csvOptions));
+  const csv = parseCsv(csvOptions);
+  // csv-parse decodes with replacement characters, so a U+FFFD in a field may be real text
+  // (csv-spectrum has some) or a decoded invalid byte. The bytes are checked on their way in
+  // (ahead of the parser); only once invalid UTF-8 was seen does a U+FFFD mark a bad row.
+  let invalidUtf8Seen = false;
+  const validator = new TextDecoder('utf-8', { fatal: true });
+  const checked = async function* (): AsyncGenerator<Buffer> {
+    for await (const chunk of bytes) {
+      if (!invalidUtf8Seen) {
+        try {
+          validator.decode(chunk, { stream: true });
+        } catch {
+          invalidUtf8Seen = true;
+        }
+      }
+      yield chunk;
+    }
+  };
+  const parser = Readable.from(checked()).pipe(csv);
   let header: string[] | undefined;
   let crlfInFields = 0;
   let prevEnd = 0;
@@ -445,7 +467,8 @@ export async function* readDelimited(
     for (let i = 0; i < header.length; i++) {
       const v = fields[i]!;
       if (v.includes('\u0000')) bad = `column "${header[i]}" contains a NUL byte`;
-      else if (v.includes('\uFFFD')) bad = `column "${header[i]}" contains invalid UTF-8`;
+      else if (invalidUtf8Seen && v.includes('\uFFFD'))
+        bad = `column "${header[i]}" contains invalid UTF-8`;
       value[header[i]!] = v;
     }
     if (bad) {
