@@ -1,0 +1,138 @@
+import { pipeline, Readable } from 'node:stream';
+import { parse as parseCsv, type CsvError, type Options } from 'csv-parse';
+import type { SourceRecord } from '../source-record.js';
+import { parseError, preview } from './common.js';
+
+interface ParsedRow {
+  record: string[];
+  info: { lines: number };
+}
+
+/** Counts line breaks in a field (CRLF, CR or LF each one break). */
+function countBreaks(f: string): { breaks: number; crlf: number } {
+  let breaks = 0;
+  let crlf = 0;
+  for (let i = 0; i < f.length; i++) {
+    const c = f.charCodeAt(i);
+    if (c === 13) {
+      breaks += 1;
+      if (f.charCodeAt(i + 1) === 10) {
+        crlf += 1;
+        i += 1;
+      }
+    } else if (c === 10) breaks += 1;
+  }
+  return { breaks, crlf };
+}
+
+/**
+ * CSV / TSV with a header row, through csv-parse (streaming). Each row becomes an object
+ * keyed by the header, every value a string; its line is where the row starts (quoted fields
+ * may span lines). A row whose column count differs from the header's, or with a NUL byte or
+ * invalid UTF-8, fails alone as a PARSE_ERROR; rows csv-parse itself rejects are reported in
+ * file order and the rows around them are still read. Rows starting at or before
+ * `startAfterLine` are parsed (CSV quoting needs it) but not turned into records (resume).
+ */
+export async function* readDelimited(
+  bytes: AsyncIterable<Buffer>,
+  source: string,
+  format: 'csv' | 'tsv',
+  startAfterLine = 0,
+): AsyncGenerator<SourceRecord> {
+  const skipped: { lines: number; message: string }[] = [];
+  const csvOptions: Options = {
+    bom: true,
+    delimiter: format === 'tsv' ? '\t' : ',',
+    relax_column_count: true,
+    // A quote inside an unquoted field (`37°36'37.8"N`, `"ab"c`) is kept as text, as most CSV
+    // writers and csv-spectrum expect. Strict mode also hit a csv-parse bug: after skipping a
+    // row with text after its closing quote it stayed "inside quotes" and lost every later row.
+    relax_quotes: true,
+    skip_empty_lines: true,
+    skip_records_with_error: true,
+    info: true,
+    on_skip: (err: CsvError | undefined) => {
+      if (err)
+        skipped.push({ lines: (err as { lines?: number }).lines ?? 0, message: err.message });
+      return undefined;
+    },
+  };
+  const csv = parseCsv(csvOptions);
+  // csv-parse decodes with replacement characters, so a U+FFFD in a field may be real text
+  // (csv-spectrum has some) or a decoded invalid byte. The bytes are checked on their way in
+  // (ahead of the parser); only once invalid UTF-8 was seen does a U+FFFD mark a bad row.
+  let invalidUtf8Seen = false;
+  const validator = new TextDecoder('utf-8', { fatal: true });
+  const checked = async function* (): AsyncGenerator<Buffer> {
+    for await (const chunk of bytes) {
+      if (!invalidUtf8Seen) {
+        try {
+          validator.decode(chunk, { stream: true });
+        } catch {
+          invalidUtf8Seen = true;
+        }
+      }
+      yield chunk;
+    }
+  };
+  // pipeline (not pipe) so an error upstream (e.g. corrupt gzip) reaches the parser's reader
+  // instead of leaving it waiting, and a consumer that stops early tears the source down.
+  const parser = pipeline(Readable.from(checked()), csv, () => undefined);
+  let header: string[] | undefined;
+  let crlfInFields = 0;
+  let prevEnd = 0;
+  // Rows csv-parse had to skip are reported in file order: before the first row that ends
+  // after them (the parser runs ahead of the consumer).
+  const flushSkipped = function* (beforeRawLine: number): Generator<SourceRecord> {
+    while (skipped.length > 0 && skipped[0]!.lines < beforeRawLine) {
+      const s = skipped.shift()!;
+      const line = prevEnd + 1;
+      if (line <= startAfterLine) continue;
+      yield parseError(source, line, `malformed CSV: ${s.message.replace(/ at line \d+/, '')}`);
+    }
+  };
+  for await (const item of parser as AsyncIterable<ParsedRow>) {
+    if (skipped.length > 0) yield* flushSkipped(item.info.lines);
+    const fields = item.record;
+    let breaks = 0;
+    for (const f of fields) {
+      if (f.indexOf('\n') === -1 && f.indexOf('\r') === -1) continue;
+      // csv-parse counts a CRLF inside quotes as two lines; count it once.
+      const b = countBreaks(f);
+      crlfInFields += b.crlf;
+      breaks += b.breaks;
+    }
+    const end = item.info.lines - crlfInFields;
+    const line = end - breaks;
+    prevEnd = end;
+    if (header === undefined) {
+      header = fields.map((h, i) => (h.trim() === '' ? `column_${i + 1}` : h.trim()));
+      continue;
+    }
+    if (line <= startAfterLine) continue;
+    if (fields.length !== header.length) {
+      yield parseError(
+        source,
+        line,
+        `row has ${fields.length} fields but the header has ${header.length}`,
+        preview(fields.join(format === 'tsv' ? '\t' : ',')),
+      );
+      continue;
+    }
+    const value: Record<string, string> = {};
+    let bad: string | undefined;
+    for (let i = 0; i < header.length; i++) {
+      const v = fields[i]!;
+      if (v.includes('\u0000')) bad = `column "${header[i]}" contains a NUL byte`;
+      else if (invalidUtf8Seen && v.includes('\uFFFD'))
+        bad = `column "${header[i]}" contains invalid UTF-8`;
+      value[header[i]!] = v;
+    }
+    if (bad) {
+      yield parseError(source, line, bad);
+      continue;
+    }
+    yield { source, line, value, format };
+  }
+  yield* flushSkipped(Infinity);
+}

@@ -1,0 +1,153 @@
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { Readable } from 'node:stream';
+import { createGunzip } from 'node:zlib';
+import { UsageError } from '../../errors.js';
+import { formatFromName, isGzip, sniffFormat } from '../format.js';
+import type { InputFormat, SourceRecord } from '../source-record.js';
+import { parseError } from './common.js';
+import { readDelimited } from './csv.js';
+import { readJsonArray } from './json-array.js';
+import { readJsonLines } from './jsonl.js';
+
+export { formatFromName, parseFormat, sniffFormat } from '../format.js';
+export { inputIdentity, type InputIdentity } from './identity.js';
+export { readDelimited } from './csv.js';
+export { readJsonArray } from './json-array.js';
+export { readJsonLines } from './jsonl.js';
+
+export interface ReadOptions {
+  /** Forces the format (needed or sniffed for stdin; files go by extension otherwise). */
+  format?: InputFormat;
+  /** Where '-' reads from (process.stdin by default). */
+  stdin?: NodeJS.ReadableStream;
+  /**
+   * Resume: records of the FIRST input that start on this line or before are not yielded,
+   * and are not decoded/parsed where the format allows (JSON Lines, JSON array; CSV rows are
+   * still parsed for their quoting but not built). Because record lines strictly increase,
+   * skipping "line <= watermark line" skips exactly the records the watermark covers.
+   */
+  startAfterLine?: number;
+}
+
+/** Bytes read ahead to sniff gzip and (for stdin) the format. */
+const PEEK_BYTES = 64;
+const READ_CHUNK = 256 * 1024;
+
+/**
+ * Streams the records of every input in order. Files are read lazily, pulled by the consumer,
+ * so a slow sender slows the reading and memory stays flat whatever the file size. A missing
+ * or unreadable file is a UsageError naming it (thrown when the iteration reaches it).
+ */
+export async function* readRecords(
+  inputs: string[],
+  opts: ReadOptions = {},
+): AsyncGenerator<SourceRecord> {
+  for (let i = 0; i < inputs.length; i++) {
+    yield* readOne(inputs[i]!, opts, i === 0 ? (opts.startAfterLine ?? 0) : 0);
+  }
+}
+
+async function* readOne(
+  input: string,
+  opts: ReadOptions,
+  startAfterLine: number,
+): AsyncGenerator<SourceRecord> {
+  const isStdin = input === '-';
+  const source = isStdin ? 'stdin' : input;
+  let bytes: AsyncIterable<Buffer>;
+  if (isStdin) {
+    bytes = (opts.stdin ?? process.stdin) as AsyncIterable<Buffer>;
+  } else {
+    await assertReadable(input);
+    bytes = createReadStream(input, { highWaterMark: READ_CHUNK });
+  }
+  // Peek at the first bytes: gzip magic (whatever the name says) and, for stdin, the format.
+  const first = await peek(bytes);
+  let stream: AsyncIterable<Buffer> = prepend(first.head, first.rest);
+  if (isGzip(first.head)) stream = Readable.from(stream).pipe(createGunzip());
+  let format = opts.format ?? (isStdin ? undefined : formatFromName(input));
+  if (format === undefined) {
+    if (!isStdin) {
+      throw new UsageError(
+        `cannot tell the format of ${input} from its name: use --format jsonl|csv|tsv|json`,
+      );
+    }
+    const plain = await peek(stream);
+    stream = prepend(plain.head, plain.rest);
+    format = sniffFormat(plain.head);
+  }
+  let lastLine = 0;
+  try {
+    const records =
+      format === 'jsonl'
+        ? readJsonLines(stream, source, startAfterLine)
+        : format === 'json'
+          ? readJsonArray(stream, source, startAfterLine)
+          : readDelimited(stream, source, format, startAfterLine);
+    for await (const rec of records) {
+      lastLine = rec.line;
+      yield rec;
+    }
+  } catch (err) {
+    // zlib errors: corrupt or truncated gzip. What was read before stays read.
+    const code = (err as NodeJS.ErrnoException).code ?? '';
+    if (code.startsWith('Z_') || /incorrect header check|unexpected end of file/i.test(String(err))) {
+      yield parseError(
+        source,
+        lastLine + 1,
+        `corrupt or truncated gzip data: ${(err as Error).message}`,
+      );
+      return;
+    }
+    throw err;
+  }
+}
+
+async function assertReadable(path: string): Promise<void> {
+  try {
+    const s = await stat(path);
+    if (s.isDirectory()) throw new UsageError(`${path} is a directory, not an input file`);
+    const fh = await open(path, 'r');
+    await fh.close();
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'ENOENT'
+        ? 'no such file'
+        : code === 'EACCES'
+          ? 'permission denied'
+          : String(code ?? err);
+    throw new UsageError(`cannot read ${path}: ${why}`);
+  }
+}
+
+async function peek(
+  source: AsyncIterable<Buffer>,
+): Promise<{ head: Buffer; rest: AsyncIterator<Buffer> }> {
+  const it = source[Symbol.asyncIterator]();
+  const parts: Buffer[] = [];
+  let size = 0;
+  while (size < PEEK_BYTES) {
+    const next = await it.next();
+    if (next.done) break;
+    const chunk = toBuffer(next.value);
+    parts.push(chunk);
+    size += chunk.length;
+  }
+  return { head: parts.length === 1 ? parts[0]! : Buffer.concat(parts), rest: it };
+}
+
+function toBuffer(v: Buffer | string): Buffer {
+  return typeof v === 'string' ? Buffer.from(v) : v;
+}
+
+async function* prepend(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
+  if (head.length > 0) yield head;
+  for (;;) {
+    const next = await rest.next();
+    if (next.done) return;
+    yield toBuffer(next.value);
+  }
+}
