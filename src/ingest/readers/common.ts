@@ -35,7 +35,8 @@ export function parseJsonRecord(text: string, source: string, line: number): Sou
   try {
     return { source, line, value: JSON.parse(text) as unknown };
   } catch (err) {
-    if (text.includes('\u0000')) return parseError(source, line, 'contains a NUL byte', preview(text));
+    if (text.includes('\u0000'))
+      return parseError(source, line, 'contains a NUL byte', preview(text));
     return parseError(source, line, `invalid JSON: ${(err as Error).message}`, preview(text));
   }
 }

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { Readable } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UsageError } from '../../errors.js';
 import { formatFromName, isGzip, sniffFormat } from '../format.js';
@@ -37,22 +37,88 @@ const READ_CHUNK = 256 * 1024;
 /**
  * Streams the records of every input in order. Files are read lazily, pulled by the consumer,
  * so a slow sender slows the reading and memory stays flat whatever the file size. A missing
- * or unreadable file is a UsageError naming it (thrown when the iteration reaches it).
+ * or unreadable file is a UsageError naming it (from next(), when the iteration reaches it).
+ *
+ * Hand-written rather than an async generator wrapping the format readers: each layer of
+ * `yield*` / `for await` costs promise hops per record, and this sits on the per-record path.
  */
-export async function* readRecords(
+export function readRecords(
   inputs: string[],
   opts: ReadOptions = {},
-): AsyncGenerator<SourceRecord> {
-  for (let i = 0; i < inputs.length; i++) {
-    yield* readOne(inputs[i]!, opts, i === 0 ? (opts.startAfterLine ?? 0) : 0);
-  }
+): AsyncIterableIterator<SourceRecord> {
+  let index = 0;
+  let current: { it: AsyncIterator<SourceRecord>; source: string; lastLine: number } | undefined;
+  let finished = false;
+
+  const advance = async (): Promise<IteratorResult<SourceRecord>> => {
+    for (;;) {
+      if (current) return pull(current);
+      if (finished || index >= inputs.length) {
+        finished = true;
+        return { done: true, value: undefined };
+      }
+      const i = index++;
+      const input = inputs[i]!;
+      const it = await openInput(input, opts, i === 0 ? (opts.startAfterLine ?? 0) : 0);
+      current = { it, source: input === '-' ? 'stdin' : input, lastLine: 0 };
+    }
+  };
+
+  const pull = (
+    c: NonNullable<typeof current>,
+  ): Promise<IteratorResult<SourceRecord>> | IteratorResult<SourceRecord> =>
+    c.it.next().then(
+      (r) => {
+        if (!r.done) {
+          c.lastLine = r.value.line;
+          return r;
+        }
+        current = undefined;
+        return advance();
+      },
+      (err: unknown) => {
+        current = undefined;
+        if (!isZlibError(err)) throw err;
+        // Corrupt or truncated gzip: what was read before stays read; the rest is one error.
+        const rec = parseError(
+          c.source,
+          c.lastLine + 1,
+          `corrupt or truncated gzip data: ${(err as Error).message}`,
+        );
+        return { done: false, value: rec };
+      },
+    );
+
+  const iterator: AsyncIterableIterator<SourceRecord> = {
+    next: () =>
+      (current && !finished ? pull(current) : advance()) as Promise<IteratorResult<SourceRecord>>,
+    return: async () => {
+      finished = true;
+      const c = current;
+      current = undefined;
+      if (c?.it.return) await c.it.return();
+      return { done: true, value: undefined };
+    },
+    [Symbol.asyncIterator]() {
+      return iterator;
+    },
+  };
+  return iterator;
 }
 
-async function* readOne(
+function isZlibError(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code ?? '';
+  return (
+    code.startsWith('Z_') || /incorrect header check|unexpected end of file/i.test(String(err))
+  );
+}
+
+/** Opens one input (file or '-') and returns the record iterator of its format. */
+async function openInput(
   input: string,
   opts: ReadOptions,
   startAfterLine: number,
-): AsyncGenerator<SourceRecord> {
+): Promise<AsyncIterator<SourceRecord>> {
   const isStdin = input === '-';
   const source = isStdin ? 'stdin' : input;
   let bytes: AsyncIterable<Buffer>;
@@ -65,7 +131,10 @@ async function* readOne(
   // Peek at the first bytes: gzip magic (whatever the name says) and, for stdin, the format.
   const first = await peek(bytes);
   let stream: AsyncIterable<Buffer> = prepend(first.head, first.rest);
-  if (isGzip(first.head)) stream = Readable.from(stream).pipe(createGunzip());
+  if (isGzip(first.head)) {
+    // pipeline (not pipe): a read error of the file reaches the gunzip stream's reader.
+    stream = pipeline(Readable.from(stream), createGunzip(), () => undefined);
+  }
   let format = opts.format ?? (isStdin ? undefined : formatFromName(input));
   if (format === undefined) {
     if (!isStdin) {
@@ -77,31 +146,13 @@ async function* readOne(
     stream = prepend(plain.head, plain.rest);
     format = sniffFormat(plain.head);
   }
-  let lastLine = 0;
-  try {
-    const records =
-      format === 'jsonl'
-        ? readJsonLines(stream, source, startAfterLine)
-        : format === 'json'
-          ? readJsonArray(stream, source, startAfterLine)
-          : readDelimited(stream, source, format, startAfterLine);
-    for await (const rec of records) {
-      lastLine = rec.line;
-      yield rec;
-    }
-  } catch (err) {
-    // zlib errors: corrupt or truncated gzip. What was read before stays read.
-    const code = (err as NodeJS.ErrnoException).code ?? '';
-    if (code.startsWith('Z_') || /incorrect header check|unexpected end of file/i.test(String(err))) {
-      yield parseError(
-        source,
-        lastLine + 1,
-        `corrupt or truncated gzip data: ${(err as Error).message}`,
-      );
-      return;
-    }
-    throw err;
-  }
+  const records =
+    format === 'jsonl'
+      ? readJsonLines(stream, source, startAfterLine)
+      : format === 'json'
+        ? readJsonArray(stream, source, startAfterLine)
+        : readDelimited(stream, source, format, startAfterLine);
+  return records[Symbol.asyncIterator]();
 }
 
 async function assertReadable(path: string): Promise<void> {

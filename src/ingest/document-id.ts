@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import type { CreateMemoryRequest } from '../client/types.js';
+
+/**
+ * Stable document ids for records that bring none (`--id-from hash`, the default).
+ *
+ * The id is "sha256-" followed by the first 40 hex digits (160 bits) of the SHA-256 of the
+ * canonical JSON (keys sorted at every level, no whitespace) of the mapped request without
+ * its document_id. Same content and options → same id, whatever the key order in the source;
+ * so re-running a file, or resuming after a crash, is recognised by the server as "already
+ * ingested" instead of creating duplicates. Any change of the request (text, user, type,
+ * created_at, metadata, mode) gives a new id. The format must never change: ids already sent
+ * would stop matching.
+ */
+export function hashDocumentId(request: CreateMemoryRequest): string {
+  return `sha256-${createHash('sha256').update(requestCanonicalJson(request)).digest('hex').slice(0, 40)}`;
+}
+
+/** JSON with object keys sorted at every level; undefined properties left out (as JSON does). */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) {
+    let out = '[';
+    for (let i = 0; i < v.length; i++) {
+      if (i > 0) out += ',';
+      out += canonicalJson(v[i]);
+    }
+    return `${out}]`;
+  }
+  const obj = v as Record<string, unknown>;
+  const keys = Object.keys(obj).sort();
+  let out = '{';
+  let first = true;
+  for (const k of keys) {
+    const val = obj[k];
+    if (val === undefined) continue;
+    if (!first) out += ',';
+    first = false;
+    out += `${JSON.stringify(k)}:${canonicalJson(val)}`;
+  }
+  return `${out}}`;
+}
+
+const j = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+
+/**
+ * canonicalJson(request minus document_id), written out with the top-level keys in their
+ * sorted order (the request's shape is fixed), which saves sorting on every record.
+ */
+export function requestCanonicalJson(r: CreateMemoryRequest): string {
+  return (
+    `{"customer_id":${j(r.customer_id)},"document":${j(r.document)}` +
+    `,"document_created_at":${j(r.document_created_at)},"document_type":${j(r.document_type)}` +
+    `,"metadata":${canonicalJson(r.metadata)},"mode":${j(r.mode)},"user_id":${j(r.user_id)}}`
+  );
+}

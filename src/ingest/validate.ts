@@ -1,0 +1,225 @@
+import {
+  DOCUMENT_TYPES,
+  MODES,
+  type CreateMemoryRequest,
+  type DocumentType,
+  type Mode,
+} from '../client/types.js';
+
+/**
+ * Validation of a mapped record before it is sent (product.md §2): document present, a
+ * string, not blank; document_type and mode in the API enums; document_created_at ISO-8601;
+ * ids strings (numbers are turned into strings: user_id 42 → "42"); metadata an object.
+ * `document` must be a string: the SDK model also allows an object, but the wire example and
+ * the server's extraction are about text, so an object is refused with a clear message rather
+ * than guessed into text. The B2B scope rule is left to the server.
+ */
+
+export const API_FIELDS = [
+  'document',
+  'document_id',
+  'document_type',
+  'document_created_at',
+  'user_id',
+  'customer_id',
+  'mode',
+  'metadata',
+] as const;
+export type ApiField = (typeof API_FIELDS)[number];
+export const API_FIELD_SET: ReadonlySet<string> = new Set(API_FIELDS);
+
+export interface RecordError {
+  code: string;
+  message: string;
+  field?: string;
+}
+
+export interface MapDefaults {
+  document_type?: DocumentType;
+  mode?: Mode;
+  user_id?: string;
+  customer_id?: string;
+  metadata?: Record<string, unknown>;
+}
+
+const DOC_TYPE_SET: ReadonlySet<string> = new Set(DOCUMENT_TYPES);
+const MODE_SET: ReadonlySet<string> = new Set(MODES);
+const ID_FIELDS = ['document_id', 'user_id', 'customer_id'] as const;
+
+function invalid(field: ApiField, message: string): { error: RecordError } {
+  return { error: { code: 'INVALID_INPUT', message, field } };
+}
+
+/**
+ * Builds the create request from the fields a record gave (after --map) plus defaults, or
+ * says which field is wrong. `extra` (source fields that are not API fields) goes into
+ * metadata without overriding keys the record's own metadata or the defaults set.
+ * document_id stays null when absent (the mapper derives one).
+ */
+export function validateRequest(
+  fields: Partial<Record<ApiField, unknown>>,
+  extra: Record<string, unknown> | undefined,
+  defaults: MapDefaults,
+): { request: CreateMemoryRequest } | { error: RecordError } {
+  const document = fields.document;
+  if (document === undefined || document === null)
+    return invalid('document', 'document is missing');
+  if (typeof document !== 'string') {
+    return invalid('document', `document must be a string, got ${describeValue(document)}`);
+  }
+  if (isBlankText(document)) return invalid('document', 'document is empty');
+
+  let documentId: string | null = null;
+  let userId: string | null = defaults.user_id ?? null;
+  let customerId: string | null = defaults.customer_id ?? null;
+  for (const f of ID_FIELDS) {
+    const v = fields[f];
+    if (v === undefined || v === null || v === '') continue;
+    let s: string;
+    if (typeof v === 'string') s = v;
+    else if ((typeof v === 'number' && Number.isFinite(v)) || typeof v === 'bigint') s = String(v);
+    else return invalid(f, `${f} must be a string, got ${describeValue(v)}`);
+    if (f === 'document_id') documentId = s;
+    else if (f === 'user_id') userId = s;
+    else customerId = s;
+  }
+
+  let documentType: DocumentType | null = defaults.document_type ?? null;
+  const t = fields.document_type;
+  if (t !== undefined && t !== null) {
+    if (typeof t !== 'string' || !DOC_TYPE_SET.has(t)) {
+      return invalid(
+        'document_type',
+        `document_type ${describeValue(t)} is not one of ${DOCUMENT_TYPES.join(', ')}`,
+      );
+    }
+    documentType = t as DocumentType;
+  }
+
+  let mode: Mode | null = defaults.mode ?? null;
+  const m = fields.mode;
+  if (m !== undefined && m !== null) {
+    if (typeof m !== 'string' || !MODE_SET.has(m)) {
+      return invalid('mode', `mode ${describeValue(m)} is not one of ${MODES.join(', ')}`);
+    }
+    mode = m as Mode;
+  }
+
+  let createdAt: string | null = null;
+  const c = fields.document_created_at;
+  if (c !== undefined && c !== null) {
+    if (typeof c !== 'string' || !isIsoDate(c)) {
+      return invalid(
+        'document_created_at',
+        `document_created_at ${describeValue(c)} is not an ISO-8601 date (e.g. 2024-03-15T10:30:00Z)`,
+      );
+    }
+    createdAt = c;
+  }
+
+  const md = fields.metadata;
+  if (md !== undefined && md !== null && !isPlainObject(md)) {
+    return invalid('metadata', `metadata must be an object, got ${describeValue(md)}`);
+  }
+  const metadata: Record<string, unknown> = {};
+  if (defaults.metadata) Object.assign(metadata, defaults.metadata);
+  if (md) Object.assign(metadata, md);
+  if (extra) {
+    for (const k in extra) if (!(k in metadata)) metadata[k] = extra[k];
+  }
+
+  return {
+    request: {
+      document,
+      document_type: documentType,
+      document_id: documentId,
+      document_created_at: createdAt,
+      user_id: userId,
+      customer_id: customerId,
+      mode,
+      metadata,
+    },
+  };
+}
+
+function isBlankText(s: string): boolean {
+  // Fast answer for the usual case: a first character that is not whitespace.
+  const c = s.charCodeAt(0);
+  if (c > 0x20 && c !== 0xa0 && c < 0x1680) return false;
+  return s.trim() === '';
+}
+
+/** Parses `n` ASCII digits at `i`, or -1. */
+function digits(s: string, i: number, n: number): number {
+  let v = 0;
+  for (let k = i; k < i + n; k++) {
+    const d = s.charCodeAt(k) - 48;
+    if (!(d >= 0 && d <= 9)) return -1; // NaN past the end too
+    v = v * 10 + d;
+  }
+  return v;
+}
+
+const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * ISO-8601 date (`2024-03-15`) or date-time (`2024-03-15T10:30`, `…:00`, `….123Z`,
+ * `…+02:00`, `…+0200`; a space instead of T accepted) with real calendar values: no
+ * "yesterday", no 2024-13-01, no 2023-02-29. A date-time without an offset is accepted as
+ * the SDK sends naive datetimes that way. Hand-written (no regex, no Date) as it runs on
+ * every record.
+ */
+export function isIsoDate(s: string): boolean {
+  const len = s.length;
+  if (len < 10) return false;
+  const year = digits(s, 0, 4);
+  const month = digits(s, 5, 2);
+  const day = digits(s, 8, 2);
+  if (year < 0 || month < 1 || month > 12 || day < 1) return false;
+  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
+  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+  const maxDay = month === 2 && leap ? 29 : DAYS[month - 1]!;
+  if (day > maxDay) return false;
+  if (len === 10) return true;
+  const sep = s.charCodeAt(10);
+  if (sep !== 84 && sep !== 32) return false; // 'T' or ' '
+  const hour = digits(s, 11, 2);
+  const minute = digits(s, 14, 2);
+  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || s.charCodeAt(13) !== 58) return false;
+  let i = 16;
+  if (s.charCodeAt(i) === 58) {
+    const sec = digits(s, i + 1, 2);
+    if (sec < 0 || sec > 60) return false;
+    i += 3;
+    if (s.charCodeAt(i) === 46) {
+      let n = 0;
+      i += 1;
+      while (i < len && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) {
+        i += 1;
+        n += 1;
+      }
+      if (n < 1 || n > 9) return false;
+    }
+  }
+  if (i === len) return true;
+  const z = s.charCodeAt(i);
+  if (z === 90) return i + 1 === len; // 'Z'
+  if (z !== 43 && z !== 45) return false; // '+' / '-'
+  if (digits(s, i + 1, 2) < 0) return false;
+  i += 3;
+  if (s.charCodeAt(i) === 58) i += 1;
+  return digits(s, i, 2) >= 0 && i + 2 === len;
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** A value for a message: strings quoted and cut at 40 characters, others by kind. */
+export function describeValue(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
+  if (typeof v === 'object') return 'an object';
+  return `${typeof v} ${String(v)}`;
+}
