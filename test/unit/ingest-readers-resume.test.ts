@@ -221,3 +221,23 @@ describe('sniffFormat', () => {
     ]);
   });
 });
+
+describe('overlapping next() calls', () => {
+  it('across input boundaries: every record once, in order', async () => {
+    const a = await file('ov-a.jsonl', '{"i":1}\n{"i":2}\n');
+    const b = await file('ov-b.jsonl', '{"i":3}\n');
+    const c = await file('ov-c.csv', 'i\n4\n5\n');
+    const it = readRecords([a, b, c]);
+    const results = await Promise.all(Array.from({ length: 8 }, () => it.next()));
+    expect(results.map((r) => (r.done ? 'done' : (r.value.value as { i: unknown }).i))).toEqual([
+      1,
+      2,
+      3,
+      '4',
+      '5',
+      'done',
+      'done',
+      'done',
+    ]);
+  });
+});

@@ -50,8 +50,16 @@ export function readRecords(
   let current: { it: AsyncIterator<SourceRecord>; source: string; lastLine: number } | undefined;
   let finished = false;
 
+  // Set while the next input is being opened, so overlapping next() calls at an input
+  // boundary wait for it instead of opening (and skipping) inputs of their own.
+  let opening: Promise<void> | undefined;
+
   const advance = async (): Promise<IteratorResult<SourceRecord>> => {
     for (;;) {
+      if (opening) {
+        await opening;
+        continue;
+      }
       if (current) return pull(current);
       if (finished || index >= inputs.length) {
         finished = true;
@@ -59,8 +67,14 @@ export function readRecords(
       }
       const i = index++;
       const input = inputs[i]!;
-      const it = await openInput(input, opts, i === 0 ? (opts.startAfterLine ?? 0) : 0);
-      current = { it, source: input === '-' ? 'stdin' : input, lastLine: 0 };
+      opening = openInput(input, opts, i === 0 ? (opts.startAfterLine ?? 0) : 0)
+        .then((it) => {
+          if (finished) void it.return?.();
+          else current = { it, source: input === '-' ? 'stdin' : input, lastLine: 0 };
+        })
+        .finally(() => {
+          opening = undefined;
+        });
     }
   };
 
