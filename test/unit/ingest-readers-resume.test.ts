@@ -241,3 +241,21 @@ describe('overlapping next() calls', () => {
     ]);
   });
 });
+
+describe('edges', () => {
+  it('CSV: repeated header names get _2, _3 so no column is lost', async () => {
+    const p = await file('dup.csv', 'document,tag,tag, ,tag\nd,a,b,c,e\n');
+    expect(brief(await read([p]))).toEqual([
+      [2, { document: 'd', tag: 'a', tag_2: 'b', column_4: 'c', tag_3: 'e' }],
+    ]);
+  });
+
+  it('JSON array: an empty element is an error at its line; a trailing comma is tolerated', async () => {
+    const p = await file('holes.json', '[\n{"a":1},\n,\n{"a":3},\n]');
+    expect(brief(await read([p]))).toEqual([
+      [2, { a: 1 }],
+      [3, 'ERR'],
+      [4, { a: 3 }],
+    ]);
+  });
+});

@@ -26,6 +26,21 @@ function countBreaks(f: string): { breaks: number; crlf: number } {
 }
 
 /**
+ * Column names from the header row: trimmed; a blank one is `column_N` (its 1-based
+ * position), a repeated one gets `_2`, `_3`… so no column's values overwrite another's.
+ */
+function headerNames(fields: string[]): string[] {
+  const seen = new Set<string>();
+  return fields.map((h, i) => {
+    const name = h.trim() === '' ? `column_${i + 1}` : h.trim();
+    let unique = name;
+    for (let n = 2; seen.has(unique); n++) unique = `${name}_${n}`;
+    seen.add(unique);
+    return unique;
+  });
+}
+
+/**
  * CSV / TSV with a header row, through csv-parse (streaming). Each row becomes an object
  * keyed by the header, every value a string; its line is where the row starts (quoted fields
  * may span lines). A row whose column count differs from the header's, or with a NUL byte or
@@ -106,7 +121,7 @@ export async function* readDelimited(
     const line = end - breaks;
     prevEnd = end;
     if (header === undefined) {
-      header = fields.map((h, i) => (h.trim() === '' ? `column_${i + 1}` : h.trim()));
+      header = headerNames(fields);
       continue;
     }
     if (line <= startAfterLine) continue;
