@@ -1,6 +1,13 @@
 import { createHash } from 'node:crypto';
 import { abortReason, systemClock, type Clock } from './clock.js';
 
+/** Cut applied on a first 429 when no limit is known. */
+const DECREASE = 0.85;
+/** Share of a measured (header-less) server rate to pace at. */
+const LEARNED_SHARE = 0.97;
+/** Upward probe while the rate is assumed or learnt: about this share per second. */
+const INCREASE_PER_S = 0.01;
+
 export interface RateLimiterOptions {
   /** Hard ceiling in requests per minute (`--rate`); the limiter never goes above it. */
   maxRpm?: number;
@@ -9,6 +16,12 @@ export interface RateLimiterOptions {
   clock?: Clock;
   /** Share of an advertised limit to pace at; a little headroom absorbs clock skew. */
   headroom?: number;
+  /**
+   * Rate (requests per minute) to assume until the server advertises one or refuses a request
+   * (e.g. a profile's known tier). Without it the limiter lets requests through unpaced until
+   * the first 429 or X-RateLimit-* header teaches it the limit.
+   */
+  initialRpm?: number;
 }
 
 export interface RateLimiterStats {
@@ -16,7 +29,7 @@ export interface RateLimiterStats {
   rpm: number | undefined;
   pauses: number;
   pausedMs: number;
-  source: 'none' | 'cap' | 'headers' | 'learned';
+  source: 'none' | 'cap' | 'assumed' | 'headers' | 'learned';
 }
 
 /**
@@ -40,6 +53,9 @@ export class RateLimiter {
   private pausedUntil = 0;
   private source: RateLimiterStats['source'] = 'none';
   private lastDecreaseAt = -Infinity;
+  /** Successful answers so far, and at the last cut (to measure the server's rate). */
+  private accepted = 0;
+  private acceptedAtDecrease = 0;
   private queue: Promise<void> = Promise.resolve();
   private pauses = 0;
   private pausedMs = 0;
@@ -54,7 +70,11 @@ export class RateLimiter {
     this.capacity = Math.max(1, opts.burst ?? 1);
     this.tokens = this.capacity;
     this.updatedAt = this.clock.now();
-    if (this.maxRpm !== undefined) {
+    if (opts.initialRpm !== undefined && opts.initialRpm > 0) {
+      const rpm = Math.min(opts.initialRpm, this.maxRpm ?? Infinity);
+      this.perMs = rpm / 60_000;
+      this.source = rpm === this.maxRpm ? 'cap' : 'assumed';
+    } else if (this.maxRpm !== undefined) {
       this.perMs = this.maxRpm / 60_000;
       this.source = 'cap';
     }
@@ -85,7 +105,7 @@ export class RateLimiter {
       if (this.tokens >= 1) {
         this.tokens -= 1;
         this.inFlight += 1;
-        if (this.source === 'learned') this.noteSent(now);
+        if (!this.heardHeaders) this.noteSent(now);
         return;
       }
       await this.clock.sleep(Math.ceil((1 - this.tokens) / this.perMs), signal);
@@ -99,40 +119,67 @@ export class RateLimiter {
   }
 
   /**
-   * A 429 arrived: hold everyone until `retryAfterMs` has passed. Without a known limit, the
-   * pace is also cut (once per pause, however many requests were in flight).
-   * `sentAt` is when the refused request was sent.
+   * Holds every waiting and future acquirer until clock time `until` (a 429's Retry-After).
+   * The bucket restarts empty at that instant, so the resume is paced rather than a burst:
+   * the server's bucket is empty too. A shorter pause never shortens a longer one.
    */
-  onRateLimited(retryAfterMs: number, sentAt: number = this.clock.now()): void {
+  pauseUntil(until: number): void {
     const now = this.clock.now();
-    const until = now + Math.max(0, retryAfterMs);
     if (until > this.pausedUntil) {
-      if (this.pausedUntil <= now) this.pauses += 1;
-      this.pausedMs += until - Math.max(now, this.pausedUntil);
+      if (this.pausedUntil <= now && until > now) this.pauses += 1;
+      this.pausedMs += Math.max(0, until - Math.max(now, this.pausedUntil));
       this.pausedUntil = until;
     }
-    // Resume with an empty bucket: the server's bucket is empty too.
+    this.refill(now);
     this.tokens = 0;
-    this.updatedAt = until;
-    if (!this.heardHeaders && sentAt > this.lastDecreaseAt) {
-      this.lastDecreaseAt = now;
-      const current = this.perMs ?? this.observedPerMs(now);
-      let next = current * 0.85;
-      if (this.maxRpm !== undefined) next = Math.min(next, this.maxRpm / 60_000);
-      this.perMs = Math.max(1 / 60_000, next);
-      this.capacity = 1;
-      this.source = 'learned';
-    }
+    this.updatedAt = Math.max(now, this.pausedUntil);
+  }
+
+  /** pauseUntil(now + ms). */
+  pauseFor(ms: number): void {
+    this.pauseUntil(this.clock.now() + Math.max(0, ms));
   }
 
   /**
-   * A request succeeded: while learning, probe higher by about 2% per second of traffic, so
-   * the pace climbs back to the limit within seconds after a cut.
+   * A 429 arrived for a request sent at `sentAt`: pause everyone for `retryAfterMs`. When the
+   * server advertises no limit, the pace is also re-learnt, once per overload episode however
+   * many requests were in flight when it began:
+   * - between two episodes the server's bucket went from empty to empty, so what it accepted
+   *   in between is exactly its rate × the time: pace just under that;
+   * - on the first episode there is nothing to measure yet: cut below what was sent recently.
+   */
+  onRateLimited(retryAfterMs: number, sentAt: number = this.clock.now()): void {
+    const now = this.clock.now();
+    this.pauseFor(retryAfterMs);
+    if (this.heardHeaders || sentAt <= this.lastDecreaseAt) return;
+    let next: number;
+    const span = now - this.lastDecreaseAt;
+    const accepted = this.accepted - this.acceptedAtDecrease;
+    if (Number.isFinite(span) && span >= 1000 && accepted >= 2) {
+      next = (accepted / span) * LEARNED_SHARE;
+    } else {
+      const observed = this.observedPerMs(now);
+      next = (this.perMs === undefined ? observed : Math.min(this.perMs, observed)) * DECREASE;
+    }
+    if (this.maxRpm !== undefined) next = Math.min(next, this.maxRpm / 60_000);
+    this.perMs = Math.max(1 / 60_000, next);
+    this.capacity = 1;
+    this.source = 'learned';
+    this.lastDecreaseAt = now;
+    this.acceptedAtDecrease = this.accepted;
+  }
+
+  /**
+   * A request succeeded. While the rate is assumed or learnt, probe higher by about 1% per
+   * second of traffic, so the pace finds a limit that went up and climbs back after a cut.
    */
   onSuccess(): void {
-    if (this.source !== 'learned' || this.perMs === undefined) return;
+    this.accepted += 1;
+    if ((this.source !== 'learned' && this.source !== 'assumed') || this.perMs === undefined) {
+      return;
+    }
     const perSecond = Math.max(1, this.perMs * 1000);
-    let next = this.perMs * (1 + 0.02 / perSecond);
+    let next = this.perMs * (1 + INCREASE_PER_S / perSecond);
     if (this.maxRpm !== undefined) next = Math.min(next, this.maxRpm / 60_000);
     this.perMs = next;
   }

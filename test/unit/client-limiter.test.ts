@@ -347,3 +347,154 @@ describe('AdaptiveConcurrency', () => {
     expect(new AdaptiveConcurrency(3, 0).current()).toBe(1);
   });
 });
+
+describe('RateLimiter pauseFor / pauseUntil', () => {
+  it('pauseUntil holds waiters and newcomers until that instant, then paces with an empty bucket', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, maxRpm: 600, burst: 20 }); // 10/s, 20 banked
+    const t0 = clock.now();
+    limiter.pauseUntil(t0 + 3000);
+    expect(limiter.isPaused).toBe(true);
+    expect(limiter.pauseRemainingMs).toBe(3000);
+    const granted: number[] = [];
+    const early = Array.from({ length: 3 }, () =>
+      limiter.acquire().then(() => granted.push(clock.now() - t0)),
+    );
+    await clock.advance(1000);
+    const late = Array.from({ length: 2 }, () =>
+      limiter.acquire().then(() => granted.push(clock.now() - t0)),
+    );
+    await clock.advance(1999);
+    expect(granted).toEqual([]);
+    await clock.run(2000, 10);
+    await Promise.all([...early, ...late]);
+    // none before 3000 ms; then one per 100 ms (no burst from the 20 banked tokens)
+    expect(granted).toEqual([3100, 3200, 3300, 3400, 3500]);
+    expect(limiter.stats().pauses).toBe(1);
+    expect(limiter.stats().pausedMs).toBe(3000);
+  });
+
+  it('pauseFor on an unlimited limiter holds everyone for that long', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock });
+    limiter.pauseFor(500);
+    let done = false;
+    const p = limiter.acquire().then(() => (done = true));
+    await clock.advance(499);
+    expect(done).toBe(false);
+    await clock.advance(1);
+    await p;
+    expect(done).toBe(true);
+    limiter.pauseFor(-5); // nonsense: no pause
+    expect(limiter.isPaused).toBe(false);
+  });
+});
+
+describe('RateLimiter with an assumed starting rate', () => {
+  it('paces at initialRpm from the first request, probes up on success, never above --rate', async () => {
+    const clock = new FakeClock();
+    const limiter = new RateLimiter({ clock, initialRpm: 60, maxRpm: 90 });
+    expect(limiter.stats()).toMatchObject({ rpm: 60, source: 'assumed' });
+    const t0 = clock.now();
+    const granted: number[] = [];
+    const all = Array.from({ length: 3 }, () =>
+      limiter.acquire().then(() => granted.push(clock.now() - t0)),
+    );
+    await clock.run(2500, 10);
+    await Promise.all(all);
+    expect(granted).toEqual([0, 1000, 2000]);
+    for (let i = 0; i < 100; i++) limiter.onSuccess();
+    expect(limiter.stats().rpm).toBeGreaterThan(60);
+    for (let i = 0; i < 100_000; i++) limiter.onSuccess();
+    expect(limiter.stats().rpm).toBe(90);
+  });
+
+  it('a --rate below the assumed rate wins', () => {
+    const limiter = new RateLimiter({ clock: new FakeClock(), initialRpm: 600, maxRpm: 100 });
+    expect(limiter.stats()).toMatchObject({ rpm: 100, source: 'cap' });
+  });
+});
+
+/**
+ * A simulated server with a token bucket (rpm, burst) and fixed latency, driven by `workers`
+ * concurrent senders sharing one RateLimiter on a FakeClock. Returns what the server saw.
+ */
+async function simulate(opts: {
+  rpm: number;
+  burst: number;
+  headers: boolean;
+  workers: number;
+  seconds: number;
+  latencyMs: number;
+}) {
+  const clock = new FakeClock();
+  const limiter = new RateLimiter({ clock });
+  const perMs = opts.rpm / 60_000;
+  const start = clock.now();
+  const server = { tokens: opts.burst, at: start, pausedUntil: 0 };
+  const log = { accepted: [] as number[], refused: [] as number[], early: 0 };
+  const stop = { done: false };
+  const decide = (now: number) => {
+    server.tokens = Math.min(opts.burst, server.tokens + (now - server.at) * perMs);
+    server.at = now;
+    if (now < server.pausedUntil) log.early += 1;
+    if (server.tokens >= 1 - 1e-9) {
+      server.tokens -= 1;
+      log.accepted.push(now - start);
+      return { ok: true, retryAfterS: 0 };
+    }
+    log.refused.push(now - start);
+    const retryAfterS = Math.ceil((1 - server.tokens) / perMs / 1000);
+    server.pausedUntil = Math.max(server.pausedUntil, now + retryAfterS * 1000);
+    return { ok: false, retryAfterS };
+  };
+  const workers = Array.from({ length: opts.workers }, async () => {
+    while (!stop.done) {
+      await limiter.acquire();
+      const sentAt = clock.now();
+      const d = decide(sentAt);
+      await clock.sleep(opts.latencyMs);
+      limiter.settle();
+      if (opts.headers) {
+        limiter.observeHeaders({
+          limit: opts.rpm,
+          remaining: Math.floor(server.tokens),
+          resetEpochS: Math.ceil((clock.now() + (opts.burst - server.tokens) / perMs) / 1000),
+        });
+      }
+      if (d.ok) limiter.onSuccess();
+      else limiter.onRateLimited(d.retryAfterS * 1000, sentAt);
+    }
+  });
+  await clock.run(opts.seconds * 1000, 20);
+  stop.done = true;
+  await clock.run(5000, 20);
+  await Promise.all(workers);
+  return { log, limiter };
+}
+
+describe('RateLimiter against a simulated token-bucket server (600/min, burst 50, 8 workers)', () => {
+  const base = { rpm: 600, burst: 50, workers: 8, seconds: 120, latencyMs: 80 };
+
+  it('with X-RateLimit headers: ≥95% of what the limit allows, no 429 at all', async () => {
+    const { log } = await simulate({ ...base, headers: true });
+    const inRun = log.accepted.filter((t) => t <= base.seconds * 1000).length;
+    const allowed = base.burst + (base.rpm / 60) * base.seconds;
+    expect(inRun / allowed).toBeGreaterThanOrEqual(0.95);
+    expect(log.refused).toEqual([]);
+    expect(log.early).toBe(0);
+  });
+
+  it('without headers: ≥85% of the limit after warm-up, few 429s, nothing sent during a pause but what was in flight', async () => {
+    const { log, limiter } = await simulate({ ...base, headers: false });
+    const warm = 10_000;
+    const after = log.accepted.filter((t) => t > warm && t <= base.seconds * 1000).length;
+    const allowedAfter = (base.rpm / 60) * ((base.seconds * 1000 - warm) / 1000);
+    expect(after / allowedAfter).toBeGreaterThanOrEqual(0.85);
+    const refusedAfter = log.refused.filter((t) => t > warm).length;
+    expect(refusedAfter / (after + refusedAfter)).toBeLessThan(0.03);
+    // at most the other workers' requests already in flight when a 429 was sent
+    expect(log.early).toBeLessThanOrEqual((base.workers - 1) * limiter.stats().pauses);
+    expect(limiter.stats().source).toBe('learned');
+  });
+});
