@@ -18,6 +18,7 @@ import {
   SynapTransientError,
 } from './errors.js';
 import { limiterFor, type RateLimiter } from './limiter.js';
+import { parseRetryAfter } from './retry-after.js';
 import {
   API_PATHS,
   type BatchCreateResponse,
@@ -71,6 +72,8 @@ export interface ClientOptions {
   maxRateLimitWaits?: number;
   retryBudget?: RetryBudget;
   backoff?: BackoffPolicy;
+  /** Instance id (`inst_…`) when known, for the correlation id prefix. */
+  instanceId?: string;
   onRequest?: (e: RequestEvent) => void;
 }
 
@@ -99,9 +102,15 @@ interface RequestSpec {
   signal?: AbortSignal;
 }
 
-/** A fresh id per logical call, reused by its retries, so the server's logs tie them together. */
-export function newCorrelationId(now: number = Date.now()): string {
-  return `syn_cli_${now}_${randomBytes(4).toString('hex')}`;
+/**
+ * A fresh id per logical call, reused by its retries, so the server's logs tie them together.
+ * Same shape as the official SDK's (synap-api.md §3): `syn_<first 6 of the instance id>_<epoch
+ * ms>_<6 lowercase hex>`, e.g. `syn_inst_0_1795882095207_2b7804`; with no instance id known
+ * the middle part is `cli` (`syn_cli_1795882095207_2b7804`).
+ */
+export function newCorrelationId(now: number = Date.now(), instanceId?: string): string {
+  const prefix = instanceId ? instanceId.slice(0, 6) : 'cli';
+  return `syn_${prefix}_${now}_${randomBytes(3).toString('hex')}`;
 }
 
 /**
@@ -122,6 +131,7 @@ export class SynapClient {
   private readonly budget: RetryBudget;
   private readonly backoff: BackoffPolicy;
   private readonly onRequest: ((e: RequestEvent) => void) | undefined;
+  private readonly instanceId: string | undefined;
   private readonly counters: ClientStats = {
     requests: 0,
     rateLimited: 0,
@@ -141,6 +151,7 @@ export class SynapClient {
     this.budget = opts.retryBudget ?? new RetryBudget();
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.onRequest = opts.onRequest;
+    this.instanceId = opts.instanceId;
   }
 
   stats(): ClientStats {
@@ -274,7 +285,7 @@ export class SynapClient {
   }
 
   private async request<T>(spec: RequestSpec): Promise<ApiResult<T>> {
-    const correlationId = newCorrelationId(this.clock.now());
+    const correlationId = newCorrelationId(this.clock.now(), this.instanceId);
     const url = this.baseUrl + spec.path;
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     let failures = 0;
@@ -342,7 +353,8 @@ export class SynapClient {
       const error = errorFromResponse({
         status: response.status,
         headers: response.headers,
-        bodyText: text,
+        // A server echoing the key back (e.g. "unknown key synap_…") must not put it in a message.
+        bodyText: this.scrubKey(text),
         correlationId: cid,
         method: spec.method,
         path: spec.path,
@@ -361,17 +373,36 @@ export class SynapClient {
       }
       if (!error.transient) throw error;
       failures += 1;
-      await this.beforeRetry(error, spec, failures);
+      // A 503 may say when to come back; wait at least that long (this call only: other
+      // requests may well succeed, unlike after a 429).
+      const floorMs =
+        error.status === 503
+          ? Math.min(
+              60_000,
+              parseRetryAfter(response.headers.get('retry-after'), this.clock.now()) ?? 0,
+            )
+          : 0;
+      await this.beforeRetry(error, spec, failures, floorMs);
     }
   }
 
+  private scrubKey(text: string): string {
+    return this.apiKey.length >= 8 ? text.split(this.apiKey).join('[redacted]') : text;
+  }
+
   /** Throws `error` unless one more attempt is allowed; otherwise waits the backoff. */
-  private async beforeRetry(error: SynapError, spec: RequestSpec, failures: number): Promise<void> {
+  private async beforeRetry(
+    error: SynapError,
+    spec: RequestSpec,
+    failures: number,
+    floorMs = 0,
+  ): Promise<void> {
     this.counters.transientErrors += 1;
     if (!spec.idempotent || failures >= this.maxAttempts) throw error;
     if (!this.budget.tryWithdraw()) throw new RetryBudgetExhaustedError();
     this.counters.retries += 1;
-    await this.clock.sleep(fullJitterDelay(failures, this.backoff, this.random), spec.signal);
+    const delay = Math.max(floorMs, fullJitterDelay(failures, this.backoff, this.random));
+    await this.clock.sleep(delay, spec.signal);
   }
 
   private attemptSignal(user: AbortSignal | undefined): AbortSignal {

@@ -120,8 +120,8 @@ export class RateLimiter {
 
   /**
    * Holds every waiting and future acquirer until clock time `until` (a 429's Retry-After).
-   * The bucket restarts empty at that instant, so the resume is paced rather than a burst:
-   * the server's bucket is empty too. A shorter pause never shortens a longer one.
+   * The bucket restarts with at most one token at that instant, so the resume is paced rather
+   * than a burst: the server's bucket is nearly empty too. A shorter pause never shortens a longer one.
    */
   pauseUntil(until: number): void {
     const now = this.clock.now();
@@ -131,7 +131,9 @@ export class RateLimiter {
       this.pausedUntil = until;
     }
     this.refill(now);
-    this.tokens = 0;
+    // One request may go the moment the pause ends (the server told us it will take one
+    // then); the rest are paced from there.
+    this.tokens = Math.min(1, this.tokens);
     this.updatedAt = Math.max(now, this.pausedUntil);
   }
 

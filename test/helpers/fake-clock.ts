@@ -78,4 +78,18 @@ export class FakeClock implements Clock {
   async run(ms: number, step = 10): Promise<void> {
     for (let done = 0; done < ms; done += step) await this.advance(Math.min(step, ms - done));
   }
+
+  /**
+   * Wakes sleepers in due order, letting each one's continuation run, until nobody is asleep.
+   * Throws after `maxWakeups` (a loop that keeps sleeping forever would otherwise hang the test).
+   */
+  async runUntilIdle(maxWakeups = 100_000): Promise<void> {
+    for (let i = 0; ; i++) {
+      await flushMicrotasks();
+      if (this.timers.length === 0) return;
+      if (i >= maxWakeups) throw new Error(`FakeClock: still busy after ${maxWakeups} wake-ups`);
+      const due = Math.min(...this.timers.map((x) => x.due));
+      await this.advance(Math.max(0, due - this.t));
+    }
+  }
 }

@@ -1,22 +1,20 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RetryBudget, RetryBudgetExhaustedError } from '../../src/client/backoff.js';
 import { SynapClient, type RequestEvent } from '../../src/client/client.js';
 import {
-  AuthenticationError,
-  ConflictError,
-  ContextNotFoundError,
   ListNotSupportedError,
   NetworkTimeoutError,
-  ServiceUnavailableError,
+  InvalidInputError,
+  RateLimitError,
   SynapTransientError,
 } from '../../src/client/errors.js';
 import { RateLimiter } from '../../src/client/limiter.js';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
-// Real HTTP against the emulator on a free port. Backoff is tiny so retries cost milliseconds;
+// Real HTTP against a tiny scripted node:http server on a free port (the emulator-backed tests
+// are in test/e2e/client-emulator.test.ts). Backoff is tiny so retries cost milliseconds;
 // every client has its own limiter so tests do not share the process-wide one.
 const FAST = { baseMs: 1, capMs: 5 };
 
@@ -24,12 +22,6 @@ const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   while (cleanups.length > 0) await cleanups.pop()!();
 });
-
-async function emulator(opts: Parameters<typeof startEmulator>[0] = {}): Promise<RunningEmulator> {
-  const emu = await startEmulator({ seed: 1, ...opts });
-  cleanups.push(() => emu.close());
-  return emu;
-}
 
 function client(
   target: { url: string; apiKey?: string },
@@ -68,136 +60,77 @@ async function tinyServer(
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
+/** A scripted server that also gets the request body. */
+async function scripted(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void,
+) {
+  const bodies = new WeakMap<http.IncomingMessage, string>();
+  return tinyServerWithBody(handler, bodies);
+}
+
+async function tinyServerWithBody(
+  handler: (req: http.IncomingMessage, res: http.ServerResponse, body: string) => void,
+  _bodies: WeakMap<http.IncomingMessage, string>,
+): Promise<{ url: string; seen: http.IncomingHttpHeaders[] }> {
+  const seen: http.IncomingHttpHeaders[] = [];
+  const server = http.createServer((req, res) => {
+    seen.push(req.headers);
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => (body += c));
+    req.on('end', () => handler(req, res, body));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+}
+
+function json(
+  res: http.ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+) {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
+}
+
+/** Lets real I/O (the HTTP round trip) make progress. */
+const settle = () => new Promise<void>((r) => setTimeout(r, 20));
+
+async function until(cond: () => boolean): Promise<void> {
+  for (let i = 0; i < 500 && !cond(); i++) await settle();
+  if (!cond()) throw new Error('condition never became true');
+}
+
+/**
+ * Resolves `p` while moving the fake clock: real time lets HTTP progress; whenever a sleeper is
+ * waiting, fake time jumps to it.
+ */
+async function drive<T>(clock: FakeClock, p: Promise<T>): Promise<T> {
+  let done = false;
+  const watched = p.finally(() => (done = true));
+  watched.catch(() => {});
+  while (!done) {
+    await settle();
+    if (!done && clock.pending() > 0) await clock.runUntilIdle();
+  }
+  return watched;
+}
+
 const doc = (i: number, withId = true): CreateMemoryRequest => ({
   document: `memory number ${i}`,
   ...(withId ? { document_id: `doc-${i}` } : {}),
 });
 
-describe('SynapClient over real HTTP', () => {
-  it('503 on every attempt: ServiceUnavailableError after maxAttempts, retries counted', async () => {
-    const emu = await emulator({ failRate: 1 });
-    const { c, events } = client(emu, { maxAttempts: 3 });
-    const err = await c.whoami().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ServiceUnavailableError);
-    expect((err as ServiceUnavailableError).status).toBe(503);
-    expect(c.stats()).toEqual({ requests: 3, rateLimited: 0, retries: 2, transientErrors: 3 });
-    expect(emu.stats().requests_by_endpoint_status.whoami).toEqual({ '503': 3 });
-    // one logical call = one correlation id, reused by its retries
-    expect(events.map((e) => e.attempt)).toEqual([1, 2, 3]);
-    expect(new Set(events.map((e) => e.correlationId)).size).toBe(1);
-    expect((err as ServiceUnavailableError).correlationId).toBe(events[0]!.correlationId);
-  });
-
-  it('a transient failure followed by success returns the success', async () => {
-    const emu = await emulator({ failRate: 1 });
-    const { c } = client(emu, {
-      maxAttempts: 5,
-      onRequest: (e) => {
-        if (e.status === 503 && e.attempt === 2) emu.setFaults({ failRate: 0 });
-      },
-    });
-    const r = await c.whoami();
-    expect(r.status).toBe(200);
-    expect(c.stats()).toMatchObject({ requests: 3, retries: 2 });
-  });
-
-  it('the retry budget stops retries when it runs dry', async () => {
-    const emu = await emulator({ failRate: 1 });
-    const { c } = client(emu, {
-      maxAttempts: 10,
-      retryBudget: new RetryBudget({ initial: 1, ratio: 0, max: 1 }),
-    });
-    await expect(c.whoami()).rejects.toBeInstanceOf(RetryBudgetExhaustedError);
-    expect(c.stats()).toMatchObject({ requests: 2, retries: 1 });
-  });
-
-  it('reset after commit: a create without document_id is NOT retried', async () => {
-    const emu = await emulator({ resetRate: 1 });
-    const { c } = client(emu);
-    const err = await c.create(doc(1, false)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(NetworkTimeoutError);
-    expect((err as Error).message).toMatch(/may have been applied/);
-    expect(emu.stats().requests_by_endpoint.create).toBe(1);
-    expect(emu.documents()).toHaveLength(1); // the write landed; the answer was lost
-    expect(c.stats()).toMatchObject({ requests: 1, retries: 0 });
-  });
-
-  it('reset after commit: a batch where every document has an id IS retried and comes back as duplicates', async () => {
-    const emu = await emulator({ resetRate: 1 });
-    const { c } = client(emu, {
-      onRequest: (e) => {
-        if (e.error) emu.setFaults({ resetRate: 0 });
-      },
-    });
-    const r = await c.batch([doc(1), doc(2)]);
-    expect(r.status).toBe(200);
-    expect(r.data.failed).toBe(2);
-    expect(r.data.results.map((x) => x.error_code)).toEqual([
-      'DUPLICATE_DOCUMENT',
-      'DUPLICATE_DOCUMENT',
-    ]);
-    expect(emu.stats().requests_by_endpoint.batch).toBe(2);
-    const stored = emu.documents();
-    expect(stored.map((d) => d.document_id).sort()).toEqual(['doc-1', 'doc-2']);
-    expect(stored.every((d) => d.times_received === 2)).toBe(true);
-  });
-
-  it('a batch with one document lacking an id is not retried', async () => {
-    const emu = await emulator({ resetRate: 1 });
-    const { c } = client(emu);
-    await expect(c.batch([doc(1), doc(2, false)])).rejects.toBeInstanceOf(NetworkTimeoutError);
-    expect(emu.stats().requests_by_endpoint.batch).toBe(1);
-  });
-
-  it('reset after commit: a create with a document_id is retried and ends in 409', async () => {
-    const emu = await emulator({ resetRate: 1 });
-    const { c } = client(emu, {
-      onRequest: (e) => {
-        if (e.error) emu.setFaults({ resetRate: 0 });
-      },
-    });
-    const err = await c.create(doc(7)).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ConflictError);
-    expect((err as ConflictError).status).toBe(409);
-    expect(emu.stats().requests_by_endpoint.create).toBe(2);
-    expect(emu.documents()).toHaveLength(1);
-  });
-
-  it('free tier without rate headers: the 429 after the burst is waited out and the call succeeds, none early', async () => {
-    // Sequential calls, so the only way to be early is to ignore Retry-After.
-    const emu = await emulator({ tier: 'free', rateHeaders: false });
-    const { c } = client(emu);
-    const started = Date.now();
-    for (let i = 0; i < 12; i++) expect((await c.whoami()).status).toBe(200);
-    const s = emu.stats();
-    expect(s.rate_limited).toBeGreaterThanOrEqual(1);
-    expect(c.stats().rateLimited).toBe(s.rate_limited);
-    expect(s.early_requests).toBe(0);
-    expect(s.requests_by_endpoint_status.whoami!['200']).toBe(12);
-    expect(c.limiter.stats().pauses).toBeGreaterThanOrEqual(1);
-    expect(Date.now() - started).toBeGreaterThanOrEqual(1000); // Retry-After: 1 was honoured
-  });
-
-  it('free tier, 13 concurrent calls: 429s waited out, early requests only those already in flight', async () => {
-    const emu = await emulator({ tier: 'free' });
-    const { c } = client(emu);
-    const results = await Promise.all(Array.from({ length: 13 }, () => c.whoami()));
-    expect(results.every((r) => r.status === 200)).toBe(true);
-    const s = emu.stats();
-    expect(s.rate_limited).toBeGreaterThanOrEqual(1);
-    expect(c.stats().rateLimited).toBe(s.rate_limited);
-    // The emulator counts any arrival before the announced end as early, including the
-    // requests sent together with the refused one (13 sent at once, burst 10: at most 2).
-    expect(s.early_requests).toBeLessThanOrEqual(2);
-    expect(s.requests_by_endpoint_status.whoami!['200']).toBe(13);
-  });
-
+describe('SynapClient over real HTTP (scripted server)', () => {
   it('the correlation id sent is the one echoed back and reported', async () => {
-    const emu = await emulator();
-    const { c, events } = client(emu);
-    const r = await c.whoami();
-    expect(r.correlationId).toMatch(/^syn_cli_\d+_[0-9a-f]{8}$/);
-    expect(events[0]!.correlationId).toBe(r.correlationId);
     const server = await tinyServer((req, res) => {
       res.writeHead(200, {
         'Content-Type': 'application/json',
@@ -208,35 +141,8 @@ describe('SynapClient over real HTTP', () => {
     const t = client(server);
     const r2 = await t.c.whoami();
     expect(r2.correlationId).toBe('server-side-id');
-    expect(server.seen[0]!['x-correlation-id']).toMatch(/^syn_cli_/);
+    expect(server.seen[0]!['x-correlation-id']).toMatch(/^syn_cli_\d+_[0-9a-f]{6}$/);
     expect(server.seen[0]!.authorization).toBe('Bearer synap_test_key_0000000000');
-  });
-
-  it('a wrong key is an AuthenticationError (exit 4), not retried, key not in the message', async () => {
-    const emu = await emulator();
-    const { c } = client({ url: emu.url, apiKey: 'synap_canary_key_ZZZZZZZZZZZZ' });
-    const err = await c.whoami().catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(AuthenticationError);
-    expect((err as AuthenticationError).exitCode).toBe(4);
-    expect((err as Error).message).not.toContain('canary_key');
-    expect(c.stats().requests).toBe(1);
-  });
-
-  it('an unknown memory id is ContextNotFoundError with the correlation id', async () => {
-    const emu = await emulator();
-    const { c } = client(emu);
-    const err = await c.get('00000000-0000-4000-8000-000000000000').catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(ContextNotFoundError);
-    expect((err as ContextNotFoundError).correlationId).toMatch(/^syn_cli_/);
-  });
-
-  it('listPages walks every page', async () => {
-    const emu = await emulator();
-    const { c } = client(emu);
-    await c.batch([1, 2, 3, 4, 5].map((i) => doc(i)));
-    const pages: number[] = [];
-    for await (const p of c.listPages({ pageSize: 2 })) pages.push(p.data.data.length);
-    expect(pages).toEqual([2, 2, 1]);
   });
 
   it.each([404, 405])('%i on the list path → ListNotSupportedError', async (status) => {
@@ -289,5 +195,177 @@ describe('SynapClient over real HTTP', () => {
     const err = await c.whoami().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkTimeoutError);
     expect((err as Error).message).toMatch(/no answer within/);
+  });
+
+  it('sends Bearer auth, JSON content type, synap-cli User-Agent and the exact §5.1 body', async () => {
+    const bodies: string[] = [];
+    const server = await scripted((_req, res, body) => {
+      bodies.push(body);
+      json(res, 200, { batch_id: 'b', total: 1, succeeded: 1, failed: 0, results: [] });
+    });
+    const { c } = client(server, { instanceId: 'inst_0123456789abcdef' });
+    await c.batch([{ document: 'hi', user_id: 'u1' }]);
+    const h = server.seen[0]!;
+    expect(h.authorization).toBe('Bearer synap_test_key_0000000000');
+    expect(h['content-type']).toBe('application/json');
+    expect(h['user-agent']).toMatch(/^synap-cli\/\d+\.\d+\.\d+/);
+    expect(h['x-correlation-id']).toMatch(/^syn_inst_0_\d{13}_[0-9a-f]{6}$/);
+    expect(bodies[0]).toBe(
+      '{"documents":[{"document":"hi","document_type":null,"document_id":null,' +
+        '"document_created_at":null,"user_id":"u1","customer_id":null,"mode":null,' +
+        '"metadata":{}}],"fail_fast":false}',
+    );
+  });
+
+  it('429 with Retry-After: the call waits it out through the limiter, which holds every other call too', async () => {
+    const clock = new FakeClock();
+    const arrivals: { path: string; at: number }[] = [];
+    let refused = false;
+    const server = await scripted((req, res) => {
+      arrivals.push({ path: req.url!, at: clock.now() });
+      if (!refused) {
+        refused = true;
+        json(res, 429, { detail: 'slow down' }, { 'Retry-After': '3' });
+      } else json(res, 200, { ok: true });
+    });
+    const limiter = new RateLimiter({ clock });
+    const { c, events } = client(server, { clock, limiter });
+    const t0 = clock.now();
+    const first = c.whoami();
+    await until(() => limiter.isPaused);
+    const second = c.health().catch(() => undefined); // unmetered: not paced
+    const third = c.get('m1'); // metered: must wait for the pause
+    await settle();
+    expect(arrivals.map((a) => a.path)).toEqual(['/api/v1/auth/whoami', '/health']);
+    await clock.advance(2999);
+    await settle();
+    expect(arrivals).toHaveLength(2);
+    await clock.advance(1);
+    await drive(clock, Promise.all([first, third, second]));
+    const metered = arrivals.filter((a) => a.path !== '/health');
+    expect(metered.slice(1).every((a) => a.at - t0 >= 3000)).toBe(true);
+    expect(events.filter((e) => e.status === 429)).toHaveLength(1);
+    expect(c.stats().rateLimited).toBe(1);
+    expect(limiter.stats().pauses).toBe(1);
+  });
+
+  it('429 with an HTTP-date Retry-After waits until that date', async () => {
+    const clock = new FakeClock(Date.parse('2026-01-01T00:00:00Z'));
+    const arrivals: number[] = [];
+    const server = await scripted((_req, res) => {
+      arrivals.push(clock.now());
+      if (arrivals.length === 1) {
+        json(
+          res,
+          429,
+          { error: 'too many', code: 'RATE_LIMITED' },
+          {
+            'Retry-After': 'Thu, 01 Jan 2026 00:00:05 GMT',
+          },
+        );
+      } else json(res, 200, {});
+    });
+    const { c } = client(server, { clock, limiter: new RateLimiter({ clock }) });
+    await drive(clock, c.whoami());
+    expect(arrivals[1]! - arrivals[0]!).toBe(5000);
+  });
+
+  it('a call gives up with RateLimitError after maxRateLimitWaits', async () => {
+    const clock = new FakeClock();
+    const server = await scripted((_req, res) =>
+      json(res, 429, { detail: 'no' }, { 'Retry-After': '1', 'X-RateLimit-Limit': '60' }),
+    );
+    const { c } = client(server, {
+      clock,
+      limiter: new RateLimiter({ clock }),
+      maxRateLimitWaits: 2,
+    });
+    const err = await drive(clock, c.whoami()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(RateLimitError);
+    expect((err as RateLimitError).limit).toBe(60);
+    expect((err as RateLimitError).retryAfterMs).toBe(1000);
+    expect(server.seen).toHaveLength(3);
+  });
+
+  it('503, 503, 200: full-jitter backoff from the injected random on the injected clock', async () => {
+    const clock = new FakeClock();
+    const arrivals: number[] = [];
+    const server = await scripted((_req, res) => {
+      arrivals.push(clock.now());
+      if (arrivals.length < 3) json(res, 503, { detail: 'busy' });
+      else json(res, 200, { client_id: 'c', instance_id: 'i' });
+    });
+    const { c } = client(server, {
+      clock,
+      random: () => 0.5,
+      backoff: { baseMs: 1000, capMs: 10_000 },
+    });
+    const r = await drive(clock, c.whoami());
+    expect(r.status).toBe(200);
+    // delays: 0.5 × 1000, then 0.5 × 2000
+    expect([arrivals[1]! - arrivals[0]!, arrivals[2]! - arrivals[1]!]).toEqual([500, 1000]);
+  });
+
+  it('503 with Retry-After waits at least that long before its retry', async () => {
+    const clock = new FakeClock();
+    const arrivals: number[] = [];
+    const server = await scripted((_req, res) => {
+      arrivals.push(clock.now());
+      if (arrivals.length === 1) json(res, 503, { detail: 'maintenance' }, { 'Retry-After': '7' });
+      else json(res, 200, {});
+    });
+    const { c } = client(server, { clock, random: () => 0 });
+    await drive(clock, c.whoami());
+    expect(arrivals[1]! - arrivals[0]!).toBe(7000);
+  });
+
+  it('a reset socket: GET retried; create without document_id surfaced at once', async () => {
+    let n = 0;
+    const server = await scripted((req, res) => {
+      n += 1;
+      if (n === 1 || req.url === '/api/v1/memories/create') req.socket.destroy();
+      else json(res, 200, { client_id: 'c', instance_id: 'i' });
+    });
+    const { c, events } = client(server);
+    expect((await c.whoami()).status).toBe(200);
+    expect(events.map((e) => e.attempt)).toEqual([1, 2]);
+    expect(events[0]!.error).toMatch(/reset|socket|network/);
+    const err = await c.create(doc(1, false)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NetworkTimeoutError);
+    expect((err as NetworkTimeoutError).transient).toBe(true);
+    expect(server.seen.filter((h) => h['content-length'] !== undefined)).toHaveLength(1);
+  });
+
+  it.each([400, 401, 402, 403, 404, 409, 422])('%i is never retried', async (status) => {
+    const server = await scripted((_req, res) => json(res, status, { detail: 'no' }));
+    const { c } = client(server);
+    await expect(c.create(doc(1))).rejects.toMatchObject({ status, transient: false });
+    expect(server.seen).toHaveLength(1);
+  });
+
+  it('a key echoed by the server never reaches the error message or the events', async () => {
+    const key = 'synap_Canary0123456789abcdefXYZ';
+    const server = await scripted((_req, res) =>
+      json(res, 400, { error: `bad request from ${key}`, code: 'INVALID_INPUT' }),
+    );
+    const { c, events } = client({ url: server.url, apiKey: key });
+    const err = await c.whoami().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InvalidInputError);
+    expect(String((err as Error).message)).not.toContain('Canary0123456789');
+    expect(JSON.stringify(events)).not.toContain('Canary0123456789');
+  });
+
+  it('an abort while waiting out a 429 rejects at once', async () => {
+    const clock = new FakeClock();
+    const server = await scripted((_req, res) => json(res, 429, {}, { 'Retry-After': '60' }));
+    const limiter = new RateLimiter({ clock });
+    const { c } = client(server, { clock, limiter });
+    const ac = new AbortController();
+    const p = c.whoami({ signal: ac.signal }).catch((e: unknown) => e);
+    await until(() => limiter.isPaused);
+    await settle();
+    ac.abort(new Error('user stop'));
+    expect(((await p) as Error).message).toBe('user stop');
+    expect(server.seen).toHaveLength(1);
   });
 });

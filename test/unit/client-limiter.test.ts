@@ -349,7 +349,7 @@ describe('AdaptiveConcurrency', () => {
 });
 
 describe('RateLimiter pauseFor / pauseUntil', () => {
-  it('pauseUntil holds waiters and newcomers until that instant, then paces with an empty bucket', async () => {
+  it('pauseUntil holds waiters and newcomers until that instant, then paces from one token (no burst)', async () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter({ clock, maxRpm: 600, burst: 20 }); // 10/s, 20 banked
     const t0 = clock.now();
@@ -368,8 +368,8 @@ describe('RateLimiter pauseFor / pauseUntil', () => {
     expect(granted).toEqual([]);
     await clock.run(2000, 10);
     await Promise.all([...early, ...late]);
-    // none before 3000 ms; then one per 100 ms (no burst from the 20 banked tokens)
-    expect(granted).toEqual([3100, 3200, 3300, 3400, 3500]);
+    // none before 3000 ms; one at 3000, then one per 100 ms (no burst from the 20 banked tokens)
+    expect(granted).toEqual([3000, 3100, 3200, 3300, 3400]);
     expect(limiter.stats().pauses).toBe(1);
     expect(limiter.stats().pausedMs).toBe(3000);
   });
@@ -496,5 +496,41 @@ describe('RateLimiter against a simulated token-bucket server (600/min, burst 50
     // at most the other workers' requests already in flight when a 429 was sent
     expect(log.early).toBeLessThanOrEqual((base.workers - 1) * limiter.stats().pauses);
     expect(limiter.stats().source).toBe('learned');
+  });
+});
+
+describe('FakeClock helper', () => {
+  it('runUntilIdle wakes every sleeper in due order, including ones scheduled on the way', async () => {
+    const clock = new FakeClock(0);
+    const order: string[] = [];
+    void clock.sleep(300).then(() => order.push('a@' + clock.now()));
+    void clock.sleep(100).then(async () => {
+      order.push('b@' + clock.now());
+      await clock.sleep(50);
+      order.push('c@' + clock.now());
+    });
+    await clock.runUntilIdle();
+    expect(order).toEqual(['b@100', 'c@150', 'a@300']);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('runUntilIdle refuses to spin forever', async () => {
+    const clock = new FakeClock(0);
+    const stop = { done: false };
+    void (async () => {
+      while (!stop.done) await clock.sleep(1);
+    })();
+    await expect(clock.runUntilIdle(50)).rejects.toThrow(/still busy/);
+    stop.done = true;
+    await clock.advance(1);
+  });
+
+  it('an aborted sleep rejects with the reason and leaves no timer', async () => {
+    const clock = new FakeClock(0);
+    const ac = new AbortController();
+    const p = clock.sleep(1000, ac.signal);
+    ac.abort(new Error('stop'));
+    await expect(p).rejects.toThrow('stop');
+    expect(clock.pending()).toBe(0);
   });
 });
