@@ -129,6 +129,11 @@ export class RateLimitError extends SynapError {
     this.remaining = init.remaining;
     this.retryAfterMs = init.retryAfterMs;
   }
+
+  /** Retry-After in seconds (the docs' `e.retry_after`), when the server said. */
+  get retryAfter(): number | undefined {
+    return this.retryAfterMs === undefined ? undefined : this.retryAfterMs / 1000;
+  }
 }
 
 /** 5xx: the service failed or is overloaded. */

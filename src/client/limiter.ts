@@ -44,7 +44,7 @@ export interface RateLimiterStats {
 export class RateLimiter {
   private readonly clock: Clock;
   private readonly headroom: number;
-  private readonly maxRpm: number | undefined;
+  private maxRpm: number | undefined;
   /** Tokens per ms; undefined = not limited (yet). */
   private perMs: number | undefined;
   private capacity: number;
@@ -116,6 +116,21 @@ export class RateLimiter {
     if (this.perMs === undefined || now <= this.updatedAt) return;
     this.tokens = Math.min(this.capacity, this.tokens + (now - this.updatedAt) * this.perMs);
     this.updatedAt = now;
+  }
+
+  /**
+   * Lowers the `--rate` ceiling (never raises it): a command with its own cap shares the key's
+   * limiter and still gets its cap.
+   */
+  capRate(rpm: number): void {
+    if (!(rpm > 0) || (this.maxRpm !== undefined && this.maxRpm <= rpm)) return;
+    this.maxRpm = rpm;
+    const cap = rpm / 60_000;
+    if (this.perMs === undefined || this.perMs > cap) {
+      this.refill(this.clock.now());
+      this.perMs = cap;
+      this.source = 'cap';
+    }
   }
 
   /**
@@ -261,6 +276,7 @@ const registry = new Map<string, RateLimiter>();
 /**
  * The one limiter for a key at a base URL in this process, so every command, worker and
  * client sharing a key shares its pace. The map is keyed by a hash, never by the key itself.
+ * `opts` configure the limiter when it is first made; later calls can only lower its cap.
  */
 export function limiterFor(
   baseUrl: string,
@@ -272,6 +288,8 @@ export function limiterFor(
   if (!limiter) {
     limiter = new RateLimiter(opts);
     registry.set(id, limiter);
+  } else if (opts.maxRpm !== undefined) {
+    limiter.capRate(opts.maxRpm);
   }
   return limiter;
 }

@@ -534,3 +534,22 @@ describe('FakeClock helper', () => {
     expect(clock.pending()).toBe(0);
   });
 });
+
+describe('RateLimiter capRate / limiterFor caps', () => {
+  it('capRate lowers the pace and the ceiling, never raises them', () => {
+    const limiter = new RateLimiter({ clock: new FakeClock(), maxRpm: 300 });
+    limiter.capRate(600);
+    expect(limiter.stats()).toMatchObject({ rpm: 300, source: 'cap' });
+    limiter.capRate(120);
+    expect(limiter.stats()).toMatchObject({ rpm: 120, source: 'cap' });
+    limiter.observeHeaders({ limit: 600 });
+    expect(limiter.stats().rpm).toBe(120);
+  });
+
+  it('a later limiterFor with --rate caps the shared limiter', () => {
+    const a = limiterFor('https://cap.example', 'synap_cap_key', {});
+    const b = limiterFor('https://cap.example', 'synap_cap_key', { maxRpm: 90 });
+    expect(b).toBe(a);
+    expect(a.stats()).toMatchObject({ rpm: 90, source: 'cap' });
+  });
+});
