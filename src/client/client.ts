@@ -77,6 +77,13 @@ export interface ClientOptions {
   onRequest?: (e: RequestEvent) => void;
 }
 
+/**
+ * What create/batch accept: a §5.1 request where only `document` is required; every key left
+ * out is sent as null (metadata as {}).
+ */
+export type CreateMemoryInput = Pick<CreateMemoryRequest, 'document'> &
+  Partial<Omit<CreateMemoryRequest, 'document'>>;
+
 export interface ListParams {
   page: number;
   pageSize: number;
@@ -172,7 +179,7 @@ export class SynapClient {
     return this.request({ method: 'GET', path: API_PATHS.whoami, idempotent: true, ...o });
   }
 
-  create(req: CreateMemoryRequest, o: CallOptions = {}): Promise<ApiResult<CreateMemoryResponse>> {
+  create(req: CreateMemoryInput, o: CallOptions = {}): Promise<ApiResult<CreateMemoryResponse>> {
     return this.request({
       method: 'POST',
       path: API_PATHS.create,
@@ -187,7 +194,7 @@ export class SynapClient {
    * document_id: a repeat then comes back as "already ingested" instead of a duplicate.
    */
   batch(
-    documents: CreateMemoryRequest[],
+    documents: CreateMemoryInput[],
     opts: CallOptions & { failFast?: boolean } = {},
   ): Promise<ApiResult<BatchCreateResponse>> {
     const { failFast, ...o } = opts;
@@ -427,12 +434,12 @@ export class SynapClient {
   }
 }
 
-function hasDocumentId(req: CreateMemoryRequest): boolean {
+function hasDocumentId(req: CreateMemoryInput): boolean {
   return typeof req.document_id === 'string' && req.document_id !== '';
 }
 
 /** §5.1 serialization: every key present, unset ones as null, as the official SDK sends them. */
-function serializeDocument(req: CreateMemoryRequest): CreateMemoryRequest {
+function serializeDocument(req: CreateMemoryInput): CreateMemoryRequest {
   return {
     document: req.document,
     document_type: req.document_type ?? null,

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { RetryBudget, RetryBudgetExhaustedError } from '../../src/client/backoff.js';
-import { SynapClient, type RequestEvent } from '../../src/client/client.js';
+import { SynapClient, type CreateMemoryInput, type RequestEvent } from '../../src/client/client.js';
 import {
   AuthenticationError,
   ConflictError,
@@ -11,7 +11,6 @@ import {
   ServiceUnavailableError,
 } from '../../src/client/errors.js';
 import { RateLimiter } from '../../src/client/limiter.js';
-import type { CreateMemoryRequest } from '../../src/client/types.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 
 // The client against the real emulator (src/emulator) over HTTP on a free port. Backoff is tiny so retries cost milliseconds;
@@ -45,7 +44,7 @@ function client(
   return { c, events };
 }
 
-const doc = (i: number, withId = true): CreateMemoryRequest => ({
+const doc = (i: number, withId = true): CreateMemoryInput => ({
   document: `memory number ${i}`,
   ...(withId ? { document_id: `doc-${i}` } : {}),
 });

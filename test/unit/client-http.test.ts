@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SynapClient, type RequestEvent } from '../../src/client/client.js';
+import { SynapClient, type CreateMemoryInput, type RequestEvent } from '../../src/client/client.js';
 import {
   ListNotSupportedError,
   NetworkTimeoutError,
@@ -10,7 +10,6 @@ import {
   SynapTransientError,
 } from '../../src/client/errors.js';
 import { RateLimiter } from '../../src/client/limiter.js';
-import type { CreateMemoryRequest } from '../../src/client/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 // Real HTTP against a tiny scripted node:http server on a free port (the emulator-backed tests
@@ -124,7 +123,7 @@ async function drive<T>(clock: FakeClock, p: Promise<T>): Promise<T> {
   return watched;
 }
 
-const doc = (i: number, withId = true): CreateMemoryRequest => ({
+const doc = (i: number, withId = true): CreateMemoryInput => ({
   document: `memory number ${i}`,
   ...(withId ? { document_id: `doc-${i}` } : {}),
 });
