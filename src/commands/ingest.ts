@@ -1,8 +1,6 @@
 import { Option, type Command } from 'commander';
 import { constants } from 'node:fs';
 import { access, stat } from 'node:fs/promises';
-import { SynapClient } from '../client/client.js';
-import { RateLimiter } from '../client/limiter.js';
 import {
   DOCUMENT_TYPES,
   MAX_BATCH_SIZE,
@@ -27,7 +25,6 @@ import type { SourceRecord } from '../ingest/source-record.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { createIngestDisplay } from '../output/ingest-progress.js';
 import { printIngestSummary, writeIngestSummaryJson } from '../output/ingest-summary.js';
-import { writeRequestLine } from '../output/verbose.js';
 
 /** The flags of `synap ingest` (also accepted by `synap migrate`, see addIngestOptions). */
 export interface IngestFlags {
@@ -154,7 +151,7 @@ function parseMetadata(specs: string[] | undefined): Record<string, string> | un
 export function ingestOptionsFromFlags(
   flags: IngestFlags,
   session: Pick<Session, 'defaults' | 'profile' | 'baseUrl'>,
-): Omit<IngestRunOptions, 'client'> & { rpm: number | undefined } {
+): Omit<IngestRunOptions, 'client'> {
   let map: Record<string, string> = {};
   try {
     map = parseMapSpecs(flags.map ?? []);
@@ -183,14 +180,6 @@ export function ingestOptionsFromFlags(
   const concurrency =
     intFlag('--concurrency', flags.concurrency, 1, 64) ??
     Math.min(64, Math.max(1, d.concurrency ?? DEFAULT_CONCURRENCY));
-  let rpm: number | undefined;
-  if (flags.rate !== undefined) {
-    rpm = Number(flags.rate);
-    if (!(rpm > 0) || !Number.isFinite(rpm))
-      throw new UsageError(
-        `--rate must be a positive number of requests per minute (got "${flags.rate}")`,
-      );
-  }
   const maxErrors = intFlag('--max-errors', flags.maxErrors, 1, Number.MAX_SAFE_INTEGER);
   const maxDurationMs =
     flags.maxDuration !== undefined
@@ -202,7 +191,6 @@ export function ingestOptionsFromFlags(
     baseUrl: session.baseUrl,
     batchSize,
     concurrency,
-    rpm,
     ...(flags.format !== undefined ? { format: parseFormat(flags.format) } : {}),
     ...(flags.failures !== undefined ? { failuresPath: flags.failures } : {}),
     ...(maxErrors !== undefined ? { maxErrors } : {}),
@@ -216,21 +204,17 @@ export function ingestOptionsFromFlags(
 }
 
 /**
- * The client for the run: the session's, or with --rate one paced by its own limiter capped at
- * that rate (the session's limiter was made before the flag was known).
+ * `--rate RPM` as openSession's `maxRpm`: the cap is built into the session's shared limiter,
+ * so every request of the run (and of migrate's target) stays under it.
  */
-function clientFor(
-  session: Session,
-  rpm: number | undefined,
-  globals: GlobalOptions,
-): IngestRunOptions['client'] {
-  if (rpm === undefined) return session.client;
-  return new SynapClient({
-    baseUrl: session.baseUrl,
-    apiKey: session.apiKey,
-    limiter: new RateLimiter({ maxRpm: rpm }),
-    ...(globals.verbose ? { onRequest: writeRequestLine } : {}),
-  });
+export function rateCap(flags: Pick<IngestFlags, 'rate'>): { maxRpm?: number } {
+  if (flags.rate === undefined) return {};
+  const rpm = Number(flags.rate);
+  if (!(rpm > 0) || !Number.isFinite(rpm))
+    throw new UsageError(
+      `--rate must be a positive number of requests per minute (got "${flags.rate}")`,
+    );
+  return { maxRpm: rpm };
 }
 
 /**
@@ -268,7 +252,7 @@ export async function runIngest(
   flags: IngestFlags,
   source: { inputs: string[] } | { records: AsyncIterable<SourceRecord>; name: string },
 ): Promise<IngestSummary> {
-  const { rpm, ...options } = ingestOptionsFromFlags(flags, session);
+  const options = ingestOptionsFromFlags(flags, session);
   const display = createIngestDisplay({
     quiet: globals.quiet || globals.json,
     color: globals.color,
@@ -280,7 +264,7 @@ export async function runIngest(
     summary = await ingest(
       {
         ...options,
-        client: clientFor(session, rpm, globals),
+        client: session.client,
         ...('inputs' in source
           ? { inputs: source.inputs }
           : { records: source.records, recordsName: source.name }),
@@ -323,7 +307,10 @@ export async function ingestCommand(
   }
   // Every input is checked before the first is sent, so a typo does not stop a run half-way.
   for (const input of inputs) if (input !== '-') await checkReadable(input);
-  const session = await openSession(globals, { requireKey: flags.dryRun !== true });
+  const session = await openSession(globals, {
+    requireKey: flags.dryRun !== true,
+    ...rateCap(flags),
+  });
   try {
     return await runIngest(globals, session, flags, { inputs });
   } finally {
@@ -373,7 +360,7 @@ Resume: progress is saved in <input>.synap-state.json at least once a second. Af
 crash or kill -9, run the same command again to continue; changed input or options are
 refused (--restart starts over). The state file is removed when the input is finished. Several
 inputs are ingested one after the other, each with its own state file. stdin cannot be resumed.
-A lock (<input>.synap.lock) keeps two runs off the same input: the second exits 5, or waits
+A lock (<input>.synap-lock) keeps two runs off the same input: the second exits 5, or waits
 with --wait-lock.
 
 Exit codes: 0 all stored or skipped; 3 some records failed; 4 key refused; 5 stopped early

@@ -1,10 +1,11 @@
 import type { Command } from 'commander';
 import { openSession, type Session } from '../config/session.js';
-import { CliError, ExitCode, UsageError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { exportRecords, type ExportSourceRecord } from '../export/records.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
 import { warn } from '../output/messages.js';
 import { exportPageSize, parsePageSize } from './export.js';
+import { addIngestOptions, rateCap, runIngest, type IngestFlags } from './ingest.js';
 
 /** Flags of `synap migrate`: where from, where to, the export side, and the ingest options. */
 export interface MigrateCommandOptions {
@@ -89,7 +90,7 @@ export async function runMigrate(
   let to: Session | undefined;
   const signals = abortOnSignals();
   try {
-    to = await openSession(globals, { profile: opts.to });
+    to = await openSession(globals, { profile: opts.to, ...rateCap(opts as IngestFlags) });
     checkDistinct(from, to);
     const records = migrationRecords(from, {
       pageSize: exportPageSize(opts.pageSize, from.defaults.page_size),
@@ -97,9 +98,9 @@ export async function runMigrate(
       ...(opts.onlyCustomerId !== undefined ? { customerId: opts.onlyCustomerId } : {}),
       signal: signals.signal,
     });
-    void records;
-    throw new CliError('migrate: the ingest pipeline is not available in this build yet', {
-      exitCode: ExitCode.FAILURE,
+    await runIngest(globals, to, opts as IngestFlags, {
+      records,
+      name: `export of profile ${from.profile}`,
     });
   } finally {
     signals.dispose();
@@ -110,14 +111,15 @@ export async function runMigrate(
 
 /** Adds the 'migrate' command to the program. */
 export function register(program: Command): void {
-  program
+  const cmd = program
     .command('migrate')
     .description('copy every memory of one profile into another (export streamed into ingest)')
     .requiredOption('--from <profile>', 'profile to read from (its own key and base URL)')
     .requiredOption('--to <profile>', 'profile to write to (its own key and base URL)')
     .option('--page-size <n>', 'memories per list request on the source, 1-100', parsePageSize)
     .option('--only-user-id <id>', 'migrate only memories of this user')
-    .option('--only-customer-id <id>', 'migrate only memories of this customer')
+    .option('--only-customer-id <id>', 'migrate only memories of this customer');
+  addIngestOptions(cmd, true)
     .addHelpText(
       'after',
       `

@@ -45,6 +45,8 @@ export interface OpenSessionOptions {
   requireKey?: boolean;
   /** Use this key instead of resolving one (auth login verifies a key before storing it). */
   apiKey?: string;
+  /** Requests per minute the client never exceeds (ingest/migrate `--rate`). */
+  maxRpm?: number;
 }
 
 function describeSource(source: KeySource): string {
@@ -199,7 +201,7 @@ export async function openSession(
     baseUrl,
     apiKey,
     // One pace per key per process: ingest workers, export and migrate sessions share it.
-    limiter: limiterFor(baseUrl, apiKey),
+    limiter: limiterFor(baseUrl, apiKey, opts.maxRpm !== undefined ? { maxRpm: opts.maxRpm } : {}),
     ...(globals.verbose ? { onRequest: (e: RequestLine) => writeRequestLine(e) } : {}),
   });
 

@@ -11,7 +11,7 @@ export interface LockInfo {
 }
 
 export function lockPathFor(input: string): string {
-  return `${input}.synap.lock`;
+  return `${input}.synap-lock`;
 }
 
 export interface IngestLock {

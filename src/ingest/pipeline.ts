@@ -64,7 +64,7 @@ export interface IngestRunOptions {
   baseUrl: string;
   /** 1..100 (default 100). */
   batchSize?: number;
-  /** Upper bound of the adaptive concurrency (default 4). */
+  /** Upper bound of the adaptive concurrency (default 8). */
   concurrency?: number;
   /** One failures file for every input; default `<input>.failures.jsonl` each. */
   failuresPath?: string;
@@ -140,8 +140,8 @@ export interface IngestAborted {
 }
 
 export const DEFAULT_BATCH_SIZE = 100;
-export const DEFAULT_CONCURRENCY = 4;
-const DEFAULT_GRACE_MS = 15_000;
+export const DEFAULT_CONCURRENCY = 8;
+const DEFAULT_GRACE_MS = 10_000;
 
 interface PendingItem {
   ordinal: number;
@@ -759,6 +759,10 @@ class IngestRun {
       records_per_second: elapsed > 0 ? Math.round((this.totals.read / elapsed) * 10_000) / 10 : 0,
       failures_files: [...this.failuresFiles],
       state_files: [...this.stateFiles],
+      elapsed_s: Math.round(elapsed / 100) / 10,
+      records_per_s: elapsed > 0 ? Math.round((this.totals.read / elapsed) * 10_000) / 10 : 0,
+      failures_file: [...this.failuresFiles][0] ?? null,
+      state_file: this.stateFiles[0] ?? null,
       ...(this.opts.dryRun ? { samples: this.samples } : {}),
       ...(wait ? { wait } : {}),
     };

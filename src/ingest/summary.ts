@@ -36,6 +36,11 @@ export interface IngestSummary {
   failures_files: string[];
   /** State files kept for a resume (empty after a complete run). */
   state_files: string[];
+  /** The same in the units and singular names scripts expect (first file, or null). */
+  elapsed_s: number;
+  records_per_s: number;
+  failures_file: string | null;
+  state_file: string | null;
   /** --dry-run: up to three request bodies as they would be sent. */
   samples?: CreateMemoryRequest[];
   /** --wait: final ingestion statuses of the accepted documents. */

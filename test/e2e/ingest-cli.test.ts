@@ -38,19 +38,22 @@ describe('synap ingest against the emulator', () => {
     expect(doc?.user_id).toBe('u_1002');
     expect(doc?.customer_id).toBe('cust_acme');
     expect(doc?.document_created_at).toBe('2024-02-02T08:45:30Z');
-    expect(emu.documents().filter((d) => d.document_id.startsWith('chat-'))).toHaveLength(10);
+    expect(emu.documents().filter((d) => d.document_id.startsWith('chat-'))).toHaveLength(30);
 
     const again = await run(['--json', 'ingest', 'chat-transcripts.jsonl']);
     expect(again.code, again.stderr).toBe(0);
     const summary = JSON.parse(again.stdout).result;
-    expect(summary).toMatchObject({ accepted: 0, skipped: 10, failed: 0, records_read: 10 });
+    expect(summary).toMatchObject({ accepted: 0, skipped: 30, failed: 0, records_read: 30 });
+    expect(summary).toMatchObject({ exit_code: 0, failures_file: null, state_file: null });
+    expect(typeof summary.elapsed_s).toBe('number');
+    expect(typeof summary.records_per_s).toBe('number');
     expect(existsSync(join(dir, 'chat-transcripts.jsonl.synap-state.json'))).toBe(false);
-    expect(emu.documents().filter((d) => d.document_id.startsWith('chat-'))).toHaveLength(10);
+    expect(emu.documents().filter((d) => d.document_id.startsWith('chat-'))).toHaveLength(30);
     expect(r.stderr + r.stdout + again.stdout + again.stderr).not.toContain(emu.apiKey);
   });
 
-  it('ingests client-scope knowledge-base articles (no user or customer)', async () => {
-    const r = await run(['ingest', 'knowledge-base.jsonl']);
+  it('ingests client-scope knowledge-base articles from a JSON array (no user or customer)', async () => {
+    const r = await run(['ingest', 'knowledge-base.json']);
     expect(r.code, r.stderr).toBe(0);
     const kb = emu.documents().filter((d) => d.document_id.startsWith('kb-'));
     expect(kb).toHaveLength(5);
@@ -69,11 +72,11 @@ describe('synap ingest against the emulator', () => {
       '--map',
       'document_id=ticket_id',
       '--map',
-      'user_id=requester',
+      'user_id=requester_email',
       '--map',
-      'customer_id=company',
+      'customer_id=org',
       '--map',
-      'document_created_at=opened_at',
+      'document_created_at=created',
       '--document-type',
       'email',
     ]);
@@ -82,7 +85,7 @@ describe('synap ingest against the emulator', () => {
     expect(t?.document).toContain('Could you re-issue it?');
     expect(t?.document).toContain('\n');
     expect(t).toMatchObject({
-      user_id: 'u_1001',
+      user_id: 'dana@acme.example',
       customer_id: 'cust_acme',
       document_type: 'email',
       document_created_at: '2024-03-04T10:22:00Z',
@@ -99,18 +102,18 @@ describe('synap ingest against the emulator', () => {
     );
     const r = await run(['ingest', '-', '--format', 'jsonl'], { input: text });
     expect(r.code, r.stderr).toBe(0);
-    expect(emu.documents().filter((d) => d.document_id.startsWith('stdin-'))).toHaveLength(10);
+    expect(emu.documents().filter((d) => d.document_id.startsWith('stdin-'))).toHaveLength(30);
 
     writeFileSync(join(dir, 'gz.jsonl.gz'), gzipSync(text.replaceAll('stdin-0', 'gz-0')));
     const g = await run(['ingest', 'gz.jsonl.gz']);
     expect(g.code, g.stderr).toBe(0);
-    expect(emu.documents().filter((d) => d.document_id.startsWith('gz-'))).toHaveLength(10);
+    expect(emu.documents().filter((d) => d.document_id.startsWith('gz-'))).toHaveLength(30);
     // gzip piped through stdin is recognised too (nothing new: same ids).
     const gs = await run(['--json', 'ingest', '-'], {
       input: gzipSync(text.replaceAll('stdin-0', 'gz-0')),
     });
     expect(gs.code, gs.stderr).toBe(0);
-    expect(JSON.parse(gs.stdout).result.skipped).toBe(10);
+    expect(JSON.parse(gs.stdout).result.skipped).toBe(30);
   });
 
   it('bad records: exit 3, exactly those in the failures file, and the fixed failures file ingests', async () => {
@@ -199,7 +202,7 @@ describe('synap ingest against the emulator', () => {
 
   it('a second run on a locked input exits 5; --wait-lock waits for it', async () => {
     const input = writeChatFile(join(dir, 'locked.jsonl'), 20, 'locked');
-    const lock = `${input}.synap.lock`;
+    const lock = `${input}.synap-lock`;
     // A live process on this host holds the lock (this test runner's pid).
     writeFileSync(
       lock,

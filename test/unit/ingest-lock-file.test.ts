@@ -14,7 +14,7 @@ describe('ingest lock', () => {
   const lockPath = () => {
     const d = mkdtempSync(join(tmpdir(), 'synap-lock-'));
     dirs.push(d);
-    return join(d, 'in.jsonl.synap.lock');
+    return join(d, 'in.jsonl.synap-lock');
   };
 
   it('is exclusive: a second taker stops with exit 5 naming the holder', async () => {
