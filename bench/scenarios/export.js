@@ -1,0 +1,4 @@
+// placeholder
+export async function scenarioExport() {
+  throw new Error('not yet');
+}

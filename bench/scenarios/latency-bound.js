@@ -1,0 +1,4 @@
+// placeholder
+export async function scenarioLatencyBound() {
+  throw new Error('not yet');
+}

@@ -1,0 +1,4 @@
+// placeholder
+export async function scenarioOverhead() {
+  throw new Error('not yet');
+}
