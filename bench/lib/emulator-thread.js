@@ -15,9 +15,9 @@ const { module: emulatorModule, options, delayMs } = workerData;
 /** Epoch milliseconds with sub-millisecond precision (comparable across threads). */
 const now = () => performance.timeOrigin + performance.now();
 
-// Request log, one entry per /api/v1 request: arrival, end (answer finished or socket closed),
-// status (0 = closed without an answer) and kind (b batch, c create, l list, o other).
-const log = { arrived: [], ended: [], status: [], kind: [] };
+// Request log, one entry per /api/v1 request: arrival, start (handed to the emulator, after any
+// injected delay), end (answer finished or socket closed), status (0 = closed without an answer) and kind (b batch, c create, l list, o other).
+const log = { arrived: [], started: [], ended: [], status: [], kind: [] };
 let inFlight = 0;
 let maxInFlight = 0;
 
@@ -47,6 +47,7 @@ http.createServer = function createObservedServer(...args) {
     if (!req.url.startsWith('/api/')) return handler(req, res);
     const i = log.arrived.length;
     log.arrived.push(now());
+    log.started.push(0);
     log.ended.push(0);
     log.status.push(0);
     log.kind.push(kindOf(req.url));
@@ -64,8 +65,15 @@ http.createServer = function createObservedServer(...args) {
     res.on('close', finish);
     if (delayMs) {
       // The body stays buffered in the paused request stream until the emulator reads it.
-      setTimeout(() => handler(req, res), delayMs.min + random() * (delayMs.max - delayMs.min));
+      setTimeout(
+        () => {
+          log.started[i] = now();
+          handler(req, res);
+        },
+        delayMs.min + random() * (delayMs.max - delayMs.min),
+      );
     } else {
+      log.started[i] = log.arrived[i];
       handler(req, res);
     }
   };

@@ -75,3 +75,10 @@ export function meanLatencyMs(log, idx) {
   for (const i of idx) if (log.ended[i]) d.push(log.ended[i] - log.arrived[i]);
   return mean(d);
 }
+
+/** Mean time from hand-over to the emulator (after any injected delay) to the end of the answer. */
+export function meanServiceMs(log, idx) {
+  const d = [];
+  for (const i of idx) if (log.ended[i] && log.started[i]) d.push(log.ended[i] - log.started[i]);
+  return mean(d);
+}
