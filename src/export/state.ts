@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
+import { readFile, rm } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 import type { TotalChange } from './paginator.js';
 
@@ -73,36 +72,9 @@ export async function readExportState(path: string): Promise<ExportState | undef
   return s as ExportState;
 }
 
-/** Atomic replace: temp file beside it, fsync, rename, fsync the directory. */
+/** Saves the state atomically (see writeFileAtomic). */
 export async function writeExportState(path: string, state: ExportState): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await syncDir(dirname(path));
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
-  }
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export async function removeExportState(path: string): Promise<void> {

@@ -1,6 +1,6 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { writeFileAtomic } from '../atomic-write.js';
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
 import { UsageError } from '../errors.js';
 
 /** What identifies an input file (from readers' inputIdentity). */
@@ -157,36 +157,9 @@ export function shapeDifferences(a: RequestShape, b: RequestShape): string[] {
   return out;
 }
 
-/** Atomic replace: temp file beside it, fsync, rename over, fsync the directory. */
+/** Saves the state atomically (see writeFileAtomic). */
 export async function writeIngestState(path: string, state: IngestState): Promise<void> {
-  const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w', 0o600);
-  try {
-    await handle.writeFile(`${JSON.stringify(state, null, 2)}\n`);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await rename(tmp, path);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await syncDir(dirname(path));
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
-  }
+  await writeFileAtomic(path, `${JSON.stringify(state, null, 2)}\n`);
 }
 
 export async function removeIngestState(path: string): Promise<void> {
