@@ -1,4 +1,15 @@
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
+
+/** One-shot hashing (Node >= 20.12) is about twice as fast per record as a Hash object. */
+const sha256Hex: (text: string) => string =
+  typeof (crypto as { hash?: unknown }).hash === 'function'
+    ? (text) =>
+        (crypto as unknown as { hash: (a: string, d: string, e: 'hex') => string }).hash(
+          'sha256',
+          text,
+          'hex',
+        )
+    : (text) => crypto.createHash('sha256').update(text).digest('hex');
 import type { CreateMemoryRequest } from '../client/types.js';
 
 /**
@@ -13,7 +24,7 @@ import type { CreateMemoryRequest } from '../client/types.js';
  * would stop matching.
  */
 export function hashDocumentId(request: CreateMemoryRequest): string {
-  return `sha256-${createHash('sha256').update(requestCanonicalJson(request)).digest('hex').slice(0, 40)}`;
+  return `sha256-${sha256Hex(requestCanonicalJson(request)).slice(0, 40)}`;
 }
 
 /** JSON with object keys sorted at every level; undefined properties left out (as JSON does). */
