@@ -3,6 +3,7 @@ import { MAX_PAGE_SIZE } from '../client/types.js';
 import { openSession } from '../config/session.js';
 import { UsageError } from '../errors.js';
 import { runExport, type ExportSummary } from '../export/run-export.js';
+import { abortOnSignals } from '../signals.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
 import {
   createExportDisplay,
@@ -40,21 +41,6 @@ export function exportPageSize(
     return Math.min(profileDefault, MAX_PAGE_SIZE);
   }
   return DEFAULT_EXPORT_PAGE_SIZE;
-}
-
-/** Ctrl-C / SIGTERM abort the export between requests (the checkpoint is saved first). */
-function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 export async function exportCommand(

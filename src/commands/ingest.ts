@@ -1,6 +1,4 @@
 import { Option, type Command } from 'commander';
-import { constants } from 'node:fs';
-import { access, stat } from 'node:fs/promises';
 import {
   DOCUMENT_TYPES,
   MAX_BATCH_SIZE,
@@ -11,6 +9,7 @@ import {
 import { openSession, type Session } from '../config/session.js';
 import { UsageError } from '../errors.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
+import { abortOnSignals } from '../signals.js';
 import { parseDuration } from '../ingest/duration.js';
 import { MapSpecError, parseMapSpecs, type IdFrom, type MapOptions } from '../ingest/mapper.js';
 import {
@@ -20,7 +19,7 @@ import {
   isIngestAborted,
   type IngestRunOptions,
 } from '../ingest/pipeline.js';
-import { parseFormat } from '../ingest/readers.js';
+import { assertReadable, parseFormat } from '../ingest/readers.js';
 import type { SourceRecord } from '../ingest/source-record.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { createIngestDisplay } from '../output/ingest-progress.js';
@@ -218,30 +217,6 @@ export function rateCap(flags: Pick<IngestFlags, 'rate'>): { maxRpm?: number } {
 }
 
 /**
- * Ctrl-C / SIGTERM: the first one stops the run cleanly (reading stops, requests in flight
- * finish, progress is saved, exit 130). Our handler is then removed, so a second one gets the
- * default action and ends the process at once; the state file is still consistent because it
- * is only ever replaced atomically.
- */
-function stopOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    controller.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
-/**
  * Runs an ingest with display, summary and exit code, for `synap ingest` and `synap migrate`.
  * Either `inputs` (files, '-') or `records` (migrate). Returns the summary; sets
  * process.exitCode for 3/5/130 and throws the error of an aborted run (401/403 → 4, 402 → 6).
@@ -257,7 +232,7 @@ export async function runIngest(
     quiet: globals.quiet || globals.json,
     color: globals.color,
   });
-  const signals = stopOnSignals();
+  const signals = abortOnSignals();
   const usesStdin = 'inputs' in source && source.inputs.includes('-');
   let summary: IngestSummary;
   try {
@@ -306,7 +281,7 @@ export async function ingestCommand(
     throw new UsageError(`--failures ${flags.failures} is also an input; name another file`);
   }
   // Every input is checked before the first is sent, so a typo does not stop a run half-way.
-  for (const input of inputs) if (input !== '-') await checkReadable(input);
+  for (const input of inputs) if (input !== '-') await assertReadable(input);
   const session = await openSession(globals, {
     requireKey: flags.dryRun !== true,
     ...rateCap(flags),
@@ -315,24 +290,6 @@ export async function ingestCommand(
     return await runIngest(globals, session, flags, { inputs });
   } finally {
     await session.close();
-  }
-}
-
-async function checkReadable(path: string): Promise<void> {
-  try {
-    const s = await stat(path);
-    if (s.isDirectory()) throw new UsageError(`${path} is a directory, not an input file`);
-    await access(path, constants.R_OK);
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : String(code ?? err);
-    throw new UsageError(`cannot read ${path}: ${why}`);
   }
 }
 

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { openSession, type Session } from '../config/session.js';
 import { UsageError } from '../errors.js';
 import { exportRecords, type ExportSourceRecord } from '../export/records.js';
+import { abortOnSignals } from '../signals.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
 import { warn } from '../output/messages.js';
 import { exportPageSize, parsePageSize } from './export.js';
@@ -16,21 +17,6 @@ export interface MigrateCommandOptions {
   onlyCustomerId?: string;
   /** Everything else is an ingest option, handed to the ingest pipeline as given. */
   [ingestOption: string]: unknown;
-}
-
-/** Ctrl-C / SIGTERM stop the export side; ingest settles what is in flight and reports. */
-function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  return {
-    signal: controller.signal,
-    dispose() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
 }
 
 /** Refuses a migration onto itself: it would send every memory back as a duplicate. */

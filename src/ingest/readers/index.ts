@@ -169,7 +169,8 @@ async function openInput(
   return records[Symbol.asyncIterator]();
 }
 
-async function assertReadable(path: string): Promise<void> {
+/** Fails with a usage error naming the file when it cannot be read as an input. */
+export async function assertReadable(path: string): Promise<void> {
   try {
     const s = await stat(path);
     if (s.isDirectory()) throw new UsageError(`${path} is a directory, not an input file`);
