@@ -18,6 +18,10 @@ interface EmulatorCommandOptions {
   failRate?: number;
   resetRate?: number;
   credits?: number;
+  spikeRate?: number;
+  spikeMs?: number;
+  stormRate?: number;
+  stormMs?: number;
   seed?: number;
 }
 
@@ -105,6 +109,26 @@ export function register(program: Command): void {
       ).argParser(probability),
     )
     .addOption(
+      new Option(
+        '--spike-rate <p>',
+        'hold this fraction of API requests back by a latency spike (see --spike-ms)',
+      ).argParser(probability),
+    )
+    .addOption(
+      new Option('--spike-ms <ms>', 'length of one latency spike (default 1000)').argParser(
+        integer(0),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--storm-rate <p>',
+        'chance that an API request sets off a 429 storm that refuses every request (see --storm-ms)',
+      ).argParser(probability),
+    )
+    .addOption(
+      new Option('--storm-ms <ms>', 'length of one 429 storm (default 2000)').argParser(integer(0)),
+    )
+    .addOption(
       new Option('--credits <n>', 'answer 402 once this many documents were accepted').argParser(
         integer(0),
       ),
@@ -120,7 +144,8 @@ export function register(program: Command): void {
 Examples:
   $ synap emulator                                   start on :8787 and print the URL and key
   $ synap emulator --port 0 --db :memory: --tier unlimited --processing-delay 0
-  $ synap emulator --tier free --fail-rate 0.05 --reset-rate 0.01 --seed 7   rehearse a flaky service`,
+  $ synap emulator --tier free --fail-rate 0.05 --reset-rate 0.01 --seed 7   rehearse a flaky service
+  $ synap emulator --spike-rate 0.02 --spike-ms 3000 --storm-rate 0.01      slow spells and 429 storms`,
     )
     .action(async (opts: EmulatorCommandOptions, command: Command) => {
       const globals = globalOptions(command);
@@ -138,6 +163,10 @@ Examples:
         failRate: opts.failRate,
         resetRate: opts.resetRate,
         credits: opts.credits,
+        spikeRate: opts.spikeRate,
+        spikeMs: opts.spikeMs,
+        stormRate: opts.stormRate,
+        stormMs: opts.stormMs,
         seed: opts.seed,
       });
       const limits = resolveRateLimit(opts.tier, opts.rpm, opts.burst);

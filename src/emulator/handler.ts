@@ -67,6 +67,9 @@ class Counters {
   failures = 0;
   resets = 0;
   creditRefusals = 0;
+  spikes = 0;
+  storms = 0;
+  stormRefusals = 0;
 
   record(route: Route, status: string): void {
     this.total++;
@@ -85,6 +88,8 @@ export class EmulatorHandler {
   private readonly counters = new Counters();
   /** Per key: the instant the last announced Retry-After ends (for early_requests). */
   private readonly retryUntil = new Map<string, number>();
+  /** End of the current 429 storm (stormRate); 0 when none is raging. */
+  private stormUntil = 0;
 
   constructor(private readonly deps: HandlerDeps) {}
 
@@ -105,7 +110,14 @@ export class EmulatorHandler {
       documents_accepted: c.accepted,
       duplicates_refused: c.duplicates,
       memories_stored: store.memoryCount(),
-      faults: { failures: c.failures, resets: c.resets, credit_refusals: c.creditRefusals },
+      faults: {
+        failures: c.failures,
+        resets: c.resets,
+        credit_refusals: c.creditRefusals,
+        spikes: c.spikes,
+        storms: c.storms,
+        storm_refusals: c.stormRefusals,
+      },
     };
   }
 
@@ -145,8 +157,12 @@ export class EmulatorHandler {
       }
       if (route === 'unknown') throw unknownRoute(method, url.pathname);
 
-      const { latencyMs, failRate, resetRate } = this.deps.faults;
+      const { latencyMs, failRate, resetRate, spikeRate } = this.deps.faults;
       if (latencyMs && latencyMs > 0) await sleep(latencyMs * (0.5 + this.deps.random()));
+      if (spikeRate && spikeRate > 0 && this.deps.random() < spikeRate) {
+        this.counters.spikes++;
+        await sleep(this.deps.faults.spikeMs ?? 1000);
+      }
 
       const key = bearerKey(req.headers.authorization);
       if (key === undefined || !this.deps.keys.has(key)) {
@@ -156,6 +172,7 @@ export class EmulatorHandler {
           'Invalid or missing API key (Authorization: Bearer <key>)',
         );
       }
+      this.stormCheck(key);
       const decision = this.rateLimit(key);
       rateHeaders = this.rateHeaders(decision);
       if (decision.limited && !decision.allowed) {
@@ -207,13 +224,47 @@ export class EmulatorHandler {
     }
   }
 
-  private rateLimit(key: string): RateDecision {
-    const now = this.deps.clock.now();
+  /** Counts a request that arrives before the Retry-After last announced to its key has passed. */
+  private noteEarly(key: string, now: number): void {
     const until = this.retryUntil.get(key);
     if (until !== undefined) {
       if (now < until) this.counters.early++;
       else this.retryUntil.delete(key);
     }
+  }
+
+  /**
+   * 429 storms (stormRate): a request may set one off; while it rages every API request is
+   * refused with a Retry-After covering the rest of it, and no rate-limit token is taken.
+   */
+  private stormCheck(key: string): void {
+    const { stormRate, stormMs } = this.deps.faults;
+    const now = this.deps.clock.now();
+    if (now >= this.stormUntil && stormRate && stormRate > 0 && this.deps.random() < stormRate) {
+      this.counters.storms++;
+      this.stormUntil = now + (stormMs ?? 2000);
+    }
+    if (now >= this.stormUntil) return;
+    this.noteEarly(key, now);
+    this.counters.stormRefusals++;
+    const retryAfterSeconds = Math.max(1, Math.ceil((this.stormUntil - now) / 1000));
+    this.retryUntil.set(
+      key,
+      Math.max(this.retryUntil.get(key) ?? 0, now + retryAfterSeconds * 1000),
+    );
+    throw new HttpError(
+      429,
+      'RATE_LIMITED',
+      `Too many requests (injected 429 storm); retry after ${retryAfterSeconds}s`,
+      { retry_after_seconds: retryAfterSeconds },
+      undefined,
+      { 'Retry-After': String(retryAfterSeconds) },
+    );
+  }
+
+  private rateLimit(key: string): RateDecision {
+    const now = this.deps.clock.now();
+    this.noteEarly(key, now);
     const decision = this.deps.limiter.take(key);
     if (decision.limited && !decision.allowed) {
       this.retryUntil.set(key, now + decision.retryAfterSeconds * 1000);

@@ -45,6 +45,14 @@ function checkProbability(name: string, value: number | undefined): void {
 function checkFaults(faults: EmulatorFaults): void {
   checkProbability('failRate', faults.failRate);
   checkProbability('resetRate', faults.resetRate);
+  checkProbability('spikeRate', faults.spikeRate);
+  checkProbability('stormRate', faults.stormRate);
+  for (const name of ['spikeMs', 'stormMs'] as const) {
+    const value = faults[name];
+    if (value !== undefined && !(value >= 0)) {
+      throw new RangeError(`${name} must be >= 0 (got ${value})`);
+    }
+  }
   if (faults.latencyMs !== undefined && !(faults.latencyMs >= 0)) {
     throw new RangeError(`latencyMs must be >= 0 (got ${faults.latencyMs})`);
   }
@@ -91,6 +99,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       failRate: opts.failRate,
       resetRate: opts.resetRate,
       credits: opts.credits,
+      spikeRate: opts.spikeRate,
+      spikeMs: opts.spikeMs,
+      stormRate: opts.stormRate,
+      stormMs: opts.stormMs,
     };
     const handler = new EmulatorHandler({
       store,

@@ -21,6 +21,17 @@ export interface EmulatorFaults {
   resetRate?: number;
   /** After this many documents were accepted (since start), create/batch answer 402. */
   credits?: number;
+  /** Probability (0..1) that an /api/v1 request is held back by a latency spike of `spikeMs`. */
+  spikeRate?: number;
+  /** Length of one latency spike (default 1000 ms). */
+  spikeMs?: number;
+  /**
+   * Probability (0..1) that an /api/v1 request sets off a 429 storm: for `stormMs` every API
+   * request of every key is answered 429 with a Retry-After that covers the rest of the storm.
+   */
+  stormRate?: number;
+  /** Length of one 429 storm (default 2000 ms). */
+  stormMs?: number;
 }
 
 export interface EmulatorOptions extends EmulatorFaults {
@@ -88,7 +99,17 @@ export interface EmulatorStats {
   /** Memories in the database (after completing any ingestion that is due). */
   memories_stored: number;
   /** Faults injected since start. */
-  faults: { failures: number; resets: number; credit_refusals: number };
+  faults: {
+    failures: number;
+    resets: number;
+    credit_refusals: number;
+    /** Latency spikes injected (spikeRate). */
+    spikes: number;
+    /** 429 storms set off (stormRate). */
+    storms: number;
+    /** Requests answered 429 because a storm was raging (included in rate_limited). */
+    storm_refusals: number;
+  };
 }
 
 export interface RunningEmulator {

@@ -138,8 +138,56 @@ describe('emulator fault injection', () => {
     }
   });
 
+  it('a latency spike holds a request back by spikeMs', async () => {
+    const emu = await startEmulator({ spikeRate: 1, spikeMs: 300 });
+    try {
+      const started = performance.now();
+      const res = await api(emu, 'GET', '/api/v1/auth/whoami');
+      expect(res.status).toBe(200);
+      expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+      expect(emu.stats().faults.spikes).toBe(1);
+      emu.setFaults({ spikeRate: 0 });
+      await api(emu, 'GET', '/api/v1/auth/whoami');
+      expect(emu.stats().faults.spikes).toBe(1);
+    } finally {
+      await emu.close();
+    }
+  });
+
+  it('a 429 storm refuses every API request until it ends, with a Retry-After that covers it', async () => {
+    const clock = new FakeClock();
+    const emu = await startEmulator({ clock, stormRate: 1, stormMs: 2500 });
+    try {
+      // The first request sets the storm off and is refused itself; nothing is stored.
+      const first = await api(emu, 'POST', '/api/v1/memories/create', { body: doc('storm') });
+      expect(first.status).toBe(429);
+      expect(first.headers['retry-after']).toBe('3');
+      expect(first.body.code).toBe('RATE_LIMITED');
+      emu.setFaults({ stormRate: 0 });
+      // Still raging 2 s later: Retry-After counts down, and the request was early.
+      clock.advance(2000);
+      const during = await api(emu, 'GET', '/api/v1/auth/whoami');
+      expect(during.status).toBe(429);
+      expect(during.headers['retry-after']).toBe('1');
+      expect(emu.stats().early_requests).toBe(1);
+      // After the announced Retry-After the service answers again.
+      clock.advance(1000);
+      const after = await api(emu, 'POST', '/api/v1/memories/create', { body: doc('calm') });
+      expect(after.status).toBe(200);
+      const s = emu.stats();
+      expect(s.faults).toMatchObject({ storms: 1, storm_refusals: 2 });
+      expect(s.rate_limited).toBe(2);
+      expect(s.early_requests).toBe(1);
+      expect(emu.documents().map((d) => d.document)).toEqual(['calm']);
+    } finally {
+      await emu.close();
+    }
+  });
+
   it('rejects impossible fault settings', async () => {
     await expect(startEmulator({ failRate: 1.5 })).rejects.toThrow(/failRate/);
+    await expect(startEmulator({ stormRate: -0.1 })).rejects.toThrow(/stormRate/);
+    await expect(startEmulator({ spikeMs: -1 })).rejects.toThrow(/spikeMs/);
   });
 });
 
