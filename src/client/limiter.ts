@@ -53,6 +53,8 @@ export class RateLimiter {
   private pausedUntil = 0;
   private source: RateLimiterStats['source'] = 'none';
   private lastDecreaseAt = -Infinity;
+  /** When the pause of the last cut ended: the start of the span the next cut measures. */
+  private measureFrom = -Infinity;
   /** Successful answers so far, and at the last cut (to measure the server's rate). */
   private accepted = 0;
   private acceptedAtDecrease = 0;
@@ -161,8 +163,10 @@ export class RateLimiter {
    * A 429 arrived for a request sent at `sentAt`: pause everyone for `retryAfterMs`. When the
    * server advertises no limit, the pace is also re-learnt, once per overload episode however
    * many requests were in flight when it began:
-   * - between two episodes the server's bucket went from empty to empty, so what it accepted
-   *   in between is exactly its rate × the time: pace just under that;
+   * - from the end of one episode's pause to the next episode the server's bucket went from
+   *   empty (Retry-After is when it has a token again) to empty, so what it accepted in between
+   *   is its rate × that time: pace just under that. Counting from the end of the pause, not
+   *   from the 429, keeps a long outage (a 429 storm) from passing for a low rate;
    * - on the first episode there is nothing to measure yet: cut below what was sent recently.
    */
   onRateLimited(retryAfterMs: number, sentAt: number = this.clock.now()): void {
@@ -170,7 +174,7 @@ export class RateLimiter {
     this.pauseFor(retryAfterMs);
     if (this.heardHeaders || sentAt <= this.lastDecreaseAt) return;
     let next: number;
-    const span = now - this.lastDecreaseAt;
+    const span = now - this.measureFrom;
     const accepted = this.accepted - this.acceptedAtDecrease;
     if (Number.isFinite(span) && span >= 1000 && accepted >= 2) {
       next = (accepted / span) * LEARNED_SHARE;
@@ -183,6 +187,7 @@ export class RateLimiter {
     this.capacity = 1;
     this.source = 'learned';
     this.lastDecreaseAt = now;
+    this.measureFrom = Math.max(now, this.pausedUntil);
     this.acceptedAtDecrease = this.accepted;
   }
 
