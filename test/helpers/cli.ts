@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { assertRunLeaksNothing, filesWithSecrets } from './secrets.js';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/synap.js');
 
@@ -23,7 +24,8 @@ export interface RunOptions {
 
 /**
  * A throwaway home for one test file: its own config dir and data dir, so no test touches the
- * user's real profiles or the embedded emulator's database.
+ * user's real profiles or the embedded emulator's database. Cleanup first checks that no file
+ * the test left (failures, state, exports, logs) holds an API key.
  */
 export function makeSandbox(): { dir: string; env: Record<string, string>; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'synap-test-'));
@@ -35,11 +37,18 @@ export function makeSandbox(): { dir: string; env: Record<string, string>; clean
       XDG_CONFIG_HOME: join(dir, 'xdg-config'),
       HOME: dir,
     },
-    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+    cleanup: () => {
+      const leaks = filesWithSecrets(dir);
+      rmSync(dir, { recursive: true, force: true });
+      if (leaks.length > 0) throw new Error(`secret leak in files: ${leaks.join('; ')}`);
+    },
   };
 }
 
-/** Runs the built CLI (bin/synap.js → dist/) as a user would, with no TTY. */
+/**
+ * Runs the built CLI (bin/synap.js → dist/) as a user would, with no TTY. Rejects if the run
+ * printed an API key (see secrets.ts).
+ */
 export function runCli(args: string[], opts: RunOptions = {}): Promise<CliRun> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
@@ -63,6 +72,12 @@ export function runCli(args: string[], opts: RunOptions = {}): Promise<CliRun> {
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      try {
+        assertRunLeaksNothing(args, env, { stdout, stderr });
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
       resolvePromise({ code, signal, stdout, stderr });
     });
     child.stdin.on('error', () => {});

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { BIN, type CliRun } from './cli.js';
+import { assertRunLeaksNothing } from './secrets.js';
 
 /** Writes `n` chat-like JSONL records (distinct content, no document_id) and returns the path. */
 export function writeChatFile(path: string, n: number, tag = 'r'): string {
@@ -19,7 +20,7 @@ export function writeChatFile(path: string, n: number, tag = 'r'): string {
   return path;
 }
 
-/** Spawns the built CLI without waiting, so a test can signal it mid-run. */
+/** Spawns the built CLI without waiting, so a test can signal it mid-run (output checked for keys). */
 export function spawnCli(
   args: string[],
   opts: { env: Record<string, string>; cwd?: string },
@@ -40,7 +41,15 @@ export function spawnCli(
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
   const done = new Promise<CliRun>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    child.on('close', (code, signal) => {
+      try {
+        assertRunLeaksNothing(args, env, { stdout, stderr });
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      resolve({ code, signal, stdout, stderr });
+    });
   });
   return { child, done, stderrSoFar: () => stderr };
 }

@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { BIN } from './cli.js';
+import { assertRunLeaksNothing } from './secrets.js';
 
 /**
  * Runs the built CLI in a real pseudo-terminal through util-linux `script`, so prompts behave as
@@ -81,7 +82,15 @@ export function runInPty(
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, screen: stripAnsi(raw), raw });
+      const screen = stripAnsi(raw);
+      try {
+        // What the terminal showed, typed input included: a masked prompt must not echo a key.
+        assertRunLeaksNothing(args, env, { stdout: screen, stderr: '' });
+      } catch (err) {
+        reject(err as Error);
+        return;
+      }
+      resolve({ code, screen, raw });
     });
   });
 }
