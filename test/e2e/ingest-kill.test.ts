@@ -82,8 +82,14 @@ describe('ingest survives kill -9', () => {
       expect(killed).toBeGreaterThanOrEqual(2);
       // The dead run's lock is stale: the resume takes it over.
       const final = await runCli(['--json', ...args], { env, cwd: dir, timeoutMs: 120_000 });
+      const once = storedOnce(docs());
+      // One line per seed, read by test/soak/kill-soak.js to total a long run.
+      console.log(
+        `kill soak | seed ${seed}: kills ${killed}, exit ${final.code}, records ${N}, ` +
+          `lost ${N - once.distinct}, duplicates ${once.duplicates}`,
+      );
       expect(final.code, final.stderr).toBe(0);
-      expect(storedOnce(docs())).toEqual({ distinct: N, duplicates: 0 });
+      expect(once).toEqual({ distinct: N, duplicates: 0 });
       expect(existsSync(`${input}.synap-state.json`)).toBe(false);
       expect(existsSync(`${input}.synap-lock`)).toBe(false);
     }, 180_000);
