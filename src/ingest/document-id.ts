@@ -52,7 +52,20 @@ export function canonicalJson(v: unknown): string {
   return `${out}}`;
 }
 
+/** JSON of the enum values document_type and mode take, computed once. */
+const ENUM_JSON = new Map<string, string>();
+
 const j = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
+
+const jEnum = (v: string | null): string => {
+  if (v === null) return 'null';
+  let out = ENUM_JSON.get(v);
+  if (out === undefined) {
+    out = JSON.stringify(v);
+    if (ENUM_JSON.size < 64) ENUM_JSON.set(v, out);
+  }
+  return out;
+};
 
 /**
  * canonicalJson(request minus document_id), written out with the top-level keys in their
@@ -61,7 +74,7 @@ const j = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v)
 export function requestCanonicalJson(r: CreateMemoryRequest): string {
   return (
     `{"customer_id":${j(r.customer_id)},"document":${j(r.document)}` +
-    `,"document_created_at":${j(r.document_created_at)},"document_type":${j(r.document_type)}` +
-    `,"metadata":${canonicalJson(r.metadata)},"mode":${j(r.mode)},"user_id":${j(r.user_id)}}`
+    `,"document_created_at":${j(r.document_created_at)},"document_type":${jEnum(r.document_type)}` +
+    `,"metadata":${canonicalJson(r.metadata)},"mode":${jEnum(r.mode)},"user_id":${j(r.user_id)}}`
   );
 }

@@ -19,7 +19,7 @@ import {
 } from './failures-file.js';
 import { acquireLock, lockPathFor, type IngestLock } from './lock.js';
 import { createMapper, type MapOptions } from './mapper.js';
-import { inputIdentity, readRecords } from './readers.js';
+import { inputIdentity, readRecordBatches } from './readers.js';
 import { sendBatch, type BatchClient, type FailureInfo, type ItemOutcome } from './sender.js';
 import { SettlementTracker } from './settlement.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
@@ -264,7 +264,7 @@ class IngestRun {
       if (this.opts.records) {
         await this.runUnit({
           source: this.opts.recordsName ?? 'records',
-          records: this.opts.records,
+          records: oneByOne(this.opts.records),
           failuresPath: this.opts.failuresPath ?? 'synap-ingest.failures.jsonl',
           discardOldFailures: false,
           index: 0,
@@ -353,7 +353,7 @@ class IngestRun {
       // stdin cannot be re-read, so there is nothing to resume; a dry run changes nothing.
       await this.runUnit({
         source: isStdin ? 'stdin' : input,
-        records: readRecords([input], this.readOptions()),
+        records: readRecordBatches([input], this.readOptions()),
         failuresPath,
         discardOldFailures: this.opts.failuresPath === undefined,
         index,
@@ -390,7 +390,7 @@ class IngestRun {
       }
       await this.runUnit({
         source: input,
-        records: readRecords([input], this.readOptions()),
+        records: readRecordBatches([input], this.readOptions()),
         failuresPath,
         // A fresh start begins a fresh default failures file; a resume appends to it.
         discardOldFailures: state.settled_records === 0 && this.opts.failuresPath === undefined,
@@ -414,7 +414,8 @@ class IngestRun {
 
   private async runUnit(u: {
     source: string;
-    records: AsyncIterable<SourceRecord>;
+    /** The records in read order, in arrays (see readRecordBatches). */
+    records: AsyncIterable<SourceRecord[]>;
     failuresPath: string;
     discardOldFailures: boolean;
     index: number;
@@ -534,6 +535,8 @@ class IngestRun {
     let reachedEnd = false;
     const it = u.records[Symbol.asyncIterator]();
     try {
+      let chunk: SourceRecord[] = [];
+      let at = 0;
       for (;;) {
         if (this.halted) break;
         if (
@@ -543,33 +546,41 @@ class IngestRun {
           this.requestStop('max-duration');
           break;
         }
-        const next = await this.nextOrStop(it);
-        if (next === undefined) break;
-        if (next.done) {
-          reachedEnd = true;
-          break;
+        if (at >= chunk.length) {
+          const next = await this.nextOrStop(it);
+          if (next === undefined) break;
+          if (next.done) {
+            reachedEnd = true;
+            break;
+          }
+          chunk = next.value;
+          at = 0;
+          continue;
         }
-        const rec = next.value;
+        // Records left in the array when the run stops were never counted as read, so the
+        // watermark stays below them and a resume reads them again.
+        const rec = chunk[at++]!;
         ordinal += 1;
         if (ordinal <= resumeFrom) {
           this.totals.resumedPast += 1;
           continue;
         }
         this.totals.read += 1;
-        tracker.register(ordinal, rec.line);
         const m = this.mapper(rec);
         if (!m.ok) {
           recordFailure(m, { ...m.error, status: null }, null);
-          tracker.settle(ordinal);
+          tracker.registerSettled(ordinal, rec.line);
           continue;
         }
         if (this.opts.dryRun) {
           this.totals.sent += 1;
           if (this.samples.length < 3) this.samples.push(m.request);
-          tracker.settle(ordinal);
-          this.progress();
+          tracker.registerSettled(ordinal, rec.line);
+          // The clock is read once every 64 records, not for each one.
+          if ((this.totals.read & 63) === 0) this.progress();
           continue;
         }
+        tracker.register(ordinal, rec.line);
         const item: PendingItem = {
           ordinal,
           source: m.source,
@@ -767,4 +778,9 @@ class IngestRun {
       ...(wait ? { wait } : {}),
     };
   }
+}
+
+/** Records from elsewhere (migrate) as the pipeline takes them: one-record arrays. */
+async function* oneByOne(records: AsyncIterable<SourceRecord>): AsyncGenerator<SourceRecord[]> {
+  for await (const rec of records) yield [rec];
 }

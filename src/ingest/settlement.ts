@@ -19,6 +19,20 @@ export class SettlementTracker {
     this.pending.set(ordinal, { line, settled: false });
   }
 
+  /**
+   * A record was read and settled at once (a dry run, a record that failed mapping): the
+   * same as register + settle, without touching the map when nothing is waiting before it.
+   */
+  registerSettled(ordinal: number, line: number): void {
+    if (this.pending.size === 0 && ordinal === this.through + 1) {
+      this.through = ordinal;
+      this.lastLine = line;
+      return;
+    }
+    this.register(ordinal, line);
+    this.settle(ordinal);
+  }
+
   settle(ordinal: number): void {
     const p = this.pending.get(ordinal);
     if (!p) return;

@@ -69,6 +69,21 @@ describe('document ids', () => {
       expect(requestCanonicalJson(req)).toBe(canonicalJson(rest));
       expect(JSON.parse(requestCanonicalJson(req))).toEqual(JSON.parse(JSON.stringify(rest)));
     }
+    // Keys objects treat specially: array indexes (enumerated first) and "__proto__".
+    const special = JSON.parse(
+      '{"b":1,"10":2,"2":{"__proto__":{"z":1,"a":2},"x":[{"1":0,"0":1}]},"a":null,"4294967295":3}',
+    ) as Record<string, unknown>;
+    const proto = JSON.parse('{"z":[1],"__proto__":{"z":1,"a":2}}') as Record<string, unknown>;
+    for (const metadata of [
+      special,
+      special['2'] as Record<string, unknown>,
+      proto,
+      { n: { '7': 1 } },
+    ]) {
+      const req: CreateMemoryRequest = { ...base, metadata };
+      const { document_id: _drop, ...rest } = req;
+      expect(requestCanonicalJson(req)).toBe(canonicalJson(rest));
+    }
   });
 
   it('key order anywhere in the record does not change the id; any value change does', () => {

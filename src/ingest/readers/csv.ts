@@ -41,19 +41,66 @@ function headerNames(fields: string[]): string[] {
 }
 
 /**
+ * Everything an object-mode stream has buffered, as one array per wake-up (never empty), so
+ * the rows of a chunk cost one promise rather than one each. Ends at the stream's end, throws
+ * its error, and destroys it when the consumer stops early.
+ */
+async function* drain<T>(stream: Readable): AsyncGenerator<T[]> {
+  let error: Error | undefined;
+  let ended = false;
+  let wake: (() => void) | undefined;
+  const notify = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const onEnd = () => {
+    ended = true;
+    notify();
+  };
+  const onError = (err: Error) => {
+    error = err;
+    notify();
+  };
+  stream.on('readable', notify);
+  stream.on('end', onEnd);
+  stream.on('error', onError);
+  try {
+    for (;;) {
+      const batch: T[] = [];
+      let item: T | null;
+      while ((item = stream.read() as T | null) !== null) batch.push(item);
+      if (batch.length > 0) {
+        yield batch;
+        continue;
+      }
+      if (error) throw error;
+      if (ended) return;
+      await new Promise<void>((resolve) => (wake = resolve));
+    }
+  } finally {
+    stream.off('readable', notify);
+    stream.off('end', onEnd);
+    stream.off('error', onError);
+    if (!ended) stream.destroy();
+  }
+}
+
+/**
  * CSV / TSV with a header row, through csv-parse (streaming). Each row becomes an object
  * keyed by the header, every value a string; its line is where the row starts (quoted fields
  * may span lines). A row whose column count differs from the header's, or with a NUL byte or
  * invalid UTF-8, fails alone as a PARSE_ERROR; rows csv-parse itself rejects are reported in
  * file order and the rows around them are still read. Rows starting at or before
  * `startAfterLine` are parsed (CSV quoting needs it) but not turned into records (resume).
+ * Yields the records parsed so far as one array (never empty) at a time.
  */
 export async function* readDelimited(
   bytes: AsyncIterable<Buffer>,
   source: string,
   format: 'csv' | 'tsv',
   startAfterLine = 0,
-): AsyncGenerator<SourceRecord> {
+): AsyncGenerator<SourceRecord[]> {
   const skipped: { lines: number; message: string }[] = [];
   const csvOptions: Options = {
     bom: true,
@@ -98,16 +145,25 @@ export async function* readDelimited(
   let prevEnd = 0;
   // Rows csv-parse had to skip are reported in file order: before the first row that ends
   // after them (the parser runs ahead of the consumer).
-  const flushSkipped = function* (beforeRawLine: number): Generator<SourceRecord> {
+  const flushSkipped = (beforeRawLine: number, out: SourceRecord[]): void => {
     while (skipped.length > 0 && skipped[0]!.lines < beforeRawLine) {
       const s = skipped.shift()!;
       const line = prevEnd + 1;
       if (line <= startAfterLine) continue;
-      yield parseError(source, line, `malformed CSV: ${s.message.replace(/ at line \d+/, '')}`);
+      out.push(parseError(source, line, `malformed CSV: ${s.message.replace(/ at line \d+/, '')}`));
     }
   };
-  for await (const item of parser as AsyncIterable<ParsedRow>) {
-    if (skipped.length > 0) yield* flushSkipped(item.info.lines);
+  for await (const items of drain<ParsedRow>(parser)) {
+    const out: SourceRecord[] = [];
+    for (const item of items) rowRecord(item, out);
+    if (out.length > 0) yield out;
+  }
+  const rest: SourceRecord[] = [];
+  flushSkipped(Infinity, rest);
+  if (rest.length > 0) yield rest;
+
+  function rowRecord(item: ParsedRow, out: SourceRecord[]): void {
+    if (skipped.length > 0) flushSkipped(item.info.lines, out);
     const fields = item.record;
     let breaks = 0;
     for (const f of fields) {
@@ -122,17 +178,19 @@ export async function* readDelimited(
     prevEnd = end;
     if (header === undefined) {
       header = headerNames(fields);
-      continue;
+      return;
     }
-    if (line <= startAfterLine) continue;
+    if (line <= startAfterLine) return;
     if (fields.length !== header.length) {
-      yield parseError(
-        source,
-        line,
-        `row has ${fields.length} fields but the header has ${header.length}`,
-        preview(fields.join(format === 'tsv' ? '\t' : ',')),
+      out.push(
+        parseError(
+          source,
+          line,
+          `row has ${fields.length} fields but the header has ${header.length}`,
+          preview(fields.join(format === 'tsv' ? '\t' : ',')),
+        ),
       );
-      continue;
+      return;
     }
     const value: Record<string, string> = {};
     let bad: string | undefined;
@@ -143,11 +201,7 @@ export async function* readDelimited(
         bad = `column "${header[i]}" contains invalid UTF-8`;
       value[header[i]!] = v;
     }
-    if (bad) {
-      yield parseError(source, line, bad);
-      continue;
-    }
-    yield { source, line, value, format };
+    if (bad) out.push(parseError(source, line, bad));
+    else out.push({ source, line, value, format });
   }
-  yield* flushSkipped(Infinity);
 }

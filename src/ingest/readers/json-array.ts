@@ -8,13 +8,14 @@ type ScanState = 'start' | 'between' | 'element' | 'done';
  * A JSON array streamed element by element: a small scanner tracks strings, escapes and
  * nesting to find where each top-level element ends, so the file is never held whole (only
  * the current element). Each element's line is the line its first character is on. Elements
- * starting at or before `startAfterLine` are scanned but not kept or parsed (resume).
+ * starting at or before `startAfterLine` are scanned but not kept or parsed (resume). Yields
+ * the records of each chunk read as one array (never empty).
  */
 export async function* readJsonArray(
   bytes: AsyncIterable<Buffer>,
   source: string,
   startAfterLine = 0,
-): AsyncGenerator<SourceRecord> {
+): AsyncGenerator<SourceRecord[]> {
   const decoder = new StringDecoder('utf8');
   let line = 1;
   let state = 'start' as ScanState;
@@ -36,6 +37,7 @@ export async function* readJsonArray(
   };
 
   for await (const chunk of bytes) {
+    const out: SourceRecord[] = [];
     let text = decoder.write(chunk);
     if (first && text.length > 0) {
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -58,7 +60,7 @@ export async function* readJsonArray(
           if (depth === 0 && c === 93) {
             if (keep) parts.push(text.slice(segStart, i));
             const rec = finishElement();
-            if (rec) yield rec;
+            if (rec) out.push(rec);
             state = 'done';
             continue;
           }
@@ -66,7 +68,7 @@ export async function* readJsonArray(
         } else if (c === 44 && depth === 0) {
           if (keep) parts.push(text.slice(segStart, i));
           const rec = finishElement();
-          if (rec) yield rec;
+          if (rec) out.push(rec);
           state = 'between';
         }
         continue;
@@ -74,7 +76,7 @@ export async function* readJsonArray(
       if (c === 32 || c === 9 || c === 10 || c === 13) continue;
       if (state === 'start') {
         if (c !== 91) {
-          yield parseError(source, line, 'a .json input must be a JSON array of records');
+          yield [parseError(source, line, 'a .json input must be a JSON array of records')];
           return;
         }
         state = 'between';
@@ -96,17 +98,20 @@ export async function* readJsonArray(
       }
     }
     if (state === 'element' && keep) parts.push(text.slice(segStart));
+    if (out.length > 0) yield out;
   }
   if (state === 'element') {
-    yield parseError(
-      source,
-      elementLine,
-      'the JSON array ends early (truncated file?)',
-      preview(parts.join('')),
-    );
+    yield [
+      parseError(
+        source,
+        elementLine,
+        'the JSON array ends early (truncated file?)',
+        preview(parts.join('')),
+      ),
+    ];
   } else if (state === 'between') {
-    yield parseError(source, line, 'the JSON array is not closed');
+    yield [parseError(source, line, 'the JSON array is not closed')];
   } else if (trailing) {
-    yield parseError(source, line, 'unexpected content after the JSON array');
+    yield [parseError(source, line, 'unexpected content after the JSON array')];
   }
 }

@@ -5,52 +5,92 @@ const NEWLINE = 0x0a;
 const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * JSON Lines: one JSON value a line; blank lines are not records. Lines are split on bytes
- * (so a multi-byte character split across chunks is never cut) and each line is decoded on
- * its own: invalid UTF-8 fails that line only. No line-length limit: a line is held whole
- * while it is read, so memory is bounded by the longest line. Lines up to `startAfterLine`
- * are split but neither decoded nor parsed (resume).
+ * JSON Lines: one JSON value a line; blank lines are not records. Each chunk is cut after its
+ * last newline (a newline byte is never inside a multi-byte character) and the complete lines
+ * are decoded together, then split: one decode a chunk rather than one a line. Should the
+ * decoded text contain U+FFFD, that chunk's lines are decoded one by one instead, so invalid
+ * UTF-8 fails its own line only while a literal U+FFFD in valid text is kept. No line-length
+ * limit: a line is held whole while it is read, so memory is bounded by the longest line.
+ * Lines up to `startAfterLine` are split but neither decoded nor parsed (resume). Yields the
+ * records of each chunk as one array (never empty): one promise a chunk, not one a record.
  */
 export async function* readJsonLines(
   bytes: AsyncIterable<Buffer>,
   source: string,
   startAfterLine = 0,
-): AsyncGenerator<SourceRecord> {
+): AsyncGenerator<SourceRecord[]> {
   let lineNo = 0;
   let pending: Buffer[] = [];
   for await (const chunk of bytes) {
     let start = 0;
-    for (;;) {
+    // Resume: lines under the watermark are only counted.
+    while (lineNo < startAfterLine) {
       const nl = chunk.indexOf(NEWLINE, start);
       if (nl === -1) break;
       lineNo += 1;
-      if (lineNo <= startAfterLine) {
-        pending = [];
-      } else {
-        let line: Buffer;
-        if (pending.length > 0) {
-          pending.push(chunk.subarray(start, nl));
-          line = Buffer.concat(pending);
-          pending = [];
-        } else {
-          line = chunk.subarray(start, nl);
-        }
-        const rec = lineRecord(line, source, lineNo);
-        if (rec) yield rec;
-      }
+      pending = [];
       start = nl + 1;
     }
-    if (start < chunk.length) {
+    if (lineNo < startAfterLine) {
       // Inside a skipped line only the fact that it goes on matters, not its bytes.
-      if (lineNo + 1 <= startAfterLine) pending = [];
-      else pending.push(chunk.subarray(start));
+      pending = [];
+      continue;
     }
+    const last = chunk.lastIndexOf(NEWLINE);
+    if (last < start) {
+      if (start < chunk.length) pending.push(chunk.subarray(start));
+      continue;
+    }
+    const body =
+      pending.length > 0
+        ? Buffer.concat([...pending, chunk.subarray(start, last)])
+        : chunk.subarray(start, last);
+    pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
+    const out: SourceRecord[] = [];
+    const text = body.toString('utf8');
+    if (text.includes('\uFFFD')) {
+      lineNo = byteLines(body, source, lineNo, out);
+    } else {
+      let pos = 0;
+      for (;;) {
+        const nl = text.indexOf('\n', pos);
+        lineNo += 1;
+        const rec = textRecord(text.slice(pos, nl === -1 ? text.length : nl), source, lineNo);
+        if (rec) out.push(rec);
+        if (nl === -1) break;
+        pos = nl + 1;
+      }
+    }
+    if (out.length > 0) yield out;
   }
-  if (pending.length > 0 && lineNo + 1 > startAfterLine) {
+  if (pending.length > 0) {
     // The last line has no newline: a record if complete, else a per-line parse error.
     const rec = lineRecord(Buffer.concat(pending), source, lineNo + 1);
-    if (rec) yield rec;
+    if (rec) yield [rec];
   }
+}
+
+/** Complete lines (newline-separated, no final newline) decoded one by one; returns the last line number. */
+function byteLines(body: Buffer, source: string, lineNo: number, out: SourceRecord[]): number {
+  let start = 0;
+  for (;;) {
+    const nl = body.indexOf(NEWLINE, start);
+    lineNo += 1;
+    const rec = lineRecord(body.subarray(start, nl === -1 ? body.length : nl), source, lineNo);
+    if (rec) out.push(rec);
+    if (nl === -1) return lineNo;
+    start = nl + 1;
+  }
+}
+
+/** One decoded line (known to be valid UTF-8) → a record, or undefined when blank. */
+function textRecord(line: string, source: string, lineNo: number): SourceRecord | undefined {
+  let text = line;
+  if (text.length > 0 && text.charCodeAt(text.length - 1) === 0x0d) text = text.slice(0, -1);
+  // A BOM starts only the first line.
+  if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (isBlank(text)) return undefined;
+  return parseJsonRecord(text, source, lineNo);
 }
 
 function lineRecord(buf: Buffer, source: string, lineNo: number): SourceRecord | undefined {
