@@ -94,6 +94,9 @@ export class ExportPageError extends CliError {
   }
 }
 
+/** Pages requested ahead of the one being written. */
+const PAGES_AHEAD = 2;
+
 function finiteNonNegative(n: unknown): number | undefined {
   return typeof n === 'number' && Number.isFinite(n) && n >= 0 ? n : undefined;
 }
@@ -126,13 +129,15 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
   }
 
   async *[Symbol.asyncIterator](): AsyncIterator<ExportPage> {
-    // The next page is requested while the consumer writes this one, so the network and the
-    // writer overlap instead of taking turns.
-    let prefetched: ReturnType<ListClient['list']> | undefined;
+    // Up to PAGES_AHEAD next pages are requested while the consumer writes this one, so the
+    // server always has a request to work on: it never waits for our parsing or writing.
+    // Pages past the last the server announced are never asked for.
+    const ahead = new Map<number, ReturnType<ListClient['list']>>();
     for (;;) {
       const page = this.nextPage;
-      const result = await (prefetched ?? this.fetch(page));
-      prefetched = undefined;
+      const pending = ahead.get(page);
+      ahead.delete(page);
+      const result = await (pending ?? this.fetch(page));
       const body = result.data as Partial<ListMemoriesResponse> | null | undefined;
       if (!body || typeof body !== 'object' || !Array.isArray(body.data)) {
         throw new ExportPageError(
@@ -172,12 +177,21 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
       this.tally.received += items.length;
       this.tally.duplicates += duplicates;
 
-      const last = this.isLastPage(page, items.length, body, total);
+      const lastPage = this.lastPageNumber(body, total);
+      const last =
+        items.length === 0 ||
+        (lastPage !== undefined ? page >= lastPage : items.length < this.pageSizeOf(body));
       this.nextPage = page + 1;
       if (!last) {
-        prefetched = this.fetch(this.nextPage);
-        // Observed when awaited; this only keeps an abandoned prefetch from being "unhandled".
-        prefetched.catch(() => {});
+        // Without totals only the next page is certain to be worth asking for.
+        const until = lastPage === undefined ? page + 1 : Math.min(page + PAGES_AHEAD, lastPage);
+        for (let p = page + 1; p <= until; p++) {
+          if (ahead.has(p)) continue;
+          const request = this.fetch(p);
+          // Observed when awaited; this only keeps an abandoned request from being "unhandled".
+          request.catch(() => {});
+          ahead.set(p, request);
+        }
       }
       yield {
         page,
@@ -223,23 +237,22 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
     t.maxTotal = Math.max(t.maxTotal ?? 0, total);
   }
 
+  private pageSizeOf(body: Partial<ListMemoriesResponse>): number {
+    return finiteNonNegative(body.page_size) || this.opts.pageSize;
+  }
+
   /**
-   * The end: an empty page; or the page number reached total_pages (or ceil(total/page_size) when
-   * total_pages is missing) of the latest response, which follows a set that grew meanwhile; or,
-   * with no totals at all, a short page.
+   * The last page by the latest response: total_pages, or ceil(total / page_size) when
+   * total_pages is missing, so the end follows a set that grew meanwhile. Undefined when the
+   * server sends no totals; then an empty or short page is the end.
    */
-  private isLastPage(
-    page: number,
-    received: number,
+  private lastPageNumber(
     body: Partial<ListMemoriesResponse>,
     total: number | undefined,
-  ): boolean {
-    if (received === 0) return true;
-    const size = finiteNonNegative(body.page_size) || this.opts.pageSize;
-    let totalPages = finiteNonNegative(body.total_pages);
-    if (totalPages === undefined && total !== undefined) totalPages = Math.ceil(total / size);
-    if (totalPages !== undefined) return page >= totalPages;
-    return received < size;
+  ): number | undefined {
+    const totalPages = finiteNonNegative(body.total_pages);
+    if (totalPages !== undefined) return totalPages;
+    return total === undefined ? undefined : Math.ceil(total / this.pageSizeOf(body));
   }
 }
 

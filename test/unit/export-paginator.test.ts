@@ -129,6 +129,29 @@ describe('MemoryPaginator', () => {
     expect(warnings.join('\n')).toContain('reported up to 30');
   });
 
+  it('keeps two pages requested ahead of the one being written, never past the last page', async () => {
+    const list = new FakeList(range(50));
+    let inFlight = 0;
+    let most = 0;
+    const slow: ListClient = {
+      list: async (params) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await new Promise((r) => setTimeout(r, 5));
+        inFlight--;
+        return list.list(params);
+      },
+    };
+    const pages: number[] = [];
+    for await (const page of new MemoryPaginator(slow, { pageSize: 10 })) {
+      pages.push(page.page);
+      await new Promise((r) => setTimeout(r, 20)); // a slow writer
+    }
+    expect(pages).toEqual([1, 2, 3, 4, 5]);
+    expect(list.calls.map((c) => c.page)).toEqual([1, 2, 3, 4, 5]);
+    expect(most).toBe(2);
+  });
+
   it('resumes at startPage and skips ids already written', async () => {
     const list = new FakeList(range(25));
     const seen = new Set(['m10', 'm11']);
