@@ -120,6 +120,36 @@ describe('synap emulator (CLI)', () => {
     expect(res.headers['x-ratelimit-limit']).toBeUndefined();
   });
 
+  it('--storm-rate/--storm-ms and --spike-rate/--spike-ms from flags', async () => {
+    running = await startCli(
+      [
+        '--port',
+        '0',
+        '--db',
+        ':memory:',
+        '--api-key',
+        'synap_mine',
+        '--storm-rate',
+        '1',
+        '--storm-ms',
+        '4000',
+        '--spike-rate',
+        '1',
+        '--spike-ms',
+        '200',
+      ],
+      sandbox.env,
+    );
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(running.stdout())![0];
+    const started = performance.now();
+    const res = await api({ url, apiKey: 'synap_mine' }, 'GET', '/api/v1/auth/whoami');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(190);
+    expect(res.status).toBe(429);
+    expect(Number(res.headers['retry-after'])).toBeGreaterThanOrEqual(3);
+    const stats = await api({ url, apiKey: 'synap_mine' }, 'GET', '/_emulator/stats');
+    expect(stats.body.faults).toMatchObject({ storms: 1, spikes: 1, storm_refusals: 1 });
+  });
+
   it('bad flag values are usage errors (exit 2)', async () => {
     const bad = await runCli(['emulator', '--fail-rate', '2'], {
       env: sandbox.env,
@@ -132,6 +162,12 @@ describe('synap emulator (CLI)', () => {
       timeoutMs: 20_000,
     });
     expect(tier.code).toBe(2);
+    const storm = await runCli(['emulator', '--storm-rate', '1.5'], {
+      env: sandbox.env,
+      timeoutMs: 20_000,
+    });
+    expect(storm.code).toBe(2);
+    expect(storm.stderr).toContain('--storm-rate');
   });
 
   it('--help says it is a development tool and shows examples', async () => {
@@ -152,6 +188,10 @@ describe('synap emulator (CLI)', () => {
       '--fail-rate',
       '--reset-rate',
       '--credits',
+      '--spike-rate',
+      '--spike-ms',
+      '--storm-rate',
+      '--storm-ms',
       '--seed',
     ]) {
       expect(help.stdout).toContain(flag);
