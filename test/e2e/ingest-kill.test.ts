@@ -1,6 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { spawnCli, storedOnce, writeChatFile } from '../helpers/ingest.js';
@@ -33,15 +33,16 @@ describe('ingest survives kill -9', () => {
   let emu: RunningEmulator;
   let env: Record<string, string>;
 
-  beforeAll(async () => {
+  // A fresh emulator per seed, so a long soak does not slow down as the store fills up.
+  beforeEach(async () => {
     // Unlimited rate, a little latency so a run lasts long enough to be killed several times.
     emu = await startEmulator({ processingDelayMs: 0, latencyMs: 15, failRate: 0.02, seed: 3 });
     env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await emu.close();
-    sandbox.cleanup();
   });
+  afterAll(() => sandbox.cleanup());
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: three SIGKILLs after ≥20% progress, then a resume stores each record once`, async () => {
@@ -92,6 +93,7 @@ describe('ingest survives kill -9', () => {
       expect(once).toEqual({ distinct: N, duplicates: 0 });
       expect(existsSync(`${input}.synap-state.json`)).toBe(false);
       expect(existsSync(`${input}.synap-lock`)).toBe(false);
+      rmSync(input);
     }, 180_000);
   }
 });
