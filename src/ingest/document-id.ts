@@ -27,6 +27,18 @@ export function hashDocumentId(request: CreateMemoryRequest): string {
   return `sha256-${sha256Hex(requestCanonicalJson(request)).slice(0, 40)}`;
 }
 
+/** JSON of object keys: the same few names recur on every record, so they are kept. */
+const KEY_JSON = new Map<string, string>();
+
+function keyJson(k: string): string {
+  let out = KEY_JSON.get(k);
+  if (out === undefined) {
+    out = JSON.stringify(k);
+    if (KEY_JSON.size < 4096) KEY_JSON.set(k, out);
+  }
+  return out;
+}
+
 /** JSON with object keys sorted at every level; undefined properties left out (as JSON does). */
 export function canonicalJson(v: unknown): string {
   if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
@@ -47,7 +59,7 @@ export function canonicalJson(v: unknown): string {
     if (val === undefined) continue;
     if (!first) out += ',';
     first = false;
-    out += `${JSON.stringify(k)}:${canonicalJson(val)}`;
+    out += `${keyJson(k)}:${canonicalJson(val)}`;
   }
   return `${out}}`;
 }

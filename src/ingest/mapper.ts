@@ -117,20 +117,36 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
       }
     }
     const src = value;
-    const fields: Partial<Record<ApiField, unknown>> = {};
+    let fields: Partial<Record<ApiField, unknown>>;
     let extra: Record<string, unknown> | undefined;
 
     if (isExportLine(src)) {
+      fields = {};
       extra = mapExportLine(src, fields);
+    } else if (!hasMap) {
+      // The usual case, no --map: read the API fields by name into an object of one fixed
+      // shape (undefined = not given), which is much cheaper per record than keyed writes.
+      fields = {
+        document: src.document,
+        document_id: src.document_id,
+        document_type: src.document_type,
+        document_created_at: src.document_created_at,
+        user_id: src.user_id,
+        customer_id: src.customer_id,
+        mode: src.mode,
+        metadata: src.metadata,
+      };
+      // Unknown top-level fields → metadata (JSON and CSV alike: nothing silently dropped).
+      for (const key in src) if (!isApiField(key)) (extra ??= {})[key] = src[key];
     } else {
+      fields = {};
       for (const p of plan) {
         const v =
           p.from === undefined ? src[p.api] : p.parts ? getPath(src, p.from, p.parts) : src[p.from];
         if (v !== undefined) fields[p.api] = v;
       }
-      // Unknown top-level fields → metadata (JSON and CSV alike: nothing silently dropped).
       for (const key in src) {
-        if (hasMap && mappedSources.has(key)) continue;
+        if (mappedSources.has(key)) continue;
         if (API_FIELD_SET.has(key) && map[key] === undefined) continue;
         (extra ??= {})[key] = src[key];
       }
@@ -138,7 +154,7 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
 
     if (isCsv) {
       // CSV cells are strings; an empty cell means "not given".
-      for (const api of API_FIELDS) if (fields[api] === '') delete fields[api];
+      for (const api of API_FIELDS) if (fields[api] === '') fields[api] = undefined;
       if (extra) for (const k in extra) if (extra[k] === '') delete extra[k];
       if (typeof fields.metadata === 'string') {
         try {
@@ -159,6 +175,23 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     if (request.document_id === null && hashIds) request.document_id = hashDocumentId(request);
     return { ok: true, source: r.source, line: r.line, original: src, request };
   };
+}
+
+/** One of the API field names (a switch: cheaper than a Set lookup on the per-record path). */
+function isApiField(key: string): boolean {
+  switch (key) {
+    case 'document':
+    case 'document_id':
+    case 'document_type':
+    case 'document_created_at':
+    case 'user_id':
+    case 'customer_id':
+    case 'mode':
+    case 'metadata':
+      return true;
+    default:
+      return false;
+  }
 }
 
 /** A line of `synap export`: a memory as the API returned it (§5.4), not a create request. */
