@@ -1,13 +1,14 @@
 import type { ListMemoriesResponse } from '../client/types.js';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { CliError, ExitCode } from '../errors.js';
+import { RecentIds } from './recent-ids.js';
 
 /**
  * Pages through the memory list (synap-api.md §5.8) and hands out each page's memories once.
  *
  * Offset pagination over a set that changes while we read can repeat items (an insert before our
  * offset shifts them forward) or skip them (a delete shifts them back). Repeats are removed here
- * by memory_id; skips cannot be seen page by page, so the paginator keeps the totals the server
+ * by memory_id, against the ids written most recently (see RecentIds); skips cannot be seen page by page, so the paginator keeps the totals the server
  * reported and the caller compares them with what was written at the end.
  */
 
@@ -35,8 +36,8 @@ export interface PaginateOptions {
   customerId?: string;
   /** First page to fetch (resume); default 1. */
   startPage?: number;
-  /** memory_ids already written (resume); the paginator adds to it. */
-  seen?: Set<string>;
+  /** memory_ids already written (resume), most recent last; the paginator adds to it. */
+  seen?: RecentIds;
   signal?: AbortSignal;
 }
 
@@ -102,7 +103,7 @@ function finiteNonNegative(n: unknown): number | undefined {
 }
 
 export class MemoryPaginator implements AsyncIterable<ExportPage> {
-  readonly seen: Set<string>;
+  readonly seen: RecentIds;
   readonly tally: PaginatorTally = {
     pages: 0,
     received: 0,
@@ -124,7 +125,7 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
     }
     this.client = client;
     this.opts = opts;
-    this.seen = opts.seen ?? new Set<string>();
+    this.seen = opts.seen ?? new RecentIds();
     this.nextPage = opts.startPage ?? 1;
   }
 

@@ -18,6 +18,7 @@ import {
   type ExportState,
 } from './state.js';
 import { FileJsonLinesWriter, StreamJsonLinesWriter, type JsonLinesWriter } from './writer.js';
+import { RECENT_IDS, RecentIds } from './recent-ids.js';
 
 export type ExportDestination =
   { kind: 'stream'; stream: NodeJS.WritableStream } | { kind: 'file'; path: string };
@@ -84,19 +85,21 @@ interface ResumePoint {
   page: number;
   bytes: number;
   lines: number;
-  ids: Set<string>;
+  ids: RecentIds;
   state: ExportState | undefined;
 }
 
 /**
- * Reads the memory_ids of the first `limit` bytes of an export file. Stops at the first line
- * that is incomplete or not JSON (a torn write); `bytes` is the end of the last good line.
+ * Reads the memory_ids of the first `limit` bytes of an export file (keeping the most recent
+ * ones, see RecentIds). Stops at the first line that is incomplete or not JSON (a torn write);
+ * `bytes` is the end of the last good line.
  */
 export async function readExportedIds(
   path: string,
   limit: number,
-): Promise<{ ids: Set<string>; lines: number; bytes: number }> {
-  const ids = new Set<string>();
+  capacity = RECENT_IDS,
+): Promise<{ ids: RecentIds; lines: number; bytes: number }> {
+  const ids = new RecentIds(capacity);
   let lines = 0;
   let bytes = 0;
   if (limit <= 0) return { ids, lines, bytes };
@@ -173,8 +176,9 @@ async function findResumePoint(
     }
   }
   // The file does not match its checkpoint (shortened, or edited): keep its complete lines,
-  // remember their ids and page from the start; deduplication keeps every memory once.
-  const read = await readExportedIds(path, size);
+  // remember all their ids (paging restarts from the first page) and page from the start;
+  // deduplication keeps every memory once.
+  const read = await readExportedIds(path, size, Infinity);
   warn(
     `${path} does not match its state file; keeping its ${read.lines} complete lines and ` +
       'paging from the start (memories already in the file are not written again)',
@@ -227,7 +231,7 @@ export async function runExport(
     ...(opts.userId !== undefined ? { userId: opts.userId } : {}),
     ...(opts.customerId !== undefined ? { customerId: opts.customerId } : {}),
     startPage: resume?.page ?? 1,
-    seen: resume?.ids ?? new Set<string>(),
+    seen: resume?.ids ?? new RecentIds(),
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const prior = resume?.state;

@@ -9,6 +9,7 @@ import {
   type ListPageParams,
 } from '../../src/export/paginator.js';
 import type { ListMemoriesResponse, Memory } from '../../src/client/types.js';
+import { RecentIds } from '../../src/export/recent-ids.js';
 
 function mem(i: number, extra: Record<string, unknown> = {}): Memory {
   return {
@@ -152,9 +153,28 @@ describe('MemoryPaginator', () => {
     expect(most).toBe(2);
   });
 
+  it('remembers a bounded number of recent ids: memory stays flat on any size of export', async () => {
+    const ids = new RecentIds(3, ['a', 'b']);
+    ids.add('c');
+    ids.add('b'); // already held: no change
+    expect(['a', 'b', 'c'].map((x) => ids.has(x))).toEqual([true, true, true]);
+    ids.add('d'); // forgets the oldest
+    expect(['a', 'b', 'c', 'd'].map((x) => ids.has(x))).toEqual([false, true, true, true]);
+    expect(ids.size).toBe(3);
+    // A small window still removes the repeats that inserts at the front cause.
+    const list = new FakeList(range(30));
+    list.beforePage = (page) => {
+      if (page === 2) list.items.unshift(mem(900), mem(901));
+    };
+    const p = new MemoryPaginator(list, { pageSize: 10, seen: new RecentIds(10) });
+    const written = (await collect(p)).flatMap((x) => x.memories.map((m) => m.memory_id));
+    expect(new Set(written).size).toBe(written.length);
+    expect(p.tally.duplicates).toBe(2);
+  });
+
   it('resumes at startPage and skips ids already written', async () => {
     const list = new FakeList(range(25));
-    const seen = new Set(['m10', 'm11']);
+    const seen = new RecentIds(100, ['m10', 'm11']);
     const p = new MemoryPaginator(list, { pageSize: 10, startPage: 2, seen });
     const pages = await collect(p);
     expect(list.calls.map((c) => c.page)).toEqual([2, 3]);
