@@ -304,6 +304,7 @@ export class SynapClient {
       let response: Response;
       let text: string;
       this.counters.requests += 1;
+      const limit = this.attemptSignal(spec.signal);
       try {
         response = await fetch(url, {
           method: spec.method,
@@ -315,10 +316,11 @@ export class SynapClient {
             'User-Agent': `synap-cli/${version}`,
           },
           ...(body !== undefined ? { body } : {}),
-          signal: this.attemptSignal(spec.signal),
+          signal: limit.signal,
         });
         text = await response.text();
       } catch (err) {
+        limit.dispose();
         if (!spec.unmetered) this.limiter.settle();
         if (spec.signal?.aborted) throw err;
         const reason = describeNetworkError(err, this.timeoutMs);
@@ -331,6 +333,7 @@ export class SynapClient {
         await this.beforeRetry(error, spec, failures);
         continue;
       }
+      limit.dispose();
       if (!spec.unmetered) this.limiter.settle();
       const cid = response.headers.get('x-correlation-id') ?? correlationId;
       this.observeRateHeaders(response.headers);
@@ -412,9 +415,32 @@ export class SynapClient {
     await this.clock.sleep(delay, spec.signal);
   }
 
-  private attemptSignal(user: AbortSignal | undefined): AbortSignal {
-    const timeout = AbortSignal.timeout(this.timeoutMs);
-    return user ? AbortSignal.any([user, timeout]) : timeout;
+  /**
+   * The signal of one attempt: aborted by the caller's signal or after timeoutMs (reason: a
+   * TimeoutError). dispose() clears the timer and the listener as soon as the attempt is over;
+   * AbortSignal.timeout/any would keep each attempt's signal, and what fetch hangs on it,
+   * alive for the whole timeout, which grows the heap on long runs.
+   */
+  private attemptSignal(user: AbortSignal | undefined): {
+    signal: AbortSignal;
+    dispose: () => void;
+  } {
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(
+        new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
+      );
+    }, this.timeoutMs);
+    const onAbort = () => controller.abort(user?.reason);
+    if (user?.aborted) onAbort();
+    else user?.addEventListener('abort', onAbort, { once: true });
+    return {
+      signal: controller.signal,
+      dispose: () => {
+        clearTimeout(timer);
+        user?.removeEventListener('abort', onAbort);
+      },
+    };
   }
 
   private observeRateHeaders(h: Headers): void {
