@@ -93,8 +93,11 @@ export function runNode(
 }
 
 /** `synap ARGS` against an emulator (SYNAP_BASE_URL / SYNAP_API_KEY set from `emu`). */
-export function runSynap(args, { dir, emu, cwd, timeoutMs, stdout } = {}) {
-  const env = cleanEnv(dir, emu ? { SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey } : {});
+export function runSynap(args, { dir, emu, cwd, timeoutMs, stdout, env: extraEnv = {} } = {}) {
+  const env = cleanEnv(dir, {
+    ...(emu ? { SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey } : {}),
+    ...extraEnv,
+  });
   return runNode(args, { env, cwd: cwd ?? dir, timeoutMs, stdout });
 }
 
