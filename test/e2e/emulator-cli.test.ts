@@ -46,6 +46,9 @@ async function startCli(args: string[], env: Record<string, string>): Promise<St
   return { child, stdout: () => out, stderr: () => err, exited };
 }
 
+/** A throwaway emulator on any free port that accepts the key synap_mine. */
+const IN_MEMORY = ['--port', '0', '--db', ':memory:', '--api-key', 'synap_mine'];
+
 describe('synap emulator (CLI)', () => {
   const sandbox = makeSandbox();
   let running: Started | undefined;
@@ -100,20 +103,7 @@ describe('synap emulator (CLI)', () => {
   });
 
   it('--api-key, --db :memory: and faults from flags', async () => {
-    running = await startCli(
-      [
-        '--port',
-        '0',
-        '--db',
-        ':memory:',
-        '--api-key',
-        'synap_mine',
-        '--fail-rate',
-        '1',
-        '--no-rate-headers',
-      ],
-      sandbox.env,
-    );
+    running = await startCli([...IN_MEMORY, '--fail-rate', '1', '--no-rate-headers'], sandbox.env);
     const url = /http:\/\/127\.0\.0\.1:\d+/.exec(running.stdout())![0];
     const res = await api({ url, apiKey: 'synap_mine' }, 'GET', '/api/v1/auth/whoami');
     expect(res.status).toBe(503);
@@ -123,12 +113,7 @@ describe('synap emulator (CLI)', () => {
   it('--storm-rate/--storm-ms and --spike-rate/--spike-ms from flags', async () => {
     running = await startCli(
       [
-        '--port',
-        '0',
-        '--db',
-        ':memory:',
-        '--api-key',
-        'synap_mine',
+        ...IN_MEMORY,
         '--storm-rate',
         '1',
         '--storm-ms',
