@@ -47,17 +47,11 @@ function checkFaults(faults: EmulatorFaults): void {
   checkProbability('resetRate', faults.resetRate);
   checkProbability('spikeRate', faults.spikeRate);
   checkProbability('stormRate', faults.stormRate);
-  for (const name of ['spikeMs', 'stormMs'] as const) {
+  for (const name of ['latencyMs', 'spikeMs', 'stormMs', 'credits'] as const) {
     const value = faults[name];
     if (value !== undefined && !(value >= 0)) {
       throw new RangeError(`${name} must be >= 0 (got ${value})`);
     }
-  }
-  if (faults.latencyMs !== undefined && !(faults.latencyMs >= 0)) {
-    throw new RangeError(`latencyMs must be >= 0 (got ${faults.latencyMs})`);
-  }
-  if (faults.credits !== undefined && !(faults.credits >= 0)) {
-    throw new RangeError(`credits must be >= 0 (got ${faults.credits})`);
   }
 }
 

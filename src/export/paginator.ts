@@ -8,8 +8,9 @@ import { RecentIds } from './recent-ids.js';
  *
  * Offset pagination over a set that changes while we read can repeat items (an insert before our
  * offset shifts them forward) or skip them (a delete shifts them back). Repeats are removed here
- * by memory_id, against the ids written most recently (see RecentIds); skips cannot be seen page by page, so the paginator keeps the totals the server
- * reported and the caller compares them with what was written at the end.
+ * by memory_id, against the ids written most recently (see RecentIds); skips cannot be seen
+ * page by page, so the paginator keeps the totals the server reported and the caller compares
+ * them with what was written at the end.
  */
 
 export interface ListPageParams {

@@ -27,14 +27,17 @@ export function hashDocumentId(request: CreateMemoryRequest): string {
   return `sha256-${sha256Hex(requestCanonicalJson(request)).slice(0, 40)}`;
 }
 
-/** JSON of object keys: the same few names recur on every record, so they are kept. */
-const KEY_JSON = new Map<string, string>();
+/**
+ * JSON of short strings that recur on every record (metadata keys, document_type and mode
+ * values): computed once each, up to a bound.
+ */
+const RECURRING_JSON = new Map<string, string>();
 
-function keyJson(k: string): string {
-  let out = KEY_JSON.get(k);
+function recurringJson(s: string): string {
+  let out = RECURRING_JSON.get(s);
   if (out === undefined) {
-    out = JSON.stringify(k);
-    if (KEY_JSON.size < 4096) KEY_JSON.set(k, out);
+    out = JSON.stringify(s);
+    if (RECURRING_JSON.size < 4096) RECURRING_JSON.set(s, out);
   }
   return out;
 }
@@ -59,25 +62,14 @@ export function canonicalJson(v: unknown): string {
     if (val === undefined) continue;
     if (!first) out += ',';
     first = false;
-    out += `${keyJson(k)}:${canonicalJson(val)}`;
+    out += `${recurringJson(k)}:${canonicalJson(val)}`;
   }
   return `${out}}`;
 }
 
-/** JSON of the enum values document_type and mode take, computed once. */
-const ENUM_JSON = new Map<string, string>();
-
 const j = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 
-const jEnum = (v: string | null): string => {
-  if (v === null) return 'null';
-  let out = ENUM_JSON.get(v);
-  if (out === undefined) {
-    out = JSON.stringify(v);
-    if (ENUM_JSON.size < 64) ENUM_JSON.set(v, out);
-  }
-  return out;
-};
+const jEnum = (v: string | null): string => (v === null ? 'null' : recurringJson(v));
 
 /**
  * canonicalJson(request minus document_id), written out with the top-level keys in their

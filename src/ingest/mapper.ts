@@ -137,7 +137,7 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
         metadata: src.metadata,
       };
       // Unknown top-level fields → metadata (JSON and CSV alike: nothing silently dropped).
-      for (const key in src) if (!isApiField(key)) (extra ??= {})[key] = src[key];
+      for (const key in src) if (!API_FIELD_SET.has(key)) (extra ??= {})[key] = src[key];
     } else {
       fields = {};
       for (const p of plan) {
@@ -175,23 +175,6 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     if (request.document_id === null && hashIds) request.document_id = hashDocumentId(request);
     return { ok: true, source: r.source, line: r.line, original: src, request };
   };
-}
-
-/** One of the API field names (a switch: cheaper than a Set lookup on the per-record path). */
-function isApiField(key: string): boolean {
-  switch (key) {
-    case 'document':
-    case 'document_id':
-    case 'document_type':
-    case 'document_created_at':
-    case 'user_id':
-    case 'customer_id':
-    case 'mode':
-    case 'metadata':
-      return true;
-    default:
-      return false;
-  }
 }
 
 /** A line of `synap export`: a memory as the API returned it (§5.4), not a create request. */

@@ -83,33 +83,32 @@ function byteLines(body: Buffer, source: string, lineNo: number, out: SourceReco
   }
 }
 
-/** One decoded line (known to be valid UTF-8) → a record, or undefined when blank. */
-function textRecord(line: string, source: string, lineNo: number): SourceRecord | undefined {
+/** A decoded line without its trailing CR and, on the first line, without a BOM. */
+function trimLine(line: string, lineNo: number): string {
   let text = line;
   if (text.length > 0 && text.charCodeAt(text.length - 1) === 0x0d) text = text.slice(0, -1);
   // A BOM starts only the first line.
   if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  return text;
+}
+
+/** One decoded line (known to be valid UTF-8) → a record, or undefined when blank. */
+function textRecord(line: string, source: string, lineNo: number): SourceRecord | undefined {
+  const text = trimLine(line, lineNo);
   if (isBlank(text)) return undefined;
   return parseJsonRecord(text, source, lineNo);
 }
 
 function lineRecord(buf: Buffer, source: string, lineNo: number): SourceRecord | undefined {
-  let end = buf.length;
-  if (end > 0 && buf[end - 1] === 0x0d) end -= 1;
-  let begin = 0;
-  // A UTF-8 BOM starts only the first line.
-  if (lineNo === 1 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) begin = 3;
-  const lineBuf = begin === 0 && end === buf.length ? buf : buf.subarray(begin, end);
-  const text = lineBuf.toString('utf8');
+  const text = buf.toString('utf8');
   // toString replaces invalid bytes with U+FFFD; only then is the strict decoder asked, so a
   // literal U+FFFD in valid text is kept and clean lines are decoded once.
   if (text.includes('\uFFFD')) {
     try {
-      fatalDecoder.decode(lineBuf);
+      fatalDecoder.decode(buf);
     } catch {
-      return parseError(source, lineNo, 'invalid UTF-8', preview(text));
+      return parseError(source, lineNo, 'invalid UTF-8', preview(trimLine(text, lineNo)));
     }
   }
-  if (isBlank(text)) return undefined;
-  return parseJsonRecord(text, source, lineNo);
+  return textRecord(text, source, lineNo);
 }
