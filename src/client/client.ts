@@ -8,6 +8,7 @@ import {
   type BackoffPolicy,
 } from './backoff.js';
 import { checkBaseUrl } from './base-url.js';
+import { buildCreateBody, type CreateMemoryInput } from './create-body.js';
 import { systemClock, type Clock } from './clock.js';
 import {
   errorFromResponse,
@@ -77,12 +78,7 @@ export interface ClientOptions {
   onRequest?: (e: RequestEvent) => void;
 }
 
-/**
- * What create/batch accept: a §5.1 request where only `document` is required; every key left
- * out is sent as null (metadata as {}).
- */
-export type CreateMemoryInput = Pick<CreateMemoryRequest, 'document'> &
-  Partial<Omit<CreateMemoryRequest, 'document'>>;
+export type { CreateMemoryInput } from './create-body.js';
 
 export interface ListParams {
   page: number;
@@ -180,10 +176,16 @@ export class SynapClient {
   }
 
   create(req: CreateMemoryInput, o: CallOptions = {}): Promise<ApiResult<CreateMemoryResponse>> {
+    let body: CreateMemoryRequest;
+    try {
+      body = buildCreateBody(req);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return this.request({
       method: 'POST',
       path: API_PATHS.create,
-      body: serializeDocument(req),
+      body,
       idempotent: hasDocumentId(req),
       ...o,
     });
@@ -198,10 +200,16 @@ export class SynapClient {
     opts: CallOptions & { failFast?: boolean } = {},
   ): Promise<ApiResult<BatchCreateResponse>> {
     const { failFast, ...o } = opts;
+    let bodies: CreateMemoryRequest[];
+    try {
+      bodies = documents.map(buildCreateBody);
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
     return this.request({
       method: 'POST',
       path: API_PATHS.batch,
-      body: { documents: documents.map(serializeDocument), fail_fast: failFast === true },
+      body: { documents: bodies, fail_fast: failFast === true },
       idempotent: documents.every(hasDocumentId),
       ...o,
     });
@@ -462,20 +470,6 @@ export class SynapClient {
 
 function hasDocumentId(req: CreateMemoryInput): boolean {
   return typeof req.document_id === 'string' && req.document_id !== '';
-}
-
-/** §5.1 serialization: every key present, unset ones as null, as the official SDK sends them. */
-function serializeDocument(req: CreateMemoryInput): CreateMemoryRequest {
-  return {
-    document: req.document,
-    document_type: req.document_type ?? null,
-    document_id: req.document_id ?? null,
-    document_created_at: req.document_created_at ?? null,
-    user_id: req.user_id ?? null,
-    customer_id: req.customer_id ?? null,
-    mode: req.mode ?? null,
-    metadata: req.metadata ?? {},
-  };
 }
 
 /** Reads the list envelope defensively (§5.8 is known only from docs). */

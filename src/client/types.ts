@@ -17,6 +17,19 @@ export type DocumentType = (typeof DOCUMENT_TYPES)[number];
 export const MODES = ['fast', 'long-range'] as const;
 export type Mode = (typeof MODES)[number];
 
+/**
+ * What the official SDK sends when the caller gives no document_type / mode (§5.1, §10). Never
+ * null on the wire: the service refuses null, and the type changes what extraction does.
+ */
+export const DEFAULT_DOCUMENT_TYPE: DocumentType = 'ai-chat-conversation';
+export const DEFAULT_MODE: Mode = 'long-range';
+
+/**
+ * §10 `scope`: the level a write belongs to, one entry per level from the top down to it, e.g.
+ * `{"customer":"acme","team":"payments","user":"dana"}`. Only for accounts with nested scoping.
+ */
+export type ScopePath = Record<string, string>;
+
 export const MERGE_STRATEGIES = ['replace', 'append', 'smart-merge'] as const;
 export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
 
@@ -34,17 +47,34 @@ export const TERMINAL_STATUSES: readonly IngestStatus[] = [
   'partial_success',
 ];
 
-/** §5.1: every key is sent, unset ones as null, as the official SDK does. */
+/**
+ * §5.1 / §10: every key is sent, in this order (the SDK's), unset optional ones as null;
+ * document_type, mode and metadata always carry a value, scope is null or a non-empty path.
+ */
 export interface CreateMemoryRequest {
   document: string;
-  document_type: DocumentType | null;
+  document_type: DocumentType;
   document_id: string | null;
   document_created_at: string | null;
   user_id: string | null;
   customer_id: string | null;
-  mode: Mode | null;
+  scope: ScopePath | null;
+  mode: Mode;
   metadata: Record<string, unknown>;
 }
+
+/** The keys of a create body in the order the SDK sends them. */
+export const CREATE_BODY_KEYS = [
+  'document',
+  'document_type',
+  'document_id',
+  'document_created_at',
+  'user_id',
+  'customer_id',
+  'scope',
+  'mode',
+  'metadata',
+] as const satisfies readonly (keyof CreateMemoryRequest)[];
 
 /** §5.1b */
 export interface CreateMemoryResponse {

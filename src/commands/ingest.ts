@@ -11,7 +11,13 @@ import { UsageError } from '../errors.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
 import { abortOnSignals } from '../signals.js';
 import { parseDuration } from '../ingest/duration.js';
-import { MapSpecError, parseMapSpecs, type IdFrom, type MapOptions } from '../ingest/mapper.js';
+import {
+  MapSpecError,
+  parseMapSpecs,
+  parseScopeSpec,
+  type IdFrom,
+  type MapOptions,
+} from '../ingest/mapper.js';
 import {
   DEFAULT_BATCH_SIZE,
   DEFAULT_CONCURRENCY,
@@ -36,6 +42,7 @@ export interface IngestFlags {
   mode?: string;
   userId?: string;
   customerId?: string;
+  scope?: string;
   metadata?: string[];
   idFrom?: string;
   failures?: string;
@@ -83,6 +90,10 @@ export function addIngestOptions(cmd: Command, forMigrate = false): Command {
     .addOption(new Option('--mode <mode>', 'mode for records without one').choices(MODES))
     .option('--user-id <id>', 'user_id for records without one')
     .option('--customer-id <id>', 'customer_id for records without one')
+    .option(
+      '--scope <path>',
+      'scope for records without one (nested scoping only), e.g. customer=acme,team=payments,user=dana',
+    )
     .option('--metadata <key=value>', 'metadata entry added to every record (repeatable)', collect)
     .addOption(
       new Option(
@@ -152,8 +163,10 @@ export function ingestOptionsFromFlags(
   session: Pick<Session, 'defaults' | 'profile' | 'baseUrl'>,
 ): Omit<IngestRunOptions, 'client'> {
   let map: Record<string, string> = {};
+  let scope;
   try {
     map = parseMapSpecs(flags.map ?? []);
+    if (flags.scope !== undefined) scope = parseScopeSpec(flags.scope);
   } catch (err) {
     if (err instanceof MapSpecError) throw new UsageError(err.message);
     throw err;
@@ -170,6 +183,7 @@ export function ingestOptionsFromFlags(
       ...(mode ? { mode } : {}),
       ...(flags.userId !== undefined ? { user_id: flags.userId } : {}),
       ...(flags.customerId !== undefined ? { customer_id: flags.customerId } : {}),
+      ...(scope ? { scope } : {}),
       ...(metadata ? { metadata } : {}),
     },
   };

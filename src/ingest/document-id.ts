@@ -20,8 +20,10 @@ import type { CreateMemoryRequest } from '../client/types.js';
  * its document_id. Same content and options → same id, whatever the key order in the source;
  * so re-running a file, or resuming after a crash, is recognised by the server as "already
  * ingested" instead of creating duplicates. Any change of the request (text, user, type,
- * created_at, metadata, mode) gives a new id. The format must never change: ids already sent
- * would stop matching.
+ * created_at, metadata, mode, scope) gives a new id. The request is hashed as it is sent,
+ * defaults filled in: a record without a document_type hashes like one that names the SDK's
+ * default, as both send the same body. The format must never change: ids already sent would
+ * stop matching.
  */
 export function hashDocumentId(request: CreateMemoryRequest): string {
   return `sha256-${sha256Hex(requestCanonicalJson(request)).slice(0, 40)}`;
@@ -42,43 +44,93 @@ function recurringJson(s: string): string {
   return out;
 }
 
-/** JSON with object keys sorted at every level; undefined properties left out (as JSON does). */
+interface Frame {
+  /** The array, or the object's values in key order. */
+  values: unknown[];
+  /** JSON of each key followed by ':' (objects), or undefined (arrays). */
+  keys: string[] | undefined;
+  next: number;
+}
+
+/**
+ * JSON with object keys sorted at every level; undefined properties left out (as JSON does).
+ * Iterative (an explicit stack), so no input is nested deep enough to overflow the call stack.
+ */
 export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) {
-    let out = '[';
-    for (let i = 0; i < v.length; i++) {
-      if (i > 0) out += ',';
-      out += canonicalJson(v[i]);
+  return writeJson(v, true);
+}
+
+/** JSON.stringify's output (keys in their own order) for values of any depth: iterative. */
+export function plainJson(v: unknown): string {
+  return writeJson(v, false);
+}
+
+function writeJson(v: unknown, sorted: boolean): string {
+  let out = '';
+  const stack: Frame[] = [];
+  let value = v;
+  for (;;) {
+    // Write `value`: a scalar whole, a container's opening (its members come next).
+    if (value === null || typeof value !== 'object') {
+      out += JSON.stringify(value) ?? 'null';
+    } else if (Array.isArray(value)) {
+      if (value.length === 0) out += '[]';
+      else {
+        out += '[';
+        stack.push({ values: value, keys: undefined, next: 1 });
+        value = value[0];
+        continue;
+      }
+    } else {
+      const obj = value as Record<string, unknown>;
+      const keys: string[] = [];
+      const values: unknown[] = [];
+      const names = Object.keys(obj);
+      if (sorted) names.sort();
+      for (const k of names) {
+        const val = obj[k];
+        if (val === undefined) continue;
+        keys.push(`${sorted ? recurringJson(k) : JSON.stringify(k)}:`);
+        values.push(val);
+      }
+      if (values.length === 0) out += '{}';
+      else {
+        out += `{${keys[0]!}`;
+        stack.push({ values, keys, next: 1 });
+        value = values[0];
+        continue;
+      }
     }
-    return `${out}]`;
+    // Close finished containers; move on to the next member of the innermost open one.
+    for (;;) {
+      const top = stack[stack.length - 1];
+      if (top === undefined) return out;
+      if (top.next < top.values.length) {
+        const i = top.next++;
+        out += top.keys ? `,${top.keys[i]!}` : ',';
+        value = top.values[i];
+        break;
+      }
+      out += top.keys ? '}' : ']';
+      stack.pop();
+    }
   }
-  const obj = v as Record<string, unknown>;
-  const keys = Object.keys(obj).sort();
-  let out = '{';
-  let first = true;
-  for (const k of keys) {
-    const val = obj[k];
-    if (val === undefined) continue;
-    if (!first) out += ',';
-    first = false;
-    out += `${recurringJson(k)}:${canonicalJson(val)}`;
-  }
-  return `${out}}`;
 }
 
 const j = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 
-const jEnum = (v: string | null): string => (v === null ? 'null' : recurringJson(v));
+const jEnum = (v: string): string => recurringJson(v);
 
 /**
  * canonicalJson(request minus document_id), written out with the top-level keys in their
- * sorted order (the request's shape is fixed), which saves sorting on every record.
+ * sorted order (the request's shape is fixed), which saves sorting on every record. `scope`
+ * is left out when null, so records without one keep the ids they had before scope existed.
  */
 export function requestCanonicalJson(r: CreateMemoryRequest): string {
   return (
     `{"customer_id":${j(r.customer_id)},"document":${j(r.document)}` +
     `,"document_created_at":${j(r.document_created_at)},"document_type":${jEnum(r.document_type)}` +
-    `,"metadata":${canonicalJson(r.metadata)},"mode":${jEnum(r.mode)},"user_id":${j(r.user_id)}}`
+    `,"metadata":${canonicalJson(r.metadata)},"mode":${jEnum(r.mode)}` +
+    `${r.scope ? `,"scope":${canonicalJson(r.scope)}` : ''},"user_id":${j(r.user_id)}}`
   );
 }

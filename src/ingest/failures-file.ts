@@ -1,11 +1,43 @@
 import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { plainJson } from './document-id.js';
+import type { InputFormat } from './source-record.js';
 
-/** One line of the failures file (product.md §2); the mapper recognises it as ingest input. */
+/**
+ * A failed record's original with what it takes to read it back the way it was read: its
+ * format and, for text that could not be parsed, a CSV header and the exact bytes when they
+ * were not UTF-8. As JSON it is just the record, so whatever shows a failure sees the record;
+ * the failures file writes the rest beside it (FailureLine's format, header, raw_base64).
+ */
+export class RecordOriginal {
+  constructor(
+    /** The record as read, or its whole text when it could not be parsed. */
+    readonly record: unknown,
+    readonly format: InputFormat,
+    readonly header?: string[],
+    readonly rawBase64?: string,
+  ) {}
+
+  toJSON(): unknown {
+    return this.record;
+  }
+}
+
+/**
+ * One line of the failures file (product.md §2); the mapper recognises it as ingest input and
+ * retries `record`: an object as it was read, or — for a record that could not be parsed —
+ * its whole text, read again in `format` (a CSV row under `header`).
+ */
 export interface FailureLine {
   source: string;
   line: number;
-  /** The original record as read (for a parse error: the raw text, when there was any). */
+  /** The original record as read: an object, or the whole text of one that did not parse. */
   record: unknown;
+  /** How `record` was read, when it is text or a CSV row (absent: JSON). */
+  format?: InputFormat;
+  /** CSV/TSV text: the header row it is read under. */
+  header?: string[];
+  /** The exact bytes of a record that was not valid UTF-8 (`record` has U+FFFD for them). */
+  raw_base64?: string;
   error: { code: string; status: number | null; message: string; field?: string };
   correlation_id: string | null;
   /** ISO-8601 time the failure was recorded. */
@@ -52,7 +84,7 @@ export class FailuresFile implements FailuresSink {
   }
 
   append(line: FailureLine): void {
-    this.buffer.push(`${JSON.stringify(line)}\n`);
+    this.buffer.push(`${failureLineJson(line)}\n`);
     this.appended += 1;
   }
 
@@ -90,4 +122,34 @@ async function endsWithNewline(handle: FileHandle, size: number): Promise<boolea
   const buf = Buffer.alloc(1);
   await handle.read(buf, 0, 1, size - 1);
   return buf[0] === 0x0a;
+}
+
+/**
+ * The JSON of a failures-file line, with a RecordOriginal spelled out (record, then format,
+ * header, raw_base64). A record too deeply nested for JSON.stringify (V8 recurses) is written
+ * by an iterative writer instead, so no record is ever lost to a stack overflow.
+ */
+export function failureLineJson(line: FailureLine): string {
+  let out: FailureLine = line;
+  const o = line.record;
+  if (o instanceof RecordOriginal) {
+    const { source, line: at, error, correlation_id, at: when } = line;
+    out = {
+      source,
+      line: at,
+      record: o.record,
+      format: o.format,
+      ...(o.header ? { header: o.header } : {}),
+      ...(o.rawBase64 !== undefined ? { raw_base64: o.rawBase64 } : {}),
+      error,
+      correlation_id,
+      at: when,
+    };
+  }
+  try {
+    return JSON.stringify(out);
+  } catch (err) {
+    if (!(err instanceof RangeError)) throw err;
+    return plainJson(out);
+  }
 }

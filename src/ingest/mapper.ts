@@ -1,6 +1,11 @@
-import type { CreateMemoryRequest } from '../client/types.js';
+import { parse as parseCsvText } from 'csv-parse/sync';
+import { readScope } from '../client/create-body.js';
+import type { CreateMemoryRequest, ScopePath } from '../client/types.js';
 import { hashDocumentId } from './document-id.js';
-import type { InputFormat, SourceRecord } from './source-record.js';
+import { RecordOriginal } from './failures-file.js';
+import { parseJsonRecord } from './readers/common.js';
+import { deeperThan, MAX_DEPTH } from './readers/json-text.js';
+import { INPUT_FORMATS, type InputFormat, type SourceRecord } from './source-record.js';
 import {
   API_FIELD_SET,
   API_FIELDS,
@@ -60,6 +65,15 @@ export function parseMapSpecs(specs: string[]): Record<string, string> {
 
 export class MapSpecError extends Error {}
 
+/** `--scope customer=acme,team=payments,user=dana` → the path (synap-api.md §10). */
+export function parseScopeSpec(spec: string): ScopePath {
+  const read = readScope(spec);
+  if ('error' in read) throw new MapSpecError(`--scope: ${read.error}`);
+  if (read.scope === null)
+    throw new MapSpecError('--scope: give level=name pairs, e.g. customer=acme,team=payments');
+  return read.scope;
+}
+
 function failure(r: SourceRecord, original: unknown, error: RecordError): MapResult {
   return { ok: false, source: r.source, line: r.line, original, error };
 }
@@ -89,33 +103,41 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
   const hashIds = (opts.idFrom ?? 'hash') === 'hash';
   const defaultFormat = opts.sourceFormat;
 
-  return (r: SourceRecord): MapResult => {
-    if (r.parseError) {
-      return failure(r, r.parseError.raw, {
-        code: r.parseError.code,
-        message: r.parseError.message,
-      });
+  const mapper = (r: SourceRecord): MapResult => {
+    const pe = r.parseError;
+    if (pe) {
+      const original =
+        pe.raw === undefined
+          ? undefined
+          : new RecordOriginal(
+              pe.raw,
+              r.format ?? defaultFormat ?? 'jsonl',
+              pe.header,
+              pe.rawBase64,
+            );
+      return failure(r, original, { code: pe.code, message: pe.message });
     }
     let value = r.value;
-    const format = r.format ?? defaultFormat;
-    let isCsv = format === 'csv' || format === 'tsv';
-    if (!isPlainObject(value)) {
-      return failure(r, value, {
-        code: 'INVALID_INPUT',
-        message: `a record must be a JSON object, got ${describeValue(value)}`,
-      });
+    let format = r.format ?? defaultFormat;
+    // Records that did not come through a JSON reader have not had their depth checked.
+    if (format !== 'jsonl' && format !== 'json' && deeperThan(value)) {
+      return failure(r, value, tooDeep());
     }
+    if (!isPlainObject(value)) return notAnObject(r, value, format);
     // A failures-file line: retry the record it carries (the original, before mapping).
     if (isFailuresLine(value)) {
-      value = value.record;
-      isCsv = false;
-      if (!isPlainObject(value)) {
-        return failure(r, value, {
-          code: 'INVALID_INPUT',
-          message: 'the failures-file line has no record object',
-        });
-      }
+      const line = value;
+      const lineFormat = INPUT_FORMATS.find((f) => f === line.format);
+      if (typeof line.record === 'string') {
+        const again = rereadText(line.record, line, lineFormat ?? 'jsonl', r);
+        if (again.parseError || !isPlainObject(again.value)) return mapper(again);
+        value = again.value;
+      } else value = line.record;
+      format = lineFormat === 'csv' || lineFormat === 'tsv' ? lineFormat : undefined;
+      if (!isPlainObject(value)) return notAnObject(r, value, format);
     }
+    const csvFormat = format === 'csv' || format === 'tsv' ? format : undefined;
+    const isCsv = csvFormat !== undefined;
     const src = value;
     let fields: Partial<Record<ApiField, unknown>>;
     let extra: Record<string, unknown> | undefined;
@@ -133,6 +155,7 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
         document_created_at: src.document_created_at,
         user_id: src.user_id,
         customer_id: src.customer_id,
+        scope: src.scope,
         mode: src.mode,
         metadata: src.metadata,
       };
@@ -152,29 +175,109 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
       }
     }
 
+    // A CSV row fails with its format, so its failures-file line is read back as a row.
+    const original = csvFormat ? new RecordOriginal(src, csvFormat) : src;
     if (isCsv) {
       // CSV cells are strings; an empty cell means "not given".
       for (const api of API_FIELDS) if (fields[api] === '') fields[api] = undefined;
       if (extra) for (const k in extra) if (extra[k] === '') delete extra[k];
       if (typeof fields.metadata === 'string') {
-        try {
-          fields.metadata = JSON.parse(fields.metadata) as unknown;
-        } catch {
-          return failure(r, src, {
-            code: 'INVALID_INPUT',
+        const cell = parseJsonRecord(fields.metadata, r.source, r.line, 'jsonl');
+        if (cell.parseError) {
+          return failure(r, original, {
+            code: cell.parseError.code === 'TOO_DEEP' ? 'TOO_DEEP' : 'INVALID_INPUT',
             message: `metadata is not valid JSON: ${describeValue(fields.metadata)}`,
             field: 'metadata',
           });
         }
+        fields.metadata = cell.value;
       }
     }
 
     const built = validateRequest(fields, extra, defaults);
-    if ('error' in built) return failure(r, src, built.error);
+    if ('error' in built) return failure(r, original, built.error);
     const request = built.request;
     if (request.document_id === null && hashIds) request.document_id = hashDocumentId(request);
-    return { ok: true, source: r.source, line: r.line, original: src, request };
+    return { ok: true, source: r.source, line: r.line, original, request };
   };
+  return mapper;
+}
+
+function tooDeep(): RecordError {
+  return { code: 'TOO_DEEP', message: `nested more than ${MAX_DEPTH} levels deep` };
+}
+
+/**
+ * A value that is not an object fails; its original is kept as JSON text (a string value
+ * would otherwise read back as text that did not parse).
+ */
+function notAnObject(r: SourceRecord, value: unknown, format: InputFormat | undefined): MapResult {
+  const text = value === undefined ? undefined : JSON.stringify(value);
+  return failure(
+    r,
+    text === undefined ? undefined : new RecordOriginal(text, format === 'json' ? 'json' : 'jsonl'),
+    {
+      code: 'INVALID_INPUT',
+      message: `a record must be a JSON object, got ${describeValue(value)}`,
+    },
+  );
+}
+
+/**
+ * The text of a failures-file line whose record could not be read the first time (kept as
+ * text), read again as what it was: JSON, or a CSV row under its header. Fails again — keeping
+ * the text — while it is still broken, and while it still stands for bytes that are not
+ * UTF-8 (`raw_base64`), so a U+FFFD never slips in unnoticed.
+ */
+function rereadText(
+  text: string,
+  line: Record<string, unknown>,
+  format: InputFormat,
+  r: SourceRecord,
+): SourceRecord {
+  const header = Array.isArray(line.header) ? line.header.map(String) : undefined;
+  const keep = (message: string): SourceRecord => ({
+    source: r.source,
+    line: r.line,
+    format,
+    parseError: {
+      code: 'PARSE_ERROR',
+      message,
+      raw: text,
+      ...(typeof line.raw_base64 === 'string' ? { rawBase64: line.raw_base64 } : {}),
+      ...(header ? { header } : {}),
+    },
+  });
+  if (typeof line.raw_base64 === 'string') {
+    return keep(
+      'the original bytes are not valid UTF-8: correct "record" and remove "raw_base64" to send it',
+    );
+  }
+  if (format === 'jsonl' || format === 'json')
+    return parseJsonRecord(text, r.source, r.line, 'jsonl');
+  if (!header) return keep('a CSV row without its "header": add the header to the line');
+  let rows: string[][];
+  try {
+    rows = parseCsvText(text, {
+      delimiter: format === 'tsv' ? '\t' : ',',
+      relax_quotes: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+    }) as string[][];
+  } catch (err) {
+    return keep(`malformed CSV: ${(err as Error).message}`);
+  }
+  if (rows.length !== 1) {
+    return keep(
+      `holds ${rows.length} CSV rows: give each its own failures-file line (same header)`,
+    );
+  }
+  const fields = rows[0]!;
+  if (fields.length !== header.length)
+    return keep(`row has ${fields.length} fields but the header has ${header.length}`);
+  const value: Record<string, string> = {};
+  header.forEach((h, i) => (value[h] = fields[i]!));
+  return { source: r.source, line: r.line, value, format };
 }
 
 /** A line of `synap export`: a memory as the API returned it (§5.4), not a create request. */
@@ -214,6 +317,8 @@ function mapExportLine(
     if (v[f] !== undefined && v[f] !== null) fields[f] = v[f];
   }
   if (isPlainObject(v.metadata)) fields.metadata = v.metadata;
+  // A scope path comes back as it was; any other kind of scope stays in synap_export.
+  if (isPlainObject(v.scope)) fields.scope = v.scope;
   const rest: Record<string, unknown> = {};
   for (const [k, val] of Object.entries(v)) {
     if (k === 'content' || k === 'metadata') continue;

@@ -18,8 +18,9 @@ import {
   type FailuresSink,
 } from './failures-file.js';
 import { acquireLock, lockPathFor, type IngestLock } from './lock.js';
+import { checkDocumentField } from './document-check.js';
 import { createMapper, type MapOptions } from './mapper.js';
-import { inputIdentity, readRecordBatches } from './readers.js';
+import { inputIdentity, isRegularFile, readRecordBatches, type ReadOptions } from './readers.js';
 import { sendBatch, type BatchClient, type FailureInfo, type ItemOutcome } from './sender.js';
 import { SettlementTracker } from './settlement.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
@@ -131,6 +132,8 @@ export interface IngestReporter {
   /** The run is stopping: reading stopped, `inFlight` requests are being settled. */
   onStopping?(e: { reason: StopReason; inFlightRequests: number }): void;
   onWaitProgress?(e: { done: number; total: number }): void;
+  /** Something worth knowing that is not a failure, e.g. an input with no records. */
+  onWarning?(e: { source: string; code: string; message: string }): void;
 }
 
 /** A run that ended on an error that makes going on pointless (401/403/402/404, a bug). */
@@ -176,6 +179,7 @@ export function requestShape(opts: IngestRunOptions): RequestShape {
     customer_id: d.customer_id ?? null,
     metadata: d.metadata ?? {},
     id_from: opts.map.idFrom ?? 'hash',
+    ...(d.scope ? { scope: d.scope } : {}),
   };
 }
 
@@ -349,11 +353,18 @@ class IngestRun {
   private async runInput(input: string, index: number, count: number): Promise<void> {
     const isStdin = input === '-';
     const failuresPath = this.opts.failuresPath ?? defaultFailuresPath(input);
-    if (isStdin || this.opts.dryRun) {
-      // stdin cannot be re-read, so there is nothing to resume; a dry run changes nothing.
+    // Before the first record is sent: stops (exit 2) when none of the first records has a document.
+    const checked = () =>
+      checkDocumentField(
+        readRecordBatches([input], this.readOptions()),
+        this.opts.map.map ?? {},
+        input === '-' ? 'stdin' : input,
+      );
+    if (isStdin || this.opts.dryRun || !(await isRegularFile(input))) {
+      // stdin or a pipe cannot be re-read, so there is nothing to resume; a dry run changes nothing.
       await this.runUnit({
         source: isStdin ? 'stdin' : input,
-        records: readRecordBatches([input], this.readOptions()),
+        records: await checked(),
         failuresPath,
         discardOldFailures: this.opts.failuresPath === undefined,
         index,
@@ -390,7 +401,7 @@ class IngestRun {
       }
       await this.runUnit({
         source: input,
-        records: readRecordBatches([input], this.readOptions()),
+        records: await checked(),
         failuresPath,
         // A fresh start begins a fresh default failures file; a resume appends to it.
         discardOldFailures: state.settled_records === 0 && this.opts.failuresPath === undefined,
@@ -405,10 +416,18 @@ class IngestRun {
     }
   }
 
-  private readOptions(): { format?: InputFormat; stdin?: NodeJS.ReadableStream } {
+  private readOptions(): ReadOptions {
     return {
       ...(this.opts.format ? { format: this.opts.format } : {}),
       ...(this.opts.stdin ? { stdin: this.opts.stdin } : {}),
+      onInputEnd: (e) => {
+        if (e.records === 0)
+          this.reporter.onWarning?.({
+            source: e.source,
+            code: 'EMPTY_INPUT',
+            message: `${e.source}: 0 records (the input is empty)`,
+          });
+      },
     };
   }
 

@@ -1,6 +1,9 @@
 export const INPUT_FORMATS = ['jsonl', 'csv', 'tsv', 'json'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
+/** Why a record could not be read: its text did not parse, or it is nested too deep to handle. */
+export type ReadErrorCode = 'PARSE_ERROR' | 'TOO_DEEP';
+
 /**
  * One record read from an input, before mapping. `line` is the 1-based line where the record
  * starts in its source, so every message and failures-file line can point at it.
@@ -10,7 +13,19 @@ export interface SourceRecord {
   line: number;
   /** The parsed record (absent when it could not be parsed). */
   value?: unknown;
-  /** Set for CSV/TSV rows: every value is a string and unmapped columns go to metadata. */
+  /**
+   * The format it was read as. For CSV/TSV rows every value is a string and unmapped columns
+   * go to metadata; JSON records (jsonl, json) were checked for depth by the reader.
+   */
   format?: InputFormat;
-  parseError?: { code: 'PARSE_ERROR'; message: string; raw?: string };
+  parseError?: {
+    code: ReadErrorCode;
+    message: string;
+    /** The record's whole text as it was in the input (a CSV row: its lines). */
+    raw?: string;
+    /** The exact bytes (base64) when they are not valid UTF-8: `raw` has U+FFFD in their place. */
+    rawBase64?: string;
+    /** CSV/TSV: the header row, so the text can be read back as a row. */
+    header?: string[];
+  };
 }

@@ -23,6 +23,8 @@ export interface RequestShape {
   customer_id: string | null;
   metadata: Record<string, unknown>;
   id_from: 'hash' | 'none';
+  /** `--scope`, only when given (so runs without one keep the hash they always had). */
+  scope?: Record<string, string>;
 }
 
 /**
@@ -147,6 +149,7 @@ export function shapeDifferences(a: RequestShape, b: RequestShape): string[] {
     customer_id: '--customer-id',
     metadata: '--metadata',
     id_from: '--id-from',
+    scope: '--scope',
   };
   for (const key of Object.keys(names) as (keyof RequestShape)[]) {
     const before = canonical(a?.[key] ?? null);

@@ -1,27 +1,35 @@
+import { isDocumentType, isMode, readScope } from '../client/create-body.js';
 import {
+  DEFAULT_DOCUMENT_TYPE,
+  DEFAULT_MODE,
   DOCUMENT_TYPES,
   MODES,
   type CreateMemoryRequest,
   type DocumentType,
   type Mode,
+  type ScopePath,
 } from '../client/types.js';
 
 /**
  * Validation of a mapped record before it is sent (product.md §2): document present, a
  * string, not blank; document_type and mode in the API enums; document_created_at ISO-8601;
- * ids strings (numbers are turned into strings: user_id 42 → "42"); metadata an object.
+ * ids strings (numbers are turned into strings: user_id 42 → "42"); scope a non-empty path
+ * (synap-api.md §10); metadata an object. What a record leaves out comes from the run's
+ * defaults (flags, profile), then from the official SDK's (§5.1), so the body is the SDK's.
  * `document` must be a string: the SDK model also allows an object, but the wire example and
  * the server's extraction are about text, so an object is refused with a clear message rather
  * than guessed into text. The B2B scope rule is left to the server.
  */
 
+/** The fields of a create request, in the order the SDK sends them. */
 export const API_FIELDS = [
   'document',
-  'document_id',
   'document_type',
+  'document_id',
   'document_created_at',
   'user_id',
   'customer_id',
+  'scope',
   'mode',
   'metadata',
 ] as const;
@@ -39,11 +47,10 @@ export interface MapDefaults {
   mode?: Mode;
   user_id?: string;
   customer_id?: string;
+  /** `--scope`: the path of records that give none. */
+  scope?: ScopePath;
   metadata?: Record<string, unknown>;
 }
-
-const DOC_TYPE_SET: ReadonlySet<string> = new Set(DOCUMENT_TYPES);
-const MODE_SET: ReadonlySet<string> = new Set(MODES);
 const ID_FIELDS = ['document_id', 'user_id', 'customer_id'] as const;
 
 function invalid(field: ApiField, message: string): { error: RecordError } {
@@ -84,25 +91,33 @@ export function validateRequest(
     else customerId = s;
   }
 
-  let documentType: DocumentType | null = defaults.document_type ?? null;
+  let documentType: DocumentType = defaults.document_type ?? DEFAULT_DOCUMENT_TYPE;
   const t = fields.document_type;
   if (t !== undefined && t !== null) {
-    if (typeof t !== 'string' || !DOC_TYPE_SET.has(t)) {
+    if (!isDocumentType(t)) {
       return invalid(
         'document_type',
         `document_type ${describeValue(t)} is not one of ${DOCUMENT_TYPES.join(', ')}`,
       );
     }
-    documentType = t as DocumentType;
+    documentType = t;
   }
 
-  let mode: Mode | null = defaults.mode ?? null;
+  let mode: Mode = defaults.mode ?? DEFAULT_MODE;
   const m = fields.mode;
   if (m !== undefined && m !== null) {
-    if (typeof m !== 'string' || !MODE_SET.has(m)) {
+    if (!isMode(m)) {
       return invalid('mode', `mode ${describeValue(m)} is not one of ${MODES.join(', ')}`);
     }
-    mode = m as Mode;
+    mode = m;
+  }
+
+  let scope: ScopePath | null = defaults.scope ?? null;
+  const sc = fields.scope;
+  if (sc !== undefined && sc !== null && sc !== '') {
+    const read = readScope(sc);
+    if ('error' in read) return invalid('scope', read.error);
+    scope = read.scope;
   }
 
   let createdAt: string | null = null;
@@ -136,6 +151,7 @@ export function validateRequest(
       document_created_at: createdAt,
       user_id: userId,
       customer_id: customerId,
+      scope,
       mode,
       metadata,
     },

@@ -115,6 +115,9 @@ export function createIngestDisplay(
     onStopping(e) {
       say(`synap: ${STOP_TEXT[e.reason]}`);
     },
+    onWarning(w) {
+      say(`warning: ${w.message}`);
+    },
     onWaitProgress(e) {
       progress.update(
         `waiting for ingestion: ${fmt.format(e.done)} / ${fmt.format(e.total)} finished`,

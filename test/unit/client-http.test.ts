@@ -196,7 +196,7 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     expect((err as Error).message).toMatch(/no answer within/);
   });
 
-  it('sends Bearer auth, JSON content type, synap-cli User-Agent and the exact §5.1 body', async () => {
+  it('sends Bearer auth, JSON content type, synap-cli User-Agent and the exact §5.1/§10 body', async () => {
     const bodies: string[] = [];
     const server = await scripted((_req, res, body) => {
       bodies.push(body);
@@ -210,9 +210,9 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     expect(h['user-agent']).toMatch(/^synap-cli\/\d+\.\d+\.\d+/);
     expect(h['x-correlation-id']).toMatch(/^syn_inst_0_\d{13}_[0-9a-f]{6}$/);
     expect(bodies[0]).toBe(
-      '{"documents":[{"document":"hi","document_type":null,"document_id":null,' +
-        '"document_created_at":null,"user_id":"u1","customer_id":null,"mode":null,' +
-        '"metadata":{}}],"fail_fast":false}',
+      '{"documents":[{"document":"hi","document_type":"ai-chat-conversation","document_id":null,' +
+        '"document_created_at":null,"user_id":"u1","customer_id":null,"scope":null,' +
+        '"mode":"long-range","metadata":{}}],"fail_fast":false}',
     );
   });
 

@@ -53,22 +53,37 @@ describe('mapper: fields', () => {
       document_created_at: '2024-03-15T10:30:00Z',
       user_id: 'u1',
       customer_id: 'c1',
+      scope: null,
       mode: 'long-range',
       metadata: { k: 'v' },
     });
   });
 
-  it('unset fields are null, metadata {}', () => {
-    expect(ok(createMapper({ idFrom: 'none' })(rec({ document: 'x' })))).toEqual({
+  it("unset fields get the SDK's values: ids, date and scope null, the SDK's type and mode, metadata {}", () => {
+    const req = ok(createMapper({ idFrom: 'none' })(rec({ document: 'x' })));
+    expect(req).toEqual({
       document: 'x',
+      document_type: 'ai-chat-conversation',
       document_id: null,
-      document_type: null,
       document_created_at: null,
       user_id: null,
       customer_id: null,
-      mode: null,
+      scope: null,
+      mode: 'long-range',
       metadata: {},
     });
+    // In the SDK's key order, so a dry run's sample payload reads like the wire.
+    expect(Object.keys(req)).toEqual([
+      'document',
+      'document_type',
+      'document_id',
+      'document_created_at',
+      'user_id',
+      'customer_id',
+      'scope',
+      'mode',
+      'metadata',
+    ]);
   });
 
   it('--map renames, with dotted paths, and the mapped source fields are not copied to metadata', () => {
@@ -235,9 +250,10 @@ describe('mapper: export and failures-file lines', () => {
     expect(r.original).toEqual(line.record);
   });
 
-  it('a failures-file line whose record is not an object fails', () => {
+  it('a failures-file line whose record is text that still does not parse fails again, keeping the text', () => {
     const r = createMapper()(rec({ source: 's', line: 1, record: 'oops', error: { code: 'X' } }));
-    expect(bad(r).message).toMatch(/no record object/);
+    expect(bad(r)).toMatchObject({ code: 'PARSE_ERROR', message: /invalid JSON at column 1/ });
+    expect(JSON.stringify(r.original)).toBe('"oops"');
   });
 
   it('a failures-file line carrying an export line is mapped back too', () => {
@@ -333,7 +349,8 @@ describe('mapper: validation names the field', () => {
       line: 3,
       parseError: { code: 'PARSE_ERROR', message: 'invalid JSON: x', raw: '{x' },
     });
-    expect(r).toMatchObject({ ok: false, line: 3, original: '{x', error: { code: 'PARSE_ERROR' } });
+    expect(r).toMatchObject({ ok: false, line: 3, error: { code: 'PARSE_ERROR' } });
+    expect(r.original).toMatchObject({ record: '{x', format: 'jsonl' });
   });
 
   it('long strings are trimmed in messages', () => {

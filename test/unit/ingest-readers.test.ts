@@ -145,10 +145,37 @@ describe('JSON array', () => {
     expect(await read([await file('j.json', '\uFEFF [ ]\n')])).toEqual([]);
   });
 
-  it('not an array → one parse error', async () => {
-    const rs = await read([await file('k.json', '{"a":1}')]);
-    expect(rs).toHaveLength(1);
-    expect(rs[0]!.parseError?.message).toMatch(/must be a JSON array/);
+  it('a .json file holding one object is one record', async () => {
+    const rs = await read([await file('k.json', '\n  {"a":1,\n "b":[1,2]}\n')]);
+    expect(brief(rs)).toEqual([[2, { a: 1, b: [1, 2] }]]);
+  });
+
+  it('records one after another in a .json file (JSON Lines under that name) are read one by one', async () => {
+    const rs = await read([await file('k2.json', '{"a":1}\n{"a":2}\n\n{"a":\n3}\n')]);
+    expect(brief(rs)).toEqual([
+      [1, { a: 1 }],
+      [2, { a: 2 }],
+      [4, { a: 3 }],
+    ]);
+  });
+
+  it('a syntax error names its line and column, not "ends early"', async () => {
+    const text =
+      '[\n  {"document":"a"},\n  {"document": "b",\n   "x": tru},\n  {"document":"c"}\n]\n';
+    const rs = await read([await file('syn.json', text)]);
+    expect(brief(rs)).toEqual([
+      [2, { document: 'a' }],
+      [3, 'ERR'],
+      [5, { document: 'c' }],
+    ]);
+    expect(rs[1]!.parseError!.message).toBe(
+      'invalid JSON at line 4, column 9: "t" where a value was expected',
+    );
+    // The whole element is kept, to fix and re-ingest.
+    expect(rs[1]!.parseError!.raw).toBe('{"document": "b",\n   "x": tru}');
+    // A bracket that never closes: the error is where the structure broke, not the end.
+    const broken = await read([await file('syn2.json', '[{"a":[1},\n{"b":2}]\n')]);
+    expect(broken.at(-1)!.parseError!.message).toMatch(/^invalid JSON at line 1, column 9: "}"/);
   });
 
   it('a truncated array: earlier elements read, then an error at the broken element', async () => {
@@ -170,12 +197,23 @@ describe('JSON array', () => {
     ]);
   });
 
-  it('unclosed array and trailing content are reported', async () => {
+  it('unclosed array and trailing content are reported; a record after the array is still read', async () => {
     const open = await read([await file('n.json', '[{"a":1},\n')]);
     expect(open.at(-1)!.parseError?.message).toMatch(/not closed/);
-    const trailing = await read([await file('o.json', '[{"a":1}]\n{"b":2}\n')]);
-    expect(brief(trailing)[0]).toEqual([1, { a: 1 }]);
-    expect(trailing.at(-1)!.parseError?.message).toMatch(/after the JSON array/);
+    const cut = await read([await file('n2.json', '[{"a":1},\n{"a":2}')]);
+    expect(brief(cut)).toEqual([
+      [1, { a: 1 }],
+      [2, { a: 2 }],
+      [2, 'ERR'],
+    ]);
+    expect(cut.at(-1)!.parseError?.message).toMatch(/not closed/);
+    const trailing = await read([await file('o.json', '[{"a":1}]\n{"b":2}\n]oops\n')]);
+    expect(brief(trailing)).toEqual([
+      [1, { a: 1 }],
+      [2, { b: 2 }],
+      [3, 'ERR'],
+    ]);
+    expect(trailing.at(-1)!.parseError).toMatchObject({ raw: ']oops' });
   });
 });
 

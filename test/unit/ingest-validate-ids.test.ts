@@ -162,17 +162,18 @@ describe('validateRequest', () => {
     expect(e.message).toContain('…');
   });
 
-  it('numbers become string ids; every key is present, unset ones null', () => {
+  it("numbers become string ids; every key is present, unset ones null or the SDK's default", () => {
     const r = v({ document: 'x', user_id: 42, customer_id: 7.5, document_id: 0 });
     expect(r).toEqual({
       request: {
         document: 'x',
-        document_type: null,
+        document_type: 'ai-chat-conversation',
         document_id: '0',
         document_created_at: null,
         user_id: '42',
         customer_id: '7.5',
-        mode: null,
+        scope: null,
+        mode: 'long-range',
         metadata: {},
       },
     });

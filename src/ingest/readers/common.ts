@@ -1,21 +1,59 @@
-import type { SourceRecord } from '../source-record.js';
+import type { InputFormat, ReadErrorCode, SourceRecord } from '../source-record.js';
+import {
+  deeperThan,
+  locateJsonError,
+  MAX_DEPTH,
+  mayBeDeeperThan,
+  positionOf,
+  quoteInexactNumbers,
+} from './json-text.js';
 
-/** How much of a bad record's text is kept for messages and the failures file. */
+/** How much of a text goes into a message (the failures file keeps the whole text). */
 export const RAW_PREVIEW = 200;
 
 export function preview(text: string): string {
   return text.length > RAW_PREVIEW ? `${text.slice(0, RAW_PREVIEW)}…` : text;
 }
 
+/** The original of a record that could not be read: its text, and its bytes when not UTF-8. */
+export interface RawInput {
+  raw: string;
+  rawBase64?: string;
+  header?: string[];
+}
+
 export function parseError(
   source: string,
   line: number,
   message: string,
-  raw?: string,
+  original?: RawInput,
+  format?: InputFormat,
+  code: ReadErrorCode = 'PARSE_ERROR',
 ): SourceRecord {
-  return raw === undefined
-    ? { source, line, parseError: { code: 'PARSE_ERROR', message } }
-    : { source, line, parseError: { code: 'PARSE_ERROR', message, raw } };
+  const rec: SourceRecord = { source, line, parseError: { code, message } };
+  if (original) {
+    rec.parseError!.raw = original.raw;
+    if (original.rawBase64 !== undefined) rec.parseError!.rawBase64 = original.rawBase64;
+    if (original.header !== undefined) rec.parseError!.header = original.header;
+  }
+  if (format !== undefined) rec.format = format;
+  return rec;
+}
+
+const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * The original of bytes decoded as `text`: with their base64 only when they are not valid UTF-8
+ * (then `text` has U+FFFD where they were, and only the base64 gives them back).
+ */
+export function rawOf(bytes: Uint8Array, text: string): RawInput {
+  if (!text.includes('\uFFFD')) return { raw: text };
+  try {
+    fatalDecoder.decode(bytes);
+    return { raw: text };
+  } catch {
+    return { raw: text, rawBase64: Buffer.from(bytes).toString('base64') };
+  }
 }
 
 /** True when the string holds only JSON whitespace (stops at the first other character). */
@@ -28,15 +66,60 @@ export function isBlank(text: string): boolean {
 }
 
 /**
- * One JSON value → a record, or a PARSE_ERROR naming why. The NUL check runs only after
- * JSON.parse failed (a raw NUL is never valid JSON), so good records pay nothing for it.
+ * One JSON value → a record, or a failure that keeps the whole text:
+ * - a syntax error names its column (JSON Lines) or line and column (`.json`, whose records
+ *   may span lines; `column` is where the text starts on its first line);
+ * - numbers JSON.parse cannot hold exactly (1e400, 30-digit integers) are kept as strings of
+ *   their source text rather than changed (see quoteInexactNumbers);
+ * - a value nested deeper than MAX_DEPTH fails alone as TOO_DEEP.
+ * The checks past JSON.parse only run on texts that could need them, so plain records pay
+ * almost nothing for them.
  */
-export function parseJsonRecord(text: string, source: string, line: number): SourceRecord {
+export function parseJsonRecord(
+  text: string,
+  source: string,
+  line: number,
+  format: 'jsonl' | 'json',
+  column = 1,
+): SourceRecord {
+  let value: unknown;
   try {
-    return { source, line, value: JSON.parse(text) as unknown };
-  } catch (err) {
-    if (text.includes('\u0000'))
-      return parseError(source, line, 'contains a NUL byte', preview(text));
-    return parseError(source, line, `invalid JSON: ${(err as Error).message}`, preview(text));
+    value = JSON.parse(text) as unknown;
+  } catch {
+    return parseError(
+      source,
+      line,
+      syntaxMessage(text, line, format, column),
+      { raw: text },
+      format,
+    );
   }
+  const exact = quoteInexactNumbers(text);
+  if (exact !== undefined) value = JSON.parse(exact) as unknown;
+  if (mayBeDeeperThan(text) && deeperThan(value)) {
+    return parseError(
+      source,
+      line,
+      `nested more than ${MAX_DEPTH} levels deep`,
+      { raw: text },
+      format,
+      'TOO_DEEP',
+    );
+  }
+  return { source, line, value, format };
+}
+
+function syntaxMessage(
+  text: string,
+  line: number,
+  format: 'jsonl' | 'json',
+  column: number,
+): string {
+  const where = locateJsonError(text);
+  if (!where) return 'invalid JSON';
+  const pos = positionOf(text, where.offset, line, column);
+  const at = format === 'jsonl' ? `column ${pos.column}` : `line ${pos.line}, column ${pos.column}`;
+  if (where.offset < text.length && text.charCodeAt(where.offset) === 0)
+    return `contains a NUL byte (at ${at})`;
+  return `invalid JSON at ${at}: ${where.message}`;
 }

@@ -1,7 +1,8 @@
 import { pipeline, Readable } from 'node:stream';
 import { parse as parseCsv, type CsvError, type Options } from 'csv-parse';
 import type { SourceRecord } from '../source-record.js';
-import { parseError, preview } from './common.js';
+import { parseError, rawOf } from './common.js';
+import { LineWindow } from './line-window.js';
 
 interface ParsedRow {
   record: string[];
@@ -125,8 +126,11 @@ export async function* readDelimited(
   // (ahead of the parser); only once invalid UTF-8 was seen does a U+FFFD mark a bad row.
   let invalidUtf8Seen = false;
   const validator = new TextDecoder('utf-8', { fatal: true });
+  // The input's recent lines, so a row that fails keeps its exact text (and bytes).
+  const window = new LineWindow();
   const checked = async function* (): AsyncGenerator<Buffer> {
     for await (const chunk of bytes) {
+      window.push(chunk);
       if (!invalidUtf8Seen) {
         try {
           validator.decode(chunk, { stream: true });
@@ -143,27 +147,45 @@ export async function* readDelimited(
   let header: string[] | undefined;
   let crlfInFields = 0;
   let prevEnd = 0;
-  // Rows csv-parse had to skip are reported in file order: before the first row that ends
-  // after them (the parser runs ahead of the consumer).
-  const flushSkipped = (beforeRawLine: number, out: SourceRecord[]): void => {
-    while (skipped.length > 0 && skipped[0]!.lines < beforeRawLine) {
-      const s = skipped.shift()!;
-      const line = prevEnd + 1;
-      if (line <= startAfterLine) continue;
-      out.push(parseError(source, line, `malformed CSV: ${s.message.replace(/ at line \d+/, '')}`));
-    }
+  const original = (from: number, to: number) => {
+    const bytes = window.bytes(from, to);
+    if (bytes === undefined) return undefined;
+    return { ...rawOf(bytes, bytes.toString('utf8')), ...(header ? { header } : {}) };
+  };
+  // Rows csv-parse had to skip lie between the rows around them: reported in file order, as
+  // one failure holding the text of every line in between.
+  // The parser runs ahead of the consumer: only errors it met before `beforeRawLine` (its own
+  // line count) belong to this gap.
+  const flushSkipped = (beforeRawLine: number, lastLine: number, out: SourceRecord[]): void => {
+    let n = 0;
+    while (n < skipped.length && skipped[n]!.lines < beforeRawLine) n += 1;
+    if (n === 0) return;
+    const first = skipped[0]!;
+    skipped.splice(0, n);
+    const line = prevEnd + 1;
+    if (line <= startAfterLine) return;
+    const more = n > 1 ? ` (and ${n - 1} more malformed rows after it)` : '';
+    out.push(
+      parseError(
+        source,
+        line,
+        `malformed CSV: ${first.message.replace(/ at line \d+/, '')}${more}`,
+        original(line, Math.max(line, lastLine)),
+        format,
+      ),
+    );
   };
   for await (const items of drain<ParsedRow>(parser)) {
     const out: SourceRecord[] = [];
     for (const item of items) rowRecord(item, out);
+    window.release(prevEnd + 1);
     if (out.length > 0) yield out;
   }
   const rest: SourceRecord[] = [];
-  flushSkipped(Infinity, rest);
+  flushSkipped(Infinity, window.lastLine, rest);
   if (rest.length > 0) yield rest;
 
   function rowRecord(item: ParsedRow, out: SourceRecord[]): void {
-    if (skipped.length > 0) flushSkipped(item.info.lines, out);
     const fields = item.record;
     let breaks = 0;
     for (const f of fields) {
@@ -175,6 +197,7 @@ export async function* readDelimited(
     }
     const end = item.info.lines - crlfInFields;
     const line = end - breaks;
+    if (skipped.length > 0) flushSkipped(item.info.lines, line - 1, out);
     prevEnd = end;
     if (header === undefined) {
       header = headerNames(fields);
@@ -187,7 +210,8 @@ export async function* readDelimited(
           source,
           line,
           `row has ${fields.length} fields but the header has ${header.length}`,
-          preview(fields.join(format === 'tsv' ? '\t' : ',')),
+          original(line, end),
+          format,
         ),
       );
       return;
@@ -201,7 +225,7 @@ export async function* readDelimited(
         bad = `column "${header[i]}" contains invalid UTF-8`;
       value[header[i]!] = v;
     }
-    if (bad) out.push(parseError(source, line, bad));
+    if (bad) out.push(parseError(source, line, bad, original(line, end), format));
     else out.push({ source, line, value, format });
   }
 }

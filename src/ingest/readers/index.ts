@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UsageError } from '../../errors.js';
@@ -28,6 +28,8 @@ export interface ReadOptions {
    * skipping "line <= watermark line" skips exactly the records the watermark covers.
    */
   startAfterLine?: number;
+  /** Told when an input has been read to its end, with how many records it gave (0: empty). */
+  onInputEnd?: (e: { source: string; records: number }) => void;
 }
 
 /** Bytes read ahead to sniff gzip and (for stdin) the format. */
@@ -48,7 +50,9 @@ export function readRecordBatches(
   opts: ReadOptions = {},
 ): AsyncIterableIterator<SourceRecord[]> {
   let index = 0;
-  let current: { it: AsyncIterator<SourceRecord[]>; source: string; lastLine: number } | undefined;
+  let current:
+    | { it: AsyncIterator<SourceRecord[]>; source: string; lastLine: number; records: number }
+    | undefined;
   let finished = false;
 
   // Set while the next input is being opened, so overlapping next() calls at an input
@@ -71,7 +75,7 @@ export function readRecordBatches(
       opening = openInput(input, opts, i === 0 ? (opts.startAfterLine ?? 0) : 0)
         .then((it) => {
           if (finished) void it.return?.();
-          else current = { it, source: input === '-' ? 'stdin' : input, lastLine: 0 };
+          else current = { it, source: input === '-' ? 'stdin' : input, lastLine: 0, records: 0 };
         })
         .finally(() => {
           opening = undefined;
@@ -84,9 +88,11 @@ export function readRecordBatches(
       (r) => {
         if (!r.done) {
           c.lastLine = r.value[r.value.length - 1]?.line ?? c.lastLine;
+          c.records += r.value.length;
           return r;
         }
         current = undefined;
+        opts.onInputEnd?.({ source: c.source, records: c.records });
         return advance();
       },
       (err: unknown) => {
@@ -177,8 +183,8 @@ async function openInput(
   if (isStdin) {
     bytes = (opts.stdin ?? process.stdin) as AsyncIterable<Buffer>;
   } else {
-    await assertReadable(input);
-    bytes = createReadStream(input, { highWaterMark: READ_CHUNK });
+    // Opened once and read from that one handle: a FIFO or /dev/stdin gives its data once.
+    bytes = (await openReadable(input)).createReadStream({ highWaterMark: READ_CHUNK });
   }
   // Peek at the first bytes: gzip magic (whatever the name says) and, for stdin, the format.
   const first = await peek(bytes);
@@ -207,24 +213,55 @@ async function openInput(
   return records[Symbol.asyncIterator]();
 }
 
-/** Fails with a usage error naming the file when it cannot be read as an input. */
+/**
+ * Fails with a usage error naming the file when it cannot be read as an input. Never opens it:
+ * opening a FIFO waits for a writer, and closing it again loses what the writer sent.
+ */
 export async function assertReadable(path: string): Promise<void> {
   try {
     const s = await stat(path);
     if (s.isDirectory()) throw new UsageError(`${path} is a directory, not an input file`);
-    const fh = await open(path, 'r');
-    await fh.close();
+    await access(path, constants.R_OK);
   } catch (err) {
-    if (err instanceof UsageError) throw err;
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : String(code ?? err);
-    throw new UsageError(`cannot read ${path}: ${why}`);
+    throw readError(path, err);
   }
+}
+
+/** A regular file (can be read again, so a run on it can resume), not a pipe or device. */
+export async function isRegularFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** Opens an input for reading, once; a directory or unreadable file is a usage error. */
+async function openReadable(path: string): Promise<FileHandle> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(path, 'r');
+    if ((await fh.stat()).isDirectory())
+      throw new UsageError(`${path} is a directory, not an input file`);
+    return fh;
+  } catch (err) {
+    await fh?.close();
+    throw readError(path, err);
+  }
+}
+
+function readError(path: string, err: unknown): UsageError {
+  if (err instanceof UsageError) return err;
+  const code = (err as NodeJS.ErrnoException).code;
+  const why =
+    code === 'ENOENT'
+      ? 'no such file'
+      : code === 'EACCES'
+        ? 'permission denied'
+        : code === 'EISDIR'
+          ? 'it is a directory, not an input file'
+          : String(code ?? err);
+  return new UsageError(`cannot read ${path}: ${why}`);
 }
 
 async function peek(

@@ -1,8 +1,7 @@
 import type { SourceRecord } from '../source-record.js';
-import { isBlank, parseError, parseJsonRecord, preview } from './common.js';
+import { isBlank, parseError, parseJsonRecord, rawOf } from './common.js';
 
 const NEWLINE = 0x0a;
-const fatalDecoder = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * JSON Lines: one JSON value a line; blank lines are not records. Each chunk is cut after its
@@ -96,7 +95,7 @@ function trimLine(line: string, lineNo: number): string {
 function textRecord(line: string, source: string, lineNo: number): SourceRecord | undefined {
   const text = trimLine(line, lineNo);
   if (isBlank(text)) return undefined;
-  return parseJsonRecord(text, source, lineNo);
+  return parseJsonRecord(text, source, lineNo, 'jsonl');
 }
 
 function lineRecord(buf: Buffer, source: string, lineNo: number): SourceRecord | undefined {
@@ -104,11 +103,13 @@ function lineRecord(buf: Buffer, source: string, lineNo: number): SourceRecord |
   // toString replaces invalid bytes with U+FFFD; only then is the strict decoder asked, so a
   // literal U+FFFD in valid text is kept and clean lines are decoded once.
   if (text.includes('\uFFFD')) {
-    try {
-      fatalDecoder.decode(buf);
-    } catch {
-      return parseError(source, lineNo, 'invalid UTF-8', preview(trimLine(text, lineNo)));
-    }
+    let bytes = buf;
+    if (bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, -1);
+    if (lineNo === 1 && bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf)
+      bytes = bytes.subarray(3);
+    const original = rawOf(bytes, trimLine(text, lineNo));
+    if (original.rawBase64 !== undefined)
+      return parseError(source, lineNo, 'invalid UTF-8', original, 'jsonl');
   }
   return textRecord(text, source, lineNo);
 }

@@ -1,0 +1,195 @@
+import { UsageError } from '../errors.js';
+import type { SourceRecord } from './source-record.js';
+import { isPlainObject } from './validate.js';
+
+/** How many records are looked at before the first is sent. */
+export const DOCUMENT_CHECK_RECORDS = 1000;
+
+/** Field names that usually hold the text of a record, most likely first. */
+const TEXT_NAMES = [
+  'text',
+  'body',
+  'content',
+  'message',
+  'transcript',
+  'conversation',
+  'note',
+  'notes',
+  'description',
+  'summary',
+  'comment',
+  'markdown',
+  'html',
+  'chat',
+  'prompt',
+  'question',
+  'answer',
+  'details',
+  'subject',
+  'title',
+];
+const FIELDS_SHOWN = 20;
+
+export interface MissingDocument {
+  /** Records looked at (objects only). */
+  records: number;
+  /** Top-level fields seen, in the order first seen. */
+  fields: string[];
+  /** The field most likely to hold the text, for `--map document=<it>`, if any looks like it. */
+  suggestion: string | undefined;
+  message: string;
+  hints: string[];
+}
+
+/**
+ * Looks at the first records of an input (before anything is sent): when some are objects but
+ * none has a document (after `--map document=…`), says which fields there are and which one
+ * most likely holds the text, instead of failing every record the same way. Export lines
+ * (content) and failures-file lines (their record) count as having one. Undefined when at
+ * least one record has a document, or no record is an object (other errors say more then).
+ */
+export function findMissingDocument(
+  records: readonly SourceRecord[],
+  map: Readonly<Record<string, string>>,
+  source: string,
+): MissingDocument | undefined {
+  const path = map.document ?? 'document';
+  const parts = path.includes('.') ? path.split('.') : undefined;
+  const fields: string[] = [];
+  const seen = new Set<string>();
+  const strings = new Map<string, { n: number; length: number }>();
+  let objects = 0;
+  for (const r of records) {
+    const outer = r.value;
+    if (r.parseError || !isPlainObject(outer)) continue;
+    let v: Record<string, unknown> = outer;
+    if ('record' in outer && isPlainObject(outer.error) && typeof outer.line === 'number') {
+      // A failures-file line: its record is what gets sent (text is read again later).
+      if (!isPlainObject(outer.record)) return undefined;
+      v = outer.record;
+    }
+    if (typeof v.memory_id === 'string' && typeof v.content === 'string') return undefined;
+    objects += 1;
+    const doc = valueAt(v, path, parts);
+    if (doc !== undefined && doc !== null && doc !== '') return undefined;
+    for (const [k, val] of Object.entries(v)) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        fields.push(k);
+      }
+      noteStrings(k, val, strings);
+      if (isPlainObject(val)) {
+        for (const [k2, val2] of Object.entries(val)) noteStrings(`${k}.${k2}`, val2, strings);
+      }
+    }
+  }
+  if (objects === 0) return undefined;
+  const suggestion = likeliestText(strings, path);
+  const shown =
+    fields.length > FIELDS_SHOWN
+      ? `${fields.slice(0, FIELDS_SHOWN).join(', ')} and ${fields.length - FIELDS_SHOWN} more`
+      : fields.join(', ') || '(none)';
+  const first = objects === 1 ? 'the first record' : `the first ${objects} records`;
+  const have = objects === 1 ? 'has' : 'have';
+  const message =
+    map.document === undefined
+      ? `no record has a document: ${first} of ${source} ${have} no "document" field (fields found: ${shown})`
+      : `--map document=${path}: ${first} of ${source} ${have} no "${path}" (fields found: ${shown})`;
+  const hints = [
+    suggestion
+      ? `Name the field that holds the text, e.g. --map document=${suggestion}`
+      : 'Name the field that holds the text with --map document=<field> (dotted paths work)',
+  ];
+  return { records: objects, fields, suggestion, message, hints };
+}
+
+function noteStrings(
+  key: string,
+  v: unknown,
+  strings: Map<string, { n: number; length: number }>,
+): void {
+  if (typeof v !== 'string' || v.trim() === '') return;
+  const s = strings.get(key) ?? { n: 0, length: 0 };
+  s.n += 1;
+  s.length += v.length;
+  strings.set(key, s);
+}
+
+/** A usual text field name if one holds text; else the field with the longest text on average. */
+function likeliestText(
+  strings: Map<string, { n: number; length: number }>,
+  exclude: string,
+): string | undefined {
+  const candidates = [...strings.keys()].filter((k) => k !== exclude);
+  const rank = (k: string) => {
+    const i = TEXT_NAMES.indexOf((k.split('.').pop() ?? k).toLowerCase());
+    return i === -1 ? Infinity : i;
+  };
+  let best: string | undefined;
+  for (const k of candidates) {
+    if (best === undefined) {
+      best = k;
+      continue;
+    }
+    const rk = rank(k);
+    const rb = rank(best);
+    const avg = (x: string) => strings.get(x)!.length / strings.get(x)!.n;
+    if (rk < rb || (rk === rb && avg(k) > avg(best))) best = k;
+  }
+  return best;
+}
+
+/** A dotted path; a key that itself contains the dots wins (as the mapper reads it). */
+function valueAt(obj: Record<string, unknown>, path: string, parts: string[] | undefined): unknown {
+  if (!parts || path in obj) return obj[path];
+  let cur: unknown = obj;
+  for (const part of parts) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = cur[part];
+  }
+  return cur;
+}
+
+/**
+ * The records of one input, with its first DOCUMENT_CHECK_RECORDS looked at before any is
+ * passed on: throws a UsageError (exit 2, the reader closed) when none of them has a document
+ * (see findMissingDocument); otherwise yields every record, the looked-at ones first.
+ */
+export async function checkDocumentField(
+  batches: AsyncIterable<SourceRecord[]>,
+  map: Readonly<Record<string, string>>,
+  source: string,
+): Promise<AsyncIterable<SourceRecord[]>> {
+  const it = batches[Symbol.asyncIterator]();
+  const head: SourceRecord[][] = [];
+  let count = 0;
+  let ended = false;
+  while (count < DOCUMENT_CHECK_RECORDS) {
+    const r = await it.next();
+    if (r.done) {
+      ended = true;
+      break;
+    }
+    head.push(r.value);
+    count += r.value.length;
+  }
+  const problem = findMissingDocument(head.flat(), map, source);
+  if (problem) {
+    if (!ended) await it.return?.();
+    throw new UsageError(problem.message, { hints: problem.hints });
+  }
+  return (async function* () {
+    let done = ended;
+    try {
+      yield* head;
+      while (!done) {
+        const r = await it.next();
+        if (r.done) done = true;
+        else yield r.value;
+      }
+    } finally {
+      // Stopped early by the consumer: close the reader (and its file).
+      if (!done) await it.return?.();
+    }
+  })();
+}

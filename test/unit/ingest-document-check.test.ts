@@ -1,0 +1,129 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { UsageError } from '../../src/errors.js';
+import {
+  checkDocumentField,
+  DOCUMENT_CHECK_RECORDS,
+  findMissingDocument,
+} from '../../src/ingest/document-check.js';
+import { readRecordBatches } from '../../src/ingest/readers.js';
+import type { SourceRecord } from '../../src/ingest/source-record.js';
+
+const recs = (...values: unknown[]): SourceRecord[] =>
+  values.map((value, i) => ({ source: 'in', line: i + 1, value }));
+
+describe('findMissingDocument ', () => {
+  it('JSONL with "text": names the fields and suggests --map document=text', () => {
+    const p = findMissingDocument(
+      recs({ id: 1, text: 'User: hi there', lang: 'en' }, { id: 2, text: 'User: bye', lang: 'en' }),
+      {},
+      'chat.jsonl',
+    );
+    expect(p).toMatchObject({
+      records: 2,
+      fields: ['id', 'text', 'lang'],
+      suggestion: 'text',
+      message:
+        'no record has a document: the first 2 records of chat.jsonl have no "document" field (fields found: id, text, lang)',
+      hints: ['Name the field that holds the text, e.g. --map document=text'],
+    });
+  });
+
+  it('a CSV whose text column is "body" (title is shorter and less likely)', () => {
+    const rows = recs(
+      { ticket: 'T-1', title: 'Printer', body: 'The printer is on fire again, please help' },
+      { ticket: 'T-2', title: 'VPN', body: 'VPN drops every hour since the update' },
+    ).map((r) => ({ ...r, format: 'csv' as const }));
+    expect(findMissingDocument(rows, {}, 'tickets.csv')?.suggestion).toBe('body');
+  });
+
+  it('without a usual name, the field with the longest text; nested fields as dotted paths', () => {
+    expect(
+      findMissingDocument(recs({ k: 'a', zz: 'a much longer piece of text', n: 3 }), {}, 'x')
+        ?.suggestion,
+    ).toBe('zz');
+    expect(
+      findMissingDocument(recs({ id: 'x', payload: { msg: 'the text of the message' } }), {}, 'x')
+        ?.suggestion,
+    ).toBe('payload.msg');
+    // Nothing that could hold text: no suggestion, a general hint.
+    const none = findMissingDocument(recs({ n: 1, tags: ['a'] }), {}, 'x');
+    expect(none?.suggestion).toBeUndefined();
+    expect(none?.hints[0]).toMatch(/--map document=<field>/);
+  });
+
+  it('--map document=<missing>: says the mapped field is missing', () => {
+    const p = findMissingDocument(recs({ body: 'text' }), { document: 'content' }, 'in.jsonl');
+    expect(p?.message).toBe(
+      '--map document=content: the first record of in.jsonl has no "content" (fields found: body)',
+    );
+    expect(p?.suggestion).toBe('body');
+    expect(
+      findMissingDocument(recs({ a: { b: 'text' } }), { document: 'a.b' }, 'x'),
+    ).toBeUndefined();
+  });
+
+  it('one record with a document is enough (the others fail alone later)', () => {
+    expect(findMissingDocument(recs({ text: 'a' }, { document: 'b' }), {}, 'x')).toBeUndefined();
+  });
+
+  it('export lines and failures-file lines carry their document; parse errors and non-objects say nothing', () => {
+    expect(
+      findMissingDocument(recs({ memory_id: 'm', content: 'c', memory_type: 'fact' }), {}, 'x'),
+    ).toBeUndefined();
+    const failure = { source: 's', line: 1, error: { code: 'X' } };
+    expect(
+      findMissingDocument(recs({ ...failure, record: { document: 'fixed' } }), {}, 'x'),
+    ).toBeUndefined();
+    expect(
+      findMissingDocument(recs({ ...failure, record: '{"document":"x"' }), {}, 'x'),
+    ).toBeUndefined();
+    expect(
+      findMissingDocument(recs({ ...failure, record: { text: 'no doc' } }), {}, 'x')?.suggestion,
+    ).toBe('text');
+    const broken: SourceRecord = {
+      source: 'x',
+      line: 1,
+      parseError: { code: 'PARSE_ERROR', message: 'bad' },
+    };
+    expect(findMissingDocument([broken], {}, 'x')).toBeUndefined();
+    expect(findMissingDocument(recs([1, 2], 'str'), {}, 'x')).toBeUndefined();
+    expect(findMissingDocument([], {}, 'x')).toBeUndefined();
+  });
+
+  it('an empty document counts as missing; a long field list is cut', () => {
+    const wide: Record<string, string> = { document: '' };
+    for (let i = 0; i < 30; i++) wide[`f${i}`] = 'v';
+    const p = findMissingDocument(recs(wide), {}, 'x');
+    expect(p?.message).toMatch(/fields found: document, f0, .* and 11 more\)$/);
+  });
+});
+
+describe('checkDocumentField', () => {
+  const stdinOf = (text: string) =>
+    readRecordBatches(['-'], { format: 'jsonl', stdin: Readable.from([Buffer.from(text)]) });
+
+  it('refuses before yielding anything when the first records have no document (exit 2)', async () => {
+    const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ text: `t${i}` })).join(
+      '\n',
+    );
+    const err = await checkDocumentField(stdinOf(lines), {}, 'stdin').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    expect((err as UsageError).message).toMatch(/first 50 records of stdin/);
+    expect((err as UsageError).hints).toEqual([
+      'Name the field that holds the text, e.g. --map document=text',
+    ]);
+  });
+
+  it('otherwise passes every record on, in order, the looked-at ones first', async () => {
+    const n = DOCUMENT_CHECK_RECORDS * 3 + 7;
+    const lines = Array.from({ length: n }, (_, i) =>
+      JSON.stringify(i === 0 ? { text: 'no doc' } : { document: `d${i}` }),
+    ).join('\n');
+    const seen: number[] = [];
+    for await (const batch of await checkDocumentField(stdinOf(lines), {}, 'stdin'))
+      for (const r of batch) seen.push(r.line);
+    expect(seen).toEqual(Array.from({ length: n }, (_, i) => i + 1));
+  });
+});
