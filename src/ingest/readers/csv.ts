@@ -140,6 +140,12 @@ export async function* readDelimited(
       }
       yield chunk;
     }
+    // A multi-byte character cut off by the end of the input is invalid too.
+    try {
+      validator.decode();
+    } catch {
+      invalidUtf8Seen = true;
+    }
   };
   // pipeline (not pipe) so an error upstream (e.g. corrupt gzip) reaches the parser's reader
   // instead of leaving it waiting, and a consumer that stops early tears the source down.
@@ -147,6 +153,11 @@ export async function* readDelimited(
   let header: string[] | undefined;
   let crlfInFields = 0;
   let prevEnd = 0;
+  // Whether a row's own bytes are UTF-8 (a U+FFFD in it may be real text).
+  const validUtf8 = (from: number, to: number): boolean => {
+    const bytes = window.bytes(from, to);
+    return bytes !== undefined && rawOf(bytes, bytes.toString('utf8')).rawBase64 === undefined;
+  };
   const original = (from: number, to: number) => {
     const bytes = window.bytes(from, to);
     if (bytes === undefined) return undefined;
@@ -196,7 +207,8 @@ export async function* readDelimited(
       breaks += b.breaks;
     }
     const end = item.info.lines - crlfInFields;
-    const line = end - breaks;
+    // A row starts after the one before it ends (a lone CR csv-parse kept as text is not a break).
+    const line = Math.max(end - breaks, prevEnd + 1);
     if (skipped.length > 0) flushSkipped(item.info.lines, line - 1, out);
     prevEnd = end;
     if (header === undefined) {
@@ -221,7 +233,7 @@ export async function* readDelimited(
     for (let i = 0; i < header.length; i++) {
       const v = fields[i]!;
       if (v.includes('\u0000')) bad = `column "${header[i]}" contains a NUL byte`;
-      else if (invalidUtf8Seen && v.includes('\uFFFD'))
+      else if (invalidUtf8Seen && v.includes('\uFFFD') && !validUtf8(line, end))
         bad = `column "${header[i]}" contains invalid UTF-8`;
       value[header[i]!] = v;
     }

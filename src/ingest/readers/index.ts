@@ -204,13 +204,58 @@ async function openInput(
     stream = prepend(plain.head, plain.rest);
     format = sniffFormat(plain.head);
   }
+  // A read error (corrupt or cut gzip) ends the bytes where it happened: the reader first
+  // reports what it holds (a record cut off there fails with its partial text), then the
+  // error is raised.
+  const stop: { error?: unknown; line: number } = { line: 1 };
+  const until = endAtError(stream, stop, isGzip(first.head));
   const records =
     format === 'jsonl'
-      ? readJsonLines(stream, source, startAfterLine)
+      ? readJsonLines(until, source, startAfterLine)
       : format === 'json'
-        ? readJsonArray(stream, source, startAfterLine)
-        : readDelimited(stream, source, format, startAfterLine);
-  return records[Symbol.asyncIterator]();
+        ? readJsonArray(until, source, startAfterLine)
+        : readDelimited(until, source, format, startAfterLine);
+  return thenRaise(records, stop, source)[Symbol.asyncIterator]();
+}
+
+/** The bytes until a read error, which is kept with the line it happened on (counted for gzip). */
+async function* endAtError(
+  bytes: AsyncIterable<Buffer>,
+  stop: { error?: unknown; line: number },
+  countLines: boolean,
+): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of bytes) {
+      if (countLines)
+        for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) stop.line += 1;
+      yield chunk;
+    }
+  } catch (err) {
+    stop.error = err;
+  }
+}
+
+/** The records, then the read error: corrupt gzip as a failure at the line it cut, else thrown. */
+async function* thenRaise(
+  items: AsyncIterable<SourceRecord[]>,
+  stop: { error?: unknown; line: number },
+  source: string,
+): AsyncGenerator<SourceRecord[]> {
+  let last = 0;
+  for await (const batch of items) {
+    last = batch[batch.length - 1]?.line ?? last;
+    yield batch;
+  }
+  if (stop.error === undefined) return;
+  if (!isZlibError(stop.error)) throw stop.error;
+  yield [
+    parseError(
+      source,
+      // Never before a record already given (CSV also counts CR as a line break).
+      Math.max(stop.line, last),
+      `corrupt or truncated gzip data: ${(stop.error as Error).message}; what follows cannot be read`,
+    ),
+  ];
 }
 
 /**
