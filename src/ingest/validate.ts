@@ -1,5 +1,6 @@
 import { isDocumentType, isMode, readScope } from '../client/create-body.js';
 import {
+  CREATE_BODY_KEYS,
   DEFAULT_DOCUMENT_TYPE,
   DEFAULT_MODE,
   DOCUMENT_TYPES,
@@ -22,17 +23,7 @@ import {
  */
 
 /** The fields of a create request, in the order the SDK sends them. */
-export const API_FIELDS = [
-  'document',
-  'document_type',
-  'document_id',
-  'document_created_at',
-  'user_id',
-  'customer_id',
-  'scope',
-  'mode',
-  'metadata',
-] as const;
+export const API_FIELDS = CREATE_BODY_KEYS;
 export type ApiField = (typeof API_FIELDS)[number];
 export const API_FIELD_SET: ReadonlySet<string> = new Set(API_FIELDS);
 
