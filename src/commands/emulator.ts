@@ -1,6 +1,20 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { defaultEmulatorDbPath, startEmulator, type EmulatorTier } from '../emulator/index.js';
+import {
+  DEFAULT_SCOPE_LEVELS,
+  defaultEmulatorDbPath,
+  FAULT_NAMES,
+  FAULTS,
+  isExposed,
+  ISOLATIONS,
+  networkAddresses,
+  parseFaultFlag,
+  startEmulator,
+  type EmulatorFaults,
+  type EmulatorIsolation,
+  type EmulatorTier,
+} from '../emulator/index.js';
 import { resolveRateLimit } from '../emulator/rate-limiter.js';
+import { UsageError } from '../errors.js';
 import { globalOptions } from '../global-options.js';
 import { printEmulatorBanner, printEmulatorStopped } from '../output/emulator-banner.js';
 
@@ -14,15 +28,10 @@ interface EmulatorCommandOptions {
   burst?: number;
   rateHeaders: boolean;
   processingDelay: number;
-  latency?: number;
-  failRate?: number;
-  resetRate?: number;
-  credits?: number;
-  spikeRate?: number;
-  spikeMs?: number;
-  stormRate?: number;
-  stormMs?: number;
   seed?: number;
+  isolation: EmulatorIsolation;
+  scoping?: string[] | true;
+  [fault: string]: unknown;
 }
 
 function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
@@ -37,17 +46,36 @@ function integer(min: number, max = Number.MAX_SAFE_INTEGER) {
   };
 }
 
-function probability(raw: string): number {
-  const value = Number(raw);
-  if (raw.trim() === '' || !(value >= 0 && value <= 1)) {
-    throw new InvalidArgumentError(`expected a probability between 0 and 1, got '${raw}'`);
+function scopeLevels(raw: string): string[] {
+  const levels = raw.split(',').map((l) => l.trim());
+  if (levels.some((l) => !/^[A-Za-z0-9_-]+$/.test(l)) || new Set(levels).size !== levels.length) {
+    throw new InvalidArgumentError(
+      `expected distinct level names, top first, e.g. customer,team,user; got '${raw}'`,
+    );
   }
-  return value;
+  return levels;
+}
+
+/** One flag per row of the fault table (src/emulator/faults.ts), parsed by its kind. */
+function faultOptions(): { name: (typeof FAULT_NAMES)[number]; option: Option }[] {
+  return FAULT_NAMES.map((name) => {
+    const option = new Option(FAULTS[name].flag, FAULTS[name].description).argParser(
+      (raw: string) => {
+        try {
+          return parseFaultFlag(name, raw);
+        } catch (err) {
+          throw new InvalidArgumentError((err as Error).message);
+        }
+      },
+    );
+    return { name, option };
+  });
 }
 
 /** Adds the 'emulator' command to the program. */
 export function register(program: Command): void {
-  program
+  const faults = faultOptions();
+  const command = program
     .command('emulator')
     .summary('run a local Synap-compatible server (SQLite) for trying and testing')
     .description(
@@ -93,46 +121,21 @@ export function register(program: Command): void {
         .argParser(integer(0)),
     )
     .addOption(
-      new Option('--latency <ms>', 'add this latency (±50% jitter) to every API request').argParser(
-        integer(0),
-      ),
-    )
-    .addOption(
-      new Option('--fail-rate <p>', 'answer this fraction of API requests with 503').argParser(
-        probability,
-      ),
+      new Option(
+        '--isolation <mode>',
+        "whoami's user_context_isolation: strict (B2B) or equals_customer (B2C: customer_id refused)",
+      )
+        .choices([...ISOLATIONS])
+        .default('strict'),
     )
     .addOption(
       new Option(
-        '--reset-rate <p>',
-        'for this fraction of API requests, store the write then drop the connection',
-      ).argParser(probability),
-    )
-    .addOption(
-      new Option(
-        '--spike-rate <p>',
-        'hold this fraction of API requests back by a latency spike (see --spike-ms)',
-      ).argParser(probability),
-    )
-    .addOption(
-      new Option('--spike-ms <ms>', 'length of one latency spike (default 1000)').argParser(
-        integer(0),
-      ),
-    )
-    .addOption(
-      new Option(
-        '--storm-rate <p>',
-        'chance that an API request sets off a 429 storm that refuses every request (see --storm-ms)',
-      ).argParser(probability),
-    )
-    .addOption(
-      new Option('--storm-ms <ms>', 'length of one 429 storm (default 2000)').argParser(integer(0)),
-    )
-    .addOption(
-      new Option('--credits <n>', 'answer 402 once this many documents were accepted').argParser(
-        integer(0),
-      ),
-    )
+        '--scoping [levels]',
+        `nested scoping: the scope ladder, top first (default ${DEFAULT_SCOPE_LEVELS.join(',')}); without it a write carrying scope is refused`,
+      ).argParser(scopeLevels),
+    );
+  for (const { option } of faults) command.addOption(option);
+  command
     .addOption(
       new Option('--seed <n>', 'seed for fault injection and jitter (repeatable drills)').argParser(
         integer(0),
@@ -145,31 +148,40 @@ Examples:
   $ synap emulator                                   start on :8787 and print the URL and key
   $ synap emulator --port 0 --db :memory: --tier unlimited --processing-delay 0
   $ synap emulator --tier free --fail-rate 0.05 --reset-rate 0.01 --seed 7   rehearse a flaky service
-  $ synap emulator --spike-rate 0.02 --spike-ms 3000 --storm-rate 0.01      slow spells and 429 storms`,
+  $ synap emulator --spike-rate 0.02 --spike-ms 3000 --storm-rate 0.01      slow spells and 429 storms
+  $ synap emulator --credits 500 --credit-stop trial_limit_reached          a trial that runs out
+  $ synap emulator --isolation equals_customer --scoping customer,team,user  a B2C instance with teams
+  $ synap emulator --error-format error-object --absent-routes list,credits an older deployment`,
     )
-    .action(async (opts: EmulatorCommandOptions, command: Command) => {
-      const globals = globalOptions(command);
-      const emulator = await startEmulator({
-        host: opts.host,
-        port: opts.port,
-        db: opts.db ?? defaultEmulatorDbPath(),
-        apiKey: opts.apiKey,
-        tier: opts.tier,
-        rpm: opts.rpm,
-        burst: opts.burst,
-        rateHeaders: opts.rateHeaders,
-        processingDelayMs: opts.processingDelay,
-        latencyMs: opts.latency,
-        failRate: opts.failRate,
-        resetRate: opts.resetRate,
-        credits: opts.credits,
-        spikeRate: opts.spikeRate,
-        spikeMs: opts.spikeMs,
-        stormRate: opts.stormRate,
-        stormMs: opts.stormMs,
-        seed: opts.seed,
-      });
+    .action(async (opts: EmulatorCommandOptions, cmd: Command) => {
+      const globals = globalOptions(cmd);
+      const faultValues: Record<string, unknown> = {};
+      for (const { name, option } of faults) {
+        const value = opts[option.attributeName()];
+        if (value !== undefined) faultValues[name] = value;
+      }
+      let emulator;
+      try {
+        emulator = await startEmulator({
+          host: opts.host,
+          port: opts.port,
+          db: opts.db ?? defaultEmulatorDbPath(),
+          apiKey: opts.apiKey,
+          tier: opts.tier,
+          rpm: opts.rpm,
+          burst: opts.burst,
+          rateHeaders: opts.rateHeaders,
+          processingDelayMs: opts.processingDelay,
+          seed: opts.seed,
+          isolation: opts.isolation,
+          scopeLevels: opts.scoping === true ? DEFAULT_SCOPE_LEVELS : opts.scoping,
+          ...(faultValues as EmulatorFaults),
+        });
+      } catch (err) {
+        throw listenError(err, opts.host, opts.port);
+      }
       const limits = resolveRateLimit(opts.tier, opts.rpm, opts.burst);
+      const exposed = isExposed(opts.host);
       printEmulatorBanner(
         {
           url: emulator.url,
@@ -179,6 +191,8 @@ Examples:
           rpm: limits.rpm ?? null,
           burst: limits.rpm === undefined ? null : limits.burst,
           processingDelayMs: opts.processingDelay,
+          exposed,
+          networkUrls: exposed ? reachableUrls(opts.host, emulator.port) : [],
         },
         { json: globals.json },
       );
@@ -195,4 +209,26 @@ Examples:
       await emulator.close();
       printEmulatorStopped({ quiet: globals.quiet || globals.json });
     });
+}
+
+/** The URLs another machine can use: every interface address for a wildcard bind. */
+function reachableUrls(host: string, port: number): string[] {
+  const wildcard = host === '0.0.0.0' || host === '::';
+  const addresses = wildcard ? networkAddresses(host === '0.0.0.0' ? 'IPv4' : 'any') : [host];
+  return addresses.map((a) => `http://${a.includes(':') ? `[${a}]` : a}:${port}`);
+}
+
+/** A port in use or an address that cannot be bound is the user's to fix: one line, exit 2. */
+function listenError(err: unknown, host: string, port: number): unknown {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EADDRINUSE') {
+    return new UsageError(
+      `port ${port} is already in use on ${host}; pick another with --port (0 = any free port)`,
+    );
+  }
+  if (code === 'EADDRNOTAVAIL' || code === 'EACCES' || code === 'ENOTFOUND') {
+    return new UsageError(`cannot listen on ${host}:${port} (${code})`);
+  }
+  if (err instanceof RangeError) return new UsageError(err.message);
+  return err;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   MAX_BATCH_SIZE,
@@ -8,17 +9,31 @@ import {
   type BatchItemResult,
   type CreateMemoryResponse,
 } from '../client/types.js';
+import type { CreditWallet } from './credits.js';
+import {
+  zeroFaultCounters,
+  type CreditStopReason,
+  type EmulatorFaults,
+  type FaultCounter,
+  type RouteGroup,
+} from './faults.js';
 import { HttpError, parseJson, readBody, type Reply } from './http-util.js';
 import type { KeyRateLimiter, RateDecision } from './rate-limiter.js';
+import { matchRoute, type RouteName } from './routes.js';
 import type { EmulatorStore } from './store.js';
-import type { EmulatorClock, EmulatorFaults, EmulatorStats } from './types.js';
+import type { EmulatorClock, EmulatorStats } from './types.js';
 import {
-  FieldError,
+  checkUuidParam,
+  dateParam,
+  documentRefusal,
   intParam,
-  isUuid,
-  validateBatchEnvelope,
+  Refusal,
+  RequestValidationError,
+  validateBatch,
   validateCreate,
+  validateEstimate,
   validateUpdate,
+  type InstanceRules,
   type ValidDocument,
 } from './validate.js';
 
@@ -28,29 +43,21 @@ export interface HandlerDeps {
   clock: EmulatorClock;
   random: () => number;
   faults: EmulatorFaults;
+  wallet: CreditWallet;
   rateHeaders: boolean;
   processingDelayMs: number;
   keys: Set<string>;
   identity: { client_id: string; instance_id: string };
   /** Shown by whoami: the tier and its limits. */
   plan: { tier: string; rpm: number | null; burst: number | null };
+  instance: InstanceRules;
+  /** Whether a Host header may reach the server (DNS-rebinding guard, see host.ts). */
+  hostAllowed: (header: string | undefined) => boolean;
 }
 
-type Route =
-  | 'health'
-  | 'whoami'
-  | 'create'
-  | 'batch'
-  | 'status'
-  | 'get'
-  | 'update'
-  | 'delete'
-  | 'list'
-  | 'emulator'
-  | 'unknown';
-
-const MEMORIES = '/api/v1/memories';
 const CORRELATION_RE = /^[\x21-\x7e]{1,200}$/;
+/** Where a credit stop sends the user (the SDK's test bodies use the dashboard's billing page). */
+const BILLING_URL = '/dashboard/billing';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -64,25 +71,25 @@ class Counters {
   early = 0;
   accepted = 0;
   duplicates = 0;
-  failures = 0;
-  resets = 0;
-  creditRefusals = 0;
-  spikes = 0;
-  storms = 0;
-  stormRefusals = 0;
+  faults = zeroFaultCounters();
 
-  record(route: Route, status: string): void {
+  record(route: string, status: string): void {
     this.total++;
     this.byEndpoint[route] = (this.byEndpoint[route] ?? 0) + 1;
     this.byStatus[status] = (this.byStatus[status] ?? 0) + 1;
     const perRoute = (this.byEndpointStatus[route] ??= {});
     perRoute[status] = (perRoute[status] ?? 0) + 1;
   }
+
+  fault(name: FaultCounter): void {
+    this.faults[name]++;
+  }
 }
 
 /**
- * The emulator's request handler: routing, auth, rate limits, faults, validation and the memory
- * endpoints of synap-api.md §5, all answering with the SDK's shapes and status 200 on success.
+ * The emulator's request handler: routing, the Host guard, auth, rate limits, faults, validation,
+ * the memory endpoints of the service and its credits routes, all answering with the SDK's
+ * shapes and status 200 on success.
  */
 export class EmulatorHandler {
   private readonly counters = new Counters();
@@ -110,68 +117,82 @@ export class EmulatorHandler {
       documents_accepted: c.accepted,
       duplicates_refused: c.duplicates,
       memories_stored: store.memoryCount(),
-      faults: {
-        failures: c.failures,
-        resets: c.resets,
-        credit_refusals: c.creditRefusals,
-        spikes: c.spikes,
-        storms: c.storms,
-        storm_refusals: c.stormRefusals,
-      },
+      credits_spent: this.deps.wallet.spent(),
+      faults: { ...c.faults },
     };
   }
 
   /** node:http request listener. Never throws; every path ends in a reply or a destroyed socket. */
   handle = (req: IncomingMessage, res: ServerResponse): void => {
-    void this.process(req, res).catch((err: unknown) => {
+    const started = performance.now();
+    void this.process(req, res, started).catch((err: unknown) => {
       // Only reached on a bug; answer 500 rather than hang the client.
       if (!res.headersSent && !res.destroyed) {
         const e = new HttpError(500, 'INTERNAL_ERROR', `emulator error: ${(err as Error).message}`);
-        this.send(res, 'unknown', { status: 500, body: e.body(`req_${randomUUID()}`) }, '');
+        const correlationId = `req_${randomUUID()}`;
+        this.send(res, 'unknown', this.errorReply(e, correlationId), correlationId, started);
       }
     });
   };
 
-  private async process(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  private async process(req: IncomingMessage, res: ServerResponse, started: number) {
     const header = req.headers['x-correlation-id'];
     const correlationId =
       typeof header === 'string' && CORRELATION_RE.test(header) ? header : `req_${randomUUID()}`;
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
-    const { route, id } = matchRoute(method, url.pathname);
+    const match = matchRoute(
+      method,
+      url.pathname,
+      new Set<RouteGroup>(this.deps.faults.absentRoutes),
+    );
+    const stat = match.found ? (match.route.stat ?? match.route.name) : 'unknown';
     let rateHeaders: Record<string, string> = {};
     try {
+      // First, before anything else: a page on a rebound name must not reach even /health.
+      if (!this.deps.hostAllowed(req.headers.host)) {
+        throw new HttpError(
+          403,
+          'HOST_NOT_ALLOWED',
+          `Host ${JSON.stringify(req.headers.host ?? '')} is not allowed: the emulator answers only requests addressed to a loopback name (localhost, 127.0.0.1, [::1])`,
+        );
+      }
       const raw = method === 'POST' || method === 'PATCH' ? await readBody(req) : undefined;
-      if (route === 'health') {
+      if (!match.found) {
+        throw new HttpError(
+          match.status,
+          match.status === 405 ? 'METHOD_NOT_ALLOWED' : 'NOT_FOUND',
+          match.status === 405
+            ? `${method} ${url.pathname} is not allowed`
+            : `No route for ${method} ${url.pathname}`,
+          { headers: match.status === 405 ? { Allow: match.allow.join(', ') } : {} },
+        );
+      }
+      const { route, params } = match;
+      if (route.access === 'public') {
         this.send(
           res,
-          route,
+          stat,
           { status: 200, body: { status: 'ok', emulator: true } },
           correlationId,
+          started,
         );
         return;
       }
-      if (route === 'emulator') {
-        this.send(res, route, this.emulatorEndpoint(method, url.pathname), correlationId);
+      if (route.access === 'emulator') {
+        this.authenticate(req);
+        this.send(res, stat, this.emulatorEndpoint(route.name), correlationId, started);
         return;
       }
-      if (route === 'unknown') throw unknownRoute(method, url.pathname);
 
       const { latencyMs, failRate, resetRate, spikeRate } = this.deps.faults;
       if (latencyMs && latencyMs > 0) await sleep(latencyMs * (0.5 + this.deps.random()));
       if (spikeRate && spikeRate > 0 && this.deps.random() < spikeRate) {
-        this.counters.spikes++;
+        this.counters.fault('spikes');
         await sleep(this.deps.faults.spikeMs ?? 1000);
       }
 
-      const key = bearerKey(req.headers.authorization);
-      if (key === undefined || !this.deps.keys.has(key)) {
-        throw new HttpError(
-          401,
-          'UNAUTHORIZED',
-          'Invalid or missing API key (Authorization: Bearer <key>)',
-        );
-      }
+      const key = this.authenticate(req);
       this.stormCheck(key);
       const decision = this.rateLimit(key);
       rateHeaders = this.rateHeaders(decision);
@@ -180,13 +201,14 @@ export class EmulatorHandler {
           429,
           'RATE_LIMITED',
           `Rate limit of ${decision.limit} requests per minute exceeded; retry after ${decision.retryAfterSeconds}s`,
-          { limit: decision.limit, retry_after_seconds: decision.retryAfterSeconds },
-          undefined,
-          { 'Retry-After': String(decision.retryAfterSeconds) },
+          {
+            details: { limit: decision.limit, retry_after_seconds: decision.retryAfterSeconds },
+            headers: { 'Retry-After': String(decision.retryAfterSeconds) },
+          },
         );
       }
       if (failRate && failRate > 0 && this.deps.random() < failRate) {
-        this.counters.failures++;
+        this.counters.fault('failures');
         throw new HttpError(
           503,
           'SERVICE_UNAVAILABLE',
@@ -194,34 +216,54 @@ export class EmulatorHandler {
         );
       }
       const body = raw === undefined ? undefined : parseJson(raw);
-      const reply = this.dispatch(route, id, body, url.searchParams);
+      const reply = this.dispatch(route.name, params, body, url.searchParams);
       if (resetRate && resetRate > 0 && this.deps.random() < resetRate) {
         // The write is committed; the client never learns it (--reset-rate).
-        this.counters.resets++;
-        this.counters.record(route, 'reset');
+        this.counters.fault('resets');
+        this.counters.record(stat, 'reset');
         req.socket.destroy();
         return;
       }
       this.send(
         res,
-        route,
+        stat,
         { ...reply, headers: { ...rateHeaders, ...reply.headers } },
         correlationId,
+        started,
       );
     } catch (err) {
-      const e = err instanceof HttpError ? err : toHttpError(err);
-      if (e.status === 429) this.counters.rateLimited++;
+      const e = toHttpError(err);
+      if (e.status === 429 && e.code === 'RATE_LIMITED') this.counters.rateLimited++;
+      const reply = this.errorReply(e, correlationId);
       this.send(
         res,
-        route,
-        {
-          status: e.status,
-          body: e.body(correlationId),
-          headers: { ...rateHeaders, ...e.headers },
-        },
+        stat,
+        { ...reply, headers: { ...rateHeaders, ...reply.headers } },
         correlationId,
+        started,
       );
     }
+  }
+
+  private errorReply(e: HttpError, correlationId: string): Reply {
+    return {
+      status: e.status,
+      body: e.body(this.deps.faults.errorFormat ?? 'fastapi', correlationId),
+      headers: e.headers,
+    };
+  }
+
+  /** The request's key, or a 401. */
+  private authenticate(req: IncomingMessage): string {
+    const key = bearerKey(req.headers.authorization);
+    if (key === undefined || !this.deps.keys.has(key)) {
+      throw new HttpError(
+        401,
+        'UNAUTHORIZED',
+        'Invalid or missing API key (Authorization: Bearer <key>)',
+      );
+    }
+    return key;
   }
 
   /** Counts a request that arrives before the Retry-After last announced to its key has passed. */
@@ -241,12 +283,12 @@ export class EmulatorHandler {
     const { stormRate, stormMs } = this.deps.faults;
     const now = this.deps.clock.now();
     if (now >= this.stormUntil && stormRate && stormRate > 0 && this.deps.random() < stormRate) {
-      this.counters.storms++;
+      this.counters.fault('storms');
       this.stormUntil = now + (stormMs ?? 2000);
     }
     if (now >= this.stormUntil) return;
     this.noteEarly(key, now);
-    this.counters.stormRefusals++;
+    this.counters.fault('storm_refusals');
     const retryAfterSeconds = Math.max(1, Math.ceil((this.stormUntil - now) / 1000));
     this.retryUntil.set(
       key,
@@ -256,9 +298,10 @@ export class EmulatorHandler {
       429,
       'RATE_LIMITED',
       `Too many requests (injected 429 storm); retry after ${retryAfterSeconds}s`,
-      { retry_after_seconds: retryAfterSeconds },
-      undefined,
-      { 'Retry-After': String(retryAfterSeconds) },
+      {
+        details: { retry_after_seconds: retryAfterSeconds },
+        headers: { 'Retry-After': String(retryAfterSeconds) },
+      },
     );
   }
 
@@ -281,28 +324,38 @@ export class EmulatorHandler {
     };
   }
 
-  private send(res: ServerResponse, route: Route, reply: Reply, correlationId: string): void {
+  private send(
+    res: ServerResponse,
+    stat: string,
+    reply: Reply,
+    correlationId: string,
+    started: number,
+  ): void {
     const payload = JSON.stringify(reply.body);
-    this.counters.record(route, String(reply.status));
+    this.counters.record(stat, String(reply.status));
     if (res.destroyed) return;
     res.writeHead(reply.status, {
       'Content-Type': 'application/json',
       'Content-Length': Buffer.byteLength(payload),
       'X-Correlation-Id': correlationId,
+      // Server processing time, as the service sends it: from request to answer, in ms.
+      'X-Synap-Server-Ms': (performance.now() - started).toFixed(1),
       ...reply.headers,
     });
     res.end(payload);
   }
 
-  private emulatorEndpoint(method: string, path: string): Reply {
-    if (method !== 'GET')
-      throw new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} ${path} is not allowed`);
-    if (path === '/_emulator/stats') return { status: 200, body: this.stats() };
-    if (path === '/_emulator/documents') return { status: 200, body: this.deps.store.documents() };
-    throw unknownRoute(method, path);
+  private emulatorEndpoint(name: RouteName): Reply {
+    if (name === 'emulator_stats') return { status: 200, body: this.stats() };
+    return { status: 200, body: this.deps.store.documents() };
   }
 
-  private dispatch(route: Route, id: string, body: unknown, query: URLSearchParams): Reply {
+  private dispatch(
+    route: RouteName,
+    params: Record<string, string>,
+    body: unknown,
+    query: URLSearchParams,
+  ): Reply {
     const { store, clock } = this.deps;
     switch (route) {
       case 'whoami':
@@ -310,6 +363,7 @@ export class EmulatorHandler {
           status: 200,
           body: {
             ...this.deps.identity,
+            user_context_isolation: this.deps.instance.isolation,
             tier: this.deps.plan.tier,
             rate_limit: { requests_per_minute: this.deps.plan.rpm, burst: this.deps.plan.burst },
             emulator: true,
@@ -320,21 +374,24 @@ export class EmulatorHandler {
       case 'batch':
         return this.batch(body);
       case 'status': {
-        checkUuid(id, 'ingestion_id');
+        const id = params.ingestion_id!;
+        checkUuidParam(id, 'ingestion_id');
         store.completeDue(clock.now());
         const status = store.status(id, clock.now());
         if (!status) throw notFound('ingestion', id);
         return { status: 200, body: status };
       }
       case 'get': {
-        checkUuid(id, 'memory_id');
+        const id = params.memory_id!;
+        checkUuidParam(id, 'memory_id');
         store.completeDue(clock.now());
         const memory = store.getMemory(id);
         if (!memory) throw notFound('memory', id);
         return { status: 200, body: memory };
       }
       case 'update': {
-        checkUuid(id, 'memory_id');
+        const id = params.memory_id!;
+        checkUuidParam(id, 'memory_id');
         const update = validateUpdate(body);
         store.completeDue(clock.now());
         const memory = store.updateMemory(id, update, clock.now());
@@ -342,55 +399,107 @@ export class EmulatorHandler {
         return { status: 200, body: memory };
       }
       case 'delete': {
-        checkUuid(id, 'memory_id');
+        const id = params.memory_id!;
+        checkUuidParam(id, 'memory_id');
         store.completeDue(clock.now());
         if (!store.deleteMemory(id)) throw notFound('memory', id);
         return { status: 200, body: { memory_id: id, deleted_at: iso(clock.now()) } };
       }
       case 'list':
         return this.list(query);
+      case 'credits_balance':
+        return { status: 200, body: this.deps.wallet.balanceBody() };
+      case 'credits_ledger':
+        return this.ledger(query);
+      case 'credits_estimate': {
+        const estimate = validateEstimate(body);
+        return {
+          status: 200,
+          body: { credits_estimate: this.deps.wallet.estimate(estimate.units) },
+        };
+      }
       default:
         throw new HttpError(404, 'NOT_FOUND', 'Not found');
     }
   }
 
-  private checkCredits(wanted: number): void {
-    const { credits } = this.deps.faults;
-    if (credits === undefined || this.counters.accepted + wanted <= credits) return;
-    this.counters.creditRefusals++;
-    const balance = Math.max(0, credits - this.counters.accepted);
-    const fields = {
-      balance_credits: balance,
-      minimum_required_credits: wanted,
-      recovery_url: '/v1/credits/balance',
-      redeem_url: '/v1/credits/redeem',
-    };
-    throw new HttpError(
-      402,
-      'INSUFFICIENT_CREDITS',
-      `Insufficient credits: balance ${balance}, ${wanted} required`,
-      fields,
-      { message: `Insufficient credits: balance ${balance}, ${wanted} required`, ...fields },
-    );
+  /**
+   * The credit gate of a write. `--credit-stop` alone refuses every write up front; with
+   * `--credits` it is what a write meets once the wallet cannot pay (instead of the 402).
+   */
+  private creditGate(wanted: number | undefined): void {
+    const { creditStop, credits } = this.deps.faults;
+    if (wanted === undefined) {
+      if (creditStop && credits === undefined) throw this.creditStop(creditStop, 1);
+      return;
+    }
+    const balance = this.deps.wallet.balance();
+    if (wanted <= balance) return;
+    if (creditStop) throw this.creditStop(creditStop, wanted);
+    this.counters.fault('credit_refusals');
+    const message =
+      'Your credit balance is spent and this account does not allow usage past zero. ' +
+      `Allow overages or add credits to continue (balance ${balance}, ${wanted} required).`;
+    throw new HttpError(402, 'INSUFFICIENT_CREDITS', message, {
+      credit: true,
+      details: { balance_credits: balance, minimum_required_credits: wanted },
+      payload: {
+        error: 'insufficient_credits',
+        reason: 'overages_disabled',
+        message,
+        balance_credits: balance,
+        minimum_required_credits: wanted,
+        recovery_url: '/v1/credits/balance',
+        redeem_url: '/v1/credits/redeem',
+        manage_url: BILLING_URL,
+      },
+    });
+  }
+
+  /**
+   * A credit stop: a 429 that is not a rate limit. The bodies follow the SDK's fixtures of the
+   * credit gate: a spent trial names `trial_limit_reached` in `error`; a lapsed plan keeps that
+   * `error` and names `subscription_inactive` in `reason`.
+   */
+  private creditStop(reason: CreditStopReason, wanted: number): HttpError {
+    this.counters.fault('credit_stops');
+    const balance = this.deps.wallet.balance();
+    const trial = reason === 'trial_limit_reached';
+    const message = trial ? 'Your trial credits are spent.' : 'Your subscription is not active.';
+    return new HttpError(429, reason.toUpperCase(), message, {
+      credit: true,
+      details: { reason },
+      payload: {
+        error: 'trial_limit_reached',
+        ...(trial ? {} : { reason }),
+        message,
+        balance_credits: balance,
+        minimum_required_credits: wanted,
+        upgrade_url: BILLING_URL,
+        ...(trial ? {} : { manage_url: BILLING_URL }),
+      },
+      // A spent trial clears with the next cycle; a lapsed plan only when it is paid.
+      headers: trial ? { 'Retry-After': '3600' } : {},
+    });
   }
 
   private create(body: unknown): Reply {
+    this.creditGate(undefined);
     const doc = validateCreate(body);
-    this.checkCredits(1);
+    const refusal = documentRefusal(doc, this.deps.instance);
+    if (refusal) throw refusal;
+    this.creditGate(1);
     const now = this.deps.clock.now();
     const [outcome] = this.deps.store.insertDocuments([doc], now, this.deps.processingDelayMs);
     if (!outcome || !outcome.ok) {
       this.counters.duplicates++;
       const message = `document_id ${JSON.stringify(doc.document_id)} was already ingested`;
-      throw new HttpError(
-        409,
-        'DUPLICATE_DOCUMENT',
-        message,
-        { field: 'document_id', document_id: doc.document_id },
-        { code: 'DUPLICATE_DOCUMENT', message },
-      );
+      throw new HttpError(409, 'DUPLICATE_DOCUMENT', message, {
+        details: { field: 'document_id', document_id: doc.document_id },
+        payload: { code: 'DUPLICATE_DOCUMENT', message },
+      });
     }
-    this.counters.accepted++;
+    this.accept(1);
     const response: CreateMemoryResponse = {
       ingestion_id: outcome.ingestion_id,
       document_id: outcome.document_id,
@@ -400,42 +509,42 @@ export class EmulatorHandler {
     return { status: 200, body: response };
   }
 
+  private accept(documents: number): void {
+    this.counters.accepted += documents;
+    this.deps.wallet.spendDocuments(documents);
+  }
+
   private batch(body: unknown): Reply {
-    const { documents, failFast } = validateBatchEnvelope(body, MAX_BATCH_SIZE);
+    this.creditGate(undefined);
+    const { documents, failFast } = validateBatch(body, MAX_BATCH_SIZE);
     const now = this.deps.clock.now();
-    const checked = documents.map((item, index): ValidDocument | FieldError => {
-      try {
-        return validateCreate(item, `documents[${index}].`);
-      } catch (err) {
-        if (err instanceof FieldError) return err;
-        throw err;
-      }
-    });
-    const firstInvalid = checked.findIndex((c) => c instanceof FieldError);
-    if (failFast && firstInvalid >= 0) {
-      const err = checked[firstInvalid] as FieldError;
+    const checked = documents.map(
+      (doc): ValidDocument | Refusal => documentRefusal(doc, this.deps.instance) ?? doc,
+    );
+    const firstRefused = checked.findIndex((c) => c instanceof Refusal);
+    if (failFast && firstRefused >= 0) {
+      const refusal = checked[firstRefused] as Refusal;
+      const field = `documents[${firstRefused}].${refusal.field}`;
       throw new HttpError(
-        422,
-        'INVALID_INPUT',
-        `${err.field}: ${err.message} (fail_fast: batch rejected)`,
-        {
-          field: err.field,
-          index: firstInvalid,
-        },
+        refusal.status,
+        refusal.code,
+        `${field}: ${refusal.message} (fail_fast: batch rejected)`,
+        { details: { field, index: firstRefused } },
       );
     }
-    const valid = checked.filter((c): c is ValidDocument => !(c instanceof FieldError));
-    this.checkCredits(valid.length);
+    const valid = checked.filter((c): c is ValidDocument => !(c instanceof Refusal));
+    this.creditGate(valid.length);
     const outcomes = this.deps.store.insertDocuments(valid, now, this.deps.processingDelayMs);
     const initial = this.deps.processingDelayMs <= 0 ? 'completed' : 'queued';
     let next = 0;
+    let accepted = 0;
     const results: BatchItemResult[] = checked.map((c, index) => {
-      if (c instanceof FieldError) {
+      if (c instanceof Refusal) {
         return this.failedItem(
-          documentIdOf(documents[index]),
+          documents[index]!.document_id,
           now,
-          'INVALID_INPUT',
-          `${c.field}: ${c.message}`,
+          c.code,
+          `documents[${index}].${c.field}: ${c.message}`,
         );
       }
       const outcome = outcomes[next++]!;
@@ -448,7 +557,7 @@ export class EmulatorHandler {
           `document_id ${JSON.stringify(outcome.document_id)} was already ingested (duplicate refused)`,
         );
       }
-      this.counters.accepted++;
+      accepted++;
       return {
         ingestion_id: outcome.ingestion_id,
         document_id: outcome.document_id,
@@ -458,11 +567,12 @@ export class EmulatorHandler {
         error_code: null,
       };
     });
-    const failed = results.filter((r) => r.status === 'failed').length;
+    this.accept(accepted);
+    const failed = results.length - accepted;
     const response: BatchCreateResponse = {
       batch_id: randomUUID(),
       total: results.length,
-      succeeded: results.length - failed,
+      succeeded: accepted,
       failed,
       results,
     };
@@ -493,6 +603,15 @@ export class EmulatorHandler {
     const pageSize = intParam(query.get('page_size'), 'page_size', 20, 1, MAX_PAGE_SIZE);
     const userId = query.get('user_id') || undefined;
     const customerId = query.get('customer_id') || undefined;
+    if (customerId !== undefined && this.deps.instance.isolation === 'equals_customer') {
+      // B2C refuses customer_id on reads as on writes.
+      throw new Refusal(
+        400,
+        'CUSTOMER_ID_NOT_ACCEPTED',
+        'customer_id',
+        "customer_id is not accepted on this instance, which is B2C (user_context_isolation='equals_customer'); filter by user_id only",
+      );
+    }
     this.deps.store.completeDue(this.deps.clock.now());
     const { data, total } = this.deps.store.listMemories({ userId, customerId }, page, pageSize);
     return {
@@ -500,52 +619,18 @@ export class EmulatorHandler {
       body: { data, page, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
     };
   }
-}
 
-function matchRoute(method: string, path: string): { route: Route; id: string } {
-  if (path === '/health') return { route: 'health', id: '' };
-  if (path.startsWith('/_emulator/')) return { route: 'emulator', id: '' };
-  if (path === '/api/v1/auth/whoami' && method === 'GET') return { route: 'whoami', id: '' };
-  if (path === `${MEMORIES}/create` && method === 'POST') return { route: 'create', id: '' };
-  if (path === `${MEMORIES}/batch` && method === 'POST') return { route: 'batch', id: '' };
-  if (path === MEMORIES && method === 'GET') return { route: 'list', id: '' };
-  if (path.startsWith(`${MEMORIES}/status/`) && method === 'GET') {
-    const id = decodeSegment(path.slice(`${MEMORIES}/status/`.length));
-    if (id !== undefined) return { route: 'status', id };
+  private ledger(query: URLSearchParams): Reply {
+    const limit = intParam(query.get('limit'), 'limit', 100, 1, 1000);
+    const offset = intParam(query.get('offset'), 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
+    const entryType = query.get('entry_type') || undefined;
+    const from = dateParam(query.get('from'), 'from');
+    const to = dateParam(query.get('to'), 'to');
+    return {
+      status: 200,
+      body: this.deps.wallet.ledger({ limit, offset, entryType, from, to }),
+    };
   }
-  if (path.startsWith(`${MEMORIES}/`)) {
-    const id = decodeSegment(path.slice(MEMORIES.length + 1));
-    if (id !== undefined && id !== 'create' && id !== 'batch' && id !== 'status') {
-      if (method === 'GET') return { route: 'get', id };
-      if (method === 'PATCH') return { route: 'update', id };
-      if (method === 'DELETE') return { route: 'delete', id };
-    }
-  }
-  return { route: 'unknown', id: '' };
-}
-
-function decodeSegment(segment: string): string | undefined {
-  if (segment === '' || segment.includes('/')) return undefined;
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return undefined;
-  }
-}
-
-/** 405 when the path exists with other methods, else 404. */
-function unknownRoute(method: string, path: string): HttpError {
-  const known =
-    path === '/api/v1/auth/whoami' ||
-    path === `${MEMORIES}/create` ||
-    path === `${MEMORIES}/batch` ||
-    path === MEMORIES ||
-    path.startsWith(`${MEMORIES}/`) ||
-    path.startsWith('/_emulator/');
-  if (known && !path.startsWith('/_emulator/')) {
-    return new HttpError(405, 'METHOD_NOT_ALLOWED', `${method} ${path} is not allowed`);
-  }
-  return new HttpError(404, 'NOT_FOUND', `No route for ${method} ${path}`);
 }
 
 function bearerKey(header: string | undefined): string | undefined {
@@ -554,37 +639,18 @@ function bearerKey(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-function checkUuid(id: string, field: string): void {
-  if (!isUuid(id)) {
-    throw new HttpError(
-      422,
-      'INVALID_INPUT',
-      `${field} must be a UUID (got ${JSON.stringify(id)})`,
-      {
-        field,
-      },
-    );
-  }
-}
-
 function notFound(what: string, id: string): HttpError {
   return new HttpError(404, 'NOT_FOUND', `${what} ${id} not found`, {
-    [what === 'memory' ? 'memory_id' : 'ingestion_id']: id,
+    details: { [what === 'memory' ? 'memory_id' : 'ingestion_id']: id },
   });
 }
 
-function documentIdOf(item: unknown): string | null {
-  if (typeof item === 'object' && item !== null && 'document_id' in item) {
-    const id = (item as { document_id: unknown }).document_id;
-    return typeof id === 'string' ? id : null;
-  }
-  return null;
-}
-
 function toHttpError(err: unknown): HttpError {
-  if (err instanceof FieldError) {
-    return new HttpError(422, 'INVALID_INPUT', `${err.field}: ${err.message}`, {
-      field: err.field,
+  if (err instanceof HttpError) return err;
+  if (err instanceof RequestValidationError) return HttpError.validation(err);
+  if (err instanceof Refusal) {
+    return new HttpError(err.status, err.code, `${err.field}: ${err.message}`, {
+      details: { field: err.field },
     });
   }
   return new HttpError(500, 'INTERNAL_ERROR', `emulator error: ${(err as Error).message}`);

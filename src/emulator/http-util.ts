@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import type { ErrorFormat } from './faults.js';
+import { fieldOf, RequestValidationError, type ValidationIssue } from './validate.js';
 
 /** A response the emulator decided on: status, JSON body and extra headers. */
 export interface Reply {
@@ -7,30 +9,82 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-/**
- * An error answer in the shape both parsers read: FastAPI's `detail` (what the SDK parses) plus
- * the documented `code` / `details` (synap-api.md §6.1). `correlation_id` is filled in on send.
- */
+export interface HttpErrorOptions {
+  /** The documented `details` object (field names, limits). */
+  details?: Record<string, unknown>;
+  /** A structured `detail` object (409 and the credit bodies); default: the message string. */
+  payload?: Record<string, unknown>;
+  /**
+   * A credit body (402, credit-stop 429): its fields are what a client acts on, so every format
+   * keeps them; nested in `detail` as the credit gate sends them, or at the top level (as the
+   * burn service does) with the `error` and `error-object` formats.
+   */
+  credit?: boolean;
+  /** FastAPI validation issues: the array `detail` of a 422. */
+  issues?: ValidationIssue[];
+  headers?: Record<string, string>;
+}
+
+/** An error answer; `body()` renders it in the configured error format. */
 export class HttpError extends Error {
+  readonly details: Record<string, unknown>;
+  readonly payload: Record<string, unknown> | undefined;
+  readonly credit: boolean;
+  readonly issues: ValidationIssue[] | undefined;
+  readonly headers: Record<string, string>;
+
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: Record<string, unknown> = {},
-    /** Structured `detail` (402, 409); defaults to the message string. */
-    readonly detailObject?: Record<string, unknown>,
-    readonly headers: Record<string, string> = {},
+    opts: HttpErrorOptions = {},
   ) {
     super(message);
+    this.details = opts.details ?? {};
+    this.payload = opts.payload;
+    this.credit = opts.credit ?? false;
+    this.issues = opts.issues;
+    this.headers = opts.headers ?? {};
   }
 
-  body(correlationId: string): Record<string, unknown> {
-    return {
-      detail: this.detailObject ?? this.message,
-      code: this.code,
-      correlation_id: correlationId,
-      details: this.details,
-    };
+  /** The 422 FastAPI answers when a request model refuses the input. */
+  static validation(err: RequestValidationError): HttpError {
+    const first = err.issues[0];
+    const field = first ? fieldOf(first.loc) : 'body';
+    const index = first && first.loc[1] === 'documents' ? first.loc[2] : undefined;
+    return new HttpError(422, 'INVALID_INPUT', err.message, {
+      details: { field, ...(typeof index === 'number' ? { index } : {}) },
+      issues: err.issues,
+    });
+  }
+
+  body(format: ErrorFormat, correlationId: string): Record<string, unknown> {
+    const { code, message } = this;
+    if (this.credit && this.payload) {
+      const topLevel = format === 'error' || format === 'error-object';
+      return topLevel ? { ...this.payload } : { detail: this.payload };
+    }
+    switch (format) {
+      case 'fastapi':
+        return {
+          detail: this.issues ?? this.payload ?? message,
+          code,
+          correlation_id: correlationId,
+          details: this.details,
+        };
+      case 'detail':
+        return { detail: message };
+      case 'detail-array':
+        return {
+          detail: this.issues ?? [{ type: code.toLowerCase(), loc: [], msg: message, input: null }],
+        };
+      case 'detail-object':
+        return { detail: { code, message, ...this.details } };
+      case 'error':
+        return { error: message, code, details: this.details };
+      case 'error-object':
+        return { error: { code, message } };
+    }
   }
 }
 
@@ -64,24 +118,27 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
   });
 }
 
-/** Parses a JSON body; malformed JSON is a 400 naming the body. */
+/** Parses a JSON body as FastAPI does: an empty or malformed body is a 422 naming the body. */
 export function parseJson(raw: Buffer): unknown {
   if (raw.length === 0) {
-    throw new HttpError(400, 'INVALID_INPUT', 'request body is empty; expected JSON', {
-      field: 'body',
-    });
+    throw new RequestValidationError([
+      { type: 'missing', loc: ['body'], msg: 'Field required', input: null },
+    ]);
   }
+  const text = raw.toString('utf8');
   try {
-    return JSON.parse(raw.toString('utf8'));
+    return JSON.parse(text);
   } catch (err) {
-    throw new HttpError(
-      400,
-      'INVALID_INPUT',
-      `request body is not valid JSON: ${(err as Error).message}`,
+    const position = /position (\d+)/.exec((err as Error).message);
+    throw new RequestValidationError([
       {
-        field: 'body',
+        type: 'json_invalid',
+        loc: ['body', position ? Number(position[1]) : 0],
+        msg: 'JSON decode error',
+        input: {},
+        ctx: { error: (err as Error).message },
       },
-    );
+    ]);
   }
 }
 

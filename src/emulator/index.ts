@@ -3,15 +3,24 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import envPaths from 'env-paths';
 import { join } from 'node:path';
+import { CreditWallet } from './credits.js';
+import { checkFaults, FAULT_NAMES, type EmulatorFaults } from './faults.js';
 import { EmulatorHandler } from './handler.js';
+import { hostAllowed } from './host.js';
 import { seededRandom } from './http-util.js';
 import { KeyRateLimiter, resolveRateLimit } from './rate-limiter.js';
 import { EmulatorStore } from './store.js';
-import type { EmulatorClock, EmulatorFaults, EmulatorOptions, RunningEmulator } from './types.js';
+import {
+  ISOLATIONS,
+  type EmulatorClock,
+  type EmulatorOptions,
+  type RunningEmulator,
+} from './types.js';
 
 export type {
   EmulatorClock,
   EmulatorFaults,
+  EmulatorIsolation,
   EmulatorOptions,
   EmulatorStats,
   EmulatorTier,
@@ -19,6 +28,9 @@ export type {
   StoredDocumentSummary,
 } from './types.js';
 export { TIER_LIMITS, resolveRateLimit } from './rate-limiter.js';
+export { DEFAULT_SCOPE_LEVELS, ISOLATIONS } from './types.js';
+export { FAULTS, FAULT_NAMES, parseFaultFlag, type FaultName } from './faults.js';
+export { isExposed, networkAddresses } from './host.js';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
@@ -36,21 +48,31 @@ export function defaultEmulatorDbPath(): string {
 
 const systemClock: EmulatorClock = { now: () => Date.now() };
 
-function checkProbability(name: string, value: number | undefined): void {
-  if (value !== undefined && !(value >= 0 && value <= 1)) {
-    throw new RangeError(`${name} must be between 0 and 1 (got ${value})`);
+/** The faults among the options, as their own object (the handler reads it; setFaults writes it). */
+function pickFaults(opts: EmulatorOptions): EmulatorFaults {
+  const faults: Record<string, unknown> = {};
+  for (const name of FAULT_NAMES) {
+    if (opts[name] !== undefined) faults[name] = opts[name];
   }
+  return faults as EmulatorFaults;
 }
 
-function checkFaults(faults: EmulatorFaults): void {
-  checkProbability('failRate', faults.failRate);
-  checkProbability('resetRate', faults.resetRate);
-  checkProbability('spikeRate', faults.spikeRate);
-  checkProbability('stormRate', faults.stormRate);
-  for (const name of ['latencyMs', 'spikeMs', 'stormMs', 'credits'] as const) {
-    const value = faults[name];
-    if (value !== undefined && !(value >= 0)) {
-      throw new RangeError(`${name} must be >= 0 (got ${value})`);
+function checkInstanceOptions(opts: EmulatorOptions): void {
+  if (opts.isolation !== undefined && !ISOLATIONS.includes(opts.isolation)) {
+    throw new RangeError(
+      `isolation must be one of ${ISOLATIONS.join(', ')} (got ${opts.isolation})`,
+    );
+  }
+  const levels = opts.scopeLevels;
+  if (levels !== undefined) {
+    if (
+      levels.length === 0 ||
+      levels.some((l) => !/^[A-Za-z0-9_-]+$/.test(l)) ||
+      new Set(levels).size !== levels.length
+    ) {
+      throw new RangeError(
+        `scopeLevels must be distinct level names, top first (got ${JSON.stringify(levels)})`,
+      );
     }
   }
 }
@@ -60,7 +82,9 @@ function checkFaults(faults: EmulatorFaults): void {
  * From code the defaults suit tests: in-memory database, unlimited tier, instant processing.
  */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
-  checkFaults(opts);
+  const faults = pickFaults(opts);
+  checkFaults(faults);
+  checkInstanceOptions(opts);
   const clock = opts.clock ?? systemClock;
   const store = new EmulatorStore(opts.db ?? ':memory:');
   try {
@@ -88,22 +112,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
 
     const tier = opts.tier ?? 'unlimited';
     const limits = resolveRateLimit(tier, opts.rpm, opts.burst);
-    const faults: EmulatorFaults = {
-      latencyMs: opts.latencyMs,
-      failRate: opts.failRate,
-      resetRate: opts.resetRate,
-      credits: opts.credits,
-      spikeRate: opts.spikeRate,
-      spikeMs: opts.spikeMs,
-      stormRate: opts.stormRate,
-      stormMs: opts.stormMs,
-    };
+    const wallet = new CreditWallet(clientId, clock, faults.credits);
+    const host = opts.host ?? '127.0.0.1';
     const handler = new EmulatorHandler({
       store,
       limiter: new KeyRateLimiter(limits, clock),
       clock,
       random: opts.seed === undefined ? Math.random : seededRandom(opts.seed),
       faults,
+      wallet,
       rateHeaders: opts.rateHeaders ?? true,
       processingDelayMs: Math.max(0, opts.processingDelayMs ?? 0),
       keys: new Set(store.apiKeys()),
@@ -113,12 +130,16 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
         rpm: limits.rpm ?? null,
         burst: limits.rpm === undefined ? null : limits.burst,
       },
+      instance: {
+        isolation: opts.isolation ?? 'strict',
+        scopeLevels: opts.scopeLevels ?? null,
+      },
+      hostAllowed: hostAllowed(host),
     });
 
     const server = createServer({ keepAlive: true, keepAliveInitialDelay: 1000 }, handler.handle);
     // Long keep-alive so benchmark clients reuse connections instead of reconnecting.
     server.keepAliveTimeout = 65_000;
-    const host = opts.host ?? '127.0.0.1';
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(opts.port ?? 0, host, () => {
@@ -141,6 +162,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       setFaults(next: EmulatorFaults) {
         checkFaults(next);
         Object.assign(faults, next);
+        if ('credits' in next) wallet.setGrant(next.credits);
       },
       close() {
         closed ??= new Promise<void>((resolve) => {

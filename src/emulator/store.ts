@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IngestStatus, Memory, MemoryStatusResponse } from '../client/types.js';
+import { PageMarks, type ListFilter } from './page-marks.js';
 import type { StoredDocumentSummary } from './types.js';
 import type { ValidDocument, ValidUpdate } from './validate.js';
 
@@ -20,6 +21,7 @@ CREATE TABLE IF NOT EXISTS documents (
   user_id TEXT,
   customer_id TEXT,
   metadata TEXT NOT NULL,
+  scope TEXT,
   times_received INTEGER NOT NULL DEFAULT 1,
   queued_at INTEGER NOT NULL,
   due_at INTEGER NOT NULL,
@@ -51,7 +53,8 @@ CREATE TABLE IF NOT EXISTS memories (
   customer_id TEXT,
   document_type TEXT,
   document_created_at TEXT,
-  metadata TEXT NOT NULL
+  metadata TEXT NOT NULL,
+  scope TEXT
 );
 CREATE INDEX IF NOT EXISTS memories_ingestion ON memories(ingestion_id);
 CREATE INDEX IF NOT EXISTS memories_user ON memories(user_id, seq);
@@ -69,6 +72,7 @@ interface DocumentRow {
   user_id: string | null;
   customer_id: string | null;
   metadata: string;
+  scope: string | null;
   times_received: number;
   queued_at: number;
   due_at: number;
@@ -78,6 +82,7 @@ interface DocumentRow {
 }
 
 interface MemoryRow {
+  seq: number;
   memory_id: string;
   ingestion_id: string;
   source_document_id: string;
@@ -93,17 +98,15 @@ interface MemoryRow {
   document_type: string | null;
   document_created_at: string | null;
   metadata: string;
+  scope: string | null;
 }
 
 /** Outcome of storing one document. */
+export type { ListFilter } from './page-marks.js';
+
 export type InsertOutcome =
   | { ok: true; ingestion_id: string; document_id: string; queued_at: number }
   | { ok: false; duplicate: true; document_id: string };
-
-export interface ListFilter {
-  userId?: string;
-  customerId?: string;
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -124,6 +127,9 @@ export class EmulatorStore {
   private readonly stmts;
   /** Pending ingestions, so reads skip the "complete what is due" query when nothing is pending. */
   private pending: number;
+  /** Totals and positions that make list pages O(page_size). */
+  private readonly marks = new PageMarks();
+  private dataVersion = -1;
 
   constructor(path: string) {
     this.path = path;
@@ -134,6 +140,13 @@ export class EmulatorStore {
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
+    // Databases made before scope paths existed get the column added.
+    for (const table of ['documents', 'memories']) {
+      const columns = this.db.pragma(`table_info(${table})`) as { name: string }[];
+      if (!columns.some((c) => c.name === 'scope')) {
+        this.db.exec(`ALTER TABLE ${table} ADD COLUMN scope TEXT`);
+      }
+    }
     const db = this.db;
     this.stmts = {
       getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE name = ?'),
@@ -143,8 +156,8 @@ export class EmulatorStore {
       // An upsert that tells a new row (our fresh ingestion_id comes back) from a repeat.
       upsertDocument: db.prepare<unknown[], { ingestion_id: string }>(
         `INSERT INTO documents (document_id, ingestion_id, document, document_type, mode,
-           document_created_at, user_id, customer_id, metadata, queued_at, due_at, state)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')
+           document_created_at, user_id, customer_id, metadata, scope, queued_at, due_at, state)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending')
          ON CONFLICT(document_id) DO UPDATE SET times_received = times_received + 1
          RETURNING ingestion_id`,
       ),
@@ -164,8 +177,8 @@ export class EmulatorStore {
       insertMemory: db.prepare(
         `INSERT INTO memories (memory_id, ingestion_id, source_document_id, memory_type, content,
            confidence, category, subcategory, created_at, updated_at, user_id, customer_id,
-           document_type, document_created_at, metadata)
-         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)`,
+           document_type, document_created_at, metadata, scope)
+         VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       documentByIngestion: db.prepare<[string], DocumentRow>(
         'SELECT * FROM documents WHERE ingestion_id = ?',
@@ -187,7 +200,10 @@ export class EmulatorStore {
         `UPDATE memories SET content = ?, document_type = ?, category = ?, metadata = ?, updated_at = ?
          WHERE memory_id = ?`,
       ),
-      deleteMemory: db.prepare('DELETE FROM memories WHERE memory_id = ?'),
+      deleteMemory: db.prepare<
+        [string],
+        { seq: number; user_id: string | null; customer_id: string | null }
+      >('DELETE FROM memories WHERE memory_id = ? RETURNING seq, user_id, customer_id'),
       documentCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM documents'),
       memoryCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM memories'),
       allDocuments: db.prepare<[], DocumentRow>('SELECT * FROM documents ORDER BY seq'),
@@ -217,7 +233,12 @@ export class EmulatorStore {
    * in the same transaction; otherwise they complete lazily once due (see completeDue).
    */
   insertDocuments(docs: ValidDocument[], now: number, delayMs: number): InsertOutcome[] {
-    return this.insertTx(docs, now, delayMs);
+    try {
+      return this.insertTx(docs, now, delayMs);
+    } catch (err) {
+      this.afterRollback();
+      throw err;
+    }
   }
 
   private insertTx!: (docs: ValidDocument[], now: number, delayMs: number) => InsertOutcome[];
@@ -239,6 +260,7 @@ export class EmulatorStore {
           doc.user_id,
           doc.customer_id,
           metadata,
+          doc.scope === null ? null : JSON.stringify(doc.scope),
           now,
           now + delayMs,
         );
@@ -268,7 +290,18 @@ export class EmulatorStore {
   /** Turns every ingestion that is due into memories (one per document, content = its text). */
   completeDue(now: number): void {
     if (this.pending === 0) return;
-    this.db.transaction(() => this.completeDueInTx(now))();
+    try {
+      this.db.transaction(() => this.completeDueInTx(now))();
+    } catch (err) {
+      this.afterRollback();
+      throw err;
+    }
+  }
+
+  /** The in-memory counts may describe rows a rolled-back transaction never kept. */
+  private afterRollback(): void {
+    this.marks.reset();
+    this.pending = this.stmts.pendingCount.get()?.n ?? 0;
   }
 
   private completeDueInTx(now: number): void {
@@ -290,7 +323,9 @@ export class EmulatorStore {
         doc.document_type,
         doc.document_created_at,
         doc.metadata,
+        doc.scope,
       );
+      this.marks.inserted(doc);
       this.stmts.complete.run(at, 1, doc.seq);
       this.pending--;
     }
@@ -356,16 +391,25 @@ export class EmulatorStore {
   }
 
   deleteMemory(memoryId: string): boolean {
-    return this.stmts.deleteMemory.run(memoryId).changes > 0;
+    const row = this.stmts.deleteMemory.get(memoryId);
+    if (!row) return false;
+    this.marks.deleted(row);
+    return true;
   }
 
+  /**
+   * One page of memories in insertion order, with OFFSET's answers (`page` counts from 1 over
+   * the rows as they are now) at O(page_size) per page: the total is kept up to date, and the
+   * page seeks past the nearest position the previous pages marked (see page-marks.ts).
+   */
   listMemories(
     filter: ListFilter,
     page: number,
     pageSize: number,
   ): { data: Memory[]; total: number } {
+    this.noticeOtherWriters();
     const where: string[] = [];
-    const params: string[] = [];
+    const params: (string | number)[] = [];
     if (filter.userId !== undefined) {
       where.push('user_id = ?');
       params.push(filter.userId);
@@ -374,16 +418,42 @@ export class EmulatorStore {
       where.push('customer_id = ?');
       params.push(filter.customerId);
     }
+    let total = this.marks.total(filter);
+    if (total === undefined) {
+      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+      total = (
+        this.cached(`SELECT count(*) AS n FROM memories ${clause}`).get(...params) as {
+          n: number;
+        }
+      ).n;
+      this.marks.setTotal(filter, total);
+    }
+    const start = (page - 1) * pageSize;
+    if (start >= total) return { data: [], total };
+    const mark = this.marks.nearest(filter, start - 1);
+    if (mark) {
+      where.push('seq > ?');
+      params.push(mark.seq);
+    }
     const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-    const total = this.cached(`SELECT count(*) AS n FROM memories ${clause}`).get(...params) as {
-      n: number;
-    };
+    const skip = mark ? start - 1 - mark.position : start;
     const rows = this.cached(`SELECT * FROM memories ${clause} ORDER BY seq LIMIT ? OFFSET ?`).all(
       ...params,
       pageSize,
-      (page - 1) * pageSize,
+      skip,
     ) as MemoryRow[];
-    return { data: rows.map(toMemory), total: total.n };
+    const last = rows[rows.length - 1];
+    if (last) this.marks.remember(filter, start + rows.length - 1, last.seq);
+    return { data: rows.map(toMemory), total };
+  }
+
+  /** Another connection (a second emulator on the same file) may have changed the rows. */
+  private noticeOtherWriters(): void {
+    const version = this.db.pragma('data_version', { simple: true }) as number;
+    if (version !== this.dataVersion) {
+      this.dataVersion = version;
+      this.marks.reset();
+    }
   }
 
   private readonly statementCache = new Map<string, Database.Statement>();
@@ -415,6 +485,7 @@ export class EmulatorStore {
       document_created_at: d.document_created_at,
       metadata: JSON.parse(d.metadata) as Record<string, unknown>,
       document: d.document,
+      scope: d.scope === null ? null : (JSON.parse(d.scope) as Record<string, string>),
       times_received: d.times_received,
     }));
   }
@@ -442,5 +513,7 @@ function toMemory(row: MemoryRow): Memory {
     document_type: row.document_type,
     document_created_at: row.document_created_at,
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
+    // Only where a scope path was sent, so exports of unscoped instances keep their shape.
+    ...(row.scope === null ? {} : { scope: JSON.parse(row.scope) as Record<string, string> }),
   };
 }

@@ -1,7 +1,11 @@
+import type { EmulatorFaults, FaultCounter } from './faults.js';
+
 /**
  * Public shapes of the local Synap emulator: what `startEmulator` accepts and returns, and what
  * `GET /_emulator/stats` / `GET /_emulator/documents` answer. Other parts' tests rely on these.
  */
+
+export type { EmulatorFaults } from './faults.js';
 
 export type EmulatorTier = 'free' | 'pro' | 'unlimited';
 
@@ -9,29 +13,6 @@ export type EmulatorTier = 'free' | 'pro' | 'unlimited';
 export interface EmulatorClock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
-}
-
-/** Faults that can be changed while the emulator runs (see `RunningEmulator.setFaults`). */
-export interface EmulatorFaults {
-  /** Added to every /api/v1 request before it is handled, with ±50% jitter. */
-  latencyMs?: number;
-  /** Probability (0..1) that an /api/v1 request is answered 503 without being handled. */
-  failRate?: number;
-  /** Probability (0..1) that an /api/v1 request is handled (writes committed) and then the socket is destroyed. */
-  resetRate?: number;
-  /** After this many documents were accepted (since start), create/batch answer 402. */
-  credits?: number;
-  /** Probability (0..1) that an /api/v1 request is held back by a latency spike of `spikeMs`. */
-  spikeRate?: number;
-  /** Length of one latency spike (default 1000 ms). */
-  spikeMs?: number;
-  /**
-   * Probability (0..1) that an /api/v1 request sets off a 429 storm: for `stormMs` every API
-   * request of every key is answered 429 with a Retry-After that covers the rest of the storm.
-   */
-  stormRate?: number;
-  /** Length of one 429 storm (default 2000 ms). */
-  stormMs?: number;
 }
 
 export interface EmulatorOptions extends EmulatorFaults {
@@ -59,7 +40,23 @@ export interface EmulatorOptions extends EmulatorFaults {
   clock?: EmulatorClock;
   /** Reserved: the emulator itself never prints; the CLI command prints the banner. */
   quiet?: boolean;
+  /**
+   * whoami's `user_context_isolation`: 'strict' (B2B, the default) or 'equals_customer' (B2C:
+   * every call carrying a customer_id is refused with 400).
+   */
+  isolation?: EmulatorIsolation;
+  /**
+   * Levels of a nested scope ladder, top first (e.g. ['customer', 'team', 'user']). Without it
+   * the instance has no nested scoping and a write carrying a `scope` is refused.
+   */
+  scopeLevels?: string[];
 }
+
+export const ISOLATIONS = ['strict', 'equals_customer'] as const;
+export type EmulatorIsolation = (typeof ISOLATIONS)[number];
+
+/** The ladder `--scoping` gives when no levels are named. */
+export const DEFAULT_SCOPE_LEVELS = ['customer', 'team', 'user'];
 
 /** One stored document as `documents()` and `GET /_emulator/documents` return it. */
 export interface StoredDocumentSummary {
@@ -71,8 +68,10 @@ export interface StoredDocumentSummary {
   mode: string;
   document_created_at: string | null;
   metadata: Record<string, unknown>;
-  /** The document text as received. */
+  /** The document text as received (a JSON object document as its JSON text). */
   document: string;
+  /** The scope path sent with it, or null. */
+  scope: Record<string, string> | null;
   /** 1 + the number of times the same document_id was sent again (and refused). */
   times_received: number;
 }
@@ -98,18 +97,10 @@ export interface EmulatorStats {
   duplicates_refused: number;
   /** Memories in the database (after completing any ingestion that is due). */
   memories_stored: number;
-  /** Faults injected since start. */
-  faults: {
-    failures: number;
-    resets: number;
-    credit_refusals: number;
-    /** Latency spikes injected (spikeRate). */
-    spikes: number;
-    /** 429 storms set off (stormRate). */
-    storms: number;
-    /** Requests answered 429 because a storm was raging (included in rate_limited). */
-    storm_refusals: number;
-  };
+  /** Credits spent since start (one per document accepted; see GET /v1/credits/balance). */
+  credits_spent: number;
+  /** Faults injected since start, one counter per entry of the fault table (faults.ts). */
+  faults: Record<FaultCounter, number>;
 }
 
 export interface RunningEmulator {

@@ -7,9 +7,53 @@ import {
   type Mode,
 } from '../client/types.js';
 
-/** A request field the service would refuse; becomes a 422 (or a failed batch item). */
-export class FieldError extends Error {
+/**
+ * Request validation in two layers, as the service has them:
+ *
+ * 1. The request models of the official SDK (pydantic `CreateMemoryRequest`,
+ *    `BatchCreateRequest`, `UpdateMemoryRequest`), which the service validates before its handler
+ *    runs. What a model refuses is a 422 for the whole request with FastAPI's array `detail`
+ *    (`RequestValidationError`), even for one bad item of a batch. The models' rules: a key
+ *    with a default may be left out, but `null` is refused unless the field is Optional
+ *    (`document_type`, `mode`, `metadata`, `merge_strategy`, `fail_fast`); enums are closed;
+ *    unknown keys are ignored (pydantic's default).
+ * 2. Rules of the service beyond the models (`Refusal`): empty documents and ids, B2C
+ *    instances refusing `customer_id`, scope paths. In a batch these fail the item only.
+ */
+
+export type Loc = (string | number)[];
+
+/** One entry of FastAPI's 422 `detail` array. */
+export interface ValidationIssue {
+  type: string;
+  loc: Loc;
+  msg: string;
+  input: unknown;
+  ctx?: Record<string, unknown>;
+}
+
+/** `loc` as a field name: ["body","documents",3,"mode"] → "documents[3].mode". */
+export function fieldOf(loc: Loc): string {
+  let out = '';
+  for (const part of loc.slice(1)) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? part : `.${part}`;
+  }
+  return out === '' ? String(loc[0] ?? 'body') : out;
+}
+
+/** What a request model refuses: answered 422 with every issue, as FastAPI does. */
+export class RequestValidationError extends Error {
+  constructor(readonly issues: ValidationIssue[]) {
+    super(issues.map((i) => `${fieldOf(i.loc)}: ${i.msg}`).join('; '));
+  }
+}
+
+/** A refusal by a service rule beyond the request model (status 400 or 422). */
+export class Refusal extends Error {
   constructor(
+    readonly status: 400 | 422,
+    readonly code: string,
     readonly field: string,
     message: string,
   ) {
@@ -17,15 +61,19 @@ export class FieldError extends Error {
   }
 }
 
-/** A create request after validation, with the service's defaults applied. */
+/** A create request after the model, with its defaults applied. */
 export interface ValidDocument {
+  /** The text; a JSON object document (the model allows one) is kept as its JSON text. */
   document: string;
+  /** Whether `document` came as a string (only a string can be empty). */
+  documentIsText: boolean;
   document_id: string | null;
   document_type: DocumentType;
   mode: Mode;
   document_created_at: string | null;
   user_id: string | null;
   customer_id: string | null;
+  scope: Record<string, string> | null;
   metadata: Record<string, unknown>;
 }
 
@@ -36,8 +84,16 @@ export interface ValidUpdate {
   metadata: Record<string, unknown> | null;
 }
 
+/** How the instance files writes: B2B/B2C isolation and its scope ladder. */
+export interface InstanceRules {
+  /** whoami's user_context_isolation; 'equals_customer' is B2C. */
+  isolation: string;
+  /** Levels of a nested scope ladder, top first (e.g. customer, team, user); null = none. */
+  scopeLevels: readonly string[] | null;
+}
+
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Date, or date + time with optional fraction and optional Z / ±hh:mm offset (what fromisoformat takes).
+// Date, or date + time with optional fraction and optional Z / ±hh:mm offset (what pydantic takes).
 const ISO_RE =
   /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 const MAX_ID_LENGTH = 512;
@@ -63,122 +119,374 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function optionalString(
-  body: Record<string, unknown>,
-  field: string,
-  prefix: string,
-): string | null {
-  const value = body[field];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string') throw new FieldError(prefix + field, `${field} must be a string`);
-  if (value.length === 0) throw new FieldError(prefix + field, `${field} must not be empty`);
-  if (value.length > MAX_ID_LENGTH) {
-    throw new FieldError(prefix + field, `${field} is longer than ${MAX_ID_LENGTH} characters`);
-  }
-  return value;
+function expected(values: readonly string[]): string {
+  const quoted = values.map((v) => `'${v}'`);
+  return quoted.length === 1
+    ? quoted[0]!
+    : `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}`;
 }
 
-function enumValue<T extends string>(
-  body: Record<string, unknown>,
-  field: string,
-  allowed: readonly T[],
-  prefix: string,
-): T | null {
-  const value = body[field];
-  if (value === undefined || value === null) return null;
-  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    throw new FieldError(
-      prefix + field,
-      `${field} must be one of ${allowed.join(', ')} (got ${JSON.stringify(value)})`,
+/** Collects issues while reading one object against a model. */
+class ModelReader {
+  constructor(
+    private readonly obj: Record<string, unknown>,
+    private readonly loc: Loc,
+    private readonly issues: ValidationIssue[],
+  ) {}
+
+  private issue(field: string, type: string, msg: string, ctx?: Record<string, unknown>): void {
+    const input = this.obj[field];
+    this.issues.push({ type, loc: [...this.loc, field], msg, input, ...(ctx ? { ctx } : {}) });
+  }
+
+  /** Optional[str] = None. */
+  optionalString(field: string): string | null {
+    const value = this.obj[field];
+    if (value === undefined || value === null) return null;
+    if (typeof value !== 'string') {
+      this.issue(field, 'string_type', 'Input should be a valid string');
+      return null;
+    }
+    return value;
+  }
+
+  /** An enum with a default: absent → default; null or another value → refused. */
+  enumWithDefault<T extends string>(field: string, allowed: readonly T[], fallback: T): T {
+    const value = this.obj[field];
+    if (value === undefined) return fallback;
+    return this.enumValue(field, allowed) ?? fallback;
+  }
+
+  /** Optional[enum] = None. */
+  optionalEnum<T extends string>(field: string, allowed: readonly T[]): T | null {
+    const value = this.obj[field];
+    if (value === undefined || value === null) return null;
+    return this.enumValue(field, allowed);
+  }
+
+  private enumValue<T extends string>(field: string, allowed: readonly T[]): T | null {
+    const value = this.obj[field];
+    if (typeof value === 'string' && (allowed as readonly string[]).includes(value)) {
+      return value as T;
+    }
+    const list = expected(allowed);
+    this.issue(field, 'enum', `Input should be ${list}`, { expected: list });
+    return null;
+  }
+
+  /** Dict[str, Any] with a default factory: absent → {}; null or a non-object → refused. */
+  dictWithDefault(field: string): Record<string, unknown> {
+    const value = this.obj[field];
+    if (value === undefined) return {};
+    if (!isPlainObject(value)) {
+      this.issue(field, 'dict_type', 'Input should be a valid dictionary');
+      return {};
+    }
+    return value;
+  }
+
+  /** Optional[Dict[str, Any]] = None. */
+  optionalDict(field: string): Record<string, unknown> | null {
+    const value = this.obj[field];
+    if (value === undefined || value === null) return null;
+    return this.dictWithDefault(field);
+  }
+
+  /** Optional[Dict[str, str]] = None (the scope path). */
+  optionalStringDict(field: string): Record<string, string> | null {
+    const value = this.obj[field];
+    if (value === undefined || value === null) return null;
+    if (!isPlainObject(value)) {
+      this.issue(field, 'dict_type', 'Input should be a valid dictionary');
+      return null;
+    }
+    let ok = true;
+    for (const [key, v] of Object.entries(value)) {
+      if (typeof v !== 'string') {
+        ok = false;
+        this.issues.push({
+          type: 'string_type',
+          loc: [...this.loc, field, key],
+          msg: 'Input should be a valid string',
+          input: v,
+        });
+      }
+    }
+    return ok ? (value as Record<string, string>) : null;
+  }
+
+  /** Union[str, Dict[str, Any]], required. */
+  document(): { text: string; isText: boolean } {
+    const value = this.obj.document;
+    if (value === undefined) {
+      this.issues.push({
+        type: 'missing',
+        loc: [...this.loc, 'document'],
+        msg: 'Field required',
+        input: this.obj,
+      });
+      return { text: '', isText: true };
+    }
+    if (typeof value === 'string') return { text: value, isText: true };
+    if (isPlainObject(value)) return { text: JSON.stringify(value), isText: false };
+    // pydantic reports a failed union once per member.
+    this.issues.push(
+      {
+        type: 'string_type',
+        loc: [...this.loc, 'document', 'str'],
+        msg: 'Input should be a valid string',
+        input: value,
+      },
+      {
+        type: 'dict_type',
+        loc: [...this.loc, 'document', 'dict[str,any]'],
+        msg: 'Input should be a valid dictionary',
+        input: value,
+      },
     );
+    return { text: '', isText: true };
   }
-  return value as T;
+
+  /** Optional[datetime] = None: ISO-8601 text, or a Unix time in seconds (or ms) as pydantic takes. */
+  optionalDatetime(field: string): string | null {
+    const value = this.obj[field];
+    if (value === undefined || value === null) return null;
+    if (typeof value === 'number' && Number.isFinite(value)) {
+      const ms = Math.abs(value) > 2e10 ? value : value * 1000;
+      const date = new Date(ms);
+      if (!Number.isNaN(date.getTime())) return date.toISOString();
+    }
+    if (typeof value === 'string' && isIsoDate(value)) return value;
+    this.issue(field, 'datetime_parsing', 'Input should be a valid datetime');
+    return null;
+  }
+
+  /** bool = False, with pydantic's lax coercions. */
+  boolWithDefault(field: string, fallback: boolean): boolean {
+    const value = this.obj[field];
+    if (value === undefined) return fallback;
+    if (typeof value === 'boolean') return value;
+    if (value === 0 || value === 1) return value === 1;
+    if (typeof value === 'string') {
+      const v = value.toLowerCase();
+      if (['true', '1', 'yes', 'on', 't', 'y'].includes(v)) return true;
+      if (['false', '0', 'no', 'off', 'f', 'n'].includes(v)) return false;
+      this.issue(
+        field,
+        'bool_parsing',
+        'Input should be a valid boolean, unable to interpret input',
+      );
+      return fallback;
+    }
+    this.issue(field, 'bool_type', 'Input should be a valid boolean');
+    return fallback;
+  }
 }
 
-function requiredDocument(body: Record<string, unknown>, prefix: string): string {
-  const document = body.document;
-  if (document === undefined || document === null) {
-    throw new FieldError(prefix + 'document', 'document is required');
-  }
-  if (typeof document !== 'string') {
-    throw new FieldError(prefix + 'document', 'document must be a string');
-  }
-  if (document.trim().length === 0) {
-    throw new FieldError(prefix + 'document', 'document must not be empty');
-  }
-  return document;
+function modelAttributesIssue(loc: Loc, input: unknown): ValidationIssue {
+  return {
+    type: 'model_attributes_type',
+    loc,
+    msg: 'Input should be a valid dictionary or object to extract fields from',
+    input,
+  };
 }
 
-function optionalMetadata(
-  body: Record<string, unknown>,
-  prefix: string,
-): Record<string, unknown> | null {
-  const value = body.metadata;
-  if (value === undefined || value === null) return null;
-  if (!isPlainObject(value))
-    throw new FieldError(prefix + 'metadata', 'metadata must be an object');
-  return value;
-}
-
-/** Validates one CreateMemoryRequest (synap-api.md §5.1). `prefix` names the item in a batch. */
-export function validateCreate(body: unknown, prefix = ''): ValidDocument {
+/** Reads one CreateMemoryRequest at `loc`, adding what the model refuses to `issues`. */
+function readCreate(body: unknown, loc: Loc, issues: ValidationIssue[]): ValidDocument | null {
   if (!isPlainObject(body)) {
-    throw new FieldError(prefix || 'body', 'request body must be a JSON object');
+    issues.push(modelAttributesIssue(loc, body));
+    return null;
   }
-  const document = requiredDocument(body, prefix);
-  const documentCreatedAt = optionalString(body, 'document_created_at', prefix);
-  if (documentCreatedAt !== null && !isIsoDate(documentCreatedAt)) {
-    throw new FieldError(
-      prefix + 'document_created_at',
-      `document_created_at must be an ISO-8601 date (got ${JSON.stringify(documentCreatedAt)})`,
-    );
-  }
-  return {
-    document,
-    document_id: optionalString(body, 'document_id', prefix),
-    document_type:
-      enumValue(body, 'document_type', DOCUMENT_TYPES, prefix) ?? 'ai-chat-conversation',
-    mode: enumValue(body, 'mode', MODES, prefix) ?? 'long-range',
-    document_created_at: documentCreatedAt,
-    user_id: optionalString(body, 'user_id', prefix),
-    customer_id: optionalString(body, 'customer_id', prefix),
-    metadata: optionalMetadata(body, prefix) ?? {},
+  const before = issues.length;
+  const r = new ModelReader(body, loc, issues);
+  const document = r.document();
+  const doc: ValidDocument = {
+    document: document.text,
+    documentIsText: document.isText,
+    document_type: r.enumWithDefault('document_type', DOCUMENT_TYPES, 'ai-chat-conversation'),
+    document_id: r.optionalString('document_id'),
+    document_created_at: r.optionalDatetime('document_created_at'),
+    user_id: r.optionalString('user_id'),
+    customer_id: r.optionalString('customer_id'),
+    scope: r.optionalStringDict('scope'),
+    mode: r.enumWithDefault('mode', MODES, 'long-range'),
+    metadata: r.dictWithDefault('metadata'),
   };
+  return issues.length === before ? doc : null;
 }
 
-/** Validates an UpdateMemoryRequest (synap-api.md §5.5). */
-export function validateUpdate(body: unknown): ValidUpdate {
-  if (!isPlainObject(body)) throw new FieldError('body', 'request body must be a JSON object');
-  return {
-    document: requiredDocument(body, ''),
-    merge_strategy: enumValue(body, 'merge_strategy', MERGE_STRATEGIES, '') ?? 'smart-merge',
-    document_type: enumValue(body, 'document_type', DOCUMENT_TYPES, ''),
-    metadata: optionalMetadata(body, ''),
-  };
+/** Validates a create body against the model; throws RequestValidationError. */
+export function validateCreate(body: unknown): ValidDocument {
+  const issues: ValidationIssue[] = [];
+  const doc = readCreate(body, ['body'], issues);
+  if (!doc) throw new RequestValidationError(issues);
+  return doc;
 }
 
-/** Checks the batch envelope; items are validated one by one by the caller. */
-export function validateBatchEnvelope(
+/**
+ * Validates a batch body: the envelope and every document against the models, all at once (one
+ * bad document refuses the whole request, whatever fail_fast says), then the batch size.
+ */
+export function validateBatch(
   body: unknown,
   maxSize: number,
-): { documents: unknown[]; failFast: boolean } {
-  if (!isPlainObject(body)) throw new FieldError('body', 'request body must be a JSON object');
-  const { documents, fail_fast: failFast } = body;
-  if (!Array.isArray(documents)) throw new FieldError('documents', 'documents must be an array');
-  if (documents.length === 0) throw new FieldError('documents', 'documents must not be empty');
+): { documents: ValidDocument[]; failFast: boolean } {
+  const issues: ValidationIssue[] = [];
+  if (!isPlainObject(body))
+    throw new RequestValidationError([modelAttributesIssue(['body'], body)]);
+  const failFast = new ModelReader(body, ['body'], issues).boolWithDefault('fail_fast', false);
+  const raw = body.documents;
+  const documents: ValidDocument[] = [];
+  if (raw === undefined) {
+    issues.push({
+      type: 'missing',
+      loc: ['body', 'documents'],
+      msg: 'Field required',
+      input: body,
+    });
+  } else if (!Array.isArray(raw)) {
+    issues.push({
+      type: 'list_type',
+      loc: ['body', 'documents'],
+      msg: 'Input should be a valid list',
+      input: raw,
+    });
+  } else {
+    raw.forEach((item, index) => {
+      const doc = readCreate(item, ['body', 'documents', index], issues);
+      if (doc) documents.push(doc);
+    });
+  }
+  if (issues.length > 0) throw new RequestValidationError(issues);
+  // Bounds the model does not state: the docs' 100 per batch, and no empty batch (the SDKs
+  // refuse one before sending).
+  if (documents.length === 0) {
+    throw new Refusal(422, 'INVALID_INPUT', 'documents', 'documents must not be empty');
+  }
   if (documents.length > maxSize) {
-    throw new FieldError(
+    throw new Refusal(
+      422,
+      'INVALID_INPUT',
       'documents',
       `a batch holds at most ${maxSize} documents (got ${documents.length})`,
     );
   }
-  if (failFast !== undefined && failFast !== null && typeof failFast !== 'boolean') {
-    throw new FieldError('fail_fast', 'fail_fast must be a boolean');
-  }
-  return { documents, failFast: failFast === true };
+  return { documents, failFast };
 }
 
-/** Parses a positive integer query parameter, or throws a FieldError naming it. */
+/** Validates an UpdateMemoryRequest body. */
+export function validateUpdate(body: unknown): ValidUpdate {
+  const issues: ValidationIssue[] = [];
+  if (!isPlainObject(body))
+    throw new RequestValidationError([modelAttributesIssue(['body'], body)]);
+  const r = new ModelReader(body, ['body'], issues);
+  const document = r.document();
+  const update: ValidUpdate = {
+    document: document.text,
+    merge_strategy: r.enumWithDefault('merge_strategy', MERGE_STRATEGIES, 'smart-merge'),
+    document_type: r.optionalEnum('document_type', DOCUMENT_TYPES),
+    metadata: r.optionalDict('metadata'),
+  };
+  if (issues.length > 0) throw new RequestValidationError(issues);
+  if (document.isText && document.text.trim() === '') {
+    throw new Refusal(422, 'INVALID_INPUT', 'document', 'document must not be empty');
+  }
+  return update;
+}
+
+function idRefusal(doc: ValidDocument, field: 'document_id' | 'user_id' | 'customer_id') {
+  const value = doc[field];
+  if (value === null) return undefined;
+  if (value.length === 0) {
+    return new Refusal(422, 'INVALID_INPUT', field, `${field} must not be empty`);
+  }
+  if (value.length > MAX_ID_LENGTH) {
+    return new Refusal(
+      422,
+      'INVALID_INPUT',
+      field,
+      `${field} is longer than ${MAX_ID_LENGTH} characters`,
+    );
+  }
+  return undefined;
+}
+
+function scopeRefusal(doc: ValidDocument, rules: InstanceRules): Refusal | undefined {
+  const { scope } = doc;
+  const levels = rules.scopeLevels;
+  if (scope === null) {
+    // On a ladder with a level between customer and user, user_id and customer_id cannot say
+    // which rung a user-level write belongs to; the service refuses rather than guess.
+    if (levels !== null && levels.length > 2 && doc.user_id !== null) {
+      return new Refusal(
+        422,
+        'SCOPE_REQUIRED',
+        'scope',
+        `this instance has nested scoping (${levels.join(' > ')}): a write with user_id must name its level in scope, e.g. {${levels.map((l) => `"${l}": "…"`).join(', ')}}`,
+      );
+    }
+    return undefined;
+  }
+  const keys = Object.keys(scope);
+  if (keys.length === 0) {
+    return new Refusal(
+      422,
+      'INVALID_SCOPE',
+      'scope',
+      'scope must name at least one level ({} is not absence: send null or leave it out)',
+    );
+  }
+  if (levels === null) {
+    // "An error rather than ignored": being ignored would widen a caller who asked to be narrowed.
+    return new Refusal(
+      400,
+      'SCOPE_NOT_ACCEPTED',
+      'scope',
+      'scope is not accepted on this instance: it has no nested scoping (send null or leave it out)',
+    );
+  }
+  // A path names every level from the top down to the one it is filed at.
+  const depth = keys.length;
+  const wanted = levels.slice(0, depth);
+  if (depth > levels.length || !wanted.every((level) => keys.includes(level))) {
+    return new Refusal(
+      422,
+      'INVALID_SCOPE',
+      'scope',
+      `scope must name the levels from the top down, one entry each: ${levels.join(' > ')} (got ${keys.join(', ')})`,
+    );
+  }
+  const empty = wanted.find((level) => scope[level]!.trim() === '');
+  if (empty !== undefined) {
+    return new Refusal(422, 'INVALID_SCOPE', `scope.${empty}`, `scope.${empty} must not be empty`);
+  }
+  return undefined;
+}
+
+/** The service's rules beyond the model for one document; undefined when it may be stored. */
+export function documentRefusal(doc: ValidDocument, rules: InstanceRules): Refusal | undefined {
+  if (doc.documentIsText && doc.document.trim().length === 0) {
+    return new Refusal(422, 'INVALID_INPUT', 'document', 'document must not be empty');
+  }
+  // Documented: a B2C instance refuses customer_id with HTTP 400 on every call.
+  if (rules.isolation === 'equals_customer' && doc.customer_id !== null && doc.customer_id !== '') {
+    return new Refusal(
+      400,
+      'CUSTOMER_ID_NOT_ACCEPTED',
+      'customer_id',
+      `customer_id is not accepted on this instance, which is B2C (user_context_isolation='equals_customer'); send user_id only (got customer_id=${JSON.stringify(doc.customer_id)})`,
+    );
+  }
+  return (
+    idRefusal(doc, 'document_id') ??
+    idRefusal(doc, 'user_id') ??
+    idRefusal(doc, 'customer_id') ??
+    scopeRefusal(doc, rules)
+  );
+}
+
+/** Reads an integer query parameter as FastAPI's `Query(ge=min, le=max)` would. */
 export function intParam(
   raw: string | null,
   field: string,
@@ -187,10 +495,142 @@ export function intParam(
   max: number,
 ): number {
   if (raw === null || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw new FieldError(field, `${field} must be an integer`);
+  const loc = ['query', field];
+  if (!/^[+-]?\d+$/.test(raw.trim())) {
+    throw new RequestValidationError([
+      {
+        type: 'int_parsing',
+        loc,
+        msg: 'Input should be a valid integer, unable to parse string as an integer',
+        input: raw,
+      },
+    ]);
+  }
   const value = Number(raw);
-  if (value < min || value > max) {
-    throw new FieldError(field, `${field} must be between ${min} and ${max} (got ${value})`);
+  if (value < min) {
+    throw new RequestValidationError([
+      {
+        type: 'greater_than_equal',
+        loc,
+        msg: `Input should be greater than or equal to ${min}`,
+        input: raw,
+        ctx: { ge: min },
+      },
+    ]);
+  }
+  if (value > max) {
+    throw new RequestValidationError([
+      {
+        type: 'less_than_equal',
+        loc,
+        msg: `Input should be less than or equal to ${max}`,
+        input: raw,
+        ctx: { le: max },
+      },
+    ]);
   }
   return value;
+}
+
+/** A path id declared as UUID: anything else is FastAPI's 422 uuid_parsing. */
+export function checkUuidParam(value: string, field: string): void {
+  if (isUuid(value)) return;
+  throw new RequestValidationError([
+    {
+      type: 'uuid_parsing',
+      loc: ['path', field],
+      msg: 'Input should be a valid UUID',
+      input: value,
+    },
+  ]);
+}
+
+/** The estimate body (the SDKs send every key; `metric_type` and `units` are required). */
+export interface ValidEstimate {
+  metric_type: string;
+  units: number;
+  item_count: number | null;
+  endpoint: string | null;
+  mode: string | null;
+}
+
+export function validateEstimate(body: unknown): ValidEstimate {
+  if (!isPlainObject(body))
+    throw new RequestValidationError([modelAttributesIssue(['body'], body)]);
+  const issues: ValidationIssue[] = [];
+  const r = new ModelReader(body, ['body'], issues);
+  const number = (field: string, required: boolean, integer: boolean): number | null => {
+    const value = body[field];
+    if (value === undefined || value === null) {
+      if (required) {
+        issues.push({
+          type: value === null ? 'float_type' : 'missing',
+          loc: ['body', field],
+          msg: value === null ? 'Input should be a valid number' : 'Field required',
+          input: value ?? body,
+        });
+      }
+      return null;
+    }
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      (integer && !Number.isInteger(value))
+    ) {
+      issues.push({
+        type: integer ? 'int_type' : 'float_type',
+        loc: ['body', field],
+        msg: integer ? 'Input should be a valid integer' : 'Input should be a valid number',
+        input: value,
+      });
+      return null;
+    }
+    if (value < 0) {
+      issues.push({
+        type: 'greater_than_equal',
+        loc: ['body', field],
+        msg: 'Input should be greater than or equal to 0',
+        input: value,
+        ctx: { ge: 0 },
+      });
+      return null;
+    }
+    return value;
+  };
+  const metricType = r.optionalString('metric_type');
+  if (body.metric_type === undefined || body.metric_type === null) {
+    const missing = body.metric_type === undefined;
+    issues.push({
+      type: missing ? 'missing' : 'string_type',
+      loc: ['body', 'metric_type'],
+      msg: missing ? 'Field required' : 'Input should be a valid string',
+      input: missing ? body : null,
+    });
+  }
+  const estimate = {
+    metric_type: metricType ?? '',
+    units: number('units', true, false) ?? 0,
+    item_count: number('item_count', false, true),
+    endpoint: r.optionalString('endpoint'),
+    mode: r.optionalString('mode'),
+  };
+  if (issues.length > 0) throw new RequestValidationError(issues);
+  return estimate;
+}
+
+/** An optional ISO-8601 query parameter (credits ledger from/to), as epoch ms. */
+export function dateParam(raw: string | null, field: string): number | undefined {
+  if (raw === null || raw === '') return undefined;
+  const ms = isIsoDate(raw) ? Date.parse(raw.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1')) : NaN;
+  if (Number.isNaN(ms)) {
+    throw new RequestValidationError([
+      {
+        type: 'datetime_parsing',
+        loc: ['query', field],
+        msg: 'Input should be a valid datetime',
+        input: raw,
+      },
+    ]);
+  }
+  return ms;
 }

@@ -10,6 +10,10 @@ export interface EmulatorBannerInfo {
   rpm: number | null;
   burst: number | null;
   processingDelayMs: number;
+  /** Bound beyond loopback (e.g. --host 0.0.0.0). */
+  exposed: boolean;
+  /** When exposed: the URLs other machines reach it on. */
+  networkUrls: string[];
 }
 
 /** Start banner on stdout: human lines, or one JSON object with --json. */
@@ -26,9 +30,11 @@ export function printEmulatorBanner(info: EmulatorBannerInfo, opts: { json: bool
           rpm: info.rpm,
           burst: info.burst,
           processing_delay_ms: info.processingDelayMs,
+          ...(info.exposed ? { network_urls: info.networkUrls } : {}),
         },
       }) + '\n',
     );
+    if (info.exposed) process.stderr.write(exposedWarning(info) + '\n');
     return;
   }
   const limits =
@@ -37,6 +43,7 @@ export function printEmulatorBanner(info: EmulatorBannerInfo, opts: { json: bool
     [
       `Synap emulator (local development tool) listening on ${info.url}`,
       `  base URL:   ${info.url}`,
+      ...info.networkUrls.map((u) => `  network:    ${u}`),
       `  API key:    ${info.apiKey}`,
       `  database:   ${info.db}`,
       `  rate limit: ${limits}`,
@@ -47,7 +54,17 @@ export function printEmulatorBanner(info: EmulatorBannerInfo, opts: { json: bool
       '',
     ].join('\n'),
   );
+  if (info.exposed) process.stderr.write(exposedWarning(info) + '\n');
   process.stderr.write('Press Ctrl-C to stop.\n');
+}
+
+function exposedWarning(info: EmulatorBannerInfo): string {
+  const where =
+    info.networkUrls.length > 0 ? info.networkUrls.join(', ') : 'no network address found yet';
+  return (
+    `warning: the emulator is exposed beyond this machine (${where}): anyone who can reach it ` +
+    'and has the key can read and write its data. Bind to 127.0.0.1 unless you need this.'
+  );
 }
 
 /** Printed on stderr after a clean shutdown. */

@@ -1,0 +1,74 @@
+import { isIP } from 'node:net';
+import { networkInterfaces } from 'node:os';
+
+/**
+ * Host-header checks against DNS rebinding: a web page on evil.example can have its name resolve
+ * to 127.0.0.1 and then talk to a local server from the browser, but the request still says
+ * `Host: evil.example`. The emulator answers only requests addressed to a loopback name, or (when
+ * it was bound to a wider interface on purpose) to one of this machine's own IP addresses; an IP
+ * literal cannot be rebound.
+ */
+
+/** The host part of a Host header, lower-cased, without port or IPv6 brackets. */
+export function hostOf(header: string): string {
+  const value = header.trim().toLowerCase();
+  if (value.startsWith('[')) {
+    const end = value.indexOf(']');
+    return end < 0 ? value : value.slice(1, end);
+  }
+  const colon = value.lastIndexOf(':');
+  // One colon: name:port; more than one without brackets is a bare IPv6 address.
+  return colon >= 0 && value.indexOf(':') === colon ? value.slice(0, colon) : value;
+}
+
+export function isLoopbackAddress(host: string): boolean {
+  if (isIP(host) === 4) return host.startsWith('127.');
+  if (isIP(host) === 6) {
+    const h = host.toLowerCase();
+    if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
+    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
+    return mapped !== null && mapped[1]!.startsWith('127.');
+  }
+  return false;
+}
+
+/** Whether a Host header names this machine's loopback: localhost, localhost., 127/8, [::1]. */
+export function isLoopbackHost(header: string): boolean {
+  const host = hostOf(header);
+  return host === 'localhost' || host === 'localhost.' || isLoopbackAddress(host);
+}
+
+/** Whether the emulator, bound to `bindHost`, listens beyond loopback. */
+export function isExposed(bindHost: string): boolean {
+  return bindHost !== 'localhost' && !isLoopbackAddress(bindHost);
+}
+
+/** This machine's non-loopback IP addresses (the ones another machine could reach). */
+export function networkAddresses(family: 'IPv4' | 'IPv6' | 'any' = 'any'): string[] {
+  const out: string[] = [];
+  for (const list of Object.values(networkInterfaces())) {
+    for (const info of list ?? []) {
+      if (info.internal) continue;
+      if (family !== 'any' && info.family !== family) continue;
+      out.push(info.address);
+    }
+  }
+  return out;
+}
+
+/**
+ * Builds the Host check for a server bound to `bindHost`. Loopback names always pass; when the
+ * server is exposed, IP literals of this machine's interfaces (and the bound address) pass too.
+ */
+export function hostAllowed(bindHost: string): (header: string | undefined) => boolean {
+  const ownAddresses = new Set<string>();
+  if (isExposed(bindHost)) {
+    for (const address of networkAddresses()) ownAddresses.add(address.toLowerCase());
+    if (isIP(bindHost)) ownAddresses.add(bindHost.toLowerCase());
+  }
+  return (header) => {
+    if (header === undefined || header.trim() === '') return false;
+    if (isLoopbackHost(header)) return true;
+    return ownAddresses.has(hostOf(header));
+  };
+}
