@@ -61,8 +61,8 @@ export class HttpError extends Error {
   body(format: ErrorFormat, correlationId: string): Record<string, unknown> {
     const { code, message } = this;
     if (this.credit && this.payload) {
-      const topLevel = format === 'error' || format === 'error-object';
-      return topLevel ? { ...this.payload } : { detail: this.payload };
+      if (format === 'error' || format === 'error-object') return { ...this.payload };
+      if (format !== 'fastapi') return { detail: this.payload };
     }
     switch (format) {
       case 'fastapi':

@@ -222,27 +222,107 @@ describe('emulator endpoints', () => {
     expect(hundred.body.succeeded).toBe(100);
   });
 
-  const invalidCreates: [string, unknown, string][] = [
-    ['missing document', { document_type: 'email' }, 'document'],
-    ['null document', doc('x', { document: null }), 'document'],
-    ['empty document', doc(''), 'document'],
-    ['whitespace document', doc('   \n'), 'document'],
-    ['non-string document', doc('x', { document: 42 }), 'document'],
-    ['bad document_type', doc('x', { document_type: 'support-ticket' }), 'document_type'],
-    ['bad mode', doc('x', { mode: 'turbo' }), 'mode'],
-    ['bad date', doc('x', { document_created_at: 'yesterday' }), 'document_created_at'],
-    ['impossible date', doc('x', { document_created_at: '2024-13-40' }), 'document_created_at'],
-    ['numeric user_id', doc('x', { user_id: 7 }), 'user_id'],
-    ['array metadata', doc('x', { metadata: [1] }), 'metadata'],
-    ['non-object body', [1, 2], 'body'],
+  // What the SDK's request model refuses: 422 with FastAPI's array detail, one issue per field.
+  const modelRefusals: [string, unknown, (string | number)[], string][] = [
+    ['missing document', { document_type: 'email' }, ['body', 'document'], 'missing'],
+    ['null document', doc('x', { document: null }), ['body', 'document', 'str'], 'string_type'],
+    ['numeric document', doc('x', { document: 42 }), ['body', 'document', 'str'], 'string_type'],
+    ['null document_type', doc('x', { document_type: null }), ['body', 'document_type'], 'enum'],
+    [
+      'unknown document_type',
+      doc('x', { document_type: 'support-ticket' }),
+      ['body', 'document_type'],
+      'enum',
+    ],
+    ['null mode', doc('x', { mode: null }), ['body', 'mode'], 'enum'],
+    ['unknown mode', doc('x', { mode: 'turbo' }), ['body', 'mode'], 'enum'],
+    ['null metadata', doc('x', { metadata: null }), ['body', 'metadata'], 'dict_type'],
+    ['array metadata', doc('x', { metadata: [1] }), ['body', 'metadata'], 'dict_type'],
+    [
+      'bad date',
+      doc('x', { document_created_at: 'yesterday' }),
+      ['body', 'document_created_at'],
+      'datetime_parsing',
+    ],
+    [
+      'impossible date',
+      doc('x', { document_created_at: '2024-13-40' }),
+      ['body', 'document_created_at'],
+      'datetime_parsing',
+    ],
+    ['numeric user_id', doc('x', { user_id: 7 }), ['body', 'user_id'], 'string_type'],
+    ['scope not an object', doc('x', { scope: 'acme' }), ['body', 'scope'], 'dict_type'],
+    [
+      'scope with a non-string level',
+      doc('x', { scope: { customer: 1 } }),
+      ['body', 'scope', 'customer'],
+      'string_type',
+    ],
+    ['non-object body', [1, 2], ['body'], 'model_attributes_type'],
   ];
-  it.each(invalidCreates)('create 422: %s', async (_name, body, field) => {
+  it.each(modelRefusals)('create 422 (request model): %s', async (_name, body, loc, type) => {
     const res = await api(emu, 'POST', '/api/v1/memories/create', { body });
     expect(res.status).toBe(422);
+    expect(Array.isArray(res.body.detail)).toBe(true);
+    expect(res.body.detail[0]).toMatchObject({ loc, type });
+    expect(typeof res.body.detail[0].msg).toBe('string');
     expect(res.body.code).toBe('INVALID_INPUT');
-    expect(res.body.details.field).toBe(field);
-    expect(res.body.detail).toContain(field);
     expect(res.body.correlation_id).toBe(res.headers['x-correlation-id']);
+  });
+
+  it('reports every refused field at once, as FastAPI does', async () => {
+    const res = await api(emu, 'POST', '/api/v1/memories/create', {
+      body: doc('x', { document_type: null, mode: null, metadata: null }),
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.detail.map((i: { loc: unknown[] }) => i.loc)).toEqual([
+      ['body', 'document_type'],
+      ['body', 'mode'],
+      ['body', 'metadata'],
+    ]);
+    expect(res.body.detail[1].msg).toBe("Input should be 'fast' or 'long-range'");
+  });
+
+  it('keys with defaults may be left out; unknown keys are ignored (the model does both)', async () => {
+    const res = await api(emu, 'POST', '/api/v1/memories/create', {
+      body: { document: 'only the text', colour: 'blue', document_id: 'defaults-1' },
+    });
+    expect(res.status).toBe(200);
+    expect(emu.documents().find((d) => d.document_id === 'defaults-1')).toMatchObject({
+      document_type: 'ai-chat-conversation',
+      mode: 'long-range',
+      metadata: {},
+      scope: null,
+    });
+    // The model's document is Union[str, dict]: an object document is kept as its JSON text.
+    const object = await api(emu, 'POST', '/api/v1/memories/create', {
+      body: doc('', { document: { subject: 'hi' }, document_id: 'defaults-2' }),
+    });
+    expect(object.status).toBe(200);
+    expect(emu.documents().find((d) => d.document_id === 'defaults-2')?.document).toBe(
+      '{"subject":"hi"}',
+    );
+  });
+
+  // Rules of the service beyond the model: a 422 (or 400) with a string detail.
+  const serviceRefusals: [string, unknown, number, string][] = [
+    ['empty document', doc(''), 422, 'document'],
+    ['whitespace document', doc('   \n'), 422, 'document'],
+    ['empty document_id', doc('x', { document_id: '' }), 422, 'document_id'],
+    ['{} as scope', doc('x', { scope: {} }), 422, 'scope'],
+    [
+      'a scope on an instance without nested scoping',
+      doc('x', { scope: { customer: 'a' } }),
+      400,
+      'scope',
+    ],
+  ];
+  it.each(serviceRefusals)('create refused: %s', async (_name, body, status, field) => {
+    const res = await api(emu, 'POST', '/api/v1/memories/create', { body });
+    expect(res.status).toBe(status);
+    expect(typeof res.body.detail).toBe('string');
+    expect(res.body.detail).toContain(field);
+    expect(res.body.details.field).toBe(field);
   });
 
   it('accepts ISO-8601 variants', async () => {
@@ -254,11 +334,14 @@ describe('emulator endpoints', () => {
     }
   });
 
-  it('malformed JSON is a 400', async () => {
+  it('malformed JSON and an empty body are 422s naming the body, as FastAPI answers them', async () => {
     const res = await api(emu, 'POST', '/api/v1/memories/create', { rawBody: '{"document": ' });
-    expect(res.status).toBe(400);
-    expect(res.body.code).toBe('INVALID_INPUT');
-    expect(res.body.details.field).toBe('body');
+    expect(res.status).toBe(422);
+    expect(res.body.detail[0]).toMatchObject({ type: 'json_invalid', msg: 'JSON decode error' });
+    expect(res.body.detail[0].loc[0]).toBe('body');
+    const empty = await api(emu, 'POST', '/api/v1/memories/batch', { rawBody: '' });
+    expect(empty.status).toBe(422);
+    expect(empty.body.detail[0]).toMatchObject({ type: 'missing', loc: ['body'] });
   });
 
   it('ids: malformed UUID → 422, unknown → 404', async () => {
@@ -266,6 +349,8 @@ describe('emulator endpoints', () => {
       const res = await api(emu, 'GET', path);
       expect(res.status, path).toBe(422);
       expect(res.body.details.field).toMatch(/_id$/);
+      expect(res.body.detail[0]).toMatchObject({ type: 'uuid_parsing' });
+      expect(res.body.detail[0].loc[0]).toBe('path');
     }
     const unknown = '11111111-1111-4111-8111-111111111111';
     for (const path of [`/api/v1/memories/${unknown}`, `/api/v1/memories/status/${unknown}`]) {
@@ -289,6 +374,16 @@ describe('emulator endpoints', () => {
     });
     expect(badStrategy.status).toBe(422);
     expect(badStrategy.body.details.field).toBe('merge_strategy');
+    // merge_strategy has a default, so null is refused; document_type and metadata are Optional.
+    const nullStrategy = await api(emu, 'PATCH', `/api/v1/memories/${id}`, {
+      body: { document: 'x', merge_strategy: null },
+    });
+    expect(nullStrategy.status).toBe(422);
+    expect(nullStrategy.body.detail[0].loc).toEqual(['body', 'merge_strategy']);
+    const nullOptionals = await api(emu, 'PATCH', `/api/v1/memories/${id}`, {
+      body: { document: 'update', document_type: null, metadata: null },
+    });
+    expect(nullOptionals.status).toBe(200);
     const smart = await api(emu, 'PATCH', `/api/v1/memories/${id}`, {
       body: { document: 'update' },
     });
@@ -296,20 +391,34 @@ describe('emulator endpoints', () => {
     expect(smart.body.content).toBe('to update');
   });
 
-  it('unknown routes are 404, wrong methods 405', async () => {
+  it('unknown routes are 404, wrong methods 405 with Allow; routes match as in Starlette', async () => {
     expect((await api(emu, 'GET', '/api/v1/nothing')).status).toBe(404);
-    expect((await api(emu, 'GET', '/api/v1/memories/create')).status).toBe(405);
-    expect((await api(emu, 'PUT', '/api/v1/memories')).status).toBe(405);
+    const put = await api(emu, 'PUT', '/api/v1/memories');
+    expect(put.status).toBe(405);
+    expect(put.headers.allow).toBe('GET');
+    const post = await api(emu, 'POST', '/api/v1/memories/status/x');
+    expect(post.status).toBe(405);
+    // GET …/create is the get route with memory_id "create": a UUID parsing error, not a 405.
+    const get = await api(emu, 'GET', '/api/v1/memories/create');
+    expect(get.status).toBe(422);
+    expect(get.body.detail[0]).toMatchObject({ type: 'uuid_parsing', loc: ['path', 'memory_id'] });
   });
 
-  it('/_emulator/stats and /_emulator/documents need no key', async () => {
-    const stats = await api(emu, 'GET', '/_emulator/stats', { key: null });
+  it('/_emulator/stats and /_emulator/documents need a key', async () => {
+    for (const path of ['/_emulator/stats', '/_emulator/documents']) {
+      for (const key of [null, 'synap_wrong']) {
+        const refused = await api(emu, 'GET', path, { key });
+        expect(refused.status, `${path} key=${key}`).toBe(401);
+        expect(JSON.stringify(refused.body)).not.toContain('documents_stored');
+      }
+    }
+    const stats = await api(emu, 'GET', '/_emulator/stats');
     expect(stats.status).toBe(200);
     expect(stats.body.requests_by_endpoint.create).toBeGreaterThan(0);
     expect(stats.body.requests_by_status['401']).toBeGreaterThan(0);
     expect(stats.body.requests_by_endpoint_status.create['409']).toBe(1);
     expect(stats.body.documents_stored).toBe(emu.documents().length);
-    const docs = await api(emu, 'GET', '/_emulator/documents', { key: null });
+    const docs = await api(emu, 'GET', '/_emulator/documents');
     expect(docs.status).toBe(200);
     expect(docs.body).toEqual(emu.documents());
   });
@@ -379,6 +488,7 @@ describe('emulator list paging', () => {
       const res = await api(emu, 'GET', `/api/v1/memories?${q}`);
       expect(res.status, q).toBe(422);
       expect(res.body.details.field).toBe(q.split('=')[0]);
+      expect(res.body.detail[0].loc).toEqual(['query', q.split('=')[0]]);
     }
   });
 });

@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import net from 'node:net';
+import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { BIN, makeSandbox, runCli } from '../helpers/cli.js';
-import { api } from '../helpers/emulator.js';
+import { FAULTS, networkAddresses } from '../../src/emulator/index.js';
+import { api, doc } from '../helpers/emulator.js';
 
 interface Started {
   child: ChildProcess;
@@ -95,7 +97,7 @@ describe('synap emulator (CLI)', () => {
     };
     expect(banner.result.tier).toBe('unlimited');
     const emu = { url: banner.result.url, apiKey: banner.result.api_key };
-    const docs = await api(emu, 'GET', '/_emulator/documents', { key: null });
+    const docs = await api(emu, 'GET', '/_emulator/documents');
     expect(docs.body.map((d: { document_id: string }) => d.document_id)).toEqual(['cli-1']);
     const who = await api(emu, 'GET', '/api/v1/auth/whoami');
     expect(who.status).toBe(200);
@@ -155,11 +157,14 @@ describe('synap emulator (CLI)', () => {
     expect(storm.stderr).toContain('--storm-rate');
   });
 
-  it('--help says it is a development tool and shows examples', async () => {
+  it('--help lists every flag, every fault of the fault table among them, and README names them', async () => {
     const help = await runCli(['emulator', '--help'], { env: sandbox.env });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('development tool');
     expect(help.stdout).toMatch(/Examples:[\s\S]*\$ synap emulator/);
+    const faultFlags = Object.values(FAULTS).map((f) => f.flag.split(' ')[0]!);
+    expect(faultFlags).toEqual(expect.arrayContaining(['--fail-rate', '--credit-stop']));
+    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
     for (const flag of [
       '--port',
       '--db',
@@ -169,17 +174,108 @@ describe('synap emulator (CLI)', () => {
       '--burst',
       '--no-rate-headers',
       '--processing-delay',
-      '--latency',
-      '--fail-rate',
-      '--reset-rate',
-      '--credits',
-      '--spike-rate',
-      '--spike-ms',
-      '--storm-rate',
-      '--storm-ms',
+      '--isolation',
+      '--scoping',
       '--seed',
+      ...faultFlags,
     ]) {
       expect(help.stdout).toContain(flag);
+      expect(readme, `README mentions ${flag}`).toContain(flag);
+    }
+  });
+
+  it('contract flags: --isolation, --scoping, --credit-stop, --error-format, --absent-routes', async () => {
+    running = await startCli(
+      [
+        ...IN_MEMORY,
+        '--isolation',
+        'equals_customer',
+        '--scoping',
+        '--credit-stop',
+        'subscription_inactive',
+        '--error-format',
+        'error',
+        '--absent-routes',
+        'list',
+      ],
+      sandbox.env,
+    );
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(running.stdout())![0];
+    const emu = { url, apiKey: 'synap_mine' };
+    const who = await api(emu, 'GET', '/api/v1/auth/whoami');
+    expect(who.body.user_context_isolation).toBe('equals_customer');
+    const stop = await api(emu, 'POST', '/api/v1/memories/create', { body: doc('x') });
+    expect(stop.status).toBe(429);
+    expect(stop.body).toMatchObject({ reason: 'subscription_inactive' }); // top level: --error-format error
+    expect((await api(emu, 'GET', '/api/v1/memories')).status).toBe(404);
+    expect((await api(emu, 'GET', '/v1/credits/balance')).status).toBe(200);
+  });
+
+  it('--scoping takes a ladder; a scope path on it is checked', async () => {
+    running = await startCli([...IN_MEMORY, '--scoping', 'org,site,user'], sandbox.env);
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(running.stdout())![0];
+    const emu = { url, apiKey: 'synap_mine' };
+    const ok = await api(emu, 'POST', '/api/v1/memories/create', {
+      body: doc('x', { scope: { org: 'acme', site: 'paris' } }),
+    });
+    expect(ok.status).toBe(200);
+    const bad = await api(emu, 'POST', '/api/v1/memories/create', {
+      body: doc('x', { scope: { customer: 'acme' } }),
+    });
+    expect(bad.status).toBe(422);
+  });
+
+  it('a port in use: one line naming the port, exit 2', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const res = await runCli(['emulator', '--port', String(port), '--db', ':memory:'], {
+        env: sandbox.env,
+        timeoutMs: 20_000,
+      });
+      expect(res.code).toBe(2);
+      const lines = res.stderr.trim().split('\n');
+      expect(lines, res.stderr).toHaveLength(1);
+      expect(lines[0]).toContain(`port ${port}`);
+      expect(lines[0]).toContain('in use');
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('--host 0.0.0.0 prints the addresses other machines reach and warns that it is exposed', async () => {
+    running = await startCli([...IN_MEMORY, '--host', '0.0.0.0'], sandbox.env);
+    const expected = networkAddresses('IPv4');
+    for (const address of expected) expect(running.stdout()).toContain(`http://${address}:`);
+    expect(running.stderr()).toMatch(/warning: the emulator is exposed beyond this machine/);
+    // Loopback still works; the machine's own address passes the Host guard when exposed.
+    const port = /http:\/\/127\.0\.0\.1:(\d+)/.exec(running.stdout())![1];
+    expect(
+      (await api({ url: `http://127.0.0.1:${port}`, apiKey: 'synap_mine' }, 'GET', '/health'))
+        .status,
+    ).toBe(200);
+    if (expected[0]) {
+      const viaNetwork = await api(
+        { url: `http://${expected[0]}:${port}`, apiKey: 'synap_mine' },
+        'GET',
+        '/api/v1/auth/whoami',
+      );
+      expect(viaNetwork.status).toBe(200);
+    }
+  });
+
+  it('bad contract flag values are usage errors (exit 2)', async () => {
+    for (const args of [
+      ['--credit-stop', 'out_of_money'],
+      ['--error-format', 'xml'],
+      ['--absent-routes', 'list,whoami'],
+      ['--isolation', 'b2c'],
+      ['--scoping', 'team,team'],
+    ]) {
+      const res = await runCli(['emulator', ...args], { env: sandbox.env, timeoutMs: 20_000 });
+      expect(res.code, args.join(' ')).toBe(2);
+      expect(res.stderr).toContain(args[0]!);
     }
   });
 });

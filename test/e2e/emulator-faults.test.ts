@@ -47,6 +47,7 @@ describe('emulator fault injection', () => {
       // Health and the emulator's own endpoints are never faulted.
       expect((await api(emu, 'GET', '/health')).status).toBe(200);
       expect((await api(emu, 'GET', '/_emulator/stats')).status).toBe(200);
+      expect((await api(emu, 'GET', '/_emulator/stats', { key: null })).status).toBe(401);
     } finally {
       await emu.close();
     }
@@ -119,6 +120,10 @@ describe('emulator fault injection', () => {
         minimum_required_credits: 2,
         recovery_url: '/v1/credits/balance',
         redeem_url: '/v1/credits/redeem',
+        // The credit gate's newer fields (the SDK reads them from 402s too).
+        error: 'insufficient_credits',
+        reason: 'overages_disabled',
+        manage_url: '/dashboard/billing',
       });
       expect(tooBig.body.code).toBe('INSUFFICIENT_CREDITS');
       expect(tooBig.body.details.balance_credits).toBe(1);

@@ -60,19 +60,20 @@ export class FakeClock implements EmulatorClock {
   }
 }
 
-/** A create body as the SDK sends it: every key present, unset ones null. */
+/** A create body as the official SDK sends it: every key, in its order, with its defaults. */
 export function doc(
   document: string,
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
   return {
     document,
-    document_type: null,
+    document_type: 'ai-chat-conversation',
     document_id: null,
     document_created_at: null,
     user_id: null,
     customer_id: null,
-    mode: null,
+    scope: null,
+    mode: 'long-range',
     metadata: {},
     ...extra,
   };

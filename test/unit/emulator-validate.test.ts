@@ -1,35 +1,69 @@
 import { describe, expect, it } from 'vitest';
 import {
-  FieldError,
+  documentRefusal,
+  fieldOf,
   intParam,
   isIsoDate,
   isUuid,
-  validateBatchEnvelope,
+  Refusal,
+  RequestValidationError,
+  validateBatch,
   validateCreate,
 } from '../../src/emulator/validate.js';
 
 describe('emulator validation', () => {
-  it('applies the service defaults', () => {
+  it('applies the model defaults to keys left out', () => {
     expect(validateCreate({ document: 'x' })).toEqual({
       document: 'x',
+      documentIsText: true,
       document_id: null,
       document_type: 'ai-chat-conversation',
       mode: 'long-range',
       document_created_at: null,
       user_id: null,
       customer_id: null,
+      scope: null,
       metadata: {},
     });
   });
 
-  it('names the failing field, with the batch prefix', () => {
+  it('names every failing field with its loc, the batch index included', () => {
     try {
-      validateCreate({ document: 'x', document_type: 'note' }, 'documents[4].');
+      validateBatch(
+        { documents: [{ document: 'ok' }, { document: 'x', document_type: 'note', mode: null }] },
+        100,
+      );
       expect.unreachable();
     } catch (err) {
-      expect(err).toBeInstanceOf(FieldError);
-      expect((err as FieldError).field).toBe('documents[4].document_type');
+      expect(err).toBeInstanceOf(RequestValidationError);
+      const issues = (err as RequestValidationError).issues;
+      expect(issues.map((i) => i.loc)).toEqual([
+        ['body', 'documents', 1, 'document_type'],
+        ['body', 'documents', 1, 'mode'],
+      ]);
+      expect(fieldOf(issues[0]!.loc)).toBe('documents[1].document_type');
     }
+  });
+
+  it('reads fail_fast as a pydantic bool: null refused, lax strings and 0/1 accepted', () => {
+    expect(validateBatch({ documents: [{ document: 'x' }], fail_fast: 'true' }, 100).failFast).toBe(
+      true,
+    );
+    expect(validateBatch({ documents: [{ document: 'x' }], fail_fast: 0 }, 100).failFast).toBe(
+      false,
+    );
+    expect(() => validateBatch({ documents: [{ document: 'x' }], fail_fast: null }, 100)).toThrow(
+      RequestValidationError,
+    );
+    expect(() =>
+      validateBatch({ documents: [{ document: 'x' }], fail_fast: 'maybe' }, 100),
+    ).toThrow(/fail_fast/);
+  });
+
+  it('takes a Unix time for document_created_at, as pydantic does', () => {
+    expect(
+      validateCreate({ document: 'x', document_created_at: 1_700_000_000 }).document_created_at,
+    ).toBe('2023-11-14T22:13:20.000Z');
   });
 
   it.each([
@@ -54,18 +88,58 @@ describe('emulator validation', () => {
   });
 
   it('checks the batch envelope', () => {
-    expect(validateBatchEnvelope({ documents: [{}] }, 100).failFast).toBe(false);
-    expect(() => validateBatchEnvelope({ documents: {} }, 100)).toThrow(FieldError);
-    expect(() => validateBatchEnvelope({ documents: [1], fail_fast: 'yes' }, 100)).toThrow(
-      /fail_fast/,
-    );
-    expect(() => validateBatchEnvelope({ documents: [1, 2, 3] }, 2)).toThrow(/at most 2/);
+    expect(validateBatch({ documents: [{ document: 'x' }] }, 100).failFast).toBe(false);
+    expect(() => validateBatch({ documents: {} }, 100)).toThrow(RequestValidationError);
+    expect(() => validateBatch({ documents: [1] }, 100)).toThrow(RequestValidationError);
+    expect(() => validateBatch({ documents: [] }, 100)).toThrow(Refusal);
+    expect(() =>
+      validateBatch({ documents: [{ document: 'a' }, { document: 'b' }, { document: 'c' }] }, 2),
+    ).toThrow(/at most 2/);
+  });
+
+  it('service rules beyond the model: B2C customer_id, scope paths on a ladder', () => {
+    const b2c = { isolation: 'equals_customer', scopeLevels: null };
+    const ladder = { isolation: 'strict', scopeLevels: ['customer', 'team', 'user'] };
+    const plain = { isolation: 'strict', scopeLevels: null };
+    const refusal = (body: Record<string, unknown>, rules: typeof plain | typeof ladder) =>
+      documentRefusal(validateCreate({ document: 'x', ...body }), rules);
+    expect(refusal({ customer_id: 'acme' }, b2c)).toMatchObject({
+      status: 400,
+      field: 'customer_id',
+    });
+    expect(refusal({ user_id: 'dana' }, b2c)).toBeUndefined();
+    expect(refusal({ customer_id: 'acme', user_id: 'dana' }, plain)).toBeUndefined();
+    expect(refusal({ scope: { customer: 'acme' } }, plain)).toMatchObject({ status: 400 });
+    expect(refusal({ scope: {} }, ladder)).toMatchObject({ status: 422, code: 'INVALID_SCOPE' });
+    expect(refusal({ scope: { customer: 'acme' } }, ladder)).toBeUndefined();
+    expect(refusal({ scope: { team: 'payments', customer: 'acme' } }, ladder)).toBeUndefined();
+    expect(
+      refusal(
+        { scope: { customer: 'acme', team: 'payments', user: 'dana' }, user_id: 'dana' },
+        ladder,
+      ),
+    ).toBeUndefined();
+    // A path skips no level and names no unknown one.
+    expect(refusal({ scope: { team: 'payments' } }, ladder)).toMatchObject({
+      code: 'INVALID_SCOPE',
+    });
+    expect(refusal({ scope: { customer: 'acme', region: 'eu' } }, ladder)).toMatchObject({
+      code: 'INVALID_SCOPE',
+    });
+    expect(refusal({ scope: { customer: ' ' } }, ladder)).toMatchObject({
+      field: 'scope.customer',
+    });
+    // On a ladder with a middle level, a user-level write must say which rung it is on.
+    expect(refusal({ user_id: 'dana', customer_id: 'acme' }, ladder)).toMatchObject({
+      code: 'SCOPE_REQUIRED',
+    });
+    expect(refusal({ customer_id: 'acme' }, ladder)).toBeUndefined();
   });
 
   it('parses integer query parameters', () => {
     expect(intParam(null, 'page', 1, 1, 10)).toBe(1);
     expect(intParam('7', 'page', 1, 1, 10)).toBe(7);
-    expect(() => intParam('11', 'page', 1, 1, 10)).toThrow(/between/);
-    expect(() => intParam('1.5', 'page', 1, 1, 10)).toThrow(/integer/);
+    expect(() => intParam('11', 'page', 1, 1, 10)).toThrow(/less than or equal to 10/);
+    expect(() => intParam('1.5', 'page', 1, 1, 10)).toThrow(/valid integer/);
   });
 });
