@@ -537,3 +537,47 @@ describe('emulator ingestion lifecycle', () => {
     }
   });
 });
+
+describe('emulator list paging while the set changes', () => {
+  it('each page is what OFFSET gives over the memories as they are, with inserts and deletes between pages', async () => {
+    const emu = await startEmulator();
+    try {
+      const ids = async (page: number, size: number) =>
+        (await api(emu, 'GET', `/api/v1/memories?page=${page}&page_size=${size}`)).body.data.map(
+          (m: { memory_id: string }) => m.memory_id,
+        ) as string[];
+      const all = async () => {
+        const out: string[] = [];
+        for (let page = 1; ; page++) {
+          const got = await ids(page, 100);
+          out.push(...got);
+          if (got.length < 100) return out;
+        }
+      };
+      await api(emu, 'POST', '/api/v1/memories/batch', {
+        body: { documents: Array.from({ length: 60 }, (_, i) => doc(`m${i}`)) },
+      });
+      let current = await all();
+      expect(await ids(1, 10)).toEqual(current.slice(0, 10));
+      expect(await ids(2, 10)).toEqual(current.slice(10, 20));
+      // Delete one memory on page 1 and one on page 4, add two at the end.
+      for (const victim of [current[3]!, current[35]!]) {
+        expect((await api(emu, 'DELETE', `/api/v1/memories/${victim}`)).status).toBe(200);
+      }
+      await api(emu, 'POST', '/api/v1/memories/batch', {
+        body: { documents: [doc('late 1'), doc('late 2')] },
+      });
+      const after = await all();
+      expect(after).toHaveLength(60);
+      expect(after).toEqual([...current.filter((_, i) => i !== 3 && i !== 35), ...after.slice(58)]);
+      current = after;
+      for (const page of [3, 4, 5, 6, 7, 2]) {
+        expect(await ids(page, 10), `page ${page}`).toEqual(
+          current.slice((page - 1) * 10, page * 10),
+        );
+      }
+    } finally {
+      await emu.close();
+    }
+  });
+});
