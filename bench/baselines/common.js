@@ -25,7 +25,7 @@ export function baselineArgs() {
   };
 }
 
-/** The file's records as create requests (every field present, unset ones null), in batches. */
+/** The file's records as create requests as the SDK builds them (every key, its defaults), in batches. */
 export function readBatches(file, batchSize) {
   const docs = readFileSync(file, 'utf8')
     .split('\n')
@@ -34,12 +34,12 @@ export function readBatches(file, batchSize) {
       const r = JSON.parse(l);
       return {
         document: r.document,
-        document_type: r.document_type ?? null,
+        document_type: r.document_type ?? 'ai-chat-conversation',
         document_id: r.document_id ?? null,
         document_created_at: r.document_created_at ?? null,
         user_id: r.user_id ?? null,
         customer_id: r.customer_id ?? null,
-        mode: r.mode ?? null,
+        mode: r.mode ?? 'long-range',
         metadata: r.metadata ?? {},
       };
     });
