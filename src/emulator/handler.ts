@@ -579,14 +579,18 @@ export class EmulatorHandler {
     return { status: 200, body: response };
   }
 
-  /** A refused batch item still gets a UUID ingestion_id (the SDK parses one) whose status is failed. */
+  /**
+   * A refused batch item still gets a UUID ingestion_id and a document_id (the SDK's response
+   * model requires both: one is minted when none was sent), and its status answers failed.
+   */
   private failedItem(
-    documentId: string | null,
+    sentDocumentId: string | null,
     now: number,
     code: string,
     message: string,
   ): BatchItemResult {
     const ingestionId = randomUUID();
+    const documentId = sentDocumentId || randomUUID();
     this.deps.store.recordFailed(ingestionId, documentId, now, code, message);
     return {
       ingestion_id: ingestionId,

@@ -67,6 +67,20 @@ describe('batch: the request model refuses the whole batch; service rules fail o
     expect(emu.documents().map((d) => d.document_id)).toEqual(['k-1', 'k-3']);
   });
 
+  it('a refused item sent without a document_id still gets the ids the SDK response model requires', async () => {
+    const emu = await emulator();
+    const res = await api(emu, 'POST', '/api/v1/memories/batch', {
+      body: { documents: [doc('   '), doc('fine')] },
+    });
+    expect(res.status).toBe(200);
+    const failed = res.body.results[0];
+    expect(failed).toMatchObject({ status: 'failed', error_code: 'INVALID_INPUT' });
+    expect(failed.ingestion_id).toMatch(UUID);
+    expect(failed.document_id).toMatch(UUID);
+    const status = await api(emu, 'GET', `/api/v1/memories/status/${failed.ingestion_id}`);
+    expect(status.body).toMatchObject({ status: 'failed', document_id: failed.document_id });
+  });
+
   it('fail_fast=true: a service refusal refuses the batch with its own status', async () => {
     const emu = await emulator({ isolation: 'equals_customer' });
     const res = await api(emu, 'POST', '/api/v1/memories/batch', {
