@@ -495,39 +495,24 @@ export function intParam(
   max: number,
 ): number {
   if (raw === null || raw === '') return fallback;
-  const loc = ['query', field];
-  if (!/^[+-]?\d+$/.test(raw.trim())) {
-    throw new RequestValidationError([
-      {
-        type: 'int_parsing',
-        loc,
-        msg: 'Input should be a valid integer, unable to parse string as an integer',
-        input: raw,
-      },
+  const refuse = (type: string, msg: string, ctx?: Record<string, unknown>) =>
+    new RequestValidationError([
+      { type, loc: ['query', field], msg, input: raw, ...(ctx ? { ctx } : {}) },
     ]);
+  if (!/^[+-]?\d+$/.test(raw.trim())) {
+    throw refuse(
+      'int_parsing',
+      'Input should be a valid integer, unable to parse string as an integer',
+    );
   }
   const value = Number(raw);
   if (value < min) {
-    throw new RequestValidationError([
-      {
-        type: 'greater_than_equal',
-        loc,
-        msg: `Input should be greater than or equal to ${min}`,
-        input: raw,
-        ctx: { ge: min },
-      },
-    ]);
+    throw refuse('greater_than_equal', `Input should be greater than or equal to ${min}`, {
+      ge: min,
+    });
   }
   if (value > max) {
-    throw new RequestValidationError([
-      {
-        type: 'less_than_equal',
-        loc,
-        msg: `Input should be less than or equal to ${max}`,
-        input: raw,
-        ctx: { le: max },
-      },
-    ]);
+    throw refuse('less_than_equal', `Input should be less than or equal to ${max}`, { le: max });
   }
   return value;
 }
