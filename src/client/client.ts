@@ -9,7 +9,7 @@ import {
 } from './backoff.js';
 import { checkBaseUrl } from './base-url.js';
 import { buildCreateBody, type CreateMemoryInput } from './create-body.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import {
   errorFromResponse,
   ListNotSupportedError,

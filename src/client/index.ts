@@ -2,7 +2,6 @@ export * from './backoff.js';
 export * from './base-url.js';
 export * from './client.js';
 export * from './create-body.js';
-export * from './clock.js';
 export * from './concurrency.js';
 export * from './errors.js';
 export * from './limiter.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { abortReason, systemClock, type Clock } from './clock.js';
+import { abortReason, systemClock, type Clock } from '../clock.js';
 
 /** Cut applied on a first 429 when no limit is known. */
 const DECREASE = 0.85;

@@ -1,5 +1,5 @@
 import { Option, type Command } from 'commander';
-import { systemClock, type Clock } from '../client/clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import {
   AuthenticationError,
   InsufficientCreditsError,

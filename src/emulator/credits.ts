@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { EmulatorClock } from './types.js';
+import type { Clock } from '../clock.js';
 
 /**
  * The emulator's credit wallet, behind `GET /v1/credits/balance`, `GET /v1/credits/ledger` and
@@ -46,7 +46,7 @@ export class CreditWallet {
 
   constructor(
     readonly clientId: string,
-    private readonly clock: EmulatorClock,
+    private readonly clock: Clock,
     credits: number | undefined,
   ) {
     this.setGrant(credits);

@@ -21,7 +21,8 @@ import { HttpError, parseJson, readBody, type Reply } from './http-util.js';
 import type { KeyRateLimiter, RateDecision } from './rate-limiter.js';
 import { matchRoute, type RouteName } from './routes.js';
 import type { EmulatorStore } from './store.js';
-import type { EmulatorClock, EmulatorStats } from './types.js';
+import type { Clock } from '../clock.js';
+import type { EmulatorStats } from './types.js';
 import {
   checkUuidParam,
   dateParam,
@@ -40,7 +41,7 @@ import {
 export interface HandlerDeps {
   store: EmulatorStore;
   limiter: KeyRateLimiter;
-  clock: EmulatorClock;
+  clock: Clock;
   random: () => number;
   faults: EmulatorFaults;
   wallet: CreditWallet;

@@ -10,15 +10,10 @@ import { hostAllowed } from './host.js';
 import { seededRandom } from './http-util.js';
 import { KeyRateLimiter, resolveRateLimit } from './rate-limiter.js';
 import { EmulatorStore } from './store.js';
-import {
-  ISOLATIONS,
-  type EmulatorClock,
-  type EmulatorOptions,
-  type RunningEmulator,
-} from './types.js';
+import { systemClock } from '../clock.js';
+import { ISOLATIONS, type EmulatorOptions, type RunningEmulator } from './types.js';
 
 export type {
-  EmulatorClock,
   EmulatorFaults,
   EmulatorIsolation,
   EmulatorOptions,
@@ -45,8 +40,6 @@ export function generateApiKey(): string {
 export function defaultEmulatorDbPath(): string {
   return join(envPaths('synap', { suffix: '' }).data, 'emulator.db');
 }
-
-const systemClock: EmulatorClock = { now: () => Date.now() };
 
 /** The faults among the options, as their own object (the handler reads it; setFaults writes it). */
 function pickFaults(opts: EmulatorOptions): EmulatorFaults {

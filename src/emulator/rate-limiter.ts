@@ -1,4 +1,5 @@
-import type { EmulatorClock, EmulatorTier } from './types.js';
+import type { Clock } from '../clock.js';
+import type { EmulatorTier } from './types.js';
 
 /** Per-key limits of the service's tiers (synap-api.md §6.6). */
 export const TIER_LIMITS: Record<
@@ -58,7 +59,7 @@ export class KeyRateLimiter {
 
   constructor(
     private readonly config: RateLimitConfig,
-    private readonly clock: EmulatorClock,
+    private readonly clock: Clock,
   ) {
     this.perMs = config.rpm === undefined ? 0 : config.rpm / 60_000;
   }

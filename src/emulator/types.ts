@@ -5,15 +5,11 @@ import type { EmulatorFaults, FaultCounter } from './faults.js';
  * `GET /_emulator/stats` / `GET /_emulator/documents` answer. Other parts' tests rely on these.
  */
 
+import type { Clock } from '../clock.js';
+
 export type { EmulatorFaults } from './faults.js';
 
 export type EmulatorTier = 'free' | 'pro' | 'unlimited';
-
-/** Time source of the emulator; injected so rate-limit and lifecycle tests are exact. */
-export interface EmulatorClock {
-  /** Milliseconds since the Unix epoch. */
-  now(): number;
-}
 
 export interface EmulatorOptions extends EmulatorFaults {
   /** Interface to bind; default 127.0.0.1 (a development tool, never exposed by default). */
@@ -36,8 +32,8 @@ export interface EmulatorOptions extends EmulatorFaults {
   processingDelayMs?: number;
   /** Seed of the fault/jitter random source, so fault runs are repeatable. */
   seed?: number;
-  /** Injected time source (default: Date.now). */
-  clock?: EmulatorClock;
+  /** Injected time source, so rate-limit and lifecycle tests are exact (default: the system clock). */
+  clock?: Clock;
   /** Reserved: the emulator itself never prints; the CLI command prints the banner. */
   quiet?: boolean;
   /**

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { systemClock, type Clock } from '../clock.js';
 import { CliError, InterruptedError, UsageError } from '../errors.js';
 import {
   completenessWarnings,
@@ -33,8 +34,8 @@ export interface ExportOptions {
   destination: ExportDestination;
   /** Ignore an existing state file and start over. */
   restart?: boolean;
-  /** Time source for rates and checkpoint spacing (default Date.now). */
-  now?: () => number;
+  /** Time source for rates and checkpoint spacing (default: the system clock). */
+  clock?: Clock;
   /** Minimum time between checkpoints (default 1000 ms; 0 = after every page). */
   checkpointIntervalMs?: number;
   signal?: AbortSignal;
@@ -195,7 +196,8 @@ export async function runExport(
   opts: ExportOptions,
   reporter: ExportReporter = {},
 ): Promise<ExportSummary> {
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const started = now();
   const warnings: string[] = [];
   const warn = (m: string) => {

@@ -1,6 +1,6 @@
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { systemClock, type Clock } from '../client/clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { StoppedEarlyError } from '../errors.js';
 
 export interface LockInfo {

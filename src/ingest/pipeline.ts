@@ -1,5 +1,5 @@
 import type { ApiResult, ClientStats } from '../client/client.js';
-import { systemClock, type Clock } from '../client/clock.js';
+import { systemClock, type Clock } from '../clock.js';
 import { AdaptiveConcurrency } from '../client/concurrency.js';
 import { SynapError } from '../client/errors.js';
 import {

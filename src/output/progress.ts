@@ -1,4 +1,5 @@
 import ora, { type Ora } from 'ora';
+import { systemClock, type Clock } from '../clock.js';
 import { redactSecrets } from './redact.js';
 
 /**
@@ -28,8 +29,8 @@ export interface ProgressOptions {
   isTTY?: boolean;
   /** Minimum time between plain lines when not on a TTY (default 10 s). */
   intervalMs?: number;
-  /** Time source for the plain-line interval (default Date.now). */
-  now?: () => number;
+  /** Time source for the plain-line interval (default: the system clock). */
+  clock?: Clock;
 }
 
 const silent: Progress = {
@@ -97,7 +98,8 @@ function spinnerProgress(stream: NodeJS.WritableStream, color: boolean): Progres
 }
 
 function plainProgress(stream: NodeJS.WritableStream, opts: ProgressOptions): Progress {
-  const now = opts.now ?? Date.now;
+  const clock = opts.clock ?? systemClock;
+  const now = () => clock.now();
   const interval = opts.intervalMs ?? 10_000;
   let last = -Infinity;
   let active = false;

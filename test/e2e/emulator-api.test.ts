@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { api, doc, FakeClock } from '../helpers/emulator.js';
+import { api, doc } from '../helpers/emulator.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
@@ -513,15 +514,15 @@ describe('emulator ingestion lifecycle', () => {
       });
       expect((await api(emu, 'GET', '/api/v1/memories')).body.total).toBe(0);
 
-      clock.advance(500);
+      await clock.advance(500);
       status = await api(emu, 'GET', path);
       expect(status.body.status).toBe('processing');
       expect(status.body.started_at).not.toBeNull();
 
-      clock.advance(499);
+      await clock.advance(499);
       expect((await api(emu, 'GET', path)).body.status).toBe('processing');
 
-      clock.advance(1);
+      await clock.advance(1);
       status = await api(emu, 'GET', path);
       expect(status.body).toMatchObject({ status: 'completed', memories_created: 1 });
       expect(status.body.completed_at).toBe(new Date(clock.now()).toISOString());

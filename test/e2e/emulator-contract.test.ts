@@ -2,7 +2,8 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { api, doc, FakeClock } from '../helpers/emulator.js';
+import { api, doc } from '../helpers/emulator.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 /**
  * The emulator against the official SDK's contract (maximem_synap_sdk: the request models, the
@@ -287,12 +288,12 @@ describe('credits routes', () => {
     await api(emu, 'POST', '/api/v1/memories/batch', {
       body: { documents: [doc('a'), doc('b'), doc('c', { document_id: 'dup' })] },
     });
-    clock.advance(2000);
+    await clock.advance(2000);
     // A duplicate is not accepted, so it costs nothing.
     await api(emu, 'POST', '/api/v1/memories/batch', {
       body: { documents: [doc('d'), doc('c', { document_id: 'dup' })] },
     });
-    clock.advance(2000);
+    await clock.advance(2000);
     for (let i = 0; i < 5; i++) {
       await api(emu, 'POST', '/api/v1/memories/create', { body: doc(`e${i}`) });
     }

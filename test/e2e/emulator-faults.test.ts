@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { api, doc, FakeClock } from '../helpers/emulator.js';
+import { api, doc } from '../helpers/emulator.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 /** A raw POST that reports whether the server replied or dropped the connection. */
 function rawCreate(
@@ -170,13 +171,13 @@ describe('emulator fault injection', () => {
       expect(first.body.code).toBe('RATE_LIMITED');
       emu.setFaults({ stormRate: 0 });
       // Still raging 2 s later: Retry-After counts down, and the request was early.
-      clock.advance(2000);
+      await clock.advance(2000);
       const during = await api(emu, 'GET', '/api/v1/auth/whoami');
       expect(during.status).toBe(429);
       expect(during.headers['retry-after']).toBe('1');
       expect(emu.stats().early_requests).toBe(1);
       // After the announced Retry-After the service answers again.
-      clock.advance(1000);
+      await clock.advance(1000);
       const after = await api(emu, 'POST', '/api/v1/memories/create', { body: doc('calm') });
       expect(after.status).toBe(200);
       const s = emu.stats();
@@ -216,7 +217,7 @@ describe('emulator persistence across a restart (file database)', () => {
     expect(created.body.succeeded).toBe(2);
     await first.close();
 
-    clock.advance(1000);
+    await clock.advance(1000);
     const second = await startEmulator({ db, clock, processingDelayMs: 1000 });
     try {
       expect(second.apiKey).toBe(first.apiKey);

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { api, doc, FakeClock } from '../helpers/emulator.js';
+import { api, doc } from '../helpers/emulator.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const T0 = Date.UTC(2025, 0, 1);
 
@@ -46,10 +47,10 @@ describe('emulator rate limits (real HTTP, injected clock)', () => {
     emu = await startEmulator({ clock, tier: 'free' });
     let accepted = 0;
     for (let t = 0; t < 60_000; t += 250) {
-      clock.t = T0 + t;
       const res = await api(emu, 'POST', '/api/v1/memories/create', { body: doc(`w${t}`) });
       if (res.status === 200) accepted++;
       else expect(res.status).toBe(429);
+      await clock.advance(250);
     }
     // 10 in the bucket + one per second for 59.75 s.
     expect(accepted).toBe(69);
@@ -63,7 +64,7 @@ describe('emulator rate limits (real HTTP, injected clock)', () => {
     while (clock.now() < T0 + 30_000) {
       const res = await api(emu, 'GET', '/api/v1/auth/whoami');
       if (res.status === 200) accepted++;
-      else clock.advance(Number(res.headers['retry-after']) * 1000);
+      else await clock.advance(Number(res.headers['retry-after']) * 1000);
     }
     const stats = emu.stats();
     expect(stats.early_requests).toBe(0);
@@ -85,7 +86,7 @@ describe('emulator rate limits (real HTTP, injected clock)', () => {
       expect(r.headers['x-ratelimit-reset']).toBeUndefined();
     }
     expect(c.headers['retry-after']).toBe('1');
-    clock.advance(500);
+    await clock.advance(500);
     expect((await api(emu, 'GET', '/api/v1/auth/whoami')).status).toBe(200);
   });
 

@@ -1,5 +1,5 @@
 import http from 'node:http';
-import type { EmulatorClock, RunningEmulator } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 
 export interface ApiResponse {
   status: number;
@@ -47,17 +47,6 @@ export function api(
     req.on('error', reject);
     req.end(payload);
   });
-}
-
-/** A clock the test moves by hand. */
-export class FakeClock implements EmulatorClock {
-  constructor(public t = Date.UTC(2025, 0, 1)) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
 }
 
 /** A create body as the official SDK sends it: every key, in its order, with its defaults. */

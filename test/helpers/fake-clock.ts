@@ -1,5 +1,5 @@
-import type { Clock } from '../../src/client/clock.js';
-import { abortReason } from '../../src/client/clock.js';
+import type { Clock } from '../../src/clock.js';
+import { abortReason } from '../../src/clock.js';
 
 interface Timer {
   due: number;

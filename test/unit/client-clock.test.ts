@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { systemClock } from '../../src/client/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { RateLimitError } from '../../src/client/errors.js';
 
 describe('systemClock', () => {

@@ -6,6 +6,7 @@ import { formatRequestLine } from '../../src/output/verbose.js';
 import { renderTable, trimText } from '../../src/output/table.js';
 import { promptConfirm, promptSecret } from '../../src/output/prompts.js';
 import { UsageError } from '../../src/errors.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('writeJsonLine', () => {
   it('waits for drain when the stream is full', async () => {
@@ -43,14 +44,14 @@ describe('writeJsonLine', () => {
 });
 
 describe('progress', () => {
-  it('prints plain lines at most once per interval when not on a TTY', () => {
+  it('prints plain lines at most once per interval when not on a TTY', async () => {
     const out = new PassThrough();
-    let t = 0;
-    const p = createProgress({ stream: out, isTTY: false, intervalMs: 1000, now: () => t });
+    const clock = new FakeClock(0);
+    const p = createProgress({ stream: out, isTTY: false, intervalMs: 1000, clock });
     p.start('starting');
-    t = 500;
+    await clock.advance(500);
     p.update('half a second'); // too soon: skipped
-    t = 1200;
+    await clock.advance(700);
     p.update('later');
     p.log('a line');
     p.stop('done');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { KeyRateLimiter, resolveRateLimit } from '../../src/emulator/rate-limiter.js';
-import { FakeClock } from '../helpers/emulator.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 describe('resolveRateLimit', () => {
   it('knows the tiers and honours overrides', () => {
@@ -14,7 +14,7 @@ describe('resolveRateLimit', () => {
 });
 
 describe('KeyRateLimiter', () => {
-  it('allows the burst, then refuses with whole-second Retry-After', () => {
+  it('allows the burst, then refuses with whole-second Retry-After', async () => {
     const clock = new FakeClock(1_000_000);
     const limiter = new KeyRateLimiter({ rpm: 60, burst: 10 }, clock);
     for (let i = 9; i >= 0; i--) {
@@ -25,20 +25,20 @@ describe('KeyRateLimiter', () => {
     expect(refused).toMatchObject({ allowed: false, remaining: 0, retryAfterSeconds: 1 });
     // Full again 10 s from now.
     if (refused.limited) expect(refused.resetAt).toBe(1_000_000 / 1000 + 10);
-    clock.advance(999);
+    await clock.advance(999);
     expect(limiter.take('k').allowed).toBe(false);
-    clock.advance(1);
+    await clock.advance(1);
     expect(limiter.take('k').allowed).toBe(true);
     expect(limiter.take('k').allowed).toBe(false);
   });
 
-  it('accepts exactly burst + elapsed × rate over a window', () => {
+  it('accepts exactly burst + elapsed × rate over a window', async () => {
     const clock = new FakeClock(0);
     const limiter = new KeyRateLimiter({ rpm: 60, burst: 10 }, clock);
     let accepted = 0;
     for (let t = 0; t < 60_000; t += 100) {
-      clock.t = t;
       if (limiter.take('k').allowed) accepted++;
+      await clock.advance(100);
     }
     expect(accepted).toBe(69);
   });
@@ -52,14 +52,14 @@ describe('KeyRateLimiter', () => {
     expect(d).toMatchObject({ allowed: false, retryAfterSeconds: 9 });
   });
 
-  it('keeps one bucket per key and never refills above the burst', () => {
+  it('keeps one bucket per key and never refills above the burst', async () => {
     const clock = new FakeClock(0);
     const limiter = new KeyRateLimiter({ rpm: 600, burst: 2 }, clock);
     expect(limiter.take('a').allowed).toBe(true);
     expect(limiter.take('a').allowed).toBe(true);
     expect(limiter.take('a').allowed).toBe(false);
     expect(limiter.take('b').allowed).toBe(true);
-    clock.advance(3_600_000);
+    await clock.advance(3_600_000);
     const d = limiter.take('a');
     expect(d).toMatchObject({ allowed: true, remaining: 1 });
   });

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Clock } from '../../src/client/clock.js';
+import type { Clock } from '../../src/clock.js';
 import { ExitCode } from '../../src/errors.js';
 import { acquireLock } from '../../src/ingest/lock.js';
 
