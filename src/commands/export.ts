@@ -98,7 +98,7 @@ export function register(program: Command): void {
       'after',
       `
 Each line is one memory with every field the API returned; the file is valid input for
-'synap ingest'. With -o FILE, progress is checkpointed in FILE.synap-state.json: running the
+'synap ingest'. With -o FILE, progress is checkpointed in FILE.synap-export-state.json: running the
 same command again after a failure, Ctrl-C or kill continues where it stopped (no duplicate
 lines); the state file is removed when the export completes.
 

@@ -9,15 +9,8 @@ import {
   MemoryPaginator,
   type ListClient,
 } from './paginator.js';
-import {
-  readExportState,
-  removeExportState,
-  shapeDifferences,
-  statePathFor,
-  writeExportState,
-  type ExportShape,
-  type ExportState,
-} from './state.js';
+import type { StateFile } from '../state-file.js';
+import { exportStateFile, shapeDifferences, type ExportShape, type ExportState } from './state.js';
 import { FileJsonLinesWriter, StreamJsonLinesWriter, type JsonLinesWriter } from './writer.js';
 import { RECENT_IDS, RecentIds } from './recent-ids.js';
 
@@ -142,13 +135,13 @@ async function fileSize(path: string): Promise<number | undefined> {
 /** Decides where an `-o FILE` export starts: fresh, or after the last checkpointed page. */
 async function findResumePoint(
   path: string,
-  statePath: string,
+  stateFile: StateFile<'export', ExportState>,
   shape: ExportShape,
   restart: boolean,
   warn: (m: string) => void,
 ): Promise<ResumePoint | undefined> {
   if (restart) return undefined;
-  const state = await readExportState(statePath);
+  const state = await stateFile.read();
   if (!state) return undefined;
   const diffs = shapeDifferences(state.shape, shape);
   if (diffs.length > 0) {
@@ -161,7 +154,7 @@ async function findResumePoint(
   }
   const size = await fileSize(path);
   if (size === undefined) {
-    warn(`${statePath} exists but ${path} does not; starting the export over`);
+    warn(`${stateFile.path} exists but ${path} does not; starting the export over`);
     return undefined;
   }
   if (size >= state.bytes) {
@@ -212,10 +205,10 @@ export async function runExport(
   };
 
   const file = opts.destination.kind === 'file' ? resolve(opts.destination.path) : null;
-  const statePath = file ? statePathFor(file) : null;
+  const stateFile = file ? exportStateFile(file) : null;
   const resume =
-    file && statePath
-      ? await findResumePoint(file, statePath, shape, opts.restart === true, warn)
+    file && stateFile
+      ? await findResumePoint(file, stateFile, shape, opts.restart === true, warn)
       : undefined;
 
   let writer: JsonLinesWriter;
@@ -261,12 +254,11 @@ export async function runExport(
   let checkpointed = -Infinity;
   const interval = opts.checkpointIntervalMs ?? 1000;
   const checkpoint = async () => {
-    if (!statePath) return;
+    if (!stateFile) return;
     await writer.sync();
     const t = paginator.tally;
-    await writeExportState(statePath, {
-      version: 1,
-      kind: 'synap-export',
+    await stateFile.write({
+      ...stateFile.header(),
       shape,
       next_page: consistent.nextPage,
       bytes: consistent.bytes,
@@ -286,7 +278,7 @@ export async function runExport(
   let complete = true;
   let writing = false;
   try {
-    if (statePath) await checkpoint();
+    if (stateFile) await checkpoint();
     for await (const page of paginator) {
       for (const change of paginator.tally.totalChanges.filter((c) => c.page === page.page)) {
         // Shown live; the end-of-export warning (with the first and last totals) is the record.
@@ -310,25 +302,25 @@ export async function runExport(
         total: page.total,
         elapsedMs: now() - started,
       });
-      if (statePath && !page.last && now() - checkpointed >= interval) await checkpoint();
+      if (stateFile && !page.last && now() - checkpointed >= interval) await checkpoint();
     }
   } catch (err) {
     // Between pages the file and `consistent` agree: save it so a re-run continues here.
-    if (statePath && !writing) await checkpoint().catch(() => undefined);
+    if (stateFile && !writing) await checkpoint().catch(() => undefined);
     await writer.close().catch(() => undefined);
     if (opts.signal?.aborted) {
       throw new InterruptedError(
-        statePath
+        stateFile
           ? `export interrupted at page ${consistent.nextPage}; ${consistent.lines} memories are in ${file}`
           : 'export interrupted',
         {
-          hints: statePath
+          hints: stateFile
             ? ['Run the same command again to continue where it stopped.']
             : ['Use -o FILE for an export that can be continued after an interruption.'],
         },
       );
     }
-    if (err instanceof ExportPageError && statePath) {
+    if (err instanceof ExportPageError && stateFile) {
       err.hints.push(
         `${consistent.lines} memories are in ${file}; run the same command again to continue from page ${err.page}.`,
       );
@@ -338,7 +330,7 @@ export async function runExport(
     throw err instanceof CliError || err instanceof Error ? err : new Error(String(err));
   }
   await writer.close();
-  if (statePath) await removeExportState(statePath);
+  if (stateFile) await stateFile.remove();
 
   const tally = paginator.tally;
   if (complete) for (const w of completenessWarnings(tally, writer.lines)) warn(w);

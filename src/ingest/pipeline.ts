@@ -27,13 +27,11 @@ import type { InputFormat, SourceRecord } from './source-record.js';
 import {
   checkResumable,
   hashShape,
-  readIngestState,
-  removeIngestState,
-  statePathFor,
-  writeIngestState,
+  ingestStateFile,
   type IngestState,
   type RequestShape,
-} from './state-file.js';
+} from './checkpointer.js';
+import type { StateFile } from '../state-file.js';
 import { outcomeOf, type IngestSummary, type StopReason } from './summary.js';
 
 export type { IngestSummary, StopReason } from './summary.js';
@@ -380,14 +378,13 @@ class IngestRun {
       ...(this.opts.signal ? { signal: this.opts.signal } : {}),
     });
     try {
-      const statePath = statePathFor(input);
-      let state = this.opts.restart ? undefined : await readIngestState(statePath);
-      if (state) checkResumable(state, statePath, identity, this.shape);
+      const stateFile = ingestStateFile(input);
+      let state = this.opts.restart ? undefined : await stateFile.read();
+      if (state) checkResumable(state, stateFile.path, identity, this.shape);
       const now = new Date(this.clock.now()).toISOString();
       if (!state) {
         state = {
-          version: 1,
-          kind: 'synap-ingest',
+          ...stateFile.header(),
           input: { path: input, size: identity.size, fingerprint: identity.fingerprint },
           options_hash: hashShape(this.shape),
           shape: this.shape,
@@ -408,7 +405,7 @@ class IngestRun {
         index,
         count,
         state,
-        statePath,
+        stateFile,
         estimate: await estimateRecords(input, identity.size),
       });
     } finally {
@@ -440,7 +437,7 @@ class IngestRun {
     index: number;
     count: number;
     state?: IngestState;
-    statePath?: string;
+    stateFile?: StateFile<'ingest', IngestState>;
     estimate?: number | undefined;
   }): Promise<void> {
     this.source = u.source;
@@ -456,7 +453,7 @@ class IngestRun {
       source: u.source,
       index: u.index,
       count: u.count,
-      stateFile: u.statePath ?? null,
+      stateFile: u.stateFile?.path ?? null,
       failuresFile: failures ? u.failuresPath : null,
       resumedFrom:
         resumeFrom > 0 ? { records: resumeFrom, line: u.state?.watermark_line ?? 0 } : null,
@@ -469,7 +466,7 @@ class IngestRun {
     const checkpoint = (force = false): Promise<void> => {
       const next = checkpointing.then(async () => {
         await failures?.flush();
-        if (!u.state || !u.statePath) return;
+        if (!u.state || !u.stateFile) return;
         if (!force && tracker.settledThrough === lastSaved) return;
         const through = tracker.settledThrough;
         const s = u.state;
@@ -485,7 +482,7 @@ class IngestRun {
         unitStart.skipped = this.totals.skipped;
         unitStart.failed = this.totals.failed;
         s.updated_at = new Date(this.clock.now()).toISOString();
-        await writeIngestState(u.statePath, s);
+        await u.stateFile.write(s);
         lastSaved = through;
       });
       checkpointing = next.catch(() => {});
@@ -651,8 +648,8 @@ class IngestRun {
       reachedEnd && !this.halted && tracker.settledThrough === ordinal && tracker.unsettled === 0;
     try {
       await checkpoint(true);
-      if (complete && u.statePath) await removeIngestState(u.statePath);
-      else if (u.statePath) this.stateFiles.push(u.statePath);
+      if (complete && u.stateFile) await u.stateFile.remove();
+      else if (u.stateFile) this.stateFiles.push(u.stateFile.path);
     } finally {
       await failures?.close();
     }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -61,7 +61,31 @@ describe('synap export', () => {
     const lines = parseLines(readFileSync(out, 'utf8'));
     expect(lines).toHaveLength(500);
     expect(lines.every((m) => m.user_id === 'u-five')).toBe(true);
-    expect(existsSync(`${out}.synap-state.json`)).toBe(false);
+    expect(existsSync(`${out}.synap-export-state.json`)).toBe(false);
+  });
+
+  it('an interrupted ingest of FILE and an export to FILE keep separate checkpoints', async () => {
+    // The ingest stops at its first failed record (--fail-fast) and keeps its checkpoint.
+    const file = join(sandbox.dir, 'shared.jsonl');
+    const records = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify(i === 10 ? { nodoc: i } : { document: `shared record ${i}` }),
+    );
+    writeFileSync(file, `${records.join('\n')}\n`);
+    const env = envFor(emu, sandbox);
+    const ingest = await runCli(['ingest', file, '--fail-fast', '--batch-size', '5'], { env });
+    expect(ingest.code, ingest.stderr).toBe(5);
+    const ingestState = `${file}.synap-state.json`;
+    const checkpoint = readFileSync(ingestState, 'utf8');
+
+    // An export to the same name neither trips over nor replaces the ingest's checkpoint.
+    for (const args of [[], ['--restart']]) {
+      const r = await runCli(['export', '--user-id', 'u-five', '-o', file, ...args], { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(parseLines(readFileSync(file, 'utf8'))).toHaveLength(500);
+      expect(readFileSync(ingestState, 'utf8')).toBe(checkpoint);
+    }
+    rmSync(ingestState);
+    rmSync(`${file}.failures.jsonl`, { force: true });
   });
 
   it('refuses a page size over 100 as a usage error', async () => {
@@ -141,7 +165,7 @@ describe('synap export resumed after kill -9', () => {
 
   it('the same command continues and every memory ends up in the file exactly once', async () => {
     const out = join(sandbox.dir, 'backup.jsonl');
-    const state = `${out}.synap-state.json`;
+    const state = `${out}.synap-export-state.json`;
     emu.setFaults({ latencyMs: 100 });
     const child = spawn(process.execPath, [BIN, 'export', '--page-size', '50', '-o', out], {
       env: { ...process.env, ...envFor(emu, sandbox) },

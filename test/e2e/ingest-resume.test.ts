@@ -77,7 +77,7 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
 
     const changed = await runCli(['ingest', 'int.jsonl', '--mode', 'fast'], { env, cwd: dir });
     expect(changed.code).toBe(2);
-    expect(changed.stderr).toContain('--mode (none) → "fast"');
+    expect(changed.stderr).toContain('--mode (none) → fast');
 
     const second = await runCli(['--json', 'ingest', 'int.jsonl'], { env, cwd: dir });
     expect(second.code, second.stderr).toBe(0);

@@ -7,7 +7,7 @@ import type { ListMemoriesResponse, Memory } from '../../src/client/types.js';
 import { CliError, ExitCode, UsageError } from '../../src/errors.js';
 import type { ListClient, ListPageParams } from '../../src/export/paginator.js';
 import { readExportedIds, runExport, type ExportOptions } from '../../src/export/run-export.js';
-import { readExportState, statePathFor } from '../../src/export/state.js';
+import { exportStateFile } from '../../src/export/state.js';
 
 const mem = (i: number): Memory => ({
   memory_id: `m${i}`,
@@ -72,7 +72,7 @@ describe('runExport to a file', () => {
     const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean);
     expect(lines.map((l) => JSON.parse(l) as Memory)).toEqual(items);
     expect(summary).toMatchObject({ memories: 95, pages: 10, complete: true, warnings: [] });
-    expect(existsSync(statePathFor(out))).toBe(false);
+    expect(existsSync(exportStateFile(out).path)).toBe(false);
   });
 
   it('stops at a failed page with a checkpoint, and the same call continues there', async () => {
@@ -82,7 +82,7 @@ describe('runExport to a file', () => {
     expect(err).toBeInstanceOf(CliError);
     expect((err as CliError).message).toContain('page 4');
     expect((err as CliError).hints.join(' ')).toContain('continue from page 4');
-    const state = await readExportState(statePathFor(out));
+    const state = await exportStateFile(out).read();
     expect(state).toMatchObject({ next_page: 4, lines: 30 });
 
     list.failPage = undefined;
@@ -91,7 +91,7 @@ describe('runExport to a file', () => {
     expect(list.calls[0]).toBe(4);
     expect(fileIds()).toEqual(items.map((m) => m.memory_id));
     expect(summary).toMatchObject({ memories: 95, written_this_run: 65, resumed_from_page: 4 });
-    expect(existsSync(statePathFor(out))).toBe(false);
+    expect(existsSync(exportStateFile(out).path)).toBe(false);
   });
 
   it('after a crash between writing lines and the checkpoint, cuts the file back to the checkpoint', async () => {
@@ -152,7 +152,7 @@ describe('runExport to a file', () => {
     };
     const err = await runExport(opts(client, { signal: ac.signal })).catch((e: unknown) => e);
     expect((err as CliError).exitCode).toBe(ExitCode.INTERRUPTED);
-    expect(await readExportState(statePathFor(out))).toMatchObject({ next_page: 6, lines: 50 });
+    expect(await exportStateFile(out).read()).toMatchObject({ next_page: 6, lines: 50 });
     await runExport(opts(list));
     expect(fileIds()).toEqual(items.map((m) => m.memory_id));
   });

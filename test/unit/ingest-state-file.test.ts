@@ -6,11 +6,11 @@ import { UsageError } from '../../src/errors.js';
 import {
   checkResumable,
   hashShape,
-  readIngestState,
-  writeIngestState,
+  ingestStateFile,
   type IngestState,
   type RequestShape,
-} from '../../src/ingest/state-file.js';
+} from '../../src/ingest/checkpointer.js';
+import { statePathFor } from '../../src/state-file.js';
 
 const shape: RequestShape = {
   base_url: 'http://127.0.0.1:1',
@@ -71,14 +71,14 @@ describe('ingest state file', () => {
 
   it('writes atomically (no temp file left) and reads back; a torn file is a usage error', async () => {
     const dir = tmp();
-    const path = join(dir, 'in.jsonl.synap-state.json');
-    await writeIngestState(path, stateFor(shape, 5));
-    await writeIngestState(path, stateFor(shape, 7));
+    const file = ingestStateFile(join(dir, 'in.jsonl'));
+    await file.write(stateFor(shape, 5));
+    await file.write(stateFor(shape, 7));
     expect(readdirSync(dir)).toEqual(['in.jsonl.synap-state.json']);
-    expect((await readIngestState(path))?.settled_records).toBe(7);
-    expect(await readIngestState(join(dir, 'missing.json'))).toBeUndefined();
-    writeFileSync(path, readFileSync(path, 'utf8').slice(0, 40));
-    await expect(readIngestState(path)).rejects.toBeInstanceOf(UsageError);
+    expect((await file.read())?.settled_records).toBe(7);
+    expect(await ingestStateFile(join(dir, 'missing.jsonl')).read()).toBeUndefined();
+    writeFileSync(file.path, readFileSync(file.path, 'utf8').slice(0, 40));
+    await expect(file.read()).rejects.toBeInstanceOf(UsageError);
   });
 
   it('refuses a changed input and changed options, naming the difference', () => {
@@ -88,14 +88,25 @@ describe('ingest state file', () => {
       checkResumable(state, 's.json', { ...identity, size: 101, fingerprint: 'f2' }, shape),
     ).toThrow(/changed since the interrupted run/);
     expect(() => checkResumable(state, 's.json', identity, { ...shape, mode: 'fast' })).toThrow(
-      /--mode \(none\) → "fast"/,
+      /--mode \(none\) → fast/,
     );
   });
 
   it('never contains the API key (it is not part of the shape)', async () => {
     const dir = tmp();
-    const path = join(dir, 's.json');
-    await writeIngestState(path, stateFor(shape));
-    expect(readFileSync(path, 'utf8')).not.toMatch(/synap_/);
+    const file = ingestStateFile(join(dir, 's.jsonl'));
+    await file.write(stateFor(shape));
+    expect(readFileSync(file.path, 'utf8')).not.toMatch(/synap_/);
+  });
+
+  it('ingest and export states of one file have distinct names and refuse each other', async () => {
+    const dir = tmp();
+    const target = join(dir, 'data.jsonl');
+    expect(statePathFor('ingest', target)).not.toBe(statePathFor('export', target));
+    const file = ingestStateFile(target);
+    await file.write(stateFor(shape));
+    // An export state under the ingest name (e.g. written by hand) is not taken for an ingest one.
+    writeFileSync(file.path, JSON.stringify({ version: 1, kind: 'synap-export', next_page: 2 }));
+    await expect(file.read()).rejects.toThrow(/ingest state file .* is not readable/);
   });
 });

@@ -1,0 +1,133 @@
+import { createHash } from 'node:crypto';
+import { readFile, rm } from 'node:fs/promises';
+import { writeFileAtomic } from './atomic-write.js';
+import { UsageError } from './errors.js';
+
+/** What a state file checkpoints: an ingest of an input file, or an export to an output file. */
+export type StateKind = 'ingest' | 'export';
+
+/**
+ * Each kind has its own file name beside the file it belongs to, so an interrupted ingest of
+ * `data.jsonl` and an export to `data.jsonl` never read, refuse or replace each other's state.
+ */
+const SUFFIX: Record<StateKind, string> = {
+  ingest: '.synap-state.json',
+  export: '.synap-export-state.json',
+};
+
+/** The `kind` written inside the file, checked on reading. */
+const TAG = { ingest: 'synap-ingest', export: 'synap-export' } as const;
+
+/** Fields every state file has; each kind adds its own. */
+export interface StateHeader<K extends StateKind> {
+  version: 1;
+  kind: (typeof TAG)[K];
+}
+
+export function statePathFor(kind: StateKind, path: string): string {
+  return `${path}${SUFFIX[kind]}`;
+}
+
+/**
+ * The checkpoint of one file for one kind of run: read (undefined when there is none; a damaged
+ * one is a usage error that says how to start over), written atomically (a crash leaves the old
+ * state or the new one, never half of each), removed when the run completes.
+ */
+export class StateFile<K extends StateKind, T extends StateHeader<K>> {
+  readonly path: string;
+
+  constructor(
+    readonly kind: K,
+    /** The input (ingest) or output (export) the state belongs to. */
+    target: string,
+    private readonly rules: {
+      /** True when a parsed state has the fields this kind needs. */
+      complete(state: Partial<T>): boolean;
+      /** How to start over, shown when the file cannot be read. */
+      restartHint: string;
+    },
+  ) {
+    this.path = statePathFor(kind, target);
+  }
+
+  async read(): Promise<T | undefined> {
+    let text: string;
+    try {
+      text = await readFile(this.path, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    let state: Partial<T> | undefined;
+    try {
+      state = JSON.parse(text) as Partial<T>;
+    } catch {
+      state = undefined;
+    }
+    if (
+      state === null ||
+      typeof state !== 'object' ||
+      state.kind !== TAG[this.kind] ||
+      state.version !== 1 ||
+      !this.rules.complete(state)
+    ) {
+      throw new UsageError(`the ${this.kind} state file ${this.path} is not readable`, {
+        hints: [this.rules.restartHint],
+      });
+    }
+    return state as T;
+  }
+
+  async write(state: T): Promise<void> {
+    await writeFileAtomic(this.path, `${JSON.stringify(state, null, 2)}\n`);
+  }
+
+  async remove(): Promise<void> {
+    await rm(this.path, { force: true });
+  }
+
+  /** The header of a new state of this kind. */
+  header(): StateHeader<K> {
+    return { version: 1, kind: TAG[this.kind] };
+  }
+}
+
+/** JSON with object keys sorted, so equal options always serialise (and hash) the same. */
+export function canonicalJson(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
+    .join(',')}}`;
+}
+
+export function hashOptions(shape: object): string {
+  return createHash('sha256').update(canonicalJson(shape)).digest('hex');
+}
+
+/**
+ * The options that differ between the run that saved a state and this one, by their flag
+ * names, e.g. `--mode (none) → fast`: what a "cannot resume" message shows.
+ */
+export function optionDifferences<S extends object>(
+  saved: S | undefined,
+  now: S,
+  labels: Record<keyof S, string>,
+): string[] {
+  const show = (v: unknown): string => {
+    if (v === null || v === undefined) return '(none)';
+    if (typeof v === 'string') return v;
+    const json = canonicalJson(v);
+    return json === '{}' ? '(none)' : json;
+  };
+  const out: string[] = [];
+  for (const key of Object.keys(labels) as (keyof S)[]) {
+    const before = show(saved?.[key]);
+    const after = show(now[key]);
+    if (before !== after) out.push(`${labels[key]} ${before} → ${after}`);
+  }
+  return out;
+}
