@@ -5,7 +5,7 @@
 // Half the records carry a document_id, half get a sha256 id derived from the request.
 import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { readRecords } from '../dist/ingest/readers.js';
+import { readRecords } from '../dist/ingest/readers/index.js';
 import { createMapper } from '../dist/ingest/mapper.js';
 
 const n = Number(process.argv[2] ?? 1_000_000);

@@ -1,22 +1,36 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
-import { CliError, ExitCode } from './errors.js';
-import { globalOptions } from './global-options.js';
-import { printError } from './output/errors.js';
-import * as auth from './commands/auth.js';
-import * as config from './commands/config.js';
-import * as memories from './commands/memories.js';
-import * as ingest from './commands/ingest.js';
-import * as exportCommand from './commands/export.js';
-import * as migrate from './commands/migrate.js';
-import * as emulator from './commands/emulator.js';
-import * as completion from './commands/completion.js';
+import { loginCommand } from './commands/auth/login.js';
+import { logoutCommand } from './commands/auth/logout.js';
+import { statusCommand as authStatusCommand } from './commands/auth/status.js';
+import { completionCommand } from './commands/completion.js';
+import { getCommand as configGetCommand } from './commands/config/get.js';
+import { listCommand as configListCommand } from './commands/config/list.js';
+import { profilesCommand } from './commands/config/profiles.js';
+import { setCommand } from './commands/config/set.js';
+import { unsetCommand } from './commands/config/unset.js';
+import { emulatorCommand } from './commands/emulator.js';
+import { exportCommand } from './commands/export.js';
+import { ingestCommand } from './commands/ingest.js';
+import { deleteCommand } from './commands/memories/delete.js';
+import { getCommand } from './commands/memories/get.js';
+import { listCommand } from './commands/memories/list.js';
+import { statusCommand } from './commands/memories/status.js';
+import { updateCommand } from './commands/memories/update.js';
+import { migrateCommand } from './commands/migrate.js';
+import { SETTING_KEYS } from './config/store.js';
+import { Runner, type CommandSpec } from './commands/run.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
 
-/** Builds the whole command tree. Each command module adds its own subcommands. */
-export function buildProgram(): Command {
+/** A group of commands (`synap auth …`): a description and help, no action of its own. */
+function group(program: Command, name: string, description: string, help: string): Command {
+  return program.command(name).description(description).addHelpText('after', `\n${help}`);
+}
+
+/** Declares the program, its global options and every command; each action goes through `runner`. */
+export function buildProgram(runner: Runner): Command {
   const program = new Command('synap')
     .description("Move data into and out of Synap, Maximem's memory service for AI agents.")
     .version(version, '-V, --version')
@@ -29,90 +43,100 @@ export function buildProgram(): Command {
     .option('--no-input', 'never prompt (automatic without a TTY or with CI set)')
     .addOption(new Option('--no-color', 'no colours (NO_COLOR is honoured too)'))
     .showSuggestionAfterError()
-    .exitOverride()
-    .configureOutput({
-      // Usage errors are printed by printError so they look like every other error.
-      outputError: () => {},
-    })
     .addHelpText(
       'after',
       `
+With --json every command prints one JSON document on stdout:
+  {"status":"ok","result":{…}}   or   {"status":"error","error":{"code","message","correlation_id","exit_code"}}
+(synap export streams the memories themselves as JSON Lines; see 'synap export --help').
+
 Examples:
   $ synap --local ingest samples/chat-transcripts.jsonl   try it with no account
   $ SYNAP_API_KEY=synap_... synap ingest tickets.csv --map document=body
-  $ synap export -o backup.jsonl`,
+  $ synap export -o backup.jsonl
+  $ synap --json memories list | jq -r '.result.data[].memory_id'`,
     );
 
-  for (const mod of [
-    auth,
-    config,
-    memories,
-    ingest,
-    exportCommand,
-    migrate,
-    emulator,
-    completion,
-  ]) {
-    mod.register(program);
-  }
-  // Sub-commands throw instead of exiting, so errors reach run() below.
-  const applyExitOverride = (cmd: Command) => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const add = (parent: Command, name: string, spec: CommandSpec<any, any[], any>, hidden = false) =>
+    spec.declare(parent.command(name, { hidden })).action(runner.action(spec));
+
+  const auth = group(
+    program,
+    'auth',
+    'store, check and forget API keys (per profile)',
+    `Examples:
+  $ synap auth login                                   ask for the key (masked), verify, store
+  $ printf %s "$KEY" | synap auth login --api-key-stdin --profile staging
+  $ synap auth status --json`,
+  );
+  add(auth, 'login', loginCommand);
+  add(auth, 'status', authStatusCommand);
+  add(auth, 'logout', logoutCommand);
+
+  const config = group(
+    program,
+    'config',
+    'per-profile defaults: base_url, batch_size, concurrency, mode, document_type, page_size',
+    `Settings: ${SETTING_KEYS.join(', ')}. Stored in $SYNAP_CONFIG_DIR/config.json (default: the
+user config dir, e.g. ~/.config/synap), mode 0600.
+
+Examples:
+  $ synap config set batch_size 50
+  $ synap --profile staging config set base_url https://staging.example.com
+  $ synap config list --all`,
+  );
+  add(config, 'list', configListCommand);
+  add(config, 'get', configGetCommand);
+  add(config, 'set', setCommand);
+  add(config, 'unset', unsetCommand);
+  // Used by the shell completion scripts to offer profile names.
+  add(config, 'profiles', profilesCommand, true);
+
+  const memories = group(
+    program,
+    'memories',
+    'list, inspect, update and delete memories; check ingestion status',
+    `Examples:
+  $ synap memories list --page-size 50
+  $ synap memories get 3f0c9d2e-...
+  $ synap memories status 9b1e... --wait`,
+  );
+  add(memories, 'list', listCommand);
+  add(memories, 'get', getCommand);
+  add(memories, 'update', updateCommand);
+  add(memories, 'delete', deleteCommand);
+  add(memories, 'status', statusCommand);
+
+  add(program, 'ingest', ingestCommand);
+  add(program, 'export', exportCommand);
+  add(program, 'migrate', migrateCommand);
+  add(program, 'emulator', emulatorCommand);
+  add(program, 'completion', completionCommand(program));
+
+  // Commands throw instead of exiting, and usage errors are printed like every other error.
+  const quiet = (cmd: Command) => {
     cmd.exitOverride();
     cmd.configureOutput({ outputError: () => {} });
-    cmd.commands.forEach(applyExitOverride);
+    cmd.commands.forEach(quiet);
   };
-  program.commands.forEach(applyExitOverride);
+  quiet(program);
   return program;
 }
 
-/**
- * Runs the CLI and returns the process exit code. This is the one place where errors become
- * messages and exit codes (product.md §4).
- */
+/** Runs the CLI and returns its exit code. Every failure ends in the runner's fail(). */
 export async function run(argv: string[]): Promise<number> {
-  const program = buildProgram();
+  const runner = new Runner();
+  const program = buildProgram(runner);
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.OK;
+    return runner.exitCode;
   } catch (err) {
-    return handleError(err, program);
+    return runner.fail(err, program);
   }
 }
 
-function handleError(err: unknown, program: Command): number {
-  if (err instanceof CommanderError) {
-    // --help and --version end through here too, successfully.
-    if (
-      err.code === 'commander.helpDisplayed' ||
-      err.code === 'commander.version' ||
-      err.code === 'commander.help'
-    ) {
-      return ExitCode.OK;
-    }
-    if (err.code === 'commander.executeSubCommandAsync') return err.exitCode;
-    const usage = new CliError(err.message.replace(/^error: /, ''), {
-      exitCode: ExitCode.USAGE,
-      hints: ["Run 'synap --help' (or 'synap <command> --help') for usage."],
-    });
-    printError(usage, { json: safeJson(program) });
-    return ExitCode.USAGE;
-  }
-  printError(err, { json: safeJson(program), verbose: safeVerbose(program) });
-  return err instanceof CliError ? err.exitCode : ExitCode.FAILURE;
-}
-
-function safeJson(program: Command): boolean {
-  try {
-    return globalOptions(program).json;
-  } catch {
-    return false;
-  }
-}
-
-function safeVerbose(program: Command): boolean {
-  try {
-    return globalOptions(program).verbose;
-  } catch {
-    return false;
-  }
+/** The process entry point: the one place the process's exit code is set. */
+export async function main(argv: string[]): Promise<void> {
+  process.exitCode = await run(argv);
 }

@@ -62,3 +62,17 @@ export class InterruptedError extends CliError {
     super(message, { ...options, exitCode: ExitCode.INTERRUPTED });
   }
 }
+
+/**
+ * A command ended by an error after doing part of its work (an ingest stopped by a refused key):
+ * `partial` is its result so far, shown before the error; `cause` decides message and exit code.
+ */
+export class PartialResultError<R = unknown> extends Error {
+  constructor(
+    readonly partial: R | undefined,
+    cause: unknown,
+  ) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = new.target.name;
+  }
+}

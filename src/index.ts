@@ -1,4 +1,4 @@
-import { run } from './cli.js';
+import { main } from './cli.js';
 
 // A reader that goes away (`synap export | head -1`, `synap --help | head`) is a normal end of
 // output, not a crash: stop quietly instead of dying on an unhandled EPIPE.
@@ -9,4 +9,4 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await run(process.argv);
+await main(process.argv);

@@ -13,6 +13,7 @@ import { systemClock, type Clock } from '../clock.js';
 import {
   errorFromResponse,
   ListNotSupportedError,
+  type KeyOwner,
   NetworkTimeoutError,
   RateLimitError,
   SynapError,
@@ -75,6 +76,8 @@ export interface ClientOptions {
   backoff?: BackoffPolicy;
   /** Instance id (`inst_…`) when known, for the correlation id prefix. */
   instanceId?: string;
+  /** Whose key this is: a 401/403 names the profile and the key's source. */
+  keyOwner?: KeyOwner;
   onRequest?: (e: RequestEvent) => void;
 }
 
@@ -135,6 +138,7 @@ export class SynapClient {
   private readonly backoff: BackoffPolicy;
   private readonly onRequest: ((e: RequestEvent) => void) | undefined;
   private readonly instanceId: string | undefined;
+  private readonly keyOwner: KeyOwner | undefined;
   private readonly counters: ClientStats = {
     requests: 0,
     rateLimited: 0,
@@ -155,6 +159,7 @@ export class SynapClient {
     this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
     this.onRequest = opts.onRequest;
     this.instanceId = opts.instanceId;
+    this.keyOwner = opts.keyOwner;
   }
 
   stats(): ClientStats {
@@ -377,6 +382,7 @@ export class SynapClient {
         method: spec.method,
         path: spec.path,
         nowMs: this.clock.now(),
+        ...(this.keyOwner ? { keyOwner: this.keyOwner } : {}),
       });
       if (error instanceof RateLimitError) {
         this.counters.rateLimited += 1;

@@ -177,6 +177,42 @@ export interface ResponseFacts {
   method?: string;
   path?: string;
   nowMs?: number;
+  /** Whose key made the call: a refused key (401/403) is named in the error. */
+  keyOwner?: KeyOwner;
+}
+
+/** Where a key came from; named when the server refuses it, so the user knows what to fix. */
+export type KeySource = 'env' | 'profile' | 'local' | 'option' | 'none';
+
+/** The profile and the source of the key a client sends. */
+export interface KeyOwner {
+  profile: string;
+  source: KeySource;
+}
+
+const KEY_SOURCE_TEXT: Record<KeySource, string> = {
+  env: 'key from SYNAP_API_KEY',
+  profile: 'stored key',
+  local: 'local emulator key',
+  option: 'key being verified',
+  none: 'no key',
+};
+
+/** 401/403: the message names the profile and key, and a hint says how to replace the key. */
+function refusedKey(
+  message: string,
+  owner: KeyOwner | undefined,
+): { message: string; hints: string[] } {
+  if (!owner) return { message, hints: [] };
+  const flag = owner.profile === 'default' ? '' : ` --profile ${owner.profile}`;
+  return {
+    message: `${message} (profile "${owner.profile}", ${KEY_SOURCE_TEXT[owner.source]})`,
+    hints: [
+      owner.source === 'env'
+        ? 'Check SYNAP_API_KEY, or unset it to use the stored key.'
+        : `Store a valid key with 'synap auth login${flag}'.`,
+    ],
+  };
 }
 
 function asRecord(v: unknown): Record<string, unknown> | undefined {
@@ -256,11 +292,13 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
         base,
       );
     }
-    case status === 401:
-      return new AuthenticationError(
+    case status === 401: {
+      const refused = refusedKey(
         msg('authentication failed: the API key was not accepted'),
-        base,
+        r.keyOwner,
       );
+      return new AuthenticationError(refused.message, { ...base, hints: refused.hints });
+    }
     case status === 402: {
       const f = parsed.fields;
       return new InsufficientCreditsError(msg('insufficient credits'), {
@@ -275,8 +313,10 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
         ...(str(f.redeem_url) ? { redeemUrl: str(f.redeem_url)! } : {}),
       });
     }
-    case status === 403:
-      return new PermissionDeniedError(msg('permission denied for this API key'), base);
+    case status === 403: {
+      const refused = refusedKey(msg('permission denied for this API key'), r.keyOwner);
+      return new PermissionDeniedError(refused.message, { ...base, hints: refused.hints });
+    }
     case status === 404:
       return new ContextNotFoundError(msg('not found'), base);
     case status === 409:

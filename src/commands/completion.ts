@@ -1,6 +1,7 @@
 import { Argument, type Command, type Option } from 'commander';
 import { UsageError } from '../errors.js';
 import { writeOut } from '../output/messages.js';
+import type { CommandSpec as RunnableCommand } from './run.js';
 
 /**
  * Shell completion scripts generated from the commander tree itself, so they never drift from
@@ -194,32 +195,35 @@ export function fishScript(program: Command): string {
   return `${lines.join('\n')}\n`;
 }
 
-/** Adds the 'completion' command to the program. */
-export function register(program: Command): void {
-  program
-    .command('completion')
-    .description('print a shell completion script (commands, options, profile names)')
-    .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
-    .addHelpText(
-      'after',
-      `
+/** `synap completion bash|zsh|fish`: the script for the whole command tree of `program`. */
+export function completionCommand(
+  program: Command,
+): RunnableCommand<Record<string, never>, [string], string> {
+  return {
+    declare: (cmd: Command) =>
+      cmd
+        .description('print a shell completion script (commands, options, profile names)')
+        .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+        .addHelpText(
+          'after',
+          `
 Examples:
   $ synap completion bash > ~/.local/share/bash-completion/completions/synap
   $ synap completion zsh > "\${fpath[1]}/_synap"
   $ synap completion fish > ~/.config/fish/completions/synap.fish`,
-    )
-    .action((shell: string) => {
-      let root: Command = program;
-      while (root.parent) root = root.parent;
+        ),
+    async run(_ctx, _opts, shell) {
       switch (shell) {
         case 'bash':
-          return writeOut(bashScript(root));
+          return { result: bashScript(program) };
         case 'zsh':
-          return writeOut(zshScript(root));
+          return { result: zshScript(program) };
         case 'fish':
-          return writeOut(fishScript(root));
+          return { result: fishScript(program) };
         default:
           throw new UsageError(`unsupported shell "${shell}" (bash, zsh or fish)`);
       }
-    });
+    },
+    render: (script) => writeOut(script),
+  };
 }

@@ -1,19 +1,14 @@
 import type { Command } from 'commander';
 import { MAX_PAGE_SIZE } from '../client/types.js';
-import { openSession } from '../config/session.js';
 import { UsageError } from '../errors.js';
+import { exportPageSize } from '../export/page-size.js';
 import { runExport, type ExportSummary } from '../export/run-export.js';
+import { createExportDisplay, printExportSummary } from '../output/export-progress.js';
 import { abortOnSignals } from '../signals.js';
-import { globalOptions, type GlobalOptions } from '../global-options.js';
-import {
-  createExportDisplay,
-  printExportSummary,
-  writeExportSummaryJson,
-} from '../output/export-progress.js';
+import { integer } from './flags.js';
+import type { CommandSpec } from './run.js';
 
-export const DEFAULT_EXPORT_PAGE_SIZE = 100;
-
-export interface ExportCommandOptions {
+interface ExportFlags {
   output?: string;
   pageSize?: number;
   userId?: string;
@@ -21,104 +16,73 @@ export interface ExportCommandOptions {
   restart?: boolean;
 }
 
-export function parsePageSize(raw: string): number {
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < 1 || n > MAX_PAGE_SIZE) {
-    throw new UsageError(
-      `--page-size must be a whole number from 1 to ${MAX_PAGE_SIZE} (got "${raw}")`,
-    );
-  }
-  return n;
-}
+const toFile = (flags: ExportFlags) => flags.output !== undefined && flags.output !== '-';
 
-/** Page size from the flag, else the profile's page_size (capped at the API maximum), else 100. */
-export function exportPageSize(
-  flag: number | undefined,
-  profileDefault: number | undefined,
-): number {
-  if (flag !== undefined) return flag;
-  if (profileDefault !== undefined && Number.isInteger(profileDefault) && profileDefault >= 1) {
-    return Math.min(profileDefault, MAX_PAGE_SIZE);
-  }
-  return DEFAULT_EXPORT_PAGE_SIZE;
-}
-
-export async function exportCommand(
-  globals: GlobalOptions,
-  opts: ExportCommandOptions,
-): Promise<ExportSummary> {
-  const toFile = opts.output !== undefined && opts.output !== '-';
-  if (opts.restart && !toFile)
-    throw new UsageError('--restart needs -o FILE (only a file export can be resumed)');
-  const session = await openSession(globals);
-  const display = createExportDisplay({ quiet: globals.quiet, color: globals.color });
-  const signals = abortOnSignals();
-  try {
-    const summary = await runExport(
-      {
-        client: session.client,
-        baseUrl: session.baseUrl,
-        pageSize: exportPageSize(opts.pageSize, session.defaults.page_size),
-        ...(opts.userId !== undefined ? { userId: opts.userId } : {}),
-        ...(opts.customerId !== undefined ? { customerId: opts.customerId } : {}),
-        destination: toFile
-          ? { kind: 'file', path: opts.output! }
-          : { kind: 'stream', stream: process.stdout },
-        restart: opts.restart === true,
-        signal: signals.signal,
-      },
-      display,
-    );
-    display.done();
-    return summary;
-  } catch (err) {
-    display.done();
-    throw err;
-  } finally {
-    signals.dispose();
-    await session.close();
-  }
-}
-
-/** Adds the 'export' command to the program. */
-export function register(program: Command): void {
-  program
-    .command('export')
-    .description('write every memory as JSON Lines (one memory per line) to stdout or a file')
-    .option('-o, --output <file>', 'write to FILE (resumable) instead of stdout')
-    .option(
-      '--page-size <n>',
-      `memories per list request, 1-${MAX_PAGE_SIZE} (default 100)`,
-      parsePageSize,
-    )
-    .option('--user-id <id>', 'only memories of this user')
-    .option('--customer-id <id>', 'only memories of this customer')
-    .option('--restart', 'with -o: ignore an unfinished export of FILE and start over')
-    .addHelpText(
-      'after',
-      `
+/**
+ * `synap export`: every memory as JSON Lines on stdout or in `-o FILE`. stdout carries the data
+ * itself (no envelope), so with --json the summary envelope goes to stderr unless -o is used.
+ */
+export const exportCommand: CommandSpec<ExportFlags, [], ExportSummary> = {
+  declare: (cmd: Command) =>
+    cmd
+      .description('write every memory as JSON Lines (one memory per line) to stdout or a file')
+      .option('-o, --output <file>', 'write to FILE (resumable) instead of stdout')
+      .option(
+        '--page-size <n>',
+        `memories per list request, 1-${MAX_PAGE_SIZE} (default 100)`,
+        integer('--page-size', 1, MAX_PAGE_SIZE),
+      )
+      .option('--user-id <id>', 'only memories of this user')
+      .option('--customer-id <id>', 'only memories of this customer')
+      .option('--restart', 'with -o: ignore an unfinished export of FILE and start over')
+      .addHelpText(
+        'after',
+        `
 Each line is one memory with every field the API returned; the file is valid input for
-'synap ingest'. With -o FILE, progress is checkpointed in FILE.synap-export-state.json: running the
-same command again after a failure, Ctrl-C or kill continues where it stopped (no duplicate
+'synap ingest'. With -o FILE, progress is checkpointed in FILE.synap-export-state.json: running
+the same command again after a failure, Ctrl-C or kill continues where it stopped (no duplicate
 lines); the state file is removed when the export completes.
 
 Output: the memories go to stdout (or FILE); progress, warnings and the summary go to stderr.
-With --json the summary is a JSON object: on stdout when -o FILE is used (stdout carries no
-data then), otherwise on stderr so stdout stays pure JSON Lines.
+With --json the summary is the envelope {"status":"ok","result":{…}}: on stdout when -o FILE
+is used (stdout carries no data then), otherwise on stderr so stdout stays pure JSON Lines.
 
 Examples:
   $ synap export -o backup.jsonl                 nightly backup; re-run to resume after a failure
   $ synap export --user-id u_42 | jq -r .content  one user's memories, piped
+  $ synap --json export -o backup.jsonl | jq .result.memories
   $ synap export --profile staging | synap ingest --profile prod -   copy between instances`,
-    )
-    .action(async (opts: ExportCommandOptions, cmd: Command) => {
-      const globals = globalOptions(cmd);
-      const summary = await exportCommand(globals, opts);
-      const toFile = opts.output !== undefined && opts.output !== '-';
-      if (globals.json) {
-        writeExportSummaryJson(summary, toFile ? process.stdout : process.stderr);
-      } else {
-        printExportSummary(summary, { quiet: globals.quiet, color: globals.color });
-      }
-    });
-}
+      ),
+
+  async run(ctx, flags) {
+    if (flags.restart && !toFile(flags))
+      throw new UsageError('--restart needs -o FILE (only a file export can be resumed)');
+    const session = await ctx.session();
+    const display = createExportDisplay({ quiet: ctx.globals.quiet, color: ctx.globals.color });
+    const signals = abortOnSignals();
+    try {
+      const summary = await runExport(
+        {
+          client: session.client,
+          baseUrl: session.baseUrl,
+          pageSize: exportPageSize(flags.pageSize, session.defaults.page_size),
+          ...(flags.userId !== undefined ? { userId: flags.userId } : {}),
+          ...(flags.customerId !== undefined ? { customerId: flags.customerId } : {}),
+          destination: toFile(flags)
+            ? { kind: 'file', path: flags.output! }
+            : { kind: 'stream', stream: process.stdout },
+          restart: flags.restart === true,
+          signal: signals.signal,
+        },
+        display,
+      );
+      return { result: summary };
+    } finally {
+      display.done();
+      signals.dispose();
+    }
+  },
+
+  render: (summary, view) => printExportSummary(summary, view),
+  envelopeTo: (flags) => (toFile(flags) ? 'stdout' : 'stderr'),
+};

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import Conf from 'conf';
 import envPaths from 'env-paths';
 import { checkBaseUrl } from '../client/base-url.js';
+import { integer } from '../commands/flags.js';
 import { UsageError } from '../errors.js';
 import {
   DOCUMENT_TYPES,
@@ -55,15 +56,23 @@ export function isSettingKey(key: string): key is SettingKey {
   return (SETTING_KEYS as readonly string[]).includes(key);
 }
 
+/** A `config get/set/unset` key, or a UsageError that says what the keys are. */
+export function checkSettingKey(key: string): SettingKey {
+  if (key === 'api_key') {
+    throw new UsageError('the API key is not a config setting', {
+      hints: ["Use 'synap auth login' to store it and 'synap auth logout' to forget it."],
+    });
+  }
+  if (!isSettingKey(key)) {
+    throw new UsageError(`unknown setting "${key}"`, {
+      hints: [`Known settings: ${SETTING_KEYS.join(', ')}.`],
+    });
+  }
+  return key;
+}
+
 function parseInteger(key: string, raw: string, min: number, max: number): number {
-  if (!/^\d+$/.test(raw.trim())) {
-    throw new UsageError(`${key} must be a whole number between ${min} and ${max} (got "${raw}")`);
-  }
-  const n = Number(raw.trim());
-  if (n < min || n > max) {
-    throw new UsageError(`${key} must be between ${min} and ${max} (got ${n})`);
-  }
-  return n;
+  return integer(key, min, max)(raw.trim());
 }
 
 function parseEnum<T extends string>(key: string, raw: string, values: readonly T[]): T {

@@ -1,6 +1,7 @@
 import { parse as parseCsvText } from 'csv-parse/sync';
 import { readScope } from '../client/create-body.js';
 import type { CreateMemoryRequest, ScopePath } from '../client/types.js';
+import { UsageError } from '../errors.js';
 import { hashDocumentId } from './document-id.js';
 import { RecordOriginal } from './failures-file.js';
 import { parseJsonRecord } from './readers/common.js';
@@ -63,7 +64,8 @@ export function parseMapSpecs(specs: string[]): Record<string, string> {
   return map;
 }
 
-export class MapSpecError extends Error {}
+/** A bad `--map` value: a usage error (exit 2). */
+export class MapSpecError extends UsageError {}
 
 /** `--scope customer=acme,team=payments,user=dana` → the path (synap-api.md §10). */
 export function parseScopeSpec(spec: string): ScopePath {

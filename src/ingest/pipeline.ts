@@ -8,7 +8,7 @@ import {
   type CreateMemoryRequest,
   type MemoryStatusResponse,
 } from '../client/types.js';
-import { StoppedEarlyError } from '../errors.js';
+import { PartialResultError, StoppedEarlyError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { estimateRecords } from './estimate.js';
 import {
@@ -20,7 +20,12 @@ import {
 import { acquireLock, lockPathFor, type IngestLock } from './lock.js';
 import { checkDocumentField } from './document-check.js';
 import { createMapper, type MapOptions } from './mapper.js';
-import { inputIdentity, isRegularFile, readRecordBatches, type ReadOptions } from './readers.js';
+import {
+  inputIdentity,
+  isRegularFile,
+  readRecordBatches,
+  type ReadOptions,
+} from './readers/index.js';
 import { sendBatch, type BatchClient, type FailureInfo, type ItemOutcome } from './sender.js';
 import { SettlementTracker } from './settlement.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
@@ -134,11 +139,11 @@ export interface IngestReporter {
   onWarning?(e: { source: string; code: string; message: string }): void;
 }
 
-/** A run that ended on an error that makes going on pointless (401/403/402/404, a bug). */
-export interface IngestAborted {
-  summary: IngestSummary;
-  error: unknown;
-}
+/**
+ * A run ended by an error that makes going on pointless (401/403/402/404, a bug): `partial` is
+ * the summary so far (state saved), `cause` the error (its message and exit code are the answer).
+ */
+export class IngestAbortedError extends PartialResultError<IngestSummary> {}
 
 export const DEFAULT_BATCH_SIZE = 100;
 export const DEFAULT_CONCURRENCY = 8;
@@ -184,7 +189,7 @@ export function requestShape(opts: IngestRunOptions): RequestShape {
 /**
  * Runs an ingest: reader → mapper → batcher → sender, with failures written to the failures
  * file and a checkpoint at least once a second. Resolves with the summary, or rejects with
- * `{ summary, error }` (IngestAborted) when an error ended the run early (state still saved).
+ * IngestAbortedError when an error ended the run early (state still saved).
  */
 export async function ingest(
   opts: IngestRunOptions,
@@ -192,22 +197,6 @@ export async function ingest(
 ): Promise<IngestSummary> {
   const run = new IngestRun(opts, reporter);
   return run.execute();
-}
-
-/**
- * Ingests records from any source (migrate streams an export in): no state file and no lock;
- * failures go to `failuresPath` (default `synap-ingest.failures.jsonl` in the working directory).
- */
-export function ingestRecords(
-  records: AsyncIterable<SourceRecord>,
-  opts: Omit<IngestRunOptions, 'inputs' | 'records'> & { recordsName?: string },
-  reporter: IngestReporter = {},
-): Promise<IngestSummary> {
-  return ingest({ ...opts, records }, reporter);
-}
-
-export function isIngestAborted(v: unknown): v is IngestAborted {
-  return typeof v === 'object' && v !== null && 'summary' in v && 'error' in v;
 }
 
 class IngestRun {
@@ -293,11 +282,11 @@ class IngestRun {
     }
     const summary = this.summary();
     if (this.fatal !== undefined) {
-      const aborted: IngestAborted = {
-        summary: { ...summary, status: 'aborted' },
-        error: this.fatal,
-      };
-      throw aborted;
+      const started = summary.records_read > 0 || summary.resumed_past > 0;
+      throw new IngestAbortedError(
+        started ? { ...summary, status: 'aborted' } : undefined,
+        this.fatal,
+      );
     }
     return summary;
   }

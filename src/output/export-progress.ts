@@ -5,8 +5,7 @@ import { renderKeyValue } from './table.js';
 
 /**
  * How an export looks on stderr: a spinner (TTY) or periodic lines (logs) with pages,
- * memories and memories/s; warnings above it; then a summary. Nothing here touches stdout
- * except the --json summary of an `-o FILE` export (stdout carries no data then).
+ * memories and memories/s; warnings above it; then a summary. Nothing here touches stdout.
  */
 
 const fmt = new Intl.NumberFormat('en-US');
@@ -120,9 +119,4 @@ export function printExportSummary(
       `${(s.elapsed_ms / 1000).toFixed(1)} s, ${fmt.format(s.memories_per_s)} memories/s → ` +
       `${s.output ?? 'stdout'}\n`,
   );
-}
-
-/** The --json summary: one object, on stdout only when stdout is not carrying the data. */
-export function writeExportSummaryJson(s: ExportSummary, stream: NodeJS.WritableStream): void {
-  stream.write(`${JSON.stringify({ status: 'ok', result: s })}\n`);
 }

@@ -53,12 +53,15 @@ export async function writeText(
   return !closedStreams.has(stream);
 }
 
-/** One JSON document, pretty-printed, for single results (`--json` of get/status/...). */
-export function writeJson(
-  value: unknown,
+/**
+ * The one `--json` document of every command, on one line: `{"status":"ok","result":…}` or
+ * `{"status":"error","error":{…}}` (see output/errors.ts).
+ */
+export function writeEnvelope(
+  envelope: { status: 'ok'; result: unknown } | { status: 'error'; error: unknown },
   stream: NodeJS.WritableStream = process.stdout,
 ): Promise<boolean> {
-  return writeText(`${JSON.stringify(value, null, 2)}\n`, stream);
+  return writeJsonLine(envelope, stream);
 }
 
 /** One compact JSON value on one line (JSON Lines: list, export). */

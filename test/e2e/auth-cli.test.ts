@@ -70,7 +70,8 @@ describe('synap auth', () => {
     expect(r.stdout).toContain('synap_…1a2b');
     const j = await runCli(['auth', 'status', '--json'], { env });
     expect(j.code).toBe(0);
-    const body = JSON.parse(j.stdout);
+    const body = JSON.parse(j.stdout).result;
+    expect(JSON.parse(j.stdout).status).toBe('ok');
     expect(body).toMatchObject({
       profile: 'default',
       base_url: emu.url,
@@ -110,7 +111,10 @@ describe('synap auth', () => {
     expect(storedProfiles().default?.api_key).toBeUndefined();
     expect((await runCli(['auth', 'status'], { env })).code).toBe(2);
     const again = await runCli(['auth', 'logout', '--json'], { env });
-    expect(JSON.parse(again.stdout)).toEqual({ profile: 'default', removed: false });
+    expect(JSON.parse(again.stdout)).toEqual({
+      status: 'ok',
+      result: { profile: 'default', removed: false },
+    });
   });
 
   it('--help ends with examples', async () => {

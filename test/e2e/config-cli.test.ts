@@ -36,8 +36,8 @@ describe('synap config', () => {
   });
 
   it.each([
-    [['batch_size', '0'], 'between 1 and 100'],
-    [['batch_size', '500'], 'between 1 and 100'],
+    [['batch_size', '0'], 'whole number from 1 to 100'],
+    [['batch_size', '500'], 'whole number from 1 to 100'],
     [['concurrency', 'lots'], 'whole number'],
     [['mode', 'slow'], 'fast, long-range'],
     [['document_type', 'tweet'], 'ai-chat-conversation'],
@@ -55,7 +55,10 @@ describe('synap config', () => {
     expect(r).toMatchObject({ code: 0, stdout: '50\n' });
     expect((await run(['config', 'get', 'page_size'])).code).toBe(1);
     const j = await run(['config', 'get', 'mode', '--json']);
-    expect(JSON.parse(j.stdout)).toEqual({ profile: 'default', key: 'mode', value: 'fast' });
+    expect(JSON.parse(j.stdout)).toEqual({
+      status: 'ok',
+      result: { profile: 'default', key: 'mode', value: 'fast' },
+    });
   });
 
   it('SYNAP_PROFILE selects the profile; --profile beats it', async () => {
@@ -81,7 +84,7 @@ describe('synap config', () => {
     expect(r.stdout).not.toContain('CONFIGcanary');
     expect(r.stdout).not.toContain('staging.example.com');
     const all = await run(['config', 'list', '--all', '--json']);
-    const body = JSON.parse(all.stdout);
+    const body = JSON.parse(all.stdout).result;
     expect(Object.keys(body.profiles)).toEqual(['default', 'staging']);
     expect(body.profiles.default.api_key).toBe('synap_…77ff');
     expect(all.stdout + all.stderr).not.toContain('CONFIGcanary');

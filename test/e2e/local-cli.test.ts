@@ -17,16 +17,16 @@ describe('--local', () => {
     expect(r.stdout).toBe('No memories.\n');
     expect(existsSync(join(box.env.XDG_DATA_HOME!, 'synap', 'emulator.db'))).toBe(true);
     const j = await runCli(['--local', 'memories', 'list', '--json'], { env: box.env });
-    expect(JSON.parse(j.stdout)).toMatchObject({ data: [], total: 0 });
+    expect(JSON.parse(j.stdout).result).toMatchObject({ data: [], total: 0 });
   });
 
   it('keeps the same instance across runs and shows it in auth status', async () => {
     const a = JSON.parse(
       (await runCli(['--local', 'auth', 'status', '--json'], { env: box.env })).stdout,
-    );
+    ).result;
     const b = JSON.parse(
       (await runCli(['--local', 'auth', 'status', '--json'], { env: box.env })).stdout,
-    );
+    ).result;
     expect(a.local).toBe(true);
     expect(a.key_source).toBe('local');
     expect(a.base_url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

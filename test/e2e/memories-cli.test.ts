@@ -51,7 +51,7 @@ afterAll(async () => {
 
 async function listAll(): Promise<{ memory_id: string; content: string }[]> {
   const r = await cli(['memories', 'list', '--json', '--page-size', '100']);
-  return JSON.parse(r.stdout).data;
+  return JSON.parse(r.stdout).result.data;
 }
 
 describe('synap memories', () => {
@@ -69,7 +69,7 @@ describe('synap memories', () => {
         '3',
       ]);
       expect(r.code).toBe(0);
-      const env = JSON.parse(r.stdout);
+      const env = JSON.parse(r.stdout).result;
       expect(env).toMatchObject({ page, page_size: 3, total: 7, total_pages: 3 });
       totalPages = env.total_pages;
       seen.push(...env.data.map((m: { memory_id: string }) => m.memory_id));
@@ -87,13 +87,13 @@ describe('synap memories', () => {
     expect(r.stdout).not.toContain('long text '.repeat(10)); // trimmed
     expect(r.stderr).toContain('synap memories list --page 2');
     const u2 = await cli(['memories', 'list', '--json', '--user-id', 'u2']);
-    expect(JSON.parse(u2.stdout).total).toBe(2);
+    expect(JSON.parse(u2.stdout).result.total).toBe(2);
   });
 
   it('the profile page_size is the default page size', async () => {
     expect((await cli(['config', 'set', 'page_size', '4'])).code).toBe(0);
     const r = await cli(['memories', 'list', '--json']);
-    expect(JSON.parse(r.stdout).page_size).toBe(4);
+    expect(JSON.parse(r.stdout).result.page_size).toBe(4);
     expect((await cli(['config', 'unset', 'page_size'])).code).toBe(0);
   });
 
@@ -103,7 +103,7 @@ describe('synap memories', () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(first!.memory_id);
     const j = await cli(['memories', 'get', first!.memory_id, '--json']);
-    expect(JSON.parse(j.stdout).memory_id).toBe(first!.memory_id);
+    expect(JSON.parse(j.stdout).result.memory_id).toBe(first!.memory_id);
   });
 
   it('get of an unknown id: exit 1 with the correlation id printed', async () => {
@@ -128,7 +128,7 @@ describe('synap memories', () => {
       '--json',
     ]);
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout).content).toContain('Prefers email');
+    expect(JSON.parse(r.stdout).result.content).toContain('Prefers email');
     const bad = await cli([
       'memories',
       'update',
@@ -183,7 +183,7 @@ describe('synap memories', () => {
     const victim = all[0]!.memory_id;
     const r = await cli(['memories', 'delete', victim, UNKNOWN_ID, '--yes', '--json']);
     expect(r.code).toBe(3);
-    const body = JSON.parse(r.stdout);
+    const body = JSON.parse(r.stdout).result;
     expect(body.deleted.map((d: { memory_id: string }) => d.memory_id)).toEqual([victim]);
     expect(body.failed[0]).toMatchObject({ memory_id: UNKNOWN_ID });
     expect(body.failed[0].error.correlation_id).toMatch(/\S/);
@@ -196,7 +196,7 @@ describe('synap memories', () => {
     expect(r.stdout).toContain('completed');
     const j = await cli(['memories', 'status', ingestionIds[0]!, '--wait', '--json']);
     expect(j.code).toBe(0);
-    expect(JSON.parse(j.stdout)[0]).toMatchObject({
+    expect(JSON.parse(j.stdout).result[0]).toMatchObject({
       ingestion_id: ingestionIds[0],
       status: 'completed',
     });

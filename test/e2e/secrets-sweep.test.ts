@@ -108,7 +108,8 @@ describe('canary API keys never leak', () => {
     // Everyday inspection.
     const list = await run(['--verbose', '--json', 'memories', 'list', '--page-size', '5']);
     expect(list.code, list.stderr).toBe(0);
-    const id = (JSON.parse(list.stdout) as { data: { id: string }[] }).data[0]!.id;
+    const id = (JSON.parse(list.stdout) as { result: { data: { id: string }[] } }).result.data[0]!
+      .id;
     await run(['--verbose', 'memories', 'get', id]);
     await run(['--verbose', 'memories', 'update', id, '--document', 'changed text']);
     await run(['--verbose', 'memories', 'delete', id, '--yes']);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { Batcher } from '../../src/ingest/batcher.js';
-import { parseDuration } from '../../src/ingest/duration.js';
 import { SettlementTracker } from '../../src/ingest/settlement.js';
 
 describe('Batcher', () => {
@@ -60,20 +59,5 @@ describe('SettlementTracker', () => {
     t.register(101, 121);
     t.settle(101);
     expect(t.settledThrough).toBe(101);
-  });
-});
-
-describe('parseDuration', () => {
-  it('reads minutes, hours, seconds and combinations', () => {
-    expect(parseDuration('30m', '--max-duration')).toBe(1_800_000);
-    expect(parseDuration('1h30m', '--max-duration')).toBe(5_400_000);
-    expect(parseDuration('90s', '--max-duration')).toBe(90_000);
-    expect(parseDuration('45', '--max-duration')).toBe(45_000);
-    expect(parseDuration('500ms', '--max-duration')).toBe(500);
-  });
-  it('refuses nonsense', () => {
-    for (const bad of ['soon', '', '10x', 'm30', '0s']) {
-      expect(() => parseDuration(bad, '--max-duration'), bad).toThrow(/--max-duration/);
-    }
   });
 });

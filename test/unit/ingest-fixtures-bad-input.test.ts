@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createMapper } from '../../src/ingest/mapper.js';
-import { readRecords } from '../../src/ingest/readers.js';
+import { readRecords } from '../../src/ingest/readers/index.js';
 
 // The checked-in bad-input corpus (test/fixtures/bad-input/, small files with CRLF, a BOM,
 // invalid UTF-8 and NUL bytes written byte by byte; the 20 MB line is generated in

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readRecords } from '../../src/ingest/readers.js';
+import { readRecords } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import { checkReaderOutcome, chunked, generatedInput } from '../helpers/reader-inputs.js';
 

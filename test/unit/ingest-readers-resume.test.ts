@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sniffFormat } from '../../src/ingest/format.js';
-import { inputIdentity, readRecords, type ReadOptions } from '../../src/ingest/readers.js';
+import { inputIdentity, readRecords, type ReadOptions } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
 // Resume support of the readers (startAfterLine), the input identity used by the state file,

@@ -10,7 +10,7 @@ import {
   parseFormat,
   readRecords,
   type ReadOptions,
-} from '../../src/ingest/readers.js';
+} from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
 let dir: string;

@@ -2,8 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { SynapClient } from '../../src/client/client.js';
 import { AuthenticationError } from '../../src/client/errors.js';
-import { DEFAULT_BASE_URL, openSession } from '../../src/config/session.js';
+import { DEFAULT_BASE_URL, openSession } from '../../src/session.js';
 import { ConfigStore } from '../../src/config/store.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { UsageError } from '../../src/errors.js';
@@ -90,16 +91,17 @@ describe('openSession precedence', () => {
     expect(s.baseUrl).toBe('http://127.0.0.1:9');
   });
 
-  it('warns (stderr) about a key without the synap_ prefix, without printing it', async () => {
+  it('returns a warning about a key without the synap_ prefix (not printed, never the key)', async () => {
     const writes: string[] = [];
     vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => {
       writes.push(String(c));
       return true;
     });
     process.env.SYNAP_API_KEY = 'sk-other-vendor-secret';
-    await openSession(globals());
-    expect(writes.join('')).toContain('does not start with "synap_"');
-    expect(writes.join('')).not.toContain('sk-other-vendor-secret');
+    const s = await openSession(globals());
+    expect(writes).toEqual([]);
+    expect(s.warnings.join('\n')).toContain('does not start with "synap_"');
+    expect(s.warnings.join('\n')).not.toContain('sk-other-vendor-secret');
   });
 });
 
@@ -123,9 +125,10 @@ describe('auth errors name the profile', () => {
     expect((err as Error).message).not.toContain('wrongwrong');
   });
 
-  it('the right key works and the client is still usable through the wrapper', async () => {
+  it('the right key works; the client is the SynapClient itself', async () => {
     process.env.SYNAP_API_KEY = emu.apiKey;
     const s = await openSession(globals({ baseUrl: emu.url }));
+    expect(s.client).toBeInstanceOf(SynapClient);
     const who = await s.client.whoami();
     expect(who.data.instance_id).toMatch(/^inst_/);
     await s.close();

@@ -1,0 +1,69 @@
+import type { Command } from 'commander';
+import { UsageError } from '../../errors.js';
+import { printLoggedIn, type AuthReport } from '../../output/auth.js';
+import { promptSecret } from '../../output/prompts.js';
+import { maskKey } from '../../output/redact.js';
+import type { CommandSpec } from '../run.js';
+
+async function readStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) {
+    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `synap auth login`: reads the key (stdin or masked prompt), verifies it with whoami, stores it. */
+export const loginCommand: CommandSpec<{ apiKeyStdin?: boolean }, [], AuthReport> = {
+  declare: (cmd: Command) =>
+    cmd
+      .description(
+        'ask for an API key (masked), verify it with the server, store it in the profile',
+      )
+      .option('--api-key-stdin', 'read the key from stdin instead of prompting (for scripts)')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ synap auth login
+  $ printf %s "$SYNAP_KEY" | synap auth login --api-key-stdin
+  $ synap --profile staging --base-url https://staging.example.com auth login`,
+      ),
+
+  async run(ctx, flags) {
+    const { globals } = ctx;
+    const profileFlag = globals.profile === 'default' ? '' : ` --profile ${globals.profile}`;
+    const key = (
+      flags.apiKeyStdin
+        ? await readStdin()
+        : await promptSecret(`Synap API key for profile "${globals.profile}":`, {
+            interactive: globals.interactive,
+            alternative: `Pipe the key in: printf %s "$SYNAP_KEY" | synap auth login${profileFlag} --api-key-stdin (or set SYNAP_API_KEY).`,
+          })
+    ).trim();
+    if (!key)
+      throw new UsageError(flags.apiKeyStdin ? 'no API key on stdin' : 'no API key entered');
+    if (/\s/.test(key)) throw new UsageError('the API key must not contain spaces or line breaks');
+
+    const session = await ctx.session({ apiKey: key });
+    const who = await session.client.whoami();
+    // Verified: only now is the key written (mode 0600 file).
+    session.store.setApiKey(session.profile, key);
+    if (globals.baseUrl !== undefined && !session.local) {
+      session.store.set(session.profile, 'base_url', session.baseUrl);
+    }
+    return {
+      result: {
+        profile: session.profile,
+        base_url: session.baseUrl,
+        key: maskKey(key),
+        key_source: 'profile',
+        instance_id: who.data.instance_id,
+        client_id: who.data.client_id,
+        local: session.local,
+      },
+    };
+  },
+
+  render: printLoggedIn,
+};

@@ -1,0 +1,33 @@
+import type { Command } from 'commander';
+import { openStore } from '../../config/store.js';
+import { printLoggedOut } from '../../output/auth.js';
+import type { CommandSpec } from '../run.js';
+
+/** `synap auth logout`: forgets the profile's stored key (other settings stay). */
+export const logoutCommand: CommandSpec<
+  Record<string, never>,
+  [],
+  { profile: string; removed: boolean }
+> = {
+  declare: (cmd: Command) =>
+    cmd.description("forget the profile's stored API key").addHelpText(
+      'after',
+      `
+Examples:
+  $ synap auth logout
+  $ synap --profile staging auth logout`,
+    ),
+
+  async run(ctx) {
+    const profile = ctx.globals.profile;
+    const removed = openStore().removeApiKey(profile);
+    return {
+      result: { profile, removed },
+      warnings: process.env.SYNAP_API_KEY
+        ? ['SYNAP_API_KEY is set in the environment and still provides a key.']
+        : [],
+    };
+  },
+
+  render: printLoggedOut,
+};

@@ -1,0 +1,39 @@
+import type { Command } from 'commander';
+import { printAuthReport, type AuthReport } from '../../output/auth.js';
+import { maskKey } from '../../output/redact.js';
+import type { CommandSpec } from '../run.js';
+
+/** `synap auth status`: resolves the key as any command would and asks whose it is. */
+export const statusCommand: CommandSpec<Record<string, never>, [], AuthReport> = {
+  declare: (cmd: Command) =>
+    cmd
+      .description(
+        'show the profile, base URL, masked key, and the instance and client it belongs to',
+      )
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ synap auth status
+  $ synap --profile staging auth status
+  $ synap auth status --json | jq -r .result.instance_id`,
+      ),
+
+  async run(ctx) {
+    const session = await ctx.session();
+    const who = await session.client.whoami();
+    return {
+      result: {
+        profile: session.profile,
+        base_url: session.baseUrl,
+        key: maskKey(session.apiKey),
+        key_source: session.keySource,
+        instance_id: who.data.instance_id,
+        client_id: who.data.client_id,
+        local: session.local,
+      },
+    };
+  },
+
+  render: printAuthReport,
+};

@@ -1,0 +1,35 @@
+import type { Command } from 'commander';
+import { checkSettingKey, openStore, SETTING_KEYS, type SettingKey } from '../../config/store.js';
+import { ExitCode } from '../../errors.js';
+import { printSetting } from '../../output/config.js';
+import type { CommandSpec } from '../run.js';
+
+/** `synap config get <key>`: one setting; unset is exit 1, like `git config`, so scripts can branch. */
+export const getCommand: CommandSpec<
+  Record<string, never>,
+  [SettingKey],
+  { profile: string; key: string; value: unknown }
+> = {
+  declare: (cmd: Command) =>
+    cmd
+      .description('print one setting of the profile (exit 1 when unset)')
+      .argument('<key>', SETTING_KEYS.join('|'), checkSettingKey)
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ synap config get page_size
+  $ synap --profile staging config get base_url`,
+      ),
+
+  async run(ctx, _flags, key) {
+    const profile = ctx.globals.profile;
+    const value = openStore().getProfile(profile)[key] ?? null;
+    return {
+      result: { profile, key, value },
+      exitCode: value === null ? ExitCode.FAILURE : ExitCode.OK,
+    };
+  },
+
+  render: printSetting,
+};

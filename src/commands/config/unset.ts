@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import { checkSettingKey, openStore, SETTING_KEYS, type SettingKey } from '../../config/store.js';
+import { printSettingChange } from '../../output/config.js';
+import type { CommandSpec } from '../run.js';
+
+/** `synap config unset <key>`: removes one setting from the profile. */
+export const unsetCommand: CommandSpec<
+  Record<string, never>,
+  [SettingKey],
+  { profile: string; key: string; removed: boolean }
+> = {
+  declare: (cmd: Command) =>
+    cmd
+      .description('remove one setting from the profile')
+      .argument('<key>', SETTING_KEYS.join('|'), checkSettingKey)
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ synap config unset batch_size
+  $ synap --profile staging config unset base_url`,
+      ),
+
+  async run(ctx, _flags, key) {
+    const profile = ctx.globals.profile;
+    const removed = openStore().unset(profile, key);
+    return { result: { profile, key, removed } };
+  },
+
+  render: printSettingChange,
+};

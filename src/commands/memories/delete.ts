@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { CliError, ExitCode } from '../../errors.js';
+import { deleteMemories, type DeleteReport } from '../../memories/delete.js';
+import { printDeleteReport } from '../../output/memories.js';
+import { promptConfirm } from '../../output/prompts.js';
+import type { CommandSpec } from '../run.js';
+
+/** `synap memories delete <ids...>`: asks first unless --yes; exit 3 when only some went. */
+export const deleteCommand: CommandSpec<{ yes?: boolean }, [string[]], DeleteReport> = {
+  declare: (cmd: Command) =>
+    cmd
+      .description('delete memories (irreversible); asks first unless --yes')
+      .argument('<memory_id...>')
+      .option('-y, --yes', 'do not ask for confirmation (required when not interactive)')
+      .addHelpText(
+        'after',
+        `
+Exit codes: 0 all deleted; 3 some could not be deleted (listed on stderr); 1 none could.
+
+Examples:
+  $ synap memories delete 3f0c9d2e-...
+  $ synap memories delete 3f0c9d2e-... 8a7b6c5d-... --yes
+  $ synap memories list --json | jq -r '.result.data[].memory_id' | xargs synap memories delete --yes`,
+      ),
+
+  async run(ctx, flags, ids) {
+    if (!flags.yes) {
+      const what = ids.length === 1 ? `memory ${ids[0]}` : `${ids.length} memories`;
+      const ok = await promptConfirm(`Delete ${what}? This cannot be undone.`, {
+        interactive: ctx.globals.interactive,
+        alternative: 'Add --yes to delete without being asked.',
+      });
+      if (!ok) throw new CliError('nothing deleted', { exitCode: ExitCode.FAILURE });
+    }
+    const session = await ctx.session();
+    const report = await deleteMemories(session.client, ids);
+    const exitCode =
+      report.failed.length === 0
+        ? ExitCode.OK
+        : report.deleted.length > 0
+          ? ExitCode.PARTIAL
+          : ExitCode.FAILURE;
+    return { result: report, exitCode };
+  },
+
+  render: printDeleteReport,
+};

@@ -1,0 +1,26 @@
+import type { Command } from 'commander';
+import type { Memory } from '../../client/types.js';
+import { printMemory } from '../../output/memories.js';
+import type { CommandSpec } from '../run.js';
+
+/** `synap memories get <memory_id>`: one memory, every field. */
+export const getCommand: CommandSpec<Record<string, never>, [string], Memory> = {
+  declare: (cmd: Command) =>
+    cmd
+      .description('show one memory')
+      .argument('<memory_id>')
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ synap memories get 3f0c9d2e-5b1a-4c11-9a53-0d7d1c1f2b11
+  $ synap memories get 3f0c9d2e-5b1a-4c11-9a53-0d7d1c1f2b11 --json | jq .result.content`,
+      ),
+
+  async run(ctx, _flags, id) {
+    const session = await ctx.session();
+    return { result: (await session.client.get(id)).data };
+  },
+
+  render: printMemory,
+};

@@ -1,0 +1,43 @@
+import { Option, type Command } from 'commander';
+import { MERGE_STRATEGIES, type Memory, type MergeStrategy } from '../../client/types.js';
+import { UsageError } from '../../errors.js';
+import { printMemory } from '../../output/memories.js';
+import type { CommandSpec } from '../run.js';
+
+interface UpdateFlags {
+  document: string;
+  mergeStrategy: MergeStrategy;
+}
+
+/** `synap memories update <memory_id> --document TEXT`: new text for a memory. */
+export const updateCommand: CommandSpec<UpdateFlags, [string], Memory> = {
+  declare: (cmd: Command) =>
+    cmd
+      .description('change a memory by sending new document text')
+      .argument('<memory_id>')
+      .requiredOption('--document <text>', 'the new text')
+      .addOption(
+        new Option('--merge-strategy <strategy>', 'how the text is combined with the memory')
+          .choices([...MERGE_STRATEGIES])
+          .default('smart-merge'),
+      )
+      .addHelpText(
+        'after',
+        `
+Examples:
+  $ synap memories update 3f0c9d2e-... --document "Prefers email over phone"
+  $ synap memories update 3f0c9d2e-... --document "Moved to Berlin" --merge-strategy replace`,
+      ),
+
+  async run(ctx, flags, id) {
+    if (flags.document.trim() === '') throw new UsageError('--document must not be empty');
+    const session = await ctx.session();
+    const updated = await session.client.update(id, {
+      document: flags.document,
+      merge_strategy: flags.mergeStrategy,
+    });
+    return { result: updated.data };
+  },
+
+  render: printMemory,
+};

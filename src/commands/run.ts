@@ -1,0 +1,134 @@
+import { CommanderError, type Command } from 'commander';
+import { CliError, ExitCode, PartialResultError, UsageError } from '../errors.js';
+import { globalOptions, type GlobalOptions } from '../global-options.js';
+import { errorEnvelope, printError } from '../output/errors.js';
+import { writeEnvelope } from '../output/json.js';
+import { warn } from '../output/messages.js';
+import type { View } from '../output/view.js';
+import { openSession, type OpenSessionOptions, type Session } from '../session.js';
+
+/** What a command's run() hands back: its result, and an exit code when it is not plain success. */
+export interface Outcome<R> {
+  result: R;
+  /** 3 partial, 5 stopped, 130 interrupted, 1 e.g. an unset config value; default 0. */
+  exitCode?: ExitCode;
+  /** Shown on stderr (even with --json or --quiet) before the result. */
+  warnings?: string[];
+  /** The runner waits for this after showing the result (a server that runs until Ctrl-C). */
+  until?: () => Promise<void>;
+}
+
+export interface CommandContext {
+  globals: GlobalOptions;
+  /** Opens a session (profile, key, client); every session is closed when the command ends. */
+  session(opts?: OpenSessionOptions): Promise<Session>;
+}
+
+/**
+ * A command: its options (declared on the commander command), what it does (returns data),
+ * and how its result looks to people. Positional arguments come after the options.
+ */
+export interface CommandSpec<O = Record<string, unknown>, A extends unknown[] = [], R = unknown> {
+  /** Description, arguments, options and help text. */
+  declare(cmd: Command): Command;
+  run(ctx: CommandContext, opts: O, ...args: A): Promise<Outcome<R>>;
+  render(result: R, view: View): void | Promise<void>;
+  /** After `until` ended (human output only). */
+  renderEnd?(result: R, view: View): void;
+  /** Where the --json envelope goes: stderr when stdout carries the data (export to stdout). */
+  envelopeTo?(opts: O): 'stdout' | 'stderr';
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySpec = CommandSpec<any, any[], any>;
+
+/**
+ * Runs commands: session → run() → result printed as the `--json` envelope or by render(),
+ * and the exit code. `fail()` is the one place an error becomes output and an exit code.
+ */
+export class Runner {
+  exitCode: ExitCode = ExitCode.OK;
+  private current: { spec: AnySpec; opts: unknown; globals: GlobalOptions } | undefined;
+  private readonly sessions: Session[] = [];
+
+  /** The commander action of `spec`. */
+  action(spec: AnySpec): (...args: unknown[]) => Promise<void> {
+    return async (...args) => {
+      const cmd = args[args.length - 1] as Command;
+      const opts = args[args.length - 2];
+      this.exitCode = await this.execute(spec, opts, args.slice(0, -2), globalOptions(cmd));
+    };
+  }
+
+  private async execute(
+    spec: AnySpec,
+    opts: unknown,
+    args: unknown[],
+    globals: GlobalOptions,
+  ): Promise<ExitCode> {
+    this.current = { spec, opts, globals };
+    const view: View = { color: globals.color, quiet: globals.quiet };
+    const ctx: CommandContext = { globals, session: (o) => this.openSession(globals, o) };
+    try {
+      const outcome = await spec.run(ctx, opts, ...args);
+      for (const w of outcome.warnings ?? []) warn(w);
+      if (globals.json) {
+        await writeEnvelope({ status: 'ok', result: outcome.result }, this.envelopeStream());
+      } else {
+        await spec.render(outcome.result, view);
+      }
+      if (outcome.until) {
+        await outcome.until();
+        if (!globals.json) spec.renderEnd?.(outcome.result, view);
+      }
+      return outcome.exitCode ?? ExitCode.OK;
+    } finally {
+      await this.closeSessions();
+    }
+  }
+
+  private async openSession(globals: GlobalOptions, o?: OpenSessionOptions): Promise<Session> {
+    const session = await openSession(globals, o);
+    this.sessions.push(session);
+    for (const w of session.warnings) warn(w);
+    return session;
+  }
+
+  private async closeSessions(): Promise<void> {
+    for (const s of this.sessions.splice(0).reverse()) await s.close();
+  }
+
+  private envelopeStream(): NodeJS.WritableStream {
+    const c = this.current;
+    return c?.spec.envelopeTo?.(c.opts) === 'stderr' ? process.stderr : process.stdout;
+  }
+
+  /**
+   * Turns any failure (a usage error from commander, an error thrown by a command) into the
+   * error line on stderr, the `--json` error envelope and the exit code. A command ended by an
+   * error after part of its work (PartialResultError) shows that part first.
+   */
+  async fail(err: unknown, program: Command): Promise<ExitCode> {
+    await this.closeSessions();
+    if (err instanceof CommanderError) {
+      // --help and --version end through here too, successfully.
+      if (['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(err.code)) {
+        return ExitCode.OK;
+      }
+      err = new UsageError(err.message.replace(/^error: /, ''), {
+        hints: ["Run 'synap --help' (or 'synap <command> --help') for usage."],
+      });
+    }
+    const globals = this.current?.globals ?? globalOptions(program);
+    let cause = err;
+    if (err instanceof PartialResultError) {
+      cause = err.cause;
+      if (!globals.json && this.current && err.partial !== undefined) {
+        await this.current.spec.render(err.partial, { color: globals.color, quiet: globals.quiet });
+      }
+    }
+    printError(cause, { verbose: globals.verbose });
+    if (globals.json) await writeEnvelope(errorEnvelope(cause), this.envelopeStream());
+    return cause instanceof CliError ? cause.exitCode : ExitCode.FAILURE;
+  }
+}

@@ -1,0 +1,46 @@
+import { systemClock, type Clock } from '../clock.js';
+import type { ApiResult } from '../client/client.js';
+import { TERMINAL_STATUSES, type MemoryStatusResponse } from '../client/types.js';
+
+const POLL_MIN_MS = 500;
+const POLL_MAX_MS = 5_000;
+
+export function isTerminal(s: MemoryStatusResponse): boolean {
+  return (TERMINAL_STATUSES as readonly string[]).includes(s.status);
+}
+
+/** What the status poll needs of SynapClient. */
+export interface StatusClient {
+  status(ingestionId: string): Promise<ApiResult<MemoryStatusResponse>>;
+}
+
+/**
+ * Fetches each ingestion's status; with `wait`, polls (interval growing from 0.5 s to 5 s) until
+ * all are terminal or `timeoutMs` has passed. Time comes from `clock` so tests need not sleep.
+ */
+export async function ingestionStatuses(
+  client: StatusClient,
+  ids: string[],
+  opts: { wait?: boolean; timeoutMs?: number; clock?: Clock; onPoll?: (pending: number) => void },
+): Promise<{ statuses: MemoryStatusResponse[]; timedOut: boolean }> {
+  const clock = opts.clock ?? systemClock;
+  const started = clock.now();
+  const latest = new Map<string, MemoryStatusResponse>();
+  let delay = POLL_MIN_MS;
+  for (;;) {
+    for (const id of ids) {
+      const known = latest.get(id);
+      if (known && isTerminal(known)) continue;
+      latest.set(id, (await client.status(id)).data);
+    }
+    const pending = ids.filter((id) => !isTerminal(latest.get(id)!)).length;
+    const statuses = ids.map((id) => latest.get(id)!);
+    if (!opts.wait || pending === 0) return { statuses, timedOut: false };
+    if (opts.timeoutMs !== undefined && clock.now() - started >= opts.timeoutMs) {
+      return { statuses, timedOut: true };
+    }
+    opts.onPoll?.(pending);
+    await clock.sleep(delay);
+    delay = Math.min(POLL_MAX_MS, delay * 2);
+  }
+}

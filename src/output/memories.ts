@@ -1,0 +1,66 @@
+import type { ListMemoriesResponse, Memory, MemoryStatusResponse } from '../client/types.js';
+import type { DeleteReport } from '../memories/delete.js';
+import { info, writeOut } from './messages.js';
+import { renderKeyValue, renderTable, trimText } from './table.js';
+import type { View } from './view.js';
+
+/** How `synap memories …` results look to people: tables on stdout, notes on stderr. */
+
+/** One page as a table, with where it is in the whole list and how to get the next page. */
+export function printMemoryPage(page: ListMemoriesResponse, view: View): void {
+  const data = Array.isArray(page.data) ? page.data : [];
+  if (page.total === 0 && data.length === 0) {
+    writeOut('No memories.');
+    return;
+  }
+  if (data.length === 0) {
+    writeOut(`No memories on page ${page.page}.`);
+  } else {
+    const rows = data.map((m) => [
+      m.memory_id,
+      m.memory_type,
+      trimText(String(m.content ?? ''), 60),
+      m.created_at,
+    ]);
+    writeOut(renderTable(['id', 'type', 'content', 'created'], rows, { color: view.color }));
+  }
+  writeOut(`page ${page.page} of ${page.total_pages}, ${page.total} memories total`);
+  if (page.page < page.total_pages) {
+    info(`next page: synap memories list --page ${page.page + 1}`, { quiet: view.quiet });
+  }
+}
+
+/** Every field of one memory, one per row. */
+export function printMemory(memory: Memory, view: View): void {
+  const pairs: [string, string][] = Object.entries(memory).map(([k, v]) => [
+    k,
+    v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v),
+  ]);
+  writeOut(renderKeyValue(pairs, { color: view.color }));
+}
+
+/** Deleted ids on stdout; ids that could not be deleted on stderr with their reason. */
+export function printDeleteReport(report: DeleteReport): void {
+  for (const d of report.deleted) writeOut(`deleted ${d.memory_id}`);
+  for (const f of report.failed) {
+    info(
+      `synap: could not delete ${f.memory_id}: ${f.error.message}` +
+        (f.error.correlation_id ? ` (correlation id ${f.error.correlation_id})` : ''),
+    );
+  }
+}
+
+export function printStatuses(statuses: MemoryStatusResponse[], view: View): void {
+  const rows = statuses.map((s) => [
+    s.ingestion_id,
+    s.status,
+    s.memories_created ?? 0,
+    (s.memory_ids ?? []).join('\n'),
+    s.error_message ?? '',
+  ]);
+  writeOut(
+    renderTable(['ingestion id', 'status', 'memories', 'memory ids', 'error'], rows, {
+      color: view.color,
+    }),
+  );
+}

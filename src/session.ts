@@ -1,0 +1,173 @@
+import { DEFAULT_BASE_URL, checkBaseUrl } from './client/base-url.js';
+import { SynapClient } from './client/client.js';
+import type { KeySource } from './client/errors.js';
+import { limiterFor } from './client/limiter.js';
+import {
+  checkProfileName,
+  openStore,
+  type ConfigStore,
+  type ProfileDefaults,
+} from './config/store.js';
+import { UsageError } from './errors.js';
+import type { GlobalOptions } from './global-options.js';
+import { writeRequestLine } from './output/verbose.js';
+
+export { DEFAULT_BASE_URL };
+export type { KeySource };
+
+/** queued → completed delay of the `--local` emulator: short, but long enough to see a status change. */
+export const LOCAL_PROCESSING_DELAY_MS = 500;
+
+export interface Session {
+  profile: string;
+  /** Normalised base URL without a trailing slash. */
+  baseUrl: string;
+  /** The API key. Never print it; use maskKey() for display. Empty when requireKey was false and none was found. */
+  apiKey: string;
+  keySource: KeySource;
+  client: SynapClient;
+  /** The profile's stored defaults (batch_size, concurrency, mode, document_type, page_size, base_url). */
+  defaults: ProfileDefaults;
+  /** True when talking to the in-process emulator started by --local. */
+  local: boolean;
+  /** The config store the session read from (auth/config commands write through it). */
+  store: ConfigStore;
+  /** What the user should know about this session (shown by the output layer, never the key). */
+  warnings: string[];
+  /** Releases what the session holds (the --local emulator). Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface OpenSessionOptions {
+  /**
+   * Use this profile instead of --profile/SYNAP_PROFILE (migrate's --from/--to). For an explicit
+   * profile its own key and base URL win over SYNAP_API_KEY/SYNAP_BASE_URL/--base-url, which then
+   * only fill in what the profile lacks; otherwise two profiles would silently share one key.
+   */
+  profile?: string;
+  /** Default true: no key → UsageError (exit 2) saying how to provide one. */
+  requireKey?: boolean;
+  /** Use this key instead of resolving one (auth login verifies a key before storing it). */
+  apiKey?: string;
+  /** Requests per minute the client never exceeds (ingest/migrate `--rate`). */
+  maxRpm?: number;
+}
+
+function missingKeyError(profile: string): UsageError {
+  const flag = profile === 'default' ? '' : ` --profile ${profile}`;
+  return new UsageError(`no API key for profile "${profile}"`, {
+    hints: [
+      `Set SYNAP_API_KEY, or store a key with 'synap auth login${flag}' (non-interactive: ` +
+        `'printf %s "$KEY" | synap auth login${flag} --api-key-stdin').`,
+      'To try synap without an account, add --local.',
+    ],
+  });
+}
+
+/** The key to use and where it came from (flags > env > profile, or the profile first when named). */
+function resolveKey(
+  explicitProfile: boolean,
+  stored: string | undefined,
+  given: string | undefined,
+): { apiKey: string | undefined; keySource: KeySource } {
+  if (given !== undefined) return { apiKey: given, keySource: 'option' };
+  const envKey = process.env.SYNAP_API_KEY || undefined;
+  const order: [string | undefined, KeySource][] = explicitProfile
+    ? [
+        [stored, 'profile'],
+        [envKey, 'env'],
+      ]
+    : [
+        [envKey, 'env'],
+        [stored, 'profile'],
+      ];
+  const found = order.find(([k]) => k !== undefined && k !== '');
+  return found
+    ? { apiKey: found[0], keySource: found[1] }
+    : { apiKey: undefined, keySource: 'none' };
+}
+
+/**
+ * The composition root of a command: resolves profile, base URL and key (flags > env > profile
+ * > defaults), checks them, and builds the one SynapClient the command uses, paced by the key's
+ * shared limiter. With --local it starts the embedded emulator first. It prints nothing: what
+ * the user should know comes back in `warnings`.
+ */
+export async function openSession(
+  globals: GlobalOptions,
+  opts: OpenSessionOptions = {},
+): Promise<Session> {
+  const explicitProfile = opts.profile !== undefined;
+  const profile = checkProfileName(opts.profile ?? globals.profile);
+  const store = openStore();
+  const stored = store.getProfile(profile);
+  const defaults = store.getDefaults(profile);
+  const warnings: string[] = [];
+
+  let apiKey: string | undefined;
+  let keySource: KeySource;
+  let baseUrl: string;
+  let closeEmulator: (() => Promise<void>) | undefined;
+
+  if (globals.local) {
+    // Loaded lazily: only --local needs SQLite and the server.
+    const { startEmulator, defaultEmulatorDbPath } = await import('./emulator/index.js');
+    const emulator = await startEmulator({
+      port: 0,
+      db: defaultEmulatorDbPath(),
+      tier: 'unlimited',
+      processingDelayMs: LOCAL_PROCESSING_DELAY_MS,
+    });
+    closeEmulator = () => emulator.close();
+    baseUrl = emulator.url;
+    apiKey = opts.apiKey ?? emulator.apiKey;
+    keySource = opts.apiKey !== undefined ? 'option' : 'local';
+  } else {
+    const profileUrl = stored.base_url ?? defaults.base_url;
+    const chosenUrl = explicitProfile
+      ? (profileUrl ?? globals.baseUrl ?? DEFAULT_BASE_URL)
+      : (globals.baseUrl ?? profileUrl ?? DEFAULT_BASE_URL);
+    baseUrl = checkBaseUrl(chosenUrl).toString().replace(/\/+$/, '');
+    ({ apiKey, keySource } = resolveKey(explicitProfile, stored.api_key, opts.apiKey));
+  }
+
+  if (apiKey === undefined || apiKey === '') {
+    if (opts.requireKey !== false) {
+      await closeEmulator?.();
+      throw missingKeyError(profile);
+    }
+    apiKey = '';
+  } else if (keySource !== 'local' && !apiKey.startsWith('synap_')) {
+    warnings.push(
+      `the API key for profile "${profile}" does not start with "synap_"; is it a Synap key?`,
+    );
+  }
+
+  const client = new SynapClient({
+    baseUrl,
+    apiKey,
+    // One pace per key per process: ingest workers, export and migrate sessions share it.
+    limiter: limiterFor(baseUrl, apiKey, opts.maxRpm !== undefined ? { maxRpm: opts.maxRpm } : {}),
+    keyOwner: { profile, source: keySource },
+    // --verbose: one stderr line per HTTP attempt (never the key).
+    ...(globals.verbose ? { onRequest: writeRequestLine } : {}),
+  });
+
+  let closed = false;
+  return {
+    profile,
+    baseUrl,
+    apiKey,
+    keySource,
+    client,
+    defaults,
+    local: globals.local,
+    store,
+    warnings,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await closeEmulator?.();
+    },
+  };
+}
