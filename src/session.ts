@@ -2,6 +2,7 @@ import { DEFAULT_BASE_URL, checkBaseUrl } from './client/base-url.js';
 import { SynapClient } from './client/client.js';
 import type { KeySource } from './client/errors.js';
 import { limiterFor } from './client/limiter.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retry-policy.js';
 import {
   checkProfileName,
   openStore,
@@ -51,6 +52,8 @@ export interface OpenSessionOptions {
   apiKey?: string;
   /** Requests per minute the client never exceeds (ingest/migrate `--rate`). */
   maxRpm?: number;
+  /** How calls are retried (default DEFAULT_RETRY_POLICY). */
+  retry?: RetryPolicy;
 }
 
 function missingKeyError(profile: string): UsageError {
@@ -149,6 +152,7 @@ export async function openSession(
     // One pace per key per process: ingest workers, export and migrate sessions share it.
     limiter: limiterFor(baseUrl, apiKey, opts.maxRpm !== undefined ? { maxRpm: opts.maxRpm } : {}),
     keyOwner: { profile, source: keySource },
+    retry: opts.retry ?? DEFAULT_RETRY_POLICY,
     // --verbose: one stderr line per HTTP attempt (never the key).
     ...(globals.verbose ? { onRequest: writeRequestLine } : {}),
   });

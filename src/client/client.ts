@@ -1,12 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
-import {
-  DEFAULT_BACKOFF,
-  fullJitterDelay,
-  RetryBudget,
-  RetryBudgetExhaustedError,
-  type BackoffPolicy,
-} from './backoff.js';
 import { checkBaseUrl } from './base-url.js';
 import { buildCreateBody, type CreateMemoryInput } from './create-body.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -21,6 +14,12 @@ import {
 } from './errors.js';
 import { limiterFor, type RateLimiter } from './limiter.js';
 import { parseRetryAfter } from './retry-after.js';
+import {
+  CallRetries,
+  DEFAULT_RETRY_POLICY,
+  RetryBudget,
+  type RetryPolicy,
+} from './retry-policy.js';
 import {
   API_PATHS,
   type BatchCreateResponse,
@@ -66,14 +65,8 @@ export interface ClientOptions {
   limiter?: RateLimiter;
   clock?: Clock;
   random?: () => number;
-  /** Per attempt, connection to last byte (default 30 s). */
-  timeoutMs?: number;
-  /** Attempts for transient failures, the first included (default 5). */
-  maxAttempts?: number;
-  /** How many 429s one call waits out before giving up (default 50). */
-  maxRateLimitWaits?: number;
-  retryBudget?: RetryBudget;
-  backoff?: BackoffPolicy;
+  /** Attempts, backoff, retry budget, 429/503 waits, timeouts (default DEFAULT_RETRY_POLICY). */
+  retry?: RetryPolicy;
   /** Instance id (`inst_…`) when known, for the correlation id prefix. */
   instanceId?: string;
   /** Whose key this is: a 401/403 names the profile and the key's source. */
@@ -128,14 +121,11 @@ export function newCorrelationId(now: number = Date.now(), instanceId?: string):
 export class SynapClient {
   readonly baseUrl: string;
   readonly limiter: RateLimiter;
+  readonly retryPolicy: RetryPolicy;
   private readonly apiKey: string;
   private readonly clock: Clock;
   private readonly random: () => number;
-  private readonly timeoutMs: number;
-  private readonly maxAttempts: number;
-  private readonly maxRateLimitWaits: number;
   private readonly budget: RetryBudget;
-  private readonly backoff: BackoffPolicy;
   private readonly onRequest: ((e: RequestEvent) => void) | undefined;
   private readonly instanceId: string | undefined;
   private readonly keyOwner: KeyOwner | undefined;
@@ -152,11 +142,8 @@ export class SynapClient {
     this.clock = opts.clock ?? systemClock;
     this.limiter = opts.limiter ?? limiterFor(this.baseUrl, opts.apiKey, { clock: this.clock });
     this.random = opts.random ?? Math.random;
-    this.timeoutMs = opts.timeoutMs ?? 30_000;
-    this.maxAttempts = Math.max(1, opts.maxAttempts ?? 5);
-    this.maxRateLimitWaits = opts.maxRateLimitWaits ?? 50;
-    this.budget = opts.retryBudget ?? new RetryBudget();
-    this.backoff = opts.backoff ?? DEFAULT_BACKOFF;
+    this.retryPolicy = opts.retry ?? DEFAULT_RETRY_POLICY;
+    this.budget = new RetryBudget(this.retryPolicy.budget);
     this.onRequest = opts.onRequest;
     this.instanceId = opts.instanceId;
     this.keyOwner = opts.keyOwner;
@@ -308,9 +295,7 @@ export class SynapClient {
     const correlationId = newCorrelationId(this.clock.now(), this.instanceId);
     const url = this.baseUrl + spec.path;
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
-    let failures = 0;
-    let rateLimitWaits = 0;
-    this.budget.deposit();
+    const retries = new CallRetries(this.retryPolicy, this.budget, spec.idempotent, this.random);
     for (let attempt = 1; ; attempt++) {
       if (!spec.unmetered) await this.limiter.acquire(spec.signal);
       const sentAt = this.clock.now();
@@ -336,14 +321,14 @@ export class SynapClient {
         limit.dispose();
         if (!spec.unmetered) this.limiter.settle();
         if (spec.signal?.aborted) throw err;
-        const reason = describeNetworkError(err, this.timeoutMs);
+        const reason = describeNetworkError(err, this.retryPolicy.attemptTimeoutMs);
         this.emit(spec, { ms: this.clock.now() - sentAt, correlationId, attempt, error: reason });
         const error = new NetworkTimeoutError(
           `${reason} (${spec.method} ${spec.path.split('?')[0]})${spec.idempotent ? '' : '; the request may have been applied'}`,
           { correlationId, cause: err },
         );
-        failures += 1;
-        await this.beforeRetry(error, spec, failures);
+        this.counters.transientErrors += 1;
+        await this.retryAfter(retries.afterTransient(error), spec);
         continue;
       }
       limit.dispose();
@@ -386,27 +371,19 @@ export class SynapClient {
       });
       if (error instanceof RateLimitError) {
         this.counters.rateLimited += 1;
-        rateLimitWaits += 1;
-        const wait =
-          error.retryAfterMs ??
-          fullJitterDelay(rateLimitWaits, { baseMs: 1000, capMs: 10_000 }, this.random) + 1000;
-        this.limiter.onRateLimited(wait, sentAt);
-        // A 429 means the request was not processed, so even a create may be sent again.
-        if (rateLimitWaits <= this.maxRateLimitWaits) continue;
-        throw error;
+        // The wait pauses every worker of the key (the limiter), not just this call.
+        this.limiter.onRateLimited(retries.afterRateLimit(error), sentAt);
+        continue;
       }
       if (!error.transient) throw error;
-      failures += 1;
-      // A 503 may say when to come back; wait at least that long (this call only: other
-      // requests may well succeed, unlike after a 429).
+      this.counters.transientErrors += 1;
+      // A 503 may say when to come back: this call waits at least that long (other requests
+      // may well succeed, unlike after a 429).
       const floorMs =
         error.status === 503
-          ? Math.min(
-              60_000,
-              parseRetryAfter(response.headers.get('retry-after'), this.clock.now()) ?? 0,
-            )
+          ? (parseRetryAfter(response.headers.get('retry-after'), this.clock.now()) ?? 0)
           : 0;
-      await this.beforeRetry(error, spec, failures, floorMs);
+      await this.retryAfter(retries.afterTransient(error, floorMs), spec);
     }
   }
 
@@ -414,19 +391,10 @@ export class SynapClient {
     return this.apiKey.length >= 8 ? text.split(this.apiKey).join('[redacted]') : text;
   }
 
-  /** Throws `error` unless one more attempt is allowed; otherwise waits the backoff. */
-  private async beforeRetry(
-    error: SynapError,
-    spec: RequestSpec,
-    failures: number,
-    floorMs = 0,
-  ): Promise<void> {
-    this.counters.transientErrors += 1;
-    if (!spec.idempotent || failures >= this.maxAttempts) throw error;
-    if (!this.budget.tryWithdraw()) throw new RetryBudgetExhaustedError();
+  /** Waits the retry policy's delay before the next attempt. */
+  private async retryAfter(delayMs: number, spec: RequestSpec): Promise<void> {
     this.counters.retries += 1;
-    const delay = Math.max(floorMs, fullJitterDelay(failures, this.backoff, this.random));
-    await this.clock.sleep(delay, spec.signal);
+    await this.clock.sleep(delayMs, spec.signal);
   }
 
   /**
@@ -444,7 +412,7 @@ export class SynapClient {
       controller.abort(
         new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
       );
-    }, this.timeoutMs);
+    }, this.retryPolicy.attemptTimeoutMs);
     const onAbort = () => controller.abort(user?.reason);
     if (user?.aborted) onAbort();
     else user?.addEventListener('abort', onAbort, { once: true });

@@ -1,4 +1,4 @@
-import { CliError, ExitCode } from '../errors.js';
+import { CliError, ExitCode, StoppedEarlyError } from '../errors.js';
 import { redactSecrets } from '../output/redact.js';
 import { parseRetryAfter } from './retry-after.js';
 
@@ -165,6 +165,15 @@ export class ListNotSupportedError extends SynapError {
       code: init.code ?? 'LIST_NOT_SUPPORTED',
       transient: false,
       hints: ['Export and migrate need a memory list endpoint; check the base URL.'],
+    });
+  }
+}
+
+/** The retry budget ran out (see RetryPolicy.budget): the server looks unhealthy; stop, resumably. */
+export class RetryBudgetExhaustedError extends StoppedEarlyError {
+  constructor() {
+    super('too many failed requests: the retry budget is exhausted; the server looks unhealthy', {
+      hints: ['Progress is saved; run the same command again later to continue.'],
     });
   }
 }

@@ -4,6 +4,7 @@ import { globalOptions, type GlobalOptions } from '../global-options.js';
 import { errorEnvelope, printError } from '../output/errors.js';
 import { writeEnvelope } from '../output/json.js';
 import { warn } from '../output/messages.js';
+import { writeRetryPolicyLine } from '../output/retry-policy.js';
 import type { View } from '../output/view.js';
 import { openSession, type OpenSessionOptions, type Session } from '../session.js';
 
@@ -50,6 +51,8 @@ export class Runner {
   exitCode: ExitCode = ExitCode.OK;
   private current: { spec: AnySpec; opts: unknown; globals: GlobalOptions } | undefined;
   private readonly sessions: Session[] = [];
+  /** --verbose shows the retry policy once, whatever the number of sessions (migrate has two). */
+  private policyShown = false;
 
   /** The commander action of `spec`. */
   action(spec: AnySpec): (...args: unknown[]) => Promise<void> {
@@ -91,6 +94,10 @@ export class Runner {
     const session = await openSession(globals, o);
     this.sessions.push(session);
     for (const w of session.warnings) warn(w);
+    if (globals.verbose && !this.policyShown) {
+      this.policyShown = true;
+      writeRetryPolicyLine(session.client.retryPolicy);
+    }
     return session;
   }
 

@@ -1,14 +1,15 @@
 import type { ApiResult, ClientStats } from '../client/client.js';
 import { systemClock, type Clock } from '../clock.js';
 import { AdaptiveConcurrency } from '../client/concurrency.js';
-import { SynapError } from '../client/errors.js';
+import type { RetryPolicy } from '../client/retry-policy.js';
+import { RetryBudgetExhaustedError, SynapError } from '../client/errors.js';
 import {
   MAX_BATCH_SIZE,
   TERMINAL_STATUSES,
   type CreateMemoryRequest,
   type MemoryStatusResponse,
 } from '../client/types.js';
-import { PartialResultError, StoppedEarlyError } from '../errors.js';
+import { PartialResultError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { estimateRecords } from './estimate.js';
 import {
@@ -50,6 +51,8 @@ export interface IngestClient extends BatchClient {
   stats?(): ClientStats;
   /** The shared limiter, for the "waiting (rate limited)" display. */
   readonly limiter?: { readonly pauseRemainingMs: number };
+  /** How the client retries (what a failed create means depends on it). */
+  readonly retryPolicy?: RetryPolicy;
 }
 
 export interface IngestRunOptions {
@@ -322,7 +325,7 @@ class IngestRun {
   }
 
   private setFatal(err: unknown): void {
-    if (err instanceof StoppedEarlyError) {
+    if (err instanceof RetryBudgetExhaustedError) {
       // The retry budget ran out: the server is unhealthy; stop, resumable.
       this.requestStop('retry-budget');
       return;
@@ -657,7 +660,10 @@ class IngestRun {
       outcomes = await sendBatch(
         this.client,
         batch.map((b) => b.request),
-        { signal: this.hardAbort.signal },
+        {
+          signal: this.hardAbort.signal,
+          ...(this.client.retryPolicy ? { policy: this.client.retryPolicy } : {}),
+        },
       );
     } catch (err) {
       this.conc.release(err instanceof SynapError && err.transient ? 'overload' : 'neutral');

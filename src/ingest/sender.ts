@@ -1,5 +1,10 @@
 import type { ApiResult } from '../client/client.js';
 import { ConflictError, InvalidInputError, SynapError } from '../client/errors.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  repeatsAmbiguous,
+  type RetryPolicy,
+} from '../client/retry-policy.js';
 import type { BatchCreateResponse, BatchItemResult, CreateMemoryRequest } from '../client/types.js';
 
 /** What the sender needs of SynapClient. */
@@ -26,6 +31,8 @@ export type ItemOutcome =
 
 export interface SendOptions {
   signal?: AbortSignal;
+  /** The client's retry policy: says whether a failed create was repeated (default DEFAULT_RETRY_POLICY). */
+  policy?: RetryPolicy;
 }
 
 const DUPLICATE = /already (been )?ingested|duplicate/i;
@@ -40,9 +47,9 @@ function hasId(r: CreateMemoryRequest): boolean {
  *   failed items fail alone, the rest are accepted;
  * - a whole-batch 400/422 or 409 is split in halves and re-sent until the documents at fault
  *   are alone, so one bad document never fails its neighbours (a lone 409 = skipped);
- * - a transient failure the client gave up on fails the batch's documents (for documents
- *   without a document_id the outcome is unknown: they may have been stored, so they are
- *   never sent again automatically);
+ * - a transient failure the client gave up on fails the batch's documents (when the retry
+ *   policy did not repeat them, as for documents without a document_id, the outcome is
+ *   unknown: they may have been stored, so they are never sent again automatically);
  * - an abort leaves documents with an id unsent (a resume re-sends them safely).
  * Anything else (401/403/402/404, retry budget exhausted, a bug) is thrown: it ends the run.
  */
@@ -75,14 +82,17 @@ export async function sendBatch(
       ];
     }
     if (err instanceof SynapError && err.transient) {
+      const repeated = repeatsAmbiguous(opts.policy ?? DEFAULT_RETRY_POLICY, docs.every(hasId));
       return docs.map((d) => ({
         kind: 'failed',
         error: {
           code: err.code,
           status: err.status ?? null,
-          message: hasId(d)
+          message: repeated
             ? `${err.message} (gave up after retries)`
-            : `outcome unknown: ${err.message}; the document has no document_id, so it was not sent again (it may or may not be stored)`,
+            : hasId(d)
+              ? `outcome unknown: ${err.message}; the batch was not sent again (it may or may not be stored)`
+              : `outcome unknown: ${err.message}; the document has no document_id, so it was not sent again (it may or may not be stored)`,
         },
         correlationId: err.correlationId ?? null,
       }));

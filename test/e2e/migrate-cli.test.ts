@@ -138,4 +138,17 @@ describe('export | ingest and migrate', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('same');
   });
+
+  it('--verbose shows the retry policy once, though migrate opens two sessions', async () => {
+    const r = await runCli(['-v', 'migrate', '--from', 'staging', '--to', 'prod', '--dry-run'], {
+      env: sandbox.env,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('synap: retry policy:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/5 attempts per call, backoff 0\.5s…20s full jitter, budget 20/);
+    expect(lines[0]).toContain('uncertain writes repeated only when idempotent');
+    // Then one line per HTTP request, after the policy.
+    expect(r.stderr.indexOf('synap: http GET')).toBeGreaterThan(r.stderr.indexOf('retry policy'));
+  });
 });

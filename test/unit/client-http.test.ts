@@ -10,12 +10,13 @@ import {
   SynapTransientError,
 } from '../../src/client/errors.js';
 import { RateLimiter } from '../../src/client/limiter.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../src/client/retry-policy.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 // Real HTTP against a tiny scripted node:http server on a free port (the emulator-backed tests
 // are in test/e2e/client-emulator.test.ts). Backoff is tiny so retries cost milliseconds;
 // every client has its own limiter so tests do not share the process-wide one.
-const FAST = { baseMs: 1, capMs: 5 };
+const FAST: RetryPolicy = { ...DEFAULT_RETRY_POLICY, backoff: { baseMs: 1, capMs: 5 } };
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -31,7 +32,7 @@ function client(
     baseUrl: target.url,
     apiKey: target.apiKey ?? 'synap_test_key_0000000000',
     limiter: new RateLimiter(),
-    backoff: FAST,
+    retry: FAST,
     onRequest: (e) => events.push(e),
     ...extra,
   });
@@ -179,7 +180,7 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     const server = await tinyServer((_req, res) => res.end('{}'));
     const url = server.url;
     await cleanups.pop()!(); // close it: the port now refuses
-    const { c } = client({ url }, { maxAttempts: 2 });
+    const { c } = client({ url }, { retry: { ...FAST, attempts: 2 } });
     const err = await c.whoami().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkTimeoutError);
     expect((err as Error).message).toMatch(/connection refused/);
@@ -190,7 +191,7 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     const server = await tinyServer(() => {
       /* never answers */
     });
-    const { c } = client(server, { timeoutMs: 200, maxAttempts: 1 });
+    const { c } = client(server, { retry: { ...FAST, attemptTimeoutMs: 200, attempts: 1 } });
     const err = await c.whoami().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(NetworkTimeoutError);
     expect((err as Error).message).toMatch(/no answer within/);
@@ -269,7 +270,7 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     expect(arrivals[1]! - arrivals[0]!).toBe(5000);
   });
 
-  it('a call gives up with RateLimitError after maxRateLimitWaits', async () => {
+  it("a call gives up with RateLimitError after the policy's rateLimit.maxWaits", async () => {
     const clock = new FakeClock();
     const server = await scripted((_req, res) =>
       json(res, 429, { detail: 'no' }, { 'Retry-After': '1', 'X-RateLimit-Limit': '60' }),
@@ -277,7 +278,7 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     const { c } = client(server, {
       clock,
       limiter: new RateLimiter({ clock }),
-      maxRateLimitWaits: 2,
+      retry: { ...FAST, rateLimit: { ...FAST.rateLimit, maxWaits: 2 } },
     });
     const err = await drive(clock, c.whoami()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitError);
@@ -297,7 +298,7 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     const { c } = client(server, {
       clock,
       random: () => 0.5,
-      backoff: { baseMs: 1000, capMs: 10_000 },
+      retry: { ...FAST, backoff: { baseMs: 1000, capMs: 10_000 } },
     });
     const r = await drive(clock, c.whoami());
     expect(r.status).toBe(200);

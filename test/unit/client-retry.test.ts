@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import {
-  DEFAULT_BACKOFF,
+  RateLimitError,
+  RetryBudgetExhaustedError,
+  ServiceUnavailableError,
+} from '../../src/client/errors.js';
+import {
+  CallRetries,
+  DEFAULT_RETRY_POLICY,
   fullJitterDelay,
   RetryBudget,
-  RetryBudgetExhaustedError,
-} from '../../src/client/backoff.js';
+  type RetryPolicy,
+} from '../../src/client/retry-policy.js';
 import { checkBaseUrl, isLoopbackHost } from '../../src/client/base-url.js';
 import { parseRetryAfter } from '../../src/client/retry-after.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
@@ -59,9 +65,11 @@ describe('fullJitterDelay', () => {
     expect(fullJitterDelay(3, policy, () => 0.5)).toBe(200);
   });
 
-  it('treats attempt 0 like the first retry and uses the default policy', () => {
+  it('treats attempt 0 like the first retry; the default policy caps at its capMs', () => {
     expect(fullJitterDelay(0, policy, () => max)).toBe(99);
-    expect(fullJitterDelay(100, undefined, () => max)).toBe(DEFAULT_BACKOFF.capMs - 1);
+    expect(fullJitterDelay(100, DEFAULT_RETRY_POLICY.backoff, () => max)).toBe(
+      DEFAULT_RETRY_POLICY.backoff.capMs - 1,
+    );
   });
 
   it('is always within [0, cap) for random values across the range', () => {
@@ -102,6 +110,58 @@ describe('RetryBudget', () => {
     const e = new RetryBudgetExhaustedError();
     expect(e.exitCode).toBe(ExitCode.STOPPED);
     expect(e.message).toMatch(/retry budget/);
+  });
+});
+
+describe('CallRetries: the decisions of one call under a RetryPolicy', () => {
+  const policy: RetryPolicy = {
+    ...DEFAULT_RETRY_POLICY,
+    attempts: 3,
+    backoff: { baseMs: 100, capMs: 1000 },
+    rateLimit: { maxWaits: 2, minMs: 1000, fallback: { baseMs: 1000, capMs: 10_000 } },
+  };
+  const busy = new ServiceUnavailableError('busy', { status: 503 });
+  const half = () => 0.5;
+
+  it('retries a transient failure of an idempotent call up to `attempts`, with backoff', () => {
+    const r = new CallRetries(policy, new RetryBudget(policy.budget), true, half);
+    expect(r.afterTransient(busy)).toBe(50);
+    expect(r.afterTransient(busy)).toBe(100);
+    expect(() => r.afterTransient(busy)).toThrow(busy);
+  });
+
+  it('waits at least a 503 Retry-After, but no longer than the policy allows', () => {
+    const r = new CallRetries(policy, new RetryBudget(policy.budget), true, half);
+    expect(r.afterTransient(busy, 7000)).toBe(7000);
+    const capped = new CallRetries(
+      { ...policy, maxServiceUnavailableWaitMs: 2000 },
+      new RetryBudget(policy.budget),
+      true,
+      half,
+    );
+    expect(capped.afterTransient(busy, 7000)).toBe(2000);
+  });
+
+  it('the ambiguous-failure rule: a call that could duplicate is not repeated; "never" repeats none', () => {
+    const create = new CallRetries(policy, new RetryBudget(policy.budget), false, half);
+    expect(() => create.afterTransient(busy)).toThrow(busy);
+    const never = { ...policy, ambiguous: 'never' as const };
+    const read = new CallRetries(never, new RetryBudget(policy.budget), true, half);
+    expect(() => read.afterTransient(busy)).toThrow(busy);
+  });
+
+  it('a run dry of retry budget stops with RetryBudgetExhaustedError', () => {
+    const budget = new RetryBudget({ initial: 0, ratio: 0, max: 0 });
+    const r = new CallRetries(policy, budget, true, half);
+    expect(() => r.afterTransient(busy)).toThrow(RetryBudgetExhaustedError);
+  });
+
+  it('429: Retry-After when given, else minMs + fallback backoff; gives up after maxWaits', () => {
+    const r = new CallRetries(policy, new RetryBudget(policy.budget), false, half);
+    expect(r.afterRateLimit(new RateLimitError('slow down', { retryAfterMs: 3000 }))).toBe(3000);
+    const bare = new RateLimitError('slow down');
+    expect(r.afterRateLimit(bare)).toBe(1000 + 1000);
+    expect(() => r.afterRateLimit(bare)).toThrow(bare);
   });
 });
 

@@ -2,11 +2,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RetryBudgetExhaustedError } from '../../src/client/backoff.js';
 import type { ApiResult } from '../../src/client/client.js';
 import {
   AuthenticationError,
   InvalidInputError,
+  RetryBudgetExhaustedError,
   ServiceUnavailableError,
 } from '../../src/client/errors.js';
 import type {
