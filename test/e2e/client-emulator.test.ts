@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { RetryBudget, RetryBudgetExhaustedError } from '../../src/client/backoff.js';
 import { SynapClient, type CreateMemoryInput, type RequestEvent } from '../../src/client/client.js';
 import {
   AuthenticationError,
@@ -8,14 +7,16 @@ import {
   InsufficientCreditsError,
   InvalidInputError,
   NetworkTimeoutError,
+  RetryBudgetExhaustedError,
   ServiceUnavailableError,
 } from '../../src/client/errors.js';
 import { RateLimiter } from '../../src/client/limiter.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../src/client/retry-policy.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 
 // The client against the real emulator (src/emulator) over HTTP on a free port. Backoff is tiny so retries cost milliseconds;
 // every client has its own limiter so tests do not share the process-wide one.
-const FAST = { baseMs: 1, capMs: 5 };
+const FAST: RetryPolicy = { ...DEFAULT_RETRY_POLICY, backoff: { baseMs: 1, capMs: 5 } };
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -37,7 +38,7 @@ function client(
     baseUrl: target.url,
     apiKey: target.apiKey ?? 'synap_test_key_0000000000',
     limiter: new RateLimiter(),
-    backoff: FAST,
+    retry: FAST,
     onRequest: (e) => events.push(e),
     ...extra,
   });
@@ -50,9 +51,9 @@ const doc = (i: number, withId = true): CreateMemoryInput => ({
 });
 
 describe('SynapClient against the emulator', () => {
-  it('503 on every attempt: ServiceUnavailableError after maxAttempts, retries counted', async () => {
+  it('503 on every attempt: ServiceUnavailableError after the policy attempts, retries counted', async () => {
     const emu = await emulator({ failRate: 1 });
-    const { c, events } = client(emu, { maxAttempts: 3 });
+    const { c, events } = client(emu, { retry: { ...FAST, attempts: 3 } });
     const err = await c.whoami().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ServiceUnavailableError);
     expect((err as ServiceUnavailableError).status).toBe(503);
@@ -67,7 +68,7 @@ describe('SynapClient against the emulator', () => {
   it('a transient failure followed by success returns the success', async () => {
     const emu = await emulator({ failRate: 1 });
     const { c } = client(emu, {
-      maxAttempts: 5,
+      retry: { ...FAST, attempts: 5 },
       onRequest: (e) => {
         if (e.status === 503 && e.attempt === 2) emu.setFaults({ failRate: 0 });
       },
@@ -80,8 +81,7 @@ describe('SynapClient against the emulator', () => {
   it('the retry budget stops retries when it runs dry', async () => {
     const emu = await emulator({ failRate: 1 });
     const { c } = client(emu, {
-      maxAttempts: 10,
-      retryBudget: new RetryBudget({ initial: 1, ratio: 0, max: 1 }),
+      retry: { ...FAST, attempts: 10, budget: { initial: 1, ratio: 0, max: 1 } },
     });
     await expect(c.whoami()).rejects.toBeInstanceOf(RetryBudgetExhaustedError);
     expect(c.stats()).toMatchObject({ requests: 2, retries: 1 });
