@@ -20,6 +20,7 @@ const SCENARIOS = {
   3: { name: 'latency-bound', run: scenarioLatencyBound },
   4: { name: 'client overhead', run: scenarioOverhead },
   5: { name: 'export', run: scenarioExport },
+  6: { name: 'resume', run: (c) => import('./scenarios/resume.js').then((m) => m.run(c)) },
 };
 
 const { values } = parseArgs({

@@ -36,3 +36,31 @@ export function abortReason(signal: AbortSignal): Error {
   err.name = 'AbortError';
   return err;
 }
+
+/**
+ * Calls `fn` every `ms` on `clock` until stop(), which waits for a call in progress. `fn` must
+ * not throw (a rejection would end the ticks and surface from stop()).
+ */
+export function every(
+  clock: Clock,
+  ms: number,
+  fn: () => Promise<void> | void,
+): { stop(): Promise<void> } {
+  const ticker = new AbortController();
+  const loop = (async () => {
+    for (;;) {
+      try {
+        await clock.sleep(ms, ticker.signal);
+      } catch {
+        return;
+      }
+      await fn();
+    }
+  })();
+  return {
+    async stop() {
+      ticker.abort();
+      await loop;
+    },
+  };
+}

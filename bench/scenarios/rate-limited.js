@@ -246,8 +246,8 @@ function pick(s) {
     'requests',
     'rate_limited',
     'retries',
-    'elapsed_ms',
-    'records_per_second',
+    'elapsed_s',
+    'records_per_s',
   ];
   return Object.fromEntries(keys.filter((k) => k in s).map((k) => [k, s[k]]));
 }

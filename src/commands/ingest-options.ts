@@ -14,9 +14,9 @@ import { parseMapSpecs, parseScopeSpec, type IdFrom } from '../ingest/mapper.js'
 import {
   DEFAULT_BATCH_SIZE,
   DEFAULT_CONCURRENCY,
-  ingest,
   type IngestRunOptions,
-} from '../ingest/pipeline.js';
+} from '../ingest/options.js';
+import { ingest } from '../ingest/pipeline.js';
 import type { InputFormat } from '../ingest/source-record.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { createIngestDisplay } from '../output/ingest-progress.js';

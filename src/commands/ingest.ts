@@ -33,8 +33,10 @@ input starts a fresh failures file; a resumed run appends to it.
 
 Resume: progress is saved in <input>.synap-state.json at least once a second. After Ctrl-C, a
 crash or kill -9, run the same command again to continue; changed input or options are
-refused (--restart starts over). The state file is removed when the input is finished. Several
-inputs are ingested one after the other, each with its own state file. stdin cannot be resumed.
+refused (--restart starts over). A plain JSON Lines file resumes by seeking to where it stopped;
+gzip input is decompressed again up to that point (and CSV or JSON arrays scanned again), but
+nothing settled is sent twice. stdin cannot be resumed. The state file is removed when the
+input is finished. Several inputs are ingested one after the other, each with its own state file.
 A lock (<input>.synap-lock) keeps two runs off the same input: the second exits 5, or waits
 with --wait-lock.
 

@@ -1,6 +1,10 @@
+import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { hashOptions, optionDifferences, StateFile, type StateHeader } from '../state-file.js';
+import type { FailuresSink } from './failures-file.js';
 import type { InputIdentity } from './readers/index.js';
+import type { SettlementTracker } from './settlement.js';
+import type { ReadPosition } from './source-record.js';
 
 /** The options that shape what is sent; a resume must use the same ones. */
 export interface RequestShape {
@@ -45,6 +49,13 @@ export interface IngestState extends StateHeader<'ingest'> {
   shape: RequestShape;
   settled_records: number;
   watermark_line: number;
+  /**
+   * Where a resume starts reading (absent in states of older versions: from the start). The
+   * first `records` records are exactly those starting on lines up to `line`; the reader skips
+   * those lines without parsing them, and `seek` (plain JSON Lines) is a byte offset at or
+   * before them to open the file at instead of reading from its start.
+   */
+  resume_from?: { records: number; line: number; seek: ReadPosition | null };
   counts: { read: number; accepted: number; skipped: number; failed: number };
   failures_file: string | null;
   started_at: string;
@@ -100,4 +111,126 @@ export function checkResumable(
       },
     );
   }
+}
+
+/** Outcome counts of the run so far, for the state's totals. */
+export interface Counts {
+  accepted: number;
+  skipped: number;
+  failed: number;
+}
+
+/**
+ * Saves the progress of one input: failures made durable first, then the state that counts
+ * them as settled (never the other way round, so a crash never loses a failed record). Saves
+ * are serialised; the state file is removed when the input is complete.
+ */
+export class Checkpointer {
+  private chain: Promise<void> = Promise.resolve();
+  private lastSaved = -1;
+  /** Reader positions not yet under the resume point, oldest first. */
+  private readonly positions: ReadPosition[] = [];
+  private seek: ReadPosition | null;
+  private readonly countsAtStart: Counts;
+
+  constructor(
+    private readonly o: {
+      tracker: SettlementTracker;
+      failures: FailuresSink | undefined;
+      /** Absent for stdin, dry runs and records from elsewhere: nothing to resume. */
+      file: StateFile<'ingest', IngestState> | undefined;
+      state: IngestState | undefined;
+      clock: Clock;
+      counts: () => Counts;
+    },
+  ) {
+    this.seek = o.state?.resume_from?.seek ?? null;
+    this.countsAtStart = { ...o.counts() };
+  }
+
+  /** The reader has read every record up to `end` (a place a resume may seek to). */
+  notePosition(end: ReadPosition): void {
+    if (this.o.file) this.positions.push(end);
+  }
+
+  /** Flushes failures and, when anything settled since the last save (or `force`), saves the state. */
+  save(force = false): Promise<void> {
+    const next = this.chain.then(() => this.write(force));
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  private async write(force: boolean): Promise<void> {
+    await this.o.failures?.flush();
+    const { file, state, tracker } = this.o;
+    if (!file || !state) return;
+    const through = tracker.settledThrough;
+    if (!force && through === this.lastSaved) return;
+    const point = tracker.resumePoint;
+    while (this.positions.length > 0 && this.positions[0]!.line <= point.line) {
+      this.seek = this.positions.shift()!;
+    }
+    const now = this.o.counts();
+    state.settled_records = through;
+    state.watermark_line = tracker.watermarkLine;
+    state.resume_from = { records: point.records, line: point.line, seek: this.seek };
+    state.counts = {
+      read: through,
+      accepted: state.counts.accepted + now.accepted - this.countsAtStart.accepted,
+      skipped: state.counts.skipped + now.skipped - this.countsAtStart.skipped,
+      failed: state.counts.failed + now.failed - this.countsAtStart.failed,
+    };
+    Object.assign(this.countsAtStart, now);
+    state.updated_at = new Date(this.o.clock.now()).toISOString();
+    await file.write(state);
+    this.lastSaved = through;
+  }
+
+  /**
+   * The last save: the state is removed when the input is complete, else kept for a resume
+   * (its path is returned). The failures file is closed either way.
+   */
+  async finish(complete: boolean): Promise<string | undefined> {
+    try {
+      await this.save(true);
+      if (!this.o.file) return undefined;
+      if (complete) {
+        await this.o.file.remove();
+        return undefined;
+      }
+      return this.o.file.path;
+    } finally {
+      await this.o.failures?.close();
+    }
+  }
+}
+
+/**
+ * The state `input` resumes from: the saved one (checked against the input and the options),
+ * or a fresh one when there is none or `restart` is set.
+ */
+export async function resumeOrStart(
+  file: StateFile<'ingest', IngestState>,
+  identity: InputIdentity,
+  shape: RequestShape,
+  o: { restart: boolean; failuresPath: string; clock: Clock },
+): Promise<IngestState> {
+  const saved = o.restart ? undefined : await file.read();
+  if (saved) {
+    checkResumable(saved, file.path, identity, shape);
+    return saved;
+  }
+  const now = new Date(o.clock.now()).toISOString();
+  return {
+    ...file.header(),
+    input: { path: identity.path, size: identity.size, fingerprint: identity.fingerprint },
+    options_hash: hashShape(shape),
+    shape,
+    settled_records: 0,
+    watermark_line: 0,
+    counts: { read: 0, accepted: 0, skipped: 0, failed: 0 },
+    failures_file: o.failuresPath,
+    started_at: now,
+    updated_at: now,
+  };
 }

@@ -155,13 +155,13 @@ function valueAt(obj: Record<string, unknown>, path: string, parts: string[] | u
  * passed on: throws a UsageError (exit 2, the reader closed) when none of them has a document
  * (see findMissingDocument); otherwise yields every record, the looked-at ones first.
  */
-export async function checkDocumentField(
-  batches: AsyncIterable<SourceRecord[]>,
+export async function checkDocumentField<B extends SourceRecord[]>(
+  batches: AsyncIterable<B>,
   map: Readonly<Record<string, string>>,
   source: string,
-): Promise<AsyncIterable<SourceRecord[]>> {
+): Promise<AsyncIterable<B>> {
   const it = batches[Symbol.asyncIterator]();
-  const head: SourceRecord[][] = [];
+  const head: B[] = [];
   let count = 0;
   let ended = false;
   while (count < DOCUMENT_CHECK_RECORDS) {

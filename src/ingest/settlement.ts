@@ -3,15 +3,22 @@
  * written to the failures file — and the watermark: the count of records from the start that
  * are all settled. Batches finish out of order, so records above a gap wait here until the gap
  * closes; only the records between the watermark and the reader are held.
+ *
+ * Record lines never decrease in read order, so it also knows where a resume can start reading:
+ * the first `resumePoint.records` records are settled and are exactly those starting on a line
+ * up to `resumePoint.line` (several records may share a line, as in a one-line JSON array).
  */
 export class SettlementTracker {
   private through: number;
   private lastLine: number;
+  private point: { records: number; line: number };
   private readonly pending = new Map<number, { line: number; settled: boolean }>();
 
+  /** Starts after `start` settled records, all on lines up to `startLine`. */
   constructor(start = 0, startLine = 0) {
     this.through = start;
     this.lastLine = startLine;
+    this.point = { records: start, line: startLine };
   }
 
   /** A record was read (in order). */
@@ -25,8 +32,7 @@ export class SettlementTracker {
    */
   registerSettled(ordinal: number, line: number): void {
     if (this.pending.size === 0 && ordinal === this.through + 1) {
-      this.through = ordinal;
-      this.lastLine = line;
+      this.advance(line);
       return;
     }
     this.register(ordinal, line);
@@ -41,9 +47,21 @@ export class SettlementTracker {
       const next = this.pending.get(this.through + 1);
       if (!next?.settled) break;
       this.pending.delete(this.through + 1);
-      this.through += 1;
-      this.lastLine = next.line;
+      this.advance(next.line);
     }
+  }
+
+  /** The next record in read order (on `line`) is settled. */
+  private advance(line: number): void {
+    // The first record of a new line: all records before it are on earlier lines.
+    if (line > this.lastLine) this.point = { records: this.through, line: line - 1 };
+    this.through += 1;
+    this.lastLine = line;
+  }
+
+  /** Where a resume starts reading: see the class comment. */
+  get resumePoint(): { records: number; line: number } {
+    return this.point;
   }
 
   /** Every record up to this one (in read order) is settled. */

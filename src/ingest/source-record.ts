@@ -29,3 +29,18 @@ export interface SourceRecord {
     header?: string[];
   };
 }
+
+/**
+ * A point where reading can start again: every record that starts on a line up to `line` has
+ * been read, and line `line + 1` starts at byte `byte` of the file.
+ */
+export interface ReadPosition {
+  line: number;
+  byte: number;
+}
+
+/**
+ * The records of one read, in order (never empty). `end`, when the reader knows it (plain JSON
+ * Lines files), is the position right after them: a resume can seek there instead of re-reading.
+ */
+export type RecordBatch = SourceRecord[] & { end?: ReadPosition };

@@ -1,4 +1,5 @@
 import type { CreateMemoryRequest } from '../client/types.js';
+import { ExitCode } from '../errors.js';
 
 /** Why a run stopped before the end of its input. */
 export type StopReason =
@@ -7,13 +8,13 @@ export type StopReason =
 export type IngestStatusWord = 'completed' | 'partial' | 'stopped' | 'interrupted' | 'aborted';
 
 /**
- * The result of a run (also the `--json` summary's `result`): counts of this run, where the
- * failures and the checkpoint are, and what the exit code should be.
+ * The result of a run (also the `--json` envelope's `result`): counts of this run, where the
+ * failures and the checkpoints are, and what the exit code is. Each figure once.
  */
 export interface IngestSummary {
   status: IngestStatusWord;
   /** 0, 3 (some records failed), 5 (stopped early, resumable), 130 (interrupted). Aborts carry `error`. */
-  exit_code: 0 | 3 | 5 | 130;
+  exit_code: ExitCode;
   stop_reason: StopReason | null;
   dry_run: boolean;
   inputs: string[];
@@ -30,30 +31,27 @@ export interface IngestSummary {
   requests: number;
   rate_limited: number;
   retries: number;
-  elapsed_ms: number;
-  records_per_second: number;
+  /** Seconds, to a tenth. */
+  elapsed_s: number;
+  /** Records read per second, to a tenth. */
+  records_per_s: number;
   /** Failures files written this run (empty when nothing failed). */
   failures_files: string[];
   /** State files kept for a resume (empty after a complete run). */
   state_files: string[];
-  /** The same in the units and singular names scripts expect (first file, or null). */
-  elapsed_s: number;
-  records_per_s: number;
-  failures_file: string | null;
-  state_file: string | null;
   /** --dry-run: up to three request bodies as they would be sent. */
   samples?: CreateMemoryRequest[];
   /** --wait: final ingestion statuses of the accepted documents. */
   wait?: { completed: number; failed: number; partial_success: number; unfinished: number };
 }
 
-/** Exit code and status word from how the run ended (product.md §4). */
+/** Status word and exit code from how the run ended. */
 export function outcomeOf(
   stop: StopReason | null,
   failed: number,
 ): Pick<IngestSummary, 'status' | 'exit_code'> {
-  if (stop === 'interrupted') return { status: 'interrupted', exit_code: 130 };
-  if (stop !== null) return { status: 'stopped', exit_code: 5 };
-  if (failed > 0) return { status: 'partial', exit_code: 3 };
-  return { status: 'completed', exit_code: 0 };
+  if (stop === 'interrupted') return { status: 'interrupted', exit_code: ExitCode.INTERRUPTED };
+  if (stop !== null) return { status: 'stopped', exit_code: ExitCode.STOPPED };
+  if (failed > 0) return { status: 'partial', exit_code: ExitCode.PARTIAL };
+  return { status: 'completed', exit_code: ExitCode.OK };
 }

@@ -1,4 +1,4 @@
-import type { IngestProgress, IngestReporter, InputStartEvent } from '../ingest/pipeline.js';
+import type { IngestProgress, IngestReporter, InputStartEvent } from '../ingest/reporter.js';
 import type { FailureLine } from '../ingest/failures-file.js';
 import type { StopReason } from '../ingest/summary.js';
 import { createProgress, type Progress } from './progress.js';

@@ -1,14 +1,9 @@
 import type { CreateMemoryRequest } from '../client/types.js';
 import type { IngestSummary } from '../ingest/summary.js';
-import { writeText } from './json.js';
 import { redactSecrets } from './redact.js';
 import { renderKeyValue } from './table.js';
 
 const fmt = new Intl.NumberFormat('en-US');
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
 
 export function summaryPairs(s: IngestSummary): [string, string][] {
   const pairs: [string, string][] = [];
@@ -29,8 +24,8 @@ export function summaryPairs(s: IngestSummary): [string, string][] {
     pairs.push(['429s', fmt.format(s.rate_limited)]);
     pairs.push(['retries', fmt.format(s.retries)]);
   }
-  pairs.push(['elapsed', seconds(s.elapsed_ms)]);
-  pairs.push(['records/s', fmt.format(s.records_per_second)]);
+  pairs.push(['elapsed', `${s.elapsed_s.toFixed(1)} s`]);
+  pairs.push(['records/s', fmt.format(s.records_per_s)]);
   if (s.wait) {
     pairs.push([
       'ingestion',
@@ -73,9 +68,9 @@ function samplePayload(r: CreateMemoryRequest): string {
 export function nextSteps(s: IngestSummary): string[] {
   const out: string[] = [];
   const files = s.failures_files.join(' ');
-  if (s.exit_code === 130) {
+  if (s.status === 'interrupted') {
     out.push('interrupted: progress is saved; run the same command again to resume.');
-  } else if (s.exit_code === 5) {
+  } else if (s.status === 'stopped') {
     const why: Record<string, string> = {
       'max-duration': '--max-duration reached',
       'max-errors': '--max-errors reached',
@@ -93,15 +88,4 @@ export function nextSteps(s: IngestSummary): string[] {
     );
   }
   return out;
-}
-
-/** `--json`: one object on stdout, `{status, result}` like the other commands. */
-export async function writeIngestSummaryJson(
-  s: IngestSummary,
-  stream: NodeJS.WritableStream = process.stdout,
-): Promise<void> {
-  await writeText(
-    `${JSON.stringify({ status: s.status === 'completed' ? 'ok' : s.status, result: s })}\n`,
-    stream,
-  );
 }

@@ -44,9 +44,13 @@ describe('synap ingest against the emulator', () => {
     expect(again.code, again.stderr).toBe(0);
     const summary = JSON.parse(again.stdout).result;
     expect(summary).toMatchObject({ accepted: 0, skipped: 30, failed: 0, records_read: 30 });
-    expect(summary).toMatchObject({ exit_code: 0, failures_file: null, state_file: null });
+    expect(summary).toMatchObject({ exit_code: 0, failures_files: [], state_files: [] });
     expect(typeof summary.elapsed_s).toBe('number');
     expect(typeof summary.records_per_s).toBe('number');
+    // Each figure once.
+    for (const gone of ['elapsed_ms', 'records_per_second', 'failures_file', 'state_file']) {
+      expect(summary).not.toHaveProperty(gone);
+    }
     expect(existsSync(join(dir, 'chat-transcripts.jsonl.synap-state.json'))).toBe(false);
     expect(emu.documents().filter((d) => d.document_id.startsWith('chat-'))).toHaveLength(30);
     expect(r.stderr + r.stdout + again.stdout + again.stderr).not.toContain(emu.apiKey);

@@ -120,7 +120,7 @@ describe('ingest under injected faults', () => {
         accepted: number;
         skipped: number;
         failed: number;
-        elapsed_ms: number;
+        elapsed_s: number;
       };
       // A write whose reply was lost comes back on retry as "already ingested" (skipped).
       expect(summary.accepted + summary.skipped + summary.failed).toBe(N);
@@ -131,7 +131,7 @@ describe('ingest under injected faults', () => {
       const ratio = requests / MINIMUM;
       console.log(
         `fault matrix | ${c.name}: ${requests} requests / ${MINIMUM} minimum = ${ratio.toFixed(3)}` +
-          ` (injected ${c.injected(stats)}, failed ${summary.failed}, ${summary.elapsed_ms} ms)`,
+          ` (injected ${c.injected(stats)}, failed ${summary.failed}, ${summary.elapsed_s} s)`,
       );
       expect(ratio).toBeLessThan(1.3);
     }, 150_000);

@@ -41,8 +41,8 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
     // No request arrived inside a Retry-After pause beyond those already in flight at a 429.
     expect(stats.early_requests).toBeLessThanOrEqual(stats.rate_limited * 8);
     console.log(
-      `20k run: ${s.records_per_second} records/s, ${s.requests} requests, ${s.rate_limited} 429s, ` +
-        `${s.retries} retries, ${(s.elapsed_ms / 1000).toFixed(1)} s; emulator: ${stats.rate_limited} 429s, ` +
+      `20k run: ${s.records_per_s} records/s, ${s.requests} requests, ${s.rate_limited} 429s, ` +
+        `${s.retries} retries, ${s.elapsed_s} s; emulator: ${stats.rate_limited} 429s, ` +
         `${stats.early_requests} early, ${stats.faults.failures} injected 503s`,
     );
 
@@ -172,4 +172,56 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
       await blind.close();
     }
   }, 100_000);
+});
+
+describe('a resume seeks past the settled prefix of a JSON Lines file', () => {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0 });
+    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('lines under the checkpoint are not read again: a change there goes unseen', async () => {
+    const n = 3000;
+    const bad = 2000;
+    const line = (i: number) =>
+      JSON.stringify(i === bad ? { nodoc: i } : { document: `seek ${i} ${'s'.repeat(280)}` });
+    const path = join(sandbox.dir, 'seek.jsonl');
+    writeFileSync(path, `${Array.from({ length: n }, (_, i) => line(i)).join('\n')}\n`);
+    const first = await runCli(['--json', 'ingest', path, '--fail-fast'], { env });
+    expect(first.code, first.stderr).toBe(5);
+    const state = JSON.parse(readFileSync(`${path}.synap-state.json`, 'utf8')) as {
+      settled_records: number;
+      resume_from: { seek: { byte: number; line: number } | null };
+    };
+    const seek = state.resume_from.seek!;
+    expect(seek.byte).toBeGreaterThan(200_000);
+
+    // Split one settled line in the middle of the prefix into two lines of the same bytes (the
+    // input's size, head and tail stay the same, so it still counts as the same input). A
+    // resume that read the prefix again would now count one record more and lose one.
+    const text = readFileSync(path, 'utf8');
+    const at = text.indexOf(line(500));
+    expect(at).toBeGreaterThan(70_000);
+    const split = `{"document":"a"}\n{"document":"${'b'.repeat(line(500).length - 32)}"}`;
+    expect(split).toHaveLength(line(500).length);
+    writeFileSync(path, text.slice(0, at) + split + text.slice(at + split.length));
+
+    const resumed = await runCli(['--json', 'ingest', path], { env });
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const s = JSON.parse(resumed.stdout).result;
+    expect(s).toMatchObject({ resumed_past: state.settled_records, failed: 0 });
+    expect(s.records_read).toBe(n - state.settled_records);
+    const docs = emu.documents().map((d) => d.document);
+    expect(docs).toHaveLength(n - 1);
+    expect(new Set(docs).size).toBe(n - 1);
+    expect(docs.some((d) => d === 'a' || d.startsWith('bbb'))).toBe(false);
+  }, 60_000);
 });

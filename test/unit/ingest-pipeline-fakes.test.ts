@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -15,12 +15,8 @@ import type {
   CreateMemoryRequest,
   MemoryStatusResponse,
 } from '../../src/client/types.js';
-import {
-  ingest,
-  IngestAbortedError,
-  type IngestClient,
-  type IngestRunOptions,
-} from '../../src/ingest/pipeline.js';
+import type { IngestClient, IngestRunOptions } from '../../src/ingest/options.js';
+import { ingest, IngestAbortedError } from '../../src/ingest/pipeline.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
 type Behaviour = (docs: CreateMemoryRequest[]) => Promise<ApiResult<BatchCreateResponse>>;
@@ -219,5 +215,49 @@ describe('ingest pipeline with a fake client', () => {
     expect(s).toMatchObject({ status: 'interrupted', exit_code: 130 });
     expect(s.accepted).toBe(s.sent);
     expect(s.accepted).toBeLessThan(1000);
+  });
+
+  it('a resumed file seeks past its settled prefix and sends only the rest, each record once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synap-pipe-seek-'));
+    dirs.push(dir);
+    const input = join(dir, 'in.jsonl');
+    const n = 5000;
+    const pad = 'p'.repeat(300);
+    writeFileSync(
+      input,
+      Array.from({ length: n }, (_, i) => JSON.stringify({ document: `doc ${i} ${pad}` })).join(
+        '\n',
+      ),
+    );
+    const controller = new AbortController();
+    const first = new FakeClient((docs) => {
+      if (first.calls.length === 40) controller.abort();
+      return ok(docs);
+    });
+    const s1 = await ingest({
+      ...base(first, { batchSize: 50, concurrency: 1, signal: controller.signal }),
+      inputs: [input],
+    });
+    expect(s1.status).toBe('interrupted');
+    const state = JSON.parse(readFileSync(`${input}.synap-state.json`, 'utf8')) as {
+      settled_records: number;
+      resume_from: { records: number; line: number; seek: { byte: number; line: number } | null };
+    };
+    expect(state.settled_records).toBe(s1.accepted);
+    const { records, line, seek } = state.resume_from;
+    expect(records).toBeLessThanOrEqual(state.settled_records);
+    expect(line).toBe(records);
+    // A seek position at or before the resume point, in the file's middle.
+    expect(seek).not.toBeNull();
+    expect(seek!.line).toBeLessThanOrEqual(line);
+    expect(seek!.byte).toBeGreaterThan(0);
+
+    const second = new FakeClient((docs) => ok(docs));
+    const s2 = await ingest({ ...base(second), inputs: [input] });
+    expect(s2).toMatchObject({ status: 'completed', resumed_past: state.settled_records });
+    expect(s2.records_read).toBe(n - state.settled_records);
+    const sent = [...first.calls.flat(), ...second.calls.flat()].map((d) => d.document);
+    expect(sent).toHaveLength(n);
+    expect(new Set(sent).size).toBe(n);
   });
 });

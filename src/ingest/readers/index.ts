@@ -4,7 +4,7 @@ import { pipeline, Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { UsageError } from '../../errors.js';
 import { formatFromName, isGzip, sniffFormat } from '../format.js';
-import type { InputFormat, SourceRecord } from '../source-record.js';
+import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
 import { parseError } from './common.js';
 import { readDelimited } from './csv.js';
 import { readJsonArray } from './json-array.js';
@@ -28,6 +28,11 @@ export interface ReadOptions {
    * skipping "line <= watermark line" skips exactly the records the watermark covers.
    */
   startAfterLine?: number;
+  /**
+   * Resume: open the FIRST input at this position instead of its start (a plain JSON Lines file
+   * only; gzip and other formats are read from the start, then skipped up to startAfterLine).
+   */
+  startAt?: ReadPosition;
   /** Told when an input has been read to its end, with how many records it gave (0: empty). */
   onInputEnd?: (e: { source: string; records: number }) => void;
 }
@@ -48,10 +53,10 @@ const READ_CHUNK = 256 * 1024;
 export function readRecordBatches(
   inputs: string[],
   opts: ReadOptions = {},
-): AsyncIterableIterator<SourceRecord[]> {
+): AsyncIterableIterator<RecordBatch> {
   let index = 0;
   let current:
-    | { it: AsyncIterator<SourceRecord[]>; source: string; lastLine: number; records: number }
+    | { it: AsyncIterator<RecordBatch>; source: string; lastLine: number; records: number }
     | undefined;
   let finished = false;
 
@@ -59,7 +64,7 @@ export function readRecordBatches(
   // boundary wait for it instead of opening (and skipping) inputs of their own.
   let opening: Promise<void> | undefined;
 
-  const advance = async (): Promise<IteratorResult<SourceRecord[]>> => {
+  const advance = async (): Promise<IteratorResult<RecordBatch>> => {
     for (;;) {
       if (opening) {
         await opening;
@@ -72,7 +77,13 @@ export function readRecordBatches(
       }
       const i = index++;
       const input = inputs[i]!;
-      opening = openInput(input, opts, i === 0 ? (opts.startAfterLine ?? 0) : 0)
+      const first = i === 0;
+      opening = openInput(
+        input,
+        opts,
+        first ? (opts.startAfterLine ?? 0) : 0,
+        first ? opts.startAt : undefined,
+      )
         .then((it) => {
           if (finished) void it.return?.();
           else current = { it, source: input === '-' ? 'stdin' : input, lastLine: 0, records: 0 };
@@ -83,7 +94,7 @@ export function readRecordBatches(
     }
   };
 
-  const pull = (c: NonNullable<typeof current>): Promise<IteratorResult<SourceRecord[]>> =>
+  const pull = (c: NonNullable<typeof current>): Promise<IteratorResult<RecordBatch>> =>
     c.it.next().then(
       (r) => {
         if (!r.done) {
@@ -108,7 +119,7 @@ export function readRecordBatches(
       },
     );
 
-  const iterator: AsyncIterableIterator<SourceRecord[]> = {
+  const iterator: AsyncIterableIterator<RecordBatch> = {
     next: () => (current && !finished ? pull(current) : advance()),
     return: async () => {
       finished = true;
@@ -171,25 +182,51 @@ function isZlibError(err: unknown): boolean {
   );
 }
 
+/**
+ * Where a plain JSON Lines file is opened (its start, or `startAt` on a resume), so the reader
+ * can report positions to seek to; undefined for pipes, gzip and the other formats. Reads the
+ * gzip magic with a positional read, which leaves the handle's own position alone.
+ */
+async function seekableFrom(
+  fh: FileHandle,
+  format: InputFormat | undefined,
+  startAt: ReadPosition | undefined,
+): Promise<ReadPosition | undefined> {
+  if (format !== 'jsonl' || !(await fh.stat()).isFile()) return undefined;
+  const magic = Buffer.alloc(2);
+  const { bytesRead } = await fh.read(magic, 0, 2, 0);
+  if (isGzip(magic.subarray(0, bytesRead))) return undefined;
+  return startAt ?? { line: 0, byte: 0 };
+}
+
 /** Opens one input (file or '-') and returns the record iterator of its format. */
 async function openInput(
   input: string,
   opts: ReadOptions,
   startAfterLine: number,
-): Promise<AsyncIterator<SourceRecord[]>> {
+  startAt: ReadPosition | undefined,
+): Promise<AsyncIterator<RecordBatch>> {
   const isStdin = input === '-';
   const source = isStdin ? 'stdin' : input;
   let bytes: AsyncIterable<Buffer>;
+  let from: ReadPosition | undefined;
   if (isStdin) {
     bytes = (opts.stdin ?? process.stdin) as AsyncIterable<Buffer>;
   } else {
     // Opened once and read from that one handle: a FIFO or /dev/stdin gives its data once.
-    bytes = (await openReadable(input)).createReadStream({ highWaterMark: READ_CHUNK });
+    const fh = await openReadable(input);
+    from = await seekableFrom(fh, opts.format ?? formatFromName(input), startAt);
+    bytes = fh.createReadStream({
+      highWaterMark: READ_CHUNK,
+      ...(from ? { start: from.byte } : {}),
+    });
   }
-  // Peek at the first bytes: gzip magic (whatever the name says) and, for stdin, the format.
+  // Peek at the first bytes: gzip magic (whatever the name says; a file already found plain
+  // may be opened mid-way) and, for stdin, the format.
   const first = await peek(bytes);
   let stream: AsyncIterable<Buffer> = prepend(first.head, first.rest);
-  if (isGzip(first.head)) {
+  const gzip = !from && isGzip(first.head);
+  if (gzip) {
     // pipeline (not pipe): a read error of the file reaches the gunzip stream's reader.
     stream = pipeline(Readable.from(stream), createGunzip(), () => undefined);
   }
@@ -208,10 +245,10 @@ async function openInput(
   // reports what it holds (a record cut off there fails with its partial text), then the
   // error is raised.
   const stop: { error?: unknown; line: number } = { line: 1 };
-  const until = endAtError(stream, stop, isGzip(first.head));
+  const until = endAtError(stream, stop, gzip);
   const records =
     format === 'jsonl'
-      ? readJsonLines(until, source, startAfterLine)
+      ? readJsonLines(until, source, Math.max(startAfterLine, from?.line ?? 0), from)
       : format === 'json'
         ? readJsonArray(until, source, startAfterLine)
         : readDelimited(until, source, format, startAfterLine);
@@ -237,10 +274,10 @@ async function* endAtError(
 
 /** The records, then the read error: corrupt gzip as a failure at the line it cut, else thrown. */
 async function* thenRaise(
-  items: AsyncIterable<SourceRecord[]>,
+  items: AsyncIterable<RecordBatch>,
   stop: { error?: unknown; line: number },
   source: string,
-): AsyncGenerator<SourceRecord[]> {
+): AsyncGenerator<RecordBatch> {
   let last = 0;
   for await (const batch of items) {
     last = batch[batch.length - 1]?.line ?? last;

@@ -1,4 +1,4 @@
-import type { SourceRecord } from '../source-record.js';
+import type { ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
 import { isBlank, parseError, parseJsonRecord, rawOf } from './common.js';
 
 const NEWLINE = 0x0a;
@@ -12,15 +12,21 @@ const NEWLINE = 0x0a;
  * limit: a line is held whole while it is read, so memory is bounded by the longest line.
  * Lines up to `startAfterLine` are split but neither decoded nor parsed (resume). Yields the
  * records of each chunk as one array (never empty): one promise a chunk, not one a record.
+ * `from` (plain files) says where in the file `bytes` begins; each array then carries the
+ * position after its last line (`end`), where a later resume can seek to.
  */
 export async function* readJsonLines(
   bytes: AsyncIterable<Buffer>,
   source: string,
   startAfterLine = 0,
-): AsyncGenerator<SourceRecord[]> {
-  let lineNo = 0;
+  from?: ReadPosition,
+): AsyncGenerator<RecordBatch> {
+  let lineNo = from?.line ?? 0;
   let pending: Buffer[] = [];
+  let offset = from?.byte ?? 0;
   for await (const chunk of bytes) {
+    const chunkAt = offset;
+    offset += chunk.length;
     let start = 0;
     // Resume: lines under the watermark are only counted.
     while (lineNo < startAfterLine) {
@@ -45,7 +51,7 @@ export async function* readJsonLines(
         ? Buffer.concat([...pending, chunk.subarray(start, last)])
         : chunk.subarray(start, last);
     pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
-    const out: SourceRecord[] = [];
+    const out: RecordBatch = [];
     const text = body.toString('utf8');
     if (text.includes('\uFFFD')) {
       lineNo = byteLines(body, source, lineNo, out);
@@ -60,12 +66,19 @@ export async function* readJsonLines(
         pos = nl + 1;
       }
     }
-    if (out.length > 0) yield out;
+    if (out.length > 0) {
+      if (from) out.end = { line: lineNo, byte: chunkAt + last + 1 };
+      yield out;
+    }
   }
   if (pending.length > 0) {
     // The last line has no newline: a record if complete, else a per-line parse error.
     const rec = lineRecord(Buffer.concat(pending), source, lineNo + 1);
-    if (rec) yield [rec];
+    if (rec) {
+      const out: RecordBatch = [rec];
+      if (from) out.end = { line: lineNo + 1, byte: offset };
+      yield out;
+    }
   }
 }
 

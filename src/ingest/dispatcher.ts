@@ -1,0 +1,104 @@
+import type { Clock } from '../clock.js';
+import type { ClientStats } from '../client/client.js';
+import { SynapError } from '../client/errors.js';
+import type { RetryPolicy } from '../client/retry-policy.js';
+import type { CreateMemoryRequest } from '../client/types.js';
+import { sendBatch, type BatchClient, type ItemOutcome } from './sender.js';
+import type { StopController } from './stop-controller.js';
+
+/**
+ * What the dispatcher needs of a concurrency limit (AdaptiveConcurrency): a slot per request,
+ * given back with what the answer says about the server's capacity.
+ */
+export interface ConcurrencyGate {
+  acquire(): Promise<void>;
+  /** 'ok' (answered, in `latencyMs`), 'overload' (5xx, timeout, reset) or 'neutral'. */
+  release(outcome: 'ok' | 'overload' | 'neutral', latencyMs?: number): void;
+  inFlight(): number;
+  /** The current limit. */
+  current(): number;
+}
+
+export interface DispatcherClient extends BatchClient {
+  stats?(): ClientStats;
+  readonly retryPolicy?: RetryPolicy;
+}
+
+/** One record on its way: where it came from and the request it became. */
+export interface PendingItem {
+  ordinal: number;
+  source: string;
+  line: number;
+  original: unknown;
+  request: CreateMemoryRequest;
+}
+
+/**
+ * Sends batches, as many at once as the gate allows: dispatch() waits for a slot (so the reader
+ * reads only as fast as batches go out), then the batch is sent in the background and each
+ * document's outcome is handed to `onOutcomes`. An error that ends the run goes to the stop
+ * controller.
+ */
+export class Dispatcher {
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(
+    private readonly o: {
+      client: DispatcherClient;
+      gate: ConcurrencyGate;
+      clock: Clock;
+      stop: StopController;
+      onOutcomes: (batch: PendingItem[], outcomes: ItemOutcome[]) => void;
+    },
+  ) {}
+
+  /** Requests in flight now, and the concurrency limit (for progress). */
+  get requestsInFlight(): number {
+    return this.o.gate.inFlight();
+  }
+
+  get concurrency(): number {
+    return this.o.gate.current();
+  }
+
+  /** Waits for a slot, then starts sending `batch`. */
+  async dispatch(batch: PendingItem[]): Promise<void> {
+    await this.o.gate.acquire();
+    if (this.o.stop.abandon.aborted) {
+      this.o.gate.release('neutral');
+      return;
+    }
+    const p = this.send(batch).finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  /** Waits for the batches in flight (after a stop, only for the grace period). */
+  async drain(): Promise<void> {
+    if (this.inFlight.size > 0) await this.o.stop.settle(Promise.allSettled([...this.inFlight]));
+  }
+
+  private async send(batch: PendingItem[]): Promise<void> {
+    const { client, gate, clock, stop } = this.o;
+    const started = clock.now();
+    const transientBefore = client.stats?.().transientErrors ?? 0;
+    let outcomes: ItemOutcome[];
+    try {
+      outcomes = await sendBatch(
+        client,
+        batch.map((b) => b.request),
+        {
+          signal: stop.abandon,
+          ...(client.retryPolicy ? { policy: client.retryPolicy } : {}),
+        },
+      );
+    } catch (err) {
+      gate.release(err instanceof SynapError && err.transient ? 'overload' : 'neutral');
+      stop.fail(err);
+      return;
+    }
+    // Retries inside the call mean the server struggled, even if the batch got through.
+    const troubled = (client.stats?.().transientErrors ?? 0) > transientBefore;
+    gate.release(troubled ? 'overload' : 'ok', clock.now() - started);
+    this.o.onOutcomes(batch, outcomes);
+  }
+}

@@ -1,0 +1,50 @@
+import type { Clock } from '../clock.js';
+import type { FailureLine, FailuresSink } from './failures-file.js';
+import type { IngestReporter } from './reporter.js';
+import type { FailureInfo } from './sender.js';
+import type { StopController } from './stop-controller.js';
+import type { Tally } from './tally.js';
+
+/**
+ * Records a failed record: its line in the failures file (none on a dry run), the count, the
+ * reporter's event, and the stop rules (--fail-fast, --max-errors) that count failures.
+ */
+export class FailureRecorder {
+  constructor(
+    private readonly o: {
+      failures: FailuresSink | undefined;
+      tally: Tally;
+      reporter: IngestReporter;
+      stop: StopController;
+      clock: Clock;
+    },
+  ) {}
+
+  record(
+    item: { source: string; line: number; original: unknown },
+    error: FailureInfo & { field?: string },
+    correlationId: string | null,
+  ): void {
+    const { failures, tally, reporter, stop, clock } = this.o;
+    const line: FailureLine = {
+      source: item.source,
+      line: item.line,
+      record: item.original ?? null,
+      error: {
+        code: error.code,
+        status: error.status,
+        message: error.message,
+        ...(error.field !== undefined ? { field: error.field } : {}),
+      },
+      correlation_id: correlationId,
+      at: new Date(clock.now()).toISOString(),
+    };
+    if (failures) {
+      failures.append(line);
+      tally.failuresFiles.add(failures.path);
+    }
+    tally.failed += 1;
+    reporter.onFailure?.(line);
+    stop.noteFailure(tally.failed);
+  }
+}

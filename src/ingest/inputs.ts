@@ -1,0 +1,115 @@
+import type { Clock } from '../clock.js';
+import type { StateFile } from '../state-file.js';
+import { ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
+import { estimateRecords } from './estimate.js';
+import { defaultFailuresPath } from './failures-file.js';
+import { acquireLock, lockPathFor } from './lock.js';
+import { requestShape, type IngestRunOptions } from './options.js';
+import { checkDocumentField } from './document-check.js';
+import {
+  inputIdentity,
+  isRegularFile,
+  readRecordBatches,
+  type ReadOptions,
+} from './readers/index.js';
+import type { RecordBatch, SourceRecord } from './source-record.js';
+
+/** One thing to read: an input file, stdin, or records from elsewhere. */
+export interface Unit {
+  source: string;
+  records: AsyncIterable<RecordBatch>;
+  failuresPath: string;
+  /** A fresh run starts a fresh default failures file; a resume appends to it. */
+  discardOldFailures: boolean;
+  index: number;
+  count: number;
+  /** Reading starts after `records` records (lines up to `line`); the first `settled` are done. */
+  resume: { records: number; line: number; settled: number; watermarkLine: number };
+  checkpoint?: { file: StateFile<'ingest', IngestState>; state: IngestState };
+  /** Estimated records (line-based plain files), for progress. */
+  estimate?: number;
+}
+
+const FROM_START: Unit['resume'] = { records: 0, line: 0, settled: 0, watermarkLine: 0 };
+
+/** Records from elsewhere (migrate), as one-record arrays: no state file, no lock. */
+export function recordsUnit(opts: IngestRunOptions, records: AsyncIterable<SourceRecord>): Unit {
+  return {
+    source: opts.recordsName ?? 'records',
+    records: (async function* () {
+      for await (const rec of records) yield [rec];
+    })(),
+    failuresPath: opts.failuresPath ?? 'synap-ingest.failures.jsonl',
+    discardOldFailures: false,
+    index: 0,
+    count: 1,
+    resume: FROM_START,
+  };
+}
+
+/**
+ * Opens one input and hands it to `body`. stdin or a pipe (they cannot be read again) and a
+ * dry run (it changes nothing) are read from the start with nothing saved. A file is locked
+ * against a second run and resumed from its saved state: the reader skips the settled prefix
+ * (seeking past it in a plain JSON Lines file) instead of reading it again. Before anything is
+ * sent, the first records are checked for a document (a UsageError, exit 2, when none has one).
+ */
+export async function withInput(
+  o: { opts: IngestRunOptions; read: ReadOptions; clock: Clock },
+  input: string,
+  place: { index: number; count: number },
+  body: (unit: Unit) => Promise<void>,
+): Promise<void> {
+  const { opts, clock } = o;
+  const source = input === '-' ? 'stdin' : input;
+  const failuresPath = opts.failuresPath ?? defaultFailuresPath(input);
+  const checked = (read: ReadOptions) =>
+    checkDocumentField(readRecordBatches([input], read), opts.map.map ?? {}, source);
+  if (input === '-' || opts.dryRun || !(await isRegularFile(input))) {
+    return body({
+      source,
+      records: await checked(o.read),
+      failuresPath,
+      discardOldFailures: opts.failuresPath === undefined,
+      ...place,
+      resume: FROM_START,
+    });
+  }
+  const identity = await inputIdentity(input);
+  const lock = await acquireLock(lockPathFor(input), {
+    profile: opts.profile,
+    wait: opts.waitLock === true,
+    clock,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
+  try {
+    const file = ingestStateFile(input);
+    const state = await resumeOrStart(file, identity, requestShape(opts), {
+      restart: opts.restart === true,
+      failuresPath,
+      clock,
+    });
+    const from = state.resume_from ?? { records: 0, line: 0, seek: null };
+    await body({
+      source: input,
+      records: await checked({
+        ...o.read,
+        startAfterLine: from.line,
+        ...(from.seek ? { startAt: from.seek } : {}),
+      }),
+      failuresPath,
+      discardOldFailures: state.settled_records === 0 && opts.failuresPath === undefined,
+      ...place,
+      resume: {
+        records: from.records,
+        line: from.line,
+        settled: state.settled_records,
+        watermarkLine: state.watermark_line,
+      },
+      checkpoint: { file, state },
+      estimate: await estimateRecords(input, identity.size),
+    });
+  } finally {
+    await lock.release();
+  }
+}

@@ -1,0 +1,47 @@
+import type { FailureLine } from './failures-file.js';
+import type { StopReason } from './summary.js';
+
+export interface InputStartEvent {
+  source: string;
+  index: number;
+  count: number;
+  stateFile: string | null;
+  failuresFile: string | null;
+  /** Set when continuing an interrupted run. */
+  resumedFrom: { records: number; line: number } | null;
+  /** Estimated records in the input (undefined when unknown: stdin, gzip, JSON arrays). */
+  estimatedRecords: number | undefined;
+}
+
+export interface IngestProgress {
+  source: string;
+  read: number;
+  sent: number;
+  accepted: number;
+  skipped: number;
+  failed: number;
+  /** Records read (this run, all inputs so far) plus records passed over by a resume. */
+  done: number;
+  estimatedTotal: number | undefined;
+  inFlightRequests: number;
+  concurrency: number;
+  elapsedMs: number;
+  /** > 0 while every request waits out a 429's Retry-After. */
+  rateLimitedMs: number;
+  requests: number;
+  rateLimited: number;
+  retries: number;
+  dryRun: boolean;
+}
+
+/** Events of a run; the reporter decides how they look (src/output/ingest-*.ts). */
+export interface IngestReporter {
+  onInputStart?(e: InputStartEvent): void;
+  onProgress?(p: IngestProgress): void;
+  onFailure?(f: FailureLine): void;
+  /** The run is stopping: reading stopped, `inFlight` requests are being settled. */
+  onStopping?(e: { reason: StopReason; inFlightRequests: number }): void;
+  onWaitProgress?(e: { done: number; total: number }): void;
+  /** Something worth knowing that is not a failure, e.g. an input with no records. */
+  onWarning?(e: { source: string; code: string; message: string }): void;
+}

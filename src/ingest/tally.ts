@@ -1,0 +1,136 @@
+import type { Clock } from '../clock.js';
+import type { ClientStats } from '../client/client.js';
+import type { CreateMemoryRequest } from '../client/types.js';
+import type { IngestProgress, IngestReporter } from './reporter.js';
+import type { ItemOutcome } from './sender.js';
+import { outcomeOf, type IngestSummary, type StopReason } from './summary.js';
+
+/** Least time between two progress events (a forced one always goes). */
+const PROGRESS_EVERY_MS = 200;
+
+const NO_STATS: ClientStats = { requests: 0, rateLimited: 0, retries: 0, transientErrors: 0 };
+
+/**
+ * The counts of a run, its progress events and its summary. Request figures are the client's
+ * counters since the run started (a client may be shared with earlier work).
+ */
+export class Tally {
+  read = 0;
+  resumedPast = 0;
+  sent = 0;
+  accepted = 0;
+  skipped = 0;
+  failed = 0;
+  /** Accepted documents' ingestion ids, for --wait. */
+  readonly ingestionIds: string[] = [];
+  /** --dry-run: the first three requests. */
+  readonly samples: CreateMemoryRequest[] = [];
+  readonly failuresFiles = new Set<string>();
+  readonly stateFiles: string[] = [];
+  /** The input being read, and its estimated size, for progress. */
+  source = '';
+  estimatedTotal: number | undefined;
+  private readonly startedAt: number;
+  private readonly statsAtStart: ClientStats;
+  private lastProgressAt = -Infinity;
+
+  constructor(
+    private readonly o: {
+      client: { stats?(): ClientStats; readonly limiter?: { readonly pauseRemainingMs: number } };
+      clock: Clock;
+      reporter: IngestReporter;
+      dryRun: boolean;
+      keepIngestionIds: boolean;
+      /** Requests in flight and the concurrency limit now. */
+      sending: () => { inFlight: number; concurrency: number };
+    },
+  ) {
+    this.startedAt = o.clock.now();
+    this.statsAtStart = this.stats();
+  }
+
+  /** A document came back from the server (an unsent one counts nowhere). */
+  count(o: ItemOutcome): void {
+    if (o.kind === 'unsent') return;
+    this.sent += 1;
+    if (o.kind === 'accepted') {
+      this.accepted += 1;
+      if (this.o.keepIngestionIds && o.ingestionId) this.ingestionIds.push(o.ingestionId);
+    } else if (o.kind === 'skipped') {
+      this.skipped += 1;
+    }
+  }
+
+  /** A dry-run record that would be sent. */
+  wouldSend(request: CreateMemoryRequest): void {
+    this.sent += 1;
+    if (this.samples.length < 3) this.samples.push(request);
+  }
+
+  /** Reports progress, at most every 200 ms unless `force`. */
+  progress(force = false): void {
+    const { reporter, clock } = this.o;
+    if (!reporter.onProgress) return;
+    const now = clock.now();
+    if (!force && now - this.lastProgressAt < PROGRESS_EVERY_MS) return;
+    this.lastProgressAt = now;
+    const s = this.requestCounts();
+    const sending = this.o.sending();
+    const p: IngestProgress = {
+      source: this.source,
+      read: this.read,
+      sent: this.sent,
+      accepted: this.accepted,
+      skipped: this.skipped,
+      failed: this.failed,
+      done: this.read + this.resumedPast,
+      estimatedTotal: this.estimatedTotal,
+      inFlightRequests: sending.inFlight,
+      concurrency: sending.concurrency,
+      elapsedMs: now - this.startedAt,
+      rateLimitedMs: this.o.client.limiter?.pauseRemainingMs ?? 0,
+      requests: s.requests,
+      rateLimited: s.rate_limited,
+      retries: s.retries,
+      dryRun: this.o.dryRun,
+    };
+    reporter.onProgress(p);
+  }
+
+  summary(stop: StopReason | null, inputs: string[], wait?: IngestSummary['wait']): IngestSummary {
+    const elapsed = this.o.clock.now() - this.startedAt;
+    const perS = elapsed > 0 ? Math.round((this.read / elapsed) * 10_000) / 10 : 0;
+    return {
+      ...outcomeOf(stop, this.failed),
+      stop_reason: stop,
+      dry_run: this.o.dryRun,
+      inputs,
+      records_read: this.read,
+      resumed_past: this.resumedPast,
+      sent: this.sent,
+      accepted: this.accepted,
+      skipped: this.skipped,
+      failed: this.failed,
+      ...this.requestCounts(),
+      elapsed_s: Math.round(elapsed / 100) / 10,
+      records_per_s: perS,
+      failures_files: [...this.failuresFiles],
+      state_files: [...this.stateFiles],
+      ...(this.o.dryRun ? { samples: this.samples } : {}),
+      ...(wait ? { wait } : {}),
+    };
+  }
+
+  private requestCounts(): Pick<IngestSummary, 'requests' | 'rate_limited' | 'retries'> {
+    const s = this.stats();
+    return {
+      requests: s.requests - this.statsAtStart.requests,
+      rate_limited: s.rateLimited - this.statsAtStart.rateLimited,
+      retries: s.retries - this.statsAtStart.retries,
+    };
+  }
+
+  private stats(): ClientStats {
+    return this.o.client.stats?.() ?? NO_STATS;
+  }
+}
