@@ -1,5 +1,5 @@
 /**
- * Exit codes of the CLI contract (product.md §4). Scripts and cron jobs branch on these,
+ * Exit codes of the CLI (README, "Exit codes"). Scripts and cron jobs branch on these,
  * so they never change meaning.
  */
 export const ExitCode = {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 
-/** Options every command accepts (product.md §1), after env defaults are applied. */
+/** Options every command accepts, after env defaults (SYNAP_PROFILE, SYNAP_BASE_URL, CI, NO_COLOR) are applied. */
 export interface GlobalOptions {
   profile: string;
   /** From --base-url or SYNAP_BASE_URL; undefined means "profile's, else the default". */

@@ -103,7 +103,7 @@ interface RequestSpec {
 
 /**
  * A fresh id per logical call, reused by its retries, so the server's logs tie them together.
- * Same shape as the official SDK's (synap-api.md §3): `syn_<first 6 of the instance id>_<epoch
+ * Same shape as the official SDK's: `syn_<first 6 of the instance id>_<epoch
  * ms>_<6 lowercase hex>`, e.g. `syn_inst_0_1795882095207_2b7804`; with no instance id known
  * the middle part is `cli` (`syn_cli_1795882095207_2b7804`).
  */
@@ -113,7 +113,7 @@ export function newCorrelationId(now: number = Date.now(), instanceId?: string):
 }
 
 /**
- * The one HTTP client for the Synap memory API (synap-api.md §5). It paces every request
+ * The one HTTP client for the Synap memory API (/api/v1/…). It paces every request
  * through the key's shared limiter, waits out 429s for their Retry-After, retries transient
  * failures with full-jitter backoff inside a retry budget, and turns every failure into a
  * typed SynapError carrying the correlation id.
@@ -446,7 +446,10 @@ function hasDocumentId(req: CreateMemoryInput): boolean {
   return typeof req.document_id === 'string' && req.document_id !== '';
 }
 
-/** Reads the list envelope defensively (§5.8 is known only from docs). */
+/**
+ * Reads the list envelope defensively: its shape is known from the service's documentation only
+ * (no SDK method lists memories), so `data`, `memories`, `items` or a bare array are accepted.
+ */
 function readListEnvelope(raw: unknown, params: ListParams): ListMemoriesResponse {
   const obj = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   const data = Array.isArray(obj.data)

@@ -11,7 +11,7 @@ import {
 } from './types.js';
 
 /**
- * What create/batch accept: a §5.1 request where only `document` is required. A key left out
+ * What create/batch accept: a create request where only `document` is required. A key left out
  * (or null) gets what the official SDK sends for it: null for the ids, the date and scope,
  * `ai-chat-conversation` / `long-range` / `{}` for document_type / mode / metadata.
  */
@@ -39,7 +39,7 @@ export function isMode(v: unknown): v is Mode {
 }
 
 /**
- * The create body exactly as the official SDK builds it (synap-api.md §5.1, §10): every key,
+ * The create body exactly as the official SDK builds it: every key,
  * in the SDK's order, defaults filled in, enums and scope checked before anything is sent.
  * Throws InvalidInputError (no request made) for a value the service would refuse.
  */

@@ -14,7 +14,7 @@ export interface SynapErrorInit {
 }
 
 /**
- * Any failure talking to Synap. Mirrors the service's taxonomy (synap-api.md §6.2): `transient`
+ * Any failure talking to Synap. Mirrors the service's error classes (the SDK's): `transient`
  * errors may succeed if tried again, permanent ones never will.
  */
 export class SynapError extends CliError {
@@ -169,7 +169,7 @@ export class ListNotSupportedError extends SynapError {
   }
 }
 
-/** The retry budget ran out (see RetryPolicy.budget): the server looks unhealthy; stop, resumably. */
+/** The retry budget ran out (RetryPolicy.budget): the server looks unhealthy; stop, resumably. */
 export class RetryBudgetExhaustedError extends StoppedEarlyError {
   constructor() {
     super('too many failed requests: the retry budget is exhausted; the server looks unhealthy', {
@@ -241,7 +241,7 @@ function str(v: unknown): string | undefined {
 }
 
 /**
- * Reads an error body in either shape the service may use (synap-api.md §6.1): FastAPI's
+ * Reads an error body in either shape the service may use: FastAPI's
  * `{"detail": …}` or the documented `{"error", "code", "details"}`.
  */
 export function parseErrorBody(bodyText: string): {

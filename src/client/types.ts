@@ -1,5 +1,5 @@
 /**
- * Wire types of the Synap memory API (shared/synap-api.md §5), shared by the client and the
+ * Wire types of the Synap memory API (/api/v1/…), shared by the client and the
  * emulator so both sides agree on field names and types.
  */
 
@@ -18,14 +18,14 @@ export const MODES = ['fast', 'long-range'] as const;
 export type Mode = (typeof MODES)[number];
 
 /**
- * What the official SDK sends when the caller gives no document_type / mode (§5.1, §10). Never
+ * What the official SDK sends when the caller gives no document_type / mode. Never
  * null on the wire: the service refuses null, and the type changes what extraction does.
  */
 export const DEFAULT_DOCUMENT_TYPE: DocumentType = 'ai-chat-conversation';
 export const DEFAULT_MODE: Mode = 'long-range';
 
 /**
- * §10 `scope`: the level a write belongs to, one entry per level from the top down to it, e.g.
+ * `scope`: the level a write belongs to, one entry per level from the top down to it, e.g.
  * `{"customer":"acme","team":"payments","user":"dana"}`. Only for accounts with nested scoping.
  */
 export type ScopePath = Record<string, string>;
@@ -48,7 +48,7 @@ export const TERMINAL_STATUSES: readonly IngestStatus[] = [
 ];
 
 /**
- * §5.1 / §10: every key is sent, in this order (the SDK's), unset optional ones as null;
+ * POST /api/v1/memories/create: every key is sent, in the SDK's order, unset optional ones null;
  * document_type, mode and metadata always carry a value, scope is null or a non-empty path.
  */
 export interface CreateMemoryRequest {
@@ -76,7 +76,7 @@ export const CREATE_BODY_KEYS = [
   'metadata',
 ] as const satisfies readonly (keyof CreateMemoryRequest)[];
 
-/** §5.1b */
+/** The answer to a create: the document is queued for ingestion. */
 export interface CreateMemoryResponse {
   ingestion_id: string;
   document_id: string;
@@ -85,7 +85,7 @@ export interface CreateMemoryResponse {
   error_message?: string | null;
 }
 
-/** §5.2 */
+/** POST /api/v1/memories/batch: up to 100 create bodies. */
 export interface BatchCreateRequest {
   documents: CreateMemoryRequest[];
   fail_fast: boolean;
@@ -109,7 +109,7 @@ export interface BatchCreateResponse {
   results: BatchItemResult[];
 }
 
-/** §5.3 */
+/** GET /api/v1/memories/status/{ingestion_id} */
 export interface MemoryStatusResponse {
   ingestion_id: string;
   document_id: string | null;
@@ -122,7 +122,7 @@ export interface MemoryStatusResponse {
   error_message: string | null;
 }
 
-/** §5.4. Unknown fields are kept by the client (export writes every field it gets). */
+/** GET /api/v1/memories/{id}. Unknown fields are kept (export writes every field it gets). */
 export interface Memory {
   memory_id: string;
   memory_type: string;
@@ -136,7 +136,7 @@ export interface Memory {
   [extra: string]: unknown;
 }
 
-/** §5.5 */
+/** PATCH /api/v1/memories/{id} */
 export interface UpdateMemoryRequest {
   document: string;
   merge_strategy?: MergeStrategy;
@@ -144,13 +144,13 @@ export interface UpdateMemoryRequest {
   metadata?: Record<string, unknown>;
 }
 
-/** §5.6 */
+/** DELETE /api/v1/memories/{id} */
 export interface DeleteMemoryResponse {
   memory_id: string;
   deleted_at: string;
 }
 
-/** §5.8 envelope */
+/** GET /api/v1/memories?page&page_size: one page and where it is in the whole list. */
 export interface ListMemoriesResponse {
   data: Memory[];
   page: number;
@@ -159,14 +159,14 @@ export interface ListMemoriesResponse {
   total_pages: number;
 }
 
-/** §2 whoami */
+/** GET /api/v1/auth/whoami: whose key this is. */
 export interface WhoamiResponse {
   client_id: string;
   instance_id: string;
   [extra: string]: unknown;
 }
 
-/** §6.1: both the FastAPI shape and the documented shape are accepted. */
+/** An error answer: FastAPI's `{detail}` or the documented `{error, code, details}`. */
 export interface ErrorBody {
   detail?: string | { code?: string; message?: string; [k: string]: unknown };
   error?: string;

@@ -13,7 +13,7 @@ import {
   type Mode,
 } from '../client/types.js';
 
-/** Per-profile defaults that `synap config set` manages (product.md §1). */
+/** Per-profile defaults that `synap config set` manages; a flag or env variable wins over them. */
 export interface ProfileDefaults {
   base_url?: string;
   batch_size?: number;

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { EmulatorTier } from './types.js';
 
-/** Per-key limits of the service's tiers (synap-api.md §6.6). */
+/** Per-key limits of the service's tiers: requests per minute and the burst a key may spend at once. */
 export const TIER_LIMITS: Record<
   Exclude<EmulatorTier, 'unlimited'>,
   { rpm: number; burst: number }

@@ -4,7 +4,8 @@ import { CliError, ExitCode } from '../errors.js';
 import { RecentIds } from './recent-ids.js';
 
 /**
- * Pages through the memory list (synap-api.md §5.8) and hands out each page's memories once.
+ * Pages through the memory list (GET /api/v1/memories?page&page_size, offset pages of at most
+ * 100) and hands out each page's memories once.
  *
  * Offset pagination over a set that changes while we read can repeat items (an insert before our
  * offset shifts them forward) or skip them (a delete shifts them back). Repeats are removed here

@@ -23,7 +23,8 @@ export class RecordOriginal {
 }
 
 /**
- * One line of the failures file (product.md §2); the mapper recognises it as ingest input and
+ * One line of the failures file: where the record came from, why it failed and the correlation
+ * id to quote. The mapper recognises such a line as ingest input and
  * retries `record`: an object as it was read, or — for a record that could not be parsed —
  * its whole text, read again in `format` (a CSV row under `header`).
  */

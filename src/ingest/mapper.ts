@@ -67,7 +67,7 @@ export function parseMapSpecs(specs: string[]): Record<string, string> {
 /** A bad `--map` value: a usage error (exit 2). */
 export class MapSpecError extends UsageError {}
 
-/** `--scope customer=acme,team=payments,user=dana` → the path (synap-api.md §10). */
+/** `--scope customer=acme,team=payments,user=dana` → the scope path, top level first. */
 export function parseScopeSpec(spec: string): ScopePath {
   const read = readScope(spec);
   if ('error' in read) throw new MapSpecError(`--scope: ${read.error}`);
@@ -81,7 +81,7 @@ function failure(r: SourceRecord, original: unknown, error: RecordError): MapRes
 }
 
 /**
- * Turns source records into create requests (product.md §2):
+ * Turns source records into create requests:
  * - API-named fields are taken as they are; `--map api=source` (dotted paths) renames;
  *   defaults fill fields a record lacks.
  * - Every other top-level field — CSV columns and JSON keys alike — goes into metadata (under
@@ -282,7 +282,7 @@ function rereadText(
   return { source: r.source, line: r.line, value, format };
 }
 
-/** A line of `synap export`: a memory as the API returned it (§5.4), not a create request. */
+/** A line of `synap export`: a memory as the API lists it, not a create request. */
 function isExportLine(v: Record<string, unknown>): boolean {
   return typeof v.memory_id === 'string' && typeof v.content === 'string' && !('document' in v);
 }

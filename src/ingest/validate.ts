@@ -12,11 +12,11 @@ import {
 } from '../client/types.js';
 
 /**
- * Validation of a mapped record before it is sent (product.md §2): document present, a
- * string, not blank; document_type and mode in the API enums; document_created_at ISO-8601;
- * ids strings (numbers are turned into strings: user_id 42 → "42"); scope a non-empty path
- * (synap-api.md §10); metadata an object. What a record leaves out comes from the run's
- * defaults (flags, profile), then from the official SDK's (§5.1), so the body is the SDK's.
+ * Validation of a mapped record before it is sent, so a bad record fails alone: document
+ * present, a string, not blank; document_type and mode in the API enums; document_created_at
+ * ISO-8601; ids strings (numbers are turned into strings: user_id 42 → "42"); scope a
+ * non-empty level=name path; metadata an object. What a record leaves out comes from the run's
+ * defaults (flags, profile), then from the official SDK's, so the body is the SDK's.
  * `document` must be a string: the SDK model also allows an object, but the wire example and
  * the server's extraction are about text, so an object is refused with a clear message rather
  * than guessed into text. The B2B scope rule is left to the server.
