@@ -1,51 +1,25 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { BIN, makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCli, spawnCli, type CliProcess } from '../helpers/cli.js';
 import { FAULTS, networkAddresses } from '../../src/emulator/index.js';
 import { api, doc } from '../helpers/emulator.js';
 
-interface Started {
-  child: ChildProcess;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Spawns `synap emulator …` and resolves once it has printed its banner (or exited). */
-async function startCli(args: string[], env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [BIN, 'emulator', ...args], {
-    env: {
-      ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('SYNAP_'))),
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (err += d));
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('close', (code, signal) => resolve({ code, signal })),
+/** Starts `synap emulator …` and resolves once it has printed its banner (or exited). */
+async function startCli(args: string[], env: Record<string, string>): Promise<CliProcess> {
+  const started = spawnCli(['emulator', ...args], { env });
+  const deadline = Date.now() + 20_000;
+  let ended = false;
+  void started.done.then(
+    () => (ended = true),
+    () => (ended = true),
   );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no banner; stderr: ${err}`)), 20_000);
-    const check = () => {
-      if (/Ctrl-C/.test(err) || out.includes('"api_key"')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout!.on('data', check);
-    child.stderr!.on('data', check);
-    void exited.then(() => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-  return { child, stdout: () => out, stderr: () => err, exited };
+  while (!/Ctrl-C/.test(started.stderr()) && !started.stdout().includes('"api_key"') && !ended) {
+    if (Date.now() > deadline) throw new Error(`no banner; stderr: ${started.stderr()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return started;
 }
 
 /** A throwaway emulator on any free port that accepts the key synap_mine. */
@@ -53,11 +27,11 @@ const IN_MEMORY = ['--port', '0', '--db', ':memory:', '--api-key', 'synap_mine']
 
 describe('synap emulator (CLI)', () => {
   const sandbox = makeSandbox();
-  let running: Started | undefined;
+  let running: CliProcess | undefined;
   afterEach(async () => {
     if (running && running.child.exitCode === null && running.child.signalCode === null) {
       running.child.kill('SIGKILL');
-      await running.exited;
+      await running.done;
     }
     running = undefined;
   });
@@ -84,7 +58,7 @@ describe('synap emulator (CLI)', () => {
     expect(existsSync(join(sandbox.env.XDG_DATA_HOME!, 'synap', 'emulator.db'))).toBe(true);
 
     running.child.kill('SIGTERM');
-    const { code } = await running.exited;
+    const { code } = await running.done;
     expect(code).toBe(0);
     expect(running.stderr()).toContain('stopped');
     expect(running.stderr()).not.toContain(key!);

@@ -1,11 +1,10 @@
-import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { BIN, makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
 import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
 
 const STACK_LINE = /^\s+at .+\(.*:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
@@ -97,23 +96,9 @@ describe('synap export', () => {
 
   it('`export | head -1` ends promptly and cleanly', async () => {
     const started = Date.now();
-    const res = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
-      (resolve) => {
-        const child = spawn(
-          'bash',
-          [
-            '-c',
-            `set -o pipefail; "${process.execPath}" "${BIN}" export --page-size 100 | head -1`,
-          ],
-          { env: { ...process.env, ...envFor(emu, sandbox) } },
-        );
-        let stdout = '';
-        let stderr = '';
-        child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
-        child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
-        child.on('close', (code) => resolve({ code, stdout, stderr }));
-      },
-    );
+    const res = await runShell('synap export --page-size 100 | head -1', {
+      env: envFor(emu, sandbox),
+    });
     expect(res.stderr).not.toMatch(STACK_LINE);
     expect(res.stderr).not.toContain('EPIPE');
     expect(res.code).toBe(0);
@@ -167,11 +152,7 @@ describe('synap export resumed after kill -9', () => {
     const out = join(sandbox.dir, 'backup.jsonl');
     const state = `${out}.synap-export-state.json`;
     emu.setFaults({ latencyMs: 100 });
-    const child = spawn(process.execPath, [BIN, 'export', '--page-size', '50', '-o', out], {
-      env: { ...process.env, ...envFor(emu, sandbox) },
-      stdio: 'ignore',
-    });
-    const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+    const run = spawnCli(['export', '--page-size', '50', '-o', out], { env: envFor(emu, sandbox) });
     // Kill it once a checkpoint with some progress is on disk, well before the end (50 pages).
     const deadline = Date.now() + 30_000;
     for (;;) {
@@ -186,8 +167,8 @@ describe('synap export resumed after kill -9', () => {
       }
       await new Promise((r) => setTimeout(r, 20));
     }
-    child.kill('SIGKILL');
-    expect(await exited).toBe('SIGKILL');
+    run.child.kill('SIGKILL');
+    expect((await run.done).signal).toBe('SIGKILL');
     const partial = parseLines(
       readFileSync(out, 'utf8').slice(0, readFileSync(out, 'utf8').lastIndexOf('\n') + 1),
     );

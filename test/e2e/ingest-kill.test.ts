@@ -2,20 +2,9 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
-import { spawnCli, storedOnce, writeChatFile } from '../helpers/ingest.js';
-
-/** Small seeded PRNG (mulberry32) so a failing kill schedule can be replayed from its seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
+import { storedOnce, writeChatFile } from '../helpers/ingest.js';
+import { seededRandom } from '../helpers/random.js';
 
 const N = 20_000;
 const SEEDS = (process.env.SYNAP_KILL_SEEDS ?? '1,2')
@@ -46,7 +35,7 @@ describe('ingest survives kill -9', () => {
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: three SIGKILLs after ≥20% progress, then a resume stores each record once`, async () => {
-      const random = seeded(seed);
+      const random = seededRandom(seed);
       const tag = `kill${seed}`;
       const input = writeChatFile(join(dir, `${tag}.jsonl`), N, tag);
       const docs = () => emu.documents().filter((d) => d.document.startsWith(`User: ${tag} `));

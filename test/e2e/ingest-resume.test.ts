@@ -2,8 +2,8 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
-import { spawnCli, storedOnce, writeChatFile } from '../helpers/ingest.js';
+import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
+import { storedOnce, writeChatFile } from '../helpers/ingest.js';
 
 /** Documents of one generated file (their text carries the tag). */
 function docsOf(emu: RunningEmulator, tag: string) {

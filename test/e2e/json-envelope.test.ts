@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { BIN, makeSandbox, runCli, type CliRun } from '../helpers/cli.js';
+import { makeSandbox, runCli, spawnCli, type CliRun } from '../helpers/cli.js';
 import { seedMemories } from '../helpers/export.js';
 
 /**
@@ -307,20 +306,13 @@ describe('--json: one envelope for every command', () => {
   });
 
   it('emulator: the banner is the one envelope; stopping it prints nothing more on stdout', async () => {
-    const child = spawn(
-      process.execPath,
-      [BIN, '--json', 'emulator', '--port', '0', '--db', ':memory:'],
-      {
-        env: { ...process.env, ...sandbox.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    );
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
-    const closed = new Promise<number | null>((r) => child.on('close', (code) => r(code)));
-    while (!out.includes('\n')) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGINT');
-    expect(await closed).toBe(0);
+    const emulator = spawnCli(['--json', 'emulator', '--port', '0', '--db', ':memory:'], {
+      env: sandbox.env,
+    });
+    while (!emulator.stdout().includes('\n')) await new Promise((r) => setTimeout(r, 20));
+    emulator.child.kill('SIGINT');
+    expect((await emulator.done).code).toBe(0);
+    const out = emulator.stdout();
     const lines = out.trim().split('\n');
     expect(lines).toHaveLength(1);
     const envelope = JSON.parse(lines[0]!) as { status: string; result: Record<string, unknown> };

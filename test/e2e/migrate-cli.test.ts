@@ -1,7 +1,6 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { BIN, makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCli, runShell } from '../helpers/cli.js';
 import { seedMemories } from '../helpers/export.js';
 
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
@@ -22,25 +21,11 @@ function holdings(emu: RunningEmulator) {
     .sort((a, b) => (a.document_id < b.document_id ? -1 : 1));
 }
 
-function bash(script: string, env: Record<string, string>) {
-  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-    const child = spawn('bash', ['-c', `set -o pipefail; ${script}`], {
-      env: { ...process.env, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += String(d)));
-    child.stderr.on('data', (d: Buffer) => (stderr += String(d)));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
-
 describe('export | ingest and migrate', () => {
   const sandbox = makeSandbox();
   let source: RunningEmulator;
   let piped: RunningEmulator;
   let migrated: RunningEmulator;
-  const synap = `"${process.execPath}" "${BIN}"`;
 
   beforeAll(async () => {
     [source, piped, migrated] = await Promise.all([
@@ -71,10 +56,10 @@ describe('export | ingest and migrate', () => {
   });
 
   it('`export | ingest -` copies every memory into a second emulator', async () => {
-    const r = await bash(
-      `SYNAP_BASE_URL="${source.url}" SYNAP_API_KEY="${source.apiKey}" ${synap} export | ` +
-        `SYNAP_BASE_URL="${piped.url}" SYNAP_API_KEY="${piped.apiKey}" ${synap} ingest - --format jsonl`,
-      sandbox.env,
+    const r = await runShell(
+      `SYNAP_BASE_URL="${source.url}" SYNAP_API_KEY="${source.apiKey}" synap export | ` +
+        `SYNAP_BASE_URL="${piped.url}" SYNAP_API_KEY="${piped.apiKey}" synap ingest - --format jsonl`,
+      { env: sandbox.env },
     );
     expect(r.stderr).not.toMatch(STACK_LINE);
     expect(r.code, r.stderr).toBe(0);

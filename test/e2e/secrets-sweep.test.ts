@@ -2,8 +2,8 @@ import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli, type CliRun } from '../helpers/cli.js';
-import { spawnCli, writeChatFile } from '../helpers/ingest.js';
+import { makeSandbox, runCli, spawnCli, type CliRun } from '../helpers/cli.js';
+import { writeChatFile } from '../helpers/ingest.js';
 import { filesWithSecrets, findSecret } from '../helpers/secrets.js';
 
 const SAMPLES = resolve(import.meta.dirname, '../../samples');
@@ -98,7 +98,7 @@ describe('canary API keys never leak', () => {
       env: sandbox.env,
       cwd: dir,
     });
-    while (!/POST/.test(interrupted.stderrSoFar())) await new Promise((r) => setTimeout(r, 20));
+    while (!/POST/.test(interrupted.stderr())) await new Promise((r) => setTimeout(r, 20));
     interrupted.child.kill('SIGINT');
     const sigint = await interrupted.done;
     runs.push({ args: ['ingest', 'big2.jsonl (SIGINT)'], run: sigint });

@@ -1,7 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { BIN, type CliRun } from './cli.js';
-import { assertRunLeaksNothing } from './secrets.js';
 
 /** Writes `n` chat-like JSONL records (distinct content, no document_id) and returns the path. */
 export function writeChatFile(path: string, n: number, tag = 'r'): string {
@@ -18,40 +15,6 @@ export function writeChatFile(path: string, n: number, tag = 'r'): string {
   }
   writeFileSync(path, `${lines.join('\n')}\n`);
   return path;
-}
-
-/** Spawns the built CLI without waiting, so a test can signal it mid-run (output checked for keys). */
-export function spawnCli(
-  args: string[],
-  opts: { env: Record<string, string>; cwd?: string },
-): { child: ChildProcess; done: Promise<CliRun>; stderrSoFar: () => string } {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('SYNAP_')) env[k] = v;
-  }
-  Object.assign(env, opts.env);
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: opts.cwd,
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (stdout += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (stderr += d));
-  const done = new Promise<CliRun>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code, signal) => {
-      try {
-        assertRunLeaksNothing(args, env, { stdout, stderr });
-      } catch (err) {
-        reject(err as Error);
-        return;
-      }
-      resolve({ code, signal, stdout, stderr });
-    });
-  });
-  return { child, done, stderrSoFar: () => stderr };
 }
 
 /** Document ids stored more than once, and how many distinct documents are stored. */

@@ -14,6 +14,7 @@ import {
 import { checkBaseUrl, isLoopbackHost } from '../../src/client/base-url.js';
 import { parseRetryAfter } from '../../src/client/retry-after.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
+import { seededRandom } from '../helpers/random.js';
 
 const NOW = Date.UTC(2024, 2, 15, 10, 30, 0);
 
@@ -73,11 +74,7 @@ describe('fullJitterDelay', () => {
   });
 
   it('is always within [0, cap) for random values across the range', () => {
-    let seed = 42;
-    const rnd = () => {
-      seed = (seed * 1103515245 + 12345) % 2 ** 31;
-      return seed / 2 ** 31;
-    };
+    const rnd = seededRandom(42);
     for (let a = 1; a < 30; a++) {
       const d = fullJitterDelay(a, policy, rnd);
       expect(d).toBeGreaterThanOrEqual(0);

@@ -7,6 +7,7 @@ import {
 } from '../../src/ingest/document-id.js';
 import { createMapper } from '../../src/ingest/mapper.js';
 import { isIsoDate, validateRequest } from '../../src/ingest/validate.js';
+import { seededRandom } from '../helpers/random.js';
 
 const base: CreateMemoryRequest = {
   document: 'User: hi',
@@ -18,18 +19,6 @@ const base: CreateMemoryRequest = {
   mode: 'long-range',
   metadata: { b: [1, { y: 2, x: 'é' }], a: null },
 };
-
-/** Small deterministic PRNG (mulberry32) so the property test is reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomValue(r: () => number, depth: number): unknown {
   const k = Math.floor(r() * (depth > 2 ? 4 : 6));
@@ -52,7 +41,7 @@ describe('document ids', () => {
   });
 
   it('requestCanonicalJson equals canonicalJson of the request without document_id', () => {
-    const r = rng(42);
+    const r = seededRandom(42);
     for (let i = 0; i < 500; i++) {
       const req: CreateMemoryRequest = {
         document: String(randomValue(r, 3) ?? 'x'),

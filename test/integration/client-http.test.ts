@@ -14,7 +14,7 @@ import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../src/client/retry-p
 import { FakeClock } from '../helpers/fake-clock.js';
 
 // Real HTTP against a tiny scripted node:http server on a free port (the emulator-backed tests
-// are in test/e2e/client-emulator.test.ts). Backoff is tiny so retries cost milliseconds;
+// are in test/integration/client-emulator.test.ts). Backoff is tiny so retries cost milliseconds;
 // every client has its own limiter so tests do not share the process-wide one.
 const FAST: RetryPolicy = { ...DEFAULT_RETRY_POLICY, backoff: { baseMs: 1, capMs: 5 } };
 
