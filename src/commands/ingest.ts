@@ -3,12 +3,8 @@ import { UsageError } from '../errors.js';
 import { assertReadable } from '../ingest/readers/index.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { printIngestSummary } from '../output/ingest-summary.js';
-import {
-  declareIngestOptions,
-  ingestRunOptions,
-  ingestWithDisplay,
-  type IngestFlags,
-} from './ingest-options.js';
+import { declareIngestOptions, type IngestFlags } from './ingest-options.js';
+import { ingestRunOptions, ingestWithDisplay } from './ingest-run.js';
 import type { CommandSpec } from './run.js';
 
 /** `synap ingest <inputs...>`: stream records from files or stdin into Synap. */

@@ -8,12 +8,8 @@ import { printIngestSummary } from '../output/ingest-summary.js';
 import { warn } from '../output/messages.js';
 import type { Session } from '../session.js';
 import { integer } from './flags.js';
-import {
-  declareIngestOptions,
-  ingestRunOptions,
-  ingestWithDisplay,
-  type IngestFlags,
-} from './ingest-options.js';
+import { declareIngestOptions, type IngestFlags } from './ingest-options.js';
+import { ingestRunOptions, ingestWithDisplay } from './ingest-run.js';
 import type { CommandSpec } from './run.js';
 
 /** Flags of `synap migrate`: where from, where to, the export side, and the ingest options. */
