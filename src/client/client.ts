@@ -279,18 +279,6 @@ export class SynapClient {
     return { ...result, data: readListEnvelope(result.data, params) };
   }
 
-  /** Pages through the list until the last page (or an empty one). */
-  async *listPages(
-    params: Omit<ListParams, 'page'> & { startPage?: number },
-    o: CallOptions = {},
-  ): AsyncIterable<ApiResult<ListMemoriesResponse>> {
-    for (let page = params.startPage ?? 1; ; page++) {
-      const result = await this.list({ ...params, page }, o);
-      yield result;
-      if (result.data.data.length === 0 || page >= result.data.total_pages) return;
-    }
-  }
-
   private async request<T>(spec: RequestSpec): Promise<ApiResult<T>> {
     const correlationId = newCorrelationId(this.clock.now(), this.instanceId);
     const url = this.baseUrl + spec.path;

@@ -11,6 +11,7 @@ import {
   ServiceUnavailableError,
 } from '../../src/client/errors.js';
 import { RateLimiter } from '../../src/client/limiter.js';
+import { MemoryPaginator } from '../../src/export/paginator.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../../src/client/retry-policy.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 
@@ -186,12 +187,12 @@ describe('SynapClient against the emulator', () => {
     expect((err as ContextNotFoundError).correlationId).toMatch(/^syn_cli_/);
   });
 
-  it('listPages walks every page', async () => {
+  it('the export paginator walks every page of the list', async () => {
     const emu = await emulator();
     const { c } = client(emu);
     await c.batch([1, 2, 3, 4, 5].map((i) => doc(i)));
     const pages: number[] = [];
-    for await (const p of c.listPages({ pageSize: 2 })) pages.push(p.data.data.length);
+    for await (const p of new MemoryPaginator(c, { pageSize: 2 })) pages.push(p.memories.length);
     expect(pages).toEqual([2, 2, 1]);
   });
 
@@ -282,15 +283,17 @@ describe('SynapClient against the emulator', () => {
     );
   });
 
-  it('listPages from a start page and with a user filter', async () => {
+  it('the export paginator from a start page and with a user filter', async () => {
     const emu = await emulator();
     const { c } = client(emu);
     await c.batch([1, 2, 3, 4, 5].map((i) => ({ ...doc(i), user_id: i % 2 ? 'odd' : 'even' })));
     const fromTwo: number[] = [];
-    for await (const p of c.listPages({ pageSize: 2, startPage: 2 })) fromTwo.push(p.data.page);
+    for await (const p of new MemoryPaginator(c, { pageSize: 2, startPage: 2 }))
+      fromTwo.push(p.page);
     expect(fromTwo).toEqual([2, 3]);
     let odd = 0;
-    for await (const p of c.listPages({ pageSize: 100, userId: 'odd' })) odd += p.data.data.length;
+    for await (const p of new MemoryPaginator(c, { pageSize: 100, userId: 'odd' }))
+      odd += p.memories.length;
     expect(odd).toBeGreaterThanOrEqual(3);
   });
 });
