@@ -1,4 +1,5 @@
 import { run } from './cli.js';
+import { exitCodeAfterSignals } from './signals.js';
 
 // A reader that goes away (`synap export | head -1`, `synap --help | head`) is a normal end of
 // output, not a crash: stop quietly instead of dying on an unhandled EPIPE.
@@ -9,4 +10,4 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await run(process.argv);
+process.exitCode = exitCodeAfterSignals(await run(process.argv));

@@ -25,6 +25,7 @@ import { createProgress } from '../output/progress.js';
 import { promptConfirm } from '../output/prompts.js';
 import { redactSecrets } from '../output/redact.js';
 import { renderKeyValue, renderTable, trimText } from '../output/table.js';
+import { abortOnSignals } from '../signals.js';
 
 const DEFAULT_PAGE_SIZE = 20;
 
@@ -156,7 +157,13 @@ function isTerminal(s: MemoryStatusResponse): boolean {
 export async function ingestionStatuses(
   session: Session,
   ids: string[],
-  opts: { wait?: boolean; timeoutMs?: number; clock?: Clock; onPoll?: (pending: number) => void },
+  opts: {
+    wait?: boolean;
+    timeoutMs?: number;
+    clock?: Clock;
+    onPoll?: (pending: number) => void;
+    signal?: AbortSignal;
+  },
 ): Promise<{ statuses: MemoryStatusResponse[]; timedOut: boolean }> {
   const clock = opts.clock ?? systemClock;
   const started = clock.now();
@@ -166,7 +173,7 @@ export async function ingestionStatuses(
     for (const id of ids) {
       const known = latest.get(id);
       if (known && isTerminal(known)) continue;
-      latest.set(id, (await session.client.status(id)).data);
+      latest.set(id, (await session.client.status(id, { signal: opts.signal })).data);
     }
     const pending = ids.filter((id) => !isTerminal(latest.get(id)!)).length;
     const statuses = ids.map((id) => latest.get(id)!);
@@ -175,7 +182,7 @@ export async function ingestionStatuses(
       return { statuses, timedOut: true };
     }
     opts.onPoll?.(pending);
-    await clock.sleep(delay);
+    await clock.sleep(delay, opts.signal);
     delay = Math.min(POLL_MAX_MS, delay * 2);
   }
 }
@@ -358,6 +365,9 @@ Examples:
       const globals = globalOptions(cmd);
       const progress = createProgress({ quiet: globals.quiet || !opts.wait, color: globals.color });
       const { statuses, timedOut } = await withSession(globals, async (s) => {
+        const stop = opts.wait
+          ? abortOnSignals({ hints: ['Run the same command again to keep waiting.'] })
+          : undefined;
         progress.start(`waiting for ${ids.length} ingestion(s)`);
         try {
           return await ingestionStatuses(s, ids, {
@@ -365,8 +375,10 @@ Examples:
             timeoutMs: (opts.timeout ?? 300) * 1000,
             onPoll: (pending) =>
               progress.update(`waiting for ${pending} of ${ids.length} ingestion(s)`),
+            ...(stop ? { signal: stop.signal } : {}),
           });
         } finally {
+          stop?.dispose();
           progress.stop();
         }
       });

@@ -1,4 +1,4 @@
-import { CliError, ExitCode } from '../errors.js';
+import { CliError, ExitCode, InterruptedError } from '../errors.js';
 import { redactSecrets } from './redact.js';
 
 /**
@@ -12,7 +12,10 @@ export function printError(err: unknown, opts: { json?: boolean; verbose?: boole
     known ? err.message : `unexpected error: ${err instanceof Error ? err.message : String(err)}`,
   );
   const correlationId = known ? err.correlationId : undefined;
-  const lines = [`synap: error: ${message}`];
+  // An interruption is what the user asked for, not a failure.
+  const lines = [
+    err instanceof InterruptedError ? `synap: ${message}` : `synap: error: ${message}`,
+  ];
   if (correlationId) lines.push(`  correlation id: ${correlationId}`);
   if (known) for (const hint of err.hints) lines.push(`  ${redactSecrets(hint)}`);
   if (!known && opts.verbose && err instanceof Error && err.stack) {
