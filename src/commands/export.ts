@@ -51,7 +51,7 @@ export async function exportCommand(
   if (opts.restart && !toFile)
     throw new UsageError('--restart needs -o FILE (only a file export can be resumed)');
   const session = await openSession(globals);
-  const display = createExportDisplay({ quiet: globals.quiet, color: globals.color });
+  const display = createExportDisplay({ quiet: globals.quiet, color: globals.stderrColor });
   const signals = abortOnSignals();
   try {
     const summary = await runExport(
@@ -118,7 +118,7 @@ Examples:
       if (globals.json) {
         writeExportSummaryJson(summary, toFile ? process.stdout : process.stderr);
       } else {
-        printExportSummary(summary, { quiet: globals.quiet, color: globals.color });
+        printExportSummary(summary, { quiet: globals.quiet, color: globals.stderrColor });
       }
     });
 }

@@ -244,7 +244,7 @@ export async function runIngest(
   const options = ingestOptionsFromFlags(flags, session);
   const display = createIngestDisplay({
     quiet: globals.quiet || globals.json,
-    color: globals.color,
+    color: globals.stderrColor,
   });
   const signals = abortOnSignals();
   const usesStdin = 'inputs' in source && source.inputs.includes('-');
@@ -266,7 +266,7 @@ export async function runIngest(
     if (isIngestAborted(err)) {
       const started = err.summary.records_read > 0 || err.summary.resumed_past > 0;
       if (!globals.json && started)
-        printIngestSummary(err.summary, { color: globals.color, quiet: globals.quiet });
+        printIngestSummary(err.summary, { color: globals.stderrColor, quiet: globals.quiet });
       throw err.error;
     }
     throw err;
@@ -277,7 +277,7 @@ export async function runIngest(
   }
   display.done();
   if (globals.json) await writeIngestSummaryJson(summary);
-  else printIngestSummary(summary, { color: globals.color, quiet: globals.quiet });
+  else printIngestSummary(summary, { color: globals.stderrColor, quiet: globals.quiet });
   if (summary.exit_code !== 0) process.exitCode = summary.exit_code;
   return summary;
 }

@@ -82,12 +82,15 @@ function printList(page: ListMemoriesResponse, globals: GlobalOptions): void {
     const rows = data.map((m) => [
       m.memory_id,
       m.memory_type,
-      trimText(String(m.content ?? ''), 60),
+      trimText(String(m.content ?? ''), 200),
       m.created_at,
     ]);
     writeOut(renderTable(['id', 'type', 'content', 'created'], rows, { color: globals.color }));
   }
-  writeOut(`page ${page.page} of ${page.total_pages}, ${page.total} memories total`);
+  // On stderr, so a piped listing is only rows.
+  info(`page ${page.page} of ${page.total_pages}, ${page.total} memories total`, {
+    quiet: globals.quiet,
+  });
   if (page.page < page.total_pages) {
     info(`next page: synap memories list --page ${page.page + 1}`, { quiet: globals.quiet });
   }
@@ -363,7 +366,10 @@ Examples:
     )
     .action(async (ids: string[], opts: { wait?: boolean; timeout?: number }, cmd: Command) => {
       const globals = globalOptions(cmd);
-      const progress = createProgress({ quiet: globals.quiet || !opts.wait, color: globals.color });
+      const progress = createProgress({
+        quiet: globals.quiet || !opts.wait,
+        color: globals.stderrColor,
+      });
       const { statuses, timedOut } = await withSession(globals, async (s) => {
         const stop = opts.wait
           ? abortOnSignals({ hints: ['Run the same command again to keep waiting.'] })

@@ -18,6 +18,7 @@ const globals = (over: Partial<GlobalOptions> = {}): GlobalOptions => ({
   verbose: false,
   interactive: false,
   color: false,
+  stderrColor: false,
   ...over,
 });
 
