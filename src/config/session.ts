@@ -5,7 +5,7 @@ import { limiterFor } from '../client/limiter.js';
 import { UsageError } from '../errors.js';
 import type { GlobalOptions } from '../global-options.js';
 import { warn } from '../output/messages.js';
-import { writeRequestLine, type RequestLine } from '../output/verbose.js';
+import { requestReporter } from '../output/verbose.js';
 import { checkProfileName, openStore, type ConfigStore, type ProfileDefaults } from './store.js';
 
 export { DEFAULT_BASE_URL };
@@ -76,6 +76,9 @@ function annotateAuthError(err: unknown, profile: string, source: KeySource): un
     const flag = profile === 'default' ? '' : ` --profile ${profile}`;
     if (source === 'env') {
       err.hints.push('Check SYNAP_API_KEY, or unset it to use the stored key.');
+    } else if (source === 'option') {
+      // The key being verified by auth login: nothing was stored.
+      err.hints.push('Nothing was stored; check the key and the base URL, then try again.');
     } else {
       err.hints.push(`Store a valid key with 'synap auth login${flag}'.`);
     }
@@ -202,7 +205,7 @@ export async function openSession(
     apiKey,
     // One pace per key per process: ingest workers, export and migrate sessions share it.
     limiter: limiterFor(baseUrl, apiKey, opts.maxRpm !== undefined ? { maxRpm: opts.maxRpm } : {}),
-    ...(globals.verbose ? { onRequest: (e: RequestLine) => writeRequestLine(e) } : {}),
+    onRequest: requestReporter({ verbose: globals.verbose, quiet: globals.quiet, baseUrl }),
   });
 
   let closed = false;

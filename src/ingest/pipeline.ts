@@ -45,8 +45,11 @@ export interface IngestClient extends BatchClient {
     o?: { signal?: AbortSignal },
   ): Promise<ApiResult<MemoryStatusResponse>>;
   stats?(): ClientStats;
-  /** The shared limiter, for the "waiting (rate limited)" display. */
-  readonly limiter?: { readonly pauseRemainingMs: number };
+  /** The shared limiter, for the "waiting (rate limited)" display and the ETA. */
+  readonly limiter?: {
+    readonly pauseRemainingMs: number;
+    stats?(): { rpm: number | undefined };
+  };
 }
 
 export interface IngestRunOptions {
@@ -112,6 +115,10 @@ export interface IngestProgress {
   failed: number;
   /** Records read (this run, all inputs so far) plus records passed over by a resume. */
   done: number;
+  /** Records with their outcome known (stored, skipped or failed), resumed ones included. */
+  settled: number;
+  /** Requests per minute the shared limiter paces at, when it knows a limit. */
+  paceRpm: number | undefined;
   estimatedTotal: number | undefined;
   inFlightRequests: number;
   concurrency: number;
@@ -752,6 +759,13 @@ class IngestRun {
       skipped: this.totals.skipped,
       failed: this.totals.failed,
       done: this.totals.read + this.totals.resumedPast,
+      settled:
+        this.totals.resumedPast +
+        this.totals.accepted +
+        this.totals.skipped +
+        this.totals.failed +
+        (this.opts.dryRun ? this.totals.sent : 0),
+      paceRpm: this.client.limiter?.stats?.().rpm,
       estimatedTotal: this.estimatedTotal,
       inFlightRequests: this.conc.inFlight(),
       concurrency: this.conc.current(),

@@ -1,4 +1,5 @@
 import { CliError, ExitCode, InterruptedError } from '../errors.js';
+import { flushNotices } from './progress.js';
 import { redactSecrets } from './redact.js';
 
 /**
@@ -7,17 +8,23 @@ import { redactSecrets } from './redact.js';
  * parse stdout always get a document.
  */
 export function printError(err: unknown, opts: { json?: boolean; verbose?: boolean } = {}): void {
+  flushNotices();
   const known = err instanceof CliError;
   const message = redactSecrets(
     known ? err.message : `unexpected error: ${err instanceof Error ? err.message : String(err)}`,
   );
-  const correlationId = known ? err.correlationId : undefined;
+  // A request that never reached a server has no server-side trace to quote.
+  const unreached = unreachedServer(err);
+  const correlationId = known && !unreached ? err.correlationId : undefined;
   // An interruption is what the user asked for, not a failure.
   const lines = [
     err instanceof InterruptedError ? `synap: ${message}` : `synap: error: ${message}`,
   ];
   if (correlationId) lines.push(`  correlation id: ${correlationId}`);
   if (known) for (const hint of err.hints) lines.push(`  ${redactSecrets(hint)}`);
+  if (unreached) {
+    lines.push(`  No server answered at ${unreached}; check the base URL and the network.`);
+  }
   if (!known && opts.verbose && err instanceof Error && err.stack) {
     lines.push(redactSecrets(err.stack));
   }
@@ -35,4 +42,31 @@ export function printError(err: unknown, opts: { json?: boolean; verbose?: boole
     };
     process.stdout.write(JSON.stringify(body) + '\n');
   }
+}
+
+/**
+ * The host a request could not reach (connection refused, unknown host), from the network
+ * error under a client error; undefined when a server may have seen the request.
+ */
+export function unreachedServer(err: unknown): string | undefined {
+  let cause: unknown = err instanceof Error ? err.cause : undefined;
+  // fetch wraps the socket error: TypeError('fetch failed', { cause }).
+  for (let depth = 0; depth < 3 && cause instanceof Error; depth++) {
+    const e = cause as NodeJS.ErrnoException & {
+      address?: string;
+      port?: number;
+      hostname?: string;
+      errors?: unknown[];
+    };
+    const first = (e.errors?.[0] ?? e) as typeof e;
+    const code = e.code ?? first.code;
+    if (code === 'ECONNREFUSED') {
+      const address = e.address ?? first.address;
+      const port = e.port ?? first.port;
+      return address ? `${address}${port ? `:${port}` : ''}` : 'the server';
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return e.hostname ?? 'the server';
+    cause = e.cause;
+  }
+  return undefined;
 }

@@ -1,6 +1,5 @@
 import type { ExportProgress, ExportReporter, ExportSummary } from '../export/run-export.js';
-import { createProgress, type Progress } from './progress.js';
-import { redactSecrets } from './redact.js';
+import { createProgress, LineLog, type Progress } from './progress.js';
 import { renderKeyValue } from './table.js';
 
 /**
@@ -45,6 +44,8 @@ export function createExportDisplay(
     ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
     ...(opts.isTTY !== undefined ? { isTTY: opts.isTTY } : {}),
   });
+  const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
+  const early = new LineLog(stream, { timestamps: !tty });
   let started = false;
   return {
     progress,
@@ -62,7 +63,7 @@ export function createExportDisplay(
     onWarning(message) {
       // Warnings are shown even with --quiet.
       if (started && !opts.quiet) progress.log(`synap: warning: ${message}`);
-      else stream.write(`synap: warning: ${redactSecrets(message)}\n`);
+      else early.write(`synap: warning: ${message}`);
     },
     done() {
       progress.stop();
