@@ -34,15 +34,42 @@ export function stripAnsi(s: string): string {
   return s.replace(ANSI, '');
 }
 
-/** What the terminal shows: ANSI codes removed, each line as last redrawn after a \r. */
+/**
+ * What the terminal shows, line by line: carriage returns, backspaces and the cursor moves and
+ * erasures shells use to redraw a command line are applied; other escape codes are dropped.
+ */
 export function screenText(raw: string): string {
-  return stripAnsi(raw)
-    .split('\n')
-    .map((line) => {
-      const parts = line.replace(/\r$/, '').split('\r');
-      return parts[parts.length - 1] ?? '';
-    })
-    .join('\n');
+  const out: string[] = [];
+  let line: string[] = [];
+  let col = 0;
+  const token =
+    // eslint-disable-next-line no-control-regex
+    /\u001b\[([0-9;?]*)([ -/]*[@-~])|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)|\u001b[()][0-9A-B]|\u001b[=>]|[\s\S]/gu;
+  for (const m of raw.matchAll(token)) {
+    const [all, params = '', final] = m;
+    if (final !== undefined) {
+      const n = Number(params.split(';')[0]) || 1;
+      if (final === 'K') line = line.slice(0, col);
+      else if (final === 'C') col += n;
+      else if (final === 'D') col = Math.max(0, col - n);
+      else if (final === 'G') col = n - 1;
+      continue;
+    }
+    if (all.startsWith('\u001b')) continue;
+    if (all === '\n') {
+      out.push(line.join('').trimEnd());
+      line = [];
+      col = 0;
+    } else if (all === '\r') col = 0;
+    else if (all === '\b') col = Math.max(0, col - 1);
+    else if (all >= ' ') {
+      while (line.length < col) line.push(' ');
+      line[col] = all;
+      col += 1;
+    }
+  }
+  out.push(line.join('').trimEnd());
+  return out.join('\n');
 }
 
 function shellQuote(s: string): string {
