@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { createRequire } from 'node:module';
 import { CliError, ExitCode } from './errors.js';
 import { globalOptions } from './global-options.js';
+import { finishHelp } from './help.js';
 import { printError } from './output/errors.js';
 import * as auth from './commands/auth.js';
 import * as config from './commands/config.js';
@@ -62,6 +63,7 @@ Examples:
     cmd.commands.forEach(applyExitOverride);
   };
   program.commands.forEach(applyExitOverride);
+  finishHelp(program);
   return program;
 }
 

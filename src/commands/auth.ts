@@ -133,7 +133,7 @@ export function register(program: Command): void {
       'after',
       `
 Examples:
-  $ synap auth login                                   ask for the key (masked), verify, store
+  $ synap auth login                   ask for the key (masked), verify, store
   $ printf %s "$KEY" | synap auth login --api-key-stdin --profile staging
   $ synap auth status --json`,
     );

@@ -49,7 +49,7 @@ export function register(program: Command): void {
   const config = program
     .command('config')
     .description(
-      'per-profile defaults: base_url, batch_size, concurrency, mode, document_type, page_size',
+      'show and change per-profile defaults: base_url, batch_size, concurrency, mode, document_type, page_size',
     )
     .addHelpText(
       'after',

@@ -107,9 +107,9 @@ With --json the summary is a JSON object: on stdout when -o FILE is used (stdout
 data then), otherwise on stderr so stdout stays pure JSON Lines.
 
 Examples:
-  $ synap export -o backup.jsonl                 nightly backup; re-run to resume after a failure
+  $ synap export -o backup.jsonl                  nightly; re-run to resume
   $ synap export --user-id u_42 | jq -r .content  one user's memories, piped
-  $ synap export --profile staging | synap ingest --profile prod -   copy between instances`,
+  $ synap export --profile staging | synap ingest --profile prod -`,
     )
     .action(async (opts: ExportCommandOptions, cmd: Command) => {
       const globals = globalOptions(cmd);

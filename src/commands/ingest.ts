@@ -340,9 +340,9 @@ continue; 6 out of credits; 130 interrupted, run again to resume.
 
 Examples:
   $ synap --local ingest samples/chat-transcripts.jsonl
-  $ synap ingest samples/support-tickets.csv --map document=body --map document_created_at=created --document-type email
+  $ synap ingest tickets.csv --map document=body --document-type email
   $ zcat dump.jsonl.gz | synap ingest - --format jsonl
-  $ synap ingest big.jsonl --max-duration 50m --rate 300     # a cron window; re-run continues`,
+  $ synap ingest big.jsonl --max-duration 50m --rate 300  # cron; re-run resumes`,
     )
     .action(async (inputs: string[], flags: IngestFlags, command: Command) => {
       await ingestCommand(globalOptions(command), inputs, flags);

@@ -224,7 +224,7 @@ Examples:
   memories
     .command('list')
     .description(
-      'one page of memories (id, type, content, created); --json prints the page envelope',
+      'list one page of memories (id, type, content, created); --json prints the page envelope',
     )
     .option('--page <n>', 'page number (from 1)', positiveInt('--page'))
     .option(
@@ -282,7 +282,7 @@ Examples:
       `
 Examples:
   $ synap memories update 3f0c9d2e-... --document "Prefers email over phone"
-  $ synap memories update 3f0c9d2e-... --document "Moved to Berlin" --merge-strategy replace`,
+  $ synap memories update 3f0c9d2e-... --merge-strategy append --document Vegan`,
     )
     .action(
       async (
@@ -318,7 +318,7 @@ Examples:
 Examples:
   $ synap memories delete 3f0c9d2e-...
   $ synap memories delete 3f0c9d2e-... 8a7b6c5d-... --yes
-  $ synap memories list --json | jq -r '.data[].memory_id' | xargs synap memories delete --yes`,
+  $ jq -r .memory_id old-export.jsonl | xargs synap memories delete --yes`,
     )
     .action(async (ids: string[], opts: { yes?: boolean }, cmd: Command) => {
       const globals = globalOptions(cmd);
@@ -349,7 +349,7 @@ Examples:
 
   memories
     .command('status')
-    .description('ingestion status of one or more ingestion ids')
+    .description('show the status of one or more ingestions')
     .argument('<ingestion_id...>')
     .option('--wait', 'poll until every ingestion is completed, failed or partial_success')
     .option('--timeout <seconds>', 'give up waiting after this long (default 300)', positiveSeconds)
