@@ -55,8 +55,11 @@ export function requestReporter(opts: {
     // keep the URL as given
   }
   return (e) => {
-    if (opts.verbose) writeRequestLine(e);
-    else if (!opts.quiet && e.status === undefined && e.retrying) {
+    if (opts.verbose) {
+      // On a terminal above the spinner; in logs one plain line each, as scripts grep them.
+      if ((process.stderr as NodeJS.WriteStream).isTTY) notify(formatRequestLine(e));
+      else writeRequestLine(e);
+    } else if (!opts.quiet && e.status === undefined && e.retrying) {
       notify(`synap: warning: no answer from ${host}: ${e.error ?? 'network error'}; retrying`);
     }
   };
