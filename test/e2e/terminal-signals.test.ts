@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
+import { seedMemories } from '../helpers/export.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
 import { ptyUnavailableReason, startCliInPty } from '../helpers/tty.js';
 
@@ -37,6 +38,8 @@ describe.skipIf(noPty)('signals in a terminal', () => {
     // Slow answers, so a run is still sending when the key is pressed.
     emu = await startEmulator({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 60 });
     env = { ...box.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+    // Enough memories for an export of several pages, whichever test runs first.
+    await seedMemories(emu, 60, 'seed');
   });
   afterAll(async () => {
     await emu.close();
@@ -107,11 +110,13 @@ describe.skipIf(noPty)('signals in a terminal', () => {
     expect(existsSync(join(dir, 'c.jsonl.synap-state.json'))).toBe(true);
   }, 60_000);
 
-  it('export -o FILE: Ctrl-C saves the checkpoint, says how to continue and exits 130', async () => {
+  /** Starts an export in a terminal, presses Ctrl-C from page 2 on; it must exit 130 itself. */
+  async function interruptedExport(args: string[], stdoutToPipe = false) {
     emu.setFaults({ latencyMs: 150 });
-    const t = startCliInPty(['export', '-o', 'backup.jsonl', '--page-size', '5'], {
+    const t = startCliInPty(['export', '--page-size', '5', ...args], {
       env,
       cwd: dir,
+      stdoutToPipe,
     });
     await t.waitFor(/exporting: page [2-9]/);
     await t.type('\x03');
@@ -119,6 +124,11 @@ describe.skipIf(noPty)('signals in a terminal', () => {
     emu.setFaults({ latencyMs: 60 });
     expect(r.signal, r.screen).toBeNull();
     expect(r.code, r.screen).toBe(130);
+    return r;
+  }
+
+  it('export -o FILE: Ctrl-C saves the checkpoint, says how to continue and exits 130', async () => {
+    const r = await interruptedExport(['-o', 'backup.jsonl']);
     expect(r.screen).toContain('Run the same command again to continue');
     expect(existsSync(join(dir, 'backup.jsonl.synap-state.json'))).toBe(true);
     const again = await runCli(['export', '-o', 'backup.jsonl', '--page-size', '5'], {
@@ -135,18 +145,7 @@ describe.skipIf(noPty)('signals in a terminal', () => {
   }, 60_000);
 
   it('export to a pipe: Ctrl-C at the terminal exits 130, not by signal', async () => {
-    emu.setFaults({ latencyMs: 150 });
-    const t = startCliInPty(['export', '--page-size', '5'], {
-      env,
-      cwd: dir,
-      stdoutToPipe: true,
-    });
-    await t.waitFor(/exporting: page [2-9]/);
-    await t.type('\x03');
-    const r = await t.done();
-    emu.setFaults({ latencyMs: 60 });
-    expect(r.signal, r.screen).toBeNull();
-    expect(r.code, r.screen).toBe(130);
+    const r = await interruptedExport([], true);
     // Whole lines only: the interruption never cuts a memory in half.
     expect(r.stdout.endsWith('\n')).toBe(true);
     for (const line of r.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
