@@ -147,7 +147,7 @@ export function register(program: Command): void {
 Examples:
   $ synap emulator                         start on :8787, print the URL and key
   $ synap emulator --port 0 --db :memory: --tier unlimited --processing-delay 0
-  # a flaky service (the same faults on every run), then slow spells and 429 storms
+  # a flaky service (same faults each run with --seed); slow spells, 429 storms
   $ synap emulator --tier free --fail-rate 0.05 --reset-rate 0.01 --seed 7
   $ synap emulator --spike-rate 0.02 --spike-ms 3000 --storm-rate 0.01
   # a trial that runs out; a B2C instance with teams; an older deployment
