@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import { loginCommand } from './commands/auth/login.js';
 import { logoutCommand } from './commands/auth/logout.js';
 import { statusCommand as authStatusCommand } from './commands/auth/status.js';
-import { completionCommand } from './commands/completion.js';
+import { completeCommand, completionCommand } from './commands/completion.js';
 import { getCommand as configGetCommand } from './commands/config/get.js';
 import { listCommand as configListCommand } from './commands/config/list.js';
 import { profilesCommand } from './commands/config/profiles.js';
@@ -20,6 +20,8 @@ import { updateCommand } from './commands/memories/update.js';
 import { migrateCommand } from './commands/migrate.js';
 import { SETTING_KEYS } from './config/store.js';
 import { Runner, type CommandSpec } from './commands/run.js';
+import { exitCodeAfterSignals } from './signals.js';
+import { finishHelp } from './help.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../package.json') as { version: string };
@@ -66,7 +68,7 @@ Examples:
     'auth',
     'store, check and forget API keys (per profile)',
     `Examples:
-  $ synap auth login                                   ask for the key (masked), verify, store
+  $ synap auth login                   ask for the key (masked), verify, store
   $ printf %s "$KEY" | synap auth login --api-key-stdin --profile staging
   $ synap auth status --json`,
   );
@@ -77,7 +79,7 @@ Examples:
   const config = group(
     program,
     'config',
-    'per-profile defaults: base_url, batch_size, concurrency, mode, document_type, page_size',
+    'show and change per-profile defaults: base_url, batch_size, concurrency, mode, document_type, page_size',
     `Settings: ${SETTING_KEYS.join(', ')}. Stored in $SYNAP_CONFIG_DIR/config.json (default: the
 user config dir, e.g. ~/.config/synap), mode 0600.
 
@@ -112,7 +114,8 @@ Examples:
   add(program, 'export', exportCommand);
   add(program, 'migrate', migrateCommand);
   add(program, 'emulator', emulatorCommand);
-  add(program, 'completion', completionCommand(program));
+  add(program, 'completion', completionCommand());
+  add(program, '__complete', completeCommand(program), true);
 
   // Commands throw instead of exiting, and usage errors are printed like every other error.
   const quiet = (cmd: Command) => {
@@ -121,6 +124,7 @@ Examples:
     cmd.commands.forEach(quiet);
   };
   quiet(program);
+  finishHelp(program);
   return program;
 }
 
@@ -138,5 +142,6 @@ export async function run(argv: string[]): Promise<number> {
 
 /** The process entry point: the one place the process's exit code is set. */
 export async function main(argv: string[]): Promise<void> {
-  process.exitCode = await run(argv);
+  // A SIGTERM stop is reported as 130 by the command and exits 143.
+  process.exitCode = exitCodeAfterSignals(await run(argv));
 }

@@ -11,7 +11,29 @@ export interface GlobalOptions {
   verbose: boolean;
   /** False when prompting is forbidden: --no-input, --json, no TTY on stdin, or CI set. */
   interactive: boolean;
+  /** Colour and styling on stdout (see colorFor). */
   color: boolean;
+  /** Colour and styling on stderr: progress, summaries, warnings, errors. */
+  stderrColor: boolean;
+}
+
+/**
+ * The one place that decides whether colour and styling go to a stream: never with --no-color;
+ * FORCE_COLOR (other than 0/false) forces them, FORCE_COLOR=0 turns them off; NO_COLOR (any
+ * non-empty value, no-color.org) and TERM=dumb turn them off; otherwise only when the stream is
+ * a terminal, so pipes, files and cron logs get plain text.
+ */
+export function colorFor(
+  stream: NodeJS.WritableStream,
+  noColorFlag = false,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (noColorFlag) return false;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined && force !== '') return force !== '0' && force !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
+  return (stream as NodeJS.WriteStream).isTTY === true;
 }
 
 /** Reads the global options from the root program, wherever the action runs in the tree. */
@@ -39,6 +61,7 @@ export function globalOptions(command: Command): GlobalOptions {
     quiet: o.quiet === true,
     verbose: o.verbose === true,
     interactive: o.input !== false && !json && process.stdin.isTTY === true && !ci,
-    color: o.color !== false && env.NO_COLOR === undefined,
+    color: colorFor(process.stdout, o.color === false, env),
+    stderrColor: colorFor(process.stderr, o.color === false, env),
   };
 }

@@ -11,7 +11,7 @@ import {
 } from './config/store.js';
 import { UsageError } from './errors.js';
 import type { GlobalOptions } from './global-options.js';
-import { writeRequestLine } from './output/verbose.js';
+import { requestReporter } from './output/verbose.js';
 
 export { DEFAULT_BASE_URL };
 export type { KeySource };
@@ -153,8 +153,9 @@ export async function openSession(
     limiter: limiterFor(baseUrl, apiKey, opts.maxRpm !== undefined ? { maxRpm: opts.maxRpm } : {}),
     keyOwner: { profile, source: keySource },
     retry: opts.retry ?? DEFAULT_RETRY_POLICY,
-    // --verbose: one stderr line per HTTP attempt (never the key).
-    ...(globals.verbose ? { onRequest: writeRequestLine } : {}),
+    // --verbose: one stderr line per HTTP attempt (never the key); otherwise a notice when a
+    // server does not answer and the request is tried again.
+    onRequest: requestReporter({ verbose: globals.verbose, quiet: globals.quiet, baseUrl }),
   });
 
   let closed = false;

@@ -45,6 +45,8 @@ export interface RequestEvent {
   correlationId: string;
   attempt: number;
   error?: string;
+  /** Set on a failure without a response: whether another attempt follows. */
+  retrying?: boolean;
 }
 
 export interface ApiResult<T> {
@@ -310,9 +312,15 @@ export class SynapClient {
         if (!spec.unmetered) this.limiter.settle();
         if (spec.signal?.aborted) throw err;
         const reason = describeNetworkError(err, this.retryPolicy.attemptTimeoutMs);
-        this.emit(spec, { ms: this.clock.now() - sentAt, correlationId, attempt, error: reason });
+        this.emit(spec, {
+          ms: this.clock.now() - sentAt,
+          correlationId,
+          attempt,
+          error: reason,
+          retrying: retries.retriesNextFailure(),
+        });
         const error = new NetworkTimeoutError(
-          `${reason} (${spec.method} ${spec.path.split('?')[0]})${spec.idempotent ? '' : '; the request may have been applied'}`,
+          `${reason} (${spec.method} ${url.split('?')[0]})${spec.idempotent ? '' : '; the request may have been applied'}`,
           { correlationId, cause: err },
         );
         this.counters.transientErrors += 1;

@@ -219,7 +219,10 @@ function refusedKey(
     hints: [
       owner.source === 'env'
         ? 'Check SYNAP_API_KEY, or unset it to use the stored key.'
-        : `Store a valid key with 'synap auth login${flag}'.`,
+        : owner.source === 'option'
+          ? // The key being verified by auth login: nothing was stored.
+            'Nothing was stored; check the key and the base URL, then try again.'
+          : `Store a valid key with 'synap auth login${flag}'.`,
     ],
   };
 }

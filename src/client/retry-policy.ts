@@ -127,6 +127,13 @@ export class CallRetries {
     );
   }
 
+  /** Whether one more transient failure would still be retried (the budget aside). */
+  retriesNextFailure(): boolean {
+    return (
+      repeatsAmbiguous(this.policy, this.idempotent) && this.failures + 1 < this.policy.attempts
+    );
+  }
+
   /**
    * A transient failure (the caller counts it first): the wait before the next attempt, at
    * least `floorMs` (a 503's Retry-After), or the error that ends the call.

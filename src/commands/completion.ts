@@ -1,212 +1,289 @@
 import { Argument, type Command, type Option } from 'commander';
+import { DOCUMENT_TYPES, MODES } from '../client/types.js';
 import { UsageError } from '../errors.js';
+import { INPUT_FORMATS } from '../ingest/source-record.js';
 import { writeOut } from '../output/messages.js';
 import type { CommandSpec as RunnableCommand } from './run.js';
 
 /**
- * Shell completion scripts generated from the commander tree itself, so they never drift from
- * the real commands and options. Profile names are read when completing, through the hidden
- * `synap config profiles` command, so newly added profiles show up without regenerating.
+ * Shell completion. The scripts for bash, zsh and fish are thin: at each Tab they ask the CLI
+ * itself (`synap __complete -- <words>`), which reads the real commander tree, so completion
+ * never drifts from the commands, options and values, and all three shells offer the same.
+ * File and directory names are left to the shell, which completes them natively (quoting,
+ * a "/" and no trailing space after a directory).
  */
 
-interface CommandSpec {
-  /** Space-separated path below `synap`, '' for the root. */
-  path: string;
-  description: string;
-  subcommands: { name: string; description: string }[];
-  options: {
-    flags: string[];
-    takesValue: boolean;
-    choices?: readonly string[];
-    description: string;
-  }[];
-}
-
-/** Options whose value is a profile name. */
+/** Options whose value is a profile name (read from the config store when completing). */
 const PROFILE_OPTIONS = ['--profile', '--from', '--to'];
 
-function visible(cmd: Command): boolean {
-  return !(cmd as unknown as { _hidden?: boolean })._hidden;
+/** Values of options that take a free-form string the CLI still knows the useful values of. */
+const OPTION_VALUES: Record<string, readonly string[]> = {
+  '--format': INPUT_FORMATS,
+};
+
+/** Values of `config set <key> <value>` for settings with a fixed set. */
+const SETTING_VALUES: Record<string, readonly string[]> = {
+  mode: MODES,
+  document_type: DOCUMENT_TYPES,
+};
+
+export interface Candidate {
+  value: string;
+  description?: string;
 }
 
-function optionSpec(o: Option): CommandSpec['options'][number] {
-  const flags = [o.short, o.long].filter((f): f is string => typeof f === 'string');
-  return {
-    flags,
-    takesValue: o.required || o.optional,
-    ...(o.argChoices ? { choices: o.argChoices } : {}),
-    description: o.description,
-  };
+/**
+ * What to offer for the word being completed: fixed values, or file or directory names for the
+ * shell to list itself, or nothing (free text such as an id).
+ */
+export type Completion =
+  { kind: 'values'; values: Candidate[] } | { kind: 'files' } | { kind: 'dirs' } | { kind: 'none' };
+
+function visibleCommands(cmd: Command): Command[] {
+  return cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
 }
 
-function collect(cmd: Command, path: string, out: CommandSpec[]): void {
-  const options = cmd.options.filter((o) => !o.hidden).map(optionSpec);
-  options.push({ flags: ['-h', '--help'], takesValue: false, description: 'show help' });
-  const subs = cmd.commands.filter(visible);
-  out.push({
-    path,
-    description: cmd.description(),
-    subcommands: subs.map((c) => ({ name: c.name(), description: c.description() })),
-    options,
-  });
-  for (const c of subs) collect(c, path ? `${path} ${c.name()}` : c.name(), out);
+function visibleOptions(cmd: Command): Option[] {
+  return cmd.options.filter((o) => !o.hidden);
 }
 
-export function commandSpecs(program: Command): CommandSpec[] {
-  const out: CommandSpec[] = [];
-  collect(program, '', out);
+/** The command and its ancestors: options of each apply (global options of the root). */
+function lineage(cmd: Command): Command[] {
+  const out: Command[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) out.push(c);
   return out;
 }
 
-function shellWords(words: string[]): string {
-  return words.join(' ');
+function findOption(cmd: Command, flag: string): Option | undefined {
+  for (const c of lineage(cmd)) {
+    const o = c.options.find((opt) => opt.long === flag || opt.short === flag);
+    if (o) return o;
+  }
+  return undefined;
 }
 
-function valueOptions(specs: CommandSpec[]): string[] {
-  const set = new Set<string>();
-  for (const s of specs)
-    for (const o of s.options) if (o.takesValue) o.flags.forEach((f) => set.add(f));
-  return [...set].sort();
+function values(list: readonly string[], description?: string): Completion {
+  return {
+    kind: 'values',
+    values: list.map((value) => (description ? { value, description } : { value })),
+  };
 }
 
-export function bashScript(program: Command): string {
-  const specs = commandSpecs(program);
-  const root = specs[0]!;
-  const globalFlags = root.options.flatMap((o) => o.flags);
-  const paths = specs.filter((s) => s.path !== '').map((s) => `" ${s.path}"`);
-  const choiceCases = specs
-    .flatMap((s) => s.options.filter((o) => o.choices).map((o) => ({ o, s })))
-    .map(({ o }) => `    ${o.flags.join('|')}) words="${shellWords([...(o.choices ?? [])])}" ;;`);
-  const subCases = specs
-    .filter((s) => s.subcommands.length > 0)
-    .map(
-      (s) =>
-        `    "${s.path ? ` ${s.path}` : ''}") subs="${shellWords(s.subcommands.map((c) => c.name))}" ;;`,
-    );
-  const optionCases = specs.map((s) => {
-    const flags = [...s.options.flatMap((o) => o.flags), ...(s.path === '' ? [] : globalFlags)];
-    return `    "${s.path ? ` ${s.path}` : ''}") opts="${shellWords([...new Set(flags)])}" ;;`;
-  });
-  const valueFlags = valueOptions(specs);
+async function profileNames(): Promise<string[]> {
+  try {
+    const { openStore } = await import('../config/store.js');
+    return openStore().profileNames();
+  } catch {
+    return [];
+  }
+}
+
+async function settingKeys(): Promise<readonly string[]> {
+  const { SETTING_KEYS } = await import('../config/store.js');
+  return SETTING_KEYS;
+}
+
+async function optionValues(o: Option): Promise<Completion> {
+  const long = o.long ?? '';
+  if (PROFILE_OPTIONS.includes(long)) return values(await profileNames(), 'profile');
+  if (o.argChoices) return values(o.argChoices);
+  const known = OPTION_VALUES[long];
+  if (known) return values(known);
+  // The placeholder in the flags says what the value is: <file>, <path>, <dir>.
+  if (/<(file|path|inputs?)\b/i.test(o.flags)) return { kind: 'files' };
+  if (/<dir/i.test(o.flags)) return { kind: 'dirs' };
+  return { kind: 'none' };
+}
+
+async function argumentValues(
+  cmd: Command,
+  position: number,
+  previous: string[],
+): Promise<Completion> {
+  const path = lineage(cmd)
+    .reverse()
+    .slice(1)
+    .map((c) => c.name())
+    .join(' ');
+  if (path === 'config get' || path === 'config set' || path === 'config unset') {
+    if (position === 0) return values(await settingKeys());
+    const known = SETTING_VALUES[previous[0] ?? ''];
+    return known ? values(known) : { kind: 'none' };
+  }
+  const args = cmd.registeredArguments;
+  const last = args[args.length - 1];
+  const arg = args[position] ?? (last?.variadic ? last : undefined);
+  if (!arg) return { kind: 'none' };
+  if (arg.argChoices) return values(arg.argChoices);
+  if (/input|file|path/i.test(arg.name())) return { kind: 'files' };
+  return { kind: 'none' };
+}
+
+/**
+ * Completes the last of `words` (the command line after `synap`, the word under the cursor
+ * last, possibly empty): walks the earlier words through the command tree, skipping options
+ * and their values, then offers subcommands, options, option values or argument values.
+ */
+export async function complete(program: Command, words: string[]): Promise<Completion> {
+  let cmd = program;
+  const positional: string[] = [];
+  let pending: Option | undefined;
+  let operandsOnly = false;
+  const done = words.slice(0, -1);
+  const current = words[words.length - 1] ?? '';
+  for (const w of done) {
+    if (pending) {
+      pending = undefined;
+      continue;
+    }
+    if (!operandsOnly && w === '--') {
+      operandsOnly = true;
+      continue;
+    }
+    if (!operandsOnly && w.startsWith('-') && w !== '-') {
+      const [flag] = w.split('=', 1);
+      const o = findOption(cmd, flag!);
+      // An option with a mandatory value takes the next word (unless given as --opt=value).
+      if (o?.required && !w.includes('=')) pending = o;
+      continue;
+    }
+    const sub = positional.length === 0 ? cmd.commands.find((c) => c.name() === w) : undefined;
+    if (sub) {
+      cmd = sub;
+      continue;
+    }
+    positional.push(w);
+  }
+  if (pending) return optionValues(pending);
+  if (!operandsOnly && current.startsWith('-')) {
+    const seen = new Set<string>();
+    const out: Candidate[] = [];
+    for (const c of lineage(cmd)) {
+      for (const o of visibleOptions(c)) {
+        for (const flag of [o.long, o.short]) {
+          if (flag && !seen.has(flag)) {
+            seen.add(flag);
+            out.push({ value: flag, description: o.description });
+          }
+        }
+      }
+    }
+    for (const flag of ['--help', '-h']) {
+      if (!seen.has(flag)) out.push({ value: flag, description: 'show help' });
+    }
+    return { kind: 'values', values: out };
+  }
+  const subs = visibleCommands(cmd);
+  if (subs.length > 0 && positional.length === 0) {
+    return {
+      kind: 'values',
+      values: subs.map((c) => ({ value: c.name(), description: c.description() })),
+    };
+  }
+  return argumentValues(cmd, positional.length, positional);
+}
+
+/** The answer of `synap __complete` read by the scripts: a directive line, then candidates. */
+export function formatCompletion(c: Completion): string {
+  if (c.kind !== 'values') return `:${c.kind}\n`;
+  const lines = c.values.map((v) =>
+    v.description ? `${v.value}\t${v.description.replace(/\s+/g, ' ')}` : v.value,
+  );
+  return `:values\n${lines.map((l) => `${l}\n`).join('')}`;
+}
+
+export function bashScript(): string {
   return `# synap bash completion. Install: synap completion bash > ~/.local/share/bash-completion/completions/synap
 _synap_complete() {
-  local cur prev path i w words subs opts
-  cur="\${COMP_WORDS[COMP_CWORD]}"
-  prev=""
-  [ "$COMP_CWORD" -gt 0 ] && prev="\${COMP_WORDS[COMP_CWORD-1]}"
-  case "$prev" in
-    ${PROFILE_OPTIONS.join('|')})
-      COMPREPLY=( $(compgen -W "$(command synap config profiles 2>/dev/null)" -- "$cur") )
-      return 0 ;;
+  local cur="\${COMP_WORDS[COMP_CWORD]}" out directive line
+  local -a values=()
+  out=$(command synap __complete -- "\${COMP_WORDS[@]:1:COMP_CWORD}" 2>/dev/null) || return 0
+  directive=\${out%%$'\\n'*}
+  case "$directive" in
+    :files)
+      # As file names: quoted, and a directory gets "/" and no trailing space.
+      compopt -o filenames 2>/dev/null
+      mapfile -t COMPREPLY < <(compgen -f -- "$cur") ;;
+    :dirs)
+      compopt -o filenames 2>/dev/null
+      mapfile -t COMPREPLY < <(compgen -d -- "$cur") ;;
+    :values)
+      while IFS= read -r line; do values+=("\${line%%$'\\t'*}"); done <<< "\${out#*$'\\n'}"
+      COMPREPLY=()
+      for line in "\${values[@]}"; do
+        [[ -n "$line" && "$line" == "$cur"* ]] && COMPREPLY+=("$line")
+      done ;;
+    *) COMPREPLY=() ;;
   esac
-  words=""
-  case "$prev" in
-${choiceCases.join('\n')}
-  esac
-  if [ -n "$words" ]; then
-    COMPREPLY=( $(compgen -W "$words" -- "$cur") )
-    return 0
-  fi
-  case "$prev" in
-    ${valueFlags.join('|')}) COMPREPLY=( $(compgen -f -- "$cur") ); return 0 ;;
-  esac
-  path=""
-  for (( i=1; i<COMP_CWORD; i++ )); do
-    w="\${COMP_WORDS[i]}"
-    case "$w" in -*) continue ;; esac
-    case "\${COMP_WORDS[i-1]}" in ${valueFlags.join('|')}) continue ;; esac
-    case "$path $w" in
-      ${paths.join('|')}) path="$path $w" ;;
-    esac
-  done
-  subs=""
-  opts=""
-  case "$path" in
-${subCases.join('\n')}
-  esac
-  case "$path" in
-${optionCases.join('\n')}
-  esac
-  # Options when the word starts with "-", else subcommands, else file names (inputs).
-  if [[ "$cur" == -* ]]; then
-    COMPREPLY=( $(compgen -W "$opts" -- "$cur") )
-  elif [ -n "$subs" ]; then
-    COMPREPLY=( $(compgen -W "$subs" -- "$cur") )
-  else
-    COMPREPLY=( $(compgen -f -- "$cur") )
-  fi
   return 0
 }
 complete -F _synap_complete synap
 `;
 }
 
-export function zshScript(program: Command): string {
-  // zsh runs the bash function through bashcompinit: one implementation, same behaviour.
+export function zshScript(): string {
   return `#compdef synap
-# synap zsh completion. Install: synap completion zsh > "\${fpath[1]}/_synap" (or eval it in ~/.zshrc)
-autoload -U +X bashcompinit && bashcompinit
-${bashScript(program)}`;
+# synap zsh completion. Install: synap completion zsh > "\${fpath[1]}/_synap" (then restart zsh),
+# or add to ~/.zshrc: source <(synap completion zsh)
+_synap() {
+  local -a lines described
+  local line
+  lines=("\${(@f)$(command synap __complete -- "\${(@)words[2,CURRENT]}" 2>/dev/null)}")
+  case "\${lines[1]}" in
+    :files) _files ;;
+    :dirs) _files -/ ;;
+    :values)
+      for line in "\${(@)lines[2,-1]}"; do
+        [[ -z "$line" ]] && continue
+        if [[ "$line" == *$'\\t'* ]]; then
+          described+=("\${\${line%%$'\\t'*}//:/\\\\:}:\${line#*$'\\t'}")
+        else
+          described+=("\${line//:/\\\\:}")
+        fi
+      done
+      _describe -t values 'synap' described ;;
+    *) return 1 ;;
+  esac
+}
+if [[ "\${zsh_eval_context[-1]}" == loadautofunc ]]; then
+  _synap "$@"
+else
+  compdef _synap synap
+fi
+`;
 }
 
-function fishEscape(text: string): string {
-  return `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+export function fishScript(): string {
+  return `# synap fish completion. Install: synap completion fish > ~/.config/fish/completions/synap.fish
+function __synap_complete
+    set -l words (commandline -opc) (commandline -ct)
+    set -e words[1]
+    set -l out (command synap __complete -- $words 2>/dev/null)
+    switch "$out[1]"
+        case :files
+            __fish_complete_path (commandline -ct)
+        case :dirs
+            __fish_complete_directories (commandline -ct)
+        case :values
+            printf '%s\\n' $out[2..-1]
+    end
+end
+complete -c synap -f -a '(__synap_complete)'
+`;
 }
 
-export function fishScript(program: Command): string {
-  const specs = commandSpecs(program);
-  const lines = [
-    '# synap fish completion. Install: synap completion fish > ~/.config/fish/completions/synap.fish',
-    'complete -c synap -f',
-    // The command path typed so far, without options.
-    'function __synap_path',
-    '  set -l words (commandline -opc)',
-    '  set -e words[1]',
-    '  string join " " (string match -v -- "-*" $words)',
-    'end',
-  ];
-  for (const s of specs) {
-    const cond =
-      s.path === ''
-        ? `test -z (__synap_path)`
-        : `string match -q -- ${fishEscape(`${s.path}*`)} (__synap_path)`;
-    for (const c of s.subcommands) {
-      lines.push(
-        `complete -c synap -n ${fishEscape(s.path === '' ? '__fish_use_subcommand' : `test (__synap_path) = ${fishEscape(s.path).replace(/'/g, '"')}`)} -a ${fishEscape(c.name)} -d ${fishEscape(c.description)}`,
-      );
-    }
-    for (const o of s.options) {
-      const parts = ['complete -c synap'];
-      if (s.path !== '') parts.push(`-n ${fishEscape(cond)}`);
-      for (const f of o.flags) {
-        if (f.startsWith('--')) parts.push(`-l ${f.slice(2)}`);
-        else parts.push(`-s ${f.slice(1)}`);
-      }
-      if (o.takesValue) parts.push('-r');
-      if (o.flags.some((f) => PROFILE_OPTIONS.includes(f))) {
-        parts.push(`-x -a ${fishEscape('(synap config profiles 2>/dev/null)')}`);
-      } else if (o.choices) {
-        parts.push(`-x -a ${fishEscape(o.choices.join(' '))}`);
-      }
-      parts.push(`-d ${fishEscape(o.description)}`);
-      lines.push(parts.join(' '));
-    }
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-/** `synap completion bash|zsh|fish`: the script for the whole command tree of `program`. */
-export function completionCommand(
-  program: Command,
-): RunnableCommand<Record<string, never>, [string], string> {
+/** `synap completion bash|zsh|fish`: the script for the shell. */
+export function completionCommand(): RunnableCommand<Record<string, never>, [string], string> {
   return {
     declare: (cmd: Command) =>
       cmd
-        .description('print a shell completion script (commands, options, profile names)')
+        .description('print a shell completion script (commands, options, values, profile names)')
         .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
         .addHelpText(
           'after',
           `
+The script asks synap itself what to offer at each Tab, so it stays right as synap changes.
+
 Examples:
   $ synap completion bash > ~/.local/share/bash-completion/completions/synap
   $ synap completion zsh > "\${fpath[1]}/_synap"
@@ -215,15 +292,34 @@ Examples:
     async run(_ctx, _opts, shell) {
       switch (shell) {
         case 'bash':
-          return { result: bashScript(program) };
+          return { result: bashScript() };
         case 'zsh':
-          return { result: zshScript(program) };
+          return { result: zshScript() };
         case 'fish':
-          return { result: fishScript(program) };
+          return { result: fishScript() };
         default:
           throw new UsageError(`unsupported shell "${shell}" (bash, zsh or fish)`);
       }
     },
     render: (script) => writeOut(script),
+  };
+}
+
+/** The hidden `synap __complete -- <words>` the completion scripts call at each Tab. */
+export function completeCommand(
+  program: Command,
+): RunnableCommand<Record<string, never>, [string[]], string> {
+  return {
+    declare: (cmd: Command) =>
+      cmd
+        .description('print completions for a command line (used by the completion scripts)')
+        .argument('[words...]', 'the words after "synap", the one being completed last')
+        .allowUnknownOption()
+        .helpOption(false),
+    async run(_ctx, _opts, words = []) {
+      const found = await complete(program, words.length > 0 ? words : ['']);
+      return { result: formatCompletion(found).trimEnd() };
+    },
+    render: (text) => writeOut(text),
   };
 }

@@ -62,8 +62,8 @@ export function declareEmulatorOptions(cmd: Command): Command {
   const command = cmd
     .summary('run a local Synap-compatible server (SQLite) for trying and testing')
     .description(
-      'Run a local Synap-compatible server backed by SQLite. A development tool for trying synap, ' +
-        'testing scripts and rehearsing migrations without an account; not for production data.',
+      'run a local Synap-compatible server backed by SQLite: a development tool for trying synap, ' +
+        'testing scripts and rehearsing migrations without an account; not for production data',
     )
     .addOption(
       new Option('--port <n>', 'port to listen on (0 = any free port)')
@@ -128,13 +128,15 @@ export function declareEmulatorOptions(cmd: Command): Command {
       'after',
       `
 Examples:
-$ synap emulator                                   start on :8787 and print the URL and key
-$ synap emulator --port 0 --db :memory: --tier unlimited --processing-delay 0
-$ synap emulator --tier free --fail-rate 0.05 --reset-rate 0.01 --seed 7   rehearse a flaky service
-$ synap emulator --spike-rate 0.02 --spike-ms 3000 --storm-rate 0.01      slow spells and 429 storms
-$ synap emulator --credits 500 --credit-stop trial_limit_reached          a trial that runs out
-$ synap emulator --isolation equals_customer --scoping customer,team,user  a B2C instance with teams
-$ synap emulator --error-format error-object --absent-routes list,credits an older deployment`,
+  $ synap emulator                         start on :8787, print the URL and key
+  $ synap emulator --port 0 --db :memory: --tier unlimited --processing-delay 0
+  # a flaky service (same faults each run with --seed); slow spells, 429 storms
+  $ synap emulator --tier free --fail-rate 0.05 --reset-rate 0.01 --seed 7
+  $ synap emulator --spike-rate 0.02 --spike-ms 3000 --storm-rate 0.01
+  # a trial that runs out; a B2C instance with teams; an older deployment
+  $ synap emulator --credits 500 --credit-stop trial_limit_reached
+  $ synap emulator --isolation equals_customer --scoping customer,team,user
+  $ synap emulator --error-format error-object --absent-routes list,credits`,
     );
   return command;
 }

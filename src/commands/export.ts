@@ -48,17 +48,20 @@ With --json the summary is the envelope {"status":"ok","result":{…}}: on stdou
 is used (stdout carries no data then), otherwise on stderr so stdout stays pure JSON Lines.
 
 Examples:
-  $ synap export -o backup.jsonl                 nightly backup; re-run to resume after a failure
+  $ synap export -o backup.jsonl                  nightly; re-run to resume
   $ synap export --user-id u_42 | jq -r .content  one user's memories, piped
   $ synap --json export -o backup.jsonl | jq .result.memories
-  $ synap export --profile staging | synap ingest --profile prod -   copy between instances`,
+  $ synap export --profile staging | synap ingest --profile prod -`,
       ),
 
   async run(ctx, flags) {
     if (flags.restart && !toFile(flags))
       throw new UsageError('--restart needs -o FILE (only a file export can be resumed)');
     const session = await ctx.session();
-    const display = createExportDisplay({ quiet: ctx.globals.quiet, color: ctx.globals.color });
+    const display = createExportDisplay({
+      quiet: ctx.globals.quiet,
+      color: ctx.globals.stderrColor,
+    });
     const signals = abortOnSignals();
     try {
       const summary = await runExport(
@@ -83,6 +86,7 @@ Examples:
     }
   },
 
-  render: (summary, view) => printExportSummary(summary, view),
+  render: (summary, view) =>
+    printExportSummary(summary, { quiet: view.quiet, color: view.stderrColor }),
   envelopeTo: (flags) => (toFile(flags) ? 'stdout' : 'stderr'),
 };

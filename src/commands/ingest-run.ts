@@ -65,7 +65,7 @@ export async function ingestWithDisplay(
 ): Promise<Outcome<IngestSummary>> {
   const display = createIngestDisplay({
     quiet: globals.quiet || globals.json,
-    color: globals.color,
+    color: globals.stderrColor,
   });
   const signals = abortOnSignals();
   const options = build(signals.signal);

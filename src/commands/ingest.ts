@@ -42,10 +42,10 @@ continue; 6 out of credits; 130 interrupted, run again to resume.
 
 Examples:
   $ synap --local ingest samples/chat-transcripts.jsonl
-  $ synap ingest samples/support-tickets.csv --map document=body --map document_created_at=created --document-type email
+  $ synap ingest tickets.csv --map document=body --document-type email
   $ zcat dump.jsonl.gz | synap ingest - --format jsonl
-  $ synap ingest big.jsonl --max-duration 50m --rate 300     # a cron window; re-run continues
-  $ synap --json ingest data.jsonl | jq .result.failed       # {"status":"ok","result":{…summary…}}`,
+  $ synap ingest big.jsonl --max-duration 50m --rate 300  # cron; re-run resumes
+  $ synap --json ingest data.jsonl | jq .result.failed`,
     ),
 
   async run(ctx, flags, inputs) {
@@ -63,5 +63,6 @@ Examples:
     return ingestWithDisplay(ctx.globals, () => ({ ...ingestRunOptions(flags, session), inputs }));
   },
 
-  render: (summary, view) => printIngestSummary(summary, view),
+  render: (summary, view) =>
+    printIngestSummary(summary, { quiet: view.quiet, color: view.stderrColor }),
 };

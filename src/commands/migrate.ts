@@ -103,5 +103,6 @@ Examples:
     }));
   },
 
-  render: (summary, view) => printIngestSummary(summary, view),
+  render: (summary, view) =>
+    printIngestSummary(summary, { quiet: view.quiet, color: view.stderrColor }),
 };

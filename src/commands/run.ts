@@ -70,7 +70,11 @@ export class Runner {
     globals: GlobalOptions,
   ): Promise<ExitCode> {
     this.current = { spec, opts, globals };
-    const view: View = { color: globals.color, quiet: globals.quiet };
+    const view: View = {
+      color: globals.color,
+      stderrColor: globals.stderrColor,
+      quiet: globals.quiet,
+    };
     const ctx: CommandContext = { globals, session: (o) => this.openSession(globals, o) };
     try {
       const outcome = await spec.run(ctx, opts, ...args);
@@ -131,7 +135,11 @@ export class Runner {
     if (err instanceof PartialResultError) {
       cause = err.cause;
       if (!globals.json && this.current && err.partial !== undefined) {
-        await this.current.spec.render(err.partial, { color: globals.color, quiet: globals.quiet });
+        await this.current.spec.render(err.partial, {
+          color: globals.color,
+          stderrColor: globals.stderrColor,
+          quiet: globals.quiet,
+        });
       }
     }
     printError(cause, { verbose: globals.verbose });

@@ -1,5 +1,5 @@
-import { once } from 'node:events';
 import { open, type FileHandle } from 'node:fs/promises';
+import { waitForDrain } from '../stream-drain.js';
 import type { ExportedMemory } from './paginator.js';
 
 /**
@@ -66,11 +66,7 @@ export class StreamJsonLinesWriter implements JsonLinesWriter {
     this.lines += memories.length;
     if (!ok && !this.closed) {
       // 'close' and 'error' end the wait too, so a vanished reader cannot hang the export.
-      await Promise.race([
-        once(this.stream, 'drain'),
-        once(this.stream, 'close'),
-        once(this.stream, 'error'),
-      ]).catch(() => undefined);
+      await waitForDrain(this.stream);
     }
     // An EPIPE of this very write arrives on the next tick; give it the chance to land.
     await new Promise<void>((resolve) => setImmediate(resolve));

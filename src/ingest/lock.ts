@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { open, readFile, rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../clock.js';
@@ -66,11 +67,15 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
         await handle.close();
       }
       let released = false;
+      // A second Ctrl-C exits at once, without unwinding: the lock still goes with the process.
+      const onExit = () => rmSync(path, { force: true });
+      process.once('exit', onExit);
       return {
         path,
         async release() {
           if (released) return;
           released = true;
+          process.off('exit', onExit);
           await rm(path, { force: true });
         },
       };

@@ -7,8 +7,8 @@ import type { StatusClient } from './wait-poller.js';
 
 /** What the pipeline needs of SynapClient (a fake in unit tests). */
 export interface IngestClient extends DispatcherClient, StatusClient {
-  /** The shared limiter, for the "waiting (rate limited)" display. */
-  readonly limiter?: { readonly pauseRemainingMs: number };
+  /** The shared limiter, for the "waiting (rate limited)" display and the ETA. */
+  readonly limiter?: LimiterView;
 }
 
 export interface IngestRunOptions {
@@ -68,4 +68,10 @@ export function requestShape(opts: IngestRunOptions): RequestShape {
     id_from: opts.map.idFrom ?? 'hash',
     ...(d.scope ? { scope: d.scope } : {}),
   };
+}
+
+/** What progress reads of the shared limiter: a 429 pause, and the pace for the ETA. */
+export interface LimiterView {
+  readonly pauseRemainingMs: number;
+  stats?(): { rpm: number | undefined };
 }

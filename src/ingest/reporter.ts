@@ -22,6 +22,10 @@ export interface IngestProgress {
   failed: number;
   /** Records read (this run, all inputs so far) plus records passed over by a resume. */
   done: number;
+  /** Records with their outcome known (stored, skipped or failed), resumed ones included. */
+  settled: number;
+  /** Requests per minute the shared limiter paces at, when it knows a limit. */
+  paceRpm: number | undefined;
   estimatedTotal: number | undefined;
   inFlightRequests: number;
   concurrency: number;

@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ClientStats } from '../client/client.js';
 import type { CreateMemoryRequest } from '../client/types.js';
 import type { IngestProgress, IngestReporter } from './reporter.js';
+import type { LimiterView } from './options.js';
 import type { ItemOutcome } from './sender.js';
 import { outcomeOf, type IngestSummary, type StopReason } from './summary.js';
 
@@ -36,7 +37,7 @@ export class Tally {
 
   constructor(
     private readonly o: {
-      client: { stats?(): ClientStats; readonly limiter?: { readonly pauseRemainingMs: number } };
+      client: { stats?(): ClientStats; readonly limiter?: LimiterView };
       clock: Clock;
       reporter: IngestReporter;
       dryRun: boolean;
@@ -84,6 +85,13 @@ export class Tally {
       skipped: this.skipped,
       failed: this.failed,
       done: this.read + this.resumedPast,
+      settled:
+        this.resumedPast +
+        this.accepted +
+        this.skipped +
+        this.failed +
+        (this.o.dryRun ? this.sent : 0),
+      paceRpm: this.o.client.limiter?.stats?.().rpm,
       estimatedTotal: this.estimatedTotal,
       inFlightRequests: sending.inFlight,
       concurrency: sending.concurrency,

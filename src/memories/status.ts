@@ -11,7 +11,10 @@ export function isTerminal(s: MemoryStatusResponse): boolean {
 
 /** What the status poll needs of SynapClient. */
 export interface StatusClient {
-  status(ingestionId: string): Promise<ApiResult<MemoryStatusResponse>>;
+  status(
+    ingestionId: string,
+    o?: { signal?: AbortSignal },
+  ): Promise<ApiResult<MemoryStatusResponse>>;
 }
 
 /**
@@ -21,7 +24,14 @@ export interface StatusClient {
 export async function ingestionStatuses(
   client: StatusClient,
   ids: string[],
-  opts: { wait?: boolean; timeoutMs?: number; clock?: Clock; onPoll?: (pending: number) => void },
+  opts: {
+    wait?: boolean;
+    timeoutMs?: number;
+    clock?: Clock;
+    onPoll?: (pending: number) => void;
+    /** Aborted by Ctrl-C: the poll ends with the abort's error. */
+    signal?: AbortSignal;
+  },
 ): Promise<{ statuses: MemoryStatusResponse[]; timedOut: boolean }> {
   const clock = opts.clock ?? systemClock;
   const started = clock.now();
@@ -31,7 +41,7 @@ export async function ingestionStatuses(
     for (const id of ids) {
       const known = latest.get(id);
       if (known && isTerminal(known)) continue;
-      latest.set(id, (await client.status(id)).data);
+      latest.set(id, (await client.status(id, { signal: opts.signal })).data);
     }
     const pending = ids.filter((id) => !isTerminal(latest.get(id)!)).length;
     const statuses = ids.map((id) => latest.get(id)!);
@@ -40,7 +50,7 @@ export async function ingestionStatuses(
       return { statuses, timedOut: true };
     }
     opts.onPoll?.(pending);
-    await clock.sleep(delay);
+    await clock.sleep(delay, opts.signal);
     delay = Math.min(POLL_MAX_MS, delay * 2);
   }
 }

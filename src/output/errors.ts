@@ -1,5 +1,6 @@
 import { SynapError } from '../client/errors.js';
 import { CliError, ExitCode, StoppedEarlyError, UsageError, InterruptedError } from '../errors.js';
+import { flushNotices } from './progress.js';
 import { redactSecrets } from './redact.js';
 
 /** An error as the user sees it: in the human lines and in the `--json` error envelope. */
@@ -26,7 +27,8 @@ export function describeError(err: unknown): ErrorReport {
     return {
       code: codeOf(err),
       message: redactSecrets(err.message),
-      correlation_id: err.correlationId ?? null,
+      // A request that never reached a server has no server-side trace to quote.
+      correlation_id: unreachedServer(err) ? null : (err.correlationId ?? null),
       exit_code: err.exitCode,
       hints: err.hints.map(redactSecrets),
     };
@@ -45,10 +47,20 @@ export function describeError(err: unknown): ErrorReport {
  * involved, then hints; with --verbose, the stack of an unexpected error.
  */
 export function printError(err: unknown, opts: { verbose?: boolean } = {}): void {
+  flushNotices();
   const report = describeError(err);
-  const lines = [`synap: error: ${report.message}`];
+  const unreached = unreachedServer(err);
+  // An interruption is what the user asked for, not a failure.
+  const lines = [
+    err instanceof InterruptedError
+      ? `synap: ${report.message}`
+      : `synap: error: ${report.message}`,
+  ];
   if (report.correlation_id) lines.push(`  correlation id: ${report.correlation_id}`);
   for (const hint of report.hints) lines.push(`  ${hint}`);
+  if (unreached) {
+    lines.push(`  No server answered at ${unreached}; check the base URL and the network.`);
+  }
   if (!(err instanceof CliError) && opts.verbose && err instanceof Error && err.stack) {
     lines.push(redactSecrets(err.stack));
   }
@@ -62,4 +74,31 @@ export function errorEnvelope(err: unknown): {
 } {
   const { hints: _hints, ...error } = describeError(err);
   return { status: 'error', error };
+}
+
+/**
+ * The host a request could not reach (connection refused, unknown host), from the network
+ * error under a client error; undefined when a server may have seen the request.
+ */
+export function unreachedServer(err: unknown): string | undefined {
+  let cause: unknown = err instanceof Error ? err.cause : undefined;
+  // fetch wraps the socket error: TypeError('fetch failed', { cause }).
+  for (let depth = 0; depth < 3 && cause instanceof Error; depth++) {
+    const e = cause as NodeJS.ErrnoException & {
+      address?: string;
+      port?: number;
+      hostname?: string;
+      errors?: unknown[];
+    };
+    const first = (e.errors?.[0] ?? e) as typeof e;
+    const code = e.code ?? first.code;
+    if (code === 'ECONNREFUSED') {
+      const address = e.address ?? first.address;
+      const port = e.port ?? first.port;
+      return address ? `${address}${port ? `:${port}` : ''}` : 'the server';
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return e.hostname ?? 'the server';
+    cause = e.cause;
+  }
+  return undefined;
 }

@@ -1,6 +1,5 @@
 import type { ExportProgress, ExportReporter, ExportSummary } from '../export/run-export.js';
-import { createProgress, type Progress } from './progress.js';
-import { redactSecrets } from './redact.js';
+import { createProgress, LineLog, type Progress } from './progress.js';
 import { renderKeyValue } from './table.js';
 
 /**
@@ -44,6 +43,8 @@ export function createExportDisplay(
     ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
     ...(opts.isTTY !== undefined ? { isTTY: opts.isTTY } : {}),
   });
+  const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
+  const early = new LineLog(stream, { timestamps: !tty });
   let started = false;
   return {
     progress,
@@ -61,7 +62,7 @@ export function createExportDisplay(
     onWarning(message) {
       // Warnings are shown even with --quiet.
       if (started && !opts.quiet) progress.log(`synap: warning: ${message}`);
-      else stream.write(`synap: warning: ${redactSecrets(message)}\n`);
+      else early.write(`synap: warning: ${message}`);
     },
     done() {
       progress.stop();
@@ -69,28 +70,28 @@ export function createExportDisplay(
   };
 }
 
-/** Summary rows shared by the table and the one-line form. */
-function summaryPairs(s: ExportSummary): [string, string][] {
+/** Summary rows: numbers grouped for people on a terminal, plain for logs. */
+function summaryPairs(s: ExportSummary, num: (n: number) => string): [string, string][] {
   const pairs: [string, string][] = [
-    ['memories', fmt.format(s.memories)],
-    ['pages', fmt.format(s.pages)],
-    ['duplicates skipped', fmt.format(s.duplicates_skipped)],
-    ['total reported', s.total_reported === null ? 'n/a' : fmt.format(s.total_reported)],
+    ['memories', num(s.memories)],
+    ['pages', num(s.pages)],
+    ['duplicates skipped', num(s.duplicates_skipped)],
+    ['total reported', s.total_reported === null ? 'n/a' : num(s.total_reported)],
   ];
   if (s.total_changed && s.total_at_start !== null) {
-    pairs.push(['total at start', fmt.format(s.total_at_start)]);
+    pairs.push(['total at start', num(s.total_at_start)]);
   }
   if (s.resumed_from_page !== null) {
-    pairs.push(['resumed at page', fmt.format(s.resumed_from_page)]);
-    pairs.push(['written this run', fmt.format(s.written_this_run)]);
+    pairs.push(['resumed at page', num(s.resumed_from_page)]);
+    pairs.push(['written this run', num(s.written_this_run)]);
   }
   pairs.push(['elapsed', `${(s.elapsed_ms / 1000).toFixed(1)} s`]);
-  pairs.push(['memories/s', fmt.format(s.memories_per_s)]);
+  pairs.push(['memories/s', num(s.memories_per_s)]);
   pairs.push(['output', s.output ?? 'stdout']);
   return pairs;
 }
 
-/** The human summary on stderr (a table on a TTY, one line otherwise). */
+/** The human summary on stderr: a table on a terminal, `key: value` lines in logs. */
 export function printExportSummary(
   s: ExportSummary,
   opts: { quiet: boolean; color: boolean; stream?: NodeJS.WritableStream; isTTY?: boolean },
@@ -104,19 +105,6 @@ export function printExportSummary(
     );
     return;
   }
-  if (tty) {
-    stream.write(`${renderKeyValue(summaryPairs(s), { color: opts.color })}\n`);
-    return;
-  }
-  const resumed =
-    s.resumed_from_page !== null
-      ? `, resumed at page ${fmt.format(s.resumed_from_page)} (${fmt.format(s.written_this_run)} this run)`
-      : '';
-  stream.write(
-    `exported ${fmt.format(s.memories)} memories from ${fmt.format(s.pages)} pages ` +
-      `(${fmt.format(s.duplicates_skipped)} duplicates skipped, total reported ` +
-      `${s.total_reported === null ? 'n/a' : fmt.format(s.total_reported)})${resumed} in ` +
-      `${(s.elapsed_ms / 1000).toFixed(1)} s, ${fmt.format(s.memories_per_s)} memories/s → ` +
-      `${s.output ?? 'stdout'}\n`,
-  );
+  const num = tty ? (n: number) => fmt.format(n) : (n: number) => String(n);
+  stream.write(`${renderKeyValue(summaryPairs(s, num), { color: opts.color, stream, tty })}\n`);
 }

@@ -1,8 +1,7 @@
 import type { IngestProgress, IngestReporter, InputStartEvent } from '../ingest/reporter.js';
 import type { FailureLine } from '../ingest/failures-file.js';
 import type { StopReason } from '../ingest/summary.js';
-import { createProgress, type Progress } from './progress.js';
-import { redactSecrets } from './redact.js';
+import { createProgress, LineLog, type Progress } from './progress.js';
 
 const fmt = new Intl.NumberFormat('en-US');
 /** Failures printed one by one; after that only a count. */
@@ -16,22 +15,90 @@ function duration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** `1,200 / ~20,000 records (6%), 310/s, ETA 1m01s, 2 failed, waiting 12s (rate limited)` */
-export function ingestProgressText(p: IngestProgress): string {
-  const rate = p.elapsedMs > 0 ? (p.read / p.elapsedMs) * 1000 : 0;
+/** How far along a run is and how fast it settles records; see SettleRate. */
+export interface IngestPace {
+  /** Records settled in the current input (resumed ones included). */
+  settled: number;
+  /** Records per second being settled, when known. */
+  perSecond: number | undefined;
+  /** Time left for the current input, when an estimate of its size and a rate are known. */
+  etaMs: number | undefined;
+}
+
+/**
+ * The settling rate: records that got their outcome (stored, skipped, failed), not records
+ * read, since reading runs ahead of sending; measured over a sliding window, and set against
+ * what the limiter's pace allows (requests per second × records per request). Records passed
+ * over by a resume are left out of the rate.
+ */
+export class SettleRate {
+  private readonly samples: { t: number; n: number }[] = [];
+  private base = 0;
+  private lastSettled = 0;
+  private rateLimited = 0;
+
+  constructor(private readonly windowMs = 10_000) {}
+
+  /** A new input starts: its progress counts from here. */
+  startInput(): void {
+    this.base = this.lastSettled;
+  }
+
+  pace(p: IngestProgress): IngestPace {
+    this.lastSettled = p.settled;
+    const resumed = p.done - p.read;
+    const worked = p.settled - resumed;
+    // The window opens at the first settled record, and again after a 429: connecting, and
+    // waiting out a limit being learnt, say nothing about the pace from here on.
+    if (this.samples.length > 0 && this.samples[0]!.n === 0 && worked > 0) this.samples.length = 0;
+    if (p.rateLimited > this.rateLimited) this.samples.length = 0;
+    this.rateLimited = p.rateLimited;
+    this.samples.push({ t: p.elapsedMs, n: worked });
+    while (this.samples.length > 2 && this.samples[1]!.t <= p.elapsedMs - this.windowMs) {
+      this.samples.shift();
+    }
+    const first = this.samples[0]!;
+    const spanMs = p.elapsedMs - first.t;
+    // Measured once a second has passed and something settled in it (batches land in steps).
+    const seen = spanMs >= 1000 && worked > first.n ? (worked - first.n) / spanMs : undefined;
+    const answered = p.requests - p.rateLimited - p.retries;
+    const allowed =
+      p.paceRpm !== undefined && answered > 0 && p.sent > 0 && !p.dryRun
+        ? (p.paceRpm / 60_000) * (p.sent / answered)
+        : undefined;
+    // The limiter's pace is the ceiling, and where the run is near it, the best guess: what is
+    // seen early includes connecting and learning the limit. A run well below it is held back
+    // elsewhere (a slow server, low concurrency), and then what is seen is what counts.
+    let perMs: number | undefined;
+    if (allowed === undefined) perMs = seen;
+    else if (seen === undefined || seen >= allowed / 2) perMs = allowed;
+    else perMs = seen;
+    const settled = p.settled - this.base;
+    let etaMs: number | undefined;
+    if (p.estimatedTotal !== undefined && perMs !== undefined && perMs > 0) {
+      const left = Math.max(0, Math.max(p.estimatedTotal, settled) - settled);
+      etaMs = left / perMs + p.rateLimitedMs;
+    }
+    return { settled, perSecond: perMs === undefined ? undefined : perMs * 1000, etaMs };
+  }
+}
+
+/** `ingesting a.jsonl: 1,200 / ~20,000 records (6%), 310/s, ETA 1m01s, … waiting 12s (rate limited)` */
+export function ingestProgressText(p: IngestProgress, pace: IngestPace): string {
   const parts: string[] = [];
   const verb = p.dryRun ? 'checking' : 'ingesting';
+  const rate = pace.perSecond === undefined ? '…/s' : `${fmt.format(Math.round(pace.perSecond))}/s`;
   if (p.estimatedTotal !== undefined && p.estimatedTotal > 0) {
-    const total = Math.max(p.estimatedTotal, p.done);
-    const pct = Math.min(100, Math.floor((p.done / total) * 100));
+    const total = Math.max(p.estimatedTotal, pace.settled);
+    const pct = Math.min(100, Math.floor((pace.settled / total) * 100));
     parts.push(
-      `${verb} ${p.source}: ${fmt.format(p.done)} / ~${fmt.format(total)} records (${pct}%)`,
+      `${verb} ${p.source}: ${fmt.format(pace.settled)} / ~${fmt.format(total)} records (${pct}%)`,
     );
-    parts.push(`${fmt.format(Math.round(rate))}/s`);
-    if (rate > 0 && total > p.done) parts.push(`ETA ${duration(((total - p.done) / rate) * 1000)}`);
+    parts.push(rate);
+    if (pace.etaMs !== undefined && total > pace.settled) parts.push(`ETA ${duration(pace.etaMs)}`);
   } else {
-    parts.push(`${verb} ${p.source}: ${fmt.format(p.done)} records`);
-    parts.push(`${fmt.format(Math.round(rate))}/s`);
+    parts.push(`${verb} ${p.source}: ${fmt.format(pace.settled)} records`);
+    parts.push(rate);
   }
   if (!p.dryRun) parts.push(`${fmt.format(p.accepted)} accepted, ${fmt.format(p.skipped)} skipped`);
   if (p.failed > 0) parts.push(`${fmt.format(p.failed)} failed`);
@@ -84,10 +151,13 @@ export function createIngestDisplay(
   let printed = 0;
   let unprinted = 0;
   let started = false;
+  const rate = new SettleRate();
   // Failures and stop notices are shown even with --quiet: they are what went wrong.
+  const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
+  const early = new LineLog(stream, { timestamps: !tty });
   const say = (line: string) => {
-    if (started) progress.log(line);
-    else stream.write(`${redactSecrets(line)}\n`);
+    if (started && !opts.quiet) progress.log(line);
+    else early.write(line);
   };
   return {
     onInputStart(e: InputStartEvent) {
@@ -95,12 +165,13 @@ export function createIngestDisplay(
         ? ` (resuming after record ${fmt.format(e.resumedFrom.records)}, line ${fmt.format(e.resumedFrom.line)})`
         : '';
       const text = `ingesting ${e.source}${resumed}`;
+      rate.startInput();
       if (!started) progress.start(text);
       else progress.update(text);
       started = true;
     },
     onProgress(p) {
-      progress.update(ingestProgressText(p));
+      progress.update(ingestProgressText(p, rate.pace(p)));
     },
     onFailure(f) {
       if (printed < FAILURE_PRINT_CAP) {

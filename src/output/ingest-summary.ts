@@ -3,34 +3,37 @@ import type { IngestSummary } from '../ingest/summary.js';
 import { redactSecrets } from './redact.js';
 import { renderKeyValue } from './table.js';
 
-const fmt = new Intl.NumberFormat('en-US');
+const grouped = new Intl.NumberFormat('en-US');
+/** Numbers as people read them (1,234) on a terminal; as scripts parse them (1234) in logs. */
+type NumberFormat = (n: number) => string;
+const forPeople: NumberFormat = (n) => grouped.format(n);
+const forLogs: NumberFormat = (n) => String(n);
 
-export function summaryPairs(s: IngestSummary): [string, string][] {
+export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [string, string][] {
   const pairs: [string, string][] = [];
   pairs.push(['status', s.dry_run ? `${s.status} (dry run: nothing sent)` : s.status]);
-  pairs.push(['records read', fmt.format(s.records_read)]);
-  if (s.resumed_past > 0)
-    pairs.push(['resumed past', `${fmt.format(s.resumed_past)} (settled earlier)`]);
+  pairs.push(['records read', num(s.records_read)]);
+  if (s.resumed_past > 0) pairs.push(['resumed past', `${num(s.resumed_past)} (settled earlier)`]);
   if (s.dry_run) {
-    pairs.push(['valid (would send)', fmt.format(s.sent)]);
+    pairs.push(['valid (would send)', num(s.sent)]);
   } else {
-    pairs.push(['sent', fmt.format(s.sent)]);
-    pairs.push(['accepted', fmt.format(s.accepted)]);
-    pairs.push(['skipped (already ingested)', fmt.format(s.skipped)]);
+    pairs.push(['sent', num(s.sent)]);
+    pairs.push(['accepted', num(s.accepted)]);
+    pairs.push(['skipped (already ingested)', num(s.skipped)]);
   }
-  pairs.push(['failed', fmt.format(s.failed)]);
+  pairs.push(['failed', num(s.failed)]);
   if (!s.dry_run) {
-    pairs.push(['requests', fmt.format(s.requests)]);
-    pairs.push(['429s', fmt.format(s.rate_limited)]);
-    pairs.push(['retries', fmt.format(s.retries)]);
+    pairs.push(['requests', num(s.requests)]);
+    pairs.push(['429s', num(s.rate_limited)]);
+    pairs.push(['retries', num(s.retries)]);
   }
   pairs.push(['elapsed', `${s.elapsed_s.toFixed(1)} s`]);
-  pairs.push(['records/s', fmt.format(s.records_per_s)]);
+  pairs.push(['records/s', num(s.records_per_s)]);
   if (s.wait) {
     pairs.push([
       'ingestion',
-      `${fmt.format(s.wait.completed)} completed, ${fmt.format(s.wait.partial_success)} partial, ` +
-        `${fmt.format(s.wait.failed)} failed, ${fmt.format(s.wait.unfinished)} unfinished`,
+      `${num(s.wait.completed)} completed, ${num(s.wait.partial_success)} partial, ` +
+        `${num(s.wait.failed)} failed, ${num(s.wait.unfinished)} unfinished`,
     ]);
   }
   pairs.push([
@@ -49,7 +52,12 @@ export function printIngestSummary(
   const stream = opts.stream ?? process.stderr;
   const lines: string[] = [];
   // --quiet keeps only what needs acting on (how to resume, where the failures are).
-  if (!opts.quiet) lines.push(renderKeyValue(summaryPairs(s), { color: opts.color }));
+  if (!opts.quiet) {
+    const tty = (stream as NodeJS.WriteStream).isTTY === true;
+    lines.push(
+      renderKeyValue(summaryPairs(s, tty ? forPeople : forLogs), { color: opts.color, stream }),
+    );
+  }
   if (!opts.quiet && s.dry_run && s.samples && s.samples.length > 0) {
     lines.push(`sample payloads (${s.samples.length}):`);
     for (const sample of s.samples) lines.push(samplePayload(sample));
@@ -84,7 +92,7 @@ export function nextSteps(s: IngestSummary): string[] {
   }
   if (s.failed > 0 && files !== '') {
     out.push(
-      `${fmt.format(s.failed)} record(s) failed; see ${files}. Fix them and run: synap ingest ${files}`,
+      `${forPeople(s.failed)} record(s) failed; see ${files}. Fix them and run: synap ingest ${files}`,
     );
   }
   return out;

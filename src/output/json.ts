@@ -1,4 +1,4 @@
-import { once } from 'node:events';
+import { waitForDrain } from '../stream-drain.js';
 
 /**
  * JSON on stdout for scripts. Writes wait for 'drain' when the pipe is full, so a slow consumer
@@ -44,9 +44,7 @@ export async function writeText(
   const ok = stream.write(text);
   if (!ok && !closedStreams.has(stream)) {
     // 'close' and 'error' also end the wait, so a vanished reader cannot hang us.
-    await Promise.race([once(stream, 'drain'), once(stream, 'close'), once(stream, 'error')]).catch(
-      () => undefined,
-    );
+    await waitForDrain(stream);
   }
   const failedNow = failures.get(stream);
   if (failedNow) throw failedNow;

@@ -19,12 +19,15 @@ export function printMemoryPage(page: ListMemoriesResponse, view: View): void {
     const rows = data.map((m) => [
       m.memory_id,
       m.memory_type,
-      trimText(String(m.content ?? ''), 60),
+      trimText(String(m.content ?? ''), 200),
       m.created_at,
     ]);
     writeOut(renderTable(['id', 'type', 'content', 'created'], rows, { color: view.color }));
   }
-  writeOut(`page ${page.page} of ${page.total_pages}, ${page.total} memories total`);
+  // On stderr, so a piped listing is only rows.
+  info(`page ${page.page} of ${page.total_pages}, ${page.total} memories total`, {
+    quiet: view.quiet,
+  });
   if (page.page < page.total_pages) {
     info(`next page: synap memories list --page ${page.page + 1}`, { quiet: view.quiet });
   }

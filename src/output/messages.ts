@@ -1,3 +1,4 @@
+import { notify } from './progress.js';
 import { redactSecrets } from './redact.js';
 
 /**
@@ -7,7 +8,9 @@ import { redactSecrets } from './redact.js';
 
 /** A warning the user should see even with --quiet (e.g. a key without the synap_ prefix). */
 export function warn(message: string, stream: NodeJS.WritableStream = process.stderr): void {
-  stream.write(`synap: warning: ${redactSecrets(message)}\n`);
+  // On stderr through notify(): above a running spinner, timestamped in logs.
+  if (stream === process.stderr) notify(`synap: warning: ${message}`);
+  else stream.write(`synap: warning: ${redactSecrets(message)}\n`);
 }
 
 /** An informational line (what was done, where things went); silenced by --quiet. */

@@ -34,11 +34,24 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Asks for a secret, echoing a mask character per key press. */
+/**
+ * Asks for a secret, echoing a mask character per key press. An empty answer is not taken: the
+ * prompt says so and asks again. Once answered the line is marked "›", not "✔": the caller has
+ * not checked the secret yet and says so itself when it has.
+ */
 export async function promptSecret(message: string, guard: PromptGuard): Promise<string> {
   if (!guard.interactive) refuse('ask for a secret', guard);
   return guarded(() =>
-    inquirerPassword({ message, mask: '*' }, { output: process.stderr, clearPromptOnDone: false }),
+    inquirerPassword(
+      {
+        message,
+        mask: '*',
+        validate: (value) =>
+          value.trim() !== '' || 'Nothing was entered; type or paste the key (Ctrl-C cancels).',
+        theme: { prefix: { done: '›' } },
+      },
+      { output: process.stderr, clearPromptOnDone: false },
+    ),
   );
 }
 

@@ -1,3 +1,4 @@
+import { notify } from './progress.js';
 import { redactSecrets } from './redact.js';
 
 /** What the client reports after each HTTP attempt (mirrors client RequestEvent; never the key). */
@@ -9,6 +10,8 @@ export interface RequestLine {
   correlationId: string;
   attempt: number;
   error?: string;
+  /** On a failure without a response: whether another attempt follows. */
+  retrying?: boolean;
 }
 
 /** `→ GET /api/v1/memories?page=2 200 35ms cid=… attempt 1` */
@@ -33,4 +36,31 @@ export function writeRequestLine(
   stream: NodeJS.WritableStream = process.stderr,
 ): void {
   stream.write(`${formatRequestLine(e)}\n`);
+}
+
+/**
+ * What a session shows of its HTTP attempts: with --verbose every request; without, an attempt
+ * that got no answer at all (refused, unknown host, timeout, reset) and is being retried, naming
+ * the host, so a run that seems stuck says why. Identical notices are counted, not repeated.
+ */
+export function requestReporter(opts: {
+  verbose: boolean;
+  quiet: boolean;
+  baseUrl: string;
+}): (e: RequestLine) => void {
+  let host = opts.baseUrl;
+  try {
+    host = new URL(opts.baseUrl).host;
+  } catch {
+    // keep the URL as given
+  }
+  return (e) => {
+    if (opts.verbose) {
+      // On a terminal above the spinner; in logs one plain line each, as scripts grep them.
+      if ((process.stderr as NodeJS.WriteStream).isTTY) notify(formatRequestLine(e));
+      else writeRequestLine(e);
+    } else if (!opts.quiet && e.status === undefined && e.retrying) {
+      notify(`synap: warning: no answer from ${host}: ${e.error ?? 'network error'}; retrying`);
+    }
+  };
 }

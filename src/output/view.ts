@@ -1,5 +1,11 @@
-/** How results are drawn for people, from the global options (--no-color, NO_COLOR, --quiet). */
+/**
+ * How results are drawn for people: colour per stream (each decided by colorFor: --no-color,
+ * FORCE_COLOR, NO_COLOR, TERM=dumb, a TTY) and --quiet.
+ */
 export interface View {
+  /** Styling for what goes to stdout (tables, records). */
   color: boolean;
+  /** Styling for what goes to stderr (progress, summaries, notices). */
+  stderrColor: boolean;
   quiet: boolean;
 }

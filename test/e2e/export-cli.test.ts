@@ -45,7 +45,8 @@ describe('synap export', () => {
     const docIds = emu.documents().map((d) => d.document_id);
     expect(new Set(lines.map((m) => m.source_document_id))).toEqual(new Set(docIds));
     expect((emu.stats().requests_by_endpoint.list ?? 0) - before).toBe(25);
-    expect(r.stderr).toContain('exported 2,500 memories from 25 pages');
+    expect(r.stderr).toMatch(/^memories: 2500$/m);
+    expect(r.stderr).toMatch(/^pages: 25$/m);
   });
 
   it('filters by user and writes a summary JSON on stdout only with -o', async () => {

@@ -82,9 +82,12 @@ describe('synap memories', () => {
   it('list shows a table with trimmed content and a page footer; filters by user', async () => {
     const r = await cli(['memories', 'list', '--page-size', '5']);
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/id.*type.*content.*created/);
-    expect(r.stdout).toContain('page 1 of 2, 7 memories total');
-    expect(r.stdout).not.toContain('long text '.repeat(10)); // trimmed
+    // In a pipe: one tab-separated row per memory (id, type, content, created), no header.
+    const rows = r.stdout.trimEnd().split('\n');
+    expect(rows).toHaveLength(5);
+    for (const row of rows) expect(row.split('\t')).toHaveLength(4);
+    expect(r.stderr).toContain('page 1 of 2, 7 memories total');
+    expect(r.stdout).not.toContain('long text '.repeat(20)); // trimmed
     expect(r.stderr).toContain('synap memories list --page 2');
     const u2 = await cli(['memories', 'list', '--json', '--user-id', 'u2']);
     expect(JSON.parse(u2.stdout).result.total).toBe(2);

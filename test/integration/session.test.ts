@@ -19,6 +19,7 @@ const globals = (over: Partial<GlobalOptions> = {}): GlobalOptions => ({
   verbose: false,
   interactive: false,
   color: false,
+  stderrColor: false,
   ...over,
 });
 

@@ -55,7 +55,33 @@ describe('progress', () => {
     p.update('later');
     p.log('a line');
     p.stop('done');
-    expect(String(out.read())).toBe('starting\nlater\na line\ndone\n');
+    // Each plain line starts with its ISO time, for logs.
+    expect(String(out.read())).toBe(
+      '1970-01-01T00:00:00.000Z starting\n1970-01-01T00:00:01.200Z later\n' +
+        '1970-01-01T00:00:01.200Z a line\n1970-01-01T00:00:01.200Z done\n',
+    );
+  });
+
+  it('counts a line identical to the one before instead of printing it again', () => {
+    const out = new PassThrough();
+    let t = 0;
+    const p = createProgress({ stream: out, isTTY: false, intervalMs: 60_000, now: () => t });
+    p.start('run');
+    for (let i = 0; i < 10; i++) {
+      t += 1000;
+      p.log('retrying');
+    }
+    p.log('other');
+    p.log('retrying');
+    p.stop();
+    expect(String(out.read()).split('\n')).toEqual([
+      '1970-01-01T00:00:00.000Z run',
+      '1970-01-01T00:00:01.000Z retrying',
+      '1970-01-01T00:00:10.000Z retrying (repeated 9 more times)',
+      '1970-01-01T00:00:10.000Z other',
+      '1970-01-01T00:00:10.000Z retrying',
+      '',
+    ]);
   });
 
   it('prints nothing with quiet', () => {

@@ -20,7 +20,7 @@ Exit codes: 0 all deleted; 3 some could not be deleted (listed on stderr); 1 non
 Examples:
   $ synap memories delete 3f0c9d2e-...
   $ synap memories delete 3f0c9d2e-... 8a7b6c5d-... --yes
-  $ synap memories list --json | jq -r '.result.data[].memory_id' | xargs synap memories delete --yes`,
+  $ jq -r .memory_id old-export.jsonl | xargs synap memories delete --yes`,
       ),
 
   async run(ctx, flags, ids) {

@@ -17,7 +17,7 @@ interface ListFlags {
 export const listCommand: CommandSpec<ListFlags, [], ListMemoriesResponse> = {
   declare: (cmd: Command) =>
     cmd
-      .description('one page of memories (id, type, content, created)')
+      .description('list one page of memories (id, type, content, created)')
       .option('--page <n>', 'page number (from 1)', integer('--page', 1))
       .option(
         '--page-size <n>',

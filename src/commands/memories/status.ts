@@ -4,6 +4,7 @@ import { CliError, ExitCode, PartialResultError } from '../../errors.js';
 import { ingestionStatuses } from '../../memories/status.js';
 import { printStatuses } from '../../output/memories.js';
 import { createProgress } from '../../output/progress.js';
+import { abortOnSignals } from '../../signals.js';
 import { positive } from '../flags.js';
 import type { CommandSpec } from '../run.js';
 
@@ -18,7 +19,7 @@ interface StatusFlags {
 export const statusCommand: CommandSpec<StatusFlags, [string[]], MemoryStatusResponse[]> = {
   declare: (cmd: Command) =>
     cmd
-      .description('ingestion status of one or more ingestion ids')
+      .description('show the status of one or more ingestions')
       .argument('<ingestion_id...>')
       .option('--wait', 'poll until every ingestion is completed, failed or partial_success')
       .option(
@@ -43,14 +44,21 @@ Examples:
     const timeoutS = flags.timeout ?? DEFAULT_TIMEOUT_S;
     const progress = createProgress({
       quiet: ctx.globals.quiet || !flags.wait,
-      color: ctx.globals.color,
+      color: ctx.globals.stderrColor,
     });
+    const stop = flags.wait
+      ? abortOnSignals({ hints: ['Run the same command again to keep waiting.'] })
+      : undefined;
     progress.start(`waiting for ${ids.length} ingestion(s)`);
     const { statuses, timedOut } = await ingestionStatuses(session.client, ids, {
       wait: flags.wait === true,
       timeoutMs: timeoutS * 1000,
       onPoll: (pending) => progress.update(`waiting for ${pending} of ${ids.length} ingestion(s)`),
-    }).finally(() => progress.stop());
+      ...(stop ? { signal: stop.signal } : {}),
+    }).finally(() => {
+      stop?.dispose();
+      progress.stop();
+    });
     if (flags.wait && timedOut) {
       const timeout = new CliError(`still not finished after ${timeoutS}s`, {
         hints: ['Run the same command again to keep waiting.'],

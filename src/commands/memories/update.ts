@@ -26,7 +26,7 @@ export const updateCommand: CommandSpec<UpdateFlags, [string], Memory> = {
         `
 Examples:
   $ synap memories update 3f0c9d2e-... --document "Prefers email over phone"
-  $ synap memories update 3f0c9d2e-... --document "Moved to Berlin" --merge-strategy replace`,
+  $ synap memories update 3f0c9d2e-... --merge-strategy append --document Vegan`,
       ),
 
   async run(ctx, flags, id) {

@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { makeSandbox, runCli } from '../helpers/cli.js';
+import { api, doc } from '../helpers/emulator.js';
+import { ptyUnavailableReason, runInPty, stripAnsi } from '../helpers/tty.js';
+
+/**
+ * What tables and listings look like where they go: in a real pipe, plain tab-separated rows
+ * and `key: value` lines with no escape code; in a real terminal, a box sized to its width,
+ * styled unless NO_COLOR, --no-color or TERM=dumb say otherwise; FORCE_COLOR forces styling.
+ */
+
+// eslint-disable-next-line no-control-regex
+const ESC = /\u001b/;
+// eslint-disable-next-line no-control-regex
+const SGR = /\u001b\[[0-9;]*m/;
+const BOX = /[─│┌┐└┘├┤┬┴┼]/;
+
+const noPty = ptyUnavailableReason();
+if (noPty) console.log(`skipping terminal output tests: ${noPty}`);
+
+/** Longest line of what the terminal showed. */
+function widest(screen: string): number {
+  return Math.max(...screen.split('\n').map((l) => [...l.replace(/\r$/, '')].length));
+}
+
+describe('tables and colour in pipes and terminals', () => {
+  const box = makeSandbox();
+  let emu: RunningEmulator;
+  let env: Record<string, string>;
+  let memoryId: string;
+  let ingestionId: string;
+  const LONG = `User: ${'a rather long sentence about the weather '.repeat(4)}end`;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ tier: 'unlimited', processingDelayMs: 0 });
+    env = { ...box.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+    const res = await api(emu, 'POST', '/api/v1/memories/batch', {
+      body: {
+        documents: [
+          doc(LONG, { document_id: 'd-1' }),
+          doc('User: short one', { document_id: 'd-2' }),
+        ],
+        fail_fast: false,
+      },
+    });
+    expect(res.status).toBe(200);
+    const list = await api(emu, 'GET', '/api/v1/memories?page=1&page_size=10');
+    memoryId = list.body.data[0].memory_id;
+    ingestionId = emu.documents()[0]!.ingestion_id;
+    for (const [k, v] of [
+      ['batch_size', '50'],
+      ['mode', 'fast'],
+    ]) {
+      expect((await runCli(['config', 'set', k!, v!], { env })).code).toBe(0);
+    }
+  });
+  afterAll(async () => {
+    await emu.close();
+    box.cleanup();
+  });
+
+  describe('in a pipe', () => {
+    it.each([
+      ['memories list', ['memories', 'list']],
+      ['memories status', ['memories', 'status', '<ingestion>']],
+      ['memories get', ['memories', 'get', '<memory>']],
+      ['config list', ['config', 'list']],
+      ['auth status', ['auth', 'status']],
+    ])('%s | cat: no escape codes, no box drawing', async (_name, args) => {
+      const argv = args.map((a) =>
+        a === '<ingestion>' ? ingestionId : a === '<memory>' ? memoryId : a,
+      );
+      const r = await runCli(argv, { env });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).not.toMatch(ESC);
+      expect(r.stderr).not.toMatch(ESC);
+      expect(r.stdout).not.toMatch(BOX);
+      expect(r.stdout.trim()).not.toBe('');
+    });
+
+    it('tables are tab-separated rows without a header', async () => {
+      const list = await runCli(['memories', 'list'], { env });
+      const rows = list.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l) => l.split('\t'));
+      expect(rows).toHaveLength(2);
+      for (const row of rows) expect(row).toHaveLength(4);
+      expect(rows.map((r) => r[0])).toContain(memoryId);
+      // Content is one line, whole up to 200 characters.
+      expect(rows.some((r) => r[2] === LONG)).toBe(true);
+      const config = await runCli(['config', 'list'], { env });
+      expect(config.stdout).toBe('default\tbatch_size\t50\ndefault\tmode\tfast\n');
+      const status = await runCli(['memories', 'status', ingestionId], { env });
+      expect(status.stdout.trimEnd().split('\n')).toHaveLength(1);
+      expect(status.stdout.split('\t').slice(0, 2)).toEqual([ingestionId, 'completed']);
+    });
+
+    it('key/value listings are `key: value` lines', async () => {
+      const r = await runCli(['memories', 'get', memoryId], { env });
+      expect(r.stdout).toMatch(new RegExp(`^memory_id: ${memoryId}$`, 'm'));
+      expect(r.stdout).toContain(`\ncontent: ${LONG}\n`);
+    });
+
+    it('FORCE_COLOR forces styling into a pipe; --no-color still wins', async () => {
+      const forced = await runCli(['memories', 'get', memoryId], {
+        env: { ...env, FORCE_COLOR: '1' },
+      });
+      expect(forced.stdout).toMatch(SGR);
+      expect(stripAnsi(forced.stdout)).toContain(`memory_id: ${memoryId}`);
+      const off = await runCli(['--no-color', 'memories', 'get', memoryId], {
+        env: { ...env, FORCE_COLOR: '1' },
+      });
+      expect(off.stdout).not.toMatch(ESC);
+    });
+  });
+
+  describe.skipIf(noPty)('in a terminal', () => {
+    it('memories list: a box that fits 80 columns, content cut with …, ids whole, no row rules', async () => {
+      const r = await runInPty(['memories', 'list'], { env, steps: [], columns: 80 });
+      expect(r.code, r.screen).toBe(0);
+      const table = r.screen.split('\n').filter((l) => BOX.test(l));
+      expect(table.length).toBeGreaterThan(3);
+      expect(widest(table.join('\n'))).toBeLessThanOrEqual(80);
+      expect(r.screen).toContain(memoryId);
+      expect(r.screen).toContain('…');
+      expect(r.screen).not.toContain('├'); // no rule between rows
+      expect(r.raw).toMatch(SGR); // bold header
+    });
+
+    it('memories list on a wide terminal shows the whole content', async () => {
+      const r = await runInPty(['memories', 'list'], { env, steps: [], columns: 300 });
+      expect(r.code, r.screen).toBe(0);
+      expect(r.screen).toContain(LONG);
+      expect(r.screen).not.toContain('…');
+    });
+
+    it('memories status and get fit a narrow terminal', async () => {
+      const s = await runInPty(['memories', 'status', ingestionId], {
+        env,
+        steps: [],
+        columns: 80,
+      });
+      expect(s.code, s.screen).toBe(0);
+      expect(widest(s.screen)).toBeLessThanOrEqual(80);
+      // Headers and the list of memory ids give way; the ingestion id and status stay whole.
+      expect(s.screen).toContain(ingestionId);
+      expect(s.screen).toContain('completed');
+      const g = await runInPty(['memories', 'get', memoryId], { env, steps: [], columns: 60 });
+      expect(g.code, g.screen).toBe(0);
+      expect(widest(g.screen)).toBeLessThanOrEqual(60);
+      // The content wraps instead of being cut: every word is on screen.
+      expect(g.screen.replace(/[│\s]+/g, ' ')).toContain('about the weather end');
+    });
+
+    it.each([
+      ['NO_COLOR=1', { NO_COLOR: '1' }, []],
+      ['TERM=dumb', { TERM: 'dumb' }, []],
+      ['--no-color', {}, ['--no-color']],
+    ])('%s: no colour codes on the terminal', async (_name, extra, flags) => {
+      const r = await runInPty([...flags, 'config', 'list'], {
+        env: { ...env, ...extra },
+        steps: [],
+      });
+      expect(r.code, r.screen).toBe(0);
+      expect(r.screen).toMatch(BOX);
+      expect(r.raw).not.toMatch(SGR);
+    });
+
+    it('stdout piped from a terminal: rows to the pipe are plain, the footer stays on the terminal', async () => {
+      const r = await runInPty(['memories', 'list'], { env, steps: [], stdoutToPipe: true });
+      expect(r.code, r.screen).toBe(0);
+      expect(r.stdout).not.toMatch(ESC);
+      expect(r.stdout).not.toMatch(BOX);
+      expect(r.stdout.trimEnd().split('\n')).toHaveLength(2);
+      expect(r.screen).toContain('page 1 of 1, 2 memories total');
+    });
+  });
+});
