@@ -49,7 +49,8 @@ export function buildProgram(runner: Runner): Command {
       'after',
       `
 With --json every command prints one JSON document on stdout:
-  {"status":"ok","result":{…}}   or   {"status":"error","error":{"code","message","correlation_id","exit_code"}}
+  {"status":"ok","result":{…}}
+  {"status":"error","error":{"code","message","correlation_id","exit_code"}}
 (synap export streams the memories themselves as JSON Lines; see 'synap export --help').
 
 Examples:

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
+import { Runner } from '../../src/commands/run.js';
 import type { Command } from 'commander';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
@@ -26,7 +27,7 @@ function paths(cmd: Command, prefix: string[] = []): string[][] {
   return visible(cmd).flatMap((c) => [[...prefix, c.name()], ...paths(c, [...prefix, c.name()])]);
 }
 
-const program = buildProgram();
+const program = buildProgram(new Runner());
 const all = [[], ...paths(program)];
 
 describe('help', () => {

@@ -135,7 +135,7 @@ describe.skipIf(noPty)('signals in a terminal', () => {
   it('export -o FILE: Ctrl-C saves the checkpoint, says how to continue and exits 130', async () => {
     const r = await interruptedExport(['-o', 'backup.jsonl']);
     expect(r.screen).toContain('Run the same command again to continue');
-    expect(existsSync(join(dir, 'backup.jsonl.synap-state.json'))).toBe(true);
+    expect(existsSync(join(dir, 'backup.jsonl.synap-export-state.json'))).toBe(true);
     const again = await runCli(['export', '-o', 'backup.jsonl', '--page-size', '5'], {
       env,
       cwd: dir,

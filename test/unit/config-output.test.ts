@@ -65,7 +65,8 @@ describe('progress', () => {
   it('counts a line identical to the one before instead of printing it again', () => {
     const out = new PassThrough();
     let t = 0;
-    const p = createProgress({ stream: out, isTTY: false, intervalMs: 60_000, now: () => t });
+    const clock = { now: () => t, sleep: () => Promise.resolve() };
+    const p = createProgress({ stream: out, isTTY: false, intervalMs: 60_000, clock });
     p.start('run');
     for (let i = 0; i < 10; i++) {
       t += 1000;

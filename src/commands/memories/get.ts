@@ -14,7 +14,7 @@ export const getCommand: CommandSpec<Record<string, never>, [string], Memory> = 
         `
 Examples:
   $ synap memories get 3f0c9d2e-5b1a-4c11-9a53-0d7d1c1f2b11
-  $ synap memories get 3f0c9d2e-5b1a-4c11-9a53-0d7d1c1f2b11 --json | jq .result.content`,
+  $ synap memories get 3f0c9d2e-... --json | jq .result.content`,
       ),
 
   async run(ctx, _flags, id) {
