@@ -102,10 +102,13 @@ export function fitWidths(
 export function renderTable(head: string[], rows: Cell[][], opts: TableOptions): string {
   if (!isTty(opts)) return rows.map((r) => r.map(plainCell).join('\t')).join('\n');
   const cells = rows.map((r) => head.map((_, i) => text(r[i])));
-  const style = { head: opts.color ? ['bold'] : [], border: [] };
+  // Bold is written here rather than through cli-table3's style, whose colour library decides by
+  // itself from the process's own stdout and environment, not from the stream this table is for.
+  const style = { head: [], border: [] };
+  const shownHead = opts.color ? head.map((h) => `\u001b[1m${h}\u001b[22m`) : head;
   const make = (withHead: boolean, colWidths?: number[]) => {
     const table = new Table({
-      ...(withHead ? { head } : {}),
+      ...(withHead ? { head: shownHead } : {}),
       style,
       chars: NO_ROW_RULES,
       ...(colWidths ? { colWidths } : {}),
