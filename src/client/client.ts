@@ -12,7 +12,7 @@ import {
   SynapError,
   SynapTransientError,
 } from './errors.js';
-import { limiterFor, type RateLimiter } from './limiter.js';
+import { limiterFor, type RateHeaders, type RateLimiter } from './limiter.js';
 import { parseRetryAfter } from './retry-after.js';
 import {
   CallRetries,
@@ -287,7 +287,7 @@ export class SynapClient {
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     const retries = new CallRetries(this.retryPolicy, this.budget, spec.idempotent, this.random);
     for (let attempt = 1; ; attempt++) {
-      if (!spec.unmetered) await this.limiter.acquire(spec.signal);
+      const ticket = spec.unmetered ? 0 : await this.limiter.acquire(spec.signal);
       const sentAt = this.clock.now();
       let response: Response;
       let text: string;
@@ -309,7 +309,7 @@ export class SynapClient {
         text = await response.text();
       } catch (err) {
         limit.dispose();
-        if (!spec.unmetered) this.limiter.settle();
+        if (!spec.unmetered) this.limiter.settle(ticket);
         if (spec.signal?.aborted) throw err;
         const reason = describeNetworkError(err, this.retryPolicy.attemptTimeoutMs);
         this.emit(spec, {
@@ -328,9 +328,10 @@ export class SynapClient {
         continue;
       }
       limit.dispose();
-      if (!spec.unmetered) this.limiter.settle();
+      if (!spec.unmetered) {
+        this.limiter.settle(ticket, readRateHeaders(response.headers), response.status === 429);
+      }
       const cid = response.headers.get('x-correlation-id') ?? correlationId;
-      this.observeRateHeaders(response.headers);
       this.emit(spec, {
         status: response.status,
         ms: this.clock.now() - sentAt,
@@ -421,21 +422,22 @@ export class SynapClient {
     };
   }
 
-  private observeRateHeaders(h: Headers): void {
-    const limit = Number(h.get('x-ratelimit-limit') ?? NaN);
-    if (!Number.isFinite(limit)) return;
-    const remaining = Number(h.get('x-ratelimit-remaining') ?? NaN);
-    const reset = Number(h.get('x-ratelimit-reset') ?? NaN);
-    this.limiter.observeHeaders({
-      limit,
-      ...(Number.isFinite(remaining) ? { remaining } : {}),
-      ...(Number.isFinite(reset) ? { resetEpochS: reset } : {}),
-    });
-  }
-
   private emit(spec: RequestSpec, e: Omit<RequestEvent, 'method' | 'path'>): void {
     this.onRequest?.({ method: spec.method, path: spec.path, ...e });
   }
+}
+
+/** X-RateLimit-Limit/Remaining/Reset of an answer, when it has a limit. */
+function readRateHeaders(h: Headers): RateHeaders | undefined {
+  const limit = Number(h.get('x-ratelimit-limit') ?? NaN);
+  if (!Number.isFinite(limit)) return undefined;
+  const remaining = Number(h.get('x-ratelimit-remaining') ?? NaN);
+  const reset = Number(h.get('x-ratelimit-reset') ?? NaN);
+  return {
+    limit,
+    ...(Number.isFinite(remaining) ? { remaining } : {}),
+    ...(Number.isFinite(reset) ? { resetEpochS: reset } : {}),
+  };
 }
 
 function hasDocumentId(req: CreateMemoryInput): boolean {
