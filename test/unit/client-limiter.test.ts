@@ -347,6 +347,30 @@ describe('AdaptiveConcurrency', () => {
     expect(c.inFlight()).toBe(2);
   });
 
+  it('a halved window lets nobody in until the holders are below it; a grown one lets waiters in at once', async () => {
+    const c = new AdaptiveConcurrency(4, 4);
+    for (let i = 0; i < 4; i++) await c.acquire();
+    let entered = 0;
+    const waiting = Array.from({ length: 3 }, () => c.acquire().then(() => (entered += 1)));
+    c.release('overload'); // 4 → 2, three still held
+    await flushMicrotasks();
+    expect([c.current(), c.inFlight(), entered]).toEqual([2, 3, 0]);
+    c.release('neutral');
+    await flushMicrotasks();
+    expect(entered).toBe(0); // two held = the window
+    c.release('neutral');
+    await flushMicrotasks();
+    expect([entered, c.inFlight()]).toEqual([1, 2]);
+    // Fast answers free slots for the waiters and grow the window back by one.
+    c.release('ok', 10);
+    await flushMicrotasks();
+    c.release('ok', 10);
+    await flushMicrotasks();
+    expect(c.current()).toBe(3);
+    await Promise.all(waiting);
+    expect([entered, c.inFlight()]).toEqual([3, 2]);
+  });
+
   it('max 1 stays at 1; initial is clamped', () => {
     expect(new AdaptiveConcurrency(1).current()).toBe(1);
     expect(new AdaptiveConcurrency(3, 10).current()).toBe(3);
