@@ -12,6 +12,11 @@ const LEARNED_SHARE = 0.97;
 const INCREASE_PER_S = 0.01;
 /** Share of an advertised limit to pace at when the server gives no Remaining to mirror. */
 const LIMIT_ONLY_SHARE = 0.98;
+/**
+ * Requests let through before the first answer says anything of the limit: fewer than the
+ * smallest documented burst (10), and as many as the adaptive concurrency starts with.
+ */
+const FIRST_ASKING = 4;
 /** The smallest documented tier (synap-api.md §6.6): what a share starts from when no limit is advertised. */
 const SMALLEST_TIER_RPM = 60;
 
@@ -168,9 +173,12 @@ export class RateLimiter {
   /** Milliseconds until every gate lets one request through (0 = now). */
   private waitMs(now: number): number {
     if (now < this.pausedUntil) return this.pausedUntil - now;
-    // Nothing known of the server and nothing to pace by: one request asks before the rest go
-    // (a burst of unknown size could draw a 429 for each request over it).
-    if (!this.answered && !this.cap && !this.learning && this.mirror.inFlight > 0) return Infinity;
+    // Nothing known of the server and nothing to pace by: a few requests ask before the rest go
+    // (a burst of unknown size could draw a 429 for each request over it); for a share, one.
+    if (!this.answered && !this.learning) {
+      const asking = this.rateShare !== undefined ? 1 : this.cap ? Infinity : FIRST_ASKING;
+      if (this.mirror.inFlight >= asking) return Infinity;
+    }
     let wait = this.cap ? this.cap.waitMs(now) : 0;
     if (this.mirror.active) wait = Math.max(wait, this.mirror.waitMs(now));
     else if (this.learning) wait = Math.max(wait, this.learning.waitMs(now));

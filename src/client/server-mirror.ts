@@ -22,11 +22,8 @@ interface Sent {
   after: number;
   /** Which rebase of the mirror the request was sent under. */
   epoch: number;
-  /**
-   * Earlier requests still in flight when it was sent: any of them may reach the server after
-   * it (latencies differ), so its Remaining may not count them yet.
-   */
-  before: number;
+  /** Send times of the earlier requests still in flight when it was sent. */
+  before: number[];
 }
 
 /** Whole-token comparisons on values built from float refills. */
@@ -36,23 +33,24 @@ const EPS = 1e-9;
  * A copy of the server's rate-limit counter for one key, kept from the X-RateLimit-* headers of
  * its answers, so requests go exactly when the server will have a token for them.
  *
- * Whether Reset means "bucket full" or "window ends" is learnt from the answers: in a bucket,
- * Remaining + rate × (Reset - now) is the bucket size in every answer (to within a second of
- * Reset rounding and the round trip); in a fixed window it falls as the window is used up and
- * jumps at each new window. Until told apart, the mirror counts as in a window: nothing comes
- * back before Reset.
- *
+ * Both readings of the headers are kept side by side, and a request goes when the one that
+ * applies allows it (both, until it is known which applies):
+ * - Bucket: the server's tokens now minus our requests it has not counted yet, refilled at
+ *   Limit per minute up to the bucket's size. Each answer is checked against what the mirror
+ *   predicted for it: the server's Remaining after that request, somewhere between the instant
+ *   it was sent and the instant its answer came back (one round trip of skew, covering when
+ *   the server counted it). Only an answer outside that range corrects the mirror: down to what
+ *   the server said (another client on the key, a refused request) or up to it, less the
+ *   earlier requests that were in flight with it (they may reach the server after it).
+ *   Fractions of a token that the server's whole numbers hide are kept.
  * - Window: the server's count only goes down until the window ends, so the least Remaining
  *   heard in this window is its latest state, all answered requests counted; what may still
- *   take from it is our requests in flight. At Reset the window is whole again.
- * - Bucket: the mirror holds the server's tokens now minus our requests it has not counted yet,
- *   refilled at Limit per minute, so a request may go whenever it holds 1. Each answer is
- *   checked against what the mirror predicted for it: the server's Remaining after that request,
- *   somewhere between the instant it was sent and the instant its answer came back (one round
- *   trip of skew, covering when the server counted it). Only an answer outside that range
- *   corrects the mirror: down to what the server said (another client on the key, a refused
- *   request) or up to it, less the earlier requests that were in flight with it (they may reach
- *   the server after it). Fractions of a token that the server's whole numbers hide are kept.
+ *   take from it is our requests in flight. At Reset the window is whole again; one request
+ *   goes first, in case the server's clock is behind ours.
+ *
+ * Which one applies is learnt from the answers: in a bucket, Remaining + rate × (Reset - now)
+ * is the bucket size in every answer (to within a second of Reset rounding and the round
+ * trip); in a fixed window it falls as the window is used up and jumps at each new window.
  */
 export class ServerMirror {
   model: ServerModel = 'unknown';
@@ -61,13 +59,16 @@ export class ServerMirror {
   private perMs = 0;
   /** Whether the mirror follows the server (a Remaining has been heard). */
   private synced = false;
-  /** Window (and unknown): the least Remaining heard in the current window. */
-  private left = 0;
-  /** Bucket: the server's tokens less our requests it has not counted, at `at`. */
+  /** Bucket reading: the server's tokens less our requests it has not counted, at `at`. */
   private tokens = 0;
   private at = 0;
   private capacity = Infinity;
-  /** Window (and unknown): Reset of the current window, epoch ms; Infinity after a roll until the new window answers. */
+  /** Bucket reading: corrections made so far (see Sent.after). */
+  private shift = 0;
+  private epoch = 0;
+  /** Window reading: the least Remaining heard in the current window. */
+  private left = 0;
+  /** Window reading: Reset of the current window, epoch ms; Infinity after a roll until the new window answers. */
   private resetMs = Infinity;
   /** End of the window the mirror last rolled over. */
   private rolledFrom = -Infinity;
@@ -75,9 +76,6 @@ export class ServerMirror {
   private rollMarginMs = 0;
   /** Rolled over, and no answer from the new window yet: one request at a time. */
   private probing = false;
-  /** Bucket: corrections made so far (see Sent.after). */
-  private shift = 0;
-  private epoch = 0;
   /** Bounds of the bucket size implied by each answer (see learnModel). */
   private sizeLo = -Infinity;
   private sizeHi = Infinity;
@@ -96,24 +94,25 @@ export class ServerMirror {
     return this.pending.size;
   }
 
-  /** The server's bucket size as far as known (bucket model). */
+  /** The server's bucket size as far as known. */
   get bucketSize(): number {
     return this.capacity;
   }
 
-  /** Tokens the mirror holds at `now` (after a refill, or a window roll). */
-  available(now: number): number {
-    if (!this.synced) return Infinity;
+  /** Milliseconds until the mirror lets a request go (0 = now). */
+  waitMs(now: number): number {
+    if (!this.synced) return 0;
     this.advance(now);
-    if (this.model === 'bucket') return this.tokens;
-    return (this.probing ? Math.min(1, this.left) : this.left) - this.pending.size;
+    const bucket =
+      this.tokens >= 1 - EPS ? 0 : Math.max(1, Math.ceil((1 - this.tokens) / this.perMs));
+    if (this.model === 'bucket') return bucket;
+    const window = this.windowWaitMs(now);
+    return this.model === 'window' ? window : Math.max(bucket, window);
   }
 
-  /** Milliseconds until the mirror holds a whole token (0 = now). */
-  waitMs(now: number): number {
-    const t = this.available(now);
-    if (t >= 1 - EPS) return 0;
-    if (this.model === 'bucket') return Math.max(1, Math.ceil((1 - t) / this.perMs));
+  private windowWaitMs(now: number): number {
+    const left = (this.probing ? Math.min(1, this.left) : this.left) - this.pending.size;
+    if (left >= 1) return 0;
     // Nothing comes back before the roll (or, once rolled, before an answer tells more).
     const roll = this.resetMs + this.rollMarginMs;
     if (Number.isFinite(roll)) return Math.max(1, Math.ceil(roll - now));
@@ -127,16 +126,18 @@ export class ServerMirror {
 
   /** A request is let through: it takes a token. Tickets increase with every request. */
   take(ticket: number, now: number): void {
-    if (this.synced && this.model === 'bucket') {
+    if (this.synced) {
       this.advance(now);
       this.tokens -= 1;
     }
     this.lastTicket = ticket;
+    const before: number[] = [];
+    for (const p of this.pending.values()) before.push(p.at);
     this.pending.set(ticket, {
       at: now,
       after: this.tokens - this.shift,
       epoch: this.epoch,
-      before: this.pending.size,
+      before,
     });
   }
 
@@ -149,6 +150,7 @@ export class ServerMirror {
     // Refill up to now while the request still counted as in flight (it bounds the refill).
     this.advance(now);
     this.pending.delete(ticket);
+    if (sent) this.noteRoundTrip(now - sent.at);
     if (!h || h.limit === undefined || !(h.limit > 0)) return;
     this.limit = h.limit;
     this.perMs = h.limit / 60_000;
@@ -156,51 +158,48 @@ export class ServerMirror {
     if (rem === undefined || !(rem >= 0)) return;
     const resetMs = h.resetEpochS !== undefined && h.resetEpochS > 0 ? h.resetEpochS * 1000 : NaN;
     this.maxRemaining = Math.max(this.maxRemaining, rem);
-    const was = this.model;
     if (Number.isFinite(resetMs)) this.learnModel(rem, resetMs, sent?.at ?? now, now);
     // Without a Reset there is nothing to tell a window by: take the rate as a refill.
     else if (this.model === 'unknown') this.model = 'bucket';
-    if (this.model === 'bucket') {
-      this.capacity = Math.max(
-        this.maxRemaining + 1,
-        Number.isFinite(this.sizeLo) ? Math.floor(this.sizeLo) : 0,
-      );
-    }
-
-    if (this.model !== 'bucket') {
-      if (was === 'bucket') this.resetMs = -Infinity; // told late: start the window afresh
-      this.observeWindow(rem, resetMs, sent, refused, now);
-      return;
-    }
-    if (was !== 'bucket' || !this.synced) {
-      // Becoming a bucket (or first heard as one): start from what is known for sure.
-      if (was !== 'bucket' && this.synced) {
-        this.observeWindow(rem, resetMs, sent, refused, now);
-        this.tokens = this.left - this.pending.size;
-      } else {
-        this.tokens = rem - (this.lastTicket - ticket + (sent?.before ?? this.pending.size));
-      }
+    this.capacity = Math.max(
+      this.maxRemaining + 1,
+      Number.isFinite(this.sizeLo) ? Math.floor(this.sizeLo) : 0,
+    );
+    if (!this.synced) {
+      // First heard: start from what is known for sure. Requests sent after this one were not
+      // counted yet; nor, perhaps, the earlier ones that were in flight with it.
+      this.tokens = rem - (this.lastTicket - ticket + (sent?.before.length ?? this.pending.size));
+      this.left = rem;
+      this.resetMs = Number.isFinite(resetMs) ? resetMs : Infinity;
       this.synced = true;
       this.at = now;
       this.epoch += 1;
-      this.shift = 0;
       return;
     }
+    if (this.model !== 'bucket') this.observeWindow(rem, resetMs, sent, refused, now);
+    if (this.model !== 'window') this.observeBucket(rem, sent, refused, now);
+  }
+
+  /** The bucket reading's check of one answer against its prediction. */
+  private observeBucket(rem: number, sent: Sent | undefined, refused: boolean, now: number): void {
     if (!sent || sent.epoch !== this.epoch) return;
-    // Predicted Remaining after this request: from when it was sent (lo) to when its answer
-    // came (hi, with the refill of the round trip).
     const lo = sent.after + this.shift + (refused ? 1 : 0);
     const hi = lo + this.perMs * (now - sent.at);
+    // Earlier requests in flight with this one may have reached the server after it, if they
+    // were sent less than the spread of round trips before it: its Remaining may not count them.
+    const spread = this.rttMax() - this.rttMin();
+    let earlier = 0;
+    for (const at of sent.before) if (sent.at - at <= spread) earlier += 1;
     let delta = 0;
     if (lo >= rem + 1 - EPS) delta = rem - lo;
-    else if (hi < rem - sent.before - EPS) delta = rem - sent.before - hi;
+    else if (hi < rem - earlier - EPS) delta = rem - earlier - hi;
     // A refused request took nothing: give its token back.
     if (refused) delta += 1;
     this.tokens = Math.min(this.tokens + delta, this.capacity - this.pending.size);
     this.shift += delta;
   }
 
-  /** A window's (or not yet known model's) answer. */
+  /** The window reading of one answer. */
   private observeWindow(
     rem: number,
     resetMs: number,
@@ -209,8 +208,7 @@ export class ServerMirror {
     now: number,
   ): void {
     if (!Number.isFinite(resetMs)) {
-      this.left = this.synced ? Math.min(this.left, rem) : rem;
-      this.synced = true;
+      this.left = Math.min(this.left, rem);
       return;
     }
     if (resetMs <= this.rolledFrom) {
@@ -219,15 +217,30 @@ export class ServerMirror {
         this.rolledTooSoon(now);
       return;
     }
-    if (!this.synced || !Number.isFinite(this.resetMs) || resetMs > this.resetMs) {
+    if (!Number.isFinite(this.resetMs) || resetMs > this.resetMs) {
       // The first answer from a new window: what it says is all that is known of it.
       this.left = rem;
       this.resetMs = resetMs;
-      this.synced = true;
       this.probing = false;
       return;
     }
     if (resetMs === this.resetMs) this.left = Math.min(this.left, rem);
+  }
+
+  /** Round trips of the last answers, for their spread (how far arrival order can differ from sending order). */
+  private readonly rtts: number[] = [];
+
+  private noteRoundTrip(ms: number): void {
+    this.rtts.push(ms);
+    if (this.rtts.length > 64) this.rtts.shift();
+  }
+
+  private rttMin(): number {
+    return this.rtts.length === 0 ? 0 : Math.min(...this.rtts);
+  }
+
+  private rttMax(): number {
+    return this.rtts.length === 0 ? Infinity : Math.max(...this.rtts);
   }
 
   /** A request that never reached the server (aborted before sending): forget it. */
@@ -235,16 +248,15 @@ export class ServerMirror {
     this.pending.delete(ticket);
   }
 
-  /** Refill (bucket) or roll (window, unknown) up to `now`. */
+  /** Refill the bucket reading, roll the window reading, up to `now`. */
   private advance(now: number): void {
     if (now <= this.at) return;
-    if (this.model === 'bucket') {
-      // The server's bucket never holds more than its size, our uncounted requests included.
-      const cap = this.capacity - this.pending.size;
-      if (this.tokens < cap) {
-        this.tokens = Math.min(cap, this.tokens + (now - this.at) * this.perMs);
-      }
-    } else if (this.synced && now >= this.resetMs + this.rollMarginMs) {
+    // The server's bucket never holds more than its size, our uncounted requests included.
+    const cap = this.capacity - this.pending.size;
+    if (this.tokens < cap) {
+      this.tokens = Math.min(cap, this.tokens + (now - this.at) * this.perMs);
+    }
+    if (this.model !== 'bucket' && this.synced && now >= this.resetMs + this.rollMarginMs) {
       // The window has ended: a fixed window takes Limit again (not knowing the model, the
       // bucket would be full). One request goes first, in case the server's clock is behind.
       this.left = this.model === 'window' ? this.limit : Math.max(this.left, 1);

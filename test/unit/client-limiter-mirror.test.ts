@@ -57,6 +57,21 @@ describe('ServerMirror against a token-bucket server', () => {
       expect(limiter.stats()).toMatchObject({ model: 'bucket', source: 'headers', rpm });
     },
   );
+  it('600/min, burst 50, slow and uneven round trips (100-300 ms each way): still ≥ 0.99, no 429', async () => {
+    const { server } = await simulate({
+      kind: 'bucket',
+      rpm: 600,
+      burst: 50,
+      workers: 8,
+      latencyMs: [100, 300],
+      seconds: 60,
+      start: START,
+    });
+    const acc = server.accepted;
+    const allowed = 50 + (600 / 60_000) * (acc[acc.length - 1]! - acc[0]!);
+    expect(acc.length / allowed).toBeGreaterThanOrEqual(0.99);
+    expect(server.refused).toEqual([]);
+  });
 });
 
 describe('ServerMirror against a fixed-window server', () => {
