@@ -19,9 +19,10 @@ export class AdaptiveConcurrency {
   private credit = 0;
   private minLatency = Infinity;
 
+  /** Starts at `max` (what the user allows); the first overload halves it. */
   constructor(
     private readonly max: number,
-    initial = Math.min(max, 4),
+    initial = max,
   ) {
     this.gate = pLimit(Math.max(1, Math.min(max, initial)));
   }
