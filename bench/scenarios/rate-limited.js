@@ -193,8 +193,8 @@ export async function scenarioRateLimited(ctx) {
       '1',
       'accepted requests / (burst + rate × elapsed), median',
       `${share} (${all((r) => r.ours.server.share_of_limit)})`,
-      '≥ 0.99',
-      share >= 0.99,
+      '≥ 0.95',
+      share >= 0.95,
     ),
     row('1', '429s after the first 5 s, all runs', late429, '0', late429 === 0),
     row(
