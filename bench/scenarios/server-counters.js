@@ -84,47 +84,28 @@ async function untilNextMinute(ms) {
   await new Promise((r) => setTimeout(r, at - now));
 }
 
+/** Every rate at every latency at once, each against its own emulator. */
+function allAtOnce(ctx, kind, recordsFor) {
+  return Promise.all(
+    TIERS.flatMap((tier) =>
+      LATENCIES.map((lat, j) =>
+        runOne(ctx, kind, tier, lat, recordsFor(tier), `${kind}${tier.rpm}-${j}`),
+      ),
+    ),
+  );
+}
+
 export async function scenarioServerCounters(ctx) {
   const seconds = ctx.quick ? 20 : 60;
-  const results = [];
-  // Token bucket: all six at once (their CPU is small), each against its own emulator.
+  // Token bucket: the six runs at once (their CPU is small).
   ctx.note(`scenario 6: token bucket, 3 rates × 2 latencies, ${seconds} s each`);
-  results.push(
-    ...(await Promise.all(
-      TIERS.flatMap((tier) =>
-        LATENCIES.map((lat, j) =>
-          runOne(
-            ctx,
-            'bucket',
-            tier,
-            lat,
-            tier.burst + (tier.rpm / 60) * seconds,
-            `b${tier.rpm}-${j}`,
-          ),
-        ),
-      ),
-    )),
-  );
+  const bucket = await allAtOnce(ctx, 'bucket', (t) => t.burst + (t.rpm / 60) * seconds);
   // Fixed window: started just after a minute begins, so the first window is nearly whole.
   // Each run needs the whole window and 1% of the next.
   ctx.note('scenario 6: fixed window, 3 rates × 2 latencies, starting on the next minute');
   await untilNextMinute(300);
-  results.push(
-    ...(await Promise.all(
-      TIERS.flatMap((tier) =>
-        LATENCIES.map((lat, j) =>
-          runOne(
-            ctx,
-            'window',
-            tier,
-            lat,
-            tier.rpm + Math.max(1, tier.rpm / 100),
-            `w${tier.rpm}-${j}`,
-          ),
-        ),
-      ),
-    )),
-  );
+  const window = await allAtOnce(ctx, 'window', (t) => t.rpm + Math.max(1, t.rpm / 100));
+  const results = [...bucket, ...window];
   const rows = results.map((r) => {
     const what =
       r.kind === 'bucket'

@@ -2,6 +2,16 @@ import type { RateHeaders } from '../../src/client/limiter.js';
 import { RateLimiter } from '../../src/client/limiter.js';
 import { FakeClock } from './fake-clock.js';
 
+/** Most events inside any closed span of `windowMs` (spans start at an event); times sorted. */
+export function maxInWindow(times: number[], windowMs: number): number {
+  let best = 0;
+  for (let i = 0, j = 0; i < times.length; i++) {
+    while (times[j]! < times[i]! - windowMs) j++;
+    best = Math.max(best, i - j + 1);
+  }
+  return best;
+}
+
 /**
  * A simulated rate-limited server on a FakeClock, counting like the emulator does: a token
  * bucket (burst, refilled at rpm per minute; Reset = when full, whole seconds rounded up) or a

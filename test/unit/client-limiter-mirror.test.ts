@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { RateLimiter } from '../../src/client/limiter.js';
 import { FakeClock } from '../helpers/fake-clock.js';
-import { simulate } from '../helpers/rate-server.js';
+import { maxInWindow, simulate } from '../helpers/rate-server.js';
 
 /**
  * The limiter against a simulated server on the injected clock (test/helpers/rate-server.ts),
@@ -22,16 +22,6 @@ const TIERS = [
 /** 20 s into a minute, so the run crosses window boundaries. */
 const START = Date.UTC(2026, 0, 1, 12, 0, 20);
 const SECONDS = 130;
-
-/** Most acquisitions inside any closed window of `windowMs` (windows start at an acquisition). */
-function maxInWindow(times: number[], windowMs: number): number {
-  let best = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[j]! < times[i]! - windowMs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
 
 describe('ServerMirror against a token-bucket server', () => {
   const cases = TIERS.flatMap((t) => LATENCIES.map(([name, latency]) => ({ ...t, name, latency })));

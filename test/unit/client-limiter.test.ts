@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AdaptiveConcurrency } from '../../src/client/concurrency.js';
 import { limiterFor, RateLimiter } from '../../src/client/limiter.js';
 import { FakeClock, flushMicrotasks } from '../helpers/fake-clock.js';
-import { simulate } from '../helpers/rate-server.js';
-
-/** Most acquisitions inside any closed window of `windowMs` (windows start at an acquisition). */
-function maxInWindow(times: number[], windowMs: number): number {
-  let best = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[j]! < times[i]! - windowMs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
+import { maxInWindow, simulate } from '../helpers/rate-server.js';
 
 /** One worker acquiring in a loop, recording when each acquisition was granted. */
 function worker(limiter: RateLimiter, clock: FakeClock, times: number[], stop: { done: boolean }) {
