@@ -22,8 +22,11 @@ interface Sent {
   after: number;
   /** Which rebase of the mirror the request was sent under. */
   epoch: number;
-  /** Send times of the earlier requests still in flight when it was sent. */
-  before: number[];
+  /**
+   * Earlier requests still in flight when it was sent: any of them may reach the server after
+   * it (a new connection, a slower path), so its Remaining may not count them yet.
+   */
+  before: number;
 }
 
 /** Whole-token comparisons on values built from float refills. */
@@ -107,7 +110,10 @@ export class ServerMirror {
       this.tokens >= 1 - EPS ? 0 : Math.max(1, Math.ceil((1 - this.tokens) / this.perMs));
     if (this.model === 'bucket') return bucket;
     const window = this.windowWaitMs(now);
-    return this.model === 'window' ? window : Math.max(bucket, window);
+    if (this.model === 'window') return window;
+    // Not knowing which: both must allow it, except that with nothing in flight one request may
+    // go when a bucket would have its token again (its answer tells bucket from window).
+    return this.pending.size === 0 ? Math.min(bucket, window) : Math.max(bucket, window);
   }
 
   private windowWaitMs(now: number): number {
@@ -131,13 +137,11 @@ export class ServerMirror {
       this.tokens -= 1;
     }
     this.lastTicket = ticket;
-    const before: number[] = [];
-    for (const p of this.pending.values()) before.push(p.at);
     this.pending.set(ticket, {
       at: now,
       after: this.tokens - this.shift,
       epoch: this.epoch,
-      before,
+      before: this.pending.size,
     });
   }
 
@@ -150,7 +154,6 @@ export class ServerMirror {
     // Refill up to now while the request still counted as in flight (it bounds the refill).
     this.advance(now);
     this.pending.delete(ticket);
-    if (sent) this.noteRoundTrip(now - sent.at);
     if (!h || h.limit === undefined || !(h.limit > 0)) return;
     this.limit = h.limit;
     this.perMs = h.limit / 60_000;
@@ -168,7 +171,7 @@ export class ServerMirror {
     if (!this.synced) {
       // First heard: start from what is known for sure. Requests sent after this one were not
       // counted yet; nor, perhaps, the earlier ones that were in flight with it.
-      this.tokens = rem - (this.lastTicket - ticket + (sent?.before.length ?? this.pending.size));
+      this.tokens = rem - (this.lastTicket - ticket + (sent?.before ?? this.pending.size));
       this.left = rem;
       this.resetMs = Number.isFinite(resetMs) ? resetMs : Infinity;
       this.synced = true;
@@ -182,17 +185,16 @@ export class ServerMirror {
 
   /** The bucket reading's check of one answer against its prediction. */
   private observeBucket(rem: number, sent: Sent | undefined, refused: boolean, now: number): void {
-    if (!sent || sent.epoch !== this.epoch) return;
+    if (!sent || sent.epoch !== this.epoch) {
+      // Sent before the mirror started, which counted it as taking a token: a refusal took none.
+      if (sent && refused) this.tokens += 1;
+      return;
+    }
     const lo = sent.after + this.shift + (refused ? 1 : 0);
     const hi = lo + this.perMs * (now - sent.at);
-    // Earlier requests in flight with this one may have reached the server after it, if they
-    // were sent less than the spread of round trips before it: its Remaining may not count them.
-    const spread = this.rttMax() - this.rttMin();
-    let earlier = 0;
-    for (const at of sent.before) if (sent.at - at <= spread) earlier += 1;
     let delta = 0;
     if (lo >= rem + 1 - EPS) delta = rem - lo;
-    else if (hi < rem - earlier - EPS) delta = rem - earlier - hi;
+    else if (hi < rem - sent.before - EPS) delta = rem - sent.before - hi;
     // A refused request took nothing: give its token back.
     if (refused) delta += 1;
     this.tokens = Math.min(this.tokens + delta, this.capacity - this.pending.size);
@@ -225,22 +227,6 @@ export class ServerMirror {
       return;
     }
     if (resetMs === this.resetMs) this.left = Math.min(this.left, rem);
-  }
-
-  /** Round trips of the last answers, for their spread (how far arrival order can differ from sending order). */
-  private readonly rtts: number[] = [];
-
-  private noteRoundTrip(ms: number): void {
-    this.rtts.push(ms);
-    if (this.rtts.length > 64) this.rtts.shift();
-  }
-
-  private rttMin(): number {
-    return this.rtts.length === 0 ? 0 : Math.min(...this.rtts);
-  }
-
-  private rttMax(): number {
-    return this.rtts.length === 0 ? Infinity : Math.max(...this.rtts);
   }
 
   /** A request that never reached the server (aborted before sending): forget it. */

@@ -62,6 +62,20 @@ describe('ServerMirror against a token-bucket server', () => {
     expect(acc.length / allowed).toBeGreaterThanOrEqual(0.99);
     expect(server.refused).toEqual([]);
   });
+  it('a bucket of 1 (below the first requests sent): the three over it are refused once, then one a second', async () => {
+    const { server, start } = await simulate({
+      kind: 'bucket',
+      rpm: 60,
+      burst: 1,
+      workers: 4,
+      latencyMs: 5,
+      seconds: 30,
+      start: START,
+    });
+    expect(server.refused.map((t) => t - start)).toEqual([5, 5, 5]);
+    const acc = server.accepted;
+    expect(acc.length / (1 + (acc[acc.length - 1]! - acc[0]!) / 1000)).toBeGreaterThanOrEqual(0.98);
+  });
 });
 
 describe('ServerMirror against a fixed-window server', () => {

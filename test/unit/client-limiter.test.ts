@@ -166,19 +166,31 @@ describe('RateLimiter with X-RateLimit-* headers (see client-limiter-mirror.test
     void more;
   });
 
-  it('remaining 0: the next request waits for Reset; a stale answer does not raise it', async () => {
+  it('remaining 0, model not yet known: one request asks when a bucket would have its token, the next waits for its answer', async () => {
     const clock = new FakeClock(1_700_000_000_000);
+    const t0 = clock.now();
     const limiter = new RateLimiter({ clock });
     const a = await limiter.acquire();
-    limiter.settle(a, { limit: 60, remaining: 0, resetEpochS: clock.now() / 1000 + 3 });
-    let at = -1;
-    const start = clock.now();
-    const p = limiter.acquire().then(() => (at = clock.now() - start));
+    limiter.settle(a, { limit: 60, remaining: 0, resetEpochS: t0 / 1000 + 3 });
+    const at: number[] = [];
+    const tickets: number[] = [];
+    const ask = () =>
+      limiter.acquire().then((t) => {
+        tickets.push(t);
+        at.push(clock.now() - t0);
+      });
+    const first = ask();
+    const second = ask();
     await clock.run(2500, 10);
-    expect(at).toBe(-1);
+    await first;
+    // 60 a minute: a bucket has a token after 1 s; a window only at Reset (3 s).
+    expect(at).toEqual([1000]);
+    // Its answer moved Reset on by the second it took: a bucket, refilled at one a second.
+    limiter.settle(tickets[0]!, { limit: 60, remaining: 0, resetEpochS: t0 / 1000 + 4 });
     await clock.run(1000, 10);
-    await p;
-    expect(at).toBe(3000);
+    await second;
+    expect(at[1]).toBe(2500);
+    expect(limiter.stats().model).toBe('bucket');
   });
 
   it('a --rate cap below the advertised limit wins; a share follows the limit', () => {
