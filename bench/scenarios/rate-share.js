@@ -1,4 +1,4 @@
-// Scenario 7: `--rate 50%` beside a live application on the same key. The emulator limits the
+// Scenario 8: `--rate 50%` beside a live application on the same key. The emulator limits the
 // key to 600/min, burst 50 (token bucket, with X-RateLimit headers). A second client (in the
 // bench process) uses half of it: GET whoami every 200 ms, waiting out Retry-After on a 429.
 // Ours ingests with `--rate 50%` at the same time. At the server (batches are ours, whoami the
@@ -62,7 +62,7 @@ export async function scenarioRateShare(ctx) {
   const records = requests * BATCH;
   const dir = ctx.dir('s7');
   const file = await writeSendJsonl(join(dir, 'in.jsonl'), records, 's7');
-  ctx.note(`scenario 7: --rate 50% of ${RPM}/min beside a client using the other half`);
+  ctx.note(`scenario 8: --rate 50% of ${RPM}/min beside a client using the other half`);
   const emu = await startEmulatorWorker({ tier: 'pro', rpm: RPM, burst: BURST, seed: 7 });
   try {
     const other = otherClient(emu, RPM * (1 - share));
@@ -103,14 +103,14 @@ export async function scenarioRateShare(ctx) {
     return {
       rows: [
         {
-          scenario: '7',
+          scenario: '8',
           figure: `--rate 50% beside another client: our 429s ÷ our requests (other client: ${t.rateLimited}/${t.total})`,
           value: round(refused, 4),
           target: '≤ 0.01',
           pass: refused <= 0.01 && run.code === 0 && summary.accepted === records,
         },
         {
-          scenario: '7',
+          scenario: '8',
           figure: `--rate 50%: our accepted rate after 10 s ÷ half the limit (${round(steadyRate, 1)}/min)`,
           value: round(ofShare, 3),
           target: '≤ 1.02',

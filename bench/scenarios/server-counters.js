@@ -1,4 +1,4 @@
-// Scenario 6: pacing to the server's own counters (X-RateLimit-Limit/Remaining/Reset), at
+// Scenario 7: pacing to the server's own counters (X-RateLimit-Limit/Remaining/Reset), at
 // 60, 600 and 6000 requests per minute, with 1 ms and 50 ms of latency, against the emulator
 // counting as a token bucket and as a fixed one-minute window. One-document requests, so the
 // emulator's CPU never binds and the limit is what is measured. Figures at the server:
@@ -117,11 +117,11 @@ async function inTurn(ctx, kind, recordsFor, aligned) {
 
 export async function scenarioServerCounters(ctx) {
   const seconds = ctx.quick ? 20 : 60;
-  ctx.note(`scenario 6: token bucket, 3 rates × 2 latencies, ${seconds} s of each`);
+  ctx.note(`scenario 7: token bucket, 3 rates × 2 latencies, ${seconds} s of each`);
   const bucket = await inTurn(ctx, 'bucket', (t) => t.burst + (t.rpm / 60) * seconds, false);
   // Each window run needs the whole window and then one round of requests (1% of the limit,
   // at most as many as it keeps in flight) the instant the next window begins.
-  ctx.note('scenario 6: fixed window, 3 rates × 2 latencies, each starting on a minute');
+  ctx.note('scenario 7: fixed window, 3 rates × 2 latencies, each starting on a minute');
   const window = await inTurn(
     ctx,
     'window',
@@ -141,7 +141,7 @@ export async function scenarioServerCounters(ctx) {
       r.exit_code === 0 &&
       r.accepted === r.records;
     return {
-      scenario: '6',
+      scenario: '7',
       figure: what,
       value: `${r.share} (429s after 5 s: ${r.rate_limited_after_5s})`,
       target: '≥ 0.99, 0',
