@@ -1,4 +1,4 @@
-// `npm run bench`: runs the benchmark scenarios of issue 7 against the built CLI and emulator,
+// `npm run bench`: runs the benchmark scenarios against the built CLI and emulator,
 // prints one table (scenario, figure, target, PASS/FAIL) and writes the details to
 // bench/results/<timestamp>.json. See bench/README.md.
 //
@@ -13,6 +13,8 @@ import { scenarioRateLimited, scenarioUnknownLimit } from './scenarios/rate-limi
 import { scenarioLatencyBound } from './scenarios/latency-bound.js';
 import { scenarioOverhead } from './scenarios/overhead.js';
 import { scenarioExport } from './scenarios/export.js';
+import { scenarioServerCounters } from './scenarios/server-counters.js';
+import { scenarioRateShare } from './scenarios/rate-share.js';
 
 const SCENARIOS = {
   1: { name: 'rate-limited backfill', run: scenarioRateLimited },
@@ -21,6 +23,8 @@ const SCENARIOS = {
   4: { name: 'client overhead', run: scenarioOverhead },
   5: { name: 'export', run: scenarioExport },
   6: { name: 'resume', run: (c) => import('./scenarios/resume.js').then((m) => m.run(c)) },
+  7: { name: 'server counters', run: scenarioServerCounters },
+  8: { name: 'rate share', run: scenarioRateShare },
 };
 
 const { values } = parseArgs({

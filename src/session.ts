@@ -52,6 +52,8 @@ export interface OpenSessionOptions {
   apiKey?: string;
   /** Requests per minute the client never exceeds (ingest/migrate `--rate`). */
   maxRpm?: number;
+  /** Share of the server's advertised limit the client uses (ingest/migrate `--rate 50%`). */
+  rateShare?: number;
   /** How calls are retried (default DEFAULT_RETRY_POLICY). */
   retry?: RetryPolicy;
 }
@@ -150,7 +152,10 @@ export async function openSession(
     baseUrl,
     apiKey,
     // One pace per key per process: ingest workers, export and migrate sessions share it.
-    limiter: limiterFor(baseUrl, apiKey, opts.maxRpm !== undefined ? { maxRpm: opts.maxRpm } : {}),
+    limiter: limiterFor(baseUrl, apiKey, {
+      ...(opts.maxRpm !== undefined ? { maxRpm: opts.maxRpm } : {}),
+      ...(opts.rateShare !== undefined ? { rateShare: opts.rateShare } : {}),
+    }),
     keyOwner: { profile, source: keySource },
     retry: opts.retry ?? DEFAULT_RETRY_POLICY,
     // --verbose: one stderr line per HTTP attempt (never the key); otherwise a notice when a

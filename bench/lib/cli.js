@@ -34,7 +34,8 @@ let runCounter = 0;
 /**
  * Spawns `node [script] args` (script defaults to bin/synap.js) and resolves when it exits.
  * @returns {Promise<{ code: number|null, signal: string|null, stdout: string, stderr: string,
- *   wallMs: number, cpuMs: number, maxRssMb: number, json?: any }>}
+ *   startedAt: number, wallMs: number, cpuMs: number, maxRssMb: number, json?: any }>}
+ *   (`startedAt`: epoch ms of the spawn, on the clock of the emulator's request log)
  */
 export function runNode(
   args,
@@ -49,6 +50,8 @@ export function runNode(
   const childEnv = haveGnuTime ? env : { ...env, BENCH_RUSAGE_FILE: rusageFile };
   return new Promise((resolve, reject) => {
     const started = performance.now();
+    // Epoch ms, comparable with the emulator thread's request log.
+    const startedAt = performance.timeOrigin + started;
     const child = spawn(command, commandArgs, {
       cwd,
       env: childEnv,
@@ -87,7 +90,7 @@ export function runNode(
           // not JSON (an error); the caller reports stderr
         }
       }
-      resolve({ code, signal, stdout: out, stderr: err, wallMs, cpuMs, maxRssMb, json });
+      resolve({ code, signal, stdout: out, stderr: err, startedAt, wallMs, cpuMs, maxRssMb, json });
     });
   });
 }

@@ -20,6 +20,9 @@ const now = () => performance.timeOrigin + performance.now();
 const log = { arrived: [], started: [], ended: [], status: [], kind: [] };
 let inFlight = 0;
 let maxInFlight = 0;
+// Connections that carried at least one /api/v1 request (keep-alive reuse shows as few).
+const sockets = new WeakSet();
+let connections = 0;
 
 // Seeded random for the injected delay (mulberry32), so runs are repeatable.
 let seed = (options.seed ?? 12345) >>> 0;
@@ -47,6 +50,10 @@ http.createServer = function createObservedServer(...args) {
     if (!req.url.startsWith('/api/')) return handler(req, res);
     const i = log.arrived.length;
     log.arrived.push(now());
+    if (!sockets.has(req.socket)) {
+      sockets.add(req.socket);
+      connections += 1;
+    }
     log.started.push(0);
     log.ended.push(0);
     log.status.push(0);
@@ -102,10 +109,11 @@ parentPort.on('message', async ({ id, cmd, arg }) => {
   try {
     let result;
     if (cmd === 'stats') result = emu.stats();
-    else if (cmd === 'log') result = { ...log, inFlight, maxInFlight };
+    else if (cmd === 'log') result = { ...log, inFlight, maxInFlight, connections };
     else if (cmd === 'clearLog') {
       for (const k of Object.keys(log)) log[k] = [];
       maxInFlight = inFlight;
+      connections = 0;
       result = true;
     } else if (cmd === 'documentCheck') result = documentCheck();
     else if (cmd === 'setFaults') result = emu.setFaults(arg);

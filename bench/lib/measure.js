@@ -82,3 +82,13 @@ export function meanServiceMs(log, idx) {
   for (const i of idx) if (log.ended[i] && log.started[i]) d.push(log.ended[i] - log.started[i]);
   return mean(d);
 }
+
+/** When the answer to the last accepted (2xx) request among `idx` ended, epoch ms. */
+export function lastAcceptedEnd(log, idx) {
+  let last = -Infinity;
+  for (const i of idx) {
+    const s = log.status[i];
+    if (s >= 200 && s < 300 && log.ended[i] > last) last = log.ended[i];
+  }
+  return last;
+}

@@ -54,6 +54,7 @@ async function analyze(emu, records, BATCH) {
     share_of_bound: round(docsPerS / ((CONCURRENCY * BATCH) / (latencyMs / 1000)), 3),
     mean_in_flight: round(mean(series), 2),
     max_in_flight: log.maxInFlight,
+    connections: log.connections,
     in_flight_per_s: series.map((x) => round(x, 2)),
     second_half_mean_in_flight: round(m, 2),
     second_half_cv: round(m > 0 ? sd / m : Infinity, 3),
@@ -97,6 +98,8 @@ async function measure(ctx, name, file, records, batch, sender) {
     const server = await analyze(emu, records, batch);
     return {
       exit_code: run.code,
+      requests: Math.ceil(records / batch),
+      cpu_us_per_request: (run.cpuMs * 1000) / Math.ceil(records / batch),
       wall_s: round(run.wallMs / 1000, 2),
       cpu_s: round(run.cpuMs / 1000, 2),
       cpu_us_per_record: round((run.cpuMs * 1000) / records, 1),
@@ -133,8 +136,8 @@ export async function scenarioLatencyBound(ctx) {
       scenario: '3',
       figure: `docs/s ÷ (${CONCURRENCY} × 10 / measured latency ${round(s.mean_latency_ms, 1)} ms)`,
       value: s.share_of_bound,
-      target: '≥ 0.80',
-      pass: s.share_of_bound >= 0.8,
+      target: '≥ 0.90',
+      pass: s.share_of_bound >= 0.9,
     },
     {
       scenario: '3',
@@ -147,6 +150,21 @@ export async function scenarioLatencyBound(ctx) {
       scenario: '3',
       figure: 'docs/s ÷ fixed p-limit(8) sender, same run',
       value: `${round(s.docs_per_s / n.docs_per_s, 3)} (${n.docs_per_s} docs/s)`,
+      target: 'info',
+      pass: null,
+    },
+    {
+      scenario: '3',
+      figure: 'connections opened for the run (keep-alive reuse): ours vs fixed p-limit(8)',
+      value: `${s.connections} vs ${n.connections} (${main.ours.requests} requests)`,
+      target: 'info',
+      pass: null,
+    },
+    {
+      scenario: '3',
+      figure:
+        'client CPU µs per request, ours (reading, mapping, sending) vs fixed p-limit(8) (sending)',
+      value: `${round(main.ours.cpu_us_per_request, 0)} vs ${round(main.naive_plimit8.cpu_us_per_request, 0)}`,
       target: 'info',
       pass: null,
     },

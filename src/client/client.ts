@@ -12,8 +12,9 @@ import {
   SynapError,
   SynapTransientError,
 } from './errors.js';
-import { limiterFor, type RateLimiter } from './limiter.js';
+import { limiterFor, type RateHeaders, type RateLimiter } from './limiter.js';
 import { parseRetryAfter } from './retry-after.js';
+import { createTransport, type HeaderReader, type HttpAnswer, type HttpCall } from './transport.js';
 import {
   CallRetries,
   DEFAULT_RETRY_POLICY,
@@ -111,7 +112,20 @@ interface RequestSpec {
  */
 export function newCorrelationId(now: number = Date.now(), instanceId?: string): string {
   const prefix = instanceId ? instanceId.slice(0, 6) : 'cli';
-  return `syn_${prefix}_${now}_${randomBytes(3).toString('hex')}`;
+  return `syn_${prefix}_${now}_${randomHex6()}`;
+}
+
+/** Random bytes drawn a few kilobytes at a time: one system call per thousand ids, not per id. */
+const randomPool = { bytes: Buffer.alloc(0), at: 0 };
+
+function randomHex6(): string {
+  if (randomPool.at + 3 > randomPool.bytes.length) {
+    randomPool.bytes = randomBytes(3 * 1024);
+    randomPool.at = 0;
+  }
+  const { bytes, at } = randomPool;
+  randomPool.at += 3;
+  return bytes.toString('hex', at, at + 3);
 }
 
 /**
@@ -131,6 +145,9 @@ export class SynapClient {
   private readonly onRequest: ((e: RequestEvent) => void) | undefined;
   private readonly instanceId: string | undefined;
   private readonly keyOwner: KeyOwner | undefined;
+  private readonly transport: (call: HttpCall) => Promise<HttpAnswer>;
+  /** The headers every request sends (the correlation id is added per call). */
+  private readonly fixedHeaders: Record<string, string>;
   private readonly counters: ClientStats = {
     requests: 0,
     rateLimited: 0,
@@ -149,6 +166,13 @@ export class SynapClient {
     this.onRequest = opts.onRequest;
     this.instanceId = opts.instanceId;
     this.keyOwner = opts.keyOwner;
+    this.transport = createTransport(this.baseUrl);
+    this.fixedHeaders = {
+      Authorization: `Bearer ${this.apiKey}`,
+      'Content-Type': 'application/json',
+      Accept: 'application/json',
+      'User-Agent': `synap-cli/${version}`,
+    };
   }
 
   stats(): ClientStats {
@@ -284,32 +308,26 @@ export class SynapClient {
   private async request<T>(spec: RequestSpec): Promise<ApiResult<T>> {
     const correlationId = newCorrelationId(this.clock.now(), this.instanceId);
     const url = this.baseUrl + spec.path;
+    const headers = { ...this.fixedHeaders, 'X-Correlation-ID': correlationId };
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     const retries = new CallRetries(this.retryPolicy, this.budget, spec.idempotent, this.random);
     for (let attempt = 1; ; attempt++) {
-      if (!spec.unmetered) await this.limiter.acquire(spec.signal);
+      const ticket = spec.unmetered ? 0 : await this.limiter.acquire(spec.signal);
       const sentAt = this.clock.now();
-      let response: Response;
-      let text: string;
+      let response: HttpAnswer;
       this.counters.requests += 1;
       const limit = this.attemptSignal(spec.signal);
       try {
-        response = await fetch(url, {
+        response = await this.transport({
           method: spec.method,
-          headers: {
-            Authorization: `Bearer ${this.apiKey}`,
-            'Content-Type': 'application/json',
-            Accept: 'application/json',
-            'X-Correlation-ID': correlationId,
-            'User-Agent': `synap-cli/${version}`,
-          },
+          path: spec.path,
+          headers,
           ...(body !== undefined ? { body } : {}),
           signal: limit.signal,
         });
-        text = await response.text();
       } catch (err) {
         limit.dispose();
-        if (!spec.unmetered) this.limiter.settle();
+        if (!spec.unmetered) this.limiter.settle(ticket);
         if (spec.signal?.aborted) throw err;
         const reason = describeNetworkError(err, this.retryPolicy.attemptTimeoutMs);
         this.emit(spec, {
@@ -328,9 +346,10 @@ export class SynapClient {
         continue;
       }
       limit.dispose();
-      if (!spec.unmetered) this.limiter.settle();
+      if (!spec.unmetered) {
+        this.limiter.settle(ticket, readRateHeaders(response.headers), response.status === 429);
+      }
       const cid = response.headers.get('x-correlation-id') ?? correlationId;
-      this.observeRateHeaders(response.headers);
       this.emit(spec, {
         status: response.status,
         ms: this.clock.now() - sentAt,
@@ -341,9 +360,9 @@ export class SynapClient {
       if (response.status >= 200 && response.status < 300) {
         this.limiter.onSuccess();
         let data: unknown = {};
-        if (text.trim() !== '') {
+        if (response.text.trim() !== '') {
           try {
-            data = JSON.parse(text);
+            data = JSON.parse(response.text);
           } catch {
             throw new SynapTransientError(
               `the server answered HTTP ${response.status} with a body that is not JSON (${spec.method} ${spec.path.split('?')[0]})`,
@@ -358,7 +377,7 @@ export class SynapClient {
         status: response.status,
         headers: response.headers,
         // A server echoing the key back (e.g. "unknown key synap_…") must not put it in a message.
-        bodyText: this.scrubKey(text),
+        bodyText: this.scrubKey(response.text),
         correlationId: cid,
         method: spec.method,
         path: spec.path,
@@ -421,21 +440,22 @@ export class SynapClient {
     };
   }
 
-  private observeRateHeaders(h: Headers): void {
-    const limit = Number(h.get('x-ratelimit-limit') ?? NaN);
-    if (!Number.isFinite(limit)) return;
-    const remaining = Number(h.get('x-ratelimit-remaining') ?? NaN);
-    const reset = Number(h.get('x-ratelimit-reset') ?? NaN);
-    this.limiter.observeHeaders({
-      limit,
-      ...(Number.isFinite(remaining) ? { remaining } : {}),
-      ...(Number.isFinite(reset) ? { resetEpochS: reset } : {}),
-    });
-  }
-
   private emit(spec: RequestSpec, e: Omit<RequestEvent, 'method' | 'path'>): void {
     this.onRequest?.({ method: spec.method, path: spec.path, ...e });
   }
+}
+
+/** X-RateLimit-Limit/Remaining/Reset of an answer, when it has a limit. */
+function readRateHeaders(h: HeaderReader): RateHeaders | undefined {
+  const limit = Number(h.get('x-ratelimit-limit') ?? NaN);
+  if (!Number.isFinite(limit)) return undefined;
+  const remaining = Number(h.get('x-ratelimit-remaining') ?? NaN);
+  const reset = Number(h.get('x-ratelimit-reset') ?? NaN);
+  return {
+    limit,
+    ...(Number.isFinite(remaining) ? { remaining } : {}),
+    ...(Number.isFinite(reset) ? { resetEpochS: reset } : {}),
+  };
 }
 
 function hasDocumentId(req: CreateMemoryInput): boolean {

@@ -1,69 +1,80 @@
+import pLimit, { type LimitFunction } from 'p-limit';
+
+/** How an answered request went, as far as the server's capacity is concerned. */
+export type ConcurrencyOutcome = 'ok' | 'overload' | 'neutral';
+
 /**
- * Adaptive concurrency (AIMD): a window between 1 and `max` in-flight requests. It grows by
- * one per window's worth of fast, clean answers, and halves on a server error or timeout, so a
- * struggling server gets room while a healthy one is kept busy. Slow answers (well above the
- * best latency seen) shrink it gently, since piling more requests on a queueing server only
- * adds latency.
+ * Adaptive concurrency (AIMD) over a p-limit gate: a window between 1 and `max` in-flight
+ * requests, set as the gate's `concurrency`. It grows by one per window's worth of fast, clean
+ * answers, and halves on a server error or timeout, so a struggling server gets room while a
+ * healthy one is kept busy. Slow answers (well above the best latency seen) shrink it gently,
+ * since piling more requests on a queueing server only adds latency.
+ *
+ * A slot is held from acquire() to release(): the caller decides when its request is over.
  */
 export class AdaptiveConcurrency {
-  private limit: number;
-  private active = 0;
-  private readonly waiters: (() => void)[] = [];
+  private readonly gate: LimitFunction;
+  /** Holders' release functions, one per slot held (slots are interchangeable). */
+  private readonly held: (() => void)[] = [];
   private credit = 0;
   private minLatency = Infinity;
 
+  /** Starts at `max` (what the user allows); the first overload halves it. */
   constructor(
     private readonly max: number,
-    initial = Math.min(max, 4),
+    initial = max,
   ) {
-    this.limit = Math.max(1, Math.min(max, initial));
+    this.gate = pLimit(Math.max(1, Math.min(max, initial)));
   }
 
   current(): number {
-    return this.limit;
+    return this.gate.concurrency;
   }
 
+  /** Slots held. */
   inFlight(): number {
-    return this.active;
+    return this.held.length;
   }
 
-  /** Waits for a free slot. */
-  async acquire(): Promise<void> {
-    if (this.active < this.limit) {
-      this.active += 1;
-      return;
-    }
-    await new Promise<void>((resolve) => this.waiters.push(resolve));
+  /** Waits for a free slot (first come, first served) and holds it until release(). */
+  acquire(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      void this.gate(
+        () =>
+          new Promise<void>((free) => {
+            this.held.push(free);
+            resolve();
+          }),
+      );
+    });
   }
 
   /**
    * Frees a slot. `outcome`: 'ok' (answered), 'overload' (5xx, timeout, reset), or 'neutral'
    * (429s and client errors say nothing about the server's capacity).
    */
-  release(outcome: 'ok' | 'overload' | 'neutral', latencyMs?: number): void {
-    this.active -= 1;
+  release(outcome: ConcurrencyOutcome, latencyMs?: number): void {
+    this.held.pop()?.();
+    let limit = this.gate.concurrency;
     if (outcome === 'overload') {
-      this.limit = Math.max(1, Math.floor(this.limit / 2));
+      limit = Math.max(1, Math.floor(limit / 2));
       this.credit = 0;
     } else if (outcome === 'ok' && latencyMs !== undefined) {
       this.minLatency = Math.min(this.minLatency, latencyMs);
-      if (latencyMs > this.minLatency * 4 + 50 && this.limit > 1) {
+      if (latencyMs > this.minLatency * 4 + 50 && limit > 1) {
         this.credit -= 1;
-        if (this.credit <= -this.limit) {
-          this.limit -= 1;
+        if (this.credit <= -limit) {
+          limit -= 1;
           this.credit = 0;
         }
       } else {
         this.credit += 1;
-        if (this.credit >= this.limit && this.limit < this.max) {
-          this.limit += 1;
+        if (this.credit >= limit && limit < this.max) {
+          limit += 1;
           this.credit = 0;
         }
       }
     }
-    while (this.active < this.limit && this.waiters.length > 0) {
-      this.active += 1;
-      this.waiters.shift()!();
-    }
+    if (limit !== this.gate.concurrency) this.gate.concurrency = limit;
   }
 }

@@ -180,7 +180,7 @@ export class RetryBudgetExhaustedError extends StoppedEarlyError {
 
 export interface ResponseFacts {
   status: number;
-  headers: Headers;
+  headers: Pick<Headers, 'get'>;
   bodyText: string;
   correlationId: string;
   method?: string;
@@ -346,6 +346,14 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     }
     case status >= 500:
       return new ServiceUnavailableError(msg(`server error HTTP ${status}`), base);
+    case status >= 300 && status < 400: {
+      // Not followed: the key and the records go only where the base URL says.
+      const location = r.headers.get('location');
+      return new SynapError(
+        `the server redirected (HTTP ${status}${location ? ` to ${location}` : ''})${where}; redirects are not followed, so set the base URL to the service's address`,
+        { ...base, code: parsed.code ?? 'REDIRECT', transient: false },
+      );
+    }
     default:
       return new SynapTransientError(
         `HTTP ${status}: ${parsed.message ?? 'unexpected response'}${where}`,

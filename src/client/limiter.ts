@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
 import { abortReason, systemClock, type Clock } from '../clock.js';
+import { ServerMirror, type RateHeaders, type ServerModel } from './server-mirror.js';
+
+export type { RateHeaders, ServerModel } from './server-mirror.js';
 
 /** Cut applied on a first 429 when no limit is known. */
 const DECREASE = 0.85;
@@ -7,15 +10,27 @@ const DECREASE = 0.85;
 const LEARNED_SHARE = 0.97;
 /** Upward probe while the rate is assumed or learnt: about this share per second. */
 const INCREASE_PER_S = 0.01;
+/** Share of an advertised limit to pace at when the server gives no Remaining to mirror. */
+const LIMIT_ONLY_SHARE = 0.98;
+/**
+ * Requests let through before the first answer says anything of the limit: fewer than the
+ * smallest documented burst (10), and as many as the adaptive concurrency starts with.
+ */
+const FIRST_ASKING = 4;
+/** The smallest documented tier (synap-api.md §6.6): what a share starts from when no limit is advertised. */
+const SMALLEST_TIER_RPM = 60;
 
 export interface RateLimiterOptions {
-  /** Hard ceiling in requests per minute (`--rate`); the limiter never goes above it. */
+  /** Hard ceiling in requests per minute (`--rate 300`); the limiter never goes above it, burst included. */
   maxRpm?: number;
+  /**
+   * Share of the server's limit to use (`--rate 50%`), 0 < share ≤ 1: that share of its rate
+   * and of its bucket, leaving the rest to whatever else uses the key.
+   */
+  rateShare?: number;
   /** Bucket size to assume before the server tells (default: 1 once a rate is known). */
   burst?: number;
   clock?: Clock;
-  /** Share of an advertised limit to pace at; a little headroom absorbs clock skew. */
-  headroom?: number;
   /**
    * Rate (requests per minute) to assume until the server advertises one or refuses a request
    * (e.g. a profile's known tier). Without it the limiter lets requests through unpaced until
@@ -29,95 +44,220 @@ export interface RateLimiterStats {
   rpm: number | undefined;
   pauses: number;
   pausedMs: number;
-  source: 'none' | 'cap' | 'assumed' | 'headers' | 'learned';
+  /**
+   * What sets the pace: nothing yet, `--rate`, a share of the advertised limit, a rate assumed
+   * or learnt from 429s, or the server's headers.
+   */
+  source: 'none' | 'cap' | 'share' | 'assumed' | 'headers' | 'learned';
+  /** How the server's headers count (see ServerMirror), once it has sent them. */
+  model: ServerModel | undefined;
+}
+
+/** A plain token bucket: `perMs` refill, `capacity` size. */
+class Bucket {
+  tokens: number;
+  private at: number;
+
+  constructor(
+    public perMs: number,
+    public capacity: number,
+    now: number,
+  ) {
+    this.tokens = capacity;
+    this.at = now;
+  }
+
+  refill(now: number): void {
+    if (now <= this.at) return;
+    this.tokens = Math.min(this.capacity, this.tokens + (now - this.at) * this.perMs);
+    this.at = now;
+  }
+
+  /** Milliseconds until a whole token (0 = now). */
+  waitMs(now: number): number {
+    this.refill(now);
+    return this.tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - this.tokens) / this.perMs));
+  }
+
+  /** Holds at most one token at `until` (the end of a pause) and refills from there. */
+  restart(now: number, until: number): void {
+    this.refill(now);
+    this.tokens = Math.min(1, this.tokens);
+    this.at = Math.max(this.at, until);
+  }
 }
 
 /**
  * One client-side limiter per API key, shared by every worker:
- * - a token bucket paces requests just under the server's limit, learnt from the
- *   X-RateLimit-* headers, capped by `--rate`, or, when the server says nothing, found by
- *   additive increase / multiplicative decrease on 429s;
- * - a 429's Retry-After pauses every waiting and future caller until it has passed, and the
- *   bucket restarts empty so the resume is not a burst.
+ * - when the server sends X-RateLimit-Limit/Remaining/Reset, a mirror of its counter
+ *   (ServerMirror) lets each request go exactly when the server will have a token for it,
+ *   whether the headers describe a token bucket or a fixed window;
+ * - when it sends none, a token bucket paces at a rate found by additive increase /
+ *   multiplicative decrease on 429s;
+ * - `--rate` adds a bucket of its own on top: a rate in requests per minute with no burst, or
+ *   a share of the server's rate and bucket;
+ * - a 429's Retry-After pauses every waiting and future caller until it has passed.
  * Waiters are served first come, first served.
  */
 export class RateLimiter {
   private readonly clock: Clock;
-  private readonly headroom: number;
   private maxRpm: number | undefined;
-  /** Tokens per ms; undefined = not limited (yet). */
-  private perMs: number | undefined;
-  private capacity: number;
-  private tokens: number;
-  private updatedAt: number;
+  private rateShare: number | undefined;
+  /** Size of the `--rate` bucket (requests per minute); a share takes its size from the server. */
+  private readonly capBurst: number;
+  /** The learnt (header-less) pace; undefined = not limited (yet). */
+  private learning: Bucket | undefined;
+  /** `--rate`: a cap of our own, whatever the server allows. */
+  private cap: Bucket | undefined;
+  private readonly mirror = new ServerMirror();
   private pausedUntil = 0;
-  private source: RateLimiterStats['source'] = 'none';
+  /** Whether the header-less pace was learnt from a 429 (else assumed). */
+  private learnt = false;
   private lastDecreaseAt = -Infinity;
   /** When the pause of the last cut ended: the start of the span the next cut measures. */
   private measureFrom = -Infinity;
   /** Successful answers so far, and at the last cut (to measure the server's rate). */
   private accepted = 0;
   private acceptedAtDecrease = 0;
-  private queue: Promise<void> = Promise.resolve();
+  private queue: Promise<unknown> = Promise.resolve();
   private pauses = 0;
   private pausedMs = 0;
-  /** Requests let through whose answer has not come back yet (see settle()). */
-  private inFlight = 0;
-  private heardHeaders = false;
+  private ticket = 0;
+  /** Whether any answer has come back (until then one request at a time). */
+  private answered = false;
+  /** Wakes the waiter at the head of the queue early (something it waits for changed). */
+  private wake: (() => void) | undefined;
+  private readonly recent: number[] = [];
 
   constructor(opts: RateLimiterOptions = {}) {
     this.clock = opts.clock ?? systemClock;
-    this.headroom = opts.headroom ?? 0.98;
-    this.maxRpm = opts.maxRpm;
-    this.capacity = Math.max(1, opts.burst ?? 1);
-    this.tokens = this.capacity;
-    this.updatedAt = this.clock.now();
+    const now = this.clock.now();
+    this.maxRpm = opts.maxRpm !== undefined && opts.maxRpm > 0 ? opts.maxRpm : undefined;
+    this.rateShare = validShare(opts.rateShare);
+    const burst = Math.max(1, opts.burst ?? 1);
+    this.capBurst = burst;
     if (opts.initialRpm !== undefined && opts.initialRpm > 0) {
-      const rpm = Math.min(opts.initialRpm, this.maxRpm ?? Infinity);
-      this.perMs = rpm / 60_000;
-      this.source = rpm === this.maxRpm ? 'cap' : 'assumed';
-    } else if (this.maxRpm !== undefined) {
-      this.perMs = this.maxRpm / 60_000;
-      this.source = 'cap';
+      this.learning = new Bucket(opts.initialRpm / 60_000, burst, now);
     }
+    this.applyCap(now);
   }
 
-  /** Waits until a request may be sent. FIFO across callers. */
-  acquire(signal?: AbortSignal): Promise<void> {
+  /**
+   * Waits until a request may be sent; FIFO across callers. Resolves with the request's ticket,
+   * to hand back to settle() with its answer.
+   */
+  acquire(signal?: AbortSignal): Promise<number> {
     const turn = this.queue.then(() => this.take(signal));
     // A caller that gave up (abort) must not block the ones behind it.
     this.queue = turn.catch(() => {});
     return turn;
   }
 
-  private async take(signal?: AbortSignal): Promise<void> {
+  private async take(signal?: AbortSignal): Promise<number> {
     for (;;) {
       if (signal?.aborted) throw abortReason(signal);
       const now = this.clock.now();
-      if (now < this.pausedUntil) {
-        await this.clock.sleep(this.pausedUntil - now, signal);
-        continue;
+      const wait = this.waitMs(now);
+      if (wait <= 0) {
+        const ticket = ++this.ticket;
+        if (this.cap) this.cap.tokens -= 1;
+        if (this.learning) this.learning.tokens -= 1;
+        this.mirror.take(ticket, now);
+        if (!this.mirror.active) this.noteSent(now);
+        return ticket;
       }
-      if (this.perMs === undefined) {
-        this.inFlight += 1;
-        this.noteSent(now);
-        return;
-      }
-      this.refill(now);
-      if (this.tokens >= 1) {
-        this.tokens -= 1;
-        this.inFlight += 1;
-        if (!this.heardHeaders) this.noteSent(now);
-        return;
-      }
-      await this.clock.sleep(Math.ceil((1 - this.tokens) / this.perMs), signal);
+      await this.sleep(wait, signal);
     }
   }
 
-  private refill(now: number): void {
-    if (this.perMs === undefined || now <= this.updatedAt) return;
-    this.tokens = Math.min(this.capacity, this.tokens + (now - this.updatedAt) * this.perMs);
-    this.updatedAt = now;
+  /** Milliseconds until every gate lets one request through (0 = now). */
+  private waitMs(now: number): number {
+    if (now < this.pausedUntil) return this.pausedUntil - now;
+    // Nothing known of the server and nothing to pace by: a few requests ask before the rest go
+    // (a burst of unknown size could draw a 429 for each request over it); for a share, one.
+    if (!this.answered && !this.learning) {
+      const asking = this.rateShare !== undefined ? 1 : this.cap ? Infinity : FIRST_ASKING;
+      if (this.mirror.inFlight >= asking) return Infinity;
+    }
+    let wait = this.cap ? this.cap.waitMs(now) : 0;
+    if (this.mirror.active) wait = Math.max(wait, this.mirror.waitMs(now));
+    else if (this.learning) wait = Math.max(wait, this.learning.waitMs(now));
+    return wait;
+  }
+
+  /** Sleeps `ms` (at most a minute), or until woken by news from an answer. */
+  private async sleep(ms: number, signal?: AbortSignal): Promise<void> {
+    const woken = new AbortController();
+    const onAbort = () => woken.abort(signal?.reason);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    this.wake = () => woken.abort();
+    try {
+      await this.clock.sleep(Math.min(ms, 60_000), woken.signal);
+    } catch (err) {
+      if (signal?.aborted) throw abortReason(signal);
+      if (!woken.signal.aborted) throw err;
+    } finally {
+      this.wake = undefined;
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * The answer to the request of `ticket` came back (or it failed without one): its rate
+   * headers, if any, and whether it was refused (429, not counted by the server).
+   */
+  settle(ticket: number, headers?: RateHeaders, refused = false): void {
+    const now = this.clock.now();
+    this.answered = true;
+    const hadLimit = this.mirror.limit > 0;
+    this.mirror.observe(ticket, now, headers, refused);
+    if (this.mirror.limit > 0) {
+      if (!hadLimit) this.learning = undefined;
+      if (!this.mirror.active && !this.learning) {
+        // A Limit with no Remaining to mirror: pace just under it.
+        this.learning = new Bucket((this.mirror.limit * LIMIT_ONLY_SHARE) / 60_000, 1, now);
+      } else if (!this.mirror.active && this.learning) {
+        this.learning.perMs = (this.mirror.limit * LIMIT_ONLY_SHARE) / 60_000;
+      }
+    }
+    this.applyCap(now);
+    this.wake?.();
+  }
+
+  /** The `--rate` bucket for what is known now: a fixed rate, or a share of the server's. */
+  private applyCap(now: number): void {
+    let perMs: number | undefined;
+    let capacity = 1;
+    if (this.rateShare !== undefined) {
+      if (this.mirror.limit > 0) {
+        perMs = (this.rateShare * this.mirror.limit) / 60_000;
+        const size = this.mirror.model === 'bucket' ? this.mirror.bucketSize : 1;
+        if (Number.isFinite(size)) capacity = Math.max(1, Math.floor(this.rateShare * size));
+      } else if (this.answered) {
+        // No advertised limit: a share of the smallest tier, probing up with the learnt pace.
+        const learnt = this.learning?.perMs ?? SMALLEST_TIER_RPM / 60_000;
+        this.learning ??= new Bucket(learnt, 1, now);
+        perMs = this.rateShare * learnt;
+      }
+    }
+    if (this.maxRpm !== undefined) {
+      const cap = this.maxRpm / 60_000;
+      if (perMs === undefined || cap < perMs) {
+        perMs = cap;
+        capacity = this.capBurst;
+      }
+    }
+    if (perMs === undefined) return;
+    if (!this.cap) {
+      // A rate starts with its own burst (none unless given); a share with one request.
+      this.cap = new Bucket(perMs, capacity, now);
+      if (this.rateShare !== undefined) this.cap.tokens = 1;
+    } else {
+      this.cap.refill(now);
+      this.cap.perMs = perMs;
+      this.cap.capacity = capacity;
+      this.cap.tokens = Math.min(this.cap.tokens, capacity);
+    }
   }
 
   /**
@@ -127,18 +267,21 @@ export class RateLimiter {
   capRate(rpm: number): void {
     if (!(rpm > 0) || (this.maxRpm !== undefined && this.maxRpm <= rpm)) return;
     this.maxRpm = rpm;
-    const cap = rpm / 60_000;
-    if (this.perMs === undefined || this.perMs > cap) {
-      this.refill(this.clock.now());
-      this.perMs = cap;
-      this.source = 'cap';
-    }
+    this.applyCap(this.clock.now());
+  }
+
+  /** Lowers the share of the server's limit used (never raises it). */
+  capShare(share: number): void {
+    const s = validShare(share);
+    if (s === undefined || (this.rateShare !== undefined && this.rateShare <= s)) return;
+    this.rateShare = s;
+    this.applyCap(this.clock.now());
   }
 
   /**
    * Holds every waiting and future acquirer until clock time `until` (a 429's Retry-After).
-   * The bucket restarts with at most one token at that instant, so the resume is paced rather
-   * than a burst: the server's bucket is nearly empty too. A shorter pause never shortens a longer one.
+   * The paces restart with at most one token at that instant, so the resume is paced rather
+   * than a burst. A shorter pause never shortens a longer one.
    */
   pauseUntil(until: number): void {
     const now = this.clock.now();
@@ -147,11 +290,9 @@ export class RateLimiter {
       this.pausedMs += Math.max(0, until - Math.max(now, this.pausedUntil));
       this.pausedUntil = until;
     }
-    this.refill(now);
-    // One request may go the moment the pause ends (the server told us it will take one
-    // then); the rest are paced from there.
-    this.tokens = Math.min(1, this.tokens);
-    this.updatedAt = Math.max(now, this.pausedUntil);
+    const end = Math.max(now, this.pausedUntil);
+    this.learning?.restart(now, end);
+    this.cap?.restart(now, end);
   }
 
   /** pauseUntil(now + ms). */
@@ -172,23 +313,37 @@ export class RateLimiter {
   onRateLimited(retryAfterMs: number, sentAt: number = this.clock.now()): void {
     const now = this.clock.now();
     this.pauseFor(retryAfterMs);
-    if (this.heardHeaders || sentAt <= this.lastDecreaseAt) return;
+    if (this.mirror.limit > 0 || sentAt <= this.lastDecreaseAt) return;
     let next: number;
     const span = now - this.measureFrom;
     const accepted = this.accepted - this.acceptedAtDecrease;
+    // What we measure of a share is our share of the server's rate.
+    const share = this.rateShare ?? 1;
     if (Number.isFinite(span) && span >= 1000 && accepted >= 2) {
-      next = (accepted / span) * LEARNED_SHARE;
+      next = (accepted / span / share) * LEARNED_SHARE;
     } else {
-      const observed = this.observedPerMs(now);
-      next = (this.perMs === undefined ? observed : Math.min(this.perMs, observed)) * DECREASE;
+      const observed = this.observedPerMs(now) / share;
+      const current = this.learning?.perMs;
+      next = (current === undefined ? observed : Math.min(current, observed)) * DECREASE;
     }
-    if (this.maxRpm !== undefined) next = Math.min(next, this.maxRpm / 60_000);
-    this.perMs = Math.max(1 / 60_000, next);
-    this.capacity = 1;
-    this.source = 'learned';
+    if (this.maxRpm !== undefined && this.rateShare === undefined) {
+      next = Math.min(next, this.maxRpm / 60_000);
+    }
+    next = Math.max(1 / 60_000, next);
+    if (this.learning) {
+      this.learning.perMs = next;
+      this.learning.capacity = 1;
+      this.learning.tokens = Math.min(this.learning.tokens, 1);
+    } else {
+      // One request when the pause ends (the server said it would take one then), then paced.
+      this.learning = new Bucket(next, 1, now);
+      this.learning.restart(now, Math.max(now, this.pausedUntil));
+    }
+    this.learnt = true;
     this.lastDecreaseAt = now;
     this.measureFrom = Math.max(now, this.pausedUntil);
     this.acceptedAtDecrease = this.accepted;
+    this.applyCap(now);
   }
 
   /**
@@ -197,46 +352,16 @@ export class RateLimiter {
    */
   onSuccess(): void {
     this.accepted += 1;
-    if ((this.source !== 'learned' && this.source !== 'assumed') || this.perMs === undefined) {
-      return;
+    const l = this.learning;
+    if (!l || this.mirror.limit > 0) return;
+    const perSecond = Math.max(1, l.perMs * 1000);
+    let next = l.perMs * (1 + INCREASE_PER_S / perSecond);
+    if (this.maxRpm !== undefined && this.rateShare === undefined) {
+      next = Math.min(next, this.maxRpm / 60_000);
     }
-    const perSecond = Math.max(1, this.perMs * 1000);
-    let next = this.perMs * (1 + INCREASE_PER_S / perSecond);
-    if (this.maxRpm !== undefined) next = Math.min(next, this.maxRpm / 60_000);
-    this.perMs = next;
+    l.perMs = next;
+    if (this.rateShare !== undefined) this.applyCap(this.clock.now());
   }
-
-  /**
-   * Every response's rate headers: X-RateLimit-Limit (per minute), -Remaining and -Reset
-   * (Unix seconds when the bucket is full again) give the rate and the bucket size.
-   */
-  observeHeaders(h: { limit?: number; remaining?: number; resetEpochS?: number }): void {
-    if (h.limit === undefined || !(h.limit > 0)) return;
-    const now = this.clock.now();
-    this.refill(now);
-    const firstLearnt = !this.heardHeaders;
-    this.heardHeaders = true;
-    let rpm = h.limit * this.headroom;
-    if (this.maxRpm !== undefined) rpm = Math.min(rpm, this.maxRpm);
-    this.perMs = rpm / 60_000;
-    this.source = this.maxRpm !== undefined && this.maxRpm < h.limit ? 'cap' : 'headers';
-    if (h.remaining !== undefined && h.remaining >= 0) {
-      // The server's count already includes this request; the others still in flight will
-      // take from it too.
-      const available = Math.max(0, h.remaining - Math.max(0, this.inFlight - 1));
-      if (h.resetEpochS !== undefined) {
-        const untilFullMs = Math.max(0, h.resetEpochS * 1000 - now);
-        // Whole-second Reset rounds up, so this may overshoot the real burst by up to a second's worth.
-        const estimate = Math.floor(h.remaining + (untilFullMs * h.limit) / 60_000);
-        this.capacity = Math.max(1, Math.min(estimate, h.remaining + Math.ceil(h.limit / 60)));
-      }
-      // On first contact adopt the server's bucket (the burst is ours to use); after that only
-      // ever lower ours, since answers arrive out of order and an old one may report more.
-      if (firstLearnt || this.tokens > available) this.tokens = available;
-    }
-  }
-
-  private readonly recent: number[] = [];
 
   /** Tracks sends so a rate can be estimated when a 429 arrives without headers. */
   private noteSent(at: number): void {
@@ -252,11 +377,6 @@ export class RateLimiter {
     return inWindow.length / span;
   }
 
-  /** The answer to a request let through by acquire() has arrived (or it failed). */
-  settle(): void {
-    if (this.inFlight > 0) this.inFlight -= 1;
-  }
-
   get isPaused(): boolean {
     return this.clock.now() < this.pausedUntil;
   }
@@ -267,13 +387,32 @@ export class RateLimiter {
   }
 
   stats(): RateLimiterStats {
+    const headers = this.mirror.limit > 0;
+    let perMs: number | undefined;
+    let source: RateLimiterStats['source'] = 'none';
+    if (this.mirror.active) {
+      perMs = this.mirror.limit / 60_000;
+      source = 'headers';
+    } else if (this.learning) {
+      perMs = this.learning.perMs;
+      source = headers ? 'headers' : this.learnt ? 'learned' : 'assumed';
+    }
+    if (this.cap && (perMs === undefined || this.cap.perMs < perMs)) {
+      perMs = this.cap.perMs;
+      source = this.rateShare !== undefined ? 'share' : 'cap';
+    }
     return {
-      rpm: this.perMs === undefined ? undefined : Math.round(this.perMs * 60_000 * 10) / 10,
+      rpm: perMs === undefined ? undefined : Math.round(perMs * 60_000 * 10) / 10,
       pauses: this.pauses,
       pausedMs: this.pausedMs,
-      source: this.source,
+      source,
+      model: headers ? this.mirror.model : undefined,
     };
   }
+}
+
+function validShare(share: number | undefined): number | undefined {
+  return share !== undefined && share > 0 && share <= 1 ? share : undefined;
 }
 
 const registry = new Map<string, RateLimiter>();
@@ -293,8 +432,9 @@ export function limiterFor(
   if (!limiter) {
     limiter = new RateLimiter(opts);
     registry.set(id, limiter);
-  } else if (opts.maxRpm !== undefined) {
-    limiter.capRate(opts.maxRpm);
+  } else {
+    if (opts.maxRpm !== undefined) limiter.capRate(opts.maxRpm);
+    if (opts.rateShare !== undefined) limiter.capShare(opts.rateShare);
   }
   return limiter;
 }

@@ -21,6 +21,7 @@ export interface EmulatorCommandOptions {
   rpm?: number;
   burst?: number;
   rateHeaders: boolean;
+  limiter: 'bucket' | 'window';
   processingDelay: number;
   seed?: number;
   isolation: EmulatorIsolation;
@@ -93,6 +94,14 @@ export function declareEmulatorOptions(cmd: Command): Command {
       new Option('--burst <n>', 'token-bucket capacity per key (overrides the tier)').argParser(
         integer('--burst', 1),
       ),
+    )
+    .addOption(
+      new Option(
+        '--limiter <kind>',
+        'count the limit as a token bucket (--rpm refill, --burst size) or a fixed one-minute window of --rpm requests',
+      )
+        .choices(['bucket', 'window'])
+        .default('bucket'),
     )
     .option(
       '--no-rate-headers',

@@ -49,6 +49,7 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
       rpm: opts.rpm,
       burst: opts.burst,
       rateHeaders: opts.rateHeaders,
+      limiter: opts.limiter,
       processingDelayMs: opts.processingDelay,
       seed: opts.seed,
       isolation: opts.isolation,

@@ -7,19 +7,20 @@ import {
   type Mode,
   type ScopePath,
 } from '../client/types.js';
+import { parseRateSpec, type RateSpec } from '../client/rate-spec.js';
 import { MAX_CONCURRENCY } from '../config/store.js';
 import { parseFormat } from '../ingest/format.js';
 import { parseMapSpecs, parseScopeSpec, type IdFrom } from '../ingest/mapper.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../ingest/options.js';
 import type { InputFormat } from '../ingest/source-record.js';
-import { duration, integer, keyValue, positive } from './flags.js';
+import { duration, integer, keyValue } from './flags.js';
 
 /** The ingest options of `synap ingest` and `synap migrate`, as the flag parsers return them. */
 export interface IngestFlags {
   format?: InputFormat;
   batchSize?: number;
   concurrency?: number;
-  rate?: number;
+  rate?: RateSpec;
   map?: Record<string, string>;
   documentType?: DocumentType;
   mode?: Mode;
@@ -67,9 +68,9 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       integer('--concurrency', 1, MAX_CONCURRENCY),
     )
     .option(
-      '--rate <rpm>',
-      "requests per minute at most (a cap below the server's limit)",
-      positive('--rate', 'requests per minute'),
+      '--rate <rpm|share>',
+      "requests per minute at most, burst included (e.g. 300), or a share of the server's limit (e.g. 50%)",
+      (raw: string) => parseRateSpec(raw),
     )
     .option(
       '--map <api=source>',

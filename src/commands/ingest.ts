@@ -58,7 +58,7 @@ Examples:
     for (const input of inputs) if (input !== '-') await assertReadable(input);
     const session = await ctx.session({
       requireKey: flags.dryRun !== true,
-      ...(flags.rate !== undefined ? { maxRpm: flags.rate } : {}),
+      ...flags.rate,
     });
     return ingestWithDisplay(ctx.globals, () => ({ ...ingestRunOptions(flags, session), inputs }));
   },

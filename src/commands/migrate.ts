@@ -73,7 +73,7 @@ Examples:
     const from = await ctx.session({ profile: flags.from });
     const to = await ctx.session({
       profile: flags.to,
-      ...(flags.rate !== undefined ? { maxRpm: flags.rate } : {}),
+      ...flags.rate,
     });
     checkDistinct(from, to);
     const name = `export of profile ${from.profile}`;

@@ -109,7 +109,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const host = opts.host ?? '127.0.0.1';
     const handler = new EmulatorHandler({
       store,
-      limiter: new KeyRateLimiter(limits, clock),
+      limiter: new KeyRateLimiter({ ...limits, kind: opts.limiter ?? 'bucket' }, clock),
       clock,
       random: opts.seed === undefined ? Math.random : seededRandom(opts.seed),
       faults,

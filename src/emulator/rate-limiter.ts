@@ -10,12 +10,29 @@ export const TIER_LIMITS: Record<
   pro: { rpm: 600, burst: 50 },
 };
 
+/**
+ * How a key's limit is counted. The service does not say what X-RateLimit-Remaining and -Reset
+ * describe, so the emulator can play either:
+ * - 'bucket': a token bucket of `burst` refilled continuously at `rpm` per minute; Remaining is
+ *   the whole tokens left, Reset when the bucket is full again;
+ * - 'window': a fixed window of one minute (aligned to the minute since the epoch) that accepts
+ *   `rpm` requests; Remaining is what is left of this window, Reset when the next one starts.
+ */
+export type RateLimitKind = 'bucket' | 'window';
+
+export const RATE_LIMIT_KINDS: readonly RateLimitKind[] = ['bucket', 'window'];
+
 export interface RateLimitConfig {
-  /** Requests per minute refilled into the bucket; undefined = unlimited. */
+  /** Requests per minute refilled into the bucket (or accepted per window); undefined = unlimited. */
   rpm: number | undefined;
-  /** Bucket capacity. */
+  /** Bucket capacity (unused by a fixed window). */
   burst: number;
+  /** Default 'bucket'. */
+  kind?: RateLimitKind;
 }
+
+/** Length of one fixed window. */
+export const WINDOW_MS = 60_000;
 
 /** Resolves tier + overrides into one config. `--rpm`/`--burst` on 'unlimited' make it limited. */
 export function resolveRateLimit(
@@ -45,13 +62,15 @@ export type RateDecision =
     };
 
 interface Bucket {
+  /** Tokens left (bucket), or requests counted in the window that started at `updatedAt` (window). */
   tokens: number;
   updatedAt: number;
 }
 
 /**
- * Token bucket per API key: capacity `burst`, refilled continuously at rpm/60 per second. A
- * request takes one token or is refused with the time until one token is back.
+ * The limit per API key, as a token bucket (capacity `burst`, refilled continuously at rpm/60
+ * per second) or as a fixed one-minute window of `rpm` requests (see RateLimitKind). A request
+ * takes one token or is refused with the time until one is back.
  */
 export class KeyRateLimiter {
   private readonly buckets = new Map<string, Bucket>();
@@ -68,6 +87,7 @@ export class KeyRateLimiter {
     const { rpm, burst } = this.config;
     if (rpm === undefined) return { limited: false, allowed: true };
     const now = this.clock.now();
+    if (this.config.kind === 'window') return this.takeFromWindow(key, rpm, now);
     let bucket = this.buckets.get(key);
     if (!bucket) {
       bucket = { tokens: burst, updatedAt: now };
@@ -91,6 +111,26 @@ export class KeyRateLimiter {
       remaining: Math.max(0, Math.floor(bucket.tokens + 1e-9)),
       resetAt,
       retryAfterSeconds,
+    };
+  }
+
+  private takeFromWindow(key: string, limit: number, now: number): RateDecision {
+    const start = Math.floor(now / WINDOW_MS) * WINDOW_MS;
+    let window = this.buckets.get(key);
+    if (!window || window.updatedAt !== start) {
+      window = { tokens: 0, updatedAt: start };
+      this.buckets.set(key, window);
+    }
+    const allowed = window.tokens < limit;
+    if (allowed) window.tokens += 1;
+    const end = start + WINDOW_MS;
+    return {
+      limited: true,
+      allowed,
+      limit,
+      remaining: limit - window.tokens,
+      resetAt: end / 1000,
+      retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((end - now) / 1000)),
     };
   }
 }

@@ -26,6 +26,8 @@ export interface EmulatorOptions extends EmulatorFaults {
   rpm?: number;
   /** Overrides the tier's burst (bucket capacity). */
   burst?: number;
+  /** How the limit is counted: a token bucket (default) or a fixed one-minute window. */
+  limiter?: 'bucket' | 'window';
   /** Send X-RateLimit-Limit/Remaining/Reset (default true). */
   rateHeaders?: boolean;
   /** queued → processing → completed takes this long; 0 (the default from code) completes at once. */

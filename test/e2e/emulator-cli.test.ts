@@ -111,6 +111,25 @@ describe('synap emulator (CLI)', () => {
     expect(stats.body.faults).toMatchObject({ storms: 1, spikes: 1, storm_refusals: 1 });
   });
 
+  it('--limiter window counts a fixed one-minute window (Reset on the minute)', async () => {
+    running = await startCli([...IN_MEMORY, '--rpm', '3', '--limiter', 'window'], sandbox.env);
+    const url = /http:\/\/127\.0\.0\.1:\d+/.exec(running.stdout())![0];
+    const answers = [];
+    for (let i = 0; i < 4; i++)
+      answers.push(await api({ url, apiKey: 'synap_mine' }, 'GET', '/api/v1/auth/whoami'));
+    const resets = new Set(answers.map((a) => a.headers['x-ratelimit-reset']));
+    // Four requests within a second or two: at most one window boundary crossed.
+    const statuses = answers.map((a) => a.status);
+    if (resets.size === 1) {
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(answers.map((a) => a.headers['x-ratelimit-remaining'])).toEqual(['2', '1', '0', '0']);
+    }
+    for (const r of resets) expect(Number(r) % 60).toBe(0);
+    const bad = await runCli(['emulator', '--limiter', 'leaky'], { env: sandbox.env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--limiter');
+  });
+
   it('bad flag values are usage errors (exit 2)', async () => {
     const bad = await runCli(['emulator', '--fail-rate', '2'], {
       env: sandbox.env,
@@ -147,6 +166,7 @@ describe('synap emulator (CLI)', () => {
       '--rpm',
       '--burst',
       '--no-rate-headers',
+      '--limiter',
       '--processing-delay',
       '--isolation',
       '--scoping',

@@ -45,7 +45,7 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
     [503, ServiceUnavailableError, 'SERVICE_UNAVAILABLE', true, ExitCode.FAILURE],
     [201, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
     [202, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
-    [302, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
+    [302, SynapError, 'REDIRECT', false, ExitCode.FAILURE],
     [418, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
   ] as const)('%i → %o', (status, cls, code, transient, exitCode) => {
     const err = respond(status, 'plain text');
@@ -64,7 +64,8 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
   });
 
   it('odd statuses say which status they got', () => {
-    expect(respond(302, '').message).toMatch(/^HTTP 302: unexpected response/);
+    expect(respond(418, '').message).toMatch(/^HTTP 418: unexpected response/);
+    expect(respond(302, '').message).toMatch(/^the server redirected \(HTTP 302\)/);
     expect(respond(201, { detail: 'Created?' }).message).toMatch(/^HTTP 201: Created\?/);
   });
 

@@ -2,16 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AdaptiveConcurrency } from '../../src/client/concurrency.js';
 import { limiterFor, RateLimiter } from '../../src/client/limiter.js';
 import { FakeClock, flushMicrotasks } from '../helpers/fake-clock.js';
-
-/** Most acquisitions inside any closed window of `windowMs` (windows start at an acquisition). */
-function maxInWindow(times: number[], windowMs: number): number {
-  let best = 0;
-  for (let i = 0, j = 0; i < times.length; i++) {
-    while (times[j]! < times[i]! - windowMs) j++;
-    best = Math.max(best, i - j + 1);
-  }
-  return best;
-}
+import { maxInWindow, simulate } from '../helpers/rate-server.js';
 
 /** One worker acquiring in a loop, recording when each acquisition was granted. */
 function worker(limiter: RateLimiter, clock: FakeClock, times: number[], stop: { done: boolean }) {
@@ -105,9 +96,10 @@ describe('RateLimiter pause on 429', () => {
     await clock.run(2000, 10);
     await Promise.all([...waiters, late]);
     expect(granted.map((g) => g.i)).toEqual([0, 1, 2, 3]);
-    // Empty bucket on resume: one at a time from the end of the pause, not four at once. The
-    // pace is also cut by 15% (no headers heard: 600/min → 510/min, one per ~118 ms).
-    expect(granted.map((g) => g.at)).toEqual([5118, 5236, 5354, 5472]);
+    // One at a time from the end of the pause, not four at once: the --rate pace (600/min)
+    // restarts empty, and the learnt pace is cut by 15% (no headers heard: 600/min → 510/min,
+    // one per ~118 ms).
+    expect(granted.map((g) => g.at)).toEqual([5100, 5218, 5336, 5454]);
     expect(limiter.stats().rpm).toBe(510);
     expect(limiter.isPaused).toBe(false);
     expect(limiter.stats().pauses).toBe(1);
@@ -150,72 +142,90 @@ describe('RateLimiter pause on 429', () => {
   });
 });
 
-describe('RateLimiter learns from X-RateLimit-* headers', () => {
-  it('paces at ≈98% of X-RateLimit-Limit and adopts the remaining count on first contact', async () => {
+describe('RateLimiter with X-RateLimit-* headers (see client-limiter-mirror.test.ts)', () => {
+  const resetIn = (clock: FakeClock, ms: number) => Math.ceil((clock.now() + ms) / 1000);
+
+  it('lets four requests ask first, then spends what the server says remains, less what is in flight', async () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter({ clock });
     expect(limiter.stats()).toMatchObject({ rpm: undefined, source: 'none' });
-    await limiter.acquire();
-    limiter.observeHeaders({
-      limit: 600,
-      remaining: 40,
-      resetEpochS: Math.ceil((clock.now() + 1000) / 1000),
-    });
-    limiter.settle();
-    expect(limiter.stats()).toMatchObject({ rpm: 588, source: 'headers' });
-    const times: number[] = [];
-    const stop = { done: false };
-    const w = worker(limiter, clock, times, stop);
-    const start = clock.now();
-    await clock.run(60_000, 50);
-    stop.done = true;
-    const rel = times.map((t) => t - start);
-    // the server's 40 remaining are used at once, then 588 per minute
-    expect(rel.filter((t) => t === 0)).toHaveLength(40);
-    const afterBurst = rel.filter((t) => t > 0).length;
-    expect(afterBurst).toBeGreaterThanOrEqual(585);
-    expect(afterBurst).toBeLessThanOrEqual(588);
-    await clock.advance(1000);
-    void w;
+    const asking = [];
+    for (let i = 0; i < 4; i++) asking.push(await limiter.acquire());
+    let granted = 0;
+    const more = Array.from({ length: 50 }, () => limiter.acquire().then(() => (granted += 1)));
+    await clock.advance(100);
+    expect(granted).toBe(0); // nothing known yet: the first answer is awaited
+    limiter.settle(asking[0]!, { limit: 600, remaining: 40, resetEpochS: resetIn(clock, 1000) });
+    await clock.advance(0);
+    // 40 left after the first, less the three sent with it and not yet answered.
+    expect(granted).toBe(37);
+    expect(limiter.stats()).toMatchObject({ rpm: 600, source: 'headers', model: 'unknown' });
+    // Until the model is known nothing is assumed to come back before Reset.
+    await clock.advance(500);
+    expect(granted).toBe(37);
+    void more;
   });
 
-  it('remaining 0 on first contact: the next request waits; a later higher remaining never raises it', async () => {
-    const clock = new FakeClock();
+  it('remaining 0, model not yet known: one request asks when a bucket would have its token, the next waits for its answer', async () => {
+    const clock = new FakeClock(1_700_000_000_000);
+    const t0 = clock.now();
     const limiter = new RateLimiter({ clock });
-    limiter.observeHeaders({ limit: 60, remaining: 0 });
-    let at = -1;
-    const start = clock.now();
-    const p = limiter.acquire().then(() => (at = clock.now() - start));
-    limiter.observeHeaders({ limit: 60, remaining: 50 }); // stale, out-of-order answer
-    await clock.run(3000, 10);
-    await p;
-    expect(at).toBeGreaterThanOrEqual(1000); // 60×0.98 per minute ≈ one per 1.02 s
-    expect(at).toBeLessThan(1100);
+    const a = await limiter.acquire();
+    limiter.settle(a, { limit: 60, remaining: 0, resetEpochS: t0 / 1000 + 3 });
+    const at: number[] = [];
+    const tickets: number[] = [];
+    const ask = () =>
+      limiter.acquire().then((t) => {
+        tickets.push(t);
+        at.push(clock.now() - t0);
+      });
+    const first = ask();
+    const second = ask();
+    await clock.run(2500, 10);
+    await first;
+    // 60 a minute: a bucket has a token after 1 s; a window only at Reset (3 s).
+    expect(at).toEqual([1000]);
+    // Its answer moved Reset on by the second it took: a bucket, refilled at one a second.
+    limiter.settle(tickets[0]!, { limit: 60, remaining: 0, resetEpochS: t0 / 1000 + 4 });
+    await clock.run(1000, 10);
+    await second;
+    expect(at[1]).toBe(2500);
+    expect(limiter.stats().model).toBe('bucket');
   });
 
-  it('a --rate cap below the advertised limit wins', () => {
+  it('a --rate cap below the advertised limit wins; a share follows the limit', () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ clock, maxRpm: 100 });
-    limiter.observeHeaders({ limit: 600, remaining: 10 });
-    expect(limiter.stats()).toMatchObject({ rpm: 100, source: 'cap' });
-    limiter.observeHeaders({ limit: 60, remaining: 10 });
-    expect(limiter.stats()).toMatchObject({ rpm: 58.8, source: 'headers' });
+    const capped = new RateLimiter({ clock, maxRpm: 100 });
+    capped.settle(0, { limit: 600, remaining: 10 });
+    expect(capped.stats()).toMatchObject({ rpm: 100, source: 'cap' });
+    capped.settle(0, { limit: 60, remaining: 10 });
+    expect(capped.stats()).toMatchObject({ rpm: 60, source: 'headers' });
+    const shared = new RateLimiter({ clock, rateShare: 0.25 });
+    shared.settle(0, { limit: 600, remaining: 10 });
+    expect(shared.stats()).toMatchObject({ rpm: 150, source: 'share' });
+  });
+
+  it('a Limit with no Remaining: paced just under it', () => {
+    const limiter = new RateLimiter({ clock: new FakeClock() });
+    limiter.settle(0, { limit: 600 });
+    expect(limiter.stats()).toMatchObject({ rpm: 588, source: 'headers' });
   });
 
   it('ignores missing or nonsensical limits', () => {
     const limiter = new RateLimiter({ clock: new FakeClock() });
-    limiter.observeHeaders({});
-    limiter.observeHeaders({ limit: 0 });
-    limiter.observeHeaders({ limit: -5 });
+    limiter.settle(0, {});
+    limiter.settle(0, { limit: 0 });
+    limiter.settle(0, { limit: -5, remaining: 3 });
     expect(limiter.stats().rpm).toBeUndefined();
   });
 
-  it('with headers known, a 429 pauses but does not cut the learnt pace', () => {
+  it('with headers known, a 429 pauses but does not cut the pace', () => {
     const clock = new FakeClock();
     const limiter = new RateLimiter({ clock });
-    limiter.observeHeaders({ limit: 600, remaining: 5 });
+    limiter.settle(0, { limit: 600, remaining: 5, resetEpochS: resetIn(clock, 5000) });
     limiter.onRateLimited(1000);
-    expect(limiter.stats()).toMatchObject({ rpm: 588, source: 'headers' });
+    expect(limiter.isPaused).toBe(true);
+    expect(limiter.stats()).toMatchObject({ rpm: 600, source: 'headers' });
   });
 });
 
@@ -341,6 +351,30 @@ describe('AdaptiveConcurrency', () => {
     expect(c.inFlight()).toBe(2);
   });
 
+  it('a halved window lets nobody in until the holders are below it; a grown one lets waiters in at once', async () => {
+    const c = new AdaptiveConcurrency(4, 4);
+    for (let i = 0; i < 4; i++) await c.acquire();
+    let entered = 0;
+    const waiting = Array.from({ length: 3 }, () => c.acquire().then(() => (entered += 1)));
+    c.release('overload'); // 4 → 2, three still held
+    await flushMicrotasks();
+    expect([c.current(), c.inFlight(), entered]).toEqual([2, 3, 0]);
+    c.release('neutral');
+    await flushMicrotasks();
+    expect(entered).toBe(0); // two held = the window
+    c.release('neutral');
+    await flushMicrotasks();
+    expect([entered, c.inFlight()]).toEqual([1, 2]);
+    // Fast answers free slots for the waiters and grow the window back by one.
+    c.release('ok', 10);
+    await flushMicrotasks();
+    c.release('ok', 10);
+    await flushMicrotasks();
+    expect(c.current()).toBe(3);
+    await Promise.all(waiting);
+    expect([entered, c.inFlight()]).toEqual([3, 2]);
+  });
+
   it('max 1 stays at 1; initial is clamped', () => {
     expect(new AdaptiveConcurrency(1).current()).toBe(1);
     expect(new AdaptiveConcurrency(3, 10).current()).toBe(3);
@@ -415,86 +449,19 @@ describe('RateLimiter with an assumed starting rate', () => {
   });
 });
 
-/**
- * A simulated server with a token bucket (rpm, burst) and fixed latency, driven by `workers`
- * concurrent senders sharing one RateLimiter on a FakeClock. Returns what the server saw.
- */
-async function simulate(opts: {
-  rpm: number;
-  burst: number;
-  headers: boolean;
-  workers: number;
-  seconds: number;
-  latencyMs: number;
-}) {
-  const clock = new FakeClock();
-  const limiter = new RateLimiter({ clock });
-  const perMs = opts.rpm / 60_000;
-  const start = clock.now();
-  const server = { tokens: opts.burst, at: start, pausedUntil: 0 };
-  const log = { accepted: [] as number[], refused: [] as number[], early: 0 };
-  const stop = { done: false };
-  const decide = (now: number) => {
-    server.tokens = Math.min(opts.burst, server.tokens + (now - server.at) * perMs);
-    server.at = now;
-    if (now < server.pausedUntil) log.early += 1;
-    if (server.tokens >= 1 - 1e-9) {
-      server.tokens -= 1;
-      log.accepted.push(now - start);
-      return { ok: true, retryAfterS: 0 };
-    }
-    log.refused.push(now - start);
-    const retryAfterS = Math.ceil((1 - server.tokens) / perMs / 1000);
-    server.pausedUntil = Math.max(server.pausedUntil, now + retryAfterS * 1000);
-    return { ok: false, retryAfterS };
-  };
-  const workers = Array.from({ length: opts.workers }, async () => {
-    while (!stop.done) {
-      await limiter.acquire();
-      const sentAt = clock.now();
-      const d = decide(sentAt);
-      await clock.sleep(opts.latencyMs);
-      limiter.settle();
-      if (opts.headers) {
-        limiter.observeHeaders({
-          limit: opts.rpm,
-          remaining: Math.floor(server.tokens),
-          resetEpochS: Math.ceil((clock.now() + (opts.burst - server.tokens) / perMs) / 1000),
-        });
-      }
-      if (d.ok) limiter.onSuccess();
-      else limiter.onRateLimited(d.retryAfterS * 1000, sentAt);
-    }
-  });
-  await clock.run(opts.seconds * 1000, 20);
-  stop.done = true;
-  await clock.run(5000, 20);
-  await Promise.all(workers);
-  return { log, limiter };
-}
-
-describe('RateLimiter against a simulated token-bucket server (600/min, burst 50, 8 workers)', () => {
-  const base = { rpm: 600, burst: 50, workers: 8, seconds: 120, latencyMs: 80 };
-
-  it('with X-RateLimit headers: ≥95% of what the limit allows, no 429 at all', async () => {
-    const { log } = await simulate({ ...base, headers: true });
-    const inRun = log.accepted.filter((t) => t <= base.seconds * 1000).length;
-    const allowed = base.burst + (base.rpm / 60) * base.seconds;
-    expect(inRun / allowed).toBeGreaterThanOrEqual(0.95);
-    expect(log.refused).toEqual([]);
-    expect(log.early).toBe(0);
-  });
-
-  it('without headers: ≥85% of the limit after warm-up, few 429s, nothing sent during a pause but what was in flight', async () => {
-    const { log, limiter } = await simulate({ ...base, headers: false });
-    const warm = 10_000;
-    const after = log.accepted.filter((t) => t > warm && t <= base.seconds * 1000).length;
-    const allowedAfter = (base.rpm / 60) * ((base.seconds * 1000 - warm) / 1000);
+describe('RateLimiter against a simulated token-bucket server without headers (600/min, burst 50, 8 workers)', () => {
+  it('≥85% of the limit after warm-up, few 429s, nothing sent during a pause but what was in flight', async () => {
+    const base = { kind: 'bucket' as const, rpm: 600, burst: 50, workers: 8, seconds: 120 };
+    const { server, limiter, start } = await simulate({ ...base, latencyMs: 40, headers: false });
+    const warm = start + 10_000;
+    const end = start + base.seconds * 1000;
+    const after = server.accepted.filter((t) => t > warm && t <= end).length;
+    const allowedAfter = (base.rpm / 60) * ((end - warm) / 1000);
     expect(after / allowedAfter).toBeGreaterThanOrEqual(0.85);
-    const refusedAfter = log.refused.filter((t) => t > warm).length;
+    const refusedAfter = server.refused.filter((t) => t > warm).length;
     expect(refusedAfter / (after + refusedAfter)).toBeLessThan(0.03);
     // at most the other workers' requests already in flight when a 429 was sent
-    expect(log.early).toBeLessThanOrEqual((base.workers - 1) * limiter.stats().pauses);
+    expect(server.early).toBeLessThanOrEqual((base.workers - 1) * limiter.stats().pauses);
     expect(limiter.stats().source).toBe('learned');
   });
 });
@@ -542,7 +509,7 @@ describe('RateLimiter capRate / limiterFor caps', () => {
     expect(limiter.stats()).toMatchObject({ rpm: 300, source: 'cap' });
     limiter.capRate(120);
     expect(limiter.stats()).toMatchObject({ rpm: 120, source: 'cap' });
-    limiter.observeHeaders({ limit: 600 });
+    limiter.settle(0, { limit: 600, remaining: 10 });
     expect(limiter.stats().rpm).toBe(120);
   });
 

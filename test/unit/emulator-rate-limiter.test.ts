@@ -70,3 +70,45 @@ describe('KeyRateLimiter', () => {
       expect(limiter.take('k')).toEqual({ limited: false, allowed: true });
   });
 });
+
+describe('KeyRateLimiter as a fixed window', () => {
+  it('accepts rpm requests per minute-aligned window; Remaining counts down, Reset is the next minute', () => {
+    const clock = new FakeClock(60_000 * 1000 + 45_000); // 15 s before a window ends
+    const limiter = new KeyRateLimiter({ rpm: 5, burst: 1, kind: 'window' }, clock);
+    for (let left = 4; left >= 0; left--) {
+      expect(limiter.take('k')).toMatchObject({
+        allowed: true,
+        limit: 5,
+        remaining: left,
+        resetAt: 1001 * 60,
+      });
+    }
+    expect(limiter.take('k')).toMatchObject({
+      allowed: false,
+      remaining: 0,
+      retryAfterSeconds: 15,
+    });
+    // No refill inside the window, however long it has been.
+    clock.advance(14_999);
+    expect(limiter.take('k')).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
+    // The next window starts whole, with its own Reset.
+    clock.advance(1);
+    expect(limiter.take('k')).toMatchObject({
+      allowed: true,
+      remaining: 4,
+      resetAt: 1002 * 60,
+    });
+    expect(limiter.take('other')).toMatchObject({ allowed: true, remaining: 4 });
+  });
+
+  it('accepts exactly rpm × windows touched', () => {
+    const clock = new FakeClock(0);
+    const limiter = new KeyRateLimiter({ rpm: 60, burst: 10, kind: 'window' }, clock);
+    let accepted = 0;
+    for (let t = 30_000; t < 150_000; t += 100) {
+      clock.t = t;
+      if (limiter.take('k').allowed) accepted++;
+    }
+    expect(accepted).toBe(180); // windows [0,60), [60,120), [120,180) s
+  });
+});
