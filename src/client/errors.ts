@@ -90,6 +90,10 @@ export class InsufficientCreditsError extends SynapError {
   readonly minimumRequiredCredits: number | undefined;
   readonly recoveryUrl: string | undefined;
   readonly redeemUrl: string | undefined;
+  /** Why, in the credit gate's words (e.g. `overages_disabled`), when it said. */
+  readonly reason: string | undefined;
+  /** Where the plan or billing is managed, when the server said. */
+  readonly manageUrl: string | undefined;
 
   constructor(
     message: string,
@@ -98,6 +102,8 @@ export class InsufficientCreditsError extends SynapError {
       minimumRequiredCredits?: number;
       recoveryUrl?: string;
       redeemUrl?: string;
+      reason?: string;
+      manageUrl?: string;
     } = {},
   ) {
     super(message, {
@@ -110,6 +116,38 @@ export class InsufficientCreditsError extends SynapError {
     this.minimumRequiredCredits = init.minimumRequiredCredits;
     this.recoveryUrl = init.recoveryUrl;
     this.redeemUrl = init.redeemUrl;
+    this.reason = init.reason;
+    this.manageUrl = init.manageUrl;
+  }
+}
+
+/** Reasons a 429 gives when it is a credit stop, not a rate limit. */
+export const CREDIT_STOP_REASONS = ['trial_limit_reached', 'subscription_inactive'] as const;
+export type CreditStopReason = (typeof CREDIT_STOP_REASONS)[number];
+
+/**
+ * A 429 that is a credit stop: the trial's credits are spent (`trial_limit_reached`) or the
+ * plan's subscription lapsed (`subscription_inactive`). Waiting does not clear it within a
+ * run, so it is not retried: the run stops (exit 6) and says where to upgrade or pay.
+ */
+export class CreditStopError extends SynapError {
+  readonly reason: CreditStopReason;
+  readonly upgradeUrl: string | undefined;
+  readonly manageUrl: string | undefined;
+
+  constructor(
+    message: string,
+    init: Init & { reason: CreditStopReason; upgradeUrl?: string; manageUrl?: string },
+  ) {
+    super(message, {
+      ...init,
+      code: init.code ?? init.reason.toUpperCase(),
+      transient: false,
+      exitCode: ExitCode.CREDITS,
+    });
+    this.reason = init.reason;
+    this.upgradeUrl = init.upgradeUrl;
+    this.manageUrl = init.manageUrl;
   }
 }
 
@@ -157,16 +195,74 @@ export class SynapTransientError extends SynapError {
   }
 }
 
-/** 404/405 on the list path: the server has no memory listing. */
-export class ListNotSupportedError extends SynapError {
-  constructor(init: Init = {}) {
-    super('this server does not support listing memories (GET /api/v1/memories)', {
+/**
+ * A 4xx the service's taxonomy does not name (405, 410, 413, 418…): the request as sent will
+ * never succeed, so it is not sent again as it is.
+ */
+export class RequestRefusedError extends SynapError {
+  constructor(message: string, init: Init = {}) {
+    super(message, {
       ...init,
-      code: init.code ?? 'LIST_NOT_SUPPORTED',
+      code: init.code ?? `HTTP_${init.status ?? 'ERROR'}`,
       transient: false,
-      hints: ['Export and migrate need a memory list endpoint; check the base URL.'],
     });
   }
+}
+
+/**
+ * 404/405 on a route a deployment may not have (the memory list, the credits routes): one line
+ * about the deployment, with no correlation id, as no request went wrong.
+ */
+export class EndpointMissingError extends SynapError {
+  constructor(message: string, code: string, init: Omit<Init, 'correlationId' | 'code'> = {}) {
+    super(message, { ...init, code, transient: false });
+  }
+}
+
+/** 404/405 on the list path: this deployment has no memory listing. */
+export class ListNotSupportedError extends EndpointMissingError {
+  constructor(init: Omit<Init, 'correlationId' | 'code'> = {}) {
+    super(
+      'this deployment has no memory listing endpoint (GET /api/v1/memories): memories list and export need one',
+      'LIST_NOT_SUPPORTED',
+      init,
+    );
+  }
+}
+
+/** 404/405 on /v1/credits/…: this deployment has no credits routes. */
+export class CreditsNotSupportedError extends EndpointMissingError {
+  constructor(path: string, init: Omit<Init, 'correlationId' | 'code'> = {}) {
+    super(
+      `this deployment has no credits endpoint (${path.split('?')[0]})`,
+      'CREDITS_NOT_SUPPORTED',
+      init,
+    );
+  }
+}
+
+/**
+ * Whether a failed request may have been applied by the server: no answer although the server
+ * may have received it (a timeout, a reset, an unreadable answer), or an answer from a server
+ * or gateway that failed part-way (5xx other than 503). A 429, a 503 and a refused or unresolved
+ * connection say the request was not processed; a 4xx was answered for what it is.
+ */
+export function outcomeUnknown(err: SynapError): boolean {
+  if (err instanceof NetworkTimeoutError) return !neverReached(err.cause);
+  if (err instanceof SynapTransientError) return true;
+  if (err.status === undefined) return false;
+  return err.status >= 500 && err.status !== 503;
+}
+
+/** A connection that was refused, or a host that did not resolve: nothing was sent. */
+function neverReached(cause: unknown): boolean {
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
+    const e = cause as NodeJS.ErrnoException & { errors?: { code?: string }[] };
+    const code = e.code ?? e.errors?.[0]?.code;
+    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return true;
+    cause = e.cause;
+  }
+  return false;
 }
 
 /** The retry budget ran out (RetryPolicy.budget): the server looks unhealthy; stop, resumably. */
@@ -244,30 +340,42 @@ function str(v: unknown): string | undefined {
 }
 
 /**
- * Reads an error body in either shape the service may use: FastAPI's
- * `{"detail": …}` or the documented `{"error", "code", "details"}`.
+ * Reads an error body in every shape the service and its proxies use: FastAPI's `{"detail": …}`
+ * (a string, an array of validation issues, or an object with `code`/`message`), the documented
+ * `{"error": "…", "code", "details"}`, and `{"error": {"code", "message"}}`. `fields` merges the
+ * top level with the `detail` (or `error`) object, for the credit bodies' fields.
  */
 export function parseErrorBody(bodyText: string): {
   message: string | undefined;
   code: string | undefined;
   details: Record<string, unknown>;
   fields: Record<string, unknown>;
+  /** The first validation issue's `type` of an array `detail` (e.g. "missing", "not_found"). */
+  issueType: string | undefined;
 } {
   let body: unknown;
   try {
     body = JSON.parse(bodyText);
   } catch {
     const text = bodyText.trim().slice(0, 300);
-    return { message: text || undefined, code: undefined, details: {}, fields: {} };
+    return {
+      message: text || undefined,
+      code: undefined,
+      details: {},
+      fields: {},
+      issueType: undefined,
+    };
   }
   const obj = asRecord(body) ?? {};
   const detail = obj.detail;
   const detailObj = asRecord(detail);
+  const errorObj = asRecord(obj.error);
   let message: string | undefined;
+  let issueType: string | undefined;
   if (typeof detail === 'string') message = detail;
-  else if (detailObj) message = str(detailObj.message);
+  else if (detailObj) message = str(detailObj.message) ?? str(detailObj.detail);
   else if (Array.isArray(detail)) {
-    // FastAPI validation errors: [{loc: [...], msg: "..."}]
+    // FastAPI validation errors: [{loc: [...], msg: "...", type: "..."}]
     message = detail
       .map((d) => {
         const r = asRecord(d);
@@ -276,11 +384,41 @@ export function parseErrorBody(bodyText: string): {
         return loc ? `${loc}: ${String(r.msg ?? '')}` : String(r.msg ?? '');
       })
       .join('; ');
+    issueType = str(asRecord(detail[0])?.type);
   }
-  message ??= str(obj.message) ?? str(obj.error);
-  const code = str(detailObj?.code) ?? str(obj.code);
+  message ??= str(obj.message) ?? str(obj.error) ?? str(errorObj?.message);
+  const code = str(detailObj?.code) ?? str(obj.code) ?? str(errorObj?.code);
   const details = asRecord(obj.details) ?? {};
-  return { message, code, details, fields: { ...obj, ...(detailObj ?? {}) } };
+  return {
+    message,
+    code,
+    details,
+    fields: { ...obj, ...(errorObj ?? {}), ...(detailObj ?? {}) },
+    issueType,
+  };
+}
+
+/**
+ * The credit-stop reason of a 429 body, from the `reason` or `error` field of its `detail`
+ * object or of the body itself (the credit gate nests its payload; other paths do not).
+ */
+function creditStopOf(bodyText: string): CreditStopReason | undefined {
+  let body: unknown;
+  try {
+    body = JSON.parse(bodyText);
+  } catch {
+    return undefined;
+  }
+  const top = asRecord(body);
+  if (!top) return undefined;
+  for (const payload of [asRecord(top.detail), top]) {
+    if (!payload) continue;
+    for (const field of ['reason', 'error']) {
+      const v = payload[field];
+      if ((CREDIT_STOP_REASONS as readonly unknown[]).includes(v)) return v as CreditStopReason;
+    }
+  }
+  return undefined;
 }
 
 /** Turns a non-success HTTP response into the matching SynapError. */
@@ -288,11 +426,15 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
   const { status, correlationId } = r;
   const parsed = parseErrorBody(r.bodyText);
   const where = r.method && r.path ? ` (${r.method} ${r.path.split('?')[0]})` : '';
+  // An array `detail` names no code; outside validation (where each issue has its own type and
+  // INVALID_INPUT says more) its first issue's type is the server's word for the error.
+  const code =
+    parsed.code ?? (status !== 400 && status !== 422 ? parsed.issueType?.toUpperCase() : undefined);
   const base = {
     correlationId,
     details: parsed.details,
     status,
-    ...(parsed.code ? { code: parsed.code } : {}),
+    ...(code ? { code } : {}),
   };
   const msg = (fallback: string) => `${parsed.message ?? fallback}${where}`;
   switch (true) {
@@ -313,8 +455,17 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     }
     case status === 402: {
       const f = parsed.fields;
-      return new InsufficientCreditsError(msg('insufficient credits'), {
+      const reason = str(f.reason);
+      const manageUrl = str(f.manage_url);
+      const redeemUrl = str(f.redeem_url);
+      const text = `${parsed.message ?? 'insufficient credits'}${reason ? ` (${reason})` : ''}`;
+      return new InsufficientCreditsError(`${text}${where}`, {
         ...base,
+        hints: [
+          ...(manageUrl ? [`Manage the plan: ${manageUrl}`] : []),
+          ...(redeemUrl ? [`Redeem a credit code: ${redeemUrl}`] : []),
+          "See the balance with 'synap credits'.",
+        ],
         ...(num(f.balance_credits) !== undefined
           ? { balanceCredits: num(f.balance_credits)! }
           : {}),
@@ -323,6 +474,8 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
           : {}),
         ...(str(f.recovery_url) ? { recoveryUrl: str(f.recovery_url)! } : {}),
         ...(str(f.redeem_url) ? { redeemUrl: str(f.redeem_url)! } : {}),
+        ...(str(f.reason) ? { reason: str(f.reason)! } : {}),
+        ...(str(f.manage_url) ? { manageUrl: str(f.manage_url)! } : {}),
       });
     }
     case status === 403: {
@@ -333,6 +486,34 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
       return new ContextNotFoundError(msg('not found'), base);
     case status === 409:
       return new ConflictError(msg('conflict'), base);
+    case status === 429 && creditStopOf(r.bodyText) !== undefined: {
+      const reason = creditStopOf(r.bodyText)!;
+      const f = parsed.fields;
+      const upgradeUrl = str(f.upgrade_url);
+      const manageUrl = str(f.manage_url);
+      const what =
+        reason === 'trial_limit_reached'
+          ? 'the trial credits are spent'
+          : 'the subscription is not active';
+      return new CreditStopError(`${parsed.message ?? what} (${reason})${where}`, {
+        ...base,
+        code: reason.toUpperCase(),
+        reason,
+        ...(upgradeUrl ? { upgradeUrl } : {}),
+        ...(manageUrl ? { manageUrl } : {}),
+        // A spent trial is lifted by upgrading; a lapsed plan where it is managed.
+        hints:
+          reason === 'trial_limit_reached'
+            ? [
+                ...(upgradeUrl ? [`Upgrade: ${upgradeUrl}`] : []),
+                ...(manageUrl && manageUrl !== upgradeUrl ? [`Manage the plan: ${manageUrl}`] : []),
+              ]
+            : [
+                ...(manageUrl ? [`Manage the plan: ${manageUrl}`] : []),
+                ...(upgradeUrl && upgradeUrl !== manageUrl ? [`Upgrade: ${upgradeUrl}`] : []),
+              ],
+      });
+    }
     case status === 429: {
       const retryAfterMs = parseRetryAfter(r.headers.get('retry-after'), r.nowMs ?? Date.now());
       const limit = num(r.headers.get('x-ratelimit-limit'));
@@ -354,6 +535,11 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
         { ...base, code: parsed.code ?? 'REDIRECT', transient: false },
       );
     }
+    case status >= 400:
+      return new RequestRefusedError(
+        `HTTP ${status}: ${parsed.message ?? 'request refused'}${where}`,
+        base,
+      );
     default:
       return new SynapTransientError(
         `HTTP ${status}: ${parsed.message ?? 'unexpected response'}${where}`,

@@ -1,4 +1,9 @@
-import { RetryBudgetExhaustedError, type RateLimitError, type SynapError } from './errors.js';
+import {
+  outcomeUnknown,
+  RetryBudgetExhaustedError,
+  type RateLimitError,
+  type SynapError,
+} from './errors.js';
 
 export interface BackoffPolicy {
   baseMs: number;
@@ -31,10 +36,13 @@ export interface RetryPolicy {
   /** One attempt, connection to last byte. */
   attemptTimeoutMs: number;
   /**
-   * A failure after which the request may have been applied (timeout, reset, 5xx):
-   * 'retry-idempotent' repeats only calls that cannot duplicate anything (reads, deletes, a
-   * replacing update, creates whose documents all carry a document_id: a repeat comes back
-   * "already ingested"); 'never' repeats none.
+   * A failure after which the request may have been applied (see `outcomeUnknown`: a timeout,
+   * a reset, an unreadable answer, a 5xx other than 503). 'retry-idempotent' (`--on-ambiguous
+   * retry`) repeats only calls that cannot duplicate anything: reads, deletes, a replacing
+   * update, and creates whose documents all carry a document_id (a repeat comes back "already
+   * ingested" instead of being stored and billed twice); 'never' (`--on-ambiguous fail`)
+   * repeats none, and the ingest records such documents as OUTCOME_UNKNOWN. Failures that
+   * leave no doubt (a 503, a refused connection) are retried either way.
    */
   ambiguous: 'retry-idempotent' | 'never';
 }
@@ -52,6 +60,11 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 /** May a call that failed ambiguously be sent again? `idempotent`: repeating it cannot duplicate. */
 export function repeatsAmbiguous(policy: RetryPolicy, idempotent: boolean): boolean {
   return policy.ambiguous === 'retry-idempotent' && idempotent;
+}
+
+/** May a call that failed with `error` be sent again, as far as duplicates go? */
+export function mayRepeat(policy: RetryPolicy, idempotent: boolean, error: SynapError): boolean {
+  return !outcomeUnknown(error) || repeatsAmbiguous(policy, idempotent);
 }
 
 /**
@@ -127,10 +140,10 @@ export class CallRetries {
     );
   }
 
-  /** Whether one more transient failure would still be retried (the budget aside). */
-  retriesNextFailure(): boolean {
+  /** Whether one more transient failure like `error` would still be retried (the budget aside). */
+  retriesNextFailure(error: SynapError): boolean {
     return (
-      repeatsAmbiguous(this.policy, this.idempotent) && this.failures + 1 < this.policy.attempts
+      mayRepeat(this.policy, this.idempotent, error) && this.failures + 1 < this.policy.attempts
     );
   }
 
@@ -140,7 +153,7 @@ export class CallRetries {
    */
   afterTransient(error: SynapError, floorMs = 0): number {
     this.failures += 1;
-    if (!repeatsAmbiguous(this.policy, this.idempotent) || this.failures >= this.policy.attempts) {
+    if (!mayRepeat(this.policy, this.idempotent, error) || this.failures >= this.policy.attempts) {
       throw error;
     }
     if (!this.budget.tryWithdraw()) throw new RetryBudgetExhaustedError();

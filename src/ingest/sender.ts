@@ -1,5 +1,5 @@
 import type { ApiResult } from '../client/client.js';
-import { ConflictError, InvalidInputError, SynapError } from '../client/errors.js';
+import { ConflictError, InvalidInputError, outcomeUnknown, SynapError } from '../client/errors.js';
 import {
   DEFAULT_RETRY_POLICY,
   repeatsAmbiguous,
@@ -46,12 +46,15 @@ function hasId(r: CreateMemoryRequest): boolean {
  * - per-item results: a duplicate ("already ingested", DUPLICATE_DOCUMENT) is skipped, other
  *   failed items fail alone, the rest are accepted;
  * - a whole-batch 400/422 or 409 is split in halves and re-sent until the documents at fault
- *   are alone, so one bad document never fails its neighbours (a lone 409 = skipped);
- * - a transient failure the client gave up on fails the batch's documents (when the retry
- *   policy did not repeat them, as for documents without a document_id, the outcome is
- *   unknown: they may have been stored, so they are never sent again automatically);
+ *   are alone, so one bad document never fails its neighbours (a lone 409 = skipped); a 413
+ *   (too large) is split the same way, so the same body is never sent again;
+ * - a transient failure the client gave up on fails the batch's documents; when the retry
+ *   policy did not repeat it because it may have been applied (no document_id, or
+ *   `--on-ambiguous fail`), they fail as OUTCOME_UNKNOWN: they may have been stored, so they
+ *   are never sent again automatically;
  * - an abort leaves documents with an id unsent (a resume re-sends them safely).
- * Anything else (401/403/402/404, retry budget exhausted, a bug) is thrown: it ends the run.
+ * Anything else (401/403/402, a credit stop, another 4xx, retry budget exhausted, a bug) is
+ * thrown: it ends the run.
  */
 export async function sendBatch(
   client: BatchClient,
@@ -63,7 +66,11 @@ export async function sendBatch(
     result = await client.batch(docs, opts.signal ? { signal: opts.signal } : {});
   } catch (err) {
     if (opts.signal?.aborted) return docs.map((d) => abandoned(d));
-    if ((err instanceof InvalidInputError || err instanceof ConflictError) && docs.length > 1) {
+    const splits =
+      err instanceof InvalidInputError ||
+      err instanceof ConflictError ||
+      (err instanceof SynapError && err.status === 413);
+    if (splits && docs.length > 1) {
       const half = Math.ceil(docs.length / 2);
       const left = await sendBatch(client, docs.slice(0, half), opts);
       const right = await sendBatch(client, docs.slice(half), opts);
@@ -72,7 +79,7 @@ export async function sendBatch(
     if (err instanceof ConflictError) {
       return [{ kind: 'skipped', correlationId: err.correlationId ?? '' }];
     }
-    if (err instanceof InvalidInputError) {
+    if (err instanceof InvalidInputError || (err instanceof SynapError && err.status === 413)) {
       return [
         {
           kind: 'failed',
@@ -82,18 +89,23 @@ export async function sendBatch(
       ];
     }
     if (err instanceof SynapError && err.transient) {
-      const repeated = repeatsAmbiguous(opts.policy ?? DEFAULT_RETRY_POLICY, docs.every(hasId));
+      const policy = opts.policy ?? DEFAULT_RETRY_POLICY;
+      const unknown = outcomeUnknown(err) && !repeatsAmbiguous(policy, docs.every(hasId));
       return docs.map((d) => ({
         kind: 'failed',
-        error: {
-          code: err.code,
-          status: err.status ?? null,
-          message: repeated
-            ? `${err.message} (gave up after retries)`
-            : hasId(d)
-              ? `outcome unknown: ${err.message}; the batch was not sent again (it may or may not be stored)`
-              : `outcome unknown: ${err.message}; the document has no document_id, so it was not sent again (it may or may not be stored)`,
-        },
+        error: unknown
+          ? {
+              code: 'OUTCOME_UNKNOWN',
+              status: err.status ?? null,
+              message: !docs.every(hasId)
+                ? `outcome unknown: ${err.message}; ${hasId(d) ? 'a document of the batch has' : 'the document has'} no document_id, so the batch was not sent again (it may or may not be stored)`
+                : `outcome unknown: ${err.message}; not sent again (--on-ambiguous fail): it may or may not be stored`,
+            }
+          : {
+              code: err.code,
+              status: err.status ?? null,
+              message: `${err.message} (gave up after retries)`,
+            },
         correlationId: err.correlationId ?? null,
       }));
     }

@@ -1,4 +1,4 @@
-import { SynapError } from '../client/errors.js';
+import { EndpointMissingError, SynapError } from '../client/errors.js';
 import { CliError, ExitCode, StoppedEarlyError, UsageError, InterruptedError } from '../errors.js';
 import { flushNotices } from './progress.js';
 import { redactSecrets } from './redact.js';
@@ -43,8 +43,8 @@ export function describeError(err: unknown): ErrorReport {
 }
 
 /**
- * The error on stderr: one line with the message, the correlation id when a server was
- * involved, then hints; with --verbose, the stack of an unexpected error.
+ * The error on stderr: one line with the message; when a server answered, its status and code
+ * and the correlation id; then hints; with --verbose, the stack of an unexpected error.
  */
 export function printError(err: unknown, opts: { verbose?: boolean } = {}): void {
   flushNotices();
@@ -56,7 +56,14 @@ export function printError(err: unknown, opts: { verbose?: boolean } = {}): void
       ? `synap: ${report.message}`
       : `synap: error: ${report.message}`,
   ];
-  if (report.correlation_id) lines.push(`  correlation id: ${report.correlation_id}`);
+  const answered =
+    err instanceof SynapError && err.status !== undefined && !(err instanceof EndpointMissingError)
+      ? `HTTP ${err.status} ${report.code}`
+      : undefined;
+  if (answered && report.correlation_id)
+    lines.push(`  ${answered}, correlation id: ${report.correlation_id}`);
+  else if (answered) lines.push(`  ${answered}`);
+  else if (report.correlation_id) lines.push(`  correlation id: ${report.correlation_id}`);
   for (const hint of report.hints) lines.push(`  ${hint}`);
   if (unreached) {
     lines.push(`  No server answered at ${unreached}; check the base URL and the network.`);

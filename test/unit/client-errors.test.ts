@@ -11,6 +11,7 @@ import {
   parseErrorBody,
   PermissionDeniedError,
   RateLimitError,
+  RequestRefusedError,
   ServiceUnavailableError,
   SynapError,
   SynapTransientError,
@@ -46,7 +47,10 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
     [201, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
     [202, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
     [302, SynapError, 'REDIRECT', false, ExitCode.FAILURE],
-    [418, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
+    [405, RequestRefusedError, 'HTTP_405', false, ExitCode.FAILURE],
+    [413, RequestRefusedError, 'HTTP_413', false, ExitCode.FAILURE],
+    [418, RequestRefusedError, 'HTTP_418', false, ExitCode.FAILURE],
+    [504, ServiceUnavailableError, 'SERVICE_UNAVAILABLE', true, ExitCode.FAILURE],
   ] as const)('%i → %o', (status, cls, code, transient, exitCode) => {
     const err = respond(status, 'plain text');
     expect(err).toBeInstanceOf(cls);
@@ -228,11 +232,11 @@ describe('parseErrorBody: both body shapes (§6.1)', () => {
 
 describe('ListNotSupportedError', () => {
   it('says listing is unsupported, exits 1, is permanent', () => {
-    const err = new ListNotSupportedError({ correlationId: 'c1' });
-    expect(err.message).toMatch(/does not support listing memories/);
+    const err = new ListNotSupportedError({ status: 405 });
+    expect(err.message).toMatch(/^this deployment has no memory listing endpoint/);
     expect(err.exitCode).toBe(ExitCode.FAILURE);
     expect(err.transient).toBe(false);
     expect(err.code).toBe('LIST_NOT_SUPPORTED');
-    expect(err.correlationId).toBe('c1');
+    expect(err.correlationId).toBeUndefined();
   });
 });

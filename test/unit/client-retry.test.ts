@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  NetworkTimeoutError,
   RateLimitError,
   RetryBudgetExhaustedError,
   ServiceUnavailableError,
@@ -139,12 +140,31 @@ describe('CallRetries: the decisions of one call under a RetryPolicy', () => {
     expect(capped.afterTransient(busy, 7000)).toBe(2000);
   });
 
-  it('the ambiguous-failure rule: a call that could duplicate is not repeated; "never" repeats none', () => {
+  it('the ambiguous-failure rule: a call that could duplicate is not repeated after a failure that may have applied it; "never" repeats none', () => {
+    const timeout = new NetworkTimeoutError('no answer within 30s');
+    const gateway = new ServiceUnavailableError('HTTP 502', { status: 502 });
     const create = new CallRetries(policy, new RetryBudget(policy.budget), false, half);
-    expect(() => create.afterTransient(busy)).toThrow(busy);
+    expect(() => create.afterTransient(timeout)).toThrow(timeout);
+    expect(() => create.afterTransient(gateway)).toThrow(gateway);
     const never = { ...policy, ambiguous: 'never' as const };
     const read = new CallRetries(never, new RetryBudget(policy.budget), true, half);
-    expect(() => read.afterTransient(busy)).toThrow(busy);
+    expect(() => read.afterTransient(timeout)).toThrow(timeout);
+  });
+
+  it('a failure that says the request was not processed is retried even for a create', () => {
+    const refused = new NetworkTimeoutError('connection refused', {
+      cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+    });
+    for (const ambiguous of ['retry-idempotent', 'never'] as const) {
+      const create = new CallRetries(
+        { ...policy, ambiguous },
+        new RetryBudget(policy.budget),
+        false,
+        half,
+      );
+      expect(create.afterTransient(busy)).toBeGreaterThanOrEqual(0);
+      expect(create.afterTransient(refused)).toBeGreaterThanOrEqual(0);
+    }
   });
 
   it('a run dry of retry budget stops with RetryBudgetExhaustedError', () => {

@@ -167,15 +167,30 @@ describe('ingest pipeline with a fake client', () => {
     });
   });
 
-  it('a transient failure of documents without an id says "outcome unknown"', async () => {
+  it('a failure that may have stored documents without an id is OUTCOME_UNKNOWN', async () => {
+    const client = new FakeClient(() =>
+      Promise.reject(new ServiceUnavailableError('HTTP 502', { status: 502 })),
+    );
+    const opts = base(client, { map: { idFrom: 'none' } });
+    const s = await ingestRecords(records(2), opts);
+    expect(s.failed).toBe(2);
+    for (const f of failureLines(opts.failuresPath)) {
+      expect(f.error.code).toBe('OUTCOME_UNKNOWN');
+      expect(f.error.message).toMatch(/^outcome unknown: HTTP 502; the document has no document_id/);
+    }
+  });
+
+  it('a 503 that outlasted the retries is not "outcome unknown": nothing was stored', async () => {
     const client = new FakeClient(() =>
       Promise.reject(new ServiceUnavailableError('HTTP 503', { status: 503 })),
     );
     const opts = base(client, { map: { idFrom: 'none' } });
     const s = await ingestRecords(records(2), opts);
     expect(s.failed).toBe(2);
-    for (const f of failureLines(opts.failuresPath))
-      expect(f.error.message).toMatch(/^outcome unknown/);
+    for (const f of failureLines(opts.failuresPath)) {
+      expect(f.error.code).toBe('SERVICE_UNAVAILABLE');
+      expect(f.error.message).toMatch(/gave up after retries/);
+    }
   });
 
   it('reads only as fast as it sends (bounded batches in flight)', async () => {
