@@ -157,6 +157,8 @@ export async function openSession(
       ...(opts.rateShare !== undefined ? { rateShare: opts.rateShare } : {}),
     }),
     keyOwner: { profile, source: keySource },
+    // whoami first, so every request says whose it is (X-Client-ID, X-Instance-ID).
+    identify: apiKey !== '',
     retry: opts.retry ?? DEFAULT_RETRY_POLICY,
     // --verbose: one stderr line per HTTP attempt (never the key); otherwise a notice when a
     // server does not answer and the request is tried again.

@@ -4,10 +4,12 @@ import { checkBaseUrl } from './base-url.js';
 import { buildCreateBody, type CreateMemoryInput } from './create-body.js';
 import { systemClock, type Clock } from '../clock.js';
 import {
+  CreditsNotSupportedError,
   errorFromResponse,
   ListNotSupportedError,
   type KeyOwner,
   NetworkTimeoutError,
+  outcomeUnknown,
   RateLimitError,
   SynapError,
   SynapTransientError,
@@ -30,6 +32,11 @@ import {
   type ListMemoriesResponse,
   type Memory,
   type MemoryStatusResponse,
+  type CreditBalance,
+  type CreditEstimate,
+  type CreditEstimateRequest,
+  type CreditLedgerPage,
+  type CreditLedgerQuery,
   type UpdateMemoryRequest,
   type WhoamiResponse,
 } from './types.js';
@@ -48,6 +55,20 @@ export interface RequestEvent {
   error?: string;
   /** Set on a failure without a response: whether another attempt follows. */
   retrying?: boolean;
+  /** The server's own processing time (X-Synap-Server-Ms), when it sent one. */
+  serverMs?: number;
+}
+
+/**
+ * Whose key this is, from whoami: sent as X-Client-ID / X-Instance-ID on every request
+ * (empty until known, as the official SDK does), and the instance's user-context isolation
+ * (`equals_customer`: a B2C instance, which refuses customer_id).
+ */
+export interface ClientIdentity {
+  clientId: string;
+  instanceId: string;
+  /** Undefined when the server does not say (older deployments): then nothing is enforced. */
+  userContextIsolation: string | undefined;
 }
 
 export interface ApiResult<T> {
@@ -74,6 +95,11 @@ export interface ClientOptions {
   instanceId?: string;
   /** Whose key this is: a 401/403 names the profile and the key's source. */
   keyOwner?: KeyOwner;
+  /**
+   * Ask whoami before the first other request, as the official SDK does when it starts, so
+   * every request carries X-Client-ID and X-Instance-ID (default false: they go empty).
+   */
+  identify?: boolean;
   onRequest?: (e: RequestEvent) => void;
 }
 
@@ -143,7 +169,10 @@ export class SynapClient {
   private readonly random: () => number;
   private readonly budget: RetryBudget;
   private readonly onRequest: ((e: RequestEvent) => void) | undefined;
-  private readonly instanceId: string | undefined;
+  private instanceId: string | undefined;
+  private known: ClientIdentity | undefined;
+  private identifying: Promise<ClientIdentity | undefined> | undefined;
+  private readonly autoIdentify: boolean;
   private readonly keyOwner: KeyOwner | undefined;
   private readonly transport: (call: HttpCall) => Promise<HttpAnswer>;
   /** The headers every request sends (the correlation id is added per call). */
@@ -173,6 +202,7 @@ export class SynapClient {
       Accept: 'application/json',
       'User-Agent': `synap-cli/${version}`,
     };
+    this.autoIdentify = opts.identify === true;
   }
 
   stats(): ClientStats {
@@ -189,8 +219,48 @@ export class SynapClient {
     });
   }
 
-  whoami(o: CallOptions = {}): Promise<ApiResult<WhoamiResponse>> {
-    return this.request({ method: 'GET', path: API_PATHS.whoami, idempotent: true, ...o });
+  /** GET /api/v1/auth/whoami; what it says is kept and sent on every later request. */
+  async whoami(o: CallOptions = {}): Promise<ApiResult<WhoamiResponse>> {
+    const result = await this.request<WhoamiResponse>({
+      method: 'GET',
+      path: API_PATHS.whoami,
+      idempotent: true,
+      ...o,
+    });
+    const d = (result.data ?? {}) as Partial<WhoamiResponse>;
+    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    this.known = {
+      clientId: text(d.client_id),
+      instanceId: text(d.instance_id),
+      userContextIsolation:
+        typeof d.user_context_isolation === 'string' ? d.user_context_isolation : undefined,
+    };
+    if (this.known.instanceId) this.instanceId = this.known.instanceId;
+    return result;
+  }
+
+  /** What whoami said, if it was asked. */
+  get identity(): ClientIdentity | undefined {
+    return this.known;
+  }
+
+  /**
+   * Asks whoami once per client (later calls share the answer). A deployment without the route
+   * (404/405) leaves the identity unknown; any other failure (a refused key, a server that does
+   * not answer) is thrown, so a run stops before it sends anything.
+   */
+  identify(o: CallOptions = {}): Promise<ClientIdentity | undefined> {
+    this.identifying ??= this.whoami(o).then(
+      () => this.known,
+      (err: unknown) => {
+        if (err instanceof SynapError && (err.status === 404 || err.status === 405)) {
+          return undefined;
+        }
+        this.identifying = undefined;
+        throw err;
+      },
+    );
+    return this.identifying;
   }
 
   create(req: CreateMemoryInput, o: CallOptions = {}): Promise<ApiResult<CreateMemoryResponse>> {
@@ -296,19 +366,76 @@ export class SynapClient {
       });
     } catch (err) {
       if (err instanceof SynapError && (err.status === 404 || err.status === 405)) {
-        throw new ListNotSupportedError(
-          err.correlationId ? { correlationId: err.correlationId } : {},
-        );
+        throw new ListNotSupportedError({ status: err.status });
       }
       throw err;
     }
     return { ...result, data: readListEnvelope(result.data, params) };
   }
 
+  /** GET /v1/credits/balance: the wallet's balance and buckets. */
+  creditsBalance(o: CallOptions = {}): Promise<ApiResult<CreditBalance>> {
+    return this.creditsCall({
+      method: 'GET',
+      path: API_PATHS.creditsBalance,
+      idempotent: true,
+      ...o,
+    });
+  }
+
+  /** GET /v1/credits/ledger: one page of the wallet's entries, newest first. */
+  creditsLedger(q: CreditLedgerQuery, o: CallOptions = {}): Promise<ApiResult<CreditLedgerPage>> {
+    const query = new URLSearchParams({ limit: String(q.limit), offset: String(q.offset) });
+    if (q.entryType !== undefined) query.set('entry_type', q.entryType);
+    if (q.from !== undefined) query.set('from', q.from);
+    if (q.to !== undefined) query.set('to', q.to);
+    return this.creditsCall({
+      method: 'GET',
+      path: `${API_PATHS.creditsLedger}?${query}`,
+      idempotent: true,
+      ...o,
+    });
+  }
+
+  /** POST /v1/credits/estimate: what an operation would cost, spending nothing. */
+  creditsEstimate(
+    body: CreditEstimateRequest,
+    o: CallOptions = {},
+  ): Promise<ApiResult<CreditEstimate>> {
+    return this.creditsCall({
+      method: 'POST',
+      path: API_PATHS.creditsEstimate,
+      body,
+      // A quote changes nothing: the official SDK's contract marks it idempotent.
+      idempotent: true,
+      ...o,
+    });
+  }
+
+  /** A credits route; 404/405 means the deployment has none (CreditsNotSupportedError). */
+  private async creditsCall<T>(spec: RequestSpec): Promise<ApiResult<T>> {
+    try {
+      return await this.request<T>(spec);
+    } catch (err) {
+      if (err instanceof SynapError && (err.status === 404 || err.status === 405)) {
+        throw new CreditsNotSupportedError(spec.path, { status: err.status });
+      }
+      throw err;
+    }
+  }
+
   private async request<T>(spec: RequestSpec): Promise<ApiResult<T>> {
+    if (this.autoIdentify && !this.known && !spec.unmetered && spec.path !== API_PATHS.whoami) {
+      await this.identify(spec.signal ? { signal: spec.signal } : {});
+    }
     const correlationId = newCorrelationId(this.clock.now(), this.instanceId);
     const url = this.baseUrl + spec.path;
-    const headers = { ...this.fixedHeaders, 'X-Correlation-ID': correlationId };
+    const headers = {
+      ...this.fixedHeaders,
+      'X-Correlation-ID': correlationId,
+      'X-Client-ID': this.known?.clientId ?? '',
+      'X-Instance-ID': this.known?.instanceId ?? '',
+    };
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     const retries = new CallRetries(this.retryPolicy, this.budget, spec.idempotent, this.random);
     for (let attempt = 1; ; attempt++) {
@@ -330,17 +457,21 @@ export class SynapClient {
         if (!spec.unmetered) this.limiter.settle(ticket);
         if (spec.signal?.aborted) throw err;
         const reason = describeNetworkError(err, this.retryPolicy.attemptTimeoutMs);
+        const where = `${reason} (${spec.method} ${url.split('?')[0]})`;
+        let error = new NetworkTimeoutError(where, { correlationId, cause: err });
+        if (!spec.idempotent && outcomeUnknown(error)) {
+          error = new NetworkTimeoutError(`${where}; the request may have been applied`, {
+            correlationId,
+            cause: err,
+          });
+        }
         this.emit(spec, {
           ms: this.clock.now() - sentAt,
           correlationId,
           attempt,
           error: reason,
-          retrying: retries.retriesNextFailure(),
+          retrying: retries.retriesNextFailure(error),
         });
-        const error = new NetworkTimeoutError(
-          `${reason} (${spec.method} ${url.split('?')[0]})${spec.idempotent ? '' : '; the request may have been applied'}`,
-          { correlationId, cause: err },
-        );
         this.counters.transientErrors += 1;
         await this.retryAfter(retries.afterTransient(error), spec);
         continue;
@@ -350,11 +481,13 @@ export class SynapClient {
         this.limiter.settle(ticket, readRateHeaders(response.headers), response.status === 429);
       }
       const cid = response.headers.get('x-correlation-id') ?? correlationId;
+      const serverMs = Number.parseFloat(response.headers.get('x-synap-server-ms') ?? '');
       this.emit(spec, {
         status: response.status,
         ms: this.clock.now() - sentAt,
         correlationId: cid,
         attempt,
+        ...(Number.isFinite(serverMs) && serverMs >= 0 ? { serverMs } : {}),
       });
 
       if (response.status >= 200 && response.status < 300) {

@@ -163,6 +163,62 @@ export interface ListMemoriesResponse {
 export interface WhoamiResponse {
   client_id: string;
   instance_id: string;
+  /** `equals_customer`: a B2C instance (customer_id refused on writes); absent on older servers. */
+  user_context_isolation?: string;
+  [extra: string]: unknown;
+}
+
+/** whoami's user_context_isolation of a B2C instance: user_id is the whole identity. */
+export const B2C_ISOLATION = 'equals_customer';
+
+/** GET /v1/credits/balance */
+export interface CreditBalance {
+  client_id: string;
+  balance_credits: number;
+  warning_low: boolean;
+  buckets: { source_type: string; balance: number; expires_at: string | null }[];
+  [extra: string]: unknown;
+}
+
+/** One entry of GET /v1/credits/ledger. */
+export interface CreditLedgerEntry {
+  ledger_id: string;
+  entry_type: string;
+  delta: number;
+  metric_type: string | null;
+  category: string | null;
+  created_at: string;
+  [extra: string]: unknown;
+}
+
+/** GET /v1/credits/ledger?limit&offset&entry_type&from&to (offset paging). */
+export interface CreditLedgerPage {
+  entries: CreditLedgerEntry[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export interface CreditLedgerQuery {
+  limit: number;
+  offset: number;
+  entryType?: string;
+  /** ISO-8601, inclusive. */
+  from?: string;
+  to?: string;
+}
+
+/** POST /v1/credits/estimate: every key sent, unset ones null (as the official SDK does). */
+export interface CreditEstimateRequest {
+  metric_type: string;
+  units: number;
+  item_count: number | null;
+  endpoint: string | null;
+  mode: string | null;
+}
+
+export interface CreditEstimate {
+  credits_estimate: number;
   [extra: string]: unknown;
 }
 
@@ -184,6 +240,9 @@ export const API_PATHS = {
   status: (ingestionId: string) => `/api/v1/memories/status/${encodeURIComponent(ingestionId)}`,
   memory: (memoryId: string) => `/api/v1/memories/${encodeURIComponent(memoryId)}`,
   list: '/api/v1/memories',
+  creditsBalance: '/v1/credits/balance',
+  creditsLedger: '/v1/credits/ledger',
+  creditsEstimate: '/v1/credits/estimate',
   emulatorStats: '/_emulator/stats',
 } as const;
 

@@ -12,9 +12,11 @@ export interface RequestLine {
   error?: string;
   /** On a failure without a response: whether another attempt follows. */
   retrying?: boolean;
+  /** The server's processing time (X-Synap-Server-Ms), when it sent one. */
+  serverMs?: number;
 }
 
-/** `→ GET /api/v1/memories?page=2 200 35ms cid=… attempt 1` */
+/** `synap: http GET /api/v1/memories?page=2 200 35ms server=4.2ms cid=… attempt=1` */
 export function formatRequestLine(e: RequestLine): string {
   const status = e.status === undefined ? (e.error ?? 'no response') : String(e.status);
   const parts = [
@@ -23,6 +25,7 @@ export function formatRequestLine(e: RequestLine): string {
     e.path,
     status,
     `${Math.round(e.ms)}ms`,
+    ...(e.serverMs !== undefined ? [`server=${e.serverMs}ms`] : []),
     `cid=${e.correlationId}`,
     `attempt=${e.attempt}`,
   ];
