@@ -4,6 +4,8 @@ import { loginCommand } from './commands/auth/login.js';
 import { logoutCommand } from './commands/auth/logout.js';
 import { statusCommand as authStatusCommand } from './commands/auth/status.js';
 import { completeCommand, completionCommand } from './commands/completion.js';
+import { balanceCommand } from './commands/credits/balance.js';
+import { ledgerCommand } from './commands/credits/ledger.js';
 import { getCommand as configGetCommand } from './commands/config/get.js';
 import { listCommand as configListCommand } from './commands/config/list.js';
 import { profilesCommand } from './commands/config/profiles.js';
@@ -110,6 +112,23 @@ Examples:
   add(memories, 'update', updateCommand);
   add(memories, 'delete', deleteCommand);
   add(memories, 'status', statusCommand);
+
+  const credits = group(
+    program,
+    'credits',
+    'show the credit balance and the ledger of what was granted and spent',
+    `Without a subcommand: the balance. An ingest asks for an estimate against the balance
+before it sends anything (see 'synap ingest --help').
+
+Examples:
+  $ synap credits
+  $ synap credits ledger --entry-type usage --limit 50
+  $ synap --json credits | jq .result.balance_credits`,
+  );
+  balanceCommand
+    .declare(credits.command('balance', { isDefault: true }))
+    .action(runner.action(balanceCommand));
+  add(credits, 'ledger', ledgerCommand);
 
   add(program, 'ingest', ingestCommand);
   add(program, 'export', exportCommand);

@@ -38,6 +38,10 @@ export interface IngestFlags {
   maxDuration?: number;
   failFast?: boolean;
   waitLock?: boolean;
+  /** What to do after a failure that may have stored the batch (see RetryPolicy.ambiguous). */
+  onAmbiguous?: 'retry' | 'fail';
+  /** Go on although the pre-flight estimate exceeds the balance. */
+  yes?: boolean;
 }
 
 /** Repeated `--map api=source`, validated one by one and collected. */
@@ -122,7 +126,16 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
     .option(
       '--fail-fast',
       'stop at the first failed record (exit 5; fix it and run again to continue)',
-    );
+    )
+    .addOption(
+      new Option(
+        '--on-ambiguous <what>',
+        'after a timeout or reset that may have stored a batch: retry it (only when every document has a document_id), or fail its records as OUTCOME_UNKNOWN',
+      )
+        .choices(['retry', 'fail'])
+        .default('retry'),
+    )
+    .option('-y, --yes', 'send even when the credit estimate exceeds the balance');
   if (!forMigrate) {
     cmd
       .option('--restart', 'ignore the saved progress of an interrupted run and start over')

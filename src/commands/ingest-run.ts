@@ -1,4 +1,5 @@
-import { MAX_BATCH_SIZE, type DocumentType, type Mode } from '../client/types.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../client/retry-policy.js';
+import { DEFAULT_MODE, MAX_BATCH_SIZE, type DocumentType, type Mode } from '../client/types.js';
 import { MAX_CONCURRENCY } from '../config/store.js';
 import type { GlobalOptions } from '../global-options.js';
 import {
@@ -6,18 +7,36 @@ import {
   DEFAULT_CONCURRENCY,
   type IngestRunOptions,
 } from '../ingest/options.js';
+import { b2cInstance, checkB2cFlags, type B2cInstance } from '../ingest/b2c.js';
+import {
+  checkCredits,
+  estimateDocuments,
+  estimateExceedsBalance,
+  exceedsBalance,
+  type CreditCheck,
+} from '../ingest/credit-check.js';
 import { ingest } from '../ingest/pipeline.js';
 import type { IngestSummary } from '../ingest/summary.js';
+import { printCreditCheck } from '../output/credits.js';
 import { createIngestDisplay } from '../output/ingest-progress.js';
 import type { Session } from '../session.js';
 import { abortOnSignals } from '../signals.js';
 import type { IngestFlags } from './ingest-options.js';
 import type { Outcome } from './run.js';
 
+/** The retry policy of an ingest: the default, with `--on-ambiguous`. */
+export function ingestRetryPolicy(flags: Pick<IngestFlags, 'onAmbiguous'>): RetryPolicy {
+  return {
+    ...DEFAULT_RETRY_POLICY,
+    ambiguous: flags.onAmbiguous === 'fail' ? 'never' : 'retry-idempotent',
+  };
+}
+
 /** The pipeline's options from the flags, with the profile's defaults where a flag is absent. */
 export function ingestRunOptions(
   flags: IngestFlags,
   session: Pick<Session, 'defaults' | 'profile' | 'baseUrl' | 'client'>,
+  b2c?: B2cInstance,
 ): IngestRunOptions {
   const d = session.defaults;
   const documentType = flags.documentType ?? (d.document_type as DocumentType | undefined);
@@ -36,6 +55,7 @@ export function ingestRunOptions(
         ...(flags.scope ? { scope: flags.scope } : {}),
         ...(flags.metadata ? { metadata: flags.metadata } : {}),
       },
+      ...(b2c ? { b2c } : {}),
     },
     profile: session.profile,
     baseUrl: session.baseUrl,
@@ -51,6 +71,53 @@ export function ingestRunOptions(
     failFast: flags.failFast === true,
     waitLock: flags.waitLock === true,
   };
+}
+
+/** The mode an ingest sends when a record names none: flag, profile, else the SDK's default. */
+export function runMode(flags: IngestFlags, session: Pick<Session, 'defaults'>): Mode {
+  return flags.mode ?? (session.defaults.mode as Mode | undefined) ?? DEFAULT_MODE;
+}
+
+/**
+ * What an ingest learns before it sends anything: whose key this is (whoami: the X-Client-ID /
+ * X-Instance-ID headers and, on a B2C instance, the customer_id refusals; `--customer-id` or
+ * `--map customer_id=` stop it there, exit 2) and, for `inputs` whose size says roughly how
+ * many documents they hold, the credit estimate against the balance (exit 6 when it exceeds
+ * it, unless --yes). A dry run without a key asks nothing.
+ */
+export async function prepareIngest(
+  session: Pick<Session, 'apiKey' | 'client' | 'defaults'>,
+  flags: IngestFlags,
+  opts: { inputs?: string[]; quiet: boolean },
+): Promise<{ b2c: B2cInstance | undefined; credits: CreditCheck | undefined }> {
+  if (session.apiKey === '') return { b2c: undefined, credits: undefined };
+  const b2c = b2cInstance(await session.client.identify());
+  checkB2cFlags(b2c, flags);
+  if (flags.dryRun || !opts.inputs) return { b2c, credits: undefined };
+  const total = await estimateDocuments(opts.inputs, { restart: flags.restart === true });
+  if (!total || total.documents === 0) return { b2c, credits: undefined };
+  const credits = await checkCredits(session.client, {
+    documents: total.documents,
+    exact: false,
+    mode: runMode(flags, session),
+  });
+  printCreditCheck(credits, { quiet: opts.quiet });
+  if (exceedsBalance(credits) && flags.yes !== true) throw estimateExceedsBalance(credits);
+  return { b2c, credits };
+}
+
+/** --dry-run: the estimate for exactly the records it would send (none without a key). */
+export async function dryRunCredits(
+  session: Pick<Session, 'apiKey' | 'client' | 'defaults'>,
+  flags: IngestFlags,
+  summary: IngestSummary,
+): Promise<CreditCheck | undefined> {
+  if (session.apiKey === '' || summary.sent === 0) return undefined;
+  return checkCredits(session.client, {
+    documents: summary.sent,
+    exact: true,
+    mode: runMode(flags, session),
+  });
 }
 
 /**

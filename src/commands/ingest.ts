@@ -4,7 +4,13 @@ import { assertReadable } from '../ingest/readers/index.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { printIngestSummary } from '../output/ingest-summary.js';
 import { declareIngestOptions, type IngestFlags } from './ingest-options.js';
-import { ingestRunOptions, ingestWithDisplay } from './ingest-run.js';
+import {
+  dryRunCredits,
+  ingestRetryPolicy,
+  ingestRunOptions,
+  ingestWithDisplay,
+  prepareIngest,
+} from './ingest-run.js';
 import type { CommandSpec } from './run.js';
 
 /** `synap ingest <inputs...>`: stream records from files or stdin into Synap. */
@@ -59,8 +65,20 @@ Examples:
     const session = await ctx.session({
       requireKey: flags.dryRun !== true,
       ...flags.rate,
+      retry: ingestRetryPolicy(flags),
     });
-    return ingestWithDisplay(ctx.globals, () => ({ ...ingestRunOptions(flags, session), inputs }));
+    const { b2c, credits } = await prepareIngest(session, flags, {
+      inputs,
+      quiet: ctx.globals.quiet || ctx.globals.json,
+    });
+    const outcome = await ingestWithDisplay(ctx.globals, () => ({
+      ...ingestRunOptions(flags, session, b2c),
+      inputs,
+    }));
+    const check = flags.dryRun ? await dryRunCredits(session, flags, outcome.result) : credits;
+    if (check) outcome.result.credits = check;
+    if (check?.note && flags.dryRun) (outcome.warnings ??= []).push(check.note);
+    return outcome;
   },
 
   render: (summary, view) =>

@@ -9,7 +9,12 @@ import { warn } from '../output/messages.js';
 import type { Session } from '../session.js';
 import { integer } from './flags.js';
 import { declareIngestOptions, type IngestFlags } from './ingest-options.js';
-import { ingestRunOptions, ingestWithDisplay } from './ingest-run.js';
+import {
+  ingestRetryPolicy,
+  ingestRunOptions,
+  ingestWithDisplay,
+  prepareIngest,
+} from './ingest-run.js';
 import type { CommandSpec } from './run.js';
 
 /** Flags of `synap migrate`: where from, where to, the export side, and the ingest options. */
@@ -74,8 +79,10 @@ Examples:
     const to = await ctx.session({
       profile: flags.to,
       ...flags.rate,
+      retry: ingestRetryPolicy(flags),
     });
     checkDistinct(from, to);
+    const { b2c } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
     const name = `export of profile ${from.profile}`;
     let warned = 0;
     const records = (signal: AbortSignal) =>
@@ -97,7 +104,7 @@ Examples:
         },
       });
     return ingestWithDisplay(ctx.globals, (signal) => ({
-      ...ingestRunOptions(flags, to),
+      ...ingestRunOptions(flags, to, b2c),
       records: records(signal),
       recordsName: name,
     }));

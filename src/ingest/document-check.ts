@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.js';
+import { findCustomerIdColumn, type B2cInstance } from './b2c.js';
 import type { SourceRecord } from './source-record.js';
 import { isPlainObject } from './validate.js';
 
@@ -153,12 +154,14 @@ function valueAt(obj: Record<string, unknown>, path: string, parts: string[] | u
 /**
  * The records of one input, with its first DOCUMENT_CHECK_RECORDS looked at before any is
  * passed on: throws a UsageError (exit 2, the reader closed) when none of them has a document
- * (see findMissingDocument); otherwise yields every record, the looked-at ones first.
+ * (see findMissingDocument), or, on a B2C instance, when a column supplies customer ids (see
+ * findCustomerIdColumn); otherwise yields every record, the looked-at ones first.
  */
 export async function checkDocumentField<B extends SourceRecord[]>(
   batches: AsyncIterable<B>,
   map: Readonly<Record<string, string>>,
   source: string,
+  b2c?: B2cInstance,
 ): Promise<AsyncIterable<B>> {
   const it = batches[Symbol.asyncIterator]();
   const head: B[] = [];
@@ -174,9 +177,10 @@ export async function checkDocumentField<B extends SourceRecord[]>(
     count += r.value.length;
   }
   const problem = findMissingDocument(head.flat(), map, source);
-  if (problem) {
+  const refused = b2c ? findCustomerIdColumn(b2c, head.flat(), source) : undefined;
+  if (problem || refused) {
     if (!ended) await it.return?.();
-    throw new UsageError(problem.message, { hints: problem.hints });
+    throw problem ? new UsageError(problem.message, { hints: problem.hints }) : refused!;
   }
   return (async function* () {
     let done = ended;

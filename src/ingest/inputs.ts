@@ -64,7 +64,7 @@ export async function withInput(
   const source = input === '-' ? 'stdin' : input;
   const failuresPath = opts.failuresPath ?? defaultFailuresPath(input);
   const checked = (read: ReadOptions) =>
-    checkDocumentField(readRecordBatches([input], read), opts.map.map ?? {}, source);
+    checkDocumentField(readRecordBatches([input], read), opts.map.map ?? {}, source, opts.map.b2c);
   if (input === '-' || opts.dryRun || !(await isRegularFile(input))) {
     return body({
       source,

@@ -2,6 +2,7 @@ import { parse as parseCsvText } from 'csv-parse/sync';
 import { readScope } from '../client/create-body.js';
 import type { CreateMemoryRequest, ScopePath } from '../client/types.js';
 import { UsageError } from '../errors.js';
+import { customerIdRefusal, type B2cInstance } from './b2c.js';
 import { hashDocumentId } from './document-id.js';
 import { RecordOriginal } from './failures-file.js';
 import { parseJsonRecord } from './readers/common.js';
@@ -36,6 +37,8 @@ export interface MapOptions {
    * and a `metadata` cell holds JSON.
    */
   sourceFormat?: InputFormat;
+  /** A B2C instance: a record carrying a customer_id fails (nothing is sent for it). */
+  b2c?: B2cInstance;
 }
 
 export type MapResult =
@@ -199,6 +202,9 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     const built = validateRequest(fields, extra, defaults);
     if ('error' in built) return failure(r, original, built.error);
     const request = built.request;
+    if (opts.b2c && request.customer_id !== null) {
+      return failure(r, original, customerIdRefusal(opts.b2c, request.customer_id));
+    }
     if (request.document_id === null && hashIds) request.document_id = hashDocumentId(request);
     return { ok: true, source: r.source, line: r.line, original, request };
   };

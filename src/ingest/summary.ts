@@ -1,5 +1,6 @@
 import type { CreateMemoryRequest } from '../client/types.js';
 import { ExitCode } from '../errors.js';
+import type { CreditCheck } from './credit-check.js';
 
 /** Why a run stopped before the end of its input. */
 export type StopReason =
@@ -41,6 +42,8 @@ export interface IngestSummary {
   state_files: string[];
   /** --dry-run: up to three request bodies as they would be sent. */
   samples?: CreateMemoryRequest[];
+  /** The credit estimate and balance asked before sending (with --dry-run: after reading). */
+  credits?: CreditCheck;
   /** --wait: final ingestion statuses of the accepted documents. */
   wait?: { completed: number; failed: number; partial_success: number; unfinished: number };
 }

@@ -1,5 +1,6 @@
 import type { CreateMemoryRequest } from '../client/types.js';
 import type { IngestSummary } from '../ingest/summary.js';
+import { describeCreditCheck } from './credits.js';
 import { redactSecrets } from './redact.js';
 import { renderKeyValue } from './table.js';
 
@@ -27,6 +28,7 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
     pairs.push(['429s', num(s.rate_limited)]);
     pairs.push(['retries', num(s.retries)]);
   }
+  if (s.credits) pairs.push(['credits', describeCreditCheck(s.credits)]);
   pairs.push(['elapsed', `${s.elapsed_s.toFixed(1)} s`]);
   pairs.push(['records/s', num(s.records_per_s)]);
   if (s.wait) {
@@ -88,6 +90,10 @@ export function nextSteps(s: IngestSummary): string[] {
     };
     out.push(
       `stopped early: ${why[s.stop_reason ?? ''] ?? s.stop_reason}. Progress is saved; run the same command again to continue.`,
+    );
+  } else if (s.status === 'aborted' && s.state_files.length > 0) {
+    out.push(
+      `progress is saved in ${s.state_files.join(', ')}; once the error below is dealt with, run the same command again to continue.`,
     );
   }
   if (s.failed > 0 && files !== '') {

@@ -1,0 +1,154 @@
+import { stat } from 'node:fs/promises';
+import type { ApiResult } from '../client/client.js';
+import {
+  AuthenticationError,
+  CreditsNotSupportedError,
+  CreditStopError,
+  InsufficientCreditsError,
+  SynapError,
+} from '../client/errors.js';
+import {
+  API_PATHS,
+  type CreditBalance,
+  type CreditEstimate,
+  type CreditEstimateRequest,
+} from '../client/types.js';
+import { ingestStateFile } from './checkpointer.js';
+import { estimateRecords } from './estimate.js';
+
+/**
+ * The credit check before an ingest sends anything: the service's own estimate for the whole
+ * run (`POST /v1/credits/estimate`) against the wallet's balance (`GET /v1/credits/balance`).
+ *
+ * What is asked: `metric_type` `memory_documents`, `units` and `item_count` the number of
+ * documents, `endpoint` the batch route, `mode` the run's mode. The service's price list is
+ * not public; the quote is its answer to that question, and the CLI adds nothing to it.
+ */
+export const ESTIMATE_METRIC = 'memory_documents';
+
+/** What the check found (part of the summary: `credits`). */
+export interface CreditCheck {
+  /** Documents the estimate is for. */
+  documents: number;
+  /** True for a counted number (--dry-run), false for one estimated from the input sizes. */
+  exact: boolean;
+  /** Credits the service quotes for them; null when it could not be asked. */
+  estimate: number | null;
+  /** The wallet's balance; null when it could not be asked. */
+  balance: number | null;
+  /** Why a figure is missing (e.g. a deployment without credits routes). */
+  note: string | null;
+}
+
+/** What the check needs of SynapClient. */
+export interface CreditsClient {
+  creditsEstimate(body: CreditEstimateRequest): Promise<ApiResult<CreditEstimate>>;
+  creditsBalance(): Promise<ApiResult<CreditBalance>>;
+}
+
+/**
+ * Documents the inputs of a run will send, estimated from their sizes (line-based plain files;
+ * a CSV header is not a document), less what a saved state says is settled. Undefined when no
+ * input can be estimated (stdin, pipes, gzip, JSON arrays); `partial` when only some could.
+ */
+export async function estimateDocuments(
+  inputs: readonly string[],
+  opts: { restart: boolean },
+): Promise<{ documents: number; partial: boolean } | undefined> {
+  let documents = 0;
+  let known = 0;
+  for (const input of inputs) {
+    let size: number;
+    try {
+      const s = input === '-' ? undefined : await stat(input);
+      if (!s?.isFile()) continue;
+      size = s.size;
+    } catch {
+      continue;
+    }
+    const lines = await estimateRecords(input, size).catch(() => undefined);
+    if (lines === undefined) continue;
+    known += 1;
+    const header = /\.(csv|tsv)$/i.test(input) ? 1 : 0;
+    let settled = 0;
+    if (!opts.restart) {
+      // An unreadable state is reported by the run itself; here it only means "nothing settled".
+      const state = await ingestStateFile(input)
+        .read()
+        .catch(() => undefined);
+      if (state && state.input.size === size) settled = state.settled_records;
+    }
+    documents += Math.max(0, lines - header - settled);
+  }
+  if (known === 0) return undefined;
+  return { documents, partial: known < inputs.length };
+}
+
+/**
+ * Asks for the estimate of `documents` and for the balance. A deployment without the routes
+ * (404/405), or a failure to get an answer, is a `note` and the run goes on; a refused key, a
+ * 402 or a credit stop are thrown (they would stop the run at its first request anyway).
+ */
+export async function checkCredits(
+  client: CreditsClient,
+  o: { documents: number; exact: boolean; mode: string },
+): Promise<CreditCheck> {
+  const check: CreditCheck = {
+    documents: o.documents,
+    exact: o.exact,
+    estimate: null,
+    balance: null,
+    note: null,
+  };
+  try {
+    const quote = await client.creditsEstimate({
+      metric_type: ESTIMATE_METRIC,
+      units: o.documents,
+      item_count: o.documents,
+      endpoint: API_PATHS.batch,
+      mode: o.mode,
+    });
+    const estimate = Number(quote.data?.credits_estimate);
+    if (Number.isFinite(estimate)) check.estimate = estimate;
+    const balance = await client.creditsBalance();
+    const credits = Number(balance.data?.balance_credits);
+    if (Number.isFinite(credits)) check.balance = credits;
+  } catch (err) {
+    if (
+      err instanceof AuthenticationError ||
+      err instanceof InsufficientCreditsError ||
+      err instanceof CreditStopError ||
+      !(err instanceof SynapError)
+    ) {
+      throw err;
+    }
+    check.note =
+      err instanceof CreditsNotSupportedError
+        ? `${err.message}: no credit estimate`
+        : `no credit estimate: ${err.message}`;
+  }
+  return check;
+}
+
+/** Whether the check says the run would spend more than the wallet holds. */
+export function exceedsBalance(check: CreditCheck): boolean {
+  return check.estimate !== null && check.balance !== null && check.estimate > check.balance;
+}
+
+/** The error that stops a run whose estimate exceeds the balance (exit 6, nothing sent). */
+export function estimateExceedsBalance(check: CreditCheck): InsufficientCreditsError {
+  const about = check.exact ? '' : 'about ';
+  return new InsufficientCreditsError(
+    `this run would spend ${about}${check.estimate} credits (${about}${check.documents} ` +
+      `document${check.documents === 1 ? '' : 's'}) and the balance is ${check.balance}: nothing was sent`,
+    {
+      code: 'ESTIMATE_EXCEEDS_BALANCE',
+      ...(check.balance !== null ? { balanceCredits: check.balance } : {}),
+      ...(check.estimate !== null ? { minimumRequiredCredits: check.estimate } : {}),
+      hints: [
+        "Add credits (see 'synap credits'), or add --yes to send anyway: the run stops " +
+          '(exit 6, resumable) when the server refuses for credits.',
+      ],
+    },
+  );
+}
