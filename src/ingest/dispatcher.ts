@@ -64,7 +64,9 @@ export class Dispatcher {
   /** Waits for a slot, then starts sending `batch`. */
   async dispatch(batch: PendingItem[]): Promise<void> {
     await this.o.gate.acquire();
-    if (this.o.stop.abandon.aborted) {
+    // After an error that ends the run (a refused key, a credit stop) nothing more is sent;
+    // after a clean stop, what was read still goes out (see the pipeline).
+    if (this.o.stop.abandon.aborted || this.o.stop.fatal !== undefined) {
       this.o.gate.release('neutral');
       return;
     }

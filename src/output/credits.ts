@@ -1,6 +1,7 @@
 import type { CreditBalance, CreditLedgerPage } from '../client/types.js';
 import type { CreditCheck } from '../ingest/credit-check.js';
 import { info, warn, writeOut } from './messages.js';
+import { notify } from './progress.js';
 import { renderKeyValue, renderTable } from './table.js';
 import type { View } from './view.js';
 
@@ -60,7 +61,8 @@ export function printCreditCheck(check: CreditCheck, opts: { quiet: boolean }): 
     warn(check.note);
     return;
   }
-  info(`synap: ${describeCreditCheck(check)}`, { quiet: opts.quiet });
+  // Through notify(): timestamped like the run's other lines when stderr is a log.
+  if (!opts.quiet) notify(`synap: ${describeCreditCheck(check)}`);
 }
 
 /** `estimate 1,200 credits for about 1,200 documents; balance 5,000` */

@@ -28,7 +28,8 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
     pairs.push(['429s', num(s.rate_limited)]);
     pairs.push(['retries', num(s.retries)]);
   }
-  if (s.credits) pairs.push(['credits', describeCreditCheck(s.credits)]);
+  // A check without figures was a warning already.
+  if (s.credits && !s.credits.note) pairs.push(['credits', describeCreditCheck(s.credits)]);
   pairs.push(['elapsed', `${s.elapsed_s.toFixed(1)} s`]);
   pairs.push(['records/s', num(s.records_per_s)]);
   if (s.wait) {

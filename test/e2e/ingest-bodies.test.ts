@@ -4,6 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SynapClient } from '../../src/client/client.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 
 // What the CLI puts on the wire for create/batch, captured by a small server that answers the
@@ -74,6 +75,22 @@ async function startCaptureServer(): Promise<Capture> {
         res.writeHead(status, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify(body));
       };
+      if (req.method === 'POST' && req.url === '/api/v1/memories/create') {
+        bodies.push({ path: req.url, text });
+        const d = JSON.parse(text) as Doc;
+        const problem = contractProblem(d, 0);
+        if (problem) {
+          send(422, { detail: [{ ...problem, loc: ['body', problem.loc[3]] }] });
+          return;
+        }
+        send(200, {
+          ingestion_id: randomUUID(),
+          document_id: d.document_id ?? randomUUID(),
+          status: 'queued',
+          queued_at: new Date().toISOString(),
+        });
+        return;
+      }
       if (req.method !== 'POST' || req.url !== '/api/v1/memories/batch') {
         send(404, { detail: 'Not Found' });
         return;
@@ -114,7 +131,7 @@ async function startCaptureServer(): Promise<Capture> {
 /** Every document the CLI sent, in order, parsed; also checks the batch envelope. */
 function sentDocuments(cap: Capture, from: number): Doc[] {
   const docs: Doc[] = [];
-  for (const b of cap.bodies.slice(from)) {
+  for (const b of cap.bodies.slice(from).filter((x) => x.path === '/api/v1/memories/batch')) {
     const body = JSON.parse(b.text) as { documents: Doc[]; fail_fast: unknown };
     expect(Object.keys(body)).toEqual(['documents', 'fail_fast']);
     expect(body.fail_fast).toBe(false);
@@ -283,5 +300,39 @@ describe('request bodies: what the CLI sends is the SDK contract, key by key', (
     const badFlag = await run(['ingest', 'scoped.jsonl', '--scope', 'customer', '--restart']);
     expect(badFlag.code).toBe(2);
     expect(badFlag.stderr).toMatch(/--scope/);
+  });
+
+  it('a single create (the client the CLI ships): the same body, key by key', async () => {
+    const client = new SynapClient({ baseUrl: cap.url, apiKey: 'synap_capture_test_key_0000' });
+    const from = cap.bodies.length;
+    await client.create({
+      document: 'User: one alone',
+      user_id: 'u9',
+      scope: { customer: 'acme', user: 'u9' },
+    });
+    await client.create({ document: 'User: typed', document_type: 'email', mode: 'fast' });
+    const sent = cap.bodies.slice(from);
+    expect(sent.map((b) => b.path)).toEqual(['/api/v1/memories/create', '/api/v1/memories/create']);
+    const [first, second] = sent.map((b) => JSON.parse(b.text) as Doc);
+    expectContractShape(first!);
+    expectContractShape(second!);
+    expect(first).toEqual({
+      document: 'User: one alone',
+      document_type: 'ai-chat-conversation',
+      document_id: null,
+      document_created_at: null,
+      user_id: 'u9',
+      customer_id: null,
+      scope: { customer: 'acme', user: 'u9' },
+      mode: 'long-range',
+      metadata: {},
+    });
+    expect(second).toMatchObject({ document_type: 'email', mode: 'fast', scope: null });
+    // A bad enum never reaches the wire.
+    const bad = await client
+      .create({ document: 'x', mode: 'slow' as never })
+      .catch((e: unknown) => e as Error);
+    expect((bad as Error).message).toMatch(/mode "slow" is not one of fast, long-range/);
+    expect(cap.bodies.length).toBe(from + 2);
   });
 });

@@ -67,7 +67,8 @@ describe('synap ingest outcomes and exit codes', () => {
   it('credits running out exits 6 with the state saved and nothing stored twice', async () => {
     writeChatFile(join(dir, 'credits.jsonl'), 200, 'credits');
     const e = { ...sandbox.env, SYNAP_API_KEY: poor.apiKey, SYNAP_BASE_URL: poor.url };
-    const r = await run(['ingest', 'credits.jsonl', '--batch-size', '20'], e);
+    // --yes: past the estimate (200 > 50 credits), which would stop it before sending.
+    const r = await run(['ingest', 'credits.jsonl', '--batch-size', '20', '--yes'], e);
     expect(r.code, r.stderr).toBe(6);
     expect(r.stderr).not.toMatch(STACK_LINE);
     expect(r.stderr.toLowerCase()).toContain('credit');

@@ -212,8 +212,10 @@ describe('synap memories', () => {
     const r = await cli(['--verbose', 'memories', 'list', '--page-size', '2']);
     expect(r.code).toBe(0);
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('synap: http '));
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/GET \/api\/v1\/memories\S* 200 \d+ms cid=\S+ attempt=1/);
+    // whoami first (whose key this is), then the list.
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/GET \/api\/v1\/auth\/whoami 200 \d+ms server=\S+ cid=\S+ attempt=1/);
+    expect(lines[1]).toMatch(/GET \/api\/v1\/memories\S* 200 \d+ms server=\S+ cid=\S+ attempt=1/);
   });
 
   it.each([

@@ -176,7 +176,9 @@ describe('ingest pipeline with a fake client', () => {
     expect(s.failed).toBe(2);
     for (const f of failureLines(opts.failuresPath)) {
       expect(f.error.code).toBe('OUTCOME_UNKNOWN');
-      expect(f.error.message).toMatch(/^outcome unknown: HTTP 502; the document has no document_id/);
+      expect(f.error.message).toMatch(
+        /^outcome unknown: HTTP 502; the document has no document_id/,
+      );
     }
   });
 
