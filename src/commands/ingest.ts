@@ -42,9 +42,17 @@ input is finished. Several inputs are ingested one after the other, each with it
 A lock (<input>.synap-lock) keeps two runs off the same input: the second exits 5, or waits
 with --wait-lock.
 
-Exit codes: 0 all stored or skipped; 3 some records failed; 4 key refused; 5 stopped early
-(--max-duration, --max-errors, --fail-fast, server failing, input locked), run again to
-continue; 6 out of credits; 130 interrupted, run again to resume.
+Credits: before sending, the service's estimate for the run is asked and shown with the
+balance; when it exceeds the balance nothing is sent (exit 6; --yes sends anyway). --dry-run
+shows the estimate for exactly what it would send. A batch that failed in a way that may have
+stored it (timeout, reset) is sent again only when all its documents have a document_id;
+--on-ambiguous fail never resends and records them as OUTCOME_UNKNOWN.
+
+Exit codes: 0 all stored or skipped; 2 bad usage (also: customer ids for a B2C instance);
+3 some records failed; 4 key refused; 5 stopped early (--max-duration, --max-errors,
+--fail-fast, server failing, input locked), run again to continue; 6 out of credits (402,
+a credit stop, or the estimate exceeds the balance), run again once topped up; 130
+interrupted, run again to resume.
 
 Examples:
   $ synap --local ingest samples/chat-transcripts.jsonl

@@ -184,6 +184,20 @@ describe('--json: one envelope for every command', () => {
       check: (r) => expect((r as unknown as { status: string }[])[0]!.status).toBe('completed'),
     },
     {
+      name: 'credits',
+      args: () => ['credits'],
+      code: 0,
+      status: 'ok',
+      check: (r) => expect(r).toMatchObject({ balance_credits: expect.any(Number) }),
+    },
+    {
+      name: 'credits ledger',
+      args: () => ['credits', 'ledger', '--limit', '5'],
+      code: 0,
+      status: 'ok',
+      check: (r) => expect(r).toMatchObject({ limit: 5, offset: 0, entries: expect.any(Array) }),
+    },
+    {
       name: 'memories delete (one unknown of two: partial, exit 3)',
       args: () => ['memories', 'delete', memoryId, UNKNOWN_ID, '--yes'],
       code: 3,
