@@ -68,7 +68,7 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
   });
 
   it('odd statuses say which status they got', () => {
-    expect(respond(418, '').message).toMatch(/^HTTP 418: unexpected response/);
+    expect(respond(418, '').message).toMatch(/^HTTP 418: request refused/);
     expect(respond(302, '').message).toMatch(/^the server redirected \(HTTP 302\)/);
     expect(respond(201, { detail: 'Created?' }).message).toMatch(/^HTTP 201: Created\?/);
   });
