@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { api } from '../helpers/emulator.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
-import { startScriptedServer, type ScriptedServer } from '../helpers/scripted-server.js';
+import { startScriptedServer, WHOAMI, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
 
@@ -94,5 +94,27 @@ describe('request headers: whose request, which one, from what', () => {
       expect(line).toMatch(/ 200 \d+ms server=\d+(\.\d+)?ms cid=\S+ attempt=1$/);
       expect(line).toContain(`cid=${sent[i]}`);
     });
+  });
+
+  it('-v lines leave server= out when the header is absent or not a time', async () => {
+    const odd = await startScriptedServer((req) =>
+      req.url === '/api/v1/auth/whoami'
+        ? { ...WHOAMI, headers: { 'X-Synap-Server-Ms': 'soon' } }
+        : { status: 404, body: { detail: 'Memory not found' } },
+    );
+    try {
+      const r = await runCli(['-v', 'memories', 'get', '00000000-0000-4000-8000-000000000000'], {
+        env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: odd.url },
+        cwd: dir,
+        timeoutMs: 60_000,
+      });
+      expect(r.code).toBe(1);
+      const lines = r.stderr.split('\n').filter((l) => l.startsWith('synap: http '));
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toMatch(/whoami 200 \d+ms cid=\S+ attempt=1$/);
+      expect(lines[1]).toMatch(/ 404 \d+ms cid=\S+ attempt=1$/);
+    } finally {
+      await odd.close();
+    }
   });
 });
