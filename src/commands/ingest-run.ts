@@ -91,19 +91,29 @@ export async function prepareIngest(
   opts: { inputs?: string[]; quiet: boolean },
 ): Promise<{ b2c: B2cInstance | undefined; credits: CreditCheck | undefined }> {
   if (session.apiKey === '') return { b2c: undefined, credits: undefined };
-  const b2c = b2cInstance(await session.client.identify());
-  checkB2cFlags(b2c, flags);
-  if (flags.dryRun || !opts.inputs) return { b2c, credits: undefined };
-  const total = await estimateDocuments(opts.inputs, { restart: flags.restart === true });
-  if (!total || total.documents === 0) return { b2c, credits: undefined };
-  const credits = await checkCredits(session.client, {
-    documents: total.documents,
-    exact: false,
-    mode: runMode(flags, session),
-  });
-  printCreditCheck(credits, { quiet: opts.quiet });
-  if (exceedsBalance(credits) && flags.yes !== true) throw estimateExceedsBalance(credits);
-  return { b2c, credits };
+  // Ctrl-C while whoami or the estimate is asked ends the run as an interruption (130), as
+  // it would a moment later; nothing has been sent yet.
+  const signals = abortOnSignals({ message: 'interrupted before anything was sent' });
+  const call = { signal: signals.signal };
+  try {
+    const b2c = b2cInstance(await session.client.identify(call));
+    checkB2cFlags(b2c, flags);
+    if (flags.dryRun || !opts.inputs) return { b2c, credits: undefined };
+    const total = await estimateDocuments(opts.inputs, { restart: flags.restart === true });
+    signals.signal.throwIfAborted();
+    if (!total || total.documents === 0) return { b2c, credits: undefined };
+    const credits = await checkCredits(
+      session.client,
+      { documents: total.documents, exact: false, mode: runMode(flags, session) },
+      call,
+    );
+    signals.signal.throwIfAborted();
+    printCreditCheck(credits, { quiet: opts.quiet });
+    if (exceedsBalance(credits) && flags.yes !== true) throw estimateExceedsBalance(credits);
+    return { b2c, credits };
+  } finally {
+    signals.dispose();
+  }
 }
 
 /** --dry-run: the estimate for exactly the records it would send (none without a key). */

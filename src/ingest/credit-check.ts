@@ -42,8 +42,11 @@ export interface CreditCheck {
 
 /** What the check needs of SynapClient. */
 export interface CreditsClient {
-  creditsEstimate(body: CreditEstimateRequest): Promise<ApiResult<CreditEstimate>>;
-  creditsBalance(): Promise<ApiResult<CreditBalance>>;
+  creditsEstimate(
+    body: CreditEstimateRequest,
+    o?: { signal?: AbortSignal },
+  ): Promise<ApiResult<CreditEstimate>>;
+  creditsBalance(o?: { signal?: AbortSignal }): Promise<ApiResult<CreditBalance>>;
 }
 
 /**
@@ -92,6 +95,7 @@ export async function estimateDocuments(
 export async function checkCredits(
   client: CreditsClient,
   o: { documents: number; exact: boolean; mode: string },
+  call: { signal?: AbortSignal } = {},
 ): Promise<CreditCheck> {
   const check: CreditCheck = {
     documents: o.documents,
@@ -101,16 +105,19 @@ export async function checkCredits(
     note: null,
   };
   try {
-    const quote = await client.creditsEstimate({
-      metric_type: ESTIMATE_METRIC,
-      units: o.documents,
-      item_count: o.documents,
-      endpoint: API_PATHS.batch,
-      mode: o.mode,
-    });
+    const quote = await client.creditsEstimate(
+      {
+        metric_type: ESTIMATE_METRIC,
+        units: o.documents,
+        item_count: o.documents,
+        endpoint: API_PATHS.batch,
+        mode: o.mode,
+      },
+      call,
+    );
     const estimate = Number(quote.data?.credits_estimate);
     if (Number.isFinite(estimate)) check.estimate = estimate;
-    const balance = await client.creditsBalance();
+    const balance = await client.creditsBalance(call);
     const credits = Number(balance.data?.balance_credits);
     if (Number.isFinite(credits)) check.balance = credits;
   } catch (err) {

@@ -98,7 +98,8 @@ describe('canary API keys never leak', () => {
       env: sandbox.env,
       cwd: dir,
     });
-    while (!/POST/.test(interrupted.stderr())) await new Promise((r) => setTimeout(r, 20));
+    while (!/POST \/api\/v1\/memories\/batch/.test(interrupted.stderr()))
+      await new Promise((r) => setTimeout(r, 20));
     interrupted.child.kill('SIGINT');
     const sigint = await interrupted.done;
     runs.push({ args: ['ingest', 'big2.jsonl (SIGINT)'], run: sigint });
