@@ -1,19 +1,23 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { assertReadable } from '../ingest/readers/index.js';
+import { readFilesFrom } from '../ingest/files-from.js';
+import { filesOfShard, resolveShard, shardLabel } from '../ingest/shard.js';
+import { shardReport, type ShardReport } from '../ingest/shard-report.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { printIngestSummary } from '../output/ingest-summary.js';
+import { printShardReport } from '../output/shard-report.js';
 import { declareIngestOptions, type IngestFlags } from './ingest-options.js';
 import { ingestRunOptions, ingestWithDisplay } from './ingest-run.js';
 import type { CommandSpec } from './run.js';
 
 /** `synap ingest <inputs...>`: stream records from files or stdin into Synap. */
-export const ingestCommand: CommandSpec<IngestFlags, [string[]], IngestSummary> = {
+export const ingestCommand: CommandSpec<IngestFlags, [string[]], IngestSummary | ShardReport> = {
   declare: (cmd: Command) =>
     declareIngestOptions(
       cmd
         .description('stream records from files (JSONL, CSV, TSV, JSON, gzip) or stdin into Synap')
-        .argument('<inputs...>', 'input files, or - for stdin'),
+        .argument('[inputs...]', 'input files, or - for stdin (or name them with --files-from)'),
     ).addHelpText(
       'after',
       `
@@ -48,21 +52,63 @@ Examples:
   $ synap --json ingest data.jsonl | jq .result.failed`,
     ),
 
-  async run(ctx, flags, inputs) {
+  async run(ctx, flags, args) {
+    if (flags.filesFrom === '-' && args.includes('-')) {
+      throw new UsageError(
+        '--files-from - reads the list from stdin, so stdin (-) cannot be an input too',
+      );
+    }
+    const inputs = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
+    if (inputs.length === 0) {
+      throw new UsageError('no inputs: name input files, - for stdin, or --files-from LIST');
+    }
+    if (flags.shardReport) {
+      const report = await shardReport({
+        inputs,
+        count: flags.shards ?? flags.shard?.count,
+        by: flags.shardBy ?? 'record',
+      });
+      return { result: report, exitCode: report.exit_code };
+    }
     if (inputs.filter((i) => i === '-').length > 1)
       throw new UsageError('stdin (-) can be given only once');
     if (flags.failures !== undefined && inputs.includes(flags.failures)) {
       throw new UsageError(`--failures ${flags.failures} is also an input; name another file`);
     }
+    const shard = resolveShard({
+      ...(flags.shard ? { shard: flags.shard } : {}),
+      ...(flags.shards !== undefined ? { shards: flags.shards } : {}),
+      ...(flags.shardBy ? { by: flags.shardBy } : {}),
+    });
+    const mine = shard?.by === 'file' ? filesOfShard(inputs, shard) : inputs;
     // Every input is checked before the first is sent, so a typo does not stop a run half-way.
-    for (const input of inputs) if (input !== '-') await assertReadable(input);
+    for (const input of mine) if (input !== '-') await assertReadable(input);
     const session = await ctx.session({
       requireKey: flags.dryRun !== true,
       ...flags.rate,
+      // n shards run at once on one key: each takes 1/n of its limit unless --rate says otherwise.
+      ...(shard && shard.count > 1 && flags.rate === undefined
+        ? { rateShare: 1 / shard.count }
+        : {}),
     });
-    return ingestWithDisplay(ctx.globals, () => ({ ...ingestRunOptions(flags, session), inputs }));
+    const outcome = await ingestWithDisplay(ctx.globals, () => ({
+      ...ingestRunOptions(flags, session),
+      inputs: mine,
+      ...(shard ? { shard } : {}),
+    }));
+    if (shard?.by === 'file' && mine.length === 0) {
+      const none = `no input file belongs to shard ${shardLabel(shard)} (of ${inputs.length} split by file)`;
+      return { ...outcome, warnings: [...(outcome.warnings ?? []), none] };
+    }
+    return outcome;
   },
 
-  render: (summary, view) =>
-    printIngestSummary(summary, { quiet: view.quiet, color: view.stderrColor }),
+  render: (result, view) =>
+    isShardReport(result)
+      ? printShardReport(result, view)
+      : printIngestSummary(result, { quiet: view.quiet, color: view.stderrColor }),
 };
+
+function isShardReport(r: IngestSummary | ShardReport): r is ShardReport {
+  return (r as ShardReport).report === 'shards';
+}

@@ -31,7 +31,8 @@ export interface AcquireLockOptions {
   isAlive?: (pid: number) => boolean;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host. */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -84,7 +85,12 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
     }
     const holder = await readLock(path);
     if (holder === undefined) continue; // vanished between open and read: try again
-    if (holder === 'unreadable' || (holder.host === info.host && !isAlive(holder.pid))) {
+    // A holder with this very pid on this host is an earlier life of this process's place: a
+    // container restarted on the same volume (same hostname, same pid 1) after a kill.
+    const stale =
+      holder === 'unreadable' ||
+      (holder.host === info.host && (holder.pid === info.pid || !isAlive(holder.pid)));
+    if (stale) {
       // Stale (its process is gone) or half-written by a process killed while creating it.
       if (holder === 'unreadable' && !(await olderThan(path, 5_000, clock))) {
         await clock.sleep(200, opts.signal);
@@ -108,7 +114,8 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
   }
 }
 
-async function readLock(path: string): Promise<LockInfo | 'unreadable' | undefined> {
+/** The holder of a lock file: undefined when there is none, 'unreadable' when half-written. */
+export async function readLock(path: string): Promise<LockInfo | 'unreadable' | undefined> {
   try {
     const info = JSON.parse(await readFile(path, 'utf8')) as Partial<LockInfo>;
     if (typeof info.pid !== 'number' || typeof info.host !== 'string') return 'unreadable';

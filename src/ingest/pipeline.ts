@@ -13,6 +13,7 @@ import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, type IngestRunOptions } from '
 import type { ReadOptions } from './readers/index.js';
 import type { IngestReporter } from './reporter.js';
 import { SettlementTracker } from './settlement.js';
+import { ownsRecord, type Shard } from './shard.js';
 import { StopController } from './stop-controller.js';
 import type { IngestSummary } from './summary.js';
 import { Tally } from './tally.js';
@@ -33,6 +34,8 @@ interface Run {
   tally: Tally;
   gate: ConcurrencyGate;
   mapper: ReturnType<typeof createMapper>;
+  /** Set when this run sends only its shard's records of each input. */
+  shard: Shard | undefined;
   read: ReadOptions;
 }
 
@@ -81,6 +84,7 @@ export async function ingest(
     tally,
     gate,
     mapper: createMapper(opts.map),
+    shard: opts.shard?.by === 'record' ? opts.shard : undefined,
     read,
   };
   const inputs = opts.inputs ?? [];
@@ -89,7 +93,11 @@ export async function ingest(
     if (opts.records) await ingestUnit(run, recordsUnit(opts, opts.records));
     for (let index = 0; index < inputs.length && !stop.halted; index++) {
       const place = { index, count: inputs.length };
-      await withInput(run, inputs[index]!, place, (unit) => ingestUnit(run, unit));
+      const onDone = (input: string, donePath: string) => {
+        const message = `${input}: finished earlier by this shard (${donePath}); nothing to send (--restart ingests it again)`;
+        reporter.onWarning?.({ source: input, code: 'ALREADY_DONE', message });
+      };
+      await withInput({ ...run, onDone }, inputs[index]!, place, (unit) => ingestUnit(run, unit));
     }
     stop.endDeadline();
     if (opts.wait && !opts.dryRun && !stop.halted && tally.ingestionIds.length > 0) {
@@ -109,7 +117,7 @@ export async function ingest(
   const names = opts.records
     ? [opts.recordsName ?? 'records']
     : inputs.map((i) => (i === '-' ? 'stdin' : i));
-  const summary = tally.summary(stop.reason, names, wait);
+  const summary = tally.summary(stop.reason, names, wait, opts.shard);
   if (stop.fatal === undefined) return summary;
   const started = summary.records_read > 0 || summary.resumed_past > 0;
   throw new IngestAbortedError(started ? { ...summary, status: 'aborted' } : undefined, stop.fatal);
@@ -133,6 +141,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     state: u.checkpoint?.state,
     clock,
     counts: () => tally,
+    ...(u.checkpoint?.onComplete ? { onComplete: u.checkpoint.onComplete } : {}),
   });
   reporter.onInputStart?.({
     source: u.source,
@@ -189,8 +198,14 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           tracker.registerSettled(ordinal, rec.line);
           continue;
         }
-        tally.read += 1;
         const m = run.mapper(rec);
+        // Shard filter: another shard's record is settled here without being counted or sent.
+        if (run.shard && !ownsRecord(run.shard, m, ordinal)) {
+          tally.otherShards += 1;
+          tracker.registerSettled(ordinal, rec.line);
+          continue;
+        }
+        tally.read += 1;
         if (!m.ok) {
           failed.record(m, { ...m.error, status: null }, null);
           tracker.registerSettled(ordinal, rec.line);
