@@ -42,6 +42,9 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds now. */
+const heldHere = new Set<string>();
+
 /**
  * Takes the lock of one input: a file created with O_EXCL holding pid, host and profile, so an
  * overlapping run (cron firing again before the last one ended) cannot ingest the same file at
@@ -67,6 +70,7 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
       } finally {
         await handle.close();
       }
+      heldHere.add(path);
       let released = false;
       // A second Ctrl-C exits at once, without unwinding: the lock still goes with the process.
       const onExit = () => rmSync(path, { force: true });
@@ -76,6 +80,7 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
         async release() {
           if (released) return;
           released = true;
+          heldHere.delete(path);
           process.off('exit', onExit);
           await rm(path, { force: true });
         },
@@ -85,11 +90,12 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
     }
     const holder = await readLock(path);
     if (holder === undefined) continue; // vanished between open and read: try again
-    // A holder with this very pid on this host is an earlier life of this process's place: a
-    // container restarted on the same volume (same hostname, same pid 1) after a kill.
+    // A holder with this very pid on this host that this process does not hold is an earlier
+    // life of it: a container restarted on the same volume (same hostname, same pid 1).
     const stale =
       holder === 'unreadable' ||
-      (holder.host === info.host && (holder.pid === info.pid || !isAlive(holder.pid)));
+      (holder.host === info.host &&
+        (holder.pid === info.pid ? !heldHere.has(path) : !isAlive(holder.pid)));
     if (stale) {
       // Stale (its process is gone) or half-written by a process killed while creating it.
       if (holder === 'unreadable' && !(await olderThan(path, 5_000, clock))) {
