@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { StateFile } from '../state-file.js';
 import { hashShape, ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
 import { estimateRecords } from './estimate.js';
-import { donePathFor, doneMatches, readDone, writeDone } from './done-file.js';
+import { donePathFor, doneMatches, readDone, writeDone, type DoneRecord } from './done-file.js';
 import { defaultFailuresPath } from './failures-file.js';
 import { acquireLock, lockPathFor } from './lock.js';
 import { requestShape, type IngestRunOptions } from './options.js';
@@ -69,7 +69,7 @@ export async function withInput(
     read: ReadOptions;
     clock: Clock;
     /** A shard's input that its done file says is finished: nothing is read or sent. */
-    onDone?: (input: string, donePath: string) => void;
+    onDone?: (input: string, donePath: string, done: DoneRecord) => void;
   },
   input: string,
   place: { index: number; count: number },
@@ -110,7 +110,8 @@ export async function withInput(
     const donePath = shard ? donePathFor(base) : undefined;
     if (donePath && !opts.restart && !(await file.read())) {
       const done = await readDone(donePath);
-      if (done && doneMatches(done, identity, hashShape(shape))) return o.onDone?.(input, donePath);
+      if (done && doneMatches(done, identity, hashShape(shape)))
+        return o.onDone?.(input, donePath, done);
     }
     const state = await resumeOrStart(file, identity, shape, {
       restart: opts.restart === true,

@@ -5,6 +5,7 @@ import { PartialResultError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { Checkpointer } from './checkpointer.js';
 import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
+import type { DoneRecord } from './done-file.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { FailuresFile } from './failures-file.js';
 import { recordsUnit, withInput, type Unit } from './inputs.js';
@@ -93,9 +94,14 @@ export async function ingest(
     if (opts.records) await ingestUnit(run, recordsUnit(opts, opts.records));
     for (let index = 0; index < inputs.length && !stop.halted; index++) {
       const place = { index, count: inputs.length };
-      const onDone = (input: string, donePath: string) => {
-        const message = `${input}: finished earlier by this shard (${donePath}); nothing to send (--restart ingests it again)`;
+      // A shard's input finished by an earlier run: nothing is sent, and the failures of that
+      // run still count, so the exit code stays what it was (3 when records failed).
+      const onDone = (input: string, donePath: string, done: DoneRecord) => {
+        const failed = done.counts.failed > 0 ? `, ${done.counts.failed} record(s) failed` : '';
+        const message = `${input}: finished earlier by this shard${failed} (${donePath}); nothing to send (--restart ingests it again)`;
         reporter.onWarning?.({ source: input, code: 'ALREADY_DONE', message });
+        tally.failed += done.counts.failed;
+        if (done.failures_file) tally.failuresFiles.add(done.failures_file);
       };
       await withInput({ ...run, onDone }, inputs[index]!, place, (unit) => ingestUnit(run, unit));
     }
