@@ -73,6 +73,11 @@ describe('examples/kubernetes', () => {
         expect(args).not.toContain('--shard');
         // podFailurePolicy needs restartPolicy Never; its exit codes are synap's.
         expect(pod.restartPolicy).toBe('Never');
+        // A replacement pod has a new name, so the host name is fixed: the lock a killed pod
+        // left (same host, same pid 1) is then an earlier life of the new one, taken over
+        // (test/unit/ingest-lock-file.test.ts), and two pods of one index never run at once.
+        expect(pod.hostname).toMatch(/^[a-z0-9-]+$/);
+        expect(job.podReplacementPolicy).toBe('Failed');
         for (const rule of job.podFailurePolicy.rules) {
           if (rule.onExitCodes) {
             expect(rule.onExitCodes.containerName).toBe('synap');
@@ -207,7 +212,13 @@ describe('examples/github-actions', () => {
     expect(storedOnce(docs)).toEqual({ distinct: N, duplicates: 0 });
     // What the cache and artifact steps keep: this shard's files, by their glob.
     const save = ingest.steps.find((s: Doc) => s.uses?.startsWith('actions/cache/save'));
-    expect(save.with.path).toBe('backfill/*.shard-${{ matrix.shard }}-of-*');
+    // A lock is left out: a killed job's lock would hold the shard on the next runner.
+    expect(save.with.path.trim().split('\n')).toEqual([
+      'backfill/*.shard-${{ matrix.shard }}-of-*',
+      '!backfill/*.synap-lock',
+    ]);
+    const upload = ingest.steps.find((s: Doc) => s.uses?.startsWith('actions/upload-artifact'));
+    expect(upload.with.path).toBe(save.with.path);
     const done = readdirSync(join(sandbox.dir, 'backfill')).filter((f) => f.includes('.shard-'));
     expect(done.sort()).toEqual(shards.map((s) => `chats.jsonl.shard-${s}-of-4.synap-done.json`));
     const merged = await runShell(report.run, { env, cwd: sandbox.dir });
