@@ -40,6 +40,12 @@ input is finished. Several inputs are ingested one after the other, each with it
 A lock (<input>.synap-lock) keeps two runs off the same input: the second exits 5, or waits
 with --wait-lock.
 
+Sharding (several machines or jobs, one key): --shard i/n sends only the records whose
+document_id hashes to i (numbered from 0), at 1/n of the key's rate limit; --shards n takes i
+from JOB_COMPLETION_INDEX. Each shard has its own state, lock and failures files
+(<input>.shard-i-of-n.…) and leaves <input>.shard-i-of-n.synap-done.json when finished;
+--shard-report merges them.
+
 Exit codes: 0 all stored or skipped; 3 some records failed; 4 key refused; 5 stopped early
 (--max-duration, --max-errors, --fail-fast, server failing, input locked), run again to
 continue; 6 out of credits; 130 interrupted, run again to resume.
@@ -49,7 +55,10 @@ Examples:
   $ synap ingest tickets.csv --map document=body --document-type email
   $ zcat dump.jsonl.gz | synap ingest - --format jsonl
   $ synap ingest big.jsonl --max-duration 50m --rate 300  # cron; re-run resumes
-  $ synap --json ingest data.jsonl | jq .result.failed`,
+  $ synap --json ingest data.jsonl | jq .result.failed
+  $ synap ingest big.jsonl --shard 2/8            # one of 8 machines
+  $ synap ingest --files-from list.txt --shard-by file --shard 2/8
+  $ synap ingest big.jsonl --shards 8 --shard-report`,
     ),
 
   async run(ctx, flags, args) {
