@@ -72,7 +72,7 @@ describe('KeyRateLimiter', () => {
 });
 
 describe('KeyRateLimiter as a fixed window', () => {
-  it('accepts rpm requests per minute-aligned window; Remaining counts down, Reset is the next minute', () => {
+  it('accepts rpm requests per minute-aligned window; Remaining counts down, Reset is the next minute', async () => {
     const clock = new FakeClock(60_000 * 1000 + 45_000); // 15 s before a window ends
     const limiter = new KeyRateLimiter({ rpm: 5, burst: 1, kind: 'window' }, clock);
     for (let left = 4; left >= 0; left--) {
@@ -89,10 +89,10 @@ describe('KeyRateLimiter as a fixed window', () => {
       retryAfterSeconds: 15,
     });
     // No refill inside the window, however long it has been.
-    clock.advance(14_999);
+    await clock.advance(14_999);
     expect(limiter.take('k')).toMatchObject({ allowed: false, retryAfterSeconds: 1 });
     // The next window starts whole, with its own Reset.
-    clock.advance(1);
+    await clock.advance(1);
     expect(limiter.take('k')).toMatchObject({
       allowed: true,
       remaining: 4,
