@@ -52,7 +52,7 @@ export interface OpenSessionOptions {
   apiKey?: string;
   /** Requests per minute the client never exceeds (ingest/migrate `--rate`). */
   maxRpm?: number;
-  /** Share of the server's advertised limit the client uses (ingest/migrate `--rate 50%`). */
+  /** Share of the server's advertised limit the client uses (`--rate 50%`; one of n shards: 1/n). */
   rateShare?: number;
   /** How calls are retried (default DEFAULT_RETRY_POLICY). */
   retry?: RetryPolicy;

@@ -12,6 +12,13 @@ import { MAX_CONCURRENCY } from '../config/store.js';
 import { parseFormat } from '../ingest/format.js';
 import { parseMapSpecs, parseScopeSpec, type IdFrom } from '../ingest/mapper.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../ingest/options.js';
+import {
+  JOB_INDEX_VARIABLE,
+  parseShardCount,
+  parseShardSpec,
+  SHARD_BY,
+  type ShardBy,
+} from '../ingest/shard.js';
 import type { InputFormat } from '../ingest/source-record.js';
 import { duration, integer, keyValue } from './flags.js';
 
@@ -42,6 +49,12 @@ export interface IngestFlags {
   onAmbiguous?: 'retry' | 'fail';
   /** Go on although the pre-flight estimate exceeds the balance. */
   yes?: boolean;
+  /** `--shard i/n`. */
+  shard?: { index: number; count: number };
+  shards?: number;
+  shardBy?: ShardBy;
+  filesFrom?: string;
+  shardReport?: boolean;
 }
 
 /** Repeated `--map api=source`, validated one by one and collected. */
@@ -142,6 +155,30 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       .option(
         '--wait-lock',
         'if another run is ingesting the same input, wait for it instead of exiting 5',
+      )
+      .option(
+        '--files-from <list>',
+        'read the input file names from this file, one a line (- for stdin)',
+      )
+      .option(
+        '--shard <i/n>',
+        'send only shard i of n (numbered from 0): the records whose document_id hashes to i',
+        parseShardSpec,
+      )
+      .option(
+        '--shards <n>',
+        `the number of shards, with the index from ${JOB_INDEX_VARIABLE} (Kubernetes Indexed Jobs)`,
+        parseShardCount,
+      )
+      .addOption(
+        new Option(
+          '--shard-by <what>',
+          'split the records of every input, or whole input files (default: record)',
+        ).choices(SHARD_BY),
+      )
+      .option(
+        '--shard-report',
+        "send nothing: merge the shards' progress and summaries beside the inputs into one",
       );
   }
   return cmd;

@@ -88,7 +88,7 @@ export function runMode(flags: IngestFlags, session: Pick<Session, 'defaults'>):
 export async function prepareIngest(
   session: Pick<Session, 'apiKey' | 'client' | 'defaults'>,
   flags: IngestFlags,
-  opts: { inputs?: string[]; quiet: boolean },
+  opts: { inputs?: string[]; share?: number; quiet: boolean },
 ): Promise<{ b2c: B2cInstance | undefined; credits: CreditCheck | undefined }> {
   if (session.apiKey === '') return { b2c: undefined, credits: undefined };
   // Ctrl-C while whoami or the estimate is asked ends the run as an interruption (130), as
@@ -101,10 +101,11 @@ export async function prepareIngest(
     if (flags.dryRun || !opts.inputs) return { b2c, credits: undefined };
     const total = await estimateDocuments(opts.inputs, { restart: flags.restart === true });
     signals.signal.throwIfAborted();
-    if (!total || total.documents === 0) return { b2c, credits: undefined };
+    const documents = total ? Math.ceil(total.documents * (opts.share ?? 1)) : 0;
+    if (documents === 0) return { b2c, credits: undefined };
     const credits = await checkCredits(
       session.client,
-      { documents: total.documents, exact: false, mode: runMode(flags, session) },
+      { documents, exact: false, mode: runMode(flags, session) },
       call,
     );
     signals.signal.throwIfAborted();

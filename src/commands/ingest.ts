@@ -1,8 +1,12 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
 import { assertReadable } from '../ingest/readers/index.js';
+import { readFilesFrom } from '../ingest/files-from.js';
+import { filesOfShard, resolveShard, shardLabel } from '../ingest/shard.js';
+import { shardReport, type ShardReport } from '../ingest/shard-report.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { printIngestSummary } from '../output/ingest-summary.js';
+import { printShardReport } from '../output/shard-report.js';
 import { declareIngestOptions, type IngestFlags } from './ingest-options.js';
 import {
   dryRunCredits,
@@ -14,12 +18,12 @@ import {
 import type { CommandSpec } from './run.js';
 
 /** `synap ingest <inputs...>`: stream records from files or stdin into Synap. */
-export const ingestCommand: CommandSpec<IngestFlags, [string[]], IngestSummary> = {
+export const ingestCommand: CommandSpec<IngestFlags, [string[]], IngestSummary | ShardReport> = {
   declare: (cmd: Command) =>
     declareIngestOptions(
       cmd
         .description('stream records from files (JSONL, CSV, TSV, JSON, gzip) or stdin into Synap')
-        .argument('<inputs...>', 'input files, or - for stdin'),
+        .argument('[inputs...]', 'input files, or - for stdin (or name them with --files-from)'),
     ).addHelpText(
       'after',
       `
@@ -48,6 +52,12 @@ shows the estimate for exactly what it would send. A batch that failed in a way 
 stored it (timeout, reset) is sent again only when all its documents have a document_id;
 --on-ambiguous fail never resends and records them as OUTCOME_UNKNOWN.
 
+Sharding (several machines or jobs, one key): --shard i/n sends only the records whose
+document_id hashes to i (numbered from 0), at 1/n of the key's rate limit; --shards n takes i
+from JOB_COMPLETION_INDEX. Each shard has its own state, lock and failures files
+(<input>.shard-i-of-n.…) and leaves <input>.shard-i-of-n.synap-done.json when finished;
+--shard-report merges them.
+
 Exit codes: 0 all stored or skipped; 2 bad usage (also: customer ids for a B2C instance);
 3 some records failed; 4 key refused; 5 stopped early (--max-duration, --max-errors,
 --fail-fast, server failing, input locked), run again to continue; 6 out of credits (402,
@@ -59,36 +69,79 @@ Examples:
   $ synap ingest tickets.csv --map document=body --document-type email
   $ zcat dump.jsonl.gz | synap ingest - --format jsonl
   $ synap ingest big.jsonl --max-duration 50m --rate 300  # cron; re-run resumes
-  $ synap --json ingest data.jsonl | jq .result.failed`,
+  $ synap --json ingest data.jsonl | jq .result.failed
+  $ synap ingest big.jsonl --shard 2/8            # one of 8 machines
+  $ synap ingest --files-from list.txt --shard-by file --shard 2/8
+  $ synap ingest big.jsonl --shards 8 --shard-report`,
     ),
 
-  async run(ctx, flags, inputs) {
+  async run(ctx, flags, args) {
+    if (flags.filesFrom === '-' && args.includes('-')) {
+      throw new UsageError(
+        '--files-from - reads the list from stdin, so stdin (-) cannot be an input too',
+      );
+    }
+    const inputs = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
+    if (inputs.length === 0) {
+      throw new UsageError('no inputs: name input files, - for stdin, or --files-from LIST');
+    }
+    if (flags.shardReport) {
+      const report = await shardReport({
+        inputs,
+        count: flags.shards ?? flags.shard?.count,
+        by: flags.shardBy ?? 'record',
+      });
+      return { result: report, exitCode: report.exit_code };
+    }
     if (inputs.filter((i) => i === '-').length > 1)
       throw new UsageError('stdin (-) can be given only once');
     if (flags.failures !== undefined && inputs.includes(flags.failures)) {
       throw new UsageError(`--failures ${flags.failures} is also an input; name another file`);
     }
+    const shard = resolveShard({
+      ...(flags.shard ? { shard: flags.shard } : {}),
+      ...(flags.shards !== undefined ? { shards: flags.shards } : {}),
+      ...(flags.shardBy ? { by: flags.shardBy } : {}),
+    });
+    const mine = shard?.by === 'file' ? filesOfShard(inputs, shard) : inputs;
     // Every input is checked before the first is sent, so a typo does not stop a run half-way.
-    for (const input of inputs) if (input !== '-') await assertReadable(input);
+    for (const input of mine) if (input !== '-') await assertReadable(input);
     const session = await ctx.session({
       requireKey: flags.dryRun !== true,
       ...flags.rate,
       retry: ingestRetryPolicy(flags),
+      // n shards run at once on one key: each takes 1/n of its limit unless --rate says otherwise.
+      ...(shard && shard.count > 1 && flags.rate === undefined
+        ? { rateShare: 1 / shard.count }
+        : {}),
     });
     const { b2c, credits } = await prepareIngest(session, flags, {
-      inputs,
+      inputs: mine,
+      // A record shard sends about 1/n of what its inputs hold.
+      ...(shard && shard.by !== 'file' ? { share: 1 / shard.count } : {}),
       quiet: ctx.globals.quiet || ctx.globals.json,
     });
     const outcome = await ingestWithDisplay(ctx.globals, () => ({
       ...ingestRunOptions(flags, session, b2c),
-      inputs,
+      inputs: mine,
+      ...(shard ? { shard } : {}),
     }));
     const check = flags.dryRun ? await dryRunCredits(session, flags, outcome.result) : credits;
     if (check) outcome.result.credits = check;
     if (check?.note && flags.dryRun) (outcome.warnings ??= []).push(check.note);
+    if (shard?.by === 'file' && mine.length === 0) {
+      const none = `no input file belongs to shard ${shardLabel(shard)} (of ${inputs.length} split by file)`;
+      return { ...outcome, warnings: [...(outcome.warnings ?? []), none] };
+    }
     return outcome;
   },
 
-  render: (summary, view) =>
-    printIngestSummary(summary, { quiet: view.quiet, color: view.stderrColor }),
+  render: (result, view) =>
+    isShardReport(result)
+      ? printShardReport(result, view)
+      : printIngestSummary(result, { quiet: view.quiet, color: view.stderrColor }),
 };
+
+function isShardReport(r: IngestSummary | ShardReport): r is ShardReport {
+  return (r as ShardReport).report === 'shards';
+}

@@ -142,6 +142,8 @@ export class Checkpointer {
       state: IngestState | undefined;
       clock: Clock;
       counts: () => Counts;
+      /** Called with the final state of a complete input before its state file is removed. */
+      onComplete?: (state: IngestState) => Promise<void>;
     },
   ) {
     this.seek = o.state?.resume_from?.seek ?? null;
@@ -195,6 +197,7 @@ export class Checkpointer {
       await this.save(true);
       if (!this.o.file) return undefined;
       if (complete) {
+        if (this.o.state) await this.o.onComplete?.(this.o.state);
         await this.o.file.remove();
         return undefined;
       }

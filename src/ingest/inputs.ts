@@ -1,7 +1,8 @@
 import type { Clock } from '../clock.js';
 import type { StateFile } from '../state-file.js';
-import { ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
+import { hashShape, ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
 import { estimateRecords } from './estimate.js';
+import { donePathFor, doneMatches, readDone, writeDone, type DoneRecord } from './done-file.js';
 import { defaultFailuresPath } from './failures-file.js';
 import { acquireLock, lockPathFor } from './lock.js';
 import { requestShape, type IngestRunOptions } from './options.js';
@@ -12,6 +13,7 @@ import {
   readRecordBatches,
   type ReadOptions,
 } from './readers/index.js';
+import { shardBase, shardFailuresPath } from './shard.js';
 import type { RecordBatch, SourceRecord } from './source-record.js';
 
 /** One thing to read: an input file, stdin, or records from elsewhere. */
@@ -25,7 +27,12 @@ export interface Unit {
   count: number;
   /** Reading starts after `records` records (lines up to `line`); the first `settled` are done. */
   resume: { records: number; line: number; settled: number; watermarkLine: number };
-  checkpoint?: { file: StateFile<'ingest', IngestState>; state: IngestState };
+  checkpoint?: {
+    file: StateFile<'ingest', IngestState>;
+    state: IngestState;
+    /** Called with the final state when the input is complete, before the state file goes. */
+    onComplete?: (state: IngestState) => Promise<void>;
+  };
   /** Estimated records (line-based plain files), for progress. */
   estimate?: number;
 }
@@ -53,16 +60,30 @@ export function recordsUnit(opts: IngestRunOptions, records: AsyncIterable<Sourc
  * against a second run and resumed from its saved state: the reader skips the settled prefix
  * (seeking past it in a plain JSON Lines file) instead of reading it again. Before anything is
  * sent, the first records are checked for a document (a UsageError, exit 2, when none has one).
+ * A shard's input whose done file matches the input and the options is finished already: it
+ * is passed over (`onDone`) without being read.
  */
 export async function withInput(
-  o: { opts: IngestRunOptions; read: ReadOptions; clock: Clock },
+  o: {
+    opts: IngestRunOptions;
+    read: ReadOptions;
+    clock: Clock;
+    /** A shard's input that its done file says is finished: nothing is read or sent. */
+    onDone?: (input: string, donePath: string, done: DoneRecord) => void;
+  },
   input: string,
   place: { index: number; count: number },
   body: (unit: Unit) => Promise<void>,
 ): Promise<void> {
   const { opts, clock } = o;
   const source = input === '-' ? 'stdin' : input;
-  const failuresPath = opts.failuresPath ?? defaultFailuresPath(input);
+  // State, lock, failures and done files are named after the input, or after the input and
+  // the shard when several shards read it.
+  const base = shardBase(input, opts.shard);
+  const failuresPath =
+    opts.failuresPath !== undefined
+      ? shardFailuresPath(opts.failuresPath, opts.shard)
+      : defaultFailuresPath(base);
   const checked = (read: ReadOptions) =>
     checkDocumentField(readRecordBatches([input], read), opts.map.map ?? {}, source, opts.map.b2c);
   if (input === '-' || opts.dryRun || !(await isRegularFile(input))) {
@@ -76,15 +97,23 @@ export async function withInput(
     });
   }
   const identity = await inputIdentity(input);
-  const lock = await acquireLock(lockPathFor(input), {
+  const lock = await acquireLock(lockPathFor(base), {
     profile: opts.profile,
     wait: opts.waitLock === true,
     clock,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   try {
-    const file = ingestStateFile(input);
-    const state = await resumeOrStart(file, identity, requestShape(opts), {
+    const file = ingestStateFile(base);
+    const shape = requestShape(opts);
+    const shard = opts.shard;
+    const donePath = shard ? donePathFor(base) : undefined;
+    if (donePath && !opts.restart && !(await file.read())) {
+      const done = await readDone(donePath);
+      if (done && doneMatches(done, identity, hashShape(shape)))
+        return o.onDone?.(input, donePath, done);
+    }
+    const state = await resumeOrStart(file, identity, shape, {
       restart: opts.restart === true,
       failuresPath,
       clock,
@@ -106,7 +135,15 @@ export async function withInput(
         settled: state.settled_records,
         watermarkLine: state.watermark_line,
       },
-      checkpoint: { file, state },
+      checkpoint: {
+        file,
+        state,
+        ...(donePath && shard
+          ? {
+              onComplete: (final: IngestState) => writeDone(donePath, final, shard, clock.now()),
+            }
+          : {}),
+      },
       estimate: await estimateRecords(input, identity.size),
     });
   } finally {

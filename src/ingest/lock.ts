@@ -31,7 +31,8 @@ export interface AcquireLockOptions {
   isAlive?: (pid: number) => boolean;
 }
 
-function pidAlive(pid: number): boolean {
+/** Whether a process with this pid runs on this host. */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
@@ -40,6 +41,9 @@ function pidAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
+
+/** Lock files this process holds now. */
+const heldHere = new Set<string>();
 
 /**
  * Takes the lock of one input: a file created with O_EXCL holding pid, host and profile, so an
@@ -66,6 +70,7 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
       } finally {
         await handle.close();
       }
+      heldHere.add(path);
       let released = false;
       // A second Ctrl-C exits at once, without unwinding: the lock still goes with the process.
       const onExit = () => rmSync(path, { force: true });
@@ -75,6 +80,7 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
         async release() {
           if (released) return;
           released = true;
+          heldHere.delete(path);
           process.off('exit', onExit);
           await rm(path, { force: true });
         },
@@ -84,7 +90,13 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
     }
     const holder = await readLock(path);
     if (holder === undefined) continue; // vanished between open and read: try again
-    if (holder === 'unreadable' || (holder.host === info.host && !isAlive(holder.pid))) {
+    // A holder with this very pid on this host that this process does not hold is an earlier
+    // life of it: a container restarted on the same volume (same hostname, same pid 1).
+    const stale =
+      holder === 'unreadable' ||
+      (holder.host === info.host &&
+        (holder.pid === info.pid ? !heldHere.has(path) : !isAlive(holder.pid)));
+    if (stale) {
       // Stale (its process is gone) or half-written by a process killed while creating it.
       if (holder === 'unreadable' && !(await olderThan(path, 5_000, clock))) {
         await clock.sleep(200, opts.signal);
@@ -108,7 +120,8 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
   }
 }
 
-async function readLock(path: string): Promise<LockInfo | 'unreadable' | undefined> {
+/** The holder of a lock file: undefined when there is none, 'unreadable' when half-written. */
+export async function readLock(path: string): Promise<LockInfo | 'unreadable' | undefined> {
   try {
     const info = JSON.parse(await readFile(path, 'utf8')) as Partial<LockInfo>;
     if (typeof info.pid !== 'number' || typeof info.host !== 'string') return 'unreadable';

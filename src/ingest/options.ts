@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { RequestShape } from './checkpointer.js';
 import type { DispatcherClient } from './dispatcher.js';
 import type { MapOptions } from './mapper.js';
+import type { Shard } from './shard.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
 import type { StatusClient } from './wait-poller.js';
 
@@ -42,6 +43,12 @@ export interface IngestRunOptions {
   failFast?: boolean;
   /** Wait for another run's lock instead of stopping (exit 5). */
   waitLock?: boolean;
+  /**
+   * This run is one shard of several: with `by: 'record'` it sends only the records that hash
+   * to it, with per-shard state, lock and failures files; either way a finished input leaves
+   * a done file behind (done-file.ts) for `--shard-report`.
+   */
+  shard?: Shard;
   /** Aborting it stops the run cleanly: no more reading, in-flight requests finish, state saved. */
   signal?: AbortSignal;
   /** Checkpoint interval (default 1000 ms). */

@@ -5,6 +5,7 @@ import { PartialResultError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { Checkpointer } from './checkpointer.js';
 import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
+import type { DoneRecord } from './done-file.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { FailuresFile } from './failures-file.js';
 import { recordsUnit, withInput, type Unit } from './inputs.js';
@@ -13,6 +14,7 @@ import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, type IngestRunOptions } from '
 import type { ReadOptions } from './readers/index.js';
 import type { IngestReporter } from './reporter.js';
 import { SettlementTracker } from './settlement.js';
+import { ownsRecord, type Shard } from './shard.js';
 import { StopController } from './stop-controller.js';
 import type { IngestSummary } from './summary.js';
 import { Tally } from './tally.js';
@@ -33,6 +35,8 @@ interface Run {
   tally: Tally;
   gate: ConcurrencyGate;
   mapper: ReturnType<typeof createMapper>;
+  /** Set when this run sends only its shard's records of each input. */
+  shard: Shard | undefined;
   read: ReadOptions;
 }
 
@@ -81,6 +85,7 @@ export async function ingest(
     tally,
     gate,
     mapper: createMapper(opts.map),
+    shard: opts.shard?.by === 'record' ? opts.shard : undefined,
     read,
   };
   const inputs = opts.inputs ?? [];
@@ -89,7 +94,16 @@ export async function ingest(
     if (opts.records) await ingestUnit(run, recordsUnit(opts, opts.records));
     for (let index = 0; index < inputs.length && !stop.halted; index++) {
       const place = { index, count: inputs.length };
-      await withInput(run, inputs[index]!, place, (unit) => ingestUnit(run, unit));
+      // A shard's input finished by an earlier run: nothing is sent, and the failures of that
+      // run still count, so the exit code stays what it was (3 when records failed).
+      const onDone = (input: string, donePath: string, done: DoneRecord) => {
+        const failed = done.counts.failed > 0 ? `, ${done.counts.failed} record(s) failed` : '';
+        const message = `${input}: finished earlier by this shard${failed} (${donePath}); nothing to send (--restart ingests it again)`;
+        reporter.onWarning?.({ source: input, code: 'ALREADY_DONE', message });
+        tally.failed += done.counts.failed;
+        if (done.failures_file) tally.failuresFiles.add(done.failures_file);
+      };
+      await withInput({ ...run, onDone }, inputs[index]!, place, (unit) => ingestUnit(run, unit));
     }
     stop.endDeadline();
     if (opts.wait && !opts.dryRun && !stop.halted && tally.ingestionIds.length > 0) {
@@ -109,7 +123,7 @@ export async function ingest(
   const names = opts.records
     ? [opts.recordsName ?? 'records']
     : inputs.map((i) => (i === '-' ? 'stdin' : i));
-  const summary = tally.summary(stop.reason, names, wait);
+  const summary = tally.summary(stop.reason, names, wait, opts.shard);
   if (stop.fatal === undefined) return summary;
   const started = summary.records_read > 0 || summary.resumed_past > 0;
   throw new IngestAbortedError(started ? { ...summary, status: 'aborted' } : undefined, stop.fatal);
@@ -133,6 +147,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     state: u.checkpoint?.state,
     clock,
     counts: () => tally,
+    ...(u.checkpoint?.onComplete ? { onComplete: u.checkpoint.onComplete } : {}),
   });
   reporter.onInputStart?.({
     source: u.source,
@@ -189,8 +204,14 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           tracker.registerSettled(ordinal, rec.line);
           continue;
         }
-        tally.read += 1;
         const m = run.mapper(rec);
+        // Shard filter: another shard's record is settled here without being counted or sent.
+        if (run.shard && !ownsRecord(run.shard, m, ordinal)) {
+          tally.otherShards += 1;
+          tracker.registerSettled(ordinal, rec.line);
+          continue;
+        }
+        tally.read += 1;
         if (!m.ok) {
           failed.record(m, { ...m.error, status: null }, null);
           tracker.registerSettled(ordinal, rec.line);

@@ -19,6 +19,11 @@ export interface IngestSummary {
   stop_reason: StopReason | null;
   dry_run: boolean;
   inputs: string[];
+  /** A sharded run: which shard (`2/8`, numbered from 0) and whether it split records or files. */
+  shard?: string;
+  shard_by?: 'record' | 'file';
+  /** Records read this run that belong to other shards (split by record): passed over. */
+  other_shards?: number;
   /** Records read this run (records skipped by a resume are not read again). */
   records_read: number;
   /** Records below the saved watermark of an earlier run, passed over by this one. */

@@ -4,6 +4,7 @@ import type { CreateMemoryRequest } from '../client/types.js';
 import type { IngestProgress, IngestReporter } from './reporter.js';
 import type { LimiterView } from './options.js';
 import type { ItemOutcome } from './sender.js';
+import type { Shard } from './shard.js';
 import { outcomeOf, type IngestSummary, type StopReason } from './summary.js';
 
 /** Least time between two progress events (a forced one always goes). */
@@ -17,6 +18,8 @@ const NO_STATS: ClientStats = { requests: 0, rateLimited: 0, retries: 0, transie
  */
 export class Tally {
   read = 0;
+  /** Records read that belong to other shards (passed over, like resumed ones). */
+  otherShards = 0;
   resumedPast = 0;
   sent = 0;
   accepted = 0;
@@ -84,9 +87,10 @@ export class Tally {
       accepted: this.accepted,
       skipped: this.skipped,
       failed: this.failed,
-      done: this.read + this.resumedPast,
+      done: this.read + this.resumedPast + this.otherShards,
       settled:
         this.resumedPast +
+        this.otherShards +
         this.accepted +
         this.skipped +
         this.failed +
@@ -105,7 +109,12 @@ export class Tally {
     reporter.onProgress(p);
   }
 
-  summary(stop: StopReason | null, inputs: string[], wait?: IngestSummary['wait']): IngestSummary {
+  summary(
+    stop: StopReason | null,
+    inputs: string[],
+    wait?: IngestSummary['wait'],
+    shard?: Shard,
+  ): IngestSummary {
     const elapsed = this.o.clock.now() - this.startedAt;
     const perS = elapsed > 0 ? Math.round((this.read / elapsed) * 10_000) / 10 : 0;
     return {
@@ -113,6 +122,13 @@ export class Tally {
       stop_reason: stop,
       dry_run: this.o.dryRun,
       inputs,
+      ...(shard
+        ? {
+            shard: `${shard.index}/${shard.count}`,
+            shard_by: shard.by,
+            ...(shard.by === 'record' ? { other_shards: this.otherShards } : {}),
+          }
+        : {}),
       records_read: this.read,
       resumed_past: this.resumedPast,
       sent: this.sent,

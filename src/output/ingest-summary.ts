@@ -13,7 +13,11 @@ const forLogs: NumberFormat = (n) => String(n);
 export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [string, string][] {
   const pairs: [string, string][] = [];
   pairs.push(['status', s.dry_run ? `${s.status} (dry run: nothing sent)` : s.status]);
+  if (s.shard !== undefined) pairs.push(['shard', `${s.shard} (by ${s.shard_by ?? 'record'})`]);
   pairs.push(['records read', num(s.records_read)]);
+  if (s.other_shards !== undefined) {
+    pairs.push(['other shards', `${num(s.other_shards)} (passed over)`]);
+  }
   if (s.resumed_past > 0) pairs.push(['resumed past', `${num(s.resumed_past)} (settled earlier)`]);
   if (s.dry_run) {
     pairs.push(['valid (would send)', num(s.sent)]);

@@ -44,6 +44,23 @@ describe('ingest lock', () => {
     await lock.release();
   });
 
+  it('takes over a lock of its own pid on its host that it does not hold (a restarted container)', async () => {
+    const path = lockPath();
+    // A pod killed and started again on the same volume: same hostname, same pid (1, say), and
+    // that pid is alive: it is this process.
+    writeFileSync(
+      path,
+      JSON.stringify({ pid: process.pid, host: hostname(), profile: 'x', started_at: '' }),
+    );
+    const lock = await acquireLock(path, { profile: 'p', isAlive: () => true });
+    expect(JSON.parse(readFileSync(path, 'utf8')).profile).toBe('p');
+    // While this process holds it, its own pid in the file means held.
+    await expect(acquireLock(path, { profile: 'q', isAlive: () => true })).rejects.toMatchObject({
+      exitCode: ExitCode.STOPPED,
+    });
+    await lock.release();
+  });
+
   it('does not take over a lock held on another host', async () => {
     const path = lockPath();
     writeFileSync(

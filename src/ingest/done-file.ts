@@ -1,0 +1,89 @@
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from '../atomic-write.js';
+import type { IngestState } from './checkpointer.js';
+import type { InputIdentity } from './readers/index.js';
+import type { Shard } from './shard.js';
+
+/**
+ * What a finished shard leaves behind in `<base>.synap-done.json` when its state file goes:
+ * which input (identity) and options it finished, and its counts, so `--shard-report` can add
+ * the shards up and a shard run again on the same input (a Job retry, the next cron run) ends
+ * at once instead of sending everything again to be told it is already there.
+ */
+export interface DoneRecord {
+  version: 1;
+  kind: 'synap-ingest-done';
+  input: IngestState['input'];
+  shard: Shard;
+  options_hash: string;
+  /** Records of the input read through, every shard's included. */
+  records_in_input: number;
+  /** This shard's records: accepted, skipped (already stored) and failed. */
+  counts: { accepted: number; skipped: number; failed: number };
+  failures_file: string | null;
+  started_at: string;
+  finished_at: string;
+}
+
+export function donePathFor(base: string): string {
+  return `${base}.synap-done.json`;
+}
+
+/** Writes the done file of a completed input (atomically: whole or not at all). */
+export async function writeDone(
+  path: string,
+  state: IngestState,
+  shard: Shard,
+  finishedAt: number,
+): Promise<void> {
+  const done: DoneRecord = {
+    version: 1,
+    kind: 'synap-ingest-done',
+    input: state.input,
+    shard,
+    options_hash: state.options_hash,
+    records_in_input: state.settled_records,
+    counts: {
+      accepted: state.counts.accepted,
+      skipped: state.counts.skipped,
+      failed: state.counts.failed,
+    },
+    failures_file: state.counts.failed > 0 ? state.failures_file : null,
+    started_at: state.started_at,
+    finished_at: new Date(finishedAt).toISOString(),
+  };
+  await writeFileAtomic(path, `${JSON.stringify(done, null, 2)}\n`);
+}
+
+/** The done file at `path`, or undefined when there is none or it is not one. */
+export async function readDone(path: string): Promise<DoneRecord | undefined> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    const d = JSON.parse(text) as Partial<DoneRecord> | null;
+    if (d?.kind !== 'synap-ingest-done' || d.version !== 1 || !d.input || !d.counts) {
+      return undefined;
+    }
+    return d as DoneRecord;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `done` finished this very input (same size and fingerprint) with these options. */
+export function doneMatches(
+  done: DoneRecord,
+  identity: InputIdentity,
+  optionsHash: string,
+): boolean {
+  return (
+    done.input.size === identity.size &&
+    done.input.fingerprint === identity.fingerprint &&
+    done.options_hash === optionsHash
+  );
+}

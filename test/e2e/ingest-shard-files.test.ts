@@ -1,0 +1,133 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { makeSandbox, runCli, runShell } from '../helpers/cli.js';
+import { storedOnce, writeChatFile } from '../helpers/ingest.js';
+
+/** Sharding by file, the file list, the failures of a shard, and what refuses to start. */
+describe('ingest --shard-by file, --files-from, and a shard’s failures', () => {
+  const sandbox = makeSandbox();
+  const dir = sandbox.dir;
+  let emu: RunningEmulator;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0 });
+    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+  const docs = (tag: string) =>
+    emu.documents().filter((d) => d.document.startsWith(`User: ${tag}`));
+
+  it('splits whole files listed in --files-from: each file ingested by one shard, all of them once', async () => {
+    const files = Array.from({ length: 6 }, (_, i) => `tenant-${i}.jsonl`);
+    files.forEach((f, i) => writeChatFile(join(dir, f), 50, `t${i}x`));
+    writeFileSync(join(dir, 'list.txt'), `# tenants\n${files.join('\n')}\n\n`);
+    const args = ['--json', 'ingest', '--files-from', 'list.txt', '--shard-by', 'file'];
+    const runs = await Promise.all(
+      [0, 1, 2].map((i) =>
+        runCli([...args, '--shards', '3'], {
+          env: { ...env, JOB_COMPLETION_INDEX: String(i) },
+          cwd: dir,
+        }),
+      ),
+    );
+    const taken: string[] = [];
+    for (const run of runs) {
+      expect(run.code, run.stderr).toBe(0);
+      const s = JSON.parse(run.stdout).result;
+      expect(s.shard_by).toBe('file');
+      expect(s.other_shards).toBeUndefined();
+      taken.push(...s.inputs);
+    }
+    expect(taken.sort()).toEqual([...files].sort());
+    for (let i = 0; i < 6; i++)
+      expect(storedOnce(docs(`t${i}x `))).toEqual({ distinct: 50, duplicates: 0 });
+    // A file belongs to one shard: its done file carries no shard tag.
+    for (const f of files) expect(existsSync(join(dir, `${f}.synap-done.json`))).toBe(true);
+
+    const report = await runCli([...args, '--shards', '3', '--shard-report'], { env, cwd: dir });
+    expect(report.code, report.stderr).toBe(0);
+    const r = JSON.parse(report.stdout).result;
+    expect(r).toMatchObject({ status: 'completed', completed: 6, total: 6, accepted: 300 });
+    // The list may come from stdin too.
+    const piped = await runShell(
+      `printf '%s\\n' ${files.join(' ')} | synap ingest --files-from - --shard-by file --shards 3 --shard-report`,
+      { env, cwd: dir },
+    );
+    expect(piped.code, piped.stderr).toBe(0);
+    expect(piped.stdout).toContain('files completed: 6 of 6');
+  });
+
+  it('one shard records a bad record, in its own failures file; run again, it still exits 3', async () => {
+    const lines = Array.from({ length: 40 }, (_, i) =>
+      JSON.stringify({ document: `User: bad${i} hello`, document_id: `bad-${i}` }),
+    );
+    lines[17] = '{"document": "User: broken", ';
+    writeFileSync(join(dir, 'mixed.jsonl'), `${lines.join('\n')}\n`);
+    const run = (i: number) =>
+      runCli(['--json', 'ingest', 'mixed.jsonl', '--shard', `${i}/2`], { env, cwd: dir });
+    const [a, b] = await Promise.all([run(0), run(1)]);
+    const codes = [a!.code, b!.code].sort();
+    expect(codes).toEqual([0, 3]);
+    const failing = a!.code === 3 ? 0 : 1;
+    const failures = join(dir, `mixed.jsonl.shard-${failing}-of-2.failures.jsonl`);
+    const failed = readFileSync(failures, 'utf8').trim().split('\n');
+    expect(failed).toHaveLength(1);
+    expect(JSON.parse(failed[0]!)).toMatchObject({ line: 18 });
+    expect(existsSync(join(dir, `mixed.jsonl.shard-${1 - failing}-of-2.failures.jsonl`))).toBe(
+      false,
+    );
+    expect(storedOnce(docs('bad'))).toEqual({ distinct: 39, duplicates: 0 });
+
+    const again = await run(failing);
+    expect(again.code).toBe(3);
+    expect(again.stderr).toContain('finished earlier by this shard, 1 record(s) failed');
+    expect(JSON.parse(again.stdout).result.failures_files).toEqual([
+      `mixed.jsonl.shard-${failing}-of-2.failures.jsonl`,
+    ]);
+
+    // A --failures file named for all shards is one file per shard.
+    const named = await runCli(
+      ['ingest', 'mixed.jsonl', '--shard', `${failing}/2`, '--restart', '--failures', 'bad.jsonl'],
+      { env, cwd: dir },
+    );
+    expect(named.code).toBe(3);
+    expect(existsSync(join(dir, `bad.shard-${failing}-of-2.jsonl`))).toBe(true);
+  });
+
+  it('refuses what cannot be a shard, before sending anything', async () => {
+    writeChatFile(join(dir, 'small.jsonl'), 5, 'small');
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [['--shards', '4'], {}, /needs the shard index.*JOB_COMPLETION_INDEX/],
+      [['--shards', '4'], { JOB_COMPLETION_INDEX: '4' }, /from 0 to 3/],
+      [['--shard', '4/4'], {}, /numbered from 0/],
+      [['--shard', '1/4', '--shards', '2'], {}, /disagree/],
+      [['--shard-by', 'file'], {}, /--shard-by needs/],
+      [
+        ['--files-from', 'nope.txt'],
+        {},
+        /--files-from nope\.txt: cannot read the list \(no such file\)/,
+      ],
+    ];
+    const before = emu.stats().requests_total;
+    for (const [flags, extra, message] of cases) {
+      const r = await runCli(['ingest', 'small.jsonl', ...flags], {
+        env: { ...env, ...extra },
+        cwd: dir,
+      });
+      expect(r.code, flags.join(' ')).toBe(2);
+      expect(r.stderr).toMatch(message);
+    }
+    // A listed file that is not there, and belongs to this shard, is named.
+    writeFileSync(join(dir, 'missing.txt'), 'small.jsonl\nnot-here.jsonl\n');
+    const r = await runCli(['ingest', '--files-from', 'missing.txt'], { env, cwd: dir });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('not-here.jsonl');
+    expect(emu.stats().requests_total).toBe(before);
+  });
+});
