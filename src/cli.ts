@@ -23,6 +23,7 @@ import { migrateCommand } from './commands/migrate.js';
 import { SETTING_KEYS } from './config/store.js';
 import { Runner, type CommandSpec } from './commands/run.js';
 import { exitCodeAfterSignals } from './signals.js';
+import { duration } from './commands/flags.js';
 import { finishHelp } from './help.js';
 
 const require = createRequire(import.meta.url);
@@ -46,6 +47,11 @@ export function buildProgram(runner: Runner): Command {
     .option('-v, --verbose', 'one stderr line per HTTP request')
     .option('--no-input', 'never prompt (automatic without a TTY or with CI set)')
     .addOption(new Option('--no-color', 'no colours (NO_COLOR is honoured too)'))
+    .option(
+      '--max-retry-after <time>',
+      'longest Retry-After to wait out (default 15m); a longer one stops the run (exit 5)',
+      duration('--max-retry-after'),
+    )
     .showSuggestionAfterError()
     .addHelpText(
       'after',

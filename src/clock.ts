@@ -8,22 +8,29 @@ export interface Clock {
   sleep(ms: number, signal?: AbortSignal): Promise<void>;
 }
 
+/** The longest delay a Node timer holds (2^31 - 1 ms, about 24.8 days); longer ones fire at once. */
+export const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export const systemClock: Clock = {
   now: () => Date.now(),
   sleep(ms, signal) {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));
+      let timer: NodeJS.Timeout;
       const onAbort = () => {
         clearTimeout(timer);
         reject(abortReason(signal!));
       };
-      const timer = setTimeout(
-        () => {
+      // A wait longer than a timer holds is slept in steps, never handed to setTimeout whole.
+      const arm = (left: number) => {
+        const step = Math.min(MAX_TIMER_MS, left);
+        timer = setTimeout(() => {
+          if (left > step) return arm(left - step);
           signal?.removeEventListener('abort', onAbort);
           resolve();
-        },
-        Math.max(0, ms),
-      );
+        }, step);
+      };
+      arm(Number.isNaN(ms) ? 0 : Math.max(0, ms));
       signal?.addEventListener('abort', onAbort, { once: true });
     });
   },

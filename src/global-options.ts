@@ -15,6 +15,8 @@ export interface GlobalOptions {
   color: boolean;
   /** Colour and styling on stderr: progress, summaries, warnings, errors. */
   stderrColor: boolean;
+  /** --max-retry-after in ms: a longer Retry-After stops the command (exit 5). */
+  maxRetryAfterMs?: number | undefined;
 }
 
 /**
@@ -49,6 +51,7 @@ export function globalOptions(command: Command): GlobalOptions {
     verbose?: boolean;
     input?: boolean;
     color?: boolean;
+    maxRetryAfter?: number;
   }>();
   const env = process.env;
   const json = o.json === true;
@@ -63,5 +66,6 @@ export function globalOptions(command: Command): GlobalOptions {
     interactive: o.input !== false && !json && process.stdin.isTTY === true && !ci,
     color: colorFor(process.stdout, o.color === false, env),
     stderrColor: colorFor(process.stderr, o.color === false, env),
+    maxRetryAfterMs: o.maxRetryAfter,
   };
 }

@@ -159,7 +159,12 @@ export async function openSession(
     keyOwner: { profile, source: keySource },
     // whoami first, so every request says whose it is (X-Client-ID, X-Instance-ID).
     identify: apiKey !== '',
-    retry: opts.retry ?? DEFAULT_RETRY_POLICY,
+    retry: {
+      ...(opts.retry ?? DEFAULT_RETRY_POLICY),
+      ...(globals.maxRetryAfterMs !== undefined
+        ? { maxRetryAfterMs: globals.maxRetryAfterMs }
+        : {}),
+    },
     // --verbose: one stderr line per HTTP attempt (never the key); otherwise a notice when a
     // server does not answer and the request is tried again.
     onRequest: requestReporter({ verbose: globals.verbose, quiet: globals.quiet, baseUrl }),

@@ -79,7 +79,13 @@ export interface ApiResult<T> {
 }
 
 export interface CallOptions {
+  /** Aborts the call, even a request on the wire. */
   signal?: AbortSignal;
+  /**
+   * Once aborted, no new attempt starts: a wait for the rate limiter, a Retry-After or a
+   * backoff ends at once with its reason (a stopping run owes no grace to requests not sent).
+   */
+  stop?: AbortSignal;
 }
 
 export interface ClientOptions {
@@ -119,7 +125,7 @@ export interface ClientStats {
   transientErrors: number;
 }
 
-interface RequestSpec {
+interface RequestSpec extends CallOptions {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   body?: unknown;
@@ -127,7 +133,17 @@ interface RequestSpec {
   idempotent: boolean;
   /** Skip the rate limiter (health checks are not metered). */
   unmetered?: boolean;
-  signal?: AbortSignal;
+}
+
+/**
+ * A call that ended, because its caller stopped (CallOptions.stop), before any attempt was
+ * sent: nothing reached the server.
+ */
+export class NotSentError extends Error {
+  constructor() {
+    super('not sent: the run stopped before the request went out');
+    this.name = 'NotSentError';
+  }
 }
 
 /**
@@ -428,6 +444,25 @@ export class SynapClient {
     if (this.autoIdentify && !this.known && !spec.unmetered && spec.path !== API_PATHS.whoami) {
       await this.identify(spec.signal ? { signal: spec.signal } : {});
     }
+    const waits = eitherSignal(spec.signal, spec.stop);
+    const progress = { sent: false };
+    try {
+      return await this.attempts<T>(spec, waits.signal, progress);
+    } catch (err) {
+      // Stopped before anything went out: the caller knows for sure nothing was applied.
+      if (!progress.sent && spec.stop?.aborted && !spec.signal?.aborted) throw new NotSentError();
+      throw err;
+    } finally {
+      waits.dispose();
+    }
+  }
+
+  /** The attempts of one call; `waits` ends the waits between them (see CallOptions.stop). */
+  private async attempts<T>(
+    spec: RequestSpec,
+    waits: AbortSignal | undefined,
+    progress: { sent: boolean },
+  ): Promise<ApiResult<T>> {
     const correlationId = newCorrelationId(this.clock.now(), this.instanceId);
     const url = this.baseUrl + spec.path;
     const headers = {
@@ -439,11 +474,12 @@ export class SynapClient {
     const body = spec.body === undefined ? undefined : JSON.stringify(spec.body);
     const retries = new CallRetries(this.retryPolicy, this.budget, spec.idempotent, this.random);
     for (let attempt = 1; ; attempt++) {
-      const ticket = spec.unmetered ? 0 : await this.limiter.acquire(spec.signal);
+      const ticket = spec.unmetered ? 0 : await this.limiter.acquire(waits);
       const sentAt = this.clock.now();
       let response: HttpAnswer;
       this.counters.requests += 1;
       const limit = this.attemptSignal(spec.signal);
+      progress.sent = true;
       try {
         response = await this.transport({
           method: spec.method,
@@ -473,7 +509,7 @@ export class SynapClient {
           retrying: retries.retriesNextFailure(error),
         });
         this.counters.transientErrors += 1;
-        await this.retryAfter(retries.afterTransient(error), spec);
+        await this.retryAfter(retries.afterTransient(error), waits);
         continue;
       }
       limit.dispose();
@@ -515,6 +551,7 @@ export class SynapClient {
         method: spec.method,
         path: spec.path,
         nowMs: this.clock.now(),
+        url,
         ...(this.keyOwner ? { keyOwner: this.keyOwner } : {}),
       });
       if (error instanceof RateLimitError) {
@@ -531,7 +568,7 @@ export class SynapClient {
         error.status === 503
           ? (parseRetryAfter(response.headers.get('retry-after'), this.clock.now()) ?? 0)
           : 0;
-      await this.retryAfter(retries.afterTransient(error, floorMs), spec);
+      await this.retryAfter(retries.afterTransient(error, floorMs), waits);
     }
   }
 
@@ -539,10 +576,15 @@ export class SynapClient {
     return this.apiKey.length >= 8 ? text.split(this.apiKey).join('[redacted]') : text;
   }
 
+  /** `text` (from the server) without this client's key in it, for messages and files. */
+  scrub(text: string): string {
+    return this.scrubKey(text);
+  }
+
   /** Waits the retry policy's delay before the next attempt. */
-  private async retryAfter(delayMs: number, spec: RequestSpec): Promise<void> {
+  private async retryAfter(delayMs: number, waits: AbortSignal | undefined): Promise<void> {
     this.counters.retries += 1;
-    await this.clock.sleep(delayMs, spec.signal);
+    await this.clock.sleep(delayMs, waits);
   }
 
   /**
@@ -588,6 +630,28 @@ function readRateHeaders(h: HeaderReader): RateHeaders | undefined {
     limit,
     ...(Number.isFinite(remaining) ? { remaining } : {}),
     ...(Number.isFinite(reset) ? { resetEpochS: reset } : {}),
+  };
+}
+
+/** A signal aborted when either given one is (with its reason); dispose() drops the listeners. */
+function eitherSignal(
+  a: AbortSignal | undefined,
+  b: AbortSignal | undefined,
+): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (!a || !b) return { signal: a ?? b, dispose: () => {} };
+  const both = new AbortController();
+  const fromA = () => both.abort(a.reason);
+  const fromB = () => both.abort(b.reason);
+  if (a.aborted) fromA();
+  else if (b.aborted) fromB();
+  a.addEventListener('abort', fromA, { once: true });
+  b.addEventListener('abort', fromB, { once: true });
+  return {
+    signal: both.signal,
+    dispose: () => {
+      a.removeEventListener('abort', fromA);
+      b.removeEventListener('abort', fromB);
+    },
   };
 }
 

@@ -157,15 +157,23 @@ export class RateLimitError extends SynapError {
   readonly remaining: number | undefined;
   /** Milliseconds the server asked us to wait, when it said. */
   readonly retryAfterMs: number | undefined;
+  /** The Retry-After header as sent. */
+  readonly retryAfterHeader: string | undefined;
 
   constructor(
     message: string,
-    init: Init & { limit?: number; remaining?: number; retryAfterMs?: number } = {},
+    init: Init & {
+      limit?: number;
+      remaining?: number;
+      retryAfterMs?: number;
+      retryAfterHeader?: string;
+    } = {},
   ) {
     super(message, { ...init, code: init.code ?? 'RATE_LIMITED', transient: true });
     this.limit = init.limit;
     this.remaining = init.remaining;
     this.retryAfterMs = init.retryAfterMs;
+    this.retryAfterHeader = init.retryAfterHeader;
   }
 
   /** Retry-After in seconds (the docs' `e.retry_after`), when the server said. */
@@ -274,6 +282,65 @@ export class RetryBudgetExhaustedError extends StoppedEarlyError {
   }
 }
 
+/**
+ * A Retry-After longer than the caller will wait (RetryPolicy.maxRetryAfterMs, the
+ * --max-retry-after option): stop now, resumably, instead of sleeping for hours.
+ */
+export class RetryAfterTooLongError extends StoppedEarlyError {
+  constructor(
+    readonly retryAfterMs: number,
+    readonly maxMs: number,
+    readonly header: string | undefined,
+  ) {
+    super(
+      `the server asked to wait ${formatWait(retryAfterMs)} before the next request ` +
+        `(Retry-After: ${header ?? '?'}), longer than --max-retry-after ${formatWait(maxMs)}`,
+      {
+        hints: [
+          'Progress is saved; run the same command again later to continue, or raise --max-retry-after.',
+        ],
+      },
+    );
+  }
+}
+
+/** A wait in the largest unit that keeps it readable: 90s, 15m, 277h 46m. */
+export function formatWait(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 120) return `${s}s`;
+  const m = Math.round(s / 60);
+  if (m < 120) return `${m}m`;
+  const h = Math.floor(m / 60);
+  return m % 60 === 0 ? `${h}h` : `${h}h ${m % 60}m`;
+}
+
+/**
+ * A 3xx answer. Redirects are never followed: the request (with the key and the documents)
+ * goes only where the base URL says; the error names where the server pointed.
+ */
+export class RedirectRefusedError extends SynapError {
+  constructor(message: string, init: Init = {}) {
+    super(message, {
+      ...init,
+      code: init.code ?? 'REDIRECT_REFUSED',
+      transient: false,
+      hints: [
+        'Set the base URL to the service address itself (synap config set base_url, or --base-url).',
+      ],
+    });
+  }
+}
+
+/** The host (and port) a Location header points at, without credentials or path. */
+function locationHost(location: string | null, base: string | undefined): string | undefined {
+  if (!location) return undefined;
+  try {
+    return new URL(location, base ?? 'http://invalid').host || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface ResponseFacts {
   status: number;
   headers: Pick<Headers, 'get'>;
@@ -282,6 +349,8 @@ export interface ResponseFacts {
   method?: string;
   path?: string;
   nowMs?: number;
+  /** The URL that was asked (a relative Location is read against it). */
+  url?: string;
   /** Whose key made the call: a refused key (401/403) is named in the error. */
   keyOwner?: KeyOwner;
 }
@@ -515,12 +584,14 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
       });
     }
     case status === 429: {
-      const retryAfterMs = parseRetryAfter(r.headers.get('retry-after'), r.nowMs ?? Date.now());
+      const header = r.headers.get('retry-after') ?? undefined;
+      const retryAfterMs = parseRetryAfter(header, r.nowMs ?? Date.now());
       const limit = num(r.headers.get('x-ratelimit-limit'));
       const remaining = num(r.headers.get('x-ratelimit-remaining'));
       return new RateLimitError(msg('rate limited'), {
         ...base,
         ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
+        ...(header !== undefined ? { retryAfterHeader: header.slice(0, 40) } : {}),
         ...(limit !== undefined ? { limit } : {}),
         ...(remaining !== undefined ? { remaining } : {}),
       });
@@ -528,11 +599,10 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     case status >= 500:
       return new ServiceUnavailableError(msg(`server error HTTP ${status}`), base);
     case status >= 300 && status < 400: {
-      // Not followed: the key and the records go only where the base URL says.
-      const location = r.headers.get('location');
-      return new SynapError(
-        `the server redirected (HTTP ${status}${location ? ` to ${location}` : ''})${where}; redirects are not followed, so set the base URL to the service's address`,
-        { ...base, code: parsed.code ?? 'REDIRECT', transient: false },
+      const to = locationHost(r.headers.get('location'), r.url);
+      return new RedirectRefusedError(
+        `the server redirected (HTTP ${status}${to ? ` to ${to}` : ''})${where}; redirects are not followed`,
+        { ...base, code: 'REDIRECT_REFUSED' },
       );
     }
     case status >= 400:

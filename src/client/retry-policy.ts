@@ -1,5 +1,6 @@
 import {
   outcomeUnknown,
+  RetryAfterTooLongError,
   RetryBudgetExhaustedError,
   type RateLimitError,
   type SynapError,
@@ -31,6 +32,11 @@ export interface RetryPolicy {
    * One call gives up after `maxWaits` of them.
    */
   rateLimit: { maxWaits: number; minMs: number; fallback: BackoffPolicy };
+  /**
+   * The longest Retry-After waited out (`--max-retry-after`). A server asking for more is not
+   * slept on for hours: the call ends with RetryAfterTooLongError, a resumable stop (exit 5).
+   */
+  maxRetryAfterMs: number;
   /** A 503's Retry-After is waited out (for that call only), up to this long. */
   maxServiceUnavailableWaitMs: number;
   /** One attempt, connection to last byte. */
@@ -52,6 +58,7 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
   backoff: { baseMs: 500, capMs: 20_000 },
   budget: { initial: 20, ratio: 0.2, max: 200 },
   rateLimit: { maxWaits: 50, minMs: 1000, fallback: { baseMs: 1000, capMs: 10_000 } },
+  maxRetryAfterMs: 15 * 60_000,
   maxServiceUnavailableWaitMs: 60_000,
   attemptTimeoutMs: 30_000,
   ambiguous: 'retry-idempotent',
@@ -133,6 +140,10 @@ export class CallRetries {
   afterRateLimit(error: RateLimitError): number {
     this.rateLimitWaits += 1;
     if (this.rateLimitWaits > this.policy.rateLimit.maxWaits) throw error;
+    const asked = error.retryAfterMs;
+    if (asked !== undefined && asked > this.policy.maxRetryAfterMs) {
+      throw new RetryAfterTooLongError(asked, this.policy.maxRetryAfterMs, error.retryAfterHeader);
+    }
     return (
       error.retryAfterMs ??
       fullJitterDelay(this.rateLimitWaits, this.policy.rateLimit.fallback, this.random) +

@@ -11,7 +11,7 @@ export function formatRetryPolicy(p: RetryPolicy): string {
     `synap: retry policy: ${p.attempts} attempts per call`,
     `backoff ${s(p.backoff.baseMs)}…${s(p.backoff.capMs)} full jitter`,
     `budget ${p.budget.initial} + ${p.budget.ratio} per request (max ${p.budget.max})`,
-    `429: wait Retry-After (else ${s(p.rateLimit.minMs)} + ${s(p.rateLimit.fallback.baseMs)}…${s(p.rateLimit.fallback.capMs)}), at most ${p.rateLimit.maxWaits} per call`,
+    `429: wait Retry-After (else ${s(p.rateLimit.minMs)} + ${s(p.rateLimit.fallback.baseMs)}…${s(p.rateLimit.fallback.capMs)}), at most ${p.rateLimit.maxWaits} per call; a Retry-After over ${s(p.maxRetryAfterMs)} stops the run`,
     `503: wait its Retry-After up to ${s(p.maxServiceUnavailableWaitMs)}`,
     p.ambiguous === 'never'
       ? 'uncertain writes never repeated'

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import {
+  RedirectRefusedError,
   AuthenticationError,
   ConflictError,
   ContextNotFoundError,
@@ -46,7 +47,8 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
     [503, ServiceUnavailableError, 'SERVICE_UNAVAILABLE', true, ExitCode.FAILURE],
     [201, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
     [202, SynapTransientError, 'UNEXPECTED_RESPONSE', true, ExitCode.FAILURE],
-    [302, SynapError, 'REDIRECT', false, ExitCode.FAILURE],
+    [302, RedirectRefusedError, 'REDIRECT_REFUSED', false, ExitCode.FAILURE],
+    [307, RedirectRefusedError, 'REDIRECT_REFUSED', false, ExitCode.FAILURE],
     [405, RequestRefusedError, 'HTTP_405', false, ExitCode.FAILURE],
     [413, RequestRefusedError, 'HTTP_413', false, ExitCode.FAILURE],
     [418, RequestRefusedError, 'HTTP_418', false, ExitCode.FAILURE],
