@@ -2,24 +2,49 @@ import { UsageError } from '../errors.js';
 
 export const DEFAULT_BASE_URL = 'https://synap-cloud-prod.maximem.ai';
 
-/** True for 127.0.0.0/8, ::1 and localhost: the only places plain http may go. */
+/**
+ * True for the hosts that are this machine by definition: `localhost` (and its fully qualified
+ * `localhost.`), 127.0.0.0/8 and ::1 — the only places plain http may go. Names under
+ * `.localhost` are not included: a resolver is free to send them anywhere.
+ */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost')) return true;
+  if (host === 'localhost' || host === 'localhost.') return true;
   if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
-  return /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+  const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
+  return v4 !== null && v4.slice(1).every((octet) => Number(octet) <= 255);
+}
+
+/**
+ * The URL as it may be shown: any `user:password@` part replaced by `***@`, also in text that
+ * does not parse as a URL (so a refusal never repeats a password).
+ */
+export function withoutCredentials(raw: string): string {
+  return raw.replace(/^([a-z][a-z0-9+.-]*:\/*)[^/?#]*@/i, '$1***@');
 }
 
 /**
  * Validates a base URL. An API key sent over plain http can be read by anyone on the path,
- * so http is refused unless the server is on this machine.
+ * so http is refused unless the server is on this machine. Credentials in the URL are refused
+ * (they would be sent to the server and could be printed); no message repeats them.
  */
 export function checkBaseUrl(raw: string): URL {
+  const shown = withoutCredentials(raw);
+  if (shown !== raw) {
+    throw new UsageError(`the base URL must not contain credentials: ${shown}`, {
+      hints: ['Give the API key with SYNAP_API_KEY or synap auth login, never in the URL.'],
+    });
+  }
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
     throw new UsageError(`invalid base URL "${raw}": expected something like ${DEFAULT_BASE_URL}`);
+  }
+  if (url.username || url.password) {
+    throw new UsageError(
+      `the base URL must not contain credentials: ${withoutCredentials(url.toString())}`,
+    );
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     throw new UsageError(`invalid base URL "${raw}": only https:// (or http:// to loopback) works`);
@@ -27,11 +52,8 @@ export function checkBaseUrl(raw: string): URL {
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
     throw new UsageError(
       `refusing plain http to ${url.host}: the API key would travel unencrypted; use https://`,
-      { hints: ['Plain http is allowed only to loopback (127.0.0.1, localhost, ::1).'] },
+      { hints: ['Plain http is allowed only to loopback (localhost, 127.0.0.0/8, ::1).'] },
     );
-  }
-  if (url.username || url.password) {
-    throw new UsageError('the base URL must not contain credentials');
   }
   return url;
 }

@@ -26,13 +26,23 @@ interface MigrateFlags extends IngestFlags {
   onlyCustomerId?: string;
 }
 
-/** Refuses a migration onto itself: it would send every memory back as a duplicate. */
-function checkDistinct(from: Session, to: Session): void {
-  if (from.profile === to.profile || (from.baseUrl === to.baseUrl && from.apiKey === to.apiKey)) {
-    throw new UsageError(
-      `--from ${from.profile} and --to ${to.profile} are the same instance and key; nothing to migrate`,
-      { hints: ['Name two profiles with different credentials (see synap auth login --profile).'] },
+/**
+ * Refuses a migration onto itself: it would send every memory back as a duplicate. Instances
+ * are compared by what the server says it is (whoami's instance_id), not by URL: `localhost`
+ * and `127.0.0.1`, or two DNS names, may be one instance.
+ */
+async function checkDistinct(from: Session, to: Session): Promise<void> {
+  const same = (why: string) =>
+    new UsageError(
+      `--from ${from.profile} and --to ${to.profile} are the same instance (${why}); nothing to migrate`,
+      { hints: ['Name two profiles of different instances (see synap auth login --profile).'] },
     );
+  if (from.profile === to.profile) throw same('the same profile');
+  if (from.baseUrl === to.baseUrl && from.apiKey === to.apiKey) throw same('same URL and key');
+  const [a, b] = await Promise.all([from.client.whoami(), to.client.whoami()]);
+  const idA = a.data?.instance_id;
+  if (typeof idA === 'string' && idA !== '' && idA === b.data?.instance_id) {
+    throw same(`instance id ${idA} behind ${from.baseUrl} and ${to.baseUrl}`);
   }
 }
 
@@ -81,7 +91,7 @@ Examples:
       ...flags.rate,
       retry: ingestRetryPolicy(flags),
     });
-    checkDistinct(from, to);
+    await checkDistinct(from, to);
     const { b2c } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
     const name = `export of profile ${from.profile}`;
     let warned = 0;

@@ -1,4 +1,5 @@
 import { CommanderError, type Command } from 'commander';
+import { takeConfigNotices } from '../config/store.js';
 import { CliError, ExitCode, PartialResultError, UsageError } from '../errors.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
 import { errorEnvelope, printError } from '../output/errors.js';
@@ -78,7 +79,7 @@ export class Runner {
     const ctx: CommandContext = { globals, session: (o) => this.openSession(globals, o) };
     try {
       const outcome = await spec.run(ctx, opts, ...args);
-      for (const w of outcome.warnings ?? []) warn(w);
+      for (const w of [...takeConfigNotices(), ...(outcome.warnings ?? [])]) warn(w);
       if (globals.json) {
         await writeEnvelope({ status: 'ok', result: outcome.result }, this.envelopeStream());
       } else {
@@ -97,7 +98,7 @@ export class Runner {
   private async openSession(globals: GlobalOptions, o?: OpenSessionOptions): Promise<Session> {
     const session = await openSession(globals, o);
     this.sessions.push(session);
-    for (const w of session.warnings) warn(w);
+    for (const w of [...takeConfigNotices(), ...session.warnings]) warn(w);
     if (globals.verbose && !this.policyShown) {
       this.policyShown = true;
       writeRetryPolicyLine(session.client.retryPolicy);
@@ -131,6 +132,7 @@ export class Runner {
       });
     }
     const globals = this.current?.globals ?? globalOptions(program);
+    for (const w of takeConfigNotices()) warn(w);
     let cause = err;
     if (err instanceof PartialResultError) {
       cause = err.cause;
@@ -143,7 +145,10 @@ export class Runner {
       }
     }
     printError(cause, { verbose: globals.verbose });
-    if (globals.json) await writeEnvelope(errorEnvelope(cause), this.envelopeStream());
+    // The envelope cannot go where the error was writing (a full disk under stdout): the
+    // line on stderr and the exit code say it all.
+    if (globals.json)
+      await writeEnvelope(errorEnvelope(cause), this.envelopeStream()).catch(() => false);
     return cause instanceof CliError ? cause.exitCode : ExitCode.FAILURE;
   }
 }

@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import Conf from 'conf';
 import envPaths from 'env-paths';
-import { checkBaseUrl } from '../client/base-url.js';
+import { checkBaseUrl, withoutCredentials } from '../client/base-url.js';
 import { integer } from '../commands/flags.js';
 import { UsageError } from '../errors.js';
 import {
@@ -88,7 +88,9 @@ function parseBaseUrl(raw: string): string {
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new UsageError(`base_url must be an absolute https URL (got "${raw}")`);
+    throw new UsageError(
+      `base_url must be an absolute https URL (got "${withoutCredentials(raw)}")`,
+    );
   }
   // Same rule as every request: https, or plain http to a loopback host only.
   return checkBaseUrl(url.toString()).toString().replace(/\/+$/, '');
@@ -145,6 +147,7 @@ export class ConfigStore {
     this.dir = dir;
     // conf creates missing directories with the default umask; create it private first.
     if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+    else tightenDir(dir);
     this.#conf = new Conf<ConfigShape>({
       projectName: 'synap',
       projectSuffix: '',
@@ -237,6 +240,42 @@ export class ConfigStore {
     this.#write(name, p);
     return true;
   }
+}
+
+const notices: string[] = [];
+const tightened = new Set<string>();
+
+/**
+ * A config directory that others may enter or read (made by hand, or by an older tool with a
+ * loose umask) holds API keys: it is made private (0700), and the user told once.
+ */
+function tightenDir(dir: string): void {
+  if (process.platform === 'win32' || tightened.has(dir)) return;
+  let mode: number;
+  try {
+    mode = statSync(dir).mode & 0o777;
+  } catch {
+    return;
+  }
+  if ((mode & 0o077) === 0) return;
+  tightened.add(dir);
+  try {
+    chmodSync(dir, 0o700);
+    notices.push(
+      `the config directory ${dir} was open to others (mode ${mode.toString(8).padStart(4, '0')}); ` +
+        'it holds API keys, so it is now private (0700)',
+    );
+  } catch {
+    notices.push(
+      `the config directory ${dir} is open to others (mode ${mode.toString(8).padStart(4, '0')}) ` +
+        `and could not be made private; it holds API keys: run chmod 700 ${dir}`,
+    );
+  }
+}
+
+/** What opening the store found worth telling the user (shown once by the command runner). */
+export function takeConfigNotices(): string[] {
+  return notices.splice(0);
 }
 
 /** Opens the store at $SYNAP_CONFIG_DIR or the OS default. */

@@ -193,7 +193,7 @@ describe('checkBaseUrl', () => {
     'http://127.1.2.3',
     'http://localhost:3000',
     'http://LOCALHOST',
-    'http://api.localhost',
+    'http://localhost.:8080',
     'http://[::1]:9000',
   ])('accepts plain http to loopback: %s', (url) => {
     expect(checkBaseUrl(url).protocol).toBe('http:');
@@ -205,6 +205,7 @@ describe('checkBaseUrl', () => {
     'http://128.0.0.1',
     'http://127.0.0.1.evil.com',
     'http://localhost.evil.com',
+    'http://api.localhost',
     'http://[::2]',
   ])('refuses plain http to a remote host: %s', (url) => {
     expect(() => checkBaseUrl(url)).toThrow(UsageError);
