@@ -9,16 +9,18 @@ import { basename, dirname, join } from 'node:path';
  */
 export async function writeFileAtomic(path: string, text: string): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${randomBytes(4).toString('hex')}.tmp`);
-  const handle = await open(tmp, 'w', 0o600);
+  // A name of our own, created here (never an existing file or a link planted there).
+  const handle = await open(tmp, 'wx', 0o600);
   try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
+    try {
+      await handle.writeFile(text);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await rename(tmp, path);
   } catch (err) {
+    // A full disk or any other failure leaves the old file as it was and no temp file behind.
     await rm(tmp, { force: true });
     throw err;
   }

@@ -11,6 +11,8 @@ export const ExitCode = {
   STOPPED: 5,
   CREDITS: 6,
   INTERRUPTED: 130,
+  /** Stopped by SIGTERM (128 + 15): like INTERRUPTED, state saved. */
+  TERMINATED: 143,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
@@ -56,10 +58,58 @@ export class StoppedEarlyError extends CliError {
   }
 }
 
-/** Ctrl-C or SIGTERM: state was saved, re-running resumes. */
+/** Ctrl-C (130) or SIGTERM (143): state was saved, re-running resumes. */
 export class InterruptedError extends CliError {
-  constructor(message = 'interrupted', options: { hints?: string[] } = {}) {
-    super(message, { ...options, exitCode: ExitCode.INTERRUPTED });
+  constructor(
+    message = 'interrupted',
+    options: {
+      hints?: string[];
+      exitCode?: typeof ExitCode.INTERRUPTED | typeof ExitCode.TERMINATED;
+    } = {},
+  ) {
+    super(message, { ...options, exitCode: options.exitCode ?? ExitCode.INTERRUPTED });
+  }
+}
+
+/** What an errno code means, in words (the code itself stays beside it for searching). */
+export function describeErrno(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  const words: Record<string, string> = {
+    ENOSPC: 'no space left on device',
+    EDQUOT: 'disk quota exceeded',
+    EROFS: 'read-only file system',
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    EIO: 'input/output error',
+    ENOENT: 'no such file or directory',
+    EISDIR: 'is a directory',
+    ELOOP: 'it is a symbolic link',
+    EEXIST: 'it already exists',
+    EFBIG: 'file too large',
+    EPIPE: 'the reader closed it',
+  };
+  if (code && words[code]) return `${words[code]} (${code})`;
+  if (code) return code;
+  return err instanceof Error ? err.message : String(err);
+}
+
+/**
+ * A file (or stdout) that could not be written: one line naming the path and the cause. Exit 5
+ * when what was saved lets the same command continue (an ingest's checkpoint, an export to a
+ * file), else 1.
+ */
+export class WriteFailedError extends CliError {
+  constructor(
+    readonly path: string,
+    what: string,
+    cause: unknown,
+    options: { resumable?: boolean; hints?: string[] } = {},
+  ) {
+    super(`cannot write ${what} ${path}: ${describeErrno(cause)}`, {
+      exitCode: options.resumable ? ExitCode.STOPPED : ExitCode.FAILURE,
+      hints: options.hints ?? [],
+      cause,
+    });
   }
 }
 

@@ -1,12 +1,23 @@
 import { main } from './cli.js';
+import { describeErrno } from './errors.js';
 
-// A reader that goes away (`synap export | head -1`, `synap --help | head`) is a normal end of
-// output, not a crash: stop quietly instead of dying on an unhandled EPIPE.
-for (const stream of [process.stdout, process.stderr]) {
-  stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw err;
-  });
-}
+// stderr carries diagnostics only: a reader that went away (`synap ingest f 2>&1 | head -1`)
+// or a full disk under a log loses them, and the work goes on; its end (exit code, state,
+// lock) is as it would have been.
+process.stderr.on('error', () => {});
+
+// stdout carries data. A reader that goes away (`synap export | head -1`) is noticed by the
+// writer, which stops and reports the output incomplete; any other error (a full disk under
+// `> file`) is reported by whatever was writing. An error nothing reported makes a run that
+// would have exited 0 exit 1, with one line saying why.
+let stdoutError: NodeJS.ErrnoException | undefined;
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') stdoutError ??= err;
+});
+process.on('exit', (code) => {
+  if (stdoutError === undefined || code !== 0) return;
+  process.stderr.write(`synap: error: cannot write to stdout: ${describeErrno(stdoutError)}\n`);
+  process.exitCode = 1;
+});
 
 await main(process.argv);

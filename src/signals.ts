@@ -25,9 +25,15 @@ export function exitCodeAfterSignals(code: number): number {
   return SIGNAL_EXIT[received];
 }
 
+/** The exit code of a command stopped by the signal received so far: 130, or 143 for SIGTERM. */
+export function interruptedExitCode(): typeof ExitCode.INTERRUPTED | typeof ExitCode.TERMINATED {
+  return received === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
+}
+
 function interrupt(w: Watcher): void {
   const { message = 'interrupted', hints } = w.opts;
-  w.controller.abort(new InterruptedError(message, hints ? { hints } : {}));
+  const exitCode = interruptedExitCode();
+  w.controller.abort(new InterruptedError(message, { ...(hints ? { hints } : {}), exitCode }));
 }
 
 function onSignal(sig: StopSignal): void {

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
-import { UsageError } from './errors.js';
+import { UsageError, WriteFailedError } from './errors.js';
 
 /** What a state file checkpoints: an ingest of an input file, or an export to an output file. */
 export type StateKind = 'ingest' | 'export';
@@ -46,8 +46,10 @@ export class StateFile<K extends StateKind, T extends StateHeader<K>> {
       /** How to start over, shown when the file cannot be read. */
       restartHint: string;
     },
+    /** Where the state file is, when not beside the target (see ingest/run-files.ts). */
+    path: string = statePathFor(kind, target),
   ) {
-    this.path = statePathFor(kind, target);
+    this.path = path;
   }
 
   async read(): Promise<T | undefined> {
@@ -78,8 +80,16 @@ export class StateFile<K extends StateKind, T extends StateHeader<K>> {
     return state as T;
   }
 
+  /** Writes the state atomically; a failure is a WriteFailedError naming the file. */
   async write(state: T): Promise<void> {
-    await writeFileAtomic(this.path, `${JSON.stringify(state, null, 2)}\n`);
+    try {
+      await writeFileAtomic(this.path, `${JSON.stringify(state, null, 2)}\n`);
+    } catch (err) {
+      throw new WriteFailedError(this.path, `the ${this.kind} state file`, err, {
+        resumable: true,
+        hints: ['Make room (or fix the permissions), then run the same command again to continue.'],
+      });
+    }
   }
 
   async remove(): Promise<void> {

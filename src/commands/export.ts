@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { MAX_PAGE_SIZE } from '../client/types.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { exportPageSize } from '../export/page-size.js';
 import { runExport, type ExportSummary } from '../export/run-export.js';
 import { createExportDisplay, printExportSummary } from '../output/export-progress.js';
@@ -79,7 +79,8 @@ Examples:
         },
         display,
       );
-      return { result: summary };
+      // An export that cannot vouch for holding every memory is partial (exit 3).
+      return { result: summary, ...(summary.partial ? { exitCode: ExitCode.PARTIAL } : {}) };
     } finally {
       display.done();
       signals.dispose();

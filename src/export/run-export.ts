@@ -2,7 +2,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
-import { CliError, InterruptedError, UsageError } from '../errors.js';
+import { CliError, ExitCode, InterruptedError, UsageError } from '../errors.js';
 import {
   completenessWarnings,
   ExportPageError,
@@ -70,6 +70,12 @@ export interface ExportSummary {
   resumed_from_page: number | null;
   /** False when the reader closed stdout before the end (`| head`). */
   complete: boolean;
+  /**
+   * True when the export cannot vouch that it holds every memory: the reader closed stdout,
+   * the total changed while paging, or the server reported more memories than were written.
+   * The command then exits 3.
+   */
+  partial: boolean;
   elapsed_ms: number;
   memories_per_s: number;
   warnings: string[];
@@ -309,6 +315,8 @@ export async function runExport(
     if (stateFile && !writing) await checkpoint().catch(() => undefined);
     await writer.close().catch(() => undefined);
     if (opts.signal?.aborted) {
+      const reason: unknown = opts.signal.reason;
+      const exitCode = reason instanceof InterruptedError ? reason.exitCode : undefined;
       throw new InterruptedError(
         stateFile
           ? `export interrupted at page ${consistent.nextPage}; ${consistent.lines} memories are in ${file}`
@@ -317,6 +325,7 @@ export async function runExport(
           hints: stateFile
             ? ['Run the same command again to continue where it stopped.']
             : ['Use -o FILE for an export that can be continued after an interruption.'],
+          ...(exitCode === ExitCode.TERMINATED ? { exitCode } : {}),
         },
       );
     }
@@ -333,7 +342,8 @@ export async function runExport(
   if (stateFile) await stateFile.remove();
 
   const tally = paginator.tally;
-  if (complete) for (const w of completenessWarnings(tally, writer.lines)) warn(w);
+  const doubts = complete ? completenessWarnings(tally, writer.lines) : [];
+  for (const w of doubts) warn(w);
   const elapsed = Math.max(0, now() - started);
   const thisRun = writer.lines - keptLines;
   return {
@@ -348,6 +358,7 @@ export async function runExport(
     total_changed: tally.totalChanges.length > 0,
     resumed_from_page: resume && resume.page > 1 ? resume.page : null,
     complete,
+    partial: !complete || doubts.length > 0,
     elapsed_ms: elapsed,
     memories_per_s: elapsed > 0 ? Math.round((thisRun / elapsed) * 1000) : thisRun,
     warnings,

@@ -1,4 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
+import { WriteFailedError } from '../errors.js';
 import { waitForDrain } from '../stream-drain.js';
 import type { ExportedMemory } from './paginator.js';
 
@@ -44,7 +45,10 @@ export class StreamJsonLinesWriter implements JsonLinesWriter {
 
   private readonly onError = (err: NodeJS.ErrnoException): void => {
     this.closed = true;
-    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') this.failure = err;
+    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') {
+      const name = this.stream === process.stdout ? 'stdout' : 'the output stream';
+      this.failure ??= new WriteFailedError(name, 'to', err);
+    }
   };
 
   private readonly onClose = (): void => {
@@ -92,10 +96,23 @@ export class FileJsonLinesWriter implements JsonLinesWriter {
   lines: number;
   private readonly handle: FileHandle;
 
-  private constructor(handle: FileHandle, bytes: number, lines: number) {
+  private constructor(
+    handle: FileHandle,
+    bytes: number,
+    lines: number,
+    private readonly path: string,
+  ) {
     this.handle = handle;
     this.bytes = bytes;
     this.lines = lines;
+  }
+
+  /** A write error as one line naming the file; the checkpoint lets the same command go on. */
+  private failed(err: unknown): WriteFailedError {
+    return new WriteFailedError(this.path, 'the export file', err, {
+      resumable: true,
+      hints: ['Make room, then run the same command again to continue where it stopped.'],
+    });
   }
 
   /**
@@ -107,13 +124,17 @@ export class FileJsonLinesWriter implements JsonLinesWriter {
     keep?: { bytes: number; lines: number },
   ): Promise<FileJsonLinesWriter> {
     if (keep === undefined) {
-      const handle = await open(path, 'w');
-      return new FileJsonLinesWriter(handle, 0, 0);
+      const handle = await open(path, 'w').catch((err: unknown) => {
+        throw new WriteFailedError(path, 'the export file', err);
+      });
+      return new FileJsonLinesWriter(handle, 0, 0, path);
     }
-    const handle = await open(path, 'r+');
+    const handle = await open(path, 'r+').catch((err: unknown) => {
+      throw new WriteFailedError(path, 'the export file', err);
+    });
     try {
       await handle.truncate(keep.bytes);
-      return new FileJsonLinesWriter(handle, keep.bytes, keep.lines);
+      return new FileJsonLinesWriter(handle, keep.bytes, keep.lines, path);
     } catch (err) {
       await handle.close();
       throw err;
@@ -124,17 +145,25 @@ export class FileJsonLinesWriter implements JsonLinesWriter {
     if (memories.length === 0) return true;
     const buf = Buffer.from(encodePage(memories));
     let done = 0;
-    while (done < buf.length) {
-      const { bytesWritten } = await this.handle.write(buf, done, buf.length - done, this.bytes);
-      done += bytesWritten;
-      this.bytes += bytesWritten;
+    try {
+      while (done < buf.length) {
+        const { bytesWritten } = await this.handle.write(buf, done, buf.length - done, this.bytes);
+        done += bytesWritten;
+        this.bytes += bytesWritten;
+      }
+    } catch (err) {
+      throw this.failed(err);
     }
     this.lines += memories.length;
     return true;
   }
 
   async sync(): Promise<void> {
-    await this.handle.datasync();
+    try {
+      await this.handle.datasync();
+    } catch (err) {
+      throw this.failed(err);
+    }
   }
 
   async close(): Promise<void> {

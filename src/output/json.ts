@@ -1,3 +1,4 @@
+import { WriteFailedError } from '../errors.js';
 import { waitForDrain } from '../stream-drain.js';
 
 /**
@@ -20,8 +21,15 @@ function watch(stream: NodeJS.WritableStream): void {
     }
     // Anything else (disk full on a redirect...) is real: surface it on the next write.
     closedStreams.add(stream);
-    failures.set(stream, err);
+    failures.set(stream, writeFailure(stream, err));
   });
+}
+
+/** A write error of an output stream, as one line naming it (stdout, stderr or the stream). */
+function writeFailure(stream: NodeJS.WritableStream, err: unknown): WriteFailedError {
+  const name =
+    stream === process.stdout ? 'stdout' : stream === process.stderr ? 'stderr' : 'the output';
+  return new WriteFailedError(name, 'to', err);
 }
 
 /** True once the reader of `stream` went away (EPIPE): stop producing output. */
