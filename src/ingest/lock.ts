@@ -1,18 +1,14 @@
 import { rmSync } from 'node:fs';
-import { open, readFile, rm, stat } from 'node:fs/promises';
+import { open, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { systemClock, type Clock } from '../clock.js';
-import { StoppedEarlyError } from '../errors.js';
+import { StoppedEarlyError, WriteFailedError } from '../errors.js';
 
 export interface LockInfo {
   pid: number;
   host: string;
   profile: string;
   started_at: string;
-}
-
-export function lockPathFor(input: string): string {
-  return `${input}.synap-lock`;
 }
 
 export interface IngestLock {
@@ -49,8 +45,11 @@ const heldHere = new Set<string>();
  * Takes the lock of one input: a file created with O_EXCL holding pid, host and profile, so an
  * overlapping run (cron firing again before the last one ended) cannot ingest the same file at
  * the same time. A lock whose process is gone (same host, pid not running) is stale and taken
- * over. The lock covers the input whatever the profile, because the state file beside the
- * input is shared too; the holder's profile is named in the message.
+ * over, atomically: of several processes finding the same stale lock, one at a time holds a
+ * short-lived `<lock>.takeover` file (O_EXCL), removes the lock only if it is still the stale
+ * one it read, and then competes like everyone else to create it anew (O_EXCL): exactly one
+ * proceeds. The lock covers the input whatever the profile, because the state file is shared
+ * too; the holder's profile is named in the message.
  */
 export async function acquireLock(path: string, opts: AcquireLockOptions): Promise<IngestLock> {
   const clock = opts.clock ?? systemClock;
@@ -62,14 +61,7 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
     started_at: new Date(clock.now()).toISOString(),
   };
   for (;;) {
-    try {
-      const handle = await open(path, 'wx', 0o600);
-      try {
-        await handle.writeFile(`${JSON.stringify(info)}\n`);
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
+    if (await create(path, `${JSON.stringify(info)}\n`)) {
       heldHere.add(path);
       let released = false;
       // A second Ctrl-C exits at once, without unwinding: the lock still goes with the process.
@@ -85,11 +77,10 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
           await rm(path, { force: true });
         },
       };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
     }
-    const holder = await readLock(path);
-    if (holder === undefined) continue; // vanished between open and read: try again
+    const text = await readText(path);
+    if (text === undefined) continue; // vanished between open and read: try again
+    const holder = parseLock(text);
     // A holder with this very pid on this host that this process does not hold is an earlier
     // life of it: a container restarted on the same volume (same hostname, same pid 1).
     const stale =
@@ -102,7 +93,7 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
         await clock.sleep(200, opts.signal);
         continue;
       }
-      await rm(path, { force: true });
+      await takeOver(path, text, clock, opts.signal);
       continue;
     }
     if (!opts.wait) {
@@ -122,8 +113,70 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
 
 /** The holder of a lock file: undefined when there is none, 'unreadable' when half-written. */
 export async function readLock(path: string): Promise<LockInfo | 'unreadable' | undefined> {
+  const text = await readText(path);
+  return text === undefined ? undefined : parseLock(text);
+}
+
+/**
+ * Creates `path` holding `text` with O_EXCL: true when this call made it, false when it exists.
+ * A write that fails (a full disk) removes the half-made file and is a WriteFailedError.
+ */
+async function create(path: string, text: string): Promise<boolean> {
+  let handle: FileHandle;
   try {
-    const info = JSON.parse(await readFile(path, 'utf8')) as Partial<LockInfo>;
+    handle = await open(path, 'wx', 0o600);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new WriteFailedError(path, 'the lock file', err);
+  }
+  try {
+    await handle.writeFile(text);
+    await handle.sync();
+  } catch (err) {
+    await handle.close().catch(() => {});
+    await rm(path, { force: true });
+    throw new WriteFailedError(path, 'the lock file', err);
+  }
+  await handle.close();
+  return true;
+}
+
+/**
+ * Removes the stale lock whose content was `stale`, if it is still there, while holding the
+ * takeover file, so no process removes a lock another one has just created. A takeover file
+ * left by a process that died holding it (older than 5 s) is removed.
+ */
+async function takeOver(
+  path: string,
+  stale: string,
+  clock: Clock,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const claim = `${path}.takeover`;
+  if (!(await create(claim, `${process.pid}\n`))) {
+    if (await olderThan(claim, 5_000, clock)) await rm(claim, { force: true });
+    else await clock.sleep(20 + Math.floor(Math.random() * 30), signal);
+    return;
+  }
+  try {
+    if ((await readText(path)) === stale) await rm(path, { force: true });
+  } finally {
+    await rm(claim, { force: true });
+  }
+}
+
+async function readText(path: string): Promise<string | undefined> {
+  try {
+    return await readFile(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    return '';
+  }
+}
+
+function parseLock(text: string): LockInfo | 'unreadable' {
+  try {
+    const info = JSON.parse(text) as Partial<LockInfo>;
     if (typeof info.pid !== 'number' || typeof info.host !== 'string') return 'unreadable';
     return {
       pid: info.pid,
@@ -131,8 +184,7 @@ export async function readLock(path: string): Promise<LockInfo | 'unreadable' | 
       profile: String(info.profile ?? '?'),
       started_at: String(info.started_at ?? '?'),
     };
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+  } catch {
     return 'unreadable';
   }
 }
