@@ -4,6 +4,7 @@ import { assertReadable } from '../ingest/readers/index.js';
 import { readFilesFrom } from '../ingest/files-from.js';
 import { filesOfShard, resolveShard, shardLabel } from '../ingest/shard.js';
 import { shardReport, type ShardReport } from '../ingest/shard-report.js';
+import { checkFailuresFlag, realInputs } from '../ingest/run-files.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { printIngestSummary } from '../output/ingest-summary.js';
 import { printShardReport } from '../output/shard-report.js';
@@ -95,9 +96,9 @@ Examples:
     }
     if (inputs.filter((i) => i === '-').length > 1)
       throw new UsageError('stdin (-) can be given only once');
-    if (flags.failures !== undefined && inputs.includes(flags.failures)) {
-      throw new UsageError(`--failures ${flags.failures} is also an input; name another file`);
-    }
+    // Compared by real path: `./data.jsonl`, an absolute path or a symlink name the same file.
+    if (flags.failures !== undefined)
+      await checkFailuresFlag(flags.failures, await realInputs(inputs));
     const shard = resolveShard({
       ...(flags.shard ? { shard: flags.shard } : {}),
       ...(flags.shards !== undefined ? { shards: flags.shards } : {}),

@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { hashOptions, optionDifferences, StateFile, type StateHeader } from '../state-file.js';
 import type { FailuresSink } from './failures-file.js';
-import type { InputIdentity } from './readers/index.js';
+import { PrefixHash, type ConsumedBytes, type InputIdentity } from './readers/index.js';
 import type { SettlementTracker } from './settlement.js';
 import type { ReadPosition } from './source-record.js';
 
@@ -44,7 +44,18 @@ const SHAPE_FLAGS: Record<keyof RequestShape, string> = {
  * array on one line); `watermark_line` is the line of the last of them, for people.
  */
 export interface IngestState extends StateHeader<'ingest'> {
-  input: { path: string; size: number; fingerprint: string };
+  /**
+   * The input as it was read: its size, modification time and a fingerprint of its ends, and
+   * `consumed`, the sha256 of every byte read so far (which covers every settled record). A
+   * resume checks all of them, so a changed input is refused whatever the edit.
+   */
+  input: {
+    path: string;
+    size: number;
+    fingerprint: string;
+    mtime_ms?: number;
+    consumed?: ConsumedBytes;
+  };
   options_hash: string;
   shape: RequestShape;
   settled_records: number;
@@ -56,6 +67,7 @@ export interface IngestState extends StateHeader<'ingest'> {
    * before them to open the file at instead of reading from its start.
    */
   resume_from?: { records: number; line: number; seek: ReadPosition | null };
+  /** Outcomes of the settled records (those under the watermark), over every earlier run. */
   counts: { read: number; accepted: number; skipped: number; failed: number };
   failures_file: string | null;
   started_at: string;
@@ -64,17 +76,22 @@ export interface IngestState extends StateHeader<'ingest'> {
 
 const RESTART_HINT = 'Add --restart to start over (records already stored come back as skipped).';
 
-/** The state file of an ingest of `input`. */
-export function ingestStateFile(input: string): StateFile<'ingest', IngestState> {
-  return new StateFile<'ingest', IngestState>('ingest', input, {
-    complete: (s) =>
-      typeof s.settled_records === 'number' &&
-      typeof s.options_hash === 'string' &&
-      s.input !== undefined &&
-      s.counts !== undefined,
-    restartHint:
-      'Add --restart to ingest the input from the beginning (already stored records are skipped).',
-  });
+/** The state file of an ingest of `input` (at `path`, when not beside it: see run-files.ts). */
+export function ingestStateFile(input: string, path?: string): StateFile<'ingest', IngestState> {
+  return new StateFile<'ingest', IngestState>(
+    'ingest',
+    input,
+    {
+      complete: (s) =>
+        typeof s.settled_records === 'number' &&
+        typeof s.options_hash === 'string' &&
+        s.input !== undefined &&
+        s.counts !== undefined,
+      restartHint:
+        'Add --restart to ingest the input from the beginning (already stored records are skipped).',
+    },
+    path,
+  );
 }
 
 export function hashShape(shape: RequestShape): string {
@@ -82,19 +99,38 @@ export function hashShape(shape: RequestShape): string {
 }
 
 /**
- * Checks that a saved state belongs to this input and these options. A changed input or
- * changed options would make the watermark mean something else, so both are refused.
+ * Checks that a saved state belongs to this input and these options, and returns the running
+ * hash of the bytes it consumed (read again from the file) for the resumed reader to go on
+ * with. A changed input or changed options would make the watermark mean something else, so
+ * both are refused (exit 2): a size, modification time or fingerprint that differ, or bytes
+ * already read that are not the same any more (an edit that keeps the size and the ends).
  */
-export function checkResumable(
+export async function checkResumable(
   state: IngestState,
   statePath: string,
   identity: InputIdentity,
   shape: RequestShape,
-): void {
-  if (state.input.size !== identity.size || state.input.fingerprint !== identity.fingerprint) {
+): Promise<PrefixHash> {
+  const refuse = (why: string) =>
+    new UsageError(
+      `${identity.path} changed since the interrupted run recorded in ${statePath} (${why}); cannot resume`,
+      { hints: [RESTART_HINT] },
+    );
+  if (state.input.size !== identity.size) {
+    throw refuse(`size ${state.input.size} → ${identity.size}`);
+  }
+  if (state.input.fingerprint !== identity.fingerprint) throw refuse('its content differs');
+  const consumed = state.input.consumed;
+  if (state.input.mtime_ms === undefined || consumed === undefined) {
     throw new UsageError(
-      `${identity.path} changed since the interrupted run recorded in ${statePath} ` +
-        `(size ${state.input.size} → ${identity.size}); cannot resume`,
+      `the interrupted run recorded in ${statePath} was saved without what it read of ${identity.path}, so it cannot be checked; cannot resume`,
+      { hints: [RESTART_HINT] },
+    );
+  }
+  if (state.input.mtime_ms !== identity.mtimeMs) {
+    throw new UsageError(
+      `${identity.path} was modified since the interrupted run recorded in ${statePath} ` +
+        `(modification time ${iso(state.input.mtime_ms)} → ${iso(identity.mtimeMs)}); it may have changed, cannot resume`,
       { hints: [RESTART_HINT] },
     );
   }
@@ -111,9 +147,18 @@ export function checkResumable(
       },
     );
   }
+  const prefix = await PrefixHash.ofFile(identity.path, consumed.bytes);
+  if (prefix === undefined || prefix.snapshot().sha256 !== consumed.sha256) {
+    throw refuse(`the ${consumed.bytes} bytes already read are not the same`);
+  }
+  return prefix;
 }
 
-/** Outcome counts of the run so far, for the state's totals. */
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** Outcome counts of settled records. */
 export interface Counts {
   accepted: number;
   skipped: number;
@@ -122,8 +167,10 @@ export interface Counts {
 
 /**
  * Saves the progress of one input: failures made durable first, then the state that counts
- * them as settled (never the other way round, so a crash never loses a failed record). Saves
- * are serialised; the state file is removed when the input is complete.
+ * them as settled (never the other way round, so a crash never loses a failed record). Only
+ * failures of records under the watermark are written, so a resume never records one twice.
+ * Saves are serialised; the state file is removed when the input is complete, and never
+ * written for a run that settled nothing (a refusal before the first record leaves none).
  */
 export class Checkpointer {
   private chain: Promise<void> = Promise.resolve();
@@ -131,7 +178,9 @@ export class Checkpointer {
   /** Reader positions not yet under the resume point, oldest first. */
   private readonly positions: ReadPosition[] = [];
   private seek: ReadPosition | null;
-  private readonly countsAtStart: Counts;
+  /** Outcomes of earlier runs (records under the saved watermark). */
+  private readonly earlier: Counts;
+  private readonly settledAtStart: number;
 
   constructor(
     private readonly o: {
@@ -140,14 +189,22 @@ export class Checkpointer {
       /** Absent for stdin, dry runs and records from elsewhere: nothing to resume. */
       file: StateFile<'ingest', IngestState> | undefined;
       state: IngestState | undefined;
+      /** What the reader has read of the input so far. */
+      prefix?: PrefixHash | undefined;
       clock: Clock;
-      counts: () => Counts;
       /** Called with the final state of a complete input before its state file is removed. */
       onComplete?: (state: IngestState) => Promise<void>;
     },
   ) {
     this.seek = o.state?.resume_from?.seek ?? null;
-    this.countsAtStart = { ...o.counts() };
+    const c = o.state?.counts;
+    this.earlier = { accepted: c?.accepted ?? 0, skipped: c?.skipped ?? 0, failed: c?.failed ?? 0 };
+    this.settledAtStart = o.state?.settled_records ?? 0;
+  }
+
+  /** The outcomes of earlier runs of this input (zero for a fresh run). */
+  get earlierCounts(): Counts {
+    return { ...this.earlier };
   }
 
   /** The reader has read every record up to `end` (a place a resume may seek to). */
@@ -163,26 +220,31 @@ export class Checkpointer {
   }
 
   private async write(force: boolean): Promise<void> {
-    await this.o.failures?.flush();
     const { file, state, tracker } = this.o;
-    if (!file || !state) return;
     const through = tracker.settledThrough;
+    // Failures of records above the watermark wait: a resume reads those records again.
+    await this.o.failures?.flush(file && state ? through : Infinity);
+    if (!file || !state) return;
     if (!force && through === this.lastSaved) return;
+    // Nothing settled and nothing saved before: no state to leave behind.
+    if (through === 0 && this.settledAtStart === 0) return;
     const point = tracker.resumePoint;
     while (this.positions.length > 0 && this.positions[0]!.line <= point.line) {
       this.seek = this.positions.shift()!;
     }
-    const now = this.o.counts();
+    const now = tracker.counts;
     state.settled_records = through;
     state.watermark_line = tracker.watermarkLine;
     state.resume_from = { records: point.records, line: point.line, seek: this.seek };
     state.counts = {
       read: through,
-      accepted: state.counts.accepted + now.accepted - this.countsAtStart.accepted,
-      skipped: state.counts.skipped + now.skipped - this.countsAtStart.skipped,
-      failed: state.counts.failed + now.failed - this.countsAtStart.failed,
+      accepted: this.earlier.accepted + now.accepted,
+      skipped: this.earlier.skipped + now.skipped,
+      failed: this.earlier.failed + now.failed,
     };
-    Object.assign(this.countsAtStart, now);
+    if (this.o.prefix && this.o.prefix.bytes >= (state.input.consumed?.bytes ?? 0)) {
+      state.input.consumed = this.o.prefix.snapshot();
+    }
     state.updated_at = new Date(this.o.clock.now()).toISOString();
     await file.write(state);
     this.lastSaved = through;
@@ -190,7 +252,8 @@ export class Checkpointer {
 
   /**
    * The last save: the state is removed when the input is complete, else kept for a resume
-   * (its path is returned). The failures file is closed either way.
+   * (its path is returned; undefined when there is none). The failures file is closed either
+   * way, without the failures a resume will record again.
    */
   async finish(complete: boolean): Promise<string | undefined> {
     try {
@@ -201,11 +264,21 @@ export class Checkpointer {
         await this.o.file.remove();
         return undefined;
       }
-      return this.o.file.path;
+      return this.o.tracker.settledThrough > 0 || this.settledAtStart > 0
+        ? this.o.file.path
+        : undefined;
     } finally {
-      await this.o.failures?.close();
+      await this.o.failures?.close(this.o.file ? this.o.tracker.settledThrough : Infinity);
     }
   }
+}
+
+/** A state to go on from: the saved one (checked) or a fresh one, and the input's running hash. */
+export interface ResumeFrom {
+  state: IngestState;
+  prefix: PrefixHash;
+  /** True when an earlier run's state was found and checked. */
+  resumed: boolean;
 }
 
 /**
@@ -217,23 +290,33 @@ export async function resumeOrStart(
   identity: InputIdentity,
   shape: RequestShape,
   o: { restart: boolean; failuresPath: string; clock: Clock },
-): Promise<IngestState> {
+): Promise<ResumeFrom> {
   const saved = o.restart ? undefined : await file.read();
   if (saved) {
-    checkResumable(saved, file.path, identity, shape);
-    return saved;
+    const prefix = await checkResumable(saved, file.path, identity, shape);
+    return { state: saved, prefix, resumed: true };
   }
   const now = new Date(o.clock.now()).toISOString();
   return {
-    ...file.header(),
-    input: { path: identity.path, size: identity.size, fingerprint: identity.fingerprint },
-    options_hash: hashShape(shape),
-    shape,
-    settled_records: 0,
-    watermark_line: 0,
-    counts: { read: 0, accepted: 0, skipped: 0, failed: 0 },
-    failures_file: o.failuresPath,
-    started_at: now,
-    updated_at: now,
+    state: {
+      ...file.header(),
+      input: {
+        path: identity.path,
+        size: identity.size,
+        fingerprint: identity.fingerprint,
+        mtime_ms: identity.mtimeMs,
+        consumed: PrefixHash.empty().snapshot(),
+      },
+      options_hash: hashShape(shape),
+      shape,
+      settled_records: 0,
+      watermark_line: 0,
+      counts: { read: 0, accepted: 0, skipped: 0, failed: 0 },
+      failures_file: o.failuresPath,
+      started_at: now,
+      updated_at: now,
+    },
+    prefix: PrefixHash.empty(),
+    resumed: false,
   };
 }

@@ -61,13 +61,23 @@ export class Dispatcher {
     return this.o.gate.current();
   }
 
-  /** Waits for a slot, then starts sending `batch`. */
+  /**
+   * Waits for a slot, then starts sending `batch`. After a stop the wait is bounded like the
+   * requests in flight: once they are abandoned, the batch is not sent (its records stay
+   * unsettled, above the watermark, and a resume sends them).
+   */
   async dispatch(batch: PendingItem[]): Promise<void> {
-    await this.o.gate.acquire();
+    const { gate, stop } = this.o;
+    const slot = gate.acquire();
+    if ((await stop.untilAbandoned(slot.then(() => true))) === undefined) {
+      // The slot may still come: give it back when it does.
+      void slot.then(() => gate.release('neutral'));
+      return;
+    }
     // After an error that ends the run (a refused key, a credit stop) nothing more is sent;
     // after a clean stop, what was read still goes out (see the pipeline).
-    if (this.o.stop.abandon.aborted || this.o.stop.fatal !== undefined) {
-      this.o.gate.release('neutral');
+    if (stop.abandon.aborted || stop.fatal !== undefined) {
+      gate.release('neutral');
       return;
     }
     const p = this.send(batch).finally(() => this.inFlight.delete(p));
@@ -90,6 +100,7 @@ export class Dispatcher {
         batch.map((b) => b.request),
         {
           signal: stop.abandon,
+          stop: stop.hurry,
           ...(client.retryPolicy ? { policy: client.retryPolicy } : {}),
         },
       );

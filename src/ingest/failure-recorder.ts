@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { redactSecrets } from '../output/redact.js';
 import type { FailureLine, FailuresSink } from './failures-file.js';
 import type { IngestReporter } from './reporter.js';
 import type { FailureInfo } from './sender.js';
@@ -20,10 +21,16 @@ export class FailureRecorder {
     },
   ) {}
 
+  /**
+   * `ordinal`: the record's place in read order (the failures file holds a line back until
+   * every record before it is settled). The record is kept as it was read; the message (often
+   * the server's words) is redacted like everything shown on the terminal.
+   */
   record(
     item: { source: string; line: number; original: unknown },
     error: FailureInfo & { field?: string },
     correlationId: string | null,
+    ordinal = 0,
   ): void {
     const { failures, tally, reporter, stop, clock } = this.o;
     const line: FailureLine = {
@@ -31,18 +38,15 @@ export class FailureRecorder {
       line: item.line,
       record: item.original ?? null,
       error: {
-        code: error.code,
+        code: redactSecrets(error.code),
         status: error.status,
-        message: error.message,
-        ...(error.field !== undefined ? { field: error.field } : {}),
+        message: redactSecrets(error.message),
+        ...(error.field !== undefined ? { field: redactSecrets(error.field) } : {}),
       },
       correlation_id: correlationId,
       at: new Date(clock.now()).toISOString(),
     };
-    if (failures) {
-      failures.append(line);
-      tally.failuresFiles.add(failures.path);
-    }
+    if (failures) failures.append(line, ordinal);
     tally.failed += 1;
     reporter.onFailure?.(line);
     stop.noteFailure(tally.failed);

@@ -1,4 +1,6 @@
-import { open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { lstat, open, rm, type FileHandle } from 'node:fs/promises';
+import { WriteFailedError } from '../errors.js';
 import { plainJson } from './document-id.js';
 import type { InputFormat } from './source-record.js';
 
@@ -48,15 +50,22 @@ export interface FailureLine {
 /** Where failed records go; `FailuresFile` on disk, or an in-memory fake in tests. */
 export interface FailuresSink {
   readonly path: string;
-  append(line: FailureLine): void;
-  /** Makes every appended line durable (written and fsync'd). */
-  flush(): Promise<void>;
-  close(): Promise<void>;
+  /** `ordinal`: the record's place in read order, so flush() can hold back later ones. */
+  append(line: FailureLine, ordinal?: number): void;
+  /**
+   * Makes the appended lines of records up to `through` (in read order) durable: written and
+   * fsync'd. Lines of later records stay buffered (default: every line).
+   */
+  flush(through?: number): Promise<void>;
+  /** Flushes up to `through` and drops what is left (a resume records those again). */
+  close(through?: number): Promise<void>;
   /** Lines appended through this object. */
   readonly count: number;
+  /** Lines made durable. */
+  readonly written: number;
 }
 
-/** `<input>.failures.jsonl`; stdin's failures go to `stdin.failures.jsonl` in the working directory. */
+/** `<input>.failures.jsonl`, the usual name (see run-files.ts for where each input's goes). */
 export function defaultFailuresPath(input: string): string {
   return input === '-' ? 'stdin.failures.jsonl' : `${input}.failures.jsonl`;
 }
@@ -65,18 +74,29 @@ export function defaultFailuresPath(input: string): string {
  * Appends failure lines to a JSON Lines file. Lines are buffered and written + fsync'd on
  * flush() (the pipeline flushes before every checkpoint), so a record the state file counts as
  * settled is on disk before the checkpoint that says so. The file is created on the first
- * failure only: a clean run leaves none behind.
+ * failure only: a clean run leaves none behind. It is never opened through a symlink, and a
+ * file named for one run alone (`unique`) is created, never appended to. A write that fails
+ * (a full disk) is a WriteFailedError naming the file; an empty file it created is removed.
  */
 export class FailuresFile implements FailuresSink {
   private handle: FileHandle | undefined;
-  private buffer: string[] = [];
+  private buffer: { text: string; ordinal: number }[] = [];
   private chain: Promise<void> = Promise.resolve();
   private appended = 0;
+  private durable = 0;
+  private created = false;
 
-  constructor(readonly path: string) {}
+  constructor(
+    readonly path: string,
+    private readonly o: { unique?: boolean; resumable?: boolean } = {},
+  ) {}
 
   get count(): number {
     return this.appended;
+  }
+
+  get written(): number {
+    return this.durable;
   }
 
   /** Removes a failures file left by an earlier, finished run (a fresh run starts a fresh file). */
@@ -84,38 +104,84 @@ export class FailuresFile implements FailuresSink {
     await rm(path, { force: true });
   }
 
-  append(line: FailureLine): void {
-    this.buffer.push(`${failureLineJson(line)}\n`);
+  append(line: FailureLine, ordinal = 0): void {
+    this.buffer.push({ text: `${failureLineJson(line)}\n`, ordinal });
     this.appended += 1;
   }
 
-  flush(): Promise<void> {
+  flush(through = Infinity): Promise<void> {
     // Serialised: two overlapping flushes must not interleave their writes.
-    const next = this.chain.then(() => this.writeOut());
+    const next = this.chain.then(() => this.writeOut(through));
     this.chain = next.catch(() => {});
     return next;
   }
 
-  private async writeOut(): Promise<void> {
+  private async writeOut(through: number): Promise<void> {
     if (this.buffer.length === 0) return;
-    const text = this.buffer.join('');
-    this.buffer = [];
-    if (!this.handle) {
-      this.handle = await open(this.path, 'a+', 0o600);
-      // A run killed mid-write may have left a partial last line: start ours on a fresh line.
-      const size = (await stat(this.path)).size;
-      if (size > 0 && !(await endsWithNewline(this.handle, size))) {
-        await this.handle.write('\n');
-      }
+    const ready = this.buffer.filter((b) => b.ordinal <= through);
+    if (ready.length === 0) return;
+    this.buffer = this.buffer.filter((b) => b.ordinal > through);
+    const text = ready.map((b) => b.text).join('');
+    try {
+      if (!this.handle) await this.openFile();
+      await this.handle!.write(text);
+      await this.handle!.sync();
+    } catch (err) {
+      await this.removeIfEmpty();
+      throw new WriteFailedError(this.path, 'the failures file', err, {
+        resumable: this.o.resumable === true,
+        hints: [
+          this.o.resumable
+            ? 'Make room (or name another file with --failures), then run the same command again to continue.'
+            : 'Make room, or name another file with --failures.',
+        ],
+      });
     }
-    await this.handle.write(text);
-    await this.handle.sync();
+    this.durable += ready.length;
   }
 
-  async close(): Promise<void> {
-    await this.flush();
-    await this.handle?.close();
+  private async openFile(): Promise<void> {
+    const flags =
+      constants.O_RDWR |
+      constants.O_APPEND |
+      constants.O_CREAT |
+      constants.O_NOFOLLOW |
+      (this.o.unique ? constants.O_EXCL : 0);
+    let existed = true;
+    try {
+      await lstat(this.path);
+    } catch {
+      existed = false;
+    }
+    this.handle = await open(this.path, flags, 0o600);
+    this.created = !existed;
+    // A run killed mid-write may have left a partial last line: start ours on a fresh line.
+    const info = await this.handle.stat();
+    if (info.isFile() && info.size > 0 && !(await endsWithNewline(this.handle, info.size))) {
+      await this.handle.write('\n');
+    }
+  }
+
+  private async removeIfEmpty(): Promise<void> {
+    const handle = this.handle;
     this.handle = undefined;
+    try {
+      const info = await handle?.stat();
+      await handle?.close();
+      if (this.created && info?.isFile() && info.size === 0) await rm(this.path, { force: true });
+    } catch {
+      // Best effort: the error being reported matters more.
+    }
+  }
+
+  async close(through = Infinity): Promise<void> {
+    try {
+      await this.flush(through);
+    } finally {
+      this.buffer = [];
+      await this.handle?.close();
+      this.handle = undefined;
+    }
   }
 }
 

@@ -1,19 +1,21 @@
 import type { Clock } from '../clock.js';
+import { UsageError } from '../errors.js';
 import type { StateFile } from '../state-file.js';
 import { hashShape, ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
 import { estimateRecords } from './estimate.js';
 import { donePathFor, doneMatches, readDone, writeDone, type DoneRecord } from './done-file.js';
-import { defaultFailuresPath } from './failures-file.js';
-import { acquireLock, lockPathFor } from './lock.js';
+import { acquireLock } from './lock.js';
 import { requestShape, type IngestRunOptions } from './options.js';
 import { checkDocumentField } from './document-check.js';
+import { formatFromName } from './format.js';
 import {
   inputIdentity,
-  isRegularFile,
   readRecordBatches,
+  type PrefixHash,
   type ReadOptions,
 } from './readers/index.js';
-import { shardBase, shardFailuresPath } from './shard.js';
+import { shardFailuresPath, shardTag } from './shard.js';
+import { inputFiles, refuseSymlink, type InputFiles } from './run-files.js';
 import type { RecordBatch, SourceRecord } from './source-record.js';
 
 /** One thing to read: an input file, stdin, or records from elsewhere. */
@@ -23,6 +25,8 @@ export interface Unit {
   failuresPath: string;
   /** A fresh run starts a fresh default failures file; a resume appends to it. */
   discardOldFailures: boolean;
+  /** The failures file is named for this run alone: created, never appended to. */
+  uniqueFailures: boolean;
   index: number;
   count: number;
   /** Reading starts after `records` records (lines up to `line`); the first `settled` are done. */
@@ -32,9 +36,13 @@ export interface Unit {
     state: IngestState;
     /** Called with the final state when the input is complete, before the state file goes. */
     onComplete?: (state: IngestState) => Promise<void>;
+    /** The running hash of the bytes read, fed by the reader. */
+    prefix: PrefixHash;
   };
   /** Estimated records (line-based plain files), for progress. */
   estimate?: number;
+  /** Set when the input's files are kept in the user's state directory. */
+  elsewhere?: InputFiles['elsewhere'];
 }
 
 const FROM_START: Unit['resume'] = { records: 0, line: 0, settled: 0, watermarkLine: 0 };
@@ -48,6 +56,7 @@ export function recordsUnit(opts: IngestRunOptions, records: AsyncIterable<Sourc
     })(),
     failuresPath: opts.failuresPath ?? 'synap-ingest.failures.jsonl',
     discardOldFailures: false,
+    uniqueFailures: false,
     index: 0,
     count: 1,
     resume: FROM_START,
@@ -57,9 +66,12 @@ export function recordsUnit(opts: IngestRunOptions, records: AsyncIterable<Sourc
 /**
  * Opens one input and hands it to `body`. stdin or a pipe (they cannot be read again) and a
  * dry run (it changes nothing) are read from the start with nothing saved. A file is locked
- * against a second run and resumed from its saved state: the reader skips the settled prefix
- * (seeking past it in a plain JSON Lines file) instead of reading it again. Before anything is
- * sent, the first records are checked for a document (a UsageError, exit 2, when none has one).
+ * against a second run and resumed from its saved state, once that state is checked against
+ * the input (size, modification time, the bytes already read): the reader skips the settled
+ * prefix (seeking past it in a plain JSON Lines file) instead of reading it again. Before
+ * anything is locked or sent, an input whose format cannot be told is refused, and the first
+ * records are checked for a document (a UsageError, exit 2, when none has one). Where the
+ * state, lock and failures files go is decided in run-files.ts.
  * A shard's input whose done file matches the input and the options is finished already: it
  * is passed over (`onDone`) without being read.
  */
@@ -68,6 +80,7 @@ export async function withInput(
     opts: IngestRunOptions;
     read: ReadOptions;
     clock: Clock;
+    inputs: Set<string>;
     /** A shard's input that its done file says is finished: nothing is read or sent. */
     onDone?: (input: string, donePath: string, done: DoneRecord) => void;
   },
@@ -77,67 +90,89 @@ export async function withInput(
 ): Promise<void> {
   const { opts, clock } = o;
   const source = input === '-' ? 'stdin' : input;
+  if (input !== '-' && opts.format === undefined && formatFromName(input) === undefined) {
+    throw new UsageError(
+      `cannot tell the format of ${input} from its name: use --format jsonl|csv|tsv|json`,
+    );
+  }
   // State, lock, failures and done files are named after the input, or after the input and
-  // the shard when several shards read it.
-  const base = shardBase(input, opts.shard);
-  const failuresPath =
-    opts.failuresPath !== undefined
-      ? shardFailuresPath(opts.failuresPath, opts.shard)
-      : defaultFailuresPath(base);
+  // the shard when several shards read it (run-files.ts).
+  const shard = opts.shard;
+  const files = await inputFiles(input, {
+    now: clock.now(),
+    inputs: o.inputs,
+    ...(shard?.by === 'record' ? { tag: shardTag(shard) } : {}),
+  });
+  const explicitFailures =
+    opts.failuresPath !== undefined ? shardFailuresPath(opts.failuresPath, shard) : undefined;
+  const defaultFailures = explicitFailures === undefined;
   const checked = (read: ReadOptions) =>
     checkDocumentField(readRecordBatches([input], read), opts.map.map ?? {}, source, opts.map.b2c);
-  if (input === '-' || opts.dryRun || !(await isRegularFile(input))) {
+  const elsewhere = files.elsewhere ? { elsewhere: files.elsewhere } : {};
+  if (!files.resumable || opts.dryRun) {
+    const failuresPath = explicitFailures ?? files.failures;
+    if (!opts.dryRun) await refuseSymlink(failuresPath);
     return body({
       source,
       records: await checked(o.read),
       failuresPath,
-      discardOldFailures: opts.failuresPath === undefined,
+      discardOldFailures: defaultFailures && !files.uniqueFailures,
+      uniqueFailures: defaultFailures && files.uniqueFailures,
       ...place,
       resume: FROM_START,
+      ...elsewhere,
     });
   }
   const identity = await inputIdentity(input);
-  const lock = await acquireLock(lockPathFor(base), {
+  const lock = await acquireLock(files.lock!, {
     profile: opts.profile,
     wait: opts.waitLock === true,
     clock,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   try {
-    const file = ingestStateFile(base);
+    const file = ingestStateFile(input, files.state);
     const shape = requestShape(opts);
-    const shard = opts.shard;
-    const donePath = shard ? donePathFor(base) : undefined;
+    const donePath = shard ? donePathFor(files.base!) : undefined;
     if (donePath && !opts.restart && !(await file.read())) {
       const done = await readDone(donePath);
       if (done && doneMatches(done, identity, hashShape(shape)))
         return o.onDone?.(input, donePath, done);
     }
-    const state = await resumeOrStart(file, identity, shape, {
+    const from = await resumeOrStart(file, identity, shape, {
       restart: opts.restart === true,
-      failuresPath,
+      failuresPath: explicitFailures ?? files.failures,
       clock,
     });
-    const from = state.resume_from ?? { records: 0, line: 0, seek: null };
+    const { state, prefix, resumed } = from;
+    // A resume goes on writing where the interrupted run wrote its failures.
+    const failuresPath =
+      explicitFailures ?? (resumed ? (state.failures_file ?? files.failures) : files.failures);
+    state.failures_file = failuresPath;
+    await refuseSymlink(failuresPath);
+    const at = state.resume_from ?? { records: 0, line: 0, seek: null };
     await body({
       source: input,
       records: await checked({
         ...o.read,
-        startAfterLine: from.line,
-        ...(from.seek ? { startAt: from.seek } : {}),
+        startAfterLine: at.line,
+        ...(at.seek ? { startAt: at.seek } : {}),
+        prefixHash: prefix,
       }),
       failuresPath,
-      discardOldFailures: state.settled_records === 0 && opts.failuresPath === undefined,
+      discardOldFailures: state.settled_records === 0 && defaultFailures && !files.uniqueFailures,
+      uniqueFailures: defaultFailures && files.uniqueFailures && !resumed,
       ...place,
       resume: {
-        records: from.records,
-        line: from.line,
+        records: at.records,
+        line: at.line,
         settled: state.settled_records,
         watermarkLine: state.watermark_line,
       },
       checkpoint: {
         file,
         state,
+        prefix,
         ...(donePath && shard
           ? {
               onComplete: (final: IngestState) => writeDone(donePath, final, shard, clock.now()),
@@ -145,6 +180,7 @@ export async function withInput(
           : {}),
       },
       estimate: await estimateRecords(input, identity.size),
+      ...elsewhere,
     });
   } finally {
     await lock.release();

@@ -11,6 +11,11 @@ export interface LockInfo {
   started_at: string;
 }
 
+/** The lock file beside `base` (an input, or an input and its shard tag); see run-files.ts. */
+export function lockPathFor(base: string): string {
+  return `${base}.synap-lock`;
+}
+
 export interface IngestLock {
   readonly path: string;
   release(): Promise<void>;

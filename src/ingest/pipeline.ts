@@ -1,7 +1,7 @@
 import { every, systemClock, type Clock } from '../clock.js';
 import { AdaptiveConcurrency } from '../client/concurrency.js';
 import { MAX_BATCH_SIZE } from '../client/types.js';
-import { PartialResultError } from '../errors.js';
+import { PartialResultError, UsageError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { Checkpointer } from './checkpointer.js';
 import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
@@ -9,6 +9,7 @@ import type { DoneRecord } from './done-file.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { FailuresFile } from './failures-file.js';
 import { recordsUnit, withInput, type Unit } from './inputs.js';
+import { realInputs } from './run-files.js';
 import { createMapper } from './mapper.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, type IngestRunOptions } from './options.js';
 import type { ReadOptions } from './readers/index.js';
@@ -38,6 +39,10 @@ interface Run {
   /** Set when this run sends only its shard's records of each input. */
   shard: Shard | undefined;
   read: ReadOptions;
+  /** Real paths of every input of the run: no failures file is written over one. */
+  inputs: Set<string>;
+  /** The last line the reader reached in an input it read to the end. */
+  linesRead: (source: string) => number | undefined;
 }
 
 /**
@@ -68,15 +73,18 @@ export async function ingest(
     keepIngestionIds: opts.wait === true,
     sending: () => ({ inFlight: gate.inFlight(), concurrency: gate.current() }),
   });
+  const ends = new Map<string, number>();
   const read: ReadOptions = {
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
     onInputEnd: (e) => {
+      ends.set(e.source, e.lines);
       if (e.records > 0) return;
       const message = `${e.source}: 0 records (the input is empty)`;
       reporter.onWarning?.({ source: e.source, code: 'EMPTY_INPUT', message });
     },
   };
+  const inputs = opts.inputs ?? [];
   const run: Run = {
     opts,
     reporter,
@@ -87,10 +95,12 @@ export async function ingest(
     mapper: createMapper(opts.map),
     shard: opts.shard?.by === 'record' ? opts.shard : undefined,
     read,
+    inputs: new Set(),
+    linesRead: (source) => ends.get(source),
   };
-  const inputs = opts.inputs ?? [];
   let wait: IngestSummary['wait'];
   try {
+    run.inputs = await realInputs(inputs);
     if (opts.records) await ingestUnit(run, recordsUnit(opts, opts.records));
     for (let index = 0; index < inputs.length && !stop.halted; index++) {
       const place = { index, count: inputs.length };
@@ -105,14 +115,16 @@ export async function ingest(
       };
       await withInput({ ...run, onDone }, inputs[index]!, place, (unit) => ingestUnit(run, unit));
     }
-    stop.endDeadline();
     if (opts.wait && !opts.dryRun && !stop.halted && tally.ingestionIds.length > 0) {
+      // --max-duration and a signal bound the wait as they bound the sending.
       wait = await pollIngestions(opts.client, tally.ingestionIds, {
         workers: opts.concurrency ?? DEFAULT_CONCURRENCY,
         clock,
         stopped: () => stop.halted,
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        signal: stop.hurry,
         onProgress: (e) => reporter.onWaitProgress?.(e),
+        onUnreadable: (message) =>
+          reporter.onWarning?.({ source: 'wait', code: 'UNREADABLE_STATUS', message }),
       });
     }
   } catch (err) {
@@ -120,10 +132,13 @@ export async function ingest(
   } finally {
     stop.dispose();
   }
+  if (stop.stopError) {
+    reporter.onWarning?.({ source: 'run', code: 'STOPPED', message: stop.stopError.message });
+  }
   const names = opts.records
     ? [opts.recordsName ?? 'records']
     : inputs.map((i) => (i === '-' ? 'stdin' : i));
-  const summary = tally.summary(stop.reason, names, wait, opts.shard);
+  const summary = tally.summary(stop.reason, names, wait, opts.shard, stop.interruptedExitCode);
   if (stop.fatal === undefined) return summary;
   const started = summary.records_read > 0 || summary.resumed_past > 0;
   throw new IngestAbortedError(started ? { ...summary, status: 'aborted' } : undefined, stop.fatal);
@@ -136,8 +151,12 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   tally.source = u.source;
   tally.estimatedTotal = u.estimate;
   tally.resumedPast += u.resume.records;
-  if (u.discardOldFailures && !dryRun) await FailuresFile.discard(u.failuresPath);
-  const failures = dryRun ? undefined : new FailuresFile(u.failuresPath);
+  const failures = dryRun
+    ? undefined
+    : new FailuresFile(u.failuresPath, {
+        unique: u.uniqueFailures,
+        resumable: u.checkpoint !== undefined,
+      });
   const failed = new FailureRecorder({ failures, tally, reporter, stop, clock });
   const tracker = new SettlementTracker(u.resume.records, u.resume.line);
   const checkpointer = new Checkpointer({
@@ -145,10 +164,14 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     failures,
     file: u.checkpoint?.file,
     state: u.checkpoint?.state,
+    prefix: u.checkpoint?.prefix,
     clock,
-    counts: () => tally,
     ...(u.checkpoint?.onComplete ? { onComplete: u.checkpoint.onComplete } : {}),
   });
+  const earlier = checkpointer.earlierCounts;
+  tally.earlier.accepted += earlier.accepted;
+  tally.earlier.skipped += earlier.skipped;
+  tally.earlier.failed += earlier.failed;
   reporter.onInputStart?.({
     source: u.source,
     index: u.index,
@@ -158,6 +181,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     resumedFrom:
       u.resume.settled > 0 ? { records: u.resume.settled, line: u.resume.watermarkLine } : null,
     estimatedRecords: u.estimate,
+    ...(u.elsewhere ? { filesIn: u.elsewhere } : {}),
   });
   const sender = new Dispatcher({
     client: opts.client,
@@ -170,8 +194,8 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         const o = outcomes[i] ?? { kind: 'unsent' as const };
         if (o.kind === 'unsent') return;
         tally.count(o);
-        if (o.kind === 'failed') failed.record(item, o.error, o.correlationId);
-        tracker.settle(item.ordinal);
+        if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);
+        tracker.settle(item.ordinal, o.kind);
       });
       tally.progress();
     },
@@ -180,6 +204,15 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     await checkpointer.save().catch((err: unknown) => stop.fail(err));
     tally.progress(true);
   });
+
+  // A fresh run's old failures file goes once the input gives its first records (or turns out
+  // empty): an input refused before that leaves it as it was.
+  let discard = u.discardOldFailures && !dryRun;
+  const discardOld = async () => {
+    if (!discard) return;
+    discard = false;
+    await FailuresFile.discard(u.failuresPath);
+  };
 
   const batchSize = Math.max(1, Math.min(MAX_BATCH_SIZE, opts.batchSize ?? DEFAULT_BATCH_SIZE));
   const batcher = new Batcher<PendingItem>(batchSize);
@@ -194,6 +227,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         reachedEnd = true;
         break;
       }
+      await discardOld();
       for (const rec of next.value) {
         // Records left in the array when the run stops were never counted as read, so the
         // watermark stays below them and a resume reads them again.
@@ -213,8 +247,8 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         }
         tally.read += 1;
         if (!m.ok) {
-          failed.record(m, { ...m.error, status: null }, null);
-          tracker.registerSettled(ordinal, rec.line);
+          failed.record(m, { ...m.error, status: null }, null, ordinal);
+          tracker.registerSettled(ordinal, rec.line, 'failed');
         } else if (dryRun) {
           tally.wouldSend(m.request);
           tracker.registerSettled(ordinal, rec.line);
@@ -230,6 +264,10 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         }
       }
       if (next.value.end) checkpointer.notePosition(next.value.end);
+    }
+    if (reachedEnd) {
+      await discardOld();
+      checkClaims(u, ordinal, run.linesRead(u.source));
     }
     // Records already read are sent too when the run stops cleanly, so the watermark ends
     // right where reading stopped (no failure is recorded twice by the resume); not when
@@ -249,7 +287,33 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   await ticks.stop();
   const complete =
     reachedEnd && !stop.halted && tracker.settledThrough === ordinal && tracker.unsettled === 0;
-  const kept = await checkpointer.finish(complete);
-  if (kept) tally.stateFiles.push(kept);
-  tally.progress(true);
+  try {
+    const kept = await checkpointer.finish(complete);
+    if (kept) tally.stateFiles.push(kept);
+  } finally {
+    if (failures && failures.written > 0) tally.failuresFiles.add(failures.path);
+    const before = u.checkpoint?.state.failures_file;
+    if (earlier.failed > 0 && before) tally.failuresFiles.add(before);
+    tally.progress(true);
+  }
+}
+
+/**
+ * A resumed input read to its end must hold the records its state says are settled: one that
+ * has fewer (a state from another file, or edited) is refused, not reported "completed".
+ */
+function checkClaims(u: Unit, ordinal: number, lines: number | undefined): void {
+  if (!u.checkpoint) return;
+  const short = ordinal < u.resume.settled || (lines !== undefined && lines < u.resume.line);
+  if (!short) return;
+  throw new UsageError(
+    `${u.source} has fewer records than its state file ${u.checkpoint.file.path} says are ` +
+      `settled (${u.resume.settled} records, up to line ${u.resume.line}; the input ends at ` +
+      `line ${lines ?? '?'}); cannot resume`,
+    {
+      hints: [
+        'Add --restart to ingest the input from the beginning (already stored records are skipped).',
+      ],
+    },
+  );
 }

@@ -11,6 +11,8 @@ export interface InputStartEvent {
   resumedFrom: { records: number; line: number } | null;
   /** Estimated records in the input (undefined when unknown: stdin, gzip, JSON arrays). */
   estimatedRecords: number | undefined;
+  /** Set when the input's files are kept in the user's state directory instead of beside it. */
+  filesIn?: { dir: string; why: string };
 }
 
 export interface IngestProgress {

@@ -1,4 +1,4 @@
-import type { ApiResult } from '../client/client.js';
+import { NotSentError, type ApiResult } from '../client/client.js';
 import { ConflictError, InvalidInputError, outcomeUnknown, SynapError } from '../client/errors.js';
 import {
   DEFAULT_RETRY_POLICY,
@@ -11,8 +11,10 @@ import type { BatchCreateResponse, BatchItemResult, CreateMemoryRequest } from '
 export interface BatchClient {
   batch(
     documents: CreateMemoryRequest[],
-    opts?: { signal?: AbortSignal; failFast?: boolean },
+    opts?: { signal?: AbortSignal; stop?: AbortSignal; failFast?: boolean },
   ): Promise<ApiResult<BatchCreateResponse>>;
+  /** The server's text without the caller's key (SynapClient.scrub). */
+  scrub?(text: string): string;
 }
 
 export interface FailureInfo {
@@ -30,7 +32,10 @@ export type ItemOutcome =
   | { kind: 'unsent' };
 
 export interface SendOptions {
+  /** Aborts the batch even on the wire (after a stop's grace period). */
   signal?: AbortSignal;
+  /** The run is stopping: no new attempt starts, waits end (CallOptions.stop). */
+  stop?: AbortSignal;
   /** The client's retry policy: says whether a failed create was repeated (default DEFAULT_RETRY_POLICY). */
   policy?: RetryPolicy;
 }
@@ -63,9 +68,16 @@ export async function sendBatch(
 ): Promise<ItemOutcome[]> {
   let result: ApiResult<BatchCreateResponse>;
   try {
-    result = await client.batch(docs, opts.signal ? { signal: opts.signal } : {});
+    result = await client.batch(docs, {
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.stop ? { stop: opts.stop } : {}),
+    });
   } catch (err) {
-    if (opts.signal?.aborted) return docs.map((d) => abandoned(d));
+    // Nothing went out: every document is unsent, with or without an id.
+    if (err instanceof NotSentError) return docs.map(() => ({ kind: 'unsent' }));
+    if (opts.signal?.aborted || (opts.stop?.aborted && isAbort(err, opts.stop))) {
+      return docs.map((d) => abandoned(d));
+    }
     const splits =
       err instanceof InvalidInputError ||
       err instanceof ConflictError ||
@@ -111,7 +123,12 @@ export async function sendBatch(
     }
     throw err;
   }
-  return mapResults(docs, result);
+  return mapResults(docs, result, client.scrub?.bind(client) ?? ((t) => t));
+}
+
+/** The error is the stop signal's own abort (a wait it ended), not an answer. */
+function isAbort(err: unknown, stop: AbortSignal): boolean {
+  return err === stop.reason || (err instanceof Error && err.name === 'AbortError');
 }
 
 function abandoned(d: CreateMemoryRequest): ItemOutcome {
@@ -128,7 +145,11 @@ function abandoned(d: CreateMemoryRequest): ItemOutcome {
   };
 }
 
-function mapResults(docs: CreateMemoryRequest[], r: ApiResult<BatchCreateResponse>): ItemOutcome[] {
+function mapResults(
+  docs: CreateMemoryRequest[],
+  r: ApiResult<BatchCreateResponse>,
+  scrub: (text: string) => string,
+): ItemOutcome[] {
   const results: BatchItemResult[] = Array.isArray(r.data?.results) ? r.data.results : [];
   let lookup: (d: CreateMemoryRequest, i: number) => BatchItemResult | undefined;
   if (results.length === docs.length) {
@@ -153,7 +174,7 @@ function mapResults(docs: CreateMemoryRequest[], r: ApiResult<BatchCreateRespons
       };
     }
     if (res.status === 'failed') {
-      const message = res.error_message ?? 'the server refused this document';
+      const message = scrub(res.error_message ?? 'the server refused this document');
       if (res.error_code === 'DUPLICATE_DOCUMENT' || DUPLICATE.test(message)) {
         return { kind: 'skipped', correlationId: r.correlationId };
       }

@@ -8,11 +8,16 @@
  * the first `resumePoint.records` records are settled and are exactly those starting on a line
  * up to `resumePoint.line` (several records may share a line, as in a one-line JSON array).
  */
+/** How a record settled, for the counts under the watermark ('none': a dry run's record). */
+export type Settled = 'accepted' | 'skipped' | 'failed' | 'none';
+
 export class SettlementTracker {
   private through: number;
   private lastLine: number;
   private point: { records: number; line: number };
-  private readonly pending = new Map<number, { line: number; settled: boolean }>();
+  private readonly pending = new Map<number, { line: number; settled: Settled | undefined }>();
+  /** Outcomes of the records under the watermark that this tracker settled. */
+  readonly counts = { accepted: 0, skipped: 0, failed: 0 };
 
   /** Starts after `start` settled records, all on lines up to `startLine`. */
   constructor(start = 0, startLine = 0) {
@@ -23,40 +28,41 @@ export class SettlementTracker {
 
   /** A record was read (in order). */
   register(ordinal: number, line: number): void {
-    this.pending.set(ordinal, { line, settled: false });
+    this.pending.set(ordinal, { line, settled: undefined });
   }
 
   /**
    * A record was read and settled at once (a dry run, a record that failed mapping): the
    * same as register + settle, without touching the map when nothing is waiting before it.
    */
-  registerSettled(ordinal: number, line: number): void {
+  registerSettled(ordinal: number, line: number, how: Settled = 'none'): void {
     if (this.pending.size === 0 && ordinal === this.through + 1) {
-      this.advance(line);
+      this.advance(line, how);
       return;
     }
     this.register(ordinal, line);
-    this.settle(ordinal);
+    this.settle(ordinal, how);
   }
 
-  settle(ordinal: number): void {
+  settle(ordinal: number, how: Settled = 'none'): void {
     const p = this.pending.get(ordinal);
     if (!p) return;
-    p.settled = true;
+    p.settled = how;
     for (;;) {
       const next = this.pending.get(this.through + 1);
-      if (!next?.settled) break;
+      if (next?.settled === undefined) break;
       this.pending.delete(this.through + 1);
-      this.advance(next.line);
+      this.advance(next.line, next.settled);
     }
   }
 
   /** The next record in read order (on `line`) is settled. */
-  private advance(line: number): void {
+  private advance(line: number, how: Settled): void {
     // The first record of a new line: all records before it are on earlier lines.
     if (line > this.lastLine) this.point = { records: this.through, line: line - 1 };
     this.through += 1;
     this.lastLine = line;
+    if (how !== 'none') this.counts[how] += 1;
   }
 
   /** Where a resume starts reading: see the class comment. */
@@ -77,7 +83,7 @@ export class SettlementTracker {
   /** Records read but not yet settled (in flight, batched, or behind a gap). */
   get unsettled(): number {
     let n = 0;
-    for (const p of this.pending.values()) if (!p.settled) n += 1;
+    for (const p of this.pending.values()) if (p.settled === undefined) n += 1;
     return n;
   }
 }

@@ -1,15 +1,20 @@
 import type { Clock } from '../clock.js';
-import { RetryBudgetExhaustedError } from '../client/errors.js';
+import { RetryAfterTooLongError, RetryBudgetExhaustedError } from '../client/errors.js';
+import { ExitCode, InterruptedError } from '../errors.js';
 import type { StopReason } from './summary.js';
 
-/** How long in-flight requests may take to finish after a stop before they are abandoned. */
-const GRACE_MS = 10_000;
+/**
+ * How long requests on the wire may take to finish after a stop before they are abandoned.
+ * Requests not on the wire (waiting for a slot, the rate limiter, a Retry-After or a backoff)
+ * are abandoned at once.
+ */
+export const GRACE_MS = 10_000;
 
 export interface StopOptions {
   clock: Clock;
   /** Aborted on Ctrl-C / SIGTERM: stop, interrupted (exit 130). */
   signal?: AbortSignal;
-  /** Stop, resumably, once the run is this old (--max-duration). */
+  /** Stop, resumably, once the run is this old (--max-duration), --wait included. */
   maxDurationMs?: number;
   /** Stop after this many failed records (--max-errors). */
   maxErrors?: number;
@@ -19,19 +24,39 @@ export interface StopOptions {
   onStopping?: (reason: StopReason) => void;
 }
 
+/** Stops after which the run ends now: waits end and nothing more is sent. */
+const HURRIED: ReadonlySet<StopReason> = new Set<StopReason>([
+  'interrupted',
+  'max-duration',
+  'retry-budget',
+  'retry-after',
+]);
+
 /**
  * Decides when an ingest stops, in one place. A clean stop (a signal, --max-duration,
- * --max-errors, --fail-fast, an exhausted retry budget) ends reading, lets in-flight requests
- * settle for a grace period and leaves the run resumable; a fatal error (401/403/402, a bug)
- * ends it the same way but aborts the run with that error. The first reason wins.
+ * --max-errors, --fail-fast, an exhausted retry budget, a Retry-After past --max-retry-after)
+ * ends reading and leaves the run resumable; a fatal error (401/403/402, a bug) ends it the
+ * same way but aborts the run with that error. The first reason wins.
+ *
+ * What a stop bounds: from the moment it is asked for, requests on the wire get GRACE_MS to
+ * finish (then `abandon` aborts them), and so does a wait for a concurrency slot. A stop that
+ * must end the run now (a signal, --max-duration, the server's refusals, a fatal error) also
+ * aborts `hurry` at once: rate-limiter, Retry-After and backoff waits end and nothing new is
+ * sent. --max-errors and --fail-fast leave the server in good health: what was read is still
+ * sent, so the failures file holds the failure that stopped the run.
  */
 export class StopController {
   reason: StopReason | null = null;
   /** The error that ends the run, if one did. */
   fatal: unknown = undefined;
+  /** What made a clean stop, when an error did (e.g. the server's too long Retry-After). */
+  stopError: Error | undefined;
   private readonly waiters = new Set<() => void>();
+  private readonly hurried = new AbortController();
   private readonly abandonment = new AbortController();
   private readonly deadline = new AbortController();
+  private readonly grace = new AbortController();
+  private graceStarted = false;
   private readonly offSignal: () => void;
 
   constructor(private readonly o: StopOptions) {
@@ -57,18 +82,40 @@ export class StopController {
     return this.abandonment.signal;
   }
 
-  /** Stops cleanly for `reason` (the first reason is kept). */
+  /** Aborted when the run must end now: nothing new is sent, no wait goes on. */
+  get hurry(): AbortSignal {
+    return this.hurried.signal;
+  }
+
+  /** The exit code of an interrupted run: 143 when SIGTERM stopped it, else 130. */
+  get interruptedExitCode(): typeof ExitCode.INTERRUPTED | typeof ExitCode.TERMINATED {
+    const reason: unknown = this.o.signal?.reason;
+    return reason instanceof InterruptedError && reason.exitCode === ExitCode.TERMINATED
+      ? ExitCode.TERMINATED
+      : ExitCode.INTERRUPTED;
+  }
+
+  /** Stops cleanly for `reason` (the first reason is kept; a later one may still hurry it). */
   request(reason: StopReason): void {
+    if (HURRIED.has(reason)) this.hurryUp();
     if (this.reason !== null) return;
     this.reason = reason;
     this.o.onStopping?.(reason);
     this.wake();
   }
 
-  /** An error ended the run; an exhausted retry budget is a clean, resumable stop instead. */
+  /**
+   * An error ended the run. An exhausted retry budget and a Retry-After longer than the
+   * caller waits are clean, resumable stops instead.
+   */
   fail(err: unknown): void {
     if (err instanceof RetryBudgetExhaustedError) return this.request('retry-budget');
+    if (err instanceof RetryAfterTooLongError) {
+      if (this.reason === null) this.stopError = err;
+      return this.request('retry-after');
+    }
     if (this.fatal === undefined) this.fatal = err;
+    this.hurryUp();
     this.wake();
   }
 
@@ -102,37 +149,55 @@ export class StopController {
   }
 
   /**
-   * Waits for `inFlight`; once the run is stopping, only for the grace period, after which
-   * what is still in flight is abandoned (`abandon` aborts; documents with an id stay unsent
-   * and a resume sends them again).
+   * `promise`, or undefined once the requests in flight are abandoned (GRACE_MS after the stop):
+   * a wait for a concurrency slot is bounded like a request on the wire.
+   */
+  untilAbandoned<T>(promise: Promise<T>): Promise<T | undefined> {
+    if (this.abandonment.signal.aborted) return Promise.resolve(undefined);
+    return new Promise((resolve, reject) => {
+      const onAbandon = () => resolve(undefined);
+      this.abandonment.signal.addEventListener('abort', onAbandon, { once: true });
+      promise.then(
+        (v) => {
+          this.abandonment.signal.removeEventListener('abort', onAbandon);
+          resolve(v);
+        },
+        (err: unknown) => {
+          this.abandonment.signal.removeEventListener('abort', onAbandon);
+          reject(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    });
+  }
+
+  /**
+   * Waits for `inFlight`; once the run is stopping, only until the grace period that started
+   * with the stop is over: what is still in flight is then abandoned (`abandon` aborts;
+   * documents with an id stay unsent and a resume sends them again).
    */
   async settle(inFlight: Promise<unknown>): Promise<void> {
-    if (!this.halted) {
-      await inFlight;
-      return;
-    }
-    const grace = new AbortController();
-    const timer = this.o.clock
-      .sleep(GRACE_MS, grace.signal)
-      .then(() => this.abandonment.abort(new Error('stopped')))
-      .catch(() => {});
-    await inFlight;
-    grace.abort();
-    await timer;
+    await this.untilAbandoned(inFlight);
   }
 
-  /** --max-duration bounds the sending, not the --wait that follows it. */
-  endDeadline(): void {
-    this.deadline.abort();
-  }
-
-  /** Releases the signal listener and the deadline timer. */
+  /** Releases the signal listener and the timers. */
   dispose(): void {
-    this.endDeadline();
+    this.deadline.abort();
+    this.grace.abort();
     this.offSignal();
   }
 
+  private hurryUp(): void {
+    if (!this.hurried.signal.aborted) this.hurried.abort(new Error('stopped'));
+  }
+
   private wake(): void {
+    if (!this.graceStarted) {
+      this.graceStarted = true;
+      this.o.clock
+        .sleep(GRACE_MS, this.grace.signal)
+        .then(() => this.abandonment.abort(new Error('stopped')))
+        .catch(() => {});
+    }
     for (const w of [...this.waiters]) w();
     this.waiters.clear();
   }

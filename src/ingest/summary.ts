@@ -4,7 +4,7 @@ import type { CreditCheck } from './credit-check.js';
 
 /** Why a run stopped before the end of its input. */
 export type StopReason =
-  'interrupted' | 'max-duration' | 'max-errors' | 'fail-fast' | 'retry-budget';
+  'interrupted' | 'max-duration' | 'max-errors' | 'fail-fast' | 'retry-budget' | 'retry-after';
 
 export type IngestStatusWord = 'completed' | 'partial' | 'stopped' | 'interrupted' | 'aborted';
 
@@ -14,7 +14,7 @@ export type IngestStatusWord = 'completed' | 'partial' | 'stopped' | 'interrupte
  */
 export interface IngestSummary {
   status: IngestStatusWord;
-  /** 0, 3 (some records failed), 5 (stopped early, resumable), 130 (interrupted). Aborts carry `error`. */
+  /** 0, 3 (some records failed), 5 (stopped early, resumable), 130/143 (interrupted). Aborts carry `error`. */
   exit_code: ExitCode;
   stop_reason: StopReason | null;
   dry_run: boolean;
@@ -30,10 +30,14 @@ export interface IngestSummary {
   resumed_past: number;
   /** Records sent to the server (with --dry-run: records that would be sent). */
   sent: number;
+  /** Stored, over the whole of each input: earlier runs resumed by this one included. */
   accepted: number;
-  /** Already ingested (duplicate document_id): success. */
+  /** Already ingested (duplicate document_id): success. Earlier runs included. */
   skipped: number;
+  /** In the failures file. Earlier runs included. */
   failed: number;
+  /** The part of accepted, skipped and failed that earlier (interrupted) runs settled. */
+  earlier_runs: { accepted: number; skipped: number; failed: number };
   requests: number;
   rate_limited: number;
   retries: number;
@@ -53,13 +57,19 @@ export interface IngestSummary {
   wait?: { completed: number; failed: number; partial_success: number; unfinished: number };
 }
 
-/** Status word and exit code from how the run ended. */
+/**
+ * Status word and exit code from how the run ended (`interrupted`: 130, or 143 for SIGTERM).
+ * With --wait, documents whose processing failed or could not be confirmed make it partial.
+ */
 export function outcomeOf(
   stop: StopReason | null,
   failed: number,
+  interrupted: ExitCode = ExitCode.INTERRUPTED,
+  wait?: IngestSummary['wait'],
 ): Pick<IngestSummary, 'status' | 'exit_code'> {
-  if (stop === 'interrupted') return { status: 'interrupted', exit_code: ExitCode.INTERRUPTED };
+  if (stop === 'interrupted') return { status: 'interrupted', exit_code: interrupted };
   if (stop !== null) return { status: 'stopped', exit_code: ExitCode.STOPPED };
-  if (failed > 0) return { status: 'partial', exit_code: ExitCode.PARTIAL };
+  const unconfirmed = wait ? wait.failed + wait.partial_success + wait.unfinished : 0;
+  if (failed > 0 || unconfirmed > 0) return { status: 'partial', exit_code: ExitCode.PARTIAL };
   return { status: 'completed', exit_code: ExitCode.OK };
 }

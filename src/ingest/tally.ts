@@ -5,6 +5,7 @@ import type { IngestProgress, IngestReporter } from './reporter.js';
 import type { LimiterView } from './options.js';
 import type { ItemOutcome } from './sender.js';
 import type { Shard } from './shard.js';
+import type { ExitCode } from '../errors.js';
 import { outcomeOf, type IngestSummary, type StopReason } from './summary.js';
 
 /** Least time between two progress events (a forced one always goes). */
@@ -30,6 +31,8 @@ export class Tally {
   /** --dry-run: the first three requests. */
   readonly samples: CreateMemoryRequest[] = [];
   readonly failuresFiles = new Set<string>();
+  /** Outcomes of earlier runs of the inputs this run resumed (records under their watermarks). */
+  readonly earlier = { accepted: 0, skipped: 0, failed: 0 };
   readonly stateFiles: string[] = [];
   /** The input being read, and its estimated size, for progress. */
   source = '';
@@ -109,16 +112,22 @@ export class Tally {
     reporter.onProgress(p);
   }
 
+  /**
+   * The summary of the run. Outcome counts (and so the exit code) cover every part of each
+   * input: earlier runs that this one resumed, and this one.
+   */
   summary(
     stop: StopReason | null,
     inputs: string[],
     wait?: IngestSummary['wait'],
     shard?: Shard,
+    interruptedExitCode?: ExitCode,
   ): IngestSummary {
     const elapsed = this.o.clock.now() - this.startedAt;
     const perS = elapsed > 0 ? Math.round((this.read / elapsed) * 10_000) / 10 : 0;
+    const failed = this.earlier.failed + this.failed;
     return {
-      ...outcomeOf(stop, this.failed),
+      ...outcomeOf(stop, failed, interruptedExitCode, wait),
       stop_reason: stop,
       dry_run: this.o.dryRun,
       inputs,
@@ -132,9 +141,10 @@ export class Tally {
       records_read: this.read,
       resumed_past: this.resumedPast,
       sent: this.sent,
-      accepted: this.accepted,
-      skipped: this.skipped,
-      failed: this.failed,
+      accepted: this.earlier.accepted + this.accepted,
+      skipped: this.earlier.skipped + this.skipped,
+      failed,
+      earlier_runs: { ...this.earlier },
       ...this.requestCounts(),
       elapsed_s: Math.round(elapsed / 100) / 10,
       records_per_s: perS,

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { ApiResult } from '../client/client.js';
 import type { MemoryStatusResponse } from '../client/types.js';
-import { isTerminal } from '../memories/status.js';
+import { isKnownStatus, isTerminal } from '../memories/status.js';
 import type { IngestSummary } from './summary.js';
 
 /** Time between two status polls of one ingestion. */
@@ -16,7 +16,10 @@ export interface StatusClient {
 
 /**
  * `--wait`: polls each accepted document's ingestion until it is terminal, `workers` at a time,
- * and counts how they ended. Once `stopped()` (Ctrl-C) the rest count as unfinished.
+ * and counts how they ended. Once `stopped()` (Ctrl-C, --max-duration) or `signal` aborts, the
+ * rest count as unfinished: a poll in the air or a sleep between polls ends at once. An answer
+ * that names no known status (`{}`) is not polled again: it counts as unfinished and is told
+ * once through `onUnreadable`.
  */
 export async function pollIngestions(
   client: StatusClient,
@@ -27,20 +30,38 @@ export async function pollIngestions(
     stopped: () => boolean;
     signal?: AbortSignal;
     onProgress?: (e: { done: number; total: number }) => void;
+    onUnreadable?: (message: string) => void;
   },
 ): Promise<NonNullable<IngestSummary['wait']>> {
   const result = { completed: 0, failed: 0, partial_success: 0, unfinished: 0 };
   let nextIndex = 0;
   let done = 0;
+  let unreadable = 0;
+  const halted = () => o.stopped() || o.signal?.aborted === true;
   const worker = async () => {
     while (nextIndex < ids.length) {
       const id = ids[nextIndex++]!;
       for (;;) {
-        if (o.stopped()) {
+        if (halted()) {
           result.unfinished += 1;
           break;
         }
-        const status = (await client.status(id)).data;
+        let status: MemoryStatusResponse;
+        try {
+          status = (await client.status(id, o.signal ? { signal: o.signal } : {})).data;
+        } catch (err) {
+          if (halted()) continue;
+          throw err;
+        }
+        if (!isKnownStatus(status)) {
+          result.unfinished += 1;
+          if (unreadable++ === 0) {
+            o.onUnreadable?.(
+              `the status answer for ingestion ${id} has no status the CLI knows (${describe(status)}); not waiting for it (or others like it)`,
+            );
+          }
+          break;
+        }
         if (isTerminal(status)) {
           if (status.status === 'completed') result.completed += 1;
           else if (status.status === 'failed') result.failed += 1;
@@ -57,4 +78,9 @@ export async function pollIngestions(
   const workers = Math.max(1, Math.min(o.workers, ids.length));
   await Promise.all(Array.from({ length: workers }, worker));
   return result;
+}
+
+function describe(status: unknown): string {
+  const text = JSON.stringify(status) ?? String(status);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

@@ -1,12 +1,19 @@
 import { systemClock, type Clock } from '../clock.js';
 import type { ApiResult } from '../client/client.js';
-import { TERMINAL_STATUSES, type MemoryStatusResponse } from '../client/types.js';
+import { CliError } from '../errors.js';
+import { INGEST_STATUSES, TERMINAL_STATUSES, type MemoryStatusResponse } from '../client/types.js';
 
 const POLL_MIN_MS = 500;
 const POLL_MAX_MS = 5_000;
 
 export function isTerminal(s: MemoryStatusResponse): boolean {
   return (TERMINAL_STATUSES as readonly string[]).includes(s.status);
+}
+
+/** Whether a status answer names a status the service documents (`{}` does not). */
+export function isKnownStatus(s: unknown): s is MemoryStatusResponse {
+  const status = (s as { status?: unknown } | null)?.status;
+  return typeof status === 'string' && (INGEST_STATUSES as readonly string[]).includes(status);
 }
 
 /** What the status poll needs of SynapClient. */
@@ -41,7 +48,15 @@ export async function ingestionStatuses(
     for (const id of ids) {
       const known = latest.get(id);
       if (known && isTerminal(known)) continue;
-      latest.set(id, (await client.status(id, { signal: opts.signal })).data);
+      const answer = (await client.status(id, opts.signal ? { signal: opts.signal } : {})).data;
+      if (!isKnownStatus(answer)) {
+        // Polling it again would only get the same: say so instead of waiting for the timeout.
+        const text = JSON.stringify(answer) ?? String(answer);
+        throw new CliError(
+          `the server's status answer for ingestion ${id} has no status (${text.length > 80 ? `${text.slice(0, 80)}…` : text})`,
+        );
+      }
+      latest.set(id, answer);
     }
     const pending = ids.filter((id) => !isTerminal(latest.get(id)!)).length;
     const statuses = ids.map((id) => latest.get(id)!);

@@ -123,6 +123,8 @@ const STOP_TEXT: Record<StopReason, string> = {
   'fail-fast': '--fail-fast: a record failed; finishing the requests in flight and saving progress',
   'retry-budget':
     'too many failed requests (retry budget exhausted): finishing the requests in flight and saving progress',
+  'retry-after':
+    'the server asked to wait longer than --max-retry-after: finishing the requests in flight and saving progress',
 };
 
 export interface IngestDisplayOptions {
@@ -165,6 +167,11 @@ export function createIngestDisplay(
         ? ` (resuming after record ${fmt.format(e.resumedFrom.records)}, line ${fmt.format(e.resumedFrom.line)})`
         : '';
       const text = `ingesting ${e.source}${resumed}`;
+      // Shown even with --quiet: the user needs to know where to find these files.
+      if (e.filesIn) {
+        const what = e.stateFile ? 'state, lock and failures files' : 'failures file';
+        say(`note: ${e.source}: ${e.filesIn.why}; its ${what} are kept in ${e.filesIn.dir}`);
+      }
       rate.startInput();
       if (!started) progress.start(text);
       else progress.update(text);

@@ -27,6 +27,13 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
     pairs.push(['skipped (already ingested)', num(s.skipped)]);
   }
   pairs.push(['failed', num(s.failed)]);
+  const e = s.earlier_runs;
+  if (e && e.accepted + e.skipped + e.failed > 0) {
+    pairs.push([
+      'of which earlier runs',
+      `${num(e.accepted)} accepted, ${num(e.skipped)} skipped, ${num(e.failed)} failed`,
+    ]);
+  }
   if (!s.dry_run) {
     pairs.push(['requests', num(s.requests)]);
     pairs.push(['429s', num(s.rate_limited)]);
@@ -92,6 +99,8 @@ export function nextSteps(s: IngestSummary): string[] {
       'fail-fast': 'stopped at the first failure (--fail-fast)',
       'retry-budget':
         'too many failed requests (retry budget exhausted); the server looks unhealthy',
+      'retry-after':
+        'the server asked to wait longer than --max-retry-after (see the warning above)',
     };
     out.push(
       `stopped early: ${why[s.stop_reason ?? ''] ?? s.stop_reason}. Progress is saved; run the same command again to continue.`,
@@ -104,6 +113,14 @@ export function nextSteps(s: IngestSummary): string[] {
   if (s.failed > 0 && files !== '') {
     out.push(
       `${forPeople(s.failed)} record(s) failed; see ${files}. Fix them and run: synap ingest ${files}`,
+    );
+  }
+  const w = s.wait;
+  if (s.status === 'partial' && w && w.failed + w.partial_success + w.unfinished > 0) {
+    out.push(
+      `processing not confirmed for ${forPeople(w.failed + w.partial_success + w.unfinished)} document(s) ` +
+        `(${forPeople(w.failed)} failed, ${forPeople(w.partial_success)} partial, ${forPeople(w.unfinished)} unfinished); ` +
+        'check them with synap memories status.',
     );
   }
   return out;

@@ -10,6 +10,7 @@ import {
   type IngestState,
   type RequestShape,
 } from '../../src/ingest/checkpointer.js';
+import { PrefixHash } from '../../src/ingest/readers/index.js';
 import { statePathFor } from '../../src/state-file.js';
 
 const shape: RequestShape = {
@@ -81,14 +82,38 @@ describe('ingest state file', () => {
     await expect(file.read()).rejects.toBeInstanceOf(UsageError);
   });
 
-  it('refuses a changed input and changed options, naming the difference', () => {
-    const state = stateFor(shape);
-    expect(() => checkResumable(state, 's.json', identity, shape)).not.toThrow();
-    expect(() =>
-      checkResumable(state, 's.json', { ...identity, size: 101, fingerprint: 'f2' }, shape),
-    ).toThrow(/changed since the interrupted run/);
-    expect(() => checkResumable(state, 's.json', identity, { ...shape, mode: 'fast' })).toThrow(
+  it('refuses a changed input and changed options, naming the difference', async () => {
+    const dir = tmp();
+    const path = join(dir, 'in.jsonl');
+    writeFileSync(path, `${'{"document":"x"}\n'.repeat(10)}`);
+    const prefix = PrefixHash.empty();
+    prefix.update(readFileSync(path).subarray(0, 51), 0);
+    const id = { path, size: 170, mtimeMs: 1234, fingerprint: 'f1' };
+    const state: IngestState = {
+      ...stateFor(shape),
+      input: { path, size: 170, fingerprint: 'f1', mtime_ms: 1234, consumed: prefix.snapshot() },
+    };
+    await expect(checkResumable(state, 's.json', id, shape)).resolves.toBeInstanceOf(PrefixHash);
+    await expect(
+      checkResumable(state, 's.json', { ...id, size: 171, fingerprint: 'f2' }, shape),
+    ).rejects.toThrow(/changed since the interrupted run .*size 170 → 171/);
+    await expect(checkResumable(state, 's.json', { ...id, mtimeMs: 99 }, shape)).rejects.toThrow(
+      /modified since the interrupted run/,
+    );
+    await expect(checkResumable(state, 's.json', id, { ...shape, mode: 'fast' })).rejects.toThrow(
       /--mode \(none\) → fast/,
+    );
+    // Same size, same ends, same time: a byte inside what was read differs.
+    writeFileSync(
+      path,
+      readFileSync(path, 'utf8').replace('"x"}\n{"document":"x"}\n{', '"y"}\n{"document":"x"}\n{'),
+    );
+    await expect(checkResumable(state, 's.json', id, shape)).rejects.toThrow(
+      /the 51 bytes already read are not the same/,
+    );
+    // A state saved without what was read cannot be checked.
+    await expect(checkResumable(stateFor(shape), 's.json', identity, shape)).rejects.toThrow(
+      /cannot be checked/,
     );
   });
 

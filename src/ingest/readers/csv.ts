@@ -101,7 +101,7 @@ export async function* readDelimited(
   source: string,
   format: 'csv' | 'tsv',
   startAfterLine = 0,
-): AsyncGenerator<SourceRecord[]> {
+): AsyncGenerator<SourceRecord[], number> {
   const skipped: { lines: number; message: string }[] = [];
   const csvOptions: Options = {
     bom: true,
@@ -195,6 +195,7 @@ export async function* readDelimited(
   const rest: SourceRecord[] = [];
   flushSkipped(Infinity, window.lastLine, rest);
   if (rest.length > 0) yield rest;
+  return window.lastLine;
 
   function rowRecord(item: ParsedRow, out: SourceRecord[]): void {
     const fields = item.record;

@@ -6,12 +6,14 @@ import { UsageError } from '../../errors.js';
 import { formatFromName, isGzip, sniffFormat } from '../format.js';
 import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
 import { parseError } from './common.js';
+import type { PrefixHash } from './prefix-hash.js';
 import { readDelimited } from './csv.js';
 import { readJsonArray } from './json-array.js';
 import { readJsonLines } from './jsonl.js';
 
 export { formatFromName, parseFormat, sniffFormat } from '../format.js';
 export { inputIdentity, type InputIdentity } from './identity.js';
+export { PrefixHash, type ConsumedBytes } from './prefix-hash.js';
 export { readDelimited } from './csv.js';
 export { readJsonArray } from './json-array.js';
 export { readJsonLines } from './jsonl.js';
@@ -33,8 +35,16 @@ export interface ReadOptions {
    * only; gzip and other formats are read from the start, then skipped up to startAfterLine).
    */
   startAt?: ReadPosition;
-  /** Told when an input has been read to its end, with how many records it gave (0: empty). */
-  onInputEnd?: (e: { source: string; records: number }) => void;
+  /**
+   * The FIRST input (a file): every byte read from it is added to this running hash, so a
+   * checkpoint can record which bytes its records came from (see PrefixHash).
+   */
+  prefixHash?: PrefixHash;
+  /**
+   * Told when an input has been read to its end, with how many records it gave (0: empty) and
+   * the number of the last line it reached (lines skipped on a resume included).
+   */
+  onInputEnd?: (e: { source: string; records: number; lines: number }) => void;
 }
 
 /** Bytes read ahead to sniff gzip and (for stdin) the format. */
@@ -83,6 +93,7 @@ export function readRecordBatches(
         opts,
         first ? (opts.startAfterLine ?? 0) : 0,
         first ? opts.startAt : undefined,
+        first ? opts.prefixHash : undefined,
       )
         .then((it) => {
           if (finished) void it.return?.();
@@ -103,7 +114,8 @@ export function readRecordBatches(
           return r;
         }
         current = undefined;
-        opts.onInputEnd?.({ source: c.source, records: c.records });
+        const lines = typeof r.value === 'number' ? r.value : c.lastLine;
+        opts.onInputEnd?.({ source: c.source, records: c.records, lines });
         return advance();
       },
       (err: unknown) => {
@@ -205,7 +217,8 @@ async function openInput(
   opts: ReadOptions,
   startAfterLine: number,
   startAt: ReadPosition | undefined,
-): Promise<AsyncIterator<RecordBatch>> {
+  prefixHash: PrefixHash | undefined,
+): Promise<AsyncIterator<RecordBatch, number | undefined>> {
   const isStdin = input === '-';
   const source = isStdin ? 'stdin' : input;
   let bytes: AsyncIterable<Buffer>;
@@ -216,10 +229,11 @@ async function openInput(
     // Opened once and read from that one handle: a FIFO or /dev/stdin gives its data once.
     const fh = await openReadable(input);
     from = await seekableFrom(fh, opts.format ?? formatFromName(input), startAt);
-    bytes = fh.createReadStream({
+    const stream = fh.createReadStream({
       highWaterMark: READ_CHUNK,
       ...(from ? { start: from.byte } : {}),
-    });
+    }) as AsyncIterable<Buffer>;
+    bytes = prefixHash ? hashing(stream, prefixHash, from?.byte ?? 0) : stream;
   }
   // Peek at the first bytes: gzip magic (whatever the name says; a file already found plain
   // may be opened mid-way) and, for stdin, the format.
@@ -255,6 +269,20 @@ async function openInput(
   return thenRaise(records, stop, source)[Symbol.asyncIterator]();
 }
 
+/** The bytes of a file read from offset `start`, each chunk added to `hash` as it passes. */
+async function* hashing(
+  bytes: AsyncIterable<Buffer>,
+  hash: PrefixHash,
+  start: number,
+): AsyncGenerator<Buffer> {
+  let at = start;
+  for await (const chunk of bytes) {
+    hash.update(chunk, at);
+    at += chunk.length;
+    yield chunk;
+  }
+}
+
 /** The bytes until a read error, which is kept with the line it happened on (counted for gzip). */
 async function* endAtError(
   bytes: AsyncIterable<Buffer>,
@@ -272,18 +300,28 @@ async function* endAtError(
   }
 }
 
-/** The records, then the read error: corrupt gzip as a failure at the line it cut, else thrown. */
+/**
+ * The records, then the read error: corrupt gzip as a failure at the line it cut, else thrown.
+ * Returns the last line the format reader reached.
+ */
 async function* thenRaise(
-  items: AsyncIterable<RecordBatch>,
+  items: AsyncGenerator<RecordBatch, number | void>,
   stop: { error?: unknown; line: number },
   source: string,
-): AsyncGenerator<RecordBatch> {
+): AsyncGenerator<RecordBatch, number | undefined> {
   let last = 0;
-  for await (const batch of items) {
+  let lines: number | undefined;
+  for (;;) {
+    const next = await items.next();
+    if (next.done) {
+      lines = typeof next.value === 'number' ? next.value : undefined;
+      break;
+    }
+    const batch = next.value;
     last = batch[batch.length - 1]?.line ?? last;
     yield batch;
   }
-  if (stop.error === undefined) return;
+  if (stop.error === undefined) return lines;
   if (!isZlibError(stop.error)) throw stop.error;
   yield [
     parseError(
@@ -293,6 +331,7 @@ async function* thenRaise(
       `corrupt or truncated gzip data: ${(stop.error as Error).message}; what follows cannot be read`,
     ),
   ];
+  return lines;
 }
 
 /**

@@ -50,7 +50,7 @@ export async function* readJsonArray(
   bytes: AsyncIterable<Buffer>,
   source: string,
   startAfterLine = 0,
-): AsyncGenerator<SourceRecord[]> {
+): AsyncGenerator<SourceRecord[], number> {
   let line = 1;
   /** Byte offset (in the whole input) where the current line starts. */
   let lineStart = 0;
@@ -192,6 +192,7 @@ export async function* readJsonArray(
   } else if (at === At.Between && line > startAfterLine) {
     yield [parseError(source, line, 'the JSON array is not closed (truncated file?)')];
   }
+  return line;
 }
 
 /** One element's bytes → a record, a parse error with its text, or undefined when blank. */

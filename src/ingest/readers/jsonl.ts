@@ -20,7 +20,7 @@ export async function* readJsonLines(
   source: string,
   startAfterLine = 0,
   from?: ReadPosition,
-): AsyncGenerator<RecordBatch> {
+): AsyncGenerator<RecordBatch, number> {
   let lineNo = from?.line ?? 0;
   let pending: Buffer[] = [];
   let offset = from?.byte ?? 0;
@@ -79,7 +79,9 @@ export async function* readJsonLines(
       if (from) out.end = { line: lineNo + 1, byte: offset };
       yield out;
     }
+    return lineNo + 1;
   }
+  return lineNo;
 }
 
 /** Complete lines (newline-separated, no final newline) decoded one by one; returns the last line number. */

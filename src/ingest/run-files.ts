@@ -1,0 +1,182 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { access, lstat, mkdir, realpath, stat } from 'node:fs/promises';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+
+/**
+ * Where the files of one input's ingest go, named in one place: the state (checkpoint), the
+ * lock and the default failures file.
+ *
+ * - A regular file in a directory we may write in: beside the input, `<input>.synap-state.json`,
+ *   `<input>.synap-lock`, `<input>.failures.jsonl` (an input that is a symlink: beside its
+ *   target, so every spelling of one file shares one lock and one state).
+ * - A regular file in a read-only directory: in the user's state directory
+ *   ($XDG_STATE_HOME/synap), under the file's name and a hash of its real path, so a resume
+ *   finds them again.
+ * - stdin (`-`): a failures file of its own per run, `stdin-<time>-<random>.failures.jsonl`, in
+ *   the working directory (the state directory when that is read-only); nothing to resume.
+ * - Any other input that is not a regular file (/dev/stdin, a pipe, `<(…)`): the same, in the
+ *   state directory.
+ * A default failures file is never an input of the run (another name is taken beside it), and
+ * never a symlink (refused).
+ */
+export interface InputFiles {
+  /** A regular file: it can be read again, so the run has a state and a lock. */
+  resumable: boolean;
+  /** Path of the state file (resumable inputs only). */
+  state?: string;
+  /** Path of the lock file (resumable inputs only). */
+  lock?: string;
+  /** The failures file when --failures is not given. */
+  failures: string;
+  /** True when `failures` is a name made for this run alone (created, never appended to). */
+  uniqueFailures: boolean;
+  /** Set when the files are kept in the user's state directory, with the reason. */
+  elsewhere?: { dir: string; why: string };
+  /** What the state, lock and default failures names extend (resumable inputs only). */
+  base?: string;
+}
+
+const STATE = '.synap-state.json';
+const LOCK = '.synap-lock';
+const FAILURES = '.failures.jsonl';
+
+/** The user's state directory for synap: $XDG_STATE_HOME/synap, else ~/.local/state/synap. */
+export function userStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_STATE_HOME;
+  const base = xdg && isAbsolute(xdg) ? xdg : join(env.HOME || homedir(), '.local', 'state');
+  return join(base, 'synap');
+}
+
+/** A time and a random tail, unique to one run: `20240101-120000-3fa2`. */
+export function runStamp(now: number): string {
+  const t = new Date(now).toISOString();
+  const day = t.slice(0, 10).replace(/-/g, '');
+  const time = t.slice(11, 19).replace(/:/g, '');
+  return `${day}-${time}-${randomBytes(2).toString('hex')}`;
+}
+
+/**
+ * The real path of a file, or for one that does not exist yet, its directory's real path and
+ * its name; so two spellings of one file (`./x`, `../d/x`, a symlink) compare equal.
+ */
+export async function realPathOf(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    try {
+      return join(await realpath(dirname(resolve(path))), basename(path));
+    } catch {
+      return resolve(path);
+    }
+  }
+}
+
+/** The real paths of the inputs of a run (stdin has none). */
+export async function realInputs(inputs: string[]): Promise<Set<string>> {
+  const out = new Set<string>();
+  for (const i of inputs) if (i !== '-') out.add(await realPathOf(i));
+  return out;
+}
+
+/** Refuses a --failures path that names an input of the run, however it is spelt. */
+export async function checkFailuresFlag(path: string, inputs: Set<string>): Promise<void> {
+  if (inputs.has(await realPathOf(path))) {
+    throw new UsageError(`--failures ${path} is also an input; name another file`);
+  }
+}
+
+/** Refuses to write failures through a symlink (it could point anywhere). */
+export async function refuseSymlink(path: string): Promise<void> {
+  let isLink = false;
+  try {
+    isLink = (await lstat(path)).isSymbolicLink();
+  } catch {
+    return;
+  }
+  if (isLink) {
+    throw new UsageError(
+      `refusing to write failures to ${path}: it is a symbolic link (it could point anywhere)`,
+      { hints: ['Remove the link or name another file with --failures PATH.'] },
+    );
+  }
+}
+
+async function writable(dir: string): Promise<boolean> {
+  try {
+    await access(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function privateDir(dir: string): Promise<string> {
+  await mkdir(dir, { recursive: true, mode: 0o700 });
+  return dir;
+}
+
+/** Names the files of `input` (see InputFiles). `inputs`: real paths of every input of the run. */
+export async function inputFiles(
+  input: string,
+  o: { now: number; inputs: Set<string>; env?: NodeJS.ProcessEnv; tag?: string },
+): Promise<InputFiles> {
+  // A shard's files carry its tag: `data.jsonl.shard-2-of-8.synap-state.json`.
+  const tagged = (name: string) => (o.tag ? `${name}.${o.tag}` : name);
+  const stateDir = () => privateDir(userStateDir(o.env));
+  if (input === '-') {
+    const name = `${tagged(`stdin-${runStamp(o.now)}`)}${FAILURES}`;
+    if (await writable('.')) return { resumable: false, failures: name, uniqueFailures: true };
+    const dir = await stateDir();
+    return {
+      resumable: false,
+      failures: join(dir, name),
+      uniqueFailures: true,
+      elsewhere: { dir, why: 'the working directory is not writable' },
+    };
+  }
+  let regular = false;
+  try {
+    regular = (await stat(input)).isFile();
+  } catch {
+    regular = false;
+  }
+  if (!regular) {
+    const dir = await stateDir();
+    return {
+      resumable: false,
+      failures: join(dir, `${tagged(`${basename(input)}-${runStamp(o.now)}`)}${FAILURES}`),
+      uniqueFailures: true,
+      elsewhere: { dir, why: 'it is not a regular file' },
+    };
+  }
+  const real = await realPathOf(input);
+  const linked = (await lstat(input)).isSymbolicLink();
+  let base = linked ? real : input;
+  let elsewhere: InputFiles['elsewhere'];
+  if (!(await writable(dirname(real)))) {
+    const dir = await stateDir();
+    const id = createHash('sha256').update(real).digest('hex').slice(0, 12);
+    base = join(dir, `${basename(real)}-${id}`);
+    elsewhere = { dir, why: 'its directory is not writable' };
+  }
+  base = tagged(base);
+  let failures = `${base}${FAILURES}`;
+  let uniqueFailures = false;
+  if (o.inputs.has(await realPathOf(failures))) {
+    // Its usual failures file is being read in this run: never write over it.
+    failures = `${base}.failures-${runStamp(o.now)}.jsonl`;
+    uniqueFailures = true;
+  }
+  return {
+    resumable: true,
+    base,
+    state: `${base}${STATE}`,
+    lock: `${base}${LOCK}`,
+    failures,
+    uniqueFailures,
+    ...(elsewhere ? { elsewhere } : {}),
+  };
+}
