@@ -70,6 +70,12 @@ export interface IngestState extends StateHeader<'ingest'> {
   /** Outcomes of the settled records (those under the watermark), over every earlier run. */
   counts: { read: number; accepted: number; skipped: number; failed: number };
   failures_file: string | null;
+  /**
+   * Size of the failures file at the last checkpoint, when this input's runs own it (its
+   * default name): lines past it are failures of records above the watermark, written just
+   * before a crash; a resume cuts them off and records them again, once.
+   */
+  failures_bytes?: number;
   started_at: string;
   updated_at: string;
 }
@@ -191,6 +197,8 @@ export class Checkpointer {
       state: IngestState | undefined;
       /** What the reader has read of the input so far. */
       prefix?: PrefixHash | undefined;
+      /** The failures file is this input's own (its default name), so its size is recorded. */
+      ownsFailures?: boolean;
       clock: Clock;
       /** Called with the final state of a complete input before its state file is removed. */
       onComplete?: (state: IngestState) => Promise<void>;
@@ -223,8 +231,10 @@ export class Checkpointer {
     const { file, state, tracker } = this.o;
     const through = tracker.settledThrough;
     // Failures of records above the watermark wait: a resume reads those records again.
-    await this.o.failures?.flush(file && state ? through : Infinity);
+    const failures = this.o.failures;
+    await failures?.flush(file && state ? through : Infinity);
     if (!file || !state) return;
+    if (this.o.ownsFailures && failures?.bytes !== undefined) state.failures_bytes = failures.bytes;
     if (!force && through === this.lastSaved) return;
     // Nothing settled and nothing saved before: no state to leave behind.
     if (through === 0 && this.settledAtStart === 0) return;

@@ -63,6 +63,8 @@ export interface FailuresSink {
   readonly count: number;
   /** Lines made durable. */
   readonly written: number;
+  /** Size of the file after the last durable write (undefined until it is opened). */
+  readonly bytes?: number | undefined;
 }
 
 /** `<input>.failures.jsonl`, the usual name (see run-files.ts for where each input's goes). */
@@ -85,6 +87,7 @@ export class FailuresFile implements FailuresSink {
   private appended = 0;
   private durable = 0;
   private created = false;
+  private size: number | undefined;
 
   constructor(
     readonly path: string,
@@ -99,9 +102,34 @@ export class FailuresFile implements FailuresSink {
     return this.durable;
   }
 
+  get bytes(): number | undefined {
+    return this.size;
+  }
+
   /** Removes a failures file left by an earlier, finished run (a fresh run starts a fresh file). */
   static async discard(path: string): Promise<void> {
     await rm(path, { force: true });
+  }
+
+  /**
+   * Cuts a failures file back to `bytes` (its size at the last checkpoint): what follows was
+   * written for records a resume reads again. A shorter file is left alone.
+   */
+  static async cutBack(path: string, bytes: number): Promise<void> {
+    let handle: FileHandle;
+    try {
+      handle = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
+    } catch {
+      return;
+    }
+    try {
+      const info = await handle.stat();
+      if (info.isFile() && info.size > bytes) await handle.truncate(bytes);
+    } catch (err) {
+      throw new WriteFailedError(path, 'the failures file', err, { resumable: true });
+    } finally {
+      await handle.close();
+    }
   }
 
   append(line: FailureLine, ordinal = 0): void {
@@ -124,8 +152,9 @@ export class FailuresFile implements FailuresSink {
     const text = ready.map((b) => b.text).join('');
     try {
       if (!this.handle) await this.openFile();
-      await this.handle!.write(text);
+      const { bytesWritten } = await this.handle!.write(text);
       await this.handle!.sync();
+      if (this.size !== undefined) this.size += bytesWritten;
     } catch (err) {
       await this.removeIfEmpty();
       throw new WriteFailedError(this.path, 'the failures file', err, {
@@ -157,8 +186,10 @@ export class FailuresFile implements FailuresSink {
     this.created = !existed;
     // A run killed mid-write may have left a partial last line: start ours on a fresh line.
     const info = await this.handle.stat();
+    this.size = info.isFile() ? info.size : undefined;
     if (info.isFile() && info.size > 0 && !(await endsWithNewline(this.handle, info.size))) {
       await this.handle.write('\n');
+      this.size = info.size + 1;
     }
   }
 

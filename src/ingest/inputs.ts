@@ -4,6 +4,7 @@ import type { StateFile } from '../state-file.js';
 import { hashShape, ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
 import { estimateRecords } from './estimate.js';
 import { donePathFor, doneMatches, readDone, writeDone, type DoneRecord } from './done-file.js';
+import { FailuresFile } from './failures-file.js';
 import { acquireLock } from './lock.js';
 import { requestShape, type IngestRunOptions } from './options.js';
 import { checkDocumentField } from './document-check.js';
@@ -38,6 +39,8 @@ export interface Unit {
     onComplete?: (state: IngestState) => Promise<void>;
     /** The running hash of the bytes read, fed by the reader. */
     prefix: PrefixHash;
+    /** The failures file has this input's default name (its size is checkpointed). */
+    ownsFailures: boolean;
   };
   /** Estimated records (line-based plain files), for progress. */
   estimate?: number;
@@ -150,6 +153,11 @@ export async function withInput(
       explicitFailures ?? (resumed ? (state.failures_file ?? files.failures) : files.failures);
     state.failures_file = failuresPath;
     await refuseSymlink(failuresPath);
+    const ownsFailures = defaultFailures;
+    if (resumed && ownsFailures && state.failures_bytes !== undefined) {
+      await FailuresFile.cutBack(failuresPath, state.failures_bytes);
+    }
+    if (!ownsFailures) delete state.failures_bytes;
     const at = state.resume_from ?? { records: 0, line: 0, seek: null };
     await body({
       source: input,
@@ -173,6 +181,7 @@ export async function withInput(
         file,
         state,
         prefix,
+        ownsFailures,
         ...(donePath && shard
           ? {
               onComplete: (final: IngestState) => writeDone(donePath, final, shard, clock.now()),

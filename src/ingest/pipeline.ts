@@ -165,6 +165,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     file: u.checkpoint?.file,
     state: u.checkpoint?.state,
     prefix: u.checkpoint?.prefix,
+    ownsFailures: u.checkpoint?.ownsFailures === true,
     clock,
     ...(u.checkpoint?.onComplete ? { onComplete: u.checkpoint.onComplete } : {}),
   });

@@ -42,7 +42,15 @@ describe('resume tells the truth about the input', () => {
       JSON.stringify(i === bad ? { nodoc: i } : { document: `${name} ${i} ${'s'.repeat(280)}` });
     const path = join(dir, name);
     writeFileSync(path, `${Array.from({ length: n }, (_, i) => line(i)).join('\n')}\n`);
+    wholeSecond(path);
     return { path, line };
+  }
+
+  /** A whole-second modification time, so a test can give it back exactly after an edit. */
+  function wholeSecond(path: string): Date {
+    const t = new Date(Math.floor(statSync(path).mtimeMs / 1000) * 1000 - 60_000);
+    utimesSync(path, t, t);
+    return t;
   }
 
   it('a same-size edit in the middle of a large file is refused (exit 2) with a --restart hint', async () => {
@@ -92,6 +100,7 @@ describe('resume tells the truth about the input', () => {
     );
     const path = join(dir, 'rows.csv');
     writeFileSync(path, `document,note\n${rows.join('\n')}\n`);
+    wholeSecond(path);
     const first = await runCli(['ingest', path, '--fail-fast'], { env });
     expect(first.code, first.stderr).toBe(5);
     const text = readFileSync(path, 'utf8');
@@ -134,6 +143,32 @@ describe('resume tells the truth about the input', () => {
     expect(words.code, words.stderr).toBe(3);
     expect(words.stderr).toContain(`${other}.failures.jsonl`);
     expect(words.stderr).not.toMatch(/failures file: \(none\)/);
+  });
+
+  it('failure lines written after the last checkpoint (a crash between the two) are recorded once', async () => {
+    const lines = Array.from({ length: 60 }, (_, i) =>
+      JSON.stringify(i % 10 === 9 ? { nodoc: i } : { document: `cut ${i}` }),
+    );
+    const path = join(dir, 'cut.jsonl');
+    const failures = `${path}.failures.jsonl`;
+    writeFileSync(path, `${lines.join('\n')}\n`);
+    const first = await runCli(['ingest', path, '--max-errors', '3'], { env });
+    expect(first.code, first.stderr).toBe(5);
+    const kept = readFileSync(failures, 'utf8');
+    expect(kept.trim().split('\n')).toHaveLength(3);
+    // What a kill between the failures write and the state write leaves: lines the state
+    // does not know of (here a copy of the last one, and half of another).
+    const last = kept.trim().split('\n').at(-1)!;
+    writeFileSync(failures, `${kept}${last}\n${last.slice(0, 20)}`);
+
+    const second = await runCli(['--json', 'ingest', path], { env });
+    expect(second.code, second.stderr).toBe(3);
+    const got = readFileSync(failures, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { line: number }).line);
+    expect(got).toEqual([10, 20, 30, 40, 50, 60]);
+    expect(JSON.parse(second.stdout).result).toMatchObject({ failed: 6, accepted: 54 });
   });
 
   it('a state that claims more records than the input has is refused (exit 2), not "completed"', async () => {
