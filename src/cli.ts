@@ -49,7 +49,7 @@ export function buildProgram(runner: Runner): Command {
     .addOption(new Option('--no-color', 'no colours (NO_COLOR is honoured too)'))
     .option(
       '--max-retry-after <time>',
-      'longest Retry-After to wait out (default 15m); a longer one stops the run (exit 5)',
+      'longest Retry-After to wait out (default 15m); longer stops (exit 5)',
       duration('--max-retry-after'),
     )
     .showSuggestionAfterError()
