@@ -109,7 +109,8 @@ describe('ingest against a hostile server', () => {
     const t0 = Date.now();
     const r = await runCli(['ingest', 'ra999.jsonl'], { env: envFor(s), cwd: dir });
     expect(r.code, r.stderr).toBe(5);
-    expect((Date.now() - t0) / 1000).toBeLessThan(10);
+    // At once: no wait at all (the bound only allows for start-up on a loaded machine).
+    expect((Date.now() - t0) / 1000).toBeLessThan(20);
     expect(r.stderr).toContain('Retry-After');
     expect(r.stderr).toContain('--max-retry-after');
     expect(r.stderr).not.toContain('TimeoutOverflowWarning');
@@ -184,7 +185,8 @@ describe('ingest against a hostile server', () => {
       cwd: dir,
       timeoutMs: 60_000,
     });
-    expect((Date.now() - t0) / 1000).toBeLessThan(10);
+    // Far from the 300 s --timeout it used to wait out (start-up under load takes seconds).
+    expect((Date.now() - t0) / 1000).toBeLessThan(30);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no status');
   }, 60_000);
