@@ -84,7 +84,9 @@ describe('client transport', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SynapError);
     expect((err as SynapError).transient).toBe(false);
-    expect((err as Error).message).toContain(`redirected (HTTP 307 to ${new URL(elsewhere.url).host}`);
+    expect((err as Error).message).toContain(
+      `redirected (HTTP 307 to ${new URL(elsewhere.url).host}`,
+    );
     expect(s.seen).toHaveLength(1);
     expect(elsewhere.seen).toHaveLength(0);
   });
