@@ -59,8 +59,12 @@ describe('ingest against a hostile server', () => {
     );
     const elapsed = (Date.now() - t0) / 1000;
     expect(r.code, r.stderr).toBe(5);
-    expect(elapsed).toBeLessThan(3 + GRACE_S + 5);
     const summary = JSON.parse(r.stdout).result;
+    // The run's own clock is held to the bound (3 s, then the grace period for the requests on
+    // the wire); the wall clock also counts Node's start-up, seconds on a loaded machine, and
+    // only has to be far from the 150 s an unbounded wait took.
+    expect(summary.elapsed_s).toBeLessThan(3 + GRACE_S + 1.5);
+    expect(elapsed).toBeLessThan(3 + GRACE_S + 30);
     expect(summary).toMatchObject({ stop_reason: 'max-duration', accepted: 0, failed: 0 });
     // Nothing settled, so nothing to resume from: no state file, and the lock is gone.
     expect(existsSync(join(dir, 'hang.jsonl.synap-state.json'))).toBe(false);
