@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import { RetryAfterTooLongError, RetryBudgetExhaustedError } from '../client/errors.js';
 import { ExitCode, InterruptedError } from '../errors.js';
@@ -60,6 +61,9 @@ export class StopController {
   private readonly offSignal: () => void;
 
   constructor(private readonly o: StopOptions) {
+    // Every request in flight and every waiter listens to these two: one listener each is the
+    // design, not a leak, whatever the concurrency.
+    setMaxListeners(0, this.hurried.signal, this.abandonment.signal);
     const onAbort = () => this.request('interrupted');
     if (o.signal?.aborted) onAbort();
     else o.signal?.addEventListener('abort', onAbort, { once: true });
