@@ -95,14 +95,15 @@ describe('synap export', () => {
     expect(r.stdout).toBe('');
   });
 
-  it('`export | head -1` ends promptly and cleanly', async () => {
+  it('`export | head -1` ends promptly and cleanly, and does not claim a complete export (exit 3)', async () => {
     const started = Date.now();
     const res = await runShell('synap export --page-size 100 | head -1', {
       env: envFor(emu, sandbox),
     });
     expect(res.stderr).not.toMatch(STACK_LINE);
     expect(res.stderr).not.toContain('EPIPE');
-    expect(res.code).toBe(0);
+    // The reader took one line: the export cannot vouch that the rest reached anyone.
+    expect(res.code).toBe(3);
     const lines = parseLines(res.stdout);
     expect(lines).toHaveLength(1);
     expect(lines[0]).toEqual(held[0]);
