@@ -13,7 +13,7 @@ export const getCommand: CommandSpec<
   declare: (cmd: Command) =>
     cmd
       .description('print one setting of the profile (exit 1 when unset)')
-      .argument('<key>', SETTING_KEYS.join('|'), checkSettingKey)
+      .argument('<key>', SETTING_KEYS.join(', '), checkSettingKey)
       .addHelpText(
         'after',
         `

@@ -12,7 +12,7 @@ export const setCommand: CommandSpec<
   declare: (cmd: Command) =>
     cmd
       .description('validate and store one setting in the profile')
-      .argument('<key>', SETTING_KEYS.join('|'), checkSettingKey)
+      .argument('<key>', SETTING_KEYS.join(', '), checkSettingKey)
       .argument('<value>')
       .addHelpText(
         'after',

@@ -12,7 +12,7 @@ export const unsetCommand: CommandSpec<
   declare: (cmd: Command) =>
     cmd
       .description('remove one setting from the profile')
-      .argument('<key>', SETTING_KEYS.join('|'), checkSettingKey)
+      .argument('<key>', SETTING_KEYS.join(', '), checkSettingKey)
       .addHelpText(
         'after',
         `
