@@ -151,7 +151,8 @@ describe('status policy: what each answer means, and error bodies in every shape
     expect(r.stderr).toContain('HTTP 418: I am a teapot');
     expect(r.stderr).toContain('HTTP 418 TEAPOT');
     expect(batchBodies(teapot)).toHaveLength(1);
-    expect(existsSync(join(dir, 'eight.jsonl.synap-state.json'))).toBe(true);
+    // Nothing was settled, so there is nothing to resume from: no state is left behind.
+    expect(existsSync(join(dir, 'eight.jsonl.synap-state.json'))).toBe(false);
   });
 
   it('a 413 splits the batch; the same body is never sent twice', async () => {
