@@ -56,7 +56,12 @@ describe('credit stops and 402: stop at once, exit 6, resumable', () => {
     emu.setFaults({ credits: 1000, creditStop: undefined });
     const again = await run(emu, ['--json', ...args]);
     expect(again.code, again.stderr).toBe(0);
-    expect(JSON.parse(again.stdout).result).toMatchObject({ resumed_past: 30, accepted: 70 });
+    // The summary covers the whole input: the 30 accepted before the stop count too.
+    expect(JSON.parse(again.stdout).result).toMatchObject({
+      resumed_past: 30,
+      accepted: 100,
+      earlier_runs: { accepted: 30 },
+    });
     expect(storedOnce(emu.documents())).toEqual({ distinct: 100, duplicates: 0 });
   });
 
@@ -72,7 +77,8 @@ describe('credit stops and 402: stop at once, exit 6, resumable', () => {
       code: 'SUBSCRIPTION_INACTIVE',
       exit_code: 6,
     });
-    expect(existsSync(join(dir, 'lapsed.jsonl.synap-state.json'))).toBe(true);
+    // Nothing was settled, so there is nothing to resume from: no state is left behind.
+    expect(existsSync(join(dir, 'lapsed.jsonl.synap-state.json'))).toBe(false);
   });
 
   it('a 402 mid-run: exit 6 with its reason and URLs, state kept, nothing stored twice on resume', async () => {

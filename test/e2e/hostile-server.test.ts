@@ -50,7 +50,8 @@ describe('ingest against a hostile server', () => {
   afterAll(() => box.cleanup());
 
   it('a server that never answers: --max-duration 3s stops within the grace period, resumable (exit 5)', async () => {
-    const s = await start(() => hang());
+    // Only the batches hang: the pre-flight (whoami, credit estimate) is answered.
+    const s = await start((req) => (req.path.includes('/batch') ? hang() : undefined));
     writeChatFile(join(dir, 'hang.jsonl'), 300, 'hang');
     const t0 = Date.now();
     const r = await runCli(
@@ -72,7 +73,8 @@ describe('ingest against a hostile server', () => {
   }, 90_000);
 
   it('SIGTERM while requests hang: stops within the grace period, exit 143 in the process and in the --json summary', async () => {
-    const s = await start(() => hang());
+    // Only the batches hang: the pre-flight (whoami, credit estimate) is answered.
+    const s = await start((req) => (req.path.includes('/batch') ? hang() : undefined));
     writeChatFile(join(dir, 'term.jsonl'), 300, 'term');
     const run = spawnCli(['--json', 'ingest', 'term.jsonl', '--batch-size', '10'], {
       env: envFor(s),
