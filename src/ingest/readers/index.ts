@@ -311,15 +311,20 @@ async function* thenRaise(
 ): AsyncGenerator<RecordBatch, number | undefined> {
   let last = 0;
   let lines: number | undefined;
-  for (;;) {
-    const next = await items.next();
-    if (next.done) {
-      lines = typeof next.value === 'number' ? next.value : undefined;
-      break;
+  try {
+    for (;;) {
+      const next = await items.next();
+      if (next.done) {
+        lines = typeof next.value === 'number' ? next.value : undefined;
+        break;
+      }
+      const batch = next.value;
+      last = batch[batch.length - 1]?.line ?? last;
+      yield batch;
     }
-    const batch = next.value;
-    last = batch[batch.length - 1]?.line ?? last;
-    yield batch;
+  } finally {
+    // Ended early by the consumer: end the readers and the bytes under them as well.
+    await items.return(undefined);
   }
   if (stop.error === undefined) return lines;
   if (!isZlibError(stop.error)) throw stop.error;
@@ -406,10 +411,16 @@ function toBuffer(v: Buffer | string): Buffer {
 }
 
 async function* prepend(head: Buffer, rest: AsyncIterator<Buffer>): AsyncGenerator<Buffer> {
-  if (head.length > 0) yield head;
-  for (;;) {
-    const next = await rest.next();
-    if (next.done) return;
-    yield toBuffer(next.value);
+  try {
+    if (head.length > 0) yield head;
+    for (;;) {
+      const next = await rest.next();
+      if (next.done) return;
+      yield toBuffer(next.value);
+    }
+  } finally {
+    // A reader that stops early (a resume that is done, a stop) ends the source too, which
+    // closes the input's file handle now rather than at garbage collection.
+    await rest.return?.();
   }
 }
