@@ -1,4 +1,4 @@
-import { main } from './cli.js';
+import { answerVersionFlag } from './commands/version.js';
 
 // A reader that goes away (`synap export | head -1`, `synap --help | head`) is a normal end of
 // output, not a crash: stop quietly instead of dying on an unhandled EPIPE.
@@ -9,4 +9,8 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-await main(process.argv);
+// `synap --version` is answered without building the program (see answerVersionFlag).
+if (!(await answerVersionFlag(process.argv.slice(2)))) {
+  const { main } = await import('./cli.js');
+  await main(process.argv);
+}

@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { UsageError } from '../errors.js';
 import { exportPageSize } from '../export/page-size.js';
-import { runExport, type ExportSummary } from '../export/run-export.js';
-import { createExportDisplay, printExportSummary } from '../output/export-progress.js';
+import type { ExportSummary } from '../export/run-export.js';
 import { abortOnSignals } from '../signals.js';
 import { integer } from './flags.js';
 import type { CommandSpec } from './run.js';
@@ -25,7 +24,6 @@ const toFile = (flags: ExportFlags) => flags.output !== undefined && flags.outpu
 export const exportCommand: CommandSpec<ExportFlags, [], ExportSummary> = {
   declare: (cmd: Command) =>
     cmd
-      .description('write every memory as JSON Lines (one memory per line) to stdout or a file')
       .option('-o, --output <file>', 'write to FILE (resumable) instead of stdout')
       .option(
         '--page-size <n>',
@@ -58,6 +56,8 @@ Examples:
     if (flags.restart && !toFile(flags))
       throw new UsageError('--restart needs -o FILE (only a file export can be resumed)');
     const session = await ctx.session();
+    const { runExport } = await import('../export/run-export.js');
+    const { createExportDisplay } = await import('../output/export-progress.js');
     const display = createExportDisplay({
       quiet: ctx.globals.quiet,
       color: ctx.globals.stderrColor,
@@ -86,7 +86,10 @@ Examples:
     }
   },
 
-  render: (summary, view) =>
-    printExportSummary(summary, { quiet: view.quiet, color: view.stderrColor }),
+  render: async (summary, view) =>
+    (await import('../output/export-progress.js')).printExportSummary(summary, {
+      quiet: view.quiet,
+      color: view.stderrColor,
+    }),
   envelopeTo: (flags) => (toFile(flags) ? 'stdout' : 'stderr'),
 };

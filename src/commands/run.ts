@@ -1,12 +1,8 @@
 import { CommanderError, type Command } from 'commander';
 import { CliError, ExitCode, PartialResultError, UsageError } from '../errors.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
-import { errorEnvelope, printError } from '../output/errors.js';
-import { writeEnvelope } from '../output/json.js';
-import { warn } from '../output/messages.js';
-import { writeRetryPolicyLine } from '../output/retry-policy.js';
 import type { View } from '../output/view.js';
-import { openSession, type OpenSessionOptions, type Session } from '../session.js';
+import type { OpenSessionOptions, Session } from '../session.js';
 
 /** What a command's run() hands back: its result, and an exit code when it is not plain success. */
 export interface Outcome<R> {
@@ -35,7 +31,7 @@ export interface CommandSpec<O = Record<string, unknown>, A extends unknown[] = 
   run(ctx: CommandContext, opts: O, ...args: A): Promise<Outcome<R>>;
   render(result: R, view: View): void | Promise<void>;
   /** After `until` ended (human output only). */
-  renderEnd?(result: R, view: View): void;
+  renderEnd?(result: R, view: View): void | Promise<void>;
   /** Where the --json envelope goes: stderr when stdout carries the data (export to stdout). */
   envelopeTo?(opts: O): 'stdout' | 'stderr';
 }
@@ -78,15 +74,17 @@ export class Runner {
     const ctx: CommandContext = { globals, session: (o) => this.openSession(globals, o) };
     try {
       const outcome = await spec.run(ctx, opts, ...args);
+      const { warn } = await import('../output/messages.js');
       for (const w of outcome.warnings ?? []) warn(w);
       if (globals.json) {
+        const { writeEnvelope } = await import('../output/json.js');
         await writeEnvelope({ status: 'ok', result: outcome.result }, this.envelopeStream());
       } else {
         await spec.render(outcome.result, view);
       }
       if (outcome.until) {
         await outcome.until();
-        if (!globals.json) spec.renderEnd?.(outcome.result, view);
+        if (!globals.json) await spec.renderEnd?.(outcome.result, view);
       }
       return outcome.exitCode ?? ExitCode.OK;
     } finally {
@@ -95,11 +93,14 @@ export class Runner {
   }
 
   private async openSession(globals: GlobalOptions, o?: OpenSessionOptions): Promise<Session> {
+    const { openSession } = await import('../session.js');
     const session = await openSession(globals, o);
     this.sessions.push(session);
+    const { warn } = await import('../output/messages.js');
     for (const w of session.warnings) warn(w);
     if (globals.verbose && !this.policyShown) {
       this.policyShown = true;
+      const { writeRetryPolicyLine } = await import('../output/retry-policy.js');
       writeRetryPolicyLine(session.client.retryPolicy);
     }
     return session;
@@ -142,8 +143,12 @@ export class Runner {
         });
       }
     }
+    const { errorEnvelope, printError } = await import('../output/errors.js');
     printError(cause, { verbose: globals.verbose });
-    if (globals.json) await writeEnvelope(errorEnvelope(cause), this.envelopeStream());
+    if (globals.json) {
+      const { writeEnvelope } = await import('../output/json.js');
+      await writeEnvelope(errorEnvelope(cause), this.envelopeStream());
+    }
     return cause instanceof CliError ? cause.exitCode : ExitCode.FAILURE;
   }
 }

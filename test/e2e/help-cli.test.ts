@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
+import { declareAll } from '../../src/commands/lazy.js';
 import { Runner } from '../../src/commands/run.js';
 import type { Command } from 'commander';
 import { makeSandbox, runCli } from '../helpers/cli.js';
@@ -28,6 +29,7 @@ function paths(cmd: Command, prefix: string[] = []): string[][] {
 }
 
 const program = buildProgram(new Runner());
+await declareAll(program);
 const all = [[], ...paths(program)];
 
 describe('help', () => {

@@ -1,8 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, ExitCode } from '../../errors.js';
-import { deleteMemories, type DeleteReport } from '../../memories/delete.js';
-import { printDeleteReport } from '../../output/memories.js';
-import { promptConfirm } from '../../output/prompts.js';
+import type { DeleteReport } from '../../memories/delete.js';
 import type { CommandSpec } from '../run.js';
 
 /** `synap memories delete <ids...>`: asks first unless --yes; exit 3 when only some went. */
@@ -26,6 +24,7 @@ Examples:
   async run(ctx, flags, ids) {
     if (!flags.yes) {
       const what = ids.length === 1 ? `memory ${ids[0]}` : `${ids.length} memories`;
+      const { promptConfirm } = await import('../../output/prompts.js');
       const ok = await promptConfirm(`Delete ${what}? This cannot be undone.`, {
         interactive: ctx.globals.interactive,
         alternative: 'Add --yes to delete without being asked.',
@@ -33,6 +32,7 @@ Examples:
       if (!ok) throw new CliError('nothing deleted', { exitCode: ExitCode.FAILURE });
     }
     const session = await ctx.session();
+    const { deleteMemories } = await import('../../memories/delete.js');
     const report = await deleteMemories(session.client, ids);
     const exitCode =
       report.failed.length === 0
@@ -43,5 +43,5 @@ Examples:
     return { result: report, exitCode };
   },
 
-  render: printDeleteReport,
+  render: async (report) => (await import('../../output/memories.js')).printDeleteReport(report),
 };

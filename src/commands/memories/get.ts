@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { Memory } from '../../client/types.js';
-import { printMemory } from '../../output/memories.js';
 import type { CommandSpec } from '../run.js';
 
 /** `synap memories get <memory_id>`: one memory, every field. */
@@ -22,5 +21,6 @@ Examples:
     return { result: (await session.client.get(id)).data };
   },
 
-  render: printMemory,
+  render: async (memory, view) =>
+    (await import('../../output/memories.js')).printMemory(memory, view),
 };

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import { MAX_PAGE_SIZE, type ListMemoriesResponse } from '../../client/types.js';
-import { printMemoryPage } from '../../output/memories.js';
 import { integer } from '../flags.js';
 import type { CommandSpec } from '../run.js';
 
@@ -46,5 +45,6 @@ Examples:
     return { result: page.data };
   },
 
-  render: printMemoryPage,
+  render: async (page, view) =>
+    (await import('../../output/memories.js')).printMemoryPage(page, view),
 };

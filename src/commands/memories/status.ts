@@ -1,9 +1,6 @@
 import type { Command } from 'commander';
 import type { MemoryStatusResponse } from '../../client/types.js';
 import { CliError, ExitCode, PartialResultError } from '../../errors.js';
-import { ingestionStatuses } from '../../memories/status.js';
-import { printStatuses } from '../../output/memories.js';
-import { createProgress } from '../../output/progress.js';
 import { abortOnSignals } from '../../signals.js';
 import { positive } from '../flags.js';
 import type { CommandSpec } from '../run.js';
@@ -42,6 +39,8 @@ Examples:
   async run(ctx, flags, ids) {
     const session = await ctx.session();
     const timeoutS = flags.timeout ?? DEFAULT_TIMEOUT_S;
+    const { ingestionStatuses } = await import('../../memories/status.js');
+    const { createProgress } = await import('../../output/progress.js');
     const progress = createProgress({
       quiet: ctx.globals.quiet || !flags.wait,
       color: ctx.globals.stderrColor,
@@ -69,5 +68,6 @@ Examples:
     return { result: statuses, exitCode: unfinished ? ExitCode.FAILURE : ExitCode.OK };
   },
 
-  render: printStatuses,
+  render: async (statuses, view) =>
+    (await import('../../output/memories.js')).printStatuses(statuses, view),
 };

@@ -1,7 +1,6 @@
 import { Option, type Command } from 'commander';
 import { MERGE_STRATEGIES, type Memory, type MergeStrategy } from '../../client/types.js';
 import { UsageError } from '../../errors.js';
-import { printMemory } from '../../output/memories.js';
 import type { CommandSpec } from '../run.js';
 
 interface UpdateFlags {
@@ -39,5 +38,6 @@ Examples:
     return { result: updated.data };
   },
 
-  render: printMemory,
+  render: async (memory, view) =>
+    (await import('../../output/memories.js')).printMemory(memory, view),
 };
