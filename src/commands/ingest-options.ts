@@ -23,6 +23,7 @@ import {
 import type { InputFormat } from '../ingest/source-record.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import type { View } from '../output/view.js';
+import type { CommandLine, CommandLineEdit } from './command-line.js';
 import { duration, integer, keyValue } from './flags.js';
 
 /** The ingest options of `synap ingest` and `synap migrate`, as the flag parsers return them. */
@@ -187,8 +188,24 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
   return cmd;
 }
 
-/** The summary of `synap ingest` and `synap migrate` (stderr: stdout stays free for data). */
-export async function renderIngestSummary(summary: IngestSummary, view: View): Promise<void> {
+/**
+ * The summary of `synap ingest` (stderr: stdout stays free for data). Its hint to retry what
+ * failed is the user's command line with the failures files as its inputs, and without what
+ * named or shaped the old inputs (--failures, --format, --restart).
+ */
+export async function renderIngestSummary(
+  summary: IngestSummary,
+  view: View,
+  retry: (files: string[], line: CommandLine) => CommandLineEdit = (files) => ({
+    args: files,
+    drop: ['--failures', '--format', '--restart'],
+  }),
+): Promise<void> {
   const { printIngestSummary } = await import('../output/ingest-summary.js');
-  printIngestSummary(summary, { quiet: view.quiet, color: view.stderrColor });
+  const line = view.commandLine;
+  printIngestSummary(summary, {
+    quiet: view.quiet,
+    color: view.stderrColor,
+    ...(line ? { retryCommand: (files: string[]) => line.with(retry(files, line)) } : {}),
+  });
 }

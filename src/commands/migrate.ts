@@ -105,5 +105,12 @@ Examples:
     }));
   },
 
-  render: renderIngestSummary,
+  // What failed is retried by ingesting the failures file into the target profile.
+  render: (summary, view) =>
+    renderIngestSummary(summary, view, (files, line) => ({
+      command: ['ingest'],
+      args: files,
+      drop: ['--from', '--to', '--page-size', '--only-user-id', '--only-customer-id', '--failures'],
+      set: { '--profile': line.value('--to') ?? 'default' },
+    })),
 };

@@ -2,6 +2,7 @@ import { CommanderError, type Command } from 'commander';
 import { CliError, ExitCode, PartialResultError, UsageError } from '../errors.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
 import type { View } from '../output/view.js';
+import { CommandLine } from './command-line.js';
 import type { OpenSessionOptions, Session } from '../session.js';
 
 /** What a command's run() hands back: its result, and an exit code when it is not plain success. */
@@ -17,6 +18,8 @@ export interface Outcome<R> {
 
 export interface CommandContext {
   globals: GlobalOptions;
+  /** The command line as the user typed it, for hints that suggest it again changed. */
+  commandLine: CommandLine;
   /** Opens a session (profile, key, client); every session is closed when the command ends. */
   session(opts?: OpenSessionOptions): Promise<Session>;
 }
@@ -36,6 +39,15 @@ export interface CommandSpec<O = Record<string, unknown>, A extends unknown[] = 
   envelopeTo?(opts: O): 'stdout' | 'stderr';
 }
 
+function viewOf(globals: GlobalOptions, commandLine: CommandLine): View {
+  return {
+    color: globals.color,
+    stderrColor: globals.stderrColor,
+    quiet: globals.quiet,
+    commandLine,
+  };
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnySpec = CommandSpec<any, any[], any>;
 
@@ -45,17 +57,21 @@ type AnySpec = CommandSpec<any, any[], any>;
  */
 export class Runner {
   exitCode: ExitCode = ExitCode.OK;
-  private current: { spec: AnySpec; opts: unknown; globals: GlobalOptions } | undefined;
+  private current:
+    { spec: AnySpec; opts: unknown; globals: GlobalOptions; commandLine: CommandLine } | undefined;
   private readonly sessions: Session[] = [];
   /** --verbose shows the retry policy once, whatever the number of sessions (migrate has two). */
   private policyShown = false;
+
+  /** `argv`: the words after the program name, as the user typed them (for hints). */
+  constructor(private readonly argv: readonly string[] = []) {}
 
   /** The commander action of `spec`. */
   action(spec: AnySpec): (...args: unknown[]) => Promise<void> {
     return async (...args) => {
       const cmd = args[args.length - 1] as Command;
       const opts = args[args.length - 2];
-      this.exitCode = await this.execute(spec, opts, args.slice(0, -2), globalOptions(cmd));
+      this.exitCode = await this.execute(spec, opts, args.slice(0, -2), globalOptions(cmd), cmd);
     };
   }
 
@@ -64,14 +80,16 @@ export class Runner {
     opts: unknown,
     args: unknown[],
     globals: GlobalOptions,
+    cmd: Command,
   ): Promise<ExitCode> {
-    this.current = { spec, opts, globals };
-    const view: View = {
-      color: globals.color,
-      stderrColor: globals.stderrColor,
-      quiet: globals.quiet,
+    const commandLine = CommandLine.parse(this.argv, cmd);
+    this.current = { spec, opts, globals, commandLine };
+    const view = viewOf(globals, commandLine);
+    const ctx: CommandContext = {
+      globals,
+      commandLine,
+      session: (o) => this.openSession(globals, o),
     };
-    const ctx: CommandContext = { globals, session: (o) => this.openSession(globals, o) };
     try {
       const outcome = await spec.run(ctx, opts, ...args);
       const { warn } = await import('../output/messages.js');
@@ -136,11 +154,7 @@ export class Runner {
     if (err instanceof PartialResultError) {
       cause = err.cause;
       if (!globals.json && this.current && err.partial !== undefined) {
-        await this.current.spec.render(err.partial, {
-          color: globals.color,
-          stderrColor: globals.stderrColor,
-          quiet: globals.quiet,
-        });
+        await this.current.spec.render(err.partial, viewOf(globals, this.current.commandLine));
       }
     }
     const { errorEnvelope, printError } = await import('../output/errors.js');

@@ -29,7 +29,10 @@ export function printMemoryPage(page: ListMemoriesResponse, view: View): void {
     quiet: view.quiet,
   });
   if (page.page < page.total_pages) {
-    info(`next page: synap memories list --page ${page.page + 1}`, { quiet: view.quiet });
+    const next = String(page.page + 1);
+    const command =
+      view.commandLine?.with({ set: { '--page': next } }) ?? `synap memories list --page ${next}`;
+    info(`next page: ${command}`, { quiet: view.quiet });
   }
 }
 

@@ -31,7 +31,6 @@ Examples:
 
   async run(ctx, flags) {
     const { globals } = ctx;
-    const profileFlag = globals.profile === 'default' ? '' : ` --profile ${globals.profile}`;
     const key = (
       flags.apiKeyStdin
         ? await readStdin()
@@ -39,7 +38,7 @@ Examples:
             await import('../../output/prompts.js')
           ).promptSecret(`Synap API key for profile "${globals.profile}":`, {
             interactive: globals.interactive,
-            alternative: `Pipe the key in: printf %s "$SYNAP_KEY" | synap auth login${profileFlag} --api-key-stdin (or set SYNAP_API_KEY).`,
+            alternative: `Pipe the key in: printf %s "$SYNAP_KEY" | ${ctx.commandLine.with({ add: ['--api-key-stdin'] })} (or set SYNAP_API_KEY).`,
           })
     ).trim();
     if (!key)

@@ -27,7 +27,7 @@ Examples:
       const { promptConfirm } = await import('../../output/prompts.js');
       const ok = await promptConfirm(`Delete ${what}? This cannot be undone.`, {
         interactive: ctx.globals.interactive,
-        alternative: 'Add --yes to delete without being asked.',
+        alternative: `To delete without being asked: ${ctx.commandLine.with({ add: ['--yes'] })}`,
       });
       if (!ok) throw new CliError('nothing deleted', { exitCode: ExitCode.FAILURE });
     }
