@@ -46,7 +46,11 @@ export function printMemory(memory: Memory, view: View): void {
 }
 
 /** Deleted ids on stdout; ids that could not be deleted on stderr with their reason. */
-export function printDeleteReport(report: DeleteReport): void {
+export function printDeleteReport(report: DeleteReport & { declined?: boolean }): void {
+  if (report.declined) {
+    info('Nothing deleted.');
+    return;
+  }
   for (const d of report.deleted) writeOut(`deleted ${d.memory_id}`);
   for (const f of report.failed) {
     info(

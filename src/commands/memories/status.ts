@@ -4,6 +4,7 @@ import { CliError, ExitCode, PartialResultError } from '../../errors.js';
 import { abortOnSignals } from '../../signals.js';
 import { positive } from '../flags.js';
 import type { CommandSpec } from '../run.js';
+import { withIdChecked } from './ids.js';
 
 const DEFAULT_TIMEOUT_S = 300;
 
@@ -49,7 +50,11 @@ Examples:
       ? abortOnSignals({ hints: ['Run the same command again to keep waiting.'] })
       : undefined;
     progress.start(`waiting for ${ids.length} ingestion(s)`);
-    const { statuses, timedOut } = await ingestionStatuses(session.client, ids, {
+    const client = {
+      status: (id: string, o?: { signal?: AbortSignal }) =>
+        withIdChecked(id, 'ingestion', () => session.client.status(id, o)),
+    };
+    const { statuses, timedOut } = await ingestionStatuses(client, ids, {
       wait: flags.wait === true,
       timeoutMs: timeoutS * 1000,
       onPoll: (pending) => progress.update(`waiting for ${pending} of ${ids.length} ingestion(s)`),
