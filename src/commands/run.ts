@@ -91,6 +91,14 @@ export class Runner {
       session: (o) => this.openSession(globals, o),
     };
     try {
+      if (globals.local && globals.baseUrlFlag) {
+        // Two different servers asked for: refuse rather than pick one silently.
+        throw new UsageError('--local and --base-url cannot be used together', {
+          hints: [
+            '--local talks to the embedded emulator; --base-url to a Synap server. Keep one.',
+          ],
+        });
+      }
       const outcome = await spec.run(ctx, opts, ...args);
       const { warn } = await import('../output/messages.js');
       for (const w of outcome.warnings ?? []) warn(w);
