@@ -49,8 +49,8 @@ With --json the summary is the envelope {"status":"ok","result":{…}}: on stdou
 is used (stdout carries no data then), otherwise on stderr so stdout stays pure JSON Lines.
 
 Examples:
-  $ synap export -o backup.jsonl                  re-run to resume after a failure
-  $ synap export -o backup.jsonl --force          nightly, replacing last night's file
+  $ synap export -o backup.jsonl                  re-run it to resume
+  $ synap export -o backup.jsonl --force          nightly: replaces the last one
   $ synap export --user-id u_42 | jq -r .content  one user's memories, piped
   $ synap --json export -o backup.jsonl | jq .result.memories
   $ synap export --profile staging | synap ingest --profile prod -`,

@@ -4,6 +4,8 @@ import { info, writeOut } from './messages.js';
 import { renderKeyValue, renderTable, trimText } from './table.js';
 import type { View } from './view.js';
 
+export { printListAllSummary } from './memory-rows.js';
+
 /** How `synap memories …` results look to people: tables on stdout, notes on stderr. */
 
 /** One page as a table, with where it is in the whole list and how to get the next page. */
@@ -24,7 +26,11 @@ export function printMemoryPage(page: ListMemoriesResponse, view: View): void {
     ]);
     writeOut(renderTable(['id', 'type', 'content', 'created'], rows, { color: view.color }));
   }
-  // On stderr, so a piped listing is only rows.
+  printPageFooter(page, view);
+}
+
+/** Where a page is in the whole list and how to get the next one, on stderr (stdout: rows only). */
+export function printPageFooter(page: ListMemoriesResponse, view: View): void {
   info(`page ${page.page} of ${page.total_pages}, ${page.total} memories total`, {
     quiet: view.quiet,
   });

@@ -104,6 +104,10 @@ const EXAMPLES: Example[] = [
     },
   },
   {
+    readme: 'synap memories list --all --output csv > memories.csv',
+    check: ok,
+  },
+  {
     readme: 'synap memories get <memory_id>',
     run: 'synap memories get "$MEMORY_ID"',
     check: (r) => {
@@ -291,7 +295,7 @@ describe("the README's examples", () => {
     const untracked = git('status', '--porcelain', '--untracked-files=all')
       .split('\n')
       .filter((l) => l !== '');
-    expect(untracked).toEqual(['?? backup.jsonl']);
+    expect(untracked).toEqual(['?? backup.jsonl', '?? memories.csv']);
     expect(prod.documents().length).toBeGreaterThan(0);
   }, 600_000);
 

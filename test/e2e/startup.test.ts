@@ -107,8 +107,9 @@ describe('startup', () => {
     expect(commands.some((m) => m.startsWith('commands/memories/list'))).toBe(true);
     const others = commands.filter(
       (m) =>
-        !/^commands\/(memories\/|run\.js|lazy\.js|flags\.js|version\.js)/.test(m) &&
-        m !== 'commands/run.js',
+        !/^commands\/(memories\/|run\.js|lazy\.js|flags\.js|version\.js|command-line\.js)/.test(
+          m,
+        ) && m !== 'commands/run.js',
     );
     expect(others).toEqual([]);
   });
