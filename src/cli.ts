@@ -214,6 +214,12 @@ Examples:
     'emulatorCommand',
   );
   command(
+    'doctor',
+    'check the set-up: config, key, server, rate limit, credits, clock, directories',
+    () => import('./commands/doctor.js'),
+    'doctorCommand',
+  );
+  command(
     'version',
     'show the version, the Node.js runtime, the platform and the build',
     () => import('./commands/version.js'),

@@ -65,6 +65,7 @@ const EXAMPLES: Example[] = [
     skip: 'asks for the key at a masked prompt: test/e2e/auth-cli.test.ts runs it in a pty',
   },
   { readme: 'synap auth status', check: ok },
+  { readme: 'synap doctor', check: ok },
   {
     readme: 'SYNAP_API_KEY=synap_... synap ingest data.jsonl',
     run: 'SYNAP_API_KEY="$KEY" synap ingest data.jsonl',
