@@ -63,7 +63,7 @@ describe('help', () => {
 
   it('command descriptions start with a lowercase verb and have no closing period', () => {
     const verbs =
-      /^(store|ask|show|forget|print|validate|remove|list|change|delete|stream|write|copy|run|display)\b/;
+      /^(store|ask|show|forget|print|validate|remove|list|change|delete|stream|write|copy|run|display|check)\b/;
     const walk = (cmd: Command, path: string): void => {
       for (const c of visible(cmd)) {
         const text = c.summary() || c.description();

@@ -64,10 +64,8 @@ content, confidence, category, subcategory, created_at, updated_at, source_docum
 the memories go to stdout; page counts and hints go to stderr. --json is the envelope instead.
 
 Examples:
-  $ synap memories list
   $ synap memories list --page 2 --page-size 50 --user-id u_123
   $ synap memories list --all --output csv > memories.csv
-  $ synap memories list --all --output jsonl | jq -r .content
   $ synap --local memories list --json | jq -r '.result.data[].memory_id'`,
       ),
 
