@@ -1,7 +1,5 @@
 import { parse as parseCsvText } from 'csv-parse/sync';
-import { readScope } from '../client/create-body.js';
-import type { CreateMemoryRequest, ScopePath } from '../client/types.js';
-import { UsageError } from '../errors.js';
+import type { CreateMemoryRequest } from '../client/types.js';
 import { customerIdRefusal, type B2cInstance } from './b2c.js';
 import { hashDocumentId } from './document-id.js';
 import { RecordOriginal } from './failures-file.js';

@@ -96,6 +96,15 @@ const EXAMPLES: Example[] = [
     against: 'scoped',
     check: ok,
   },
+  ...[
+    'synap ingest chats.jsonl --shard 2/8',
+    'JOB_COMPLETION_INDEX=2 synap ingest chats.jsonl --shards 8',
+    'synap ingest --files-from tenants.txt --shard-by file --shard 2/8',
+    'synap ingest chats.jsonl --shards 8 --shard-report',
+  ].map((readme) => ({
+    readme,
+    skip: 'sharding: test/e2e/ingest-shards.test.ts and ingest-shard-files.test.ts run it',
+  })),
   // Inspect, export, migrate
   {
     readme: 'synap memories list --page 2 --page-size 50',
@@ -150,6 +159,15 @@ const EXAMPLES: Example[] = [
     // The profiles' own keys and base URLs, not the environment's.
     run: '(unset SYNAP_API_KEY SYNAP_BASE_URL; synap migrate --from staging --to prod)',
     check: ok,
+  },
+  { readme: 'synap credits', check: ok },
+  { readme: 'synap credits ledger --entry-type usage --limit 50 --offset 50', check: ok },
+  {
+    readme: 'synap credits ledger --from 2026-01-01 --to 2026-01-31T23:59:59Z --all --json',
+    check: (r) => {
+      ok(r);
+      expect(JSON.parse(r.stdout).status).toBe('ok');
+    },
   },
   // Scripting with --json
   {
