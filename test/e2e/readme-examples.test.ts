@@ -326,23 +326,29 @@ describe("the README's examples", () => {
       if (!args.includes('--port')) args.push('--port', '0');
       const server = spawnCli(args, { env: sandbox.env, timeoutMs: 60_000 });
       const deadline = Date.now() + 30_000;
-      const banner = () => server.stdout() + server.stderr();
-      while (!banner().includes('Press Ctrl-C to stop.')) {
-        if (Date.now() > deadline) throw new Error(`no banner: ${server.stderr()}`);
-        await new Promise((r) => setTimeout(r, 50));
+      try {
+        const banner = () => server.stdout() + server.stderr();
+        while (!banner().includes('Press Ctrl-C to stop.')) {
+          if (Date.now() > deadline) throw new Error(`no banner: ${server.stderr()}`);
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(banner())?.[1];
+        const key = /API key:\s+(synap_\w+)/.exec(banner())?.[1];
+        expect(url).toBeDefined();
+        // It answers with the key it printed (a few tries: some examples inject 503s).
+        let status = 0;
+        for (let i = 0; i < 10 && status !== 200; i++) {
+          const whoami = await fetch(`${url!}/api/v1/auth/whoami`, {
+            headers: { authorization: `Bearer ${key!}` },
+          });
+          status = whoami.status;
+        }
+        expect(status).toBe(200);
+      } catch (err) {
+        // A failed check must not leave the server running.
+        server.child.kill('SIGKILL');
+        throw err;
       }
-      const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(banner())?.[1];
-      const key = /API key:\s+(synap_\w+)/.exec(banner())?.[1];
-      expect(url).toBeDefined();
-      // It answers with the key it printed (a few tries: some examples inject 503s).
-      let status = 0;
-      for (let i = 0; i < 10 && status !== 200; i++) {
-        const whoami = await fetch(`${url!}/api/v1/auth/whoami`, {
-          headers: { authorization: `Bearer ${key!}` },
-        });
-        status = whoami.status;
-      }
-      expect(status).toBe(200);
       server.child.kill('SIGINT');
       const r = await server.done;
       expect(r.code, r.stderr).toBe(0);
