@@ -15,6 +15,7 @@ import { scenarioOverhead } from './scenarios/overhead.js';
 import { scenarioExport } from './scenarios/export.js';
 import { scenarioServerCounters } from './scenarios/server-counters.js';
 import { scenarioRateShare } from './scenarios/rate-share.js';
+import { scenarioStartup } from './scenarios/startup.js';
 
 const SCENARIOS = {
   1: { name: 'rate-limited backfill', run: scenarioRateLimited },
@@ -25,6 +26,7 @@ const SCENARIOS = {
   6: { name: 'resume', run: (c) => import('./scenarios/resume.js').then((m) => m.run(c)) },
   7: { name: 'server counters', run: scenarioServerCounters },
   8: { name: 'rate share', run: scenarioRateShare },
+  startup: { name: 'startup', run: scenarioStartup },
 };
 
 const { values } = parseArgs({

@@ -1,44 +1,34 @@
 import { Command, Option } from 'commander';
-import { createRequire } from 'node:module';
-import { loginCommand } from './commands/auth/login.js';
-import { logoutCommand } from './commands/auth/logout.js';
-import { statusCommand as authStatusCommand } from './commands/auth/status.js';
-import { completeCommand, completionCommand } from './commands/completion.js';
-import { balanceCommand } from './commands/credits/balance.js';
-import { ledgerCommand } from './commands/credits/ledger.js';
-import { getCommand as configGetCommand } from './commands/config/get.js';
-import { listCommand as configListCommand } from './commands/config/list.js';
-import { profilesCommand } from './commands/config/profiles.js';
-import { setCommand } from './commands/config/set.js';
-import { unsetCommand } from './commands/config/unset.js';
-import { emulatorCommand } from './commands/emulator.js';
-import { exportCommand } from './commands/export.js';
-import { ingestCommand } from './commands/ingest.js';
-import { deleteCommand } from './commands/memories/delete.js';
-import { getCommand } from './commands/memories/get.js';
-import { listCommand } from './commands/memories/list.js';
-import { statusCommand } from './commands/memories/status.js';
-import { updateCommand } from './commands/memories/update.js';
-import { migrateCommand } from './commands/migrate.js';
-import { SETTING_KEYS } from './config/store.js';
+import { declared, declareLater } from './commands/lazy.js';
 import { Runner, type CommandSpec } from './commands/run.js';
+import { printVersionFlag } from './commands/version.js';
 import { exitCodeAfterSignals } from './signals.js';
 import { duration } from './commands/flags.js';
-import { finishHelp } from './help.js';
+import { finishCommand, finishHelp } from './help.js';
 
-const require = createRequire(import.meta.url);
-const { version } = require('../package.json') as { version: string };
+/*
+ * Startup: `synap --help` and every command pay for building the program, so it stays small.
+ * This file names the top-level commands with their one-line descriptions and imports nothing
+ * of theirs: each command's declaration (options, arguments, subcommands, help) is imported
+ * when that command is used (declareLater), and a command's run() and render() import what
+ * running needs (the session and client, conf, @inquirer, ora, cli-table3, csv-parse, the
+ * emulator) with `await import(...)`. A new command: one entry below, with
+ * `command(name, description, () => import('./commands/<name>.js'), '<exported spec>')`.
+ * test/e2e/startup.test.ts fails when `synap --help` loads a package other than commander;
+ * `node bench/run.js --only startup` measures the time.
+ */
 
-/** A group of commands (`synap auth …`): a description and help, no action of its own. */
-function group(program: Command, name: string, description: string, help: string): Command {
-  return program.command(name).description(description).addHelpText('after', `\n${help}`);
-}
+/** Thrown when -V/--version is read among other arguments: run() prints the version. */
+class VersionAsked extends Error {}
 
-/** Declares the program, its global options and every command; each action goes through `runner`. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnySpec = CommandSpec<any, any[], any>;
+
+/** Declares the program and its commands; each command's action goes through `runner`. */
 export function buildProgram(runner: Runner): Command {
   const program = new Command('synap')
     .description("Move data into and out of Synap, Maximem's memory service for AI agents.")
-    .version(version, '-V, --version')
+    .addOption(new Option('-V, --version', "print the version (with --json: 'synap version')"))
     .option('--profile <name>', 'config profile (env SYNAP_PROFILE)')
     .option('--base-url <url>', 'API base URL (env SYNAP_BASE_URL)')
     .option('--local', 'use the embedded local Synap emulator (no account needed)')
@@ -68,100 +58,218 @@ Examples:
   $ synap --json memories list | jq -r '.result.data[].memory_id'`,
     );
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  const add = (parent: Command, name: string, spec: CommandSpec<any, any[], any>, hidden = false) =>
-    spec.declare(parent.command(name, { hidden })).action(runner.action(spec));
+  /** Declares `spec` on `cmd` and runs it through the runner. */
+  const attach = (cmd: Command, spec: AnySpec) => spec.declare(cmd).action(runner.action(spec));
 
-  const auth = group(
-    program,
-    'auth',
-    'store, check and forget API keys (per profile)',
-    `Examples:
+  /** A subcommand of a group, declared when its group is loaded. */
+  const sub = (parent: Command, name: string, spec: AnySpec, hidden = false) =>
+    attach(parent.command(name, { hidden }), spec);
+
+  /** A top-level command whose declaration is `module[exported]`, imported when it is used. */
+  const command = <M>(
+    name: string,
+    description: string,
+    load: () => Promise<M>,
+    exported: keyof M,
+    opts: { hidden?: boolean } = {},
+  ) => {
+    // The summary is what `synap --help` lists; a command may declare a longer description.
+    const cmd = program
+      .command(name, { hidden: opts.hidden ?? false })
+      .summary(description)
+      .description(description);
+    declareLater(cmd, async () => {
+      attach(cmd, (await load())[exported] as AnySpec);
+      finishCommand(cmd);
+    });
+  };
+
+  /** A group of commands (`synap auth …`): its subcommands are declared by `load`. */
+  const group = (name: string, description: string, load: (cmd: Command) => Promise<void>) => {
+    const cmd = program.command(name).description(description);
+    declareLater(cmd, async () => {
+      await load(cmd);
+      finishCommand(cmd);
+    });
+  };
+
+  group('auth', 'store, check and forget API keys (per profile)', async (auth) => {
+    const [login, status, logout] = await Promise.all([
+      import('./commands/auth/login.js'),
+      import('./commands/auth/status.js'),
+      import('./commands/auth/logout.js'),
+    ]);
+    auth.addHelpText(
+      'after',
+      `
+Examples:
   $ synap auth login                   ask for the key (masked), verify, store
   $ printf %s "$KEY" | synap auth login --api-key-stdin --profile staging
   $ synap auth status --json`,
-  );
-  add(auth, 'login', loginCommand);
-  add(auth, 'status', authStatusCommand);
-  add(auth, 'logout', logoutCommand);
+    );
+    sub(auth, 'login', login.loginCommand);
+    sub(auth, 'status', status.statusCommand);
+    sub(auth, 'logout', logout.logoutCommand);
+  });
 
-  const config = group(
-    program,
+  group(
     'config',
     'show and change per-profile defaults: base_url, batch_size, concurrency, mode, document_type, page_size',
-    `Settings: ${SETTING_KEYS.join(', ')}. Stored in $SYNAP_CONFIG_DIR/config.json (default: the
+    async (config) => {
+      const [settings, list, get, set, unset, profiles] = await Promise.all([
+        import('./config/settings.js'),
+        import('./commands/config/list.js'),
+        import('./commands/config/get.js'),
+        import('./commands/config/set.js'),
+        import('./commands/config/unset.js'),
+        import('./commands/config/profiles.js'),
+      ]);
+      config.addHelpText(
+        'after',
+        `
+Settings: ${settings.SETTING_KEYS.join(', ')}. Stored in $SYNAP_CONFIG_DIR/config.json (default: the
 user config dir, e.g. ~/.config/synap), mode 0600.
 
 Examples:
   $ synap config set batch_size 50
   $ synap --profile staging config set base_url https://staging.example.com
   $ synap config list --all`,
+      );
+      sub(config, 'list', list.listCommand);
+      sub(config, 'get', get.getCommand);
+      sub(config, 'set', set.setCommand);
+      sub(config, 'unset', unset.unsetCommand);
+      // Used by the shell completion scripts to offer profile names.
+      sub(config, 'profiles', profiles.profilesCommand, true);
+    },
   );
-  add(config, 'list', configListCommand);
-  add(config, 'get', configGetCommand);
-  add(config, 'set', setCommand);
-  add(config, 'unset', unsetCommand);
-  // Used by the shell completion scripts to offer profile names.
-  add(config, 'profiles', profilesCommand, true);
 
-  const memories = group(
-    program,
+  group(
     'memories',
     'list, inspect, update and delete memories; check ingestion status',
-    `Examples:
+    async (memories) => {
+      const [list, get, update, del, status] = await Promise.all([
+        import('./commands/memories/list.js'),
+        import('./commands/memories/get.js'),
+        import('./commands/memories/update.js'),
+        import('./commands/memories/delete.js'),
+        import('./commands/memories/status.js'),
+      ]);
+      memories.addHelpText(
+        'after',
+        `
+Examples:
   $ synap memories list --page-size 50
   $ synap memories get 3f0c9d2e-...
   $ synap memories status 9b1e... --wait`,
+      );
+      sub(memories, 'list', list.listCommand);
+      sub(memories, 'get', get.getCommand);
+      sub(memories, 'update', update.updateCommand);
+      sub(memories, 'delete', del.deleteCommand);
+      sub(memories, 'status', status.statusCommand);
+    },
   );
-  add(memories, 'list', listCommand);
-  add(memories, 'get', getCommand);
-  add(memories, 'update', updateCommand);
-  add(memories, 'delete', deleteCommand);
-  add(memories, 'status', statusCommand);
 
-  const credits = group(
-    program,
+  group(
     'credits',
     'show the credit balance and the ledger of what was granted and spent',
-    `Without a subcommand: the balance. An ingest asks for an estimate against the balance
+    async (credits) => {
+      const [balance, ledger] = await Promise.all([
+        import('./commands/credits/balance.js'),
+        import('./commands/credits/ledger.js'),
+      ]);
+      credits.addHelpText(
+        'after',
+        `
+Without a subcommand: the balance. An ingest asks for an estimate against the balance
 before it sends anything (see 'synap ingest --help').
 
 Examples:
   $ synap credits
   $ synap credits ledger --entry-type usage --limit 50
   $ synap --json credits | jq .result.balance_credits`,
+      );
+      attach(credits.command('balance', { isDefault: true }), balance.balanceCommand);
+      sub(credits, 'ledger', ledger.ledgerCommand);
+    },
   );
-  balanceCommand
-    .declare(credits.command('balance', { isDefault: true }))
-    .action(runner.action(balanceCommand));
-  add(credits, 'ledger', ledgerCommand);
 
-  add(program, 'ingest', ingestCommand);
-  add(program, 'export', exportCommand);
-  add(program, 'migrate', migrateCommand);
-  add(program, 'emulator', emulatorCommand);
-  add(program, 'completion', completionCommand());
-  add(program, '__complete', completeCommand(program), true);
+  command(
+    'ingest',
+    'stream records from files (JSONL, CSV, TSV, JSON, gzip) or stdin into Synap',
+    () => import('./commands/ingest.js'),
+    'ingestCommand',
+  );
+  command(
+    'export',
+    'write every memory as JSON Lines (one memory per line) to stdout or a file',
+    () => import('./commands/export.js'),
+    'exportCommand',
+  );
+  command(
+    'migrate',
+    'copy every memory of one profile into another (export streamed into ingest)',
+    () => import('./commands/migrate.js'),
+    'migrateCommand',
+  );
+  command(
+    'emulator',
+    'run a local Synap-compatible server (SQLite) for trying and testing',
+    () => import('./commands/emulator.js'),
+    'emulatorCommand',
+  );
+  command(
+    'doctor',
+    'check the set-up: config, key, server, rate limit, credits, clock, directories',
+    () => import('./commands/doctor.js'),
+    'doctorCommand',
+  );
+  command(
+    'version',
+    'show the version, the Node.js runtime, the platform and the build',
+    () => import('./commands/version.js'),
+    'versionCommand',
+  );
+  command(
+    'completion',
+    'print a shell completion script (commands, options, values, profile names)',
+    () => import('./commands/completion.js').then((m) => ({ spec: m.completionCommand() })),
+    'spec',
+  );
+  command(
+    '__complete',
+    'print completions for a command line (used by the completion scripts)',
+    () => import('./commands/completion.js').then((m) => ({ spec: m.completeCommand(program) })),
+    'spec',
+    { hidden: true },
+  );
 
   // Commands throw instead of exiting, and usage errors are printed like every other error.
-  const quiet = (cmd: Command) => {
-    cmd.exitOverride();
-    cmd.configureOutput({ outputError: () => {} });
-    cmd.commands.forEach(quiet);
-  };
-  quiet(program);
+  program.hook('preSubcommand', async (_program, subcommand) => {
+    await declared(subcommand);
+  });
+  program.on('option:version', () => {
+    throw new VersionAsked();
+  });
   finishHelp(program);
   return program;
 }
 
 /** Runs the CLI and returns its exit code. Every failure ends in the runner's fail(). */
 export async function run(argv: string[]): Promise<number> {
-  const runner = new Runner();
+  const runner = new Runner(argv.slice(2));
   const program = buildProgram(runner);
   try {
     await program.parseAsync(argv);
     return runner.exitCode;
   } catch (err) {
+    if (err instanceof VersionAsked) {
+      const args = argv.slice(2);
+      const end = args.indexOf('--');
+      await printVersionFlag((end === -1 ? args : args.slice(0, end)).includes('--json'));
+      return 0;
+    }
     return runner.fail(err, program);
   }
 }

@@ -5,6 +5,8 @@ export interface GlobalOptions {
   profile: string;
   /** From --base-url or SYNAP_BASE_URL; undefined means "profile's, else the default". */
   baseUrl: string | undefined;
+  /** True when --base-url was given on the command line (not from the environment). */
+  baseUrlFlag: boolean;
   local: boolean;
   json: boolean;
   quiet: boolean;
@@ -59,6 +61,7 @@ export function globalOptions(command: Command): GlobalOptions {
   return {
     profile: o.profile ?? (env.SYNAP_PROFILE || 'default'),
     baseUrl: o.baseUrl ?? (env.SYNAP_BASE_URL || undefined),
+    baseUrlFlag: o.baseUrl !== undefined,
     local: o.local === true,
     json,
     quiet: o.quiet === true,

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { declared } from './commands/lazy.js';
 import { UsageError } from './errors.js';
 
 /**
@@ -63,14 +64,27 @@ function allCommands(cmd: Command): Command[] {
 }
 
 /**
- * Applies the help settings to every command of the program and adds `synap help [command...]`.
- * Call once the command tree is complete.
+ * What every command gets, also those declared later (see commands/lazy.ts): errors are thrown
+ * instead of exiting and printed by the runner like every other error; help lists the global
+ * options and is wrapped to the terminal.
  */
+export function finishCommand(cmd: Command): void {
+  for (const c of allCommands(cmd)) {
+    c.exitOverride();
+    c.configureOutput({
+      outputError: () => {},
+      writeOut: (text: string) => process.stdout.write(fitHelpText(text, helpWidth())),
+    });
+    c.configureHelp({ ...c.configureHelp(), showGlobalOptions: true });
+  }
+}
+
+/** Adds `synap help [command...]` and applies finishCommand to the program. */
 export function finishHelp(program: Command): void {
   const help = new Command('help')
     .description('show help for a command, e.g. synap help memories list')
     .argument('[command...]', 'the command and subcommand to explain')
-    .action((path: string[]) => {
+    .action(async (path: string[]) => {
       let target: Command = program;
       for (const name of path) {
         const next = target.commands.find((c) => c.name() === name || c.aliases().includes(name));
@@ -80,17 +94,10 @@ export function finishHelp(program: Command): void {
             { hints: ["Run 'synap --help' to see the commands."] },
           );
         }
-        target = next;
+        target = await declared(next);
       }
       target.help();
     });
-  help.exitOverride();
-  help.configureOutput({ outputError: () => {} });
   program.addCommand(help);
-  for (const cmd of allCommands(program)) {
-    cmd.configureHelp({ ...cmd.configureHelp(), showGlobalOptions: true });
-    cmd.configureOutput({
-      writeOut: (text: string) => process.stdout.write(fitHelpText(text, helpWidth())),
-    });
-  }
+  finishCommand(program);
 }

@@ -1,4 +1,4 @@
-import { main } from './cli.js';
+import { answerVersionFlag } from './commands/version.js';
 import { describeErrno } from './errors.js';
 
 // stderr carries diagnostics only: a reader that went away (`synap ingest f 2>&1 | head -1`)
@@ -20,4 +20,8 @@ process.on('exit', (code) => {
   process.exitCode = 1;
 });
 
-await main(process.argv);
+// `synap --version` is answered without building the program (see answerVersionFlag).
+if (!(await answerVersionFlag(process.argv.slice(2)))) {
+  const { main } = await import('./cli.js');
+  await main(process.argv);
+}

@@ -76,6 +76,8 @@ export interface ApiResult<T> {
   status: number;
   /** The server's X-Correlation-Id when it sent one, else the id we sent. */
   correlationId: string;
+  /** The response's headers (rate limits, Date) for callers that report them (doctor). */
+  headers?: HeaderReader;
 }
 
 export interface CallOptions {
@@ -539,7 +541,12 @@ export class SynapClient {
             );
           }
         }
-        return { data: data as T, status: response.status, correlationId: cid };
+        return {
+          data: data as T,
+          status: response.status,
+          correlationId: cid,
+          headers: response.headers,
+        };
       }
 
       const error = errorFromResponse({

@@ -65,8 +65,12 @@ export class PermissionDeniedError extends SynapError {
 
 /** 400 / 422: the request itself is wrong. */
 export class InvalidInputError extends SynapError {
-  constructor(message: string, init: Init = {}) {
+  /** What the server refused, from a validation error: e.g. `path.memory_id`, `body.document`. */
+  readonly locations: string[];
+
+  constructor(message: string, init: Init & { locations?: string[] } = {}) {
     super(message, { ...init, code: init.code ?? 'INVALID_INPUT', transient: false });
+    this.locations = init.locations ?? [];
   }
 }
 
@@ -421,6 +425,8 @@ export function parseErrorBody(bodyText: string): {
   fields: Record<string, unknown>;
   /** The first validation issue's `type` of an array `detail` (e.g. "missing", "not_found"). */
   issueType: string | undefined;
+  /** FastAPI validation errors: each issue's `loc` joined with dots. */
+  locations: string[];
 } {
   let body: unknown;
   try {
@@ -433,6 +439,7 @@ export function parseErrorBody(bodyText: string): {
       details: {},
       fields: {},
       issueType: undefined,
+      locations: [],
     };
   }
   const obj = asRecord(body) ?? {};
@@ -441,6 +448,7 @@ export function parseErrorBody(bodyText: string): {
   const errorObj = asRecord(obj.error);
   let message: string | undefined;
   let issueType: string | undefined;
+  const locations: string[] = [];
   if (typeof detail === 'string') message = detail;
   else if (detailObj) message = str(detailObj.message) ?? str(detailObj.detail);
   else if (Array.isArray(detail)) {
@@ -450,6 +458,7 @@ export function parseErrorBody(bodyText: string): {
         const r = asRecord(d);
         if (!r) return String(d);
         const loc = Array.isArray(r.loc) ? r.loc.join('.') : '';
+        if (loc) locations.push(loc);
         return loc ? `${loc}: ${String(r.msg ?? '')}` : String(r.msg ?? '');
       })
       .join('; ');
@@ -464,6 +473,7 @@ export function parseErrorBody(bodyText: string): {
     details,
     fields: { ...obj, ...(errorObj ?? {}), ...(detailObj ?? {}) },
     issueType,
+    locations,
   };
 }
 
@@ -510,10 +520,10 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     case status === 400 || status === 422: {
       const field = str(parsed.details.field);
       const m = parsed.message ?? 'invalid input';
-      return new InvalidInputError(
-        field && !m.includes(field) ? `${m} (field: ${field})` : m,
-        base,
-      );
+      return new InvalidInputError(field && !m.includes(field) ? `${m} (field: ${field})` : m, {
+        ...base,
+        locations: parsed.locations,
+      });
     }
     case status === 401: {
       const refused = refusedKey(

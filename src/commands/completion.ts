@@ -1,6 +1,7 @@
 import { Argument, type Command, type Option } from 'commander';
 import { DOCUMENT_TYPES, MODES } from '../client/types.js';
 import { UsageError } from '../errors.js';
+import { declared } from './lazy.js';
 import { INPUT_FORMATS } from '../ingest/source-record.js';
 import { writeOut } from '../output/messages.js';
 import type { CommandSpec as RunnableCommand } from './run.js';
@@ -149,7 +150,7 @@ export async function complete(program: Command, words: string[]): Promise<Compl
     }
     const sub = positional.length === 0 ? cmd.commands.find((c) => c.name() === w) : undefined;
     if (sub) {
-      cmd = sub;
+      cmd = await declared(sub);
       continue;
     }
     positional.push(w);
@@ -277,7 +278,6 @@ export function completionCommand(): RunnableCommand<Record<string, never>, [str
   return {
     declare: (cmd: Command) =>
       cmd
-        .description('print a shell completion script (commands, options, values, profile names)')
         .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
         .addHelpText(
           'after',
@@ -312,7 +312,6 @@ export function completeCommand(
   return {
     declare: (cmd: Command) =>
       cmd
-        .description('print completions for a command line (used by the completion scripts)')
         .argument('[words...]', 'the words after "synap", the one being completed last')
         .allowUnknownOption()
         .helpOption(false),

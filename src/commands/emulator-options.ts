@@ -1,13 +1,11 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { FAULT_NAMES, FAULTS, parseFaultFlag } from '../emulator/faults.js';
 import {
   DEFAULT_SCOPE_LEVELS,
-  FAULT_NAMES,
-  FAULTS,
   ISOLATIONS,
-  parseFaultFlag,
   type EmulatorIsolation,
   type EmulatorTier,
-} from '../emulator/index.js';
+} from '../emulator/types.js';
 import { UsageError } from '../errors.js';
 import { integer } from './flags.js';
 
@@ -61,7 +59,6 @@ export const faults = faultOptions();
 /** Declares the options and help of `synap emulator`. */
 export function declareEmulatorOptions(cmd: Command): Command {
   const command = cmd
-    .summary('run a local Synap-compatible server (SQLite) for trying and testing')
     .description(
       'run a local Synap-compatible server backed by SQLite: a development tool for trying synap, ' +
         'testing scripts and rehearsing migrations without an account; not for production data',

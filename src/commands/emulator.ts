@@ -1,19 +1,8 @@
-import {
-  DEFAULT_SCOPE_LEVELS,
-  defaultEmulatorDbPath,
-  isExposed,
-  networkAddresses,
-  startEmulator,
-  type EmulatorFaults,
-} from '../emulator/index.js';
-import { resolveRateLimit } from '../emulator/rate-limiter.js';
+import type { EmulatorFaults } from '../emulator/faults.js';
+import { networkAddresses } from '../emulator/host.js';
+import { DEFAULT_SCOPE_LEVELS } from '../emulator/types.js';
 import { UsageError } from '../errors.js';
-import {
-  exposedWarning,
-  printEmulatorBanner,
-  printEmulatorStopped,
-  type EmulatorBannerInfo,
-} from '../output/emulator-banner.js';
+import type { EmulatorBannerInfo } from '../output/emulator-banner.js';
 import { declareEmulatorOptions, faults, type EmulatorCommandOptions } from './emulator-options.js';
 import type { CommandSpec } from './run.js';
 
@@ -40,6 +29,9 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
       const value = opts[option.attributeName()];
       if (value !== undefined) faultValues[name] = value;
     }
+    const { defaultEmulatorDbPath, isExposed, resolveRateLimit, startEmulator } =
+      await import('../emulator/index.js');
+    const { exposedWarning } = await import('../output/emulator-banner.js');
     const emulator = await startEmulator({
       host: opts.host,
       port: opts.port,
@@ -71,18 +63,21 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
       processing_delay_ms: opts.processingDelay,
       ...(exposed ? { network_urls: reachableUrls(opts.host, emulator.port) } : {}),
     };
+    // Listening for Ctrl-C from now on: one pressed as soon as the banner shows stops cleanly too.
+    const stopped = untilStopped();
     return {
       result,
       warnings: exposed ? [exposedWarning(result)] : [],
       until: async () => {
-        await untilStopped();
+        await stopped;
         await emulator.close();
       },
     };
   },
 
-  render: printEmulatorBanner,
-  renderEnd: (_result, view) => printEmulatorStopped(view),
+  render: async (info) => (await import('../output/emulator-banner.js')).printEmulatorBanner(info),
+  renderEnd: async (_result, view) =>
+    (await import('../output/emulator-banner.js')).printEmulatorStopped(view),
 };
 
 /** The URLs another machine can use: every interface address for a wildcard bind. */

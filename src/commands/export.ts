@@ -2,8 +2,7 @@ import type { Command } from 'commander';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { exportPageSize } from '../export/page-size.js';
-import { runExport, type ExportSummary } from '../export/run-export.js';
-import { createExportDisplay, printExportSummary } from '../output/export-progress.js';
+import type { ExportSummary } from '../export/run-export.js';
 import { abortOnSignals } from '../signals.js';
 import { integer } from './flags.js';
 import type { CommandSpec } from './run.js';
@@ -14,6 +13,7 @@ interface ExportFlags {
   userId?: string;
   customerId?: string;
   restart?: boolean;
+  force?: boolean;
 }
 
 const toFile = (flags: ExportFlags) => flags.output !== undefined && flags.output !== '-';
@@ -25,7 +25,6 @@ const toFile = (flags: ExportFlags) => flags.output !== undefined && flags.outpu
 export const exportCommand: CommandSpec<ExportFlags, [], ExportSummary> = {
   declare: (cmd: Command) =>
     cmd
-      .description('write every memory as JSON Lines (one memory per line) to stdout or a file')
       .option('-o, --output <file>', 'write to FILE (resumable) instead of stdout')
       .option(
         '--page-size <n>',
@@ -35,20 +34,23 @@ export const exportCommand: CommandSpec<ExportFlags, [], ExportSummary> = {
       .option('--user-id <id>', 'only memories of this user')
       .option('--customer-id <id>', 'only memories of this customer')
       .option('--restart', 'with -o: ignore an unfinished export of FILE and start over')
+      .option('--force', 'with -o: overwrite FILE even when it is not an unfinished export')
       .addHelpText(
         'after',
         `
 Each line is one memory with every field the API returned; the file is valid input for
 'synap ingest'. With -o FILE, progress is checkpointed in FILE.synap-export-state.json: running
 the same command again after a failure, Ctrl-C or kill continues where it stopped (no duplicate
-lines); the state file is removed when the export completes.
+lines); the state file is removed when the export completes. An existing FILE that is not an
+unfinished export (another file, or last night's finished backup) is kept unless --force.
 
 Output: the memories go to stdout (or FILE); progress, warnings and the summary go to stderr.
 With --json the summary is the envelope {"status":"ok","result":{…}}: on stdout when -o FILE
 is used (stdout carries no data then), otherwise on stderr so stdout stays pure JSON Lines.
 
 Examples:
-  $ synap export -o backup.jsonl                  nightly; re-run to resume
+  $ synap export -o backup.jsonl                  re-run it to resume
+  $ synap export -o backup.jsonl --force          nightly: replaces the last one
   $ synap export --user-id u_42 | jq -r .content  one user's memories, piped
   $ synap --json export -o backup.jsonl | jq .result.memories
   $ synap export --profile staging | synap ingest --profile prod -`,
@@ -57,7 +59,10 @@ Examples:
   async run(ctx, flags) {
     if (flags.restart && !toFile(flags))
       throw new UsageError('--restart needs -o FILE (only a file export can be resumed)');
+    if (flags.force && !toFile(flags)) throw new UsageError('--force needs -o FILE');
     const session = await ctx.session();
+    const { runExport } = await import('../export/run-export.js');
+    const { createExportDisplay } = await import('../output/export-progress.js');
     const display = createExportDisplay({
       quiet: ctx.globals.quiet,
       color: ctx.globals.stderrColor,
@@ -75,6 +80,7 @@ Examples:
             ? { kind: 'file', path: flags.output! }
             : { kind: 'stream', stream: process.stdout },
           restart: flags.restart === true,
+          force: flags.force === true,
           signal: signals.signal,
         },
         display,
@@ -87,7 +93,10 @@ Examples:
     }
   },
 
-  render: (summary, view) =>
-    printExportSummary(summary, { quiet: view.quiet, color: view.stderrColor }),
+  render: async (summary, view) =>
+    (await import('../output/export-progress.js')).printExportSummary(summary, {
+      quiet: view.quiet,
+      color: view.stderrColor,
+    }),
   envelopeTo: (flags) => (toFile(flags) ? 'stdout' : 'stderr'),
 };

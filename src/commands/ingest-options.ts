@@ -8,9 +8,10 @@ import {
   type ScopePath,
 } from '../client/types.js';
 import { parseRateSpec, type RateSpec } from '../client/rate-spec.js';
-import { MAX_CONCURRENCY } from '../config/store.js';
+import { MAX_CONCURRENCY } from '../config/settings.js';
 import { parseFormat } from '../ingest/format.js';
-import { parseMapSpecs, parseScopeSpec, type IdFrom } from '../ingest/mapper.js';
+import { parseMapSpecs, parseScopeSpec } from '../ingest/map-spec.js';
+import type { IdFrom } from '../ingest/mapper.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../ingest/options.js';
 import {
   JOB_INDEX_VARIABLE,
@@ -20,6 +21,9 @@ import {
   type ShardBy,
 } from '../ingest/shard.js';
 import type { InputFormat } from '../ingest/source-record.js';
+import type { IngestSummary } from '../ingest/summary.js';
+import type { View } from '../output/view.js';
+import type { CommandLine, CommandLineEdit } from './command-line.js';
 import { duration, integer, keyValue } from './flags.js';
 
 /** The ingest options of `synap ingest` and `synap migrate`, as the flag parsers return them. */
@@ -182,4 +186,26 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       );
   }
   return cmd;
+}
+
+/**
+ * The summary of `synap ingest` (stderr: stdout stays free for data). Its hint to retry what
+ * failed is the user's command line with the failures files as its inputs, and without what
+ * named or shaped the old inputs (--failures, --format, --restart).
+ */
+export async function renderIngestSummary(
+  summary: IngestSummary,
+  view: View,
+  retry: (files: string[], line: CommandLine) => CommandLineEdit = (files) => ({
+    args: files,
+    drop: ['--failures', '--format', '--restart'],
+  }),
+): Promise<void> {
+  const { printIngestSummary } = await import('../output/ingest-summary.js');
+  const line = view.commandLine;
+  printIngestSummary(summary, {
+    quiet: view.quiet,
+    color: view.stderrColor,
+    ...(line ? { retryCommand: (files: string[]) => line.with(retry(files, line)) } : {}),
+  });
 }

@@ -1,6 +1,6 @@
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../client/retry-policy.js';
 import { DEFAULT_MODE, MAX_BATCH_SIZE, type DocumentType, type Mode } from '../client/types.js';
-import { MAX_CONCURRENCY } from '../config/store.js';
+import { MAX_CONCURRENCY } from '../config/settings.js';
 import type { GlobalOptions } from '../global-options.js';
 import {
   DEFAULT_BATCH_SIZE,

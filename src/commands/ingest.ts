@@ -1,21 +1,8 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { assertReadable } from '../ingest/readers/index.js';
-import { readFilesFrom } from '../ingest/files-from.js';
-import { filesOfShard, resolveShard, shardLabel } from '../ingest/shard.js';
-import { shardReport, type ShardReport } from '../ingest/shard-report.js';
-import { checkFailuresFlag, realInputs } from '../ingest/run-files.js';
+import type { ShardReport } from '../ingest/shard-report.js';
 import type { IngestSummary } from '../ingest/summary.js';
-import { printIngestSummary } from '../output/ingest-summary.js';
-import { printShardReport } from '../output/shard-report.js';
-import { declareIngestOptions, type IngestFlags } from './ingest-options.js';
-import {
-  dryRunCredits,
-  ingestRetryPolicy,
-  ingestRunOptions,
-  ingestWithDisplay,
-  prepareIngest,
-} from './ingest-run.js';
+import { declareIngestOptions, renderIngestSummary, type IngestFlags } from './ingest-options.js';
 import type { CommandSpec } from './run.js';
 
 /** `synap ingest <inputs...>`: stream records from files or stdin into Synap. */
@@ -82,11 +69,24 @@ Examples:
         '--files-from - reads the list from stdin, so stdin (-) cannot be an input too',
       );
     }
+    // Loaded when the command runs, not when it is declared (see cli.ts).
+    const [
+      { assertReadable },
+      { readFilesFrom },
+      { filesOfShard, resolveShard, shardLabel },
+      { checkFailuresFlag, realInputs },
+    ] = await Promise.all([
+      import('../ingest/readers/index.js'),
+      import('../ingest/files-from.js'),
+      import('../ingest/shard.js'),
+      import('../ingest/run-files.js'),
+    ]);
     const inputs = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
     if (inputs.length === 0) {
       throw new UsageError('no inputs: name input files, - for stdin, or --files-from LIST');
     }
     if (flags.shardReport) {
+      const { shardReport } = await import('../ingest/shard-report.js');
       const report = await shardReport({
         inputs,
         count: flags.shards ?? flags.shard?.count,
@@ -107,6 +107,8 @@ Examples:
     const mine = shard?.by === 'file' ? filesOfShard(inputs, shard) : inputs;
     // Every input is checked before the first is sent, so a typo does not stop a run half-way.
     for (const input of mine) if (input !== '-') await assertReadable(input);
+    const { dryRunCredits, ingestRetryPolicy, ingestRunOptions, ingestWithDisplay, prepareIngest } =
+      await import('./ingest-run.js');
     const session = await ctx.session({
       requireKey: flags.dryRun !== true,
       ...flags.rate,
@@ -137,10 +139,10 @@ Examples:
     return outcome;
   },
 
-  render: (result, view) =>
+  render: async (result, view) =>
     isShardReport(result)
-      ? printShardReport(result, view)
-      : printIngestSummary(result, { quiet: view.quiet, color: view.stderrColor }),
+      ? (await import('../output/shard-report.js')).printShardReport(result, view)
+      : renderIngestSummary(result, view),
 };
 
 function isShardReport(r: IngestSummary | ShardReport): r is ShardReport {

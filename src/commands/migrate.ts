@@ -2,19 +2,11 @@ import type { Command } from 'commander';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { UsageError } from '../errors.js';
 import { exportPageSize } from '../export/page-size.js';
-import { exportRecords } from '../export/records.js';
 import type { IngestSummary } from '../ingest/summary.js';
-import { printIngestSummary } from '../output/ingest-summary.js';
 import { warn } from '../output/messages.js';
 import type { Session } from '../session.js';
 import { integer } from './flags.js';
-import { declareIngestOptions, type IngestFlags } from './ingest-options.js';
-import {
-  ingestRetryPolicy,
-  ingestRunOptions,
-  ingestWithDisplay,
-  prepareIngest,
-} from './ingest-run.js';
+import { declareIngestOptions, renderIngestSummary, type IngestFlags } from './ingest-options.js';
 import type { CommandSpec } from './run.js';
 
 /** Flags of `synap migrate`: where from, where to, the export side, and the ingest options. */
@@ -85,6 +77,11 @@ Examples:
         '--local cannot be used with migrate: name two profiles with --from and --to',
       );
     }
+    // Loaded when the command runs, not when it is declared (see cli.ts).
+    const [
+      { exportRecords },
+      { ingestRetryPolicy, ingestRunOptions, ingestWithDisplay, prepareIngest },
+    ] = await Promise.all([import('../export/records.js'), import('./ingest-run.js')]);
     const from = await ctx.session({ profile: flags.from });
     const to = await ctx.session({
       profile: flags.to,
@@ -120,6 +117,12 @@ Examples:
     }));
   },
 
+  // What failed is retried by ingesting the failures file into the target profile.
   render: (summary, view) =>
-    printIngestSummary(summary, { quiet: view.quiet, color: view.stderrColor }),
+    renderIngestSummary(summary, view, (files, line) => ({
+      command: ['ingest'],
+      args: files,
+      drop: ['--from', '--to', '--page-size', '--only-user-id', '--only-customer-id', '--failures'],
+      set: { '--profile': line.value('--to') ?? 'default' },
+    })),
 };

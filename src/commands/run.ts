@@ -1,13 +1,10 @@
 import { CommanderError, type Command } from 'commander';
-import { takeConfigNotices } from '../config/store.js';
+import { takeConfigNotices } from '../config/notices.js';
 import { CliError, ExitCode, PartialResultError, UsageError } from '../errors.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
-import { errorEnvelope, printError } from '../output/errors.js';
-import { writeEnvelope } from '../output/json.js';
-import { warn } from '../output/messages.js';
-import { writeRetryPolicyLine } from '../output/retry-policy.js';
 import type { View } from '../output/view.js';
-import { openSession, type OpenSessionOptions, type Session } from '../session.js';
+import { CommandLine } from './command-line.js';
+import type { OpenSessionOptions, Session } from '../session.js';
 
 /** What a command's run() hands back: its result, and an exit code when it is not plain success. */
 export interface Outcome<R> {
@@ -22,6 +19,8 @@ export interface Outcome<R> {
 
 export interface CommandContext {
   globals: GlobalOptions;
+  /** The command line as the user typed it, for hints that suggest it again changed. */
+  commandLine: CommandLine;
   /** Opens a session (profile, key, client); every session is closed when the command ends. */
   session(opts?: OpenSessionOptions): Promise<Session>;
 }
@@ -36,9 +35,18 @@ export interface CommandSpec<O = Record<string, unknown>, A extends unknown[] = 
   run(ctx: CommandContext, opts: O, ...args: A): Promise<Outcome<R>>;
   render(result: R, view: View): void | Promise<void>;
   /** After `until` ended (human output only). */
-  renderEnd?(result: R, view: View): void;
+  renderEnd?(result: R, view: View): void | Promise<void>;
   /** Where the --json envelope goes: stderr when stdout carries the data (export to stdout). */
   envelopeTo?(opts: O): 'stdout' | 'stderr';
+}
+
+function viewOf(globals: GlobalOptions, commandLine: CommandLine): View {
+  return {
+    color: globals.color,
+    stderrColor: globals.stderrColor,
+    quiet: globals.quiet,
+    commandLine,
+  };
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -50,17 +58,21 @@ type AnySpec = CommandSpec<any, any[], any>;
  */
 export class Runner {
   exitCode: ExitCode = ExitCode.OK;
-  private current: { spec: AnySpec; opts: unknown; globals: GlobalOptions } | undefined;
+  private current:
+    { spec: AnySpec; opts: unknown; globals: GlobalOptions; commandLine: CommandLine } | undefined;
   private readonly sessions: Session[] = [];
   /** --verbose shows the retry policy once, whatever the number of sessions (migrate has two). */
   private policyShown = false;
+
+  /** `argv`: the words after the program name, as the user typed them (for hints). */
+  constructor(private readonly argv: readonly string[] = []) {}
 
   /** The commander action of `spec`. */
   action(spec: AnySpec): (...args: unknown[]) => Promise<void> {
     return async (...args) => {
       const cmd = args[args.length - 1] as Command;
       const opts = args[args.length - 2];
-      this.exitCode = await this.execute(spec, opts, args.slice(0, -2), globalOptions(cmd));
+      this.exitCode = await this.execute(spec, opts, args.slice(0, -2), globalOptions(cmd), cmd);
     };
   }
 
@@ -69,25 +81,37 @@ export class Runner {
     opts: unknown,
     args: unknown[],
     globals: GlobalOptions,
+    cmd: Command,
   ): Promise<ExitCode> {
-    this.current = { spec, opts, globals };
-    const view: View = {
-      color: globals.color,
-      stderrColor: globals.stderrColor,
-      quiet: globals.quiet,
+    const commandLine = CommandLine.parse(this.argv, cmd);
+    this.current = { spec, opts, globals, commandLine };
+    const view = viewOf(globals, commandLine);
+    const ctx: CommandContext = {
+      globals,
+      commandLine,
+      session: (o) => this.openSession(globals, o),
     };
-    const ctx: CommandContext = { globals, session: (o) => this.openSession(globals, o) };
     try {
+      if (globals.local && globals.baseUrlFlag) {
+        // Two different servers asked for: refuse rather than pick one silently.
+        throw new UsageError('--local and --base-url cannot be used together', {
+          hints: [
+            '--local talks to the embedded emulator; --base-url to a Synap server. Keep one.',
+          ],
+        });
+      }
       const outcome = await spec.run(ctx, opts, ...args);
+      const { warn } = await import('../output/messages.js');
       for (const w of [...takeConfigNotices(), ...(outcome.warnings ?? [])]) warn(w);
       if (globals.json) {
+        const { writeEnvelope } = await import('../output/json.js');
         await writeEnvelope({ status: 'ok', result: outcome.result }, this.envelopeStream());
       } else {
         await spec.render(outcome.result, view);
       }
       if (outcome.until) {
         await outcome.until();
-        if (!globals.json) spec.renderEnd?.(outcome.result, view);
+        if (!globals.json) await spec.renderEnd?.(outcome.result, view);
       }
       return outcome.exitCode ?? ExitCode.OK;
     } finally {
@@ -96,11 +120,14 @@ export class Runner {
   }
 
   private async openSession(globals: GlobalOptions, o?: OpenSessionOptions): Promise<Session> {
+    const { openSession } = await import('../session.js');
     const session = await openSession(globals, o);
     this.sessions.push(session);
+    const { warn } = await import('../output/messages.js');
     for (const w of [...takeConfigNotices(), ...session.warnings]) warn(w);
     if (globals.verbose && !this.policyShown) {
       this.policyShown = true;
+      const { writeRetryPolicyLine } = await import('../output/retry-policy.js');
       writeRetryPolicyLine(session.client.retryPolicy);
     }
     return session;
@@ -132,23 +159,23 @@ export class Runner {
       });
     }
     const globals = this.current?.globals ?? globalOptions(program);
+    const { warn } = await import('../output/messages.js');
     for (const w of takeConfigNotices()) warn(w);
     let cause = err;
     if (err instanceof PartialResultError) {
       cause = err.cause;
       if (!globals.json && this.current && err.partial !== undefined) {
-        await this.current.spec.render(err.partial, {
-          color: globals.color,
-          stderrColor: globals.stderrColor,
-          quiet: globals.quiet,
-        });
+        await this.current.spec.render(err.partial, viewOf(globals, this.current.commandLine));
       }
     }
+    const { errorEnvelope, printError } = await import('../output/errors.js');
     printError(cause, { verbose: globals.verbose });
     // The envelope cannot go where the error was writing (a full disk under stdout): the
     // line on stderr and the exit code say it all.
-    if (globals.json)
+    if (globals.json) {
+      const { writeEnvelope } = await import('../output/json.js');
       await writeEnvelope(errorEnvelope(cause), this.envelopeStream()).catch(() => false);
+    }
     return cause instanceof CliError ? cause.exitCode : ExitCode.FAILURE;
   }
 }

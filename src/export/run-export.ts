@@ -27,6 +27,8 @@ export interface ExportOptions {
   destination: ExportDestination;
   /** Ignore an existing state file and start over. */
   restart?: boolean;
+  /** Overwrite an existing non-empty file that is not this export's unfinished output. */
+  force?: boolean;
   /** Time source for rates and checkpoint spacing (default: the system clock). */
   clock?: Clock;
   /** Minimum time between checkpoints (default 1000 ms; 0 = after every page). */
@@ -138,6 +140,29 @@ async function fileSize(path: string): Promise<number | undefined> {
   }
 }
 
+/**
+ * A non-empty regular file at `path` with no export state beside it is someone else's data (or
+ * a finished backup): overwriting it needs --force. Its own unfinished output (a state file
+ * exists, even with --restart) and empty files or devices are written without asking.
+ */
+async function refuseToClobber(path: string, statePath: string): Promise<void> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw err;
+  }
+  if (!info.isFile() || info.size === 0) return;
+  if ((await fileSize(statePath)) !== undefined) return;
+  throw new UsageError(
+    `${path} already exists and is not an unfinished export; not overwriting it`,
+    {
+      hints: ['Add --force to replace it, or choose another file with -o.'],
+    },
+  );
+}
+
 /** Decides where an `-o FILE` export starts: fresh, or after the last checkpointed page. */
 async function findResumePoint(
   path: string,
@@ -216,6 +241,8 @@ export async function runExport(
     file && stateFile
       ? await findResumePoint(file, stateFile, shape, opts.restart === true, warn)
       : undefined;
+
+  if (file && stateFile && !resume && !opts.force) await refuseToClobber(file, stateFile.path);
 
   let writer: JsonLinesWriter;
   if (opts.destination.kind === 'file') {

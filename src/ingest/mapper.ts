@@ -1,7 +1,5 @@
 import { parse as parseCsvText } from 'csv-parse/sync';
-import { readScope } from '../client/create-body.js';
-import type { CreateMemoryRequest, ScopePath } from '../client/types.js';
-import { UsageError } from '../errors.js';
+import type { CreateMemoryRequest } from '../client/types.js';
 import { customerIdRefusal, type B2cInstance } from './b2c.js';
 import { hashDocumentId } from './document-id.js';
 import { RecordOriginal } from './failures-file.js';
@@ -25,6 +23,9 @@ export { API_FIELDS, isIsoDate, type MapDefaults, type RecordError } from './val
 
 export type IdFrom = 'hash' | 'none';
 
+// Parsed when the command line is read (src/ingest/map-spec.ts); re-exported for the tests.
+export { MapSpecError, parseMapSpecs, parseScopeSpec } from './map-spec.js';
+
 export interface MapOptions {
   /** api_field → source field (dotted path), from repeated `--map api=source`. */
   map?: Record<string, string>;
@@ -44,40 +45,6 @@ export interface MapOptions {
 export type MapResult =
   | { ok: true; source: string; line: number; original: unknown; request: CreateMemoryRequest }
   | { ok: false; source: string; line: number; original: unknown; error: RecordError };
-
-/** Parses repeated `--map api_field=source_field` values. */
-export function parseMapSpecs(specs: string[]): Record<string, string> {
-  const map: Record<string, string> = {};
-  for (const spec of specs) {
-    const eq = spec.indexOf('=');
-    const api = spec.slice(0, eq).trim();
-    const src = spec.slice(eq + 1).trim();
-    if (eq <= 0 || src === '') {
-      throw new MapSpecError(
-        `--map "${spec}": expected api_field=source_field, e.g. --map document=body`,
-      );
-    }
-    if (!API_FIELD_SET.has(api)) {
-      throw new MapSpecError(
-        `--map "${spec}": "${api}" is not an API field (${API_FIELDS.join(', ')})`,
-      );
-    }
-    map[api] = src;
-  }
-  return map;
-}
-
-/** A bad `--map` value: a usage error (exit 2). */
-export class MapSpecError extends UsageError {}
-
-/** `--scope customer=acme,team=payments,user=dana` → the scope path, top level first. */
-export function parseScopeSpec(spec: string): ScopePath {
-  const read = readScope(spec);
-  if ('error' in read) throw new MapSpecError(`--scope: ${read.error}`);
-  if (read.scope === null)
-    throw new MapSpecError('--scope: give level=name pairs, e.g. customer=acme,team=payments');
-  return read.scope;
-}
 
 function failure(r: SourceRecord, original: unknown, error: RecordError): MapResult {
   return { ok: false, source: r.source, line: r.line, original, error };

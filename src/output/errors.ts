@@ -1,6 +1,6 @@
 import { EndpointMissingError, SynapError } from '../client/errors.js';
 import { CliError, ExitCode, StoppedEarlyError, UsageError, InterruptedError } from '../errors.js';
-import { flushNotices } from './progress.js';
+import { flushNotices } from './notices.js';
 import { redactSecrets } from './redact.js';
 
 /** An error as the user sees it: in the human lines and in the `--json` error envelope. */

@@ -1,5 +1,6 @@
 import type { CreateMemoryRequest } from '../client/types.js';
 import type { IngestSummary } from '../ingest/summary.js';
+import { shellQuote } from '../commands/command-line.js';
 import { describeCreditCheck } from './credits.js';
 import { redactSecrets } from './redact.js';
 import { renderKeyValue } from './table.js';
@@ -61,7 +62,13 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
 /** The human summary on stderr: a table, then the dry-run samples and what to do next. */
 export function printIngestSummary(
   s: IngestSummary,
-  opts: { color: boolean; quiet?: boolean; stream?: NodeJS.WritableStream },
+  opts: {
+    color: boolean;
+    quiet?: boolean;
+    stream?: NodeJS.WritableStream;
+    /** The command that ingests the failures files (the user's own line, changed). */
+    retryCommand?: RetryCommand;
+  },
 ): void {
   const stream = opts.stream ?? process.stderr;
   const lines: string[] = [];
@@ -76,7 +83,7 @@ export function printIngestSummary(
     lines.push(`sample payloads (${s.samples.length}):`);
     for (const sample of s.samples) lines.push(samplePayload(sample));
   }
-  for (const hint of nextSteps(s)) lines.push(hint);
+  for (const hint of nextSteps(s, opts.retryCommand)) lines.push(hint);
   if (lines.length === 0) return;
   stream.write(`${redactSecrets(lines.join('\n'))}\n`);
 }
@@ -86,8 +93,13 @@ function samplePayload(r: CreateMemoryRequest): string {
   return JSON.stringify({ ...r, document: doc }, null, 2);
 }
 
+/** The command line that ingests these failures files. */
+export type RetryCommand = (failuresFiles: string[]) => string;
+
+const plainRetry: RetryCommand = (files) => ['synap', 'ingest', ...files].map(shellQuote).join(' ');
+
 /** What the user should do after a run that did not simply succeed. */
-export function nextSteps(s: IngestSummary): string[] {
+export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): string[] {
   const out: string[] = [];
   const files = s.failures_files.join(' ');
   if (s.status === 'interrupted') {
@@ -112,7 +124,7 @@ export function nextSteps(s: IngestSummary): string[] {
   }
   if (s.failed > 0 && files !== '') {
     out.push(
-      `${forPeople(s.failed)} record(s) failed; see ${files}. Fix them and run: synap ingest ${files}`,
+      `${forPeople(s.failed)} record(s) failed; see ${files}. Fix them and run: ${retry(s.failures_files)}`,
     );
   }
   const w = s.wait;

@@ -4,6 +4,8 @@ import { info, writeOut } from './messages.js';
 import { renderKeyValue, renderTable, trimText } from './table.js';
 import type { View } from './view.js';
 
+export { printListAllSummary } from './memory-rows.js';
+
 /** How `synap memories …` results look to people: tables on stdout, notes on stderr. */
 
 /** One page as a table, with where it is in the whole list and how to get the next page. */
@@ -24,12 +26,19 @@ export function printMemoryPage(page: ListMemoriesResponse, view: View): void {
     ]);
     writeOut(renderTable(['id', 'type', 'content', 'created'], rows, { color: view.color }));
   }
-  // On stderr, so a piped listing is only rows.
+  printPageFooter(page, view);
+}
+
+/** Where a page is in the whole list and how to get the next one, on stderr (stdout: rows only). */
+export function printPageFooter(page: ListMemoriesResponse, view: View): void {
   info(`page ${page.page} of ${page.total_pages}, ${page.total} memories total`, {
     quiet: view.quiet,
   });
   if (page.page < page.total_pages) {
-    info(`next page: synap memories list --page ${page.page + 1}`, { quiet: view.quiet });
+    const next = String(page.page + 1);
+    const command =
+      view.commandLine?.with({ set: { '--page': next } }) ?? `synap memories list --page ${next}`;
+    info(`next page: ${command}`, { quiet: view.quiet });
   }
 }
 
@@ -43,7 +52,11 @@ export function printMemory(memory: Memory, view: View): void {
 }
 
 /** Deleted ids on stdout; ids that could not be deleted on stderr with their reason. */
-export function printDeleteReport(report: DeleteReport): void {
+export function printDeleteReport(report: DeleteReport & { declined?: boolean }): void {
+  if (report.declined) {
+    info('Nothing deleted.');
+    return;
+  }
   for (const d of report.deleted) writeOut(`deleted ${d.memory_id}`);
   for (const f of report.failed) {
     info(

@@ -1,4 +1,4 @@
-import { notify } from './progress.js';
+import { notify } from './notices.js';
 import { redactSecrets } from './redact.js';
 
 /**

@@ -1,6 +1,9 @@
 import ora, { type Ora } from 'ora';
 import { systemClock, type Clock } from '../clock.js';
+import { LineLog, setActiveIndicator } from './notices.js';
 import { redactSecrets } from './redact.js';
+
+export { flushNotices, LineLog, notify } from './notices.js';
 
 /**
  * A small progress indicator for long operations, on stderr: an ora spinner when stderr is a
@@ -37,50 +40,6 @@ export interface ProgressOptions {
   clock?: Clock;
 }
 
-/**
- * Lines for people on a stream: redacted, prefixed with an ISO time when `timestamps`, and a
- * run of identical lines printed once, then once more with its count when the run ends.
- */
-export class LineLog {
-  private last: string | undefined;
-  private repeats = 0;
-
-  constructor(
-    private readonly stream: NodeJS.WritableStream,
-    private readonly opts: { timestamps: boolean; clock?: Clock },
-  ) {}
-
-  private stamp(at = (this.opts.clock ?? systemClock).now()): string {
-    return this.opts.timestamps ? `${new Date(at).toISOString()} ` : '';
-  }
-
-  /** A line that may repeat (failures, warnings, retries): counted when identical to the last. */
-  write(line: string): void {
-    const text = redactSecrets(line);
-    if (text === this.last) {
-      this.repeats += 1;
-      return;
-    }
-    this.flush();
-    this.last = text;
-    this.stream.write(`${this.stamp()}${text}\n`);
-  }
-
-  /** A line that is never deduplicated (progress), printed as is. */
-  writeUnique(line: string): void {
-    this.flush();
-    this.stream.write(`${this.stamp()}${redactSecrets(line)}\n`);
-  }
-
-  /** Prints the count of a run of identical lines, if one is pending. */
-  flush(): void {
-    if (this.repeats === 0 || this.last === undefined) return;
-    const times = this.repeats === 1 ? 'once more' : `${this.repeats} more times`;
-    this.stream.write(`${this.stamp()}${this.last} (repeated ${times})\n`);
-    this.repeats = 0;
-  }
-}
-
 const silent: Progress = {
   start() {},
   update() {},
@@ -89,35 +48,6 @@ const silent: Progress = {
   log() {},
   stop() {},
 };
-
-/** The indicator currently on screen, so notices from anywhere print above it (see notify). */
-let active: Progress | undefined;
-let fallback: LineLog | undefined;
-
-/**
- * Prints a notice on stderr (a retry, a warning): above the running progress indicator when
- * there is one, else on its own line; timestamped and deduplicated in logs like the rest.
- */
-export function notify(line: string): void {
-  if (active) {
-    active.log(line);
-    return;
-  }
-  if (!fallback) {
-    const log = new LineLog(process.stderr, {
-      timestamps: (process.stderr as NodeJS.WriteStream).isTTY !== true,
-    });
-    // A count still pending when the process ends is printed with the last words.
-    process.once('exit', () => log.flush());
-    fallback = log;
-  }
-  fallback.write(line);
-}
-
-/** Prints any pending "repeated N times" count, before a final message such as an error. */
-export function flushNotices(): void {
-  fallback?.flush();
-}
 
 export function createProgress(opts: ProgressOptions = {}): Progress {
   if (opts.quiet) return silent;
@@ -129,11 +59,11 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
   const tracked: Progress = {
     ...inner,
     start(t) {
-      active = tracked;
+      setActiveIndicator(tracked);
       inner.start(t);
     },
     stop(finalText) {
-      if (active === tracked) active = undefined;
+      setActiveIndicator(undefined, tracked);
       inner.stop(finalText);
     },
   };

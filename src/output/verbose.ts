@@ -1,4 +1,4 @@
-import { notify } from './progress.js';
+import { notify } from './notices.js';
 import { redactSecrets } from './redact.js';
 
 /** What the client reports after each HTTP attempt (mirrors client RequestEvent; never the key). */

@@ -77,8 +77,16 @@ describe('synap export', () => {
     const ingestState = `${file}.synap-state.json`;
     const checkpoint = readFileSync(ingestState, 'utf8');
 
+    // The ingest's input is not an export: writing over it needs --force.
+    const refused = await runCli(['export', '--user-id', 'u-five', '-o', file], { env });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain(`${file} already exists and is not an unfinished export`);
+    expect(refused.stderr).toContain('--force');
+    expect(readFileSync(file, 'utf8')).toBe(`${records.join('\n')}\n`);
+    expect(existsSync(`${file}.synap-export-state.json`)).toBe(false);
+
     // An export to the same name neither trips over nor replaces the ingest's checkpoint.
-    for (const args of [[], ['--restart']]) {
+    for (const args of [['--force'], ['--restart', '--force']]) {
       const r = await runCli(['export', '--user-id', 'u-five', '-o', file, ...args], { env });
       expect(r.code, r.stderr).toBe(0);
       expect(parseLines(readFileSync(file, 'utf8'))).toHaveLength(500);
@@ -86,6 +94,32 @@ describe('synap export', () => {
     }
     rmSync(ingestState);
     rmSync(`${file}.failures.jsonl`, { force: true });
+  });
+
+  it('-o FILE: an existing unrelated file is kept unless --force; an empty one is written', async () => {
+    const env = envFor(emu, sandbox);
+    const notes = join(sandbox.dir, 'notes.txt');
+    writeFileSync(notes, 'precious\n');
+    const listed = emu.stats().requests_by_endpoint.list ?? 0;
+    const r = await runCli(['export', '--user-id', 'u-five', '-o', notes], { env });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${notes} already exists and is not an unfinished export`);
+    expect(readFileSync(notes, 'utf8')).toBe('precious\n');
+    expect(emu.stats().requests_by_endpoint.list ?? 0).toBe(listed); // refused before paging
+    const forced = await runCli(['export', '--user-id', 'u-five', '-o', notes, '--force'], { env });
+    expect(forced.code, forced.stderr).toBe(0);
+    expect(parseLines(readFileSync(notes, 'utf8'))).toHaveLength(500);
+    // A finished backup is kept too: re-running the same export needs --force.
+    const again = await runCli(['export', '--user-id', 'u-five', '-o', notes], { env });
+    expect(again.code).toBe(2);
+    const empty = join(sandbox.dir, 'empty.jsonl');
+    writeFileSync(empty, '');
+    const intoEmpty = await runCli(['export', '--user-id', 'u-five', '-o', empty], { env });
+    expect(intoEmpty.code, intoEmpty.stderr).toBe(0);
+    expect(parseLines(readFileSync(empty, 'utf8'))).toHaveLength(500);
+    const noFile = await runCli(['export', '--force'], { env });
+    expect(noFile.code).toBe(2);
+    expect(noFile.stderr).toContain('--force needs -o FILE');
   });
 
   it('refuses a page size over 100 as a usage error', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
+import { declareAll } from '../../src/commands/lazy.js';
 import { Runner } from '../../src/commands/run.js';
 import type { Command } from 'commander';
 import { makeSandbox, runCli } from '../helpers/cli.js';
@@ -28,6 +29,7 @@ function paths(cmd: Command, prefix: string[] = []): string[][] {
 }
 
 const program = buildProgram(new Runner());
+await declareAll(program);
 const all = [[], ...paths(program)];
 
 describe('help', () => {
@@ -61,7 +63,7 @@ describe('help', () => {
 
   it('command descriptions start with a lowercase verb and have no closing period', () => {
     const verbs =
-      /^(store|ask|show|forget|print|validate|remove|list|change|delete|stream|write|copy|run|display)\b/;
+      /^(store|ask|show|forget|print|validate|remove|list|change|delete|stream|write|copy|run|display|check)\b/;
     const walk = (cmd: Command, path: string): void => {
       for (const c of visible(cmd)) {
         const text = c.summary() || c.description();

@@ -39,4 +39,26 @@ describe('--local', () => {
     });
     expect(r.code).toBe(0);
   });
+
+  it('with --base-url is a usage error (exit 2) before anything starts; SYNAP_BASE_URL is ignored', async () => {
+    for (const args of [
+      ['--local', '--base-url', 'https://example.com', 'memories', 'list'],
+      ['memories', 'list', '--base-url', 'https://example.com', '--local'],
+    ]) {
+      const r = await runCli(args, { env: box.env });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('--local and --base-url cannot be used together');
+      expect(r.stdout).toBe('');
+    }
+    const j = await runCli(['--json', '--local', '--base-url', 'https://example.com', 'export'], {
+      env: box.env,
+    });
+    expect(j.code).toBe(2);
+    expect(JSON.parse(j.stderr.trim().split('\n').pop()!).error.code).toBe('USAGE');
+    // The environment's base URL is a default, which --local overrides.
+    const env = await runCli(['--local', 'memories', 'list', '--json'], {
+      env: { ...box.env, SYNAP_BASE_URL: 'https://example.com' },
+    });
+    expect(env.code, env.stderr).toBe(0);
+  });
 });

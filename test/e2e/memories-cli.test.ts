@@ -88,7 +88,7 @@ describe('synap memories', () => {
     for (const row of rows) expect(row.split('\t')).toHaveLength(4);
     expect(r.stderr).toContain('page 1 of 2, 7 memories total');
     expect(r.stdout).not.toContain('long text '.repeat(20)); // trimmed
-    expect(r.stderr).toContain('synap memories list --page 2');
+    expect(r.stderr).toContain('next page: synap memories list --page-size 5 --page 2');
     const u2 = await cli(['memories', 'list', '--json', '--user-id', 'u2']);
     expect(JSON.parse(u2.stdout).result.total).toBe(2);
   });
@@ -159,7 +159,7 @@ describe('synap memories', () => {
   });
 
   it.skipIf(ptyUnavailableReason() !== undefined)(
-    'delete asks on a terminal: "n" keeps the memory (exit 1), "y" deletes it',
+    'delete asks on a terminal: "n" keeps the memory ("Nothing deleted.", exit 0), "y" deletes it',
     async () => {
       const victim = (await listAll())[0]!.memory_id;
       const no = await runInPty(['memories', 'delete', victim], {
@@ -167,8 +167,9 @@ describe('synap memories', () => {
         steps: [{ waitFor: /cannot be undone/, send: 'n\r' }],
       });
       runs.push({ code: no.code, signal: null, stdout: no.raw, stderr: '' });
-      expect(no.code).toBe(1);
-      expect(no.screen).toContain('nothing deleted');
+      expect(no.code).toBe(0);
+      expect(no.screen).toContain('Nothing deleted.');
+      expect(no.screen).not.toMatch(/error/i);
       expect((await listAll()).some((m) => m.memory_id === victim)).toBe(true);
       const yes = await runInPty(['memories', 'delete', victim], {
         env,
@@ -180,6 +181,33 @@ describe('synap memories', () => {
       expect((await listAll()).some((m) => m.memory_id === victim)).toBe(false);
     },
   );
+
+  it('a malformed id (the server refuses it with 422) is a usage error naming it: exit 2, no correlation id', async () => {
+    for (const args of [
+      ['memories', 'get', 'nope-id'],
+      ['memories', 'update', 'nope-id', '--document', 'x'],
+      ['memories', 'delete', 'nope-id', '--yes'],
+    ]) {
+      const r = await cli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('"nope-id" is not a valid memory id');
+      expect(r.stderr).not.toContain('correlation id');
+      const json = await cli(['--json', ...args]);
+      expect(JSON.parse(json.stdout).error).toMatchObject({
+        code: 'USAGE',
+        exit_code: 2,
+        correlation_id: null,
+      });
+    }
+    const status = await cli(['memories', 'status', 'not-an-ingestion']);
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain('"not-an-ingestion" is not a valid ingestion id');
+    // Among several ids, each malformed one is named; none deleted and all malformed: exit 2.
+    const several = await cli(['memories', 'delete', 'bad-1', 'bad-2', '--yes']);
+    expect(several.code).toBe(2);
+    expect(several.stderr).toContain('could not delete bad-1: not a valid memory id');
+    expect(several.stderr).toContain('could not delete bad-2: not a valid memory id');
+  });
 
   it('delete of several ids with one unknown is partial (exit 3) and reports each', async () => {
     const all = await listAll();

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { printLoggedIn, type AuthReport } from '../../output/auth.js';
-import { promptSecret } from '../../output/prompts.js';
+import type { AuthReport } from '../../output/auth.js';
 import { maskKey } from '../../output/redact.js';
 import type { CommandSpec } from '../run.js';
 
@@ -32,13 +31,14 @@ Examples:
 
   async run(ctx, flags) {
     const { globals } = ctx;
-    const profileFlag = globals.profile === 'default' ? '' : ` --profile ${globals.profile}`;
     const key = (
       flags.apiKeyStdin
         ? await readStdin()
-        : await promptSecret(`Synap API key for profile "${globals.profile}":`, {
+        : await (
+            await import('../../output/prompts.js')
+          ).promptSecret(`Synap API key for profile "${globals.profile}":`, {
             interactive: globals.interactive,
-            alternative: `Pipe the key in: printf %s "$SYNAP_KEY" | synap auth login${profileFlag} --api-key-stdin (or set SYNAP_API_KEY).`,
+            alternative: `Pipe the key in: printf %s "$SYNAP_KEY" | ${ctx.commandLine.with({ add: ['--api-key-stdin'] })} (or set SYNAP_API_KEY).`,
           })
     ).trim();
     if (!key)
@@ -65,5 +65,6 @@ Examples:
     };
   },
 
-  render: printLoggedIn,
+  render: async (report, view) =>
+    (await import('../../output/auth.js')).printLoggedIn(report, view),
 };

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { openStore } from '../../config/store.js';
-import { printLoggedOut } from '../../output/auth.js';
 import type { CommandSpec } from '../run.js';
 
 /** `synap auth logout`: forgets the profile's stored key (other settings stay). */
@@ -20,6 +18,7 @@ Examples:
 
   async run(ctx) {
     const profile = ctx.globals.profile;
+    const { openStore } = await import('../../config/store.js');
     const removed = openStore().removeApiKey(profile);
     return {
       result: { profile, removed },
@@ -29,5 +28,5 @@ Examples:
     };
   },
 
-  render: printLoggedOut,
+  render: async (result) => (await import('../../output/auth.js')).printLoggedOut(result),
 };

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { printAuthReport, type AuthReport } from '../../output/auth.js';
+import type { AuthReport } from '../../output/auth.js';
 import { maskKey } from '../../output/redact.js';
 import type { CommandSpec } from '../run.js';
 
@@ -35,5 +35,6 @@ Examples:
     };
   },
 
-  render: printAuthReport,
+  render: async (report, view) =>
+    (await import('../../output/auth.js')).printAuthReport(report, view),
 };

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
-import { checkSettingKey, openStore, SETTING_KEYS, type SettingKey } from '../../config/store.js';
+import { checkSettingKey, SETTING_KEYS, type SettingKey } from '../../config/settings.js';
 import { ExitCode } from '../../errors.js';
-import { printSetting } from '../../output/config.js';
 import type { CommandSpec } from '../run.js';
 
 /** `synap config get <key>`: one setting; unset is exit 1, like `git config`, so scripts can branch. */
@@ -24,12 +23,13 @@ Examples:
 
   async run(ctx, _flags, key) {
     const profile = ctx.globals.profile;
-    const value = openStore().getProfile(profile)[key] ?? null;
+    const value =
+      (await import('../../config/store.js')).openStore().getProfile(profile)[key] ?? null;
     return {
       result: { profile, key, value },
       exitCode: value === null ? ExitCode.FAILURE : ExitCode.OK,
     };
   },
 
-  render: printSetting,
+  render: async (result) => (await import('../../output/config.js')).printSetting(result),
 };

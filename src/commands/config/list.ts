@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { openStore, type StoredProfile } from '../../config/store.js';
-import { printProfiles, type ProfileListing } from '../../output/config.js';
+import type { StoredProfile } from '../../config/settings.js';
+import type { ProfileListing } from '../../output/config.js';
 import { maskKey } from '../../output/redact.js';
 import type { CommandSpec } from '../run.js';
 
@@ -25,6 +25,7 @@ Examples:
       ),
 
   async run(ctx, flags) {
+    const { openStore } = await import('../../config/store.js');
     const store = openStore();
     const names = flags.all ? store.profileNames() : [ctx.globals.profile];
     const profiles: ProfileListing['profiles'] = {};
@@ -32,5 +33,6 @@ Examples:
     return { result: { profiles, path: store.path } };
   },
 
-  render: printProfiles,
+  render: async (listing, view) =>
+    (await import('../../output/config.js')).printProfiles(listing, view),
 };

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { openStore } from '../../config/store.js';
-import { printNames } from '../../output/config.js';
 import type { CommandSpec } from '../run.js';
 
 /**
@@ -11,11 +9,11 @@ export const profilesCommand: CommandSpec<Record<string, never>, [], string[]> =
   declare: (cmd: Command) => cmd.description('print stored profile names, one a line'),
 
   async run() {
-    const names = await Promise.resolve()
-      .then(() => openStore().profileNames())
+    const names = await import('../../config/store.js')
+      .then(({ openStore }) => openStore().profileNames())
       .catch(() => []);
     return { result: names };
   },
 
-  render: printNames,
+  render: async (names) => (await import('../../output/config.js')).printNames(names),
 };

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { checkSettingKey, openStore, SETTING_KEYS, type SettingKey } from '../../config/store.js';
-import { printSettingChange } from '../../output/config.js';
+import { checkSettingKey, SETTING_KEYS, type SettingKey } from '../../config/settings.js';
 import type { CommandSpec } from '../run.js';
 
 /** `synap config set <key> <value>`: validates and stores one setting. */
@@ -29,9 +28,9 @@ Examples:
 
   async run(ctx, _flags, key, raw) {
     const profile = ctx.globals.profile;
-    const value = openStore().set(profile, key, raw);
+    const value = (await import('../../config/store.js')).openStore().set(profile, key, raw);
     return { result: { profile, key, value } };
   },
 
-  render: printSettingChange,
+  render: async (result) => (await import('../../output/config.js')).printSettingChange(result),
 };

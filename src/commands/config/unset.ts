@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
-import { checkSettingKey, openStore, SETTING_KEYS, type SettingKey } from '../../config/store.js';
-import { printSettingChange } from '../../output/config.js';
+import { checkSettingKey, SETTING_KEYS, type SettingKey } from '../../config/settings.js';
 import type { CommandSpec } from '../run.js';
 
 /** `synap config unset <key>`: removes one setting from the profile. */
@@ -23,9 +22,9 @@ Examples:
 
   async run(ctx, _flags, key) {
     const profile = ctx.globals.profile;
-    const removed = openStore().unset(profile, key);
+    const removed = (await import('../../config/store.js')).openStore().unset(profile, key);
     return { result: { profile, key, removed } };
   },
 
-  render: printSettingChange,
+  render: async (result) => (await import('../../output/config.js')).printSettingChange(result),
 };

@@ -1,6 +1,5 @@
 import type { Command } from 'commander';
 import type { CreditBalance } from '../../client/types.js';
-import { printCreditBalance } from '../../output/credits.js';
 import type { CommandSpec } from '../run.js';
 
 /** `synap credits` (or `synap credits balance`): the wallet's balance and its buckets. */
@@ -19,5 +18,6 @@ Examples:
     return { result: (await session.client.creditsBalance()).data };
   },
 
-  render: printCreditBalance,
+  render: async (result, view) =>
+    (await import('../../output/credits.js')).printCreditBalance(result, view),
 };

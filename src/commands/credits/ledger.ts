@@ -2,7 +2,6 @@ import type { Command } from 'commander';
 import type { CreditLedgerPage, CreditLedgerQuery } from '../../client/types.js';
 import { UsageError } from '../../errors.js';
 import { isIsoDate } from '../../ingest/validate.js';
-import { printCreditLedger } from '../../output/credits.js';
 import { integer } from '../flags.js';
 import type { CommandSpec } from '../run.js';
 
@@ -84,5 +83,6 @@ Examples:
     return { result: { entries, total, limit: entries.length, offset: 0 } };
   },
 
-  render: printCreditLedger,
+  render: async (result, view) =>
+    (await import('../../output/credits.js')).printCreditLedger(result, view),
 };

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { Memory } from '../../client/types.js';
-import { printMemory } from '../../output/memories.js';
 import type { CommandSpec } from '../run.js';
+import { withIdChecked } from './ids.js';
 
 /** `synap memories get <memory_id>`: one memory, every field. */
 export const getCommand: CommandSpec<Record<string, never>, [string], Memory> = {
@@ -19,8 +19,9 @@ Examples:
 
   async run(ctx, _flags, id) {
     const session = await ctx.session();
-    return { result: (await session.client.get(id)).data };
+    return { result: (await withIdChecked(id, 'memory', () => session.client.get(id))).data };
   },
 
-  render: printMemory,
+  render: async (memory, view) =>
+    (await import('../../output/memories.js')).printMemory(memory, view),
 };

@@ -1,50 +1,153 @@
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { MAX_PAGE_SIZE, type ListMemoriesResponse } from '../../client/types.js';
-import { printMemoryPage } from '../../output/memories.js';
+import { UsageError } from '../../errors.js';
+import type { ListFormat } from '../../output/memory-rows.js';
 import { integer } from '../flags.js';
 import type { CommandSpec } from '../run.js';
 
 const DEFAULT_PAGE_SIZE = 20;
+
+/** Kept here (not imported from the output module) so declaring the command loads no table code. */
+const LIST_FORMATS = ['table', 'json', 'jsonl', 'csv', 'tsv'] as const satisfies ListFormat[];
 
 interface ListFlags {
   page?: number;
   pageSize?: number;
   userId?: string;
   customerId?: string;
+  all?: boolean;
+  output?: ListFormat;
 }
 
-/** `synap memories list`: one page of memories. */
-export const listCommand: CommandSpec<ListFlags, [], ListMemoriesResponse> = {
+/** `--all`: the memories went to stdout as they came; this is what is left to say. */
+export interface ListAllResult {
+  all: true;
+  format: ListFormat;
+  memories: number;
+  pages: number;
+  /** The last total the server reported. */
+  total: number | null;
+  /** Signs that the list changed while it was read (see export). */
+  warnings: string[];
+  /** Every memory, with --json only (the envelope is one document). */
+  data?: Record<string, unknown>[];
+}
+
+/** What `list` hands its renderer: one page, or what `--all` streamed. */
+export type ListResult = (ListMemoriesResponse & { format?: ListFormat }) | ListAllResult;
+
+/** `synap memories list`: one page of memories, or with --all every one, streamed. */
+export const listCommand: CommandSpec<ListFlags, [], ListResult> = {
   declare: (cmd: Command) =>
     cmd
-      .description('list one page of memories (id, type, content, created)')
+      .description('list memories (id, type, content, created): one page, or --all')
       .option('--page <n>', 'page number (from 1)', integer('--page', 1))
       .option(
         '--page-size <n>',
-        `memories per page (1-${MAX_PAGE_SIZE}; default: profile page_size, else ${DEFAULT_PAGE_SIZE})`,
+        `memories per page (1-${MAX_PAGE_SIZE}; default: profile page_size, else ${DEFAULT_PAGE_SIZE}; 100 with --all)`,
         integer('--page-size', 1, MAX_PAGE_SIZE),
       )
       .option('--user-id <id>', 'only memories of this user')
       .option('--customer-id <id>', 'only memories of this customer')
+      .option('--all', 'every page, written as it arrives (constant memory)')
+      .addOption(
+        new Option('--output <format>', 'table (default), json, jsonl, csv or tsv').choices(
+          LIST_FORMATS,
+        ),
+      )
       .addHelpText(
         'after',
         `
+--output json is the page's memories as one JSON array (with --all: all of them), jsonl one
+memory a line, csv and tsv a header row and then one row a memory (memory_id, memory_type,
+content, confidence, category, subcategory, created_at, updated_at, source_document_id). Only
+the memories go to stdout; page counts and hints go to stderr. --json is the envelope instead.
+
 Examples:
-  $ synap memories list
   $ synap memories list --page 2 --page-size 50 --user-id u_123
+  $ synap memories list --all --output csv > memories.csv
   $ synap --local memories list --json | jq -r '.result.data[].memory_id'`,
       ),
 
   async run(ctx, flags) {
+    if (flags.all && flags.page !== undefined) {
+      throw new UsageError('--all and --page cannot be used together', {
+        hints: ['--all reads every page from the first.'],
+      });
+    }
+    if (ctx.globals.json && flags.output !== undefined) {
+      throw new UsageError('--json and --output cannot be used together', {
+        hints: [
+          '--json prints one envelope {"status","result"}; --output prints the memories themselves.',
+        ],
+      });
+    }
     const session = await ctx.session();
-    const page = await session.client.list({
-      page: flags.page ?? 1,
-      pageSize: flags.pageSize ?? session.defaults.page_size ?? DEFAULT_PAGE_SIZE,
+    const filters = {
       ...(flags.userId !== undefined ? { userId: flags.userId } : {}),
       ...(flags.customerId !== undefined ? { customerId: flags.customerId } : {}),
+    };
+    const format = flags.output ?? 'table';
+    if (!flags.all) {
+      const page = await session.client.list({
+        page: flags.page ?? 1,
+        pageSize: flags.pageSize ?? session.defaults.page_size ?? DEFAULT_PAGE_SIZE,
+        ...filters,
+      });
+      return { result: flags.output ? { ...page.data, format } : page.data };
+    }
+
+    const [{ MemoryPaginator, completenessWarnings }, { exportPageSize }] = await Promise.all([
+      import('../../export/paginator.js'),
+      import('../../export/page-size.js'),
+    ]);
+    const paginator = new MemoryPaginator(session.client, {
+      pageSize: exportPageSize(flags.pageSize, session.defaults.page_size),
+      ...filters,
     });
-    return { result: page.data };
+    const collected: Record<string, unknown>[] | undefined = ctx.globals.json ? [] : undefined;
+    const { MemoryRowsWriter } = await import('../../output/memory-rows.js');
+    const writer = collected ? undefined : new MemoryRowsWriter(format, viewFor(ctx));
+    let memories = 0;
+    for await (const page of paginator) {
+      memories += page.memories.length;
+      if (collected) collected.push(...page.memories);
+      else {
+        await writer!.write(page.memories);
+        if (!writer!.accepting) break; // the reader went away (`| head`)
+      }
+    }
+    await writer?.end();
+    const result: ListAllResult = {
+      all: true,
+      format,
+      memories,
+      pages: paginator.tally.pages,
+      total: paginator.tally.lastTotal ?? null,
+      warnings: completenessWarnings(paginator.tally, memories),
+      ...(collected ? { data: collected } : {}),
+    };
+    return { result };
   },
 
-  render: printMemoryPage,
+  render: async (result, view) => {
+    const out = await import('../../output/memories.js');
+    if ('all' in result) return out.printListAllSummary(result, view);
+    if (result.format === undefined || result.format === 'table') {
+      return out.printMemoryPage(result, view);
+    }
+    const { MemoryRowsWriter } = await import('../../output/memory-rows.js');
+    const writer = new MemoryRowsWriter(result.format, view);
+    await writer.write(Array.isArray(result.data) ? result.data : []);
+    await writer.end();
+    out.printPageFooter(result, view);
+  },
 };
+
+function viewFor(ctx: { globals: { color: boolean; stderrColor: boolean; quiet: boolean } }) {
+  return {
+    color: ctx.globals.color,
+    stderrColor: ctx.globals.stderrColor,
+    quiet: ctx.globals.quiet,
+  };
+}

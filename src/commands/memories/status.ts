@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import type { MemoryStatusResponse } from '../../client/types.js';
 import { CliError, ExitCode, PartialResultError } from '../../errors.js';
-import { ingestionStatuses } from '../../memories/status.js';
-import { printStatuses } from '../../output/memories.js';
-import { createProgress } from '../../output/progress.js';
 import { abortOnSignals } from '../../signals.js';
 import { positive } from '../flags.js';
 import type { CommandSpec } from '../run.js';
+import { withIdChecked } from './ids.js';
 
 const DEFAULT_TIMEOUT_S = 300;
 
@@ -42,6 +40,8 @@ Examples:
   async run(ctx, flags, ids) {
     const session = await ctx.session();
     const timeoutS = flags.timeout ?? DEFAULT_TIMEOUT_S;
+    const { ingestionStatuses } = await import('../../memories/status.js');
+    const { createProgress } = await import('../../output/progress.js');
     const progress = createProgress({
       quiet: ctx.globals.quiet || !flags.wait,
       color: ctx.globals.stderrColor,
@@ -50,7 +50,11 @@ Examples:
       ? abortOnSignals({ hints: ['Run the same command again to keep waiting.'] })
       : undefined;
     progress.start(`waiting for ${ids.length} ingestion(s)`);
-    const { statuses, timedOut } = await ingestionStatuses(session.client, ids, {
+    const client = {
+      status: (id: string, o?: { signal?: AbortSignal }) =>
+        withIdChecked(id, 'ingestion', () => session.client.status(id, o)),
+    };
+    const { statuses, timedOut } = await ingestionStatuses(client, ids, {
       wait: flags.wait === true,
       timeoutMs: timeoutS * 1000,
       onPoll: (pending) => progress.update(`waiting for ${pending} of ${ids.length} ingestion(s)`),
@@ -69,5 +73,6 @@ Examples:
     return { result: statuses, exitCode: unfinished ? ExitCode.FAILURE : ExitCode.OK };
   },
 
-  render: printStatuses,
+  render: async (statuses, view) =>
+    (await import('../../output/memories.js')).printStatuses(statuses, view),
 };

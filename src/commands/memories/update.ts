@@ -1,8 +1,8 @@
 import { Option, type Command } from 'commander';
 import { MERGE_STRATEGIES, type Memory, type MergeStrategy } from '../../client/types.js';
 import { UsageError } from '../../errors.js';
-import { printMemory } from '../../output/memories.js';
 import type { CommandSpec } from '../run.js';
+import { withIdChecked } from './ids.js';
 
 interface UpdateFlags {
   document: string;
@@ -32,12 +32,12 @@ Examples:
   async run(ctx, flags, id) {
     if (flags.document.trim() === '') throw new UsageError('--document must not be empty');
     const session = await ctx.session();
-    const updated = await session.client.update(id, {
-      document: flags.document,
-      merge_strategy: flags.mergeStrategy,
-    });
+    const updated = await withIdChecked(id, 'memory', () =>
+      session.client.update(id, { document: flags.document, merge_strategy: flags.mergeStrategy }),
+    );
     return { result: updated.data };
   },
 
-  render: printMemory,
+  render: async (memory, view) =>
+    (await import('../../output/memories.js')).printMemory(memory, view),
 };

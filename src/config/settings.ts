@@ -1,0 +1,125 @@
+import { checkBaseUrl, withoutCredentials } from '../client/base-url.js';
+import {
+  DOCUMENT_TYPES,
+  MAX_BATCH_SIZE,
+  MAX_PAGE_SIZE,
+  MODES,
+  type DocumentType,
+  type Mode,
+} from '../client/types.js';
+import { integer } from '../commands/flags.js';
+import { UsageError } from '../errors.js';
+
+/**
+ * The settings a profile holds and the rules for their values, apart from the store itself so
+ * that declaring commands (and their help) does not load the config file library.
+ */
+
+/** Per-profile defaults that `synap config set` manages; a flag or env variable wins over them. */
+export interface ProfileDefaults {
+  base_url?: string;
+  batch_size?: number;
+  concurrency?: number;
+  mode?: Mode;
+  document_type?: DocumentType;
+  page_size?: number;
+}
+
+/** What one profile holds on disk: its defaults plus the key stored by `synap auth login`. */
+export interface StoredProfile extends ProfileDefaults {
+  api_key?: string;
+}
+
+export type SettingKey = keyof ProfileDefaults;
+
+/** Keys accepted by `config get|set|unset`, in display order. The API key is managed by `auth`. */
+export const SETTING_KEYS: readonly SettingKey[] = [
+  'base_url',
+  'batch_size',
+  'concurrency',
+  'mode',
+  'document_type',
+  'page_size',
+];
+
+export const MAX_CONCURRENCY = 64;
+
+export function isSettingKey(key: string): key is SettingKey {
+  return (SETTING_KEYS as readonly string[]).includes(key);
+}
+
+/** A `config get/set/unset` key, or a UsageError that says what the keys are. */
+export function checkSettingKey(key: string): SettingKey {
+  if (key === 'api_key') {
+    throw new UsageError('the API key is not a config setting', {
+      hints: ["Use 'synap auth login' to store it and 'synap auth logout' to forget it."],
+    });
+  }
+  if (!isSettingKey(key)) {
+    throw new UsageError(`unknown setting "${key}"`, {
+      hints: [`Known settings: ${SETTING_KEYS.join(', ')}.`],
+    });
+  }
+  return key;
+}
+
+function parseInteger(key: string, raw: string, min: number, max: number): number {
+  return integer(key, min, max)(raw.trim());
+}
+
+function parseEnum<T extends string>(key: string, raw: string, values: readonly T[]): T {
+  const v = raw.trim();
+  if (!(values as readonly string[]).includes(v)) {
+    throw new UsageError(`${key} must be one of: ${values.join(', ')} (got "${raw}")`);
+  }
+  return v as T;
+}
+
+function parseBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    throw new UsageError(
+      `base_url must be an absolute https URL (got "${withoutCredentials(raw)}")`,
+    );
+  }
+  // Same rule as every request: https, or plain http to a loopback host only.
+  return checkBaseUrl(url.toString()).toString().replace(/\/+$/, '');
+}
+
+/** Validates and converts a `config set` value; throws UsageError naming the allowed values. */
+export function parseSetting<K extends SettingKey>(key: K, raw: string): ProfileDefaults[K];
+export function parseSetting(key: string, raw: string): ProfileDefaults[SettingKey];
+export function parseSetting(key: string, raw: string): ProfileDefaults[SettingKey] {
+  switch (key) {
+    case 'base_url':
+      return parseBaseUrl(raw);
+    case 'batch_size':
+      return parseInteger(key, raw, 1, MAX_BATCH_SIZE);
+    case 'page_size':
+      return parseInteger(key, raw, 1, MAX_PAGE_SIZE);
+    case 'concurrency':
+      return parseInteger(key, raw, 1, MAX_CONCURRENCY);
+    case 'mode':
+      return parseEnum(key, raw, MODES);
+    case 'document_type':
+      return parseEnum(key, raw, DOCUMENT_TYPES);
+    default:
+      throw new UsageError(`unknown setting "${key}"`, {
+        hints: [
+          `Known settings: ${SETTING_KEYS.join(', ')}. The API key is set with 'synap auth login'.`,
+        ],
+      });
+  }
+}
+
+/** Profile names: letters, digits, dot, dash, underscore (they appear in shell completions). */
+export function checkProfileName(name: string): string {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    throw new UsageError(`invalid profile name "${name}"`, {
+      hints: ['Use letters, digits, ".", "-" and "_" (up to 64 characters).'],
+    });
+  }
+  return name;
+}

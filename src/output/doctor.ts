@@ -1,0 +1,16 @@
+import type { DoctorReport } from '../commands/doctor.js';
+import { writeOut } from './messages.js';
+import type { View } from './view.js';
+
+/** `synap doctor`: one line a check, ✓ or ✗ (green or red on a terminal), then what was found. */
+export function printDoctor(report: DoctorReport, view: View): void {
+  const width = Math.max(...report.checks.map((c) => c.check.length));
+  const mark = (ok: boolean) => {
+    const m = ok ? '✓' : '✗';
+    if (!view.color) return m;
+    return ok ? `\x1b[32m${m}\x1b[39m` : `\x1b[31m${m}\x1b[39m`;
+  };
+  writeOut(
+    report.checks.map((c) => `${mark(c.ok)} ${c.check.padEnd(width)}  ${c.detail}`).join('\n'),
+  );
+}
