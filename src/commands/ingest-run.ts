@@ -1,6 +1,7 @@
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../client/retry-policy.js';
 import { DEFAULT_MODE, MAX_BATCH_SIZE, type DocumentType, type Mode } from '../client/types.js';
 import { MAX_CONCURRENCY } from '../config/settings.js';
+import { StoppedEarlyError } from '../errors.js';
 import type { GlobalOptions } from '../global-options.js';
 import {
   DEFAULT_BATCH_SIZE,
@@ -94,13 +95,31 @@ export async function prepareIngest(
   // Ctrl-C while whoami or the estimate is asked ends the run as an interruption (130), as
   // it would a moment later; nothing has been sent yet.
   const signals = abortOnSignals({ message: 'interrupted before anything was sent' });
-  const call = { signal: signals.signal };
+  // --max-duration bounds these questions too: a server that does not answer them stops the
+  // run as resumable (exit 5) within the bound, not after every retry has timed out.
+  const deadline = new AbortController();
+  const timer =
+    flags.maxDuration !== undefined
+      ? setTimeout(
+          () =>
+            deadline.abort(
+              new StoppedEarlyError(
+                'stopped by --max-duration before anything was sent (the server did not answer whoami or the credit estimate in time)',
+                { hints: ['Run the same command again to start.'] },
+              ),
+            ),
+          flags.maxDuration,
+        )
+      : undefined;
+  timer?.unref();
+  const signal = AbortSignal.any([signals.signal, deadline.signal]);
+  const call = { signal };
   try {
     const b2c = b2cInstance(await session.client.identify(call));
     checkB2cFlags(b2c, flags);
     if (flags.dryRun || !opts.inputs) return { b2c, credits: undefined };
     const total = await estimateDocuments(opts.inputs, { restart: flags.restart === true });
-    signals.signal.throwIfAborted();
+    signal.throwIfAborted();
     const documents = total ? Math.ceil(total.documents * (opts.share ?? 1)) : 0;
     if (documents === 0) return { b2c, credits: undefined };
     const credits = await checkCredits(
@@ -108,11 +127,15 @@ export async function prepareIngest(
       { documents, exact: false, mode: runMode(flags, session) },
       call,
     );
-    signals.signal.throwIfAborted();
+    signal.throwIfAborted();
     printCreditCheck(credits, { quiet: opts.quiet });
     if (exceedsBalance(credits) && flags.yes !== true) throw estimateExceedsBalance(credits);
     return { b2c, credits };
+  } catch (err) {
+    if (deadline.signal.aborted && !signals.signal.aborted) throw deadline.signal.reason;
+    throw err;
   } finally {
+    clearTimeout(timer);
     signals.dispose();
   }
 }

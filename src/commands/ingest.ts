@@ -118,14 +118,20 @@ Examples:
         ? { rateShare: 1 / shard.count }
         : {}),
     });
+    const preflightStart = Date.now();
     const { b2c, credits } = await prepareIngest(session, flags, {
       inputs: mine,
       // A record shard sends about 1/n of what its inputs hold.
       ...(shard && shard.by !== 'file' ? { share: 1 / shard.count } : {}),
       quiet: ctx.globals.quiet || ctx.globals.json,
     });
+    // --max-duration bounds the whole command: what the pre-flight took is not given again.
+    const runFlags =
+      flags.maxDuration === undefined
+        ? flags
+        : { ...flags, maxDuration: Math.max(1, flags.maxDuration - (Date.now() - preflightStart)) };
     const outcome = await ingestWithDisplay(ctx.globals, () => ({
-      ...ingestRunOptions(flags, session, b2c),
+      ...ingestRunOptions(runFlags, session, b2c),
       inputs: mine,
       ...(shard ? { shard } : {}),
     }));

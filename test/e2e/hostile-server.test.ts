@@ -72,6 +72,29 @@ describe('ingest against a hostile server', () => {
     expect(existsSync(join(dir, 'hang.jsonl.synap-lock'))).toBe(false);
   }, 90_000);
 
+  for (const route of ['whoami', 'credits/estimate'] as const) {
+    it(`a server that never answers ${route} before the first batch: --max-duration 3s stops there (exit 5), nothing sent, no state`, async () => {
+      const s = await start((req) => (req.path.includes(route) ? hang() : undefined));
+      const name = `pre-${route.replace('/', '-')}.jsonl`;
+      writeChatFile(join(dir, name), 50, 'pre');
+      const t0 = Date.now();
+      const r = await runCli(['--json', 'ingest', name, '--max-duration', '3s'], {
+        env: envFor(s),
+        cwd: dir,
+        timeoutMs: 90_000,
+      });
+      const elapsed = (Date.now() - t0) / 1000;
+      expect(r.code, r.stderr).toBe(5);
+      expect(JSON.parse(r.stdout).error.message).toMatch(/--max-duration before anything was sent/);
+      // Bounded by the 3 s, not by the client's per-attempt timeouts and retries; the wall
+      // clock also counts Node's start-up, seconds on a loaded machine.
+      expect(elapsed).toBeLessThan(3 + 20);
+      expect(batches(s)).toHaveLength(0);
+      expect(existsSync(join(dir, `${name}.synap-state.json`))).toBe(false);
+      expect(existsSync(join(dir, `${name}.synap-lock`))).toBe(false);
+    }, 90_000);
+  }
+
   it('SIGTERM while requests hang: stops within the grace period, exit 143 in the process and in the --json summary', async () => {
     // Only the batches hang: the pre-flight (whoami, credit estimate) is answered.
     const s = await start((req) => (req.path.includes('/batch') ? hang() : undefined));
