@@ -215,7 +215,12 @@ describe('SynapClient against the emulator', () => {
     const s = emu.stats();
     expect(s.rate_limited).toBe(0);
     expect(s.early_requests).toBe(0);
-    expect(limiter.stats()).toMatchObject({ source: 'headers', rpm: 600, model: 'bucket' });
+    expect(limiter.stats()).toMatchObject({ source: 'headers', rpm: 600 });
+    // Eight answers inside a burst of 20 may not yet show a refill (on a busy machine the
+    // answers can come back out of order), so the mirror may still be undecided; it must never
+    // take this bucket for a window. The decision itself is tested on a fake clock in
+    // test/unit/client-limiter-mirror.test.ts.
+    expect(['bucket', 'unknown']).toContain(limiter.stats().model);
     const ids = emu.documents().map((d) => d.document_id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toHaveLength(40);
