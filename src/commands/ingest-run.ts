@@ -115,10 +115,17 @@ export async function prepareIngest(
   const signal = AbortSignal.any([signals.signal, deadline.signal]);
   const call = { signal };
   try {
+    // The inputs' sizes are read while whoami is in flight (local reads, nothing sent).
+    const estimating =
+      flags.dryRun || !opts.inputs
+        ? undefined
+        : estimateDocuments(opts.inputs, { restart: flags.restart === true });
+    // Its outcome is awaited below, or not at all when whoami stops the run first.
+    estimating?.catch(() => {});
     const b2c = b2cInstance(await session.client.identify(call));
     checkB2cFlags(b2c, flags);
-    if (flags.dryRun || !opts.inputs) return { b2c, credits: undefined };
-    const total = await estimateDocuments(opts.inputs, { restart: flags.restart === true });
+    if (!estimating) return { b2c, credits: undefined };
+    const total = await estimating;
     signal.throwIfAborted();
     const documents = total ? Math.ceil(total.documents * (opts.share ?? 1)) : 0;
     if (documents === 0) return { b2c, credits: undefined };
