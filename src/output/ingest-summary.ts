@@ -122,6 +122,15 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
       `progress is saved in ${s.state_files.join(', ')}; once the error below is dealt with, run the same command again to continue.`,
     );
   }
+  const e = s.earlier_runs;
+  const stored = s.accepted + s.skipped + (e ? e.accepted + e.skipped : 0);
+  if (!s.dry_run && s.failed > 0 && stored === 0 && s.status !== 'interrupted') {
+    // Said plainly: a run where nothing got through is a problem with the whole input, its
+    // mapping or the server, not with a few records.
+    out.push(
+      `every record failed and nothing was stored: the same cause is likely behind all of them (the first lines of ${files || 'the failures file'} say which).`,
+    );
+  }
   if (s.failed > 0 && files !== '') {
     out.push(
       `${forPeople(s.failed)} record(s) failed; see ${files}. Fix them and run: ${retry(s.failures_files)}`,

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { ExitCode } from '../../src/errors.js';
+import type { IngestSummary } from '../../src/ingest/summary.js';
+import { nextSteps } from '../../src/output/ingest-summary.js';
+
+function summary(over: Partial<IngestSummary>): IngestSummary {
+  return {
+    status: 'partial',
+    exit_code: ExitCode.PARTIAL,
+    stop_reason: null,
+    dry_run: false,
+    inputs: ['data.jsonl'],
+    records_read: 3,
+    resumed_past: 0,
+    sent: 3,
+    accepted: 0,
+    skipped: 0,
+    failed: 3,
+    earlier_runs: { accepted: 0, skipped: 0, failed: 0 },
+    requests: 1,
+    rate_limited: 0,
+    retries: 0,
+    elapsed_s: 0.1,
+    records_per_s: 30,
+    failures_files: ['data.jsonl.failures.jsonl'],
+    state_files: [],
+    ...over,
+  };
+}
+
+const plainly = /every record failed and nothing was stored/;
+
+describe('nextSteps', () => {
+  it('says plainly when every record failed', () => {
+    const steps = nextSteps(summary({}));
+    expect(steps[0]).toMatch(plainly);
+    expect(steps[0]).toContain('data.jsonl.failures.jsonl');
+    expect(steps.join('\n')).toMatch(/3 record\(s\) failed/);
+  });
+
+  it('does not when something was stored, now or in an earlier part of the run', () => {
+    expect(nextSteps(summary({ accepted: 1, failed: 2 })).join('\n')).not.toMatch(plainly);
+    expect(nextSteps(summary({ skipped: 1, failed: 2 })).join('\n')).not.toMatch(plainly);
+    const resumed = summary({ earlier_runs: { accepted: 5, skipped: 0, failed: 0 } });
+    expect(nextSteps(resumed).join('\n')).not.toMatch(plainly);
+  });
+
+  it('does not for a dry run or an interrupted one', () => {
+    expect(nextSteps(summary({ dry_run: true })).join('\n')).not.toMatch(plainly);
+    expect(nextSteps(summary({ status: 'interrupted' })).join('\n')).not.toMatch(plainly);
+  });
+});
