@@ -2,7 +2,7 @@ import { Command, Option } from 'commander';
 import { declared, declareLater } from './commands/lazy.js';
 import { Runner, type CommandSpec } from './commands/run.js';
 import { printVersionFlag } from './commands/version.js';
-import { exitCodeAfterSignals } from './signals.js';
+import { exitCodeAfterSignals, onSecondSignal } from './signals.js';
 import { duration } from './commands/flags.js';
 import { finishCommand, finishHelp } from './help.js';
 
@@ -276,6 +276,8 @@ export async function run(argv: string[]): Promise<number> {
 
 /** The process entry point: the one place the process's exit code is set. */
 export async function main(argv: string[]): Promise<void> {
+  // A second Ctrl-C or SIGTERM ends the process at once (130 or 143).
+  onSecondSignal((code) => process.exit(code));
   // A SIGTERM stop is reported as 130 by the command and exits 143.
   process.exitCode = exitCodeAfterSignals(await run(argv));
 }

@@ -36,8 +36,19 @@ function interrupt(w: Watcher): void {
   w.controller.abort(new InterruptedError(message, { ...(hints ? { hints } : {}), exitCode }));
 }
 
+/** How the process ends at once; the entry point (src/cli.ts) provides it. */
+let endNow: (code: number) => void = () => {};
+
+/**
+ * Sets what a second stop signal does: end the process at once with 130 (143 for SIGTERM).
+ * Checkpoints are only ever replaced atomically, so that is safe mid-run.
+ */
+export function onSecondSignal(end: (code: number) => void): void {
+  endNow = end;
+}
+
 function onSignal(sig: StopSignal): void {
-  if (received !== undefined) process.exit(SIGNAL_EXIT[sig]);
+  if (received !== undefined) return endNow(SIGNAL_EXIT[sig]);
   received = sig;
   for (const w of watchers) interrupt(w);
 }
