@@ -98,7 +98,12 @@ describe('canary API keys never leak', () => {
       env: sandbox.env,
       cwd: dir,
     });
-    while (!/POST \/api\/v1\/memories\/batch/.test(interrupted.stderr()))
+    // Interrupted once something has settled and been checkpointed: a stop before anything
+    // settled leaves no state by design, and this case is about the state file's contents.
+    while (
+      !/POST \/api\/v1\/memories\/batch/.test(interrupted.stderr()) ||
+      !existsSync(join(dir, 'big2.jsonl.synap-state.json'))
+    )
       await new Promise((r) => setTimeout(r, 20));
     interrupted.child.kill('SIGINT');
     const sigint = await interrupted.done;
