@@ -105,7 +105,9 @@ export async function prepareIngest(
             deadline.abort(
               new StoppedEarlyError(
                 'stopped by --max-duration before anything was sent (the server did not answer whoami or the credit estimate in time)',
-                { hints: ['Run the same command again to start.'] },
+                {
+                  hints: ['Nothing was sent: run the same command again once the server answers.'],
+                },
               ),
             ),
           flags.maxDuration,
