@@ -1,5 +1,6 @@
 import { answerVersionFlag } from './commands/version.js';
 import { describeErrno } from './errors.js';
+import { errorLine } from './output/messages.js';
 
 // stderr carries diagnostics only: a reader that went away (`synap ingest f 2>&1 | head -1`)
 // or a full disk under a log loses them, and the work goes on; its end (exit code, state,
@@ -16,7 +17,7 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
 });
 process.on('exit', (code) => {
   if (stdoutError === undefined || code !== 0) return;
-  process.stderr.write(`synap: error: cannot write to stdout: ${describeErrno(stdoutError)}\n`);
+  errorLine(`cannot write to stdout: ${describeErrno(stdoutError)}`);
   process.exitCode = 1;
 });
 

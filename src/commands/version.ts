@@ -48,6 +48,6 @@ export async function printVersionFlag(json: boolean): Promise<void> {
     const { writeEnvelope } = await import('../output/json.js');
     await writeEnvelope({ status: 'ok', result: info });
   } else {
-    process.stdout.write(`${info.version}\n`);
+    (await import('../output/version.js')).printVersionNumber(info);
   }
 }

@@ -26,3 +26,8 @@ export function info(
 export function writeOut(text: string, stream: NodeJS.WritableStream = process.stdout): void {
   stream.write(text.endsWith('\n') ? text : `${text}\n`);
 }
+
+/** One error line on stderr, for the entry point's last word when nothing else reported it. */
+export function errorLine(message: string): void {
+  process.stderr.write(`synap: error: ${redactSecrets(message)}\n`);
+}

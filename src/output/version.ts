@@ -16,3 +16,8 @@ export function printVersion(info: VersionInfo): void {
     ].join('\n'),
   );
 }
+
+/** `synap --version`: the version number alone. */
+export function printVersionNumber(info: VersionInfo): void {
+  writeOut(info.version);
+}

@@ -5,7 +5,7 @@ import { Runner } from '../../src/commands/run.js';
 import type { Command } from 'commander';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
-import { fitHelpText } from '../../src/help.js';
+import { fitHelpText } from '../../src/output/help.js';
 
 /**
  * Help as people read it: every command's --help (in a pipe: 80 columns) fits, lists the global
