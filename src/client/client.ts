@@ -14,6 +14,7 @@ import {
   SynapError,
   SynapTransientError,
 } from './errors.js';
+import { arrayElementSpans } from './json-spans.js';
 import { limiterFor, type RateHeaders, type RateLimiter } from './limiter.js';
 import { parseRetryAfter } from './retry-after.js';
 import { createTransport, type HeaderReader, type HttpAnswer, type HttpCall } from './transport.js';
@@ -78,6 +79,18 @@ export interface ApiResult<T> {
   correlationId: string;
   /** The response's headers (rate limits, Date) for callers that report them (doctor). */
   headers?: HeaderReader;
+  /** The body's bytes, when the call asked to keep them (RequestSpec.keepBody). */
+  body?: Buffer;
+}
+
+/** A page of the memory list. */
+export interface ListResult extends ApiResult<ListMemoriesResponse> {
+  /**
+   * Where each listed memory lies in the response body, so it can be written out byte for
+   * byte as the server sent it: `spans` holds [start, end) pairs, one per `data.data` item.
+   * Absent when they could not be located with certainty (see arrayElementSpans).
+   */
+  items?: { body: Buffer; spans: Uint32Array };
 }
 
 export interface CallOptions {
@@ -135,6 +148,8 @@ interface RequestSpec extends CallOptions {
   idempotent: boolean;
   /** Skip the rate limiter (health checks are not metered). */
   unmetered?: boolean;
+  /** Return the body's bytes too (ApiResult.body). */
+  keepBody?: boolean;
 }
 
 /**
@@ -367,7 +382,7 @@ export class SynapClient {
     });
   }
 
-  async list(params: ListParams, o: CallOptions = {}): Promise<ApiResult<ListMemoriesResponse>> {
+  async list(params: ListParams, o: CallOptions = {}): Promise<ListResult> {
     const q = new URLSearchParams({
       page: String(params.page),
       page_size: String(params.pageSize),
@@ -380,6 +395,7 @@ export class SynapClient {
         method: 'GET',
         path: `${API_PATHS.list}?${q}`,
         idempotent: true,
+        keepBody: true,
         ...o,
       });
     } catch (err) {
@@ -388,7 +404,15 @@ export class SynapClient {
       }
       throw err;
     }
-    return { ...result, data: readListEnvelope(result.data, params) };
+    const { body, ...rest } = result;
+    const key = listKey(result.data);
+    const data = readListEnvelope(result.data, key, params);
+    const spans = body && key !== undefined ? arrayElementSpans(body, key) : undefined;
+    return {
+      ...rest,
+      data,
+      ...(body && spans && spans.length === data.data.length * 2 ? { items: { body, spans } } : {}),
+    };
   }
 
   /** GET /v1/credits/balance: the wallet's balance and buckets. */
@@ -546,6 +570,7 @@ export class SynapClient {
           status: response.status,
           correlationId: cid,
           headers: response.headers,
+          ...(spec.keepBody ? { body: response.body } : {}),
         };
       }
 
@@ -670,17 +695,13 @@ function hasDocumentId(req: CreateMemoryInput): boolean {
  * Reads the list envelope defensively: its shape is known from the service's documentation only
  * (no SDK method lists memories), so `data`, `memories`, `items` or a bare array are accepted.
  */
-function readListEnvelope(raw: unknown, params: ListParams): ListMemoriesResponse {
+function readListEnvelope(
+  raw: unknown,
+  key: ListKey | undefined,
+  params: ListParams,
+): ListMemoriesResponse {
   const obj = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
-  const data = Array.isArray(obj.data)
-    ? obj.data
-    : Array.isArray(obj.memories)
-      ? obj.memories
-      : Array.isArray(obj.items)
-        ? obj.items
-        : Array.isArray(raw)
-          ? raw
-          : [];
+  const data = key === undefined ? [] : key === null ? (raw as unknown[]) : (obj[key] as unknown[]);
   const num = (v: unknown, fallback: number) =>
     typeof v === 'number' && Number.isFinite(v) ? v : fallback;
   const pageSize = num(obj.page_size, params.pageSize);
@@ -692,6 +713,17 @@ function readListEnvelope(raw: unknown, params: ListParams): ListMemoriesRespons
     total,
     total_pages: num(obj.total_pages, Math.ceil(total / Math.max(1, pageSize))),
   };
+}
+
+type ListKey = 'data' | 'memories' | 'items' | null;
+
+/** Which key of the list envelope holds the memories (null: the body is the array itself). */
+function listKey(raw: unknown): ListKey | undefined {
+  if (Array.isArray(raw)) return null;
+  if (raw === null || typeof raw !== 'object') return undefined;
+  const obj = raw as Record<string, unknown>;
+  for (const key of ['data', 'memories', 'items'] as const) if (Array.isArray(obj[key])) return key;
+  return undefined;
 }
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {

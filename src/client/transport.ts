@@ -13,6 +13,8 @@ export interface HttpAnswer {
   headers: HeaderReader;
   /** The body as text (decompressed). */
   text: string;
+  /** The same body as bytes (decompressed). */
+  body: Buffer;
 }
 
 export interface HttpCall {
@@ -91,6 +93,7 @@ export function createTransport(baseUrl: string): (call: HttpCall) => Promise<Ht
                   },
                 },
                 text: body.toString('utf8'),
+                body,
               });
             if (!decode || raw.length === 0) answer(raw);
             else decode(raw).then(answer, fail);

@@ -26,7 +26,13 @@ export interface ListClient {
   list(
     params: ListPageParams,
     opts?: { signal?: AbortSignal },
-  ): Promise<{ data: ListMemoriesResponse; status?: number; correlationId?: string }>;
+  ): Promise<{
+    data: ListMemoriesResponse;
+    status?: number;
+    correlationId?: string;
+    /** Byte ranges of the items in the body (SynapClient.list's ListResult.items). */
+    items?: { body: Buffer; spans: Uint32Array };
+  }>;
 }
 
 /** One exported memory: every field the API returned, unknown ones too. */
@@ -48,6 +54,12 @@ export interface ExportPage {
   page: number;
   /** Memories on this page not seen before, in server order. */
   memories: ExportedMemory[];
+  /**
+   * The bytes the server sent for each of `memories`: `spans` holds a [start, end) pair of
+   * `body` per memory, in the same order. Absent when the body could not be split with
+   * certainty; the memories are then written as JSON.stringify makes them.
+   */
+  source?: { body: Buffer; spans: Uint32Array };
   /** Items the server put on the page. */
   received: number;
   /** Items skipped because their memory_id was already seen. */
@@ -155,8 +167,11 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
       this.noteTotal(page, total);
 
       const memories: ExportedMemory[] = [];
+      const spans = result.items?.spans;
+      const kept = spans ? new Uint32Array(spans.length) : undefined;
       let duplicates = 0;
-      for (const item of items) {
+      for (let i = 0; i < items.length; i++) {
+        const item = items[i];
         if (!item || typeof item !== 'object' || Array.isArray(item)) {
           throw new ExportPageError(
             page,
@@ -166,13 +181,16 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
         const memory = item as ExportedMemory;
         const id = memory.memory_id;
         if (typeof id === 'string') {
-          if (this.seen.has(id)) {
+          if (!this.seen.addNew(id)) {
             duplicates++;
             continue;
           }
-          this.seen.add(id);
         } else {
           this.tally.withoutId++;
+        }
+        if (kept) {
+          kept[memories.length * 2] = spans![i * 2]!;
+          kept[memories.length * 2 + 1] = spans![i * 2 + 1]!;
         }
         memories.push(memory);
       }
@@ -199,6 +217,9 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
       yield {
         page,
         memories,
+        ...(kept
+          ? { source: { body: result.items!.body, spans: kept.subarray(0, memories.length * 2) } }
+          : {}),
         received: items.length,
         duplicates,
         total,

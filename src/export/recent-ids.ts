@@ -31,16 +31,20 @@ export class RecentIds {
 
   /** Remembers `id`, forgetting the oldest one once `capacity` are held. */
   add(id: string): void {
-    if (this.set.has(id)) return;
-    if (this.capacity === Infinity) {
-      this.set.add(id);
-      return;
-    }
+    this.addNew(id);
+  }
+
+  /** Remembers `id` as add() does; false when it was already held (a repeat). */
+  addNew(id: string): boolean {
+    const before = this.set.size;
+    this.set.add(id);
+    if (this.set.size === before) return false;
+    if (this.capacity === Infinity) return true;
     const old = this.ring[this.next];
     if (old !== undefined) this.set.delete(old);
     this.ring[this.next] = id;
-    this.set.add(id);
-    this.next = (this.next + 1) % this.capacity;
+    this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
+    return true;
   }
 
   get size(): number {

@@ -320,7 +320,7 @@ export async function runExport(
         );
       }
       writing = true;
-      const open = await writer.writePage(page.memories);
+      const open = await writer.writePage(page);
       writing = false;
       if (!open) {
         complete = false;

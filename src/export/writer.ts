@@ -1,7 +1,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { WriteFailedError } from '../errors.js';
 import { waitForDrain } from '../stream-drain.js';
-import type { ExportedMemory } from './paginator.js';
+import type { ExportPage } from './paginator.js';
 
 /**
  * JSON Lines output of an export: one memory per line, exactly the object the API returned.
@@ -9,8 +9,8 @@ import type { ExportedMemory } from './paginator.js';
  * next page is fetched, so memory stays flat whatever the size of the export.
  */
 export interface JsonLinesWriter {
-  /** Writes the memories; resolves false when the reader went away (stop exporting). */
-  writePage(memories: ExportedMemory[]): Promise<boolean>;
+  /** Writes the page's memories; resolves false when the reader went away (stop exporting). */
+  writePage(page: Pick<ExportPage, 'memories' | 'source'>): Promise<boolean>;
   /** Bytes written so far, counted from the start of the file (including kept bytes on resume). */
   readonly bytes: number;
   /** Lines written so far (including kept lines on resume). */
@@ -20,9 +20,27 @@ export interface JsonLinesWriter {
   close(): Promise<void>;
 }
 
-export function encodePage(memories: ExportedMemory[]): string {
-  let out = '';
-  for (const m of memories) out += `${JSON.stringify(m)}\n`;
+/**
+ * The page as JSON Lines: each memory as the bytes the server sent for it when the page
+ * carries them (numbers keep their exact digits; nothing is parsed and re-made), otherwise as
+ * JSON.stringify writes the parsed object.
+ */
+export function encodePage(page: Pick<ExportPage, 'memories' | 'source'>): Buffer {
+  const { memories, source } = page;
+  if (!source) {
+    let out = '';
+    for (const m of memories) out += `${JSON.stringify(m)}\n`;
+    return Buffer.from(out);
+  }
+  const { body, spans } = source;
+  let size = memories.length;
+  for (let i = 0; i < spans.length; i += 2) size += spans[i + 1]! - spans[i]!;
+  const out = Buffer.allocUnsafe(size);
+  let at = 0;
+  for (let i = 0; i < spans.length; i += 2) {
+    at += body.copy(out, at, spans[i]!, spans[i + 1]!);
+    out[at++] = 0x0a;
+  }
   return out;
 }
 
@@ -60,14 +78,14 @@ export class StreamJsonLinesWriter implements JsonLinesWriter {
     return this.closed;
   }
 
-  async writePage(memories: ExportedMemory[]): Promise<boolean> {
+  async writePage(page: Pick<ExportPage, 'memories' | 'source'>): Promise<boolean> {
     if (this.failure) throw this.failure;
     if (this.closed) return false;
-    if (memories.length === 0) return true;
-    const text = encodePage(memories);
-    const ok = this.stream.write(text);
-    this.bytes += Buffer.byteLength(text);
-    this.lines += memories.length;
+    if (page.memories.length === 0) return true;
+    const chunk = encodePage(page);
+    const ok = this.stream.write(chunk);
+    this.bytes += chunk.length;
+    this.lines += page.memories.length;
     if (!ok && !this.closed) {
       // 'close' and 'error' end the wait too, so a vanished reader cannot hang the export.
       await waitForDrain(this.stream);
@@ -141,9 +159,9 @@ export class FileJsonLinesWriter implements JsonLinesWriter {
     }
   }
 
-  async writePage(memories: ExportedMemory[]): Promise<boolean> {
-    if (memories.length === 0) return true;
-    const buf = Buffer.from(encodePage(memories));
+  async writePage(page: Pick<ExportPage, 'memories' | 'source'>): Promise<boolean> {
+    if (page.memories.length === 0) return true;
+    const buf = encodePage(page);
     let done = 0;
     try {
       while (done < buf.length) {
@@ -154,7 +172,7 @@ export class FileJsonLinesWriter implements JsonLinesWriter {
     } catch (err) {
       throw this.failed(err);
     }
-    this.lines += memories.length;
+    this.lines += page.memories.length;
     return true;
   }
 

@@ -10,7 +10,13 @@ export interface SeenRequest {
 }
 
 /** What a script answers: a reply, or `undefined` to pass the request on to `forwardTo`. */
-export type Reply = { status: number; body?: unknown; headers?: Record<string, string> };
+export type Reply = {
+  status: number;
+  body?: unknown;
+  /** The body's exact text (instead of `body` serialised). */
+  text?: string;
+  headers?: Record<string, string>;
+};
 
 export interface ScriptedServer {
   url: string;
@@ -43,7 +49,7 @@ export async function startScriptedServer(
       const index = seen.push(request) - 1;
       const reply = script(request, index);
       if (reply) {
-        const text = reply.body === undefined ? '' : JSON.stringify(reply.body);
+        const text = reply.text ?? (reply.body === undefined ? '' : JSON.stringify(reply.body));
         res.writeHead(reply.status, { 'Content-Type': 'application/json', ...reply.headers });
         res.end(text);
         return;
