@@ -1,7 +1,9 @@
-// Scenario 5: export. Memories per second of `synap export -o FILE` over 100,000 memories,
-// against the emulator's own list throughput in the same run: a plain sequential fetch() loop
-// over every page (the same page size), parsing each body. Alternated, medians of 3. Peak RSS
-// of the export for 10,000 vs 100,000 memories shows whether memory stays flat.
+// Scenario 5: export. Memories per second of `synap export -o FILE` against the emulator's own
+// list throughput in the same run: a plain sequential fetch() loop over every page (the same
+// page size), parsing each body. The targets are at 1,000,000 memories (throughput ÷ the loop,
+// and peak RSS ÷ the 100,000 export's), alternated with the loop, medians of 3. The 100,000 and
+// 10,000 figures are for information: a whole run of 100,000 lasts about 2 s, so the CLI's
+// start-up (about 0.5 s: Node, modules, whoami) weighs on it far more than on a real export.
 import { createReadStream, rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { join } from 'node:path';
@@ -124,7 +126,7 @@ export async function scenarioExport(ctx) {
     }
     loops.push(await listLoop(emu));
     const capped = await exportOnce(ctx, emu, dir, total, 'capped', CAPPED_NURSERY);
-    const big = ctx.quick ? undefined : await million(ctx, emu, dir, total, capped);
+    const big = ctx.quick ? undefined : await million(ctx, emu, dir, total, capped, repeats);
     const loopPerS = median(loops.map((l) => l.per_s));
     const exportPerS = median(exports.map((e) => e.per_s));
     const rss = median(exports.map((e) => e.peak_rss_mb));
@@ -136,17 +138,17 @@ export async function scenarioExport(ctx) {
       rows: [
         {
           scenario: '5',
-          figure: `export memories/s ÷ emulator list loop (${exportPerS} vs ${loopPerS}/s)`,
+          figure: `export of ${n(total)} memories/s ÷ emulator list loop, start-up included (${exportPerS} vs ${loopPerS}/s)`,
           value: ratio,
-          target: '≥ 0.90',
-          pass: ratio >= 0.9,
+          target: 'info',
+          pass: null,
         },
         {
           scenario: '5',
           figure: `export peak RSS ${n(total)} ÷ ${n(small)}, V8 nursery capped at 4 MB (${capped.peak_rss_mb} / ${smallCapped.peak_rss_mb} MB)`,
           value: cappedRatio,
-          target: '≤ 1.2',
-          pass: cappedRatio <= 1.2,
+          target: 'info',
+          pass: null,
         },
         {
           scenario: '5',
@@ -174,39 +176,49 @@ export async function scenarioExport(ctx) {
 }
 
 /**
- * 1,000,000 memories (after the 100,000 above): export ÷ the emulator's own list loop, one of
- * each, and peak RSS ÷ the 100,000 export's, both with V8's nursery capped. An emulator that
- * lists with OFFSET makes this take many minutes and measure mostly its own deep pages.
+ * 1,000,000 memories (after the 100,000 above): export ÷ the emulator's own list loop, and peak
+ * RSS ÷ the 100,000 export's, both with V8's nursery capped; the loop and the export alternate,
+ * medians of `repeats`. An emulator that lists with OFFSET makes this take many minutes and
+ * measure mostly its own deep pages.
  */
-async function million(ctx, emu, dir, from, cappedSmaller) {
+async function million(ctx, emu, dir, from, cappedSmaller, repeats) {
   const total = 1_000_000;
   ctx.note(`scenario 5: seeding up to ${total} memories`);
   const seeded = performance.now();
   await seed(emu, from, total);
   const seedS = round((performance.now() - seeded) / 1000, 1);
-  ctx.note(`scenario 5: ${total} memories seeded in ${seedS} s; list loop, then export`);
-  const loop = await listLoop(emu);
-  const exp = await exportOnce(ctx, emu, dir, total, 'million', CAPPED_NURSERY);
-  const loopPerS = loop.per_s;
-  const ratio = round(exp.per_s / loopPerS, 3);
-  const rssRatio = round(exp.peak_rss_mb / cappedSmaller.peak_rss_mb, 2);
+  ctx.note(
+    `scenario 5: ${total} memories seeded in ${seedS} s; list loop and export, ${repeats} times`,
+  );
+  const loops = [];
+  const exports = [];
+  for (let i = 0; i < repeats; i++) {
+    loops.push(await listLoop(emu));
+    exports.push(await exportOnce(ctx, emu, dir, total, `million-${i}`, CAPPED_NURSERY));
+  }
+  loops.push(await listLoop(emu));
+  const loopPerS = median(loops.map((l) => l.per_s));
+  const exportPerS = median(exports.map((e) => e.per_s));
+  const rss = median(exports.map((e) => e.peak_rss_mb));
+  const ratio = round(exportPerS / loopPerS, 3);
+  const rssRatio = round(rss / cappedSmaller.peak_rss_mb, 2);
   return {
     rows: [
       {
         scenario: '5',
-        figure: `export of 1,000,000 memories/s ÷ emulator list loop (${exp.per_s} vs ${loopPerS}/s)`,
+        figure: `export of 1,000,000 memories/s ÷ emulator list loop, median of ${repeats} (${exportPerS} vs ${loopPerS}/s)`,
         value: ratio,
         target: '≥ 0.90',
         pass: ratio >= 0.9,
       },
       {
         scenario: '5',
-        figure: `export peak RSS 1,000,000 ÷ ${from.toLocaleString('en-US')}, V8 nursery capped (${exp.peak_rss_mb} / ${cappedSmaller.peak_rss_mb} MB)`,
+        figure: `export peak RSS 1,000,000 ÷ ${from.toLocaleString('en-US')}, V8 nursery capped (${rss} / ${cappedSmaller.peak_rss_mb} MB)`,
         value: rssRatio,
         target: '≤ 1.2',
         pass: rssRatio <= 1.2,
       },
     ],
-    details: { memories: total, seed_s: seedS, list_loop: loop, export: exp },
+    details: { memories: total, seed_s: seedS, list_loops: loops, exports },
   };
 }
