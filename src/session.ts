@@ -104,7 +104,7 @@ export async function openSession(
 ): Promise<Session> {
   const explicitProfile = opts.profile !== undefined;
   const profile = checkProfileName(opts.profile ?? globals.profile);
-  const store = openStore();
+  const store = await openStore();
   const stored = store.getProfile(profile);
   const defaults = store.getDefaults(profile);
   const warnings: string[] = [];

@@ -48,7 +48,7 @@ Examples:
     const profile = ctx.globals.profile;
 
     try {
-      const store = openStore();
+      const store = await openStore();
       const { existsSync } = await import('node:fs');
       add(
         'config',

@@ -70,14 +70,14 @@ function values(list: readonly string[], description?: string): Completion {
 async function profileNames(): Promise<string[]> {
   try {
     const { openStore } = await import('../config/store.js');
-    return openStore().profileNames();
+    return (await openStore()).profileNames();
   } catch {
     return [];
   }
 }
 
 async function settingKeys(): Promise<readonly string[]> {
-  const { SETTING_KEYS } = await import('../config/store.js');
+  const { SETTING_KEYS } = await import('../config/settings.js');
   return SETTING_KEYS;
 }
 

@@ -1,5 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
-import Conf from 'conf';
+import { resolve } from 'node:path';
+import type Conf from 'conf';
 import envPaths from 'env-paths';
 import { addConfigNotice } from './notices.js';
 import {
@@ -35,50 +36,61 @@ export function configDir(env: NodeJS.ProcessEnv = process.env): string {
 
 type ConfigShape = { profiles: Record<string, StoredProfile> } & Record<string, unknown>;
 
+/** The config file's name in the config directory (conf's `configName` plus `.json`). */
+const CONFIG_FILE = 'config.json';
+
 /**
  * The credential and profile store: one JSON file (config.json) kept with mode 0600 in a 0700
- * directory, since it holds API keys.
+ * directory, since it holds API keys. Opened with openStore(). An existing file is read through
+ * `conf`; when there is none, reads see no profiles and `conf` is not loaded at all (it costs
+ * more start-up time than the rest of an ingest's modules). Writes always go through `conf`,
+ * which is loaded then, and create the directory and file as needed.
  */
 export class ConfigStore {
   readonly path: string;
   readonly dir: string;
-  readonly #conf: Conf<ConfigShape>;
+  #conf: Conf<ConfigShape> | undefined;
+  #opening: Promise<Conf<ConfigShape>> | undefined;
 
-  constructor(dir: string = configDir()) {
+  private constructor(dir: string, conf: Conf<ConfigShape> | undefined) {
     this.dir = dir;
-    // conf creates missing directories with the default umask; create it private first.
-    if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-    else tightenDir(dir);
-    this.#conf = new Conf<ConfigShape>({
-      projectName: 'synap',
-      projectSuffix: '',
-      cwd: dir,
-      configName: 'config',
-      configFileMode: 0o600,
-      accessPropertiesByDotNotation: false,
-      defaults: { profiles: {} },
-    });
-    this.path = this.#conf.path;
-    // A file created by an older version or copied in by hand is tightened on every open.
-    if (existsSync(this.path)) {
-      try {
-        chmodSync(this.path, 0o600);
-      } catch {
-        // Not ours to change (e.g. read-only mount): reading still works.
-      }
+    // Absolute, as conf makes it (a relative $SYNAP_CONFIG_DIR is shown resolved).
+    this.path = conf?.path ?? resolve(dir, CONFIG_FILE);
+    this.#conf = conf;
+  }
+
+  /** See openStore(). */
+  static async open(dir: string): Promise<ConfigStore> {
+    // Only a missing file counts as "nothing stored"; any other failure (EACCES, ENOTDIR) is
+    // raised by conf below, as for a file that cannot be read.
+    let exists = true;
+    try {
+      exists = statSync(resolve(dir, CONFIG_FILE), { throwIfNoEntry: false }) !== undefined;
+    } catch {
+      // Left to conf, which reports it.
     }
+    if (exists) return new ConfigStore(dir, await openConf(dir));
+    if (existsSync(dir)) tightenDir(dir);
+    return new ConfigStore(dir, undefined);
+  }
+
+  /** conf, loaded and opened on the first write when the file did not exist on open. */
+  #writable(): Promise<Conf<ConfigShape>> {
+    if (this.#conf) return Promise.resolve(this.#conf);
+    this.#opening ??= openConf(this.dir).then((conf) => (this.#conf = conf));
+    return this.#opening;
   }
 
   #profiles(): Record<string, StoredProfile> {
-    const p = this.#conf.get('profiles');
+    const p = this.#conf?.get('profiles');
     return p && typeof p === 'object' ? { ...p } : {};
   }
 
-  #write(name: string, profile: StoredProfile): void {
+  #write(conf: Conf<ConfigShape>, name: string, profile: StoredProfile): void {
     const all = this.#profiles();
     if (Object.keys(profile).length === 0) delete all[name];
     else all[name] = profile;
-    this.#conf.set('profiles', all);
+    conf.set('profiles', all);
   }
 
   /** Names of every stored profile, sorted. */
@@ -111,36 +123,72 @@ export class ConfigStore {
     return out as ProfileDefaults;
   }
 
+  // Each write opens conf before reading the profile it changes, so it starts from what the
+  // file holds now (another process may have created it since the store was opened).
+
   /** Validates `raw` and stores it; returns the parsed value. */
-  set<K extends SettingKey>(name: string, key: K, raw: string): ProfileDefaults[K] {
+  async set<K extends SettingKey>(name: string, key: K, raw: string): Promise<ProfileDefaults[K]> {
     checkProfileName(name);
     const value = parseSetting(key, raw);
-    this.#write(name, { ...this.getProfile(name), [key]: value });
+    const conf = await this.#writable();
+    this.#write(conf, name, { ...this.getProfile(name), [key]: value });
     return value;
   }
 
   /** Removes a setting; returns whether it was set. */
-  unset(name: string, key: SettingKey): boolean {
+  async unset(name: string, key: SettingKey): Promise<boolean> {
+    const conf = await this.#writable();
     const p = this.getProfile(name);
     if (p[key] === undefined) return false;
     delete p[key];
-    this.#write(name, p);
+    this.#write(conf, name, p);
     return true;
   }
 
-  setApiKey(name: string, apiKey: string): void {
+  async setApiKey(name: string, apiKey: string): Promise<void> {
     checkProfileName(name);
-    this.#write(name, { ...this.getProfile(name), api_key: apiKey });
+    const conf = await this.#writable();
+    this.#write(conf, name, { ...this.getProfile(name), api_key: apiKey });
   }
 
   /** Forgets the profile's key; returns whether there was one. */
-  removeApiKey(name: string): boolean {
+  async removeApiKey(name: string): Promise<boolean> {
+    const conf = await this.#writable();
     const p = this.getProfile(name);
     if (p.api_key === undefined) return false;
     delete p.api_key;
-    this.#write(name, p);
+    this.#write(conf, name, p);
     return true;
   }
+}
+
+/**
+ * Loads conf (ESM-only, so through import()) and opens the file with it: the directory is
+ * created private first, since conf would create it with the default umask; an existing one
+ * open to others is tightened, and an existing file is made 0600.
+ */
+async function openConf(dir: string): Promise<Conf<ConfigShape>> {
+  const { default: Conf } = await import('conf');
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  else tightenDir(dir);
+  const conf = new Conf<ConfigShape>({
+    projectName: 'synap',
+    projectSuffix: '',
+    cwd: dir,
+    configName: 'config',
+    configFileMode: 0o600,
+    accessPropertiesByDotNotation: false,
+    defaults: { profiles: {} },
+  });
+  // A file created by an older version or copied in by hand is tightened on every open.
+  if (existsSync(conf.path)) {
+    try {
+      chmodSync(conf.path, 0o600);
+    } catch {
+      // Not ours to change (e.g. read-only mount): reading still works.
+    }
+  }
+  return conf;
 }
 
 const tightened = new Set<string>();
@@ -173,7 +221,10 @@ function tightenDir(dir: string): void {
   }
 }
 
-/** Opens the store at $SYNAP_CONFIG_DIR or the OS default. */
-export function openStore(dir?: string): ConfigStore {
-  return new ConfigStore(dir ?? configDir());
+/**
+ * Opens the store at `dir` ($SYNAP_CONFIG_DIR or the OS default). Reading creates nothing: with
+ * no config file the store reads as empty and the directory is left as it is (or absent).
+ */
+export function openStore(dir?: string): Promise<ConfigStore> {
+  return ConfigStore.open(dir ?? configDir());
 }

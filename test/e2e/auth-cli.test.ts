@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -21,8 +21,9 @@ afterAll(async () => {
 });
 
 const configFile = () => join(box.env.SYNAP_CONFIG_DIR!, 'config.json');
-const storedProfiles = () =>
-  JSON.parse(readFileSync(configFile(), 'utf8')).profiles as Record<string, { api_key?: string }>;
+/** The profiles in the config file; none while no command has written one. */
+const storedProfiles = (): Record<string, { api_key?: string }> =>
+  existsSync(configFile()) ? JSON.parse(readFileSync(configFile(), 'utf8')).profiles : {};
 
 describe('synap auth', () => {
   it('status without a key is a usage error (exit 2) that says how to provide one', async () => {

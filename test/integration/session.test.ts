@@ -1,11 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { SynapClient } from '../../src/client/client.js';
 import { AuthenticationError } from '../../src/client/errors.js';
 import { DEFAULT_BASE_URL, openSession } from '../../src/session.js';
-import { ConfigStore } from '../../src/config/store.js';
+import { openStore, type ConfigStore } from '../../src/config/store.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { UsageError } from '../../src/errors.js';
 import type { GlobalOptions } from '../../src/global-options.js';
@@ -27,13 +27,13 @@ let dir: string;
 let saved: NodeJS.ProcessEnv;
 let store: ConfigStore;
 
-beforeEach(() => {
+beforeEach(async () => {
   saved = { ...process.env };
   dir = mkdtempSync(join(tmpdir(), 'synap-session-'));
   process.env.SYNAP_CONFIG_DIR = join(dir, 'config');
   delete process.env.SYNAP_API_KEY;
   delete process.env.SYNAP_BASE_URL;
-  store = new ConfigStore(join(dir, 'config'));
+  store = await openStore(join(dir, 'config'));
 });
 afterEach(() => {
   process.env = saved;
@@ -51,10 +51,18 @@ describe('openSession precedence', () => {
     expect(s.apiKey).toBe('');
   });
 
+  it('with no config file, a session (env key) reads no profile and creates no config dir', async () => {
+    process.env.SYNAP_API_KEY = 'synap_envkey0000000000';
+    const s = await openSession(globals());
+    expect([s.apiKey, s.keySource, s.defaults]).toEqual(['synap_envkey0000000000', 'env', {}]);
+    expect(s.store.profileNames()).toEqual([]);
+    expect(existsSync(join(dir, 'config'))).toBe(false);
+  });
+
   it('profile key and base URL are used; env key beats the profile key; flag URL beats profile', async () => {
-    store.setApiKey('default', 'synap_profilekey000000');
-    store.set('default', 'base_url', 'https://profile.example.com');
-    store.set('default', 'batch_size', '10');
+    await store.setApiKey('default', 'synap_profilekey000000');
+    await store.set('default', 'base_url', 'https://profile.example.com');
+    await store.set('default', 'batch_size', '10');
     let s = await openSession(globals());
     expect([s.apiKey, s.keySource, s.baseUrl]).toEqual([
       'synap_profilekey000000',
@@ -72,8 +80,8 @@ describe('openSession precedence', () => {
   });
 
   it('an explicit profile (migrate --from/--to) prefers its own key and URL over env', async () => {
-    store.setApiKey('b', 'synap_bkey000000000000');
-    store.set('b', 'base_url', 'https://b.example.com');
+    await store.setApiKey('b', 'synap_bkey000000000000');
+    await store.set('b', 'base_url', 'https://b.example.com');
     process.env.SYNAP_API_KEY = 'synap_envkey0000000000';
     const s = await openSession(globals({ baseUrl: 'https://env.example.com' }), { profile: 'b' });
     expect([s.profile, s.apiKey, s.baseUrl]).toEqual([
@@ -84,7 +92,7 @@ describe('openSession precedence', () => {
   });
 
   it('refuses plain http to a remote host, allows loopback', async () => {
-    store.setApiKey('default', 'synap_profilekey000000');
+    await store.setApiKey('default', 'synap_profilekey000000');
     await expect(openSession(globals({ baseUrl: 'http://api.example.com' }))).rejects.toThrow(
       UsageError,
     );
@@ -114,7 +122,7 @@ describe('auth errors name the profile', () => {
   afterAll(() => emu.close());
 
   it('a refused key becomes an AuthenticationError mentioning profile and key source', async () => {
-    store.setApiKey('ops', 'synap_wrongwrongwrong0000');
+    await store.setApiKey('ops', 'synap_wrongwrongwrong0000');
     const s = await openSession(globals({ profile: 'ops', baseUrl: emu.url }));
     const err = await s.client.whoami().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AuthenticationError);

@@ -1,8 +1,18 @@
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ConfigStore, configDir, parseSetting } from '../../src/config/store.js';
+import { takeConfigNotices } from '../../src/config/notices.js';
+import { configDir, openStore, parseSetting } from '../../src/config/store.js';
 import { UsageError } from '../../src/errors.js';
 
 let root: string;
@@ -14,32 +24,109 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 const mode = (p: string) => statSync(p).mode & 0o777;
 
 describe('ConfigStore', () => {
-  it('creates the directory 0700 and the file 0600, and keeps 0600 after writes', () => {
+  it('creates the directory 0700 and the file 0600, and keeps 0600 after writes', async () => {
     const dir = join(root, 'nested', 'config');
-    const store = new ConfigStore(dir);
-    store.setApiKey('default', 'synap_canary_abcdefghijklmnop');
+    const store = await openStore(dir);
+    await store.setApiKey('default', 'synap_canary_abcdefghijklmnop');
     expect(store.path).toBe(join(dir, 'config.json'));
     expect(mode(dir)).toBe(0o700);
     expect(mode(store.path)).toBe(0o600);
-    store.set('default', 'batch_size', '50');
+    await store.set('default', 'batch_size', '50');
     expect(mode(store.path)).toBe(0o600);
   });
 
-  it('tightens a file that was made world-readable by hand', () => {
+  it('reading a config that does not exist is empty and creates nothing', async () => {
+    const dir = join(root, 'nested', 'config');
+    const store = await openStore(dir);
+    expect(store.path).toBe(join(dir, 'config.json'));
+    expect(store.profileNames()).toEqual([]);
+    expect(store.hasProfile('default')).toBe(false);
+    expect(store.getProfile('default')).toEqual({});
+    expect(store.getDefaults('default')).toEqual({});
+    expect(existsSync(join(root, 'nested'))).toBe(false);
+  });
+
+  it('a relative directory gives an absolute path, with or without a file', async () => {
+    const rel = relative(process.cwd(), join(root, 'rel'));
+    expect((await openStore(rel)).path).toBe(join(root, 'rel', 'config.json'));
+    await (await openStore(rel)).set('default', 'mode', 'fast');
+    expect((await openStore(rel)).path).toBe(join(root, 'rel', 'config.json'));
+  });
+
+  it('a write after reading an empty store creates the directory 0700 and the file 0600', async () => {
     const dir = join(root, 'c');
-    new ConfigStore(dir).setApiKey('default', 'synap_x1234567890');
+    const store = await openStore(dir);
+    expect(existsSync(dir)).toBe(false);
+    await store.setApiKey('default', 'synap_abcdefghijkl');
+    expect(mode(dir)).toBe(0o700);
+    expect(mode(store.path)).toBe(0o600);
+    // The same store now reads what it wrote, and so does a new one.
+    expect(store.getProfile('default').api_key).toBe('synap_abcdefghijkl');
+    expect((await openStore(dir)).profileNames()).toEqual(['default']);
+  });
+
+  it('a write starts from what the file holds now, not from what it held on open', async () => {
+    const dir = join(root, 'c');
+    const early = await openStore(dir);
+    await (await openStore(dir)).set('other', 'mode', 'fast');
+    await early.set('default', 'page_size', '10');
+    expect((await openStore(dir)).profileNames()).toEqual(['default', 'other']);
+  });
+
+  it('unset and logout on a missing config write it as before (0700 dir, 0600 file)', async () => {
+    const dir = join(root, 'c');
+    expect(await (await openStore(dir)).unset('default', 'mode')).toBe(false);
+    expect(mode(dir)).toBe(0o700);
+    expect(mode(join(dir, 'config.json'))).toBe(0o600);
+    rmSync(dir, { recursive: true });
+    expect(await (await openStore(dir)).removeApiKey('default')).toBe(false);
+    expect(mode(dir)).toBe(0o700);
+  });
+
+  it('tightens a file that was made world-readable by hand', async () => {
+    const dir = join(root, 'c');
+    await (await openStore(dir)).setApiKey('default', 'synap_x1234567890');
     const file = join(dir, 'config.json');
     chmodSync(file, 0o644);
-    new ConfigStore(dir);
+    expect((await openStore(dir)).getProfile('default').api_key).toBe('synap_x1234567890');
     expect(mode(file)).toBe(0o600);
   });
 
-  it('keeps profiles apart and round-trips typed values', () => {
-    const store = new ConfigStore(join(root, 'c'));
-    store.setApiKey('staging', 'synap_stagingkey123456');
-    store.set('staging', 'page_size', '25');
-    store.set('default', 'mode', 'fast');
-    store.set('default', 'document_type', 'email');
+  it.skipIf(process.platform === 'win32')(
+    'tightens a config directory open to others, with a notice, whether or not it holds a file',
+    async () => {
+      takeConfigNotices();
+      const empty = join(root, 'empty');
+      mkdirSync(empty, { mode: 0o755 });
+      chmodSync(empty, 0o755);
+      expect((await openStore(empty)).profileNames()).toEqual([]);
+      expect(mode(empty)).toBe(0o700);
+      expect(existsSync(join(empty, 'config.json'))).toBe(false);
+      const full = join(root, 'full');
+      await (await openStore(full)).set('default', 'mode', 'fast');
+      chmodSync(full, 0o750);
+      expect((await openStore(full)).getDefaults('default')).toEqual({ mode: 'fast' });
+      expect(mode(full)).toBe(0o700);
+      const notices = takeConfigNotices();
+      expect(notices).toHaveLength(2);
+      expect(notices[0]).toContain(`the config directory ${empty} was open to others (mode 0755)`);
+      expect(notices[1]).toContain(`the config directory ${full} was open to others (mode 0750)`);
+    },
+  );
+
+  it('an unreadable config is an error, not an empty store', async () => {
+    const dir = join(root, 'c');
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(join(dir, 'config.json'), '{ not json', { mode: 0o600 });
+    await expect(openStore(dir)).rejects.toThrow();
+  });
+
+  it('keeps profiles apart and round-trips typed values', async () => {
+    const store = await openStore(join(root, 'c'));
+    await store.setApiKey('staging', 'synap_stagingkey123456');
+    await store.set('staging', 'page_size', '25');
+    await store.set('default', 'mode', 'fast');
+    await store.set('default', 'document_type', 'email');
     expect(store.profileNames()).toEqual(['default', 'staging']);
     expect(store.getProfile('staging')).toEqual({
       api_key: 'synap_stagingkey123456',
@@ -47,36 +134,36 @@ describe('ConfigStore', () => {
     });
     expect(store.getDefaults('default')).toEqual({ mode: 'fast', document_type: 'email' });
     // A second instance reads what the first wrote.
-    const again = new ConfigStore(join(root, 'c'));
+    const again = await openStore(join(root, 'c'));
     expect(again.getProfile('default').mode).toBe('fast');
     expect(JSON.parse(readFileSync(again.path, 'utf8')).profiles.staging.page_size).toBe(25);
   });
 
-  it('unset and removeApiKey report whether something was there; empty profiles vanish', () => {
-    const store = new ConfigStore(join(root, 'c'));
-    store.setApiKey('p', 'synap_abcdefghijkl');
-    expect(store.removeApiKey('p')).toBe(true);
-    expect(store.removeApiKey('p')).toBe(false);
+  it('unset and removeApiKey report whether something was there; empty profiles vanish', async () => {
+    const store = await openStore(join(root, 'c'));
+    await store.setApiKey('p', 'synap_abcdefghijkl');
+    expect(await store.removeApiKey('p')).toBe(true);
+    expect(await store.removeApiKey('p')).toBe(false);
     expect(store.hasProfile('p')).toBe(false);
-    store.set('p', 'concurrency', '8');
-    expect(store.unset('p', 'concurrency')).toBe(true);
-    expect(store.unset('p', 'concurrency')).toBe(false);
+    await store.set('p', 'concurrency', '8');
+    expect(await store.unset('p', 'concurrency')).toBe(true);
+    expect(await store.unset('p', 'concurrency')).toBe(false);
   });
 
-  it('ignores hand-edited invalid values in defaults', () => {
+  it('ignores hand-edited invalid values in defaults', async () => {
     const dir = join(root, 'c');
-    const store = new ConfigStore(dir);
+    mkdirSync(dir, { mode: 0o700 });
     writeFileSync(
-      store.path,
+      join(dir, 'config.json'),
       JSON.stringify({ profiles: { default: { batch_size: 500, mode: 'fast' } } }),
     );
-    expect(new ConfigStore(dir).getDefaults('default')).toEqual({ mode: 'fast' });
+    expect((await openStore(dir)).getDefaults('default')).toEqual({ mode: 'fast' });
   });
 
-  it('refuses bad profile names', () => {
-    const store = new ConfigStore(join(root, 'c'));
-    expect(() => store.setApiKey('../evil', 'synap_abcdefghijkl')).toThrow(UsageError);
-    expect(() => store.set('a b', 'mode', 'fast')).toThrow(UsageError);
+  it('refuses bad profile names', async () => {
+    const store = await openStore(join(root, 'c'));
+    await expect(store.setApiKey('../evil', 'synap_abcdefghijkl')).rejects.toThrow(UsageError);
+    await expect(store.set('a b', 'mode', 'fast')).rejects.toThrow(UsageError);
   });
 });
 

@@ -48,9 +48,9 @@ Examples:
     const session = await ctx.session({ apiKey: key });
     const who = await session.client.whoami();
     // Verified: only now is the key written (mode 0600 file).
-    session.store.setApiKey(session.profile, key);
+    await session.store.setApiKey(session.profile, key);
     if (globals.baseUrl !== undefined && !session.local) {
-      session.store.set(session.profile, 'base_url', session.baseUrl);
+      await session.store.set(session.profile, 'base_url', session.baseUrl);
     }
     return {
       result: {

@@ -26,7 +26,7 @@ Examples:
 
   async run(ctx, flags) {
     const { openStore } = await import('../../config/store.js');
-    const store = openStore();
+    const store = await openStore();
     const names = flags.all ? store.profileNames() : [ctx.globals.profile];
     const profiles: ProfileListing['profiles'] = {};
     for (const name of names) profiles[name] = displayProfile(store.getProfile(name));

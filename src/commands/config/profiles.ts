@@ -10,7 +10,7 @@ export const profilesCommand: CommandSpec<Record<string, never>, [], string[]> =
 
   async run() {
     const names = await import('../../config/store.js')
-      .then(({ openStore }) => openStore().profileNames())
+      .then(async ({ openStore }) => (await openStore()).profileNames())
       .catch(() => []);
     return { result: names };
   },

@@ -28,7 +28,8 @@ Examples:
 
   async run(ctx, _flags, key, raw) {
     const profile = ctx.globals.profile;
-    const value = (await import('../../config/store.js')).openStore().set(profile, key, raw);
+    const { openStore } = await import('../../config/store.js');
+    const value = await (await openStore()).set(profile, key, raw);
     return { result: { profile, key, value } };
   },
 

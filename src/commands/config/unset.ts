@@ -22,7 +22,8 @@ Examples:
 
   async run(ctx, _flags, key) {
     const profile = ctx.globals.profile;
-    const removed = (await import('../../config/store.js')).openStore().unset(profile, key);
+    const { openStore } = await import('../../config/store.js');
+    const removed = await (await openStore()).unset(profile, key);
     return { result: { profile, key, removed } };
   },
 
