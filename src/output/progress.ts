@@ -1,4 +1,4 @@
-import ora, { type Ora } from 'ora';
+import type { Ora } from 'ora';
 import { systemClock, type Clock } from '../clock.js';
 import { LineLog, setActiveIndicator } from './notices.js';
 import { redactSecrets } from './redact.js';
@@ -9,6 +9,8 @@ export { flushNotices, LineLog, notify } from './notices.js';
  * A small progress indicator for long operations, on stderr: an ora spinner when stderr is a
  * TTY, otherwise a plain line at most every `intervalMs` (logs and CI stay readable), nothing
  * with --quiet. Commands build their own wording on top (ingest, export); this only draws.
+ * ora (and chalk, string-width… under it) is loaded only for a spinner: with --quiet, --json
+ * or a log it is never imported.
  *
  * Lines printed above it (failures, warnings, retries) go through a LineLog: in logs (not a
  * TTY) every line starts with an ISO time, and a line identical to the one before is counted
@@ -76,48 +78,67 @@ function spinnerProgress(stream: NodeJS.WritableStream, opts: ProgressOptions): 
     timestamps: false,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
+  let ora: typeof import('ora').default | undefined;
   let spinner: Ora | undefined;
   let text = '';
+  // Started and not stopped; paused while the caller prints something of its own.
+  let running = false;
   let paused = false;
-  const make = () =>
-    ora({
+  // Draws the spinner when it should be on screen and ora is there to draw it.
+  const show = () => {
+    if (!ora || !running || paused || spinner) return;
+    spinner = ora({
       text,
       stream: stream as NodeJS.WriteStream,
       color: color ? 'cyan' : false,
       discardStdin: false,
-    });
+    }).start();
+  };
+  const hide = () => {
+    spinner?.stop();
+    spinner = undefined;
+  };
+  // ora loads while the work starts; until then the lines above it print as usual and the
+  // spinner appears once it is there. Should it fail to load, there is no spinner.
+  import('ora').then(
+    (m) => {
+      ora = m.default;
+      show();
+    },
+    () => {},
+  );
   return {
     start(t) {
       text = redactSecrets(t);
-      spinner?.stop();
-      spinner = make().start();
+      hide();
+      running = true;
       paused = false;
+      show();
     },
     update(t) {
       text = redactSecrets(t);
-      if (spinner && !paused) spinner.text = text;
+      if (spinner) spinner.text = text;
     },
     pause() {
-      if (spinner && !paused) {
-        spinner.stop();
+      if (running && !paused) {
+        hide();
         paused = true;
       }
     },
     resume() {
-      if (spinner && paused) {
-        spinner = make().start();
+      if (running && paused) {
         paused = false;
+        show();
       }
     },
     log(line) {
-      const wasRunning = spinner !== undefined && !paused;
-      if (wasRunning) spinner?.stop();
+      hide();
       lines.write(line);
-      if (wasRunning) spinner = make().start();
+      show();
     },
     stop(finalText) {
-      spinner?.stop();
-      spinner = undefined;
+      hide();
+      running = false;
       lines.flush();
       if (finalText !== undefined) stream.write(`${redactSecrets(finalText)}\n`);
     },
