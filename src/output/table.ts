@@ -1,4 +1,16 @@
-import Table from 'cli-table3';
+import { createRequire } from 'node:module';
+
+type TableClass = typeof import('cli-table3');
+let loaded: TableClass | undefined;
+
+/**
+ * cli-table3, loaded when a box is first drawn: pipes, files and --json never need it. It is
+ * CommonJS, so require() loads it synchronously (on every Node 20) and the renderers stay
+ * synchronous.
+ */
+function cliTable3(): TableClass {
+  return (loaded ??= createRequire(import.meta.url)('cli-table3') as TableClass);
+}
 
 /**
  * Tables and key/value listings, laid out for where they go:
@@ -101,6 +113,7 @@ export function fitWidths(
 /** Renders rows under a header: a box on a terminal, tab-separated lines elsewhere. */
 export function renderTable(head: string[], rows: Cell[][], opts: TableOptions): string {
   if (!isTty(opts)) return rows.map((r) => r.map(plainCell).join('\t')).join('\n');
+  const Table = cliTable3();
   const cells = rows.map((r) => head.map((_, i) => text(r[i])));
   // Bold is written here rather than through cli-table3's style, whose colour library decides by
   // itself from the process's own stdout and environment, not from the stream this table is for.
@@ -136,6 +149,7 @@ export function renderKeyValue(pairs: [string, Cell][], opts: TableOptions): str
       .map(([k, v]) => `${bold(`${k}:`)} ${text(v).replace(/\r?\n/g, '\n  ')}`)
       .join('\n');
   }
+  const Table = cliTable3();
   const style = { head: [], border: [] };
   const make = (colWidths?: number[]) => {
     const table = new Table({
