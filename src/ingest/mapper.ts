@@ -1,4 +1,5 @@
-import { parse as parseCsvText } from 'csv-parse/sync';
+import { createRequire } from 'node:module';
+import type { Options as CsvOptions } from 'csv-parse/sync';
 import type { CreateMemoryRequest } from '../client/types.js';
 import { customerIdRefusal, type B2cInstance } from './b2c.js';
 import { hashDocumentId } from './document-id.js';
@@ -22,6 +23,19 @@ export { canonicalJson, hashDocumentId } from './document-id.js';
 export { API_FIELDS, isIsoDate, type MapDefaults, type RecordError } from './validate.js';
 
 export type IdFrom = 'hash' | 'none';
+
+type CsvParseSync = typeof import('csv-parse/sync');
+let csvParseSync: CsvParseSync | undefined;
+
+/**
+ * CSV text parsed by csv-parse, loaded the first time a CSV row kept as text is read again
+ * (a failures-file line): other ingests never load it. The mapper is synchronous, so the
+ * package's CommonJS build is required, which works on every Node 20.
+ */
+function parseCsvText(text: string, options: CsvOptions): string[][] {
+  csvParseSync ??= createRequire(import.meta.url)('csv-parse/sync') as CsvParseSync;
+  return csvParseSync.parse(text, options) as string[][];
+}
 
 // Parsed when the command line is read (src/ingest/map-spec.ts); re-exported for the tests.
 export { MapSpecError, parseMapSpecs, parseScopeSpec } from './map-spec.js';
@@ -238,7 +252,7 @@ function rereadText(
       relax_quotes: true,
       relax_column_count: true,
       skip_empty_lines: true,
-    }) as string[][];
+    });
   } catch (err) {
     return keep(`malformed CSV: ${(err as Error).message}`);
   }

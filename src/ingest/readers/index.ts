@@ -7,14 +7,12 @@ import { formatFromName, isGzip, sniffFormat } from '../format.js';
 import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
 import { parseError } from './common.js';
 import type { PrefixHash } from './prefix-hash.js';
-import { readDelimited } from './csv.js';
 import { readJsonArray } from './json-array.js';
 import { readJsonLines } from './jsonl.js';
 
 export { formatFromName, parseFormat, sniffFormat } from '../format.js';
 export { inputIdentity, type InputIdentity } from './identity.js';
 export { PrefixHash, type ConsumedBytes } from './prefix-hash.js';
-export { readDelimited } from './csv.js';
 export { readJsonArray } from './json-array.js';
 export { readJsonLines } from './jsonl.js';
 
@@ -265,7 +263,8 @@ async function openInput(
       ? readJsonLines(until, source, Math.max(startAfterLine, from?.line ?? 0), from)
       : format === 'json'
         ? readJsonArray(until, source, startAfterLine)
-        : readDelimited(until, source, format, startAfterLine);
+        : // Loaded for CSV/TSV only: csv-parse is not needed to read JSON.
+          (await import('./csv.js')).readDelimited(until, source, format, startAfterLine);
   return thenRaise(records, stop, source)[Symbol.asyncIterator]();
 }
 
