@@ -5,8 +5,11 @@ import { notify } from './progress.js';
 import { renderKeyValue, renderTable } from './table.js';
 import type { View } from './view.js';
 
-const grouped = new Intl.NumberFormat('en-US', { maximumFractionDigits: 4 });
-const credits = (n: number) => grouped.format(n);
+// Made on first use: the first Intl.NumberFormat of a process loads ICU data (~20 ms), which
+// an ingest that prints no credit line (--json, --quiet) should not wait for before it starts.
+let grouped: Intl.NumberFormat | undefined;
+const credits = (n: number) =>
+  (grouped ??= new Intl.NumberFormat('en-US', { maximumFractionDigits: 4 })).format(n);
 const plural = (n: number, word: string) => `${credits(n)} ${word}${n === 1 ? '' : 's'}`;
 
 /** `synap credits`: the balance and its buckets. */

@@ -3,7 +3,10 @@ import type { FailureLine } from '../ingest/failures-file.js';
 import type { StopReason } from '../ingest/summary.js';
 import { createProgress, LineLog, type Progress } from './progress.js';
 
-const fmt = new Intl.NumberFormat('en-US');
+// Made on first use: the first Intl.NumberFormat of a process loads ICU data (~20 ms), which
+// an ingest that draws no progress (--json, --quiet) should not wait for before it starts.
+let numbers: Intl.NumberFormat | undefined;
+const fmt = { format: (n: number) => (numbers ??= new Intl.NumberFormat('en-US')).format(n) };
 /** Failures printed one by one; after that only a count. */
 export const FAILURE_PRINT_CAP = 20;
 
