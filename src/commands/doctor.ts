@@ -57,7 +57,7 @@ Examples:
           `${store.path}${existsSync(store.path) ? '' : ' (not created yet)'}`,
       );
     } catch (err) {
-      add('config', false, `${configDir()}: ${messageOf(err)}`);
+      add('config', false, `${await configDir()}: ${messageOf(err)}`);
     }
 
     let session;
@@ -135,7 +135,7 @@ Examples:
 
     const envPaths = (await import('env-paths')).default;
     for (const [name, dir] of [
-      ['config dir', configDir()],
+      ['config dir', await configDir()],
       ['data dir', envPaths('synap', { suffix: '' }).data],
       ['current dir', process.cwd()],
     ] as const) {

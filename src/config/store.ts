@@ -1,7 +1,6 @@
 import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type Conf from 'conf';
-import envPaths from 'env-paths';
 import { addConfigNotice } from './notices.js';
 import {
   checkProfileName,
@@ -27,10 +26,14 @@ export {
 /** Environment variable that moves the config directory (tests, cron jobs, containers). */
 export const CONFIG_DIR_ENV = 'SYNAP_CONFIG_DIR';
 
-/** Where the config file lives: $SYNAP_CONFIG_DIR, else the OS config dir (XDG_CONFIG_HOME/synap). */
-export function configDir(env: NodeJS.ProcessEnv = process.env): string {
+/**
+ * Where the config file lives: $SYNAP_CONFIG_DIR, else the OS config dir (XDG_CONFIG_HOME/synap).
+ * env-paths is imported only for the second (it and its dependency cost ~10 ms of start-up).
+ */
+export async function configDir(env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const fromEnv = env[CONFIG_DIR_ENV];
   if (fromEnv) return fromEnv;
+  const { default: envPaths } = await import('env-paths');
   return envPaths('synap', { suffix: '' }).config;
 }
 
@@ -225,6 +228,6 @@ function tightenDir(dir: string): void {
  * Opens the store at `dir` ($SYNAP_CONFIG_DIR or the OS default). Reading creates nothing: with
  * no config file the store reads as empty and the directory is left as it is (or absent).
  */
-export function openStore(dir?: string): Promise<ConfigStore> {
-  return ConfigStore.open(dir ?? configDir());
+export async function openStore(dir?: string): Promise<ConfigStore> {
+  return ConfigStore.open(dir ?? (await configDir()));
 }

@@ -133,8 +133,19 @@ describe('startup', () => {
 });
 
 describe('the start of an ingest', () => {
-  /** Packages an ingest of JSON Lines has no use for when nothing draws or reads a config. */
-  const UNUSED = ['conf', 'ora', 'cli-table3', 'csv-parse', '@inquirer/prompts', 'better-sqlite3'];
+  /**
+   * Packages an ingest of JSON Lines has no use for when nothing draws or reads a config (and
+   * env-paths, with SYNAP_CONFIG_DIR naming the config dir).
+   */
+  const UNUSED = [
+    'conf',
+    'ora',
+    'cli-table3',
+    'csv-parse',
+    'env-paths',
+    '@inquirer/prompts',
+    'better-sqlite3',
+  ];
   let run = 0;
   /** A config dir of its own, not created: the cron path (SYNAP_API_KEY, no config file). */
   const fresh = () => join(box.dir, `fresh-config-${++run}`);

@@ -200,12 +200,14 @@ describe('parseSetting', () => {
 });
 
 describe('configDir', () => {
-  it('honours SYNAP_CONFIG_DIR, else XDG_CONFIG_HOME/synap', () => {
-    expect(configDir({ SYNAP_CONFIG_DIR: '/x/y' })).toBe('/x/y');
+  it('honours SYNAP_CONFIG_DIR, else XDG_CONFIG_HOME/synap', async () => {
+    expect(await configDir({ SYNAP_CONFIG_DIR: '/x/y' })).toBe('/x/y');
     const saved = process.env.XDG_CONFIG_HOME;
     process.env.XDG_CONFIG_HOME = join(root, 'xdg');
     try {
-      if (process.platform === 'linux') expect(configDir({})).toBe(join(root, 'xdg', 'synap'));
+      if (process.platform === 'linux') {
+        expect(await configDir({})).toBe(join(root, 'xdg', 'synap'));
+      }
     } finally {
       if (saved === undefined) delete process.env.XDG_CONFIG_HOME;
       else process.env.XDG_CONFIG_HOME = saved;
