@@ -107,8 +107,8 @@ Examples:
     const mine = shard?.by === 'file' ? filesOfShard(inputs, shard) : inputs;
     // Every input is checked before the first is sent, so a typo does not stop a run half-way.
     for (const input of mine) if (input !== '-') await assertReadable(input);
-    const { dryRunCredits, ingestRetryPolicy, ingestRunOptions, ingestWithDisplay, prepareIngest } =
-      await import('./ingest-run.js');
+    const { dryRunCredits, ingestRetryPolicy, prepareIngest } =
+      await import('./ingest-preflight.js');
     const session = await ctx.session({
       requireKey: flags.dryRun !== true,
       ...flags.rate,
@@ -119,12 +119,17 @@ Examples:
         : {}),
     });
     const preflightStart = Date.now();
-    const { b2c, credits } = await prepareIngest(session, flags, {
+    const preflight = prepareIngest(session, flags, {
       inputs: mine,
       // A record shard sends about 1/n of what its inputs hold.
       ...(shard && shard.by !== 'file' ? { share: 1 / shard.count } : {}),
       quiet: ctx.globals.quiet || ctx.globals.json,
     });
+    // The pipeline's modules load while whoami and the credit estimate are in flight.
+    const pipeline = import('./ingest-run.js');
+    pipeline.catch(() => {});
+    const { b2c, credits } = await preflight;
+    const { ingestRunOptions, ingestWithDisplay } = await pipeline;
     // --max-duration bounds the whole command: what the pre-flight took is not given again.
     const runFlags =
       flags.maxDuration === undefined

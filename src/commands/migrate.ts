@@ -80,8 +80,13 @@ Examples:
     // Loaded when the command runs, not when it is declared (see cli.ts).
     const [
       { exportRecords },
-      { ingestRetryPolicy, ingestRunOptions, ingestWithDisplay, prepareIngest },
-    ] = await Promise.all([import('../export/records.js'), import('./ingest-run.js')]);
+      { ingestRetryPolicy, prepareIngest },
+      { ingestRunOptions, ingestWithDisplay },
+    ] = await Promise.all([
+      import('../export/records.js'),
+      import('./ingest-preflight.js'),
+      import('./ingest-run.js'),
+    ]);
     const from = await ctx.session({ profile: flags.from });
     const to = await ctx.session({
       profile: flags.to,

@@ -1,0 +1,116 @@
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../client/retry-policy.js';
+import { DEFAULT_MODE, type Mode } from '../client/types.js';
+import { StoppedEarlyError } from '../errors.js';
+import { b2cInstance, checkB2cFlags, type B2cInstance } from '../ingest/b2c.js';
+import {
+  checkCredits,
+  estimateDocuments,
+  estimateExceedsBalance,
+  exceedsBalance,
+  type CreditCheck,
+} from '../ingest/credit-check.js';
+import type { IngestSummary } from '../ingest/summary.js';
+import { printCreditCheck } from '../output/credits.js';
+import type { Session } from '../session.js';
+import { abortOnSignals } from '../signals.js';
+import type { IngestFlags } from './ingest-options.js';
+
+// What an ingest (or a migrate) settles with the server before it sends anything. Kept apart
+// from the pipeline (ingest-run.ts) so the pipeline's modules can load while whoami is asked.
+
+/** The retry policy of an ingest: the default, with `--on-ambiguous`. */
+export function ingestRetryPolicy(flags: Pick<IngestFlags, 'onAmbiguous'>): RetryPolicy {
+  return {
+    ...DEFAULT_RETRY_POLICY,
+    ambiguous: flags.onAmbiguous === 'fail' ? 'never' : 'retry-idempotent',
+  };
+}
+
+/** The mode an ingest sends when a record names none: flag, profile, else the SDK's default. */
+export function runMode(flags: IngestFlags, session: Pick<Session, 'defaults'>): Mode {
+  return flags.mode ?? (session.defaults.mode as Mode | undefined) ?? DEFAULT_MODE;
+}
+
+/**
+ * What an ingest learns before it sends anything: whose key this is (whoami: the X-Client-ID /
+ * X-Instance-ID headers and, on a B2C instance, the customer_id refusals; `--customer-id` or
+ * `--map customer_id=` stop it there, exit 2) and, for `inputs` whose size says roughly how
+ * many documents they hold, the credit estimate against the balance (exit 6 when it exceeds
+ * it, unless --yes). A dry run without a key asks nothing.
+ */
+export async function prepareIngest(
+  session: Pick<Session, 'apiKey' | 'client' | 'defaults'>,
+  flags: IngestFlags,
+  opts: { inputs?: string[]; share?: number; quiet: boolean },
+): Promise<{ b2c: B2cInstance | undefined; credits: CreditCheck | undefined }> {
+  if (session.apiKey === '') return { b2c: undefined, credits: undefined };
+  // Ctrl-C while whoami or the estimate is asked ends the run as an interruption (130), as
+  // it would a moment later; nothing has been sent yet.
+  const signals = abortOnSignals({ message: 'interrupted before anything was sent' });
+  // --max-duration bounds these questions too: a server that does not answer them stops the
+  // run as resumable (exit 5) within the bound, not after every retry has timed out.
+  const deadline = new AbortController();
+  const timer =
+    flags.maxDuration !== undefined
+      ? setTimeout(
+          () =>
+            deadline.abort(
+              new StoppedEarlyError(
+                'stopped by --max-duration before anything was sent (the server did not answer whoami or the credit estimate in time)',
+                {
+                  hints: ['Nothing was sent: run the same command again once the server answers.'],
+                },
+              ),
+            ),
+          flags.maxDuration,
+        )
+      : undefined;
+  timer?.unref();
+  const signal = AbortSignal.any([signals.signal, deadline.signal]);
+  const call = { signal };
+  try {
+    // The inputs' sizes are read while whoami is in flight (local reads, nothing sent).
+    const estimating =
+      flags.dryRun || !opts.inputs
+        ? undefined
+        : estimateDocuments(opts.inputs, { restart: flags.restart === true });
+    // Its outcome is awaited below, or not at all when whoami stops the run first.
+    estimating?.catch(() => {});
+    const b2c = b2cInstance(await session.client.identify(call));
+    checkB2cFlags(b2c, flags);
+    if (!estimating) return { b2c, credits: undefined };
+    const total = await estimating;
+    signal.throwIfAborted();
+    const documents = total ? Math.ceil(total.documents * (opts.share ?? 1)) : 0;
+    if (documents === 0) return { b2c, credits: undefined };
+    const credits = await checkCredits(
+      session.client,
+      { documents, exact: false, mode: runMode(flags, session) },
+      call,
+    );
+    signal.throwIfAborted();
+    printCreditCheck(credits, { quiet: opts.quiet });
+    if (exceedsBalance(credits) && flags.yes !== true) throw estimateExceedsBalance(credits);
+    return { b2c, credits };
+  } catch (err) {
+    if (deadline.signal.aborted && !signals.signal.aborted) throw deadline.signal.reason;
+    throw err;
+  } finally {
+    clearTimeout(timer);
+    signals.dispose();
+  }
+}
+
+/** --dry-run: the estimate for exactly the records it would send (none without a key). */
+export async function dryRunCredits(
+  session: Pick<Session, 'apiKey' | 'client' | 'defaults'>,
+  flags: IngestFlags,
+  summary: IngestSummary,
+): Promise<CreditCheck | undefined> {
+  if (session.apiKey === '' || summary.sent === 0) return undefined;
+  return checkCredits(session.client, {
+    documents: summary.sent,
+    exact: true,
+    mode: runMode(flags, session),
+  });
+}
