@@ -5,7 +5,6 @@
 // before and after the first batch, tokens left unused at the end).
 //   node bench/s1-timeline.js [runs] [extra synap global flags]
 //   PROBE_BASE=path/bin/synap.js node bench/s1-timeline.js 3   # also an older build, A/B
-// The two credit requests (/v1/credits/*) are not in the log; the replay takes them with whoami.
 import { join } from 'node:path';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,8 +46,7 @@ function view(name, log, run) {
       `429s ${n429} reqs ${idx.length} wall ${run.wallMs.toFixed(0)} cpu ${run.cpuMs.toFixed(0)} ` +
       `| other: ${others.join(' ')} | tail arr ${tail} | (last-arr - first-any) ${((lastArr - log.arrived[first]) / 1000).toFixed(3)}`,
   );
-  // The server's bucket replayed from the log (the 2 credit requests, not logged, are taken
-  // just after the first request): tokens left at our last arrival were tokens unused.
+  // The server's bucket replayed from the log: tokens left at our last arrival were tokens unused.
   let tokens = 50,
     at = log.arrived[first],
     minTok = 99,
@@ -67,7 +65,7 @@ function view(name, log, run) {
     tokens = Math.min(50, raw);
     at = t;
     if (log.status[i] === 429) continue;
-    tokens -= i === first && log.kind[i] !== 'b' ? 3 : 1;
+    tokens -= 1;
     if (t > okArr[49]) {
       minTok = Math.min(minTok, tokens);
       sumTok += tokens;

@@ -1,6 +1,7 @@
 // Worker-thread body of bench/lib/emulator.js: runs the built emulator (dist/emulator) on its own
-// event loop, and observes every /api/v1 request at the HTTP layer (arrival, answer, status) so
-// scenarios can measure rates, 429s and requests in flight from the server's side.
+// event loop, and observes every metered request (the /api/v1 and /v1/credits routes: all but
+// /health and /_emulator) at the HTTP layer (arrival, answer, status) so scenarios can measure
+// rates, 429s and requests in flight from the server's side.
 //
 // The observation is bench-only: http.createServer is wrapped before the emulator is imported, so
 // nothing in src/ knows about it. The wrapper can also hold each request for a random delay
@@ -15,12 +16,13 @@ const { module: emulatorModule, options, delayMs } = workerData;
 /** Epoch milliseconds with sub-millisecond precision (comparable across threads). */
 const now = () => performance.timeOrigin + performance.now();
 
-// Request log, one entry per /api/v1 request: arrival, start (handed to the emulator, after any
-// injected delay), end (answer finished or socket closed), status (0 = closed without an answer) and kind (b batch, c create, l list, o other).
+// Request log, one entry per metered request: arrival, start (handed to the emulator, after any
+// injected delay), end (answer finished or socket closed), status (0 = closed without an answer)
+// and kind (b batch, c create, l list, k credits, o other: whoami, status, get, ...).
 const log = { arrived: [], started: [], ended: [], status: [], kind: [] };
 let inFlight = 0;
 let maxInFlight = 0;
-// Connections that carried at least one /api/v1 request (keep-alive reuse shows as few).
+// Connections that carried at least one metered request (keep-alive reuse shows as few).
 const sockets = new WeakSet();
 let connections = 0;
 
@@ -38,6 +40,7 @@ function kindOf(url) {
   if (url.startsWith('/api/v1/memories/batch')) return 'b';
   if (url.startsWith('/api/v1/memories/create')) return 'c';
   if (url.startsWith('/api/v1/memories?') || url === '/api/v1/memories') return 'l';
+  if (url.startsWith('/v1/credits/')) return 'k';
   return 'o';
 }
 
@@ -47,7 +50,7 @@ http.createServer = function createObservedServer(...args) {
   if (at < 0) return originalCreateServer.apply(this, args);
   const handler = args[at];
   args[at] = (req, res) => {
-    if (!req.url.startsWith('/api/')) return handler(req, res);
+    if (!req.url.startsWith('/api/') && !req.url.startsWith('/v1/')) return handler(req, res);
     const i = log.arrived.length;
     log.arrived.push(now());
     if (!sockets.has(req.socket)) {
