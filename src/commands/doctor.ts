@@ -53,7 +53,7 @@ Examples:
       add(
         'config',
         true,
-        `profile "${profile}"${store.getProfile(profile) ? '' : ' (not stored)'}, ` +
+        `profile "${profile}"${store.hasProfile(profile) ? '' : ' (not stored)'}, ` +
           `${store.path}${existsSync(store.path) ? '' : ' (not created yet)'}`,
       );
     } catch (err) {

@@ -77,6 +77,27 @@ describe('synap doctor', () => {
     ]);
   });
 
+  it('the config line says whether the profile is stored', async () => {
+    const own = makeSandbox();
+    try {
+      const envOnly = { ...own.env, SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey };
+      const before = await runCli(['doctor'], { env: envOnly, cwd: own.dir });
+      expect(before.stdout).toMatch(
+        /✓ config\s+profile "default" \(not stored\), .*\(not created yet\)/,
+      );
+      const set = await runCli(['config', 'set', 'batch_size', '50'], {
+        env: envOnly,
+        cwd: own.dir,
+      });
+      expect(set.code, set.stderr).toBe(0);
+      const after = await runCli(['doctor'], { env: envOnly, cwd: own.dir });
+      expect(after.stdout).toMatch(/✓ config\s+profile "default", /);
+      expect(after.stdout).not.toContain('not stored');
+    } finally {
+      own.cleanup();
+    }
+  });
+
   it('no key, a refused key, an unreachable server: the line is ✗ and the exit code 1', async () => {
     const noKey = await runCli(['doctor'], { env: { ...env, SYNAP_API_KEY: undefined } });
     expect(noKey.code).toBe(1);
