@@ -83,6 +83,12 @@ export interface ApiResult<T> {
   body?: Buffer;
 }
 
+/** Where items lie in a response body: `spans` holds a [start, end) pair of `body` per item. */
+export interface ItemBytes {
+  body: Buffer;
+  spans: Uint32Array;
+}
+
 /** A page of the memory list. */
 export interface ListResult extends ApiResult<ListMemoriesResponse> {
   /**
@@ -90,7 +96,7 @@ export interface ListResult extends ApiResult<ListMemoriesResponse> {
    * byte as the server sent it: `spans` holds [start, end) pairs, one per `data.data` item.
    * Absent when they could not be located with certainty (see arrayElementSpans).
    */
-  items?: { body: Buffer; spans: Uint32Array };
+  items?: ItemBytes;
 }
 
 export interface CallOptions {

@@ -1,3 +1,4 @@
+import type { ItemBytes } from '../client/client.js';
 import type { ListMemoriesResponse } from '../client/types.js';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -31,7 +32,7 @@ export interface ListClient {
     status?: number;
     correlationId?: string;
     /** Byte ranges of the items in the body (SynapClient.list's ListResult.items). */
-    items?: { body: Buffer; spans: Uint32Array };
+    items?: ItemBytes;
   }>;
 }
 
@@ -59,7 +60,7 @@ export interface ExportPage {
    * `body` per memory, in the same order. Absent when the body could not be split with
    * certainty; the memories are then written as JSON.stringify makes them.
    */
-  source?: { body: Buffer; spans: Uint32Array };
+  source?: ItemBytes;
   /** Items the server put on the page. */
   received: number;
   /** Items skipped because their memory_id was already seen. */
