@@ -120,6 +120,25 @@ describe('synap ingest against the emulator', () => {
     expect(JSON.parse(gs.stdout).result.skipped).toBe(30);
   });
 
+  it('a cut gzip CSV, from a file and from stdin: the rows before the cut are stored, the cut is one failure', async () => {
+    const rows = Array.from({ length: 40 }, (_, i) => `cut-${i},row number ${i}\n`).join('');
+    const whole = gzipSync(`document_id,document\n${rows}`);
+    const cut = whole.subarray(0, Math.floor(whole.length * 0.7));
+    writeFileSync(join(dir, 'cut.csv.gz'), cut);
+    for (const [args, input] of [
+      [['ingest', 'cut.csv.gz'], undefined],
+      [['ingest', '-', '--format', 'csv', '--failures', 'cut-stdin.failures.jsonl'], cut],
+    ] as const) {
+      const r = await run([...args], input ? { input } : {});
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stderr).not.toMatch(STACK_LINE);
+      expect(r.stderr).toMatch(/PARSE_ERROR: corrupt or truncated gzip data/);
+      const stored = emu.documents().filter((d) => d.document_id.startsWith('cut-')).length;
+      expect(stored).toBeGreaterThan(0);
+      expect(stored).toBeLessThan(40);
+    }
+  });
+
   it('bad records: exit 3, exactly those in the failures file, and the fixed failures file ingests', async () => {
     const r = await run(['ingest', 'with-bad-records.jsonl']);
     expect(r.code, r.stderr).toBe(3);

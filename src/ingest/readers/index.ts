@@ -1,11 +1,10 @@
 import { constants } from 'node:fs';
 import { access, open, stat, type FileHandle } from 'node:fs/promises';
-import { pipeline, Readable } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { UsageError } from '../../errors.js';
 import { formatFromName, isGzip, sniffFormat } from '../format.js';
 import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
 import { parseError } from './common.js';
+import { gunzipped } from './gunzip.js';
 import type { PrefixHash } from './prefix-hash.js';
 import { readJsonArray } from './json-array.js';
 import { readJsonLines } from './jsonl.js';
@@ -238,10 +237,7 @@ async function openInput(
   const first = await peek(bytes);
   let stream: AsyncIterable<Buffer> = prepend(first.head, first.rest);
   const gzip = !from && isGzip(first.head);
-  if (gzip) {
-    // pipeline (not pipe): a read error of the file reaches the gunzip stream's reader.
-    stream = pipeline(Readable.from(stream), createGunzip(), () => undefined);
-  }
+  if (gzip) stream = gunzipped(stream);
   let format = opts.format ?? (isStdin ? undefined : formatFromName(input));
   if (format === undefined) {
     if (!isStdin) {
