@@ -83,6 +83,7 @@ export function describeErrno(err: unknown): string {
     EIO: 'input/output error',
     ENOENT: 'no such file or directory',
     EISDIR: 'is a directory',
+    ENOTDIR: 'a part of the path is not a directory',
     ELOOP: 'it is a symbolic link',
     EEXIST: 'it already exists',
     EFBIG: 'file too large',

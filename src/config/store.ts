@@ -1,6 +1,8 @@
-import { chmodSync, existsSync, mkdirSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type Conf from 'conf';
+import { WriteFailedError } from '../errors.js';
+import { makeDirsSync } from '../make-dirs.js';
 import { addConfigNotice } from './notices.js';
 import {
   checkProfileName,
@@ -172,8 +174,15 @@ export class ConfigStore {
  */
 async function openConf(dir: string): Promise<Conf<ConfigShape>> {
   const { default: Conf } = await import('conf');
-  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
-  else tightenDir(dir);
+  if (!existsSync(dir)) {
+    try {
+      makeDirsSync(dir, 0o700);
+    } catch (err) {
+      throw new WriteFailedError(dir, 'the config directory', err, {
+        hints: ['Set SYNAP_CONFIG_DIR to a directory you can write, or unset it for the default.'],
+      });
+    }
+  } else tightenDir(dir);
   const conf = new Conf<ConfigShape>({
     projectName: 'synap',
     projectSuffix: '',

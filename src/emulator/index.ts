@@ -11,6 +11,7 @@ import { seededRandom } from './http-util.js';
 import { KeyRateLimiter, resolveRateLimit } from './rate-limiter.js';
 import { EmulatorStore } from './store.js';
 import { systemClock } from '../clock.js';
+import { CliError, describeErrno } from '../errors.js';
 import { ISOLATIONS, type EmulatorOptions, type RunningEmulator } from './types.js';
 
 export type {
@@ -70,6 +71,21 @@ function checkInstanceOptions(opts: EmulatorOptions): void {
   }
 }
 
+/** The emulator's database; a path that cannot hold one is named in a one-line error. */
+function openStore(path: string): EmulatorStore {
+  try {
+    return new EmulatorStore(path);
+  } catch (err) {
+    // SQLite's own errors (a file that is not a database) say it best in their message.
+    const code = (err as { code?: unknown }).code;
+    const why =
+      typeof code === 'string' && code.startsWith('SQLITE_') && err instanceof Error
+        ? err.message
+        : describeErrno(err);
+    throw new CliError(`cannot open the emulator database ${path}: ${why}`, { cause: err });
+  }
+}
+
 /**
  * Starts a Synap-compatible server on loopback (port 0 = any free port), backed by SQLite.
  * From code the defaults suit tests: in-memory database, unlimited tier, instant processing.
@@ -79,7 +95,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
   checkFaults(faults);
   checkInstanceOptions(opts);
   const clock = opts.clock ?? systemClock;
-  const store = new EmulatorStore(opts.db ?? ':memory:');
+  const store = openStore(opts.db ?? ':memory:');
   try {
     // Identity and the first key are created once and kept, so restarts look like the same instance.
     let clientId = store.getMeta('client_id');

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IngestStatus, Memory, MemoryStatusResponse } from '../client/types.js';
+import { makeDirsSync } from '../make-dirs.js';
 import { PageMarks, type ListFilter } from './page-marks.js';
 import type { StoredDocumentSummary } from './types.js';
 import type { ValidDocument, ValidUpdate } from './validate.js';
@@ -133,7 +133,7 @@ export class EmulatorStore {
 
   constructor(path: string) {
     this.path = path;
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') makeDirsSync(dirname(path));
     this.db = new Database(path);
     this.db.pragma('journal_mode = WAL');
     // Durable enough for a development tool, and an fsync per commit would cap throughput.

@@ -1,9 +1,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
-import { access, lstat, mkdir, realpath, stat } from 'node:fs/promises';
+import { access, lstat, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError, WriteFailedError } from '../errors.js';
+import { makeDirs } from '../make-dirs.js';
 
 /**
  * Where the files of one input's ingest go, named in one place: the state (checkpoint), the
@@ -113,8 +114,15 @@ async function writable(dir: string): Promise<boolean> {
   }
 }
 
+/** The state directory, made private; one that cannot be made stops the run before it starts. */
 async function privateDir(dir: string): Promise<string> {
-  await mkdir(dir, { recursive: true, mode: 0o700 });
+  try {
+    await makeDirs(dir, 0o700);
+  } catch (err) {
+    throw new WriteFailedError(dir, 'the state directory', err, {
+      hints: ['Set XDG_STATE_HOME to a directory you can write.'],
+    });
+  }
   return dir;
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSandbox, runCli } from '../helpers/cli.js';
@@ -118,6 +118,28 @@ describe('synap config', () => {
       'list',
     ]);
     expect(r.code).toBe(2);
+  });
+
+  it('a config directory that cannot be made: one error naming it, at once (also under /proc)', async () => {
+    const file = join(box.dir, 'a-file');
+    writeFileSync(file, '');
+    const dirs = [join(file, 'synap')];
+    // Node's recursive mkdir never returns under /proc (Linux only).
+    if (existsSync('/proc/self')) dirs.push('/proc/self/synap-config');
+    for (const dir of dirs) {
+      const r = await runCli(['config', 'set', 'mode', 'fast'], {
+        env: { ...box.env, SYNAP_CONFIG_DIR: dir },
+        timeoutMs: 20_000,
+      });
+      expect(r.code, r.stderr).toBe(1);
+      expect(r.stderr.split('\n')[0]).toBe(
+        `synap: error: cannot write the config directory ${dir}: ${
+          dir.startsWith('/proc')
+            ? 'no such file or directory (ENOENT)'
+            : 'a part of the path is not a directory (ENOTDIR)'
+        }`,
+      );
+    }
   });
 
   it('--help of every config command ends with examples', async () => {

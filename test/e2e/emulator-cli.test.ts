@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join, resolve } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -217,6 +217,24 @@ describe('synap emulator (CLI)', () => {
       body: doc('x', { scope: { customer: 'acme' } }),
     });
     expect(bad.status).toBe(422);
+  });
+
+  it('a --db that cannot hold a database: one line naming it, exit 1', async () => {
+    const file = join(sandbox.dir, 'not-a-dir');
+    writeFileSync(file, 'plain text');
+    for (const [db, why] of [
+      [join(file, 'emu.db'), 'a part of the path is not a directory (ENOTDIR)'],
+      [file, 'file is not a database'],
+    ]) {
+      const res = await runCli(['emulator', '--port', '0', '--db', db!], {
+        env: sandbox.env,
+        timeoutMs: 20_000,
+      });
+      expect(res.code, res.stderr).toBe(1);
+      expect(res.stderr.trim().split('\n')).toEqual([
+        `synap: error: cannot open the emulator database ${db}: ${why}`,
+      ]);
+    }
   });
 
   it('a port in use: one line naming the port, exit 2', async () => {

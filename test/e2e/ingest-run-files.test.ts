@@ -149,6 +149,21 @@ describe('the files an ingest writes', () => {
     expect(docs('subst ').length).toBe(1);
   });
 
+  it('a state directory that cannot be made: one error naming it, nothing sent', async () => {
+    writeFileSync(join(dir, 'blocked.jsonl'), '{"document":"blocked ok"}\n');
+    writeFileSync(join(dir, 'state-file'), '');
+    const r = await runShell('synap ingest <(cat blocked.jsonl) --format jsonl', {
+      env: { ...env, XDG_STATE_HOME: join(dir, 'state-file') },
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(
+      `cannot write the state directory ${join(dir, 'state-file', 'synap')}: a part of the path is not a directory (ENOTDIR)`,
+    );
+    expect(r.stderr).not.toContain('unexpected error');
+    expect(docs('blocked ')).toEqual([]);
+  });
+
   it.skipIf(!ro)(
     'an input in a read-only directory keeps state, lock and failures in the state directory, and resumes',
     async () => {
