@@ -126,6 +126,29 @@ async function privateDir(dir: string): Promise<string> {
   return dir;
 }
 
+/**
+ * What the state, lock, failures and done files of the regular file `input` are named after
+ * (InputFiles.base): the input as spelt, or the file a symlink points to, or for a directory
+ * that cannot be written, a name in the user's state directory (not made here).
+ */
+export async function filesBase(
+  input: string,
+  o: { env?: NodeJS.ProcessEnv; tag?: string } = {},
+): Promise<{ base: string; elsewhere?: { dir: string; why: string } }> {
+  const real = await realPathOf(input);
+  const linked = (await lstat(input)).isSymbolicLink();
+  let base = linked ? real : input;
+  let elsewhere: { dir: string; why: string } | undefined;
+  if (!(await writable(dirname(real)))) {
+    const dir = userStateDir(o.env);
+    const id = createHash('sha256').update(real).digest('hex').slice(0, 12);
+    base = join(dir, `${basename(real)}-${id}`);
+    elsewhere = { dir, why: 'its directory is not writable' };
+  }
+  if (o.tag) base = `${base}.${o.tag}`;
+  return elsewhere ? { base, elsewhere } : { base };
+}
+
 /** Names the files of `input` (see InputFiles). `inputs`: real paths of every input of the run. */
 export async function inputFiles(
   input: string,
@@ -160,17 +183,8 @@ export async function inputFiles(
       elsewhere: { dir, why: 'it is not a regular file' },
     };
   }
-  const real = await realPathOf(input);
-  const linked = (await lstat(input)).isSymbolicLink();
-  let base = linked ? real : input;
-  let elsewhere: InputFiles['elsewhere'];
-  if (!(await writable(dirname(real)))) {
-    const dir = await stateDir();
-    const id = createHash('sha256').update(real).digest('hex').slice(0, 12);
-    base = join(dir, `${basename(real)}-${id}`);
-    elsewhere = { dir, why: 'its directory is not writable' };
-  }
-  base = tagged(base);
+  const { base, elsewhere } = await filesBase(input, o);
+  if (elsewhere) await privateDir(elsewhere.dir);
   let failures = `${base}${FAILURES}`;
   let uniqueFailures = false;
   if (o.inputs.has(await realPathOf(failures))) {

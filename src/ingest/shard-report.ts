@@ -5,7 +5,8 @@ import { ExitCode, UsageError } from '../errors.js';
 import { ingestStateFile } from './checkpointer.js';
 import { donePathFor, readDone } from './done-file.js';
 import { lockPathFor, pidAlive, readLock } from './lock.js';
-import { fileShard, shardBase, shardLabel, type Shard, type ShardBy } from './shard.js';
+import { filesBase } from './run-files.js';
+import { fileShard, shardBase, shardLabel, shardTag, type Shard, type ShardBy } from './shard.js';
 
 /** Where one shard of one input stands, from the files it leaves beside the input. */
 export interface ShardReportRow {
@@ -47,13 +48,28 @@ export interface ShardReport {
   rows: ShardReportRow[];
 }
 
-/** The shard counts found in state and done files beside `input` (`….shard-i-of-n.…`). */
+/**
+ * What the ingest of `shard` named its files after: where it kept them (run-files.ts), which
+ * for a symlink or an input in a directory it cannot write is not beside the input as spelt.
+ */
+async function baseOf(input: string, shard?: Shard): Promise<string> {
+  const tag = shard?.by === 'record' ? shardTag(shard) : undefined;
+  try {
+    return (await filesBase(input, tag ? { tag } : {})).base;
+  } catch {
+    // An input that is gone: its files, if any, are where they would be beside it.
+    return shard ? shardBase(input, shard) : input;
+  }
+}
+
+/** The shard counts found in the state and done files of `input` (`….shard-i-of-n.…`). */
 async function shardCountsBeside(input: string): Promise<Set<number>> {
-  const name = basename(input);
+  const base = await baseOf(input);
+  const name = basename(base);
   const found = new Set<number>();
   let entries: string[];
   try {
-    entries = await readdir(dirname(input));
+    entries = await readdir(dirname(base));
   } catch {
     return found;
   }
@@ -83,7 +99,7 @@ async function resolveCount(inputs: string[], given: number | undefined): Promis
 }
 
 async function rowOf(input: string, shard: Shard): Promise<ShardReportRow> {
-  const base = shardBase(input, shard);
+  const base = await baseOf(input, shard);
   const row: ShardReportRow = {
     shard: shardLabel(shard),
     input,

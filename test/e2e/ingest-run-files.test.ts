@@ -54,15 +54,63 @@ describe('the files an ingest writes', () => {
     };
   });
   const ro = tmpfs(join(dir, 'ro'));
+  const roShards = tmpfs(join(dir, 'ro-shards'));
   afterAll(async () => {
     await emu.close();
-    try {
-      ro?.unmount();
-    } catch {
-      // already unmounted by its test
+    for (const fs of [ro, roShards]) {
+      try {
+        fs?.unmount();
+      } catch {
+        // already unmounted by its test
+      }
     }
     box.cleanup();
   });
+
+  /** Runs shards 0/2 and 1/2 of `input`, then --shard-report: the report's result. */
+  const shardsThenReport = async (input: string) => {
+    // The emulator advertises no limit: without --rate a shard starts at 1/2 of 60/min.
+    for (const shard of ['0/2', '1/2']) {
+      const r = await runCli(['ingest', input, '--shard', shard, '--rate', '6000'], {
+        env,
+        cwd: dir,
+      });
+      expect(r.code, r.stderr).toBe(0);
+    }
+    const report = await runCli(['--json', 'ingest', input, '--shard-report'], { env, cwd: dir });
+    expect(report.code, report.stderr).toBe(0);
+    return JSON.parse(report.stdout).result;
+  };
+  const records = (prefix: string, n: number) =>
+    Array.from({ length: n }, (_, i) => `${JSON.stringify({ document: `${prefix} ${i}` })}\n`).join(
+      '',
+    );
+
+  it('--shard-report finds the shards of a symlinked input beside the file it points to', async () => {
+    mkdirSync(join(dir, 'real'), { recursive: true });
+    writeFileSync(join(dir, 'real', 'linked.jsonl'), records('linkshard', 20));
+    symlinkSync(join('real', 'linked.jsonl'), join(dir, 'link.jsonl'));
+    const r = await shardsThenReport('link.jsonl');
+    expect(r).toMatchObject({ status: 'completed', completed: 2, total: 2, accepted: 20 });
+    expect(r.rows.map((row: { file: string }) => row.file)).toEqual([
+      join(dir, 'real', 'linked.jsonl.shard-0-of-2.synap-done.json'),
+      join(dir, 'real', 'linked.jsonl.shard-1-of-2.synap-done.json'),
+    ]);
+    expect(docs('linkshard ').length).toBe(20);
+  });
+
+  it.skipIf(!roShards)(
+    '--shard-report finds the shards of an input in a read-only directory in the state directory',
+    async () => {
+      const path = join(dir, 'ro-shards', 'data.jsonl');
+      writeFileSync(path, records('roshard', 20));
+      roShards!.readOnly();
+      const r = await shardsThenReport(path);
+      expect(r).toMatchObject({ status: 'completed', completed: 2, total: 2, accepted: 20 });
+      for (const row of r.rows) expect(row.file.startsWith(stateDir)).toBe(true);
+      expect(docs('roshard ').length).toBe(20);
+    },
+  );
 
   it('never truncates an input: `ingest data.jsonl data.jsonl.failures.jsonl` reads both whole', async () => {
     const sub = join(dir, 'both');
