@@ -10,6 +10,32 @@ export interface PromptGuard {
   interactive: boolean;
   /** How to do it without a prompt, e.g. "pipe the key to 'synap auth login --api-key-stdin'". */
   alternative: string;
+  /** Colour on stderr, where prompts draw (colorFor): false with --no-color, NO_COLOR, … */
+  color: boolean;
+}
+
+/**
+ * @inquirer's look without colour or bold. Its own theme decides colour from the environment
+ * alone and would still colour the prompt under --no-color.
+ */
+const PLAIN_THEME = {
+  prefix: { idle: '?', done: '✔' },
+  style: {
+    answer: (text: string) => text,
+    message: (text: string) => text,
+    error: (text: string) => `> ${text}`,
+    defaultAnswer: (text: string) => `(${text})`,
+    help: (text: string) => text,
+    highlight: (text: string) => text,
+    key: (text: string) => `<${text}>`,
+  },
+};
+
+/** The theme for `guard`, with `prefix` over the default or the plain one. */
+function themeFor(guard: PromptGuard, prefix: { done?: string } = {}) {
+  return guard.color
+    ? { prefix }
+    : { ...PLAIN_THEME, prefix: { ...PLAIN_THEME.prefix, ...prefix } };
 }
 
 function refuse(what: string, guard: PromptGuard): never {
@@ -48,7 +74,7 @@ export async function promptSecret(message: string, guard: PromptGuard): Promise
         mask: '*',
         validate: (value) =>
           value.trim() !== '' || 'Nothing was entered; type or paste the key (Ctrl-C cancels).',
-        theme: { prefix: { done: '›' } },
+        theme: themeFor(guard, { done: '›' }),
       },
       { output: process.stderr, clearPromptOnDone: false },
     ),
@@ -63,6 +89,9 @@ export async function promptConfirm(
 ): Promise<boolean> {
   if (!guard.interactive) refuse('ask for confirmation', guard);
   return guarded(() =>
-    inquirerConfirm({ message, default: defaultAnswer }, { output: process.stderr }),
+    inquirerConfirm(
+      { message, default: defaultAnswer, theme: themeFor(guard) },
+      { output: process.stderr },
+    ),
   );
 }

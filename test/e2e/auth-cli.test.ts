@@ -149,5 +149,23 @@ describe.skipIf(noPty !== undefined)(
       expect(status.stdout).toContain('synap_…1a2b');
       expect(status.stdout).not.toContain(KEY);
     });
+
+    it('--no-color and NO_COLOR draw the prompt without colour or bold; a terminal alone colours it', async () => {
+      // eslint-disable-next-line no-control-regex
+      const SGR = /\u001b\[[0-9;]*m/;
+      const login = (args: string[], extra: Record<string, string> = {}) =>
+        runInPty([...args, '--profile', 'colour', 'auth', 'login'], {
+          env: { ...env, ...extra },
+          steps: [{ waitFor: /API key for profile "colour"/, send: `${KEY}\r` }],
+        });
+      const coloured = await login([]);
+      expect(coloured.code).toBe(0);
+      expect(coloured.raw).toMatch(SGR);
+      for (const plain of [await login(['--no-color']), await login([], { NO_COLOR: '1' })]) {
+        expect(plain.code).toBe(0);
+        expect(plain.raw).not.toMatch(SGR);
+        expect(plain.screen).toContain('› Synap API key for profile "colour":');
+      }
+    });
   },
 );

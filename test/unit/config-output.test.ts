@@ -142,7 +142,7 @@ describe('tables', () => {
 
 describe('prompt guard', () => {
   it('refuses to prompt when not interactive, naming the alternative', async () => {
-    const guard = { interactive: false, alternative: 'Use --yes.' };
+    const guard = { interactive: false, alternative: 'Use --yes.', color: false };
     await expect(promptConfirm('sure?', guard)).rejects.toThrow(UsageError);
     await expect(promptSecret('key', guard)).rejects.toMatchObject({ hints: ['Use --yes.'] });
   });

@@ -38,6 +38,7 @@ Examples:
             await import('../../output/prompts.js')
           ).promptSecret(`Synap API key for profile "${globals.profile}":`, {
             interactive: globals.interactive,
+            color: globals.stderrColor,
             alternative: `Pipe the key in: printf %s "$SYNAP_KEY" | ${ctx.commandLine.with({ add: ['--api-key-stdin'] })} (or set SYNAP_API_KEY).`,
           })
     ).trim();

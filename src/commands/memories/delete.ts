@@ -35,6 +35,7 @@ Examples:
       const { promptConfirm } = await import('../../output/prompts.js');
       const ok = await promptConfirm(`Delete ${what}? This cannot be undone.`, {
         interactive: ctx.globals.interactive,
+        color: ctx.globals.stderrColor,
         alternative: `To delete without being asked: ${ctx.commandLine.with({ add: ['--yes'] })}`,
       });
       // Answering no is a choice, not a failure.
