@@ -170,6 +170,8 @@ export interface WhoamiResponse {
 
 /** whoami's user_context_isolation of a B2C instance: user_id is the whole identity. */
 export const B2C_ISOLATION = 'equals_customer';
+/** whoami's user_context_isolation of a B2B instance: a user_id needs its customer_id. */
+export const B2B_ISOLATION = 'strict';
 
 /** GET /v1/credits/balance */
 export interface CreditBalance {

@@ -1,7 +1,7 @@
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../client/retry-policy.js';
 import { DEFAULT_MODE, type Mode } from '../client/types.js';
 import { StoppedEarlyError } from '../errors.js';
-import { b2cInstance, checkB2cFlags, type B2cInstance } from '../ingest/b2c.js';
+import { checkB2cFlags, instanceRules, type InstanceRules } from '../ingest/isolation.js';
 import {
   checkCredits,
   estimateDocuments,
@@ -42,8 +42,8 @@ export async function prepareIngest(
   session: Pick<Session, 'apiKey' | 'client' | 'defaults'>,
   flags: IngestFlags,
   opts: { inputs?: string[]; share?: number; quiet: boolean },
-): Promise<{ b2c: B2cInstance | undefined; credits: CreditCheck | undefined }> {
-  if (session.apiKey === '') return { b2c: undefined, credits: undefined };
+): Promise<{ instance: InstanceRules | undefined; credits: CreditCheck | undefined }> {
+  if (session.apiKey === '') return { instance: undefined, credits: undefined };
   // Ctrl-C while whoami or the estimate is asked ends the run as an interruption (130), as
   // it would a moment later; nothing has been sent yet.
   const signals = abortOnSignals({ message: 'interrupted before anything was sent' });
@@ -76,13 +76,13 @@ export async function prepareIngest(
         : estimateDocuments(opts.inputs, { restart: flags.restart === true });
     // Its outcome is awaited below, or not at all when whoami stops the run first.
     estimating?.catch(() => {});
-    const b2c = b2cInstance(await session.client.identify(call));
-    checkB2cFlags(b2c, flags);
-    if (!estimating) return { b2c, credits: undefined };
+    const instance = instanceRules(await session.client.identify(call));
+    checkB2cFlags(instance, flags);
+    if (!estimating) return { instance, credits: undefined };
     const total = await estimating;
     signal.throwIfAborted();
     const documents = total ? Math.ceil(total.documents * (opts.share ?? 1)) : 0;
-    if (documents === 0) return { b2c, credits: undefined };
+    if (documents === 0) return { instance, credits: undefined };
     const credits = await checkCredits(
       session.client,
       { documents, exact: false, mode: runMode(flags, session) },
@@ -91,7 +91,7 @@ export async function prepareIngest(
     signal.throwIfAborted();
     printCreditCheck(credits, { quiet: opts.quiet });
     if (exceedsBalance(credits) && flags.yes !== true) throw estimateExceedsBalance(credits);
-    return { b2c, credits };
+    return { instance, credits };
   } catch (err) {
     if (deadline.signal.aborted && !signals.signal.aborted) throw deadline.signal.reason;
     throw err;

@@ -6,7 +6,7 @@ import {
   DEFAULT_CONCURRENCY,
   type IngestRunOptions,
 } from '../ingest/options.js';
-import type { B2cInstance } from '../ingest/b2c.js';
+import type { InstanceRules } from '../ingest/isolation.js';
 import { ingest } from '../ingest/pipeline.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { createIngestDisplay } from '../output/ingest-progress.js';
@@ -19,7 +19,7 @@ import type { Outcome } from './run.js';
 export function ingestRunOptions(
   flags: IngestFlags,
   session: Pick<Session, 'defaults' | 'profile' | 'baseUrl' | 'client'>,
-  b2c?: B2cInstance,
+  instance?: InstanceRules,
 ): IngestRunOptions {
   const d = session.defaults;
   const documentType = flags.documentType ?? (d.document_type as DocumentType | undefined);
@@ -38,7 +38,7 @@ export function ingestRunOptions(
         ...(flags.scope ? { scope: flags.scope } : {}),
         ...(flags.metadata ? { metadata: flags.metadata } : {}),
       },
-      ...(b2c ? { b2c } : {}),
+      ...(instance ? { instance } : {}),
     },
     profile: session.profile,
     baseUrl: session.baseUrl,

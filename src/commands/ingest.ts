@@ -128,7 +128,7 @@ Examples:
     // The pipeline's modules load while whoami and the credit estimate are in flight.
     const pipeline = import('./ingest-run.js');
     pipeline.catch(() => {});
-    const { b2c, credits } = await preflight;
+    const { instance, credits } = await preflight;
     const { ingestRunOptions, ingestWithDisplay } = await pipeline;
     // --max-duration bounds the whole command: what the pre-flight took is not given again.
     const runFlags =
@@ -136,7 +136,7 @@ Examples:
         ? flags
         : { ...flags, maxDuration: Math.max(1, flags.maxDuration - (Date.now() - preflightStart)) };
     const outcome = await ingestWithDisplay(ctx.globals, () => ({
-      ...ingestRunOptions(runFlags, session, b2c),
+      ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,
       ...(shard ? { shard } : {}),
     }));

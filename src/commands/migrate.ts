@@ -94,7 +94,7 @@ Examples:
       retry: ingestRetryPolicy(flags),
     });
     await checkDistinct(from, to);
-    const { b2c } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
+    const { instance } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
     const name = `export of profile ${from.profile}`;
     let warned = 0;
     const records = (signal: AbortSignal) =>
@@ -116,7 +116,7 @@ Examples:
         },
       });
     return ingestWithDisplay(ctx.globals, (signal) => ({
-      ...ingestRunOptions(flags, to, b2c),
+      ...ingestRunOptions(flags, to, instance),
       records: records(signal),
       recordsName: name,
     }));

@@ -478,6 +478,22 @@ export function documentRefusal(doc: ValidDocument, rules: InstanceRules): Refus
       `customer_id is not accepted on this instance, which is B2C (user_context_isolation='equals_customer'); send user_id only (got customer_id=${JSON.stringify(doc.customer_id)})`,
     );
   }
+  // Documented: a B2B instance ('strict') files a user under its customer, so a user_id on
+  // its own is refused with HTTP 400. A scope path names the level itself.
+  if (
+    rules.isolation === 'strict' &&
+    doc.scope === null &&
+    doc.user_id !== null &&
+    doc.user_id !== '' &&
+    (doc.customer_id === null || doc.customer_id === '')
+  ) {
+    return new Refusal(
+      400,
+      'CUSTOMER_ID_REQUIRED',
+      'customer_id',
+      `user_id needs a customer_id on this instance, which is B2B (user_context_isolation='strict'): send the user's customer_id with it, or neither for a client-wide memory (got user_id=${JSON.stringify(doc.user_id)})`,
+    );
+  }
   return (
     idRefusal(doc, 'document_id') ??
     idRefusal(doc, 'user_id') ??

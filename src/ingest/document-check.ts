@@ -1,5 +1,5 @@
 import { UsageError } from '../errors.js';
-import { findCustomerIdColumn, type B2cInstance } from './b2c.js';
+import { findCustomerIdColumn, type InstanceRules } from './isolation.js';
 import type { SourceRecord } from './source-record.js';
 import { isPlainObject } from './validate.js';
 
@@ -161,7 +161,7 @@ export async function checkDocumentField<B extends SourceRecord[]>(
   batches: AsyncIterable<B>,
   map: Readonly<Record<string, string>>,
   source: string,
-  b2c?: B2cInstance,
+  instance?: InstanceRules,
 ): Promise<AsyncIterable<B>> {
   const it = batches[Symbol.asyncIterator]();
   const head: B[] = [];
@@ -177,7 +177,7 @@ export async function checkDocumentField<B extends SourceRecord[]>(
     count += r.value.length;
   }
   const problem = findMissingDocument(head.flat(), map, source);
-  const refused = b2c ? findCustomerIdColumn(b2c, head.flat(), source) : undefined;
+  const refused = instance ? findCustomerIdColumn(instance, head.flat(), source) : undefined;
   if (problem || refused) {
     if (!ended) await it.return?.();
     throw problem ? new UsageError(problem.message, { hints: problem.hints }) : refused!;

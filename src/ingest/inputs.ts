@@ -110,7 +110,12 @@ export async function withInput(
     opts.failuresPath !== undefined ? shardFailuresPath(opts.failuresPath, shard) : undefined;
   const defaultFailures = explicitFailures === undefined;
   const checked = (read: ReadOptions) =>
-    checkDocumentField(readRecordBatches([input], read), opts.map.map ?? {}, source, opts.map.b2c);
+    checkDocumentField(
+      readRecordBatches([input], read),
+      opts.map.map ?? {},
+      source,
+      opts.map.instance,
+    );
   const elsewhere = files.elsewhere ? { elsewhere: files.elsewhere } : {};
   if (!files.resumable || opts.dryRun) {
     const failuresPath = explicitFailures ?? files.failures;

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { Options as CsvOptions } from 'csv-parse/sync';
 import type { CreateMemoryRequest } from '../client/types.js';
-import { customerIdRefusal, type B2cInstance } from './b2c.js';
+import { customerIdRefusal, customerIdRequired, type InstanceRules } from './isolation.js';
 import { hashDocumentId } from './document-id.js';
 import { RecordOriginal } from './failures-file.js';
 import { parseJsonRecord } from './readers/common.js';
@@ -52,8 +52,8 @@ export interface MapOptions {
    * and a `metadata` cell holds JSON.
    */
   sourceFormat?: InputFormat;
-  /** A B2C instance: a record carrying a customer_id fails (nothing is sent for it). */
-  b2c?: B2cInstance;
+  /** The instance's rules for user_id and customer_id (isolation.ts); a record breaking them fails. */
+  instance?: InstanceRules;
 }
 
 export type MapResult =
@@ -183,8 +183,17 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     const built = validateRequest(fields, extra, defaults);
     if ('error' in built) return failure(r, original, built.error);
     const request = built.request;
-    if (opts.b2c && request.customer_id !== null) {
-      return failure(r, original, customerIdRefusal(opts.b2c, request.customer_id));
+    const instance = opts.instance;
+    if (instance?.isolation === 'b2c' && request.customer_id !== null) {
+      return failure(r, original, customerIdRefusal(instance, request.customer_id));
+    }
+    if (
+      instance?.isolation === 'b2b' &&
+      request.user_id !== null &&
+      request.customer_id === null &&
+      request.scope === null
+    ) {
+      return failure(r, original, customerIdRequired(instance, request.user_id));
     }
     if (request.document_id === null && hashIds) request.document_id = hashDocumentId(request);
     return { ok: true, source: r.source, line: r.line, original, request };

@@ -117,11 +117,29 @@ describe('B2C instances: customer_id is refused before anything is sent', () => 
     expect(b2c.stats().requests_by_status['400'] ?? 0).toBe(0);
   });
 
-  it('the same inputs on a B2B instance send their customer ids (the rule follows whoami)', async () => {
+  it('the same inputs on a B2B instance send their customer ids; a user_id alone fails before sending', async () => {
     const r = await run(b2b, ['--json', 'ingest', 'mixed.jsonl']);
-    expect(r.code, r.stderr).toBe(0);
-    expect(b2b.documents().find((d) => d.document_id === 'm2')?.customer_id).toBe('acme');
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /mixed\.jsonl:1 CUSTOMER_ID_REQUIRED: user_id "dana" not sent without a customer_id: this instance \(inst_\w+\) is B2B/,
+    );
+    const failures = readFileSync(join(dir, 'mixed.jsonl.failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(failures.map((f) => [f.line, f.error.code, f.error.field])).toEqual([
+      [1, 'CUSTOMER_ID_REQUIRED', 'customer_id'],
+      [3, 'CUSTOMER_ID_REQUIRED', 'customer_id'],
+    ]);
+    expect(b2b.documents().map((d) => [d.document_id, d.customer_id])).toEqual([['m2', 'acme']]);
     const csv = await run(b2b, ['ingest', 'orgs.csv']);
-    expect(csv.code, csv.stderr).toBe(0);
+    expect(csv.code, csv.stderr).toBe(3);
+    expect(csv.stderr).toContain('orgs.csv:2 CUSTOMER_ID_REQUIRED');
+    // The service never saw a user_id on its own, so it never had to refuse one.
+    expect(b2b.stats().requests_by_status['400'] ?? 0).toBe(0);
+    // With the customer given for the run, the same records are sent.
+    const fixed = await run(b2b, ['ingest', 'mixed.jsonl', '--customer-id', 'acme']);
+    expect(fixed.code, fixed.stderr).toBe(0);
+    expect(b2b.documents().find((d) => d.document_id === 'm1')?.customer_id).toBe('acme');
   });
 });

@@ -19,7 +19,11 @@ beforeAll(async () => {
   emu = await startEmulator({ port: 0, processingDelayMs: 0 });
   box = makeSandbox();
   const documents = Array.from({ length: 7 }, (_, i) =>
-    doc(`note ${i}`, { document_id: `n-${i}`, user_id: i < 5 ? 'u 1' : 'u2' }),
+    doc(`note ${i}`, {
+      document_id: `n-${i}`,
+      user_id: i < 5 ? 'u 1' : 'u2',
+      customer_id: 'acme',
+    }),
   );
   const res = await api(emu, 'POST', '/api/v1/memories/batch', {
     body: { documents, fail_fast: false },

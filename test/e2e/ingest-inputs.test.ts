@@ -117,7 +117,7 @@ describe('ingest inputs end to end', () => {
     const long = 'x'.repeat(3000);
     writeFileSync(
       join(dir, 'broken.jsonl'),
-      `{"document":"ok","document_id":"b-1"}\n{"document":"${long}","document_id":"b-2",,"user_id":"u"}\n`,
+      `{"document":"ok","document_id":"b-1"}\n{"document":"${long}","document_id":"b-2",,"user_id":"u","customer_id":"c"}\n`,
     );
     writeFileSync(
       join(dir, 'broken.csv'),

@@ -31,7 +31,7 @@ beforeAll(async () => {
     document_id: `doc-${i}`,
     document_created_at: null,
     user_id: i < 5 ? 'u1' : 'u2',
-    customer_id: null,
+    customer_id: 'acme',
     mode: 'fast',
     metadata: {},
   }));

@@ -79,7 +79,7 @@ const EXAMPLES: Example[] = [
   { readme: 'synap ingest chats.jsonl', check: ok },
   {
     readme:
-      'synap ingest tickets.csv --map document=body --map document_id=ticket_id --map user_id=requester_email',
+      'synap ingest tickets.csv --map document=body --map document_id=ticket_id --map user_id=requester_email --map customer_id=org',
     check: ok,
   },
   { readme: 'zcat dump.jsonl.gz | synap ingest - --format jsonl', check: ok },
@@ -236,13 +236,14 @@ describe("the README's examples", () => {
     const chats = Array.from({ length: 60 }, (_, i) => ({
       document: `chat ${i}: the customer asked about invoice ${1000 + i}`,
       user_id: `u${i % 4}`,
+      customer_id: 'acme',
     }));
     writeFileSync(join(repo, 'chats.jsonl'), jsonl(chats));
     writeFileSync(
       join(repo, 'tickets.csv'),
-      'ticket_id,requester_email,body,priority\n' +
-        't-1,ana@example.com,Printer on fire,high\n' +
-        't-2,bo@example.com,"Refund, please",low\n',
+      'ticket_id,requester_email,org,body,priority\n' +
+        't-1,ana@example.com,acme,Printer on fire,high\n' +
+        't-2,bo@example.com,globex,"Refund, please",low\n',
     );
     writeFileSync(
       join(repo, 'dump.jsonl.gz'),

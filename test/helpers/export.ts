@@ -21,6 +21,7 @@ export async function seedMemories(
           document_type: 'document',
           document_created_at: new Date(Date.UTC(2024, 0, 1) + i * 60_000).toISOString(),
           user_id: i % 5 === 0 ? 'u-five' : `u-${i % 7}`,
+          customer_id: 'acme',
           metadata: { n: i, source: 'seed' },
         }),
       );

@@ -8,6 +8,7 @@ export function writeChatFile(path: string, n: number, tag = 'r'): string {
       JSON.stringify({
         document: `User: ${tag} message ${i} about topic ${i % 97}\nAssistant: noted ${i}.`,
         user_id: `u_${i % 500}`,
+        customer_id: `c_${i % 20}`,
         document_created_at: '2024-01-01T00:00:00Z',
         metadata: { n: i, tag },
       }),

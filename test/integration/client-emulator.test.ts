@@ -271,6 +271,7 @@ describe('SynapClient against the emulator', () => {
       document: 'Alice prefers tea.',
       document_id: 'rt-1',
       user_id: 'u1',
+      customer_id: 'acme',
     });
     const st = await c.status(created.data.ingestion_id);
     expect(st.data.status).toBe('completed');
@@ -292,7 +293,13 @@ describe('SynapClient against the emulator', () => {
   it('the export paginator from a start page and with a user filter', async () => {
     const emu = await emulator();
     const { c } = client(emu);
-    await c.batch([1, 2, 3, 4, 5].map((i) => ({ ...doc(i), user_id: i % 2 ? 'odd' : 'even' })));
+    await c.batch(
+      [1, 2, 3, 4, 5].map((i) => ({
+        ...doc(i),
+        user_id: i % 2 ? 'odd' : 'even',
+        customer_id: 'acme',
+      })),
+    );
     const fromTwo: number[] = [];
     for await (const p of new MemoryPaginator(c, { pageSize: 2, startPage: 2 }))
       fromTwo.push(p.page);

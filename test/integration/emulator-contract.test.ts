@@ -142,6 +142,44 @@ describe('--isolation equals_customer (B2C)', () => {
   });
 });
 
+describe('--isolation strict (B2B, the default)', () => {
+  it('refuses a user_id without a customer_id with 400; both, customer only and neither are taken', async () => {
+    const emu = await emulator();
+    const refused = await api(emu, 'POST', '/api/v1/memories/create', {
+      body: doc('x', { user_id: 'dana' }),
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('CUSTOMER_ID_REQUIRED');
+    expect(refused.body.detail).toContain('B2B');
+    expect(refused.body.detail).toContain('dana');
+    for (const ids of [{ user_id: 'dana', customer_id: 'acme' }, { customer_id: 'acme' }, {}]) {
+      const ok = await api(emu, 'POST', '/api/v1/memories/create', { body: doc('x', ids) });
+      expect(ok.status, JSON.stringify(ids)).toBe(200);
+    }
+    // In a batch the refusal fails its item only.
+    const res = await api(emu, 'POST', '/api/v1/memories/batch', {
+      body: {
+        documents: [
+          doc('kept', { document_id: 'b-1', user_id: 'dana', customer_id: 'acme' }),
+          doc('refused', { document_id: 'b-2', user_id: 'dana' }),
+        ],
+        fail_fast: false,
+      },
+    });
+    expect(res.body).toMatchObject({ total: 2, succeeded: 1, failed: 1 });
+    expect(res.body.results[1]).toMatchObject({
+      document_id: 'b-2',
+      error_code: 'CUSTOMER_ID_REQUIRED',
+    });
+    // A B2C instance files a user_id alone (above); a scope path names the level itself.
+    const ladder = await emulator({ scopeLevels: ['customer', 'team', 'user'] });
+    const scoped = await api(ladder, 'POST', '/api/v1/memories/create', {
+      body: doc('x', { user_id: 'dana', scope: { customer: 'acme', team: 'pay', user: 'dana' } }),
+    });
+    expect(scoped.status).toBe(200);
+  });
+});
+
 describe('scope paths (scopeLevels / --scoping)', () => {
   it('without nested scoping a scope is refused (400), null is fine', async () => {
     const emu = await emulator();

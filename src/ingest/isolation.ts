@@ -1,36 +1,53 @@
 import { UsageError } from '../errors.js';
-import { B2C_ISOLATION } from '../client/types.js';
+import { B2B_ISOLATION, B2C_ISOLATION } from '../client/types.js';
 import type { SourceRecord } from './source-record.js';
 import { isPlainObject, type RecordError } from './validate.js';
 
 /**
- * A B2C instance (whoami's user_context_isolation is `equals_customer`) files everything under
- * user_id and refuses customer_id on writes. The service would refuse each such document; the
- * run refuses them first: up front when the whole run would send customer ids (a flag, a
- * mapped or named column), else record by record. A customer id is never dropped silently.
+ * Which ids an instance accepts on writes, from whoami's user_context_isolation:
+ * - B2C (`equals_customer`) files everything under user_id and refuses customer_id. A run
+ *   that would send customer ids throughout (a flag, a mapped or named column) stops up front;
+ *   otherwise a record that carries one fails alone. A customer id is never dropped silently.
+ * - B2B (`strict`) files a user under its customer: a record with a user_id and no customer_id
+ *   (and no scope path) fails alone, since the service would refuse it.
+ * The service refuses these documents itself; the run refuses them first and sends nothing
+ * for them.
  */
-export interface B2cInstance {
+export interface InstanceRules {
   /** The instance id, for messages (empty when whoami did not say). */
   instanceId: string;
+  isolation: 'b2c' | 'b2b';
 }
 
-/** The B2C rules to apply, from whoami's answer; undefined for any other isolation or none. */
-export function b2cInstance(
+/** The rules to apply, from whoami's answer; undefined for another isolation or none. */
+export function instanceRules(
   identity: { instanceId: string; userContextIsolation: string | undefined } | undefined,
-): B2cInstance | undefined {
-  return identity?.userContextIsolation === B2C_ISOLATION
-    ? { instanceId: identity.instanceId }
-    : undefined;
+): InstanceRules | undefined {
+  const said = identity?.userContextIsolation;
+  const isolation = said === B2C_ISOLATION ? 'b2c' : said === B2B_ISOLATION ? 'b2b' : undefined;
+  return identity && isolation ? { instanceId: identity.instanceId, isolation } : undefined;
 }
 
-function instanceText(b2c: B2cInstance): string {
+/** A record's user_id with no customer_id on a B2B instance: it fails, and says what to add. */
+export function customerIdRequired(rules: InstanceRules, userId: string): RecordError {
+  return {
+    code: 'CUSTOMER_ID_REQUIRED',
+    field: 'customer_id',
+    message:
+      `user_id ${JSON.stringify(userId)} not sent without a customer_id: this instance${rules.instanceId ? ` (${rules.instanceId})` : ''} ` +
+      `is B2B (user_context_isolation=${B2B_ISOLATION}), where a user belongs to a customer; ` +
+      'give the customer (a customer_id field, --map customer_id=…, --customer-id) or leave out user_id for a client-wide memory',
+  };
+}
+
+function instanceText(b2c: InstanceRules): string {
   return `this instance${b2c.instanceId ? ` (${b2c.instanceId})` : ''} is B2C (user_context_isolation=${B2C_ISOLATION}) and refuses customer_id`;
 }
 
 const USER_ONLY = 'user_id is the whole identity on a B2C instance: send user_id only.';
 
 /** The per-record refusal of a record that carries a customer_id. */
-export function customerIdRefusal(b2c: B2cInstance, customerId: string): RecordError {
+export function customerIdRefusal(b2c: InstanceRules, customerId: string): RecordError {
   return {
     code: 'CUSTOMER_ID_NOT_ACCEPTED',
     field: 'customer_id',
@@ -40,10 +57,10 @@ export function customerIdRefusal(b2c: B2cInstance, customerId: string): RecordE
 
 /** `--customer-id` or `--map customer_id=…` on a B2C instance: exit 2 before anything is sent. */
 export function checkB2cFlags(
-  b2c: B2cInstance | undefined,
+  b2c: InstanceRules | undefined,
   flags: { customerId?: string; map?: Readonly<Record<string, string>> },
 ): void {
-  if (!b2c) return;
+  if (b2c?.isolation !== 'b2c') return;
   if (flags.customerId !== undefined) {
     throw new UsageError(`--customer-id ${flags.customerId}: ${instanceText(b2c)}`, {
       hints: [`Leave out --customer-id; ${USER_ONLY}`],
@@ -64,10 +81,11 @@ export function checkB2cFlags(
  * the column. Other records (JSON) carry their fields one by one and fail alone.
  */
 export function findCustomerIdColumn(
-  b2c: B2cInstance,
+  b2c: InstanceRules,
   records: readonly SourceRecord[],
   source: string,
 ): UsageError | undefined {
+  if (b2c.isolation !== 'b2c') return undefined;
   for (const r of records) {
     if (r.format !== 'csv' && r.format !== 'tsv') continue;
     if (!isPlainObject(r.value)) continue;
