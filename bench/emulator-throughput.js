@@ -45,7 +45,7 @@ function create(i) {
     document_id: `bench-${i}`,
     document_created_at: null,
     user_id: `u${i % 50}`,
-    customer_id: null,
+    customer_id: 'acme',
     mode: 'fast',
     metadata: { i },
   });

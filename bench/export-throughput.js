@@ -87,7 +87,7 @@ async function seeder() {
         document_id: `bench-${i}`,
         document_created_at: '2024-05-01T10:00:00Z',
         user_id: `u${i % 50}`,
-        customer_id: null,
+        customer_id: 'acme',
         mode: 'fast',
         metadata: { i, source: 'bench' },
       });

@@ -45,6 +45,7 @@ export function writeSendJsonl(path, n, tag = 'r') {
         document_type: 'ai-chat-conversation',
         document_created_at: '2024-03-15T10:30:00Z',
         user_id: `u_${i % 500}`,
+        customer_id: `c_${i % 20}`,
         metadata: { channel: 'web', turn: i % 7 },
       })}\n`,
   );
@@ -52,7 +53,8 @@ export function writeSendJsonl(path, n, tag = 'r') {
 
 /**
  * JSONL for the overhead scenario: half the records bring a document_id, half get one hashed
- * from the mapped request; some carry an extra field and a customer_id.
+ * from the mapped request; some carry an extra field. Every user_id has its customer_id, as a
+ * B2B instance (the emulator's default) requires.
  */
 export function writeOverheadJsonl(path, n) {
   return writeLines(
@@ -65,7 +67,7 @@ export function writeOverheadJsonl(path, n) {
         document_type: 'ai-chat-conversation',
         document_created_at: '2024-03-15T10:30:00Z',
         user_id: `u_${i % 1000}`,
-        ...(i % 3 === 0 ? { customer_id: 'acme' } : {}),
+        customer_id: i % 3 === 0 ? 'acme' : `c_${i % 40}`,
         metadata: { channel: 'web', turn: i % 7 },
         ...(i % 5 === 0 ? { ticket: `T-${i}` } : {}),
       })}\n`,
@@ -81,7 +83,7 @@ export function writeOverheadCsv(path, n) {
     path,
     n,
     (i) =>
-      `"${chatText(i)}",ai-chat-conversation,2024-03-15T10:30:00Z,u_${i % 1000},web,${i % 7}\n`,
-    'document,document_type,document_created_at,user_id,channel,turn\n',
+      `"${chatText(i)}",ai-chat-conversation,2024-03-15T10:30:00Z,u_${i % 1000},c_${i % 40},web,${i % 7}\n`,
+    'document,document_type,document_created_at,user_id,customer_id,channel,turn\n',
   );
 }
