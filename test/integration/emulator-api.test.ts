@@ -66,6 +66,7 @@ describe('emulator endpoints', () => {
       body: doc('User: my dog is called Rex\nAssistant: noted', {
         document_id: 'rt-1',
         user_id: 'u-rt',
+        customer_id: 'c-rt',
         document_created_at: '2024-03-15T10:30:00Z',
         metadata: { source: 'test' },
       }),

@@ -211,7 +211,10 @@ describe('emulator persistence across a restart (file database)', () => {
     const who1 = await api(first, 'GET', '/api/v1/auth/whoami');
     const created = await api(first, 'POST', '/api/v1/memories/batch', {
       body: {
-        documents: [doc('kept one', { document_id: 'keep-1', user_id: 'u' }), doc('kept two')],
+        documents: [
+          doc('kept one', { document_id: 'keep-1', user_id: 'u', customer_id: 'c' }),
+          doc('kept two'),
+        ],
       },
     });
     expect(created.body.succeeded).toBe(2);
