@@ -35,7 +35,7 @@ async function seed(emu, from, to) {
           document_id: `s5-${i}`,
           document_created_at: '2024-05-01T10:00:00Z',
           user_id: `u${i % 50}`,
-          customer_id: null,
+          customer_id: 'acme',
           mode: 'fast',
           metadata: { i, source: 'bench' },
         });
@@ -45,8 +45,13 @@ async function seed(emu, from, to) {
         headers: { Authorization: `Bearer ${emu.apiKey}`, 'Content-Type': 'application/json' },
         body: JSON.stringify({ documents, fail_fast: false }),
       });
-      await res.arrayBuffer();
+      const text = await res.text();
       if (res.status !== 200) throw new Error(`seed batch answered ${res.status}`);
+      const { failed, results } = JSON.parse(text);
+      if (failed > 0) {
+        const first = results.find((r) => r.status === 'failed');
+        throw new Error(`seed batch: ${failed} documents refused (${first?.error_message})`);
+      }
     }
   };
   await Promise.all([worker(), worker(), worker(), worker()]);
