@@ -1,5 +1,4 @@
 import { mkdirSync, statSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
 // `mkdir -p`, one level at a time. Node's own `{ recursive: true }` never returns when a parent
@@ -30,28 +29,6 @@ export function makeDirsSync(dir: string, mode?: number): void {
   }
 }
 
-/** The same as makeDirsSync, without blocking. */
-export async function makeDirs(dir: string, mode?: number): Promise<void> {
-  try {
-    await mkdir(dir, { mode });
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    if (code === 'EEXIST') {
-      if (await isDir(dir)) return;
-      throw notADirectory(dir);
-    }
-    const parent = dirname(dir);
-    if (code !== 'ENOENT' || parent === dir) throw err;
-    await makeDirs(parent, mode);
-    try {
-      await mkdir(dir, { mode });
-    } catch (again) {
-      if ((again as NodeJS.ErrnoException).code === 'EEXIST' && (await isDir(dir))) return;
-      throw again;
-    }
-  }
-}
-
 /** A file where a directory should be: what `mkdir -p` reports for it. */
 function notADirectory(path: string): NodeJS.ErrnoException {
   return Object.assign(new Error(`ENOTDIR: not a directory, mkdir '${path}'`), {
@@ -67,11 +44,4 @@ function isDirSync(path: string): boolean {
   } catch {
     return false;
   }
-}
-
-async function isDir(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
 }

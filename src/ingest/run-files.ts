@@ -4,7 +4,7 @@ import { access, lstat, realpath, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { UsageError, WriteFailedError } from '../errors.js';
-import { makeDirs } from '../make-dirs.js';
+import { makeDirsSync } from '../make-dirs.js';
 
 /**
  * Where the files of one input's ingest go, named in one place: the state (checkpoint), the
@@ -117,7 +117,8 @@ async function writable(dir: string): Promise<boolean> {
 /** The state directory, made private; one that cannot be made stops the run before it starts. */
 async function privateDir(dir: string): Promise<string> {
   try {
-    await makeDirs(dir, 0o700);
+    // Before the input is read, once per input: blocking for a mkdir costs nothing here.
+    makeDirsSync(dir, 0o700);
   } catch (err) {
     throw new WriteFailedError(dir, 'the state directory', err, {
       hints: ['Set XDG_STATE_HOME to a directory you can write.'],
