@@ -6,7 +6,11 @@ import { makeSandbox, runCli, spawnCli, type CliProcess } from '../helpers/cli.j
 import { FAULTS, networkAddresses } from '../../src/emulator/index.js';
 import { api, doc } from '../helpers/emulator.js';
 
-/** Starts `synap emulator …` and resolves once it has printed its banner (or exited). */
+/**
+ * Starts `synap emulator …` and resolves once it has printed its banner (or exited): with
+ * --json the object on stdout; else the key on stdout and "Ctrl-C" on stderr, which arrive on
+ * two pipes in either order.
+ */
 async function startCli(args: string[], env: Record<string, string>): Promise<CliProcess> {
   const started = spawnCli(['emulator', ...args], { env });
   const deadline = Date.now() + 20_000;
@@ -15,7 +19,10 @@ async function startCli(args: string[], env: Record<string, string>): Promise<Cl
     () => (ended = true),
     () => (ended = true),
   );
-  while (!/Ctrl-C/.test(started.stderr()) && !started.stdout().includes('"api_key"') && !ended) {
+  const banner = () =>
+    started.stdout().includes('"api_key"') ||
+    (/Ctrl-C/.test(started.stderr()) && started.stdout().includes('API key:'));
+  while (!banner() && !ended) {
     if (Date.now() > deadline) throw new Error(`no banner; stderr: ${started.stderr()}`);
     await new Promise((r) => setTimeout(r, 20));
   }

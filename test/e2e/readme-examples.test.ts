@@ -329,7 +329,8 @@ describe("the README's examples", () => {
       const deadline = Date.now() + 30_000;
       try {
         const banner = () => server.stdout() + server.stderr();
-        while (!banner().includes('Press Ctrl-C to stop.')) {
+        // The URL and key come on stdout, "Ctrl-C" on stderr: two pipes, either order.
+        while (!banner().includes('Press Ctrl-C to stop.') || !banner().includes('API key:')) {
           if (Date.now() > deadline) throw new Error(`no banner: ${server.stderr()}`);
           await new Promise((r) => setTimeout(r, 50));
         }
