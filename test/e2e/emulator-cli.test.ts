@@ -157,14 +157,14 @@ describe('synap emulator (CLI)', () => {
     expect(storm.stderr).toContain('--storm-rate');
   });
 
-  it('--help lists every flag, every fault of the fault table among them, and README names them', async () => {
+  it('--help lists every flag, every fault of the fault table among them, and docs/emulator.md names them', async () => {
     const help = await runCli(['emulator', '--help'], { env: sandbox.env });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('development tool');
     expect(help.stdout).toMatch(/Examples:[\s\S]*\$ synap emulator/);
     const faultFlags = Object.values(FAULTS).map((f) => f.flag.split(' ')[0]!);
     expect(faultFlags).toEqual(expect.arrayContaining(['--fail-rate', '--credit-stop']));
-    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const page = readFileSync(resolve(import.meta.dirname, '../../docs/emulator.md'), 'utf8');
     for (const flag of [
       '--port',
       '--db',
@@ -181,7 +181,7 @@ describe('synap emulator (CLI)', () => {
       ...faultFlags,
     ]) {
       expect(help.stdout).toContain(flag);
-      expect(readme, `README mentions ${flag}`).toContain(flag);
+      expect(page, `docs/emulator.md mentions ${flag}`).toContain(flag);
     }
   });
 
