@@ -51,6 +51,8 @@ export interface OpenSessionOptions {
   requireKey?: boolean;
   /** Use this key instead of resolving one (auth login verifies a key before storing it). */
   apiKey?: string;
+  /** Use this base URL instead of --base-url's (auth login trying another host). */
+  baseUrl?: string;
   /** Requests per minute the client never exceeds (ingest/migrate `--rate`). */
   maxRpm?: number;
   /** Share of the server's advertised limit the client uses (`--rate 50%`; one of n shards: 1/n). */
@@ -195,9 +197,11 @@ export async function openSession(
     keySource = opts.apiKey !== undefined ? 'option' : 'local';
   } else {
     const profileUrl = stored.base_url ?? defaults.base_url;
-    const chosenUrl = explicitProfile
-      ? (profileUrl ?? globals.baseUrl ?? DEFAULT_BASE_URL)
-      : (globals.baseUrl ?? profileUrl ?? DEFAULT_BASE_URL);
+    const chosenUrl =
+      opts.baseUrl ??
+      (explicitProfile
+        ? (profileUrl ?? globals.baseUrl ?? DEFAULT_BASE_URL)
+        : (globals.baseUrl ?? profileUrl ?? DEFAULT_BASE_URL));
     baseUrl = checkBaseUrl(chosenUrl).toString().replace(/\/+$/, '');
     ({ apiKey, keySource } = resolveKey(explicitProfile, stored.api_key, opts.apiKey));
     if (apiKey !== undefined) apiKey = checkedKey(apiKey, keySource, profile);
