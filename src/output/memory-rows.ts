@@ -99,6 +99,7 @@ export class MemoryRowsWriter {
         ]);
         const table = renderTable(['id', 'type', 'content', 'created'], rows, {
           color: this.view.color,
+          optional: ['type', 'created'],
         });
         return this.put(`${table}\n`);
       }
