@@ -50,12 +50,14 @@ Examples:
     try {
       const store = await openStore();
       const { existsSync } = await import('node:fs');
-      add(
-        'config',
-        true,
-        `profile "${profile}"${store.hasProfile(profile) ? '' : ' (not stored)'}, ` +
-          `${store.path}${existsSync(store.path) ? '' : ' (not created yet)'}`,
-      );
+      if (store.problem !== undefined) add('config', false, store.problem);
+      else
+        add(
+          'config',
+          true,
+          `profile "${profile}"${store.hasProfile(profile) ? '' : ' (not stored)'}, ` +
+            `${store.path}${existsSync(store.path) ? '' : ' (not created yet)'}`,
+        );
     } catch (err) {
       add('config', false, `${await configDir()}: ${messageOf(err)}`);
     }

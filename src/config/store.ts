@@ -241,6 +241,8 @@ function unusableConfig(dir: string): string | undefined {
   try {
     dirStat = statSync(dir, { throwIfNoEntry: false });
   } catch (err) {
+    // A path through a file (ENOTDIR) is nothing stored; creating it says why it cannot be.
+    if (errorCode(err) === 'ENOTDIR') return undefined;
     return `the config directory ${dir}${named} cannot be read (${errorCode(err)})`;
   }
   if (dirStat === undefined) return undefined;
@@ -324,4 +326,16 @@ function tightenDir(dir: string): void {
  */
 export async function openStore(dir?: string): Promise<ConfigStore> {
   return ConfigStore.open(dir ?? (await configDir()));
+}
+
+/**
+ * Opens the store for a command that shows what it holds (config list, get, profiles): a config
+ * that cannot be used is that command's error (exit 2), not an empty listing.
+ */
+export async function openReadableStore(dir?: string): Promise<ConfigStore> {
+  const store = await openStore(dir);
+  if (store.problem !== undefined) {
+    throw new UsageError(store.problem, { hints: [CONFIG_PROBLEM_HINT] });
+  }
+  return store;
 }

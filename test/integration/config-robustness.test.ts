@@ -212,3 +212,29 @@ describe('a key holding control characters', () => {
     expect(told([], err)).toContain('profile "default"');
   });
 });
+
+describe('commands that read the config itself', () => {
+  it('config list and get say what is wrong (exit 2) instead of showing nothing', async () => {
+    const { runCli } = await import('../helpers/cli.js');
+    const config = join(dir, 'config');
+    mkdirSync(config, { mode: 0o700 });
+    writeFileSync(join(config, 'config.json'), CORRUPT[0]!, { mode: 0o600 });
+    const env = { SYNAP_CONFIG_DIR: config, HOME: dir };
+    for (const args of [
+      ['config', 'list'],
+      ['config', 'get', 'batch_size'],
+    ]) {
+      const r = await runCli(args, { env });
+      expect(r.code, args.join(' ')).toBe(2);
+      expect(r.stderr).toContain('is not valid JSON');
+      expect(quotes(r.stderr, CORRUPT[0]!)).toBe(false);
+    }
+    // doctor marks the config line ✗ with the same words, and goes on with its other checks.
+    const doctor = await runCli(['doctor'], {
+      env: { ...env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url },
+    });
+    expect(doctor.stdout).toMatch(/✗ config\s+.*is not valid JSON/);
+    expect(doctor.stdout).toMatch(/✓ key accepted/);
+    expect(doctor.code).toBe(1);
+  }, 30_000);
+});
