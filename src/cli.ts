@@ -11,7 +11,7 @@ import { finishCommand, finishHelp } from './help.js';
  * This file names the top-level commands with their one-line descriptions and imports nothing
  * of theirs: each command's declaration (options, arguments, subcommands, help) is imported
  * when that command is used (declareLater), and a command's run() and render() import what
- * running needs (the session and client, conf, @inquirer, ora, cli-table3, csv-parse, the
+ * running needs (the session and client, conf, @inquirer, cli-table3, csv-parse, the
  * emulator) with `await import(...)`. A new command: one entry below, with
  * `command(name, description, () => import('./commands/<name>.js'), '<exported spec>')`.
  * test/e2e/startup.test.ts fails when `synap --help` loads a package other than commander;

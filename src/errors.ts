@@ -1,5 +1,5 @@
 /**
- * Exit codes of the CLI (README, "Exit codes"). Scripts and cron jobs branch on these,
+ * Exit codes of the CLI (docs/exit-codes-and-json.md). Scripts and cron jobs branch on these,
  * so they never change meaning.
  */
 export const ExitCode = {

@@ -5,6 +5,7 @@ import { limiterFor } from './client/limiter.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retry-policy.js';
 import {
   checkProfileName,
+  CONFIG_PROBLEM_HINT,
   openStore,
   type ConfigStore,
   type ProfileDefaults,
@@ -50,6 +51,8 @@ export interface OpenSessionOptions {
   requireKey?: boolean;
   /** Use this key instead of resolving one (auth login verifies a key before storing it). */
   apiKey?: string;
+  /** Use this base URL instead of --base-url's (auth login trying another host). */
+  baseUrl?: string;
   /** Requests per minute the client never exceeds (ingest/migrate `--rate`). */
   maxRpm?: number;
   /** Share of the server's advertised limit the client uses (`--rate 50%`; one of n shards: 1/n). */
@@ -67,6 +70,70 @@ function missingKeyError(profile: string): UsageError {
       'To try synap without an account, add --local.',
     ],
   });
+}
+
+/** Config problems already told in this process: a run that opens two sessions warns once. */
+const toldConfigProblems = new Set<string>();
+
+/**
+ * A config that cannot be used (see ConfigStore.problem): a warning when the run has a key
+ * without it (SYNAP_API_KEY, --local, a key given) or needs none, told once per process;
+ * otherwise the usage error that stops it.
+ */
+function configProblem(
+  store: ConfigStore,
+  globals: GlobalOptions,
+  opts: OpenSessionOptions,
+): string | undefined {
+  const problem = store.problem;
+  if (problem === undefined) return undefined;
+  const keyElsewhere =
+    globals.local ||
+    opts.apiKey !== undefined ||
+    (process.env.SYNAP_API_KEY ?? '').trim() !== '' ||
+    opts.requireKey === false;
+  if (!keyElsewhere) throw new UsageError(problem, { hints: [CONFIG_PROBLEM_HINT] });
+  if (toldConfigProblems.has(problem)) return undefined;
+  toldConfigProblems.add(problem);
+  return `${problem}; going on without it (no stored profile or setting is used)`;
+}
+
+/** Where a key came from, for messages that must not show the key. */
+function keyOrigin(source: KeySource, profile: string): string {
+  if (source === 'env') return 'the API key in SYNAP_API_KEY';
+  if (source === 'profile') return `the API key stored for profile "${profile}"`;
+  return 'the API key given';
+}
+
+/**
+ * The key as sent: whitespace around it (a line break or carriage return pasted with it) is
+ * trimmed; a space, a control character or a non-ASCII character inside is refused here, with
+ * where it is, since no server can accept it and the HTTP layer would fail every request.
+ */
+function checkedKey(key: string, source: KeySource, profile: string): string {
+  const trimmed = key.trim();
+  const bad = /[^\x21-\x7e]/.exec(trimmed);
+  if (bad) {
+    const ch = bad[0];
+    const what =
+      ch === ' '
+        ? 'a space'
+        : ch.charCodeAt(0) < 0x20 || (ch.charCodeAt(0) >= 0x7f && ch.charCodeAt(0) < 0xa0)
+          ? 'a control character'
+          : 'a character that is not plain ASCII';
+    throw new UsageError(
+      `${keyOrigin(source, profile)} holds ${what} (character ${bad.index + 1} of ${trimmed.length}); ` +
+        'a Synap key is one line of printable characters',
+      {
+        hints: [
+          source === 'env'
+            ? 'Set SYNAP_API_KEY again from the key as shown in your Synap dashboard.'
+            : `Store it again: synap auth login${profile === 'default' ? '' : ` --profile ${profile}`}`,
+        ],
+      },
+    );
+  }
+  return trimmed;
 }
 
 /** The key to use and where it came from (flags > env > profile, or the profile first when named). */
@@ -105,9 +172,10 @@ export async function openSession(
   const explicitProfile = opts.profile !== undefined;
   const profile = checkProfileName(opts.profile ?? globals.profile);
   const store = await openStore();
+  const configWarning = configProblem(store, globals, opts);
   const stored = store.getProfile(profile);
   const defaults = store.getDefaults(profile);
-  const warnings: string[] = [];
+  const warnings: string[] = configWarning !== undefined ? [configWarning] : [];
 
   let apiKey: string | undefined;
   let keySource: KeySource;
@@ -129,11 +197,14 @@ export async function openSession(
     keySource = opts.apiKey !== undefined ? 'option' : 'local';
   } else {
     const profileUrl = stored.base_url ?? defaults.base_url;
-    const chosenUrl = explicitProfile
-      ? (profileUrl ?? globals.baseUrl ?? DEFAULT_BASE_URL)
-      : (globals.baseUrl ?? profileUrl ?? DEFAULT_BASE_URL);
+    const chosenUrl =
+      opts.baseUrl ??
+      (explicitProfile
+        ? (profileUrl ?? globals.baseUrl ?? DEFAULT_BASE_URL)
+        : (globals.baseUrl ?? profileUrl ?? DEFAULT_BASE_URL));
     baseUrl = checkBaseUrl(chosenUrl).toString().replace(/\/+$/, '');
     ({ apiKey, keySource } = resolveKey(explicitProfile, stored.api_key, opts.apiKey));
+    if (apiKey !== undefined) apiKey = checkedKey(apiKey, keySource, profile);
   }
 
   if (apiKey === undefined || apiKey === '') {

@@ -56,8 +56,8 @@ function onSignal(sig: StopSignal): void {
 /**
  * While a command can stop cleanly, its handler is the only one on SIGINT and SIGTERM. Other
  * listeners are set aside: atomically (under conf) re-sends any signal it sees to the process
- * as soon as it has run its cleanup, and ora's signal-exit re-raises one once it is the only
- * listener; either kills the process mid-checkpoint. Their cleanups still run, on 'exit'.
+ * as soon as it has run its cleanup, which would kill the process mid-checkpoint. Their
+ * cleanups still run, on 'exit'.
  */
 function install(): void {
   if (setAside) return;

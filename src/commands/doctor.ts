@@ -50,12 +50,14 @@ Examples:
     try {
       const store = await openStore();
       const { existsSync } = await import('node:fs');
-      add(
-        'config',
-        true,
-        `profile "${profile}"${store.hasProfile(profile) ? '' : ' (not stored)'}, ` +
-          `${store.path}${existsSync(store.path) ? '' : ' (not created yet)'}`,
-      );
+      if (store.problem !== undefined) add('config', false, store.problem);
+      else
+        add(
+          'config',
+          true,
+          `profile "${profile}"${store.hasProfile(profile) ? '' : ' (not stored)'}, ` +
+            `${store.path}${existsSync(store.path) ? '' : ' (not created yet)'}`,
+        );
     } catch (err) {
       add('config', false, `${await configDir()}: ${messageOf(err)}`);
     }
@@ -121,7 +123,9 @@ Examples:
           add(
             'credits',
             true,
-            typeof credits === 'number' ? `${credits} credits` : 'no balance in the answer',
+            typeof credits === 'number'
+              ? `${credits.toLocaleString('en-US')} credits`
+              : 'no balance in the answer',
           );
         } catch (err) {
           const { CreditsNotSupportedError } = await import('../client/errors.js');
@@ -154,7 +158,11 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** The limits the server announced, e.g. "600 a window, 598 left, resets in 41 s (pro tier)". */
+/**
+ * The limits the server announced, e.g. "up to 600 requests (pro tier: 600/min), 598 available
+ * now, resets in 41 s". One answer cannot tell a token bucket from a fixed window, so the
+ * wording fits both.
+ */
 function rateLimitDetail(headers: { get(name: string): string | null } | undefined): string {
   const limit = headers?.get('x-ratelimit-limit');
   if (!limit) return 'no X-RateLimit headers: the limit is learnt from 429s';
@@ -166,9 +174,10 @@ function rateLimitDetail(headers: { get(name: string): string | null } | undefin
     Number.isFinite(reset) && reset > 0
       ? Math.max(0, Math.round(reset - Date.now() / 1000))
       : undefined;
+  const grouped = (n: string) => (/^\d+$/.test(n) ? Number(n).toLocaleString('en-US') : n);
   return (
-    `${limit} requests a window${tier}` +
-    (remaining ? `, ${remaining} left` : '') +
+    `up to ${grouped(limit)} requests${tier}` +
+    (remaining ? `, ${grouped(remaining)} available now` : '') +
     (resetIn !== undefined ? `, resets in ${resetIn} s` : '')
   );
 }

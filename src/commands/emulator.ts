@@ -1,3 +1,4 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { EmulatorFaults } from '../emulator/faults.js';
 import { networkAddresses } from '../emulator/host.js';
 import { DEFAULT_SCOPE_LEVELS } from '../emulator/types.js';
@@ -31,7 +32,7 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
     }
     const { defaultEmulatorDbPath, isExposed, resolveRateLimit, startEmulator } =
       await import('../emulator/index.js');
-    const { exposedWarning } = await import('../output/emulator-banner.js');
+    const { exposedWarning, sharedDatabaseWarning } = await import('../output/emulator-banner.js');
     const emulator = await startEmulator({
       host: opts.host,
       port: opts.port,
@@ -50,6 +51,7 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
     }).catch((err: unknown) => {
       throw listenError(err, opts.host, opts.port);
     });
+    const claim = claimDatabase(emulator.db, emulator.url);
     const limits = resolveRateLimit(opts.tier, opts.rpm, opts.burst);
     const exposed = isExposed(opts.host);
     const result: EmulatorBannerInfo = {
@@ -67,9 +69,13 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
     const stopped = untilStopped();
     return {
       result,
-      warnings: exposed ? [exposedWarning(result)] : [],
+      warnings: [
+        ...(claim.other ? [sharedDatabaseWarning(emulator.db, claim.other)] : []),
+        ...(exposed ? [exposedWarning(result)] : []),
+      ],
       until: async () => {
         await stopped;
+        claim.release();
         await emulator.close();
       },
     };
@@ -79,6 +85,57 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
   renderEnd: async (_result, view) =>
     (await import('../output/emulator-banner.js')).printEmulatorStopped(view),
 };
+
+/**
+ * Marks `db` as served by this process (`<db>.emulator.json`: pid and URL), and says which
+ * other live emulator already serves it: two servers on one database share its key and its
+ * data without knowing it. A mark whose process is gone is taken over. In-memory databases
+ * are nobody else's.
+ */
+function claimDatabase(
+  db: string,
+  url: string,
+): { other?: { url: string; pid: number }; release(): void } {
+  if (db === ':memory:') return { release() {} };
+  const mark = `${db}.emulator.json`;
+  let other: { url: string; pid: number } | undefined;
+  try {
+    const found = JSON.parse(readFileSync(mark, 'utf8')) as { url?: unknown; pid?: unknown };
+    if (typeof found.pid === 'number' && typeof found.url === 'string' && alive(found.pid)) {
+      other = { url: found.url, pid: found.pid };
+    }
+  } catch {
+    // No mark, or not one we can read: nobody else is known to serve it.
+  }
+  if (other === undefined) {
+    try {
+      writeFileSync(mark, JSON.stringify({ pid: process.pid, url }));
+    } catch {
+      // A database in a read-only place: the warning is a courtesy, the server runs anyway.
+    }
+  }
+  return {
+    ...(other ? { other } : {}),
+    release() {
+      if (other !== undefined) return;
+      try {
+        const found = JSON.parse(readFileSync(mark, 'utf8')) as { pid?: unknown };
+        if (found.pid === process.pid) rmSync(mark, { force: true });
+      } catch {
+        // Gone already.
+      }
+    },
+  };
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /** The URLs another machine can use: every interface address for a wildcard bind. */
 function reachableUrls(host: string, port: number): string[] {

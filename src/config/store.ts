@@ -1,7 +1,7 @@
-import { chmodSync, existsSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type Conf from 'conf';
-import { WriteFailedError } from '../errors.js';
+import { UsageError, WriteFailedError } from '../errors.js';
 import { makeDirsSync } from '../make-dirs.js';
 import { addConfigNotice } from './notices.js';
 import {
@@ -57,8 +57,16 @@ export class ConfigStore {
   #conf: Conf<ConfigShape> | undefined;
   #opening: Promise<Conf<ConfigShape>> | undefined;
 
-  private constructor(dir: string, conf: Conf<ConfigShape> | undefined) {
+  /**
+   * Why the config cannot be used (a file where the directory should be, a config.json that is
+   * not JSON, a directory in its place); undefined when it can. Such a store reads as empty
+   * and refuses writes, so a file that may hold keys is never written over.
+   */
+  readonly problem: string | undefined;
+
+  private constructor(dir: string, conf: Conf<ConfigShape> | undefined, problem?: string) {
     this.dir = dir;
+    this.problem = problem;
     // Absolute, as conf makes it (a relative $SYNAP_CONFIG_DIR is shown resolved).
     this.path = conf?.path ?? resolve(dir, CONFIG_FILE);
     this.#conf = conf;
@@ -66,15 +74,22 @@ export class ConfigStore {
 
   /** See openStore(). */
   static async open(dir: string): Promise<ConfigStore> {
-    // Only a missing file counts as "nothing stored"; any other failure (EACCES, ENOTDIR) is
-    // raised by conf below, as for a file that cannot be read.
-    let exists = true;
-    try {
-      exists = statSync(resolve(dir, CONFIG_FILE), { throwIfNoEntry: false }) !== undefined;
-    } catch {
-      // Left to conf, which reports it.
+    const problem = unusableConfig(dir);
+    if (problem !== undefined) return new ConfigStore(dir, undefined, problem);
+    if (existsSync(resolve(dir, CONFIG_FILE))) {
+      try {
+        return new ConfigStore(dir, await openConf(dir));
+      } catch (err) {
+        if (err instanceof WriteFailedError) throw err;
+        // conf's own messages can quote the file: only the file and the error code are told.
+        const code = (err as NodeJS.ErrnoException).code;
+        return new ConfigStore(
+          dir,
+          undefined,
+          `the config file ${resolve(dir, CONFIG_FILE)} cannot be opened${code ? ` (${code})` : ''}`,
+        );
+      }
     }
-    if (exists) return new ConfigStore(dir, await openConf(dir));
     if (existsSync(dir)) tightenDir(dir);
     return new ConfigStore(dir, undefined);
   }
@@ -82,6 +97,13 @@ export class ConfigStore {
   /** conf, loaded and opened on the first write when the file did not exist on open. */
   #writable(): Promise<Conf<ConfigShape>> {
     if (this.#conf) return Promise.resolve(this.#conf);
+    if (this.problem !== undefined) {
+      return Promise.reject(
+        new UsageError(`${this.problem}; nothing was written`, {
+          hints: [CONFIG_PROBLEM_HINT],
+        }),
+      );
+    }
     this.#opening ??= openConf(this.dir).then((conf) => (this.#conf = conf));
     return this.#opening;
   }
@@ -203,6 +225,68 @@ async function openConf(dir: string): Promise<Conf<ConfigShape>> {
   return conf;
 }
 
+/** What to do about a config that cannot be used. */
+export const CONFIG_PROBLEM_HINT =
+  'Fix the file or move it away (it may hold keys you want to keep), or set SYNAP_CONFIG_DIR ' +
+  'to another directory; a run with SYNAP_API_KEY set goes on without it.';
+
+/**
+ * Why the config at `dir` cannot be used, or undefined when it can (or does not exist yet).
+ * The text of the file is never quoted: it can hold an API key. Nothing is changed: a path
+ * that is not what synap would have made is not synap's to fix.
+ */
+function unusableConfig(dir: string): string | undefined {
+  const named = process.env[CONFIG_DIR_ENV] === dir ? ` (${CONFIG_DIR_ENV})` : '';
+  let dirStat;
+  try {
+    dirStat = statSync(dir, { throwIfNoEntry: false });
+  } catch (err) {
+    // A path through a file (ENOTDIR) is nothing stored; creating it says why it cannot be.
+    if (errorCode(err) === 'ENOTDIR') return undefined;
+    return `the config directory ${dir}${named} cannot be read (${errorCode(err)})`;
+  }
+  if (dirStat === undefined) return undefined;
+  if (!dirStat.isDirectory()) {
+    return `the config directory ${dir}${named} is not a directory`;
+  }
+  const file = resolve(dir, CONFIG_FILE);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === 'ENOENT') return undefined;
+    if (code === 'EISDIR') return `the config file ${file} is a directory`;
+    return `the config file ${file} cannot be read (${code})`;
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    return `the config file ${file} is not valid JSON${jsonErrorPlace(text, err)}`;
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return `the config file ${file} does not hold a JSON object`;
+  }
+  return undefined;
+}
+
+function errorCode(err: unknown): string {
+  return (err as NodeJS.ErrnoException).code ?? 'error';
+}
+
+/**
+ * ` (line L, column C)` of a JSON.parse failure when its message gives a position, else ''.
+ * Only the position is taken from the message: its other words can quote the text.
+ */
+function jsonErrorPlace(text: string, err: unknown): string {
+  const at = /\bposition (\d+)/.exec((err as Error).message ?? '');
+  if (!at) return '';
+  const offset = Math.min(Number(at[1]), text.length);
+  const before = text.slice(0, offset).split('\n');
+  return ` (line ${before.length}, column ${before[before.length - 1]!.length + 1})`;
+}
+
 const tightened = new Set<string>();
 
 /**
@@ -213,7 +297,10 @@ function tightenDir(dir: string): void {
   if (process.platform === 'win32' || tightened.has(dir)) return;
   let mode: number;
   try {
-    mode = statSync(dir).mode & 0o777;
+    const st = statSync(dir);
+    // Only a directory is ours to tighten; a file named as the config dir is left alone.
+    if (!st.isDirectory()) return;
+    mode = st.mode & 0o777;
   } catch {
     return;
   }
@@ -239,4 +326,16 @@ function tightenDir(dir: string): void {
  */
 export async function openStore(dir?: string): Promise<ConfigStore> {
   return ConfigStore.open(dir ?? (await configDir()));
+}
+
+/**
+ * Opens the store for a command that shows what it holds (config list, get, profiles): a config
+ * that cannot be used is that command's error (exit 2), not an empty listing.
+ */
+export async function openReadableStore(dir?: string): Promise<ConfigStore> {
+  const store = await openStore(dir);
+  if (store.problem !== undefined) {
+    throw new UsageError(store.problem, { hints: [CONFIG_PROBLEM_HINT] });
+  }
+  return store;
 }

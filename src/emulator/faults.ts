@@ -105,7 +105,7 @@ export const FAULTS = {
     flag: '--error-format <shape>',
     kind: 'choice',
     choices: ERROR_FORMATS,
-    description: 'shape of every error body (default fastapi; see README)',
+    description: 'shape of every error body (default fastapi; see docs/emulator.md)',
     counters: [],
   },
   absentRoutes: {

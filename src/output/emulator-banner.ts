@@ -29,9 +29,12 @@ export function printEmulatorBanner(info: EmulatorBannerInfo): void {
       `  database:   ${info.db}`,
       `  rate limit: ${limits}`,
       '',
-      'Try it:',
-      `  curl -H "Authorization: Bearer ${info.api_key}" ${info.url}/api/v1/auth/whoami`,
+      'Log in to it (paste the API key above when asked), then use the profile:',
+      `  synap --profile emulator auth login --base-url ${info.url}`,
+      '  synap --profile emulator ingest samples/chat-transcripts.jsonl',
+      'Or, for one command:',
       `  SYNAP_BASE_URL=${info.url} SYNAP_API_KEY=${info.api_key} synap ingest samples/chat-transcripts.jsonl`,
+      `  curl -H "Authorization: Bearer ${info.api_key}" ${info.url}/api/v1/auth/whoami`,
       '',
     ].join('\n'),
   );
@@ -51,4 +54,13 @@ export function exposedWarning(info: Pick<EmulatorBannerInfo, 'network_urls'>): 
 /** Printed on stderr after a clean shutdown. */
 export function printEmulatorStopped(view: View): void {
   if (!view.quiet) process.stderr.write('Synap emulator stopped.\n');
+}
+
+/** Said (on stderr) when another emulator already serves the same database. */
+export function sharedDatabaseWarning(db: string, other: { url: string; pid: number }): string {
+  return (
+    `another emulator (${other.url}, pid ${other.pid}) is using the database ${db}: ` +
+    'this one shares its API key and data. For a store of its own, start it with ' +
+    '--db <another file> (or --db :memory:).'
+  );
 }

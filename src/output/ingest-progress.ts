@@ -175,6 +175,13 @@ export function createIngestDisplay(
         const what = e.stateFile ? 'state, lock and failures files' : 'failures file';
         say(`note: ${e.source}: ${e.filesIn.why}; its ${what} are kept in ${e.filesIn.dir}`);
       }
+      // In a terminal the spinner's text is replaced at the first update: where the run resumes
+      // is a line of its own there, as it is in a log.
+      if (e.resumedFrom && tty && !opts.quiet) {
+        say(
+          `resuming ${e.source} after record ${fmt.format(e.resumedFrom.records)} (line ${fmt.format(e.resumedFrom.line)})`,
+        );
+      }
       rate.startInput();
       if (!started) progress.start(text);
       else progress.update(text);

@@ -15,25 +15,39 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
   const pairs: [string, string][] = [];
   pairs.push(['status', s.dry_run ? `${s.status} (dry run: nothing sent)` : s.status]);
   if (s.shard !== undefined) pairs.push(['shard', `${s.shard} (by ${s.shard_by ?? 'record'})`]);
-  pairs.push(['records read', num(s.records_read)]);
-  if (s.other_shards !== undefined) {
-    pairs.push(['other shards', `${num(s.other_shards)} (passed over)`]);
-  }
-  if (s.resumed_past > 0) pairs.push(['resumed past', `${num(s.resumed_past)} (settled earlier)`]);
-  if (s.dry_run) {
-    pairs.push(['valid (would send)', num(s.sent)]);
-  } else {
-    pairs.push(['sent', num(s.sent)]);
-    pairs.push(['accepted', num(s.accepted)]);
-    pairs.push(['skipped (already ingested)', num(s.skipped)]);
-  }
-  pairs.push(['failed', num(s.failed)]);
   const e = s.earlier_runs;
-  if (e && e.accepted + e.skipped + e.failed > 0) {
+  const resumed = s.resumed_past > 0 || (e !== undefined && e.accepted + e.skipped + e.failed > 0);
+  if (resumed && !s.dry_run) {
+    // Three scopes, each named: what this run did, what the runs it resumed did, the total.
+    const counts = (a: number, k: number, f: number) =>
+      `${num(a)} accepted, ${num(k)} skipped, ${num(f)} failed`;
+    const before = e ?? { accepted: 0, skipped: 0, failed: 0 };
+    if (s.resumed_past > 0) pairs.push(['resuming after', `record ${num(s.resumed_past)}`]);
     pairs.push([
-      'of which earlier runs',
-      `${num(e.accepted)} accepted, ${num(e.skipped)} skipped, ${num(e.failed)} failed`,
+      'this run',
+      `${num(s.records_read)} read, ${num(s.sent)} sent: ` +
+        counts(s.accepted - before.accepted, s.skipped - before.skipped, s.failed - before.failed),
     ]);
+    if (s.other_shards !== undefined) {
+      pairs.push(['other shards', `${num(s.other_shards)} (passed over)`]);
+    }
+    pairs.push(['earlier runs', counts(before.accepted, before.skipped, before.failed)]);
+    pairs.push(['whole input', counts(s.accepted, s.skipped, s.failed)]);
+  } else {
+    pairs.push(['records read', num(s.records_read)]);
+    if (s.other_shards !== undefined) {
+      pairs.push(['other shards', `${num(s.other_shards)} (passed over)`]);
+    }
+    if (s.resumed_past > 0)
+      pairs.push(['resumed past', `${num(s.resumed_past)} (settled earlier)`]);
+    if (s.dry_run) {
+      pairs.push(['valid (would send)', num(s.sent)]);
+    } else {
+      pairs.push(['sent', num(s.sent)]);
+      pairs.push(['accepted', num(s.accepted)]);
+      pairs.push(['skipped (already ingested)', num(s.skipped)]);
+    }
+    pairs.push(['failed', num(s.failed)]);
   }
   if (!s.dry_run) {
     pairs.push(['requests', num(s.requests)]);

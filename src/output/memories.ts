@@ -24,7 +24,12 @@ export function printMemoryPage(page: ListMemoriesResponse, view: View): void {
       trimText(String(m.content ?? ''), 200),
       m.created_at,
     ]);
-    writeOut(renderTable(['id', 'type', 'content', 'created'], rows, { color: view.color }));
+    writeOut(
+      renderTable(['id', 'type', 'content', 'created'], rows, {
+        color: view.color,
+        optional: ['type', 'created'],
+      }),
+    );
   }
   printPageFooter(page, view);
 }

@@ -99,6 +99,7 @@ export class MemoryRowsWriter {
         ]);
         const table = renderTable(['id', 'type', 'content', 'created'], rows, {
           color: this.view.color,
+          optional: ['type', 'created'],
         });
         return this.put(`${table}\n`);
       }
@@ -116,9 +117,13 @@ export class MemoryRowsWriter {
 
 /** After `list --all`: how many memories, on stderr (stdout holds only the rows). */
 export function printListAllSummary(
-  s: { memories: number; pages: number; warnings: string[] },
+  s: { memories: number; pages: number; warnings: string[]; reader_closed?: true },
   view: View,
 ): void {
   for (const w of s.warnings) info(`warning: ${w}`, { quiet: view.quiet });
+  if (s.reader_closed) {
+    info(`stopped after ${s.memories} memories: the output was closed`, { quiet: view.quiet });
+    return;
+  }
   info(`${s.memories} memories, ${s.pages} page(s)`, { quiet: view.quiet });
 }

@@ -1,16 +1,15 @@
-import type { Ora } from 'ora';
 import { systemClock, type Clock } from '../clock.js';
+import { LiveLine } from './live-line.js';
 import { LineLog, setActiveIndicator } from './notices.js';
 import { redactSecrets } from './redact.js';
 
 export { flushNotices, LineLog, notify } from './notices.js';
 
 /**
- * A small progress indicator for long operations, on stderr: an ora spinner when stderr is a
- * TTY, otherwise a plain line at most every `intervalMs` (logs and CI stay readable), nothing
- * with --quiet. Commands build their own wording on top (ingest, export); this only draws.
- * ora (and chalk, string-width… under it) is loaded only for a spinner: with --quiet, --json
- * or a log it is never imported.
+ * A small progress indicator for long operations, on stderr: a spinner line (live-line.ts)
+ * when stderr is a TTY, otherwise a plain line at most every `intervalMs` (logs and CI stay
+ * readable), nothing with --quiet. Commands build their own wording on top (ingest, export);
+ * this only draws.
  *
  * Lines printed above it (failures, warnings, retries) go through a LineLog: in logs (not a
  * TTY) every line starts with an ISO time, and a line identical to the one before is counted
@@ -73,55 +72,32 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
 }
 
 function spinnerProgress(stream: NodeJS.WritableStream, opts: ProgressOptions): Progress {
-  const color = opts.color !== false;
   const lines = new LineLog(stream, {
     timestamps: false,
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
-  let ora: typeof import('ora').default | undefined;
-  let spinner: Ora | undefined;
+  const line = new LiveLine(stream, { color: opts.color !== false });
   let text = '';
   // Started and not stopped; paused while the caller prints something of its own.
   let running = false;
   let paused = false;
-  // Draws the spinner when it should be on screen and ora is there to draw it.
   const show = () => {
-    if (!ora || !running || paused || spinner) return;
-    spinner = ora({
-      text,
-      stream: stream as NodeJS.WriteStream,
-      color: color ? 'cyan' : false,
-      discardStdin: false,
-    }).start();
+    if (running && !paused) line.show(text);
   };
-  const hide = () => {
-    spinner?.stop();
-    spinner = undefined;
-  };
-  // ora loads while the work starts; until then the lines above it print as usual and the
-  // spinner appears once it is there. Should it fail to load, there is no spinner.
-  import('ora').then(
-    (m) => {
-      ora = m.default;
-      show();
-    },
-    () => {},
-  );
   return {
     start(t) {
       text = redactSecrets(t);
-      hide();
       running = true;
       paused = false;
       show();
     },
     update(t) {
       text = redactSecrets(t);
-      if (spinner) spinner.text = text;
+      line.setText(text);
     },
     pause() {
       if (running && !paused) {
-        hide();
+        line.hide();
         paused = true;
       }
     },
@@ -131,13 +107,13 @@ function spinnerProgress(stream: NodeJS.WritableStream, opts: ProgressOptions): 
         show();
       }
     },
-    log(line) {
-      hide();
-      lines.write(line);
+    log(l) {
+      line.hide();
+      lines.write(l);
       show();
     },
     stop(finalText) {
-      hide();
+      line.hide();
       running = false;
       lines.flush();
       if (finalText !== undefined) stream.write(`${redactSecrets(finalText)}\n`);

@@ -1,4 +1,8 @@
-import { confirm as inquirerConfirm, password as inquirerPassword } from '@inquirer/prompts';
+import {
+  confirm as inquirerConfirm,
+  input as inquirerInput,
+  password as inquirerPassword,
+} from '@inquirer/prompts';
 import { InterruptedError, UsageError } from '../errors.js';
 
 /**
@@ -93,5 +97,13 @@ export async function promptConfirm(
       { message, default: defaultAnswer, theme: themeFor(guard) },
       { output: process.stderr },
     ),
+  );
+}
+
+/** Asks for one line of text (shown as typed); an empty answer is returned as ''. */
+export async function promptText(message: string, guard: PromptGuard): Promise<string> {
+  if (!guard.interactive) refuse('ask a question', guard);
+  return guarded(() =>
+    inquirerInput({ message, theme: themeFor(guard) }, { output: process.stderr }),
   );
 }

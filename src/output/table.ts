@@ -30,6 +30,12 @@ export interface TableOptions {
   tty?: boolean;
   /** Overrides the stream's width (default its columns, else 80). */
   columns?: number;
+  /**
+   * Headers of columns that may be left out, the last named first, so that the first column
+   * (an id, to be copied whole) is never cut: for such a table the first column keeps its width,
+   * free-text columns give way, then these columns go, then free text is cut further.
+   */
+  optional?: string[];
 }
 
 type Cell = string | number | null | undefined;
@@ -38,6 +44,8 @@ const DEFAULT_COLUMNS = 80;
 /** Narrowest a column is cut to (content plus its two padding spaces). */
 const MIN_TEXT_WIDTH = 12;
 const MIN_TOKEN_WIDTH = 8;
+/** Narrowest free text is cut to when nothing else can give way: "ab…" and its padding. */
+const MIN_CUT_TEXT_WIDTH = 5;
 /** No rules between rows: a listing reads better compact. */
 const NO_ROW_RULES = { mid: '', 'left-mid': '', 'mid-mid': '', 'right-mid': '' };
 
@@ -85,6 +93,7 @@ export function fitWidths(
   cellWidths: number[],
   freeText: boolean[],
   columns: number,
+  opts: { keepFirst?: boolean; lastResort?: boolean } = {},
 ): number[] {
   const out = [...widths];
   const total = () => out.reduce((a, b) => a + b, 0) + out.length + 1;
@@ -92,7 +101,9 @@ export function fitWidths(
     (i) => Math.max(3, cellWidths[i] ?? 0),
     (i) => (freeText[i] && i > 0 ? MIN_TEXT_WIDTH : undefined),
     (i) => (!freeText[i] && i > 0 ? MIN_TOKEN_WIDTH : undefined),
-    (i) => (i === 0 ? (freeText[i] ? MIN_TEXT_WIDTH : MIN_TOKEN_WIDTH) : undefined),
+    opts.keepFirst
+      ? (i) => (opts.lastResort && freeText[i] && i > 0 ? MIN_CUT_TEXT_WIDTH : undefined)
+      : (i) => (i === 0 ? (freeText[i] ? MIN_TEXT_WIDTH : MIN_TOKEN_WIDTH) : undefined),
   ];
   for (const floor of floors) {
     for (;;) {
@@ -119,23 +130,42 @@ export function renderTable(head: string[], rows: Cell[][], opts: TableOptions):
   // itself from the process's own stdout and environment, not from the stream this table is for.
   const style = { head: [], border: [] };
   const shownHead = opts.color ? head.map((h) => `\u001b[1m${h}\u001b[22m`) : head;
-  const make = (withHead: boolean, colWidths?: number[]) => {
+  const all = head.map((_, i) => i);
+  const make = (withHead: boolean, colWidths?: number[], shown = all) => {
     const table = new Table({
-      ...(withHead ? { head: shownHead } : {}),
+      ...(withHead ? { head: shown.map((i) => shownHead[i]!) } : {}),
       style,
       chars: NO_ROW_RULES,
       ...(colWidths ? { colWidths } : {}),
     });
-    for (const r of cells) table.push(r);
+    for (const r of cells) table.push(shown.map((i) => r[i]!));
     return table.toString();
   };
   const natural = make(true);
   const widths = naturalWidths(natural);
   const columns = widthOf(opts);
-  if (widths.reduce((a, b) => a + b, 0) + widths.length + 1 <= columns) return natural;
+  const fits = (w: number[]) => w.reduce((a, b) => a + b, 0) + w.length + 1 <= columns;
+  if (fits(widths)) return natural;
   const cellWidths = cells.length > 0 ? naturalWidths(make(false)) : head.map(() => 0);
   const freeText = head.map((_, i) => cells.some((r) => /\s/.test(r[i]!.trim())));
-  return make(true, fitWidths(widths, cellWidths, freeText, columns));
+  if (!opts.optional) return make(true, fitWidths(widths, cellWidths, freeText, columns));
+  // The first column stays whole: optional columns go before free text is cut to a stub.
+  const droppable = [...opts.optional]
+    .reverse()
+    .map((h) => head.indexOf(h))
+    .filter((i) => i > 0);
+  let shown = all;
+  for (;;) {
+    const pick = <T>(xs: T[]) => shown.map((i) => xs[i]!);
+    const lastResort = droppable.length === 0;
+    const w = fitWidths(pick(widths), pick(cellWidths), pick(freeText), columns, {
+      keepFirst: true,
+      lastResort,
+    });
+    if (fits(w) || lastResort) return make(true, w, shown);
+    const next = droppable.shift()!;
+    shown = shown.filter((i) => i !== next);
+  }
 }
 
 /**

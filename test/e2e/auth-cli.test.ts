@@ -118,6 +118,25 @@ describe('synap auth', () => {
     });
   });
 
+  it('login --api-key-stdin to a host that does not answer: says how to point at another host', async () => {
+    const r = await runCli(
+      [
+        '--profile',
+        'nohost',
+        '--base-url',
+        'http://127.0.0.1:1',
+        'auth',
+        'login',
+        '--api-key-stdin',
+      ],
+      { env, input: KEY },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('connection refused');
+    expect(r.stderr).toMatch(/--base-url <url>.*synap emulator/s);
+    expect(storedProfiles().nohost).toBeUndefined();
+  }, 30_000);
+
   it('--help ends with examples', async () => {
     for (const sub of ['login', 'status', 'logout']) {
       const r = await runCli(['auth', sub, '--help'], { env });
@@ -149,6 +168,26 @@ describe.skipIf(noPty !== undefined)(
       expect(status.stdout).toContain('synap_…1a2b');
       expect(status.stdout).not.toContain(KEY);
     });
+
+    it('a host that does not answer: the typed key is kept and another base URL is asked for', async () => {
+      const r = await runInPty(
+        ['--profile', 'moved', '--base-url', 'http://127.0.0.1:1', 'auth', 'login'],
+        {
+          env,
+          timeoutMs: 40_000,
+          steps: [
+            { waitFor: /API key for profile "moved"/, send: `${KEY}\r` },
+            { waitFor: /Base URL to try instead/, send: `${emu.url}\r` },
+          ],
+        },
+      );
+      expect(r.code, r.screen).toBe(0);
+      expect(r.screen).toContain('could not reach http://127.0.0.1:1');
+      expect(r.screen).not.toContain(KEY);
+      const stored = storedProfiles().moved as { api_key?: string; base_url?: string };
+      expect(stored.api_key).toBe(KEY);
+      expect(stored.base_url).toBe(emu.url);
+    }, 60_000);
 
     it('--no-color and NO_COLOR draw the prompt without colour or bold; a terminal alone colours it', async () => {
       // eslint-disable-next-line no-control-regex

@@ -38,7 +38,7 @@ describe('synap doctor', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0, tier: 'pro', credits: 500 });
+    emu = await startEmulator({ processingDelayMs: 0, tier: 'pro', credits: 1_500_000 });
     skewed = await skewedServer();
     env = { ...sandbox.env, SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey };
   });
@@ -55,8 +55,13 @@ describe('synap doctor', () => {
     expect(lines.map((l) => l.split(/\s+/)[0])).toEqual(Array(lines.length).fill('✓'));
     expect(r.stdout).toMatch(/base url\s+http:\/\/127\.0\.0\.1:\d+ answered in \d+ ms/);
     expect(r.stdout).toMatch(/key accepted\s+instance inst_/);
-    expect(r.stdout).toMatch(/rate limit\s+600 requests a window \(pro tier: 600\/min\), \d+ left/);
-    expect(r.stdout).toMatch(/credits\s+500 credits/);
+    // One answer cannot tell a token bucket from a fixed window: neither is named.
+    expect(r.stdout).toMatch(
+      /rate limit\s+up to 600 requests \(pro tier: 600\/min\), \d+ available now/,
+    );
+    expect(r.stdout).not.toMatch(/window|bucket/);
+    // Numbers grouped as everywhere else.
+    expect(r.stdout).toMatch(/credits\s+1,500,000 credits/);
     expect(r.stdout).toMatch(/clock\s+in step with the server/);
     expect(r.stdout).toContain(`current dir   ${sandbox.dir} is writable`);
     expect(r.stdout).not.toContain('\x1b[');
@@ -128,7 +133,7 @@ describe('synap doctor', () => {
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✗ clock\s+36\d\d s ahead of the server/);
     expect(r.stdout).toMatch(
-      /✓ rate limit\s+60 requests a window \(free tier: 60\/min\), 59 left, resets in \d+ s/,
+      /✓ rate limit\s+up to 60 requests \(free tier: 60\/min\), 59 available now, resets in \d+ s/,
     );
     expect(r.stdout).toMatch(/✓ credits\s+not offered by this server/);
   });

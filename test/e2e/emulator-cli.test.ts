@@ -71,6 +71,41 @@ describe('synap emulator (CLI)', () => {
     expect(running.stderr()).not.toContain(key!);
   });
 
+  it('the banner prints the login command for itself, which works as printed', async () => {
+    running = await startCli(['--port', '0', '--db', ':memory:'], sandbox.env);
+    const out = running.stdout();
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out)![1]!;
+    const key = /API key:\s+(synap_\w+)/.exec(out)![1]!;
+    const login = /^\s+(synap --profile emulator auth login --base-url \S+)\s*$/m.exec(out)?.[1];
+    expect(login, out).toBe(`synap --profile emulator auth login --base-url ${url}`);
+    const args = login!.split(' ').slice(1);
+    const r = await runCli([...args, '--api-key-stdin'], { env: sandbox.env, input: key });
+    expect(r.code, r.stderr).toBe(0);
+    const list = await runCli(['--profile', 'emulator', 'memories', 'list'], { env: sandbox.env });
+    expect(list.code, list.stderr).toBe(0);
+  });
+
+  it('a second emulator on the same database is warned: it shares the first one’s key and data', async () => {
+    const db = join(sandbox.dir, 'shared.db');
+    running = await startCli(['--port', '0', '--db', db], sandbox.env);
+    const first = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(running.stdout())![1]!;
+    const second = await startCli(['--port', '0', '--db', db], sandbox.env);
+    try {
+      expect(second.stderr()).toContain(`another emulator (${first}, pid`);
+      expect(second.stderr()).toMatch(/shares its API key and data.*--db/s);
+    } finally {
+      second.child.kill('SIGTERM');
+      await second.done;
+    }
+    // Once the first stops, a new one on that database is alone again.
+    running.child.kill('SIGTERM');
+    await running.done;
+    const third = await startCli(['--port', '0', '--db', db], sandbox.env);
+    third.child.kill('SIGTERM');
+    await third.done;
+    expect(third.stderr()).not.toContain('another emulator');
+  });
+
   it('restarts on the same database with the same key and data; --json prints one object', async () => {
     running = await startCli(['--port', '0', '--json', '--tier', 'unlimited'], sandbox.env);
     const banner = JSON.parse(running.stdout().trim().split('\n')[0]!) as {
@@ -157,14 +192,14 @@ describe('synap emulator (CLI)', () => {
     expect(storm.stderr).toContain('--storm-rate');
   });
 
-  it('--help lists every flag, every fault of the fault table among them, and README names them', async () => {
+  it('--help lists every flag, every fault of the fault table among them, and docs/emulator.md names them', async () => {
     const help = await runCli(['emulator', '--help'], { env: sandbox.env });
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('development tool');
     expect(help.stdout).toMatch(/Examples:[\s\S]*\$ synap emulator/);
     const faultFlags = Object.values(FAULTS).map((f) => f.flag.split(' ')[0]!);
     expect(faultFlags).toEqual(expect.arrayContaining(['--fail-rate', '--credit-stop']));
-    const readme = readFileSync(resolve(import.meta.dirname, '../../README.md'), 'utf8');
+    const page = readFileSync(resolve(import.meta.dirname, '../../docs/emulator.md'), 'utf8');
     for (const flag of [
       '--port',
       '--db',
@@ -181,7 +216,7 @@ describe('synap emulator (CLI)', () => {
       ...faultFlags,
     ]) {
       expect(help.stdout).toContain(flag);
-      expect(readme, `README mentions ${flag}`).toContain(flag);
+      expect(page, `docs/emulator.md mentions ${flag}`).toContain(flag);
     }
   });
 

@@ -30,7 +30,7 @@ function jobSpec(doc: Doc): Doc {
   return doc.kind === 'CronJob' ? doc.spec.jobTemplate.spec : doc.spec;
 }
 
-/** Exit codes synap documents (README, "Exit codes"). */
+/** Exit codes synap documents (docs/exit-codes-and-json.md). */
 const EXIT_CODES = [0, 1, 2, 3, 4, 5, 6, 130, 143];
 
 describe('examples/kubernetes', () => {

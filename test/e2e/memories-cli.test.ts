@@ -109,6 +109,27 @@ describe('synap memories', () => {
     expect(JSON.parse(j.stdout).result.memory_id).toBe(first!.memory_id);
   });
 
+  it('get and delete take a unique id prefix, like git; the whole id is what is shown', async () => {
+    const all = await listAll();
+    // The shortest prefix of the first id that no other id starts with (at least 8).
+    const id = all[0]!.memory_id;
+    let n = 8;
+    while (all.some((m) => m.memory_id !== id && m.memory_id.startsWith(id.slice(0, n)))) n++;
+    const r = await cli(['memories', 'get', id.slice(0, n)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(id);
+    const last = all[all.length - 1]!.memory_id;
+    let k = 8;
+    while (all.some((m) => m.memory_id !== last && m.memory_id.startsWith(last.slice(0, k)))) k++;
+    const d = await cli(['memories', 'delete', last.slice(0, k), '--yes']);
+    expect(d.code, d.stderr).toBe(0);
+    expect(d.stdout).toContain(last);
+    expect((await listAll()).map((m) => m.memory_id)).not.toContain(last);
+    const none = await cli(['memories', 'get', 'beefbeef']);
+    expect(none.code).toBe(1);
+    expect(none.stderr).toContain('no memory id starts with "beefbeef"');
+  });
+
   it('get of an unknown id: exit 1 with the correlation id printed', async () => {
     const r = await cli(['memories', 'get', UNKNOWN_ID]);
     expect(r.code).toBe(1);

@@ -45,6 +45,16 @@ describe('synap memories list --all / --output', () => {
     expect(r.stderr).toContain('250 memories, 3 page(s)');
   });
 
+  it('--all --output csv | head -3: the reader closing the pipe is not reported, exit 0', async () => {
+    const r = await runShell(
+      'synap memories list --all --output csv --page-size 10 | head -3 > /dev/null',
+      { env },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toMatch(/warning|skipped/);
+    expect(r.stderr).toMatch(/stopped after \d+ memories: the output was closed/);
+  });
+
   it('--output csv and tsv: a header, then one row a memory; quotes and line breaks survive', async () => {
     const csv = await runCli(
       ['memories', 'list', '--all', '--output', 'csv', '--page-size', '60'],

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,21 +7,30 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { makeSandbox, runShell, spawnCli, type CliRun } from '../helpers/cli.js';
 
 /*
- * Every command in the README's ```sh blocks, run as written against emulators, in a scratch git
- * repository holding the project's .gitignore and samples/ plus the data files the examples name.
- * `npx synap` is the built binary. Each README command has an entry below: how it runs (the
- * README's text, with placeholders such as <memory_id> and synap_... filled in) and what it must
- * do, or why it is not run here. A README command without an entry fails the test, so the README
- * and this file change together.
+ * Every command in the ```sh blocks of the README and of every docs/*.md page, run as written
+ * against emulators, in a scratch git repository holding the project's .gitignore and samples/
+ * plus the data files the examples name. `npx synap` is the built binary. Each documented command
+ * has an entry below: how it runs (the page's text, with placeholders such as <memory_id> and
+ * synap_... filled in) and what it must do, or why it is not run here. A documented command
+ * without an entry fails the test, so the pages and this file change together.
  */
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** The commands of the README's sh blocks: `$ ` lines where a block has them, else every line. */
-function readmeCommands(): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** The README and every page under docs/, as paths from the project root. */
+function docPages(): string[] {
+  const docs = readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`);
+  return ['README.md', ...docs];
+}
+
+/** The commands of a page's sh blocks: `$ ` lines where a block has them, else every line. */
+function pageCommands(page: string): string[] {
+  const text = readFileSync(join(ROOT, page), 'utf8');
   const commands: string[] = [];
-  for (const block of readme.matchAll(/```sh\n([\s\S]*?)```/g)) {
+  for (const block of text.matchAll(/```sh\n([\s\S]*?)```/g)) {
     const lines = block[1]!.split('\n').filter((l) => l.trim() !== '');
     const prompted = lines.some((l) => l.startsWith('$ '));
     for (const line of lines) {
@@ -37,10 +46,18 @@ function readmeCommands(): string[] {
   return commands;
 }
 
+/** Every documented command, from every page that exists. */
+const documentedCommands = () => docPages().flatMap(pageCommands);
+
 interface Example {
-  /** The README's command. */
+  /** The documented command, as a page shows it. */
   readme: string;
-  /** The shell line that runs it (default: the README's, `npx synap` being the built binary). */
+  /**
+   * The page it is on, when that page may be missing from this checkout (pages written in
+   * parallel): its entries are ignored until the page exists.
+   */
+  page?: string;
+  /** The shell line that runs it (default: the page's, `npx synap` being the built binary). */
   run?: string;
   /** Run against this emulator instead of the default one. */
   against?: 'scoped';
@@ -54,18 +71,31 @@ interface Example {
 const ok = (r: CliRun) => expect(r.code, r.stderr).toBe(0);
 
 /** In the order they run: later examples use what earlier ones stored. */
-const EXAMPLES: Example[] = [
-  // Quick start
+const ALL_EXAMPLES: Example[] = [
+  // README: install and quick start
   { readme: 'npm install', skip: 'installs the project itself (CI runs it)' },
   { readme: 'npx synap --local ingest samples/chat-transcripts.jsonl', check: ok },
   { readme: 'npm test', skip: 'this test is part of it' },
-  // Using it with a Synap account
+  {
+    readme: 'npm link',
+    skip: 'links the checkout into the global npm prefix; here `synap` is already the built binary',
+  },
+  // README: using it with a Synap account
   {
     readme: 'synap auth login',
     skip: 'asks for the key at a masked prompt: test/e2e/auth-cli.test.ts runs it in a pty',
   },
   { readme: 'synap auth status', check: ok },
   { readme: 'synap doctor', check: ok },
+  {
+    readme: 'source <(synap completion bash)',
+    // Sourced, the script registers completion for synap in this shell.
+    run: 'source <(synap completion bash) && complete -p synap',
+    check: (r) => {
+      ok(r);
+      expect(r.stdout).toContain('synap');
+    },
+  },
   {
     readme: 'SYNAP_API_KEY=synap_... synap ingest data.jsonl',
     run: 'SYNAP_API_KEY="$KEY" synap ingest data.jsonl',
@@ -75,7 +105,7 @@ const EXAMPLES: Example[] = [
       expect(r.stderr).toContain('Fix them and run: synap ingest data.jsonl.failures.jsonl');
     },
   },
-  // Ingest
+  // docs/ingest.md
   { readme: 'synap ingest chats.jsonl', check: ok },
   {
     readme:
@@ -105,7 +135,7 @@ const EXAMPLES: Example[] = [
     readme,
     skip: 'sharding: test/e2e/ingest-shards.test.ts and ingest-shard-files.test.ts run it',
   })),
-  // Inspect, export, migrate
+  // docs/export-and-migrate.md
   {
     readme: 'synap memories list --page 2 --page-size 50',
     check: (r) => {
@@ -169,7 +199,7 @@ const EXAMPLES: Example[] = [
       expect(JSON.parse(r.stdout).status).toBe('ok');
     },
   },
-  // Scripting with --json
+  // docs/exit-codes-and-json.md
   {
     readme: "synap --json memories list --page-size 2 | jq -c '.result | {page, total}'",
     check: (r) => {
@@ -193,7 +223,7 @@ const EXAMPLES: Example[] = [
       expect(JSON.parse(r.stdout).error).toMatchObject({ code: 'NOT_FOUND', exit_code: 1 });
     },
   },
-  // The emulator: each runs until Ctrl-C (see emulatorExamples below).
+  // docs/emulator.md: each runs until Ctrl-C (see emulatorExamples below).
   ...[
     'npx synap emulator',
     'npx synap emulator --port 0 --db :memory: --tier unlimited --processing-delay 0',
@@ -202,19 +232,22 @@ const EXAMPLES: Example[] = [
     'npx synap emulator --credits 500 --credit-stop trial_limit_reached',
     'npx synap emulator --isolation equals_customer --scoping customer,team,user',
   ].map((readme): Example => ({ readme, server: true })),
-  // Development
+  // README: development
   ...['npm run build', 'npm run lint', 'npm run bench', 'npm run soak'].map((readme) => ({
     readme,
     skip: 'the project’s own scripts (CI runs build, lint, test)',
   })),
 ];
 
+/** The entries whose page is in this checkout. */
+const EXAMPLES = ALL_EXAMPLES.filter((e) => e.page === undefined || existsSync(join(ROOT, e.page)));
+
 /** `npx synap …` runs the built binary, like `synap …`. */
 const shellLine = (e: Example) => (e.run ?? e.readme).replace(/^npx synap\b/, 'synap');
 
 const jsonl = (records: object[]) => records.map((r) => JSON.stringify(r)).join('\n') + '\n';
 
-describe("the README's examples", () => {
+describe("the README's and docs pages' examples", () => {
   const sandbox = makeSandbox();
   const repo = join(sandbox.dir, 'repo');
   let emu: RunningEmulator;
@@ -268,13 +301,20 @@ describe("the README's examples", () => {
     sandbox.cleanup();
   });
 
-  it('every README command is listed here, run or skipped with a reason', () => {
+  it('every documented command is listed here, run or skipped with a reason', () => {
+    const documented = documentedCommands();
     const listed = EXAMPLES.map((e) => e.readme);
-    expect(readmeCommands().filter((c) => !listed.includes(c))).toEqual([]);
-    expect(listed.filter((c) => !readmeCommands().includes(c))).toEqual([]);
+    expect(documented.filter((c) => !listed.includes(c))).toEqual([]);
+    expect(listed.filter((c) => !documented.includes(c))).toEqual([]);
   });
 
-  it('run as written, they do what the README says and leave no untracked files', async () => {
+  it('the README links every docs page', () => {
+    const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const pages = docPages().filter((p) => p !== 'README.md');
+    expect(pages.filter((p) => !readme.includes(`](${p})`))).toEqual([]);
+  });
+
+  it('run as written, they do what the pages say and leave no untracked files', async () => {
     const env = {
       ...sandbox.env,
       SYNAP_BASE_URL: emu.url,
@@ -308,7 +348,7 @@ describe("the README's examples", () => {
       try {
         e.check?.(r);
       } catch (err) {
-        throw new Error(`README example failed: ${e.readme}\n${(err as Error).message}`);
+        throw new Error(`documented example failed: ${e.readme}\n${(err as Error).message}`);
       }
     }
     // What the examples were asked to write is there; state, failures and locks are ignored.

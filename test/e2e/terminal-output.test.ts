@@ -129,6 +129,19 @@ describe('tables and colour in pipes and terminals', () => {
       expect(r.raw).toMatch(SGR); // bold header
     });
 
+    it.each([60, 50])(
+      'memories list at %s columns: ids whole (the content column gives way), within the width',
+      async (columns) => {
+        const r = await runInPty(['memories', 'list'], { env, steps: [], columns });
+        expect(r.code, r.screen).toBe(0);
+        const table = r.screen.split('\n').filter((l) => BOX.test(l));
+        expect(widest(table.join('\n'))).toBeLessThanOrEqual(columns);
+        expect(r.screen).toContain(memoryId);
+        expect(r.screen).toMatch(/content/);
+        expect(r.screen).toContain('…');
+      },
+    );
+
     it('memories list on a wide terminal shows the whole content', async () => {
       const r = await runInPty(['memories', 'list'], { env, steps: [], columns: 300 });
       expect(r.code, r.screen).toBe(0);

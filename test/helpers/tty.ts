@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './cli.js';
@@ -76,18 +76,40 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The OSC number of the marker the reporter writes where the terminal was resized. */
+const RESIZE_MARK = 7701;
+
 /** The parent of the CLI in the terminal (see the file comment). */
 const REPORTER = `
-const { spawn } = require('node:child_process');
-const { writeFileSync } = require('node:fs');
+const { spawn, spawnSync } = require('node:child_process');
+const { readFileSync, writeFileSync } = require('node:fs');
 const [statusFile, pipeOut, cmd, ...args] = process.argv.slice(1);
 for (const s of ['SIGINT', 'SIGTERM', 'SIGQUIT']) process.on(s, () => {});
+writeFileSync(statusFile + '.reporter', String(process.pid));
 const child = spawn(cmd, args, { stdio: ['inherit', pipeOut === '1' ? 'pipe' : 'inherit', 'inherit'] });
 writeFileSync(statusFile + '.pid', String(child.pid));
 const out = [];
 if (child.stdout) child.stdout.on('data', (d) => out.push(d));
 let ended;
 child.on('exit', (code, signal) => (ended = { code, signal }));
+// A resize asked for by the test. The CLI is held still meanwhile, so the marker (which no
+// terminal shows) lands exactly between what it drew before and what it draws after; the
+// size then changes, and the CLI gets its SIGWINCH as it goes on.
+process.on('SIGUSR1', () => {
+  const [cols, rows] = readFileSync(statusFile + '.size', 'utf8').split(' ');
+  const hold = (sig) => { try { process.kill(child.pid, sig); } catch {} };
+  hold('SIGSTOP');
+  // Stopped for sure (state T), so no write of its own is still under way.
+  for (let i = 0; i < 1000; i++) {
+    let state = '';
+    try { state = readFileSync('/proc/' + child.pid + '/stat', 'utf8').split(') ')[1][0]; } catch {}
+    if (state === 'T' || state === '') break;
+    spawnSync('sleep', ['0.001']);
+  }
+  process.stdout.write('\\u001b]${RESIZE_MARK};' + cols + ';' + rows + '\\u0007');
+  spawnSync('stty', ['cols', cols, 'rows', rows], { stdio: ['inherit', 'ignore', 'ignore'] });
+  hold('SIGCONT');
+});
 child.on('close', () => {
   writeFileSync(statusFile, JSON.stringify({ ...ended, stdout: Buffer.concat(out).toString('utf8') }));
   process.exit(0);
@@ -127,6 +149,13 @@ export interface PtySession {
   type(text: string): Promise<void>;
   /** Sends a signal to the CLI process itself (not through the terminal). */
   kill(signal: NodeJS.Signals): void;
+  /**
+   * Changes the terminal's size, as dragging a window's edge does (the CLI gets SIGWINCH);
+   * resolves once the change is in the output, where `terminalScreen` applies it.
+   */
+  resize(columns: number, rows: number): Promise<void>;
+  /** The raw bytes so far. */
+  raw(): string;
   /** What the screen shows so far. */
   screen(): string;
   /** Resolves when the terminal session ends. */
@@ -146,7 +175,13 @@ function baseEnv(extra: Record<string, string>): Record<string, string> {
 
 function startScript(
   command: string,
-  opts: { env: Record<string, string>; cwd?: string; timeoutMs?: number; pidFile?: string },
+  opts: {
+    env: Record<string, string>;
+    cwd?: string;
+    timeoutMs?: number;
+    pidFile?: string;
+    statusFile?: string;
+  },
   finish: (raw: string) => PtyRun,
   checkLeaks: (screen: string) => void,
 ): PtySession {
@@ -217,6 +252,18 @@ function startScript(
       if (!opts.pidFile) throw new Error('no CLI pid in a plain pty session');
       process.kill(Number(readFileSync(opts.pidFile, 'utf8')), signal);
     },
+    async resize(columns, rows) {
+      if (!opts.statusFile) throw new Error('no reporter in a plain pty session');
+      const marks = raw.split(`\u001b]${RESIZE_MARK};`).length;
+      writeFileSync(`${opts.statusFile}.size`, `${columns} ${rows}`);
+      process.kill(Number(readFileSync(`${opts.statusFile}.reporter`, 'utf8')), 'SIGUSR1');
+      const deadline = Date.now() + 5000;
+      while (raw.split(`\u001b]${RESIZE_MARK};`).length === marks) {
+        if (Date.now() > deadline || closed) throw new Error('the terminal was not resized');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    },
+    raw: () => raw,
     screen: () => screenText(raw),
     done: () => ended,
   };
@@ -225,14 +272,58 @@ function startScript(
 function scriptOptions(
   env: Record<string, string>,
   opts: Pick<PtyOptions, 'cwd' | 'timeoutMs'>,
-  pidFile?: string,
-): { env: Record<string, string>; cwd?: string; timeoutMs?: number; pidFile?: string } {
+  statusFile?: string,
+): {
+  env: Record<string, string>;
+  cwd?: string;
+  timeoutMs?: number;
+  pidFile?: string;
+  statusFile?: string;
+} {
   return {
     env,
     ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.timeoutMs ? { timeoutMs: opts.timeoutMs } : {}),
-    ...(pidFile ? { pidFile } : {}),
+    ...(statusFile ? { pidFile: `${statusFile}.pid`, statusFile } : {}),
   };
+}
+
+/**
+ * What a terminal of `columns` x `rows` shows after `raw` (the whole scrollback, one string a
+ * row), as xterm.js draws it: lines wrap at the edge, cursor moves and erasures apply, and the
+ * resizes `PtySession.resize` made happen where they happened, reflowing wrapped lines (the
+ * cursor's line too, as most terminals do). A size of 0 is drawn as 80 x 24, which is what a
+ * terminal that reports 0 x 0 shows.
+ */
+export async function terminalScreen(
+  raw: string,
+  columns: number,
+  rows: number,
+): Promise<string[]> {
+  const { default: xterm } = await import('@xterm/headless');
+  const term = new xterm.Terminal({
+    cols: columns || 80,
+    rows: rows || 24,
+    scrollback: 100_000,
+    allowProposedApi: true,
+    reflowCursorLine: true,
+  });
+  const write = (data: string) => new Promise<void>((r) => term.write(data, r));
+  const mark = new RegExp(`\u001b\\]${RESIZE_MARK};(\\d+);(\\d+)\u0007`, 'g');
+  let at = 0;
+  for (const m of raw.matchAll(mark)) {
+    await write(raw.slice(at, m.index));
+    term.resize(Number(m[1]) || 80, Number(m[2]) || 24);
+    at = m.index + m[0].length;
+  }
+  await write(raw.slice(at));
+  const buffer = term.buffer.active;
+  const lines: string[] = [];
+  for (let i = 0; i < buffer.length; i++)
+    lines.push(buffer.getLine(i)?.translateToString(true) ?? '');
+  term.dispose();
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  return lines;
 }
 
 /** Starts `synap <args>` in a pseudo-terminal. */
@@ -254,7 +345,7 @@ export function startCliInPty(args: string[], opts: PtyOptions): PtySession {
   const command = `${size}; exec ${argv.map(shellQuote).join(' ')}`;
   return startScript(
     command,
-    scriptOptions(env, opts, `${statusFile}.pid`),
+    scriptOptions(env, opts, statusFile),
     (raw) => {
       let status: { code: number | null; signal: NodeJS.Signals | null; stdout: string } = {
         code: null,

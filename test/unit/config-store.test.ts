@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { takeConfigNotices } from '../../src/config/notices.js';
-import { configDir, openStore, parseSetting } from '../../src/config/store.js';
+import { configDir, openReadableStore, openStore, parseSetting } from '../../src/config/store.js';
 import { UsageError } from '../../src/errors.js';
 
 let root: string;
@@ -114,11 +114,15 @@ describe('ConfigStore', () => {
     },
   );
 
-  it('an unreadable config is an error, not an empty store', async () => {
+  it('an unreadable config is a problem the store names: showing it is an error, writing is refused', async () => {
     const dir = join(root, 'c');
     mkdirSync(dir, { mode: 0o700 });
     writeFileSync(join(dir, 'config.json'), '{ not json', { mode: 0o600 });
-    await expect(openStore(dir)).rejects.toThrow();
+    const store = await openStore(dir);
+    expect(store.problem).toMatch(/is not valid JSON/);
+    await expect(openReadableStore(dir)).rejects.toThrow(/is not valid JSON/);
+    await expect(store.set('default', 'mode', 'fast')).rejects.toThrow(/nothing was written/);
+    expect(readFileSync(join(dir, 'config.json'), 'utf8')).toBe('{ not json');
   });
 
   it('keeps profiles apart and round-trips typed values', async () => {

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { UsageError } from '../../errors.js';
+import { CliError, UsageError } from '../../errors.js';
 import type { AuthReport } from '../../output/auth.js';
 import { maskKey } from '../../output/redact.js';
 import type { CommandSpec } from '../run.js';
@@ -10,6 +10,12 @@ async function readStdin(stream: NodeJS.ReadableStream = process.stdin): Promise
     chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** `err` with one more hint line under its message. */
+function withHint(err: unknown, hint: string): unknown {
+  if (err instanceof CliError) (err.hints as string[]).push(hint);
+  return err;
 }
 
 /** `synap auth login`: reads the key (stdin or masked prompt), verifies it with whoami, stores it. */
@@ -46,11 +52,41 @@ Examples:
       throw new UsageError(flags.apiKeyStdin ? 'no API key on stdin' : 'no API key entered');
     if (/\s/.test(key)) throw new UsageError('the API key must not contain spaces or line breaks');
 
-    const session = await ctx.session({ apiKey: key });
-    const who = await session.client.whoami();
+    let session = await ctx.session({ apiKey: key });
+    let otherUrl: string | undefined;
+    let who;
+    for (;;) {
+      try {
+        who = await session.client.whoami();
+        break;
+      } catch (err) {
+        const { NetworkTimeoutError } = await import('../../client/errors.js');
+        if (!(err instanceof NetworkTimeoutError) || session.local) throw err;
+        // No server there: the key is kept and another host can be tried without typing it again.
+        const profile = globals.profile === 'default' ? '' : ` --profile ${globals.profile}`;
+        const stdin = flags.apiKeyStdin ? ' --api-key-stdin' : '';
+        const hint =
+          `Point at another host: synap${profile} auth login --base-url <url>${stdin}` +
+          " (for 'synap emulator', the URL its banner shows).";
+        if (flags.apiKeyStdin || !globals.interactive) throw withHint(err, hint);
+        const { promptText } = await import('../../output/prompts.js');
+        const { notify } = await import('../../output/notices.js');
+        notify(`could not reach ${session.baseUrl}: ${err.message}`);
+        const url = (
+          await promptText('Base URL to try instead (Enter to stop):', {
+            interactive: globals.interactive,
+            color: globals.stderrColor,
+            alternative: hint,
+          })
+        ).trim();
+        if (url === '') throw withHint(err, hint);
+        otherUrl = url;
+        session = await ctx.session({ apiKey: key, baseUrl: url });
+      }
+    }
     // Verified: only now is the key written (mode 0600 file).
     await session.store.setApiKey(session.profile, key);
-    if (globals.baseUrl !== undefined && !session.local) {
+    if ((globals.baseUrl !== undefined || otherUrl !== undefined) && !session.local) {
       await session.store.set(session.profile, 'base_url', session.baseUrl);
     }
     return {

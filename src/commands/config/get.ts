@@ -23,8 +23,8 @@ Examples:
 
   async run(ctx, _flags, key) {
     const profile = ctx.globals.profile;
-    const { openStore } = await import('../../config/store.js');
-    const value = (await openStore()).getProfile(profile)[key] ?? null;
+    const { openReadableStore } = await import('../../config/store.js');
+    const value = (await openReadableStore()).getProfile(profile)[key] ?? null;
     return {
       result: { profile, key, value },
       exitCode: value === null ? ExitCode.FAILURE : ExitCode.OK,

@@ -25,8 +25,8 @@ Examples:
       ),
 
   async run(ctx, flags) {
-    const { openStore } = await import('../../config/store.js');
-    const store = await openStore();
+    const { openReadableStore } = await import('../../config/store.js');
+    const store = await openReadableStore();
     const names = flags.all ? store.profileNames() : [ctx.globals.profile];
     const profiles: ProfileListing['profiles'] = {};
     for (const name of names) profiles[name] = displayProfile(store.getProfile(name));

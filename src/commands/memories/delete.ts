@@ -15,7 +15,7 @@ export const deleteCommand: CommandSpec<{ yes?: boolean }, [string[]], DeleteRes
   declare: (cmd: Command) =>
     cmd
       .description('delete memories (irreversible); asks first unless --yes')
-      .argument('<memory_id...>')
+      .argument('<memory_id...>', 'memory ids, or unique starts of them (at least 4 characters)')
       .option('-y, --yes', 'do not ask for confirmation (required when not interactive)')
       .addHelpText(
         'after',
@@ -29,7 +29,12 @@ Examples:
   $ jq -r .memory_id old-export.jsonl | xargs synap memories delete --yes`,
       ),
 
-  async run(ctx, flags, ids) {
+  async run(ctx, flags, given) {
+    // Prefixes are made whole first, so the question names the memories that would go.
+    const { isIdPrefix, resolveIdPrefixes } = await import('../../memories/id-prefix.js');
+    const ids = given.some(isIdPrefix)
+      ? await resolveIdPrefixes((await ctx.session()).client, given)
+      : given;
     if (!flags.yes) {
       const what = ids.length === 1 ? `memory ${ids[0]}` : `${ids.length} memories`;
       const { promptConfirm } = await import('../../output/prompts.js');

@@ -8,7 +8,7 @@ export const getCommand: CommandSpec<Record<string, never>, [string], Memory> = 
   declare: (cmd: Command) =>
     cmd
       .description('show one memory')
-      .argument('<memory_id>')
+      .argument('<memory_id>', 'a memory id, or a unique start of one (at least 4 characters)')
       .addHelpText(
         'after',
         `
@@ -17,9 +17,11 @@ Examples:
   $ synap memories get 3f0c9d2e-... --json | jq .result.content`,
       ),
 
-  async run(ctx, _flags, id) {
+  async run(ctx, _flags, given) {
     const session = await ctx.session();
-    return { result: (await withIdChecked(id, 'memory', () => session.client.get(id))).data };
+    const { resolveIdPrefixes } = await import('../../memories/id-prefix.js');
+    const [id] = await resolveIdPrefixes(session.client, [given]);
+    return { result: (await withIdChecked(id!, 'memory', () => session.client.get(id!))).data };
   },
 
   render: async (memory, view) =>

@@ -29,6 +29,8 @@ export interface ListAllResult {
   total: number | null;
   /** Signs that the list changed while it was read (see export). */
   warnings: string[];
+  /** The reader closed stdout before the end (`| head`): what it took is all it wanted. */
+  reader_closed?: true;
   /** Every memory, with --json only (the envelope is one document). */
   data?: Record<string, unknown>[];
 }
@@ -109,12 +111,17 @@ Examples:
     const { MemoryRowsWriter } = await import('../../output/memory-rows.js');
     const writer = collected ? undefined : new MemoryRowsWriter(format, viewFor(ctx));
     let memories = 0;
+    let readerClosed = false;
     for await (const page of paginator) {
       memories += page.memories.length;
       if (collected) collected.push(...page.memories);
       else {
         await writer!.write(page.memories);
-        if (!writer!.accepting) break; // the reader went away (`| head`)
+        if (!writer!.accepting) {
+          // The reader went away (`| head`): it has what it wanted; nothing is missing for it.
+          readerClosed = true;
+          break;
+        }
       }
     }
     await writer?.end();
@@ -124,7 +131,8 @@ Examples:
       memories,
       pages: paginator.tally.pages,
       total: paginator.tally.lastTotal ?? null,
-      warnings: completenessWarnings(paginator.tally, memories),
+      warnings: readerClosed ? [] : completenessWarnings(paginator.tally, memories),
+      ...(readerClosed ? { reader_closed: true as const } : {}),
       ...(collected ? { data: collected } : {}),
     };
     return { result };

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { makeSandbox, runCli } from '../helpers/cli.js';
+import { writeChatFile } from '../helpers/ingest.js';
+import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
+
+/**
+ * A resumed run, as a person sees it in a terminal: it says where it resumes (the spinner's
+ * first text is gone at the first progress update, so it is a line of its own), and the
+ * summary keeps this run apart from the earlier runs and the whole input.
+ */
+
+const noPty = ptyUnavailableReason();
+
+describe.skipIf(noPty)('a resumed ingest in a terminal', () => {
+  const box = makeSandbox();
+  let emu: RunningEmulator;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 30 });
+    env = { ...box.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+  });
+  afterAll(async () => {
+    await emu.close();
+    box.cleanup();
+  });
+
+  it('says "resuming after record N" and shows this run, earlier runs and the whole input apart', async () => {
+    const file = writeChatFile(join(box.dir, 'chats.jsonl'), 300, 'rs');
+    const args = ['ingest', file, '--batch-size', '5', '--concurrency', '1'];
+    const first = await runCli([...args, '--max-duration', '1s'], { env });
+    expect(first.code, first.stderr).toBe(5);
+    const settled = emu.documents().length;
+    expect(settled).toBeGreaterThan(0);
+    expect(settled).toBeLessThan(300);
+
+    const r = await runInPty(args, { env, steps: [], columns: 120, timeoutMs: 60_000 });
+    expect(r.code, r.screen).toBe(0);
+    expect(r.screen).toMatch(/resuming .*chats\.jsonl after record [\d,]+/);
+    const row = (name: string) =>
+      r.screen.split('\n').find((l) => new RegExp(`^\\W*${name}\\b`).test(l.trim())) ?? '';
+    const n = (s: string) => Number(s.replace(/,/g, ''));
+    const thisRun = /(\d[\d,]*) accepted/.exec(row('this run'))?.[1];
+    const earlier = /(\d[\d,]*) accepted/.exec(row('earlier runs'))?.[1];
+    const whole = /(\d[\d,]*) accepted/.exec(row('whole input'))?.[1];
+    expect([thisRun, earlier, whole], r.screen).not.toContain(undefined);
+    expect(n(thisRun!) + n(earlier!)).toBe(n(whole!));
+    expect(n(whole!)).toBe(300);
+    expect(n(earlier!)).toBeGreaterThan(0);
+  }, 90_000);
+});

@@ -1,0 +1,210 @@
+import { mkdtempSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { makeSandbox, runCli } from '../helpers/cli.js';
+import { seedMemories } from '../helpers/export.js';
+import { writeChatFile } from '../helpers/ingest.js';
+import { ptyUnavailableReason, startCliInPty, terminalScreen } from '../helpers/tty.js';
+
+/**
+ * Every command that draws progress, in terminals of every size: 0 x 0 (what a new pty
+ * reports until someone sets it: `docker run -t`, `script`, some CI runners), 1 x 1, 20 x 5,
+ * 300 x 100, and one that is made narrower while the progress line is on screen. Each run is
+ * stopped with Ctrl-C once it is busy: it must stop within a second with exit 130, write a
+ * bounded amount, and leave no progress line (nor a piece of one) on the screen.
+ */
+
+const noPty = ptyUnavailableReason();
+if (noPty) console.log(`skipping terminal size tests: ${noPty}`);
+
+/** The spinner's frames: a screen row holding one is a progress line still on screen. */
+const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
+/** What a run of a couple of seconds may write to the terminal, summary included. */
+const MAX_OUTPUT = 64 * 1024;
+
+interface Case {
+  name: string;
+  /** Arguments and environment of the run, and the server whose requests say it is busy. */
+  setup(): Promise<{ args: string[]; env: Record<string, string>; busy: RunningEmulator }>;
+}
+
+describe.skipIf(noPty)('progress in terminals of every size', () => {
+  const box = makeSandbox();
+  const servers: RunningEmulator[] = [];
+  const start = async (opts: Parameters<typeof startEmulator>[0]) => {
+    const emu = await startEmulator(opts);
+    servers.push(emu);
+    return emu;
+  };
+  const envFor = (emu: RunningEmulator) => ({
+    ...box.env,
+    SYNAP_API_KEY: emu.apiKey,
+    SYNAP_BASE_URL: emu.url,
+  });
+  let source: RunningEmulator;
+  let pending: RunningEmulator;
+  let ingestionId: string;
+
+  beforeAll(async () => {
+    // A source of memories to export and migrate, and an ingestion that stays pending.
+    source = await start({ processingDelayMs: 0, tier: 'unlimited' });
+    await seedMemories(source, 300, 'm');
+    pending = await start({ processingDelayMs: 600_000, tier: 'unlimited' });
+    const res = await fetch(`${pending.url}/api/v1/memories/create`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${pending.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ document: 'still processing', document_id: 'p-1' }),
+    });
+    ingestionId = ((await res.json()) as { ingestion_id: string }).ingestion_id;
+    expect(ingestionId).toBeTruthy();
+  }, 60_000);
+
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+    box.cleanup();
+  });
+
+  const CASES: Case[] = [
+    {
+      name: 'ingest',
+      async setup() {
+        const emu = await start({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 40 });
+        const dir = mkdtempSync(join(box.dir, 'ingest-'));
+        const file = writeChatFile(join(dir, 'chats.jsonl'), 2000, 'sz');
+        return {
+          args: ['ingest', file, '--batch-size', '1', '--concurrency', '1'],
+          env: envFor(emu),
+          busy: emu,
+        };
+      },
+    },
+    {
+      name: 'export -o',
+      async setup() {
+        const dir = mkdtempSync(join(box.dir, 'export-'));
+        source.setFaults({ latencyMs: 40 });
+        return {
+          args: ['export', '-o', join(dir, 'out.jsonl'), '--page-size', '1'],
+          env: envFor(source),
+          busy: source,
+        };
+      },
+    },
+    {
+      name: 'migrate',
+      async setup() {
+        const target = await start({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 40 });
+        const config = mkdtempSync(join(box.dir, 'config-'));
+        for (const [profile, e] of [
+          ['src', source],
+          ['dst', target],
+        ] as const) {
+          const login = await runCli(
+            ['--profile', profile, '--base-url', e.url, 'auth', 'login', '--api-key-stdin'],
+            { env: { ...box.env, SYNAP_CONFIG_DIR: config }, input: e.apiKey },
+          );
+          expect(login.code, login.stderr).toBe(0);
+        }
+        return {
+          args: ['migrate', '--from', 'src', '--to', 'dst', '--batch-size', '1'],
+          env: { ...box.env, SYNAP_CONFIG_DIR: config },
+          busy: target,
+        };
+      },
+    },
+    {
+      name: 'memories status --wait',
+      async setup() {
+        return {
+          args: ['memories', 'status', ingestionId, '--wait'],
+          env: envFor(pending),
+          busy: pending,
+        };
+      },
+    },
+  ];
+
+  /** Waits until `emu` has answered `n` more requests than when called. */
+  async function busy(emu: RunningEmulator, n: number): Promise<void> {
+    const from = emu.stats().requests_total;
+    const deadline = Date.now() + 20_000;
+    while (emu.stats().requests_total < from + n) {
+      if (Date.now() > deadline) throw new Error('the run sent no requests');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Starts the run, lets it work, optionally resizes, presses Ctrl-C; checks the stop. */
+  async function run(
+    c: Case,
+    size: { columns: number; rows: number },
+    resizes: { columns: number; rows: number }[] = [],
+  ) {
+    const { args, env, busy: server } = await c.setup();
+    const t = startCliInPty(args, { env, ...size, timeoutMs: 30_000 });
+    const ended = t.done();
+    try {
+      await busy(server, 3);
+      // A few frames of the spinner (it draws every 80 ms).
+      await new Promise((r) => setTimeout(r, 300));
+      for (const to of resizes) {
+        await t.resize(to.columns, to.rows);
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      expect(t.raw().length, 'output before Ctrl-C').toBeLessThan(MAX_OUTPUT);
+      const pressed = Date.now();
+      await t.type('\x03');
+      const r = await ended;
+      const tookMs = Date.now() - pressed;
+      return { r, tookMs };
+    } finally {
+      await ended.catch(() => undefined);
+    }
+  }
+
+  const SIZES = [
+    { columns: 0, rows: 0 },
+    { columns: 1, rows: 1 },
+    { columns: 20, rows: 5 },
+    { columns: 300, rows: 100 },
+  ];
+
+  describe.each(CASES)('$name', (c) => {
+    it.concurrent.each(SIZES)(
+      '$columns x $rows: stops on Ctrl-C within a second, exit 130, bounded output, no progress left',
+      async (size) => {
+        const { r, tookMs } = await run(c, size);
+        expect(r.signal, r.screen).toBeNull();
+        expect(r.code, r.screen).toBe(130);
+        expect(tookMs, r.screen).toBeLessThan(1000);
+        expect(r.raw.length).toBeLessThan(MAX_OUTPUT);
+        const screen = await terminalScreen(r.raw, size.columns, size.rows);
+        expect(
+          screen.filter((l) => SPINNER.test(l)),
+          screen.join('\n'),
+        ).toEqual([]);
+      },
+      40_000,
+    );
+
+    it.concurrent(
+      'made narrower while drawing: no line wraps into a stale one, exit 130 within a second',
+      async () => {
+        const size = { columns: 120, rows: 30 };
+        const { r, tookMs } = await run(c, size, [
+          { columns: 50, rows: 20 },
+          { columns: 23, rows: 10 },
+        ]);
+        expect(r.code, r.screen).toBe(130);
+        expect(tookMs, r.screen).toBeLessThan(1000);
+        const screen = await terminalScreen(r.raw, size.columns, size.rows);
+        expect(
+          screen.filter((l) => SPINNER.test(l)),
+          screen.join('\n'),
+        ).toEqual([]);
+      },
+      40_000,
+    );
+  });
+});
