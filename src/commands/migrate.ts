@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { MAX_PAGE_SIZE } from '../client/types.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { exportPageSize } from '../export/page-size.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { warn } from '../output/messages.js';
@@ -79,11 +79,15 @@ Examples:
     }
     // Loaded when the command runs, not when it is declared (see cli.ts).
     const [
-      { exportRecords },
+      { migrateRecords },
+      { SentLog },
+      { openMigrateState },
       { ingestRetryPolicy, prepareIngest },
       { ingestRunOptions, ingestWithDisplay },
     ] = await Promise.all([
-      import('../export/records.js'),
+      import('../export/migrate-records.js'),
+      import('../export/sent-log.js'),
+      import('../export/migrate-state.js'),
       import('./ingest-preflight.js'),
       import('./ingest-run.js'),
     ]);
@@ -96,30 +100,75 @@ Examples:
     await checkDistinct(from, to);
     const { instance } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
     const name = `export of profile ${from.profile}`;
+    const pageSize = exportPageSize(flags.pageSize, from.defaults.page_size);
+    const runOptions = ingestRunOptions(flags, to, instance);
+    // The ingest's state and what was sent, in the state directory: a run stopped by
+    // --max-duration (or anything else) is continued by the next one.
+    const saved = flags.dryRun
+      ? undefined
+      : await openMigrateState({
+          from: { instanceId: from.client.identity?.instanceId ?? '', baseUrl: from.baseUrl },
+          to: { instanceId: to.client.identity?.instanceId ?? '', baseUrl: to.baseUrl },
+          pageSize,
+          userId: flags.onlyUserId ?? null,
+          customerId: flags.onlyCustomerId ?? null,
+          name,
+          runOptions,
+          restart: flags.restart === true,
+          explicitFailures: flags.failures,
+          now: Date.now(),
+        });
+    const sent = saved ? SentLog.open(saved.sentPath, saved.settledLine) : SentLog.inMemory();
     let warned = 0;
+    let verified: { passes: number; recovered: number; shown: boolean } | undefined;
     const records = (signal: AbortSignal) =>
-      exportRecords(from.client, {
-        pageSize: exportPageSize(flags.pageSize, from.defaults.page_size),
+      migrateRecords(from.client, {
+        pageSize,
         ...(flags.onlyUserId !== undefined ? { userId: flags.onlyUserId } : {}),
         ...(flags.onlyCustomerId !== undefined ? { customerId: flags.onlyCustomerId } : {}),
         source: name,
         signal,
-        onPage: ({ tally }) => {
+        after: saved?.settledLine ?? 0,
+        sent,
+        onPage: ({ pass, tally }) => {
+          if (pass > 0) return;
           for (const c of tally.totalChanges.slice(warned)) {
             warn(
               `the number of memories in ${from.profile} changed during the migration: ` +
-                `${c.previous} → ${c.current} (page ${c.page}); re-run migrate when it is quiet ` +
-                'to pick up any that were skipped (already copied ones are skipped)',
+                `${c.previous} → ${c.current} (page ${c.page}); the listing is read again at ` +
+                'the end to send what was missed',
             );
           }
           warned = tally.totalChanges.length;
         },
+        onVerified: (v) => (verified = v),
       });
-    return ingestWithDisplay(ctx.globals, (signal) => ({
-      ...ingestRunOptions(flags, to, instance),
-      records: records(signal),
-      recordsName: name,
-    }));
+    let outcome;
+    try {
+      outcome = await ingestWithDisplay(ctx.globals, (signal) => ({
+        ...runOptions,
+        records: records(signal),
+        recordsName: name,
+        ...(saved ? { recordsState: saved.recordsState } : {}),
+      }));
+    } finally {
+      sent.close();
+    }
+    if (verified && verified.recovered > 0) {
+      warn(
+        `${verified.recovered} memories of ${from.profile} were missed by the paging (the source ` +
+          'changed while it was read) and found by listing again; they were sent too',
+      );
+    }
+    if (verified && !verified.shown && outcome.exitCode === 0) {
+      warn(
+        `could not show that every memory of ${from.profile} was migrated: after ` +
+          `${verified.passes} verification pass(es) its listing still changed or its totals did ` +
+          'not add up; run migrate again when the source is quiet (what was sent is skipped)',
+      );
+      return { ...outcome, exitCode: ExitCode.PARTIAL };
+    }
+    return outcome;
   },
 
   // What failed is retried by ingesting the failures file into the target profile.

@@ -18,7 +18,11 @@ export class WrittenIds {
   }
 
   add(id: string): void {
-    const h = idHash(id);
+    this.addHash(idHash(id));
+  }
+
+  /** Adds an id by its idHash(). */
+  addHash(h: number): void {
     if (this.sealed) {
       this.recent.add(h);
       this.count += 1;
@@ -61,8 +65,12 @@ export class WrittenIds {
 
   /** Whether `id` was added; only after seal(). */
   has(id: string): boolean {
+    return this.hasHash(idHash(id));
+  }
+
+  /** Whether an id with this idHash() was added; only after seal(). */
+  hasHash(h: number): boolean {
     if (!this.sealed) throw new Error('WrittenIds.has before seal()');
-    const h = idHash(id);
     if (this.recent.has(h)) return true;
     let lo = 0;
     let hi = this.sortedUpTo - 1;
