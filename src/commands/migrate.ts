@@ -40,7 +40,9 @@ async function checkDistinct(from: Session, to: Session): Promise<void> {
 
 /**
  * `synap migrate --from A --to B`: the export of A streamed into the ingest of B, no file in
- * between; each memory's id on A becomes its document_id on B, so a re-run copies only what is new.
+ * between; A's memories go back into their source documents under A's document_ids
+ * (src/export/source-documents.ts), so a re-run, or a nightly job moved to B, copies only what
+ * is new. State in the state directory (src/export/migrate-state.ts) lets a stopped run go on.
  */
 export const migrateCommand: CommandSpec<MigrateFlags, [], IngestSummary> = {
   declare: (cmd: Command) =>
@@ -60,10 +62,14 @@ export const migrateCommand: CommandSpec<MigrateFlags, [], IngestSummary> = {
     ).addHelpText(
       'after',
       `
-Each memory keeps its content, user and customer ids, creation time and metadata; its id on the
-source becomes the document_id on the target, so running migrate again copies only what is new
-(already copied memories come back as duplicates and count as skipped). No temporary file is
-written. Exit codes are those of 'synap ingest'.
+The memories of each source document become that document again on the target, under the
+source's document_id and dated by the source document's own time; every other field is kept in
+metadata.synap_export. A nightly job that ingested into the source finds its documents on the
+target too (skipped, not created again), and running migrate again copies only what is new.
+Progress is kept in the state directory: a run stopped by --max-duration, Ctrl-C or a failure
+is continued by the same command (--restart starts over). After the last page the source is
+listed again to send what changed under the paging; exit 3 when that cannot be shown complete.
+No temporary file of memories is written. Exit codes are those of 'synap ingest'.
 
 Examples:
   $ synap migrate --from staging --to prod

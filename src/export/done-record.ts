@@ -1,11 +1,17 @@
+import { createHash } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { readFile, rm, stat } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { writeFileAtomic } from '../atomic-write.js';
 import { WriteFailedError } from '../errors.js';
+import { userStateDir } from '../ingest/run-files.js';
+import { makeDirsSync } from '../make-dirs.js';
 import type { ExportShape } from './state.js';
 
 /**
- * What a finished `export -o FILE` leaves beside FILE, in `FILE.synap-export-done.json`: whose
- * export it is and the size and modification time FILE had when it was put in place. The next
+ * What a finished `export -o FILE` leaves in the state directory (`exports/<hash of FILE's
+ * path>.json`, so backup folders hold only backups): whose export FILE is and the size and
+ * modification time FILE had when it was put in place. The next
  * export to FILE replaces a file that still matches it (last night's backup of the same
  * instance) without --force; a file that does not (edited, or someone else's) needs --force.
  */
@@ -22,15 +28,29 @@ export interface ExportDone {
   finished_at: string;
 }
 
-export function donePathFor(output: string): string {
-  return `${output}.synap-export-done.json`;
+/** The done record of the export to `output` (an absolute path). */
+export function donePathFor(output: string, stateDir?: string): string {
+  let dir = dirname(output);
+  try {
+    dir = realpathSync(dir);
+  } catch {
+    // A directory that does not exist (yet): its name as given.
+  }
+  const key = createHash('sha256')
+    .update(join(dir, basename(output)))
+    .digest('hex')
+    .slice(0, 32);
+  return join(stateDir ?? userStateDir(), 'exports', `${key}.json`);
 }
 
 /** The done record beside `output`, or undefined (none, or not one of ours). */
-export async function readDoneRecord(output: string): Promise<ExportDone | undefined> {
+export async function readDoneRecord(
+  output: string,
+  stateDir?: string,
+): Promise<ExportDone | undefined> {
   let text: string;
   try {
-    text = await readFile(donePathFor(output), 'utf8');
+    text = await readFile(donePathFor(output, stateDir), 'utf8');
   } catch {
     return undefined;
   }
@@ -58,8 +78,9 @@ export async function readDoneRecord(output: string): Promise<ExportDone | undef
 export async function isOwnFinishedExport(
   output: string,
   who: { instanceId: string | null; baseUrl: string },
+  stateDir?: string,
 ): Promise<boolean> {
-  const done = await readDoneRecord(output);
+  const done = await readDoneRecord(output, stateDir);
   if (!done) return false;
   const same =
     done.instance_id !== null && who.instanceId !== null
@@ -74,9 +95,14 @@ export async function isOwnFinishedExport(
   }
 }
 
-export async function writeDoneRecord(output: string, done: ExportDone): Promise<void> {
-  const path = donePathFor(output);
+export async function writeDoneRecord(
+  output: string,
+  done: ExportDone,
+  stateDir?: string,
+): Promise<void> {
+  const path = donePathFor(output, stateDir);
   try {
+    makeDirsSync(dirname(path), 0o700);
     await writeFileAtomic(path, `${JSON.stringify(done, null, 2)}\n`);
   } catch (err) {
     throw new WriteFailedError(path, 'the export done record', err, {
@@ -86,6 +112,6 @@ export async function writeDoneRecord(output: string, done: ExportDone): Promise
   }
 }
 
-export async function removeDoneRecord(output: string): Promise<void> {
-  await rm(donePathFor(output), { force: true });
+export async function removeDoneRecord(output: string, stateDir?: string): Promise<void> {
+  await rm(donePathFor(output, stateDir), { force: true });
 }

@@ -32,6 +32,8 @@ export interface ExportOptions {
   restart?: boolean;
   /** Replace an existing non-empty file that is not a finished export of this instance. */
   force?: boolean;
+  /** Where the done record of a finished file export goes (default: the user's state directory). */
+  stateDir?: string;
   /** Verification passes after the last page (default VERIFY_PASSES; 0: none). */
   verifyPasses?: number;
   /** Time source for rates and checkpoint spacing (default: the system clock). */
@@ -163,6 +165,7 @@ async function refuseToClobber(
   path: string,
   statePath: string,
   who: { instanceId: string | null; baseUrl: string },
+  stateDir: string | undefined,
 ): Promise<void> {
   let info;
   try {
@@ -173,7 +176,7 @@ async function refuseToClobber(
   }
   if (!info.isFile() || info.size === 0) return;
   if ((await fileSize(statePath)) !== undefined) return;
-  if (await isOwnFinishedExport(path, who)) return;
+  if (await isOwnFinishedExport(path, who, stateDir)) return;
   throw new UsageError(
     `${path} already exists and is not a finished export of this instance; not replacing it`,
     {
@@ -298,7 +301,8 @@ export async function runExport(
       : undefined;
   const who = { instanceId: opts.instanceId ?? null, baseUrl: opts.baseUrl };
 
-  if (file && stateFile && !resume && !opts.force) await refuseToClobber(file, stateFile.path, who);
+  if (file && stateFile && !resume && !opts.force)
+    await refuseToClobber(file, stateFile.path, who, opts.stateDir);
 
   let writer: JsonLinesWriter;
   if (writePath) {
@@ -458,21 +462,25 @@ export async function runExport(
       // The done record first: a crash before the rename leaves the state file, so the next
       // run resumes (and renames) instead of trusting a record that does not match FILE yet.
       const info = await stat(writePath!);
-      await writeDoneRecord(file, {
-        version: 1,
-        kind: 'synap-export-done',
-        instance_id: who.instanceId,
-        base_url: opts.baseUrl,
-        shape,
-        lines: writer.lines,
-        bytes: info.size,
-        mtime_ms: info.mtimeMs,
-        finished_at: new Date(now()).toISOString(),
-      });
+      await writeDoneRecord(
+        file,
+        {
+          version: 1,
+          kind: 'synap-export-done',
+          instance_id: who.instanceId,
+          base_url: opts.baseUrl,
+          shape,
+          lines: writer.lines,
+          bytes: info.size,
+          mtime_ms: info.mtimeMs,
+          finished_at: new Date(now()).toISOString(),
+        },
+        opts.stateDir,
+      );
       await rename(writePath!, file);
       await syncDir(dirname(file));
     } else {
-      await removeDoneRecord(file);
+      await removeDoneRecord(file, opts.stateDir);
     }
     await stateFile.remove();
   }

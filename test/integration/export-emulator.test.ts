@@ -45,6 +45,7 @@ describe('export against the emulator (in process)', () => {
       baseUrl: emu.url,
       pageSize: 100,
       destination: { kind: 'file', path: out },
+      stateDir: join(dir, 'state'),
     });
     expect(summary).toMatchObject({ memories: 430, pages: 5, total_reported: 430, warnings: [] });
     const lines = parseLines(readFileSync(out, 'utf8'));
@@ -70,6 +71,7 @@ describe('export against the emulator (in process)', () => {
         baseUrl: emu.url,
         pageSize: 100,
         destination: { kind: 'file', path: join(dir, 'b.jsonl') },
+        stateDir: join(dir, 'state'),
       },
       { onWarning: (w) => warnings.push(w) },
     );
@@ -117,6 +119,7 @@ describe('export against the emulator (in process)', () => {
       baseUrl: emu.url,
       pageSize: 50,
       destination: { kind: 'file', path: out },
+      stateDir: join(dir, 'state'),
     });
     const written = new Set(parseLines(readFileSync(out, 'utf8')).map((m) => m.memory_id));
     const now = await allMemories(emu);

@@ -59,6 +59,7 @@ function opts(client: ListClient, extra: Partial<ExportOptions> = {}): ExportOpt
     client,
     baseUrl: 'http://127.0.0.1:1',
     instanceId: 'inst_00000000000000aa',
+    stateDir: join(dir, 'state'),
     pageSize: 10,
     destination: { kind: 'file', path: out },
     checkpointIntervalMs: 0,
@@ -214,7 +215,7 @@ describe('runExport replacing a backup', () => {
 
   it("replaces last night's finished export of the same instance without force, nothing else", async () => {
     await runExport(opts(new FakeList(items.slice(0, 40))));
-    expect(existsSync(donePathFor(out))).toBe(true);
+    expect(existsSync(donePathFor(out, join(dir, 'state')))).toBe(true);
     // The next night: same instance, no force needed.
     await runExport(opts(new FakeList(items)));
     expect(fileIds()).toHaveLength(95);
