@@ -45,9 +45,9 @@ Each line is one memory with every field the API returned; the file is valid inp
 'synap ingest'. With -o FILE the export is written to FILE.synap-export-partial and renamed over
 FILE only when complete, so a failed or interrupted export leaves the previous FILE as it was;
 progress is checkpointed in FILE.synap-export-state.json: running the same command again after a
-failure, Ctrl-C or kill continues where it stopped (no duplicate lines). A finished export
-leaves FILE.synap-export-done.json; the next export of the same instance replaces that FILE
-without asking. Any other existing FILE is kept unless --force.
+failure, Ctrl-C or kill continues where it stopped (no duplicate lines). A finished export is
+noted in the state directory: the next export of the same instance replaces that FILE without
+asking, unless FILE was changed since. Any other existing FILE is kept unless --force.
 
 After the last page the listing is read again to find memories the paging skipped while the
 service changed them (they are appended); when no pass shows the export complete, exit 3.
