@@ -84,11 +84,19 @@ export async function openMigrateState(o: MigrateStateOptions): Promise<MigrateS
       await FailuresFile.cutBack(saved.failures_file, saved.failures_bytes);
     }
     if (!ownsFailures) delete saved.failures_bytes;
+    // Every record of a migration has a line of its own, so all records up to the watermark's
+    // line are settled: reading starts right after it and nothing read is skipped by count
+    // (what lies after it may have shifted since, and must be sent, not taken as settled).
+    saved.resume_from = {
+      records: saved.settled_records,
+      line: saved.watermark_line,
+      seek: null,
+    };
     return {
       recordsState: { file, state: saved, ownsFailures, onComplete },
       statePath,
       sentPath,
-      settledLine: saved.resume_from?.line ?? 0,
+      settledLine: saved.watermark_line,
       resumed: true,
     };
   }

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, runShell } from '../helpers/cli.js';
-import { parseLines, seedMemories } from '../helpers/export.js';
+import { api } from '../helpers/emulator.js';
+import { allMemories, parseLines, seedMemories } from '../helpers/export.js';
 
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
@@ -311,5 +312,64 @@ describe('migrate --max-duration against a slow target', () => {
     expect(result.earlier_runs.accepted).toBe(stored);
     expect(result.accepted).toBe(300);
     expect(readdirSync(stateDir).filter((f) => f.startsWith('migrate-'))).toEqual([]);
+  });
+
+  it('memories deleted and created at the source between two bounded runs: nothing that stayed is lost', async () => {
+    const third = await startEmulator({ processingDelayMs: 0 });
+    try {
+      expect(
+        (
+          await runCli(['--profile', 'c', 'config', 'set', 'base_url', third.url], {
+            env: sandbox.env,
+          })
+        ).code,
+      ).toBe(0);
+      const login = await runCli(['--profile', 'c', 'auth', 'login', '--api-key-stdin'], {
+        env: sandbox.env,
+        input: third.apiKey,
+      });
+      expect(login.code, login.stderr).toBe(0);
+      third.setFaults({ latencyMs: 250 });
+      const migrate = (limit: string) =>
+        runCli(
+          [
+            'migrate',
+            '--from',
+            'a',
+            '--to',
+            'c',
+            '--batch-size',
+            '10',
+            '--concurrency',
+            '1',
+            '--max-duration',
+            limit,
+          ],
+          { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000 },
+        );
+      expect((await migrate('2s')).code).toBe(5);
+      const copied = new Set(third.documents().map((d) => d.document_id));
+      expect(copied.size).toBeGreaterThan(30);
+      // The source consolidates: 30 memories already copied go, 30 new ones come.
+      const listed = await allMemories(from);
+      const gone = listed.filter((m) => copied.has(m.source_document_id as string)).slice(0, 30);
+      for (const m of gone) {
+        expect((await api(from, 'DELETE', `/api/v1/memories/${m.memory_id}`)).status).toBe(200);
+      }
+      await seedMemories(from, 30, 'merged');
+
+      const second = await migrate('60s');
+      expect(second.code, second.stderr).toBe(0);
+      const target = third.documents().map((d) => d.document_id);
+      expect(new Set(target).size).toBe(target.length);
+      const held = new Set(target);
+      const missing = (await allMemories(from)).filter(
+        (m) => !held.has(m.source_document_id as string),
+      );
+      expect(missing.map((m) => m.source_document_id)).toEqual([]);
+      expect(third.stats().duplicates_refused).toBe(0);
+    } finally {
+      await third.close();
+    }
   });
 });
