@@ -57,7 +57,12 @@ export const migrateCommand: CommandSpec<MigrateFlags, [], IngestSummary> = {
           integer('--page-size', 1, MAX_PAGE_SIZE),
         )
         .option('--only-user-id <id>', 'migrate only memories of this user')
-        .option('--only-customer-id <id>', 'migrate only memories of this customer'),
+        .option('--only-customer-id <id>', 'migrate only memories of this customer')
+        .option('--restart', 'ignore the saved progress of a stopped migration and start over')
+        .option(
+          '--wait-lock',
+          'wait for a running migration of the same profiles to finish instead of stopping',
+        ),
       true,
     ).addHelpText(
       'after',
@@ -123,8 +128,16 @@ Examples:
           restart: flags.restart === true,
           explicitFailures: flags.failures,
           now: Date.now(),
+          profile: to.profile,
+          waitLock: flags.waitLock === true,
         });
-    const sent = saved ? SentLog.open(saved.sentPath, saved.settledLine) : SentLog.inMemory();
+    let sent;
+    try {
+      sent = saved ? SentLog.open(saved.sentPath, saved.settledLine) : SentLog.inMemory();
+    } catch (err) {
+      await saved?.lock.release();
+      throw err;
+    }
     let warned = 0;
     let verified: { passes: number; recovered: number; shown: boolean } | undefined;
     const records = (signal: AbortSignal) =>
@@ -159,6 +172,7 @@ Examples:
       }));
     } finally {
       sent.close();
+      await saved?.lock.release();
     }
     if (verified && verified.recovered > 0) {
       warn(
@@ -182,7 +196,16 @@ Examples:
     renderIngestSummary(summary, view, (files, line) => ({
       command: ['ingest'],
       args: files,
-      drop: ['--from', '--to', '--page-size', '--only-user-id', '--only-customer-id', '--failures'],
+      drop: [
+        '--from',
+        '--to',
+        '--page-size',
+        '--only-user-id',
+        '--only-customer-id',
+        '--failures',
+        '--restart',
+        '--wait-lock',
+      ],
       set: { '--profile': line.value('--to') ?? 'default' },
     })),
 };

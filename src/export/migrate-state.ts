@@ -2,6 +2,7 @@ import { join, resolve } from 'node:path';
 import { UsageError, WriteFailedError } from '../errors.js';
 import { hashShape, ingestStateFile, type IngestState } from '../ingest/checkpointer.js';
 import { FailuresFile } from '../ingest/failures-file.js';
+import { acquireLock, type IngestLock } from '../ingest/lock.js';
 import { requestShape, type IngestRunOptions, type RecordsState } from '../ingest/options.js';
 import { PrefixHash } from '../ingest/readers/index.js';
 import { userStateDir } from '../ingest/run-files.js';
@@ -30,6 +31,11 @@ export interface MigrateStateOptions {
   /** --failures, when given. */
   explicitFailures: string | undefined;
   now: number;
+  /** The target profile (named to a second run that finds the lock taken). */
+  profile: string;
+  /** Wait for a running migration of the same pair instead of stopping (--wait-lock). */
+  waitLock: boolean;
+  signal?: AbortSignal;
   /** The state directory (default: the user's). */
   dir?: string;
 }
@@ -41,6 +47,8 @@ export interface MigrateState {
   /** Records on lines up to this are settled (0: a fresh start). */
   settledLine: number;
   resumed: boolean;
+  /** Held until the migration ends: a second run of the same migration stops (exit 5). */
+  lock: IngestLock;
 }
 
 export async function openMigrateState(o: MigrateStateOptions): Promise<MigrateState> {
@@ -62,6 +70,24 @@ export async function openMigrateState(o: MigrateStateOptions): Promise<MigrateS
   }
   const statePath = join(dir, `migrate-${key}.synap-state.json`);
   const sentPath = join(dir, `migrate-${key}.synap-sent`);
+  const lock = await acquireLock(join(dir, `migrate-${key}.synap-lock`), {
+    profile: o.profile,
+    wait: o.waitLock,
+    ...(o.signal ? { signal: o.signal } : {}),
+  });
+  try {
+    return await openLocked(o, { key, statePath, sentPath, lock });
+  } catch (err) {
+    await lock.release();
+    throw err;
+  }
+}
+
+async function openLocked(
+  o: MigrateStateOptions,
+  at: { key: string; statePath: string; sentPath: string; lock: IngestLock },
+): Promise<MigrateState> {
+  const { key, statePath, sentPath, lock } = at;
   const file = ingestStateFile(o.name, statePath);
   const shape = requestShape(o.runOptions);
   const ownsFailures = o.explicitFailures === undefined;
@@ -98,10 +124,11 @@ export async function openMigrateState(o: MigrateStateOptions): Promise<MigrateS
       sentPath,
       settledLine: saved.watermark_line,
       resumed: true,
+      lock,
     };
   }
   SentLog.remove(sentPath);
-  const at = new Date(o.now).toISOString();
+  const now = new Date(o.now).toISOString();
   const state: IngestState = {
     ...file.header(),
     input: {
@@ -117,8 +144,8 @@ export async function openMigrateState(o: MigrateStateOptions): Promise<MigrateS
     watermark_line: 0,
     counts: { read: 0, accepted: 0, skipped: 0, failed: 0 },
     failures_file: resolve(o.explicitFailures ?? 'synap-ingest.failures.jsonl'),
-    started_at: at,
-    updated_at: at,
+    started_at: now,
+    updated_at: now,
   };
   return {
     recordsState: { file, state, ownsFailures, onComplete },
@@ -126,5 +153,6 @@ export async function openMigrateState(o: MigrateStateOptions): Promise<MigrateS
     sentPath,
     settledLine: 0,
     resumed: false,
+    lock,
   };
 }

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli, runShell } from '../helpers/cli.js';
+import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
 import { api } from '../helpers/emulator.js';
 import { allMemories, parseLines, seedMemories } from '../helpers/export.js';
 
@@ -371,5 +371,40 @@ describe('migrate --max-duration against a slow target', () => {
     } finally {
       await third.close();
     }
+  });
+
+  it('a second migration of the same pair while one runs stops at once (exit 5), naming the lock', async () => {
+    slow.setFaults({ latencyMs: 250 });
+    const args = [
+      'migrate',
+      '--from',
+      'a',
+      '--to',
+      'b',
+      '--restart',
+      '--batch-size',
+      '10',
+      '--concurrency',
+      '1',
+    ];
+    const first = spawnCli([...args, '--max-duration', '4s'], {
+      env: sandbox.env,
+      cwd: sandbox.dir,
+    });
+    const stateDir = join(sandbox.dir, '.local', 'state', 'synap');
+    const deadline = Date.now() + 20_000;
+    while (!(
+      existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.synap-lock'))
+    )) {
+      if (Date.now() > deadline)
+        throw new Error(`no lock appeared: ${JSON.stringify(await first.done)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const second = await runCli(args, { env: sandbox.env, cwd: sandbox.dir });
+    expect(second.code, second.stderr).toBe(5);
+    expect(second.stderr).toContain('not starting a second one');
+    const done = await first.done;
+    expect([0, 5]).toContain(done.code);
+    expect(readdirSync(stateDir).some((f) => f.endsWith('.synap-lock'))).toBe(false);
   });
 });
