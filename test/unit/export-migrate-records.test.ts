@@ -159,4 +159,24 @@ describe('migrateRecords', () => {
     for (const m of list.items) expect(ids).toContain(m.source_document_id);
     expect(verified).toMatchObject({ recovered: 5, shown: true });
   });
+
+  it('a source that never holds still: bounded passes, and completeness is not shown', async () => {
+    const items = Array.from({ length: 30 }, (_, i) => mem(`m${i}`, `D${i}`));
+    const list = new FakeList(items);
+    let n = 0;
+    list.onPage = () => {
+      list.items.splice(0, 1);
+      list.items.push(mem(`new${n}`, `N${n++}`));
+    };
+    let verified: { passes: number; shown: boolean } | undefined;
+    await collect(
+      migrateRecords(list, {
+        pageSize: 10,
+        source: 's',
+        sent: SentLog.inMemory(),
+        onVerified: (v) => (verified = v),
+      }),
+    );
+    expect(verified).toMatchObject({ passes: 3, shown: false });
+  });
 });
