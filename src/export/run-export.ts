@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, rename, stat } from 'node:fs/promises';
+import { open, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { CliError, ExitCode, InterruptedError, UsageError } from '../errors.js';
@@ -431,6 +431,11 @@ export async function runExport(
     // Between pages the file and `consistent` agree: save it so a re-run continues here.
     if (stateFile && !writing) await checkpoint().catch(() => undefined);
     await writer.close().catch(() => undefined);
+    // A partial file no checkpoint ever counted (a full disk at the first write) is no use to a
+    // resume: nothing is left behind.
+    if (writePath && !inPlace && !resume && checkpointed === -Infinity) {
+      await rm(writePath, { force: true }).catch(() => undefined);
+    }
     if (opts.signal?.aborted) {
       const reason: unknown = opts.signal.reason;
       const exitCode = reason instanceof InterruptedError ? reason.exitCode : undefined;
