@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
 import { api } from '../helpers/emulator.js';
+import { json, startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
 import { allMemories, parseLines, seedMemories } from '../helpers/export.js';
 
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
@@ -406,5 +407,75 @@ describe('migrate --max-duration against a slow target', () => {
     const done = await first.done;
     expect([0, 5]).toContain(done.code);
     expect(readdirSync(stateDir).some((f) => f.endsWith('.synap-lock'))).toBe(false);
+  });
+});
+
+describe('migrate from a source that never holds still', () => {
+  const sandbox = makeSandbox();
+  let target: RunningEmulator;
+  let source: HostileServer;
+  beforeAll(async () => {
+    target = await startEmulator({ processingDelayMs: 0 });
+    // Every list request finds one memory consolidated away and a new one made: same total.
+    let shift = 0;
+    source = await startHostileServer((req) => {
+      const url = new URL(req.path, 'http://x');
+      if (url.pathname === '/api/v1/auth/whoami') {
+        return json(200, {
+          client_id: 'cli_00000000000000aa',
+          instance_id: 'inst_00000000000000aa',
+        });
+      }
+      if (url.pathname !== '/api/v1/memories') return undefined;
+      const page = Number(url.searchParams.get('page'));
+      const size = Number(url.searchParams.get('page_size'));
+      const ids = Array.from({ length: 30 }, (_, i) => i + shift).slice(
+        (page - 1) * size,
+        page * size,
+      );
+      shift++;
+      return json(200, {
+        data: ids.map((i) => ({
+          memory_id: `m_${i}`,
+          content: `memory ${i}`,
+          source_document_id: `d_${i}`,
+          created_at: '2026-01-01T00:00:00Z',
+          customer_id: 'acme',
+        })),
+        page,
+        page_size: size,
+        total: 30,
+        total_pages: Math.ceil(30 / size),
+      });
+    });
+    for (const [name, url, key] of [
+      ['moving', source.url, 'synap_movingSourceKey0123456789abcdef'],
+      ['dest', target.url, target.apiKey],
+    ] as const) {
+      expect(
+        (await runCli(['--profile', name, 'config', 'set', 'base_url', url], { env: sandbox.env }))
+          .code,
+      ).toBe(0);
+      const login = await runCli(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
+        env: sandbox.env,
+        input: key,
+      });
+      expect(login.code, login.stderr).toBe(0);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([target.close(), source.close()]);
+    sandbox.cleanup();
+  });
+
+  it('sends what it finds, then exits 3 saying completeness could not be shown', async () => {
+    const r = await runCli(['migrate', '--from', 'moving', '--to', 'dest', '--page-size', '10'], {
+      env: sandbox.env,
+      cwd: sandbox.dir,
+    });
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('could not show that every memory of moving was migrated');
+    expect(target.documents().length).toBeGreaterThanOrEqual(30);
   });
 });
