@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { CliError, ExitCode, InterruptedError, UsageError } from '../errors.js';
@@ -200,6 +200,15 @@ async function writesInPlace(path: string): Promise<boolean> {
   }
 }
 
+/** The file `path` names, through symlinks; `path` itself when it does not exist. */
+async function realTarget(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return path;
+  }
+}
+
 async function syncDir(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r');
@@ -294,7 +303,9 @@ export async function runExport(
   // A regular file is written beside FILE and renamed over it only once complete, so a failed
   // or interrupted export leaves the previous FILE as it was; a device or FIFO is written as is.
   const inPlace = file ? await writesInPlace(file) : true;
-  const writePath = file ? (inPlace ? file : partialPathFor(file)) : null;
+  // A symlink stays a symlink: what it points to is the file replaced.
+  const target = file ? await realTarget(file) : null;
+  const writePath = file ? (inPlace ? file : partialPathFor(target!)) : null;
   const resume =
     file && stateFile
       ? await findResumePoint(file, writePath!, stateFile, shape, opts.restart === true, warn)
@@ -302,7 +313,7 @@ export async function runExport(
   const who = { instanceId: opts.instanceId ?? null, baseUrl: opts.baseUrl };
 
   if (file && stateFile && !resume && !opts.force)
-    await refuseToClobber(file, stateFile.path, who, opts.stateDir);
+    await refuseToClobber(target!, stateFile.path, who, opts.stateDir);
 
   let writer: JsonLinesWriter;
   if (writePath) {
@@ -468,7 +479,7 @@ export async function runExport(
       // run resumes (and renames) instead of trusting a record that does not match FILE yet.
       const info = await stat(writePath!);
       await writeDoneRecord(
-        file,
+        target!,
         {
           version: 1,
           kind: 'synap-export-done',
@@ -482,10 +493,10 @@ export async function runExport(
         },
         opts.stateDir,
       );
-      await rename(writePath!, file);
-      await syncDir(dirname(file));
+      await rename(writePath!, target!);
+      await syncDir(dirname(target!));
     } else {
-      await removeDoneRecord(file, opts.stateDir);
+      await removeDoneRecord(target!, opts.stateDir);
     }
     await stateFile.remove();
   }

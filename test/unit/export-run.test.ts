@@ -236,6 +236,19 @@ describe('runExport replacing a backup', () => {
     expect(fileIds()).toHaveLength(95);
   });
 
+  it('FILE a symlink: the file it points to is replaced, the link stays', async () => {
+    const { symlinkSync, lstatSync, mkdirSync } = await import('node:fs');
+    mkdirSync(join(dir, 'real'));
+    const real = join(dir, 'real', 'backup.jsonl');
+    await runExport(
+      opts(new FakeList(items.slice(0, 5)), { destination: { kind: 'file', path: real } }),
+    );
+    symlinkSync(real, out);
+    await runExport(opts(new FakeList(items)));
+    expect(lstatSync(out).isSymbolicLink()).toBe(true);
+    expect(fileIds()).toHaveLength(95);
+  });
+
   it('an unrelated file needs force, and is kept byte for byte without it', async () => {
     const { writeFileSync } = await import('node:fs');
     writeFileSync(out, 'precious\n');
