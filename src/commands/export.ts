@@ -34,15 +34,23 @@ export const exportCommand: CommandSpec<ExportFlags, [], ExportSummary> = {
       .option('--user-id <id>', 'only memories of this user')
       .option('--customer-id <id>', 'only memories of this customer')
       .option('--restart', 'with -o: ignore an unfinished export of FILE and start over')
-      .option('--force', 'with -o: overwrite FILE even when it is not an unfinished export')
+      .option(
+        '--force',
+        'with -o: replace FILE even when it is not a finished export of this instance',
+      )
       .addHelpText(
         'after',
         `
 Each line is one memory with every field the API returned; the file is valid input for
-'synap ingest'. With -o FILE, progress is checkpointed in FILE.synap-export-state.json: running
-the same command again after a failure, Ctrl-C or kill continues where it stopped (no duplicate
-lines); the state file is removed when the export completes. An existing FILE that is not an
-unfinished export (another file, or last night's finished backup) is kept unless --force.
+'synap ingest'. With -o FILE the export is written to FILE.synap-export-partial and renamed over
+FILE only when complete, so a failed or interrupted export leaves the previous FILE as it was;
+progress is checkpointed in FILE.synap-export-state.json: running the same command again after a
+failure, Ctrl-C or kill continues where it stopped (no duplicate lines). A finished export is
+noted in the state directory: the next export of the same instance replaces that FILE without
+asking, unless FILE was changed since. Any other existing FILE is kept unless --force.
+
+After the last page the listing is read again to find memories the paging skipped while the
+service changed them (they are appended); when no pass shows the export complete, exit 3.
 
 Output: the memories go to stdout (or FILE); progress, warnings and the summary go to stderr.
 With --json the summary is the envelope {"status":"ok","result":{…}}: on stdout when -o FILE
@@ -50,7 +58,7 @@ is used (stdout carries no data then), otherwise on stderr so stdout stays pure 
 
 Examples:
   $ synap export -o backup.jsonl                  re-run it to resume
-  $ synap export -o backup.jsonl --force          nightly: replaces the last one
+  $ synap export -o backup.jsonl                  nightly: replaces last night's
   $ synap export --user-id u_42 | jq -r .content  one user's memories, piped
   $ synap --json export -o backup.jsonl | jq .result.memories
   $ synap export --profile staging | synap ingest --profile prod -`,
@@ -69,10 +77,15 @@ Examples:
     });
     const signals = abortOnSignals();
     try {
+      // Whose export this is: a finished export of the same instance is replaced without --force.
+      const identity = toFile(flags)
+        ? await session.client.identify({ signal: signals.signal })
+        : undefined;
       const summary = await runExport(
         {
           client: session.client,
           baseUrl: session.baseUrl,
+          instanceId: identity?.instanceId ? identity.instanceId : null,
           pageSize: exportPageSize(flags.pageSize, session.defaults.page_size),
           ...(flags.userId !== undefined ? { userId: flags.userId } : {}),
           ...(flags.customerId !== undefined ? { customerId: flags.customerId } : {}),

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { MAX_PAGE_SIZE } from '../client/types.js';
-import { UsageError } from '../errors.js';
+import { ExitCode, UsageError } from '../errors.js';
 import { exportPageSize } from '../export/page-size.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { warn } from '../output/messages.js';
@@ -40,7 +40,9 @@ async function checkDistinct(from: Session, to: Session): Promise<void> {
 
 /**
  * `synap migrate --from A --to B`: the export of A streamed into the ingest of B, no file in
- * between; each memory's id on A becomes its document_id on B, so a re-run copies only what is new.
+ * between; A's memories go back into their source documents under A's document_ids
+ * (src/export/source-documents.ts), so a re-run, or a nightly job moved to B, copies only what
+ * is new. State in the state directory (src/export/migrate-state.ts) lets a stopped run go on.
  */
 export const migrateCommand: CommandSpec<MigrateFlags, [], IngestSummary> = {
   declare: (cmd: Command) =>
@@ -55,15 +57,24 @@ export const migrateCommand: CommandSpec<MigrateFlags, [], IngestSummary> = {
           integer('--page-size', 1, MAX_PAGE_SIZE),
         )
         .option('--only-user-id <id>', 'migrate only memories of this user')
-        .option('--only-customer-id <id>', 'migrate only memories of this customer'),
+        .option('--only-customer-id <id>', 'migrate only memories of this customer')
+        .option('--restart', 'ignore the saved progress of a stopped migration and start over')
+        .option(
+          '--wait-lock',
+          'wait for a running migration of the same profiles to finish instead of stopping',
+        ),
       true,
     ).addHelpText(
       'after',
       `
-Each memory keeps its content, user and customer ids, creation time and metadata; its id on the
-source becomes the document_id on the target, so running migrate again copies only what is new
-(already copied memories come back as duplicates and count as skipped). No temporary file is
-written. Exit codes are those of 'synap ingest'.
+The memories of each source document become that document again on the target, under the
+source's document_id and dated by the source document's own time; every other field is kept in
+metadata.synap_export. A nightly job that ingested into the source finds its documents on the
+target too (skipped, not created again), and running migrate again copies only what is new.
+Progress is kept in the state directory: a run stopped by --max-duration, Ctrl-C or a failure
+is continued by the same command (--restart starts over). After the last page the source is
+listed again to send what changed under the paging; exit 3 when that cannot be shown complete.
+No temporary file of memories is written. Exit codes are those of 'synap ingest'.
 
 Examples:
   $ synap migrate --from staging --to prod
@@ -79,11 +90,15 @@ Examples:
     }
     // Loaded when the command runs, not when it is declared (see cli.ts).
     const [
-      { exportRecords },
+      { migrateRecords },
+      { SentLog },
+      { openMigrateState },
       { ingestRetryPolicy, prepareIngest },
       { ingestRunOptions, ingestWithDisplay },
     ] = await Promise.all([
-      import('../export/records.js'),
+      import('../export/migrate-records.js'),
+      import('../export/sent-log.js'),
+      import('../export/migrate-state.js'),
       import('./ingest-preflight.js'),
       import('./ingest-run.js'),
     ]);
@@ -96,30 +111,84 @@ Examples:
     await checkDistinct(from, to);
     const { instance } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
     const name = `export of profile ${from.profile}`;
+    const pageSize = exportPageSize(flags.pageSize, from.defaults.page_size);
+    const runOptions = ingestRunOptions(flags, to, instance);
+    // The ingest's state and what was sent, in the state directory: a run stopped by
+    // --max-duration (or anything else) is continued by the next one.
+    const saved = flags.dryRun
+      ? undefined
+      : await openMigrateState({
+          from: { instanceId: from.client.identity?.instanceId ?? '', baseUrl: from.baseUrl },
+          to: { instanceId: to.client.identity?.instanceId ?? '', baseUrl: to.baseUrl },
+          pageSize,
+          userId: flags.onlyUserId ?? null,
+          customerId: flags.onlyCustomerId ?? null,
+          name,
+          runOptions,
+          restart: flags.restart === true,
+          explicitFailures: flags.failures,
+          now: Date.now(),
+          profile: to.profile,
+          waitLock: flags.waitLock === true,
+        });
+    let sent;
+    try {
+      sent = saved ? SentLog.open(saved.sentPath, saved.settledLine) : SentLog.inMemory();
+    } catch (err) {
+      await saved?.lock.release();
+      throw err;
+    }
     let warned = 0;
+    let verified: { passes: number; recovered: number; shown: boolean } | undefined;
     const records = (signal: AbortSignal) =>
-      exportRecords(from.client, {
-        pageSize: exportPageSize(flags.pageSize, from.defaults.page_size),
+      migrateRecords(from.client, {
+        pageSize,
         ...(flags.onlyUserId !== undefined ? { userId: flags.onlyUserId } : {}),
         ...(flags.onlyCustomerId !== undefined ? { customerId: flags.onlyCustomerId } : {}),
         source: name,
         signal,
-        onPage: ({ tally }) => {
+        after: saved?.settledLine ?? 0,
+        sent,
+        onPage: ({ pass, tally }) => {
+          if (pass > 0) return;
           for (const c of tally.totalChanges.slice(warned)) {
             warn(
               `the number of memories in ${from.profile} changed during the migration: ` +
-                `${c.previous} → ${c.current} (page ${c.page}); re-run migrate when it is quiet ` +
-                'to pick up any that were skipped (already copied ones are skipped)',
+                `${c.previous} → ${c.current} (page ${c.page}); the listing is read again at ` +
+                'the end to send what was missed',
             );
           }
           warned = tally.totalChanges.length;
         },
+        onVerified: (v) => (verified = v),
       });
-    return ingestWithDisplay(ctx.globals, (signal) => ({
-      ...ingestRunOptions(flags, to, instance),
-      records: records(signal),
-      recordsName: name,
-    }));
+    let outcome;
+    try {
+      outcome = await ingestWithDisplay(ctx.globals, (signal) => ({
+        ...runOptions,
+        records: records(signal),
+        recordsName: name,
+        ...(saved ? { recordsState: saved.recordsState } : {}),
+      }));
+    } finally {
+      sent.close();
+      await saved?.lock.release();
+    }
+    if (verified && verified.recovered > 0) {
+      warn(
+        `${verified.recovered} memories of ${from.profile} were missed by the paging (the source ` +
+          'changed while it was read) and found by listing again; they were sent too',
+      );
+    }
+    if (verified && !verified.shown && outcome.exitCode === 0) {
+      warn(
+        `could not show that every memory of ${from.profile} was migrated: after ` +
+          `${verified.passes} verification pass(es) its listing still changed or its totals did ` +
+          'not add up; run migrate again when the source is quiet (what was sent is skipped)',
+      );
+      return { ...outcome, exitCode: ExitCode.PARTIAL };
+    }
+    return outcome;
   },
 
   // What failed is retried by ingesting the failures file into the target profile.
@@ -127,7 +196,16 @@ Examples:
     renderIngestSummary(summary, view, (files, line) => ({
       command: ['ingest'],
       args: files,
-      drop: ['--from', '--to', '--page-size', '--only-user-id', '--only-customer-id', '--failures'],
+      drop: [
+        '--from',
+        '--to',
+        '--page-size',
+        '--only-user-id',
+        '--only-customer-id',
+        '--failures',
+        '--restart',
+        '--wait-lock',
+      ],
       set: { '--profile': line.value('--to') ?? 'default' },
     })),
 };

@@ -36,6 +36,11 @@ export interface ListClient {
   }>;
 }
 
+/** The memory_ids a paginator has handed out: addNew is false for a repeat. */
+export interface SeenIds {
+  addNew(id: string): boolean;
+}
+
 /** One exported memory: every field the API returned, unknown ones too. */
 export type ExportedMemory = Record<string, unknown>;
 
@@ -46,7 +51,7 @@ export interface PaginateOptions {
   /** First page to fetch (resume); default 1. */
   startPage?: number;
   /** memory_ids already written (resume), most recent last; the paginator adds to it. */
-  seen?: RecentIds;
+  seen?: SeenIds;
   signal?: AbortSignal;
 }
 
@@ -118,7 +123,7 @@ function finiteNonNegative(n: unknown): number | undefined {
 }
 
 export class MemoryPaginator implements AsyncIterable<ExportPage> {
-  readonly seen: RecentIds;
+  readonly seen: SeenIds;
   readonly tally: PaginatorTally = {
     pages: 0,
     received: 0,

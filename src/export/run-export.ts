@@ -1,18 +1,16 @@
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { systemClock, type Clock } from '../clock.js';
 import { CliError, ExitCode, InterruptedError, UsageError } from '../errors.js';
-import {
-  completenessWarnings,
-  ExportPageError,
-  MemoryPaginator,
-  type ListClient,
-} from './paginator.js';
+import { ExportPageError, MemoryPaginator, type ListClient } from './paginator.js';
 import type { StateFile } from '../state-file.js';
 import { exportStateFile, shapeDifferences, type ExportShape, type ExportState } from './state.js';
 import { FileJsonLinesWriter, StreamJsonLinesWriter, type JsonLinesWriter } from './writer.js';
 import { RECENT_IDS, RecentIds } from './recent-ids.js';
+import { isOwnFinishedExport, removeDoneRecord, writeDoneRecord } from './done-record.js';
+import { verifyCompleteness, VERIFY_PASSES } from './verify.js';
+import { WrittenIds } from './written-ids.js';
 
 export type ExportDestination =
   { kind: 'stream'; stream: NodeJS.WritableStream } | { kind: 'file'; path: string };
@@ -21,14 +19,23 @@ export interface ExportOptions {
   client: ListClient;
   /** Part of the export's identity: a resume against another server is refused. */
   baseUrl: string;
+  /**
+   * The instance exported (whoami's instance_id; null when the server has none): a file that is
+   * a finished export of the same instance is replaced without `force`.
+   */
+  instanceId?: string | null;
   pageSize: number;
   userId?: string;
   customerId?: string;
   destination: ExportDestination;
   /** Ignore an existing state file and start over. */
   restart?: boolean;
-  /** Overwrite an existing non-empty file that is not this export's unfinished output. */
+  /** Replace an existing non-empty file that is not a finished export of this instance. */
   force?: boolean;
+  /** Where the done record of a finished file export goes (default: the user's state directory). */
+  stateDir?: string;
+  /** Verification passes after the last page (default VERIFY_PASSES; 0: none). */
+  verifyPasses?: number;
   /** Time source for rates and checkpoint spacing (default: the system clock). */
   clock?: Clock;
   /** Minimum time between checkpoints (default 1000 ms; 0 = after every page). */
@@ -70,12 +77,16 @@ export interface ExportSummary {
   total_at_start: number | null;
   total_changed: boolean;
   resumed_from_page: number | null;
+  /** Passes over the listing after the last page that looked for memories the paging missed. */
+  verify_passes: number;
+  /** Memories those passes found missing and wrote. */
+  recovered_by_verify: number;
   /** False when the reader closed stdout before the end (`| head`). */
   complete: boolean;
   /**
-   * True when the export cannot vouch that it holds every memory: the reader closed stdout,
-   * the total changed while paging, or the server reported more memories than were written.
-   * The command then exits 3.
+   * True when the export cannot vouch that it holds every memory: the reader closed stdout, or
+   * no verification pass showed the listing complete (it kept changing, or its totals did not
+   * add up). The command then exits 3.
    */
   partial: boolean;
   elapsed_ms: number;
@@ -88,6 +99,7 @@ interface ResumePoint {
   bytes: number;
   lines: number;
   ids: RecentIds;
+  written: WrittenIds;
   state: ExportState | undefined;
 }
 
@@ -100,6 +112,7 @@ export async function readExportedIds(
   path: string,
   limit: number,
   capacity = RECENT_IDS,
+  written?: WrittenIds,
 ): Promise<{ ids: RecentIds; lines: number; bytes: number }> {
   const ids = new RecentIds(capacity);
   let lines = 0;
@@ -121,7 +134,10 @@ export async function readExportedIds(
         break;
       }
       const id = (value as { memory_id?: unknown } | null)?.memory_id;
-      if (typeof id === 'string') ids.add(id);
+      if (typeof id === 'string') {
+        ids.add(id);
+        written?.add(id);
+      }
       lines++;
       bytes += Buffer.byteLength(line) + 1;
     }
@@ -141,11 +157,16 @@ async function fileSize(path: string): Promise<number | undefined> {
 }
 
 /**
- * A non-empty regular file at `path` with no export state beside it is someone else's data (or
- * a finished backup): overwriting it needs --force. Its own unfinished output (a state file
- * exists, even with --restart) and empty files or devices are written without asking.
+ * A non-empty regular file at `path` is replaced only when it is, unchanged, a finished export
+ * of the same instance (its done record says so), or when an export to it is unfinished (a
+ * state file exists). Anything else is someone else's data: replacing it needs --force.
  */
-async function refuseToClobber(path: string, statePath: string): Promise<void> {
+async function refuseToClobber(
+  path: string,
+  statePath: string,
+  who: { instanceId: string | null; baseUrl: string },
+  stateDir: string | undefined,
+): Promise<void> {
   let info;
   try {
     info = await stat(path);
@@ -155,16 +176,55 @@ async function refuseToClobber(path: string, statePath: string): Promise<void> {
   }
   if (!info.isFile() || info.size === 0) return;
   if ((await fileSize(statePath)) !== undefined) return;
+  if (await isOwnFinishedExport(path, who, stateDir)) return;
   throw new UsageError(
-    `${path} already exists and is not an unfinished export; not overwriting it`,
+    `${path} already exists and is not a finished export of this instance; not replacing it`,
     {
       hints: ['Add --force to replace it, or choose another file with -o.'],
     },
   );
 }
 
+/** Where an `-o FILE` export writes until it is complete. */
+export function partialPathFor(output: string): string {
+  return `${output}.synap-export-partial`;
+}
+
+/** An existing path that is not a regular file (a device, a FIFO) is written directly. */
+async function writesInPlace(path: string): Promise<boolean> {
+  try {
+    return !(await stat(path)).isFile();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** The file `path` names, through symlinks; `path` itself when it does not exist. */
+async function realTarget(path: string): Promise<string> {
+  try {
+    return await realpath(path);
+  } catch {
+    return path;
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  try {
+    const handle = await open(dir, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
+  }
+}
+
 /** Decides where an `-o FILE` export starts: fresh, or after the last checkpointed page. */
 async function findResumePoint(
+  name: string,
   path: string,
   stateFile: StateFile<'export', ExportState>,
   shape: ExportShape,
@@ -177,7 +237,7 @@ async function findResumePoint(
   const diffs = shapeDifferences(state.shape, shape);
   if (diffs.length > 0) {
     throw new UsageError(
-      `${path} holds an unfinished export made with different options (${diffs.join('; ')})`,
+      `${name} has an unfinished export made with different options (${diffs.join('; ')})`,
       {
         hints: ['Re-run with the original options to continue it, or add --restart to start over.'],
       },
@@ -189,13 +249,15 @@ async function findResumePoint(
     return undefined;
   }
   if (size >= state.bytes) {
-    const read = await readExportedIds(path, state.bytes);
+    const written = new WrittenIds();
+    const read = await readExportedIds(path, state.bytes, RECENT_IDS, written);
     if (read.lines === state.lines && read.bytes === state.bytes) {
       return {
         page: state.next_page,
         bytes: state.bytes,
         lines: state.lines,
         ids: read.ids,
+        written,
         state,
       };
     }
@@ -203,12 +265,13 @@ async function findResumePoint(
   // The file does not match its checkpoint (shortened, or edited): keep its complete lines,
   // remember all their ids (paging restarts from the first page) and page from the start;
   // deduplication keeps every memory once.
-  const read = await readExportedIds(path, size, Infinity);
+  const written = new WrittenIds();
+  const read = await readExportedIds(path, size, Infinity, written);
   warn(
     `${path} does not match its state file; keeping its ${read.lines} complete lines and ` +
       'paging from the start (memories already in the file are not written again)',
   );
-  return { page: 1, bytes: read.bytes, lines: read.lines, ids: read.ids, state };
+  return { page: 1, bytes: read.bytes, lines: read.lines, ids: read.ids, written, state };
 }
 
 /**
@@ -237,22 +300,33 @@ export async function runExport(
 
   const file = opts.destination.kind === 'file' ? resolve(opts.destination.path) : null;
   const stateFile = file ? exportStateFile(file) : null;
+  // A regular file is written beside FILE and renamed over it only once complete, so a failed
+  // or interrupted export leaves the previous FILE as it was; a device or FIFO is written as is.
+  const inPlace = file ? await writesInPlace(file) : true;
+  // A symlink stays a symlink: what it points to is the file replaced.
+  const target = file ? await realTarget(file) : null;
+  const writePath = file ? (inPlace ? file : partialPathFor(target!)) : null;
   const resume =
     file && stateFile
-      ? await findResumePoint(file, stateFile, shape, opts.restart === true, warn)
+      ? await findResumePoint(file, writePath!, stateFile, shape, opts.restart === true, warn)
       : undefined;
+  const who = { instanceId: opts.instanceId ?? null, baseUrl: opts.baseUrl };
 
-  if (file && stateFile && !resume && !opts.force) await refuseToClobber(file, stateFile.path);
+  if (file && stateFile && !resume && !opts.force)
+    await refuseToClobber(target!, stateFile.path, who, opts.stateDir);
 
   let writer: JsonLinesWriter;
-  if (opts.destination.kind === 'file') {
+  if (writePath) {
     writer = await FileJsonLinesWriter.open(
-      file!,
+      writePath,
       resume ? { bytes: resume.bytes, lines: resume.lines } : undefined,
     );
   } else {
-    writer = new StreamJsonLinesWriter(opts.destination.stream);
+    writer = new StreamJsonLinesWriter(
+      (opts.destination as { stream: NodeJS.WritableStream }).stream,
+    );
   }
+  const written = resume?.written ?? new WrittenIds();
 
   const paginator = new MemoryPaginator(opts.client, {
     pageSize: opts.pageSize,
@@ -307,9 +381,19 @@ export async function runExport(
     });
     checkpointed = now();
   };
+  const progress = (page: number, total: number | undefined) =>
+    reporter.onPage?.({
+      page,
+      pages: paginator.tally.pages,
+      written: writer.lines,
+      writtenThisRun: writer.lines - keptLines,
+      total,
+      elapsedMs: now() - started,
+    });
 
   let complete = true;
   let writing = false;
+  let verified = { passes: 0, recovered: 0, shown: false, closed: false };
   try {
     if (stateFile) await checkpoint();
     for await (const page of paginator) {
@@ -326,27 +410,49 @@ export async function runExport(
         complete = false;
         break;
       }
+      for (const m of page.memories) if (typeof m.memory_id === 'string') written.add(m.memory_id);
       consistent = { nextPage: page.nextPage, bytes: writer.bytes, lines: writer.lines };
-      reporter.onPage?.({
-        page: page.page,
-        pages: paginator.tally.pages,
-        written: writer.lines,
-        writtenThisRun: writer.lines - keptLines,
-        total: page.total,
-        elapsedMs: now() - started,
-      });
+      progress(page.page, page.total);
       if (stateFile && !page.last && now() - checkpointed >= interval) await checkpoint();
+    }
+    if (complete) {
+      verified = await verifyCompleteness({
+        client: opts.client,
+        pageSize: opts.pageSize,
+        ...(opts.userId !== undefined ? { userId: opts.userId } : {}),
+        ...(opts.customerId !== undefined ? { customerId: opts.customerId } : {}),
+        ...(opts.signal ? { signal: opts.signal } : {}),
+        written,
+        passes: opts.verifyPasses ?? VERIFY_PASSES,
+        write: async (missing) => {
+          writing = true;
+          const open = await writer.writePage(missing);
+          writing = false;
+          if (open) consistent = { ...consistent, bytes: writer.bytes, lines: writer.lines };
+          return open;
+        },
+        onPage: async ({ page }) => {
+          progress(page, paginator.tally.lastTotal);
+          if (stateFile && now() - checkpointed >= interval) await checkpoint();
+        },
+      });
+      if (verified.closed) complete = false;
     }
   } catch (err) {
     // Between pages the file and `consistent` agree: save it so a re-run continues here.
     if (stateFile && !writing) await checkpoint().catch(() => undefined);
     await writer.close().catch(() => undefined);
+    // A partial file no checkpoint ever counted (a full disk at the first write) is no use to a
+    // resume: nothing is left behind.
+    if (writePath && !inPlace && !resume && checkpointed === -Infinity) {
+      await rm(writePath, { force: true }).catch(() => undefined);
+    }
     if (opts.signal?.aborted) {
       const reason: unknown = opts.signal.reason;
       const exitCode = reason instanceof InterruptedError ? reason.exitCode : undefined;
       throw new InterruptedError(
         stateFile
-          ? `export interrupted at page ${consistent.nextPage}; ${consistent.lines} memories are in ${file}`
+          ? `export interrupted at page ${consistent.nextPage}; ${consistent.lines} memories are kept for it (${file} is untouched until the export completes)`
           : 'export interrupted',
         {
           hints: stateFile
@@ -358,19 +464,45 @@ export async function runExport(
     }
     if (err instanceof ExportPageError && stateFile) {
       err.hints.push(
-        `${consistent.lines} memories are in ${file}; run the same command again to continue from page ${err.page}.`,
+        `${file} is untouched; ${consistent.lines} memories are kept for the export: run the same command again to continue from page ${err.page}.`,
       );
     } else if (err instanceof ExportPageError) {
       err.hints.push('Use -o FILE for an export that can be continued from where it stopped.');
     }
     throw err instanceof CliError || err instanceof Error ? err : new Error(String(err));
   }
+  await writer.sync();
   await writer.close();
-  if (stateFile) await stateFile.remove();
+  if (file && stateFile) {
+    if (!inPlace) {
+      // The done record first: a crash before the rename leaves the state file, so the next
+      // run resumes (and renames) instead of trusting a record that does not match FILE yet.
+      const info = await stat(writePath!);
+      await writeDoneRecord(
+        target!,
+        {
+          version: 1,
+          kind: 'synap-export-done',
+          instance_id: who.instanceId,
+          base_url: opts.baseUrl,
+          shape,
+          lines: writer.lines,
+          bytes: info.size,
+          mtime_ms: info.mtimeMs,
+          finished_at: new Date(now()).toISOString(),
+        },
+        opts.stateDir,
+      );
+      await rename(writePath!, target!);
+      await syncDir(dirname(target!));
+    } else {
+      await removeDoneRecord(target!, opts.stateDir);
+    }
+    await stateFile.remove();
+  }
 
   const tally = paginator.tally;
-  const doubts = complete ? completenessWarnings(tally, writer.lines) : [];
-  for (const w of doubts) warn(w);
+  if (complete) for (const w of completenessWarnings(tally, verified)) warn(w);
   const elapsed = Math.max(0, now() - started);
   const thisRun = writer.lines - keptLines;
   return {
@@ -384,10 +516,40 @@ export async function runExport(
     total_at_start: tally.firstTotal ?? null,
     total_changed: tally.totalChanges.length > 0,
     resumed_from_page: resume && resume.page > 1 ? resume.page : null,
+    verify_passes: verified.passes,
+    recovered_by_verify: verified.recovered,
     complete,
-    partial: !complete || doubts.length > 0,
+    partial: !complete || !verified.shown,
     elapsed_ms: elapsed,
     memories_per_s: elapsed > 0 ? Math.round((thisRun / elapsed) * 1000) : thisRun,
     warnings,
   };
+}
+
+/** What the export says about its completeness at the end (warnings; none when all is well). */
+function completenessWarnings(
+  tally: MemoryPaginator['tally'],
+  verified: { passes: number; recovered: number; shown: boolean },
+): string[] {
+  const out: string[] = [];
+  if (tally.totalChanges.length > 0 && tally.firstTotal !== undefined) {
+    out.push(
+      `the number of memories changed during the export: the server reported ${tally.firstTotal} ` +
+        `at the start and ${tally.lastTotal} at the end (${tally.totalChanges.length} change(s))`,
+    );
+  }
+  if (verified.recovered > 0) {
+    out.push(
+      `${verified.recovered} memories were skipped by the paging (the listing changed while it ` +
+        'was read) and found by listing again; they are at the end of the output',
+    );
+  }
+  if (!verified.shown) {
+    out.push(
+      `completeness could not be shown: after ${verified.passes} verification pass(es) the ` +
+        'listing still changed or its totals did not add up; memories may be missing: run the ' +
+        'export again when the data is quiet',
+    );
+  }
+  return out;
 }

@@ -9,12 +9,7 @@ import { acquireLock } from './lock.js';
 import { requestShape, type IngestRunOptions } from './options.js';
 import { checkDocumentField } from './document-check.js';
 import { formatFromName } from './format.js';
-import {
-  inputIdentity,
-  readRecordBatches,
-  type PrefixHash,
-  type ReadOptions,
-} from './readers/index.js';
+import { inputIdentity, PrefixHash, readRecordBatches, type ReadOptions } from './readers/index.js';
 import { shardFailuresPath, shardTag } from './shard.js';
 import { inputFiles, refuseSymlink, type InputFiles } from './run-files.js';
 import type { RecordBatch, SourceRecord } from './source-record.js';
@@ -50,19 +45,42 @@ export interface Unit {
 
 const FROM_START: Unit['resume'] = { records: 0, line: 0, settled: 0, watermarkLine: 0 };
 
-/** Records from elsewhere (migrate), as one-record arrays: no state file, no lock. */
+/**
+ * Records from elsewhere (migrate), as one-record arrays: no lock; a state file only when the
+ * caller keeps one (recordsState), which then resumes like an input's.
+ */
 export function recordsUnit(opts: IngestRunOptions, records: AsyncIterable<SourceRecord>): Unit {
+  const saved = opts.recordsState;
+  const at = saved?.state.resume_from ?? { records: 0, line: 0 };
   return {
     source: opts.recordsName ?? 'records',
     records: (async function* () {
       for await (const rec of records) yield [rec];
     })(),
-    failuresPath: opts.failuresPath ?? 'synap-ingest.failures.jsonl',
+    failuresPath: saved?.state.failures_file ?? opts.failuresPath ?? 'synap-ingest.failures.jsonl',
     discardOldFailures: false,
     uniqueFailures: false,
     index: 0,
     count: 1,
-    resume: FROM_START,
+    resume: saved
+      ? {
+          records: at.records,
+          line: at.line,
+          settled: saved.state.settled_records,
+          watermarkLine: saved.state.watermark_line,
+        }
+      : FROM_START,
+    ...(saved
+      ? {
+          checkpoint: {
+            file: saved.file,
+            state: saved.state,
+            prefix: PrefixHash.empty(),
+            ownsFailures: saved.ownsFailures,
+            ...(saved.onComplete ? { onComplete: saved.onComplete } : {}),
+          },
+        }
+      : {}),
   };
 }
 

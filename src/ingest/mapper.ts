@@ -296,8 +296,8 @@ function isFailuresLine(
 }
 
 /**
- * An exported memory becomes a document again: content → document, created_at →
- * document_created_at, and the memory's own id (memory_id, as is) as document_id, so
+ * An exported memory becomes a document again: content → document, its document_created_at
+ * (else created_at) → document_created_at, and the memory's own id (memory_id, as is) as document_id, so
  * re-importing the same backup, or migrating twice, is recognised as already ingested.
  * user_id/customer_id/document_type/mode are kept when the export has them; the memory's
  * metadata stays metadata; every other field (memory_type, confidence, category,
@@ -310,7 +310,9 @@ function mapExportLine(
 ): Record<string, unknown> {
   fields.document = v.content;
   fields.document_id = v.memory_id;
-  if (v.created_at !== undefined) fields.document_created_at = v.created_at;
+  // The source document's own time wins over the time the memory was made from it.
+  const created = v.document_created_at ?? v.created_at;
+  if (created !== undefined && created !== null) fields.document_created_at = created;
   for (const f of ['user_id', 'customer_id', 'document_type', 'mode'] as const) {
     if (v[f] !== undefined && v[f] !== null) fields[f] = v[f];
   }

@@ -1,5 +1,6 @@
 import type { Clock } from '../clock.js';
-import type { RequestShape } from './checkpointer.js';
+import type { StateFile } from '../state-file.js';
+import type { IngestState, RequestShape } from './checkpointer.js';
 import type { DispatcherClient } from './dispatcher.js';
 import type { MapOptions } from './mapper.js';
 import type { Shard } from './shard.js';
@@ -16,8 +17,14 @@ export interface IngestRunOptions {
   client: IngestClient;
   /** Files or '-' (stdin), ingested in order, each with its own state file, lock and failures file. */
   inputs?: string[];
-  /** Instead of inputs: records from elsewhere (migrate). No state file, no lock. */
+  /** Instead of inputs: records from elsewhere (migrate). No state file unless recordsState. */
   records?: AsyncIterable<SourceRecord>;
+  /**
+   * The checkpoint of `records` (migrate keeps one in the state directory): saved as an
+   * input's is, and resumed from. `records` must then start at the record after
+   * `state.resume_from.line` (the caller reads the state and positions its source).
+   */
+  recordsState?: RecordsState;
   /** Name of `records` in messages (e.g. "export of profile staging"). */
   recordsName?: string;
   format?: InputFormat;
@@ -81,4 +88,14 @@ export function requestShape(opts: IngestRunOptions): RequestShape {
 export interface LimiterView {
   readonly pauseRemainingMs: number;
   stats?(): { rpm: number | undefined };
+}
+
+/** A saved (or fresh) state for records from elsewhere; see IngestRunOptions.recordsState. */
+export interface RecordsState {
+  file: StateFile<'ingest', IngestState>;
+  state: IngestState;
+  /** The failures file is the run's default one: its size is checkpointed and cut back to. */
+  ownsFailures: boolean;
+  /** Called with the final state when every record is settled, before the state file goes. */
+  onComplete?: (state: IngestState) => Promise<void>;
 }

@@ -81,6 +81,11 @@ function summaryPairs(s: ExportSummary, num: (n: number) => string): [string, st
   if (s.total_changed && s.total_at_start !== null) {
     pairs.push(['total at start', num(s.total_at_start)]);
   }
+  if (s.verify_passes > 0) {
+    const passes = `${num(s.verify_passes)} pass${s.verify_passes === 1 ? '' : 'es'}`;
+    pairs.push(['complete', s.partial ? `not shown (${passes})` : `verified (${passes})`]);
+  }
+  if (s.recovered_by_verify > 0) pairs.push(['found by verifying', num(s.recovered_by_verify)]);
   if (s.resumed_from_page !== null) {
     pairs.push(['resumed at page', num(s.resumed_from_page)]);
     pairs.push(['written this run', num(s.written_this_run)]);

@@ -142,6 +142,20 @@ describe('closed streams and full disks', () => {
   );
 
   it.skipIf(!unmount)(
+    'export -o FILE on a full disk: exit 5 naming the cause, FILE byte for byte as it was, nothing left beside it',
+    async () => {
+      const target = join(full, 'data.jsonl');
+      const before = readFileSync(target);
+      const r = await runCli(['export', '-o', target, '--force'], { env, cwd: dir });
+      expect(r.code, r.stderr).toBe(5);
+      expect(r.stderr).not.toMatch(STACK_LINE);
+      expect(r.stderr).toContain('no space left on device');
+      expect(readFileSync(target).equals(before)).toBe(true);
+      expect(readdirSync(full).sort()).toEqual(['data.jsonl', 'filler']);
+    },
+  );
+
+  it.skipIf(!unmount)(
     'a full disk under the lock and state files: one line naming the path, nothing left behind',
     async () => {
       const r = await runCli(['ingest', join(full, 'data.jsonl')], { env, cwd: dir });

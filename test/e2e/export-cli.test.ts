@@ -44,7 +44,8 @@ describe('synap export', () => {
     // Every stored document became exactly one exported memory.
     const docIds = emu.documents().map((d) => d.document_id);
     expect(new Set(lines.map((m) => m.source_document_id))).toEqual(new Set(docIds));
-    expect((emu.stats().requests_by_endpoint.list ?? 0) - before).toBe(25);
+    // The listing, then one verification pass over it that finds nothing missing.
+    expect((emu.stats().requests_by_endpoint.list ?? 0) - before).toBe(50);
     expect(r.stderr).toMatch(/^memories: 2500$/m);
     expect(r.stderr).toMatch(/^pages: 25$/m);
   });
@@ -80,7 +81,9 @@ describe('synap export', () => {
     // The ingest's input is not an export: writing over it needs --force.
     const refused = await runCli(['export', '--user-id', 'u-five', '-o', file], { env });
     expect(refused.code, refused.stderr).toBe(2);
-    expect(refused.stderr).toContain(`${file} already exists and is not an unfinished export`);
+    expect(refused.stderr).toContain(
+      `${file} already exists and is not a finished export of this instance`,
+    );
     expect(refused.stderr).toContain('--force');
     expect(readFileSync(file, 'utf8')).toBe(`${records.join('\n')}\n`);
     expect(existsSync(`${file}.synap-export-state.json`)).toBe(false);
@@ -103,15 +106,18 @@ describe('synap export', () => {
     const listed = emu.stats().requests_by_endpoint.list ?? 0;
     const r = await runCli(['export', '--user-id', 'u-five', '-o', notes], { env });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain(`${notes} already exists and is not an unfinished export`);
+    expect(r.stderr).toContain(
+      `${notes} already exists and is not a finished export of this instance`,
+    );
     expect(readFileSync(notes, 'utf8')).toBe('precious\n');
     expect(emu.stats().requests_by_endpoint.list ?? 0).toBe(listed); // refused before paging
     const forced = await runCli(['export', '--user-id', 'u-five', '-o', notes, '--force'], { env });
     expect(forced.code, forced.stderr).toBe(0);
     expect(parseLines(readFileSync(notes, 'utf8'))).toHaveLength(500);
-    // A finished backup is kept too: re-running the same export needs --force.
+    // Now it is a finished export of this instance: the next run replaces it without --force.
     const again = await runCli(['export', '--user-id', 'u-five', '-o', notes], { env });
-    expect(again.code).toBe(2);
+    expect(again.code, again.stderr).toBe(0);
+    expect(parseLines(readFileSync(notes, 'utf8'))).toHaveLength(500);
     const empty = join(sandbox.dir, 'empty.jsonl');
     writeFileSync(empty, '');
     const intoEmpty = await runCli(['export', '--user-id', 'u-five', '-o', empty], { env });
@@ -205,9 +211,10 @@ describe('synap export resumed after kill -9', () => {
     }
     run.child.kill('SIGKILL');
     expect((await run.done).signal).toBe('SIGKILL');
-    const partial = parseLines(
-      readFileSync(out, 'utf8').slice(0, readFileSync(out, 'utf8').lastIndexOf('\n') + 1),
-    );
+    // Until it completes the export is written beside FILE; FILE itself does not exist yet.
+    expect(existsSync(out)).toBe(false);
+    const beside = readFileSync(`${out}.synap-export-partial`, 'utf8');
+    const partial = parseLines(beside.slice(0, beside.lastIndexOf('\n') + 1));
     expect(partial.length).toBeGreaterThan(0);
     expect(partial.length).toBeLessThan(2500);
 
@@ -223,6 +230,7 @@ describe('synap export resumed after kill -9', () => {
     expect(new Set(lines.map((m) => m.memory_id)).size).toBe(2500);
     expect([...lines].sort(byId)).toEqual((await allMemories(emu)).sort(byId));
     expect(existsSync(state)).toBe(false);
+    expect(existsSync(`${out}.synap-export-partial`)).toBe(false);
   });
 });
 
@@ -252,5 +260,53 @@ describe('synap export against a server without a list endpoint', () => {
     expect(r.stderr).toMatch(/synap: error: .*list/i);
     expect(r.stderr).not.toMatch(STACK_LINE);
     expect(r.stderr).not.toContain('synap_testkey');
+  });
+});
+
+describe('a nightly backup with synap export -o', () => {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator;
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0 });
+    await seedMemories(emu, 300);
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  /** A port nothing listens on: taken from the system, then given back. */
+  async function closedPort(): Promise<number> {
+    const s = createServer();
+    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+    const { port } = s.address() as AddressInfo;
+    await new Promise((r) => s.close(r));
+    return port;
+  }
+
+  it('an unreachable server leaves last night’s backup byte for byte; the next night replaces it without --force', async () => {
+    const backup = join(sandbox.dir, 'backup.jsonl');
+    const env = envFor(emu, sandbox);
+    const night1 = await runCli(['export', '-o', backup], { env });
+    expect(night1.code, night1.stderr).toBe(0);
+    const before = readFileSync(backup);
+    expect(parseLines(before.toString('utf8'))).toHaveLength(300);
+
+    const down = { ...env, SYNAP_BASE_URL: `http://127.0.0.1:${await closedPort()}` };
+    for (const args of [[], ['--force']]) {
+      const night2 = await runCli(['export', '-o', backup, ...args], { env: down });
+      expect(night2.code, night2.stderr).toBe(1);
+      expect(night2.stderr).not.toMatch(STACK_LINE);
+      expect(readFileSync(backup).equals(before)).toBe(true);
+    }
+
+    await seedMemories(emu, 20, 'late');
+    const night3 = await runCli(['export', '-o', backup], { env });
+    expect(night3.code, night3.stderr).toBe(0);
+    const lines = parseLines(readFileSync(backup, 'utf8'));
+    expect(lines).toHaveLength(320);
+    expect([...lines].sort(byId)).toEqual((await allMemories(emu)).sort(byId));
+    expect(existsSync(`${backup}.synap-export-partial`)).toBe(false);
+    expect(existsSync(`${backup}.synap-export-state.json`)).toBe(false);
   });
 });

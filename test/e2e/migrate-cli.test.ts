@@ -1,7 +1,11 @@
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli, runShell } from '../helpers/cli.js';
-import { seedMemories } from '../helpers/export.js';
+import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
+import { api } from '../helpers/emulator.js';
+import { json, startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
+import { allMemories, parseLines, seedMemories } from '../helpers/export.js';
 
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
@@ -74,17 +78,57 @@ describe('export | ingest and migrate', () => {
     );
   });
 
-  it('migrate ends with the same documents as export | ingest, and a second migrate adds nothing', async () => {
+  it("migrate keeps the source's document ids, texts, dates and fields; a second migrate adds nothing", async () => {
     const r = await runCli(['migrate', '--from', 'staging', '--to', 'prod'], {
       env: sandbox.env,
       timeoutMs: 90_000,
     });
     expect(r.stderr).not.toMatch(STACK_LINE);
     expect(r.code, r.stderr).toBe(0);
-    expect(holdings(migrated)).toEqual(holdings(piped));
-    // Neither key was printed.
+    const got = new Map(holdings(migrated).map((d) => [d.document_id, d]));
+    expect(got.size).toBe(600);
+    const memories = new Map(
+      parseLines(
+        (
+          await runShell(
+            `SYNAP_BASE_URL="${source.url}" SYNAP_API_KEY="${source.apiKey}" synap export`,
+            {
+              env: sandbox.env,
+            },
+          )
+        ).stdout,
+      ).map((m) => [m.source_document_id as string, m]),
+    );
+    for (const d of source.documents()) {
+      // Under the source's own document_id, with the source document's own time.
+      const t = got.get(d.document_id)!;
+      expect(t).toBeDefined();
+      expect(t.document_created_at).toBe(d.document_created_at);
+      expect(t.document).toBe(d.document.trim());
+      expect([t.user_id, t.customer_id, t.document_type]).toEqual([
+        d.user_id,
+        d.customer_id,
+        d.document_type,
+      ]);
+      // Every field of the exported memory is kept: its metadata as metadata, the rest in
+      // metadata.synap_export.
+      const m = memories.get(d.document_id)!;
+      const { synap_export, ...meta } = t.metadata as { synap_export: Record<string, unknown> };
+      expect(meta).toEqual(m.metadata);
+      for (const [k, v] of Object.entries(m)) {
+        if (['content', 'metadata', 'user_id', 'customer_id', 'document_type'].includes(k))
+          continue;
+        if (k === 'document_created_at') continue; // the document's own field now
+        expect(synap_export[k], k).toEqual(v);
+      }
+    }
+    // Neither key was printed; nothing is left in the state directory.
     expect(r.stderr + r.stdout).not.toContain(source.apiKey);
     expect(r.stderr + r.stdout).not.toContain(migrated.apiKey);
+    const stateDir = join(sandbox.dir, '.local', 'state', 'synap');
+    expect(
+      existsSync(stateDir) ? readdirSync(stateDir).filter((f) => f.startsWith('migrate-')) : [],
+    ).toEqual([]);
 
     const before = migrated.stats();
     const again = await runCli(['--json', 'migrate', '--from', 'staging', '--to', 'prod'], {
@@ -97,23 +141,6 @@ describe('export | ingest and migrate', () => {
     expect(after.documents_accepted - before.documents_accepted).toBe(0);
     expect(after.duplicates_refused - before.duplicates_refused).toBe(600);
     expect(again.stdout).toMatch(/"skipped":\s*600/);
-  });
-
-  it('migrate into the target of export | ingest adds nothing either (same document ids)', async () => {
-    const login = await runCli(['--profile', 'piped', 'config', 'set', 'base_url', piped.url], {
-      env: sandbox.env,
-    });
-    expect(login.code).toBe(0);
-    const key = await runCli(['--profile', 'piped', 'auth', 'login', '--api-key-stdin'], {
-      env: sandbox.env,
-      input: piped.apiKey,
-    });
-    expect(key.code).toBe(0);
-    const before = piped.stats().documents_accepted;
-    const r = await runCli(['migrate', '--from', 'staging', '--to', 'piped'], { env: sandbox.env });
-    expect(r.code, r.stderr).toBe(0);
-    expect(piped.stats().documents_accepted).toBe(before);
-    expect(piped.stats().documents_stored).toBe(600);
   });
 
   it('refuses a migration onto the same profile', async () => {
@@ -135,5 +162,320 @@ describe('export | ingest and migrate', () => {
     expect(lines[0]).toContain('uncertain writes repeated only when idempotent');
     // Then one line per HTTP request, after the policy.
     expect(r.stderr.indexOf('synap: http GET')).toBeGreaterThan(r.stderr.indexOf('retry policy'));
+  });
+});
+
+describe('a nightly job moved to the migrated instance', () => {
+  const sandbox = makeSandbox();
+  let old: RunningEmulator;
+  let moved: RunningEmulator;
+  beforeAll(async () => {
+    [old, moved] = await Promise.all([
+      startEmulator({ processingDelayMs: 0 }),
+      startEmulator({ processingDelayMs: 0 }),
+    ]);
+    for (const [name, emu] of [
+      ['old', old],
+      ['new', moved],
+    ] as const) {
+      expect(
+        (
+          await runCli(['--profile', name, 'config', 'set', 'base_url', emu.url], {
+            env: sandbox.env,
+          })
+        ).code,
+      ).toBe(0);
+      const login = await runCli(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
+        env: sandbox.env,
+        input: emu.apiKey,
+      });
+      expect(login.code, login.stderr).toBe(0);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([old.close(), moved.close()]);
+    sandbox.cleanup();
+  });
+
+  it('after migrate, every document_created_at is the source’s, and the same job on the target stores nothing new', async () => {
+    // A support-chat file as a nightly job sends it: no document ids (derived from the content).
+    const chats = join(sandbox.dir, 'chats.jsonl');
+    const lines = Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify({
+        document: `User: ticket ${i} is stuck\nAssistant: fixed it for ticket ${i}`,
+        user_id: `u-${i % 9}`,
+        customer_id: 'acme',
+        document_created_at: new Date(Date.UTC(2025, 1, 1, 23, 17) + i * 3_600_000).toISOString(),
+      }),
+    );
+    writeFileSync(chats, `${lines.join('\n')}\n`);
+    const job = (profile: string) =>
+      runCli(['--json', '--profile', profile, 'ingest', chats], {
+        env: sandbox.env,
+        cwd: sandbox.dir,
+      });
+    const first = await job('old');
+    expect(first.code, first.stderr).toBe(0);
+    expect(old.stats().documents_stored).toBe(300);
+
+    const m = await runCli(['migrate', '--from', 'old', '--to', 'new'], {
+      env: sandbox.env,
+      cwd: sandbox.dir,
+    });
+    expect(m.code, m.stderr).toBe(0);
+    const source = new Map(old.documents().map((d) => [d.document_id, d]));
+    const target = moved.documents();
+    expect(target).toHaveLength(300);
+    for (const d of target) {
+      expect(source.has(d.document_id)).toBe(true);
+      expect(d.document_created_at).toBe(source.get(d.document_id)!.document_created_at);
+    }
+
+    const before = moved.stats();
+    const nightly = await job('new');
+    expect(nightly.code, nightly.stderr).toBe(0);
+    expect(JSON.parse(nightly.stdout).result).toMatchObject({ accepted: 0, skipped: 300 });
+    expect(moved.stats().documents_stored).toBe(300);
+    expect(moved.stats().documents_accepted).toBe(before.documents_accepted);
+  });
+});
+
+describe('migrate --max-duration against a slow target', () => {
+  const sandbox = makeSandbox();
+  let from: RunningEmulator;
+  let slow: RunningEmulator;
+  beforeAll(async () => {
+    [from, slow] = await Promise.all([
+      startEmulator({ processingDelayMs: 0 }),
+      startEmulator({ processingDelayMs: 0 }),
+    ]);
+    await seedMemories(from, 300);
+    for (const [name, emu] of [
+      ['a', from],
+      ['b', slow],
+    ] as const) {
+      expect(
+        (
+          await runCli(['--profile', name, 'config', 'set', 'base_url', emu.url], {
+            env: sandbox.env,
+          })
+        ).code,
+      ).toBe(0);
+      const login = await runCli(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
+        env: sandbox.env,
+        input: emu.apiKey,
+      });
+      expect(login.code, login.stderr).toBe(0);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([from.close(), slow.close()]);
+    sandbox.cleanup();
+  });
+
+  it('two bounded runs each make progress and together store every memory exactly once', async () => {
+    slow.setFaults({ latencyMs: 250 });
+    const migrate = (limit: string) =>
+      runCli(
+        [
+          '--json',
+          'migrate',
+          '--from',
+          'a',
+          '--to',
+          'b',
+          '--batch-size',
+          '10',
+          '--concurrency',
+          '1',
+          '--max-duration',
+          limit,
+        ],
+        { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000 },
+      );
+    const first = await migrate('2s');
+    expect(first.code, first.stderr).toBe(5);
+    const stored = slow.stats().documents_stored;
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(300);
+    const stateDir = join(sandbox.dir, '.local', 'state', 'synap');
+    expect(readdirSync(stateDir).some((f) => /^migrate-.*\.synap-state\.json$/.test(f))).toBe(true);
+
+    const second = await migrate('60s');
+    expect(second.code, second.stderr).toBe(0);
+    const result = JSON.parse(second.stdout).result;
+    const s = slow.stats();
+    expect(s.documents_stored).toBe(300);
+    expect(s.documents_accepted).toBe(300);
+    expect(s.duplicates_refused).toBe(0);
+    // The second run continued: it sent only what the first had not, and counts both runs.
+    expect(result.sent).toBe(300 - stored);
+    expect(result.earlier_runs.accepted).toBe(stored);
+    expect(result.accepted).toBe(300);
+    expect(readdirSync(stateDir).filter((f) => f.startsWith('migrate-'))).toEqual([]);
+  });
+
+  it('memories deleted and created at the source between two bounded runs: nothing that stayed is lost', async () => {
+    const third = await startEmulator({ processingDelayMs: 0 });
+    try {
+      expect(
+        (
+          await runCli(['--profile', 'c', 'config', 'set', 'base_url', third.url], {
+            env: sandbox.env,
+          })
+        ).code,
+      ).toBe(0);
+      const login = await runCli(['--profile', 'c', 'auth', 'login', '--api-key-stdin'], {
+        env: sandbox.env,
+        input: third.apiKey,
+      });
+      expect(login.code, login.stderr).toBe(0);
+      third.setFaults({ latencyMs: 250 });
+      const migrate = (limit: string) =>
+        runCli(
+          [
+            'migrate',
+            '--from',
+            'a',
+            '--to',
+            'c',
+            '--batch-size',
+            '10',
+            '--concurrency',
+            '1',
+            '--max-duration',
+            limit,
+          ],
+          { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000 },
+        );
+      expect((await migrate('2s')).code).toBe(5);
+      const copied = new Set(third.documents().map((d) => d.document_id));
+      expect(copied.size).toBeGreaterThan(30);
+      // The source consolidates: 30 memories already copied go, 30 new ones come.
+      const listed = await allMemories(from);
+      const gone = listed.filter((m) => copied.has(m.source_document_id as string)).slice(0, 30);
+      for (const m of gone) {
+        expect((await api(from, 'DELETE', `/api/v1/memories/${m.memory_id}`)).status).toBe(200);
+      }
+      await seedMemories(from, 30, 'merged');
+
+      const second = await migrate('60s');
+      expect(second.code, second.stderr).toBe(0);
+      const target = third.documents().map((d) => d.document_id);
+      expect(new Set(target).size).toBe(target.length);
+      const held = new Set(target);
+      const missing = (await allMemories(from)).filter(
+        (m) => !held.has(m.source_document_id as string),
+      );
+      expect(missing.map((m) => m.source_document_id)).toEqual([]);
+      expect(third.stats().duplicates_refused).toBe(0);
+    } finally {
+      await third.close();
+    }
+  });
+
+  it('a second migration of the same pair while one runs stops at once (exit 5), naming the lock', async () => {
+    slow.setFaults({ latencyMs: 250 });
+    const args = [
+      'migrate',
+      '--from',
+      'a',
+      '--to',
+      'b',
+      '--restart',
+      '--batch-size',
+      '10',
+      '--concurrency',
+      '1',
+    ];
+    const first = spawnCli([...args, '--max-duration', '4s'], {
+      env: sandbox.env,
+      cwd: sandbox.dir,
+    });
+    const stateDir = join(sandbox.dir, '.local', 'state', 'synap');
+    const deadline = Date.now() + 20_000;
+    while (!(
+      existsSync(stateDir) && readdirSync(stateDir).some((f) => f.endsWith('.synap-lock'))
+    )) {
+      if (Date.now() > deadline)
+        throw new Error(`no lock appeared: ${JSON.stringify(await first.done)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const second = await runCli(args, { env: sandbox.env, cwd: sandbox.dir });
+    expect(second.code, second.stderr).toBe(5);
+    expect(second.stderr).toContain('not starting a second one');
+    const done = await first.done;
+    expect([0, 5]).toContain(done.code);
+    expect(readdirSync(stateDir).some((f) => f.endsWith('.synap-lock'))).toBe(false);
+  });
+});
+
+describe('migrate from a source that never holds still', () => {
+  const sandbox = makeSandbox();
+  let target: RunningEmulator;
+  let source: HostileServer;
+  beforeAll(async () => {
+    target = await startEmulator({ processingDelayMs: 0 });
+    // Every list request finds one memory consolidated away and a new one made: same total.
+    let shift = 0;
+    source = await startHostileServer((req) => {
+      const url = new URL(req.path, 'http://x');
+      if (url.pathname === '/api/v1/auth/whoami') {
+        return json(200, {
+          client_id: 'cli_00000000000000aa',
+          instance_id: 'inst_00000000000000aa',
+        });
+      }
+      if (url.pathname !== '/api/v1/memories') return undefined;
+      const page = Number(url.searchParams.get('page'));
+      const size = Number(url.searchParams.get('page_size'));
+      const ids = Array.from({ length: 30 }, (_, i) => i + shift).slice(
+        (page - 1) * size,
+        page * size,
+      );
+      shift++;
+      return json(200, {
+        data: ids.map((i) => ({
+          memory_id: `m_${i}`,
+          content: `memory ${i}`,
+          source_document_id: `d_${i}`,
+          created_at: '2026-01-01T00:00:00Z',
+          customer_id: 'acme',
+        })),
+        page,
+        page_size: size,
+        total: 30,
+        total_pages: Math.ceil(30 / size),
+      });
+    });
+    for (const [name, url, key] of [
+      ['moving', source.url, 'synap_movingSourceKey0123456789abcdef'],
+      ['dest', target.url, target.apiKey],
+    ] as const) {
+      expect(
+        (await runCli(['--profile', name, 'config', 'set', 'base_url', url], { env: sandbox.env }))
+          .code,
+      ).toBe(0);
+      const login = await runCli(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
+        env: sandbox.env,
+        input: key,
+      });
+      expect(login.code, login.stderr).toBe(0);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([target.close(), source.close()]);
+    sandbox.cleanup();
+  });
+
+  it('sends what it finds, then exits 3 saying completeness could not be shown', async () => {
+    const r = await runCli(['migrate', '--from', 'moving', '--to', 'dest', '--page-size', '10'], {
+      env: sandbox.env,
+      cwd: sandbox.dir,
+    });
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('could not show that every memory of moving was migrated');
+    expect(target.documents().length).toBeGreaterThanOrEqual(30);
   });
 });

@@ -7,6 +7,7 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import type { ListClient } from '../../src/export/paginator.js';
 import { exportRecords } from '../../src/export/records.js';
 import { runExport } from '../../src/export/run-export.js';
+import { api } from '../helpers/emulator.js';
 import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
 
 /** A bare fetch list client (no retries): enough to check the export against the real envelope. */
@@ -44,6 +45,7 @@ describe('export against the emulator (in process)', () => {
       baseUrl: emu.url,
       pageSize: 100,
       destination: { kind: 'file', path: out },
+      stateDir: join(dir, 'state'),
     });
     expect(summary).toMatchObject({ memories: 430, pages: 5, total_reported: 430, warnings: [] });
     const lines = parseLines(readFileSync(out, 'utf8'));
@@ -69,6 +71,7 @@ describe('export against the emulator (in process)', () => {
         baseUrl: emu.url,
         pageSize: 100,
         destination: { kind: 'file', path: join(dir, 'b.jsonl') },
+        stateDir: join(dir, 'state'),
       },
       { onWarning: (w) => warnings.push(w) },
     );
@@ -89,5 +92,39 @@ describe('export against the emulator (in process)', () => {
     }
     // 430 + 30 late memories, every fifth of each belongs to u-five.
     expect(seen).toEqual(Array.from({ length: 92 }, (_, i) => i + 1));
+  });
+
+  it('the emulator deletes 50 exported memories and creates 50 while the export pages: none that stayed is lost', async () => {
+    const base = fetchClient(emu);
+    const before = await allMemories(emu);
+    let churned = false;
+    const client: ListClient = {
+      async list(p) {
+        const r = await base.list(p);
+        if (p.page === 3 && !churned) {
+          churned = true;
+          // 50 of the 100 exported by now go (consolidation), 50 new ones come: same total.
+          for (const m of before.slice(0, 100).filter((_, i) => i % 2 === 0)) {
+            const res = await api(emu, 'DELETE', `/api/v1/memories/${m.memory_id}`);
+            expect(res.status).toBe(200);
+          }
+          await seedMemories(emu, 50, 'merged');
+        }
+        return r;
+      },
+    };
+    const out = join(dir, 'churn.jsonl');
+    const summary = await runExport({
+      client,
+      baseUrl: emu.url,
+      pageSize: 50,
+      destination: { kind: 'file', path: out },
+      stateDir: join(dir, 'state'),
+    });
+    const written = new Set(parseLines(readFileSync(out, 'utf8')).map((m) => m.memory_id));
+    const now = await allMemories(emu);
+    expect(now.filter((m) => !written.has(m.memory_id))).toEqual([]);
+    expect(summary.recovered_by_verify).toBe(50);
+    expect(summary.partial).toBe(false);
   });
 });

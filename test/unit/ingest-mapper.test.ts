@@ -224,6 +224,19 @@ describe('mapper: export and failures-file lines', () => {
     });
   });
 
+  it("an export line's document_created_at (the source document's time) wins over created_at, which is kept", () => {
+    const req = ok(
+      createMapper()(
+        rec({ ...exported, document_created_at: '2025-02-01T23:17:00Z', source_document_id: 'd1' }),
+      ),
+    );
+    expect(req.document_created_at).toBe('2025-02-01T23:17:00Z');
+    expect(req.metadata.synap_export).toMatchObject({
+      created_at: '2024-03-15T10:30:00Z',
+      source_document_id: 'd1',
+    });
+  });
+
   it('a record with both document and content is not an export line', () => {
     const req = ok(
       createMapper({ idFrom: 'none' })(rec({ document: 'd', memory_id: 'm', content: 'c' })),

@@ -1,0 +1,88 @@
+import { MemoryPaginator, type ExportPage, type ListClient } from './paginator.js';
+import type { WrittenIds } from './written-ids.js';
+
+/**
+ * Offset paging over a set that changes cannot see what it skipped: when memories already
+ * exported are deleted and as many are created (the service consolidating), the memories after
+ * them shift back past the export's position, and the totals stay the same. So after the last
+ * page the export lists everything again and writes what it had not written, and does so until
+ * one pass finds nothing missing over a listing that held still (the same total on every page,
+ * as many distinct memories as that total), or VERIFY_PASSES passes have not shown it.
+ */
+export const VERIFY_PASSES = 3;
+
+export interface VerifyOptions {
+  client: ListClient;
+  pageSize: number;
+  userId?: string;
+  customerId?: string;
+  signal?: AbortSignal;
+  written: WrittenIds;
+  /** Writes memories the earlier passes missed; false when the reader went away. */
+  write(page: Pick<ExportPage, 'memories' | 'source'>): Promise<boolean>;
+  /** After each page of a pass (checkpoints, progress). */
+  onPage?(e: { pass: number; page: number; found: number }): Promise<void> | void;
+  passes?: number;
+}
+
+export interface VerifyResult {
+  /** Passes run. */
+  passes: number;
+  /** Memories found missing and written by the passes. */
+  recovered: number;
+  /** True when a pass found nothing missing over a listing that held still. */
+  shown: boolean;
+  /** The reader closed the output during a pass. */
+  closed: boolean;
+}
+
+export async function verifyCompleteness(o: VerifyOptions): Promise<VerifyResult> {
+  const limit = o.passes ?? VERIFY_PASSES;
+  let recovered = 0;
+  for (let pass = 1; pass <= limit; pass++) {
+    o.written.seal();
+    const paginator = new MemoryPaginator(o.client, {
+      pageSize: o.pageSize,
+      ...(o.userId !== undefined ? { userId: o.userId } : {}),
+      ...(o.customerId !== undefined ? { customerId: o.customerId } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    let found = 0;
+    for await (const page of paginator) {
+      const missing = missingOf(page, o.written);
+      if (missing.memories.length > 0) {
+        if (!(await o.write(missing)))
+          return { passes: pass, recovered, shown: false, closed: true };
+        for (const m of missing.memories) o.written.add(m.memory_id as string);
+        found += missing.memories.length;
+      }
+      await o.onPage?.({ pass, page: page.page, found });
+    }
+    recovered += found;
+    const t = paginator.tally;
+    // Held still: the same total on every page and that many distinct memories listed (a
+    // server without totals: no repeats either).
+    const heldStill =
+      t.totalChanges.length === 0 &&
+      (t.lastTotal === undefined ? t.duplicates === 0 : t.received - t.duplicates === t.lastTotal);
+    if (found === 0 && heldStill) return { passes: pass, recovered, shown: true, closed: false };
+  }
+  return { passes: limit, recovered, shown: false, closed: false };
+}
+
+/** The memories of `page` whose memory_id was not written, with their bytes as sent. */
+function missingOf(page: ExportPage, written: WrittenIds): Pick<ExportPage, 'memories' | 'source'> {
+  const memories: ExportPage['memories'] = [];
+  const spans = page.source?.spans;
+  const kept: number[] = [];
+  page.memories.forEach((m, i) => {
+    const id = m.memory_id;
+    if (typeof id !== 'string' || written.has(id)) return;
+    memories.push(m);
+    if (spans) kept.push(spans[i * 2]!, spans[i * 2 + 1]!);
+  });
+  return {
+    memories,
+    ...(page.source ? { source: { body: page.source.body, spans: Uint32Array.from(kept) } } : {}),
+  };
+}
