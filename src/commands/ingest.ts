@@ -84,7 +84,15 @@ Examples:
       import('../ingest/shard.js'),
       import('../ingest/run-files.js'),
     ]);
-    const inputs = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
+    const named = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
+    // A folder stands for the files in it that a format claims (containers.ts).
+    const inputs: string[] = [];
+    for (const input of named) {
+      if (input !== '-' && (await isFolder(input))) {
+        const { folderInputs } = await import('../ingest/containers.js');
+        inputs.push(...(await folderInputs(input, flags.format)).files);
+      } else inputs.push(input);
+    }
     if (inputs.length === 0) {
       throw new UsageError('no inputs: name input files, - for stdin, or --files-from LIST');
     }
@@ -161,4 +169,12 @@ Examples:
 
 function isShardReport(r: IngestSummary | ShardReport): r is ShardReport {
   return (r as ShardReport).report === 'shards';
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }

@@ -77,6 +77,7 @@ export async function ingest(
   const read: ReadOptions = {
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
+    onEntries: (e) => reporter.onEntries?.(e),
     onInputEnd: (e) => {
       ends.set(e.source, e.lines);
       if (e.records > 0) return;
