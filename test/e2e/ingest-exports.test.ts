@@ -57,6 +57,35 @@ const CHATGPT_DOCS = [
   },
 ];
 
+const CLAUDE_DOCS = [
+  {
+    document_id: 'claude:0a1b2c3d-1111-4e5f-8a9b-000000000001',
+    document_type: 'ai-chat-conversation',
+    document_created_at: '2024-06-01T12:00:00.123Z',
+    metadata: { source: 'claude', name: 'Budget spreadsheet review 📊' },
+    document: [
+      'User: Can you check my budget?',
+      '[attachment budget.csv]',
+      'item,amount',
+      'rent,900',
+      'food,300',
+      '[file receipt.jpg]',
+      'Assistant: Rent is 75% of your spending; food looks fine. 👍',
+      'Consider a 10% savings line.',
+      'User: [attachment scan.pdf]',
+      'Assistant: Noted the scan.',
+    ].join('\n'),
+  },
+  {
+    document_id: 'claude:0a1b2c3d-3333-4e5f-8a9b-000000000003',
+    document_type: 'ai-chat-conversation',
+    document_created_at: '2024-08-03T09:15:30.500Z',
+    metadata: { source: 'claude', name: 'Haiku' },
+    document:
+      'User: Write a haiku about rain\nAssistant: Soft rain on the roof\nthe kettle hums its answer\nsteam writes on the glass',
+  },
+];
+
 describe('conversation exports end to end', () => {
   const sandbox = makeSandbox();
   const dir = sandbox.dir;
@@ -183,5 +212,45 @@ describe('conversation exports end to end', () => {
       '--dry-run',
     ]);
     expect(plain.code).toBe(2);
+  });
+
+  it('a Claude export, bare then zipped: text blocks, attachments named, thinking and tools left out', async () => {
+    const bare = await run([
+      '--json',
+      'ingest',
+      join(SAMPLES, 'claude-export', 'conversations.json'),
+    ]);
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(JSON.parse(bare.stdout).result).toMatchObject({
+      accepted: 2,
+      skipped_empty: 1,
+      failed: 0,
+    });
+    expect(stored('claude:')).toEqual(
+      CLAUDE_DOCS.map((d) => ({ ...d, user_id: null, customer_id: null, times_received: 1 })),
+    );
+    const all = stored('claude:')
+      .map((d) => d.document)
+      .join('\n');
+    for (const gone of [
+      'old text field',
+      'stale copy',
+      'Rent is 75%...',
+      '900/1200',
+      '0.75',
+      'Sam Example',
+    ])
+      expect(all).not.toContain(gone);
+    writeFileSync(join(dir, 'claude-export.zip'), exportZip('claude-export'));
+    const zipped = await run(['--json', 'ingest', 'claude-export.zip']);
+    expect(zipped.code, zipped.stderr).toBe(0);
+    expect(JSON.parse(zipped.stdout).result).toMatchObject({
+      accepted: 0,
+      skipped: 2,
+      skipped_empty: 1,
+    });
+    expect(zipped.stderr).toMatch(
+      /projects\.json, users\.json \(not part of the claude export's conversations\)/,
+    );
   });
 });

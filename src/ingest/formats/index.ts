@@ -2,6 +2,7 @@ import { UsageError } from '../../errors.js';
 import { estimateRecords } from '../estimate.js';
 import { rereadDelimited, rereadJson } from './reread.js';
 import { chatgptConversation } from '../readers/chatgpt.js';
+import { claudeConversation } from '../readers/claude.js';
 import {
   conversationRecord,
   readConversations,
@@ -142,6 +143,13 @@ const CHATGPT = conversationExport(
   chatgptConversation,
 );
 
+const CLAUDE = conversationExport(
+  'claude',
+  "Claude's conversations.json: one document per conversation",
+  /"chat_messages"\s*:\s*\[/,
+  claudeConversation,
+);
+
 /** Every format, in the order sniffing tries them. */
 export const FORMATS = [
   JSONL,
@@ -149,6 +157,7 @@ export const FORMATS = [
   TSV,
   JSON_ARRAY,
   CHATGPT,
+  CLAUDE,
 ] as const satisfies readonly FormatSpec[];
 
 /**
