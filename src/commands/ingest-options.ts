@@ -81,6 +81,11 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       `input format: ${formatList()} (default: from the file name; sniffed for stdin)`,
       parseFormat,
     );
+  if (!forMigrate)
+    cmd.option(
+      '--strict',
+      'quality warnings on the first 1,000 records (speaker labels, dates, customers) are errors: exit 2, nothing sent',
+    );
   cmd
     .option(
       '--batch-size <n>',
@@ -137,10 +142,6 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       '--show <n>',
       'a dry run that prints the first N documents exactly as they would be sent',
       integer('--show', 1, 10_000),
-    )
-    .option(
-      '--strict',
-      'quality warnings on the first 1,000 records (speaker labels, dates, customers) are errors: exit 2, nothing sent',
     )
     .option('--wait', 'after sending, wait until every accepted document is processed')
     .option(
