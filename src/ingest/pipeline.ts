@@ -78,7 +78,10 @@ export async function ingest(
   const read: ReadOptions = {
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
-    onEntries: (e) => reporter.onEntries?.(e),
+    onEntries: (e) => {
+      tally.archives.push(e);
+      reporter.onEntries?.(e);
+    },
     onInputEnd: (e) => {
       ends.set(e.source, e.lines);
       if (e.records > 0) return;

@@ -93,7 +93,33 @@ describe('ingest of zip archives and folders', () => {
     // The state file went with a finished run; running it again stores nothing new.
     expect(existsSync(join(dir, 'mixed.zip.synap-state.json'))).toBe(false);
     const again = await run(['--json', 'ingest', 'mixed.zip']);
-    expect(JSON.parse(again.stdout).result).toMatchObject({ accepted: 0, skipped: 4 });
+    const result = JSON.parse(again.stdout).result;
+    expect(result).toMatchObject({ accepted: 0, skipped: 4 });
+    expect(result.archives).toEqual([
+      {
+        source: 'mixed.zip',
+        used: [
+          { name: 'notes/a.jsonl', format: 'jsonl' },
+          { name: 'rows.csv', format: 'csv' },
+          { name: 'liar.jsonl', format: 'jsonl' },
+          { name: 'z-last.jsonl', format: 'jsonl' },
+        ],
+        ignored: [
+          { name: 'readme.txt', why: 'no input format claims its name' },
+          { name: '__MACOSX/._a.jsonl', why: 'hidden' },
+        ],
+        refused: [
+          { name: '../escape.jsonl', why: expect.stringMatching(/unsafe entry name/) },
+          { name: 'locked.jsonl', why: expect.stringMatching(/encrypted/) },
+          { name: 'bomb.jsonl', why: expect.stringMatching(/zip bomb/) },
+        ],
+      },
+    ]);
+    // An archive that is not one (cut short: no central directory) is a usage error naming it.
+    writeFileSync(join(dir, 'cut.zip'), readFileSync(join(dir, 'mixed.zip')).subarray(0, 200));
+    const cut = await run(['ingest', 'cut.zip']);
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toMatch(/cannot read cut\.zip as a zip archive/);
   });
 
   it("a failed record's failures line holds the record: retried without the archive", async () => {
