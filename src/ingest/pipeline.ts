@@ -247,34 +247,36 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         // watermark stays below them and a resume reads them again.
         if (stop.halted) break reading;
         ordinal += 1;
+        // Where the record is for a resume: its line, or its place in an archive's entries.
+        const at = rec.position ?? rec.line;
         if (ordinal <= u.resume.settled) {
           tally.resumedPast += 1;
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
           continue;
         }
         if (rec.empty) {
           tally.skippedEmpty += 1;
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
           continue;
         }
         const m = run.mapper(rec);
         // Shard filter: another shard's record is settled here without being counted or sent.
         if (run.shard && !ownsRecord(run.shard, m, ordinal)) {
           tally.otherShards += 1;
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
           continue;
         }
         tally.read += 1;
         if (!m.ok) {
           failed.record(m, { ...m.error, status: null }, null, ordinal);
-          tracker.registerSettled(ordinal, rec.line, 'failed');
+          tracker.registerSettled(ordinal, at, 'failed');
         } else if (dryRun) {
           tally.wouldSend(m.request);
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
           // The clock is read once every 64 records, not for each one.
           if ((tally.read & 63) === 0) tally.progress();
         } else {
-          tracker.register(ordinal, rec.line);
+          tracker.register(ordinal, at);
           const { source, line, original, request } = m;
           const item: PendingItem = { ordinal, source, line, original, request };
           for (const batch of batcher.add(item, JSON.stringify(m.request).length)) {

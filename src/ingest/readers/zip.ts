@@ -32,9 +32,10 @@ type ZipEntry = ContainerEntry & { zip: Entry };
  * naming it; so does one whose data turns out corrupt or longer than its header says (yauzl
  * checks sizes and CRCs as it inflates): the entries around it are read as usual.
  *
- * Records carry `<archive>:<entry>` as their source. Their lines count on from one entry to
- * the next (the second entry's line 1 follows the first entry's last line), so lines only
- * grow through the archive, as a resume needs; a refused entry takes one line.
+ * Records carry `<archive>:<entry>` as their source and their line in that entry. Their
+ * `position` counts lines on from one entry to the next (the second entry's line 1 follows
+ * the first entry's last line), so positions only grow through the archive, as a resume
+ * needs; a refused entry takes one line, and fails as its line 1.
  */
 export async function readZip(
   path: string,
@@ -81,8 +82,11 @@ async function* entriesRecords(
       const source = `${path}:${item.entry.name}`;
       if (item.refused !== undefined || item.format === undefined) {
         offset += 1;
-        if (offset > startAfterLine)
-          yield [parseError(source, offset, `not read: ${item.refused ?? 'no format'}`)];
+        if (offset > startAfterLine) {
+          const rec = parseError(source, 1, `not read: ${item.refused ?? 'no format'}`);
+          rec.position = offset;
+          yield [rec];
+        }
         continue;
       }
       const failed: { error?: unknown } = {};
@@ -102,21 +106,21 @@ async function* entriesRecords(
           break;
         }
         const batch = next.value;
-        for (const rec of batch) rec.line += offset;
-        last = batch[batch.length - 1]!.line - offset;
+        for (const rec of batch) rec.position = rec.line + offset;
+        last = batch[batch.length - 1]!.line;
         delete batch.end;
         yield batch;
       }
       let entryLines = Math.max(lines ?? 0, last);
       if (failed.error !== undefined) {
         entryLines += 1;
-        yield [
-          parseError(
-            source,
-            offset + entryLines,
-            `the entry could not be read past here: ${(failed.error as Error).message}`,
-          ),
-        ];
+        const rec = parseError(
+          source,
+          entryLines,
+          `the entry could not be read past here: ${(failed.error as Error).message}`,
+        );
+        rec.position = offset + entryLines;
+        yield [rec];
       }
       offset += entryLines;
     }
