@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { INPUT_FORMATS } from '../ingest/formats/index.js';
+import { formatLabels, formatsHelp } from '../ingest/formats/index.js';
 import type { ShardReport } from '../ingest/shard-report.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { declareIngestOptions, renderIngestSummary, type IngestFlags } from './ingest-options.js';
@@ -12,12 +12,15 @@ export const ingestCommand: CommandSpec<IngestFlags, [string[]], IngestSummary |
     declareIngestOptions(
       cmd
         .description(
-          `stream records from files (${INPUT_FORMATS.join(', ').toUpperCase()}, gzip) or stdin into Synap`,
+          `stream records from files (${formatLabels()}; gzip, zips and folders of them) or stdin into Synap`,
         )
         .argument('[inputs...]', 'input files, or - for stdin (or name them with --files-from)'),
     ).addHelpText(
       'after',
       `
+Formats (--format; by default from the file name, and by content for a .json):
+${formatsHelp()}
+
 Each record becomes one create request, sent in batches through one rate limiter per key.
 Fields named like the API fields are used as they are (document, document_id, document_type,
 document_created_at, user_id, customer_id, mode, metadata); --map renames; unmapped CSV
@@ -59,6 +62,8 @@ Examples:
   $ synap --local ingest samples/chat-transcripts.jsonl
   $ synap ingest tickets.csv --map document=body --document-type email
   $ zcat dump.jsonl.gz | synap ingest - --format jsonl
+  $ synap ingest chatgpt-export.zip --show 2   # ChatGPT/Claude: docs/sources.md
+  $ synap ingest exports/                      # the files in a folder
   $ synap ingest big.jsonl --max-duration 50m --rate 300  # cron; re-run resumes
   $ synap --json ingest data.jsonl | jq .result.failed
   $ synap ingest big.jsonl --shard 2/8            # one of 8 machines

@@ -56,6 +56,9 @@ describe('the format registry', () => {
           },
         })),
       ),
+      claude: JSON.stringify(
+        ['a', 'b'].map((t) => ({ uuid: t, chat_messages: [{ sender: 'human', text: t }] })),
+      ),
     };
     for (const f of FORMATS) {
       const path = join(dir, `read${f.extensions[0]}`);
