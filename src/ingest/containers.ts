@@ -155,7 +155,7 @@ export async function folderInputs(
   const files = plan.items.map((i) => i.entry.path);
   if (files.length === 0) {
     throw new UsageError(`${dir}: no file in this folder is in a format synap reads`, {
-      hints: ['Name the files to read, or give --format for files whose names say no format.'],
+      hints: ['Name the files to read, with --format when their names say no format.'],
     });
   }
   return { files, ignored: plan.ignored };

@@ -99,17 +99,24 @@ async function* entriesRecords(
       });
       let last = 0;
       let lines: number | undefined;
-      for (;;) {
-        const next = await it.next();
-        if (next.done) {
-          lines = next.value;
-          break;
+      let finished = false;
+      try {
+        for (;;) {
+          const next = await it.next();
+          if (next.done) {
+            lines = next.value;
+            finished = true;
+            break;
+          }
+          const batch = next.value;
+          for (const rec of batch) rec.position = rec.line + offset;
+          last = batch[batch.length - 1]!.line;
+          delete batch.end;
+          yield batch;
         }
-        const batch = next.value;
-        for (const rec of batch) rec.position = rec.line + offset;
-        last = batch[batch.length - 1]!.line;
-        delete batch.end;
-        yield batch;
+      } finally {
+        // Ended early by the consumer: end the entry's stream too, not only the archive.
+        if (!finished) await it.return?.(undefined);
       }
       let entryLines = Math.max(lines ?? 0, last);
       if (failed.error !== undefined) {
