@@ -3,6 +3,7 @@ import { UsageError } from '../errors.js';
 import { formatLabels, formatsHelp } from '../ingest/formats/index.js';
 import type { ShardReport } from '../ingest/shard-report.js';
 import type { IngestSummary } from '../ingest/summary.js';
+import type { EntriesEvent } from '../ingest/readers/zip.js';
 import { declareIngestOptions, renderIngestSummary, type IngestFlags } from './ingest-options.js';
 import type { CommandSpec } from './run.js';
 
@@ -94,10 +95,13 @@ Examples:
     const named = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
     // A folder stands for the files in it that a format claims (containers.ts).
     const inputs: string[] = [];
+    const folders: EntriesEvent[] = [];
     for (const input of named) {
       if (input !== '-' && (await isFolder(input))) {
         const { folderInputs } = await import('../ingest/containers.js');
-        inputs.push(...(await folderInputs(input, flags.format)).files);
+        const folder = await folderInputs(input, flags.format);
+        inputs.push(...folder.files);
+        folders.push(folder.entries);
       } else inputs.push(input);
     }
     if (inputs.length === 0) {
@@ -156,6 +160,7 @@ Examples:
     const outcome = await ingestWithDisplay(ctx.globals, () => ({
       ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,
+      ...(folders.length > 0 ? { containers: folders } : {}),
       ...(shard ? { shard } : {}),
     }));
     const check = flags.dryRun ? await dryRunCredits(session, flags, outcome.result) : credits;

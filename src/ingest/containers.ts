@@ -2,6 +2,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { findFormat, formatFromName, refineBytes, type InputFormat } from './formats/index.js';
+import type { EntriesEvent } from './readers/zip.js';
 
 /**
  * Which entries of a container (a zip archive or a folder) are read, in which format, and
@@ -149,7 +150,7 @@ export async function folderEntries(dir: string): Promise<(ContainerEntry & { pa
 export async function folderInputs(
   dir: string,
   forced: InputFormat | undefined,
-): Promise<{ files: string[]; ignored: { name: string; why: string }[] }> {
+): Promise<{ files: string[]; entries: EntriesEvent }> {
   const { refinedFormatOf } = await import('./readers/index.js');
   const plan = await planEntries(await folderEntries(dir), forced, refinedFormatOf);
   const files = plan.items.map((i) => i.entry.path);
@@ -158,5 +159,13 @@ export async function folderInputs(
       hints: ['Name the files to read, with --format when their names say no format.'],
     });
   }
-  return { files, ignored: plan.ignored };
+  return {
+    files,
+    entries: {
+      source: dir,
+      used: plan.items.map((i) => ({ name: i.entry.name, format: i.format! })),
+      ignored: plan.ignored,
+      refused: [],
+    },
+  };
 }

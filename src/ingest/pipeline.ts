@@ -104,6 +104,8 @@ export async function ingest(
     linesRead: (source) => ends.get(source),
   };
   let wait: IngestSummary['wait'];
+  // Folders were turned into their files before the run: say which, as for an archive.
+  for (const e of opts.containers ?? []) read.onEntries?.(e);
   try {
     run.inputs = await realInputs(inputs);
     if (opts.records) await ingestUnit(run, recordsUnit(opts, opts.records));

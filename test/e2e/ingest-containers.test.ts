@@ -208,8 +208,22 @@ describe('ingest of zip archives and folders', () => {
       join('history', 'a.csv'),
       join('history', 'sub', 'b.jsonl'),
     ]);
+    expect(JSON.parse(dry.stdout).result.archives).toEqual([
+      {
+        source: 'history',
+        used: [
+          { name: 'a.csv', format: 'csv' },
+          { name: 'sub/b.jsonl', format: 'jsonl' },
+        ],
+        ignored: [{ name: 'notes.txt', why: 'no input format claims its name' }],
+        refused: [],
+      },
+    ]);
     const r = await run(['ingest', 'history']);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'note: history: reading a.csv (csv), sub/b.jsonl (jsonl); ignored: notes.txt (no input format claims its name)',
+    );
     expect(stored('dir-')).toEqual(['dir-a', 'dir-b']);
     // A second run: synap's own files beside the inputs are never read as inputs.
     writeFileSync(
