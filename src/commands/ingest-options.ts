@@ -9,7 +9,7 @@ import {
 } from '../client/types.js';
 import { parseRateSpec, type RateSpec } from '../client/rate-spec.js';
 import { MAX_CONCURRENCY } from '../config/settings.js';
-import { parseFormat } from '../ingest/format.js';
+import { formatList, parseFormat } from '../ingest/formats/index.js';
 import { parseMapSpecs, parseScopeSpec } from '../ingest/map-spec.js';
 import type { IdFrom } from '../ingest/mapper.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../ingest/options.js';
@@ -43,6 +43,10 @@ export interface IngestFlags {
   failures?: string;
   restart?: boolean;
   dryRun?: boolean;
+  /** --show N: a dry run that prints the first N documents whole. */
+  show?: number;
+  /** --strict: quality warnings are errors (exit 2, nothing sent). */
+  strict?: boolean;
   wait?: boolean;
   maxErrors?: number;
   /** Milliseconds. */
@@ -74,8 +78,13 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
   if (!forMigrate)
     cmd.option(
       '--format <format>',
-      'input format: jsonl, csv, tsv, json (default: from the file name; sniffed for stdin)',
+      `input format: ${formatList()} (default: from the file name; sniffed for stdin)`,
       parseFormat,
+    );
+  if (!forMigrate)
+    cmd.option(
+      '--strict',
+      'quality warnings on the first 1,000 records (speaker labels, dates, customers) are errors: exit 2, nothing sent',
     );
   cmd
     .option(
@@ -128,6 +137,11 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
     .option(
       '--dry-run',
       'read, map and validate everything; send nothing; show counts and three sample payloads',
+    )
+    .option(
+      '--show <n>',
+      'a dry run that prints the first N documents exactly as they would be sent',
+      integer('--show', 1, 10_000),
     )
     .option('--wait', 'after sending, wait until every accepted document is processed')
     .option(

@@ -1,7 +1,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { formatLabels, formatsHelp } from '../ingest/formats/index.js';
 import type { ShardReport } from '../ingest/shard-report.js';
 import type { IngestSummary } from '../ingest/summary.js';
+import type { EntriesEvent } from '../ingest/readers/zip.js';
 import { declareIngestOptions, renderIngestSummary, type IngestFlags } from './ingest-options.js';
 import type { CommandSpec } from './run.js';
 
@@ -10,11 +12,16 @@ export const ingestCommand: CommandSpec<IngestFlags, [string[]], IngestSummary |
   declare: (cmd: Command) =>
     declareIngestOptions(
       cmd
-        .description('stream records from files (JSONL, CSV, TSV, JSON, gzip) or stdin into Synap')
+        .description(
+          `stream records from files (${formatLabels()}; gzip, zips and folders of them) or stdin into Synap`,
+        )
         .argument('[inputs...]', 'input files, or - for stdin (or name them with --files-from)'),
     ).addHelpText(
       'after',
       `
+Formats (--format; by default from the file name, and by content for a .json):
+${formatsHelp()}
+
 Each record becomes one create request, sent in batches through one rate limiter per key.
 Fields named like the API fields are used as they are (document, document_id, document_type,
 document_created_at, user_id, customer_id, mode, metadata); --map renames; unmapped CSV
@@ -56,6 +63,8 @@ Examples:
   $ synap --local ingest samples/chat-transcripts.jsonl
   $ synap ingest tickets.csv --map document=body --document-type email
   $ zcat dump.jsonl.gz | synap ingest - --format jsonl
+  $ synap ingest chatgpt-export.zip --show 2   # ChatGPT/Claude: docs/sources.md
+  $ synap ingest exports/                      # the files in a folder
   $ synap ingest big.jsonl --max-duration 50m --rate 300  # cron; re-run resumes
   $ synap --json ingest data.jsonl | jq .result.failed
   $ synap ingest big.jsonl --shard 2/8            # one of 8 machines
@@ -63,7 +72,9 @@ Examples:
   $ synap ingest big.jsonl --shards 8 --shard-report`,
     ),
 
-  async run(ctx, flags, args) {
+  async run(ctx, given, args) {
+    // --show N is a dry run that shows more.
+    const flags = given.show !== undefined ? { ...given, dryRun: true } : given;
     if (flags.filesFrom === '-' && args.includes('-')) {
       throw new UsageError(
         '--files-from - reads the list from stdin, so stdin (-) cannot be an input too',
@@ -81,7 +92,18 @@ Examples:
       import('../ingest/shard.js'),
       import('../ingest/run-files.js'),
     ]);
-    const inputs = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
+    const named = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
+    // A folder stands for the files in it that a format claims (containers.ts).
+    const inputs: string[] = [];
+    const folders: EntriesEvent[] = [];
+    for (const input of named) {
+      if (input !== '-' && (await isFolder(input))) {
+        const { folderInputs } = await import('../ingest/containers.js');
+        const folder = await folderInputs(input, flags.format);
+        inputs.push(...folder.files);
+        folders.push(folder.entries);
+      } else inputs.push(input);
+    }
     if (inputs.length === 0) {
       throw new UsageError('no inputs: name input files, - for stdin, or --files-from LIST');
     }
@@ -138,6 +160,7 @@ Examples:
     const outcome = await ingestWithDisplay(ctx.globals, () => ({
       ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,
+      ...(folders.length > 0 ? { containers: folders } : {}),
       ...(shard ? { shard } : {}),
     }));
     const check = flags.dryRun ? await dryRunCredits(session, flags, outcome.result) : credits;
@@ -158,4 +181,12 @@ Examples:
 
 function isShardReport(r: IngestSummary | ShardReport): r is ShardReport {
   return (r as ShardReport).report === 'shards';
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }

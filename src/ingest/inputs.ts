@@ -1,15 +1,22 @@
 import type { Clock } from '../clock.js';
-import { UsageError } from '../errors.js';
 import type { StateFile } from '../state-file.js';
 import { hashShape, ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
-import { estimateRecords } from './estimate.js';
 import { donePathFor, doneMatches, readDone, writeDone, type DoneRecord } from './done-file.js';
 import { FailuresFile } from './failures-file.js';
 import { acquireLock } from './lock.js';
+import { createMapper } from './mapper.js';
+import { qualityWarnings, type QualityWarning } from './quality.js';
+import { UsageError } from '../errors.js';
 import { requestShape, type IngestRunOptions } from './options.js';
 import { checkDocumentField } from './document-check.js';
-import { formatFromName } from './format.js';
-import { inputIdentity, PrefixHash, readRecordBatches, type ReadOptions } from './readers/index.js';
+import { isZipName } from './format.js';
+import { findFormat, formatFromName, unknownFormatError } from './formats/index.js';
+import {
+  inputIdentity,
+  readRecordBatches,
+  PrefixHash,
+  type ReadOptions,
+} from './readers/index.js';
 import { shardFailuresPath, shardTag } from './shard.js';
 import { inputFiles, refuseSymlink, type InputFiles } from './run-files.js';
 import type { RecordBatch, SourceRecord } from './source-record.js';
@@ -41,6 +48,22 @@ export interface Unit {
   estimate?: number;
   /** Set when the input's files are kept in the user's state directory. */
   elsewhere?: InputFiles['elsewhere'];
+  /** What the quality checks found in the first records (quality.ts). */
+  quality?: QualityWarning[];
+}
+
+/** `--strict`: the quality warnings of an input stop the run before it sends anything. */
+function strictError(warnings: QualityWarning[]): UsageError {
+  const w = warnings[0]!;
+  return new UsageError(
+    `${w.source}: ${w.message} (e.g. line ${w.example.line}: ${JSON.stringify(w.example.text)}); --strict sends nothing`,
+    {
+      hints: [
+        ...warnings.slice(1).map((x) => `also: ${x.message}`),
+        ...warnings.map((x) => x.hint),
+      ],
+    },
+  );
 }
 
 const FROM_START: Unit['resume'] = { records: 0, line: 0, settled: 0, watermarkLine: 0 };
@@ -111,11 +134,8 @@ export async function withInput(
 ): Promise<void> {
   const { opts, clock } = o;
   const source = input === '-' ? 'stdin' : input;
-  if (input !== '-' && opts.format === undefined && formatFromName(input) === undefined) {
-    throw new UsageError(
-      `cannot tell the format of ${input} from its name: use --format jsonl|csv|tsv|json`,
-    );
-  }
+  const format = input === '-' ? opts.format : (opts.format ?? formatFromName(input));
+  if (input !== '-' && format === undefined && !isZipName(input)) throw unknownFormatError(input);
   // State, lock, failures and done files are named after the input, or after the input and
   // the shard when several shards read it (run-files.ts).
   const shard = opts.shard;
@@ -127,12 +147,18 @@ export async function withInput(
   const explicitFailures =
     opts.failuresPath !== undefined ? shardFailuresPath(opts.failuresPath, shard) : undefined;
   const defaultFailures = explicitFailures === undefined;
+  const quality: QualityWarning[] = [];
+  const inspect = (head: SourceRecord[]) => {
+    quality.push(...qualityWarnings(head, createMapper(opts.map), source, opts.map.instance));
+    if (opts.strict && quality.length > 0) throw strictError(quality);
+  };
   const checked = (read: ReadOptions) =>
     checkDocumentField(
       readRecordBatches([input], read),
       opts.map.map ?? {},
       source,
       opts.map.instance,
+      inspect,
     );
   const elsewhere = files.elsewhere ? { elsewhere: files.elsewhere } : {};
   if (!files.resumable || opts.dryRun) {
@@ -146,6 +172,7 @@ export async function withInput(
       uniqueFailures: defaultFailures && files.uniqueFailures,
       ...place,
       resume: FROM_START,
+      quality,
       ...elsewhere,
     });
   }
@@ -211,7 +238,8 @@ export async function withInput(
             }
           : {}),
       },
-      estimate: await estimateRecords(input, identity.size),
+      estimate: await findFormat(format)?.estimate(input, identity.size),
+      quality,
       ...elsewhere,
     });
   } finally {

@@ -4,6 +4,7 @@ import type { IngestState, RequestShape } from './checkpointer.js';
 import type { DispatcherClient } from './dispatcher.js';
 import type { MapOptions } from './mapper.js';
 import type { Shard } from './shard.js';
+import type { EntriesEvent } from './readers/zip.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
 import type { StatusClient } from './wait-poller.js';
 
@@ -28,6 +29,8 @@ export interface IngestRunOptions {
   /** Name of `records` in messages (e.g. "export of profile staging"). */
   recordsName?: string;
   format?: InputFormat;
+  /** Folders named as inputs: the files chosen in each (`inputs` holds them) and those not. */
+  containers?: EntriesEvent[];
   stdin?: NodeJS.ReadableStream;
   map: MapOptions;
   /** Profile and base URL: part of the request shape a resume must match, and of the lock. */
@@ -42,6 +45,10 @@ export interface IngestRunOptions {
   /** Ignore (and replace) saved state. */
   restart?: boolean;
   dryRun?: boolean;
+  /** --show N: the first N requests are kept whole for the summary (a dry run). */
+  show?: number;
+  /** --strict: quality warnings (quality.ts) stop an input before anything is sent. */
+  strict?: boolean;
   /** After sending, poll the ingestion status of accepted documents until terminal. */
   wait?: boolean;
   maxErrors?: number;

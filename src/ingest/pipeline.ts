@@ -70,6 +70,7 @@ export async function ingest(
     clock,
     reporter,
     dryRun: opts.dryRun === true,
+    ...(opts.show !== undefined ? { show: opts.show } : {}),
     keepIngestionIds: opts.wait === true,
     sending: () => ({ inFlight: gate.inFlight(), concurrency: gate.current() }),
   });
@@ -77,6 +78,10 @@ export async function ingest(
   const read: ReadOptions = {
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
+    onEntries: (e) => {
+      tally.archives.push(e);
+      reporter.onEntries?.(e);
+    },
     onInputEnd: (e) => {
       ends.set(e.source, e.lines);
       if (e.records > 0) return;
@@ -99,6 +104,8 @@ export async function ingest(
     linesRead: (source) => ends.get(source),
   };
   let wait: IngestSummary['wait'];
+  // Folders were turned into their files before the run: say which, as for an archive.
+  for (const e of opts.containers ?? []) read.onEntries?.(e);
   try {
     run.inputs = await realInputs(inputs);
     if (opts.records) await ingestUnit(run, recordsUnit(opts, opts.records));
@@ -149,6 +156,14 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   const { opts, reporter, clock, stop, tally } = run;
   const dryRun = opts.dryRun === true;
   tally.source = u.source;
+  for (const w of u.quality ?? []) {
+    tally.quality.push(w);
+    reporter.onWarning?.({
+      source: w.source,
+      code: w.code,
+      message: `${w.source}: ${w.message} (e.g. line ${w.example.line}: ${JSON.stringify(w.example.text)}). ${w.hint}`,
+    });
+  }
   tally.estimatedTotal = u.estimate;
   tally.resumedPast += u.resume.records;
   const failures = dryRun
@@ -234,29 +249,36 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         // watermark stays below them and a resume reads them again.
         if (stop.halted) break reading;
         ordinal += 1;
+        // Where the record is for a resume: its line, or its place in an archive's entries.
+        const at = rec.position ?? rec.line;
         if (ordinal <= u.resume.settled) {
           tally.resumedPast += 1;
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
+          continue;
+        }
+        if (rec.empty) {
+          tally.skippedEmpty += 1;
+          tracker.registerSettled(ordinal, at);
           continue;
         }
         const m = run.mapper(rec);
         // Shard filter: another shard's record is settled here without being counted or sent.
         if (run.shard && !ownsRecord(run.shard, m, ordinal)) {
           tally.otherShards += 1;
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
           continue;
         }
         tally.read += 1;
         if (!m.ok) {
           failed.record(m, { ...m.error, status: null }, null, ordinal);
-          tracker.registerSettled(ordinal, rec.line, 'failed');
+          tracker.registerSettled(ordinal, at, 'failed');
         } else if (dryRun) {
           tally.wouldSend(m.request);
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
           // The clock is read once every 64 records, not for each one.
           if ((tally.read & 63) === 0) tally.progress();
         } else {
-          tracker.register(ordinal, rec.line);
+          tracker.register(ordinal, at);
           const { source, line, original, request } = m;
           const item: PendingItem = { ordinal, source, line, original, request };
           for (const batch of batcher.add(item, JSON.stringify(m.request).length)) {

@@ -1,5 +1,6 @@
-export const INPUT_FORMATS = ['jsonl', 'csv', 'tsv', 'json'] as const;
-export type InputFormat = (typeof INPUT_FORMATS)[number];
+// The formats are the registry's (src/ingest/formats/index.ts).
+import type { InputFormat } from './formats/index.js';
+export type { InputFormat } from './formats/index.js';
 
 /** Why a record could not be read: its text did not parse, or it is nested too deep to handle. */
 export type ReadErrorCode = 'PARSE_ERROR' | 'TOO_DEEP';
@@ -11,13 +12,24 @@ export type ReadErrorCode = 'PARSE_ERROR' | 'TOO_DEEP';
 export interface SourceRecord {
   source: string;
   line: number;
+  /**
+   * Where a resume counts the record as starting, when that is not `line`: in a zip archive,
+   * lines count on from one entry to the next (entry 2's line 1 follows entry 1's last line),
+   * while `line` is the line in the record's own entry.
+   */
+  position?: number;
   /** The parsed record (absent when it could not be parsed). */
   value?: unknown;
   /**
-   * The format it was read as. For CSV/TSV rows every value is a string and unmapped columns
-   * go to metadata; JSON records (jsonl, json) were checked for depth by the reader.
+   * The format it was read as: its registry entry says whether the record is a row under a
+   * header (every value a string) and whether the reader checked its depth.
    */
   format?: InputFormat;
+  /**
+   * A conversation with no turn left to send (a ChatGPT or Claude export): not sent, not a
+   * failure, counted as skipped-empty.
+   */
+  empty?: true;
   parseError?: {
     code: ReadErrorCode;
     message: string;

@@ -1,3 +1,5 @@
+import type { QualityWarning } from './quality.js';
+import type { EntriesEvent } from './readers/zip.js';
 import type { CreateMemoryRequest } from '../client/types.js';
 import { ExitCode } from '../errors.js';
 import type { CreditCheck } from './credit-check.js';
@@ -36,6 +38,8 @@ export interface IngestSummary {
   skipped: number;
   /** In the failures file. Earlier runs included. */
   failed: number;
+  /** Conversations with no turn left to send (this run): not sent, not failures. */
+  skipped_empty?: number;
   /** The part of accepted, skipped and failed that earlier (interrupted) runs settled. */
   earlier_runs: { accepted: number; skipped: number; failed: number };
   requests: number;
@@ -49,8 +53,14 @@ export interface IngestSummary {
   failures_files: string[];
   /** State files kept for a resume (empty after a complete run). */
   state_files: string[];
-  /** --dry-run: up to three request bodies as they would be sent. */
+  /** --dry-run: up to three request bodies as they would be sent (--show N: N of them). */
   samples?: CreateMemoryRequest[];
+  /** --show N: the samples are the first N requests, whole. */
+  show?: number;
+  /** Each zip archive read: the entries used (with their format), ignored and refused. */
+  archives?: EntriesEvent[];
+  /** What the quality checks found in each input's first records (absent: nothing). */
+  quality_warnings?: QualityWarning[];
   /** The credit estimate and balance asked before sending (with --dry-run: after reading). */
   credits?: CreditCheck;
   /** --wait: final ingestion statuses of the accepted documents. */

@@ -1,3 +1,5 @@
+import type { QualityWarning } from './quality.js';
+import type { EntriesEvent } from './readers/zip.js';
 import type { Clock } from '../clock.js';
 import type { ClientStats } from '../client/client.js';
 import type { CreateMemoryRequest } from '../client/types.js';
@@ -26,6 +28,12 @@ export class Tally {
   accepted = 0;
   skipped = 0;
   failed = 0;
+  /** Conversations with no turn to send (this run): not sent, not failures. */
+  skippedEmpty = 0;
+  /** What the quality checks found in each input's first records. */
+  readonly quality: QualityWarning[] = [];
+  /** Each archive read: its entries used, ignored and refused. */
+  readonly archives: EntriesEvent[] = [];
   /** Accepted documents' ingestion ids, for --wait. */
   readonly ingestionIds: string[] = [];
   /** --dry-run: the first three requests. */
@@ -47,6 +55,8 @@ export class Tally {
       clock: Clock;
       reporter: IngestReporter;
       dryRun: boolean;
+      /** --show N: how many requests a dry run keeps (default 3). */
+      show?: number;
       keepIngestionIds: boolean;
       /** Requests in flight and the concurrency limit now. */
       sending: () => { inFlight: number; concurrency: number };
@@ -71,7 +81,7 @@ export class Tally {
   /** A dry-run record that would be sent. */
   wouldSend(request: CreateMemoryRequest): void {
     this.sent += 1;
-    if (this.samples.length < 3) this.samples.push(request);
+    if (this.samples.length < (this.o.show ?? 3)) this.samples.push(request);
   }
 
   /** Reports progress, at most every 200 ms unless `force`. */
@@ -144,6 +154,7 @@ export class Tally {
       accepted: this.earlier.accepted + this.accepted,
       skipped: this.earlier.skipped + this.skipped,
       failed,
+      ...(this.skippedEmpty > 0 ? { skipped_empty: this.skippedEmpty } : {}),
       earlier_runs: { ...this.earlier },
       ...this.requestCounts(),
       elapsed_s: Math.round(elapsed / 100) / 10,
@@ -151,6 +162,9 @@ export class Tally {
       failures_files: [...this.failuresFiles],
       state_files: [...this.stateFiles],
       ...(this.o.dryRun ? { samples: this.samples } : {}),
+      ...(this.o.show !== undefined ? { show: this.o.show } : {}),
+      ...(this.quality.length > 0 ? { quality_warnings: this.quality } : {}),
+      ...(this.archives.length > 0 ? { archives: this.archives } : {}),
       ...(wait ? { wait } : {}),
     };
   }

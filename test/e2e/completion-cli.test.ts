@@ -109,7 +109,7 @@ const cases: [string, string[] | ((got: string[]) => void)][] = [
   ],
   ['synap config get page', ['page_size']],
   ['synap config set mode ', ['fast', 'long-range']],
-  ['synap ingest data.jsonl --format ', ['csv', 'json', 'jsonl', 'tsv']],
+  ['synap ingest data.jsonl --format ', ['chatgpt', 'claude', 'csv', 'json', 'jsonl', 'tsv']],
   ['synap ingest data.jsonl --mode ', ['fast', 'long-range']],
   ['synap migrate --from a --to b --document-type me', ['meeting-transcript']],
   ['synap --profile ', ['prod', 'staging']],

@@ -1,13 +1,21 @@
 import { constants } from 'node:fs';
 import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
-import { formatFromName, isGzip, sniffFormat } from '../format.js';
+import { isGzip, isZipName } from '../format.js';
+import {
+  findFormat,
+  formatFromName,
+  formatSpec,
+  refineBytes,
+  refineFormat,
+  sniffFormat,
+  unknownFormatError,
+} from '../formats/index.js';
 import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
 import { parseError } from './common.js';
 import { gunzipped } from './gunzip.js';
 import type { PrefixHash } from './prefix-hash.js';
-import { readJsonArray } from './json-array.js';
-import { readJsonLines } from './jsonl.js';
+import type { EntriesEvent } from './zip.js';
 
 export { formatFromName, parseFormat, sniffFormat } from '../format.js';
 export { inputIdentity, type InputIdentity } from './identity.js';
@@ -37,6 +45,8 @@ export interface ReadOptions {
    * checkpoint can record which bytes its records came from (see PrefixHash).
    */
   prefixHash?: PrefixHash;
+  /** Told which entries of an archive are read and which are not, and why (zip.ts). */
+  onEntries?: (e: EntriesEvent) => void;
   /**
    * Told when an input has been read to its end, with how many records it gave (0: empty) and
    * the number of the last line it reached (lines skipped on a resume included).
@@ -192,8 +202,9 @@ function isZlibError(err: unknown): boolean {
 }
 
 /**
- * Where a plain JSON Lines file is opened (its start, or `startAt` on a resume), so the reader
- * can report positions to seek to; undefined for pipes, gzip and the other formats. Reads the
+ * Where a plain file of a seekable format (JSON Lines) is opened (its start, or `startAt` on a
+ * resume), so the reader can report positions to seek to; undefined for pipes, gzip and the
+ * other formats. Reads the
  * gzip magic with a positional read, which leaves the handle's own position alone.
  */
 async function seekableFrom(
@@ -201,7 +212,7 @@ async function seekableFrom(
   format: InputFormat | undefined,
   startAt: ReadPosition | undefined,
 ): Promise<ReadPosition | undefined> {
-  if (format !== 'jsonl' || !(await fh.stat()).isFile()) return undefined;
+  if (!findFormat(format)?.seekable || !(await fh.stat()).isFile()) return undefined;
   const magic = Buffer.alloc(2);
   const { bytesRead } = await fh.read(magic, 0, 2, 0);
   if (isGzip(magic.subarray(0, bytesRead))) return undefined;
@@ -222,6 +233,13 @@ async function openInput(
   let from: ReadPosition | undefined;
   if (isStdin) {
     bytes = (opts.stdin ?? process.stdin) as AsyncIterable<Buffer>;
+  } else if (isZipName(input)) {
+    // An archive: the entries a format claims, one after the other (zip.ts, which loads yauzl).
+    return (await import('./zip.js')).readZip(input, {
+      startAfterLine,
+      ...(opts.format ? { format: opts.format } : {}),
+      ...(opts.onEntries ? { onEntries: opts.onEntries } : {}),
+    });
   } else {
     // Opened once and read from that one handle: a FIFO or /dev/stdin gives its data once.
     const fh = await openReadable(input);
@@ -232,19 +250,45 @@ async function openInput(
     }) as AsyncIterable<Buffer>;
     bytes = prefixHash ? hashing(stream, prefixHash, from?.byte ?? 0) : stream;
   }
+  return recordsOfBytes(bytes, {
+    source,
+    format: opts.format ?? (isStdin ? undefined : formatFromName(input)),
+    refine: opts.format === undefined,
+    ...(isStdin ? {} : { unnamed: input }),
+    startAfterLine,
+    ...(from ? { from } : {}),
+  });
+}
+
+/**
+ * The records of one input's bytes: gzip looked through (by its magic, whatever the name
+ * says), the format sniffed when none is known (stdin) and refined by content unless told
+ * (`refine`: a `.json` that is a ChatGPT export), then read by the format's registry entry.
+ */
+export async function recordsOfBytes(
+  bytes: AsyncIterable<Buffer>,
+  o: {
+    source: string;
+    /** Known from the name or --format; undefined: sniffed from the first bytes. */
+    format: InputFormat | undefined;
+    refine: boolean;
+    startAfterLine: number;
+    /** A seekable plain file opened at this position. */
+    from?: ReadPosition;
+    /** A name to put in the "cannot tell the format" error instead of sniffing. */
+    unnamed?: string;
+  },
+): Promise<AsyncIterator<RecordBatch, number | undefined>> {
+  const { source, from, startAfterLine } = o;
   // Peek at the first bytes: gzip magic (whatever the name says; a file already found plain
-  // may be opened mid-way) and, for stdin, the format.
+  // may be opened mid-way) and, when the format is not known, the format.
   const first = await peek(bytes);
   let stream: AsyncIterable<Buffer> = prepend(first.head, first.rest);
   const gzip = !from && isGzip(first.head);
   if (gzip) stream = gunzipped(stream);
-  let format = opts.format ?? (isStdin ? undefined : formatFromName(input));
+  let format = o.format;
   if (format === undefined) {
-    if (!isStdin) {
-      throw new UsageError(
-        `cannot tell the format of ${input} from its name: use --format jsonl|csv|tsv|json`,
-      );
-    }
+    if (o.unnamed !== undefined) throw unknownFormatError(o.unnamed);
     const plain = await peek(stream);
     stream = prepend(plain.head, plain.rest);
     format = sniffFormat(plain.head);
@@ -253,15 +297,41 @@ async function openInput(
   // reports what it holds (a record cut off there fails with its partial text), then the
   // error is raised.
   const stop: { error?: unknown; line: number } = { line: 1 };
-  const until = endAtError(stream, stop, gzip);
-  const records =
-    format === 'jsonl'
-      ? readJsonLines(until, source, Math.max(startAfterLine, from?.line ?? 0), from)
-      : format === 'json'
-        ? readJsonArray(until, source, startAfterLine)
-        : // Loaded for CSV/TSV only: csv-parse is not needed to read JSON.
-          (await import('./csv.js')).readDelimited(until, source, format, startAfterLine);
+  let until: AsyncIterable<Buffer> = endAtError(stream, stop, gzip);
+  // A more specific kind of the format (a ChatGPT export is a JSON array) is told by content,
+  // unless --format named one.
+  const want = o.refine ? refineBytes(format) : 0;
+  if (want > 0) {
+    const head = await peek(until, want);
+    until = prepend(head.head, head.rest);
+    format = refineFormat(format, head.head);
+  }
+  const spec = formatSpec(format);
+  const records = await spec.read(until, {
+    source,
+    startAfterLine: Math.max(startAfterLine, from?.line ?? 0),
+    ...(from && spec.seekable ? { from } : {}),
+  });
   return thenRaise(records, stop, source)[Symbol.asyncIterator]();
+}
+
+/**
+ * The format of bytes named as `base` once their content is looked at (gzip looked through):
+ * `base`, or a format that refines it (a ChatGPT export for a `.json`). Reads only the head.
+ */
+export async function refinedFormatOf(
+  bytes: AsyncIterable<Buffer>,
+  base: InputFormat,
+): Promise<InputFormat> {
+  const want = refineBytes(base);
+  if (want === 0) return base;
+  const first = await peek(bytes);
+  let stream: AsyncIterable<Buffer> = prepend(first.head, first.rest);
+  if (isGzip(first.head)) stream = gunzipped(stream);
+  const stop: { error?: unknown; line: number } = { line: 1 };
+  const head = await peek(endAtError(stream, stop, false), want);
+  await head.rest.return?.();
+  return refineFormat(base, head.head);
 }
 
 /** The bytes of a file read from offset `start`, each chunk added to `hash` as it passes. */
@@ -387,11 +457,12 @@ function readError(path: string, err: unknown): UsageError {
 
 async function peek(
   source: AsyncIterable<Buffer>,
+  bytes = PEEK_BYTES,
 ): Promise<{ head: Buffer; rest: AsyncIterator<Buffer> }> {
   const it = source[Symbol.asyncIterator]();
   const parts: Buffer[] = [];
   let size = 0;
-  while (size < PEEK_BYTES) {
+  while (size < bytes) {
     const next = await it.next();
     if (next.done) break;
     const chunk = toBuffer(next.value);
