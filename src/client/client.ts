@@ -12,7 +12,7 @@ import {
   outcomeUnknown,
   RateLimitError,
   SynapError,
-  SynapTransientError,
+  UnreadableAnswerError,
 } from './errors.js';
 import { arrayElementSpans } from './json-spans.js';
 import { limiterFor, type RateHeaders, type RateLimiter } from './limiter.js';
@@ -541,6 +541,7 @@ export class SynapClient {
           retrying: retries.retriesNextFailure(error),
         });
         this.counters.transientErrors += 1;
+        error.attempts = attempt;
         await this.retryAfter(retries.afterTransient(error), waits);
         continue;
       }
@@ -565,10 +566,12 @@ export class SynapClient {
           try {
             data = JSON.parse(response.text);
           } catch {
-            throw new SynapTransientError(
+            const error = new UnreadableAnswerError(
               `the server answered HTTP ${response.status} with a body that is not JSON (${spec.method} ${spec.path.split('?')[0]})`,
               { correlationId: cid, status: response.status },
             );
+            error.attempts = attempt;
+            throw error;
           }
         }
         return {
@@ -598,6 +601,7 @@ export class SynapClient {
         this.limiter.onRateLimited(retries.afterRateLimit(error), sentAt);
         continue;
       }
+      error.attempts = attempt;
       if (!error.transient) throw error;
       this.counters.transientErrors += 1;
       // A 503 may say when to come back: this call waits at least that long (other requests

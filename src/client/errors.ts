@@ -22,6 +22,8 @@ export class SynapError extends CliError {
   readonly code: string;
   readonly details: Record<string, unknown>;
   readonly transient: boolean;
+  /** How many attempts the call made before this error ended it, when the client says. */
+  attempts: number | undefined;
 
   constructor(message: string, init: SynapErrorInit) {
     super(redactSecrets(message), {
@@ -204,6 +206,18 @@ export class NetworkTimeoutError extends SynapError {
 export class SynapTransientError extends SynapError {
   constructor(message: string, init: Init = {}) {
     super(message, { ...init, code: init.code ?? 'UNEXPECTED_RESPONSE', transient: true });
+  }
+}
+
+/**
+ * A success status whose body could not be read as JSON (a proxy's HTML page, a body cut short
+ * when the connection closed): the server may well have applied the request, but its answer
+ * says nothing about what it did. Not retried by the client; the caller decides what an
+ * unreadable answer means for its request (the ingest sender applies --on-ambiguous).
+ */
+export class UnreadableAnswerError extends SynapTransientError {
+  constructor(message: string, init: Init = {}) {
+    super(message, { ...init, code: init.code ?? 'UNREADABLE_ANSWER' });
   }
 }
 
