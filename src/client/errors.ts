@@ -127,13 +127,21 @@ export class InsufficientCreditsError extends SynapError {
   }
 }
 
-/** Reasons a 429 gives when it is a credit stop, not a rate limit. */
-export const CREDIT_STOP_REASONS = ['trial_limit_reached', 'subscription_inactive'] as const;
+/**
+ * Reasons a 429 gives when it is a credit stop, not a rate limit (the SDK's credit gate:
+ * `insufficient_credits` and `trial_limit_reached` in `error`, or a `reason`).
+ */
+export const CREDIT_STOP_REASONS = [
+  'insufficient_credits',
+  'trial_limit_reached',
+  'subscription_inactive',
+] as const;
 export type CreditStopReason = (typeof CREDIT_STOP_REASONS)[number];
 
 /**
- * A 429 that is a credit stop: the trial's credits are spent (`trial_limit_reached`) or the
- * plan's subscription lapsed (`subscription_inactive`). Waiting does not clear it within a
+ * A 429 that is a credit stop: the credits are spent (`insufficient_credits`), the trial's
+ * credits are spent (`trial_limit_reached`) or the plan's subscription lapsed
+ * (`subscription_inactive`). Waiting does not clear it within a
  * run, so it is not retried: the run stops (exit 6) and says where to upgrade or pay.
  */
 export class CreditStopError extends SynapError {
@@ -587,7 +595,9 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
       const what =
         reason === 'trial_limit_reached'
           ? 'the trial credits are spent'
-          : 'the subscription is not active';
+          : reason === 'insufficient_credits'
+            ? 'the credits are spent'
+            : 'the subscription is not active';
       return new CreditStopError(`${parsed.message ?? what} (${reason})${where}`, {
         ...base,
         code: reason.toUpperCase(),
@@ -604,6 +614,9 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
             : [
                 ...(manageUrl ? [`Manage the plan: ${manageUrl}`] : []),
                 ...(upgradeUrl && upgradeUrl !== manageUrl ? [`Upgrade: ${upgradeUrl}`] : []),
+                ...(reason === 'insufficient_credits'
+                  ? ["See the balance with 'synap credits'."]
+                  : []),
               ],
       });
     }
