@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { awakeTimeout } from './awake-timeout.js';
 import { checkBaseUrl } from './base-url.js';
 import { buildCreateBody, type CreateMemoryInput } from './create-body.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -640,18 +641,19 @@ export class SynapClient {
     dispose: () => void;
   } {
     const controller = new AbortController();
-    const timer = setTimeout(() => {
+    // Running time, not wall time: a suspended process reads the answer that came meanwhile.
+    const timer = awakeTimeout(this.retryPolicy.attemptTimeoutMs, () => {
       controller.abort(
         new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
       );
-    }, this.retryPolicy.attemptTimeoutMs);
+    });
     const onAbort = () => controller.abort(user?.reason);
     if (user?.aborted) onAbort();
     else user?.addEventListener('abort', onAbort, { once: true });
     return {
       signal: controller.signal,
       dispose: () => {
-        clearTimeout(timer);
+        timer.clear();
         user?.removeEventListener('abort', onAbort);
       },
     };
