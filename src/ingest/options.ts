@@ -4,6 +4,7 @@ import type { DispatcherClient } from './dispatcher.js';
 import type { MapOptions } from './mapper.js';
 import type { Shard } from './shard.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
+import type { RunStart } from './tally.js';
 import type { StatusClient } from './wait-poller.js';
 
 /** What the pipeline needs of SynapClient (a fake in unit tests). */
@@ -51,6 +52,8 @@ export interface IngestRunOptions {
   shard?: Shard;
   /** Aborting it stops the run cleanly: no more reading, in-flight requests finish, state saved. */
   signal?: AbortSignal;
+  /** Count the summary's elapsed time and requests from here (the command's pre-flight). */
+  since?: RunStart;
   /** Checkpoint interval (default 1000 ms). */
   checkpointMs?: number;
   clock?: Clock;

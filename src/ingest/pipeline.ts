@@ -72,6 +72,7 @@ export async function ingest(
     dryRun: opts.dryRun === true,
     keepIngestionIds: opts.wait === true,
     sending: () => ({ inFlight: gate.inFlight(), concurrency: gate.current() }),
+    ...(opts.since ? { since: opts.since } : {}),
   });
   const ends = new Map<string, number>();
   const read: ReadOptions = {

@@ -14,6 +14,17 @@ const PROGRESS_EVERY_MS = 200;
 const NO_STATS: ClientStats = { requests: 0, rateLimited: 0, retries: 0, transientErrors: 0 };
 
 /**
+ * When a run began and the client's counters then: a command that asks the server before the
+ * pipeline starts (whoami, the credit estimate) counts those requests, their 429s and their
+ * time in the run's summary.
+ */
+export interface RunStart {
+  /** On the run's clock. */
+  at: number;
+  stats: ClientStats;
+}
+
+/**
  * The counts of a run, its progress events and its summary. Request figures are the client's
  * counters since the run started (a client may be shared with earlier work).
  */
@@ -50,10 +61,12 @@ export class Tally {
       keepIngestionIds: boolean;
       /** Requests in flight and the concurrency limit now. */
       sending: () => { inFlight: number; concurrency: number };
+      /** Where the run's time and requests are counted from (default: now). */
+      since?: RunStart;
     },
   ) {
-    this.startedAt = o.clock.now();
-    this.statsAtStart = this.stats();
+    this.startedAt = o.since?.at ?? o.clock.now();
+    this.statsAtStart = o.since?.stats ?? this.stats();
   }
 
   /** A document came back from the server (an unsent one counts nowhere). */

@@ -98,6 +98,13 @@ export type RetryCommand = (failuresFiles: string[]) => string;
 
 const plainRetry: RetryCommand = (files) => ['synap', 'ingest', ...files].map(shellQuote).join(' ');
 
+/** Records this run read that it neither stored, skipped nor recorded as failed. */
+function unsettled(s: IngestSummary): number {
+  const e = s.earlier_runs;
+  const settled = s.accepted - e.accepted + (s.skipped - e.skipped) + (s.failed - e.failed);
+  return Math.max(0, s.records_read - settled);
+}
+
 /** What the user should do after a run that did not simply succeed. */
 export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): string[] {
   const out: string[] = [];
@@ -117,6 +124,12 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
     out.push(
       `stopped early: ${why[s.stop_reason ?? ''] ?? s.stop_reason}. Progress is saved; run the same command again to continue.`,
     );
+    const open = unsettled(s);
+    if (open > 0) {
+      out.push(
+        `${forPeople(open)} record(s) were not stored yet and are in no failures file: running the same command again sends them.`,
+      );
+    }
   } else if (s.status === 'aborted' && s.state_files.length > 0) {
     out.push(
       `progress is saved in ${s.state_files.join(', ')}; once the error below is dealt with, run the same command again to continue.`,
@@ -124,11 +137,11 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
   }
   const e = s.earlier_runs;
   const stored = s.accepted + s.skipped + (e ? e.accepted + e.skipped : 0);
-  if (!s.dry_run && s.failed > 0 && stored === 0 && s.status !== 'interrupted') {
+  if (!s.dry_run && s.failed > 0 && files !== '' && stored === 0 && s.status !== 'interrupted') {
     // Said plainly: a run where nothing got through is a problem with the whole input, its
     // mapping or the server, not with a few records.
     out.push(
-      `every record failed and nothing was stored: the same cause is likely behind all of them (the first lines of ${files || 'the failures file'} say which).`,
+      `every record failed and nothing was stored: the same cause is likely behind all of them (the first lines of ${files} say which).`,
     );
   }
   if (s.failed > 0 && files !== '') {

@@ -266,4 +266,43 @@ describe('ingest against a hostile server', () => {
     // One request each: a redirect is not retried.
     expect(s.apiRequests()).toHaveLength(3);
   });
+
+  it('429s during the pre-flight (whoami, credit estimate) count in the summary and its elapsed time', async () => {
+    let refusals = 0;
+    const s = await start((req) =>
+      (req.path.includes('whoami') || req.path.includes('/credits/')) && refusals++ < 2
+        ? rateLimited('1')
+        : undefined,
+    );
+    writeChatFile(join(dir, 'pre429.jsonl'), 5, 'pre429');
+    const r = await runCli(['--json', 'ingest', 'pre429.jsonl'], { env: envFor(s), cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout).result;
+    expect(summary.rate_limited).toBe(2);
+    // whoami twice, the estimate (once or twice), the batch: all of them.
+    expect(summary.requests).toBe(
+      s.apiRequests().length + s.requests.filter((q) => q.path.startsWith('/v1/')).length,
+    );
+    // Two waits of a second each.
+    expect(summary.elapsed_s).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('a retry-budget stop with nothing in a failures file says the unsent records go again on resume, and names no failures file', async () => {
+    const s = await start((req) =>
+      req.path.includes('/batch') ? json(503, { detail: 'down for maintenance' }) : undefined,
+    );
+    writeChatFile(join(dir, 'budget.jsonl'), 60, 'budget');
+    const r = await runCli(['ingest', 'budget.jsonl', '--batch-size', '5'], {
+      env: envFor(s),
+      cwd: dir,
+      timeoutMs: 90_000,
+    });
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(/retry budget exhausted/);
+    expect(existsSync(join(dir, 'budget.jsonl.failures.jsonl'))).toBe(false);
+    expect(r.stderr).not.toMatch(/see the failures file|see budget\.jsonl\.failures/);
+    expect(r.stderr).toMatch(
+      /\d+ record\(s\) were not stored yet and are in no failures file: running the same command again sends them/,
+    );
+  }, 90_000);
 });

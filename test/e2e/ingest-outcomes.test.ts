@@ -84,7 +84,8 @@ describe('synap ingest outcomes and exit codes', () => {
     const started = Date.now();
     const r = await run(['--json', 'ingest', 'rate.jsonl', '--batch-size', '10', '--rate', '600']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).result.requests).toBe(40);
+    // 40 batches, and the pre-flight's whoami, credit balance and estimate.
+    expect(JSON.parse(r.stdout).result.requests).toBe(43);
     // The unlimited emulator answers at once; only the cap (10/s after a first token) paces:
     // 39 requests at 10/s ≥ 3.9 s.
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_500);
