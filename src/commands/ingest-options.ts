@@ -44,6 +44,8 @@ export interface IngestFlags {
   restart?: boolean;
   dryRun?: boolean;
   wait?: boolean;
+  /** Milliseconds: the longest --wait waits in all. */
+  waitTimeout?: number;
   maxErrors?: number;
   /** Milliseconds. */
   maxDuration?: number;
@@ -130,6 +132,11 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       'read, map and validate everything; send nothing; show counts and three sample payloads',
     )
     .option('--wait', 'after sending, wait until every accepted document is processed')
+    .option(
+      '--wait-timeout <time>',
+      'the longest --wait waits in all, e.g. 10m (default 5m, as the SDK waits)',
+      duration('--wait-timeout'),
+    )
     .option(
       '--max-errors <n>',
       'stop (resumable, exit 5) after this many failed records',

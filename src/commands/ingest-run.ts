@@ -51,6 +51,7 @@ export function ingestRunOptions(
     restart: flags.restart === true,
     dryRun: flags.dryRun === true,
     wait: flags.wait === true,
+    ...(flags.waitTimeout !== undefined ? { waitTimeoutMs: flags.waitTimeout } : {}),
     failFast: flags.failFast === true,
     waitLock: flags.waitLock === true,
   };

@@ -38,6 +38,8 @@ export interface IngestRunOptions {
   dryRun?: boolean;
   /** After sending, poll the ingestion status of accepted documents until terminal. */
   wait?: boolean;
+  /** The longest that wait lasts in all (default DEFAULT_WAIT_TIMEOUT_MS). */
+  waitTimeoutMs?: number;
   maxErrors?: number;
   maxDurationMs?: number;
   /** Stop at the first failed record. */

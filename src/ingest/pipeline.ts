@@ -121,6 +121,7 @@ export async function ingest(
       wait = await pollIngestions(opts.client, tally.ingestionIds, {
         workers: opts.concurrency ?? DEFAULT_CONCURRENCY,
         clock,
+        ...(opts.waitTimeoutMs !== undefined ? { timeoutMs: opts.waitTimeoutMs } : {}),
         stopped: () => stop.halted,
         signal: stop.hurry,
         onProgress: (e) => reporter.onWaitProgress?.(e),

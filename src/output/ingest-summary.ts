@@ -1,5 +1,5 @@
 import type { CreateMemoryRequest } from '../client/types.js';
-import type { IngestSummary } from '../ingest/summary.js';
+import { unconfirmedOf, type IngestSummary } from '../ingest/summary.js';
 import { shellQuote } from '../commands/command-line.js';
 import { describeCreditCheck } from './credits.js';
 import { redactSecrets } from './redact.js';
@@ -45,10 +45,16 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
   pairs.push(['elapsed', `${s.elapsed_s.toFixed(1)} s`]);
   pairs.push(['records/s', num(s.records_per_s)]);
   if (s.wait) {
+    const w = s.wait;
+    // error and cancelled are named only when they happened (the SDK's extra final statuses).
+    const extra =
+      (w.error > 0 ? `, ${num(w.error)} error` : '') +
+      (w.cancelled > 0 ? `, ${num(w.cancelled)} cancelled` : '');
     pairs.push([
       'ingestion',
-      `${num(s.wait.completed)} completed, ${num(s.wait.partial_success)} partial, ` +
-        `${num(s.wait.failed)} failed, ${num(s.wait.unfinished)} unfinished`,
+      `${num(w.completed)} completed, ${num(w.partial_success)} partial, ` +
+        `${num(w.failed)} failed${extra}, ${num(w.unfinished)} unfinished` +
+        (w.timed_out ? ' (--wait-timeout reached)' : ''),
     ]);
   }
   pairs.push([
@@ -150,11 +156,14 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
     );
   }
   const w = s.wait;
-  if (s.status === 'partial' && w && w.failed + w.partial_success + w.unfinished > 0) {
+  if (s.status === 'partial' && w && unconfirmedOf(w) > 0) {
+    const extra =
+      (w.error > 0 ? `, ${forPeople(w.error)} error` : '') +
+      (w.cancelled > 0 ? `, ${forPeople(w.cancelled)} cancelled` : '');
     out.push(
-      `processing not confirmed for ${forPeople(w.failed + w.partial_success + w.unfinished)} document(s) ` +
-        `(${forPeople(w.failed)} failed, ${forPeople(w.partial_success)} partial, ${forPeople(w.unfinished)} unfinished); ` +
-        'check them with synap memories status.',
+      `processing not confirmed for ${forPeople(unconfirmedOf(w))} document(s) ` +
+        `(${forPeople(w.failed)} failed, ${forPeople(w.partial_success)} partial${extra}, ${forPeople(w.unfinished)} unfinished` +
+        `${w.timed_out ? ', the wait ended at --wait-timeout' : ''}); check them with synap memories status.`,
     );
   }
   return out;

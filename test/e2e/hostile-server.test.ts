@@ -305,4 +305,61 @@ describe('ingest against a hostile server', () => {
       /\d+ record\(s\) were not stored yet and are in no failures file: running the same command again sends them/,
     );
   }, 90_000);
+
+  it('--wait is bounded: --wait-timeout 3s on a status that stays processing ends the wait (exit 3), saying so', async () => {
+    const s = await start((req) =>
+      req.path.includes('/status/')
+        ? json(200, {
+            ingestion_id: req.path.split('/').pop(),
+            document_id: 'x',
+            status: 'processing',
+            queued_at: '2026-01-01T00:00:00Z',
+          })
+        : undefined,
+    );
+    writeChatFile(join(dir, 'waitlimit.jsonl'), 5, 'waitlimit');
+    const t0 = Date.now();
+    const r = await runCli(
+      ['--json', 'ingest', 'waitlimit.jsonl', '--wait', '--wait-timeout', '3s'],
+      {
+        env: envFor(s),
+        cwd: dir,
+        timeoutMs: 60_000,
+      },
+    );
+    expect((Date.now() - t0) / 1000).toBeLessThan(3 + 20);
+    expect(r.code, r.stderr).toBe(3);
+    expect(JSON.parse(r.stdout).result.wait).toMatchObject({
+      completed: 0,
+      unfinished: 5,
+      timed_out: true,
+    });
+  }, 60_000);
+
+  it('--wait: error and cancelled are final and named in the summary', async () => {
+    let n = 0;
+    const s = await start((req) =>
+      req.path.includes('/status/')
+        ? json(200, {
+            ingestion_id: req.path.split('/').pop(),
+            document_id: 'x',
+            status: ['completed', 'error', 'cancelled'][n++ % 3],
+            queued_at: '2026-01-01T00:00:00Z',
+          })
+        : undefined,
+    );
+    writeChatFile(join(dir, 'waitfinal.jsonl'), 3, 'waitfinal');
+    const r = await runCli(['ingest', 'waitfinal.jsonl', '--wait', '--concurrency', '1'], {
+      env: envFor(s),
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /1 completed, 0 partial, 0 failed, 1 error, 1 cancelled, 0 unfinished/,
+    );
+    expect(r.stderr).toMatch(/processing not confirmed for 2 document\(s\)/);
+    // Each status was asked once: a final one is not polled again.
+    expect(s.requests.filter((q) => q.path.includes('/status/'))).toHaveLength(3);
+  }, 60_000);
 });
