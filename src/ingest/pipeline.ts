@@ -196,7 +196,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
       batch.forEach((item, i) => {
         const o = outcomes[i] ?? { kind: 'unsent' as const };
         if (o.kind === 'unsent') return;
-        tally.count(o);
+        tally.count(o, item.request.document_id !== null);
         if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);
         tracker.settle(item.ordinal, o.kind);
       });

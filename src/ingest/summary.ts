@@ -55,6 +55,12 @@ export interface IngestSummary {
   credits?: CreditCheck;
   /** --wait: final ingestion statuses of the accepted documents. */
   wait?: WaitCounts;
+  /**
+   * This run's failed records whose outcome is unknown (OUTCOME_UNKNOWN: the server may or may
+   * not have stored them), and how many of them have no document_id (sending those again may
+   * store them twice). Absent when there are none.
+   */
+  outcome_unknown?: { records: number; without_document_id: number };
 }
 
 /** How the accepted documents' processing ended, as far as `--wait` saw. */

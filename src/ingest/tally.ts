@@ -69,10 +69,20 @@ export class Tally {
     this.statsAtStart = o.since?.stats ?? this.stats();
   }
 
-  /** A document came back from the server (an unsent one counts nowhere). */
-  count(o: ItemOutcome): void {
+  /** This run's OUTCOME_UNKNOWN failures, and how many of them had no document_id. */
+  readonly unknown = { records: 0, withoutId: 0 };
+
+  /**
+   * A document came back from the server (an unsent one counts nowhere); `hasId`: it was sent
+   * with a document_id.
+   */
+  count(o: ItemOutcome, hasId = true): void {
     if (o.kind === 'unsent') return;
     this.sent += 1;
+    if (o.kind === 'failed' && o.error.code === 'OUTCOME_UNKNOWN') {
+      this.unknown.records += 1;
+      if (!hasId) this.unknown.withoutId += 1;
+    }
     if (o.kind === 'accepted') {
       this.accepted += 1;
       if (this.o.keepIngestionIds && o.ingestionId) this.ingestionIds.push(o.ingestionId);
@@ -165,6 +175,14 @@ export class Tally {
       state_files: [...this.stateFiles],
       ...(this.o.dryRun ? { samples: this.samples } : {}),
       ...(wait ? { wait } : {}),
+      ...(this.unknown.records > 0
+        ? {
+            outcome_unknown: {
+              records: this.unknown.records,
+              without_document_id: this.unknown.withoutId,
+            },
+          }
+        : {}),
     };
   }
 

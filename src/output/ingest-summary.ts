@@ -57,6 +57,9 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
         (w.timed_out ? ' (--wait-timeout reached)' : ''),
     ]);
   }
+  if (s.outcome_unknown) {
+    pairs.push(['outcome unknown', `${num(s.outcome_unknown.records)} (may or may not be stored)`]);
+  }
   pairs.push([
     'failures file',
     s.failures_files.length > 0 ? s.failures_files.join(', ') : '(none)',
@@ -104,6 +107,9 @@ export type RetryCommand = (failuresFiles: string[]) => string;
 
 const plainRetry: RetryCommand = (files) => ['synap', 'ingest', ...files].map(shellQuote).join(' ');
 
+/** What marks an OUTCOME_UNKNOWN line of a failures file (its error follows the record). */
+const UNKNOWN_MARK = '"error":{"code":"OUTCOME_UNKNOWN"';
+
 /** Records this run read that it neither stored, skipped nor recorded as failed. */
 function unsettled(s: IngestSummary): number {
   const e = s.earlier_runs;
@@ -143,17 +149,47 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
   }
   const e = s.earlier_runs;
   const stored = s.accepted + s.skipped + (e ? e.accepted + e.skipped : 0);
-  if (!s.dry_run && s.failed > 0 && files !== '' && stored === 0 && s.status !== 'interrupted') {
+  // Not when some outcomes are unknown: those records may well be stored.
+  const known = s.outcome_unknown === undefined;
+  if (
+    !s.dry_run &&
+    s.failed > 0 &&
+    files !== '' &&
+    stored === 0 &&
+    known &&
+    s.status !== 'interrupted'
+  ) {
     // Said plainly: a run where nothing got through is a problem with the whole input, its
     // mapping or the server, not with a few records.
     out.push(
       `every record failed and nothing was stored: the same cause is likely behind all of them (the first lines of ${files} say which).`,
     );
   }
-  if (s.failed > 0 && files !== '') {
+  const unknown = s.outcome_unknown;
+  if (s.failed > 0 && files !== '' && unknown && unknown.without_document_id > 0) {
+    // Sending these again blindly could store them twice: the command offered leaves them out.
+    out.push(
+      `${forPeople(s.failed)} record(s) failed; see ${files}. ${forPeople(unknown.records)} of them may or may not be stored (OUTCOME_UNKNOWN)` +
+        `${unknown.without_document_id < unknown.records ? `, ${forPeople(unknown.without_document_id)} without a document_id` : ' and have no document_id'}: ` +
+        'sending them again could store them twice, so check for them first (synap memories list).',
+    );
+    const [only] = s.failures_files;
+    if (s.failures_files.length === 1 && only !== undefined && s.failed > unknown.records) {
+      const rest = `${only}.retry.jsonl`;
+      out.push(
+        `To send the other failed records again: grep -v -F ${shellQuote(UNKNOWN_MARK)} ${shellQuote(only)} > ${shellQuote(rest)} && ${retry([rest])}`,
+      );
+    }
+  } else if (s.failed > 0 && files !== '') {
     out.push(
       `${forPeople(s.failed)} record(s) failed; see ${files}. Fix them and run: ${retry(s.failures_files)}`,
     );
+    if (unknown) {
+      out.push(
+        `${forPeople(unknown.records)} of them may or may not be stored (OUTCOME_UNKNOWN); that command is safe for them: ` +
+          'each has a document_id, so one that was stored comes back as already ingested.',
+      );
+    }
   }
   const w = s.wait;
   if (s.status === 'partial' && w && unconfirmedOf(w) > 0) {

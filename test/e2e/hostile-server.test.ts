@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
+import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
 import {
   echoKeyInItems,
   hang,
@@ -361,5 +361,65 @@ describe('ingest against a hostile server', () => {
     expect(r.stderr).toMatch(/processing not confirmed for 2 document\(s\)/);
     // Each status was asked once: a final one is not polled again.
     expect(s.requests.filter((q) => q.path.includes('/status/'))).toHaveLength(3);
+  }, 60_000);
+
+  it('OUTCOME_UNKNOWN records without ids: the summary says they may or may not be stored, and the command it offers does not resend them', async () => {
+    // Batches holding "doc 3" are refused outright; the others get a 504 (may have been stored).
+    const s = await start((req) => {
+      if (!req.path.includes('/batch')) return undefined;
+      const docs = (req.json as { documents: { document: string }[] }).documents;
+      if (docs.some((d) => d.document.includes('refuse me')))
+        return json(422, { detail: 'document refused' });
+      return json(504, { detail: 'Gateway Timeout' });
+    });
+    const lines = [
+      '{"document":"User: refuse me"}',
+      '{"document":"User: b"}',
+      '{"document":"User: c"}',
+    ];
+    writeFileSync(join(dir, 'unknown.jsonl'), `${lines.join('\n')}\n`);
+    const r = await runCli(['ingest', 'unknown.jsonl', '--id-from', 'none', '--batch-size', '1'], {
+      env: envFor(s),
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/outcome unknown: 2 \(may or may not be stored\)/);
+    expect(r.stderr).toMatch(
+      /2 of them may or may not be stored \(OUTCOME_UNKNOWN\) and have no document_id: sending them again could store them twice/,
+    );
+    expect(r.stderr).not.toMatch(/Fix them and run/);
+    // They may be stored: the summary does not claim that nothing was.
+    expect(r.stderr).not.toMatch(/nothing was stored/);
+    const offered = /To send the other failed records again: (.*)$/m.exec(r.stderr)?.[1];
+    expect(offered).toBeDefined();
+    // The offered command, run as printed, sends only the refused record, never the two others.
+    s.setPlan((req) =>
+      req.path.includes('/batch') ? json(422, { detail: 'still refused' }) : undefined,
+    );
+    const before = batches(s).length;
+    const again = await runShell(offered!, { env: envFor(s), cwd: dir });
+    expect(again.code, again.stderr).toBe(3);
+    const sent = batches(s)
+      .slice(before)
+      .flatMap((q) =>
+        (q.json as { documents: { document: string }[] }).documents.map((d) => d.document),
+      );
+    expect(sent).toEqual(['User: refuse me']);
+  }, 60_000);
+
+  it('OUTCOME_UNKNOWN records with ids (--on-ambiguous fail): the offered command is safe for them and says so', async () => {
+    const s = await start((req) =>
+      req.path.includes('/batch') ? json(504, { detail: 'Gateway Timeout' }) : undefined,
+    );
+    writeChatFile(join(dir, 'unknownids.jsonl'), 4, 'unknownids');
+    const r = await runCli(['ingest', 'unknownids.jsonl', '--on-ambiguous', 'fail'], {
+      env: envFor(s),
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/Fix them and run: synap ingest unknownids\.jsonl\.failures\.jsonl/);
+    expect(r.stderr).toMatch(
+      /4 of them may or may not be stored \(OUTCOME_UNKNOWN\); that command is safe for them/,
+    );
   }, 60_000);
 });
