@@ -24,7 +24,7 @@ import type { InputFormat } from '../ingest/source-record.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import type { View } from '../output/view.js';
 import type { CommandLine, CommandLineEdit } from './command-line.js';
-import { duration, integer, keyValue } from './flags.js';
+import { duration, integer, keyValue, timeZone } from './flags.js';
 
 /** The ingest options of `synap ingest` and `synap migrate`, as the flag parsers return them. */
 export interface IngestFlags {
@@ -38,6 +38,8 @@ export interface IngestFlags {
   userId?: string;
   customerId?: string;
   scope?: ScopePath;
+  /** IANA zone of naive document_created_at values. */
+  timezone?: string;
   metadata?: Record<string, string>;
   idFrom?: IdFrom;
   failures?: string;
@@ -112,6 +114,11 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       '--scope <path>',
       'scope for records without one (nested scoping only), e.g. customer=acme,team=payments,user=dana',
       parseScopeSpec,
+    )
+    .option(
+      '--timezone <zone>',
+      'IANA time zone of document_created_at values without an offset, e.g. Europe/Berlin (default UTC)',
+      timeZone('--timezone'),
     )
     .option(
       '--metadata <key=value>',

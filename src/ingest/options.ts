@@ -79,6 +79,8 @@ export function requestShape(opts: IngestRunOptions): RequestShape {
     metadata: d.metadata ?? {},
     id_from: opts.map.idFrom ?? 'hash',
     ...(d.scope ? { scope: d.scope } : {}),
+    // Only when set, so the shape of runs without it is what it always was.
+    ...(d.timezone && d.timezone !== 'UTC' ? { timezone: d.timezone } : {}),
   };
 }
 
