@@ -46,7 +46,15 @@ describe('synap ingest outcomes and exit codes', () => {
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout).result;
     expect(s.accepted).toBe(30);
-    expect(s.wait).toEqual({ completed: 30, failed: 0, partial_success: 0, unfinished: 0 });
+    expect(s.wait).toEqual({
+      completed: 30,
+      failed: 0,
+      partial_success: 0,
+      error: 0,
+      cancelled: 0,
+      unfinished: 0,
+      timed_out: false,
+    });
     expect(emu.stats().requests_by_endpoint.status ?? 0).toBeGreaterThanOrEqual(30);
   });
 
