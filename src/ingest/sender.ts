@@ -143,7 +143,7 @@ export async function sendBatch(
           : {
               code: err.code,
               status: err.status ?? null,
-              message: `${err.message} (${triesText(err.attempts)})`,
+              message: `${err.message} (${triesText(err.attempts)}${outcomeUnknown(err) ? '; it may or may not be stored' : ''})`,
             },
         correlationId: err.correlationId ?? null,
       }));

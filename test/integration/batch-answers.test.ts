@@ -1,4 +1,5 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -255,5 +256,95 @@ describe('batch answers matched to documents', () => {
     expect(batches).toHaveLength(1);
     expect(summary).toMatchObject({ accepted: 0, failed: 8 });
     expect(failures[0]!.error.message).toMatch(/no document_id/);
+  });
+
+  describe('answers cut short on the wire (a raw socket server)', () => {
+    const sockets: net.Server[] = [];
+    afterAll(async () => {
+      for (const s of sockets) await new Promise<void>((r) => s.close(() => r()));
+    });
+
+    /** Answers whoami, then every batch with `head` + a cut-off body, then closes the socket. */
+    async function rawServer(head: string): Promise<{ url: string; batches: () => number }> {
+      let batches = 0;
+      const server = net.createServer((socket) => {
+        let seen = '';
+        socket.on('data', (chunk: Buffer) => {
+          seen += chunk.toString('utf8');
+          const end = seen.indexOf('\r\n\r\n');
+          if (end < 0) return;
+          const length = Number(/content-length: (\d+)/i.exec(seen)?.[1] ?? 0);
+          if (seen.length < end + 4 + length) return;
+          if (seen.startsWith('POST /api/v1/memories/batch')) batches += 1;
+          socket.end(`${head}\r\n\r\n{"batch_id":"b","results":[{"ingestion_id":"i`);
+        });
+        socket.on('error', () => {});
+      });
+      sockets.push(server);
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+      const { port } = server.address() as net.AddressInfo;
+      return { url: `http://127.0.0.1:${port}`, batches: () => batches };
+    }
+
+    async function ingestAgainst(url: string, ambiguous: 'retry-idempotent' | 'never') {
+      const dir = mkdtempSync(join(tmpdir(), 'synap-cut-'));
+      dirs.push(dir);
+      const failuresPath = join(dir, 'f.jsonl');
+      const client = new SynapClient({
+        baseUrl: url,
+        apiKey: KEY,
+        retry: {
+          ...DEFAULT_RETRY_POLICY,
+          attempts: 2,
+          backoff: { baseMs: 1, capMs: 5 },
+          ambiguous,
+        },
+      });
+      async function* records(): AsyncIterable<SourceRecord> {
+        for (let i = 1; i <= 3; i++) {
+          yield { source: 'src', line: i, value: { document: `n ${i}`, document_id: `c${i}` } };
+        }
+      }
+      const summary = await ingest({
+        client,
+        records: records(),
+        map: {},
+        profile: 'default',
+        baseUrl: url,
+        failuresPath,
+        concurrency: 1,
+        checkpointMs: 50,
+      });
+      const failures = readFileSync(failuresPath, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as FailureLine);
+      return { summary, failures };
+    }
+
+    it('HTTP/1.0 200 without a length, closed mid-body: OUTCOME_UNKNOWN saying the body is not JSON', async () => {
+      const server = await rawServer('HTTP/1.0 200 OK\r\nContent-Type: application/json');
+      const { summary, failures } = await ingestAgainst(server.url, 'never');
+      expect(server.batches()).toBe(1);
+      expect(summary).toMatchObject({ accepted: 0, failed: 3 });
+      for (const f of failures) {
+        expect(f.error.code).toBe('OUTCOME_UNKNOWN');
+        expect(f.error.message).toMatch(/not JSON/);
+        expect(f.error.message).not.toMatch(/gave up after retries/);
+      }
+    });
+
+    it('HTTP/1.1 200 closed before its Content-Length: uncertain, never accepted', async () => {
+      const server = await rawServer(
+        'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 500',
+      );
+      const { summary, failures } = await ingestAgainst(server.url, 'retry-idempotent');
+      expect(summary.accepted).toBe(0);
+      expect(summary.failed).toBe(3);
+      for (const f of failures) {
+        // Sent twice (the documents have ids), then given up: said so, and that it may be stored.
+        expect(f.error.message).toMatch(/gave up after 2 attempts; it may or may not be stored/);
+      }
+    });
   });
 });
