@@ -184,11 +184,23 @@ function triesText(attempts: number | undefined): string {
  */
 function isDuplicateConflict(err: SynapError): boolean {
   const code = err.code.toUpperCase();
-  if (code === 'DUPLICATE_DOCUMENT' || code === 'DOCUMENT_EXISTS' || code === 'ALREADY_EXISTS') {
-    return true;
-  }
-  return DUPLICATE.test(err.message) || /already exists/i.test(err.message);
+  if (DUPLICATE_CODES.has(code)) return true;
+  // A conflict that names its own code (compaction_in_progress, transcript_conflict) is that.
+  if (code !== 'CONFLICT') return false;
+  return DUPLICATE_CONFLICT.test(err.message);
 }
+
+const DUPLICATE_CODES: ReadonlySet<string> = new Set([
+  'DUPLICATE_DOCUMENT',
+  'DOCUMENT_EXISTS',
+  'DOCUMENT_ALREADY_EXISTS',
+  'ALREADY_EXISTS',
+  'ALREADY_INGESTED',
+]);
+
+/** A 409 message that says the document exists (without a code that says so). */
+const DUPLICATE_CONFLICT =
+  /already (been )?ingested|document(_id)?\b.*\balready exists|duplicate document/i;
 
 /** The answer said nothing clear about a document: why. */
 interface Ambiguous {

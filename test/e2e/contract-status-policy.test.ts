@@ -273,6 +273,23 @@ describe('status policy: what each answer means, and error bodies in every shape
     });
   });
 
+  it('a 409 without a code whose message is about a duplicate request, not a document, is not "skipped"', async () => {
+    const busy = await scripted(
+      deployment(() => ({
+        status: 409,
+        body: { detail: 'duplicate request: a compaction is already in progress' },
+      })),
+    );
+    const r = await run(busy.url, 'synap_conflict0000000000000000', [
+      '--json',
+      'ingest',
+      'eight.jsonl',
+      '--restart',
+    ]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 0, skipped: 0, failed: 8 });
+  });
+
   it('a 409 saying the document exists is "skipped (already ingested)", found by halving the batch', async () => {
     const dup = await scripted(
       deployment((req) => {
