@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createRequire } from 'node:module';
+import { awakeTimeout } from './awake-timeout.js';
 import { checkBaseUrl } from './base-url.js';
 import { buildCreateBody, type CreateMemoryInput } from './create-body.js';
 import { systemClock, type Clock } from '../clock.js';
@@ -12,7 +13,7 @@ import {
   outcomeUnknown,
   RateLimitError,
   SynapError,
-  SynapTransientError,
+  UnreadableAnswerError,
 } from './errors.js';
 import { arrayElementSpans } from './json-spans.js';
 import { limiterFor, type RateHeaders, type RateLimiter } from './limiter.js';
@@ -541,6 +542,7 @@ export class SynapClient {
           retrying: retries.retriesNextFailure(error),
         });
         this.counters.transientErrors += 1;
+        error.attempts = attempt;
         await this.retryAfter(retries.afterTransient(error), waits);
         continue;
       }
@@ -565,10 +567,12 @@ export class SynapClient {
           try {
             data = JSON.parse(response.text);
           } catch {
-            throw new SynapTransientError(
+            const error = new UnreadableAnswerError(
               `the server answered HTTP ${response.status} with a body that is not JSON (${spec.method} ${spec.path.split('?')[0]})`,
               { correlationId: cid, status: response.status },
             );
+            error.attempts = attempt;
+            throw error;
           }
         }
         return {
@@ -598,6 +602,7 @@ export class SynapClient {
         this.limiter.onRateLimited(retries.afterRateLimit(error), sentAt);
         continue;
       }
+      error.attempts = attempt;
       if (!error.transient) throw error;
       this.counters.transientErrors += 1;
       // A 503 may say when to come back: this call waits at least that long (other requests
@@ -636,18 +641,19 @@ export class SynapClient {
     dispose: () => void;
   } {
     const controller = new AbortController();
-    const timer = setTimeout(() => {
+    // Running time, not wall time: a suspended process reads the answer that came meanwhile.
+    const timer = awakeTimeout(this.retryPolicy.attemptTimeoutMs, () => {
       controller.abort(
         new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
       );
-    }, this.retryPolicy.attemptTimeoutMs);
+    });
     const onAbort = () => controller.abort(user?.reason);
     if (user?.aborted) onAbort();
     else user?.addEventListener('abort', onAbort, { once: true });
     return {
       signal: controller.signal,
       dispose: () => {
-        clearTimeout(timer);
+        timer.clear();
         user?.removeEventListener('abort', onAbort);
       },
     };

@@ -22,6 +22,8 @@ export class SynapError extends CliError {
   readonly code: string;
   readonly details: Record<string, unknown>;
   readonly transient: boolean;
+  /** How many attempts the call made before this error ended it, when the client says. */
+  attempts: number | undefined;
 
   constructor(message: string, init: SynapErrorInit) {
     super(redactSecrets(message), {
@@ -125,13 +127,21 @@ export class InsufficientCreditsError extends SynapError {
   }
 }
 
-/** Reasons a 429 gives when it is a credit stop, not a rate limit. */
-export const CREDIT_STOP_REASONS = ['trial_limit_reached', 'subscription_inactive'] as const;
+/**
+ * Reasons a 429 gives when it is a credit stop, not a rate limit (the SDK's credit gate:
+ * `insufficient_credits` and `trial_limit_reached` in `error`, or a `reason`).
+ */
+export const CREDIT_STOP_REASONS = [
+  'insufficient_credits',
+  'trial_limit_reached',
+  'subscription_inactive',
+] as const;
 export type CreditStopReason = (typeof CREDIT_STOP_REASONS)[number];
 
 /**
- * A 429 that is a credit stop: the trial's credits are spent (`trial_limit_reached`) or the
- * plan's subscription lapsed (`subscription_inactive`). Waiting does not clear it within a
+ * A 429 that is a credit stop: the credits are spent (`insufficient_credits`), the trial's
+ * credits are spent (`trial_limit_reached`) or the plan's subscription lapsed
+ * (`subscription_inactive`). Waiting does not clear it within a
  * run, so it is not retried: the run stops (exit 6) and says where to upgrade or pay.
  */
 export class CreditStopError extends SynapError {
@@ -204,6 +214,18 @@ export class NetworkTimeoutError extends SynapError {
 export class SynapTransientError extends SynapError {
   constructor(message: string, init: Init = {}) {
     super(message, { ...init, code: init.code ?? 'UNEXPECTED_RESPONSE', transient: true });
+  }
+}
+
+/**
+ * A success status whose body could not be read as JSON (a proxy's HTML page, a body cut short
+ * when the connection closed): the server may well have applied the request, but its answer
+ * says nothing about what it did. Not retried by the client; the caller decides what an
+ * unreadable answer means for its request (the ingest sender applies --on-ambiguous).
+ */
+export class UnreadableAnswerError extends SynapTransientError {
+  constructor(message: string, init: Init = {}) {
+    super(message, { ...init, code: init.code ?? 'UNREADABLE_ANSWER' });
   }
 }
 
@@ -573,7 +595,9 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
       const what =
         reason === 'trial_limit_reached'
           ? 'the trial credits are spent'
-          : 'the subscription is not active';
+          : reason === 'insufficient_credits'
+            ? 'the credits are spent'
+            : 'the subscription is not active';
       return new CreditStopError(`${parsed.message ?? what} (${reason})${where}`, {
         ...base,
         code: reason.toUpperCase(),
@@ -590,6 +614,9 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
             : [
                 ...(manageUrl ? [`Manage the plan: ${manageUrl}`] : []),
                 ...(upgradeUrl && upgradeUrl !== manageUrl ? [`Upgrade: ${upgradeUrl}`] : []),
+                ...(reason === 'insufficient_credits'
+                  ? ["See the balance with 'synap credits'."]
+                  : []),
               ],
       });
     }

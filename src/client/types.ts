@@ -33,18 +33,26 @@ export type ScopePath = Record<string, string>;
 export const MERGE_STRATEGIES = ['replace', 'append', 'smart-merge'] as const;
 export type MergeStrategy = (typeof MERGE_STRATEGIES)[number];
 
+/**
+ * Ingestion statuses: the Python SDK's enum, plus `error` and `cancelled`, which the JS SDK's
+ * wait treats as final too.
+ */
 export const INGEST_STATUSES = [
   'queued',
   'processing',
   'completed',
   'failed',
   'partial_success',
+  'error',
+  'cancelled',
 ] as const;
 export type IngestStatus = (typeof INGEST_STATUSES)[number];
 export const TERMINAL_STATUSES: readonly IngestStatus[] = [
   'completed',
   'failed',
   'partial_success',
+  'error',
+  'cancelled',
 ];
 
 /**

@@ -1,3 +1,4 @@
+import { isTimeZone } from '../client/datetime.js';
 import { UsageError } from '../errors.js';
 
 /**
@@ -81,4 +82,14 @@ export function keyValue(
 /** A repeatable option, collected in the order given. */
 export function repeatable(raw: string, previous: string[] = []): string[] {
   return [...previous, raw];
+}
+
+/** An IANA time zone name (`Europe/Berlin`, `UTC`), as this Node's Intl knows them. */
+export function timeZone(flag: string): (raw: string) => string {
+  return (raw) => {
+    const zone = raw.trim();
+    if (zone === '' || !isTimeZone(zone))
+      refuse(flag, 'an IANA time zone such as UTC or Europe/Berlin', raw);
+    return zone;
+  };
 }

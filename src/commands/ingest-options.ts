@@ -24,7 +24,7 @@ import type { InputFormat } from '../ingest/source-record.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import type { View } from '../output/view.js';
 import type { CommandLine, CommandLineEdit } from './command-line.js';
-import { duration, integer, keyValue } from './flags.js';
+import { duration, integer, keyValue, timeZone } from './flags.js';
 
 /** The ingest options of `synap ingest` and `synap migrate`, as the flag parsers return them. */
 export interface IngestFlags {
@@ -38,6 +38,8 @@ export interface IngestFlags {
   userId?: string;
   customerId?: string;
   scope?: ScopePath;
+  /** IANA zone of naive document_created_at values. */
+  timezone?: string;
   metadata?: Record<string, string>;
   idFrom?: IdFrom;
   failures?: string;
@@ -48,6 +50,8 @@ export interface IngestFlags {
   /** --strict: quality warnings are errors (exit 2, nothing sent). */
   strict?: boolean;
   wait?: boolean;
+  /** Milliseconds: the longest --wait waits in all. */
+  waitTimeout?: number;
   maxErrors?: number;
   /** Milliseconds. */
   maxDuration?: number;
@@ -121,6 +125,11 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       parseScopeSpec,
     )
     .option(
+      '--timezone <zone>',
+      'IANA time zone of document_created_at values without an offset, e.g. Europe/Berlin (default UTC)',
+      timeZone('--timezone'),
+    )
+    .option(
       '--metadata <key=value>',
       'metadata entry added to every record (repeatable)',
       keyValue('--metadata', '--metadata source=migration'),
@@ -144,6 +153,11 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       integer('--show', 1, 10_000),
     )
     .option('--wait', 'after sending, wait until every accepted document is processed')
+    .option(
+      '--wait-timeout <time>',
+      'the longest --wait waits in all, e.g. 10m (default 5m, as the SDK waits)',
+      duration('--wait-timeout'),
+    )
     .option(
       '--max-errors <n>',
       'stop (resumable, exit 5) after this many failed records',

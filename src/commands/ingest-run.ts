@@ -36,6 +36,7 @@ export function ingestRunOptions(
         ...(flags.userId !== undefined ? { user_id: flags.userId } : {}),
         ...(flags.customerId !== undefined ? { customer_id: flags.customerId } : {}),
         ...(flags.scope ? { scope: flags.scope } : {}),
+        ...(flags.timezone ? { timezone: flags.timezone } : {}),
         ...(flags.metadata ? { metadata: flags.metadata } : {}),
       },
       ...(instance ? { instance } : {}),
@@ -53,6 +54,7 @@ export function ingestRunOptions(
     ...(flags.show !== undefined ? { show: flags.show } : {}),
     strict: flags.strict === true,
     wait: flags.wait === true,
+    ...(flags.waitTimeout !== undefined ? { waitTimeoutMs: flags.waitTimeout } : {}),
     failFast: flags.failFast === true,
     waitLock: flags.waitLock === true,
   };

@@ -141,6 +141,8 @@ Examples:
         : {}),
     });
     const preflightStart = Date.now();
+    // The summary's requests, 429s and elapsed time include the pre-flight's.
+    const since = { at: preflightStart, stats: session.client.stats() };
     const preflight = prepareIngest(session, flags, {
       inputs: mine,
       // A record shard sends about 1/n of what its inputs hold.
@@ -162,6 +164,7 @@ Examples:
       inputs: mine,
       ...(folders.length > 0 ? { containers: folders } : {}),
       ...(shard ? { shard } : {}),
+      since,
     }));
     const check = flags.dryRun ? await dryRunCredits(session, flags, outcome.result) : credits;
     if (check) outcome.result.credits = check;

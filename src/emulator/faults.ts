@@ -20,7 +20,11 @@ export interface FaultSpec {
   readonly choices?: readonly string[];
 }
 
-export const CREDIT_STOP_REASONS = ['trial_limit_reached', 'subscription_inactive'] as const;
+export const CREDIT_STOP_REASONS = [
+  'insufficient_credits',
+  'trial_limit_reached',
+  'subscription_inactive',
+] as const;
 export type CreditStopReason = (typeof CREDIT_STOP_REASONS)[number];
 
 /**

@@ -459,20 +459,26 @@ export class EmulatorHandler {
 
   /**
    * A credit stop: a 429 that is not a rate limit. The bodies follow the SDK's fixtures of the
-   * credit gate: a spent trial names `trial_limit_reached` in `error`; a lapsed plan keeps that
-   * `error` and names `subscription_inactive` in `reason`.
+   * credit gate: spent credits name `insufficient_credits` in `error`, a spent trial
+   * `trial_limit_reached`; a lapsed plan keeps the trial's `error` and names
+   * `subscription_inactive` in `reason`.
    */
   private creditStop(reason: CreditStopReason, wanted: number): HttpError {
     this.counters.fault('credit_stops');
     const balance = this.deps.wallet.balance();
     const trial = reason === 'trial_limit_reached';
-    const message = trial ? 'Your trial credits are spent.' : 'Your subscription is not active.';
+    const spent = reason === 'insufficient_credits';
+    const message = trial
+      ? 'Your trial credits are spent.'
+      : spent
+        ? 'Your credits are spent.'
+        : 'Your subscription is not active.';
     return new HttpError(429, reason.toUpperCase(), message, {
       credit: true,
       details: { reason },
       payload: {
-        error: 'trial_limit_reached',
-        ...(trial ? {} : { reason }),
+        error: spent ? 'insufficient_credits' : 'trial_limit_reached',
+        ...(trial || spent ? {} : { reason }),
         message,
         balance_credits: balance,
         minimum_required_credits: wanted,

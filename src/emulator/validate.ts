@@ -1,3 +1,4 @@
+import { parseIsoDateTime } from '../client/datetime.js';
 import {
   DOCUMENT_TYPES,
   MERGE_STRATEGIES,
@@ -103,7 +104,8 @@ export function isUuid(value: string): boolean {
 }
 
 export function isIsoDate(value: string): boolean {
-  if (!ISO_RE.test(value)) return false;
+  // The model's limits (year 1 on, hour ≤ 23, second ≤ 59, offsets under a day) first.
+  if (!ISO_RE.test(value) || parseIsoDateTime(value) === undefined) return false;
   const year = Number(value.slice(0, 4));
   const month = Number(value.slice(5, 7));
   const day = Number(value.slice(8, 10));
@@ -251,8 +253,15 @@ class ModelReader {
   optionalDatetime(field: string): string | null {
     const value = this.obj[field];
     if (value === undefined || value === null) return null;
-    if (typeof value === 'number' && Number.isFinite(value)) {
-      const ms = Math.abs(value) > 2e10 ? value : value * 1000;
+    // A number, or a string of one, is a Unix time: seconds, or milliseconds past 2e10.
+    const unix =
+      typeof value === 'number'
+        ? value
+        : typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)
+          ? Number(value)
+          : undefined;
+    if (unix !== undefined && Number.isFinite(unix)) {
+      const ms = Math.abs(unix) > 2e10 ? unix : unix * 1000;
       const date = new Date(ms);
       if (!Number.isNaN(date.getTime())) return date.toISOString();
     }

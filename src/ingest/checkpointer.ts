@@ -20,6 +20,8 @@ export interface RequestShape {
   id_from: 'hash' | 'none';
   /** `--scope`, only when given (so runs without one keep the hash they always had). */
   scope?: Record<string, string>;
+  /** `--timezone`, only when other than UTC (naive dates are sent with its offsets). */
+  timezone?: string;
 }
 
 const SHAPE_FLAGS: Record<keyof RequestShape, string> = {
@@ -34,6 +36,7 @@ const SHAPE_FLAGS: Record<keyof RequestShape, string> = {
   metadata: '--metadata',
   id_from: '--id-from',
   scope: '--scope',
+  timezone: '--timezone',
 };
 
 /**

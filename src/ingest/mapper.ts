@@ -181,7 +181,9 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     ) {
       return failure(r, original, customerIdRequired(instance, request.user_id));
     }
-    if (request.document_id === null && hashIds) request.document_id = hashDocumentId(request);
+    if (request.document_id === null && hashIds) {
+      request.document_id = hashDocumentId(built.idBasis ?? request);
+    }
     return { ok: true, source: r.source, line: r.line, original, request };
   };
   return mapper;

@@ -6,6 +6,7 @@ import type { MapOptions } from './mapper.js';
 import type { Shard } from './shard.js';
 import type { EntriesEvent } from './readers/zip.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
+import type { RunStart } from './tally.js';
 import type { StatusClient } from './wait-poller.js';
 
 /** What the pipeline needs of SynapClient (a fake in unit tests). */
@@ -51,6 +52,8 @@ export interface IngestRunOptions {
   strict?: boolean;
   /** After sending, poll the ingestion status of accepted documents until terminal. */
   wait?: boolean;
+  /** The longest that wait lasts in all (default DEFAULT_WAIT_TIMEOUT_MS). */
+  waitTimeoutMs?: number;
   maxErrors?: number;
   maxDurationMs?: number;
   /** Stop at the first failed record. */
@@ -65,6 +68,8 @@ export interface IngestRunOptions {
   shard?: Shard;
   /** Aborting it stops the run cleanly: no more reading, in-flight requests finish, state saved. */
   signal?: AbortSignal;
+  /** Count the summary's elapsed time and requests from here (the command's pre-flight). */
+  since?: RunStart;
   /** Checkpoint interval (default 1000 ms). */
   checkpointMs?: number;
   clock?: Clock;
@@ -88,6 +93,8 @@ export function requestShape(opts: IngestRunOptions): RequestShape {
     metadata: d.metadata ?? {},
     id_from: opts.map.idFrom ?? 'hash',
     ...(d.scope ? { scope: d.scope } : {}),
+    // Only when set, so the shape of runs without it is what it always was.
+    ...(d.timezone && d.timezone !== 'UTC' ? { timezone: d.timezone } : {}),
   };
 }
 

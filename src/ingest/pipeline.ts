@@ -73,6 +73,7 @@ export async function ingest(
     ...(opts.show !== undefined ? { show: opts.show } : {}),
     keepIngestionIds: opts.wait === true,
     sending: () => ({ inFlight: gate.inFlight(), concurrency: gate.current() }),
+    ...(opts.since ? { since: opts.since } : {}),
   });
   const ends = new Map<string, number>();
   const read: ReadOptions = {
@@ -127,6 +128,7 @@ export async function ingest(
       wait = await pollIngestions(opts.client, tally.ingestionIds, {
         workers: opts.concurrency ?? DEFAULT_CONCURRENCY,
         clock,
+        ...(opts.waitTimeoutMs !== undefined ? { timeoutMs: opts.waitTimeoutMs } : {}),
         stopped: () => stop.halted,
         signal: stop.hurry,
         onProgress: (e) => reporter.onWaitProgress?.(e),
@@ -209,7 +211,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
       batch.forEach((item, i) => {
         const o = outcomes[i] ?? { kind: 'unsent' as const };
         if (o.kind === 'unsent') return;
-        tally.count(o);
+        tally.count(o, item.request.document_id !== null);
         if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);
         tracker.settle(item.ordinal, o.kind);
       });

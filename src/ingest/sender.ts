@@ -1,11 +1,17 @@
 import { NotSentError, type ApiResult } from '../client/client.js';
-import { ConflictError, InvalidInputError, outcomeUnknown, SynapError } from '../client/errors.js';
+import {
+  ConflictError,
+  InvalidInputError,
+  outcomeUnknown,
+  SynapError,
+  UnreadableAnswerError,
+} from '../client/errors.js';
 import {
   DEFAULT_RETRY_POLICY,
   repeatsAmbiguous,
   type RetryPolicy,
 } from '../client/retry-policy.js';
-import type { BatchCreateResponse, BatchItemResult, CreateMemoryRequest } from '../client/types.js';
+import type { BatchCreateResponse, CreateMemoryRequest } from '../client/types.js';
 
 /** What the sender needs of SynapClient. */
 export interface BatchClient {
@@ -38,6 +44,8 @@ export interface SendOptions {
   stop?: AbortSignal;
   /** The client's retry policy: says whether a failed create was repeated (default DEFAULT_RETRY_POLICY). */
   policy?: RetryPolicy;
+  /** Resends left for documents an answer left ambiguous (default 1). */
+  ambiguousResends?: number;
 }
 
 const DUPLICATE = /already (been )?ingested|duplicate/i;
@@ -48,15 +56,24 @@ function hasId(r: CreateMemoryRequest): boolean {
 
 /**
  * Sends one batch and maps the answer back to its documents, one outcome each, in order:
- * - per-item results: a duplicate ("already ingested", DUPLICATE_DOCUMENT) is skipped, other
- *   failed items fail alone, the rest are accepted;
- * - a whole-batch 400/422 or 409 is split in halves and re-sent until the documents at fault
- *   are alone, so one bad document never fails its neighbours (a lone 409 = skipped); a 413
- *   (too large) is split the same way, so the same body is never sent again;
+ * - per-item results are matched to documents by document_id (by position only for documents
+ *   that have none, and only when the answer has one result per document); an item counts as
+ *   accepted only when its status says it was taken (queued, processing, completed,
+ *   partial_success); a duplicate ("already ingested", DUPLICATE_DOCUMENT) is skipped; an item
+ *   that failed (failed, error, cancelled) fails alone;
+ * - a document the answer says nothing clear about (no result, `{}`, no or an unknown status,
+ *   an answer without results, a 200 whose body is not JSON) is ambiguous: it may have been
+ *   stored. Under the --on-ambiguous rule such documents are sent once more when each has a
+ *   document_id (a repeat comes back "already ingested"), otherwise, or when the repeat is no
+ *   clearer, they fail as OUTCOME_UNKNOWN and are never sent again automatically;
+ * - a whole-batch 400/422 or a 409 that says the documents already exist is split in halves
+ *   and re-sent until the documents at fault are alone, so one bad document never fails its
+ *   neighbours (a lone duplicate 409 = skipped); a 413 (too large) is split the same way, so
+ *   the same body is never sent again; any other 409 fails the batch's documents with the
+ *   server's message;
  * - a transient failure the client gave up on fails the batch's documents; when the retry
  *   policy did not repeat it because it may have been applied (no document_id, or
- *   `--on-ambiguous fail`), they fail as OUTCOME_UNKNOWN: they may have been stored, so they
- *   are never sent again automatically;
+ *   `--on-ambiguous fail`), they fail as OUTCOME_UNKNOWN;
  * - an abort leaves documents with an id unsent (a resume re-sends them safely).
  * Anything else (401/403/402, a credit stop, another 4xx, retry budget exhausted, a bug) is
  * thrown: it ends the run.
@@ -78,9 +95,19 @@ export async function sendBatch(
     if (opts.signal?.aborted || (opts.stop?.aborted && isAbort(err, opts.stop))) {
       return docs.map((d) => abandoned(d));
     }
+    if (err instanceof UnreadableAnswerError) {
+      return settleAmbiguous(
+        client,
+        docs,
+        docs.map(() => err.message),
+        { status: err.status ?? null, correlationId: err.correlationId ?? null },
+        opts,
+      );
+    }
+    const duplicate = err instanceof ConflictError && isDuplicateConflict(err);
     const splits =
       err instanceof InvalidInputError ||
-      err instanceof ConflictError ||
+      duplicate ||
       (err instanceof SynapError && err.status === 413);
     if (splits && docs.length > 1) {
       const half = Math.ceil(docs.length / 2);
@@ -88,17 +115,19 @@ export async function sendBatch(
       const right = await sendBatch(client, docs.slice(half), opts);
       return [...left, ...right];
     }
-    if (err instanceof ConflictError) {
-      return [{ kind: 'skipped', correlationId: err.correlationId ?? '' }];
+    if (duplicate) {
+      return [{ kind: 'skipped', correlationId: (err as SynapError).correlationId ?? '' }];
     }
-    if (err instanceof InvalidInputError || (err instanceof SynapError && err.status === 413)) {
-      return [
-        {
-          kind: 'failed',
-          error: { code: err.code, status: err.status ?? null, message: err.message },
-          correlationId: err.correlationId ?? null,
-        },
-      ];
+    if (
+      err instanceof InvalidInputError ||
+      err instanceof ConflictError ||
+      (err instanceof SynapError && err.status === 413)
+    ) {
+      return docs.map(() => ({
+        kind: 'failed',
+        error: { code: err.code, status: err.status ?? null, message: err.message },
+        correlationId: err.correlationId ?? null,
+      }));
     }
     if (err instanceof SynapError && err.transient) {
       const policy = opts.policy ?? DEFAULT_RETRY_POLICY;
@@ -109,21 +138,118 @@ export async function sendBatch(
           ? {
               code: 'OUTCOME_UNKNOWN',
               status: err.status ?? null,
-              message: !docs.every(hasId)
-                ? `outcome unknown: ${err.message}; ${hasId(d) ? 'a document of the batch has' : 'the document has'} no document_id, so the batch was not sent again (it may or may not be stored)`
-                : `outcome unknown: ${err.message}; not sent again (--on-ambiguous fail): it may or may not be stored`,
+              message: unknownMessage(err.message, docs, d, policy),
             }
           : {
               code: err.code,
               status: err.status ?? null,
-              message: `${err.message} (gave up after retries)`,
+              message: `${err.message} (${triesText(err.attempts)}${outcomeUnknown(err) ? '; it may or may not be stored' : ''})`,
             },
         correlationId: err.correlationId ?? null,
       }));
     }
     throw err;
   }
-  return mapResults(docs, result, client.scrub?.bind(client) ?? ((t) => t));
+  const scrub = client.scrub?.bind(client) ?? ((t: string) => t);
+  const matched = matchResults(docs, result, scrub);
+  const unclear: number[] = [];
+  matched.forEach((m, i) => {
+    if (m.kind === 'ambiguous') unclear.push(i);
+  });
+  if (unclear.length === 0) return matched as ItemOutcome[];
+  const settled = await settleAmbiguous(
+    client,
+    unclear.map((i) => docs[i]!),
+    unclear.map((i) => (matched[i] as Ambiguous).reason),
+    { status: result.status, correlationId: result.correlationId },
+    opts,
+  );
+  const outcomes = matched as ItemOutcome[];
+  unclear.forEach((docIndex, k) => {
+    outcomes[docIndex] = settled[k]!;
+  });
+  return outcomes;
+}
+
+/** How many attempts a transient failure took, for its message. */
+function triesText(attempts: number | undefined): string {
+  if (attempts === undefined) return 'gave up after retries';
+  return attempts > 1 ? `gave up after ${attempts} attempts` : 'sent once, not retried';
+}
+
+/**
+ * A 409 that says the document already exists (a duplicate document_id): the service's codes
+ * and messages for it. Any other conflict (a compaction already running, a transcript
+ * conflict) is not "already ingested".
+ */
+function isDuplicateConflict(err: SynapError): boolean {
+  const code = err.code.toUpperCase();
+  if (DUPLICATE_CODES.has(code)) return true;
+  // A conflict that names its own code (compaction_in_progress, transcript_conflict) is that.
+  if (code !== 'CONFLICT') return false;
+  return DUPLICATE_CONFLICT.test(err.message);
+}
+
+const DUPLICATE_CODES: ReadonlySet<string> = new Set([
+  'DUPLICATE_DOCUMENT',
+  'DOCUMENT_EXISTS',
+  'DOCUMENT_ALREADY_EXISTS',
+  'ALREADY_EXISTS',
+  'ALREADY_INGESTED',
+]);
+
+/** A 409 message that says the document exists (without a code that says so). */
+const DUPLICATE_CONFLICT =
+  /already (been )?ingested|document(_id)?\b.*\balready exists|duplicate document/i;
+
+/** The answer said nothing clear about a document: why. */
+interface Ambiguous {
+  kind: 'ambiguous';
+  reason: string;
+}
+
+/**
+ * Documents whose outcome an answer left unknown, under the --on-ambiguous rule: sent once more
+ * when every one of them has a document_id and the policy repeats such calls, otherwise (or
+ * when the repeat is no clearer) OUTCOME_UNKNOWN.
+ */
+async function settleAmbiguous(
+  client: BatchClient,
+  docs: CreateMemoryRequest[],
+  reasons: string[],
+  answer: { status: number | null; correlationId: string | null },
+  opts: SendOptions,
+): Promise<ItemOutcome[]> {
+  const policy = opts.policy ?? DEFAULT_RETRY_POLICY;
+  const left = opts.ambiguousResends ?? 1;
+  if (left > 0 && repeatsAmbiguous(policy, docs.every(hasId))) {
+    return sendBatch(client, docs, { ...opts, ambiguousResends: left - 1 });
+  }
+  return docs.map((d, i) => ({
+    kind: 'failed',
+    error: {
+      code: 'OUTCOME_UNKNOWN',
+      status: answer.status,
+      message: unknownMessage(reasons[i]!, docs, d, policy, left === 0),
+    },
+    correlationId: answer.correlationId,
+  }));
+}
+
+/** An OUTCOME_UNKNOWN message: what happened, and why the document was not sent (again). */
+function unknownMessage(
+  reason: string,
+  docs: CreateMemoryRequest[],
+  d: CreateMemoryRequest,
+  policy: RetryPolicy,
+  resent = false,
+): string {
+  if (resent)
+    return `outcome unknown: ${reason}, also when sent again; it may or may not be stored`;
+  if (!docs.every(hasId)) {
+    return `outcome unknown: ${reason}; ${hasId(d) ? 'a document of the batch has' : 'the document has'} no document_id, so the batch was not sent again (it may or may not be stored)`;
+  }
+  return `outcome unknown: ${reason}; not sent again (--on-ambiguous ${policy.ambiguous === 'never' ? 'fail' : 'retry'}): it may or may not be stored`;
 }
 
 /** The error is the stop signal's own abort (a wait it ended), not an answer. */
@@ -139,55 +265,98 @@ function abandoned(d: CreateMemoryRequest): ItemOutcome {
       code: 'OUTCOME_UNKNOWN',
       status: null,
       message:
-        'outcome unknown: the request was abandoned when the run stopped; the document has no document_id, so it is not sent again automatically',
+        'outcome unknown: the request was abandoned when the run stopped; the document has no document_id, so it is not sent again automatically (it may or may not be stored)',
     },
     correlationId: null,
   };
 }
 
-function mapResults(
+/** Item statuses that say the document was taken. */
+const TAKEN: ReadonlySet<string> = new Set([
+  'queued',
+  'processing',
+  'completed',
+  'partial_success',
+]);
+/** Item statuses that say it was not. */
+const REFUSED: ReadonlySet<string> = new Set(['failed', 'error', 'cancelled']);
+
+function asObject(v: unknown): Record<string, unknown> | undefined {
+  return v !== null && typeof v === 'object' && !Array.isArray(v)
+    ? (v as Record<string, unknown>)
+    : undefined;
+}
+
+function text(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * Each document's result in a batch answer, by document_id; a document without one takes the
+ * result at its own position, only when the answer has one result per document and that
+ * result does not name another document of the batch.
+ */
+function matchResults(
   docs: CreateMemoryRequest[],
   r: ApiResult<BatchCreateResponse>,
   scrub: (text: string) => string,
-): ItemOutcome[] {
-  const results: BatchItemResult[] = Array.isArray(r.data?.results) ? r.data.results : [];
-  let lookup: (d: CreateMemoryRequest, i: number) => BatchItemResult | undefined;
-  if (results.length === docs.length) {
-    lookup = (_d, i) => results[i];
-  } else {
-    // A server that answered for fewer (or more) items than sent: match by document_id.
-    const byId = new Map<string, BatchItemResult>();
-    for (const res of results) if (res.document_id) byId.set(res.document_id, res);
-    lookup = (d) => (d.document_id ? byId.get(d.document_id) : undefined);
+): (ItemOutcome | Ambiguous)[] {
+  const results = asObject(r.data as unknown)?.results;
+  if (!Array.isArray(results)) {
+    const reason = `the server answered HTTP ${r.status} without a result per document`;
+    return docs.map(() => ({ kind: 'ambiguous', reason }));
   }
-  return docs.map((d, i): ItemOutcome => {
-    const res = lookup(d, i);
-    if (!res) {
-      return {
-        kind: 'failed',
-        error: {
-          code: 'NO_RESULT',
-          status: r.status,
-          message: 'outcome unknown: the batch answer has no result for this document',
-        },
-        correlationId: r.correlationId,
-      };
+  const byId = new Map<string, unknown>();
+  for (const res of results) {
+    const id = text(asObject(res)?.document_id);
+    if (id !== undefined && !byId.has(id)) byId.set(id, res);
+  }
+  const sentIds = new Set<string>();
+  for (const d of docs) if (hasId(d)) sentIds.add(d.document_id!);
+  return docs.map((d, i) => {
+    let res: unknown;
+    if (hasId(d)) res = byId.get(d.document_id!);
+    else if (results.length === docs.length) {
+      const named = text(asObject(results[i])?.document_id);
+      if (named === undefined || !sentIds.has(named)) res = results[i];
     }
-    if (res.status === 'failed') {
-      const message = scrub(res.error_message ?? 'the server refused this document');
-      if (res.error_code === 'DUPLICATE_DOCUMENT' || DUPLICATE.test(message)) {
-        return { kind: 'skipped', correlationId: r.correlationId };
-      }
-      return {
-        kind: 'failed',
-        error: { code: res.error_code ?? 'ITEM_FAILED', status: null, message },
-        correlationId: r.correlationId,
-      };
+    if (res === undefined) {
+      return { kind: 'ambiguous', reason: 'the batch answer has no result for this document' };
+    }
+    return itemOutcome(res, r.correlationId, scrub);
+  });
+}
+
+/** What one result of a batch answer says about its document. */
+function itemOutcome(
+  raw: unknown,
+  correlationId: string,
+  scrub: (text: string) => string,
+): ItemOutcome | Ambiguous {
+  const res = asObject(raw);
+  const status = res?.status;
+  if (res && typeof status === 'string' && REFUSED.has(status)) {
+    const message = scrub(
+      text(res.error_message) ?? `the server refused this document (${status})`,
+    );
+    const code = text(res.error_code);
+    if (code === 'DUPLICATE_DOCUMENT' || DUPLICATE.test(message)) {
+      return { kind: 'skipped', correlationId };
     }
     return {
-      kind: 'accepted',
-      ingestionId: res.ingestion_id ?? null,
-      correlationId: r.correlationId,
+      kind: 'failed',
+      error: { code: code ?? 'ITEM_FAILED', status: null, message },
+      correlationId,
     };
-  });
+  }
+  if (res && typeof status === 'string' && TAKEN.has(status)) {
+    return { kind: 'accepted', ingestionId: text(res.ingestion_id) ?? null, correlationId };
+  }
+  const said =
+    res === undefined
+      ? 'is not an object'
+      : status === undefined
+        ? 'has no status'
+        : `has status ${JSON.stringify(status).slice(0, 40)}`;
+  return { kind: 'ambiguous', reason: `the batch answer's result for this document ${said}` };
 }

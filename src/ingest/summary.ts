@@ -64,7 +64,32 @@ export interface IngestSummary {
   /** The credit estimate and balance asked before sending (with --dry-run: after reading). */
   credits?: CreditCheck;
   /** --wait: final ingestion statuses of the accepted documents. */
-  wait?: { completed: number; failed: number; partial_success: number; unfinished: number };
+  wait?: WaitCounts;
+  /**
+   * This run's failed records whose outcome is unknown (OUTCOME_UNKNOWN: the server may or may
+   * not have stored them), and how many of them have no document_id (sending those again may
+   * store them twice). Absent when there are none.
+   */
+  outcome_unknown?: { records: number; without_document_id: number };
+}
+
+/** How the accepted documents' processing ended, as far as `--wait` saw. */
+export interface WaitCounts {
+  completed: number;
+  failed: number;
+  partial_success: number;
+  /** Final statuses the JS SDK names besides the Python enum's. */
+  error: number;
+  cancelled: number;
+  /** Not final when the wait ended (a stop, the wait limit, an unreadable status). */
+  unfinished: number;
+  /** The wait ended at its limit (--wait-timeout) with documents unfinished. */
+  timed_out: boolean;
+}
+
+/** Documents whose processing --wait could not confirm as completed. */
+export function unconfirmedOf(w: WaitCounts): number {
+  return w.failed + w.partial_success + w.error + w.cancelled + w.unfinished;
 }
 
 /**
@@ -79,7 +104,7 @@ export function outcomeOf(
 ): Pick<IngestSummary, 'status' | 'exit_code'> {
   if (stop === 'interrupted') return { status: 'interrupted', exit_code: interrupted };
   if (stop !== null) return { status: 'stopped', exit_code: ExitCode.STOPPED };
-  const unconfirmed = wait ? wait.failed + wait.partial_success + wait.unfinished : 0;
+  const unconfirmed = wait ? unconfirmedOf(wait) : 0;
   if (failed > 0 || unconfirmed > 0) return { status: 'partial', exit_code: ExitCode.PARTIAL };
   return { status: 'completed', exit_code: ExitCode.OK };
 }

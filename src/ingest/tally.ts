@@ -16,6 +16,17 @@ const PROGRESS_EVERY_MS = 200;
 const NO_STATS: ClientStats = { requests: 0, rateLimited: 0, retries: 0, transientErrors: 0 };
 
 /**
+ * When a run began and the client's counters then: a command that asks the server before the
+ * pipeline starts (whoami, the credit estimate) counts those requests, their 429s and their
+ * time in the run's summary.
+ */
+export interface RunStart {
+  /** On the run's clock. */
+  at: number;
+  stats: ClientStats;
+}
+
+/**
  * The counts of a run, its progress events and its summary. Request figures are the client's
  * counters since the run started (a client may be shared with earlier work).
  */
@@ -60,16 +71,28 @@ export class Tally {
       keepIngestionIds: boolean;
       /** Requests in flight and the concurrency limit now. */
       sending: () => { inFlight: number; concurrency: number };
+      /** Where the run's time and requests are counted from (default: now). */
+      since?: RunStart;
     },
   ) {
-    this.startedAt = o.clock.now();
-    this.statsAtStart = this.stats();
+    this.startedAt = o.since?.at ?? o.clock.now();
+    this.statsAtStart = o.since?.stats ?? this.stats();
   }
 
-  /** A document came back from the server (an unsent one counts nowhere). */
-  count(o: ItemOutcome): void {
+  /** This run's OUTCOME_UNKNOWN failures, and how many of them had no document_id. */
+  readonly unknown = { records: 0, withoutId: 0 };
+
+  /**
+   * A document came back from the server (an unsent one counts nowhere); `hasId`: it was sent
+   * with a document_id.
+   */
+  count(o: ItemOutcome, hasId = true): void {
     if (o.kind === 'unsent') return;
     this.sent += 1;
+    if (o.kind === 'failed' && o.error.code === 'OUTCOME_UNKNOWN') {
+      this.unknown.records += 1;
+      if (!hasId) this.unknown.withoutId += 1;
+    }
     if (o.kind === 'accepted') {
       this.accepted += 1;
       if (this.o.keepIngestionIds && o.ingestionId) this.ingestionIds.push(o.ingestionId);
@@ -166,6 +189,14 @@ export class Tally {
       ...(this.quality.length > 0 ? { quality_warnings: this.quality } : {}),
       ...(this.archives.length > 0 ? { archives: this.archives } : {}),
       ...(wait ? { wait } : {}),
+      ...(this.unknown.records > 0
+        ? {
+            outcome_unknown: {
+              records: this.unknown.records,
+              without_document_id: this.unknown.withoutId,
+            },
+          }
+        : {}),
     };
   }
 

@@ -1,4 +1,5 @@
 import { isDocumentType, isMode, readScope } from '../client/create-body.js';
+import { normalizeCreatedAt } from '../client/datetime.js';
 import {
   CREATE_BODY_KEYS,
   DEFAULT_DOCUMENT_TYPE,
@@ -14,7 +15,7 @@ import {
 /**
  * Validation of a mapped record before it is sent, so a bad record fails alone: document
  * present, a string, not blank; document_type and mode in the API enums; document_created_at
- * ISO-8601; ids strings (numbers are turned into strings: user_id 42 → "42"); scope a
+ * a date the service's model accepts, sent as ISO 8601 with an offset (client/datetime.ts); ids strings (numbers are turned into strings: user_id 42 → "42"); scope a
  * non-empty level=name path; metadata an object. What a record leaves out comes from the run's
  * defaults (flags, profile), then from the official SDK's, so the body is the SDK's.
  * `document` must be a string: the SDK model also allows an object, but the wire example and
@@ -40,6 +41,8 @@ export interface MapDefaults {
   customer_id?: string;
   /** `--scope`: the path of records that give none. */
   scope?: ScopePath;
+  /** `--timezone`: the IANA zone naive document_created_at values are in (default UTC). */
+  timezone?: string;
   metadata?: Record<string, unknown>;
 }
 const ID_FIELDS = ['document_id', 'user_id', 'customer_id'] as const;
@@ -58,7 +61,13 @@ export function validateRequest(
   fields: Partial<Record<ApiField, unknown>>,
   extra: Record<string, unknown> | undefined,
   defaults: MapDefaults,
-): { request: CreateMemoryRequest } | { error: RecordError } {
+):
+  | {
+      request: CreateMemoryRequest;
+      /** What a hash document_id is computed from, when not the request itself. */
+      idBasis?: CreateMemoryRequest;
+    }
+  | { error: RecordError } {
   const document = fields.document;
   if (document === undefined || document === null)
     return invalid('document', 'document is missing');
@@ -112,15 +121,20 @@ export function validateRequest(
   }
 
   let createdAt: string | null = null;
+  let idBasis: string | undefined;
   const c = fields.document_created_at;
   if (c !== undefined && c !== null) {
-    if (typeof c !== 'string' || !isIsoDate(c)) {
+    const zone = defaults.timezone ?? 'UTC';
+    const normal = normalizeCreatedAt(c, zone);
+    if ('error' in normal) {
       return invalid(
         'document_created_at',
-        `document_created_at ${describeValue(c)} is not an ISO-8601 date (e.g. 2024-03-15T10:30:00Z)`,
+        `document_created_at ${describeValue(c)} ${normal.error}`,
       );
     }
-    createdAt = c;
+    createdAt = normal.value;
+    // Ids hashed before dates were normalised hashed the text as given: keep them stable.
+    if (typeof c === 'string' && c !== createdAt && zone === 'UTC') idBasis = c;
   }
 
   const md = fields.metadata;
@@ -134,19 +148,20 @@ export function validateRequest(
     for (const k in extra) if (!(k in metadata)) metadata[k] = extra[k];
   }
 
-  return {
-    request: {
-      document,
-      document_type: documentType,
-      document_id: documentId,
-      document_created_at: createdAt,
-      user_id: userId,
-      customer_id: customerId,
-      scope,
-      mode,
-      metadata,
-    },
+  const request: CreateMemoryRequest = {
+    document,
+    document_type: documentType,
+    document_id: documentId,
+    document_created_at: createdAt,
+    user_id: userId,
+    customer_id: customerId,
+    scope,
+    mode,
+    metadata,
   };
+  return idBasis === undefined
+    ? { request }
+    : { request, idBasis: { ...request, document_created_at: idBasis } };
 }
 
 function isBlankText(s: string): boolean {

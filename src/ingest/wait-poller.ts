@@ -2,10 +2,13 @@ import type { Clock } from '../clock.js';
 import type { ApiResult } from '../client/client.js';
 import type { MemoryStatusResponse } from '../client/types.js';
 import { isKnownStatus, isTerminal } from '../memories/status.js';
-import type { IngestSummary } from './summary.js';
+import type { WaitCounts } from './summary.js';
 
-/** Time between two status polls of one ingestion. */
+/** Time between two status polls of one ingestion (the SDK's wait_for_completion: 2 s). */
 const POLL_MS = 2000;
+
+/** How long --wait waits in all, unless --wait-timeout says (the SDK's wait_for_completion: 300 s). */
+export const DEFAULT_WAIT_TIMEOUT_MS = 300_000;
 
 export interface StatusClient {
   status(
@@ -15,11 +18,12 @@ export interface StatusClient {
 }
 
 /**
- * `--wait`: polls each accepted document's ingestion until it is terminal, `workers` at a time,
- * and counts how they ended. Once `stopped()` (Ctrl-C, --max-duration) or `signal` aborts, the
- * rest count as unfinished: a poll in the air or a sleep between polls ends at once. An answer
- * that names no known status (`{}`) is not polled again: it counts as unfinished and is told
- * once through `onUnreadable`.
+ * `--wait`: polls each accepted document's ingestion until it is terminal (completed, failed,
+ * partial_success, error, cancelled), `workers` at a time, and counts how they ended. Once
+ * `stopped()` (Ctrl-C, --max-duration) or `signal` aborts, or `timeoutMs` of the clock have
+ * passed since the wait began (default DEFAULT_WAIT_TIMEOUT_MS), the rest count as unfinished:
+ * a poll in the air or a sleep between polls ends at once. An answer that names no known status
+ * (`{}`) is not polled again: it counts as unfinished and is told once through `onUnreadable`.
  */
 export async function pollIngestions(
   client: StatusClient,
@@ -31,13 +35,36 @@ export async function pollIngestions(
     signal?: AbortSignal;
     onProgress?: (e: { done: number; total: number }) => void;
     onUnreadable?: (message: string) => void;
+    /** The longest the whole wait lasts, on `clock` (default DEFAULT_WAIT_TIMEOUT_MS). */
+    timeoutMs?: number;
   },
-): Promise<NonNullable<IngestSummary['wait']>> {
-  const result = { completed: 0, failed: 0, partial_success: 0, unfinished: 0 };
+): Promise<WaitCounts> {
+  const result: WaitCounts = {
+    completed: 0,
+    failed: 0,
+    partial_success: 0,
+    error: 0,
+    cancelled: 0,
+    unfinished: 0,
+    timed_out: false,
+  };
   let nextIndex = 0;
   let done = 0;
   let unreadable = 0;
-  const halted = () => o.stopped() || o.signal?.aborted === true;
+  const deadline = o.clock.now() + (o.timeoutMs ?? DEFAULT_WAIT_TIMEOUT_MS);
+  // The limit ends the sleeps between polls and a poll in the air, as a stop does.
+  const limit = new AbortController();
+  const onStop = () => limit.abort(o.signal?.reason);
+  if (o.signal?.aborted) onStop();
+  else o.signal?.addEventListener('abort', onStop, { once: true });
+  const timer = o.clock.sleep(Math.max(0, deadline - o.clock.now()), limit.signal).then(
+    () => {
+      result.timed_out = true;
+      limit.abort(new Error('--wait-timeout reached'));
+    },
+    () => {},
+  );
+  const halted = () => o.stopped() || limit.signal.aborted;
   const worker = async () => {
     while (nextIndex < ids.length) {
       const id = ids[nextIndex++]!;
@@ -48,7 +75,7 @@ export async function pollIngestions(
         }
         let status: MemoryStatusResponse;
         try {
-          status = (await client.status(id, o.signal ? { signal: o.signal } : {})).data;
+          status = (await client.status(id, { signal: limit.signal })).data;
         } catch (err) {
           if (halted()) continue;
           throw err;
@@ -63,20 +90,28 @@ export async function pollIngestions(
           break;
         }
         if (isTerminal(status)) {
-          if (status.status === 'completed') result.completed += 1;
-          else if (status.status === 'failed') result.failed += 1;
-          else result.partial_success += 1;
+          result[
+            status.status as 'completed' | 'failed' | 'partial_success' | 'error' | 'cancelled'
+          ] += 1;
           break;
         }
         // An interrupted sleep just ends the wait: the loop then counts the rest unfinished.
-        await o.clock.sleep(POLL_MS, o.signal).catch(() => {});
+        await o.clock.sleep(POLL_MS, limit.signal).catch(() => {});
       }
       done += 1;
       o.onProgress?.({ done, total: ids.length });
     }
   };
   const workers = Math.max(1, Math.min(o.workers, ids.length));
-  await Promise.all(Array.from({ length: workers }, worker));
+  try {
+    await Promise.all(Array.from({ length: workers }, worker));
+  } finally {
+    o.signal?.removeEventListener('abort', onStop);
+    if (!limit.signal.aborted) limit.abort();
+    await timer;
+  }
+  // Timed out only if that left something unfinished.
+  if (result.unfinished === 0) result.timed_out = false;
   return result;
 }
 

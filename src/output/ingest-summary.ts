@@ -1,5 +1,5 @@
 import type { CreateMemoryRequest } from '../client/types.js';
-import type { IngestSummary } from '../ingest/summary.js';
+import { unconfirmedOf, type IngestSummary } from '../ingest/summary.js';
 import { shellQuote } from '../commands/command-line.js';
 import { describeCreditCheck } from './credits.js';
 import { redactSecrets } from './redact.js';
@@ -62,11 +62,20 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
   pairs.push(['elapsed', `${s.elapsed_s.toFixed(1)} s`]);
   pairs.push(['records/s', num(s.records_per_s)]);
   if (s.wait) {
+    const w = s.wait;
+    // error and cancelled are named only when they happened (the SDK's extra final statuses).
+    const extra =
+      (w.error > 0 ? `, ${num(w.error)} error` : '') +
+      (w.cancelled > 0 ? `, ${num(w.cancelled)} cancelled` : '');
     pairs.push([
       'ingestion',
-      `${num(s.wait.completed)} completed, ${num(s.wait.partial_success)} partial, ` +
-        `${num(s.wait.failed)} failed, ${num(s.wait.unfinished)} unfinished`,
+      `${num(w.completed)} completed, ${num(w.partial_success)} partial, ` +
+        `${num(w.failed)} failed${extra}, ${num(w.unfinished)} unfinished` +
+        (w.timed_out ? ' (--wait-timeout reached)' : ''),
     ]);
+  }
+  if (s.outcome_unknown) {
+    pairs.push(['outcome unknown', `${num(s.outcome_unknown.records)} (may or may not be stored)`]);
   }
   pairs.push([
     'failures file',
@@ -122,6 +131,16 @@ export type RetryCommand = (failuresFiles: string[]) => string;
 
 const plainRetry: RetryCommand = (files) => ['synap', 'ingest', ...files].map(shellQuote).join(' ');
 
+/** What marks an OUTCOME_UNKNOWN line of a failures file (its error follows the record). */
+const UNKNOWN_MARK = '"error":{"code":"OUTCOME_UNKNOWN"';
+
+/** Records this run read that it neither stored, skipped nor recorded as failed. */
+function unsettled(s: IngestSummary): number {
+  const e = s.earlier_runs;
+  const settled = s.accepted - e.accepted + (s.skipped - e.skipped) + (s.failed - e.failed);
+  return Math.max(0, s.records_read - settled);
+}
+
 /** What the user should do after a run that did not simply succeed. */
 export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): string[] {
   const out: string[] = [];
@@ -141,6 +160,12 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
     out.push(
       `stopped early: ${why[s.stop_reason ?? ''] ?? s.stop_reason}. Progress is saved; run the same command again to continue.`,
     );
+    const open = unsettled(s);
+    if (open > 0) {
+      out.push(
+        `${forPeople(open)} record(s) were not stored yet and are in no failures file: running the same command again sends them.`,
+      );
+    }
   } else if (s.status === 'aborted' && s.state_files.length > 0) {
     out.push(
       `progress is saved in ${s.state_files.join(', ')}; once the error below is dealt with, run the same command again to continue.`,
@@ -148,24 +173,57 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
   }
   const e = s.earlier_runs;
   const stored = s.accepted + s.skipped + (e ? e.accepted + e.skipped : 0);
-  if (!s.dry_run && s.failed > 0 && stored === 0 && s.status !== 'interrupted') {
+  // Not when some outcomes are unknown: those records may well be stored.
+  const known = s.outcome_unknown === undefined;
+  if (
+    !s.dry_run &&
+    s.failed > 0 &&
+    files !== '' &&
+    stored === 0 &&
+    known &&
+    s.status !== 'interrupted'
+  ) {
     // Said plainly: a run where nothing got through is a problem with the whole input, its
     // mapping or the server, not with a few records.
     out.push(
-      `every record failed and nothing was stored: the same cause is likely behind all of them (the first lines of ${files || 'the failures file'} say which).`,
+      `every record failed and nothing was stored: the same cause is likely behind all of them (the first lines of ${files} say which).`,
     );
   }
-  if (s.failed > 0 && files !== '') {
+  const unknown = s.outcome_unknown;
+  if (s.failed > 0 && files !== '' && unknown && unknown.without_document_id > 0) {
+    // Sending these again blindly could store them twice: the command offered leaves them out.
+    out.push(
+      `${forPeople(s.failed)} record(s) failed; see ${files}. ${forPeople(unknown.records)} of them may or may not be stored (OUTCOME_UNKNOWN)` +
+        `${unknown.without_document_id < unknown.records ? `, ${forPeople(unknown.without_document_id)} without a document_id` : ' and have no document_id'}: ` +
+        'sending them again could store them twice, so check for them first (synap memories list).',
+    );
+    const [only] = s.failures_files;
+    if (s.failures_files.length === 1 && only !== undefined && s.failed > unknown.records) {
+      const rest = `${only}.retry.jsonl`;
+      out.push(
+        `To send the other failed records again: grep -v -F ${shellQuote(UNKNOWN_MARK)} ${shellQuote(only)} > ${shellQuote(rest)} && ${retry([rest])}`,
+      );
+    }
+  } else if (s.failed > 0 && files !== '') {
     out.push(
       `${forPeople(s.failed)} record(s) failed; see ${files}. Fix them and run: ${retry(s.failures_files)}`,
     );
+    if (unknown) {
+      out.push(
+        `${forPeople(unknown.records)} of them may or may not be stored (OUTCOME_UNKNOWN); that command is safe for them: ` +
+          'each has a document_id, so one that was stored comes back as already ingested.',
+      );
+    }
   }
   const w = s.wait;
-  if (s.status === 'partial' && w && w.failed + w.partial_success + w.unfinished > 0) {
+  if (s.status === 'partial' && w && unconfirmedOf(w) > 0) {
+    const extra =
+      (w.error > 0 ? `, ${forPeople(w.error)} error` : '') +
+      (w.cancelled > 0 ? `, ${forPeople(w.cancelled)} cancelled` : '');
     out.push(
-      `processing not confirmed for ${forPeople(w.failed + w.partial_success + w.unfinished)} document(s) ` +
-        `(${forPeople(w.failed)} failed, ${forPeople(w.partial_success)} partial, ${forPeople(w.unfinished)} unfinished); ` +
-        'check them with synap memories status.',
+      `processing not confirmed for ${forPeople(unconfirmedOf(w))} document(s) ` +
+        `(${forPeople(w.failed)} failed, ${forPeople(w.partial_success)} partial${extra}, ${forPeople(w.unfinished)} unfinished` +
+        `${w.timed_out ? ', the wait ended at --wait-timeout' : ''}); check them with synap memories status.`,
     );
   }
   return out;

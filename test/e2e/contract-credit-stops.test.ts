@@ -8,6 +8,7 @@ import {
 } from '../../src/emulator/index.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
+import { startScriptedServer, WHOAMI } from '../helpers/scripted-server.js';
 
 /**
  * Credit stops arrive as 429s that are not rate limits (trial_limit_reached,
@@ -97,6 +98,50 @@ describe('credit stops and 402: stop at once, exit 6, resumable', () => {
     const again = await run(emu, args);
     expect(again.code, again.stderr).toBe(0);
     expect(storedOnce(emu.documents())).toEqual({ distinct: 60, duplicates: 0 });
+  });
+
+  it('insufficient_credits in a 429 (the SDK credit gate): a credit stop, exit 6, not waited out', async () => {
+    const emu = await emulator({ creditStop: 'insufficient_credits' });
+    writeChatFile(join(dir, 'broke.jsonl'), 20, 'broke');
+    const started = Date.now();
+    const r = await run(emu, ['--json', 'ingest', 'broke.jsonl', '--concurrency', '1']);
+    expect(r.code, r.stderr).toBe(6);
+    expect(Date.now() - started).toBeLessThan(30_000);
+    expect(batches(emu)).toEqual({ '429': 1 });
+    expect(r.stderr).toMatch(/\(insufficient_credits\)/);
+    expect(JSON.parse(r.stdout).error).toMatchObject({
+      code: 'INSUFFICIENT_CREDITS',
+      exit_code: 6,
+    });
+  });
+
+  it('insufficient_credits at the top level of a 429 from a server written from the contract: exit 6, one request', async () => {
+    const server = await startScriptedServer((req) => {
+      if (req.url === '/api/v1/auth/whoami') return WHOAMI;
+      if (req.url.startsWith('/v1/credits/')) return { status: 404, body: { detail: 'Not Found' } };
+      return {
+        status: 429,
+        headers: { 'Retry-After': '120' },
+        body: { error: 'insufficient_credits', message: 'Out of credits.', balance_credits: 0 },
+      };
+    });
+    try {
+      writeChatFile(join(dir, 'broke2.jsonl'), 5, 'broke2');
+      const r = await runCli(['ingest', 'broke2.jsonl'], {
+        env: {
+          ...sandbox.env,
+          SYNAP_API_KEY: 'synap_brokeKey0000000000000000',
+          SYNAP_BASE_URL: server.url,
+        },
+        cwd: dir,
+        timeoutMs: 60_000,
+      });
+      expect(r.code, r.stderr).toBe(6);
+      expect(r.stderr).toContain('Out of credits. (insufficient_credits)');
+      expect(server.seen.filter((s) => s.url === '/api/v1/memories/batch')).toHaveLength(1);
+    } finally {
+      await server.close();
+    }
   });
 
   it('an ordinary 429 is still waited out (no credit fields, a rate limit)', async () => {

@@ -238,4 +238,85 @@ describe('status policy: what each answer means, and error bodies in every shape
     expect(failures[0]!.error.status).toBe(504);
     expect(failures[0]!.error.message).toMatch(/^outcome unknown: Gateway Timeout/);
   });
+
+  it('a 409 about something else (a compaction running) fails its records with the message: not "already ingested"', async () => {
+    const busy = await scripted(
+      deployment(() => ({
+        status: 409,
+        body: {
+          detail: {
+            code: 'compaction_in_progress',
+            message: 'a compaction is already running for this instance',
+          },
+        },
+      })),
+    );
+    const r = await run(busy.url, 'synap_conflict0000000000000000', [
+      '--json',
+      'ingest',
+      'eight.jsonl',
+      '--restart',
+    ]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 0, skipped: 0, failed: 8 });
+    // Not split into halves as a duplicate would be: the conflict is not about a document.
+    expect(batchBodies(busy)).toHaveLength(1);
+    const failures = readFileSync(join(dir, 'eight.jsonl.failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { error: { code: string; status: number; message: string } });
+    expect(failures).toHaveLength(8);
+    expect(failures[0]!.error).toMatchObject({
+      code: 'compaction_in_progress',
+      status: 409,
+      message: expect.stringContaining('a compaction is already running for this instance'),
+    });
+  });
+
+  it('a 409 without a code whose message is about a duplicate request, not a document, is not "skipped"', async () => {
+    const busy = await scripted(
+      deployment(() => ({
+        status: 409,
+        body: { detail: 'duplicate request: a compaction is already in progress' },
+      })),
+    );
+    const r = await run(busy.url, 'synap_conflict0000000000000000', [
+      '--json',
+      'ingest',
+      'eight.jsonl',
+      '--restart',
+    ]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 0, skipped: 0, failed: 8 });
+  });
+
+  it('a 409 saying the document exists is "skipped (already ingested)", found by halving the batch', async () => {
+    const dup = await scripted(
+      deployment((req) => {
+        const docs = (JSON.parse(req.body) as { documents: { document_id: string }[] }).documents;
+        const seen = docs.find((d) => d.document_id === 'n3');
+        return seen
+          ? {
+              status: 409,
+              body: {
+                detail: {
+                  code: 'DUPLICATE_DOCUMENT',
+                  message: 'document_id "n3" was already ingested',
+                },
+              },
+            }
+          : accepted(req);
+      }),
+    );
+    const r = await run(dup.url, 'synap_duplicate000000000000000', [
+      '--json',
+      'ingest',
+      'eight.jsonl',
+      '--restart',
+      '--concurrency',
+      '1',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 7, skipped: 1, failed: 0 });
+  });
 });

@@ -1,7 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
+import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
 import {
   echoKeyInItems,
   hang,
@@ -266,4 +266,160 @@ describe('ingest against a hostile server', () => {
     // One request each: a redirect is not retried.
     expect(s.apiRequests()).toHaveLength(3);
   });
+
+  it('429s during the pre-flight (whoami, credit estimate) count in the summary and its elapsed time', async () => {
+    let refusals = 0;
+    const s = await start((req) =>
+      (req.path.includes('whoami') || req.path.includes('/credits/')) && refusals++ < 2
+        ? rateLimited('1')
+        : undefined,
+    );
+    writeChatFile(join(dir, 'pre429.jsonl'), 5, 'pre429');
+    const r = await runCli(['--json', 'ingest', 'pre429.jsonl'], { env: envFor(s), cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout).result;
+    expect(summary.rate_limited).toBe(2);
+    // whoami twice, the estimate (once or twice), the batch: all of them.
+    expect(summary.requests).toBe(
+      s.apiRequests().length + s.requests.filter((q) => q.path.startsWith('/v1/')).length,
+    );
+    // Two waits of a second each.
+    expect(summary.elapsed_s).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('a retry-budget stop with nothing in a failures file says the unsent records go again on resume, and names no failures file', async () => {
+    const s = await start((req) =>
+      req.path.includes('/batch') ? json(503, { detail: 'down for maintenance' }) : undefined,
+    );
+    writeChatFile(join(dir, 'budget.jsonl'), 60, 'budget');
+    const r = await runCli(['ingest', 'budget.jsonl', '--batch-size', '5'], {
+      env: envFor(s),
+      cwd: dir,
+      timeoutMs: 90_000,
+    });
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(/retry budget exhausted/);
+    expect(existsSync(join(dir, 'budget.jsonl.failures.jsonl'))).toBe(false);
+    expect(r.stderr).not.toMatch(/see the failures file|see budget\.jsonl\.failures/);
+    expect(r.stderr).toMatch(
+      /\d+ record\(s\) were not stored yet and are in no failures file: running the same command again sends them/,
+    );
+  }, 90_000);
+
+  it('--wait is bounded: --wait-timeout 3s on a status that stays processing ends the wait (exit 3), saying so', async () => {
+    const s = await start((req) =>
+      req.path.includes('/status/')
+        ? json(200, {
+            ingestion_id: req.path.split('/').pop(),
+            document_id: 'x',
+            status: 'processing',
+            queued_at: '2026-01-01T00:00:00Z',
+          })
+        : undefined,
+    );
+    writeChatFile(join(dir, 'waitlimit.jsonl'), 5, 'waitlimit');
+    const t0 = Date.now();
+    const r = await runCli(
+      ['--json', 'ingest', 'waitlimit.jsonl', '--wait', '--wait-timeout', '3s'],
+      {
+        env: envFor(s),
+        cwd: dir,
+        timeoutMs: 60_000,
+      },
+    );
+    expect((Date.now() - t0) / 1000).toBeLessThan(3 + 20);
+    expect(r.code, r.stderr).toBe(3);
+    expect(JSON.parse(r.stdout).result.wait).toMatchObject({
+      completed: 0,
+      unfinished: 5,
+      timed_out: true,
+    });
+  }, 60_000);
+
+  it('--wait: error and cancelled are final and named in the summary', async () => {
+    let n = 0;
+    const s = await start((req) =>
+      req.path.includes('/status/')
+        ? json(200, {
+            ingestion_id: req.path.split('/').pop(),
+            document_id: 'x',
+            status: ['completed', 'error', 'cancelled'][n++ % 3],
+            queued_at: '2026-01-01T00:00:00Z',
+          })
+        : undefined,
+    );
+    writeChatFile(join(dir, 'waitfinal.jsonl'), 3, 'waitfinal');
+    const r = await runCli(['ingest', 'waitfinal.jsonl', '--wait', '--concurrency', '1'], {
+      env: envFor(s),
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /1 completed, 0 partial, 0 failed, 1 error, 1 cancelled, 0 unfinished/,
+    );
+    expect(r.stderr).toMatch(/processing not confirmed for 2 document\(s\)/);
+    // Each status was asked once: a final one is not polled again.
+    expect(s.requests.filter((q) => q.path.includes('/status/'))).toHaveLength(3);
+  }, 60_000);
+
+  it('OUTCOME_UNKNOWN records without ids: the summary says they may or may not be stored, and the command it offers does not resend them', async () => {
+    // Batches holding "doc 3" are refused outright; the others get a 504 (may have been stored).
+    const s = await start((req) => {
+      if (!req.path.includes('/batch')) return undefined;
+      const docs = (req.json as { documents: { document: string }[] }).documents;
+      if (docs.some((d) => d.document.includes('refuse me')))
+        return json(422, { detail: 'document refused' });
+      return json(504, { detail: 'Gateway Timeout' });
+    });
+    const lines = [
+      '{"document":"User: refuse me"}',
+      '{"document":"User: b"}',
+      '{"document":"User: c"}',
+    ];
+    writeFileSync(join(dir, 'unknown.jsonl'), `${lines.join('\n')}\n`);
+    const r = await runCli(['ingest', 'unknown.jsonl', '--id-from', 'none', '--batch-size', '1'], {
+      env: envFor(s),
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/outcome unknown: 2 \(may or may not be stored\)/);
+    expect(r.stderr).toMatch(
+      /2 of them may or may not be stored \(OUTCOME_UNKNOWN\) and have no document_id: sending them again could store them twice/,
+    );
+    expect(r.stderr).not.toMatch(/Fix them and run/);
+    // They may be stored: the summary does not claim that nothing was.
+    expect(r.stderr).not.toMatch(/nothing was stored/);
+    const offered = /To send the other failed records again: (.*)$/m.exec(r.stderr)?.[1];
+    expect(offered).toBeDefined();
+    // The offered command, run as printed, sends only the refused record, never the two others.
+    s.setPlan((req) =>
+      req.path.includes('/batch') ? json(422, { detail: 'still refused' }) : undefined,
+    );
+    const before = batches(s).length;
+    const again = await runShell(offered!, { env: envFor(s), cwd: dir });
+    expect(again.code, again.stderr).toBe(3);
+    const sent = batches(s)
+      .slice(before)
+      .flatMap((q) =>
+        (q.json as { documents: { document: string }[] }).documents.map((d) => d.document),
+      );
+    expect(sent).toEqual(['User: refuse me']);
+  }, 60_000);
+
+  it('OUTCOME_UNKNOWN records with ids (--on-ambiguous fail): the offered command is safe for them and says so', async () => {
+    const s = await start((req) =>
+      req.path.includes('/batch') ? json(504, { detail: 'Gateway Timeout' }) : undefined,
+    );
+    writeChatFile(join(dir, 'unknownids.jsonl'), 4, 'unknownids');
+    const r = await runCli(['ingest', 'unknownids.jsonl', '--on-ambiguous', 'fail'], {
+      env: envFor(s),
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/Fix them and run: synap ingest unknownids\.jsonl\.failures\.jsonl/);
+    expect(r.stderr).toMatch(
+      /4 of them may or may not be stored \(OUTCOME_UNKNOWN\); that command is safe for them/,
+    );
+  }, 60_000);
 });

@@ -185,7 +185,8 @@ describe('synap ingest against the emulator', () => {
     const r = await run(['--json', 'ingest', 'dry.jsonl', '--dry-run']);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout).result;
-    expect(s).toMatchObject({ dry_run: true, records_read: 50, sent: 50, requests: 0 });
+    // The one request is the pre-flight's whoami: no batch went out (below).
+    expect(s).toMatchObject({ dry_run: true, records_read: 50, sent: 50, requests: 1 });
     expect(s.samples).toHaveLength(3);
     expect(s.samples[0].document_id).toMatch(/^sha256-/);
     expect(emu.stats().requests_by_endpoint.batch ?? 0).toBe(before);

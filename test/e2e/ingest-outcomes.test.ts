@@ -46,7 +46,15 @@ describe('synap ingest outcomes and exit codes', () => {
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout).result;
     expect(s.accepted).toBe(30);
-    expect(s.wait).toEqual({ completed: 30, failed: 0, partial_success: 0, unfinished: 0 });
+    expect(s.wait).toEqual({
+      completed: 30,
+      failed: 0,
+      partial_success: 0,
+      error: 0,
+      cancelled: 0,
+      unfinished: 0,
+      timed_out: false,
+    });
     expect(emu.stats().requests_by_endpoint.status ?? 0).toBeGreaterThanOrEqual(30);
   });
 
@@ -84,7 +92,8 @@ describe('synap ingest outcomes and exit codes', () => {
     const started = Date.now();
     const r = await run(['--json', 'ingest', 'rate.jsonl', '--batch-size', '10', '--rate', '600']);
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout).result.requests).toBe(40);
+    // 40 batches, and the pre-flight's whoami, credit balance and estimate.
+    expect(JSON.parse(r.stdout).result.requests).toBe(43);
     // The unlimited emulator answers at once; only the cap (10/s after a first token) paces:
     // 39 requests at 10/s ≥ 3.9 s.
     expect(Date.now() - started).toBeGreaterThanOrEqual(3_500);

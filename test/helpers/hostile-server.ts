@@ -88,6 +88,80 @@ export function echoKeyInItems(req: RecordedRequest): Answer {
   });
 }
 
+/** A batch answer accepting every document, its results in reverse order of the documents. */
+export function reversedResults(req: RecordedRequest): Answer {
+  const answer = acceptAll(req) as Extract<Answer, { kind: 'json' }>;
+  const body = answer.body as { results: unknown[] };
+  return json(200, { ...body, results: [...body.results].reverse() });
+}
+
+/**
+ * A batch answer in which `refused(documentId)` documents failed (INVALID_INPUT) and the rest
+ * were queued, the results in reverse order of the documents.
+ */
+export function reorderedWithRefusals(
+  req: RecordedRequest,
+  refused: (documentId: string) => boolean,
+): Answer {
+  const docs = documentsOf(req);
+  const results = docs.map((d, i) =>
+    refused(String(d.document_id))
+      ? {
+          ingestion_id: null,
+          document_id: d.document_id ?? null,
+          status: 'failed',
+          queued_at: null,
+          error_code: 'INVALID_INPUT',
+          error_message: `document ${String(d.document_id)} refused`,
+        }
+      : {
+          ingestion_id: `ing_${i}_${Math.random().toString(16).slice(2)}`,
+          document_id: d.document_id ?? null,
+          status: 'queued',
+          queued_at: new Date().toISOString(),
+        },
+  );
+  const failed = results.filter((r) => r.status === 'failed').length;
+  return json(200, {
+    batch_id: 'b_reordered',
+    total: docs.length,
+    succeeded: docs.length - failed,
+    failed,
+    results: results.reverse(),
+  });
+}
+
+/** A batch answer with results for only the documents `keep` selects (all queued). */
+export function partialResults(req: RecordedRequest, keep: (index: number) => boolean): Answer {
+  const answer = acceptAll(req) as Extract<Answer, { kind: 'json' }>;
+  const body = answer.body as { results: unknown[] };
+  const results = body.results.filter((_r, i) => keep(i));
+  return json(200, { ...body, succeeded: results.length, results });
+}
+
+/**
+ * A batch answer whose items do not say they succeeded: `item(i)` replaces the result of
+ * document i (e.g. `{status: 'error'}`, `{}`, a result without a status).
+ */
+export function itemsLike(req: RecordedRequest, item: (index: number) => unknown): Answer {
+  const docs = documentsOf(req);
+  return json(200, {
+    batch_id: 'b_items',
+    total: docs.length,
+    succeeded: docs.length,
+    failed: 0,
+    results: docs.map((_d, i) => item(i)),
+  });
+}
+
+/** A 200 whose body is not JSON (an HTML error page from a proxy, a cut-off body). */
+export const notJson = (text = '<html><body>upstream said OK</body></html>'): Answer => ({
+  kind: 'raw',
+  status: 200,
+  text,
+  headers: { 'Content-Type': 'text/html' },
+});
+
 /** The documents of a batch request. */
 export function documentsOf(req: RecordedRequest): { document_id?: string | null }[] {
   const body = req.json as { documents?: { document_id?: string | null }[] } | undefined;

@@ -66,6 +66,28 @@ describe('emulator validation', () => {
     ).toBe('2023-11-14T22:13:20.000Z');
   });
 
+  it('document_created_at: numeric strings are Unix times too, as pydantic reads them', () => {
+    expect(
+      validateCreate({ document: 'x', document_created_at: '1700000000' }).document_created_at,
+    ).toBe('2023-11-14T22:13:20.000Z');
+    // What the model does with a date written as a bare number: seconds since 1970.
+    expect(
+      validateCreate({ document: 'x', document_created_at: '20240102' }).document_created_at,
+    ).toBe('1970-08-23T06:15:02.000Z');
+  });
+
+  it.each([
+    '2024-03-15T10:30:60Z',
+    '2024-03-15T24:00:00',
+    '2024-03-15T10:30:00+24:00',
+    '2024-03-15T10:30:00-24:00',
+    '0000-01-01T00:00:00Z',
+  ])('document_created_at %s is refused, as the model refuses it', (value) => {
+    expect(() => validateCreate({ document: 'x', document_created_at: value })).toThrow(
+      RequestValidationError,
+    );
+  });
+
   it.each([
     ['2024-03-15', true],
     ['2024-03-15T10:30:00Z', true],

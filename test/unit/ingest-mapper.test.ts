@@ -94,7 +94,8 @@ describe('mapper: fields', () => {
     const req = ok(m(rec({ body: { text: 'hi' }, who: { id: 42 }, ts: '2024-01-02', other: 1 })));
     expect(req.document).toBe('hi');
     expect(req.user_id).toBe('42'); // numbers → string ids
-    expect(req.document_created_at).toBe('2024-01-02');
+    // A date alone is sent as midnight UTC, with its offset (the normal form).
+    expect(req.document_created_at).toBe('2024-01-02T00:00:00Z');
     // "body" and "who" are kept (only a top-level mapped key is consumed); "ts" is consumed
     expect(req.metadata).toEqual({ body: { text: 'hi' }, who: { id: 42 }, other: 1 });
   });
@@ -338,7 +339,7 @@ describe('mapper: validation names the field', () => {
     [{ document: 'x', document_created_at: 'yesterday' }, 'document_created_at', /ISO-8601/],
     [{ document: 'x', document_created_at: '2024-02-30' }, 'document_created_at', /ISO-8601/],
     [{ document: 'x', document_created_at: '15/03/2024' }, 'document_created_at', /ISO-8601/],
-    [{ document: 'x', document_created_at: 1710498600 }, 'document_created_at', /ISO-8601/],
+    [{ document: 'x', document_created_at: '20240102' }, 'document_created_at', /bare number/],
     [{ document: 'x', metadata: 'k=v' }, 'metadata', /metadata must be an object/],
     [{ document: 'x', metadata: [1] }, 'metadata', /got an array/],
   ])('%j → %s', (value, field, message) => {

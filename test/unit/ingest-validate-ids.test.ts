@@ -135,9 +135,10 @@ describe('validateRequest', () => {
       /"yesterday" is not an ISO-8601 date/,
     ],
     [
-      { document: 'x', document_created_at: 1710498600 },
+      // A bare number of neither 10 nor 13 digits: the model would read it as seconds since 1970.
+      { document: 'x', document_created_at: 20240102 },
       'document_created_at',
-      /number 1710498600/,
+      /number 20240102 is a bare number of 8 digits/,
     ],
     [{ document: 'x', metadata: 'a=b' }, 'metadata', /metadata must be an object, got "a=b"/],
     [{ document: 'x', metadata: [1] }, 'metadata', /got an array/],

@@ -49,4 +49,25 @@ describe('nextSteps', () => {
     expect(nextSteps(summary({ dry_run: true })).join('\n')).not.toMatch(plainly);
     expect(nextSteps(summary({ status: 'interrupted' })).join('\n')).not.toMatch(plainly);
   });
+
+  it('a stopped run names the records it read but did not settle (sent again by a re-run), and no failures file when there is none', () => {
+    const steps = nextSteps(
+      summary({
+        status: 'stopped',
+        exit_code: ExitCode.STOPPED,
+        stop_reason: 'retry-budget',
+        records_read: 45,
+        sent: 0,
+        failed: 0,
+        failures_files: [],
+      }),
+    ).join('\n');
+    expect(steps).toMatch(/45 record\(s\) were not stored yet and are in no failures file/);
+    expect(steps).not.toMatch(/failures file\)|see the failures file/);
+  });
+
+  it('every record failed but no failures file was written: no pointer to one', () => {
+    const steps = nextSteps(summary({ failures_files: [] })).join('\n');
+    expect(steps).not.toMatch(/the failures file/);
+  });
 });
