@@ -1,0 +1,165 @@
+import { parseDocument } from 'yaml';
+
+/** File name endings read as notes. */
+export const NOTE_EXTENSIONS = ['.md', '.markdown', '.txt'] as const;
+
+/** The record value a note becomes, shaped like the API fields the mapper takes. */
+export interface NoteRecordValue {
+  document: string;
+  document_type: 'document';
+  document_id: string;
+  document_created_at: string;
+  metadata: Record<string, unknown>;
+}
+
+/** What a note's text gives: a record value, nothing to send (empty), or why it cannot be read. */
+export type NoteResult =
+  { value: NoteRecordValue } | { empty: true } | { error: string; line: number };
+
+/** A note's front matter (the YAML between `---` lines at its very start) and its body. */
+export interface FrontMatterSplit {
+  yaml?: string;
+  /** The 1-based line the YAML starts on. */
+  yamlLine: number;
+  body: string;
+}
+
+/**
+ * Splits off YAML front matter: the text must start with a `---` line and the block ends at the
+ * next `---` (or `...`) line. Without a closing line there is no front matter: a lone `---` at
+ * the top of a Markdown file is a rule, not metadata.
+ */
+export function splitFrontMatter(text: string): FrontMatterSplit {
+  const t = text.replace(/^\uFEFF/, '');
+  const open = /^---[ \t]*\r?\n/.exec(t);
+  if (!open) return { yamlLine: 0, body: t };
+  const rest = t.slice(open[0].length);
+  const close = /^(?:---|\.\.\.)[ \t]*(?:\r?\n|$)/m.exec(rest);
+  if (!close) return { yamlLine: 0, body: t };
+  return {
+    yaml: rest.slice(0, close.index),
+    yamlLine: 2,
+    body: rest.slice(close.index + close[0].length),
+  };
+}
+
+/**
+ * A front-matter date as ISO 8601 UTC: a YAML date, `2024-01-31`, `2024-01-31 10:00`,
+ * `2024-01-31T10:00:00+02:00`. A time without a zone is read as UTC (the machine's zone would
+ * make the id's neighbour, the time, depend on where the command runs). Undefined when it names
+ * no time.
+ */
+export function frontMatterDate(v: unknown): string | undefined {
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v.toISOString();
+  if (typeof v !== 'string') return undefined;
+  const m =
+    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)[ ]?(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(
+      v.trim(),
+    );
+  if (!m) return undefined;
+  const zone = m[3] ? m[3].replace(/^([+-]\d{2})(\d{2})$/, '$1:$2') : 'Z';
+  const t = Date.parse(
+    `${m[1]}T${m[2] ?? '00:00'}${m[2] && m[2].length === 5 ? ':00' : ''}${zone}`,
+  );
+  return Number.isNaN(t) ? undefined : new Date(t).toISOString();
+}
+
+/** Tags as a list of strings: a YAML list, or a string of comma- or space-separated tags (`#a #b`). */
+export function tagList(v: unknown): string[] {
+  const raw = Array.isArray(v) ? v : typeof v === 'string' ? v.split(/[,\s]+/) : [];
+  const out: string[] = [];
+  for (const t of raw) {
+    if (typeof t !== 'string' && typeof t !== 'number') continue;
+    const s = String(t).trim().replace(/^#/, '');
+    if (s && !out.includes(s)) out.push(s);
+  }
+  return out;
+}
+
+/** A YAML value in JSON terms (YAML dates become ISO strings). */
+function jsonValue(v: unknown): unknown {
+  if (v instanceof Date) return v.toISOString();
+  if (Array.isArray(v)) return v.map(jsonValue);
+  if (v && typeof v === 'object') {
+    const o: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
+    for (const [k, x] of Object.entries(v)) o[k] = jsonValue(x);
+    return { ...o };
+  }
+  return v;
+}
+
+function baseTitle(relPath: string): string {
+  const name = relPath.split('/').pop() ?? relPath;
+  return name.replace(/\.(md|markdown|txt)$/i, '');
+}
+
+/**
+ * One note → its record value. `relPath` is its path relative to the folder given (with `/`),
+ * so `document_id` is `file:<relPath>` and an edited note updates its memory. Front matter is not
+ * part of the document: `title` goes to metadata (else the file name), `date` or `created` to
+ * `document_created_at` (else `modifiedAt`), `tags` to metadata, and any other keys to
+ * `metadata.front_matter`, so nothing in it is silently dropped. Front matter that is not valid
+ * YAML is an error naming its line; a note with no text is empty.
+ */
+export function noteRecord(relPath: string, text: string, modifiedAt: Date): NoteResult {
+  const split = splitFrontMatter(text);
+  let fm: Record<string, unknown> = {};
+  if (split.yaml !== undefined && split.yaml.trim() !== '') {
+    const doc = parseDocument(split.yaml);
+    const err = doc.errors[0];
+    if (err) {
+      const line = split.yamlLine + (err.linePos?.[0].line ?? 1) - 1;
+      const what = err.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+      return { error: `front matter is not valid YAML (line ${line}): ${what}`, line };
+    }
+    const js: unknown = doc.toJS();
+    if (js && typeof js === 'object' && !Array.isArray(js)) fm = js as Record<string, unknown>;
+  }
+  const document = split.body.trim();
+  if (!document) return { empty: true };
+
+  const { title, date, created, tags, ...rest } = fm;
+  const metadata: Record<string, unknown> = {
+    source: 'notes',
+    path: relPath,
+    title: typeof title === 'string' && title.trim() ? title.trim() : baseTitle(relPath),
+  };
+  const tagsList = tagList(tags);
+  if (tagsList.length) metadata.tags = tagsList;
+  if (Object.keys(rest).length) metadata.front_matter = jsonValue(rest);
+  const when = frontMatterDate(date) ?? frontMatterDate(created) ?? modifiedAt.toISOString();
+  return {
+    value: {
+      document,
+      document_type: 'document',
+      document_id: `file:${relPath}`,
+      document_created_at: when,
+      metadata,
+    },
+  };
+}
+
+/** True when bytes look binary (a NUL in the first 8 KB, or not UTF-8): such a file is no note. */
+export function looksBinary(bytes: Uint8Array): boolean {
+  const head = bytes.subarray(0, 8192);
+  if (head.includes(0)) return true;
+  const whole = bytes.length > head.length ? lastWholeChar(head) : head.length;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, whole));
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** The length of `b` without a UTF-8 sequence cut at its end. */
+function lastWholeChar(b: Uint8Array): number {
+  let i = b.length;
+  let back = 0;
+  while (i > 0 && back < 4 && (b[i - 1]! & 0xc0) === 0x80) {
+    i--;
+    back++;
+  }
+  if (i > 0 && b[i - 1]! >= 0xc0) return i - 1;
+  return b.length;
+}
