@@ -9,7 +9,7 @@ import {
 } from '../client/types.js';
 import { parseRateSpec, type RateSpec } from '../client/rate-spec.js';
 import { MAX_CONCURRENCY } from '../config/settings.js';
-import { parseFormat } from '../ingest/format.js';
+import { formatList, parseFormat } from '../ingest/formats/index.js';
 import { parseMapSpecs, parseScopeSpec } from '../ingest/map-spec.js';
 import type { IdFrom } from '../ingest/mapper.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../ingest/options.js';
@@ -74,7 +74,7 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
   if (!forMigrate)
     cmd.option(
       '--format <format>',
-      'input format: jsonl, csv, tsv, json (default: from the file name; sniffed for stdin)',
+      `input format: ${formatList()} (default: from the file name; sniffed for stdin)`,
       parseFormat,
     );
   cmd

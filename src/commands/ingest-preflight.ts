@@ -73,7 +73,10 @@ export async function prepareIngest(
     const estimating =
       flags.dryRun || !opts.inputs
         ? undefined
-        : estimateDocuments(opts.inputs, { restart: flags.restart === true });
+        : estimateDocuments(opts.inputs, {
+            restart: flags.restart === true,
+            ...(flags.format ? { format: flags.format } : {}),
+          });
     // Its outcome is awaited below, or not at all when whoami stops the run first.
     estimating?.catch(() => {});
     const instance = instanceRules(await session.client.identify(call));

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
+import { INPUT_FORMATS } from '../ingest/formats/index.js';
 import type { ShardReport } from '../ingest/shard-report.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { declareIngestOptions, renderIngestSummary, type IngestFlags } from './ingest-options.js';
@@ -10,7 +11,9 @@ export const ingestCommand: CommandSpec<IngestFlags, [string[]], IngestSummary |
   declare: (cmd: Command) =>
     declareIngestOptions(
       cmd
-        .description('stream records from files (JSONL, CSV, TSV, JSON, gzip) or stdin into Synap')
+        .description(
+          `stream records from files (${INPUT_FORMATS.join(', ').toUpperCase()}, gzip) or stdin into Synap`,
+        )
         .argument('[inputs...]', 'input files, or - for stdin (or name them with --files-from)'),
     ).addHelpText(
       'after',

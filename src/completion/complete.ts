@@ -1,7 +1,7 @@
 import { type Command, type Option } from 'commander';
 import { DOCUMENT_TYPES, MODES } from '../client/types.js';
 import { declared } from '../commands/lazy.js';
-import { INPUT_FORMATS } from '../ingest/source-record.js';
+import { INPUT_FORMATS } from '../ingest/formats/index.js';
 
 /**
  * Shell completion. The scripts for bash, zsh and fish are thin: at each Tab they ask the CLI

@@ -14,7 +14,7 @@ import {
   type CreditEstimateRequest,
 } from '../client/types.js';
 import { ingestStateFile } from './checkpointer.js';
-import { estimateRecords } from './estimate.js';
+import { findFormat, formatFromName, type InputFormat } from './formats/index.js';
 
 /**
  * The credit check before an ingest sends anything: the service's own estimate for the whole
@@ -56,7 +56,7 @@ export interface CreditsClient {
  */
 export async function estimateDocuments(
   inputs: readonly string[],
-  opts: { restart: boolean },
+  opts: { restart: boolean; format?: InputFormat },
 ): Promise<{ documents: number; partial: boolean } | undefined> {
   let documents = 0;
   let known = 0;
@@ -69,10 +69,12 @@ export async function estimateDocuments(
     } catch {
       continue;
     }
-    const lines = await estimateRecords(input, size).catch(() => undefined);
+    const format = findFormat(opts.format ?? formatFromName(input));
+    if (!format) continue;
+    const lines = await format.estimate(input, size).catch(() => undefined);
     if (lines === undefined) continue;
     known += 1;
-    const header = /\.(csv|tsv)$/i.test(input) ? 1 : 0;
+    const header = format.headerLines;
     let settled = 0;
     if (!opts.restart) {
       // An unreadable state is reported by the run itself; here it only means "nothing settled".

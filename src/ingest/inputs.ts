@@ -1,14 +1,12 @@
 import type { Clock } from '../clock.js';
-import { UsageError } from '../errors.js';
 import type { StateFile } from '../state-file.js';
 import { hashShape, ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
-import { estimateRecords } from './estimate.js';
 import { donePathFor, doneMatches, readDone, writeDone, type DoneRecord } from './done-file.js';
 import { FailuresFile } from './failures-file.js';
 import { acquireLock } from './lock.js';
 import { requestShape, type IngestRunOptions } from './options.js';
 import { checkDocumentField } from './document-check.js';
-import { formatFromName } from './format.js';
+import { findFormat, formatFromName, unknownFormatError } from './formats/index.js';
 import {
   inputIdentity,
   readRecordBatches,
@@ -93,11 +91,8 @@ export async function withInput(
 ): Promise<void> {
   const { opts, clock } = o;
   const source = input === '-' ? 'stdin' : input;
-  if (input !== '-' && opts.format === undefined && formatFromName(input) === undefined) {
-    throw new UsageError(
-      `cannot tell the format of ${input} from its name: use --format jsonl|csv|tsv|json`,
-    );
-  }
+  const format = input === '-' ? opts.format : (opts.format ?? formatFromName(input));
+  if (input !== '-' && format === undefined) throw unknownFormatError(input);
   // State, lock, failures and done files are named after the input, or after the input and
   // the shard when several shards read it (run-files.ts).
   const shard = opts.shard;
@@ -193,7 +188,7 @@ export async function withInput(
             }
           : {}),
       },
-      estimate: await estimateRecords(input, identity.size),
+      estimate: await findFormat(format)?.estimate(input, identity.size),
       ...elsewhere,
     });
   } finally {

@@ -1,5 +1,6 @@
 import { UsageError } from '../errors.js';
 import { B2B_ISOLATION, B2C_ISOLATION } from '../client/types.js';
+import { isTabular } from './formats/index.js';
 import type { SourceRecord } from './source-record.js';
 import { isPlainObject, type RecordError } from './validate.js';
 
@@ -87,7 +88,7 @@ export function findCustomerIdColumn(
 ): UsageError | undefined {
   if (b2c.isolation !== 'b2c') return undefined;
   for (const r of records) {
-    if (r.format !== 'csv' && r.format !== 'tsv') continue;
+    if (!isTabular(r.format)) continue;
     if (!isPlainObject(r.value)) continue;
     const v = r.value.customer_id;
     if (typeof v === 'string' && v.trim() !== '') {

@@ -1,12 +1,11 @@
-import { createRequire } from 'node:module';
-import type { Options as CsvOptions } from 'csv-parse/sync';
 import type { CreateMemoryRequest } from '../client/types.js';
 import { customerIdRefusal, customerIdRequired, type InstanceRules } from './isolation.js';
 import { hashDocumentId } from './document-id.js';
 import { RecordOriginal } from './failures-file.js';
 import { parseJsonRecord } from './readers/common.js';
 import { deeperThan, MAX_DEPTH } from './readers/json-text.js';
-import { INPUT_FORMATS, type InputFormat, type SourceRecord } from './source-record.js';
+import { findFormat, formatSpec, isTabular } from './formats/index.js';
+import type { InputFormat, SourceRecord } from './source-record.js';
 import {
   API_FIELD_SET,
   API_FIELDS,
@@ -23,19 +22,6 @@ export { canonicalJson, hashDocumentId } from './document-id.js';
 export { API_FIELDS, isIsoDate, type MapDefaults, type RecordError } from './validate.js';
 
 export type IdFrom = 'hash' | 'none';
-
-type CsvParseSync = typeof import('csv-parse/sync');
-let csvParseSync: CsvParseSync | undefined;
-
-/**
- * CSV text parsed by csv-parse, loaded the first time a CSV row kept as text is read again
- * (a failures-file line): other ingests never load it. The mapper is synchronous, so the
- * package's CommonJS build is required, which works on every Node 20.
- */
-function parseCsvText(text: string, options: CsvOptions): string[][] {
-  csvParseSync ??= createRequire(import.meta.url)('csv-parse/sync') as CsvParseSync;
-  return csvParseSync.parse(text, options) as string[][];
-}
 
 // Parsed when the command line is read (src/ingest/map-spec.ts); re-exported for the tests.
 export { MapSpecError, parseMapSpecs, parseScopeSpec } from './map-spec.js';
@@ -106,23 +92,23 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     let value = r.value;
     let format = r.format ?? defaultFormat;
     // Records that did not come through a JSON reader have not had their depth checked.
-    if (format !== 'jsonl' && format !== 'json' && deeperThan(value)) {
+    if (!(format !== undefined && formatSpec(format).depthChecked) && deeperThan(value)) {
       return failure(r, value, tooDeep());
     }
     if (!isPlainObject(value)) return notAnObject(r, value, format);
     // A failures-file line: retry the record it carries (the original, before mapping).
     if (isFailuresLine(value)) {
       const line = value;
-      const lineFormat = INPUT_FORMATS.find((f) => f === line.format);
+      const lineFormat = findFormat(line.format)?.name;
       if (typeof line.record === 'string') {
         const again = rereadText(line.record, line, lineFormat ?? 'jsonl', r);
         if (again.parseError || !isPlainObject(again.value)) return mapper(again);
         value = again.value;
       } else value = line.record;
-      format = lineFormat === 'csv' || lineFormat === 'tsv' ? lineFormat : undefined;
+      format = isTabular(lineFormat) ? lineFormat : undefined;
       if (!isPlainObject(value)) return notAnObject(r, value, format);
     }
-    const csvFormat = format === 'csv' || format === 'tsv' ? format : undefined;
+    const csvFormat = isTabular(format) ? format : undefined;
     const isCsv = csvFormat !== undefined;
     const src = value;
     let fields: Partial<Record<ApiField, unknown>>;
@@ -223,9 +209,9 @@ function notAnObject(r: SourceRecord, value: unknown, format: InputFormat | unde
 
 /**
  * The text of a failures-file line whose record could not be read the first time (kept as
- * text), read again as what it was: JSON, or a CSV row under its header. Fails again — keeping
- * the text — while it is still broken, and while it still stands for bytes that are not
- * UTF-8 (`raw_base64`), so a U+FFFD never slips in unnoticed.
+ * text), read again as what it was, by its format's registry entry: JSON, or a CSV row under
+ * its header. Fails again — keeping the text — while it is still broken, and while it still
+ * stands for bytes that are not UTF-8 (`raw_base64`), so a U+FFFD never slips in unnoticed.
  */
 function rereadText(
   text: string,
@@ -251,31 +237,13 @@ function rereadText(
       'the original bytes are not valid UTF-8: correct "record" and remove "raw_base64" to send it',
     );
   }
-  if (format === 'jsonl' || format === 'json')
-    return parseJsonRecord(text, r.source, r.line, 'jsonl');
-  if (!header) return keep('a CSV row without its "header": add the header to the line');
-  let rows: string[][];
-  try {
-    rows = parseCsvText(text, {
-      delimiter: format === 'tsv' ? '\t' : ',',
-      relax_quotes: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-    });
-  } catch (err) {
-    return keep(`malformed CSV: ${(err as Error).message}`);
-  }
-  if (rows.length !== 1) {
-    return keep(
-      `holds ${rows.length} CSV rows: give each its own failures-file line (same header)`,
-    );
-  }
-  const fields = rows[0]!;
-  if (fields.length !== header.length)
-    return keep(`row has ${fields.length} fields but the header has ${header.length}`);
-  const value: Record<string, string> = {};
-  header.forEach((h, i) => (value[h] = fields[i]!));
-  return { source: r.source, line: r.line, value, format };
+  return formatSpec(format).reread({
+    text,
+    source: r.source,
+    line: r.line,
+    keep,
+    ...(header ? { header } : {}),
+  });
 }
 
 /** A line of `synap export`: a memory as the API lists it, not a create request. */

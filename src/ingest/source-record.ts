@@ -1,5 +1,6 @@
-export const INPUT_FORMATS = ['jsonl', 'csv', 'tsv', 'json'] as const;
-export type InputFormat = (typeof INPUT_FORMATS)[number];
+// The formats are the registry's (src/ingest/formats/index.ts).
+import type { InputFormat } from './formats/index.js';
+export type { InputFormat } from './formats/index.js';
 
 /** Why a record could not be read: its text did not parse, or it is nested too deep to handle. */
 export type ReadErrorCode = 'PARSE_ERROR' | 'TOO_DEEP';
@@ -14,8 +15,8 @@ export interface SourceRecord {
   /** The parsed record (absent when it could not be parsed). */
   value?: unknown;
   /**
-   * The format it was read as. For CSV/TSV rows every value is a string and unmapped columns
-   * go to metadata; JSON records (jsonl, json) were checked for depth by the reader.
+   * The format it was read as: its registry entry says whether the record is a row under a
+   * header (every value a string) and whether the reader checked its depth.
    */
   format?: InputFormat;
   parseError?: {

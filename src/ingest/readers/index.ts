@@ -1,13 +1,20 @@
 import { constants } from 'node:fs';
 import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
-import { formatFromName, isGzip, sniffFormat } from '../format.js';
+import { isGzip } from '../format.js';
+import {
+  findFormat,
+  formatFromName,
+  formatSpec,
+  refineBytes,
+  refineFormat,
+  sniffFormat,
+  unknownFormatError,
+} from '../formats/index.js';
 import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
 import { parseError } from './common.js';
 import { gunzipped } from './gunzip.js';
 import type { PrefixHash } from './prefix-hash.js';
-import { readJsonArray } from './json-array.js';
-import { readJsonLines } from './jsonl.js';
 
 export { formatFromName, parseFormat, sniffFormat } from '../format.js';
 export { inputIdentity, type InputIdentity } from './identity.js';
@@ -192,8 +199,9 @@ function isZlibError(err: unknown): boolean {
 }
 
 /**
- * Where a plain JSON Lines file is opened (its start, or `startAt` on a resume), so the reader
- * can report positions to seek to; undefined for pipes, gzip and the other formats. Reads the
+ * Where a plain file of a seekable format (JSON Lines) is opened (its start, or `startAt` on a
+ * resume), so the reader can report positions to seek to; undefined for pipes, gzip and the
+ * other formats. Reads the
  * gzip magic with a positional read, which leaves the handle's own position alone.
  */
 async function seekableFrom(
@@ -201,7 +209,7 @@ async function seekableFrom(
   format: InputFormat | undefined,
   startAt: ReadPosition | undefined,
 ): Promise<ReadPosition | undefined> {
-  if (format !== 'jsonl' || !(await fh.stat()).isFile()) return undefined;
+  if (!findFormat(format)?.seekable || !(await fh.stat()).isFile()) return undefined;
   const magic = Buffer.alloc(2);
   const { bytesRead } = await fh.read(magic, 0, 2, 0);
   if (isGzip(magic.subarray(0, bytesRead))) return undefined;
@@ -240,11 +248,7 @@ async function openInput(
   if (gzip) stream = gunzipped(stream);
   let format = opts.format ?? (isStdin ? undefined : formatFromName(input));
   if (format === undefined) {
-    if (!isStdin) {
-      throw new UsageError(
-        `cannot tell the format of ${input} from its name: use --format jsonl|csv|tsv|json`,
-      );
-    }
+    if (!isStdin) throw unknownFormatError(input);
     const plain = await peek(stream);
     stream = prepend(plain.head, plain.rest);
     format = sniffFormat(plain.head);
@@ -253,14 +257,21 @@ async function openInput(
   // reports what it holds (a record cut off there fails with its partial text), then the
   // error is raised.
   const stop: { error?: unknown; line: number } = { line: 1 };
-  const until = endAtError(stream, stop, gzip);
-  const records =
-    format === 'jsonl'
-      ? readJsonLines(until, source, Math.max(startAfterLine, from?.line ?? 0), from)
-      : format === 'json'
-        ? readJsonArray(until, source, startAfterLine)
-        : // Loaded for CSV/TSV only: csv-parse is not needed to read JSON.
-          (await import('./csv.js')).readDelimited(until, source, format, startAfterLine);
+  let until: AsyncIterable<Buffer> = endAtError(stream, stop, gzip);
+  // A more specific kind of the format (a ChatGPT export is a JSON array) is told by content,
+  // unless --format named one.
+  const want = opts.format === undefined ? refineBytes(format) : 0;
+  if (want > 0) {
+    const head = await peek(until, want);
+    until = prepend(head.head, head.rest);
+    format = refineFormat(format, head.head);
+  }
+  const spec = formatSpec(format);
+  const records = await spec.read(until, {
+    source,
+    startAfterLine: Math.max(startAfterLine, from?.line ?? 0),
+    ...(from && spec.seekable ? { from } : {}),
+  });
   return thenRaise(records, stop, source)[Symbol.asyncIterator]();
 }
 
@@ -387,11 +398,12 @@ function readError(path: string, err: unknown): UsageError {
 
 async function peek(
   source: AsyncIterable<Buffer>,
+  bytes = PEEK_BYTES,
 ): Promise<{ head: Buffer; rest: AsyncIterator<Buffer> }> {
   const it = source[Symbol.asyncIterator]();
   const parts: Buffer[] = [];
   let size = 0;
-  while (size < PEEK_BYTES) {
+  while (size < bytes) {
     const next = await it.next();
     if (next.done) break;
     const chunk = toBuffer(next.value);

@@ -1,0 +1,184 @@
+import { UsageError } from '../../errors.js';
+import { estimateRecords } from '../estimate.js';
+import { rereadDelimited, rereadJson } from './reread.js';
+import type { FormatSpec } from './spec.js';
+
+export type { FailedText, FormatReadContext, FormatSpec } from './spec.js';
+
+/*
+ * The input formats: one entry each. Adding a format is a reader in src/ingest/readers/ and an
+ * entry here; `--format`, sniffing, the reader dispatch, the failures-file re-read, the record
+ * estimate and the help texts all read this list. Readers are imported when an input is
+ * opened, so `--help` and completion load none of them.
+ */
+
+/** The first significant byte (after a UTF-8 BOM and JSON whitespace), or undefined. */
+function firstByte(head: Buffer): number | undefined {
+  let i = 0;
+  if (head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf) i = 3;
+  while (i < head.length) {
+    const c = head[i]!;
+    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return c;
+    i += 1;
+  }
+  return undefined;
+}
+
+const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
+
+const JSONL = {
+  name: 'jsonl' as const,
+  aliases: ['ndjson'],
+  extensions: ['.jsonl', '.ndjson'],
+  describe: 'JSON Lines, one record a line',
+  // An object first: one JSON value a line.
+  sniff: (head: Buffer) => firstByte(head) === 0x7b,
+  read: async (bytes, ctx) =>
+    (await import('../readers/jsonl.js')).readJsonLines(
+      bytes,
+      ctx.source,
+      ctx.startAfterLine,
+      ctx.from,
+    ),
+  seekable: true,
+  reread: rereadJson,
+  estimate: estimateRecords,
+  headerLines: 0,
+  tabular: false,
+  depthChecked: true,
+} satisfies FormatSpec;
+
+const JSON_ARRAY = {
+  name: 'json' as const,
+  extensions: ['.json'],
+  describe: 'a JSON array of records (or one record, or records one after another)',
+  sniff: (head: Buffer) => firstByte(head) === 0x5b,
+  read: async (bytes, ctx) =>
+    (await import('../readers/json-array.js')).readJsonArray(bytes, ctx.source, ctx.startAfterLine),
+  seekable: false,
+  reread: rereadJson,
+  // Lines say nothing about the records of a JSON array.
+  estimate: noEstimate,
+  headerLines: 0,
+  tabular: false,
+  depthChecked: true,
+} satisfies FormatSpec;
+
+/** CSV and TSV differ in their delimiter only. csv-parse is loaded for them alone. */
+function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) {
+  return {
+    name,
+    extensions,
+    describe,
+    read: async (bytes: AsyncIterable<Buffer>, ctx: { source: string; startAfterLine: number }) =>
+      (await import('../readers/csv.js')).readDelimited(
+        bytes,
+        ctx.source,
+        name,
+        ctx.startAfterLine,
+      ),
+    seekable: false,
+    reread: rereadDelimited(name),
+    estimate: estimateRecords,
+    headerLines: 1,
+    tabular: true,
+    depthChecked: false,
+  } satisfies FormatSpec;
+}
+
+const CSV = delimited('csv', ['.csv'], 'comma-separated rows under a header row');
+const TSV = delimited('tsv', ['.tsv', '.tab'], 'tab-separated rows under a header row');
+
+/** Every format, in the order sniffing tries them. */
+export const FORMATS = [JSONL, CSV, TSV, JSON_ARRAY] as const satisfies readonly FormatSpec[];
+
+/**
+ * What an unnamed input (stdin) is read as when no format's sniffing claims it: rows under a
+ * header, the one format that has no mark of its own in its first bytes.
+ */
+const SNIFF_FALLBACK: InputFormat = 'csv';
+
+export type InputFormat = (typeof FORMATS)[number]['name'];
+
+/** The `--format` names, in registry order. */
+export const INPUT_FORMATS: readonly InputFormat[] = FORMATS.map((f) => f.name);
+
+const byName = new Map<string, FormatSpec & { name: InputFormat }>();
+for (const f of FORMATS as readonly (FormatSpec & { name: InputFormat })[]) {
+  byName.set(f.name, f);
+  for (const a of f.aliases ?? []) byName.set(a, f);
+}
+
+/** The entry of a format name or alias (as written: `--format` lower-cases first), or undefined. */
+export function findFormat(name: unknown): (FormatSpec & { name: InputFormat }) | undefined {
+  return typeof name === 'string' ? byName.get(name) : undefined;
+}
+
+/** The entry of a known format. */
+export function formatSpec(name: InputFormat): FormatSpec & { name: InputFormat } {
+  return byName.get(name)!;
+}
+
+/** True for rows under a header (CSV, TSV); false for an unknown or absent format. */
+export function isTabular(name: unknown): boolean {
+  return findFormat(name)?.tabular === true;
+}
+
+/** `jsonl|csv|tsv|json`, for messages that name the choices. */
+export function formatChoices(): string {
+  return INPUT_FORMATS.join('|');
+}
+
+/** `jsonl, csv, tsv, json`, for help texts. */
+export function formatList(): string {
+  return INPUT_FORMATS.join(', ');
+}
+
+/** Picks a format from a file name (".gz" looked through), or undefined. */
+export function formatFromName(name: string): InputFormat | undefined {
+  const lower = name.toLowerCase().replace(/\.gz$/, '');
+  for (const f of FORMATS as readonly FormatSpec[]) {
+    if (f.refines !== undefined) continue;
+    if (f.extensions.some((e) => lower.endsWith(e))) return f.name as InputFormat;
+  }
+  return undefined;
+}
+
+/** `--format` value → format (aliases accepted: "ndjson" is "jsonl"). */
+export function parseFormat(value: string): InputFormat {
+  const f = findFormat(value.toLowerCase());
+  if (f) return f.name;
+  throw new UsageError(`unknown --format "${value}": use one of ${formatList()}`);
+}
+
+/** The usage error for a file whose name says no format. */
+export function unknownFormatError(input: string): UsageError {
+  return new UsageError(
+    `cannot tell the format of ${input} from its name: use --format ${formatChoices()}`,
+  );
+}
+
+/** Format of an unnamed input (stdin) from its first bytes (64 are enough). */
+export function sniffFormat(head: Buffer): InputFormat {
+  for (const f of FORMATS as readonly FormatSpec[]) {
+    if (f.refines === undefined && f.sniff?.(head)) return f.name as InputFormat;
+  }
+  return SNIFF_FALLBACK;
+}
+
+/** Bytes the refining formats of `base` want to see before they can say (0: none refine it). */
+export function refineBytes(base: InputFormat): number {
+  let n = 0;
+  for (const f of FORMATS as readonly FormatSpec[]) {
+    if (f.refines === base) n = Math.max(n, f.sniffBytes ?? 64);
+  }
+  return n;
+}
+
+/** A more specific format of `base` whose sniffing claims `head`, else `base`. */
+export function refineFormat(base: InputFormat, head: Buffer): InputFormat {
+  for (const f of FORMATS as readonly FormatSpec[]) {
+    if (f.refines === base && f.sniff?.(head)) return f.name as InputFormat;
+  }
+  return base;
+}

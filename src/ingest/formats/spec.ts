@@ -1,0 +1,72 @@
+import type { ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
+
+/** Where a format reader starts and what it reports records as coming from. */
+export interface FormatReadContext {
+  /** The name records carry as their `source` (a file, `stdin`, `export.zip:entry.json`). */
+  source: string;
+  /** Resume: records starting on this line or before are not yielded (0: read them all). */
+  startAfterLine: number;
+  /** A seekable plain file: where in it `bytes` begins (see `FormatSpec.seekable`). */
+  from?: ReadPosition;
+}
+
+/** What a failures-file line gives back for a record kept as text. */
+export interface FailedText {
+  /** The record's whole text. */
+  text: string;
+  /** The header it is read under (tabular formats). */
+  header?: string[];
+  source: string;
+  line: number;
+  /** A failure that keeps the text (it is still broken). */
+  keep: (message: string) => SourceRecord;
+}
+
+/**
+ * Everything the CLI knows about one input format, in one place. Readers, the failures-file
+ * re-read, `--format`, sniffing, the record estimate and the help texts read these entries
+ * (src/ingest/formats/index.ts); nothing else names a format.
+ */
+export interface FormatSpec {
+  /** `--format` value and `format` of failures-file lines. */
+  readonly name: string;
+  /** Other `--format` spellings. */
+  readonly aliases?: readonly string[];
+  /** Lower-case file name endings this format claims (".gz" after them is looked through). */
+  readonly extensions: readonly string[];
+  /**
+   * Content sniffing. `head` is the first bytes (decompressed): at least `sniffBytes` of them
+   * unless the input is shorter. Formats with `refines` are only asked once the input was
+   * found to be that format (by name or by its own sniffing), and win over it when they match.
+   */
+  readonly sniff?: (head: Buffer) => boolean;
+  /** How many bytes `sniff` wants to see (64 unless said). */
+  readonly sniffBytes?: number;
+  /** A more specific kind of this format (e.g. a ChatGPT export is a JSON array). */
+  readonly refines?: string;
+  /** One line for `--help` ("jsonl: JSON Lines, one record a line"). */
+  readonly describe: string;
+  /** The records of one input's bytes, as arrays; returns the last line it reached. */
+  readonly read: (
+    bytes: AsyncIterable<Buffer>,
+    ctx: FormatReadContext,
+  ) => Promise<AsyncGenerator<RecordBatch, number | void>>;
+  /** A plain file of this format resumes by seeking to the byte after its last settled record. */
+  readonly seekable: boolean;
+  /**
+   * A record that failed as text (it did not parse), read again from its failures-file line.
+   * Synchronous: the mapper calls it.
+   */
+  readonly reread: (failed: FailedText) => SourceRecord;
+  /** Records in a plain file of `size` bytes, roughly (undefined: cannot tell cheaply). */
+  readonly estimate: (path: string, size: number) => Promise<number | undefined>;
+  /** Lines at the start of a file that are not records (a CSV header). */
+  readonly headerLines: number;
+  /**
+   * Rows under a header: every value is a string, an empty cell is "not given", a metadata
+   * cell holds JSON, and the failures file keeps the row with its header.
+   */
+  readonly tabular: boolean;
+  /** The reader checked each record's nesting depth (JSON readers do). */
+  readonly depthChecked: boolean;
+}

@@ -1,0 +1,92 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { estimateDocuments } from '../../src/ingest/credit-check.js';
+import {
+  FORMATS,
+  INPUT_FORMATS,
+  findFormat,
+  formatFromName,
+  parseFormat,
+  sniffFormat,
+} from '../../src/ingest/formats/index.js';
+import { createMapper } from '../../src/ingest/mapper.js';
+import { readRecords } from '../../src/ingest/readers/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'synap-formats-'));
+
+describe('the format registry', () => {
+  it('names every format once, and every extension claims its own format (gzip looked through)', () => {
+    expect(new Set(INPUT_FORMATS).size).toBe(INPUT_FORMATS.length);
+    for (const f of FORMATS) {
+      for (const ext of f.extensions) {
+        expect(formatFromName(`data${ext}`)).toBe(f.name);
+        expect(formatFromName(`DATA${ext.toUpperCase()}.gz`)).toBe(f.name);
+      }
+      expect(parseFormat(f.name.toUpperCase())).toBe(f.name);
+      for (const a of f.aliases ?? []) expect(parseFormat(a)).toBe(f.name);
+    }
+    expect(formatFromName('notes.txt')).toBeUndefined();
+    expect(() => parseFormat('xml')).toThrow(`use one of ${INPUT_FORMATS.join(', ')}`);
+  });
+
+  it('sniffs stdin as before: an object is JSON Lines, an array JSON, anything else CSV', () => {
+    expect(sniffFormat(Buffer.from('\ufeff \n{"document":"a"}'))).toBe('jsonl');
+    expect(sniffFormat(Buffer.from('  [{"document":"a"}]'))).toBe('json');
+    expect(sniffFormat(Buffer.from('document,user_id\n'))).toBe('csv');
+  });
+
+  it('every format reads its own kind of file through the one dispatch', async () => {
+    const files: Record<string, string> = {
+      jsonl: '{"document":"a"}\n{"document":"b"}\n',
+      csv: 'document,x\na,1\nb,2\n',
+      tsv: 'document\tx\na\t1\nb\t2\n',
+      json: '[{"document":"a"},{"document":"b"}]',
+    };
+    for (const f of FORMATS) {
+      const path = join(dir, `read${f.extensions[0]}`);
+      writeFileSync(path, files[f.name]!);
+      const docs: unknown[] = [];
+      for await (const r of readRecords([path]))
+        docs.push((r.value as { document: string }).document);
+      expect(docs, f.name).toEqual(['a', 'b']);
+    }
+  });
+
+  it('a failures-file line is read back by its format entry; an unknown format as JSON', () => {
+    const map = createMapper();
+    const line = (record: unknown, extra: object) => ({
+      source: 'in',
+      line: 3,
+      value: { source: 'x', line: 2, record, error: { code: 'E' }, ...extra },
+    });
+    const csv = map(line('a,b', { format: 'csv', header: ['document', 'user_id'] }));
+    expect(csv.ok && csv.request).toMatchObject({ document: 'a', user_id: 'b' });
+    const tsv = map(line('a\tb', { format: 'tsv', header: ['document', 'user_id'] }));
+    expect(tsv.ok && tsv.request).toMatchObject({ document: 'a', user_id: 'b' });
+    const json = map(line('{"document":"c"}', { format: 'json' }));
+    expect(json.ok && json.request.document).toBe('c');
+    const other = map(line('{"document":"d"}', { format: 'not-a-format' }));
+    expect(other.ok && other.request.document).toBe('d');
+    expect(findFormat('ndjson')?.name).toBe('jsonl');
+  });
+
+  it("the credit estimate takes the format's own estimate and header lines", async () => {
+    // A .tab file is tab-separated: its header row is not a document.
+    const tab = join(dir, 'rows.tab');
+    writeFileSync(tab, 'document\tx\na\t1\nb\t2\n');
+    expect(await estimateDocuments([tab], { restart: false })).toEqual({
+      documents: 2,
+      partial: false,
+    });
+    // Lines say nothing about a JSON array's records, whatever the file is called.
+    const txt = join(dir, 'array.txt');
+    writeFileSync(txt, '[\n{"document":"a"},\n{"document":"b"}\n]\n');
+    expect(await estimateDocuments([txt], { restart: false, format: 'json' })).toBeUndefined();
+    expect(await estimateDocuments([txt], { restart: false, format: 'jsonl' })).toEqual({
+      documents: 4,
+      partial: false,
+    });
+  });
+});
