@@ -165,6 +165,7 @@ describe('mail messages to email documents', () => {
     expect(got[4]).toEqual({
       source: 'mailbox.mbox',
       line: 143,
+      format: 'mbox',
       parseError: {
         code: 'PARSE_ERROR',
         message: 'the message starting at line 143: not a mail message: it has no header fields',

@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { estimateRecords } from '../estimate.js';
+import { SOURCE_FORMATS } from '../sources/formats.js';
 import { rereadDelimited, rereadJson } from './reread.js';
 import type { FormatSpec } from './spec.js';
 
@@ -90,7 +91,13 @@ const CSV = delimited('csv', ['.csv'], 'comma-separated rows under a header row'
 const TSV = delimited('tsv', ['.tsv', '.tab'], 'tab-separated rows under a header row');
 
 /** Every format, in the order sniffing tries them. */
-export const FORMATS = [JSONL, CSV, TSV, JSON_ARRAY] as const satisfies readonly FormatSpec[];
+export const FORMATS = [
+  JSONL,
+  CSV,
+  TSV,
+  JSON_ARRAY,
+  ...SOURCE_FORMATS,
+] as const satisfies readonly FormatSpec[];
 
 /**
  * What an unnamed input (stdin) is read as when no format's sniffing claims it: rows under a

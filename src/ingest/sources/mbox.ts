@@ -140,11 +140,12 @@ export async function mailRecord(
       msg.line,
       `${where} is larger than ${MAX_MESSAGE_BYTES / (1024 * 1024)} MB; only its beginning is kept`,
       rawOf(msg.bytes, text),
+      kind,
     );
   }
   const value = await emailRecord(msg.bytes, kind);
   if ('error' in value) {
-    return parseError(source, msg.line, `${where}: ${value.error}`, rawOf(msg.bytes, text));
+    return parseError(source, msg.line, `${where}: ${value.error}`, rawOf(msg.bytes, text), kind);
   }
   return { source, line: msg.line, value };
 }

@@ -1,0 +1,114 @@
+import { copyFileSync, createReadStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RecordBatch } from '../../src/ingest/source-record.js';
+import { readEml } from '../../src/ingest/sources/eml.js';
+import { readMbox } from '../../src/ingest/sources/mbox.js';
+import { makeSandbox, runCli } from '../helpers/cli.js';
+
+// The sources that are not rows, ingested by the built binary into the emulator: every stored
+// document is checked field by field against what its reader made (the readers' own tests pin
+// those values), and a second run of the same input stores nothing new.
+
+const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'sources');
+
+async function values(gen: AsyncIterable<RecordBatch>): Promise<Record<string, unknown>[]> {
+  const out: Record<string, unknown>[] = [];
+  for await (const b of gen)
+    for (const r of b) if (r.value) out.push(r.value as Record<string, unknown>);
+  return out;
+}
+
+describe('ingest sources end to end', () => {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator;
+  let env: Record<string, string>;
+  const dir = sandbox.dir;
+  const run = (args: string[]) => runCli(args, { env, cwd: dir, timeoutMs: 60_000 });
+  const stored = (prefix: string) =>
+    emu
+      .documents()
+      .filter((d) => d.document_id.startsWith(prefix))
+      .sort((a, b) => a.document_id.localeCompare(b.document_id));
+
+  /** A stored document as the reader's value says it must be, the run's defaults filled in. */
+  const asStored = (v: Record<string, unknown>) => ({
+    document_id: v.document_id,
+    document: v.document,
+    document_type: v.document_type,
+    document_created_at: v.document_created_at ?? null,
+    metadata: v.metadata,
+    user_id: null,
+    customer_id: null,
+    mode: 'long-range',
+    scope: null,
+    times_received: 1,
+  });
+
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0 });
+    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('mail: an mbox and an .eml become email documents; the unreadable message fails alone; a second run stores nothing new', async () => {
+    for (const f of ['mailbox.mbox', 'offsite.eml'])
+      copyFileSync(join(FIXTURES, 'mail', f), join(dir, f));
+    const first = await run(['--json', 'ingest', 'mailbox.mbox', 'offsite.eml']);
+    expect(first.code, first.stderr).toBe(3);
+    expect(JSON.parse(first.stdout).result).toMatchObject({
+      records_read: 7,
+      accepted: 6,
+      failed: 1,
+    });
+    expect(first.stderr).toContain(
+      'mailbox.mbox:143 PARSE_ERROR: the message starting at line 143: not a mail message: it has no header fields',
+    );
+
+    const expected = [
+      ...(await values(readMbox('mailbox.mbox', createReadStream(join(dir, 'mailbox.mbox'))))),
+      ...(await values(readEml('offsite.eml', createReadStream(join(dir, 'offsite.eml'))))),
+    ]
+      .map(asStored)
+      .sort((a, b) => String(a.document_id).localeCompare(String(b.document_id)));
+    expect(expected.map((d) => d.document_id)).toEqual([
+      'email:gruesse@example.de',
+      'email:photos@example.com',
+      'email:plan-1@example.com',
+      'email:plan-2@example.org',
+      'email:report@example.org',
+      expect.stringMatching(/^email:sha256-[0-9a-f]{40}$/),
+    ]);
+    const docs = stored('email:');
+    expect(docs).toHaveLength(6);
+    docs.forEach((d, i) => {
+      const { ingestion_id, ...fields } = d;
+      expect(ingestion_id).toEqual(expect.any(String));
+      expect(fields).toEqual(expected[i]);
+    });
+
+    // The failures line keeps the message's raw text and names where it starts.
+    const failures = readFileSync(join(dir, 'mailbox.mbox.failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(failures).toHaveLength(1);
+    expect(JSON.parse(failures[0]!)).toMatchObject({
+      source: 'mailbox.mbox',
+      line: 143,
+      format: 'mbox',
+      record: 'this line is not a header and this message has none\nit cannot be read as mail\n',
+      error: { code: 'PARSE_ERROR' },
+    });
+
+    const second = await run(['--json', 'ingest', 'mailbox.mbox', 'offsite.eml']);
+    expect(second.code, second.stderr).toBe(3);
+    expect(JSON.parse(second.stdout).result).toMatchObject({ accepted: 0, skipped: 6, failed: 1 });
+    // Received twice (the second time refused as already ingested), stored once, unchanged.
+    expect(stored('email:')).toEqual(docs.map((d) => ({ ...d, times_received: 2 })));
+    expect(emu.documents()).toHaveLength(6);
+  });
+});
