@@ -24,11 +24,15 @@ import type { InputFormat } from '../ingest/source-record.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import type { View } from '../output/view.js';
 import type { CommandLine, CommandLineEdit } from './command-line.js';
+import { isIsoDate } from '../ingest/validate.js';
+import { UsageError } from '../errors.js';
 import { duration, integer, keyValue } from './flags.js';
 
 /** The ingest options of `synap ingest` and `synap migrate`, as the flag parsers return them. */
 export interface IngestFlags {
   format?: InputFormat;
+  /** ISO 8601 UTC: when a source without times of its own (a transcript) happened. */
+  createdAt?: string;
   batchSize?: number;
   concurrency?: number;
   rate?: RateSpec;
@@ -61,6 +65,19 @@ export interface IngestFlags {
   shardReport?: boolean;
 }
 
+/** `--created-at`: an ISO 8601 time, as UTC (a time without a zone is UTC). */
+function createdAtFlag(raw: string): string {
+  const s = raw.trim();
+  const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(s) || s.length === 10 ? s : `${s}Z`;
+  const t = Date.parse(zoned.replace(' ', 'T'));
+  if (!isIsoDate(s) || Number.isNaN(t)) {
+    throw new UsageError(
+      `--created-at ${JSON.stringify(raw)} is not an ISO 8601 time (e.g. 2024-03-15T10:30:00Z)`,
+    );
+  }
+  return new Date(t).toISOString();
+}
+
 /** Repeated `--map api=source`, validated one by one and collected. */
 function mapFlag(raw: string, previous: Record<string, string> = {}): Record<string, string> {
   return { ...previous, ...parseMapSpecs([raw]) };
@@ -76,6 +93,12 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       '--format <format>',
       `input format: ${formatList()} (default: from the file name; sniffed for stdin)`,
       parseFormat,
+    );
+  if (!forMigrate)
+    cmd.option(
+      '--created-at <time>',
+      "when a meeting transcript's meeting started, ISO 8601 (cue times are offsets; default: the file's modification time, with a warning)",
+      createdAtFlag,
     );
   cmd
     .option(

@@ -45,6 +45,7 @@ export function ingestRunOptions(
     batchSize: flags.batchSize ?? clamp(d.batch_size ?? DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE),
     concurrency: flags.concurrency ?? clamp(d.concurrency ?? DEFAULT_CONCURRENCY, MAX_CONCURRENCY),
     ...(flags.format !== undefined ? { format: flags.format } : {}),
+    ...(flags.createdAt !== undefined ? { createdAt: flags.createdAt } : {}),
     ...(flags.failures !== undefined ? { failuresPath: flags.failures } : {}),
     ...(flags.maxErrors !== undefined ? { maxErrors: flags.maxErrors } : {}),
     ...(flags.maxDuration !== undefined ? { maxDurationMs: flags.maxDuration } : {}),

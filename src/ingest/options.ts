@@ -21,6 +21,8 @@ export interface IngestRunOptions {
   /** Name of `records` in messages (e.g. "export of profile staging"). */
   recordsName?: string;
   format?: InputFormat;
+  /** When a source without times of its own (a transcript) happened (ISO 8601 UTC). */
+  createdAt?: string;
   stdin?: NodeJS.ReadableStream;
   map: MapOptions;
   /** Profile and base URL: part of the request shape a resume must match, and of the lock. */
@@ -66,6 +68,7 @@ export function requestShape(opts: IngestRunOptions): RequestShape {
     base_url: opts.baseUrl,
     profile: opts.profile,
     format: opts.format ?? null,
+    ...(opts.createdAt !== undefined ? { created_at: opts.createdAt } : {}),
     map: opts.map.map ?? {},
     document_type: d.document_type ?? null,
     mode: d.mode ?? null,

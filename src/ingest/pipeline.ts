@@ -77,6 +77,8 @@ export async function ingest(
   const read: ReadOptions = {
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
+    ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
+    onWarning: (e) => reporter.onWarning?.(e),
     onInputEnd: (e) => {
       ends.set(e.source, e.lines);
       if (e.records > 0) return;

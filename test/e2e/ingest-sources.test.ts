@@ -1,10 +1,13 @@
-import { copyFileSync, createReadStream, readFileSync } from 'node:fs';
+import { copyFileSync, createReadStream, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { RecordBatch } from '../../src/ingest/source-record.js';
 import { readEml } from '../../src/ingest/sources/eml.js';
 import { readMbox } from '../../src/ingest/sources/mbox.js';
+import { parseSrt } from '../../src/ingest/sources/srt.js';
+import { transcriptRecord } from '../../src/ingest/sources/transcript.js';
+import { parseWebVtt } from '../../src/ingest/sources/webvtt.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 
 // The sources that are not rows, ingested by the built binary into the emulator: every stored
@@ -110,5 +113,88 @@ describe('ingest sources end to end', () => {
     // Received twice (the second time refused as already ingested), stored once, unchanged.
     expect(stored('email:')).toEqual(docs.map((d) => ({ ...d, times_received: 2 })));
     expect(emu.documents()).toHaveLength(6);
+  });
+
+  it('transcripts: WebVTT (Teams, Zoom) and SRT become meeting-transcript documents at --created-at, else the file time with a warning', async () => {
+    const names = ['teams-standup.vtt', 'zoom-retro.vtt', 'review.srt'];
+    for (const f of names) copyFileSync(join(FIXTURES, 'transcripts', f), join(dir, f));
+    const first = await run([
+      'ingest',
+      'teams-standup.vtt',
+      'zoom-retro.vtt',
+      '--created-at',
+      '2024-05-01T09:30:00+02:00',
+    ]);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).not.toContain('modification time');
+    // Without --created-at the file's modification time is taken, and the run says so.
+    utimesSync(
+      join(dir, 'review.srt'),
+      new Date('2023-11-02T15:00:00Z'),
+      new Date('2023-11-02T15:00:00Z'),
+    );
+    const srt = await run(['ingest', 'review.srt']);
+    expect(srt.code, srt.stderr).toBe(0);
+    expect(srt.stderr).toContain(
+      "warning: review.srt: the meeting's start is taken from the file's modification time (2023-11-02T15:00:00.000Z)",
+    );
+
+    const text = (f: string) => readFileSync(join(dir, f), 'utf8');
+    const expected = [
+      transcriptRecord(parseWebVtt(text('teams-standup.vtt')), {
+        source: 'vtt',
+        file: 'teams-standup.vtt',
+        createdAt: '2024-05-01T07:30:00.000Z',
+      }),
+      transcriptRecord(parseWebVtt(text('zoom-retro.vtt')), {
+        source: 'vtt',
+        file: 'zoom-retro.vtt',
+        createdAt: '2024-05-01T07:30:00.000Z',
+      }),
+      transcriptRecord(parseSrt(text('review.srt')), {
+        source: 'srt',
+        file: 'review.srt',
+        createdAt: '2023-11-02T15:00:00.000Z',
+      }),
+    ]
+      .map((v) => asStored(v as unknown as Record<string, unknown>))
+      .sort((a, b) => String(a.document_id).localeCompare(String(b.document_id)));
+    const docs = stored('transcript:');
+    expect(docs).toHaveLength(3);
+    docs.forEach((d, i) => {
+      const { ingestion_id: _, ...fields } = d;
+      expect(fields).toEqual(expected[i]);
+    });
+    expect(docs.map((d) => d.metadata.speakers)).toContainEqual([
+      'Alice Smith',
+      'Bob Jones',
+      'Carol Wu',
+    ]);
+
+    // Again, under another name and another time: the same meetings, nothing new stored.
+    copyFileSync(join(dir, 'teams-standup.vtt'), join(dir, 'standup-copy.vtt'));
+    const again = await run([
+      '--json',
+      'ingest',
+      'standup-copy.vtt',
+      'zoom-retro.vtt',
+      'review.srt',
+      '--created-at',
+      '2025-01-01',
+    ]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).result).toMatchObject({ accepted: 0, skipped: 3 });
+    expect(stored('transcript:')).toEqual(docs.map((d) => ({ ...d, times_received: 2 })));
+
+    // A file that is not a transcript fails alone, its text kept.
+    writeFileSync(join(dir, 'notes.vtt'), 'just notes, no cues\n');
+    const bad = await run(['ingest', 'notes.vtt', '--created-at', '2024-01-01']);
+    expect(bad.code, bad.stderr).toBe(3);
+    expect(JSON.parse(readFileSync(join(dir, 'notes.vtt.failures.jsonl'), 'utf8'))).toMatchObject({
+      line: 1,
+      format: 'vtt',
+      record: 'just notes, no cues\n',
+      error: { message: 'not a WebVTT file: it does not start with "WEBVTT"' },
+    });
   });
 });

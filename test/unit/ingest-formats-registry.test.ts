@@ -45,11 +45,15 @@ describe('the format registry', () => {
       json: '[{"document":"a"},{"document":"b"}]',
       mbox: 'From a\nSubject: s\n\na\n\nFrom b\nSubject: s\n\nb\n',
       eml: 'Subject: s\n\na\n',
+      vtt: 'WEBVTT\n\n00:00.000 --> 00:01.000\na\n\n00:01.000 --> 00:02.000\nb\n',
+      srt: '1\n00:00:00,000 --> 00:00:01,000\nA: a\n\n2\n00:00:01,000 --> 00:00:02,000\nB: b\n',
     };
     // Sources make documents of their own shape from the same letters.
     const docsOf: Record<string, string[]> = {
       mbox: ['Subject: s\n\na', 'Subject: s\n\nb'],
       eml: ['Subject: s\n\na'],
+      vtt: ['a b'],
+      srt: ['A: a\nB: b'],
     };
     for (const f of FORMATS) {
       const path = join(dir, `read${f.extensions[0]}`);

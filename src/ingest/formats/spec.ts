@@ -8,6 +8,12 @@ export interface FormatReadContext {
   startAfterLine: number;
   /** A seekable plain file: where in it `bytes` begins (see `FormatSpec.seekable`). */
   from?: ReadPosition;
+  /** A file's modification time (not for stdin). */
+  modifiedAt?: Date;
+  /** `--created-at`: when a source without times of its own happened (ISO 8601 UTC). */
+  createdAt?: string;
+  /** Tells the run something worth knowing that is not a failure. */
+  warn?: (e: { source: string; code: string; message: string }) => void;
 }
 
 /** What a failures-file line gives back for a record kept as text. */

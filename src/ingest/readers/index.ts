@@ -49,6 +49,10 @@ export interface ReadOptions {
    * the number of the last line it reached (lines skipped on a resume included).
    */
   onInputEnd?: (e: { source: string; records: number; lines: number }) => void;
+  /** When a source without times of its own (a transcript) happened (ISO 8601 UTC). */
+  createdAt?: string;
+  /** Told of what a reader noticed that is not a failure (e.g. a time taken from the file). */
+  onWarning?: (e: { source: string; code: string; message: string }) => void;
 }
 
 /** Bytes read ahead to sniff gzip and (for stdin) the format. */
@@ -228,11 +232,13 @@ async function openInput(
   const source = isStdin ? 'stdin' : input;
   let bytes: AsyncIterable<Buffer>;
   let from: ReadPosition | undefined;
+  let modifiedAt: Date | undefined;
   if (isStdin) {
     bytes = (opts.stdin ?? process.stdin) as AsyncIterable<Buffer>;
   } else {
     // Opened once and read from that one handle: a FIFO or /dev/stdin gives its data once.
     const fh = await openReadable(input);
+    modifiedAt = (await fh.stat()).mtime;
     from = await seekableFrom(fh, opts.format ?? formatFromName(input), startAt);
     const stream = fh.createReadStream({
       highWaterMark: READ_CHUNK,
@@ -271,6 +277,9 @@ async function openInput(
     source,
     startAfterLine: Math.max(startAfterLine, from?.line ?? 0),
     ...(from && spec.seekable ? { from } : {}),
+    ...(modifiedAt ? { modifiedAt } : {}),
+    ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
+    ...(opts.onWarning ? { warn: opts.onWarning } : {}),
   });
   return thenRaise(records, stop, source)[Symbol.asyncIterator]();
 }

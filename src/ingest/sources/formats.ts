@@ -60,5 +60,37 @@ export const EML = {
   depthChecked: false,
 } satisfies FormatSpec;
 
+export const VTT = {
+  name: 'vtt' as const,
+  aliases: ['webvtt'],
+  extensions: ['.vtt'],
+  describe: 'a meeting transcript in WebVTT (Teams, Zoom): one meeting-transcript document',
+  sniff: (head: Buffer) => /^WEBVTT(?:[ \t\r\n]|$)/.test(headText(head)),
+  read: async (bytes, ctx) => (await import('./webvtt.js')).readWebVtt(bytes, ctx),
+  seekable: false,
+  reread: (f) =>
+    f.keep('a transcript that could not be read is kept as text: fix the file and ingest it'),
+  estimate: () => Promise.resolve(1),
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+} satisfies FormatSpec;
+
+export const SRT = {
+  name: 'srt' as const,
+  extensions: ['.srt'],
+  describe: 'a meeting transcript in SRT subtitles: one meeting-transcript document',
+  // A cue number, then its timing line.
+  sniff: (head: Buffer) => /^\d+\r?\n\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->/.test(headText(head)),
+  read: async (bytes, ctx) => (await import('./srt.js')).readSrt(bytes, ctx),
+  seekable: false,
+  reread: (f) =>
+    f.keep('a transcript that could not be read is kept as text: fix the file and ingest it'),
+  estimate: () => Promise.resolve(1),
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+} satisfies FormatSpec;
+
 /** Every entry of this file, in the order sniffing tries them. */
-export const SOURCE_FORMATS = [MBOX, EML] as const;
+export const SOURCE_FORMATS = [MBOX, EML, VTT, SRT] as const;

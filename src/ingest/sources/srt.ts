@@ -1,3 +1,6 @@
+import type { FormatReadContext } from '../formats/spec.js';
+import type { RecordBatch } from '../source-record.js';
+import { readTranscript } from './transcript-reader.js';
 import {
   blocks,
   decodeEntities,
@@ -51,4 +54,12 @@ export function parseSrt(text: string): Turn[] {
   if (cues === 0)
     throw new SrtError('not an SRT file: no cue with a timing line', bs[0]?.line ?? 1);
   return mergeTurns(utterances);
+}
+
+/** The `srt` format's reader: one meeting-transcript document per file. */
+export async function readSrt(
+  bytes: AsyncIterable<Buffer>,
+  ctx: FormatReadContext,
+): Promise<AsyncGenerator<RecordBatch>> {
+  return readTranscript('srt', parseSrt, bytes, ctx);
 }

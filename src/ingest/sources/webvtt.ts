@@ -1,3 +1,6 @@
+import type { FormatReadContext } from '../formats/spec.js';
+import type { RecordBatch } from '../source-record.js';
+import { readTranscript } from './transcript-reader.js';
 import {
   blocks,
   decodeEntities,
@@ -79,4 +82,12 @@ export function parseWebVtt(text: string): Turn[] {
     utterances.push(...cueUtterances(b.lines.slice(t + 1).join('\n')));
   }
   return mergeTurns(utterances);
+}
+
+/** The `vtt` format's reader: one meeting-transcript document per file. */
+export async function readWebVtt(
+  bytes: AsyncIterable<Buffer>,
+  ctx: FormatReadContext,
+): Promise<AsyncGenerator<RecordBatch>> {
+  return readTranscript('vtt', parseWebVtt, bytes, ctx);
 }
