@@ -84,7 +84,19 @@ Examples:
       import('../ingest/shard.js'),
       import('../ingest/run-files.js'),
     ]);
-    const inputs = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
+    const named = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
+    // A folder stands for the files in it that a format claims (containers.ts).
+    const inputs: string[] = [];
+    // Each file found in a folder, with its path inside that folder (notes' ids are these).
+    const entryNames = new Map<string, string>();
+    for (const input of named) {
+      if (input !== '-' && (await isFolder(input))) {
+        const { folderInputs } = await import('../ingest/containers.js');
+        const found = await folderInputs(input, flags.format);
+        inputs.push(...found.files);
+        for (const [file, name] of found.names) entryNames.set(file, name);
+      } else inputs.push(input);
+    }
     if (inputs.length === 0) {
       throw new UsageError('no inputs: name input files, - for stdin, or --files-from LIST');
     }
@@ -141,6 +153,7 @@ Examples:
     const outcome = await ingestWithDisplay(ctx.globals, () => ({
       ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,
+      ...(entryNames.size ? { entryNames } : {}),
       ...(shard ? { shard } : {}),
     }));
     const check = flags.dryRun ? await dryRunCredits(session, flags, outcome.result) : credits;
@@ -161,4 +174,12 @@ Examples:
 
 function isShardReport(r: IngestSummary | ShardReport): r is ShardReport {
   return (r as ShardReport).report === 'shards';
+}
+
+async function isFolder(path: string): Promise<boolean> {
+  const { stat } = await import('node:fs/promises');
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }

@@ -6,6 +6,7 @@ import { FailuresFile } from './failures-file.js';
 import { acquireLock } from './lock.js';
 import { requestShape, type IngestRunOptions } from './options.js';
 import { checkDocumentField } from './document-check.js';
+import { isZipName } from './format.js';
 import { findFormat, formatFromName, unknownFormatError } from './formats/index.js';
 import {
   inputIdentity,
@@ -92,7 +93,7 @@ export async function withInput(
   const { opts, clock } = o;
   const source = input === '-' ? 'stdin' : input;
   const format = input === '-' ? opts.format : (opts.format ?? formatFromName(input));
-  if (input !== '-' && format === undefined) throw unknownFormatError(input);
+  if (input !== '-' && format === undefined && !isZipName(input)) throw unknownFormatError(input);
   // State, lock, failures and done files are named after the input, or after the input and
   // the shard when several shards read it (run-files.ts).
   const shard = opts.shard;

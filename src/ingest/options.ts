@@ -23,6 +23,8 @@ export interface IngestRunOptions {
   format?: InputFormat;
   /** When a source without times of its own (a transcript) happened (ISO 8601 UTC). */
   createdAt?: string;
+  /** Inputs found in a folder given: each one's path inside that folder (`/`-separated). */
+  entryNames?: ReadonlyMap<string, string>;
   stdin?: NodeJS.ReadableStream;
   map: MapOptions;
   /** Profile and base URL: part of the request shape a resume must match, and of the lock. */

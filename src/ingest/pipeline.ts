@@ -78,7 +78,9 @@ export async function ingest(
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
     ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
+    ...(opts.entryNames ? { entryNames: opts.entryNames } : {}),
     onWarning: (e) => reporter.onWarning?.(e),
+    onEntries: (e) => reporter.onEntries?.(e),
     onInputEnd: (e) => {
       ends.set(e.source, e.lines);
       if (e.records > 0) return;

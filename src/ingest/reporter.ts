@@ -1,4 +1,5 @@
 import type { FailureLine } from './failures-file.js';
+import type { EntriesEvent } from './readers/zip.js';
 import type { StopReason } from './summary.js';
 
 export interface InputStartEvent {
@@ -48,6 +49,8 @@ export interface IngestReporter {
   /** The run is stopping: reading stopped, `inFlight` requests are being settled. */
   onStopping?(e: { reason: StopReason; inFlightRequests: number }): void;
   onWaitProgress?(e: { done: number; total: number }): void;
+  /** An archive is opened: the entries read, and those ignored or refused (with why). */
+  onEntries?(e: EntriesEvent): void;
   /** Something worth knowing that is not a failure, e.g. an input with no records. */
   onWarning?(e: { source: string; code: string; message: string }): void;
 }

@@ -1,3 +1,4 @@
+import type { EntriesEvent } from '../ingest/readers/zip.js';
 import type { IngestProgress, IngestReporter, InputStartEvent } from '../ingest/reporter.js';
 import type { FailureLine } from '../ingest/failures-file.js';
 import type { StopReason } from '../ingest/summary.js';
@@ -196,6 +197,9 @@ export function createIngestDisplay(
     onStopping(e) {
       say(`synap: ${STOP_TEXT[e.reason]}`);
     },
+    onEntries(e) {
+      say(entriesText(e));
+    },
     onWarning(w) {
       say(`warning: ${w.message}`);
     },
@@ -209,4 +213,25 @@ export function createIngestDisplay(
     },
     failuresNotPrinted: () => unprinted,
   };
+}
+
+/**
+ * `note: export.zip: reading conversations.json (chatgpt); ignored: user.json (not part of …),
+ * 3 more (no input format claims its name)`; refused entries are failures and shown as such.
+ */
+export function entriesText(e: EntriesEvent): string {
+  const used =
+    e.used.length === 0
+      ? 'no entry to read'
+      : `reading ${e.used.map((u) => `${u.name} (${u.format})`).join(', ')}`;
+  const byWhy = new Map<string, string[]>();
+  for (const i of e.ignored) byWhy.set(i.why, [...(byWhy.get(i.why) ?? []), i.name]);
+  const ignored = [...byWhy].map(([why, names]) => {
+    const shown = names.slice(0, 3).join(', ');
+    const more = names.length > 3 ? ` and ${names.length - 3} more` : '';
+    return `${shown}${more} (${why})`;
+  });
+  const refused =
+    e.refused.length > 0 ? `; refused: ${e.refused.map((r) => r.name).join(', ')}` : '';
+  return `note: ${e.source}: ${used}${ignored.length > 0 ? `; ignored: ${ignored.join('; ')}` : ''}${refused}`;
 }

@@ -1,10 +1,19 @@
-import { copyFileSync, createReadStream, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  cpSync,
+  createReadStream,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import type { RecordBatch } from '../../src/ingest/source-record.js';
 import { readEml } from '../../src/ingest/sources/eml.js';
 import { readMbox } from '../../src/ingest/sources/mbox.js';
+import { noteRecord } from '../../src/ingest/sources/notes.js';
 import { parseSrt } from '../../src/ingest/sources/srt.js';
 import { transcriptRecord } from '../../src/ingest/sources/transcript.js';
 import { parseWebVtt } from '../../src/ingest/sources/webvtt.js';
@@ -196,5 +205,53 @@ describe('ingest sources end to end', () => {
       record: 'just notes, no cues\n',
       error: { message: 'not a WebVTT file: it does not start with "WEBVTT"' },
     });
+  });
+
+  it('notes: a folder of Markdown and text notes, nested and hidden folders and binaries; file:<path> ids; a second run stores nothing new', async () => {
+    cpSync(join(FIXTURES, 'notes', 'vault'), join(dir, 'vault'), { recursive: true });
+    const at = new Date('2022-02-02T08:00:00Z');
+    for (const f of ['Welcome.md', 'journal/2024-01-05.txt', 'rule.md'])
+      utimesSync(join(dir, 'vault', f), at, at);
+    const first = await run(['ingest', 'vault']);
+    expect(first.code, first.stderr).toBe(3);
+    expect(first.stderr).toContain('warning: vault/binary.txt: skipped: a binary file, not a note');
+    expect(first.stderr).toContain(
+      'vault/broken.md:4 PARSE_ERROR: front matter is not valid YAML (line 4)',
+    );
+
+    const names = [
+      'Welcome.md',
+      'journal/2024-01-05.txt',
+      'projects/2024/retro.markdown',
+      'projects/launch.md',
+      'rule.md',
+    ];
+    const expected = names
+      .map((n) => {
+        const path = join(dir, 'vault', n);
+        const r = noteRecord(n, readFileSync(path, 'utf8'), statSync(path).mtime);
+        return asStored((r as { value: Record<string, unknown> }).value);
+      })
+      .sort((a, b) => String(a.document_id).localeCompare(String(b.document_id)));
+    const docs = stored('file:');
+    expect(docs.map((d) => d.document_id)).toEqual(
+      names.map((n) => `file:${n}`).sort((a, b) => a.localeCompare(b)),
+    );
+    docs.forEach((d, i) => {
+      const { ingestion_id: _, ...fields } = d;
+      expect(fields).toEqual(expected[i]);
+    });
+    expect(docs.find((d) => d.document_id === 'file:Welcome.md')?.document_created_at).toBe(
+      at.toISOString(),
+    );
+    // Hidden files and folders, the image and the note with front matter only sent nothing.
+    expect(
+      emu.documents().filter((d) => /hidden|workspace|PNG|Only metadata/.test(d.document)),
+    ).toEqual([]);
+
+    const second = await run(['--json', 'ingest', 'vault']);
+    expect(second.code, second.stderr).toBe(3);
+    expect(JSON.parse(second.stdout).result).toMatchObject({ accepted: 0, skipped: 5, failed: 1 });
+    expect(stored('file:')).toEqual(docs.map((d) => ({ ...d, times_received: 2 })));
   });
 });

@@ -27,7 +27,7 @@ describe('the format registry', () => {
       expect(parseFormat(f.name.toUpperCase())).toBe(f.name);
       for (const a of f.aliases ?? []) expect(parseFormat(a)).toBe(f.name);
     }
-    expect(formatFromName('notes.txt')).toBeUndefined();
+    expect(formatFromName('notes.rtf')).toBeUndefined();
     expect(() => parseFormat('xml')).toThrow(`use one of ${INPUT_FORMATS.join(', ')}`);
   });
 
@@ -47,6 +47,7 @@ describe('the format registry', () => {
       eml: 'Subject: s\n\na\n',
       vtt: 'WEBVTT\n\n00:00.000 --> 00:01.000\na\n\n00:01.000 --> 00:02.000\nb\n',
       srt: '1\n00:00:00,000 --> 00:00:01,000\nA: a\n\n2\n00:00:01,000 --> 00:00:02,000\nB: b\n',
+      notes: '---\ntitle: t\n---\na b\n',
     };
     // Sources make documents of their own shape from the same letters.
     const docsOf: Record<string, string[]> = {
@@ -54,6 +55,7 @@ describe('the format registry', () => {
       eml: ['Subject: s\n\na'],
       vtt: ['a b'],
       srt: ['A: a\nB: b'],
+      notes: ['a b'],
     };
     for (const f of FORMATS) {
       const path = join(dir, `read${f.extensions[0]}`);

@@ -8,6 +8,11 @@ export interface FormatReadContext {
   startAfterLine: number;
   /** A seekable plain file: where in it `bytes` begins (see `FormatSpec.seekable`). */
   from?: ReadPosition;
+  /**
+   * The input's path inside the folder it was found in (`/`-separated; an archive's entry name),
+   * for sources whose ids are paths (notes). Undefined for a file named on its own.
+   */
+  name?: string;
   /** A file's modification time (not for stdin). */
   modifiedAt?: Date;
   /** `--created-at`: when a source without times of its own happened (ISO 8601 UTC). */

@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { access, open, stat, type FileHandle } from 'node:fs/promises';
 import { UsageError } from '../../errors.js';
-import { isGzip } from '../format.js';
+import { isGzip, isZipName } from '../format.js';
 import {
   findFormat,
   formatFromName,
@@ -11,10 +11,12 @@ import {
   sniffFormat,
   unknownFormatError,
 } from '../formats/index.js';
+import type { FormatReadContext } from '../formats/spec.js';
 import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
 import { parseError } from './common.js';
 import { gunzipped } from './gunzip.js';
 import type { PrefixHash } from './prefix-hash.js';
+import type { EntriesEvent } from './zip.js';
 
 export { formatFromName, parseFormat, sniffFormat } from '../format.js';
 export { inputIdentity, type InputIdentity } from './identity.js';
@@ -44,6 +46,8 @@ export interface ReadOptions {
    * checkpoint can record which bytes its records came from (see PrefixHash).
    */
   prefixHash?: PrefixHash;
+  /** Told which entries of an archive are read and which are not, and why (zip.ts). */
+  onEntries?: (e: EntriesEvent) => void;
   /**
    * Told when an input has been read to its end, with how many records it gave (0: empty) and
    * the number of the last line it reached (lines skipped on a resume included).
@@ -51,6 +55,8 @@ export interface ReadOptions {
   onInputEnd?: (e: { source: string; records: number; lines: number }) => void;
   /** When a source without times of its own (a transcript) happened (ISO 8601 UTC). */
   createdAt?: string;
+  /** Inputs found in a folder given: each one's path inside that folder (`/`-separated). */
+  entryNames?: ReadonlyMap<string, string>;
   /** Told of what a reader noticed that is not a failure (e.g. a time taken from the file). */
   onWarning?: (e: { source: string; code: string; message: string }) => void;
 }
@@ -235,6 +241,13 @@ async function openInput(
   let modifiedAt: Date | undefined;
   if (isStdin) {
     bytes = (opts.stdin ?? process.stdin) as AsyncIterable<Buffer>;
+  } else if (isZipName(input)) {
+    // An archive: the entries a format claims, one after the other (zip.ts, which loads yauzl).
+    return (await import('./zip.js')).readZip(input, {
+      startAfterLine,
+      ...(opts.format ? { format: opts.format } : {}),
+      ...(opts.onEntries ? { onEntries: opts.onEntries } : {}),
+    });
   } else {
     // Opened once and read from that one handle: a FIFO or /dev/stdin gives its data once.
     const fh = await openReadable(input);
@@ -246,15 +259,56 @@ async function openInput(
     }) as AsyncIterable<Buffer>;
     bytes = prefixHash ? hashing(stream, prefixHash, from?.byte ?? 0) : stream;
   }
+  return recordsOfBytes(bytes, {
+    source,
+    format: opts.format ?? (isStdin ? undefined : formatFromName(input)),
+    refine: opts.format === undefined,
+    ...(isStdin ? {} : { unnamed: input }),
+    startAfterLine,
+    ...(from ? { from } : {}),
+    ...(modifiedAt ? { modifiedAt } : {}),
+    ...(opts.entryNames?.has(input) ? { name: opts.entryNames.get(input)! } : {}),
+    ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
+    ...(opts.onWarning ? { warn: opts.onWarning } : {}),
+  });
+}
+
+/**
+ * The records of one input's bytes: gzip looked through (by its magic, whatever the name
+ * says), the format sniffed when none is known (stdin) and refined by content unless told
+ * (`refine`: a `.json` that is a ChatGPT export), then read by the format's registry entry.
+ */
+export async function recordsOfBytes(
+  bytes: AsyncIterable<Buffer>,
+  o: {
+    source: string;
+    /** Known from the name or --format; undefined: sniffed from the first bytes. */
+    format: InputFormat | undefined;
+    refine: boolean;
+    startAfterLine: number;
+    /** A seekable plain file opened at this position. */
+    from?: ReadPosition;
+    /** A name to put in the "cannot tell the format" error instead of sniffing. */
+    unnamed?: string;
+    /** The file's (or entry's) modification time. */
+    modifiedAt?: Date;
+    /** Its path inside the folder or archive it came from. */
+    name?: string;
+    /** `--created-at`, for sources without times of their own. */
+    createdAt?: string;
+    warn?: FormatReadContext['warn'];
+  },
+): Promise<AsyncIterator<RecordBatch, number | undefined>> {
+  const { source, from, startAfterLine } = o;
   // Peek at the first bytes: gzip magic (whatever the name says; a file already found plain
-  // may be opened mid-way) and, for stdin, the format.
+  // may be opened mid-way) and, when the format is not known, the format.
   const first = await peek(bytes);
   let stream: AsyncIterable<Buffer> = prepend(first.head, first.rest);
   const gzip = !from && isGzip(first.head);
   if (gzip) stream = gunzipped(stream);
-  let format = opts.format ?? (isStdin ? undefined : formatFromName(input));
+  let format = o.format;
   if (format === undefined) {
-    if (!isStdin) throw unknownFormatError(input);
+    if (o.unnamed !== undefined) throw unknownFormatError(o.unnamed);
     const plain = await peek(stream);
     stream = prepend(plain.head, plain.rest);
     format = sniffFormat(plain.head);
@@ -266,7 +320,7 @@ async function openInput(
   let until: AsyncIterable<Buffer> = endAtError(stream, stop, gzip);
   // A more specific kind of the format (a ChatGPT export is a JSON array) is told by content,
   // unless --format named one.
-  const want = opts.format === undefined ? refineBytes(format) : 0;
+  const want = o.refine ? refineBytes(format) : 0;
   if (want > 0) {
     const head = await peek(until, want);
     until = prepend(head.head, head.rest);
@@ -277,11 +331,31 @@ async function openInput(
     source,
     startAfterLine: Math.max(startAfterLine, from?.line ?? 0),
     ...(from && spec.seekable ? { from } : {}),
-    ...(modifiedAt ? { modifiedAt } : {}),
-    ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
-    ...(opts.onWarning ? { warn: opts.onWarning } : {}),
+    ...(o.modifiedAt ? { modifiedAt: o.modifiedAt } : {}),
+    ...(o.name !== undefined ? { name: o.name } : {}),
+    ...(o.createdAt !== undefined ? { createdAt: o.createdAt } : {}),
+    ...(o.warn ? { warn: o.warn } : {}),
   });
   return thenRaise(records, stop, source)[Symbol.asyncIterator]();
+}
+
+/**
+ * The format of bytes named as `base` once their content is looked at (gzip looked through):
+ * `base`, or a format that refines it (a ChatGPT export for a `.json`). Reads only the head.
+ */
+export async function refinedFormatOf(
+  bytes: AsyncIterable<Buffer>,
+  base: InputFormat,
+): Promise<InputFormat> {
+  const want = refineBytes(base);
+  if (want === 0) return base;
+  const first = await peek(bytes);
+  let stream: AsyncIterable<Buffer> = prepend(first.head, first.rest);
+  if (isGzip(first.head)) stream = gunzipped(stream);
+  const stop: { error?: unknown; line: number } = { line: 1 };
+  const head = await peek(endAtError(stream, stop, false), want);
+  await head.rest.return?.();
+  return refineFormat(base, head.head);
 }
 
 /** The bytes of a file read from offset `start`, each chunk added to `hash` as it passes. */

@@ -92,5 +92,21 @@ export const SRT = {
   depthChecked: false,
 } satisfies FormatSpec;
 
+export const NOTES = {
+  name: 'notes' as const,
+  aliases: ['markdown', 'md'],
+  extensions: ['.md', '.markdown', '.txt'],
+  describe:
+    'a note (Markdown or text, YAML front matter), or a folder of them: one document per file',
+  read: async (bytes, ctx) => (await import('./notes.js')).readNote(bytes, ctx),
+  seekable: false,
+  reread: (f) =>
+    f.keep('a note that could not be read is kept as text: fix the file and ingest it'),
+  estimate: () => Promise.resolve(1),
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+} satisfies FormatSpec;
+
 /** Every entry of this file, in the order sniffing tries them. */
-export const SOURCE_FORMATS = [MBOX, EML, VTT, SRT] as const;
+export const SOURCE_FORMATS = [MBOX, EML, VTT, SRT, NOTES] as const;

@@ -1,4 +1,7 @@
 import { parseDocument } from 'yaml';
+import type { FormatReadContext } from '../formats/spec.js';
+import { parseError, rawOf } from '../readers/common.js';
+import type { RecordBatch } from '../source-record.js';
 
 /** File name endings read as notes. */
 export const NOTE_EXTENSIONS = ['.md', '.markdown', '.txt'] as const;
@@ -8,7 +11,7 @@ export interface NoteRecordValue {
   document: string;
   document_type: 'document';
   document_id: string;
-  document_created_at: string;
+  document_created_at?: string;
   metadata: Record<string, unknown>;
 }
 
@@ -101,7 +104,7 @@ function baseTitle(relPath: string): string {
  * `metadata.front_matter`, so nothing in it is silently dropped. Front matter that is not valid
  * YAML is an error naming its line; a note with no text is empty.
  */
-export function noteRecord(relPath: string, text: string, modifiedAt: Date): NoteResult {
+export function noteRecord(relPath: string, text: string, modifiedAt?: Date): NoteResult {
   const split = splitFrontMatter(text);
   let fm: Record<string, unknown> = {};
   if (split.yaml !== undefined && split.yaml.trim() !== '') {
@@ -127,16 +130,70 @@ export function noteRecord(relPath: string, text: string, modifiedAt: Date): Not
   const tagsList = tagList(tags);
   if (tagsList.length) metadata.tags = tagsList;
   if (Object.keys(rest).length) metadata.front_matter = jsonValue(rest);
-  const when = frontMatterDate(date) ?? frontMatterDate(created) ?? modifiedAt.toISOString();
-  return {
-    value: {
-      document,
-      document_type: 'document',
-      document_id: `file:${relPath}`,
-      document_created_at: when,
-      metadata,
-    },
+  const when = frontMatterDate(date) ?? frontMatterDate(created) ?? modifiedAt?.toISOString();
+  const value: NoteRecordValue = {
+    document,
+    document_type: 'document',
+    document_id: `file:${relPath}`,
+    metadata,
   };
+  if (when !== undefined) value.document_created_at = when;
+  return { value };
+}
+
+/** A note larger than this is not held: it fails. */
+export const MAX_NOTE_BYTES = 64 * 1024 * 1024;
+
+/**
+ * The `notes` format's reader: one note file → one `document` (noteRecord) at line 1. Its id is
+ * its path inside the folder given (`ctx.name`), else its file name. A binary file is skipped
+ * with a warning (counted in the run's warnings, nothing sent); a note with no text gives no
+ * record (the run says the input is empty); front matter that is not YAML fails the note.
+ */
+export async function readNote(
+  bytes: AsyncIterable<Buffer>,
+  ctx: FormatReadContext,
+): Promise<AsyncGenerator<RecordBatch>> {
+  return (async function* () {
+    if (ctx.startAfterLine >= 1) return;
+    const parts: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of bytes) {
+      size += chunk.length;
+      if (size > MAX_NOTE_BYTES) {
+        const head = Buffer.concat(parts).subarray(0, 64 * 1024);
+        yield [
+          parseError(
+            ctx.source,
+            1,
+            `larger than ${MAX_NOTE_BYTES / (1024 * 1024)} MB: not read as a note`,
+            rawOf(head, head.toString('utf8')),
+            'notes',
+          ),
+        ];
+        return;
+      }
+      parts.push(chunk);
+    }
+    const buf = Buffer.concat(parts);
+    if (looksBinary(buf)) {
+      ctx.warn?.({
+        source: ctx.source,
+        code: 'SKIPPED_BINARY',
+        message: `${ctx.source}: skipped: a binary file, not a note`,
+      });
+      return;
+    }
+    const text = buf.toString('utf8');
+    const name = ctx.name ?? ctx.source.split(/[/\\:]/).pop() ?? ctx.source;
+    const r = noteRecord(name, text, ctx.modifiedAt);
+    if ('error' in r) {
+      yield [parseError(ctx.source, r.line, r.error, rawOf(buf, text), 'notes')];
+      return;
+    }
+    if ('empty' in r) return;
+    yield [{ source: ctx.source, line: 1, value: r.value }];
+  })();
 }
 
 /** True when bytes look binary (a NUL in the first 8 KB, or not UTF-8): such a file is no note. */

@@ -1,0 +1,168 @@
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { UsageError } from '../errors.js';
+import { findFormat, formatFromName, refineBytes, type InputFormat } from './formats/index.js';
+
+/**
+ * Which entries of a container (a zip archive or a folder) are read, in which format, and
+ * which are not and why. Shared by readers/zip.ts and the folder walk below, so an export
+ * reads the same zipped or unpacked.
+ */
+
+/** One file of a container, as far as choosing it goes. */
+export interface ContainerEntry {
+  /** Its path inside the container, `/`-separated. */
+  name: string;
+  /** Set when its name points outside the container: it fails, whatever its format. */
+  unsafeName?: string;
+  /** Set when it must not be read (encrypted, a zip bomb): it fails if a format claims it. */
+  refused?: string;
+  /** Opens its bytes (only to look at the head of a file whose format content refines). */
+  open: () => Promise<AsyncIterable<Buffer>>;
+}
+
+export interface EntryPlan<E extends ContainerEntry> {
+  /** Read, in container order; `refused` entries are failures, in their place. */
+  items: { entry: E; format: InputFormat | undefined; refused?: string }[];
+  /** Not read, with why. */
+  ignored: { name: string; why: string }[];
+}
+
+/** What synap leaves beside an input: never an input itself. */
+const OWN_FILES = /\.(failures\.jsonl|synap-state\.json|synap-lock|synap-done\.json)$/i;
+
+/** A dot-file or dot-folder anywhere in the path, or a macOS resource fork folder. */
+export function isHiddenPath(name: string): boolean {
+  return name.split('/').some((part) => part.startsWith('.') || part === '__MACOSX');
+}
+
+/**
+ * Chooses the entries to read:
+ * - hidden entries, synap's own files and entries no format claims by name are ignored;
+ *   with `--format`, the entries named like that format (a ChatGPT export: `.json`) are read
+ *   as it;
+ * - an entry whose format content refines (a `.json`) has its head looked at, so a ChatGPT or
+ *   Claude `conversations.json` is read as one;
+ * - when some entry is such an export, the container is that app's export: only those
+ *   entries hold the conversations, and the rest (user.json, projects.json…) is ignored;
+ * - a refused entry the format would have read stays in the plan, to fail in its place.
+ */
+export async function planEntries<E extends ContainerEntry>(
+  entries: readonly E[],
+  forced: InputFormat | undefined,
+  sniff: (bytes: AsyncIterable<Buffer>, base: InputFormat) => Promise<InputFormat>,
+): Promise<EntryPlan<E>> {
+  const ignored: EntryPlan<E>['ignored'] = [];
+  let items: EntryPlan<E>['items'] = [];
+  const forcedSpec = findFormat(forced);
+  for (const entry of entries) {
+    const { name } = entry;
+    if (entry.unsafeName !== undefined) {
+      items.push({ entry, format: undefined, refused: entry.unsafeName });
+      continue;
+    }
+    if (isHiddenPath(name)) {
+      ignored.push({ name, why: 'hidden' });
+      continue;
+    }
+    if (OWN_FILES.test(name)) {
+      ignored.push({ name, why: "synap's own file" });
+      continue;
+    }
+    const byName = formatFromName(name);
+    const claimed =
+      forcedSpec === undefined
+        ? byName
+        : byName !== undefined && byName === (forcedSpec.refines ?? forcedSpec.name)
+          ? forcedSpec.name
+          : undefined;
+    if (claimed === undefined) {
+      ignored.push({ name, why: 'no input format claims its name' });
+      continue;
+    }
+    if (entry.refused !== undefined) {
+      items.push({ entry, format: claimed, refused: entry.refused });
+      continue;
+    }
+    let format = claimed;
+    if (forced === undefined && refineBytes(claimed) > 0)
+      format = await sniff(await entry.open(), claimed);
+    items.push({ entry, format });
+  }
+  const exportFormat = items.find(
+    (i) => i.format !== undefined && findFormat(i.format)?.refines,
+  )?.format;
+  if (exportFormat !== undefined) {
+    items = items.filter((i) => {
+      if (i.refused !== undefined || i.format === exportFormat) return true;
+      ignored.push({
+        name: i.entry.name,
+        why: `not part of the ${exportFormat} export's conversations`,
+      });
+      return false;
+    });
+  }
+  return { items, ignored };
+}
+
+/** Byte order, not locale order: the same on every machine. */
+function byName(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * The files of a folder, walked depth first in name order (the same order on every run and
+ * machine). Hidden files and folders are skipped; a symlink is read only when it points at a
+ * file inside the folder, and never descended into as a folder (no loops, nothing outside).
+ */
+export async function folderEntries(dir: string): Promise<(ContainerEntry & { path: string })[]> {
+  const root = await realpath(dir);
+  const out: (ContainerEntry & { path: string })[] = [];
+  const walk = async (at: string): Promise<void> => {
+    const names = (await readdir(at)).sort(byName);
+    for (const n of names) {
+      if (n.startsWith('.')) continue;
+      const path = join(at, n);
+      const name = relative(dir, path).split(sep).join('/');
+      const info = await lstat(path);
+      if (info.isDirectory()) {
+        await walk(path);
+        continue;
+      }
+      if (info.isSymbolicLink()) {
+        const target = await realpath(path).catch(() => undefined);
+        if (target === undefined || !(target + sep).startsWith(root + sep)) continue;
+        if (!(await stat(target)).isFile()) continue;
+      } else if (!info.isFile()) continue;
+      out.push({
+        name,
+        path,
+        open: async () => (await import('node:fs')).createReadStream(path),
+      });
+    }
+  };
+  await walk(dir);
+  return out;
+}
+
+/** A folder given as an input: the files to read in it, and what was left out. */
+export async function folderInputs(
+  dir: string,
+  forced: InputFormat | undefined,
+): Promise<{
+  files: string[];
+  /** Each file's path inside the folder (`/`-separated). */
+  names: Map<string, string>;
+  ignored: { name: string; why: string }[];
+}> {
+  const { refinedFormatOf } = await import('./readers/index.js');
+  const plan = await planEntries(await folderEntries(dir), forced, refinedFormatOf);
+  const files = plan.items.map((i) => i.entry.path);
+  if (files.length === 0) {
+    throw new UsageError(`${dir}: no file in this folder is in a format synap reads`, {
+      hints: ['Name the files to read, or give --format for files whose names say no format.'],
+    });
+  }
+  const names = new Map(plan.items.map((i) => [i.entry.path, i.entry.name]));
+  return { files, names, ignored: plan.ignored };
+}

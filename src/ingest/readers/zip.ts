@@ -1,0 +1,202 @@
+import type { Readable } from 'node:stream';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { UsageError } from '../../errors.js';
+import { planEntries, type ContainerEntry } from '../containers.js';
+import type { InputFormat } from '../formats/index.js';
+import type { RecordBatch } from '../source-record.js';
+import { parseError } from './common.js';
+import { recordsOfBytes, refinedFormatOf } from './index.js';
+
+/** Which entries of an archive are read (with their format), ignored or refused. */
+export interface EntriesEvent {
+  source: string;
+  used: { name: string; format: string }[];
+  ignored: { name: string; why: string }[];
+  refused: { name: string; why: string }[];
+}
+
+/** An entry larger than this is refused whatever its ratio. */
+export const MAX_ENTRY_BYTES = 64 * 1024 ** 3;
+/** Past this size an entry whose bytes grow more than MAX_RATIO times is refused (a zip bomb). */
+const RATIO_FROM_BYTES = 64 * 1024 ** 2;
+export const MAX_RATIO = 1000;
+
+type ZipEntry = ContainerEntry & { zip: Entry };
+
+/**
+ * The records of a zip archive's entries, one entry after the other, streamed: the central
+ * directory is read first (names and sizes only), then each chosen entry is inflated as its
+ * records are pulled, so neither the archive nor an entry is ever held or written to disk.
+ * Entries are chosen by containers.ts (planEntries). An entry with an unsafe name (absolute,
+ * `..`), an encrypted one, or one that inflates past the size or ratio limits fails alone,
+ * naming it; so does one whose data turns out corrupt or longer than its header says (yauzl
+ * checks sizes and CRCs as it inflates): the entries around it are read as usual.
+ *
+ * Records carry `<archive>:<entry>` as their source. Their lines count on from one entry to
+ * the next (the second entry's line 1 follows the first entry's last line), so lines only
+ * grow through the archive, as a resume needs; a refused entry takes one line.
+ */
+export async function readZip(
+  path: string,
+  o: {
+    startAfterLine: number;
+    format?: InputFormat;
+    onEntries?: (e: EntriesEvent) => void;
+  },
+): Promise<AsyncIterator<RecordBatch, number | undefined>> {
+  const zip = await openZip(path);
+  let plan: Awaited<ReturnType<typeof planEntries<ZipEntry>>>;
+  try {
+    // Folders are only names on the way to their files.
+    const entries = (await listEntries(zip))
+      .map((e) => zipEntry(zip, e))
+      .filter((e) => !(e.name.endsWith('/') && e.unsafeName === undefined));
+    plan = await planEntries(entries, o.format, refinedFormatOf);
+  } catch (err) {
+    zip.close();
+    throw err instanceof UsageError ? err : notAZip(path, err);
+  }
+  o.onEntries?.({
+    source: path,
+    used: plan.items
+      .filter((i) => i.refused === undefined)
+      .map((i) => ({ name: i.entry.name, format: i.format! })),
+    ignored: plan.ignored,
+    refused: plan.items
+      .filter((i) => i.refused !== undefined)
+      .map((i) => ({ name: i.entry.name, why: i.refused! })),
+  });
+  return entriesRecords(path, zip, plan.items, o.startAfterLine)[Symbol.asyncIterator]();
+}
+
+async function* entriesRecords(
+  path: string,
+  zip: ZipFile,
+  items: { entry: ZipEntry; format: InputFormat | undefined; refused?: string }[],
+  startAfterLine: number,
+): AsyncGenerator<RecordBatch, number> {
+  let offset = 0;
+  try {
+    for (const item of items) {
+      const source = `${path}:${item.entry.name}`;
+      if (item.refused !== undefined || item.format === undefined) {
+        offset += 1;
+        if (offset > startAfterLine)
+          yield [parseError(source, offset, `not read: ${item.refused ?? 'no format'}`)];
+        continue;
+      }
+      const failed: { error?: unknown } = {};
+      const bytes = untilError(await item.entry.open(), failed);
+      const it = await recordsOfBytes(bytes, {
+        source,
+        format: item.format,
+        refine: false,
+        name: item.entry.name,
+        startAfterLine: Math.max(0, startAfterLine - offset),
+      });
+      let last = 0;
+      let lines: number | undefined;
+      for (;;) {
+        const next = await it.next();
+        if (next.done) {
+          lines = next.value;
+          break;
+        }
+        const batch = next.value;
+        for (const rec of batch) rec.line += offset;
+        last = batch[batch.length - 1]!.line - offset;
+        delete batch.end;
+        yield batch;
+      }
+      let entryLines = Math.max(lines ?? 0, last);
+      if (failed.error !== undefined) {
+        entryLines += 1;
+        yield [
+          parseError(
+            source,
+            offset + entryLines,
+            `the entry could not be read past here: ${(failed.error as Error).message}`,
+          ),
+        ];
+      }
+      offset += entryLines;
+    }
+  } finally {
+    zip.close();
+  }
+  return offset;
+}
+
+/** The bytes of an entry until it fails (corrupt data, a size or CRC that does not match). */
+async function* untilError(
+  bytes: AsyncIterable<Buffer>,
+  failed: { error?: unknown },
+): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of bytes) yield chunk;
+  } catch (err) {
+    failed.error = err;
+  }
+}
+
+function openZip(path: string): Promise<ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(
+      path,
+      // Names are decoded and checked here (an unsafe one fails its entry, not the archive).
+      { lazyEntries: true, autoClose: false, decodeStrings: false, validateEntrySizes: true },
+      (err, zip) => (err ? reject(notAZip(path, err)) : resolve(zip)),
+    );
+  });
+}
+
+function notAZip(path: string, err: unknown): UsageError {
+  return new UsageError(`cannot read ${path} as a zip archive: ${(err as Error).message}`);
+}
+
+/** The central directory's entries (names and sizes; no data is inflated). */
+function listEntries(zip: ZipFile): Promise<Entry[]> {
+  return new Promise((resolve, reject) => {
+    const out: Entry[] = [];
+    zip.on('entry', (e: Entry) => {
+      out.push(e);
+      zip.readEntry();
+    });
+    zip.once('end', () => resolve(out));
+    zip.once('error', reject);
+    zip.readEntry();
+  });
+}
+
+/** An archive entry as containers.ts sees it, with why it must not be read, if it must not. */
+function zipEntry(zip: ZipFile, e: Entry): ZipEntry {
+  const raw = e.fileName as unknown as Buffer;
+  const name = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, raw, e.extraFields, false);
+  const unsafe = yauzl.validateFileName(name) ?? (name.includes('\0') ? 'a NUL byte' : null);
+  const refused = refusal(e);
+  return {
+    name,
+    zip: e,
+    ...(unsafe !== null
+      ? { unsafeName: `unsafe entry name (${unsafe}): it points outside the archive` }
+      : {}),
+    ...(refused !== undefined ? { refused } : {}),
+    open: () =>
+      new Promise<AsyncIterable<Buffer>>((resolve, reject) =>
+        zip.openReadStream(e, (err, stream: Readable) => (err ? reject(err) : resolve(stream))),
+      ),
+  };
+}
+
+function refusal(e: Entry): string | undefined {
+  if (e.isEncrypted()) return 'the entry is encrypted; extract the archive with its password first';
+  if (!e.canDecodeFileData())
+    return `the entry is compressed with method ${e.compressionMethod}, which cannot be read`;
+  const size = e.uncompressedSize;
+  if (size > MAX_ENTRY_BYTES)
+    return `the entry inflates to ${size} bytes, more than the ${MAX_ENTRY_BYTES} allowed`;
+  const ratio = size / Math.max(1, e.compressedSize);
+  if (size > RATIO_FROM_BYTES && ratio > MAX_RATIO)
+    return `the entry inflates ${Math.round(ratio)} times (${e.compressedSize} to ${size} bytes), more than the ${MAX_RATIO} times a zip bomb is told by`;
+  return undefined;
+}

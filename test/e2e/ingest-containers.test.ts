@@ -1,0 +1,190 @@
+import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { makeSandbox, runCli } from '../helpers/cli.js';
+import { storedOnce } from '../helpers/ingest.js';
+import { zipOf } from '../helpers/zip-writer.js';
+
+// Archives and folders as inputs: the entries a format claims are read, streamed; hostile
+// entries fail alone, naming themselves; resume, shards and the failures file work as for files.
+
+const jsonl = (ids: string[], tag: string) =>
+  ids.map((id) => JSON.stringify({ document: `User: ${tag} ${id}`, document_id: id })).join('\n') +
+  '\n';
+
+describe('ingest of zip archives and folders', () => {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator;
+  let env: Record<string, string>;
+  const dir = sandbox.dir;
+  const run = (args: string[]) => runCli(args, { env, cwd: dir, timeoutMs: 60_000 });
+  const stored = (prefix: string) =>
+    emu
+      .documents()
+      .filter((d) => d.document_id.startsWith(prefix))
+      .map((d) => d.document_id)
+      .sort();
+  const failures = (path: string) =>
+    readFileSync(join(dir, path), 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            source: string;
+            line: number;
+            record: unknown;
+            error: { message: string };
+          },
+      );
+
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0 });
+    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('reads the entries a format claims, says which, and fails hostile entries alone by name', async () => {
+    writeFileSync(
+      join(dir, 'mixed.zip'),
+      zipOf([
+        { name: 'notes/a.jsonl', data: jsonl(['zip-a1', 'zip-a2'], 'a') },
+        { name: 'rows.csv', data: 'document,document_id\nUser: row,zip-c1\n' },
+        { name: 'readme.rtf', data: 'not records' },
+        { name: '__MACOSX/._a.jsonl', data: 'resource fork' },
+        { name: '../escape.jsonl', data: jsonl(['zip-evil'], 'evil') },
+        { name: 'locked.jsonl', data: jsonl(['zip-locked'], 'locked'), encrypted: true },
+        // Headers that claim 4 GB from a few bytes: a zip bomb by its ratio.
+        { name: 'bomb.jsonl', data: jsonl(['zip-bomb'], 'bomb'), claimSize: 0xfffffff0 },
+        // Headers that claim fewer bytes than the entry holds: cut off where they end.
+        { name: 'liar.jsonl', data: jsonl(['zip-liar1', 'zip-liar2'], 'liar'), claimSize: 10 },
+        { name: 'z-last.jsonl', data: jsonl(['zip-last'], 'last'), store: true },
+      ]),
+    );
+    const r = await run(['ingest', 'mixed.zip']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(
+      'note: mixed.zip: reading notes/a.jsonl (jsonl), rows.csv (csv), liar.jsonl (jsonl), z-last.jsonl (jsonl)',
+    );
+    expect(r.stderr).toMatch(
+      /ignored: readme\.rtf \(no input format claims its name\); __MACOSX\/\._a\.jsonl \(hidden\); refused:/,
+    );
+    expect(r.stderr).toContain('refused: ../escape.jsonl, locked.jsonl, bomb.jsonl');
+    // Everything readable is stored, the entry after the hostile ones included.
+    expect(stored('zip-')).toEqual(['zip-a1', 'zip-a2', 'zip-c1', 'zip-last']);
+    const lines = failures('mixed.zip.failures.jsonl');
+    const bySource = (name: string) => lines.find((l) => l.source === `mixed.zip:${name}`);
+    expect(bySource('../escape.jsonl')?.error.message).toMatch(
+      /unsafe entry name.*outside the archive/,
+    );
+    expect(bySource('locked.jsonl')?.error.message).toMatch(/encrypted/);
+    expect(bySource('bomb.jsonl')?.error.message).toMatch(/inflates \d+ times.*zip bomb/);
+    expect(lines.some((l) => l.source === 'mixed.zip:liar.jsonl')).toBe(true);
+    expect(lines.filter((l) => l.source === 'mixed.zip:liar.jsonl').at(-1)?.error.message).toMatch(
+      /could not be read past here/,
+    );
+    // Lines only grow through the archive.
+    const nums = lines.map((l) => l.line);
+    expect([...nums].sort((a, b) => a - b)).toEqual(nums);
+    // The state file went with a finished run; running it again stores nothing new.
+    expect(existsSync(join(dir, 'mixed.zip.synap-state.json'))).toBe(false);
+    const again = await run(['--json', 'ingest', 'mixed.zip']);
+    expect(JSON.parse(again.stdout).result).toMatchObject({ accepted: 0, skipped: 4 });
+  });
+
+  it("a failed record's failures line holds the record: retried without the archive", async () => {
+    const bad = { document: 'User: late', document_id: 'zipfix-1', document_created_at: 'soon' };
+    writeFileSync(
+      join(dir, 'fix.zip'),
+      zipOf([
+        { name: 'ok.jsonl', data: jsonl(['zipfix-0'], 'ok') },
+        { name: 'bad.jsonl', data: `${JSON.stringify(bad)}\n` },
+      ]),
+    );
+    expect((await run(['ingest', 'fix.zip'])).code).toBe(3);
+    rmSync(join(dir, 'fix.zip'));
+    const [line] = failures('fix.zip.failures.jsonl');
+    expect(line).toMatchObject({ source: 'fix.zip:bad.jsonl', line: 2, record: bad });
+    const fixed = { ...line, record: { ...bad, document_created_at: '2024-05-01T00:00:00Z' } };
+    writeFileSync(join(dir, 'fix.failures.jsonl'), `${JSON.stringify(fixed)}\n`);
+    const r = await run(['ingest', 'fix.failures.jsonl']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(stored('zipfix-')).toEqual(['zipfix-0', 'zipfix-1']);
+  });
+
+  it('an interrupted archive resumes where it stopped; two shards split it', async () => {
+    const ids = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
+    writeFileSync(
+      join(dir, 'big.zip'),
+      zipOf([
+        { name: 'one.jsonl', data: jsonl(ids('zipres-a', 150), 'res') },
+        { name: 'two.jsonl', data: jsonl(ids('zipres-b', 150), 'res') },
+      ]),
+    );
+    const first = await run([
+      '--json',
+      'ingest',
+      'big.zip',
+      '--max-duration',
+      '4s',
+      '--batch-size',
+      '5',
+      '--rate',
+      '120',
+    ]);
+    expect(first.code, first.stderr).toBe(5);
+    expect(existsSync(join(dir, 'big.zip.synap-state.json'))).toBe(true);
+    const second = await run(['--json', 'ingest', 'big.zip']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout).result.resumed_past).toBeGreaterThan(0);
+    const docs = emu.documents().filter((d) => d.document_id.startsWith('zipres-'));
+    expect(storedOnce(docs)).toEqual({ distinct: 300, duplicates: 0 });
+
+    writeFileSync(
+      join(dir, 'shard.zip'),
+      zipOf([{ name: 's.jsonl', data: jsonl(ids('zipsh', 40), 'sh') }]),
+    );
+    const a = await run(['--json', 'ingest', 'shard.zip', '--shard', '0/2']);
+    const b = await run(['--json', 'ingest', 'shard.zip', '--shard', '1/2']);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const sa = JSON.parse(a.stdout).result.accepted as number;
+    const sb = JSON.parse(b.stdout).result.accepted as number;
+    expect(sa + sb).toBe(40);
+    expect(sa).toBeGreaterThan(0);
+    expect(stored('zipsh')).toHaveLength(40);
+  }, 60_000);
+
+  it('a folder: its files in name order, hidden ones and symlinks out of it skipped', async () => {
+    const f = join(dir, 'history');
+    mkdirSync(join(f, 'sub'), { recursive: true });
+    mkdirSync(join(f, '.cache'), { recursive: true });
+    writeFileSync(join(f, 'sub', 'b.jsonl'), jsonl(['dir-b'], 'b'));
+    writeFileSync(join(f, 'a.csv'), 'document,document_id\nUser: a,dir-a\n');
+    writeFileSync(join(f, '.hidden.jsonl'), jsonl(['dir-hidden'], 'h'));
+    writeFileSync(join(f, '.cache', 'c.jsonl'), jsonl(['dir-cache'], 'c'));
+    writeFileSync(join(f, 'notes.rtf'), 'free text');
+    writeFileSync(join(dir, 'outside.jsonl'), jsonl(['dir-outside'], 'o'));
+    symlinkSync(join(dir, 'outside.jsonl'), join(f, 'link-out.jsonl'));
+    symlinkSync(join(f, 'sub'), join(f, 'z-loop'));
+    const dry = await run(['--json', 'ingest', 'history', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout).result.inputs).toEqual([
+      join('history', 'a.csv'),
+      join('history', 'sub', 'b.jsonl'),
+    ]);
+    const r = await run(['ingest', 'history']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(stored('dir-')).toEqual(['dir-a', 'dir-b']);
+    // A second run: synap's own files beside the inputs are never read as inputs.
+    writeFileSync(
+      join(f, 'a.csv.failures.jsonl'),
+      '{"document":"User: never","document_id":"dir-own"}\n',
+    );
+    expect((await run(['ingest', 'history'])).code).toBe(0);
+    expect(stored('dir-')).toEqual(['dir-a', 'dir-b']);
+  });
+});

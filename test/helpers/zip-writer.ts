@@ -1,0 +1,67 @@
+import { crc32, deflateRawSync } from 'node:zlib';
+
+/** One entry of a zip written by `zipOf`. */
+export interface ZipEntrySpec {
+  name: string;
+  data: Buffer | string;
+  /** Stored instead of deflated. */
+  store?: boolean;
+  /** Sets the "encrypted" flag (the data is left as it is: only the flag is looked at). */
+  encrypted?: boolean;
+  /** Claims this uncompressed size in the headers instead of the real one. */
+  claimSize?: number;
+}
+
+/**
+ * A zip archive in memory (PKWARE APPNOTE 4.3: local headers, central directory, end record;
+ * no zip64), so tests can make the archives real exports are and the hostile ones (unsafe
+ * names, encrypted entries, lying sizes) that no archiver writes on purpose.
+ */
+export function zipOf(entries: ZipEntrySpec[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const data = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data);
+    const body = e.store ? data : deflateRawSync(data);
+    const name = Buffer.from(e.name);
+    const flags = 0x0800 | (e.encrypted ? 0x0001 : 0);
+    const method = e.store ? 0 : 8;
+    const crc = crc32(data);
+    const size = e.claimSize ?? data.length;
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(flags, 6);
+    local.writeUInt16LE(method, 8);
+    local.writeUInt32LE(0, 10);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(body.length, 18);
+    local.writeUInt32LE(size, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+    locals.push(local, name, body);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(flags, 8);
+    central.writeUInt16LE(method, 10);
+    central.writeUInt32LE(0, 12);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(body.length, 20);
+    central.writeUInt32LE(size, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    centrals.push(central, name);
+    offset += local.length + name.length + body.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
