@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   frontMatterDate,
   looksBinary,
+  looksLikeJsonRecords,
   noteRecord,
   splitFrontMatter,
   tagList,
@@ -83,6 +84,14 @@ describe('notes', () => {
     expect(noteRecord('n.md', '---\ntitle: T\ndate: not a date\n---\nhi', MTIME)).toMatchObject({
       value: { document_created_at: MTIME.toISOString(), metadata: { title: 'T' } },
     });
+  });
+
+  it('a text whose first line is JSON is data, not a note', () => {
+    expect(looksLikeJsonRecords('{"document":"a"}\n{"document":"b"}\n')).toBe(true);
+    expect(looksLikeJsonRecords('[\n  {"document": "a"}\n]')).toBe(false);
+    expect(looksLikeJsonRecords('[{"document": "a"},\n{"document": "b"}]')).toBe(true);
+    expect(looksLikeJsonRecords('[[wiki link]] and text')).toBe(false);
+    expect(looksLikeJsonRecords('{braces} in prose')).toBe(false);
   });
 
   it('binary files are told apart from text', () => {

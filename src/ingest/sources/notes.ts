@@ -141,6 +141,25 @@ export function noteRecord(relPath: string, text: string, modifiedAt?: Date): No
   return { value };
 }
 
+/**
+ * A text whose first line is a JSON object or array is data (JSON Lines saved as .txt), not a
+ * note: sending it as one document would hide every record in it.
+ */
+export function looksLikeJsonRecords(text: string): boolean {
+  const first = text
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .split('\n', 1)[0]!
+    .trim();
+  if (!/^[[{]/.test(first)) return false;
+  try {
+    const v: unknown = JSON.parse(first);
+    return typeof v === 'object' && v !== null;
+  } catch {
+    return /^\[\s*\{/.test(first);
+  }
+}
+
 /** A note larger than this is not held: it fails. */
 export const MAX_NOTE_BYTES = 64 * 1024 * 1024;
 
@@ -185,6 +204,19 @@ export async function readNote(
       return;
     }
     const text = buf.toString('utf8');
+    if (looksLikeJsonRecords(text)) {
+      const raw = rawOf(buf.subarray(0, 64 * 1024), text.slice(0, 64 * 1024));
+      yield [
+        parseError(
+          ctx.source,
+          1,
+          'holds JSON records, not a note: give --format jsonl (one a line) or --format json',
+          raw,
+          'notes',
+        ),
+      ];
+      return;
+    }
     const name = ctx.name ?? ctx.source.split(/[/\\:]/).pop() ?? ctx.source;
     const r = noteRecord(name, text, ctx.modifiedAt);
     if ('error' in r) {
