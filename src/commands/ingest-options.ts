@@ -33,6 +33,9 @@ export interface IngestFlags {
   format?: InputFormat;
   /** ISO 8601 UTC: when a source without times of its own (a transcript) happened. */
   createdAt?: string;
+  /** A chat export's channels to read (names or ids). */
+  channels?: string[];
+  includePrivate?: boolean;
   batchSize?: number;
   concurrency?: number;
   rate?: RateSpec;
@@ -95,11 +98,25 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       parseFormat,
     );
   if (!forMigrate)
-    cmd.option(
-      '--created-at <time>',
-      "when a meeting transcript's meeting started, ISO 8601 (cue times are offsets; default: the file's modification time, with a warning)",
-      createdAtFlag,
-    );
+    cmd
+      .option(
+        '--created-at <time>',
+        "when a meeting transcript's meeting started, ISO 8601 (cue times are offsets; default: the file's modification time, with a warning)",
+        createdAtFlag,
+      )
+      .option(
+        '--channels <names>',
+        'a Slack export: only these channels (comma-separated names or ids)',
+        (raw: string) =>
+          raw
+            .split(',')
+            .map((s) => s.trim().replace(/^#/, ''))
+            .filter(Boolean),
+      )
+      .option(
+        '--include-private',
+        'a Slack export: private channels and direct messages too (groups.json, dms.json, mpims.json)',
+      );
   cmd
     .option(
       '--batch-size <n>',

@@ -46,6 +46,8 @@ export function ingestRunOptions(
     concurrency: flags.concurrency ?? clamp(d.concurrency ?? DEFAULT_CONCURRENCY, MAX_CONCURRENCY),
     ...(flags.format !== undefined ? { format: flags.format } : {}),
     ...(flags.createdAt !== undefined ? { createdAt: flags.createdAt } : {}),
+    ...(flags.channels ? { channels: flags.channels } : {}),
+    ...(flags.includePrivate ? { includePrivate: true } : {}),
     ...(flags.failures !== undefined ? { failuresPath: flags.failures } : {}),
     ...(flags.maxErrors !== undefined ? { maxErrors: flags.maxErrors } : {}),
     ...(flags.maxDuration !== undefined ? { maxDurationMs: flags.maxDuration } : {}),

@@ -25,6 +25,9 @@ export interface IngestRunOptions {
   createdAt?: string;
   /** Inputs found in a folder given: each one's path inside that folder (`/`-separated). */
   entryNames?: ReadonlyMap<string, string>;
+  /** `--channels`, `--include-private`: what of a chat export is read. */
+  channels?: string[];
+  includePrivate?: boolean;
   stdin?: NodeJS.ReadableStream;
   map: MapOptions;
   /** Profile and base URL: part of the request shape a resume must match, and of the lock. */
@@ -71,6 +74,8 @@ export function requestShape(opts: IngestRunOptions): RequestShape {
     profile: opts.profile,
     format: opts.format ?? null,
     ...(opts.createdAt !== undefined ? { created_at: opts.createdAt } : {}),
+    ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(opts.includePrivate ? { include_private: true } : {}),
     map: opts.map.map ?? {},
     document_type: d.document_type ?? null,
     mode: d.mode ?? null,

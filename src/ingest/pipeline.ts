@@ -79,6 +79,8 @@ export async function ingest(
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
     ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
     ...(opts.entryNames ? { entryNames: opts.entryNames } : {}),
+    ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(opts.includePrivate ? { includePrivate: true } : {}),
     onWarning: (e) => reporter.onWarning?.(e),
     onEntries: (e) => reporter.onEntries?.(e),
     onInputEnd: (e) => {

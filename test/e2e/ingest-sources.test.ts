@@ -14,6 +14,7 @@ import type { RecordBatch } from '../../src/ingest/source-record.js';
 import { readEml } from '../../src/ingest/sources/eml.js';
 import { readMbox } from '../../src/ingest/sources/mbox.js';
 import { noteRecord } from '../../src/ingest/sources/notes.js';
+import { readSlackExport } from '../../src/ingest/sources/slack.js';
 import { parseSrt } from '../../src/ingest/sources/srt.js';
 import { transcriptRecord } from '../../src/ingest/sources/transcript.js';
 import { parseWebVtt } from '../../src/ingest/sources/webvtt.js';
@@ -253,5 +254,58 @@ describe('ingest sources end to end', () => {
     expect(second.code, second.stderr).toBe(3);
     expect(JSON.parse(second.stdout).result).toMatchObject({ accepted: 0, skipped: 5, failed: 1 });
     expect(stored('file:')).toEqual(docs.map((d) => ({ ...d, times_received: 2 })));
+  });
+
+  it('Slack: an export folder becomes one document per channel per day; private ones only when asked; a second run stores nothing new', async () => {
+    cpSync(join(FIXTURES, 'slack', 'export'), join(dir, 'slack'), { recursive: true });
+    const first = await run(['ingest', 'slack']);
+    expect(first.code, first.stderr).toBe(3);
+    expect(first.stderr).toMatch(
+      /slack\/random\/2024-01-17\.json:4 PARSE_ERROR: not a day of Slack messages/,
+    );
+
+    const channels = join(dir, 'slack', 'channels.json');
+    const expectedOf = async (includePrivate: boolean) => {
+      const gen = await readSlackExport(createReadStream(channels), {
+        source: channels,
+        startAfterLine: 0,
+        ...(includePrivate ? { includePrivate } : {}),
+      });
+      return (await values(gen))
+        .map(asStored)
+        .sort((a, b) => String(a.document_id).localeCompare(String(b.document_id)));
+    };
+    const expected = await expectedOf(false);
+    expect(expected.map((d) => d.document_id)).toEqual([
+      'slack:C01GENERAL:2024-01-15',
+      'slack:C02RANDOM:2024-01-15',
+    ]);
+    const docs = stored('slack:');
+    expect(docs).toHaveLength(2);
+    docs.forEach((d, i) => {
+      const { ingestion_id: _, ...fields } = d;
+      expect(fields).toEqual(expected[i]);
+    });
+    const failure = JSON.parse(
+      readFileSync(join(dir, 'slack', 'channels.json.failures.jsonl'), 'utf8'),
+    );
+    expect(failure).toMatchObject({
+      line: 4,
+      format: 'slack',
+      record: expect.stringContaining('cut off'),
+    });
+
+    // Again (the export's channels.json named directly), with its private channels and DMs.
+    const again = await run(['--json', 'ingest', 'slack/channels.json', '--include-private']);
+    expect(again.code, again.stderr).toBe(3);
+    expect(JSON.parse(again.stdout).result).toMatchObject({ accepted: 2, skipped: 2, failed: 1 });
+    const all = await expectedOf(true);
+    expect(stored('slack:').map((d) => d.document_id)).toEqual(all.map((d) => d.document_id));
+    stored('slack:').forEach((d, i) => {
+      const { ingestion_id: _, times_received: __, ...fields } = d;
+      const { times_received: ___, ...want } = all[i]!;
+      expect(fields).toEqual(want);
+    });
+    expect(emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
   });
 });

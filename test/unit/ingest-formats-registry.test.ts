@@ -58,6 +58,9 @@ describe('the format registry', () => {
       notes: ['a b'],
     };
     for (const f of FORMATS) {
+      // A format told by content alone (a Slack export's channels.json) reads the files around
+      // it: test/e2e/ingest-sources.test.ts reads it through this dispatch.
+      if (f.extensions.length === 0) continue;
       const path = join(dir, `read${f.extensions[0]}`);
       writeFileSync(path, files[f.name]!);
       const docs: unknown[] = [];

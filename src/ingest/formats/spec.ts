@@ -17,6 +17,10 @@ export interface FormatReadContext {
   modifiedAt?: Date;
   /** `--created-at`: when a source without times of its own happened (ISO 8601 UTC). */
   createdAt?: string;
+  /** `--channels`: the channels (names or ids) of a chat export to read; all when undefined. */
+  channels?: string[];
+  /** `--include-private`: a chat export's private channels and direct messages too. */
+  includePrivate?: boolean;
   /** Tells the run something worth knowing that is not a failure. */
   warn?: (e: { source: string; code: string; message: string }) => void;
 }

@@ -57,6 +57,9 @@ export interface ReadOptions {
   createdAt?: string;
   /** Inputs found in a folder given: each one's path inside that folder (`/`-separated). */
   entryNames?: ReadonlyMap<string, string>;
+  /** `--channels`, `--include-private`: what of a chat export is read. */
+  channels?: string[];
+  includePrivate?: boolean;
   /** Told of what a reader noticed that is not a failure (e.g. a time taken from the file). */
   onWarning?: (e: { source: string; code: string; message: string }) => void;
 }
@@ -268,6 +271,8 @@ async function openInput(
     ...(from ? { from } : {}),
     ...(modifiedAt ? { modifiedAt } : {}),
     ...(opts.entryNames?.has(input) ? { name: opts.entryNames.get(input)! } : {}),
+    ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(opts.includePrivate ? { includePrivate: true } : {}),
     ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
     ...(opts.onWarning ? { warn: opts.onWarning } : {}),
   });
@@ -294,6 +299,8 @@ export async function recordsOfBytes(
     modifiedAt?: Date;
     /** Its path inside the folder or archive it came from. */
     name?: string;
+    channels?: string[];
+    includePrivate?: boolean;
     /** `--created-at`, for sources without times of their own. */
     createdAt?: string;
     warn?: FormatReadContext['warn'];
@@ -333,6 +340,8 @@ export async function recordsOfBytes(
     ...(from && spec.seekable ? { from } : {}),
     ...(o.modifiedAt ? { modifiedAt: o.modifiedAt } : {}),
     ...(o.name !== undefined ? { name: o.name } : {}),
+    ...(o.channels ? { channels: o.channels } : {}),
+    ...(o.includePrivate ? { includePrivate: true } : {}),
     ...(o.createdAt !== undefined ? { createdAt: o.createdAt } : {}),
     ...(o.warn ? { warn: o.warn } : {}),
   });

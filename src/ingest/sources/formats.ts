@@ -108,5 +108,31 @@ export const NOTES = {
   depthChecked: false,
 } satisfies FormatSpec;
 
+/**
+ * A Slack export's channels.json: an array of channels, the first with a C… id and the
+ * is_general flag only channels.json has (groups.json and mpims.json lack it).
+ */
+const SLACK_CHANNELS = /^\s*\[\s*\{(?=[^{}]*"id"\s*:\s*"C[A-Z0-9]+")(?=[^{}]*"is_general"\s*:)/;
+
+export const SLACK = {
+  name: 'slack' as const,
+  extensions: [],
+  refines: 'json',
+  sniffBytes: 2048,
+  describe:
+    'a Slack workspace export (its folder, or its channels.json): one document per channel per day',
+  sniff: (head: Buffer) => SLACK_CHANNELS.test(headText(head)),
+  read: async (bytes, ctx) => (await import('./slack.js')).readSlackExport(bytes, ctx),
+  seekable: false,
+  reread: (f) =>
+    f.keep(
+      'a Slack day that could not be read is kept as text: fix the file and ingest the export',
+    ),
+  estimate: noEstimate,
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+} satisfies FormatSpec;
+
 /** Every entry of this file, in the order sniffing tries them. */
-export const SOURCE_FORMATS = [MBOX, EML, VTT, SRT, NOTES] as const;
+export const SOURCE_FORMATS = [MBOX, EML, VTT, SRT, NOTES, SLACK] as const;
