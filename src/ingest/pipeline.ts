@@ -245,6 +245,11 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           tracker.registerSettled(ordinal, rec.line);
           continue;
         }
+        if (rec.empty) {
+          tally.skippedEmpty += 1;
+          tracker.registerSettled(ordinal, rec.line);
+          continue;
+        }
         const m = run.mapper(rec);
         // Shard filter: another shard's record is settled here without being counted or sent.
         if (run.shard && !ownsRecord(run.shard, m, ordinal)) {

@@ -19,6 +19,11 @@ export interface SourceRecord {
    * header (every value a string) and whether the reader checked its depth.
    */
   format?: InputFormat;
+  /**
+   * A conversation with no turn left to send (a ChatGPT or Claude export): not sent, not a
+   * failure, counted as skipped-empty.
+   */
+  empty?: true;
   parseError?: {
     code: ReadErrorCode;
     message: string;

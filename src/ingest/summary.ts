@@ -36,6 +36,8 @@ export interface IngestSummary {
   skipped: number;
   /** In the failures file. Earlier runs included. */
   failed: number;
+  /** Conversations with no turn left to send (this run): not sent, not failures. */
+  skipped_empty?: number;
   /** The part of accepted, skipped and failed that earlier (interrupted) runs settled. */
   earlier_runs: { accepted: number; skipped: number; failed: number };
   requests: number;

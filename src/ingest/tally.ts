@@ -26,6 +26,8 @@ export class Tally {
   accepted = 0;
   skipped = 0;
   failed = 0;
+  /** Conversations with no turn to send (this run): not sent, not failures. */
+  skippedEmpty = 0;
   /** Accepted documents' ingestion ids, for --wait. */
   readonly ingestionIds: string[] = [];
   /** --dry-run: the first three requests. */
@@ -144,6 +146,7 @@ export class Tally {
       accepted: this.earlier.accepted + this.accepted,
       skipped: this.earlier.skipped + this.skipped,
       failed,
+      ...(this.skippedEmpty > 0 ? { skipped_empty: this.skippedEmpty } : {}),
       earlier_runs: { ...this.earlier },
       ...this.requestCounts(),
       elapsed_s: Math.round(elapsed / 100) / 10,

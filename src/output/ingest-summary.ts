@@ -27,6 +27,8 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
     pairs.push(['accepted', num(s.accepted)]);
     pairs.push(['skipped (already ingested)', num(s.skipped)]);
   }
+  if (s.skipped_empty !== undefined)
+    pairs.push(['skipped (no turns to send)', num(s.skipped_empty)]);
   pairs.push(['failed', num(s.failed)]);
   const e = s.earlier_runs;
   if (e && e.accepted + e.skipped + e.failed > 0) {

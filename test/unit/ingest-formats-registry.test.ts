@@ -10,6 +10,7 @@ import {
   formatFromName,
   parseFormat,
   sniffFormat,
+  type FormatSpec,
 } from '../../src/ingest/formats/index.js';
 import { createMapper } from '../../src/ingest/mapper.js';
 import { readRecords } from '../../src/ingest/readers/index.js';
@@ -19,10 +20,12 @@ const dir = mkdtempSync(join(tmpdir(), 'synap-formats-'));
 describe('the format registry', () => {
   it('names every format once, and every extension claims its own format (gzip looked through)', () => {
     expect(new Set(INPUT_FORMATS).size).toBe(INPUT_FORMATS.length);
-    for (const f of FORMATS) {
+    for (const f of FORMATS as readonly FormatSpec[]) {
+      // A format that refines another is told by content: its name says the other.
+      const byName = f.refines ?? f.name;
       for (const ext of f.extensions) {
-        expect(formatFromName(`data${ext}`)).toBe(f.name);
-        expect(formatFromName(`DATA${ext.toUpperCase()}.gz`)).toBe(f.name);
+        expect(formatFromName(`data${ext}`)).toBe(byName);
+        expect(formatFromName(`DATA${ext.toUpperCase()}.gz`)).toBe(byName);
       }
       expect(parseFormat(f.name.toUpperCase())).toBe(f.name);
       for (const a of f.aliases ?? []) expect(parseFormat(a)).toBe(f.name);
@@ -48,6 +51,22 @@ describe('the format registry', () => {
       vtt: 'WEBVTT\n\n00:00.000 --> 00:01.000\na\n\n00:01.000 --> 00:02.000\nb\n',
       srt: '1\n00:00:00,000 --> 00:00:01,000\nA: a\n\n2\n00:00:01,000 --> 00:00:02,000\nB: b\n',
       notes: '---\ntitle: t\n---\na b\n',
+      chatgpt: JSON.stringify(
+        ['a', 'b'].map((t) => ({
+          id: t,
+          mapping: {
+            r: {
+              message: { author: { role: 'user' }, content: { content_type: 'text', parts: [t] } },
+            },
+          },
+        })),
+      ),
+      claude: JSON.stringify(
+        ['a', 'b'].map((t) => ({
+          uuid: t,
+          chat_messages: [{ sender: 'human', content: [{ type: 'text', text: t }] }],
+        })),
+      ),
     };
     // Sources make documents of their own shape from the same letters.
     const docsOf: Record<string, string[]> = {
@@ -64,8 +83,10 @@ describe('the format registry', () => {
       const path = join(dir, `read${f.extensions[0]}`);
       writeFileSync(path, files[f.name]!);
       const docs: unknown[] = [];
-      for await (const r of readRecords([path]))
-        docs.push((r.value as { document: string }).document);
+      for await (const r of readRecords([path])) {
+        expect(r.format).toBe(f.name);
+        docs.push((r.value as { document: string }).document.replace('User: ', ''));
+      }
       expect(docs, f.name).toEqual(docsOf[f.name] ?? ['a', 'b']);
     }
   });

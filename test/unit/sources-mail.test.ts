@@ -204,6 +204,7 @@ describe('mail messages to email documents', () => {
       {
         source: 'offsite.eml',
         line: 1,
+        format: 'eml',
         value: {
           document:
             'From: Frank <frank@example.com>\nTo: Alice Example <alice@example.com>\n' +

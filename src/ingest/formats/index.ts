@@ -2,7 +2,15 @@ import { UsageError } from '../../errors.js';
 import { estimateRecords } from '../estimate.js';
 import { SOURCE_FORMATS } from '../sources/formats.js';
 import { rereadDelimited, rereadJson } from './reread.js';
-import type { FormatSpec } from './spec.js';
+import { chatgptConversation } from '../readers/chatgpt.js';
+import { claudeConversation } from '../readers/claude.js';
+import {
+  conversationRecord,
+  readConversations,
+  type ConversationResult,
+} from '../readers/conversation.js';
+import type { SourceRecord } from '../source-record.js';
+import type { FailedText, FormatSpec } from './spec.js';
 
 export type { FailedText, FormatReadContext, FormatSpec } from './spec.js';
 
@@ -90,12 +98,67 @@ function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) 
 const CSV = delimited('csv', ['.csv'], 'comma-separated rows under a header row');
 const TSV = delimited('tsv', ['.tsv', '.tab'], 'tab-separated rows under a header row');
 
+/** The first element of a JSON array, as far as `head` shows it, holds this key. */
+function firstElementHas(head: Buffer, key: RegExp): boolean {
+  if (firstByte(head) !== 0x5b) return false;
+  // A key inside a string has its quotes escaped (\"mapping\"), so cannot match.
+  return key.test(head.toString('utf8'));
+}
+
+/**
+ * Both conversation exports are JSON arrays, read element by element and each conversation
+ * converted to one document; a conversation kept as text (it did not parse) is parsed and
+ * converted when its failures-file line is retried.
+ */
+function conversationExport(
+  name: 'chatgpt' | 'claude',
+  describe: string,
+  key: RegExp,
+  convert: (v: unknown) => ConversationResult,
+) {
+  return {
+    name,
+    extensions: ['.json'],
+    refines: 'json',
+    describe,
+    sniffBytes: 64 * 1024,
+    sniff: (head: Buffer) => firstElementHas(head, key),
+    read: (bytes: AsyncIterable<Buffer>, ctx: { source: string; startAfterLine: number }) =>
+      Promise.resolve(readConversations(bytes, ctx.source, ctx.startAfterLine, name, convert)),
+    seekable: false,
+    reread: (f: FailedText): SourceRecord => {
+      const parsed = rereadJson(f);
+      return parsed.parseError ? parsed : conversationRecord(parsed, name, convert);
+    },
+    estimate: noEstimate,
+    headerLines: 0,
+    tabular: false,
+    depthChecked: true,
+  } satisfies FormatSpec;
+}
+
+const CHATGPT = conversationExport(
+  'chatgpt',
+  "ChatGPT's conversations.json: one document per conversation",
+  /"mapping"\s*:\s*\{/,
+  chatgptConversation,
+);
+
+const CLAUDE = conversationExport(
+  'claude',
+  "Claude's conversations.json: one document per conversation",
+  /"chat_messages"\s*:\s*\[/,
+  claudeConversation,
+);
+
 /** Every format, in the order sniffing tries them. */
 export const FORMATS = [
   JSONL,
   CSV,
   TSV,
   JSON_ARRAY,
+  CHATGPT,
+  CLAUDE,
   ...SOURCE_FORMATS,
 ] as const satisfies readonly FormatSpec[];
 

@@ -147,5 +147,5 @@ export async function mailRecord(
   if ('error' in value) {
     return parseError(source, msg.line, `${where}: ${value.error}`, rawOf(msg.bytes, text), kind);
   }
-  return { source, line: msg.line, value };
+  return { source, line: msg.line, value, format: kind };
 }

@@ -224,7 +224,7 @@ export async function readNote(
       return;
     }
     if ('empty' in r) return;
-    yield [{ source: ctx.source, line: 1, value: r.value }];
+    yield [{ source: ctx.source, line: 1, value: r.value, format: 'notes' }];
   })();
 }
 

@@ -330,5 +330,5 @@ async function dayRecord(
     );
   }
   const value = slackDayRecord(messages as SlackMessage[], dir, channel, day);
-  return value ? { source: path, line, value } : undefined;
+  return value ? { source: path, line, value, format: 'slack' } : undefined;
 }

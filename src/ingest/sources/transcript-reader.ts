@@ -80,5 +80,5 @@ export async function* readTranscript(
     ];
     return;
   }
-  yield [{ source: ctx.source, line: 1, value }];
+  yield [{ source: ctx.source, line: 1, value, format: kind }];
 }
