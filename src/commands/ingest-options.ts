@@ -50,6 +50,10 @@ export interface IngestFlags {
   failures?: string;
   restart?: boolean;
   dryRun?: boolean;
+  /** --show N: a dry run that prints the first N documents whole. */
+  show?: number;
+  /** --strict: quality warnings are errors (exit 2, nothing sent). */
+  strict?: boolean;
   wait?: boolean;
   maxErrors?: number;
   /** Milliseconds. */
@@ -168,6 +172,15 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
     .option(
       '--dry-run',
       'read, map and validate everything; send nothing; show counts and three sample payloads',
+    )
+    .option(
+      '--show <n>',
+      'a dry run that prints the first N documents exactly as they would be sent',
+      integer('--show', 1, 10_000),
+    )
+    .option(
+      '--strict',
+      'quality warnings on the first 1,000 records (speaker labels, dates, customers) are errors: exit 2, nothing sent',
     )
     .option('--wait', 'after sending, wait until every accepted document is processed')
     .option(

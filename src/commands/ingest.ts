@@ -66,7 +66,9 @@ Examples:
   $ synap ingest big.jsonl --shards 8 --shard-report`,
     ),
 
-  async run(ctx, flags, args) {
+  async run(ctx, given, args) {
+    // --show N is a dry run that shows more.
+    const flags = given.show !== undefined ? { ...given, dryRun: true } : given;
     if (flags.filesFrom === '-' && args.includes('-')) {
       throw new UsageError(
         '--files-from - reads the list from stdin, so stdin (-) cannot be an input too',

@@ -162,6 +162,8 @@ export async function checkDocumentField<B extends SourceRecord[]>(
   map: Readonly<Record<string, string>>,
   source: string,
   instance?: InstanceRules,
+  /** Also shown the looked-at records (quality checks); may throw to refuse the input. */
+  inspect?: (head: SourceRecord[]) => void,
 ): Promise<AsyncIterable<B>> {
   const it = batches[Symbol.asyncIterator]();
   const head: B[] = [];
@@ -181,6 +183,12 @@ export async function checkDocumentField<B extends SourceRecord[]>(
   if (problem || refused) {
     if (!ended) await it.return?.();
     throw problem ? new UsageError(problem.message, { hints: problem.hints }) : refused!;
+  }
+  try {
+    inspect?.(head.flat());
+  } catch (err) {
+    if (!ended) await it.return?.();
+    throw err;
   }
   return (async function* () {
     let done = ended;

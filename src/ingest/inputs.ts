@@ -4,6 +4,9 @@ import { hashShape, ingestStateFile, resumeOrStart, type IngestState } from './c
 import { donePathFor, doneMatches, readDone, writeDone, type DoneRecord } from './done-file.js';
 import { FailuresFile } from './failures-file.js';
 import { acquireLock } from './lock.js';
+import { createMapper } from './mapper.js';
+import { qualityWarnings, type QualityWarning } from './quality.js';
+import { UsageError } from '../errors.js';
 import { requestShape, type IngestRunOptions } from './options.js';
 import { checkDocumentField } from './document-check.js';
 import { isZipName } from './format.js';
@@ -45,6 +48,22 @@ export interface Unit {
   estimate?: number;
   /** Set when the input's files are kept in the user's state directory. */
   elsewhere?: InputFiles['elsewhere'];
+  /** What the quality checks found in the first records (quality.ts). */
+  quality?: QualityWarning[];
+}
+
+/** `--strict`: the quality warnings of an input stop the run before it sends anything. */
+function strictError(warnings: QualityWarning[]): UsageError {
+  const w = warnings[0]!;
+  return new UsageError(
+    `${w.source}: ${w.message} (e.g. line ${w.example.line}: ${JSON.stringify(w.example.text)}); --strict sends nothing`,
+    {
+      hints: [
+        ...warnings.slice(1).map((x) => `also: ${x.message}`),
+        ...warnings.map((x) => x.hint),
+      ],
+    },
+  );
 }
 
 const FROM_START: Unit['resume'] = { records: 0, line: 0, settled: 0, watermarkLine: 0 };
@@ -105,12 +124,18 @@ export async function withInput(
   const explicitFailures =
     opts.failuresPath !== undefined ? shardFailuresPath(opts.failuresPath, shard) : undefined;
   const defaultFailures = explicitFailures === undefined;
+  const quality: QualityWarning[] = [];
+  const inspect = (head: SourceRecord[]) => {
+    quality.push(...qualityWarnings(head, createMapper(opts.map), source, opts.map.instance));
+    if (opts.strict && quality.length > 0) throw strictError(quality);
+  };
   const checked = (read: ReadOptions) =>
     checkDocumentField(
       readRecordBatches([input], read),
       opts.map.map ?? {},
       source,
       opts.map.instance,
+      inspect,
     );
   const elsewhere = files.elsewhere ? { elsewhere: files.elsewhere } : {};
   if (!files.resumable || opts.dryRun) {
@@ -124,6 +149,7 @@ export async function withInput(
       uniqueFailures: defaultFailures && files.uniqueFailures,
       ...place,
       resume: FROM_START,
+      quality,
       ...elsewhere,
     });
   }
@@ -190,6 +216,7 @@ export async function withInput(
           : {}),
       },
       estimate: await findFormat(format)?.estimate(input, identity.size),
+      quality,
       ...elsewhere,
     });
   } finally {

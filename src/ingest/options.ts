@@ -42,6 +42,10 @@ export interface IngestRunOptions {
   /** Ignore (and replace) saved state. */
   restart?: boolean;
   dryRun?: boolean;
+  /** --show N: the first N requests are kept whole for the summary (a dry run). */
+  show?: number;
+  /** --strict: quality warnings (quality.ts) stop an input before anything is sent. */
+  strict?: boolean;
   /** After sending, poll the ingestion status of accepted documents until terminal. */
   wait?: boolean;
   maxErrors?: number;

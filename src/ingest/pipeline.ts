@@ -70,6 +70,7 @@ export async function ingest(
     clock,
     reporter,
     dryRun: opts.dryRun === true,
+    ...(opts.show !== undefined ? { show: opts.show } : {}),
     keepIngestionIds: opts.wait === true,
     sending: () => ({ inFlight: gate.inFlight(), concurrency: gate.current() }),
   });
@@ -155,6 +156,14 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   const { opts, reporter, clock, stop, tally } = run;
   const dryRun = opts.dryRun === true;
   tally.source = u.source;
+  for (const w of u.quality ?? []) {
+    tally.quality.push(w);
+    reporter.onWarning?.({
+      source: w.source,
+      code: w.code,
+      message: `${w.source}: ${w.message} (e.g. line ${w.example.line}: ${JSON.stringify(w.example.text)}). ${w.hint}`,
+    });
+  }
   tally.estimatedTotal = u.estimate;
   tally.resumedPast += u.resume.records;
   const failures = dryRun

@@ -1,3 +1,4 @@
+import type { QualityWarning } from './quality.js';
 import type { CreateMemoryRequest } from '../client/types.js';
 import { ExitCode } from '../errors.js';
 import type { CreditCheck } from './credit-check.js';
@@ -51,8 +52,12 @@ export interface IngestSummary {
   failures_files: string[];
   /** State files kept for a resume (empty after a complete run). */
   state_files: string[];
-  /** --dry-run: up to three request bodies as they would be sent. */
+  /** --dry-run: up to three request bodies as they would be sent (--show N: N of them). */
   samples?: CreateMemoryRequest[];
+  /** --show N: the samples are the first N requests, whole. */
+  show?: number;
+  /** What the quality checks found in each input's first records (absent: nothing). */
+  quality_warnings?: QualityWarning[];
   /** The credit estimate and balance asked before sending (with --dry-run: after reading). */
   credits?: CreditCheck;
   /** --wait: final ingestion statuses of the accepted documents. */

@@ -1,3 +1,4 @@
+import type { QualityWarning } from './quality.js';
 import type { Clock } from '../clock.js';
 import type { ClientStats } from '../client/client.js';
 import type { CreateMemoryRequest } from '../client/types.js';
@@ -28,6 +29,8 @@ export class Tally {
   failed = 0;
   /** Conversations with no turn to send (this run): not sent, not failures. */
   skippedEmpty = 0;
+  /** What the quality checks found in each input's first records. */
+  readonly quality: QualityWarning[] = [];
   /** Accepted documents' ingestion ids, for --wait. */
   readonly ingestionIds: string[] = [];
   /** --dry-run: the first three requests. */
@@ -49,6 +52,8 @@ export class Tally {
       clock: Clock;
       reporter: IngestReporter;
       dryRun: boolean;
+      /** --show N: how many requests a dry run keeps (default 3). */
+      show?: number;
       keepIngestionIds: boolean;
       /** Requests in flight and the concurrency limit now. */
       sending: () => { inFlight: number; concurrency: number };
@@ -73,7 +78,7 @@ export class Tally {
   /** A dry-run record that would be sent. */
   wouldSend(request: CreateMemoryRequest): void {
     this.sent += 1;
-    if (this.samples.length < 3) this.samples.push(request);
+    if (this.samples.length < (this.o.show ?? 3)) this.samples.push(request);
   }
 
   /** Reports progress, at most every 200 ms unless `force`. */
@@ -154,6 +159,8 @@ export class Tally {
       failures_files: [...this.failuresFiles],
       state_files: [...this.stateFiles],
       ...(this.o.dryRun ? { samples: this.samples } : {}),
+      ...(this.o.show !== undefined ? { show: this.o.show } : {}),
+      ...(this.quality.length > 0 ? { quality_warnings: this.quality } : {}),
       ...(wait ? { wait } : {}),
     };
   }

@@ -82,8 +82,15 @@ export function printIngestSummary(
     );
   }
   if (!opts.quiet && s.dry_run && s.samples && s.samples.length > 0) {
-    lines.push(`sample payloads (${s.samples.length}):`);
-    for (const sample of s.samples) lines.push(samplePayload(sample));
+    if (s.show !== undefined) {
+      // --show: whole, exactly as they would be sent.
+      const n = s.samples.length;
+      lines.push(`the first ${n === 1 ? 'document' : `${n} documents`}, as they would be sent:`);
+      for (const sample of s.samples) lines.push(JSON.stringify(sample, null, 2));
+    } else {
+      lines.push(`sample payloads (${s.samples.length}):`);
+      for (const sample of s.samples) lines.push(samplePayload(sample));
+    }
   }
   for (const hint of nextSteps(s, opts.retryCommand)) lines.push(hint);
   if (lines.length === 0) return;

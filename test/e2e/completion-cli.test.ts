@@ -110,7 +110,7 @@ const cases: [string, string[] | ((got: string[]) => void)][] = [
   ],
   ['synap config get page', ['page_size']],
   ['synap config set mode ', ['fast', 'long-range']],
-  // Every registry format (the four row formats and the sources).
+  // Every registry format (rows, conversation exports, the sources).
   ['synap ingest data.jsonl --format ', [...INPUT_FORMATS]],
   ['synap ingest data.jsonl --mode ', ['fast', 'long-range']],
   ['synap migrate --from a --to b --document-type me', ['meeting-transcript']],

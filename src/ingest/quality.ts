@@ -1,0 +1,127 @@
+import type { InstanceRules } from './isolation.js';
+import type { MapResult } from './mapper.js';
+import type { SourceRecord } from './source-record.js';
+import { isIsoDate, isPlainObject } from './validate.js';
+
+/**
+ * Checks of what the first records of an input would send, against the service's guidance
+ * for good documents: speaker labels on every turn of a chat, a `document_created_at` on
+ * backfilled data, and on a B2B instance a customer for every user. Warnings (with one
+ * example each) before anything is sent; `--strict` makes them errors.
+ */
+export interface QualityWarning {
+  source: string;
+  code: 'NO_SPEAKER_LABELS' | 'NO_CREATED_AT' | 'USER_WITHOUT_CUSTOMER';
+  /** Records of the `checked` first that have the problem. */
+  count: number;
+  checked: number;
+  message: string;
+  /** Where the first such record starts, and the start of its document. */
+  example: { line: number; text: string };
+  hint: string;
+}
+
+/** How many records of an input are checked. */
+export const QUALITY_CHECK_RECORDS = 1000;
+
+/** A line that starts with a speaker: `User:`, `Assistant:`, `Dr. Ana Lima:` (a few words). */
+const SPEAKER_LINE = /^[^\s:][^:\n]{0,40}:/m;
+const DATE_NAME = /(created|date|time|timestamp|_at$|^at$|when)/i;
+
+function excerpt(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 80 ? `${flat.slice(0, 80)}…` : flat;
+}
+
+/** A value that reads as a date: an ISO 8601 string, or epoch seconds/milliseconds. */
+function looksLikeDate(v: unknown): boolean {
+  if (typeof v === 'string') return isIsoDate(v.trim());
+  return typeof v === 'number' && v > 315_532_800 && v < 4_102_444_800_000;
+}
+
+export function qualityWarnings(
+  records: readonly SourceRecord[],
+  mapper: (r: SourceRecord) => MapResult,
+  source: string,
+  instance?: InstanceRules,
+): QualityWarning[] {
+  let checked = 0;
+  const found = new Map<QualityWarning['code'], { count: number; line: number; text: string }>();
+  const note = (code: QualityWarning['code'], line: number, text: string) => {
+    const f = found.get(code);
+    if (f) f.count += 1;
+    else found.set(code, { count: 1, line, text });
+  };
+  // Fields of records without a date that hold something date-like, by how often.
+  const dateFields = new Map<string, number>();
+  for (const r of records) {
+    if (checked >= QUALITY_CHECK_RECORDS) break;
+    if (r.parseError || r.empty) continue;
+    checked += 1;
+    const m = mapper(r);
+    if (!m.ok) {
+      if (m.error.code === 'CUSTOMER_ID_REQUIRED') {
+        const doc = isPlainObject(r.value) ? r.value.document : undefined;
+        note('USER_WITHOUT_CUSTOMER', r.line, typeof doc === 'string' ? excerpt(doc) : '');
+      }
+      continue;
+    }
+    const req = m.request;
+    if (req.document_type === 'ai-chat-conversation' && !SPEAKER_LINE.test(req.document))
+      note('NO_SPEAKER_LABELS', r.line, excerpt(req.document));
+    if (req.document_created_at === null) {
+      note('NO_CREATED_AT', r.line, excerpt(req.document));
+      if (isPlainObject(r.value)) {
+        for (const [k, v] of Object.entries(r.value))
+          if (looksLikeDate(v)) dateFields.set(k, (dateFields.get(k) ?? 0) + 1);
+      }
+    }
+    if (instance?.isolation === 'b2b' && req.user_id !== null && req.customer_id === null)
+      note('USER_WITHOUT_CUSTOMER', r.line, excerpt(req.document));
+  }
+  const out: QualityWarning[] = [];
+  const of = (n: number) => `${n} of the first ${checked} records`;
+  const speaker = found.get('NO_SPEAKER_LABELS');
+  if (speaker) {
+    out.push({
+      source,
+      code: 'NO_SPEAKER_LABELS',
+      count: speaker.count,
+      checked,
+      message: `${of(speaker.count)} are ai-chat-conversation documents with no speaker label at the start of a line`,
+      example: { line: speaker.line, text: speaker.text },
+      hint: 'Label each turn ("User: …", "Assistant: …" or names), or give --document-type for documents that are not chats.',
+    });
+  }
+  const date = found.get('NO_CREATED_AT');
+  if (date) {
+    const likeliest = [...dateFields].sort(
+      (a, b) => Number(DATE_NAME.test(b[0])) - Number(DATE_NAME.test(a[0])) || b[1] - a[1],
+    )[0]?.[0];
+    out.push({
+      source,
+      code: 'NO_CREATED_AT',
+      count: date.count,
+      checked,
+      message: `${of(date.count)} have no document_created_at (they would be dated when they arrive)`,
+      example: { line: date.line, text: date.text },
+      hint:
+        likeliest !== undefined
+          ? `Add --map document_created_at=${likeliest} to date them by their "${likeliest}" field.`
+          : 'Give each record a document_created_at (ISO 8601), or --map document_created_at=<its date field>.',
+    });
+  }
+  const customer = found.get('USER_WITHOUT_CUSTOMER');
+  if (customer) {
+    out.push({
+      source,
+      code: 'USER_WITHOUT_CUSTOMER',
+      count: customer.count,
+      checked,
+      message: `${of(customer.count)} have a user_id but no customer_id, and this instance is B2B`,
+      example: { line: customer.line, text: customer.text },
+      hint: 'Give the customer (a customer_id field, --map customer_id=…, --customer-id), or leave out user_id.',
+    });
+  }
+  return out;
+}
