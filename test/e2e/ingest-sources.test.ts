@@ -2,6 +2,7 @@ import {
   copyFileSync,
   cpSync,
   createReadStream,
+  readdirSync,
   readFileSync,
   statSync,
   utimesSync,
@@ -19,6 +20,7 @@ import { parseSrt } from '../../src/ingest/sources/srt.js';
 import { transcriptRecord } from '../../src/ingest/sources/transcript.js';
 import { parseWebVtt } from '../../src/ingest/sources/webvtt.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
+import { zipOf, type ZipEntrySpec } from '../helpers/zip-writer.js';
 
 // The sources that are not rows, ingested by the built binary into the emulator: every stored
 // document is checked field by field against what its reader made (the readers' own tests pin
@@ -306,6 +308,23 @@ describe('ingest sources end to end', () => {
       const { times_received: ___, ...want } = all[i]!;
       expect(fields).toEqual(want);
     });
+    expect(emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
+
+    // The export as Slack gives it, zipped: the same documents, nothing new stored.
+    const entries: ZipEntrySpec[] = [];
+    const walk = (rel: string): void => {
+      for (const e of readdirSync(join(dir, 'slack', rel), { withFileTypes: true })) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) walk(r);
+        else if (!r.includes('synap') && !r.includes('failures'))
+          entries.push({ name: r, data: readFileSync(join(dir, 'slack', r)) });
+      }
+    };
+    walk('');
+    writeFileSync(join(dir, 'slack-export.zip'), zipOf(entries));
+    const zipped = await run(['--json', 'ingest', 'slack-export.zip', '--include-private']);
+    expect(zipped.code, zipped.stderr).toBe(3);
+    expect(JSON.parse(zipped.stdout).result).toMatchObject({ accepted: 0, skipped: 4, failed: 1 });
     expect(emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
   });
 });

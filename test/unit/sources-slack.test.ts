@@ -1,7 +1,16 @@
-import { createReadStream } from 'node:fs';
+import {
+  createReadStream,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FormatReadContext } from '../../src/ingest/formats/spec.js';
+import { readRecords } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import {
   readSlackExport,
@@ -9,6 +18,8 @@ import {
   speakerOf,
   userLabels,
 } from '../../src/ingest/sources/slack.js';
+
+import { zipOf, type ZipEntrySpec } from '../helpers/zip-writer.js';
 
 const EXPORT = join(import.meta.dirname, '..', 'fixtures', 'sources', 'slack', 'export');
 const CHANNELS = join(EXPORT, 'channels.json');
@@ -100,14 +111,47 @@ describe('Slack export', () => {
     expect(records.map((r) => r.line)).toEqual([3, 4]);
   });
 
-  it('a channels.json inside a zip is refused with what to do; another json of the export gives nothing', async () => {
-    const inZip = await readSlackExport(createReadStream(CHANNELS), {
-      source: 'export.zip:channels.json',
-      startAfterLine: 0,
-    });
-    const got: SourceRecord[] = [];
-    for await (const b of inZip) got.push(...b);
-    expect(got[0]?.parseError?.message).toMatch(/unzip it and give the folder/);
+  it('a zipped export reads the same as its folder; an encrypted day fails alone; other json of the export gives nothing', async () => {
+    const folder = await read({ includePrivate: true });
+    const entries: ZipEntrySpec[] = [];
+    const walk = (rel: string): void => {
+      for (const e of readdirSync(join(EXPORT, rel), { withFileTypes: true })) {
+        const r = rel ? `${rel}/${e.name}` : e.name;
+        if (e.isDirectory()) walk(r);
+        else
+          entries.push({
+            name: `slack export/${r}`,
+            data: readFileSync(join(EXPORT, r)),
+            encrypted: r === 'leadership/2024-01-15.json',
+          });
+      }
+    };
+    walk('');
+    const dir = mkdtempSync(join(tmpdir(), 'synap-slack-'));
+    try {
+      const zip = join(dir, 'export.zip');
+      writeFileSync(zip, zipOf(entries));
+      const got: SourceRecord[] = [];
+      for await (const r of readRecords([zip], { includePrivate: true })) got.push(r);
+      const values = (rs: SourceRecord[]) => rs.filter((r) => r.value).map((r) => r.value);
+      expect(values(got)).toEqual(
+        values(folder.records).filter(
+          (v) => (v as { document_id: string }).document_id !== 'slack:G01LEAD:2024-01-15',
+        ),
+      );
+      const failed = got
+        .filter((r) => r.parseError)
+        .map((r) => [r.source, r.parseError!.message.slice(0, 40)]);
+      expect(failed).toEqual([
+        [`${zip}:slack export/random/2024-01-17.json`, 'not a day of Slack messages: Unterminate'],
+        [
+          `${zip}:slack export/leadership/2024-01-15.json`,
+          'not read: the entry is encrypted; extrac',
+        ],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     const groups = await readSlackExport(createReadStream(join(EXPORT, 'groups.json')), {
       source: join(EXPORT, 'groups.json'),
       startAfterLine: 0,

@@ -250,6 +250,12 @@ async function openInput(
       startAfterLine,
       ...(opts.format ? { format: opts.format } : {}),
       ...(opts.onEntries ? { onEntries: opts.onEntries } : {}),
+      context: {
+        ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
+        ...(opts.onWarning ? { warn: opts.onWarning } : {}),
+        ...(opts.channels ? { channels: opts.channels } : {}),
+        ...(opts.includePrivate ? { includePrivate: true } : {}),
+      },
     });
   } else {
     // Opened once and read from that one handle: a FIFO or /dev/stdin gives its data once.

@@ -3,6 +3,7 @@ import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { UsageError } from '../../errors.js';
 import { planEntries, type ContainerEntry } from '../containers.js';
 import type { InputFormat } from '../formats/index.js';
+import type { FormatReadContext } from '../formats/spec.js';
 import type { RecordBatch } from '../source-record.js';
 import { parseError } from './common.js';
 import { recordsOfBytes, refinedFormatOf } from './index.js';
@@ -23,6 +24,12 @@ export const MAX_RATIO = 1000;
 
 type ZipEntry = ContainerEntry & { zip: Entry };
 
+/** The reader context an archive's entries share. */
+export type EntryContext = Pick<
+  FormatReadContext,
+  'createdAt' | 'warn' | 'channels' | 'includePrivate'
+>;
+
 /**
  * The records of a zip archive's entries, one entry after the other, streamed: the central
  * directory is read first (names and sizes only), then each chosen entry is inflated as its
@@ -42,6 +49,8 @@ export async function readZip(
     startAfterLine: number;
     format?: InputFormat;
     onEntries?: (e: EntriesEvent) => void;
+    /** What every entry's reader is told besides its bytes (--created-at, --channels…). */
+    context?: EntryContext;
   },
 ): Promise<AsyncIterator<RecordBatch, number | undefined>> {
   const zip = await openZip(path);
@@ -66,7 +75,9 @@ export async function readZip(
       .filter((i) => i.refused !== undefined)
       .map((i) => ({ name: i.entry.name, why: i.refused! })),
   });
-  return entriesRecords(path, zip, plan.items, o.startAfterLine)[Symbol.asyncIterator]();
+  return entriesRecords(path, zip, plan.items, o.startAfterLine, o.context ?? {})[
+    Symbol.asyncIterator
+  ]();
 }
 
 async function* entriesRecords(
@@ -74,6 +85,7 @@ async function* entriesRecords(
   zip: ZipFile,
   items: { entry: ZipEntry; format: InputFormat | undefined; refused?: string }[],
   startAfterLine: number,
+  context: EntryContext,
 ): AsyncGenerator<RecordBatch, number> {
   let offset = 0;
   try {
@@ -92,6 +104,7 @@ async function* entriesRecords(
         format: item.format,
         refine: false,
         name: item.entry.name,
+        ...context,
         startAfterLine: Math.max(0, startAfterLine - offset),
       });
       let last = 0;
@@ -199,4 +212,21 @@ function refusal(e: Entry): string | undefined {
   if (size > RATIO_FROM_BYTES && ratio > MAX_RATIO)
     return `the entry inflates ${Math.round(ratio)} times (${e.compressedSize} to ${size} bytes), more than the ${MAX_RATIO} times a zip bomb is told by`;
   return undefined;
+}
+
+/**
+ * Every entry of an archive, for a reader that needs the entries around the one it was given
+ * (a Slack export's channels.json reads users.json and the day files). `close` ends the handle.
+ */
+export async function openZipEntries(
+  path: string,
+): Promise<{ entries: ContainerEntry[]; close: () => void }> {
+  const zip = await openZip(path);
+  try {
+    const entries = (await listEntries(zip)).map((e) => zipEntry(zip, e));
+    return { entries, close: () => zip.close() };
+  } catch (err) {
+    zip.close();
+    throw err instanceof UsageError ? err : notAZip(path, err);
+  }
 }

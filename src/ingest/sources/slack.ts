@@ -1,5 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
+import type { ContainerEntry } from '../containers.js';
 import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch, SourceRecord } from '../source-record.js';
@@ -206,13 +207,72 @@ function channelsOf(list: unknown, users: Map<string, string>, dm: boolean): Sla
   return out;
 }
 
-async function readJsonIfThere(path: string): Promise<unknown> {
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as unknown;
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
+/** The files of an export, wherever it lies: a folder, or the entries of a zip. */
+interface ExportTree {
+  /** The name a file of the export is reported by (its path, or `<zip>:<entry>`). */
+  where(rel: string): string;
+  /** A file's bytes, or undefined when the export has no such file. */
+  read(rel: string): Promise<Buffer | undefined>;
+  /** The names of the files in one of its folders. */
+  list(folder: string): Promise<string[]>;
+  close(): void;
+}
+
+function folderTree(root: string): ExportTree {
+  return {
+    where: (rel) => join(root, rel),
+    read: (rel) =>
+      readFile(join(root, rel)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code === 'ENOENT') return undefined;
+        throw err;
+      }),
+    list: (folder) => readdir(join(root, folder)).catch(() => [] as string[]),
+    close: () => {},
+  };
+}
+
+/** A zipped export's entries under `prefix` (the folder its channels.json is in). */
+async function zipTree(archive: string, prefix: string): Promise<ExportTree> {
+  const { openZipEntries } = await import('../readers/zip.js');
+  const zip = await openZipEntries(archive);
+  const byName = new Map<string, ContainerEntry>();
+  for (const e of zip.entries) {
+    // A refused entry (encrypted, a zip bomb) is reported by the archive reader, naming it.
+    if (e.unsafeName === undefined && e.refused === undefined && e.name.startsWith(prefix))
+      byName.set(e.name.slice(prefix.length), e);
   }
+  return {
+    where: (rel) => `${archive}:${prefix}${rel}`,
+    read: async (rel) => {
+      const e = byName.get(rel);
+      if (!e) return undefined;
+      if (e.refused !== undefined) throw new Error(e.refused);
+      const parts: Buffer[] = [];
+      let size = 0;
+      for await (const chunk of await e.open()) {
+        size += chunk.length;
+        if (size > MAX_DAY_BYTES)
+          throw new Error(`larger than ${MAX_DAY_BYTES / (1024 * 1024)} MB`);
+        parts.push(chunk);
+      }
+      return Buffer.concat(parts);
+    },
+    list: (folder) =>
+      Promise.resolve(
+        [...byName.keys()]
+          .filter((n) => n.startsWith(`${folder}/`) && !n.slice(folder.length + 1).includes('/'))
+          .map((n) => n.slice(folder.length + 1)),
+      ),
+    close: () => zip.close(),
+  };
+}
+
+/** A file of the export (users.json, a day) larger than this is not read. */
+const MAX_DAY_BYTES = 256 * 1024 * 1024;
+
+async function readJsonIfThere(tree: ExportTree, rel: string): Promise<unknown> {
+  const bytes = await tree.read(rel);
+  return bytes === undefined ? undefined : (JSON.parse(bytes.toString('utf8')) as unknown);
 }
 
 const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.json$/;
@@ -233,80 +293,95 @@ export async function readSlackExport(
     const parts: Buffer[] = [];
     for await (const chunk of bytes) parts.push(chunk);
     const channelsText = Buffer.concat(parts).toString('utf8');
-    if (/\.zip:/i.test(source)) {
-      yield [
-        parseError(
-          source,
-          1,
-          'a Slack export is read from its folder: unzip it and give the folder (or its channels.json)',
-          undefined,
-          'slack',
-        ),
-      ];
-      return;
-    }
-    if (basename(source) !== 'channels.json') return;
-    const root = dirname(source);
-    const users = userLabels(await readJsonIfThere(join(root, 'users.json')));
-    if (users.size === 0) {
-      ctx.warn?.({
-        source,
-        code: 'SLACK_NO_USERS',
-        message: `${join(root, 'users.json')}: no users: speakers are labelled by their ids`,
-      });
-    }
-    let list: unknown;
+    // The export is the folder (or the zip folder) its channels.json is in.
+    const name = ctx.name ?? source;
+    const file = name.split(/[/\\]/).pop();
+    if (file !== 'channels.json') return;
+    const inZip =
+      ctx.name !== undefined && source.endsWith(`:${ctx.name}`) && /\.zip:/i.test(source);
+    const tree = inZip
+      ? await zipTree(
+          source.slice(0, source.length - ctx.name!.length - 1),
+          name.slice(0, -file.length),
+        )
+      : folderTree(source.slice(0, source.length - file.length) || '.');
     try {
-      list = JSON.parse(channelsText.replace(/^\uFEFF/, ''));
-    } catch (err) {
-      yield [
-        parseError(
-          source,
-          1,
-          `not a Slack channels.json: ${(err as Error).message}`,
-          { raw: channelsText },
-          'slack',
-        ),
-      ];
-      return;
-    }
-    const channels = channelsOf(list, users, false);
-    if (ctx.includePrivate) {
-      channels.push(...channelsOf(await readJsonIfThere(join(root, 'groups.json')), users, false));
-      channels.push(...channelsOf(await readJsonIfThere(join(root, 'mpims.json')), users, false));
-      channels.push(...channelsOf(await readJsonIfThere(join(root, 'dms.json')), users, true));
-    }
-    const wanted = ctx.channels;
-    const chosen = wanted
-      ? channels.filter((c) => wanted.includes(c.name) || wanted.includes(c.id))
-      : channels;
-    const dir: SlackDirectory = { users, channels: new Map(channels.map((c) => [c.id, c.name])) };
-    let line = 0;
-    for (const channel of chosen) {
-      const folder = join(root, channel.folder);
-      const days = (await readdir(folder).catch(() => [] as string[]))
-        .filter((n) => DAY_FILE.test(n))
-        .sort();
-      for (const file of days) {
-        line += 1;
-        if (line <= ctx.startAfterLine) continue;
-        const day = DAY_FILE.exec(file)![1]!;
-        const rec = await dayRecord(join(folder, file), line, dir, channel, day);
-        // A day with only housekeeping sends nothing; its line number stays taken.
-        if (rec) yield [rec];
-      }
+      yield* readExport(tree, channelsText, ctx);
+    } finally {
+      tree.close();
     }
   })();
 }
 
+async function* readExport(
+  tree: ExportTree,
+  channelsText: string,
+  ctx: FormatReadContext,
+): AsyncGenerator<RecordBatch> {
+  const source = ctx.source;
+  const users = userLabels(await readJsonIfThere(tree, 'users.json'));
+  if (users.size === 0) {
+    ctx.warn?.({
+      source,
+      code: 'SLACK_NO_USERS',
+      message: `${tree.where('users.json')}: no users: speakers are labelled by their ids`,
+    });
+  }
+  let list: unknown;
+  try {
+    list = JSON.parse(channelsText.replace(/^\uFEFF/, ''));
+  } catch (err) {
+    yield [
+      parseError(
+        source,
+        1,
+        `not a Slack channels.json: ${(err as Error).message}`,
+        { raw: channelsText },
+        'slack',
+      ),
+    ];
+    return;
+  }
+  const channels = channelsOf(list, users, false);
+  if (ctx.includePrivate) {
+    channels.push(...channelsOf(await readJsonIfThere(tree, 'groups.json'), users, false));
+    channels.push(...channelsOf(await readJsonIfThere(tree, 'mpims.json'), users, false));
+    channels.push(...channelsOf(await readJsonIfThere(tree, 'dms.json'), users, true));
+  }
+  const wanted = ctx.channels;
+  const chosen = wanted
+    ? channels.filter((c) => wanted.includes(c.name) || wanted.includes(c.id))
+    : channels;
+  const dir: SlackDirectory = { users, channels: new Map(channels.map((c) => [c.id, c.name])) };
+  let line = 0;
+  for (const channel of chosen) {
+    const days = (await tree.list(channel.folder)).filter((n) => DAY_FILE.test(n)).sort();
+    for (const file of days) {
+      line += 1;
+      if (line <= ctx.startAfterLine) continue;
+      const day = DAY_FILE.exec(file)![1]!;
+      const rec = await dayRecord(tree, `${channel.folder}/${file}`, line, dir, channel, day);
+      // A day with only housekeeping sends nothing; its line number stays taken.
+      if (rec) yield [rec];
+    }
+  }
+}
+
 async function dayRecord(
-  path: string,
+  tree: ExportTree,
+  rel: string,
   line: number,
   dir: SlackDirectory,
   channel: SlackChannel,
   day: string,
 ): Promise<SourceRecord | undefined> {
-  const bytes = await readFile(path);
+  const path = tree.where(rel);
+  let bytes: Buffer;
+  try {
+    bytes = (await tree.read(rel)) ?? Buffer.alloc(0);
+  } catch (err) {
+    return parseError(path, line, `not read: ${(err as Error).message}`, undefined, 'slack');
+  }
   const text = bytes.toString('utf8');
   let messages: unknown;
   try {
