@@ -27,6 +27,10 @@ const SCENARIOS = {
   7: { name: 'server counters', run: scenarioServerCounters },
   8: { name: 'rate share', run: scenarioRateShare },
   startup: { name: 'startup', run: scenarioStartup },
+  mbox: {
+    name: 'mbox memory',
+    run: (c) => import('./scenarios/mbox.js').then((m) => m.scenarioMbox(c)),
+  },
 };
 
 const { values } = parseArgs({

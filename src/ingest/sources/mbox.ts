@@ -92,17 +92,26 @@ export async function* splitMbox(
     parts.push(body);
   };
 
+  // Lines are views into the chunks read (no copy per line): a message holds the chunks it
+  // spans until it is concatenated once, so memory is one message and one chunk, whatever the
+  // mailbox's size. Only a line cut by a chunk's end is copied.
   for await (const chunk of chunks) {
-    const buf = carry ? Buffer.concat([carry, chunk]) : chunk;
     let at = 0;
     for (;;) {
-      const nl = buf.indexOf(0x0a, at);
+      const nl = chunk.indexOf(0x0a, at);
       if (nl < 0) break;
-      // Copied out of the chunk so a held message does not keep whole read buffers alive.
-      yield* take(Buffer.from(buf.subarray(at, nl + 1)));
+      let line = chunk.subarray(at, nl + 1);
+      if (carry) {
+        line = Buffer.concat([carry, line]);
+        carry = undefined;
+      }
+      yield* take(line);
       at = nl + 1;
     }
-    carry = at < buf.length ? Buffer.from(buf.subarray(at)) : undefined;
+    if (at < chunk.length) {
+      const rest = chunk.subarray(at);
+      carry = carry ? Buffer.concat([carry, rest]) : Buffer.from(rest);
+    }
   }
   if (carry) yield* take(carry);
   const last = finish();
