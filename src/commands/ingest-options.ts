@@ -104,6 +104,10 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
   if (!forMigrate)
     cmd
       .option(
+        '--strict',
+        'quality warnings on the first 1,000 records (speaker labels, dates, customers) are errors: exit 2, nothing sent',
+      )
+      .option(
         '--created-at <time>',
         "when a meeting transcript's meeting started, ISO 8601 (cue times are offsets; default: the file's modification time, with a warning)",
         createdAtFlag,
@@ -177,10 +181,6 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       '--show <n>',
       'a dry run that prints the first N documents exactly as they would be sent',
       integer('--show', 1, 10_000),
-    )
-    .option(
-      '--strict',
-      'quality warnings on the first 1,000 records (speaker labels, dates, customers) are errors: exit 2, nothing sent',
     )
     .option('--wait', 'after sending, wait until every accepted document is processed')
     .option(

@@ -1,8 +1,9 @@
 import type { Command } from 'commander';
 import { UsageError } from '../errors.js';
-import { INPUT_FORMATS } from '../ingest/formats/index.js';
+import { formatLabels, formatsHelp } from '../ingest/formats/index.js';
 import type { ShardReport } from '../ingest/shard-report.js';
 import type { IngestSummary } from '../ingest/summary.js';
+import type { EntriesEvent } from '../ingest/readers/zip.js';
 import { declareIngestOptions, renderIngestSummary, type IngestFlags } from './ingest-options.js';
 import type { CommandSpec } from './run.js';
 
@@ -12,12 +13,15 @@ export const ingestCommand: CommandSpec<IngestFlags, [string[]], IngestSummary |
     declareIngestOptions(
       cmd
         .description(
-          `stream records from files (${INPUT_FORMATS.join(', ').toUpperCase()}, gzip) or stdin into Synap`,
+          `stream records from files (${formatLabels()}; gzip, zips and folders of them) or stdin into Synap`,
         )
         .argument('[inputs...]', 'input files, or - for stdin (or name them with --files-from)'),
     ).addHelpText(
       'after',
       `
+Formats (--format; by default from the file name, and by content for a .json):
+${formatsHelp()}
+
 Each record becomes one create request, sent in batches through one rate limiter per key.
 Fields named like the API fields are used as they are (document, document_id, document_type,
 document_created_at, user_id, customer_id, mode, metadata); --map renames; unmapped CSV
@@ -59,6 +63,8 @@ Examples:
   $ synap --local ingest samples/chat-transcripts.jsonl
   $ synap ingest tickets.csv --map document=body --document-type email
   $ zcat dump.jsonl.gz | synap ingest - --format jsonl
+  $ synap ingest chatgpt-export.zip --show 2   # ChatGPT/Claude: docs/sources.md
+  $ synap ingest exports/                      # the files in a folder
   $ synap ingest big.jsonl --max-duration 50m --rate 300  # cron; re-run resumes
   $ synap --json ingest data.jsonl | jq .result.failed
   $ synap ingest big.jsonl --shard 2/8            # one of 8 machines
@@ -89,14 +95,16 @@ Examples:
     const named = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
     // A folder stands for the files in it that a format claims (containers.ts).
     const inputs: string[] = [];
+    const folders: EntriesEvent[] = [];
     // Each file found in a folder, with its path inside that folder (notes' ids are these).
     const entryNames = new Map<string, string>();
     for (const input of named) {
       if (input !== '-' && (await isFolder(input))) {
         const { folderInputs } = await import('../ingest/containers.js');
-        const found = await folderInputs(input, flags.format);
-        inputs.push(...found.files);
-        for (const [file, name] of found.names) entryNames.set(file, name);
+        const folder = await folderInputs(input, flags.format);
+        inputs.push(...folder.files);
+        folders.push(folder.entries);
+        for (const [file, name] of folder.names) entryNames.set(file, name);
       } else inputs.push(input);
     }
     if (inputs.length === 0) {
@@ -156,6 +164,7 @@ Examples:
       ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,
       ...(entryNames.size ? { entryNames } : {}),
+      ...(folders.length > 0 ? { containers: folders } : {}),
       ...(shard ? { shard } : {}),
     }));
     const check = flags.dryRun ? await dryRunCredits(session, flags, outcome.result) : credits;

@@ -2,6 +2,7 @@ import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { UsageError } from '../errors.js';
 import { findFormat, formatFromName, refineBytes, type InputFormat } from './formats/index.js';
+import type { EntriesEvent } from './readers/zip.js';
 
 /**
  * Which entries of a container (a zip archive or a folder) are read, in which format, and
@@ -153,16 +154,25 @@ export async function folderInputs(
   files: string[];
   /** Each file's path inside the folder (`/`-separated). */
   names: Map<string, string>;
-  ignored: { name: string; why: string }[];
+  entries: EntriesEvent;
 }> {
   const { refinedFormatOf } = await import('./readers/index.js');
   const plan = await planEntries(await folderEntries(dir), forced, refinedFormatOf);
   const files = plan.items.map((i) => i.entry.path);
   if (files.length === 0) {
     throw new UsageError(`${dir}: no file in this folder is in a format synap reads`, {
-      hints: ['Name the files to read, or give --format for files whose names say no format.'],
+      hints: ['Name the files to read, with --format when their names say no format.'],
     });
   }
   const names = new Map(plan.items.map((i) => [i.entry.path, i.entry.name]));
-  return { files, names, ignored: plan.ignored };
+  return {
+    files,
+    names,
+    entries: {
+      source: dir,
+      used: plan.items.map((i) => ({ name: i.entry.name, format: i.format! })),
+      ignored: plan.ignored,
+      refused: [],
+    },
+  };
 }

@@ -3,6 +3,7 @@ import type { RequestShape } from './checkpointer.js';
 import type { DispatcherClient } from './dispatcher.js';
 import type { MapOptions } from './mapper.js';
 import type { Shard } from './shard.js';
+import type { EntriesEvent } from './readers/zip.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
 import type { StatusClient } from './wait-poller.js';
 
@@ -28,6 +29,8 @@ export interface IngestRunOptions {
   /** `--channels`, `--include-private`: what of a chat export is read. */
   channels?: string[];
   includePrivate?: boolean;
+  /** Folders named as inputs: the files chosen in each (`inputs` holds them) and those not. */
+  containers?: EntriesEvent[];
   stdin?: NodeJS.ReadableStream;
   map: MapOptions;
   /** Profile and base URL: part of the request shape a resume must match, and of the lock. */

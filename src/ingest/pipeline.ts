@@ -83,7 +83,10 @@ export async function ingest(
     ...(opts.channels ? { channels: opts.channels } : {}),
     ...(opts.includePrivate ? { includePrivate: true } : {}),
     onWarning: (e) => reporter.onWarning?.(e),
-    onEntries: (e) => reporter.onEntries?.(e),
+    onEntries: (e) => {
+      tally.archives.push(e);
+      reporter.onEntries?.(e);
+    },
     onInputEnd: (e) => {
       ends.set(e.source, e.lines);
       if (e.records > 0) return;
@@ -106,6 +109,8 @@ export async function ingest(
     linesRead: (source) => ends.get(source),
   };
   let wait: IngestSummary['wait'];
+  // Folders were turned into their files before the run: say which, as for an archive.
+  for (const e of opts.containers ?? []) read.onEntries?.(e);
   try {
     run.inputs = await realInputs(inputs);
     if (opts.records) await ingestUnit(run, recordsUnit(opts, opts.records));
@@ -249,34 +254,36 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         // watermark stays below them and a resume reads them again.
         if (stop.halted) break reading;
         ordinal += 1;
+        // Where the record is for a resume: its line, or its place in an archive's entries.
+        const at = rec.position ?? rec.line;
         if (ordinal <= u.resume.settled) {
           tally.resumedPast += 1;
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
           continue;
         }
         if (rec.empty) {
           tally.skippedEmpty += 1;
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
           continue;
         }
         const m = run.mapper(rec);
         // Shard filter: another shard's record is settled here without being counted or sent.
         if (run.shard && !ownsRecord(run.shard, m, ordinal)) {
           tally.otherShards += 1;
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
           continue;
         }
         tally.read += 1;
         if (!m.ok) {
           failed.record(m, { ...m.error, status: null }, null, ordinal);
-          tracker.registerSettled(ordinal, rec.line, 'failed');
+          tracker.registerSettled(ordinal, at, 'failed');
         } else if (dryRun) {
           tally.wouldSend(m.request);
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, at);
           // The clock is read once every 64 records, not for each one.
           if ((tally.read & 63) === 0) tally.progress();
         } else {
-          tracker.register(ordinal, rec.line);
+          tracker.register(ordinal, at);
           const { source, line, original, request } = m;
           const item: PendingItem = { ordinal, source, line, original, request };
           for (const batch of batcher.add(item, JSON.stringify(m.request).length)) {

@@ -12,6 +12,12 @@ export type ReadErrorCode = 'PARSE_ERROR' | 'TOO_DEEP';
 export interface SourceRecord {
   source: string;
   line: number;
+  /**
+   * Where a resume counts the record as starting, when that is not `line`: in a zip archive,
+   * lines count on from one entry to the next (entry 2's line 1 follows entry 1's last line),
+   * while `line` is the line in the record's own entry.
+   */
+  position?: number;
   /** The parsed record (absent when it could not be parsed). */
   value?: unknown;
   /**

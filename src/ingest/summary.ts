@@ -1,4 +1,5 @@
 import type { QualityWarning } from './quality.js';
+import type { EntriesEvent } from './readers/zip.js';
 import type { CreateMemoryRequest } from '../client/types.js';
 import { ExitCode } from '../errors.js';
 import type { CreditCheck } from './credit-check.js';
@@ -56,6 +57,8 @@ export interface IngestSummary {
   samples?: CreateMemoryRequest[];
   /** --show N: the samples are the first N requests, whole. */
   show?: number;
+  /** Each zip archive read: the entries used (with their format), ignored and refused. */
+  archives?: EntriesEvent[];
   /** What the quality checks found in each input's first records (absent: nothing). */
   quality_warnings?: QualityWarning[];
   /** The credit estimate and balance asked before sending (with --dry-run: after reading). */

@@ -1,4 +1,5 @@
 import type { QualityWarning } from './quality.js';
+import type { EntriesEvent } from './readers/zip.js';
 import type { Clock } from '../clock.js';
 import type { ClientStats } from '../client/client.js';
 import type { CreateMemoryRequest } from '../client/types.js';
@@ -31,6 +32,8 @@ export class Tally {
   skippedEmpty = 0;
   /** What the quality checks found in each input's first records. */
   readonly quality: QualityWarning[] = [];
+  /** Each archive read: its entries used, ignored and refused. */
+  readonly archives: EntriesEvent[] = [];
   /** Accepted documents' ingestion ids, for --wait. */
   readonly ingestionIds: string[] = [];
   /** --dry-run: the first three requests. */
@@ -161,6 +164,7 @@ export class Tally {
       ...(this.o.dryRun ? { samples: this.samples } : {}),
       ...(this.o.show !== undefined ? { show: this.o.show } : {}),
       ...(this.quality.length > 0 ? { quality_warnings: this.quality } : {}),
+      ...(this.archives.length > 0 ? { archives: this.archives } : {}),
       ...(wait ? { wait } : {}),
     };
   }

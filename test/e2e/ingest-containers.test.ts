@@ -87,13 +87,41 @@ describe('ingest of zip archives and folders', () => {
     expect(lines.filter((l) => l.source === 'mixed.zip:liar.jsonl').at(-1)?.error.message).toMatch(
       /could not be read past here/,
     );
-    // Lines only grow through the archive.
-    const nums = lines.map((l) => l.line);
-    expect([...nums].sort((a, b) => a - b)).toEqual(nums);
+    // Each failure names its entry and the line in it.
+    expect(bySource('locked.jsonl')?.line).toBe(1);
+    expect(
+      lines.filter((l) => l.source === 'mixed.zip:liar.jsonl').at(-1)?.line,
+    ).toBeLessThanOrEqual(3);
     // The state file went with a finished run; running it again stores nothing new.
     expect(existsSync(join(dir, 'mixed.zip.synap-state.json'))).toBe(false);
     const again = await run(['--json', 'ingest', 'mixed.zip']);
-    expect(JSON.parse(again.stdout).result).toMatchObject({ accepted: 0, skipped: 4 });
+    const result = JSON.parse(again.stdout).result;
+    expect(result).toMatchObject({ accepted: 0, skipped: 4 });
+    expect(result.archives).toEqual([
+      {
+        source: 'mixed.zip',
+        used: [
+          { name: 'notes/a.jsonl', format: 'jsonl' },
+          { name: 'rows.csv', format: 'csv' },
+          { name: 'liar.jsonl', format: 'jsonl' },
+          { name: 'z-last.jsonl', format: 'jsonl' },
+        ],
+        ignored: [
+          { name: 'readme.rtf', why: 'no input format claims its name' },
+          { name: '__MACOSX/._a.jsonl', why: 'hidden' },
+        ],
+        refused: [
+          { name: '../escape.jsonl', why: expect.stringMatching(/unsafe entry name/) },
+          { name: 'locked.jsonl', why: expect.stringMatching(/encrypted/) },
+          { name: 'bomb.jsonl', why: expect.stringMatching(/zip bomb/) },
+        ],
+      },
+    ]);
+    // An archive that is not one (cut short: no central directory) is a usage error naming it.
+    writeFileSync(join(dir, 'cut.zip'), readFileSync(join(dir, 'mixed.zip')).subarray(0, 200));
+    const cut = await run(['ingest', 'cut.zip']);
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toMatch(/cannot read cut\.zip as a zip archive/);
   });
 
   it("a failed record's failures line holds the record: retried without the archive", async () => {
@@ -108,7 +136,7 @@ describe('ingest of zip archives and folders', () => {
     expect((await run(['ingest', 'fix.zip'])).code).toBe(3);
     rmSync(join(dir, 'fix.zip'));
     const [line] = failures('fix.zip.failures.jsonl');
-    expect(line).toMatchObject({ source: 'fix.zip:bad.jsonl', line: 2, record: bad });
+    expect(line).toMatchObject({ source: 'fix.zip:bad.jsonl', line: 1, record: bad });
     const fixed = { ...line, record: { ...bad, document_created_at: '2024-05-01T00:00:00Z' } };
     writeFileSync(join(dir, 'fix.failures.jsonl'), `${JSON.stringify(fixed)}\n`);
     const r = await run(['ingest', 'fix.failures.jsonl']);
@@ -121,8 +149,8 @@ describe('ingest of zip archives and folders', () => {
     writeFileSync(
       join(dir, 'big.zip'),
       zipOf([
-        { name: 'one.jsonl', data: jsonl(ids('zipres-a', 150), 'res') },
-        { name: 'two.jsonl', data: jsonl(ids('zipres-b', 150), 'res') },
+        { name: 'one.jsonl', data: jsonl(ids('zipres-a', 20), 'res') },
+        { name: 'two.jsonl', data: jsonl(ids('zipres-b', 280), 'res') },
       ]),
     );
     const first = await run([
@@ -137,12 +165,16 @@ describe('ingest of zip archives and folders', () => {
       '120',
     ]);
     expect(first.code, first.stderr).toBe(5);
+    // Stopped inside the second entry: the resume starts there, not at the archive's start.
+    expect(JSON.parse(first.stdout).result.sent).toBeGreaterThan(20);
     expect(existsSync(join(dir, 'big.zip.synap-state.json'))).toBe(true);
     const second = await run(['--json', 'ingest', 'big.zip']);
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout).result.resumed_past).toBeGreaterThan(0);
     const docs = emu.documents().filter((d) => d.document_id.startsWith('zipres-'));
     expect(storedOnce(docs)).toEqual({ distinct: 300, duplicates: 0 });
+    // Nothing settled by the first run was sent again.
+    expect(docs.filter((d) => d.times_received !== 1)).toEqual([]);
 
     writeFileSync(
       join(dir, 'shard.zip'),
@@ -176,8 +208,22 @@ describe('ingest of zip archives and folders', () => {
       join('history', 'a.csv'),
       join('history', 'sub', 'b.jsonl'),
     ]);
+    expect(JSON.parse(dry.stdout).result.archives).toEqual([
+      {
+        source: 'history',
+        used: [
+          { name: 'a.csv', format: 'csv' },
+          { name: 'sub/b.jsonl', format: 'jsonl' },
+        ],
+        ignored: [{ name: 'notes.rtf', why: 'no input format claims its name' }],
+        refused: [],
+      },
+    ]);
     const r = await run(['ingest', 'history']);
     expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'note: history: reading a.csv (csv), sub/b.jsonl (jsonl); ignored: notes.rtf (no input format claims its name)',
+    );
     expect(stored('dir-')).toEqual(['dir-a', 'dir-b']);
     // A second run: synap's own files beside the inputs are never read as inputs.
     writeFileSync(

@@ -253,4 +253,53 @@ describe('conversation exports end to end', () => {
       /projects\.json, users\.json \(not part of the claude export's conversations\)/,
     );
   });
+
+  it('a conversation that does not parse fails alone; fixed in the failures file, it is converted and sent', async () => {
+    const conv = (id: string, text: string) => ({
+      id,
+      create_time: 1_700_000_000,
+      mapping: {
+        r: { parent: null, children: ['u'], message: null },
+        u: {
+          parent: 'r',
+          children: [],
+          message: { author: { role: 'user' }, content: { content_type: 'text', parts: [text] } },
+        },
+      },
+      current_node: 'u',
+    });
+    const good = JSON.stringify(conv('fixme-ok', 'fine'));
+    // A trailing comma: not JSON, and the brackets still balance.
+    const broken = JSON.stringify(conv('fixme-bad', 'broken')).replace(
+      '"parts":["broken"]',
+      '"parts":["broken",]',
+    );
+    writeFileSync(
+      join(dir, 'conversations.json'),
+      `[\n${good},\n${broken},\n${good.replace('fixme-ok', 'fixme-ok2')}\n]\n`,
+    );
+    const r = await run(['ingest', 'conversations.json']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(stored('chatgpt:fixme-').map((d) => d.document_id)).toEqual([
+      'chatgpt:fixme-ok',
+      'chatgpt:fixme-ok2',
+    ]);
+    const line = JSON.parse(
+      readFileSync(join(dir, 'conversations.json.failures.jsonl'), 'utf8').trim(),
+    );
+    expect(line).toMatchObject({ line: 3, format: 'chatgpt', record: broken });
+    writeFileSync(
+      join(dir, 'retry.failures.jsonl'),
+      `${JSON.stringify({ ...line, record: broken.replace('"parts":["broken",]', '"parts":["broken"]') })}\n`,
+    );
+    const again = await run(['ingest', 'retry.failures.jsonl']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(stored('chatgpt:fixme-bad')).toEqual([
+      expect.objectContaining({
+        document: 'User: broken',
+        document_type: 'ai-chat-conversation',
+        document_created_at: '2023-11-14T22:13:20.000Z',
+      }),
+    ]);
+  });
 });

@@ -51,6 +51,9 @@ describe('the format registry', () => {
       vtt: 'WEBVTT\n\n00:00.000 --> 00:01.000\na\n\n00:01.000 --> 00:02.000\nb\n',
       srt: '1\n00:00:00,000 --> 00:00:01,000\nA: a\n\n2\n00:00:01,000 --> 00:00:02,000\nB: b\n',
       notes: '---\ntitle: t\n---\na b\n',
+      // A channels.json not named so: the export's other files are what its reader reads
+      // (test/e2e/ingest-sources.test.ts reads whole exports through this dispatch).
+      slack: '[{"id": "C1", "name": "general", "is_general": true}]',
       chatgpt: JSON.stringify(
         ['a', 'b'].map((t) => ({
           id: t,
@@ -62,10 +65,7 @@ describe('the format registry', () => {
         })),
       ),
       claude: JSON.stringify(
-        ['a', 'b'].map((t) => ({
-          uuid: t,
-          chat_messages: [{ sender: 'human', content: [{ type: 'text', text: t }] }],
-        })),
+        ['a', 'b'].map((t) => ({ uuid: t, chat_messages: [{ sender: 'human', text: t }] })),
       ),
     };
     // Sources make documents of their own shape from the same letters.
@@ -75,11 +75,9 @@ describe('the format registry', () => {
       vtt: ['a b'],
       srt: ['A: a\nB: b'],
       notes: ['a b'],
+      slack: [],
     };
     for (const f of FORMATS) {
-      // A format told by content alone (a Slack export's channels.json) reads the files around
-      // it: test/e2e/ingest-sources.test.ts reads it through this dispatch.
-      if (f.extensions.length === 0) continue;
       const path = join(dir, `read${f.extensions[0]}`);
       writeFileSync(path, files[f.name]!);
       const docs: unknown[] = [];

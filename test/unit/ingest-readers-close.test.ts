@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, describe, expect, it } from 'vitest';
 import { readRecordBatches } from '../../src/ingest/readers/index.js';
+import { zipOf } from '../helpers/zip-writer.js';
 
 // A consumer that stops reading early (a stop, a resume with nothing left) must close the
 // input at once: a handle left to garbage collection is a warning today and an error later.
@@ -18,6 +19,13 @@ describe.skipIf(!existsSync('/proc/self/fd'))('readers closed when left early', 
     ['plain.jsonl', lines.join('\n')],
     ['packed.jsonl.gz', gzipSync(lines.join('\n'))],
     ['table.csv', `document\n${lines.map((_, i) => `d${i}`).join('\n')}`],
+    [
+      'archive.zip',
+      zipOf([
+        { name: 'a.jsonl', data: lines.join('\n') },
+        { name: 'b.jsonl', data: lines.join('\n') },
+      ]),
+    ],
   ] as const) {
     it(name, async () => {
       const path = join(dir, name);

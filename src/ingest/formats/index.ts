@@ -39,6 +39,7 @@ const JSONL = {
   name: 'jsonl' as const,
   aliases: ['ndjson'],
   extensions: ['.jsonl', '.ndjson'],
+  label: 'JSONL',
   describe: 'JSON Lines, one record a line',
   // An object first: one JSON value a line.
   sniff: (head: Buffer) => firstByte(head) === 0x7b,
@@ -60,7 +61,8 @@ const JSONL = {
 const JSON_ARRAY = {
   name: 'json' as const,
   extensions: ['.json'],
-  describe: 'a JSON array of records (or one record, or records one after another)',
+  label: 'JSON',
+  describe: 'a JSON array of records (or one, or several)',
   sniff: (head: Buffer) => firstByte(head) === 0x5b,
   read: async (bytes, ctx) =>
     (await import('../readers/json-array.js')).readJsonArray(bytes, ctx.source, ctx.startAfterLine),
@@ -78,6 +80,7 @@ function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) 
   return {
     name,
     extensions,
+    label: name.toUpperCase(),
     describe,
     read: async (bytes: AsyncIterable<Buffer>, ctx: { source: string; startAfterLine: number }) =>
       (await import('../readers/csv.js')).readDelimited(
@@ -95,8 +98,8 @@ function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) 
   } satisfies FormatSpec;
 }
 
-const CSV = delimited('csv', ['.csv'], 'comma-separated rows under a header row');
-const TSV = delimited('tsv', ['.tsv', '.tab'], 'tab-separated rows under a header row');
+const CSV = delimited('csv', ['.csv'], 'comma-separated rows under a header');
+const TSV = delimited('tsv', ['.tsv', '.tab'], 'tab-separated rows under a header');
 
 /** The first element of a JSON array, as far as `head` shows it, holds this key. */
 function firstElementHas(head: Buffer, key: RegExp): boolean {
@@ -120,6 +123,7 @@ function conversationExport(
     name,
     extensions: ['.json'],
     refines: 'json',
+    label: name === 'chatgpt' ? 'ChatGPT export' : 'Claude export',
     describe,
     sniffBytes: 64 * 1024,
     sniff: (head: Buffer) => firstElementHas(head, key),
@@ -139,14 +143,14 @@ function conversationExport(
 
 const CHATGPT = conversationExport(
   'chatgpt',
-  "ChatGPT's conversations.json: one document per conversation",
+  "ChatGPT's conversations.json, a document a chat",
   /"mapping"\s*:\s*\{/,
   chatgptConversation,
 );
 
 const CLAUDE = conversationExport(
   'claude',
-  "Claude's conversations.json: one document per conversation",
+  "Claude's conversations.json, a document a chat",
   /"chat_messages"\s*:\s*\[/,
   claudeConversation,
 );
@@ -197,6 +201,23 @@ export function isTabular(name: unknown): boolean {
 /** `jsonl|csv|tsv|json`, for messages that name the choices. */
 export function formatChoices(): string {
   return INPUT_FORMATS.join('|');
+}
+
+/** `  jsonl    JSON Lines, one record a line` for each format, for `--help`. */
+export function formatsHelp(): string {
+  const width = Math.max(...INPUT_FORMATS.map((n) => n.length)) + 2;
+  return (FORMATS as readonly FormatSpec[])
+    .map((f) => {
+      const names = f.extensions.join(', ');
+      const how = f.refines ? `${names}, by content` : names;
+      return `  ${f.name.padEnd(width)}${f.describe} (${how})`;
+    })
+    .join('\n');
+}
+
+/** `JSONL, CSV, TSV, JSON, ChatGPT export, Claude export`, for one-line descriptions. */
+export function formatLabels(): string {
+  return (FORMATS as readonly FormatSpec[]).map((f) => f.label).join(', ');
 }
 
 /** `jsonl, csv, tsv, json`, for help texts. */

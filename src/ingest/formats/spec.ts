@@ -59,6 +59,8 @@ export interface FormatSpec {
   readonly sniffBytes?: number;
   /** A more specific kind of this format (e.g. a ChatGPT export is a JSON array). */
   readonly refines?: string;
+  /** What help texts call it ("JSONL", "ChatGPT export"). */
+  readonly label: string;
   /** One line for `--help` ("jsonl: JSON Lines, one record a line"). */
   readonly describe: string;
   /** The records of one input's bytes, as arrays; returns the last line it reached. */

@@ -39,9 +39,10 @@ export type EntryContext = Pick<
  * naming it; so does one whose data turns out corrupt or longer than its header says (yauzl
  * checks sizes and CRCs as it inflates): the entries around it are read as usual.
  *
- * Records carry `<archive>:<entry>` as their source. Their lines count on from one entry to
- * the next (the second entry's line 1 follows the first entry's last line), so lines only
- * grow through the archive, as a resume needs; a refused entry takes one line.
+ * Records carry `<archive>:<entry>` as their source and their line in that entry. Their
+ * `position` counts lines on from one entry to the next (the second entry's line 1 follows
+ * the first entry's last line), so positions only grow through the archive, as a resume
+ * needs; a refused entry takes one line, and fails as its line 1.
  */
 export async function readZip(
   path: string,
@@ -93,8 +94,11 @@ async function* entriesRecords(
       const source = `${path}:${item.entry.name}`;
       if (item.refused !== undefined || item.format === undefined) {
         offset += 1;
-        if (offset > startAfterLine)
-          yield [parseError(source, offset, `not read: ${item.refused ?? 'no format'}`)];
+        if (offset > startAfterLine) {
+          const rec = parseError(source, 1, `not read: ${item.refused ?? 'no format'}`);
+          rec.position = offset;
+          yield [rec];
+        }
         continue;
       }
       const failed: { error?: unknown } = {};
@@ -109,28 +113,35 @@ async function* entriesRecords(
       });
       let last = 0;
       let lines: number | undefined;
-      for (;;) {
-        const next = await it.next();
-        if (next.done) {
-          lines = next.value;
-          break;
+      let finished = false;
+      try {
+        for (;;) {
+          const next = await it.next();
+          if (next.done) {
+            lines = next.value;
+            finished = true;
+            break;
+          }
+          const batch = next.value;
+          for (const rec of batch) rec.position = rec.line + offset;
+          last = batch[batch.length - 1]!.line;
+          delete batch.end;
+          yield batch;
         }
-        const batch = next.value;
-        for (const rec of batch) rec.line += offset;
-        last = batch[batch.length - 1]!.line - offset;
-        delete batch.end;
-        yield batch;
+      } finally {
+        // Ended early by the consumer: end the entry's stream too, not only the archive.
+        if (!finished) await it.return?.(undefined);
       }
       let entryLines = Math.max(lines ?? 0, last);
       if (failed.error !== undefined) {
         entryLines += 1;
-        yield [
-          parseError(
-            source,
-            offset + entryLines,
-            `the entry could not be read past here: ${(failed.error as Error).message}`,
-          ),
-        ];
+        const rec = parseError(
+          source,
+          entryLines,
+          `the entry could not be read past here: ${(failed.error as Error).message}`,
+        );
+        rec.position = offset + entryLines;
+        yield [rec];
       }
       offset += entryLines;
     }

@@ -31,8 +31,9 @@ const FIRST_HEADER =
 
 export const MBOX = {
   name: 'mbox' as const,
+  label: 'mbox',
   extensions: ['.mbox', '.mbx'],
-  describe: 'a mailbox (Gmail Takeout, Thunderbird): one email document per message',
+  describe: 'a mailbox (Gmail, Thunderbird), a document a message',
   // RFC 4155: a mailbox starts with its first message's From line.
   sniff: (head: Buffer) => headText(head).startsWith('From '),
   read: async (bytes, ctx) =>
@@ -47,8 +48,9 @@ export const MBOX = {
 
 export const EML = {
   name: 'eml' as const,
+  label: 'EML',
   extensions: ['.eml'],
-  describe: 'one saved mail message: one email document',
+  describe: 'one saved mail message, a document',
   sniff: (head: Buffer) => FIRST_HEADER.test(headText(head)),
   read: async (bytes, ctx) =>
     (await import('./eml.js')).readEml(ctx.source, bytes, { startAfterLine: ctx.startAfterLine }),
@@ -62,9 +64,10 @@ export const EML = {
 
 export const VTT = {
   name: 'vtt' as const,
+  label: 'WebVTT',
   aliases: ['webvtt'],
   extensions: ['.vtt'],
-  describe: 'a meeting transcript in WebVTT (Teams, Zoom): one meeting-transcript document',
+  describe: 'a meeting transcript (Teams, Zoom), a document a file',
   sniff: (head: Buffer) => /^WEBVTT(?:[ \t\r\n]|$)/.test(headText(head)),
   read: async (bytes, ctx) => (await import('./webvtt.js')).readWebVtt(bytes, ctx),
   seekable: false,
@@ -78,8 +81,9 @@ export const VTT = {
 
 export const SRT = {
   name: 'srt' as const,
+  label: 'SRT',
   extensions: ['.srt'],
-  describe: 'a meeting transcript in SRT subtitles: one meeting-transcript document',
+  describe: 'a meeting transcript in subtitles, a document a file',
   // A cue number, then its timing line.
   sniff: (head: Buffer) => /^\d+\r?\n\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->/.test(headText(head)),
   read: async (bytes, ctx) => (await import('./srt.js')).readSrt(bytes, ctx),
@@ -94,10 +98,10 @@ export const SRT = {
 
 export const NOTES = {
   name: 'notes' as const,
+  label: 'notes',
   aliases: ['markdown', 'md'],
   extensions: ['.md', '.markdown', '.txt'],
-  describe:
-    'a note (Markdown or text, YAML front matter), or a folder of them: one document per file',
+  describe: 'notes, YAML front matter, a document a file',
   read: async (bytes, ctx) => (await import('./notes.js')).readNote(bytes, ctx),
   seekable: false,
   reread: (f) =>
@@ -116,11 +120,11 @@ const SLACK_CHANNELS = /^\s*\[\s*\{(?=[^{}]*"id"\s*:\s*"C[A-Z0-9]+")(?=[^{}]*"is
 
 export const SLACK = {
   name: 'slack' as const,
-  extensions: [],
+  label: 'Slack export',
+  extensions: ['.json'],
   refines: 'json',
   sniffBytes: 2048,
-  describe:
-    'a Slack workspace export (its folder, or its channels.json): one document per channel per day',
+  describe: "a Slack export's channels.json, a document a day",
   sniff: (head: Buffer) => SLACK_CHANNELS.test(headText(head)),
   read: async (bytes, ctx) => (await import('./slack.js')).readSlackExport(bytes, ctx),
   seekable: false,
