@@ -1,6 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { readRecords } from '../../src/ingest/readers/index.js';
+import type { SourceRecord } from '../../src/ingest/source-record.js';
 import { parseSrt, SrtError } from '../../src/ingest/sources/srt.js';
 import {
   leadingSpeaker,
@@ -9,6 +12,8 @@ import {
   turnsDocument,
 } from '../../src/ingest/sources/transcript.js';
 import { cueUtterances, parseWebVtt, WebVttError } from '../../src/ingest/sources/webvtt.js';
+
+import { zipOf } from '../helpers/zip-writer.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'sources', 'transcripts');
 const fixture = (name: string) => readFileSync(join(FIXTURES, name), 'utf8');
@@ -71,6 +76,33 @@ describe('SRT', () => {
 
   it('a text with no cue is refused', () => {
     expect(() => parseSrt('just some words\n\nand more\n')).toThrow(SrtError);
+  });
+});
+
+describe('transcripts in a zip', () => {
+  it("an entry's own time dates the meeting (with the warning); an entry without one is not dated", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synap-vtt-zip-'));
+    try {
+      const at = new Date(2023, 5, 1, 10, 0, 0);
+      const zip = join(dir, 'meetings.zip');
+      writeFileSync(
+        zip,
+        zipOf([
+          { name: 'a/standup.vtt', data: fixture('teams-standup.vtt'), modified: at },
+          { name: 'b/review.srt', data: fixture('review.srt') },
+        ]),
+      );
+      const warnings: string[] = [];
+      const got: SourceRecord[] = [];
+      for await (const r of readRecords([zip], { onWarning: (w) => warnings.push(w.code) }))
+        got.push(r);
+      expect(
+        got.map((r) => (r.value as { document_created_at?: string }).document_created_at),
+      ).toEqual([at.toISOString(), undefined]);
+      expect(warnings).toEqual(['CREATED_AT_FROM_FILE', 'NO_CREATED_AT']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -108,6 +108,7 @@ async function* entriesRecords(
         format: item.format,
         refine: false,
         name: item.entry.name,
+        ...entryTime(item.entry.zip),
         ...context,
         startAfterLine: Math.max(0, startAfterLine - offset),
       });
@@ -240,4 +241,13 @@ export async function openZipEntries(
     zip.close();
     throw err instanceof UsageError ? err : notAZip(path, err);
   }
+}
+
+/**
+ * An entry's own modification time (DOS local time in the archive, read as local time), for
+ * sources dated by their file; none when the archive left it zero (before 1980).
+ */
+function entryTime(e: Entry): { modifiedAt?: Date } {
+  const d = e.getLastModDate();
+  return Number.isNaN(d.getTime()) || d.getFullYear() < 1980 ? {} : { modifiedAt: d };
 }
