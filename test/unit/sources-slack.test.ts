@@ -90,6 +90,11 @@ describe('Slack export', () => {
   it('--channels limits the channels; --include-private adds private channels and direct messages', async () => {
     const only = await read({ channels: ['random'] });
     expect(only.records.map((r) => r.line)).toEqual([1, 2]);
+    expect(only.warnings).toEqual([]);
+    // A channel the export does not have (here: private, so not read without the flag) is said.
+    const missing = await read({ channels: ['leadership', 'C02RANDOM'] });
+    expect(missing.records.map((r) => r.line)).toEqual([1, 2]);
+    expect(missing.warnings).toEqual(['SLACK_NO_SUCH_CHANNEL']);
     const all = await read({ includePrivate: true });
     const ids = all.records
       .filter((r) => r.value)

@@ -352,6 +352,15 @@ async function* readExport(
   const chosen = wanted
     ? channels.filter((c) => wanted.includes(c.name) || wanted.includes(c.id))
     : channels;
+  // A name in --channels that the export does not have is said, not silently read as nothing.
+  for (const w of wanted ?? []) {
+    if (channels.some((c) => c.name === w || c.id === w)) continue;
+    ctx.warn?.({
+      source,
+      code: 'SLACK_NO_SUCH_CHANNEL',
+      message: `${source}: the export has no channel "${w}"${ctx.includePrivate ? '' : ' (private channels and DMs need --include-private)'}`,
+    });
+  }
   const dir: SlackDirectory = { users, channels: new Map(channels.map((c) => [c.id, c.name])) };
   let line = 0;
   for (const channel of chosen) {
