@@ -29,6 +29,10 @@ const SCENARIOS = {
   8: { name: 'rate share', run: scenarioRateShare },
   9: { name: 'conversation exports', run: scenarioConversations },
   startup: { name: 'startup', run: scenarioStartup },
+  mbox: {
+    name: 'mbox memory',
+    run: (c) => import('./scenarios/mbox.js').then((m) => m.scenarioMbox(c)),
+  },
 };
 
 const { values } = parseArgs({

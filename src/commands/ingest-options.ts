@@ -24,11 +24,18 @@ import type { InputFormat } from '../ingest/source-record.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import type { View } from '../output/view.js';
 import type { CommandLine, CommandLineEdit } from './command-line.js';
+import { isIsoDate } from '../ingest/validate.js';
+import { UsageError } from '../errors.js';
 import { duration, integer, keyValue, timeZone } from './flags.js';
 
 /** The ingest options of `synap ingest` and `synap migrate`, as the flag parsers return them. */
 export interface IngestFlags {
   format?: InputFormat;
+  /** ISO 8601 UTC: when a source without times of its own (a transcript) happened. */
+  createdAt?: string;
+  /** A chat export's channels to read (names or ids). */
+  channels?: string[];
+  includePrivate?: boolean;
   batchSize?: number;
   concurrency?: number;
   rate?: RateSpec;
@@ -69,6 +76,19 @@ export interface IngestFlags {
   shardReport?: boolean;
 }
 
+/** `--created-at`: an ISO 8601 time, as UTC (a time without a zone is UTC). */
+function createdAtFlag(raw: string): string {
+  const s = raw.trim();
+  const zoned = /(?:Z|[+-]\d{2}:?\d{2})$/i.test(s) || s.length === 10 ? s : `${s}Z`;
+  const t = Date.parse(zoned.replace(' ', 'T'));
+  if (!isIsoDate(s) || Number.isNaN(t)) {
+    throw new UsageError(
+      `--created-at ${JSON.stringify(raw)} is not an ISO 8601 time (e.g. 2024-03-15T10:30:00Z)`,
+    );
+  }
+  return new Date(t).toISOString();
+}
+
 /** Repeated `--map api=source`, validated one by one and collected. */
 function mapFlag(raw: string, previous: Record<string, string> = {}): Record<string, string> {
   return { ...previous, ...parseMapSpecs([raw]) };
@@ -86,10 +106,29 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       parseFormat,
     );
   if (!forMigrate)
-    cmd.option(
-      '--strict',
-      'quality warnings on the first 1,000 records (speaker labels, dates, customers) are errors: exit 2, nothing sent',
-    );
+    cmd
+      .option(
+        '--strict',
+        'quality warnings on the first 1,000 records (speaker labels, dates, customers) are errors: exit 2, nothing sent',
+      )
+      .option(
+        '--created-at <time>',
+        "when a meeting transcript's meeting started, ISO 8601 (cue times are offsets; default: the file's modification time, with a warning)",
+        createdAtFlag,
+      )
+      .option(
+        '--channels <names>',
+        'a Slack export: only these channels (comma-separated names or ids)',
+        (raw: string) =>
+          raw
+            .split(',')
+            .map((s) => s.trim().replace(/^#/, ''))
+            .filter(Boolean),
+      )
+      .option(
+        '--include-private',
+        'a Slack export: private channels and direct messages too (groups.json, dms.json, mpims.json)',
+      );
   cmd
     .option(
       '--batch-size <n>',

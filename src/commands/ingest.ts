@@ -96,12 +96,15 @@ Examples:
     // A folder stands for the files in it that a format claims (containers.ts).
     const inputs: string[] = [];
     const folders: EntriesEvent[] = [];
+    // Each file found in a folder, with its path inside that folder (notes' ids are these).
+    const entryNames = new Map<string, string>();
     for (const input of named) {
       if (input !== '-' && (await isFolder(input))) {
         const { folderInputs } = await import('../ingest/containers.js');
         const folder = await folderInputs(input, flags.format);
         inputs.push(...folder.files);
         folders.push(folder.entries);
+        for (const [file, name] of folder.names) entryNames.set(file, name);
       } else inputs.push(input);
     }
     if (inputs.length === 0) {
@@ -162,6 +165,7 @@ Examples:
     const outcome = await ingestWithDisplay(ctx.globals, () => ({
       ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,
+      ...(entryNames.size ? { entryNames } : {}),
       ...(folders.length > 0 ? { containers: folders } : {}),
       ...(shard ? { shard } : {}),
       since,

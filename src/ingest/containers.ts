@@ -150,7 +150,12 @@ export async function folderEntries(dir: string): Promise<(ContainerEntry & { pa
 export async function folderInputs(
   dir: string,
   forced: InputFormat | undefined,
-): Promise<{ files: string[]; entries: EntriesEvent }> {
+): Promise<{
+  files: string[];
+  /** Each file's path inside the folder (`/`-separated). */
+  names: Map<string, string>;
+  entries: EntriesEvent;
+}> {
   const { refinedFormatOf } = await import('./readers/index.js');
   const plan = await planEntries(await folderEntries(dir), forced, refinedFormatOf);
   const files = plan.items.map((i) => i.entry.path);
@@ -159,8 +164,10 @@ export async function folderInputs(
       hints: ['Name the files to read, with --format when their names say no format.'],
     });
   }
+  const names = new Map(plan.items.map((i) => [i.entry.path, i.entry.name]));
   return {
     files,
+    names,
     entries: {
       source: dir,
       used: plan.items.map((i) => ({ name: i.entry.name, format: i.format! })),

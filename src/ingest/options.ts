@@ -30,6 +30,13 @@ export interface IngestRunOptions {
   /** Name of `records` in messages (e.g. "export of profile staging"). */
   recordsName?: string;
   format?: InputFormat;
+  /** When a source without times of its own (a transcript) happened (ISO 8601 UTC). */
+  createdAt?: string;
+  /** Inputs found in a folder given: each one's path inside that folder (`/`-separated). */
+  entryNames?: ReadonlyMap<string, string>;
+  /** `--channels`, `--include-private`: what of a chat export is read. */
+  channels?: string[];
+  includePrivate?: boolean;
   /** Folders named as inputs: the files chosen in each (`inputs` holds them) and those not. */
   containers?: EntriesEvent[];
   stdin?: NodeJS.ReadableStream;
@@ -85,6 +92,9 @@ export function requestShape(opts: IngestRunOptions): RequestShape {
     base_url: opts.baseUrl,
     profile: opts.profile,
     format: opts.format ?? null,
+    ...(opts.createdAt !== undefined ? { created_at: opts.createdAt } : {}),
+    ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(opts.includePrivate ? { include_private: true } : {}),
     map: opts.map.map ?? {},
     document_type: d.document_type ?? null,
     mode: d.mode ?? null,

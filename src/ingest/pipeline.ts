@@ -79,6 +79,11 @@ export async function ingest(
   const read: ReadOptions = {
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
+    ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
+    ...(opts.entryNames ? { entryNames: opts.entryNames } : {}),
+    ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(opts.includePrivate ? { includePrivate: true } : {}),
+    onWarning: (e) => reporter.onWarning?.(e),
     onEntries: (e) => {
       tally.archives.push(e);
       reporter.onEntries?.(e);

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { INPUT_FORMATS } from '../../src/ingest/formats/index.js';
 import { BIN, makeSandbox, runCli } from '../helpers/cli.js';
 import { ptyUnavailableReason, startShellInPty } from '../helpers/tty.js';
 
@@ -109,7 +110,8 @@ const cases: [string, string[] | ((got: string[]) => void)][] = [
   ],
   ['synap config get page', ['page_size']],
   ['synap config set mode ', ['fast', 'long-range']],
-  ['synap ingest data.jsonl --format ', ['chatgpt', 'claude', 'csv', 'json', 'jsonl', 'tsv']],
+  // Every registry format (rows, conversation exports, the sources).
+  ['synap ingest data.jsonl --format ', [...INPUT_FORMATS]],
   ['synap ingest data.jsonl --mode ', ['fast', 'long-range']],
   ['synap migrate --from a --to b --document-type me', ['meeting-transcript']],
   ['synap --profile ', ['prod', 'staging']],

@@ -54,7 +54,7 @@ describe('ingest of zip archives and folders', () => {
       zipOf([
         { name: 'notes/a.jsonl', data: jsonl(['zip-a1', 'zip-a2'], 'a') },
         { name: 'rows.csv', data: 'document,document_id\nUser: row,zip-c1\n' },
-        { name: 'readme.txt', data: 'not records' },
+        { name: 'readme.rtf', data: 'not records' },
         { name: '__MACOSX/._a.jsonl', data: 'resource fork' },
         { name: '../escape.jsonl', data: jsonl(['zip-evil'], 'evil') },
         { name: 'locked.jsonl', data: jsonl(['zip-locked'], 'locked'), encrypted: true },
@@ -71,7 +71,7 @@ describe('ingest of zip archives and folders', () => {
       'note: mixed.zip: reading notes/a.jsonl (jsonl), rows.csv (csv), liar.jsonl (jsonl), z-last.jsonl (jsonl)',
     );
     expect(r.stderr).toMatch(
-      /ignored: readme\.txt \(no input format claims its name\); __MACOSX\/\._a\.jsonl \(hidden\); refused:/,
+      /ignored: readme\.rtf \(no input format claims its name\); __MACOSX\/\._a\.jsonl \(hidden\); refused:/,
     );
     expect(r.stderr).toContain('refused: ../escape.jsonl, locked.jsonl, bomb.jsonl');
     // Everything readable is stored, the entry after the hostile ones included.
@@ -107,7 +107,7 @@ describe('ingest of zip archives and folders', () => {
           { name: 'z-last.jsonl', format: 'jsonl' },
         ],
         ignored: [
-          { name: 'readme.txt', why: 'no input format claims its name' },
+          { name: 'readme.rtf', why: 'no input format claims its name' },
           { name: '__MACOSX/._a.jsonl', why: 'hidden' },
         ],
         refused: [
@@ -198,7 +198,7 @@ describe('ingest of zip archives and folders', () => {
     writeFileSync(join(f, 'a.csv'), 'document,document_id\nUser: a,dir-a\n');
     writeFileSync(join(f, '.hidden.jsonl'), jsonl(['dir-hidden'], 'h'));
     writeFileSync(join(f, '.cache', 'c.jsonl'), jsonl(['dir-cache'], 'c'));
-    writeFileSync(join(f, 'notes.txt'), 'free text');
+    writeFileSync(join(f, 'notes.rtf'), 'free text');
     writeFileSync(join(dir, 'outside.jsonl'), jsonl(['dir-outside'], 'o'));
     symlinkSync(join(dir, 'outside.jsonl'), join(f, 'link-out.jsonl'));
     symlinkSync(join(f, 'sub'), join(f, 'z-loop'));
@@ -215,14 +215,14 @@ describe('ingest of zip archives and folders', () => {
           { name: 'a.csv', format: 'csv' },
           { name: 'sub/b.jsonl', format: 'jsonl' },
         ],
-        ignored: [{ name: 'notes.txt', why: 'no input format claims its name' }],
+        ignored: [{ name: 'notes.rtf', why: 'no input format claims its name' }],
         refused: [],
       },
     ]);
     const r = await run(['ingest', 'history']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(
-      'note: history: reading a.csv (csv), sub/b.jsonl (jsonl); ignored: notes.txt (no input format claims its name)',
+      'note: history: reading a.csv (csv), sub/b.jsonl (jsonl); ignored: notes.rtf (no input format claims its name)',
     );
     expect(stored('dir-')).toEqual(['dir-a', 'dir-b']);
     // A second run: synap's own files beside the inputs are never read as inputs.

@@ -30,6 +30,15 @@ describe('docs/sources.md examples', () => {
     expect(commands.some((c) => c.includes('--strict'))).toBe(true);
   });
 
+  it('has examples for mail, transcripts, notes and Slack', () => {
+    const commands = docCommands();
+    for (const part of ['.mbox', '.eml', '.vtt', '.srt', 'samples/notes', 'slack-export'])
+      expect(
+        commands.some((c) => c.includes(part)),
+        part,
+      ).toBe(true);
+  });
+
   for (const command of docCommands()) {
     it(
       command,

@@ -10,6 +10,17 @@ export interface ZipEntrySpec {
   encrypted?: boolean;
   /** Claims this uncompressed size in the headers instead of the real one. */
   claimSize?: number;
+  /** The entry's modification time (DOS local time, 2-second steps); none (zero) otherwise. */
+  modified?: Date;
+}
+
+/** A time as the DOS time and date words of a zip header (local time, as archivers write it). */
+function dosTime(d: Date | undefined): { time: number; date: number } {
+  if (!d) return { time: 0, date: 0 };
+  return {
+    time: (d.getHours() << 11) | (d.getMinutes() << 5) | Math.floor(d.getSeconds() / 2),
+    date: ((d.getFullYear() - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate(),
+  };
 }
 
 /**
@@ -34,7 +45,9 @@ export function zipOf(entries: ZipEntrySpec[]): Buffer {
     local.writeUInt16LE(20, 4);
     local.writeUInt16LE(flags, 6);
     local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(0, 10);
+    const when = dosTime(e.modified);
+    local.writeUInt16LE(when.time, 10);
+    local.writeUInt16LE(when.date, 12);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(body.length, 18);
     local.writeUInt32LE(size, 22);
@@ -47,7 +60,8 @@ export function zipOf(entries: ZipEntrySpec[]): Buffer {
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(flags, 8);
     central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(0, 12);
+    central.writeUInt16LE(when.time, 12);
+    central.writeUInt16LE(when.date, 14);
     central.writeUInt32LE(crc, 16);
     central.writeUInt32LE(body.length, 20);
     central.writeUInt32LE(size, 24);

@@ -308,7 +308,7 @@ describe('inputs', () => {
   });
 
   it('an unknown extension without --format is a UsageError; with --format it reads', async () => {
-    const p = await file('u.txt', '{"a":1}\n');
+    const p = await file('u.dat', '{"a":1}\n');
     await expect(read([p])).rejects.toBeInstanceOf(UsageError);
     expect(brief(await read([p], { format: 'jsonl' }))).toEqual([[1, { a: 1 }]]);
   });

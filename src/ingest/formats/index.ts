@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { estimateRecords } from '../estimate.js';
+import { SOURCE_FORMATS } from '../sources/formats.js';
 import { rereadDelimited, rereadJson } from './reread.js';
 import { chatgptConversation } from '../readers/chatgpt.js';
 import { claudeConversation } from '../readers/claude.js';
@@ -162,6 +163,7 @@ export const FORMATS = [
   JSON_ARRAY,
   CHATGPT,
   CLAUDE,
+  ...SOURCE_FORMATS,
 ] as const satisfies readonly FormatSpec[];
 
 /**

@@ -8,6 +8,21 @@ export interface FormatReadContext {
   startAfterLine: number;
   /** A seekable plain file: where in it `bytes` begins (see `FormatSpec.seekable`). */
   from?: ReadPosition;
+  /**
+   * The input's path inside the folder it was found in (`/`-separated; an archive's entry name),
+   * for sources whose ids are paths (notes). Undefined for a file named on its own.
+   */
+  name?: string;
+  /** A file's modification time (not for stdin). */
+  modifiedAt?: Date;
+  /** `--created-at`: when a source without times of its own happened (ISO 8601 UTC). */
+  createdAt?: string;
+  /** `--channels`: the channels (names or ids) of a chat export to read; all when undefined. */
+  channels?: string[];
+  /** `--include-private`: a chat export's private channels and direct messages too. */
+  includePrivate?: boolean;
+  /** Tells the run something worth knowing that is not a failure. */
+  warn?: (e: { source: string; code: string; message: string }) => void;
 }
 
 /** What a failures-file line gives back for a record kept as text. */

@@ -11,6 +11,7 @@ import {
   sniffFormat,
   unknownFormatError,
 } from '../formats/index.js';
+import type { FormatReadContext } from '../formats/spec.js';
 import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
 import { parseError } from './common.js';
 import { gunzipped } from './gunzip.js';
@@ -52,6 +53,15 @@ export interface ReadOptions {
    * the number of the last line it reached (lines skipped on a resume included).
    */
   onInputEnd?: (e: { source: string; records: number; lines: number }) => void;
+  /** When a source without times of its own (a transcript) happened (ISO 8601 UTC). */
+  createdAt?: string;
+  /** Inputs found in a folder given: each one's path inside that folder (`/`-separated). */
+  entryNames?: ReadonlyMap<string, string>;
+  /** `--channels`, `--include-private`: what of a chat export is read. */
+  channels?: string[];
+  includePrivate?: boolean;
+  /** Told of what a reader noticed that is not a failure (e.g. a time taken from the file). */
+  onWarning?: (e: { source: string; code: string; message: string }) => void;
 }
 
 /** Bytes read ahead to sniff gzip and (for stdin) the format. */
@@ -231,6 +241,7 @@ async function openInput(
   const source = isStdin ? 'stdin' : input;
   let bytes: AsyncIterable<Buffer>;
   let from: ReadPosition | undefined;
+  let modifiedAt: Date | undefined;
   if (isStdin) {
     bytes = (opts.stdin ?? process.stdin) as AsyncIterable<Buffer>;
   } else if (isZipName(input)) {
@@ -239,10 +250,17 @@ async function openInput(
       startAfterLine,
       ...(opts.format ? { format: opts.format } : {}),
       ...(opts.onEntries ? { onEntries: opts.onEntries } : {}),
+      context: {
+        ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
+        ...(opts.onWarning ? { warn: opts.onWarning } : {}),
+        ...(opts.channels ? { channels: opts.channels } : {}),
+        ...(opts.includePrivate ? { includePrivate: true } : {}),
+      },
     });
   } else {
     // Opened once and read from that one handle: a FIFO or /dev/stdin gives its data once.
     const fh = await openReadable(input);
+    modifiedAt = (await fh.stat()).mtime;
     from = await seekableFrom(fh, opts.format ?? formatFromName(input), startAt);
     const stream = fh.createReadStream({
       highWaterMark: READ_CHUNK,
@@ -257,6 +275,12 @@ async function openInput(
     ...(isStdin ? {} : { unnamed: input }),
     startAfterLine,
     ...(from ? { from } : {}),
+    ...(modifiedAt ? { modifiedAt } : {}),
+    ...(opts.entryNames?.has(input) ? { name: opts.entryNames.get(input)! } : {}),
+    ...(opts.channels ? { channels: opts.channels } : {}),
+    ...(opts.includePrivate ? { includePrivate: true } : {}),
+    ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
+    ...(opts.onWarning ? { warn: opts.onWarning } : {}),
   });
 }
 
@@ -277,6 +301,15 @@ export async function recordsOfBytes(
     from?: ReadPosition;
     /** A name to put in the "cannot tell the format" error instead of sniffing. */
     unnamed?: string;
+    /** The file's (or entry's) modification time. */
+    modifiedAt?: Date;
+    /** Its path inside the folder or archive it came from. */
+    name?: string;
+    channels?: string[];
+    includePrivate?: boolean;
+    /** `--created-at`, for sources without times of their own. */
+    createdAt?: string;
+    warn?: FormatReadContext['warn'];
   },
 ): Promise<AsyncIterator<RecordBatch, number | undefined>> {
   const { source, from, startAfterLine } = o;
@@ -311,6 +344,12 @@ export async function recordsOfBytes(
     source,
     startAfterLine: Math.max(startAfterLine, from?.line ?? 0),
     ...(from && spec.seekable ? { from } : {}),
+    ...(o.modifiedAt ? { modifiedAt: o.modifiedAt } : {}),
+    ...(o.name !== undefined ? { name: o.name } : {}),
+    ...(o.channels ? { channels: o.channels } : {}),
+    ...(o.includePrivate ? { includePrivate: true } : {}),
+    ...(o.createdAt !== undefined ? { createdAt: o.createdAt } : {}),
+    ...(o.warn ? { warn: o.warn } : {}),
   });
   return thenRaise(records, stop, source)[Symbol.asyncIterator]();
 }

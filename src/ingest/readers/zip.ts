@@ -3,6 +3,7 @@ import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { UsageError } from '../../errors.js';
 import { planEntries, type ContainerEntry } from '../containers.js';
 import type { InputFormat } from '../formats/index.js';
+import type { FormatReadContext } from '../formats/spec.js';
 import type { RecordBatch } from '../source-record.js';
 import { parseError } from './common.js';
 import { recordsOfBytes, refinedFormatOf } from './index.js';
@@ -22,6 +23,12 @@ const RATIO_FROM_BYTES = 64 * 1024 ** 2;
 export const MAX_RATIO = 1000;
 
 type ZipEntry = ContainerEntry & { zip: Entry };
+
+/** The reader context an archive's entries share. */
+export type EntryContext = Pick<
+  FormatReadContext,
+  'createdAt' | 'warn' | 'channels' | 'includePrivate'
+>;
 
 /**
  * The records of a zip archive's entries, one entry after the other, streamed: the central
@@ -43,6 +50,8 @@ export async function readZip(
     startAfterLine: number;
     format?: InputFormat;
     onEntries?: (e: EntriesEvent) => void;
+    /** What every entry's reader is told besides its bytes (--created-at, --channels…). */
+    context?: EntryContext;
   },
 ): Promise<AsyncIterator<RecordBatch, number | undefined>> {
   const zip = await openZip(path);
@@ -67,7 +76,9 @@ export async function readZip(
       .filter((i) => i.refused !== undefined)
       .map((i) => ({ name: i.entry.name, why: i.refused! })),
   });
-  return entriesRecords(path, zip, plan.items, o.startAfterLine)[Symbol.asyncIterator]();
+  return entriesRecords(path, zip, plan.items, o.startAfterLine, o.context ?? {})[
+    Symbol.asyncIterator
+  ]();
 }
 
 async function* entriesRecords(
@@ -75,6 +86,7 @@ async function* entriesRecords(
   zip: ZipFile,
   items: { entry: ZipEntry; format: InputFormat | undefined; refused?: string }[],
   startAfterLine: number,
+  context: EntryContext,
 ): AsyncGenerator<RecordBatch, number> {
   let offset = 0;
   try {
@@ -95,6 +107,9 @@ async function* entriesRecords(
         source,
         format: item.format,
         refine: false,
+        name: item.entry.name,
+        ...entryTime(item.entry.zip),
+        ...context,
         startAfterLine: Math.max(0, startAfterLine - offset),
       });
       let last = 0;
@@ -209,4 +224,30 @@ function refusal(e: Entry): string | undefined {
   if (size > RATIO_FROM_BYTES && ratio > MAX_RATIO)
     return `the entry inflates ${Math.round(ratio)} times (${e.compressedSize} to ${size} bytes), more than the ${MAX_RATIO} times a zip bomb is told by`;
   return undefined;
+}
+
+/**
+ * Every entry of an archive, for a reader that needs the entries around the one it was given
+ * (a Slack export's channels.json reads users.json and the day files). `close` ends the handle.
+ */
+export async function openZipEntries(
+  path: string,
+): Promise<{ entries: ContainerEntry[]; close: () => void }> {
+  const zip = await openZip(path);
+  try {
+    const entries = (await listEntries(zip)).map((e) => zipEntry(zip, e));
+    return { entries, close: () => zip.close() };
+  } catch (err) {
+    zip.close();
+    throw err instanceof UsageError ? err : notAZip(path, err);
+  }
+}
+
+/**
+ * An entry's own modification time (DOS local time in the archive, read as local time), for
+ * sources dated by their file; none when the archive left it zero (before 1980).
+ */
+function entryTime(e: Entry): { modifiedAt?: Date } {
+  const d = e.getLastModDate();
+  return Number.isNaN(d.getTime()) || d.getFullYear() < 1980 ? {} : { modifiedAt: d };
 }

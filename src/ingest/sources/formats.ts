@@ -1,0 +1,142 @@
+import type { FailedText, FormatSpec } from '../formats/spec.js';
+import type { SourceRecord } from '../source-record.js';
+
+/*
+ * The registry entries of the sources that are not rows: mail (mbox, eml) and meeting
+ * transcripts (vtt, srt). Each reader is imported when an input of its format is opened, so
+ * `--help` loads none of them (nor postal-mime or html-to-text).
+ */
+
+const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
+
+/** The text after a UTF-8 BOM, as latin1 (enough to look at ASCII marks). */
+function headText(head: Buffer): string {
+  const start = head[0] === 0xef && head[1] === 0xbb && head[2] === 0xbf ? 3 : 0;
+  return head.subarray(start).toString('latin1');
+}
+
+/**
+ * A message kept as text in the failures file is not parsed again there (MIME parsing is
+ * asynchronous, the failures-file re-read is not): it stays a failure that says what to do.
+ */
+function keepMail(f: FailedText): SourceRecord {
+  return f.keep(
+    'a mail message that could not be read is kept as text: fix it in the mailbox (or save it as an .eml) and ingest that',
+  );
+}
+
+/** Header names a saved message (RFC 5322) commonly starts with. */
+const FIRST_HEADER =
+  /^(?:Return-Path|Received|Delivered-To|From|To|Subject|Date|Message-ID|MIME-Version|DKIM-Signature|ARC-[A-Za-z-]+|Authentication-Results|X-[A-Za-z0-9-]+):[ \t]/i;
+
+export const MBOX = {
+  name: 'mbox' as const,
+  label: 'mbox',
+  extensions: ['.mbox', '.mbx'],
+  describe: 'a mailbox (Gmail, Thunderbird), a document a message',
+  // RFC 4155: a mailbox starts with its first message's From line.
+  sniff: (head: Buffer) => headText(head).startsWith('From '),
+  read: async (bytes, ctx) =>
+    (await import('./mbox.js')).readMbox(ctx.source, bytes, { startAfterLine: ctx.startAfterLine }),
+  seekable: false,
+  reread: keepMail,
+  estimate: noEstimate,
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+} satisfies FormatSpec;
+
+export const EML = {
+  name: 'eml' as const,
+  label: 'EML',
+  extensions: ['.eml'],
+  describe: 'one saved mail message, a document',
+  sniff: (head: Buffer) => FIRST_HEADER.test(headText(head)),
+  read: async (bytes, ctx) =>
+    (await import('./eml.js')).readEml(ctx.source, bytes, { startAfterLine: ctx.startAfterLine }),
+  seekable: false,
+  reread: keepMail,
+  estimate: noEstimate,
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+} satisfies FormatSpec;
+
+export const VTT = {
+  name: 'vtt' as const,
+  label: 'WebVTT',
+  aliases: ['webvtt'],
+  extensions: ['.vtt'],
+  describe: 'a meeting transcript (Teams, Zoom), a document a file',
+  sniff: (head: Buffer) => /^WEBVTT(?:[ \t\r\n]|$)/.test(headText(head)),
+  read: async (bytes, ctx) => (await import('./webvtt.js')).readWebVtt(bytes, ctx),
+  seekable: false,
+  reread: (f) =>
+    f.keep('a transcript that could not be read is kept as text: fix the file and ingest it'),
+  estimate: () => Promise.resolve(1),
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+} satisfies FormatSpec;
+
+export const SRT = {
+  name: 'srt' as const,
+  label: 'SRT',
+  extensions: ['.srt'],
+  describe: 'a meeting transcript in subtitles, a document a file',
+  // A cue number, then its timing line.
+  sniff: (head: Buffer) => /^\d+\r?\n\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->/.test(headText(head)),
+  read: async (bytes, ctx) => (await import('./srt.js')).readSrt(bytes, ctx),
+  seekable: false,
+  reread: (f) =>
+    f.keep('a transcript that could not be read is kept as text: fix the file and ingest it'),
+  estimate: () => Promise.resolve(1),
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+} satisfies FormatSpec;
+
+export const NOTES = {
+  name: 'notes' as const,
+  label: 'notes',
+  aliases: ['markdown', 'md'],
+  extensions: ['.md', '.markdown', '.txt'],
+  describe: 'notes, YAML front matter, a document a file',
+  read: async (bytes, ctx) => (await import('./notes.js')).readNote(bytes, ctx),
+  seekable: false,
+  reread: (f) =>
+    f.keep('a note that could not be read is kept as text: fix the file and ingest it'),
+  estimate: () => Promise.resolve(1),
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+} satisfies FormatSpec;
+
+/**
+ * A Slack export's channels.json: an array of channels, the first with a C… id and the
+ * is_general flag only channels.json has (groups.json and mpims.json lack it).
+ */
+const SLACK_CHANNELS = /^\s*\[\s*\{(?=[^{}]*"id"\s*:\s*"C[A-Z0-9]+")(?=[^{}]*"is_general"\s*:)/;
+
+export const SLACK = {
+  name: 'slack' as const,
+  label: 'Slack export',
+  extensions: ['.json'],
+  refines: 'json',
+  sniffBytes: 2048,
+  describe: "a Slack export's channels.json, a document a day",
+  sniff: (head: Buffer) => SLACK_CHANNELS.test(headText(head)),
+  read: async (bytes, ctx) => (await import('./slack.js')).readSlackExport(bytes, ctx),
+  seekable: false,
+  reread: (f) =>
+    f.keep(
+      'a Slack day that could not be read is kept as text: fix the file and ingest the export',
+    ),
+  estimate: noEstimate,
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+} satisfies FormatSpec;
+
+/** Every entry of this file, in the order sniffing tries them. */
+export const SOURCE_FORMATS = [MBOX, EML, VTT, SRT, NOTES, SLACK] as const;
