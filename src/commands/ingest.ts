@@ -130,6 +130,8 @@ Examples:
     pipeline.catch(() => {});
     const { instance, credits } = await preflight;
     const { ingestRunOptions, ingestWithDisplay } = await pipeline;
+    const { openRunLedger } = await import('./ingest-ledger.js');
+    const ledger = await openRunLedger(session, { resend: flags.resend === true });
     // --max-duration bounds the whole command: what the pre-flight took is not given again.
     const runFlags =
       flags.maxDuration === undefined
@@ -139,7 +141,8 @@ Examples:
       ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,
       ...(shard ? { shard } : {}),
-    }));
+      ...(ledger ? { ledger: ledger.view } : {}),
+    })).finally(() => ledger?.close());
     const check = flags.dryRun ? await dryRunCredits(session, flags, outcome.result) : credits;
     if (check) outcome.result.credits = check;
     if (check?.note && flags.dryRun) (outcome.warnings ??= []).push(check.note);

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { LedgerView } from '../ledger/verdict.js';
 import type { RequestShape } from './checkpointer.js';
 import type { DispatcherClient } from './dispatcher.js';
 import type { MapOptions } from './mapper.js';
@@ -49,6 +50,12 @@ export interface IngestRunOptions {
    * a done file behind (done-file.ts) for `--shard-report`.
    */
   shard?: Shard;
+  /**
+   * What the instance already holds (src/ledger/): a record held with the same body is not
+   * sent (`unchanged`); an accepted one is recorded. Absent with --resend, or when the
+   * instance is not known (a dry run without a key).
+   */
+  ledger?: LedgerView;
   /** Aborting it stops the run cleanly: no more reading, in-flight requests finish, state saved. */
   signal?: AbortSignal;
   /** Checkpoint interval (default 1000 ms). */

@@ -20,6 +20,7 @@ import { StopController } from './stop-controller.js';
 import type { IngestSummary } from './summary.js';
 import { Tally } from './tally.js';
 import { pollIngestions } from './wait-poller.js';
+import { hashNamedBy, verdictOf, type Verdict } from '../ledger/verdict.js';
 
 /**
  * A run ended by an error that makes going on pointless (401/403/402/404, a bug): `partial` is
@@ -184,20 +185,32 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     estimatedRecords: u.estimate,
     ...(u.elsewhere ? { filesIn: u.elsewhere } : {}),
   });
+  // Records sent that the ledger will hear about, by ordinal, until they settle.
+  const held = new Map<number, Extract<Verdict, { documentId: string }>>();
   const sender = new Dispatcher({
     client: opts.client,
     gate: run.gate,
     clock,
     stop,
-    // Settlement: each document's outcome is counted, a failure recorded, the record settled.
+    // Settlement: each document's outcome is counted, a failure recorded, the record settled;
+    // what the service accepted goes into the ledger, one transaction per batch, before the
+    // checkpoint can count it as settled.
     onOutcomes: (batch, outcomes) => {
+      const accepted: { documentId: string; bodyHash: string }[] = [];
       batch.forEach((item, i) => {
         const o = outcomes[i] ?? { kind: 'unsent' as const };
         if (o.kind === 'unsent') return;
+        const v = held.get(item.ordinal);
+        held.delete(item.ordinal);
+        if (v && settlesInLedger(o.kind, v)) {
+          accepted.push({ documentId: v.documentId, bodyHash: v.bodyHash });
+          if (o.kind === 'accepted' && v.kind === 'updated') tally.updated += 1;
+        }
         tally.count(o);
         if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);
         tracker.settle(item.ordinal, o.kind);
       });
+      opts.ledger?.recordMany(accepted);
       tally.progress();
     },
   });
@@ -247,16 +260,23 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           continue;
         }
         tally.read += 1;
+        // The ledger: a record the instance holds with this very body is settled unsent.
+        const verdict = m.ok && opts.ledger ? verdictOf(opts.ledger, m.request) : undefined;
         if (!m.ok) {
           failed.record(m, { ...m.error, status: null }, null, ordinal);
           tracker.registerSettled(ordinal, rec.line, 'failed');
+        } else if (verdict?.kind === 'unchanged') {
+          tally.unchanged += 1;
+          tracker.registerSettled(ordinal, rec.line);
         } else if (dryRun) {
+          if (verdict?.kind === 'updated') tally.updated += 1;
           tally.wouldSend(m.request);
           tracker.registerSettled(ordinal, rec.line);
           // The clock is read once every 64 records, not for each one.
           if ((tally.read & 63) === 0) tally.progress();
         } else {
           tracker.register(ordinal, rec.line);
+          if (verdict?.kind === 'new' || verdict?.kind === 'updated') held.set(ordinal, verdict);
           const { source, line, original, request } = m;
           const item: PendingItem = { ordinal, source, line, original, request };
           for (const batch of batcher.add(item, JSON.stringify(m.request).length)) {
@@ -297,6 +317,19 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     if (earlier.failed > 0 && before) tally.failuresFiles.add(before);
     tally.progress(true);
   }
+}
+
+/**
+ * Whether a settled document goes into the ledger: accepted, or refused as already ingested
+ * (409) when its id names its body (a `--id-from hash` id), so the instance holds this very body.
+ * A 409 for an id of the source's own says only that the id is held, not with which body.
+ */
+function settlesInLedger(
+  kind: 'accepted' | 'skipped' | 'failed',
+  v: { documentId: string; bodyHash: string },
+): boolean {
+  if (kind === 'accepted') return true;
+  return kind === 'skipped' && hashNamedBy(v.documentId) === v.bodyHash;
 }
 
 /**

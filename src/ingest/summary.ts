@@ -28,6 +28,10 @@ export interface IngestSummary {
   records_read: number;
   /** Records below the saved watermark of an earlier run, passed over by this one. */
   resumed_past: number;
+  /** Records the ledger says the instance holds with the same body: not sent (nor counted in `sent`). */
+  unchanged: number;
+  /** Of `accepted` (with --dry-run: of `sent`), documents the instance held with another body. */
+  updated: number;
   /** Records sent to the server (with --dry-run: records that would be sent). */
   sent: number;
   /** Stored, over the whole of each input: earlier runs resumed by this one included. */

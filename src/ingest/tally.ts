@@ -23,6 +23,10 @@ export class Tally {
   otherShards = 0;
   resumedPast = 0;
   sent = 0;
+  /** Records the ledger says the instance holds as they are: not sent. */
+  unchanged = 0;
+  /** Accepted (dry run: would be sent) over another body the instance held. */
+  updated = 0;
   accepted = 0;
   skipped = 0;
   failed = 0;
@@ -97,6 +101,7 @@ export class Tally {
         this.accepted +
         this.skipped +
         this.failed +
+        this.unchanged +
         (this.o.dryRun ? this.sent : 0),
       paceRpm: this.o.client.limiter?.stats?.().rpm,
       estimatedTotal: this.estimatedTotal,
@@ -140,6 +145,8 @@ export class Tally {
         : {}),
       records_read: this.read,
       resumed_past: this.resumedPast,
+      unchanged: this.unchanged,
+      updated: this.updated,
       sent: this.sent,
       accepted: this.earlier.accepted + this.accepted,
       skipped: this.earlier.skipped + this.skipped,

@@ -20,11 +20,15 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
     pairs.push(['other shards', `${num(s.other_shards)} (passed over)`]);
   }
   if (s.resumed_past > 0) pairs.push(['resumed past', `${num(s.resumed_past)} (settled earlier)`]);
+  if (s.unchanged > 0)
+    pairs.push(['unchanged', `${num(s.unchanged)} (held by the instance; not sent)`]);
   if (s.dry_run) {
     pairs.push(['valid (would send)', num(s.sent)]);
+    if (s.updated > 0) pairs.push(['of which updates', num(s.updated)]);
   } else {
     pairs.push(['sent', num(s.sent)]);
     pairs.push(['accepted', num(s.accepted)]);
+    if (s.updated > 0) pairs.push(['of which updated', num(s.updated)]);
     pairs.push(['skipped (already ingested)', num(s.skipped)]);
   }
   pairs.push(['failed', num(s.failed)]);

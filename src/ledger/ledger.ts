@@ -1,0 +1,171 @@
+import { chmodSync, closeSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { makeDirsSync } from '../make-dirs.js';
+
+/**
+ * What each instance holds, as far as this machine knows: per instance (whoami's `instance_id`),
+ * `document_id` → the hash of the exact body the service accepted (`bodyHash`: 40 hex digits),
+ * or null when the instance is known to hold the id but not with which body (`synap ledger
+ * rebuild` of a document that brought its own id: the listing shows ids, not bodies).
+ *
+ * SQLite through better-sqlite3 in WAL mode, one file in the state directory (mode 0600). An
+ * entry is written only after the service accepted its document, and a settled batch is one
+ * transaction; `synchronous = NORMAL` makes a commit survive a killed process (only a power
+ * loss can undo the last commits, which costs a resend, never a record). Several processes
+ * (shards) may share the file: a writer waits for another's transaction (busy_timeout).
+ */
+export class Ledger {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly instances = new Map<string, number>();
+  private readonly stmts;
+
+  private constructor(path: string) {
+    this.path = path;
+    makeDirsSync(dirname(path), 0o700);
+    // Made private before SQLite opens it; its -wal and -shm files take the same mode.
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 10000');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmts = {
+      instance: db.prepare<[string], { id: number }>(
+        'SELECT id FROM instances WHERE instance_id = ?',
+      ),
+      addInstance: db.prepare('INSERT OR IGNORE INTO instances (instance_id) VALUES (?)'),
+      get: db.prepare<[number, string], { body_hash: Buffer | null }>(
+        'SELECT body_hash FROM documents WHERE instance = ? AND document_id = ?',
+      ),
+      put: db.prepare<[number, string, Buffer | null]>(
+        'INSERT OR REPLACE INTO documents (instance, document_id, body_hash) VALUES (?, ?, ?)',
+      ),
+      putIfAbsent: db.prepare<[number, string, Buffer | null]>(
+        'INSERT OR IGNORE INTO documents (instance, document_id, body_hash) VALUES (?, ?, ?)',
+      ),
+      forgetOne: db.prepare<[number, string]>(
+        'DELETE FROM documents WHERE instance = ? AND document_id = ?',
+      ),
+      forgetAll: db.prepare<[number]>('DELETE FROM documents WHERE instance = ?'),
+      status: db.prepare<[], { instance_id: string; documents: number; unknown_bodies: number }>(
+        `SELECT i.instance_id AS instance_id, count(d.document_id) AS documents,
+                count(d.document_id) - count(d.body_hash) AS unknown_bodies
+           FROM instances i LEFT JOIN documents d ON d.instance = i.id
+          GROUP BY i.id ORDER BY i.instance_id`,
+      ),
+    };
+  }
+
+  /** Opens (creating when needed) the ledger at `path` (default: `ledger.sqlite` in `stateDir`). */
+  static open(stateDir: string, path: string = join(stateDir, LEDGER_FILE)): Ledger {
+    return new Ledger(path);
+  }
+
+  /** The ledger of one instance. */
+  instance(instanceId: string): InstanceLedger {
+    return new InstanceLedger(this, instanceId);
+  }
+
+  /** The body hash held for `documentId`: a string, null (held, body unknown), undefined (not held). */
+  lookup(instanceId: string, documentId: string): string | null | undefined {
+    const inst = this.instanceKey(instanceId, false);
+    if (inst === undefined) return undefined;
+    const row = this.stmts.get.get(inst, documentId);
+    if (row === undefined) return undefined;
+    return row.body_hash === null ? null : row.body_hash.toString('hex');
+  }
+
+  /** The service accepted `documentId` with the body whose hash is `bodyHash`. */
+  record(instanceId: string, documentId: string, bodyHash: string | null): void {
+    this.recordMany(instanceId, [{ documentId, bodyHash }]);
+  }
+
+  /**
+   * Documents the service accepted, in one transaction. `ifAbsent`: an entry already held is
+   * kept (a rebuild adds what the listing shows without forgetting known bodies).
+   */
+  recordMany(
+    instanceId: string,
+    entries: readonly { documentId: string; bodyHash: string | null }[],
+    o: { ifAbsent?: boolean } = {},
+  ): void {
+    if (entries.length === 0) return;
+    const stmt = o.ifAbsent ? this.stmts.putIfAbsent : this.stmts.put;
+    this.db.transaction(() => {
+      const inst = this.instanceKey(instanceId, true)!;
+      for (const e of entries) stmt.run(inst, e.documentId, hashBytes(e.bodyHash));
+    })();
+  }
+
+  /** Forgets the given documents of an instance, or all of them; returns how many were held. */
+  forget(instanceId: string, documentIds?: readonly string[]): number {
+    const inst = this.instanceKey(instanceId, false);
+    if (inst === undefined) return 0;
+    return this.db.transaction(() => {
+      if (documentIds === undefined) return this.stmts.forgetAll.run(inst).changes;
+      let n = 0;
+      for (const id of documentIds) n += this.stmts.forgetOne.run(inst, id).changes;
+      return n;
+    })();
+  }
+
+  /** Every instance known here, with how many documents it holds. */
+  status(): { instance_id: string; documents: number; unknown_bodies: number }[] {
+    return this.stmts.status.all();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private instanceKey(instanceId: string, create: boolean): number | undefined {
+    let id = this.instances.get(instanceId);
+    if (id !== undefined) return id;
+    if (create) this.stmts.addInstance.run(instanceId);
+    id = this.stmts.instance.get(instanceId)?.id;
+    if (id !== undefined) this.instances.set(instanceId, id);
+    return id;
+  }
+}
+
+/** One instance's part of the ledger: what an ingest asks and tells. */
+export class InstanceLedger {
+  constructor(
+    private readonly ledger: Ledger,
+    readonly instanceId: string,
+  ) {}
+
+  lookup(documentId: string): string | null | undefined {
+    return this.ledger.lookup(this.instanceId, documentId);
+  }
+
+  recordMany(entries: readonly { documentId: string; bodyHash: string | null }[]): void {
+    this.ledger.recordMany(this.instanceId, entries);
+  }
+}
+
+export const LEDGER_FILE = 'ledger.sqlite';
+
+/** A body hash as stored: 20 bytes (the 40 hex digits), or null for an unknown body. */
+function hashBytes(hash: string | null): Buffer | null {
+  if (hash === null) return null;
+  if (!/^[0-9a-f]{40}$/.test(hash)) throw new Error(`ledger: not a body hash: ${hash}`);
+  return Buffer.from(hash, 'hex');
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS instances (
+  id INTEGER PRIMARY KEY,
+  instance_id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS documents (
+  instance INTEGER NOT NULL,
+  document_id TEXT NOT NULL,
+  body_hash BLOB,
+  PRIMARY KEY (instance, document_id)
+) WITHOUT ROWID;
+`;

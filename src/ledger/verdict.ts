@@ -1,0 +1,56 @@
+import type { CreateMemoryRequest } from '../client/types.js';
+import { hashDocumentId } from '../ingest/document-id.js';
+
+/**
+ * The ledger's questions about one record, without SQLite (an ingest loads this at once; the
+ * ledger itself only where a run has one).
+ */
+
+/** What an ingest asks of an instance's ledger (ledger.ts InstanceLedger; a fake in tests). */
+export interface LedgerView {
+  readonly instanceId: string;
+  /** The body hash held for the id: a string, null (held, body unknown), undefined (not held). */
+  lookup(documentId: string): string | null | undefined;
+  /** Documents the service accepted, in one transaction. */
+  recordMany(entries: readonly { documentId: string; bodyHash: string | null }[]): void;
+}
+
+/**
+ * The hash of a request's body, the document_id aside: the 40 hex digits of the SHA-256 of
+ * its canonical JSON (document-id.ts). It is the same hash a `--id-from hash` id is made of,
+ * so such an id (`sha256-<hash>`) names its own body: the ledger can know its body from the
+ * id alone (a rebuild from a listing, a 409 "already ingested").
+ */
+export function bodyHash(request: CreateMemoryRequest): string {
+  return hashDocumentId(request).slice(HASH_PREFIX.length);
+}
+
+const HASH_PREFIX = 'sha256-';
+
+/** The body hash a document id names, when it is a `--id-from hash` id; else null. */
+export function hashNamedBy(documentId: string): string | null {
+  return /^sha256-[0-9a-f]{40}$/.test(documentId) ? documentId.slice(HASH_PREFIX.length) : null;
+}
+
+/**
+ * - `unchanged`: the instance holds this id with this body (or with a body this machine does
+ *   not know, after a rebuild): not sent;
+ * - `updated`: it holds the id with another body: sent;
+ * - `new`: not held: sent;
+ * - `untracked`: the record has no document_id (`--id-from none`): sent, never recorded, as
+ *   nothing would tell its next run from another document.
+ */
+export type Verdict =
+  | { kind: 'unchanged' }
+  | { kind: 'new' | 'updated'; documentId: string; bodyHash: string }
+  | { kind: 'untracked' };
+
+export function verdictOf(ledger: LedgerView, request: CreateMemoryRequest): Verdict {
+  const id = request.document_id;
+  if (typeof id !== 'string' || id === '') return { kind: 'untracked' };
+  const held = ledger.lookup(id);
+  const hash = bodyHash(request);
+  if (held === undefined) return { kind: 'new', documentId: id, bodyHash: hash };
+  if (held === null || held === hash) return { kind: 'unchanged' };
+  return { kind: 'updated', documentId: id, bodyHash: hash };
+}
