@@ -113,6 +113,62 @@ export class Ledger {
     })();
   }
 
+  /**
+   * Replaces what the ledger says an instance holds with the ids of its own listing, read page
+   * after page (`pages`), in one transaction at the end: an interrupted rebuild changes nothing.
+   * A listed id keeps the body hash known here, else takes the one its id names (a `--id-from
+   * hash` id), else null (held, body unknown); an id known here but not listed is forgotten.
+   */
+  async rebuild(
+    instanceId: string,
+    pages: AsyncIterable<readonly string[]>,
+    bodyOf: (documentId: string) => string | null,
+  ): Promise<RebuildCounts> {
+    this.db.exec(
+      'CREATE TEMP TABLE IF NOT EXISTS listed (document_id TEXT PRIMARY KEY) WITHOUT ROWID',
+    );
+    this.db.exec('DELETE FROM temp.listed');
+    const add = this.db.prepare<[string]>(
+      'INSERT OR IGNORE INTO temp.listed (document_id) VALUES (?)',
+    );
+    for await (const ids of pages) {
+      this.db.transaction(() => {
+        for (const id of ids) add.run(id);
+      })();
+    }
+    return this.db.transaction((): RebuildCounts => {
+      const inst = this.instanceKey(instanceId, true)!;
+      const listed = (
+        this.db.prepare('SELECT count(*) AS n FROM temp.listed').get() as { n: number }
+      ).n;
+      const removed = this.db
+        .prepare(
+          'DELETE FROM documents WHERE instance = ? AND document_id NOT IN (SELECT document_id FROM temp.listed)',
+        )
+        .run(inst).changes;
+      const news = this.db
+        .prepare<[number], { document_id: string }>(
+          `SELECT document_id FROM temp.listed WHERE document_id NOT IN
+             (SELECT document_id FROM documents WHERE instance = ?)`,
+        )
+        .all(inst);
+      let unknown = 0;
+      for (const { document_id } of news) {
+        const hash = bodyOf(document_id);
+        if (hash === null) unknown += 1;
+        this.stmts.put.run(inst, document_id, hashBytes(hash));
+      }
+      this.db.exec('DELETE FROM temp.listed');
+      return {
+        listed,
+        added: news.length,
+        removed,
+        kept: listed - news.length,
+        unknown_bodies: unknown,
+      };
+    })();
+  }
+
   /** Every instance known here, with how many documents it holds. */
   status(): { instance_id: string; documents: number; unknown_bodies: number }[] {
     return this.stmts.status.all();
@@ -149,6 +205,20 @@ export class InstanceLedger {
 }
 
 export const LEDGER_FILE = 'ledger.sqlite';
+
+/** What a rebuild did. */
+export interface RebuildCounts {
+  /** Distinct document ids in the listing. */
+  listed: number;
+  /** Listed ids the ledger did not hold (now held). */
+  added: number;
+  /** Listed ids it held already (their known body hashes kept). */
+  kept: number;
+  /** Ids it held that the listing does not show (forgotten: they are sent again). */
+  removed: number;
+  /** Of `added`, ids whose body the listing cannot tell (not `--id-from hash` ids). */
+  unknown_bodies: number;
+}
 
 /** A body hash as stored: 20 bytes (the 40 hex digits), or null for an unknown body. */
 function hashBytes(hash: string | null): Buffer | null {
