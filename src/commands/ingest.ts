@@ -128,6 +128,9 @@ Examples:
     // The pipeline's modules load while whoami and the credit estimate are in flight.
     const pipeline = import('./ingest-run.js');
     pipeline.catch(() => {});
+    // So does the ledger's SQLite (better-sqlite3), which a run with a key uses for every record.
+    if (session.apiKey !== '' && flags.resend !== true)
+      import('../ledger/ledger.js').catch(() => {});
     const { instance, credits } = await preflight;
     const { ingestRunOptions, ingestWithDisplay } = await pipeline;
     const { openRunLedger } = await import('./ingest-ledger.js');
