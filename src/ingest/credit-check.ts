@@ -79,7 +79,8 @@ export async function estimateDocuments(
       const state = await ingestStateFile(input)
         .read()
         .catch(() => undefined);
-      if (state && state.input.size === size) settled = state.settled_records;
+      // A state of the same input, or of what it was before it grew.
+      if (state && state.input.size <= size) settled = state.settled_records;
     }
     documents += Math.max(0, lines - header - settled);
   }
