@@ -69,7 +69,14 @@ export interface IngestState extends StateHeader<'ingest'> {
    */
   resume_from?: { records: number; line: number; seek: ReadPosition | null };
   /** Outcomes of the settled records (those under the watermark), over every earlier run. */
-  counts: { read: number; accepted: number; skipped: number; failed: number };
+  counts: {
+    read: number;
+    accepted: number;
+    skipped: number;
+    failed: number;
+    /** Held by the instance as they are (the ledger): settled unsent. Absent in older states. */
+    unchanged?: number;
+  };
   failures_file: string | null;
   /**
    * Size of the failures file at the last checkpoint, when this input's runs own it (its
@@ -205,6 +212,7 @@ export interface Counts {
   accepted: number;
   skipped: number;
   failed: number;
+  unchanged: number;
 }
 
 /**
@@ -242,7 +250,12 @@ export class Checkpointer {
   ) {
     this.seek = o.state?.resume_from?.seek ?? null;
     const c = o.state?.counts;
-    this.earlier = { accepted: c?.accepted ?? 0, skipped: c?.skipped ?? 0, failed: c?.failed ?? 0 };
+    this.earlier = {
+      accepted: c?.accepted ?? 0,
+      skipped: c?.skipped ?? 0,
+      failed: c?.failed ?? 0,
+      unchanged: c?.unchanged ?? 0,
+    };
     this.settledAtStart = o.state?.settled_records ?? 0;
   }
 
@@ -287,6 +300,7 @@ export class Checkpointer {
       accepted: this.earlier.accepted + now.accepted,
       skipped: this.earlier.skipped + now.skipped,
       failed: this.earlier.failed + now.failed,
+      unchanged: this.earlier.unchanged + now.unchanged,
     };
     if (this.o.prefix && this.o.prefix.bytes >= (state.input.consumed?.bytes ?? 0)) {
       state.input.consumed = this.o.prefix.snapshot();

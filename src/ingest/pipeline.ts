@@ -174,6 +174,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   tally.earlier.accepted += earlier.accepted;
   tally.earlier.skipped += earlier.skipped;
   tally.earlier.failed += earlier.failed;
+  tally.earlier.unchanged += earlier.unchanged;
   reporter.onInputStart?.({
     source: u.source,
     index: u.index,
@@ -267,7 +268,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           tracker.registerSettled(ordinal, rec.line, 'failed');
         } else if (verdict?.kind === 'unchanged') {
           tally.unchanged += 1;
-          tracker.registerSettled(ordinal, rec.line);
+          tracker.registerSettled(ordinal, rec.line, 'unchanged');
         } else if (dryRun) {
           if (verdict?.kind === 'updated') tally.updated += 1;
           tally.wouldSend(m.request);

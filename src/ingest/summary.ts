@@ -28,7 +28,7 @@ export interface IngestSummary {
   records_read: number;
   /** Records below the saved watermark of an earlier run, passed over by this one. */
   resumed_past: number;
-  /** Records the ledger says the instance holds with the same body: not sent (nor counted in `sent`). */
+  /** Held by the instance with the same body (the ledger): not sent. Earlier runs included. */
   unchanged: number;
   /** Of `accepted` (with --dry-run: of `sent`), documents the instance held with another body. */
   updated: number;
@@ -41,7 +41,7 @@ export interface IngestSummary {
   /** In the failures file. Earlier runs included. */
   failed: number;
   /** The part of accepted, skipped and failed that earlier (interrupted) runs settled. */
-  earlier_runs: { accepted: number; skipped: number; failed: number };
+  earlier_runs: { accepted: number; skipped: number; failed: number; unchanged: number };
   requests: number;
   rate_limited: number;
   retries: number;

@@ -36,7 +36,7 @@ export class Tally {
   readonly samples: CreateMemoryRequest[] = [];
   readonly failuresFiles = new Set<string>();
   /** Outcomes of earlier runs of the inputs this run resumed (records under their watermarks). */
-  readonly earlier = { accepted: 0, skipped: 0, failed: 0 };
+  readonly earlier = { accepted: 0, skipped: 0, failed: 0, unchanged: 0 };
   readonly stateFiles: string[] = [];
   /** The input being read, and its estimated size, for progress. */
   source = '';
@@ -145,7 +145,7 @@ export class Tally {
         : {}),
       records_read: this.read,
       resumed_past: this.resumedPast,
-      unchanged: this.unchanged,
+      unchanged: this.earlier.unchanged + this.unchanged,
       updated: this.updated,
       sent: this.sent,
       accepted: this.earlier.accepted + this.accepted,
