@@ -14,7 +14,7 @@ import {
   type CreditEstimateRequest,
 } from '../client/types.js';
 import { ingestStateFile } from './checkpointer.js';
-import { estimateRecords } from './estimate.js';
+import { estimateInput } from './estimate.js';
 
 /**
  * The credit check before an ingest sends anything: the service's own estimate for the whole
@@ -32,6 +32,11 @@ export interface CreditCheck {
   documents: number;
   /** True for a counted number (--dry-run), false for one estimated from the input sizes. */
   exact: boolean;
+  /**
+   * The documents are those the inputs hold, and the instance's ledger may hold some of them
+   * unchanged: an upper bound ("at most"), never a reason to stop a run by itself.
+   */
+  at_most?: boolean;
   /** Credits the service quotes for them; null when it could not be asked. */
   estimate: number | null;
   /** The wallet's balance; null when it could not be asked. */
@@ -50,16 +55,19 @@ export interface CreditsClient {
 }
 
 /**
- * Documents the inputs of a run will send, estimated from their sizes (line-based plain files;
- * a CSV header is not a document), less what a saved state says is settled. Undefined when no
- * input can be estimated (stdin, pipes, gzip, JSON arrays); `partial` when only some could.
+ * Documents the inputs of a run hold, less what a saved state says is settled: records counted
+ * per format (estimate.ts: JSON Lines lines, CSV rows with their quoted line breaks, JSON array
+ * elements; a CSV header is no document). `exact` when every input was counted whole, not
+ * scaled from a sample. Undefined when no input can be estimated (stdin, pipes, gzip, formats
+ * without a counter); `partial` when only some could.
  */
 export async function estimateDocuments(
   inputs: readonly string[],
   opts: { restart: boolean },
-): Promise<{ documents: number; partial: boolean } | undefined> {
+): Promise<{ documents: number; partial: boolean; exact: boolean } | undefined> {
   let documents = 0;
   let known = 0;
+  let exact = true;
   for (const input of inputs) {
     let size: number;
     try {
@@ -69,10 +77,11 @@ export async function estimateDocuments(
     } catch {
       continue;
     }
-    const lines = await estimateRecords(input, size).catch(() => undefined);
-    if (lines === undefined) continue;
+    const counted = await estimateInput(input, size).catch(() => undefined);
+    if (counted === undefined) continue;
     known += 1;
-    const header = /\.(csv|tsv)$/i.test(input) ? 1 : 0;
+    if (!counted.exact) exact = false;
+    const header = /\.(csv|tsv)$/i.test(input) && counted.records > 0 ? 1 : 0;
     let settled = 0;
     if (!opts.restart) {
       // An unreadable state is reported by the run itself; here it only means "nothing settled".
@@ -82,10 +91,10 @@ export async function estimateDocuments(
       // A state of the same input, or of what it was before it grew.
       if (state && state.input.size <= size) settled = state.settled_records;
     }
-    documents += Math.max(0, lines - header - settled);
+    documents += Math.max(0, counted.records - header - settled);
   }
   if (known === 0) return undefined;
-  return { documents, partial: known < inputs.length };
+  return { documents, partial: known < inputs.length, exact: exact && known === inputs.length };
 }
 
 /**
@@ -95,12 +104,13 @@ export async function estimateDocuments(
  */
 export async function checkCredits(
   client: CreditsClient,
-  o: { documents: number; exact: boolean; mode: string },
+  o: { documents: number; exact: boolean; mode: string; atMost?: boolean },
   call: { signal?: AbortSignal } = {},
 ): Promise<CreditCheck> {
   const check: CreditCheck = {
     documents: o.documents,
     exact: o.exact,
+    ...(o.atMost ? { at_most: true } : {}),
     estimate: null,
     balance: null,
     note: null,
