@@ -127,15 +127,20 @@ export async function recountCredits(
   session: Pick<Session, 'client' | 'defaults'>,
   flags: IngestFlags,
   count: () => Promise<number>,
-  o: { quiet: boolean },
+  o: { quiet: boolean; estimated?: CreditCheck | undefined },
 ): Promise<CreditCheck | undefined> {
   const documents = await count();
   if (documents === 0) return undefined;
-  const credits = await checkCredits(session.client, {
-    documents,
-    exact: true,
-    mode: runMode(flags, session),
-  });
+  const before = o.estimated;
+  // The same number as estimated: the quote already asked for it stands, now exact.
+  const credits =
+    before && before.documents === documents && before.note === null
+      ? { documents, exact: true, estimate: before.estimate, balance: before.balance, note: null }
+      : await checkCredits(session.client, {
+          documents,
+          exact: true,
+          mode: runMode(flags, session),
+        });
   printCreditCheck(credits, { quiet: o.quiet });
   if (exceedsBalance(credits) && flags.yes !== true) throw estimateExceedsBalance(credits);
   return credits;

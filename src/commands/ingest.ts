@@ -154,6 +154,7 @@ Examples:
       if (recount) {
         credits = await recountCredits(session, flags, () => countToSend(options()), {
           quiet: ctx.globals.quiet || ctx.globals.json,
+          estimated,
         });
       }
       outcome = await ingestWithDisplay(ctx.globals, options);
