@@ -16,6 +16,7 @@ import { scenarioExport } from './scenarios/export.js';
 import { scenarioServerCounters } from './scenarios/server-counters.js';
 import { scenarioRateShare } from './scenarios/rate-share.js';
 import { scenarioStartup } from './scenarios/startup.js';
+import { scenarioNightly } from './scenarios/nightly.js';
 
 const SCENARIOS = {
   1: { name: 'rate-limited backfill', run: scenarioRateLimited },
@@ -26,6 +27,7 @@ const SCENARIOS = {
   6: { name: 'resume', run: (c) => import('./scenarios/resume.js').then((m) => m.run(c)) },
   7: { name: 'server counters', run: scenarioServerCounters },
   8: { name: 'rate share', run: scenarioRateShare },
+  9: { name: 'second night', run: scenarioNightly },
   startup: { name: 'startup', run: scenarioStartup },
 };
 

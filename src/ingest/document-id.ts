@@ -26,7 +26,21 @@ import type { CreateMemoryRequest } from '../client/types.js';
  * stop matching.
  */
 export function hashDocumentId(request: CreateMemoryRequest): string {
-  return `sha256-${sha256Hex(requestCanonicalJson(request)).slice(0, 40)}`;
+  const id = `sha256-${sha256Hex(requestCanonicalJson(request)).slice(0, 40)}`;
+  HASHED.set(request, id);
+  return id;
+}
+
+/** The id hashDocumentId made of each request object (requests are not changed after). */
+const HASHED = new WeakMap<CreateMemoryRequest, string>();
+
+/**
+ * The id hashDocumentId made of this request, when it is the request's document_id: the
+ * ledger's body hash is then the id's own digits, not hashed again.
+ */
+export function derivedDocumentId(request: CreateMemoryRequest): string | undefined {
+  const id = HASHED.get(request);
+  return id !== undefined && id === request.document_id ? id : undefined;
 }
 
 /**

@@ -10,13 +10,14 @@ import { FailureRecorder } from './failure-recorder.js';
 import { FailuresFile } from './failures-file.js';
 import { recordsUnit, withInput, type Unit } from './inputs.js';
 import { realInputs } from './run-files.js';
-import { createMapper } from './mapper.js';
+import { createMapper, type MapResult } from './mapper.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, type IngestRunOptions } from './options.js';
 import type { ReadOptions } from './readers/index.js';
 import type { IngestReporter } from './reporter.js';
 import { SettlementTracker } from './settlement.js';
 import { ownsRecord, type Shard } from './shard.js';
 import { StopController } from './stop-controller.js';
+import type { SourceRecord } from './source-record.js';
 import type { IngestSummary } from './summary.js';
 import { Tally } from './tally.js';
 import { pollIngestions } from './wait-poller.js';
@@ -243,7 +244,12 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         break;
       }
       await discardOld();
-      for (const rec of next.value) {
+      // With a ledger, the records past the resume point are mapped first so that their ids
+      // are looked up together (one query per hundred instead of one per record).
+      const premapped = opts.ledger
+        ? premap(run, next.value, ordinal, u.resume.settled)
+        : undefined;
+      for (const [k, rec] of next.value.entries()) {
         // Records left in the array when the run stops were never counted as read, so the
         // watermark stays below them and a resume reads them again.
         if (stop.halted) break reading;
@@ -253,7 +259,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           tracker.registerSettled(ordinal, rec.line);
           continue;
         }
-        const m = run.mapper(rec);
+        const m = premapped?.[k] ?? run.mapper(rec);
         // Shard filter: another shard's record is settled here without being counted or sent.
         if (run.shard && !ownsRecord(run.shard, m, ordinal)) {
           tally.otherShards += 1;
@@ -318,6 +324,31 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     if (earlier.failed > 0 && before) tally.failuresFiles.add(before);
     tally.progress(true);
   }
+}
+
+/**
+ * The mapped records of an array (those past the resume point; the others are undefined), and
+ * their ids handed to the ledger to look up together.
+ */
+function premap(
+  run: Run,
+  records: readonly SourceRecord[],
+  before: number,
+  settled: number,
+): (MapResult | undefined)[] {
+  const out: (MapResult | undefined)[] = [];
+  const ids: string[] = [];
+  records.forEach((rec, k) => {
+    if (before + k + 1 <= settled) {
+      out.push(undefined);
+      return;
+    }
+    const m = run.mapper(rec);
+    out.push(m);
+    if (m.ok && typeof m.request.document_id === 'string') ids.push(m.request.document_id);
+  });
+  if (ids.length > 0) run.opts.ledger?.prefetch?.(ids);
+  return out;
 }
 
 /**

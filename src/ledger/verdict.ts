@@ -1,5 +1,5 @@
 import type { CreateMemoryRequest } from '../client/types.js';
-import { hashDocumentId } from '../ingest/document-id.js';
+import { derivedDocumentId, hashDocumentId } from '../ingest/document-id.js';
 
 /**
  * The ledger's questions about one record, without SQLite (an ingest loads this at once; the
@@ -11,6 +11,8 @@ export interface LedgerView {
   readonly instanceId: string;
   /** The body hash held for the id: a string, null (held, body unknown), undefined (not held). */
   lookup(documentId: string): string | null | undefined;
+  /** Optional: the ids about to be looked up, to ask for them together. */
+  prefetch?(documentIds: readonly string[]): void;
   /** Documents the service accepted, in one transaction. */
   recordMany(entries: readonly { documentId: string; bodyHash: string | null }[]): void;
 }
@@ -22,7 +24,8 @@ export interface LedgerView {
  * id alone (a rebuild from a listing, a 409 "already ingested").
  */
 export function bodyHash(request: CreateMemoryRequest): string {
-  return hashDocumentId(request).slice(HASH_PREFIX.length);
+  const id = derivedDocumentId(request) ?? hashDocumentId(request);
+  return id.slice(HASH_PREFIX.length);
 }
 
 const HASH_PREFIX = 'sha256-';
