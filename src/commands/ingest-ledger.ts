@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.js';
+import { UsageError, WriteFailedError } from '../errors.js';
 import { userStateDir } from '../ingest/run-files.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { LedgerView } from '../ledger/verdict.js';
@@ -30,14 +30,26 @@ export async function openRunLedger(
   try {
     ledger = Opener.open(dir);
   } catch (err) {
-    throw new UsageError(
-      `cannot open the ledger of what instances hold in ${dir}: ${(err as Error).message}`,
-      {
-        hints: [
-          'Set XDG_STATE_HOME to a directory you can write, or add --resend to send every record without the ledger.',
-        ],
-      },
-    );
+    throw ledgerOpenError(dir, err, [
+      'Set XDG_STATE_HOME to a directory you can write, or add --resend to send every record without the ledger.',
+    ]);
   }
   return { view: ledger.instance(instanceId), path: ledger.path, close: () => ledger.close() };
+}
+
+/**
+ * Why the ledger could not be opened: a state directory or file that cannot be written (exit 1,
+ * as for the state files), or a file that is no ledger (exit 2).
+ */
+export function ledgerOpenError(dir: string, err: unknown, hints: string[]): Error {
+  if (
+    typeof (err as NodeJS.ErrnoException).code === 'string' &&
+    (err as NodeJS.ErrnoException).syscall
+  ) {
+    return new WriteFailedError(dir, 'the state directory', err, { hints });
+  }
+  return new UsageError(
+    `cannot open the ledger of what instances hold in ${dir}: ${(err as Error).message}`,
+    { hints },
+  );
 }

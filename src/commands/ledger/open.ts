@@ -1,5 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { userStateDir } from '../../ingest/run-files.js';
+import { ledgerOpenError } from '../ingest-ledger.js';
 import type { Ledger } from '../../ledger/ledger.js';
 import type { Session } from '../../session.js';
 
@@ -10,10 +11,7 @@ export async function openLedger(): Promise<Ledger> {
   try {
     return L.open(dir);
   } catch (err) {
-    throw new UsageError(
-      `cannot open the ledger of what instances hold in ${dir}: ${(err as Error).message}`,
-      { hints: ['Set XDG_STATE_HOME to a directory you can write.'] },
-    );
+    throw ledgerOpenError(dir, err, ['Set XDG_STATE_HOME to a directory you can write.']);
   }
 }
 
