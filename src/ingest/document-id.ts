@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 
 /** One-shot hashing (Node >= 20.12) is about twice as fast per record as a Hash object. */
-const sha256Hex: (text: string) => string =
+export const sha256Hex: (text: string) => string =
   typeof (crypto as { hash?: unknown }).hash === 'function'
     ? (text) =>
         (crypto as unknown as { hash: (a: string, d: string, e: 'hex') => string }).hash(

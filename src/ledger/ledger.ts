@@ -43,8 +43,9 @@ export class Ledger {
       ),
       addInstance: db.prepare('INSERT OR IGNORE INTO instances (instance_id) VALUES (?)'),
       get: db
-        .prepare<[number, string], Buffer | null>(
-          'SELECT body_hash FROM documents WHERE instance = ? AND document_id = ?',
+        .prepare<[number, string], string | null>(
+          // hex in SQLite: a string comes back, not a Buffer to convert.
+          'SELECT lower(hex(body_hash)) FROM documents WHERE instance = ? AND document_id = ?',
         )
         .pluck(),
       put: db.prepare<[number, string, Buffer | null]>(
@@ -82,7 +83,7 @@ export class Ledger {
     if (inst === undefined) return undefined;
     const hash = this.stmts.get.get(inst, documentId);
     if (hash === undefined) return undefined;
-    return hash === null ? null : hash.toString('hex');
+    return hash === '' ? null : hash;
   }
 
   /**
@@ -96,20 +97,20 @@ export class Ledger {
     for (let at = 0; at < documentIds.length; at += MANY) {
       const ids = documentIds.slice(at, at + MANY);
       for (const [id, hash] of this.manyStatement(ids.length).all(inst, ...ids)) {
-        out.set(id, hash === null ? null : hash.toString('hex'));
+        out.set(id, hash === '' ? null : hash);
       }
     }
     return out;
   }
 
-  private readonly many = new Map<number, Database.Statement<unknown[], [string, Buffer | null]>>();
+  private readonly many = new Map<number, Database.Statement<unknown[], [string, string]>>();
 
-  private manyStatement(n: number): Database.Statement<unknown[], [string, Buffer | null]> {
+  private manyStatement(n: number): Database.Statement<unknown[], [string, string]> {
     let stmt = this.many.get(n);
     if (!stmt) {
       stmt = this.db
-        .prepare<unknown[], [string, Buffer | null]>(
-          `SELECT document_id, body_hash FROM documents WHERE instance = ? AND document_id IN (${new Array<string>(n).fill('?').join(',')})`,
+        .prepare<unknown[], [string, string]>(
+          `SELECT document_id, lower(hex(body_hash)) FROM documents WHERE instance = ? AND document_id IN (${new Array<string>(n).fill('?').join(',')})`,
         )
         .raw();
       this.many.set(n, stmt);

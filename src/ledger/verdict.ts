@@ -1,5 +1,5 @@
 import type { CreateMemoryRequest } from '../client/types.js';
-import { derivedDocumentId, hashDocumentId } from '../ingest/document-id.js';
+import { derivedDocumentId, hashDocumentId, sha256Hex } from '../ingest/document-id.js';
 
 /**
  * The ledger's questions about one record, without SQLite (an ingest loads this at once; the
@@ -18,14 +18,24 @@ export interface LedgerView {
 }
 
 /**
- * The hash of a request's body, the document_id aside: the 40 hex digits of the SHA-256 of
- * its canonical JSON (document-id.ts). It is the same hash a `--id-from hash` id is made of,
- * so such an id (`sha256-<hash>`) names its own body: the ledger can know its body from the
- * id alone (a rebuild from a listing, a 409 "already ingested").
+ * The hash of a request's body as the ledger keeps it (40 hex digits of a SHA-256):
+ * - for an id the mapper made from the body (`--id-from hash`), the id's own digits: the
+ *   SHA-256 of the canonical JSON of the body (document-id.ts), so such an id names its body
+ *   and the ledger can know it from the id alone (a rebuild from a listing, a 409);
+ * - for an id of the source's own, the SHA-256 of the request as it is sent (JSON.stringify,
+ *   keys in the mapper's order): one native call instead of a canonical form, as nothing but
+ *   this machine's next run compares it. A source that reorders a record's metadata keys
+ *   makes it look changed (sent once more), never unchanged.
  */
 export function bodyHash(request: CreateMemoryRequest): string {
-  const id = derivedDocumentId(request) ?? hashDocumentId(request);
-  return id.slice(HASH_PREFIX.length);
+  const derived = derivedDocumentId(request);
+  if (derived !== undefined) return derived.slice(HASH_PREFIX.length);
+  return sha256Hex(JSON.stringify(request)).slice(0, 40);
+}
+
+/** The body hash of a `--id-from hash` id: the canonical form's (a request of any origin). */
+export function canonicalBodyHash(request: CreateMemoryRequest): string {
+  return hashDocumentId(request).slice(HASH_PREFIX.length);
 }
 
 const HASH_PREFIX = 'sha256-';

@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { bodyHash } from '../../src/ledger/verdict.js';
+import { canonicalBodyHash } from '../../src/ledger/verdict.js';
 import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
 import { writeChatFile } from '../helpers/ingest.js';
 
@@ -71,7 +71,8 @@ describe('the ledger survives kill -9', () => {
         metadata: d.metadata,
         ...(d.scope ? { scope: d.scope } : {}),
       };
-      out.set(d.document_id, bodyHash(request));
+      // The file's records bring no id: theirs are made from the body, which they name.
+      out.set(d.document_id, canonicalBodyHash(request));
     }
     return out;
   }
