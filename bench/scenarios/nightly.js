@@ -58,7 +58,9 @@ export async function scenarioNightly(ctx) {
     const second = [];
     let sentRequests = 0;
     for (let i = 0; i < repeats; i++) {
-      ctx.note(`scenario 9: repeat ${i + 1}/${repeats}: dry run, dry run with the ledger, night two`);
+      ctx.note(
+        `scenario 9: repeat ${i + 1}/${repeats}: dry run, dry run with the ledger, night two`,
+      );
       const d = await runSynap(['--json', 'ingest', file, '--dry-run', '--resend'], { dir, emu });
       const ds = summaryOf(d, 'synap ingest --dry-run --resend');
       if (d.code !== 0 || ds.sent !== n) throw new Error(`dry run: exit ${d.code}, ${ds.sent}`);
@@ -99,7 +101,7 @@ export async function scenarioNightly(ctx) {
     const ratio = round(median(second) / median(dry), 3);
     const k = (x) => x.toLocaleString('en-US');
     const cpu = `night two ${median(second)} s, dry run ${median(dry)} s`;
-    const mbPerMillion = round((ledgerBytes / n) * 1e6 / 2 ** 20, 1);
+    const mbPerMillion = round(((ledgerBytes / n) * 1e6) / 2 ** 20, 1);
     return {
       rows: [
         {
