@@ -197,7 +197,7 @@ Examples:
 
   group(
     'ledger',
-    'what each instance already holds, so a repeated ingest sends only what is new or changed',
+    'show, forget or rebuild what each instance holds (a repeated ingest sends only changes)',
     async (ledger) => {
       const [status, forget, rebuild] = await Promise.all([
         import('./commands/ledger/status.js'),
@@ -213,8 +213,8 @@ record only when its id is new or its body changed; --resend sends everything fo
 
 Examples:
   $ synap ledger status
-  $ synap ledger forget                 the next ingest sends everything again
-  $ synap ledger rebuild                a new machine: learn what the instance holds`,
+  $ synap ledger forget           the next ingest sends everything again
+  $ synap ledger rebuild          a new machine: learn what the instance holds`,
       );
       sub(ledger, 'status', status.statusCommand);
       sub(ledger, 'forget', forget.forgetCommand);

@@ -14,9 +14,11 @@ import { keyInstance, openLedger } from './open.js';
  */
 export const rebuildCommand: CommandSpec<Record<string, never>, [], LedgerRebuilt> = {
   declare: (cmd: Command) =>
-    cmd.description("rebuild the ledger of the key's instance from its memory listing").addHelpText(
-      'after',
-      `
+    cmd
+      .description("list the memories of the key's instance and rebuild its ledger from them")
+      .addHelpText(
+        'after',
+        `
 Reads every page of the instance's memory list and records each memory's source_document_id.
 Ids made by --id-from hash (sha256-…) name their body, so they are restored exactly; for ids of
 your own the listing does not show the body they were sent with: they are held as they are, and
@@ -27,7 +29,7 @@ rebuild changes nothing.
 Examples:
   $ synap ledger rebuild
   $ synap --json ledger rebuild | jq .result.listed`,
-    ),
+      ),
 
   async run(ctx) {
     const session = await ctx.session();
