@@ -17,6 +17,7 @@ import { scenarioServerCounters } from './scenarios/server-counters.js';
 import { scenarioRateShare } from './scenarios/rate-share.js';
 import { scenarioStartup } from './scenarios/startup.js';
 import { scenarioConversations } from './scenarios/conversations.js';
+import { scenarioNightly } from './scenarios/nightly.js';
 
 const SCENARIOS = {
   1: { name: 'rate-limited backfill', run: scenarioRateLimited },
@@ -28,6 +29,7 @@ const SCENARIOS = {
   7: { name: 'server counters', run: scenarioServerCounters },
   8: { name: 'rate share', run: scenarioRateShare },
   9: { name: 'conversation exports', run: scenarioConversations },
+  10: { name: 'second night', run: scenarioNightly },
   startup: { name: 'startup', run: scenarioStartup },
   mbox: {
     name: 'mbox memory',

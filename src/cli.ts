@@ -195,6 +195,33 @@ Examples:
     },
   );
 
+  group(
+    'ledger',
+    'show, forget or rebuild what each instance holds (a repeated ingest sends only changes)',
+    async (ledger) => {
+      const [status, forget, rebuild] = await Promise.all([
+        import('./commands/ledger/status.js'),
+        import('./commands/ledger/forget.js'),
+        import('./commands/ledger/rebuild.js'),
+      ]);
+      ledger.addHelpText(
+        'after',
+        `
+An ingest records, per instance, each document_id the service accepted with a hash of its
+body (in the state directory, e.g. ~/.local/state/synap/ledger.sqlite). A later run sends a
+record only when its id is new or its body changed; --resend sends everything for one run.
+
+Examples:
+  $ synap ledger status
+  $ synap ledger forget           the next ingest sends everything again
+  $ synap ledger rebuild          a new machine: learn what the instance holds`,
+      );
+      sub(ledger, 'status', status.statusCommand);
+      sub(ledger, 'forget', forget.forgetCommand);
+      sub(ledger, 'rebuild', rebuild.rebuildCommand);
+    },
+  );
+
   command(
     'ingest',
     'stream records from files (JSONL, CSV, TSV, JSON, gzip) or stdin into Synap',

@@ -66,6 +66,8 @@ export interface IngestFlags {
   waitLock?: boolean;
   /** What to do after a failure that may have stored the batch (see RetryPolicy.ambiguous). */
   onAmbiguous?: 'retry' | 'fail';
+  /** Send every record, whatever the ledger says the instance holds (this run only). */
+  resend?: boolean;
   /** Go on although the pre-flight estimate exceeds the balance. */
   yes?: boolean;
   /** `--shard i/n`. */
@@ -219,7 +221,11 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
         .choices(['retry', 'fail'])
         .default('retry'),
     )
-    .option('-y, --yes', 'send even when the credit estimate exceeds the balance');
+    .option('-y, --yes', 'send even when the credit estimate exceeds the balance')
+    .option(
+      '--resend',
+      'send every record, also those the ledger says the instance holds unchanged (this run only)',
+    );
   if (!forMigrate) {
     cmd
       .option('--restart', 'ignore the saved progress of an interrupted run and start over')

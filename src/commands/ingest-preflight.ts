@@ -42,7 +42,16 @@ export async function prepareIngest(
   session: Pick<Session, 'apiKey' | 'client' | 'defaults'>,
   flags: IngestFlags,
   opts: { inputs?: string[]; share?: number; quiet: boolean },
-): Promise<{ instance: InstanceRules | undefined; credits: CreditCheck | undefined }> {
+): Promise<{
+  instance: InstanceRules | undefined;
+  credits: CreditCheck | undefined;
+  /**
+   * The estimate exceeds the balance but may be over (scaled from a sample, a shard's share, or
+   * records the instance's ledger holds unchanged): count exactly what would be sent
+   * (`recountCredits`) before refusing.
+   */
+  recount?: boolean;
+}> {
   if (session.apiKey === '') return { instance: undefined, credits: undefined };
   // Ctrl-C while whoami or the estimate is asked ends the run as an interruption (130), as
   // it would a moment later; nothing has been sent yet.
@@ -86,14 +95,22 @@ export async function prepareIngest(
     signal.throwIfAborted();
     const documents = total ? Math.ceil(total.documents * (opts.share ?? 1)) : 0;
     if (documents === 0) return { instance, credits: undefined };
+    // The run's ledger (no --resend) may hold some of these records unchanged.
+    const atMost = flags.resend !== true;
+    const counted = total !== undefined && total.exact && opts.share === undefined;
     const credits = await checkCredits(
       session.client,
-      { documents, exact: false, mode: runMode(flags, session) },
+      { documents, exact: counted && !atMost, mode: runMode(flags, session), atMost },
       call,
     );
     signal.throwIfAborted();
+    // An estimate that may be over never stops a run by itself: the run counts exactly first.
+    if (exceedsBalance(credits) && flags.yes !== true) {
+      if (!credits.exact) return { instance, credits, recount: true };
+      printCreditCheck(credits, { quiet: opts.quiet });
+      throw estimateExceedsBalance(credits);
+    }
     printCreditCheck(credits, { quiet: opts.quiet });
-    if (exceedsBalance(credits) && flags.yes !== true) throw estimateExceedsBalance(credits);
     return { instance, credits };
   } catch (err) {
     if (deadline.signal.aborted && !signals.signal.aborted) throw deadline.signal.reason;
@@ -102,6 +119,34 @@ export async function prepareIngest(
     clearTimeout(timer);
     signals.dispose();
   }
+}
+
+/**
+ * The credit check for exactly the documents a run would send (`count`: a dry pass with the
+ * run's ledger), for an estimate that exceeded the balance but may have been over. Exit 6
+ * when even the exact count exceeds it (unless --yes).
+ */
+export async function recountCredits(
+  session: Pick<Session, 'client' | 'defaults'>,
+  flags: IngestFlags,
+  count: () => Promise<number>,
+  o: { quiet: boolean; estimated?: CreditCheck | undefined },
+): Promise<CreditCheck | undefined> {
+  const documents = await count();
+  if (documents === 0) return undefined;
+  const before = o.estimated;
+  // The same number as estimated: the quote already asked for it stands, now exact.
+  const credits =
+    before && before.documents === documents && before.note === null
+      ? { documents, exact: true, estimate: before.estimate, balance: before.balance, note: null }
+      : await checkCredits(session.client, {
+          documents,
+          exact: true,
+          mode: runMode(flags, session),
+        });
+  printCreditCheck(credits, { quiet: o.quiet });
+  if (exceedsBalance(credits) && flags.yes !== true) throw estimateExceedsBalance(credits);
+  return credits;
 }
 
 /** --dry-run: the estimate for exactly the records it would send (none without a key). */

@@ -63,6 +63,12 @@ export function ingestRunOptions(
   };
 }
 
+/** The documents a run with these options would send: a dry pass, nothing shown or written. */
+export async function countToSend(options: Omit<IngestRunOptions, 'signal'>): Promise<number> {
+  const summary = await ingest({ ...options, dryRun: true });
+  return summary.sent;
+}
+
 /**
  * Runs an ingest with its progress display and Ctrl-C handling, for `synap ingest` and
  * `synap migrate`. The summary is the result; its exit code is 0, 3, 5 or 130. A run ended

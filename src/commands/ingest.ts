@@ -132,7 +132,7 @@ Examples:
     const mine = shard?.by === 'file' ? filesOfShard(inputs, shard) : inputs;
     // Every input is checked before the first is sent, so a typo does not stop a run half-way.
     for (const input of mine) if (input !== '-') await assertReadable(input);
-    const { dryRunCredits, ingestRetryPolicy, prepareIngest } =
+    const { dryRunCredits, ingestRetryPolicy, prepareIngest, recountCredits } =
       await import('./ingest-preflight.js');
     const session = await ctx.session({
       requireKey: flags.dryRun !== true,
@@ -155,21 +155,42 @@ Examples:
     // The pipeline's modules load while whoami and the credit estimate are in flight.
     const pipeline = import('./ingest-run.js');
     pipeline.catch(() => {});
-    const { instance, credits } = await preflight;
-    const { ingestRunOptions, ingestWithDisplay } = await pipeline;
+    // So does the ledger's SQLite (better-sqlite3), which a run with a key uses for every record.
+    if (session.apiKey !== '' && flags.resend !== true)
+      import('../ledger/ledger.js').catch(() => {});
+    const { instance, credits: estimated, recount } = await preflight;
+    const { countToSend, ingestRunOptions, ingestWithDisplay } = await pipeline;
+    const { openRunLedger } = await import('./ingest-ledger.js');
+    const ledger = await openRunLedger(session, { resend: flags.resend === true });
     // --max-duration bounds the whole command: what the pre-flight took is not given again.
     const runFlags =
       flags.maxDuration === undefined
         ? flags
         : { ...flags, maxDuration: Math.max(1, flags.maxDuration - (Date.now() - preflightStart)) };
-    const outcome = await ingestWithDisplay(ctx.globals, () => ({
+    const options = () => ({
       ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,
       ...(entryNames.size ? { entryNames } : {}),
       ...(folders.length > 0 ? { containers: folders } : {}),
       ...(shard ? { shard } : {}),
+      ...(ledger ? { ledger: ledger.view } : {}),
       since,
-    }));
+    });
+    let credits = estimated;
+    let outcome: Awaited<ReturnType<typeof ingestWithDisplay>>;
+    try {
+      // An estimate over the balance that may be over is counted exactly before it can stop
+      // the run: a dry pass with the ledger (what would be sent), only in that case.
+      if (recount) {
+        credits = await recountCredits(session, flags, () => countToSend(options()), {
+          quiet: ctx.globals.quiet || ctx.globals.json,
+          estimated,
+        });
+      }
+      outcome = await ingestWithDisplay(ctx.globals, options);
+    } finally {
+      ledger?.close();
+    }
     const check = flags.dryRun ? await dryRunCredits(session, flags, outcome.result) : credits;
     if (check) outcome.result.credits = check;
     if (check?.note && flags.dryRun) (outcome.warnings ??= []).push(check.note);

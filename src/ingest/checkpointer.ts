@@ -1,3 +1,4 @@
+import { open } from 'node:fs/promises';
 import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { hashOptions, optionDifferences, StateFile, type StateHeader } from '../state-file.js';
@@ -71,7 +72,14 @@ export interface IngestState extends StateHeader<'ingest'> {
    */
   resume_from?: { records: number; line: number; seek: ReadPosition | null };
   /** Outcomes of the settled records (those under the watermark), over every earlier run. */
-  counts: { read: number; accepted: number; skipped: number; failed: number };
+  counts: {
+    read: number;
+    accepted: number;
+    skipped: number;
+    failed: number;
+    /** Held by the instance as they are (the ledger): settled unsent. Absent in older states. */
+    unchanged?: number;
+  };
   failures_file: string | null;
   /**
    * Size of the failures file at the last checkpoint, when this input's runs own it (its
@@ -125,18 +133,34 @@ export async function checkResumable(
       `${identity.path} changed since the interrupted run recorded in ${statePath} (${why}); cannot resume`,
       { hints: [RESTART_HINT] },
     );
-  if (state.input.size !== identity.size) {
+  const consumed = state.input.consumed;
+  // Growth is not change: an input that only grew (a log, a nightly export appended to) resumes
+  // when the bytes already read are the same, checked below like any resume's.
+  const grew = state.input.size < identity.size && consumed !== undefined;
+  if (state.input.size !== identity.size && !grew) {
     throw refuse(`size ${state.input.size} → ${identity.size}`);
   }
-  if (state.input.fingerprint !== identity.fingerprint) throw refuse('its content differs');
-  const consumed = state.input.consumed;
+  if (!grew && state.input.fingerprint !== identity.fingerprint) {
+    throw refuse('its content differs');
+  }
   if (state.input.mtime_ms === undefined || consumed === undefined) {
     throw new UsageError(
       `the interrupted run recorded in ${statePath} was saved without what it read of ${identity.path}, so it cannot be checked; cannot resume`,
       { hints: [RESTART_HINT] },
     );
   }
-  if (state.input.mtime_ms !== identity.mtimeMs) {
+  if (grew) {
+    // Every byte was read and the last one ended no line: the appended bytes may continue the
+    // last record, which was settled as it was.
+    if (consumed.bytes === state.input.size && consumed.bytes > 0) {
+      const last = await lastByteBefore(identity.path, consumed.bytes);
+      if (last !== 0x0a) {
+        throw refuse(
+          `size ${state.input.size} → ${identity.size}, and the last line, already read, had no line break: the appended bytes may continue it`,
+        );
+      }
+    }
+  } else if (state.input.mtime_ms !== identity.mtimeMs) {
     throw new UsageError(
       `${identity.path} was modified since the interrupted run recorded in ${statePath} ` +
         `(modification time ${iso(state.input.mtime_ms)} → ${iso(identity.mtimeMs)}); it may have changed, cannot resume`,
@@ -160,7 +184,26 @@ export async function checkResumable(
   if (prefix === undefined || prefix.snapshot().sha256 !== consumed.sha256) {
     throw refuse(`the ${consumed.bytes} bytes already read are not the same`);
   }
+  if (grew) {
+    // From here on the state describes the grown input: its checkpoints and the next resume
+    // are checked against that.
+    state.input.size = identity.size;
+    state.input.fingerprint = identity.fingerprint;
+    state.input.mtime_ms = identity.mtimeMs;
+  }
   return prefix;
+}
+
+/** The byte just before offset `at` of the file (undefined when there is none). */
+async function lastByteBefore(path: string, at: number): Promise<number | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(1);
+    const { bytesRead } = await fh.read(buf, 0, 1, at - 1);
+    return bytesRead === 1 ? buf[0] : undefined;
+  } finally {
+    await fh.close();
+  }
 }
 
 function iso(ms: number): string {
@@ -172,6 +215,7 @@ export interface Counts {
   accepted: number;
   skipped: number;
   failed: number;
+  unchanged: number;
 }
 
 /**
@@ -209,7 +253,12 @@ export class Checkpointer {
   ) {
     this.seek = o.state?.resume_from?.seek ?? null;
     const c = o.state?.counts;
-    this.earlier = { accepted: c?.accepted ?? 0, skipped: c?.skipped ?? 0, failed: c?.failed ?? 0 };
+    this.earlier = {
+      accepted: c?.accepted ?? 0,
+      skipped: c?.skipped ?? 0,
+      failed: c?.failed ?? 0,
+      unchanged: c?.unchanged ?? 0,
+    };
     this.settledAtStart = o.state?.settled_records ?? 0;
   }
 
@@ -254,6 +303,7 @@ export class Checkpointer {
       accepted: this.earlier.accepted + now.accepted,
       skipped: this.earlier.skipped + now.skipped,
       failed: this.earlier.failed + now.failed,
+      unchanged: this.earlier.unchanged + now.unchanged,
     };
     if (this.o.prefix && this.o.prefix.bytes >= (state.input.consumed?.bytes ?? 0)) {
       state.input.consumed = this.o.prefix.snapshot();

@@ -14,6 +14,7 @@ import {
   type CreditEstimateRequest,
 } from '../client/types.js';
 import { ingestStateFile } from './checkpointer.js';
+import { estimateInput } from './estimate.js';
 import { findFormat, formatFromName, type InputFormat } from './formats/index.js';
 
 /**
@@ -32,6 +33,11 @@ export interface CreditCheck {
   documents: number;
   /** True for a counted number (--dry-run), false for one estimated from the input sizes. */
   exact: boolean;
+  /**
+   * The documents are those the inputs hold, and the instance's ledger may hold some of them
+   * unchanged: an upper bound ("at most"), never a reason to stop a run by itself.
+   */
+  at_most?: boolean;
   /** Credits the service quotes for them; null when it could not be asked. */
   estimate: number | null;
   /** The wallet's balance; null when it could not be asked. */
@@ -50,16 +56,19 @@ export interface CreditsClient {
 }
 
 /**
- * Documents the inputs of a run will send, estimated from their sizes (line-based plain files;
- * a CSV header is not a document), less what a saved state says is settled. Undefined when no
- * input can be estimated (stdin, pipes, gzip, JSON arrays); `partial` when only some could.
+ * Documents the inputs of a run hold, less what a saved state says is settled: records counted
+ * per format (estimate.ts: JSON Lines lines, CSV rows with their quoted line breaks, JSON array
+ * elements; a CSV header is no document). `exact` when every input was counted whole, not
+ * scaled from a sample. Undefined when no input can be estimated (stdin, pipes, gzip, formats
+ * without a counter); `partial` when only some could.
  */
 export async function estimateDocuments(
   inputs: readonly string[],
   opts: { restart: boolean; format?: InputFormat },
-): Promise<{ documents: number; partial: boolean } | undefined> {
+): Promise<{ documents: number; partial: boolean; exact: boolean } | undefined> {
   let documents = 0;
   let known = 0;
+  let exact = true;
   for (const input of inputs) {
     let size: number;
     try {
@@ -71,22 +80,30 @@ export async function estimateDocuments(
     }
     const format = findFormat(opts.format ?? formatFromName(input));
     if (!format) continue;
-    const lines = await format.estimate(input, size).catch(() => undefined);
-    if (lines === undefined) continue;
+    // Counted records where a counter knows the format; else the format's own rough figure.
+    const counted =
+      (await estimateInput(input, size, format.name).catch(() => undefined)) ??
+      (await format
+        .estimate(input, size)
+        .then((n) => (n === undefined ? undefined : { records: n, exact: false }))
+        .catch(() => undefined));
+    if (counted === undefined) continue;
     known += 1;
-    const header = format.headerLines;
+    if (!counted.exact) exact = false;
+    const header = counted.records > 0 ? format.headerLines : 0;
     let settled = 0;
     if (!opts.restart) {
       // An unreadable state is reported by the run itself; here it only means "nothing settled".
       const state = await ingestStateFile(input)
         .read()
         .catch(() => undefined);
-      if (state && state.input.size === size) settled = state.settled_records;
+      // A state of the same input, or of what it was before it grew.
+      if (state && state.input.size <= size) settled = state.settled_records;
     }
-    documents += Math.max(0, lines - header - settled);
+    documents += Math.max(0, counted.records - header - settled);
   }
   if (known === 0) return undefined;
-  return { documents, partial: known < inputs.length };
+  return { documents, partial: known < inputs.length, exact: exact && known === inputs.length };
 }
 
 /**
@@ -96,12 +113,13 @@ export async function estimateDocuments(
  */
 export async function checkCredits(
   client: CreditsClient,
-  o: { documents: number; exact: boolean; mode: string },
+  o: { documents: number; exact: boolean; mode: string; atMost?: boolean },
   call: { signal?: AbortSignal } = {},
 ): Promise<CreditCheck> {
   const check: CreditCheck = {
     documents: o.documents,
     exact: o.exact,
+    ...(o.atMost ? { at_most: true } : {}),
     estimate: null,
     balance: null,
     note: null,

@@ -1,7 +1,7 @@
 import * as crypto from 'node:crypto';
 
 /** One-shot hashing (Node >= 20.12) is about twice as fast per record as a Hash object. */
-const sha256Hex: (text: string) => string =
+export const sha256Hex: (text: string) => string =
   typeof (crypto as { hash?: unknown }).hash === 'function'
     ? (text) =>
         (crypto as unknown as { hash: (a: string, d: string, e: 'hex') => string }).hash(
@@ -26,7 +26,21 @@ import type { CreateMemoryRequest } from '../client/types.js';
  * stop matching.
  */
 export function hashDocumentId(request: CreateMemoryRequest): string {
-  return `sha256-${sha256Hex(requestCanonicalJson(request)).slice(0, 40)}`;
+  const id = `sha256-${sha256Hex(requestCanonicalJson(request)).slice(0, 40)}`;
+  HASHED.set(request, id);
+  return id;
+}
+
+/** The id hashDocumentId made of each request object (requests are not changed after). */
+const HASHED = new WeakMap<CreateMemoryRequest, string>();
+
+/**
+ * The id hashDocumentId made of this request, when it is the request's document_id: the
+ * ledger's body hash is then the id's own digits, not hashed again.
+ */
+export function derivedDocumentId(request: CreateMemoryRequest): string | undefined {
+  const id = HASHED.get(request);
+  return id !== undefined && id === request.document_id ? id : undefined;
 }
 
 /**

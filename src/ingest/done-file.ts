@@ -19,7 +19,7 @@ export interface DoneRecord {
   /** Records of the input read through, every shard's included. */
   records_in_input: number;
   /** This shard's records: accepted, skipped (already stored) and failed. */
-  counts: { accepted: number; skipped: number; failed: number };
+  counts: { accepted: number; skipped: number; failed: number; unchanged?: number };
   failures_file: string | null;
   started_at: string;
   finished_at: string;
@@ -47,6 +47,7 @@ export async function writeDone(
       accepted: state.counts.accepted,
       skipped: state.counts.skipped,
       failed: state.counts.failed,
+      unchanged: state.counts.unchanged ?? 0,
     },
     failures_file: state.counts.failed > 0 ? state.failures_file : null,
     started_at: state.started_at,

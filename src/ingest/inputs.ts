@@ -11,12 +11,7 @@ import { requestShape, type IngestRunOptions } from './options.js';
 import { checkDocumentField } from './document-check.js';
 import { isZipName } from './format.js';
 import { findFormat, formatFromName, unknownFormatError } from './formats/index.js';
-import {
-  inputIdentity,
-  readRecordBatches,
-  PrefixHash,
-  type ReadOptions,
-} from './readers/index.js';
+import { inputIdentity, readRecordBatches, PrefixHash, type ReadOptions } from './readers/index.js';
 import { shardFailuresPath, shardTag } from './shard.js';
 import { inputFiles, refuseSymlink, type InputFiles } from './run-files.js';
 import type { RecordBatch, SourceRecord } from './source-record.js';

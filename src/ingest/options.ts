@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { LedgerView } from '../ledger/verdict.js';
 import type { StateFile } from '../state-file.js';
 import type { IngestState, RequestShape } from './checkpointer.js';
 import type { DispatcherClient } from './dispatcher.js';
@@ -73,6 +74,12 @@ export interface IngestRunOptions {
    * a done file behind (done-file.ts) for `--shard-report`.
    */
   shard?: Shard;
+  /**
+   * What the instance already holds (src/ledger/): a record held with the same body is not
+   * sent (`unchanged`); an accepted one is recorded. Absent with --resend, or when the
+   * instance is not known (a dry run without a key).
+   */
+  ledger?: LedgerView;
   /** Aborting it stops the run cleanly: no more reading, in-flight requests finish, state saved. */
   signal?: AbortSignal;
   /** Count the summary's elapsed time and requests from here (the command's pre-flight). */

@@ -10,16 +10,18 @@ import { FailureRecorder } from './failure-recorder.js';
 import { FailuresFile } from './failures-file.js';
 import { recordsUnit, withInput, type Unit } from './inputs.js';
 import { realInputs } from './run-files.js';
-import { createMapper } from './mapper.js';
+import { createMapper, type MapResult } from './mapper.js';
 import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, type IngestRunOptions } from './options.js';
 import type { ReadOptions } from './readers/index.js';
 import type { IngestReporter } from './reporter.js';
 import { SettlementTracker } from './settlement.js';
 import { ownsRecord, type Shard } from './shard.js';
 import { StopController } from './stop-controller.js';
+import type { SourceRecord } from './source-record.js';
 import type { IngestSummary } from './summary.js';
 import { Tally } from './tally.js';
 import { pollIngestions } from './wait-poller.js';
+import { hashNamedBy, verdictOf, type Verdict } from '../ledger/verdict.js';
 
 /**
  * A run ended by an error that makes going on pointless (401/403/402/404, a bug): `partial` is
@@ -195,6 +197,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   tally.earlier.accepted += earlier.accepted;
   tally.earlier.skipped += earlier.skipped;
   tally.earlier.failed += earlier.failed;
+  tally.earlier.unchanged += earlier.unchanged;
   reporter.onInputStart?.({
     source: u.source,
     index: u.index,
@@ -206,20 +209,32 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     estimatedRecords: u.estimate,
     ...(u.elsewhere ? { filesIn: u.elsewhere } : {}),
   });
+  // Records sent that the ledger will hear about, by ordinal, until they settle.
+  const held = new Map<number, Extract<Verdict, { documentId: string }>>();
   const sender = new Dispatcher({
     client: opts.client,
     gate: run.gate,
     clock,
     stop,
-    // Settlement: each document's outcome is counted, a failure recorded, the record settled.
+    // Settlement: each document's outcome is counted, a failure recorded, the record settled;
+    // what the service accepted goes into the ledger, one transaction per batch, before the
+    // checkpoint can count it as settled.
     onOutcomes: (batch, outcomes) => {
+      const accepted: { documentId: string; bodyHash: string }[] = [];
       batch.forEach((item, i) => {
         const o = outcomes[i] ?? { kind: 'unsent' as const };
         if (o.kind === 'unsent') return;
+        const v = held.get(item.ordinal);
+        held.delete(item.ordinal);
+        if (v && settlesInLedger(o.kind, v)) {
+          accepted.push({ documentId: v.documentId, bodyHash: v.bodyHash });
+          if (o.kind === 'accepted' && v.kind === 'updated') tally.updated += 1;
+        }
         tally.count(o, item.request.document_id !== null);
         if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);
         tracker.settle(item.ordinal, o.kind);
       });
+      opts.ledger?.recordMany(accepted);
       tally.progress();
     },
   });
@@ -251,7 +266,12 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         break;
       }
       await discardOld();
-      for (const rec of next.value) {
+      // With a ledger, the records past the resume point are mapped first so that their ids
+      // are looked up together (one query per hundred instead of one per record).
+      const premapped = opts.ledger
+        ? premap(run, next.value, ordinal, u.resume.settled)
+        : undefined;
+      for (const [k, rec] of next.value.entries()) {
         // Records left in the array when the run stops were never counted as read, so the
         // watermark stays below them and a resume reads them again.
         if (stop.halted) break reading;
@@ -268,7 +288,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           tracker.registerSettled(ordinal, at);
           continue;
         }
-        const m = run.mapper(rec);
+        const m = premapped?.[k] ?? run.mapper(rec);
         // Shard filter: another shard's record is settled here without being counted or sent.
         if (run.shard && !ownsRecord(run.shard, m, ordinal)) {
           tally.otherShards += 1;
@@ -276,16 +296,23 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           continue;
         }
         tally.read += 1;
+        // The ledger: a record the instance holds with this very body is settled unsent.
+        const verdict = m.ok && opts.ledger ? verdictOf(opts.ledger, m.request) : undefined;
         if (!m.ok) {
           failed.record(m, { ...m.error, status: null }, null, ordinal);
           tracker.registerSettled(ordinal, at, 'failed');
+        } else if (verdict?.kind === 'unchanged') {
+          tally.unchanged += 1;
+          tracker.registerSettled(ordinal, at, 'unchanged');
         } else if (dryRun) {
+          if (verdict?.kind === 'updated') tally.updated += 1;
           tally.wouldSend(m.request);
           tracker.registerSettled(ordinal, at);
           // The clock is read once every 64 records, not for each one.
           if ((tally.read & 63) === 0) tally.progress();
         } else {
           tracker.register(ordinal, at);
+          if (verdict?.kind === 'new' || verdict?.kind === 'updated') held.set(ordinal, verdict);
           const { source, line, original, request } = m;
           const item: PendingItem = { ordinal, source, line, original, request };
           for (const batch of batcher.add(item, JSON.stringify(m.request).length)) {
@@ -326,6 +353,44 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     if (earlier.failed > 0 && before) tally.failuresFiles.add(before);
     tally.progress(true);
   }
+}
+
+/**
+ * The mapped records of an array (those past the resume point; the others are undefined), and
+ * their ids handed to the ledger to look up together.
+ */
+function premap(
+  run: Run,
+  records: readonly SourceRecord[],
+  before: number,
+  settled: number,
+): (MapResult | undefined)[] {
+  const out: (MapResult | undefined)[] = [];
+  const ids: string[] = [];
+  records.forEach((rec, k) => {
+    if (before + k + 1 <= settled) {
+      out.push(undefined);
+      return;
+    }
+    const m = run.mapper(rec);
+    out.push(m);
+    if (m.ok && typeof m.request.document_id === 'string') ids.push(m.request.document_id);
+  });
+  if (ids.length > 0) run.opts.ledger?.prefetch?.(ids);
+  return out;
+}
+
+/**
+ * Whether a settled document goes into the ledger: accepted, or refused as already ingested
+ * (409) when its id names its body (a `--id-from hash` id), so the instance holds this very body.
+ * A 409 for an id of the source's own says only that the id is held, not with which body.
+ */
+function settlesInLedger(
+  kind: 'accepted' | 'skipped' | 'failed',
+  v: { documentId: string; bodyHash: string },
+): boolean {
+  if (kind === 'accepted') return true;
+  return kind === 'skipped' && hashNamedBy(v.documentId) === v.bodyHash;
 }
 
 /**

@@ -9,7 +9,7 @@
  * up to `resumePoint.line` (several records may share a line, as in a one-line JSON array).
  */
 /** How a record settled, for the counts under the watermark ('none': a dry run's record). */
-export type Settled = 'accepted' | 'skipped' | 'failed' | 'none';
+export type Settled = 'accepted' | 'skipped' | 'failed' | 'unchanged' | 'none';
 
 export class SettlementTracker {
   private through: number;
@@ -17,7 +17,7 @@ export class SettlementTracker {
   private point: { records: number; line: number };
   private readonly pending = new Map<number, { line: number; settled: Settled | undefined }>();
   /** Outcomes of the records under the watermark that this tracker settled. */
-  readonly counts = { accepted: 0, skipped: 0, failed: 0 };
+  readonly counts = { accepted: 0, skipped: 0, failed: 0, unchanged: 0 };
 
   /** Starts after `start` settled records, all on lines up to `startLine`. */
   constructor(start = 0, startLine = 0) {

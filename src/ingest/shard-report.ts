@@ -21,6 +21,8 @@ export interface ShardReportRow {
   accepted: number;
   skipped: number;
   failed: number;
+  /** Held by the instance as they were (the ledger): not sent. */
+  unchanged: number;
   /** Records of the input (every shard's) read through; null when not started. */
   records_through: number | null;
   /** When its state was last saved, or when it finished. */
@@ -44,6 +46,7 @@ export interface ShardReport {
   accepted: number;
   skipped: number;
   failed: number;
+  unchanged: number;
   failures_files: string[];
   rows: ShardReportRow[];
 }
@@ -107,6 +110,7 @@ async function rowOf(input: string, shard: Shard): Promise<ShardReportRow> {
     accepted: 0,
     skipped: 0,
     failed: 0,
+    unchanged: 0,
     records_through: null,
     updated_at: null,
     failures_file: null,
@@ -123,6 +127,7 @@ async function rowOf(input: string, shard: Shard): Promise<ShardReportRow> {
       ...row,
       status: gone ? 'stopped' : 'running',
       ...state.counts,
+      unchanged: state.counts.unchanged ?? 0,
       records_through: state.settled_records,
       updated_at: state.updated_at,
       failures_file: state.counts.failed > 0 ? state.failures_file : null,
@@ -136,6 +141,7 @@ async function rowOf(input: string, shard: Shard): Promise<ShardReportRow> {
     ...row,
     status: 'completed',
     ...done.counts,
+    unchanged: done.counts.unchanged ?? 0,
     records_through: done.records_in_input,
     updated_at: done.finished_at,
     failures_file: done.failures_file,
@@ -173,7 +179,8 @@ export async function shardReport(o: {
       }
     }
   }
-  const sum = (k: 'accepted' | 'skipped' | 'failed') => rows.reduce((a, r) => a + r[k], 0);
+  const sum = (k: 'accepted' | 'skipped' | 'failed' | 'unchanged') =>
+    rows.reduce((a, r) => a + r[k], 0);
   const completed = rows.filter((r) => r.status === 'completed').length;
   const failed = sum('failed');
   const all = completed === rows.length;
@@ -189,6 +196,7 @@ export async function shardReport(o: {
     accepted: sum('accepted'),
     skipped: sum('skipped'),
     failed,
+    unchanged: sum('unchanged'),
     failures_files: [...new Set(rows.flatMap((r) => (r.failures_file ? [r.failures_file] : [])))],
     rows,
   };

@@ -30,6 +30,10 @@ export interface IngestSummary {
   records_read: number;
   /** Records below the saved watermark of an earlier run, passed over by this one. */
   resumed_past: number;
+  /** Held by the instance with the same body (the ledger): not sent. Earlier runs included. */
+  unchanged: number;
+  /** Of `accepted` (with --dry-run: of `sent`), documents the instance held with another body. */
+  updated: number;
   /** Records sent to the server (with --dry-run: records that would be sent). */
   sent: number;
   /** Stored, over the whole of each input: earlier runs resumed by this one included. */
@@ -41,7 +45,7 @@ export interface IngestSummary {
   /** Conversations with no turn left to send (this run): not sent, not failures. */
   skipped_empty?: number;
   /** The part of accepted, skipped and failed that earlier (interrupted) runs settled. */
-  earlier_runs: { accepted: number; skipped: number; failed: number };
+  earlier_runs: { accepted: number; skipped: number; failed: number; unchanged: number };
   requests: number;
   rate_limited: number;
   retries: number;

@@ -36,6 +36,10 @@ export class Tally {
   otherShards = 0;
   resumedPast = 0;
   sent = 0;
+  /** Records the ledger says the instance holds as they are: not sent. */
+  unchanged = 0;
+  /** Accepted (dry run: would be sent) over another body the instance held. */
+  updated = 0;
   accepted = 0;
   skipped = 0;
   failed = 0;
@@ -51,7 +55,7 @@ export class Tally {
   readonly samples: CreateMemoryRequest[] = [];
   readonly failuresFiles = new Set<string>();
   /** Outcomes of earlier runs of the inputs this run resumed (records under their watermarks). */
-  readonly earlier = { accepted: 0, skipped: 0, failed: 0 };
+  readonly earlier = { accepted: 0, skipped: 0, failed: 0, unchanged: 0 };
   readonly stateFiles: string[] = [];
   /** The input being read, and its estimated size, for progress. */
   source = '';
@@ -130,6 +134,7 @@ export class Tally {
         this.accepted +
         this.skipped +
         this.failed +
+        this.unchanged +
         (this.o.dryRun ? this.sent : 0),
       paceRpm: this.o.client.limiter?.stats?.().rpm,
       estimatedTotal: this.estimatedTotal,
@@ -173,6 +178,8 @@ export class Tally {
         : {}),
       records_read: this.read,
       resumed_past: this.resumedPast,
+      unchanged: this.earlier.unchanged + this.unchanged,
+      updated: this.updated,
       sent: this.sent,
       accepted: this.earlier.accepted + this.accepted,
       skipped: this.earlier.skipped + this.skipped,

@@ -71,7 +71,7 @@ export function printCreditCheck(check: CreditCheck, opts: { quiet: boolean }): 
 /** `estimate 1,200 credits for about 1,200 documents; balance 5,000` */
 export function describeCreditCheck(check: CreditCheck): string {
   if (check.note) return check.note;
-  const about = check.exact ? '' : 'about ';
+  const about = check.at_most ? 'at most ' : check.exact ? '' : 'about ';
   const estimate =
     check.estimate === null ? 'no estimate' : `estimate ${plural(check.estimate, 'credit')}`;
   const balance = check.balance === null ? 'balance unknown' : `balance ${credits(check.balance)}`;

@@ -28,6 +28,8 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
       `${num(s.records_read)} read, ${num(s.sent)} sent: ` +
         counts(s.accepted - before.accepted, s.skipped - before.skipped, s.failed - before.failed),
     ]);
+    if (s.unchanged > 0) pairs.push(unchangedPair(num(s.unchanged)));
+    if (s.updated > 0) pairs.push(['of which updated', num(s.updated)]);
     if (s.other_shards !== undefined) {
       pairs.push(['other shards', `${num(s.other_shards)} (passed over)`]);
     }
@@ -40,11 +42,14 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
     }
     if (s.resumed_past > 0)
       pairs.push(['resumed past', `${num(s.resumed_past)} (settled earlier)`]);
+    if (s.unchanged > 0) pairs.push(unchangedPair(num(s.unchanged)));
     if (s.dry_run) {
       pairs.push(['valid (would send)', num(s.sent)]);
+      if (s.updated > 0) pairs.push(['of which updates', num(s.updated)]);
     } else {
       pairs.push(['sent', num(s.sent)]);
       pairs.push(['accepted', num(s.accepted)]);
+      if (s.updated > 0) pairs.push(['of which updated', num(s.updated)]);
       pairs.push(['skipped (already ingested)', num(s.skipped)]);
     }
     pairs.push(['failed', num(s.failed)]);
@@ -227,4 +232,9 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
     );
   }
   return out;
+}
+
+/** Records the instance already holds with the same body (the ledger), so not sent. */
+function unchangedPair(n: string): [string, string] {
+  return ['unchanged', `${n} (held by the instance; not sent)`];
 }

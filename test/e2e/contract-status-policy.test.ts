@@ -146,6 +146,9 @@ describe('status policy: what each answer means, and error bodies in every shape
       'ingest',
       'eight.jsonl',
       '--restart',
+      // Every scripted deployment reports the same instance_id: the ledger must not make a
+      // run that is about the retry policy skip records another deployment accepted.
+      '--resend',
     ]);
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('HTTP 418: I am a teapot');
@@ -168,6 +171,7 @@ describe('status policy: what each answer means, and error bodies in every shape
       'ingest',
       'eight.jsonl',
       '--restart',
+      '--resend',
       '--concurrency',
       '1',
     ]);
@@ -190,6 +194,7 @@ describe('status policy: what each answer means, and error bodies in every shape
       'ingest',
       'eight.jsonl',
       '--restart',
+      '--resend',
     ]);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 8, retries: 1 });

@@ -112,9 +112,11 @@ describe('synap credits, and the credit estimate before an ingest', () => {
     writeChatFile(join(dir, 'big.jsonl'), 200, 'big');
     const r = await run(poor, ['ingest', 'big.jsonl']);
     expect(r.code, r.stderr).toBe(6);
-    expect(r.stderr).toContain('synap: estimate 200 credits for about 200 documents; balance 50');
+    // The estimate (at most 200: the ledger might hold some) exceeds the balance, so the
+    // records that would be sent are counted before the run is refused.
+    expect(r.stderr).toContain('synap: estimate 200 credits for 200 documents; balance 50');
     expect(r.stderr).toMatch(
-      /this run would spend about 200 credits \(about 200 documents\) and the balance is 50: nothing was sent/,
+      /this run would spend 200 credits \(200 documents\) and the balance is 50: nothing was sent/,
     );
     expect(r.stderr).toContain('--yes');
     expect(writes(poor)).toBe(0);
@@ -151,6 +153,7 @@ describe('synap credits, and the credit estimate before an ingest', () => {
     expect(s.credits).toEqual({
       documents: 70,
       exact: false,
+      at_most: true,
       estimate: 70,
       balance: 970,
       note: null,

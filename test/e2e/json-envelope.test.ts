@@ -198,6 +198,30 @@ describe('--json: one envelope for every command', () => {
       check: (r) => expect(r).toMatchObject({ limit: 5, offset: 0, entries: expect.any(Array) }),
     },
     {
+      name: 'ledger rebuild',
+      args: () => ['ledger', 'rebuild'],
+      code: 0,
+      status: 'ok',
+      check: (r) => expect(r).toMatchObject({ listed: expect.any(Number), removed: 0 }),
+    },
+    {
+      name: 'ledger status',
+      args: () => ['ledger', 'status'],
+      code: 0,
+      status: 'ok',
+      check: (r) =>
+        expect(r).toMatchObject({
+          instances: [expect.objectContaining({ documents: expect.any(Number) })],
+        }),
+    },
+    {
+      name: 'ledger forget',
+      args: () => ['ledger', 'forget', 'no-such-document'],
+      code: 0,
+      status: 'ok',
+      check: (r) => expect(r).toMatchObject({ forgotten: 0, all: false }),
+    },
+    {
       name: 'memories delete (one unknown of two: partial, exit 3)',
       args: () => ['memories', 'delete', memoryId, UNKNOWN_ID, '--yes'],
       code: 3,
@@ -212,11 +236,12 @@ describe('--json: one envelope for every command', () => {
       check: (r) => expect(r).toMatchObject({ status: 'partial', accepted: 1, failed: 1 }),
     },
     {
+      // After the ingest above: the valid record is held unchanged, so it would not be sent.
       name: 'ingest --dry-run',
       args: () => ['ingest', input, '--dry-run'],
       code: 3,
       status: 'ok',
-      check: (r) => expect(r).toMatchObject({ dry_run: true, sent: 1, failed: 1 }),
+      check: (r) => expect(r).toMatchObject({ dry_run: true, sent: 0, unchanged: 1, failed: 1 }),
     },
     {
       name: 'export -o FILE (envelope on stdout)',

@@ -88,6 +88,7 @@ describe('startup', () => {
     [['export', '--help']],
     [['emulator', '--help']],
     [['config', 'set', '--help']],
+    [['ledger', '--help']],
     [['--profile', 'x', '--version']],
     [['__complete', '--', 'memories', '']],
   ])('synap %j loads commander and no other package', async (args) => {
@@ -125,26 +126,26 @@ describe('startup', () => {
     expect(packages(config.modules)).not.toContain('better-sqlite3');
     const input = join(box.dir, 'one.jsonl');
     writeFileSync(input, '{"document":"hello"}\n');
-    const dry = await loads(['ingest', input, '--dry-run'], env);
+    // A dry run without a key knows no instance, so it has no ledger and no SQLite.
+    const dry = await loads(['ingest', input, '--dry-run'], { SYNAP_BASE_URL: emu.url });
     expect(dry.code, dry.stderr).toBe(0);
     expect(packages(dry.modules)).not.toContain('better-sqlite3');
     expect(packages(dry.modules)).not.toContain('@inquirer/prompts');
+    // With a key it counts only what the instance's ledger says would be sent: SQLite.
+    const keyed = await loads(['ingest', input, '--dry-run'], env);
+    expect(keyed.code, keyed.stderr).toBe(0);
+    expect(packages(keyed.modules)).toContain('better-sqlite3');
   });
 });
 
 describe('the start of an ingest', () => {
   /**
    * Packages an ingest of JSON Lines has no use for when nothing draws or reads a config (and
-   * env-paths, with SYNAP_CONFIG_DIR naming the config dir).
+   * env-paths, with SYNAP_CONFIG_DIR naming the config dir). better-sqlite3 is not among them:
+   * an ingest with a key asks the instance's ledger (SQLite) about every record, so it loads it,
+   * while whoami is in flight; `--resend` runs without the ledger and loads none.
    */
-  const UNUSED = [
-    'conf',
-    'cli-table3',
-    'csv-parse',
-    'env-paths',
-    '@inquirer/prompts',
-    'better-sqlite3',
-  ];
+  const UNUSED = ['conf', 'cli-table3', 'csv-parse', 'env-paths', '@inquirer/prompts'];
   let run = 0;
   /** A config dir of its own, not created: the cron path (SYNAP_API_KEY, no config file). */
   const fresh = () => join(box.dir, `fresh-config-${++run}`);
@@ -170,7 +171,11 @@ describe('the start of an ingest', () => {
     expect(own(r.modules)).toEqual(expect.arrayContaining(['session.js', 'ingest/mapper.js']));
     expect(packages(r.modules)).toContain('commander');
     for (const p of UNUSED) expect(packages(r.modules)).not.toContain(p);
+    expect(packages(r.modules)).toContain('better-sqlite3');
     expect(existsSync(dir)).toBe(false);
+    const resend = await loads(['--json', 'ingest', input, '--resend'], env(dir));
+    expect(resend.code, resend.stderr).toBe(0);
+    expect(packages(resend.modules)).not.toContain('better-sqlite3');
   });
 
   it('nor does a plain ingest whose stderr is a log, or one reading stdin', async () => {

@@ -95,8 +95,8 @@ describe('ingest state file', () => {
     };
     await expect(checkResumable(state, 's.json', id, shape)).resolves.toBeInstanceOf(PrefixHash);
     await expect(
-      checkResumable(state, 's.json', { ...id, size: 171, fingerprint: 'f2' }, shape),
-    ).rejects.toThrow(/changed since the interrupted run .*size 170 → 171/);
+      checkResumable(state, 's.json', { ...id, size: 169, fingerprint: 'f2' }, shape),
+    ).rejects.toThrow(/changed since the interrupted run .*size 170 → 169/);
     await expect(checkResumable(state, 's.json', { ...id, mtimeMs: 99 }, shape)).rejects.toThrow(
       /modified since the interrupted run/,
     );
@@ -115,6 +115,49 @@ describe('ingest state file', () => {
     await expect(checkResumable(stateFor(shape), 's.json', identity, shape)).rejects.toThrow(
       /cannot be checked/,
     );
+  });
+
+  it('growth is not change: a grown input whose bytes already read are the same resumes', async () => {
+    const dir = tmp();
+    const path = join(dir, 'grows.jsonl');
+    const line = '{"document":"x"}\n';
+    writeFileSync(path, line.repeat(10));
+    const prefix = PrefixHash.empty();
+    prefix.update(readFileSync(path).subarray(0, 51), 0);
+    const saved = (): IngestState => ({
+      ...stateFor(shape),
+      input: { path, size: 170, fingerprint: 'f1', mtime_ms: 1234, consumed: prefix.snapshot() },
+    });
+    writeFileSync(path, line.repeat(12));
+    const grown = { path, size: 204, mtimeMs: 5678, fingerprint: 'f2' };
+    const state = saved();
+    await expect(checkResumable(state, 's.json', grown, shape)).resolves.toBeInstanceOf(PrefixHash);
+    // The state now describes the grown input, so its next checkpoint and resume check that.
+    expect(state.input).toMatchObject({ size: 204, fingerprint: 'f2', mtime_ms: 5678 });
+
+    // Grown, and a byte already read changed: refused as before.
+    writeFileSync(path, `{"document":"y"}\n${line.repeat(11)}`);
+    await expect(checkResumable(saved(), 's.json', grown, shape)).rejects.toThrow(
+      /the 51 bytes already read are not the same/,
+    );
+    // Grown, with the options changed: refused as before.
+    writeFileSync(path, line.repeat(12));
+    await expect(
+      checkResumable(saved(), 's.json', grown, { ...shape, mode: 'fast' }),
+    ).rejects.toThrow(/--mode/);
+    // Every byte was read and the last line had no newline: what was appended may continue
+    // that record, so it is a change, not growth.
+    writeFileSync(path, `${line.repeat(9)}{"document":"x"}`);
+    const whole = PrefixHash.empty();
+    whole.update(readFileSync(path), 0);
+    const all: IngestState = {
+      ...stateFor(shape),
+      input: { path, size: 169, fingerprint: 'f1', mtime_ms: 1, consumed: whole.snapshot() },
+    };
+    writeFileSync(path, `${line.repeat(9)}{"document":"x"}, "more": 1}\n`);
+    await expect(
+      checkResumable(all, 's.json', { path, size: 180, mtimeMs: 2, fingerprint: 'f3' }, shape),
+    ).rejects.toThrow(/changed since the interrupted run .*last line/);
   });
 
   it('never contains the API key (it is not part of the shape)', async () => {

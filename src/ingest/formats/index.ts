@@ -68,8 +68,8 @@ const JSON_ARRAY = {
     (await import('../readers/json-array.js')).readJsonArray(bytes, ctx.source, ctx.startAfterLine),
   seekable: false,
   reread: rereadJson,
-  // Lines say nothing about the records of a JSON array.
-  estimate: noEstimate,
+  // Counted element by element (estimate.ts), not by lines.
+  estimate: estimateRecords,
   headerLines: 0,
   tabular: false,
   depthChecked: true,

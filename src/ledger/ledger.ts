@@ -1,0 +1,294 @@
+import { chmodSync, closeSync, openSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import Database from 'better-sqlite3';
+import { makeDirsSync } from '../make-dirs.js';
+
+/**
+ * What each instance holds, as far as this machine knows: per instance (whoami's `instance_id`),
+ * `document_id` → the hash of the exact body the service accepted (`bodyHash`: 40 hex digits),
+ * or null when the instance is known to hold the id but not with which body (`synap ledger
+ * rebuild` of a document that brought its own id: the listing shows ids, not bodies).
+ *
+ * SQLite through better-sqlite3 in WAL mode, one file in the state directory (mode 0600). An
+ * entry is written only after the service accepted its document, and a settled batch is one
+ * transaction; `synchronous = NORMAL` makes a commit survive a killed process (only a power
+ * loss can undo the last commits, which costs a resend, never a record). Several processes
+ * (shards) may share the file: a writer waits for another's transaction (busy_timeout).
+ */
+export class Ledger {
+  readonly path: string;
+  private readonly db: Database.Database;
+  private readonly instances = new Map<string, number>();
+  private readonly stmts;
+
+  private constructor(path: string) {
+    this.path = path;
+    makeDirsSync(dirname(path), 0o700);
+    // Made private before SQLite opens it; its -wal and -shm files take the same mode.
+    closeSync(openSync(path, 'a', 0o600));
+    chmodSync(path, 0o600);
+    this.db = new Database(path);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 10000');
+    // Lookups are random over the whole file: a larger page cache and memory-mapped reads keep
+    // them off read() calls (both are bounds; a small ledger uses what it needs).
+    this.db.pragma('cache_size = -65536');
+    this.db.pragma('mmap_size = 1073741824');
+    this.db.exec(SCHEMA);
+    const db = this.db;
+    this.stmts = {
+      instance: db.prepare<[string], { id: number }>(
+        'SELECT id FROM instances WHERE instance_id = ?',
+      ),
+      addInstance: db.prepare('INSERT OR IGNORE INTO instances (instance_id) VALUES (?)'),
+      get: db
+        .prepare<[number, string], string | null>(
+          // hex in SQLite: a string comes back, not a Buffer to convert.
+          'SELECT lower(hex(body_hash)) FROM documents WHERE instance = ? AND document_id = ?',
+        )
+        .pluck(),
+      put: db.prepare<[number, string, Buffer | null]>(
+        'INSERT OR REPLACE INTO documents (instance, document_id, body_hash) VALUES (?, ?, ?)',
+      ),
+      putIfAbsent: db.prepare<[number, string, Buffer | null]>(
+        'INSERT OR IGNORE INTO documents (instance, document_id, body_hash) VALUES (?, ?, ?)',
+      ),
+      forgetOne: db.prepare<[number, string]>(
+        'DELETE FROM documents WHERE instance = ? AND document_id = ?',
+      ),
+      forgetAll: db.prepare<[number]>('DELETE FROM documents WHERE instance = ?'),
+      status: db.prepare<[], { instance_id: string; documents: number; unknown_bodies: number }>(
+        `SELECT i.instance_id AS instance_id, count(d.document_id) AS documents,
+                count(d.document_id) - count(d.body_hash) AS unknown_bodies
+           FROM instances i LEFT JOIN documents d ON d.instance = i.id
+          GROUP BY i.id ORDER BY i.instance_id`,
+      ),
+    };
+  }
+
+  /** Opens (creating when needed) the ledger at `path` (default: `ledger.sqlite` in `stateDir`). */
+  static open(stateDir: string, path: string = join(stateDir, LEDGER_FILE)): Ledger {
+    return new Ledger(path);
+  }
+
+  /** The ledger of one instance. */
+  instance(instanceId: string): InstanceLedger {
+    return new InstanceLedger(this, instanceId);
+  }
+
+  /** The body hash held for `documentId`: a string, null (held, body unknown), undefined (not held). */
+  lookup(instanceId: string, documentId: string): string | null | undefined {
+    const inst = this.instanceKey(instanceId, false);
+    if (inst === undefined) return undefined;
+    const hash = this.stmts.get.get(inst, documentId);
+    if (hash === undefined) return undefined;
+    return hash === '' ? null : hash;
+  }
+
+  /**
+   * The body hashes held for many ids at once (absent: not held), in queries of up to 100 ids:
+   * one call into SQLite per hundred records instead of one per record.
+   */
+  lookupMany(instanceId: string, documentIds: readonly string[]): Map<string, string | null> {
+    const out = new Map<string, string | null>();
+    const inst = this.instanceKey(instanceId, false);
+    if (inst === undefined) return out;
+    for (let at = 0; at < documentIds.length; at += MANY) {
+      const ids = documentIds.slice(at, at + MANY);
+      for (const [id, hash] of this.manyStatement(ids.length).all(inst, ...ids)) {
+        out.set(id, hash === '' ? null : hash);
+      }
+    }
+    return out;
+  }
+
+  private readonly many = new Map<number, Database.Statement<unknown[], [string, string]>>();
+
+  private manyStatement(n: number): Database.Statement<unknown[], [string, string]> {
+    let stmt = this.many.get(n);
+    if (!stmt) {
+      stmt = this.db
+        .prepare<unknown[], [string, string]>(
+          `SELECT document_id, lower(hex(body_hash)) FROM documents WHERE instance = ? AND document_id IN (${new Array<string>(n).fill('?').join(',')})`,
+        )
+        .raw();
+      this.many.set(n, stmt);
+    }
+    return stmt;
+  }
+
+  /** The service accepted `documentId` with the body whose hash is `bodyHash`. */
+  record(instanceId: string, documentId: string, bodyHash: string | null): void {
+    this.recordMany(instanceId, [{ documentId, bodyHash }]);
+  }
+
+  /**
+   * Documents the service accepted, in one transaction. `ifAbsent`: an entry already held is
+   * kept (a rebuild adds what the listing shows without forgetting known bodies).
+   */
+  recordMany(
+    instanceId: string,
+    entries: readonly { documentId: string; bodyHash: string | null }[],
+    o: { ifAbsent?: boolean } = {},
+  ): void {
+    if (entries.length === 0) return;
+    const stmt = o.ifAbsent ? this.stmts.putIfAbsent : this.stmts.put;
+    this.db.transaction(() => {
+      const inst = this.instanceKey(instanceId, true)!;
+      for (const e of entries) stmt.run(inst, e.documentId, hashBytes(e.bodyHash));
+    })();
+  }
+
+  /** Forgets the given documents of an instance, or all of them; returns how many were held. */
+  forget(instanceId: string, documentIds?: readonly string[]): number {
+    const inst = this.instanceKey(instanceId, false);
+    if (inst === undefined) return 0;
+    return this.db.transaction(() => {
+      if (documentIds === undefined) return this.stmts.forgetAll.run(inst).changes;
+      let n = 0;
+      for (const id of documentIds) n += this.stmts.forgetOne.run(inst, id).changes;
+      return n;
+    })();
+  }
+
+  /**
+   * Replaces what the ledger says an instance holds with the ids of its own listing, read page
+   * after page (`pages`), in one transaction at the end: an interrupted rebuild changes nothing.
+   * A listed id keeps the body hash known here, else takes the one its id names (a `--id-from
+   * hash` id), else null (held, body unknown); an id known here but not listed is forgotten.
+   */
+  async rebuild(
+    instanceId: string,
+    pages: AsyncIterable<readonly string[]>,
+    bodyOf: (documentId: string) => string | null,
+  ): Promise<RebuildCounts> {
+    this.db.exec(
+      'CREATE TEMP TABLE IF NOT EXISTS listed (document_id TEXT PRIMARY KEY) WITHOUT ROWID',
+    );
+    this.db.exec('DELETE FROM temp.listed');
+    const add = this.db.prepare<[string]>(
+      'INSERT OR IGNORE INTO temp.listed (document_id) VALUES (?)',
+    );
+    for await (const ids of pages) {
+      this.db.transaction(() => {
+        for (const id of ids) add.run(id);
+      })();
+    }
+    return this.db.transaction((): RebuildCounts => {
+      const inst = this.instanceKey(instanceId, true)!;
+      const listed = (
+        this.db.prepare('SELECT count(*) AS n FROM temp.listed').get() as { n: number }
+      ).n;
+      const removed = this.db
+        .prepare(
+          'DELETE FROM documents WHERE instance = ? AND document_id NOT IN (SELECT document_id FROM temp.listed)',
+        )
+        .run(inst).changes;
+      const news = this.db
+        .prepare<[number], { document_id: string }>(
+          `SELECT document_id FROM temp.listed WHERE document_id NOT IN
+             (SELECT document_id FROM documents WHERE instance = ?)`,
+        )
+        .all(inst);
+      let unknown = 0;
+      for (const { document_id } of news) {
+        const hash = bodyOf(document_id);
+        if (hash === null) unknown += 1;
+        this.stmts.put.run(inst, document_id, hashBytes(hash));
+      }
+      this.db.exec('DELETE FROM temp.listed');
+      return {
+        listed,
+        added: news.length,
+        removed,
+        kept: listed - news.length,
+        unknown_bodies: unknown,
+      };
+    })();
+  }
+
+  /** Every instance known here, with how many documents it holds. */
+  status(): { instance_id: string; documents: number; unknown_bodies: number }[] {
+    return this.stmts.status.all();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private instanceKey(instanceId: string, create: boolean): number | undefined {
+    let id = this.instances.get(instanceId);
+    if (id !== undefined) return id;
+    if (create) this.stmts.addInstance.run(instanceId);
+    id = this.stmts.instance.get(instanceId)?.id;
+    if (id !== undefined) this.instances.set(instanceId, id);
+    return id;
+  }
+}
+
+/** One instance's part of the ledger: what an ingest asks and tells. */
+export class InstanceLedger {
+  constructor(
+    private readonly ledger: Ledger,
+    readonly instanceId: string,
+  ) {}
+
+  /** Answers of the last prefetch not asked for yet. */
+  private fetched: Map<string, string | null> | undefined;
+  private fetchedIds: Set<string> | undefined;
+
+  lookup(documentId: string): string | null | undefined {
+    if (this.fetchedIds?.has(documentId)) return this.fetched!.get(documentId);
+    return this.ledger.lookup(this.instanceId, documentId);
+  }
+
+  /** Looks up these ids together; the lookups of them that follow are answered from memory. */
+  prefetch(documentIds: readonly string[]): void {
+    this.fetchedIds = new Set(documentIds);
+    this.fetched = this.ledger.lookupMany(this.instanceId, documentIds);
+  }
+
+  recordMany(entries: readonly { documentId: string; bodyHash: string | null }[]): void {
+    this.ledger.recordMany(this.instanceId, entries);
+  }
+}
+
+export const LEDGER_FILE = 'ledger.sqlite';
+
+/** Ids per lookup query (SQLite allows 32,766 parameters; 100 keeps statements small). */
+const MANY = 100;
+
+/** What a rebuild did. */
+export interface RebuildCounts {
+  /** Distinct document ids in the listing. */
+  listed: number;
+  /** Listed ids the ledger did not hold (now held). */
+  added: number;
+  /** Listed ids it held already (their known body hashes kept). */
+  kept: number;
+  /** Ids it held that the listing does not show (forgotten: they are sent again). */
+  removed: number;
+  /** Of `added`, ids whose body the listing cannot tell (not `--id-from hash` ids). */
+  unknown_bodies: number;
+}
+
+/** A body hash as stored: 20 bytes (the 40 hex digits), or null for an unknown body. */
+function hashBytes(hash: string | null): Buffer | null {
+  if (hash === null) return null;
+  if (!/^[0-9a-f]{40}$/.test(hash)) throw new Error(`ledger: not a body hash: ${hash}`);
+  return Buffer.from(hash, 'hex');
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS instances (
+  id INTEGER PRIMARY KEY,
+  instance_id TEXT NOT NULL UNIQUE
+);
+CREATE TABLE IF NOT EXISTS documents (
+  instance INTEGER NOT NULL,
+  document_id TEXT NOT NULL,
+  body_hash BLOB,
+  PRIMARY KEY (instance, document_id)
+) WITHOUT ROWID;
+`;

@@ -1,0 +1,69 @@
+import type { CreateMemoryRequest } from '../client/types.js';
+import { derivedDocumentId, hashDocumentId, sha256Hex } from '../ingest/document-id.js';
+
+/**
+ * The ledger's questions about one record, without SQLite (an ingest loads this at once; the
+ * ledger itself only where a run has one).
+ */
+
+/** What an ingest asks of an instance's ledger (ledger.ts InstanceLedger; a fake in tests). */
+export interface LedgerView {
+  readonly instanceId: string;
+  /** The body hash held for the id: a string, null (held, body unknown), undefined (not held). */
+  lookup(documentId: string): string | null | undefined;
+  /** Optional: the ids about to be looked up, to ask for them together. */
+  prefetch?(documentIds: readonly string[]): void;
+  /** Documents the service accepted, in one transaction. */
+  recordMany(entries: readonly { documentId: string; bodyHash: string | null }[]): void;
+}
+
+/**
+ * The hash of a request's body as the ledger keeps it (40 hex digits of a SHA-256):
+ * - for an id the mapper made from the body (`--id-from hash`), the id's own digits: the
+ *   SHA-256 of the canonical JSON of the body (document-id.ts), so such an id names its body
+ *   and the ledger can know it from the id alone (a rebuild from a listing, a 409);
+ * - for an id of the source's own, the SHA-256 of the request as it is sent (JSON.stringify,
+ *   keys in the mapper's order): one native call instead of a canonical form, as nothing but
+ *   this machine's next run compares it. A source that reorders a record's metadata keys
+ *   makes it look changed (sent once more), never unchanged.
+ */
+export function bodyHash(request: CreateMemoryRequest): string {
+  const derived = derivedDocumentId(request);
+  if (derived !== undefined) return derived.slice(HASH_PREFIX.length);
+  return sha256Hex(JSON.stringify(request)).slice(0, 40);
+}
+
+/** The body hash of a `--id-from hash` id: the canonical form's (a request of any origin). */
+export function canonicalBodyHash(request: CreateMemoryRequest): string {
+  return hashDocumentId(request).slice(HASH_PREFIX.length);
+}
+
+const HASH_PREFIX = 'sha256-';
+
+/** The body hash a document id names, when it is a `--id-from hash` id; else null. */
+export function hashNamedBy(documentId: string): string | null {
+  return /^sha256-[0-9a-f]{40}$/.test(documentId) ? documentId.slice(HASH_PREFIX.length) : null;
+}
+
+/**
+ * - `unchanged`: the instance holds this id with this body (or with a body this machine does
+ *   not know, after a rebuild): not sent;
+ * - `updated`: it holds the id with another body: sent;
+ * - `new`: not held: sent;
+ * - `untracked`: the record has no document_id (`--id-from none`): sent, never recorded, as
+ *   nothing would tell its next run from another document.
+ */
+export type Verdict =
+  | { kind: 'unchanged' }
+  | { kind: 'new' | 'updated'; documentId: string; bodyHash: string }
+  | { kind: 'untracked' };
+
+export function verdictOf(ledger: LedgerView, request: CreateMemoryRequest): Verdict {
+  const id = request.document_id;
+  if (typeof id !== 'string' || id === '') return { kind: 'untracked' };
+  const held = ledger.lookup(id);
+  const hash = bodyHash(request);
+  if (held === undefined) return { kind: 'new', documentId: id, bodyHash: hash };
+  if (held === null || held === hash) return { kind: 'unchanged' };
+  return { kind: 'updated', documentId: id, bodyHash: hash };
+}
