@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { findCustomerIdColumn, type InstanceRules } from './isolation.js';
 import type { SourceRecord } from './source-record.js';
-import { isPlainObject } from './validate.js';
+import { isPlainObject, ownValue } from './validate.js';
 
 /** How many records are looked at before the first is sent. */
 export const DOCUMENT_CHECK_RECORDS = 1000;
@@ -64,7 +64,11 @@ export function findMissingDocument(
     const outer = r.value;
     if (r.parseError || !isPlainObject(outer)) continue;
     let v: Record<string, unknown> = outer;
-    if ('record' in outer && isPlainObject(outer.error) && typeof outer.line === 'number') {
+    if (
+      Object.hasOwn(outer, 'record') &&
+      isPlainObject(ownValue(outer, 'error')) &&
+      typeof ownValue(outer, 'line') === 'number'
+    ) {
       // A failures-file line: its record is what gets sent (text is read again later).
       if (!isPlainObject(outer.record)) return undefined;
       v = outer.record;
@@ -142,11 +146,11 @@ function likeliestText(
 
 /** A dotted path; a key that itself contains the dots wins (as the mapper reads it). */
 function valueAt(obj: Record<string, unknown>, path: string, parts: string[] | undefined): unknown {
-  if (!parts || path in obj) return obj[path];
+  if (!parts || Object.hasOwn(obj, path)) return ownValue(obj, path);
   let cur: unknown = obj;
   for (const part of parts) {
     if (!isPlainObject(cur)) return undefined;
-    cur = cur[part];
+    cur = ownValue(cur, part);
   }
   return cur;
 }

@@ -229,7 +229,8 @@ export async function* readDelimited(
       );
       return;
     }
-    const value: Record<string, string> = {};
+    // No prototype: a column named `__proto__` or `toString` is a key like any other.
+    const value = Object.create(null) as Record<string, string>;
     let bad: string | undefined;
     for (let i = 0; i < header.length; i++) {
       const v = fields[i]!;
