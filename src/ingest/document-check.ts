@@ -75,8 +75,9 @@ export function findMissingDocument(
     }
     if (typeof v.memory_id === 'string' && typeof v.content === 'string') return undefined;
     objects += 1;
-    const doc = valueAt(v, path, parts);
-    if (doc !== undefined && doc !== null && doc !== '') return undefined;
+    // A record that has the field, even empty or null, is a record with a document field: an
+    // empty one fails alone ("document is empty"), it does not call for another --map.
+    if (valueAt(v, path, parts) !== undefined) return undefined;
     for (const [k, val] of Object.entries(v)) {
       if (!seen.has(k)) {
         seen.add(k);
@@ -155,10 +156,79 @@ function valueAt(obj: Record<string, unknown>, path: string, parts: string[] | u
   return cur;
 }
 
+/** The records a --map applies to: objects, a failures-file line's record; not export lines. */
+function mappedObjects(records: readonly SourceRecord[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const r of records) {
+    const outer = r.value;
+    if (r.parseError || !isPlainObject(outer)) continue;
+    let v: Record<string, unknown> = outer;
+    if (
+      Object.hasOwn(outer, 'record') &&
+      isPlainObject(ownValue(outer, 'error')) &&
+      typeof ownValue(outer, 'line') === 'number'
+    ) {
+      const inner = ownValue(outer, 'record');
+      if (!isPlainObject(inner)) continue;
+      v = inner;
+    }
+    if (typeof ownValue(v, 'memory_id') === 'string' && typeof ownValue(v, 'content') === 'string')
+      continue;
+    out.push(v);
+  }
+  return out;
+}
+
+/**
+ * Every `--map api=source` whose source field none of the first records has (absent, not
+ * merely empty): a misspelled column would otherwise send null on every record. Says which
+ * fields there are. Undefined when each mapped field is seen at least once, or no record is
+ * an object the map applies to. `document` is left to findMissingDocument (it also suggests).
+ */
+export function findUnseenMapSources(
+  records: readonly SourceRecord[],
+  map: Readonly<Record<string, string>>,
+  source: string,
+): { message: string; hints: string[] } | undefined {
+  const wanted = Object.entries(map).filter(([api]) => api !== 'document');
+  if (wanted.length === 0) return undefined;
+  const objects = mappedObjects(records);
+  if (objects.length === 0) return undefined;
+  const unseen = wanted.filter(([, path]) => {
+    const parts = path.includes('.') ? path.split('.') : undefined;
+    return !objects.some((v) => valueAt(v, path, parts) !== undefined);
+  });
+  if (unseen.length === 0) return undefined;
+  const fields: string[] = [];
+  const seen = new Set<string>();
+  for (const v of objects) {
+    for (const k of Object.keys(v)) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        fields.push(k);
+      }
+    }
+  }
+  const shown =
+    fields.length > FIELDS_SHOWN
+      ? `${fields.slice(0, FIELDS_SHOWN).join(', ')} and ${fields.length - FIELDS_SHOWN} more`
+      : fields.join(', ') || '(none)';
+  const first = objects.length === 1 ? 'the first record' : `the first ${objects.length} records`;
+  const flags = unseen.map(([api, path]) => `--map ${api}=${path}`).join(', ');
+  const names = unseen.map(([, path]) => `"${path}"`).join(', ');
+  const has = objects.length === 1 ? 'has' : 'have';
+  return {
+    message: `${flags}: ${first} of ${source} ${has} no ${names} (fields found: ${shown})`,
+    hints: [
+      'Field names are case-sensitive; name a field the records have (dotted paths reach nested fields)',
+    ],
+  };
+}
+
 /**
  * The records of one input, with its first DOCUMENT_CHECK_RECORDS looked at before any is
  * passed on: throws a UsageError (exit 2, the reader closed) when none of them has a document
- * (see findMissingDocument), or, on a B2C instance, when a column supplies customer ids (see
+ * (see findMissingDocument) or a `--map` source field (findUnseenMapSources), or, on a B2C instance, when a column supplies customer ids (see
  * findCustomerIdColumn); otherwise yields every record, the looked-at ones first.
  */
 export async function checkDocumentField<B extends SourceRecord[]>(
@@ -180,8 +250,10 @@ export async function checkDocumentField<B extends SourceRecord[]>(
     head.push(r.value);
     count += r.value.length;
   }
-  const problem = findMissingDocument(head.flat(), map, source);
-  const refused = instance ? findCustomerIdColumn(instance, head.flat(), source) : undefined;
+  const records = head.flat();
+  const problem =
+    findMissingDocument(records, map, source) ?? findUnseenMapSources(records, map, source);
+  const refused = instance ? findCustomerIdColumn(instance, records, source) : undefined;
   if (problem || refused) {
     if (!ended) await it.return?.();
     throw problem ? new UsageError(problem.message, { hints: problem.hints }) : refused!;

@@ -130,7 +130,8 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     let fields: Partial<Record<ApiField, unknown>>;
     let extra: Record<string, unknown> | undefined;
 
-    if (isExportLine(src)) {
+    const isExport = isExportLine(src);
+    if (isExport) {
       fields = emptyRecord();
       extra = mapExportLine(src, fields);
     } else if (!hasMap) {
@@ -189,7 +190,13 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     }
 
     const built = validateRequest(fields, extra, defaults);
-    if ('error' in built) return failure(r, original, built.error);
+    if ('error' in built) {
+      const error =
+        built.error.field === 'document' && (isCsv || map.document !== undefined) && !isExport
+          ? documentSourceError(built.error, src, map.document, csvFormat)
+          : built.error;
+      return failure(r, original, error);
+    }
     const request = built.request;
     const instance = opts.instance;
     if (instance?.isolation === 'b2c' && request.customer_id !== null) {
@@ -207,6 +214,29 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     return { ok: true, source: r.source, line: r.line, original, request };
   };
   return mapper;
+}
+
+/**
+ * A missing or empty document said in terms of the source: which field (or CSV column) it was
+ * read from, and whether that was absent, null, empty or blank.
+ */
+function documentSourceError(
+  error: RecordError,
+  src: Record<string, unknown>,
+  path: string | undefined,
+  csv: 'csv' | 'tsv' | undefined,
+): RecordError {
+  const name = path ?? 'document';
+  const raw = path === undefined ? ownValue(src, name) : getPath(src, path, path.split('.'));
+  const what = `${csv ? 'column' : 'field'} "${name}"${path === undefined ? '' : ' (--map document)'}`;
+  let detail: string | undefined;
+  if (raw === undefined) detail = `the record has no ${what}`;
+  else if (raw === null) detail = `the ${what} is null`;
+  else if (raw === '') detail = `the ${what} is empty`;
+  else if (typeof raw === 'string') detail = `the ${what} holds only whitespace`;
+  if (detail === undefined) return error;
+  const head = raw === undefined || raw === null ? 'document is missing' : 'document is empty';
+  return { ...error, message: `${head}: ${detail}` };
 }
 
 function tooDeep(): RecordError {
@@ -262,17 +292,34 @@ function rereadText(
   if (format === 'jsonl' || format === 'json')
     return parseJsonRecord(text, r.source, r.line, 'jsonl');
   if (!header) return keep('a CSV row without its "header": add the header to the line');
-  let rows: string[][];
-  try {
-    rows = parseCsvText(text, {
-      delimiter: format === 'tsv' ? '\t' : ',',
-      relax_quotes: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-    });
-  } catch (err) {
-    return keep(`malformed CSV: ${(err as Error).message}`);
+  // A `.csv` row may come from a file whose delimiter was detected (readers/csv.ts): another
+  // delimiter is tried when the comma does not split the row into the header's columns.
+  const parse = (delimiter: string): string[][] | Error => {
+    try {
+      return parseCsvText(text, {
+        delimiter,
+        relax_quotes: true,
+        relax_column_count: true,
+        skip_empty_lines: true,
+      });
+    } catch (err) {
+      return err as Error;
+    }
+  };
+  const fits = (p: string[][] | Error): p is string[][] =>
+    !(p instanceof Error) && p.length === 1 && p[0]!.length === header.length;
+  let parsed = parse(format === 'tsv' ? '\t' : ',');
+  if (format === 'csv' && !fits(parsed)) {
+    for (const d of [';', '\t', '|']) {
+      const other = text.includes(d) ? parse(d) : undefined;
+      if (other && fits(other)) {
+        parsed = other;
+        break;
+      }
+    }
   }
+  if (parsed instanceof Error) return keep(`malformed CSV: ${parsed.message}`);
+  const rows = parsed;
   if (rows.length !== 1) {
     return keep(
       `holds ${rows.length} CSV rows: give each its own failures-file line (same header)`,

@@ -52,4 +52,48 @@ describe('ingest: records of unusual shape', () => {
     const csv = stored.find((d) => d.document === 'csv note')!;
     expect(JSON.stringify(csv.metadata)).toBe('{"__proto__":"p1","toString":"t1"}');
   });
+
+  it('an empty document in a one-record file fails that record (exit 3), not the run (exit 2)', async () => {
+    writeFileSync(join(dir, 'empty-doc.jsonl'), '{"document":"","document_id":"e1","x":1}\n');
+    const before = batches();
+    const r = await run(['ingest', 'empty-doc.jsonl']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).not.toContain('--map');
+    expect(batches()).toBe(before);
+    expect(failuresOf('empty-doc.jsonl')).toMatchObject([
+      { line: 1, error: { code: 'INVALID_INPUT', message: 'document is empty' } },
+    ]);
+    // The same through --map and CSV: the message names the empty source column.
+    writeFileSync(join(dir, 'empty-body.csv'), 'body,who\n,u1\nreal text,u2\n');
+    const c = await run([
+      'ingest',
+      'empty-body.csv',
+      '--map',
+      'document=body',
+      '--map',
+      'customer_id=who',
+    ]);
+    expect(c.code, c.stderr).toBe(3);
+    expect(c.stderr).toContain('document is empty: the column "body" (--map document) is empty');
+    expect(emu.documents().find((d) => d.document === 'real text')?.customer_id).toBe('u2');
+  });
+
+  it('a ;-delimited .csv is read as its columns', async () => {
+    writeFileSync(join(dir, 'semi.csv'), 'document;customer_id;note\n"hello; there";c-semi;a,b\n');
+    const r = await run(['ingest', 'semi.csv']);
+    expect(r.code, r.stderr).toBe(0);
+    const d = emu.documents().find((x) => x.customer_id === 'c-semi');
+    expect(d).toMatchObject({ document: 'hello; there', metadata: { note: 'a,b' } });
+  });
+
+  it('a --map source field that no record has stops the run before anything is sent (exit 2)', async () => {
+    writeFileSync(join(dir, 'orgs.csv'), 'document,org\nfirst,acme\nsecond,globex\n');
+    const before = batches();
+    const r = await run(['ingest', 'orgs.csv', '--map', 'customer_id=organisation']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain(
+      '--map customer_id=organisation: the first 2 records of orgs.csv have no "organisation" (fields found: document, org)',
+    );
+    expect(batches()).toBe(before);
+  });
 });
