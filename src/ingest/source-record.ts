@@ -1,8 +1,8 @@
 export const INPUT_FORMATS = ['jsonl', 'csv', 'tsv', 'json'] as const;
 export type InputFormat = (typeof INPUT_FORMATS)[number];
 
-/** Why a record could not be read: its text did not parse, or it is nested too deep to handle. */
-export type ReadErrorCode = 'PARSE_ERROR' | 'TOO_DEEP';
+/** Why a record could not be read: its text did not parse, it is nested too deep, or it is too large to hold. */
+export type ReadErrorCode = 'PARSE_ERROR' | 'TOO_DEEP' | 'TOO_LARGE';
 
 /**
  * One record read from an input, before mapping. `line` is the 1-based line where the record

@@ -15,6 +15,59 @@ export function preview(text: string): string {
   return text.length > RAW_PREVIEW ? `${text.slice(0, RAW_PREVIEW)}…` : text;
 }
 
+/**
+ * The largest record a reader holds: a JSON Lines line or a `.json` array element longer than
+ * this fails alone as TOO_LARGE (its place and a bounded excerpt kept) and the reader goes on
+ * with the next one, so no record makes it hold a file whole. The service publishes no
+ * document limit; the emulator refuses request bodies above 16 MiB, so a record above this
+ * could not be sent anyway, while anything a request can carry is read.
+ */
+export const MAX_RECORD_BYTES = 24 * 1024 * 1024;
+
+/** How much of a too-large record the failures file keeps. */
+export const EXCERPT_BYTES = 1000;
+
+/** The first EXCERPT_BYTES of `parts` (whole characters only), decoded. */
+export function excerptOf(parts: readonly Buffer[]): string {
+  const head: Buffer[] = [];
+  let size = 0;
+  for (const p of parts) {
+    if (size >= EXCERPT_BYTES) break;
+    const take = p.subarray(0, EXCERPT_BYTES - size);
+    head.push(take);
+    size += take.length;
+  }
+  let bytes = Buffer.concat(head);
+  // Cut before a character the excerpt would split.
+  let end = bytes.length;
+  if (size >= EXCERPT_BYTES) {
+    let k = end - 1;
+    while (k > 0 && (bytes[k]! & 0xc0) === 0x80) k -= 1;
+    if (k >= 0 && bytes[k]! >= 0xc0) end = k;
+  }
+  bytes = bytes.subarray(0, end);
+  return bytes.toString('utf8');
+}
+
+/** A record over `max` bytes: fails alone, keeping its line and an excerpt of its start. */
+export function tooLarge(
+  source: string,
+  line: number,
+  size: number,
+  max: number,
+  excerpt: string,
+  format: InputFormat,
+): SourceRecord {
+  return parseError(
+    source,
+    line,
+    `the record is ${size.toLocaleString('en-US')} bytes, over the ${max.toLocaleString('en-US')}-byte limit of a record: not read (the failures file keeps its first ${EXCERPT_BYTES} bytes)`,
+    { raw: excerpt },
+    format,
+    'TOO_LARGE',
+  );
+}
+
 /** The original of a record that could not be read: its text, and its bytes when not UTF-8. */
 export interface RawInput {
   raw: string;
