@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -95,5 +95,22 @@ describe('ingest: records of unusual shape', () => {
       '--map customer_id=organisation: the first 2 records of orgs.csv have no "organisation" (fields found: document, org)',
     );
     expect(batches()).toBe(before);
+  });
+
+  it('an input whose name is near the file-name limit is ingested and resumed (its files get a shortened name)', async () => {
+    const name = `${'é'.repeat(60)}${'n'.repeat(245 - 120 - 6)}.jsonl`;
+    expect(Buffer.byteLength(name)).toBe(245);
+    const lines = Array.from({ length: 30 }, (_, i) =>
+      JSON.stringify({ document: `long name ${i}`, document_id: `ln-${i}` }),
+    );
+    writeFileSync(join(dir, name), `${lines.join('\n')}\n{"document":""}\n`);
+    const r = await run(['--json', 'ingest', name, '--max-errors', '1', '--batch-size', '5']);
+    expect([3, 5], r.stderr).toContain(r.code);
+    const files = readdirSync(dir).filter((f) => f.startsWith('é'.repeat(60)) && f !== name);
+    expect(files.length, files.join('\n')).toBeGreaterThan(0);
+    for (const f of files) expect(Buffer.byteLength(f)).toBeLessThanOrEqual(255);
+    const again = await run(['ingest', name]);
+    expect(again.code, again.stderr).toBe(3);
+    expect(emu.documents().filter((d) => d.document_id.startsWith('ln-'))).toHaveLength(30);
   });
 });
