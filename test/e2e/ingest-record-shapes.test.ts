@@ -113,4 +113,32 @@ describe('ingest: records of unusual shape', () => {
     expect(again.code, again.stderr).toBe(3);
     expect(emu.documents().filter((d) => d.document_id.startsWith('ln-'))).toHaveLength(30);
   });
+
+  it('a record over the size limit fails alone as TOO_LARGE; the records around it are stored', async () => {
+    const big = 'x'.repeat(25 * 1024 * 1024);
+    writeFileSync(
+      join(dir, 'giant.jsonl'),
+      `{"document":"before giant","document_id":"g1"}\n{"document":"${big}"}\n{"document":"after giant","document_id":"g3"}\n`,
+    );
+    const r = await run(['ingest', 'giant.jsonl']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('giant.jsonl:2 TOO_LARGE');
+    expect(
+      emu.documents().filter((d) => d.document_id === 'g1' || d.document_id === 'g3'),
+    ).toHaveLength(2);
+    const [f] = failuresOf('giant.jsonl');
+    expect(f).toMatchObject({ line: 2, error: { code: 'TOO_LARGE' } });
+    expect(JSON.stringify(f).length).toBeLessThan(3000);
+    // A broken element of a .json array fails alone; the elements after it are stored.
+    writeFileSync(
+      join(dir, 'broken.json'),
+      '[{"document":"b1","document_id":"b1"},{"document":"say "hi now","document_id":"b2"},{"document":"b3","document_id":"b3"}]',
+    );
+    const b = await run(['ingest', 'broken.json']);
+    expect(b.code, b.stderr).toBe(3);
+    expect(emu.documents().filter((d) => /^b[13]$/.test(d.document_id))).toHaveLength(2);
+    expect(failuresOf('broken.json')).toMatchObject([
+      { line: 1, record: '{"document":"say "hi now","document_id":"b2"}' },
+    ]);
+  });
 });
