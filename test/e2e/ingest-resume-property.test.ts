@@ -196,5 +196,5 @@ describe('ingest and resume keep every record, whatever stops them (property)', 
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
-  }, 600_000);
+  }, Math.max(600_000, RUNS * 10_000));
 });
