@@ -167,9 +167,11 @@ export async function* readJsonArray(
       return undefined;
     }
     const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
-    if (raw.length > maxRecordBytes) {
+    let end = raw.length;
+    while (end > 0 && isWs(raw[end - 1]!)) end -= 1;
+    if (end > maxRecordBytes) {
       // Over the limit within one buffer: as if it had grown past it.
-      const again = overLimit(out);
+      const again = overLimit(out, raw.subarray(0, end));
       if (again) return again;
       return finish(out);
     }
@@ -190,8 +192,7 @@ export async function* readJsonArray(
   };
 
   /** The element has grown past the limit: cut it if it is broken, else skip it to its end. */
-  const overLimit = (out: SourceRecord[]): Work | undefined => {
-    const raw = Buffer.concat(parts);
+  const overLimit = (out: SourceRecord[], raw: Buffer = Buffer.concat(parts)): Work | undefined => {
     const again = cut(raw, out);
     if (again) return again;
     oversize = { excerpt: excerptOf([raw]), size: raw.length };
