@@ -79,6 +79,15 @@ describe('.json: one broken element does not swallow the rest', () => {
     ]);
   });
 
+  it('a stray closing bracket that ends the array early: the records after it are still read', async () => {
+    const rs = brief(await json('[@]],{"document":"a"},{"document":"b"}]'));
+    expect(rs.filter((r) => r[1] !== 'PARSE_ERROR')).toEqual([
+      [1, { document: 'a' }],
+      [1, { document: 'b' }],
+    ]);
+    expect(rs.filter((r) => r[1] === 'PARSE_ERROR').map((r) => r[2])).toEqual(['@', ']', ']']);
+  });
+
   it('top-level objects one after another: a broken one is cut at the next line', async () => {
     const text = '{"document":"a "b c"}\n{"document":"next"}\n';
     expect(brief(await json(text))).toEqual([

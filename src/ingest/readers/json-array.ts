@@ -407,7 +407,7 @@ const isWs = (c: number): boolean => c === Ch.Space || c === Ch.Tab || c === Ch.
 
 /**
  * Where to cut a broken element (`raw`): at the first record boundary from its first syntax
- * error on — a separator (',' in an array, a line break between top-level values), optional
+ * error on — a separator (',' in an array; ',' or a line break between top-level values), optional
  * whitespace and a record (recordAt); in an array, also a ']' with nothing but whitespace after
  * it (the array's end, swallowed). `cut` ends the broken part, `resume` is where scanning
  * starts again. Undefined when there is no syntax error or no such boundary.
@@ -419,13 +419,15 @@ function boundaryAfterError(
   const text = structureText(raw);
   const err = locateJsonError(text);
   if (!err || err.offset >= text.length) return undefined;
-  const sep = inArray ? Ch.Comma : Ch.Nl;
+  // In an array only a ',' separates elements; between top-level values a line break or a ','.
+  const isSep = (c: number | undefined) => c === Ch.Comma || (!inArray && c === Ch.Nl);
   // The fault may be found just after the separator ("{" where a property name was expected).
   let from = err.offset;
   while (from > 0 && isWs(raw[from - 1]!)) from -= 1;
-  if (from > 1 && raw[from - 1] === sep) from -= 1;
+  if (from > 1 && isSep(raw[from - 1])) from -= 1;
   let tries = 0;
-  for (let k = raw.indexOf(sep, from); k > 0; k = raw.indexOf(sep, k + 1)) {
+  for (let k = Math.max(from, 1); k < raw.length; k++) {
+    if (!isSep(raw[k])) continue;
     let j = k + 1;
     while (j < raw.length && isWs(raw[j]!)) j += 1;
     if (raw[j] !== Ch.OpenBrace) continue;
