@@ -153,7 +153,7 @@ export function parseJsonRecord(
   }
   const exact = quoteInexactNumbers(text);
   if (exact !== undefined) value = JSON.parse(exact) as unknown;
-  if (LONE_SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
+  if (text.includes('\\u') && LONE_SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
     return parseError(
       source,
       line,
@@ -265,19 +265,19 @@ function keysWritten(text: string): number {
   }
 }
 
-/** Keys the parsed value holds, at every level. */
+/** Keys the parsed value holds, at every level (JSON.parse makes no inherited ones). */
 function keysHeld(v: unknown): number {
   let n = 0;
   const stack: unknown[] = [v];
   while (stack.length > 0) {
     const x = stack.pop();
-    if (x === null || typeof x !== 'object') continue;
     if (Array.isArray(x)) {
       for (const y of x as unknown[]) if (y !== null && typeof y === 'object') stack.push(y);
     } else {
-      for (const k of Object.keys(x)) {
+      const o = x as Record<string, unknown>;
+      for (const k in o) {
         n += 1;
-        const y = (x as Record<string, unknown>)[k];
+        const y = o[k];
         if (y !== null && typeof y === 'object') stack.push(y);
       }
     }
@@ -286,13 +286,33 @@ function keysHeld(v: unknown): number {
 }
 
 /**
+ * Keys written as `"…":` (no space before the colon): a '":' whose quote is not escaped. Inside
+ * a string a quote is always escaped, so none of these is in one. Native searches only.
+ */
+function tightKeys(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('":'); i !== -1; i = text.indexOf('":', i + 2)) {
+    let backslashes = 0;
+    for (let b = i - 1; text.charCodeAt(b) === 92; b--) backslashes += 1;
+    if (backslashes % 2 === 0) n += 1;
+  }
+  return n;
+}
+
+/** A quote, whitespace, a colon: a key written with space before its colon (or text like it). */
+const LOOSE_KEY = /"\s+:/;
+
+/**
  * The first key an object of the (valid JSON) text repeats, and where its second occurrence
  * is; undefined when none is. Counting comes first (cheap): only a text that writes more keys
  * than its value holds is scanned for which.
  */
 function repeatedKey(text: string, value: unknown): { key: string; offset: number } | undefined {
   if (value === null || typeof value !== 'object') return undefined;
-  if (keysWritten(text) === keysHeld(value)) return undefined;
+  const held = keysHeld(value);
+  // The usual case, every key written tight: a count of '":' says it all.
+  if (tightKeys(text) === held && !LOOSE_KEY.test(text)) return undefined;
+  if (keysWritten(text) === held) return undefined;
   const open: (Set<string> | undefined)[] = [];
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
