@@ -17,8 +17,8 @@ import { generatedInput, type GeneratedInput } from '../helpers/reader-inputs.js
  * in the failures file with its original text — never both, never neither — and nothing is
  * stored whose text was changed.
  *
- * Seeded; SYNAP_PROPERTY_RUNS sets the number of inputs (default 6, ~30 s), SYNAP_PROPERTY_SEED
- * the seed, to replay a failure or go wider.
+ * Seeded; SYNAP_PROPERTY_RUNS sets the number of inputs (default 6, ~30 s; CI runs 200 in a
+ * step of its own, .ci/run), SYNAP_PROPERTY_SEED the seed, to replay a failure or go wider.
  */
 
 const RUNS = Number(process.env.SYNAP_PROPERTY_RUNS ?? 6);
@@ -121,88 +121,81 @@ describe('ingest and resume keep every record, whatever stops them (property)', 
   afterAll(() => box.cleanup());
   let caseNo = 0;
 
-  it(
-    `holds for ${RUNS} random inputs, cuts and edits (seed ${SEED})`,
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(wholeInput, schedule, async (input, plan) => {
-          const dir = mkdtempSync(join(box.dir, `case${caseNo++}-`));
-          const ext = { jsonl: 'jsonl', csv: 'csv', json: 'json' }[input.format];
-          const path = join(dir, `in.${ext}${input.gzip ? '.gz' : ''}`);
-          writeFileSync(path, input.bytes);
-          // A whole-second modification time, so undoing an edit can give it back exactly.
-          const mtime = new Date(Math.floor(statSync(path).mtimeMs / 1000) * 1000 - 60_000);
-          utimesSync(path, mtime, mtime);
-          const emu = await startEmulator({
-            processingDelayMs: 0,
-            tier: 'unlimited',
-            latencyMs: 30,
-          });
-          const env = { ...box.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-          const base = ['--json', 'ingest', path, '--batch-size', String(plan.batchSize)];
-          const log: string[] = [];
-          const note = (what: string, r: CliRun) =>
-            log.push(
-              `${what}: exit ${r.code ?? r.signal} ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`,
+  // The time limit, an hour, leaves room for 1,000 inputs (1–3.5 s each).
+  it(`holds for ${RUNS} random inputs, cuts and edits (seed ${SEED})`, async () => {
+    await fc.assert(
+      fc.asyncProperty(wholeInput, schedule, async (input, plan) => {
+        const dir = mkdtempSync(join(box.dir, `case${caseNo++}-`));
+        const ext = { jsonl: 'jsonl', csv: 'csv', json: 'json' }[input.format];
+        const path = join(dir, `in.${ext}${input.gzip ? '.gz' : ''}`);
+        writeFileSync(path, input.bytes);
+        // A whole-second modification time, so undoing an edit can give it back exactly.
+        const mtime = new Date(Math.floor(statSync(path).mtimeMs / 1000) * 1000 - 60_000);
+        utimesSync(path, mtime, mtime);
+        const emu = await startEmulator({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 30 });
+        const env = { ...box.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+        const base = ['--json', 'ingest', path, '--batch-size', String(plan.batchSize)];
+        const log: string[] = [];
+        const note = (what: string, r: CliRun) =>
+          log.push(
+            `${what}: exit ${r.code ?? r.signal} ${r.stderr.trim().split('\n').slice(-2).join(' | ')}`,
+          );
+        try {
+          // First run: cut short one way or another.
+          const first = spawnCli(
+            plan.stop === 'max-errors' ? [...base, '--max-errors', '1'] : base,
+            { env, cwd: dir },
+          );
+          let timer: NodeJS.Timeout | undefined;
+          if (plan.stop === 'kill' || plan.stop === 'term') {
+            timer = setTimeout(
+              () => first.child.kill(plan.stop === 'kill' ? 'SIGKILL' : 'SIGTERM'),
+              plan.afterMs,
             );
-          try {
-            // First run: cut short one way or another.
-            const first = spawnCli(
-              plan.stop === 'max-errors' ? [...base, '--max-errors', '1'] : base,
-              { env, cwd: dir },
-            );
-            let timer: NodeJS.Timeout | undefined;
-            if (plan.stop === 'kill' || plan.stop === 'term') {
-              timer = setTimeout(
-                () => first.child.kill(plan.stop === 'kill' ? 'SIGKILL' : 'SIGTERM'),
-                plan.afterMs,
-              );
-            }
-            const r1 = await first.done;
-            clearTimeout(timer);
-            note(`run 1 (${plan.stop})`, r1);
-            expect([0, 3, 5, 130, 143, null], log.join('\n')).toContain(r1.code);
-
-            // An edit while a resume is pending is refused, and nothing more is stored.
-            const pending = existsSync(`${path}.synap-state.json`);
-            if (pending && plan.edit) {
-              const original = readFileSync(path);
-              const before = emu.documents().length;
-              editInput(path, plan.edit, plan.at);
-              utimesSync(path, mtime, mtime);
-              const refused = await runCli(base, { env, cwd: dir });
-              note(`edited (${plan.edit}) run`, refused);
-              expect(refused.code, log.join('\n')).toBe(2);
-              expect(refused.stderr).toContain('--restart');
-              expect(emu.documents().length).toBe(before);
-              writeFileSync(path, original);
-              utimesSync(path, mtime, mtime);
-            }
-
-            // Then the same command until it completes (a resume, or a fresh start).
-            let last: CliRun | undefined;
-            for (let i = 0; i < 3; i++) {
-              last = await runCli(base, { env, cwd: dir });
-              note(`run ${i + 2}`, last);
-              if (last.code === 0 || last.code === 3) break;
-            }
-            expect([0, 3], log.join('\n')).toContain(last!.code);
-            expect(existsSync(`${path}.synap-state.json`), log.join('\n')).toBe(false);
-            expect(existsSync(`${path}.synap-lock`), log.join('\n')).toBe(false);
-            const failuresPath = `${path}.failures.jsonl`;
-            const problems = check(input, emu, failuresPath);
-            expect(problems, `${problems.join('\n')}\n${log.join('\n')}`).toEqual([]);
-            // The exit code says whether anything failed.
-            const summary = JSON.parse(last!.stdout).result as { failed: number };
-            expect(last!.code === 3, log.join('\n')).toBe(summary.failed > 0);
-          } finally {
-            await emu.close();
-            rmSync(dir, { recursive: true, force: true });
           }
-        }),
-        { numRuns: RUNS, seed: SEED, endOnFailure: true },
-      );
-    },
-    Math.max(600_000, RUNS * 10_000),
-  );
+          const r1 = await first.done;
+          clearTimeout(timer);
+          note(`run 1 (${plan.stop})`, r1);
+          expect([0, 3, 5, 130, 143, null], log.join('\n')).toContain(r1.code);
+
+          // An edit while a resume is pending is refused, and nothing more is stored.
+          const pending = existsSync(`${path}.synap-state.json`);
+          if (pending && plan.edit) {
+            const original = readFileSync(path);
+            const before = emu.documents().length;
+            editInput(path, plan.edit, plan.at);
+            utimesSync(path, mtime, mtime);
+            const refused = await runCli(base, { env, cwd: dir });
+            note(`edited (${plan.edit}) run`, refused);
+            expect(refused.code, log.join('\n')).toBe(2);
+            expect(refused.stderr).toContain('--restart');
+            expect(emu.documents().length).toBe(before);
+            writeFileSync(path, original);
+            utimesSync(path, mtime, mtime);
+          }
+
+          // Then the same command until it completes (a resume, or a fresh start).
+          let last: CliRun | undefined;
+          for (let i = 0; i < 3; i++) {
+            last = await runCli(base, { env, cwd: dir });
+            note(`run ${i + 2}`, last);
+            if (last.code === 0 || last.code === 3) break;
+          }
+          expect([0, 3], log.join('\n')).toContain(last!.code);
+          expect(existsSync(`${path}.synap-state.json`), log.join('\n')).toBe(false);
+          expect(existsSync(`${path}.synap-lock`), log.join('\n')).toBe(false);
+          const failuresPath = `${path}.failures.jsonl`;
+          const problems = check(input, emu, failuresPath);
+          expect(problems, `${problems.join('\n')}\n${log.join('\n')}`).toEqual([]);
+          // The exit code says whether anything failed.
+          const summary = JSON.parse(last!.stdout).result as { failed: number };
+          expect(last!.code === 3, log.join('\n')).toBe(summary.failed > 0);
+        } finally {
+          await emu.close();
+          rmSync(dir, { recursive: true, force: true });
+        }
+      }),
+      { numRuns: RUNS, seed: SEED, endOnFailure: true },
+    );
+  }, 3_600_000);
 });
