@@ -1,7 +1,7 @@
 import { UsageError } from '../errors.js';
 import { findCustomerIdColumn, type InstanceRules } from './isolation.js';
 import type { SourceRecord } from './source-record.js';
-import { isPlainObject } from './validate.js';
+import { isPlainObject, ownValue } from './validate.js';
 
 /** How many records are looked at before the first is sent. */
 export const DOCUMENT_CHECK_RECORDS = 1000;
@@ -64,15 +64,20 @@ export function findMissingDocument(
     const outer = r.value;
     if (r.parseError || !isPlainObject(outer)) continue;
     let v: Record<string, unknown> = outer;
-    if ('record' in outer && isPlainObject(outer.error) && typeof outer.line === 'number') {
+    if (
+      Object.hasOwn(outer, 'record') &&
+      isPlainObject(ownValue(outer, 'error')) &&
+      typeof ownValue(outer, 'line') === 'number'
+    ) {
       // A failures-file line: its record is what gets sent (text is read again later).
       if (!isPlainObject(outer.record)) return undefined;
       v = outer.record;
     }
     if (typeof v.memory_id === 'string' && typeof v.content === 'string') return undefined;
     objects += 1;
-    const doc = valueAt(v, path, parts);
-    if (doc !== undefined && doc !== null && doc !== '') return undefined;
+    // A record that has the field, even empty or null, is a record with a document field: an
+    // empty one fails alone ("document is empty"), it does not call for another --map.
+    if (valueAt(v, path, parts) !== undefined) return undefined;
     for (const [k, val] of Object.entries(v)) {
       if (!seen.has(k)) {
         seen.add(k);
@@ -142,19 +147,88 @@ function likeliestText(
 
 /** A dotted path; a key that itself contains the dots wins (as the mapper reads it). */
 function valueAt(obj: Record<string, unknown>, path: string, parts: string[] | undefined): unknown {
-  if (!parts || path in obj) return obj[path];
+  if (!parts || Object.hasOwn(obj, path)) return ownValue(obj, path);
   let cur: unknown = obj;
   for (const part of parts) {
     if (!isPlainObject(cur)) return undefined;
-    cur = cur[part];
+    cur = ownValue(cur, part);
   }
   return cur;
+}
+
+/** The records a --map applies to: objects, a failures-file line's record; not export lines. */
+function mappedObjects(records: readonly SourceRecord[]): Record<string, unknown>[] {
+  const out: Record<string, unknown>[] = [];
+  for (const r of records) {
+    const outer = r.value;
+    if (r.parseError || !isPlainObject(outer)) continue;
+    let v: Record<string, unknown> = outer;
+    if (
+      Object.hasOwn(outer, 'record') &&
+      isPlainObject(ownValue(outer, 'error')) &&
+      typeof ownValue(outer, 'line') === 'number'
+    ) {
+      const inner = ownValue(outer, 'record');
+      if (!isPlainObject(inner)) continue;
+      v = inner;
+    }
+    if (typeof ownValue(v, 'memory_id') === 'string' && typeof ownValue(v, 'content') === 'string')
+      continue;
+    out.push(v);
+  }
+  return out;
+}
+
+/**
+ * Every `--map api=source` whose source field none of the first records has (absent, not
+ * merely empty): a misspelled column would otherwise send null on every record. Says which
+ * fields there are. Undefined when each mapped field is seen at least once, or no record is
+ * an object the map applies to. `document` is left to findMissingDocument (it also suggests).
+ */
+export function findUnseenMapSources(
+  records: readonly SourceRecord[],
+  map: Readonly<Record<string, string>>,
+  source: string,
+): { message: string; hints: string[] } | undefined {
+  const wanted = Object.entries(map).filter(([api]) => api !== 'document');
+  if (wanted.length === 0) return undefined;
+  const objects = mappedObjects(records);
+  if (objects.length === 0) return undefined;
+  const unseen = wanted.filter(([, path]) => {
+    const parts = path.includes('.') ? path.split('.') : undefined;
+    return !objects.some((v) => valueAt(v, path, parts) !== undefined);
+  });
+  if (unseen.length === 0) return undefined;
+  const fields: string[] = [];
+  const seen = new Set<string>();
+  for (const v of objects) {
+    for (const k of Object.keys(v)) {
+      if (!seen.has(k)) {
+        seen.add(k);
+        fields.push(k);
+      }
+    }
+  }
+  const shown =
+    fields.length > FIELDS_SHOWN
+      ? `${fields.slice(0, FIELDS_SHOWN).join(', ')} and ${fields.length - FIELDS_SHOWN} more`
+      : fields.join(', ') || '(none)';
+  const first = objects.length === 1 ? 'the first record' : `the first ${objects.length} records`;
+  const flags = unseen.map(([api, path]) => `--map ${api}=${path}`).join(', ');
+  const names = unseen.map(([, path]) => `"${path}"`).join(', ');
+  const has = objects.length === 1 ? 'has' : 'have';
+  return {
+    message: `${flags}: ${first} of ${source} ${has} no ${names} (fields found: ${shown})`,
+    hints: [
+      'Field names are case-sensitive; name a field the records have (dotted paths reach nested fields)',
+    ],
+  };
 }
 
 /**
  * The records of one input, with its first DOCUMENT_CHECK_RECORDS looked at before any is
  * passed on: throws a UsageError (exit 2, the reader closed) when none of them has a document
- * (see findMissingDocument), or, on a B2C instance, when a column supplies customer ids (see
+ * (see findMissingDocument) or a `--map` source field (findUnseenMapSources), or, on a B2C instance, when a column supplies customer ids (see
  * findCustomerIdColumn); otherwise yields every record, the looked-at ones first.
  */
 export async function checkDocumentField<B extends SourceRecord[]>(
@@ -178,8 +252,10 @@ export async function checkDocumentField<B extends SourceRecord[]>(
     head.push(r.value);
     count += r.value.length;
   }
-  const problem = findMissingDocument(head.flat(), map, source);
-  const refused = instance ? findCustomerIdColumn(instance, head.flat(), source) : undefined;
+  const records = head.flat();
+  const problem =
+    findMissingDocument(records, map, source) ?? findUnseenMapSources(records, map, source);
+  const refused = instance ? findCustomerIdColumn(instance, records, source) : undefined;
   if (problem || refused) {
     if (!ended) await it.return?.();
     throw problem ? new UsageError(problem.message, { hints: problem.hints }) : refused!;

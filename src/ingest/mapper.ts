@@ -9,8 +9,10 @@ import type { InputFormat, SourceRecord } from './source-record.js';
 import {
   API_FIELD_SET,
   API_FIELDS,
+  emptyRecord,
   isPlainObject,
   describeValue,
+  ownValue,
   validateRequest,
   type ApiField,
   type MapDefaults,
@@ -114,8 +116,9 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     let fields: Partial<Record<ApiField, unknown>>;
     let extra: Record<string, unknown> | undefined;
 
-    if (isExportLine(src)) {
-      fields = {};
+    const isExport = isExportLine(src);
+    if (isExport) {
+      fields = emptyRecord();
       extra = mapExportLine(src, fields);
     } else if (!hasMap) {
       // The usual case, no --map: read the API fields by name into an object of one fixed
@@ -132,18 +135,24 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
         metadata: src.metadata,
       };
       // Unknown top-level fields → metadata (JSON and CSV alike: nothing silently dropped).
-      for (const key in src) if (!API_FIELD_SET.has(key)) (extra ??= {})[key] = src[key];
+      // Own keys into an object without a prototype, so `constructor` or `__proto__` is data.
+      for (const key of Object.keys(src))
+        if (!API_FIELD_SET.has(key)) (extra ??= emptyRecord())[key] = src[key];
     } else {
-      fields = {};
+      fields = emptyRecord();
       for (const p of plan) {
         const v =
-          p.from === undefined ? src[p.api] : p.parts ? getPath(src, p.from, p.parts) : src[p.from];
+          p.from === undefined
+            ? ownValue(src, p.api)
+            : p.parts
+              ? getPath(src, p.from, p.parts)
+              : ownValue(src, p.from);
         if (v !== undefined) fields[p.api] = v;
       }
-      for (const key in src) {
+      for (const key of Object.keys(src)) {
         if (mappedSources.has(key)) continue;
         if (API_FIELD_SET.has(key) && map[key] === undefined) continue;
-        (extra ??= {})[key] = src[key];
+        (extra ??= emptyRecord())[key] = src[key];
       }
     }
 
@@ -152,7 +161,7 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     if (isCsv) {
       // CSV cells are strings; an empty cell means "not given".
       for (const api of API_FIELDS) if (fields[api] === '') fields[api] = undefined;
-      if (extra) for (const k in extra) if (extra[k] === '') delete extra[k];
+      if (extra) for (const k of Object.keys(extra)) if (extra[k] === '') delete extra[k];
       if (typeof fields.metadata === 'string') {
         const cell = parseJsonRecord(fields.metadata, r.source, r.line, 'jsonl');
         if (cell.parseError) {
@@ -167,7 +176,13 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     }
 
     const built = validateRequest(fields, extra, defaults);
-    if ('error' in built) return failure(r, original, built.error);
+    if ('error' in built) {
+      const error =
+        built.error.field === 'document' && (isCsv || map.document !== undefined) && !isExport
+          ? documentSourceError(built.error, src, map.document, csvFormat)
+          : built.error;
+      return failure(r, original, error);
+    }
     const request = built.request;
     const instance = opts.instance;
     if (instance?.isolation === 'b2c' && request.customer_id !== null) {
@@ -187,6 +202,29 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     return { ok: true, source: r.source, line: r.line, original, request };
   };
   return mapper;
+}
+
+/**
+ * A missing or empty document said in terms of the source: which field (or CSV column) it was
+ * read from, and whether that was absent, null, empty or blank.
+ */
+function documentSourceError(
+  error: RecordError,
+  src: Record<string, unknown>,
+  path: string | undefined,
+  csv: string | undefined,
+): RecordError {
+  const name = path ?? 'document';
+  const raw = path === undefined ? ownValue(src, name) : getPath(src, path, path.split('.'));
+  const what = `${csv ? 'column' : 'field'} "${name}"${path === undefined ? '' : ' (--map document)'}`;
+  let detail: string | undefined;
+  if (raw === undefined) detail = `the record has no ${what}`;
+  else if (raw === null) detail = `the ${what} is null`;
+  else if (raw === '') detail = `the ${what} is empty`;
+  else if (typeof raw === 'string') detail = `the ${what} holds only whitespace`;
+  if (detail === undefined) return error;
+  const head = raw === undefined || raw === null ? 'document is missing' : 'document is empty';
+  return { ...error, message: `${head}: ${detail}` };
 }
 
 function tooDeep(): RecordError {
@@ -250,7 +288,11 @@ function rereadText(
 
 /** A line of `synap export`: a memory as the API lists it, not a create request. */
 function isExportLine(v: Record<string, unknown>): boolean {
-  return typeof v.memory_id === 'string' && typeof v.content === 'string' && !('document' in v);
+  return (
+    typeof ownValue(v, 'memory_id') === 'string' &&
+    typeof ownValue(v, 'content') === 'string' &&
+    !Object.hasOwn(v, 'document')
+  );
 }
 
 /** A line of a failures file (`{source, line, record, error, …}`). */
@@ -258,10 +300,10 @@ function isFailuresLine(
   v: Record<string, unknown>,
 ): v is Record<string, unknown> & { record: unknown } {
   return (
-    'record' in v &&
-    isPlainObject(v.error) &&
-    typeof v.line === 'number' &&
-    typeof v.source === 'string'
+    Object.hasOwn(v, 'record') &&
+    isPlainObject(ownValue(v, 'error')) &&
+    typeof ownValue(v, 'line') === 'number' &&
+    typeof ownValue(v, 'source') === 'string'
   );
 }
 
@@ -289,10 +331,10 @@ function mapExportLine(
   if (isPlainObject(v.metadata)) fields.metadata = v.metadata;
   // A scope path comes back as it was; any other kind of scope stays in synap_export.
   if (isPlainObject(v.scope)) fields.scope = v.scope;
-  const rest: Record<string, unknown> = {};
+  const rest = emptyRecord();
   for (const [k, val] of Object.entries(v)) {
     if (k === 'content' || k === 'metadata') continue;
-    if (k in fields && k !== 'memory_id') continue;
+    if (Object.hasOwn(fields, k) && k !== 'memory_id') continue;
     rest[k] = val;
   }
   return { synap_export: rest };
@@ -300,11 +342,11 @@ function mapExportLine(
 
 /** A dotted path; a key that itself contains the dots wins ("a.b" as one key). */
 function getPath(obj: Record<string, unknown>, path: string, parts: string[]): unknown {
-  if (path in obj) return obj[path];
+  if (Object.hasOwn(obj, path)) return obj[path];
   let cur: unknown = obj;
   for (const part of parts) {
     if (!isPlainObject(cur)) return undefined;
-    cur = cur[part];
+    cur = ownValue(cur, part);
   }
   return cur;
 }

@@ -40,6 +40,34 @@ export interface InputFiles {
   base?: string;
 }
 
+/**
+ * The longest a file-name base may be, in bytes: the longest name made from it (a unique
+ * failures file, `.failures-20240101-120000-3fa2.jsonl`, or a state file's temporary twin) adds
+ * under 40 bytes, and most file systems allow 255.
+ */
+const MAX_BASE_BYTES = 200;
+
+/**
+ * A file name that fits MAX_BASE_BYTES: as it is when short enough, else its start (cut on a
+ * character boundary) and a hash of the whole name, the same on every run so a resume finds it.
+ */
+export function fitName(name: string): string {
+  if (Buffer.byteLength(name) <= MAX_BASE_BYTES) return name;
+  const hash = createHash('sha256').update(name).digest('hex').slice(0, 16);
+  const bytes = Buffer.from(name);
+  // Cut where a character starts, never inside one.
+  let end = MAX_BASE_BYTES - hash.length - 1;
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end -= 1;
+  return `${bytes.subarray(0, end).toString('utf8')}-${hash}`;
+}
+
+/** `path` with its last component made to fit (fitName). */
+function fitPath(path: string): string {
+  const name = basename(path);
+  const fitted = fitName(name);
+  return fitted === name ? path : join(dirname(path), fitted);
+}
+
 const STATE = '.synap-state.json';
 const LOCK = '.synap-lock';
 const FAILURES = '.failures.jsonl';
@@ -147,6 +175,8 @@ export async function filesBase(
     elsewhere = { dir, why: 'its directory is not writable' };
   }
   if (o.tag) base = `${base}.${o.tag}`;
+  // An input whose name is near the file system's limit: its files get a shortened name.
+  base = fitPath(base);
   return elsewhere ? { base, elsewhere } : { base };
 }
 
@@ -179,7 +209,7 @@ export async function inputFiles(
     const dir = await stateDir();
     return {
       resumable: false,
-      failures: join(dir, `${tagged(`${basename(input)}-${runStamp(o.now)}`)}${FAILURES}`),
+      failures: join(dir, `${fitName(tagged(`${basename(input)}-${runStamp(o.now)}`))}${FAILURES}`),
       uniqueFailures: true,
       elsewhere: { dir, why: 'it is not a regular file' },
     };

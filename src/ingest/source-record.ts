@@ -2,8 +2,8 @@
 import type { InputFormat } from './formats/index.js';
 export type { InputFormat } from './formats/index.js';
 
-/** Why a record could not be read: its text did not parse, or it is nested too deep to handle. */
-export type ReadErrorCode = 'PARSE_ERROR' | 'TOO_DEEP';
+/** Why a record could not be read: its text did not parse, it is nested too deep, or it is too large to hold. */
+export type ReadErrorCode = 'PARSE_ERROR' | 'TOO_DEEP' | 'TOO_LARGE';
 
 /**
  * One record read from an input, before mapping. `line` is the 1-based line where the record

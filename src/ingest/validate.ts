@@ -141,11 +141,13 @@ export function validateRequest(
   if (md !== undefined && md !== null && !isPlainObject(md)) {
     return invalid('metadata', `metadata must be an object, got ${describeValue(md)}`);
   }
-  const metadata: Record<string, unknown> = {};
-  if (defaults.metadata) Object.assign(metadata, defaults.metadata);
-  if (md) Object.assign(metadata, md);
+  // Without a prototype, and filled from own keys only: a key named like an Object.prototype
+  // property (`constructor`, `toString`, `__proto__`) is data, kept under its own name.
+  const metadata = emptyRecord();
+  if (defaults.metadata) copyOwn(defaults.metadata, metadata);
+  if (md) copyOwn(md, metadata);
   if (extra) {
-    for (const k in extra) if (!(k in metadata)) metadata[k] = extra[k];
+    for (const k of Object.keys(extra)) if (!Object.hasOwn(metadata, k)) metadata[k] = extra[k];
   }
 
   const request: CreateMemoryRequest = {
@@ -231,6 +233,21 @@ export function isIsoDate(s: string): boolean {
   i += 3;
   if (s.charCodeAt(i) === 58) i += 1;
   return digits(s, i, 2) >= 0 && i + 2 === len;
+}
+
+/** An object without a prototype, for keys that come from outside (no key is inherited). */
+export function emptyRecord<T = unknown>(): Record<string, T> {
+  return Object.create(null) as Record<string, T>;
+}
+
+/** Copies `from`'s own enumerable keys into `to` (a `__proto__` key included, as data). */
+export function copyOwn(from: Record<string, unknown>, to: Record<string, unknown>): void {
+  for (const k of Object.keys(from)) to[k] = from[k];
+}
+
+/** The value of `key` when it is `obj`'s own property, never one it inherits. */
+export function ownValue(obj: Record<string, unknown>, key: string): unknown {
+  return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
 export function isPlainObject(v: unknown): v is Record<string, unknown> {

@@ -206,7 +206,9 @@ describe('failures-file lines hold the whole original, and re-ingesting them res
   it('CSV: a row that failed mapping is read back as a CSV row (empty cells absent, metadata JSON)', async () => {
     const p = await file('nodoc.csv', 'document,mode,metadata,n\n,,"{""k"":1}",7\n');
     const first = await mapAll(p);
-    expect(!first[0]!.ok && first[0]!.error.message).toBe('document is missing');
+    expect(!first[0]!.ok && first[0]!.error.message).toBe(
+      'document is empty: the column "document" is empty',
+    );
     const failures = failuresFileText(first);
     expect(JSON.parse(failures)).toMatchObject({
       format: 'csv',

@@ -5,6 +5,7 @@ import {
   checkDocumentField,
   DOCUMENT_CHECK_RECORDS,
   findMissingDocument,
+  findUnseenMapSources,
 } from '../../src/ingest/document-check.js';
 import { readRecordBatches } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
@@ -91,11 +92,67 @@ describe('findMissingDocument ', () => {
     expect(findMissingDocument([], {}, 'x')).toBeUndefined();
   });
 
-  it('an empty document counts as missing; a long field list is cut', () => {
-    const wide: Record<string, string> = { document: '' };
+  it('an empty or null document is a document field (the record fails alone later); a long field list is cut', () => {
+    expect(findMissingDocument(recs({ document: '', document_id: 'd' }), {}, 'x')).toBeUndefined();
+    expect(findMissingDocument(recs({ document: null }), {}, 'x')).toBeUndefined();
+    expect(findMissingDocument(recs({ body: '' }), { document: 'body' }, 'x')).toBeUndefined();
+    const wide: Record<string, string> = { documents: '' };
     for (let i = 0; i < 30; i++) wide[`f${i}`] = 'v';
     const p = findMissingDocument(recs(wide), {}, 'x');
-    expect(p?.message).toMatch(/fields found: document, f0, .* and 11 more\)$/);
+    expect(p?.message).toMatch(/fields found: documents, f0, .* and 11 more\)$/);
+  });
+});
+
+describe('findUnseenMapSources', () => {
+  it('a --map source field no record has is named, with the fields found', () => {
+    const rows = recs({ document: 'a', org: 'acme', team: '' }, { document: 'b', org: 'x' });
+    expect(findUnseenMapSources(rows, { customer_id: 'org' }, 'in.csv')).toBeUndefined();
+    // Present but empty counts as present: the column exists.
+    expect(findUnseenMapSources(rows, { user_id: 'team' }, 'in.csv')).toBeUndefined();
+    const p = findUnseenMapSources(
+      rows,
+      { customer_id: 'organisation', user_id: 'who.id', document: 'nope' },
+      'in.csv',
+    );
+    expect(p?.message).toBe(
+      '--map customer_id=organisation, --map user_id=who.id: the first 2 records of in.csv have no "organisation", "who.id" (fields found: document, org, team)',
+    );
+  });
+
+  it('dotted paths, failures-file lines and keys named like Object.prototype properties', () => {
+    expect(
+      findUnseenMapSources(recs({ document: 'a', who: { id: 'u' } }), { user_id: 'who.id' }, 'x'),
+    ).toBeUndefined();
+    const failure = { source: 's', line: 1, error: { code: 'X' } };
+    expect(
+      findUnseenMapSources(
+        recs({ ...failure, record: { document: 'a', org: 'o' } }),
+        { customer_id: 'org' },
+        'x',
+      ),
+    ).toBeUndefined();
+    expect(
+      findUnseenMapSources(recs({ document: 'a' }), { user_id: 'constructor' }, 'x')?.message,
+    ).toMatch(/no "constructor"/);
+    expect(findUnseenMapSources([], { user_id: 'u' }, 'x')).toBeUndefined();
+  });
+
+  it('checkDocumentField refuses (exit 2) before yielding anything', async () => {
+    const text = Array.from({ length: 5 }, (_, i) =>
+      JSON.stringify({ document: `d${i}`, org: 'o' }),
+    ).join('\n');
+    const batches = readRecordBatches(['-'], {
+      format: 'jsonl',
+      stdin: Readable.from([Buffer.from(text)]),
+    });
+    const err = await checkDocumentField(batches, { customer_id: 'orgg' }, 'stdin').catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as UsageError).exitCode).toBe(2);
+    expect((err as UsageError).message).toMatch(
+      /--map customer_id=orgg: .*fields found: document, org/,
+    );
   });
 });
 

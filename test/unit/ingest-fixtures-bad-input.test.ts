@@ -69,7 +69,7 @@ describe('bad-input fixtures', () => {
       [5, 'PARSE_ERROR: row has 2 fields but the header has 4'],
       [7, 'PARSE_ERROR: column "document" contains invalid UTF-8'],
       [8, 'PARSE_ERROR: column "document" contains a NUL byte'],
-      [9, 'INVALID_INPUT document: document is missing'],
+      [9, 'INVALID_INPUT document: document is empty: the column "document" is empty'],
       [10, 'ok good-10'],
       [11, expect.stringMatching(/^PARSE_ERROR: malformed CSV: .*quote/i)],
     ]);

@@ -182,11 +182,33 @@ describe('mapper: CSV rows', () => {
     expect(bad(m(csv({ document: 'x', metadata: '[1,2]' })))).toMatchObject({ field: 'metadata' });
   });
 
-  it('an empty document cell is a missing document', () => {
+  it('an empty document cell is an empty document, naming the column', () => {
     expect(bad(createMapper()(csv({ document: '', x: '1' })))).toMatchObject({
       field: 'document',
-      message: 'document is missing',
+      message: 'document is empty: the column "document" is empty',
     });
+  });
+
+  it('a missing or empty document read through --map names the source field', () => {
+    const m = createMapper({ map: { document: 'body' } });
+    expect(bad(m(csv({ body: '', x: '1' }))).message).toBe(
+      'document is empty: the column "body" (--map document) is empty',
+    );
+    expect(bad(m(rec({ body: '  \t' }))).message).toBe(
+      'document is empty: the field "body" (--map document) holds only whitespace',
+    );
+    expect(bad(m(rec({ body: null }))).message).toBe(
+      'document is missing: the field "body" (--map document) is null',
+    );
+    expect(bad(m(rec({ text: 'x' }))).message).toBe(
+      'document is missing: the record has no field "body" (--map document)',
+    );
+    const nested = createMapper({ map: { document: 'msg.text' } });
+    expect(bad(nested(rec({ msg: { text: '' } }))).message).toBe(
+      'document is empty: the field "msg.text" (--map document) is empty',
+    );
+    // Without --map, JSON keeps the short messages (the field is the API field).
+    expect(bad(createMapper()(rec({ document: '' }))).message).toBe('document is empty');
   });
 });
 

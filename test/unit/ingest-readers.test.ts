@@ -174,8 +174,14 @@ describe('JSON array', () => {
     // The whole element is kept, to fix and re-ingest.
     expect(rs[1]!.parseError!.raw).toBe('{"document": "b",\n   "x": tru}');
     // A bracket that never closes: the error is where the structure broke, not the end.
+    // The record after it is read on its own (the broken one is cut at the next boundary).
     const broken = await read([await file('syn2.json', '[{"a":[1},\n{"b":2}]\n')]);
-    expect(broken.at(-1)!.parseError!.message).toMatch(/^invalid JSON at line 1, column 9: "}"/);
+    expect(brief(broken)).toEqual([
+      [1, 'ERR'],
+      [2, { b: 2 }],
+    ]);
+    expect(broken[0]!.parseError!.message).toMatch(/^invalid JSON at line 1, column 9: "}"/);
+    expect(broken[0]!.parseError!.raw).toBe('{"a":[1}');
   });
 
   it('a truncated array: earlier elements read, then an error at the broken element', async () => {

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Options as CsvOptions } from 'csv-parse/sync';
 import { parseJsonRecord } from '../readers/common.js';
 import type { SourceRecord } from '../source-record.js';
+import { emptyRecord } from '../validate.js';
 import type { FailedText } from './spec.js';
 
 type CsvParseSync = typeof import('csv-parse/sync');
@@ -27,17 +28,34 @@ export function rereadDelimited(format: 'csv' | 'tsv'): (f: FailedText) => Sourc
   return (f) => {
     const { text, header, keep } = f;
     if (!header) return keep('a CSV row without its "header": add the header to the line');
-    let rows: string[][];
-    try {
-      rows = parseCsvText(text, {
-        delimiter: format === 'tsv' ? '\t' : ',',
-        relax_quotes: true,
-        relax_column_count: true,
-        skip_empty_lines: true,
-      });
-    } catch (err) {
-      return keep(`malformed CSV: ${(err as Error).message}`);
+    // A `.csv` row may come from a file whose delimiter was detected (readers/csv.ts): another
+    // delimiter is tried when the comma does not split the row into the header's columns.
+    const parse = (delimiter: string): string[][] | Error => {
+      try {
+        return parseCsvText(text, {
+          delimiter,
+          relax_quotes: true,
+          relax_column_count: true,
+          skip_empty_lines: true,
+        });
+      } catch (err) {
+        return err as Error;
+      }
+    };
+    const fits = (p: string[][] | Error): p is string[][] =>
+      !(p instanceof Error) && p.length === 1 && p[0]!.length === header.length;
+    let parsed = parse(format === 'tsv' ? '\t' : ',');
+    if (format === 'csv' && !fits(parsed)) {
+      for (const d of [';', '\t', '|']) {
+        const other = text.includes(d) ? parse(d) : undefined;
+        if (other && fits(other)) {
+          parsed = other;
+          break;
+        }
+      }
     }
+    if (parsed instanceof Error) return keep(`malformed CSV: ${parsed.message}`);
+    const rows = parsed;
     if (rows.length !== 1) {
       return keep(
         `holds ${rows.length} CSV rows: give each its own failures-file line (same header)`,
@@ -46,7 +64,7 @@ export function rereadDelimited(format: 'csv' | 'tsv'): (f: FailedText) => Sourc
     const fields = rows[0]!;
     if (fields.length !== header.length)
       return keep(`row has ${fields.length} fields but the header has ${header.length}`);
-    const value: Record<string, string> = {};
+    const value = emptyRecord<string>();
     header.forEach((h, i) => (value[h] = fields[i]!));
     return { source: f.source, line: f.line, value, format };
   };

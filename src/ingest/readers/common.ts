@@ -15,6 +15,59 @@ export function preview(text: string): string {
   return text.length > RAW_PREVIEW ? `${text.slice(0, RAW_PREVIEW)}…` : text;
 }
 
+/**
+ * The largest record a reader holds: a JSON Lines line or a `.json` array element longer than
+ * this fails alone as TOO_LARGE (its place and a bounded excerpt kept) and the reader goes on
+ * with the next one, so no record makes it hold a file whole. The service publishes no
+ * document limit; the emulator refuses request bodies above 16 MiB, so a record above this
+ * could not be sent anyway, while anything a request can carry is read.
+ */
+export const MAX_RECORD_BYTES = 24 * 1024 * 1024;
+
+/** How much of a too-large record the failures file keeps. */
+export const EXCERPT_BYTES = 1000;
+
+/** The first EXCERPT_BYTES of `parts` (whole characters only), decoded. */
+export function excerptOf(parts: readonly Buffer[]): string {
+  const head: Buffer[] = [];
+  let size = 0;
+  for (const p of parts) {
+    if (size >= EXCERPT_BYTES) break;
+    const take = p.subarray(0, EXCERPT_BYTES - size);
+    head.push(take);
+    size += take.length;
+  }
+  let bytes = Buffer.concat(head);
+  // Cut before a character the excerpt would split.
+  let end = bytes.length;
+  if (size >= EXCERPT_BYTES) {
+    let k = end - 1;
+    while (k > 0 && (bytes[k]! & 0xc0) === 0x80) k -= 1;
+    if (k >= 0 && bytes[k]! >= 0xc0) end = k;
+  }
+  bytes = bytes.subarray(0, end);
+  return bytes.toString('utf8');
+}
+
+/** A record over `max` bytes: fails alone, keeping its line and an excerpt of its start. */
+export function tooLarge(
+  source: string,
+  line: number,
+  size: number,
+  max: number,
+  excerpt: string,
+  format: InputFormat,
+): SourceRecord {
+  return parseError(
+    source,
+    line,
+    `the record is ${size.toLocaleString('en-US')} bytes, over the ${max.toLocaleString('en-US')}-byte limit of a record: not read (the failures file keeps its first ${EXCERPT_BYTES} bytes)`,
+    { raw: excerpt },
+    format,
+    'TOO_LARGE',
+  );
+}
+
 /** The original of a record that could not be read: its text, and its bytes when not UTF-8. */
 export interface RawInput {
   raw: string;
@@ -71,7 +124,11 @@ export function isBlank(text: string): boolean {
  *   may span lines; `column` is where the text starts on its first line);
  * - numbers JSON.parse cannot hold exactly (1e400, 30-digit integers) are kept as strings of
  *   their source text rather than changed (see quoteInexactNumbers);
- * - a value nested deeper than MAX_DEPTH fails alone as TOO_DEEP.
+ * - a value nested deeper than MAX_DEPTH fails alone as TOO_DEEP;
+ * - a string or key holding a lone UTF-16 surrogate (`"\ud800"`, which names no character and
+ *   would be stored as replacement characters) fails alone, like invalid UTF-8;
+ * - an object that repeats a key fails alone, naming the key: JSON.parse would keep the last
+ *   value and drop the others without a word, and which one the writer meant is not knowable.
  * The checks past JSON.parse only run on texts that could need them, so plain records pay
  * almost nothing for them.
  */
@@ -96,6 +153,28 @@ export function parseJsonRecord(
   }
   const exact = quoteInexactNumbers(text);
   if (exact !== undefined) value = JSON.parse(exact) as unknown;
+  if (text.includes('\\u') && LONE_SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
+    return parseError(
+      source,
+      line,
+      `holds a lone UTF-16 surrogate (${loneSurrogateEscape(text)}), which is not a character`,
+      { raw: text },
+      format,
+    );
+  }
+  const repeated = repeatedKey(text, value);
+  if (repeated !== undefined) {
+    const pos = positionOf(text, repeated.offset, line, column);
+    const at =
+      format === 'jsonl' ? `column ${pos.column}` : `line ${pos.line}, column ${pos.column}`;
+    return parseError(
+      source,
+      line,
+      `repeats the key ${JSON.stringify(repeated.key)} in one object (at ${at}): keep one`,
+      { raw: text },
+      format,
+    );
+  }
   if (mayBeDeeperThan(text) && deeperThan(value)) {
     return parseError(
       source,
@@ -122,4 +201,137 @@ function syntaxMessage(
   if (where.offset < text.length && text.charCodeAt(where.offset) === 0)
     return `contains a NUL byte (at ${at})`;
   return `invalid JSON at ${at}: ${where.message}`;
+}
+
+/** A `\uD800`–`\uDFFF` escape: the only way a decoded UTF-8 text can come to hold a surrogate. */
+const LONE_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** Whether any string or key in the value holds a surrogate that is not half of a pair. */
+function hasLoneSurrogate(v: unknown): boolean {
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (typeof x === 'string') {
+      if (LONE_SURROGATE.test(x)) return true;
+    } else if (Array.isArray(x)) {
+      for (const y of x as unknown[]) stack.push(y);
+    } else if (x !== null && typeof x === 'object') {
+      for (const k of Object.keys(x)) {
+        if (LONE_SURROGATE.test(k)) return true;
+        stack.push((x as Record<string, unknown>)[k]);
+      }
+    }
+  }
+  return false;
+}
+
+/** The first surrogate escape of the text that is not half of a pair, as written. */
+function loneSurrogateEscape(text: string): string {
+  const re = /\\u([dD][89a-fA-F][0-9a-fA-F]{2})(\\u[dD][c-fC-F][0-9a-fA-F]{2})?/g;
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    const high = /^[dD][89abAB]/.test(m[1]!);
+    if (!high || m[2] === undefined) return `\\u${m[1]!}`;
+  }
+  return 'an escape';
+}
+
+/** Keys written in the text: one structural ':' each (outside strings). Iterates with indexOf. */
+function keysWritten(text: string): number {
+  let n = 0;
+  let i = 0;
+  let colon = text.indexOf(':');
+  for (;;) {
+    if (colon === -1) return n;
+    const quote = text.indexOf('"', i);
+    if (quote === -1 || colon < quote) {
+      n += 1;
+      i = colon + 1;
+      colon = text.indexOf(':', i);
+      continue;
+    }
+    // Skip the string opened at `quote`.
+    let j = quote + 1;
+    for (;;) {
+      j = text.indexOf('"', j);
+      if (j === -1) return n;
+      let backslashes = 0;
+      for (let b = j - 1; text.charCodeAt(b) === 92; b--) backslashes += 1;
+      if (backslashes % 2 === 0) break;
+      j += 1;
+    }
+    i = j + 1;
+    if (colon < i) colon = text.indexOf(':', i);
+  }
+}
+
+/** Keys the parsed value holds, at every level (JSON.parse makes no inherited ones). */
+function keysHeld(v: unknown): number {
+  let n = 0;
+  const stack: unknown[] = [v];
+  while (stack.length > 0) {
+    const x = stack.pop();
+    if (Array.isArray(x)) {
+      for (const y of x as unknown[]) if (y !== null && typeof y === 'object') stack.push(y);
+    } else {
+      const o = x as Record<string, unknown>;
+      for (const k in o) {
+        n += 1;
+        const y = o[k];
+        if (y !== null && typeof y === 'object') stack.push(y);
+      }
+    }
+  }
+  return n;
+}
+
+/**
+ * Keys written as `"…":` (no space before the colon): a '":' whose quote is not escaped. Inside
+ * a string a quote is always escaped, so none of these is in one. Native searches only.
+ */
+function tightKeys(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('":'); i !== -1; i = text.indexOf('":', i + 2)) {
+    let backslashes = 0;
+    for (let b = i - 1; text.charCodeAt(b) === 92; b--) backslashes += 1;
+    if (backslashes % 2 === 0) n += 1;
+  }
+  return n;
+}
+
+/** A quote, whitespace, a colon: a key written with space before its colon (or text like it). */
+const LOOSE_KEY = /"\s+:/;
+
+/**
+ * The first key an object of the (valid JSON) text repeats, and where its second occurrence
+ * is; undefined when none is. Counting comes first (cheap): only a text that writes more keys
+ * than its value holds is scanned for which.
+ */
+function repeatedKey(text: string, value: unknown): { key: string; offset: number } | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  const held = keysHeld(value);
+  // The usual case, every key written tight: a count of '":' says it all.
+  if (tightKeys(text) === held && !LOOSE_KEY.test(text)) return undefined;
+  if (keysWritten(text) === held) return undefined;
+  const open: (Set<string> | undefined)[] = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 123) open.push(new Set());
+    else if (c === 91) open.push(undefined);
+    else if (c === 125 || c === 93) open.pop();
+    else if (c === 34) {
+      let j = i + 1;
+      while (text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 ? 2 : 1;
+      let k = j + 1;
+      while (k < text.length && /\s/.test(text[k]!)) k += 1;
+      const keys = open[open.length - 1];
+      if (text.charCodeAt(k) === 58 && keys) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (keys.has(key)) return { key, offset: i };
+        keys.add(key);
+      }
+      i = j;
+    }
+  }
+  return undefined;
 }

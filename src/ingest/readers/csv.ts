@@ -41,6 +41,79 @@ function headerNames(fields: string[]): string[] {
   });
 }
 
+/** Bytes looked at for the header line when a `.csv` file's delimiter is chosen. */
+const HEADER_PEEK = 64 * 1024;
+/** Delimiters a `.csv` file may use instead of a comma, most usual first. */
+const OTHER_DELIMITERS = [';', '\t', '|'];
+
+/**
+ * The delimiter of a `.csv` file, from its header line: a comma when the line has one outside
+ * quotes, else whichever of `;`, tab, `|` it has most (Excel writes `;` where the decimal
+ * separator is a comma), else a comma (a one-column file).
+ */
+export function detectDelimiter(head: Buffer): string {
+  let end = head.length;
+  const lf = head.indexOf(10);
+  const cr = head.indexOf(13);
+  if (lf !== -1) end = lf;
+  if (cr !== -1 && cr < end) end = cr;
+  const counts = new Map<string, number>();
+  let quoted = false;
+  for (let i = 0; i < end; i++) {
+    const c = String.fromCharCode(head[i]!);
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && (c === ',' || OTHER_DELIMITERS.includes(c)))
+      counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  if (counts.has(',')) return ',';
+  let best = ',';
+  let most = 0;
+  for (const d of OTHER_DELIMITERS) {
+    const n = counts.get(d) ?? 0;
+    if (n > most) {
+      best = d;
+      most = n;
+    }
+  }
+  return best;
+}
+
+/**
+ * The chunks of `bytes` with the first ones (up to the first line break, at most HEADER_PEEK
+ * bytes) read ahead and handed to `onHead` before any is passed on. Closes the source when the
+ * consumer stops early.
+ */
+async function* withHead(
+  bytes: AsyncIterable<Buffer>,
+  onHead: (head: Buffer) => void,
+): AsyncGenerator<Buffer> {
+  const it = bytes[Symbol.asyncIterator]();
+  let done = false;
+  try {
+    const head: Buffer[] = [];
+    let size = 0;
+    while (size < HEADER_PEEK) {
+      const r = await it.next();
+      if (r.done) {
+        done = true;
+        break;
+      }
+      head.push(r.value);
+      size += r.value.length;
+      if (r.value.indexOf(10) !== -1 || r.value.indexOf(13) !== -1) break;
+    }
+    onHead(head.length === 1 ? head[0]! : Buffer.concat(head));
+    yield* head;
+    while (!done) {
+      const r = await it.next();
+      if (r.done) done = true;
+      else yield r.value;
+    }
+  } finally {
+    if (!done) await it.return?.();
+  }
+}
+
 /**
  * Everything an object-mode stream has buffered, as one array per wake-up (never empty), so
  * the rows of a chunk cost one promise rather than one each. Ends at the stream's end, throws
@@ -88,7 +161,8 @@ async function* drain<T>(stream: Readable): AsyncGenerator<T[]> {
 }
 
 /**
- * CSV / TSV with a header row, through csv-parse (streaming). Each row becomes an object
+ * CSV / TSV with a header row, through csv-parse (streaming). A `.csv` file's delimiter is
+ * read from its header line (detectDelimiter): a comma, or `;`, tab or `|`. Each row becomes an object
  * keyed by the header, every value a string; its line is where the row starts (quoted fields
  * may span lines). A row whose column count differs from the header's, or with a NUL byte or
  * invalid UTF-8, fails alone as a PARSE_ERROR; rows csv-parse itself rejects are reported in
@@ -103,9 +177,15 @@ export async function* readDelimited(
   startAfterLine = 0,
 ): AsyncGenerator<SourceRecord[], number> {
   const skipped: { lines: number; message: string }[] = [];
+  // The header line is read before the parser is made, as the parser needs the delimiter.
+  let delimiter = format === 'tsv' ? '\t' : ',';
+  const input = withHead(bytes, (head) => {
+    if (format === 'csv') delimiter = detectDelimiter(head);
+  });
+  const first = await input.next();
   const csvOptions: Options = {
     bom: true,
-    delimiter: format === 'tsv' ? '\t' : ',',
+    delimiter,
     relax_column_count: true,
     // A quote inside an unquoted field (`37°36'37.8"N`, `"ab"c`) is kept as text, as most CSV
     // writers and csv-spectrum expect. Strict mode also hit a csv-parse bug: after skipping a
@@ -129,7 +209,12 @@ export async function* readDelimited(
   // The input's recent lines, so a row that fails keeps its exact text (and bytes).
   const window = new LineWindow();
   const checked = async function* (): AsyncGenerator<Buffer> {
-    for await (const chunk of bytes) {
+    const chunks = async function* (): AsyncGenerator<Buffer> {
+      if (first.done) return;
+      yield first.value;
+      yield* input;
+    };
+    for await (const chunk of chunks()) {
       window.push(chunk);
       if (!invalidUtf8Seen) {
         try {
@@ -229,7 +314,8 @@ export async function* readDelimited(
       );
       return;
     }
-    const value: Record<string, string> = {};
+    // No prototype: a column named `__proto__` or `toString` is a key like any other.
+    const value = Object.create(null) as Record<string, string>;
     let bad: string | undefined;
     for (let i = 0; i < header.length; i++) {
       const v = fields[i]!;
