@@ -58,7 +58,8 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
     const before = received();
 
     const second = await ingest([file]);
-    expect(second).toMatchObject({ sent: 0, unchanged: 30, requests: 0 });
+    // Only the pre-flight asks anything (whoami, the credit check); no batch is sent.
+    expect(second).toMatchObject({ sent: 0, unchanged: 30 });
     expect(received()).toBe(before);
 
     writeFileSync(file, chats(1, 40, new Set([7])));

@@ -87,7 +87,7 @@ describe('--show and the quality checks', () => {
       expect.objectContaining({
         document: 'User: hi\nAssistant: hello',
         document_id: 'show-csv',
-        document_created_at: '2024-01-01',
+        document_created_at: '2024-01-01T00:00:00Z',
       }),
     ]);
     const chat = await run([

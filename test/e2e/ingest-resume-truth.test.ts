@@ -196,7 +196,7 @@ describe('resume tells the truth about the input', () => {
   });
 
   it('an input refused for its format leaves no state: the suggested --format re-run works', async () => {
-    const path = join(dir, 'data.txt');
+    const path = join(dir, 'data.dat');
     writeFileSync(path, '{"document":"txt 1"}\n{"document":"txt 2"}\n');
     const refused = await runCli(['ingest', path], { env });
     expect(refused.code, refused.stderr).toBe(2);

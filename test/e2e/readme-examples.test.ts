@@ -46,8 +46,20 @@ function pageCommands(page: string): string[] {
   return commands;
 }
 
-/** Every documented command, from every page that exists. */
-const documentedCommands = () => docPages().flatMap(pageCommands);
+/**
+ * Pages whose commands run in order, as one story, in a test file of their own (which fails
+ * when a command of its page has no check there).
+ */
+const OWN_TEST: Record<string, string> = {
+  'docs/sources.md': 'test/e2e/sources-doc.test.ts',
+  'docs/nightly-jobs.md': 'test/e2e/nightly-docs.test.ts',
+};
+
+/** Every documented command, from every page that exists and has no test of its own. */
+const documentedCommands = () =>
+  docPages()
+    .filter((p) => OWN_TEST[p] === undefined)
+    .flatMap(pageCommands);
 
 interface Example {
   /** The documented command, as a page shows it. */
@@ -190,6 +202,11 @@ const ALL_EXAMPLES: Example[] = [
     run: '(unset SYNAP_API_KEY SYNAP_BASE_URL; synap migrate --from staging --to prod)',
     check: ok,
   },
+  {
+    readme: 'synap migrate --from staging --to prod --max-duration 30m',
+    run: '(unset SYNAP_API_KEY SYNAP_BASE_URL; synap migrate --from staging --to prod --max-duration 30m)',
+    check: ok,
+  },
   { readme: 'synap credits', check: ok },
   { readme: 'synap credits ledger --entry-type usage --limit 50 --offset 50', check: ok },
   {
@@ -299,6 +316,11 @@ describe("the README's and docs pages' examples", () => {
   afterAll(async () => {
     await Promise.all([emu?.close(), prod?.close(), scoped?.close()]);
     sandbox.cleanup();
+  });
+
+  it('the pages with tests of their own have them', () => {
+    for (const test of Object.values(OWN_TEST))
+      expect(existsSync(join(ROOT, test)), test).toBe(true);
   });
 
   it('every documented command is listed here, run or skipped with a reason', () => {

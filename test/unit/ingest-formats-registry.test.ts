@@ -114,14 +114,20 @@ describe('the format registry', () => {
     expect(await estimateDocuments([tab], { restart: false })).toEqual({
       documents: 2,
       partial: false,
+      exact: true,
     });
-    // Lines say nothing about a JSON array's records, whatever the file is called.
+    // The format given, not the file's name, picks the counter: a JSON array counts elements.
     const txt = join(dir, 'array.txt');
     writeFileSync(txt, '[\n{"document":"a"},\n{"document":"b"}\n]\n');
-    expect(await estimateDocuments([txt], { restart: false, format: 'json' })).toBeUndefined();
+    expect(await estimateDocuments([txt], { restart: false, format: 'json' })).toEqual({
+      documents: 2,
+      partial: false,
+      exact: true,
+    });
     expect(await estimateDocuments([txt], { restart: false, format: 'jsonl' })).toEqual({
       documents: 4,
       partial: false,
+      exact: true,
     });
   });
 });
