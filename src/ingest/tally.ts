@@ -80,8 +80,15 @@ export class Tally {
     },
   ) {
     this.startedAt = o.since?.at ?? o.clock.now();
-    this.statsAtStart = o.since?.stats ?? this.stats();
+    this.statsAtPipeline = this.stats();
+    this.statsAtStart = o.since?.stats ?? this.statsAtPipeline;
   }
+
+  /**
+   * The client's counters when the pipeline started: the progress line's pace counts the
+   * requests from here (records per batch request), the summary from `since`.
+   */
+  private readonly statsAtPipeline: ClientStats;
 
   /** This run's OUTCOME_UNKNOWN failures, and how many of them had no document_id. */
   readonly unknown = { records: 0, withoutId: 0 };
@@ -118,7 +125,7 @@ export class Tally {
     const now = clock.now();
     if (!force && now - this.lastProgressAt < PROGRESS_EVERY_MS) return;
     this.lastProgressAt = now;
-    const s = this.requestCounts();
+    const s = this.requestCounts(this.statsAtPipeline);
     const sending = this.o.sending();
     const p: IngestProgress = {
       source: this.source,
@@ -207,12 +214,14 @@ export class Tally {
     };
   }
 
-  private requestCounts(): Pick<IngestSummary, 'requests' | 'rate_limited' | 'retries'> {
+  private requestCounts(
+    from: ClientStats = this.statsAtStart,
+  ): Pick<IngestSummary, 'requests' | 'rate_limited' | 'retries'> {
     const s = this.stats();
     return {
-      requests: s.requests - this.statsAtStart.requests,
-      rate_limited: s.rateLimited - this.statsAtStart.rateLimited,
-      retries: s.retries - this.statsAtStart.retries,
+      requests: s.requests - from.requests,
+      rate_limited: s.rateLimited - from.rateLimited,
+      retries: s.retries - from.retries,
     };
   }
 
