@@ -43,7 +43,9 @@ describe('the ledger survives kill -9', () => {
     const path = join(stateHome, 'synap', 'ledger.sqlite');
     const out = new Map<string, string | null>();
     if (!existsSync(path)) return out;
-    const db = new Database(path, { readonly: true });
+    // Opened as the CLI opens it: a process killed while creating the ledger can leave a hot
+    // rollback journal, which only a writable connection rolls back (as the next run does).
+    const db = new Database(path, { fileMustExist: true });
     try {
       const rows = db.prepare('SELECT document_id, body_hash FROM documents').all() as {
         document_id: string;
