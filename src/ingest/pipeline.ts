@@ -220,7 +220,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     // what the service accepted goes into the ledger, one transaction per batch, before the
     // checkpoint can count it as settled.
     onOutcomes: (batch, outcomes) => {
-      const accepted: { documentId: string; bodyHash: string }[] = [];
+      const accepted: { documentId: string; bodyHash: string | null }[] = [];
       batch.forEach((item, i) => {
         const o = outcomes[i] ?? { kind: 'unsent' as const };
         if (o.kind === 'unsent') return;
@@ -382,15 +382,18 @@ function premap(
 
 /**
  * Whether a settled document goes into the ledger: accepted, or refused as already ingested
- * (409) when its id names its body (a `--id-from hash` id), so the instance holds this very body.
- * A 409 for an id of the source's own says only that the id is held, not with which body.
+ * (409) when its id names its body (a `--id-from hash` id), so the instance holds this very body,
+ * or when the entry would not name a body anyway (null: held, body unknown; migrate's documents
+ * the source's ledger does not know). A 409 for an id of the source's own with a known body
+ * says only that the id is held, not with that body.
  */
 function settlesInLedger(
   kind: 'accepted' | 'skipped' | 'failed',
-  v: { documentId: string; bodyHash: string },
+  v: { documentId: string; bodyHash: string | null },
 ): boolean {
   if (kind === 'accepted') return true;
-  return kind === 'skipped' && hashNamedBy(v.documentId) === v.bodyHash;
+  if (kind !== 'skipped') return false;
+  return v.bodyHash === null || hashNamedBy(v.documentId) === v.bodyHash;
 }
 
 /**

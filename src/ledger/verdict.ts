@@ -15,6 +15,12 @@ export interface LedgerView {
   prefetch?(documentIds: readonly string[]): void;
   /** Documents the service accepted, in one transaction. */
   recordMany(entries: readonly { documentId: string; bodyHash: string | null }[]): void;
+  /**
+   * Optional: the hash a request is compared and recorded under, instead of its own body's
+   * (`bodyHash`); null when it is not known. Migrate records the source's entry for a
+   * document, not the hash of the body it rebuilt from the memories (migrate-ledger.ts).
+   */
+  hashOf?(request: CreateMemoryRequest): string | null;
 }
 
 /**
@@ -55,15 +61,19 @@ export function hashNamedBy(documentId: string): string | null {
  */
 export type Verdict =
   | { kind: 'unchanged' }
-  | { kind: 'new' | 'updated'; documentId: string; bodyHash: string }
+  | { kind: 'new' | 'updated'; documentId: string; bodyHash: string | null }
   | { kind: 'untracked' };
 
+/**
+ * An unknown hash on either side (held after a rebuild, or a view's `hashOf` that cannot tell)
+ * counts as unchanged: nothing shows the two bodies differ.
+ */
 export function verdictOf(ledger: LedgerView, request: CreateMemoryRequest): Verdict {
   const id = request.document_id;
   if (typeof id !== 'string' || id === '') return { kind: 'untracked' };
   const held = ledger.lookup(id);
-  const hash = bodyHash(request);
+  const hash = ledger.hashOf ? ledger.hashOf(request) : bodyHash(request);
   if (held === undefined) return { kind: 'new', documentId: id, bodyHash: hash };
-  if (held === null || held === hash) return { kind: 'unchanged' };
+  if (held === null || hash === null || held === hash) return { kind: 'unchanged' };
   return { kind: 'updated', documentId: id, bodyHash: hash };
 }
