@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
+import { startScriptedServer, WHOAMI } from '../helpers/scripted-server.js';
 
 /**
  * The ledger over real runs of the binary: what a second night sends. "Received" is what the
@@ -58,7 +59,8 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
     const before = received();
 
     const second = await ingest([file]);
-    expect(second).toMatchObject({ sent: 0, unchanged: 30, requests: 0 });
+    // No document sent (the summary's requests are the pre-flight's: whoami, the estimate).
+    expect(second).toMatchObject({ sent: 0, unchanged: 30 });
     expect(received()).toBe(before);
 
     writeFileSync(file, chats(1, 40, new Set([7])));
@@ -80,6 +82,86 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
     writeFileSync(file, chats(100, 104, new Set([102])));
     const dry = await ingest([file, '--dry-run']);
     expect(dry).toMatchObject({ sent: 1, updated: 1, unchanged: 4 });
+  });
+
+  it('an edited record that keeps its id, refused as already ingested: counted, explained, bounded', async () => {
+    const file = join(dir, 'edited.jsonl');
+    writeFileSync(file, chats(400, 404));
+    expect(await ingest([file])).toMatchObject({ accepted: 5 });
+    writeFileSync(file, chats(400, 404, new Set([402])));
+    const r = await runCli(['ingest', file], { env, cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    // The emulator keeps its earlier version (409): said so, with how to replace it.
+    expect(r.stderr).toMatch(/kept earlier version\s+1/);
+    expect(r.stderr).toContain(
+      '1 record changed since it was sent, but the service kept its earlier version',
+    );
+    expect(r.stderr).toContain('synap memories update');
+    const j = await ingest([file]);
+    expect(j).toMatchObject({ sent: 1, skipped: 1, accepted: 0, updated: 0, kept_earlier: 1 });
+    // The ledger still names the body the service holds: the original is unchanged.
+    writeFileSync(file, chats(400, 404));
+    expect(await ingest([file])).toMatchObject({ sent: 0, unchanged: 5 });
+  });
+
+  it('against a service that updates a repeated id in place, the edit is accepted, updated and recorded', async () => {
+    const server = await startScriptedServer((req) => {
+      if (req.url === '/api/v1/auth/whoami') return WHOAMI;
+      if (req.url.startsWith('/v1/credits/')) return { status: 404, body: { detail: 'Not Found' } };
+      if (req.url === '/api/v1/memories/batch') {
+        const docs = (JSON.parse(req.body) as { documents: { document_id: string }[] }).documents;
+        return {
+          status: 200,
+          body: {
+            batch_id: 'b1',
+            total: docs.length,
+            succeeded: docs.length,
+            failed: 0,
+            results: docs.map((d, i) => ({
+              ingestion_id: `ing-${req.body.length}-${i}`,
+              document_id: d.document_id,
+              status: 'queued',
+              queued_at: new Date(0).toISOString(),
+              error_message: null,
+              error_code: null,
+            })),
+          },
+        };
+      }
+      return { status: 404, body: { detail: 'Not Found' } };
+    });
+    try {
+      const there = { SYNAP_BASE_URL: server.url };
+      const file = join(dir, 'in-place.jsonl');
+      writeFileSync(file, chats(500, 504));
+      expect(await ingest([file], there)).toMatchObject({ accepted: 5 });
+      writeFileSync(file, chats(500, 504, new Set([503])));
+      const second = await ingest([file], there);
+      expect(second).toMatchObject({ sent: 1, accepted: 1, updated: 1, unchanged: 4 });
+      expect(second.kept_earlier).toBeUndefined();
+      expect(await ingest([file], there)).toMatchObject({ sent: 0, unchanged: 5 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('four shards: the second night of every shard sends 0', async () => {
+    const file = join(dir, 'sharded.jsonl');
+    writeFileSync(file, chats(600, 799));
+    const night = () =>
+      Promise.all([0, 1, 2, 3].map((i) => ingest([file, '--shard', `${i}/4`])));
+    const first = await night();
+    expect(first.reduce((n, s) => n + s.accepted, 0)).toBe(200);
+    const before = received();
+    const second = await night();
+    for (const s of second) expect(s).toMatchObject({ sent: 0 });
+    expect(second.reduce((n, s) => n + s.unchanged, 0)).toBe(200);
+    expect(received()).toBe(before);
+    // Another night after the file grew: only the new record, by the shard it belongs to.
+    writeFileSync(file, chats(600, 800));
+    const third = await night();
+    expect(third.reduce((n, s) => n + s.sent, 0)).toBe(1);
+    expect(received() - before).toBe(1);
   });
 
   it('--resend sends everything once; the ledger is kept for the next run', async () => {
