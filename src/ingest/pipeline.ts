@@ -229,6 +229,9 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         if (v && settlesInLedger(o.kind, v)) {
           accepted.push({ documentId: v.documentId, bodyHash: v.bodyHash });
           if (o.kind === 'accepted' && v.kind === 'updated') tally.updated += 1;
+        } else if (v?.kind === 'updated' && o.kind === 'skipped') {
+          // The service kept the body it had: the ledger keeps naming that one.
+          tally.keptEarlier += 1;
         }
         tally.count(o, item.request.document_id !== null);
         if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);

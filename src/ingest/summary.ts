@@ -40,6 +40,13 @@ export interface IngestSummary {
   accepted: number;
   /** Already ingested (duplicate document_id): success. Earlier runs included. */
   skipped: number;
+  /**
+   * Of `skipped` this run, records sent because they changed since the instance took their
+   * document_id (the ledger held another body), refused as already ingested: the service
+   * kept its earlier version. Not recorded (the ledger names the body the service holds), so
+   * each run sends them again until they are replaced. Present only when not 0.
+   */
+  kept_earlier?: number;
   /** In the failures file. Earlier runs included. */
   failed: number;
   /** Conversations with no turn left to send (this run): not sent, not failures. */

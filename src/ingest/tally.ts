@@ -40,6 +40,8 @@ export class Tally {
   unchanged = 0;
   /** Accepted (dry run: would be sent) over another body the instance held. */
   updated = 0;
+  /** Sent over another body the instance held, refused as already ingested (409). */
+  keptEarlier = 0;
   accepted = 0;
   skipped = 0;
   failed = 0;
@@ -183,6 +185,7 @@ export class Tally {
       sent: this.sent,
       accepted: this.earlier.accepted + this.accepted,
       skipped: this.earlier.skipped + this.skipped,
+      ...(this.keptEarlier > 0 ? { kept_earlier: this.keptEarlier } : {}),
       failed,
       ...(this.skippedEmpty > 0 ? { skipped_empty: this.skippedEmpty } : {}),
       earlier_runs: { ...this.earlier },

@@ -30,6 +30,9 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
     ]);
     if (s.unchanged > 0) pairs.push(unchangedPair(num(s.unchanged)));
     if (s.updated > 0) pairs.push(['of which updated', num(s.updated)]);
+    if (s.kept_earlier !== undefined) {
+      pairs.push(['kept earlier version', `${num(s.kept_earlier)} (changed records refused)`]);
+    }
     if (s.other_shards !== undefined) {
       pairs.push(['other shards', `${num(s.other_shards)} (passed over)`]);
     }
@@ -51,6 +54,9 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
       pairs.push(['accepted', num(s.accepted)]);
       if (s.updated > 0) pairs.push(['of which updated', num(s.updated)]);
       pairs.push(['skipped (already ingested)', num(s.skipped)]);
+      if (s.kept_earlier !== undefined) {
+        pairs.push(['kept earlier version', `${num(s.kept_earlier)} (changed records refused)`]);
+      }
     }
     pairs.push(['failed', num(s.failed)]);
   }
@@ -174,6 +180,16 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
   } else if (s.status === 'aborted' && s.state_files.length > 0) {
     out.push(
       `progress is saved in ${s.state_files.join(', ')}; once the error below is dealt with, run the same command again to continue.`,
+    );
+  }
+  if (s.kept_earlier !== undefined) {
+    const n = s.kept_earlier;
+    const one = n === 1;
+    out.push(
+      `${forPeople(n)} record${one ? '' : 's'} changed since ${one ? 'it was' : 'they were'} sent, but the service kept its earlier version ` +
+        `(already ingested under the same document_id); the ledger keeps naming what the service holds, so each run sends ${one ? 'it' : 'them'} again (nothing is stored). ` +
+        "To change a stored memory: 'synap memories update <memory_id> --document … --merge-strategy replace'; " +
+        'to store the edit as a document of its own: give the record a new document_id.',
     );
   }
   const e = s.earlier_runs;

@@ -245,7 +245,12 @@ describe('a nightly job moved to the migrated instance', () => {
   it('ids of the source’s own: after migrate the job on the target sends nothing, then only what is new', async () => {
     const chats = join(sandbox.dir, 'tickets.jsonl');
     const line = (i: number, text = `ticket ${i} is stuck`) =>
-      JSON.stringify({ document: `User: ${text}`, document_id: `t-${i}`, user_id: 'u-1', customer_id: 'acme' });
+      JSON.stringify({
+        document: `User: ${text}`,
+        document_id: `t-${i}`,
+        user_id: 'u-1',
+        customer_id: 'acme',
+      });
     const write = (n: number) =>
       writeFileSync(chats, `${Array.from({ length: n }, (_, i) => line(i)).join('\n')}\n`);
     write(50);
