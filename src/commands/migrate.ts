@@ -108,9 +108,9 @@ Examples:
       ...flags.rate,
       retry: ingestRetryPolicy(flags),
     });
-    await checkDistinct(from, to);
     // The summary's requests, 429s and elapsed time include the target's pre-flight.
     const since = { at: Date.now(), stats: to.client.stats() };
+    await checkDistinct(from, to);
     const { instance } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
     const name = `export of profile ${from.profile}`;
     const pageSize = exportPageSize(flags.pageSize, from.defaults.page_size);

@@ -263,13 +263,19 @@ describe('a nightly job moved to the migrated instance', () => {
       return JSON.parse(r.stdout).result as Record<string, number>;
     };
     expect(await job('old')).toMatchObject({ accepted: 50 });
+    const served = () =>
+      Object.values(moved.stats().requests_by_status).reduce((a, n) => a + n, 0);
+    const servedBefore = served();
     const m = await runCli(['--json', 'migrate', '--from', 'old', '--to', 'new'], {
       env: sandbox.env,
       cwd: sandbox.dir,
     });
     expect(m.code, m.stderr).toBe(0);
     // The 300 of the test before are held already; the 50 new documents are sent.
-    expect(JSON.parse(m.stdout).result).toMatchObject({ accepted: 50, unchanged: 300 });
+    const migrated = JSON.parse(m.stdout).result;
+    expect(migrated).toMatchObject({ accepted: 50, unchanged: 300 });
+    // The summary counts every request the target answered, its pre-flight's too.
+    expect(migrated.requests).toBe(served() - servedBefore);
     const before = moved.stats();
     expect(await job('new')).toMatchObject({ sent: 0, unchanged: 50 });
     expect(moved.stats().duplicates_refused).toBe(before.duplicates_refused);
