@@ -19,7 +19,7 @@ import { ownsRecord, type Shard } from './shard.js';
 import { StopController } from './stop-controller.js';
 import type { SourceRecord } from './source-record.js';
 import type { IngestSummary } from './summary.js';
-import { Tally } from './tally.js';
+import { KEPT_EARLIER_IDS, Tally } from './tally.js';
 import { pollIngestions } from './wait-poller.js';
 import { hashNamedBy, verdictOf, type Verdict } from '../ledger/verdict.js';
 
@@ -232,6 +232,9 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         } else if (v?.kind === 'updated' && o.kind === 'skipped') {
           // The service kept the body it had: the ledger keeps naming that one.
           tally.keptEarlier += 1;
+          if (tally.keptEarlierIds.length < KEPT_EARLIER_IDS) {
+            tally.keptEarlierIds.push(v.documentId);
+          }
         }
         tally.count(o, item.request.document_id !== null);
         if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);

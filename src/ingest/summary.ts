@@ -47,6 +47,8 @@ export interface IngestSummary {
    * each run sends them again until they are replaced. Present only when not 0.
    */
   kept_earlier?: number;
+  /** The first ten document ids of `kept_earlier`. */
+  kept_earlier_ids?: string[];
   /** In the failures file. Earlier runs included. */
   failed: number;
   /** Conversations with no turn left to send (this run): not sent, not failures. */

@@ -10,6 +10,9 @@ import type { Shard } from './shard.js';
 import type { ExitCode } from '../errors.js';
 import { outcomeOf, type IngestSummary, type StopReason } from './summary.js';
 
+/** How many of the documents the service kept its earlier version of a summary names. */
+export const KEPT_EARLIER_IDS = 10;
+
 /** Least time between two progress events (a forced one always goes). */
 const PROGRESS_EVERY_MS = 200;
 
@@ -42,6 +45,8 @@ export class Tally {
   updated = 0;
   /** Sent over another body the instance held, refused as already ingested (409). */
   keptEarlier = 0;
+  /** The first document ids of those (KEPT_EARLIER_IDS of them), for the summary to name. */
+  readonly keptEarlierIds: string[] = [];
   accepted = 0;
   skipped = 0;
   failed = 0;
@@ -185,7 +190,9 @@ export class Tally {
       sent: this.sent,
       accepted: this.earlier.accepted + this.accepted,
       skipped: this.earlier.skipped + this.skipped,
-      ...(this.keptEarlier > 0 ? { kept_earlier: this.keptEarlier } : {}),
+      ...(this.keptEarlier > 0
+        ? { kept_earlier: this.keptEarlier, kept_earlier_ids: [...this.keptEarlierIds] }
+        : {}),
       failed,
       ...(this.skippedEmpty > 0 ? { skipped_empty: this.skippedEmpty } : {}),
       earlier_runs: { ...this.earlier },

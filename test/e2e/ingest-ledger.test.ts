@@ -94,11 +94,12 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
     // The emulator keeps its earlier version (409): said so, with how to replace it.
     expect(r.stderr).toMatch(/kept earlier version:?\s+1 /);
     expect(r.stderr).toContain(
-      '1 record changed since it was sent, but the service kept its earlier version',
+      '1 record (chat-402) changed since it was sent, but the service kept its earlier version',
     );
     expect(r.stderr).toContain('synap memories update');
     const j = await ingest([file]);
     expect(j).toMatchObject({ sent: 1, skipped: 1, accepted: 0, updated: 0, kept_earlier: 1 });
+    expect(j.kept_earlier_ids).toEqual(['chat-402']);
     // The ledger still names the body the service holds: the original is unchanged.
     writeFileSync(file, chats(400, 404));
     expect(await ingest([file])).toMatchObject({ sent: 0, unchanged: 5 });
