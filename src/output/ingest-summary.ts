@@ -148,7 +148,10 @@ const UNKNOWN_MARK = '"error":{"code":"OUTCOME_UNKNOWN"';
 /** Records this run read that it neither stored, skipped nor recorded as failed. */
 function unsettled(s: IngestSummary): number {
   const e = s.earlier_runs;
-  const settled = s.accepted - e.accepted + (s.skipped - e.skipped) + (s.failed - e.failed);
+  // This run's: records the instance holds unchanged were read and settled without a request.
+  const unchanged = (s.unchanged ?? 0) - (e.unchanged ?? 0);
+  const settled =
+    s.accepted - e.accepted + (s.skipped - e.skipped) + (s.failed - e.failed) + unchanged;
   return Math.max(0, s.records_read - settled);
 }
 
