@@ -263,8 +263,7 @@ describe('a nightly job moved to the migrated instance', () => {
       return JSON.parse(r.stdout).result as Record<string, number>;
     };
     expect(await job('old')).toMatchObject({ accepted: 50 });
-    const served = () =>
-      Object.values(moved.stats().requests_by_status).reduce((a, n) => a + n, 0);
+    const served = () => Object.values(moved.stats().requests_by_status).reduce((a, n) => a + n, 0);
     const servedBefore = served();
     const m = await runCli(['--json', 'migrate', '--from', 'old', '--to', 'new'], {
       env: sandbox.env,
