@@ -190,6 +190,15 @@ const ALL_EXAMPLES: Example[] = [
     run: '(unset SYNAP_API_KEY SYNAP_BASE_URL; synap migrate --from staging --to prod)',
     check: ok,
   },
+  {
+    readme: 'synap migrate --from staging --to prod --max-duration 30m',
+    // Run after the migration above: everything is held by the target, nothing is sent.
+    run: '(unset SYNAP_API_KEY SYNAP_BASE_URL; synap migrate --from staging --to prod --max-duration 30m)',
+    check: (r) => {
+      ok(r);
+      expect(r.stderr).toMatch(/sent:\s+0\b/);
+    },
+  },
   { readme: 'synap credits', check: ok },
   { readme: 'synap credits ledger --entry-type usage --limit 50 --offset 50', check: ok },
   {
@@ -199,6 +208,23 @@ const ALL_EXAMPLES: Example[] = [
       expect(JSON.parse(r.stdout).status).toBe('ok');
     },
   },
+  // docs/nightly-jobs.md: run in order, against their own emulator, by nightly-docs.test.ts.
+  ...[
+    'synap emulator --port 8787 --api-key synap_nightly0000000000000000000000000001',
+    'export SYNAP_BASE_URL=http://127.0.0.1:8787 SYNAP_API_KEY=synap_nightly0000000000000000000000000001',
+    `printf '{"document":"User: my order is late","document_id":"chat-1"}\\n' > chats.jsonl`,
+    `printf '{"document":"User: and the refund?","document_id":"chat-2"}\\n' >> chats.jsonl`,
+    'synap ingest chats.jsonl --dry-run',
+    'synap ingest chats.jsonl --resend',
+    'synap ledger status',
+    'synap ledger forget chat-2',
+    'synap ledger forget',
+    'synap ledger rebuild',
+  ].map((readme): Example => ({
+    readme,
+    page: 'docs/nightly-jobs.md',
+    skip: 'test/e2e/nightly-docs.test.ts runs every example of docs/nightly-jobs.md in order',
+  })),
   // docs/exit-codes-and-json.md
   {
     readme: "synap --json memories list --page-size 2 | jq -c '.result | {page, total}'",
