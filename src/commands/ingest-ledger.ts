@@ -84,6 +84,8 @@ export async function openMigrateLedger(
       source?.prefetch(ids);
     },
     recordMany: (entries) => target.view.recordMany(entries),
+    refused: (id) => target.view.refused?.(id),
+    recordRefused: (entries) => target.view.recordRefused?.(entries),
     hashOf(request: CreateMemoryRequest) {
       const id = request.document_id;
       if (typeof id !== 'string') return null;

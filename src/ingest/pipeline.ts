@@ -19,7 +19,7 @@ import { ownsRecord, type Shard } from './shard.js';
 import { StopController } from './stop-controller.js';
 import type { SourceRecord } from './source-record.js';
 import type { IngestSummary } from './summary.js';
-import { KEPT_EARLIER_IDS, Tally } from './tally.js';
+import { Tally } from './tally.js';
 import { pollIngestions } from './wait-poller.js';
 import { hashNamedBy, verdictOf, type Verdict } from '../ledger/verdict.js';
 
@@ -210,7 +210,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     ...(u.elsewhere ? { filesIn: u.elsewhere } : {}),
   });
   // Records sent that the ledger will hear about, by ordinal, until they settle.
-  const held = new Map<number, Extract<Verdict, { documentId: string }>>();
+  const held = new Map<number, Extract<Verdict, { bodyHash: string | null }>>();
   const sender = new Dispatcher({
     client: opts.client,
     gate: run.gate,
@@ -221,6 +221,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     // checkpoint can count it as settled.
     onOutcomes: (batch, outcomes) => {
       const accepted: { documentId: string; bodyHash: string | null }[] = [];
+      const refused: { documentId: string; bodyHash: string }[] = [];
       batch.forEach((item, i) => {
         const o = outcomes[i] ?? { kind: 'unsent' as const };
         if (o.kind === 'unsent') return;
@@ -230,17 +231,17 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           accepted.push({ documentId: v.documentId, bodyHash: v.bodyHash });
           if (o.kind === 'accepted' && v.kind === 'updated') tally.updated += 1;
         } else if (v?.kind === 'updated' && o.kind === 'skipped') {
-          // The service kept the body it had: the ledger keeps naming that one.
-          tally.keptEarlier += 1;
-          if (tally.keptEarlierIds.length < KEPT_EARLIER_IDS) {
-            tally.keptEarlierIds.push(v.documentId);
-          }
+          // The service kept the body it had: the ledger keeps naming that one, and notes the
+          // refused body so that the next run does not send it again.
+          tally.keepEarlier(v.documentId);
+          if (v.bodyHash !== null) refused.push({ documentId: v.documentId, bodyHash: v.bodyHash });
         }
         tally.count(o, item.request.document_id !== null);
         if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);
         tracker.settle(item.ordinal, o.kind);
       });
       opts.ledger?.recordMany(accepted);
+      opts.ledger?.recordRefused?.(refused);
       tally.progress();
     },
   });
@@ -309,6 +310,12 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           tracker.registerSettled(ordinal, at, 'failed');
         } else if (verdict?.kind === 'unchanged') {
           tally.unchanged += 1;
+          tracker.registerSettled(ordinal, at, 'unchanged');
+        } else if (verdict?.kind === 'kept') {
+          // Refused before with this very body: not sent, settled as the instance holds it
+          // (its earlier version), and named again in the summary.
+          tally.unchanged += 1;
+          tally.keepEarlier(verdict.documentId);
           tracker.registerSettled(ordinal, at, 'unchanged');
         } else if (dryRun) {
           if (verdict?.kind === 'updated') tally.updated += 1;

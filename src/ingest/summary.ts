@@ -41,10 +41,10 @@ export interface IngestSummary {
   /** Already ingested (duplicate document_id): success. Earlier runs included. */
   skipped: number;
   /**
-   * Of `skipped` this run, records sent because they changed since the instance took their
-   * document_id (the ledger held another body), refused as already ingested: the service
-   * kept its earlier version. Not recorded (the ledger names the body the service holds), so
-   * each run sends them again until they are replaced. Present only when not 0.
+   * Records changed since the instance took their document_id (the ledger holds another body)
+   * whose new body the service refused as already ingested: it kept its earlier version. Sent
+   * once (then in `skipped`); a later run with the same body does not send them (then in
+   * `unchanged`). The ledger keeps naming the body the service holds. Present only when not 0.
    */
   kept_earlier?: number;
   /** The first ten document ids of `kept_earlier`. */

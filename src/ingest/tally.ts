@@ -43,7 +43,10 @@ export class Tally {
   unchanged = 0;
   /** Accepted (dry run: would be sent) over another body the instance held. */
   updated = 0;
-  /** Sent over another body the instance held, refused as already ingested (409). */
+  /**
+   * Records with another body than the instance holds that it refused as already ingested
+   * (409): this run, or an earlier one (then not sent again).
+   */
   keptEarlier = 0;
   /** The first document ids of those (KEPT_EARLIER_IDS of them), for the summary to name. */
   readonly keptEarlierIds: string[] = [];
@@ -110,6 +113,12 @@ export class Tally {
     } else if (o.kind === 'skipped') {
       this.skipped += 1;
     }
+  }
+
+  /** A record whose edit the service refused (409): it keeps its earlier version. */
+  keepEarlier(documentId: string): void {
+    this.keptEarlier += 1;
+    if (this.keptEarlierIds.length < KEPT_EARLIER_IDS) this.keptEarlierIds.push(documentId);
   }
 
   /** A dry-run record that would be sent. */

@@ -21,6 +21,10 @@ export interface LedgerView {
    * document, not the hash of the body it rebuilt from the memories (migrate-ledger.ts).
    */
   hashOf?(request: CreateMemoryRequest): string | null;
+  /** Optional: the body hash the service last refused for the id (a 409 for an edit). */
+  refused?(documentId: string): string | undefined;
+  /** Optional: bodies the service refused as already ingested under an id it holds. */
+  recordRefused?(entries: readonly { documentId: string; bodyHash: string }[]): void;
 }
 
 /**
@@ -56,11 +60,14 @@ export function hashNamedBy(documentId: string): string | null {
  *   not know, after a rebuild): not sent;
  * - `updated`: it holds the id with another body: sent;
  * - `new`: not held: sent;
+ * - `kept`: held with another body, and the service refused this very body before (409): it
+ *   keeps its earlier version, so sending it again would be refused again; not sent;
  * - `untracked`: the record has no document_id (`--id-from none`): sent, never recorded, as
  *   nothing would tell its next run from another document.
  */
 export type Verdict =
   | { kind: 'unchanged' }
+  | { kind: 'kept'; documentId: string }
   | { kind: 'new' | 'updated'; documentId: string; bodyHash: string | null }
   | { kind: 'untracked' };
 
@@ -75,5 +82,7 @@ export function verdictOf(ledger: LedgerView, request: CreateMemoryRequest): Ver
   const hash = ledger.hashOf ? ledger.hashOf(request) : bodyHash(request);
   if (held === undefined) return { kind: 'new', documentId: id, bodyHash: hash };
   if (held === null || hash === null || held === hash) return { kind: 'unchanged' };
+  // Asked only for a changed record (rare): one lookup, not one per record.
+  if (ledger.refused?.(id) === hash) return { kind: 'kept', documentId: id };
   return { kind: 'updated', documentId: id, bodyHash: hash };
 }

@@ -192,7 +192,7 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
     const named = ids.length === 0 ? '' : ` (${ids.join(', ')}${ids.length < n ? ', …' : ''})`;
     out.push(
       `${forPeople(n)} record${one ? '' : 's'}${named} changed since ${one ? 'it was' : 'they were'} sent, but the service kept its earlier version ` +
-        `(already ingested under the same document_id); the ledger keeps naming what the service holds, so each run sends ${one ? 'it' : 'them'} again (nothing is stored). ` +
+        `(already ingested under the same document_id); ${one ? 'it is' : 'they are'} not sent again while ${one ? 'it stays' : 'they stay'} as ${one ? 'it is' : 'they are'}. ` +
         "To change a stored memory: 'synap memories update <memory_id> --document … --merge-strategy replace'; " +
         'to store the edit as a document of its own: give the record a new document_id.',
     );

@@ -97,12 +97,22 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
       '1 record (chat-402) changed since it was sent, but the service kept its earlier version',
     );
     expect(r.stderr).toContain('synap memories update');
+    // The next night: the refused body is not sent again, and still named.
+    const before = received();
     const j = await ingest([file]);
-    expect(j).toMatchObject({ sent: 1, skipped: 1, accepted: 0, updated: 0, kept_earlier: 1 });
+    expect(j).toMatchObject({ sent: 0, skipped: 0, unchanged: 5, kept_earlier: 1 });
     expect(j.kept_earlier_ids).toEqual(['chat-402']);
+    expect(received()).toBe(before);
+    // Edited once more: another body, sent (and refused) once.
+    writeFileSync(file, chats(400, 404).replace('chat 402', 'chat 402, edited twice'));
+    expect(await ingest([file])).toMatchObject({ sent: 1, skipped: 1, kept_earlier: 1 });
+    expect(await ingest([file])).toMatchObject({ sent: 0, kept_earlier: 1 });
+    expect(received() - before).toBe(1);
     // The ledger still names the body the service holds: the original is unchanged.
     writeFileSync(file, chats(400, 404));
-    expect(await ingest([file])).toMatchObject({ sent: 0, unchanged: 5 });
+    const back = await ingest([file]);
+    expect(back).toMatchObject({ sent: 0, unchanged: 5 });
+    expect(back.kept_earlier).toBeUndefined();
   });
 
   it('against a service that updates a repeated id in place, the edit is accepted, updated and recorded', async () => {
