@@ -1,7 +1,8 @@
 import { UsageError, WriteFailedError } from '../errors.js';
 import { userStateDir } from '../ingest/run-files.js';
 import type { Ledger } from '../ledger/ledger.js';
-import type { LedgerView } from '../ledger/verdict.js';
+import { hashNamedBy, type LedgerView } from '../ledger/verdict.js';
+import type { CreateMemoryRequest } from '../client/types.js';
 import type { Session } from '../session.js';
 
 /** The ledger of a run's instance, and how to close it when the run is over. */
@@ -52,4 +53,53 @@ export function ledgerOpenError(dir: string, err: unknown, hints: string[]): Err
     `cannot open the ledger of what instances hold in ${dir}: ${(err as Error).message}`,
     { hints },
   );
+}
+
+/**
+ * The target's ledger for `synap migrate --from A --to B`. Migrate rebuilds each source document
+ * from its memories, so the body it sends is not the body the job that fed A sent; recording its
+ * hash would make that job, pointed at B, see every document as changed. What B is recorded to
+ * hold for a document is therefore what A holds for it: A's ledger entry on this machine (the
+ * hash of the body the job sent), else the hash a `--id-from hash` id names, else null (held,
+ * body unknown, as after `ledger rebuild`). A second migrate compares the same entries, so it
+ * sends only documents whose entry in A changed since (a job updated them in A).
+ */
+export async function openMigrateLedger(
+  from: Pick<Session, 'client'>,
+  to: Pick<Session, 'client'>,
+  o: { resend: boolean; env?: NodeJS.ProcessEnv },
+): Promise<RunLedger | undefined> {
+  const target = await openRunLedger(to, o);
+  const sourceId = from.client.identity?.instanceId;
+  if (!target) return undefined;
+  const { Ledger: Opener } = await import('../ledger/ledger.js');
+  // The same file, a second connection: SQLite serialises the two (busy_timeout).
+  const ledger = Opener.open(userStateDir(o.env), target.path);
+  const source = sourceId ? ledger.instance(sourceId) : undefined;
+  const view: LedgerView = {
+    instanceId: target.view.instanceId,
+    lookup: (id) => target.view.lookup(id),
+    prefetch(ids) {
+      target.view.prefetch?.(ids);
+      source?.prefetch(ids);
+    },
+    recordMany: (entries) => target.view.recordMany(entries),
+    refused: (id) => target.view.refused?.(id),
+    recordRefused: (entries) => target.view.recordRefused?.(entries),
+    hashOf(request: CreateMemoryRequest) {
+      const id = request.document_id;
+      if (typeof id !== 'string') return null;
+      const held = source?.lookup(id);
+      if (held !== undefined) return held;
+      return hashNamedBy(id);
+    },
+  };
+  return {
+    view,
+    path: target.path,
+    close: () => {
+      ledger.close();
+      target.close();
+    },
+  };
 }

@@ -108,6 +108,8 @@ Examples:
       ...flags.rate,
       retry: ingestRetryPolicy(flags),
     });
+    // The summary's requests, 429s and elapsed time include the target's pre-flight.
+    const since = { at: Date.now(), stats: to.client.stats() };
     await checkDistinct(from, to);
     const { instance } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
     const name = `export of profile ${from.profile}`;
@@ -131,13 +133,19 @@ Examples:
           profile: to.profile,
           waitLock: flags.waitLock === true,
         });
-    let sent;
+    let sent: ReturnType<typeof SentLog.inMemory> | undefined;
+    let ledger;
     try {
       sent = saved ? SentLog.open(saved.sentPath, saved.settledLine) : SentLog.inMemory();
+      // What the target holds (the ledger): documents it holds as the source does are not sent.
+      const { openMigrateLedger } = await import('./ingest-ledger.js');
+      ledger = await openMigrateLedger(from, to, { resend: flags.resend === true });
     } catch (err) {
+      sent?.close();
       await saved?.lock.release();
       throw err;
     }
+    const log = sent;
     let warned = 0;
     let verified: { passes: number; recovered: number; shown: boolean } | undefined;
     const records = (signal: AbortSignal) =>
@@ -148,7 +156,7 @@ Examples:
         source: name,
         signal,
         after: saved?.settledLine ?? 0,
-        sent,
+        sent: log,
         onPage: ({ pass, tally }) => {
           if (pass > 0) return;
           for (const c of tally.totalChanges.slice(warned)) {
@@ -169,9 +177,12 @@ Examples:
         records: records(signal),
         recordsName: name,
         ...(saved ? { recordsState: saved.recordsState } : {}),
+        ...(ledger ? { ledger: ledger.view } : {}),
+        since,
       }));
     } finally {
-      sent.close();
+      ledger?.close();
+      log.close();
       await saved?.lock.release();
     }
     if (verified && verified.recovered > 0) {

@@ -210,7 +210,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     ...(u.elsewhere ? { filesIn: u.elsewhere } : {}),
   });
   // Records sent that the ledger will hear about, by ordinal, until they settle.
-  const held = new Map<number, Extract<Verdict, { documentId: string }>>();
+  const held = new Map<number, Extract<Verdict, { bodyHash: string | null }>>();
   const sender = new Dispatcher({
     client: opts.client,
     gate: run.gate,
@@ -220,7 +220,8 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     // what the service accepted goes into the ledger, one transaction per batch, before the
     // checkpoint can count it as settled.
     onOutcomes: (batch, outcomes) => {
-      const accepted: { documentId: string; bodyHash: string }[] = [];
+      const accepted: { documentId: string; bodyHash: string | null }[] = [];
+      const refused: { documentId: string; bodyHash: string }[] = [];
       batch.forEach((item, i) => {
         const o = outcomes[i] ?? { kind: 'unsent' as const };
         if (o.kind === 'unsent') return;
@@ -229,12 +230,18 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         if (v && settlesInLedger(o.kind, v)) {
           accepted.push({ documentId: v.documentId, bodyHash: v.bodyHash });
           if (o.kind === 'accepted' && v.kind === 'updated') tally.updated += 1;
+        } else if (v?.kind === 'updated' && o.kind === 'skipped') {
+          // The service kept the body it had: the ledger keeps naming that one, and notes the
+          // refused body so that the next run does not send it again.
+          tally.keepEarlier(v.documentId);
+          if (v.bodyHash !== null) refused.push({ documentId: v.documentId, bodyHash: v.bodyHash });
         }
         tally.count(o, item.request.document_id !== null);
         if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);
         tracker.settle(item.ordinal, o.kind);
       });
       opts.ledger?.recordMany(accepted);
+      opts.ledger?.recordRefused?.(refused);
       tally.progress();
     },
   });
@@ -303,6 +310,12 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           tracker.registerSettled(ordinal, at, 'failed');
         } else if (verdict?.kind === 'unchanged') {
           tally.unchanged += 1;
+          tracker.registerSettled(ordinal, at, 'unchanged');
+        } else if (verdict?.kind === 'kept') {
+          // Refused before with this very body: not sent, settled as the instance holds it
+          // (its earlier version), and named again in the summary.
+          tally.unchanged += 1;
+          tally.keepEarlier(verdict.documentId);
           tracker.registerSettled(ordinal, at, 'unchanged');
         } else if (dryRun) {
           if (verdict?.kind === 'updated') tally.updated += 1;
@@ -382,15 +395,18 @@ function premap(
 
 /**
  * Whether a settled document goes into the ledger: accepted, or refused as already ingested
- * (409) when its id names its body (a `--id-from hash` id), so the instance holds this very body.
- * A 409 for an id of the source's own says only that the id is held, not with which body.
+ * (409) when its id names its body (a `--id-from hash` id), so the instance holds this very body,
+ * or when the entry would not name a body anyway (null: held, body unknown; migrate's documents
+ * the source's ledger does not know). A 409 for an id of the source's own with a known body
+ * says only that the id is held, not with that body.
  */
 function settlesInLedger(
   kind: 'accepted' | 'skipped' | 'failed',
-  v: { documentId: string; bodyHash: string },
+  v: { documentId: string; bodyHash: string | null },
 ): boolean {
   if (kind === 'accepted') return true;
-  return kind === 'skipped' && hashNamedBy(v.documentId) === v.bodyHash;
+  if (kind !== 'skipped') return false;
+  return v.bodyHash === null || hashNamedBy(v.documentId) === v.bodyHash;
 }
 
 /**

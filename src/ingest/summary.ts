@@ -40,6 +40,15 @@ export interface IngestSummary {
   accepted: number;
   /** Already ingested (duplicate document_id): success. Earlier runs included. */
   skipped: number;
+  /**
+   * Records changed since the instance took their document_id (the ledger holds another body)
+   * whose new body the service refused as already ingested: it kept its earlier version. Sent
+   * once (then in `skipped`); a later run with the same body does not send them (then in
+   * `unchanged`). The ledger keeps naming the body the service holds. Present only when not 0.
+   */
+  kept_earlier?: number;
+  /** The first ten document ids of `kept_earlier`. */
+  kept_earlier_ids?: string[];
   /** In the failures file. Earlier runs included. */
   failed: number;
   /** Conversations with no turn left to send (this run): not sent, not failures. */

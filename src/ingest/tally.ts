@@ -10,6 +10,9 @@ import type { Shard } from './shard.js';
 import type { ExitCode } from '../errors.js';
 import { outcomeOf, type IngestSummary, type StopReason } from './summary.js';
 
+/** How many of the documents the service kept its earlier version of a summary names. */
+export const KEPT_EARLIER_IDS = 10;
+
 /** Least time between two progress events (a forced one always goes). */
 const PROGRESS_EVERY_MS = 200;
 
@@ -40,6 +43,13 @@ export class Tally {
   unchanged = 0;
   /** Accepted (dry run: would be sent) over another body the instance held. */
   updated = 0;
+  /**
+   * Records with another body than the instance holds that it refused as already ingested
+   * (409): this run, or an earlier one (then not sent again).
+   */
+  keptEarlier = 0;
+  /** The first document ids of those (KEPT_EARLIER_IDS of them), for the summary to name. */
+  readonly keptEarlierIds: string[] = [];
   accepted = 0;
   skipped = 0;
   failed = 0;
@@ -110,6 +120,12 @@ export class Tally {
     } else if (o.kind === 'skipped') {
       this.skipped += 1;
     }
+  }
+
+  /** A record whose edit the service refused (409): it keeps its earlier version. */
+  keepEarlier(documentId: string): void {
+    this.keptEarlier += 1;
+    if (this.keptEarlierIds.length < KEPT_EARLIER_IDS) this.keptEarlierIds.push(documentId);
   }
 
   /** A dry-run record that would be sent. */
@@ -190,6 +206,9 @@ export class Tally {
       sent: this.sent,
       accepted: this.earlier.accepted + this.accepted,
       skipped: this.earlier.skipped + this.skipped,
+      ...(this.keptEarlier > 0
+        ? { kept_earlier: this.keptEarlier, kept_earlier_ids: [...this.keptEarlierIds] }
+        : {}),
       failed,
       ...(this.skippedEmpty > 0 ? { skipped_empty: this.skippedEmpty } : {}),
       earlier_runs: { ...this.earlier },

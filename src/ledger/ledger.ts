@@ -58,6 +58,18 @@ export class Ledger {
         'DELETE FROM documents WHERE instance = ? AND document_id = ?',
       ),
       forgetAll: db.prepare<[number]>('DELETE FROM documents WHERE instance = ?'),
+      refusedGet: db
+        .prepare<[number, string], string>(
+          'SELECT lower(hex(body_hash)) FROM refused WHERE instance = ? AND document_id = ?',
+        )
+        .pluck(),
+      refusedPut: db.prepare<[number, string, Buffer]>(
+        'INSERT OR REPLACE INTO refused (instance, document_id, body_hash) VALUES (?, ?, ?)',
+      ),
+      refusedDrop: db.prepare<[number, string]>(
+        'DELETE FROM refused WHERE instance = ? AND document_id = ?',
+      ),
+      refusedDropAll: db.prepare<[number]>('DELETE FROM refused WHERE instance = ?'),
       status: db.prepare<[], { instance_id: string; documents: number; unknown_bodies: number }>(
         `SELECT i.instance_id AS instance_id, count(d.document_id) AS documents,
                 count(d.document_id) - count(d.body_hash) AS unknown_bodies
@@ -136,8 +148,34 @@ export class Ledger {
     const stmt = o.ifAbsent ? this.stmts.putIfAbsent : this.stmts.put;
     this.db.transaction(() => {
       const inst = this.instanceKey(instanceId, true)!;
-      for (const e of entries) stmt.run(inst, e.documentId, hashBytes(e.bodyHash));
+      for (const e of entries) {
+        stmt.run(inst, e.documentId, hashBytes(e.bodyHash));
+        // The service took a body for the id: an earlier refusal no longer holds.
+        if (!o.ifAbsent) this.stmts.refusedDrop.run(inst, e.documentId);
+      }
     })();
+  }
+
+  /**
+   * The service refused these bodies as already ingested under an id it holds with another
+   * body (a 409 for an edited record): it kept its earlier version. Kept apart from what it
+   * holds, so the ledger still names the body the service has, and the next run knows not to
+   * send the same refused body again.
+   */
+  recordRefused(instanceId: string, entries: readonly { documentId: string; bodyHash: string }[]) {
+    if (entries.length === 0) return;
+    this.db.transaction(() => {
+      const inst = this.instanceKey(instanceId, true)!;
+      for (const e of entries)
+        this.stmts.refusedPut.run(inst, e.documentId, hashBytes(e.bodyHash)!);
+    })();
+  }
+
+  /** The body hash last refused for `documentId` (see recordRefused), if any. */
+  refused(instanceId: string, documentId: string): string | undefined {
+    const inst = this.instanceKey(instanceId, false);
+    if (inst === undefined) return undefined;
+    return this.stmts.refusedGet.get(inst, documentId);
   }
 
   /** Forgets the given documents of an instance, or all of them; returns how many were held. */
@@ -145,9 +183,15 @@ export class Ledger {
     const inst = this.instanceKey(instanceId, false);
     if (inst === undefined) return 0;
     return this.db.transaction(() => {
-      if (documentIds === undefined) return this.stmts.forgetAll.run(inst).changes;
+      if (documentIds === undefined) {
+        this.stmts.refusedDropAll.run(inst);
+        return this.stmts.forgetAll.run(inst).changes;
+      }
       let n = 0;
-      for (const id of documentIds) n += this.stmts.forgetOne.run(inst, id).changes;
+      for (const id of documentIds) {
+        this.stmts.refusedDrop.run(inst, id);
+        n += this.stmts.forgetOne.run(inst, id).changes;
+      }
       return n;
     })();
   }
@@ -252,6 +296,14 @@ export class InstanceLedger {
   recordMany(entries: readonly { documentId: string; bodyHash: string | null }[]): void {
     this.ledger.recordMany(this.instanceId, entries);
   }
+
+  refused(documentId: string): string | undefined {
+    return this.ledger.refused(this.instanceId, documentId);
+  }
+
+  recordRefused(entries: readonly { documentId: string; bodyHash: string }[]): void {
+    this.ledger.recordRefused(this.instanceId, entries);
+  }
 }
 
 export const LEDGER_FILE = 'ledger.sqlite';
@@ -289,6 +341,12 @@ CREATE TABLE IF NOT EXISTS documents (
   instance INTEGER NOT NULL,
   document_id TEXT NOT NULL,
   body_hash BLOB,
+  PRIMARY KEY (instance, document_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS refused (
+  instance INTEGER NOT NULL,
+  document_id TEXT NOT NULL,
+  body_hash BLOB NOT NULL,
   PRIMARY KEY (instance, document_id)
 ) WITHOUT ROWID;
 `;

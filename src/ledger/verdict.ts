@@ -15,6 +15,16 @@ export interface LedgerView {
   prefetch?(documentIds: readonly string[]): void;
   /** Documents the service accepted, in one transaction. */
   recordMany(entries: readonly { documentId: string; bodyHash: string | null }[]): void;
+  /**
+   * Optional: the hash a request is compared and recorded under, instead of its own body's
+   * (`bodyHash`); null when it is not known. Migrate records the source's entry for a
+   * document, not the hash of the body it rebuilt from the memories (migrate-ledger.ts).
+   */
+  hashOf?(request: CreateMemoryRequest): string | null;
+  /** Optional: the body hash the service last refused for the id (a 409 for an edit). */
+  refused?(documentId: string): string | undefined;
+  /** Optional: bodies the service refused as already ingested under an id it holds. */
+  recordRefused?(entries: readonly { documentId: string; bodyHash: string }[]): void;
 }
 
 /**
@@ -50,20 +60,29 @@ export function hashNamedBy(documentId: string): string | null {
  *   not know, after a rebuild): not sent;
  * - `updated`: it holds the id with another body: sent;
  * - `new`: not held: sent;
+ * - `kept`: held with another body, and the service refused this very body before (409): it
+ *   keeps its earlier version, so sending it again would be refused again; not sent;
  * - `untracked`: the record has no document_id (`--id-from none`): sent, never recorded, as
  *   nothing would tell its next run from another document.
  */
 export type Verdict =
   | { kind: 'unchanged' }
-  | { kind: 'new' | 'updated'; documentId: string; bodyHash: string }
+  | { kind: 'kept'; documentId: string }
+  | { kind: 'new' | 'updated'; documentId: string; bodyHash: string | null }
   | { kind: 'untracked' };
 
+/**
+ * An unknown hash on either side (held after a rebuild, or a view's `hashOf` that cannot tell)
+ * counts as unchanged: nothing shows the two bodies differ.
+ */
 export function verdictOf(ledger: LedgerView, request: CreateMemoryRequest): Verdict {
   const id = request.document_id;
   if (typeof id !== 'string' || id === '') return { kind: 'untracked' };
   const held = ledger.lookup(id);
-  const hash = bodyHash(request);
+  const hash = ledger.hashOf ? ledger.hashOf(request) : bodyHash(request);
   if (held === undefined) return { kind: 'new', documentId: id, bodyHash: hash };
-  if (held === null || held === hash) return { kind: 'unchanged' };
+  if (held === null || hash === null || held === hash) return { kind: 'unchanged' };
+  // Asked only for a changed record (rare): one lookup, not one per record.
+  if (ledger.refused?.(id) === hash) return { kind: 'kept', documentId: id };
   return { kind: 'updated', documentId: id, bodyHash: hash };
 }

@@ -156,6 +156,8 @@ export function createIngestDisplay(
   });
   let printed = 0;
   let unprinted = 0;
+  // Where the failures of the input being read go: none in a dry run.
+  let failuresFile: string | null = null;
   let started = false;
   const rate = new SettleRate();
   // Failures and stop notices are shown even with --quiet: they are what went wrong.
@@ -183,6 +185,7 @@ export function createIngestDisplay(
           `resuming ${e.source} after record ${fmt.format(e.resumedFrom.records)} (line ${fmt.format(e.resumedFrom.line)})`,
         );
       }
+      failuresFile = e.failuresFile;
       rate.startInput();
       if (!started) progress.start(text);
       else progress.update(text);
@@ -195,8 +198,13 @@ export function createIngestDisplay(
       if (printed < FAILURE_PRINT_CAP) {
         printed += 1;
         say(failureText(f));
-        if (printed === FAILURE_PRINT_CAP)
-          say(`(further failures are counted, not printed; see the failures file)`);
+        if (printed === FAILURE_PRINT_CAP) {
+          say(
+            failuresFile
+              ? `(further failures are counted, not printed; see ${failuresFile})`
+              : '(further failures are counted, not printed; a dry run writes no failures file)',
+          );
+        }
       } else {
         unprinted += 1;
       }

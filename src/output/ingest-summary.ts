@@ -30,6 +30,9 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
     ]);
     if (s.unchanged > 0) pairs.push(unchangedPair(num(s.unchanged)));
     if (s.updated > 0) pairs.push(['of which updated', num(s.updated)]);
+    if (s.kept_earlier !== undefined) {
+      pairs.push(['kept earlier version', `${num(s.kept_earlier)} (changed records refused)`]);
+    }
     if (s.other_shards !== undefined) {
       pairs.push(['other shards', `${num(s.other_shards)} (passed over)`]);
     }
@@ -51,6 +54,9 @@ export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [
       pairs.push(['accepted', num(s.accepted)]);
       if (s.updated > 0) pairs.push(['of which updated', num(s.updated)]);
       pairs.push(['skipped (already ingested)', num(s.skipped)]);
+      if (s.kept_earlier !== undefined) {
+        pairs.push(['kept earlier version', `${num(s.kept_earlier)} (changed records refused)`]);
+      }
     }
     pairs.push(['failed', num(s.failed)]);
   }
@@ -142,7 +148,10 @@ const UNKNOWN_MARK = '"error":{"code":"OUTCOME_UNKNOWN"';
 /** Records this run read that it neither stored, skipped nor recorded as failed. */
 function unsettled(s: IngestSummary): number {
   const e = s.earlier_runs;
-  const settled = s.accepted - e.accepted + (s.skipped - e.skipped) + (s.failed - e.failed);
+  // This run's: records the instance holds unchanged were read and settled without a request.
+  const unchanged = (s.unchanged ?? 0) - (e.unchanged ?? 0);
+  const settled =
+    s.accepted - e.accepted + (s.skipped - e.skipped) + (s.failed - e.failed) + unchanged;
   return Math.max(0, s.records_read - settled);
 }
 
@@ -174,6 +183,18 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
   } else if (s.status === 'aborted' && s.state_files.length > 0) {
     out.push(
       `progress is saved in ${s.state_files.join(', ')}; once the error below is dealt with, run the same command again to continue.`,
+    );
+  }
+  if (s.kept_earlier !== undefined) {
+    const n = s.kept_earlier;
+    const one = n === 1;
+    const ids = s.kept_earlier_ids ?? [];
+    const named = ids.length === 0 ? '' : ` (${ids.join(', ')}${ids.length < n ? ', …' : ''})`;
+    out.push(
+      `${forPeople(n)} record${one ? '' : 's'}${named} changed since ${one ? 'it was' : 'they were'} sent, but the service kept its earlier version ` +
+        `(already ingested under the same document_id); ${one ? 'it is' : 'they are'} not sent again while ${one ? 'it stays' : 'they stay'} as ${one ? 'it is' : 'they are'}. ` +
+        "To change a stored memory: 'synap memories update <memory_id> --document … --merge-strategy replace'; " +
+        'to store the edit as a document of its own: give the record a new document_id.',
     );
   }
   const e = s.earlier_runs;

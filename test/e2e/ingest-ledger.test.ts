@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
+import { startScriptedServer, WHOAMI } from '../helpers/scripted-server.js';
 
 /**
  * The ledger over real runs of the binary: what a second night sends. "Received" is what the
@@ -58,7 +59,7 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
     const before = received();
 
     const second = await ingest([file]);
-    // Only the pre-flight asks anything (whoami, the credit check); no batch is sent.
+    // No document sent (the summary's requests are the pre-flight's: whoami, the estimate).
     expect(second).toMatchObject({ sent: 0, unchanged: 30 });
     expect(received()).toBe(before);
 
@@ -81,6 +82,98 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
     writeFileSync(file, chats(100, 104, new Set([102])));
     const dry = await ingest([file, '--dry-run']);
     expect(dry).toMatchObject({ sent: 1, updated: 1, unchanged: 4 });
+  });
+
+  it('an edited record that keeps its id, refused as already ingested: counted, explained, bounded', async () => {
+    const file = join(dir, 'edited.jsonl');
+    writeFileSync(file, chats(400, 404));
+    expect(await ingest([file])).toMatchObject({ accepted: 5 });
+    writeFileSync(file, chats(400, 404, new Set([402])));
+    const r = await runCli(['ingest', file], { env, cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    // The emulator keeps its earlier version (409): said so, with how to replace it.
+    expect(r.stderr).toMatch(/kept earlier version:?\s+1 /);
+    expect(r.stderr).toContain(
+      '1 record (chat-402) changed since it was sent, but the service kept its earlier version',
+    );
+    expect(r.stderr).toContain('synap memories update');
+    // The next night: the refused body is not sent again, and still named.
+    const before = received();
+    const j = await ingest([file]);
+    expect(j).toMatchObject({ sent: 0, skipped: 0, unchanged: 5, kept_earlier: 1 });
+    expect(j.kept_earlier_ids).toEqual(['chat-402']);
+    expect(received()).toBe(before);
+    // Edited once more: another body, sent (and refused) once.
+    writeFileSync(file, chats(400, 404).replace('chat 402', 'chat 402, edited twice'));
+    expect(await ingest([file])).toMatchObject({ sent: 1, skipped: 1, kept_earlier: 1 });
+    expect(await ingest([file])).toMatchObject({ sent: 0, kept_earlier: 1 });
+    expect(received() - before).toBe(1);
+    // The ledger still names the body the service holds: the original is unchanged.
+    writeFileSync(file, chats(400, 404));
+    const back = await ingest([file]);
+    expect(back).toMatchObject({ sent: 0, unchanged: 5 });
+    expect(back.kept_earlier).toBeUndefined();
+  });
+
+  it('against a service that updates a repeated id in place, the edit is accepted, updated and recorded', async () => {
+    const server = await startScriptedServer((req) => {
+      if (req.url === '/api/v1/auth/whoami') return WHOAMI;
+      if (req.url.startsWith('/v1/credits/')) return { status: 404, body: { detail: 'Not Found' } };
+      if (req.url === '/api/v1/memories/batch') {
+        const docs = (JSON.parse(req.body) as { documents: { document_id: string }[] }).documents;
+        return {
+          status: 200,
+          body: {
+            batch_id: 'b1',
+            total: docs.length,
+            succeeded: docs.length,
+            failed: 0,
+            results: docs.map((d, i) => ({
+              ingestion_id: `ing-${req.body.length}-${i}`,
+              document_id: d.document_id,
+              status: 'queued',
+              queued_at: new Date(0).toISOString(),
+              error_message: null,
+              error_code: null,
+            })),
+          },
+        };
+      }
+      return { status: 404, body: { detail: 'Not Found' } };
+    });
+    try {
+      const there = { SYNAP_BASE_URL: server.url };
+      const file = join(dir, 'in-place.jsonl');
+      writeFileSync(file, chats(500, 504));
+      expect(await ingest([file], there)).toMatchObject({ accepted: 5 });
+      writeFileSync(file, chats(500, 504, new Set([503])));
+      const second = await ingest([file], there);
+      expect(second).toMatchObject({ sent: 1, accepted: 1, updated: 1, unchanged: 4 });
+      expect(second.kept_earlier).toBeUndefined();
+      expect(await ingest([file], there)).toMatchObject({ sent: 0, unchanged: 5 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('four shards: the second night of every shard sends 0', async () => {
+    const file = join(dir, 'sharded.jsonl');
+    writeFileSync(file, chats(600, 639));
+    const night = () =>
+      Promise.all([0, 1, 2, 3].map((i) => ingest([file, '--shard', `${i}/4`, '--rate', '6000'])));
+    const first = await night();
+    expect(first.reduce((n, s) => n + s.accepted, 0)).toBe(40);
+    const before = received();
+    const second = await night();
+    for (const s of second) expect(s).toMatchObject({ sent: 0 });
+    expect(received()).toBe(before);
+    // Another night after the file grew: every shard reads its records again, the ledger holds
+    // them all, and only the new record is sent, by the shard it belongs to.
+    writeFileSync(file, chats(600, 640));
+    const third = await night();
+    expect(third.reduce((n, s) => n + s.unchanged, 0)).toBe(40);
+    expect(third.reduce((n, s) => n + s.sent, 0)).toBe(1);
+    expect(received() - before).toBe(1);
   });
 
   it('--resend sends everything once; the ledger is kept for the next run', async () => {

@@ -139,8 +139,9 @@ describe('export | ingest and migrate', () => {
     const after = migrated.stats();
     expect(after.documents_stored).toBe(600);
     expect(after.documents_accepted - before.documents_accepted).toBe(0);
-    expect(after.duplicates_refused - before.duplicates_refused).toBe(600);
-    expect(again.stdout).toMatch(/"skipped":\s*600/);
+    // The target's ledger knows what the first migrate sent: nothing is sent again.
+    expect(after.duplicates_refused - before.duplicates_refused).toBe(0);
+    expect(JSON.parse(again.stdout).result).toMatchObject({ sent: 0, unchanged: 600 });
   });
 
   it('refuses a migration onto the same profile', async () => {
@@ -234,9 +235,53 @@ describe('a nightly job moved to the migrated instance', () => {
     const before = moved.stats();
     const nightly = await job('new');
     expect(nightly.code, nightly.stderr).toBe(0);
-    expect(JSON.parse(nightly.stdout).result).toMatchObject({ accepted: 0, skipped: 300 });
+    // The target's ledger holds what migrate sent: the job sends nothing at all.
+    expect(JSON.parse(nightly.stdout).result).toMatchObject({ sent: 0, unchanged: 300 });
     expect(moved.stats().documents_stored).toBe(300);
     expect(moved.stats().documents_accepted).toBe(before.documents_accepted);
+    expect(moved.stats().duplicates_refused).toBe(before.duplicates_refused);
+  });
+
+  it('ids of the source’s own: after migrate the job on the target sends nothing, then only what is new', async () => {
+    const chats = join(sandbox.dir, 'tickets.jsonl');
+    const line = (i: number, text = `ticket ${i} is stuck`) =>
+      JSON.stringify({
+        document: `User: ${text}`,
+        document_id: `t-${i}`,
+        user_id: 'u-1',
+        customer_id: 'acme',
+      });
+    const write = (n: number) =>
+      writeFileSync(chats, `${Array.from({ length: n }, (_, i) => line(i)).join('\n')}\n`);
+    write(50);
+    const job = async (profile: string) => {
+      const r = await runCli(['--json', '--profile', profile, 'ingest', chats], {
+        env: sandbox.env,
+        cwd: sandbox.dir,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).result as Record<string, number>;
+    };
+    expect(await job('old')).toMatchObject({ accepted: 50 });
+    const served = () => Object.values(moved.stats().requests_by_status).reduce((a, n) => a + n, 0);
+    const servedBefore = served();
+    const m = await runCli(['--json', 'migrate', '--from', 'old', '--to', 'new'], {
+      env: sandbox.env,
+      cwd: sandbox.dir,
+    });
+    expect(m.code, m.stderr).toBe(0);
+    // The 300 of the test before are held already; the 50 new documents are sent.
+    const migrated = JSON.parse(m.stdout).result;
+    expect(migrated).toMatchObject({ accepted: 50, unchanged: 300 });
+    // The summary counts every request the target answered, its pre-flight's too.
+    expect(migrated.requests).toBe(served() - servedBefore);
+    const before = moved.stats();
+    expect(await job('new')).toMatchObject({ sent: 0, unchanged: 50 });
+    expect(moved.stats().duplicates_refused).toBe(before.duplicates_refused);
+    // The next night appends one: only that one is sent.
+    write(51);
+    expect(await job('new')).toMatchObject({ sent: 1, accepted: 1, unchanged: 50 });
+    expect(moved.stats().documents_accepted - before.documents_accepted).toBe(1);
   });
 });
 

@@ -38,10 +38,16 @@ const says =
     for (const p of parts) expect(r.stderr).toContain(p);
   };
 
+let received = () => 0;
+let receivedBefore = 0;
+/** The emulator received no document during the command just run (repeats count too). */
+const nothingReceived = (_r: CliRun) => expect(received()).toBe(receivedBefore);
+
 const EXPECTED: [string, (r: CliRun) => void][] = [
   [`printf '{"document":"User: my order is late","document_id":"chat-1"}\\n' > chats.jsonl`, ok],
   ['synap ingest chats.jsonl', says('sent: 1', 'accepted: 1')],
-  ['synap ingest chats.jsonl', says('unchanged: 1', 'sent: 0')],
+  // No document sent; the requests are the pre-flight's (whoami, the credit check).
+  ['synap ingest chats.jsonl', (r) => (says('unchanged: 1', 'sent: 0')(r), nothingReceived(r))],
   [`printf '{"document":"User: and the refund?","document_id":"chat-2"}\\n' >> chats.jsonl`, ok],
   ['synap ingest chats.jsonl', says('unchanged: 1', 'sent: 1')],
   ['synap ingest chats.jsonl --dry-run', says('valid (would send): 0')],
@@ -69,7 +75,9 @@ describe('docs/nightly-jobs.md', () => {
 
   it('every example runs as written and does what the page says', async () => {
     expect(pageCommands()).toEqual(EXPECTED.map(([c]) => c));
+    received = () => emu.documents().reduce((n, d) => n + (d.times_received ?? 1), 0);
     for (const [command, check] of EXPECTED) {
+      receivedBefore = received();
       const r = await runShell(command, { env, cwd: box.dir });
       check(r);
     }

@@ -204,8 +204,12 @@ const ALL_EXAMPLES: Example[] = [
   },
   {
     readme: 'synap migrate --from staging --to prod --max-duration 30m',
+    // Run after the migration above: everything is held by the target, nothing is sent.
     run: '(unset SYNAP_API_KEY SYNAP_BASE_URL; synap migrate --from staging --to prod --max-duration 30m)',
-    check: ok,
+    check: (r) => {
+      ok(r);
+      expect(r.stderr).toMatch(/sent:\s+0\b/);
+    },
   },
   { readme: 'synap credits', check: ok },
   { readme: 'synap credits ledger --entry-type usage --limit 50 --offset 50', check: ok },

@@ -66,6 +66,26 @@ describe('nextSteps', () => {
     expect(steps).not.toMatch(/failures file\)|see the failures file/);
   });
 
+  it('a stopped run does not count the records the instance holds unchanged as not stored', () => {
+    const steps = nextSteps(
+      summary({
+        status: 'stopped',
+        exit_code: ExitCode.STOPPED,
+        stop_reason: 'max-duration',
+        records_read: 329,
+        unchanged: 219,
+        sent: 30,
+        accepted: 29,
+        skipped: 1,
+        failed: 0,
+        // 10 of the unchanged were settled by an earlier run of the input, not read by this one.
+        earlier_runs: { accepted: 0, skipped: 0, failed: 0, unchanged: 10 },
+        failures_files: [],
+      }),
+    ).join('\n');
+    expect(steps).toMatch(/\b90 record\(s\) were not stored yet/);
+  });
+
   it('every record failed but no failures file was written: no pointer to one', () => {
     const steps = nextSteps(summary({ failures_files: [] })).join('\n');
     expect(steps).not.toMatch(/the failures file/);
