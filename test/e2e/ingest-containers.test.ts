@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -188,6 +197,75 @@ describe('ingest of zip archives and folders', () => {
     expect(sa + sb).toBe(40);
     expect(sa).toBeGreaterThan(0);
     expect(stored('zipsh')).toHaveLength(40);
+  }, 60_000);
+
+  it('a notes folder is never written into: interrupted, resumed and sharded, its listing is byte for byte what it was', async () => {
+    const vault = join(dir, 'vault-untouched');
+    mkdirSync(join(vault, 'journal'), { recursive: true });
+    for (let i = 0; i < 24; i++)
+      writeFileSync(join(vault, 'journal', `day-${String(i).padStart(2, '0')}.md`), `Day ${i}\n`);
+    writeFileSync(join(vault, 'broken.md'), '---\ntitle: [unclosed\n---\nText\n');
+    // Every file and folder under `vault`: path, kind, size, bytes, modification time.
+    const listing = (): string[] => {
+      const out: string[] = [];
+      const walk = (at: string, rel: string) => {
+        for (const n of readdirSync(at).sort()) {
+          const p = join(at, n);
+          const st = lstatSync(p);
+          const name = `${rel}${n}`;
+          if (st.isDirectory()) {
+            out.push(`${name}/ ${st.mtimeMs}`);
+            walk(p, `${name}/`);
+          } else out.push(`${name} ${st.size} ${st.mtimeMs} ${readFileSync(p, 'base64')}`);
+        }
+      };
+      walk(vault, '');
+      return out;
+    };
+    const before = listing();
+    // One request a note: an emulator whose rate limit leaves the client's --rate to pace it.
+    const fast = await startEmulator({ processingDelayMs: 0, rpm: 60_000, burst: 1000 });
+    const run = (args: string[]) =>
+      runCli(args, {
+        env: { ...env, SYNAP_API_KEY: fast.apiKey, SYNAP_BASE_URL: fast.url },
+        cwd: dir,
+        timeoutMs: 60_000,
+      });
+    const docs = () => fast.documents().filter((d) => d.document_id.startsWith('file:journal/'));
+    const first = await run([
+      '--json',
+      'ingest',
+      'vault-untouched',
+      '--max-duration',
+      '2s',
+      '--rate',
+      '120',
+    ]);
+    expect(first.code, first.stderr).toBe(5);
+    expect(listing()).toEqual(before);
+    const second = await run(['--json', 'ingest', 'vault-untouched']);
+    expect(second.code, second.stderr).toBe(3);
+    expect(listing()).toEqual(before);
+    const result = JSON.parse(second.stdout).result as { failures_files: string[] };
+    expect(storedOnce(docs())).toEqual({ distinct: 24, duplicates: 0 });
+    expect(JSON.parse(first.stdout).result.accepted).toBeGreaterThan(0);
+    // The notes the interrupted run sent are not sent again.
+    const r1 = JSON.parse(first.stdout).result as { accepted: number };
+    const r2 = JSON.parse(second.stdout).result as { accepted: number; unchanged: number };
+    expect([r1.accepted + r2.accepted, r2.unchanged]).toEqual([24, r1.accepted]);
+    // The failures file is kept outside the folder, names the note, and can be read again.
+    expect(result.failures_files).toHaveLength(1);
+    const failuresFile = result.failures_files[0]!;
+    expect(failuresFile.startsWith(vault)).toBe(false);
+    expect(readFileSync(failuresFile, 'utf8')).toContain('broken.md');
+    // Two shards of the folder: each note sent by one of them, and still nothing written in it.
+    const a = await run(['--json', 'ingest', 'vault-untouched', '--shard', '0/2', '--resend']);
+    const b = await run(['--json', 'ingest', 'vault-untouched', '--shard', '1/2', '--resend']);
+    expect([a.code, b.code].sort()).toEqual([0, 3]);
+    const sent = (r: { stdout: string }) => JSON.parse(r.stdout).result.skipped as number;
+    expect(sent(a) + sent(b)).toBe(24);
+    expect(listing()).toEqual(before);
+    await fast.close();
   }, 60_000);
 
   it('a folder: its files in name order, hidden ones and symlinks out of it skipped', async () => {
