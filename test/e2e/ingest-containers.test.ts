@@ -105,7 +105,7 @@ describe('ingest of zip archives and folders', () => {
     expect(existsSync(join(dir, 'mixed.zip.synap-state.json'))).toBe(false);
     const again = await run(['--json', 'ingest', 'mixed.zip']);
     const result = JSON.parse(again.stdout).result;
-    expect(result).toMatchObject({ accepted: 0, skipped: 4 });
+    expect(result).toMatchObject({ accepted: 0, skipped: 0, unchanged: 4 });
     expect(result.archives).toEqual([
       {
         source: 'mixed.zip',
