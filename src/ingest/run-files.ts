@@ -36,9 +36,17 @@ export interface InputFiles {
   /** True when `failures` is a name made for this run alone (created, never appended to). */
   uniqueFailures: boolean;
   /** Set when the files are kept in the user's state directory, with the reason. */
-  elsewhere?: { dir: string; why: string };
+  elsewhere?: Elsewhere;
   /** What the state, lock and default failures names extend (resumable inputs only). */
   base?: string;
+}
+
+/** Where an input's files are kept instead of beside it, and why. */
+export interface Elsewhere {
+  dir: string;
+  why: string;
+  /** Set when the input was found in a folder given as the input: the folder. */
+  folder?: string;
 }
 
 /**
@@ -164,11 +172,11 @@ async function privateDir(dir: string): Promise<string> {
 export async function filesBase(
   input: string,
   o: { env?: NodeJS.ProcessEnv; tag?: string; folder?: string } = {},
-): Promise<{ base: string; elsewhere?: { dir: string; why: string } }> {
+): Promise<{ base: string; elsewhere?: Elsewhere }> {
   const real = await realPathOf(input);
   const linked = (await lstat(input)).isSymbolicLink();
   let base = linked ? real : input;
-  let elsewhere: { dir: string; why: string } | undefined;
+  let elsewhere: Elsewhere | undefined;
   const why =
     o.folder !== undefined
       ? `it is in the folder ${o.folder}, which synap does not write into`
@@ -179,7 +187,7 @@ export async function filesBase(
     const dir = userStateDir(o.env);
     const id = createHash('sha256').update(real).digest('hex').slice(0, 12);
     base = join(dir, `${basename(real)}-${id}`);
-    elsewhere = { dir, why };
+    elsewhere = { dir, why, ...(o.folder !== undefined ? { folder: o.folder } : {}) };
   }
   if (o.tag) base = `${base}.${o.tag}`;
   // An input whose name is near the file system's limit: its files get a shortened name.

@@ -246,6 +246,12 @@ describe('ingest of zip archives and folders', () => {
     const second = await run(['--json', 'ingest', 'vault-untouched']);
     expect(second.code, second.stderr).toBe(3);
     expect(listing()).toEqual(before);
+    // Where its files went is said once for the folder, not once a note.
+    const said = second.stderr.match(/does not write into/g) ?? [];
+    expect(said).toHaveLength(1);
+    expect(second.stderr).toContain(
+      'note: vault-untouched: synap does not write into a folder it reads; the state, lock and failures files of its files are kept in ',
+    );
     const result = JSON.parse(second.stdout).result as { failures_files: string[] };
     expect(storedOnce(docs())).toEqual({ distinct: 24, duplicates: 0 });
     expect(JSON.parse(first.stdout).result.accepted).toBeGreaterThan(0);
