@@ -177,7 +177,12 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
     );
   }
   const e = s.earlier_runs;
-  const stored = s.accepted + s.skipped + (e ? e.accepted + e.skipped : 0);
+  // What the instance holds already (the ledger's unchanged) is stored too.
+  const stored =
+    s.accepted +
+    s.skipped +
+    (s.unchanged ?? 0) +
+    (e ? e.accepted + e.skipped + (e.unchanged ?? 0) : 0);
   // Not when some outcomes are unknown: those records may well be stored.
   const known = s.outcome_unknown === undefined;
   if (

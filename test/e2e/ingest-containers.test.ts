@@ -199,6 +199,44 @@ describe('ingest of zip archives and folders', () => {
     expect(stored('zipsh')).toHaveLength(40);
   }, 60_000);
 
+  it('a damaged archive: an entry whose size or CRC-32 the directory misstates fails alone, naming the entry', async () => {
+    const convo = (id: string) => JSON.stringify([{ document: `User: ${id}`, document_id: id }]);
+    writeFileSync(
+      join(dir, 'damaged.zip'),
+      zipOf([
+        { name: 'a.jsonl', data: jsonl(['dmg-a'], 'a') },
+        // A .json entry is looked at before reading: its lying size must not sink the archive.
+        { name: 'lies.json', data: convo('dmg-lies'), claimSize: 10 },
+        { name: 'crc.jsonl', data: jsonl(['dmg-crc'], 'c'), claimCrc: 0xdeadbeef },
+        { name: 'b.jsonl', data: jsonl(['dmg-b'], 'b') },
+      ]),
+    );
+    const r = await run(['--json', 'ingest', 'damaged.zip']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(stored('dmg-')).toEqual(['dmg-a', 'dmg-b', 'dmg-crc']);
+    const lines = failures('damaged.zip.failures.jsonl');
+    expect(lines.map((l) => l.source)).toEqual(['damaged.zip:lies.json', 'damaged.zip:crc.jsonl']);
+    expect(lines[0]!.error.message).toMatch(/damaged here\): too many bytes/);
+    expect(lines[1]!.error.message).toMatch(/CRC-32/);
+    expect(r.stderr).toContain('damaged.zip:crc.jsonl');
+
+    // An app export whose conversations.json is damaged: that entry fails, naming it; the
+    // export's other files are not taken for records.
+    writeFileSync(
+      join(dir, 'damaged-export.zip'),
+      zipOf([
+        { name: 'conversations.json', data: convo('dmg-export'), claimSize: 10 },
+        { name: 'user.json', data: '{"id":"user-1","email":"a@example.com"}' },
+        { name: 'message_feedback.json', data: '[{"id":"f1","rating":"thumbsUp"}]' },
+      ]),
+    );
+    const e = await run(['--json', 'ingest', 'damaged-export.zip']);
+    expect(e.code, e.stderr).toBe(3);
+    expect(failures('damaged-export.zip.failures.jsonl').map((l) => l.source)).toEqual([
+      'damaged-export.zip:conversations.json',
+    ]);
+  });
+
   it('a notes folder is never written into: interrupted, resumed and sharded, its listing is byte for byte what it was', async () => {
     const vault = join(dir, 'vault-untouched');
     mkdirSync(join(vault, 'journal'), { recursive: true });

@@ -41,6 +41,8 @@ describe('nextSteps', () => {
   it('does not when something was stored, now or in an earlier part of the run', () => {
     expect(nextSteps(summary({ accepted: 1, failed: 2 })).join('\n')).not.toMatch(plainly);
     expect(nextSteps(summary({ skipped: 1, failed: 2 })).join('\n')).not.toMatch(plainly);
+    // Held by the instance already (the ledger's unchanged): stored, so not "nothing".
+    expect(nextSteps(summary({ unchanged: 3, failed: 1 })).join('\n')).not.toMatch(plainly);
     const resumed = summary({ earlier_runs: { accepted: 5, skipped: 0, failed: 0 } });
     expect(nextSteps(resumed).join('\n')).not.toMatch(plainly);
   });
