@@ -144,7 +144,8 @@ function hasHeaderField(raw: Uint8Array): boolean {
  * `email` document:
  * - `document`: From/To/Cc/Subject/Date lines (those the message has), a blank line, then the
  *   text part, else the HTML part as text; each attachment named with its size, never inlined;
- * - `document_id`: `email:<Message-ID without brackets>`, else `email:sha256-<hash of the bytes>`;
+ * - `document_id`: `email:<Message-ID without brackets>`, else `email:sha256-<hash of the bytes>`
+ *   (CRLF line ends hashed as LF: one message saved by two mail programs has one id);
  * - `document_created_at`: the Date header in ISO 8601 UTC (left out when it names no time);
  * - `metadata`: source, subject, from, to, in_reply_to and thread_id (the first References id).
  * A message MIME cannot read, or with no header field at all, is a failure.
@@ -181,7 +182,7 @@ export async function emailRecord(
   const messageId = bareMessageId(email.messageId);
   const id = messageId
     ? `email:${messageId}`
-    : `email:sha256-${createHash('sha256').update(raw).digest('hex').slice(0, 40)}`;
+    : `email:sha256-${createHash('sha256').update(lfLineEnds(raw)).digest('hex').slice(0, 40)}`;
 
   const metadata: Record<string, string | string[]> = { source };
   if (subject) metadata.subject = subject;
@@ -203,4 +204,16 @@ export async function emailRecord(
   const created = isoDate(email.date);
   if (created) value.document_created_at = created;
   return value;
+}
+
+/** The bytes with every CRLF as LF. */
+function lfLineEnds(raw: Uint8Array): Uint8Array {
+  if (!raw.includes(0x0d)) return raw;
+  const out = new Uint8Array(raw.length);
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === 0x0d && raw[i + 1] === 0x0a) continue;
+    out[n++] = raw[i]!;
+  }
+  return out.subarray(0, n);
 }
