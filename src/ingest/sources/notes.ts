@@ -2,6 +2,7 @@ import { parseDocument } from 'yaml';
 import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch } from '../source-record.js';
+import { decodeWindows1252 } from './windows-1252.js';
 
 /** File name endings read as notes. */
 export const NOTE_EXTENSIONS = ['.md', '.markdown', '.txt'] as const;
@@ -255,29 +256,6 @@ export function looksBinary(bytes: Uint8Array): boolean {
   return head.some(
     (b) => (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d) || b === 0x7f,
   );
-}
-
-/**
- * 0x80–0x9F in Windows-1252 (the WHATWG table; the five bytes it leaves undefined stay the C1
- * controls). Node's TextDecoder reads that label as Latin-1, which maps these to controls.
- */
-const CP1252_HIGH = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152,
-  0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122,
-  0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
-];
-
-/** Bytes in the Windows-1252 code page as text. */
-export function decodeWindows1252(b: Uint8Array): string {
-  const out: string[] = [];
-  const CHUNK = 8192;
-  for (let at = 0; at < b.length; at += CHUNK) {
-    const codes = Array.from(b.subarray(at, at + CHUNK), (c) =>
-      c >= 0x80 && c <= 0x9f ? CP1252_HIGH[c - 0x80]! : c,
-    );
-    out.push(String.fromCharCode(...codes));
-  }
-  return out.join('');
 }
 
 /** The offset of the first byte that is not part of well-formed UTF-8, or -1 when all are. */
