@@ -99,9 +99,12 @@ export function printIngestSummary(
     stream?: NodeJS.WritableStream;
     /** The command that ingests the failures files (the user's own line, changed). */
     retryCommand?: RetryCommand;
+    /** Where --show's documents go: they are data (stdout by default). */
+    data?: NodeJS.WritableStream;
   },
 ): void {
   const stream = opts.stream ?? process.stderr;
+  const shown: string[] = [];
   const lines: string[] = [];
   // --quiet keeps only what needs acting on (how to resume, where the failures are).
   if (!opts.quiet) {
@@ -114,14 +117,17 @@ export function printIngestSummary(
     if (s.show !== undefined) {
       // --show: whole, exactly as they would be sent.
       const n = s.samples.length;
-      lines.push(`the first ${n === 1 ? 'document' : `${n} documents`}, as they would be sent:`);
-      for (const sample of s.samples) lines.push(JSON.stringify(sample, null, 2));
+      lines.push(
+        `the first ${n === 1 ? 'document' : `${n} documents`}, as they would be sent (on stdout)`,
+      );
+      for (const sample of s.samples) shown.push(JSON.stringify(sample, null, 2));
     } else {
       lines.push(`sample payloads (${s.samples.length}):`);
       for (const sample of s.samples) lines.push(samplePayload(sample));
     }
   }
   for (const hint of nextSteps(s, opts.retryCommand)) lines.push(hint);
+  if (shown.length > 0) (opts.data ?? process.stdout).write(`${redactSecrets(shown.join('\n'))}\n`);
   if (lines.length === 0) return;
   stream.write(`${redactSecrets(lines.join('\n'))}\n`);
 }
