@@ -126,6 +126,12 @@ export function printIngestSummary(
       for (const sample of s.samples) lines.push(samplePayload(sample));
     }
   }
+  if (!opts.quiet && s.dry_run && s.show !== undefined && !s.samples?.length && s.unchanged > 0) {
+    // The ledger keeps back what the instance holds: a preview of an export sent before.
+    lines.push(
+      `nothing to show: ${s.unchanged === 1 ? 'the record read is' : `the ${s.unchanged} records read are`} held by the instance as they are (unchanged); --resend shows them`,
+    );
+  }
   for (const hint of nextSteps(s, opts.retryCommand)) lines.push(hint);
   if (shown.length > 0) (opts.data ?? process.stdout).write(`${redactSecrets(shown.join('\n'))}\n`);
   if (lines.length === 0) return;
