@@ -12,6 +12,7 @@ import {
   splitFrontMatter,
   tagList,
 } from '../../src/ingest/sources/notes.js';
+import { NOTES } from '../../src/ingest/sources/formats.js';
 
 const VAULT = join(import.meta.dirname, '..', 'fixtures', 'sources', 'notes', 'vault');
 const note = (rel: string) => readFileSync(join(VAULT, rel), 'utf8');
@@ -179,5 +180,21 @@ describe('notes', () => {
           'win/note.txt: not UTF-8 (line 1, byte 4): read as Windows-1252; if it is in another encoding, convert it to UTF-8',
       },
     ]);
+  });
+
+  it("a note's failures line says which note to fix and that its folder is ingested again", () => {
+    let said = '';
+    NOTES.reread({
+      text: '---\ntitle: [bad\n---\nBody\n',
+      source: 'vault/journal/bad.md',
+      line: 3,
+      keep: (message) => {
+        said = message;
+        return { source: 'x', line: 1 };
+      },
+    });
+    expect(said).toBe(
+      'a note that could not be read is kept as text: fix vault/journal/bad.md and ingest the folder it was read from again (named alone, a note takes its file name as its id)',
+    );
   });
 });
