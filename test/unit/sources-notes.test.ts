@@ -186,8 +186,9 @@ describe('notes', () => {
     let said = '';
     NOTES.reread({
       text: '---\ntitle: [bad\n---\nBody\n',
-      source: 'vault/journal/bad.md',
-      line: 3,
+      source: 'bad.md.failures.jsonl',
+      origin: 'vault/journal/bad.md',
+      line: 1,
       keep: (message) => {
         said = message;
         return { source: 'x', line: 1 };

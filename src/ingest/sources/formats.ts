@@ -108,7 +108,7 @@ export const NOTES = {
   // does not know: the note is ingested again from its folder, not from here.
   reread: (f) =>
     f.keep(
-      `a note that could not be read is kept as text: fix ${f.source} and ingest the folder it was read from again (named alone, a note takes its file name as its id)`,
+      `a note that could not be read is kept as text: fix ${f.origin ?? 'the note'} and ingest the folder it was read from again (named alone, a note takes its file name as its id)`,
     ),
   estimate: () => Promise.resolve(1),
   headerLines: 0,
