@@ -118,7 +118,7 @@ export function printIngestSummary(
       // --show: whole, exactly as they would be sent.
       const n = s.samples.length;
       lines.push(
-        `the first ${n === 1 ? 'document' : `${n} documents`}, as they would be sent (on stdout)`,
+        `${n === 1 ? 'the first document, as it would be sent' : `the first ${n} documents, as they would be sent`} (on stdout)`,
       );
       for (const sample of s.samples) shown.push(JSON.stringify(sample, null, 2));
     } else {
