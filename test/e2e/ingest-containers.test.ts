@@ -308,6 +308,10 @@ describe('ingest of zip archives and folders', () => {
     expect([a.code, b.code].sort()).toEqual([0, 3]);
     const sent = (r: { stdout: string }) => JSON.parse(r.stdout).result.skipped as number;
     expect(sent(a) + sent(b)).toBe(24);
+    // --shard-report finds the shards' files where they were kept.
+    const report = await run(['--json', 'ingest', 'vault-untouched', '--shard-report']);
+    const rows = JSON.parse(report.stdout).result as { completed: number; total: number };
+    expect([rows.completed, rows.total]).toEqual([50, 50]);
     expect(listing()).toEqual(before);
     await fast.close();
   }, 60_000);
