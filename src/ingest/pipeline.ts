@@ -78,6 +78,7 @@ export async function ingest(
     ...(opts.since ? { since: opts.since } : {}),
   });
   const ends = new Map<string, number>();
+  const skipped = new Set<string>();
   const read: ReadOptions = {
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
@@ -85,14 +86,18 @@ export async function ingest(
     ...(opts.entryNames ? { entryNames: opts.entryNames } : {}),
     ...(opts.channels ? { channels: opts.channels } : {}),
     ...(opts.includePrivate ? { includePrivate: true } : {}),
-    onWarning: (e) => reporter.onWarning?.(e),
+    onWarning: (e) => {
+      if (e.code === 'SKIPPED_BINARY') skipped.add(e.source);
+      reporter.onWarning?.(e);
+    },
     onEntries: (e) => {
       tally.archives.push(e);
       reporter.onEntries?.(e);
     },
     onInputEnd: (e) => {
       ends.set(e.source, e.lines);
-      if (e.records > 0) return;
+      // A file its reader skipped (a binary file among notes) was said so already.
+      if (e.records > 0 || skipped.has(e.source)) return;
       const message = `${e.source}: 0 records (the input is empty)`;
       reporter.onWarning?.({ source: e.source, code: 'EMPTY_INPUT', message });
     },

@@ -224,6 +224,8 @@ describe('ingest sources end to end', () => {
     const first = await run(['ingest', 'vault']);
     expect(first.code, first.stderr).toBe(3);
     expect(first.stderr).toContain('warning: vault/binary.txt: skipped: a binary file, not a note');
+    // Said once: a skipped file is not also "empty".
+    expect(first.stderr).not.toContain('vault/binary.txt: 0 records');
     expect(first.stderr).toContain(
       'vault/broken.md:4 PARSE_ERROR: front matter is not valid YAML (line 4)',
     );
