@@ -98,6 +98,8 @@ Examples:
     const folders: EntriesEvent[] = [];
     // Each file found in a folder, with its path inside that folder (notes' ids are these).
     const entryNames = new Map<string, string>();
+    // And the folder it was found in: nothing is written into a user's folder (run-files.ts).
+    const folderOf = new Map<string, string>();
     for (const input of named) {
       if (input !== '-' && (await isFolder(input))) {
         const { folderInputs } = await import('../ingest/containers.js');
@@ -105,6 +107,7 @@ Examples:
         inputs.push(...folder.files);
         folders.push(folder.entries);
         for (const [file, name] of folder.names) entryNames.set(file, name);
+        for (const file of folder.files) folderOf.set(file, input);
       } else inputs.push(input);
     }
     if (inputs.length === 0) {
@@ -114,6 +117,7 @@ Examples:
       const { shardReport } = await import('../ingest/shard-report.js');
       const report = await shardReport({
         inputs,
+        folderOf,
         count: flags.shards ?? flags.shard?.count,
         by: flags.shardBy ?? 'record',
       });
@@ -171,6 +175,7 @@ Examples:
       ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,
       ...(entryNames.size ? { entryNames } : {}),
+      ...(folderOf.size ? { folderOf } : {}),
       ...(folders.length > 0 ? { containers: folders } : {}),
       ...(shard ? { shard } : {}),
       ...(ledger ? { ledger: ledger.view } : {}),

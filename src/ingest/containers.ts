@@ -86,24 +86,52 @@ export async function planEntries<E extends ContainerEntry>(
       continue;
     }
     let format = claimed;
-    if (forced === undefined && refineBytes(claimed) > 0)
-      format = await sniff(await entry.open(), claimed);
+    if (forced === undefined && refineBytes(claimed) > 0) {
+      // A damaged entry (a zip whose directory misstates it) fails alone, in its place; what
+      // could be read of its head still says which export it was (so the rest is judged so).
+      const broken: { error?: unknown } = {};
+      format = await sniff(headUntilError(entry, broken), claimed);
+      if (broken.error !== undefined) {
+        const message = (broken.error as Error).message;
+        const why = `the entry cannot be read (the archive is damaged here): ${message}`;
+        items.push({ entry, format, refused: why });
+        continue;
+      }
+    }
     items.push({ entry, format });
   }
   const exportFormat = items.find(
     (i) => i.format !== undefined && findFormat(i.format)?.refines,
   )?.format;
-  if (exportFormat !== undefined) {
+  // A conversations.json too damaged to tell which app's export it is: still an app export
+  // (ChatGPT and Claude both name it so), so its other .json files are not taken for records.
+  const damagedExport =
+    exportFormat === undefined &&
+    forced === undefined &&
+    items.some((i) => i.refused !== undefined && /(^|\/)conversations\.json$/i.test(i.entry.name));
+  if (exportFormat !== undefined || damagedExport) {
+    const what = exportFormat ?? 'app';
     items = items.filter((i) => {
-      if (i.refused !== undefined || i.format === exportFormat) return true;
-      ignored.push({
-        name: i.entry.name,
-        why: `not part of the ${exportFormat} export's conversations`,
-      });
+      if (i.refused !== undefined || (exportFormat !== undefined && i.format === exportFormat))
+        return true;
+      if (damagedExport && findFormat(i.format)?.name !== 'json') return true;
+      ignored.push({ name: i.entry.name, why: `not part of the ${what} export's conversations` });
       return false;
     });
   }
   return { items, ignored };
+}
+
+/** An entry's bytes until opening or reading them fails (the error is kept in `broken`). */
+async function* headUntilError(
+  entry: ContainerEntry,
+  broken: { error?: unknown },
+): AsyncGenerator<Buffer> {
+  try {
+    for await (const chunk of await entry.open()) yield chunk;
+  } catch (err) {
+    broken.error = err;
+  }
 }
 
 /** Byte order, not locale order: the same on every machine. */

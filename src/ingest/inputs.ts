@@ -138,6 +138,7 @@ export async function withInput(
     now: clock.now(),
     inputs: o.inputs,
     ...(shard?.by === 'record' ? { tag: shardTag(shard) } : {}),
+    ...(opts.folderOf?.has(input) ? { folder: opts.folderOf.get(input)! } : {}),
   });
   const explicitFailures =
     opts.failuresPath !== undefined ? shardFailuresPath(opts.failuresPath, shard) : undefined;

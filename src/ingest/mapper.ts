@@ -283,6 +283,7 @@ function rereadText(
     line: r.line,
     keep,
     ...(header ? { header } : {}),
+    ...(typeof line.source === 'string' ? { origin: line.source } : {}),
   });
 }
 

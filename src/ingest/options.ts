@@ -35,6 +35,8 @@ export interface IngestRunOptions {
   createdAt?: string;
   /** Inputs found in a folder given: each one's path inside that folder (`/`-separated). */
   entryNames?: ReadonlyMap<string, string>;
+  /** Inputs found in a folder given: the folder, as given (their run files go elsewhere). */
+  folderOf?: ReadonlyMap<string, string>;
   /** `--channels`, `--include-private`: what of a chat export is read. */
   channels?: string[];
   includePrivate?: boolean;

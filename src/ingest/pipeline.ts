@@ -78,6 +78,7 @@ export async function ingest(
     ...(opts.since ? { since: opts.since } : {}),
   });
   const ends = new Map<string, number>();
+  const skipped = new Set<string>();
   const read: ReadOptions = {
     ...(opts.format ? { format: opts.format } : {}),
     ...(opts.stdin ? { stdin: opts.stdin } : {}),
@@ -85,14 +86,18 @@ export async function ingest(
     ...(opts.entryNames ? { entryNames: opts.entryNames } : {}),
     ...(opts.channels ? { channels: opts.channels } : {}),
     ...(opts.includePrivate ? { includePrivate: true } : {}),
-    onWarning: (e) => reporter.onWarning?.(e),
+    onWarning: (e) => {
+      if (e.code === 'SKIPPED_BINARY') skipped.add(e.source);
+      reporter.onWarning?.(e);
+    },
     onEntries: (e) => {
       tally.archives.push(e);
       reporter.onEntries?.(e);
     },
     onInputEnd: (e) => {
       ends.set(e.source, e.lines);
-      if (e.records > 0) return;
+      // A file its reader skipped (a binary file among notes) was said so already.
+      if (e.records > 0 || skipped.has(e.source)) return;
       const message = `${e.source}: 0 records (the input is empty)`;
       reporter.onWarning?.({ source: e.source, code: 'EMPTY_INPUT', message });
     },
@@ -235,6 +240,15 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           // refused body so that the next run does not send it again.
           tally.keepEarlier(v.documentId);
           if (v.bodyHash !== null) refused.push({ documentId: v.documentId, bodyHash: v.bodyHash });
+        }
+        // An edited record whose id the service already holds, refused as already ingested:
+        // the service keeps the body it stored first, which "skipped" alone would not say.
+        if (v?.kind === 'updated' && o.kind === 'skipped') {
+          reporter.onWarning?.({
+            source: u.source,
+            code: 'UPDATE_REFUSED',
+            message: `${u.source}: ${v.documentId} changed since it was sent, but the service refused the new version as already ingested; it keeps the version it stored first`,
+          });
         }
         tally.count(o, item.request.document_id !== null);
         if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);

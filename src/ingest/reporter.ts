@@ -13,7 +13,8 @@ export interface InputStartEvent {
   /** Estimated records in the input (undefined when unknown: stdin, gzip, JSON arrays). */
   estimatedRecords: number | undefined;
   /** Set when the input's files are kept in the user's state directory instead of beside it. */
-  filesIn?: { dir: string; why: string };
+  /** Where its files are kept instead of beside it; `folder`: the folder given it was found in. */
+  filesIn?: { dir: string; why: string; folder?: string };
 }
 
 export interface IngestProgress {

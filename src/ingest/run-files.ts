@@ -13,9 +13,10 @@ import { makeDirsSync } from '../make-dirs.js';
  * - A regular file in a directory we may write in: beside the input, `<input>.synap-state.json`,
  *   `<input>.synap-lock`, `<input>.failures.jsonl` (an input that is a symlink: beside its
  *   target, so every spelling of one file shares one lock and one state).
- * - A regular file in a read-only directory: in the user's state directory
- *   ($XDG_STATE_HOME/synap), under the file's name and a hash of its real path, so a resume
- *   finds them again.
+ * - A regular file in a read-only directory, or one found in a folder given as the input (a
+ *   notes vault, a Slack export: the user's folder is never written into): in the user's state
+ *   directory ($XDG_STATE_HOME/synap), under the file's name and a hash of its real path, so a
+ *   resume, a shard and its lock find them again.
  * - stdin (`-`): a failures file of its own per run, `stdin-<time>-<random>.failures.jsonl`, in
  *   the working directory (the state directory when that is read-only); nothing to resume.
  * - Any other input that is not a regular file (/dev/stdin, a pipe, `<(…)`): the same, in the
@@ -35,9 +36,17 @@ export interface InputFiles {
   /** True when `failures` is a name made for this run alone (created, never appended to). */
   uniqueFailures: boolean;
   /** Set when the files are kept in the user's state directory, with the reason. */
-  elsewhere?: { dir: string; why: string };
+  elsewhere?: Elsewhere;
   /** What the state, lock and default failures names extend (resumable inputs only). */
   base?: string;
+}
+
+/** Where an input's files are kept instead of beside it, and why. */
+export interface Elsewhere {
+  dir: string;
+  why: string;
+  /** Set when the input was found in a folder given as the input: the folder. */
+  folder?: string;
 }
 
 /**
@@ -162,17 +171,23 @@ async function privateDir(dir: string): Promise<string> {
  */
 export async function filesBase(
   input: string,
-  o: { env?: NodeJS.ProcessEnv; tag?: string } = {},
-): Promise<{ base: string; elsewhere?: { dir: string; why: string } }> {
+  o: { env?: NodeJS.ProcessEnv; tag?: string; folder?: string } = {},
+): Promise<{ base: string; elsewhere?: Elsewhere }> {
   const real = await realPathOf(input);
   const linked = (await lstat(input)).isSymbolicLink();
   let base = linked ? real : input;
-  let elsewhere: { dir: string; why: string } | undefined;
-  if (!(await writable(dirname(real)))) {
+  let elsewhere: Elsewhere | undefined;
+  const why =
+    o.folder !== undefined
+      ? `it is in the folder ${o.folder}, which synap does not write into`
+      : !(await writable(dirname(real)))
+        ? 'its directory is not writable'
+        : undefined;
+  if (why !== undefined) {
     const dir = userStateDir(o.env);
     const id = createHash('sha256').update(real).digest('hex').slice(0, 12);
     base = join(dir, `${basename(real)}-${id}`);
-    elsewhere = { dir, why: 'its directory is not writable' };
+    elsewhere = { dir, why, ...(o.folder !== undefined ? { folder: o.folder } : {}) };
   }
   if (o.tag) base = `${base}.${o.tag}`;
   // An input whose name is near the file system's limit: its files get a shortened name.
@@ -180,10 +195,13 @@ export async function filesBase(
   return elsewhere ? { base, elsewhere } : { base };
 }
 
-/** Names the files of `input` (see InputFiles). `inputs`: real paths of every input of the run. */
+/**
+ * Names the files of `input` (see InputFiles). `inputs`: real paths of every input of the run;
+ * `folder`: the folder given as the input that `input` was found in.
+ */
 export async function inputFiles(
   input: string,
-  o: { now: number; inputs: Set<string>; env?: NodeJS.ProcessEnv; tag?: string },
+  o: { now: number; inputs: Set<string>; env?: NodeJS.ProcessEnv; tag?: string; folder?: string },
 ): Promise<InputFiles> {
   // A shard's files carry its tag: `data.jsonl.shard-2-of-8.synap-state.json`.
   const tagged = (name: string) => (o.tag ? `${name}.${o.tag}` : name);

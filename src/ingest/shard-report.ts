@@ -55,10 +55,11 @@ export interface ShardReport {
  * What the ingest of `shard` named its files after: where it kept them (run-files.ts), which
  * for a symlink or an input in a directory it cannot write is not beside the input as spelt.
  */
-async function baseOf(input: string, shard?: Shard): Promise<string> {
+async function baseOf(input: string, shard?: Shard, folder?: string): Promise<string> {
   const tag = shard?.by === 'record' ? shardTag(shard) : undefined;
   try {
-    return (await filesBase(input, tag ? { tag } : {})).base;
+    return (await filesBase(input, { ...(tag ? { tag } : {}), ...(folder ? { folder } : {}) }))
+      .base;
   } catch {
     // An input that is gone: its files, if any, are where they would be beside it.
     return shard ? shardBase(input, shard) : input;
@@ -66,8 +67,8 @@ async function baseOf(input: string, shard?: Shard): Promise<string> {
 }
 
 /** The shard counts found in the state and done files of `input` (`….shard-i-of-n.…`). */
-async function shardCountsBeside(input: string): Promise<Set<number>> {
-  const base = await baseOf(input);
+async function shardCountsBeside(input: string, folder?: string): Promise<Set<number>> {
+  const base = await baseOf(input, undefined, folder);
   const name = basename(base);
   const found = new Set<number>();
   let entries: string[];
@@ -85,10 +86,15 @@ async function shardCountsBeside(input: string): Promise<Set<number>> {
 }
 
 /** The number of shards: given, or found beside the inputs (it must be one number). */
-async function resolveCount(inputs: string[], given: number | undefined): Promise<number> {
+async function resolveCount(
+  inputs: string[],
+  given: number | undefined,
+  folderOf?: ReadonlyMap<string, string>,
+): Promise<number> {
   if (given !== undefined) return given;
   const counts = new Set<number>();
-  for (const input of inputs) for (const n of await shardCountsBeside(input)) counts.add(n);
+  for (const input of inputs)
+    for (const n of await shardCountsBeside(input, folderOf?.get(input))) counts.add(n);
   if (counts.size === 1) return [...counts][0]!;
   if (counts.size === 0) {
     throw new UsageError(
@@ -101,8 +107,8 @@ async function resolveCount(inputs: string[], given: number | undefined): Promis
   );
 }
 
-async function rowOf(input: string, shard: Shard): Promise<ShardReportRow> {
-  const base = await baseOf(input, shard);
+async function rowOf(input: string, shard: Shard, folder?: string): Promise<ShardReportRow> {
+  const base = await baseOf(input, shard, folder);
   const row: ShardReportRow = {
     shard: shardLabel(shard),
     input,
@@ -156,6 +162,8 @@ async function rowOf(input: string, shard: Shard): Promise<ShardReportRow> {
  */
 export async function shardReport(o: {
   inputs: string[];
+  /** Inputs found in a folder given: the folder (their files are in the state directory). */
+  folderOf?: ReadonlyMap<string, string>;
   count: number | undefined;
   by: ShardBy;
 }): Promise<ShardReport> {
@@ -169,13 +177,13 @@ export async function shardReport(o: {
     count = o.count;
     for (const input of inputs) {
       const index = fileShard(input, count);
-      rows.push(await rowOf(input, { index, count, by: 'file' }));
+      rows.push(await rowOf(input, { index, count, by: 'file' }, o.folderOf?.get(input)));
     }
   } else {
-    count = await resolveCount(inputs, o.count);
+    count = await resolveCount(inputs, o.count, o.folderOf);
     for (const input of inputs) {
       for (let index = 0; index < count; index++) {
-        rows.push(await rowOf(input, { index, count, by: 'record' }));
+        rows.push(await rowOf(input, { index, count, by: 'record' }, o.folderOf?.get(input)));
       }
     }
   }

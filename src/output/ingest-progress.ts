@@ -160,6 +160,7 @@ export function createIngestDisplay(
   let failuresFile: string | null = null;
   let started = false;
   const rate = new SettleRate();
+  const foldersSaid = new Set<string>();
   // Failures and stop notices are shown even with --quiet: they are what went wrong.
   const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
   const early = new LineLog(stream, { timestamps: !tty });
@@ -174,7 +175,14 @@ export function createIngestDisplay(
         : '';
       const text = `ingesting ${e.source}${resumed}`;
       // Shown even with --quiet: the user needs to know where to find these files.
-      if (e.filesIn) {
+      // For the files of a folder, once for the folder: the same for each of its files.
+      const folder = e.filesIn?.folder;
+      if (folder !== undefined && !foldersSaid.has(folder)) {
+        foldersSaid.add(folder);
+        say(
+          `note: ${folder}: synap does not write into a folder it reads; the state, lock and failures files of its files are kept in ${e.filesIn!.dir}`,
+        );
+      } else if (e.filesIn && folder === undefined) {
         const what = e.stateFile ? 'state, lock and failures files' : 'failures file';
         say(`note: ${e.source}: ${e.filesIn.why}; its ${what} are kept in ${e.filesIn.dir}`);
       }

@@ -105,9 +105,12 @@ export function printIngestSummary(
     stream?: NodeJS.WritableStream;
     /** The command that ingests the failures files (the user's own line, changed). */
     retryCommand?: RetryCommand;
+    /** Where --show's documents go: they are data (stdout by default). */
+    data?: NodeJS.WritableStream;
   },
 ): void {
   const stream = opts.stream ?? process.stderr;
+  const shown: string[] = [];
   const lines: string[] = [];
   // --quiet keeps only what needs acting on (how to resume, where the failures are).
   if (!opts.quiet) {
@@ -120,14 +123,23 @@ export function printIngestSummary(
     if (s.show !== undefined) {
       // --show: whole, exactly as they would be sent.
       const n = s.samples.length;
-      lines.push(`the first ${n === 1 ? 'document' : `${n} documents`}, as they would be sent:`);
-      for (const sample of s.samples) lines.push(JSON.stringify(sample, null, 2));
+      lines.push(
+        `${n === 1 ? 'the first document, as it would be sent' : `the first ${n} documents, as they would be sent`} (on stdout)`,
+      );
+      for (const sample of s.samples) shown.push(JSON.stringify(sample, null, 2));
     } else {
       lines.push(`sample payloads (${s.samples.length}):`);
       for (const sample of s.samples) lines.push(samplePayload(sample));
     }
   }
+  if (!opts.quiet && s.dry_run && s.show !== undefined && !s.samples?.length && s.unchanged > 0) {
+    // The ledger keeps back what the instance holds: a preview of an export sent before.
+    lines.push(
+      `nothing to show: ${s.unchanged === 1 ? 'the record read is' : `the ${s.unchanged} records read are`} held by the instance as they are (unchanged); --resend shows them`,
+    );
+  }
   for (const hint of nextSteps(s, opts.retryCommand)) lines.push(hint);
+  if (shown.length > 0) (opts.data ?? process.stdout).write(`${redactSecrets(shown.join('\n'))}\n`);
   if (lines.length === 0) return;
   stream.write(`${redactSecrets(lines.join('\n'))}\n`);
 }
@@ -198,7 +210,12 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
     );
   }
   const e = s.earlier_runs;
-  const stored = s.accepted + s.skipped + (e ? e.accepted + e.skipped : 0);
+  // What the instance holds already (the ledger's unchanged) is stored too.
+  const stored =
+    s.accepted +
+    s.skipped +
+    (s.unchanged ?? 0) +
+    (e ? e.accepted + e.skipped + (e.unchanged ?? 0) : 0);
   // Not when some outcomes are unknown: those records may well be stored.
   const known = s.outcome_unknown === undefined;
   if (

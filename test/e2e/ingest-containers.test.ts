@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -96,7 +105,7 @@ describe('ingest of zip archives and folders', () => {
     expect(existsSync(join(dir, 'mixed.zip.synap-state.json'))).toBe(false);
     const again = await run(['--json', 'ingest', 'mixed.zip']);
     const result = JSON.parse(again.stdout).result;
-    expect(result).toMatchObject({ accepted: 0, skipped: 4 });
+    expect(result).toMatchObject({ accepted: 0, skipped: 0, unchanged: 4 });
     expect(result.archives).toEqual([
       {
         source: 'mixed.zip',
@@ -188,6 +197,123 @@ describe('ingest of zip archives and folders', () => {
     expect(sa + sb).toBe(40);
     expect(sa).toBeGreaterThan(0);
     expect(stored('zipsh')).toHaveLength(40);
+  }, 60_000);
+
+  it('a damaged archive: an entry whose size or CRC-32 the directory misstates fails alone, naming the entry', async () => {
+    const convo = (id: string) => JSON.stringify([{ document: `User: ${id}`, document_id: id }]);
+    writeFileSync(
+      join(dir, 'damaged.zip'),
+      zipOf([
+        { name: 'a.jsonl', data: jsonl(['dmg-a'], 'a') },
+        // A .json entry is looked at before reading: its lying size must not sink the archive.
+        { name: 'lies.json', data: convo('dmg-lies'), claimSize: 10 },
+        { name: 'crc.jsonl', data: jsonl(['dmg-crc'], 'c'), claimCrc: 0xdeadbeef },
+        { name: 'b.jsonl', data: jsonl(['dmg-b'], 'b') },
+      ]),
+    );
+    const r = await run(['--json', 'ingest', 'damaged.zip']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(stored('dmg-')).toEqual(['dmg-a', 'dmg-b', 'dmg-crc']);
+    const lines = failures('damaged.zip.failures.jsonl');
+    expect(lines.map((l) => l.source)).toEqual(['damaged.zip:lies.json', 'damaged.zip:crc.jsonl']);
+    expect(lines[0]!.error.message).toMatch(/damaged here\): too many bytes/);
+    expect(lines[1]!.error.message).toMatch(/CRC-32/);
+    expect(r.stderr).toContain('damaged.zip:crc.jsonl');
+
+    // An app export whose conversations.json is damaged: that entry fails, naming it; the
+    // export's other files are not taken for records.
+    writeFileSync(
+      join(dir, 'damaged-export.zip'),
+      zipOf([
+        { name: 'conversations.json', data: convo('dmg-export'), claimSize: 10 },
+        { name: 'user.json', data: '{"id":"user-1","email":"a@example.com"}' },
+        { name: 'message_feedback.json', data: '[{"id":"f1","rating":"thumbsUp"}]' },
+      ]),
+    );
+    const e = await run(['--json', 'ingest', 'damaged-export.zip']);
+    expect(e.code, e.stderr).toBe(3);
+    expect(failures('damaged-export.zip.failures.jsonl').map((l) => l.source)).toEqual([
+      'damaged-export.zip:conversations.json',
+    ]);
+  });
+
+  it('a notes folder is never written into: interrupted, resumed and sharded, its listing is byte for byte what it was', async () => {
+    const vault = join(dir, 'vault-untouched');
+    mkdirSync(join(vault, 'journal'), { recursive: true });
+    for (let i = 0; i < 24; i++)
+      writeFileSync(join(vault, 'journal', `day-${String(i).padStart(2, '0')}.md`), `Day ${i}\n`);
+    writeFileSync(join(vault, 'broken.md'), '---\ntitle: [unclosed\n---\nText\n');
+    // Every file and folder under `vault`: path, kind, size, bytes, modification time.
+    const listing = (): string[] => {
+      const out: string[] = [];
+      const walk = (at: string, rel: string) => {
+        for (const n of readdirSync(at).sort()) {
+          const p = join(at, n);
+          const st = lstatSync(p);
+          const name = `${rel}${n}`;
+          if (st.isDirectory()) {
+            out.push(`${name}/ ${st.mtimeMs}`);
+            walk(p, `${name}/`);
+          } else out.push(`${name} ${st.size} ${st.mtimeMs} ${readFileSync(p, 'base64')}`);
+        }
+      };
+      walk(vault, '');
+      return out;
+    };
+    const before = listing();
+    // One request a note: an emulator whose rate limit leaves the client's --rate to pace it.
+    const fast = await startEmulator({ processingDelayMs: 0, rpm: 60_000, burst: 1000 });
+    const run = (args: string[]) =>
+      runCli(args, {
+        env: { ...env, SYNAP_API_KEY: fast.apiKey, SYNAP_BASE_URL: fast.url },
+        cwd: dir,
+        timeoutMs: 60_000,
+      });
+    const docs = () => fast.documents().filter((d) => d.document_id.startsWith('file:journal/'));
+    const first = await run([
+      '--json',
+      'ingest',
+      'vault-untouched',
+      '--max-duration',
+      '2s',
+      '--rate',
+      '120',
+    ]);
+    expect(first.code, first.stderr).toBe(5);
+    expect(listing()).toEqual(before);
+    const second = await run(['--json', 'ingest', 'vault-untouched']);
+    expect(second.code, second.stderr).toBe(3);
+    expect(listing()).toEqual(before);
+    // Where its files went is said once for the folder, not once a note.
+    const said = second.stderr.match(/does not write into/g) ?? [];
+    expect(said).toHaveLength(1);
+    expect(second.stderr).toContain(
+      'note: vault-untouched: synap does not write into a folder it reads; the state, lock and failures files of its files are kept in ',
+    );
+    const result = JSON.parse(second.stdout).result as { failures_files: string[] };
+    expect(storedOnce(docs())).toEqual({ distinct: 24, duplicates: 0 });
+    expect(JSON.parse(first.stdout).result.accepted).toBeGreaterThan(0);
+    // The notes the interrupted run sent are not sent again.
+    const r1 = JSON.parse(first.stdout).result as { accepted: number };
+    const r2 = JSON.parse(second.stdout).result as { accepted: number; unchanged: number };
+    expect([r1.accepted + r2.accepted, r2.unchanged]).toEqual([24, r1.accepted]);
+    // The failures file is kept outside the folder, names the note, and can be read again.
+    expect(result.failures_files).toHaveLength(1);
+    const failuresFile = result.failures_files[0]!;
+    expect(failuresFile.startsWith(vault)).toBe(false);
+    expect(readFileSync(failuresFile, 'utf8')).toContain('broken.md');
+    // Two shards of the folder: each note sent by one of them, and still nothing written in it.
+    const a = await run(['--json', 'ingest', 'vault-untouched', '--shard', '0/2', '--resend']);
+    const b = await run(['--json', 'ingest', 'vault-untouched', '--shard', '1/2', '--resend']);
+    expect([a.code, b.code].sort()).toEqual([0, 3]);
+    const sent = (r: { stdout: string }) => JSON.parse(r.stdout).result.skipped as number;
+    expect(sent(a) + sent(b)).toBe(24);
+    // --shard-report finds the shards' files where they were kept.
+    const report = await run(['--json', 'ingest', 'vault-untouched', '--shard-report']);
+    const rows = JSON.parse(report.stdout).result as { completed: number; total: number };
+    expect([rows.completed, rows.total]).toEqual([50, 50]);
+    expect(listing()).toEqual(before);
+    await fast.close();
   }, 60_000);
 
   it('a folder: its files in name order, hidden ones and symlinks out of it skipped', async () => {

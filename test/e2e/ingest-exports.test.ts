@@ -174,7 +174,7 @@ describe('conversation exports end to end', () => {
     expect(r.stderr).toMatch(
       /chat\.html, file-Abc123-robin\.png, dalle-generations\/file-x\.webp \(no input format claims its name\)/,
     );
-    // The same documents as the bare file: already there, so skipped, and stored once.
+    // The same documents as the bare file: already there, so not sent, and stored once.
     const again = await run([
       '--json',
       'ingest',
@@ -184,8 +184,14 @@ describe('conversation exports end to end', () => {
       '--customer-id',
       'c-1',
     ]);
-    expect(JSON.parse(again.stdout).result).toMatchObject({ accepted: 0, skipped: 3, failed: 0 });
-    expect(stored('chatgpt:').map((d) => d.times_received)).toEqual([3, 3, 3]);
+    // The ledger knows them as sent, with these bodies: none is sent again.
+    expect(JSON.parse(again.stdout).result).toMatchObject({
+      accepted: 0,
+      skipped: 0,
+      unchanged: 3,
+      failed: 0,
+    });
+    expect(stored('chatgpt:').map((d) => d.times_received)).toEqual([1, 1, 1]);
     expect(stored('chatgpt:').map((d) => d.document)).toEqual(CHATGPT_DOCS.map((d) => d.document));
   });
 
@@ -246,7 +252,8 @@ describe('conversation exports end to end', () => {
     expect(zipped.code, zipped.stderr).toBe(0);
     expect(JSON.parse(zipped.stdout).result).toMatchObject({
       accepted: 0,
-      skipped: 2,
+      skipped: 0,
+      unchanged: 2,
       skipped_empty: 1,
     });
     expect(zipped.stderr).toMatch(

@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox, runCli, runShell } from '../helpers/cli.js';
 
 // See before you spend: --show N prints the first N documents whole, for every format; the
 // quality checks warn before sending (and in --json), and --strict refuses to send.
@@ -71,9 +71,25 @@ describe('--show and the quality checks', () => {
   it('--show N prints the first N documents whole, for every format, and sends nothing', async () => {
     const r = await run(['ingest', 'chats.jsonl', '--show', '2']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toContain('the first 2 documents, as they would be sent:');
-    expect(r.stderr).toContain('a long answer '.repeat(30).trim());
-    expect(r.stderr).not.toContain('show-3');
+    expect(r.stderr).toContain('the first 2 documents, as they would be sent (on stdout)');
+    // The documents are data: on stdout (`--show 5 > preview.json`, `| jq`), the rest on stderr.
+    expect(r.stdout).toContain('a long answer '.repeat(30).trim());
+    expect(r.stderr).not.toContain('a long answer');
+    expect(r.stdout).not.toContain('show-3');
+    const shown = r.stdout
+      .trim()
+      .split(/\n(?=\{)/)
+      .map((t) => (JSON.parse(t) as { document_id: string }).document_id);
+    expect(shown).toEqual(['show-1', 'show-2']);
+    // Its reader gone after the first line (`| head -1`): the run still ends cleanly.
+    const bin = resolve(import.meta.dirname, '../../bin/synap.js');
+    const piped = await runShell(
+      `{ node ${JSON.stringify(bin)} ingest chats.jsonl --show 2; echo "exit $?" >&2; } | head -1`,
+      { env, cwd: dir, timeoutMs: 60_000 },
+    );
+    expect(piped.stdout).toBe('{\n');
+    expect(piped.stderr).toMatch(/exit 0\n$/);
+    expect(piped.stderr).not.toMatch(/EPIPE|Error:|at .*\.js/);
     const j = await run(['--json', 'ingest', 'chats.jsonl', '--show', '3']);
     const result = JSON.parse(j.stdout).result;
     expect(result).toMatchObject({ dry_run: true, show: 3 });

@@ -2,6 +2,7 @@ import {
   copyFileSync,
   cpSync,
   createReadStream,
+  existsSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -121,9 +122,14 @@ describe('ingest sources end to end', () => {
 
     const second = await run(['--json', 'ingest', 'mailbox.mbox', 'offsite.eml']);
     expect(second.code, second.stderr).toBe(3);
-    expect(JSON.parse(second.stdout).result).toMatchObject({ accepted: 0, skipped: 6, failed: 1 });
-    // Received twice (the second time refused as already ingested), stored once, unchanged.
-    expect(stored('email:')).toEqual(docs.map((d) => ({ ...d, times_received: 2 })));
+    // The ledger knows every message as sent: none is sent again.
+    expect(JSON.parse(second.stdout).result).toMatchObject({
+      accepted: 0,
+      skipped: 0,
+      unchanged: 6,
+      failed: 1,
+    });
+    expect(stored('email:')).toEqual(docs);
     expect(emu.documents()).toHaveLength(6);
   });
 
@@ -218,6 +224,8 @@ describe('ingest sources end to end', () => {
     const first = await run(['ingest', 'vault']);
     expect(first.code, first.stderr).toBe(3);
     expect(first.stderr).toContain('warning: vault/binary.txt: skipped: a binary file, not a note');
+    // Said once: a skipped file is not also "empty".
+    expect(first.stderr).not.toContain('vault/binary.txt: 0 records');
     expect(first.stderr).toContain(
       'vault/broken.md:4 PARSE_ERROR: front matter is not valid YAML (line 4)',
     );
@@ -254,8 +262,13 @@ describe('ingest sources end to end', () => {
 
     const second = await run(['--json', 'ingest', 'vault']);
     expect(second.code, second.stderr).toBe(3);
-    expect(JSON.parse(second.stdout).result).toMatchObject({ accepted: 0, skipped: 5, failed: 1 });
-    expect(stored('file:')).toEqual(docs.map((d) => ({ ...d, times_received: 2 })));
+    expect(JSON.parse(second.stdout).result).toMatchObject({
+      accepted: 0,
+      skipped: 0,
+      unchanged: 5,
+      failed: 1,
+    });
+    expect(stored('file:')).toEqual(docs);
   });
 
   it('Slack: an export folder becomes one document per channel per day; private ones only when asked; a second run stores nothing new', async () => {
@@ -288,9 +301,14 @@ describe('ingest sources end to end', () => {
       const { ingestion_id: _, ...fields } = d;
       expect(fields).toEqual(expected[i]);
     });
-    const failure = JSON.parse(
-      readFileSync(join(dir, 'slack', 'channels.json.failures.jsonl'), 'utf8'),
+    // A folder given is never written into: its failures file is in the state directory.
+    expect(existsSync(join(dir, 'slack', 'channels.json.failures.jsonl'))).toBe(false);
+    const stateDir = join(dir, '.local', 'state', 'synap');
+    const kept = readdirSync(stateDir).filter(
+      (n) => n.startsWith('channels.json-') && n.endsWith('.failures.jsonl'),
     );
+    expect(kept).toHaveLength(1);
+    const failure = JSON.parse(readFileSync(join(stateDir, kept[0]!), 'utf8'));
     expect(failure).toMatchObject({
       line: 4,
       format: 'slack',
@@ -300,7 +318,12 @@ describe('ingest sources end to end', () => {
     // Again (the export's channels.json named directly), with its private channels and DMs.
     const again = await run(['--json', 'ingest', 'slack/channels.json', '--include-private']);
     expect(again.code, again.stderr).toBe(3);
-    expect(JSON.parse(again.stdout).result).toMatchObject({ accepted: 2, skipped: 2, failed: 1 });
+    expect(JSON.parse(again.stdout).result).toMatchObject({
+      accepted: 2,
+      skipped: 0,
+      unchanged: 2,
+      failed: 1,
+    });
     const all = await expectedOf(true);
     expect(stored('slack:').map((d) => d.document_id)).toEqual(all.map((d) => d.document_id));
     stored('slack:').forEach((d, i) => {
@@ -324,7 +347,13 @@ describe('ingest sources end to end', () => {
     writeFileSync(join(dir, 'slack-export.zip'), zipOf(entries));
     const zipped = await run(['--json', 'ingest', 'slack-export.zip', '--include-private']);
     expect(zipped.code, zipped.stderr).toBe(3);
-    expect(JSON.parse(zipped.stdout).result).toMatchObject({ accepted: 0, skipped: 4, failed: 1 });
+    // Zipped, the same export's documents are the ones already sent: none is sent again.
+    expect(JSON.parse(zipped.stdout).result).toMatchObject({
+      accepted: 0,
+      skipped: 0,
+      unchanged: 4,
+      failed: 1,
+    });
     expect(emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
   });
 });

@@ -51,7 +51,9 @@ describe('docs/sources.md examples', () => {
         });
         expect(r.code, r.stderr).toBe(0);
         if (command.includes('--show'))
-          expect(r.stderr).toMatch(/the first (document|\d+ documents), as they would be sent/);
+          expect(r.stderr).toMatch(
+            /the first (document, as it|\d+ documents, as they) would be sent \(on stdout\)/,
+          );
         if (command.includes('export.zip'))
           expect(r.stderr).toMatch(/note: samples\/\w+-export\.zip: reading conversations\.json/);
       },

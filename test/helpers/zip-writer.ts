@@ -10,6 +10,8 @@ export interface ZipEntrySpec {
   encrypted?: boolean;
   /** Claims this uncompressed size in the headers instead of the real one. */
   claimSize?: number;
+  /** Claims this CRC-32 in the headers instead of the real one (a damaged archive). */
+  claimCrc?: number;
   /** The entry's modification time (DOS local time, 2-second steps); none (zero) otherwise. */
   modified?: Date;
 }
@@ -38,7 +40,7 @@ export function zipOf(entries: ZipEntrySpec[]): Buffer {
     const name = Buffer.from(e.name);
     const flags = 0x0800 | (e.encrypted ? 0x0001 : 0);
     const method = e.store ? 0 : 8;
-    const crc = crc32(data);
+    const crc = e.claimCrc ?? crc32(data);
     const size = e.claimSize ?? data.length;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);

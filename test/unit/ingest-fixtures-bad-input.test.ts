@@ -82,7 +82,7 @@ describe('bad-input fixtures', () => {
       [4, 'ok good-4'],
       [6, 'INVALID_INPUT: a record must be a JSON object, got "not an object"'],
       [7, 'ok good-7'],
-      [8, 'PARSE_ERROR: the JSON array ends early (truncated file?)'],
+      [8, 'PARSE_ERROR: the JSON array ends early, in the element at column 3 (truncated file?)'],
     ]);
   });
 });

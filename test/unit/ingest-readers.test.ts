@@ -194,6 +194,18 @@ describe('JSON array', () => {
     expect(rs[2]!.parseError?.message).toMatch(/ends early/);
   });
 
+  it('a truncated one-line array (a ChatGPT export): the error says at which column the cut element starts', async () => {
+    const rs = await read([await file('one-line.json', '[{"a":1},{"a":2},{"a":')]);
+    expect(brief(rs)).toEqual([
+      [1, { a: 1 }],
+      [1, { a: 2 }],
+      [1, 'ERR'],
+    ]);
+    expect(rs[2]!.parseError?.message).toBe(
+      'the JSON array ends early, in the element at column 18 (truncated file?)',
+    );
+  });
+
   it('a bad element fails alone', async () => {
     const rs = await read([await file('m.json', '[{"a":1},\n{a:2},\n{"a":3}]')]);
     expect(brief(rs)).toEqual([

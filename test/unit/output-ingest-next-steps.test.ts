@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import type { IngestSummary } from '../../src/ingest/summary.js';
-import { nextSteps } from '../../src/output/ingest-summary.js';
+import { PassThrough } from 'node:stream';
+import { nextSteps, printIngestSummary } from '../../src/output/ingest-summary.js';
 
 function summary(over: Partial<IngestSummary>): IngestSummary {
   return {
@@ -41,6 +42,8 @@ describe('nextSteps', () => {
   it('does not when something was stored, now or in an earlier part of the run', () => {
     expect(nextSteps(summary({ accepted: 1, failed: 2 })).join('\n')).not.toMatch(plainly);
     expect(nextSteps(summary({ skipped: 1, failed: 2 })).join('\n')).not.toMatch(plainly);
+    // Held by the instance already (the ledger's unchanged): stored, so not "nothing".
+    expect(nextSteps(summary({ unchanged: 3, failed: 1 })).join('\n')).not.toMatch(plainly);
     const resumed = summary({ earlier_runs: { accepted: 5, skipped: 0, failed: 0 } });
     expect(nextSteps(resumed).join('\n')).not.toMatch(plainly);
   });
@@ -89,5 +92,28 @@ describe('nextSteps', () => {
   it('every record failed but no failures file was written: no pointer to one', () => {
     const steps = nextSteps(summary({ failures_files: [] })).join('\n');
     expect(steps).not.toMatch(/the failures file/);
+  });
+
+  it('--show with every record unchanged says why nothing is shown', () => {
+    const out = (s: IngestSummary) => {
+      const err = new PassThrough();
+      const data = new PassThrough();
+      printIngestSummary(s, { color: false, stream: err, data });
+      return String(err.read() ?? '') + String(data.read() ?? '');
+    };
+    const held = summary({
+      dry_run: true,
+      status: 'completed',
+      exit_code: ExitCode.OK,
+      failed: 0,
+      sent: 0,
+      unchanged: 3,
+      show: 2,
+      samples: [],
+      failures_files: [],
+    });
+    expect(out(held)).toContain(
+      'nothing to show: the 3 records read are held by the instance as they are (unchanged); --resend shows them',
+    );
   });
 });

@@ -256,4 +256,17 @@ describe('mail messages to email documents', () => {
       formatSize(5 * 1024 * 1024 + 1),
     ]).toEqual(['7 bytes', '3 KB', '120 KB', '5.0 MB']);
   });
+
+  it('a message without a Message-ID has the same id with CRLF or LF line ends', async () => {
+    const lf =
+      'From: a@example.com\nSubject: no id\nDate: Fri, 6 Mar 2020 16:45:00 +0000\n\nHello\nthere\n';
+    const ids = await Promise.all(
+      [lf, lf.replace(/\n/g, '\r\n')].map(async (text) => {
+        const v = await emailRecord(Buffer.from(text), 'eml');
+        return 'document_id' in v ? v.document_id : v;
+      }),
+    );
+    expect(ids[0]).toMatch(/^email:sha256-/);
+    expect(ids[1]).toBe(ids[0]);
+  });
 });

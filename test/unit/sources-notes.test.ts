@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  firstInvalidUtf8,
   frontMatterDate,
   looksBinary,
+  readNote,
   looksLikeJsonRecords,
   noteRecord,
   splitFrontMatter,
   tagList,
 } from '../../src/ingest/sources/notes.js';
+import { NOTES } from '../../src/ingest/sources/formats.js';
 
 const VAULT = join(import.meta.dirname, '..', 'fixtures', 'sources', 'notes', 'vault');
 const note = (rel: string) => readFileSync(join(VAULT, rel), 'utf8');
@@ -97,9 +101,101 @@ describe('notes', () => {
   it('binary files are told apart from text', () => {
     expect(looksBinary(readFileSync(join(VAULT, 'binary.txt')))).toBe(true);
     expect(looksBinary(readFileSync(join(VAULT, 'attachments/diagram.png')))).toBe(true);
-    expect(looksBinary(Buffer.from([0x63, 0x61, 0x66, 0xe9]))).toBe(true);
+    // Text that is not UTF-8 (a Windows-1252 note) is text, not binary; control bytes are not.
+    expect(looksBinary(Buffer.from([0x63, 0x61, 0x66, 0xe9]))).toBe(false);
+    expect(looksBinary(Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x01, 0x02]))).toBe(true);
     expect(looksBinary(Buffer.from('café ✓ notes', 'utf8'))).toBe(false);
     // The 8 KB looked at may end inside a character: that is not binary.
     expect(looksBinary(Buffer.from(`${'a'.repeat(8191)}✓ and more`, 'utf8'))).toBe(false);
+  });
+
+  it('firstInvalidUtf8 agrees with a fatal UTF-8 decoder, and the bytes before it decode', () => {
+    const utf8 = new TextDecoder('utf-8', { fatal: true });
+    const ok = (b: Uint8Array) => {
+      try {
+        utf8.decode(b);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 24 }),
+      fc.string({ unit: 'grapheme', maxLength: 8 }).map((t) => new Uint8Array(Buffer.from(t))),
+      fc
+        .tuple(fc.string({ unit: 'grapheme', maxLength: 6 }), fc.uint8Array({ maxLength: 4 }))
+        .map(([t, tail]) => new Uint8Array([...Buffer.from(t), ...tail])),
+    );
+    fc.assert(
+      fc.property(bytes, (b) => {
+        const at = firstInvalidUtf8(b);
+        expect(at < 0).toBe(ok(b));
+        if (at >= 0) expect(ok(b.subarray(0, at))).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('a Windows-1252 note is read as such, with a warning naming the file, line and byte', async () => {
+    // "Café notes – the résumé, “quoted”" saved by Notepad in the Windows code page.
+    const bytes = Buffer.from([
+      ...Buffer.from('Caf'),
+      0xe9,
+      ...Buffer.from(' notes\n'),
+      0x96,
+      ...Buffer.from(' the r'),
+      0xe9,
+      ...Buffer.from('sum'),
+      0xe9,
+      ...Buffer.from(', '),
+      0x93,
+      ...Buffer.from('quoted'),
+      0x94,
+      0x0a,
+    ]);
+    const warnings: { code: string; message: string }[] = [];
+    const gen = await readNote(
+      (async function* () {
+        yield bytes;
+      })(),
+      {
+        source: 'win/note.txt',
+        name: 'note.txt',
+        startAfterLine: 0,
+        modifiedAt: MTIME,
+        warn: (w) => warnings.push(w),
+      },
+    );
+    const records = [];
+    for await (const batch of gen) records.push(...batch);
+    expect(records).toHaveLength(1);
+    expect((records[0]!.value as { document: string }).document).toBe(
+      'Café notes\n– the résumé, “quoted”',
+    );
+    expect(warnings).toEqual([
+      {
+        source: 'win/note.txt',
+        code: 'NOT_UTF8',
+        message:
+          'win/note.txt: not UTF-8 (line 1, byte 4): read as Windows-1252; if it is in another encoding, convert it to UTF-8',
+      },
+    ]);
+  });
+
+  it("a note's failures line says which note to fix and that its folder is ingested again", () => {
+    let said = '';
+    NOTES.reread({
+      text: '---\ntitle: [bad\n---\nBody\n',
+      source: 'bad.md.failures.jsonl',
+      origin: 'vault/journal/bad.md',
+      line: 1,
+      keep: (message) => {
+        said = message;
+        return { source: 'x', line: 1 };
+      },
+    });
+    expect(said).toBe(
+      'a note that could not be read is kept as text: fix vault/journal/bad.md and ingest the folder it was read from again (named alone, a note takes its file name as its id)',
+    );
   });
 });

@@ -33,6 +33,8 @@ export interface FailedText {
   header?: string[];
   source: string;
   line: number;
+  /** Where the record was first read from (the failures line's `source`), when it says. */
+  origin?: string;
   /** A failure that keeps the text (it is still broken). */
   keep: (message: string) => SourceRecord;
 }

@@ -364,9 +364,11 @@ export async function* readJsonArray(
         // Cut off by the end of the input (rather than broken inside): a truncated file.
         const where = locateJsonError(rec.parseError.raw);
         if (where && where.offset === rec.parseError.raw.length) {
+          // An element that does not start its line (a one-line export of gigabytes): where.
+          const at = elementColumn > 1 ? `, in the element at column ${elementColumn}` : '';
           rec.parseError.message = inArray
-            ? 'the JSON array ends early (truncated file?)'
-            : 'the JSON ends early (truncated file?)';
+            ? `the JSON array ends early${at} (truncated file?)`
+            : `the JSON ends early${at} (truncated file?)`;
         }
       }
       if (rec) out.push(rec);

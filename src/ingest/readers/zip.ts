@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import { crc32 } from 'node:zlib';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { UsageError } from '../../errors.js';
 import { planEntries, type ContainerEntry } from '../containers.js';
@@ -36,8 +37,9 @@ export type EntryContext = Pick<
  * records are pulled, so neither the archive nor an entry is ever held or written to disk.
  * Entries are chosen by containers.ts (planEntries). An entry with an unsafe name (absolute,
  * `..`), an encrypted one, or one that inflates past the size or ratio limits fails alone,
- * naming it; so does one whose data turns out corrupt or longer than its header says (yauzl
- * checks sizes and CRCs as it inflates): the entries around it are read as usual.
+ * naming it; so does one whose data turns out corrupt, longer than its header says (yauzl
+ * checks sizes as it inflates) or not matching its CRC-32 (summed here), and one that cannot
+ * even be opened to look at its head: the entries around it are read as usual.
  *
  * Records carry `<archive>:<entry>` as their source and their line in that entry. Their
  * `position` counts lines on from one entry to the next (the second entry's line 1 follows
@@ -102,7 +104,7 @@ async function* entriesRecords(
         continue;
       }
       const failed: { error?: unknown } = {};
-      const bytes = untilError(await item.entry.open(), failed);
+      const bytes = untilError(await item.entry.open(), failed, item.entry.zip.crc32);
       const it = await recordsOfBytes(bytes, {
         source,
         format: item.format,
@@ -152,15 +154,31 @@ async function* entriesRecords(
   return offset;
 }
 
-/** The bytes of an entry until it fails (corrupt data, a size or CRC that does not match). */
+/**
+ * The bytes of an entry until it fails (corrupt data, a size that does not match). yauzl does
+ * not check CRC-32s: the bytes are summed here, and an entry read to its end whose sum is not
+ * the one the archive's directory gives fails after its records (they were read as they are).
+ */
 async function* untilError(
   bytes: AsyncIterable<Buffer>,
   failed: { error?: unknown },
+  crc: number,
 ): AsyncGenerator<Buffer> {
+  let sum = 0;
   try {
-    for await (const chunk of bytes) yield chunk;
+    for await (const chunk of bytes) {
+      sum = crc32(chunk, sum);
+      yield chunk;
+    }
   } catch (err) {
     failed.error = err;
+    return;
+  }
+  if (sum >>> 0 !== crc >>> 0) {
+    const hex = (n: number) => (n >>> 0).toString(16).padStart(8, '0');
+    failed.error = new Error(
+      `its CRC-32 is ${hex(sum)}, not the ${hex(crc)} the archive's directory gives: the archive is damaged (the records before were read as they are)`,
+    );
   }
 }
 

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
 import { compile, type HtmlToTextOptions } from 'html-to-text';
 import PostalMime, { type Address, type Attachment, type Email } from 'postal-mime';
+import { fixWindows1252 } from './windows-1252.js';
+
+export { fixWindows1252 };
 
 /** Where a mail message came from: a mailbox (`mbox`) or a single saved message (`eml`). */
 export type MailSource = 'mbox' | 'eml';
@@ -36,26 +39,6 @@ const HTML_TO_TEXT: HtmlToTextOptions = {
   ],
 };
 const htmlToText = compile(HTML_TO_TEXT);
-
-/**
- * The WHATWG windows-1252 characters of bytes 0x80-0x9F. Node 20 from 20.18.3 decodes
- * windows-1252 (and so iso-8859-1 and us-ascii, which the Encoding Standard maps to it) as
- * Latin-1, leaving these bytes as C1 control characters (nodejs/node#60888); postal-mime decodes
- * with TextDecoder, so its text carries them. C1 controls have no place in mail text, so they are
- * read as the windows-1252 characters they were meant as. Five bytes have no character there and
- * stay as they are.
- */
-const WINDOWS_1252_C1 = [
-  0x20ac, 0x81, 0x201a, 0x192, 0x201e, 0x2026, 0x2020, 0x2021, 0x2c6, 0x2030, 0x160, 0x2039, 0x152,
-  0x8d, 0x17d, 0x8f, 0x90, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x2dc, 0x2122,
-  0x161, 0x203a, 0x153, 0x9d, 0x17e, 0x178,
-];
-
-const C1 = /[\u0080-\u009f]/g;
-
-export function fixWindows1252(text: string): string {
-  return text.replace(C1, (c) => String.fromCharCode(WINDOWS_1252_C1[c.charCodeAt(0) - 0x80]!));
-}
 
 function fix(text: string | undefined): string | undefined {
   return text === undefined ? undefined : fixWindows1252(text);
@@ -144,7 +127,8 @@ function hasHeaderField(raw: Uint8Array): boolean {
  * `email` document:
  * - `document`: From/To/Cc/Subject/Date lines (those the message has), a blank line, then the
  *   text part, else the HTML part as text; each attachment named with its size, never inlined;
- * - `document_id`: `email:<Message-ID without brackets>`, else `email:sha256-<hash of the bytes>`;
+ * - `document_id`: `email:<Message-ID without brackets>`, else `email:sha256-<hash of the bytes>`
+ *   (CRLF line ends hashed as LF: one message saved by two mail programs has one id);
  * - `document_created_at`: the Date header in ISO 8601 UTC (left out when it names no time);
  * - `metadata`: source, subject, from, to, in_reply_to and thread_id (the first References id).
  * A message MIME cannot read, or with no header field at all, is a failure.
@@ -181,7 +165,7 @@ export async function emailRecord(
   const messageId = bareMessageId(email.messageId);
   const id = messageId
     ? `email:${messageId}`
-    : `email:sha256-${createHash('sha256').update(raw).digest('hex').slice(0, 40)}`;
+    : `email:sha256-${createHash('sha256').update(lfLineEnds(raw)).digest('hex').slice(0, 40)}`;
 
   const metadata: Record<string, string | string[]> = { source };
   if (subject) metadata.subject = subject;
@@ -203,4 +187,16 @@ export async function emailRecord(
   const created = isoDate(email.date);
   if (created) value.document_created_at = created;
   return value;
+}
+
+/** The bytes with every CRLF as LF. */
+function lfLineEnds(raw: Uint8Array): Uint8Array {
+  if (!raw.includes(0x0d)) return raw;
+  const out = new Uint8Array(raw.length);
+  let n = 0;
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === 0x0d && raw[i + 1] === 0x0a) continue;
+    out[n++] = raw[i]!;
+  }
+  return out.subarray(0, n);
 }

@@ -104,8 +104,12 @@ export const NOTES = {
   describe: 'notes, YAML front matter, a document a file',
   read: async (bytes, ctx) => (await import('./notes.js')).readNote(bytes, ctx),
   seekable: false,
+  // The id of a note read from a folder is its path inside that folder, which a failures line
+  // does not know: the note is ingested again from its folder, not from here.
   reread: (f) =>
-    f.keep('a note that could not be read is kept as text: fix the file and ingest it'),
+    f.keep(
+      `a note that could not be read is kept as text: fix ${f.origin ?? 'the note'} and ingest the folder it was read from again (named alone, a note takes its file name as its id)`,
+    ),
   estimate: () => Promise.resolve(1),
   headerLines: 0,
   tabular: false,

@@ -2,6 +2,7 @@ import { parseDocument } from 'yaml';
 import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch } from '../source-record.js';
+import { decodeWindows1252 } from './windows-1252.js';
 
 /** File name endings read as notes. */
 export const NOTE_EXTENSIONS = ['.md', '.markdown', '.txt'] as const;
@@ -203,7 +204,21 @@ export async function readNote(
       });
       return;
     }
-    const text = buf.toString('utf8');
+    const invalid = firstInvalidUtf8(buf);
+    let text: string;
+    if (invalid < 0) text = buf.toString('utf8');
+    else {
+      // Text in the Windows code page (a note saved by Notepad): read as that, and said.
+      text = decodeWindows1252(buf);
+      const before = buf.subarray(0, invalid);
+      const line = before.filter((b) => b === 0x0a).length + 1;
+      const byte = invalid - (before.lastIndexOf(0x0a) + 1) + 1;
+      ctx.warn?.({
+        source: ctx.source,
+        code: 'NOT_UTF8',
+        message: `${ctx.source}: not UTF-8 (line ${line}, byte ${byte}): read as Windows-1252; if it is in another encoding, convert it to UTF-8`,
+      });
+    }
     if (looksLikeJsonRecords(text)) {
       const raw = rawOf(buf.subarray(0, 64 * 1024), text.slice(0, 64 * 1024));
       yield [
@@ -228,17 +243,42 @@ export async function readNote(
   })();
 }
 
-/** True when bytes look binary (a NUL in the first 8 KB, or not UTF-8): such a file is no note. */
+/**
+ * True when bytes look binary, so the file is no note: a NUL in the first 8 KB, or bytes that
+ * are not UTF-8 with control characters among them. Text that is not UTF-8 and has none is
+ * text in a legacy code page (Windows-1252), read as such by readNote.
+ */
 export function looksBinary(bytes: Uint8Array): boolean {
   const head = bytes.subarray(0, 8192);
   if (head.includes(0)) return true;
   const whole = bytes.length > head.length ? lastWholeChar(head) : head.length;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(head.subarray(0, whole));
-    return false;
-  } catch {
-    return true;
+  if (firstInvalidUtf8(head.subarray(0, whole)) < 0) return false;
+  return head.some(
+    (b) => (b < 0x20 && b !== 0x09 && b !== 0x0a && b !== 0x0c && b !== 0x0d) || b === 0x7f,
+  );
+}
+
+/** The offset of the first byte that is not part of well-formed UTF-8, or -1 when all are. */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i += 1;
+      continue;
+    }
+    const n =
+      c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+    if (n < 0 || i + n >= b.length + (n > 0 ? 0 : 1)) return i;
+    // The second byte's range is narrower after E0, ED, F0 and F4 (no overlongs, surrogates
+    // or code points past U+10FFFF).
+    const lo = c === 0xe0 ? 0xa0 : c === 0xf0 ? 0x90 : 0x80;
+    const hi = c === 0xed ? 0x9f : c === 0xf4 ? 0x8f : 0xbf;
+    if (b[i + 1]! < lo || b[i + 1]! > hi) return i;
+    for (let k = 2; k <= n; k++) if ((b[i + k]! & 0xc0) !== 0x80) return i;
+    i += n + 1;
   }
+  return -1;
 }
 
 /** The length of `b` without a UTF-8 sequence cut at its end. */
