@@ -241,15 +241,6 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           tally.keepEarlier(v.documentId);
           if (v.bodyHash !== null) refused.push({ documentId: v.documentId, bodyHash: v.bodyHash });
         }
-        // An edited record whose id the service already holds, refused as already ingested:
-        // the service keeps the body it stored first, which "skipped" alone would not say.
-        if (v?.kind === 'updated' && o.kind === 'skipped') {
-          reporter.onWarning?.({
-            source: u.source,
-            code: 'UPDATE_REFUSED',
-            message: `${u.source}: ${v.documentId} changed since it was sent, but the service refused the new version as already ingested; it keeps the version it stored first`,
-          });
-        }
         tally.count(o, item.request.document_id !== null);
         if (o.kind === 'failed') failed.record(item, o.error, o.correlationId, item.ordinal);
         tracker.settle(item.ordinal, o.kind);
