@@ -428,6 +428,9 @@ describe('migrate --max-duration against a slow target', () => {
       '--to',
       'b',
       '--restart',
+      // Sends everything again, so the first run is still sending when the second starts
+      // (the target's ledger would otherwise let it finish at once).
+      '--resend',
       '--batch-size',
       '10',
       '--concurrency',
