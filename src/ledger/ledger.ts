@@ -121,7 +121,8 @@ export class Ledger {
     const inst = this.instanceKey(instanceId, false);
     if (inst === undefined) return out;
     for (let at = 0; at < documentIds.length; at += IN_ORDER) {
-      const ids = documentIds.slice(at, at + IN_ORDER);
+      const ids =
+        documentIds.length <= IN_ORDER ? documentIds : documentIds.slice(at, at + IN_ORDER);
       const hashes = this.stmts.inOrder.all(JSON.stringify(ids), inst);
       for (let k = 0; k < ids.length; k++) {
         const id = ids[k]!;
