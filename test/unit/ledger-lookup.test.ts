@@ -66,7 +66,9 @@ describe('ledger lookups of many ids', () => {
           const asked = [...new Array<string>(1100).fill('doc-1'), ...ids];
           const answers = ledger.lookupInOrder('inst', asked);
           expect(answers).toHaveLength(asked.length);
-          asked.forEach((i, k) => expect(answers[k], JSON.stringify(i)).toBe(ledger.lookup('inst', i)));
+          asked.forEach((i, k) =>
+            expect(answers[k], JSON.stringify(i)).toBe(ledger.lookup('inst', i)),
+          );
         },
       ),
       { numRuns: 60 },
