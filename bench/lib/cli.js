@@ -95,13 +95,19 @@ export function runNode(
   });
 }
 
-/** `synap ARGS` against an emulator (SYNAP_BASE_URL / SYNAP_API_KEY set from `emu`). */
-export function runSynap(args, { dir, emu, cwd, timeoutMs, stdout, env: extraEnv = {} } = {}) {
+/**
+ * `synap ARGS` against an emulator (SYNAP_BASE_URL / SYNAP_API_KEY set from `emu`); `script`:
+ * another build's bin/synap.js (a side-by-side comparison).
+ */
+export function runSynap(
+  args,
+  { dir, emu, cwd, timeoutMs, stdout, script, env: extraEnv = {} } = {},
+) {
   const env = cleanEnv(dir, {
     ...(emu ? { SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey } : {}),
     ...extraEnv,
   });
-  return runNode(args, { env, cwd: cwd ?? dir, timeoutMs, stdout });
+  return runNode(args, { env, cwd: cwd ?? dir, timeoutMs, stdout, script });
 }
 
 /** The `result` object of an ingest/export `--json` summary, or a descriptive error. */

@@ -11,6 +11,8 @@
 // size on disk per million documents. Medians of 3 (1 with --quick).
 //
 // BENCH_NIGHTLY_RECORDS overrides the size (a busy machine); the table says which was used.
+// BENCH_NIGHTLY_COMPARE=path/to/other/bin/synap.js also runs night two with that build in each
+// repeat, against the same ledger (side by side: its ratio over the same dry runs, as info).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,10 +31,10 @@ function sizeOf(path) {
   }
 }
 
-/** Batch requests the emulator has answered so far. */
-async function batches(emu) {
-  const s = await emu.stats();
-  return s.requests_by_endpoint?.batch ?? 0;
+/** Requests the emulator has answered so far: batches (documents sent) and all of them. */
+async function requestCounts(emu) {
+  const by = (await emu.stats()).requests_by_endpoint ?? {};
+  return { batch: by.batch ?? 0, all: Object.values(by).reduce((a, b) => a + b, 0) };
 }
 
 export async function scenarioNightly(ctx) {
@@ -56,7 +58,10 @@ export async function scenarioNightly(ctx) {
     const dry = [];
     const dryLedger = [];
     const second = [];
+    const compare = process.env.BENCH_NIGHTLY_COMPARE;
+    const secondCompared = [];
     let sentRequests = 0;
+    let preflight = 0;
     for (let i = 0; i < repeats; i++) {
       ctx.note(
         `scenario 9: repeat ${i + 1}/${repeats}: dry run, dry run with the ledger, night two`,
@@ -73,14 +78,24 @@ export async function scenarioNightly(ctx) {
       }
       dryLedger.push(round(dl.cpuMs / 1000, 2));
 
-      const before = await batches(emu);
+      const before = await requestCounts(emu);
       const run = await runSynap(['--json', 'ingest', file], { dir, emu });
       const s = summaryOf(run, 'synap ingest (night two)');
       if (run.code !== 0 || s.unchanged !== n || s.sent !== 0) {
         throw new Error(`night two: exit ${run.code}, sent ${s.sent}, unchanged ${s.unchanged}`);
       }
-      sentRequests += (await batches(emu)) - before + s.requests;
+      const after = await requestCounts(emu);
+      // Requests that carry documents; the pre-flight (whoami, credits) is reported apart.
+      sentRequests += after.batch - before.batch;
+      preflight += after.all - before.all - (after.batch - before.batch);
       second.push(round(run.cpuMs / 1000, 2));
+
+      if (compare) {
+        const c = await runSynap(['--json', 'ingest', file], { dir, emu, script: compare });
+        const cs = summaryOf(c, `${compare} ingest (night two)`);
+        if (c.code !== 0 || cs.sent !== 0) throw new Error(`compared build sent ${cs.sent}`);
+        secondCompared.push(round(c.cpuMs / 1000, 2));
+      }
     }
 
     // The lookup alone: every id the first night recorded, asked once, in this process.
@@ -95,6 +110,16 @@ export async function scenarioNightly(ctx) {
     let held = 0;
     for (const id of ids) if (ledger.lookup(instance, id) !== undefined) held += 1;
     const lookupUs = round(((performance.now() - t0) * 1000) / ids.length, 2);
+    // As an ingest asks: the ids of each chunk the reader yields (about 250 records) together.
+    const t1 = performance.now();
+    let heldInOrder = 0;
+    for (let at = 0; at < ids.length; at += 250) {
+      for (const h of ledger.lookupInOrder(instance, ids.slice(at, at + 250))) {
+        if (h !== undefined) heldInOrder += 1;
+      }
+    }
+    const lookupBatchedUs = round(((performance.now() - t1) * 1000) / ids.length, 2);
+    if (heldInOrder !== n) throw new Error(`ledger holds ${heldInOrder} of ${n} (in order)`);
     ledger.close();
     if (held !== n) throw new Error(`ledger holds ${held} of ${n}`);
 
@@ -106,7 +131,7 @@ export async function scenarioNightly(ctx) {
       rows: [
         {
           scenario: '9',
-          figure: `night two of a finished ${k(n)}-record file: requests sent`,
+          figure: `night two of a finished ${k(n)}-record file: requests sending documents`,
           value: sentRequests,
           target: '= 0',
           pass: sentRequests === 0,
@@ -118,6 +143,22 @@ export async function scenarioNightly(ctx) {
           target: '≤ 1.5',
           pass: ratio <= 1.5,
         },
+        {
+          scenario: '9',
+          figure: 'night two: pre-flight requests per run (whoami, credits)',
+          value: round(preflight / repeats, 1),
+          target: 'info',
+        },
+        ...(compare
+          ? [
+              {
+                scenario: '9',
+                figure: `night two CPU ÷ dry run CPU of ${compare} (${median(secondCompared)} s) [${secondCompared.join(', ')}]`,
+                value: round(median(secondCompared) / median(dry), 3),
+                target: 'info',
+              },
+            ]
+          : []),
         {
           scenario: '9',
           figure: `dry run with the ledger ÷ dry run (${median(dryLedger)} s)`,
@@ -132,6 +173,12 @@ export async function scenarioNightly(ctx) {
         },
         {
           scenario: '9',
+          figure: 'ledger lookup per record, µs (Ledger.lookupInOrder, 250 ids a call)',
+          value: lookupBatchedUs,
+          target: 'info',
+        },
+        {
+          scenario: '9',
           figure: `ledger size per million documents, MiB (${k(ledgerBytes)} bytes for ${k(n)})`,
           value: mbPerMillion,
           target: 'info',
@@ -142,7 +189,9 @@ export async function scenarioNightly(ctx) {
       dry_cpu_s: dry,
       dry_ledger_cpu_s: dryLedger,
       night_two_cpu_s: second,
+      night_two_compared_cpu_s: secondCompared,
       lookup_us: lookupUs,
+      lookup_batched_us: lookupBatchedUs,
       ledger_bytes: ledgerBytes,
     };
   } finally {

@@ -279,7 +279,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
       }
       await discardOld();
       // With a ledger, the records past the resume point are mapped first so that their ids
-      // are looked up together (one query per hundred instead of one per record).
+      // are looked up together (one query per chunk of records instead of one per record).
       const premapped = opts.ledger
         ? premap(run, next.value, ordinal, u.resume.settled)
         : undefined;

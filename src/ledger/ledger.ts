@@ -48,6 +48,16 @@ export class Ledger {
           'SELECT lower(hex(body_hash)) FROM documents WHERE instance = ? AND document_id = ?',
         )
         .pluck(),
+      // One answer per element of the JSON array (first parameter; the instance second), in its order (json_each's key): NULL
+      // when not held, '' when held with an unknown body, else the hash's hex digits.
+      inOrder: db
+        .prepare<[string, number], string | null>(
+          `SELECT CASE WHEN d.document_id IS NULL THEN NULL ELSE lower(hex(d.body_hash)) END
+             FROM json_each(?) AS j
+             LEFT JOIN documents AS d ON d.instance = ? AND d.document_id = j.value
+            ORDER BY j.key`,
+        )
+        .pluck(),
       put: db.prepare<[number, string, Buffer | null]>(
         'INSERT OR REPLACE INTO documents (instance, document_id, body_hash) VALUES (?, ?, ?)',
       ),
@@ -94,40 +104,44 @@ export class Ledger {
     const inst = this.instanceKey(instanceId, false);
     if (inst === undefined) return undefined;
     const hash = this.stmts.get.get(inst, documentId);
-    if (hash === undefined) return undefined;
-    return hash === '' ? null : hash;
+    return held(hash);
   }
 
   /**
-   * The body hashes held for many ids at once (absent: not held), in queries of up to 100 ids:
-   * one call into SQLite per hundred records instead of one per record.
+   * The body hashes held for many ids at once (absent: not held). The same answers as
+   * `lookupInOrder`, keyed by id.
    */
   lookupMany(instanceId: string, documentIds: readonly string[]): Map<string, string | null> {
     const out = new Map<string, string | null>();
-    const inst = this.instanceKey(instanceId, false);
-    if (inst === undefined) return out;
-    for (let at = 0; at < documentIds.length; at += MANY) {
-      const ids = documentIds.slice(at, at + MANY);
-      for (const [id, hash] of this.manyStatement(ids.length).all(inst, ...ids)) {
-        out.set(id, hash === '' ? null : hash);
-      }
-    }
+    const answers = this.lookupInOrder(instanceId, documentIds);
+    documentIds.forEach((id, k) => {
+      const hash = answers[k];
+      if (hash !== undefined) out.set(id, hash);
+    });
     return out;
   }
 
-  private readonly many = new Map<number, Database.Statement<unknown[], [string, string]>>();
-
-  private manyStatement(n: number): Database.Statement<unknown[], [string, string]> {
-    let stmt = this.many.get(n);
-    if (!stmt) {
-      stmt = this.db
-        .prepare<unknown[], [string, string]>(
-          `SELECT document_id, lower(hex(body_hash)) FROM documents WHERE instance = ? AND document_id IN (${new Array<string>(n).fill('?').join(',')})`,
-        )
-        .raw();
-      this.many.set(n, stmt);
+  /**
+   * The answer of `lookup` for each of many ids, in their order. The ids go to SQLite as one
+   * JSON array per query of up to a thousand (json_each joined to the primary key), and the
+   * answers come back as one column in the same order: one call into SQLite per thousand ids,
+   * no id sent back, nothing keyed in JS. An id that is not well-formed UTF-16 (a lone
+   * surrogate: JSON and a bound string would disagree on its bytes) is looked up alone.
+   */
+  lookupInOrder(instanceId: string, documentIds: readonly string[]): (string | null | undefined)[] {
+    const out = new Array<string | null | undefined>(documentIds.length).fill(undefined);
+    const inst = this.instanceKey(instanceId, false);
+    if (inst === undefined) return out;
+    for (let at = 0; at < documentIds.length; at += IN_ORDER) {
+      const ids =
+        documentIds.length <= IN_ORDER ? documentIds : documentIds.slice(at, at + IN_ORDER);
+      const hashes = this.stmts.inOrder.all(JSON.stringify(ids), inst);
+      for (let k = 0; k < ids.length; k++) {
+        const id = ids[k]!;
+        out[at + k] = isWellFormed(id) ? held(hashes[k]) : this.lookup(instanceId, id);
+      }
     }
-    return stmt;
+    return out;
   }
 
   /** The service accepted `documentId` with the body whose hash is `bodyHash`. */
@@ -278,19 +292,31 @@ export class InstanceLedger {
     readonly instanceId: string,
   ) {}
 
-  /** Answers of the last prefetch not asked for yet. */
-  private fetched: Map<string, string | null> | undefined;
-  private fetchedIds: Set<string> | undefined;
+  /** The ids of the last prefetch, their answers, and where the next lookup is expected. */
+  private fetchedIds: readonly string[] = [];
+  private fetched: (string | null | undefined)[] = [];
+  private next = 0;
 
+  /**
+   * Answered from the last prefetch when the id is in it at or after the previous answer (the
+   * pipeline asks in the order it prefetched, skipping some); else asked of the ledger.
+   */
   lookup(documentId: string): string | null | undefined {
-    if (this.fetchedIds?.has(documentId)) return this.fetched!.get(documentId);
+    const ids = this.fetchedIds;
+    for (let k = this.next; k < ids.length; k++) {
+      if (ids[k] === documentId) {
+        this.next = k + 1;
+        return this.fetched[k];
+      }
+    }
     return this.ledger.lookup(this.instanceId, documentId);
   }
 
   /** Looks up these ids together; the lookups of them that follow are answered from memory. */
   prefetch(documentIds: readonly string[]): void {
-    this.fetchedIds = new Set(documentIds);
-    this.fetched = this.ledger.lookupMany(this.instanceId, documentIds);
+    this.fetchedIds = documentIds;
+    this.fetched = this.ledger.lookupInOrder(this.instanceId, documentIds);
+    this.next = 0;
   }
 
   recordMany(entries: readonly { documentId: string; bodyHash: string | null }[]): void {
@@ -308,8 +334,19 @@ export class InstanceLedger {
 
 export const LEDGER_FILE = 'ledger.sqlite';
 
-/** Ids per lookup query (SQLite allows 32,766 parameters; 100 keeps statements small). */
-const MANY = 100;
+/** Ids per lookup query (one JSON array each). */
+const IN_ORDER = 1000;
+
+/** A stored answer: null (not held) → undefined, '' (held, body unknown) → null. */
+function held(hash: string | null | undefined): string | null | undefined {
+  if (hash === null || hash === undefined) return undefined;
+  return hash === '' ? null : hash;
+}
+
+/** Whether a string has no lone surrogate (String.prototype.isWellFormed, Node >= 20). */
+function isWellFormed(s: string): boolean {
+  return (s as unknown as { isWellFormed(): boolean }).isWellFormed();
+}
 
 /** What a rebuild did. */
 export interface RebuildCounts {
