@@ -1,4 +1,4 @@
-// Scenario 9: the second night. A finished ingest of a 1,000,000-record JSONL file is run
+// Scenario 10: the second night. A finished ingest of a 1,000,000-record JSONL file is run
 // again: the ledger (src/ledger/) says the instance holds every record as it is, so nothing is
 // sent, and what that costs is reading, mapping and one ledger lookup a record.
 //
@@ -42,11 +42,11 @@ export async function scenarioNightly(ctx) {
   const repeats = ctx.quick ? 1 : 3;
   const dir = ctx.dir('s9');
   const file = join(dir, 'chats.jsonl');
-  ctx.note(`scenario 9: generating ${n} records`);
+  ctx.note(`scenario 10: generating ${n} records`);
   await writeOverheadJsonl(file, n);
   const emu = await startEmulatorWorker({ tier: 'unlimited' });
   try {
-    ctx.note('scenario 9: night one (every record sent)');
+    ctx.note('scenario 10: night one (every record sent)');
     const first = await runSynap(['--json', 'ingest', file], { dir, emu, timeoutMs: 1_800_000 });
     const f = summaryOf(first, 'synap ingest (night one)');
     if (first.code !== 0 || f.accepted !== n) {
@@ -64,7 +64,7 @@ export async function scenarioNightly(ctx) {
     let preflight = 0;
     for (let i = 0; i < repeats; i++) {
       ctx.note(
-        `scenario 9: repeat ${i + 1}/${repeats}: dry run, dry run with the ledger, night two`,
+        `scenario 10: repeat ${i + 1}/${repeats}: dry run, dry run with the ledger, night two`,
       );
       const d = await runSynap(['--json', 'ingest', file, '--dry-run', '--resend'], { dir, emu });
       const ds = summaryOf(d, 'synap ingest --dry-run --resend');
