@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { syncDir } from '../atomic-write.js';
 import { systemClock, type Clock } from '../clock.js';
