@@ -27,7 +27,8 @@ export async function writeFileAtomic(path: string, text: string): Promise<void>
   await syncDir(dirname(path));
 }
 
-async function syncDir(dir: string): Promise<void> {
+/** Makes a rename in `dir` durable (fsync of the directory), where the filesystem allows it. */
+export async function syncDir(dir: string): Promise<void> {
   try {
     const handle = await open(dir, 'r');
     try {

@@ -1,10 +1,9 @@
 import { join, resolve } from 'node:path';
 import { UsageError, WriteFailedError } from '../errors.js';
-import { hashShape, ingestStateFile, type IngestState } from '../ingest/checkpointer.js';
+import { freshIngestState, hashShape, ingestStateFile } from '../ingest/checkpointer.js';
 import { FailuresFile } from '../ingest/failures-file.js';
 import { acquireLock, type IngestLock } from '../ingest/lock.js';
 import { requestShape, type IngestRunOptions, type RecordsState } from '../ingest/options.js';
-import { PrefixHash } from '../ingest/readers/index.js';
 import { userStateDir } from '../ingest/run-files.js';
 import { makeDirsSync } from '../make-dirs.js';
 import { hashOptions } from '../state-file.js';
@@ -128,25 +127,13 @@ async function openLocked(
     };
   }
   SentLog.remove(sentPath);
-  const now = new Date(o.now).toISOString();
-  const state: IngestState = {
-    ...file.header(),
-    input: {
-      path: o.name,
-      size: 0,
-      fingerprint: key,
-      mtime_ms: 0,
-      consumed: PrefixHash.empty().snapshot(),
-    },
-    options_hash: hashShape(shape),
+  const state = freshIngestState(
+    file,
+    { path: o.name, size: 0, fingerprint: key, mtimeMs: 0 },
     shape,
-    settled_records: 0,
-    watermark_line: 0,
-    counts: { read: 0, accepted: 0, skipped: 0, failed: 0 },
-    failures_file: resolve(o.explicitFailures ?? 'synap-ingest.failures.jsonl'),
-    started_at: now,
-    updated_at: now,
-  };
+    resolve(o.explicitFailures ?? 'synap-ingest.failures.jsonl'),
+    o.now,
+  );
   return {
     recordsState: { file, state, ownsFailures, onComplete },
     statePath,

@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
-import { open, realpath, rename, rm, stat } from 'node:fs/promises';
+import { realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { syncDir } from '../atomic-write.js';
 import { systemClock, type Clock } from '../clock.js';
 import { CliError, ExitCode, InterruptedError, UsageError } from '../errors.js';
 import { ExportPageError, MemoryPaginator, type ListClient } from './paginator.js';
@@ -206,19 +207,6 @@ async function realTarget(path: string): Promise<string> {
     return await realpath(path);
   } catch {
     return path;
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
   }
 }
 

@@ -344,6 +344,35 @@ export interface ResumeFrom {
   resumed: boolean;
 }
 
+/** A state with nothing settled yet: `identity` read with `shape`, started at `nowMs`. */
+export function freshIngestState(
+  file: StateFile<'ingest', IngestState>,
+  identity: InputIdentity,
+  shape: RequestShape,
+  failuresFile: string,
+  nowMs: number,
+): IngestState {
+  const now = new Date(nowMs).toISOString();
+  return {
+    ...file.header(),
+    input: {
+      path: identity.path,
+      size: identity.size,
+      fingerprint: identity.fingerprint,
+      mtime_ms: identity.mtimeMs,
+      consumed: PrefixHash.empty().snapshot(),
+    },
+    options_hash: hashShape(shape),
+    shape,
+    settled_records: 0,
+    watermark_line: 0,
+    counts: { read: 0, accepted: 0, skipped: 0, failed: 0 },
+    failures_file: failuresFile,
+    started_at: now,
+    updated_at: now,
+  };
+}
+
 /**
  * The state `input` resumes from: the saved one (checked against the input and the options),
  * or a fresh one when there is none or `restart` is set.
@@ -359,26 +388,8 @@ export async function resumeOrStart(
     const prefix = await checkResumable(saved, file.path, identity, shape);
     return { state: saved, prefix, resumed: true };
   }
-  const now = new Date(o.clock.now()).toISOString();
   return {
-    state: {
-      ...file.header(),
-      input: {
-        path: identity.path,
-        size: identity.size,
-        fingerprint: identity.fingerprint,
-        mtime_ms: identity.mtimeMs,
-        consumed: PrefixHash.empty().snapshot(),
-      },
-      options_hash: hashShape(shape),
-      shape,
-      settled_records: 0,
-      watermark_line: 0,
-      counts: { read: 0, accepted: 0, skipped: 0, failed: 0 },
-      failures_file: o.failuresPath,
-      started_at: now,
-      updated_at: now,
-    },
+    state: freshIngestState(file, identity, shape, o.failuresPath, o.clock.now()),
     prefix: PrefixHash.empty(),
     resumed: false,
   };

@@ -64,11 +64,7 @@ export function findMissingDocument(
     const outer = r.value;
     if (r.parseError || !isPlainObject(outer)) continue;
     let v: Record<string, unknown> = outer;
-    if (
-      Object.hasOwn(outer, 'record') &&
-      isPlainObject(ownValue(outer, 'error')) &&
-      typeof ownValue(outer, 'line') === 'number'
-    ) {
+    if (isFailuresLine(outer)) {
       // A failures-file line: its record is what gets sent (text is read again later).
       if (!isPlainObject(outer.record)) return undefined;
       v = outer.record;
@@ -156,6 +152,15 @@ function valueAt(obj: Record<string, unknown>, path: string, parts: string[] | u
   return cur;
 }
 
+/** A failures-file line (`{line, record, error, …}`): its `record` is what gets sent. */
+function isFailuresLine(v: Record<string, unknown>): boolean {
+  return (
+    Object.hasOwn(v, 'record') &&
+    isPlainObject(ownValue(v, 'error')) &&
+    typeof ownValue(v, 'line') === 'number'
+  );
+}
+
 /** The records a --map applies to: objects, a failures-file line's record; not export lines. */
 function mappedObjects(records: readonly SourceRecord[]): Record<string, unknown>[] {
   const out: Record<string, unknown>[] = [];
@@ -163,11 +168,7 @@ function mappedObjects(records: readonly SourceRecord[]): Record<string, unknown
     const outer = r.value;
     if (r.parseError || !isPlainObject(outer)) continue;
     let v: Record<string, unknown> = outer;
-    if (
-      Object.hasOwn(outer, 'record') &&
-      isPlainObject(ownValue(outer, 'error')) &&
-      typeof ownValue(outer, 'line') === 'number'
-    ) {
+    if (isFailuresLine(outer)) {
       const inner = ownValue(outer, 'record');
       if (!isPlainObject(inner)) continue;
       v = inner;

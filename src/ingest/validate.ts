@@ -1,5 +1,5 @@
 import { isDocumentType, isMode, readScope } from '../client/create-body.js';
-import { normalizeCreatedAt } from '../client/datetime.js';
+import { normalizeCreatedAt, parseIsoDateTime } from '../client/datetime.js';
 import {
   CREATE_BODY_KEYS,
   DEFAULT_DOCUMENT_TYPE,
@@ -173,66 +173,12 @@ function isBlankText(s: string): boolean {
   return s.trim() === '';
 }
 
-/** Parses `n` ASCII digits at `i`, or -1. */
-function digits(s: string, i: number, n: number): number {
-  let v = 0;
-  for (let k = i; k < i + n; k++) {
-    const d = s.charCodeAt(k) - 48;
-    if (!(d >= 0 && d <= 9)) return -1; // NaN past the end too
-    v = v * 10 + d;
-  }
-  return v;
-}
-
-const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
 /**
- * ISO-8601 date (`2024-03-15`) or date-time (`2024-03-15T10:30`, `…:00`, `….123Z`,
- * `…+02:00`, `…+0200`; a space instead of T accepted) with real calendar values: no
- * "yesterday", no 2024-13-01, no 2023-02-29. A date-time without an offset is accepted as
- * the SDK sends naive datetimes that way. Hand-written (no regex, no Date) as it runs on
- * every record.
+ * An ISO 8601 date or date-time as the service's datetime model accepts it (see
+ * `parseIsoDateTime`); a date-time without an offset counts, as the SDK sends naive times so.
  */
 export function isIsoDate(s: string): boolean {
-  const len = s.length;
-  if (len < 10) return false;
-  const year = digits(s, 0, 4);
-  const month = digits(s, 5, 2);
-  const day = digits(s, 8, 2);
-  if (year < 0 || month < 1 || month > 12 || day < 1) return false;
-  if (s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45) return false;
-  const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
-  const maxDay = month === 2 && leap ? 29 : DAYS[month - 1]!;
-  if (day > maxDay) return false;
-  if (len === 10) return true;
-  const sep = s.charCodeAt(10);
-  if (sep !== 84 && sep !== 32) return false; // 'T' or ' '
-  const hour = digits(s, 11, 2);
-  const minute = digits(s, 14, 2);
-  if (hour < 0 || hour > 23 || minute < 0 || minute > 59 || s.charCodeAt(13) !== 58) return false;
-  let i = 16;
-  if (s.charCodeAt(i) === 58) {
-    const sec = digits(s, i + 1, 2);
-    if (sec < 0 || sec > 60) return false;
-    i += 3;
-    if (s.charCodeAt(i) === 46) {
-      let n = 0;
-      i += 1;
-      while (i < len && s.charCodeAt(i) >= 48 && s.charCodeAt(i) <= 57) {
-        i += 1;
-        n += 1;
-      }
-      if (n < 1 || n > 9) return false;
-    }
-  }
-  if (i === len) return true;
-  const z = s.charCodeAt(i);
-  if (z === 90) return i + 1 === len; // 'Z'
-  if (z !== 43 && z !== 45) return false; // '+' / '-'
-  if (digits(s, i + 1, 2) < 0) return false;
-  i += 3;
-  if (s.charCodeAt(i) === 58) i += 1;
-  return digits(s, i, 2) >= 0 && i + 2 === len;
+  return parseIsoDateTime(s) !== undefined;
 }
 
 /** An object without a prototype, for keys that come from outside (no key is inherited). */

@@ -9,9 +9,10 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.js';
+import { runCli } from '../helpers/cli.js';
+import { emulatorSandbox } from '../helpers/emulator.js';
 import { storedOnce } from '../helpers/ingest.js';
 import { zipOf } from '../helpers/zip-writer.js';
 
@@ -23,13 +24,11 @@ const jsonl = (ids: string[], tag: string) =>
   '\n';
 
 describe('ingest of zip archives and folders', () => {
-  const sandbox = makeSandbox();
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-  const dir = sandbox.dir;
-  const run = (args: string[]) => runCli(args, { env, cwd: dir, timeoutMs: 60_000 });
+  const t = emulatorSandbox();
+  const dir = t.dir;
+  const run = (args: string[]) => runCli(args, { env: t.env, cwd: dir, timeoutMs: 60_000 });
   const stored = (prefix: string) =>
-    emu
+    t.emu
       .documents()
       .filter((d) => d.document_id.startsWith(prefix))
       .map((d) => d.document_id)
@@ -47,15 +46,6 @@ describe('ingest of zip archives and folders', () => {
             error: { message: string };
           },
       );
-
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
-  });
 
   it('reads the entries a format claims, says which, and fails hostile entries alone by name', async () => {
     writeFileSync(
@@ -180,7 +170,7 @@ describe('ingest of zip archives and folders', () => {
     const second = await run(['--json', 'ingest', 'big.zip']);
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout).result.resumed_past).toBeGreaterThan(0);
-    const docs = emu.documents().filter((d) => d.document_id.startsWith('zipres-'));
+    const docs = t.emu.documents().filter((d) => d.document_id.startsWith('zipres-'));
     expect(storedOnce(docs)).toEqual({ distinct: 300, duplicates: 0 });
     // Nothing settled by the first run was sent again.
     expect(docs.filter((d) => d.times_received !== 1)).toEqual([]);
@@ -265,7 +255,7 @@ describe('ingest of zip archives and folders', () => {
     const fast = await startEmulator({ processingDelayMs: 0, rpm: 60_000, burst: 1000 });
     const run = (args: string[]) =>
       runCli(args, {
-        env: { ...env, SYNAP_API_KEY: fast.apiKey, SYNAP_BASE_URL: fast.url },
+        env: { ...t.env, SYNAP_API_KEY: fast.apiKey, SYNAP_BASE_URL: fast.url },
         cwd: dir,
         timeoutMs: 60_000,
       });

@@ -1,23 +1,12 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { emulatorSandbox } from '../helpers/emulator.js';
 
 /** The credit estimate before a run counts the documents the run would send. */
 describe('credit estimates count what would be sent', () => {
-  const box = makeSandbox();
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0, tier: 'unlimited', credits: 700 });
-    env = { ...box.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-  });
-  afterAll(async () => {
-    await emu.close();
-    box.cleanup();
-  });
+  const box = emulatorSandbox({ processingDelayMs: 0, tier: 'unlimited', credits: 700 });
 
   it('a 500-row CSV whose transcripts hold line breaks is estimated at 500 and sent (balance 700)', async () => {
     const rows = ['ticket_id,transcript'];
@@ -34,7 +23,7 @@ describe('credit estimates count what would be sent', () => {
       '--map',
       'document_id=ticket_id',
     ];
-    const r = await runCli(args, { env, cwd: box.dir });
+    const r = await runCli(args, { env: box.env, cwd: box.dir });
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout).result;
     expect(s.credits).toMatchObject({ documents: 500 });
@@ -46,15 +35,17 @@ describe('credit estimates count what would be sent', () => {
       `${JSON.stringify({ document: `User: night ${i}`, document_id: `n-${i}` })}\n`;
     const file = join(box.dir, 'nightly.jsonl');
     writeFileSync(file, Array.from({ length: 600 }, (_, i) => line(i)).join(''));
-    emu.setFaults({ credits: 10_000 });
-    expect((await runCli(['ingest', 'nightly.jsonl'], { env, cwd: box.dir })).code).toBe(0);
+    box.emu.setFaults({ credits: 10_000 });
+    expect((await runCli(['ingest', 'nightly.jsonl'], { env: box.env, cwd: box.dir })).code).toBe(
+      0,
+    );
     appendFileSync(file, Array.from({ length: 100 }, (_, i) => line(600 + i)).join(''));
     // 200 credits left: enough for the 100 new records, not for the 700 the file holds.
-    const balance = await fetch(`${emu.url}/v1/credits/balance`, {
-      headers: { Authorization: `Bearer ${emu.apiKey}` },
+    const balance = await fetch(`${box.emu.url}/v1/credits/balance`, {
+      headers: { Authorization: `Bearer ${box.emu.apiKey}` },
     }).then(async (res) => ((await res.json()) as { balance_credits: number }).balance_credits);
-    emu.setFaults({ credits: 10_000 - balance + 200 });
-    const r = await runCli(['--json', 'ingest', 'nightly.jsonl'], { env, cwd: box.dir });
+    box.emu.setFaults({ credits: 10_000 - balance + 200 });
+    const r = await runCli(['--json', 'ingest', 'nightly.jsonl'], { env: box.env, cwd: box.dir });
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout).result;
     expect(s).toMatchObject({ sent: 100, unchanged: 600 });
@@ -62,10 +53,13 @@ describe('credit estimates count what would be sent', () => {
 
     // And when even the exact count exceeds the balance, nothing is sent (exit 6).
     appendFileSync(file, Array.from({ length: 300 }, (_, i) => line(700 + i)).join(''));
-    const before = emu.documents().length;
-    const over = await runCli(['--json', 'ingest', 'nightly.jsonl'], { env, cwd: box.dir });
+    const before = box.emu.documents().length;
+    const over = await runCli(['--json', 'ingest', 'nightly.jsonl'], {
+      env: box.env,
+      cwd: box.dir,
+    });
     expect(over.code, over.stderr).toBe(6);
     expect(JSON.parse(over.stdout).error.message).toMatch(/300 documents/);
-    expect(emu.documents().length).toBe(before);
+    expect(box.emu.documents().length).toBe(before);
   });
 });

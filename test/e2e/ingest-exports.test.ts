@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { emulatorSandbox } from '../helpers/emulator.js';
 import { zipOf, type ZipEntrySpec } from '../helpers/zip-writer.js';
 
 // The conversation exports people download from ChatGPT and Claude, bare and as the zip the
@@ -87,13 +87,11 @@ const CLAUDE_DOCS = [
 ];
 
 describe('conversation exports end to end', () => {
-  const sandbox = makeSandbox();
-  const dir = sandbox.dir;
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-  const run = (args: string[], e = env) => runCli(args, { env: e, cwd: dir, timeoutMs: 60_000 });
+  const t = emulatorSandbox();
+  const dir = t.dir;
+  const run = (args: string[], e = t.env) => runCli(args, { env: e, cwd: dir, timeoutMs: 60_000 });
   const stored = (prefix: string) =>
-    emu
+    t.emu
       .documents()
       .filter((d) => d.document_id.startsWith(prefix))
       .sort((a, b) => (a.document_id < b.document_id ? -1 : 1))
@@ -108,14 +106,8 @@ describe('conversation exports end to end', () => {
         times_received: d.times_received,
       }));
 
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+  beforeAll(() => {
     writeFileSync(join(dir, 'chatgpt-export.zip'), exportZip('chatgpt-export'));
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
   });
 
   it('a bare ChatGPT conversations.json: one document per conversation, as the user saw it', async () => {

@@ -2,35 +2,25 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { emulatorSandbox } from '../helpers/emulator.js';
 
 // Inputs as users have them: pipes, empty files, files without a document field, records
 // nested absurdly deep, broken lines to fix and re-ingest, numbers JSON cannot hold.
 
 describe('ingest inputs end to end', () => {
-  const sandbox = makeSandbox();
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-  const dir = sandbox.dir;
-  const run = (args: string[], timeoutMs = 60_000) => runCli(args, { env, cwd: dir, timeoutMs });
-  const byId = (id: string) => emu.documents().find((d) => d.document_id === id);
-  const batches = () => emu.stats().requests_by_endpoint.batch ?? 0;
+  const t = emulatorSandbox();
+  const dir = t.dir;
+  const run = (args: string[], timeoutMs = 60_000) =>
+    runCli(args, { env: t.env, cwd: dir, timeoutMs });
+  const byId = (id: string) => t.emu.documents().find((d) => d.document_id === id);
+  const batches = () => t.emu.stats().requests_by_endpoint.batch ?? 0;
   const failuresOf = (name: string) =>
     readFileSync(join(dir, `${name}.failures.jsonl`), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown> & { record: unknown; line: number });
-
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
-  });
 
   it('a FIFO is opened once and read to its end (no hang, nothing lost)', async () => {
     const fifo = join(dir, 'pipe.jsonl');
@@ -43,7 +33,7 @@ describe('ingest inputs end to end', () => {
     await w.close();
     const r = await ingest;
     expect(r.code, r.stderr).toBe(0);
-    expect(emu.documents().filter((d) => d.document_id.startsWith('fifo-'))).toHaveLength(30);
+    expect(t.emu.documents().filter((d) => d.document_id.startsWith('fifo-'))).toHaveLength(30);
     // A pipe cannot be read again: no state or lock file beside it.
     expect(readdirSync(dir).filter((f) => f.startsWith('pipe.jsonl.'))).toEqual([]);
   }, 40_000);
@@ -75,7 +65,7 @@ describe('ingest inputs end to end', () => {
     expect(readdirSync(dir).filter((f) => f.startsWith('tickets.csv.'))).toEqual([]);
     // JSONL with "text", through stdin.
     const s = await runCli(['ingest', '-'], {
-      env,
+      env: t.env,
       cwd: dir,
       input: '{"text":"User: hi"}\n{"text":"User: bye"}\n',
     });

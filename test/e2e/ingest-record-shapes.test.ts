@@ -1,34 +1,23 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { emulatorSandbox } from '../helpers/emulator.js';
 
 // Records whose shape is unusual but whose data is real: keys named like Object.prototype
 // properties, empty documents, odd delimiters, repeated keys, very long file names. Each is
 // stored as it is or fails alone, in the failures file, naming why.
 
 describe('ingest: records of unusual shape', () => {
-  const sandbox = makeSandbox();
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-  const dir = sandbox.dir;
-  const run = (args: string[]) => runCli(args, { env, cwd: dir });
-  const batches = () => emu.stats().requests_by_endpoint.batch ?? 0;
+  const t = emulatorSandbox();
+  const dir = t.dir;
+  const run = (args: string[]) => runCli(args, { env: t.env, cwd: dir });
+  const batches = () => t.emu.stats().requests_by_endpoint.batch ?? 0;
   const failuresOf = (name: string) =>
     readFileSync(join(dir, `${name}.failures.jsonl`), 'utf8')
       .trim()
       .split('\n')
       .map((l) => JSON.parse(l) as Record<string, unknown> & { record: unknown; line: number });
-
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
-  });
 
   it('keys named constructor, valueOf, __proto__, toString are stored in metadata as they are', async () => {
     writeFileSync(
@@ -41,7 +30,7 @@ describe('ingest: records of unusual shape', () => {
     const r = await run(['--json', 'ingest', 'inherited.jsonl', 'inherited.csv']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 4, skipped: 0, failed: 0 });
-    const stored = emu.documents();
+    const stored = t.emu.documents();
     const orders = stored.filter((d) => d.document === 'order note');
     expect(orders.map((d) => JSON.stringify(d.metadata)).sort()).toEqual([
       '{"constructor":"Alice","valueOf":"ticket-1"}',
@@ -75,14 +64,14 @@ describe('ingest: records of unusual shape', () => {
     ]);
     expect(c.code, c.stderr).toBe(3);
     expect(c.stderr).toContain('document is empty: the column "body" (--map document) is empty');
-    expect(emu.documents().find((d) => d.document === 'real text')?.customer_id).toBe('u2');
+    expect(t.emu.documents().find((d) => d.document === 'real text')?.customer_id).toBe('u2');
   });
 
   it('a ;-delimited .csv is read as its columns', async () => {
     writeFileSync(join(dir, 'semi.csv'), 'document;customer_id;note\n"hello; there";c-semi;a,b\n');
     const r = await run(['ingest', 'semi.csv']);
     expect(r.code, r.stderr).toBe(0);
-    const d = emu.documents().find((x) => x.customer_id === 'c-semi');
+    const d = t.emu.documents().find((x) => x.customer_id === 'c-semi');
     expect(d).toMatchObject({ document: 'hello; there', metadata: { note: 'a,b' } });
   });
 
@@ -111,7 +100,7 @@ describe('ingest: records of unusual shape', () => {
     for (const f of files) expect(Buffer.byteLength(f)).toBeLessThanOrEqual(255);
     const again = await run(['ingest', name]);
     expect(again.code, again.stderr).toBe(3);
-    expect(emu.documents().filter((d) => d.document_id.startsWith('ln-'))).toHaveLength(30);
+    expect(t.emu.documents().filter((d) => d.document_id.startsWith('ln-'))).toHaveLength(30);
   });
 
   it('a record over the size limit fails alone as TOO_LARGE; the records around it are stored', async () => {
@@ -124,7 +113,7 @@ describe('ingest: records of unusual shape', () => {
     expect(r.code, r.stderr).toBe(3);
     expect(r.stderr).toContain('giant.jsonl:2 TOO_LARGE');
     expect(
-      emu.documents().filter((d) => d.document_id === 'g1' || d.document_id === 'g3'),
+      t.emu.documents().filter((d) => d.document_id === 'g1' || d.document_id === 'g3'),
     ).toHaveLength(2);
     const [f] = failuresOf('giant.jsonl');
     expect(f).toMatchObject({ line: 2, error: { code: 'TOO_LARGE' } });
@@ -136,7 +125,7 @@ describe('ingest: records of unusual shape', () => {
     );
     const b = await run(['ingest', 'broken.json']);
     expect(b.code, b.stderr).toBe(3);
-    expect(emu.documents().filter((d) => /^b[13]$/.test(d.document_id))).toHaveLength(2);
+    expect(t.emu.documents().filter((d) => /^b[13]$/.test(d.document_id))).toHaveLength(2);
     expect(failuresOf('broken.json')).toMatchObject([
       { line: 1, record: '{"document":"say "hi now","document_id":"b2"}' },
     ]);

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
+import { emulatorSandbox } from '../helpers/emulator.js';
 import { writeChatFile } from '../helpers/ingest.js';
 import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
 
@@ -14,29 +14,18 @@ import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
 const noPty = ptyUnavailableReason();
 
 describe.skipIf(noPty)('a resumed ingest in a terminal', () => {
-  const box = makeSandbox();
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 30 });
-    env = { ...box.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-  });
-  afterAll(async () => {
-    await emu.close();
-    box.cleanup();
-  });
+  const box = emulatorSandbox({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 30 });
 
   it('says "resuming after record N" and shows this run, earlier runs and the whole input apart', async () => {
     const file = writeChatFile(join(box.dir, 'chats.jsonl'), 300, 'rs');
     const args = ['ingest', file, '--batch-size', '5', '--concurrency', '1'];
-    const first = await runCli([...args, '--max-duration', '1s'], { env });
+    const first = await runCli([...args, '--max-duration', '1s'], { env: box.env });
     expect(first.code, first.stderr).toBe(5);
-    const settled = emu.documents().length;
+    const settled = box.emu.documents().length;
     expect(settled).toBeGreaterThan(0);
     expect(settled).toBeLessThan(300);
 
-    const r = await runInPty(args, { env, steps: [], columns: 120, timeoutMs: 60_000 });
+    const r = await runInPty(args, { env: box.env, steps: [], columns: 120, timeoutMs: 60_000 });
     expect(r.code, r.screen).toBe(0);
     expect(r.screen).toMatch(/resuming .*chats\.jsonl after record [\d,]+/);
     const row = (name: string) =>

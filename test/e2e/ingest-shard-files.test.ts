@@ -1,27 +1,17 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli, runShell } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runCli, runShell } from '../helpers/cli.js';
+import { emulatorSandbox } from '../helpers/emulator.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
 
 /** Sharding by file, the file list, the failures of a shard, and what refuses to start. */
 describe('ingest --shard-by file, --files-from, and a shard’s failures', () => {
-  const sandbox = makeSandbox();
-  const dir = sandbox.dir;
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
+  const t = emulatorSandbox();
+  const dir = t.dir;
 
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
-  });
   const docs = (tag: string) =>
-    emu.documents().filter((d) => d.document.startsWith(`User: ${tag}`));
+    t.emu.documents().filter((d) => d.document.startsWith(`User: ${tag}`));
 
   it('splits whole files listed in --files-from: each file ingested by one shard, all of them once', async () => {
     const files = Array.from({ length: 6 }, (_, i) => `tenant-${i}.jsonl`);
@@ -31,7 +21,7 @@ describe('ingest --shard-by file, --files-from, and a shard’s failures', () =>
     const runs = await Promise.all(
       [0, 1, 2].map((i) =>
         runCli([...args, '--shards', '3'], {
-          env: { ...env, JOB_COMPLETION_INDEX: String(i) },
+          env: { ...t.env, JOB_COMPLETION_INDEX: String(i) },
           cwd: dir,
         }),
       ),
@@ -50,14 +40,17 @@ describe('ingest --shard-by file, --files-from, and a shard’s failures', () =>
     // A file belongs to one shard: its done file carries no shard tag.
     for (const f of files) expect(existsSync(join(dir, `${f}.synap-done.json`))).toBe(true);
 
-    const report = await runCli([...args, '--shards', '3', '--shard-report'], { env, cwd: dir });
+    const report = await runCli([...args, '--shards', '3', '--shard-report'], {
+      env: t.env,
+      cwd: dir,
+    });
     expect(report.code, report.stderr).toBe(0);
     const r = JSON.parse(report.stdout).result;
     expect(r).toMatchObject({ status: 'completed', completed: 6, total: 6, accepted: 300 });
     // The list may come from stdin too.
     const piped = await runShell(
       `printf '%s\\n' ${files.join(' ')} | synap ingest --files-from - --shard-by file --shards 3 --shard-report`,
-      { env, cwd: dir },
+      { env: t.env, cwd: dir },
     );
     expect(piped.code, piped.stderr).toBe(0);
     expect(piped.stdout).toContain('files completed: 6 of 6');
@@ -70,7 +63,7 @@ describe('ingest --shard-by file, --files-from, and a shard’s failures', () =>
     lines[17] = '{"document": "User: broken", ';
     writeFileSync(join(dir, 'mixed.jsonl'), `${lines.join('\n')}\n`);
     const run = (i: number) =>
-      runCli(['--json', 'ingest', 'mixed.jsonl', '--shard', `${i}/2`], { env, cwd: dir });
+      runCli(['--json', 'ingest', 'mixed.jsonl', '--shard', `${i}/2`], { env: t.env, cwd: dir });
     const [a, b] = await Promise.all([run(0), run(1)]);
     const codes = [a!.code, b!.code].sort();
     expect(codes).toEqual([0, 3]);
@@ -94,7 +87,7 @@ describe('ingest --shard-by file, --files-from, and a shard’s failures', () =>
     // A --failures file named for all shards is one file per shard.
     const named = await runCli(
       ['ingest', 'mixed.jsonl', '--shard', `${failing}/2`, '--restart', '--failures', 'bad.jsonl'],
-      { env, cwd: dir },
+      { env: t.env, cwd: dir },
     );
     expect(named.code).toBe(3);
     expect(existsSync(join(dir, `bad.shard-${failing}-of-2.jsonl`))).toBe(true);
@@ -114,10 +107,10 @@ describe('ingest --shard-by file, --files-from, and a shard’s failures', () =>
         /--files-from nope\.txt: cannot read the list \(no such file\)/,
       ],
     ];
-    const before = emu.stats().requests_total;
+    const before = t.emu.stats().requests_total;
     for (const [flags, extra, message] of cases) {
       const r = await runCli(['ingest', 'small.jsonl', ...flags], {
-        env: { ...env, ...extra },
+        env: { ...t.env, ...extra },
         cwd: dir,
       });
       expect(r.code, flags.join(' ')).toBe(2);
@@ -125,9 +118,9 @@ describe('ingest --shard-by file, --files-from, and a shard’s failures', () =>
     }
     // A listed file that is not there, and belongs to this shard, is named.
     writeFileSync(join(dir, 'missing.txt'), 'small.jsonl\nnot-here.jsonl\n');
-    const r = await runCli(['ingest', '--files-from', 'missing.txt'], { env, cwd: dir });
+    const r = await runCli(['ingest', '--files-from', 'missing.txt'], { env: t.env, cwd: dir });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('not-here.jsonl');
-    expect(emu.stats().requests_total).toBe(before);
+    expect(t.emu.stats().requests_total).toBe(before);
   });
 });

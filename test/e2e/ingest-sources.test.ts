@@ -10,8 +10,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import type { RecordBatch } from '../../src/ingest/source-record.js';
 import { readEml } from '../../src/ingest/sources/eml.js';
 import { readMbox } from '../../src/ingest/sources/mbox.js';
@@ -20,7 +19,8 @@ import { readSlackExport } from '../../src/ingest/sources/slack.js';
 import { parseSrt } from '../../src/ingest/sources/srt.js';
 import { transcriptRecord } from '../../src/ingest/sources/transcript.js';
 import { parseWebVtt } from '../../src/ingest/sources/webvtt.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
+import { emulatorSandbox } from '../helpers/emulator.js';
 import { zipOf, type ZipEntrySpec } from '../helpers/zip-writer.js';
 
 // The sources that are not rows, ingested by the built binary into the emulator: every stored
@@ -37,13 +37,11 @@ async function values(gen: AsyncIterable<RecordBatch>): Promise<Record<string, u
 }
 
 describe('ingest sources end to end', () => {
-  const sandbox = makeSandbox();
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-  const dir = sandbox.dir;
-  const run = (args: string[]) => runCli(args, { env, cwd: dir, timeoutMs: 60_000 });
+  const t = emulatorSandbox();
+  const dir = t.dir;
+  const run = (args: string[]) => runCli(args, { env: t.env, cwd: dir, timeoutMs: 60_000 });
   const stored = (prefix: string) =>
-    emu
+    t.emu
       .documents()
       .filter((d) => d.document_id.startsWith(prefix))
       .sort((a, b) => a.document_id.localeCompare(b.document_id));
@@ -60,15 +58,6 @@ describe('ingest sources end to end', () => {
     mode: 'long-range',
     scope: null,
     times_received: 1,
-  });
-
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
   });
 
   it('mail: an mbox and an .eml become email documents; the unreadable message fails alone; a second run stores nothing new', async () => {
@@ -130,7 +119,7 @@ describe('ingest sources end to end', () => {
       failed: 1,
     });
     expect(stored('email:')).toEqual(docs);
-    expect(emu.documents()).toHaveLength(6);
+    expect(t.emu.documents()).toHaveLength(6);
   });
 
   it('transcripts: WebVTT (Teams, Zoom) and SRT become meeting-transcript documents at --created-at, else the file time with a warning', async () => {
@@ -257,7 +246,7 @@ describe('ingest sources end to end', () => {
     );
     // Hidden files and folders, the image and the note with front matter only sent nothing.
     expect(
-      emu.documents().filter((d) => /hidden|workspace|PNG|Only metadata/.test(d.document)),
+      t.emu.documents().filter((d) => /hidden|workspace|PNG|Only metadata/.test(d.document)),
     ).toEqual([]);
 
     const second = await run(['--json', 'ingest', 'vault']);
@@ -331,7 +320,7 @@ describe('ingest sources end to end', () => {
       const { times_received: ___, ...want } = all[i]!;
       expect(fields).toEqual(want);
     });
-    expect(emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
+    expect(t.emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
 
     // The export as Slack gives it, zipped: the same documents, nothing new stored.
     const entries: ZipEntrySpec[] = [];
@@ -354,6 +343,6 @@ describe('ingest sources end to end', () => {
       unchanged: 4,
       failed: 1,
     });
-    expect(emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
+    expect(t.emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
   });
 });

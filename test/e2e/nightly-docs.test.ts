@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runShell, type CliRun } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { runShell, type CliRun } from '../helpers/cli.js';
+import { emulatorSandbox } from '../helpers/emulator.js';
 
 /*
  * Every `$ ` command of docs/nightly-jobs.md's sh blocks, run as written, in order, against an
@@ -61,24 +61,14 @@ const EXPECTED: [string, (r: CliRun) => void][] = [
 ];
 
 describe('docs/nightly-jobs.md', () => {
-  const box = makeSandbox();
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...box.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-  });
-  afterAll(async () => {
-    await emu.close();
-    box.cleanup();
-  });
+  const box = emulatorSandbox();
 
   it('every example runs as written and does what the page says', async () => {
     expect(pageCommands()).toEqual(EXPECTED.map(([c]) => c));
-    received = () => emu.documents().reduce((n, d) => n + (d.times_received ?? 1), 0);
+    received = () => box.emu.documents().reduce((n, d) => n + (d.times_received ?? 1), 0);
     for (const [command, check] of EXPECTED) {
       receivedBefore = received();
-      const r = await runShell(command, { env, cwd: box.dir });
+      const r = await runShell(command, { env: box.env, cwd: box.dir });
       check(r);
     }
     expect(readFileSync(join(box.dir, 'backup.jsonl'), 'utf8').trim().split('\n')).toHaveLength(2);

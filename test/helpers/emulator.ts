@@ -1,5 +1,11 @@
 import http from 'node:http';
-import type { RunningEmulator } from '../../src/emulator/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import {
+  startEmulator,
+  type EmulatorOptions,
+  type RunningEmulator,
+} from '../../src/emulator/index.js';
+import { makeSandbox } from './cli.js';
 
 export interface ApiResponse {
   status: number;
@@ -65,5 +71,46 @@ export function doc(
     mode: 'long-range',
     metadata: {},
     ...extra,
+  };
+}
+
+/** A sandbox with an emulator running, for the tests of one describe block. */
+export interface EmulatorSandbox {
+  /** The sandbox's directory: the runs' working directory. */
+  readonly dir: string;
+  /** The emulator (from beforeAll on). */
+  readonly emu: RunningEmulator;
+  /** The sandbox's environment with the emulator's key and URL (from beforeAll on). */
+  readonly env: Record<string, string>;
+}
+
+/**
+ * A sandbox (see makeSandbox) and an emulator for the describe block that calls it: the
+ * emulator starts in beforeAll; afterAll closes it and cleans the sandbox up (which fails the
+ * block if a file left there holds an API key).
+ */
+export function emulatorSandbox(
+  options: EmulatorOptions = { processingDelayMs: 0 },
+): EmulatorSandbox {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator | undefined;
+  let env = sandbox.env;
+  beforeAll(async () => {
+    emu = await startEmulator(options);
+    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+  });
+  afterAll(async () => {
+    await emu?.close();
+    sandbox.cleanup();
+  });
+  return {
+    dir: sandbox.dir,
+    get emu() {
+      if (!emu) throw new Error('the emulator starts in beforeAll');
+      return emu;
+    },
+    get env() {
+      return env;
+    },
   };
 }

@@ -403,7 +403,6 @@ describe('isIsoDate', () => {
     '2024-03-15T10:30:00.123456+02:00',
     '2024-03-15T10:30:00-0500',
     '2024-02-29',
-    '2016-12-31T23:59:60Z',
   ])('accepts %s', (s) => expect(isIsoDate(s)).toBe(true));
 
   it.each([
@@ -419,6 +418,7 @@ describe('isIsoDate', () => {
     '2024-3-5',
     'Fri, 15 Mar 2024 10:30:00 GMT',
     '2024-03-15T10:30:00ZZ',
+    '2016-12-31T23:59:60Z',
   ])('refuses %j', (s) => expect(isIsoDate(s)).toBe(false));
 });
 

@@ -8,6 +8,8 @@ import type { SourceRecord } from '../source-record.js';
  */
 
 const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
+/** A file is one document (a transcript, a note). */
+const oneDocument = (): Promise<number> => Promise.resolve(1);
 
 /** The text after a UTF-8 BOM, as latin1 (enough to look at ASCII marks). */
 function headText(head: Buffer): string {
@@ -23,6 +25,11 @@ function keepMail(f: FailedText): SourceRecord {
   return f.keep(
     'a mail message that could not be read is kept as text: fix it in the mailbox (or save it as an .eml) and ingest that',
   );
+}
+
+/** A transcript kept as text in the failures file stays a failure that says what to do. */
+function keepTranscript(f: FailedText): SourceRecord {
+  return f.keep('a transcript that could not be read is kept as text: fix the file and ingest it');
 }
 
 /** Header names a saved message (RFC 5322) commonly starts with. */
@@ -71,9 +78,8 @@ export const VTT = {
   sniff: (head: Buffer) => /^WEBVTT(?:[ \t\r\n]|$)/.test(headText(head)),
   read: async (bytes, ctx) => (await import('./webvtt.js')).readWebVtt(bytes, ctx),
   seekable: false,
-  reread: (f) =>
-    f.keep('a transcript that could not be read is kept as text: fix the file and ingest it'),
-  estimate: () => Promise.resolve(1),
+  reread: keepTranscript,
+  estimate: oneDocument,
   headerLines: 0,
   tabular: false,
   depthChecked: false,
@@ -88,9 +94,8 @@ export const SRT = {
   sniff: (head: Buffer) => /^\d+\r?\n\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->/.test(headText(head)),
   read: async (bytes, ctx) => (await import('./srt.js')).readSrt(bytes, ctx),
   seekable: false,
-  reread: (f) =>
-    f.keep('a transcript that could not be read is kept as text: fix the file and ingest it'),
-  estimate: () => Promise.resolve(1),
+  reread: keepTranscript,
+  estimate: oneDocument,
   headerLines: 0,
   tabular: false,
   depthChecked: false,
@@ -110,7 +115,7 @@ export const NOTES = {
     f.keep(
       `a note that could not be read is kept as text: fix ${f.origin ?? 'the note'} and ingest the folder it was read from again (named alone, a note takes its file name as its id)`,
     ),
-  estimate: () => Promise.resolve(1),
+  estimate: oneDocument,
   headerLines: 0,
   tabular: false,
   depthChecked: false,
