@@ -130,21 +130,21 @@ export async function scenarioNightly(ctx) {
     return {
       rows: [
         {
-          scenario: '9',
+          scenario: '10',
           figure: `night two of a finished ${k(n)}-record file: requests sending documents`,
           value: sentRequests,
           target: '= 0',
           pass: sentRequests === 0,
         },
         {
-          scenario: '9',
+          scenario: '10',
           figure: `night two CPU ÷ dry run CPU (${cpu}) [${second.join(', ')}] / [${dry.join(', ')}]`,
           value: ratio,
           target: '≤ 1.5',
           pass: ratio <= 1.5,
         },
         {
-          scenario: '9',
+          scenario: '10',
           figure: 'night two: pre-flight requests per run (whoami, credits)',
           value: round(preflight / repeats, 1),
           target: 'info',
@@ -152,7 +152,7 @@ export async function scenarioNightly(ctx) {
         ...(compare
           ? [
               {
-                scenario: '9',
+                scenario: '10',
                 figure: `night two CPU ÷ dry run CPU of ${compare} (${median(secondCompared)} s) [${secondCompared.join(', ')}]`,
                 value: round(median(secondCompared) / median(dry), 3),
                 target: 'info',
@@ -160,25 +160,25 @@ export async function scenarioNightly(ctx) {
             ]
           : []),
         {
-          scenario: '9',
+          scenario: '10',
           figure: `dry run with the ledger ÷ dry run (${median(dryLedger)} s)`,
           value: round(median(dryLedger) / median(dry), 3),
           target: 'info',
         },
         {
-          scenario: '9',
+          scenario: '10',
           figure: 'ledger lookup per record, µs (Ledger.lookup alone, every id once)',
           value: lookupUs,
           target: 'info',
         },
         {
-          scenario: '9',
+          scenario: '10',
           figure: 'ledger lookup per record, µs (Ledger.lookupInOrder, 250 ids a call)',
           value: lookupBatchedUs,
           target: 'info',
         },
         {
-          scenario: '9',
+          scenario: '10',
           figure: `ledger size per million documents, MiB (${k(ledgerBytes)} bytes for ${k(n)})`,
           value: mbPerMillion,
           target: 'info',
