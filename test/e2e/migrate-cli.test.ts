@@ -9,6 +9,22 @@ import { allMemories, parseLines, seedMemories } from '../helpers/export.js';
 
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
+/** A profile with its own base URL and key, set up as a user would (config set, auth login). */
+async function addProfile(
+  env: Record<string, string>,
+  name: string,
+  url: string,
+  key: string,
+): Promise<void> {
+  const set = await runCli(['--profile', name, 'config', 'set', 'base_url', url], { env });
+  expect(set.code, set.stderr).toBe(0);
+  const login = await runCli(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
+    env,
+    input: key,
+  });
+  expect(login.code, login.stderr).toBe(0);
+}
+
 /** What a target holds, in a form two targets can be compared by (ids and content, no server ids). */
 function holdings(emu: RunningEmulator) {
   return emu
@@ -43,15 +59,7 @@ describe('export | ingest and migrate', () => {
       ['staging', source],
       ['prod', migrated],
     ] as const) {
-      const set = await runCli(['--profile', name, 'config', 'set', 'base_url', emu.url], {
-        env: sandbox.env,
-      });
-      expect(set.code, set.stderr).toBe(0);
-      const login = await runCli(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
-        env: sandbox.env,
-        input: emu.apiKey,
-      });
-      expect(login.code, login.stderr).toBe(0);
+      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
     }
   });
   afterAll(async () => {
@@ -179,18 +187,7 @@ describe('a nightly job moved to the migrated instance', () => {
       ['old', old],
       ['new', moved],
     ] as const) {
-      expect(
-        (
-          await runCli(['--profile', name, 'config', 'set', 'base_url', emu.url], {
-            env: sandbox.env,
-          })
-        ).code,
-      ).toBe(0);
-      const login = await runCli(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
-        env: sandbox.env,
-        input: emu.apiKey,
-      });
-      expect(login.code, login.stderr).toBe(0);
+      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
     }
   });
   afterAll(async () => {
@@ -299,18 +296,7 @@ describe('migrate --max-duration against a slow target', () => {
       ['a', from],
       ['b', slow],
     ] as const) {
-      expect(
-        (
-          await runCli(['--profile', name, 'config', 'set', 'base_url', emu.url], {
-            env: sandbox.env,
-          })
-        ).code,
-      ).toBe(0);
-      const login = await runCli(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
-        env: sandbox.env,
-        input: emu.apiKey,
-      });
-      expect(login.code, login.stderr).toBe(0);
+      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
     }
   });
   afterAll(async () => {
@@ -363,18 +349,7 @@ describe('migrate --max-duration against a slow target', () => {
   it('memories deleted and created at the source between two bounded runs: nothing that stayed is lost', async () => {
     const third = await startEmulator({ processingDelayMs: 0 });
     try {
-      expect(
-        (
-          await runCli(['--profile', 'c', 'config', 'set', 'base_url', third.url], {
-            env: sandbox.env,
-          })
-        ).code,
-      ).toBe(0);
-      const login = await runCli(['--profile', 'c', 'auth', 'login', '--api-key-stdin'], {
-        env: sandbox.env,
-        input: third.apiKey,
-      });
-      expect(login.code, login.stderr).toBe(0);
+      await addProfile(sandbox.env, 'c', third.url, third.apiKey);
       third.setFaults({ latencyMs: 250 });
       const migrate = (limit: string) =>
         runCli(
@@ -500,15 +475,7 @@ describe('migrate from a source that never holds still', () => {
       ['moving', source.url, 'synap_movingSourceKey0123456789abcdef'],
       ['dest', target.url, target.apiKey],
     ] as const) {
-      expect(
-        (await runCli(['--profile', name, 'config', 'set', 'base_url', url], { env: sandbox.env }))
-          .code,
-      ).toBe(0);
-      const login = await runCli(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
-        env: sandbox.env,
-        input: key,
-      });
-      expect(login.code, login.stderr).toBe(0);
+      await addProfile(sandbox.env, name, url, key);
     }
   });
   afterAll(async () => {
