@@ -1,4 +1,4 @@
-import { UsageError, WriteFailedError } from '../errors.js';
+import { CliError, ExitCode, UsageError, WriteFailedError } from '../errors.js';
 import { userStateDir } from '../ingest/run-files.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { hashNamedBy, type LedgerView } from '../ledger/verdict.js';
@@ -39,10 +39,20 @@ export async function openRunLedger(
 }
 
 /**
- * Why the ledger could not be opened: a state directory or file that cannot be written (exit 1,
- * as for the state files), or a file that is no ledger (exit 2).
+ * Why the ledger could not be opened: another process holding it throughout the wait or a state
+ * directory or file that cannot be written (exit 1, as for the state files), or a file that is
+ * no ledger (exit 2).
  */
 export function ledgerOpenError(dir: string, err: unknown, hints: string[]): Error {
+  // Another process held the file for the whole wait (ledger.ts's LedgerBusyError, named here
+  // so that this module does not load SQLite): a failure to try again, not a usage error.
+  if ((err as Error).name === 'LedgerBusyError') {
+    return new CliError((err as Error).message, {
+      exitCode: ExitCode.FAILURE,
+      hints: ['Run it again when the other synap process is done with it.'],
+      cause: err,
+    });
+  }
   if (
     typeof (err as NodeJS.ErrnoException).code === 'string' &&
     (err as NodeJS.ErrnoException).syscall

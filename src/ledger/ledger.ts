@@ -13,7 +13,9 @@ import { makeDirsSync } from '../make-dirs.js';
  * entry is written only after the service accepted its document, and a settled batch is one
  * transaction; `synchronous = NORMAL` makes a commit survive a killed process (only a power
  * loss can undo the last commits, which costs a resend, never a record). Several processes
- * (shards) may share the file: a writer waits for another's transaction (busy_timeout).
+ * (shards) may share the file: a write transaction takes the write lock when it begins (BEGIN
+ * IMMEDIATE), waiting for another's transaction (SQLite's busy handler) rather than failing as a
+ * reader turned writer would when another process wrote in between.
  */
 export class Ledger {
   readonly path: string;
@@ -21,21 +23,21 @@ export class Ledger {
   private readonly instances = new Map<string, number>();
   private readonly stmts;
 
-  private constructor(path: string) {
+  private constructor(path: string, busyMs: number) {
     this.path = path;
     makeDirsSync(dirname(path), 0o700);
     // Made private before SQLite opens it; its -wal and -shm files take the same mode.
     closeSync(openSync(path, 'a', 0o600));
     chmodSync(path, 0o600);
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
+    // The timeout is SQLite's busy handler: a statement waits up to busyMs for another
+    // process's lock before it fails.
+    this.db = new Database(path, { timeout: busyMs });
+    prepareFile(this.db, path, busyMs);
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 10000');
     // Lookups are random over the whole file: a larger page cache and memory-mapped reads keep
     // them off read() calls (both are bounds; a small ledger uses what it needs).
     this.db.pragma('cache_size = -65536');
     this.db.pragma('mmap_size = 1073741824');
-    this.db.exec(SCHEMA);
     const db = this.db;
     this.stmts = {
       instance: db.prepare<[string], { id: number }>(
@@ -90,8 +92,12 @@ export class Ledger {
   }
 
   /** Opens (creating when needed) the ledger at `path` (default: `ledger.sqlite` in `stateDir`). */
-  static open(stateDir: string, path: string = join(stateDir, LEDGER_FILE)): Ledger {
-    return new Ledger(path);
+  static open(
+    stateDir: string,
+    path: string = join(stateDir, LEDGER_FILE),
+    o: { busyMs?: number } = {},
+  ): Ledger {
+    return new Ledger(path, o.busyMs ?? BUSY_MS);
   }
 
   /** The ledger of one instance. */
@@ -160,14 +166,16 @@ export class Ledger {
   ): void {
     if (entries.length === 0) return;
     const stmt = o.ifAbsent ? this.stmts.putIfAbsent : this.stmts.put;
-    this.db.transaction(() => {
-      const inst = this.instanceKey(instanceId, true)!;
-      for (const e of entries) {
-        stmt.run(inst, e.documentId, hashBytes(e.bodyHash));
-        // The service took a body for the id: an earlier refusal no longer holds.
-        if (!o.ifAbsent) this.stmts.refusedDrop.run(inst, e.documentId);
-      }
-    })();
+    this.db
+      .transaction(() => {
+        const inst = this.instanceKey(instanceId, true)!;
+        for (const e of entries) {
+          stmt.run(inst, e.documentId, hashBytes(e.bodyHash));
+          // The service took a body for the id: an earlier refusal no longer holds.
+          if (!o.ifAbsent) this.stmts.refusedDrop.run(inst, e.documentId);
+        }
+      })
+      .immediate();
   }
 
   /**
@@ -178,11 +186,13 @@ export class Ledger {
    */
   recordRefused(instanceId: string, entries: readonly { documentId: string; bodyHash: string }[]) {
     if (entries.length === 0) return;
-    this.db.transaction(() => {
-      const inst = this.instanceKey(instanceId, true)!;
-      for (const e of entries)
-        this.stmts.refusedPut.run(inst, e.documentId, hashBytes(e.bodyHash)!);
-    })();
+    this.db
+      .transaction(() => {
+        const inst = this.instanceKey(instanceId, true)!;
+        for (const e of entries)
+          this.stmts.refusedPut.run(inst, e.documentId, hashBytes(e.bodyHash)!);
+      })
+      .immediate();
   }
 
   /** The body hash last refused for `documentId` (see recordRefused), if any. */
@@ -196,18 +206,20 @@ export class Ledger {
   forget(instanceId: string, documentIds?: readonly string[]): number {
     const inst = this.instanceKey(instanceId, false);
     if (inst === undefined) return 0;
-    return this.db.transaction(() => {
-      if (documentIds === undefined) {
-        this.stmts.refusedDropAll.run(inst);
-        return this.stmts.forgetAll.run(inst).changes;
-      }
-      let n = 0;
-      for (const id of documentIds) {
-        this.stmts.refusedDrop.run(inst, id);
-        n += this.stmts.forgetOne.run(inst, id).changes;
-      }
-      return n;
-    })();
+    return this.db
+      .transaction(() => {
+        if (documentIds === undefined) {
+          this.stmts.refusedDropAll.run(inst);
+          return this.stmts.forgetAll.run(inst).changes;
+        }
+        let n = 0;
+        for (const id of documentIds) {
+          this.stmts.refusedDrop.run(inst, id);
+          n += this.stmts.forgetOne.run(inst, id).changes;
+        }
+        return n;
+      })
+      .immediate();
   }
 
   /**
@@ -233,37 +245,39 @@ export class Ledger {
         for (const id of ids) add.run(id);
       })();
     }
-    return this.db.transaction((): RebuildCounts => {
-      const inst = this.instanceKey(instanceId, true)!;
-      const listed = (
-        this.db.prepare('SELECT count(*) AS n FROM temp.listed').get() as { n: number }
-      ).n;
-      const removed = this.db
-        .prepare(
-          'DELETE FROM documents WHERE instance = ? AND document_id NOT IN (SELECT document_id FROM temp.listed)',
-        )
-        .run(inst).changes;
-      const news = this.db
-        .prepare<[number], { document_id: string }>(
-          `SELECT document_id FROM temp.listed WHERE document_id NOT IN
+    return this.db
+      .transaction((): RebuildCounts => {
+        const inst = this.instanceKey(instanceId, true)!;
+        const listed = (
+          this.db.prepare('SELECT count(*) AS n FROM temp.listed').get() as { n: number }
+        ).n;
+        const removed = this.db
+          .prepare(
+            'DELETE FROM documents WHERE instance = ? AND document_id NOT IN (SELECT document_id FROM temp.listed)',
+          )
+          .run(inst).changes;
+        const news = this.db
+          .prepare<[number], { document_id: string }>(
+            `SELECT document_id FROM temp.listed WHERE document_id NOT IN
              (SELECT document_id FROM documents WHERE instance = ?)`,
-        )
-        .all(inst);
-      let unknown = 0;
-      for (const { document_id } of news) {
-        const hash = bodyOf(document_id);
-        if (hash === null) unknown += 1;
-        this.stmts.put.run(inst, document_id, hashBytes(hash));
-      }
-      this.db.exec('DELETE FROM temp.listed');
-      return {
-        listed,
-        added: news.length,
-        removed,
-        kept: listed - news.length,
-        unknown_bodies: unknown,
-      };
-    })();
+          )
+          .all(inst);
+        let unknown = 0;
+        for (const { document_id } of news) {
+          const hash = bodyOf(document_id);
+          if (hash === null) unknown += 1;
+          this.stmts.put.run(inst, document_id, hashBytes(hash));
+        }
+        this.db.exec('DELETE FROM temp.listed');
+        return {
+          listed,
+          added: news.length,
+          removed,
+          kept: listed - news.length,
+          unknown_bodies: unknown,
+        };
+      })
+      .immediate();
   }
 
   /** Every instance known here, with how many documents it holds. */
@@ -333,6 +347,66 @@ export class InstanceLedger {
 }
 
 export const LEDGER_FILE = 'ledger.sqlite';
+
+/** How long opening or writing the ledger waits for another process (a shard) holding it. */
+const BUSY_MS = 10_000;
+
+/** The ledger file could not be had within the wait: another process held it throughout. */
+export class LedgerBusyError extends Error {
+  constructor(
+    readonly path: string,
+    waitedMs: number,
+    cause: unknown,
+  ) {
+    super(
+      `the ledger ${path} is busy: another process held it for ${Math.round(waitedMs / 1000)} s`,
+      { cause },
+    );
+    this.name = 'LedgerBusyError';
+  }
+}
+
+/**
+ * Puts the file in WAL mode and creates the tables, waiting for other processes that open it at
+ * the same moment (shards started together). Turning a new file into WAL mode needs it alone,
+ * and SQLite fails that at once, without its busy handler, when another connection is writing
+ * to it: so the whole step is tried again, with a growing pause, until `busyMs` has passed. WAL
+ * mode is kept in the file, so once any process has set it the others find it set and take no
+ * lock for it.
+ */
+function prepareFile(db: Database.Database, path: string, busyMs: number): void {
+  const start = Date.now();
+  for (let pause = 5; ; pause = Math.min(pause * 2, 200)) {
+    try {
+      if (db.pragma('journal_mode', { simple: true }) !== 'wal') {
+        const mode = db.pragma('journal_mode = WAL', { simple: true });
+        if (mode !== 'wal')
+          throw Object.assign(new Error(`journal mode stayed ${String(mode)}`), {
+            code: 'SQLITE_BUSY',
+          });
+      }
+      db.exec(SCHEMA);
+      return;
+    } catch (err) {
+      if (!isBusy(err)) throw err;
+      const waited = Date.now() - start;
+      if (waited >= busyMs) throw new LedgerBusyError(path, waited, err);
+      sleepSync(Math.min(pause + Math.random() * pause, busyMs - waited));
+    }
+  }
+}
+
+function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown }).code;
+  return (
+    typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
+  );
+}
+
+/** Blocks the thread for `ms` (opening the ledger is synchronous, as every SQLite call here is). */
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
 
 /** Ids per lookup query (one JSON array each). */
 const IN_ORDER = 1000;
