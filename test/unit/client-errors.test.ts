@@ -170,6 +170,38 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
   });
 });
 
+describe('errorFromResponse: the retry facts each error carries (RetryPolicy decides)', () => {
+  it.each([
+    // status, retry, may have been applied, Retry-After honoured
+    [400, 'no', false, false],
+    [408, 'backoff', true, false],
+    [429, 'rate-limit', false, true],
+    [500, 'backoff', true, false],
+    [502, 'backoff', true, true],
+    [503, 'backoff', false, true],
+    [504, 'backoff', true, false],
+    [201, 'backoff', true, false],
+  ] as const)(
+    '%i → retry %s, may have been applied %s, Retry-After %s',
+    (status, retry, applied, honoured) => {
+      const err = respond(status, 'x', { 'Retry-After': '9' });
+      expect(err.retry).toBe(retry);
+      expect(err.transient).toBe(retry !== 'no');
+      expect(err.mayHaveApplied).toBe(applied);
+      expect(err.retryAfterMs).toBe(honoured ? 9000 : undefined);
+    },
+  );
+
+  it('a 429 credit stop is never retried, whatever its Retry-After', () => {
+    const err = respond(429, { detail: { error: 'trial_limit_reached' } }, { 'Retry-After': '9' });
+    expect(err).toMatchObject({
+      retry: 'no',
+      code: 'TRIAL_LIMIT_REACHED',
+      exitCode: ExitCode.CREDITS,
+    });
+  });
+});
+
 describe('parseErrorBody: both body shapes (§6.1)', () => {
   it('FastAPI string detail', () => {
     expect(parseErrorBody('{"detail":"Not found"}')).toMatchObject({
