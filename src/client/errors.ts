@@ -22,6 +22,8 @@ export interface SynapErrorInit {
   retryAfterMs?: number;
   /** That Retry-After as sent. */
   retryAfterHeader?: string;
+  /** The row the answer matched (errorFromResponse); else the kind's row for its status. */
+  rule?: StatusRule;
 }
 
 /**
@@ -44,7 +46,7 @@ export class SynapError extends CliError {
   attempts: number | undefined;
 
   constructor(message: string, init: SynapErrorInit = {}) {
-    const [, , , code, exitCode, retry, applied] = ruleOf(new.target, init.status);
+    const [, , , code, exitCode, retry, applied] = init.rule ?? ruleOf(new.target, init.status);
     const { correlationId, hints, cause } = init;
     super(redactSecrets(message), { exitCode, correlationId, hints, cause });
     this.status = init.status;
@@ -442,8 +444,9 @@ const CREDIT_STOP_TEXT: Record<CreditStopReason, string> = {
 export function errorFromResponse(r: ResponseFacts): SynapError {
   const { status } = r;
   const body = parseErrorBody(r.bodyText);
-  const rule = STATUS_RULES.find(([s, when]) => covers(s, status) && (!when || when(body)));
-  const [, , Kind, , , , , honoursRetryAfter] = rule ?? NO_RULE;
+  const rule =
+    STATUS_RULES.find(([s, when]) => covers(s, status) && (!when || when(body))) ?? NO_RULE;
+  const [, , Kind, , , , , honoursRetryAfter] = rule;
   const where = r.method && r.path ? ` (${r.method} ${r.path.split('?')[0]})` : '';
   // An array `detail` names no code; outside validation (where each issue has its own type and
   // INVALID_INPUT says more) its first issue's type is the server's word for the error.
@@ -451,6 +454,7 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     body.code ?? (status !== 400 && status !== 422 ? body.issueType?.toUpperCase() : undefined);
   const header = honoursRetryAfter ? (r.headers.get('retry-after') ?? undefined) : undefined;
   const init: SynapErrorInit = {
+    rule,
     correlationId: r.correlationId,
     details: body.details,
     status,

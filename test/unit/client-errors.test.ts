@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import {
@@ -199,6 +200,52 @@ describe('errorFromResponse: the retry facts each error carries (RetryPolicy dec
       code: 'TRIAL_LIMIT_REACHED',
       exitCode: ExitCode.CREDITS,
     });
+  });
+});
+
+describe('errorFromResponse: any answer, one consistent decision', () => {
+  const bodies = fc.oneof(
+    fc.string(),
+    fc.json(),
+    fc.record({
+      detail: fc.oneof(
+        fc.string(),
+        fc.record({
+          error: fc.constantFrom('trial_limit_reached', 'rate', 'insufficient_credits'),
+        }),
+      ),
+      code: fc.option(fc.string()),
+    }),
+  );
+
+  it('an error made from an answer and one made directly with its status decide alike', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 599 }), bodies, fc.nat(100), (status, body, wait) => {
+        const err = respond(status, body, { 'Retry-After': String(wait) });
+        expect(err.transient).toBe(err.retry !== 'no');
+        expect([ExitCode.FAILURE, ExitCode.AUTH, ExitCode.CREDITS]).toContain(err.exitCode);
+        expect(err.code).not.toBe('');
+        if (err.retryAfterMs !== undefined) expect(err.retryAfterMs).toBe(wait * 1000);
+        const Kind = err.constructor as typeof SynapError;
+        const direct = new Kind('x', { status });
+        expect([direct.retry, direct.mayHaveApplied, direct.exitCode]).toEqual([
+          err.retry,
+          err.mayHaveApplied,
+          err.exitCode,
+        ]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a key in any body never reaches the message', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 599 }), fc.string(), (status, text) => {
+        const key = 'synap_sk_live_abcdefghijklmnopqrstuvwxyz012345';
+        const err = respond(status, { detail: `${text} ${key}`, error: key });
+        expect(err.message).not.toContain('abcdefghijklmnopqrstuvwxyz012345');
+      }),
+    );
   });
 });
 
