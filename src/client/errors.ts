@@ -219,6 +219,12 @@ const STATUS_RULES: readonly StatusRule[] = [
   [null,       null,       UnreadableAnswerError,    'UNREADABLE_ANSWER',    FAILURE, 'caller',     true,             false],
 ];
 
+/** The statuses whose Retry-After a backoff retry waits out (the --verbose policy line names them). */
+export const RETRY_AFTER_STATUSES: readonly number[] = STATUS_RULES.flatMap(
+  ([status, , , , , retry, , retryAfter]) =>
+    retry === 'backoff' && retryAfter && typeof status === 'number' ? [status] : [],
+);
+
 /** A kind without a row of its own (EndpointMissingError): permanent, nothing applied. */
 const NO_RULE: StatusRule = [null, null, SynapError, 'SYNAP_ERROR', FAILURE, 'no', false, false];
 
