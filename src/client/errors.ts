@@ -188,7 +188,8 @@ const creditStop = (body: ErrorBody) => body.creditStop !== undefined;
  * The one table of what an answer means: HTTP status (and body) → error kind, its code when the
  * server names none, exit code, whether and how it is retried, whether the server may have
  * applied the request, whether its Retry-After is waited out. The first row that matches wins;
- * rows without a status are failures without an answer. An error made directly takes its
+ * rows without a status are for errors the client makes itself (no answer; a success status with
+ * an unreadable body). An error made directly takes its
  * kind's row for its status (its last row when it has no status). A 503, a 429 and a refused
  * connection say the request was not processed; a 4xx was answered for what it is; a 5xx, a
  * 408, a timeout or a reset may come after the server applied it. The 408 and the 502's
@@ -440,6 +441,11 @@ export function parseErrorBody(bodyText: string): ErrorBody {
 }
 
 const BALANCE_HINT = "See the balance with 'synap credits'.";
+
+/** A hint naming `url`, when the server sent one (and it is not `shown` already). */
+function link(label: string, url: string | undefined, shown?: string): string[] {
+  return url && url !== shown ? [`${label}: ${url}`] : [];
+}
 const CREDIT_STOP_TEXT: Record<CreditStopReason, string> = {
   insufficient_credits: 'the credits are spent',
   trial_limit_reached: 'the trial credits are spent',
@@ -497,14 +503,13 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     }
     case InsufficientCreditsError: {
       const reason = str(f.reason);
-      const manageUrl = str(f.manage_url);
       const redeemUrl = str(f.redeem_url);
       const text = `${body.message ?? 'insufficient credits'}${reason ? ` (${reason})` : ''}`;
       return new InsufficientCreditsError(`${text}${where}`, {
         ...init,
         hints: [
-          ...(manageUrl ? [`Manage the plan: ${manageUrl}`] : []),
-          ...(redeemUrl ? [`Redeem a credit code: ${redeemUrl}`] : []),
+          ...link('Manage the plan', str(f.manage_url)),
+          ...link('Redeem a credit code', redeemUrl),
           BALANCE_HINT,
         ],
         balanceCredits: num(f.balance_credits),
@@ -515,18 +520,15 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     }
     case CreditStopError: {
       const reason = body.creditStop!;
-      const [upgradeUrl, manageUrl] = [str(f.upgrade_url), str(f.manage_url)];
-      const upgrade = upgradeUrl ? [`Upgrade: ${upgradeUrl}`] : [];
-      const manage = manageUrl && manageUrl !== upgradeUrl ? [`Manage the plan: ${manageUrl}`] : [];
-      const balance = reason === 'insufficient_credits' ? [BALANCE_HINT] : [];
+      const [upgrade, manage] = [str(f.upgrade_url), str(f.manage_url)];
       // A spent trial is lifted by upgrading; a lapsed plan where it is managed.
       const hints =
         reason === 'trial_limit_reached'
-          ? [...upgrade, ...manage]
+          ? [...link('Upgrade', upgrade), ...link('Manage the plan', manage, upgrade)]
           : [
-              ...(manageUrl ? [`Manage the plan: ${manageUrl}`] : []),
-              ...(manageUrl !== upgradeUrl ? upgrade : []),
-              ...balance,
+              ...link('Manage the plan', manage),
+              ...link('Upgrade', upgrade, manage),
+              ...(reason === 'insufficient_credits' ? [BALANCE_HINT] : []),
             ];
       const text = `${body.message ?? CREDIT_STOP_TEXT[reason]} (${reason})${where}`;
       return new CreditStopError(text, { ...init, code: reason.toUpperCase(), hints });

@@ -249,6 +249,29 @@ describe('errorFromResponse: any answer, one consistent decision', () => {
   });
 });
 
+describe('errorFromResponse: credit-stop hints', () => {
+  const stop = (detail: Record<string, string>) => respond(429, { detail }).hints;
+
+  it('a spent trial names the upgrade first, a lapsed plan where it is managed; a URL once', () => {
+    const urls = { upgrade_url: '/up', manage_url: '/manage' };
+    expect(stop({ error: 'trial_limit_reached', ...urls })).toEqual([
+      'Upgrade: /up',
+      'Manage the plan: /manage',
+    ]);
+    expect(stop({ reason: 'subscription_inactive', ...urls })).toEqual([
+      'Manage the plan: /manage',
+      'Upgrade: /up',
+    ]);
+    const same = { upgrade_url: '/b', manage_url: '/b' };
+    expect(stop({ error: 'trial_limit_reached', ...same })).toEqual(['Upgrade: /b']);
+    expect(stop({ error: 'insufficient_credits', ...same })).toEqual([
+      'Manage the plan: /b',
+      "See the balance with 'synap credits'.",
+    ]);
+    expect(stop({ error: 'subscription_inactive' })).toEqual([]);
+  });
+});
+
 describe('parseErrorBody: both body shapes (§6.1)', () => {
   it('FastAPI string detail', () => {
     expect(parseErrorBody('{"detail":"Not found"}')).toMatchObject({
