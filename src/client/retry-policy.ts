@@ -41,12 +41,12 @@ export interface RetryPolicy {
   attemptTimeoutMs: number;
   /**
    * A failure after which the request may have been applied (`SynapError.mayHaveApplied`: a
-   * timeout, a reset, an unreadable answer, a 408, a 5xx other than 503). 'retry-idempotent' (`--on-ambiguous
-   * retry`) repeats only calls that cannot duplicate anything: reads, deletes, a replacing
-   * update, and creates whose documents all carry a document_id (a repeat comes back "already
-   * ingested" instead of being stored and billed twice); 'never' (`--on-ambiguous fail`)
-   * repeats none, and the ingest records such documents as OUTCOME_UNKNOWN. Failures that
-   * leave no doubt (a 503, a refused connection) are retried either way.
+   * timeout, a reset, an unreadable answer, a 408, a 5xx other than 503). 'retry-idempotent'
+   * (`--on-ambiguous retry`) repeats only calls that cannot duplicate anything: reads, deletes,
+   * a replacing update, and creates whose documents all carry a document_id (a repeat comes
+   * back "already ingested" instead of being stored and billed twice); 'never' (`--on-ambiguous
+   * fail`) repeats none, and the ingest records such documents as OUTCOME_UNKNOWN. Failures
+   * that leave no doubt (a 503, a refused connection) are retried either way.
    */
   ambiguous: 'retry-idempotent' | 'never';
 }
@@ -140,10 +140,14 @@ export class CallRetries {
    * the call.
    */
   next(error: SynapError): { waitMs: number; pausesAll: boolean } {
-    if (error.retry === 'rate-limit')
-      return { waitMs: this.afterRateLimit(error), pausesAll: true };
-    if (error.retry === 'backoff') return { waitMs: this.afterTransient(error), pausesAll: false };
-    throw error;
+    switch (error.retry) {
+      case 'rate-limit':
+        return { waitMs: this.afterRateLimit(error), pausesAll: true };
+      case 'backoff':
+        return { waitMs: this.afterTransient(error), pausesAll: false };
+      default:
+        throw error;
+    }
   }
 
   /** A 429: the wait before sending again (every worker pauses too), or the error to throw. */
