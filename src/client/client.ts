@@ -10,14 +10,12 @@ import {
   ListNotSupportedError,
   type KeyOwner,
   NetworkTimeoutError,
-  outcomeUnknown,
-  RateLimitError,
+  routeMissing,
   SynapError,
   UnreadableAnswerError,
 } from './errors.js';
 import { arrayElementSpans } from './json-spans.js';
 import { limiterFor, type RateHeaders, type RateLimiter } from './limiter.js';
-import { parseRetryAfter } from './retry-after.js';
 import { createTransport, type HeaderReader, type HttpAnswer, type HttpCall } from './transport.js';
 import {
   CallRetries,
@@ -157,6 +155,8 @@ interface RequestSpec extends CallOptions {
   unmetered?: boolean;
   /** Return the body's bytes too (ApiResult.body). */
   keepBody?: boolean;
+  /** A route a deployment may lack: the error a 404 or 405 becomes (see routeMissing). */
+  missing?: (status: number, path: string) => SynapError;
 }
 
 /**
@@ -293,9 +293,7 @@ export class SynapClient {
     this.identifying ??= this.whoami(o).then(
       () => this.known,
       (err: unknown) => {
-        if (err instanceof SynapError && (err.status === 404 || err.status === 405)) {
-          return undefined;
-        }
+        if (routeMissing(err)) return undefined;
         this.identifying = undefined;
         throw err;
       },
@@ -396,21 +394,14 @@ export class SynapClient {
     });
     if (params.userId !== undefined) q.set('user_id', params.userId);
     if (params.customerId !== undefined) q.set('customer_id', params.customerId);
-    let result: ApiResult<unknown>;
-    try {
-      result = await this.request({
-        method: 'GET',
-        path: `${API_PATHS.list}?${q}`,
-        idempotent: true,
-        keepBody: true,
-        ...o,
-      });
-    } catch (err) {
-      if (err instanceof SynapError && (err.status === 404 || err.status === 405)) {
-        throw new ListNotSupportedError({ status: err.status });
-      }
-      throw err;
-    }
+    const result = await this.request<unknown>({
+      method: 'GET',
+      path: `${API_PATHS.list}?${q}`,
+      idempotent: true,
+      keepBody: true,
+      missing: (status) => new ListNotSupportedError({ status }),
+      ...o,
+    });
     const { body, ...rest } = result;
     const key = listKey(result.data);
     const data = readListEnvelope(result.data, key, params);
@@ -424,9 +415,10 @@ export class SynapClient {
 
   /** GET /v1/credits/balance: the wallet's balance and buckets. */
   creditsBalance(o: CallOptions = {}): Promise<ApiResult<CreditBalance>> {
-    return this.creditsCall({
+    return this.request({
       method: 'GET',
       path: API_PATHS.creditsBalance,
+      missing: creditsMissing,
       idempotent: true,
       ...o,
     });
@@ -438,9 +430,10 @@ export class SynapClient {
     if (q.entryType !== undefined) query.set('entry_type', q.entryType);
     if (q.from !== undefined) query.set('from', q.from);
     if (q.to !== undefined) query.set('to', q.to);
-    return this.creditsCall({
+    return this.request({
       method: 'GET',
       path: `${API_PATHS.creditsLedger}?${query}`,
+      missing: creditsMissing,
       idempotent: true,
       ...o,
     });
@@ -451,26 +444,15 @@ export class SynapClient {
     body: CreditEstimateRequest,
     o: CallOptions = {},
   ): Promise<ApiResult<CreditEstimate>> {
-    return this.creditsCall({
+    return this.request({
       method: 'POST',
       path: API_PATHS.creditsEstimate,
+      missing: creditsMissing,
       body,
       // A quote changes nothing: the official SDK's contract marks it idempotent.
       idempotent: true,
       ...o,
     });
-  }
-
-  /** A credits route; 404/405 means the deployment has none (CreditsNotSupportedError). */
-  private async creditsCall<T>(spec: RequestSpec): Promise<ApiResult<T>> {
-    try {
-      return await this.request<T>(spec);
-    } catch (err) {
-      if (err instanceof SynapError && (err.status === 404 || err.status === 405)) {
-        throw new CreditsNotSupportedError(spec.path, { status: err.status });
-      }
-      throw err;
-    }
   }
 
   private async request<T>(spec: RequestSpec): Promise<ApiResult<T>> {
@@ -484,6 +466,7 @@ export class SynapClient {
     } catch (err) {
       // Stopped before anything went out: the caller knows for sure nothing was applied.
       if (!progress.sent && spec.stop?.aborted && !spec.signal?.aborted) throw new NotSentError();
+      if (spec.missing && routeMissing(err)) throw spec.missing(err.status!, spec.path);
       throw err;
     } finally {
       waits.dispose();
@@ -528,7 +511,7 @@ export class SynapClient {
         const reason = describeNetworkError(err, this.retryPolicy.attemptTimeoutMs);
         const where = `${reason} (${spec.method} ${url.split('?')[0]})`;
         let error = new NetworkTimeoutError(where, { correlationId, cause: err });
-        if (!spec.idempotent && outcomeUnknown(error)) {
+        if (!spec.idempotent && error.mayHaveApplied) {
           error = new NetworkTimeoutError(`${where}; the request may have been applied`, {
             correlationId,
             cause: err,
@@ -541,50 +524,58 @@ export class SynapClient {
           error: reason,
           retrying: retries.retriesNextFailure(error),
         });
-        this.counters.transientErrors += 1;
-        error.attempts = attempt;
-        await this.retryAfter(retries.afterTransient(error), waits);
+        await this.afterFailure(error, attempt, retries, sentAt, waits);
         continue;
       }
       limit.dispose();
-      if (!spec.unmetered) {
-        this.limiter.settle(ticket, readRateHeaders(response.headers), response.status === 429);
-      }
-      const cid = response.headers.get('x-correlation-id') ?? correlationId;
-      const serverMs = Number.parseFloat(response.headers.get('x-synap-server-ms') ?? '');
-      this.emit(spec, {
-        status: response.status,
-        ms: this.clock.now() - sentAt,
-        correlationId: cid,
-        attempt,
-        ...(Number.isFinite(serverMs) && serverMs >= 0 ? { serverMs } : {}),
-      });
+      const answer = this.answerOf<T>(spec, response, ticket, sentAt, attempt, correlationId);
+      if (!(answer instanceof SynapError)) return answer;
+      await this.afterFailure(answer, attempt, retries, sentAt, waits);
+    }
+  }
 
-      if (response.status >= 200 && response.status < 300) {
-        this.limiter.onSuccess();
-        let data: unknown = {};
-        if (response.text.trim() !== '') {
-          try {
-            data = JSON.parse(response.text);
-          } catch {
-            const error = new UnreadableAnswerError(
-              `the server answered HTTP ${response.status} with a body that is not JSON (${spec.method} ${spec.path.split('?')[0]})`,
-              { correlationId: cid, status: response.status },
-            );
-            error.attempts = attempt;
-            throw error;
-          }
-        }
-        return {
-          data: data as T,
-          status: response.status,
-          correlationId: cid,
-          headers: response.headers,
-          ...(spec.keepBody ? { body: response.body } : {}),
-        };
-      }
+  /**
+   * Counts a failed attempt and waits what the retry policy says before the next one (a 429's
+   * wait pauses every worker of the key, through the limiter); throws the error that ends the call.
+   */
+  private async afterFailure(
+    error: SynapError,
+    attempt: number,
+    retries: CallRetries,
+    sentAt: number,
+    waits: AbortSignal | undefined,
+  ): Promise<void> {
+    if (error.retry === 'rate-limit') this.counters.rateLimited += 1;
+    else error.attempts = attempt;
+    if (error.retry === 'backoff') this.counters.transientErrors += 1;
+    const next = retries.next(error);
+    if (next.pausesAll) this.limiter.onRateLimited(next.waitMs, sentAt);
+    else await this.retryAfter(next.waitMs, waits);
+  }
 
-      const error = errorFromResponse({
+  /** What an answer is: the call's result, or the error it says (errors.ts's status table). */
+  private answerOf<T>(
+    spec: RequestSpec,
+    response: HttpAnswer,
+    ticket: number,
+    sentAt: number,
+    attempt: number,
+    correlationId: string,
+  ): ApiResult<T> | SynapError {
+    if (!spec.unmetered) {
+      this.limiter.settle(ticket, readRateHeaders(response.headers), response.status === 429);
+    }
+    const cid = response.headers.get('x-correlation-id') ?? correlationId;
+    const serverMs = Number.parseFloat(response.headers.get('x-synap-server-ms') ?? '');
+    this.emit(spec, {
+      status: response.status,
+      ms: this.clock.now() - sentAt,
+      correlationId: cid,
+      attempt,
+      ...(Number.isFinite(serverMs) && serverMs >= 0 ? { serverMs } : {}),
+    });
+    if (response.status < 200 || response.status >= 300) {
+      return errorFromResponse({
         status: response.status,
         headers: response.headers,
         // A server echoing the key back (e.g. "unknown key synap_…") must not put it in a message.
@@ -593,26 +584,29 @@ export class SynapClient {
         method: spec.method,
         path: spec.path,
         nowMs: this.clock.now(),
-        url,
+        url: this.baseUrl + spec.path,
         ...(this.keyOwner ? { keyOwner: this.keyOwner } : {}),
       });
-      if (error instanceof RateLimitError) {
-        this.counters.rateLimited += 1;
-        // The wait pauses every worker of the key (the limiter), not just this call.
-        this.limiter.onRateLimited(retries.afterRateLimit(error), sentAt);
-        continue;
-      }
-      error.attempts = attempt;
-      if (!error.transient) throw error;
-      this.counters.transientErrors += 1;
-      // A 503 may say when to come back: this call waits at least that long (other requests
-      // may well succeed, unlike after a 429).
-      const floorMs =
-        error.status === 503
-          ? (parseRetryAfter(response.headers.get('retry-after'), this.clock.now()) ?? 0)
-          : 0;
-      await this.retryAfter(retries.afterTransient(error, floorMs), waits);
     }
+    this.limiter.onSuccess();
+    let data: unknown = {};
+    if (response.text.trim() !== '') {
+      try {
+        data = JSON.parse(response.text);
+      } catch {
+        return new UnreadableAnswerError(
+          `the server answered HTTP ${response.status} with a body that is not JSON (${spec.method} ${spec.path.split('?')[0]})`,
+          { correlationId: cid, status: response.status },
+        );
+      }
+    }
+    return {
+      data: data as T,
+      status: response.status,
+      correlationId: cid,
+      headers: response.headers,
+      ...(spec.keepBody ? { body: response.body } : {}),
+    };
   }
 
   private scrubKey(text: string): string {
@@ -664,6 +658,11 @@ export class SynapClient {
   }
 }
 
+/** A credits route this deployment lacks. */
+function creditsMissing(status: number, path: string): SynapError {
+  return new CreditsNotSupportedError(path, { status });
+}
+
 /** X-RateLimit-Limit/Remaining/Reset of an answer, when it has a limit. */
 function readRateHeaders(h: HeaderReader): RateHeaders | undefined {
   const limit = Number(h.get('x-ratelimit-limit') ?? NaN);
@@ -699,7 +698,8 @@ function eitherSignal(
   };
 }
 
-function hasDocumentId(req: CreateMemoryInput): boolean {
+/** The request names its document: a repeat comes back "already ingested", not stored twice. */
+export function hasDocumentId(req: { document_id?: string | null }): boolean {
   return typeof req.document_id === 'string' && req.document_id !== '';
 }
 

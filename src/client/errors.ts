@@ -1,67 +1,62 @@
 import { CliError, ExitCode, StoppedEarlyError } from '../errors.js';
-import { redactSecrets } from '../output/redact.js';
+import { redactSecrets } from '../redact.js';
 import { parseRetryAfter } from './retry-after.js';
+import { CREDIT_STOP_REASONS, type CreditStopReason } from './types.js';
+
+/**
+ * What a failure says about sending the request again (RetryPolicy decides what to do with it):
+ * 'no': as sent, it never succeeds; 'backoff': it may, after a backoff, within the policy's
+ * attempts and retry budget; 'rate-limit': after the 429 wait, which pauses every worker of the
+ * key; 'caller': the client does not send it again, its caller decides (an unreadable answer).
+ */
+export type Retry = 'no' | 'backoff' | 'rate-limit' | 'caller';
 
 export interface SynapErrorInit {
   status?: number;
-  code: string;
+  code?: string;
   details?: Record<string, unknown>;
   correlationId?: string;
-  transient: boolean;
-  exitCode?: ExitCode;
   hints?: string[];
   cause?: unknown;
+  /** The wait the answer's Retry-After asked for, where its row says it is honoured. */
+  retryAfterMs?: number;
+  /** That Retry-After as sent. */
+  retryAfterHeader?: string;
+  /** The row the answer matched (errorFromResponse); else the kind's row for its status. */
+  rule?: StatusRule;
 }
 
 /**
- * Any failure talking to Synap. Mirrors the service's error classes (the SDK's): `transient`
- * errors may succeed if tried again, permanent ones never will.
+ * Any failure talking to Synap; the class names its kind (the SDK's error classes). Its code
+ * (when the server names none), exit code and what it says about sending the request again
+ * come from its row of STATUS_RULES.
  */
 export class SynapError extends CliError {
   readonly status: number | undefined;
   readonly code: string;
   readonly details: Record<string, unknown>;
+  readonly retry: Retry;
+  /** May succeed if sent again (the SDK's `transient`). */
   readonly transient: boolean;
+  /** The server may have applied the request: only a call that cannot duplicate is repeated. */
+  readonly mayHaveApplied: boolean;
+  readonly retryAfterMs: number | undefined;
+  readonly retryAfterHeader: string | undefined;
   /** How many attempts the call made before this error ended it, when the client says. */
   attempts: number | undefined;
 
-  constructor(message: string, init: SynapErrorInit) {
-    super(redactSecrets(message), {
-      exitCode: init.exitCode ?? ExitCode.FAILURE,
-      ...(init.correlationId !== undefined ? { correlationId: init.correlationId } : {}),
-      ...(init.hints ? { hints: init.hints } : {}),
-      ...(init.cause !== undefined ? { cause: init.cause } : {}),
-    });
+  constructor(message: string, init: SynapErrorInit = {}) {
+    const [, , , code, exitCode, retry, applied] = init.rule ?? ruleOf(new.target, init.status);
+    const { correlationId, hints, cause } = init;
+    super(redactSecrets(message), { exitCode, correlationId, hints, cause });
     this.status = init.status;
-    this.code = init.code;
+    this.code = init.code ?? code.replace('{status}', String(init.status ?? 'ERROR'));
     this.details = init.details ?? {};
-    this.transient = init.transient;
-  }
-}
-
-type Init = Omit<SynapErrorInit, 'transient' | 'code'> & { code?: string };
-
-/** 401: missing, malformed, unknown or revoked key. */
-export class AuthenticationError extends SynapError {
-  constructor(message: string, init: Init = {}) {
-    super(message, {
-      ...init,
-      code: init.code ?? 'UNAUTHORIZED',
-      transient: false,
-      exitCode: ExitCode.AUTH,
-    });
-  }
-}
-
-/** 403: the key is valid but lacks a permission. */
-export class PermissionDeniedError extends SynapError {
-  constructor(message: string, init: Init = {}) {
-    super(message, {
-      ...init,
-      code: init.code ?? 'FORBIDDEN',
-      transient: false,
-      exitCode: ExitCode.AUTH,
-    });
+    this.retry = retry;
+    this.transient = retry !== 'no';
+    this.mayHaveApplied = applied === 'unless refused' ? !neverReached(cause) : applied;
+    this.retryAfterMs = init.retryAfterMs;
+    this.retryAfterHeader = init.retryAfterHeader;
   }
 }
 
@@ -70,25 +65,20 @@ export class InvalidInputError extends SynapError {
   /** What the server refused, from a validation error: e.g. `path.memory_id`, `body.document`. */
   readonly locations: string[];
 
-  constructor(message: string, init: Init & { locations?: string[] } = {}) {
-    super(message, { ...init, code: init.code ?? 'INVALID_INPUT', transient: false });
+  constructor(message: string, init: SynapErrorInit & { locations?: string[] } = {}) {
+    super(message, init);
     this.locations = init.locations ?? [];
   }
 }
 
+/** 401: missing, malformed, unknown or revoked key. */
+export class AuthenticationError extends SynapError {}
+/** 403: the key is valid but lacks a permission. */
+export class PermissionDeniedError extends SynapError {}
 /** 404: unknown id, or outside the key's scope. */
-export class ContextNotFoundError extends SynapError {
-  constructor(message: string, init: Init = {}) {
-    super(message, { ...init, code: init.code ?? 'NOT_FOUND', transient: false });
-  }
-}
-
+export class ContextNotFoundError extends SynapError {}
 /** 409: for memory creation, the document_id was already ingested. */
-export class ConflictError extends SynapError {
-  constructor(message: string, init: Init = {}) {
-    super(message, { ...init, code: init.code ?? 'CONFLICT', transient: false });
-  }
-}
+export class ConflictError extends SynapError {}
 
 /** 402: the account is out of credits. */
 export class InsufficientCreditsError extends SynapError {
@@ -96,98 +86,33 @@ export class InsufficientCreditsError extends SynapError {
   readonly minimumRequiredCredits: number | undefined;
   readonly recoveryUrl: string | undefined;
   readonly redeemUrl: string | undefined;
-  /** Why, in the credit gate's words (e.g. `overages_disabled`), when it said. */
-  readonly reason: string | undefined;
-  /** Where the plan or billing is managed, when the server said. */
-  readonly manageUrl: string | undefined;
 
-  constructor(
-    message: string,
-    init: Init & {
-      balanceCredits?: number;
-      minimumRequiredCredits?: number;
-      recoveryUrl?: string;
-      redeemUrl?: string;
-      reason?: string;
-      manageUrl?: string;
-    } = {},
-  ) {
-    super(message, {
-      ...init,
-      code: init.code ?? 'INSUFFICIENT_CREDITS',
-      transient: false,
-      exitCode: ExitCode.CREDITS,
-    });
+  constructor(message: string, init: SynapErrorInit & Partial<CreditFacts> = {}) {
+    super(message, init);
     this.balanceCredits = init.balanceCredits;
     this.minimumRequiredCredits = init.minimumRequiredCredits;
     this.recoveryUrl = init.recoveryUrl;
     this.redeemUrl = init.redeemUrl;
-    this.reason = init.reason;
-    this.manageUrl = init.manageUrl;
   }
 }
 
-/**
- * Reasons a 429 gives when it is a credit stop, not a rate limit (the SDK's credit gate:
- * `insufficient_credits` and `trial_limit_reached` in `error`, or a `reason`).
- */
-export const CREDIT_STOP_REASONS = [
-  'insufficient_credits',
-  'trial_limit_reached',
-  'subscription_inactive',
-] as const;
-export type CreditStopReason = (typeof CREDIT_STOP_REASONS)[number];
+type CreditFacts = Pick<
+  InsufficientCreditsError,
+  'balanceCredits' | 'minimumRequiredCredits' | 'recoveryUrl' | 'redeemUrl'
+>;
 
-/**
- * A 429 that is a credit stop: the credits are spent (`insufficient_credits`), the trial's
- * credits are spent (`trial_limit_reached`) or the plan's subscription lapsed
- * (`subscription_inactive`). Waiting does not clear it within a
- * run, so it is not retried: the run stops (exit 6) and says where to upgrade or pay.
- */
-export class CreditStopError extends SynapError {
-  readonly reason: CreditStopReason;
-  readonly upgradeUrl: string | undefined;
-  readonly manageUrl: string | undefined;
-
-  constructor(
-    message: string,
-    init: Init & { reason: CreditStopReason; upgradeUrl?: string; manageUrl?: string },
-  ) {
-    super(message, {
-      ...init,
-      code: init.code ?? init.reason.toUpperCase(),
-      transient: false,
-      exitCode: ExitCode.CREDITS,
-    });
-    this.reason = init.reason;
-    this.upgradeUrl = init.upgradeUrl;
-    this.manageUrl = init.manageUrl;
-  }
-}
+/** A 429 that is a credit stop: waiting does not clear it within a run (exit 6, not retried). */
+export class CreditStopError extends SynapError {}
 
 /** 429: over the per-key rate limit. */
 export class RateLimitError extends SynapError {
   readonly limit: number | undefined;
   readonly remaining: number | undefined;
-  /** Milliseconds the server asked us to wait, when it said. */
-  readonly retryAfterMs: number | undefined;
-  /** The Retry-After header as sent. */
-  readonly retryAfterHeader: string | undefined;
 
-  constructor(
-    message: string,
-    init: Init & {
-      limit?: number;
-      remaining?: number;
-      retryAfterMs?: number;
-      retryAfterHeader?: string;
-    } = {},
-  ) {
-    super(message, { ...init, code: init.code ?? 'RATE_LIMITED', transient: true });
+  constructor(message: string, init: SynapErrorInit & { limit?: number; remaining?: number } = {}) {
+    super(message, init);
     this.limit = init.limit;
     this.remaining = init.remaining;
-    this.retryAfterMs = init.retryAfterMs;
-    this.retryAfterHeader = init.retryAfterHeader;
   }
 
   /** Retry-After in seconds (the docs' `e.retry_after`), when the server said. */
@@ -197,95 +122,125 @@ export class RateLimitError extends SynapError {
 }
 
 /** 5xx: the service failed or is overloaded. */
-export class ServiceUnavailableError extends SynapError {
-  constructor(message: string, init: Init = {}) {
-    super(message, { ...init, code: init.code ?? 'SERVICE_UNAVAILABLE', transient: true });
-  }
-}
-
+export class ServiceUnavailableError extends SynapError {}
 /** No usable response: timeout, refused or reset connection. The request may have landed. */
-export class NetworkTimeoutError extends SynapError {
-  constructor(message: string, init: Init = {}) {
-    super(message, { ...init, code: init.code ?? 'NETWORK_ERROR', transient: true });
-  }
-}
-
-/** Any other unexpected answer (3xx, 201/202, unparsable body). */
-export class SynapTransientError extends SynapError {
-  constructor(message: string, init: Init = {}) {
-    super(message, { ...init, code: init.code ?? 'UNEXPECTED_RESPONSE', transient: true });
-  }
-}
-
+export class NetworkTimeoutError extends SynapError {}
+/** Any other unexpected answer (1xx, a 2xx other than the one expected). */
+export class SynapTransientError extends SynapError {}
 /**
- * A success status whose body could not be read as JSON (a proxy's HTML page, a body cut short
- * when the connection closed): the server may well have applied the request, but its answer
- * says nothing about what it did. Not retried by the client; the caller decides what an
- * unreadable answer means for its request (the ingest sender applies --on-ambiguous).
+ * A success status whose body is not JSON (a proxy's HTML page, a body cut short): the server
+ * may well have applied the request, but its answer does not say. The caller decides what that
+ * means for its request (the ingest sender applies --on-ambiguous).
  */
-export class UnreadableAnswerError extends SynapTransientError {
-  constructor(message: string, init: Init = {}) {
-    super(message, { ...init, code: init.code ?? 'UNREADABLE_ANSWER' });
-  }
-}
-
-/**
- * A 4xx the service's taxonomy does not name (405, 410, 413, 418…): the request as sent will
- * never succeed, so it is not sent again as it is.
- */
-export class RequestRefusedError extends SynapError {
-  constructor(message: string, init: Init = {}) {
-    super(message, {
-      ...init,
-      code: init.code ?? `HTTP_${init.status ?? 'ERROR'}`,
-      transient: false,
-    });
-  }
-}
+export class UnreadableAnswerError extends SynapTransientError {}
+/** A 4xx the service's taxonomy does not name (405, 408, 410, 413, 418…). */
+export class RequestRefusedError extends SynapError {}
+/** A 3xx: never followed, so the key and the documents go only where the base URL says. */
+export class RedirectRefusedError extends SynapError {}
 
 /**
  * 404/405 on a route a deployment may not have (the memory list, the credits routes): one line
  * about the deployment, with no correlation id, as no request went wrong.
  */
-export class EndpointMissingError extends SynapError {
-  constructor(message: string, code: string, init: Omit<Init, 'correlationId' | 'code'> = {}) {
-    super(message, { ...init, code, transient: false });
-  }
-}
+export class EndpointMissingError extends SynapError {}
 
 /** 404/405 on the list path: this deployment has no memory listing. */
 export class ListNotSupportedError extends EndpointMissingError {
-  constructor(init: Omit<Init, 'correlationId' | 'code'> = {}) {
+  constructor(init: { status?: number } = {}) {
     super(
       'this deployment has no memory listing endpoint (GET /api/v1/memories): memories list and export need one',
-      'LIST_NOT_SUPPORTED',
-      init,
+      { ...init, code: 'LIST_NOT_SUPPORTED' },
     );
   }
 }
 
 /** 404/405 on /v1/credits/…: this deployment has no credits routes. */
 export class CreditsNotSupportedError extends EndpointMissingError {
-  constructor(path: string, init: Omit<Init, 'correlationId' | 'code'> = {}) {
-    super(
-      `this deployment has no credits endpoint (${path.split('?')[0]})`,
-      'CREDITS_NOT_SUPPORTED',
-      init,
-    );
+  constructor(path: string, init: { status?: number } = {}) {
+    super(`this deployment has no credits endpoint (${path.split('?')[0]})`, {
+      ...init,
+      code: 'CREDITS_NOT_SUPPORTED',
+    });
   }
 }
 
+/** A 404 or a 405 on a route a deployment may lack: it has no such route. */
+export function routeMissing(err: unknown): err is SynapError {
+  return err instanceof SynapError && (err.status === 404 || err.status === 405);
+}
+
+type Statuses = number | readonly [from: number, to: number] | null;
+type StatusRule = readonly [
+  status: Statuses,
+  body: ((body: ErrorBody) => boolean) | null,
+  kind: typeof SynapError,
+  code: string,
+  exit: ExitCode,
+  retry: Retry,
+  mayHaveApplied: boolean | 'unless refused',
+  retryAfter: boolean,
+];
+
+const { FAILURE, AUTH, CREDITS } = ExitCode;
+const creditStop = (body: ErrorBody) => body.creditStop !== undefined;
+
 /**
- * Whether a failed request may have been applied by the server: no answer although the server
- * may have received it (a timeout, a reset, an unreadable answer), or an answer from a server
- * or gateway that failed part-way (5xx other than 503). A 429, a 503 and a refused or unresolved
- * connection say the request was not processed; a 4xx was answered for what it is.
+ * The one table of what an answer means: HTTP status (and body) → error kind, its code when the
+ * server names none, exit code, whether and how it is retried, whether the server may have
+ * applied the request, whether its Retry-After is waited out. The first row that matches wins;
+ * rows without a status are for errors the client makes itself (no answer; a success status with
+ * an unreadable body). An error made directly takes its
+ * kind's row for its status (its last row when it has no status). A 503, a 429 and a refused
+ * connection say the request was not processed; a 4xx was answered for what it is; a 5xx, a
+ * 408, a timeout or a reset may come after the server applied it. The 408 and the 502's
+ * Retry-After go beyond the official SDK (which never retries a 408 and reads Retry-After on a
+ * 429 only): a 408 is repeated only by calls that cannot duplicate, and waiting longer before a
+ * retry cannot duplicate anything.
  */
-export function outcomeUnknown(err: SynapError): boolean {
-  if (err instanceof NetworkTimeoutError) return !neverReached(err.cause);
-  if (err instanceof SynapTransientError) return true;
-  if (err.status === undefined) return false;
-  return err.status >= 500 && err.status !== 503;
+// prettier-ignore
+const STATUS_RULES: readonly StatusRule[] = [
+  // status    body        kind                      code                    exit     retry         applied           Retry-After
+  [400,        null,       InvalidInputError,        'INVALID_INPUT',        FAILURE, 'no',         false,            false],
+  [422,        null,       InvalidInputError,        'INVALID_INPUT',        FAILURE, 'no',         false,            false],
+  [401,        null,       AuthenticationError,      'UNAUTHORIZED',         AUTH,    'no',         false,            false],
+  [402,        null,       InsufficientCreditsError, 'INSUFFICIENT_CREDITS', CREDITS, 'no',         false,            false],
+  [403,        null,       PermissionDeniedError,    'FORBIDDEN',            AUTH,    'no',         false,            false],
+  [404,        null,       ContextNotFoundError,     'NOT_FOUND',            FAILURE, 'no',         false,            false],
+  [408,        null,       RequestRefusedError,      'HTTP_{status}',        FAILURE, 'backoff',    true,             false],
+  [409,        null,       ConflictError,            'CONFLICT',             FAILURE, 'no',         false,            false],
+  [429,        creditStop, CreditStopError,          'CREDIT_STOP',          CREDITS, 'no',         false,            false],
+  [429,        null,       RateLimitError,           'RATE_LIMITED',         FAILURE, 'rate-limit', false,            true ],
+  [502,        null,       ServiceUnavailableError,  'SERVICE_UNAVAILABLE',  FAILURE, 'backoff',    true,             true ],
+  [503,        null,       ServiceUnavailableError,  'SERVICE_UNAVAILABLE',  FAILURE, 'backoff',    false,            true ],
+  [[500, 999], null,       ServiceUnavailableError,  'SERVICE_UNAVAILABLE',  FAILURE, 'backoff',    true,             false],
+  [[300, 399], null,       RedirectRefusedError,     'REDIRECT_REFUSED',     FAILURE, 'no',         false,            false],
+  [[400, 499], null,       RequestRefusedError,      'HTTP_{status}',        FAILURE, 'no',         false,            false],
+  [[0, 299],   null,       SynapTransientError,      'UNEXPECTED_RESPONSE',  FAILURE, 'backoff',    true,             false],
+  [null,       null,       NetworkTimeoutError,      'NETWORK_ERROR',        FAILURE, 'backoff',    'unless refused', false],
+  [null,       null,       UnreadableAnswerError,    'UNREADABLE_ANSWER',    FAILURE, 'caller',     true,             false],
+];
+
+/** The statuses whose Retry-After a backoff retry waits out (the --verbose policy line names them). */
+export const RETRY_AFTER_STATUSES: readonly number[] = STATUS_RULES.flatMap(
+  ([status, , , , , retry, , retryAfter]) =>
+    retry === 'backoff' && retryAfter && typeof status === 'number' ? [status] : [],
+);
+
+/** A kind without a row of its own (EndpointMissingError): permanent, nothing applied. */
+const NO_RULE: StatusRule = [null, null, SynapError, 'SYNAP_ERROR', FAILURE, 'no', false, false];
+
+function covers(statuses: Statuses, status: number): boolean {
+  if (statuses === null) return false;
+  return typeof statuses === 'number'
+    ? status === statuses
+    : status >= statuses[0] && status <= statuses[1];
+}
+
+/** The row of an error of kind `kind`: the one for its status, else the kind's last row. */
+function ruleOf(kind: typeof SynapError, status: number | undefined): StatusRule {
+  const rows = STATUS_RULES.filter((row) => row[2] === kind);
+  const byStatus = status === undefined ? undefined : rows.find((row) => covers(row[0], status));
+  return byStatus ?? rows.at(-1) ?? NO_RULE;
 }
 
 /** A connection that was refused, or a host that did not resolve: nothing was sent. */
@@ -331,30 +286,13 @@ export class RetryAfterTooLongError extends StoppedEarlyError {
 }
 
 /** A wait in the largest unit that keeps it readable: 90s, 15m, 277h 46m. */
-export function formatWait(ms: number): string {
+function formatWait(ms: number): string {
   const s = Math.round(ms / 1000);
   if (s < 120) return `${s}s`;
   const m = Math.round(s / 60);
   if (m < 120) return `${m}m`;
   const h = Math.floor(m / 60);
   return m % 60 === 0 ? `${h}h` : `${h}h ${m % 60}m`;
-}
-
-/**
- * A 3xx answer. Redirects are never followed: the request (with the key and the documents)
- * goes only where the base URL says; the error names where the server pointed.
- */
-export class RedirectRefusedError extends SynapError {
-  constructor(message: string, init: Init = {}) {
-    super(message, {
-      ...init,
-      code: init.code ?? 'REDIRECT_REFUSED',
-      transient: false,
-      hints: [
-        'Set the base URL to the service address itself (synap config set base_url, or --base-url).',
-      ],
-    });
-  }
 }
 
 /** The host (and port) a Location header points at, without credentials or path. */
@@ -434,35 +372,35 @@ function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
-/**
- * Reads an error body in every shape the service and its proxies use: FastAPI's `{"detail": …}`
- * (a string, an array of validation issues, or an object with `code`/`message`), the documented
- * `{"error": "…", "code", "details"}`, and `{"error": {"code", "message"}}`. `fields` merges the
- * top level with the `detail` (or `error`) object, for the credit bodies' fields.
- */
-export function parseErrorBody(bodyText: string): {
+/** An error body, read once (parseErrorBody). */
+export interface ErrorBody {
   message: string | undefined;
   code: string | undefined;
   details: Record<string, unknown>;
+  /** The top level merged with the `detail` (or `error`) object, for the credit bodies' fields. */
   fields: Record<string, unknown>;
   /** The first validation issue's `type` of an array `detail` (e.g. "missing", "not_found"). */
   issueType: string | undefined;
   /** FastAPI validation errors: each issue's `loc` joined with dots. */
   locations: string[];
-} {
+  /**
+   * The credit-stop reason of a 429 body: the `reason` or `error` of its `detail` object or of
+   * the body itself (the credit gate nests its payload; other paths do not).
+   */
+  creditStop: CreditStopReason | undefined;
+}
+
+/**
+ * Reads an error body in every shape the service and its proxies use: FastAPI's `{"detail": …}`
+ * (a string, an array of validation issues, or an object with `code`/`message`), the documented
+ * `{"error": "…", "code", "details"}`, and `{"error": {"code", "message"}}`.
+ */
+export function parseErrorBody(bodyText: string): ErrorBody {
   let body: unknown;
   try {
     body = JSON.parse(bodyText);
   } catch {
-    const text = bodyText.trim().slice(0, 300);
-    return {
-      message: text || undefined,
-      code: undefined,
-      details: {},
-      fields: {},
-      issueType: undefined,
-      locations: [],
-    };
+    body = undefined; // not JSON: its text (trimmed, capped) is the message
   }
   const obj = asRecord(body) ?? {};
   const detail = obj.detail;
@@ -471,7 +409,8 @@ export function parseErrorBody(bodyText: string): {
   let message: string | undefined;
   let issueType: string | undefined;
   const locations: string[] = [];
-  if (typeof detail === 'string') message = detail;
+  if (body === undefined) message = bodyText.trim().slice(0, 300) || undefined;
+  else if (typeof detail === 'string') message = detail;
   else if (detailObj) message = str(detailObj.message) ?? str(detailObj.detail);
   else if (Array.isArray(detail)) {
     // FastAPI validation errors: [{loc: [...], msg: "...", type: "..."}]
@@ -487,170 +426,141 @@ export function parseErrorBody(bodyText: string): {
     issueType = str(asRecord(detail[0])?.type);
   }
   message ??= str(obj.message) ?? str(obj.error) ?? str(errorObj?.message);
-  const code = str(detailObj?.code) ?? str(obj.code) ?? str(errorObj?.code);
-  const details = asRecord(obj.details) ?? {};
+  const creditStop = [detailObj?.reason, detailObj?.error, obj.reason, obj.error].find((v) =>
+    (CREDIT_STOP_REASONS as readonly unknown[]).includes(v),
+  ) as CreditStopReason | undefined;
   return {
     message,
-    code,
-    details,
+    code: str(detailObj?.code) ?? str(obj.code) ?? str(errorObj?.code),
+    details: asRecord(obj.details) ?? {},
     fields: { ...obj, ...(errorObj ?? {}), ...(detailObj ?? {}) },
     issueType,
     locations,
+    creditStop,
   };
 }
 
-/**
- * The credit-stop reason of a 429 body, from the `reason` or `error` field of its `detail`
- * object or of the body itself (the credit gate nests its payload; other paths do not).
- */
-function creditStopOf(bodyText: string): CreditStopReason | undefined {
-  let body: unknown;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    return undefined;
-  }
-  const top = asRecord(body);
-  if (!top) return undefined;
-  for (const payload of [asRecord(top.detail), top]) {
-    if (!payload) continue;
-    for (const field of ['reason', 'error']) {
-      const v = payload[field];
-      if ((CREDIT_STOP_REASONS as readonly unknown[]).includes(v)) return v as CreditStopReason;
-    }
-  }
-  return undefined;
-}
+const BALANCE_HINT = "See the balance with 'synap credits'.";
 
-/** Turns a non-success HTTP response into the matching SynapError. */
+/** A hint naming `url`, when the server sent one (and it is not `shown` already). */
+function link(label: string, url: string | undefined, shown?: string): string[] {
+  return url && url !== shown ? [`${label}: ${url}`] : [];
+}
+const CREDIT_STOP_TEXT: Record<CreditStopReason, string> = {
+  insufficient_credits: 'the credits are spent',
+  trial_limit_reached: 'the trial credits are spent',
+  subscription_inactive: 'the subscription is not active',
+};
+
+/** Turns a non-success HTTP response into the error of its row of STATUS_RULES. */
 export function errorFromResponse(r: ResponseFacts): SynapError {
-  const { status, correlationId } = r;
-  const parsed = parseErrorBody(r.bodyText);
+  const { status } = r;
+  const body = parseErrorBody(r.bodyText);
+  const rule =
+    STATUS_RULES.find(([s, when]) => covers(s, status) && (!when || when(body))) ?? NO_RULE;
+  const [, , Kind, , , , , honoursRetryAfter] = rule;
   const where = r.method && r.path ? ` (${r.method} ${r.path.split('?')[0]})` : '';
   // An array `detail` names no code; outside validation (where each issue has its own type and
   // INVALID_INPUT says more) its first issue's type is the server's word for the error.
   const code =
-    parsed.code ?? (status !== 400 && status !== 422 ? parsed.issueType?.toUpperCase() : undefined);
-  const base = {
-    correlationId,
-    details: parsed.details,
+    body.code ?? (status !== 400 && status !== 422 ? body.issueType?.toUpperCase() : undefined);
+  const header = honoursRetryAfter ? (r.headers.get('retry-after') ?? undefined) : undefined;
+  const init: SynapErrorInit = {
+    rule,
+    correlationId: r.correlationId,
+    details: body.details,
     status,
     ...(code ? { code } : {}),
+    ...(header !== undefined
+      ? {
+          retryAfterMs: parseRetryAfter(header, r.nowMs ?? Date.now()),
+          retryAfterHeader: header.slice(0, 40),
+        }
+      : {}),
   };
-  const msg = (fallback: string) => `${parsed.message ?? fallback}${where}`;
-  switch (true) {
-    case status === 400 || status === 422: {
-      const field = str(parsed.details.field);
-      const m = parsed.message ?? 'invalid input';
+  const says = (fallback: string) => `${body.message ?? fallback}${where}`;
+  const f = body.fields;
+  switch (Kind) {
+    case InvalidInputError: {
+      const field = str(body.details.field);
+      const m = body.message ?? 'invalid input';
       return new InvalidInputError(field && !m.includes(field) ? `${m} (field: ${field})` : m, {
-        ...base,
-        locations: parsed.locations,
+        ...init,
+        locations: body.locations,
       });
     }
-    case status === 401: {
+    case AuthenticationError:
+    case PermissionDeniedError: {
       const refused = refusedKey(
-        msg('authentication failed: the API key was not accepted'),
+        says(
+          Kind === AuthenticationError
+            ? 'authentication failed: the API key was not accepted'
+            : 'permission denied for this API key',
+        ),
         r.keyOwner,
       );
-      return new AuthenticationError(refused.message, { ...base, hints: refused.hints });
+      return new Kind(refused.message, { ...init, hints: refused.hints });
     }
-    case status === 402: {
-      const f = parsed.fields;
+    case InsufficientCreditsError: {
       const reason = str(f.reason);
-      const manageUrl = str(f.manage_url);
       const redeemUrl = str(f.redeem_url);
-      const text = `${parsed.message ?? 'insufficient credits'}${reason ? ` (${reason})` : ''}`;
+      const text = `${body.message ?? 'insufficient credits'}${reason ? ` (${reason})` : ''}`;
       return new InsufficientCreditsError(`${text}${where}`, {
-        ...base,
+        ...init,
         hints: [
-          ...(manageUrl ? [`Manage the plan: ${manageUrl}`] : []),
-          ...(redeemUrl ? [`Redeem a credit code: ${redeemUrl}`] : []),
-          "See the balance with 'synap credits'.",
+          ...link('Manage the plan', str(f.manage_url)),
+          ...link('Redeem a credit code', redeemUrl),
+          BALANCE_HINT,
         ],
-        ...(num(f.balance_credits) !== undefined
-          ? { balanceCredits: num(f.balance_credits)! }
-          : {}),
-        ...(num(f.minimum_required_credits) !== undefined
-          ? { minimumRequiredCredits: num(f.minimum_required_credits)! }
-          : {}),
-        ...(str(f.recovery_url) ? { recoveryUrl: str(f.recovery_url)! } : {}),
-        ...(str(f.redeem_url) ? { redeemUrl: str(f.redeem_url)! } : {}),
-        ...(str(f.reason) ? { reason: str(f.reason)! } : {}),
-        ...(str(f.manage_url) ? { manageUrl: str(f.manage_url)! } : {}),
+        balanceCredits: num(f.balance_credits),
+        minimumRequiredCredits: num(f.minimum_required_credits),
+        recoveryUrl: str(f.recovery_url),
+        redeemUrl,
       });
     }
-    case status === 403: {
-      const refused = refusedKey(msg('permission denied for this API key'), r.keyOwner);
-      return new PermissionDeniedError(refused.message, { ...base, hints: refused.hints });
-    }
-    case status === 404:
-      return new ContextNotFoundError(msg('not found'), base);
-    case status === 409:
-      return new ConflictError(msg('conflict'), base);
-    case status === 429 && creditStopOf(r.bodyText) !== undefined: {
-      const reason = creditStopOf(r.bodyText)!;
-      const f = parsed.fields;
-      const upgradeUrl = str(f.upgrade_url);
-      const manageUrl = str(f.manage_url);
-      const what =
+    case CreditStopError: {
+      const reason = body.creditStop!;
+      const [upgrade, manage] = [str(f.upgrade_url), str(f.manage_url)];
+      // A spent trial is lifted by upgrading; a lapsed plan where it is managed.
+      const hints =
         reason === 'trial_limit_reached'
-          ? 'the trial credits are spent'
-          : reason === 'insufficient_credits'
-            ? 'the credits are spent'
-            : 'the subscription is not active';
-      return new CreditStopError(`${parsed.message ?? what} (${reason})${where}`, {
-        ...base,
-        code: reason.toUpperCase(),
-        reason,
-        ...(upgradeUrl ? { upgradeUrl } : {}),
-        ...(manageUrl ? { manageUrl } : {}),
-        // A spent trial is lifted by upgrading; a lapsed plan where it is managed.
-        hints:
-          reason === 'trial_limit_reached'
-            ? [
-                ...(upgradeUrl ? [`Upgrade: ${upgradeUrl}`] : []),
-                ...(manageUrl && manageUrl !== upgradeUrl ? [`Manage the plan: ${manageUrl}`] : []),
-              ]
-            : [
-                ...(manageUrl ? [`Manage the plan: ${manageUrl}`] : []),
-                ...(upgradeUrl && upgradeUrl !== manageUrl ? [`Upgrade: ${upgradeUrl}`] : []),
-                ...(reason === 'insufficient_credits'
-                  ? ["See the balance with 'synap credits'."]
-                  : []),
-              ],
-      });
+          ? [...link('Upgrade', upgrade), ...link('Manage the plan', manage, upgrade)]
+          : [
+              ...link('Manage the plan', manage),
+              ...link('Upgrade', upgrade, manage),
+              ...(reason === 'insufficient_credits' ? [BALANCE_HINT] : []),
+            ];
+      const text = `${body.message ?? CREDIT_STOP_TEXT[reason]} (${reason})${where}`;
+      return new CreditStopError(text, { ...init, code: reason.toUpperCase(), hints });
     }
-    case status === 429: {
-      const header = r.headers.get('retry-after') ?? undefined;
-      const retryAfterMs = parseRetryAfter(header, r.nowMs ?? Date.now());
-      const limit = num(r.headers.get('x-ratelimit-limit'));
-      const remaining = num(r.headers.get('x-ratelimit-remaining'));
-      return new RateLimitError(msg('rate limited'), {
-        ...base,
-        ...(retryAfterMs !== undefined ? { retryAfterMs } : {}),
-        ...(header !== undefined ? { retryAfterHeader: header.slice(0, 40) } : {}),
-        ...(limit !== undefined ? { limit } : {}),
-        ...(remaining !== undefined ? { remaining } : {}),
+    case RateLimitError:
+      return new RateLimitError(says('rate limited'), {
+        ...init,
+        limit: num(r.headers.get('x-ratelimit-limit')),
+        remaining: num(r.headers.get('x-ratelimit-remaining')),
       });
-    }
-    case status >= 500:
-      return new ServiceUnavailableError(msg(`server error HTTP ${status}`), base);
-    case status >= 300 && status < 400: {
+    case ContextNotFoundError:
+      return new Kind(says('not found'), init);
+    case ConflictError:
+      return new Kind(says('conflict'), init);
+    case ServiceUnavailableError:
+      return new Kind(says(`server error HTTP ${status}`), init);
+    case RedirectRefusedError: {
       const to = locationHost(r.headers.get('location'), r.url);
       return new RedirectRefusedError(
         `the server redirected (HTTP ${status}${to ? ` to ${to}` : ''})${where}; redirects are not followed`,
-        { ...base, code: 'REDIRECT_REFUSED' },
+        {
+          ...init,
+          code: 'REDIRECT_REFUSED',
+          hints: [
+            'Set the base URL to the service address itself (synap config set base_url, or --base-url).',
+          ],
+        },
       );
     }
-    case status >= 400:
-      return new RequestRefusedError(
-        `HTTP ${status}: ${parsed.message ?? 'request refused'}${where}`,
-        base,
-      );
+    case RequestRefusedError:
+      return new Kind(`HTTP ${status}: ${body.message ?? 'request refused'}${where}`, init);
     default:
-      return new SynapTransientError(
-        `HTTP ${status}: ${parsed.message ?? 'unexpected response'}${where}`,
-        base,
-      );
+      return new Kind(`HTTP ${status}: ${body.message ?? 'unexpected response'}${where}`, init);
   }
 }

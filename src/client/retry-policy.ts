@@ -1,10 +1,4 @@
-import {
-  outcomeUnknown,
-  RetryAfterTooLongError,
-  RetryBudgetExhaustedError,
-  type RateLimitError,
-  type SynapError,
-} from './errors.js';
+import { RetryAfterTooLongError, RetryBudgetExhaustedError, type SynapError } from './errors.js';
 
 export interface BackoffPolicy {
   baseMs: number;
@@ -13,8 +7,9 @@ export interface BackoffPolicy {
 
 /**
  * How every call is retried, in one value: built in the session, handed to the client (and
- * through it to the ingest sender), printed once by `--verbose`. Which failures are transient
- * is the service's taxonomy (errors.ts); what to do about them is decided here.
+ * through it to the ingest sender), printed once by `--verbose`. What a failure says about
+ * sending again is its row of the status table (errors.ts, carried on the error); what to do
+ * about it is decided here, and only here.
  */
 export interface RetryPolicy {
   /** Attempts of one call for a transient failure (5xx, timeout, reset), the first included. */
@@ -37,18 +32,21 @@ export interface RetryPolicy {
    * slept on for hours: the call ends with RetryAfterTooLongError, a resumable stop (exit 5).
    */
   maxRetryAfterMs: number;
-  /** A 503's Retry-After is waited out (for that call only), up to this long. */
+  /**
+   * The Retry-After of a 5xx whose row honours it (502, 503) is waited out (for that call only,
+   * at least the backoff), up to this long.
+   */
   maxServiceUnavailableWaitMs: number;
   /** One attempt, connection to last byte. */
   attemptTimeoutMs: number;
   /**
-   * A failure after which the request may have been applied (see `outcomeUnknown`: a timeout,
-   * a reset, an unreadable answer, a 5xx other than 503). 'retry-idempotent' (`--on-ambiguous
-   * retry`) repeats only calls that cannot duplicate anything: reads, deletes, a replacing
-   * update, and creates whose documents all carry a document_id (a repeat comes back "already
-   * ingested" instead of being stored and billed twice); 'never' (`--on-ambiguous fail`)
-   * repeats none, and the ingest records such documents as OUTCOME_UNKNOWN. Failures that
-   * leave no doubt (a 503, a refused connection) are retried either way.
+   * A failure after which the request may have been applied (`SynapError.mayHaveApplied`: a
+   * timeout, a reset, an unreadable answer, a 408, a 5xx other than 503). 'retry-idempotent'
+   * (`--on-ambiguous retry`) repeats only calls that cannot duplicate anything: reads, deletes,
+   * a replacing update, and creates whose documents all carry a document_id (a repeat comes
+   * back "already ingested" instead of being stored and billed twice); 'never' (`--on-ambiguous
+   * fail`) repeats none, and the ingest records such documents as OUTCOME_UNKNOWN. Failures
+   * that leave no doubt (a 503, a refused connection) are retried either way.
    */
   ambiguous: 'retry-idempotent' | 'never';
 }
@@ -71,7 +69,7 @@ export function repeatsAmbiguous(policy: RetryPolicy, idempotent: boolean): bool
 
 /** May a call that failed with `error` be sent again, as far as duplicates go? */
 export function mayRepeat(policy: RetryPolicy, idempotent: boolean, error: SynapError): boolean {
-  return !outcomeUnknown(error) || repeatsAmbiguous(policy, idempotent);
+  return !error.mayHaveApplied || repeatsAmbiguous(policy, idempotent);
 }
 
 /**
@@ -136,8 +134,24 @@ export class CallRetries {
     budget.deposit();
   }
 
+  /**
+   * After a failed attempt, by what the error says (SynapError.retry): the wait before the next
+   * one and whether every worker of the key pauses for it (a 429); throws the error that ends
+   * the call.
+   */
+  next(error: SynapError): { waitMs: number; pausesAll: boolean } {
+    switch (error.retry) {
+      case 'rate-limit':
+        return { waitMs: this.afterRateLimit(error), pausesAll: true };
+      case 'backoff':
+        return { waitMs: this.afterTransient(error), pausesAll: false };
+      default:
+        throw error;
+    }
+  }
+
   /** A 429: the wait before sending again (every worker pauses too), or the error to throw. */
-  afterRateLimit(error: RateLimitError): number {
+  afterRateLimit(error: SynapError): number {
     this.rateLimitWaits += 1;
     if (this.rateLimitWaits > this.policy.rateLimit.maxWaits) throw error;
     const asked = error.retryAfterMs;
@@ -160,9 +174,9 @@ export class CallRetries {
 
   /**
    * A transient failure (the caller counts it first): the wait before the next attempt, at
-   * least `floorMs` (a 503's Retry-After), or the error that ends the call.
+   * least `floorMs` (the Retry-After the error carries), or the error that ends the call.
    */
-  afterTransient(error: SynapError, floorMs = 0): number {
+  afterTransient(error: SynapError, floorMs = error.retryAfterMs ?? 0): number {
     this.failures += 1;
     if (!mayRepeat(this.policy, this.idempotent, error) || this.failures >= this.policy.attempts) {
       throw error;

@@ -181,6 +181,17 @@ export const B2C_ISOLATION = 'equals_customer';
 /** whoami's user_context_isolation of a B2B instance: a user_id needs its customer_id. */
 export const B2B_ISOLATION = 'strict';
 
+/**
+ * Reasons a 429 gives when it is a credit stop, not a rate limit (the credit gate's `error` or
+ * `reason`): the credits are spent, the trial's credits are spent, the plan's subscription lapsed.
+ */
+export const CREDIT_STOP_REASONS = [
+  'insufficient_credits',
+  'trial_limit_reached',
+  'subscription_inactive',
+] as const;
+export type CreditStopReason = (typeof CREDIT_STOP_REASONS)[number];
+
 /** GET /v1/credits/balance */
 export interface CreditBalance {
   client_id: string;

@@ -43,7 +43,7 @@ Examples:
     const checks: DoctorCheck[] = [];
     const add = (check: string, ok: boolean, detail: string) => checks.push({ check, ok, detail });
     const { DEFAULT_RETRY_POLICY } = await import('../client/retry-policy.js');
-    const { maskKey } = await import('../output/redact.js');
+    const { maskKey } = await import('../redact.js');
     const { configDir, openStore } = await import('../config/store.js');
     const profile = ctx.globals.profile;
 

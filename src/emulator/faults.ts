@@ -6,6 +6,8 @@
  * and handling it in the handler.
  */
 
+import { CREDIT_STOP_REASONS } from '../client/types.js';
+
 export type FaultKind = 'ms' | 'probability' | 'count' | 'choice' | 'list';
 
 export interface FaultSpec {
@@ -19,13 +21,6 @@ export interface FaultSpec {
   /** Allowed values of a 'choice' or 'list' fault. */
   readonly choices?: readonly string[];
 }
-
-export const CREDIT_STOP_REASONS = [
-  'insufficient_credits',
-  'trial_limit_reached',
-  'subscription_inactive',
-] as const;
-export type CreditStopReason = (typeof CREDIT_STOP_REASONS)[number];
 
 /**
  * Shapes of error bodies. `fastapi` is what the emulator sends by default (FastAPI's `detail`: a

@@ -8,11 +8,11 @@ import {
   type BatchCreateResponse,
   type BatchItemResult,
   type CreateMemoryResponse,
+  type CreditStopReason,
 } from '../client/types.js';
 import type { CreditWallet } from './credits.js';
 import {
   zeroFaultCounters,
-  type CreditStopReason,
   type EmulatorFaults,
   type FaultCounter,
   type RouteGroup,

@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js';
-import { redactSecrets } from '../output/redact.js';
+import { redactSecrets } from '../redact.js';
 import type { FailureLine, FailuresSink } from './failures-file.js';
 import type { IngestReporter } from './reporter.js';
 import type { FailureInfo } from './sender.js';

@@ -1,13 +1,13 @@
-import { NotSentError, type ApiResult } from '../client/client.js';
+import { hasDocumentId, NotSentError, type ApiResult } from '../client/client.js';
 import {
   ConflictError,
   InvalidInputError,
-  outcomeUnknown,
   SynapError,
   UnreadableAnswerError,
 } from '../client/errors.js';
 import {
   DEFAULT_RETRY_POLICY,
+  mayRepeat,
   repeatsAmbiguous,
   type RetryPolicy,
 } from '../client/retry-policy.js';
@@ -49,10 +49,6 @@ export interface SendOptions {
 }
 
 const DUPLICATE = /already (been )?ingested|duplicate/i;
-
-function hasId(r: CreateMemoryRequest): boolean {
-  return typeof r.document_id === 'string' && r.document_id !== '';
-}
 
 /**
  * Sends one batch and maps the answer back to its documents, one outcome each, in order:
@@ -131,7 +127,8 @@ export async function sendBatch(
     }
     if (err instanceof SynapError && err.transient) {
       const policy = opts.policy ?? DEFAULT_RETRY_POLICY;
-      const unknown = outcomeUnknown(err) && !repeatsAmbiguous(policy, docs.every(hasId));
+      // What the client's policy decided: it did not repeat a batch that may have been stored.
+      const unknown = !mayRepeat(policy, docs.every(hasDocumentId), err);
       return docs.map((d) => ({
         kind: 'failed',
         error: unknown
@@ -143,7 +140,7 @@ export async function sendBatch(
           : {
               code: err.code,
               status: err.status ?? null,
-              message: `${err.message} (${triesText(err.attempts)}${outcomeUnknown(err) ? '; it may or may not be stored' : ''})`,
+              message: `${err.message} (${triesText(err.attempts)}${err.mayHaveApplied ? '; it may or may not be stored' : ''})`,
             },
         correlationId: err.correlationId ?? null,
       }));
@@ -222,7 +219,7 @@ async function settleAmbiguous(
 ): Promise<ItemOutcome[]> {
   const policy = opts.policy ?? DEFAULT_RETRY_POLICY;
   const left = opts.ambiguousResends ?? 1;
-  if (left > 0 && repeatsAmbiguous(policy, docs.every(hasId))) {
+  if (left > 0 && repeatsAmbiguous(policy, docs.every(hasDocumentId))) {
     return sendBatch(client, docs, { ...opts, ambiguousResends: left - 1 });
   }
   return docs.map((d, i) => ({
@@ -246,8 +243,8 @@ function unknownMessage(
 ): string {
   if (resent)
     return `outcome unknown: ${reason}, also when sent again; it may or may not be stored`;
-  if (!docs.every(hasId)) {
-    return `outcome unknown: ${reason}; ${hasId(d) ? 'a document of the batch has' : 'the document has'} no document_id, so the batch was not sent again (it may or may not be stored)`;
+  if (!docs.every(hasDocumentId)) {
+    return `outcome unknown: ${reason}; ${hasDocumentId(d) ? 'a document of the batch has' : 'the document has'} no document_id, so the batch was not sent again (it may or may not be stored)`;
   }
   return `outcome unknown: ${reason}; not sent again (--on-ambiguous ${policy.ambiguous === 'never' ? 'fail' : 'retry'}): it may or may not be stored`;
 }
@@ -258,7 +255,7 @@ function isAbort(err: unknown, stop: AbortSignal): boolean {
 }
 
 function abandoned(d: CreateMemoryRequest): ItemOutcome {
-  if (hasId(d)) return { kind: 'unsent' };
+  if (hasDocumentId(d)) return { kind: 'unsent' };
   return {
     kind: 'failed',
     error: {
@@ -312,10 +309,10 @@ function matchResults(
     if (id !== undefined && !byId.has(id)) byId.set(id, res);
   }
   const sentIds = new Set<string>();
-  for (const d of docs) if (hasId(d)) sentIds.add(d.document_id!);
+  for (const d of docs) if (hasDocumentId(d)) sentIds.add(d.document_id!);
   return docs.map((d, i) => {
     let res: unknown;
-    if (hasId(d)) res = byId.get(d.document_id!);
+    if (hasDocumentId(d)) res = byId.get(d.document_id!);
     else if (results.length === docs.length) {
       const named = text(asObject(results[i])?.document_id);
       if (named === undefined || !sentIds.has(named)) res = results[i];

@@ -1,7 +1,7 @@
 import { EndpointMissingError, SynapError } from '../client/errors.js';
 import { CliError, ExitCode, StoppedEarlyError, UsageError, InterruptedError } from '../errors.js';
 import { flushNotices } from './notices.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../redact.js';
 
 /** An error as the user sees it: in the human lines and in the `--json` error envelope. */
 export interface ErrorReport {

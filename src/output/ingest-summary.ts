@@ -2,7 +2,7 @@ import type { CreateMemoryRequest } from '../client/types.js';
 import { unconfirmedOf, type IngestSummary } from '../ingest/summary.js';
 import { shellQuote } from '../commands/command-line.js';
 import { describeCreditCheck } from './credits.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../redact.js';
 import { renderKeyValue } from './table.js';
 
 const grouped = new Intl.NumberFormat('en-US');

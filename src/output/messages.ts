@@ -1,5 +1,5 @@
 import { notify } from './notices.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../redact.js';
 
 /**
  * Human messages that are not data: they go to stderr so stdout stays parseable. Everything is

@@ -1,5 +1,5 @@
 import { systemClock, type Clock } from '../clock.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../redact.js';
 
 /**
  * Notices on stderr (warnings, retries, failures) and how they are laid out: above a running

@@ -1,7 +1,7 @@
 import { systemClock, type Clock } from '../clock.js';
 import { LiveLine } from './live-line.js';
 import { LineLog, setActiveIndicator } from './notices.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../redact.js';
 
 export { flushNotices, LineLog, notify } from './notices.js';
 

@@ -1,3 +1,4 @@
+import { RETRY_AFTER_STATUSES } from '../client/errors.js';
 import type { RetryPolicy } from '../client/retry-policy.js';
 
 const s = (ms: number) => `${ms / 1000}s`;
@@ -12,7 +13,7 @@ export function formatRetryPolicy(p: RetryPolicy): string {
     `backoff ${s(p.backoff.baseMs)}…${s(p.backoff.capMs)} full jitter`,
     `budget ${p.budget.initial} + ${p.budget.ratio} per request (max ${p.budget.max})`,
     `429: wait Retry-After (else ${s(p.rateLimit.minMs)} + ${s(p.rateLimit.fallback.baseMs)}…${s(p.rateLimit.fallback.capMs)}), at most ${p.rateLimit.maxWaits} per call; a Retry-After over ${s(p.maxRetryAfterMs)} stops the run`,
-    `503: wait its Retry-After up to ${s(p.maxServiceUnavailableWaitMs)}`,
+    `${RETRY_AFTER_STATUSES.join('/')}: wait its Retry-After up to ${s(p.maxServiceUnavailableWaitMs)}`,
     p.ambiguous === 'never'
       ? 'uncertain writes never repeated'
       : 'uncertain writes repeated only when idempotent (creates with a document_id)',

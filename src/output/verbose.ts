@@ -1,5 +1,5 @@
 import { notify } from './notices.js';
-import { redactSecrets } from './redact.js';
+import { redactSecrets } from '../redact.js';
 
 /** What the client reports after each HTTP attempt (mirrors client RequestEvent; never the key). */
 export interface RequestLine {

@@ -112,6 +112,28 @@ describe('batch answers matched to documents', () => {
     }
   });
 
+  it('a 408 on a batch: with document_ids it is sent again and accepted; without, its documents are OUTCOME_UNKNOWN after one send', async () => {
+    const timedOutOnce = () => {
+      let first = true;
+      return (req: RecordedRequest) => {
+        if (!req.path.endsWith('/batch')) return undefined;
+        if (!first) return acceptAll(req);
+        first = false;
+        return json(408, { detail: 'request timeout' });
+      };
+    };
+    const withIds = await run(timedOutOnce());
+    expect(withIds.summary).toMatchObject({ accepted: 8, failed: 0, exit_code: 0 });
+    expect(withIds.batches).toHaveLength(2);
+    const without = await run(timedOutOnce(), { ids: false });
+    expect(without.batches).toHaveLength(1);
+    expect(without.summary).toMatchObject({ accepted: 0, failed: 8, exit_code: 3 });
+    for (const f of without.failures) {
+      expect(f.error.code).toBe('OUTCOME_UNKNOWN');
+      expect(f.error.message).toMatch(/^outcome unknown: HTTP 408: request timeout/);
+    }
+  });
+
   it('results reordered, all queued: every document accepted once, nothing resent', async () => {
     const { summary, batches } = await run((req) =>
       req.path.endsWith('/batch') ? reversedResults(req) : undefined,

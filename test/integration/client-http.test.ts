@@ -321,6 +321,40 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     expect(arrivals[1]! - arrivals[0]!).toBe(7000);
   });
 
+  it('502 with Retry-After waits at least that long before its retry', async () => {
+    const clock = new FakeClock();
+    const arrivals: number[] = [];
+    const server = await scripted((_req, res) => {
+      arrivals.push(clock.now());
+      if (arrivals.length === 1) json(res, 502, { detail: 'bad gateway' }, { 'Retry-After': '7' });
+      else json(res, 200, {});
+    });
+    const { c } = client(server, { clock, random: () => 0 });
+    await drive(clock, c.whoami());
+    expect(arrivals[1]! - arrivals[0]!).toBe(7000);
+  });
+
+  it('408 is retried as a request that may have been applied: a GET and a create with document_id, not a create without', async () => {
+    const sent: string[] = [];
+    const server = await scripted((req, res) => {
+      sent.push(req.url ?? '');
+      if (sent.length === 1 || req.url === '/api/v1/memories/create') {
+        json(res, 408, { detail: 'request timeout' });
+      } else json(res, 200, { client_id: 'c', instance_id: 'i' });
+    });
+    const { c, events } = client(server, { retry: { ...FAST, attempts: 3 } });
+    expect((await c.whoami()).status).toBe(200);
+    expect(events.map((e) => e.status)).toEqual([408, 200]);
+    const once = await c.create(doc(1, false)).catch((e: unknown) => e);
+    expect(once).toMatchObject({ status: 408, code: 'HTTP_408', transient: true, attempts: 1 });
+    expect((once as Error).message).toBe(
+      'HTTP 408: request timeout (POST /api/v1/memories/create)',
+    );
+    const withId = await c.create(doc(2)).catch((e: unknown) => e);
+    expect(withId).toMatchObject({ status: 408, attempts: 3 });
+    expect(sent.filter((u) => u === '/api/v1/memories/create')).toHaveLength(1 + 3);
+  });
+
   it('a reset socket: GET retried; create without document_id surfaced at once', async () => {
     let n = 0;
     const server = await scripted((req, res) => {

@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
 import {
@@ -167,6 +168,107 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
       detail: 'Invalid key synap_sk_live_abcdefghijklmnopqrstuvwxyz012345',
     });
     expect(err.message).not.toContain('abcdefghijklmnopqrstuvwxyz012345');
+  });
+});
+
+describe('errorFromResponse: the retry facts each error carries (RetryPolicy decides)', () => {
+  it.each([
+    // status, retry, may have been applied, Retry-After honoured
+    [400, 'no', false, false],
+    [408, 'backoff', true, false],
+    [429, 'rate-limit', false, true],
+    [500, 'backoff', true, false],
+    [502, 'backoff', true, true],
+    [503, 'backoff', false, true],
+    [504, 'backoff', true, false],
+    [201, 'backoff', true, false],
+  ] as const)(
+    '%i → retry %s, may have been applied %s, Retry-After %s',
+    (status, retry, applied, honoured) => {
+      const err = respond(status, 'x', { 'Retry-After': '9' });
+      expect(err.retry).toBe(retry);
+      expect(err.transient).toBe(retry !== 'no');
+      expect(err.mayHaveApplied).toBe(applied);
+      expect(err.retryAfterMs).toBe(honoured ? 9000 : undefined);
+    },
+  );
+
+  it('a 429 credit stop is never retried, whatever its Retry-After', () => {
+    const err = respond(429, { detail: { error: 'trial_limit_reached' } }, { 'Retry-After': '9' });
+    expect(err).toMatchObject({
+      retry: 'no',
+      code: 'TRIAL_LIMIT_REACHED',
+      exitCode: ExitCode.CREDITS,
+    });
+  });
+});
+
+describe('errorFromResponse: any answer, one consistent decision', () => {
+  const bodies = fc.oneof(
+    fc.string(),
+    fc.json(),
+    fc.record({
+      detail: fc.oneof(
+        fc.string(),
+        fc.record({
+          error: fc.constantFrom('trial_limit_reached', 'rate', 'insufficient_credits'),
+        }),
+      ),
+      code: fc.option(fc.string()),
+    }),
+  );
+
+  it('an error made from an answer and one made directly with its status decide alike', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 599 }), bodies, fc.nat(100), (status, body, wait) => {
+        const err = respond(status, body, { 'Retry-After': String(wait) });
+        expect(err.transient).toBe(err.retry !== 'no');
+        expect([ExitCode.FAILURE, ExitCode.AUTH, ExitCode.CREDITS]).toContain(err.exitCode);
+        expect(err.code).not.toBe('');
+        if (err.retryAfterMs !== undefined) expect(err.retryAfterMs).toBe(wait * 1000);
+        const Kind = err.constructor as typeof SynapError;
+        const direct = new Kind('x', { status });
+        expect([direct.retry, direct.mayHaveApplied, direct.exitCode]).toEqual([
+          err.retry,
+          err.mayHaveApplied,
+          err.exitCode,
+        ]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('a key in any body never reaches the message', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 100, max: 599 }), fc.string(), (status, text) => {
+        const key = 'synap_sk_live_abcdefghijklmnopqrstuvwxyz012345';
+        const err = respond(status, { detail: `${text} ${key}`, error: key });
+        expect(err.message).not.toContain('abcdefghijklmnopqrstuvwxyz012345');
+      }),
+    );
+  });
+});
+
+describe('errorFromResponse: credit-stop hints', () => {
+  const stop = (detail: Record<string, string>) => respond(429, { detail }).hints;
+
+  it('a spent trial names the upgrade first, a lapsed plan where it is managed; a URL once', () => {
+    const urls = { upgrade_url: '/up', manage_url: '/manage' };
+    expect(stop({ error: 'trial_limit_reached', ...urls })).toEqual([
+      'Upgrade: /up',
+      'Manage the plan: /manage',
+    ]);
+    expect(stop({ reason: 'subscription_inactive', ...urls })).toEqual([
+      'Manage the plan: /manage',
+      'Upgrade: /up',
+    ]);
+    const same = { upgrade_url: '/b', manage_url: '/b' };
+    expect(stop({ error: 'trial_limit_reached', ...same })).toEqual(['Upgrade: /b']);
+    expect(stop({ error: 'insufficient_credits', ...same })).toEqual([
+      'Manage the plan: /b',
+      "See the balance with 'synap credits'.",
+    ]);
+    expect(stop({ error: 'subscription_inactive' })).toEqual([]);
   });
 });
 

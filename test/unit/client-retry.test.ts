@@ -15,6 +15,7 @@ import {
 import { checkBaseUrl, isLoopbackHost } from '../../src/client/base-url.js';
 import { parseRetryAfter } from '../../src/client/retry-after.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
+import { formatRetryPolicy } from '../../src/output/retry-policy.js';
 import { seededRandom } from '../helpers/random.js';
 
 const NOW = Date.UTC(2024, 2, 15, 10, 30, 0);
@@ -237,5 +238,12 @@ describe('checkBaseUrl', () => {
     expect(isLoopbackHost('[::1]')).toBe(true);
     expect(isLoopbackHost('0:0:0:0:0:0:0:1')).toBe(true);
     expect(isLoopbackHost('example.com')).toBe(false);
+  });
+});
+
+describe('the --verbose retry policy line', () => {
+  it('names the statuses whose Retry-After a retry waits out, as the status table says', () => {
+    const line = formatRetryPolicy(DEFAULT_RETRY_POLICY);
+    expect(line).toContain('502/503: wait its Retry-After up to 60s');
   });
 });

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { CliError, UsageError } from '../../errors.js';
 import type { AuthReport } from '../../output/auth.js';
-import { maskKey } from '../../output/redact.js';
+import { maskKey } from '../../redact.js';
 import type { CommandSpec } from '../run.js';
 
 async function readStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import type { AuthReport } from '../../output/auth.js';
-import { maskKey } from '../../output/redact.js';
+import { maskKey } from '../../redact.js';
 import type { CommandSpec } from '../run.js';
 
 /** `synap auth status`: resolves the key as any command would and asks whose it is. */

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { StoredProfile } from '../../config/settings.js';
 import type { ProfileListing } from '../../output/config.js';
-import { maskKey } from '../../output/redact.js';
+import { maskKey } from '../../redact.js';
 import type { CommandSpec } from '../run.js';
 
 /** A profile as shown to the user: the key masked, never in full. */
