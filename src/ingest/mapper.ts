@@ -20,7 +20,7 @@ import {
 } from './validate.js';
 
 // Re-exported: the command and the tests import these from the mapper.
-export { canonicalJson, hashDocumentId } from './document-id.js';
+export { hashDocumentId } from './document-id.js';
 export { API_FIELDS, isIsoDate, type MapDefaults, type RecordError } from './validate.js';
 
 export type IdFrom = 'hash' | 'none';

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
 import {
-  canonicalJson,
   createMapper,
   hashDocumentId,
   isIsoDate,
@@ -10,6 +9,7 @@ import {
   type MapOptions,
   type MapResult,
 } from '../../src/ingest/mapper.js';
+import { canonicalJson } from '../../src/json-text.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
 const rec = (value: unknown, extra: Partial<SourceRecord> = {}): SourceRecord => ({
