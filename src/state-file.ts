@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
 import { UsageError, WriteFailedError } from './errors.js';
-import { canonicalJson } from './json-text.js';
+import { canonicalJson } from './json-value.js';
 
 /** What a state file checkpoints: an ingest of an input file, or an export to an output file. */
 export type StateKind = 'ingest' | 'export';

@@ -100,6 +100,14 @@ export function parseIsoDateTime(s: string): IsoDateTime | undefined {
   return parts;
 }
 
+/**
+ * An ISO 8601 date or date-time the service's datetime model accepts (see `parseIsoDateTime`);
+ * a date-time without an offset counts, as the SDK sends naive times so.
+ */
+export function isIsoDate(s: string): boolean {
+  return parseIsoDateTime(s) !== undefined;
+}
+
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /** `Z` for UTC, else `±HH:MM`. */

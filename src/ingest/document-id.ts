@@ -11,7 +11,7 @@ export const sha256Hex: (text: string) => string =
         )
     : (text) => crypto.createHash('sha256').update(text).digest('hex');
 import type { CreateMemoryRequest } from '../client/types.js';
-import { canonicalJson, recurringJson } from '../json-text.js';
+import { canonicalJson, recurringJson } from '../json-value.js';
 
 /**
  * Stable document ids for records that bring none (`--id-from hash`, the default).

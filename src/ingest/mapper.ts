@@ -6,11 +6,11 @@ import { parseJsonRecord } from './readers/common.js';
 import { deeperThan, MAX_DEPTH } from './readers/json-text.js';
 import { findFormat, formatSpec, isTabular } from './formats/index.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
+import { isPlainObject } from '../json-value.js';
 import {
   API_FIELD_SET,
   API_FIELDS,
   emptyRecord,
-  isPlainObject,
   describeValue,
   ownValue,
   validateRequest,
@@ -21,7 +21,7 @@ import {
 
 // Re-exported: the command and the tests import these from the mapper.
 export { hashDocumentId } from './document-id.js';
-export { API_FIELDS, isIsoDate, type MapDefaults, type RecordError } from './validate.js';
+export { API_FIELDS, type MapDefaults, type RecordError } from './validate.js';
 
 export type IdFrom = 'hash' | 'none';
 

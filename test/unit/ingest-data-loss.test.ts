@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashDocumentId } from '../../src/ingest/document-id.js';
-import { canonicalJson } from '../../src/json-text.js';
+import { canonicalJson } from '../../src/json-value.js';
 import { failureLineJson, type FailureLine } from '../../src/ingest/failures-file.js';
 import { createMapper, type MapResult } from '../../src/ingest/mapper.js';
 import { readRecords } from '../../src/ingest/readers/index.js';

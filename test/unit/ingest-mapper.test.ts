@@ -3,13 +3,13 @@ import type { CreateMemoryRequest } from '../../src/client/types.js';
 import {
   createMapper,
   hashDocumentId,
-  isIsoDate,
   MapSpecError,
   parseMapSpecs,
   type MapOptions,
   type MapResult,
 } from '../../src/ingest/mapper.js';
-import { canonicalJson } from '../../src/json-text.js';
+import { canonicalJson } from '../../src/json-value.js';
+import { isIsoDate } from '../../src/client/datetime.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
 const rec = (value: unknown, extra: Partial<SourceRecord> = {}): SourceRecord => ({

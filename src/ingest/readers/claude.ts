@@ -1,5 +1,5 @@
 import type { RecordBatch } from '../source-record.js';
-import { isPlainObject } from '../validate.js';
+import { isPlainObject } from '../../json-value.js';
 import {
   isoFromString,
   own,

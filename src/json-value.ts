@@ -90,3 +90,8 @@ function writeJson(v: unknown, sorted: boolean): string {
     }
   }
 }
+
+/** A JSON object: an object that is neither null nor an array. */
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
