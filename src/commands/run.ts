@@ -40,7 +40,8 @@ export interface CommandSpec<O = Record<string, unknown>, A extends unknown[] = 
   envelopeTo?(opts: O): 'stdout' | 'stderr';
 }
 
-function viewOf(globals: GlobalOptions, commandLine: CommandLine): View {
+/** How a command's results are drawn, from the global options. */
+export function viewOf(globals: GlobalOptions, commandLine: CommandLine): View {
   return {
     color: globals.color,
     stderrColor: globals.stderrColor,
