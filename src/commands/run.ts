@@ -3,7 +3,7 @@ import { takeConfigNotices } from '../config/notices.js';
 import { CliError, ExitCode, PartialResultError, UsageError } from '../errors.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
 import type { View } from '../output/view.js';
-import { CommandLine } from './command-line.js';
+import { CommandLine } from '../command-line.js';
 import type { OpenSessionOptions, Session } from '../session.js';
 
 /** What a command's run() hands back: its result, and an exit code when it is not plain success. */

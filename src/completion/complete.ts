@@ -1,6 +1,6 @@
 import { type Command, type Option } from 'commander';
 import { DOCUMENT_TYPES, MODES } from '../client/types.js';
-import { lineage } from '../commands/command-line.js';
+import { lineage } from '../command-line.js';
 import { declared } from '../commands/lazy.js';
 import { INPUT_FORMATS } from '../ingest/formats/index.js';
 

@@ -7,8 +7,8 @@ import {
   type DocumentType,
   type Mode,
 } from '../client/types.js';
-import { integer } from '../commands/flags.js';
 import { UsageError } from '../errors.js';
+import { integer } from '../value-rules.js';
 
 /**
  * The settings a profile holds and the rules for their values, apart from the store itself so

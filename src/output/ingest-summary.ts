@@ -1,6 +1,6 @@
 import type { CreateMemoryRequest } from '../client/types.js';
 import { unconfirmedOf, type IngestSummary } from '../ingest/summary.js';
-import { shellQuote } from '../commands/command-line.js';
+import { shellQuote } from '../command-line.js';
 import { describeCreditCheck } from './credits.js';
 import { redactSecrets } from './redact.js';
 import { renderKeyValue } from './table.js';
