@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { ErrorFormat } from './faults.js';
+import type { ErrorFormat } from './faults/table.js';
 import { fieldOf, RequestValidationError, type ValidationIssue } from './validate.js';
 
 /** A response the emulator decided on: status, JSON body and extra headers. */

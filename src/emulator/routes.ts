@@ -1,4 +1,4 @@
-import type { RouteGroup } from './faults.js';
+import type { RouteGroup } from './faults/table.js';
 
 /**
  * The one route table of the emulator: every path it serves, with its method, who may call it

@@ -3,7 +3,11 @@
  * (`synap emulator --fail-rate 0.05`) or at run time (`RunningEmulator.setFaults`). The option
  * type, the CLI flags and their parsers, validation and the `faults` counters of
  * `GET /_emulator/stats` are all derived from this table; adding a fault means adding a row here
- * and handling it in the handler.
+ * and acting on it in inject.ts (FaultInjector), which the handler asks at fixed points.
+ *
+ * src/emulator/faults/ is the test side of the emulator: nothing here is the service's contract,
+ * which the rest of src/emulator/ mirrors. The credit-stop reasons, error-body shapes and route
+ * groups below are the service's; they are listed here as the values a fault may choose.
  */
 
 export type FaultKind = 'ms' | 'probability' | 'count' | 'choice' | 'list';
