@@ -15,10 +15,9 @@ import type { GlobalOptions } from './global-options.js';
 import { requestReporter } from './output/verbose.js';
 
 export { DEFAULT_BASE_URL };
-export type { KeySource };
 
 /** queued → completed delay of the `--local` emulator: short, but long enough to see a status change. */
-export const LOCAL_PROCESSING_DELAY_MS = 500;
+const LOCAL_PROCESSING_DELAY_MS = 500;
 
 export interface Session {
   profile: string;

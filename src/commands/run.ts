@@ -17,7 +17,7 @@ export interface Outcome<R> {
   until?: () => Promise<void>;
 }
 
-export interface CommandContext {
+interface CommandContext {
   globals: GlobalOptions;
   /** The command line as the user typed it, for hints that suggest it again changed. */
   commandLine: CommandLine;

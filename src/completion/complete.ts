@@ -26,7 +26,7 @@ const SETTING_VALUES: Record<string, readonly string[]> = {
   document_type: DOCUMENT_TYPES,
 };
 
-export interface Candidate {
+interface Candidate {
   value: string;
   description?: string;
 }

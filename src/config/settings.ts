@@ -44,7 +44,7 @@ export const SETTING_KEYS: readonly SettingKey[] = [
 
 export const MAX_CONCURRENCY = 64;
 
-export function isSettingKey(key: string): key is SettingKey {
+function isSettingKey(key: string): key is SettingKey {
   return (SETTING_KEYS as readonly string[]).includes(key);
 }
 

@@ -88,7 +88,7 @@ export class HttpError extends Error {
   }
 }
 
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Reads the whole request body; rejects with a 413 HttpError above MAX_BODY_BYTES. */
 export function readBody(req: IncomingMessage): Promise<Buffer> {

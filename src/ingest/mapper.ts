@@ -21,7 +21,6 @@ import {
 
 // Re-exported: the command and the tests import these from the mapper.
 export { hashDocumentId } from './document-id.js';
-export { API_FIELDS, type MapDefaults, type RecordError } from './validate.js';
 
 export type IdFrom = 'hash' | 'none';
 

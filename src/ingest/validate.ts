@@ -180,7 +180,7 @@ export function emptyRecord<T = unknown>(): Record<string, T> {
 }
 
 /** Copies `from`'s own enumerable keys into `to` (a `__proto__` key included, as data). */
-export function copyOwn(from: Record<string, unknown>, to: Record<string, unknown>): void {
+function copyOwn(from: Record<string, unknown>, to: Record<string, unknown>): void {
   for (const k of Object.keys(from)) to[k] = from[k];
 }
 

@@ -34,10 +34,7 @@ export function formatRequestLine(e: RequestLine): string {
 }
 
 /** Prints one request line on stderr (--verbose). */
-export function writeRequestLine(
-  e: RequestLine,
-  stream: NodeJS.WritableStream = process.stderr,
-): void {
+function writeRequestLine(e: RequestLine, stream: NodeJS.WritableStream = process.stderr): void {
   stream.write(`${formatRequestLine(e)}\n`);
 }
 

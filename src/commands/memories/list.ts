@@ -20,7 +20,7 @@ interface ListFlags {
 }
 
 /** `--all`: the memories went to stdout as they came; this is what is left to say. */
-export interface ListAllResult {
+interface ListAllResult {
   all: true;
   format: ListFormat;
   memories: number;

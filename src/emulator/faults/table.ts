@@ -10,7 +10,7 @@
  * groups below are the service's; they are listed here as the values a fault may choose.
  */
 
-export type FaultKind = 'ms' | 'probability' | 'count' | 'choice' | 'list';
+type FaultKind = 'ms' | 'probability' | 'count' | 'choice' | 'list';
 
 export interface FaultSpec {
   /** Commander flag, e.g. '--fail-rate <p>'; the option's attribute name comes from it. */
@@ -24,7 +24,7 @@ export interface FaultSpec {
   readonly choices?: readonly string[];
 }
 
-export const CREDIT_STOP_REASONS = [
+const CREDIT_STOP_REASONS = [
   'insufficient_credits',
   'trial_limit_reached',
   'subscription_inactive',
@@ -36,7 +36,7 @@ export type CreditStopReason = (typeof CREDIT_STOP_REASONS)[number];
  * string, an array of issues for validation, an object for 402/409/credit stops, plus the
  * documented `code`/`details`); the others send every error in one of the shapes clients meet.
  */
-export const ERROR_FORMATS = [
+const ERROR_FORMATS = [
   'fastapi',
   'detail',
   'detail-array',
@@ -47,7 +47,7 @@ export const ERROR_FORMATS = [
 export type ErrorFormat = (typeof ERROR_FORMATS)[number];
 
 /** Route groups a deployment may lack (`--absent-routes`); they answer 404. */
-export const ROUTE_GROUPS = ['list', 'credits'] as const;
+const ROUTE_GROUPS = ['list', 'credits'] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 export const FAULTS = {
@@ -158,7 +158,7 @@ function describeValue(value: unknown): string {
  * Checks one fault value; returns a message when it is out of range (the caller names the fault
  * as a flag or an option). Unset (undefined) is always valid.
  */
-export function faultValueProblem(name: FaultName, value: unknown): string | undefined {
+function faultValueProblem(name: FaultName, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const spec: FaultSpec = FAULTS[name];
   switch (spec.kind) {
