@@ -13,14 +13,6 @@ import {
   type StoredProfile,
 } from './settings.js';
 
-export {
-  checkProfileName,
-  parseSetting,
-  type ProfileDefaults,
-  type SettingKey,
-  type StoredProfile,
-} from './settings.js';
-
 /** Environment variable that moves the config directory (tests, cron jobs, containers). */
 const CONFIG_DIR_ENV = 'SYNAP_CONFIG_DIR';
 
