@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { formatFromName } from './format.js';
+import { formatFromName } from './formats/index.js';
 
 const SAMPLE_BYTES = 256 * 1024;
 

@@ -2,7 +2,7 @@ import { utimes } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { sniffFormat } from '../../src/ingest/format.js';
+import { sniffFormat } from '../../src/ingest/formats/index.js';
 import { inputIdentity, readRecords } from '../../src/ingest/readers/index.js';
 import { brief, readAll, tempFiles } from '../helpers/reader-files.js';
 

@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { formatFromName, parseFormat } from '../../src/ingest/readers/index.js';
+import { formatFromName, parseFormat } from '../../src/ingest/formats/index.js';
 import { brief, readAll, tempFiles } from '../helpers/reader-files.js';
 
 const tmp = tempFiles('synap-readers-');

@@ -18,7 +18,6 @@ import { gunzipped } from './gunzip.js';
 import type { PrefixHash } from './prefix-hash.js';
 import type { EntriesEvent } from './zip.js';
 
-export { formatFromName, parseFormat } from '../format.js';
 export { inputIdentity, type InputIdentity } from './identity.js';
 export { PrefixHash, type ConsumedBytes } from './prefix-hash.js';
 
