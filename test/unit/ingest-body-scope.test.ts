@@ -9,9 +9,9 @@ import {
   parseMapSpecs,
   parseScopeSpec,
   type MapOptions,
-  type MapResult,
 } from '../../src/ingest/mapper.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
+import { bad, ok } from '../helpers/map-results.js';
 
 // The create body of synap-api.md §5.1 / §10, written out here rather than imported, so a
 // change of the code's list cannot pass by changing what it is checked against.
@@ -38,15 +38,6 @@ const csvRow = (value: Record<string, string>): SourceRecord =>
   rec(value, { source: 'in.csv', format: 'csv' });
 const map = (value: unknown, opts: MapOptions = {}, extra: Partial<SourceRecord> = {}) =>
   createMapper({ idFrom: 'none', ...opts })(rec(value, extra));
-
-function ok(r: MapResult): CreateMemoryRequest {
-  if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
-  return r.request;
-}
-function bad(r: MapResult) {
-  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.request)}`);
-  return r.error;
-}
 
 describe('the create body is the SDK body', () => {
   it('every key, in the SDK order; unset ids/date/scope null, type/mode/metadata defaulted', () => {
