@@ -19,13 +19,7 @@ import {
   type RecordError,
 } from './validate.js';
 
-// Re-exported: the command and the tests import these from the mapper.
-export { hashDocumentId } from './document-id.js';
-
 export type IdFrom = 'hash' | 'none';
-
-// Parsed when the command line is read (src/ingest/map-spec.ts); re-exported for the tests.
-export { MapSpecError, parseMapSpecs, parseScopeSpec } from './map-spec.js';
 
 export interface MapOptions {
   /** api_field → source field (dotted path), from repeated `--map api=source`. */

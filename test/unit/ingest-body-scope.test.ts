@@ -3,13 +3,8 @@ import { buildCreateBody, readScope } from '../../src/client/create-body.js';
 import { InvalidInputError } from '../../src/client/errors.js';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
 import { hashDocumentId } from '../../src/ingest/document-id.js';
-import {
-  createMapper,
-  MapSpecError,
-  parseMapSpecs,
-  parseScopeSpec,
-  type MapOptions,
-} from '../../src/ingest/mapper.js';
+import { MapSpecError, parseMapSpecs, parseScopeSpec } from '../../src/ingest/map-spec.js';
+import { createMapper, type MapOptions } from '../../src/ingest/mapper.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import { bad, ok } from '../helpers/map-results.js';
 

@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
-import {
-  createMapper,
-  hashDocumentId,
-  MapSpecError,
-  parseMapSpecs,
-  type MapOptions,
-} from '../../src/ingest/mapper.js';
+import { hashDocumentId } from '../../src/ingest/document-id.js';
+import { MapSpecError, parseMapSpecs } from '../../src/ingest/map-spec.js';
+import { createMapper, type MapOptions } from '../../src/ingest/mapper.js';
 import { canonicalJson } from '../../src/json-value.js';
 import { isIsoDate } from '../../src/client/datetime.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
