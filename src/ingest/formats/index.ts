@@ -94,7 +94,8 @@ function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) 
     estimate: estimateRecords,
     headerLines: 1,
     tabular: true,
-    depthChecked: false,
+    // A row is one level of strings (a metadata cell's JSON is checked when it is parsed).
+    depthChecked: true,
   } satisfies FormatSpec;
 }
 

@@ -250,8 +250,10 @@ export async function* readDelimited(
       );
       return;
     }
-    // No prototype: a column named `__proto__` or `toString` is a key like any other.
-    const value = Object.create(null) as Record<string, string>;
+    // No prototype: a column named `__proto__` or `toString` is a key like any other. Made
+    // from `{}` rather than by Object.create(null), whose objects V8 keeps as hash tables: the
+    // rows of a file share one shape, which the mapper reads much faster.
+    const value = Object.setPrototypeOf({}, null) as Record<string, string>;
     let bad: string | undefined;
     for (let i = 0; i < header.length; i++) {
       const v = fields[i]!;
