@@ -75,7 +75,10 @@ const JSON_ARRAY = {
   depthChecked: true,
 } satisfies FormatSpec;
 
-/** CSV and TSV differ in their delimiter only. csv-parse is loaded for them alone. */
+/**
+ * CSV and TSV differ in their delimiter only. csv-parse is loaded only to read a failures-file
+ * row again (reread.ts); files are split by readers/csv-rows.ts.
+ */
 function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) {
   return {
     name,
