@@ -23,6 +23,15 @@ export interface CsvRow {
   end: number;
 }
 
+/**
+ * The text of a quoted field from `from` to `to`, each `""` in it one quote (its quotes all
+ * come in such pairs: any other quote ends the quoting).
+ */
+function quotedText(s: string, from: number, to: number, escaped: boolean): string {
+  const text = s.slice(from, to);
+  return escaped ? text.replaceAll('""', '"') : text;
+}
+
 const QUOTE = 0x22;
 const CR = 0x0d;
 const LF = 0x0a;
@@ -72,6 +81,8 @@ export class CsvRowParser {
     let i = 0;
     // Where the current field's text not yet in `this.field` starts.
     let from = 0;
+    // Whether that text holds a `""` (inside quotes).
+    let escaped = false;
     while (i < limit) {
       if (this.quoting) {
         // Inside quotes only a quote and line breaks (counted) matter.
@@ -90,13 +101,12 @@ export class CsvRowParser {
         }
         const next = s.charCodeAt(i + 1);
         if (next === QUOTE) {
-          // `""`: one quote of the field's text.
-          this.field += s.slice(from, i + 1);
+          // `""`: one quote of the field's text, made one when the text is taken.
+          escaped = true;
           i += 2;
-          from = i;
           continue;
         }
-        this.field += s.slice(from, i);
+        this.field += quotedText(s, from, i, escaped);
         this.quoting = false;
         this.wasQuoting = true;
         if (
@@ -119,6 +129,7 @@ export class CsvRowParser {
       if (c === QUOTE) {
         if (i === from && this.field === '') {
           this.quoting = true;
+          escaped = false;
           i += 1;
           from = i;
         } else i += 1;
@@ -165,7 +176,7 @@ export class CsvRowParser {
       }
     }
     if (!end) {
-      if (from < i) this.field += s.slice(from, i);
+      if (from < i) this.field += this.quoting ? quotedText(s, from, i, escaped) : s.slice(from, i);
       this.held = s.slice(i);
       return;
     }
