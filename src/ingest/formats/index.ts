@@ -75,7 +75,10 @@ const JSON_ARRAY = {
   depthChecked: true,
 } satisfies FormatSpec;
 
-/** CSV and TSV differ in their delimiter only. csv-parse is loaded for them alone. */
+/**
+ * CSV and TSV differ in their delimiter only. csv-parse is loaded only to read a failures-file
+ * row again (reread.ts); files are split by readers/csv-rows.ts.
+ */
 function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) {
   return {
     name,
@@ -94,7 +97,8 @@ function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) 
     estimate: estimateRecords,
     headerLines: 1,
     tabular: true,
-    depthChecked: false,
+    // A row is one level of strings (a metadata cell's JSON is checked when it is parsed).
+    depthChecked: true,
   } satisfies FormatSpec;
 }
 

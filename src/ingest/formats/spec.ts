@@ -86,6 +86,6 @@ export interface FormatSpec {
    * cell holds JSON, and the failures file keeps the row with its header.
    */
   readonly tabular: boolean;
-  /** The reader checked each record's nesting depth (JSON readers do). */
+  /** No record is nested too deep as read: JSON readers check it; a CSV row is one level. */
   readonly depthChecked: boolean;
 }

@@ -1,30 +1,9 @@
-import { pipeline, Readable } from 'node:stream';
-import { parse as parseCsv, type CsvError, type Options } from 'csv-parse';
+import { isUtf8 } from 'node:buffer';
+import { TextDecoder } from 'node:util';
 import type { SourceRecord } from '../source-record.js';
 import { parseError, rawOf } from './common.js';
+import { CsvRowParser, type CsvRow } from './csv-rows.js';
 import { LineWindow } from './line-window.js';
-
-interface ParsedRow {
-  record: string[];
-  info: { lines: number };
-}
-
-/** Counts line breaks in a field (CRLF, CR or LF each one break). */
-function countBreaks(f: string): { breaks: number; crlf: number } {
-  let breaks = 0;
-  let crlf = 0;
-  for (let i = 0; i < f.length; i++) {
-    const c = f.charCodeAt(i);
-    if (c === 13) {
-      breaks += 1;
-      if (f.charCodeAt(i + 1) === 10) {
-        crlf += 1;
-        i += 1;
-      }
-    } else if (c === 10) breaks += 1;
-  }
-  return { breaks, crlf };
-}
 
 /**
  * Column names from the header row: trimmed; a blank one is `column_N` (its 1-based
@@ -115,60 +94,32 @@ async function* withHead(
 }
 
 /**
- * Everything an object-mode stream has buffered, as one array per wake-up (never empty), so
- * the rows of a chunk cost one promise rather than one each. Ends at the stream's end, throws
- * its error, and destroys it when the consumer stops early.
+ * Where the whole characters of `buf` end: before a multi-byte character its end cuts off
+ * (its first bytes wait for the next chunk), else at its end. Invalid bytes count as whole.
  */
-async function* drain<T>(stream: Readable): AsyncGenerator<T[]> {
-  let error: Error | undefined;
-  let ended = false;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
-  };
-  const onEnd = () => {
-    ended = true;
-    notify();
-  };
-  const onError = (err: Error) => {
-    error = err;
-    notify();
-  };
-  stream.on('readable', notify);
-  stream.on('end', onEnd);
-  stream.on('error', onError);
-  try {
-    for (;;) {
-      const batch: T[] = [];
-      let item: T | null;
-      while ((item = stream.read() as T | null) !== null) batch.push(item);
-      if (batch.length > 0) {
-        yield batch;
-        continue;
-      }
-      if (error) throw error;
-      if (ended) return;
-      await new Promise<void>((resolve) => (wake = resolve));
-    }
-  } finally {
-    stream.off('readable', notify);
-    stream.off('end', onEnd);
-    stream.off('error', onError);
-    if (!ended) stream.destroy();
+export function completeCharsEnd(buf: Uint8Array): number {
+  const n = buf.length;
+  // A character is at most 4 bytes: its lead byte is among the last 4 or it is complete.
+  for (let k = n - 1; k >= 0 && k >= n - 4; k--) {
+    const b = buf[k]!;
+    if ((b & 0xc0) === 0x80) continue;
+    const size = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return k + size > n ? k : n;
   }
+  return n;
 }
 
 /**
- * CSV / TSV with a header row, through csv-parse (streaming). A `.csv` file's delimiter is
- * read from its header line (detectDelimiter): a comma, or `;`, tab or `|`. Each row becomes an object
- * keyed by the header, every value a string; its line is where the row starts (quoted fields
- * may span lines). A row whose column count differs from the header's, or with a NUL byte or
- * invalid UTF-8, fails alone as a PARSE_ERROR; rows csv-parse itself rejects are reported in
- * file order and the rows around them are still read. Rows starting at or before
- * `startAfterLine` are parsed (CSV quoting needs it) but not turned into records (resume).
- * Yields the records parsed so far as one array (never empty) at a time.
+ * CSV / TSV with a header row. A `.csv` file's delimiter is read from its header line
+ * (detectDelimiter): a comma, or `;`, tab or `|`. The bytes are decoded a chunk at a time (a
+ * character cut by a chunk's end waits for the next one) and split into rows by CsvRowParser;
+ * a file starting with a UTF-16LE byte order mark is decoded as UTF-16LE. Each row becomes an
+ * object keyed by the header, every value a string; its line is where the row starts (quoted
+ * fields may span lines). A row whose column count differs from the header's, or with a NUL
+ * byte or invalid UTF-8, fails alone as a PARSE_ERROR keeping its exact text (and bytes); an
+ * input ending inside a quoted field fails from the line after the last row on. Rows starting
+ * at or before `startAfterLine` are parsed (CSV quoting needs it) but not turned into records
+ * (resume). Yields the records of each chunk as one array (never empty) at a time.
  */
 export async function* readDelimited(
   bytes: AsyncIterable<Buffer>,
@@ -176,126 +127,111 @@ export async function* readDelimited(
   format: 'csv' | 'tsv',
   startAfterLine = 0,
 ): AsyncGenerator<SourceRecord[], number> {
-  const skipped: { lines: number; message: string }[] = [];
   // The header line is read before the parser is made, as the parser needs the delimiter.
   let delimiter = format === 'tsv' ? '\t' : ',';
   const input = withHead(bytes, (head) => {
     if (format === 'csv') delimiter = detectDelimiter(head);
   });
   const first = await input.next();
-  const csvOptions: Options = {
-    bom: true,
-    delimiter,
-    relax_column_count: true,
-    // A quote inside an unquoted field (`37°36'37.8"N`, `"ab"c`) is kept as text, as most CSV
-    // writers and csv-spectrum expect. Strict mode also hit a csv-parse bug: after skipping a
-    // row with text after its closing quote it stayed "inside quotes" and lost every later row.
-    relax_quotes: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    info: true,
-    on_skip: (err: CsvError | undefined) => {
-      if (err)
-        skipped.push({ lines: (err as { lines?: number }).lines ?? 0, message: err.message });
-      return undefined;
-    },
-  };
-  const csv = parseCsv(csvOptions);
-  // csv-parse decodes with replacement characters, so a U+FFFD in a field may be real text
-  // (csv-spectrum has some) or a decoded invalid byte. The bytes are checked on their way in
-  // (ahead of the parser); only once invalid UTF-8 was seen does a U+FFFD mark a bad row.
+  const parser = new CsvRowParser(delimiter);
+  // Invalid UTF-8 decodes to U+FFFD, which may also be real text (csv-spectrum has some): the
+  // chunks are checked whole, and only once one was invalid does a U+FFFD in a row send its
+  // own bytes to the strict decoder.
   let invalidUtf8Seen = false;
-  const validator = new TextDecoder('utf-8', { fatal: true });
   // The input's recent lines, so a row that fails keeps its exact text (and bytes).
   const window = new LineWindow();
-  const checked = async function* (): AsyncGenerator<Buffer> {
-    const chunks = async function* (): AsyncGenerator<Buffer> {
+  /** Bytes held back: the start of a character cut off by a chunk's end, or the first byte. */
+  let carry: Buffer | undefined;
+  /** Set for a file starting with a UTF-16LE byte order mark, decided on its first 2 bytes. */
+  let utf16: TextDecoder | undefined;
+  let decided = false;
+  let header: string[] | undefined;
+  let prevEnd = 0;
+  const rows: CsvRow[] = [];
+  // Closes the source also when the consumer stops at the first chunk.
+  const chunks = async function* (): AsyncGenerator<Buffer> {
+    try {
       if (first.done) return;
       yield first.value;
       yield* input;
-    };
-    for await (const chunk of chunks()) {
-      window.push(chunk);
-      if (!invalidUtf8Seen) {
-        try {
-          validator.decode(chunk, { stream: true });
-        } catch {
-          invalidUtf8Seen = true;
-        }
-      }
-      yield chunk;
+    } finally {
+      await input.return(undefined);
     }
-    // A multi-byte character cut off by the end of the input is invalid too.
-    try {
-      validator.decode();
-    } catch {
-      invalidUtf8Seen = true;
-    }
-  };
-  // pipeline (not pipe) so an error upstream (e.g. corrupt gzip) reaches the parser's reader
-  // instead of leaving it waiting, and a consumer that stops early tears the source down.
-  const parser = pipeline(Readable.from(checked()), csv, () => undefined);
-  let header: string[] | undefined;
-  let crlfInFields = 0;
-  let prevEnd = 0;
-  // Whether a row's own bytes are UTF-8 (a U+FFFD in it may be real text).
-  const validUtf8 = (from: number, to: number): boolean => {
-    const bytes = window.bytes(from, to);
-    return bytes !== undefined && rawOf(bytes, bytes.toString('utf8')).rawBase64 === undefined;
   };
   const original = (from: number, to: number) => {
     const bytes = window.bytes(from, to);
     if (bytes === undefined) return undefined;
     return { ...rawOf(bytes, bytes.toString('utf8')), ...(header ? { header } : {}) };
   };
-  // Rows csv-parse had to skip lie between the rows around them: reported in file order, as
-  // one failure holding the text of every line in between.
-  // The parser runs ahead of the consumer: only errors it met before `beforeRawLine` (its own
-  // line count) belong to this gap.
-  const flushSkipped = (beforeRawLine: number, lastLine: number, out: SourceRecord[]): void => {
-    let n = 0;
-    while (n < skipped.length && skipped[n]!.lines < beforeRawLine) n += 1;
-    if (n === 0) return;
-    const first = skipped[0]!;
-    skipped.splice(0, n);
-    const line = prevEnd + 1;
-    if (line <= startAfterLine) return;
-    const more = n > 1 ? ` (and ${n - 1} more malformed rows after it)` : '';
-    out.push(
-      parseError(
-        source,
-        line,
-        `malformed CSV: ${first.message.replace(/ at line \d+/, '')}${more}`,
-        original(line, Math.max(line, lastLine)),
-        format,
-      ),
-    );
+  // Whether a row's own bytes are UTF-8 (a U+FFFD in it may be real text).
+  const validUtf8 = (from: number, to: number): boolean => {
+    const bytes = window.bytes(from, to);
+    return bytes !== undefined && rawOf(bytes, bytes.toString('utf8')).rawBase64 === undefined;
   };
-  for await (const items of drain<ParsedRow>(parser)) {
+  for await (const chunk of chunks()) {
+    if (chunk.length === 0) continue;
+    window.push(chunk);
+    let buf = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
+    carry = undefined;
+    if (!decided) {
+      if (buf.length < 2) {
+        carry = Buffer.from(buf);
+        continue;
+      }
+      decided = true;
+      if (buf[0] === 0xff && buf[1] === 0xfe) {
+        utf16 = new TextDecoder('utf-16le');
+        // Not UTF-8: every U+FFFD of a row has its bytes checked, as for invalid UTF-8.
+        invalidUtf8Seen = true;
+      }
+    }
+    let text: string;
+    if (utf16) text = utf16.decode(buf, { stream: true });
+    else {
+      const cut = completeCharsEnd(buf);
+      if (cut < buf.length) {
+        carry = Buffer.from(buf.subarray(cut));
+        buf = buf.subarray(0, cut);
+      }
+      if (!invalidUtf8Seen && !isUtf8(buf)) invalidUtf8Seen = true;
+      text = buf.toString('utf8');
+    }
+    parser.push(text, false, rows);
     const out: SourceRecord[] = [];
-    for (const item of items) rowRecord(item, out);
+    for (const row of rows) rowRecord(row, out);
+    rows.length = 0;
     window.release(prevEnd + 1);
     if (out.length > 0) yield out;
   }
+  let text = '';
+  if (utf16) text = utf16.decode();
+  else if (carry !== undefined) {
+    // A multi-byte character cut off by the end of the input is invalid.
+    if (!isUtf8(carry)) invalidUtf8Seen = true;
+    text = carry.toString('utf8');
+  }
+  parser.push(text, true, rows);
   const rest: SourceRecord[] = [];
-  flushSkipped(Infinity, window.lastLine, rest);
+  for (const row of rows) rowRecord(row, rest);
+  if (parser.unclosedQuote) {
+    const line = prevEnd + 1;
+    if (line > startAfterLine) {
+      rest.push(
+        parseError(
+          source,
+          line,
+          'malformed CSV: Quote Not Closed: the parsing is finished with an opening quote',
+          original(line, Math.max(line, window.lastLine)),
+          format,
+        ),
+      );
+    }
+  }
   if (rest.length > 0) yield rest;
   return window.lastLine;
 
-  function rowRecord(item: ParsedRow, out: SourceRecord[]): void {
-    const fields = item.record;
-    let breaks = 0;
-    for (const f of fields) {
-      if (f.indexOf('\n') === -1 && f.indexOf('\r') === -1) continue;
-      // csv-parse counts a CRLF inside quotes as two lines; count it once.
-      const b = countBreaks(f);
-      crlfInFields += b.crlf;
-      breaks += b.breaks;
-    }
-    const end = item.info.lines - crlfInFields;
-    // A row starts after the one before it ends (a lone CR csv-parse kept as text is not a break).
-    const line = Math.max(end - breaks, prevEnd + 1);
-    if (skipped.length > 0) flushSkipped(item.info.lines, line - 1, out);
+  function rowRecord(row: CsvRow, out: SourceRecord[]): void {
+    const { fields, line, end } = row;
     prevEnd = end;
     if (header === undefined) {
       header = headerNames(fields);
@@ -314,8 +250,10 @@ export async function* readDelimited(
       );
       return;
     }
-    // No prototype: a column named `__proto__` or `toString` is a key like any other.
-    const value = Object.create(null) as Record<string, string>;
+    // No prototype: a column named `__proto__` or `toString` is a key like any other. Made
+    // from `{}` rather than by Object.create(null), whose objects V8 keeps as hash tables: the
+    // rows of a file share one shape, which the mapper reads much faster.
+    const value = Object.setPrototypeOf({}, null) as Record<string, string>;
     let bad: string | undefined;
     for (let i = 0; i < header.length; i++) {
       const v = fields[i]!;
