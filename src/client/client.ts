@@ -4,11 +4,11 @@ import { awakeTimeout } from './awake-timeout.js';
 import { checkBaseUrl } from './base-url.js';
 import { buildCreateBody, type CreateMemoryInput } from './create-body.js';
 import { systemClock, type Clock } from '../clock.js';
+import { errorFromResponse } from './answer-error.js';
+import type { KeyOwner } from './error-hints.js';
 import {
   CreditsNotSupportedError,
-  errorFromResponse,
   ListNotSupportedError,
-  type KeyOwner,
   NetworkTimeoutError,
   routeMissing,
   SynapError,
