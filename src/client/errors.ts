@@ -186,15 +186,14 @@ const creditStop = (body: ErrorBody) => body.creditStop !== undefined;
 /**
  * The one table of what an answer means: HTTP status (and body) → error kind, its code when the
  * server names none, exit code, whether and how it is retried, whether the server may have
- * applied the request, whether its Retry-After is waited out. The first row that matches wins;
- * rows without a status are for errors the client makes itself (no answer; a success status with
- * an unreadable body). An error made directly takes its
- * kind's row for its status (its last row when it has no status). A 503, a 429 and a refused
- * connection say the request was not processed; a 4xx was answered for what it is; a 5xx, a
- * 408, a timeout or a reset may come after the server applied it. The 408 and the 502's
- * Retry-After go beyond the official SDK (which never retries a 408 and reads Retry-After on a
- * 429 only): a 408 is repeated only by calls that cannot duplicate, and waiting longer before a
- * retry cannot duplicate anything.
+ * applied the request, whether its Retry-After is waited out. The first row that matches wins
+ * (ruleFor); rows without a status are for errors the client makes itself (no answer; a success
+ * status with an unreadable body). An error made directly takes its kind's row for its status
+ * (its last row when it has no status). A 503, a 429 and a refused connection say the request
+ * was not processed; a 4xx was answered for what it is; a 5xx, a 408, a timeout or a reset may
+ * come after the server applied it. The 408 and the 502's Retry-After go beyond the official SDK
+ * (which never retries a 408 and reads Retry-After on a 429 only): a 408 is repeated only by
+ * calls that cannot duplicate, and waiting longer before a retry cannot duplicate anything.
  */
 // prettier-ignore
 const STATUS_RULES: readonly StatusRule[] = [
