@@ -169,7 +169,7 @@ export function routeMissing(err: unknown): err is SynapError {
 }
 
 type Statuses = number | readonly [from: number, to: number] | null;
-export type StatusRule = readonly [
+type StatusRule = readonly [
   status: Statuses,
   body: ((body: ErrorBody) => boolean) | null,
   kind: typeof SynapError,
