@@ -25,7 +25,10 @@ const SCENARIOS = {
   3: { name: 'latency-bound', run: scenarioLatencyBound },
   4: { name: 'client overhead', run: scenarioOverhead },
   5: { name: 'export', run: scenarioExport },
-  6: { name: 'resume', run: (c) => import('./scenarios/resume.js').then((m) => m.run(c)) },
+  6: {
+    name: 'resume',
+    run: (c) => import('./scenarios/resume.js').then((m) => m.scenarioResume(c)),
+  },
   7: { name: 'server counters', run: scenarioServerCounters },
   8: { name: 'rate share', run: scenarioRateShare },
   9: { name: 'conversation exports', run: scenarioConversations },

@@ -14,7 +14,7 @@ export interface VersionInfo {
 const require = createRequire(import.meta.url);
 
 /** The package's version, from package.json. */
-export function packageVersion(): string {
+function packageVersion(): string {
   return (require('../package.json') as { version: string }).version;
 }
 

@@ -284,7 +284,7 @@ Examples:
 }
 
 /** Runs the CLI and returns its exit code. Every failure ends in the runner's fail(). */
-export async function run(argv: string[]): Promise<number> {
+async function run(argv: string[]): Promise<number> {
   const runner = new Runner(argv.slice(2));
   const program = buildProgram(runner);
   try {
@@ -301,10 +301,10 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
-/** The process entry point: the one place the process's exit code is set. */
-export async function main(argv: string[]): Promise<void> {
+/** Runs the CLI as the process does, for src/index.ts to exit with the code it returns. */
+export async function main(argv: string[]): Promise<number> {
   // A second Ctrl-C or SIGTERM ends the process at once (130 or 143).
   onSecondSignal((code) => process.exit(code));
   // A SIGTERM stop is reported as 130 by the command and exits 143.
-  process.exitCode = exitCodeAfterSignals(await run(argv));
+  return exitCodeAfterSignals(await run(argv));
 }

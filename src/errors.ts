@@ -18,8 +18,8 @@ export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
 /**
  * Base of every error the CLI expects to happen. It carries the exit code it maps to and,
- * when a server was involved, the correlation id to quote to support. `src/cli.ts` is the one
- * place that turns these into a message and an exit code.
+ * when a server was involved, the correlation id to quote to support. The runner's `fail()`
+ * (src/commands/run.ts) is the one place that turns these into a message and an exit code.
  */
 export class CliError extends Error {
   readonly exitCode: ExitCode;

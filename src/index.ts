@@ -15,6 +15,9 @@ let stdoutError: NodeJS.ErrnoException | undefined;
 process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') stdoutError ??= err;
 });
+// This file is the one place the process's exit code is set: the command's (an error became
+// its code in the runner's fail()), raised from 0 to 1 by an unreported stdout error, which
+// can still come while the last writes flush at exit.
 process.on('exit', (code) => {
   if (stdoutError === undefined || code !== 0) return;
   errorLine(`cannot write to stdout: ${describeErrno(stdoutError)}`);
@@ -24,5 +27,5 @@ process.on('exit', (code) => {
 // `synap --version` is answered without building the program (see answerVersionFlag).
 if (!(await answerVersionFlag(process.argv.slice(2)))) {
   const { main } = await import('./cli.js');
-  await main(process.argv);
+  process.exitCode = await main(process.argv);
 }

@@ -3,22 +3,16 @@ import { SynapClient } from './client/client.js';
 import type { KeySource } from './client/error-hints.js';
 import { limiterFor } from './client/limiter.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retry-policy.js';
-import {
-  checkProfileName,
-  CONFIG_PROBLEM_HINT,
-  openStore,
-  type ConfigStore,
-  type ProfileDefaults,
-} from './config/store.js';
+import { checkProfileName, type ProfileDefaults } from './config/settings.js';
+import { CONFIG_PROBLEM_HINT, openStore, type ConfigStore } from './config/store.js';
 import { UsageError } from './errors.js';
 import type { GlobalOptions } from './global-options.js';
 import { requestReporter } from './output/verbose.js';
 
 export { DEFAULT_BASE_URL };
-export type { KeySource };
 
 /** queued → completed delay of the `--local` emulator: short, but long enough to see a status change. */
-export const LOCAL_PROCESSING_DELAY_MS = 500;
+const LOCAL_PROCESSING_DELAY_MS = 500;
 
 export interface Session {
   profile: string;

@@ -26,7 +26,7 @@ export function exitCodeAfterSignals(code: number): number {
 }
 
 /** The exit code of a command stopped by the signal received so far: 130, or 143 for SIGTERM. */
-export function interruptedExitCode(): typeof ExitCode.INTERRUPTED | typeof ExitCode.TERMINATED {
+function interruptedExitCode(): typeof ExitCode.INTERRUPTED | typeof ExitCode.TERMINATED {
   return received === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
 }
 

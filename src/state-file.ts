@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
 import { UsageError, WriteFailedError } from './errors.js';
+import { canonicalJson } from './json-value.js';
 
 /** What a state file checkpoints: an ingest of an input file, or an export to an output file. */
 export type StateKind = 'ingest' | 'export';
@@ -100,18 +101,6 @@ export class StateFile<K extends StateKind, T extends StateHeader<K>> {
   header(): StateHeader<K> {
     return { version: 1, kind: TAG[this.kind] };
   }
-}
-
-/** JSON with object keys sorted, so equal options always serialise (and hash) the same. */
-export function canonicalJson(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`)
-    .join(',')}}`;
 }
 
 export function hashOptions(shape: object): string {

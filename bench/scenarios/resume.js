@@ -183,6 +183,3 @@ function afterLine(from, to, lines) {
   for (let i = 0; i < lines; i++) at = buf.indexOf(0x0a, at) + 1;
   writeFileSync(to, buf.subarray(at));
 }
-
-/** The scenario, as bench/run.js loads it. */
-export const run = scenarioResume;

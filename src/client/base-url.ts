@@ -1,18 +1,24 @@
+import { BlockList, isIP } from 'node:net';
 import { UsageError } from '../errors.js';
 
 export const DEFAULT_BASE_URL = 'https://synap-cloud-prod.maximem.ai';
 
+const LOOPBACK = new BlockList();
+LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
+LOOPBACK.addAddress('::1', 'ipv6');
+
 /**
  * True for the hosts that are this machine by definition: `localhost` (and its fully qualified
- * `localhost.`), 127.0.0.0/8 and ::1 — the only places plain http may go. Names under
- * `.localhost` are not included: a resolver is free to send them anywhere.
+ * `localhost.`), 127.0.0.0/8 and ::1, an IPv4-mapped 127/8 address (`::ffff:127.0.0.1`, which
+ * the URL parser writes `::ffff:7f00:1`) too; brackets around an IPv6 address are allowed. Names
+ * under `.localhost` are not included: a resolver is free to send them anywhere.
  */
 export function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '').toLowerCase();
   if (host === 'localhost' || host === 'localhost.') return true;
-  if (host === '::1' || host === '0:0:0:0:0:0:0:1') return true;
-  const v4 = /^127\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(host);
-  return v4 !== null && v4.slice(1).every((octet) => Number(octet) <= 255);
+  const family = isIP(host);
+  // BlockList matches an IPv4-mapped IPv6 address against the IPv4 subnet.
+  return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }
 
 /**

@@ -7,7 +7,7 @@
  */
 
 /** The parts of an ISO 8601 date or date-time; `offsetMinutes` null for a naive time. */
-export interface IsoDateTime {
+interface IsoDateTime {
   year: number;
   month: number;
   day: number;
@@ -41,7 +41,7 @@ const DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
  * year 1–9999, real calendar days, hour ≤ 23, minute and second ≤ 59, offset below 24 hours.
  * Hand-written (no regex, no Date) as it runs on every record.
  */
-export function parseIsoDateTime(s: string): IsoDateTime | undefined {
+function parseIsoDateTime(s: string): IsoDateTime | undefined {
   const len = s.length;
   if (len < 10) return undefined;
   const year = digits(s, 0, 4);
@@ -100,6 +100,14 @@ export function parseIsoDateTime(s: string): IsoDateTime | undefined {
   return parts;
 }
 
+/**
+ * An ISO 8601 date or date-time the service's datetime model accepts (see `parseIsoDateTime`);
+ * a date-time without an offset counts, as the SDK sends naive times so.
+ */
+export function isIsoDate(s: string): boolean {
+  return parseIsoDateTime(s) !== undefined;
+}
+
 const pad = (n: number, w = 2) => String(n).padStart(w, '0');
 
 /** `Z` for UTC, else `±HH:MM`. */
@@ -111,7 +119,7 @@ function offsetText(minutes: number, zulu: boolean): string {
 }
 
 /** ISO 8601 with an offset: `2024-03-15T10:30:00Z`, `2024-03-15T10:30:00.5+02:00`. */
-export function formatIsoDateTime(p: IsoDateTime, offsetMinutes: number, zulu: boolean): string {
+function formatIsoDateTime(p: IsoDateTime, offsetMinutes: number, zulu: boolean): string {
   const fraction = p.fraction === '' ? '' : `.${p.fraction}`;
   return (
     `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}:` +
@@ -181,7 +189,7 @@ function utc(
  * The offset `zone` has at the local wall time of `p` (a time a clock change skips takes the
  * offset from before the change, so it moves forward by the gap, as most libraries do).
  */
-export function zoneOffsetFor(zone: string, p: IsoDateTime): number {
+function zoneOffsetFor(zone: string, p: IsoDateTime): number {
   const wall = utc(p.year, p.month, p.day, p.hour, p.minute);
   const first = zoneOffsetAt(zone, wall);
   const second = zoneOffsetAt(zone, wall - first * 60_000);

@@ -93,12 +93,6 @@ export interface CreateMemoryResponse {
   error_message?: string | null;
 }
 
-/** POST /api/v1/memories/batch: up to 100 create bodies. */
-export interface BatchCreateRequest {
-  documents: CreateMemoryRequest[];
-  fail_fast: boolean;
-}
-
 export interface BatchItemResult {
   ingestion_id: string | null;
   document_id: string | null;
@@ -202,7 +196,7 @@ export interface CreditBalance {
 }
 
 /** One entry of GET /v1/credits/ledger. */
-export interface CreditLedgerEntry {
+interface CreditLedgerEntry {
   ledger_id: string;
   entry_type: string;
   delta: number;
@@ -240,16 +234,6 @@ export interface CreditEstimateRequest {
 
 export interface CreditEstimate {
   credits_estimate: number;
-  [extra: string]: unknown;
-}
-
-/** An error answer: FastAPI's `{detail}` or the documented `{error, code, details}`. */
-export interface ErrorBody {
-  detail?: string | { code?: string; message?: string; [k: string]: unknown };
-  error?: string;
-  code?: string;
-  details?: Record<string, unknown>;
-  correlation_id?: string;
   [extra: string]: unknown;
 }
 

@@ -1,18 +1,7 @@
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
+import type { DoctorCheck, DoctorReport } from '../output/doctor.js';
 import type { CommandSpec } from './run.js';
-
-/** One line of `synap doctor`: what was checked, whether it is fine, and what was found. */
-export interface DoctorCheck {
-  check: string;
-  ok: boolean;
-  detail: string;
-}
-
-export interface DoctorReport {
-  ok: boolean;
-  checks: DoctorCheck[];
-}
 
 /** Beyond this, Retry-After dates and X-RateLimit-Reset times are read wrong. */
 const MAX_CLOCK_SKEW_S = 10;

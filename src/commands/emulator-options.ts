@@ -1,5 +1,5 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
-import { FAULT_NAMES, FAULTS, parseFaultFlag } from '../emulator/faults.js';
+import { FAULT_NAMES, FAULTS, parseFaultFlag } from '../emulator/faults/table.js';
 import {
   DEFAULT_SCOPE_LEVELS,
   ISOLATIONS,

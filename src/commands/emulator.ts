@@ -1,5 +1,5 @@
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import type { EmulatorFaults } from '../emulator/faults.js';
+import type { EmulatorFaults } from '../emulator/faults/table.js';
 import { networkAddresses } from '../emulator/host.js';
 import { DEFAULT_SCOPE_LEVELS } from '../emulator/types.js';
 import { UsageError } from '../errors.js';

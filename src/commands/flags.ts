@@ -1,31 +1,12 @@
 import { isTimeZone } from '../client/datetime.js';
-import { UsageError } from '../errors.js';
+import { integer, refuse } from '../value-rules.js';
+
+export { integer };
 
 /**
  * The option parsers every command shares, for commander's argParser. They throw a UsageError
- * (exit 2) worded one way: `<flag> must be <what> (got "<value>")`.
+ * (exit 2) worded one way: `<flag> must be <what> (got "<value>")` (see value-rules.ts).
  */
-
-function refuse(flag: string, what: string, raw: string): never {
-  throw new UsageError(`${flag} must be ${what} (got "${raw}")`);
-}
-
-/** A whole number from `min` to `max`. */
-export function integer(
-  flag: string,
-  min: number,
-  max: number = Number.MAX_SAFE_INTEGER,
-): (raw: string) => number {
-  const what =
-    max === Number.MAX_SAFE_INTEGER
-      ? `a whole number >= ${min}`
-      : `a whole number from ${min} to ${max}`;
-  return (raw) => {
-    const n = Number(raw);
-    if (!/^\d+$/.test(raw.trim()) || n < min || n > max) refuse(flag, what, raw);
-    return n;
-  };
-}
 
 /** A number above 0 of some unit, e.g. seconds or requests per minute. */
 export function positive(flag: string, unit: string): (raw: string) => number {

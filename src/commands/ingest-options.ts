@@ -23,8 +23,8 @@ import {
 import type { InputFormat } from '../ingest/source-record.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import type { View } from '../output/view.js';
-import type { CommandLine, CommandLineEdit } from './command-line.js';
-import { isIsoDate } from '../ingest/validate.js';
+import type { CommandLine, CommandLineEdit } from '../command-line.js';
+import { isIsoDate } from '../client/datetime.js';
 import { UsageError } from '../errors.js';
 import { duration, integer, keyValue, timeZone } from './flags.js';
 

@@ -27,7 +27,7 @@ export function ingestRetryPolicy(flags: Pick<IngestFlags, 'onAmbiguous'>): Retr
 }
 
 /** The mode an ingest sends when a record names none: flag, profile, else the SDK's default. */
-export function runMode(flags: IngestFlags, session: Pick<Session, 'defaults'>): Mode {
+function runMode(flags: IngestFlags, session: Pick<Session, 'defaults'>): Mode {
   return flags.mode ?? (session.defaults.mode as Mode | undefined) ?? DEFAULT_MODE;
 }
 

@@ -3,7 +3,7 @@ import { takeConfigNotices } from '../config/notices.js';
 import { CliError, ExitCode, PartialResultError, UsageError } from '../errors.js';
 import { globalOptions, type GlobalOptions } from '../global-options.js';
 import type { View } from '../output/view.js';
-import { CommandLine } from './command-line.js';
+import { CommandLine } from '../command-line.js';
 import type { OpenSessionOptions, Session } from '../session.js';
 
 /** What a command's run() hands back: its result, and an exit code when it is not plain success. */
@@ -17,7 +17,7 @@ export interface Outcome<R> {
   until?: () => Promise<void>;
 }
 
-export interface CommandContext {
+interface CommandContext {
   globals: GlobalOptions;
   /** The command line as the user typed it, for hints that suggest it again changed. */
   commandLine: CommandLine;
@@ -40,7 +40,8 @@ export interface CommandSpec<O = Record<string, unknown>, A extends unknown[] = 
   envelopeTo?(opts: O): 'stdout' | 'stderr';
 }
 
-function viewOf(globals: GlobalOptions, commandLine: CommandLine): View {
+/** How a command's results are drawn, from the global options. */
+export function viewOf(globals: GlobalOptions, commandLine: CommandLine): View {
   return {
     color: globals.color,
     stderrColor: globals.stderrColor,

@@ -1,5 +1,6 @@
 import { type Command, type Option } from 'commander';
 import { DOCUMENT_TYPES, MODES } from '../client/types.js';
+import { lineage } from '../command-line.js';
 import { declared } from '../commands/lazy.js';
 import { INPUT_FORMATS } from '../ingest/formats/index.js';
 
@@ -25,7 +26,7 @@ const SETTING_VALUES: Record<string, readonly string[]> = {
   document_type: DOCUMENT_TYPES,
 };
 
-export interface Candidate {
+interface Candidate {
   value: string;
   description?: string;
 }
@@ -43,13 +44,6 @@ function visibleCommands(cmd: Command): Command[] {
 
 function visibleOptions(cmd: Command): Option[] {
   return cmd.options.filter((o) => !o.hidden);
-}
-
-/** The command and its ancestors: options of each apply (global options of the root). */
-function lineage(cmd: Command): Command[] {
-  const out: Command[] = [];
-  for (let c: Command | null = cmd; c; c = c.parent) out.push(c);
-  return out;
 }
 
 function findOption(cmd: Command, flag: string): Option | undefined {

@@ -7,8 +7,8 @@ import {
   type DocumentType,
   type Mode,
 } from '../client/types.js';
-import { integer } from '../commands/flags.js';
 import { UsageError } from '../errors.js';
+import { integer } from '../value-rules.js';
 
 /**
  * The settings a profile holds and the rules for their values, apart from the store itself so
@@ -44,7 +44,7 @@ export const SETTING_KEYS: readonly SettingKey[] = [
 
 export const MAX_CONCURRENCY = 64;
 
-export function isSettingKey(key: string): key is SettingKey {
+function isSettingKey(key: string): key is SettingKey {
   return (SETTING_KEYS as readonly string[]).includes(key);
 }
 

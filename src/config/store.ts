@@ -13,20 +13,8 @@ import {
   type StoredProfile,
 } from './settings.js';
 
-export {
-  checkProfileName,
-  checkSettingKey,
-  isSettingKey,
-  MAX_CONCURRENCY,
-  parseSetting,
-  SETTING_KEYS,
-  type ProfileDefaults,
-  type SettingKey,
-  type StoredProfile,
-} from './settings.js';
-
 /** Environment variable that moves the config directory (tests, cron jobs, containers). */
-export const CONFIG_DIR_ENV = 'SYNAP_CONFIG_DIR';
+const CONFIG_DIR_ENV = 'SYNAP_CONFIG_DIR';
 
 /**
  * Where the config file lives: $SYNAP_CONFIG_DIR, else the OS config dir (XDG_CONFIG_HOME/synap).

@@ -12,8 +12,8 @@ import type { Clock } from '../clock.js';
  * run spends); it lives in memory, so every start begins with a fresh wallet.
  */
 
-export const CREDITS_PER_UNIT = 1;
-export const UNMETERED_CREDITS = 1_000_000_000;
+const CREDITS_PER_UNIT = 1;
+const UNMETERED_CREDITS = 1_000_000_000;
 
 export interface LedgerEntry {
   ledger_id: string;

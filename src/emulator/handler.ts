@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { setTimeout as sleep } from 'node:timers/promises';
 import {
   MAX_BATCH_SIZE,
   MAX_PAGE_SIZE,
@@ -11,12 +10,8 @@ import {
   type CreditStopReason,
 } from '../client/types.js';
 import type { CreditWallet } from './credits.js';
-import {
-  zeroFaultCounters,
-  type EmulatorFaults,
-  type FaultCounter,
-  type RouteGroup,
-} from './faults.js';
+import { FaultInjector } from './faults/inject.js';
+import type { EmulatorFaults } from './faults/table.js';
 import { HttpError, parseJson, readBody, type Reply } from './http-util.js';
 import type { KeyRateLimiter, RateDecision } from './rate-limiter.js';
 import { matchRoute, type RouteName } from './routes.js';
@@ -72,7 +67,6 @@ class Counters {
   early = 0;
   accepted = 0;
   duplicates = 0;
-  faults = zeroFaultCounters();
 
   record(route: string, status: string): void {
     this.total++;
@@ -81,25 +75,24 @@ class Counters {
     const perRoute = (this.byEndpointStatus[route] ??= {});
     perRoute[status] = (perRoute[status] ?? 0) + 1;
   }
-
-  fault(name: FaultCounter): void {
-    this.faults[name]++;
-  }
 }
 
 /**
- * The emulator's request handler: routing, the Host guard, auth, rate limits, faults, validation,
- * the memory endpoints of the service and its credits routes, all answering with the SDK's
- * shapes and status 200 on success.
+ * The emulator's request handler: routing, the Host guard, auth, rate limits, validation, the
+ * memory endpoints of the service and its credits routes, all answering with the SDK's shapes and
+ * status 200 on success: the service's contract. Test faults are not written here: the handler
+ * asks `this.injected` (faults/inject.ts) at the points a fault may change a request, and the
+ * wallet's `--credits` and `--credit-stop` switch on the contract's credit refusals.
  */
 export class EmulatorHandler {
   private readonly counters = new Counters();
   /** Per key: the instant the last announced Retry-After ends (for early_requests). */
   private readonly retryUntil = new Map<string, number>();
-  /** End of the current 429 storm (stormRate); 0 when none is raging. */
-  private stormUntil = 0;
+  private readonly injected: FaultInjector;
 
-  constructor(private readonly deps: HandlerDeps) {}
+  constructor(private readonly deps: HandlerDeps) {
+    this.injected = new FaultInjector(deps.faults, deps.random);
+  }
 
   stats(): EmulatorStats {
     const { store, clock } = this.deps;
@@ -119,7 +112,7 @@ export class EmulatorHandler {
       duplicates_refused: c.duplicates,
       memories_stored: store.memoryCount(),
       credits_spent: this.deps.wallet.spent(),
-      faults: { ...c.faults },
+      faults: { ...this.injected.counters },
     };
   }
 
@@ -142,11 +135,7 @@ export class EmulatorHandler {
       typeof header === 'string' && CORRELATION_RE.test(header) ? header : `req_${randomUUID()}`;
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
-    const match = matchRoute(
-      method,
-      url.pathname,
-      new Set<RouteGroup>(this.deps.faults.absentRoutes),
-    );
+    const match = matchRoute(method, url.pathname, this.injected.absentRoutes());
     const stat = match.found ? (match.route.stat ?? match.route.name) : 'unknown';
     let rateHeaders: Record<string, string> = {};
     try {
@@ -186,12 +175,7 @@ export class EmulatorHandler {
         return;
       }
 
-      const { latencyMs, failRate, resetRate, spikeRate } = this.deps.faults;
-      if (latencyMs && latencyMs > 0) await sleep(latencyMs * (0.5 + this.deps.random()));
-      if (spikeRate && spikeRate > 0 && this.deps.random() < spikeRate) {
-        this.counters.fault('spikes');
-        await sleep(this.deps.faults.spikeMs ?? 1000);
-      }
+      await this.injected.delay();
 
       const key = this.authenticate(req);
       this.stormCheck(key);
@@ -208,8 +192,7 @@ export class EmulatorHandler {
           },
         );
       }
-      if (failRate && failRate > 0 && this.deps.random() < failRate) {
-        this.counters.fault('failures');
+      if (this.injected.fails()) {
         throw new HttpError(
           503,
           'SERVICE_UNAVAILABLE',
@@ -218,9 +201,8 @@ export class EmulatorHandler {
       }
       const body = raw === undefined ? undefined : parseJson(raw);
       const reply = this.dispatch(route.name, params, body, url.searchParams);
-      if (resetRate && resetRate > 0 && this.deps.random() < resetRate) {
+      if (this.injected.resets()) {
         // The write is committed; the client never learns it (--reset-rate).
-        this.counters.fault('resets');
         this.counters.record(stat, 'reset');
         req.socket.destroy();
         return;
@@ -249,7 +231,7 @@ export class EmulatorHandler {
   private errorReply(e: HttpError, correlationId: string): Reply {
     return {
       status: e.status,
-      body: e.body(this.deps.faults.errorFormat ?? 'fastapi', correlationId),
+      body: e.body(this.injected.errorFormat(), correlationId),
       headers: e.headers,
     };
   }
@@ -281,16 +263,11 @@ export class EmulatorHandler {
    * refused with a Retry-After covering the rest of it, and no rate-limit token is taken.
    */
   private stormCheck(key: string): void {
-    const { stormRate, stormMs } = this.deps.faults;
     const now = this.deps.clock.now();
-    if (now >= this.stormUntil && stormRate && stormRate > 0 && this.deps.random() < stormRate) {
-      this.counters.fault('storms');
-      this.stormUntil = now + (stormMs ?? 2000);
-    }
-    if (now >= this.stormUntil) return;
+    const left = this.injected.stormLeft(now);
+    if (left === undefined) return;
     this.noteEarly(key, now);
-    this.counters.fault('storm_refusals');
-    const retryAfterSeconds = Math.max(1, Math.ceil((this.stormUntil - now) / 1000));
+    const retryAfterSeconds = Math.max(1, Math.ceil(left / 1000));
     this.retryUntil.set(
       key,
       Math.max(this.retryUntil.get(key) ?? 0, now + retryAfterSeconds * 1000),
@@ -437,7 +414,7 @@ export class EmulatorHandler {
     const balance = this.deps.wallet.balance();
     if (wanted <= balance) return;
     if (creditStop) throw this.creditStop(creditStop, wanted);
-    this.counters.fault('credit_refusals');
+    this.injected.count('credit_refusals');
     const message =
       'Your credit balance is spent and this account does not allow usage past zero. ' +
       `Allow overages or add credits to continue (balance ${balance}, ${wanted} required).`;
@@ -464,7 +441,7 @@ export class EmulatorHandler {
    * `subscription_inactive` in `reason`.
    */
   private creditStop(reason: CreditStopReason, wanted: number): HttpError {
-    this.counters.fault('credit_stops');
+    this.injected.count('credit_stops');
     const balance = this.deps.wallet.balance();
     const trial = reason === 'trial_limit_reached';
     const spent = reason === 'insufficient_credits';

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { networkInterfaces } from 'node:os';
+import { isLoopbackHost } from '../client/base-url.js';
 
 /**
  * Host-header checks against DNS rebinding: a web page on evil.example can have its name resolve
@@ -10,7 +11,7 @@ import { networkInterfaces } from 'node:os';
  */
 
 /** The host part of a Host header, lower-cased, without port or IPv6 brackets. */
-export function hostOf(header: string): string {
+function hostOf(header: string): string {
   const value = header.trim().toLowerCase();
   if (value.startsWith('[')) {
     const end = value.indexOf(']');
@@ -21,26 +22,9 @@ export function hostOf(header: string): string {
   return colon >= 0 && value.indexOf(':') === colon ? value.slice(0, colon) : value;
 }
 
-export function isLoopbackAddress(host: string): boolean {
-  if (isIP(host) === 4) return host.startsWith('127.');
-  if (isIP(host) === 6) {
-    const h = host.toLowerCase();
-    if (h === '::1' || h === '0:0:0:0:0:0:0:1') return true;
-    const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(h);
-    return mapped !== null && mapped[1]!.startsWith('127.');
-  }
-  return false;
-}
-
-/** Whether a Host header names this machine's loopback: localhost, localhost., 127/8, [::1]. */
-export function isLoopbackHost(header: string): boolean {
-  const host = hostOf(header);
-  return host === 'localhost' || host === 'localhost.' || isLoopbackAddress(host);
-}
-
 /** Whether the emulator, bound to `bindHost`, listens beyond loopback. */
 export function isExposed(bindHost: string): boolean {
-  return bindHost !== 'localhost' && !isLoopbackAddress(bindHost);
+  return bindHost !== 'localhost' && (isIP(bindHost) === 0 || !isLoopbackHost(bindHost));
 }
 
 /** This machine's non-loopback IP addresses (the ones another machine could reach). */
@@ -68,7 +52,7 @@ export function hostAllowed(bindHost: string): (header: string | undefined) => b
   }
   return (header) => {
     if (header === undefined || header.trim() === '') return false;
-    if (isLoopbackHost(header)) return true;
-    return ownAddresses.has(hostOf(header));
+    const host = hostOf(header);
+    return isLoopbackHost(host) || ownAddresses.has(host);
   };
 }

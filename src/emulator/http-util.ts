@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import type { ErrorFormat } from './faults.js';
+import type { ErrorFormat } from './faults/table.js';
 import { fieldOf, RequestValidationError, type ValidationIssue } from './validate.js';
 
 /** A response the emulator decided on: status, JSON body and extra headers. */
@@ -88,7 +88,7 @@ export class HttpError extends Error {
   }
 }
 
-export const MAX_BODY_BYTES = 16 * 1024 * 1024;
+const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
 /** Reads the whole request body; rejects with a 413 HttpError above MAX_BODY_BYTES. */
 export function readBody(req: IncomingMessage): Promise<Buffer> {

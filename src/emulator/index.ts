@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import envPaths from 'env-paths';
 import { join } from 'node:path';
 import { CreditWallet } from './credits.js';
-import { checkFaults, FAULT_NAMES, type EmulatorFaults } from './faults.js';
+import { checkFaults, FAULT_NAMES, type EmulatorFaults } from './faults/table.js';
 import { EmulatorHandler } from './handler.js';
 import { hostAllowed } from './host.js';
 import { seededRandom } from './http-util.js';
@@ -25,7 +25,7 @@ export type {
 } from './types.js';
 export { TIER_LIMITS, resolveRateLimit } from './rate-limiter.js';
 export { DEFAULT_SCOPE_LEVELS, ISOLATIONS } from './types.js';
-export { FAULTS, FAULT_NAMES, parseFaultFlag, type FaultName } from './faults.js';
+export { FAULTS, FAULT_NAMES, parseFaultFlag, type FaultName } from './faults/table.js';
 export { isExposed, networkAddresses } from './host.js';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

@@ -18,9 +18,7 @@ export const TIER_LIMITS: Record<
  * - 'window': a fixed window of one minute (aligned to the minute since the epoch) that accepts
  *   `rpm` requests; Remaining is what is left of this window, Reset when the next one starts.
  */
-export type RateLimitKind = 'bucket' | 'window';
-
-export const RATE_LIMIT_KINDS: readonly RateLimitKind[] = ['bucket', 'window'];
+type RateLimitKind = 'bucket' | 'window';
 
 export interface RateLimitConfig {
   /** Requests per minute refilled into the bucket (or accepted per window); undefined = unlimited. */
@@ -32,7 +30,7 @@ export interface RateLimitConfig {
 }
 
 /** Length of one fixed window. */
-export const WINDOW_MS = 60_000;
+const WINDOW_MS = 60_000;
 
 /** Resolves tier + overrides into one config. `--rpm`/`--burst` on 'unlimited' make it limited. */
 export function resolveRateLimit(

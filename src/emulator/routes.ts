@@ -1,4 +1,4 @@
-import type { RouteGroup } from './faults.js';
+import type { RouteGroup } from './faults/table.js';
 
 /**
  * The one route table of the emulator: every path it serves, with its method, who may call it
@@ -21,7 +21,7 @@ export type RouteName =
   | 'emulator_stats'
   | 'emulator_documents';
 
-export interface RouteSpec {
+interface RouteSpec {
   readonly name: RouteName;
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Path template; `{name}` matches one non-empty segment. */
@@ -38,7 +38,7 @@ export interface RouteSpec {
  * In matching order: as in Starlette, the first route whose path and method match wins, so
  * literal paths come before the templates that would also match them.
  */
-export const ROUTES: readonly RouteSpec[] = [
+const ROUTES: readonly RouteSpec[] = [
   { name: 'health', method: 'GET', path: '/health', access: 'public' },
   { name: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', access: 'api' },
   { name: 'create', method: 'POST', path: '/api/v1/memories/create', access: 'api' },

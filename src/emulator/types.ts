@@ -1,4 +1,4 @@
-import type { EmulatorFaults, FaultCounter } from './faults.js';
+import type { EmulatorFaults, FaultCounter } from './faults/table.js';
 
 /**
  * Public shapes of the local Synap emulator: what `startEmulator` accepts and returns, and what
@@ -7,7 +7,7 @@ import type { EmulatorFaults, FaultCounter } from './faults.js';
 
 import type { Clock } from '../clock.js';
 
-export type { EmulatorFaults } from './faults.js';
+export type { EmulatorFaults } from './faults/table.js';
 
 export type EmulatorTier = 'free' | 'pro' | 'unlimited';
 

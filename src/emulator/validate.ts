@@ -1,4 +1,5 @@
-import { parseIsoDateTime } from '../client/datetime.js';
+import { isIsoDate } from '../client/datetime.js';
+import { isPlainObject } from '../json-value.js';
 import {
   DOCUMENT_TYPES,
   MERGE_STRATEGIES,
@@ -94,31 +95,10 @@ export interface InstanceRules {
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-// Date, or date + time with optional fraction and optional Z / ±hh:mm offset (what pydantic takes).
-const ISO_RE =
-  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:?\d{2})?)?$/i;
 const MAX_ID_LENGTH = 512;
 
 export function isUuid(value: string): boolean {
   return UUID_RE.test(value);
-}
-
-export function isIsoDate(value: string): boolean {
-  // The model's limits (year 1 on, hour ≤ 23, second ≤ 59, offsets under a day) first.
-  if (!ISO_RE.test(value) || parseIsoDateTime(value) === undefined) return false;
-  const year = Number(value.slice(0, 4));
-  const month = Number(value.slice(5, 7));
-  const day = Number(value.slice(8, 10));
-  // Reject days the month does not have (Date.parse would roll 2024-02-30 over to March).
-  const probe = new Date(Date.UTC(year, month - 1, day));
-  if (month < 1 || month > 12 || probe.getUTCDate() !== day) return false;
-  // Date.parse rejects the space separator; normalise, and trim fractions JS cannot read.
-  const normalised = value.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1');
-  return !Number.isNaN(Date.parse(normalised));
-}
-
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 function expected(values: readonly string[]): string {
@@ -631,7 +611,15 @@ export function validateEstimate(body: unknown): ValidEstimate {
 /** An optional ISO-8601 query parameter (credits ledger from/to), as epoch ms. */
 export function dateParam(raw: string | null, field: string): number | undefined {
   if (raw === null || raw === '') return undefined;
-  const ms = isIsoDate(raw) ? Date.parse(raw.replace(' ', 'T').replace(/(\.\d{3})\d+/, '$1')) : NaN;
+  // Date.parse takes only `T` between date and time, and at most milliseconds.
+  const ms = isIsoDate(raw)
+    ? Date.parse(
+        `${raw.slice(0, 10)}${raw.length > 10 ? 'T' : ''}${raw.slice(11)}`.replace(
+          /(\.\d{3})\d+/,
+          '$1',
+        ),
+      )
+    : NaN;
   if (Number.isNaN(ms)) {
     throw new RequestValidationError([
       {

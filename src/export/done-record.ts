@@ -44,10 +44,7 @@ export function donePathFor(output: string, stateDir?: string): string {
 }
 
 /** The done record beside `output`, or undefined (none, or not one of ours). */
-export async function readDoneRecord(
-  output: string,
-  stateDir?: string,
-): Promise<ExportDone | undefined> {
+async function readDoneRecord(output: string, stateDir?: string): Promise<ExportDone | undefined> {
   let text: string;
   try {
     text = await readFile(donePathFor(output, stateDir), 'utf8');

@@ -19,7 +19,7 @@ import { idHash } from './written-ids.js';
  * again, sending what was missed while the source changed). A record's line is
  * `pass * PASS_LINES + position of its first memory` (position from 1 in that pass).
  */
-export const PASS_LINES = 1_000_000_000;
+const PASS_LINES = 1_000_000_000;
 
 export interface MigrateRecordsOptions {
   pageSize: number;

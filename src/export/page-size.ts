@@ -1,6 +1,6 @@
 import { MAX_PAGE_SIZE } from '../client/types.js';
 
-export const DEFAULT_EXPORT_PAGE_SIZE = 100;
+const DEFAULT_EXPORT_PAGE_SIZE = 100;
 
 /** Page size from the flag, else the profile's page_size (capped at the API maximum), else 100. */
 export function exportPageSize(

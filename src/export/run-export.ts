@@ -13,7 +13,7 @@ import { isOwnFinishedExport, removeDoneRecord, writeDoneRecord } from './done-r
 import { verifyCompleteness, VERIFY_PASSES } from './verify.js';
 import { WrittenIds } from './written-ids.js';
 
-export type ExportDestination =
+type ExportDestination =
   { kind: 'stream'; stream: NodeJS.WritableStream } | { kind: 'file'; path: string };
 
 export interface ExportOptions {

@@ -25,7 +25,7 @@ export interface JsonLinesWriter {
  * carries them (numbers keep their exact digits; nothing is parsed and re-made), otherwise as
  * JSON.stringify writes the parsed object.
  */
-export function encodePage(page: Pick<ExportPage, 'memories' | 'source'>): Buffer {
+function encodePage(page: Pick<ExportPage, 'memories' | 'source'>): Buffer {
   const { memories, source } = page;
   if (!source) {
     let out = '';

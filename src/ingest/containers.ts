@@ -33,7 +33,7 @@ export interface EntryPlan<E extends ContainerEntry> {
 const OWN_FILES = /\.(failures\.jsonl|synap-state\.json|synap-lock|synap-done\.json)$/i;
 
 /** A dot-file or dot-folder anywhere in the path, or a macOS resource fork folder. */
-export function isHiddenPath(name: string): boolean {
+function isHiddenPath(name: string): boolean {
   return name.split('/').some((part) => part.startsWith('.') || part === '__MACOSX');
 }
 
@@ -144,7 +144,7 @@ function byName(a: string, b: string): number {
  * machine). Hidden files and folders are skipped; a symlink is read only when it points at a
  * file inside the folder, and never descended into as a folder (no loops, nothing outside).
  */
-export async function folderEntries(dir: string): Promise<(ContainerEntry & { path: string })[]> {
+async function folderEntries(dir: string): Promise<(ContainerEntry & { path: string })[]> {
   const root = await realpath(dir);
   const out: (ContainerEntry & { path: string })[] = [];
   const walk = async (at: string): Promise<void> => {

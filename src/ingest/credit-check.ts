@@ -25,7 +25,7 @@ import { findFormat, formatFromName, type InputFormat } from './formats/index.js
  * documents, `endpoint` the batch route, `mode` the run's mode. The service's price list is
  * not public; the quote is its answer to that question, and the CLI adds nothing to it.
  */
-export const ESTIMATE_METRIC = 'memory_documents';
+const ESTIMATE_METRIC = 'memory_documents';
 
 /** What the check found (part of the summary: `credits`). */
 export interface CreditCheck {

@@ -1,7 +1,8 @@
 import { UsageError } from '../errors.js';
 import { findCustomerIdColumn, type InstanceRules } from './isolation.js';
 import type { SourceRecord } from './source-record.js';
-import { isPlainObject, ownValue } from './validate.js';
+import { isPlainObject } from '../json-value.js';
+import { ownValue } from './validate.js';
 
 /** How many records are looked at before the first is sent. */
 export const DOCUMENT_CHECK_RECORDS = 1000;

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { formatFromName } from './format.js';
+import { formatFromName } from './formats/index.js';
 
 const SAMPLE_BYTES = 256 * 1024;
 
@@ -14,7 +14,7 @@ export interface RecordEstimate {
  * it costs a pass over the sample and nothing else: one function per format, so a format
  * registry can name it as its "estimate" hook.
  */
-export interface RecordCounter {
+interface RecordCounter {
   /** Feeds the next bytes. */
   push(chunk: Buffer): void;
   /** Records seen so far; `atEnd`: the input ended here (a last record without a newline counts). */
@@ -22,7 +22,7 @@ export interface RecordCounter {
 }
 
 /** JSON Lines: a record is a line with something on it besides white space. */
-export function jsonLinesCounter(): RecordCounter {
+function jsonLinesCounter(): RecordCounter {
   let records = 0;
   let content = false;
   return {
@@ -46,7 +46,7 @@ export function jsonLinesCounter(): RecordCounter {
  * ends at a line break outside quotes. An escaped quote ("") toggles twice, which is no toggle.
  * The header row is a record here (the caller knows it is no document).
  */
-export function csvCounter(): RecordCounter {
+function csvCounter(): RecordCounter {
   let records = 0;
   let quoted = false;
   let content = false;
@@ -73,7 +73,7 @@ export function csvCounter(): RecordCounter {
  * A JSON array: its top-level elements (strings, with their escapes, may hold brackets and
  * commas). A document that is one object, not an array, is one record.
  */
-export function jsonArrayCounter(): RecordCounter {
+function jsonArrayCounter(): RecordCounter {
   let depth = 0;
   let inString = false;
   let escaped = false;
@@ -120,7 +120,7 @@ export function jsonArrayCounter(): RecordCounter {
 }
 
 /** The counter for a file name's format; undefined where bytes say nothing cheap (gzip, others). */
-export function counterFor(
+function counterFor(
   path: string,
   format: string | undefined = formatFromName(path),
 ): RecordCounter | undefined {

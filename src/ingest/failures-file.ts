@@ -1,7 +1,7 @@
 import { constants } from 'node:fs';
 import { lstat, open, rm, type FileHandle } from 'node:fs/promises';
 import { WriteFailedError } from '../errors.js';
-import { plainJson } from './document-id.js';
+import { plainJson } from '../json-value.js';
 import type { InputFormat } from './source-record.js';
 
 /**

@@ -1,6 +1,3 @@
-// The format registry answers these; kept here for the modules and tests that import them.
-export { formatFromName, parseFormat, sniffFormat } from './formats/index.js';
-
 /** gzip magic bytes (RFC 1952): 1f 8b. */
 export function isGzip(head: Buffer): boolean {
   return head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b;

@@ -2,7 +2,8 @@ import { UsageError } from '../errors.js';
 import { B2B_ISOLATION, B2C_ISOLATION } from '../client/types.js';
 import { isTabular } from './formats/index.js';
 import type { SourceRecord } from './source-record.js';
-import { isPlainObject, type RecordError } from './validate.js';
+import { isPlainObject } from '../json-value.js';
+import type { RecordError } from './validate.js';
 
 /**
  * Which ids an instance accepts on writes, from whoami's user_context_isolation:

@@ -6,11 +6,11 @@ import { parseJsonRecord } from './readers/common.js';
 import { deeperThan, MAX_DEPTH } from './readers/json-text.js';
 import { findFormat, formatSpec, isTabular } from './formats/index.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
+import { isPlainObject } from '../json-value.js';
 import {
   API_FIELD_SET,
   API_FIELDS,
   emptyRecord,
-  isPlainObject,
   describeValue,
   ownValue,
   validateRequest,
@@ -19,14 +19,7 @@ import {
   type RecordError,
 } from './validate.js';
 
-// Re-exported: the command and the tests import these from the mapper.
-export { canonicalJson, hashDocumentId } from './document-id.js';
-export { API_FIELDS, isIsoDate, type MapDefaults, type RecordError } from './validate.js';
-
 export type IdFrom = 'hash' | 'none';
-
-// Parsed when the command line is read (src/ingest/map-spec.ts); re-exported for the tests.
-export { MapSpecError, parseMapSpecs, parseScopeSpec } from './map-spec.js';
 
 export interface MapOptions {
   /** api_field → source field (dotted path), from repeated `--map api=source`. */

@@ -1,7 +1,8 @@
 import type { InstanceRules } from './isolation.js';
 import type { MapResult } from './mapper.js';
 import type { SourceRecord } from './source-record.js';
-import { isIsoDate, isPlainObject } from './validate.js';
+import { isIsoDate } from '../client/datetime.js';
+import { isPlainObject } from '../json-value.js';
 
 /**
  * Checks of what the first records of an input would send, against the service's guidance

@@ -89,7 +89,7 @@ export function userStateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** A time and a random tail, unique to one run: `20240101-120000-3fa2`. */
-export function runStamp(now: number): string {
+function runStamp(now: number): string {
   const t = new Date(now).toISOString();
   const day = t.slice(0, 10).replace(/-/g, '');
   const time = t.slice(11, 19).replace(/:/g, '');
@@ -100,7 +100,7 @@ export function runStamp(now: number): string {
  * The real path of a file, or for one that does not exist yet, its directory's real path and
  * its name; so two spellings of one file (`./x`, `../d/x`, a symlink) compare equal.
  */
-export async function realPathOf(path: string): Promise<string> {
+async function realPathOf(path: string): Promise<string> {
   try {
     return await realpath(path);
   } catch {

@@ -9,7 +9,7 @@ import type { StopReason } from './summary.js';
  * Requests not on the wire (waiting for a slot, the rate limiter, a Retry-After or a backoff)
  * are abandoned at once.
  */
-export const GRACE_MS = 10_000;
+const GRACE_MS = 10_000;
 
 export interface StopOptions {
   clock: Clock;

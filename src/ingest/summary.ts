@@ -8,7 +8,7 @@ import type { CreditCheck } from './credit-check.js';
 export type StopReason =
   'interrupted' | 'max-duration' | 'max-errors' | 'fail-fast' | 'retry-budget' | 'retry-after';
 
-export type IngestStatusWord = 'completed' | 'partial' | 'stopped' | 'interrupted' | 'aborted';
+type IngestStatusWord = 'completed' | 'partial' | 'stopped' | 'interrupted' | 'aborted';
 
 /**
  * The result of a run (also the `--json` envelope's `result`): counts of this run, where the

@@ -11,7 +11,7 @@ import type { ExitCode } from '../errors.js';
 import { outcomeOf, type IngestSummary, type StopReason } from './summary.js';
 
 /** How many of the documents the service kept its earlier version of a summary names. */
-export const KEPT_EARLIER_IDS = 10;
+const KEPT_EARLIER_IDS = 10;
 
 /** Least time between two progress events (a forced one always goes). */
 const PROGRESS_EVERY_MS = 200;

@@ -1,5 +1,6 @@
 import { isDocumentType, isMode, readScope } from '../client/create-body.js';
-import { normalizeCreatedAt, parseIsoDateTime } from '../client/datetime.js';
+import { normalizeCreatedAt } from '../client/datetime.js';
+import { isPlainObject } from '../json-value.js';
 import {
   CREATE_BODY_KEYS,
   DEFAULT_DOCUMENT_TYPE,
@@ -173,31 +174,19 @@ function isBlankText(s: string): boolean {
   return s.trim() === '';
 }
 
-/**
- * An ISO 8601 date or date-time as the service's datetime model accepts it (see
- * `parseIsoDateTime`); a date-time without an offset counts, as the SDK sends naive times so.
- */
-export function isIsoDate(s: string): boolean {
-  return parseIsoDateTime(s) !== undefined;
-}
-
 /** An object without a prototype, for keys that come from outside (no key is inherited). */
 export function emptyRecord<T = unknown>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
 }
 
 /** Copies `from`'s own enumerable keys into `to` (a `__proto__` key included, as data). */
-export function copyOwn(from: Record<string, unknown>, to: Record<string, unknown>): void {
+function copyOwn(from: Record<string, unknown>, to: Record<string, unknown>): void {
   for (const k of Object.keys(from)) to[k] = from[k];
 }
 
 /** The value of `key` when it is `obj`'s own property, never one it inherits. */
 export function ownValue(obj: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
-}
-
-export function isPlainObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 /** A value for a message: strings quoted and cut at 40 characters, others by kind. */

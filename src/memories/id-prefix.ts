@@ -9,7 +9,7 @@ import { MemoryPaginator, type ListClient } from '../export/paginator.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Shortest prefix looked up (git's too): shorter ones name too many memories to be useful. */
-export const MIN_PREFIX = 4;
+const MIN_PREFIX = 4;
 const SHOWN_CANDIDATES = 10;
 
 const SHAPE = 'xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx';

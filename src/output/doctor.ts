@@ -1,6 +1,17 @@
-import type { DoctorReport } from '../commands/doctor.js';
 import { writeOut } from './messages.js';
 import type { View } from './view.js';
+
+/** One line of `synap doctor`: what was checked, whether it is fine, and what was found. */
+export interface DoctorCheck {
+  check: string;
+  ok: boolean;
+  detail: string;
+}
+
+export interface DoctorReport {
+  ok: boolean;
+  checks: DoctorCheck[];
+}
 
 /** `synap doctor`: one line a check, ✓ or ✗ (green or red on a terminal), then what was found. */
 export function printDoctor(report: DoctorReport, view: View): void {

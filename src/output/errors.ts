@@ -22,7 +22,7 @@ function codeOf(err: CliError): string {
 }
 
 /** What any thrown value means to the user. A value that is not a CliError is a bug: exit 1. */
-export function describeError(err: unknown): ErrorReport {
+function describeError(err: unknown): ErrorReport {
   if (err instanceof CliError) {
     return {
       code: codeOf(err),
@@ -87,7 +87,7 @@ export function errorEnvelope(err: unknown): {
  * The host a request could not reach (connection refused, unknown host), from the network
  * error under a client error; undefined when a server may have seen the request.
  */
-export function unreachedServer(err: unknown): string | undefined {
+function unreachedServer(err: unknown): string | undefined {
   let cause: unknown = err instanceof Error ? err.cause : undefined;
   // fetch wraps the socket error: TypeError('fetch failed', { cause }).
   for (let depth = 0; depth < 3 && cause instanceof Error; depth++) {

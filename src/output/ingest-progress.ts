@@ -9,7 +9,7 @@ import { createProgress, LineLog, type Progress } from './progress.js';
 let numbers: Intl.NumberFormat | undefined;
 const fmt = { format: (n: number) => (numbers ??= new Intl.NumberFormat('en-US')).format(n) };
 /** Failures printed one by one; after that only a count. */
-export const FAILURE_PRINT_CAP = 20;
+const FAILURE_PRINT_CAP = 20;
 
 function duration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -112,7 +112,7 @@ export function ingestProgressText(p: IngestProgress, pace: IngestPace): string 
 }
 
 /** `data.csv:42 INVALID_INPUT document is missing (correlation id …)` */
-export function failureText(f: FailureLine): string {
+function failureText(f: FailureLine): string {
   const where = f.line > 0 ? `${f.source}:${f.line}` : f.source;
   const status = f.error.status !== null ? ` ${f.error.status}` : '';
   const cid = f.correlation_id ? ` (correlation id ${f.correlation_id})` : '';
@@ -242,7 +242,7 @@ export function createIngestDisplay(
  * `note: export.zip: reading conversations.json (chatgpt); ignored: user.json (not part of …),
  * 3 more (no input format claims its name)`; refused entries are failures and shown as such.
  */
-export function entriesText(e: EntriesEvent): string {
+function entriesText(e: EntriesEvent): string {
   const used =
     e.used.length === 0
       ? 'no entry to read'

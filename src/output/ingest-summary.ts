@@ -1,6 +1,6 @@
 import type { CreateMemoryRequest } from '../client/types.js';
 import { unconfirmedOf, type IngestSummary } from '../ingest/summary.js';
-import { shellQuote } from '../commands/command-line.js';
+import { shellQuote } from '../command-line.js';
 import { describeCreditCheck } from './credits.js';
 import { redactSecrets } from '../redact.js';
 import { renderKeyValue } from './table.js';
@@ -11,7 +11,7 @@ type NumberFormat = (n: number) => string;
 const forPeople: NumberFormat = (n) => grouped.format(n);
 const forLogs: NumberFormat = (n) => String(n);
 
-export function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [string, string][] {
+function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [string, string][] {
   const pairs: [string, string][] = [];
   pairs.push(['status', s.dry_run ? `${s.status} (dry run: nothing sent)` : s.status]);
   if (s.shard !== undefined) pairs.push(['shard', `${s.shard} (by ${s.shard_by ?? 'record'})`]);

@@ -9,11 +9,10 @@ import type { View } from './view.js';
  * through any number of memories in constant memory; a closed pipe (`| head`) ends it.
  */
 
-export const LIST_FORMATS = ['table', 'json', 'jsonl', 'csv', 'tsv'] as const;
-export type ListFormat = (typeof LIST_FORMATS)[number];
+export type ListFormat = 'table' | 'json' | 'jsonl' | 'csv' | 'tsv';
 
 /** The columns of CSV and TSV, in order: the fields every memory has, then the optional ones. */
-export const ROW_FIELDS = [
+const ROW_FIELDS = [
   'memory_id',
   'memory_type',
   'content',
@@ -33,13 +32,13 @@ function cellText(value: unknown): string {
 }
 
 /** RFC 4180: quoted when it holds a comma, a quote or a line break; quotes doubled. */
-export function csvField(value: unknown): string {
+function csvField(value: unknown): string {
   const s = cellText(value);
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
 /** TSV keeps one record a line: tab, line breaks and backslash written as \t, \n, \r, \\. */
-export function tsvField(value: unknown): string {
+function tsvField(value: unknown): string {
   return cellText(value).replace(/[\\\t\n\r]/g, (c) =>
     c === '\\' ? '\\\\' : c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\r',
   );

@@ -3,7 +3,7 @@ import { LiveLine } from './live-line.js';
 import { LineLog, setActiveIndicator } from './notices.js';
 import { redactSecrets } from '../redact.js';
 
-export { flushNotices, LineLog, notify } from './notices.js';
+export { LineLog, notify } from './notices.js';
 
 /**
  * A small progress indicator for long operations, on stderr: a spinner line (live-line.ts)

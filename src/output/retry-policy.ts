@@ -7,7 +7,7 @@ const s = (ms: number) => `${ms / 1000}s`;
  * The retry policy in one line, as `--verbose` shows it at the start of a command:
  * `synap: retry policy: 5 attempts, backoff 0.5s…20s full jitter, budget 20 + 0.2 a request (max 200), …`
  */
-export function formatRetryPolicy(p: RetryPolicy): string {
+function formatRetryPolicy(p: RetryPolicy): string {
   return [
     `synap: retry policy: ${p.attempts} attempts per call`,
     `backoff ${s(p.backoff.baseMs)}…${s(p.backoff.capMs)} full jitter`,

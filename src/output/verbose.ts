@@ -1,23 +1,9 @@
+import type { RequestEvent } from '../client/client.js';
 import { notify } from './notices.js';
 import { redactSecrets } from '../redact.js';
 
-/** What the client reports after each HTTP attempt (mirrors client RequestEvent; never the key). */
-export interface RequestLine {
-  method: string;
-  path: string;
-  status?: number;
-  ms: number;
-  correlationId: string;
-  attempt: number;
-  error?: string;
-  /** On a failure without a response: whether another attempt follows. */
-  retrying?: boolean;
-  /** The server's processing time (X-Synap-Server-Ms), when it sent one. */
-  serverMs?: number;
-}
-
 /** `synap: http GET /api/v1/memories?page=2 200 35ms server=4.2ms cid=… attempt=1` */
-export function formatRequestLine(e: RequestLine): string {
+export function formatRequestLine(e: RequestEvent): string {
   const status = e.status === undefined ? (e.error ?? 'no response') : String(e.status);
   const parts = [
     'synap: http',
@@ -34,10 +20,7 @@ export function formatRequestLine(e: RequestLine): string {
 }
 
 /** Prints one request line on stderr (--verbose). */
-export function writeRequestLine(
-  e: RequestLine,
-  stream: NodeJS.WritableStream = process.stderr,
-): void {
+function writeRequestLine(e: RequestEvent, stream: NodeJS.WritableStream = process.stderr): void {
   stream.write(`${formatRequestLine(e)}\n`);
 }
 
@@ -50,7 +33,7 @@ export function requestReporter(opts: {
   verbose: boolean;
   quiet: boolean;
   baseUrl: string;
-}): (e: RequestLine) => void {
+}): (e: RequestEvent) => void {
   let host = opts.baseUrl;
   try {
     host = new URL(opts.baseUrl).host;

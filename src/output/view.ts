@@ -1,4 +1,4 @@
-import type { CommandLine } from '../commands/command-line.js';
+import type { CommandLine } from '../command-line.js';
 
 /**
  * How results are drawn for people: colour per stream (each decided by colorFor: --no-color,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { buildProgram } from '../../src/cli.js';
-import { CommandLine, shellQuote } from '../../src/commands/command-line.js';
+import { CommandLine, shellQuote } from '../../src/command-line.js';
 import { declareAll } from '../../src/commands/lazy.js';
 import { Runner } from '../../src/commands/run.js';
 

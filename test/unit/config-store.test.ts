@@ -12,7 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { takeConfigNotices } from '../../src/config/notices.js';
-import { configDir, openReadableStore, openStore, parseSetting } from '../../src/config/store.js';
+import { parseSetting } from '../../src/config/settings.js';
+import { configDir, openReadableStore, openStore } from '../../src/config/store.js';
 import { UsageError } from '../../src/errors.js';
 
 let root: string;

@@ -3,13 +3,13 @@ import {
   documentRefusal,
   fieldOf,
   intParam,
-  isIsoDate,
   isUuid,
   Refusal,
   RequestValidationError,
   validateBatch,
   validateCreate,
 } from '../../src/emulator/validate.js';
+import { isIsoDate } from '../../src/client/datetime.js';
 
 describe('emulator validation', () => {
   it('applies the model defaults to keys left out', () => {
@@ -74,6 +74,13 @@ describe('emulator validation', () => {
     expect(
       validateCreate({ document: 'x', document_created_at: '20240102' }).document_created_at,
     ).toBe('1970-08-23T06:15:02.000Z');
+  });
+
+  it('document_created_at: the model takes `_`, a space or `t` between date and time', () => {
+    for (const value of ['2024-03-15_10:30:00Z', '2024-03-15 10:30:00Z', '2024-03-15t10:30:00z'])
+      expect(
+        validateCreate({ document: 'x', document_created_at: value }).document_created_at,
+      ).toBe(value);
   });
 
   it.each([

@@ -3,15 +3,10 @@ import { buildCreateBody, readScope } from '../../src/client/create-body.js';
 import { InvalidInputError } from '../../src/client/errors.js';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
 import { hashDocumentId } from '../../src/ingest/document-id.js';
-import {
-  createMapper,
-  MapSpecError,
-  parseMapSpecs,
-  parseScopeSpec,
-  type MapOptions,
-  type MapResult,
-} from '../../src/ingest/mapper.js';
+import { MapSpecError, parseMapSpecs, parseScopeSpec } from '../../src/ingest/map-spec.js';
+import { createMapper, type MapOptions } from '../../src/ingest/mapper.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
+import { bad, ok } from '../helpers/map-results.js';
 
 // The create body of synap-api.md §5.1 / §10, written out here rather than imported, so a
 // change of the code's list cannot pass by changing what it is checked against.
@@ -38,15 +33,6 @@ const csvRow = (value: Record<string, string>): SourceRecord =>
   rec(value, { source: 'in.csv', format: 'csv' });
 const map = (value: unknown, opts: MapOptions = {}, extra: Partial<SourceRecord> = {}) =>
   createMapper({ idFrom: 'none', ...opts })(rec(value, extra));
-
-function ok(r: MapResult): CreateMemoryRequest {
-  if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
-  return r.request;
-}
-function bad(r: MapResult) {
-  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.request)}`);
-  return r.error;
-}
 
 describe('the create body is the SDK body', () => {
   it('every key, in the SDK order; unset ids/date/scope null, type/mode/metadata defaulted', () => {

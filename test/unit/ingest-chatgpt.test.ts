@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { chatgptConversation, currentNode, messageText } from '../../src/ingest/readers/chatgpt.js';
-import { sniffFormat } from '../../src/ingest/format.js';
+import { sniffFormat } from '../../src/ingest/formats/index.js';
 import { refineFormat } from '../../src/ingest/formats/index.js';
 
 type Node = { id: string; parent: string | null; children: string[]; message: unknown };

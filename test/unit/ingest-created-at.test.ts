@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createMapper, hashDocumentId } from '../../src/ingest/mapper.js';
+import { hashDocumentId } from '../../src/ingest/document-id.js';
+import { createMapper } from '../../src/ingest/mapper.js';
 import { validateRequest } from '../../src/ingest/validate.js';
 
 /**

@@ -1,30 +1,18 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { canonicalJson, hashDocumentId } from '../../src/ingest/document-id.js';
+import { describe, expect, it } from 'vitest';
+import { hashDocumentId } from '../../src/ingest/document-id.js';
+import { canonicalJson } from '../../src/json-value.js';
 import { failureLineJson, type FailureLine } from '../../src/ingest/failures-file.js';
 import { createMapper, type MapResult } from '../../src/ingest/mapper.js';
 import { readRecords } from '../../src/ingest/readers/index.js';
 import { MAX_DEPTH, quoteInexactNumbers } from '../../src/ingest/readers/json-text.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
+import { tempFiles } from '../helpers/reader-files.js';
 
 // One record never blocks a file, a failed record's line in the
 // failures file holds everything needed to restore it, and no value is changed silently.
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'synap-data-loss-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string | Buffer): Promise<string> {
-  const p = join(dir, name);
-  await writeFile(p, content);
-  return p;
-}
+const tmp = tempFiles('synap-data-loss-');
+const { file } = tmp;
 
 async function mapAll(path: string): Promise<MapResult[]> {
   const map = createMapper();

@@ -1,16 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
-import {
-  canonicalJson,
-  createMapper,
-  hashDocumentId,
-  isIsoDate,
-  MapSpecError,
-  parseMapSpecs,
-  type MapOptions,
-  type MapResult,
-} from '../../src/ingest/mapper.js';
+import { hashDocumentId } from '../../src/ingest/document-id.js';
+import { MapSpecError, parseMapSpecs } from '../../src/ingest/map-spec.js';
+import { createMapper, type MapOptions } from '../../src/ingest/mapper.js';
+import { canonicalJson } from '../../src/json-value.js';
+import { isIsoDate } from '../../src/client/datetime.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
+import { bad, ok } from '../helpers/map-results.js';
 
 const rec = (value: unknown, extra: Partial<SourceRecord> = {}): SourceRecord => ({
   source: 'in.jsonl',
@@ -20,15 +16,6 @@ const rec = (value: unknown, extra: Partial<SourceRecord> = {}): SourceRecord =>
 });
 const csv = (value: Record<string, string>): SourceRecord =>
   rec(value, { source: 'in.csv', format: 'csv' });
-
-function ok(r: MapResult): CreateMemoryRequest {
-  if (!r.ok) throw new Error(`expected ok, got ${r.error.code}: ${r.error.message}`);
-  return r.request;
-}
-function bad(r: MapResult) {
-  if (r.ok) throw new Error(`expected a failure, got ${JSON.stringify(r.request)}`);
-  return r.error;
-}
 
 describe('mapper: fields', () => {
   it('takes API-named fields as they are', () => {

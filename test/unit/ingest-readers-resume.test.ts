@@ -1,42 +1,21 @@
-import { mkdtemp, rm, utimes, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { utimes } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sniffFormat } from '../../src/ingest/format.js';
-import { inputIdentity, readRecords, type ReadOptions } from '../../src/ingest/readers/index.js';
-import type { SourceRecord } from '../../src/ingest/source-record.js';
+import { describe, expect, it } from 'vitest';
+import { sniffFormat } from '../../src/ingest/formats/index.js';
+import { inputIdentity, readRecords } from '../../src/ingest/readers/index.js';
+import { brief, readAll, tempFiles } from '../helpers/reader-files.js';
 
 // Resume support of the readers (startAfterLine), the input identity used by the state file,
 // early termination, and gzip errors under every format.
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'synap-readers-resume-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string | Buffer): Promise<string> {
-  const p = join(dir, name);
-  await writeFile(p, content);
-  return p;
-}
-
-async function read(inputs: string[], opts: ReadOptions = {}): Promise<SourceRecord[]> {
-  const out: SourceRecord[] = [];
-  for await (const r of readRecords(inputs, opts)) out.push(r);
-  return out;
-}
-
-const brief = (rs: SourceRecord[]) => rs.map((r) => [r.line, r.parseError ? 'ERR' : r.value]);
+const tmp = tempFiles('synap-readers-resume-');
+const { file } = tmp;
 
 describe('startAfterLine', () => {
   it('JSON Lines: skips records starting on or before the line, including bad ones', async () => {
     const p = await file('a.jsonl', '{"a":1}\n{broken\n\n{"a":4}\n{"a":5}\n{bad6\n{"a":7}');
-    const all = await read([p]);
+    const all = await readAll([p]);
     expect(brief(all)).toEqual([
       [1, { a: 1 }],
       [2, 'ERR'],
@@ -48,33 +27,33 @@ describe('startAfterLine', () => {
     // Skipping by the line of the N-th record skips exactly the first N records.
     for (let n = 0; n <= all.length; n++) {
       const after = n === 0 ? 0 : all[n - 1]!.line;
-      expect(brief(await read([p], { startAfterLine: after }))).toEqual(brief(all.slice(n)));
+      expect(brief(await readAll([p], { startAfterLine: after }))).toEqual(brief(all.slice(n)));
     }
-    expect(await read([p], { startAfterLine: 99 })).toEqual([]);
+    expect(await readAll([p], { startAfterLine: 99 })).toEqual([]);
   });
 
   it('JSON Lines: a skipped line may be long and span chunks; the next line is intact', async () => {
     const long = `{"document":"${'y'.repeat(600_000)}"}`;
     const p = await file('long.jsonl', `${long}\n${long}\n{"a":3}\n`);
-    expect(brief(await read([p], { startAfterLine: 2 }))).toEqual([[3, { a: 3 }]]);
-    const rs = await read([p], { startAfterLine: 1 });
+    expect(brief(await readAll([p], { startAfterLine: 2 }))).toEqual([[3, { a: 3 }]]);
+    const rs = await readAll([p], { startAfterLine: 1 });
     expect(rs.map((r) => r.line)).toEqual([2, 3]);
     expect((rs[0]!.value as { document: string }).document.length).toBe(600_000);
   });
 
   it('JSON array: elements starting at or before the line are not parsed or yielded', async () => {
     const p = await file('a.json', '[\n {"a":1},\n {"a":\n  2},\n {bad},\n {"a":4}\n]\n');
-    expect(brief(await read([p]))).toEqual([
+    expect(brief(await readAll([p]))).toEqual([
       [2, { a: 1 }],
       [3, { a: 2 }],
       [5, 'ERR'],
       [6, { a: 4 }],
     ]);
-    expect(brief(await read([p], { startAfterLine: 3 }))).toEqual([
+    expect(brief(await readAll([p], { startAfterLine: 3 }))).toEqual([
       [5, 'ERR'],
       [6, { a: 4 }],
     ]);
-    expect(brief(await read([p], { startAfterLine: 4 }))).toEqual([
+    expect(brief(await readAll([p], { startAfterLine: 4 }))).toEqual([
       [5, 'ERR'],
       [6, { a: 4 }],
     ]);
@@ -85,19 +64,19 @@ describe('startAfterLine', () => {
       'a.csv',
       'document,n\n"multi\nline",1\nshort\nplain,3\n"x\r\ny",4\nlast,5\n',
     );
-    expect(brief(await read([p]))).toEqual([
+    expect(brief(await readAll([p]))).toEqual([
       [2, { document: 'multi\nline', n: '1' }],
       [4, 'ERR'],
       [5, { document: 'plain', n: '3' }],
       [6, { document: 'x\r\ny', n: '4' }],
       [8, { document: 'last', n: '5' }],
     ]);
-    expect(brief(await read([p], { startAfterLine: 4 }))).toEqual([
+    expect(brief(await readAll([p], { startAfterLine: 4 }))).toEqual([
       [5, { document: 'plain', n: '3' }],
       [6, { document: 'x\r\ny', n: '4' }],
       [8, { document: 'last', n: '5' }],
     ]);
-    expect(brief(await read([p], { startAfterLine: 6 }))).toEqual([
+    expect(brief(await readAll([p], { startAfterLine: 6 }))).toEqual([
       [8, { document: 'last', n: '5' }],
     ]);
   });
@@ -105,7 +84,7 @@ describe('startAfterLine', () => {
   it('applies to the first input only', async () => {
     const a = await file('first.jsonl', '{"f":1}\n{"f":2}\n');
     const b = await file('second.jsonl', '{"s":1}\n{"s":2}\n');
-    const rs = await read([a, b], { startAfterLine: 1 });
+    const rs = await readAll([a, b], { startAfterLine: 1 });
     expect(rs.map((r) => [r.source, r.line])).toEqual([
       [a, 2],
       [b, 1],
@@ -115,7 +94,7 @@ describe('startAfterLine', () => {
 
   it('works through gzip', async () => {
     const p = await file('z.jsonl.gz', gzipSync('{"a":1}\n{"a":2}\n{"a":3}\n'));
-    expect(brief(await read([p], { startAfterLine: 2 }))).toEqual([[3, { a: 3 }]]);
+    expect(brief(await readAll([p], { startAfterLine: 2 }))).toEqual([[3, { a: 3 }]]);
   });
 });
 
@@ -130,7 +109,7 @@ describe('gzip errors in every format', () => {
     async (name, text) => {
       const gz = gzipSync(text);
       const p = await file(name, gz.subarray(0, Math.floor(gz.length * 0.7)));
-      const rs = await read([p]);
+      const rs = await readAll([p]);
       const last = rs.at(-1)!;
       expect(last.parseError?.message).toMatch(/corrupt or truncated gzip/);
       // The compact JSON array is all on line 1.
@@ -225,7 +204,7 @@ describe('sniffFormat', () => {
   it('stdin split into one-byte chunks still sniffs and reads', async () => {
     const text = '\n\n{"a":1}\n{"a":2}\n';
     const chunks = [...Buffer.from(text)].map((b) => Buffer.from([b]));
-    const rs = await read(['-'], { stdin: Readable.from(chunks) });
+    const rs = await readAll(['-'], { stdin: Readable.from(chunks) });
     expect(brief(rs)).toEqual([
       [3, { a: 1 }],
       [4, { a: 2 }],
@@ -256,14 +235,14 @@ describe('overlapping next() calls', () => {
 describe('edges', () => {
   it('CSV: repeated header names get _2, _3 so no column is lost', async () => {
     const p = await file('dup.csv', 'document,tag,tag, ,tag\nd,a,b,c,e\n');
-    expect(brief(await read([p]))).toEqual([
+    expect(brief(await readAll([p]))).toEqual([
       [2, { document: 'd', tag: 'a', tag_2: 'b', column_4: 'c', tag_3: 'e' }],
     ]);
   });
 
   it('JSON array: an empty element is an error at its line; a trailing comma is tolerated', async () => {
     const p = await file('holes.json', '[\n{"a":1},\n,\n{"a":3},\n]');
-    expect(brief(await read([p]))).toEqual([
+    expect(brief(await readAll([p]))).toEqual([
       [2, { a: 1 }],
       [3, 'ERR'],
       [4, { a: 3 }],

@@ -1,36 +1,21 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readRecordBatches, type ReadOptions } from '../../src/ingest/readers/index.js';
 import { SettlementTracker } from '../../src/ingest/settlement.js';
-import type { ReadPosition, RecordBatch, SourceRecord } from '../../src/ingest/source-record.js';
+import type { ReadPosition, RecordBatch } from '../../src/ingest/source-record.js';
+import { brief, tempFiles } from '../helpers/reader-files.js';
 
 // Resume by seeking: the positions a plain JSON Lines file reports, reading from one of them,
 // and the tracker's resume point (which records a resume may skip without reading them).
 
-let dir: string;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'synap-seek-'));
-});
-afterAll(async () => {
-  await rm(dir, { recursive: true, force: true });
-});
-
-async function file(name: string, content: string | Buffer): Promise<string> {
-  const p = join(dir, name);
-  await writeFile(p, content);
-  return p;
-}
+const tmp = tempFiles('synap-seek-');
+const { file } = tmp;
 
 async function batches(inputs: string[], opts: ReadOptions = {}): Promise<RecordBatch[]> {
   const out: RecordBatch[] = [];
   for await (const b of readRecordBatches(inputs, opts)) out.push(b);
   return out;
 }
-
-const brief = (rs: SourceRecord[]) => rs.map((r) => [r.line, r.parseError ? 'ERR' : r.value]);
 
 /** Lines of every shape a JSON Lines reader meets: blank, CRLF, broken, invalid UTF-8, long. */
 function awkwardJsonl(n: number): Buffer {

@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
-import {
-  canonicalJson,
-  hashDocumentId,
-  requestCanonicalJson,
-} from '../../src/ingest/document-id.js';
+import { hashDocumentId, requestCanonicalJson } from '../../src/ingest/document-id.js';
+import { canonicalJson } from '../../src/json-value.js';
 import { createMapper } from '../../src/ingest/mapper.js';
-import { isIsoDate, validateRequest } from '../../src/ingest/validate.js';
+import { isIsoDate } from '../../src/client/datetime.js';
+import { validateRequest } from '../../src/ingest/validate.js';
 import { seededRandom } from '../helpers/random.js';
 
 const base: CreateMemoryRequest = {

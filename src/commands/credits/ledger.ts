@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { CreditLedgerPage, CreditLedgerQuery } from '../../client/types.js';
 import { UsageError } from '../../errors.js';
-import { isIsoDate } from '../../ingest/validate.js';
+import { isIsoDate } from '../../client/datetime.js';
 import { integer } from '../flags.js';
 import type { CommandSpec } from '../run.js';
 

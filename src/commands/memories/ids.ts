@@ -19,7 +19,7 @@ export async function refusedIdReason(err: unknown): Promise<string | undefined>
   return (own ?? err.message).replace(`${path}: `, '').replace(/\s*\([A-Z]+ \/[^)]*\)$/, '');
 }
 
-export function badIdError(id: string, kind: IdKind, reason: string): UsageError {
+function badIdError(id: string, kind: IdKind, reason: string): UsageError {
   return new UsageError(`"${id}" is not a valid ${kind} id: ${reason}`, {
     hints: [
       kind === 'memory'

@@ -3,7 +3,7 @@ import { MAX_PAGE_SIZE, type ListMemoriesResponse } from '../../client/types.js'
 import { UsageError } from '../../errors.js';
 import type { ListFormat } from '../../output/memory-rows.js';
 import { integer } from '../flags.js';
-import type { CommandSpec } from '../run.js';
+import { viewOf, type CommandSpec } from '../run.js';
 
 const DEFAULT_PAGE_SIZE = 20;
 
@@ -20,7 +20,7 @@ interface ListFlags {
 }
 
 /** `--all`: the memories went to stdout as they came; this is what is left to say. */
-export interface ListAllResult {
+interface ListAllResult {
   all: true;
   format: ListFormat;
   memories: number;
@@ -109,7 +109,9 @@ Examples:
     });
     const collected: Record<string, unknown>[] | undefined = ctx.globals.json ? [] : undefined;
     const { MemoryRowsWriter } = await import('../../output/memory-rows.js');
-    const writer = collected ? undefined : new MemoryRowsWriter(format, viewFor(ctx));
+    const writer = collected
+      ? undefined
+      : new MemoryRowsWriter(format, viewOf(ctx.globals, ctx.commandLine));
     let memories = 0;
     let readerClosed = false;
     for await (const page of paginator) {
@@ -151,11 +153,3 @@ Examples:
     out.printPageFooter(result, view);
   },
 };
-
-function viewFor(ctx: { globals: { color: boolean; stderrColor: boolean; quiet: boolean } }) {
-  return {
-    color: ctx.globals.color,
-    stderrColor: ctx.globals.stderrColor,
-    quiet: ctx.globals.quiet,
-  };
-}

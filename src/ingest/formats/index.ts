@@ -12,7 +12,7 @@ import {
 import type { SourceRecord } from '../source-record.js';
 import type { FailedText, FormatSpec } from './spec.js';
 
-export type { FailedText, FormatReadContext, FormatSpec } from './spec.js';
+export type { FormatSpec } from './spec.js';
 
 /*
  * The input formats: one entry each. Adding a format is a reader in src/ingest/readers/ and an
@@ -199,7 +199,7 @@ export function isTabular(name: unknown): boolean {
 }
 
 /** `jsonl|csv|tsv|json`, for messages that name the choices. */
-export function formatChoices(): string {
+function formatChoices(): string {
   return INPUT_FORMATS.join('|');
 }
 

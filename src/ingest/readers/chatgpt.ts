@@ -1,12 +1,5 @@
-import type { RecordBatch } from '../source-record.js';
-import { isPlainObject } from '../validate.js';
-import {
-  isoFromEpochSeconds,
-  own,
-  readConversations,
-  turnText,
-  type ConversationResult,
-} from './conversation.js';
+import { isPlainObject } from '../../json-value.js';
+import { isoFromEpochSeconds, own, turnText, type ConversationResult } from './conversation.js';
 
 /**
  * ChatGPT's data export: `conversations.json`, an array of conversations. Each holds its
@@ -20,7 +13,7 @@ import {
 const SPOKEN = new Set(['text', 'multimodal_text', 'code']);
 
 /** The ids on the path from the root to `current` (root first), following `parent`. */
-export function branchTo(mapping: Record<string, unknown>, current: string): string[] {
+function branchTo(mapping: Record<string, unknown>, current: string): string[] {
   const path: string[] = [];
   const seen = new Set<string>();
   let at: string | undefined = current;
@@ -106,7 +99,7 @@ export function messageText(
 }
 
 /** The turns of a conversation's current branch, in order. */
-export function chatgptTurns(conv: Record<string, unknown>): string[] {
+function chatgptTurns(conv: Record<string, unknown>): string[] {
   const mapping = own(conv, 'mapping');
   if (!isPlainObject(mapping)) return [];
   const end = currentNode(mapping, own(conv, 'current_node'));
@@ -140,13 +133,4 @@ export function chatgptConversation(value: unknown): ConversationResult {
   if (updated) metadata.updated_at = updated;
   document.metadata = metadata;
   return { document };
-}
-
-/** The records of a ChatGPT `conversations.json`, one document per conversation. */
-export function readChatGpt(
-  bytes: AsyncIterable<Buffer>,
-  source: string,
-  startAfterLine: number,
-): AsyncGenerator<RecordBatch, number> {
-  return readConversations(bytes, source, startAfterLine, 'chatgpt', chatgptConversation);
 }

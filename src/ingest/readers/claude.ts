@@ -1,12 +1,5 @@
-import type { RecordBatch } from '../source-record.js';
-import { isPlainObject } from '../validate.js';
-import {
-  isoFromString,
-  own,
-  readConversations,
-  turnText,
-  type ConversationResult,
-} from './conversation.js';
+import { isPlainObject } from '../../json-value.js';
+import { isoFromString, own, turnText, type ConversationResult } from './conversation.js';
 
 /**
  * Claude's data export: `conversations.json`, an array of conversations, each with its
@@ -83,13 +76,4 @@ export function claudeConversation(value: unknown): ConversationResult {
   if (typeof name === 'string') metadata.name = name;
   document.metadata = metadata;
   return { document };
-}
-
-/** The records of a Claude `conversations.json`, one document per conversation. */
-export function readClaude(
-  bytes: AsyncIterable<Buffer>,
-  source: string,
-  startAfterLine: number,
-): AsyncGenerator<RecordBatch, number> {
-  return readConversations(bytes, source, startAfterLine, 'claude', claudeConversation);
 }

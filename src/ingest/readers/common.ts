@@ -8,13 +8,6 @@ import {
   quoteInexactNumbers,
 } from './json-text.js';
 
-/** How much of a text goes into a message (the failures file keeps the whole text). */
-export const RAW_PREVIEW = 200;
-
-export function preview(text: string): string {
-  return text.length > RAW_PREVIEW ? `${text.slice(0, RAW_PREVIEW)}…` : text;
-}
-
 /**
  * The largest record a reader holds: a JSON Lines line or a `.json` array element longer than
  * this fails alone as TOO_LARGE (its place and a bounded excerpt kept) and the reader goes on

@@ -1,5 +1,5 @@
 import type { RecordBatch, SourceRecord } from '../source-record.js';
-import { isPlainObject } from '../validate.js';
+import { isPlainObject } from '../../json-value.js';
 import { parseError } from './common.js';
 import { readJsonArray } from './json-array.js';
 

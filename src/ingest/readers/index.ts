@@ -18,11 +18,8 @@ import { gunzipped } from './gunzip.js';
 import type { PrefixHash } from './prefix-hash.js';
 import type { EntriesEvent } from './zip.js';
 
-export { formatFromName, parseFormat, sniffFormat } from '../format.js';
 export { inputIdentity, type InputIdentity } from './identity.js';
 export { PrefixHash, type ConsumedBytes } from './prefix-hash.js';
-export { readJsonArray } from './json-array.js';
-export { readJsonLines } from './jsonl.js';
 
 export interface ReadOptions {
   /** Forces the format (needed or sniffed for stdin; files go by extension otherwise). */
@@ -454,15 +451,6 @@ export async function assertReadable(path: string): Promise<void> {
     await access(path, constants.R_OK);
   } catch (err) {
     throw readError(path, err);
-  }
-}
-
-/** A regular file (can be read again, so a run on it can resume), not a pipe or device. */
-export async function isRegularFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
   }
 }
 

@@ -84,7 +84,7 @@ function attachmentLine(a: Attachment): string {
 }
 
 /** A Message-ID without its angle brackets and surrounding space; '' when there is none. */
-export function bareMessageId(id: string | undefined): string {
+function bareMessageId(id: string | undefined): string {
   return (id ?? '').trim().replace(/^<\s*/, '').replace(/\s*>$/, '').trim();
 }
 
@@ -99,7 +99,7 @@ function headerValue(email: Email, key: string): string | undefined {
 }
 
 /** An ISO 8601 UTC time of a Date header, or undefined when it does not name a real time. */
-export function isoDate(date: string | undefined): string | undefined {
+function isoDate(date: string | undefined): string | undefined {
   if (!date) return undefined;
   const t = Date.parse(date);
   if (Number.isNaN(t)) return undefined;

@@ -36,7 +36,7 @@ function keepTranscript(f: FailedText): SourceRecord {
 const FIRST_HEADER =
   /^(?:Return-Path|Received|Delivered-To|From|To|Subject|Date|Message-ID|MIME-Version|DKIM-Signature|ARC-[A-Za-z-]+|Authentication-Results|X-[A-Za-z0-9-]+):[ \t]/i;
 
-export const MBOX = {
+const MBOX = {
   name: 'mbox' as const,
   label: 'mbox',
   extensions: ['.mbox', '.mbx'],
@@ -53,7 +53,7 @@ export const MBOX = {
   depthChecked: false,
 } satisfies FormatSpec;
 
-export const EML = {
+const EML = {
   name: 'eml' as const,
   label: 'EML',
   extensions: ['.eml'],
@@ -69,7 +69,7 @@ export const EML = {
   depthChecked: false,
 } satisfies FormatSpec;
 
-export const VTT = {
+const VTT = {
   name: 'vtt' as const,
   label: 'WebVTT',
   aliases: ['webvtt'],
@@ -85,7 +85,7 @@ export const VTT = {
   depthChecked: false,
 } satisfies FormatSpec;
 
-export const SRT = {
+const SRT = {
   name: 'srt' as const,
   label: 'SRT',
   extensions: ['.srt'],
@@ -127,7 +127,7 @@ export const NOTES = {
  */
 const SLACK_CHANNELS = /^\s*\[\s*\{(?=[^{}]*"id"\s*:\s*"C[A-Z0-9]+")(?=[^{}]*"is_general"\s*:)/;
 
-export const SLACK = {
+const SLACK = {
   name: 'slack' as const,
   label: 'Slack export',
   extensions: ['.json'],

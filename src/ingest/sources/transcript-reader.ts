@@ -4,7 +4,7 @@ import type { RecordBatch } from '../source-record.js';
 import { transcriptRecord, type Turn } from './transcript.js';
 
 /** A transcript larger than this is not a meeting's captions: it fails instead of being held. */
-export const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
+const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
 
 /** The file name a source is known by (`export.zip:dir/a.vtt` → `a.vtt`). */
 function fileName(source: string): string {

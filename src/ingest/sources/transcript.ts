@@ -37,7 +37,7 @@ export function leadingSpeaker(text: string): { speaker?: string; text: string }
 }
 
 /** Whitespace runs (line breaks inside a cue included) become one space. */
-export function squash(text: string): string {
+function squash(text: string): string {
   return text.replace(/\s+/g, ' ').trim();
 }
 
@@ -68,7 +68,7 @@ export function turnsDocument(turns: Turn[]): string {
 }
 
 /** The speakers in order of first appearance. */
-export function speakersOf(turns: Turn[]): string[] {
+function speakersOf(turns: Turn[]): string[] {
   const seen = new Set<string>();
   for (const t of turns) if (t.speaker !== undefined) seen.add(t.speaker);
   return [...seen];

@@ -3,12 +3,16 @@
  * (`synap emulator --fail-rate 0.05`) or at run time (`RunningEmulator.setFaults`). The option
  * type, the CLI flags and their parsers, validation and the `faults` counters of
  * `GET /_emulator/stats` are all derived from this table; adding a fault means adding a row here
- * and handling it in the handler.
+ * and acting on it in inject.ts (FaultInjector), which the handler asks at fixed points.
+ *
+ * src/emulator/faults/ is the test side of the emulator: nothing here is the service's contract,
+ * which the rest of src/emulator/ mirrors. The credit-stop reasons, error-body shapes and route
+ * groups below are the service's; they are listed here as the values a fault may choose.
  */
 
-import { CREDIT_STOP_REASONS } from '../client/types.js';
+import { CREDIT_STOP_REASONS } from '../../client/types.js';
 
-export type FaultKind = 'ms' | 'probability' | 'count' | 'choice' | 'list';
+type FaultKind = 'ms' | 'probability' | 'count' | 'choice' | 'list';
 
 export interface FaultSpec {
   /** Commander flag, e.g. '--fail-rate <p>'; the option's attribute name comes from it. */
@@ -27,7 +31,7 @@ export interface FaultSpec {
  * string, an array of issues for validation, an object for 402/409/credit stops, plus the
  * documented `code`/`details`); the others send every error in one of the shapes clients meet.
  */
-export const ERROR_FORMATS = [
+const ERROR_FORMATS = [
   'fastapi',
   'detail',
   'detail-array',
@@ -38,7 +42,7 @@ export const ERROR_FORMATS = [
 export type ErrorFormat = (typeof ERROR_FORMATS)[number];
 
 /** Route groups a deployment may lack (`--absent-routes`); they answer 404. */
-export const ROUTE_GROUPS = ['list', 'credits'] as const;
+const ROUTE_GROUPS = ['list', 'credits'] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
 
 export const FAULTS = {
@@ -149,7 +153,7 @@ function describeValue(value: unknown): string {
  * Checks one fault value; returns a message when it is out of range (the caller names the fault
  * as a flag or an option). Unset (undefined) is always valid.
  */
-export function faultValueProblem(name: FaultName, value: unknown): string | undefined {
+function faultValueProblem(name: FaultName, value: unknown): string | undefined {
   if (value === undefined) return undefined;
   const spec: FaultSpec = FAULTS[name];
   switch (spec.kind) {

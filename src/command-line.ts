@@ -35,8 +35,8 @@ export function shellQuote(word: string): string {
   return `'${word.replace(/'/g, `'\\''`)}'`;
 }
 
-/** The command and its ancestors, leaf first. */
-function lineage(cmd: Command): Command[] {
+/** The command and its ancestors, leaf first: options of each apply (global ones of the root). */
+export function lineage(cmd: Command): Command[] {
   const out: Command[] = [];
   for (let c: Command | null = cmd; c; c = c.parent) out.push(c);
   return out;

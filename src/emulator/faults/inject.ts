@@ -1,0 +1,82 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  zeroFaultCounters,
+  type EmulatorFaults,
+  type ErrorFormat,
+  type FaultCounter,
+  type RouteGroup,
+} from './table.js';
+
+/**
+ * Where the emulator departs from the service on purpose, because a test or a drill asked for
+ * it: latency and spikes, injected 503s, connections dropped after a write, 429 storms, absent
+ * route groups and the shape of error bodies. The handler asks this object at fixed points of a
+ * request; without faults set, each answer is "nothing injected", and what the emulator does is
+ * the service's contract alone. The values are the running emulator's (`setFaults` changes the
+ * same object); the random source is the emulator's (seeded in tests), drawn in request order.
+ */
+export class FaultInjector {
+  /** The `faults` counters of GET /_emulator/stats. */
+  readonly counters = zeroFaultCounters();
+  /** End of the current 429 storm; 0 when none is raging. */
+  private stormUntil = 0;
+
+  constructor(
+    private readonly faults: EmulatorFaults,
+    private readonly random: () => number,
+  ) {}
+
+  count(name: FaultCounter): void {
+    this.counters[name]++;
+  }
+
+  /** Route groups this deployment lacks (they answer 404). */
+  absentRoutes(): Set<RouteGroup> {
+    return new Set<RouteGroup>(this.faults.absentRoutes);
+  }
+
+  errorFormat(): ErrorFormat {
+    return this.faults.errorFormat ?? 'fastapi';
+  }
+
+  /** Added latency (±50% jitter) and latency spikes, before an API request is looked at. */
+  async delay(): Promise<void> {
+    const { latencyMs, spikeRate } = this.faults;
+    if (latencyMs && latencyMs > 0) await sleep(latencyMs * (0.5 + this.random()));
+    if (spikeRate && spikeRate > 0 && this.random() < spikeRate) {
+      this.count('spikes');
+      await sleep(this.faults.spikeMs ?? 1000);
+    }
+  }
+
+  /**
+   * 429 storms: a request may set one off; while it rages every API request is refused. The
+   * milliseconds left of the storm raging at `now` (counted as a refusal), or undefined.
+   */
+  stormLeft(now: number): number | undefined {
+    const { stormRate, stormMs } = this.faults;
+    if (now >= this.stormUntil && stormRate && stormRate > 0 && this.random() < stormRate) {
+      this.count('storms');
+      this.stormUntil = now + (stormMs ?? 2000);
+    }
+    if (now >= this.stormUntil) return undefined;
+    this.count('storm_refusals');
+    return this.stormUntil - now;
+  }
+
+  /** Whether this request is answered with an injected 503. */
+  fails(): boolean {
+    const { failRate } = this.faults;
+    if (!(failRate && failRate > 0 && this.random() < failRate)) return false;
+    this.count('failures');
+    return true;
+  }
+
+  /** Whether the connection is dropped after the request's write was committed. */
+  resets(): boolean {
+    const { resetRate } = this.faults;
+    if (!(resetRate && resetRate > 0 && this.random() < resetRate)) return false;
+    this.count('resets');
+    return true;
+  }
+}

@@ -1,0 +1,44 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+import { readRecords, type ReadOptions } from '../../src/ingest/readers/index.js';
+import type { SourceRecord } from '../../src/ingest/source-record.js';
+
+/**
+ * A temporary folder for a test file's inputs, made before its tests and removed after them;
+ * `file` writes one input into it and gives its path.
+ */
+export function tempFiles(prefix: string): {
+  readonly dir: string;
+  file(name: string, content: string | Buffer): Promise<string>;
+} {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  return {
+    get dir() {
+      return dir;
+    },
+    async file(name, content) {
+      const p = join(dir, name);
+      await writeFile(p, content);
+      return p;
+    },
+  };
+}
+
+/** Every record the readers give for these inputs. */
+export async function readAll(inputs: string[], opts: ReadOptions = {}): Promise<SourceRecord[]> {
+  const out: SourceRecord[] = [];
+  for await (const r of readRecords(inputs, opts)) out.push(r);
+  return out;
+}
+
+/** [line, value] pairs, or [line, 'ERR'] for parse errors. */
+export const brief = (rs: SourceRecord[]) =>
+  rs.map((r) => [r.line, r.parseError ? 'ERR' : r.value]);
