@@ -1,6 +1,6 @@
 import { DEFAULT_BASE_URL, checkBaseUrl } from './client/base-url.js';
 import { SynapClient } from './client/client.js';
-import type { KeySource } from './client/errors.js';
+import type { KeySource } from './client/error-hints.js';
 import { limiterFor } from './client/limiter.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retry-policy.js';
 import { checkProfileName, type ProfileDefaults } from './config/settings.js';

@@ -4,11 +4,11 @@ import { awakeTimeout } from './awake-timeout.js';
 import { checkBaseUrl } from './base-url.js';
 import { buildCreateBody, type CreateMemoryInput } from './create-body.js';
 import { systemClock, type Clock } from '../clock.js';
+import { errorFromResponse } from './answer-error.js';
+import type { KeyOwner } from './error-hints.js';
 import {
   CreditsNotSupportedError,
-  errorFromResponse,
   ListNotSupportedError,
-  type KeyOwner,
   NetworkTimeoutError,
   routeMissing,
   SynapError,
@@ -176,7 +176,7 @@ export class NotSentError extends Error {
  * ms>_<6 lowercase hex>`, e.g. `syn_inst_0_1795882095207_2b7804`; with no instance id known
  * the middle part is `cli` (`syn_cli_1795882095207_2b7804`).
  */
-export function newCorrelationId(now: number = Date.now(), instanceId?: string): string {
+function newCorrelationId(now: number, instanceId?: string): string {
   const prefix = instanceId ? instanceId.slice(0, 6) : 'cli';
   return `syn_${prefix}_${now}_${randomHex6()}`;
 }

@@ -1,7 +1,6 @@
 import { CliError, ExitCode, StoppedEarlyError } from '../errors.js';
 import { redactSecrets } from '../redact.js';
-import { parseRetryAfter } from './retry-after.js';
-import { CREDIT_STOP_REASONS, type CreditStopReason } from './types.js';
+import type { ErrorBody } from './error-body.js';
 
 /**
  * What a failure says about sending the request again (RetryPolicy decides what to do with it):
@@ -187,15 +186,14 @@ const creditStop = (body: ErrorBody) => body.creditStop !== undefined;
 /**
  * The one table of what an answer means: HTTP status (and body) → error kind, its code when the
  * server names none, exit code, whether and how it is retried, whether the server may have
- * applied the request, whether its Retry-After is waited out. The first row that matches wins;
- * rows without a status are for errors the client makes itself (no answer; a success status with
- * an unreadable body). An error made directly takes its
- * kind's row for its status (its last row when it has no status). A 503, a 429 and a refused
- * connection say the request was not processed; a 4xx was answered for what it is; a 5xx, a
- * 408, a timeout or a reset may come after the server applied it. The 408 and the 502's
- * Retry-After go beyond the official SDK (which never retries a 408 and reads Retry-After on a
- * 429 only): a 408 is repeated only by calls that cannot duplicate, and waiting longer before a
- * retry cannot duplicate anything.
+ * applied the request, whether its Retry-After is waited out. The first row that matches wins
+ * (ruleFor); rows without a status are for errors the client makes itself (no answer; a success
+ * status with an unreadable body). An error made directly takes its kind's row for its status
+ * (its last row when it has no status). A 503, a 429 and a refused connection say the request
+ * was not processed; a 4xx was answered for what it is; a 5xx, a 408, a timeout or a reset may
+ * come after the server applied it. The 408 and the 502's Retry-After go beyond the official SDK
+ * (which never retries a 408 and reads Retry-After on a 429 only): a 408 is repeated only by
+ * calls that cannot duplicate, and waiting longer before a retry cannot duplicate anything.
  */
 // prettier-ignore
 const STATUS_RULES: readonly StatusRule[] = [
@@ -234,6 +232,11 @@ function covers(statuses: Statuses, status: number): boolean {
   return typeof statuses === 'number'
     ? status === statuses
     : status >= statuses[0] && status <= statuses[1];
+}
+
+/** The row an answer matches: the first that covers its status (and its body, where it asks). */
+export function ruleFor(status: number, body: ErrorBody): StatusRule {
+  return STATUS_RULES.find(([s, when]) => covers(s, status) && (!when || when(body))) ?? NO_RULE;
 }
 
 /** The row of an error of kind `kind`: the one for its status, else the kind's last row. */
@@ -293,274 +296,4 @@ function formatWait(ms: number): string {
   if (m < 120) return `${m}m`;
   const h = Math.floor(m / 60);
   return m % 60 === 0 ? `${h}h` : `${h}h ${m % 60}m`;
-}
-
-/** The host (and port) a Location header points at, without credentials or path. */
-function locationHost(location: string | null, base: string | undefined): string | undefined {
-  if (!location) return undefined;
-  try {
-    return new URL(location, base ?? 'http://invalid').host || undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-export interface ResponseFacts {
-  status: number;
-  headers: Pick<Headers, 'get'>;
-  bodyText: string;
-  correlationId: string;
-  method?: string;
-  path?: string;
-  nowMs?: number;
-  /** The URL that was asked (a relative Location is read against it). */
-  url?: string;
-  /** Whose key made the call: a refused key (401/403) is named in the error. */
-  keyOwner?: KeyOwner;
-}
-
-/** Where a key came from; named when the server refuses it, so the user knows what to fix. */
-export type KeySource = 'env' | 'profile' | 'local' | 'option' | 'none';
-
-/** The profile and the source of the key a client sends. */
-export interface KeyOwner {
-  profile: string;
-  source: KeySource;
-}
-
-const KEY_SOURCE_TEXT: Record<KeySource, string> = {
-  env: 'key from SYNAP_API_KEY',
-  profile: 'stored key',
-  local: 'local emulator key',
-  option: 'key being verified',
-  none: 'no key',
-};
-
-/** 401/403: the message names the profile and key, and a hint says how to replace the key. */
-function refusedKey(
-  message: string,
-  owner: KeyOwner | undefined,
-): { message: string; hints: string[] } {
-  if (!owner) return { message, hints: [] };
-  const flag = owner.profile === 'default' ? '' : ` --profile ${owner.profile}`;
-  return {
-    message: `${message} (profile "${owner.profile}", ${KEY_SOURCE_TEXT[owner.source]})`,
-    hints: [
-      owner.source === 'env'
-        ? 'Check SYNAP_API_KEY, or unset it to use the stored key.'
-        : owner.source === 'option'
-          ? // The key being verified by auth login: nothing was stored.
-            'Nothing was stored; check the key and the base URL, then try again.'
-          : `Store a valid key with 'synap auth login${flag}'.`,
-    ],
-  };
-}
-
-function asRecord(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v)
-    ? (v as Record<string, unknown>)
-    : undefined;
-}
-
-function num(v: unknown): number | undefined {
-  if (typeof v === 'number' && Number.isFinite(v)) return v;
-  if (typeof v === 'string' && v.trim() !== '' && Number.isFinite(Number(v))) return Number(v);
-  return undefined;
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-/** An error body, read once (parseErrorBody). */
-export interface ErrorBody {
-  message: string | undefined;
-  code: string | undefined;
-  details: Record<string, unknown>;
-  /** The top level merged with the `detail` (or `error`) object, for the credit bodies' fields. */
-  fields: Record<string, unknown>;
-  /** The first validation issue's `type` of an array `detail` (e.g. "missing", "not_found"). */
-  issueType: string | undefined;
-  /** FastAPI validation errors: each issue's `loc` joined with dots. */
-  locations: string[];
-  /**
-   * The credit-stop reason of a 429 body: the `reason` or `error` of its `detail` object or of
-   * the body itself (the credit gate nests its payload; other paths do not).
-   */
-  creditStop: CreditStopReason | undefined;
-}
-
-/**
- * Reads an error body in every shape the service and its proxies use: FastAPI's `{"detail": …}`
- * (a string, an array of validation issues, or an object with `code`/`message`), the documented
- * `{"error": "…", "code", "details"}`, and `{"error": {"code", "message"}}`.
- */
-export function parseErrorBody(bodyText: string): ErrorBody {
-  let body: unknown;
-  try {
-    body = JSON.parse(bodyText);
-  } catch {
-    body = undefined; // not JSON: its text (trimmed, capped) is the message
-  }
-  const obj = asRecord(body) ?? {};
-  const detail = obj.detail;
-  const detailObj = asRecord(detail);
-  const errorObj = asRecord(obj.error);
-  let message: string | undefined;
-  let issueType: string | undefined;
-  const locations: string[] = [];
-  if (body === undefined) message = bodyText.trim().slice(0, 300) || undefined;
-  else if (typeof detail === 'string') message = detail;
-  else if (detailObj) message = str(detailObj.message) ?? str(detailObj.detail);
-  else if (Array.isArray(detail)) {
-    // FastAPI validation errors: [{loc: [...], msg: "...", type: "..."}]
-    message = detail
-      .map((d) => {
-        const r = asRecord(d);
-        if (!r) return String(d);
-        const loc = Array.isArray(r.loc) ? r.loc.join('.') : '';
-        if (loc) locations.push(loc);
-        return loc ? `${loc}: ${String(r.msg ?? '')}` : String(r.msg ?? '');
-      })
-      .join('; ');
-    issueType = str(asRecord(detail[0])?.type);
-  }
-  message ??= str(obj.message) ?? str(obj.error) ?? str(errorObj?.message);
-  const creditStop = [detailObj?.reason, detailObj?.error, obj.reason, obj.error].find((v) =>
-    (CREDIT_STOP_REASONS as readonly unknown[]).includes(v),
-  ) as CreditStopReason | undefined;
-  return {
-    message,
-    code: str(detailObj?.code) ?? str(obj.code) ?? str(errorObj?.code),
-    details: asRecord(obj.details) ?? {},
-    fields: { ...obj, ...(errorObj ?? {}), ...(detailObj ?? {}) },
-    issueType,
-    locations,
-    creditStop,
-  };
-}
-
-const BALANCE_HINT = "See the balance with 'synap credits'.";
-
-/** A hint naming `url`, when the server sent one (and it is not `shown` already). */
-function link(label: string, url: string | undefined, shown?: string): string[] {
-  return url && url !== shown ? [`${label}: ${url}`] : [];
-}
-const CREDIT_STOP_TEXT: Record<CreditStopReason, string> = {
-  insufficient_credits: 'the credits are spent',
-  trial_limit_reached: 'the trial credits are spent',
-  subscription_inactive: 'the subscription is not active',
-};
-
-/** Turns a non-success HTTP response into the error of its row of STATUS_RULES. */
-export function errorFromResponse(r: ResponseFacts): SynapError {
-  const { status } = r;
-  const body = parseErrorBody(r.bodyText);
-  const rule =
-    STATUS_RULES.find(([s, when]) => covers(s, status) && (!when || when(body))) ?? NO_RULE;
-  const [, , Kind, , , , , honoursRetryAfter] = rule;
-  const where = r.method && r.path ? ` (${r.method} ${r.path.split('?')[0]})` : '';
-  // An array `detail` names no code; outside validation (where each issue has its own type and
-  // INVALID_INPUT says more) its first issue's type is the server's word for the error.
-  const code =
-    body.code ?? (status !== 400 && status !== 422 ? body.issueType?.toUpperCase() : undefined);
-  const header = honoursRetryAfter ? (r.headers.get('retry-after') ?? undefined) : undefined;
-  const init: SynapErrorInit = {
-    rule,
-    correlationId: r.correlationId,
-    details: body.details,
-    status,
-    ...(code ? { code } : {}),
-    ...(header !== undefined
-      ? {
-          retryAfterMs: parseRetryAfter(header, r.nowMs ?? Date.now()),
-          retryAfterHeader: header.slice(0, 40),
-        }
-      : {}),
-  };
-  const says = (fallback: string) => `${body.message ?? fallback}${where}`;
-  const f = body.fields;
-  switch (Kind) {
-    case InvalidInputError: {
-      const field = str(body.details.field);
-      const m = body.message ?? 'invalid input';
-      return new InvalidInputError(field && !m.includes(field) ? `${m} (field: ${field})` : m, {
-        ...init,
-        locations: body.locations,
-      });
-    }
-    case AuthenticationError:
-    case PermissionDeniedError: {
-      const refused = refusedKey(
-        says(
-          Kind === AuthenticationError
-            ? 'authentication failed: the API key was not accepted'
-            : 'permission denied for this API key',
-        ),
-        r.keyOwner,
-      );
-      return new Kind(refused.message, { ...init, hints: refused.hints });
-    }
-    case InsufficientCreditsError: {
-      const reason = str(f.reason);
-      const redeemUrl = str(f.redeem_url);
-      const text = `${body.message ?? 'insufficient credits'}${reason ? ` (${reason})` : ''}`;
-      return new InsufficientCreditsError(`${text}${where}`, {
-        ...init,
-        hints: [
-          ...link('Manage the plan', str(f.manage_url)),
-          ...link('Redeem a credit code', redeemUrl),
-          BALANCE_HINT,
-        ],
-        balanceCredits: num(f.balance_credits),
-        minimumRequiredCredits: num(f.minimum_required_credits),
-        recoveryUrl: str(f.recovery_url),
-        redeemUrl,
-      });
-    }
-    case CreditStopError: {
-      const reason = body.creditStop!;
-      const [upgrade, manage] = [str(f.upgrade_url), str(f.manage_url)];
-      // A spent trial is lifted by upgrading; a lapsed plan where it is managed.
-      const hints =
-        reason === 'trial_limit_reached'
-          ? [...link('Upgrade', upgrade), ...link('Manage the plan', manage, upgrade)]
-          : [
-              ...link('Manage the plan', manage),
-              ...link('Upgrade', upgrade, manage),
-              ...(reason === 'insufficient_credits' ? [BALANCE_HINT] : []),
-            ];
-      const text = `${body.message ?? CREDIT_STOP_TEXT[reason]} (${reason})${where}`;
-      return new CreditStopError(text, { ...init, code: reason.toUpperCase(), hints });
-    }
-    case RateLimitError:
-      return new RateLimitError(says('rate limited'), {
-        ...init,
-        limit: num(r.headers.get('x-ratelimit-limit')),
-        remaining: num(r.headers.get('x-ratelimit-remaining')),
-      });
-    case ContextNotFoundError:
-      return new Kind(says('not found'), init);
-    case ConflictError:
-      return new Kind(says('conflict'), init);
-    case ServiceUnavailableError:
-      return new Kind(says(`server error HTTP ${status}`), init);
-    case RedirectRefusedError: {
-      const to = locationHost(r.headers.get('location'), r.url);
-      return new RedirectRefusedError(
-        `the server redirected (HTTP ${status}${to ? ` to ${to}` : ''})${where}; redirects are not followed`,
-        {
-          ...init,
-          code: 'REDIRECT_REFUSED',
-          hints: [
-            'Set the base URL to the service address itself (synap config set base_url, or --base-url).',
-          ],
-        },
-      );
-    }
-    case RequestRefusedError:
-      return new Kind(`HTTP ${status}: ${body.message ?? 'request refused'}${where}`, init);
-    default:
-      return new Kind(`HTTP ${status}: ${body.message ?? 'unexpected response'}${where}`, init);
-  }
 }

@@ -117,9 +117,9 @@ Examples:
               : 'no balance in the answer',
           );
         } catch (err) {
-          const { CreditsNotSupportedError } = await import('../client/errors.js');
-          const status = (err as { status?: unknown }).status;
-          if (err instanceof CreditsNotSupportedError || status === 404) {
+          // A 404 or 405 on the credits route: a deployment without credits, not a fault.
+          const { routeMissing } = await import('../client/errors.js');
+          if (routeMissing(err)) {
             add('credits', true, 'not offered by this server');
           } else add('credits', false, messageOf(err));
         }

@@ -1,4 +1,4 @@
-import type { KeySource } from '../client/errors.js';
+import type { KeySource } from '../client/error-hints.js';
 import { info, writeOut } from './messages.js';
 import { renderKeyValue } from './table.js';
 import type { View } from './view.js';

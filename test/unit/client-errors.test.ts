@@ -1,16 +1,17 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
+import { errorFromResponse } from '../../src/client/answer-error.js';
+import { parseErrorBody } from '../../src/client/error-body.js';
+import type { KeySource } from '../../src/client/error-hints.js';
 import {
   RedirectRefusedError,
   AuthenticationError,
   ConflictError,
   ContextNotFoundError,
-  errorFromResponse,
   InsufficientCreditsError,
   InvalidInputError,
   ListNotSupportedError,
-  parseErrorBody,
   PermissionDeniedError,
   RateLimitError,
   RequestRefusedError,
@@ -269,6 +270,67 @@ describe('errorFromResponse: credit-stop hints', () => {
       "See the balance with 'synap credits'.",
     ]);
     expect(stop({ error: 'subscription_inactive' })).toEqual([]);
+  });
+});
+
+describe('errorFromResponse: the words it adds (refused key, out of credits, redirect)', () => {
+  const refused = (status: number, profile: string, source: KeySource) =>
+    errorFromResponse({
+      status,
+      headers: new Headers(),
+      bodyText: '',
+      correlationId: 'c',
+      keyOwner: { profile, source },
+    });
+
+  it('a refused key names its profile and source, and how to replace it', () => {
+    expect(refused(401, 'default', 'profile')).toMatchObject({
+      message:
+        'authentication failed: the API key was not accepted (profile "default", stored key)',
+      hints: ["Store a valid key with 'synap auth login'."],
+    });
+    expect(refused(403, 'work', 'local')).toMatchObject({
+      message: 'permission denied for this API key (profile "work", local emulator key)',
+      hints: ["Store a valid key with 'synap auth login --profile work'."],
+    });
+    expect(refused(401, 'work', 'env')).toMatchObject({
+      message: expect.stringMatching(/\(profile "work", key from SYNAP_API_KEY\)$/),
+      hints: ['Check SYNAP_API_KEY, or unset it to use the stored key.'],
+    });
+    expect(refused(401, 'default', 'option')).toMatchObject({
+      message: expect.stringMatching(/\(profile "default", key being verified\)$/),
+      hints: ['Nothing was stored; check the key and the base URL, then try again.'],
+    });
+    expect(refused(401, 'default', 'none').message).toMatch(/\(profile "default", no key\)$/);
+  });
+
+  it('402 names where the plan is managed and a code redeemed, then the balance command', () => {
+    const detail = { manage_url: '/m', redeem_url: '/r', reason: 'trial' };
+    const err = respond(402, { detail });
+    expect(err.message).toBe('insufficient credits (trial) (POST /api/v1/memories)');
+    expect(err.hints).toEqual([
+      'Manage the plan: /m',
+      'Redeem a credit code: /r',
+      "See the balance with 'synap credits'.",
+    ]);
+    expect(respond(402, {}).hints).toEqual(["See the balance with 'synap credits'."]);
+  });
+
+  it('a redirect names the host it points at and how to set the base URL', () => {
+    const err = errorFromResponse({
+      status: 301,
+      headers: new Headers({ location: 'https://user:pw@elsewhere.test:8443/x?y' }),
+      bodyText: '',
+      correlationId: 'c',
+      method: 'GET',
+      path: '/health',
+    });
+    expect(err.message).toBe(
+      'the server redirected (HTTP 301 to elsewhere.test:8443) (GET /health); redirects are not followed',
+    );
+    expect(err.hints).toEqual([
+      'Set the base URL to the service address itself (synap config set base_url, or --base-url).',
+    ]);
   });
 });
 

@@ -1,3 +1,4 @@
+import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
   NetworkTimeoutError,
@@ -15,7 +16,7 @@ import {
 import { checkBaseUrl, isLoopbackHost } from '../../src/client/base-url.js';
 import { parseRetryAfter } from '../../src/client/retry-after.js';
 import { ExitCode, UsageError } from '../../src/errors.js';
-import { formatRetryPolicy } from '../../src/output/retry-policy.js';
+import { writeRetryPolicyLine } from '../../src/output/retry-policy.js';
 import { seededRandom } from '../helpers/random.js';
 
 const NOW = Date.UTC(2024, 2, 15, 10, 30, 0);
@@ -243,7 +244,9 @@ describe('checkBaseUrl', () => {
 
 describe('the --verbose retry policy line', () => {
   it('names the statuses whose Retry-After a retry waits out, as the status table says', () => {
-    const line = formatRetryPolicy(DEFAULT_RETRY_POLICY);
+    const out = new PassThrough();
+    writeRetryPolicyLine(DEFAULT_RETRY_POLICY, out);
+    const line = String(out.read());
     expect(line).toContain('502/503: wait its Retry-After up to 60s');
   });
 });
