@@ -236,7 +236,8 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   const known =
     opts.ledger && read && !run.shard
       ? await heldPrefix(opts.ledger, read)
-      : { records: 0, since: undefined };
+      : { records: 0, documents: 0, since: undefined };
+  let emptyRecords = 0;
   // Whether every record of this run so far is held by the instance as it maps (unchanged, or
   // new and accepted): then the input is remembered at its end.
   let allHeld = known.since !== undefined && !dryRun && u.resume.settled === 0;
@@ -321,6 +322,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           continue;
         }
         if (rec.empty) {
+          emptyRecords += 1;
           tally.skippedEmpty += 1;
           tracker.registerSettled(ordinal, at);
           continue;
@@ -396,7 +398,8 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   const complete =
     reachedEnd && !stop.halted && tracker.settledThrough === ordinal && tracker.unsettled === 0;
   if (complete && allHeld && opts.ledger && read && u.checkpoint && known.since !== undefined) {
-    rememberFinished(opts.ledger, read, u.checkpoint.prefix, ordinal, known.since);
+    const records = { records: ordinal, documents: ordinal - emptyRecords };
+    rememberFinished(opts.ledger, read, u.checkpoint.prefix, records, known.since);
   }
   try {
     const kept = await checkpointer.finish(complete);

@@ -19,6 +19,8 @@ import type { LedgerView } from './verdict.js';
 export interface HeldPrefix {
   /** The first `records` records are held unchanged (0: none known). */
   records: number;
+  /** Of those, the records that are documents (not empty lines). */
+  documents: number;
   /** The ledger's generation before the run asked about any record (undefined: no memory). */
   since: number | undefined;
 }
@@ -45,12 +47,12 @@ export async function heldPrefix(
   input: InputRead | undefined,
 ): Promise<HeldPrefix> {
   if (!ledger?.generation || !ledger.finishedInput || !ledger.recordFinished) {
-    return { records: 0, since: undefined };
+    return { records: 0, documents: 0, since: undefined };
   }
   const since = ledger.generation();
-  if (input === undefined) return { records: 0, since };
+  if (input === undefined) return { records: 0, documents: 0, since };
   const memo = ledger.finishedInput(input.path);
-  const none = { records: 0, since };
+  const none = { records: 0, documents: 0, since };
   if (
     memo === undefined ||
     memo.generation !== since ||
@@ -67,19 +69,19 @@ export async function heldPrefix(
   }
   const prefix = await PrefixHash.ofFile(input.path, memo.bytes).catch(() => undefined);
   if (prefix === undefined || prefix.snapshot().sha256 !== memo.sha256) return none;
-  return { records: memo.records, since };
+  return { records: memo.records, documents: memo.documents, since };
 }
 
 /**
  * After a run that read the whole input from its start (`prefix`: the bytes it read) and found
- * each of its `records` records held or accepted them all: remembered, unless an entry of the
+ * each of its records (`records.documents` of them not empty) held or accepted them all: remembered, unless an entry of the
  * ledger changed since `since` (recordFinished checks that in its transaction).
  */
 export function rememberFinished(
   ledger: LedgerView,
   input: InputRead,
   prefix: PrefixHash,
-  records: number,
+  records: { records: number; documents: number },
   since: number,
 ): boolean {
   const consumed = prefix.snapshot();
@@ -91,7 +93,8 @@ export function rememberFinished(
       sha256: consumed.sha256,
       options_hash: input.options_hash,
       version: MAPPING_VERSION,
-      records,
+      records: records.records,
+      documents: records.documents,
       generation: since,
     },
     since,

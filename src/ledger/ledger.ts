@@ -86,13 +86,15 @@ export class Ledger {
         .prepare<[number], number>('SELECT n FROM generations WHERE instance = ?')
         .pluck(),
       finished: db.prepare<[number, string], FinishedRow>(
-        `SELECT bytes, sha256, options_hash, version, records, generation
+        `SELECT bytes, sha256, options_hash, version, records, documents, generation
            FROM finished_inputs WHERE instance = ? AND path = ?`,
       ),
-      finishedPut: db.prepare<[number, string, number, string, string, string, number, number]>(
+      finishedPut: db.prepare<
+        [number, string, number, string, string, string, number, number, number]
+      >(
         `INSERT OR REPLACE INTO finished_inputs
-           (instance, path, bytes, sha256, options_hash, version, records, generation)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+           (instance, path, bytes, sha256, options_hash, version, records, documents, generation)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       finishedDrop: db.prepare<[number, string]>(
         'DELETE FROM finished_inputs WHERE instance = ? AND path = ?',
@@ -340,6 +342,7 @@ export class Ledger {
           input.options_hash,
           input.version,
           input.records,
+          input.documents,
           since,
         );
         return true;
@@ -427,8 +430,8 @@ export class InstanceLedger {
 
 /**
  * An input every record of which the instance holds as it maps them: its first `bytes` bytes
- * (sha256 `sha256`) hold `records` records, read with the options whose hash is `options_hash`
- * by synap `version`; true as of the ledger's `generation`.
+ * (sha256 `sha256`) hold `records` records (`documents` of them not empty), read with the
+ * options whose hash is `options_hash` by synap `version`; true as of the ledger's `generation`.
  */
 export interface FinishedInput {
   path: string;
@@ -437,6 +440,7 @@ export interface FinishedInput {
   options_hash: string;
   version: string;
   records: number;
+  documents: number;
   generation: number;
 }
 
@@ -568,6 +572,7 @@ CREATE TABLE IF NOT EXISTS finished_inputs (
   options_hash TEXT NOT NULL,
   version TEXT NOT NULL,
   records INTEGER NOT NULL,
+  documents INTEGER NOT NULL,
   generation INTEGER NOT NULL,
   PRIMARY KEY (instance, path)
 ) WITHOUT ROWID;
