@@ -206,7 +206,8 @@ export async function scenarioNightly(ctx) {
         },
         {
           scenario: '10',
-          figure: 'ledger lookup per record, µs (Ledger.lookupInOrder, 250 ids a call, random order)',
+          figure:
+            'ledger lookup per record, µs (Ledger.lookupInOrder, 250 ids a call, random order)',
           value: lookupBatchedUs,
           target: 'info',
         },

@@ -67,13 +67,17 @@ describe('ledger: a finished input run again', () => {
     asked = 0;
     const inner = ledger.instance('inst');
     // The ledger as the run sees it, counting the ids it is asked about.
-    view = Object.assign(Object.create(Object.getPrototypeOf(inner) as object) as LedgerView, inner, {
-      prefetch(ids: readonly string[]) {
-        asked += ids.length;
-        inner.prefetch(ids);
+    view = Object.assign(
+      Object.create(Object.getPrototypeOf(inner) as object) as LedgerView,
+      inner,
+      {
+        prefetch(ids: readonly string[]) {
+          asked += ids.length;
+          inner.prefetch(ids);
+        },
+        lookup: (id: string) => inner.lookup(id),
       },
-      lookup: (id: string) => inner.lookup(id),
-    });
+    );
   });
   afterEach(() => {
     ledger.close();
@@ -179,11 +183,9 @@ describe('ledger: a finished input run again', () => {
   it('a run with a failed record remembers nothing: the next run asks about every record', async () => {
     const input = join(dir, 'chats.jsonl');
     writeFileSync(input, chats(1, 30));
-    const s = await run(
-      input,
-      new AcceptingClient((d) => d.document_id === 'chat-5'),
-      { failuresPath: join(dir, 'f.jsonl') } as Partial<IngestRunOptions>,
-    );
+    const s = await run(input, new AcceptingClient((d) => d.document_id === 'chat-5'), {
+      failuresPath: join(dir, 'f.jsonl'),
+    } as Partial<IngestRunOptions>);
     expect(s).toMatchObject({ accepted: 29, failed: 1 });
     asked = 0;
     const c = new AcceptingClient();
@@ -197,7 +199,8 @@ describe('ledger: a finished input run again', () => {
 
   it('one id twice with two bodies in one input: both are sent every night, as without memory', async () => {
     const input = join(dir, 'twice.jsonl');
-    const line = (text: string) => JSON.stringify({ document: text, document_id: 'dup', user_id: 'u1' });
+    const line = (text: string) =>
+      JSON.stringify({ document: text, document_id: 'dup', user_id: 'u1' });
     writeFileSync(input, `${line('first body')}\n${line('second body')}\n`);
     await run(input, new AcceptingClient());
     const c = new AcceptingClient();
