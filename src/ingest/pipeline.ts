@@ -399,7 +399,13 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     reachedEnd && !stop.halted && tracker.settledThrough === ordinal && tracker.unsettled === 0;
   if (complete && allHeld && opts.ledger && read && u.checkpoint && known.since !== undefined) {
     const records = { records: ordinal, documents: ordinal - emptyRecords };
-    rememberFinished(opts.ledger, read, u.checkpoint.prefix, records, known.since);
+    // A memory not written (the ledger busy past its wait, a full disk) costs the next run its
+    // lookups, nothing else: the run's outcome does not depend on it.
+    try {
+      rememberFinished(opts.ledger, read, u.checkpoint.prefix, records, known.since);
+    } catch {
+      // not remembered
+    }
   }
   try {
     const kept = await checkpointer.finish(complete);

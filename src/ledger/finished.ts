@@ -51,7 +51,17 @@ export async function heldPrefix(
   }
   const since = ledger.generation();
   if (input === undefined) return { records: 0, documents: 0, since };
-  const memo = ledger.finishedInput(input.path);
+  // A memory that cannot be checked (the file gone or unreadable) is none: each record is
+  // looked up, and the reader reports what it finds.
+  return checkRemembered(ledger, input, since).catch(() => ({ records: 0, documents: 0, since }));
+}
+
+async function checkRemembered(
+  ledger: LedgerView,
+  input: InputRead,
+  since: number,
+): Promise<HeldPrefix> {
+  const memo = ledger.finishedInput?.(input.path);
   const none = { records: 0, documents: 0, since };
   if (
     memo === undefined ||
@@ -74,8 +84,9 @@ export async function heldPrefix(
 
 /**
  * After a run that read the whole input from its start (`prefix`: the bytes it read) and found
- * each of its records (`records.documents` of them not empty) held or accepted them all: remembered, unless an entry of the
- * ledger changed since `since` (recordFinished checks that in its transaction).
+ * each of its records (`records.documents` of them not empty) held, or sent them and saw them
+ * accepted: remembered, unless an entry of the ledger changed since `since` (recordFinished
+ * checks that in its transaction).
  */
 export function rememberFinished(
   ledger: LedgerView,

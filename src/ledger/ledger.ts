@@ -543,6 +543,14 @@ function hashBytes(hash: string | null): Buffer | null {
   return Buffer.from(hash, 'hex');
 }
 
+/**
+ * The file's tables. `generations` counts, per instance, every entry changed or removed: the
+ * triggers fire for whatever writes the file, this version or an earlier one (whose INSERT OR
+ * REPLACE of an entry with another body is seen before the insert, as the replaced row's
+ * delete fires no trigger). `finished_inputs` is what finished.ts remembers of inputs. A file
+ * written by an earlier version gains the tables and triggers it lacks when it is opened; no
+ * table it has is changed, so every entry it holds stays.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS instances (
   id INTEGER PRIMARY KEY,
