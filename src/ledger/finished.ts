@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { packageVersion } from '../build-info.js';
+import { versionInfo } from '../build-info.js';
 import { stat } from 'node:fs/promises';
 import { PrefixHash } from '../ingest/readers/prefix-hash.js';
 import type { LedgerView } from './verdict.js';
@@ -25,8 +25,18 @@ export interface HeldPrefix {
   since: number | undefined;
 }
 
-/** The version whose mapping a remembered input was read with. */
-export const MAPPING_VERSION = `synap ${packageVersion()}`;
+/**
+ * The build whose mapping a remembered input was read with: the version, the commit it was
+ * built from, and for a build of uncommitted changes its build time (each such build may map
+ * differently, so none trusts another's memory).
+ */
+export const MAPPING_VERSION = mappingVersion();
+
+function mappingVersion(): string {
+  const { version, build } = versionInfo();
+  const commit = build.commit ?? 'unknown';
+  return `synap ${version}+${commit}${build.dirty === true ? `+${build.built_at ?? ''}` : ''}`;
+}
 
 /** An input as a run reads it: where, how large, and the hash of the options it is read with. */
 export interface InputRead {
