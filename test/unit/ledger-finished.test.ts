@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -11,6 +11,7 @@ import type {
 } from '../../src/client/types.js';
 import type { IngestClient, IngestRunOptions } from '../../src/ingest/options.js';
 import { ingest } from '../../src/ingest/pipeline.js';
+import { heldPrefix } from '../../src/ledger/finished.js';
 import { Ledger, LEDGER_FILE } from '../../src/ledger/ledger.js';
 import type { LedgerView } from '../../src/ledger/verdict.js';
 
@@ -195,6 +196,28 @@ describe('ledger: a finished input run again', () => {
     asked = 0;
     expect(await run(input, new AcceptingClient())).toMatchObject({ sent: 0, unchanged: 30 });
     expect(asked).toBe(0);
+  });
+
+  it('grown after a last line without a line break: the appended bytes may continue it, so each record is asked about', async () => {
+    const input = join(dir, 'chats.jsonl');
+    writeFileSync(input, chats(1, 20).trimEnd());
+    await run(input, new AcceptingClient());
+    writeFileSync(input, chats(1, 22));
+    asked = 0;
+    expect(await run(input, new AcceptingClient())).toMatchObject({ sent: 2, unchanged: 20 });
+    expect(asked).toBe(22);
+  });
+
+  it('what another build remembered is not trusted', async () => {
+    const input = join(dir, 'chats.jsonl');
+    writeFileSync(input, chats(1, 20));
+    await run(input, new AcceptingClient());
+    const read = { path: input, size: statSync(input).size, options_hash: 'x' };
+    const memo = ledger.finishedInput('inst', input)!;
+    read.options_hash = memo.options_hash;
+    expect((await heldPrefix(view, read)).records).toBe(20);
+    ledger.recordFinished('inst', { ...memo, version: 'synap 0.0.1+elsewhere' }, memo.generation);
+    expect(await heldPrefix(view, read)).toMatchObject({ records: 0, documents: 0 });
   });
 
   it('one id twice with two bodies in one input: both are sent every night, as without memory', async () => {
