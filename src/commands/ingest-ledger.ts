@@ -39,6 +39,34 @@ export async function openRunLedger(
 }
 
 /**
+ * For the pre-flight's credit estimate: how many documents of an input the instance holds as
+ * they are, by what the ledger remembers of the input finished (ledger/finished.ts), read with
+ * the options whose hash `optionsHash` gives; 0 when it remembers nothing that still holds, or
+ * the ledger cannot be read (the estimate is then of every record, as the run will say).
+ */
+export function heldByLedger(
+  session: Pick<Session, 'client'>,
+  optionsHash: () => Promise<string>,
+  o: { env?: NodeJS.ProcessEnv } = {},
+): (input: string, size: number) => Promise<number> {
+  return async (input, size) => {
+    const ledger = await openRunLedger(session, { resend: false, ...o }).catch(() => undefined);
+    if (!ledger) return 0;
+    try {
+      const { heldPrefix } = await import('../ledger/finished.js');
+      const held = await heldPrefix(ledger.view, {
+        path: input,
+        size,
+        options_hash: await optionsHash(),
+      });
+      return held.documents;
+    } finally {
+      ledger.close();
+    }
+  };
+}
+
+/**
  * Why the ledger could not be opened: another process holding it throughout the wait or a state
  * directory or file that cannot be written (exit 1, as for the state files), or a file that is
  * no ledger (exit 2).

@@ -41,7 +41,13 @@ function runMode(flags: IngestFlags, session: Pick<Session, 'defaults'>): Mode {
 export async function prepareIngest(
   session: Pick<Session, 'apiKey' | 'client' | 'defaults'>,
   flags: IngestFlags,
-  opts: { inputs?: string[]; share?: number; quiet: boolean },
+  opts: {
+    inputs?: string[];
+    share?: number;
+    quiet: boolean;
+    /** What the ledger holds of an input, asked once whoami has answered (estimateDocuments). */
+    held?: (input: string, size: number) => Promise<number>;
+  },
 ): Promise<{
   instance: InstanceRules | undefined;
   credits: CreditCheck | undefined;
@@ -78,17 +84,22 @@ export async function prepareIngest(
   const signal = AbortSignal.any([signals.signal, deadline.signal]);
   const call = { signal };
   try {
-    // The inputs' sizes are read while whoami is in flight (local reads, nothing sent).
+    const identifying = session.client.identify(call);
+    identifying.catch(() => {});
+    const held = opts.held;
+    // The inputs' sizes are read while whoami is in flight (local reads, nothing sent); the
+    // ledger, which is the instance's, once it has answered.
     const estimating =
       flags.dryRun || !opts.inputs
         ? undefined
         : estimateDocuments(opts.inputs, {
             restart: flags.restart === true,
             ...(flags.format ? { format: flags.format } : {}),
+            ...(held ? { held: (input, size) => identifying.then(() => held(input, size)) } : {}),
           });
     // Its outcome is awaited below, or not at all when whoami stops the run first.
     estimating?.catch(() => {});
-    const instance = instanceRules(await session.client.identify(call));
+    const instance = instanceRules(await identifying);
     checkB2cFlags(instance, flags);
     if (!estimating) return { instance, credits: undefined };
     const total = await estimating;

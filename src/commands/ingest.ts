@@ -6,6 +6,7 @@ import type { IngestSummary } from '../ingest/summary.js';
 import type { EntriesEvent } from '../ingest/readers/zip.js';
 import { declareIngestOptions, renderIngestSummary, type IngestFlags } from './ingest-options.js';
 import type { CommandSpec } from './run.js';
+import type { Session } from '../session.js';
 
 /** `synap ingest <inputs...>`: stream records from files or stdin into Synap. */
 export const ingestCommand: CommandSpec<IngestFlags, [string[]], IngestSummary | ShardReport> = {
@@ -150,15 +151,20 @@ Examples:
     const preflightStart = Date.now();
     // The summary's requests, 429s and elapsed time include the pre-flight's.
     const since = { at: preflightStart, stats: session.client.stats() };
+    // The pipeline's modules load while whoami and the credit estimate are in flight.
+    const pipeline = import('./ingest-run.js');
+    pipeline.catch(() => {});
+    const { heldByLedger } = await import('./ingest-ledger.js');
     const preflight = prepareIngest(session, flags, {
       inputs: mine,
       // A record shard sends about 1/n of what its inputs hold.
       ...(shard && shard.by !== 'file' ? { share: 1 / shard.count } : {}),
       quiet: ctx.globals.quiet || ctx.globals.json,
+      // What the ledger holds of an input it remembers finished is not in the estimate.
+      ...(flags.resend !== true && !(shard && shard.by !== 'file')
+        ? { held: heldByLedger(session, () => runShapeHash(pipeline, flags, session)) }
+        : {}),
     });
-    // The pipeline's modules load while whoami and the credit estimate are in flight.
-    const pipeline = import('./ingest-run.js');
-    pipeline.catch(() => {});
     // So does the ledger's SQLite (better-sqlite3), which a run with a key uses for every record.
     if (session.apiKey !== '' && flags.resend !== true)
       import('../ledger/ledger.js').catch(() => {});
@@ -211,6 +217,18 @@ Examples:
       ? (await import('../output/shard-report.js')).printShardReport(result, view)
       : renderIngestSummary(result, view),
 };
+
+/** The hash of the request shape a run with these flags reads its inputs with (state files'). */
+async function runShapeHash(
+  pipeline: Promise<typeof import('./ingest-run.js')>,
+  flags: IngestFlags,
+  session: Session,
+): Promise<string> {
+  const { ingestRunOptions } = await pipeline;
+  const { requestShape } = await import('../ingest/options.js');
+  const { hashShape } = await import('../ingest/checkpointer.js');
+  return hashShape(requestShape(ingestRunOptions(flags, session)));
+}
 
 function isShardReport(r: IngestSummary | ShardReport): r is ShardReport {
   return (r as ShardReport).report === 'shards';

@@ -56,7 +56,8 @@ export interface CreditsClient {
 }
 
 /**
- * Documents the inputs of a run hold, less what a saved state says is settled: records counted
+ * Documents the inputs of a run hold, less what a saved state says is settled and what the
+ * ledger holds of an input it remembers as finished (`held`): records counted
  * per format (estimate.ts: JSON Lines lines, CSV rows with their quoted line breaks, JSON array
  * elements; a CSV header is no document). `exact` when every input was counted whole, not
  * scaled from a sample. Undefined when no input can be estimated (stdin, pipes, gzip, formats
@@ -64,7 +65,15 @@ export interface CreditsClient {
  */
 export async function estimateDocuments(
   inputs: readonly string[],
-  opts: { restart: boolean; format?: InputFormat },
+  opts: {
+    restart: boolean;
+    format?: InputFormat;
+    /**
+     * Documents of the input's first records that the instance's ledger holds as they are (a
+     * finished input run again: ledger/finished.ts); 0 when it knows of none.
+     */
+    held?: (input: string, size: number) => Promise<number>;
+  },
 ): Promise<{ documents: number; partial: boolean; exact: boolean } | undefined> {
   let documents = 0;
   let known = 0;
@@ -100,7 +109,9 @@ export async function estimateDocuments(
       // A state of the same input, or of what it was before it grew.
       if (state && state.input.size <= size) settled = state.settled_records;
     }
-    documents += Math.max(0, counted.records - header - settled);
+    // Held as they are: not sent (the ledger remembers the input finished, bytes unchanged).
+    const held = opts.held ? await opts.held(input, size).catch(() => 0) : 0;
+    documents += Math.max(0, counted.records - header - Math.max(settled, held));
   }
   if (known === 0) return undefined;
   return { documents, partial: known < inputs.length, exact: exact && known === inputs.length };

@@ -41,6 +41,8 @@ export interface Unit {
   };
   /** Estimated records (line-based plain files), for progress. */
   estimate?: number;
+  /** A dry run of a regular file: its path (what the ledger may remember of it: ledger/finished.ts). */
+  dryRunPath?: string;
   /** Set when the input's files are kept in the user's state directory. */
   elsewhere?: InputFiles['elsewhere'];
   /** What the quality checks found in the first records (quality.ts). */
@@ -170,6 +172,7 @@ export async function withInput(
       resume: FROM_START,
       quality,
       ...elsewhere,
+      ...(opts.dryRun && files.resumable ? { dryRunPath: input } : {}),
     });
   }
   const identity = await inputIdentity(input);

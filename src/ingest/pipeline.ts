@@ -3,7 +3,7 @@ import { AdaptiveConcurrency } from '../client/concurrency.js';
 import { MAX_BATCH_SIZE } from '../client/types.js';
 import { PartialResultError, UsageError } from '../errors.js';
 import { Batcher } from './batcher.js';
-import { Checkpointer } from './checkpointer.js';
+import { Checkpointer, hashShape } from './checkpointer.js';
 import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
 import type { DoneRecord } from './done-file.js';
 import { FailureRecorder } from './failure-recorder.js';
@@ -11,7 +11,12 @@ import { FailuresFile } from './failures-file.js';
 import { recordsUnit, withInput, type Unit } from './inputs.js';
 import { realInputs } from './run-files.js';
 import { createMapper, type MapResult } from './mapper.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY, type IngestRunOptions } from './options.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CONCURRENCY,
+  requestShape,
+  type IngestRunOptions,
+} from './options.js';
 import type { ReadOptions } from './readers/index.js';
 import type { IngestReporter } from './reporter.js';
 import { SettlementTracker } from './settlement.js';
@@ -22,6 +27,7 @@ import type { IngestSummary } from './summary.js';
 import { Tally } from './tally.js';
 import { pollIngestions } from './wait-poller.js';
 import { hashNamedBy, verdictOf, type Verdict } from '../ledger/verdict.js';
+import { heldPrefix, inputRead, rememberFinished } from '../ledger/finished.js';
 
 /**
  * A run ended by an error that makes going on pointless (401/403/402/404, a bug): `partial` is
@@ -216,6 +222,25 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   });
   // Records sent that the ledger will hear about, by ordinal, until they settle.
   const held = new Map<number, Extract<Verdict, { bodyHash: string | null }>>();
+  // The ledger's memory of this input (ledger/finished.ts): its first `known.records` records
+  // are held unchanged. Not for a shard of the records (it sees only some of them).
+  const read = u.checkpoint
+    ? {
+        path: u.checkpoint.state.input.path,
+        size: u.checkpoint.state.input.size,
+        options_hash: u.checkpoint.state.options_hash,
+      }
+    : u.dryRunPath !== undefined && opts.ledger
+      ? await inputRead(u.dryRunPath, hashShape(requestShape(opts)))
+      : undefined;
+  const known =
+    opts.ledger && read && !run.shard
+      ? await heldPrefix(opts.ledger, read)
+      : { records: 0, documents: 0, since: undefined };
+  let emptyRecords = 0;
+  // Whether every record of this run so far is held by the instance as it maps (unchanged, or
+  // new and accepted): then the input is remembered at its end.
+  let allHeld = known.since !== undefined && !dryRun && u.resume.settled === 0;
   const sender = new Dispatcher({
     client: opts.client,
     gate: run.gate,
@@ -232,6 +257,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         if (o.kind === 'unsent') return;
         const v = held.get(item.ordinal);
         held.delete(item.ordinal);
+        if (!v || o.kind !== 'accepted' || v.kind !== 'new') allHeld = false;
         if (v && settlesInLedger(o.kind, v)) {
           accepted.push({ documentId: v.documentId, bodyHash: v.bodyHash });
           if (o.kind === 'accepted' && v.kind === 'updated') tally.updated += 1;
@@ -281,7 +307,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
       // With a ledger, the records past the resume point are mapped first so that their ids
       // are looked up together (one query per chunk of records instead of one per record).
       const premapped = opts.ledger
-        ? premap(run, next.value, ordinal, u.resume.settled)
+        ? premap(run, next.value, ordinal, Math.max(u.resume.settled, known.records))
         : undefined;
       for (const [k, rec] of next.value.entries()) {
         // Records left in the array when the run stops were never counted as read, so the
@@ -296,8 +322,16 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
           continue;
         }
         if (rec.empty) {
+          emptyRecords += 1;
           tally.skippedEmpty += 1;
           tracker.registerSettled(ordinal, at);
+          continue;
+        }
+        if (ordinal <= known.records) {
+          // Held as it is, the ledger remembers (same bytes, options, version and entries).
+          tally.read += 1;
+          tally.unchanged += 1;
+          tracker.registerSettled(ordinal, at, 'unchanged');
           continue;
         }
         const m = premapped?.[k] ?? run.mapper(rec);
@@ -310,6 +344,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         tally.read += 1;
         // The ledger: a record the instance holds with this very body is settled unsent.
         const verdict = m.ok && opts.ledger ? verdictOf(opts.ledger, m.request) : undefined;
+        if (verdict?.kind !== 'unchanged' && verdict?.kind !== 'new') allHeld = false;
         if (!m.ok) {
           failed.record(m, { ...m.error, status: null }, null, ordinal);
           tracker.registerSettled(ordinal, at, 'failed');
@@ -362,6 +397,16 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   await ticks.stop();
   const complete =
     reachedEnd && !stop.halted && tracker.settledThrough === ordinal && tracker.unsettled === 0;
+  if (complete && allHeld && opts.ledger && read && u.checkpoint && known.since !== undefined) {
+    const records = { records: ordinal, documents: ordinal - emptyRecords };
+    // A memory not written (the ledger busy past its wait, a full disk) costs the next run its
+    // lookups, nothing else: the run's outcome does not depend on it.
+    try {
+      rememberFinished(opts.ledger, read, u.checkpoint.prefix, records, known.since);
+    } catch {
+      // not remembered
+    }
+  }
   try {
     const kept = await checkpointer.finish(complete);
     if (kept) tally.stateFiles.push(kept);

@@ -82,6 +82,24 @@ export class Ledger {
         'DELETE FROM refused WHERE instance = ? AND document_id = ?',
       ),
       refusedDropAll: db.prepare<[number]>('DELETE FROM refused WHERE instance = ?'),
+      generation: db
+        .prepare<[number], number>('SELECT n FROM generations WHERE instance = ?')
+        .pluck(),
+      finished: db.prepare<[number, string], FinishedRow>(
+        `SELECT bytes, sha256, options_hash, version, records, documents, generation
+           FROM finished_inputs WHERE instance = ? AND path = ?`,
+      ),
+      finishedPut: db.prepare<
+        [number, string, number, string, string, string, number, number, number]
+      >(
+        `INSERT OR REPLACE INTO finished_inputs
+           (instance, path, bytes, sha256, options_hash, version, records, documents, generation)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      finishedDrop: db.prepare<[number, string]>(
+        'DELETE FROM finished_inputs WHERE instance = ? AND path = ?',
+      ),
+      finishedDropAll: db.prepare<[number]>('DELETE FROM finished_inputs WHERE instance = ?'),
       status: db.prepare<[], { instance_id: string; documents: number; unknown_bodies: number }>(
         `SELECT i.instance_id AS instance_id, count(d.document_id) AS documents,
                 count(d.document_id) - count(d.body_hash) AS unknown_bodies
@@ -210,6 +228,7 @@ export class Ledger {
       .transaction(() => {
         if (documentIds === undefined) {
           this.stmts.refusedDropAll.run(inst);
+          this.stmts.finishedDropAll.run(inst);
           return this.stmts.forgetAll.run(inst).changes;
         }
         let n = 0;
@@ -280,6 +299,57 @@ export class Ledger {
       .immediate();
   }
 
+  /**
+   * A count that grows whenever an entry of the instance is changed or removed (by this
+   * version or an older one: triggers in the file keep it, see SCHEMA). Adding an entry for a
+   * new id leaves it as it is. Equal counts at two moments: every entry held at the first is
+   * held, with the same body, at the second.
+   */
+  generation(instanceId: string): number {
+    const inst = this.instanceKey(instanceId, false);
+    if (inst === undefined) return 0;
+    return this.stmts.generation.get(inst) ?? 0;
+  }
+
+  /** What is remembered of an input every record of which the instance held (see recordFinished). */
+  finishedInput(instanceId: string, path: string): FinishedInput | undefined {
+    const inst = this.instanceKey(instanceId, false);
+    if (inst === undefined) return undefined;
+    const row = this.stmts.finished.get(inst, path);
+    return row && { path, ...row };
+  }
+
+  /**
+   * Remembers that the first `records` records of the input at `path` (its first `bytes` bytes,
+   * read with the options `options_hash` by `version`) are each held by the instance with the
+   * very body they map to, as of generation `since` (read before the run asked about any of
+   * them). Kept only when no entry of the instance changed since; else what was remembered of
+   * the path is dropped. Returns whether it was kept.
+   */
+  recordFinished(instanceId: string, input: FinishedInput, since: number): boolean {
+    return this.db
+      .transaction(() => {
+        const inst = this.instanceKey(instanceId, true)!;
+        if ((this.stmts.generation.get(inst) ?? 0) !== since) {
+          this.stmts.finishedDrop.run(inst, input.path);
+          return false;
+        }
+        this.stmts.finishedPut.run(
+          inst,
+          input.path,
+          input.bytes,
+          input.sha256,
+          input.options_hash,
+          input.version,
+          input.records,
+          input.documents,
+          since,
+        );
+        return true;
+      })
+      .immediate();
+  }
+
   /** Every instance known here, with how many documents it holds. */
   status(): { instance_id: string; documents: number; unknown_bodies: number }[] {
     return this.stmts.status.all();
@@ -344,7 +414,37 @@ export class InstanceLedger {
   recordRefused(entries: readonly { documentId: string; bodyHash: string }[]): void {
     this.ledger.recordRefused(this.instanceId, entries);
   }
+
+  generation(): number {
+    return this.ledger.generation(this.instanceId);
+  }
+
+  finishedInput(path: string): FinishedInput | undefined {
+    return this.ledger.finishedInput(this.instanceId, path);
+  }
+
+  recordFinished(input: FinishedInput, since: number): boolean {
+    return this.ledger.recordFinished(this.instanceId, input, since);
+  }
 }
+
+/**
+ * An input every record of which the instance holds as it maps them: its first `bytes` bytes
+ * (sha256 `sha256`) hold `records` records (`documents` of them not empty), read with the
+ * options whose hash is `options_hash` by synap `version`; true as of the ledger's `generation`.
+ */
+export interface FinishedInput {
+  path: string;
+  bytes: number;
+  sha256: string;
+  options_hash: string;
+  version: string;
+  records: number;
+  documents: number;
+  generation: number;
+}
+
+type FinishedRow = Omit<FinishedInput, 'path'>;
 
 export const LEDGER_FILE = 'ledger.sqlite';
 
@@ -443,6 +543,14 @@ function hashBytes(hash: string | null): Buffer | null {
   return Buffer.from(hash, 'hex');
 }
 
+/**
+ * The file's tables. `generations` counts, per instance, every entry changed or removed: the
+ * triggers fire for whatever writes the file, this version or an earlier one (whose INSERT OR
+ * REPLACE of an entry with another body is seen before the insert, as the replaced row's
+ * delete fires no trigger). `finished_inputs` is what finished.ts remembers of inputs. A file
+ * written by an earlier version gains the tables and triggers it lacks when it is opened; no
+ * table it has is changed, so every entry it holds stays.
+ */
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS instances (
   id INTEGER PRIMARY KEY,
@@ -460,4 +568,37 @@ CREATE TABLE IF NOT EXISTS refused (
   body_hash BLOB NOT NULL,
   PRIMARY KEY (instance, document_id)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS generations (
+  instance INTEGER PRIMARY KEY,
+  n INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS finished_inputs (
+  instance INTEGER NOT NULL,
+  path TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  options_hash TEXT NOT NULL,
+  version TEXT NOT NULL,
+  records INTEGER NOT NULL,
+  documents INTEGER NOT NULL,
+  generation INTEGER NOT NULL,
+  PRIMARY KEY (instance, path)
+) WITHOUT ROWID;
+CREATE TRIGGER IF NOT EXISTS documents_replaced BEFORE INSERT ON documents
+WHEN EXISTS (SELECT 1 FROM documents WHERE instance = new.instance
+             AND document_id = new.document_id AND body_hash IS NOT new.body_hash)
+BEGIN
+  INSERT INTO generations (instance, n) VALUES (new.instance, 1)
+    ON CONFLICT (instance) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS documents_changed AFTER UPDATE ON documents
+BEGIN
+  INSERT INTO generations (instance, n) VALUES (old.instance, 1)
+    ON CONFLICT (instance) DO UPDATE SET n = n + 1;
+END;
+CREATE TRIGGER IF NOT EXISTS documents_removed AFTER DELETE ON documents
+BEGIN
+  INSERT INTO generations (instance, n) VALUES (old.instance, 1)
+    ON CONFLICT (instance) DO UPDATE SET n = n + 1;
+END;
 `;

@@ -1,5 +1,6 @@
 import type { CreateMemoryRequest } from '../client/types.js';
 import { derivedDocumentId, hashDocumentId, sha256Hex } from '../ingest/document-id.js';
+import type { FinishedInput } from './ledger.js';
 
 /**
  * The ledger's questions about one record, without SQLite (an ingest loads this at once; the
@@ -25,6 +26,13 @@ export interface LedgerView {
   refused?(documentId: string): string | undefined;
   /** Optional: bodies the service refused as already ingested under an id it holds. */
   recordRefused?(entries: readonly { documentId: string; bodyHash: string }[]): void;
+  /**
+   * Optional, all three or none (finished.ts): the ledger's generation, what it remembers of a
+   * finished input, and remembering one.
+   */
+  generation?(): number;
+  finishedInput?(path: string): FinishedInput | undefined;
+  recordFinished?(input: FinishedInput, since: number): boolean;
 }
 
 /**

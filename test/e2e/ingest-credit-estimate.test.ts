@@ -49,7 +49,9 @@ describe('credit estimates count what would be sent', () => {
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout).result;
     expect(s).toMatchObject({ sent: 100, unchanged: 600 });
-    expect(s.credits).toMatchObject({ documents: 100, exact: true });
+    // The ledger remembers the 600 finished: the pre-flight estimates the 100 appended (at most:
+    // the ledger may hold some of those too).
+    expect(s.credits).toMatchObject({ documents: 100, at_most: true });
 
     // And when even the exact count exceeds the balance, nothing is sent (exit 6).
     appendFileSync(file, Array.from({ length: 300 }, (_, i) => line(700 + i)).join(''));
@@ -61,5 +63,35 @@ describe('credit estimates count what would be sent', () => {
     expect(over.code, over.stderr).toBe(6);
     expect(JSON.parse(over.stdout).error.message).toMatch(/300 documents/);
     expect(box.emu.documents().length).toBe(before);
+  });
+
+  it('a finished file run again is estimated at nothing and not stopped by a low balance; grown, only the new records count', async () => {
+    const line = (i: number) =>
+      `${JSON.stringify({ document: `User: finished ${i}`, document_id: `f-${i}` })}\n`;
+    const file = join(box.dir, 'finished.jsonl');
+    writeFileSync(file, Array.from({ length: 80 }, (_, i) => line(i)).join(''));
+    box.emu.setFaults({ credits: 10_000 });
+    expect((await runCli(['ingest', 'finished.jsonl'], { env: box.env, cwd: box.dir })).code).toBe(
+      0,
+    );
+    const balance = await fetch(`${box.emu.url}/v1/credits/balance`, {
+      headers: { Authorization: `Bearer ${box.emu.apiKey}` },
+    }).then(async (res) => ((await res.json()) as { balance_credits: number }).balance_credits);
+    // With credits enough and with 20 left (less than the 80 records the file holds), the
+    // pre-flight says no estimate: nothing would be sent.
+    for (const left of [1_000, 20]) {
+      box.emu.setFaults({ credits: 10_000 - balance + left });
+      const again = await runCli(['ingest', 'finished.jsonl'], { env: box.env, cwd: box.dir });
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stderr).not.toMatch(/estimate/);
+      expect(again.stderr).toMatch(/unchanged: 80/);
+    }
+
+    appendFileSync(file, Array.from({ length: 10 }, (_, i) => line(80 + i)).join(''));
+    const grown = await runCli(['ingest', 'finished.jsonl'], { env: box.env, cwd: box.dir });
+    expect(grown.code, grown.stderr).toBe(0);
+    // The pre-flight's own estimate: the 10 appended records, not the 90 the file holds.
+    expect(grown.stderr).toMatch(/estimate 10 credits for at most 10 documents/);
+    expect(grown.stderr).not.toMatch(/90 documents/);
   });
 });

@@ -1,0 +1,134 @@
+import { open } from 'node:fs/promises';
+import { versionInfo } from '../build-info.js';
+import { stat } from 'node:fs/promises';
+import { PrefixHash } from '../ingest/readers/prefix-hash.js';
+import type { LedgerView } from './verdict.js';
+
+/**
+ * Finished inputs: a run that settled every record of an input as held by the instance with
+ * the body it maps to (new and accepted, or unchanged) while no entry of the ledger changed,
+ * leaves in the ledger the hash of the bytes it read, the options and the version that mapped
+ * them, and the ledger's generation. The next run of an input whose first bytes are those bytes,
+ * with the same options and version and the same generation, maps those records to the same
+ * bodies and finds every one held: it settles them as unchanged without mapping, hashing or
+ * looking up each one. Anything else (an edit, other options, another version, any entry of
+ * the instance changed or forgotten since) and the run asks the ledger about every record.
+ */
+
+/** What one run knows before reading an input: how many of its first records are held. */
+export interface HeldPrefix {
+  /** The first `records` records are held unchanged (0: none known). */
+  records: number;
+  /** Of those, the records that are documents (not empty lines). */
+  documents: number;
+  /** The ledger's generation before the run asked about any record (undefined: no memory). */
+  since: number | undefined;
+}
+
+/**
+ * The build whose mapping a remembered input was read with: the version, the commit it was
+ * built from, and for a build of uncommitted changes its build time (each such build may map
+ * differently, so none trusts another's memory).
+ */
+export const MAPPING_VERSION = mappingVersion();
+
+function mappingVersion(): string {
+  const { version, build } = versionInfo();
+  const commit = build.commit ?? 'unknown';
+  return `synap ${version}+${commit}${build.dirty === true ? `+${build.built_at ?? ''}` : ''}`;
+}
+
+/** An input as a run reads it: where, how large, and the hash of the options it is read with. */
+export interface InputRead {
+  path: string;
+  size: number;
+  options_hash: string;
+}
+
+/** The same, for a dry run (no state): the file's size now. */
+export async function inputRead(path: string, optionsHash: string): Promise<InputRead | undefined> {
+  const s = await stat(path).catch(() => undefined);
+  return s?.isFile() ? { path, size: s.size, options_hash: optionsHash } : undefined;
+}
+
+/** How many of the input's first records the ledger remembers as held (see above). */
+export async function heldPrefix(
+  ledger: LedgerView | undefined,
+  input: InputRead | undefined,
+): Promise<HeldPrefix> {
+  if (!ledger?.generation || !ledger.finishedInput || !ledger.recordFinished) {
+    return { records: 0, documents: 0, since: undefined };
+  }
+  const since = ledger.generation();
+  if (input === undefined) return { records: 0, documents: 0, since };
+  // A memory that cannot be checked (the file gone or unreadable) is none: each record is
+  // looked up, and the reader reports what it finds.
+  return checkRemembered(ledger, input, since).catch(() => ({ records: 0, documents: 0, since }));
+}
+
+async function checkRemembered(
+  ledger: LedgerView,
+  input: InputRead,
+  since: number,
+): Promise<HeldPrefix> {
+  const memo = ledger.finishedInput?.(input.path);
+  const none = { records: 0, documents: 0, since };
+  if (
+    memo === undefined ||
+    memo.generation !== since ||
+    memo.options_hash !== input.options_hash ||
+    memo.version !== MAPPING_VERSION ||
+    memo.bytes <= 0 ||
+    memo.bytes > input.size
+  ) {
+    return none;
+  }
+  // Bytes appended after a last line without a line break would continue its record.
+  if (memo.bytes < input.size && (await byteAt(input.path, memo.bytes - 1)) !== 0x0a) {
+    return none;
+  }
+  const prefix = await PrefixHash.ofFile(input.path, memo.bytes).catch(() => undefined);
+  if (prefix === undefined || prefix.snapshot().sha256 !== memo.sha256) return none;
+  return { records: memo.records, documents: memo.documents, since };
+}
+
+/**
+ * After a run that read the whole input from its start (`prefix`: the bytes it read) and found
+ * each of its records (`records.documents` of them not empty) held, or sent them and saw them
+ * accepted: remembered, unless an entry of the ledger changed since `since` (recordFinished
+ * checks that in its transaction).
+ */
+export function rememberFinished(
+  ledger: LedgerView,
+  input: InputRead,
+  prefix: PrefixHash,
+  records: { records: number; documents: number },
+  since: number,
+): boolean {
+  const consumed = prefix.snapshot();
+  if (consumed.bytes <= 0 || !ledger.recordFinished) return false;
+  return ledger.recordFinished(
+    {
+      path: input.path,
+      bytes: consumed.bytes,
+      sha256: consumed.sha256,
+      options_hash: input.options_hash,
+      version: MAPPING_VERSION,
+      records: records.records,
+      documents: records.documents,
+      generation: since,
+    },
+    since,
+  );
+}
+
+async function byteAt(path: string, at: number): Promise<number | undefined> {
+  const fh = await open(path, 'r');
+  try {
+    const b = Buffer.alloc(1);
+    const { bytesRead } = await fh.read(b, 0, 1, at);
+    return bytesRead === 1 ? b[0] : undefined;
+  } finally {
+    await fh.close();
+  }
+}
