@@ -226,8 +226,8 @@ async function runShapeHash(
 ): Promise<string> {
   const { ingestRunOptions } = await pipeline;
   const { requestShape } = await import('../ingest/options.js');
-  const { hashShape } = await import('../ingest/checkpointer.js');
-  return hashShape(requestShape(ingestRunOptions(flags, session)));
+  const { hashMapping } = await import('../ingest/checkpointer.js');
+  return hashMapping(requestShape(ingestRunOptions(flags, session)));
 }
 
 function isShardReport(r: IngestSummary | ShardReport): r is ShardReport {

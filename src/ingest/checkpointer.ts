@@ -116,6 +116,16 @@ export function hashShape(shape: RequestShape): string {
 }
 
 /**
+ * The hash of what maps a record to the body sent: the shape without where it goes (base URL,
+ * profile). What the ledger remembers of a finished input is the instance's already, and holds
+ * whichever address or profile reached it (`--local` is at another port each time).
+ */
+export function hashMapping(shape: RequestShape): string {
+  const { base_url: _url, profile: _profile, ...mapping } = shape;
+  return hashOptions(mapping);
+}
+
+/**
  * Checks that a saved state belongs to this input and these options, and returns the running
  * hash of the bytes it consumed (read again from the file) for the resumed reader to go on
  * with. A changed input or changed options would make the watermark mean something else, so

@@ -3,7 +3,7 @@ import { AdaptiveConcurrency } from '../client/concurrency.js';
 import { MAX_BATCH_SIZE } from '../client/types.js';
 import { PartialResultError, UsageError } from '../errors.js';
 import { Batcher } from './batcher.js';
-import { Checkpointer, hashShape } from './checkpointer.js';
+import { Checkpointer, hashMapping } from './checkpointer.js';
 import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
 import type { DoneRecord } from './done-file.js';
 import { FailureRecorder } from './failure-recorder.js';
@@ -225,13 +225,14 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   // The ledger's memory of this input (ledger/finished.ts): its first `known.records` records
   // are held unchanged. Not for a shard of the records (it sees only some of them).
   const read = u.checkpoint
-    ? {
+    ? // A state written before states kept their shape has no memory to match.
+      u.checkpoint.state.shape && {
         path: u.checkpoint.state.input.path,
         size: u.checkpoint.state.input.size,
-        options_hash: u.checkpoint.state.options_hash,
+        options_hash: hashMapping(u.checkpoint.state.shape),
       }
     : u.dryRunPath !== undefined && opts.ledger
-      ? await inputRead(u.dryRunPath, hashShape(requestShape(opts)))
+      ? await inputRead(u.dryRunPath, hashMapping(requestShape(opts)))
       : undefined;
   const known =
     opts.ledger && read && !run.shard

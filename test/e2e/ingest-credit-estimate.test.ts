@@ -94,4 +94,26 @@ describe('credit estimates count what would be sent', () => {
     expect(grown.stderr).toMatch(/estimate 10 credits for at most 10 documents/);
     expect(grown.stderr).not.toMatch(/90 documents/);
   });
+
+  it('the memory of a finished file holds whichever address and profile reach the instance', async () => {
+    // Another address of the same instance (as `--local` is each time, on a port of its own):
+    // the ledger is the instance's, and the address does not change how records map to bodies.
+    const file = join(box.dir, 'addressed.jsonl');
+    writeFileSync(
+      file,
+      Array.from(
+        { length: 40 },
+        (_, i) => `${JSON.stringify({ document: `User: addressed ${i}` })}\n`,
+      ).join(''),
+    );
+    box.emu.setFaults({ credits: 10_000 });
+    const first = await runCli(['ingest', 'addressed.jsonl'], { env: box.env, cwd: box.dir });
+    expect(first.code, first.stderr).toBe(0);
+    const other = { ...box.env, SYNAP_BASE_URL: box.emu.url.replace('127.0.0.1', 'localhost') };
+    expect(other.SYNAP_BASE_URL).not.toBe(box.env.SYNAP_BASE_URL);
+    const again = await runCli(['ingest', 'addressed.jsonl'], { env: other, cwd: box.dir });
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toMatch(/unchanged: 40/);
+    expect(again.stderr).not.toMatch(/estimate/);
+  });
 });
