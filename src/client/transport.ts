@@ -27,7 +27,7 @@ export interface HttpCall {
 }
 
 /** A network failure; `cause` is the socket's error (its `code`: ECONNREFUSED, ECONNRESET, …). */
-export class TransportError extends Error {
+class TransportError extends Error {
   constructor(cause: Error) {
     super(`request failed: ${cause.message}`, { cause });
     this.name = 'TransportError';

@@ -30,7 +30,7 @@ export interface HeldPrefix {
  * built from, and for a build of uncommitted changes its build time (each such build may map
  * differently, so none trusts another's memory).
  */
-export const MAPPING_VERSION = mappingVersion();
+const MAPPING_VERSION = mappingVersion();
 
 function mappingVersion(): string {
   const { version, build } = versionInfo();

@@ -45,7 +45,7 @@ export interface LedgerView {
  *   this machine's next run compares it. A source that reorders a record's metadata keys
  *   makes it look changed (sent once more), never unchanged.
  */
-export function bodyHash(request: CreateMemoryRequest): string {
+function bodyHash(request: CreateMemoryRequest): string {
   const derived = derivedDocumentId(request);
   if (derived !== undefined) return derived.slice(HASH_PREFIX.length);
   return sha256Hex(JSON.stringify(request)).slice(0, 40);
