@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { vi } from 'vitest';
 import type { CliRun } from './cli.js';
@@ -20,7 +21,8 @@ import { assertRunLeaksNothing } from './secrets.js';
  *   leaves a signal listener or a timer behind fails.
  * Runs in one worker are queued one after another, since they swap process-wide properties;
  * vitest gives each test file its own worker, so files never share them. There is no working
- * directory: relative paths resolve against the test process's, so tests pass absolute paths.
+ * directory of its own (no process.chdir: it is process-wide): tests pass absolute paths, and a
+ * run that writes into the test process's working directory fails.
  */
 
 export interface InProcessOptions {
@@ -28,7 +30,13 @@ export interface InProcessOptions {
   env?: Record<string, string | undefined>;
   /** Read from stdin, then end of input. */
   input?: string | Buffer;
+  /** The run fails the test when it takes longer (it cannot be killed: it is this process). */
+  timeoutMs?: number;
 }
+
+// conf writes through `atomically`, whose `when-exit` hooks exit and the signals once per
+// process when it is first loaded: loaded here, before any run, those hooks are not a run's.
+await import('conf');
 
 /** The process properties a run replaces (process.stdout etc. are getters on process). */
 const SWAPPED = ['stdout', 'stderr', 'stdin'] as const;
@@ -69,11 +77,19 @@ function timerCount(): number {
 type Listener = (...args: unknown[]) => void;
 
 /** The listeners on `event` that were not there `before` (unwrapped from once()). */
-function added(event: string, before: Function[]): Listener[] {
+function added(event: string, before: readonly unknown[]): Listener[] {
   return process
     .rawListeners(event)
     .filter((l) => !before.includes(l))
     .map((l) => l as Listener);
+}
+
+function withTimeout<T>(p: Promise<T>, args: string[], ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`synap ${args.join(' ')}: over ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
 
 let queue: Promise<unknown> = Promise.resolve();
@@ -100,6 +116,7 @@ async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
     listeners: WATCHED_EVENTS.map((e) => process.rawListeners(e)),
   };
   const timersBefore = timerCount();
+  const cwdBefore = new Set(readdirSync(process.cwd()));
   process.env = env;
   for (const [k, stream] of [
     ['stdout', stdout],
@@ -114,7 +131,9 @@ async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
     vi.resetModules();
     const cli = await import('../../src/cli.js');
     const signals = await import('../../src/signals.js');
-    code = signals.exitCodeAfterSignals(await cli.run(['node', 'synap', ...args]));
+    code = signals.exitCodeAfterSignals(
+      await withTimeout(cli.run(['node', 'synap', ...args]), args, opts.timeoutMs ?? 120_000),
+    );
     // The process would end here: what the run hooked on 'exit' (a pending "repeated N
     // times" count, a lock's release) runs now, while its streams are still the run's.
     await new Promise((resolve) => setImmediate(resolve));
@@ -135,6 +154,9 @@ async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
   }
   const timersAfter = timerCount();
   if (timersAfter > timersBefore) leftBehind.push(`${timersAfter - timersBefore} timer(s)`);
+  for (const name of readdirSync(process.cwd())) {
+    if (!cwdBefore.has(name)) leftBehind.push(`${name} in the working directory (give paths)`);
+  }
   const out = { stdout: stdout.text, stderr: stderr.text };
   assertRunLeaksNothing(args, env, out);
   if (leftBehind.length > 0) {

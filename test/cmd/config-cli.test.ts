@@ -1,7 +1,8 @@
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 
 let box: ReturnType<typeof makeSandbox>;
 beforeAll(() => {
@@ -10,7 +11,7 @@ beforeAll(() => {
 afterAll(() => box.cleanup());
 
 const run = (args: string[], env: Record<string, string> = {}) =>
-  runCli(args, { env: { ...box.env, ...env } });
+  runInProcess(args, { env: { ...box.env, ...env } });
 const configFile = () => join(box.env.SYNAP_CONFIG_DIR!, 'config.json');
 
 describe('synap config', () => {
@@ -127,7 +128,7 @@ describe('synap config', () => {
     // Node's recursive mkdir never returns under /proc (Linux only).
     if (existsSync('/proc/self')) dirs.push('/proc/self/synap-config');
     for (const dir of dirs) {
-      const r = await runCli(['config', 'set', 'mode', 'fast'], {
+      const r = await runInProcess(['config', 'set', 'mode', 'fast'], {
         env: { ...box.env, SYNAP_CONFIG_DIR: dir },
         timeoutMs: 20_000,
       });
