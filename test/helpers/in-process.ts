@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { vi } from 'vitest';
 import type { CliRun } from './cli.js';
@@ -163,4 +164,17 @@ async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
     throw new Error(`synap ${args.join(' ')} left behind ${leftBehind.join(', ')}`);
   }
   return { code, signal: null, ...out };
+}
+
+/**
+ * `args` with each relative path of a file or folder in `dir` made absolute: a run has no
+ * working directory of its own, so a test that used `cwd: dir` names its files this way. Only
+ * words that look like paths (with a `.` or a `/`, not an option) and exist in `dir` change.
+ */
+export function inDir(dir: string, args: string[]): string[] {
+  return args.map((a) =>
+    !a.startsWith('-') && !isAbsolute(a) && /[./]/.test(a) && existsSync(join(dir, a))
+      ? join(dir, a)
+      : a,
+  );
 }
