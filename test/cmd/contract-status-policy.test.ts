@@ -7,7 +7,7 @@ import {
   type RunningEmulator,
 } from '../../src/emulator/index.js';
 import { makeSandbox } from '../helpers/cli.js';
-import { inDir, runInProcess } from '../helpers/in-process.js';
+import { runInProcess } from '../helpers/in-process.js';
 import {
   startScriptedServer,
   WHOAMI,
@@ -57,8 +57,9 @@ describe('status policy: what each answer means, and error bodies in every shape
   const dir = sandbox.dir;
   const closers: (() => Promise<void>)[] = [];
   const run = (baseUrl: string, key: string, args: string[]) =>
-    runInProcess(inDir(dir, args), {
+    runInProcess(args, {
       env: { ...sandbox.env, SYNAP_API_KEY: key, SYNAP_BASE_URL: baseUrl },
+      cwd: dir,
       timeoutMs: 60_000,
     });
   const emulator = async (o: EmulatorOptions) => {

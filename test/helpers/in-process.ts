@@ -1,6 +1,6 @@
-import { existsSync, readdirSync } from 'node:fs';
-import { isAbsolute, join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
 import { vi } from 'vitest';
 import type { CliRun } from './cli.js';
 import { assertRunLeaksNothing } from './secrets.js';
@@ -20,10 +20,9 @@ import { assertRunLeaksNothing } from './secrets.js';
  *   process.stdout/stderr/stdin are replaced by capturing streams that are not TTYs;
  * - process.exitCode and the listeners on process signals are restored afterwards; a run that
  *   leaves a signal listener or a timer behind fails.
- * Runs in one worker are queued one after another, since they swap process-wide properties;
- * vitest gives each test file its own worker, so files never share them. There is no working
- * directory of its own (no process.chdir: it is process-wide): tests pass absolute paths, and a
- * run that writes into the test process's working directory fails.
+ * Runs are queued one after another, since they swap process-wide properties; vitest runs
+ * each test file in a process of its own, so files never share them. A run given no `cwd`
+ * that writes into the test process's working directory fails.
  */
 
 export interface InProcessOptions {
@@ -31,6 +30,12 @@ export interface InProcessOptions {
   env?: Record<string, string | undefined>;
   /** Read from stdin, then end of input. */
   input?: string | Buffer;
+  /**
+   * The run's working directory. The process's is changed for the run and changed back:
+   * vitest runs each test file in a process of its own (pool 'forks'; in a worker thread
+   * process.chdir would fail), and runs are queued, so no other test sees it.
+   */
+  cwd?: string;
   /** The run fails the test when it takes longer (it cannot be killed: it is this process). */
   timeoutMs?: number;
 }
@@ -117,7 +122,12 @@ async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
     listeners: WATCHED_EVENTS.map((e) => process.rawListeners(e)),
   };
   const timersBefore = timerCount();
-  const cwdBefore = new Set(readdirSync(process.cwd()));
+  const home = process.cwd();
+  const cwdBefore = new Set(readdirSync(home));
+  if (opts.cwd !== undefined) {
+    if (!isMainThread) throw new Error('runInProcess with a cwd needs the forks pool');
+    process.chdir(opts.cwd);
+  }
   process.env = env;
   for (const [k, stream] of [
     ['stdout', stdout],
@@ -143,6 +153,7 @@ async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
       l(code);
     }
   } finally {
+    process.chdir(home);
     process.env = saved.env;
     process.exitCode = saved.exitCode;
     SWAPPED.forEach((k, i) => Object.defineProperty(process, k, saved.descriptors[i]!));
@@ -155,8 +166,8 @@ async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
   }
   const timersAfter = timerCount();
   if (timersAfter > timersBefore) leftBehind.push(`${timersAfter - timersBefore} timer(s)`);
-  for (const name of readdirSync(process.cwd())) {
-    if (!cwdBefore.has(name)) leftBehind.push(`${name} in the working directory (give paths)`);
+  for (const name of readdirSync(home)) {
+    if (!cwdBefore.has(name)) leftBehind.push(`${name} in the working directory (give it a cwd)`);
   }
   const out = { stdout: stdout.text, stderr: stderr.text };
   assertRunLeaksNothing(args, env, out);
@@ -164,17 +175,4 @@ async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
     throw new Error(`synap ${args.join(' ')} left behind ${leftBehind.join(', ')}`);
   }
   return { code, signal: null, ...out };
-}
-
-/**
- * `args` with each relative path of a file or folder in `dir` made absolute: a run has no
- * working directory of its own, so a test that used `cwd: dir` names its files this way. Only
- * words that look like paths (with a `.` or a `/`, not an option) and exist in `dir` change.
- */
-export function inDir(dir: string, args: string[]): string[] {
-  return args.map((a) =>
-    !a.startsWith('-') && !isAbsolute(a) && /[./]/.test(a) && existsSync(join(dir, a))
-      ? join(dir, a)
-      : a,
-  );
 }

@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { emulatorSandbox } from '../helpers/emulator.js';
 
 // Inputs as users have them: pipes, empty files, files without a document field, records
@@ -13,7 +13,7 @@ describe('ingest inputs end to end', () => {
   const t = emulatorSandbox();
   const dir = t.dir;
   const run = (args: string[], timeoutMs = 60_000) =>
-    runCli(args, { env: t.env, cwd: dir, timeoutMs });
+    runInProcess(args, { env: t.env, cwd: dir, timeoutMs });
   const byId = (id: string) => t.emu.documents().find((d) => d.document_id === id);
   const batches = () => t.emu.stats().requests_by_endpoint.batch ?? 0;
   const failuresOf = (name: string) =>
@@ -64,7 +64,7 @@ describe('ingest inputs end to end', () => {
     expect(batches()).toBe(before);
     expect(readdirSync(dir).filter((f) => f.startsWith('tickets.csv.'))).toEqual([]);
     // JSONL with "text", through stdin.
-    const s = await runCli(['ingest', '-'], {
+    const s = await runInProcess(['ingest', '-'], {
       env: t.env,
       cwd: dir,
       input: '{"text":"User: hi"}\n{"text":"User: bye"}\n',

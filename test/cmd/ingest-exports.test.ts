@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { emulatorSandbox } from '../helpers/emulator.js';
 import { zipOf, type ZipEntrySpec } from '../helpers/zip-writer.js';
 
@@ -89,7 +89,8 @@ const CLAUDE_DOCS = [
 describe('conversation exports end to end', () => {
   const t = emulatorSandbox();
   const dir = t.dir;
-  const run = (args: string[], e = t.env) => runCli(args, { env: e, cwd: dir, timeoutMs: 60_000 });
+  const run = (args: string[], e = t.env) =>
+    runInProcess(args, { env: e, cwd: dir, timeoutMs: 60_000 });
   const stored = (prefix: string) =>
     t.emu
       .documents()

@@ -2,7 +2,8 @@ import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { writeChatFile } from '../helpers/ingest.js';
 
 const SAMPLES = resolve(import.meta.dirname, '../../samples');
@@ -16,7 +17,7 @@ describe('synap ingest outcomes and exit codes', () => {
   let poor: RunningEmulator;
   let env: Record<string, string>;
   const run = (args: string[], e: Record<string, string> = env) =>
-    runCli(args, { env: e, cwd: dir, timeoutMs: 60_000 });
+    runInProcess(args, { env: e, cwd: dir, timeoutMs: 60_000 });
 
   beforeAll(async () => {
     [emu, poor] = await Promise.all([

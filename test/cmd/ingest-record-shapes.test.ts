@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { emulatorSandbox } from '../helpers/emulator.js';
 
 // Records whose shape is unusual but whose data is real: keys named like Object.prototype
@@ -11,7 +11,7 @@ import { emulatorSandbox } from '../helpers/emulator.js';
 describe('ingest: records of unusual shape', () => {
   const t = emulatorSandbox();
   const dir = t.dir;
-  const run = (args: string[]) => runCli(args, { env: t.env, cwd: dir });
+  const run = (args: string[]) => runInProcess(args, { env: t.env, cwd: dir });
   const batches = () => t.emu.stats().requests_by_endpoint.batch ?? 0;
   const failuresOf = (name: string) =>
     readFileSync(join(dir, `${name}.failures.jsonl`), 'utf8')

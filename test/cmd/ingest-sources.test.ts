@@ -19,7 +19,7 @@ import { readSlackExport } from '../../src/ingest/sources/slack.js';
 import { parseSrt } from '../../src/ingest/sources/srt.js';
 import { transcriptRecord } from '../../src/ingest/sources/transcript.js';
 import { parseWebVtt } from '../../src/ingest/sources/webvtt.js';
-import { runCli } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { emulatorSandbox } from '../helpers/emulator.js';
 import { zipOf, type ZipEntrySpec } from '../helpers/zip-writer.js';
 
@@ -39,7 +39,7 @@ async function values(gen: AsyncIterable<RecordBatch>): Promise<Record<string, u
 describe('ingest sources end to end', () => {
   const t = emulatorSandbox();
   const dir = t.dir;
-  const run = (args: string[]) => runCli(args, { env: t.env, cwd: dir, timeoutMs: 60_000 });
+  const run = (args: string[]) => runInProcess(args, { env: t.env, cwd: dir, timeoutMs: 60_000 });
   const stored = (prefix: string) =>
     t.emu
       .documents()

@@ -2,7 +2,8 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { startScriptedServer, WHOAMI } from '../helpers/scripted-server.js';
 
 /**
@@ -46,7 +47,10 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
   };
 
   async function ingest(args: string[], extra: Record<string, string> = {}) {
-    const r = await runCli(['--json', 'ingest', ...args], { env: { ...env, ...extra }, cwd: dir });
+    const r = await runInProcess(['--json', 'ingest', ...args], {
+      env: { ...env, ...extra },
+      cwd: dir,
+    });
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout).result as Record<string, number>;
   }
@@ -89,7 +93,7 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
     writeFileSync(file, chats(400, 404));
     expect(await ingest([file])).toMatchObject({ accepted: 5 });
     writeFileSync(file, chats(400, 404, new Set([402])));
-    const r = await runCli(['ingest', file], { env, cwd: dir });
+    const r = await runInProcess(['ingest', file], { env, cwd: dir });
     expect(r.code, r.stderr).toBe(0);
     // The emulator keeps its earlier version (409): said so, with how to replace it.
     expect(r.stderr).toMatch(/kept earlier version:?\s+1 /);
@@ -213,7 +217,7 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
     const machine = { XDG_STATE_HOME: join(dir, 'machine-2') };
     const dry = await ingest([file, '--dry-run'], machine);
     expect(dry.sent).toBe(40);
-    const r = await runCli(['--json', 'ledger', 'rebuild'], { env: { ...env, ...machine } });
+    const r = await runInProcess(['--json', 'ledger', 'rebuild'], { env: { ...env, ...machine } });
     expect(r.code, r.stderr).toBe(0);
     const rebuilt = JSON.parse(r.stdout).result;
     expect(rebuilt.listed).toBe(new Set(emu.documents().map((d) => d.document_id)).size);
@@ -224,16 +228,18 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
     // Hash ids are restored with their bodies: an edit of such a record is a new document.
     expect(await ingest([join(dir, 'noid.jsonl')], machine)).toMatchObject({ sent: 0 });
 
-    const f = await runCli(['--json', 'ledger', 'forget', 'chat-3', 'chat-4'], {
+    const f = await runInProcess(['--json', 'ledger', 'forget', 'chat-3', 'chat-4'], {
       env: { ...env, ...machine },
     });
     expect(f.code, f.stderr).toBe(0);
     expect(JSON.parse(f.stdout).result).toMatchObject({ forgotten: 2 });
     expect(await ingest([file], machine)).toMatchObject({ sent: 2, unchanged: 38 });
 
-    const all = await runCli(['--json', 'ledger', 'forget'], { env: { ...env, ...machine } });
+    const all = await runInProcess(['--json', 'ledger', 'forget'], { env: { ...env, ...machine } });
     expect(JSON.parse(all.stdout).result.all).toBe(true);
-    const status = await runCli(['--json', 'ledger', 'status'], { env: { ...env, ...machine } });
+    const status = await runInProcess(['--json', 'ledger', 'status'], {
+      env: { ...env, ...machine },
+    });
     expect(JSON.parse(status.stdout).result.instances).toEqual([
       expect.objectContaining({ documents: 0 }),
     ]);

@@ -5,7 +5,8 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SynapClient } from '../../src/client/client.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 
 // What the CLI puts on the wire for create/batch, captured by a small server that answers the
 // way the official SDK's contract says (synap-api.md §5.1, §5.2, §10) and refuses what that
@@ -164,7 +165,7 @@ describe('request bodies: what the CLI sends is the SDK contract, key by key', (
   let cap: Capture;
   let env: Record<string, string>;
   const dir = sandbox.dir;
-  const run = (args: string[]) => runCli(args, { env, cwd: dir, timeoutMs: 60_000 });
+  const run = (args: string[]) => runInProcess(args, { env, cwd: dir, timeoutMs: 60_000 });
 
   beforeAll(async () => {
     cap = await startCaptureServer();

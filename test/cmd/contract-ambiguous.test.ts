@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
 
 const N = 300;
@@ -28,7 +29,7 @@ describe('ambiguous failures (--reset-rate): nothing stored twice, nothing lost'
     const emu = await startEmulator({ processingDelayMs: 0, resetRate: 0.2, seed: 5 });
     running.push(emu);
     const input = writeChatFile(join(dir, `${tag}.jsonl`), N, tag);
-    const r = await runCli(
+    const r = await runInProcess(
       ['--json', 'ingest', `${tag}.jsonl`, '--batch-size', String(BATCH), ...extra],
       {
         env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url },
@@ -82,7 +83,7 @@ describe('ambiguous failures (--reset-rate): nothing stored twice, nothing lost'
     // The reset batches were stored before the connection dropped: all there, once each.
     expect(storedOnce(emu.documents())).toEqual({ distinct: N, duplicates: 0 });
     // Sending the failures file again is safe: the same ids come back as already ingested.
-    const again = await runCli(['--json', 'ingest', 'fail.jsonl.failures.jsonl'], {
+    const again = await runInProcess(['--json', 'ingest', 'fail.jsonl.failures.jsonl'], {
       env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url },
       cwd: dir,
       timeoutMs: 60_000,

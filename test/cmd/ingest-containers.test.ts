@@ -11,7 +11,7 @@ import {
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startEmulator } from '../../src/emulator/index.js';
-import { runCli } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { emulatorSandbox } from '../helpers/emulator.js';
 import { storedOnce } from '../helpers/ingest.js';
 import { zipOf } from '../helpers/zip-writer.js';
@@ -26,7 +26,7 @@ const jsonl = (ids: string[], tag: string) =>
 describe('ingest of zip archives and folders', () => {
   const t = emulatorSandbox();
   const dir = t.dir;
-  const run = (args: string[]) => runCli(args, { env: t.env, cwd: dir, timeoutMs: 60_000 });
+  const run = (args: string[]) => runInProcess(args, { env: t.env, cwd: dir, timeoutMs: 60_000 });
   const stored = (prefix: string) =>
     t.emu
       .documents()
@@ -254,7 +254,7 @@ describe('ingest of zip archives and folders', () => {
     // One request a note: an emulator whose rate limit leaves the client's --rate to pace it.
     const fast = await startEmulator({ processingDelayMs: 0, rpm: 60_000, burst: 1000 });
     const run = (args: string[]) =>
-      runCli(args, {
+      runInProcess(args, {
         env: { ...t.env, SYNAP_API_KEY: fast.apiKey, SYNAP_BASE_URL: fast.url },
         cwd: dir,
         timeoutMs: 60_000,

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { api } from '../helpers/emulator.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { startScriptedServer, WHOAMI, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const { version } = createRequire(import.meta.url)('../../package.json') as { version: string };
@@ -21,7 +22,7 @@ describe('request headers: whose request, which one, from what', () => {
   let proxy: ScriptedServer;
   let identity: { client_id: string; instance_id: string };
   const run = (args: string[]) =>
-    runCli(args, {
+    runInProcess(args, {
       env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: proxy.url },
       cwd: dir,
       timeoutMs: 60_000,
@@ -103,11 +104,14 @@ describe('request headers: whose request, which one, from what', () => {
         : { status: 404, body: { detail: 'Memory not found' } },
     );
     try {
-      const r = await runCli(['-v', 'memories', 'get', '00000000-0000-4000-8000-000000000000'], {
-        env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: odd.url },
-        cwd: dir,
-        timeoutMs: 60_000,
-      });
+      const r = await runInProcess(
+        ['-v', 'memories', 'get', '00000000-0000-4000-8000-000000000000'],
+        {
+          env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: odd.url },
+          cwd: dir,
+          timeoutMs: 60_000,
+        },
+      );
       expect(r.code).toBe(1);
       const lines = r.stderr.split('\n').filter((l) => l.startsWith('synap: http '));
       expect(lines).toHaveLength(2);

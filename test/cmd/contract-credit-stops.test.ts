@@ -6,7 +6,8 @@ import {
   type EmulatorOptions,
   type RunningEmulator,
 } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
 import { startScriptedServer, WHOAMI } from '../helpers/scripted-server.js';
 
@@ -26,7 +27,7 @@ describe('credit stops and 402: stop at once, exit 6, resumable', () => {
     return emu;
   };
   const run = (emu: RunningEmulator, args: string[]) =>
-    runCli(args, {
+    runInProcess(args, {
       env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url },
       cwd: dir,
       timeoutMs: 60_000,
@@ -127,7 +128,7 @@ describe('credit stops and 402: stop at once, exit 6, resumable', () => {
     });
     try {
       writeChatFile(join(dir, 'broke2.jsonl'), 5, 'broke2');
-      const r = await runCli(['ingest', 'broke2.jsonl'], {
+      const r = await runInProcess(['ingest', 'broke2.jsonl'], {
         env: {
           ...sandbox.env,
           SYNAP_API_KEY: 'synap_brokeKey0000000000000000',

@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { json, startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
 
 /**
@@ -42,7 +43,7 @@ describe('export completeness and the exit code', () => {
   });
   afterAll(() => box.cleanup());
   const run = (args: string[]) =>
-    runCli(args, {
+    runInProcess(args, {
       env: { ...box.env, SYNAP_API_KEY: KEY, SYNAP_BASE_URL: server!.url },
       cwd: box.dir,
     });

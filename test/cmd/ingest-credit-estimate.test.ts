@@ -1,7 +1,7 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runCli } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { emulatorSandbox } from '../helpers/emulator.js';
 
 /** The credit estimate before a run counts the documents the run would send. */
@@ -23,7 +23,7 @@ describe('credit estimates count what would be sent', () => {
       '--map',
       'document_id=ticket_id',
     ];
-    const r = await runCli(args, { env: box.env, cwd: box.dir });
+    const r = await runInProcess(args, { env: box.env, cwd: box.dir });
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout).result;
     expect(s.credits).toMatchObject({ documents: 500 });
@@ -36,16 +36,19 @@ describe('credit estimates count what would be sent', () => {
     const file = join(box.dir, 'nightly.jsonl');
     writeFileSync(file, Array.from({ length: 600 }, (_, i) => line(i)).join(''));
     box.emu.setFaults({ credits: 10_000 });
-    expect((await runCli(['ingest', 'nightly.jsonl'], { env: box.env, cwd: box.dir })).code).toBe(
-      0,
-    );
+    expect(
+      (await runInProcess(['ingest', 'nightly.jsonl'], { env: box.env, cwd: box.dir })).code,
+    ).toBe(0);
     appendFileSync(file, Array.from({ length: 100 }, (_, i) => line(600 + i)).join(''));
     // 200 credits left: enough for the 100 new records, not for the 700 the file holds.
     const balance = await fetch(`${box.emu.url}/v1/credits/balance`, {
       headers: { Authorization: `Bearer ${box.emu.apiKey}` },
     }).then(async (res) => ((await res.json()) as { balance_credits: number }).balance_credits);
     box.emu.setFaults({ credits: 10_000 - balance + 200 });
-    const r = await runCli(['--json', 'ingest', 'nightly.jsonl'], { env: box.env, cwd: box.dir });
+    const r = await runInProcess(['--json', 'ingest', 'nightly.jsonl'], {
+      env: box.env,
+      cwd: box.dir,
+    });
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout).result;
     expect(s).toMatchObject({ sent: 100, unchanged: 600 });
@@ -54,7 +57,7 @@ describe('credit estimates count what would be sent', () => {
     // And when even the exact count exceeds the balance, nothing is sent (exit 6).
     appendFileSync(file, Array.from({ length: 300 }, (_, i) => line(700 + i)).join(''));
     const before = box.emu.documents().length;
-    const over = await runCli(['--json', 'ingest', 'nightly.jsonl'], {
+    const over = await runInProcess(['--json', 'ingest', 'nightly.jsonl'], {
       env: box.env,
       cwd: box.dir,
     });

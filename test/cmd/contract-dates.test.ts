@@ -1,7 +1,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import {
   startScriptedServer,
   WHOAMI,
@@ -81,7 +82,7 @@ describe('document_created_at against a server written from the contract', () =>
     sandbox.cleanup();
   });
   const run = (s: ScriptedServer, args: string[]) =>
-    runCli(args, {
+    runInProcess(args, {
       env: {
         ...sandbox.env,
         SYNAP_API_KEY: 'synap_dates0000000000000000000',

@@ -2,7 +2,8 @@ import { cpSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } fr
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { zipOf } from '../helpers/zip-writer.js';
 
 // A source read again later, as a nightly job does: only what changed since the last run is
@@ -25,7 +26,7 @@ describe('a source ingested again on a later night', () => {
   const dir = sandbox.dir;
   let emu: RunningEmulator;
   let env: Record<string, string>;
-  const run = (args: string[]) => runCli(args, { env, cwd: dir, timeoutMs: 60_000 });
+  const run = (args: string[]) => runInProcess(args, { env, cwd: dir, timeoutMs: 60_000 });
   const night = async (args: string[]) => {
     const r = await run(['--json', 'ingest', ...args]);
     expect(r.code, r.stderr).toBe(0);

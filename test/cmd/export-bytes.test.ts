@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { startScriptedServer, WHOAMI, type ScriptedServer } from '../helpers/scripted-server.js';
 
 /**
@@ -45,7 +46,7 @@ describe('export writes the bytes the server sent', () => {
   });
 
   const run = (key: string, args: string[]) =>
-    runCli(args, {
+    runInProcess(args, {
       env: { ...sandbox.env, SYNAP_API_KEY: key, SYNAP_BASE_URL: server.url },
       cwd: sandbox.dir,
       timeoutMs: 60_000,

@@ -2,7 +2,8 @@ import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'n
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 
 /**
  * A resume continues only the input it was saved for, and its summary and exit code cover the
@@ -55,7 +56,7 @@ describe('resume tells the truth about the input', () => {
 
   it('a same-size edit in the middle of a large file is refused (exit 2) with a --restart hint', async () => {
     const { path, line } = bigJsonl('mid.jsonl', 1000, 900);
-    const first = await runCli(['--json', 'ingest', path, '--fail-fast'], { env });
+    const first = await runInProcess(['--json', 'ingest', path, '--fail-fast'], { env });
     expect(first.code, first.stderr).toBe(5);
     expect(state(path).resume_from.seek!.byte).toBeGreaterThan(200_000);
     const stored = docs('mid.jsonl ').length;
@@ -72,24 +73,24 @@ describe('resume tells the truth about the input', () => {
     // Even with its old modification time back, the content gives it away.
     utimesSync(path, mtime, mtime);
 
-    const resumed = await runCli(['ingest', path], { env });
+    const resumed = await runInProcess(['ingest', path], { env });
     expect(resumed.code, resumed.stderr).toBe(2);
     expect(resumed.stderr).toContain('changed');
     expect(resumed.stderr).toContain('--restart');
     expect(docs('mid.jsonl ').length).toBe(stored);
     expect(existsSync(`${path}.synap-state.json`)).toBe(true);
 
-    const restarted = await runCli(['--json', 'ingest', path, '--restart'], { env });
+    const restarted = await runInProcess(['--json', 'ingest', path, '--restart'], { env });
     expect(restarted.code, restarted.stderr).toBe(3);
   }, 60_000);
 
   it('a file touched since the interrupted run is refused too (its modification time changed)', async () => {
     const { path } = bigJsonl('touched.jsonl', 50, 30);
-    const first = await runCli(['ingest', path, '--fail-fast'], { env });
+    const first = await runInProcess(['ingest', path, '--fail-fast'], { env });
     expect(first.code, first.stderr).toBe(5);
     const later = new Date(Date.now() + 60_000);
     utimesSync(path, later, later);
-    const resumed = await runCli(['ingest', path], { env });
+    const resumed = await runInProcess(['ingest', path], { env });
     expect(resumed.code, resumed.stderr).toBe(2);
     expect(resumed.stderr).toContain('modified');
   });
@@ -101,13 +102,13 @@ describe('resume tells the truth about the input', () => {
     const path = join(dir, 'rows.csv');
     writeFileSync(path, `document,note\n${rows.join('\n')}\n`);
     wholeSecond(path);
-    const first = await runCli(['ingest', path, '--fail-fast'], { env });
+    const first = await runInProcess(['ingest', path, '--fail-fast'], { env });
     expect(first.code, first.stderr).toBe(5);
     const text = readFileSync(path, 'utf8');
     const mtime = statSync(path).mtime;
     writeFileSync(path, text.replace('csv row 150 ', 'csv ROW 150 '));
     utimesSync(path, mtime, mtime);
-    const resumed = await runCli(['ingest', path], { env });
+    const resumed = await runInProcess(['ingest', path], { env });
     expect(resumed.code, resumed.stderr).toBe(2);
     expect(resumed.stderr).toContain('changed');
   });
@@ -118,11 +119,11 @@ describe('resume tells the truth about the input', () => {
     );
     const path = join(dir, 'parts.jsonl');
     writeFileSync(path, `${lines.join('\n')}\n`);
-    const first = await runCli(['--json', 'ingest', path, '--max-errors', '5'], { env });
+    const first = await runInProcess(['--json', 'ingest', path, '--max-errors', '5'], { env });
     expect(first.code, first.stderr).toBe(5);
     expect(JSON.parse(first.stdout).result.failed).toBe(5);
 
-    const second = await runCli(['--json', 'ingest', path], { env });
+    const second = await runInProcess(['--json', 'ingest', path], { env });
     expect(second.code, second.stderr).toBe(3);
     const s = JSON.parse(second.stdout).result;
     expect(s).toMatchObject({
@@ -138,8 +139,8 @@ describe('resume tells the truth about the input', () => {
     // The same in words: the human summary of the resumed run names the failures file.
     const other = join(dir, 'parts-b.jsonl');
     writeFileSync(other, `${lines.map((l) => l.replace('parts ', 'parts-b ')).join('\n')}\n`);
-    expect((await runCli(['ingest', other, '--max-errors', '5'], { env })).code).toBe(5);
-    const words = await runCli(['ingest', other], { env });
+    expect((await runInProcess(['ingest', other, '--max-errors', '5'], { env })).code).toBe(5);
+    const words = await runInProcess(['ingest', other], { env });
     expect(words.code, words.stderr).toBe(3);
     expect(words.stderr).toContain(`${other}.failures.jsonl`);
     expect(words.stderr).not.toMatch(/failures file: \(none\)/);
@@ -152,7 +153,7 @@ describe('resume tells the truth about the input', () => {
     const path = join(dir, 'cut.jsonl');
     const failures = `${path}.failures.jsonl`;
     writeFileSync(path, `${lines.join('\n')}\n`);
-    const first = await runCli(['ingest', path, '--max-errors', '3'], { env });
+    const first = await runInProcess(['ingest', path, '--max-errors', '3'], { env });
     expect(first.code, first.stderr).toBe(5);
     const kept = readFileSync(failures, 'utf8');
     expect(kept.trim().split('\n')).toHaveLength(3);
@@ -161,7 +162,7 @@ describe('resume tells the truth about the input', () => {
     const last = kept.trim().split('\n').at(-1)!;
     writeFileSync(failures, `${kept}${last}\n${last.slice(0, 20)}`);
 
-    const second = await runCli(['--json', 'ingest', path], { env });
+    const second = await runInProcess(['--json', 'ingest', path], { env });
     expect(second.code, second.stderr).toBe(3);
     const got = readFileSync(failures, 'utf8')
       .trim()
@@ -177,7 +178,7 @@ describe('resume tells the truth about the input', () => {
       JSON.stringify(i === 6 ? { nodoc: i } : { document: `short ${i}` }),
     );
     writeFileSync(path, `${lines.join('\n')}\n`);
-    const first = await runCli(['ingest', path, '--fail-fast'], { env });
+    const first = await runInProcess(['ingest', path, '--fail-fast'], { env });
     expect(first.code, first.stderr).toBe(5);
     const saved = state(path);
     writeFileSync(
@@ -189,7 +190,7 @@ describe('resume tells the truth about the input', () => {
         resume_from: { records: 50, line: 50, seek: null },
       }),
     );
-    const resumed = await runCli(['ingest', path], { env });
+    const resumed = await runInProcess(['ingest', path], { env });
     expect(resumed.code, resumed.stderr).toBe(2);
     expect(resumed.stderr).toContain('50');
     expect(resumed.stderr).toContain('--restart');
@@ -198,12 +199,12 @@ describe('resume tells the truth about the input', () => {
   it('an input refused for its format leaves no state: the suggested --format re-run works', async () => {
     const path = join(dir, 'data.dat');
     writeFileSync(path, '{"document":"txt 1"}\n{"document":"txt 2"}\n');
-    const refused = await runCli(['ingest', path], { env });
+    const refused = await runInProcess(['ingest', path], { env });
     expect(refused.code, refused.stderr).toBe(2);
     expect(refused.stderr).toContain('--format');
     expect(existsSync(`${path}.synap-state.json`)).toBe(false);
     expect(existsSync(`${path}.synap-lock`)).toBe(false);
-    const again = await runCli(['ingest', path, '--format', 'jsonl'], { env });
+    const again = await runInProcess(['ingest', path, '--format', 'jsonl'], { env });
     expect(again.code, again.stderr).toBe(0);
     expect(docs('txt ').length).toBe(2);
   });
@@ -212,11 +213,11 @@ describe('resume tells the truth about the input', () => {
     const path = join(dir, 'nodocs.jsonl');
     writeFileSync(path, '{"body":"x 1"}\n{"body":"x 2"}\n');
     writeFileSync(`${path}.failures.jsonl`, 'kept\n');
-    const refused = await runCli(['ingest', path], { env });
+    const refused = await runInProcess(['ingest', path], { env });
     expect(refused.code, refused.stderr).toBe(2);
     expect(existsSync(`${path}.synap-state.json`)).toBe(false);
     expect(readFileSync(`${path}.failures.jsonl`, 'utf8')).toBe('kept\n');
-    const mapped = await runCli(['ingest', path, '--map', 'document=body'], { env });
+    const mapped = await runInProcess(['ingest', path, '--map', 'document=body'], { env });
     expect(mapped.code, mapped.stderr).toBe(0);
   });
 });

@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 
 let box: ReturnType<typeof makeSandbox>;
 beforeAll(() => {
@@ -11,21 +12,21 @@ afterAll(() => box.cleanup());
 
 describe('--local', () => {
   it('memories list works on a fresh machine: no key, no account, db in XDG_DATA_HOME', async () => {
-    const r = await runCli(['--local', 'memories', 'list'], { env: box.env });
+    const r = await runInProcess(['--local', 'memories', 'list'], { env: box.env });
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('No memories.\n');
     expect(existsSync(join(box.env.XDG_DATA_HOME!, 'synap', 'emulator.db'))).toBe(true);
-    const j = await runCli(['--local', 'memories', 'list', '--json'], { env: box.env });
+    const j = await runInProcess(['--local', 'memories', 'list', '--json'], { env: box.env });
     expect(JSON.parse(j.stdout).result).toMatchObject({ data: [], total: 0 });
   });
 
   it('keeps the same instance across runs and shows it in auth status', async () => {
     const a = JSON.parse(
-      (await runCli(['--local', 'auth', 'status', '--json'], { env: box.env })).stdout,
+      (await runInProcess(['--local', 'auth', 'status', '--json'], { env: box.env })).stdout,
     ).result;
     const b = JSON.parse(
-      (await runCli(['--local', 'auth', 'status', '--json'], { env: box.env })).stdout,
+      (await runInProcess(['--local', 'auth', 'status', '--json'], { env: box.env })).stdout,
     ).result;
     expect(a.local).toBe(true);
     expect(a.key_source).toBe('local');
@@ -34,7 +35,7 @@ describe('--local', () => {
   });
 
   it('ignores a wrong SYNAP_API_KEY (the embedded emulator provides its own)', async () => {
-    const r = await runCli(['--local', 'memories', 'list', '--json'], {
+    const r = await runInProcess(['--local', 'memories', 'list', '--json'], {
       env: { ...box.env, SYNAP_API_KEY: 'synap_notthelocalkey000000000' },
     });
     expect(r.code).toBe(0);
@@ -45,18 +46,21 @@ describe('--local', () => {
       ['--local', '--base-url', 'https://example.com', 'memories', 'list'],
       ['memories', 'list', '--base-url', 'https://example.com', '--local'],
     ]) {
-      const r = await runCli(args, { env: box.env });
+      const r = await runInProcess(args, { env: box.env });
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toContain('--local and --base-url cannot be used together');
       expect(r.stdout).toBe('');
     }
-    const j = await runCli(['--json', '--local', '--base-url', 'https://example.com', 'export'], {
-      env: box.env,
-    });
+    const j = await runInProcess(
+      ['--json', '--local', '--base-url', 'https://example.com', 'export'],
+      {
+        env: box.env,
+      },
+    );
     expect(j.code).toBe(2);
     expect(JSON.parse(j.stderr.trim().split('\n').pop()!).error.code).toBe('USAGE');
     // The environment's base URL is a default, which --local overrides.
-    const env = await runCli(['--local', 'memories', 'list', '--json'], {
+    const env = await runInProcess(['--local', 'memories', 'list', '--json'], {
       env: { ...box.env, SYNAP_BASE_URL: 'https://example.com' },
     });
     expect(env.code, env.stderr).toBe(0);

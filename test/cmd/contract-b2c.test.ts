@@ -2,7 +2,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 
 /**
  * A B2C instance (whoami's user_context_isolation = equals_customer) refuses customer_id on
@@ -21,7 +22,7 @@ describe('B2C instances: customer_id is refused before anything is sent', () => 
     SYNAP_BASE_URL: emu.url,
   });
   const run = (emu: RunningEmulator, args: string[]) =>
-    runCli(args, { env: envOf(emu), cwd: dir, timeoutMs: 60_000 });
+    runInProcess(args, { env: envOf(emu), cwd: dir, timeoutMs: 60_000 });
   const writes = (emu: RunningEmulator) => {
     const s = emu.stats().requests_by_endpoint;
     return (s.batch ?? 0) + (s.create ?? 0);

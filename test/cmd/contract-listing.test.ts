@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { startScriptedServer, WHOAMI, type ScriptedServer } from '../helpers/scripted-server.js';
 
 const ONE_LINE =
@@ -16,7 +17,7 @@ describe('a deployment without a listing endpoint', () => {
   let emu: RunningEmulator;
   let noGet: ScriptedServer;
   const run = (baseUrl: string, key: string, args: string[]) =>
-    runCli(args, {
+    runInProcess(args, {
       env: { ...sandbox.env, SYNAP_API_KEY: key, SYNAP_BASE_URL: baseUrl },
       cwd: sandbox.dir,
       timeoutMs: 60_000,
