@@ -6,7 +6,8 @@ import {
   type EmulatorOptions,
   type RunningEmulator,
 } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { writeChatFile } from '../helpers/ingest.js';
 
 const N = 2_000;
@@ -78,7 +79,7 @@ describe('ingest under injected faults', () => {
       const input = writeChatFile(join(dir, `${tag}.jsonl`), N, tag);
 
       const args = ['--json', 'ingest', `${tag}.jsonl`, '--batch-size', String(BATCH)];
-      const r = await runCli([...args, '--concurrency', String(CONCURRENCY)], {
+      const r = await runInProcess([...args, '--concurrency', String(CONCURRENCY)], {
         env,
         cwd: dir,
         timeoutMs: 120_000,

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { runInProcess } from '../helpers/in-process.js';
+import { runCli } from '../helpers/cli.js';
 import { emulatorSandbox } from '../helpers/emulator.js';
 import { writeChatFile } from '../helpers/ingest.js';
 import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
@@ -19,7 +19,7 @@ describe.skipIf(noPty)('a resumed ingest in a terminal', () => {
   it('says "resuming after record N" and shows this run, earlier runs and the whole input apart', async () => {
     const file = writeChatFile(join(box.dir, 'chats.jsonl'), 300, 'rs');
     const args = ['ingest', file, '--batch-size', '5', '--concurrency', '1'];
-    const first = await runInProcess([...args, '--max-duration', '1s'], { env: box.env });
+    const first = await runCli([...args, '--max-duration', '1s'], { env: box.env });
     expect(first.code, first.stderr).toBe(5);
     const settled = box.emu.documents().length;
     expect(settled).toBeGreaterThan(0);

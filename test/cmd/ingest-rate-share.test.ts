@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { api } from '../helpers/emulator.js';
 import { writeChatFile } from '../helpers/ingest.js';
 
@@ -37,7 +38,7 @@ describe('synap ingest --rate as a share of the server limit', () => {
       }
     })();
     const started = Date.now();
-    const r = await runCli(
+    const r = await runInProcess(
       ['--json', 'ingest', 'share.jsonl', '--batch-size', '10', '--rate', '50%'],
       { env, cwd: dir, timeoutMs: 60_000 },
     );
@@ -56,7 +57,7 @@ describe('synap ingest --rate as a share of the server limit', () => {
   it('bad shares and rates are usage errors (exit 2) naming --rate', async () => {
     writeChatFile(join(dir, 'bad.jsonl'), 3, 'bad');
     for (const rate of ['0%', '150%', 'fast']) {
-      const r = await runCli(['ingest', 'bad.jsonl', '--rate', rate], { env, cwd: dir });
+      const r = await runInProcess(['ingest', 'bad.jsonl', '--rate', rate], { env, cwd: dir });
       expect(r.code, rate).toBe(2);
       expect(r.stderr).toContain('--rate');
     }
