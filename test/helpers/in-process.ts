@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { Readable, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { vi } from 'vitest';
+import type { Clock } from '../../src/clock.js';
 import type { CliRun } from './cli.js';
 import { assertRunLeaksNothing } from './secrets.js';
 
@@ -36,6 +37,12 @@ export interface InProcessOptions {
    * process.chdir would fail), and runs are queued, so no other test sees it.
    */
   cwd?: string;
+  /**
+   * The clock the run's waits go by (retry backoff, Retry-After, rate limiting, polling,
+   * --max-duration): it stands in for src/clock.ts's systemClock, which every part that takes
+   * a clock falls back to. Times read with Date.now() (log stamps, elapsed) stay real.
+   */
+  clock?: Clock;
   /** The run fails the test when it takes longer (it cannot be killed: it is this process). */
   timeoutMs?: number;
 }
@@ -140,6 +147,13 @@ async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
   const leftBehind: string[] = [];
   try {
     vi.resetModules();
+    if (opts.clock) {
+      // The freshly imported module, so the swap ends with this run.
+      const { systemClock } = await import('../../src/clock.js');
+      const clock = opts.clock;
+      systemClock.now = () => clock.now();
+      systemClock.sleep = (ms, signal) => clock.sleep(ms, signal);
+    }
     const cli = await import('../../src/cli.js');
     const signals = await import('../../src/signals.js');
     code = signals.exitCodeAfterSignals(
