@@ -87,25 +87,4 @@ describe('hints suggest the user’s own command line', () => {
     expect(JSON.parse(again.stdout).result).toMatchObject({ accepted: 1, failed: 0 });
     expect(emu.documents().map((d) => d.document)).toContain('second ticket, fixed');
   });
-
-  it('--local stays in the suggestion (the retry goes to the same local emulator)', async () => {
-    const input = join(box.dir, 'local.jsonl');
-    writeFileSync(input, '{"text":"kept"}\n{"text":""}\n');
-    const r = await runCli(['ingest', input, '--local', '--map', 'document=text'], {
-      env: box.env,
-    });
-    expect(r.code, r.stderr).toBe(3);
-    const retry = suggested(r.stderr, 'Fix them and run: ');
-    expect(retry).toBe(`synap ingest ${input}.failures.jsonl --local --map document=text`);
-  });
-
-  it('memories delete without a terminal: the hint is the same command with --yes', async () => {
-    const r = await runCli(['--profile', 'ops', 'memories', 'delete', 'some-id'], {
-      env: box.env,
-    });
-    expect(r.code).toBe(2);
-    expect(suggested(r.stderr, 'To delete without being asked: ')).toBe(
-      'synap --profile ops memories delete some-id --yes',
-    );
-  });
 });

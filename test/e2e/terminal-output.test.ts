@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { api, doc } from '../helpers/emulator.js';
-import { ptyUnavailableReason, runInPty, stripAnsi } from '../helpers/tty.js';
+import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
 
 /**
  * What tables and listings look like where they go: in a real pipe, plain tab-separated rows
@@ -58,62 +58,6 @@ describe('tables and colour in pipes and terminals', () => {
   afterAll(async () => {
     await emu.close();
     box.cleanup();
-  });
-
-  describe('in a pipe', () => {
-    it.each([
-      ['memories list', ['memories', 'list']],
-      ['memories status', ['memories', 'status', '<ingestion>']],
-      ['memories get', ['memories', 'get', '<memory>']],
-      ['config list', ['config', 'list']],
-      ['auth status', ['auth', 'status']],
-    ])('%s | cat: no escape codes, no box drawing', async (_name, args) => {
-      const argv = args.map((a) =>
-        a === '<ingestion>' ? ingestionId : a === '<memory>' ? memoryId : a,
-      );
-      const r = await runCli(argv, { env });
-      expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).not.toMatch(ESC);
-      expect(r.stderr).not.toMatch(ESC);
-      expect(r.stdout).not.toMatch(BOX);
-      expect(r.stdout.trim()).not.toBe('');
-    });
-
-    it('tables are tab-separated rows without a header', async () => {
-      const list = await runCli(['memories', 'list'], { env });
-      const rows = list.stdout
-        .trimEnd()
-        .split('\n')
-        .map((l) => l.split('\t'));
-      expect(rows).toHaveLength(2);
-      for (const row of rows) expect(row).toHaveLength(4);
-      expect(rows.map((r) => r[0])).toContain(memoryId);
-      // Content is one line, whole up to 200 characters.
-      expect(rows.some((r) => r[2] === LONG)).toBe(true);
-      const config = await runCli(['config', 'list'], { env });
-      expect(config.stdout).toBe('default\tbatch_size\t50\ndefault\tmode\tfast\n');
-      const status = await runCli(['memories', 'status', ingestionId], { env });
-      expect(status.stdout.trimEnd().split('\n')).toHaveLength(1);
-      expect(status.stdout.split('\t').slice(0, 2)).toEqual([ingestionId, 'completed']);
-    });
-
-    it('key/value listings are `key: value` lines', async () => {
-      const r = await runCli(['memories', 'get', memoryId], { env });
-      expect(r.stdout).toMatch(new RegExp(`^memory_id: ${memoryId}$`, 'm'));
-      expect(r.stdout).toContain(`\ncontent: ${LONG}\n`);
-    });
-
-    it('FORCE_COLOR forces styling into a pipe; --no-color still wins', async () => {
-      const forced = await runCli(['memories', 'get', memoryId], {
-        env: { ...env, FORCE_COLOR: '1' },
-      });
-      expect(forced.stdout).toMatch(SGR);
-      expect(stripAnsi(forced.stdout)).toContain(`memory_id: ${memoryId}`);
-      const off = await runCli(['--no-color', 'memories', 'get', memoryId], {
-        env: { ...env, FORCE_COLOR: '1' },
-      });
-      expect(off.stdout).not.toMatch(ESC);
-    });
   });
 
   describe.skipIf(noPty)('in a terminal', () => {

@@ -52,7 +52,7 @@ describe('the format registry', () => {
       srt: '1\n00:00:00,000 --> 00:00:01,000\nA: a\n\n2\n00:00:01,000 --> 00:00:02,000\nB: b\n',
       notes: '---\ntitle: t\n---\na b\n',
       // A channels.json not named so: the export's other files are what its reader reads
-      // (test/e2e/ingest-sources.test.ts reads whole exports through this dispatch).
+      // (test/cmd/ingest-sources.test.ts reads whole exports through this dispatch).
       slack: '[{"id": "C1", "name": "general", "is_general": true}]',
       chatgpt: JSON.stringify(
         ['a', 'b'].map((t) => ({

@@ -1,0 +1,90 @@
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
+import { json, startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
+
+/**
+ * An export that cannot vouch for its completeness says so with its exit code: 3 (partial),
+ * not 0 after a warning, when the server's total changed while paging or more memories were
+ * reported than written.
+ */
+
+const KEY = 'synap_exportTestKey0123456789abcdefXYZ';
+
+function memory(i: number) {
+  return { memory_id: `m_${i}`, content: `memory ${i}`, created_at: '2024-01-01T00:00:00Z' };
+}
+
+/** A memory list of `pages` (each a list of memory numbers) reporting `totals` per page. */
+function listing(pages: number[][], totals: number[]) {
+  return (req: { path: string }) => {
+    const url = new URL(req.path, 'http://x');
+    if (url.pathname !== '/api/v1/memories') return undefined;
+    const page = Number(url.searchParams.get('page'));
+    const size = Number(url.searchParams.get('page_size'));
+    const ids = pages[page - 1] ?? [];
+    const total = totals[Math.min(page, totals.length) - 1]!;
+    return json(200, {
+      data: ids.map(memory),
+      page,
+      page_size: size,
+      total,
+      total_pages: Math.ceil(total / size),
+    });
+  };
+}
+
+describe('export completeness and the exit code', () => {
+  const box = makeSandbox();
+  let server: HostileServer | undefined;
+  afterEach(async () => {
+    await server?.close();
+    server = undefined;
+  });
+  afterAll(() => box.cleanup());
+  const run = (args: string[]) =>
+    runInProcess(args, {
+      env: { ...box.env, SYNAP_API_KEY: KEY, SYNAP_BASE_URL: server!.url },
+      cwd: box.dir,
+    });
+
+  it('a total that changed while paging: exit 3 with the warning', async () => {
+    // One memory inserted before page 2 was read: the total goes 4 → 5 and m_2 shows twice.
+    server = await startHostileServer(
+      listing(
+        [
+          [1, 2],
+          [2, 3],
+          [4, 5],
+        ],
+        [4, 5, 5],
+      ),
+    );
+    const r = await run(['export', '--page-size', '2']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('changed during the export');
+    expect(r.stdout.trim().split('\n')).toHaveLength(5);
+  });
+
+  it('fewer memories written than the server reported: exit 3', async () => {
+    server = await startHostileServer(listing([[1, 2], [3]], [4, 4]));
+    const r = await run(['--json', 'export', '--page-size', '2', '-o', 'short.jsonl']);
+    expect(r.code, r.stderr).toBe(3);
+    const s = JSON.parse(r.stdout).result;
+    expect(s.memories).toBe(3);
+  });
+
+  it('a quiet export is complete: exit 0', async () => {
+    server = await startHostileServer(
+      listing(
+        [
+          [1, 2],
+          [3, 4],
+        ],
+        [4, 4],
+      ),
+    );
+    const r = await run(['export', '--page-size', '2']);
+    expect(r.code, r.stderr).toBe(0);
+  });
+});

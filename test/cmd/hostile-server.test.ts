@@ -1,0 +1,361 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
+import {
+  echoKeyInItems,
+  hang,
+  json,
+  rateLimited,
+  redirect,
+  startHostileServer,
+  type HostileServer,
+} from '../helpers/hostile-server.js';
+import { writeChatFile } from '../helpers/ingest.js';
+
+/**
+ * The CLI against servers that misbehave (test/helpers/hostile-server.ts): answers that never
+ * come, absurd Retry-After values, `{}` where a status belongs, error texts quoting the key,
+ * redirects to another origin. Each run must end within its bound, with the exit code that
+ * says what happened, and leak nothing.
+ */
+
+const KEY = 'synap_hostileTestKey0123456789abcdefXYZ';
+/** How long a stopping run may let requests on the wire finish (README: the grace period). */
+const GRACE_S = 10;
+
+describe('ingest against a hostile server', () => {
+  const box = makeSandbox();
+  const servers: HostileServer[] = [];
+  const dir = box.dir;
+  const start = async (...a: Parameters<typeof startHostileServer>) => {
+    const s = await startHostileServer(...a);
+    servers.push(s);
+    return s;
+  };
+  const envFor = (s: HostileServer) => ({ ...box.env, SYNAP_API_KEY: KEY, SYNAP_BASE_URL: s.url });
+  const batches = (s: HostileServer) =>
+    s.requests.filter((r) => r.path === '/api/v1/memories/batch');
+
+  afterEach(async () => {
+    for (const s of servers.splice(0)) await s.close();
+  });
+  afterAll(() => box.cleanup());
+
+  it('a server that never answers: --max-duration 3s stops within the grace period, resumable (exit 5)', async () => {
+    // Only the batches hang: the pre-flight (whoami, credit estimate) is answered.
+    const s = await start((req) => (req.path.includes('/batch') ? hang() : undefined));
+    writeChatFile(join(dir, 'hang.jsonl'), 300, 'hang');
+    const t0 = Date.now();
+    const r = await runInProcess(
+      ['--json', 'ingest', 'hang.jsonl', '--max-duration', '3s', '--batch-size', '10'],
+      { env: envFor(s), cwd: dir, timeoutMs: 90_000 },
+    );
+    const elapsed = (Date.now() - t0) / 1000;
+    expect(r.code, r.stderr).toBe(5);
+    const summary = JSON.parse(r.stdout).result;
+    // The run's own clock is held to the bound (3 s, then the grace period for the requests on
+    // the wire); the wall clock also counts Node's start-up, seconds on a loaded machine, and
+    // only has to be far from the 150 s an unbounded wait took.
+    expect(summary.elapsed_s).toBeLessThan(3 + GRACE_S + 1.5);
+    expect(elapsed).toBeLessThan(3 + GRACE_S + 30);
+    expect(summary).toMatchObject({ stop_reason: 'max-duration', accepted: 0, failed: 0 });
+    // Nothing settled, so nothing to resume from: no state file, and the lock is gone.
+    expect(existsSync(join(dir, 'hang.jsonl.synap-state.json'))).toBe(false);
+    expect(existsSync(join(dir, 'hang.jsonl.synap-lock'))).toBe(false);
+  }, 90_000);
+
+  for (const route of ['whoami', 'credits/estimate'] as const) {
+    it(`a server that never answers ${route} before the first batch: --max-duration 3s stops there (exit 5), nothing sent, no state`, async () => {
+      const s = await start((req) => (req.path.includes(route) ? hang() : undefined));
+      const name = `pre-${route.replace('/', '-')}.jsonl`;
+      writeChatFile(join(dir, name), 50, 'pre');
+      const t0 = Date.now();
+      const r = await runInProcess(['--json', 'ingest', name, '--max-duration', '3s'], {
+        env: envFor(s),
+        cwd: dir,
+        timeoutMs: 90_000,
+      });
+      const elapsed = (Date.now() - t0) / 1000;
+      expect(r.code, r.stderr).toBe(5);
+      expect(JSON.parse(r.stdout).error.message).toMatch(/--max-duration before anything was sent/);
+      // Bounded by the 3 s, not by the client's per-attempt timeouts and retries; the wall
+      // clock also counts Node's start-up, seconds on a loaded machine.
+      expect(elapsed).toBeLessThan(3 + 20);
+      expect(batches(s)).toHaveLength(0);
+      expect(existsSync(join(dir, `${name}.synap-state.json`))).toBe(false);
+      expect(existsSync(join(dir, `${name}.synap-lock`))).toBe(false);
+    }, 90_000);
+  }
+
+  it('Retry-After: 600 under --max-duration 3s: the pause ends with the run, not ten minutes later', async () => {
+    const s = await start((req) => (req.path.includes('/batch') ? rateLimited('600') : undefined));
+    writeChatFile(join(dir, 'ra600.jsonl'), 50, 'ra600');
+    const t0 = Date.now();
+    const r = await runInProcess(['--json', 'ingest', 'ra600.jsonl', '--max-duration', '3s'], {
+      env: envFor(s),
+      cwd: dir,
+      timeoutMs: 90_000,
+    });
+    expect(r.code, r.stderr).toBe(5);
+    // Nothing is on the wire during a Retry-After pause: no grace period is owed.
+    expect((Date.now() - t0) / 1000).toBeLessThan(3 + 6);
+    expect(JSON.parse(r.stdout).result.stop_reason).toBe('max-duration');
+  }, 90_000);
+
+  it('Retry-After: 999999 is a stop (exit 5) at once, naming the wait and --max-retry-after', async () => {
+    const s = await start((req) =>
+      req.path.includes('/batch') ? rateLimited('999999') : undefined,
+    );
+    writeChatFile(join(dir, 'ra999.jsonl'), 50, 'ra999');
+    const t0 = Date.now();
+    const r = await runInProcess(['ingest', 'ra999.jsonl'], { env: envFor(s), cwd: dir });
+    expect(r.code, r.stderr).toBe(5);
+    // At once: no wait at all (the bound only allows for start-up on a loaded machine).
+    expect((Date.now() - t0) / 1000).toBeLessThan(20);
+    expect(r.stderr).toContain('Retry-After');
+    expect(r.stderr).toContain('--max-retry-after');
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+    expect(existsSync(join(dir, 'ra999.jsonl.synap-lock'))).toBe(false);
+  }, 60_000);
+
+  it('a Retry-After beyond what a timer holds (> 2^31 ms) is waited in capped steps: no overflow warning, no spinning', async () => {
+    const s = await start((req) =>
+      req.path.includes('/batch') ? rateLimited('3000000') : undefined,
+    );
+    writeChatFile(join(dir, 'ra3m.jsonl'), 20, 'ra3m');
+    const r = await runInProcess(
+      ['--max-retry-after', '1000h', 'ingest', 'ra3m.jsonl', '--max-duration', '2s'],
+      { env: envFor(s), cwd: dir, timeoutMs: 60_000 },
+    );
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+    // One request, then one long pause: nothing sent again while paused.
+    expect(batches(s).length).toBe(1);
+  }, 60_000);
+
+  it('garbage Retry-After values fall back to backoff and the run completes', async () => {
+    let n = 0;
+    const values = ['soon', '-5', '1e3x', ''];
+    const s = await start((req) =>
+      req.path.includes('/batch') && n < values.length ? rateLimited(values[n++]!) : undefined,
+    );
+    writeChatFile(join(dir, 'garbage.jsonl'), 10, 'garbage');
+    const r = await runInProcess(['ingest', 'garbage.jsonl'], { env: envFor(s), cwd: dir });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).not.toContain('TimeoutOverflowWarning');
+  }, 60_000);
+
+  it('--wait on a status answer of {} ends instead of polling for ever', async () => {
+    const s = await start((req) => (req.path.includes('/status/') ? json(200, {}) : undefined));
+    writeChatFile(join(dir, 'wait.jsonl'), 5, 'wait');
+    const t0 = Date.now();
+    const r = await runInProcess(['--json', 'ingest', 'wait.jsonl', '--wait'], {
+      env: envFor(s),
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
+    expect((Date.now() - t0) / 1000).toBeLessThan(15);
+    expect(r.code, r.stderr).not.toBe(0);
+    const summary = JSON.parse(r.stdout).result;
+    expect(summary.wait).toMatchObject({ completed: 0, unfinished: 5 });
+    expect(r.stderr).toContain('no status');
+  }, 60_000);
+
+  it('--wait honours --max-duration when the status endpoint never answers', async () => {
+    const s = await start((req) => (req.path.includes('/status/') ? hang() : undefined));
+    writeChatFile(join(dir, 'waithang.jsonl'), 5, 'waithang');
+    const t0 = Date.now();
+    const r = await runInProcess(
+      ['--json', 'ingest', 'waithang.jsonl', '--wait', '--max-duration', '3s'],
+      { env: envFor(s), cwd: dir, timeoutMs: 90_000 },
+    );
+    expect((Date.now() - t0) / 1000).toBeLessThan(3 + GRACE_S + 5);
+    expect(r.code, r.stderr).toBe(5);
+    expect(JSON.parse(r.stdout).result).toMatchObject({
+      accepted: 5,
+      stop_reason: 'max-duration',
+      wait: { unfinished: 5 },
+    });
+  }, 90_000);
+
+  it('memories status --wait on {} fails at once, naming the missing status', async () => {
+    const s = await start((req) => (req.path.includes('/status/') ? json(200, {}) : undefined));
+    const t0 = Date.now();
+    const r = await runInProcess(['memories', 'status', 'ing_1', '--wait'], {
+      env: envFor(s),
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
+    // Far from the 300 s --timeout it used to wait out (start-up under load takes seconds).
+    expect((Date.now() - t0) / 1000).toBeLessThan(30);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('no status');
+  }, 60_000);
+
+  it('an error message quoting the key in a 200 batch answer reaches no file and no stream', async () => {
+    const s = await start((req) => (req.path.includes('/batch') ? echoKeyInItems(req) : undefined));
+    writeChatFile(join(dir, 'echo.jsonl'), 3, 'echo');
+    const r = await runInProcess(['ingest', 'echo.jsonl'], { env: envFor(s), cwd: dir });
+    expect(r.code, r.stderr).toBe(3);
+    const failures = readFileSync(join(dir, 'echo.jsonl.failures.jsonl'), 'utf8');
+    expect(failures.trim().split('\n')).toHaveLength(3);
+    expect(failures).not.toContain(KEY);
+    expect(failures).not.toMatch(/synap_[A-Za-z0-9]{12,}/);
+    expect(failures).toContain('document refused for key');
+  });
+
+  it('a 307 to another origin is not followed: an error naming where it pointed; the other origin gets nothing', async () => {
+    const elsewhere = await start();
+    const s = await start((req) =>
+      req.path.includes('/batch')
+        ? redirect(307, `${elsewhere.url}/api/v1/memories/batch`)
+        : undefined,
+    );
+    writeChatFile(join(dir, 'redir.jsonl'), 20, 'redir');
+    const r = await runInProcess(['ingest', 'redir.jsonl'], { env: envFor(s), cwd: dir });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('redirect');
+    expect(r.stderr).toContain(elsewhere.host);
+    expect(elsewhere.requests).toHaveLength(0);
+    // Not retried either: a redirect is an answer, not a transient failure.
+    expect(batches(s)).toHaveLength(1);
+  });
+
+  it('redirects of reads (list, whoami) are refused the same way, to plain http too', async () => {
+    const elsewhere = await start();
+    const s = await start((req) =>
+      req.path.startsWith('/api/') ? redirect(301, `${elsewhere.url}${req.path}`) : undefined,
+    );
+    const list = await runInProcess(['memories', 'list'], { env: envFor(s), cwd: dir });
+    expect(list.code, list.stderr).toBe(1);
+    expect(list.stderr).toContain(elsewhere.host);
+    const exp = await runInProcess(['export'], { env: envFor(s), cwd: dir });
+    expect(exp.code, exp.stderr).toBe(1);
+    expect(exp.stderr).toContain(elsewhere.host);
+    const status = await runInProcess(['memories', 'status', 'ing_1'], {
+      env: envFor(s),
+      cwd: dir,
+    });
+    expect(status.code, status.stderr).toBe(1);
+    expect(elsewhere.requests).toHaveLength(0);
+    // One request each: a redirect is not retried.
+    expect(s.apiRequests()).toHaveLength(3);
+  });
+
+  it('429s during the pre-flight (whoami, credit estimate) count in the summary and its elapsed time', async () => {
+    let refusals = 0;
+    const s = await start((req) =>
+      (req.path.includes('whoami') || req.path.includes('/credits/')) && refusals++ < 2
+        ? rateLimited('1')
+        : undefined,
+    );
+    writeChatFile(join(dir, 'pre429.jsonl'), 5, 'pre429');
+    const r = await runInProcess(['--json', 'ingest', 'pre429.jsonl'], {
+      env: envFor(s),
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout).result;
+    expect(summary.rate_limited).toBe(2);
+    // whoami twice, the estimate (once or twice), the batch: all of them.
+    expect(summary.requests).toBe(
+      s.apiRequests().length + s.requests.filter((q) => q.path.startsWith('/v1/')).length,
+    );
+    // Two waits of a second each.
+    expect(summary.elapsed_s).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('a retry-budget stop with nothing in a failures file says the unsent records go again on resume, and names no failures file', async () => {
+    const s = await start((req) =>
+      req.path.includes('/batch') ? json(503, { detail: 'down for maintenance' }) : undefined,
+    );
+    writeChatFile(join(dir, 'budget.jsonl'), 60, 'budget');
+    const r = await runInProcess(['ingest', 'budget.jsonl', '--batch-size', '5'], {
+      env: envFor(s),
+      cwd: dir,
+      timeoutMs: 90_000,
+    });
+    expect(r.code, r.stderr).toBe(5);
+    expect(r.stderr).toMatch(/retry budget exhausted/);
+    expect(existsSync(join(dir, 'budget.jsonl.failures.jsonl'))).toBe(false);
+    expect(r.stderr).not.toMatch(/see the failures file|see budget\.jsonl\.failures/);
+    expect(r.stderr).toMatch(
+      /\d+ record\(s\) were not stored yet and are in no failures file: running the same command again sends them/,
+    );
+  }, 90_000);
+
+  it('--wait is bounded: --wait-timeout 3s on a status that stays processing ends the wait (exit 3), saying so', async () => {
+    const s = await start((req) =>
+      req.path.includes('/status/')
+        ? json(200, {
+            ingestion_id: req.path.split('/').pop(),
+            document_id: 'x',
+            status: 'processing',
+            queued_at: '2026-01-01T00:00:00Z',
+          })
+        : undefined,
+    );
+    writeChatFile(join(dir, 'waitlimit.jsonl'), 5, 'waitlimit');
+    const t0 = Date.now();
+    const r = await runInProcess(
+      ['--json', 'ingest', 'waitlimit.jsonl', '--wait', '--wait-timeout', '3s'],
+      {
+        env: envFor(s),
+        cwd: dir,
+        timeoutMs: 60_000,
+      },
+    );
+    expect((Date.now() - t0) / 1000).toBeLessThan(3 + 20);
+    expect(r.code, r.stderr).toBe(3);
+    expect(JSON.parse(r.stdout).result.wait).toMatchObject({
+      completed: 0,
+      unfinished: 5,
+      timed_out: true,
+    });
+  }, 60_000);
+
+  it('--wait: error and cancelled are final and named in the summary', async () => {
+    let n = 0;
+    const s = await start((req) =>
+      req.path.includes('/status/')
+        ? json(200, {
+            ingestion_id: req.path.split('/').pop(),
+            document_id: 'x',
+            status: ['completed', 'error', 'cancelled'][n++ % 3],
+            queued_at: '2026-01-01T00:00:00Z',
+          })
+        : undefined,
+    );
+    writeChatFile(join(dir, 'waitfinal.jsonl'), 3, 'waitfinal');
+    const r = await runInProcess(['ingest', 'waitfinal.jsonl', '--wait', '--concurrency', '1'], {
+      env: envFor(s),
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(
+      /1 completed, 0 partial, 0 failed, 1 error, 1 cancelled, 0 unfinished/,
+    );
+    expect(r.stderr).toMatch(/processing not confirmed for 2 document\(s\)/);
+    // Each status was asked once: a final one is not polled again.
+    expect(s.requests.filter((q) => q.path.includes('/status/'))).toHaveLength(3);
+  }, 60_000);
+
+  it('OUTCOME_UNKNOWN records with ids (--on-ambiguous fail): the offered command is safe for them and says so', async () => {
+    const s = await start((req) =>
+      req.path.includes('/batch') ? json(504, { detail: 'Gateway Timeout' }) : undefined,
+    );
+    writeChatFile(join(dir, 'unknownids.jsonl'), 4, 'unknownids');
+    const r = await runInProcess(['ingest', 'unknownids.jsonl', '--on-ambiguous', 'fail'], {
+      env: envFor(s),
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toMatch(/Fix them and run: synap ingest unknownids\.jsonl\.failures\.jsonl/);
+    expect(r.stderr).toMatch(
+      /4 of them may or may not be stored \(OUTCOME_UNKNOWN\); that command is safe for them/,
+    );
+  }, 60_000);
+});

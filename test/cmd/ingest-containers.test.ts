@@ -1,0 +1,352 @@
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.js';
+import { runInProcess } from '../helpers/in-process.js';
+import { emulatorSandbox } from '../helpers/emulator.js';
+import { storedOnce } from '../helpers/ingest.js';
+import { zipOf } from '../helpers/zip-writer.js';
+
+// Archives and folders as inputs: the entries a format claims are read, streamed; hostile
+// entries fail alone, naming themselves; resume, shards and the failures file work as for files.
+
+const jsonl = (ids: string[], tag: string) =>
+  ids.map((id) => JSON.stringify({ document: `User: ${tag} ${id}`, document_id: id })).join('\n') +
+  '\n';
+
+describe('ingest of zip archives and folders', () => {
+  const t = emulatorSandbox();
+  const dir = t.dir;
+  const run = (args: string[]) => runInProcess(args, { env: t.env, cwd: dir, timeoutMs: 60_000 });
+  const stored = (prefix: string) =>
+    t.emu
+      .documents()
+      .filter((d) => d.document_id.startsWith(prefix))
+      .map((d) => d.document_id)
+      .sort();
+  const failures = (path: string) =>
+    readFileSync(join(dir, path), 'utf8')
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            source: string;
+            line: number;
+            record: unknown;
+            error: { message: string };
+          },
+      );
+
+  it('reads the entries a format claims, says which, and fails hostile entries alone by name', async () => {
+    writeFileSync(
+      join(dir, 'mixed.zip'),
+      zipOf([
+        { name: 'notes/a.jsonl', data: jsonl(['zip-a1', 'zip-a2'], 'a') },
+        { name: 'rows.csv', data: 'document,document_id\nUser: row,zip-c1\n' },
+        { name: 'readme.rtf', data: 'not records' },
+        { name: '__MACOSX/._a.jsonl', data: 'resource fork' },
+        { name: '../escape.jsonl', data: jsonl(['zip-evil'], 'evil') },
+        { name: 'locked.jsonl', data: jsonl(['zip-locked'], 'locked'), encrypted: true },
+        // Headers that claim 4 GB from a few bytes: a zip bomb by its ratio.
+        { name: 'bomb.jsonl', data: jsonl(['zip-bomb'], 'bomb'), claimSize: 0xfffffff0 },
+        // Headers that claim fewer bytes than the entry holds: cut off where they end.
+        { name: 'liar.jsonl', data: jsonl(['zip-liar1', 'zip-liar2'], 'liar'), claimSize: 10 },
+        { name: 'z-last.jsonl', data: jsonl(['zip-last'], 'last'), store: true },
+      ]),
+    );
+    const r = await run(['ingest', 'mixed.zip']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain(
+      'note: mixed.zip: reading notes/a.jsonl (jsonl), rows.csv (csv), liar.jsonl (jsonl), z-last.jsonl (jsonl)',
+    );
+    expect(r.stderr).toMatch(
+      /ignored: readme\.rtf \(no input format claims its name\); __MACOSX\/\._a\.jsonl \(hidden\); refused:/,
+    );
+    expect(r.stderr).toContain('refused: ../escape.jsonl, locked.jsonl, bomb.jsonl');
+    // Everything readable is stored, the entry after the hostile ones included.
+    expect(stored('zip-')).toEqual(['zip-a1', 'zip-a2', 'zip-c1', 'zip-last']);
+    const lines = failures('mixed.zip.failures.jsonl');
+    const bySource = (name: string) => lines.find((l) => l.source === `mixed.zip:${name}`);
+    expect(bySource('../escape.jsonl')?.error.message).toMatch(
+      /unsafe entry name.*outside the archive/,
+    );
+    expect(bySource('locked.jsonl')?.error.message).toMatch(/encrypted/);
+    expect(bySource('bomb.jsonl')?.error.message).toMatch(/inflates \d+ times.*zip bomb/);
+    expect(lines.some((l) => l.source === 'mixed.zip:liar.jsonl')).toBe(true);
+    expect(lines.filter((l) => l.source === 'mixed.zip:liar.jsonl').at(-1)?.error.message).toMatch(
+      /could not be read past here/,
+    );
+    // Each failure names its entry and the line in it.
+    expect(bySource('locked.jsonl')?.line).toBe(1);
+    expect(
+      lines.filter((l) => l.source === 'mixed.zip:liar.jsonl').at(-1)?.line,
+    ).toBeLessThanOrEqual(3);
+    // The state file went with a finished run; running it again stores nothing new.
+    expect(existsSync(join(dir, 'mixed.zip.synap-state.json'))).toBe(false);
+    const again = await run(['--json', 'ingest', 'mixed.zip']);
+    const result = JSON.parse(again.stdout).result;
+    expect(result).toMatchObject({ accepted: 0, skipped: 0, unchanged: 4 });
+    expect(result.archives).toEqual([
+      {
+        source: 'mixed.zip',
+        used: [
+          { name: 'notes/a.jsonl', format: 'jsonl' },
+          { name: 'rows.csv', format: 'csv' },
+          { name: 'liar.jsonl', format: 'jsonl' },
+          { name: 'z-last.jsonl', format: 'jsonl' },
+        ],
+        ignored: [
+          { name: 'readme.rtf', why: 'no input format claims its name' },
+          { name: '__MACOSX/._a.jsonl', why: 'hidden' },
+        ],
+        refused: [
+          { name: '../escape.jsonl', why: expect.stringMatching(/unsafe entry name/) },
+          { name: 'locked.jsonl', why: expect.stringMatching(/encrypted/) },
+          { name: 'bomb.jsonl', why: expect.stringMatching(/zip bomb/) },
+        ],
+      },
+    ]);
+    // An archive that is not one (cut short: no central directory) is a usage error naming it.
+    writeFileSync(join(dir, 'cut.zip'), readFileSync(join(dir, 'mixed.zip')).subarray(0, 200));
+    const cut = await run(['ingest', 'cut.zip']);
+    expect(cut.code).toBe(2);
+    expect(cut.stderr).toMatch(/cannot read cut\.zip as a zip archive/);
+  });
+
+  it("a failed record's failures line holds the record: retried without the archive", async () => {
+    const bad = { document: 'User: late', document_id: 'zipfix-1', document_created_at: 'soon' };
+    writeFileSync(
+      join(dir, 'fix.zip'),
+      zipOf([
+        { name: 'ok.jsonl', data: jsonl(['zipfix-0'], 'ok') },
+        { name: 'bad.jsonl', data: `${JSON.stringify(bad)}\n` },
+      ]),
+    );
+    expect((await run(['ingest', 'fix.zip'])).code).toBe(3);
+    rmSync(join(dir, 'fix.zip'));
+    const [line] = failures('fix.zip.failures.jsonl');
+    expect(line).toMatchObject({ source: 'fix.zip:bad.jsonl', line: 1, record: bad });
+    const fixed = { ...line, record: { ...bad, document_created_at: '2024-05-01T00:00:00Z' } };
+    writeFileSync(join(dir, 'fix.failures.jsonl'), `${JSON.stringify(fixed)}\n`);
+    const r = await run(['ingest', 'fix.failures.jsonl']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(stored('zipfix-')).toEqual(['zipfix-0', 'zipfix-1']);
+  });
+
+  it('an interrupted archive resumes where it stopped; two shards split it', async () => {
+    const ids = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
+    writeFileSync(
+      join(dir, 'big.zip'),
+      zipOf([
+        { name: 'one.jsonl', data: jsonl(ids('zipres-a', 20), 'res') },
+        { name: 'two.jsonl', data: jsonl(ids('zipres-b', 280), 'res') },
+      ]),
+    );
+    const first = await run([
+      '--json',
+      'ingest',
+      'big.zip',
+      '--max-duration',
+      '4s',
+      '--batch-size',
+      '5',
+      '--rate',
+      '120',
+    ]);
+    expect(first.code, first.stderr).toBe(5);
+    // Stopped inside the second entry: the resume starts there, not at the archive's start.
+    expect(JSON.parse(first.stdout).result.sent).toBeGreaterThan(20);
+    expect(existsSync(join(dir, 'big.zip.synap-state.json'))).toBe(true);
+    const second = await run(['--json', 'ingest', 'big.zip']);
+    expect(second.code, second.stderr).toBe(0);
+    expect(JSON.parse(second.stdout).result.resumed_past).toBeGreaterThan(0);
+    const docs = t.emu.documents().filter((d) => d.document_id.startsWith('zipres-'));
+    expect(storedOnce(docs)).toEqual({ distinct: 300, duplicates: 0 });
+    // Nothing settled by the first run was sent again.
+    expect(docs.filter((d) => d.times_received !== 1)).toEqual([]);
+
+    writeFileSync(
+      join(dir, 'shard.zip'),
+      zipOf([{ name: 's.jsonl', data: jsonl(ids('zipsh', 40), 'sh') }]),
+    );
+    const a = await run(['--json', 'ingest', 'shard.zip', '--shard', '0/2']);
+    const b = await run(['--json', 'ingest', 'shard.zip', '--shard', '1/2']);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const sa = JSON.parse(a.stdout).result.accepted as number;
+    const sb = JSON.parse(b.stdout).result.accepted as number;
+    expect(sa + sb).toBe(40);
+    expect(sa).toBeGreaterThan(0);
+    expect(stored('zipsh')).toHaveLength(40);
+  }, 60_000);
+
+  it('a damaged archive: an entry whose size or CRC-32 the directory misstates fails alone, naming the entry', async () => {
+    const convo = (id: string) => JSON.stringify([{ document: `User: ${id}`, document_id: id }]);
+    writeFileSync(
+      join(dir, 'damaged.zip'),
+      zipOf([
+        { name: 'a.jsonl', data: jsonl(['dmg-a'], 'a') },
+        // A .json entry is looked at before reading: its lying size must not sink the archive.
+        { name: 'lies.json', data: convo('dmg-lies'), claimSize: 10 },
+        { name: 'crc.jsonl', data: jsonl(['dmg-crc'], 'c'), claimCrc: 0xdeadbeef },
+        { name: 'b.jsonl', data: jsonl(['dmg-b'], 'b') },
+      ]),
+    );
+    const r = await run(['--json', 'ingest', 'damaged.zip']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(stored('dmg-')).toEqual(['dmg-a', 'dmg-b', 'dmg-crc']);
+    const lines = failures('damaged.zip.failures.jsonl');
+    expect(lines.map((l) => l.source)).toEqual(['damaged.zip:lies.json', 'damaged.zip:crc.jsonl']);
+    expect(lines[0]!.error.message).toMatch(/damaged here\): too many bytes/);
+    expect(lines[1]!.error.message).toMatch(/CRC-32/);
+    expect(r.stderr).toContain('damaged.zip:crc.jsonl');
+
+    // An app export whose conversations.json is damaged: that entry fails, naming it; the
+    // export's other files are not taken for records.
+    writeFileSync(
+      join(dir, 'damaged-export.zip'),
+      zipOf([
+        { name: 'conversations.json', data: convo('dmg-export'), claimSize: 10 },
+        { name: 'user.json', data: '{"id":"user-1","email":"a@example.com"}' },
+        { name: 'message_feedback.json', data: '[{"id":"f1","rating":"thumbsUp"}]' },
+      ]),
+    );
+    const e = await run(['--json', 'ingest', 'damaged-export.zip']);
+    expect(e.code, e.stderr).toBe(3);
+    expect(failures('damaged-export.zip.failures.jsonl').map((l) => l.source)).toEqual([
+      'damaged-export.zip:conversations.json',
+    ]);
+  });
+
+  it('a notes folder is never written into: interrupted, resumed and sharded, its listing is byte for byte what it was', async () => {
+    const vault = join(dir, 'vault-untouched');
+    mkdirSync(join(vault, 'journal'), { recursive: true });
+    for (let i = 0; i < 24; i++)
+      writeFileSync(join(vault, 'journal', `day-${String(i).padStart(2, '0')}.md`), `Day ${i}\n`);
+    writeFileSync(join(vault, 'broken.md'), '---\ntitle: [unclosed\n---\nText\n');
+    // Every file and folder under `vault`: path, kind, size, bytes, modification time.
+    const listing = (): string[] => {
+      const out: string[] = [];
+      const walk = (at: string, rel: string) => {
+        for (const n of readdirSync(at).sort()) {
+          const p = join(at, n);
+          const st = lstatSync(p);
+          const name = `${rel}${n}`;
+          if (st.isDirectory()) {
+            out.push(`${name}/ ${st.mtimeMs}`);
+            walk(p, `${name}/`);
+          } else out.push(`${name} ${st.size} ${st.mtimeMs} ${readFileSync(p, 'base64')}`);
+        }
+      };
+      walk(vault, '');
+      return out;
+    };
+    const before = listing();
+    // One request a note: an emulator whose rate limit leaves the client's --rate to pace it.
+    const fast = await startEmulator({ processingDelayMs: 0, rpm: 60_000, burst: 1000 });
+    const run = (args: string[]) =>
+      runInProcess(args, {
+        env: { ...t.env, SYNAP_API_KEY: fast.apiKey, SYNAP_BASE_URL: fast.url },
+        cwd: dir,
+        timeoutMs: 60_000,
+      });
+    const docs = () => fast.documents().filter((d) => d.document_id.startsWith('file:journal/'));
+    const first = await run([
+      '--json',
+      'ingest',
+      'vault-untouched',
+      '--max-duration',
+      '2s',
+      '--rate',
+      '120',
+    ]);
+    expect(first.code, first.stderr).toBe(5);
+    expect(listing()).toEqual(before);
+    const second = await run(['--json', 'ingest', 'vault-untouched']);
+    expect(second.code, second.stderr).toBe(3);
+    expect(listing()).toEqual(before);
+    // Where its files went is said once for the folder, not once a note.
+    const said = second.stderr.match(/does not write into/g) ?? [];
+    expect(said).toHaveLength(1);
+    expect(second.stderr).toContain(
+      'note: vault-untouched: synap does not write into a folder it reads; the state, lock and failures files of its files are kept in ',
+    );
+    const result = JSON.parse(second.stdout).result as { failures_files: string[] };
+    expect(storedOnce(docs())).toEqual({ distinct: 24, duplicates: 0 });
+    expect(JSON.parse(first.stdout).result.accepted).toBeGreaterThan(0);
+    // The notes the interrupted run sent are not sent again.
+    const r1 = JSON.parse(first.stdout).result as { accepted: number };
+    const r2 = JSON.parse(second.stdout).result as { accepted: number; unchanged: number };
+    expect([r1.accepted + r2.accepted, r2.unchanged]).toEqual([24, r1.accepted]);
+    // The failures file is kept outside the folder, names the note, and can be read again.
+    expect(result.failures_files).toHaveLength(1);
+    const failuresFile = result.failures_files[0]!;
+    expect(failuresFile.startsWith(vault)).toBe(false);
+    expect(readFileSync(failuresFile, 'utf8')).toContain('broken.md');
+    // Two shards of the folder: each note sent by one of them, and still nothing written in it.
+    const a = await run(['--json', 'ingest', 'vault-untouched', '--shard', '0/2', '--resend']);
+    const b = await run(['--json', 'ingest', 'vault-untouched', '--shard', '1/2', '--resend']);
+    expect([a.code, b.code].sort()).toEqual([0, 3]);
+    const sent = (r: { stdout: string }) => JSON.parse(r.stdout).result.skipped as number;
+    expect(sent(a) + sent(b)).toBe(24);
+    // --shard-report finds the shards' files where they were kept.
+    const report = await run(['--json', 'ingest', 'vault-untouched', '--shard-report']);
+    const rows = JSON.parse(report.stdout).result as { completed: number; total: number };
+    expect([rows.completed, rows.total]).toEqual([50, 50]);
+    expect(listing()).toEqual(before);
+    await fast.close();
+  }, 60_000);
+
+  it('a folder: its files in name order, hidden ones and symlinks out of it skipped', async () => {
+    const f = join(dir, 'history');
+    mkdirSync(join(f, 'sub'), { recursive: true });
+    mkdirSync(join(f, '.cache'), { recursive: true });
+    writeFileSync(join(f, 'sub', 'b.jsonl'), jsonl(['dir-b'], 'b'));
+    writeFileSync(join(f, 'a.csv'), 'document,document_id\nUser: a,dir-a\n');
+    writeFileSync(join(f, '.hidden.jsonl'), jsonl(['dir-hidden'], 'h'));
+    writeFileSync(join(f, '.cache', 'c.jsonl'), jsonl(['dir-cache'], 'c'));
+    writeFileSync(join(f, 'notes.rtf'), 'free text');
+    writeFileSync(join(dir, 'outside.jsonl'), jsonl(['dir-outside'], 'o'));
+    symlinkSync(join(dir, 'outside.jsonl'), join(f, 'link-out.jsonl'));
+    symlinkSync(join(f, 'sub'), join(f, 'z-loop'));
+    const dry = await run(['--json', 'ingest', 'history', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(JSON.parse(dry.stdout).result.inputs).toEqual([
+      join('history', 'a.csv'),
+      join('history', 'sub', 'b.jsonl'),
+    ]);
+    expect(JSON.parse(dry.stdout).result.archives).toEqual([
+      {
+        source: 'history',
+        used: [
+          { name: 'a.csv', format: 'csv' },
+          { name: 'sub/b.jsonl', format: 'jsonl' },
+        ],
+        ignored: [{ name: 'notes.rtf', why: 'no input format claims its name' }],
+        refused: [],
+      },
+    ]);
+    const r = await run(['ingest', 'history']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'note: history: reading a.csv (csv), sub/b.jsonl (jsonl); ignored: notes.rtf (no input format claims its name)',
+    );
+    expect(stored('dir-')).toEqual(['dir-a', 'dir-b']);
+    // A second run: synap's own files beside the inputs are never read as inputs.
+    writeFileSync(
+      join(f, 'a.csv.failures.jsonl'),
+      '{"document":"User: never","document_id":"dir-own"}\n',
+    );
+    expect((await run(['ingest', 'history'])).code).toBe(0);
+    expect(stored('dir-')).toEqual(['dir-a', 'dir-b']);
+  });
+});

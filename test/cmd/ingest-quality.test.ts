@@ -1,0 +1,121 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
+
+// See before you spend: --show N prints the first N documents whole, for every format; the
+// quality checks warn before sending (and in --json), and --strict refuses to send.
+
+describe('--show and the quality checks', () => {
+  const sandbox = makeSandbox();
+  const dir = sandbox.dir;
+  let emu: RunningEmulator;
+  let env: Record<string, string>;
+  const run = (args: string[]) => runInProcess(args, { env, cwd: dir, timeoutMs: 60_000 });
+  const stored = (prefix: string) =>
+    emu.documents().filter((d) => d.document_id.startsWith(prefix)).length;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0 });
+    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+    const long = `User: ${'a long question '.repeat(30)}\nAssistant: ${'a long answer '.repeat(30)}`;
+    writeFileSync(
+      join(dir, 'chats.jsonl'),
+      [1, 2, 3, 4]
+        .map((i) =>
+          JSON.stringify({
+            document: long,
+            document_id: `show-${i}`,
+            document_created_at: '2024-01-01T00:00:00Z',
+          }),
+        )
+        .join('\n') + '\n',
+    );
+    writeFileSync(
+      join(dir, 'rows.csv'),
+      'document,document_id,document_created_at\n"User: hi\nAssistant: hello",show-csv,2024-01-01\n',
+    );
+    writeFileSync(
+      join(dir, 'notes.jsonl'),
+      [
+        {
+          document: 'Paid the invoice for March',
+          document_id: 'q-1',
+          when: '2024-03-05T10:00:00Z',
+        },
+        {
+          document: 'User: is it paid?\nAssistant: yes',
+          document_id: 'q-2',
+          when: '2024-03-06T10:00:00Z',
+        },
+        {
+          document: 'Call the bank',
+          document_id: 'q-3',
+          user_id: 'u-9',
+          customer_id: 'c-9',
+          when: '2024-03-07T10:00:00Z',
+        },
+      ]
+        .map((r) => JSON.stringify(r))
+        .join('\n') + '\n',
+    );
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('warns before sending about unlabelled chats and missing dates, with an example and the field to map', async () => {
+    const r = await run(['ingest', 'notes.jsonl']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'warning: notes.jsonl: 2 of the first 3 records are ai-chat-conversation documents with no speaker label at the start of a line (e.g. line 1: "Paid the invoice for March")',
+    );
+    expect(r.stderr).toContain(
+      'warning: notes.jsonl: 3 of the first 3 records have no document_created_at (they would be dated when they arrive) (e.g. line 1: "Paid the invoice for March"). Add --map document_created_at=when',
+    );
+    expect(r.stderr.indexOf('warning: notes.jsonl')).toBeLessThan(
+      r.stderr.indexOf('ingesting notes.jsonl'),
+    );
+    const j = await run(['--json', 'ingest', 'notes.jsonl', '--dry-run']);
+    expect(JSON.parse(j.stdout).result.quality_warnings).toEqual([
+      expect.objectContaining({
+        code: 'NO_SPEAKER_LABELS',
+        count: 2,
+        checked: 3,
+        example: { line: 1, text: 'Paid the invoice for March' },
+      }),
+      expect.objectContaining({ code: 'NO_CREATED_AT', count: 3, checked: 3 }),
+    ]);
+    // Mapped and typed, the same file is clean.
+    const clean = await run([
+      '--json',
+      'ingest',
+      'notes.jsonl',
+      '--dry-run',
+      '--map',
+      'document_created_at=when',
+      '--document-type',
+      'document',
+    ]);
+    expect(JSON.parse(clean.stdout).result.quality_warnings).toBeUndefined();
+  });
+
+  it('--strict makes them errors: exit 2, nothing sent', async () => {
+    writeFileSync(
+      join(dir, 'strict.jsonl'),
+      `${JSON.stringify({ document: 'no speakers here', document_id: 'strict-1' })}\n`,
+    );
+    const r = await run(['ingest', 'strict.jsonl', '--strict']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toMatch(
+      /strict\.jsonl: 1 of the first 1 records are ai-chat-conversation documents with no speaker label.*--strict sends nothing/,
+    );
+    expect(stored('strict-')).toBe(0);
+    const ok = await run(['ingest', 'chats.jsonl', '--strict']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(stored('show-')).toBe(4);
+  });
+});

@@ -1,0 +1,215 @@
+import { existsSync, readFileSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
+import { storedOnce, writeChatFile } from '../helpers/ingest.js';
+
+/** Documents of one generated file (their text carries the tag). */
+function docsOf(emu: RunningEmulator, tag: string) {
+  return emu.documents().filter((d) => d.document.startsWith(`User: ${tag} message `));
+}
+
+describe('ingest at a tight rate limit with faults, resume, and clean stops', () => {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator;
+  let env: Record<string, string>;
+  const dir = sandbox.dir;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0, rpm: 600, burst: 50, failRate: 0.05 });
+    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('20,000 records at 600 rpm with 5% 503s: each stored exactly once; a re-run stores nothing', async () => {
+    writeChatFile(join(dir, 'big.jsonl'), 20_000, 'big');
+    const r = await runInProcess(['--json', 'ingest', 'big.jsonl', '--concurrency', '8'], {
+      env,
+      cwd: dir,
+      timeoutMs: 120_000,
+    });
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout).result;
+    const docs = docsOf(emu, 'big');
+    expect(storedOnce(docs)).toEqual({ distinct: 20_000, duplicates: 0 });
+    for (const d of docs) expect(d.times_received).toBe(1);
+    const stats = emu.stats();
+    // No request arrived inside a Retry-After pause beyond those already in flight at a 429.
+    expect(stats.early_requests).toBeLessThanOrEqual(stats.rate_limited * 8);
+    console.log(
+      `20k run: ${s.records_per_s} records/s, ${s.requests} requests, ${s.rate_limited} 429s, ` +
+        `${s.retries} retries, ${s.elapsed_s} s; emulator: ${stats.rate_limited} 429s, ` +
+        `${stats.early_requests} early, ${stats.faults.failures} injected 503s`,
+    );
+
+    const again = await runInProcess(['--json', 'ingest', 'big.jsonl'], {
+      env,
+      cwd: dir,
+      timeoutMs: 120_000,
+    });
+    expect(again.code, again.stderr).toBe(0);
+    // The ledger knows the instance holds every record as it is: nothing is sent.
+    expect(JSON.parse(again.stdout).result).toMatchObject({
+      accepted: 0,
+      sent: 0,
+      unchanged: 20_000,
+    });
+    expect(docsOf(emu, 'big')).toHaveLength(20_000);
+  }, 240_000);
+
+  it('--max-duration stops cleanly with exit 5 and the next run completes', async () => {
+    writeChatFile(join(dir, 'cron.jsonl'), 600, 'cron');
+    const first = await runInProcess(
+      [
+        '--json',
+        'ingest',
+        'cron.jsonl',
+        '--max-duration',
+        '4s',
+        '--batch-size',
+        '5',
+        '--rate',
+        '120',
+      ],
+      { env, cwd: dir },
+    );
+    expect(first.code, first.stderr).toBe(5);
+    const s1 = JSON.parse(first.stdout).result;
+    expect(s1).toMatchObject({ status: 'stopped', stop_reason: 'max-duration' });
+    expect(s1.sent).toBeLessThan(600);
+    // 4 s rather than 2: on a loaded machine the first answers can take that long, and a stop
+    // before anything settled rightly leaves no state.
+    expect(existsSync(join(dir, 'cron.jsonl.synap-state.json'))).toBe(true);
+
+    const second = await runInProcess(['--json', 'ingest', 'cron.jsonl'], { env, cwd: dir });
+    expect(second.code, second.stderr).toBe(0);
+    expect(storedOnce(docsOf(emu, 'cron'))).toEqual({ distinct: 600, duplicates: 0 });
+    expect(existsSync(join(dir, 'cron.jsonl.synap-state.json'))).toBe(false);
+  }, 60_000);
+
+  it('--max-errors stops after N failed records, resumable', async () => {
+    const lines: string[] = [];
+    for (let i = 0; i < 40; i++) {
+      lines.push(JSON.stringify(i % 4 === 1 ? { nodoc: i } : { document: `User: maxerr ${i}` }));
+    }
+    writeFileSync(join(dir, 'maxerr.jsonl'), `${lines.join('\n')}\n`);
+    const r = await runInProcess(['--json', 'ingest', 'maxerr.jsonl', '--max-errors', '3'], {
+      env,
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(5);
+    expect(JSON.parse(r.stdout).result).toMatchObject({ failed: 3, stop_reason: 'max-errors' });
+    const resumed = await runInProcess(['--json', 'ingest', 'maxerr.jsonl'], { env, cwd: dir });
+    expect(resumed.code).toBe(3);
+    // The resumed run appended the rest of the failures: 10 in all, each once.
+    const failures = readFileSync(join(dir, 'maxerr.jsonl.failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).line);
+    expect(failures).toEqual([2, 6, 10, 14, 18, 22, 26, 30, 34, 38]);
+  }, 60_000);
+
+  it('without rate headers the limit is learnt from 429s: each record once, no burst into a pause', async () => {
+    const blind = await startEmulator({
+      processingDelayMs: 0,
+      rpm: 600,
+      burst: 50,
+      failRate: 0.05,
+      rateHeaders: false,
+      seed: 11,
+    });
+    try {
+      writeChatFile(join(dir, 'blind.jsonl'), 2_000, 'blind');
+      const r = await runInProcess(
+        ['--json', 'ingest', 'blind.jsonl', '--batch-size', '10', '--concurrency', '8'],
+        {
+          env: { ...env, SYNAP_API_KEY: blind.apiKey, SYNAP_BASE_URL: blind.url },
+          cwd: dir,
+          timeoutMs: 90_000,
+        },
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const docs = blind.documents().filter((d) => d.document.startsWith('User: blind message '));
+      expect(storedOnce(docs)).toEqual({ distinct: 2_000, duplicates: 0 });
+      const stats = blind.stats();
+      // The first burst runs into the limit; after that every worker waits out the Retry-After.
+      expect(stats.rate_limited).toBeGreaterThan(0);
+      expect(stats.early_requests).toBeLessThanOrEqual(stats.rate_limited * 8);
+      const s = JSON.parse(r.stdout).result;
+      console.log(
+        `2k blind run: ${s.records_per_s} records/s, ${s.requests} requests, ${stats.rate_limited} 429s, ` +
+          `${stats.early_requests} early, ${stats.faults.failures} injected 503s`,
+      );
+    } finally {
+      await blind.close();
+    }
+  }, 100_000);
+});
+
+describe('a resume seeks past the settled prefix of a JSON Lines file', () => {
+  const sandbox = makeSandbox();
+  let emu: RunningEmulator;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    emu = await startEmulator({ processingDelayMs: 0 });
+    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('lines under the checkpoint are not parsed again, and a change there is refused', async () => {
+    const n = 3000;
+    const bad = 2000;
+    const line = (i: number) =>
+      JSON.stringify(i === bad ? { nodoc: i } : { document: `seek ${i} ${'s'.repeat(280)}` });
+    const path = join(sandbox.dir, 'seek.jsonl');
+    writeFileSync(path, `${Array.from({ length: n }, (_, i) => line(i)).join('\n')}\n`);
+    // A whole-second modification time, so putting the bytes back can restore it exactly.
+    const mtime = new Date(Math.floor(statSync(path).mtimeMs / 1000) * 1000 - 60_000);
+    utimesSync(path, mtime, mtime);
+    const first = await runInProcess(['--json', 'ingest', path, '--fail-fast'], { env });
+    expect(first.code, first.stderr).toBe(5);
+    const state = JSON.parse(readFileSync(`${path}.synap-state.json`, 'utf8')) as {
+      settled_records: number;
+      resume_from: { seek: { byte: number; line: number } | null };
+    };
+    const seek = state.resume_from.seek!;
+    expect(seek.byte).toBeGreaterThan(200_000);
+
+    // Split one settled line in the middle of the prefix into two lines of the same bytes (same
+    // size, same head and tail, same modification time). A resume that trusted the seek alone
+    // would lose a record; the running hash of the prefix sees the change.
+    const text = readFileSync(path, 'utf8');
+    const at = text.indexOf(line(500));
+    expect(at).toBeGreaterThan(70_000);
+    const split = `{"document":"a"}\n{"document":"${'b'.repeat(line(500).length - 32)}"}`;
+    expect(split).toHaveLength(line(500).length);
+    writeFileSync(path, text.slice(0, at) + split + text.slice(at + split.length));
+    utimesSync(path, mtime, mtime);
+    const stored = emu.documents().length;
+    const refused = await runInProcess(['--json', 'ingest', path], { env });
+    expect(refused.code, refused.stderr).toBe(2);
+    expect(refused.stderr).toContain('--restart');
+    expect(emu.documents().length).toBe(stored);
+
+    // The input as it was: the resume seeks past the prefix and parses only what follows.
+    writeFileSync(path, text);
+    utimesSync(path, mtime, mtime);
+    const resumed = await runInProcess(['--json', 'ingest', path], { env });
+    expect(resumed.code, resumed.stderr).toBe(3);
+    const s = JSON.parse(resumed.stdout).result;
+    expect(s).toMatchObject({ resumed_past: state.settled_records, failed: 1 });
+    expect(s.records_read).toBe(n - state.settled_records);
+    const docs = emu.documents().map((d) => d.document);
+    expect(docs).toHaveLength(n - 1);
+    expect(new Set(docs).size).toBe(n - 1);
+  }, 60_000);
+});

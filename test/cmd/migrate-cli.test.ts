@@ -1,0 +1,364 @@
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { makeSandbox } from '../helpers/cli.js';
+import { runInProcess } from '../helpers/in-process.js';
+import { api } from '../helpers/emulator.js';
+import { json, startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
+import { allMemories, seedMemories } from '../helpers/export.js';
+
+const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
+
+/** A profile with its own base URL and key, set up as a user would (config set, auth login). */
+async function addProfile(
+  env: Record<string, string>,
+  name: string,
+  url: string,
+  key: string,
+): Promise<void> {
+  const set = await runInProcess(['--profile', name, 'config', 'set', 'base_url', url], { env });
+  expect(set.code, set.stderr).toBe(0);
+  const login = await runInProcess(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
+    env,
+    input: key,
+  });
+  expect(login.code, login.stderr).toBe(0);
+}
+
+describe('export | ingest and migrate', () => {
+  const sandbox = makeSandbox();
+  let source: RunningEmulator;
+  let piped: RunningEmulator;
+  let migrated: RunningEmulator;
+
+  beforeAll(async () => {
+    [source, piped, migrated] = await Promise.all([
+      startEmulator({ processingDelayMs: 0 }),
+      startEmulator({ processingDelayMs: 0 }),
+      startEmulator({ processingDelayMs: 0 }),
+    ]);
+    await seedMemories(source, 600);
+    // Two profiles with their own base URL and key, as a user would set them up.
+    for (const [name, emu] of [
+      ['staging', source],
+      ['prod', migrated],
+    ] as const) {
+      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([source.close(), piped.close(), migrated.close()]);
+    sandbox.cleanup();
+  });
+
+  it('refuses a migration onto the same profile', async () => {
+    const r = await runInProcess(['migrate', '--from', 'staging', '--to', 'staging'], {
+      env: sandbox.env,
+    });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('same');
+  });
+
+  it('--verbose shows the retry policy once, though migrate opens two sessions', async () => {
+    const r = await runInProcess(
+      ['-v', 'migrate', '--from', 'staging', '--to', 'prod', '--dry-run'],
+      {
+        env: sandbox.env,
+      },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n').filter((l) => l.startsWith('synap: retry policy:'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/5 attempts per call, backoff 0\.5s…20s full jitter, budget 20/);
+    expect(lines[0]).toContain('uncertain writes repeated only when idempotent');
+    // Then one line per HTTP request, after the policy.
+    expect(r.stderr.indexOf('synap: http GET')).toBeGreaterThan(r.stderr.indexOf('retry policy'));
+  });
+});
+
+describe('a nightly job moved to the migrated instance', () => {
+  const sandbox = makeSandbox();
+  let old: RunningEmulator;
+  let moved: RunningEmulator;
+  beforeAll(async () => {
+    [old, moved] = await Promise.all([
+      startEmulator({ processingDelayMs: 0 }),
+      startEmulator({ processingDelayMs: 0 }),
+    ]);
+    for (const [name, emu] of [
+      ['old', old],
+      ['new', moved],
+    ] as const) {
+      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([old.close(), moved.close()]);
+    sandbox.cleanup();
+  });
+
+  it('after migrate, every document_created_at is the source’s, and the same job on the target stores nothing new', async () => {
+    // A support-chat file as a nightly job sends it: no document ids (derived from the content).
+    const chats = join(sandbox.dir, 'chats.jsonl');
+    const lines = Array.from({ length: 300 }, (_, i) =>
+      JSON.stringify({
+        document: `User: ticket ${i} is stuck\nAssistant: fixed it for ticket ${i}`,
+        user_id: `u-${i % 9}`,
+        customer_id: 'acme',
+        document_created_at: new Date(Date.UTC(2025, 1, 1, 23, 17) + i * 3_600_000).toISOString(),
+      }),
+    );
+    writeFileSync(chats, `${lines.join('\n')}\n`);
+    const job = (profile: string) =>
+      runInProcess(['--json', '--profile', profile, 'ingest', chats], {
+        env: sandbox.env,
+        cwd: sandbox.dir,
+      });
+    const first = await job('old');
+    expect(first.code, first.stderr).toBe(0);
+    expect(old.stats().documents_stored).toBe(300);
+
+    const m = await runInProcess(['migrate', '--from', 'old', '--to', 'new'], {
+      env: sandbox.env,
+      cwd: sandbox.dir,
+    });
+    expect(m.code, m.stderr).toBe(0);
+    const source = new Map(old.documents().map((d) => [d.document_id, d]));
+    const target = moved.documents();
+    expect(target).toHaveLength(300);
+    for (const d of target) {
+      expect(source.has(d.document_id)).toBe(true);
+      expect(d.document_created_at).toBe(source.get(d.document_id)!.document_created_at);
+    }
+
+    const before = moved.stats();
+    const nightly = await job('new');
+    expect(nightly.code, nightly.stderr).toBe(0);
+    // The target's ledger holds what migrate sent: the job sends nothing at all.
+    expect(JSON.parse(nightly.stdout).result).toMatchObject({ sent: 0, unchanged: 300 });
+    expect(moved.stats().documents_stored).toBe(300);
+    expect(moved.stats().documents_accepted).toBe(before.documents_accepted);
+    expect(moved.stats().duplicates_refused).toBe(before.duplicates_refused);
+  });
+
+  it('ids of the source’s own: after migrate the job on the target sends nothing, then only what is new', async () => {
+    const chats = join(sandbox.dir, 'tickets.jsonl');
+    const line = (i: number, text = `ticket ${i} is stuck`) =>
+      JSON.stringify({
+        document: `User: ${text}`,
+        document_id: `t-${i}`,
+        user_id: 'u-1',
+        customer_id: 'acme',
+      });
+    const write = (n: number) =>
+      writeFileSync(chats, `${Array.from({ length: n }, (_, i) => line(i)).join('\n')}\n`);
+    write(50);
+    const job = async (profile: string) => {
+      const r = await runInProcess(['--json', '--profile', profile, 'ingest', chats], {
+        env: sandbox.env,
+        cwd: sandbox.dir,
+      });
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout).result as Record<string, number>;
+    };
+    expect(await job('old')).toMatchObject({ accepted: 50 });
+    const served = () => Object.values(moved.stats().requests_by_status).reduce((a, n) => a + n, 0);
+    const servedBefore = served();
+    const m = await runInProcess(['--json', 'migrate', '--from', 'old', '--to', 'new'], {
+      env: sandbox.env,
+      cwd: sandbox.dir,
+    });
+    expect(m.code, m.stderr).toBe(0);
+    // The 300 of the test before are held already; the 50 new documents are sent.
+    const migrated = JSON.parse(m.stdout).result;
+    expect(migrated).toMatchObject({ accepted: 50, unchanged: 300 });
+    // The summary counts every request the target answered, its pre-flight's too.
+    expect(migrated.requests).toBe(served() - servedBefore);
+    const before = moved.stats();
+    expect(await job('new')).toMatchObject({ sent: 0, unchanged: 50 });
+    expect(moved.stats().duplicates_refused).toBe(before.duplicates_refused);
+    // The next night appends one: only that one is sent.
+    write(51);
+    expect(await job('new')).toMatchObject({ sent: 1, accepted: 1, unchanged: 50 });
+    expect(moved.stats().documents_accepted - before.documents_accepted).toBe(1);
+  });
+});
+
+describe('migrate --max-duration against a slow target', () => {
+  const sandbox = makeSandbox();
+  let from: RunningEmulator;
+  let slow: RunningEmulator;
+  beforeAll(async () => {
+    [from, slow] = await Promise.all([
+      startEmulator({ processingDelayMs: 0 }),
+      startEmulator({ processingDelayMs: 0 }),
+    ]);
+    await seedMemories(from, 300);
+    for (const [name, emu] of [
+      ['a', from],
+      ['b', slow],
+    ] as const) {
+      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([from.close(), slow.close()]);
+    sandbox.cleanup();
+  });
+
+  it('two bounded runs each make progress and together store every memory exactly once', async () => {
+    slow.setFaults({ latencyMs: 250 });
+    const migrate = (limit: string) =>
+      runInProcess(
+        [
+          '--json',
+          'migrate',
+          '--from',
+          'a',
+          '--to',
+          'b',
+          '--batch-size',
+          '10',
+          '--concurrency',
+          '1',
+          '--max-duration',
+          limit,
+        ],
+        { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000 },
+      );
+    const first = await migrate('2s');
+    expect(first.code, first.stderr).toBe(5);
+    const stored = slow.stats().documents_stored;
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(300);
+    const stateDir = join(sandbox.dir, '.local', 'state', 'synap');
+    expect(readdirSync(stateDir).some((f) => /^migrate-.*\.synap-state\.json$/.test(f))).toBe(true);
+
+    const second = await migrate('60s');
+    expect(second.code, second.stderr).toBe(0);
+    const result = JSON.parse(second.stdout).result;
+    const s = slow.stats();
+    expect(s.documents_stored).toBe(300);
+    expect(s.documents_accepted).toBe(300);
+    expect(s.duplicates_refused).toBe(0);
+    // The second run continued: it sent only what the first had not, and counts both runs.
+    expect(result.sent).toBe(300 - stored);
+    expect(result.earlier_runs.accepted).toBe(stored);
+    expect(result.accepted).toBe(300);
+    expect(readdirSync(stateDir).filter((f) => f.startsWith('migrate-'))).toEqual([]);
+  });
+
+  it('memories deleted and created at the source between two bounded runs: nothing that stayed is lost', async () => {
+    const third = await startEmulator({ processingDelayMs: 0 });
+    try {
+      await addProfile(sandbox.env, 'c', third.url, third.apiKey);
+      third.setFaults({ latencyMs: 250 });
+      const migrate = (limit: string) =>
+        runInProcess(
+          [
+            'migrate',
+            '--from',
+            'a',
+            '--to',
+            'c',
+            '--batch-size',
+            '10',
+            '--concurrency',
+            '1',
+            '--max-duration',
+            limit,
+          ],
+          { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000 },
+        );
+      expect((await migrate('2s')).code).toBe(5);
+      const copied = new Set(third.documents().map((d) => d.document_id));
+      expect(copied.size).toBeGreaterThan(30);
+      // The source consolidates: 30 memories already copied go, 30 new ones come.
+      const listed = await allMemories(from);
+      const gone = listed.filter((m) => copied.has(m.source_document_id as string)).slice(0, 30);
+      for (const m of gone) {
+        expect((await api(from, 'DELETE', `/api/v1/memories/${m.memory_id}`)).status).toBe(200);
+      }
+      await seedMemories(from, 30, 'merged');
+
+      const second = await migrate('60s');
+      expect(second.code, second.stderr).toBe(0);
+      const target = third.documents().map((d) => d.document_id);
+      expect(new Set(target).size).toBe(target.length);
+      const held = new Set(target);
+      const missing = (await allMemories(from)).filter(
+        (m) => !held.has(m.source_document_id as string),
+      );
+      expect(missing.map((m) => m.source_document_id)).toEqual([]);
+      expect(third.stats().duplicates_refused).toBe(0);
+    } finally {
+      await third.close();
+    }
+  });
+});
+
+describe('migrate from a source that never holds still', () => {
+  const sandbox = makeSandbox();
+  let target: RunningEmulator;
+  let source: HostileServer;
+  beforeAll(async () => {
+    target = await startEmulator({ processingDelayMs: 0 });
+    // Every list request finds one memory consolidated away and a new one made: same total.
+    let shift = 0;
+    source = await startHostileServer((req) => {
+      const url = new URL(req.path, 'http://x');
+      if (url.pathname === '/api/v1/auth/whoami') {
+        return json(200, {
+          client_id: 'cli_00000000000000aa',
+          instance_id: 'inst_00000000000000aa',
+        });
+      }
+      if (url.pathname !== '/api/v1/memories') return undefined;
+      const page = Number(url.searchParams.get('page'));
+      const size = Number(url.searchParams.get('page_size'));
+      const ids = Array.from({ length: 30 }, (_, i) => i + shift).slice(
+        (page - 1) * size,
+        page * size,
+      );
+      shift++;
+      return json(200, {
+        data: ids.map((i) => ({
+          memory_id: `m_${i}`,
+          content: `memory ${i}`,
+          source_document_id: `d_${i}`,
+          created_at: '2026-01-01T00:00:00Z',
+          customer_id: 'acme',
+        })),
+        page,
+        page_size: size,
+        total: 30,
+        total_pages: Math.ceil(30 / size),
+      });
+    });
+    for (const [name, url, key] of [
+      ['moving', source.url, 'synap_movingSourceKey0123456789abcdef'],
+      ['dest', target.url, target.apiKey],
+    ] as const) {
+      await addProfile(sandbox.env, name, url, key);
+    }
+  });
+  afterAll(async () => {
+    await Promise.all([target.close(), source.close()]);
+    sandbox.cleanup();
+  });
+
+  it('sends what it finds, then exits 3 saying completeness could not be shown', async () => {
+    const r = await runInProcess(
+      ['migrate', '--from', 'moving', '--to', 'dest', '--page-size', '10'],
+      {
+        env: sandbox.env,
+        cwd: sandbox.dir,
+      },
+    );
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('could not show that every memory of moving was migrated');
+    expect(target.documents().length).toBeGreaterThanOrEqual(30);
+  });
+});

@@ -1,0 +1,192 @@
+import { readdirSync } from 'node:fs';
+import { Readable, Writable } from 'node:stream';
+import { isMainThread } from 'node:worker_threads';
+import { vi } from 'vitest';
+import type { Clock } from '../../src/clock.js';
+import type { CliRun } from './cli.js';
+import { assertRunLeaksNothing } from './secrets.js';
+
+/**
+ * Runs a synap command in the test process: the real program (src/cli.ts `run`, the same
+ * commander program and CommandSpecs the binary runs) with its own environment, captured
+ * stdout and stderr, stdin from `input`, and the exit code the binary would exit with. It
+ * answers like runCli (test/helpers/cli.ts), so a test moves between the two by its import;
+ * use runCli only for what only a process shows (signals, ptys, closed pipes, start-up, the
+ * binary's own exit code, kill -9, processes contending for a lock).
+ *
+ * Each run is isolated from the test process and from the runs before it:
+ * - src is imported afresh (vi.resetModules), so no module-level state of src (the limiter
+ *   registry, "told once per process" warnings, signal watchers) carries over;
+ * - process.env is the run's environment (this process's minus SYNAP_*, plus `env`), and
+ *   process.stdout/stderr/stdin are replaced by capturing streams that are not TTYs;
+ * - process.exitCode and the listeners on process signals are restored afterwards; a run that
+ *   leaves a signal listener or a timer behind fails.
+ * Runs are queued one after another, since they swap process-wide properties; vitest runs
+ * each test file in a process of its own, so files never share them. A run given no `cwd`
+ * that writes into the test process's working directory fails.
+ */
+
+export interface InProcessOptions {
+  /** Extra environment; the run never inherits the developer's SYNAP_* variables or config. */
+  env?: Record<string, string | undefined>;
+  /** Read from stdin, then end of input. */
+  input?: string | Buffer;
+  /**
+   * The run's working directory. The process's is changed for the run and changed back:
+   * vitest runs each test file in a process of its own (pool 'forks'; in a worker thread
+   * process.chdir would fail), and runs are queued, so no other test sees it.
+   */
+  cwd?: string;
+  /**
+   * The clock the run's waits go by (retry backoff, Retry-After, rate limiting, polling,
+   * --max-duration): it stands in for src/clock.ts's systemClock, which every part that takes
+   * a clock falls back to. Times read with Date.now() (log stamps, elapsed) stay real.
+   */
+  clock?: Clock;
+  /** The run fails the test when it takes longer (it cannot be killed: it is this process). */
+  timeoutMs?: number;
+}
+
+// conf writes through `atomically`, whose `when-exit` hooks exit and the signals once per
+// process when it is first loaded: loaded here, before any run, those hooks are not a run's.
+await import('conf');
+
+/** The process properties a run replaces (process.stdout etc. are getters on process). */
+const SWAPPED = ['stdout', 'stderr', 'stdin'] as const;
+/** Events whose listeners a run must not leave behind. */
+const WATCHED_EVENTS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'exit', 'beforeExit'] as const;
+
+/** A write stream that keeps what is written, shaped like a stdout that is a pipe. */
+class Capture extends Writable {
+  text = '';
+  readonly isTTY = false;
+  constructor(readonly fd: number) {
+    super({
+      decodeStrings: false,
+      write: (chunk: string | Buffer, _enc, cb) => {
+        this.text += typeof chunk === 'string' ? chunk : chunk.toString('utf8');
+        cb();
+      },
+    });
+  }
+}
+
+function runEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith('SYNAP_')) env[k] = v;
+  }
+  for (const [k, v] of Object.entries(extra)) {
+    if (v === undefined) delete env[k];
+    else env[k] = v;
+  }
+  return env;
+}
+
+function timerCount(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
+}
+
+type Listener = (...args: unknown[]) => void;
+
+/** The listeners on `event` that were not there `before` (unwrapped from once()). */
+function added(event: string, before: readonly unknown[]): Listener[] {
+  return process
+    .rawListeners(event)
+    .filter((l) => !before.includes(l))
+    .map((l) => l as Listener);
+}
+
+function withTimeout<T>(p: Promise<T>, args: string[], ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`synap ${args.join(' ')}: over ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+let queue: Promise<unknown> = Promise.resolve();
+
+/** Runs `synap ...args` in this process; see the comment at the top of the file. */
+export function runInProcess(args: string[], opts: InProcessOptions = {}): Promise<CliRun> {
+  const result = queue.then(() => runNow(args, opts));
+  queue = result.catch(() => {});
+  return result;
+}
+
+async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
+  const env = runEnv(opts.env);
+  const stdout = new Capture(1);
+  const stderr = new Capture(2);
+  const stdin = Object.assign(
+    Readable.from(opts.input === undefined ? [] : [Buffer.from(opts.input)]),
+    { isTTY: false, fd: 0 },
+  );
+  const saved = {
+    env: process.env,
+    exitCode: process.exitCode,
+    descriptors: SWAPPED.map((k) => Object.getOwnPropertyDescriptor(process, k)),
+    listeners: WATCHED_EVENTS.map((e) => process.rawListeners(e)),
+  };
+  const timersBefore = timerCount();
+  const home = process.cwd();
+  const cwdBefore = new Set(readdirSync(home));
+  if (opts.cwd !== undefined) {
+    if (!isMainThread) throw new Error('runInProcess with a cwd needs the forks pool');
+    process.chdir(opts.cwd);
+  }
+  process.env = env;
+  for (const [k, stream] of [
+    ['stdout', stdout],
+    ['stderr', stderr],
+    ['stdin', stdin],
+  ] as const) {
+    Object.defineProperty(process, k, { value: stream, configurable: true, writable: true });
+  }
+  let code = 1;
+  const leftBehind: string[] = [];
+  try {
+    vi.resetModules();
+    if (opts.clock) {
+      // The freshly imported module, so the swap ends with this run.
+      const { systemClock } = await import('../../src/clock.js');
+      const clock = opts.clock;
+      systemClock.now = () => clock.now();
+      systemClock.sleep = (ms, signal) => clock.sleep(ms, signal);
+    }
+    const cli = await import('../../src/cli.js');
+    const signals = await import('../../src/signals.js');
+    code = signals.exitCodeAfterSignals(
+      await withTimeout(cli.run(['node', 'synap', ...args]), args, opts.timeoutMs ?? 120_000),
+    );
+    // The process would end here: what the run hooked on 'exit' (a pending "repeated N
+    // times" count, a lock's release) runs now, while its streams are still the run's.
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const l of added('exit', saved.listeners[WATCHED_EVENTS.indexOf('exit')]!)) {
+      process.removeListener('exit', l);
+      l(code);
+    }
+  } finally {
+    process.chdir(home);
+    process.env = saved.env;
+    process.exitCode = saved.exitCode;
+    SWAPPED.forEach((k, i) => Object.defineProperty(process, k, saved.descriptors[i]!));
+    WATCHED_EVENTS.forEach((e, i) => {
+      for (const l of added(e, saved.listeners[i]!)) {
+        process.removeListener(e, l);
+        leftBehind.push(`a listener on '${e}'`);
+      }
+    });
+  }
+  const timersAfter = timerCount();
+  if (timersAfter > timersBefore) leftBehind.push(`${timersAfter - timersBefore} timer(s)`);
+  for (const name of readdirSync(home)) {
+    if (!cwdBefore.has(name)) leftBehind.push(`${name} in the working directory (give it a cwd)`);
+  }
+  const out = { stdout: stdout.text, stderr: stderr.text };
+  assertRunLeaksNothing(args, env, out);
+  if (leftBehind.length > 0) {
+    throw new Error(`synap ${args.join(' ')} left behind ${leftBehind.join(', ')}`);
+  }
+  return { code, signal: null, ...out };
+}
