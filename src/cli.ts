@@ -284,7 +284,7 @@ Examples:
 }
 
 /** Runs the CLI and returns its exit code. Every failure ends in the runner's fail(). */
-async function run(argv: string[]): Promise<number> {
+export async function run(argv: string[]): Promise<number> {
   const runner = new Runner(argv.slice(2));
   const program = buildProgram(runner);
   try {

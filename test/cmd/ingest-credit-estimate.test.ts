@@ -74,9 +74,9 @@ describe('credit estimates count what would be sent', () => {
     const file = join(box.dir, 'finished.jsonl');
     writeFileSync(file, Array.from({ length: 80 }, (_, i) => line(i)).join(''));
     box.emu.setFaults({ credits: 10_000 });
-    expect((await runCli(['ingest', 'finished.jsonl'], { env: box.env, cwd: box.dir })).code).toBe(
-      0,
-    );
+    expect(
+      (await runInProcess(['ingest', 'finished.jsonl'], { env: box.env, cwd: box.dir })).code,
+    ).toBe(0);
     const balance = await fetch(`${box.emu.url}/v1/credits/balance`, {
       headers: { Authorization: `Bearer ${box.emu.apiKey}` },
     }).then(async (res) => ((await res.json()) as { balance_credits: number }).balance_credits);
@@ -84,14 +84,17 @@ describe('credit estimates count what would be sent', () => {
     // pre-flight says no estimate: nothing would be sent.
     for (const left of [1_000, 20]) {
       box.emu.setFaults({ credits: 10_000 - balance + left });
-      const again = await runCli(['ingest', 'finished.jsonl'], { env: box.env, cwd: box.dir });
+      const again = await runInProcess(['ingest', 'finished.jsonl'], {
+        env: box.env,
+        cwd: box.dir,
+      });
       expect(again.code, again.stderr).toBe(0);
       expect(again.stderr).not.toMatch(/estimate/);
       expect(again.stderr).toMatch(/unchanged: 80/);
     }
 
     appendFileSync(file, Array.from({ length: 10 }, (_, i) => line(80 + i)).join(''));
-    const grown = await runCli(['ingest', 'finished.jsonl'], { env: box.env, cwd: box.dir });
+    const grown = await runInProcess(['ingest', 'finished.jsonl'], { env: box.env, cwd: box.dir });
     expect(grown.code, grown.stderr).toBe(0);
     // The pre-flight's own estimate: the 10 appended records, not the 90 the file holds.
     expect(grown.stderr).toMatch(/estimate 10 credits for at most 10 documents/);
@@ -110,11 +113,11 @@ describe('credit estimates count what would be sent', () => {
       ).join(''),
     );
     box.emu.setFaults({ credits: 10_000 });
-    const first = await runCli(['ingest', 'addressed.jsonl'], { env: box.env, cwd: box.dir });
+    const first = await runInProcess(['ingest', 'addressed.jsonl'], { env: box.env, cwd: box.dir });
     expect(first.code, first.stderr).toBe(0);
     const other = { ...box.env, SYNAP_BASE_URL: box.emu.url.replace('127.0.0.1', 'localhost') };
     expect(other.SYNAP_BASE_URL).not.toBe(box.env.SYNAP_BASE_URL);
-    const again = await runCli(['ingest', 'addressed.jsonl'], { env: other, cwd: box.dir });
+    const again = await runInProcess(['ingest', 'addressed.jsonl'], { env: other, cwd: box.dir });
     expect(again.code, again.stderr).toBe(0);
     expect(again.stderr).toMatch(/unchanged: 40/);
     expect(again.stderr).not.toMatch(/estimate/);

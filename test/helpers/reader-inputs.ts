@@ -189,8 +189,13 @@ function build(
       format === 'csv'
         ? Buffer.from(header.map((h) => csvField(String(v[h] ?? ''))).join(','))
         : Buffer.from(JSON.stringify(v));
+    let badUtf8 = false;
     for (const e of edits) {
       if (e.kind === 'garbage' || e.record !== i) continue;
+      // One invalid sequence per record: two put side by side can make a valid character
+      // (0xC3 then 0x80 is "À"), and the record would not be one that must fail.
+      if (e.kind === 'bad-utf8' && badUtf8) continue;
+      if (e.kind === 'bad-utf8') badUtf8 = true;
       // Inside the document's text, so this record is the one that must fail.
       const at = documentOffset(text, format);
       const insert = e.kind === 'nul' ? Buffer.from([0]) : Buffer.from(e.bytes);
