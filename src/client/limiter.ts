@@ -32,6 +32,15 @@ export interface RateLimiterOptions {
   burst?: number;
   clock?: Clock;
   /**
+   * This process is one of `peers` shards of one run, all on this key (`--shard i/n`): each
+   * takes 1/n of the server's rate, but unlike a share left to another application (`rateShare`)
+   * what the peers leave unused is used. A shard starts with its share of the server's bucket,
+   * takes tokens the bucket would otherwise overflow with, learns the rate from 429s with the
+   * others when the server sends no headers, and takes a larger share as peers finish
+   * (peersFinished).
+   */
+  peers?: number;
+  /**
    * Rate (requests per minute) to assume until the server advertises one or refuses a request
    * (e.g. a profile's known tier). Without it the limiter lets requests through unpaced until
    * the first 429 or X-RateLimit-* header teaches it the limit.
@@ -103,6 +112,10 @@ export class RateLimiter {
   private readonly clock: Clock;
   private maxRpm: number | undefined;
   private rateShare: number | undefined;
+  /** Shards of the run this process is one of (RateLimiterOptions.peers); undefined = not a shard. */
+  private readonly peers: number | undefined;
+  /** Whether a shard has been given its share of the server's bucket (once, when its size is known). */
+  private bucketShareGiven = false;
   /** Size of the `--rate` bucket (requests per minute); a share takes its size from the server. */
   private readonly capBurst: number;
   /** The learnt (header-less) pace; undefined = not limited (yet). */
@@ -133,7 +146,8 @@ export class RateLimiter {
     this.clock = opts.clock ?? systemClock;
     const now = this.clock.now();
     this.maxRpm = opts.maxRpm !== undefined && opts.maxRpm > 0 ? opts.maxRpm : undefined;
-    this.rateShare = validShare(opts.rateShare);
+    this.peers = opts.peers !== undefined && opts.peers > 1 ? Math.floor(opts.peers) : undefined;
+    this.rateShare = validShare(opts.rateShare ?? (this.peers ? 1 / this.peers : undefined));
     const burst = Math.max(1, opts.burst ?? 1);
     this.capBurst = burst;
     if (opts.initialRpm !== undefined && opts.initialRpm > 0) {
@@ -160,7 +174,8 @@ export class RateLimiter {
       const wait = this.waitMs(now);
       if (wait <= 0) {
         const ticket = ++this.ticket;
-        if (this.cap) this.cap.tokens -= 1;
+        // A token the bucket had spare (see spareMs) is not taken from the share.
+        if (this.cap && this.cap.tokens >= 1) this.cap.tokens -= 1;
         if (this.learning) this.learning.tokens -= 1;
         this.mirror.take(ticket, now);
         if (!this.mirror.active) this.noteSent(now);
@@ -180,9 +195,26 @@ export class RateLimiter {
       if (this.mirror.inFlight >= asking) return Infinity;
     }
     let wait = this.cap ? this.cap.waitMs(now) : 0;
+    if (wait > 0 && this.spare(now) >= 1) wait = 0;
     if (this.mirror.active) wait = Math.max(wait, this.mirror.waitMs(now));
     else if (this.learning) wait = Math.max(wait, this.learning.waitMs(now));
     return wait;
+  }
+
+  /**
+   * A shard's tokens beyond its share: what the server's bucket holds (the mirror) above
+   * what the other shards' shares of it could take. Those tokens would overflow if this shard
+   * left them, whether a peer has not started yet, is slow, or has finished; taking them
+   * leaves every peer its share. 0 when not a shard, with a `--rate` cap, before the server
+   * has said what it holds, or when it counts in fixed windows.
+   */
+  private spare(now: number): number {
+    if (this.peers === undefined || this.maxRpm !== undefined || this.rateShare === undefined)
+      return 0;
+    const tokens = this.mirror.bucketTokens(now);
+    const size = this.mirror.bucketSize;
+    if (tokens === undefined || !Number.isFinite(size)) return 0;
+    return tokens - (1 - this.rateShare) * size;
   }
 
   /** Sleeps `ms` (at most a minute), or until woken by news from an answer. */
@@ -231,10 +263,20 @@ export class RateLimiter {
     if (this.rateShare !== undefined) {
       if (this.mirror.limit > 0) {
         perMs = (this.rateShare * this.mirror.limit) / 60_000;
-        const size = this.mirror.model === 'bucket' ? this.mirror.bucketSize : 1;
-        if (Number.isFinite(size)) capacity = Math.max(1, Math.floor(this.rateShare * size));
-      } else if (this.answered) {
+        // A shard takes its share of what the server holds from its first answer on: whether
+        // the server counts as a bucket or a window, what it has left can be spent now.
+        const model = this.mirror.model;
+        const known = model === 'bucket' || (this.peers !== undefined && model === 'unknown');
+        const size = known ? this.mirror.bucketSize : 1;
+        if (Number.isFinite(size)) {
+          const part = this.rateShare * size;
+          // n shards share the whole bucket between them (the mirror keeps them within it).
+          capacity = Math.max(1, this.peers ? Math.ceil(part) : Math.floor(part));
+        }
+      } else if (this.answered && (this.peers === undefined || this.learnt)) {
         // No advertised limit: a share of the smallest tier, probing up with the learnt pace.
+        // A shard paces only once a 429 has taught the key's rate: until then the shards
+        // together send as one process would (their first 429s measure the rate).
         const learnt = this.learning?.perMs ?? SMALLEST_TIER_RPM / 60_000;
         this.learning ??= new Bucket(learnt, 1, now);
         perMs = this.rateShare * learnt;
@@ -249,14 +291,21 @@ export class RateLimiter {
     }
     if (perMs === undefined) return;
     if (!this.cap) {
-      // A rate starts with its own burst (none unless given); a share with one request.
+      // A rate starts with its own burst (none unless given); a share left to another
+      // application with one request; a shard with its share of the server's bucket, at once.
       this.cap = new Bucket(perMs, capacity, now);
-      if (this.rateShare !== undefined) this.cap.tokens = 1;
+      if (this.rateShare !== undefined && this.peers === undefined) this.cap.tokens = 1;
     } else {
       this.cap.refill(now);
       this.cap.perMs = perMs;
       this.cap.capacity = capacity;
       this.cap.tokens = Math.min(this.cap.tokens, capacity);
+    }
+    if (this.peers !== undefined && !this.bucketShareGiven && this.mirror.active) {
+      // The server has said what it holds: a shard may spend its share of that at once (the
+      // n shards together drain the bucket), then keeps to its share of the rate.
+      this.bucketShareGiven = true;
+      this.cap.tokens = capacity;
     }
   }
 
@@ -268,6 +317,28 @@ export class RateLimiter {
     if (!(rpm > 0) || (this.maxRpm !== undefined && this.maxRpm <= rpm)) return;
     this.maxRpm = rpm;
     this.applyCap(this.clock.now());
+  }
+
+  /**
+   * `finished` of the run's other shards have finished (their done files): the shards still
+   * sending share the key among themselves, 1/(peers - finished) each. Never lowers the share.
+   */
+  peersFinished(finished: number): void {
+    if (this.peers === undefined || !(finished > 0)) return;
+    const share = 1 / Math.max(1, this.peers - Math.min(Math.floor(finished), this.peers - 1));
+    if (this.rateShare !== undefined && share <= this.rateShare) return;
+    this.rateShare = share;
+    if (this.mirror.limit === 0 && this.learnt) {
+      // No headers: what this shard learnt is its old part of the key, measured beside peers
+      // that are gone. It sends as one process would until the next 429 measures again.
+      this.learnt = false;
+      this.learning = undefined;
+      this.cap = undefined;
+      this.measureFrom = -Infinity;
+      this.recent.length = 0;
+    }
+    this.applyCap(this.clock.now());
+    this.wake?.();
   }
 
   /** Lowers the share of the server's limit used (never raises it). */
@@ -321,6 +392,12 @@ export class RateLimiter {
     const share = this.rateShare ?? 1;
     if (Number.isFinite(span) && span >= 1000 && accepted >= 2) {
       next = (accepted / span / share) * LEARNED_SHARE;
+      const current = this.learning?.perMs;
+      if (this.peers !== undefined && current !== undefined) {
+        // A shard measures its own part of what the server accepted, which is its share only
+        // when the shards were served alike: one measure cuts its pace by at most a cut.
+        next = Math.max(current * DECREASE, next);
+      }
     } else {
       const observed = this.observedPerMs(now) / share;
       const current = this.learning?.perMs;
@@ -349,12 +426,14 @@ export class RateLimiter {
   /**
    * A request succeeded. While the rate is assumed or learnt, probe higher by about 1% per
    * second of traffic, so the pace finds a limit that went up and climbs back after a cut.
+   * A share sees its share of the traffic, and probes by as much per request more, so that n
+   * shards together probe as one process would.
    */
   onSuccess(): void {
     this.accepted += 1;
     const l = this.learning;
     if (!l || this.mirror.limit > 0) return;
-    const perSecond = Math.max(1, l.perMs * 1000);
+    const perSecond = Math.max(1, l.perMs * 1000 * (this.peers ? (this.rateShare ?? 1) : 1));
     let next = l.perMs * (1 + INCREASE_PER_S / perSecond);
     if (this.maxRpm !== undefined && this.rateShare === undefined) {
       next = Math.min(next, this.maxRpm / 60_000);

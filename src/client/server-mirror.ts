@@ -102,6 +102,16 @@ export class ServerMirror {
     return this.capacity;
   }
 
+  /**
+   * The bucket reading now: the server's tokens less our requests it has not counted yet.
+   * Undefined before a Remaining is heard, and once the answers show a fixed window.
+   */
+  bucketTokens(now: number): number | undefined {
+    if (!this.synced || this.model === 'window') return undefined;
+    this.advance(now);
+    return this.tokens;
+  }
+
   /** Milliseconds until the mirror lets a request go (0 = now). */
   waitMs(now: number): number {
     if (!this.synced) return 0;
