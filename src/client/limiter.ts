@@ -174,7 +174,7 @@ export class RateLimiter {
       const wait = this.waitMs(now);
       if (wait <= 0) {
         const ticket = ++this.ticket;
-        // A token the bucket had spare (see spareMs) is not taken from the share.
+        // A token the bucket had spare (see spare()) is not taken from the share.
         if (this.cap && this.cap.tokens >= 1) this.cap.tokens -= 1;
         if (this.learning) this.learning.tokens -= 1;
         this.mirror.take(ticket, now);
@@ -202,8 +202,9 @@ export class RateLimiter {
   }
 
   /**
-   * A shard's tokens beyond its share: what the server's bucket holds (the mirror) above
-   * what the other shards' shares of it could take. Those tokens would overflow if this shard
+   * A shard's tokens beyond its share: what the server's bucket surely holds (the last
+   * Remaining heard, refilled since at this shard's share) above what the other shards'
+   * shares of it could take. Those tokens would overflow if this shard
    * left them, whether a peer has not started yet, is slow, or has finished; taking them
    * leaves every peer its share. 0 when not a shard, with a `--rate` cap, before the server
    * has said what it holds, or when it counts in fixed windows.
@@ -211,10 +212,11 @@ export class RateLimiter {
   private spare(now: number): number {
     if (this.peers === undefined || this.maxRpm !== undefined || this.rateShare === undefined)
       return 0;
-    const tokens = this.mirror.bucketTokens(now);
+    const tokens = this.mirror.leastTokens(now, this.rateShare);
     const size = this.mirror.bucketSize;
     if (tokens === undefined || !Number.isFinite(size)) return 0;
-    return tokens - (1 - this.rateShare) * size;
+    // The other shards may see the same spare tokens at the same moment: each takes its share.
+    return (tokens - (1 - this.rateShare) * size) * this.rateShare;
   }
 
   /** Sleeps `ms` (at most a minute), or until woken by news from an answer. */

@@ -1,7 +1,15 @@
 import type { Clock } from '../clock.js';
 import type { StateFile } from '../state-file.js';
 import { hashShape, ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
-import { donePathFor, doneMatches, readDone, writeDone, type DoneRecord } from './done-file.js';
+import {
+  donePathFor,
+  doneMatches,
+  peerDonePaths,
+  readDone,
+  watchPeerDone,
+  writeDone,
+  type DoneRecord,
+} from './done-file.js';
 import { FailuresFile } from './failures-file.js';
 import { acquireLock } from './lock.js';
 import { createMapper } from './mapper.js';
@@ -122,6 +130,11 @@ export async function withInput(
     inputs: Set<string>;
     /** A shard's input that its done file says is finished: nothing is read or sent. */
     onDone?: (input: string, donePath: string, done: DoneRecord) => void;
+    /**
+     * A record shard's last input: called with how many of the other shards have finished
+     * it (their done files), each time more have, while it is sent.
+     */
+    onPeersFinished?: (finished: number) => void;
   },
   input: string,
   place: { index: number; count: number },
@@ -194,50 +207,66 @@ export async function withInput(
       clock,
     });
     const { state, prefix, resumed } = from;
-    // A resume goes on writing where the interrupted run wrote its failures.
-    const failuresPath =
-      explicitFailures ?? (resumed ? (state.failures_file ?? files.failures) : files.failures);
-    state.failures_file = failuresPath;
-    await refuseSymlink(failuresPath);
-    const ownsFailures = defaultFailures;
-    if (resumed && ownsFailures && state.failures_bytes !== undefined) {
-      await FailuresFile.cutBack(failuresPath, state.failures_bytes);
+    // The run's other shards are done when they have finished its last input: from then on
+    // their share of the key is free (the limiter's peersFinished).
+    const peers =
+      shard && o.onPeersFinished && place.index === place.count - 1
+        ? watchPeerDone({
+            paths: peerDonePaths(files.base!, shard),
+            shard,
+            matches: (d) => doneMatches(d, identity, hashShape(shape)),
+            clock,
+            onFinished: o.onPeersFinished,
+          })
+        : undefined;
+    try {
+      // A resume goes on writing where the interrupted run wrote its failures.
+      const failuresPath =
+        explicitFailures ?? (resumed ? (state.failures_file ?? files.failures) : files.failures);
+      state.failures_file = failuresPath;
+      await refuseSymlink(failuresPath);
+      const ownsFailures = defaultFailures;
+      if (resumed && ownsFailures && state.failures_bytes !== undefined) {
+        await FailuresFile.cutBack(failuresPath, state.failures_bytes);
+      }
+      if (!ownsFailures) delete state.failures_bytes;
+      const at = state.resume_from ?? { records: 0, line: 0, seek: null };
+      await body({
+        source: input,
+        records: await checked({
+          ...o.read,
+          startAfterLine: at.line,
+          ...(at.seek ? { startAt: at.seek } : {}),
+          prefixHash: prefix,
+        }),
+        failuresPath,
+        discardOldFailures: state.settled_records === 0 && defaultFailures && !files.uniqueFailures,
+        uniqueFailures: defaultFailures && files.uniqueFailures && !resumed,
+        ...place,
+        resume: {
+          records: at.records,
+          line: at.line,
+          settled: state.settled_records,
+          watermarkLine: state.watermark_line,
+        },
+        checkpoint: {
+          file,
+          state,
+          prefix,
+          ownsFailures,
+          ...(donePath && shard
+            ? {
+                onComplete: (final: IngestState) => writeDone(donePath, final, shard, clock.now()),
+              }
+            : {}),
+        },
+        estimate: await findFormat(format)?.estimate(input, identity.size),
+        quality,
+        ...elsewhere,
+      });
+    } finally {
+      await peers?.stop();
     }
-    if (!ownsFailures) delete state.failures_bytes;
-    const at = state.resume_from ?? { records: 0, line: 0, seek: null };
-    await body({
-      source: input,
-      records: await checked({
-        ...o.read,
-        startAfterLine: at.line,
-        ...(at.seek ? { startAt: at.seek } : {}),
-        prefixHash: prefix,
-      }),
-      failuresPath,
-      discardOldFailures: state.settled_records === 0 && defaultFailures && !files.uniqueFailures,
-      uniqueFailures: defaultFailures && files.uniqueFailures && !resumed,
-      ...place,
-      resume: {
-        records: at.records,
-        line: at.line,
-        settled: state.settled_records,
-        watermarkLine: state.watermark_line,
-      },
-      checkpoint: {
-        file,
-        state,
-        prefix,
-        ownsFailures,
-        ...(donePath && shard
-          ? {
-              onComplete: (final: IngestState) => writeDone(donePath, final, shard, clock.now()),
-            }
-          : {}),
-      },
-      estimate: await findFormat(format)?.estimate(input, identity.size),
-      quality,
-      ...elsewhere,
-    });
   } finally {
     await lock.release();
   }

@@ -112,8 +112,12 @@ describe('RateLimiter peers: n shards of one run on one key', () => {
       latencyMs: 20,
       headers: true,
       startsMs: [0, 400, 900, 1500],
+      noticeMs: 1000,
     });
-    expect(use(r, 10_000, 600, 50)).toBeGreaterThanOrEqual(0.95);
+    // The first shard takes what would overflow while it is alone; the burst is spent (a few
+    // tokens stay in the bucket while all four keep to their shares, and are spent at the end).
+    expect(use(r, 10_000, 600, 50)).toBeGreaterThanOrEqual(0.9);
+    expect(use(r, r.end, 600, 50)).toBeGreaterThanOrEqual(0.97);
     expect(r.refused.filter((t) => t >= 5000)).toEqual([]);
     expect(r.refused.length).toBeLessThanOrEqual(4);
   });
