@@ -114,7 +114,7 @@ export class RateLimiter {
   private rateShare: number | undefined;
   /** Shards of the run this process is one of (RateLimiterOptions.peers); undefined = not a shard. */
   private readonly peers: number | undefined;
-  /** Whether a shard has been given its share of the server's bucket (once, when its size is known). */
+  /** Whether a shard has been given its share of the server's bucket (once, at its first Remaining). */
   private bucketShareGiven = false;
   /** Size of the `--rate` bucket (requests per minute); a share takes its size from the server. */
   private readonly capBurst: number;
@@ -202,12 +202,11 @@ export class RateLimiter {
   }
 
   /**
-   * A shard's tokens beyond its share: what the server's bucket surely holds (the last
-   * Remaining heard, refilled since at this shard's share) above what the other shards'
-   * shares of it could take. Those tokens would overflow if this shard
-   * left them, whether a peer has not started yet, is slow, or has finished; taking them
-   * leaves every peer its share. 0 when not a shard, with a `--rate` cap, before the server
-   * has said what it holds, or when it counts in fixed windows.
+   * A shard's tokens beyond its share: its part of what the server's bucket surely holds (the
+   * last Remaining heard, refilled since at this shard's share) above what the other shards'
+   * shares of it could take. Left there, those tokens would overflow (a peer not started yet,
+   * slow, or finished); taking them leaves every peer its share. 0 when not a shard, with a
+   * `--rate` cap, before the server has said what it holds, or when it counts in fixed windows.
    */
   private spare(now: number): number {
     if (this.peers === undefined || this.maxRpm !== undefined || this.rateShare === undefined)
@@ -428,8 +427,8 @@ export class RateLimiter {
   /**
    * A request succeeded. While the rate is assumed or learnt, probe higher by about 1% per
    * second of traffic, so the pace finds a limit that went up and climbs back after a cut.
-   * A share sees its share of the traffic, and probes by as much per request more, so that n
-   * shards together probe as one process would.
+   * A shard sees only its part of the traffic, and probes by as much more per request, so that
+   * n shards together probe as one process would.
    */
   onSuccess(): void {
     this.accepted += 1;
