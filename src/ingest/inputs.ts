@@ -192,6 +192,7 @@ export async function withInput(
     clock,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
+  let peers: { stop: () => Promise<void> } | undefined;
   try {
     const file = ingestStateFile(input, files.state);
     const shape = requestShape(opts);
@@ -209,65 +210,61 @@ export async function withInput(
     const { state, prefix, resumed } = from;
     // The run's other shards are done when they have finished its last input: from then on
     // their share of the key is free (the limiter's peersFinished).
-    const peers =
-      shard && o.onPeersFinished && place.index === place.count - 1
-        ? watchPeerDone({
-            paths: peerDonePaths(files.base!, shard),
-            shard,
-            matches: (d) => doneMatches(d, identity, hashShape(shape)),
-            clock,
-            onFinished: o.onPeersFinished,
-          })
-        : undefined;
-    try {
-      // A resume goes on writing where the interrupted run wrote its failures.
-      const failuresPath =
-        explicitFailures ?? (resumed ? (state.failures_file ?? files.failures) : files.failures);
-      state.failures_file = failuresPath;
-      await refuseSymlink(failuresPath);
-      const ownsFailures = defaultFailures;
-      if (resumed && ownsFailures && state.failures_bytes !== undefined) {
-        await FailuresFile.cutBack(failuresPath, state.failures_bytes);
-      }
-      if (!ownsFailures) delete state.failures_bytes;
-      const at = state.resume_from ?? { records: 0, line: 0, seek: null };
-      await body({
-        source: input,
-        records: await checked({
-          ...o.read,
-          startAfterLine: at.line,
-          ...(at.seek ? { startAt: at.seek } : {}),
-          prefixHash: prefix,
-        }),
-        failuresPath,
-        discardOldFailures: state.settled_records === 0 && defaultFailures && !files.uniqueFailures,
-        uniqueFailures: defaultFailures && files.uniqueFailures && !resumed,
-        ...place,
-        resume: {
-          records: at.records,
-          line: at.line,
-          settled: state.settled_records,
-          watermarkLine: state.watermark_line,
-        },
-        checkpoint: {
-          file,
-          state,
-          prefix,
-          ownsFailures,
-          ...(donePath && shard
-            ? {
-                onComplete: (final: IngestState) => writeDone(donePath, final, shard, clock.now()),
-              }
-            : {}),
-        },
-        estimate: await findFormat(format)?.estimate(input, identity.size),
-        quality,
-        ...elsewhere,
+    if (shard && o.onPeersFinished && place.index === place.count - 1) {
+      peers = watchPeerDone({
+        paths: peerDonePaths(files.base!, shard),
+        shard,
+        matches: (d) => doneMatches(d, identity, hashShape(shape)),
+        clock,
+        onFinished: o.onPeersFinished,
       });
-    } finally {
-      await peers?.stop();
     }
+    // A resume goes on writing where the interrupted run wrote its failures.
+    const failuresPath =
+      explicitFailures ?? (resumed ? (state.failures_file ?? files.failures) : files.failures);
+    state.failures_file = failuresPath;
+    await refuseSymlink(failuresPath);
+    const ownsFailures = defaultFailures;
+    if (resumed && ownsFailures && state.failures_bytes !== undefined) {
+      await FailuresFile.cutBack(failuresPath, state.failures_bytes);
+    }
+    if (!ownsFailures) delete state.failures_bytes;
+    const at = state.resume_from ?? { records: 0, line: 0, seek: null };
+    await body({
+      source: input,
+      records: await checked({
+        ...o.read,
+        startAfterLine: at.line,
+        ...(at.seek ? { startAt: at.seek } : {}),
+        prefixHash: prefix,
+      }),
+      failuresPath,
+      discardOldFailures: state.settled_records === 0 && defaultFailures && !files.uniqueFailures,
+      uniqueFailures: defaultFailures && files.uniqueFailures && !resumed,
+      ...place,
+      resume: {
+        records: at.records,
+        line: at.line,
+        settled: state.settled_records,
+        watermarkLine: state.watermark_line,
+      },
+      checkpoint: {
+        file,
+        state,
+        prefix,
+        ownsFailures,
+        ...(donePath && shard
+          ? {
+              onComplete: (final: IngestState) => writeDone(donePath, final, shard, clock.now()),
+            }
+          : {}),
+      },
+      estimate: await findFormat(format)?.estimate(input, identity.size),
+      quality,
+      ...elsewhere,
+    });
   } finally {
+    await peers?.stop();
     await lock.release();
   }
 }
