@@ -17,6 +17,8 @@ const LIMIT_ONLY_SHARE = 0.98;
  * smallest documented burst (10), and as many as the adaptive concurrency starts with.
  */
 const FIRST_ASKING = 4;
+/** How long a shard's answers must show tokens left in the server's bucket before it takes them. */
+const IDLE_SPAN_MS = 1000;
 /** The smallest documented tier (synap-api.md §6.6): what a share starts from when no limit is advertised. */
 const SMALLEST_TIER_RPM = 60;
 
@@ -116,6 +118,10 @@ export class RateLimiter {
   private readonly peers: number | undefined;
   /** Whether a shard has been given its share of the server's bucket (once, at its first Remaining). */
   private bucketShareGiven = false;
+  /** A shard's answers of the last IDLE_SPAN_MS (and the one before): when, and Remaining. */
+  private readonly heardLog: { at: number; remaining: number }[] = [];
+  /** Idle tokens of the server's bucket this shard may still take (see noteHeard). */
+  private idleLeft = 0;
   /** Size of the `--rate` bucket (requests per minute); a share takes its size from the server. */
   private readonly capBurst: number;
   /** The learnt (header-less) pace; undefined = not limited (yet). */
@@ -176,6 +182,7 @@ export class RateLimiter {
         const ticket = ++this.ticket;
         // A token the bucket had spare (see spare()) is not taken from the share.
         if (this.cap && this.cap.tokens >= 1) this.cap.tokens -= 1;
+        else if (this.cap && this.spare(now) < 1 && this.idleLeft >= 1) this.idleLeft -= 1;
         if (this.learning) this.learning.tokens -= 1;
         this.mirror.take(ticket, now);
         if (!this.mirror.active) this.noteSent(now);
@@ -195,7 +202,7 @@ export class RateLimiter {
       if (this.mirror.inFlight >= asking) return Infinity;
     }
     let wait = this.cap ? this.cap.waitMs(now) : 0;
-    if (wait > 0 && this.spare(now) >= 1) wait = 0;
+    if (wait > 0 && (this.spare(now) >= 1 || this.idleLeft >= 1)) wait = 0;
     if (this.mirror.active) wait = Math.max(wait, this.mirror.waitMs(now));
     else if (this.learning) wait = Math.max(wait, this.learning.waitMs(now));
     return wait;
@@ -216,6 +223,28 @@ export class RateLimiter {
     if (tokens === undefined || !Number.isFinite(size)) return 0;
     // The other shards may see the same spare tokens at the same moment: each takes its share.
     return (tokens - (1 - this.rateShare) * size) * this.rateShare;
+  }
+
+  /**
+   * A shard's answers tell what its peers leave in the server's bucket: when every answer of
+   * the last IDLE_SPAN_MS said the bucket held at least m tokens, those m are idle (the
+   * shards' shares take the refill, not them) and would be left unused at the end. The shard
+   * may take its share of them, less its requests in flight and the tokens of its share it
+   * holds; the n shards, each taking its share of the same tokens, take no more than there are.
+   * The least over a span, not one answer: answers to requests the server counted together
+   * say different things, the first ones more than is left.
+   */
+  private noteHeard(now: number, remaining: number): void {
+    const log = this.heardLog;
+    log.push({ at: now, remaining });
+    while (log.length > 1 && log[1]!.at <= now - IDLE_SPAN_MS) log.shift();
+    if (log[0]!.at > now - IDLE_SPAN_MS || this.rateShare === undefined) {
+      this.idleLeft = 0;
+      return;
+    }
+    const least = Math.min(...log.map((h) => h.remaining));
+    const held = Math.max(0, this.cap?.tokens ?? 0);
+    this.idleLeft = Math.floor(this.rateShare * (least - this.mirror.inFlight) - held);
   }
 
   /** Sleeps `ms` (at most a minute), or until woken by news from an answer. */
@@ -244,6 +273,16 @@ export class RateLimiter {
     this.answered = true;
     const hadLimit = this.mirror.limit > 0;
     this.mirror.observe(ticket, now, headers, refused);
+    if (
+      this.peers !== undefined &&
+      this.maxRpm === undefined &&
+      this.mirror.active &&
+      this.mirror.model !== 'window' &&
+      headers?.remaining !== undefined
+    ) {
+      this.noteHeard(now, refused ? 0 : headers.remaining);
+    }
+    const heardRemaining = headers?.remaining;
     if (this.mirror.limit > 0) {
       if (!hadLimit) this.learning = undefined;
       if (!this.mirror.active && !this.learning) {
@@ -253,12 +292,12 @@ export class RateLimiter {
         this.learning.perMs = (this.mirror.limit * LIMIT_ONLY_SHARE) / 60_000;
       }
     }
-    this.applyCap(now);
+    this.applyCap(now, heardRemaining);
     this.wake?.();
   }
 
   /** The `--rate` bucket for what is known now: a fixed rate, or a share of the server's. */
-  private applyCap(now: number): void {
+  private applyCap(now: number, heardRemaining?: number): void {
     let perMs: number | undefined;
     let capacity = 1;
     if (this.rateShare !== undefined) {
@@ -305,8 +344,13 @@ export class RateLimiter {
     if (this.peers !== undefined && !this.bucketShareGiven && this.mirror.active) {
       // The server has said what it holds: a shard may spend its share of that at once (the
       // n shards together drain the bucket), then keeps to its share of the rate.
+      // A shard that starts late, its peers already sending, gets its share of what is left.
       this.bucketShareGiven = true;
-      this.cap.tokens = capacity;
+      const left =
+        heardRemaining !== undefined && this.rateShare !== undefined
+          ? Math.ceil(this.rateShare * heardRemaining)
+          : capacity;
+      this.cap.tokens = Math.max(1, Math.min(capacity, left));
     }
   }
 

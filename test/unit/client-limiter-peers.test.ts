@@ -114,9 +114,9 @@ describe('RateLimiter peers: n shards of one run on one key', () => {
       startsMs: [0, 400, 900, 1500],
       noticeMs: 1000,
     });
-    // The first shard takes what would overflow while it is alone; the burst is spent (a few
-    // tokens stay in the bucket while all four keep to their shares, and are spent at the end).
-    expect(use(r, 10_000, 600, 50)).toBeGreaterThanOrEqual(0.9);
+    // The first shard takes what would overflow while it is alone; what the late ones' shares
+    // of the burst leave in the bucket is taken once the answers show it idle.
+    expect(use(r, 10_000, 600, 50)).toBeGreaterThanOrEqual(0.95);
     expect(use(r, r.end, 600, 50)).toBeGreaterThanOrEqual(0.97);
     expect(r.refused.filter((t) => t >= 5000)).toEqual([]);
     expect(r.refused.length).toBeLessThanOrEqual(4);
