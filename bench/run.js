@@ -18,6 +18,7 @@ import { scenarioRateShare } from './scenarios/rate-share.js';
 import { scenarioStartup } from './scenarios/startup.js';
 import { scenarioConversations } from './scenarios/conversations.js';
 import { scenarioNightly } from './scenarios/nightly.js';
+import { scenarioShards } from './scenarios/shards.js';
 
 const SCENARIOS = {
   1: { name: 'rate-limited backfill', run: scenarioRateLimited },
@@ -33,6 +34,7 @@ const SCENARIOS = {
   8: { name: 'rate share', run: scenarioRateShare },
   9: { name: 'conversation exports', run: scenarioConversations },
   10: { name: 'second night', run: scenarioNightly },
+  11: { name: 'shards on one key', run: scenarioShards },
   startup: { name: 'startup', run: scenarioStartup },
   mbox: {
     name: 'mbox memory',

@@ -51,6 +51,8 @@ export interface OpenSessionOptions {
   maxRpm?: number;
   /** Share of the server's advertised limit the client uses (`--rate 50%`; one of n shards: 1/n). */
   rateShare?: number;
+  /** One of this many shards of one run on the key (`--shard i/n`): see RateLimiterOptions.peers. */
+  peers?: number;
   /** How calls are retried (default DEFAULT_RETRY_POLICY). */
   retry?: RetryPolicy;
 }
@@ -220,6 +222,7 @@ export async function openSession(
     limiter: limiterFor(baseUrl, apiKey, {
       ...(opts.maxRpm !== undefined ? { maxRpm: opts.maxRpm } : {}),
       ...(opts.rateShare !== undefined ? { rateShare: opts.rateShare } : {}),
+      ...(opts.peers !== undefined ? { peers: opts.peers } : {}),
     }),
     keyOwner: { profile, source: keySource },
     // whoami first, so every request says whose it is (X-Client-ID, X-Instance-ID).

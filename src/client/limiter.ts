@@ -17,6 +17,8 @@ const LIMIT_ONLY_SHARE = 0.98;
  * smallest documented burst (10), and as many as the adaptive concurrency starts with.
  */
 const FIRST_ASKING = 4;
+/** How long a shard's answers must show tokens left in the server's bucket before it takes them. */
+const IDLE_SPAN_MS = 1000;
 /** The smallest documented tier (synap-api.md §6.6): what a share starts from when no limit is advertised. */
 const SMALLEST_TIER_RPM = 60;
 
@@ -31,6 +33,15 @@ export interface RateLimiterOptions {
   /** Bucket size to assume before the server tells (default: 1 once a rate is known). */
   burst?: number;
   clock?: Clock;
+  /**
+   * This process is one of `peers` shards of one run, all on this key (`--shard i/n`): each
+   * takes 1/n of the server's rate, but unlike a share left to another application (`rateShare`)
+   * what the peers leave unused is used. A shard starts with its share of the server's bucket,
+   * takes tokens the bucket would otherwise overflow with, learns the rate from 429s with the
+   * others when the server sends no headers, and takes a larger share as peers finish
+   * (peersFinished).
+   */
+  peers?: number;
   /**
    * Rate (requests per minute) to assume until the server advertises one or refuses a request
    * (e.g. a profile's known tier). Without it the limiter lets requests through unpaced until
@@ -103,6 +114,14 @@ export class RateLimiter {
   private readonly clock: Clock;
   private maxRpm: number | undefined;
   private rateShare: number | undefined;
+  /** Shards of the run this process is one of (RateLimiterOptions.peers); undefined = not a shard. */
+  private readonly peers: number | undefined;
+  /** Whether a shard has been given its share of the server's bucket (once, at its first Remaining). */
+  private bucketShareGiven = false;
+  /** A shard's answers of the last IDLE_SPAN_MS (and the one before): when, and Remaining. */
+  private readonly heardLog: { at: number; remaining: number }[] = [];
+  /** Idle tokens of the server's bucket this shard may still take (see noteHeard). */
+  private idleLeft = 0;
   /** Size of the `--rate` bucket (requests per minute); a share takes its size from the server. */
   private readonly capBurst: number;
   /** The learnt (header-less) pace; undefined = not limited (yet). */
@@ -133,7 +152,8 @@ export class RateLimiter {
     this.clock = opts.clock ?? systemClock;
     const now = this.clock.now();
     this.maxRpm = opts.maxRpm !== undefined && opts.maxRpm > 0 ? opts.maxRpm : undefined;
-    this.rateShare = validShare(opts.rateShare);
+    this.peers = opts.peers !== undefined && opts.peers > 1 ? Math.floor(opts.peers) : undefined;
+    this.rateShare = validShare(opts.rateShare ?? (this.peers ? 1 / this.peers : undefined));
     const burst = Math.max(1, opts.burst ?? 1);
     this.capBurst = burst;
     if (opts.initialRpm !== undefined && opts.initialRpm > 0) {
@@ -160,7 +180,9 @@ export class RateLimiter {
       const wait = this.waitMs(now);
       if (wait <= 0) {
         const ticket = ++this.ticket;
-        if (this.cap) this.cap.tokens -= 1;
+        // A token the bucket had spare (see spare()) is not taken from the share.
+        if (this.cap && this.cap.tokens >= 1) this.cap.tokens -= 1;
+        else if (this.cap && this.spare(now) < 1 && this.idleLeft >= 1) this.idleLeft -= 1;
         if (this.learning) this.learning.tokens -= 1;
         this.mirror.take(ticket, now);
         if (!this.mirror.active) this.noteSent(now);
@@ -180,9 +202,49 @@ export class RateLimiter {
       if (this.mirror.inFlight >= asking) return Infinity;
     }
     let wait = this.cap ? this.cap.waitMs(now) : 0;
+    if (wait > 0 && (this.spare(now) >= 1 || this.idleLeft >= 1)) wait = 0;
     if (this.mirror.active) wait = Math.max(wait, this.mirror.waitMs(now));
     else if (this.learning) wait = Math.max(wait, this.learning.waitMs(now));
     return wait;
+  }
+
+  /**
+   * A shard's tokens beyond its share: its part of what the server's bucket surely holds (the
+   * last Remaining heard, refilled since at this shard's share) above what the other shards'
+   * shares of it could take. Left there, those tokens would overflow (a peer not started yet,
+   * slow, or finished); taking them leaves every peer its share. 0 when not a shard, with a
+   * `--rate` cap, before the server has said what it holds, or when it counts in fixed windows.
+   */
+  private spare(now: number): number {
+    if (this.peers === undefined || this.maxRpm !== undefined || this.rateShare === undefined)
+      return 0;
+    const tokens = this.mirror.leastTokens(now, this.rateShare);
+    const size = this.mirror.bucketSize;
+    if (tokens === undefined || !Number.isFinite(size)) return 0;
+    // The other shards may see the same spare tokens at the same moment: each takes its share.
+    return (tokens - (1 - this.rateShare) * size) * this.rateShare;
+  }
+
+  /**
+   * A shard's answers tell what its peers leave in the server's bucket: when every answer of
+   * the last IDLE_SPAN_MS said the bucket held at least m tokens, those m are idle (the
+   * shards' shares take the refill, not them) and would be left unused at the end. The shard
+   * may take its share of them, less its requests in flight and the tokens of its share it
+   * holds; the n shards, each taking its share of the same tokens, take no more than there are.
+   * The least over a span, not one answer: answers to requests the server counted together
+   * say different things, the first ones more than is left.
+   */
+  private noteHeard(now: number, remaining: number): void {
+    const log = this.heardLog;
+    log.push({ at: now, remaining });
+    while (log.length > 1 && log[1]!.at <= now - IDLE_SPAN_MS) log.shift();
+    if (log[0]!.at > now - IDLE_SPAN_MS || this.rateShare === undefined) {
+      this.idleLeft = 0;
+      return;
+    }
+    const least = Math.min(...log.map((h) => h.remaining));
+    const held = Math.max(0, this.cap?.tokens ?? 0);
+    this.idleLeft = Math.floor(this.rateShare * (least - this.mirror.inFlight) - held);
   }
 
   /** Sleeps `ms` (at most a minute), or until woken by news from an answer. */
@@ -211,6 +273,16 @@ export class RateLimiter {
     this.answered = true;
     const hadLimit = this.mirror.limit > 0;
     this.mirror.observe(ticket, now, headers, refused);
+    if (
+      this.peers !== undefined &&
+      this.maxRpm === undefined &&
+      this.mirror.active &&
+      this.mirror.model !== 'window' &&
+      headers?.remaining !== undefined
+    ) {
+      this.noteHeard(now, refused ? 0 : headers.remaining);
+    }
+    const heardRemaining = headers?.remaining;
     if (this.mirror.limit > 0) {
       if (!hadLimit) this.learning = undefined;
       if (!this.mirror.active && !this.learning) {
@@ -220,21 +292,31 @@ export class RateLimiter {
         this.learning.perMs = (this.mirror.limit * LIMIT_ONLY_SHARE) / 60_000;
       }
     }
-    this.applyCap(now);
+    this.applyCap(now, heardRemaining);
     this.wake?.();
   }
 
   /** The `--rate` bucket for what is known now: a fixed rate, or a share of the server's. */
-  private applyCap(now: number): void {
+  private applyCap(now: number, heardRemaining?: number): void {
     let perMs: number | undefined;
     let capacity = 1;
     if (this.rateShare !== undefined) {
       if (this.mirror.limit > 0) {
         perMs = (this.rateShare * this.mirror.limit) / 60_000;
-        const size = this.mirror.model === 'bucket' ? this.mirror.bucketSize : 1;
-        if (Number.isFinite(size)) capacity = Math.max(1, Math.floor(this.rateShare * size));
-      } else if (this.answered) {
+        // A shard takes its share of what the server holds from its first answer on: whether
+        // the server counts as a bucket or a window, what it has left can be spent now.
+        const model = this.mirror.model;
+        const known = model === 'bucket' || (this.peers !== undefined && model === 'unknown');
+        const size = known ? this.mirror.bucketSize : 1;
+        if (Number.isFinite(size)) {
+          const part = this.rateShare * size;
+          // n shards share the whole bucket between them (the mirror keeps them within it).
+          capacity = Math.max(1, this.peers ? Math.ceil(part) : Math.floor(part));
+        }
+      } else if (this.answered && (this.peers === undefined || this.learnt)) {
         // No advertised limit: a share of the smallest tier, probing up with the learnt pace.
+        // A shard paces only once a 429 has taught the key's rate: until then the shards
+        // together send as one process would (their first 429s measure the rate).
         const learnt = this.learning?.perMs ?? SMALLEST_TIER_RPM / 60_000;
         this.learning ??= new Bucket(learnt, 1, now);
         perMs = this.rateShare * learnt;
@@ -249,14 +331,26 @@ export class RateLimiter {
     }
     if (perMs === undefined) return;
     if (!this.cap) {
-      // A rate starts with its own burst (none unless given); a share with one request.
+      // A rate starts with its own burst (none unless given); a share left to another
+      // application with one request; a shard with its share of the server's bucket, at once.
       this.cap = new Bucket(perMs, capacity, now);
-      if (this.rateShare !== undefined) this.cap.tokens = 1;
+      if (this.rateShare !== undefined && this.peers === undefined) this.cap.tokens = 1;
     } else {
       this.cap.refill(now);
       this.cap.perMs = perMs;
       this.cap.capacity = capacity;
       this.cap.tokens = Math.min(this.cap.tokens, capacity);
+    }
+    if (this.peers !== undefined && !this.bucketShareGiven && this.mirror.active) {
+      // The server has said what it holds: a shard may spend its share of that at once (the
+      // n shards together drain the bucket), then keeps to its share of the rate.
+      // A shard that starts late, its peers already sending, gets its share of what is left.
+      this.bucketShareGiven = true;
+      const left =
+        heardRemaining !== undefined && this.rateShare !== undefined
+          ? Math.ceil(this.rateShare * heardRemaining)
+          : capacity;
+      this.cap.tokens = Math.max(1, Math.min(capacity, left));
     }
   }
 
@@ -268,6 +362,28 @@ export class RateLimiter {
     if (!(rpm > 0) || (this.maxRpm !== undefined && this.maxRpm <= rpm)) return;
     this.maxRpm = rpm;
     this.applyCap(this.clock.now());
+  }
+
+  /**
+   * `finished` of the run's other shards have finished (their done files): the shards still
+   * sending share the key among themselves, 1/(peers - finished) each. Never lowers the share.
+   */
+  peersFinished(finished: number): void {
+    if (this.peers === undefined || !(finished > 0)) return;
+    const share = 1 / Math.max(1, this.peers - Math.min(Math.floor(finished), this.peers - 1));
+    if (this.rateShare !== undefined && share <= this.rateShare) return;
+    this.rateShare = share;
+    if (this.mirror.limit === 0 && this.learnt) {
+      // No headers: what this shard learnt is its old part of the key, measured beside peers
+      // that are gone. It sends as one process would until the next 429 measures again.
+      this.learnt = false;
+      this.learning = undefined;
+      this.cap = undefined;
+      this.measureFrom = -Infinity;
+      this.recent.length = 0;
+    }
+    this.applyCap(this.clock.now());
+    this.wake?.();
   }
 
   /** Lowers the share of the server's limit used (never raises it). */
@@ -321,6 +437,12 @@ export class RateLimiter {
     const share = this.rateShare ?? 1;
     if (Number.isFinite(span) && span >= 1000 && accepted >= 2) {
       next = (accepted / span / share) * LEARNED_SHARE;
+      const current = this.learning?.perMs;
+      if (this.peers !== undefined && current !== undefined) {
+        // A shard measures its own part of what the server accepted, which is its share only
+        // when the shards were served alike: one measure cuts its pace by at most a cut.
+        next = Math.max(current * DECREASE, next);
+      }
     } else {
       const observed = this.observedPerMs(now) / share;
       const current = this.learning?.perMs;
@@ -349,12 +471,14 @@ export class RateLimiter {
   /**
    * A request succeeded. While the rate is assumed or learnt, probe higher by about 1% per
    * second of traffic, so the pace finds a limit that went up and climbs back after a cut.
+   * A shard sees only its part of the traffic, and probes by as much more per request, so that
+   * n shards together probe as one process would.
    */
   onSuccess(): void {
     this.accepted += 1;
     const l = this.learning;
     if (!l || this.mirror.limit > 0) return;
-    const perSecond = Math.max(1, l.perMs * 1000);
+    const perSecond = Math.max(1, l.perMs * 1000 * (this.peers ? (this.rateShare ?? 1) : 1));
     let next = l.perMs * (1 + INCREASE_PER_S / perSecond);
     if (this.maxRpm !== undefined && this.rateShare === undefined) {
       next = Math.min(next, this.maxRpm / 60_000);

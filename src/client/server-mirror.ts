@@ -85,6 +85,9 @@ export class ServerMirror {
   private firstResetMs: number | undefined;
   private maxRemaining = 0;
   private lastTicket = 0;
+  /** The latest Remaining heard, and when (see leastTokens). */
+  private heardRemaining = 0;
+  private heardAt = 0;
   /** Requests sent and not answered yet, by ticket. */
   private readonly pending = new Map<number, Sent>();
 
@@ -100,6 +103,19 @@ export class ServerMirror {
   /** The server's bucket size as far as known. */
   get bucketSize(): number {
     return this.capacity;
+  }
+
+  /**
+   * The least the server's bucket can hold now, when others share the key and take most of
+   * its refill: the last Remaining heard, refilled since at `ownShare` of the rate, less our
+   * requests in flight. (The mirror itself refills at the whole rate, which is right for one
+   * client, between answers; a peer's requests show only in the next answer.) Undefined before
+   * a Remaining is heard, and once the answers show a fixed window.
+   */
+  leastTokens(now: number, ownShare: number): number | undefined {
+    if (!this.synced || this.model === 'window') return undefined;
+    const refilled = this.heardRemaining + ownShare * this.perMs * Math.max(0, now - this.heardAt);
+    return Math.min(this.capacity, refilled) - this.pending.size;
   }
 
   /** Milliseconds until the mirror lets a request go (0 = now). */
@@ -160,6 +176,8 @@ export class ServerMirror {
     const rem = h.remaining;
     if (rem === undefined || !(rem >= 0)) return;
     const resetMs = h.resetEpochS !== undefined && h.resetEpochS > 0 ? h.resetEpochS * 1000 : NaN;
+    this.heardRemaining = rem;
+    this.heardAt = now;
     this.maxRemaining = Math.max(this.maxRemaining, rem);
     if (Number.isFinite(resetMs)) this.learnModel(rem, resetMs, sent?.at ?? now, now);
     // Without a Reset there is nothing to tell a window by: take the rate as a refill.

@@ -143,10 +143,9 @@ Examples:
       requireKey: flags.dryRun !== true,
       ...flags.rate,
       retry: ingestRetryPolicy(flags),
-      // n shards run at once on one key: each takes 1/n of its limit unless --rate says otherwise.
-      ...(shard && shard.count > 1 && flags.rate === undefined
-        ? { rateShare: 1 / shard.count }
-        : {}),
+      // n shards run at once on one key: each takes 1/n of its limit, and what the others
+      // leave, unless --rate says otherwise.
+      ...(shard && shard.count > 1 && flags.rate === undefined ? { peers: shard.count } : {}),
     });
     const preflightStart = Date.now();
     // The summary's requests, 429s and elapsed time include the pre-flight's.

@@ -1,8 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic-write.js';
+import type { Clock } from '../clock.js';
 import type { IngestState } from './checkpointer.js';
 import type { InputIdentity } from './readers/index.js';
-import type { Shard } from './shard.js';
+import { shardTag, type Shard } from './shard.js';
 
 /**
  * What a finished shard leaves behind in `<base>.synap-done.json` when its state file goes:
@@ -87,4 +88,74 @@ export function doneMatches(
     done.input.fingerprint === identity.fingerprint &&
     done.options_hash === optionsHash
   );
+}
+
+/**
+ * The done files the other shards of a record shard leave for the same input: `<input>.shard-
+ * j-of-n.synap-done.json` beside this shard's `base` (`<input>.shard-i-of-n`), by shard index.
+ * None when the base is not named that way (a name cut to fit, see run-files.ts fitName).
+ */
+export function peerDonePaths(base: string, shard: Shard): Map<number, string> {
+  const paths = new Map<number, string>();
+  const tag = shardTag(shard);
+  if (shard.by !== 'record' || !base.endsWith(tag)) return paths;
+  const stem = base.slice(0, base.length - tag.length);
+  for (let j = 0; j < shard.count; j++) {
+    if (j !== shard.index)
+      paths.set(j, donePathFor(`${stem}${shardTag({ index: j, count: shard.count })}`));
+  }
+  return paths;
+}
+
+/** How often a shard looks at its peers' done files. */
+export const PEER_POLL_MS = 1000;
+
+/**
+ * Watches the other shards of this input (`paths`, from peerDonePaths) until stop(): each
+ * time more of them have a done file for this very input and options (`matches`), calls
+ * `onFinished` with how many have. A peer's done file from an earlier run of the same input
+ * counts: that peer has nothing left to send. Looks at once, then every PEER_POLL_MS.
+ */
+export function watchPeerDone(o: {
+  paths: Map<number, string>;
+  shard: Shard;
+  matches: (done: DoneRecord) => boolean;
+  clock: Clock;
+  onFinished: (finished: number) => void;
+}): { stop: () => Promise<void> } {
+  const stopped = new AbortController();
+  const finished = new Set<number>();
+  const look = async () => {
+    for (const [j, path] of o.paths) {
+      if (finished.has(j)) continue;
+      const done = await readDone(path).catch(() => undefined);
+      if (
+        done &&
+        done.shard?.index === j &&
+        done.shard.count === o.shard.count &&
+        done.shard.by === o.shard.by &&
+        o.matches(done)
+      ) {
+        finished.add(j);
+      }
+    }
+  };
+  const loop = (async () => {
+    let told = 0;
+    while (!stopped.signal.aborted && finished.size < o.paths.size) {
+      await look();
+      if (stopped.signal.aborted) return;
+      if (finished.size > told) {
+        told = finished.size;
+        o.onFinished(told);
+      }
+      await o.clock.sleep(PEER_POLL_MS, stopped.signal).catch(() => {});
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped.abort();
+      await loop;
+    },
+  };
 }

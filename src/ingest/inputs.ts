@@ -1,7 +1,15 @@
 import type { Clock } from '../clock.js';
 import type { StateFile } from '../state-file.js';
 import { hashShape, ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
-import { donePathFor, doneMatches, readDone, writeDone, type DoneRecord } from './done-file.js';
+import {
+  donePathFor,
+  doneMatches,
+  peerDonePaths,
+  readDone,
+  watchPeerDone,
+  writeDone,
+  type DoneRecord,
+} from './done-file.js';
 import { FailuresFile } from './failures-file.js';
 import { acquireLock } from './lock.js';
 import { createMapper } from './mapper.js';
@@ -124,6 +132,11 @@ export async function withInput(
     inputs: Set<string>;
     /** A shard's input that its done file says is finished: nothing is read or sent. */
     onDone?: (input: string, donePath: string, done: DoneRecord) => void;
+    /**
+     * A record shard's last input: called with how many of the other shards have finished
+     * it (their done files), each time more have, while it is sent.
+     */
+    onPeersFinished?: (finished: number) => void;
   },
   input: string,
   place: { index: number; count: number },
@@ -182,6 +195,7 @@ export async function withInput(
     clock,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
+  let peers: { stop: () => Promise<void> } | undefined;
   try {
     const file = ingestStateFile(input, files.state);
     const shape = requestShape(opts);
@@ -197,6 +211,17 @@ export async function withInput(
       clock,
     });
     const { state, prefix, resumed } = from;
+    // The run's other shards are done when they have finished its last input: from then on
+    // their share of the key is free (the limiter's peersFinished).
+    if (shard && o.onPeersFinished && place.index === place.count - 1) {
+      peers = watchPeerDone({
+        paths: peerDonePaths(files.base!, shard),
+        shard,
+        matches: (d) => doneMatches(d, identity, hashShape(shape)),
+        clock,
+        onFinished: o.onPeersFinished,
+      });
+    }
     // A resume goes on writing where the interrupted run wrote its failures.
     const failuresPath =
       explicitFailures ?? (resumed ? (state.failures_file ?? files.failures) : files.failures);
@@ -242,6 +267,7 @@ export async function withInput(
       ...elsewhere,
     });
   } finally {
+    await peers?.stop();
     await lock.release();
   }
 }

@@ -121,6 +121,8 @@ export function requestShape(opts: IngestRunOptions): RequestShape {
 export interface LimiterView {
   readonly pauseRemainingMs: number;
   stats?(): { rpm: number | undefined };
+  /** A shard's peers that have finished the run (RateLimiter.peersFinished). */
+  peersFinished?(finished: number): void;
 }
 
 /** A saved (or fresh) state for records from elsewhere; see IngestRunOptions.recordsState. */

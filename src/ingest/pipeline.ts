@@ -139,7 +139,11 @@ export async function ingest(
         tally.failed += done.counts.failed;
         if (done.failures_file) tally.failuresFiles.add(done.failures_file);
       };
-      await withInput({ ...run, onDone }, inputs[index]!, place, (unit) => ingestUnit(run, unit));
+      // The other shards' share of the key is this one's as they finish.
+      const onPeersFinished = (finished: number) => opts.client.limiter?.peersFinished?.(finished);
+      await withInput({ ...run, onDone, onPeersFinished }, inputs[index]!, place, (unit) =>
+        ingestUnit(run, unit),
+      );
     }
     if (opts.wait && !opts.dryRun && !stop.halted && tally.ingestionIds.length > 0) {
       // --max-duration and a signal bound the wait as they bound the sending.
