@@ -9,7 +9,7 @@ import { filesBase } from './run-files.js';
 import { fileShard, shardBase, shardLabel, shardTag, type Shard, type ShardBy } from './shard.js';
 
 /** Where one shard of one input stands, from the files it leaves beside the input. */
-export interface ShardReportRow {
+interface ShardReportRow {
   /** `2/8`. */
   shard: string;
   input: string;

@@ -19,7 +19,7 @@ export interface Shard {
 }
 
 /** The largest number of shards: far more machines than one key's rate limit can feed. */
-export const MAX_SHARDS = 10_000;
+const MAX_SHARDS = 10_000;
 
 /** The environment variable an Indexed Job sets to the pod's index (0-based). */
 export const JOB_INDEX_VARIABLE = 'JOB_COMPLETION_INDEX';

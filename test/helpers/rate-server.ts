@@ -17,7 +17,7 @@ export function maxInWindow(times: number[], windowMs: number): number {
  * bucket (burst, refilled at rpm per minute; Reset = when full, whole seconds rounded up) or a
  * fixed one-minute window of rpm requests aligned to the minute (Reset = its end).
  */
-export class SimulatedServer {
+class SimulatedServer {
   private tokens: number;
   private at: number;
   private windowStart = -1;

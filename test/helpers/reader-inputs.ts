@@ -10,9 +10,9 @@ import type { SourceRecord } from '../../src/ingest/source-record.js';
  * starts on, so a test can check the invariant with checkReaderOutcome.
  */
 
-export type GenFormat = 'jsonl' | 'csv' | 'json';
+type GenFormat = 'jsonl' | 'csv' | 'json';
 
-export interface WrittenRecord {
+interface WrittenRecord {
   /** The record as generated (what a reader must give back when it is intact). */
   value: Record<string, unknown>;
   /** Its bytes as they are in the input (after edits and the cut), without the line end. */

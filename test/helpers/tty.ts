@@ -38,7 +38,7 @@ export function stripAnsi(s: string): string {
  * What the terminal shows, line by line: carriage returns, backspaces and the cursor moves and
  * erasures shells use to redraw a command line are applied; other escape codes are dropped.
  */
-export function screenText(raw: string): string {
+function screenText(raw: string): string {
   const out: string[] = [];
   let line: string[] = [];
   let col = 0;
