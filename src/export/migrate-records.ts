@@ -62,9 +62,9 @@ export async function* migrateRecords(
   const paginator = (pass: number, startPage: number) =>
     new MemoryPaginator(client, {
       pageSize: o.pageSize,
-      ...(o.userId !== undefined ? { userId: o.userId } : {}),
-      ...(o.customerId !== undefined ? { customerId: o.customerId } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
+      userId: o.userId,
+      customerId: o.customerId,
+      signal: o.signal,
       startPage,
       // The listing drops repeats (offset paging); a verification pass counts its own.
       ...(pass === 0 ? { seen: seenOf(log) } : {}),

@@ -243,8 +243,8 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
         {
           page,
           pageSize: this.opts.pageSize,
-          ...(this.opts.userId !== undefined ? { userId: this.opts.userId } : {}),
-          ...(this.opts.customerId !== undefined ? { customerId: this.opts.customerId } : {}),
+          userId: this.opts.userId,
+          customerId: this.opts.customerId,
         },
         this.opts.signal ? { signal: this.opts.signal } : undefined,
       );

@@ -29,9 +29,9 @@ export async function* exportRecords(
 ): AsyncGenerator<ExportSourceRecord, PaginatorTally> {
   const paginator = new MemoryPaginator(client, {
     pageSize: opts.pageSize,
-    ...(opts.userId !== undefined ? { userId: opts.userId } : {}),
-    ...(opts.customerId !== undefined ? { customerId: opts.customerId } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
+    userId: opts.userId,
+    customerId: opts.customerId,
+    signal: opts.signal,
   });
   let line = 0;
   for await (const page of paginator) {

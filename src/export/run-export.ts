@@ -318,11 +318,11 @@ export async function runExport(
 
   const paginator = new MemoryPaginator(opts.client, {
     pageSize: opts.pageSize,
-    ...(opts.userId !== undefined ? { userId: opts.userId } : {}),
-    ...(opts.customerId !== undefined ? { customerId: opts.customerId } : {}),
+    userId: opts.userId,
+    customerId: opts.customerId,
     startPage: resume?.page ?? 1,
     seen: resume?.ids ?? new RecentIds(),
-    ...(opts.signal ? { signal: opts.signal } : {}),
+    signal: opts.signal,
   });
   const prior = resume?.state;
   if (prior && resume.page > 1) {
@@ -407,9 +407,9 @@ export async function runExport(
       verified = await verifyCompleteness({
         client: opts.client,
         pageSize: opts.pageSize,
-        ...(opts.userId !== undefined ? { userId: opts.userId } : {}),
-        ...(opts.customerId !== undefined ? { customerId: opts.customerId } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        userId: opts.userId,
+        customerId: opts.customerId,
+        signal: opts.signal,
         written,
         passes: opts.verifyPasses ?? VERIFY_PASSES,
         write: async (missing) => {

@@ -43,9 +43,9 @@ export async function verifyCompleteness(o: VerifyOptions): Promise<VerifyResult
     o.written.seal();
     const paginator = new MemoryPaginator(o.client, {
       pageSize: o.pageSize,
-      ...(o.userId !== undefined ? { userId: o.userId } : {}),
-      ...(o.customerId !== undefined ? { customerId: o.customerId } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
+      userId: o.userId,
+      customerId: o.customerId,
+      signal: o.signal,
     });
     let found = 0;
     for await (const page of paginator) {
