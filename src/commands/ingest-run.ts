@@ -39,7 +39,7 @@ export function ingestRunOptions(
         ...(flags.timezone ? { timezone: flags.timezone } : {}),
         ...(flags.metadata ? { metadata: flags.metadata } : {}),
       },
-      ...(instance ? { instance } : {}),
+      instance,
     },
     profile: session.profile,
     baseUrl: session.baseUrl,
