@@ -7,7 +7,8 @@ import type { SourceRecord } from '../source-record.js';
  * `--help` loads none of them (nor postal-mime or html-to-text).
  */
 
-const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
+/** A format whose records cannot be counted cheaply. */
+export const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
 /**
  * What every source is: read from its start (never seeked), not rows under a header, and not
  * checked for nesting as it is read.
