@@ -274,13 +274,9 @@ async function openInput(
 }
 
 /** What every reader of the run is told besides where it reads (--created-at, --channels…). */
-function contextOf(opts: ReadOptions): EntryContext {
-  return {
-    createdAt: opts.createdAt,
-    warn: opts.onWarning,
-    channels: opts.channels,
-    includePrivate: opts.includePrivate,
-  };
+function contextOf(o: ReadOptions): EntryContext {
+  const { createdAt, onWarning: warn, channels, includePrivate } = o;
+  return { createdAt, warn, channels, includePrivate };
 }
 
 /**
