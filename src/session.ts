@@ -220,9 +220,9 @@ export async function openSession(
     apiKey,
     // One pace per key per process: ingest workers, export and migrate sessions share it.
     limiter: limiterFor(baseUrl, apiKey, {
-      ...(opts.maxRpm !== undefined ? { maxRpm: opts.maxRpm } : {}),
-      ...(opts.rateShare !== undefined ? { rateShare: opts.rateShare } : {}),
-      ...(opts.peers !== undefined ? { peers: opts.peers } : {}),
+      maxRpm: opts.maxRpm,
+      rateShare: opts.rateShare,
+      peers: opts.peers,
     }),
     keyOwner: { profile, source: keySource },
     // whoami first, so every request says whose it is (X-Client-ID, X-Instance-ID).

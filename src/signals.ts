@@ -33,7 +33,7 @@ function interruptedExitCode(): typeof ExitCode.INTERRUPTED | typeof ExitCode.TE
 function interrupt(w: Watcher): void {
   const { message = 'interrupted', hints } = w.opts;
   const exitCode = interruptedExitCode();
-  w.controller.abort(new InterruptedError(message, { ...(hints ? { hints } : {}), exitCode }));
+  w.controller.abort(new InterruptedError(message, { hints, exitCode }));
 }
 
 /** How the process ends at once; the entry point (src/cli.ts) provides it. */

@@ -115,7 +115,7 @@ function claimDatabase(
     }
   }
   return {
-    ...(other ? { other } : {}),
+    other,
     release() {
       if (other !== undefined) return;
       try {

@@ -87,8 +87,8 @@ Examples:
           baseUrl: session.baseUrl,
           instanceId: identity?.instanceId ? identity.instanceId : null,
           pageSize: exportPageSize(flags.pageSize, session.defaults.page_size),
-          ...(flags.userId !== undefined ? { userId: flags.userId } : {}),
-          ...(flags.customerId !== undefined ? { customerId: flags.customerId } : {}),
+          userId: flags.userId,
+          customerId: flags.customerId,
           destination: toFile(flags)
             ? { kind: 'file', path: flags.output! }
             : { kind: 'stream', stream: process.stdout },

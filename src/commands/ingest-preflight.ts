@@ -94,7 +94,7 @@ export async function prepareIngest(
         ? undefined
         : estimateDocuments(opts.inputs, {
             restart: flags.restart === true,
-            ...(flags.format ? { format: flags.format } : {}),
+            format: flags.format,
             ...(held ? { held: (input, size) => identifying.then(() => held(input, size)) } : {}),
           });
     // Its outcome is awaited below, or not at all when whoami stops the run first.

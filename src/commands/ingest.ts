@@ -129,11 +129,7 @@ Examples:
     // Compared by real path: `./data.jsonl`, an absolute path or a symlink name the same file.
     if (flags.failures !== undefined)
       await checkFailuresFlag(flags.failures, await realInputs(inputs));
-    const shard = resolveShard({
-      ...(flags.shard ? { shard: flags.shard } : {}),
-      ...(flags.shards !== undefined ? { shards: flags.shards } : {}),
-      ...(flags.shardBy ? { by: flags.shardBy } : {}),
-    });
+    const shard = resolveShard({ shard: flags.shard, shards: flags.shards, by: flags.shardBy });
     const mine = shard?.by === 'file' ? filesOfShard(inputs, shard) : inputs;
     // Every input is checked before the first is sent, so a typo does not stop a run half-way.
     for (const input of mine) if (input !== '-') await assertReadable(input);
@@ -179,11 +175,11 @@ Examples:
     const options = () => ({
       ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,
-      ...(entryNames.size ? { entryNames } : {}),
-      ...(folderOf.size ? { folderOf } : {}),
-      ...(folders.length > 0 ? { containers: folders } : {}),
-      ...(shard ? { shard } : {}),
-      ...(ledger ? { ledger: ledger.view } : {}),
+      entryNames,
+      folderOf,
+      containers: folders,
+      shard,
+      ledger: ledger?.view,
       since,
     });
     let credits = estimated;

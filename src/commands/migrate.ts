@@ -151,8 +151,8 @@ Examples:
     const records = (signal: AbortSignal) =>
       migrateRecords(from.client, {
         pageSize,
-        ...(flags.onlyUserId !== undefined ? { userId: flags.onlyUserId } : {}),
-        ...(flags.onlyCustomerId !== undefined ? { customerId: flags.onlyCustomerId } : {}),
+        userId: flags.onlyUserId,
+        customerId: flags.onlyCustomerId,
         source: name,
         signal,
         after: saved?.settledLine ?? 0,

@@ -1,7 +1,9 @@
 import {
+  listingOf,
   MemoryPaginator,
   type ExportedMemory,
   type ListClient,
+  type Listing,
   type PaginatorTally,
   type SeenIds,
 } from './paginator.js';
@@ -21,13 +23,9 @@ import { idHash } from './written-ids.js';
  */
 const PASS_LINES = 1_000_000_000;
 
-export interface MigrateRecordsOptions {
-  pageSize: number;
-  userId?: string;
-  customerId?: string;
+export interface MigrateRecordsOptions extends Listing {
   /** Name of the source in messages and failures, e.g. "export of profile staging". */
   source: string;
-  signal?: AbortSignal;
   /** Records on lines up to this are settled (a resume): reading starts after them. */
   after?: number;
   /** What was sent (this run and, on a resume, the earlier ones); new records are noted in it. */
@@ -61,10 +59,7 @@ export async function* migrateRecords(
 
   const paginator = (pass: number, startPage: number) =>
     new MemoryPaginator(client, {
-      pageSize: o.pageSize,
-      ...(o.userId !== undefined ? { userId: o.userId } : {}),
-      ...(o.customerId !== undefined ? { customerId: o.customerId } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
+      ...listingOf(o),
       startPage,
       // The listing drops repeats (offset paging); a verification pass counts its own.
       ...(pass === 0 ? { seen: seenOf(log) } : {}),

@@ -72,7 +72,7 @@ export async function openMigrateState(o: MigrateStateOptions): Promise<MigrateS
   const lock = await acquireLock(join(dir, `migrate-${key}.synap-lock`), {
     profile: o.profile,
     wait: o.waitLock,
-    ...(o.signal ? { signal: o.signal } : {}),
+    signal: o.signal,
   });
   try {
     return await openLocked(o, { key, statePath, sentPath, lock });

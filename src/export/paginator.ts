@@ -44,15 +44,24 @@ export interface SeenIds {
 /** One exported memory: every field the API returned, unknown ones too. */
 export type ExportedMemory = Record<string, unknown>;
 
-export interface PaginateOptions {
+/** What one listing of the memories reads: its page size, its filters, and what aborts it. */
+export interface Listing {
   pageSize: number;
   userId?: string;
   customerId?: string;
+  signal?: AbortSignal;
+}
+
+/** The listing part of options that hold more. */
+export function listingOf(o: Listing): Listing {
+  return { pageSize: o.pageSize, userId: o.userId, customerId: o.customerId, signal: o.signal };
+}
+
+export interface PaginateOptions extends Listing {
   /** First page to fetch (resume); default 1. */
   startPage?: number;
   /** memory_ids already written (resume), most recent last; the paginator adds to it. */
   seen?: SeenIds;
-  signal?: AbortSignal;
 }
 
 export interface ExportPage {
@@ -243,8 +252,8 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
         {
           page,
           pageSize: this.opts.pageSize,
-          ...(this.opts.userId !== undefined ? { userId: this.opts.userId } : {}),
-          ...(this.opts.customerId !== undefined ? { customerId: this.opts.customerId } : {}),
+          userId: this.opts.userId,
+          customerId: this.opts.customerId,
         },
         this.opts.signal ? { signal: this.opts.signal } : undefined,
       );

@@ -1,4 +1,10 @@
-import { MemoryPaginator, type ListClient, type PaginatorTally } from './paginator.js';
+import {
+  listingOf,
+  MemoryPaginator,
+  type ListClient,
+  type Listing,
+  type PaginatorTally,
+} from './paginator.js';
 
 /** The shape ingest readers produce (src/ingest): one record of a source, by line. */
 export interface ExportSourceRecord {
@@ -7,13 +13,9 @@ export interface ExportSourceRecord {
   value: unknown;
 }
 
-export interface ExportRecordsOptions {
-  pageSize: number;
-  userId?: string;
-  customerId?: string;
+export interface ExportRecordsOptions extends Listing {
   /** Name of the source in ingest messages and failures, e.g. "export of profile staging". */
   source: string;
-  signal?: AbortSignal;
   /** Called after each page with the paginator's counts (progress, warnings). */
   onPage?: (e: { page: number; memories: number; tally: PaginatorTally }) => void;
 }
@@ -27,12 +29,7 @@ export async function* exportRecords(
   client: ListClient,
   opts: ExportRecordsOptions,
 ): AsyncGenerator<ExportSourceRecord, PaginatorTally> {
-  const paginator = new MemoryPaginator(client, {
-    pageSize: opts.pageSize,
-    ...(opts.userId !== undefined ? { userId: opts.userId } : {}),
-    ...(opts.customerId !== undefined ? { customerId: opts.customerId } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  const paginator = new MemoryPaginator(client, listingOf(opts));
   let line = 0;
   for await (const page of paginator) {
     for (const memory of page.memories) {

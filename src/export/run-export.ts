@@ -4,7 +4,13 @@ import { dirname, resolve } from 'node:path';
 import { syncDir } from '../atomic-write.js';
 import { systemClock, type Clock } from '../clock.js';
 import { CliError, ExitCode, InterruptedError, UsageError } from '../errors.js';
-import { ExportPageError, MemoryPaginator, type ListClient } from './paginator.js';
+import {
+  ExportPageError,
+  listingOf,
+  MemoryPaginator,
+  type ListClient,
+  type Listing,
+} from './paginator.js';
 import type { StateFile } from '../state-file.js';
 import { exportStateFile, shapeDifferences, type ExportShape, type ExportState } from './state.js';
 import { FileJsonLinesWriter, StreamJsonLinesWriter, type JsonLinesWriter } from './writer.js';
@@ -16,7 +22,7 @@ import { WrittenIds } from './written-ids.js';
 type ExportDestination =
   { kind: 'stream'; stream: NodeJS.WritableStream } | { kind: 'file'; path: string };
 
-export interface ExportOptions {
+export interface ExportOptions extends Listing {
   client: ListClient;
   /** Part of the export's identity: a resume against another server is refused. */
   baseUrl: string;
@@ -25,9 +31,6 @@ export interface ExportOptions {
    * a finished export of the same instance is replaced without `force`.
    */
   instanceId?: string | null;
-  pageSize: number;
-  userId?: string;
-  customerId?: string;
   destination: ExportDestination;
   /** Ignore an existing state file and start over. */
   restart?: boolean;
@@ -41,7 +44,6 @@ export interface ExportOptions {
   clock?: Clock;
   /** Minimum time between checkpoints (default 1000 ms; 0 = after every page). */
   checkpointIntervalMs?: number;
-  signal?: AbortSignal;
 }
 
 /** Events for progress display; none of them is required. */
@@ -317,12 +319,9 @@ export async function runExport(
   const written = resume?.written ?? new WrittenIds();
 
   const paginator = new MemoryPaginator(opts.client, {
-    pageSize: opts.pageSize,
-    ...(opts.userId !== undefined ? { userId: opts.userId } : {}),
-    ...(opts.customerId !== undefined ? { customerId: opts.customerId } : {}),
+    ...listingOf(opts),
     startPage: resume?.page ?? 1,
     seen: resume?.ids ?? new RecentIds(),
-    ...(opts.signal ? { signal: opts.signal } : {}),
   });
   const prior = resume?.state;
   if (prior && resume.page > 1) {
@@ -406,10 +405,7 @@ export async function runExport(
     if (complete) {
       verified = await verifyCompleteness({
         client: opts.client,
-        pageSize: opts.pageSize,
-        ...(opts.userId !== undefined ? { userId: opts.userId } : {}),
-        ...(opts.customerId !== undefined ? { customerId: opts.customerId } : {}),
-        ...(opts.signal ? { signal: opts.signal } : {}),
+        ...listingOf(opts),
         written,
         passes: opts.verifyPasses ?? VERIFY_PASSES,
         write: async (missing) => {

@@ -1,4 +1,10 @@
-import { MemoryPaginator, type ExportPage, type ListClient } from './paginator.js';
+import {
+  listingOf,
+  MemoryPaginator,
+  type ExportPage,
+  type ListClient,
+  type Listing,
+} from './paginator.js';
 import type { WrittenIds } from './written-ids.js';
 
 /**
@@ -11,12 +17,8 @@ import type { WrittenIds } from './written-ids.js';
  */
 export const VERIFY_PASSES = 3;
 
-export interface VerifyOptions {
+export interface VerifyOptions extends Listing {
   client: ListClient;
-  pageSize: number;
-  userId?: string;
-  customerId?: string;
-  signal?: AbortSignal;
   written: WrittenIds;
   /** Writes memories the earlier passes missed; false when the reader went away. */
   write(page: Pick<ExportPage, 'memories' | 'source'>): Promise<boolean>;
@@ -41,12 +43,7 @@ export async function verifyCompleteness(o: VerifyOptions): Promise<VerifyResult
   let recovered = 0;
   for (let pass = 1; pass <= limit; pass++) {
     o.written.seal();
-    const paginator = new MemoryPaginator(o.client, {
-      pageSize: o.pageSize,
-      ...(o.userId !== undefined ? { userId: o.userId } : {}),
-      ...(o.customerId !== undefined ? { customerId: o.customerId } : {}),
-      ...(o.signal ? { signal: o.signal } : {}),
-    });
+    const paginator = new MemoryPaginator(o.client, listingOf(o));
     let found = 0;
     for await (const page of paginator) {
       const missing = missingOf(page, o.written);

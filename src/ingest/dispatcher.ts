@@ -101,7 +101,7 @@ export class Dispatcher {
         {
           signal: stop.abandon,
           stop: stop.hurry,
-          ...(client.retryPolicy ? { policy: client.retryPolicy } : {}),
+          policy: client.retryPolicy,
         },
       );
     } catch (err) {

@@ -105,7 +105,7 @@ export function recordsUnit(opts: IngestRunOptions, records: AsyncIterable<Sourc
             state: saved.state,
             prefix: PrefixHash.empty(),
             ownsFailures: saved.ownsFailures,
-            ...(saved.onComplete ? { onComplete: saved.onComplete } : {}),
+            onComplete: saved.onComplete,
           },
         }
       : {}),
@@ -153,7 +153,7 @@ export async function withInput(
     now: clock.now(),
     inputs: o.inputs,
     ...(shard?.by === 'record' ? { tag: shardTag(shard) } : {}),
-    ...(opts.folderOf?.has(input) ? { folder: opts.folderOf.get(input)! } : {}),
+    folder: opts.folderOf?.get(input),
   });
   const explicitFailures =
     opts.failuresPath !== undefined ? shardFailuresPath(opts.failuresPath, shard) : undefined;
@@ -193,7 +193,7 @@ export async function withInput(
     profile: opts.profile,
     wait: opts.waitLock === true,
     clock,
-    ...(opts.signal ? { signal: opts.signal } : {}),
+    signal: opts.signal,
   });
   let peers: { stop: () => Promise<void> } | undefined;
   try {

@@ -8,7 +8,7 @@ import type { Shard } from './shard.js';
 import type { EntriesEvent } from './readers/zip.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
 import type { RunStart } from './tally.js';
-import type { StatusClient } from './wait-poller.js';
+import type { StatusClient } from '../memories/status.js';
 
 /** What the pipeline needs of SynapClient (a fake in unit tests). */
 export interface IngestClient extends DispatcherClient, StatusClient {

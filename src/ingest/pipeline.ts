@@ -67,9 +67,9 @@ export async function ingest(
   const gate = new AdaptiveConcurrency(Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY));
   const stop = new StopController({
     clock,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.maxDurationMs !== undefined ? { maxDurationMs: opts.maxDurationMs } : {}),
-    ...(opts.maxErrors !== undefined ? { maxErrors: opts.maxErrors } : {}),
+    signal: opts.signal,
+    maxDurationMs: opts.maxDurationMs,
+    maxErrors: opts.maxErrors,
     failFast: opts.failFast === true,
     onStopping: (reason) => reporter.onStopping?.({ reason, inFlightRequests: gate.inFlight() }),
   });
@@ -78,20 +78,20 @@ export async function ingest(
     clock,
     reporter,
     dryRun: opts.dryRun === true,
-    ...(opts.show !== undefined ? { show: opts.show } : {}),
+    show: opts.show,
     keepIngestionIds: opts.wait === true,
     sending: () => ({ inFlight: gate.inFlight(), concurrency: gate.current() }),
-    ...(opts.since ? { since: opts.since } : {}),
+    since: opts.since,
   });
   const ends = new Map<string, number>();
   const skipped = new Set<string>();
   const read: ReadOptions = {
-    ...(opts.format ? { format: opts.format } : {}),
-    ...(opts.stdin ? { stdin: opts.stdin } : {}),
-    ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
-    ...(opts.entryNames ? { entryNames: opts.entryNames } : {}),
-    ...(opts.channels ? { channels: opts.channels } : {}),
-    ...(opts.includePrivate ? { includePrivate: true } : {}),
+    format: opts.format,
+    stdin: opts.stdin,
+    createdAt: opts.createdAt,
+    entryNames: opts.entryNames,
+    channels: opts.channels,
+    includePrivate: opts.includePrivate,
     onWarning: (e) => {
       if (e.code === 'SKIPPED_BINARY') skipped.add(e.source);
       reporter.onWarning?.(e);
@@ -150,7 +150,7 @@ export async function ingest(
       wait = await pollIngestions(opts.client, tally.ingestionIds, {
         workers: opts.concurrency ?? DEFAULT_CONCURRENCY,
         clock,
-        ...(opts.waitTimeoutMs !== undefined ? { timeoutMs: opts.waitTimeoutMs } : {}),
+        timeoutMs: opts.waitTimeoutMs,
         stopped: () => stop.halted,
         signal: stop.hurry,
         onProgress: (e) => reporter.onWaitProgress?.(e),
@@ -206,7 +206,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     prefix: u.checkpoint?.prefix,
     ownsFailures: u.checkpoint?.ownsFailures === true,
     clock,
-    ...(u.checkpoint?.onComplete ? { onComplete: u.checkpoint.onComplete } : {}),
+    onComplete: u.checkpoint?.onComplete,
   });
   const earlier = checkpointer.earlierCounts;
   tally.earlier.accepted += earlier.accepted;
@@ -222,7 +222,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     resumedFrom:
       u.resume.settled > 0 ? { records: u.resume.settled, line: u.resume.watermarkLine } : null,
     estimatedRecords: u.estimate,
-    ...(u.elsewhere ? { filesIn: u.elsewhere } : {}),
+    filesIn: u.elsewhere,
   });
   // Records sent that the ledger will hear about, by ordinal, until they settle.
   const held = new Map<number, Extract<Verdict, { bodyHash: string | null }>>();

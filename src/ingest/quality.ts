@@ -81,48 +81,38 @@ export function qualityWarnings(
       note('USER_WITHOUT_CUSTOMER', r.line, excerpt(req.document));
   }
   const out: QualityWarning[] = [];
-  const of = (n: number) => `${n} of the first ${checked} records`;
-  const speaker = found.get('NO_SPEAKER_LABELS');
-  if (speaker) {
-    out.push({
-      source,
-      code: 'NO_SPEAKER_LABELS',
-      count: speaker.count,
-      checked,
-      message: `${of(speaker.count)} are ai-chat-conversation documents with no speaker label at the start of a line`,
-      example: { line: speaker.line, text: speaker.text },
-      hint: 'Label each turn ("User: …", "Assistant: …" or names), or give --document-type for documents that are not chats.',
-    });
+  // Each kind found: how many of the records checked, the first one, and what to do.
+  const warn = (code: QualityWarning['code'], what: string, hint: string) => {
+    const f = found.get(code)!;
+    const message = `${f.count} of the first ${checked} records ${what}`;
+    const example = { line: f.line, text: f.text };
+    out.push({ source, code, count: f.count, checked, message, example, hint });
+  };
+  if (found.has('NO_SPEAKER_LABELS')) {
+    warn(
+      'NO_SPEAKER_LABELS',
+      'are ai-chat-conversation documents with no speaker label at the start of a line',
+      'Label each turn ("User: …", "Assistant: …" or names), or give --document-type for documents that are not chats.',
+    );
   }
-  const date = found.get('NO_CREATED_AT');
-  if (date) {
+  if (found.has('NO_CREATED_AT')) {
     const likeliest = [...dateFields].sort(
       (a, b) => Number(DATE_NAME.test(b[0])) - Number(DATE_NAME.test(a[0])) || b[1] - a[1],
     )[0]?.[0];
-    out.push({
-      source,
-      code: 'NO_CREATED_AT',
-      count: date.count,
-      checked,
-      message: `${of(date.count)} have no document_created_at (they would be dated when they arrive)`,
-      example: { line: date.line, text: date.text },
-      hint:
-        likeliest !== undefined
-          ? `Add --map document_created_at=${likeliest} to date them by their "${likeliest}" field.`
-          : 'Give each record a document_created_at (ISO 8601), or --map document_created_at=<its date field>.',
-    });
+    warn(
+      'NO_CREATED_AT',
+      'have no document_created_at (they would be dated when they arrive)',
+      likeliest !== undefined
+        ? `Add --map document_created_at=${likeliest} to date them by their "${likeliest}" field.`
+        : 'Give each record a document_created_at (ISO 8601), or --map document_created_at=<its date field>.',
+    );
   }
-  const customer = found.get('USER_WITHOUT_CUSTOMER');
-  if (customer) {
-    out.push({
-      source,
-      code: 'USER_WITHOUT_CUSTOMER',
-      count: customer.count,
-      checked,
-      message: `${of(customer.count)} have a user_id but no customer_id, and this instance is B2B`,
-      example: { line: customer.line, text: customer.text },
-      hint: 'Give the customer (a customer_id field, --map customer_id=…, --customer-id), or leave out user_id.',
-    });
+  if (found.has('USER_WITHOUT_CUSTOMER')) {
+    warn(
+      'USER_WITHOUT_CUSTOMER',
+      'have a user_id but no customer_id, and this instance is B2B',
+      'Give the customer (a customer_id field, --map customer_id=…, --customer-id), or leave out user_id.',
+    );
   }
   return out;
 }

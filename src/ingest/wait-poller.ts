@@ -1,7 +1,6 @@
 import type { Clock } from '../clock.js';
-import type { ApiResult } from '../client/client.js';
 import type { MemoryStatusResponse } from '../client/types.js';
-import { isKnownStatus, isTerminal } from '../memories/status.js';
+import { answerText, isKnownStatus, isTerminal, type StatusClient } from '../memories/status.js';
 import type { WaitCounts } from './summary.js';
 
 /** Time between two status polls of one ingestion (the SDK's wait_for_completion: 2 s). */
@@ -9,13 +8,6 @@ const POLL_MS = 2000;
 
 /** How long --wait waits in all, unless --wait-timeout says (the SDK's wait_for_completion: 300 s). */
 export const DEFAULT_WAIT_TIMEOUT_MS = 300_000;
-
-export interface StatusClient {
-  status(
-    ingestionId: string,
-    o?: { signal?: AbortSignal },
-  ): Promise<ApiResult<MemoryStatusResponse>>;
-}
 
 /**
  * `--wait`: polls each accepted document's ingestion until it is terminal (completed, failed,
@@ -84,7 +76,7 @@ export async function pollIngestions(
           result.unfinished += 1;
           if (unreadable++ === 0) {
             o.onUnreadable?.(
-              `the status answer for ingestion ${id} has no status the CLI knows (${describe(status)}); not waiting for it (or others like it)`,
+              `the status answer for ingestion ${id} has no status the CLI knows (${answerText(status)}); not waiting for it (or others like it)`,
             );
           }
           break;
@@ -113,9 +105,4 @@ export async function pollIngestions(
   // Timed out only if that left something unfinished.
   if (result.unfinished === 0) result.timed_out = false;
   return result;
-}
-
-function describe(status: unknown): string {
-  const text = JSON.stringify(status) ?? String(status);
-  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
 }

@@ -16,7 +16,13 @@ export function isKnownStatus(s: unknown): s is MemoryStatusResponse {
   return typeof status === 'string' && (INGEST_STATUSES as readonly string[]).includes(status);
 }
 
-/** What the status poll needs of SynapClient. */
+/** A status answer as shown in a message: its JSON, cut at 80 characters. */
+export function answerText(answer: unknown): string {
+  const text = JSON.stringify(answer) ?? String(answer);
+  return text.length > 80 ? `${text.slice(0, 80)}…` : text;
+}
+
+/** What a status poll (`synap memories status`, `--wait`) needs of SynapClient. */
 export interface StatusClient {
   status(
     ingestionId: string,
@@ -51,9 +57,8 @@ export async function ingestionStatuses(
       const answer = (await client.status(id, opts.signal ? { signal: opts.signal } : {})).data;
       if (!isKnownStatus(answer)) {
         // Polling it again would only get the same: say so instead of waiting for the timeout.
-        const text = JSON.stringify(answer) ?? String(answer);
         throw new CliError(
-          `the server's status answer for ingestion ${id} has no status (${text.length > 80 ? `${text.slice(0, 80)}…` : text})`,
+          `the server's status answer for ingestion ${id} has no status (${answerText(answer)})`,
         );
       }
       latest.set(id, answer);

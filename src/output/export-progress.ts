@@ -40,8 +40,8 @@ export function createExportDisplay(
     quiet: opts.quiet,
     color: opts.color,
     stream,
-    ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
-    ...(opts.isTTY !== undefined ? { isTTY: opts.isTTY } : {}),
+    intervalMs: opts.intervalMs,
+    isTTY: opts.isTTY,
   });
   const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
   const early = new LineLog(stream, { timestamps: !tty });

@@ -151,8 +151,8 @@ export function createIngestDisplay(
     quiet: opts.quiet,
     color: opts.color,
     stream,
-    ...(opts.isTTY !== undefined ? { isTTY: opts.isTTY } : {}),
-    ...(opts.intervalMs !== undefined ? { intervalMs: opts.intervalMs } : {}),
+    isTTY: opts.isTTY,
+    intervalMs: opts.intervalMs,
   });
   let printed = 0;
   let unprinted = 0;

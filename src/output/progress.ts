@@ -72,10 +72,7 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
 }
 
 function spinnerProgress(stream: NodeJS.WritableStream, opts: ProgressOptions): Progress {
-  const lines = new LineLog(stream, {
-    timestamps: false,
-    ...(opts.clock ? { clock: opts.clock } : {}),
-  });
+  const lines = new LineLog(stream, { timestamps: false, clock: opts.clock });
   const line = new LiveLine(stream, { color: opts.color !== false });
   let text = '';
   // Started and not stopped; paused while the caller prints something of its own.

@@ -5,11 +5,15 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import {
   checkResumable,
+  hashMapping,
   hashShape,
   ingestStateFile,
   type IngestState,
   type RequestShape,
 } from '../../src/ingest/checkpointer.js';
+import type { IngestFlags } from '../../src/commands/ingest-options.js';
+import { ingestRunOptions } from '../../src/commands/ingest-run.js';
+import { requestShape, type IngestRunOptions } from '../../src/ingest/options.js';
 import { PrefixHash } from '../../src/ingest/readers/index.js';
 import { statePathFor } from '../../src/state-file.js';
 
@@ -176,5 +180,64 @@ describe('ingest state file', () => {
     // An export state under the ingest name (e.g. written by hand) is not taken for an ingest one.
     writeFileSync(file.path, JSON.stringify({ version: 1, kind: 'synap-export', next_page: 2 }));
     await expect(file.read()).rejects.toThrow(/ingest state file .* is not readable/);
+  });
+});
+
+describe('the request shape of a run', () => {
+  const session = {
+    defaults: {},
+    profile: 'default',
+    baseUrl: 'http://127.0.0.1:1',
+    client: {} as IngestRunOptions['client'],
+  };
+  // The shape a run without optional flags has always saved, and its hash (state files and
+  // the ledger's finished inputs written by earlier versions must still match).
+  const bare = {
+    base_url: 'http://127.0.0.1:1',
+    profile: 'default',
+    format: null,
+    map: {},
+    document_type: null,
+    mode: null,
+    user_id: null,
+    customer_id: null,
+    metadata: {},
+    id_from: 'hash',
+  };
+  const BARE_HASH = '59cafac9480be8f84b81e9cdab74bf5dc53c179658fca5f38162e6d898988e82';
+
+  it('has no key for a flag not given, whether the flag is absent, undefined or false', () => {
+    const unset: IngestFlags = {
+      format: undefined,
+      createdAt: undefined,
+      channels: undefined,
+      includePrivate: false,
+      failures: undefined,
+      maxErrors: undefined,
+      maxDuration: undefined,
+      show: undefined,
+      waitTimeout: undefined,
+      scope: undefined,
+      timezone: undefined,
+    };
+    for (const flags of [{}, unset]) {
+      const shape = requestShape(ingestRunOptions(flags, session));
+      expect(shape).toStrictEqual(bare);
+      expect(hashShape(shape)).toBe(BARE_HASH);
+      expect(hashMapping(shape)).toBe(hashMapping(bare as RequestShape));
+    }
+  });
+
+  it('has a key for each such flag given, so their hashes differ from the bare one', () => {
+    for (const flags of [
+      { createdAt: '2024-01-01T00:00:00Z' },
+      { channels: ['general'] },
+      { includePrivate: true },
+      { scope: { team: 'a' } },
+      { timezone: 'Europe/Paris' },
+      { format: 'csv' as const },
+    ] as IngestFlags[]) {
+      expect(hashShape(requestShape(ingestRunOptions(flags, session)))).not.toBe(BARE_HASH);
+    }
   });
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApiResult } from '../../src/client/client.js';
 import type { MemoryStatusResponse } from '../../src/client/types.js';
 import { DEFAULT_WAIT_TIMEOUT_MS, pollIngestions } from '../../src/ingest/wait-poller.js';
+import { ingestionStatuses } from '../../src/memories/status.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 /**
@@ -82,5 +83,34 @@ describe('pollIngestions (--wait)', () => {
       timed_out: false,
     });
     expect([...client.polls.values()]).toEqual([2, 2, 2, 2]);
+  });
+});
+
+describe('a status answer that names no known status', () => {
+  // Long enough to be cut: the messages show its first 80 characters of JSON.
+  const answer = { note: 'x'.repeat(100) };
+  const shown = `${JSON.stringify(answer).slice(0, 80)}…`;
+  const client = {
+    status: () => Promise.resolve({ data: answer as unknown as MemoryStatusResponse, status: 200 }),
+  };
+
+  it('--wait counts it unfinished and says so once, showing the answer cut at 80 characters', async () => {
+    const told: string[] = [];
+    const counts = await pollIngestions(client, ['i1', 'i2'], {
+      workers: 1,
+      clock: new FakeClock(),
+      stopped: () => false,
+      onUnreadable: (m) => told.push(m),
+    });
+    expect(counts.unfinished).toBe(2);
+    expect(told).toEqual([
+      `the status answer for ingestion i1 has no status the CLI knows (${shown}); not waiting for it (or others like it)`,
+    ]);
+  });
+
+  it('memories status refuses it at once, showing the answer cut at 80 characters', async () => {
+    await expect(ingestionStatuses(client, ['i1'], { wait: true })).rejects.toThrow(
+      `the server's status answer for ingestion i1 has no status (${shown})`,
+    );
   });
 });

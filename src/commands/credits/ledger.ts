@@ -63,9 +63,9 @@ Examples:
     const query: CreditLedgerQuery = {
       limit: flags.limit ?? (flags.all ? MAX_LIMIT : DEFAULT_LIMIT),
       offset: flags.offset ?? 0,
-      ...(flags.entryType !== undefined ? { entryType: flags.entryType } : {}),
-      ...(flags.from !== undefined ? { from: flags.from } : {}),
-      ...(flags.to !== undefined ? { to: flags.to } : {}),
+      entryType: flags.entryType,
+      from: flags.from,
+      to: flags.to,
     };
     const first = (await session.client.creditsLedger(query)).data;
     if (!flags.all) return { result: first };

@@ -86,8 +86,8 @@ Examples:
     }
     const session = await ctx.session();
     const filters = {
-      ...(flags.userId !== undefined ? { userId: flags.userId } : {}),
-      ...(flags.customerId !== undefined ? { customerId: flags.customerId } : {}),
+      userId: flags.userId,
+      customerId: flags.customerId,
     };
     const format = flags.output ?? 'table';
     if (!flags.all) {

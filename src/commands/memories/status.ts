@@ -58,7 +58,7 @@ Examples:
       wait: flags.wait === true,
       timeoutMs: timeoutS * 1000,
       onPoll: (pending) => progress.update(`waiting for ${pending} of ${ids.length} ingestion(s)`),
-      ...(stop ? { signal: stop.signal } : {}),
+      signal: stop?.signal,
     }).finally(() => {
       stop?.dispose();
       progress.stop();

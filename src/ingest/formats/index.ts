@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { estimateRecords } from '../estimate.js';
-import { SOURCE_FORMATS } from '../sources/formats.js';
+import { noEstimate, SOURCE_FORMATS } from '../sources/formats.js';
 import { rereadDelimited, rereadJson } from './reread.js';
 import { chatgptConversation } from '../readers/chatgpt.js';
 import { claudeConversation } from '../readers/claude.js';
@@ -32,8 +32,6 @@ function firstByte(head: Buffer): number | undefined {
   }
   return undefined;
 }
-
-const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
 
 const JSONL = {
   name: 'jsonl' as const,

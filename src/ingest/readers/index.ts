@@ -16,7 +16,7 @@ import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../so
 import { parseError } from './common.js';
 import { gunzipped } from './gunzip.js';
 import type { PrefixHash } from './prefix-hash.js';
-import type { EntriesEvent } from './zip.js';
+import type { EntriesEvent, EntryContext } from './zip.js';
 
 export { inputIdentity, type InputIdentity } from './identity.js';
 export { PrefixHash, type ConsumedBytes } from './prefix-hash.js';
@@ -245,14 +245,9 @@ async function openInput(
     // An archive: the entries a format claims, one after the other (zip.ts, which loads yauzl).
     return (await import('./zip.js')).readZip(input, {
       startAfterLine,
-      ...(opts.format ? { format: opts.format } : {}),
-      ...(opts.onEntries ? { onEntries: opts.onEntries } : {}),
-      context: {
-        ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
-        ...(opts.onWarning ? { warn: opts.onWarning } : {}),
-        ...(opts.channels ? { channels: opts.channels } : {}),
-        ...(opts.includePrivate ? { includePrivate: true } : {}),
-      },
+      format: opts.format,
+      onEntries: opts.onEntries,
+      context: contextOf(opts),
     });
   } else {
     // Opened once and read from that one handle: a FIFO or /dev/stdin gives its data once.
@@ -271,14 +266,17 @@ async function openInput(
     refine: opts.format === undefined,
     ...(isStdin ? {} : { unnamed: input }),
     startAfterLine,
-    ...(from ? { from } : {}),
-    ...(modifiedAt ? { modifiedAt } : {}),
+    from,
+    modifiedAt,
     ...(opts.entryNames?.has(input) ? { name: opts.entryNames.get(input)! } : {}),
-    ...(opts.channels ? { channels: opts.channels } : {}),
-    ...(opts.includePrivate ? { includePrivate: true } : {}),
-    ...(opts.createdAt !== undefined ? { createdAt: opts.createdAt } : {}),
-    ...(opts.onWarning ? { warn: opts.onWarning } : {}),
+    ...contextOf(opts),
   });
+}
+
+/** What every reader of the run is told besides where it reads (--created-at, --channels…). */
+function contextOf(o: ReadOptions): EntryContext {
+  const { createdAt, onWarning: warn, channels, includePrivate } = o;
+  return { createdAt, warn, channels, includePrivate };
 }
 
 /**
@@ -341,12 +339,12 @@ export async function recordsOfBytes(
     source,
     startAfterLine: Math.max(startAfterLine, from?.line ?? 0),
     ...(from && spec.seekable ? { from } : {}),
-    ...(o.modifiedAt ? { modifiedAt: o.modifiedAt } : {}),
-    ...(o.name !== undefined ? { name: o.name } : {}),
-    ...(o.channels ? { channels: o.channels } : {}),
-    ...(o.includePrivate ? { includePrivate: true } : {}),
-    ...(o.createdAt !== undefined ? { createdAt: o.createdAt } : {}),
-    ...(o.warn ? { warn: o.warn } : {}),
+    modifiedAt: o.modifiedAt,
+    name: o.name,
+    channels: o.channels,
+    includePrivate: o.includePrivate,
+    createdAt: o.createdAt,
+    warn: o.warn,
   });
   return thenRaise(records, stop, source)[Symbol.asyncIterator]();
 }

@@ -31,5 +31,5 @@ export async function* readEml(
     const nl = bytes.indexOf(0x0a);
     bytes = nl < 0 ? Buffer.alloc(0) : bytes.subarray(nl + 1);
   }
-  yield [await mailRecord(source, { line: 1, bytes, ...(truncated ? { truncated } : {}) }, 'eml')];
+  yield [await mailRecord(source, { line: 1, bytes, truncated }, 'eml')];
 }

@@ -7,7 +7,14 @@ import type { SourceRecord } from '../source-record.js';
  * `--help` loads none of them (nor postal-mime or html-to-text).
  */
 
-const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
+/** A format whose records cannot be counted cheaply. */
+export const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
+/**
+ * What every source is: read from its start (never seeked), not rows under a header, and not
+ * checked for nesting as it is read.
+ */
+const WHOLE_FILE = { seekable: false, headerLines: 0, tabular: false, depthChecked: false };
+
 /** A file is one document (a transcript, a note). */
 const oneDocument = (): Promise<number> => Promise.resolve(1);
 
@@ -45,12 +52,9 @@ const MBOX = {
   sniff: (head: Buffer) => headText(head).startsWith('From '),
   read: async (bytes, ctx) =>
     (await import('./mbox.js')).readMbox(ctx.source, bytes, { startAfterLine: ctx.startAfterLine }),
-  seekable: false,
   reread: keepMail,
   estimate: noEstimate,
-  headerLines: 0,
-  tabular: false,
-  depthChecked: false,
+  ...WHOLE_FILE,
 } satisfies FormatSpec;
 
 const EML = {
@@ -61,12 +65,9 @@ const EML = {
   sniff: (head: Buffer) => FIRST_HEADER.test(headText(head)),
   read: async (bytes, ctx) =>
     (await import('./eml.js')).readEml(ctx.source, bytes, { startAfterLine: ctx.startAfterLine }),
-  seekable: false,
   reread: keepMail,
   estimate: noEstimate,
-  headerLines: 0,
-  tabular: false,
-  depthChecked: false,
+  ...WHOLE_FILE,
 } satisfies FormatSpec;
 
 const VTT = {
@@ -77,12 +78,9 @@ const VTT = {
   describe: 'a meeting transcript (Teams, Zoom), a document a file',
   sniff: (head: Buffer) => /^WEBVTT(?:[ \t\r\n]|$)/.test(headText(head)),
   read: async (bytes, ctx) => (await import('./webvtt.js')).readWebVtt(bytes, ctx),
-  seekable: false,
   reread: keepTranscript,
   estimate: oneDocument,
-  headerLines: 0,
-  tabular: false,
-  depthChecked: false,
+  ...WHOLE_FILE,
 } satisfies FormatSpec;
 
 const SRT = {
@@ -93,12 +91,9 @@ const SRT = {
   // A cue number, then its timing line.
   sniff: (head: Buffer) => /^\d+\r?\n\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->/.test(headText(head)),
   read: async (bytes, ctx) => (await import('./srt.js')).readSrt(bytes, ctx),
-  seekable: false,
   reread: keepTranscript,
   estimate: oneDocument,
-  headerLines: 0,
-  tabular: false,
-  depthChecked: false,
+  ...WHOLE_FILE,
 } satisfies FormatSpec;
 
 export const NOTES = {
@@ -108,7 +103,6 @@ export const NOTES = {
   extensions: ['.md', '.markdown', '.txt'],
   describe: 'notes, YAML front matter, a document a file',
   read: async (bytes, ctx) => (await import('./notes.js')).readNote(bytes, ctx),
-  seekable: false,
   // The id of a note read from a folder is its path inside that folder, which a failures line
   // does not know: the note is ingested again from its folder, not from here.
   reread: (f) =>
@@ -116,9 +110,7 @@ export const NOTES = {
       `a note that could not be read is kept as text: fix ${f.origin ?? 'the note'} and ingest the folder it was read from again (named alone, a note takes its file name as its id)`,
     ),
   estimate: oneDocument,
-  headerLines: 0,
-  tabular: false,
-  depthChecked: false,
+  ...WHOLE_FILE,
 } satisfies FormatSpec;
 
 /**
@@ -136,15 +128,12 @@ const SLACK = {
   describe: "a Slack export's channels.json, a document a day",
   sniff: (head: Buffer) => SLACK_CHANNELS.test(headText(head)),
   read: async (bytes, ctx) => (await import('./slack.js')).readSlackExport(bytes, ctx),
-  seekable: false,
   reread: (f) =>
     f.keep(
       'a Slack day that could not be read is kept as text: fix the file and ingest the export',
     ),
   estimate: noEstimate,
-  headerLines: 0,
-  tabular: false,
-  depthChecked: false,
+  ...WHOLE_FILE,
 } satisfies FormatSpec;
 
 /** Every entry of this file, in the order sniffing tries them. */
