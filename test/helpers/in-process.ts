@@ -198,10 +198,10 @@ export interface ClockedRun extends CliRun {
 }
 
 /**
- * Runs `synap ...args` in this process on a FakeClock that moves `stepMs` (default 100) at a
- * time, a real millisecond or so apart, until the run ends: what the run waits for on its
- * clock (Retry-After, backoff, pacing, --max-duration, the grace period, polling) passes
- * about a hundred times faster than real time, in order. Requests still go over real HTTP,
+ * Runs `synap ...args` in this process on a FakeClock that moves, a real millisecond or so
+ * apart, to its next sleeper's due time (at most `stepMs`, default 100, at a time) until the
+ * run ends: what the run waits for on its clock (Retry-After, backoff, pacing, --max-duration,
+ * the grace period, polling) passes up to a hundred times faster than real time, in order. Requests still go over real HTTP,
  * so a server the test starts answers in real time; give it the same clock (startEmulator's
  * `clock`) when its own time matters (rate limits).
  */
@@ -216,7 +216,10 @@ export async function runOnClock(
   const started = clock.now();
   const running = runInProcess(args, { ...rest, clock }).finally(() => (done = true));
   while (!done) {
-    await clock.advance(stepMs);
+    // Up to the next sleeper, at most stepMs: time moves only as far as a wait of the run
+    // (or of a server on the same clock) needs, so a request on the wire sees little of it.
+    const due = clock.nextDue();
+    if (due !== undefined) await clock.advance(Math.min(stepMs, Math.max(0, due - clock.now())));
     // Unref'd: not one of the timers a run must not leave behind (the harness counts those).
     await new Promise((r) => setTimeout(r, 1).unref());
   }
