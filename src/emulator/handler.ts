@@ -91,7 +91,7 @@ export class EmulatorHandler {
   private readonly injected: FaultInjector;
 
   constructor(private readonly deps: HandlerDeps) {
-    this.injected = new FaultInjector(deps.faults, deps.random);
+    this.injected = new FaultInjector(deps.faults, deps.random, deps.clock);
   }
 
   stats(): EmulatorStats {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox } from '../helpers/cli.js';
-import { runInProcess } from '../helpers/in-process.js';
+import { runInProcess, runOnClock } from '../helpers/in-process.js';
 
 const KEY = 'synap_AUTHcanary0000000000000000000000000000001a2b';
 let emu: RunningEmulator;
@@ -119,7 +119,8 @@ describe('synap auth', () => {
   });
 
   it('login --api-key-stdin to a host that does not answer: says how to point at another host', async () => {
-    const r = await runInProcess(
+    // The retries' backoff on a fake clock: the same attempts without their real waits.
+    const r = await runOnClock(
       [
         '--profile',
         'nohost',

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox } from '../helpers/cli.js';
-import { runInProcess } from '../helpers/in-process.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
 
 const STACK_LINE = /^\s+at .+\(.*:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
@@ -201,7 +202,8 @@ describe('a nightly backup with synap export -o', () => {
 
     const down = { ...env, SYNAP_BASE_URL: `http://127.0.0.1:${await closedPort()}` };
     for (const args of [[], ['--force']]) {
-      const night2 = await runInProcess(['export', '-o', backup, ...args], { env: down });
+      // Its retries' backoff on a fake clock: the same attempts without their real waits.
+      const night2 = await runOnClock(['export', '-o', backup, ...args], { env: down });
       expect(night2.code, night2.stderr).toBe(1);
       expect(night2.stderr).not.toMatch(STACK_LINE);
       expect(readFileSync(backup).equals(before)).toBe(true);
@@ -215,5 +217,56 @@ describe('a nightly backup with synap export -o', () => {
     expect([...lines].sort(byId)).toEqual((await allMemories(emu)).sort(byId));
     expect(existsSync(`${backup}.synap-export-partial`)).toBe(false);
     expect(existsSync(`${backup}.synap-export-state.json`)).toBe(false);
+  });
+});
+
+describe('synap export under a tight rate limit', () => {
+  const sandbox = makeSandbox();
+  // The emulator's rate limiter and the run's waits (Retry-After, pacing) go by one clock that
+  // the test moves, so the limit is exact and waiting it out takes no real time.
+  const clock = new FakeClock();
+  let emu: RunningEmulator;
+  beforeAll(async () => {
+    // No rate headers: the client learns the limit only from 429s and their Retry-After.
+    emu = await startEmulator({
+      processingDelayMs: 0,
+      rpm: 600,
+      burst: 5,
+      rateHeaders: false,
+      clock,
+    });
+    await seedMemories(emu, 1000, 'doc', (ms) => clock.advance(ms));
+    // The seeding drained the key's bucket; a minute refills it, so the export starts as a
+    // fresh client of this limit would and does not depend on how the seeding ended.
+    await clock.advance(60_000);
+  });
+  afterAll(async () => {
+    await emu.close();
+    sandbox.cleanup();
+  });
+
+  it('waits out the 429s and is still complete', async () => {
+    let done = false;
+    const running = runInProcess(['export', '--page-size', '20'], {
+      env: envFor(emu, sandbox),
+      clock,
+      timeoutMs: 60_000,
+    }).finally(() => (done = true));
+    const started = clock.now();
+    // Time moves 50 ms every real millisecond or so until the run ends.
+    while (!done) {
+      await clock.advance(50);
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    const r = await running;
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.code).toBe(0);
+    const lines = parseLines(r.stdout);
+    expect(lines).toHaveLength(1000);
+    expect(new Set(lines.map((m) => m.memory_id)).size).toBe(1000);
+    expect(emu.stats().rate_limited).toBeGreaterThan(0);
+    // 50 pages and a verification pass of 50 at 10 a second, less the burst of 5: the limit
+    // held on the clock the emulator counts by.
+    expect(clock.now() - started).toBeGreaterThanOrEqual(9_400);
   });
 });

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { makeSandbox } from '../helpers/cli.js';
-import { runInProcess } from '../helpers/in-process.js';
+import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import {
   echoKeyInItems,
   hang,
@@ -93,13 +93,16 @@ describe('ingest against a hostile server', () => {
     const s = await start((req) => (req.path.includes('/batch') ? rateLimited('600') : undefined));
     writeChatFile(join(dir, 'ra600.jsonl'), 50, 'ra600');
     const t0 = Date.now();
-    const r = await runInProcess(['--json', 'ingest', 'ra600.jsonl', '--max-duration', '3s'], {
+    const r = await runOnClock(['--json', 'ingest', 'ra600.jsonl', '--max-duration', '3s'], {
       env: envFor(s),
       cwd: dir,
       timeoutMs: 90_000,
     });
     expect(r.code, r.stderr).toBe(5);
     // Nothing is on the wire during a Retry-After pause: no grace period is owed.
+    // On the run's clock, far from the ten minutes (real work between two steps of the clock
+    // also moves it, so the bound leaves room for a loaded machine).
+    expect(r.clockMs / 1000).toBeLessThan(60);
     expect((Date.now() - t0) / 1000).toBeLessThan(3 + 6);
     expect(JSON.parse(r.stdout).result.stop_reason).toBe('max-duration');
   }, 90_000);
@@ -125,7 +128,7 @@ describe('ingest against a hostile server', () => {
       req.path.includes('/batch') ? rateLimited('3000000') : undefined,
     );
     writeChatFile(join(dir, 'ra3m.jsonl'), 20, 'ra3m');
-    const r = await runInProcess(
+    const r = await runOnClock(
       ['--max-retry-after', '1000h', 'ingest', 'ra3m.jsonl', '--max-duration', '2s'],
       { env: envFor(s), cwd: dir, timeoutMs: 60_000 },
     );
@@ -142,8 +145,10 @@ describe('ingest against a hostile server', () => {
       req.path.includes('/batch') && n < values.length ? rateLimited(values[n++]!) : undefined,
     );
     writeChatFile(join(dir, 'garbage.jsonl'), 10, 'garbage');
-    const r = await runInProcess(['ingest', 'garbage.jsonl'], { env: envFor(s), cwd: dir });
+    const r = await runOnClock(['ingest', 'garbage.jsonl'], { env: envFor(s), cwd: dir });
     expect(r.code, r.stderr).toBe(0);
+    // Four waits of the 429 fallback (1 s + 1…10 s each) on the run's clock.
+    expect(r.clockMs).toBeGreaterThanOrEqual(4 * 1000);
     expect(r.stderr).not.toContain('TimeoutOverflowWarning');
   }, 60_000);
 
@@ -167,10 +172,13 @@ describe('ingest against a hostile server', () => {
     const s = await start((req) => (req.path.includes('/status/') ? hang() : undefined));
     writeChatFile(join(dir, 'waithang.jsonl'), 5, 'waithang');
     const t0 = Date.now();
-    const r = await runInProcess(
+    const r = await runOnClock(
       ['--json', 'ingest', 'waithang.jsonl', '--wait', '--max-duration', '3s'],
       { env: envFor(s), cwd: dir, timeoutMs: 90_000 },
     );
+    // On the run's clock, far from the 150 s the attempts' timeouts add up to (real work
+    // between two steps of the clock also moves it, hence the room).
+    expect(r.clockMs / 1000).toBeLessThan(60);
     expect((Date.now() - t0) / 1000).toBeLessThan(3 + GRACE_S + 5);
     expect(r.code, r.stderr).toBe(5);
     expect(JSON.parse(r.stdout).result).toMatchObject({
@@ -252,7 +260,7 @@ describe('ingest against a hostile server', () => {
         : undefined,
     );
     writeChatFile(join(dir, 'pre429.jsonl'), 5, 'pre429');
-    const r = await runInProcess(['--json', 'ingest', 'pre429.jsonl'], {
+    const r = await runOnClock(['--json', 'ingest', 'pre429.jsonl'], {
       env: envFor(s),
       cwd: dir,
     });
@@ -299,7 +307,7 @@ describe('ingest against a hostile server', () => {
     );
     writeChatFile(join(dir, 'waitlimit.jsonl'), 5, 'waitlimit');
     const t0 = Date.now();
-    const r = await runInProcess(
+    const r = await runOnClock(
       ['--json', 'ingest', 'waitlimit.jsonl', '--wait', '--wait-timeout', '3s'],
       {
         env: envFor(s),
@@ -307,6 +315,8 @@ describe('ingest against a hostile server', () => {
         timeoutMs: 60_000,
       },
     );
+    expect(r.clockMs / 1000).toBeGreaterThanOrEqual(3);
+    expect(r.clockMs / 1000).toBeLessThan(60);
     expect((Date.now() - t0) / 1000).toBeLessThan(3 + 20);
     expect(r.code, r.stderr).toBe(3);
     expect(JSON.parse(r.stdout).result.wait).toMatchObject({

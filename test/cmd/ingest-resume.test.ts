@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox } from '../helpers/cli.js';
-import { runInProcess } from '../helpers/in-process.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
 
 /** Documents of one generated file (their text carries the tag). */
@@ -115,6 +116,7 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
   }, 60_000);
 
   it('without rate headers the limit is learnt from 429s: each record once, no burst into a pause', async () => {
+    const clock = new FakeClock(Date.now());
     const blind = await startEmulator({
       processingDelayMs: 0,
       rpm: 600,
@@ -122,15 +124,17 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
       failRate: 0.05,
       rateHeaders: false,
       seed: 11,
+      clock,
     });
     try {
       writeChatFile(join(dir, 'blind.jsonl'), 2_000, 'blind');
-      const r = await runInProcess(
+      const r = await runOnClock(
         ['--json', 'ingest', 'blind.jsonl', '--batch-size', '10', '--concurrency', '8'],
         {
           env: { ...env, SYNAP_API_KEY: blind.apiKey, SYNAP_BASE_URL: blind.url },
           cwd: dir,
           timeoutMs: 90_000,
+          clock,
         },
       );
       expect(r.code, r.stderr).toBe(0);

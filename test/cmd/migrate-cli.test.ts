@@ -235,6 +235,8 @@ describe('migrate --max-duration against a slow target', () => {
     const stateDir = join(sandbox.dir, '.local', 'state', 'synap');
     expect(readdirSync(stateDir).some((f) => /^migrate-.*\.synap-state\.json$/.test(f))).toBe(true);
 
+    // The latency only had to stop the first run part-way; the second runs at full speed.
+    slow.setFaults({ latencyMs: 0 });
     const second = await migrate('60s');
     expect(second.code, second.stderr).toBe(0);
     const result = JSON.parse(second.stdout).result;
@@ -282,6 +284,8 @@ describe('migrate --max-duration against a slow target', () => {
       }
       await seedMemories(from, 30, 'merged');
 
+      // The latency only had to stop the first run part-way; the second runs at full speed.
+      third.setFaults({ latencyMs: 0 });
       const second = await migrate('60s');
       expect(second.code, second.stderr).toBe(0);
       const target = third.documents().map((d) => d.document_id);

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox } from '../helpers/cli.js';
-import { runInProcess } from '../helpers/in-process.js';
+import { runInProcess, runOnClock } from '../helpers/in-process.js';
 
 /**
  * Logs as cron keeps them (stderr to a pipe): timestamped lines, repeated retries counted,
@@ -74,7 +74,8 @@ describe('logs, progress and messages', () => {
 
     it('a server that refuses connections: one timestamped retry line and a count, no correlation id', async () => {
       const port = await closedPort();
-      const r = await runInProcess(['memories', 'list'], {
+      // The retries' backoff on a fake clock (the lines' stamps stay real time).
+      const r = await runOnClock(['memories', 'list'], {
         env: { ...env, SYNAP_BASE_URL: `http://127.0.0.1:${port}` },
       });
       expect(r.code).toBe(1);
@@ -89,7 +90,7 @@ describe('logs, progress and messages', () => {
       expect(r.stderr).toContain(`synap: error: connection refused (GET http://127.0.0.1:${port}/`);
       expect(r.stderr).toContain(`No server answered at 127.0.0.1:${port}`);
       expect(r.stderr).not.toMatch(/correlation/i);
-      const j = await runInProcess(['--json', 'memories', 'list'], {
+      const j = await runOnClock(['--json', 'memories', 'list'], {
         env: { ...env, SYNAP_BASE_URL: `http://127.0.0.1:${port}` },
       });
       const body = JSON.parse(j.stdout);
@@ -98,7 +99,7 @@ describe('logs, progress and messages', () => {
     }, 60_000);
 
     it('an unknown host is named, with no correlation id', async () => {
-      const r = await runInProcess(['memories', 'list'], {
+      const r = await runOnClock(['memories', 'list'], {
         env: { ...env, SYNAP_BASE_URL: 'https://synap-cli-test.invalid' },
         timeoutMs: 90_000,
       });

@@ -97,30 +97,3 @@ describe('synap export resumed after kill -9', () => {
     expect(existsSync(`${out}.synap-export-partial`)).toBe(false);
   });
 });
-
-describe('synap export under a tight rate limit', () => {
-  const sandbox = makeSandbox();
-  let emu: RunningEmulator;
-  beforeAll(async () => {
-    // No rate headers: the client learns the limit only from 429s and their Retry-After.
-    emu = await startEmulator({ processingDelayMs: 0, rpm: 600, burst: 5, rateHeaders: false });
-    await seedMemories(emu, 1000);
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
-  });
-
-  it('waits out the 429s and is still complete', async () => {
-    const r = await runCli(['export', '--page-size', '20'], {
-      env: envFor(emu, sandbox),
-      timeoutMs: 90_000,
-    });
-    expect(r.stderr).not.toMatch(STACK_LINE);
-    expect(r.code).toBe(0);
-    const lines = parseLines(r.stdout);
-    expect(lines).toHaveLength(1000);
-    expect(new Set(lines.map((m) => m.memory_id)).size).toBe(1000);
-    expect(emu.stats().rate_limited).toBeGreaterThan(0);
-  });
-});

@@ -2,15 +2,20 @@ import type { RunningEmulator } from '../../src/emulator/index.js';
 import type { Memory } from '../../src/client/types.js';
 import { api, doc } from './emulator.js';
 
+/** Waits `ms` in real time (the default way the helpers below wait out a 429). */
+const realWait = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
 /**
  * Seeds `count` documents through the emulator's HTTP batch endpoint (100 a request), waiting
- * out 429s, so export tests start from a known set. Document i has document_id `doc-<i>`; every
- * fifth belongs to user `u-five`.
+ * out 429s with `wait` (an emulator on a FakeClock passes `(ms) => clock.advance(ms)`), so
+ * export tests start from a known set. Document i has document_id `doc-<i>`; every fifth
+ * belongs to user `u-five`.
  */
 export async function seedMemories(
   emu: Pick<RunningEmulator, 'url' | 'apiKey'>,
   count: number,
   prefix = 'doc',
+  wait: (ms: number) => Promise<void> = realWait,
 ): Promise<void> {
   for (let start = 0; start < count; start += 100) {
     const documents = [];
@@ -31,8 +36,7 @@ export async function seedMemories(
         body: { documents, fail_fast: false },
       });
       if (res.status === 429) {
-        const wait = Number(res.headers['retry-after'] ?? '1') * 1000;
-        await new Promise((r) => setTimeout(r, wait));
+        await wait(Number(res.headers['retry-after'] ?? '1') * 1000);
         continue;
       }
       if (res.status !== 200 || res.body.succeeded !== documents.length) {

@@ -55,6 +55,11 @@ export class FakeClock implements Clock {
     return this.timers.length;
   }
 
+  /** When the next sleeper is due, or undefined when nobody sleeps. */
+  nextDue(): number | undefined {
+    return this.timers.length === 0 ? undefined : Math.min(...this.timers.map((x) => x.due));
+  }
+
   /** Moves time forward by `ms`, waking every sleeper due on the way, in order. */
   async advance(ms: number): Promise<void> {
     const target = this.t + ms;

@@ -4,6 +4,7 @@ import { isMainThread } from 'node:worker_threads';
 import { vi } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import type { CliRun } from './cli.js';
+import { FakeClock } from './fake-clock.js';
 import { assertRunLeaksNothing } from './secrets.js';
 
 /**
@@ -189,4 +190,39 @@ async function runNow(args: string[], opts: InProcessOptions): Promise<CliRun> {
     throw new Error(`synap ${args.join(' ')} left behind ${leftBehind.join(', ')}`);
   }
   return { code, signal: null, ...out };
+}
+
+/** A run on a FakeClock (runOnClock), with how long it took on that clock. */
+export interface ClockedRun extends CliRun {
+  clockMs: number;
+}
+
+/**
+ * Runs `synap ...args` in this process on a FakeClock that moves, a real millisecond or so
+ * apart, to its next sleeper's due time (at most `stepMs`, default 100, at a time) until the
+ * run ends: what the run waits for on its clock (Retry-After, backoff, pacing, --max-duration,
+ * the grace period, polling) passes up to a hundred times faster than real time, in order. Requests still go over real HTTP,
+ * so a server the test starts answers in real time; give it the same clock (startEmulator's
+ * `clock`) when its own time matters (rate limits).
+ */
+export async function runOnClock(
+  args: string[],
+  opts: Omit<InProcessOptions, 'clock'> & { clock?: FakeClock; stepMs?: number } = {},
+): Promise<ClockedRun> {
+  const { stepMs = 100, ...rest } = opts;
+  // Starting at the real time: what the run reads with Date.now() stays close to its clock.
+  const clock = opts.clock ?? new FakeClock(Date.now());
+  let done = false;
+  const started = clock.now();
+  const running = runInProcess(args, { ...rest, clock }).finally(() => (done = true));
+  while (!done) {
+    // Up to the next sleeper, at most stepMs: time moves only as far as a wait of the run
+    // (or of a server on the same clock) needs, so a request on the wire sees little of it.
+    const due = clock.nextDue();
+    if (due !== undefined) await clock.advance(Math.min(stepMs, Math.max(0, due - clock.now())));
+    // Unref'd: not one of the timers a run must not leave behind (the harness counts those).
+    await new Promise((r) => setTimeout(r, 1).unref());
+  }
+  const run = await running;
+  return { ...run, clockMs: clock.now() - started };
 }

@@ -160,6 +160,26 @@ describe('emulator fault injection', () => {
     }
   });
 
+  it("latency and spikes are waited on the emulator's clock: a fake one holds the answer until it moves", async () => {
+    const clock = new FakeClock();
+    const emu = await startEmulator({ clock, latencyMs: 1000, spikeRate: 1, spikeMs: 60_000 });
+    try {
+      let answered = false;
+      const res = api(emu, 'GET', '/api/v1/auth/whoami').finally(() => (answered = true));
+      // Latency is 500 to 1500 ms, then the spike's minute: nothing before 60.5 s on the clock.
+      for (let i = 0; i < 20 && clock.pending() === 0; i++)
+        await new Promise((r) => setTimeout(r, 5));
+      await clock.advance(60_400);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(answered).toBe(false);
+      await clock.advance(1_200);
+      expect((await res).status).toBe(200);
+      expect(emu.stats().faults.spikes).toBe(1);
+    } finally {
+      await emu.close();
+    }
+  });
+
   it('a 429 storm refuses every API request until it ends, with a Retry-After that covers it', async () => {
     const clock = new FakeClock();
     const emu = await startEmulator({ clock, stormRate: 1, stormMs: 2500 });

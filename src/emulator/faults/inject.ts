@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import type { Clock } from '../../clock.js';
 import {
   zeroFaultCounters,
   type EmulatorFaults,
@@ -13,7 +13,8 @@ import {
  * route groups and the shape of error bodies. The handler asks this object at fixed points of a
  * request; without faults set, each answer is "nothing injected", and what the emulator does is
  * the service's contract alone. The values are the running emulator's (`setFaults` changes the
- * same object); the random source is the emulator's (seeded in tests), drawn in request order.
+ * same object); the random source is the emulator's (seeded in tests), drawn in request order;
+ * latency is waited on the emulator's clock, like the rest of its time (a test's fake clock).
  */
 export class FaultInjector {
   /** The `faults` counters of GET /_emulator/stats. */
@@ -24,6 +25,7 @@ export class FaultInjector {
   constructor(
     private readonly faults: EmulatorFaults,
     private readonly random: () => number,
+    private readonly clock: Clock,
   ) {}
 
   count(name: FaultCounter): void {
@@ -42,10 +44,10 @@ export class FaultInjector {
   /** Added latency (±50% jitter) and latency spikes, before an API request is looked at. */
   async delay(): Promise<void> {
     const { latencyMs, spikeRate } = this.faults;
-    if (latencyMs && latencyMs > 0) await sleep(latencyMs * (0.5 + this.random()));
+    if (latencyMs && latencyMs > 0) await this.clock.sleep(latencyMs * (0.5 + this.random()));
     if (spikeRate && spikeRate > 0 && this.random() < spikeRate) {
       this.count('spikes');
-      await sleep(this.faults.spikeMs ?? 1000);
+      await this.clock.sleep(this.faults.spikeMs ?? 1000);
     }
   }
 
