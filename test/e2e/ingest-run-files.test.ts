@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { runFilesEnv, tmpfs, unmountAll } from '../helpers/fixtures/ingest-run-files.js';
 import { makeSandbox, runShell } from '../helpers/cli.js';
 
 /**
@@ -12,21 +12,6 @@ import { makeSandbox, runShell } from '../helpers/cli.js';
  * read-only directory, /dev/stdin, a process substitution) keep their files in the user's state
  * directory, and the run says where.
  */
-
-/** Mounts a tmpfs at `dir` and returns how to remount it read-only; undefined when not allowed. */
-function tmpfs(dir: string, size = '1m'): { readOnly(): void; unmount(): void } | undefined {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return undefined;
-  mkdirSync(dir, { recursive: true });
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-  } catch {
-    return undefined;
-  }
-  return {
-    readOnly: () => execFileSync('mount', ['-o', 'remount,ro', dir], { stdio: 'pipe' }),
-    unmount: () => execFileSync('umount', ['-l', dir], { stdio: 'pipe' }),
-  };
-}
 
 describe('the files an ingest writes', () => {
   const box = makeSandbox();
@@ -38,24 +23,13 @@ describe('the files an ingest writes', () => {
 
   beforeAll(async () => {
     emu = await startEmulator({ processingDelayMs: 0, tier: 'unlimited' });
-    env = {
-      ...box.env,
-      XDG_STATE_HOME: join(dir, 'xdg-state'),
-      SYNAP_API_KEY: emu.apiKey,
-      SYNAP_BASE_URL: emu.url,
-    };
+    env = runFilesEnv(box, emu);
   });
   const ro = tmpfs(join(dir, 'ro'));
   const roShards = tmpfs(join(dir, 'ro-shards'));
   afterAll(async () => {
     await emu.close();
-    for (const fs of [ro, roShards]) {
-      try {
-        fs?.unmount();
-      } catch {
-        // already unmounted by its test
-      }
-    }
+    unmountAll([ro, roShards]);
     box.cleanup();
   });
 
