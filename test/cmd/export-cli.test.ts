@@ -8,12 +8,7 @@ import { makeSandbox } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
-
-const STACK_LINE = /^\s+at .+\(.*:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
-
-function envFor(emu: RunningEmulator, sandbox: { env: Record<string, string> }) {
-  return { ...sandbox.env, SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey };
-}
+import { envFor, STACK_LINE, startSeededEmulator } from '../helpers/fixtures/export.js';
 
 describe('synap export', () => {
   const sandbox = makeSandbox();
@@ -21,9 +16,7 @@ describe('synap export', () => {
   let held: Awaited<ReturnType<typeof allMemories>>;
 
   beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    await seedMemories(emu, 2500);
-    held = await allMemories(emu);
+    ({ emu, held } = await startSeededEmulator(2500));
   });
   afterAll(async () => {
     await emu.close();

@@ -4,12 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
 import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
-
-const STACK_LINE = /^\s+at .+\(.*:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
-
-function envFor(emu: RunningEmulator, sandbox: { env: Record<string, string> }) {
-  return { ...sandbox.env, SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey };
-}
+import { envFor, STACK_LINE, startSeededEmulator } from '../helpers/fixtures/export.js';
 
 describe('synap export', () => {
   const sandbox = makeSandbox();
@@ -17,9 +12,7 @@ describe('synap export', () => {
   let held: Awaited<ReturnType<typeof allMemories>>;
 
   beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    await seedMemories(emu, 2500);
-    held = await allMemories(emu);
+    ({ emu, held } = await startSeededEmulator(2500));
   });
   afterAll(async () => {
     await emu.close();
