@@ -6,11 +6,7 @@ import { makeSandbox } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
-
-/** Documents of one generated file (their text carries the tag). */
-function docsOf(emu: RunningEmulator, tag: string) {
-  return emu.documents().filter((d) => d.document.startsWith(`User: ${tag} message `));
-}
+import { docsOf, startFaultyEmulator } from '../helpers/fixtures/ingest-resume.js';
 
 describe('ingest at a tight rate limit with faults, resume, and clean stops', () => {
   const sandbox = makeSandbox();
@@ -19,8 +15,7 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
   const dir = sandbox.dir;
 
   beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0, rpm: 600, burst: 50, failRate: 0.05 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+    ({ emu, env } = await startFaultyEmulator(sandbox));
   });
   afterAll(async () => {
     await emu.close();
