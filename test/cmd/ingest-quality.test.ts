@@ -1,32 +1,14 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { writeQualityInputs } from '../helpers/fixtures/ingest-quality.js';
-import { makeSandbox } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { qualitySandbox } from '../helpers/fixtures/ingest-quality.js';
 import { runInProcess } from '../helpers/in-process.js';
 
 // See before you spend: --show N prints the first N documents whole, for every format; the
 // quality checks warn before sending (and in --json), and --strict refuses to send.
 
 describe('--show and the quality checks', () => {
-  const sandbox = makeSandbox();
-  const dir = sandbox.dir;
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-  const run = (args: string[]) => runInProcess(args, { env, cwd: dir, timeoutMs: 60_000 });
-  const stored = (prefix: string) =>
-    emu.documents().filter((d) => d.document_id.startsWith(prefix)).length;
-
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-    writeQualityInputs(dir);
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
-  });
+  const { dir, run, stored } = qualitySandbox(runInProcess);
 
   it('warns before sending about unlabelled chats and missing dates, with an example and the field to map', async () => {
     const r = await run(['ingest', 'notes.jsonl']);
