@@ -6,7 +6,8 @@ import { makeSandbox } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
-import { docsOf, startFaultyEmulator } from '../helpers/fixtures/ingest-resume.js';
+import { useEmulator } from '../helpers/emulator.js';
+import { docsOf, FAULTY } from '../helpers/fixtures/ingest-resume.js';
 
 describe('ingest at a tight rate limit with faults, resume, and clean stops', () => {
   const sandbox = makeSandbox();
@@ -14,12 +15,9 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
   let env: Record<string, string>;
   const dir = sandbox.dir;
 
-  beforeAll(async () => {
-    ({ emu, env } = await startFaultyEmulator(sandbox));
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
+  useEmulator(sandbox, FAULTY, (e, en) => {
+    emu = e;
+    env = en;
   });
 
   it('20,000 records at 600 rpm with 5% 503s: each stored exactly once; a re-run stores nothing', async () => {

@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
-import { docsOf, startFaultyEmulator } from '../helpers/fixtures/ingest-resume.js';
+import { useEmulator } from '../helpers/emulator.js';
+import { docsOf, FAULTY } from '../helpers/fixtures/ingest-resume.js';
 
 describe('ingest at a tight rate limit with faults, resume, and clean stops', () => {
   const sandbox = makeSandbox();
@@ -12,12 +13,9 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
   let env: Record<string, string>;
   const dir = sandbox.dir;
 
-  beforeAll(async () => {
-    ({ emu, env } = await startFaultyEmulator(sandbox));
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
+  useEmulator(sandbox, FAULTY, (e, en) => {
+    emu = e;
+    env = en;
   });
 
   it('Ctrl-C mid-way exits 130 with state saved; the re-run completes with each document once', async () => {
