@@ -1,8 +1,8 @@
 import { mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { runFilesEnv, tmpfs, unmountAll } from '../helpers/fixtures/ingest-run-files.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { useRunFiles } from '../helpers/fixtures/ingest-run-files.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
 
@@ -19,19 +19,11 @@ describe('the files an ingest writes', () => {
   let emu: RunningEmulator;
   let env: Record<string, string>;
   const dir = box.dir;
-  const stateDir = join(dir, 'xdg-state', 'synap');
   const docs = (prefix: string) => emu.documents().filter((d) => d.document.startsWith(prefix));
 
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0, tier: 'unlimited' });
-    env = runFilesEnv(box, emu);
-  });
-  const ro = tmpfs(join(dir, 'ro'));
-  const roShards = tmpfs(join(dir, 'ro-shards'));
-  afterAll(async () => {
-    await emu.close();
-    unmountAll([ro, roShards]);
-    box.cleanup();
+  const { ro, roShards, stateDir } = useRunFiles(box, (e, en) => {
+    emu = e;
+    env = en;
   });
 
   /** Runs shards 0/2 and 1/2 of `input`, then --shard-report: the report's result. */

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { runFilesEnv, tmpfs, unmountAll } from '../helpers/fixtures/ingest-run-files.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { useRunFiles } from '../helpers/fixtures/ingest-run-files.js';
 import { makeSandbox, runShell } from '../helpers/cli.js';
 
 /**
@@ -18,19 +18,11 @@ describe('the files an ingest writes', () => {
   let emu: RunningEmulator;
   let env: Record<string, string>;
   const dir = box.dir;
-  const stateDir = join(dir, 'xdg-state', 'synap');
   const docs = (prefix: string) => emu.documents().filter((d) => d.document.startsWith(prefix));
 
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0, tier: 'unlimited' });
-    env = runFilesEnv(box, emu);
-  });
-  const ro = tmpfs(join(dir, 'ro'));
-  const roShards = tmpfs(join(dir, 'ro-shards'));
-  afterAll(async () => {
-    await emu.close();
-    unmountAll([ro, roShards]);
-    box.cleanup();
+  const { stateDir } = useRunFiles(box, (e, en) => {
+    emu = e;
+    env = en;
   });
 
   it('/dev/stdin as an input: its failures go to the state directory, and the run says so', async () => {

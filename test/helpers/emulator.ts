@@ -123,12 +123,12 @@ export function emulatorSandbox(
 export function useEmulator(
   sandbox: ReturnType<typeof makeSandbox>,
   options: EmulatorOptions,
-  got: (emu: RunningEmulator, env: Record<string, string>) => void,
+  got: (emu: RunningEmulator, env: Record<string, string>) => void | Promise<void>,
 ): void {
   let emu: RunningEmulator | undefined;
   beforeAll(async () => {
     emu = await startEmulator(options);
-    got(emu, { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url });
+    await got(emu, { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url });
   });
   afterAll(async () => {
     await emu?.close();
