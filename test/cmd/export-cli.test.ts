@@ -8,19 +8,16 @@ import { makeSandbox } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
-import { envFor, STACK_LINE, startSeededEmulator } from '../helpers/fixtures/export.js';
+import { envFor, STACK_LINE, useSeededEmulator } from '../helpers/fixtures/export.js';
 
 describe('synap export', () => {
   const sandbox = makeSandbox();
   let emu: RunningEmulator;
   let held: Awaited<ReturnType<typeof allMemories>>;
 
-  beforeAll(async () => {
-    ({ emu, held } = await startSeededEmulator(2500));
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
+  useSeededEmulator(sandbox, 2500, (e, h) => {
+    emu = e;
+    held = h;
   });
 
   it('exports 2,500 memories at page size 100: 2,500 distinct lines equal to what the emulator holds', async () => {

@@ -4,19 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
 import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
-import { envFor, STACK_LINE, startSeededEmulator } from '../helpers/fixtures/export.js';
+import { envFor, STACK_LINE, useSeededEmulator } from '../helpers/fixtures/export.js';
 
 describe('synap export', () => {
   const sandbox = makeSandbox();
   let emu: RunningEmulator;
   let held: Awaited<ReturnType<typeof allMemories>>;
 
-  beforeAll(async () => {
-    ({ emu, held } = await startSeededEmulator(2500));
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
+  useSeededEmulator(sandbox, 2500, (e, h) => {
+    emu = e;
+    held = h;
   });
 
   it('`export | head -1` ends promptly and cleanly, and does not claim a complete export (exit 3)', async () => {
