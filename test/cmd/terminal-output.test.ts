@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../../src/emulator/index.js';
-import { BOX, ESC, LONG, SGR, startTableEmulator } from '../helpers/fixtures/terminal-output.js';
+import { describe, expect, it } from 'vitest';
+import { BOX, ESC, LONG, SGR, useTableEmulator } from '../helpers/fixtures/terminal-output.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { stripAnsi } from '../helpers/tty.js';
@@ -13,18 +12,11 @@ import { stripAnsi } from '../helpers/tty.js';
 
 describe('tables and colour in pipes and terminals', () => {
   const box = makeSandbox();
-  let emu: RunningEmulator;
   let env: Record<string, string>;
   let memoryId: string;
   let ingestionId: string;
 
-  beforeAll(async () => {
-    ({ emu, env, memoryId, ingestionId } = await startTableEmulator(runInProcess, box));
-  });
-  afterAll(async () => {
-    await emu.close();
-    box.cleanup();
-  });
+  useTableEmulator(runInProcess, box, (w) => ({ env, memoryId, ingestionId } = w));
 
   describe('in a pipe', () => {
     it.each([

@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../../src/emulator/index.js';
-import { BOX, ESC, LONG, SGR, startTableEmulator } from '../helpers/fixtures/terminal-output.js';
+import { describe, expect, it } from 'vitest';
+import { BOX, ESC, LONG, SGR, useTableEmulator } from '../helpers/fixtures/terminal-output.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
 
@@ -20,18 +19,11 @@ function widest(screen: string): number {
 
 describe('tables and colour in pipes and terminals', () => {
   const box = makeSandbox();
-  let emu: RunningEmulator;
   let env: Record<string, string>;
   let memoryId: string;
   let ingestionId: string;
 
-  beforeAll(async () => {
-    ({ emu, env, memoryId, ingestionId } = await startTableEmulator(runCli, box));
-  });
-  afterAll(async () => {
-    await emu.close();
-    box.cleanup();
-  });
+  useTableEmulator(runCli, box, (w) => ({ env, memoryId, ingestionId } = w));
 
   describe.skipIf(noPty)('in a terminal', () => {
     it('memories list: a box that fits 80 columns, content cut with …, ids whole, no row rules', async () => {
