@@ -1,12 +1,7 @@
 import { statSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import {
-  configFileOf,
-  KEY,
-  startAuthEmulator,
-  storedProfilesOf,
-} from '../helpers/fixtures/auth.js';
+import { configFileOf, KEY, useAuthEmulator, storedProfilesOf } from '../helpers/fixtures/auth.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
 
@@ -14,13 +9,7 @@ let emu: RunningEmulator;
 let box: ReturnType<typeof makeSandbox>;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  ({ emu, box, env } = await startAuthEmulator());
-});
-afterAll(async () => {
-  await emu.close();
-  box.cleanup();
-});
+useAuthEmulator((w) => ({ emu, box, env } = w));
 
 const configFile = () => configFileOf(box);
 const storedProfiles = () => storedProfilesOf(box);

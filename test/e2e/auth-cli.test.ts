@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { KEY, startAuthEmulator, storedProfilesOf } from '../helpers/fixtures/auth.js';
+import { KEY, storedProfilesOf, useAuthEmulator } from '../helpers/fixtures/auth.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
 
@@ -8,13 +8,7 @@ let emu: RunningEmulator;
 let box: ReturnType<typeof makeSandbox>;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  ({ emu, box, env } = await startAuthEmulator());
-});
-afterAll(async () => {
-  await emu.close();
-  box.cleanup();
-});
+useAuthEmulator((w) => ({ emu, box, env } = w));
 
 const storedProfiles = () => storedProfilesOf(box);
 
