@@ -7,32 +7,12 @@ import { runInProcess } from '../helpers/in-process.js';
 import { api } from '../helpers/emulator.js';
 import { json, startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
 import { allMemories, seedMemories } from '../helpers/export.js';
-import {
-  STACK_LINE,
-  addProfile,
-  addProfiles,
-  startEmulators,
-} from '../helpers/fixtures/migrate.js';
+import { STACK_LINE, addProfile, useEmulators } from '../helpers/fixtures/migrate.js';
 
 describe('export | ingest and migrate', () => {
   const sandbox = makeSandbox();
-  let source: RunningEmulator;
-  let piped: RunningEmulator;
-  let migrated: RunningEmulator;
 
-  beforeAll(async () => {
-    [source, piped, migrated] = await startEmulators(3);
-    await seedMemories(source, 600);
-    // Two profiles with their own base URL and key, as a user would set them up.
-    await addProfiles(runInProcess, sandbox.env, [
-      ['staging', source],
-      ['prod', migrated],
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([source.close(), piped.close(), migrated.close()]);
-    sandbox.cleanup();
-  });
+  useEmulators(runInProcess, sandbox, 3, { seed: 600, profiles: { staging: 0, prod: 2 } });
 
   it('refuses a migration onto the same profile', async () => {
     const r = await runInProcess(['migrate', '--from', 'staging', '--to', 'staging'], {
@@ -63,16 +43,8 @@ describe('a nightly job moved to the migrated instance', () => {
   const sandbox = makeSandbox();
   let old: RunningEmulator;
   let moved: RunningEmulator;
-  beforeAll(async () => {
-    [old, moved] = await startEmulators(2);
-    await addProfiles(runInProcess, sandbox.env, [
-      ['old', old],
-      ['new', moved],
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([old.close(), moved.close()]);
-    sandbox.cleanup();
+  useEmulators(runInProcess, sandbox, 2, { profiles: { old: 0, new: 1 } }, (e) => {
+    [old, moved] = e;
   });
 
   it('after migrate, every document_created_at is the source’s, and the same job on the target stores nothing new', async () => {
@@ -166,17 +138,8 @@ describe('migrate --max-duration against a slow target', () => {
   const sandbox = makeSandbox();
   let from: RunningEmulator;
   let slow: RunningEmulator;
-  beforeAll(async () => {
-    [from, slow] = await startEmulators(2);
-    await seedMemories(from, 300);
-    await addProfiles(runInProcess, sandbox.env, [
-      ['a', from],
-      ['b', slow],
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([from.close(), slow.close()]);
-    sandbox.cleanup();
+  useEmulators(runInProcess, sandbox, 2, { seed: 300, profiles: { a: 0, b: 1 } }, (e) => {
+    [from, slow] = e;
   });
 
   it('two bounded runs each make progress and together store every memory exactly once', async () => {

@@ -1,10 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
-import { parseLines, seedMemories } from '../helpers/export.js';
-import { STACK_LINE, addProfiles, startEmulators } from '../helpers/fixtures/migrate.js';
+import { parseLines } from '../helpers/export.js';
+import { STACK_LINE, useEmulators } from '../helpers/fixtures/migrate.js';
 
 /** What a target holds, in a form two targets can be compared by (ids and content, no server ids). */
 function holdings(emu: RunningEmulator) {
@@ -28,18 +28,8 @@ describe('export | ingest and migrate', () => {
   let piped: RunningEmulator;
   let migrated: RunningEmulator;
 
-  beforeAll(async () => {
-    [source, piped, migrated] = await startEmulators(3);
-    await seedMemories(source, 600);
-    // Two profiles with their own base URL and key, as a user would set them up.
-    await addProfiles(runCli, sandbox.env, [
-      ['staging', source],
-      ['prod', migrated],
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([source.close(), piped.close(), migrated.close()]);
-    sandbox.cleanup();
+  useEmulators(runCli, sandbox, 3, { seed: 600, profiles: { staging: 0, prod: 2 } }, (e) => {
+    [source, piped, migrated] = e;
   });
 
   it('`export | ingest -` copies every memory into a second emulator', async () => {
@@ -130,19 +120,9 @@ describe('export | ingest and migrate', () => {
 
 describe('migrate --max-duration against a slow target', () => {
   const sandbox = makeSandbox();
-  let from: RunningEmulator;
   let slow: RunningEmulator;
-  beforeAll(async () => {
-    [from, slow] = await startEmulators(2);
-    await seedMemories(from, 300);
-    await addProfiles(runCli, sandbox.env, [
-      ['a', from],
-      ['b', slow],
-    ]);
-  });
-  afterAll(async () => {
-    await Promise.all([from.close(), slow.close()]);
-    sandbox.cleanup();
+  useEmulators(runCli, sandbox, 2, { seed: 300, profiles: { a: 0, b: 1 } }, (e) => {
+    [, slow] = e;
   });
 
   it('a second migration of the same pair while one runs stops at once (exit 5), naming the lock', async () => {
