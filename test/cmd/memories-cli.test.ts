@@ -1,10 +1,14 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, type CliRun } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
-import { KEY, listAll, recordingCli, seedNotes } from '../helpers/fixtures/memories.js';
+import {
+  expectKeyOnlyInConfig,
+  KEY,
+  listAll,
+  recordingCli,
+  seedNotes,
+} from '../helpers/fixtures/memories.js';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
 let emu: RunningEmulator;
@@ -253,20 +257,6 @@ describe('synap memories', () => {
 
   it('the canary key never appears in any output, nor in any file but the config file', () => {
     expect(runs.length).toBeGreaterThan(20);
-    for (const r of runs) {
-      expect(r.stdout).not.toContain(KEY);
-      expect(r.stderr).not.toContain(KEY);
-    }
-    const configFile = join(box.env.SYNAP_CONFIG_DIR!, 'config.json');
-    const files = readdirSync(box.dir, { recursive: true, withFileTypes: true })
-      .filter((d) => d.isFile())
-      .map((d) => join(d.parentPath, d.name));
-    expect(files).toContain(configFile);
-    for (const f of files) {
-      if (f === configFile) continue;
-      expect(readFileSync(f, 'latin1'), f).not.toContain(KEY);
-    }
-    expect(readFileSync(configFile, 'utf8')).toContain(KEY);
-    expect(statSync(configFile).mode & 0o777).toBe(0o600);
+    expectKeyOnlyInConfig(runs, box);
   });
 });
