@@ -1,17 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { makeSandbox, type CliRun } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
 import {
   expectKeyOnlyInConfig,
-  KEY,
   listAll,
   recordingCli,
-  seedNotes,
+  useMemoriesEmulator,
 } from '../helpers/fixtures/memories.js';
 
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-let emu: RunningEmulator;
 let box: ReturnType<typeof makeSandbox>;
 let env: Record<string, string>;
 const runs: CliRun[] = [];
@@ -19,19 +16,7 @@ let ingestionIds: string[] = [];
 
 const cli = recordingCli(runInProcess, () => env, runs);
 
-beforeAll(async () => {
-  emu = await startEmulator({ port: 0, apiKey: KEY });
-  box = makeSandbox();
-  env = { ...box.env, SYNAP_BASE_URL: emu.url };
-  ingestionIds = await seedNotes(emu);
-  const login = await cli(['auth', 'login', '--api-key-stdin'], {}, `${KEY}\n`);
-  expect(login.code).toBe(0);
-});
-
-afterAll(async () => {
-  await emu.close();
-  box.cleanup();
-});
+useMemoriesEmulator(cli, (w) => ({ box, env, ingestionIds } = w));
 
 describe('synap memories', () => {
   it('list --json prints the envelope; pages cover every memory exactly once', async () => {

@@ -1,35 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { makeSandbox, runCli, type CliRun } from '../helpers/cli.js';
 import {
   expectKeyOnlyInConfig,
-  KEY,
   listAll,
   recordingCli,
-  seedNotes,
+  useMemoriesEmulator,
 } from '../helpers/fixtures/memories.js';
 import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
 
-let emu: RunningEmulator;
 let box: ReturnType<typeof makeSandbox>;
 let env: Record<string, string>;
 const runs: CliRun[] = [];
 
 const cli = recordingCli(runCli, () => env, runs);
 
-beforeAll(async () => {
-  emu = await startEmulator({ port: 0, apiKey: KEY });
-  box = makeSandbox();
-  env = { ...box.env, SYNAP_BASE_URL: emu.url };
-  await seedNotes(emu);
-  const login = await cli(['auth', 'login', '--api-key-stdin'], {}, `${KEY}\n`);
-  expect(login.code).toBe(0);
-});
-
-afterAll(async () => {
-  await emu.close();
-  box.cleanup();
-});
+useMemoriesEmulator(cli, (w) => ({ box, env } = w));
 
 describe('synap memories', () => {
   it.skipIf(ptyUnavailableReason() !== undefined)(
