@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
-import { creditsSandbox } from '../helpers/fixtures/credits.js';
+import { creditsSandbox, walletAfterForty } from '../helpers/fixtures/credits.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { startScriptedServer } from '../helpers/scripted-server.js';
 import { writeChatFile } from '../helpers/ingest.js';
@@ -18,10 +18,7 @@ describe('synap credits, and the credit estimate before an ingest', () => {
   let wallet: RunningEmulator;
 
   beforeAll(async () => {
-    wallet = await emulator({ credits: 500 });
-    writeChatFile(join(dir, 'forty.jsonl'), 40, 'forty');
-    const r = await run(wallet, ['ingest', 'forty.jsonl']);
-    expect(r.code, r.stderr).toBe(0);
+    wallet = await walletAfterForty({ dir, emulator, run });
   });
   afterAll(close);
 

@@ -3,8 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { RunningEmulator } from '../../src/emulator/index.js';
-import { creditsSandbox } from '../helpers/fixtures/credits.js';
+import { creditsSandbox, walletAfterForty } from '../helpers/fixtures/credits.js';
 import { runCli, spawnCli } from '../helpers/cli.js';
 import { WHOAMI } from '../helpers/scripted-server.js';
 import { writeChatFile } from '../helpers/ingest.js';
@@ -16,13 +15,9 @@ import { writeChatFile } from '../helpers/ingest.js';
  */
 describe('synap credits, and the credit estimate before an ingest', () => {
   const { sandbox, dir, emulator, run, close } = creditsSandbox(runCli);
-  let wallet: RunningEmulator;
 
   beforeAll(async () => {
-    wallet = await emulator({ credits: 500 });
-    writeChatFile(join(dir, 'forty.jsonl'), 40, 'forty');
-    const r = await run(wallet, ['ingest', 'forty.jsonl']);
-    expect(r.code, r.stderr).toBe(0);
+    await walletAfterForty({ dir, emulator, run });
   });
   afterAll(close);
 
