@@ -1,29 +1,18 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { configFileOf, KEY, useAuthEmulator, storedProfilesOf } from '../helpers/fixtures/auth.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
 
-const KEY = 'synap_AUTHcanary0000000000000000000000000000001a2b';
 let emu: RunningEmulator;
 let box: ReturnType<typeof makeSandbox>;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  emu = await startEmulator({ port: 0, apiKey: KEY });
-  box = makeSandbox();
-  env = { ...box.env, SYNAP_BASE_URL: emu.url };
-});
-afterAll(async () => {
-  await emu.close();
-  box.cleanup();
-});
+useAuthEmulator((w) => ({ emu, box, env } = w));
 
-const configFile = () => join(box.env.SYNAP_CONFIG_DIR!, 'config.json');
-/** The profiles in the config file; none while no command has written one. */
-const storedProfiles = (): Record<string, { api_key?: string }> =>
-  existsSync(configFile()) ? JSON.parse(readFileSync(configFile(), 'utf8')).profiles : {};
+const configFile = () => configFileOf(box);
+const storedProfiles = () => storedProfilesOf(box);
 
 describe('synap auth', () => {
   it('status without a key is a usage error (exit 2) that says how to provide one', async () => {

@@ -1,12 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import {
-  startEmulator,
-  type EmulatorOptions,
-  type RunningEmulator,
-} from '../../src/emulator/index.js';
-import { makeSandbox } from '../helpers/cli.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { creditsSandbox } from '../helpers/fixtures/credits.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
 import { startScriptedServer, WHOAMI } from '../helpers/scripted-server.js';
@@ -18,25 +14,9 @@ import { startScriptedServer, WHOAMI } from '../helpers/scripted-server.js';
  * 402 is the same kind of stop, with its own fields.
  */
 describe('credit stops and 402: stop at once, exit 6, resumable', () => {
-  const sandbox = makeSandbox();
-  const dir = sandbox.dir;
-  const running: RunningEmulator[] = [];
-  const emulator = async (o: EmulatorOptions) => {
-    const emu = await startEmulator({ processingDelayMs: 0, ...o });
-    running.push(emu);
-    return emu;
-  };
-  const run = (emu: RunningEmulator, args: string[]) =>
-    runInProcess(args, {
-      env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url },
-      cwd: dir,
-      timeoutMs: 60_000,
-    });
+  const { sandbox, dir, emulator, run, close } = creditsSandbox(runInProcess);
   const batches = (emu: RunningEmulator) => emu.stats().requests_by_endpoint_status.batch ?? {};
-  afterAll(async () => {
-    await Promise.all(running.map((e) => e.close()));
-    sandbox.cleanup();
-  });
+  afterAll(close);
 
   it('trial_limit_reached (in detail): one refused batch, no waiting, exit 6 with the upgrade URL; a re-run resumes', async () => {
     const emu = await emulator({ credits: 30, creditStop: 'trial_limit_reached' });

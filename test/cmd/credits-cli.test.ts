@@ -1,12 +1,8 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startEmulator,
-  type EmulatorOptions,
-  type RunningEmulator,
-} from '../../src/emulator/index.js';
-import { makeSandbox } from '../helpers/cli.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { creditsSandbox, walletAfterForty } from '../helpers/fixtures/credits.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { startScriptedServer } from '../helpers/scripted-server.js';
 import { writeChatFile } from '../helpers/ingest.js';
@@ -17,33 +13,14 @@ import { writeChatFile } from '../helpers/ingest.js';
  * asked before anything is sent.
  */
 describe('synap credits, and the credit estimate before an ingest', () => {
-  const sandbox = makeSandbox();
-  const dir = sandbox.dir;
-  const running: RunningEmulator[] = [];
-  const emulator = async (o: EmulatorOptions) => {
-    const emu = await startEmulator({ processingDelayMs: 0, ...o });
-    running.push(emu);
-    return emu;
-  };
-  const run = (emu: { url: string; apiKey: string }, args: string[]) =>
-    runInProcess(args, {
-      env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url },
-      cwd: dir,
-      timeoutMs: 60_000,
-    });
+  const { dir, emulator, run, close } = creditsSandbox(runInProcess);
   const writes = (emu: RunningEmulator) => emu.stats().requests_by_endpoint.batch ?? 0;
   let wallet: RunningEmulator;
 
   beforeAll(async () => {
-    wallet = await emulator({ credits: 500 });
-    writeChatFile(join(dir, 'forty.jsonl'), 40, 'forty');
-    const r = await run(wallet, ['ingest', 'forty.jsonl']);
-    expect(r.code, r.stderr).toBe(0);
+    wallet = await walletAfterForty({ dir, emulator, run });
   });
-  afterAll(async () => {
-    await Promise.all(running.map((e) => e.close()));
-    sandbox.cleanup();
-  });
+  afterAll(close);
 
   it('synap credits: the balance, in a table and as a --json envelope', async () => {
     const r = await run(wallet, ['credits']);

@@ -1,51 +1,24 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { startDoctorServers, type Check } from '../helpers/fixtures/doctor.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
-
-interface Check {
-  check: string;
-  ok: boolean;
-  detail: string;
-}
-
-/** A Synap look-alike whose clock is an hour slow and which has no credits route. */
-function skewedServer(): Promise<Server> {
-  const server = createServer((req, res) => {
-    const date = new Date(Date.now() - 3600_000).toUTCString();
-    const headers = { 'content-type': 'application/json', date };
-    if (req.url === '/health') return res.writeHead(200, headers).end('{"status":"ok"}');
-    if (req.url === '/api/v1/auth/whoami') {
-      return res
-        .writeHead(200, {
-          ...headers,
-          'x-ratelimit-limit': '60',
-          'x-ratelimit-remaining': '59',
-          'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000) + 30),
-        })
-        .end('{"client_id":"cli_0123456789abcdef","instance_id":"inst_0123456789abcdef"}');
-    }
-    res.writeHead(404, headers).end('{"detail":"Not Found"}');
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
-}
 
 describe('synap doctor', () => {
   const sandbox = makeSandbox();
   let emu: RunningEmulator;
   let skewed: Server;
+  let close: () => Promise<void>;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0, tier: 'pro', credits: 1_500_000 });
-    skewed = await skewedServer();
+    ({ emu, skewed, close } = await startDoctorServers());
     env = { ...sandbox.env, SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey };
   });
   afterAll(async () => {
-    await emu.close();
-    await new Promise((r) => skewed.close(r));
+    await close();
     sandbox.cleanup();
   });
 

@@ -8,26 +8,16 @@ import { makeSandbox } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
-
-const STACK_LINE = /^\s+at .+\(.*:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
-
-function envFor(emu: RunningEmulator, sandbox: { env: Record<string, string> }) {
-  return { ...sandbox.env, SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey };
-}
+import { envFor, STACK_LINE, useSeededEmulator } from '../helpers/fixtures/export.js';
 
 describe('synap export', () => {
   const sandbox = makeSandbox();
   let emu: RunningEmulator;
   let held: Awaited<ReturnType<typeof allMemories>>;
 
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    await seedMemories(emu, 2500);
-    held = await allMemories(emu);
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
+  useSeededEmulator(sandbox, 2500, (e, h) => {
+    emu = e;
+    held = h;
   });
 
   it('exports 2,500 memories at page size 100: 2,500 distinct lines equal to what the emulator holds', async () => {

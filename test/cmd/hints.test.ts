@@ -2,9 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { seedHints, suggested } from '../helpers/fixtures/hints.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
-import { api, doc } from '../helpers/emulator.js';
 
 /**
  * Every command a hint suggests is the user's own command line with only what must change
@@ -19,36 +19,13 @@ let box: ReturnType<typeof makeSandbox>;
 beforeAll(async () => {
   emu = await startEmulator({ port: 0, processingDelayMs: 0 });
   box = makeSandbox();
-  const documents = Array.from({ length: 7 }, (_, i) =>
-    doc(`note ${i}`, {
-      document_id: `n-${i}`,
-      user_id: i < 5 ? 'u 1' : 'u2',
-      customer_id: 'acme',
-    }),
-  );
-  const res = await api(emu, 'POST', '/api/v1/memories/batch', {
-    body: { documents, fail_fast: false },
-  });
-  expect(res.status).toBe(200);
-  // A profile with its own base URL and key, as a user sets one up.
-  const login = await runInProcess(
-    ['--profile', 'ops', '--base-url', emu.url, 'auth', 'login', '--api-key-stdin'],
-    { env: box.env, input: emu.apiKey },
-  );
-  expect(login.code, login.stderr).toBe(0);
+  await seedHints(runInProcess, emu, box);
 });
 
 afterAll(async () => {
   await emu.close();
   box.cleanup();
 });
-
-/** The command a hint line suggests: what follows `marker` up to the end of its line. */
-function suggested(stderr: string, marker: string): string {
-  const line = stderr.split('\n').find((l) => l.includes(marker));
-  expect(line, stderr).toBeDefined();
-  return line!.slice(line!.indexOf(marker) + marker.length).trim();
-}
 
 describe('hints suggest the user’s own command line', () => {
   it('--local stays in the suggestion (the retry goes to the same local emulator)', async () => {

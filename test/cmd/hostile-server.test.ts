@@ -1,18 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { makeSandbox } from '../helpers/cli.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
-import {
-  echoKeyInItems,
-  hang,
-  json,
-  rateLimited,
-  redirect,
-  startHostileServer,
-  type HostileServer,
-} from '../helpers/hostile-server.js';
+import { echoKeyInItems, hang, json, rateLimited, redirect } from '../helpers/hostile-server.js';
 import { writeChatFile } from '../helpers/ingest.js';
+import { GRACE_S, hostileSandbox, KEY } from '../helpers/fixtures/hostile.js';
 
 /**
  * The CLI against servers that misbehave (test/helpers/hostile-server.ts): answers that never
@@ -21,26 +13,9 @@ import { writeChatFile } from '../helpers/ingest.js';
  * says what happened, and leak nothing.
  */
 
-const KEY = 'synap_hostileTestKey0123456789abcdefXYZ';
-/** How long a stopping run may let requests on the wire finish (README: the grace period). */
-const GRACE_S = 10;
-
 describe('ingest against a hostile server', () => {
-  const box = makeSandbox();
-  const servers: HostileServer[] = [];
-  const dir = box.dir;
-  const start = async (...a: Parameters<typeof startHostileServer>) => {
-    const s = await startHostileServer(...a);
-    servers.push(s);
-    return s;
-  };
-  const envFor = (s: HostileServer) => ({ ...box.env, SYNAP_API_KEY: KEY, SYNAP_BASE_URL: s.url });
-  const batches = (s: HostileServer) =>
-    s.requests.filter((r) => r.path === '/api/v1/memories/batch');
-
-  afterEach(async () => {
-    for (const s of servers.splice(0)) await s.close();
-  });
+  const { box, dir, start, envFor, batches, closeServers } = hostileSandbox();
+  afterEach(closeServers);
   afterAll(() => box.cleanup());
 
   it('a server that never answers: --max-duration 3s stops within the grace period, resumable (exit 5)', async () => {

@@ -1,34 +1,17 @@
-import { cpSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
 import { runInProcess } from '../helpers/in-process.js';
 import { writeChatFile } from '../helpers/ingest.js';
+import { samplesSandbox } from '../helpers/fixtures/ingest-cli.js';
 
-const SAMPLES = resolve(import.meta.dirname, '../../samples');
 const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
 
 describe('synap ingest against the emulator', () => {
-  const sandbox = makeSandbox();
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-  const dir = sandbox.dir;
-  const run = (args: string[], opts: { input?: string | Buffer } = {}) =>
-    runInProcess(args, { env, cwd: dir, timeoutMs: 60_000, ...opts });
+  const { box, dir, run } = samplesSandbox(runInProcess);
 
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-    cpSync(SAMPLES, dir, { recursive: true });
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
-  });
-
-  const byId = (id: string) => emu.documents().find((d) => d.document_id === id);
+  const byId = (id: string) => box.emu.documents().find((d) => d.document_id === id);
 
   it('ingests the chat transcripts with users, customers and original timestamps; a re-run sends none', async () => {
     const r = await run(['ingest', 'chat-transcripts.jsonl']);
@@ -38,7 +21,7 @@ describe('synap ingest against the emulator', () => {
     expect(doc?.user_id).toBe('u_1002');
     expect(doc?.customer_id).toBe('cust_acme');
     expect(doc?.document_created_at).toBe('2024-02-02T08:45:30Z');
-    expect(emu.documents().filter((d) => d.document_id.startsWith('chat-'))).toHaveLength(30);
+    expect(box.emu.documents().filter((d) => d.document_id.startsWith('chat-'))).toHaveLength(30);
 
     const again = await run(['--json', 'ingest', 'chat-transcripts.jsonl']);
     expect(again.code, again.stderr).toBe(0);
@@ -53,14 +36,14 @@ describe('synap ingest against the emulator', () => {
       expect(summary).not.toHaveProperty(gone);
     }
     expect(existsSync(join(dir, 'chat-transcripts.jsonl.synap-state.json'))).toBe(false);
-    expect(emu.documents().filter((d) => d.document_id.startsWith('chat-'))).toHaveLength(30);
-    expect(r.stderr + r.stdout + again.stdout + again.stderr).not.toContain(emu.apiKey);
+    expect(box.emu.documents().filter((d) => d.document_id.startsWith('chat-'))).toHaveLength(30);
+    expect(r.stderr + r.stdout + again.stdout + again.stderr).not.toContain(box.emu.apiKey);
   });
 
   it('ingests client-scope knowledge-base articles from a JSON array (no user or customer)', async () => {
     const r = await run(['ingest', 'knowledge-base.json']);
     expect(r.code, r.stderr).toBe(0);
-    const kb = emu.documents().filter((d) => d.document_id.startsWith('kb-'));
+    const kb = box.emu.documents().filter((d) => d.document_id.startsWith('kb-'));
     expect(kb).toHaveLength(5);
     for (const d of kb) {
       expect(d.user_id).toBeNull();
@@ -97,7 +80,7 @@ describe('synap ingest against the emulator', () => {
     });
     expect(t?.metadata).toMatchObject({ subject: 'Invoice in wrong currency', priority: 'normal' });
     expect(byId('T-10233')?.document).toContain('"carefully"');
-    expect(emu.documents().filter((d) => d.document_id.startsWith('T-'))).toHaveLength(6);
+    expect(box.emu.documents().filter((d) => d.document_id.startsWith('T-'))).toHaveLength(6);
   });
 
   it('reads stdin and gzip', async () => {
@@ -107,12 +90,12 @@ describe('synap ingest against the emulator', () => {
     );
     const r = await run(['ingest', '-', '--format', 'jsonl'], { input: text });
     expect(r.code, r.stderr).toBe(0);
-    expect(emu.documents().filter((d) => d.document_id.startsWith('stdin-'))).toHaveLength(30);
+    expect(box.emu.documents().filter((d) => d.document_id.startsWith('stdin-'))).toHaveLength(30);
 
     writeFileSync(join(dir, 'gz.jsonl.gz'), gzipSync(text.replaceAll('stdin-0', 'gz-0')));
     const g = await run(['ingest', 'gz.jsonl.gz']);
     expect(g.code, g.stderr).toBe(0);
-    expect(emu.documents().filter((d) => d.document_id.startsWith('gz-'))).toHaveLength(30);
+    expect(box.emu.documents().filter((d) => d.document_id.startsWith('gz-'))).toHaveLength(30);
     // gzip piped through stdin is recognised too (nothing new: same ids).
     const gs = await run(['--json', 'ingest', '-'], {
       input: gzipSync(text.replaceAll('stdin-0', 'gz-0')),
@@ -134,7 +117,7 @@ describe('synap ingest against the emulator', () => {
       expect(r.code, r.stderr).toBe(3);
       expect(r.stderr).not.toMatch(STACK_LINE);
       expect(r.stderr).toMatch(/PARSE_ERROR: corrupt or truncated gzip data/);
-      const stored = emu.documents().filter((d) => d.document_id.startsWith('cut-')).length;
+      const stored = box.emu.documents().filter((d) => d.document_id.startsWith('cut-')).length;
       expect(stored).toBeGreaterThan(0);
       expect(stored).toBeLessThan(40);
     }
@@ -182,7 +165,7 @@ describe('synap ingest against the emulator', () => {
 
   it('--dry-run sends nothing and shows three sample payloads', async () => {
     writeChatFile(join(dir, 'dry.jsonl'), 50, 'dry');
-    const before = emu.stats().requests_by_endpoint.batch ?? 0;
+    const before = box.emu.stats().requests_by_endpoint.batch ?? 0;
     const r = await run(['--json', 'ingest', 'dry.jsonl', '--dry-run']);
     expect(r.code, r.stderr).toBe(0);
     const s = JSON.parse(r.stdout).result;
@@ -190,7 +173,7 @@ describe('synap ingest against the emulator', () => {
     expect(s).toMatchObject({ dry_run: true, records_read: 50, sent: 50, requests: 1 });
     expect(s.samples).toHaveLength(3);
     expect(s.samples[0].document_id).toMatch(/^sha256-/);
-    expect(emu.stats().requests_by_endpoint.batch ?? 0).toBe(before);
+    expect(box.emu.stats().requests_by_endpoint.batch ?? 0).toBe(before);
     expect(existsSync(join(dir, 'dry.jsonl.synap-state.json'))).toBe(false);
   });
 

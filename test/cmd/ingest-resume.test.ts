@@ -6,11 +6,8 @@ import { makeSandbox } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
-
-/** Documents of one generated file (their text carries the tag). */
-function docsOf(emu: RunningEmulator, tag: string) {
-  return emu.documents().filter((d) => d.document.startsWith(`User: ${tag} message `));
-}
+import { useEmulator } from '../helpers/emulator.js';
+import { docsOf, FAULTY } from '../helpers/fixtures/ingest-resume.js';
 
 describe('ingest at a tight rate limit with faults, resume, and clean stops', () => {
   const sandbox = makeSandbox();
@@ -18,13 +15,9 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
   let env: Record<string, string>;
   const dir = sandbox.dir;
 
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0, rpm: 600, burst: 50, failRate: 0.05 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
+  useEmulator(sandbox, FAULTY, (e, en) => {
+    emu = e;
+    env = en;
   });
 
   it('20,000 records at 600 rpm with 5% 503s: each stored exactly once; a re-run stores nothing', async () => {

@@ -1,58 +1,22 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
 import { makeSandbox, type CliRun } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
-import { api } from '../helpers/emulator.js';
+import {
+  expectKeyOnlyInConfig,
+  listAll,
+  recordingCli,
+  useMemoriesEmulator,
+} from '../helpers/fixtures/memories.js';
 
-// The canary: it may live in the config file and nowhere else (no output, no other file).
-const KEY = 'synap_MEMcanary00000000000000000000000000000009f3e';
 const UNKNOWN_ID = '00000000-0000-4000-8000-000000000000';
-let emu: RunningEmulator;
 let box: ReturnType<typeof makeSandbox>;
 let env: Record<string, string>;
 const runs: CliRun[] = [];
 let ingestionIds: string[] = [];
 
-async function cli(args: string[], extra: Record<string, string> = {}, input?: string) {
-  const r = await runInProcess(args, { env: { ...env, ...extra }, input });
-  runs.push(r);
-  return r;
-}
+const cli = recordingCli(runInProcess, () => env, runs);
 
-beforeAll(async () => {
-  emu = await startEmulator({ port: 0, apiKey: KEY });
-  box = makeSandbox();
-  env = { ...box.env, SYNAP_BASE_URL: emu.url };
-  const documents = Array.from({ length: 7 }, (_, i) => ({
-    document: `User: note number ${i} ${'long text '.repeat(i === 3 ? 20 : 1)}\nAssistant: ok`,
-    document_type: 'ai-chat-conversation',
-    document_id: `doc-${i}`,
-    document_created_at: null,
-    user_id: i < 5 ? 'u1' : 'u2',
-    customer_id: 'acme',
-    mode: 'fast',
-    metadata: {},
-  }));
-  const res = await api(emu, 'POST', '/api/v1/memories/batch', {
-    body: { documents, fail_fast: false },
-  });
-  expect(res.status).toBe(200);
-  ingestionIds = (res.body.results as { ingestion_id: string }[]).map((r) => r.ingestion_id);
-  const login = await cli(['auth', 'login', '--api-key-stdin'], {}, `${KEY}\n`);
-  expect(login.code).toBe(0);
-});
-
-afterAll(async () => {
-  await emu.close();
-  box.cleanup();
-});
-
-async function listAll(): Promise<{ memory_id: string; content: string }[]> {
-  const r = await cli(['memories', 'list', '--json', '--page-size', '100']);
-  return JSON.parse(r.stdout).result.data;
-}
+useMemoriesEmulator(cli, (w) => ({ box, env, ingestionIds } = w));
 
 describe('synap memories', () => {
   it('list --json prints the envelope; pages cover every memory exactly once', async () => {
@@ -101,7 +65,7 @@ describe('synap memories', () => {
   });
 
   it('get shows one memory; --json parses', async () => {
-    const [first] = await listAll();
+    const [first] = await listAll(cli);
     const r = await cli(['memories', 'get', first!.memory_id]);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(first!.memory_id);
@@ -110,7 +74,7 @@ describe('synap memories', () => {
   });
 
   it('get and delete take a unique id prefix, like git; the whole id is what is shown', async () => {
-    const all = await listAll();
+    const all = await listAll(cli);
     // The shortest prefix of the first id that no other id starts with (at least 8).
     const id = all[0]!.memory_id;
     let n = 8;
@@ -124,7 +88,7 @@ describe('synap memories', () => {
     const d = await cli(['memories', 'delete', last.slice(0, k), '--yes']);
     expect(d.code, d.stderr).toBe(0);
     expect(d.stdout).toContain(last);
-    expect((await listAll()).map((m) => m.memory_id)).not.toContain(last);
+    expect((await listAll(cli)).map((m) => m.memory_id)).not.toContain(last);
     const none = await cli(['memories', 'get', 'beefbeef']);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no memory id starts with "beefbeef"');
@@ -140,7 +104,7 @@ describe('synap memories', () => {
   });
 
   it('update sends the document and strategy', async () => {
-    const [first] = await listAll();
+    const [first] = await listAll(cli);
     const r = await cli([
       'memories',
       'update',
@@ -166,17 +130,17 @@ describe('synap memories', () => {
   });
 
   it('delete refuses without --yes when not interactive (exit 2), deletes with --yes', async () => {
-    const all = await listAll();
+    const all = await listAll(cli);
     const victim = all[all.length - 1]!.memory_id;
     const refused = await cli(['memories', 'delete', victim]);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('--yes');
-    expect((await listAll()).some((m) => m.memory_id === victim)).toBe(true);
+    expect((await listAll(cli)).some((m) => m.memory_id === victim)).toBe(true);
 
     const r = await cli(['memories', 'delete', victim, '--yes']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain(`deleted ${victim}`);
-    expect((await listAll()).some((m) => m.memory_id === victim)).toBe(false);
+    expect((await listAll(cli)).some((m) => m.memory_id === victim)).toBe(false);
   });
 
   it('a malformed id (the server refuses it with 422) is a usage error naming it: exit 2, no correlation id', async () => {
@@ -207,7 +171,7 @@ describe('synap memories', () => {
   });
 
   it('delete of several ids with one unknown is partial (exit 3) and reports each', async () => {
-    const all = await listAll();
+    const all = await listAll(cli);
     const victim = all[0]!.memory_id;
     const r = await cli(['memories', 'delete', victim, UNKNOWN_ID, '--yes', '--json']);
     expect(r.code).toBe(3);
@@ -278,20 +242,6 @@ describe('synap memories', () => {
 
   it('the canary key never appears in any output, nor in any file but the config file', () => {
     expect(runs.length).toBeGreaterThan(20);
-    for (const r of runs) {
-      expect(r.stdout).not.toContain(KEY);
-      expect(r.stderr).not.toContain(KEY);
-    }
-    const configFile = join(box.env.SYNAP_CONFIG_DIR!, 'config.json');
-    const files = readdirSync(box.dir, { recursive: true, withFileTypes: true })
-      .filter((d) => d.isFile())
-      .map((d) => join(d.parentPath, d.name));
-    expect(files).toContain(configFile);
-    for (const f of files) {
-      if (f === configFile) continue;
-      expect(readFileSync(f, 'latin1'), f).not.toContain(KEY);
-    }
-    expect(readFileSync(configFile, 'utf8')).toContain(KEY);
-    expect(statSync(configFile).mode & 0o777).toBe(0o600);
+    expectKeyOnlyInConfig(runs, box);
   });
 });

@@ -7,50 +7,12 @@ import { runInProcess } from '../helpers/in-process.js';
 import { api } from '../helpers/emulator.js';
 import { json, startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
 import { allMemories, seedMemories } from '../helpers/export.js';
-
-const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
-
-/** A profile with its own base URL and key, set up as a user would (config set, auth login). */
-async function addProfile(
-  env: Record<string, string>,
-  name: string,
-  url: string,
-  key: string,
-): Promise<void> {
-  const set = await runInProcess(['--profile', name, 'config', 'set', 'base_url', url], { env });
-  expect(set.code, set.stderr).toBe(0);
-  const login = await runInProcess(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
-    env,
-    input: key,
-  });
-  expect(login.code, login.stderr).toBe(0);
-}
+import { STACK_LINE, addProfile, useEmulators } from '../helpers/fixtures/migrate.js';
 
 describe('export | ingest and migrate', () => {
   const sandbox = makeSandbox();
-  let source: RunningEmulator;
-  let piped: RunningEmulator;
-  let migrated: RunningEmulator;
 
-  beforeAll(async () => {
-    [source, piped, migrated] = await Promise.all([
-      startEmulator({ processingDelayMs: 0 }),
-      startEmulator({ processingDelayMs: 0 }),
-      startEmulator({ processingDelayMs: 0 }),
-    ]);
-    await seedMemories(source, 600);
-    // Two profiles with their own base URL and key, as a user would set them up.
-    for (const [name, emu] of [
-      ['staging', source],
-      ['prod', migrated],
-    ] as const) {
-      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
-    }
-  });
-  afterAll(async () => {
-    await Promise.all([source.close(), piped.close(), migrated.close()]);
-    sandbox.cleanup();
-  });
+  useEmulators(runInProcess, sandbox, 3, { seed: 600, profiles: { staging: 0, prod: 2 } });
 
   it('refuses a migration onto the same profile', async () => {
     const r = await runInProcess(['migrate', '--from', 'staging', '--to', 'staging'], {
@@ -81,21 +43,8 @@ describe('a nightly job moved to the migrated instance', () => {
   const sandbox = makeSandbox();
   let old: RunningEmulator;
   let moved: RunningEmulator;
-  beforeAll(async () => {
-    [old, moved] = await Promise.all([
-      startEmulator({ processingDelayMs: 0 }),
-      startEmulator({ processingDelayMs: 0 }),
-    ]);
-    for (const [name, emu] of [
-      ['old', old],
-      ['new', moved],
-    ] as const) {
-      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
-    }
-  });
-  afterAll(async () => {
-    await Promise.all([old.close(), moved.close()]);
-    sandbox.cleanup();
+  useEmulators(runInProcess, sandbox, 2, { profiles: { old: 0, new: 1 } }, (e) => {
+    [old, moved] = e;
   });
 
   it('after migrate, every document_created_at is the source’s, and the same job on the target stores nothing new', async () => {
@@ -189,22 +138,8 @@ describe('migrate --max-duration against a slow target', () => {
   const sandbox = makeSandbox();
   let from: RunningEmulator;
   let slow: RunningEmulator;
-  beforeAll(async () => {
-    [from, slow] = await Promise.all([
-      startEmulator({ processingDelayMs: 0 }),
-      startEmulator({ processingDelayMs: 0 }),
-    ]);
-    await seedMemories(from, 300);
-    for (const [name, emu] of [
-      ['a', from],
-      ['b', slow],
-    ] as const) {
-      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
-    }
-  });
-  afterAll(async () => {
-    await Promise.all([from.close(), slow.close()]);
-    sandbox.cleanup();
+  useEmulators(runInProcess, sandbox, 2, { seed: 300, profiles: { a: 0, b: 1 } }, (e) => {
+    [from, slow] = e;
   });
 
   it('two bounded runs each make progress and together store every memory exactly once', async () => {
@@ -254,7 +189,7 @@ describe('migrate --max-duration against a slow target', () => {
   it('memories deleted and created at the source between two bounded runs: nothing that stayed is lost', async () => {
     const third = await startEmulator({ processingDelayMs: 0 });
     try {
-      await addProfile(sandbox.env, 'c', third.url, third.apiKey);
+      await addProfile(runInProcess, sandbox.env, 'c', third.url, third.apiKey);
       third.setFaults({ latencyMs: 250 });
       const migrate = (limit: string) =>
         runInProcess(
@@ -344,7 +279,7 @@ describe('migrate from a source that never holds still', () => {
       ['moving', source.url, 'synap_movingSourceKey0123456789abcdef'],
       ['dest', target.url, target.apiKey],
     ] as const) {
-      await addProfile(sandbox.env, name, url, key);
+      await addProfile(runInProcess, sandbox.env, name, url, key);
     }
   });
   afterAll(async () => {

@@ -1,8 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import { BOX, ESC, LONG, SGR, useTableEmulator } from '../helpers/fixtures/terminal-output.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
-import { api, doc } from '../helpers/emulator.js';
 import { stripAnsi } from '../helpers/tty.js';
 
 /**
@@ -11,47 +10,13 @@ import { stripAnsi } from '../helpers/tty.js';
  * styled unless NO_COLOR, --no-color or TERM=dumb say otherwise; FORCE_COLOR forces styling.
  */
 
-// eslint-disable-next-line no-control-regex
-const ESC = /\u001b/;
-// eslint-disable-next-line no-control-regex
-const SGR = /\u001b\[[0-9;]*m/;
-const BOX = /[─│┌┐└┘├┤┬┴┼]/;
-
 describe('tables and colour in pipes and terminals', () => {
   const box = makeSandbox();
-  let emu: RunningEmulator;
   let env: Record<string, string>;
   let memoryId: string;
   let ingestionId: string;
-  const LONG = `User: ${'a rather long sentence about the weather '.repeat(4)}end`;
 
-  beforeAll(async () => {
-    emu = await startEmulator({ tier: 'unlimited', processingDelayMs: 0 });
-    env = { ...box.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-    const res = await api(emu, 'POST', '/api/v1/memories/batch', {
-      body: {
-        documents: [
-          doc(LONG, { document_id: 'd-1' }),
-          doc('User: short one', { document_id: 'd-2' }),
-        ],
-        fail_fast: false,
-      },
-    });
-    expect(res.status).toBe(200);
-    const list = await api(emu, 'GET', '/api/v1/memories?page=1&page_size=10');
-    memoryId = list.body.data[0].memory_id;
-    ingestionId = emu.documents()[0]!.ingestion_id;
-    for (const [k, v] of [
-      ['batch_size', '50'],
-      ['mode', 'fast'],
-    ]) {
-      expect((await runInProcess(['config', 'set', k!, v!], { env })).code).toBe(0);
-    }
-  });
-  afterAll(async () => {
-    await emu.close();
-    box.cleanup();
-  });
+  useTableEmulator(runInProcess, box, (w) => ({ env, memoryId, ingestionId } = w));
 
   describe('in a pipe', () => {
     it.each([

@@ -1,29 +1,16 @@
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { KEY, storedProfilesOf, useAuthEmulator } from '../helpers/fixtures/auth.js';
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
 
-const KEY = 'synap_AUTHcanary0000000000000000000000000000001a2b';
 let emu: RunningEmulator;
 let box: ReturnType<typeof makeSandbox>;
 let env: Record<string, string>;
 
-beforeAll(async () => {
-  emu = await startEmulator({ port: 0, apiKey: KEY });
-  box = makeSandbox();
-  env = { ...box.env, SYNAP_BASE_URL: emu.url };
-});
-afterAll(async () => {
-  await emu.close();
-  box.cleanup();
-});
+useAuthEmulator((w) => ({ emu, box, env } = w));
 
-const configFile = () => join(box.env.SYNAP_CONFIG_DIR!, 'config.json');
-/** The profiles in the config file; none while no command has written one. */
-const storedProfiles = (): Record<string, { api_key?: string }> =>
-  existsSync(configFile()) ? JSON.parse(readFileSync(configFile(), 'utf8')).profiles : {};
+const storedProfiles = () => storedProfilesOf(box);
 
 const noPty = ptyUnavailableReason();
 

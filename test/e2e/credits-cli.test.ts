@@ -3,12 +3,8 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  startEmulator,
-  type EmulatorOptions,
-  type RunningEmulator,
-} from '../../src/emulator/index.js';
-import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
+import { creditsSandbox, walletAfterForty } from '../helpers/fixtures/credits.js';
+import { runCli, spawnCli } from '../helpers/cli.js';
 import { WHOAMI } from '../helpers/scripted-server.js';
 import { writeChatFile } from '../helpers/ingest.js';
 
@@ -18,32 +14,12 @@ import { writeChatFile } from '../helpers/ingest.js';
  * asked before anything is sent.
  */
 describe('synap credits, and the credit estimate before an ingest', () => {
-  const sandbox = makeSandbox();
-  const dir = sandbox.dir;
-  const running: RunningEmulator[] = [];
-  const emulator = async (o: EmulatorOptions) => {
-    const emu = await startEmulator({ processingDelayMs: 0, ...o });
-    running.push(emu);
-    return emu;
-  };
-  const run = (emu: { url: string; apiKey: string }, args: string[]) =>
-    runCli(args, {
-      env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url },
-      cwd: dir,
-      timeoutMs: 60_000,
-    });
-  let wallet: RunningEmulator;
+  const { sandbox, dir, emulator, run, close } = creditsSandbox(runCli);
 
   beforeAll(async () => {
-    wallet = await emulator({ credits: 500 });
-    writeChatFile(join(dir, 'forty.jsonl'), 40, 'forty');
-    const r = await run(wallet, ['ingest', 'forty.jsonl']);
-    expect(r.code, r.stderr).toBe(0);
+    await walletAfterForty({ dir, emulator, run });
   });
-  afterAll(async () => {
-    await Promise.all(running.map((e) => e.close()));
-    sandbox.cleanup();
-  });
+  afterAll(close);
 
   it('Ctrl-C while the estimate is asked: exit 130, nothing sent, no state file', async () => {
     // The estimate is never answered, so the signal lands while the CLI waits for it.

@@ -4,26 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
 import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
-
-const STACK_LINE = /^\s+at .+\(.*:\d+:\d+\)$|^\s+at .+:\d+:\d+$/m;
-
-function envFor(emu: RunningEmulator, sandbox: { env: Record<string, string> }) {
-  return { ...sandbox.env, SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey };
-}
+import { envFor, STACK_LINE, useSeededEmulator } from '../helpers/fixtures/export.js';
 
 describe('synap export', () => {
   const sandbox = makeSandbox();
   let emu: RunningEmulator;
   let held: Awaited<ReturnType<typeof allMemories>>;
 
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    await seedMemories(emu, 2500);
-    held = await allMemories(emu);
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
+  useSeededEmulator(sandbox, 2500, (e, h) => {
+    emu = e;
+    held = h;
   });
 
   it('`export | head -1` ends promptly and cleanly, and does not claim a complete export (exit 3)', async () => {

@@ -1,9 +1,10 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
-import { hang, json, startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
+import { runCli, runShell, spawnCli } from '../helpers/cli.js';
+import { hang, json } from '../helpers/hostile-server.js';
 import { writeChatFile } from '../helpers/ingest.js';
+import { GRACE_S, hostileSandbox } from '../helpers/fixtures/hostile.js';
 
 /**
  * The CLI against servers that misbehave (test/helpers/hostile-server.ts): answers that never
@@ -11,10 +12,6 @@ import { writeChatFile } from '../helpers/ingest.js';
  * redirects to another origin. Each run must end within its bound, with the exit code that
  * says what happened, and leak nothing.
  */
-
-const KEY = 'synap_hostileTestKey0123456789abcdefXYZ';
-/** How long a stopping run may let requests on the wire finish (README: the grace period). */
-const GRACE_S = 10;
 
 async function waitUntil(cond: () => boolean, what: string, ms = 20_000): Promise<void> {
   for (let waited = 0; !cond(); waited += 25) {
@@ -24,21 +21,8 @@ async function waitUntil(cond: () => boolean, what: string, ms = 20_000): Promis
 }
 
 describe('ingest against a hostile server', () => {
-  const box = makeSandbox();
-  const servers: HostileServer[] = [];
-  const dir = box.dir;
-  const start = async (...a: Parameters<typeof startHostileServer>) => {
-    const s = await startHostileServer(...a);
-    servers.push(s);
-    return s;
-  };
-  const envFor = (s: HostileServer) => ({ ...box.env, SYNAP_API_KEY: KEY, SYNAP_BASE_URL: s.url });
-  const batches = (s: HostileServer) =>
-    s.requests.filter((r) => r.path === '/api/v1/memories/batch');
-
-  afterEach(async () => {
-    for (const s of servers.splice(0)) await s.close();
-  });
+  const { box, dir, start, envFor, batches, closeServers } = hostileSandbox();
+  afterEach(closeServers);
   afterAll(() => box.cleanup());
 
   it('SIGTERM while requests hang: stops within the grace period, exit 143 in the process and in the --json summary', async () => {

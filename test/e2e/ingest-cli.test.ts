@@ -1,30 +1,13 @@
-import { cpSync, existsSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { writeChatFile } from '../helpers/ingest.js';
-
-const SAMPLES = resolve(import.meta.dirname, '../../samples');
+import { samplesSandbox } from '../helpers/fixtures/ingest-cli.js';
 
 describe('synap ingest against the emulator', () => {
-  const sandbox = makeSandbox();
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-  const dir = sandbox.dir;
-  const run = (args: string[], opts: { input?: string | Buffer } = {}) =>
-    runCli(args, { env, cwd: dir, timeoutMs: 60_000, ...opts });
-
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-    cpSync(SAMPLES, dir, { recursive: true });
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
-  });
+  const { dir, run } = samplesSandbox(runCli);
 
   it('a second run on a locked input exits 5; --wait-lock waits for it', async () => {
     const input = writeChatFile(join(dir, 'locked.jsonl'), 20, 'locked');

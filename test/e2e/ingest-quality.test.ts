@@ -1,8 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli, runShell } from '../helpers/cli.js';
+import { describe, expect, it } from 'vitest';
+import { qualitySandbox } from '../helpers/fixtures/ingest-quality.js';
+import { runCli, runShell } from '../helpers/cli.js';
 
 // See before you spend: --show N prints the first N documents whole, for every format; the
 // quality checks warn before sending (and in --json), and --strict refuses to send.
@@ -10,63 +9,7 @@ import { makeSandbox, runCli, runShell } from '../helpers/cli.js';
 const SAMPLES = resolve(import.meta.dirname, '../../samples');
 
 describe('--show and the quality checks', () => {
-  const sandbox = makeSandbox();
-  const dir = sandbox.dir;
-  let emu: RunningEmulator;
-  let env: Record<string, string>;
-  const run = (args: string[]) => runCli(args, { env, cwd: dir, timeoutMs: 60_000 });
-  const stored = (prefix: string) =>
-    emu.documents().filter((d) => d.document_id.startsWith(prefix)).length;
-
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-    const long = `User: ${'a long question '.repeat(30)}\nAssistant: ${'a long answer '.repeat(30)}`;
-    writeFileSync(
-      join(dir, 'chats.jsonl'),
-      [1, 2, 3, 4]
-        .map((i) =>
-          JSON.stringify({
-            document: long,
-            document_id: `show-${i}`,
-            document_created_at: '2024-01-01T00:00:00Z',
-          }),
-        )
-        .join('\n') + '\n',
-    );
-    writeFileSync(
-      join(dir, 'rows.csv'),
-      'document,document_id,document_created_at\n"User: hi\nAssistant: hello",show-csv,2024-01-01\n',
-    );
-    writeFileSync(
-      join(dir, 'notes.jsonl'),
-      [
-        {
-          document: 'Paid the invoice for March',
-          document_id: 'q-1',
-          when: '2024-03-05T10:00:00Z',
-        },
-        {
-          document: 'User: is it paid?\nAssistant: yes',
-          document_id: 'q-2',
-          when: '2024-03-06T10:00:00Z',
-        },
-        {
-          document: 'Call the bank',
-          document_id: 'q-3',
-          user_id: 'u-9',
-          customer_id: 'c-9',
-          when: '2024-03-07T10:00:00Z',
-        },
-      ]
-        .map((r) => JSON.stringify(r))
-        .join('\n') + '\n',
-    );
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
-  });
+  const { box, dir, run, stored } = qualitySandbox(runCli);
 
   it('--show N prints the first N documents whole, for every format, and sends nothing', async () => {
     const r = await run(['ingest', 'chats.jsonl', '--show', '2']);
@@ -85,7 +28,7 @@ describe('--show and the quality checks', () => {
     const bin = resolve(import.meta.dirname, '../../bin/synap.js');
     const piped = await runShell(
       `{ node ${JSON.stringify(bin)} ingest chats.jsonl --show 2; echo "exit $?" >&2; } | head -1`,
-      { env, cwd: dir, timeoutMs: 60_000 },
+      { env: box.env, cwd: dir, timeoutMs: 60_000 },
     );
     expect(piped.stdout).toBe('{\n');
     expect(piped.stderr).toMatch(/exit 0\n$/);

@@ -1,14 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
-
-/** Documents of one generated file (their text carries the tag). */
-function docsOf(emu: RunningEmulator, tag: string) {
-  return emu.documents().filter((d) => d.document.startsWith(`User: ${tag} message `));
-}
+import { useEmulator } from '../helpers/emulator.js';
+import { docsOf, FAULTY } from '../helpers/fixtures/ingest-resume.js';
 
 describe('ingest at a tight rate limit with faults, resume, and clean stops', () => {
   const sandbox = makeSandbox();
@@ -16,13 +13,9 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
   let env: Record<string, string>;
   const dir = sandbox.dir;
 
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0, rpm: 600, burst: 50, failRate: 0.05 });
-    env = { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
-  });
-  afterAll(async () => {
-    await emu.close();
-    sandbox.cleanup();
+  useEmulator(sandbox, FAULTY, (e, en) => {
+    emu = e;
+    env = en;
   });
 
   it('Ctrl-C mid-way exits 130 with state saved; the re-run completes with each document once', async () => {

@@ -1,8 +1,8 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
+import { useRunFiles } from '../helpers/fixtures/ingest-run-files.js';
 import { makeSandbox, runShell } from '../helpers/cli.js';
 
 /**
@@ -13,50 +13,16 @@ import { makeSandbox, runShell } from '../helpers/cli.js';
  * directory, and the run says where.
  */
 
-/** Mounts a tmpfs at `dir` and returns how to remount it read-only; undefined when not allowed. */
-function tmpfs(dir: string, size = '1m'): { readOnly(): void; unmount(): void } | undefined {
-  if (process.platform !== 'linux' || process.getuid?.() !== 0) return undefined;
-  mkdirSync(dir, { recursive: true });
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dir], { stdio: 'pipe' });
-  } catch {
-    return undefined;
-  }
-  return {
-    readOnly: () => execFileSync('mount', ['-o', 'remount,ro', dir], { stdio: 'pipe' }),
-    unmount: () => execFileSync('umount', ['-l', dir], { stdio: 'pipe' }),
-  };
-}
-
 describe('the files an ingest writes', () => {
   const box = makeSandbox();
   let emu: RunningEmulator;
   let env: Record<string, string>;
   const dir = box.dir;
-  const stateDir = join(dir, 'xdg-state', 'synap');
   const docs = (prefix: string) => emu.documents().filter((d) => d.document.startsWith(prefix));
 
-  beforeAll(async () => {
-    emu = await startEmulator({ processingDelayMs: 0, tier: 'unlimited' });
-    env = {
-      ...box.env,
-      XDG_STATE_HOME: join(dir, 'xdg-state'),
-      SYNAP_API_KEY: emu.apiKey,
-      SYNAP_BASE_URL: emu.url,
-    };
-  });
-  const ro = tmpfs(join(dir, 'ro'));
-  const roShards = tmpfs(join(dir, 'ro-shards'));
-  afterAll(async () => {
-    await emu.close();
-    for (const fs of [ro, roShards]) {
-      try {
-        fs?.unmount();
-      } catch {
-        // already unmounted by its test
-      }
-    }
-    box.cleanup();
+  const { stateDir } = useRunFiles(box, (e, en) => {
+    emu = e;
+    env = en;
   });
 
   it('/dev/stdin as an input: its failures go to the state directory, and the run says so', async () => {

@@ -1,27 +1,10 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { describe, expect, it } from 'vitest';
+import type { RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
-import { parseLines, seedMemories } from '../helpers/export.js';
-
-const STACK_LINE = /^\s+at .+:\d+:\d+\)?$/m;
-
-/** A profile with its own base URL and key, set up as a user would (config set, auth login). */
-async function addProfile(
-  env: Record<string, string>,
-  name: string,
-  url: string,
-  key: string,
-): Promise<void> {
-  const set = await runCli(['--profile', name, 'config', 'set', 'base_url', url], { env });
-  expect(set.code, set.stderr).toBe(0);
-  const login = await runCli(['--profile', name, 'auth', 'login', '--api-key-stdin'], {
-    env,
-    input: key,
-  });
-  expect(login.code, login.stderr).toBe(0);
-}
+import { parseLines } from '../helpers/export.js';
+import { STACK_LINE, useEmulators } from '../helpers/fixtures/migrate.js';
 
 /** What a target holds, in a form two targets can be compared by (ids and content, no server ids). */
 function holdings(emu: RunningEmulator) {
@@ -45,24 +28,8 @@ describe('export | ingest and migrate', () => {
   let piped: RunningEmulator;
   let migrated: RunningEmulator;
 
-  beforeAll(async () => {
-    [source, piped, migrated] = await Promise.all([
-      startEmulator({ processingDelayMs: 0 }),
-      startEmulator({ processingDelayMs: 0 }),
-      startEmulator({ processingDelayMs: 0 }),
-    ]);
-    await seedMemories(source, 600);
-    // Two profiles with their own base URL and key, as a user would set them up.
-    for (const [name, emu] of [
-      ['staging', source],
-      ['prod', migrated],
-    ] as const) {
-      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
-    }
-  });
-  afterAll(async () => {
-    await Promise.all([source.close(), piped.close(), migrated.close()]);
-    sandbox.cleanup();
+  useEmulators(runCli, sandbox, 3, { seed: 600, profiles: { staging: 0, prod: 2 } }, (e) => {
+    [source, piped, migrated] = e;
   });
 
   it('`export | ingest -` copies every memory into a second emulator', async () => {
@@ -153,24 +120,9 @@ describe('export | ingest and migrate', () => {
 
 describe('migrate --max-duration against a slow target', () => {
   const sandbox = makeSandbox();
-  let from: RunningEmulator;
   let slow: RunningEmulator;
-  beforeAll(async () => {
-    [from, slow] = await Promise.all([
-      startEmulator({ processingDelayMs: 0 }),
-      startEmulator({ processingDelayMs: 0 }),
-    ]);
-    await seedMemories(from, 300);
-    for (const [name, emu] of [
-      ['a', from],
-      ['b', slow],
-    ] as const) {
-      await addProfile(sandbox.env, name, emu.url, emu.apiKey);
-    }
-  });
-  afterAll(async () => {
-    await Promise.all([from.close(), slow.close()]);
-    sandbox.cleanup();
+  useEmulators(runCli, sandbox, 2, { seed: 300, profiles: { a: 0, b: 1 } }, (e) => {
+    [, slow] = e;
   });
 
   it('a second migration of the same pair while one runs stops at once (exit 5), naming the lock', async () => {

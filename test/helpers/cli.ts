@@ -22,6 +22,9 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/** Runs one synap command: runCli (a spawned binary) or runInProcess (test/helpers/in-process.ts). */
+export type Runner = (args: string[], opts?: RunOptions) => Promise<CliRun>;
+
 /**
  * A throwaway home for one test file: its own config dir and data dir, so no test touches the
  * user's real profiles or the embedded emulator's database. Cleanup first checks that no file
@@ -56,7 +59,7 @@ export interface CliProcess {
 }
 
 /** The environment of a run: this process's, without the developer's SYNAP_* variables, plus `extra`. */
-function runEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
+export function runEnv(extra: Record<string, string | undefined> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v !== undefined && !k.startsWith('SYNAP_')) env[k] = v;

@@ -114,3 +114,24 @@ export function emulatorSandbox(
     },
   };
 }
+
+/**
+ * For the describe block that calls it: starts an emulator in beforeAll and hands it to `got`
+ * with `sandbox`'s environment pointed at it (key and URL); afterAll closes it and cleans the
+ * sandbox up. For tests that keep the emulator in variables of their own (else emulatorSandbox).
+ */
+export function useEmulator(
+  sandbox: ReturnType<typeof makeSandbox>,
+  options: EmulatorOptions,
+  got: (emu: RunningEmulator, env: Record<string, string>) => void | Promise<void>,
+): void {
+  let emu: RunningEmulator | undefined;
+  beforeAll(async () => {
+    emu = await startEmulator(options);
+    await got(emu, { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url });
+  });
+  afterAll(async () => {
+    await emu?.close();
+    sandbox.cleanup();
+  });
+}

@@ -3,7 +3,7 @@ import { Readable, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { vi } from 'vitest';
 import type { Clock } from '../../src/clock.js';
-import type { CliRun } from './cli.js';
+import { runEnv, type CliRun } from './cli.js';
 import { FakeClock } from './fake-clock.js';
 import { assertRunLeaksNothing } from './secrets.js';
 
@@ -70,18 +70,6 @@ class Capture extends Writable {
       },
     });
   }
-}
-
-function runEnv(extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('SYNAP_')) env[k] = v;
-  }
-  for (const [k, v] of Object.entries(extra)) {
-    if (v === undefined) delete env[k];
-    else env[k] = v;
-  }
-  return env;
 }
 
 function timerCount(): number {
