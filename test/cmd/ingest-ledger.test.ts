@@ -52,7 +52,10 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
       cwd: dir,
     });
     expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout).result as Record<string, number>;
+    return JSON.parse(r.stdout).result as Record<
+      'sent' | 'accepted' | 'unchanged' | 'updated' | 'kept_earlier',
+      number
+    > & { kept_earlier_ids: string[] };
   }
 
   it('a finished file run again sends 0 documents; one edited and ten appended: exactly 11', async () => {

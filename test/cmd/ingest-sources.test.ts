@@ -230,7 +230,8 @@ describe('ingest sources end to end', () => {
       .map((n) => {
         const path = join(dir, 'vault', n);
         const r = noteRecord(n, readFileSync(path, 'utf8'), statSync(path).mtime);
-        return asStored((r as { value: Record<string, unknown> }).value);
+        if (!('value' in r)) throw new Error(`${n} is not a note record`);
+        return asStored(r.value as unknown as Record<string, unknown>);
       })
       .sort((a, b) => String(a.document_id).localeCompare(String(b.document_id)));
     const docs = stored('file:');

@@ -156,7 +156,7 @@ describe('canary API keys never leak', () => {
 
     // The control: the config file does hold the keys (so the search would find a leak), and
     // only its owner may read it.
-    const config = join(sandbox.env.SYNAP_CONFIG_DIR, 'config.json');
+    const config = join(sandbox.env.SYNAP_CONFIG_DIR!, 'config.json');
     const text = readFileSync(config, 'utf8');
     expect(text).toContain(CANARY);
     expect(text).toContain(CANARY_TARGET);

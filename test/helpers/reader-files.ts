@@ -40,5 +40,5 @@ export async function readAll(inputs: string[], opts: ReadOptions = {}): Promise
 }
 
 /** [line, value] pairs, or [line, 'ERR'] for parse errors. */
-export const brief = (rs: SourceRecord[]) =>
+export const brief = (rs: SourceRecord[]): [number, unknown][] =>
   rs.map((r) => [r.line, r.parseError ? 'ERR' : r.value]);

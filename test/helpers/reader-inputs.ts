@@ -170,7 +170,10 @@ function build(
   const { format } = shape;
   const eol = shape.crlf ? '\r\n' : '\n';
   // Records that differ, so each can be told from the others by value.
-  const values = generated.map((v, i) => ({ ...v, document_id: `r${i}` }));
+  const values: Record<string, unknown>[] = generated.map((v, i) => ({
+    ...v,
+    document_id: `r${i}`,
+  }));
   const pieces: { text: Buffer; record?: number }[] = [];
   const sep = (s: string) => pieces.push({ text: Buffer.from(s) });
   const header = ['document_id', 'document', ...shape.columns];

@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { SynapClient } from '../../src/client/client.js';
 import { SynapError } from '../../src/client/errors.js';
 import { RateLimiter } from '../../src/client/limiter.js';
+import { DEFAULT_RETRY_POLICY } from '../../src/client/retry-policy.js';
 import { createTransport } from '../../src/client/transport.js';
 
 // The client's HTTP transport over real loopback sockets: connection reuse, compressed
@@ -35,7 +36,13 @@ async function serve(handler: http.RequestListener) {
 
 const KEY = 'synap_transport_key_000000000000';
 const client = (url: string) =>
-  new SynapClient({ baseUrl: url, apiKey: KEY, limiter: new RateLimiter(), maxAttempts: 1 });
+  new SynapClient({
+    baseUrl: url,
+    apiKey: KEY,
+    limiter: new RateLimiter(),
+    // One attempt: what the transport itself does, not what a retry makes of it.
+    retry: { ...DEFAULT_RETRY_POLICY, attempts: 1 },
+  });
 
 describe('client transport', () => {
   it('keeps connections alive: 40 calls, 4 at a time, over at most 4 connections', async () => {

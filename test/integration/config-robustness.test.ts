@@ -27,6 +27,7 @@ import { openSession } from '../../src/session.js';
 const globals = (over: Partial<GlobalOptions> = {}): GlobalOptions => ({
   profile: 'default',
   baseUrl: emu.url,
+  baseUrlFlag: false,
   local: false,
   json: false,
   quiet: false,

@@ -13,6 +13,7 @@ import type { GlobalOptions } from '../../src/global-options.js';
 const globals = (over: Partial<GlobalOptions> = {}): GlobalOptions => ({
   profile: 'default',
   baseUrl: undefined,
+  baseUrlFlag: false,
   local: false,
   json: false,
   quiet: false,

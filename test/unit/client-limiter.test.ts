@@ -232,8 +232,7 @@ describe('RateLimiter with X-RateLimit-* headers (see client-limiter-mirror.test
 describe('RateLimiter AIMD without headers', () => {
   async function sendEvery(limiter: RateLimiter, clock: FakeClock, ms: number, n: number) {
     for (let i = 0; i < n; i++) {
-      await limiter.acquire();
-      limiter.settle();
+      limiter.settle(await limiter.acquire());
       await clock.advance(ms);
     }
   }

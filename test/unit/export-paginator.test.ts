@@ -67,7 +67,7 @@ describe('MemoryPaginator', () => {
     expect(list.calls).toHaveLength(3);
     expect(list.calls[0]).toEqual({ page: 1, pageSize: 100, userId: 'u1', customerId: 'c1' });
     expect(p.tally.pages).toBe(3);
-    expect(p.seen.size).toBe(250);
+    expect((p.seen as RecentIds).size).toBe(250);
     expect(completenessWarnings(p.tally, 250)).toEqual([]);
   });
 

@@ -25,6 +25,7 @@ function afterFailures(file: string | null): string {
       record: 'x',
       error: { code: 'INVALID_JSON', status: null, message: 'not JSON' },
       correlation_id: null,
+      at: '2026-01-01T00:00:00.000Z',
     };
     display.onFailure?.(f);
   }

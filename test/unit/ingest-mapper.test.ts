@@ -321,7 +321,10 @@ describe('mapper: document_id', () => {
   });
 
   it('hashDocumentId ignores document_id itself; canonicalJson sorts keys', () => {
-    const r: CreateMemoryRequest = { document: 'x', metadata: { b: 1, a: [{ d: 1, c: 2 }] } };
+    const r = {
+      document: 'x',
+      metadata: { b: 1, a: [{ d: 1, c: 2 }] },
+    } as unknown as CreateMemoryRequest;
     expect(hashDocumentId({ ...r, document_id: 'one' })).toBe(
       hashDocumentId({ ...r, document_id: 'two' }),
     );

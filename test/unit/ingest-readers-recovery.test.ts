@@ -110,7 +110,9 @@ describe('.json: one broken element does not swallow the rest', () => {
     const all = brief(await json(text));
     expect(all.map((r) => r[0])).toEqual([2, 3, 4, 5]);
     for (let after = 0; after <= 6; after++) {
-      expect(brief(await json(text, { after }))).toEqual(all.filter((r) => r[0]! > after));
+      expect(brief(await json(text, { after }))).toEqual(
+        all.filter((r) => (r[0] as number) > after),
+      );
     }
   });
 });

@@ -13,8 +13,9 @@ import {
 } from '../../src/ingest/checkpointer.js';
 import type { IngestFlags } from '../../src/commands/ingest-options.js';
 import { ingestRunOptions } from '../../src/commands/ingest-run.js';
-import { requestShape, type IngestRunOptions } from '../../src/ingest/options.js';
+import { requestShape } from '../../src/ingest/options.js';
 import { PrefixHash } from '../../src/ingest/readers/index.js';
+import type { Session } from '../../src/session.js';
 import { statePathFor } from '../../src/state-file.js';
 
 const shape: RequestShape = {
@@ -188,7 +189,7 @@ describe('the request shape of a run', () => {
     defaults: {},
     profile: 'default',
     baseUrl: 'http://127.0.0.1:1',
-    client: {} as IngestRunOptions['client'],
+    client: {} as Session['client'],
   };
   // The shape a run without optional flags has always saved, and its hash (state files and
   // the ledger's finished inputs written by earlier versions must still match).

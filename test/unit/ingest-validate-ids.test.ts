@@ -7,7 +7,8 @@ import { isIsoDate } from '../../src/client/datetime.js';
 import { validateRequest } from '../../src/ingest/validate.js';
 import { seededRandom } from '../helpers/random.js';
 
-const base: CreateMemoryRequest = {
+// Without scope: what a request read before scopes existed looks like.
+const base = {
   document: 'User: hi',
   document_type: 'ai-chat-conversation',
   document_id: null,
@@ -16,7 +17,7 @@ const base: CreateMemoryRequest = {
   customer_id: null,
   mode: 'long-range',
   metadata: { b: [1, { y: 2, x: 'é' }], a: null },
-};
+} as unknown as CreateMemoryRequest;
 
 function randomValue(r: () => number, depth: number): unknown {
   const k = Math.floor(r() * (depth > 2 ? 4 : 6));
@@ -41,7 +42,8 @@ describe('document ids', () => {
   it('requestCanonicalJson equals canonicalJson of the request without document_id', () => {
     const r = seededRandom(42);
     for (let i = 0; i < 500; i++) {
-      const req: CreateMemoryRequest = {
+      // Nulls where the mapper fills in defaults: the canonical form must take them too.
+      const req = {
         document: String(randomValue(r, 3) ?? 'x'),
         document_type: r() < 0.5 ? null : 'email',
         document_id: r() < 0.5 ? null : `id${i}`,
@@ -50,7 +52,7 @@ describe('document ids', () => {
         customer_id: r() < 0.5 ? null : 'c',
         mode: r() < 0.5 ? null : 'fast',
         metadata: randomValue(r, 0) as Record<string, unknown>,
-      };
+      } as unknown as CreateMemoryRequest;
       if (typeof req.metadata !== 'object' || req.metadata === null) req.metadata = {};
       const { document_id: _drop, ...rest } = req;
       expect(requestCanonicalJson(req)).toBe(canonicalJson(rest));

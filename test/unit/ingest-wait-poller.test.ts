@@ -91,7 +91,12 @@ describe('a status answer that names no known status', () => {
   const answer = { note: 'x'.repeat(100) };
   const shown = `${JSON.stringify(answer).slice(0, 80)}…`;
   const client = {
-    status: () => Promise.resolve({ data: answer as unknown as MemoryStatusResponse, status: 200 }),
+    status: () =>
+      Promise.resolve({
+        data: answer as unknown as MemoryStatusResponse,
+        status: 200,
+        correlationId: 'cid-1',
+      }),
   };
 
   it('--wait counts it unfinished and says so once, showing the answer cut at 80 characters', async () => {

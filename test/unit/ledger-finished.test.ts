@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ApiResult } from '../../src/client/client.js';
 import type {
   BatchCreateResponse,
+  BatchItemResult,
   CreateMemoryRequest,
   MemoryStatusResponse,
 } from '../../src/client/types.js';
@@ -21,11 +22,16 @@ class AcceptingClient implements IngestClient {
   constructor(private readonly fail = (_d: CreateMemoryRequest) => false) {}
   batch(docs: CreateMemoryRequest[]): Promise<ApiResult<BatchCreateResponse>> {
     this.sent.push(...docs);
-    const results = docs.map((d, i) => ({
+    const results = docs.map((d, i): BatchItemResult => ({
       ingestion_id: `ing-${i}`,
       document_id: d.document_id,
       ...(this.fail(d)
-        ? { status: 'failed' as const, error_code: 'INVALID_INPUT', error_message: 'no' }
+        ? {
+            status: 'failed' as const,
+            queued_at: null,
+            error_code: 'INVALID_INPUT',
+            error_message: 'no',
+          }
         : { status: 'queued' as const, queued_at: '2025-01-01T00:00:00Z' }),
     }));
     const failed = results.filter((r) => r.status === 'failed').length;

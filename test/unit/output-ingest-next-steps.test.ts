@@ -17,7 +17,9 @@ function summary(over: Partial<IngestSummary>): IngestSummary {
     accepted: 0,
     skipped: 0,
     failed: 3,
-    earlier_runs: { accepted: 0, skipped: 0, failed: 0 },
+    earlier_runs: { accepted: 0, skipped: 0, failed: 0, unchanged: 0 },
+    unchanged: 0,
+    updated: 0,
     requests: 1,
     rate_limited: 0,
     retries: 0,
@@ -44,7 +46,7 @@ describe('nextSteps', () => {
     expect(nextSteps(summary({ skipped: 1, failed: 2 })).join('\n')).not.toMatch(plainly);
     // Held by the instance already (the ledger's unchanged): stored, so not "nothing".
     expect(nextSteps(summary({ unchanged: 3, failed: 1 })).join('\n')).not.toMatch(plainly);
-    const resumed = summary({ earlier_runs: { accepted: 5, skipped: 0, failed: 0 } });
+    const resumed = summary({ earlier_runs: { accepted: 5, skipped: 0, failed: 0, unchanged: 0 } });
     expect(nextSteps(resumed).join('\n')).not.toMatch(plainly);
   });
 

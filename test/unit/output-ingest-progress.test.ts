@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { IngestProgress } from '../../src/ingest/pipeline.js';
+import type { IngestProgress } from '../../src/ingest/reporter.js';
 import { ingestProgressText, SettleRate } from '../../src/output/ingest-progress.js';
 
 function progress(over: Partial<IngestProgress>): IngestProgress {
