@@ -234,9 +234,11 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         path: u.checkpoint.state.input.path,
         size: u.checkpoint.state.input.size,
         options_hash: hashMapping(u.checkpoint.state.shape),
+        mtime_ms: u.checkpoint.state.input.mtime_ms,
+        format: opts.format,
       }
     : u.dryRunPath !== undefined && opts.ledger
-      ? await inputRead(u.dryRunPath, hashMapping(requestShape(opts)))
+      ? await inputRead(u.dryRunPath, hashMapping(requestShape(opts)), opts.format)
       : undefined;
   const known =
     opts.ledger && read && !run.shard

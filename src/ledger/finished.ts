@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises';
 import { versionInfo } from '../build-info.js';
 import { stat } from 'node:fs/promises';
+import { formatFromName } from '../ingest/formats/index.js';
 import { PrefixHash } from '../ingest/readers/prefix-hash.js';
 import type { LedgerView } from './verdict.js';
 
@@ -38,17 +39,48 @@ function mappingVersion(): string {
   return `synap ${version}+${commit}${build.dirty === true ? `+${build.built_at ?? ''}` : ''}`;
 }
 
-/** An input as a run reads it: where, how large, and the hash of the options it is read with. */
+/**
+ * An input as a run reads it: where, how large, the hash of the options it is read with, its
+ * modification time when the run began, and the format given with `--format` (else its name's).
+ */
 export interface InputRead {
   path: string;
   size: number;
   options_hash: string;
+  mtime_ms?: number | undefined;
+  format?: string | undefined;
 }
 
-/** The same, for a dry run (no state): the file's size now. */
-export async function inputRead(path: string, optionsHash: string): Promise<InputRead | undefined> {
+/** The same, for a dry run (no state): the file's size and time now. */
+export async function inputRead(
+  path: string,
+  optionsHash: string,
+  format?: string,
+): Promise<InputRead | undefined> {
   const s = await stat(path).catch(() => undefined);
-  return s?.isFile() ? { path, size: s.size, options_hash: optionsHash } : undefined;
+  return s?.isFile()
+    ? { path, size: s.size, options_hash: optionsHash, mtime_ms: s.mtimeMs, format }
+    : undefined;
+}
+
+/**
+ * Formats whose records each end at a line break, so that bytes appended after the remembered
+ * ones are new records and leave the remembered records as they were.
+ */
+const GROWS_BY_LINES: ReadonlySet<string> = new Set(['jsonl', 'csv', 'tsv']);
+
+/**
+ * What a memory of `input` is kept under besides its bytes: the options hash, and for any
+ * other format the file's modification time too. Such a file is one document or a few (a
+ * note, a transcript, a mailbox, an export): bytes appended to it change its last record,
+ * and a note or transcript without a date of its own is dated by the file's time. Undefined
+ * (nothing remembered) when that time is not known.
+ */
+function memoryKey(input: InputRead): { key: string; grows: boolean } | undefined {
+  const grows = GROWS_BY_LINES.has(input.format ?? formatFromName(input.path) ?? '');
+  if (grows) return { key: input.options_hash, grows };
+  if (input.mtime_ms === undefined) return undefined;
+  return { key: `${input.options_hash}+mtime:${input.mtime_ms}`, grows };
 }
 
 /** How many of the input's first records the ledger remembers as held (see above). */
@@ -73,13 +105,16 @@ async function checkRemembered(
 ): Promise<HeldPrefix> {
   const memo = ledger.finishedInput?.(input.path);
   const none = { records: 0, documents: 0, since };
+  const kept = memoryKey(input);
   if (
     memo === undefined ||
+    kept === undefined ||
     memo.generation !== since ||
-    memo.options_hash !== input.options_hash ||
+    memo.options_hash !== kept.key ||
     memo.version !== MAPPING_VERSION ||
     memo.bytes <= 0 ||
-    memo.bytes > input.size
+    memo.bytes > input.size ||
+    (!kept.grows && memo.bytes !== input.size)
   ) {
     return none;
   }
@@ -106,13 +141,14 @@ export function rememberFinished(
   since: number,
 ): boolean {
   const consumed = prefix.snapshot();
-  if (consumed.bytes <= 0 || !ledger.recordFinished) return false;
+  const kept = memoryKey(input);
+  if (consumed.bytes <= 0 || !ledger.recordFinished || kept === undefined) return false;
   return ledger.recordFinished(
     {
       path: input.path,
       bytes: consumed.bytes,
       sha256: consumed.sha256,
-      options_hash: input.options_hash,
+      options_hash: kept.key,
       version: MAPPING_VERSION,
       records: records.records,
       documents: records.documents,

@@ -1,4 +1,11 @@
-import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  readFileSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -206,6 +213,35 @@ describe('ledger: a repeated ingest sends only what is new or changed', () => {
     // --id-from none: no id to key on, so always sent (and never recorded).
     const none = await ingest([file, '--id-from', 'none']);
     expect(none).toMatchObject({ sent: 3, unchanged: 0 });
+  });
+
+  it('a note folder: a note grown or re-dated since the last run is sent again, the rest not', async () => {
+    // A note is one document of its whole file, dated by the file's time when its front matter
+    // has no date: what the ledger remembers of a finished line-record file (its first bytes
+    // held) does not hold for it.
+    const vault = join(dir, 'vault');
+    mkdirSync(vault, { recursive: true });
+    for (const n of ['a', 'b', 'c']) writeFileSync(join(vault, `${n}.md`), `# ${n}\nnote ${n}\n`);
+    utimesSync(
+      join(vault, 'c.md'),
+      new Date('2024-05-01T00:00:00Z'),
+      new Date('2024-05-01T00:00:00Z'),
+    );
+    expect(await ingest(['vault'])).toMatchObject({ sent: 3 });
+    expect(await ingest(['vault'])).toMatchObject({ sent: 0, unchanged: 3 });
+    const before = received();
+    appendFileSync(join(vault, 'b.md'), 'a line added the next day\n');
+    utimesSync(
+      join(vault, 'c.md'),
+      new Date('2024-06-01T00:00:00Z'),
+      new Date('2024-06-01T00:00:00Z'),
+    );
+    const third = await ingest(['vault']);
+    expect(third).toMatchObject({ sent: 2, unchanged: 1 });
+    expect(received() - before).toBe(2);
+    // The emulator keeps the version it holds of a repeated id (a 409): these two were sent.
+    expect(third.kept_earlier_ids).toEqual(['file:b.md', 'file:c.md']);
+    expect(await ingest(['vault'])).toMatchObject({ sent: 0 });
   });
 
   it('the ledger is one private file in the state directory', () => {
