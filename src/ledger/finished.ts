@@ -65,7 +65,8 @@ export async function inputRead(
 
 /**
  * Formats whose records each end at a line break, so that bytes appended after the remembered
- * ones are new records and leave the remembered records as they were.
+ * ones are new records and leave the remembered records as they were (uncompressed only: a
+ * gzip member appended may go on with the last line of the one before).
  */
 const GROWS_BY_LINES: ReadonlySet<string> = new Set(['jsonl', 'csv', 'tsv']);
 
@@ -77,7 +78,9 @@ const GROWS_BY_LINES: ReadonlySet<string> = new Set(['jsonl', 'csv', 'tsv']);
  * (nothing remembered) when that time is not known.
  */
 function memoryKey(input: InputRead): { key: string; grows: boolean } | undefined {
-  const grows = GROWS_BY_LINES.has(input.format ?? formatFromName(input.path) ?? '');
+  const grows =
+    GROWS_BY_LINES.has(input.format ?? formatFromName(input.path) ?? '') &&
+    !/\.gz$/i.test(input.path);
   if (grows) return { key: input.options_hash, grows };
   if (input.mtime_ms === undefined) return undefined;
   return { key: `${input.options_hash}+mtime:${input.mtime_ms}`, grows };

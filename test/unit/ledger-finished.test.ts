@@ -214,6 +214,24 @@ describe('ledger: a finished input run again', () => {
     expect(asked).toBe(22);
   });
 
+  it('grown is trusted only for an uncompressed line-record file: a gzip member may go on with its last line', async () => {
+    const input = join(dir, 'chats.jsonl');
+    writeFileSync(input, chats(1, 20));
+    await run(input, new AcceptingClient());
+    const memo = ledger.finishedInput('inst', input)!;
+    // The same remembered bytes, then more, under a plain name and under a compressed one.
+    for (const [name, held] of [
+      ['grown.jsonl', 20],
+      ['grown.jsonl.gz', 0],
+    ] as const) {
+      const path = join(dir, name);
+      writeFileSync(path, chats(1, 22));
+      ledger.recordFinished('inst', { ...memo, path }, memo.generation);
+      const read = { path, size: statSync(path).size, options_hash: memo.options_hash };
+      expect((await heldPrefix(view, read)).records, name).toBe(held);
+    }
+  });
+
   it('what another build remembered is not trusted', async () => {
     const input = join(dir, 'chats.jsonl');
     writeFileSync(input, chats(1, 20));
