@@ -171,7 +171,7 @@ describe('ingest against a hostile server', () => {
       cwd: dir,
       timeoutMs: 60_000,
     });
-    // Far from the 300 s --timeout it used to wait out (start-up under load takes seconds).
+    // Far from the 300 s --timeout a poll that took {} as unfinished would wait out.
     expect((Date.now() - t0) / 1000).toBeLessThan(30);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('no status');
