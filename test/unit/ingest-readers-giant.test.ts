@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { MAX_RECORD_BYTES } from '../../src/ingest/readers/common.js';
+import { readJsonArray } from '../../src/ingest/readers/json-array.js';
+import { readJsonLines } from '../../src/ingest/readers/jsonl.js';
+import type { SourceRecord } from '../../src/ingest/source-record.js';
+
+/**
+ * A record far larger than a JavaScript string may be (0x1fffffe8 characters, 512 MiB) between
+ * two ordinary ones, at the readers' real limit: the record before it is given out before the
+ * giant is read past the limit, the giant fails alone as TOO_LARGE, the record after it is read,
+ * and the reader never holds the giant whole. The giant is made while it is read (fresh 1 MiB
+ * chunks, never all at once), so no 600 MiB file or buffer exists; the bytes the test process
+ * holds in buffers are sampled as it goes.
+ */
+
+const MiB = 1024 * 1024;
+const GIANT = 600 * MiB;
+
+interface Feed {
+  /** Bytes of the giant record made so far. */
+  made: number;
+  /** The most bytes held in buffers (process.memoryUsage().arrayBuffers) seen while making it. */
+  peak: number;
+}
+
+/** `head`, then GIANT bytes of `x` in fresh chunks, then `tail`. */
+async function* feed(head: string, tail: string, f: Feed): AsyncGenerator<Buffer> {
+  yield Buffer.from(head);
+  while (f.made < GIANT) {
+    const chunk = Buffer.alloc(MiB, 0x78);
+    f.made += chunk.length;
+    if (f.made % (16 * MiB) === 0) f.peak = Math.max(f.peak, process.memoryUsage().arrayBuffers);
+    yield chunk;
+  }
+  yield Buffer.from(tail);
+}
+
+async function read(
+  gen: AsyncGenerator<SourceRecord[], number>,
+  f: Feed,
+): Promise<{ records: SourceRecord[]; madeAtFirst: number }> {
+  const records: SourceRecord[] = [];
+  let madeAtFirst = -1;
+  for await (const batch of gen) {
+    if (records.length === 0) madeAtFirst = f.made;
+    records.push(...batch);
+  }
+  return { records, madeAtFirst };
+}
+
+const brief = (rs: SourceRecord[]) =>
+  rs.map((r) => [r.line, r.parseError?.code ?? (r.value as { document: string }).document]);
+
+describe('a 600 MiB record between two ordinary ones', () => {
+  it('JSON Lines: the line before is given out first, the giant fails alone as TOO_LARGE, the line after is read; the giant is never held', async () => {
+    const f: Feed = { made: 0, peak: 0 };
+    const base = process.memoryUsage().arrayBuffers;
+    const { records, madeAtFirst } = await read(
+      readJsonLines(
+        feed('{"document":"before"}\n{"document":"', '"}\n{"document":"after"}\n', f),
+        'giant.jsonl',
+      ),
+      f,
+    );
+    expect(brief(records)).toEqual([
+      [1, 'before'],
+      [2, 'TOO_LARGE'],
+      [3, 'after'],
+    ]);
+    // Given out before the giant was read anywhere near its end (a pipeline sends it then).
+    expect(madeAtFirst).toBeLessThanOrEqual(MAX_RECORD_BYTES + 2 * MiB);
+    expect(records[1]!.parseError!.message).toMatch(/^the record is 629,145,615 bytes, over/);
+    // Held: at most the limit's worth and what the collector has not yet taken back, far
+    // below the 600 MiB that holding the line whole would take.
+    expect(f.peak - base).toBeLessThan(GIANT / 2);
+  }, 60_000);
+
+  it('.json: the element before is given out first, the giant fails alone as TOO_LARGE, the element after is read; the giant is never held', async () => {
+    const f: Feed = { made: 0, peak: 0 };
+    const base = process.memoryUsage().arrayBuffers;
+    const { records, madeAtFirst } = await read(
+      readJsonArray(
+        feed('[{"document":"before"},\n{"document":"', '"},\n{"document":"after"}]\n', f),
+        'giant.json',
+      ),
+      f,
+    );
+    expect(brief(records)).toEqual([
+      [1, 'before'],
+      [2, 'TOO_LARGE'],
+      [3, 'after'],
+    ]);
+    expect(madeAtFirst).toBeLessThanOrEqual(MAX_RECORD_BYTES + 2 * MiB);
+    expect(f.peak - base).toBeLessThan(GIANT / 2);
+  }, 60_000);
+});
