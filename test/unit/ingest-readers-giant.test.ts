@@ -1,5 +1,7 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { MAX_RECORD_BYTES } from '../../src/ingest/readers/common.js';
+import { readDelimited } from '../../src/ingest/readers/csv.js';
 import { readJsonArray } from '../../src/ingest/readers/json-array.js';
 import { readJsonLines } from '../../src/ingest/readers/jsonl.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
@@ -89,6 +91,74 @@ describe('a 600 MiB record between two ordinary ones', () => {
       [1, 'before'],
       [2, 'TOO_LARGE'],
       [3, 'after'],
+    ]);
+    expect(madeAtFirst).toBeLessThanOrEqual(MAX_RECORD_BYTES + 2 * MiB);
+    expect(f.peak - base).toBeLessThan(GIANT / 2);
+  }, 60_000);
+});
+
+describe('a CSV row over the size limit', () => {
+  const rows = async (text: string, max: number, chunk = 64) => {
+    const bytes = Buffer.from(text);
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < bytes.length; i += chunk) chunks.push(bytes.subarray(i, i + chunk));
+    const out: SourceRecord[] = [];
+    for await (const b of readDelimited(Readable.from(chunks), 'in.csv', 'csv', 0, max))
+      out.push(...b);
+    return out;
+  };
+  const briefCsv = (rs: SourceRecord[]) =>
+    rs.map((r) => [r.line, r.parseError?.code ?? (r.value as { document: string }).document]);
+
+  it('a long quoted field fails alone as TOO_LARGE with its line and an excerpt; the rows around it are read', async () => {
+    const big = 'word, and\nmore '.repeat(200);
+    const text = `document,user\nbefore,u1\n"${big}",u2\nafter,u3\n`;
+    const rs = await rows(text, 1000);
+    expect(briefCsv(rs)).toEqual([
+      [2, 'before'],
+      [3, 'TOO_LARGE'],
+      [204, 'after'],
+    ]);
+    const e = rs[1]!.parseError!;
+    expect(e.message).toMatch(/^the record is 3,005 bytes, over the 1,000-byte limit/);
+    expect(`"${big}",u2`.startsWith(e.raw!)).toBe(true);
+    expect(e.raw!.length).toBeLessThanOrEqual(1000);
+  });
+
+  it('a quote never closed: the rest of the input fails as one TOO_LARGE record, held no longer than the limit', async () => {
+    const text = `document,user\nbefore,u1\n"broken,u2\n${'row,u\n'.repeat(1000)}`;
+    const rs = await rows(text, 500);
+    expect(briefCsv(rs)).toEqual([
+      [2, 'before'],
+      [3, 'TOO_LARGE'],
+    ]);
+    expect(rs[1]!.parseError!.message).toMatch(
+      /^malformed CSV: the quote opened on line 3 is never closed, so the rest of the input \(6,010 bytes\) would be one row, over the 500-byte limit/,
+    );
+    expect(rs[1]!.parseError!.raw!.startsWith('"broken,u2\nrow,u\n')).toBe(true);
+  });
+
+  it('a row under the limit is read as before, in any chunking', async () => {
+    const text = `document,user\n"a ""quoted""\nline",u1\nplain,u2\n`;
+    for (const chunk of [1, 3, 64]) {
+      const rs = await rows(text, 1000, chunk);
+      expect(rs.map((r) => r.value)).toEqual([
+        { document: 'a "quoted"\nline', user: 'u1' },
+        { document: 'plain', user: 'u2' },
+      ]);
+    }
+  });
+
+  it('a 600 MiB quoted field that never closes, after an ordinary row: the row is given out first, the rest fails as TOO_LARGE, never held', async () => {
+    const f: Feed = { made: 0, peak: 0 };
+    const base = process.memoryUsage().arrayBuffers;
+    const { records, madeAtFirst } = await read(
+      readDelimited(feed('document\nbefore\n"', '\nafter\n', f), 'giant.csv', 'csv'),
+      f,
+    );
+    expect(briefCsv(records)).toEqual([
+      [2, 'before'],
+      [3, 'TOO_LARGE'],
     ]);
     expect(madeAtFirst).toBeLessThanOrEqual(MAX_RECORD_BYTES + 2 * MiB);
     expect(f.peak - base).toBeLessThan(GIANT / 2);
