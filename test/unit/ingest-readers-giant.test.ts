@@ -125,6 +125,23 @@ describe('a CSV row over the size limit', () => {
     expect(e.raw!.length).toBeLessThanOrEqual(1000);
   });
 
+  it('CRLF line breaks, and a resumed read after the large row, agree with the first read', async () => {
+    const big = 'word, and\r\nmore '.repeat(200);
+    const text = `document,user\r\nbefore,u1\r\n"${big}",u2\r\nafter,u3\r\n`;
+    const rs = await rows(text, 1000, 7);
+    expect(briefCsv(rs)).toEqual([
+      [2, 'before'],
+      [3, 'TOO_LARGE'],
+      [204, 'after'],
+    ]);
+    expect(rs[1]!.parseError!.message).toMatch(/^the record is 3,205 bytes/);
+    const bytes = Buffer.from(text);
+    const resumed: SourceRecord[] = [];
+    for await (const b of readDelimited(Readable.from([bytes]), 'in.csv', 'csv', 3, 1000))
+      resumed.push(...b);
+    expect(briefCsv(resumed)).toEqual([[204, 'after']]);
+  });
+
   it('a quote never closed: the rest of the input fails as one TOO_LARGE record, held no longer than the limit', async () => {
     const text = `document,user\nbefore,u1\n"broken,u2\n${'row,u\n'.repeat(1000)}`;
     const rs = await rows(text, 500);
