@@ -31,6 +31,8 @@ const TEXT_NAMES = [
   'title',
 ];
 const FIELDS_SHOWN = 20;
+/** A character in a column name that more likely separates columns than names one. */
+const SEPARATOR_LIKE = /[^\p{L}\p{N}_ .\-()/]/u;
 
 export interface MissingDocument {
   /** Records looked at (objects only). */
@@ -54,6 +56,8 @@ export function findMissingDocument(
   records: readonly SourceRecord[],
   map: Readonly<Record<string, string>>,
   source: string,
+  /** The records are rows under a header (CSV, TSV). */
+  tabular = false,
 ): MissingDocument | undefined {
   const path = map.document ?? 'document';
   const parts = path.includes('.') ? path.split('.') : undefined;
@@ -98,6 +102,19 @@ export function findMissingDocument(
     map.document === undefined
       ? `no record has a document: ${first} of ${source} ${have} no "document" field (fields found: ${shown})`
       : `--map document=${path}: ${first} of ${source} ${have} no "${path}" (fields found: ${shown})`;
+  const only = fields.length === 1 ? fields[0]! : undefined;
+  if (tabular && map.document === undefined && only !== undefined && SEPARATOR_LIKE.test(only)) {
+    // One column whose name looks like several: the file's delimiter was not recognised.
+    return {
+      records: objects,
+      fields,
+      suggestion: undefined,
+      message: `no record has a document: the header of ${source} has one column (${JSON.stringify(only)}), and no "document" column`,
+      hints: [
+        'If its columns are separated by a character other than a comma, ";", a tab or "|", save it with commas (or tabs, as .tsv); else name the column that holds the text with --map document=<column>',
+      ],
+    };
+  }
   const hints = [
     suggestion
       ? `Name the field that holds the text, e.g. --map document=${suggestion}`
@@ -240,6 +257,8 @@ export async function checkDocumentField<B extends SourceRecord[]>(
   instance?: InstanceRules,
   /** Also shown the looked-at records (quality checks); may throw to refuse the input. */
   inspect?: (head: SourceRecord[]) => void,
+  /** The records are rows under a header (CSV, TSV). */
+  tabular = false,
 ): Promise<AsyncIterable<B>> {
   const it = batches[Symbol.asyncIterator]();
   const head: B[] = [];
@@ -256,7 +275,8 @@ export async function checkDocumentField<B extends SourceRecord[]>(
   }
   const records = head.flat();
   const problem =
-    findMissingDocument(records, map, source) ?? findUnseenMapSources(records, map, source);
+    findMissingDocument(records, map, source, tabular) ??
+    findUnseenMapSources(records, map, source);
   const refused = instance ? findCustomerIdColumn(instance, records, source) : undefined;
   if (problem || refused) {
     if (!ended) await it.return?.();

@@ -18,7 +18,7 @@ import { UsageError } from '../errors.js';
 import { requestShape, type IngestRunOptions } from './options.js';
 import { checkDocumentField } from './document-check.js';
 import { isZipName } from './format.js';
-import { findFormat, formatFromName, unknownFormatError } from './formats/index.js';
+import { findFormat, formatFromName, isTabular, unknownFormatError } from './formats/index.js';
 import { inputIdentity, readRecordBatches, PrefixHash, type ReadOptions } from './readers/index.js';
 import { shardFailuresPath, shardTag } from './shard.js';
 import { inputFiles, refuseSymlink, type InputFiles } from './run-files.js';
@@ -170,6 +170,7 @@ export async function withInput(
       source,
       opts.map.instance,
       inspect,
+      isTabular(format),
     );
   const elsewhere = files.elsewhere ? { elsewhere: files.elsewhere } : {};
   if (!files.resumable || opts.dryRun) {

@@ -74,6 +74,32 @@ describe('export completeness and the exit code', () => {
     expect(s.memories).toBe(3);
   });
 
+  it('a listing that never holds still (one memory consolidated away and one made at every request, the same total): exit 3 saying completeness could not be shown', async () => {
+    let shift = 0;
+    server = await startHostileServer((req) => {
+      const url = new URL(req.path, 'http://x');
+      if (url.pathname !== '/api/v1/memories') return undefined;
+      const page = Number(url.searchParams.get('page'));
+      const size = Number(url.searchParams.get('page_size'));
+      const ids = Array.from({ length: 6 }, (_, i) => i + shift).slice(
+        (page - 1) * size,
+        page * size,
+      );
+      shift++;
+      return json(200, {
+        data: ids.map(memory),
+        page,
+        page_size: size,
+        total: 6,
+        total_pages: 3,
+      });
+    });
+    const r = await run(['--json', 'export', '--page-size', '2', '-o', 'moving.jsonl']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).toContain('completeness could not be shown');
+    expect(JSON.parse(r.stdout).result).toMatchObject({ partial: true, verify_passes: 3 });
+  });
+
   it('a quiet export is complete: exit 0', async () => {
     server = await startHostileServer(
       listing(

@@ -2,7 +2,15 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
-import { echoKeyInItems, hang, json, rateLimited, redirect } from '../helpers/hostile-server.js';
+import {
+  documentKey,
+  echoKeyInItems,
+  hang,
+  json,
+  rateLimited,
+  redirect,
+  reorderedWithRefusals,
+} from '../helpers/hostile-server.js';
 import { writeChatFile } from '../helpers/ingest.js';
 import { GRACE_S, hostileSandbox, KEY } from '../helpers/fixtures/hostile.js';
 
@@ -187,6 +195,37 @@ describe('ingest against a hostile server', () => {
     expect(failures).not.toContain(KEY);
     expect(failures).not.toMatch(/synap_[A-Za-z0-9]{12,}/);
     expect(failures).toContain('document refused for key');
+  });
+
+  it('results in reverse order with four refusals: the refused records are the failures, the stored ones are accepted (exit 3)', async () => {
+    // Refuses the documents whose text ends in an odd number below 8.
+    const refused = (text: string) => /noted [1357]\.$/.test(text);
+    const s = await start((req) => {
+      if (!req.path.includes('/batch')) return undefined;
+      const docs = (req.json as { documents: { document_id: string; document: string }[] })
+        .documents;
+      const ids = new Set(docs.filter((d) => refused(d.document)).map((d) => d.document_id));
+      return reorderedWithRefusals(req, (id) => ids.has(id));
+    });
+    writeChatFile(join(dir, 'reordered.jsonl'), 8, 'reordered');
+    const r = await runInProcess(['--json', 'ingest', 'reordered.jsonl', '--batch-size', '8'], {
+      env: envFor(s),
+      cwd: dir,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 4, failed: 4 });
+    const failures = readFileSync(join(dir, 'reordered.jsonl.failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { record: { document: string } });
+    expect(failures.map((f) => refused(f.record.document))).toEqual([true, true, true, true]);
+    // The four stored are exactly the four not in the failures file.
+    const sent = batches(s).flatMap(
+      (b) => (b.json as { documents: { document_id: string; document: string }[] }).documents,
+    );
+    const stored = sent.filter((d) => s.held.has(documentKey(d))).map((d) => d.document);
+    expect(stored.every((d) => !refused(d))).toBe(true);
+    expect(stored).toHaveLength(4);
   });
 
   it('a 307 to another origin is not followed: an error naming where it pointed; the other origin gets nothing', async () => {

@@ -75,6 +75,23 @@ describe('ingest: records of unusual shape', () => {
     expect(d).toMatchObject({ document: 'hello; there', metadata: { note: 'a,b' } });
   });
 
+  it('a .csv whose delimiter is none of , ; tab | : exit 2 saying the header has one column, not a --map of the whole header', async () => {
+    writeFileSync(join(dir, 'caret.csv'), 'text^user_id\nhello^u1\nbye^u2\n');
+    const before = batches();
+    const r = await run(['ingest', 'caret.csv']);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr).toContain('the header of caret.csv has one column ("text^user_id")');
+    expect(r.stderr).toMatch(/separated by a character other than a comma, ";", a tab or "\|"/);
+    expect(r.stderr).not.toContain('--map document=text^user_id');
+    expect(batches()).toBe(before);
+    // A file of one column, named plainly, still gets the --map hint.
+    writeFileSync(join(dir, 'one-column.csv'), 'text\nhello\n');
+    const one = await run(['ingest', 'one-column.csv']);
+    expect(one.code, one.stderr).toBe(2);
+    expect(one.stderr).toContain('--map document=text');
+    expect(one.stderr).not.toContain('one column');
+  });
+
   it('a --map source field that no record has stops the run before anything is sent (exit 2)', async () => {
     writeFileSync(join(dir, 'orgs.csv'), 'document,org\nfirst,acme\nsecond,globex\n');
     const before = batches();

@@ -186,6 +186,47 @@ describe('migrate --max-duration against a slow target', () => {
     expect(readdirSync(stateDir).filter((f) => f.startsWith('migrate-'))).toEqual([]);
   });
 
+  it('against a target that stays slow, every bounded run stores more than the one before, and none stores twice', async () => {
+    const slowest = await startEmulator({ processingDelayMs: 0 });
+    try {
+      await addProfile(runInProcess, sandbox.env, 'slowest', slowest.url, slowest.apiKey);
+      slowest.setFaults({ latencyMs: 250 });
+      const migrate = () =>
+        runInProcess(
+          [
+            'migrate',
+            '--from',
+            'a',
+            '--to',
+            'slowest',
+            '--batch-size',
+            '10',
+            '--concurrency',
+            '1',
+            '--max-duration',
+            '2s',
+            // Without the target's ledger: the runs' own state is what must carry them on.
+            '--resend',
+          ],
+          { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000 },
+        );
+      const stored: number[] = [];
+      for (let run = 0; run < 3; run++) {
+        const r = await migrate();
+        expect(r.code, r.stderr).toBe(5);
+        stored.push(slowest.stats().documents_stored);
+      }
+      // Each run continues where the one before stopped: the count grows run over run.
+      expect(stored[0]).toBeGreaterThan(0);
+      expect(stored[1]).toBeGreaterThan(stored[0]!);
+      expect(stored[2]).toBeGreaterThan(stored[1]!);
+      expect(stored[2]).toBeLessThan(300);
+      expect(slowest.stats().duplicates_refused).toBe(0);
+    } finally {
+      await slowest.close();
+    }
+  });
+
   it('memories deleted and created at the source between two bounded runs: nothing that stayed is lost', async () => {
     const third = await startEmulator({ processingDelayMs: 0 });
     try {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox, runCli, runShell, spawnCli } from '../helpers/cli.js';
+import { api } from '../helpers/emulator.js';
 import { allMemories, byId, parseLines, seedMemories } from '../helpers/export.js';
 import { envFor, STACK_LINE, useSeededEmulator } from '../helpers/fixtures/export.js';
 
@@ -85,5 +86,47 @@ describe('synap export resumed after kill -9', () => {
     expect([...lines].sort(byId)).toEqual((await allMemories(emu)).sort(byId));
     expect(existsSync(state)).toBe(false);
     expect(existsSync(`${out}.synap-export-partial`)).toBe(false);
+  });
+
+  it('memories deleted and created between the kill and the resume: every memory that existed throughout is in the file, once', async () => {
+    const out = join(sandbox.dir, 'churned.jsonl');
+    const state = `${out}.synap-export-state.json`;
+    emu.setFaults({ latencyMs: 100 });
+    const run = spawnCli(['export', '--page-size', '50', '-o', out], { env: envFor(emu, sandbox) });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (Date.now() > deadline) throw new Error('no checkpoint of 200 lines appeared');
+      try {
+        if ((JSON.parse(readFileSync(state, 'utf8')) as { lines: number }).lines >= 200) break;
+      } catch {
+        // not there yet, or being replaced right now
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    run.child.kill('SIGKILL');
+    expect((await run.done).signal).toBe('SIGKILL');
+    const beside = readFileSync(`${out}.synap-export-partial`, 'utf8');
+    const written = parseLines(beside.slice(0, beside.lastIndexOf('\n') + 1));
+    expect(written.length).toBeLessThan(2500);
+    // The service consolidates while no export runs: 50 memories already written go, and the
+    // memories after them move 50 places up the listing, past where the export stopped.
+    const gone = written.filter((_, i) => i % 2 === 0).slice(0, 50);
+    for (const m of gone) {
+      expect((await api(emu, 'DELETE', `/api/v1/memories/${m.memory_id}`)).status).toBe(200);
+    }
+    await seedMemories(emu, 50, 'consolidated');
+
+    emu.setFaults({ latencyMs: 0 });
+    const r = await runCli(['export', '--page-size', '50', '-o', out], {
+      env: envFor(emu, sandbox),
+    });
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = parseLines(readFileSync(out, 'utf8'));
+    const ids = lines.map((m) => m.memory_id);
+    expect(new Set(ids).size).toBe(ids.length);
+    const inFile = new Set(ids);
+    const now = await allMemories(emu);
+    expect(now.filter((m) => !inFile.has(m.memory_id)).map((m) => m.memory_id)).toEqual([]);
   });
 });

@@ -21,12 +21,36 @@ export interface RecordedRequest {
   json: unknown;
 }
 
+/**
+ * What the server keeps of a batch it answers (see HostileServer.held): the documents its answer
+ * says it took (`answered`, the default; nothing when the answer says nothing clear), or every
+ * document whatever the answer says (`all`: the server did the work, its answer lost it).
+ */
+export type Storing = 'answered' | 'all';
+
 /** How the server answers one request. */
 export type Answer =
-  | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
-  | { kind: 'raw'; status: number; text: string; headers?: Record<string, string> }
+  | {
+      kind: 'json';
+      status: number;
+      body: unknown;
+      headers?: Record<string, string>;
+      stores?: Storing;
+    }
+  | {
+      kind: 'raw';
+      status: number;
+      text: string;
+      headers?: Record<string, string>;
+      stores?: Storing;
+    }
   /** Accept the request and never answer (the socket stays open until the server closes). */
   | { kind: 'hang' };
+
+/** `answer`, with the server keeping the batch's documents as `how` says. */
+export function storing(answer: Answer, how: Storing): Answer {
+  return answer.kind === 'hang' ? answer : { ...answer, stores: how };
+}
 
 export const json = (status: number, body: unknown, headers?: Record<string, string>): Answer => ({
   kind: 'json',
@@ -163,9 +187,50 @@ export const notJson = (text = '<html><body>upstream said OK</body></html>'): An
 });
 
 /** The documents of a batch request. */
-export function documentsOf(req: RecordedRequest): { document_id?: string | null }[] {
-  const body = req.json as { documents?: { document_id?: string | null }[] } | undefined;
+export function documentsOf(
+  req: RecordedRequest,
+): { document_id?: string | null; document?: string }[] {
+  const body = req.json as
+    { documents?: { document_id?: string | null; document?: string }[] } | undefined;
   return Array.isArray(body?.documents) ? body.documents : [];
+}
+
+/**
+ * Which document a stored copy is: its document_id, else its text (the service keeps one memory
+ * per document_id, so a repeat of an id is the same document; without one, each send is a copy).
+ */
+export function documentKey(d: { document_id?: string | null; document?: unknown }): string {
+  return typeof d.document_id === 'string' && d.document_id !== ''
+    ? `id:${d.document_id}`
+    : `text:${String(d.document)}`;
+}
+
+/** Item statuses that say a document was taken (as a client must read them). */
+const TAKEN = new Set(['queued', 'processing', 'completed', 'partial_success']);
+
+/**
+ * The documents of a batch `answer` says were taken: results matched by document_id, a
+ * document without one by position.
+ */
+function takenBy(docs: ReturnType<typeof documentsOf>, answer: Answer): Set<number> {
+  const taken = new Set<number>();
+  if (answer.kind !== 'json' || answer.status !== 200) return taken;
+  const results = (answer.body as { results?: unknown } | null)?.results;
+  if (!Array.isArray(results)) return taken;
+  const said = (r: unknown) => {
+    const status = (r as { status?: unknown } | null)?.status;
+    return typeof status === 'string' && TAKEN.has(status);
+  };
+  docs.forEach((d, i) => {
+    const res =
+      typeof d.document_id === 'string'
+        ? results.find(
+            (r) => (r as { document_id?: unknown } | null)?.document_id === d.document_id,
+          )
+        : results[i];
+    if (said(res)) taken.add(i);
+  });
+  return taken;
 }
 
 function wellBehaved(req: RecordedRequest): Answer {
@@ -186,6 +251,10 @@ export interface HostileServer {
   readonly requests: RecordedRequest[];
   /** Requests to the Synap API (not /health). */
   apiRequests(): RecordedRequest[];
+  /** Copies of each document the server keeps after its batch answers, by documentKey. */
+  readonly held: Map<string, number>;
+  /** Documents (documentKey) that an item of a batch answer said were taken. */
+  readonly saidTaken: Set<string>;
   /** Replaces the plan. */
   setPlan(plan: Plan): void;
   close(): Promise<void>;
@@ -201,6 +270,23 @@ export async function startHostileServer(
 ): Promise<HostileServer> {
   let current = plan;
   const requests: RecordedRequest[] = [];
+  const held = new Map<string, number>();
+  const saidTaken = new Set<string>();
+  /** Keeps what a batch answer stores and notes what it says was taken. */
+  const keep = (req: RecordedRequest, answer: Answer) => {
+    if (answer.kind === 'hang' || req.method !== 'POST') return;
+    if (req.path.split('?')[0] !== '/api/v1/memories/batch') return;
+    const docs = documentsOf(req);
+    const taken = takenBy(docs, answer);
+    const how = answer.stores ?? 'answered';
+    docs.forEach((d, i) => {
+      const key = documentKey(d);
+      if (taken.has(i)) saidTaken.add(key);
+      if (how === 'answered' && !taken.has(i)) return;
+      // One memory per document_id; a document without one is a new copy each time.
+      held.set(key, key.startsWith('id:') ? 1 : (held.get(key) ?? 0) + 1);
+    });
+  };
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -224,6 +310,7 @@ export async function startHostileServer(
       };
       requests.push(rec);
       const answer = current(rec) ?? wellBehaved(rec);
+      keep(rec, answer);
       if (answer.kind === 'hang') {
         hanging.add(res);
         res.on('close', () => hanging.delete(res));
@@ -246,6 +333,8 @@ export async function startHostileServer(
     host,
     requests,
     apiRequests: () => requests.filter((r) => r.path.startsWith('/api/')),
+    held,
+    saidTaken,
     setPlan(p) {
       current = p;
     },

@@ -9,6 +9,7 @@ import { ingest } from '../../src/ingest/pipeline.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import {
   acceptAll,
+  documentKey,
   documentsOf,
   itemsLike,
   json,
@@ -17,9 +18,12 @@ import {
   reorderedWithRefusals,
   reversedResults,
   startHostileServer,
+  storing,
+  type Answer,
   type HostileServer,
   type Plan,
   type RecordedRequest,
+  type Storing,
 } from '../helpers/hostile-server.js';
 
 /**
@@ -278,6 +282,86 @@ describe('batch answers matched to documents', () => {
     expect(batches).toHaveLength(1);
     expect(summary).toMatchObject({ accepted: 0, failed: 8 });
     expect(failures[0]!.error.message).toMatch(/no document_id/);
+  });
+
+  describe('every record ends stored once or in the failures file, and only what an item said was taken counts as accepted', () => {
+    const refused = new Set(['d2', 'd3', 'd5', 'd8']);
+    /** The batch answer shapes a hostile server gives (test/helpers/hostile-server.ts). */
+    const shapes: [string, (req: RecordedRequest) => Answer][] = [
+      ['reordered, four refused', (req) => reorderedWithRefusals(req, (id) => refused.has(id))],
+      ['partial (every other result left out)', (req) => partialResults(req, (i) => i % 2 === 0)],
+      [
+        "error-status items ('error')",
+        (req) =>
+          itemsLike(req, (i) => ({
+            ingestion_id: null,
+            document_id: documentsOf(req)[i]?.document_id ?? null,
+            status: 'error',
+            error_message: 'engine error',
+          })),
+      ],
+      ['empty: a body of {}', () => json(200, {})],
+      ['empty: no body at all', () => ({ kind: 'raw', status: 200, text: '' })],
+      ['empty: items of {}', (req) => itemsLike(req, () => ({}))],
+      ['not JSON (an HTML page with a 200)', () => notJson()],
+    ];
+    const N = 8;
+
+    /**
+     * Whatever the server kept: each record is held once (a document without a document_id
+     * sent twice would be held twice) or is in the failures file; every record not in the
+     * failures file was said to be taken by an item of an answer, and the summary counts
+     * exactly those as accepted.
+     */
+    function expectNothingLost(r: Awaited<ReturnType<typeof run>>, ids: boolean) {
+      const failed = new Set(r.failures.map((f) => documentKey(f.record)));
+      expect(r.failures, 'one failures line a record').toHaveLength(failed.size);
+      const keys = Array.from({ length: N }, (_, k) =>
+        ids ? `id:d${k + 1}` : `text:note ${k + 1}`,
+      );
+      const held = (k: string) => r.server.held.get(k) ?? 0;
+      expect(
+        keys.filter((k) => held(k) === 0 && !failed.has(k)),
+        'neither stored nor in the failures file',
+      ).toEqual([]);
+      expect(
+        keys.filter((k) => held(k) > 1),
+        'stored more than once',
+      ).toEqual([]);
+      const counted = keys.filter((k) => !failed.has(k));
+      expect(
+        counted.filter((k) => !r.server.saidTaken.has(k)),
+        'counted accepted, though no item said it was taken',
+      ).toEqual([]);
+      expect(r.summary.accepted + r.summary.skipped).toBe(counted.length);
+      expect(r.summary.failed).toBe(failed.size);
+    }
+
+    for (const [what, shape] of shapes) {
+      describe(what, () => {
+        for (const stores of ['answered', 'all'] as Storing[]) {
+          for (const again of ['the same answer again', 'a good answer next'] as const) {
+            it(`the server keeps ${stores === 'answered' ? 'what it says it took' : 'every document'}, then gives ${again}`, async () => {
+              for (const ids of [true, false]) {
+                for (const ambiguous of ['retry-idempotent', 'never'] as const) {
+                  let first = true;
+                  const r = await run(
+                    (req) => {
+                      if (!req.path.endsWith('/batch')) return undefined;
+                      if (!first && again === 'a good answer next') return acceptAll(req);
+                      first = false;
+                      return storing(shape(req), stores);
+                    },
+                    { n: N, ids, ambiguous },
+                  );
+                  expectNothingLost(r, ids);
+                }
+              }
+            });
+          }
+        }
+      });
+    }
   });
 
   describe('answers cut short on the wire (a raw socket server)', () => {

@@ -9,7 +9,7 @@ import {
 } from './json-text.js';
 
 /**
- * The largest record a reader holds: a JSON Lines line or a `.json` array element longer than
+ * The largest record a reader holds: a JSON Lines line, a `.json` array element or a CSV row longer than
  * this fails alone as TOO_LARGE (its place and a bounded excerpt kept) and the reader goes on
  * with the next one, so no record makes it hold a file whole. The service publishes no
  * document limit; the emulator refuses request bodies above 16 MiB, so a record above this

@@ -14,6 +14,8 @@
  * - A line with nothing on it is no row; a line holding only `""` is a row of one empty field.
  * - An input that ends inside a quoted field loses that last row (`unclosedQuote`).
  * Lines are numbered as LineWindow numbers them: CRLF, LF and CR are one break each.
+ * The row being read can be dropped (`drop()`, for a row over the size limit): its text is no
+ * longer kept, it is still scanned to its end, and it comes out with `dropped` and no fields.
  */
 export interface CsvRow {
   fields: string[];
@@ -21,6 +23,8 @@ export interface CsvRow {
   line: number;
   /** The line it ends on (where its record break is, or the input's last line). */
   end: number;
+  /** The row was dropped while it was read (`CsvRowParser.drop`): its fields are not kept. */
+  dropped?: true;
 }
 
 /**
@@ -53,10 +57,32 @@ export class CsvRowParser {
   private first = true;
   /** Whether the input ended inside a quoted field (that row is not returned). */
   unclosedQuote = false;
+  /** The row being read is dropped: none of its text is kept. */
+  private dropping = false;
 
   constructor(delimiter: string) {
     if (delimiter.length !== 1) throw new Error(`a CSV delimiter is one character`);
     this.delimiter = delimiter.charCodeAt(0);
+  }
+
+  /** The line the row being read starts on. */
+  get rowLine(): number {
+    return this.startLine;
+  }
+
+  /**
+   * Drops the row being read: its text so far is let go and no more of it is kept; it still
+   * ends where it would have, and comes out as a row with `dropped` set.
+   */
+  drop(): void {
+    this.dropping = true;
+    this.fields = [];
+    this.field = '';
+  }
+
+  /** Adds a field's text to the row, unless the row is dropped. */
+  private addField(text: string): void {
+    if (!this.dropping) this.fields.push(text);
   }
 
   /**
@@ -106,7 +132,7 @@ export class CsvRowParser {
           i += 2;
           continue;
         }
-        this.field += quotedText(s, from, i, escaped);
+        if (!this.dropping) this.field += quotedText(s, from, i, escaped);
         this.quoting = false;
         this.wasQuoting = true;
         if (
@@ -120,7 +146,7 @@ export class CsvRowParser {
           continue;
         }
         // Text after the closing quote: the field is kept as written, quotes included.
-        this.field = `"${this.field}"`;
+        if (!this.dropping) this.field = `"${this.field}"`;
         i += 1;
         from = i;
         continue;
@@ -136,7 +162,7 @@ export class CsvRowParser {
         continue;
       }
       if (c === delimiter) {
-        this.fields.push(this.field === '' ? s.slice(from, i) : this.field + s.slice(from, i));
+        this.addField(this.field === '' ? s.slice(from, i) : this.field + s.slice(from, i));
         this.field = '';
         this.wasQuoting = false;
         i += 1;
@@ -155,7 +181,10 @@ export class CsvRowParser {
         const fieldText = this.field === '' ? s.slice(from, i) : this.field + s.slice(from, i);
         // The LF of a CRLF whose CR was text belongs to the CR's line.
         const end = c === LF && afterCr ? this.line - 1 : this.line;
-        if (this.fields.length > 0 || fieldText !== '' || this.wasQuoting) {
+        if (this.dropping) {
+          out.push({ fields: [], line: this.startLine, end, dropped: true });
+          this.dropping = false;
+        } else if (this.fields.length > 0 || fieldText !== '' || this.wasQuoting) {
           this.fields.push(fieldText);
           out.push({ fields: this.fields, line: this.startLine, end });
           this.fields = [];
@@ -176,7 +205,8 @@ export class CsvRowParser {
       }
     }
     if (!end) {
-      if (from < i) this.field += this.quoting ? quotedText(s, from, i, escaped) : s.slice(from, i);
+      if (from < i && !this.dropping)
+        this.field += this.quoting ? quotedText(s, from, i, escaped) : s.slice(from, i);
       this.held = s.slice(i);
       return;
     }
@@ -185,7 +215,17 @@ export class CsvRowParser {
       return;
     }
     const fieldText = this.field + s.slice(from);
-    if (this.fields.length > 0 || fieldText !== '' || this.wasQuoting) {
+    if (this.dropping) {
+      const last = s.charCodeAt(s.length - 1);
+      const end = last === CR || last === LF ? this.line - 1 : this.line;
+      out.push({
+        fields: [],
+        line: this.startLine,
+        end: Math.max(end, this.startLine),
+        dropped: true,
+      });
+      this.dropping = false;
+    } else if (this.fields.length > 0 || fieldText !== '' || this.wasQuoting) {
       this.fields.push(fieldText);
       const last = s.charCodeAt(s.length - 1);
       // A line break ending the input ends the row's last line; it starts none.

@@ -1,7 +1,14 @@
 import { isUtf8 } from 'node:buffer';
 import { TextDecoder } from 'node:util';
 import type { SourceRecord } from '../source-record.js';
-import { parseError, rawOf } from './common.js';
+import {
+  EXCERPT_BYTES,
+  excerptOf,
+  MAX_RECORD_BYTES,
+  parseError,
+  rawOf,
+  tooLarge,
+} from './common.js';
 import { CsvRowParser, type CsvRow } from './csv-rows.js';
 import { LineWindow } from './line-window.js';
 
@@ -117,15 +124,19 @@ export function completeCharsEnd(buf: Uint8Array): number {
  * object keyed by the header, every value a string; its line is where the row starts (quoted
  * fields may span lines). A row whose column count differs from the header's, or with a NUL
  * byte or invalid UTF-8, fails alone as a PARSE_ERROR keeping its exact text (and bytes); an
- * input ending inside a quoted field fails from the line after the last row on. Rows starting
- * at or before `startAfterLine` are parsed (CSV quoting needs it) but not turned into records
- * (resume). Yields the records of each chunk as one array (never empty) at a time.
+ * input ending inside a quoted field fails from the line after the last row on. A row longer
+ * than `maxRecordBytes` (a huge quoted field, or a quote never closed that runs on to the end)
+ * fails alone as TOO_LARGE, its line and first bytes kept, and is scanned to its end without
+ * being held, so memory stays bounded. Rows starting at or before `startAfterLine` are parsed
+ * (CSV quoting needs it) but not turned into records (resume). Yields the records of each
+ * chunk as one array (never empty) at a time.
  */
 export async function* readDelimited(
   bytes: AsyncIterable<Buffer>,
   source: string,
   format: 'csv' | 'tsv',
   startAfterLine = 0,
+  maxRecordBytes = MAX_RECORD_BYTES,
 ): AsyncGenerator<SourceRecord[], number> {
   // The header line is read before the parser is made, as the parser needs the delimiter.
   let delimiter = format === 'tsv' ? '\t' : ',';
@@ -148,6 +159,10 @@ export async function* readDelimited(
   let header: string[] | undefined;
   let prevEnd = 0;
   const rows: CsvRow[] = [];
+  /** The input's last two bytes so far. */
+  let ending = Buffer.alloc(0);
+  /** The row over the limit being scanned to its end: where it starts, and its first bytes. */
+  let oversize: { line: number; at: number; excerpt: string } | undefined;
   // Closes the source also when the consumer stops at the first chunk.
   const chunks = async function* (): AsyncGenerator<Buffer> {
     try {
@@ -171,6 +186,7 @@ export async function* readDelimited(
   for await (const chunk of chunks()) {
     if (chunk.length === 0) continue;
     window.push(chunk);
+    ending = Buffer.concat([ending, chunk.subarray(-2)]).subarray(-2);
     let buf = carry === undefined ? chunk : Buffer.concat([carry, chunk]);
     carry = undefined;
     if (!decided) {
@@ -201,6 +217,19 @@ export async function* readDelimited(
     for (const row of rows) rowRecord(row, out);
     rows.length = 0;
     window.release(prevEnd + 1);
+    if (!oversize) {
+      const line = parser.rowLine;
+      const at = window.offsetOf(line);
+      if (at !== undefined && window.size - at > maxRecordBytes) {
+        // Too large to hold: keep its start, let the parser scan on to its end.
+        oversize = { line, at, excerpt: excerptOf([window.slice(at, at + EXCERPT_BYTES)]) };
+        parser.drop();
+      }
+    }
+    if (oversize) {
+      window.release(window.lastLine);
+      window.forgetBytes();
+    }
     if (out.length > 0) yield out;
   }
   let text = '';
@@ -213,7 +242,23 @@ export async function* readDelimited(
   parser.push(text, true, rows);
   const rest: SourceRecord[] = [];
   for (const row of rows) rowRecord(row, rest);
-  if (parser.unclosedQuote) {
+  if (parser.unclosedQuote && oversize) {
+    // The row runs on to the end of the input (its last line break is not the record).
+    if (oversize.line > startAfterLine) {
+      const size = window.size - breakLength(ending) - oversize.at;
+      rest.push(
+        parseError(
+          source,
+          oversize.line,
+          `malformed CSV: the quote opened on line ${oversize.line} is never closed, so the rest of the input (${size.toLocaleString('en-US')} bytes) would be one row, over the ${maxRecordBytes.toLocaleString('en-US')}-byte limit of a record: not read (the failures file keeps its first ${EXCERPT_BYTES} bytes)`,
+          { raw: oversize.excerpt },
+          format,
+          'TOO_LARGE',
+        ),
+      );
+    }
+    oversize = undefined;
+  } else if (parser.unclosedQuote) {
     const line = prevEnd + 1;
     if (line > startAfterLine) {
       rest.push(
@@ -230,9 +275,28 @@ export async function* readDelimited(
   if (rest.length > 0) yield rest;
   return window.lastLine;
 
+  /** The failure of a row over the limit whose bytes end at offset `to`. */
+  function oversizeRecord(o: { line: number; at: number; excerpt: string }, to: number) {
+    return tooLarge(source, o.line, to - o.at, maxRecordBytes, o.excerpt, format);
+  }
+
+  /** The length of the line break (CRLF, LF, CR or none) ending just before offset `at`. */
+  function breakBefore(at: number): number {
+    return breakLength(window.slice(Math.max(0, at - 2), at));
+  }
+
   function rowRecord(row: CsvRow, out: SourceRecord[]): void {
     const { fields, line, end } = row;
     prevEnd = end;
+    if (row.dropped) {
+      const o = oversize!;
+      oversize = undefined;
+      // A header over the limit: the rows have no column names, and each fails saying so.
+      header ??= [];
+      const next = window.offsetOf(end + 1) ?? window.size;
+      if (line > startAfterLine) out.push(oversizeRecord(o, next - breakBefore(next)));
+      return;
+    }
     if (header === undefined) {
       header = headerNames(fields);
       return;
@@ -265,4 +329,11 @@ export async function* readDelimited(
     if (bad) out.push(parseError(source, line, bad, original(line, end), format));
     else out.push({ source, line, value, format });
   }
+}
+
+/** The length of the line break (CRLF, LF, CR or none) that `tail` ends with. */
+function breakLength(tail: Buffer): number {
+  const n = tail.length;
+  if (n > 0 && tail[n - 1] === 0x0a) return n > 1 && tail[n - 2] === 0x0d ? 2 : 1;
+  return n > 0 && tail[n - 1] === 0x0d ? 1 : 0;
 }

@@ -20,6 +20,33 @@ export class LineWindow {
     return this.firstLine + this.starts.length - 1;
   }
 
+  /** Bytes seen so far. */
+  get size(): number {
+    return this.total;
+  }
+
+  /** Where `line` starts (a byte offset in the whole input), if it is still held. */
+  offsetOf(line: number): number | undefined {
+    return line < this.firstLine ? undefined : this.starts[line - this.firstLine];
+  }
+
+  /** The bytes from offset `a` to `b` of the whole input, as far as they are still held. */
+  slice(a: number, b: number): Buffer {
+    return this.gather(a, b);
+  }
+
+  /**
+   * Lets go of every chunk but the last, keeping the line count (for a record that is skipped
+   * to its end: its bytes are not needed, and a line of it may be longer than memory allows).
+   * The bytes of lines that started in those chunks are no longer whole.
+   */
+  forgetBytes(): void {
+    const n = this.chunks.length - 1;
+    if (n <= 0) return;
+    this.chunks.splice(0, n);
+    this.chunkStarts.splice(0, n);
+  }
+
   push(chunk: Buffer): void {
     if (chunk.length === 0) return;
     const base = this.total;
