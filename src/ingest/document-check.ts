@@ -254,7 +254,8 @@ export async function checkDocumentField<B extends SourceRecord[]>(
     head.push(r.value);
     count += r.value.length;
   }
-  const records = head.flat();
+  // Exactly the first DOCUMENT_CHECK_RECORDS: the last batch read may go past them.
+  const records = head.flat().slice(0, DOCUMENT_CHECK_RECORDS);
   const problem =
     findMissingDocument(records, map, source) ?? findUnseenMapSources(records, map, source);
   const refused = instance ? findCustomerIdColumn(instance, records, source) : undefined;
@@ -263,7 +264,7 @@ export async function checkDocumentField<B extends SourceRecord[]>(
     throw problem ? new UsageError(problem.message, { hints: problem.hints }) : refused!;
   }
   try {
-    inspect?.(head.flat());
+    inspect?.(records);
   } catch (err) {
     if (!ended) await it.return?.();
     throw err;
