@@ -21,6 +21,15 @@ import { ptyUnavailableReason, startCliInPty, terminalScreen } from '../helpers/
 const noPty = ptyUnavailableReason();
 if (noPty) console.log(`skipping terminal size tests: ${noPty}`);
 
+// On a developer's machine without util-linux `script` the matrix is skipped; in CI (CI set,
+// as CI services do) it must run, so a runner without a pty fails here instead of passing it by.
+it.runIf(process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false')(
+  'CI can run the terminal size matrix (util-linux script is installed)',
+  () => {
+    expect(noPty).toBeUndefined();
+  },
+);
+
 /** The spinner's frames: a screen row holding one is a progress line still on screen. */
 const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
 /** What a run of a couple of seconds may write to the terminal, summary included. */
