@@ -19,6 +19,11 @@ interface ListFlags {
   output?: ListFormat;
 }
 
+/** `n` and the noun for that many, the number grouped (1 memory, 1,200 memories). */
+function plural(n: number, one: string, many: string): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
+}
+
 /** `--all`: the memories went to stdout as they came; this is what is left to say. */
 interface ListAllResult {
   all: true;
@@ -119,10 +124,13 @@ Examples:
       ? undefined
       : new MemoryRowsWriter(format, viewOf(ctx.globals, ctx.commandLine));
     let memories = 0;
+    /** Pages taken in (a page that arrives after Ctrl-C is not). */
+    let pages = 0;
     let readerClosed = false;
     try {
       for await (const page of paginator) {
         if (signals.signal.aborted) break;
+        pages += 1;
         memories += page.memories.length;
         if (collected) collected.push(...page.memories);
         else {
@@ -143,7 +151,7 @@ Examples:
     if (signals.signal.aborted) {
       const reason: unknown = signals.signal.reason;
       throw new InterruptedError(
-        `memories list --all interrupted after ${memories} memories (${paginator.tally.pages} pages)`,
+        `memories list --all interrupted after ${plural(memories, 'memory', 'memories')} (${plural(pages, 'page', 'pages')})`,
         {
           hints: [
             'The rows written are whole. For a listing that can be continued, use synap export -o FILE.',
