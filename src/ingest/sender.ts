@@ -179,7 +179,9 @@ function triesText(attempts: number | undefined): string {
  * conflict) is not "already ingested".
  */
 function isDuplicateConflict(err: SynapError): boolean {
-  return saysDocumentExists(err.code === 'CONFLICT' ? undefined : err.code, err.message);
+  // CONFLICT is the status's own code: the body named none.
+  const code = err.code.toUpperCase() === 'CONFLICT' ? undefined : err.code;
+  return saysDocumentExists(code, err.message);
 }
 
 /**
