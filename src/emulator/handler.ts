@@ -357,7 +357,7 @@ export class EmulatorHandler {
         store.completeDue(clock.now());
         const status = store.status(id, clock.now());
         if (!status) throw notFound('ingestion', id);
-        return { status: 200, body: status };
+        return { status: 200, body: this.injected.endStatus(status) };
       }
       case 'get': {
         const id = params.memory_id!;

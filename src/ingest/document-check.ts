@@ -273,7 +273,8 @@ export async function checkDocumentField<B extends SourceRecord[]>(
     head.push(r.value);
     count += r.value.length;
   }
-  const records = head.flat();
+  // Exactly the first DOCUMENT_CHECK_RECORDS: the last batch read may go past them.
+  const records = head.flat().slice(0, DOCUMENT_CHECK_RECORDS);
   const problem =
     findMissingDocument(records, map, source, tabular) ??
     findUnseenMapSources(records, map, source);
@@ -283,7 +284,7 @@ export async function checkDocumentField<B extends SourceRecord[]>(
     throw problem ? new UsageError(problem.message, { hints: problem.hints }) : refused!;
   }
   try {
-    inspect?.(head.flat());
+    inspect?.(records);
   } catch (err) {
     if (!ended) await it.return?.();
     throw err;

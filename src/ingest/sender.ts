@@ -48,15 +48,14 @@ export interface SendOptions {
   ambiguousResends?: number;
 }
 
-const DUPLICATE = /already (been )?ingested|duplicate/i;
-
 /**
  * Sends one batch and maps the answer back to its documents, one outcome each, in order:
  * - per-item results are matched to documents by document_id (by position only for documents
  *   that have none, and only when the answer has one result per document); an item counts as
  *   accepted only when its status says it was taken (queued, processing, completed,
- *   partial_success); a duplicate ("already ingested", DUPLICATE_DOCUMENT) is skipped; an item
- *   that failed (failed, error, cancelled) fails alone;
+ *   partial_success); an item refused as a duplicate (a duplicate code, or without a code a
+ *   message saying the document exists: saysDocumentExists) is skipped; any other item that
+ *   failed (failed, error, cancelled) fails alone;
  * - a document the answer says nothing clear about (no result, `{}`, no or an unknown status,
  *   an answer without results, a 200 whose body is not JSON) is ambiguous: it may have been
  *   stored. Under the --on-ambiguous rule such documents are sent once more when each has a
@@ -180,11 +179,20 @@ function triesText(attempts: number | undefined): string {
  * conflict) is not "already ingested".
  */
 function isDuplicateConflict(err: SynapError): boolean {
-  const code = err.code.toUpperCase();
-  if (DUPLICATE_CODES.has(code)) return true;
-  // A conflict that names its own code (compaction_in_progress, transcript_conflict) is that.
-  if (code !== 'CONFLICT') return false;
-  return DUPLICATE_CONFLICT.test(err.message);
+  // CONFLICT is the status's own code: the body named none.
+  const code = err.code.toUpperCase() === 'CONFLICT' ? undefined : err.code;
+  return saysDocumentExists(code, err.message);
+}
+
+/**
+ * Whether a refusal (a 409, or a failed item of a batch answer) says the document already
+ * exists: by one of the service's duplicate codes, or, when it names no code of its own, by a
+ * message saying so. A refusal with another code (compaction_in_progress, INVALID_INPUT) or
+ * whose words only mention a duplicate ("duplicate key in metadata") is not.
+ */
+function saysDocumentExists(code: string | undefined, message: string): boolean {
+  if (code !== undefined) return DUPLICATE_CODES.has(code.toUpperCase());
+  return DUPLICATE_CONFLICT.test(message);
 }
 
 const DUPLICATE_CODES: ReadonlySet<string> = new Set([
@@ -337,7 +345,7 @@ function itemOutcome(
       text(res.error_message) ?? `the server refused this document (${status})`,
     );
     const code = text(res.error_code);
-    if (code === 'DUPLICATE_DOCUMENT' || DUPLICATE.test(message)) {
+    if (saysDocumentExists(code, message)) {
       return { kind: 'skipped', correlationId };
     }
     return {

@@ -80,6 +80,10 @@ describe('ambiguous failures (--reset-rate): nothing stored twice, nothing lost'
       expect(f.error.code).toBe('OUTCOME_UNKNOWN');
       expect(f.error.message).toMatch(/not sent again \(--on-ambiguous fail\)/);
     }
+    expect(JSON.parse(r.stdout).result.outcome_unknown).toEqual({
+      records: resets * BATCH,
+      without_document_id: 0,
+    });
     // The reset batches were stored before the connection dropped: all there, once each.
     expect(storedOnce(emu.documents())).toEqual({ distinct: N, duplicates: 0 });
     // Sending the failures file again is safe: the same ids come back as already ingested.
@@ -105,6 +109,11 @@ describe('ambiguous failures (--reset-rate): nothing stored twice, nothing lost'
       expect(f.error.code).toBe('OUTCOME_UNKNOWN');
       expect(f.error.message).toMatch(/has no document_id, so the batch was not sent again/);
     }
+    // The summary counts them apart, as maybe stored, none of them with an id to resend safely.
+    expect(JSON.parse(r.stdout).result.outcome_unknown).toEqual({
+      records: resets * BATCH,
+      without_document_id: resets * BATCH,
+    });
     expect(storedOnce(emu.documents())).toEqual({ distinct: N, duplicates: 0 });
   });
 });

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { startEmulator } from '../../src/emulator/index.js';
 import { makeSandbox } from '../helpers/cli.js';
 import { runInProcess } from '../helpers/in-process.js';
 import {
@@ -103,6 +104,10 @@ describe('document_created_at against a server written from the contract', () =>
       { document: 'User: e', document_id: 'e', document_created_at: '2024-07-15' },
       { document: 'User: f', document_id: 'f', document_created_at: '0000-01-01' },
       { document: 'User: g', document_id: 'g', document_created_at: '2024-03-15T10:30:00+24:00' },
+      { document: 'User: h', document_id: 'h', document_created_at: 1710498600123 },
+      { document: 'User: i', document_id: 'i', document_created_at: '1710498600' },
+      { document: 'User: j', document_id: 'j', document_created_at: '1710498600123' },
+      { document: 'User: k', document_id: 'k', document_created_at: '2024-03-15T10:30:00-23:59' },
     ];
     writeFileSync(
       join(dir, 'dates.jsonl'),
@@ -110,7 +115,7 @@ describe('document_created_at against a server written from the contract', () =>
     );
     const r = await run(s, ['--json', 'ingest', 'dates.jsonl', '--timezone', 'Europe/Berlin']);
     expect(r.code, r.stderr).toBe(3);
-    expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 3, failed: 4 });
+    expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 7, failed: 4 });
     const batches = s.seen.filter((q) => q.url === '/api/v1/memories/batch');
     expect(batches).toHaveLength(1);
     const sent = (
@@ -122,6 +127,10 @@ describe('document_created_at against a server written from the contract', () =>
       ['a', '2024-03-15T10:30:00+01:00'],
       ['c', '2024-03-15T10:30:00Z'],
       ['e', '2024-07-15T00:00:00+02:00'],
+      ['h', '2024-03-15T10:30:00.123Z'],
+      ['i', '2024-03-15T10:30:00Z'],
+      ['j', '2024-03-15T10:30:00.123Z'],
+      ['k', '2024-03-15T10:30:00-23:59'],
     ]);
     const failures = readFileSync(join(dir, 'dates.jsonl.failures.jsonl'), 'utf8')
       .trim()
@@ -130,6 +139,60 @@ describe('document_created_at against a server written from the contract', () =>
     expect(failures.map((f) => f.line)).toEqual([2, 4, 6, 7]);
     for (const f of failures) expect(f.error.message).toMatch(/^document_created_at /);
     expect(failures[1]!.error.message).toMatch(/bare number of 8 digits/);
+  });
+
+  it('the emulator agrees: the same file stores the same dates; it refuses what the model refuses', async () => {
+    const emu = await startEmulator({ processingDelayMs: 0 });
+    try {
+      const r = await runInProcess(
+        ['--json', 'ingest', 'dates.jsonl', '--timezone', 'Europe/Berlin', '--resend'],
+        {
+          env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url },
+          cwd: dir,
+          timeoutMs: 60_000,
+        },
+      );
+      expect(r.code, r.stderr).toBe(3);
+      expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 7, failed: 4 });
+      expect(
+        emu
+          .documents()
+          .map((d) => [d.document_id, d.document_created_at])
+          .sort(),
+      ).toEqual([
+        ['a', '2024-03-15T10:30:00+01:00'],
+        ['c', '2024-03-15T10:30:00Z'],
+        ['e', '2024-07-15T00:00:00+02:00'],
+        ['h', '2024-03-15T10:30:00.123Z'],
+        ['i', '2024-03-15T10:30:00Z'],
+        ['j', '2024-03-15T10:30:00.123Z'],
+        ['k', '2024-03-15T10:30:00-23:59'],
+      ]);
+      // Sent as they are, the dates the CLI refuses: the emulator's model refuses the same ones,
+      // and reads a bare 8-digit number as seconds since 1970 (why the CLI calls it ambiguous).
+      const create = async (value: unknown) => {
+        const res = await fetch(`${emu.url}/api/v1/memories/create`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${emu.apiKey}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ document: 'User: raw', document_created_at: value }),
+        });
+        return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+      };
+      for (const refused of [
+        '2024-03-15T10:30:60Z',
+        '0000-01-01',
+        '2024-03-15T10:30:00+24:00',
+        '2024-03-15T24:00:00Z',
+      ]) {
+        expect((await create(refused)).status, refused).toBe(422);
+      }
+      const bare = await create('20240102');
+      expect(bare.status).toBe(200);
+      const stored = emu.documents().find((d) => d.document === 'User: raw');
+      expect(stored?.document_created_at).toMatch(/^1970-08-23T/);
+    } finally {
+      await emu.close();
+    }
   });
 
   it('an unknown --timezone is a usage error (exit 2), nothing sent', async () => {

@@ -296,6 +296,55 @@ describe('status policy: what each answer means, and error bodies in every shape
     expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 0, skipped: 0, failed: 8 });
   });
 
+  it('a failed batch item is "already ingested" only by a duplicate code, or a message saying the document exists', async () => {
+    // n1: a duplicate by its code; n2: by its message alone; n3 and n4 fail over something
+    // else whose words merely mention a duplicate (a metadata key, a request): not stored.
+    const failedItem = (id: string, code: string | null, message: string) => ({
+      ingestion_id: null,
+      document_id: id,
+      status: 'failed',
+      queued_at: '2026-01-01T00:00:00Z',
+      error_code: code,
+      error_message: message,
+    });
+    const mixed = await scripted(
+      deployment((req) => {
+        const answer = accepted(req);
+        const body = answer.body as { results: Record<string, unknown>[]; failed: number };
+        body.results = body.results.map((r) => {
+          switch (r.document_id) {
+            case 'n1':
+              return failedItem('n1', 'DUPLICATE_DOCUMENT', 'refused');
+            case 'n2':
+              return failedItem('n2', null, 'document_id "n2" was already ingested');
+            case 'n3':
+              return failedItem('n3', 'INVALID_INPUT', 'metadata has a duplicate key "lang"');
+            case 'n4':
+              return failedItem('n4', null, 'duplicate request: a compaction is in progress');
+            default:
+              return r;
+          }
+        });
+        return answer;
+      }),
+    );
+    const r = await run(mixed.url, 'synap_itemdupes0000000000000000', [
+      '--json',
+      'ingest',
+      'eight.jsonl',
+      '--restart',
+      '--resend',
+    ]);
+    expect(r.code, r.stderr).toBe(3);
+    expect(JSON.parse(r.stdout).result).toMatchObject({ accepted: 4, skipped: 2, failed: 2 });
+    const failures = readFileSync(join(dir, 'eight.jsonl.failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { record: { document_id: string }; error: { message: string } });
+    expect(failures.map((f) => f.record.document_id)).toEqual(['n3', 'n4']);
+    expect(failures[0]!.error.message).toContain('metadata has a duplicate key "lang"');
+  });
+
   it('a 409 saying the document exists is "skipped (already ingested)", found by halving the batch', async () => {
     const dup = await scripted(
       deployment((req) => {

@@ -340,6 +340,29 @@ describe('ingest against a hostile server', () => {
     });
   }, 60_000);
 
+  it('--wait without --wait-timeout is bounded by the SDK wait_for_completion limit, 300 s', async () => {
+    const s = await start((req) =>
+      req.path.includes('/status/')
+        ? json(200, {
+            ingestion_id: req.path.split('/').pop(),
+            document_id: 'x',
+            status: 'queued',
+            queued_at: '2026-01-01T00:00:00Z',
+          })
+        : undefined,
+    );
+    writeChatFile(join(dir, 'waitdefault.jsonl'), 2, 'waitdefault');
+    const r = await runOnClock(['--json', 'ingest', 'waitdefault.jsonl', '--wait'], {
+      env: envFor(s),
+      cwd: dir,
+      timeoutMs: 60_000,
+    });
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.clockMs / 1000).toBeGreaterThanOrEqual(300);
+    expect(r.clockMs / 1000).toBeLessThan(330);
+    expect(JSON.parse(r.stdout).result.wait).toMatchObject({ unfinished: 2, timed_out: true });
+  }, 60_000);
+
   it('--wait: error and cancelled are final and named in the summary', async () => {
     let n = 0;
     const s = await start((req) =>

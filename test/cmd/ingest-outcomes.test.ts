@@ -59,6 +59,28 @@ describe('synap ingest outcomes and exit codes', () => {
     expect(emu.stats().requests_by_endpoint.status ?? 0).toBeGreaterThanOrEqual(30);
   });
 
+  it.each(['cancelled', 'error'] as const)(
+    '--wait against the emulator (--end-status %s): a final status, counted and named, not waited on',
+    async (end) => {
+      const ending = await startEmulator({ processingDelayMs: 0, endStatus: end });
+      try {
+        writeChatFile(join(dir, `ends-${end}.jsonl`), 6, `ends-${end}`);
+        const e = { ...env, SYNAP_API_KEY: ending.apiKey, SYNAP_BASE_URL: ending.url };
+        const r = await run(['ingest', `ends-${end}.jsonl`, '--wait'], e);
+        expect(r.code, r.stderr).toBe(3);
+        expect(r.stderr).toContain(
+          `ingestion: 0 completed, 0 partial, 0 failed, 6 ${end}, 0 unfinished`,
+        );
+        expect(r.stderr).toMatch(/processing not confirmed for 6 document\(s\)/);
+        // Each ingestion was asked once: a final status is not polled again.
+        expect(ending.stats().requests_by_endpoint.status).toBe(6);
+        expect(ending.stats().faults.ended_otherwise).toBe(6);
+      } finally {
+        await ending.close();
+      }
+    },
+  );
+
   it('--fail-fast stops at the first failed record (exit 5) with it in the failures file', async () => {
     const r = await run(['--json', 'ingest', 'with-bad-records.jsonl', '--fail-fast']);
     expect(r.code, r.stderr).toBe(5);

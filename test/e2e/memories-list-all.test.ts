@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runShell } from '../helpers/cli.js';
+import { makeSandbox, runShell, spawnCli } from '../helpers/cli.js';
 import { parseLines, seedMemories } from '../helpers/export.js';
 
 describe('synap memories list --all / --output', () => {
@@ -28,6 +28,34 @@ describe('synap memories list --all / --output', () => {
     expect(r.stderr).not.toMatch(/warning|skipped/);
     expect(r.stderr).toMatch(/stopped after \d+ memories: the output was closed/);
   });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)(
+    '%s during --all: stops between rows, exit %i, saying how many memories it wrote',
+    async (signal, code) => {
+      emu.setFaults({ latencyMs: 60 });
+      try {
+        const p = spawnCli(['memories', 'list', '--all', '--output', 'jsonl', '--page-size', '7'], {
+          env,
+        });
+        // Two pages written: the run is busy.
+        while (p.stdout().split('\n').length <= 14) await new Promise((r) => setTimeout(r, 20));
+        p.child.kill(signal);
+        const r = await p.done;
+        expect(r.signal).toBeNull();
+        expect(r.code, r.stderr).toBe(code);
+        const rows = parseLines(r.stdout);
+        expect(rows.length % 7).toBe(0);
+        expect(r.stderr).toContain(
+          `memories list --all interrupted after ${rows.length} memories (${rows.length / 7} pages)`,
+        );
+      } finally {
+        emu.setFaults({ latencyMs: 0 });
+      }
+    },
+  );
 
   it('--all in a pipe that closes early stops asking for pages', async () => {
     const before = lists();

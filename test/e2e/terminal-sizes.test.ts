@@ -8,15 +8,27 @@ import { writeChatFile } from '../helpers/ingest.js';
 import { ptyUnavailableReason, startCliInPty, terminalScreen } from '../helpers/tty.js';
 
 /**
- * Every command that draws progress, in terminals of every size: 0 x 0 (what a new pty
+ * Every command that draws progress or pages through a long listing (ingest, its --wait,
+ * export to a file and to a pipe, migrate, memories list --all, memories status --wait), in
+ * terminals of every size: 0 x 0 (what a new pty
  * reports until someone sets it: `docker run -t`, `script`, some CI runners), 1 x 1, 20 x 5,
  * 300 x 100, and one that is made narrower while the progress line is on screen. Each run is
  * stopped with Ctrl-C once it is busy: it must stop within a second with exit 130, write a
- * bounded amount, and leave no progress line (nor a piece of one) on the screen.
+ * bounded amount, leave no progress line (nor a piece of one) on the screen, and leave only
+ * whole lines in a pipe.
  */
 
 const noPty = ptyUnavailableReason();
 if (noPty) console.log(`skipping terminal size tests: ${noPty}`);
+
+// On a developer's machine without util-linux `script` the matrix is skipped; in CI (CI set,
+// as CI services do) it must run, so a runner without a pty fails here instead of passing it by.
+it.runIf(process.env.CI !== undefined && process.env.CI !== '' && process.env.CI !== 'false')(
+  'CI can run the terminal size matrix (util-linux script is installed)',
+  () => {
+    expect(noPty).toBeUndefined();
+  },
+);
 
 /** The spinner's frames: a screen row holding one is a progress line still on screen. */
 const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
@@ -25,8 +37,18 @@ const MAX_OUTPUT = 64 * 1024;
 
 interface Case {
   name: string;
-  /** Arguments and environment of the run, and the server whose requests say it is busy. */
-  setup(): Promise<{ args: string[]; env: Record<string, string>; busy: RunningEmulator }>;
+  /**
+   * Arguments and environment of the run, the server whose requests say it is busy (with
+   * `route`: requests of that route, e.g. the status polls of a wait), and whether stdout goes
+   * to a pipe (`synap … | cat`), the progress staying on the terminal.
+   */
+  setup(): Promise<{
+    args: string[];
+    env: Record<string, string>;
+    busy: RunningEmulator;
+    route?: string;
+    stdoutToPipe?: boolean;
+  }>;
 }
 
 describe.skipIf(noPty)('progress in terminals of every size', () => {
@@ -114,6 +136,44 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
       },
     },
     {
+      name: 'ingest --wait (waiting for processing)',
+      async setup() {
+        const emu = await start({ processingDelayMs: 600_000, tier: 'unlimited' });
+        const dir = mkdtempSync(join(box.dir, 'ingest-wait-'));
+        const file = writeChatFile(join(dir, 'chats.jsonl'), 20, 'wt');
+        return {
+          args: ['ingest', file, '--wait'],
+          env: envFor(emu),
+          busy: emu,
+          route: 'status',
+        };
+      },
+    },
+    {
+      name: 'export | cat',
+      async setup() {
+        source.setFaults({ latencyMs: 40 });
+        return {
+          args: ['export', '--page-size', '1'],
+          env: envFor(source),
+          busy: source,
+          stdoutToPipe: true,
+        };
+      },
+    },
+    {
+      name: 'memories list --all | cat',
+      async setup() {
+        source.setFaults({ latencyMs: 40 });
+        return {
+          args: ['memories', 'list', '--all', '--page-size', '1', '--output', 'jsonl'],
+          env: envFor(source),
+          busy: source,
+          stdoutToPipe: true,
+        };
+      },
+    },
+    {
       name: 'memories status --wait',
       async setup() {
         return {
@@ -125,11 +185,15 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     },
   ];
 
-  /** Waits until `emu` has answered `n` more requests than when called. */
-  async function busy(emu: RunningEmulator, n: number): Promise<void> {
-    const from = emu.stats().requests_total;
+  /** Waits until `emu` has answered `n` more requests (of `route`, if given) than when called. */
+  async function busy(emu: RunningEmulator, n: number, route?: string): Promise<void> {
+    const count = () =>
+      route === undefined
+        ? emu.stats().requests_total
+        : (emu.stats().requests_by_endpoint[route] ?? 0);
+    const from = count();
     const deadline = Date.now() + 20_000;
-    while (emu.stats().requests_total < from + n) {
+    while (count() < from + n) {
       if (Date.now() > deadline) throw new Error('the run sent no requests');
       await new Promise((r) => setTimeout(r, 20));
     }
@@ -141,11 +205,11 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     size: { columns: number; rows: number },
     resizes: { columns: number; rows: number }[] = [],
   ) {
-    const { args, env, busy: server } = await c.setup();
-    const t = startCliInPty(args, { env, ...size, timeoutMs: 30_000 });
+    const { args, env, busy: server, route, stdoutToPipe } = await c.setup();
+    const t = startCliInPty(args, { env, ...size, stdoutToPipe, timeoutMs: 30_000 });
     const ended = t.done();
     try {
-      await busy(server, 3);
+      await busy(server, route === undefined ? 3 : 1, route);
       // A few frames of the spinner (it draws every 80 ms).
       await new Promise((r) => setTimeout(r, 300));
       for (const to of resizes) {
@@ -179,6 +243,10 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
         expect(r.code, r.screen).toBe(130);
         expect(tookMs, r.screen).toBeLessThan(1000);
         expect(r.raw.length).toBeLessThan(MAX_OUTPUT);
+        // What went to a pipe is whole lines of JSON: the stop came between rows.
+        for (const line of r.stdout.split('\n').filter((l) => l !== '')) {
+          expect(() => JSON.parse(line) as unknown, line).not.toThrow();
+        }
         const screen = await terminalScreen(r.raw, size.columns, size.rows);
         expect(
           screen.filter((l) => SPINNER.test(l)),

@@ -160,6 +160,32 @@ describe('checkDocumentField', () => {
   const stdinOf = (text: string) =>
     readRecordBatches(['-'], { format: 'jsonl', stdin: Readable.from([Buffer.from(text)]) });
 
+  it.each([
+    [DOCUMENT_CHECK_RECORDS, 'accepted'],
+    [DOCUMENT_CHECK_RECORDS + 1, 'refused'],
+  ])(
+    'a --map field first seen at record %i is %s: the check looks at exactly the first 1,000',
+    async (at, outcome) => {
+      const lines = Array.from({ length: DOCUMENT_CHECK_RECORDS + 50 }, (_, i) =>
+        JSON.stringify(i + 1 === at ? { document: `d${i}`, org: 'acme' } : { document: `d${i}` }),
+      ).join('\n');
+      const result = await checkDocumentField(stdinOf(lines), { customer_id: 'org' }, 'stdin')
+        .then(async (records) => {
+          let n = 0;
+          for await (const batch of records) n += batch.length;
+          return n;
+        })
+        .catch((e: unknown) => e);
+      if (outcome === 'accepted') expect(result).toBe(DOCUMENT_CHECK_RECORDS + 50);
+      else {
+        expect(result).toBeInstanceOf(UsageError);
+        expect((result as UsageError).message).toMatch(
+          /^--map customer_id=org: the first 1000 records of stdin have no "org" \(fields found: document\)$/,
+        );
+      }
+    },
+  );
+
   it('refuses before yielding anything when the first records have no document (exit 2)', async () => {
     const lines = Array.from({ length: 50 }, (_, i) => JSON.stringify({ text: `t${i}` })).join(
       '\n',

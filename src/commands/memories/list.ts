@@ -1,6 +1,6 @@
 import { Option, type Command } from 'commander';
 import { MAX_PAGE_SIZE, type ListMemoriesResponse } from '../../client/types.js';
-import { UsageError } from '../../errors.js';
+import { ExitCode, InterruptedError, UsageError } from '../../errors.js';
 import type { ListFormat } from '../../output/memory-rows.js';
 import { integer } from '../flags.js';
 import { viewOf, type CommandSpec } from '../run.js';
@@ -17,6 +17,11 @@ interface ListFlags {
   customerId?: string;
   all?: boolean;
   output?: ListFormat;
+}
+
+/** `n` and the noun for that many, the number grouped (1 memory, 1,200 memories). */
+function plural(n: number, one: string, many: string): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? one : many}`;
 }
 
 /** `--all`: the memories went to stdout as they came; this is what is left to say. */
@@ -99,13 +104,19 @@ Examples:
       return { result: flags.output ? { ...page.data, format } : page.data };
     }
 
-    const [{ MemoryPaginator, completenessWarnings }, { exportPageSize }] = await Promise.all([
-      import('../../export/paginator.js'),
-      import('../../export/page-size.js'),
-    ]);
+    const [{ MemoryPaginator, completenessWarnings }, { exportPageSize }, { abortOnSignals }] =
+      await Promise.all([
+        import('../../export/paginator.js'),
+        import('../../export/page-size.js'),
+        import('../../signals.js'),
+      ]);
+    // Ctrl-C (or SIGTERM) ends the listing between rows: what was written stays whole, and the
+    // run exits 130 (143) saying how far it got, as an export to stdout does.
+    const signals = abortOnSignals();
     const paginator = new MemoryPaginator(session.client, {
       pageSize: exportPageSize(flags.pageSize, session.defaults.page_size),
       ...filters,
+      signal: signals.signal,
     });
     const collected: Record<string, unknown>[] | undefined = ctx.globals.json ? [] : undefined;
     const { MemoryRowsWriter } = await import('../../output/memory-rows.js');
@@ -113,20 +124,44 @@ Examples:
       ? undefined
       : new MemoryRowsWriter(format, viewOf(ctx.globals, ctx.commandLine));
     let memories = 0;
+    /** Pages taken in (a page that arrives after Ctrl-C is not). */
+    let pages = 0;
     let readerClosed = false;
-    for await (const page of paginator) {
-      memories += page.memories.length;
-      if (collected) collected.push(...page.memories);
-      else {
-        await writer!.write(page.memories);
-        if (!writer!.accepting) {
-          // The reader went away (`| head`): it has what it wanted; nothing is missing for it.
-          readerClosed = true;
-          break;
+    try {
+      for await (const page of paginator) {
+        if (signals.signal.aborted) break;
+        pages += 1;
+        memories += page.memories.length;
+        if (collected) collected.push(...page.memories);
+        else {
+          await writer!.write(page.memories);
+          if (!writer!.accepting) {
+            // The reader went away (`| head`): it has what it wanted; nothing is missing for it.
+            readerClosed = true;
+            break;
+          }
         }
       }
+    } catch (err) {
+      if (!signals.signal.aborted) throw err;
+    } finally {
+      signals.dispose();
     }
     await writer?.end();
+    if (signals.signal.aborted) {
+      const reason: unknown = signals.signal.reason;
+      throw new InterruptedError(
+        `memories list --all interrupted after ${plural(memories, 'memory', 'memories')} (${plural(pages, 'page', 'pages')})`,
+        {
+          hints: [
+            'The rows written are whole. For a listing that can be continued, use synap export -o FILE.',
+          ],
+          ...(reason instanceof InterruptedError && reason.exitCode === ExitCode.TERMINATED
+            ? { exitCode: ExitCode.TERMINATED }
+            : {}),
+        },
+      );
+    }
     const result: ListAllResult = {
       all: true,
       format,

@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.js';
+import type { MemoryStatusResponse } from '../../client/types.js';
 import {
   zeroFaultCounters,
   type EmulatorFaults,
@@ -64,6 +65,23 @@ export class FaultInjector {
     if (now >= this.stormUntil) return undefined;
     this.count('storm_refusals');
     return this.stormUntil - now;
+  }
+
+  /**
+   * An ingestion's status as `--end-status` has it end: a completed one answers that final status
+   * instead (its error message saying so); any other is left as the service gives it.
+   */
+  endStatus(status: MemoryStatusResponse): MemoryStatusResponse {
+    const { endStatus } = this.faults;
+    if (!endStatus || status.status !== 'completed') return status;
+    this.count('ended_otherwise');
+    return {
+      ...status,
+      status: endStatus,
+      memories_created: 0,
+      memory_ids: [],
+      error_message: `ingestion ended ${endStatus} (emulator --end-status)`,
+    };
   }
 
   /** Whether this request is answered with an injected 503. */

@@ -41,6 +41,9 @@ const ERROR_FORMATS = [
 ] as const;
 export type ErrorFormat = (typeof ERROR_FORMATS)[number];
 
+/** Final statuses other than `completed` an ingestion may end in (the JS SDK's wait treats all as final). */
+const END_STATUSES = ['failed', 'error', 'cancelled'] as const;
+
 /** Route groups a deployment may lack (`--absent-routes`); they answer 404. */
 const ROUTE_GROUPS = ['list', 'credits'] as const;
 export type RouteGroup = (typeof ROUTE_GROUPS)[number];
@@ -110,6 +113,14 @@ export const FAULTS = {
     choices: ERROR_FORMATS,
     description: 'shape of every error body (default fastapi; see docs/emulator.md)',
     counters: [],
+  },
+  endStatus: {
+    flag: '--end-status <status>',
+    kind: 'choice',
+    choices: END_STATUSES,
+    description:
+      'ingestions end in this final status instead of completed (the statuses a --wait must treat as final)',
+    counters: ['ended_otherwise'],
   },
   absentRoutes: {
     flag: '--absent-routes <groups>',
