@@ -29,6 +29,9 @@ export interface EntryPlan<E extends ContainerEntry> {
   ignored: { name: string; why: string }[];
 }
 
+/** Why an entry no format claims by its name is not read (the summary counts these). */
+export const NO_FORMAT_CLAIMS = 'no input format claims its name';
+
 /** What synap leaves beside an input: never an input itself. */
 const OWN_FILES = /\.(failures\.jsonl|synap-state\.json|synap-lock|synap-done\.json)$/i;
 
@@ -78,7 +81,7 @@ export async function planEntries<E extends ContainerEntry>(
           ? forcedSpec.name
           : undefined;
     if (claimed === undefined) {
-      ignored.push({ name, why: 'no input format claims its name' });
+      ignored.push({ name, why: NO_FORMAT_CLAIMS });
       continue;
     }
     if (entry.refused !== undefined) {

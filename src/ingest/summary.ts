@@ -53,6 +53,11 @@ export interface IngestSummary {
   failed: number;
   /** Conversations with no turn left to send (this run): not sent, not failures. */
   skipped_empty?: number;
+  /**
+   * Files of a folder or zip not read (this run): binary files named like an input (a `.txt`
+   * that is an image) and files no input format claims (a `.png` among notes). Absent when none.
+   */
+  files_skipped?: { binary: number; no_format: number };
   /** The part of accepted, skipped and failed that earlier (interrupted) runs settled. */
   earlier_runs: { accepted: number; skipped: number; failed: number; unchanged: number };
   requests: number;

@@ -55,6 +55,8 @@ export class Tally {
   failed = 0;
   /** Conversations with no turn to send (this run): not sent, not failures. */
   skippedEmpty = 0;
+  /** Files not read (this run): binary ones named like an input, and ones no format claims. */
+  readonly filesSkipped = { binary: 0, no_format: 0 };
   /** What the quality checks found in each input's first records. */
   readonly quality: QualityWarning[] = [];
   /** Each archive read: its entries used, ignored and refused. */
@@ -211,6 +213,9 @@ export class Tally {
         : {}),
       failed,
       ...(this.skippedEmpty > 0 ? { skipped_empty: this.skippedEmpty } : {}),
+      ...(this.filesSkipped.binary + this.filesSkipped.no_format > 0
+        ? { files_skipped: { ...this.filesSkipped } }
+        : {}),
       earlier_runs: { ...this.earlier },
       ...this.requestCounts(),
       elapsed_s: Math.round(elapsed / 100) / 10,

@@ -63,6 +63,14 @@ function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [string,
   if (s.skipped_empty !== undefined) {
     pairs.push(['skipped (no turns to send)', num(s.skipped_empty)]);
   }
+  if (s.files_skipped !== undefined) {
+    const { binary, no_format } = s.files_skipped;
+    const why = [
+      ...(binary > 0 ? [`${num(binary)} binary`] : []),
+      ...(no_format > 0 ? [`${num(no_format)} in no format synap reads`] : []),
+    ];
+    pairs.push(['files skipped', `${num(binary + no_format)} (${why.join(', ')})`]);
+  }
   if (!s.dry_run) {
     pairs.push(['requests', num(s.requests)]);
     pairs.push(['429s', num(s.rate_limited)]);

@@ -218,6 +218,8 @@ describe('ingest sources end to end', () => {
     expect(first.stderr).toContain(
       'vault/broken.md:4 PARSE_ERROR: front matter is not valid YAML (line 4)',
     );
+    // The binary note and the image are counted in the summary (hidden ones are not files read).
+    expect(first.stderr).toMatch(/files skipped:\s+2 \(1 binary, 1 in no format synap reads\)\n/);
 
     const names = [
       'Welcome.md',
@@ -257,6 +259,7 @@ describe('ingest sources end to end', () => {
       skipped: 0,
       unchanged: 5,
       failed: 1,
+      files_skipped: { binary: 1, no_format: 1 },
     });
     expect(stored('file:')).toEqual(docs);
   });
