@@ -312,7 +312,7 @@ describe('ingest sources end to end', () => {
     const again = await run(['--json', 'ingest', 'slack/channels.json', '--include-private']);
     expect(again.code, again.stderr).toBe(3);
     expect(JSON.parse(again.stdout).result).toMatchObject({
-      accepted: 2,
+      accepted: 3,
       skipped: 0,
       unchanged: 2,
       failed: 1,
@@ -324,7 +324,14 @@ describe('ingest sources end to end', () => {
       const { times_received: ___, ...want } = all[i]!;
       expect(fields).toEqual(want);
     });
-    expect(t.emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
+    expect(all.map((d) => d.document_id)).toEqual([
+      'slack:C01GENERAL:2024-01-15',
+      'slack:C02RANDOM:2024-01-15',
+      'slack:C05MPDM:2024-01-16',
+      'slack:D01AB:2024-01-15',
+      'slack:G01LEAD:2024-01-15',
+    ]);
+    expect(t.emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(5);
 
     // The export as Slack gives it, zipped: the same documents, nothing new stored.
     const entries: ZipEntrySpec[] = [];
@@ -344,9 +351,9 @@ describe('ingest sources end to end', () => {
     expect(JSON.parse(zipped.stdout).result).toMatchObject({
       accepted: 0,
       skipped: 0,
-      unchanged: 4,
+      unchanged: 5,
       failed: 1,
     });
-    expect(t.emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
+    expect(t.emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(5);
   });
 });

@@ -60,6 +60,8 @@ describe('Slack export', () => {
         'Bobby: On it. Plan looks good <3',
         'Carol Wu: Also sent to the channel: ops@example.org has the logs',
         'Deploy Bot (bot): Deployed *v2.3.1* to production',
+        // An app's message carries its bot user's id too: labelled by the bot's name, as a bot.
+        'Deploy Bot (bot): Rollback window closes at 18:00',
         'Carol Wu: Notes from the offsite [file: offsite-notes.pdf]',
       ].join('\n'),
       document_type: 'ai-chat-conversation',
@@ -103,12 +105,37 @@ describe('Slack export', () => {
       'slack:C01GENERAL:2024-01-15',
       'slack:C02RANDOM:2024-01-15',
       'slack:G01LEAD:2024-01-15',
+      'slack:C05MPDM:2024-01-16',
       'slack:D01AB:2024-01-15',
     ]);
     expect(all.records.at(-1)!.value).toMatchObject({
       document: 'Bobby: Lunch?\nAlice Smith: Sure, 12:30',
       metadata: { channel: 'dm: Alice Smith, Bobby' },
     });
+    // A group DM (mpims.json, its folder named after it) is named by its people; a reply to a
+    // thread of another day stays in time order.
+    expect(all.records.at(-2)!.value).toEqual({
+      document: [
+        'Alice Smith: No problem @Bobby, we start without you',
+        'Bobby: is running late',
+        "Carol Wu: Following up on yesterday's thread: done",
+      ].join('\n'),
+      document_type: 'ai-chat-conversation',
+      document_id: 'slack:C05MPDM:2024-01-16',
+      document_created_at: '2024-01-16T10:58:20.000Z',
+      metadata: {
+        source: 'slack',
+        channel: 'group dm: Alice Smith, Bobby, Carol Wu',
+        channel_id: 'C05MPDM',
+        date: '2024-01-16',
+      },
+    });
+    // --channels takes a group DM by its folder's name too.
+    const mpim = await read({ includePrivate: true, channels: ['mpdm-alice--bob--carol-1'] });
+    expect(mpim.warnings).toEqual([]);
+    expect(mpim.records.map((r) => (r.value as { document_id: string }).document_id)).toEqual([
+      'slack:C05MPDM:2024-01-16',
+    ]);
   });
 
   it('a resume skips exactly the days already settled', async () => {

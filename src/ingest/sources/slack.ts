@@ -100,9 +100,15 @@ export function slackText(text: string, dir: SlackDirectory): string {
     .replace(/&(amp|lt|gt);/g, (_w, e: string) => ENTITIES[e]!);
 }
 
-/** Who said it: a bot by its name, marked as a bot; a person by their users.json label. */
+/**
+ * Who said it: a bot by its name, marked as a bot; a person by their users.json label. A bot
+ * is a `bot_message`, a message with a bot's profile (an app posts with its bot user's id and
+ * `bot_profile`), or one with a `bot_id` and no user.
+ */
 export function speakerOf(m: SlackMessage, dir: SlackDirectory): string {
-  const isBot = m.subtype === 'bot_message' || (m.bot_id !== undefined && m.user === undefined);
+  const isBot =
+    m.subtype === 'bot_message' ||
+    (m.bot_id !== undefined && (m.user === undefined || m.bot_profile !== undefined));
   if (isBot) return `${str(m.bot_profile?.name) ?? str(m.username) ?? m.bot_id ?? 'bot'} (bot)`;
   const id = m.user ?? '';
   return (
@@ -190,19 +196,30 @@ interface SlackChannel {
   folder: string;
 }
 
-/** channels.json / groups.json / mpims.json / dms.json → channels (a DM is named by its people). */
-function channelsOf(list: unknown, users: Map<string, string>, dm: boolean): SlackChannel[] {
+/**
+ * channels.json / groups.json / mpims.json / dms.json → channels. A direct message (`dm`) or a
+ * group DM (`mpim`) is named by its people, as its own name is ids or handles.
+ */
+function channelsOf(
+  list: unknown,
+  users: Map<string, string>,
+  kind: 'channel' | 'mpim' | 'dm',
+): SlackChannel[] {
   if (!Array.isArray(list)) return [];
   const out: SlackChannel[] = [];
   for (const c of list as Record<string, unknown>[]) {
     const id = str(c?.id);
     if (!id) continue;
     const members = Array.isArray(c.members) ? (c.members as unknown[]).map(String) : [];
-    const name = dm
-      ? `dm: ${members.map((m) => users.get(m) ?? m).join(', ')}`
-      : (str(c.name) ?? id);
-    // The export names a channel's folder after the channel, a direct message's after its id.
-    out.push({ id, name, folder: dm ? id : (str(c.name) ?? id) });
+    const people = members.map((m) => users.get(m) ?? m).join(', ');
+    const name =
+      kind === 'dm'
+        ? `dm: ${people}`
+        : kind === 'mpim'
+          ? `group dm: ${people}`
+          : (str(c.name) ?? id);
+    // The export names a channel's (and a group DM's) folder after it, a direct message's after its id.
+    out.push({ id, name, folder: kind === 'dm' ? id : (str(c.name) ?? id) });
   }
   return out;
 }
@@ -342,19 +359,19 @@ async function* readExport(
     ];
     return;
   }
-  const channels = channelsOf(list, users, false);
+  const channels = channelsOf(list, users, 'channel');
   if (ctx.includePrivate) {
-    channels.push(...channelsOf(await readJsonIfThere(tree, 'groups.json'), users, false));
-    channels.push(...channelsOf(await readJsonIfThere(tree, 'mpims.json'), users, false));
-    channels.push(...channelsOf(await readJsonIfThere(tree, 'dms.json'), users, true));
+    channels.push(...channelsOf(await readJsonIfThere(tree, 'groups.json'), users, 'channel'));
+    channels.push(...channelsOf(await readJsonIfThere(tree, 'mpims.json'), users, 'mpim'));
+    channels.push(...channelsOf(await readJsonIfThere(tree, 'dms.json'), users, 'dm'));
   }
   const wanted = ctx.channels;
-  const chosen = wanted
-    ? channels.filter((c) => wanted.includes(c.name) || wanted.includes(c.id))
-    : channels;
+  // --channels names a channel by its name, its id or its folder (a group DM's `mpdm-…` name).
+  const named = (c: SlackChannel, w: string) => c.name === w || c.id === w || c.folder === w;
+  const chosen = wanted ? channels.filter((c) => wanted.some((w) => named(c, w))) : channels;
   // A name in --channels that the export does not have is said, not silently read as nothing.
   for (const w of wanted ?? []) {
-    if (channels.some((c) => c.name === w || c.id === w)) continue;
+    if (channels.some((c) => named(c, w))) continue;
     ctx.warn?.({
       source,
       code: 'SLACK_NO_SUCH_CHANNEL',
