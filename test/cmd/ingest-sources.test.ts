@@ -122,6 +122,44 @@ describe('ingest sources end to end', () => {
     expect(t.emu.documents()).toHaveLength(6);
   });
 
+  it('mail: a mailbox stopped part way resumes after the messages settled; none is sent twice', async () => {
+    const message = (i: number) =>
+      i === 4
+        ? 'From x Mon Jan  1 00:00:00 2024\nnot a header line\n\n'
+        : `From a@x Mon Jan  1 00:00:00 2024\nFrom: a@x\nSubject: m${i}\nMessage-ID: <resume-${i}@x>\n\n` +
+          `body ${i}\n>From the log\n\n`;
+    writeFileSync(join(dir, 'resume.mbox'), [1, 2, 3, 4, 5, 6, 7, 8].map(message).join(''));
+    const args = ['--json', 'ingest', 'resume.mbox', '--batch-size', '1'];
+    const first = await run([...args, '--max-errors', '1']);
+    expect(first.code, first.stderr).toBe(5);
+    expect(JSON.parse(first.stdout).result).toMatchObject({
+      stop_reason: 'max-errors',
+      accepted: 3,
+      failed: 1,
+    });
+    expect(stored('email:resume-').map((d) => d.document_id)).toEqual([
+      'email:resume-1@x',
+      'email:resume-2@x',
+      'email:resume-3@x',
+    ]);
+    const second = await run([...args, '--max-errors', '1']);
+    expect(second.code, second.stderr).toBe(3);
+    // The messages up to the failed one are passed over unread; the rest are sent once.
+    expect(JSON.parse(second.stdout).result).toMatchObject({
+      resumed_past: 4,
+      records_read: 4,
+      accepted: 7,
+      failed: 1,
+      earlier_runs: { accepted: 3, failed: 1 },
+    });
+    const docs = stored('email:resume-');
+    expect(docs.map((d) => d.document_id)).toEqual(
+      [1, 2, 3, 5, 6, 7, 8].map((i) => `email:resume-${i}@x`),
+    );
+    expect(docs.every((d) => d.times_received === 1)).toBe(true);
+    expect(docs[4]!.document).toBe('From: a@x\nSubject: m6\n\nbody 6\nFrom the log');
+  });
+
   it('transcripts: WebVTT (Teams, Zoom) and SRT become meeting-transcript documents at --created-at, else the file time with a warning', async () => {
     const names = ['teams-standup.vtt', 'zoom-retro.vtt', 'review.srt'];
     for (const f of names) copyFileSync(join(FIXTURES, 'transcripts', f), join(dir, f));
