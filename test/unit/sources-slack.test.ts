@@ -1,8 +1,10 @@
 import {
+  cpSync,
   createReadStream,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -136,6 +138,28 @@ describe('Slack export', () => {
     expect(mpim.records.map((r) => (r.value as { document_id: string }).document_id)).toEqual([
       'slack:C05MPDM:2024-01-16',
     ]);
+  });
+
+  it("an Enterprise Grid export's org_users.json names the people as users.json does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synap-slack-grid-'));
+    try {
+      cpSync(EXPORT, dir, { recursive: true });
+      renameSync(join(dir, 'users.json'), join(dir, 'org_users.json'));
+      const channels = join(dir, 'channels.json');
+      const grid = await read({ source: channels });
+      expect(grid.warnings).toEqual([]);
+      const folder = await read();
+      expect(grid.records.map((r) => r.value)).toEqual(folder.records.map((r) => r.value));
+      // Neither file: the people are named by their ids, and the run says why.
+      rmSync(join(dir, 'org_users.json'));
+      const none = await read({ source: channels });
+      expect(none.warnings).toEqual(['SLACK_NO_USERS']);
+      expect((none.records[1]!.value as { document: string }).document).toContain(
+        'U02BOB: Welcome!',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a resume skips exactly the days already settled', async () => {

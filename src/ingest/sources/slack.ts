@@ -6,10 +6,10 @@ import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch, SourceRecord } from '../source-record.js';
 
 /*
- * A Slack workspace export: channels.json, users.json, and one folder per channel holding one
- * JSON array of messages per day (YYYY-MM-DD.json); private channels in groups.json, direct
- * messages in dms.json and mpims.json. Each channel's day becomes one speaker-labelled
- * conversation document.
+ * A Slack workspace export: channels.json, users.json (org_users.json from an Enterprise Grid
+ * org), and one folder per channel holding one JSON array of messages per day
+ * (YYYY-MM-DD.json); private channels in groups.json, direct messages in dms.json and
+ * mpims.json. Each channel's day becomes one speaker-labelled conversation document.
  */
 
 /** A message as the export holds it (only the fields read here). */
@@ -336,12 +336,15 @@ async function* readExport(
   ctx: FormatReadContext,
 ): AsyncGenerator<RecordBatch> {
   const source = ctx.source;
-  const users = userLabels(await readJsonIfThere(tree, 'users.json'));
+  // An Enterprise Grid org's export names its people in org_users.json instead.
+  const users = userLabels(
+    (await readJsonIfThere(tree, 'users.json')) ?? (await readJsonIfThere(tree, 'org_users.json')),
+  );
   if (users.size === 0) {
     ctx.warn?.({
       source,
       code: 'SLACK_NO_USERS',
-      message: `${tree.where('users.json')}: no users: speakers are labelled by their ids`,
+      message: `${tree.where('users.json')}: no users (nor in org_users.json): speakers are labelled by their ids`,
     });
   }
   let list: unknown;
