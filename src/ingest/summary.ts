@@ -51,6 +51,13 @@ export interface IngestSummary {
   kept_earlier_ids?: string[];
   /** In the failures file. Earlier runs included. */
   failed: number;
+  /**
+   * Of `failed` (this run), records their source format could not read (a mail message that
+   * is not mail, a transcript without cues, a note whose front matter is not YAML, a Slack day
+   * that is not JSON): fixed in the source, then the input ingested again; the failures file
+   * cannot send them. Absent when none.
+   */
+  failed_in_source?: number;
   /** Conversations with no turn left to send (this run): not sent, not failures. */
   skipped_empty?: number;
   /**

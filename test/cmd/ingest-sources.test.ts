@@ -117,9 +117,18 @@ describe('ingest sources end to end', () => {
       skipped: 0,
       unchanged: 6,
       failed: 1,
+      failed_in_source: 1,
     });
     expect(stored('email:')).toEqual(docs);
     expect(t.emu.documents()).toHaveLength(6);
+
+    // The failures file cannot send a message that is not mail: the hint says to fix the mailbox.
+    const third = await run(['ingest', 'mailbox.mbox', 'offsite.eml']);
+    expect(third.code, third.stderr).toBe(3);
+    expect(third.stderr).toContain(
+      '1 record(s) failed; see mailbox.mbox.failures.jsonl. They could not be read from their source: fix them there (the failures file says where) and run the same command again (what is stored is not sent again).',
+    );
+    expect(third.stderr).not.toContain('Fix them and run');
   });
 
   it('mail: a mailbox stopped part way resumes after the messages settled; none is sent twice', async () => {

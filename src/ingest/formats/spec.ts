@@ -77,6 +77,12 @@ export interface FormatSpec {
    * Synchronous: the mapper calls it.
    */
   readonly reread: (failed: FailedText) => SourceRecord;
+  /**
+   * A record of this format that could not be read stays unreadable in the failures file (a
+   * mail message, a transcript, a note, a Slack day): it is fixed in its source, and the input
+   * ingested again. The summary's hint says so instead of offering the failures file.
+   */
+  readonly fixedInSource?: true;
   /** Records in a plain file of `size` bytes, roughly (undefined: cannot tell cheaply). */
   readonly estimate: (path: string, size: number) => Promise<number | undefined>;
   /** Lines at the start of a file that are not records (a CSV header). */
