@@ -65,6 +65,8 @@ describe('Slack export', () => {
         // An app's message carries its bot user's id too: labelled by the bot's name, as a bot.
         'Deploy Bot (bot): Rollback window closes at 18:00',
         'Carol Wu: Notes from the offsite [file: offsite-notes.pdf]',
+        // An integration's post with no text says what its attachment says.
+        'Jira (bot): OPS-42 Rotate the deploy keys (To Do)',
       ].join('\n'),
       document_type: 'ai-chat-conversation',
       document_id: 'slack:C01GENERAL:2024-01-15',

@@ -26,6 +26,8 @@ export interface SlackMessage {
   ts?: string;
   thread_ts?: string;
   files?: { name?: string; title?: string }[];
+  /** Legacy attachments: what an integration (Jira, GitHub) posts, or a link's preview. */
+  attachments?: { fallback?: string; title?: string; text?: string }[];
 }
 
 /** The names the export gives people and channels, by id. */
@@ -154,9 +156,26 @@ export function conversationOrder(messages: SlackMessage[]): SlackMessage[] {
   return out;
 }
 
+/**
+ * What a message's attachments say: each one's plain-text summary (`fallback`), else its title
+ * and text. Read only for a message without text of its own (an integration's post), so link
+ * previews under what a person wrote are not repeated.
+ */
+function attachmentsText(m: SlackMessage, dir: SlackDirectory): string {
+  const list = Array.isArray(m.attachments) ? m.attachments : [];
+  return list
+    .map((a) => {
+      const said = str(a?.fallback) ?? [str(a?.title), str(a?.text)].filter(Boolean).join(': ');
+      return slackText(said, dir).trim();
+    })
+    .filter(Boolean)
+    .join(' ');
+}
+
 /** A message's line(s): `Speaker: text`, files named. Empty when it says nothing. */
 function messageLine(m: SlackMessage, dir: SlackDirectory): string {
-  const text = slackText(m.text ?? '', dir).trim();
+  const own = slackText(typeof m.text === 'string' ? m.text : '', dir).trim();
+  const text = own || attachmentsText(m, dir);
   const files = (m.files ?? [])
     .map((f) => str(f?.name) ?? str(f?.title))
     .filter((n): n is string => n !== undefined)
