@@ -3,6 +3,7 @@ import {
   cpSync,
   createReadStream,
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -129,6 +130,22 @@ describe('ingest sources end to end', () => {
       '1 record(s) failed; see mailbox.mbox.failures.jsonl. They could not be read from their source: fix them there (the failures file says where) and run the same command again (what is stored is not sent again).',
     );
     expect(third.stderr).not.toContain('Fix them and run');
+  });
+
+  it('mail: an Apple Mail export (a folder Inbox.mbox/ holding the file mbox) reads as its mailbox', async () => {
+    mkdirSync(join(dir, 'Inbox.mbox'));
+    copyFileSync(join(FIXTURES, 'mail', 'mailbox.mbox'), join(dir, 'Inbox.mbox', 'mbox'));
+    writeFileSync(join(dir, 'Inbox.mbox', 'table_of_contents'), 'bplist00');
+    const r = await run(['--json', 'ingest', 'Inbox.mbox', '--dry-run']);
+    expect(r.code, r.stderr).toBe(3);
+    const result = JSON.parse(r.stdout).result;
+    expect(result).toMatchObject({ records_read: 6, failed: 1 });
+    // The mailbox's messages (the test above sent them already: the ledger holds them).
+    expect(result.sent + result.unchanged).toBe(5);
+    expect(result.archives[0]).toMatchObject({
+      used: [{ name: 'mbox', format: 'mbox' }],
+      ignored: [{ name: 'table_of_contents' }],
+    });
   });
 
   it('mail: a mailbox stopped part way resumes after the messages settled; none is sent twice', async () => {

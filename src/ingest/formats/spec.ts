@@ -51,6 +51,8 @@ export interface FormatSpec {
   readonly aliases?: readonly string[];
   /** Lower-case file name endings this format claims (".gz" after them is looked through). */
   readonly extensions: readonly string[];
+  /** Lower-case whole file names this format claims, wherever they lie (Apple Mail's `mbox`). */
+  readonly fileNames?: readonly string[];
   /**
    * Content sniffing. `head` is the first bytes (decompressed): at least `sniffBytes` of them
    * unless the input is shorter. Formats with `refines` are only asked once the input was

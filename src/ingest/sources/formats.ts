@@ -53,6 +53,8 @@ const MBOX = {
   name: 'mbox' as const,
   label: 'mbox',
   extensions: ['.mbox', '.mbx'],
+  // Apple Mail exports a mailbox as a folder `Inbox.mbox/` holding the mailbox as `mbox`.
+  fileNames: ['mbox'],
   describe: 'a mailbox (Gmail, Thunderbird), a document a message',
   // RFC 4155: a mailbox starts with its first message's From line.
   sniff: (head: Buffer) => headText(head).startsWith('From '),
