@@ -328,6 +328,48 @@ describe('ingest sources end to end', () => {
     expect(stored('file:')).toEqual(docs);
   });
 
+  it("notes: a Notion export's database tables (X.csv, X_all.csv beside the folder X/ of its row pages) are not read as records; the pages are", async () => {
+    const root = join(dir, 'notion');
+    mkdirSync(join(root, 'Tasks 5e6f'), { recursive: true });
+    writeFileSync(join(root, 'Roadmap 3c4d.md'), '# Roadmap\n\nShip the beta.\n');
+    writeFileSync(join(root, 'Tasks 5e6f.md'), '# Tasks\n');
+    const table = 'Name,Status\nRotate keys,Done\n';
+    writeFileSync(join(root, 'Tasks 5e6f.csv'), table);
+    writeFileSync(join(root, 'Tasks 5e6f_all.csv'), table);
+    writeFileSync(
+      join(root, 'Tasks 5e6f', 'Rotate keys 7a8b.md'),
+      '# Rotate keys\n\nStatus: Done\n',
+    );
+    // A table without a folder of pages is data, read as it always is.
+    writeFileSync(join(root, 'contacts.csv'), 'document\nCall Ann\n');
+    const r = await run(['--json', 'ingest', 'notion']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout).result;
+    expect(result).toMatchObject({ accepted: 4, failed: 0 });
+    expect(result.archives[0].ignored).toEqual([
+      {
+        name: 'Tasks 5e6f.csv',
+        why: 'a Notion database table: its rows are the pages in Tasks 5e6f/',
+      },
+      {
+        name: 'Tasks 5e6f_all.csv',
+        why: 'a Notion database table: its rows are the pages in Tasks 5e6f/',
+      },
+    ]);
+    expect(
+      t.emu
+        .documents()
+        .filter((d) => /Rotate keys|Roadmap|Call Ann|^# Tasks/.test(d.document))
+        .map((d) => d.document_id)
+        .sort(),
+    ).toEqual([
+      'file:Roadmap 3c4d.md',
+      'file:Tasks 5e6f.md',
+      'file:Tasks 5e6f/Rotate keys 7a8b.md',
+      expect.stringMatching(/^sha256-/),
+    ]);
+  });
+
   it('Slack: an export folder becomes one document per channel per day; private ones only when asked; a second run stores nothing new', async () => {
     cpSync(join(FIXTURES, 'slack', 'export'), join(dir, 'slack'), { recursive: true });
     const first = await run(['ingest', 'slack']);
