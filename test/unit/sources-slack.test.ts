@@ -16,6 +16,7 @@ import { readRecords } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import {
   readSlackExport,
+  slackDayRecord,
   slackText,
   speakerOf,
   userLabels,
@@ -215,6 +216,22 @@ describe('Slack export', () => {
       startAfterLine: 0,
     });
     expect((await groups.next()).done).toBe(true);
+  });
+
+  it("older exports' subtypes: reply_broadcast is said (thread_broadcast's old name), housekeeping is not", () => {
+    const dir = { users: new Map([['U1', 'Ann Lee']]), channels: new Map<string, string>() };
+    const v = slackDayRecord(
+      [
+        { type: 'message', user: 'U1', text: 'Plan?', ts: '1.000001', thread_ts: '1.000001' },
+        { type: 'message', subtype: 'reply_broadcast', user: 'U1', text: 'Also here', ts: '2.1' },
+        { type: 'message', subtype: 'group_join', user: 'U1', text: 'joined', ts: '3.1' },
+        { type: 'message', subtype: 'channel_purpose', user: 'U1', text: 'set it', ts: '4.1' },
+      ],
+      dir,
+      { id: 'C1', name: 'old' },
+      '1970-01-01',
+    );
+    expect(v?.document).toBe('Ann Lee: Plan?\nAnn Lee: Also here');
   });
 
   it('markup pieces', () => {

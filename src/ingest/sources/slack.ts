@@ -50,7 +50,14 @@ export interface SlackRecordValue {
  * changes, archiving, pins, bot and reminder housekeeping, deleted-message tombstones) is left
  * out.
  */
-const KEPT_SUBTYPES = new Set(['bot_message', 'thread_broadcast', 'file_share', 'me_message']);
+const KEPT_SUBTYPES = new Set([
+  'bot_message',
+  'thread_broadcast',
+  // thread_broadcast's name in older exports.
+  'reply_broadcast',
+  'file_share',
+  'me_message',
+]);
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() ? v.trim() : undefined;
