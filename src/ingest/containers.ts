@@ -29,8 +29,38 @@ export interface EntryPlan<E extends ContainerEntry> {
   ignored: { name: string; why: string }[];
 }
 
+/** Why an entry no format claims by its name is not read (the summary counts these). */
+export const NO_FORMAT_CLAIMS = 'no input format claims its name';
+
 /** What synap leaves beside an input: never an input itself. */
 const OWN_FILES = /\.(failures\.jsonl|synap-state\.json|synap-lock|synap-done\.json)$/i;
+
+/**
+ * The folders that hold Markdown pages directly (`Tasks/` of `Tasks/Rotate keys.md`): where a
+ * Notion export keeps the row pages of a database.
+ */
+function pageFolders(entries: readonly ContainerEntry[]): Set<string> {
+  const out = new Set<string>();
+  for (const { name } of entries) {
+    const slash = name.lastIndexOf('/');
+    if (slash > 0 && /\.(md|markdown)$/i.test(name)) out.add(name.slice(0, slash));
+  }
+  return out;
+}
+
+/**
+ * A Notion export (Markdown & CSV) writes each database as a table, `X.csv` and `X_all.csv`,
+ * beside the folder `X/` of its row pages: the pages are the notes, the table repeats them.
+ * The folder's name when `name` is such a table.
+ */
+function notionTableOf(name: string, pages: Set<string>): string | undefined {
+  const m = /^(.*)\.csv$/i.exec(name);
+  if (!m) return undefined;
+  const stem = m[1]!;
+  if (pages.has(stem)) return stem;
+  const all = stem.replace(/_all$/, '');
+  return all !== stem && pages.has(all) ? all : undefined;
+}
 
 /** A dot-file or dot-folder anywhere in the path, or a macOS resource fork folder. */
 function isHiddenPath(name: string): boolean {
@@ -39,7 +69,8 @@ function isHiddenPath(name: string): boolean {
 
 /**
  * Chooses the entries to read:
- * - hidden entries, synap's own files and entries no format claims by name are ignored;
+ * - hidden entries, synap's own files and entries no format claims by name are ignored, and so
+ *   are a Notion export's database tables (their rows are the Markdown pages beside them);
  *   with `--format`, the entries named like that format (a ChatGPT export: `.json`) are read
  *   as it;
  * - an entry whose format content refines (a `.json`) has its head looked at, so a ChatGPT or
@@ -56,6 +87,7 @@ export async function planEntries<E extends ContainerEntry>(
   const ignored: EntryPlan<E>['ignored'] = [];
   let items: EntryPlan<E>['items'] = [];
   const forcedSpec = findFormat(forced);
+  const pages = pageFolders(entries);
   for (const entry of entries) {
     const { name } = entry;
     if (entry.unsafeName !== undefined) {
@@ -78,7 +110,12 @@ export async function planEntries<E extends ContainerEntry>(
           ? forcedSpec.name
           : undefined;
     if (claimed === undefined) {
-      ignored.push({ name, why: 'no input format claims its name' });
+      ignored.push({ name, why: NO_FORMAT_CLAIMS });
+      continue;
+    }
+    const table = forced === undefined ? notionTableOf(name, pages) : undefined;
+    if (table !== undefined) {
+      ignored.push({ name, why: `a Notion database table: its rows are the pages in ${table}/` });
       continue;
     }
     if (entry.refused !== undefined) {

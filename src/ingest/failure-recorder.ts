@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js';
 import { redactSecrets } from '../redact.js';
-import type { FailureLine, FailuresSink } from './failures-file.js';
+import { RecordOriginal, type FailureLine, type FailuresSink } from './failures-file.js';
+import { findFormat } from './formats/index.js';
 import type { IngestReporter } from './reporter.js';
 import type { FailureInfo } from './sender.js';
 import type { StopController } from './stop-controller.js';
@@ -48,6 +49,14 @@ export class FailureRecorder {
     };
     if (failures) failures.append(line, ordinal);
     tally.failed += 1;
+    // Text its format could not read, of a format whose failures are fixed in the source.
+    const o = item.original;
+    if (
+      o instanceof RecordOriginal &&
+      typeof o.record === 'string' &&
+      findFormat(o.format)?.fixedInSource
+    )
+      tally.failedInSource += 1;
     reporter.onFailure?.(line);
     stop.noteFailure(tally.failed);
   }

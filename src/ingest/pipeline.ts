@@ -4,6 +4,7 @@ import { MAX_BATCH_SIZE } from '../client/types.js';
 import { PartialResultError, UsageError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { Checkpointer, hashMapping } from './checkpointer.js';
+import { NO_FORMAT_CLAIMS } from './containers.js';
 import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
 import type { DoneRecord } from './done-file.js';
 import { FailureRecorder } from './failure-recorder.js';
@@ -93,11 +94,15 @@ export async function ingest(
     channels: opts.channels,
     includePrivate: opts.includePrivate,
     onWarning: (e) => {
-      if (e.code === 'SKIPPED_BINARY') skipped.add(e.source);
+      if (e.code === 'SKIPPED_BINARY' && !skipped.has(e.source)) {
+        skipped.add(e.source);
+        tally.filesSkipped.binary += 1;
+      }
       reporter.onWarning?.(e);
     },
     onEntries: (e) => {
       tally.archives.push(e);
+      tally.filesSkipped.no_format += e.ignored.filter((i) => i.why === NO_FORMAT_CLAIMS).length;
       reporter.onEntries?.(e);
     },
     onInputEnd: (e) => {

@@ -51,8 +51,20 @@ export interface IngestSummary {
   kept_earlier_ids?: string[];
   /** In the failures file. Earlier runs included. */
   failed: number;
+  /**
+   * Of `failed` (this run), records their source format could not read (a mail message that
+   * is not mail, a transcript without cues, a note whose front matter is not YAML, a Slack day
+   * that is not JSON): fixed in the source, then the input ingested again; the failures file
+   * cannot send them. Absent when none.
+   */
+  failed_in_source?: number;
   /** Conversations with no turn left to send (this run): not sent, not failures. */
   skipped_empty?: number;
+  /**
+   * Files of a folder or zip not read (this run): binary files named like an input (a `.txt`
+   * that is an image) and files no input format claims (a `.png` among notes). Absent when none.
+   */
+  files_skipped?: { binary: number; no_format: number };
   /** The part of accepted, skipped and failed that earlier (interrupted) runs settled. */
   earlier_runs: { accepted: number; skipped: number; failed: number; unchanged: number };
   requests: number;

@@ -55,6 +55,10 @@ export class Tally {
   failed = 0;
   /** Conversations with no turn to send (this run): not sent, not failures. */
   skippedEmpty = 0;
+  /** Of this run's failures: records whose source format could not read them (fixedInSource). */
+  failedInSource = 0;
+  /** Files not read (this run): binary ones named like an input, and ones no format claims. */
+  readonly filesSkipped = { binary: 0, no_format: 0 };
   /** What the quality checks found in each input's first records. */
   readonly quality: QualityWarning[] = [];
   /** Each archive read: its entries used, ignored and refused. */
@@ -210,7 +214,11 @@ export class Tally {
         ? { kept_earlier: this.keptEarlier, kept_earlier_ids: [...this.keptEarlierIds] }
         : {}),
       failed,
+      ...(this.failedInSource > 0 ? { failed_in_source: this.failedInSource } : {}),
       ...(this.skippedEmpty > 0 ? { skipped_empty: this.skippedEmpty } : {}),
+      ...(this.filesSkipped.binary + this.filesSkipped.no_format > 0
+        ? { files_skipped: { ...this.filesSkipped } }
+        : {}),
       earlier_runs: { ...this.earlier },
       ...this.requestCounts(),
       elapsed_s: Math.round(elapsed / 100) / 10,

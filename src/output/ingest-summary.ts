@@ -63,6 +63,14 @@ function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [string,
   if (s.skipped_empty !== undefined) {
     pairs.push(['skipped (no turns to send)', num(s.skipped_empty)]);
   }
+  if (s.files_skipped !== undefined) {
+    const { binary, no_format } = s.files_skipped;
+    const why = [
+      ...(binary > 0 ? [`${num(binary)} binary`] : []),
+      ...(no_format > 0 ? [`${num(no_format)} in no format synap reads`] : []),
+    ];
+    pairs.push(['files skipped', `${num(binary + no_format)} (${why.join(', ')})`]);
+  }
   if (!s.dry_run) {
     pairs.push(['requests', num(s.requests)]);
     pairs.push(['429s', num(s.rate_limited)]);
@@ -153,6 +161,11 @@ function samplePayload(r: CreateMemoryRequest): string {
 export type RetryCommand = (failuresFiles: string[]) => string;
 
 const plainRetry: RetryCommand = (files) => ['synap', 'ingest', ...files].map(shellQuote).join(' ');
+
+/** What to do about records their source format could not read. */
+const FIX_IN_SOURCE_LOWER =
+  'fix them there (the failures file says where) and run the same command again (what is stored is not sent again).';
+const FIX_IN_SOURCE = `They could not be read from their source: ${FIX_IN_SOURCE_LOWER}`;
 
 /** What marks an OUTCOME_UNKNOWN line of a failures file (its error follows the record). */
 const UNKNOWN_MARK = '"error":{"code":"OUTCOME_UNKNOWN"';
@@ -247,10 +260,18 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
         `To send the other failed records again: grep -v -F ${shellQuote(UNKNOWN_MARK)} ${shellQuote(only)} > ${shellQuote(rest)} && ${retry([rest])}`,
       );
     }
+  } else if (s.failed > 0 && files !== '' && s.failed_in_source === s.failed) {
+    // Not the failures file: what its source format could not read, it cannot read either.
+    out.push(`${forPeople(s.failed)} record(s) failed; see ${files}. ${FIX_IN_SOURCE}`);
   } else if (s.failed > 0 && files !== '') {
     out.push(
       `${forPeople(s.failed)} record(s) failed; see ${files}. Fix them and run: ${retry(s.failures_files)}`,
     );
+    if (s.failed_in_source !== undefined) {
+      out.push(
+        `${forPeople(s.failed_in_source)} of them could not be read from their source: that command cannot send them; ${FIX_IN_SOURCE_LOWER}`,
+      );
+    }
     if (unknown) {
       out.push(
         `${forPeople(unknown.records)} of them may or may not be stored (OUTCOME_UNKNOWN); that command is safe for them: ` +

@@ -3,6 +3,7 @@ import {
   cpSync,
   createReadStream,
   existsSync,
+  mkdirSync,
   readdirSync,
   readFileSync,
   statSync,
@@ -117,9 +118,72 @@ describe('ingest sources end to end', () => {
       skipped: 0,
       unchanged: 6,
       failed: 1,
+      failed_in_source: 1,
     });
     expect(stored('email:')).toEqual(docs);
     expect(t.emu.documents()).toHaveLength(6);
+
+    // The failures file cannot send a message that is not mail: the hint says to fix the mailbox.
+    const third = await run(['ingest', 'mailbox.mbox', 'offsite.eml']);
+    expect(third.code, third.stderr).toBe(3);
+    expect(third.stderr).toContain(
+      '1 record(s) failed; see mailbox.mbox.failures.jsonl. They could not be read from their source: fix them there (the failures file says where) and run the same command again (what is stored is not sent again).',
+    );
+    expect(third.stderr).not.toContain('Fix them and run');
+  });
+
+  it('mail: an Apple Mail export (a folder Inbox.mbox/ holding the file mbox) reads as its mailbox', async () => {
+    mkdirSync(join(dir, 'Inbox.mbox'));
+    copyFileSync(join(FIXTURES, 'mail', 'mailbox.mbox'), join(dir, 'Inbox.mbox', 'mbox'));
+    writeFileSync(join(dir, 'Inbox.mbox', 'table_of_contents'), 'bplist00');
+    const r = await run(['--json', 'ingest', 'Inbox.mbox', '--dry-run']);
+    expect(r.code, r.stderr).toBe(3);
+    const result = JSON.parse(r.stdout).result;
+    expect(result).toMatchObject({ records_read: 6, failed: 1 });
+    // The mailbox's messages (the test above sent them already: the ledger holds them).
+    expect(result.sent + result.unchanged).toBe(5);
+    expect(result.archives[0]).toMatchObject({
+      used: [{ name: 'mbox', format: 'mbox' }],
+      ignored: [{ name: 'table_of_contents' }],
+    });
+  });
+
+  it('mail: a mailbox stopped part way resumes after the messages settled; none is sent twice', async () => {
+    const message = (i: number) =>
+      i === 4
+        ? 'From x Mon Jan  1 00:00:00 2024\nnot a header line\n\n'
+        : `From a@x Mon Jan  1 00:00:00 2024\nFrom: a@x\nSubject: m${i}\nMessage-ID: <resume-${i}@x>\n\n` +
+          `body ${i}\n>From the log\n\n`;
+    writeFileSync(join(dir, 'resume.mbox'), [1, 2, 3, 4, 5, 6, 7, 8].map(message).join(''));
+    const args = ['--json', 'ingest', 'resume.mbox', '--batch-size', '1'];
+    const first = await run([...args, '--max-errors', '1']);
+    expect(first.code, first.stderr).toBe(5);
+    expect(JSON.parse(first.stdout).result).toMatchObject({
+      stop_reason: 'max-errors',
+      accepted: 3,
+      failed: 1,
+    });
+    expect(stored('email:resume-').map((d) => d.document_id)).toEqual([
+      'email:resume-1@x',
+      'email:resume-2@x',
+      'email:resume-3@x',
+    ]);
+    const second = await run([...args, '--max-errors', '1']);
+    expect(second.code, second.stderr).toBe(3);
+    // The messages up to the failed one are passed over unread; the rest are sent once.
+    expect(JSON.parse(second.stdout).result).toMatchObject({
+      resumed_past: 4,
+      records_read: 4,
+      accepted: 7,
+      failed: 1,
+      earlier_runs: { accepted: 3, failed: 1 },
+    });
+    const docs = stored('email:resume-');
+    expect(docs.map((d) => d.document_id)).toEqual(
+      [1, 2, 3, 5, 6, 7, 8].map((i) => `email:resume-${i}@x`),
+    );
+    expect(docs.every((d) => d.times_received === 1)).toBe(true);
+    expect(docs[4]!.document).toBe('From: a@x\nSubject: m6\n\nbody 6\nFrom the log');
   });
 
   it('transcripts: WebVTT (Teams, Zoom) and SRT become meeting-transcript documents at --created-at, else the file time with a warning', async () => {
@@ -218,6 +282,8 @@ describe('ingest sources end to end', () => {
     expect(first.stderr).toContain(
       'vault/broken.md:4 PARSE_ERROR: front matter is not valid YAML (line 4)',
     );
+    // The binary note and the image are counted in the summary (hidden ones are not files read).
+    expect(first.stderr).toMatch(/files skipped:\s+2 \(1 binary, 1 in no format synap reads\)\n/);
 
     const names = [
       'Welcome.md',
@@ -257,8 +323,51 @@ describe('ingest sources end to end', () => {
       skipped: 0,
       unchanged: 5,
       failed: 1,
+      files_skipped: { binary: 1, no_format: 1 },
     });
     expect(stored('file:')).toEqual(docs);
+  });
+
+  it("notes: a Notion export's database tables (X.csv, X_all.csv beside the folder X/ of its row pages) are not read as records; the pages are", async () => {
+    const root = join(dir, 'notion');
+    mkdirSync(join(root, 'Tasks 5e6f'), { recursive: true });
+    writeFileSync(join(root, 'Roadmap 3c4d.md'), '# Roadmap\n\nShip the beta.\n');
+    writeFileSync(join(root, 'Tasks 5e6f.md'), '# Tasks\n');
+    const table = 'Name,Status\nRotate keys,Done\n';
+    writeFileSync(join(root, 'Tasks 5e6f.csv'), table);
+    writeFileSync(join(root, 'Tasks 5e6f_all.csv'), table);
+    writeFileSync(
+      join(root, 'Tasks 5e6f', 'Rotate keys 7a8b.md'),
+      '# Rotate keys\n\nStatus: Done\n',
+    );
+    // A table without a folder of pages is data, read as it always is.
+    writeFileSync(join(root, 'contacts.csv'), 'document\nCall Ann\n');
+    const r = await run(['--json', 'ingest', 'notion']);
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout).result;
+    expect(result).toMatchObject({ accepted: 4, failed: 0 });
+    expect(result.archives[0].ignored).toEqual([
+      {
+        name: 'Tasks 5e6f.csv',
+        why: 'a Notion database table: its rows are the pages in Tasks 5e6f/',
+      },
+      {
+        name: 'Tasks 5e6f_all.csv',
+        why: 'a Notion database table: its rows are the pages in Tasks 5e6f/',
+      },
+    ]);
+    expect(
+      t.emu
+        .documents()
+        .filter((d) => /Rotate keys|Roadmap|Call Ann|^# Tasks/.test(d.document))
+        .map((d) => d.document_id)
+        .sort(),
+    ).toEqual([
+      'file:Roadmap 3c4d.md',
+      'file:Tasks 5e6f.md',
+      'file:Tasks 5e6f/Rotate keys 7a8b.md',
+      expect.stringMatching(/^sha256-/),
+    ]);
   });
 
   it('Slack: an export folder becomes one document per channel per day; private ones only when asked; a second run stores nothing new', async () => {
@@ -309,7 +418,7 @@ describe('ingest sources end to end', () => {
     const again = await run(['--json', 'ingest', 'slack/channels.json', '--include-private']);
     expect(again.code, again.stderr).toBe(3);
     expect(JSON.parse(again.stdout).result).toMatchObject({
-      accepted: 2,
+      accepted: 3,
       skipped: 0,
       unchanged: 2,
       failed: 1,
@@ -321,7 +430,14 @@ describe('ingest sources end to end', () => {
       const { times_received: ___, ...want } = all[i]!;
       expect(fields).toEqual(want);
     });
-    expect(t.emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
+    expect(all.map((d) => d.document_id)).toEqual([
+      'slack:C01GENERAL:2024-01-15',
+      'slack:C02RANDOM:2024-01-15',
+      'slack:C05MPDM:2024-01-16',
+      'slack:D01AB:2024-01-15',
+      'slack:G01LEAD:2024-01-15',
+    ]);
+    expect(t.emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(5);
 
     // The export as Slack gives it, zipped: the same documents, nothing new stored.
     const entries: ZipEntrySpec[] = [];
@@ -341,9 +457,9 @@ describe('ingest sources end to end', () => {
     expect(JSON.parse(zipped.stdout).result).toMatchObject({
       accepted: 0,
       skipped: 0,
-      unchanged: 4,
+      unchanged: 5,
       failed: 1,
     });
-    expect(t.emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(4);
+    expect(t.emu.documents().filter((d) => d.document_id.startsWith('slack:'))).toHaveLength(5);
   });
 });

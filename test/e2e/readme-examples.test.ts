@@ -87,6 +87,25 @@ const ALL_EXAMPLES: Example[] = [
   // README: install and quick start
   { readme: 'npm install', skip: 'installs the project itself (CI runs it)' },
   { readme: 'npx synap --local ingest samples/chat-transcripts.jsonl', check: ok },
+  // README: bring your history, one command per source (docs/sources.md shows the fields)
+  ...(
+    [
+      ['npx synap --local ingest samples/mail/inbox.mbox samples/mail/offsite.eml', 6],
+      [
+        'npx synap --local ingest samples/transcripts/standup.vtt --created-at 2024-05-01T09:30:00Z',
+        1,
+      ],
+      ['npx synap --local ingest samples/notes', 5],
+      ['npx synap --local ingest samples/slack-export', 2],
+    ] as const
+  ).map(([readme, documents]): Example => ({
+    readme,
+    check: (r) => {
+      ok(r);
+      expect(r.stderr).toMatch(new RegExp(`accepted:\\s+${documents}\\n`));
+      expect(r.stderr).toMatch(/failed:\s+0\n/);
+    },
+  })),
   { readme: 'npm test', skip: 'this test is part of it' },
   {
     readme: 'npm link',

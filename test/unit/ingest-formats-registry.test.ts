@@ -31,6 +31,11 @@ describe('the format registry', () => {
       for (const a of f.aliases ?? []) expect(parseFormat(a)).toBe(f.name);
     }
     expect(formatFromName('notes.rtf')).toBeUndefined();
+    // Apple Mail exports a mailbox as a folder `Inbox.mbox/` holding a file named `mbox`.
+    expect(formatFromName('Inbox.mbox/mbox')).toBe('mbox');
+    expect(formatFromName('mbox')).toBe('mbox');
+    expect(formatFromName('Inbox.mbox/table_of_contents')).toBeUndefined();
+    expect(formatFromName('notmbox')).toBeUndefined();
     expect(() => parseFormat('xml')).toThrow(`use one of ${INPUT_FORMATS.join(', ')}`);
   });
 

@@ -50,6 +50,20 @@ describe('nextSteps', () => {
     expect(nextSteps(resumed).join('\n')).not.toMatch(plainly);
   });
 
+  it('records their source format could not read are fixed in the source, not sent from the failures file', () => {
+    const all = nextSteps(summary({ inputs: ['box.mbox'], failed: 2, failed_in_source: 2 }));
+    expect(all.join('\n')).not.toContain('Fix them and run');
+    expect(all.at(-1)).toBe(
+      '2 record(s) failed; see data.jsonl.failures.jsonl. They could not be read from their source: fix them there (the failures file says where) and run the same command again (what is stored is not sent again).',
+    );
+    // Some of each: the failures file for the others, the source for these.
+    const mixed = nextSteps(summary({ failed: 3, failed_in_source: 1 }));
+    expect(mixed.slice(-2)).toEqual([
+      '3 record(s) failed; see data.jsonl.failures.jsonl. Fix them and run: synap ingest data.jsonl.failures.jsonl',
+      '1 of them could not be read from their source: that command cannot send them; fix them there (the failures file says where) and run the same command again (what is stored is not sent again).',
+    ]);
+  });
+
   it('does not for a dry run or an interrupted one', () => {
     expect(nextSteps(summary({ dry_run: true })).join('\n')).not.toMatch(plainly);
     expect(nextSteps(summary({ status: 'interrupted' })).join('\n')).not.toMatch(plainly);

@@ -53,6 +53,21 @@ describe('mbox splitting', () => {
     ]);
   });
 
+  it('a separator line right after a message without the blank line still starts the next message', async () => {
+    // A writer that left out the blank line (or a message whose last line was cut) must not
+    // fold the next message into its body; a body line that only starts with "From " stays.
+    const box = Buffer.from(
+      'From a@x Mon Jan  1 00:00:00 2024\nSubject: one\n\nbody\nFrom here on we meet weekly\n' +
+        'From 1781234567890123456@xxx Wed Mar 04 10:00:00 +0000 2020\r\nSubject: two\r\n\r\nb\r\n' +
+        'From MAILER-DAEMON Fri Jul  8 12:08:34 2011\nSubject: three\n\nc\n',
+    );
+    expect(await messages(box)).toEqual([
+      { line: 1, text: 'Subject: one\n\nbody\nFrom here on we meet weekly\n' },
+      { line: 6, text: 'Subject: two\r\n\r\nb\r\n' },
+      { line: 10, text: 'Subject: three\n\nc\n' },
+    ]);
+  });
+
   it('gives the same messages however the bytes are chunked', async () => {
     const whole = await messages(mailbox);
     expect(whole.map((m) => m.line)).toEqual([1, 31, 49, 63, 143, 147]);

@@ -1,8 +1,10 @@
 import {
+  cpSync,
   createReadStream,
   mkdtempSync,
   readdirSync,
   readFileSync,
+  renameSync,
   rmSync,
   writeFileSync,
 } from 'node:fs';
@@ -14,6 +16,7 @@ import { readRecords } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import {
   readSlackExport,
+  slackDayRecord,
   slackText,
   speakerOf,
   userLabels,
@@ -60,7 +63,11 @@ describe('Slack export', () => {
         'Bobby: On it. Plan looks good <3',
         'Carol Wu: Also sent to the channel: ops@example.org has the logs',
         'Deploy Bot (bot): Deployed *v2.3.1* to production',
+        // An app's message carries its bot user's id too: labelled by the bot's name, as a bot.
+        'Deploy Bot (bot): Rollback window closes at 18:00',
         'Carol Wu: Notes from the offsite [file: offsite-notes.pdf]',
+        // An integration's post with no text says what its attachment says.
+        'Jira (bot): OPS-42 Rotate the deploy keys (To Do)',
       ].join('\n'),
       document_type: 'ai-chat-conversation',
       document_id: 'slack:C01GENERAL:2024-01-15',
@@ -103,12 +110,59 @@ describe('Slack export', () => {
       'slack:C01GENERAL:2024-01-15',
       'slack:C02RANDOM:2024-01-15',
       'slack:G01LEAD:2024-01-15',
+      'slack:C05MPDM:2024-01-16',
       'slack:D01AB:2024-01-15',
     ]);
     expect(all.records.at(-1)!.value).toMatchObject({
       document: 'Bobby: Lunch?\nAlice Smith: Sure, 12:30',
       metadata: { channel: 'dm: Alice Smith, Bobby' },
     });
+    // A group DM (mpims.json, its folder named after it) is named by its people; a reply to a
+    // thread of another day stays in time order.
+    expect(all.records.at(-2)!.value).toEqual({
+      document: [
+        'Alice Smith: No problem @Bobby, we start without you',
+        'Bobby: is running late',
+        "Carol Wu: Following up on yesterday's thread: done",
+      ].join('\n'),
+      document_type: 'ai-chat-conversation',
+      document_id: 'slack:C05MPDM:2024-01-16',
+      document_created_at: '2024-01-16T10:58:20.000Z',
+      metadata: {
+        source: 'slack',
+        channel: 'group dm: Alice Smith, Bobby, Carol Wu',
+        channel_id: 'C05MPDM',
+        date: '2024-01-16',
+      },
+    });
+    // --channels takes a group DM by its folder's name too.
+    const mpim = await read({ includePrivate: true, channels: ['mpdm-alice--bob--carol-1'] });
+    expect(mpim.warnings).toEqual([]);
+    expect(mpim.records.map((r) => (r.value as { document_id: string }).document_id)).toEqual([
+      'slack:C05MPDM:2024-01-16',
+    ]);
+  });
+
+  it("an Enterprise Grid export's org_users.json names the people as users.json does", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synap-slack-grid-'));
+    try {
+      cpSync(EXPORT, dir, { recursive: true });
+      renameSync(join(dir, 'users.json'), join(dir, 'org_users.json'));
+      const channels = join(dir, 'channels.json');
+      const grid = await read({ source: channels });
+      expect(grid.warnings).toEqual([]);
+      const folder = await read();
+      expect(grid.records.map((r) => r.value)).toEqual(folder.records.map((r) => r.value));
+      // Neither file: the people are named by their ids, and the run says why.
+      rmSync(join(dir, 'org_users.json'));
+      const none = await read({ source: channels });
+      expect(none.warnings).toEqual(['SLACK_NO_USERS']);
+      expect((none.records[1]!.value as { document: string }).document).toContain(
+        'U02BOB: Welcome!',
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a resume skips exactly the days already settled', async () => {
@@ -162,6 +216,22 @@ describe('Slack export', () => {
       startAfterLine: 0,
     });
     expect((await groups.next()).done).toBe(true);
+  });
+
+  it("older exports' subtypes: reply_broadcast is said (thread_broadcast's old name), housekeeping is not", () => {
+    const dir = { users: new Map([['U1', 'Ann Lee']]), channels: new Map<string, string>() };
+    const v = slackDayRecord(
+      [
+        { type: 'message', user: 'U1', text: 'Plan?', ts: '1.000001', thread_ts: '1.000001' },
+        { type: 'message', subtype: 'reply_broadcast', user: 'U1', text: 'Also here', ts: '2.1' },
+        { type: 'message', subtype: 'group_join', user: 'U1', text: 'joined', ts: '3.1' },
+        { type: 'message', subtype: 'channel_purpose', user: 'U1', text: 'set it', ts: '4.1' },
+      ],
+      dir,
+      { id: 'C1', name: 'old' },
+      '1970-01-01',
+    );
+    expect(v?.document).toBe('Ann Lee: Plan?\nAnn Lee: Also here');
   });
 
   it('markup pieces', () => {

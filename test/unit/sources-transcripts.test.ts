@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readRecords } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
-import { parseSrt, SrtError } from '../../src/ingest/sources/srt.js';
+import { parseSrt } from '../../src/ingest/sources/srt.js';
 import {
   leadingSpeaker,
   mergeTurns,
+  TranscriptError,
   transcriptRecord,
   turnsDocument,
 } from '../../src/ingest/sources/transcript.js';
-import { cueUtterances, parseWebVtt, WebVttError } from '../../src/ingest/sources/webvtt.js';
+import { cueUtterances, parseWebVtt } from '../../src/ingest/sources/webvtt.js';
 
 import { zipOf } from '../helpers/zip-writer.js';
 
@@ -42,13 +43,18 @@ describe('WebVTT', () => {
   });
 
   it('a file without the WEBVTT signature is refused, naming its line', () => {
-    expect(() => parseWebVtt('\n\n1\n00:00:01.000 --> 00:00:02.000\nhi\n')).toThrow(WebVttError);
-    try {
-      parseWebVtt('\n\nnope\n');
-    } catch (e) {
-      expect((e as WebVttError).line).toBe(3);
-      expect((e as Error).message).toMatch(/does not start with "WEBVTT"/);
-    }
+    expect(() => parseWebVtt('\n\n1\n00:00:01.000 --> 00:00:02.000\nhi\n')).toThrow(
+      TranscriptError,
+    );
+    const thrown = (() => {
+      try {
+        parseWebVtt('\n\nnope\n');
+      } catch (e) {
+        return e;
+      }
+    })();
+    expect(thrown).toBeInstanceOf(TranscriptError);
+    expect(thrown).toMatchObject({ line: 3, message: expect.stringMatching(/"WEBVTT"/) });
   });
 
   it('cues before any speaker have none; a cue with two voices gives two utterances', () => {
@@ -75,7 +81,19 @@ describe('SRT', () => {
   });
 
   it('a text with no cue is refused', () => {
-    expect(() => parseSrt('just some words\n\nand more\n')).toThrow(SrtError);
+    const thrown = (() => {
+      try {
+        parseSrt('\njust some words\n\nand more\n');
+      } catch (e) {
+        return e;
+      }
+    })();
+    // The one error class of both transcript formats, naming the line it is about.
+    expect(thrown).toBeInstanceOf(TranscriptError);
+    expect(thrown).toMatchObject({
+      line: 2,
+      message: 'not an SRT file: no cue with a timing line',
+    });
   });
 });
 

@@ -230,9 +230,11 @@ export function formatList(): string {
 /** Picks a format from a file name (".gz" looked through), or undefined. */
 export function formatFromName(name: string): InputFormat | undefined {
   const lower = name.toLowerCase().replace(/\.gz$/, '');
+  const base = lower.split(/[/\\]/).pop() ?? lower;
   for (const f of FORMATS as readonly FormatSpec[]) {
     if (f.refines !== undefined) continue;
     if (f.extensions.some((e) => lower.endsWith(e))) return f.name as InputFormat;
+    if (f.fileNames?.includes(base)) return f.name as InputFormat;
   }
   return undefined;
 }

@@ -51,6 +51,8 @@ export interface FormatSpec {
   readonly aliases?: readonly string[];
   /** Lower-case file name endings this format claims (".gz" after them is looked through). */
   readonly extensions: readonly string[];
+  /** Lower-case whole file names this format claims, wherever they lie (Apple Mail's `mbox`). */
+  readonly fileNames?: readonly string[];
   /**
    * Content sniffing. `head` is the first bytes (decompressed): at least `sniffBytes` of them
    * unless the input is shorter. Formats with `refines` are only asked once the input was
@@ -77,6 +79,12 @@ export interface FormatSpec {
    * Synchronous: the mapper calls it.
    */
   readonly reread: (failed: FailedText) => SourceRecord;
+  /**
+   * A record of this format that could not be read stays unreadable in the failures file (a
+   * mail message, a transcript, a note, a Slack day): it is fixed in its source, and the input
+   * ingested again. The summary's hint says so instead of offering the failures file.
+   */
+  readonly fixedInSource?: true;
   /** Records in a plain file of `size` bytes, roughly (undefined: cannot tell cheaply). */
   readonly estimate: (path: string, size: number) => Promise<number | undefined>;
   /** Lines at the start of a file that are not records (a CSV header). */

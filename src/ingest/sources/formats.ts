@@ -10,10 +10,16 @@ import type { SourceRecord } from '../source-record.js';
 /** A format whose records cannot be counted cheaply. */
 export const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
 /**
- * What every source is: read from its start (never seeked), not rows under a header, and not
- * checked for nesting as it is read.
+ * What every source is: read from its start (never seeked), not rows under a header, not
+ * checked for nesting as it is read, and fixed in its source when a record cannot be read.
  */
-const WHOLE_FILE = { seekable: false, headerLines: 0, tabular: false, depthChecked: false };
+const WHOLE_FILE = {
+  seekable: false,
+  headerLines: 0,
+  tabular: false,
+  depthChecked: false,
+  fixedInSource: true,
+} as const;
 
 /** A file is one document (a transcript, a note). */
 const oneDocument = (): Promise<number> => Promise.resolve(1);
@@ -47,6 +53,8 @@ const MBOX = {
   name: 'mbox' as const,
   label: 'mbox',
   extensions: ['.mbox', '.mbx'],
+  // Apple Mail exports a mailbox as a folder `Inbox.mbox/` holding the mailbox as `mbox`.
+  fileNames: ['mbox'],
   describe: 'a mailbox (Gmail, Thunderbird), a document a message',
   // RFC 4155: a mailbox starts with its first message's From line.
   sniff: (head: Buffer) => headText(head).startsWith('From '),

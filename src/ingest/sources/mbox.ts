@@ -21,6 +21,17 @@ function isBlankLine(line: Buffer): boolean {
   return line.length === 1 || (line.length === 2 && line[0] === 0x0d);
 }
 
+/**
+ * A whole separator line as mail programs write it: `From <sender> <asctime date>`
+ * (`From a@x Mon Jan  1 00:00:00 2024`, Gmail's `From 178…@xxx Wed Mar 04 10:00:00 +0000 2020`).
+ */
+const SEPARATOR =
+  /^From \S+ +(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) +(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +\d{1,2} +\d{1,2}:\d{2}(?::\d{2})?(?: +\S+){0,3}\s*$/;
+
+function isSeparatorLine(line: Buffer): boolean {
+  return line.length <= 200 && SEPARATOR.test(line.toString('latin1'));
+}
+
 /** `>From `, `>>From `…: an mboxrd-escaped body line (one `>` is taken off). */
 function isEscapedFrom(line: Buffer): boolean {
   let i = 0;
@@ -31,7 +42,9 @@ function isEscapedFrom(line: Buffer): boolean {
 /**
  * Splits a mailbox (RFC 4155) into its messages, streamed: only the message being read is held.
  * A message starts at a line beginning `From ` at the start of the file or after a blank line
- * (the blank line before it ends the previous message and is not part of it); body lines that
+ * (the blank line before it ends the previous message and is not part of it), or at a whole
+ * separator line (`From <sender> <date>`) even without the blank line, so a writer that left it
+ * out does not fold the next message into this one's body; body lines that
  * mboxrd escaped as `>From `, `>>From `… lose one `>`. Text before the first separator that is
  * not blank is given as a message of its own (at line 1), so it fails visibly instead of being
  * dropped. `line` is 1-based.
@@ -66,7 +79,7 @@ export async function* splitMbox(
   const take = function* (line: Buffer): Generator<MboxMessage> {
     lineNo++;
     const blank = line.length === 0 || isBlankLine(line);
-    if (prevBlank && line.subarray(0, 5).equals(FROM_)) {
+    if (line.subarray(0, 5).equals(FROM_) && (prevBlank || isSeparatorLine(line))) {
       const done = finish();
       if (done) yield done;
       open = true;

@@ -6,10 +6,10 @@ import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch, SourceRecord } from '../source-record.js';
 
 /*
- * A Slack workspace export: channels.json, users.json, and one folder per channel holding one
- * JSON array of messages per day (YYYY-MM-DD.json); private channels in groups.json, direct
- * messages in dms.json and mpims.json. Each channel's day becomes one speaker-labelled
- * conversation document.
+ * A Slack workspace export: channels.json, users.json (org_users.json from an Enterprise Grid
+ * org), and one folder per channel holding one JSON array of messages per day
+ * (YYYY-MM-DD.json); private channels in groups.json, direct messages in dms.json and
+ * mpims.json. Each channel's day becomes one speaker-labelled conversation document.
  */
 
 /** A message as the export holds it (only the fields read here). */
@@ -26,6 +26,8 @@ export interface SlackMessage {
   ts?: string;
   thread_ts?: string;
   files?: { name?: string; title?: string }[];
+  /** Legacy attachments: what an integration (Jira, GitHub) posts, or a link's preview. */
+  attachments?: { fallback?: string; title?: string; text?: string }[];
 }
 
 /** The names the export gives people and channels, by id. */
@@ -48,7 +50,14 @@ export interface SlackRecordValue {
  * changes, archiving, pins, bot and reminder housekeeping, deleted-message tombstones) is left
  * out.
  */
-const KEPT_SUBTYPES = new Set(['bot_message', 'thread_broadcast', 'file_share', 'me_message']);
+const KEPT_SUBTYPES = new Set([
+  'bot_message',
+  'thread_broadcast',
+  // thread_broadcast's name in older exports.
+  'reply_broadcast',
+  'file_share',
+  'me_message',
+]);
 
 function str(v: unknown): string | undefined {
   return typeof v === 'string' && v.trim() ? v.trim() : undefined;
@@ -100,9 +109,15 @@ export function slackText(text: string, dir: SlackDirectory): string {
     .replace(/&(amp|lt|gt);/g, (_w, e: string) => ENTITIES[e]!);
 }
 
-/** Who said it: a bot by its name, marked as a bot; a person by their users.json label. */
+/**
+ * Who said it: a bot by its name, marked as a bot; a person by their users.json label. A bot
+ * is a `bot_message`, a message with a bot's profile (an app posts with its bot user's id and
+ * `bot_profile`), or one with a `bot_id` and no user.
+ */
 export function speakerOf(m: SlackMessage, dir: SlackDirectory): string {
-  const isBot = m.subtype === 'bot_message' || (m.bot_id !== undefined && m.user === undefined);
+  const isBot =
+    m.subtype === 'bot_message' ||
+    (m.bot_id !== undefined && (m.user === undefined || m.bot_profile !== undefined));
   if (isBot) return `${str(m.bot_profile?.name) ?? str(m.username) ?? m.bot_id ?? 'bot'} (bot)`;
   const id = m.user ?? '';
   return (
@@ -148,9 +163,26 @@ export function conversationOrder(messages: SlackMessage[]): SlackMessage[] {
   return out;
 }
 
+/**
+ * What a message's attachments say: each one's plain-text summary (`fallback`), else its title
+ * and text. Read only for a message without text of its own (an integration's post), so link
+ * previews under what a person wrote are not repeated.
+ */
+function attachmentsText(m: SlackMessage, dir: SlackDirectory): string {
+  const list = Array.isArray(m.attachments) ? m.attachments : [];
+  return list
+    .map((a) => {
+      const said = str(a?.fallback) ?? [str(a?.title), str(a?.text)].filter(Boolean).join(': ');
+      return slackText(said, dir).trim();
+    })
+    .filter(Boolean)
+    .join(' ');
+}
+
 /** A message's line(s): `Speaker: text`, files named. Empty when it says nothing. */
 function messageLine(m: SlackMessage, dir: SlackDirectory): string {
-  const text = slackText(m.text ?? '', dir).trim();
+  const own = slackText(typeof m.text === 'string' ? m.text : '', dir).trim();
+  const text = own || attachmentsText(m, dir);
   const files = (m.files ?? [])
     .map((f) => str(f?.name) ?? str(f?.title))
     .filter((n): n is string => n !== undefined)
@@ -190,19 +222,30 @@ interface SlackChannel {
   folder: string;
 }
 
-/** channels.json / groups.json / mpims.json / dms.json → channels (a DM is named by its people). */
-function channelsOf(list: unknown, users: Map<string, string>, dm: boolean): SlackChannel[] {
+/**
+ * channels.json / groups.json / mpims.json / dms.json → channels. A direct message (`dm`) or a
+ * group DM (`mpim`) is named by its people, as its own name is ids or handles.
+ */
+function channelsOf(
+  list: unknown,
+  users: Map<string, string>,
+  kind: 'channel' | 'mpim' | 'dm',
+): SlackChannel[] {
   if (!Array.isArray(list)) return [];
   const out: SlackChannel[] = [];
   for (const c of list as Record<string, unknown>[]) {
     const id = str(c?.id);
     if (!id) continue;
     const members = Array.isArray(c.members) ? (c.members as unknown[]).map(String) : [];
-    const name = dm
-      ? `dm: ${members.map((m) => users.get(m) ?? m).join(', ')}`
-      : (str(c.name) ?? id);
-    // The export names a channel's folder after the channel, a direct message's after its id.
-    out.push({ id, name, folder: dm ? id : (str(c.name) ?? id) });
+    const people = members.map((m) => users.get(m) ?? m).join(', ');
+    const name =
+      kind === 'dm'
+        ? `dm: ${people}`
+        : kind === 'mpim'
+          ? `group dm: ${people}`
+          : (str(c.name) ?? id);
+    // The export names a channel's (and a group DM's) folder after it, a direct message's after its id.
+    out.push({ id, name, folder: kind === 'dm' ? id : (str(c.name) ?? id) });
   }
   return out;
 }
@@ -319,12 +362,15 @@ async function* readExport(
   ctx: FormatReadContext,
 ): AsyncGenerator<RecordBatch> {
   const source = ctx.source;
-  const users = userLabels(await readJsonIfThere(tree, 'users.json'));
+  // An Enterprise Grid org's export names its people in org_users.json instead.
+  const users = userLabels(
+    (await readJsonIfThere(tree, 'users.json')) ?? (await readJsonIfThere(tree, 'org_users.json')),
+  );
   if (users.size === 0) {
     ctx.warn?.({
       source,
       code: 'SLACK_NO_USERS',
-      message: `${tree.where('users.json')}: no users: speakers are labelled by their ids`,
+      message: `${tree.where('users.json')}: no users (nor in org_users.json): speakers are labelled by their ids`,
     });
   }
   let list: unknown;
@@ -342,19 +388,19 @@ async function* readExport(
     ];
     return;
   }
-  const channels = channelsOf(list, users, false);
+  const channels = channelsOf(list, users, 'channel');
   if (ctx.includePrivate) {
-    channels.push(...channelsOf(await readJsonIfThere(tree, 'groups.json'), users, false));
-    channels.push(...channelsOf(await readJsonIfThere(tree, 'mpims.json'), users, false));
-    channels.push(...channelsOf(await readJsonIfThere(tree, 'dms.json'), users, true));
+    channels.push(...channelsOf(await readJsonIfThere(tree, 'groups.json'), users, 'channel'));
+    channels.push(...channelsOf(await readJsonIfThere(tree, 'mpims.json'), users, 'mpim'));
+    channels.push(...channelsOf(await readJsonIfThere(tree, 'dms.json'), users, 'dm'));
   }
   const wanted = ctx.channels;
-  const chosen = wanted
-    ? channels.filter((c) => wanted.includes(c.name) || wanted.includes(c.id))
-    : channels;
+  // --channels names a channel by its name, its id or its folder (a group DM's `mpdm-…` name).
+  const named = (c: SlackChannel, w: string) => c.name === w || c.id === w || c.folder === w;
+  const chosen = wanted ? channels.filter((c) => wanted.some((w) => named(c, w))) : channels;
   // A name in --channels that the export does not have is said, not silently read as nothing.
   for (const w of wanted ?? []) {
-    if (channels.some((c) => c.name === w || c.id === w)) continue;
+    if (channels.some((c) => named(c, w))) continue;
     ctx.warn?.({
       source,
       code: 'SLACK_NO_SUCH_CHANNEL',

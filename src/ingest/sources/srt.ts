@@ -6,19 +6,10 @@ import {
   decodeEntities,
   leadingSpeaker,
   mergeTurns,
+  TranscriptError,
   type Turn,
   type Utterance,
 } from './transcript.js';
-
-/** An SRT file had no cue: why, and the line it is about. */
-export class SrtError extends Error {
-  constructor(
-    message: string,
-    readonly line: number,
-  ) {
-    super(message);
-  }
-}
 
 const TIMING = /^\s*\d+:\d{2}:\d{2}[,.]\d{1,3}\s*-->\s*\d+:\d{2}:\d{2}[,.]\d{1,3}/;
 
@@ -36,7 +27,7 @@ export function srtCueText(lines: string[]): string {
  * An SRT file → speaker turns. A cue is a block with a timing line (`00:00:01,000 --> …`),
  * usually after its number; its text lines follow. Numbers, timings and styling are left out;
  * a speaker comes from a leading `Name:`. A line starting with `- ` (two speakers in one cue)
- * is an utterance of its own. A file with no cue at all is refused with an SrtError.
+ * is an utterance of its own. A file with no cue at all is refused with a TranscriptError.
  */
 export function parseSrt(text: string): Turn[] {
   const utterances: Utterance[] = [];
@@ -52,7 +43,7 @@ export function parseSrt(text: string): Turn[] {
     for (const p of pieces) utterances.push(leadingSpeaker(p.trim()));
   }
   if (cues === 0)
-    throw new SrtError('not an SRT file: no cue with a timing line', bs[0]?.line ?? 1);
+    throw new TranscriptError('not an SRT file: no cue with a timing line', bs[0]?.line ?? 1);
   return mergeTurns(utterances);
 }
 

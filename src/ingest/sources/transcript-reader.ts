@@ -1,7 +1,7 @@
 import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch } from '../source-record.js';
-import { transcriptRecord, type Turn } from './transcript.js';
+import { TranscriptError, transcriptRecord, type Turn } from './transcript.js';
 
 /** A transcript larger than this is not a meeting's captions: it fails instead of being held. */
 const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
@@ -50,7 +50,7 @@ export async function* readTranscript(
   try {
     turns = parse(text);
   } catch (err) {
-    const line = (err as { line?: number }).line ?? 1;
+    const line = err instanceof TranscriptError ? err.line : 1;
     yield [parseError(ctx.source, line, (err as Error).message, rawOf(buf, text), kind)];
     return;
   }

@@ -1,5 +1,15 @@
 import { createHash } from 'node:crypto';
 
+/** A transcript file (WebVTT or SRT) could not be read as one: why, and the line it is about. */
+export class TranscriptError extends Error {
+  constructor(
+    message: string,
+    readonly line: number,
+  ) {
+    super(message);
+  }
+}
+
 /** One piece of spoken text, with its speaker when the cue named one. */
 export interface Utterance {
   speaker?: string;

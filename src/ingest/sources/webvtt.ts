@@ -6,19 +6,10 @@ import {
   decodeEntities,
   leadingSpeaker,
   mergeTurns,
+  TranscriptError,
   type Turn,
   type Utterance,
 } from './transcript.js';
-
-/** A WebVTT file's cues could not be read: why, and the line it is about. */
-export class WebVttError extends Error {
-  constructor(
-    message: string,
-    readonly line: number,
-  ) {
-    super(message);
-  }
-}
 
 const TIMING = /^\s*(?:\d+:)?\d{2}:\d{2}\.\d{3}\s+-->\s+(?:\d+:)?\d{2}:\d{2}\.\d{3}(?:\s|$)/;
 
@@ -64,13 +55,16 @@ export function cueUtterances(payload: string): Utterance[] {
  * A WebVTT file (W3C WebVTT) → speaker turns. The `WEBVTT` signature is required; the header,
  * `NOTE`, `STYLE` and `REGION` blocks, cue identifiers, timings and settings are left out. Cues
  * are taken in file order (Teams and Zoom write them in time order). A file without the
- * signature is refused with a WebVttError.
+ * signature is refused with a TranscriptError.
  */
 export function parseWebVtt(text: string): Turn[] {
   const bs = blocks(text);
   const head = bs[0];
   if (!head || !/^WEBVTT(?:[ \t]|$)/.test(head.lines[0]!)) {
-    throw new WebVttError('not a WebVTT file: it does not start with "WEBVTT"', head?.line ?? 1);
+    throw new TranscriptError(
+      'not a WebVTT file: it does not start with "WEBVTT"',
+      head?.line ?? 1,
+    );
   }
   const utterances: Utterance[] = [];
   for (const b of bs.slice(1)) {
