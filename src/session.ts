@@ -18,6 +18,11 @@ export interface Session {
   profile: string;
   /** Normalised base URL without a trailing slash. */
   baseUrl: string;
+  /**
+   * The instance's address as state files record it: the base URL, or for --local the embedded
+   * emulator's database, since its port is a new one on every run and its store is the same.
+   */
+  stateUrl: string;
   /** The API key. Never print it; use maskKey() for display. Empty when requireKey was false and none was found. */
   apiKey: string;
   keySource: KeySource;
@@ -176,19 +181,22 @@ export async function openSession(
   let apiKey: string | undefined;
   let keySource: KeySource;
   let baseUrl: string;
+  let stateUrl: string | undefined;
   let closeEmulator: (() => Promise<void>) | undefined;
 
   if (globals.local) {
     // Loaded lazily: only --local needs SQLite and the server.
     const { startEmulator, defaultEmulatorDbPath } = await import('./emulator/index.js');
+    const db = defaultEmulatorDbPath();
     const emulator = await startEmulator({
       port: 0,
-      db: defaultEmulatorDbPath(),
+      db,
       tier: 'unlimited',
       processingDelayMs: LOCAL_PROCESSING_DELAY_MS,
     });
     closeEmulator = () => emulator.close();
     baseUrl = emulator.url;
+    stateUrl = `local:${db}`;
     apiKey = opts.apiKey ?? emulator.apiKey;
     keySource = opts.apiKey !== undefined ? 'option' : 'local';
   } else {
@@ -242,6 +250,7 @@ export async function openSession(
   return {
     profile,
     baseUrl,
+    stateUrl: stateUrl ?? baseUrl,
     apiKey,
     keySource,
     client,

@@ -84,7 +84,7 @@ Examples:
       const summary = await runExport(
         {
           client: session.client,
-          baseUrl: session.baseUrl,
+          baseUrl: session.stateUrl,
           instanceId: identity?.instanceId ? identity.instanceId : null,
           pageSize: exportPageSize(flags.pageSize, session.defaults.page_size),
           userId: flags.userId,

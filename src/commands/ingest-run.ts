@@ -18,7 +18,7 @@ import type { Outcome } from './run.js';
 /** The pipeline's options from the flags, with the profile's defaults where a flag is absent. */
 export function ingestRunOptions(
   flags: IngestFlags,
-  session: Pick<Session, 'defaults' | 'profile' | 'baseUrl' | 'client'>,
+  session: Pick<Session, 'defaults' | 'profile' | 'stateUrl' | 'client'>,
   instance?: InstanceRules,
 ): IngestRunOptions {
   const d = session.defaults;
@@ -42,7 +42,7 @@ export function ingestRunOptions(
       instance,
     },
     profile: session.profile,
-    baseUrl: session.baseUrl,
+    baseUrl: session.stateUrl,
     batchSize: flags.batchSize ?? clamp(d.batch_size ?? DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE),
     concurrency: flags.concurrency ?? clamp(d.concurrency ?? DEFAULT_CONCURRENCY, MAX_CONCURRENCY),
     format: flags.format,

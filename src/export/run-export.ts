@@ -24,7 +24,7 @@ type ExportDestination =
 
 export interface ExportOptions extends Listing {
   client: ListClient;
-  /** Part of the export's identity: a resume against another server is refused. */
+  /** Part of the export's identity (Session.stateUrl): a resume against another server is refused. */
   baseUrl: string;
   /**
    * The instance exported (whoami's instance_id; null when the server has none): a file that is

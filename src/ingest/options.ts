@@ -44,7 +44,7 @@ export interface IngestRunOptions {
   containers?: EntriesEvent[];
   stdin?: NodeJS.ReadableStream;
   map: MapOptions;
-  /** Profile and base URL: part of the request shape a resume must match, and of the lock. */
+  /** Profile and the instance's address (Session.stateUrl): part of the request shape a resume must match, and of the lock. */
   profile: string;
   baseUrl: string;
   /** 1..100 (default 100). */

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeSandbox } from '../helpers/cli.js';
@@ -64,5 +64,25 @@ describe('--local', () => {
       env: { ...box.env, SYNAP_BASE_URL: 'https://example.com' },
     });
     expect(env.code, env.stderr).toBe(0);
+  });
+
+  it('an ingest stopped part way resumes on the next run, though the embedded port is new', async () => {
+    // The state file records the instance's address; for --local that is the database, since the
+    // port changes every run while the store stays the same.
+    const input = join(box.dir, 'resume-local.jsonl');
+    const lines = Array.from({ length: 600 }, (_, i) =>
+      i === 350 ? '{"document":""}' : JSON.stringify({ document: `local note ${i}` }),
+    );
+    writeFileSync(input, lines.join('\n') + '\n');
+    const args = ['--local', 'ingest', input, '--max-errors', '1', '--concurrency', '1'];
+    const first = await runInProcess(args, { env: box.env });
+    expect(first.stderr).toContain('--max-errors reached');
+    expect(existsSync(`${input}.synap-state.json`)).toBe(true);
+    const again = await runInProcess([...args, '--json'], { env: box.env });
+    expect(again.stderr).not.toContain('options differ');
+    const summary = JSON.parse(again.stdout).result;
+    expect(again.code).toBe(3);
+    expect(summary).toMatchObject({ resumed_past: 351, sent: 249, accepted: 599, failed: 1 });
+    expect(summary.earlier_runs).toMatchObject({ accepted: 350, failed: 1 });
   });
 });

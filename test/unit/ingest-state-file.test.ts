@@ -188,7 +188,7 @@ describe('the request shape of a run', () => {
   const session = {
     defaults: {},
     profile: 'default',
-    baseUrl: 'http://127.0.0.1:1',
+    stateUrl: 'http://127.0.0.1:1',
     client: {} as Session['client'],
   };
   // The shape a run without optional flags has always saved, and its hash (state files and
