@@ -14,6 +14,7 @@ import { startEmulator } from '../../src/emulator/index.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { emulatorSandbox } from '../helpers/emulator.js';
 import { storedOnce } from '../helpers/ingest.js';
+import { filesBase } from '../../src/ingest/run-files.js';
 import { zipOf } from '../helpers/zip-writer.js';
 
 // Archives and folders as inputs: the entries a format claims are read, streamed; hostile
@@ -188,6 +189,41 @@ describe('ingest of zip archives and folders', () => {
     expect(sa).toBeGreaterThan(0);
     expect(stored('zipsh')).toHaveLength(40);
   }, 60_000);
+
+  it('an archive or a folder another run is ingesting is not started twice: exit 5 naming it, nothing sent', async () => {
+    const holder = JSON.stringify({
+      pid: 4242,
+      host: 'other-host',
+      profile: 'default',
+      started_at: '2026-01-01T00:00:00.000Z',
+    });
+    writeFileSync(
+      join(dir, 'held.zip'),
+      zipOf([{ name: 'h.jsonl', data: jsonl(['held-z'], 'h') }]),
+    );
+    writeFileSync(join(dir, 'held.zip.synap-lock'), holder);
+    const z = await run(['ingest', 'held.zip']);
+    expect(z.code, z.stderr).toBe(5);
+    expect(z.stderr).toMatch(/pid 4242 on other-host.*not starting a second one/);
+    // A folder's files are locked one by one, in the state directory (never in the folder).
+    mkdirSync(join(dir, 'held-dir'));
+    writeFileSync(join(dir, 'held-dir', 'a.jsonl'), jsonl(['held-d'], 'd'));
+    const { base } = await filesBase(join(dir, 'held-dir', 'a.jsonl'), {
+      env: t.env,
+      folder: 'held-dir',
+    });
+    writeFileSync(`${base}.synap-lock`, holder);
+    const d = await run(['ingest', 'held-dir']);
+    expect(d.code, d.stderr).toBe(5);
+    expect(d.stderr).toContain('pid 4242 on other-host');
+    expect(stored('held-')).toEqual([]);
+    // Once the other run is over, the same commands send everything.
+    rmSync(join(dir, 'held.zip.synap-lock'));
+    rmSync(`${base}.synap-lock`);
+    expect((await run(['ingest', 'held.zip'])).code).toBe(0);
+    expect((await run(['ingest', 'held-dir'])).code).toBe(0);
+    expect(stored('held-')).toEqual(['held-d', 'held-z']);
+  });
 
   it('a damaged archive: an entry whose size or CRC-32 the directory misstates fails alone, naming the entry', async () => {
     const convo = (id: string) => JSON.stringify([{ document: `User: ${id}`, document_id: id }]);

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from '../helpers/in-process.js';
@@ -252,6 +252,78 @@ describe('conversation exports end to end', () => {
     expect(zipped.stderr).toMatch(
       /projects\.json, users\.json \(not part of the claude export's conversations\)/,
     );
+  });
+
+  it('a conversation from the export zip that fails: its failures line holds the document it became, retried without the zip', async () => {
+    const conv = (id: string, said: string) => ({
+      id,
+      title: `About ${said}`,
+      create_time: 1_700_000_000.5,
+      mapping: {
+        r: { parent: null, children: ['u'], message: null },
+        u: {
+          parent: 'r',
+          children: ['a'],
+          message: { author: { role: 'user' }, content: { content_type: 'text', parts: [said] } },
+        },
+        a: {
+          parent: 'u',
+          children: [],
+          message: {
+            author: { role: 'assistant' },
+            content: { content_type: 'text', parts: [`Noted: ${said} ✅`] },
+          },
+        },
+      },
+      current_node: 'a',
+    });
+    // An id too long for the service: that conversation fails, the other is stored.
+    const longId = `zipfail-${'x'.repeat(600)}`;
+    writeFileSync(
+      join(dir, 'export-fail.zip'),
+      zipOf([
+        {
+          name: 'conversations.json',
+          data: JSON.stringify([conv('zipfail-ok', 'tea'), conv(longId, 'coffee')]),
+        },
+        { name: 'user.json', data: '{"id":"user-1"}' },
+      ]),
+    );
+    const ids = ['--user-id', 'u-9', '--customer-id', 'c-9'];
+    const r = await run(['ingest', 'export-fail.zip', ...ids]);
+    expect(r.code, r.stderr).toBe(3);
+    rmSync(join(dir, 'export-fail.zip'));
+    const lines = readFileSync(join(dir, 'export-fail.zip.failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    const document = {
+      document: 'User: coffee\nAssistant: Noted: coffee ✅',
+      document_type: 'ai-chat-conversation',
+      document_created_at: '2023-11-14T22:13:20.500Z',
+      metadata: { source: 'chatgpt', title: 'About coffee' },
+    };
+    expect(lines[0]).toMatchObject({
+      source: 'export-fail.zip:conversations.json',
+      line: 1,
+      record: { ...document, document_id: `chatgpt:${longId}` },
+    });
+    // Fixed in the failures file and ingested from it: the zip is gone, nothing else is needed.
+    const fixed = { ...lines[0], record: { ...document, document_id: 'chatgpt:zipfail-fixed' } };
+    writeFileSync(join(dir, 'export-fail.failures.jsonl'), `${JSON.stringify(fixed)}\n`);
+    const again = await run(['ingest', 'export-fail.failures.jsonl', ...ids]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(stored('chatgpt:zipfail-')).toEqual([
+      {
+        ...document,
+        document_id: 'chatgpt:zipfail-fixed',
+        user_id: 'u-9',
+        customer_id: 'c-9',
+        times_received: 1,
+      },
+      expect.objectContaining({ document_id: 'chatgpt:zipfail-ok', times_received: 1 }),
+    ]);
   });
 
   it('a conversation that does not parse fails alone; fixed in the failures file, it is converted and sent', async () => {
