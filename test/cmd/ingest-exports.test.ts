@@ -28,7 +28,7 @@ const CHATGPT_DOCS = [
     document_created_at: '2023-11-14T22:13:20.123Z',
     metadata: { source: 'chatgpt', title: 'Robin ID 🐦', updated_at: '2023-11-14T22:14:06.500Z' },
     document: [
-      'User: [image]',
+      'User: [image robin.jpg]',
       'What bird is this? 🐦',
       'Assistant: It looks like a European robin (Erithacus rubecula).',
       'User: Do robins in Portugal migrate?',
@@ -53,7 +53,8 @@ const CHATGPT_DOCS = [
     document_type: 'ai-chat-conversation',
     document_created_at: '2024-10-27T03:33:20.750Z',
     metadata: { source: 'chatgpt', title: 'PDF summary' },
-    document: 'User: [file]\nSummarise this PDF\nAssistant: It proposes a four-day week.',
+    document:
+      'User: Summarise this PDF\n[file four-day-week.pdf]\nAssistant: It proposes a four-day week.',
   },
 ];
 
@@ -82,7 +83,7 @@ const CLAUDE_DOCS = [
     document_created_at: '2024-08-03T09:15:30.500Z',
     metadata: { source: 'claude', name: 'Haiku' },
     document:
-      'User: Write a haiku about rain\nAssistant: Soft rain on the roof\nthe kettle hums its answer\nsteam writes on the glass',
+      'User: Write a haiku about rain\nAssistant: Soft rain on the roof\nthe kettle hums its answer\nsteam writes on the glass\nUser: Lovely, thank you 🌧️',
   },
 ];
 
@@ -145,6 +146,7 @@ describe('conversation exports end to end', () => {
       '<Figure>',
       'Error running',
       'You are ChatGPT',
+      'hidden context',
       '[object Object]',
     ])
       expect(all).not.toContain(gone);
