@@ -117,6 +117,21 @@ const ALL_EXAMPLES: Example[] = [
       expect(r.stderr).toContain('Fix them and run: synap ingest data.jsonl.failures.jsonl');
     },
   },
+  // README: bring your history, one command per source
+  ...[
+    'synap ingest samples/chatgpt-export.zip',
+    'synap ingest samples/claude-export.zip',
+    'synap ingest samples/mail/inbox.mbox',
+    'synap ingest samples/transcripts/retro.vtt --created-at 2024-05-01T09:30:00Z',
+    'synap ingest samples/notes',
+    'synap ingest samples/slack-export',
+  ].map((readme) => ({
+    readme,
+    check: (r: CliRun) => {
+      ok(r);
+      expect(`${r.stdout}${r.stderr}`).toMatch(/accepted: [1-9]/);
+    },
+  })),
   // docs/ingest.md
   { readme: 'synap ingest chats.jsonl', check: ok },
   {
