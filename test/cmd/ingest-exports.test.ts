@@ -328,6 +328,42 @@ describe('conversation exports end to end', () => {
     ]);
   });
 
+  it('an export zip stopped part way (its conversations all on one line, as ChatGPT writes them) resumes past what was settled', async () => {
+    const conv = (i: number) => ({
+      id: `oneline-${i}`,
+      create_time: 1_700_000_000 + i,
+      current_node: 'u',
+      mapping: {
+        u: {
+          parent: null,
+          children: [],
+          message: {
+            author: { role: 'user' },
+            content: { content_type: 'text', parts: [`hi ${i}`] },
+          },
+        },
+      },
+    });
+    const data = JSON.stringify(Array.from({ length: 300 }, (_, i) => conv(i)));
+    expect(data).not.toContain('\n');
+    writeFileSync(join(dir, 'one-line.zip'), zipOf([{ name: 'conversations.json', data }]));
+    const slow = ['--max-duration', '4s', '--batch-size', '5', '--rate', '120'];
+    const first = await run(['--json', 'ingest', 'one-line.zip', ...slow]);
+    expect(first.code, first.stderr).toBe(5);
+    const sent = JSON.parse(first.stdout).result.accepted as number;
+    expect(sent).toBeGreaterThan(0);
+    const second = await run(['--json', 'ingest', 'one-line.zip']);
+    expect(second.code, second.stderr).toBe(0);
+    // The resume starts after the conversations settled, inside the one line.
+    expect(JSON.parse(second.stdout).result).toMatchObject({
+      resumed_past: sent,
+      sent: 300 - sent,
+    });
+    const docs = stored('chatgpt:oneline-');
+    expect(docs).toHaveLength(300);
+    expect(docs.filter((d) => d.times_received !== 1)).toEqual([]);
+  }, 60_000);
+
   it('a conversation that does not parse fails alone; fixed in the failures file, it is converted and sent', async () => {
     const conv = (id: string, text: string) => ({
       id,
