@@ -354,11 +354,10 @@ describe('conversation exports end to end', () => {
     expect(sent).toBeGreaterThan(0);
     const second = await run(['--json', 'ingest', 'one-line.zip']);
     expect(second.code, second.stderr).toBe(0);
-    // The resume starts after the conversations settled, inside the one line.
-    expect(JSON.parse(second.stdout).result).toMatchObject({
-      resumed_past: sent,
-      sent: 300 - sent,
-    });
+    // The resume starts after the conversations settled (in order), inside the one line.
+    const resumed = JSON.parse(second.stdout).result.resumed_past as number;
+    expect(resumed).toBeGreaterThan(0);
+    expect(resumed).toBeLessThanOrEqual(sent);
     const docs = stored('chatgpt:oneline-');
     expect(docs).toHaveLength(300);
     expect(docs.filter((d) => d.times_received !== 1)).toEqual([]);
