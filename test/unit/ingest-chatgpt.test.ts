@@ -123,6 +123,12 @@ describe('the ChatGPT export reader', () => {
       },
     });
     expect(said?.text).toBe('[image]\n[audio]\n[video]\n[file]\nspoken words\ntyped words');
+    // A null part is nothing, not a file.
+    const sparse = messageText({
+      author: { role: 'assistant' },
+      content: { content_type: 'text', parts: [null, 'words', null] },
+    });
+    expect(sparse?.text).toBe('words');
   });
 
   it("attachments (the message's metadata) are named: a pointer part by its file, the others after the text", () => {

@@ -92,6 +92,7 @@ function attachmentsOf(message: unknown): Map<string, Record<string, unknown>> {
  */
 function partText(part: unknown, files: Map<string, Record<string, unknown>>): string {
   if (typeof part === 'string') return part;
+  if (!isPlainObject(part)) return '';
   const text = own(part, 'text');
   if (typeof text === 'string') return text;
   const kind = fileKind(String(own(part, 'content_type') ?? own(part, 'type') ?? ''));
