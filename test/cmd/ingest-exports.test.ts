@@ -105,8 +105,12 @@ describe('conversation exports end to end', () => {
         document: d.document,
         user_id: d.user_id,
         customer_id: d.customer_id,
+        mode: d.mode,
+        scope: d.scope,
         times_received: d.times_received,
       }));
+  /** What every stored conversation has besides its own fields: the default mode, no scope. */
+  const defaults = { mode: 'long-range', scope: null };
 
   beforeAll(() => {
     writeFileSync(join(dir, 'chatgpt-export.zip'), exportZip('chatgpt-export'));
@@ -130,7 +134,13 @@ describe('conversation exports end to end', () => {
       failed: 0,
     });
     expect(stored('chatgpt:')).toEqual(
-      CHATGPT_DOCS.map((d) => ({ ...d, user_id: 'u-1', customer_id: 'c-1', times_received: 1 })),
+      CHATGPT_DOCS.map((d) => ({
+        ...d,
+        ...defaults,
+        user_id: 'u-1',
+        customer_id: 'c-1',
+        times_received: 1,
+      })),
     );
     // Nothing hidden, no sibling branch, no tool output, no reasoning.
     const all = stored('chatgpt:')
@@ -228,7 +238,13 @@ describe('conversation exports end to end', () => {
       failed: 0,
     });
     expect(stored('claude:')).toEqual(
-      CLAUDE_DOCS.map((d) => ({ ...d, user_id: null, customer_id: null, times_received: 1 })),
+      CLAUDE_DOCS.map((d) => ({
+        ...d,
+        ...defaults,
+        user_id: null,
+        customer_id: null,
+        times_received: 1,
+      })),
     );
     const all = stored('claude:')
       .map((d) => d.document)
@@ -319,6 +335,7 @@ describe('conversation exports end to end', () => {
     expect(stored('chatgpt:zipfail-')).toEqual([
       {
         ...document,
+        ...defaults,
         document_id: 'chatgpt:zipfail-fixed',
         user_id: 'u-9',
         customer_id: 'c-9',
