@@ -62,6 +62,10 @@ describe('ingest of zip archives and folders', () => {
         { name: 'bomb.jsonl', data: jsonl(['zip-bomb'], 'bomb'), claimSize: 0xfffffff0 },
         // Headers that claim fewer bytes than the entry holds: cut off where they end.
         { name: 'liar.jsonl', data: jsonl(['zip-liar1', 'zip-liar2'], 'liar'), claimSize: 10 },
+        // Entries whose data overlap (the directory points two names at one kernel): a zip
+        // bomb whatever the ratio of each.
+        { name: 'kernel.jsonl', data: jsonl(['zip-kernel'], 'kernel') },
+        { name: 'kernel-again.jsonl', data: '', dataOf: 8 },
         { name: 'z-last.jsonl', data: jsonl(['zip-last'], 'last'), store: true },
       ]),
     );
@@ -73,7 +77,9 @@ describe('ingest of zip archives and folders', () => {
     expect(r.stderr).toMatch(
       /ignored: readme\.rtf \(no input format claims its name\); __MACOSX\/\._a\.jsonl \(hidden\); refused:/,
     );
-    expect(r.stderr).toContain('refused: ../escape.jsonl, locked.jsonl, bomb.jsonl');
+    expect(r.stderr).toContain(
+      'refused: ../escape.jsonl, locked.jsonl, bomb.jsonl, kernel.jsonl, kernel-again.jsonl',
+    );
     // Everything readable is stored, the entry after the hostile ones included.
     expect(stored('zip-')).toEqual(['zip-a1', 'zip-a2', 'zip-c1', 'zip-last']);
     const lines = failures('mixed.zip.failures.jsonl');
@@ -83,6 +89,10 @@ describe('ingest of zip archives and folders', () => {
     );
     expect(bySource('locked.jsonl')?.error.message).toMatch(/encrypted/);
     expect(bySource('bomb.jsonl')?.error.message).toMatch(/inflates \d+ times.*zip bomb/);
+    expect(bySource('kernel-again.jsonl')?.error.message).toMatch(
+      /its data overlaps kernel\.jsonl's.*zip bomb/,
+    );
+    expect(bySource('kernel.jsonl')?.error.message).toMatch(/overlaps kernel-again\.jsonl's/);
     expect(lines.some((l) => l.source === 'mixed.zip:liar.jsonl')).toBe(true);
     expect(lines.filter((l) => l.source === 'mixed.zip:liar.jsonl').at(-1)?.error.message).toMatch(
       /could not be read past here/,
@@ -114,6 +124,8 @@ describe('ingest of zip archives and folders', () => {
           { name: '../escape.jsonl', why: expect.stringMatching(/unsafe entry name/) },
           { name: 'locked.jsonl', why: expect.stringMatching(/encrypted/) },
           { name: 'bomb.jsonl', why: expect.stringMatching(/zip bomb/) },
+          { name: 'kernel.jsonl', why: expect.stringMatching(/zip bomb/) },
+          { name: 'kernel-again.jsonl', why: expect.stringMatching(/zip bomb/) },
         ],
       },
     ]);
