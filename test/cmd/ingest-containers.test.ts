@@ -366,6 +366,8 @@ describe('ingest of zip archives and folders', () => {
     writeFileSync(join(dir, 'outside.jsonl'), jsonl(['dir-outside'], 'o'));
     symlinkSync(join(dir, 'outside.jsonl'), join(f, 'link-out.jsonl'));
     symlinkSync(join(f, 'sub'), join(f, 'z-loop'));
+    // A link to a file of the folder: read once, under the file's own name.
+    symlinkSync('a.csv', join(f, 'a-again.csv'));
     const dry = await run(['--json', 'ingest', 'history', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(JSON.parse(dry.stdout).result.inputs).toEqual([
@@ -379,14 +381,17 @@ describe('ingest of zip archives and folders', () => {
           { name: 'a.csv', format: 'csv' },
           { name: 'sub/b.jsonl', format: 'jsonl' },
         ],
-        ignored: [{ name: 'notes.rtf', why: 'no input format claims its name' }],
+        ignored: [
+          { name: 'a-again.csv', why: 'a link to a.csv, which is read under its own name' },
+          { name: 'notes.rtf', why: 'no input format claims its name' },
+        ],
         refused: [],
       },
     ]);
     const r = await run(['ingest', 'history']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(
-      'note: history: reading a.csv (csv), sub/b.jsonl (jsonl); ignored: notes.rtf (no input format claims its name)',
+      'note: history: reading a.csv (csv), sub/b.jsonl (jsonl); ignored: a-again.csv (a link to a.csv, which is read under its own name); notes.rtf (no input format claims its name)',
     );
     expect(stored('dir-')).toEqual(['dir-a', 'dir-b']);
     // A second run: synap's own files beside the inputs are never read as inputs.
