@@ -129,6 +129,14 @@ describe('ingest of zip archives and folders', () => {
         ],
       },
     ]);
+    // Its failures file, ingested: an entry that was never read holds no record to send; each
+    // line says which entry to fix and ingest again, instead of a bare "got null".
+    const retry = await run(['ingest', 'mixed.zip.failures.jsonl']);
+    expect(retry.code).toBe(3);
+    expect(retry.stderr).toContain(
+      'holds no record to send: mixed.zip:locked.jsonl line 1 failed as it was read (not read: the entry is encrypted; extract the archive with its password first); fix it there and ingest that again',
+    );
+    expect(retry.stderr).not.toContain('got null');
     // An archive that is not one (cut short: no central directory) is a usage error naming it.
     writeFileSync(join(dir, 'cut.zip'), readFileSync(join(dir, 'mixed.zip')).subarray(0, 200));
     const cut = await run(['ingest', 'cut.zip']);
