@@ -164,6 +164,28 @@ describe('ingest of zip archives and folders', () => {
     expect(stored('zipfix-')).toEqual(['zipfix-0', 'zipfix-1']);
   });
 
+  it("a folder's failed record: its failures line, kept in the state directory, is retried without the folder", async () => {
+    const bad = { document: 'User: late', document_id: 'dirfix-1', document_created_at: 'soon' };
+    mkdirSync(join(dir, 'fix-dir'));
+    writeFileSync(join(dir, 'fix-dir', 'ok.jsonl'), jsonl(['dirfix-0'], 'ok'));
+    writeFileSync(join(dir, 'fix-dir', 'bad.jsonl'), `${JSON.stringify(bad)}\n`);
+    const r = await run(['--json', 'ingest', 'fix-dir']);
+    expect(r.code, r.stderr).toBe(3);
+    const [path] = JSON.parse(r.stdout).result.failures_files as string[];
+    expect(path!.startsWith(join(dir, 'fix-dir'))).toBe(false);
+    rmSync(join(dir, 'fix-dir'), { recursive: true });
+    const [line] = readFileSync(path!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(line).toMatchObject({ source: join('fix-dir', 'bad.jsonl'), line: 1, record: bad });
+    const fixed = { ...line, record: { ...bad, document_created_at: '2024-05-01T00:00:00Z' } };
+    writeFileSync(join(dir, 'dirfix.failures.jsonl'), `${JSON.stringify(fixed)}\n`);
+    const again = await run(['ingest', 'dirfix.failures.jsonl']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(stored('dirfix-')).toEqual(['dirfix-0', 'dirfix-1']);
+  });
+
   it('an interrupted archive resumes where it stopped; two shards split it', async () => {
     const ids = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
     writeFileSync(
