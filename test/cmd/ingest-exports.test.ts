@@ -214,6 +214,26 @@ describe('conversation exports end to end', () => {
       '--dry-run',
     ]);
     expect(JSON.parse(forced.stdout).result).toMatchObject({ sent: 3, skipped_empty: 1 });
+    // --map, --user-id and --customer-id apply to the documents the conversations became.
+    const mapped = await run([
+      '--json',
+      'ingest',
+      join(SAMPLES, 'chatgpt-export', 'conversations.json'),
+      '--map',
+      'document_created_at=metadata.updated_at',
+      '--user-id',
+      'u-m',
+      '--customer-id',
+      'c-m',
+      '--show',
+      '1',
+    ]);
+    expect(JSON.parse(mapped.stdout).result.samples[0]).toMatchObject({
+      document_id: CHATGPT_DOCS[0]!.document_id,
+      document_created_at: CHATGPT_DOCS[0]!.metadata.updated_at,
+      user_id: 'u-m',
+      customer_id: 'c-m',
+    });
     const plain = await run([
       '--json',
       'ingest',
