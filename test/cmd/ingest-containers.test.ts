@@ -144,6 +144,23 @@ describe('ingest of zip archives and folders', () => {
     expect(cut.stderr).toMatch(/cannot read cut\.zip as a zip archive/);
   });
 
+  it('an entry name holding terminal control characters is shown escaped, never sent to the terminal', async () => {
+    writeFileSync(
+      join(dir, 'escapes.zip'),
+      zipOf([
+        { name: 'ok\u001b[2J\u0007.jsonl', data: `${jsonl(['esc-1'], 'esc')}{not json\n` },
+        { name: 'x\u001b]0;owned\u0007\r.rtf', data: 'x' },
+      ]),
+    );
+    const r = await run(['ingest', 'escapes.zip']);
+    expect(r.code, r.stderr).toBe(3);
+    expect(r.stderr).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/);
+    expect(r.stderr).toContain('reading ok\\u001b[2J\\u0007.jsonl (jsonl)');
+    expect(r.stderr).toContain('x\\u001b]0;owned\\u0007\\r.rtf (no input format claims its name)');
+    expect(r.stderr).toContain('failed: escapes.zip:ok\\u001b[2J\\u0007.jsonl:2 PARSE_ERROR');
+    expect(stored('esc-')).toEqual(['esc-1']);
+  });
+
   it("a failed record's failures line holds the record: retried without the archive", async () => {
     const bad = { document: 'User: late', document_id: 'zipfix-1', document_created_at: 'soon' };
     writeFileSync(
