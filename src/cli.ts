@@ -224,7 +224,7 @@ Examples:
 
   command(
     'ingest',
-    'stream records from files (JSONL, CSV, TSV, JSON, gzip) or stdin into Synap',
+    'stream records and exported history from files, zips, folders or stdin into Synap',
     () => import('./commands/ingest.js'),
     'ingestCommand',
   );

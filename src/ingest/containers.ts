@@ -18,6 +18,8 @@ export interface ContainerEntry {
   unsafeName?: string;
   /** Set when it must not be read (encrypted, a zip bomb): it fails if a format claims it. */
   refused?: string;
+  /** Set when it is left out whatever its format (a link to a file read under its own name). */
+  skip?: string;
   /** Opens its bytes (only to look at the head of a file whose format content refines). */
   open: () => Promise<AsyncIterable<Buffer>>;
 }
@@ -96,6 +98,10 @@ export async function planEntries<E extends ContainerEntry>(
     }
     if (isHiddenPath(name)) {
       ignored.push({ name, why: 'hidden' });
+      continue;
+    }
+    if (entry.skip !== undefined) {
+      ignored.push({ name, why: entry.skip });
       continue;
     }
     if (OWN_FILES.test(name)) {
@@ -180,10 +186,14 @@ function byName(a: string, b: string): number {
  * The files of a folder, walked depth first in name order (the same order on every run and
  * machine). Hidden files and folders are skipped; a symlink is read only when it points at a
  * file inside the folder, and never descended into as a folder (no loops, nothing outside).
+ * A file is read once: a link to a file the walk lists is left out (said so), as is a second
+ * link to one file, so the file is not sent twice under two names (a note's id is its path).
  */
 async function folderEntries(dir: string): Promise<(ContainerEntry & { path: string })[]> {
   const root = await realpath(dir);
   const out: (ContainerEntry & { path: string })[] = [];
+  /** Each link read, with the real path of the file it points at. */
+  const links = new Map<ContainerEntry, string>();
   const walk = async (at: string): Promise<void> => {
     const names = (await readdir(at)).sort(byName);
     for (const n of names) {
@@ -195,19 +205,30 @@ async function folderEntries(dir: string): Promise<(ContainerEntry & { path: str
         await walk(path);
         continue;
       }
+      let target: string | undefined;
       if (info.isSymbolicLink()) {
-        const target = await realpath(path).catch(() => undefined);
+        target = await realpath(path).catch(() => undefined);
         if (target === undefined || !(target + sep).startsWith(root + sep)) continue;
         if (!(await stat(target)).isFile()) continue;
       } else if (!info.isFile()) continue;
-      out.push({
+      const entry = {
         name,
         path,
         open: async () => (await import('node:fs')).createReadStream(path),
-      });
+      };
+      if (target !== undefined) links.set(entry, target);
+      out.push(entry);
     }
   };
   await walk(dir);
+  // The walk descends no link, so a file it found is at its name under the real folder.
+  const named = new Map<string, string>();
+  for (const e of out) if (!links.has(e)) named.set(join(root, ...e.name.split('/')), e.name);
+  for (const [e, target] of links) {
+    const first = named.get(target);
+    if (first === undefined) named.set(target, e.name);
+    else e.skip = `a link to ${first}, which is read under its own name`;
+  }
   return out;
 }
 

@@ -1,5 +1,5 @@
 import { open } from 'node:fs/promises';
-import { formatFromName } from './formats/index.js';
+import { findFormat, formatFromName } from './formats/index.js';
 
 const SAMPLE_BYTES = 256 * 1024;
 
@@ -119,22 +119,21 @@ function jsonArrayCounter(): RecordCounter {
   };
 }
 
-/** The counter for a file name's format; undefined where bytes say nothing cheap (gzip, others). */
+/**
+ * The counter for a format's layout (its registry entry; the file name's format unless one is
+ * given); undefined where bytes say nothing cheap (gzip, formats read whole).
+ */
 function counterFor(
   path: string,
   format: string | undefined = formatFromName(path),
 ): RecordCounter | undefined {
   if (path.toLowerCase().endsWith('.gz')) return undefined;
-  switch (format) {
-    case 'jsonl':
+  switch (findFormat(format)?.layout) {
+    case 'lines':
       return jsonLinesCounter();
-    case 'csv':
-    case 'tsv':
+    case 'rows':
       return csvCounter();
-    case 'json':
-    case 'chatgpt':
-    case 'claude':
-      // A conversation export is an array of conversations, one document each.
+    case 'elements':
       return jsonArrayCounter();
     default:
       return undefined;

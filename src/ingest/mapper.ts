@@ -94,6 +94,17 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     // A failures-file line: retry the record it carries (the original, before mapping).
     if (isFailuresLine(value)) {
       const line = value;
+      if (line.record === null || line.record === undefined) {
+        // A failure the reader recorded without a record (an archive entry never read, the
+        // rest of an entry that broke off): nothing here can be sent; it says where to go.
+        const why = ownValue(line.error as Record<string, unknown>, 'message');
+        return failure(r, undefined, {
+          code: 'INVALID_INPUT',
+          message:
+            `holds no record to send: ${String(line.source)} line ${String(line.line)} failed as it was read` +
+            `${typeof why === 'string' ? ` (${why})` : ''}; fix it there and ingest that again`,
+        });
+      }
       const lineFormat = findFormat(line.format)?.name;
       if (typeof line.record === 'string') {
         const again = rereadText(line.record, line, lineFormat ?? 'jsonl', r);

@@ -1,7 +1,7 @@
 import { open } from 'node:fs/promises';
 import { versionInfo } from '../build-info.js';
 import { stat } from 'node:fs/promises';
-import { formatFromName } from '../ingest/formats/index.js';
+import { findFormat, formatFromName } from '../ingest/formats/index.js';
 import { PrefixHash } from '../ingest/readers/prefix-hash.js';
 import type { LedgerView } from './verdict.js';
 
@@ -64,11 +64,15 @@ export async function inputRead(
 }
 
 /**
- * Formats whose records each end at a line break, so that bytes appended after the remembered
- * ones are new records and leave the remembered records as they were (uncompressed only: a
- * gzip member appended may go on with the last line of the one before).
+ * A format whose records each end at a line break (its registry entry's layout: `lines`,
+ * `rows`), so that bytes appended after the remembered ones are new records and leave the
+ * remembered records as they were (uncompressed only: a gzip member appended may go on with
+ * the last line of the one before).
  */
-const GROWS_BY_LINES: ReadonlySet<string> = new Set(['jsonl', 'csv', 'tsv']);
+function growsByLines(format: string | undefined): boolean {
+  const layout = findFormat(format)?.layout;
+  return layout === 'lines' || layout === 'rows';
+}
 
 /**
  * What a memory of `input` is kept under besides its bytes: the options hash, and for any
@@ -79,8 +83,7 @@ const GROWS_BY_LINES: ReadonlySet<string> = new Set(['jsonl', 'csv', 'tsv']);
  */
 function memoryKey(input: InputRead): { key: string; grows: boolean } | undefined {
   const grows =
-    GROWS_BY_LINES.has(input.format ?? formatFromName(input.path) ?? '') &&
-    !/\.gz$/i.test(input.path);
+    growsByLines(input.format ?? formatFromName(input.path)) && !/\.gz$/i.test(input.path);
   if (grows) return { key: input.options_hash, grows };
   if (input.mtime_ms === undefined) return undefined;
   return { key: `${input.options_hash}+mtime:${input.mtime_ms}`, grows };

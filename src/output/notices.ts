@@ -8,8 +8,23 @@ import { redactSecrets } from '../redact.js';
  */
 
 /**
- * Lines for people on a stream: redacted, prefixed with an ISO time when `timestamps`, and a
- * run of identical lines printed once, then once more with its count when the run ends.
+ * Control characters (but tab and line feed) as visible escapes (`\u001b`, `\r`): names
+ * in these lines come from inputs (an archive's entry, a file in a folder), and one holding an
+ * escape sequence or a carriage return must not clear the screen, retitle the terminal or
+ * overwrite the line it is on.
+ */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+function visible(text: string): string {
+  return text.replace(CONTROL, (c) =>
+    c === '\r' ? '\\r' : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * Lines for people on a stream: redacted, control characters shown escaped, prefixed with an
+ * ISO time when `timestamps`, and a run of identical lines printed once, then once more with
+ * its count when the run ends.
  */
 export class LineLog {
   private last: string | undefined;
@@ -26,7 +41,7 @@ export class LineLog {
 
   /** A line that may repeat (failures, warnings, retries): counted when identical to the last. */
   write(line: string): void {
-    const text = redactSecrets(line);
+    const text = visible(redactSecrets(line));
     if (text === this.last) {
       this.repeats += 1;
       return;
@@ -39,7 +54,7 @@ export class LineLog {
   /** A line that is never deduplicated (progress), printed as is. */
   writeUnique(line: string): void {
     this.flush();
-    this.stream.write(`${this.stamp()}${redactSecrets(line)}\n`);
+    this.stream.write(`${this.stamp()}${visible(redactSecrets(line))}\n`);
   }
 
   /** Prints the count of a run of identical lines, if one is pending. */

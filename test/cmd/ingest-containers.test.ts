@@ -14,6 +14,7 @@ import { startEmulator } from '../../src/emulator/index.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { emulatorSandbox } from '../helpers/emulator.js';
 import { storedOnce } from '../helpers/ingest.js';
+import { filesBase } from '../../src/ingest/run-files.js';
 import { zipOf } from '../helpers/zip-writer.js';
 
 // Archives and folders as inputs: the entries a format claims are read, streamed; hostile
@@ -61,6 +62,10 @@ describe('ingest of zip archives and folders', () => {
         { name: 'bomb.jsonl', data: jsonl(['zip-bomb'], 'bomb'), claimSize: 0xfffffff0 },
         // Headers that claim fewer bytes than the entry holds: cut off where they end.
         { name: 'liar.jsonl', data: jsonl(['zip-liar1', 'zip-liar2'], 'liar'), claimSize: 10 },
+        // Entries whose data overlap (the directory points two names at one kernel): a zip
+        // bomb whatever the ratio of each.
+        { name: 'kernel.jsonl', data: jsonl(['zip-kernel'], 'kernel') },
+        { name: 'kernel-again.jsonl', data: '', dataOf: 8 },
         { name: 'z-last.jsonl', data: jsonl(['zip-last'], 'last'), store: true },
       ]),
     );
@@ -72,7 +77,9 @@ describe('ingest of zip archives and folders', () => {
     expect(r.stderr).toMatch(
       /ignored: readme\.rtf \(no input format claims its name\); __MACOSX\/\._a\.jsonl \(hidden\); refused:/,
     );
-    expect(r.stderr).toContain('refused: ../escape.jsonl, locked.jsonl, bomb.jsonl');
+    expect(r.stderr).toContain(
+      'refused: ../escape.jsonl, locked.jsonl, bomb.jsonl, kernel.jsonl, kernel-again.jsonl',
+    );
     // Everything readable is stored, the entry after the hostile ones included.
     expect(stored('zip-')).toEqual(['zip-a1', 'zip-a2', 'zip-c1', 'zip-last']);
     const lines = failures('mixed.zip.failures.jsonl');
@@ -82,6 +89,10 @@ describe('ingest of zip archives and folders', () => {
     );
     expect(bySource('locked.jsonl')?.error.message).toMatch(/encrypted/);
     expect(bySource('bomb.jsonl')?.error.message).toMatch(/inflates \d+ times.*zip bomb/);
+    expect(bySource('kernel-again.jsonl')?.error.message).toMatch(
+      /its data overlaps kernel\.jsonl's.*zip bomb/,
+    );
+    expect(bySource('kernel.jsonl')?.error.message).toMatch(/overlaps kernel-again\.jsonl's/);
     expect(lines.some((l) => l.source === 'mixed.zip:liar.jsonl')).toBe(true);
     expect(lines.filter((l) => l.source === 'mixed.zip:liar.jsonl').at(-1)?.error.message).toMatch(
       /could not be read past here/,
@@ -113,14 +124,43 @@ describe('ingest of zip archives and folders', () => {
           { name: '../escape.jsonl', why: expect.stringMatching(/unsafe entry name/) },
           { name: 'locked.jsonl', why: expect.stringMatching(/encrypted/) },
           { name: 'bomb.jsonl', why: expect.stringMatching(/zip bomb/) },
+          { name: 'kernel.jsonl', why: expect.stringMatching(/zip bomb/) },
+          { name: 'kernel-again.jsonl', why: expect.stringMatching(/zip bomb/) },
         ],
       },
     ]);
+    // Its failures file, ingested: an entry that was never read holds no record to send; each
+    // line says which entry to fix and ingest again, instead of a bare "got null".
+    const retry = await run(['ingest', 'mixed.zip.failures.jsonl']);
+    expect(retry.code).toBe(3);
+    expect(retry.stderr).toContain(
+      'holds no record to send: mixed.zip:locked.jsonl line 1 failed as it was read (not read: the entry is encrypted; extract the archive with its password first); fix it there and ingest that again',
+    );
+    expect(retry.stderr).not.toContain('got null');
     // An archive that is not one (cut short: no central directory) is a usage error naming it.
     writeFileSync(join(dir, 'cut.zip'), readFileSync(join(dir, 'mixed.zip')).subarray(0, 200));
     const cut = await run(['ingest', 'cut.zip']);
     expect(cut.code).toBe(2);
     expect(cut.stderr).toMatch(/cannot read cut\.zip as a zip archive/);
+  });
+
+  it('an entry name holding terminal control characters is shown escaped, never sent to the terminal', async () => {
+    writeFileSync(
+      join(dir, 'escapes.zip'),
+      zipOf([
+        { name: 'ok\u001b[2J\u0007.jsonl', data: `${jsonl(['esc-1'], 'esc')}{not json\n` },
+        { name: 'x\u001b]0;owned\u0007\r.rtf', data: 'x' },
+      ]),
+    );
+    const r = await run(['ingest', 'escapes.zip']);
+    expect(r.code, r.stderr).toBe(3);
+    // No control character but tab and line feed reaches the terminal.
+    expect([...r.stderr].filter((c) => /[^\t\n]/.test(c) && c.charCodeAt(0) < 0x20)).toEqual([]);
+    expect(r.stderr).not.toMatch(/[\u007f-\u009f]/);
+    expect(r.stderr).toContain('reading ok\\u001b[2J\\u0007.jsonl (jsonl)');
+    expect(r.stderr).toContain('x\\u001b]0;owned\\u0007\\r.rtf (no input format claims its name)');
+    expect(r.stderr).toContain('failed: escapes.zip:ok\\u001b[2J\\u0007.jsonl:2 PARSE_ERROR');
+    expect(stored('esc-')).toEqual(['esc-1']);
   });
 
   it("a failed record's failures line holds the record: retried without the archive", async () => {
@@ -141,6 +181,28 @@ describe('ingest of zip archives and folders', () => {
     const r = await run(['ingest', 'fix.failures.jsonl']);
     expect(r.code, r.stderr).toBe(0);
     expect(stored('zipfix-')).toEqual(['zipfix-0', 'zipfix-1']);
+  });
+
+  it("a folder's failed record: its failures line, kept in the state directory, is retried without the folder", async () => {
+    const bad = { document: 'User: late', document_id: 'dirfix-1', document_created_at: 'soon' };
+    mkdirSync(join(dir, 'fix-dir'));
+    writeFileSync(join(dir, 'fix-dir', 'ok.jsonl'), jsonl(['dirfix-0'], 'ok'));
+    writeFileSync(join(dir, 'fix-dir', 'bad.jsonl'), `${JSON.stringify(bad)}\n`);
+    const r = await run(['--json', 'ingest', 'fix-dir']);
+    expect(r.code, r.stderr).toBe(3);
+    const [path] = JSON.parse(r.stdout).result.failures_files as string[];
+    expect(path!.startsWith(join(dir, 'fix-dir'))).toBe(false);
+    rmSync(join(dir, 'fix-dir'), { recursive: true });
+    const [line] = readFileSync(path!, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(line).toMatchObject({ source: join('fix-dir', 'bad.jsonl'), line: 1, record: bad });
+    const fixed = { ...line, record: { ...bad, document_created_at: '2024-05-01T00:00:00Z' } };
+    writeFileSync(join(dir, 'dirfix.failures.jsonl'), `${JSON.stringify(fixed)}\n`);
+    const again = await run(['ingest', 'dirfix.failures.jsonl']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(stored('dirfix-')).toEqual(['dirfix-0', 'dirfix-1']);
   });
 
   it('an interrupted archive resumes where it stopped; two shards split it', async () => {
@@ -188,6 +250,41 @@ describe('ingest of zip archives and folders', () => {
     expect(sa).toBeGreaterThan(0);
     expect(stored('zipsh')).toHaveLength(40);
   }, 60_000);
+
+  it('an archive or a folder another run is ingesting is not started twice: exit 5 naming it, nothing sent', async () => {
+    const holder = JSON.stringify({
+      pid: 4242,
+      host: 'other-host',
+      profile: 'default',
+      started_at: '2026-01-01T00:00:00.000Z',
+    });
+    writeFileSync(
+      join(dir, 'held.zip'),
+      zipOf([{ name: 'h.jsonl', data: jsonl(['held-z'], 'h') }]),
+    );
+    writeFileSync(join(dir, 'held.zip.synap-lock'), holder);
+    const z = await run(['ingest', 'held.zip']);
+    expect(z.code, z.stderr).toBe(5);
+    expect(z.stderr).toMatch(/pid 4242 on other-host.*not starting a second one/);
+    // A folder's files are locked one by one, in the state directory (never in the folder).
+    mkdirSync(join(dir, 'held-dir'));
+    writeFileSync(join(dir, 'held-dir', 'a.jsonl'), jsonl(['held-d'], 'd'));
+    const { base } = await filesBase(join(dir, 'held-dir', 'a.jsonl'), {
+      env: t.env,
+      folder: 'held-dir',
+    });
+    writeFileSync(`${base}.synap-lock`, holder);
+    const d = await run(['ingest', 'held-dir']);
+    expect(d.code, d.stderr).toBe(5);
+    expect(d.stderr).toContain('pid 4242 on other-host');
+    expect(stored('held-')).toEqual([]);
+    // Once the other run is over, the same commands send everything.
+    rmSync(join(dir, 'held.zip.synap-lock'));
+    rmSync(`${base}.synap-lock`);
+    expect((await run(['ingest', 'held.zip'])).code).toBe(0);
+    expect((await run(['ingest', 'held-dir'])).code).toBe(0);
+    expect(stored('held-')).toEqual(['held-d', 'held-z']);
+  });
 
   it('a damaged archive: an entry whose size or CRC-32 the directory misstates fails alone, naming the entry', async () => {
     const convo = (id: string) => JSON.stringify([{ document: `User: ${id}`, document_id: id }]);
@@ -318,6 +415,8 @@ describe('ingest of zip archives and folders', () => {
     writeFileSync(join(dir, 'outside.jsonl'), jsonl(['dir-outside'], 'o'));
     symlinkSync(join(dir, 'outside.jsonl'), join(f, 'link-out.jsonl'));
     symlinkSync(join(f, 'sub'), join(f, 'z-loop'));
+    // A link to a file of the folder: read once, under the file's own name.
+    symlinkSync('a.csv', join(f, 'a-again.csv'));
     const dry = await run(['--json', 'ingest', 'history', '--dry-run']);
     expect(dry.code, dry.stderr).toBe(0);
     expect(JSON.parse(dry.stdout).result.inputs).toEqual([
@@ -331,14 +430,17 @@ describe('ingest of zip archives and folders', () => {
           { name: 'a.csv', format: 'csv' },
           { name: 'sub/b.jsonl', format: 'jsonl' },
         ],
-        ignored: [{ name: 'notes.rtf', why: 'no input format claims its name' }],
+        ignored: [
+          { name: 'a-again.csv', why: 'a link to a.csv, which is read under its own name' },
+          { name: 'notes.rtf', why: 'no input format claims its name' },
+        ],
         refused: [],
       },
     ]);
     const r = await run(['ingest', 'history']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(
-      'note: history: reading a.csv (csv), sub/b.jsonl (jsonl); ignored: notes.rtf (no input format claims its name)',
+      'note: history: reading a.csv (csv), sub/b.jsonl (jsonl); ignored: a-again.csv (a link to a.csv, which is read under its own name); notes.rtf (no input format claims its name)',
     );
     expect(stored('dir-')).toEqual(['dir-a', 'dir-b']);
     // A second run: synap's own files beside the inputs are never read as inputs.

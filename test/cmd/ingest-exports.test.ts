@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runInProcess } from '../helpers/in-process.js';
@@ -28,7 +28,7 @@ const CHATGPT_DOCS = [
     document_created_at: '2023-11-14T22:13:20.123Z',
     metadata: { source: 'chatgpt', title: 'Robin ID 🐦', updated_at: '2023-11-14T22:14:06.500Z' },
     document: [
-      'User: [image]',
+      'User: [image robin.jpg]',
       'What bird is this? 🐦',
       'Assistant: It looks like a European robin (Erithacus rubecula).',
       'User: Do robins in Portugal migrate?',
@@ -53,7 +53,8 @@ const CHATGPT_DOCS = [
     document_type: 'ai-chat-conversation',
     document_created_at: '2024-10-27T03:33:20.750Z',
     metadata: { source: 'chatgpt', title: 'PDF summary' },
-    document: 'User: [file]\nSummarise this PDF\nAssistant: It proposes a four-day week.',
+    document:
+      'User: Summarise this PDF\n[file four-day-week.pdf]\nAssistant: It proposes a four-day week.',
   },
 ];
 
@@ -82,7 +83,7 @@ const CLAUDE_DOCS = [
     document_created_at: '2024-08-03T09:15:30.500Z',
     metadata: { source: 'claude', name: 'Haiku' },
     document:
-      'User: Write a haiku about rain\nAssistant: Soft rain on the roof\nthe kettle hums its answer\nsteam writes on the glass',
+      'User: Write a haiku about rain\nAssistant: Soft rain on the roof\nthe kettle hums its answer\nsteam writes on the glass\nUser: Lovely, thank you 🌧️',
   },
 ];
 
@@ -104,8 +105,12 @@ describe('conversation exports end to end', () => {
         document: d.document,
         user_id: d.user_id,
         customer_id: d.customer_id,
+        mode: d.mode,
+        scope: d.scope,
         times_received: d.times_received,
       }));
+  /** What every stored conversation has besides its own fields: the default mode, no scope. */
+  const defaults = { mode: 'long-range', scope: null };
 
   beforeAll(() => {
     writeFileSync(join(dir, 'chatgpt-export.zip'), exportZip('chatgpt-export'));
@@ -129,7 +134,13 @@ describe('conversation exports end to end', () => {
       failed: 0,
     });
     expect(stored('chatgpt:')).toEqual(
-      CHATGPT_DOCS.map((d) => ({ ...d, user_id: 'u-1', customer_id: 'c-1', times_received: 1 })),
+      CHATGPT_DOCS.map((d) => ({
+        ...d,
+        ...defaults,
+        user_id: 'u-1',
+        customer_id: 'c-1',
+        times_received: 1,
+      })),
     );
     // Nothing hidden, no sibling branch, no tool output, no reasoning.
     const all = stored('chatgpt:')
@@ -145,6 +156,7 @@ describe('conversation exports end to end', () => {
       '<Figure>',
       'Error running',
       'You are ChatGPT',
+      'hidden context',
       '[object Object]',
     ])
       expect(all).not.toContain(gone);
@@ -202,6 +214,26 @@ describe('conversation exports end to end', () => {
       '--dry-run',
     ]);
     expect(JSON.parse(forced.stdout).result).toMatchObject({ sent: 3, skipped_empty: 1 });
+    // --map, --user-id and --customer-id apply to the documents the conversations became.
+    const mapped = await run([
+      '--json',
+      'ingest',
+      join(SAMPLES, 'chatgpt-export', 'conversations.json'),
+      '--map',
+      'document_created_at=metadata.updated_at',
+      '--user-id',
+      'u-m',
+      '--customer-id',
+      'c-m',
+      '--show',
+      '1',
+    ]);
+    expect(JSON.parse(mapped.stdout).result.samples[0]).toMatchObject({
+      document_id: CHATGPT_DOCS[0]!.document_id,
+      document_created_at: CHATGPT_DOCS[0]!.metadata.updated_at,
+      user_id: 'u-m',
+      customer_id: 'c-m',
+    });
     const plain = await run([
       '--json',
       'ingest',
@@ -226,7 +258,13 @@ describe('conversation exports end to end', () => {
       failed: 0,
     });
     expect(stored('claude:')).toEqual(
-      CLAUDE_DOCS.map((d) => ({ ...d, user_id: null, customer_id: null, times_received: 1 })),
+      CLAUDE_DOCS.map((d) => ({
+        ...d,
+        ...defaults,
+        user_id: null,
+        customer_id: null,
+        times_received: 1,
+      })),
     );
     const all = stored('claude:')
       .map((d) => d.document)
@@ -253,6 +291,114 @@ describe('conversation exports end to end', () => {
       /projects\.json, users\.json \(not part of the claude export's conversations\)/,
     );
   });
+
+  it('a conversation from the export zip that fails: its failures line holds the document it became, retried without the zip', async () => {
+    const conv = (id: string, said: string) => ({
+      id,
+      title: `About ${said}`,
+      create_time: 1_700_000_000.5,
+      mapping: {
+        r: { parent: null, children: ['u'], message: null },
+        u: {
+          parent: 'r',
+          children: ['a'],
+          message: { author: { role: 'user' }, content: { content_type: 'text', parts: [said] } },
+        },
+        a: {
+          parent: 'u',
+          children: [],
+          message: {
+            author: { role: 'assistant' },
+            content: { content_type: 'text', parts: [`Noted: ${said} ✅`] },
+          },
+        },
+      },
+      current_node: 'a',
+    });
+    // An id too long for the service: that conversation fails, the other is stored.
+    const longId = `zipfail-${'x'.repeat(600)}`;
+    writeFileSync(
+      join(dir, 'export-fail.zip'),
+      zipOf([
+        {
+          name: 'conversations.json',
+          data: JSON.stringify([conv('zipfail-ok', 'tea'), conv(longId, 'coffee')]),
+        },
+        { name: 'user.json', data: '{"id":"user-1"}' },
+      ]),
+    );
+    const ids = ['--user-id', 'u-9', '--customer-id', 'c-9'];
+    const r = await run(['ingest', 'export-fail.zip', ...ids]);
+    expect(r.code, r.stderr).toBe(3);
+    rmSync(join(dir, 'export-fail.zip'));
+    const lines = readFileSync(join(dir, 'export-fail.zip.failures.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(lines).toHaveLength(1);
+    const document = {
+      document: 'User: coffee\nAssistant: Noted: coffee ✅',
+      document_type: 'ai-chat-conversation',
+      document_created_at: '2023-11-14T22:13:20.500Z',
+      metadata: { source: 'chatgpt', title: 'About coffee' },
+    };
+    expect(lines[0]).toMatchObject({
+      source: 'export-fail.zip:conversations.json',
+      line: 1,
+      record: { ...document, document_id: `chatgpt:${longId}` },
+    });
+    // Fixed in the failures file and ingested from it: the zip is gone, nothing else is needed.
+    const fixed = { ...lines[0], record: { ...document, document_id: 'chatgpt:zipfail-fixed' } };
+    writeFileSync(join(dir, 'export-fail.failures.jsonl'), `${JSON.stringify(fixed)}\n`);
+    const again = await run(['ingest', 'export-fail.failures.jsonl', ...ids]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(stored('chatgpt:zipfail-')).toEqual([
+      {
+        ...document,
+        ...defaults,
+        document_id: 'chatgpt:zipfail-fixed',
+        user_id: 'u-9',
+        customer_id: 'c-9',
+        times_received: 1,
+      },
+      expect.objectContaining({ document_id: 'chatgpt:zipfail-ok', times_received: 1 }),
+    ]);
+  });
+
+  it('an export zip stopped part way (its conversations all on one line, as ChatGPT writes them) resumes past what was settled', async () => {
+    const conv = (i: number) => ({
+      id: `oneline-${i}`,
+      create_time: 1_700_000_000 + i,
+      current_node: 'u',
+      mapping: {
+        u: {
+          parent: null,
+          children: [],
+          message: {
+            author: { role: 'user' },
+            content: { content_type: 'text', parts: [`hi ${i}`] },
+          },
+        },
+      },
+    });
+    const data = JSON.stringify(Array.from({ length: 300 }, (_, i) => conv(i)));
+    expect(data).not.toContain('\n');
+    writeFileSync(join(dir, 'one-line.zip'), zipOf([{ name: 'conversations.json', data }]));
+    const slow = ['--max-duration', '4s', '--batch-size', '5', '--rate', '120'];
+    const first = await run(['--json', 'ingest', 'one-line.zip', ...slow]);
+    expect(first.code, first.stderr).toBe(5);
+    const sent = JSON.parse(first.stdout).result.accepted as number;
+    expect(sent).toBeGreaterThan(0);
+    const second = await run(['--json', 'ingest', 'one-line.zip']);
+    expect(second.code, second.stderr).toBe(0);
+    // The resume starts after the conversations settled (in order), inside the one line.
+    const resumed = JSON.parse(second.stdout).result.resumed_past as number;
+    expect(resumed).toBeGreaterThan(0);
+    expect(resumed).toBeLessThanOrEqual(sent);
+    const docs = stored('chatgpt:oneline-');
+    expect(docs).toHaveLength(300);
+    expect(docs.filter((d) => d.times_received !== 1)).toEqual([]);
+  }, 60_000);
 
   it('a conversation that does not parse fails alone; fixed in the failures file, it is converted and sent', async () => {
     const conv = (id: string, text: string) => ({

@@ -57,7 +57,7 @@ describe('--show and the quality checks', () => {
       '1',
     ]);
     expect(JSON.parse(chat.stdout).result.samples[0].document).toMatch(
-      /^User: \[image\]\nWhat bird/,
+      /^User: \[image robin\.jpg\]\nWhat bird/,
     );
     expect(stored('show-')).toBe(0);
   });

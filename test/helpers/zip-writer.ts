@@ -14,6 +14,11 @@ export interface ZipEntrySpec {
   claimCrc?: number;
   /** The entry's modification time (DOS local time, 2-second steps); none (zero) otherwise. */
   modified?: Date;
+  /**
+   * The index of an earlier entry whose data this one's directory record points at (no data
+   * of its own): entries that overlap, as a zip bomb makes them to inflate one kernel often.
+   */
+  dataOf?: number;
 }
 
 /** A time as the DOS time and date words of a zip header (local time, as archivers write it). */
@@ -34,7 +39,27 @@ export function zipOf(entries: ZipEntrySpec[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
+  /** Each entry's directory fields, for an entry that points at its data (dataOf). */
+  const written: { at: number; crc: number; body: number; size: number; method: number }[] = [];
   for (const e of entries) {
+    if (e.dataOf !== undefined) {
+      const of = written[e.dataOf]!;
+      const name = Buffer.from(e.name);
+      const central = Buffer.alloc(46);
+      central.writeUInt32LE(0x02014b50, 0);
+      central.writeUInt16LE(20, 4);
+      central.writeUInt16LE(20, 6);
+      central.writeUInt16LE(0x0800, 8);
+      central.writeUInt16LE(of.method, 10);
+      central.writeUInt32LE(of.crc, 16);
+      central.writeUInt32LE(of.body, 20);
+      central.writeUInt32LE(of.size, 24);
+      central.writeUInt16LE(name.length, 28);
+      central.writeUInt32LE(of.at, 42);
+      centrals.push(central, name);
+      written.push(of);
+      continue;
+    }
     const data = Buffer.isBuffer(e.data) ? e.data : Buffer.from(e.data);
     const body = e.store ? data : deflateRawSync(data);
     const name = Buffer.from(e.name);
@@ -70,6 +95,7 @@ export function zipOf(entries: ZipEntrySpec[]): Buffer {
     central.writeUInt16LE(name.length, 28);
     central.writeUInt32LE(offset, 42);
     centrals.push(central, name);
+    written.push({ at: offset, crc, body: body.length, size, method });
     offset += local.length + name.length + body.length;
   }
   const cd = Buffer.concat(centrals);

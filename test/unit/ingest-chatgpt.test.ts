@@ -123,6 +123,52 @@ describe('the ChatGPT export reader', () => {
       },
     });
     expect(said?.text).toBe('[image]\n[audio]\n[video]\n[file]\nspoken words\ntyped words');
+    // A null part is nothing, not a file.
+    const sparse = messageText({
+      author: { role: 'assistant' },
+      content: { content_type: 'text', parts: [null, 'words', null] },
+    });
+    expect(sparse?.text).toBe('words');
+  });
+
+  it("attachments (the message's metadata) are named: a pointer part by its file, the others after the text", () => {
+    const said = messageText({
+      author: { role: 'user' },
+      content: {
+        content_type: 'multimodal_text',
+        parts: [
+          { content_type: 'image_asset_pointer', asset_pointer: 'file-service://file-Img1' },
+          { content_type: 'image_asset_pointer', asset_pointer: 'sediment://file_0002' },
+          'What are these?',
+        ],
+      },
+      metadata: {
+        attachments: [
+          { id: 'file-Img1', name: 'robin.jpg', mime_type: 'image/jpeg' },
+          { id: 'file_0002', name: 'wren.png', mimeType: 'image/png' },
+          { id: 'file-Doc', name: 'report.pdf', mime_type: 'application/pdf' },
+          { id: 'file-Voice', name: 'note.m4a', mime_type: 'audio/mp4' },
+          { id: 'file-Anon' },
+        ],
+      },
+    });
+    expect(said?.text).toBe(
+      [
+        '[image robin.jpg]',
+        '[image wren.png]',
+        'What are these?',
+        '[file report.pdf]',
+        '[audio note.m4a]',
+        '[file]',
+      ].join('\n'),
+    );
+    // A message of attachments alone is a turn.
+    const only = messageText({
+      author: { role: 'user' },
+      content: { content_type: 'text', parts: [''] },
+      metadata: { attachments: [{ id: 'x', name: 'data.csv', mime_type: 'text/csv' }] },
+    });
+    expect(only?.text).toBe('[file data.csv]');
   });
 
   it('a cycle in parent links or a hostile key ends the walk instead of looping', () => {

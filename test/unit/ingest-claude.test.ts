@@ -17,6 +17,8 @@ describe('the Claude export reader', () => {
       }),
     ).toBe('one\ntwo');
     expect(claudeMessageText({ text: 'older export' })).toBe('older export');
+    // An empty list of blocks is no blocks: the text field is all there is.
+    expect(claudeMessageText({ text: 'only here', content: [] })).toBe('only here');
     expect(claudeMessageText({ text: 'ignored', content: [{ type: 'thinking' }] })).toBe('');
   });
 

@@ -1,6 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { estimateDocuments } from '../../src/ingest/credit-check.js';
 import {
@@ -84,6 +84,7 @@ describe('the format registry', () => {
     };
     for (const f of FORMATS) {
       const path = join(dir, `read${f.extensions[0]}`);
+      expect(files[f.name], `a sample of ${f.name} in this test`).toBeDefined();
       writeFileSync(path, files[f.name]!);
       const docs: unknown[] = [];
       for await (const r of readRecords([path])) {
@@ -110,6 +111,27 @@ describe('the format registry', () => {
     const other = map(line('{"document":"d"}', { format: 'not-a-format' }));
     expect(other.ok && other.request.document).toBe('d');
     expect(findFormat('ndjson')?.name).toBe('jsonl');
+  });
+
+  it('nothing outside the registry and the readers lists formats by name', () => {
+    // Adding a format is a reader and a registry entry: a switch over format names or a set of
+    // them anywhere else (the estimate's counters, what the ledger lets grow) would silently
+    // leave a new format out. src/output/ names the listing formats of `memories list`.
+    const src = resolve(import.meta.dirname, '../../src');
+    const own = /^(ingest\/formats|ingest\/readers|ingest\/sources|output)\//;
+    const name = `'(?:${INPUT_FORMATS.join('|')})'`;
+    const listing = new RegExp(`case ${name}:|\\[\\s*${name}\\s*,\\s*${name}`);
+    const found: string[] = [];
+    for (const file of readdirSync(src, { recursive: true, encoding: 'utf8' })) {
+      const path = file.split('\\').join('/');
+      if (!path.endsWith('.ts') || own.test(path)) continue;
+      readFileSync(join(src, path), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (listing.test(line)) found.push(`src/${path}:${i + 1}: ${line.trim()}`);
+        });
+    }
+    expect(found).toEqual([]);
   });
 
   it("the credit estimate takes the format's own estimate and header lines", async () => {

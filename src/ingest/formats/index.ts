@@ -50,6 +50,7 @@ const JSONL = {
     ),
   seekable: true,
   reread: rereadJson,
+  layout: 'lines',
   estimate: estimateRecords,
   headerLines: 0,
   tabular: false,
@@ -67,6 +68,7 @@ const JSON_ARRAY = {
   seekable: false,
   reread: rereadJson,
   // Counted element by element (estimate.ts), not by lines.
+  layout: 'elements',
   estimate: estimateRecords,
   headerLines: 0,
   tabular: false,
@@ -92,6 +94,7 @@ function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) 
       ),
     seekable: false,
     reread: rereadDelimited(name),
+    layout: 'rows',
     estimate: estimateRecords,
     headerLines: 1,
     tabular: true,
@@ -136,6 +139,8 @@ function conversationExport(
       const parsed = rereadJson(f);
       return parsed.parseError ? parsed : conversationRecord(parsed, name, convert);
     },
+    // An array of conversations, one document each.
+    layout: 'elements',
     estimate: noEstimate,
     headerLines: 0,
     tabular: false,

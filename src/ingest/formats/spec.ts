@@ -85,6 +85,15 @@ export interface FormatSpec {
    * ingested again. The summary's hint says so instead of offering the failures file.
    */
   readonly fixedInSource?: true;
+  /**
+   * How records lie in a plain file's bytes, for what looks at them without the reader:
+   * `lines` (one a line), `rows` (CSV rows: a line break inside quotes ends none), `elements`
+   * (of one JSON array). The credit estimate counts a sample by it (estimate.ts); records that
+   * end at a line break (`lines`, `rows`) stay as they were when bytes are appended, so the
+   * ledger's memory of a finished file holds for its grown copy (src/ledger/finished.ts).
+   * Undefined: none of these (a source read whole).
+   */
+  readonly layout?: 'lines' | 'rows' | 'elements';
   /** Records in a plain file of `size` bytes, roughly (undefined: cannot tell cheaply). */
   readonly estimate: (path: string, size: number) => Promise<number | undefined>;
   /** Lines at the start of a file that are not records (a CSV header). */

@@ -57,16 +57,51 @@ export function currentNode(
   return best;
 }
 
-/** A part of `content.parts` that is not a string: its text, or a short placeholder. */
-function partText(part: unknown): string {
+/** What a file is, by a content type or MIME type: `image`, `audio`, `video` or `file`. */
+function fileKind(type: string): string {
+  if (/image/i.test(type)) return 'image';
+  if (/audio/i.test(type)) return 'audio';
+  if (/video/i.test(type)) return 'video';
+  return 'file';
+}
+
+/** `[image robin.jpg]`, or `[image]` when the file has no name. */
+function placeholder(kind: string, name: unknown): string {
+  return typeof name === 'string' && name.trim() !== '' ? `[${kind} ${name}]` : `[${kind}]`;
+}
+
+/**
+ * The files attached to a message (`metadata.attachments`: id, name, MIME type), by id. A
+ * pointer part names its file by the id after `file-service://` or `sediment://`.
+ */
+function attachmentsOf(message: unknown): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  const list = own(own(message, 'metadata'), 'attachments');
+  if (!Array.isArray(list)) return out;
+  list.forEach((a, i) => {
+    if (!isPlainObject(a)) return;
+    const id = own(a, 'id');
+    out.set(typeof id === 'string' && id !== '' ? id : `#${i}`, a);
+  });
+  return out;
+}
+
+/**
+ * A part of `content.parts` that is not a string: its text, or a short placeholder naming
+ * the attached file it points at (taken from `files`, so it is not named twice).
+ */
+function partText(part: unknown, files: Map<string, Record<string, unknown>>): string {
   if (typeof part === 'string') return part;
+  if (!isPlainObject(part)) return '';
   const text = own(part, 'text');
   if (typeof text === 'string') return text;
-  const type = String(own(part, 'content_type') ?? own(part, 'type') ?? '');
-  if (/image/i.test(type)) return '[image]';
-  if (/audio/i.test(type)) return '[audio]';
-  if (/video/i.test(type)) return '[video]';
-  return '[file]';
+  const kind = fileKind(String(own(part, 'content_type') ?? own(part, 'type') ?? ''));
+  const pointer = own(part, 'asset_pointer');
+  const id = typeof pointer === 'string' ? pointer.replace(/^[a-z-]+:\/\//i, '') : undefined;
+  const file = id === undefined ? undefined : files.get(id);
+  if (file === undefined) return placeholder(kind, undefined);
+  files.delete(id!);
+  return placeholder(kind, own(file, 'name'));
 }
 
 /** The text of one message as the user saw it, or undefined when it is not shown. */
@@ -81,19 +116,21 @@ export function messageText(
   const content = own(message, 'content');
   const type = own(content, 'content_type');
   if (typeof type !== 'string' || !SPOKEN.has(type)) return undefined;
-  let text: string;
+  const files = attachmentsOf(message);
+  const lines: string[] = [];
   if (type === 'code') {
     const code = own(content, 'text');
-    text = typeof code === 'string' ? code : '';
+    if (typeof code === 'string') lines.push(code);
   } else {
     const parts = own(content, 'parts');
-    text = Array.isArray(parts)
-      ? parts
-          .map(partText)
-          .filter((p) => p !== '')
-          .join('\n')
-      : '';
+    if (Array.isArray(parts)) for (const p of parts) lines.push(partText(p, files));
   }
+  // Files no part pointed at (a PDF, a spreadsheet) are named after the text, not dropped.
+  for (const f of files.values()) {
+    const mime = own(f, 'mime_type') ?? own(f, 'mimeType');
+    lines.push(placeholder(fileKind(typeof mime === 'string' ? mime : ''), own(f, 'name')));
+  }
+  const text = lines.filter((l) => l !== '').join('\n');
   if (text.trim() === '') return undefined;
   return { label: role === 'user' ? 'User' : 'Assistant', text };
 }

@@ -17,7 +17,8 @@ const SENDERS: Record<string, 'User' | 'Assistant'> = { human: 'User', assistant
 export function claudeMessageText(message: unknown): string {
   const parts: string[] = [];
   const content = own(message, 'content');
-  if (Array.isArray(content)) {
+  // An empty list of blocks is no blocks: the text field is then all the message has.
+  if (Array.isArray(content) && content.length > 0) {
     for (const block of content) {
       if (own(block, 'type') !== 'text') continue;
       const text = own(block, 'text');

@@ -60,8 +60,10 @@ export async function readZip(
   let plan: Awaited<ReturnType<typeof planEntries<ZipEntry>>>;
   try {
     // Folders are only names on the way to their files.
-    const entries = (await listEntries(zip))
-      .map((e) => zipEntry(zip, e))
+    const listed = await listEntries(zip);
+    const overlaps = overlapping(listed);
+    const entries = listed
+      .map((e) => zipEntry(zip, e, overlaps.get(e)))
       .filter((e) => !(e.name.endsWith('/') && e.unsafeName === undefined));
     plan = await planEntries(entries, o.format, refinedFormatOf);
   } catch (err) {
@@ -211,12 +213,47 @@ function listEntries(zip: ZipFile): Promise<Entry[]> {
   });
 }
 
-/** An archive entry as containers.ts sees it, with why it must not be read, if it must not. */
-function zipEntry(zip: ZipFile, e: Entry): ZipEntry {
+/** An entry's name as the archive spells it (decoded here: see openZip). */
+function nameOf(e: Entry): string {
   const raw = e.fileName as unknown as Buffer;
-  const name = yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, raw, e.extraFields, false);
+  return yauzl.getFileNameLowLevel(e.generalPurposeBitFlag, raw, e.extraFields, false);
+}
+
+/**
+ * Entries whose data overlap another's, each with the name of one it overlaps. In an archive
+ * an archiver wrote, every entry's local header and data lie apart; a zip bomb points many
+ * directory records at one kernel (or lets one entry's data run over the next one's header)
+ * so that each inflates the same bytes again, whatever its own ratio. An entry's data end no
+ * earlier than its local header's offset, the header's 30 fixed bytes and its compressed size
+ * (its name and extra field only add to that): an entry whose header starts before the
+ * furthest such end of the entries before it overlaps that entry.
+ */
+function overlapping(entries: readonly Entry[]): Map<Entry, string> {
+  const out = new Map<Entry, string>();
+  const byOffset = [...entries].sort(
+    (a, b) => a.relativeOffsetOfLocalHeader - b.relativeOffsetOfLocalHeader,
+  );
+  let furthest: { entry: Entry; end: number } | undefined;
+  for (const e of byOffset) {
+    const at = e.relativeOffsetOfLocalHeader;
+    if (furthest !== undefined && at < furthest.end) {
+      if (!out.has(furthest.entry)) out.set(furthest.entry, nameOf(e));
+      if (!out.has(e)) out.set(e, nameOf(furthest.entry));
+    }
+    const end = at + 30 + e.compressedSize;
+    if (furthest === undefined || end > furthest.end) furthest = { entry: e, end };
+  }
+  return out;
+}
+
+/** An archive entry as containers.ts sees it, with why it must not be read, if it must not. */
+function zipEntry(zip: ZipFile, e: Entry, overlaps?: string): ZipEntry {
+  const name = nameOf(e);
   const unsafe = yauzl.validateFileName(name) ?? (name.includes('\0') ? 'a NUL byte' : null);
-  const refused = refusal(e);
+  const refused =
+    overlaps !== undefined
+      ? `its data overlaps ${overlaps}'s, as a zip bomb's entries do (each would inflate the same bytes again)`
+      : refusal(e);
   return {
     name,
     zip: e,
@@ -253,7 +290,9 @@ export async function openZipEntries(
 ): Promise<{ entries: ContainerEntry[]; close: () => void }> {
   const zip = await openZip(path);
   try {
-    const entries = (await listEntries(zip)).map((e) => zipEntry(zip, e));
+    const listed = await listEntries(zip);
+    const overlaps = overlapping(listed);
+    const entries = listed.map((e) => zipEntry(zip, e, overlaps.get(e)));
     return { entries, close: () => zip.close() };
   } catch (err) {
     zip.close();
