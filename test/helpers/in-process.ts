@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { vi } from 'vitest';
@@ -41,7 +42,9 @@ export interface InProcessOptions {
   /**
    * The clock the run's waits go by (retry backoff, Retry-After, rate limiting, polling,
    * --max-duration): it stands in for src/clock.ts's systemClock, which every part that takes
-   * a clock falls back to. Times read with Date.now() (log stamps, elapsed) stay real.
+   * a clock falls back to (the summary's elapsed time and the pre-flight's --max-duration read
+   * it too). What src reads with Date.now() (doctor's round trip, the ledger's lock wait) stays
+   * real.
    */
   clock?: Clock;
   /** The run fails the test when it takes longer (it cannot be killed: it is this process). */
@@ -186,12 +189,25 @@ export interface ClockedRun extends CliRun {
 }
 
 /**
- * Runs `synap ...args` in this process on a FakeClock that moves, a real millisecond or so
- * apart, to its next sleeper's due time (at most `stepMs`, default 100, at a time) until the
- * run ends: what the run waits for on its clock (Retry-After, backoff, pacing, --max-duration,
- * the grace period, polling) passes up to a hundred times faster than real time, in order. Requests still go over real HTTP,
- * so a server the test starts answers in real time; give it the same clock (startEmulator's
- * `clock`) when its own time matters (rate limits).
+ * The process counts as idle over a tick (a real millisecond or so) when it was at work for at
+ * most this share of it (the stepping loop's own turn costs a few hundredths), and the clock moves
+ * after QUIET_TICKS idle ticks in a row.
+ */
+const IDLE_UTILIZATION = 0.25;
+const QUIET_TICKS = 3;
+
+/**
+ * Runs `synap ...args` in this process on a FakeClock that moves to its next sleeper's due time
+ * (at most `stepMs`, default 100, at a time) each real millisecond or so while the process is
+ * idle, until the run ends: what the run waits for on its clock (Retry-After, backoff, pacing,
+ * --max-duration, the grace period, polling) passes up to a hundred times faster than real time,
+ * in order. While the process is at work (a server in this process answering, files read and
+ * parsed) the clock stands still, so a deadline pending on it (--max-duration) is not spent on
+ * that work; a request the server never answers leaves the process idle, and the clock goes on.
+ * Waits outside the process also leave it idle (vitest loading a module, a child process): give a
+ * deadline that must outlast the run's own work some room (--max-duration 20s, not 1s).
+ * Requests go over real HTTP; give a server the same clock (startEmulator's `clock`) when its
+ * own time matters (rate limits).
  */
 export async function runOnClock(
   args: string[],
@@ -203,13 +219,19 @@ export async function runOnClock(
   let done = false;
   const started = clock.now();
   const running = runInProcess(args, { ...rest, clock }).finally(() => (done = true));
+  let mark = performance.eventLoopUtilization();
+  let quiet = 0;
   while (!done) {
-    // Up to the next sleeper, at most stepMs: time moves only as far as a wait of the run
-    // (or of a server on the same clock) needs, so a request on the wire sees little of it.
-    const due = clock.nextDue();
-    if (due !== undefined) await clock.advance(Math.min(stepMs, Math.max(0, due - clock.now())));
     // Unref'd: not one of the timers a run must not leave behind (the harness counts those).
     await new Promise((r) => setTimeout(r, 1).unref());
+    const since = performance.eventLoopUtilization(mark);
+    mark = performance.eventLoopUtilization();
+    quiet = since.utilization > IDLE_UTILIZATION ? 0 : quiet + 1;
+    if (quiet < QUIET_TICKS) continue;
+    // Up to the next sleeper, at most stepMs: time moves only as far as a wait of the run
+    // (or of a server on the same clock) needs.
+    const due = clock.nextDue();
+    if (due !== undefined) await clock.advance(Math.min(stepMs, Math.max(0, due - clock.now())));
   }
   const run = await running;
   return { ...run, clockMs: clock.now() - started };
