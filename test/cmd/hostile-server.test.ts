@@ -3,7 +3,14 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
-import { echoKeyInItems, hang, json, rateLimited, redirect } from '../helpers/hostile-server.js';
+import {
+  echoKeyInItems,
+  firstAnswer,
+  hang,
+  json,
+  rateLimited,
+  redirect,
+} from '../helpers/hostile-server.js';
 import { writeChatFile } from '../helpers/ingest.js';
 import { GRACE_S, hostileSandbox, KEY } from '../helpers/fixtures/hostile.js';
 
@@ -19,27 +26,31 @@ describe('ingest against a hostile server', () => {
   afterEach(closeServers);
   afterAll(() => box.cleanup());
 
-  it('a server that never answers: --max-duration 20s stops within the grace period, resumable (exit 5)', async () => {
+  it('a server that never answers: --max-duration 3s stops within the grace period, resumable (exit 5)', async () => {
     // Only the batches hang: the pre-flight (whoami, credit estimate) is answered.
-    const s = await start((req) => (req.path.includes('/batch') ? hang() : undefined));
+    const { plan, reached } = firstAnswer((req) =>
+      req.path.includes('/batch') ? hang() : undefined,
+    );
+    const s = await start(plan);
     writeChatFile(join(dir, 'hang.jsonl'), 300, 'hang');
     // A clock far from the real time: the summary's elapsed time is read on the run's clock
     // alone, from the pre-flight to the end.
     const clock = new FakeClock(Date.parse('2031-01-01T00:00:00Z'));
     const t0 = Date.now();
     const r = await runOnClock(
-      ['--json', 'ingest', 'hang.jsonl', '--max-duration', '20s', '--batch-size', '10'],
-      { env: envFor(s), cwd: dir, clock, timeoutMs: 60_000 },
+      ['--json', 'ingest', 'hang.jsonl', '--max-duration', '3s', '--batch-size', '10'],
+      // The clock stands still until the first batch hangs (the pre-flight is real work).
+      { env: envFor(s), cwd: dir, clock, holdUntil: reached, timeoutMs: 60_000 },
     );
     expect(r.code, r.stderr).toBe(5);
     const summary = JSON.parse(r.stdout).result;
-    // The 20 s, then the grace period for the requests on the wire, both on the run's clock
-    // (waits outside the process also move it: see runOnClock; hence the room), and none of
-    // it waited in real time.
-    expect(summary.elapsed_s).toBeGreaterThanOrEqual(20 + GRACE_S);
-    expect(summary.elapsed_s).toBeLessThan(20 + GRACE_S + 5);
+    // The 3 s, then the grace period for the requests on the wire, both on the run's clock
+    // (real work after the first batch also moves it: see runOnClock; hence the room), and
+    // none of it waited in real time.
+    expect(summary.elapsed_s).toBeGreaterThanOrEqual(3 + GRACE_S);
+    expect(summary.elapsed_s).toBeLessThan(3 + GRACE_S + 3);
     expect(r.clockMs / 1000).toBeGreaterThanOrEqual(summary.elapsed_s);
-    expect((Date.now() - t0) / 1000).toBeLessThan(20);
+    expect((Date.now() - t0) / 1000).toBeLessThan(3 + GRACE_S);
     expect(summary).toMatchObject({ stop_reason: 'max-duration', accepted: 0, failed: 0 });
     // Nothing settled, so nothing to resume from: no state file, and the lock is gone.
     expect(existsSync(join(dir, 'hang.jsonl.synap-state.json'))).toBe(false);
@@ -47,44 +58,53 @@ describe('ingest against a hostile server', () => {
   }, 60_000);
 
   for (const route of ['whoami', 'credits/estimate'] as const) {
-    it(`a server that never answers ${route} before the first batch: --max-duration 20s stops there (exit 5), nothing sent, no state`, async () => {
-      const s = await start((req) => (req.path.includes(route) ? hang() : undefined));
+    it(`a server that never answers ${route} before the first batch: --max-duration 3s stops there (exit 5), nothing sent, no state`, async () => {
+      const { plan, reached } = firstAnswer((req) =>
+        req.path.includes(route) ? hang() : undefined,
+      );
+      const s = await start(plan);
       const name = `pre-${route.replace('/', '-')}.jsonl`;
       writeChatFile(join(dir, name), 50, 'pre');
       const t0 = Date.now();
-      const r = await runOnClock(['--json', 'ingest', name, '--max-duration', '20s'], {
+      const r = await runOnClock(['--json', 'ingest', name, '--max-duration', '3s'], {
         env: envFor(s),
         cwd: dir,
+        holdUntil: reached,
         timeoutMs: 60_000,
       });
       expect(r.code, r.stderr).toBe(5);
       expect(JSON.parse(r.stdout).error.message).toMatch(/--max-duration before anything was sent/);
-      // The bound is kept on the run's clock: 20 s, before the client's per-attempt timeout
-      // (30 s) and its retries, and none of it waited in real time.
-      expect(r.clockMs / 1000).toBeGreaterThanOrEqual(20);
-      expect(r.clockMs / 1000).toBeLessThan(20 + 5);
-      expect((Date.now() - t0) / 1000).toBeLessThan(20);
+      // The bound is kept on the run's clock from the moment the server holds the request:
+      // 3 s, not the client's per-attempt timeout (30 s) and its retries; none of it waited
+      // in real time.
+      expect(r.clockMs / 1000).toBeGreaterThanOrEqual(3);
+      expect(r.clockMs / 1000).toBeLessThan(3 + 3);
+      expect((Date.now() - t0) / 1000).toBeLessThan(3 + GRACE_S);
       expect(batches(s)).toHaveLength(0);
       expect(existsSync(join(dir, `${name}.synap-state.json`))).toBe(false);
       expect(existsSync(join(dir, `${name}.synap-lock`))).toBe(false);
     }, 60_000);
   }
 
-  it('Retry-After: 600 under --max-duration 20s: the pause ends with the run, not ten minutes later', async () => {
-    const s = await start((req) => (req.path.includes('/batch') ? rateLimited('600') : undefined));
+  it('Retry-After: 600 under --max-duration 3s: the pause ends with the run, not ten minutes later', async () => {
+    const { plan, reached } = firstAnswer((req) =>
+      req.path.includes('/batch') ? rateLimited('600') : undefined,
+    );
+    const s = await start(plan);
     writeChatFile(join(dir, 'ra600.jsonl'), 50, 'ra600');
     const t0 = Date.now();
-    const r = await runOnClock(['--json', 'ingest', 'ra600.jsonl', '--max-duration', '20s'], {
+    const r = await runOnClock(['--json', 'ingest', 'ra600.jsonl', '--max-duration', '3s'], {
       env: envFor(s),
       cwd: dir,
+      holdUntil: reached,
       timeoutMs: 90_000,
     });
     expect(r.code, r.stderr).toBe(5);
     // Nothing is on the wire during a Retry-After pause: no grace period is owed.
-    // On the run's clock, far from the ten minutes (waits outside the process also move it,
-    // so the bound leaves room for a loaded machine), and none of it waited in real time.
+    // On the run's clock, far from the ten minutes (real work between two steps of the clock
+    // also moves it, so the bound leaves room for a loaded machine).
     expect(r.clockMs / 1000).toBeLessThan(60);
-    expect((Date.now() - t0) / 1000).toBeLessThan(9);
+    expect((Date.now() - t0) / 1000).toBeLessThan(3 + 6);
     expect(JSON.parse(r.stdout).result.stop_reason).toBe('max-duration');
   }, 90_000);
 
@@ -105,13 +125,14 @@ describe('ingest against a hostile server', () => {
   }, 60_000);
 
   it('a Retry-After beyond what a timer holds (> 2^31 ms) is waited in capped steps: no overflow warning, no spinning', async () => {
-    const s = await start((req) =>
+    const { plan, reached } = firstAnswer((req) =>
       req.path.includes('/batch') ? rateLimited('3000000') : undefined,
     );
+    const s = await start(plan);
     writeChatFile(join(dir, 'ra3m.jsonl'), 20, 'ra3m');
     const r = await runOnClock(
-      ['--max-retry-after', '1000h', 'ingest', 'ra3m.jsonl', '--max-duration', '20s'],
-      { env: envFor(s), cwd: dir, timeoutMs: 60_000 },
+      ['--max-retry-after', '1000h', 'ingest', 'ra3m.jsonl', '--max-duration', '2s'],
+      { env: envFor(s), cwd: dir, holdUntil: reached, timeoutMs: 60_000 },
     );
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).not.toContain('TimeoutOverflowWarning');
@@ -150,16 +171,18 @@ describe('ingest against a hostile server', () => {
   }, 60_000);
 
   it('--wait honours --max-duration when the status endpoint never answers', async () => {
-    const s = await start((req) => (req.path.includes('/status/') ? hang() : undefined));
+    const { plan, reached } = firstAnswer((req) =>
+      req.path.includes('/status/') ? hang() : undefined,
+    );
+    const s = await start(plan);
     writeChatFile(join(dir, 'waithang.jsonl'), 5, 'waithang');
     const t0 = Date.now();
     const r = await runOnClock(
-      // Room for the pre-flight and the batch before the bound (see runOnClock).
-      ['--json', 'ingest', 'waithang.jsonl', '--wait', '--max-duration', '20s'],
-      { env: envFor(s), cwd: dir, timeoutMs: 90_000 },
+      ['--json', 'ingest', 'waithang.jsonl', '--wait', '--max-duration', '3s'],
+      { env: envFor(s), cwd: dir, holdUntil: reached, timeoutMs: 90_000 },
     );
-    // On the run's clock, far from the 150 s the attempts' timeouts add up to (waits outside
-    // the process also move it, hence the room), and none of it waited in real time.
+    // On the run's clock, far from the 150 s the attempts' timeouts add up to (real work
+    // between two steps of the clock also moves it, hence the room).
     expect(r.clockMs / 1000).toBeLessThan(60);
     expect((Date.now() - t0) / 1000).toBeLessThan(3 + GRACE_S + 5);
     expect(r.code, r.stderr).toBe(5);

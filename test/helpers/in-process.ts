@@ -1,5 +1,4 @@
 import { readdirSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
 import { Readable, Writable } from 'node:stream';
 import { isMainThread } from 'node:worker_threads';
 import { vi } from 'vitest';
@@ -189,49 +188,41 @@ export interface ClockedRun extends CliRun {
 }
 
 /**
- * The process counts as idle over a tick (a real millisecond or so) when it was at work for at
- * most this share of it (the stepping loop's own turn costs a few hundredths), and the clock moves
- * after QUIET_TICKS idle ticks in a row.
- */
-const IDLE_UTILIZATION = 0.25;
-const QUIET_TICKS = 3;
-
-/**
- * Runs `synap ...args` in this process on a FakeClock that moves to its next sleeper's due time
- * (at most `stepMs`, default 100, at a time) each real millisecond or so while the process is
- * idle, until the run ends: what the run waits for on its clock (Retry-After, backoff, pacing,
- * --max-duration, the grace period, polling) passes up to a hundred times faster than real time,
- * in order. While the process is at work (a server in this process answering, files read and
- * parsed) the clock stands still, so a deadline pending on it (--max-duration) is not spent on
- * that work; a request the server never answers leaves the process idle, and the clock goes on.
- * Waits outside the process also leave it idle (vitest loading a module, a child process): give a
- * deadline that must outlast the run's own work some room (--max-duration 20s, not 1s).
- * Requests go over real HTTP; give a server the same clock (startEmulator's `clock`) when its
- * own time matters (rate limits).
+ * Runs `synap ...args` in this process on a FakeClock that moves, a real millisecond or so
+ * apart, to its next sleeper's due time (at most `stepMs`, default 100, at a time) until the
+ * run ends: what the run waits for on its clock (Retry-After, backoff, pacing, --max-duration,
+ * the grace period, polling) passes up to a hundred times faster than real time, in order.
+ * Requests still go over real HTTP, so a server the test starts answers in real time; give it
+ * the same clock (startEmulator's `clock`) when its own time matters (rate limits).
+ *
+ * The clock also moves while the run does real work (reading, a server answering, modules
+ * loading), up to a hundred times as fast: a deadline pending on it (--max-duration) can pass
+ * before the run gets to what the test is about. `holdUntil` keeps the clock still until it
+ * settles (say, when a hostile server takes the request it will never answer).
  */
 export async function runOnClock(
   args: string[],
-  opts: Omit<InProcessOptions, 'clock'> & { clock?: FakeClock; stepMs?: number } = {},
+  opts: Omit<InProcessOptions, 'clock'> & {
+    clock?: FakeClock;
+    stepMs?: number;
+    holdUntil?: Promise<unknown>;
+  } = {},
 ): Promise<ClockedRun> {
-  const { stepMs = 100, ...rest } = opts;
+  const { stepMs = 100, holdUntil, ...rest } = opts;
   // Starting at the real time: what the run reads with Date.now() stays close to its clock.
   const clock = opts.clock ?? new FakeClock(Date.now());
   let done = false;
+  let held = holdUntil !== undefined;
+  void holdUntil?.finally(() => (held = false)).catch(() => {});
   const started = clock.now();
   const running = runInProcess(args, { ...rest, clock }).finally(() => (done = true));
-  let mark = performance.eventLoopUtilization();
-  let quiet = 0;
   while (!done) {
-    // Unref'd: not one of the timers a run must not leave behind (the harness counts those).
-    await new Promise((r) => setTimeout(r, 1).unref());
-    const since = performance.eventLoopUtilization(mark);
-    mark = performance.eventLoopUtilization();
-    quiet = since.utilization > IDLE_UTILIZATION ? 0 : quiet + 1;
-    if (quiet < QUIET_TICKS) continue;
     // Up to the next sleeper, at most stepMs: time moves only as far as a wait of the run
     // (or of a server on the same clock) needs.
-    const due = clock.nextDue();
+    const due = held ? undefined : clock.nextDue();
     if (due !== undefined) await clock.advance(Math.min(stepMs, Math.max(0, due - clock.now())));
+    // Unref'd: not one of the timers a run must not leave behind (the harness counts those).
+    await new Promise((r) => setTimeout(r, 1).unref());
   }
   const run = await running;
   return { ...run, clockMs: clock.now() - started };
