@@ -250,23 +250,12 @@ export class SynapClient {
   }
 
   health(o: CallOptions = {}): Promise<ApiResult<Record<string, unknown>>> {
-    return this.request({
-      method: 'GET',
-      path: API_PATHS.health,
-      idempotent: true,
-      unmetered: true,
-      ...o,
-    });
+    return this.read(API_PATHS.health, o, { unmetered: true });
   }
 
   /** GET /api/v1/auth/whoami; what it says is kept and sent on every later request. */
   async whoami(o: CallOptions = {}): Promise<ApiResult<WhoamiResponse>> {
-    const result = await this.request<WhoamiResponse>({
-      method: 'GET',
-      path: API_PATHS.whoami,
-      idempotent: true,
-      ...o,
-    });
+    const result = await this.read<WhoamiResponse>(API_PATHS.whoami, o);
     const d = (result.data ?? {}) as Partial<WhoamiResponse>;
     const text = (v: unknown) => (typeof v === 'string' ? v : '');
     this.known = {
@@ -342,21 +331,11 @@ export class SynapClient {
   }
 
   status(ingestionId: string, o: CallOptions = {}): Promise<ApiResult<MemoryStatusResponse>> {
-    return this.request({
-      method: 'GET',
-      path: API_PATHS.status(ingestionId),
-      idempotent: true,
-      ...o,
-    });
+    return this.read(API_PATHS.status(ingestionId), o);
   }
 
   get(memoryId: string, o: CallOptions = {}): Promise<ApiResult<Memory>> {
-    return this.request({
-      method: 'GET',
-      path: API_PATHS.memory(memoryId),
-      idempotent: true,
-      ...o,
-    });
+    return this.read(API_PATHS.memory(memoryId), o);
   }
 
   update(
@@ -394,13 +373,9 @@ export class SynapClient {
     });
     if (params.userId !== undefined) q.set('user_id', params.userId);
     if (params.customerId !== undefined) q.set('customer_id', params.customerId);
-    const result = await this.request<unknown>({
-      method: 'GET',
-      path: `${API_PATHS.list}?${q}`,
-      idempotent: true,
+    const result = await this.read<unknown>(`${API_PATHS.list}?${q}`, o, {
       keepBody: true,
       missing: (status) => new ListNotSupportedError({ status }),
-      ...o,
     });
     const { body, ...rest } = result;
     const key = listKey(result.data);
@@ -415,13 +390,7 @@ export class SynapClient {
 
   /** GET /v1/credits/balance: the wallet's balance and buckets. */
   creditsBalance(o: CallOptions = {}): Promise<ApiResult<CreditBalance>> {
-    return this.request({
-      method: 'GET',
-      path: API_PATHS.creditsBalance,
-      missing: creditsMissing,
-      idempotent: true,
-      ...o,
-    });
+    return this.read(API_PATHS.creditsBalance, o, { missing: creditsMissing });
   }
 
   /** GET /v1/credits/ledger: one page of the wallet's entries, newest first. */
@@ -430,13 +399,7 @@ export class SynapClient {
     if (q.entryType !== undefined) query.set('entry_type', q.entryType);
     if (q.from !== undefined) query.set('from', q.from);
     if (q.to !== undefined) query.set('to', q.to);
-    return this.request({
-      method: 'GET',
-      path: `${API_PATHS.creditsLedger}?${query}`,
-      missing: creditsMissing,
-      idempotent: true,
-      ...o,
-    });
+    return this.read(`${API_PATHS.creditsLedger}?${query}`, o, { missing: creditsMissing });
   }
 
   /** POST /v1/credits/estimate: what an operation would cost, spending nothing. */
@@ -453,6 +416,15 @@ export class SynapClient {
       idempotent: true,
       ...o,
     });
+  }
+
+  /** A GET: idempotent, so a transient failure is retried. */
+  private read<T>(
+    path: string,
+    o: CallOptions,
+    spec: Pick<RequestSpec, 'unmetered' | 'keepBody' | 'missing'> = {},
+  ): Promise<ApiResult<T>> {
+    return this.request({ method: 'GET', path, idempotent: true, ...spec, ...o });
   }
 
   private async request<T>(spec: RequestSpec): Promise<ApiResult<T>> {

@@ -3,6 +3,7 @@ import type { EmulatorFaults } from '../emulator/faults/table.js';
 import { networkAddresses } from '../emulator/host.js';
 import { DEFAULT_SCOPE_LEVELS } from '../emulator/types.js';
 import { UsageError } from '../errors.js';
+import { pidAlive } from '../ingest/lock.js';
 import type { EmulatorBannerInfo } from '../output/emulator-banner.js';
 import { declareEmulatorOptions, faults, type EmulatorCommandOptions } from './emulator-options.js';
 import type { CommandSpec } from './run.js';
@@ -101,7 +102,7 @@ function claimDatabase(
   let other: { url: string; pid: number } | undefined;
   try {
     const found = JSON.parse(readFileSync(mark, 'utf8')) as { url?: unknown; pid?: unknown };
-    if (typeof found.pid === 'number' && typeof found.url === 'string' && alive(found.pid)) {
+    if (typeof found.pid === 'number' && typeof found.url === 'string' && pidAlive(found.pid)) {
       other = { url: found.url, pid: found.pid };
     }
   } catch {
@@ -126,15 +127,6 @@ function claimDatabase(
       }
     },
   };
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The URLs another machine can use: every interface address for a wildcard bind. */

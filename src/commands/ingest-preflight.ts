@@ -1,3 +1,4 @@
+import { systemClock } from '../clock.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../client/retry-policy.js';
 import { DEFAULT_MODE, type Mode } from '../client/types.js';
 import { StoppedEarlyError } from '../errors.js';
@@ -64,23 +65,21 @@ export async function prepareIngest(
   const signals = abortOnSignals({ message: 'interrupted before anything was sent' });
   // --max-duration bounds these questions too: a server that does not answer them stops the
   // run as resumable (exit 5) within the bound, not after every retry has timed out.
+  // On the run's clock (src/clock.ts), as every other wait of the run.
   const deadline = new AbortController();
-  const timer =
-    flags.maxDuration !== undefined
-      ? setTimeout(
-          () =>
-            deadline.abort(
-              new StoppedEarlyError(
-                'stopped by --max-duration before anything was sent (the server did not answer whoami or the credit estimate in time)',
-                {
-                  hints: ['Nothing was sent: run the same command again once the server answers.'],
-                },
-              ),
-            ),
-          flags.maxDuration,
-        )
-      : undefined;
-  timer?.unref();
+  const timer = new AbortController();
+  if (flags.maxDuration !== undefined) {
+    systemClock.sleep(flags.maxDuration, timer.signal).then(
+      () =>
+        deadline.abort(
+          new StoppedEarlyError(
+            'stopped by --max-duration before anything was sent (the server did not answer whoami or the credit estimate in time)',
+            { hints: ['Nothing was sent: run the same command again once the server answers.'] },
+          ),
+        ),
+      () => {},
+    );
+  }
   const signal = AbortSignal.any([signals.signal, deadline.signal]);
   const call = { signal };
   try {
@@ -127,7 +126,7 @@ export async function prepareIngest(
     if (deadline.signal.aborted && !signals.signal.aborted) throw deadline.signal.reason;
     throw err;
   } finally {
-    clearTimeout(timer);
+    timer.abort();
     signals.dispose();
   }
 }

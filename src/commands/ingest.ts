@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { systemClock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { formatLabels, formatsHelp } from '../ingest/formats/index.js';
 import type { ShardReport } from '../ingest/shard-report.js';
@@ -143,7 +144,8 @@ Examples:
       // leave, unless --rate says otherwise.
       ...(shard && shard.count > 1 && flags.rate === undefined ? { peers: shard.count } : {}),
     });
-    const preflightStart = Date.now();
+    // On the run's clock, as the pipeline's own time and its --max-duration.
+    const preflightStart = systemClock.now();
     // The summary's requests, 429s and elapsed time include the pre-flight's.
     const since = { at: preflightStart, stats: session.client.stats() };
     // The pipeline's modules load while whoami and the credit estimate are in flight.
@@ -171,7 +173,10 @@ Examples:
     const runFlags =
       flags.maxDuration === undefined
         ? flags
-        : { ...flags, maxDuration: Math.max(1, flags.maxDuration - (Date.now() - preflightStart)) };
+        : {
+            ...flags,
+            maxDuration: Math.max(1, flags.maxDuration - (systemClock.now() - preflightStart)),
+          };
     const options = () => ({
       ...ingestRunOptions(runFlags, session, instance),
       inputs: mine,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { systemClock } from '../clock.js';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { ExitCode, UsageError } from '../errors.js';
 import { exportPageSize } from '../export/page-size.js';
@@ -109,7 +110,7 @@ Examples:
       retry: ingestRetryPolicy(flags),
     });
     // The summary's requests, 429s and elapsed time include the target's pre-flight.
-    const since = { at: Date.now(), stats: to.client.stats() };
+    const since = { at: systemClock.now(), stats: to.client.stats() };
     await checkDistinct(from, to);
     const { instance } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
     const name = `export of profile ${from.profile}`;

@@ -138,6 +138,7 @@ export class EmulatorHandler {
     const match = matchRoute(method, url.pathname, this.injected.absentRoutes());
     const stat = match.found ? (match.route.stat ?? match.route.name) : 'unknown';
     let rateHeaders: Record<string, string> = {};
+    let reply: Reply | undefined;
     try {
       // First, before anything else: a page on a rebound name must not reach even /health.
       if (!this.deps.hostAllowed(req.headers.host)) {
@@ -160,18 +161,12 @@ export class EmulatorHandler {
       }
       const { route, params } = match;
       if (route.access === 'public') {
-        this.send(
-          res,
-          stat,
-          { status: 200, body: { status: 'ok', emulator: true } },
-          correlationId,
-          started,
-        );
+        reply = { status: 200, body: { status: 'ok', emulator: true } };
         return;
       }
       if (route.access === 'emulator') {
         this.authenticate(req);
-        this.send(res, stat, this.emulatorEndpoint(route.name), correlationId, started);
+        reply = this.emulatorEndpoint(route.name);
         return;
       }
 
@@ -200,31 +195,24 @@ export class EmulatorHandler {
         );
       }
       const body = raw === undefined ? undefined : parseJson(raw);
-      const reply = this.dispatch(route.name, params, body, url.searchParams);
+      const answer = this.dispatch(route.name, params, body, url.searchParams);
       if (this.injected.resets()) {
         // The write is committed; the client never learns it (--reset-rate).
         this.counters.record(stat, 'reset');
         req.socket.destroy();
         return;
       }
-      this.send(
-        res,
-        stat,
-        { ...reply, headers: { ...rateHeaders, ...reply.headers } },
-        correlationId,
-        started,
-      );
+      reply = answer;
     } catch (err) {
       const e = toHttpError(err);
       if (e.status === 429 && e.code === 'RATE_LIMITED') this.counters.rateLimited++;
-      const reply = this.errorReply(e, correlationId);
-      this.send(
-        res,
-        stat,
-        { ...reply, headers: { ...rateHeaders, ...reply.headers } },
-        correlationId,
-        started,
-      );
+      reply = this.errorReply(e, correlationId);
+    } finally {
+      // Every answer but a reset connection (reply unset).
+      if (reply) {
+        const headers = { ...rateHeaders, ...reply.headers };
+        this.send(res, stat, { ...reply, headers }, correlationId, started);
+      }
     }
   }
 
@@ -352,36 +340,29 @@ export class EmulatorHandler {
       case 'batch':
         return this.batch(body);
       case 'status': {
-        const id = params.ingestion_id!;
-        checkUuidParam(id, 'ingestion_id');
+        const id = pathId(params, 'ingestion_id');
         store.completeDue(clock.now());
         const status = store.status(id, clock.now());
-        if (!status) throw notFound('ingestion', id);
-        return { status: 200, body: this.injected.endStatus(status) };
+        return found(status && this.injected.endStatus(status), 'ingestion', id);
       }
       case 'get': {
-        const id = params.memory_id!;
-        checkUuidParam(id, 'memory_id');
+        const id = pathId(params, 'memory_id');
         store.completeDue(clock.now());
-        const memory = store.getMemory(id);
-        if (!memory) throw notFound('memory', id);
-        return { status: 200, body: memory };
+        return found(store.getMemory(id), 'memory', id);
       }
       case 'update': {
-        const id = params.memory_id!;
-        checkUuidParam(id, 'memory_id');
+        const id = pathId(params, 'memory_id');
         const update = validateUpdate(body);
         store.completeDue(clock.now());
-        const memory = store.updateMemory(id, update, clock.now());
-        if (!memory) throw notFound('memory', id);
-        return { status: 200, body: memory };
+        return found(store.updateMemory(id, update, clock.now()), 'memory', id);
       }
       case 'delete': {
-        const id = params.memory_id!;
-        checkUuidParam(id, 'memory_id');
+        const id = pathId(params, 'memory_id');
         store.completeDue(clock.now());
-        if (!store.deleteMemory(id)) throw notFound('memory', id);
-        return { status: 200, body: { memory_id: id, deleted_at: iso(clock.now()) } };
+        const deleted = store.deleteMemory(id)
+          ? { memory_id: id, deleted_at: iso(clock.now()) }
+          : null;
+        return found(deleted, 'memory', id);
       }
       case 'list':
         return this.list(query);
@@ -627,10 +608,21 @@ function bearerKey(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-function notFound(what: string, id: string): HttpError {
-  return new HttpError(404, 'NOT_FOUND', `${what} ${id} not found`, {
-    details: { [what === 'memory' ? 'memory_id' : 'ingestion_id']: id },
-  });
+/** The path's id, refused (422) unless a UUID. */
+function pathId(params: Record<string, string>, field: 'memory_id' | 'ingestion_id'): string {
+  const id = params[field]!;
+  checkUuidParam(id, field);
+  return id;
+}
+
+/** A 200 with what was found, else the 404 naming the id. */
+function found(body: unknown, what: 'memory' | 'ingestion', id: string): Reply {
+  if (body === null || body === undefined) {
+    throw new HttpError(404, 'NOT_FOUND', `${what} ${id} not found`, {
+      details: { [what === 'memory' ? 'memory_id' : 'ingestion_id']: id },
+    });
+  }
+  return { status: 200, body };
 }
 
 function toHttpError(err: unknown): HttpError {

@@ -44,6 +44,17 @@ export function fieldOf(loc: Loc): string {
   return out === '' ? String(loc[0] ?? 'body') : out;
 }
 
+/** One issue, its keys in FastAPI's order. */
+function issueAt(
+  loc: Loc,
+  type: string,
+  msg: string,
+  input: unknown,
+  ctx?: Record<string, unknown>,
+): ValidationIssue {
+  return { type, loc, msg, input, ...(ctx ? { ctx } : {}) };
+}
+
 /** What a request model refuses: answered 422 with every issue, as FastAPI does. */
 export class RequestValidationError extends Error {
   constructor(readonly issues: ValidationIssue[]) {
@@ -94,6 +105,8 @@ export interface InstanceRules {
   scopeLevels: readonly string[] | null;
 }
 
+const STRING_MSG = 'Input should be a valid string';
+const DICT_MSG = 'Input should be a valid dictionary';
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const MAX_ID_LENGTH = 512;
 
@@ -117,8 +130,7 @@ class ModelReader {
   ) {}
 
   private issue(field: string, type: string, msg: string, ctx?: Record<string, unknown>): void {
-    const input = this.obj[field];
-    this.issues.push({ type, loc: [...this.loc, field], msg, input, ...(ctx ? { ctx } : {}) });
+    this.issues.push(issueAt([...this.loc, field], type, msg, this.obj[field], ctx));
   }
 
   /** Optional[str] = None. */
@@ -126,7 +138,7 @@ class ModelReader {
     const value = this.obj[field];
     if (value === undefined || value === null) return null;
     if (typeof value !== 'string') {
-      this.issue(field, 'string_type', 'Input should be a valid string');
+      this.issue(field, 'string_type', STRING_MSG);
       return null;
     }
     return value;
@@ -161,7 +173,7 @@ class ModelReader {
     const value = this.obj[field];
     if (value === undefined) return {};
     if (!isPlainObject(value)) {
-      this.issue(field, 'dict_type', 'Input should be a valid dictionary');
+      this.issue(field, 'dict_type', DICT_MSG);
       return {};
     }
     return value;
@@ -179,19 +191,14 @@ class ModelReader {
     const value = this.obj[field];
     if (value === undefined || value === null) return null;
     if (!isPlainObject(value)) {
-      this.issue(field, 'dict_type', 'Input should be a valid dictionary');
+      this.issue(field, 'dict_type', DICT_MSG);
       return null;
     }
     let ok = true;
     for (const [key, v] of Object.entries(value)) {
       if (typeof v !== 'string') {
         ok = false;
-        this.issues.push({
-          type: 'string_type',
-          loc: [...this.loc, field, key],
-          msg: 'Input should be a valid string',
-          input: v,
-        });
+        this.issues.push(issueAt([...this.loc, field, key], 'string_type', STRING_MSG, v));
       }
     }
     return ok ? (value as Record<string, string>) : null;
@@ -201,30 +208,15 @@ class ModelReader {
   document(): { text: string; isText: boolean } {
     const value = this.obj.document;
     if (value === undefined) {
-      this.issues.push({
-        type: 'missing',
-        loc: [...this.loc, 'document'],
-        msg: 'Field required',
-        input: this.obj,
-      });
+      this.issues.push(issueAt([...this.loc, 'document'], 'missing', 'Field required', this.obj));
       return { text: '', isText: true };
     }
     if (typeof value === 'string') return { text: value, isText: true };
     if (isPlainObject(value)) return { text: JSON.stringify(value), isText: false };
     // pydantic reports a failed union once per member.
     this.issues.push(
-      {
-        type: 'string_type',
-        loc: [...this.loc, 'document', 'str'],
-        msg: 'Input should be a valid string',
-        input: value,
-      },
-      {
-        type: 'dict_type',
-        loc: [...this.loc, 'document', 'dict[str,any]'],
-        msg: 'Input should be a valid dictionary',
-        input: value,
-      },
+      issueAt([...this.loc, 'document', 'str'], 'string_type', STRING_MSG, value),
+      issueAt([...this.loc, 'document', 'dict[str,any]'], 'dict_type', DICT_MSG, value),
     );
     return { text: '', isText: true };
   }
@@ -273,12 +265,14 @@ class ModelReader {
 }
 
 function modelAttributesIssue(loc: Loc, input: unknown): ValidationIssue {
-  return {
-    type: 'model_attributes_type',
-    loc,
-    msg: 'Input should be a valid dictionary or object to extract fields from',
-    input,
-  };
+  const msg = 'Input should be a valid dictionary or object to extract fields from';
+  return issueAt(loc, 'model_attributes_type', msg, input);
+}
+
+/** The body as an object, else the model's refusal of it whole. */
+function bodyObject(body: unknown): Record<string, unknown> {
+  if (isPlainObject(body)) return body;
+  throw new RequestValidationError([modelAttributesIssue(['body'], body)]);
 }
 
 /** Reads one CreateMemoryRequest at `loc`, adding what the model refuses to `issues`. */
@@ -322,25 +316,14 @@ export function validateBatch(
   maxSize: number,
 ): { documents: ValidDocument[]; failFast: boolean } {
   const issues: ValidationIssue[] = [];
-  if (!isPlainObject(body))
-    throw new RequestValidationError([modelAttributesIssue(['body'], body)]);
-  const failFast = new ModelReader(body, ['body'], issues).boolWithDefault('fail_fast', false);
-  const raw = body.documents;
+  const obj = bodyObject(body);
+  const failFast = new ModelReader(obj, ['body'], issues).boolWithDefault('fail_fast', false);
+  const raw = obj.documents;
   const documents: ValidDocument[] = [];
   if (raw === undefined) {
-    issues.push({
-      type: 'missing',
-      loc: ['body', 'documents'],
-      msg: 'Field required',
-      input: body,
-    });
+    issues.push(issueAt(['body', 'documents'], 'missing', 'Field required', obj));
   } else if (!Array.isArray(raw)) {
-    issues.push({
-      type: 'list_type',
-      loc: ['body', 'documents'],
-      msg: 'Input should be a valid list',
-      input: raw,
-    });
+    issues.push(issueAt(['body', 'documents'], 'list_type', 'Input should be a valid list', raw));
   } else {
     raw.forEach((item, index) => {
       const doc = readCreate(item, ['body', 'documents', index], issues);
@@ -350,16 +333,10 @@ export function validateBatch(
   if (issues.length > 0) throw new RequestValidationError(issues);
   // Bounds the model does not state: the docs' 100 per batch, and no empty batch (the SDKs
   // refuse one before sending).
-  if (documents.length === 0) {
-    throw new Refusal(422, 'INVALID_INPUT', 'documents', 'documents must not be empty');
-  }
+  if (documents.length === 0) throw invalidInput('documents', 'documents must not be empty');
   if (documents.length > maxSize) {
-    throw new Refusal(
-      422,
-      'INVALID_INPUT',
-      'documents',
-      `a batch holds at most ${maxSize} documents (got ${documents.length})`,
-    );
+    const got = documents.length;
+    throw invalidInput('documents', `a batch holds at most ${maxSize} documents (got ${got})`);
   }
   return { documents, failFast };
 }
@@ -367,9 +344,7 @@ export function validateBatch(
 /** Validates an UpdateMemoryRequest body. */
 export function validateUpdate(body: unknown): ValidUpdate {
   const issues: ValidationIssue[] = [];
-  if (!isPlainObject(body))
-    throw new RequestValidationError([modelAttributesIssue(['body'], body)]);
-  const r = new ModelReader(body, ['body'], issues);
+  const r = new ModelReader(bodyObject(body), ['body'], issues);
   const document = r.document();
   const update: ValidUpdate = {
     document: document.text,
@@ -378,25 +353,25 @@ export function validateUpdate(body: unknown): ValidUpdate {
     metadata: r.optionalDict('metadata'),
   };
   if (issues.length > 0) throw new RequestValidationError(issues);
-  if (document.isText && document.text.trim() === '') {
-    throw new Refusal(422, 'INVALID_INPUT', 'document', 'document must not be empty');
-  }
+  if (document.isText && document.text.trim() === '') throw emptyDocument();
   return update;
+}
+
+/** A 422 INVALID_INPUT refusal of `field`. */
+function invalidInput(field: string, message: string): Refusal {
+  return new Refusal(422, 'INVALID_INPUT', field, message);
+}
+
+function emptyDocument(): Refusal {
+  return invalidInput('document', 'document must not be empty');
 }
 
 function idRefusal(doc: ValidDocument, field: 'document_id' | 'user_id' | 'customer_id') {
   const value = doc[field];
   if (value === null) return undefined;
-  if (value.length === 0) {
-    return new Refusal(422, 'INVALID_INPUT', field, `${field} must not be empty`);
-  }
+  if (value.length === 0) return invalidInput(field, `${field} must not be empty`);
   if (value.length > MAX_ID_LENGTH) {
-    return new Refusal(
-      422,
-      'INVALID_INPUT',
-      field,
-      `${field} is longer than ${MAX_ID_LENGTH} characters`,
-    );
+    return invalidInput(field, `${field} is longer than ${MAX_ID_LENGTH} characters`);
   }
   return undefined;
 }
@@ -455,9 +430,7 @@ function scopeRefusal(doc: ValidDocument, rules: InstanceRules): Refusal | undef
 
 /** The service's rules beyond the model for one document; undefined when it may be stored. */
 export function documentRefusal(doc: ValidDocument, rules: InstanceRules): Refusal | undefined {
-  if (doc.documentIsText && doc.document.trim().length === 0) {
-    return new Refusal(422, 'INVALID_INPUT', 'document', 'document must not be empty');
-  }
+  if (doc.documentIsText && doc.document.trim().length === 0) return emptyDocument();
   // Documented: a B2C instance refuses customer_id with HTTP 400 on every call.
   if (rules.isolation === 'equals_customer' && doc.customer_id !== null && doc.customer_id !== '') {
     return new Refusal(
@@ -501,9 +474,7 @@ export function intParam(
 ): number {
   if (raw === null || raw === '') return fallback;
   const refuse = (type: string, msg: string, ctx?: Record<string, unknown>) =>
-    new RequestValidationError([
-      { type, loc: ['query', field], msg, input: raw, ...(ctx ? { ctx } : {}) },
-    ]);
+    new RequestValidationError([issueAt(['query', field], type, msg, raw, ctx)]);
   if (!/^[+-]?\d+$/.test(raw.trim())) {
     throw refuse(
       'int_parsing',
@@ -525,14 +496,8 @@ export function intParam(
 /** A path id declared as UUID: anything else is FastAPI's 422 uuid_parsing. */
 export function checkUuidParam(value: string, field: string): void {
   if (isUuid(value)) return;
-  throw new RequestValidationError([
-    {
-      type: 'uuid_parsing',
-      loc: ['path', field],
-      msg: 'Input should be a valid UUID',
-      input: value,
-    },
-  ]);
+  const msg = 'Input should be a valid UUID';
+  throw new RequestValidationError([issueAt(['path', field], 'uuid_parsing', msg, value)]);
 }
 
 /** The estimate body (the SDKs send every key; `metric_type` and `units` are required). */
@@ -545,20 +510,19 @@ export interface ValidEstimate {
 }
 
 export function validateEstimate(body: unknown): ValidEstimate {
-  if (!isPlainObject(body))
-    throw new RequestValidationError([modelAttributesIssue(['body'], body)]);
+  const obj = bodyObject(body);
   const issues: ValidationIssue[] = [];
-  const r = new ModelReader(body, ['body'], issues);
+  const r = new ModelReader(obj, ['body'], issues);
   const number = (field: string, required: boolean, integer: boolean): number | null => {
-    const value = body[field];
+    const value = obj[field];
+    const loc = ['body', field];
     if (value === undefined || value === null) {
       if (required) {
-        issues.push({
-          type: value === null ? 'float_type' : 'missing',
-          loc: ['body', field],
-          msg: value === null ? 'Input should be a valid number' : 'Field required',
-          input: value ?? body,
-        });
+        issues.push(
+          value === null
+            ? issueAt(loc, 'float_type', 'Input should be a valid number', obj)
+            : issueAt(loc, 'missing', 'Field required', obj),
+        );
       }
       return null;
     }
@@ -567,35 +531,22 @@ export function validateEstimate(body: unknown): ValidEstimate {
       !Number.isFinite(value) ||
       (integer && !Number.isInteger(value))
     ) {
-      issues.push({
-        type: integer ? 'int_type' : 'float_type',
-        loc: ['body', field],
-        msg: integer ? 'Input should be a valid integer' : 'Input should be a valid number',
-        input: value,
-      });
+      const [type, what] = integer ? ['int_type', 'integer'] : ['float_type', 'number'];
+      issues.push(issueAt(loc, type, `Input should be a valid ${what}`, value));
       return null;
     }
     if (value < 0) {
-      issues.push({
-        type: 'greater_than_equal',
-        loc: ['body', field],
-        msg: 'Input should be greater than or equal to 0',
-        input: value,
-        ctx: { ge: 0 },
-      });
+      const msg = 'Input should be greater than or equal to 0';
+      issues.push(issueAt(loc, 'greater_than_equal', msg, value, { ge: 0 }));
       return null;
     }
     return value;
   };
   const metricType = r.optionalString('metric_type');
-  if (body.metric_type === undefined || body.metric_type === null) {
-    const missing = body.metric_type === undefined;
-    issues.push({
-      type: missing ? 'missing' : 'string_type',
-      loc: ['body', 'metric_type'],
-      msg: missing ? 'Field required' : 'Input should be a valid string',
-      input: missing ? body : null,
-    });
+  if (obj.metric_type === undefined) {
+    issues.push(issueAt(['body', 'metric_type'], 'missing', 'Field required', obj));
+  } else if (obj.metric_type === null) {
+    issues.push(issueAt(['body', 'metric_type'], 'string_type', STRING_MSG, null));
   }
   const estimate = {
     metric_type: metricType ?? '',
@@ -621,14 +572,8 @@ export function dateParam(raw: string | null, field: string): number | undefined
       )
     : NaN;
   if (Number.isNaN(ms)) {
-    throw new RequestValidationError([
-      {
-        type: 'datetime_parsing',
-        loc: ['query', field],
-        msg: 'Input should be a valid datetime',
-        input: raw,
-      },
-    ]);
+    const msg = 'Input should be a valid datetime';
+    throw new RequestValidationError([issueAt(['query', field], 'datetime_parsing', msg, raw)]);
   }
   return ms;
 }

@@ -1,11 +1,10 @@
 import { join, resolve } from 'node:path';
-import { UsageError, WriteFailedError } from '../errors.js';
+import { UsageError } from '../errors.js';
 import { freshIngestState, hashShape, ingestStateFile } from '../ingest/checkpointer.js';
 import { FailuresFile } from '../ingest/failures-file.js';
 import { acquireLock, type IngestLock } from '../ingest/lock.js';
 import { requestShape, type IngestRunOptions, type RecordsState } from '../ingest/options.js';
-import { userStateDir } from '../ingest/run-files.js';
-import { makeDirsSync } from '../make-dirs.js';
+import { privateDir, userStateDir } from '../ingest/run-files.js';
 import { hashOptions } from '../state-file.js';
 import { SentLog } from './sent-log.js';
 
@@ -59,14 +58,7 @@ export async function openMigrateState(o: MigrateStateOptions): Promise<MigrateS
     customer_id: o.customerId,
   };
   const key = hashOptions(identity).slice(0, 16);
-  const dir = o.dir ?? userStateDir();
-  try {
-    makeDirsSync(dir, 0o700);
-  } catch (err) {
-    throw new WriteFailedError(dir, 'the state directory', err, {
-      hints: ['Set XDG_STATE_HOME to a directory you can write.'],
-    });
-  }
+  const dir = await privateDir(o.dir ?? userStateDir());
   const statePath = join(dir, `migrate-${key}.synap-state.json`);
   const sentPath = join(dir, `migrate-${key}.synap-sent`);
   const lock = await acquireLock(join(dir, `migrate-${key}.synap-lock`), {

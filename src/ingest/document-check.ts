@@ -2,7 +2,7 @@ import { UsageError } from '../errors.js';
 import { findCustomerIdColumn, type InstanceRules } from './isolation.js';
 import type { SourceRecord } from './source-record.js';
 import { isPlainObject } from '../json-value.js';
-import { ownValue } from './validate.js';
+import { ownValue, valueAt } from './validate.js';
 
 /** How many records are looked at before the first is sent. */
 export const DOCUMENT_CHECK_RECORDS = 1000;
@@ -157,17 +157,6 @@ function likeliestText(
     if (rk < rb || (rk === rb && avg(k) > avg(best))) best = k;
   }
   return best;
-}
-
-/** A dotted path; a key that itself contains the dots wins (as the mapper reads it). */
-function valueAt(obj: Record<string, unknown>, path: string, parts: string[] | undefined): unknown {
-  if (!parts || Object.hasOwn(obj, path)) return ownValue(obj, path);
-  let cur: unknown = obj;
-  for (const part of parts) {
-    if (!isPlainObject(cur)) return undefined;
-    cur = ownValue(cur, part);
-  }
-  return cur;
 }
 
 /** A failures-file line (`{line, record, error, …}`): its `record` is what gets sent. */

@@ -21,32 +21,14 @@ interface RecordCounter {
   count(atEnd: boolean): number;
 }
 
-/** JSON Lines: a record is a line with something on it besides white space. */
-function jsonLinesCounter(): RecordCounter {
-  let records = 0;
-  let content = false;
-  return {
-    push(chunk) {
-      for (let i = 0; i < chunk.length; i++) {
-        const c = chunk[i]!;
-        if (c === 0x0a) {
-          if (content) records += 1;
-          content = false;
-        } else if (!content && c !== 0x20 && c !== 0x09 && c !== 0x0d) {
-          content = true;
-        }
-      }
-    },
-    count: (atEnd) => records + (atEnd && content ? 1 : 0),
-  };
-}
-
 /**
- * CSV or TSV (RFC 4180): a line break inside a quoted field is part of the field, so a record
- * ends at a line break outside quotes. An escaped quote ("") toggles twice, which is no toggle.
- * The header row is a record here (the caller knows it is no document).
+ * JSON Lines: a record is a line with something on it besides white space. CSV or TSV
+ * (`quotes`, RFC 4180): a record is a line with anything on it, and a line break inside a
+ * quoted field is part of the field, so a record ends at a line break outside quotes; an
+ * escaped quote ("") toggles twice, which is no toggle. The header row is a record here (the
+ * caller knows it is no document).
  */
-function csvCounter(): RecordCounter {
+function lineCounter(quotes: boolean): RecordCounter {
   let records = 0;
   let quoted = false;
   let content = false;
@@ -54,13 +36,13 @@ function csvCounter(): RecordCounter {
     push(chunk) {
       for (let i = 0; i < chunk.length; i++) {
         const c = chunk[i]!;
-        if (c === 0x22) {
+        if (quotes && c === 0x22) {
           quoted = !quoted;
           content = true;
         } else if (c === 0x0a && !quoted) {
           if (content) records += 1;
           content = false;
-        } else if (!content && c !== 0x0d) {
+        } else if (!content && c !== 0x0d && (quotes || (c !== 0x20 && c !== 0x09))) {
           content = true;
         }
       }
@@ -130,9 +112,9 @@ function counterFor(
   if (path.toLowerCase().endsWith('.gz')) return undefined;
   switch (findFormat(format)?.layout) {
     case 'lines':
-      return jsonLinesCounter();
+      return lineCounter(false);
     case 'rows':
-      return csvCounter();
+      return lineCounter(true);
     case 'elements':
       return jsonArrayCounter();
     default:

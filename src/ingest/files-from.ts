@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { text } from 'node:stream/consumers';
-import { UsageError } from '../errors.js';
+import { describeErrno, UsageError } from '../errors.js';
 
 /**
  * The input files named in a list (`--files-from list.txt`, or `-` for stdin): one path a
@@ -17,14 +17,7 @@ export async function readFilesFrom(
   try {
     body = list === '-' ? await text(stdin) : await readFile(list, 'utf8');
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EISDIR'
-          ? 'a directory'
-          : (code ?? String(err));
-    throw new UsageError(`--files-from ${list}: cannot read the list (${why})`);
+    throw new UsageError(`--files-from ${list}: cannot read the list: ${describeErrno(err)}`);
   }
   const files: string[] = [];
   const lines = body.split('\n');

@@ -14,6 +14,7 @@ import {
   describeValue,
   ownValue,
   validateRequest,
+  valueAt,
   type ApiField,
   type MapDefaults,
   type RecordError,
@@ -145,12 +146,7 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     } else {
       fields = emptyRecord();
       for (const p of plan) {
-        const v =
-          p.from === undefined
-            ? ownValue(src, p.api)
-            : p.parts
-              ? getPath(src, p.from, p.parts)
-              : ownValue(src, p.from);
+        const v = p.from === undefined ? ownValue(src, p.api) : valueAt(src, p.from, p.parts);
         if (v !== undefined) fields[p.api] = v;
       }
       for (const key of Object.keys(src)) {
@@ -219,7 +215,7 @@ function documentSourceError(
   csv: string | undefined,
 ): RecordError {
   const name = path ?? 'document';
-  const raw = path === undefined ? ownValue(src, name) : getPath(src, path, path.split('.'));
+  const raw = path === undefined ? ownValue(src, name) : valueAt(src, path, path.split('.'));
   const what = `${csv ? 'column' : 'field'} "${name}"${path === undefined ? '' : ' (--map document)'}`;
   let detail: string | undefined;
   if (raw === undefined) detail = `the record has no ${what}`;
@@ -343,15 +339,4 @@ function mapExportLine(
     rest[k] = val;
   }
   return { synap_export: rest };
-}
-
-/** A dotted path; a key that itself contains the dots wins ("a.b" as one key). */
-function getPath(obj: Record<string, unknown>, path: string, parts: string[]): unknown {
-  if (Object.hasOwn(obj, path)) return obj[path];
-  let cur: unknown = obj;
-  for (const part of parts) {
-    if (!isPlainObject(cur)) return undefined;
-    cur = ownValue(cur, part);
-  }
-  return cur;
 }

@@ -152,7 +152,7 @@ async function writable(dir: string): Promise<boolean> {
 }
 
 /** The state directory, made private; one that cannot be made stops the run before it starts. */
-async function privateDir(dir: string): Promise<string> {
+export async function privateDir(dir: string): Promise<string> {
   try {
     // Before the input is read, once per input: blocking for a mkdir costs nothing here.
     makeDirsSync(dir, 0o700);

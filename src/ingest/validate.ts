@@ -189,6 +189,24 @@ export function ownValue(obj: Record<string, unknown>, key: string): unknown {
   return Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
+/**
+ * The value at a dotted path (`parts`, the path split at its dots; undefined for a plain key),
+ * never an inherited one; a key that itself contains the dots wins ("a.b" as one key).
+ */
+export function valueAt(
+  obj: Record<string, unknown>,
+  path: string,
+  parts: readonly string[] | undefined,
+): unknown {
+  if (!parts || Object.hasOwn(obj, path)) return ownValue(obj, path);
+  let cur: unknown = obj;
+  for (const part of parts) {
+    if (!isPlainObject(cur)) return undefined;
+    cur = ownValue(cur, part);
+  }
+  return cur;
+}
+
 /** A value for a message: strings quoted and cut at 40 characters, others by kind. */
 export function describeValue(v: unknown): string {
   if (v === null) return 'null';

@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { FakeClock } from '../helpers/fake-clock.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import {
   documentKey,
   echoKeyInItems,
+  firstAnswer,
   hang,
   json,
   rateLimited,
@@ -28,57 +30,75 @@ describe('ingest against a hostile server', () => {
 
   it('a server that never answers: --max-duration 3s stops within the grace period, resumable (exit 5)', async () => {
     // Only the batches hang: the pre-flight (whoami, credit estimate) is answered.
-    const s = await start((req) => (req.path.includes('/batch') ? hang() : undefined));
-    writeChatFile(join(dir, 'hang.jsonl'), 300, 'hang');
-    const t0 = Date.now();
-    const r = await runInProcess(
-      ['--json', 'ingest', 'hang.jsonl', '--max-duration', '3s', '--batch-size', '10'],
-      { env: envFor(s), cwd: dir, timeoutMs: 90_000 },
+    const { plan, reached } = firstAnswer((req) =>
+      req.path.includes('/batch') ? hang() : undefined,
     );
-    const elapsed = (Date.now() - t0) / 1000;
+    const s = await start(plan);
+    writeChatFile(join(dir, 'hang.jsonl'), 300, 'hang');
+    // A clock far from the real time: the summary's elapsed time is read on the run's clock
+    // alone, from the pre-flight to the end.
+    const clock = new FakeClock(Date.parse('2031-01-01T00:00:00Z'));
+    const t0 = Date.now();
+    const r = await runOnClock(
+      ['--json', 'ingest', 'hang.jsonl', '--max-duration', '3s', '--batch-size', '10'],
+      // The clock stands still until the first batch hangs (the pre-flight is real work).
+      { env: envFor(s), cwd: dir, clock, holdUntil: reached, timeoutMs: 60_000 },
+    );
     expect(r.code, r.stderr).toBe(5);
     const summary = JSON.parse(r.stdout).result;
-    // The run's own clock is held to the bound (3 s, then the grace period for the requests on
-    // the wire); the wall clock also counts Node's start-up, seconds on a loaded machine, and
-    // only has to be far from the 150 s an unbounded wait took.
-    expect(summary.elapsed_s).toBeLessThan(3 + GRACE_S + 1.5);
-    expect(elapsed).toBeLessThan(3 + GRACE_S + 30);
+    // The 3 s, then the grace period for the requests on the wire, both on the run's clock
+    // (real work after the first batch also moves it: see runOnClock; hence the room), and
+    // none of it waited in real time.
+    expect(summary.elapsed_s).toBeGreaterThanOrEqual(3 + GRACE_S);
+    expect(summary.elapsed_s).toBeLessThan(3 + GRACE_S + 3);
+    expect(r.clockMs / 1000).toBeGreaterThanOrEqual(summary.elapsed_s);
+    expect((Date.now() - t0) / 1000).toBeLessThan(3 + GRACE_S);
     expect(summary).toMatchObject({ stop_reason: 'max-duration', accepted: 0, failed: 0 });
     // Nothing settled, so nothing to resume from: no state file, and the lock is gone.
     expect(existsSync(join(dir, 'hang.jsonl.synap-state.json'))).toBe(false);
     expect(existsSync(join(dir, 'hang.jsonl.synap-lock'))).toBe(false);
-  }, 90_000);
+  }, 60_000);
 
   for (const route of ['whoami', 'credits/estimate'] as const) {
     it(`a server that never answers ${route} before the first batch: --max-duration 3s stops there (exit 5), nothing sent, no state`, async () => {
-      const s = await start((req) => (req.path.includes(route) ? hang() : undefined));
+      const { plan, reached } = firstAnswer((req) =>
+        req.path.includes(route) ? hang() : undefined,
+      );
+      const s = await start(plan);
       const name = `pre-${route.replace('/', '-')}.jsonl`;
       writeChatFile(join(dir, name), 50, 'pre');
       const t0 = Date.now();
-      const r = await runInProcess(['--json', 'ingest', name, '--max-duration', '3s'], {
+      const r = await runOnClock(['--json', 'ingest', name, '--max-duration', '3s'], {
         env: envFor(s),
         cwd: dir,
-        timeoutMs: 90_000,
+        holdUntil: reached,
+        timeoutMs: 60_000,
       });
-      const elapsed = (Date.now() - t0) / 1000;
       expect(r.code, r.stderr).toBe(5);
       expect(JSON.parse(r.stdout).error.message).toMatch(/--max-duration before anything was sent/);
-      // Bounded by the 3 s, not by the client's per-attempt timeouts and retries; the wall
-      // clock also counts Node's start-up, seconds on a loaded machine.
-      expect(elapsed).toBeLessThan(3 + 20);
+      // The bound is kept on the run's clock from the moment the server holds the request:
+      // 3 s, not the client's per-attempt timeout (30 s) and its retries; none of it waited
+      // in real time.
+      expect(r.clockMs / 1000).toBeGreaterThanOrEqual(3);
+      expect(r.clockMs / 1000).toBeLessThan(3 + 3);
+      expect((Date.now() - t0) / 1000).toBeLessThan(3 + GRACE_S);
       expect(batches(s)).toHaveLength(0);
       expect(existsSync(join(dir, `${name}.synap-state.json`))).toBe(false);
       expect(existsSync(join(dir, `${name}.synap-lock`))).toBe(false);
-    }, 90_000);
+    }, 60_000);
   }
 
   it('Retry-After: 600 under --max-duration 3s: the pause ends with the run, not ten minutes later', async () => {
-    const s = await start((req) => (req.path.includes('/batch') ? rateLimited('600') : undefined));
+    const { plan, reached } = firstAnswer((req) =>
+      req.path.includes('/batch') ? rateLimited('600') : undefined,
+    );
+    const s = await start(plan);
     writeChatFile(join(dir, 'ra600.jsonl'), 50, 'ra600');
     const t0 = Date.now();
     const r = await runOnClock(['--json', 'ingest', 'ra600.jsonl', '--max-duration', '3s'], {
       env: envFor(s),
       cwd: dir,
+      holdUntil: reached,
       timeoutMs: 90_000,
     });
     expect(r.code, r.stderr).toBe(5);
@@ -107,13 +127,14 @@ describe('ingest against a hostile server', () => {
   }, 60_000);
 
   it('a Retry-After beyond what a timer holds (> 2^31 ms) is waited in capped steps: no overflow warning, no spinning', async () => {
-    const s = await start((req) =>
+    const { plan, reached } = firstAnswer((req) =>
       req.path.includes('/batch') ? rateLimited('3000000') : undefined,
     );
+    const s = await start(plan);
     writeChatFile(join(dir, 'ra3m.jsonl'), 20, 'ra3m');
     const r = await runOnClock(
       ['--max-retry-after', '1000h', 'ingest', 'ra3m.jsonl', '--max-duration', '2s'],
-      { env: envFor(s), cwd: dir, timeoutMs: 60_000 },
+      { env: envFor(s), cwd: dir, holdUntil: reached, timeoutMs: 60_000 },
     );
     expect(r.code, r.stderr).toBe(5);
     expect(r.stderr).not.toContain('TimeoutOverflowWarning');
@@ -152,12 +173,15 @@ describe('ingest against a hostile server', () => {
   }, 60_000);
 
   it('--wait honours --max-duration when the status endpoint never answers', async () => {
-    const s = await start((req) => (req.path.includes('/status/') ? hang() : undefined));
+    const { plan, reached } = firstAnswer((req) =>
+      req.path.includes('/status/') ? hang() : undefined,
+    );
+    const s = await start(plan);
     writeChatFile(join(dir, 'waithang.jsonl'), 5, 'waithang');
     const t0 = Date.now();
     const r = await runOnClock(
       ['--json', 'ingest', 'waithang.jsonl', '--wait', '--max-duration', '3s'],
-      { env: envFor(s), cwd: dir, timeoutMs: 90_000 },
+      { env: envFor(s), cwd: dir, holdUntil: reached, timeoutMs: 90_000 },
     );
     // On the run's clock, far from the 150 s the attempts' timeouts add up to (real work
     // between two steps of the clock also moves it, hence the room).

@@ -64,7 +64,13 @@ describe('ingest --shard-by file, --files-from, and a shard’s failures', () =>
       [
         ['--files-from', 'nope.txt'],
         {},
-        /--files-from nope\.txt: cannot read the list \(no such file\)/,
+        /--files-from nope\.txt: cannot read the list: no such file or directory \(ENOENT\)/,
+      ],
+      // The list is the folder itself, not the files in it.
+      [
+        ['--files-from', '.'],
+        {},
+        /--files-from \.: cannot read the list: is a directory \(EISDIR\)/,
       ],
     ];
     const before = t.emu.stats().requests_total;

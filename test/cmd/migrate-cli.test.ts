@@ -12,7 +12,10 @@ import { STACK_LINE, addProfile, useEmulators } from '../helpers/fixtures/migrat
 describe('export | ingest and migrate', () => {
   const sandbox = makeSandbox();
 
-  useEmulators(runInProcess, sandbox, 3, { seed: 600, profiles: { staging: 0, prod: 2 } });
+  let target: RunningEmulator;
+  useEmulators(runInProcess, sandbox, 3, { seed: 600, profiles: { staging: 0, prod: 2 } }, (e) => {
+    target = e[2];
+  });
 
   it('refuses a migration onto the same profile', async () => {
     const r = await runInProcess(['migrate', '--from', 'staging', '--to', 'staging'], {
@@ -36,6 +39,20 @@ describe('export | ingest and migrate', () => {
     expect(lines[0]).toContain('uncertain writes repeated only when idempotent');
     // Then one line per HTTP request, after the policy.
     expect(r.stderr.indexOf('synap: http GET')).toBeGreaterThan(r.stderr.indexOf('retry policy'));
+  });
+
+  it('a state directory that cannot be made stops it before anything is sent, naming the directory and XDG_STATE_HOME', async () => {
+    // XDG_STATE_HOME is a file: the state directory inside it cannot be made.
+    const blocked = join(sandbox.dir, 'not-a-dir');
+    writeFileSync(blocked, 'x');
+    const r = await runInProcess(['migrate', '--from', 'staging', '--to', 'prod'], {
+      env: { ...sandbox.env, XDG_STATE_HOME: blocked },
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(`cannot write the state directory ${join(blocked, 'synap')}:`);
+    expect(r.stderr).toContain('(ENOTDIR)');
+    expect(r.stderr).toContain('Set XDG_STATE_HOME to a directory you can write.');
+    expect(target.stats().documents_accepted).toBe(0);
   });
 });
 

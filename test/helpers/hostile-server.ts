@@ -345,3 +345,21 @@ export async function startHostileServer(
     },
   };
 }
+
+/**
+ * `plan`, and `reached`: settled the first time the plan answers a request (returns an answer,
+ * not undefined). Given to runOnClock as `holdUntil`, the run's clock stands still until the
+ * server takes the request it misbehaves on (one it will never answer, say).
+ */
+export function firstAnswer(plan: Plan): { plan: Plan; reached: Promise<void> } {
+  let hit = () => {};
+  const reached = new Promise<void>((resolve) => (hit = resolve));
+  return {
+    plan: (req) => {
+      const answer = plan(req);
+      if (answer !== undefined) hit();
+      return answer;
+    },
+    reached,
+  };
+}

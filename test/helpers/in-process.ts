@@ -41,7 +41,9 @@ export interface InProcessOptions {
   /**
    * The clock the run's waits go by (retry backoff, Retry-After, rate limiting, polling,
    * --max-duration): it stands in for src/clock.ts's systemClock, which every part that takes
-   * a clock falls back to. Times read with Date.now() (log stamps, elapsed) stay real.
+   * a clock falls back to (the summary's elapsed time and the pre-flight's --max-duration read
+   * it too). What src reads with Date.now() (doctor's round trip, the ledger's lock wait) stays
+   * real.
    */
   clock?: Clock;
   /** The run fails the test when it takes longer (it cannot be killed: it is this process). */
@@ -189,24 +191,35 @@ export interface ClockedRun extends CliRun {
  * Runs `synap ...args` in this process on a FakeClock that moves, a real millisecond or so
  * apart, to its next sleeper's due time (at most `stepMs`, default 100, at a time) until the
  * run ends: what the run waits for on its clock (Retry-After, backoff, pacing, --max-duration,
- * the grace period, polling) passes up to a hundred times faster than real time, in order. Requests still go over real HTTP,
- * so a server the test starts answers in real time; give it the same clock (startEmulator's
- * `clock`) when its own time matters (rate limits).
+ * the grace period, polling) passes up to a hundred times faster than real time, in order.
+ * Requests still go over real HTTP, so a server the test starts answers in real time; give it
+ * the same clock (startEmulator's `clock`) when its own time matters (rate limits).
+ *
+ * The clock also moves while the run does real work (reading, a server answering, modules
+ * loading), up to a hundred times as fast: a deadline pending on it (--max-duration) can pass
+ * before the run gets to what the test is about. `holdUntil` keeps the clock still until it
+ * settles (say, when a hostile server takes the request it will never answer).
  */
 export async function runOnClock(
   args: string[],
-  opts: Omit<InProcessOptions, 'clock'> & { clock?: FakeClock; stepMs?: number } = {},
+  opts: Omit<InProcessOptions, 'clock'> & {
+    clock?: FakeClock;
+    stepMs?: number;
+    holdUntil?: Promise<unknown>;
+  } = {},
 ): Promise<ClockedRun> {
-  const { stepMs = 100, ...rest } = opts;
+  const { stepMs = 100, holdUntil, ...rest } = opts;
   // Starting at the real time: what the run reads with Date.now() stays close to its clock.
   const clock = opts.clock ?? new FakeClock(Date.now());
   let done = false;
+  let held = holdUntil !== undefined;
+  void holdUntil?.finally(() => (held = false)).catch(() => {});
   const started = clock.now();
   const running = runInProcess(args, { ...rest, clock }).finally(() => (done = true));
   while (!done) {
     // Up to the next sleeper, at most stepMs: time moves only as far as a wait of the run
-    // (or of a server on the same clock) needs, so a request on the wire sees little of it.
-    const due = clock.nextDue();
+    // (or of a server on the same clock) needs.
+    const due = held ? undefined : clock.nextDue();
     if (due !== undefined) await clock.advance(Math.min(stepMs, Math.max(0, due - clock.now())));
     // Unref'd: not one of the timers a run must not leave behind (the harness counts those).
     await new Promise((r) => setTimeout(r, 1).unref());
