@@ -4,6 +4,7 @@ import {
   DOCUMENT_TYPES,
   MERGE_STRATEGIES,
   MODES,
+  type CreditEstimateRequest,
   type DocumentType,
   type MergeStrategy,
   type Mode,
@@ -133,6 +134,46 @@ class ModelReader {
     this.issues.push(issueAt([...this.loc, field], type, msg, this.obj[field], ctx));
   }
 
+  /** A required key left out: FastAPI's input is the whole object. */
+  missing(field: string): void {
+    this.issues.push(issueAt([...this.loc, field], 'missing', 'Field required', this.obj));
+  }
+
+  /** str, required. */
+  requiredString(field: string): string {
+    if (this.obj[field] === undefined) this.missing(field);
+    else if (this.obj[field] === null) this.issue(field, 'string_type', STRING_MSG);
+    return this.optionalString(field) ?? '';
+  }
+
+  /** A number with ge=0: a required float, or an Optional[int] = None. */
+  nonNegative(field: string, required: boolean, integer: boolean): number | null {
+    const value = this.obj[field];
+    if (value === undefined || value === null) {
+      if (required && value === undefined) this.missing(field);
+      else if (required) {
+        const loc = [...this.loc, field];
+        this.issues.push(issueAt(loc, 'float_type', 'Input should be a valid number', this.obj));
+      }
+      return null;
+    }
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      (integer && !Number.isInteger(value))
+    ) {
+      const [type, what] = integer ? ['int_type', 'integer'] : ['float_type', 'number'];
+      this.issue(field, type, `Input should be a valid ${what}`);
+      return null;
+    }
+    if (value < 0) {
+      const msg = 'Input should be greater than or equal to 0';
+      this.issue(field, 'greater_than_equal', msg, { ge: 0 });
+      return null;
+    }
+    return value;
+  }
+
   /** Optional[str] = None. */
   optionalString(field: string): string | null {
     const value = this.obj[field];
@@ -208,7 +249,7 @@ class ModelReader {
   document(): { text: string; isText: boolean } {
     const value = this.obj.document;
     if (value === undefined) {
-      this.issues.push(issueAt([...this.loc, 'document'], 'missing', 'Field required', this.obj));
+      this.missing('document');
       return { text: '', isText: true };
     }
     if (typeof value === 'string') return { text: value, isText: true };
@@ -317,11 +358,12 @@ export function validateBatch(
 ): { documents: ValidDocument[]; failFast: boolean } {
   const issues: ValidationIssue[] = [];
   const obj = bodyObject(body);
-  const failFast = new ModelReader(obj, ['body'], issues).boolWithDefault('fail_fast', false);
+  const r = new ModelReader(obj, ['body'], issues);
+  const failFast = r.boolWithDefault('fail_fast', false);
   const raw = obj.documents;
   const documents: ValidDocument[] = [];
   if (raw === undefined) {
-    issues.push(issueAt(['body', 'documents'], 'missing', 'Field required', obj));
+    r.missing('documents');
   } else if (!Array.isArray(raw)) {
     issues.push(issueAt(['body', 'documents'], 'list_type', 'Input should be a valid list', raw));
   } else {
@@ -501,57 +543,13 @@ export function checkUuidParam(value: string, field: string): void {
 }
 
 /** The estimate body (the SDKs send every key; `metric_type` and `units` are required). */
-export interface ValidEstimate {
-  metric_type: string;
-  units: number;
-  item_count: number | null;
-  endpoint: string | null;
-  mode: string | null;
-}
-
-export function validateEstimate(body: unknown): ValidEstimate {
-  const obj = bodyObject(body);
+export function validateEstimate(body: unknown): CreditEstimateRequest {
   const issues: ValidationIssue[] = [];
-  const r = new ModelReader(obj, ['body'], issues);
-  const number = (field: string, required: boolean, integer: boolean): number | null => {
-    const value = obj[field];
-    const loc = ['body', field];
-    if (value === undefined || value === null) {
-      if (required) {
-        issues.push(
-          value === null
-            ? issueAt(loc, 'float_type', 'Input should be a valid number', obj)
-            : issueAt(loc, 'missing', 'Field required', obj),
-        );
-      }
-      return null;
-    }
-    if (
-      typeof value !== 'number' ||
-      !Number.isFinite(value) ||
-      (integer && !Number.isInteger(value))
-    ) {
-      const [type, what] = integer ? ['int_type', 'integer'] : ['float_type', 'number'];
-      issues.push(issueAt(loc, type, `Input should be a valid ${what}`, value));
-      return null;
-    }
-    if (value < 0) {
-      const msg = 'Input should be greater than or equal to 0';
-      issues.push(issueAt(loc, 'greater_than_equal', msg, value, { ge: 0 }));
-      return null;
-    }
-    return value;
-  };
-  const metricType = r.optionalString('metric_type');
-  if (obj.metric_type === undefined) {
-    issues.push(issueAt(['body', 'metric_type'], 'missing', 'Field required', obj));
-  } else if (obj.metric_type === null) {
-    issues.push(issueAt(['body', 'metric_type'], 'string_type', STRING_MSG, null));
-  }
+  const r = new ModelReader(bodyObject(body), ['body'], issues);
   const estimate = {
-    metric_type: metricType ?? '',
-    units: number('units', true, false) ?? 0,
-    item_count: number('item_count', false, true),
+    metric_type: r.requiredString('metric_type'),
+    units: r.nonNegative('units', true, false) ?? 0,
+    item_count: r.nonNegative('item_count', false, true),
     endpoint: r.optionalString('endpoint'),
     mode: r.optionalString('mode'),
   };
