@@ -102,9 +102,7 @@ export class EmulatorHandler {
       requests_total: c.total,
       requests_by_endpoint: { ...c.byEndpoint },
       requests_by_status: { ...c.byStatus },
-      requests_by_endpoint_status: Object.fromEntries(
-        Object.entries(c.byEndpointStatus).map(([k, v]) => [k, { ...v }]),
-      ),
+      requests_by_endpoint_status: structuredClone(c.byEndpointStatus),
       rate_limited: c.rateLimited,
       early_requests: c.early,
       documents_stored: store.documentCount(),
@@ -166,7 +164,8 @@ export class EmulatorHandler {
       }
       if (route.access === 'emulator') {
         this.authenticate(req);
-        reply = this.emulatorEndpoint(route.name);
+        const stats = route.name === 'emulator_stats';
+        reply = { status: 200, body: stats ? this.stats() : this.deps.store.documents() };
         return;
       }
 
@@ -311,11 +310,6 @@ export class EmulatorHandler {
     res.end(payload);
   }
 
-  private emulatorEndpoint(name: RouteName): Reply {
-    if (name === 'emulator_stats') return { status: 200, body: this.stats() };
-    return { status: 200, body: this.deps.store.documents() };
-  }
-
   private dispatch(
     route: RouteName,
     params: Record<string, string>,
@@ -323,6 +317,8 @@ export class EmulatorHandler {
     query: URLSearchParams,
   ): Reply {
     const { store, clock } = this.deps;
+    // Every answer sees the ingestions that are due as completed (their times come from due_at).
+    store.completeDue(clock.now());
     switch (route) {
       case 'whoami':
         return {
@@ -341,24 +337,20 @@ export class EmulatorHandler {
         return this.batch(body);
       case 'status': {
         const id = pathId(params, 'ingestion_id');
-        store.completeDue(clock.now());
         const status = store.status(id, clock.now());
         return found(status && this.injected.endStatus(status), 'ingestion', id);
       }
       case 'get': {
         const id = pathId(params, 'memory_id');
-        store.completeDue(clock.now());
         return found(store.getMemory(id), 'memory', id);
       }
       case 'update': {
         const id = pathId(params, 'memory_id');
         const update = validateUpdate(body);
-        store.completeDue(clock.now());
         return found(store.updateMemory(id, update, clock.now()), 'memory', id);
       }
       case 'delete': {
         const id = pathId(params, 'memory_id');
-        store.completeDue(clock.now());
         const deleted = store.deleteMemory(id)
           ? { memory_id: id, deleted_at: iso(clock.now()) }
           : null;
@@ -581,7 +573,6 @@ export class EmulatorHandler {
         "customer_id is not accepted on this instance, which is B2C (user_context_isolation='equals_customer'); filter by user_id only",
       );
     }
-    this.deps.store.completeDue(this.deps.clock.now());
     const { data, total } = this.deps.store.listMemories({ userId, customerId }, page, pageSize);
     return {
       status: 200,
