@@ -90,32 +90,19 @@ export class HttpError extends Error {
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** Reads the whole request body; rejects with a 413 HttpError above MAX_BODY_BYTES. */
-export function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge) {
-        reject(
-          new HttpError(
-            413,
-            'PAYLOAD_TOO_LARGE',
-            `request body is larger than ${MAX_BODY_BYTES} bytes`,
-          ),
-        );
-      } else {
-        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-      }
-    });
-    req.on('error', reject);
-  });
+/** Reads the whole request body; a 413 HttpError above MAX_BODY_BYTES (read to its end all the same). */
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+  }
+  if (size > MAX_BODY_BYTES) {
+    const message = `request body is larger than ${MAX_BODY_BYTES} bytes`;
+    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', message);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /** Parses a JSON body as FastAPI does: an empty or malformed body is a 422 naming the body. */
