@@ -42,15 +42,6 @@ export function defaultEmulatorDbPath(): string {
   return join(envPaths('synap', { suffix: '' }).data, 'emulator.db');
 }
 
-/** The faults among the options, as their own object (the handler reads it; setFaults writes it). */
-function pickFaults(opts: EmulatorOptions): EmulatorFaults {
-  const faults: Record<string, unknown> = {};
-  for (const name of FAULT_NAMES) {
-    if (opts[name] !== undefined) faults[name] = opts[name];
-  }
-  return faults as EmulatorFaults;
-}
-
 function checkInstanceOptions(opts: EmulatorOptions): void {
   if (opts.isolation !== undefined && !ISOLATIONS.includes(opts.isolation)) {
     throw new RangeError(
@@ -58,16 +49,15 @@ function checkInstanceOptions(opts: EmulatorOptions): void {
     );
   }
   const levels = opts.scopeLevels;
-  if (levels !== undefined) {
-    if (
-      levels.length === 0 ||
+  if (
+    levels !== undefined &&
+    (levels.length === 0 ||
       levels.some((l) => !/^[A-Za-z0-9_-]+$/.test(l)) ||
-      new Set(levels).size !== levels.length
-    ) {
-      throw new RangeError(
-        `scopeLevels must be distinct level names, top first (got ${JSON.stringify(levels)})`,
-      );
-    }
+      new Set(levels).size !== levels.length)
+  ) {
+    throw new RangeError(
+      `scopeLevels must be distinct level names, top first (got ${JSON.stringify(levels)})`,
+    );
   }
 }
 
@@ -91,7 +81,10 @@ function openStore(path: string): EmulatorStore {
  * From code the defaults suit tests: in-memory database, unlimited tier, instant processing.
  */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const faults = pickFaults(opts);
+  // The faults among the options, as their own object (the handler reads it; setFaults writes it).
+  const faults = Object.fromEntries(
+    FAULT_NAMES.filter((name) => opts[name] !== undefined).map((name) => [name, opts[name]]),
+  ) as EmulatorFaults;
   checkFaults(faults);
   checkInstanceOptions(opts);
   const clock = opts.clock ?? systemClock;
@@ -106,18 +99,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       store.setMeta('client_id', clientId);
       store.setMeta('instance_id', instanceId);
     }
-    let apiKey = opts.apiKey;
-    if (apiKey !== undefined) {
-      if (!/^\S+$/.test(apiKey))
-        throw new RangeError('apiKey must be a non-empty string without spaces');
-      store.addApiKey(apiKey, clock.now());
-    } else {
-      apiKey = store.apiKeys()[0];
-      if (apiKey === undefined) {
-        apiKey = generateApiKey();
-        store.addApiKey(apiKey, clock.now());
-      }
+    if (opts.apiKey !== undefined && !/^\S+$/.test(opts.apiKey)) {
+      throw new RangeError('apiKey must be a non-empty string without spaces');
     }
+    const apiKey = opts.apiKey ?? store.apiKeys()[0] ?? generateApiKey();
+    // A key already stored is left as it is (INSERT OR IGNORE): its place in the order stays.
+    store.addApiKey(apiKey, clock.now());
 
     const tier = opts.tier ?? 'unlimited';
     const limits = resolveRateLimit(tier, opts.rpm, opts.burst);
@@ -159,11 +146,10 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const port = (server.address() as AddressInfo).port;
     const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
     let closed: Promise<void> | undefined;
-    const key = apiKey;
 
     return {
       url: `http://${urlHost}:${port}`,
-      apiKey: key,
+      apiKey,
       port,
       db: store.path,
       stats: () => handler.stats(),

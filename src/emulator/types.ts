@@ -36,8 +36,6 @@ export interface EmulatorOptions extends EmulatorFaults {
   seed?: number;
   /** Injected time source, so rate-limit and lifecycle tests are exact (default: the system clock). */
   clock?: Clock;
-  /** Reserved: the emulator itself never prints; the CLI command prints the banner. */
-  quiet?: boolean;
   /**
    * whoami's `user_context_isolation`: 'strict' (B2B, the default) or 'equals_customer' (B2C:
    * every call carrying a customer_id is refused with 400).
