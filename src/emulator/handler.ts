@@ -134,7 +134,11 @@ export class EmulatorHandler {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
     const match = matchRoute(method, url.pathname, this.injected.absentRoutes());
-    const stat = match.found ? (match.route.stat ?? match.route.name) : 'unknown';
+    const stat = !match.found
+      ? 'unknown'
+      : match.route.access === 'emulator'
+        ? 'emulator'
+        : match.route.name;
     let rateHeaders: Record<string, string> = {};
     let reply: Reply | undefined;
     try {
