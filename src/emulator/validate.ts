@@ -1,13 +1,15 @@
 import { isIsoDate } from '../client/datetime.js';
 import { isPlainObject } from '../json-value.js';
 import {
+  DEFAULT_DOCUMENT_TYPE,
+  DEFAULT_MODE,
   DOCUMENT_TYPES,
   MERGE_STRATEGIES,
   MODES,
+  type CreateMemoryRequest,
   type CreditEstimateRequest,
   type DocumentType,
   type MergeStrategy,
-  type Mode,
 } from '../client/types.js';
 
 /**
@@ -75,20 +77,13 @@ export class Refusal extends Error {
   }
 }
 
-/** A create request after the model, with its defaults applied. */
-export interface ValidDocument {
-  /** The text; a JSON object document (the model allows one) is kept as its JSON text. */
-  document: string;
+/**
+ * A create request after the model, with its defaults applied; a JSON object document (the
+ * model allows one) is kept as its JSON text.
+ */
+export interface ValidDocument extends CreateMemoryRequest {
   /** Whether `document` came as a string (only a string can be empty). */
   documentIsText: boolean;
-  document_id: string | null;
-  document_type: DocumentType;
-  mode: Mode;
-  document_created_at: string | null;
-  user_id: string | null;
-  customer_id: string | null;
-  scope: Record<string, string> | null;
-  metadata: Record<string, unknown>;
 }
 
 export interface ValidUpdate {
@@ -328,13 +323,13 @@ function readCreate(body: unknown, loc: Loc, issues: ValidationIssue[]): ValidDo
   const doc: ValidDocument = {
     document: document.text,
     documentIsText: document.isText,
-    document_type: r.enumWithDefault('document_type', DOCUMENT_TYPES, 'ai-chat-conversation'),
+    document_type: r.enumWithDefault('document_type', DOCUMENT_TYPES, DEFAULT_DOCUMENT_TYPE),
     document_id: r.optionalString('document_id'),
     document_created_at: r.optionalDatetime('document_created_at'),
     user_id: r.optionalString('user_id'),
     customer_id: r.optionalString('customer_id'),
     scope: r.optionalStringDict('scope'),
-    mode: r.enumWithDefault('mode', MODES, 'long-range'),
+    mode: r.enumWithDefault('mode', MODES, DEFAULT_MODE),
     metadata: r.dictWithDefault('metadata'),
   };
   return issues.length === before ? doc : null;
