@@ -16,7 +16,7 @@ import type { CreditLedgerPage } from '../client/types.js';
 const CREDITS_PER_UNIT = 1;
 const UNMETERED_CREDITS = 1_000_000_000;
 
-export interface LedgerQuery {
+interface LedgerQuery {
   limit: number;
   offset: number;
   entryType?: string;

@@ -14,24 +14,15 @@ import { systemClock } from '../clock.js';
 import { CliError, describeErrno } from '../errors.js';
 import { ISOLATIONS, type EmulatorOptions, type RunningEmulator } from './types.js';
 
-export type {
-  EmulatorFaults,
-  EmulatorIsolation,
-  EmulatorOptions,
-  EmulatorStats,
-  EmulatorTier,
-  RunningEmulator,
-  StoredDocumentSummary,
-} from './types.js';
-export { TIER_LIMITS, resolveRateLimit } from './rate-limiter.js';
-export { DEFAULT_SCOPE_LEVELS, ISOLATIONS } from './types.js';
-export { FAULTS, FAULT_NAMES, parseFaultFlag, type FaultName } from './faults/table.js';
+export type { EmulatorOptions, RunningEmulator } from './types.js';
+export { resolveRateLimit } from './rate-limiter.js';
+export { FAULTS } from './faults/table.js';
 export { isExposed, networkAddresses } from './host.js';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A fresh key in the service's format: `synap_` + 48 random alphanumerics. */
-export function generateApiKey(): string {
+function generateApiKey(): string {
   let out = 'synap_';
   for (let i = 0; i < 48; i++) out += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
   return out;

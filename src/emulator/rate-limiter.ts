@@ -2,10 +2,7 @@ import type { Clock } from '../clock.js';
 import type { EmulatorTier } from './types.js';
 
 /** Per-key limits of the service's tiers: requests per minute and the burst a key may spend at once. */
-export const TIER_LIMITS: Record<
-  Exclude<EmulatorTier, 'unlimited'>,
-  { rpm: number; burst: number }
-> = {
+const TIER_LIMITS: Record<Exclude<EmulatorTier, 'unlimited'>, { rpm: number; burst: number }> = {
   free: { rpm: 60, burst: 10 },
   pro: { rpm: 600, burst: 50 },
 };

@@ -101,9 +101,9 @@ interface MemoryRow {
   scope: string | null;
 }
 
-/** Outcome of storing one document. */
 export type { ListFilter } from './page-marks.js';
 
+/** Outcome of storing one document. */
 export type InsertOutcome =
   | { ok: true; ingestion_id: string; document_id: string; queued_at: number }
   | { ok: false; duplicate: true; document_id: string };

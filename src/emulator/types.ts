@@ -7,8 +7,6 @@ import type { EmulatorFaults, FaultCounter } from './faults/table.js';
 
 import type { Clock } from '../clock.js';
 
-export type { EmulatorFaults } from './faults/table.js';
-
 export type EmulatorTier = 'free' | 'pro' | 'unlimited';
 
 export interface EmulatorOptions extends EmulatorFaults {
