@@ -180,15 +180,9 @@ export class EmulatorHandler {
       const decision = this.rateLimit(key);
       rateHeaders = this.rateHeaders(decision);
       if (decision.limited && !decision.allowed) {
-        throw new HttpError(
-          429,
-          'RATE_LIMITED',
-          `Rate limit of ${decision.limit} requests per minute exceeded; retry after ${decision.retryAfterSeconds}s`,
-          {
-            details: { limit: decision.limit, retry_after_seconds: decision.retryAfterSeconds },
-            headers: { 'Retry-After': String(decision.retryAfterSeconds) },
-          },
-        );
+        const { limit, retryAfterSeconds: seconds } = decision;
+        const message = `Rate limit of ${limit} requests per minute exceeded; retry after ${seconds}s`;
+        throw rateLimited(message, seconds, { limit });
       }
       if (this.injected.fails()) {
         throw new HttpError(
@@ -263,15 +257,8 @@ export class EmulatorHandler {
       key,
       Math.max(this.retryUntil.get(key) ?? 0, now + retryAfterSeconds * 1000),
     );
-    throw new HttpError(
-      429,
-      'RATE_LIMITED',
-      `Too many requests (injected 429 storm); retry after ${retryAfterSeconds}s`,
-      {
-        details: { retry_after_seconds: retryAfterSeconds },
-        headers: { 'Retry-After': String(retryAfterSeconds) },
-      },
-    );
+    const message = `Too many requests (injected 429 storm); retry after ${retryAfterSeconds}s`;
+    throw rateLimited(message, retryAfterSeconds);
   }
 
   private rateLimit(key: string): RateDecision {
@@ -595,6 +582,14 @@ export class EmulatorHandler {
       body: this.deps.wallet.ledger({ limit, offset, entryType, from, to }),
     };
   }
+}
+
+/** A 429 RATE_LIMITED with its Retry-After, in the header and in `details`. */
+function rateLimited(message: string, seconds: number, details: Record<string, unknown> = {}) {
+  return new HttpError(429, 'RATE_LIMITED', message, {
+    details: { ...details, retry_after_seconds: seconds },
+    headers: { 'Retry-After': String(seconds) },
+  });
 }
 
 function bearerKey(header: string | undefined): string | undefined {

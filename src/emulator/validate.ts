@@ -414,6 +414,8 @@ function idRefusal(doc: ValidDocument, field: 'document_id' | 'user_id' | 'custo
 }
 
 function scopeRefusal(doc: ValidDocument, rules: InstanceRules): Refusal | undefined {
+  const invalid = (message: string, field = 'scope') =>
+    new Refusal(422, 'INVALID_SCOPE', field, message);
   const { scope } = doc;
   const levels = rules.scopeLevels;
   if (scope === null) {
@@ -431,10 +433,7 @@ function scopeRefusal(doc: ValidDocument, rules: InstanceRules): Refusal | undef
   }
   const keys = Object.keys(scope);
   if (keys.length === 0) {
-    return new Refusal(
-      422,
-      'INVALID_SCOPE',
-      'scope',
+    return invalid(
       'scope must name at least one level ({} is not absence: send null or leave it out)',
     );
   }
@@ -451,16 +450,13 @@ function scopeRefusal(doc: ValidDocument, rules: InstanceRules): Refusal | undef
   const depth = keys.length;
   const wanted = levels.slice(0, depth);
   if (depth > levels.length || !wanted.every((level) => keys.includes(level))) {
-    return new Refusal(
-      422,
-      'INVALID_SCOPE',
-      'scope',
+    return invalid(
       `scope must name the levels from the top down, one entry each: ${levels.join(' > ')} (got ${keys.join(', ')})`,
     );
   }
   const empty = wanted.find((level) => scope[level]!.trim() === '');
   if (empty !== undefined) {
-    return new Refusal(422, 'INVALID_SCOPE', `scope.${empty}`, `scope.${empty} must not be empty`);
+    return invalid(`scope.${empty} must not be empty`, `scope.${empty}`);
   }
   return undefined;
 }
