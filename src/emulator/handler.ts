@@ -485,7 +485,6 @@ export class EmulatorHandler {
     const outcomes = this.deps.store.insertDocuments(valid, now, this.deps.processingDelayMs);
     const initial = this.deps.processingDelayMs <= 0 ? 'completed' : 'queued';
     let next = 0;
-    let accepted = 0;
     const results: BatchItemResult[] = checked.map((c, index) => {
       if (c instanceof Refusal) {
         return this.failedItem(
@@ -505,7 +504,6 @@ export class EmulatorHandler {
           `document_id ${JSON.stringify(outcome.document_id)} was already ingested (duplicate refused)`,
         );
       }
-      accepted++;
       return {
         ingestion_id: outcome.ingestion_id,
         document_id: outcome.document_id,
@@ -515,13 +513,13 @@ export class EmulatorHandler {
         error_code: null,
       };
     });
+    const accepted = results.filter((r) => r.status !== 'failed').length;
     this.accept(accepted);
-    const failed = results.length - accepted;
     const response: BatchCreateResponse = {
       batch_id: randomUUID(),
       total: results.length,
       succeeded: accepted,
-      failed,
+      failed: results.length - accepted,
       results,
     };
     return { status: 200, body: response };

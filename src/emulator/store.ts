@@ -323,9 +323,8 @@ export class EmulatorStore {
     const doc = this.stmts.documentByIngestion.get(ingestionId);
     if (doc) {
       const halfway = doc.queued_at + (doc.due_at - doc.queued_at) / 2;
-      let status: IngestStatus = 'queued';
-      if (doc.state === 'completed') status = 'completed';
-      else if (now >= halfway) status = 'processing';
+      const status: IngestStatus =
+        doc.state === 'completed' ? 'completed' : now >= halfway ? 'processing' : 'queued';
       return {
         ingestion_id: doc.ingestion_id,
         document_id: doc.document_id,
