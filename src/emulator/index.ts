@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import envPaths from 'env-paths';
@@ -127,13 +128,8 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const server = createServer({ keepAlive: true, keepAliveInitialDelay: 1000 }, handler.handle);
     // Long keep-alive so benchmark clients reuse connections instead of reconnecting.
     server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    server.listen(opts.port ?? 0, host);
+    await once(server, 'listening');
     const port = (server.address() as AddressInfo).port;
     const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
     let closed: Promise<void> | undefined;
