@@ -19,7 +19,6 @@ import type { EmulatorStore } from './store.js';
 import type { Clock } from '../clock.js';
 import type { EmulatorStats } from './types.js';
 import {
-  checkUuidParam,
   dateParam,
   documentRefusal,
   intParam,
@@ -30,6 +29,7 @@ import {
   validateEstimate,
   validateUpdate,
   type InstanceRules,
+  uuidParam,
   type ValidDocument,
 } from './validate.js';
 
@@ -327,21 +327,21 @@ export class EmulatorHandler {
       case 'batch':
         return this.batch(body);
       case 'status': {
-        const id = pathId(params, 'ingestion_id');
+        const id = uuidParam(params, 'ingestion_id');
         const status = store.status(id, clock.now());
         return found(status && this.injected.endStatus(status), 'ingestion', id);
       }
       case 'get': {
-        const id = pathId(params, 'memory_id');
+        const id = uuidParam(params, 'memory_id');
         return found(store.getMemory(id), 'memory', id);
       }
       case 'update': {
-        const id = pathId(params, 'memory_id');
+        const id = uuidParam(params, 'memory_id');
         const update = validateUpdate(body);
         return found(store.updateMemory(id, update, clock.now()), 'memory', id);
       }
       case 'delete': {
-        const id = pathId(params, 'memory_id');
+        const id = uuidParam(params, 'memory_id');
         const deleted = store.deleteMemory(id)
           ? { memory_id: id, deleted_at: iso(clock.now()) }
           : null;
@@ -594,13 +594,6 @@ function bearerKey(header: string | undefined): string | undefined {
   if (!header) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return match?.[1];
-}
-
-/** The path's id, refused (422) unless a UUID. */
-function pathId(params: Record<string, string>, field: 'memory_id' | 'ingestion_id'): string {
-  const id = params[field]!;
-  checkUuidParam(id, field);
-  return id;
 }
 
 /** A 200 with what was found, else the 404 naming the id. */

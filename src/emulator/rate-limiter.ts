@@ -26,7 +26,6 @@ export interface RateLimitConfig {
   kind?: RateLimitKind;
 }
 
-/** Length of one fixed window. */
 const WINDOW_MS = 60_000;
 
 /** Resolves tier + overrides into one config. `--rpm`/`--burst` on 'unlimited' make it limited. */
@@ -63,9 +62,8 @@ interface Bucket {
 }
 
 /**
- * The limit per API key, as a token bucket (capacity `burst`, refilled continuously at rpm/60
- * per second) or as a fixed one-minute window of `rpm` requests (see RateLimitKind). A request
- * takes one token or is refused with the time until one is back.
+ * The limit per API key, counted as RateLimitKind says. A request takes one token or is refused
+ * with the time until one is back.
  */
 export class KeyRateLimiter {
   private readonly buckets = new Map<string, Bucket>();

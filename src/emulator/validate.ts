@@ -526,9 +526,10 @@ export function intParam(
   return value;
 }
 
-/** A path id declared as UUID: anything else is FastAPI's 422 uuid_parsing. */
-export function checkUuidParam(value: string, field: string): void {
-  if (isUuid(value)) return;
+/** The path parameter `field`, declared as UUID: anything else is FastAPI's 422 uuid_parsing. */
+export function uuidParam(params: Record<string, string>, field: string): string {
+  const value = params[field]!;
+  if (isUuid(value)) return value;
   const msg = 'Input should be a valid UUID';
   throw new RequestValidationError([issueAt(['path', field], 'uuid_parsing', msg, value)]);
 }
