@@ -7,7 +7,9 @@ import {
   type BatchCreateResponse,
   type BatchItemResult,
   type CreateMemoryResponse,
+  type CreditLedgerPage,
   type CreditStopReason,
+  type ListMemoriesResponse,
 } from '../client/types.js';
 import type { CreditWallet } from './credits.js';
 import { FaultInjector } from './faults/inject.js';
@@ -199,7 +201,7 @@ export class EmulatorHandler {
         req.socket.destroy();
         return;
       }
-      reply = answer;
+      reply = { status: 200, body: answer };
     } catch (err) {
       const e = toHttpError(err);
       if (e.status === 429 && e.code === 'RATE_LIMITED') this.counters.rateLimited++;
@@ -301,26 +303,24 @@ export class EmulatorHandler {
     res.end(payload);
   }
 
+  /** The body of the route's answer: a success is a 200, as the service answers. */
   private dispatch(
     route: RouteName,
     params: Record<string, string>,
     body: unknown,
     query: URLSearchParams,
-  ): Reply {
+  ): unknown {
     const { store, clock } = this.deps;
     // Every answer sees the ingestions that are due as completed (their times come from due_at).
     store.completeDue(clock.now());
     switch (route) {
       case 'whoami':
         return {
-          status: 200,
-          body: {
-            ...this.deps.identity,
-            user_context_isolation: this.deps.instance.isolation,
-            tier: this.deps.plan.tier,
-            rate_limit: { requests_per_minute: this.deps.plan.rpm, burst: this.deps.plan.burst },
-            emulator: true,
-          },
+          ...this.deps.identity,
+          user_context_isolation: this.deps.instance.isolation,
+          tier: this.deps.plan.tier,
+          rate_limit: { requests_per_minute: this.deps.plan.rpm, burst: this.deps.plan.burst },
+          emulator: true,
         };
       case 'create':
         return this.create(body);
@@ -350,16 +350,11 @@ export class EmulatorHandler {
       case 'list':
         return this.list(query);
       case 'credits_balance':
-        return { status: 200, body: this.deps.wallet.balanceBody() };
+        return this.deps.wallet.balanceBody();
       case 'credits_ledger':
         return this.ledger(query);
-      case 'credits_estimate': {
-        const estimate = validateEstimate(body);
-        return {
-          status: 200,
-          body: { credits_estimate: this.deps.wallet.estimate(estimate.units) },
-        };
-      }
+      case 'credits_estimate':
+        return { credits_estimate: this.deps.wallet.estimate(validateEstimate(body).units) };
       default:
         throw new HttpError(404, 'NOT_FOUND', 'Not found');
     }
@@ -431,7 +426,7 @@ export class EmulatorHandler {
     });
   }
 
-  private create(body: unknown): Reply {
+  private create(body: unknown): CreateMemoryResponse {
     this.creditGate(undefined);
     const doc = validateCreate(body);
     const refusal = documentRefusal(doc, this.deps.instance);
@@ -448,13 +443,12 @@ export class EmulatorHandler {
       });
     }
     this.accept(1);
-    const response: CreateMemoryResponse = {
+    return {
       ingestion_id: outcome.ingestion_id,
       document_id: outcome.document_id,
       status: this.deps.processingDelayMs <= 0 ? 'completed' : 'queued',
       queued_at: iso(outcome.queued_at),
     };
-    return { status: 200, body: response };
   }
 
   private accept(documents: number): void {
@@ -462,7 +456,7 @@ export class EmulatorHandler {
     this.deps.wallet.spendDocuments(documents);
   }
 
-  private batch(body: unknown): Reply {
+  private batch(body: unknown): BatchCreateResponse {
     this.creditGate(undefined);
     const { documents, failFast } = validateBatch(body, MAX_BATCH_SIZE);
     const now = this.deps.clock.now();
@@ -515,14 +509,13 @@ export class EmulatorHandler {
     });
     const accepted = results.filter((r) => r.status !== 'failed').length;
     this.accept(accepted);
-    const response: BatchCreateResponse = {
+    return {
       batch_id: randomUUID(),
       total: results.length,
       succeeded: accepted,
       failed: results.length - accepted,
       results,
     };
-    return { status: 200, body: response };
   }
 
   /**
@@ -548,7 +541,7 @@ export class EmulatorHandler {
     };
   }
 
-  private list(query: URLSearchParams): Reply {
+  private list(query: URLSearchParams): ListMemoriesResponse {
     const page = intParam(query.get('page'), 'page', 1, 1, Number.MAX_SAFE_INTEGER);
     const pageSize = intParam(query.get('page_size'), 'page_size', 20, 1, MAX_PAGE_SIZE);
     const userId = query.get('user_id') || undefined;
@@ -563,22 +556,16 @@ export class EmulatorHandler {
       );
     }
     const { data, total } = this.deps.store.listMemories({ userId, customerId }, page, pageSize);
-    return {
-      status: 200,
-      body: { data, page, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
-    };
+    return { data, page, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) };
   }
 
-  private ledger(query: URLSearchParams): Reply {
+  private ledger(query: URLSearchParams): CreditLedgerPage {
     const limit = intParam(query.get('limit'), 'limit', 100, 1, 1000);
     const offset = intParam(query.get('offset'), 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
     const entryType = query.get('entry_type') || undefined;
     const from = dateParam(query.get('from'), 'from');
     const to = dateParam(query.get('to'), 'to');
-    return {
-      status: 200,
-      body: this.deps.wallet.ledger({ limit, offset, entryType, from, to }),
-    };
+    return this.deps.wallet.ledger({ limit, offset, entryType, from, to });
   }
 }
 
@@ -596,14 +583,14 @@ function bearerKey(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** A 200 with what was found, else the 404 naming the id. */
-function found(body: unknown, what: 'memory' | 'ingestion', id: string): Reply {
+/** What was found, else the 404 naming the id. */
+function found<T>(body: T | null | undefined, what: 'memory' | 'ingestion', id: string): T {
   if (body === null || body === undefined) {
     throw new HttpError(404, 'NOT_FOUND', `${what} ${id} not found`, {
       details: { [what === 'memory' ? 'memory_id' : 'ingestion_id']: id },
     });
   }
-  return { status: 200, body };
+  return body;
 }
 
 function toHttpError(err: unknown): HttpError {
