@@ -27,23 +27,15 @@ export interface HttpErrorOptions {
 
 /** An error answer; `body()` renders it in the configured error format. */
 export class HttpError extends Error {
-  readonly details: Record<string, unknown>;
-  readonly payload: Record<string, unknown> | undefined;
-  readonly credit: boolean;
-  readonly issues: ValidationIssue[] | undefined;
   readonly headers: Record<string, string>;
 
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    opts: HttpErrorOptions = {},
+    private readonly opts: HttpErrorOptions = {},
   ) {
     super(message);
-    this.details = opts.details ?? {};
-    this.payload = opts.payload;
-    this.credit = opts.credit ?? false;
-    this.issues = opts.issues;
     this.headers = opts.headers ?? {};
   }
 
@@ -60,28 +52,29 @@ export class HttpError extends Error {
 
   body(format: ErrorFormat, correlationId: string): Record<string, unknown> {
     const { code, message } = this;
-    if (this.credit && this.payload) {
-      if (format === 'error' || format === 'error-object') return { ...this.payload };
-      if (format !== 'fastapi') return { detail: this.payload };
+    const { payload, issues, details = {} } = this.opts;
+    if (this.opts.credit && payload) {
+      if (format === 'error' || format === 'error-object') return { ...payload };
+      if (format !== 'fastapi') return { detail: payload };
     }
     switch (format) {
       case 'fastapi':
         return {
-          detail: this.issues ?? this.payload ?? message,
+          detail: issues ?? payload ?? message,
           code,
           correlation_id: correlationId,
-          details: this.details,
+          details,
         };
       case 'detail':
         return { detail: message };
       case 'detail-array':
         return {
-          detail: this.issues ?? [{ type: code.toLowerCase(), loc: [], msg: message, input: null }],
+          detail: issues ?? [{ type: code.toLowerCase(), loc: [], msg: message, input: null }],
         };
       case 'detail-object':
-        return { detail: { code, message, ...this.details } };
+        return { detail: { code, message, ...details } };
       case 'error':
-        return { error: message, code, details: this.details };
+        return { error: message, code, details };
       case 'error-object':
         return { error: { code, message } };
     }
