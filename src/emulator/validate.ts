@@ -146,10 +146,7 @@ class ModelReader {
     const value = this.obj[field];
     if (value === undefined || value === null) {
       if (required && value === undefined) this.missing(field);
-      else if (required) {
-        const loc = [...this.loc, field];
-        this.issues.push(issueAt(loc, 'float_type', 'Input should be a valid number', this.obj));
-      }
+      else if (required) this.issue(field, 'float_type', 'Input should be a valid number');
       return null;
     }
     if (
