@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../clock.js';
+import type { CreditLedgerPage } from '../client/types.js';
 
 /**
  * The emulator's credit wallet, behind `GET /v1/credits/balance`, `GET /v1/credits/ledger` and
@@ -15,17 +16,7 @@ import type { Clock } from '../clock.js';
 const CREDITS_PER_UNIT = 1;
 const UNMETERED_CREDITS = 1_000_000_000;
 
-export interface LedgerEntry {
-  ledger_id: string;
-  /** 'grant' (credits given to the wallet) or 'usage' (spent by writes). */
-  entry_type: 'grant' | 'usage';
-  delta: number;
-  metric_type: string | null;
-  category: string | null;
-  created_at: string;
-}
-
-export interface LedgerQuery {
+interface LedgerQuery {
   limit: number;
   offset: number;
   entryType?: string;
@@ -34,9 +25,7 @@ export interface LedgerQuery {
   to?: number;
 }
 
-interface Entry extends LedgerEntry {
-  at: number;
-}
+type Entry = CreditLedgerPage['entries'][number] & { at: number };
 
 export class CreditWallet {
   private granted = 0;
@@ -72,22 +61,22 @@ export class CreditWallet {
   /** Spends one credit per document accepted by a write. */
   spendDocuments(documents: number): void {
     if (documents <= 0) return;
-    this.spentTotal += documents * CREDITS_PER_UNIT;
-    const now = this.clock.now();
-    const last = this.entries[this.entries.length - 1];
+    const credits = documents * CREDITS_PER_UNIT;
+    this.spentTotal += credits;
+    const last = this.entries.at(-1);
     if (
-      last &&
-      last.entry_type === 'usage' &&
-      Math.floor(last.at / 1000) === Math.floor(now / 1000)
+      last?.entry_type === 'usage' &&
+      Math.floor(last.at / 1000) === Math.floor(this.clock.now() / 1000)
     ) {
-      last.delta -= documents * CREDITS_PER_UNIT;
+      last.delta -= credits;
       return;
     }
-    this.book('usage', -documents * CREDITS_PER_UNIT, 'memory_documents', 'ingestion');
+    this.book('usage', -credits, 'memory_documents', 'ingestion');
   }
 
+  /** Books a 'grant' (credits given to the wallet) or a 'usage' (spent by writes). */
   private book(
-    type: LedgerEntry['entry_type'],
+    type: 'grant' | 'usage',
     delta: number,
     metricType: string | null,
     category: string | null,
@@ -116,15 +105,15 @@ export class CreditWallet {
   }
 
   /** A page of the ledger, newest first. */
-  ledger(q: LedgerQuery): { entries: LedgerEntry[]; total: number; limit: number; offset: number } {
-    const matching: Entry[] = [];
-    for (let i = this.entries.length - 1; i >= 0; i--) {
-      const e = this.entries[i]!;
-      if (q.entryType !== undefined && e.entry_type !== q.entryType) continue;
-      if (q.from !== undefined && e.at < q.from) continue;
-      if (q.to !== undefined && e.at > q.to) continue;
-      matching.push(e);
-    }
+  ledger(q: LedgerQuery): CreditLedgerPage {
+    const matching = this.entries
+      .toReversed()
+      .filter(
+        (e) =>
+          (q.entryType === undefined || e.entry_type === q.entryType) &&
+          (q.from === undefined || e.at >= q.from) &&
+          (q.to === undefined || e.at <= q.to),
+      );
     const page = matching.slice(q.offset, q.offset + q.limit).map(({ at: _at, ...entry }) => entry);
     return { entries: page, total: matching.length, limit: q.limit, offset: q.offset };
   }

@@ -7,7 +7,9 @@ import {
   type BatchCreateResponse,
   type BatchItemResult,
   type CreateMemoryResponse,
+  type CreditLedgerPage,
   type CreditStopReason,
+  type ListMemoriesResponse,
 } from '../client/types.js';
 import type { CreditWallet } from './credits.js';
 import { FaultInjector } from './faults/inject.js';
@@ -19,7 +21,6 @@ import type { EmulatorStore } from './store.js';
 import type { Clock } from '../clock.js';
 import type { EmulatorStats } from './types.js';
 import {
-  checkUuidParam,
   dateParam,
   documentRefusal,
   intParam,
@@ -30,6 +31,7 @@ import {
   validateEstimate,
   validateUpdate,
   type InstanceRules,
+  uuidParam,
   type ValidDocument,
 } from './validate.js';
 
@@ -102,9 +104,7 @@ export class EmulatorHandler {
       requests_total: c.total,
       requests_by_endpoint: { ...c.byEndpoint },
       requests_by_status: { ...c.byStatus },
-      requests_by_endpoint_status: Object.fromEntries(
-        Object.entries(c.byEndpointStatus).map(([k, v]) => [k, { ...v }]),
-      ),
+      requests_by_endpoint_status: structuredClone(c.byEndpointStatus),
       rate_limited: c.rateLimited,
       early_requests: c.early,
       documents_stored: store.documentCount(),
@@ -136,7 +136,11 @@ export class EmulatorHandler {
     const url = new URL(req.url ?? '/', 'http://emulator');
     const method = req.method ?? 'GET';
     const match = matchRoute(method, url.pathname, this.injected.absentRoutes());
-    const stat = match.found ? (match.route.stat ?? match.route.name) : 'unknown';
+    const stat = !match.found
+      ? 'unknown'
+      : match.route.access === 'emulator'
+        ? 'emulator'
+        : match.route.name;
     let rateHeaders: Record<string, string> = {};
     let reply: Reply | undefined;
     try {
@@ -166,7 +170,8 @@ export class EmulatorHandler {
       }
       if (route.access === 'emulator') {
         this.authenticate(req);
-        reply = this.emulatorEndpoint(route.name);
+        const stats = route.name === 'emulator_stats';
+        reply = { status: 200, body: stats ? this.stats() : this.deps.store.documents() };
         return;
       }
 
@@ -177,15 +182,9 @@ export class EmulatorHandler {
       const decision = this.rateLimit(key);
       rateHeaders = this.rateHeaders(decision);
       if (decision.limited && !decision.allowed) {
-        throw new HttpError(
-          429,
-          'RATE_LIMITED',
-          `Rate limit of ${decision.limit} requests per minute exceeded; retry after ${decision.retryAfterSeconds}s`,
-          {
-            details: { limit: decision.limit, retry_after_seconds: decision.retryAfterSeconds },
-            headers: { 'Retry-After': String(decision.retryAfterSeconds) },
-          },
-        );
+        const { limit, retryAfterSeconds: seconds } = decision;
+        const message = `Rate limit of ${limit} requests per minute exceeded; retry after ${seconds}s`;
+        throw rateLimited(message, seconds, { limit });
       }
       if (this.injected.fails()) {
         throw new HttpError(
@@ -202,7 +201,7 @@ export class EmulatorHandler {
         req.socket.destroy();
         return;
       }
-      reply = answer;
+      reply = { status: 200, body: answer };
     } catch (err) {
       const e = toHttpError(err);
       if (e.status === 429 && e.code === 'RATE_LIMITED') this.counters.rateLimited++;
@@ -260,15 +259,8 @@ export class EmulatorHandler {
       key,
       Math.max(this.retryUntil.get(key) ?? 0, now + retryAfterSeconds * 1000),
     );
-    throw new HttpError(
-      429,
-      'RATE_LIMITED',
-      `Too many requests (injected 429 storm); retry after ${retryAfterSeconds}s`,
-      {
-        details: { retry_after_seconds: retryAfterSeconds },
-        headers: { 'Retry-After': String(retryAfterSeconds) },
-      },
-    );
+    const message = `Too many requests (injected 429 storm); retry after ${retryAfterSeconds}s`;
+    throw rateLimited(message, retryAfterSeconds);
   }
 
   private rateLimit(key: string): RateDecision {
@@ -311,54 +303,45 @@ export class EmulatorHandler {
     res.end(payload);
   }
 
-  private emulatorEndpoint(name: RouteName): Reply {
-    if (name === 'emulator_stats') return { status: 200, body: this.stats() };
-    return { status: 200, body: this.deps.store.documents() };
-  }
-
+  /** The body of the route's answer: a success is a 200, as the service answers. */
   private dispatch(
     route: RouteName,
     params: Record<string, string>,
     body: unknown,
     query: URLSearchParams,
-  ): Reply {
+  ): unknown {
     const { store, clock } = this.deps;
+    // Every answer sees the ingestions that are due as completed (their times come from due_at).
+    store.completeDue(clock.now());
     switch (route) {
       case 'whoami':
         return {
-          status: 200,
-          body: {
-            ...this.deps.identity,
-            user_context_isolation: this.deps.instance.isolation,
-            tier: this.deps.plan.tier,
-            rate_limit: { requests_per_minute: this.deps.plan.rpm, burst: this.deps.plan.burst },
-            emulator: true,
-          },
+          ...this.deps.identity,
+          user_context_isolation: this.deps.instance.isolation,
+          tier: this.deps.plan.tier,
+          rate_limit: { requests_per_minute: this.deps.plan.rpm, burst: this.deps.plan.burst },
+          emulator: true,
         };
       case 'create':
         return this.create(body);
       case 'batch':
         return this.batch(body);
       case 'status': {
-        const id = pathId(params, 'ingestion_id');
-        store.completeDue(clock.now());
+        const id = uuidParam(params, 'ingestion_id');
         const status = store.status(id, clock.now());
         return found(status && this.injected.endStatus(status), 'ingestion', id);
       }
       case 'get': {
-        const id = pathId(params, 'memory_id');
-        store.completeDue(clock.now());
+        const id = uuidParam(params, 'memory_id');
         return found(store.getMemory(id), 'memory', id);
       }
       case 'update': {
-        const id = pathId(params, 'memory_id');
+        const id = uuidParam(params, 'memory_id');
         const update = validateUpdate(body);
-        store.completeDue(clock.now());
         return found(store.updateMemory(id, update, clock.now()), 'memory', id);
       }
       case 'delete': {
-        const id = pathId(params, 'memory_id');
-        store.completeDue(clock.now());
+        const id = uuidParam(params, 'memory_id');
         const deleted = store.deleteMemory(id)
           ? { memory_id: id, deleted_at: iso(clock.now()) }
           : null;
@@ -367,16 +350,11 @@ export class EmulatorHandler {
       case 'list':
         return this.list(query);
       case 'credits_balance':
-        return { status: 200, body: this.deps.wallet.balanceBody() };
+        return this.deps.wallet.balanceBody();
       case 'credits_ledger':
         return this.ledger(query);
-      case 'credits_estimate': {
-        const estimate = validateEstimate(body);
-        return {
-          status: 200,
-          body: { credits_estimate: this.deps.wallet.estimate(estimate.units) },
-        };
-      }
+      case 'credits_estimate':
+        return { credits_estimate: this.deps.wallet.estimate(validateEstimate(body).units) };
       default:
         throw new HttpError(404, 'NOT_FOUND', 'Not found');
     }
@@ -448,7 +426,7 @@ export class EmulatorHandler {
     });
   }
 
-  private create(body: unknown): Reply {
+  private create(body: unknown): CreateMemoryResponse {
     this.creditGate(undefined);
     const doc = validateCreate(body);
     const refusal = documentRefusal(doc, this.deps.instance);
@@ -465,13 +443,12 @@ export class EmulatorHandler {
       });
     }
     this.accept(1);
-    const response: CreateMemoryResponse = {
+    return {
       ingestion_id: outcome.ingestion_id,
       document_id: outcome.document_id,
       status: this.deps.processingDelayMs <= 0 ? 'completed' : 'queued',
       queued_at: iso(outcome.queued_at),
     };
-    return { status: 200, body: response };
   }
 
   private accept(documents: number): void {
@@ -479,7 +456,7 @@ export class EmulatorHandler {
     this.deps.wallet.spendDocuments(documents);
   }
 
-  private batch(body: unknown): Reply {
+  private batch(body: unknown): BatchCreateResponse {
     this.creditGate(undefined);
     const { documents, failFast } = validateBatch(body, MAX_BATCH_SIZE);
     const now = this.deps.clock.now();
@@ -502,7 +479,6 @@ export class EmulatorHandler {
     const outcomes = this.deps.store.insertDocuments(valid, now, this.deps.processingDelayMs);
     const initial = this.deps.processingDelayMs <= 0 ? 'completed' : 'queued';
     let next = 0;
-    let accepted = 0;
     const results: BatchItemResult[] = checked.map((c, index) => {
       if (c instanceof Refusal) {
         return this.failedItem(
@@ -522,7 +498,6 @@ export class EmulatorHandler {
           `document_id ${JSON.stringify(outcome.document_id)} was already ingested (duplicate refused)`,
         );
       }
-      accepted++;
       return {
         ingestion_id: outcome.ingestion_id,
         document_id: outcome.document_id,
@@ -532,16 +507,15 @@ export class EmulatorHandler {
         error_code: null,
       };
     });
+    const accepted = results.filter((r) => r.status !== 'failed').length;
     this.accept(accepted);
-    const failed = results.length - accepted;
-    const response: BatchCreateResponse = {
+    return {
       batch_id: randomUUID(),
       total: results.length,
       succeeded: accepted,
-      failed,
+      failed: results.length - accepted,
       results,
     };
-    return { status: 200, body: response };
   }
 
   /**
@@ -567,7 +541,7 @@ export class EmulatorHandler {
     };
   }
 
-  private list(query: URLSearchParams): Reply {
+  private list(query: URLSearchParams): ListMemoriesResponse {
     const page = intParam(query.get('page'), 'page', 1, 1, Number.MAX_SAFE_INTEGER);
     const pageSize = intParam(query.get('page_size'), 'page_size', 20, 1, MAX_PAGE_SIZE);
     const userId = query.get('user_id') || undefined;
@@ -581,25 +555,26 @@ export class EmulatorHandler {
         "customer_id is not accepted on this instance, which is B2C (user_context_isolation='equals_customer'); filter by user_id only",
       );
     }
-    this.deps.store.completeDue(this.deps.clock.now());
     const { data, total } = this.deps.store.listMemories({ userId, customerId }, page, pageSize);
-    return {
-      status: 200,
-      body: { data, page, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) },
-    };
+    return { data, page, page_size: pageSize, total, total_pages: Math.ceil(total / pageSize) };
   }
 
-  private ledger(query: URLSearchParams): Reply {
+  private ledger(query: URLSearchParams): CreditLedgerPage {
     const limit = intParam(query.get('limit'), 'limit', 100, 1, 1000);
     const offset = intParam(query.get('offset'), 'offset', 0, 0, Number.MAX_SAFE_INTEGER);
     const entryType = query.get('entry_type') || undefined;
     const from = dateParam(query.get('from'), 'from');
     const to = dateParam(query.get('to'), 'to');
-    return {
-      status: 200,
-      body: this.deps.wallet.ledger({ limit, offset, entryType, from, to }),
-    };
+    return this.deps.wallet.ledger({ limit, offset, entryType, from, to });
   }
+}
+
+/** A 429 RATE_LIMITED with its Retry-After, in the header and in `details`. */
+function rateLimited(message: string, seconds: number, details: Record<string, unknown> = {}) {
+  return new HttpError(429, 'RATE_LIMITED', message, {
+    details: { ...details, retry_after_seconds: seconds },
+    headers: { 'Retry-After': String(seconds) },
+  });
 }
 
 function bearerKey(header: string | undefined): string | undefined {
@@ -608,21 +583,14 @@ function bearerKey(header: string | undefined): string | undefined {
   return match?.[1];
 }
 
-/** The path's id, refused (422) unless a UUID. */
-function pathId(params: Record<string, string>, field: 'memory_id' | 'ingestion_id'): string {
-  const id = params[field]!;
-  checkUuidParam(id, field);
-  return id;
-}
-
-/** A 200 with what was found, else the 404 naming the id. */
-function found(body: unknown, what: 'memory' | 'ingestion', id: string): Reply {
+/** What was found, else the 404 naming the id. */
+function found<T>(body: T | null | undefined, what: 'memory' | 'ingestion', id: string): T {
   if (body === null || body === undefined) {
     throw new HttpError(404, 'NOT_FOUND', `${what} ${id} not found`, {
       details: { [what === 'memory' ? 'memory_id' : 'ingestion_id']: id },
     });
   }
-  return { status: 200, body };
+  return body;
 }
 
 function toHttpError(err: unknown): HttpError {

@@ -29,15 +29,10 @@ export function isExposed(bindHost: string): boolean {
 
 /** This machine's non-loopback IP addresses (the ones another machine could reach). */
 export function networkAddresses(family: 'IPv4' | 'IPv6' | 'any' = 'any'): string[] {
-  const out: string[] = [];
-  for (const list of Object.values(networkInterfaces())) {
-    for (const info of list ?? []) {
-      if (info.internal) continue;
-      if (family !== 'any' && info.family !== family) continue;
-      out.push(info.address);
-    }
-  }
-  return out;
+  return Object.values(networkInterfaces())
+    .flatMap((list) => list ?? [])
+    .filter((info) => !info.internal && (family === 'any' || info.family === family))
+    .map((info) => info.address);
 }
 
 /**

@@ -27,23 +27,15 @@ export interface HttpErrorOptions {
 
 /** An error answer; `body()` renders it in the configured error format. */
 export class HttpError extends Error {
-  readonly details: Record<string, unknown>;
-  readonly payload: Record<string, unknown> | undefined;
-  readonly credit: boolean;
-  readonly issues: ValidationIssue[] | undefined;
   readonly headers: Record<string, string>;
 
   constructor(
     readonly status: number,
     readonly code: string,
     message: string,
-    opts: HttpErrorOptions = {},
+    private readonly opts: HttpErrorOptions = {},
   ) {
     super(message);
-    this.details = opts.details ?? {};
-    this.payload = opts.payload;
-    this.credit = opts.credit ?? false;
-    this.issues = opts.issues;
     this.headers = opts.headers ?? {};
   }
 
@@ -60,28 +52,29 @@ export class HttpError extends Error {
 
   body(format: ErrorFormat, correlationId: string): Record<string, unknown> {
     const { code, message } = this;
-    if (this.credit && this.payload) {
-      if (format === 'error' || format === 'error-object') return { ...this.payload };
-      if (format !== 'fastapi') return { detail: this.payload };
+    const { payload, issues, details = {} } = this.opts;
+    if (this.opts.credit && payload) {
+      if (format === 'error' || format === 'error-object') return { ...payload };
+      if (format !== 'fastapi') return { detail: payload };
     }
     switch (format) {
       case 'fastapi':
         return {
-          detail: this.issues ?? this.payload ?? message,
+          detail: issues ?? payload ?? message,
           code,
           correlation_id: correlationId,
-          details: this.details,
+          details,
         };
       case 'detail':
         return { detail: message };
       case 'detail-array':
         return {
-          detail: this.issues ?? [{ type: code.toLowerCase(), loc: [], msg: message, input: null }],
+          detail: issues ?? [{ type: code.toLowerCase(), loc: [], msg: message, input: null }],
         };
       case 'detail-object':
-        return { detail: { code, message, ...this.details } };
+        return { detail: { code, message, ...details } };
       case 'error':
-        return { error: message, code, details: this.details };
+        return { error: message, code, details };
       case 'error-object':
         return { error: { code, message } };
     }
@@ -90,32 +83,19 @@ export class HttpError extends Error {
 
 const MAX_BODY_BYTES = 16 * 1024 * 1024;
 
-/** Reads the whole request body; rejects with a 413 HttpError above MAX_BODY_BYTES. */
-export function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooLarge = false;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      else if (!tooLarge) chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (tooLarge) {
-        reject(
-          new HttpError(
-            413,
-            'PAYLOAD_TOO_LARGE',
-            `request body is larger than ${MAX_BODY_BYTES} bytes`,
-          ),
-        );
-      } else {
-        resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-      }
-    });
-    req.on('error', reject);
-  });
+/** Reads the whole request body; a 413 HttpError above MAX_BODY_BYTES (read to its end all the same). */
+export async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+  }
+  if (size > MAX_BODY_BYTES) {
+    const message = `request body is larger than ${MAX_BODY_BYTES} bytes`;
+    throw new HttpError(413, 'PAYLOAD_TOO_LARGE', message);
+  }
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
 }
 
 /** Parses a JSON body as FastAPI does: an empty or malformed body is a 422 naming the body. */

@@ -1,4 +1,5 @@
 import { randomBytes, randomInt } from 'node:crypto';
+import { once } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import envPaths from 'env-paths';
@@ -14,24 +15,15 @@ import { systemClock } from '../clock.js';
 import { CliError, describeErrno } from '../errors.js';
 import { ISOLATIONS, type EmulatorOptions, type RunningEmulator } from './types.js';
 
-export type {
-  EmulatorFaults,
-  EmulatorIsolation,
-  EmulatorOptions,
-  EmulatorStats,
-  EmulatorTier,
-  RunningEmulator,
-  StoredDocumentSummary,
-} from './types.js';
-export { TIER_LIMITS, resolveRateLimit } from './rate-limiter.js';
-export { DEFAULT_SCOPE_LEVELS, ISOLATIONS } from './types.js';
-export { FAULTS, FAULT_NAMES, parseFaultFlag, type FaultName } from './faults/table.js';
+export type { EmulatorOptions, RunningEmulator } from './types.js';
+export { resolveRateLimit } from './rate-limiter.js';
+export { FAULTS } from './faults/table.js';
 export { isExposed, networkAddresses } from './host.js';
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 
 /** A fresh key in the service's format: `synap_` + 48 random alphanumerics. */
-export function generateApiKey(): string {
+function generateApiKey(): string {
   let out = 'synap_';
   for (let i = 0; i < 48; i++) out += ALPHANUMERIC[randomInt(ALPHANUMERIC.length)];
   return out;
@@ -42,15 +34,6 @@ export function defaultEmulatorDbPath(): string {
   return join(envPaths('synap', { suffix: '' }).data, 'emulator.db');
 }
 
-/** The faults among the options, as their own object (the handler reads it; setFaults writes it). */
-function pickFaults(opts: EmulatorOptions): EmulatorFaults {
-  const faults: Record<string, unknown> = {};
-  for (const name of FAULT_NAMES) {
-    if (opts[name] !== undefined) faults[name] = opts[name];
-  }
-  return faults as EmulatorFaults;
-}
-
 function checkInstanceOptions(opts: EmulatorOptions): void {
   if (opts.isolation !== undefined && !ISOLATIONS.includes(opts.isolation)) {
     throw new RangeError(
@@ -58,16 +41,15 @@ function checkInstanceOptions(opts: EmulatorOptions): void {
     );
   }
   const levels = opts.scopeLevels;
-  if (levels !== undefined) {
-    if (
-      levels.length === 0 ||
+  if (
+    levels !== undefined &&
+    (levels.length === 0 ||
       levels.some((l) => !/^[A-Za-z0-9_-]+$/.test(l)) ||
-      new Set(levels).size !== levels.length
-    ) {
-      throw new RangeError(
-        `scopeLevels must be distinct level names, top first (got ${JSON.stringify(levels)})`,
-      );
-    }
+      new Set(levels).size !== levels.length)
+  ) {
+    throw new RangeError(
+      `scopeLevels must be distinct level names, top first (got ${JSON.stringify(levels)})`,
+    );
   }
 }
 
@@ -91,7 +73,10 @@ function openStore(path: string): EmulatorStore {
  * From code the defaults suit tests: in-memory database, unlimited tier, instant processing.
  */
 export async function startEmulator(opts: EmulatorOptions = {}): Promise<RunningEmulator> {
-  const faults = pickFaults(opts);
+  // The faults among the options, as their own object (the handler reads it; setFaults writes it).
+  const faults = Object.fromEntries(
+    FAULT_NAMES.filter((name) => opts[name] !== undefined).map((name) => [name, opts[name]]),
+  ) as EmulatorFaults;
   checkFaults(faults);
   checkInstanceOptions(opts);
   const clock = opts.clock ?? systemClock;
@@ -106,18 +91,12 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       store.setMeta('client_id', clientId);
       store.setMeta('instance_id', instanceId);
     }
-    let apiKey = opts.apiKey;
-    if (apiKey !== undefined) {
-      if (!/^\S+$/.test(apiKey))
-        throw new RangeError('apiKey must be a non-empty string without spaces');
-      store.addApiKey(apiKey, clock.now());
-    } else {
-      apiKey = store.apiKeys()[0];
-      if (apiKey === undefined) {
-        apiKey = generateApiKey();
-        store.addApiKey(apiKey, clock.now());
-      }
+    if (opts.apiKey !== undefined && !/^\S+$/.test(opts.apiKey)) {
+      throw new RangeError('apiKey must be a non-empty string without spaces');
     }
+    const apiKey = opts.apiKey ?? store.apiKeys()[0] ?? generateApiKey();
+    // A key already stored is left as it is (INSERT OR IGNORE): its place in the order stays.
+    store.addApiKey(apiKey, clock.now());
 
     const tier = opts.tier ?? 'unlimited';
     const limits = resolveRateLimit(tier, opts.rpm, opts.burst);
@@ -149,21 +128,15 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
     const server = createServer({ keepAlive: true, keepAliveInitialDelay: 1000 }, handler.handle);
     // Long keep-alive so benchmark clients reuse connections instead of reconnecting.
     server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(opts.port ?? 0, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    server.listen(opts.port ?? 0, host);
+    await once(server, 'listening');
     const port = (server.address() as AddressInfo).port;
     const urlHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
     let closed: Promise<void> | undefined;
-    const key = apiKey;
 
     return {
       url: `http://${urlHost}:${port}`,
-      apiKey: key,
+      apiKey,
       port,
       db: store.path,
       stats: () => handler.stats(),

@@ -2,10 +2,7 @@ import type { Clock } from '../clock.js';
 import type { EmulatorTier } from './types.js';
 
 /** Per-key limits of the service's tiers: requests per minute and the burst a key may spend at once. */
-export const TIER_LIMITS: Record<
-  Exclude<EmulatorTier, 'unlimited'>,
-  { rpm: number; burst: number }
-> = {
+const TIER_LIMITS: Record<Exclude<EmulatorTier, 'unlimited'>, { rpm: number; burst: number }> = {
   free: { rpm: 60, burst: 10 },
   pro: { rpm: 600, burst: 50 },
 };
@@ -29,7 +26,6 @@ export interface RateLimitConfig {
   kind?: RateLimitKind;
 }
 
-/** Length of one fixed window. */
 const WINDOW_MS = 60_000;
 
 /** Resolves tier + overrides into one config. `--rpm`/`--burst` on 'unlimited' make it limited. */
@@ -66,9 +62,8 @@ interface Bucket {
 }
 
 /**
- * The limit per API key, as a token bucket (capacity `burst`, refilled continuously at rpm/60
- * per second) or as a fixed one-minute window of `rpm` requests (see RateLimitKind). A request
- * takes one token or is refused with the time until one is back.
+ * The limit per API key, counted as RateLimitKind says. A request takes one token or is refused
+ * with the time until one is back.
  */
 export class KeyRateLimiter {
   private readonly buckets = new Map<string, Bucket>();

@@ -26,12 +26,13 @@ interface RouteSpec {
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Path template; `{name}` matches one non-empty segment. */
   readonly path: string;
-  /** public: no key; api: key, rate limits and faults; emulator: key only, never faulted. */
-  readonly access: 'public' | 'api' | 'emulator';
+  /**
+   * public: no key; api (the default): key, rate limits and faults; emulator: key only, never
+   * faulted, counted in the stats' requests_by_endpoint as `emulator` (the rest by name).
+   */
+  readonly access?: 'public' | 'emulator';
   /** A deployment may lack the route (--absent-routes). */
   readonly group?: RouteGroup;
-  /** Key in the stats' requests_by_endpoint (default: the name). */
-  readonly stat?: string;
 }
 
 /**
@@ -40,54 +41,19 @@ interface RouteSpec {
  */
 const ROUTES: readonly RouteSpec[] = [
   { name: 'health', method: 'GET', path: '/health', access: 'public' },
-  { name: 'whoami', method: 'GET', path: '/api/v1/auth/whoami', access: 'api' },
-  { name: 'create', method: 'POST', path: '/api/v1/memories/create', access: 'api' },
-  { name: 'batch', method: 'POST', path: '/api/v1/memories/batch', access: 'api' },
-  { name: 'list', method: 'GET', path: '/api/v1/memories', access: 'api', group: 'list' },
-  {
-    name: 'status',
-    method: 'GET',
-    path: '/api/v1/memories/status/{ingestion_id}',
-    access: 'api',
-  },
-  { name: 'get', method: 'GET', path: '/api/v1/memories/{memory_id}', access: 'api' },
-  { name: 'update', method: 'PATCH', path: '/api/v1/memories/{memory_id}', access: 'api' },
-  { name: 'delete', method: 'DELETE', path: '/api/v1/memories/{memory_id}', access: 'api' },
-  {
-    name: 'credits_balance',
-    method: 'GET',
-    path: '/v1/credits/balance',
-    access: 'api',
-    group: 'credits',
-  },
-  {
-    name: 'credits_ledger',
-    method: 'GET',
-    path: '/v1/credits/ledger',
-    access: 'api',
-    group: 'credits',
-  },
-  {
-    name: 'credits_estimate',
-    method: 'POST',
-    path: '/v1/credits/estimate',
-    access: 'api',
-    group: 'credits',
-  },
-  {
-    name: 'emulator_stats',
-    method: 'GET',
-    path: '/_emulator/stats',
-    access: 'emulator',
-    stat: 'emulator',
-  },
-  {
-    name: 'emulator_documents',
-    method: 'GET',
-    path: '/_emulator/documents',
-    access: 'emulator',
-    stat: 'emulator',
-  },
+  { name: 'whoami', method: 'GET', path: '/api/v1/auth/whoami' },
+  { name: 'create', method: 'POST', path: '/api/v1/memories/create' },
+  { name: 'batch', method: 'POST', path: '/api/v1/memories/batch' },
+  { name: 'list', method: 'GET', path: '/api/v1/memories', group: 'list' },
+  { name: 'status', method: 'GET', path: '/api/v1/memories/status/{ingestion_id}' },
+  { name: 'get', method: 'GET', path: '/api/v1/memories/{memory_id}' },
+  { name: 'update', method: 'PATCH', path: '/api/v1/memories/{memory_id}' },
+  { name: 'delete', method: 'DELETE', path: '/api/v1/memories/{memory_id}' },
+  { name: 'credits_balance', method: 'GET', path: '/v1/credits/balance', group: 'credits' },
+  { name: 'credits_ledger', method: 'GET', path: '/v1/credits/ledger', group: 'credits' },
+  { name: 'credits_estimate', method: 'POST', path: '/v1/credits/estimate', group: 'credits' },
+  { name: 'emulator_stats', method: 'GET', path: '/_emulator/stats', access: 'emulator' },
+  { name: 'emulator_documents', method: 'GET', path: '/_emulator/documents', access: 'emulator' },
 ];
 
 export type RouteMatch =

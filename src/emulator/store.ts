@@ -101,9 +101,9 @@ interface MemoryRow {
   scope: string | null;
 }
 
-/** Outcome of storing one document. */
 export type { ListFilter } from './page-marks.js';
 
+/** Outcome of storing one document. */
 export type InsertOutcome =
   | { ok: true; ingestion_id: string; document_id: string; queued_at: number }
   | { ok: false; duplicate: true; document_id: string };
@@ -209,7 +209,6 @@ export class EmulatorStore {
       allDocuments: db.prepare<[], DocumentRow>('SELECT * FROM documents ORDER BY seq'),
     };
     this.pending = this.stmts.pendingCount.get()?.n ?? 0;
-    this.prepareInsert();
   }
 
   getMeta(name: string): string | undefined {
@@ -233,18 +232,7 @@ export class EmulatorStore {
    * in the same transaction; otherwise they complete lazily once due (see completeDue).
    */
   insertDocuments(docs: ValidDocument[], now: number, delayMs: number): InsertOutcome[] {
-    try {
-      return this.insertTx(docs, now, delayMs);
-    } catch (err) {
-      this.afterRollback();
-      throw err;
-    }
-  }
-
-  private insertTx!: (docs: ValidDocument[], now: number, delayMs: number) => InsertOutcome[];
-
-  private prepareInsert(): void {
-    this.insertTx = this.db.transaction((docs: ValidDocument[], now: number, delayMs: number) => {
+    return this.inTransaction(() => {
       const out: InsertOutcome[] = [];
       for (const doc of docs) {
         const ingestionId = randomUUID();
@@ -289,19 +277,18 @@ export class EmulatorStore {
 
   /** Turns every ingestion that is due into memories (one per document, content = its text). */
   completeDue(now: number): void {
-    if (this.pending === 0) return;
-    try {
-      this.db.transaction(() => this.completeDueInTx(now))();
-    } catch (err) {
-      this.afterRollback();
-      throw err;
-    }
+    if (this.pending > 0) this.inTransaction(() => this.completeDueInTx(now));
   }
 
-  /** The in-memory counts may describe rows a rolled-back transaction never kept. */
-  private afterRollback(): void {
-    this.marks.reset();
-    this.pending = this.stmts.pendingCount.get()?.n ?? 0;
+  private inTransaction<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn)();
+    } catch (err) {
+      // The in-memory counts may describe rows a rolled-back transaction never kept.
+      this.marks.reset();
+      this.pending = this.stmts.pendingCount.get()?.n ?? 0;
+      throw err;
+    }
   }
 
   private completeDueInTx(now: number): void {
@@ -336,9 +323,8 @@ export class EmulatorStore {
     const doc = this.stmts.documentByIngestion.get(ingestionId);
     if (doc) {
       const halfway = doc.queued_at + (doc.due_at - doc.queued_at) / 2;
-      let status: IngestStatus = 'queued';
-      if (doc.state === 'completed') status = 'completed';
-      else if (now >= halfway) status = 'processing';
+      const status: IngestStatus =
+        doc.state === 'completed' ? 'completed' : now >= halfway ? 'processing' : 'queued';
       return {
         ingestion_id: doc.ingestion_id,
         document_id: doc.document_id,
@@ -410,38 +396,27 @@ export class EmulatorStore {
     this.noticeOtherWriters();
     const where: string[] = [];
     const params: (string | number)[] = [];
-    if (filter.userId !== undefined) {
-      where.push('user_id = ?');
-      params.push(filter.userId);
-    }
-    if (filter.customerId !== undefined) {
-      where.push('customer_id = ?');
-      params.push(filter.customerId);
-    }
+    const and = (condition: string, value: string | number) => {
+      where.push(condition);
+      params.push(value);
+    };
+    const clause = () => (where.length ? `WHERE ${where.join(' AND ')}` : '');
+    if (filter.userId !== undefined) and('user_id = ?', filter.userId);
+    if (filter.customerId !== undefined) and('customer_id = ?', filter.customerId);
     let total = this.marks.total(filter);
     if (total === undefined) {
-      const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
-      total = (
-        this.cached(`SELECT count(*) AS n FROM memories ${clause}`).get(...params) as {
-          n: number;
-        }
-      ).n;
+      const count = this.cached(`SELECT count(*) FROM memories ${clause()}`).pluck();
+      total = count.get(...params) as number;
       this.marks.setTotal(filter, total);
     }
     const start = (page - 1) * pageSize;
     if (start >= total) return { data: [], total };
     const mark = this.marks.nearest(filter, start - 1);
-    if (mark) {
-      where.push('seq > ?');
-      params.push(mark.seq);
-    }
-    const clause = where.length ? `WHERE ${where.join(' AND ')}` : '';
+    if (mark) and('seq > ?', mark.seq);
     const skip = mark ? start - 1 - mark.position : start;
-    const rows = this.cached(`SELECT * FROM memories ${clause} ORDER BY seq LIMIT ? OFFSET ?`).all(
-      ...params,
-      pageSize,
-      skip,
-    ) as MemoryRow[];
+    const rows = this.cached(
+      `SELECT * FROM memories ${clause()} ORDER BY seq LIMIT ? OFFSET ?`,
+    ).all(...params, pageSize, skip) as MemoryRow[];
     const last = rows[rows.length - 1];
     if (last) this.marks.remember(filter, start + rows.length - 1, last.seq);
     return { data: rows.map(toMemory), total };
@@ -458,11 +433,8 @@ export class EmulatorStore {
 
   private readonly statementCache = new Map<string, Database.Statement>();
   private cached(sql: string): Database.Statement {
-    let stmt = this.statementCache.get(sql);
-    if (!stmt) {
-      stmt = this.db.prepare(sql);
-      this.statementCache.set(sql, stmt);
-    }
+    const stmt = this.statementCache.get(sql) ?? this.db.prepare(sql);
+    this.statementCache.set(sql, stmt);
     return stmt;
   }
 

@@ -7,8 +7,6 @@ import type { EmulatorFaults, FaultCounter } from './faults/table.js';
 
 import type { Clock } from '../clock.js';
 
-export type { EmulatorFaults } from './faults/table.js';
-
 export type EmulatorTier = 'free' | 'pro' | 'unlimited';
 
 export interface EmulatorOptions extends EmulatorFaults {
@@ -36,8 +34,6 @@ export interface EmulatorOptions extends EmulatorFaults {
   seed?: number;
   /** Injected time source, so rate-limit and lifecycle tests are exact (default: the system clock). */
   clock?: Clock;
-  /** Reserved: the emulator itself never prints; the CLI command prints the banner. */
-  quiet?: boolean;
   /**
    * whoami's `user_context_isolation`: 'strict' (B2B, the default) or 'equals_customer' (B2C:
    * every call carrying a customer_id is refused with 400).

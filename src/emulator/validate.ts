@@ -1,12 +1,15 @@
 import { isIsoDate } from '../client/datetime.js';
 import { isPlainObject } from '../json-value.js';
 import {
+  DEFAULT_DOCUMENT_TYPE,
+  DEFAULT_MODE,
   DOCUMENT_TYPES,
   MERGE_STRATEGIES,
   MODES,
+  type CreateMemoryRequest,
+  type CreditEstimateRequest,
   type DocumentType,
   type MergeStrategy,
-  type Mode,
 } from '../client/types.js';
 
 /**
@@ -74,20 +77,13 @@ export class Refusal extends Error {
   }
 }
 
-/** A create request after the model, with its defaults applied. */
-export interface ValidDocument {
-  /** The text; a JSON object document (the model allows one) is kept as its JSON text. */
-  document: string;
+/**
+ * A create request after the model, with its defaults applied; a JSON object document (the
+ * model allows one) is kept as its JSON text.
+ */
+export interface ValidDocument extends CreateMemoryRequest {
   /** Whether `document` came as a string (only a string can be empty). */
   documentIsText: boolean;
-  document_id: string | null;
-  document_type: DocumentType;
-  mode: Mode;
-  document_created_at: string | null;
-  user_id: string | null;
-  customer_id: string | null;
-  scope: Record<string, string> | null;
-  metadata: Record<string, unknown>;
 }
 
 export interface ValidUpdate {
@@ -131,6 +127,43 @@ class ModelReader {
 
   private issue(field: string, type: string, msg: string, ctx?: Record<string, unknown>): void {
     this.issues.push(issueAt([...this.loc, field], type, msg, this.obj[field], ctx));
+  }
+
+  /** A required key left out: FastAPI's input is the whole object. */
+  missing(field: string): void {
+    this.issues.push(issueAt([...this.loc, field], 'missing', 'Field required', this.obj));
+  }
+
+  /** str, required. */
+  requiredString(field: string): string {
+    if (this.obj[field] === undefined) this.missing(field);
+    else if (this.obj[field] === null) this.issue(field, 'string_type', STRING_MSG);
+    return this.optionalString(field) ?? '';
+  }
+
+  /** A number with ge=0: a required float, or an Optional[int] = None. */
+  nonNegative(field: string, required: boolean, integer: boolean): number | null {
+    const value = this.obj[field];
+    if (value === undefined || value === null) {
+      if (required && value === undefined) this.missing(field);
+      else if (required) this.issue(field, 'float_type', 'Input should be a valid number');
+      return null;
+    }
+    if (
+      typeof value !== 'number' ||
+      !Number.isFinite(value) ||
+      (integer && !Number.isInteger(value))
+    ) {
+      const [type, what] = integer ? ['int_type', 'integer'] : ['float_type', 'number'];
+      this.issue(field, type, `Input should be a valid ${what}`);
+      return null;
+    }
+    if (value < 0) {
+      const msg = 'Input should be greater than or equal to 0';
+      this.issue(field, 'greater_than_equal', msg, { ge: 0 });
+      return null;
+    }
+    return value;
   }
 
   /** Optional[str] = None. */
@@ -208,7 +241,7 @@ class ModelReader {
   document(): { text: string; isText: boolean } {
     const value = this.obj.document;
     if (value === undefined) {
-      this.issues.push(issueAt([...this.loc, 'document'], 'missing', 'Field required', this.obj));
+      this.missing('document');
       return { text: '', isText: true };
     }
     if (typeof value === 'string') return { text: value, isText: true };
@@ -287,13 +320,13 @@ function readCreate(body: unknown, loc: Loc, issues: ValidationIssue[]): ValidDo
   const doc: ValidDocument = {
     document: document.text,
     documentIsText: document.isText,
-    document_type: r.enumWithDefault('document_type', DOCUMENT_TYPES, 'ai-chat-conversation'),
+    document_type: r.enumWithDefault('document_type', DOCUMENT_TYPES, DEFAULT_DOCUMENT_TYPE),
     document_id: r.optionalString('document_id'),
     document_created_at: r.optionalDatetime('document_created_at'),
     user_id: r.optionalString('user_id'),
     customer_id: r.optionalString('customer_id'),
     scope: r.optionalStringDict('scope'),
-    mode: r.enumWithDefault('mode', MODES, 'long-range'),
+    mode: r.enumWithDefault('mode', MODES, DEFAULT_MODE),
     metadata: r.dictWithDefault('metadata'),
   };
   return issues.length === before ? doc : null;
@@ -317,11 +350,12 @@ export function validateBatch(
 ): { documents: ValidDocument[]; failFast: boolean } {
   const issues: ValidationIssue[] = [];
   const obj = bodyObject(body);
-  const failFast = new ModelReader(obj, ['body'], issues).boolWithDefault('fail_fast', false);
+  const r = new ModelReader(obj, ['body'], issues);
+  const failFast = r.boolWithDefault('fail_fast', false);
   const raw = obj.documents;
   const documents: ValidDocument[] = [];
   if (raw === undefined) {
-    issues.push(issueAt(['body', 'documents'], 'missing', 'Field required', obj));
+    r.missing('documents');
   } else if (!Array.isArray(raw)) {
     issues.push(issueAt(['body', 'documents'], 'list_type', 'Input should be a valid list', raw));
   } else {
@@ -377,6 +411,8 @@ function idRefusal(doc: ValidDocument, field: 'document_id' | 'user_id' | 'custo
 }
 
 function scopeRefusal(doc: ValidDocument, rules: InstanceRules): Refusal | undefined {
+  const invalid = (message: string, field = 'scope') =>
+    new Refusal(422, 'INVALID_SCOPE', field, message);
   const { scope } = doc;
   const levels = rules.scopeLevels;
   if (scope === null) {
@@ -394,10 +430,7 @@ function scopeRefusal(doc: ValidDocument, rules: InstanceRules): Refusal | undef
   }
   const keys = Object.keys(scope);
   if (keys.length === 0) {
-    return new Refusal(
-      422,
-      'INVALID_SCOPE',
-      'scope',
+    return invalid(
       'scope must name at least one level ({} is not absence: send null or leave it out)',
     );
   }
@@ -414,16 +447,13 @@ function scopeRefusal(doc: ValidDocument, rules: InstanceRules): Refusal | undef
   const depth = keys.length;
   const wanted = levels.slice(0, depth);
   if (depth > levels.length || !wanted.every((level) => keys.includes(level))) {
-    return new Refusal(
-      422,
-      'INVALID_SCOPE',
-      'scope',
+    return invalid(
       `scope must name the levels from the top down, one entry each: ${levels.join(' > ')} (got ${keys.join(', ')})`,
     );
   }
   const empty = wanted.find((level) => scope[level]!.trim() === '');
   if (empty !== undefined) {
-    return new Refusal(422, 'INVALID_SCOPE', `scope.${empty}`, `scope.${empty} must not be empty`);
+    return invalid(`scope.${empty} must not be empty`, `scope.${empty}`);
   }
   return undefined;
 }
@@ -493,65 +523,22 @@ export function intParam(
   return value;
 }
 
-/** A path id declared as UUID: anything else is FastAPI's 422 uuid_parsing. */
-export function checkUuidParam(value: string, field: string): void {
-  if (isUuid(value)) return;
+/** The path parameter `field`, declared as UUID: anything else is FastAPI's 422 uuid_parsing. */
+export function uuidParam(params: Record<string, string>, field: string): string {
+  const value = params[field]!;
+  if (isUuid(value)) return value;
   const msg = 'Input should be a valid UUID';
   throw new RequestValidationError([issueAt(['path', field], 'uuid_parsing', msg, value)]);
 }
 
 /** The estimate body (the SDKs send every key; `metric_type` and `units` are required). */
-export interface ValidEstimate {
-  metric_type: string;
-  units: number;
-  item_count: number | null;
-  endpoint: string | null;
-  mode: string | null;
-}
-
-export function validateEstimate(body: unknown): ValidEstimate {
-  const obj = bodyObject(body);
+export function validateEstimate(body: unknown): CreditEstimateRequest {
   const issues: ValidationIssue[] = [];
-  const r = new ModelReader(obj, ['body'], issues);
-  const number = (field: string, required: boolean, integer: boolean): number | null => {
-    const value = obj[field];
-    const loc = ['body', field];
-    if (value === undefined || value === null) {
-      if (required) {
-        issues.push(
-          value === null
-            ? issueAt(loc, 'float_type', 'Input should be a valid number', obj)
-            : issueAt(loc, 'missing', 'Field required', obj),
-        );
-      }
-      return null;
-    }
-    if (
-      typeof value !== 'number' ||
-      !Number.isFinite(value) ||
-      (integer && !Number.isInteger(value))
-    ) {
-      const [type, what] = integer ? ['int_type', 'integer'] : ['float_type', 'number'];
-      issues.push(issueAt(loc, type, `Input should be a valid ${what}`, value));
-      return null;
-    }
-    if (value < 0) {
-      const msg = 'Input should be greater than or equal to 0';
-      issues.push(issueAt(loc, 'greater_than_equal', msg, value, { ge: 0 }));
-      return null;
-    }
-    return value;
-  };
-  const metricType = r.optionalString('metric_type');
-  if (obj.metric_type === undefined) {
-    issues.push(issueAt(['body', 'metric_type'], 'missing', 'Field required', obj));
-  } else if (obj.metric_type === null) {
-    issues.push(issueAt(['body', 'metric_type'], 'string_type', STRING_MSG, null));
-  }
+  const r = new ModelReader(bodyObject(body), ['body'], issues);
   const estimate = {
-    metric_type: metricType ?? '',
-    units: number('units', true, false) ?? 0,
-    item_count: number('item_count', false, true),
+    metric_type: r.requiredString('metric_type'),
+    units: r.nonNegative('units', true, false) ?? 0,
+    item_count: r.nonNegative('item_count', false, true),
     endpoint: r.optionalString('endpoint'),
     mode: r.optionalString('mode'),
   };

@@ -8,6 +8,7 @@ import {
   RequestValidationError,
   validateBatch,
   validateCreate,
+  validateEstimate,
 } from '../../src/emulator/validate.js';
 import { isIsoDate } from '../../src/client/datetime.js';
 
@@ -25,6 +26,21 @@ describe('emulator validation', () => {
       scope: null,
       metadata: {},
     });
+  });
+
+  it('refuses a null estimate units as pydantic does: float_type, the null as its input', () => {
+    expect(() => validateEstimate({ metric_type: 'memory_documents', units: null })).toThrow(
+      expect.objectContaining({
+        issues: [
+          {
+            type: 'float_type',
+            loc: ['body', 'units'],
+            msg: 'Input should be a valid number',
+            input: null,
+          },
+        ],
+      }),
+    );
   });
 
   it('names every failing field with its loc, the batch index included', () => {

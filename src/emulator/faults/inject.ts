@@ -33,6 +33,13 @@ export class FaultInjector {
     this.counters[name]++;
   }
 
+  /** Whether a fault of this probability strikes now, counted (no draw when it is unset or 0). */
+  private strikes(rate: number | undefined, counter: FaultCounter): boolean {
+    if (!(rate !== undefined && rate > 0 && this.random() < rate)) return false;
+    this.count(counter);
+    return true;
+  }
+
   /** Route groups this deployment lacks (they answer 404). */
   absentRoutes(): Set<RouteGroup> {
     return new Set<RouteGroup>(this.faults.absentRoutes);
@@ -46,8 +53,7 @@ export class FaultInjector {
   async delay(): Promise<void> {
     const { latencyMs, spikeRate } = this.faults;
     if (latencyMs && latencyMs > 0) await this.clock.sleep(latencyMs * (0.5 + this.random()));
-    if (spikeRate && spikeRate > 0 && this.random() < spikeRate) {
-      this.count('spikes');
+    if (this.strikes(spikeRate, 'spikes')) {
       await this.clock.sleep(this.faults.spikeMs ?? 1000);
     }
   }
@@ -57,10 +63,8 @@ export class FaultInjector {
    * milliseconds left of the storm raging at `now` (counted as a refusal), or undefined.
    */
   stormLeft(now: number): number | undefined {
-    const { stormRate, stormMs } = this.faults;
-    if (now >= this.stormUntil && stormRate && stormRate > 0 && this.random() < stormRate) {
-      this.count('storms');
-      this.stormUntil = now + (stormMs ?? 2000);
+    if (now >= this.stormUntil && this.strikes(this.faults.stormRate, 'storms')) {
+      this.stormUntil = now + (this.faults.stormMs ?? 2000);
     }
     if (now >= this.stormUntil) return undefined;
     this.count('storm_refusals');
@@ -86,17 +90,11 @@ export class FaultInjector {
 
   /** Whether this request is answered with an injected 503. */
   fails(): boolean {
-    const { failRate } = this.faults;
-    if (!(failRate && failRate > 0 && this.random() < failRate)) return false;
-    this.count('failures');
-    return true;
+    return this.strikes(this.faults.failRate, 'failures');
   }
 
   /** Whether the connection is dropped after the request's write was committed. */
   resets(): boolean {
-    const { resetRate } = this.faults;
-    if (!(resetRate && resetRate > 0 && this.random() < resetRate)) return false;
-    this.count('resets');
-    return true;
+    return this.strikes(this.faults.resetRate, 'resets');
   }
 }

@@ -200,26 +200,20 @@ export function checkFaults(faults: Record<string, unknown>): void {
   }
 }
 
+const wholeNumber = (text: string): unknown => (/^\d+$/.test(text) ? Number(text) : text);
+
+/** A flag's trimmed text as the value faultValueProblem then checks, per kind of fault. */
+const FLAG_READERS: Record<FaultKind, (text: string) => unknown> = {
+  probability: (text) => (text === '' ? NaN : Number(text)),
+  ms: wholeNumber,
+  count: wholeNumber,
+  choice: (text) => text,
+  list: (text) => (text === '' ? [''] : text.split(',').map((s) => s.trim())),
+};
+
 /** Parses a flag's text into the fault's value; throws an Error with the reason. */
 export function parseFaultFlag(name: FaultName, raw: string): unknown {
-  const spec: FaultSpec = FAULTS[name];
-  const text = raw.trim();
-  let value: unknown;
-  switch (spec.kind) {
-    case 'probability':
-      value = text === '' ? NaN : Number(text);
-      break;
-    case 'ms':
-    case 'count':
-      value = /^\d+$/.test(text) ? Number(text) : text;
-      break;
-    case 'choice':
-      value = text;
-      break;
-    case 'list':
-      value = text === '' ? [''] : text.split(',').map((s) => s.trim());
-      break;
-  }
+  const value = FLAG_READERS[FAULTS[name].kind](raw.trim());
   const problem = faultValueProblem(name, value);
   if (problem) throw new Error(problem);
   return value;
