@@ -551,7 +551,7 @@ export class SynapClient {
         status: response.status,
         headers: response.headers,
         // A server echoing the key back (e.g. "unknown key synap_…") must not put it in a message.
-        bodyText: this.scrubKey(response.text),
+        bodyText: this.scrub(response.text),
         correlationId: cid,
         method: spec.method,
         path: spec.path,
@@ -581,13 +581,9 @@ export class SynapClient {
     };
   }
 
-  private scrubKey(text: string): string {
-    return this.apiKey.length >= 8 ? text.split(this.apiKey).join('[redacted]') : text;
-  }
-
   /** `text` (from the server) without this client's key in it, for messages and files. */
   scrub(text: string): string {
-    return this.scrubKey(text);
+    return this.apiKey.length >= 8 ? text.split(this.apiKey).join('[redacted]') : text;
   }
 
   /** Waits the retry policy's delay before the next attempt. */

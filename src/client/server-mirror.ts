@@ -247,11 +247,6 @@ export class ServerMirror {
     if (resetMs === this.resetMs) this.left = Math.min(this.left, rem);
   }
 
-  /** A request that never reached the server (aborted before sending): forget it. */
-  forget(ticket: number): void {
-    this.pending.delete(ticket);
-  }
-
   /** Refill the bucket reading, roll the window reading, up to `now`. */
   private advance(now: number): void {
     if (now <= this.at) return;

@@ -248,7 +248,6 @@ export const API_PATHS = {
   creditsBalance: '/v1/credits/balance',
   creditsLedger: '/v1/credits/ledger',
   creditsEstimate: '/v1/credits/estimate',
-  emulatorStats: '/_emulator/stats',
 } as const;
 
 export const MAX_BATCH_SIZE = 100;
