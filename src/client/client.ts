@@ -10,6 +10,7 @@ import {
   CreditsNotSupportedError,
   ListNotSupportedError,
   NetworkTimeoutError,
+  neverReached,
   routeMissing,
   SynapError,
   UnreadableAnswerError,
@@ -26,7 +27,6 @@ import {
 import {
   API_PATHS,
   type BatchCreateResponse,
-  type CreateMemoryRequest,
   type CreateMemoryResponse,
   type DeleteMemoryResponse,
   type ListMemoriesResponse,
@@ -290,17 +290,15 @@ export class SynapClient {
     return this.identifying;
   }
 
-  create(req: CreateMemoryInput, o: CallOptions = {}): Promise<ApiResult<CreateMemoryResponse>> {
-    let body: CreateMemoryRequest;
-    try {
-      body = buildCreateBody(req);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+  /** Async so that a body buildCreateBody refuses rejects the call instead of throwing. */
+  async create(
+    req: CreateMemoryInput,
+    o: CallOptions = {},
+  ): Promise<ApiResult<CreateMemoryResponse>> {
     return this.request({
       method: 'POST',
       path: API_PATHS.create,
-      body,
+      body: buildCreateBody(req),
       idempotent: hasDocumentId(req),
       ...o,
     });
@@ -310,21 +308,15 @@ export class SynapClient {
    * Sends up to 100 documents. Retried on transient failures only when every document has a
    * document_id: a repeat then comes back as "already ingested" instead of a duplicate.
    */
-  batch(
+  async batch(
     documents: CreateMemoryInput[],
     opts: CallOptions & { failFast?: boolean } = {},
   ): Promise<ApiResult<BatchCreateResponse>> {
     const { failFast, ...o } = opts;
-    let bodies: CreateMemoryRequest[];
-    try {
-      bodies = documents.map(buildCreateBody);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
     return this.request({
       method: 'POST',
       path: API_PATHS.batch,
-      body: { documents: bodies, fail_fast: failFast === true },
+      body: { documents: documents.map(buildCreateBody), fail_fast: failFast === true },
       idempotent: documents.every(hasDocumentId),
       ...o,
     });
@@ -343,15 +335,13 @@ export class SynapClient {
     body: UpdateMemoryRequest,
     o: CallOptions = {},
   ): Promise<ApiResult<Memory>> {
-    const payload: Record<string, unknown> = { document: body.document };
-    if (body.merge_strategy !== undefined) payload.merge_strategy = body.merge_strategy;
-    if (body.document_type !== undefined) payload.document_type = body.document_type;
-    if (body.metadata !== undefined) payload.metadata = body.metadata;
+    // Only the request's own keys; JSON.stringify leaves out those that are undefined.
+    const { document, merge_strategy, document_type, metadata } = body;
     // 'append' and 'smart-merge' are not idempotent: an uncertain update is not repeated.
     return this.request({
       method: 'PATCH',
       path: API_PATHS.memory(memoryId),
-      body: payload,
+      body: { document, merge_strategy, document_type, metadata },
       idempotent: body.merge_strategy === 'replace',
       ...o,
     });
@@ -482,13 +472,11 @@ export class SynapClient {
         if (spec.signal?.aborted) throw err;
         const reason = describeNetworkError(err, this.retryPolicy.attemptTimeoutMs);
         const where = `${reason} (${spec.method} ${url.split('?')[0]})`;
-        let error = new NetworkTimeoutError(where, { correlationId, cause: err });
-        if (!spec.idempotent && error.mayHaveApplied) {
-          error = new NetworkTimeoutError(`${where}; the request may have been applied`, {
-            correlationId,
-            cause: err,
-          });
-        }
+        const doubt = !spec.idempotent && !neverReached(err);
+        const error = new NetworkTimeoutError(
+          doubt ? `${where}; the request may have been applied` : where,
+          { correlationId, cause: err },
+        );
         this.emit(spec, {
           ms: this.clock.now() - sentAt,
           correlationId,
@@ -522,7 +510,10 @@ export class SynapClient {
     if (error.retry === 'backoff') this.counters.transientErrors += 1;
     const next = retries.next(error);
     if (next.pausesAll) this.limiter.onRateLimited(next.waitMs, sentAt);
-    else await this.retryAfter(next.waitMs, waits);
+    else {
+      this.counters.retries += 1;
+      await this.clock.sleep(next.waitMs, waits);
+    }
   }
 
   /** What an answer is: the call's result, or the error it says (errors.ts's status table). */
@@ -584,12 +575,6 @@ export class SynapClient {
   /** `text` (from the server) without this client's key in it, for messages and files. */
   scrub(text: string): string {
     return this.apiKey.length >= 8 ? text.split(this.apiKey).join('[redacted]') : text;
-  }
-
-  /** Waits the retry policy's delay before the next attempt. */
-  private async retryAfter(delayMs: number, waits: AbortSignal | undefined): Promise<void> {
-    this.counters.retries += 1;
-    await this.clock.sleep(delayMs, waits);
   }
 
   /**
@@ -711,8 +696,7 @@ function describeNetworkError(err: unknown, timeoutMs: number): string {
     if (err.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 1000)}s`;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'ECONNREFUSED') return 'connection refused';
-    if (cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET')
-      return 'connection reset before the answer arrived';
+    if (cause?.code === 'ECONNRESET') return 'connection reset before the answer arrived';
     if (cause?.code === 'ENOTFOUND') return 'host not found';
     if (cause?.message) return `network error: ${cause.message}`;
     return `network error: ${err.message}`;
