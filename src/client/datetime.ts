@@ -139,49 +139,26 @@ export function isTimeZone(zone: string): boolean {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Minutes east of UTC of `zone` at the instant `utcMs`. */
+/** Minutes east of UTC of `zone` at the instant `utcMs` (an offset in seconds is rounded). */
 function zoneOffsetAt(zone: string, utcMs: number): number {
   let f = formatters.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
     formatters.set(zone, f);
   }
-  const get: Record<string, string> = {};
-  for (const part of f.formatToParts(new Date(utcMs))) get[part.type] = part.value;
-  const year = Number(get.year);
-  const wall = utc(
-    year,
-    Number(get.month),
-    Number(get.day),
-    Number(get.hour),
-    Number(get.minute),
-    Number(get.second),
-  );
-  const whole = utcMs - (((utcMs % 1000) + 1000) % 1000);
-  return Math.round((wall - whole) / 60_000);
+  // `GMT+05:30`, `GMT-00:44:30` (local mean time), or `GMT` alone for no offset.
+  const name = f.formatToParts(new Date(utcMs)).find((p) => p.type === 'timeZoneName')?.value;
+  const m = /^GMT(?:([+-])(\d\d):(\d\d)(?::(\d\d))?)?$/.exec(name ?? '');
+  if (!m) throw new Error(`unreadable offset of ${zone}: ${name}`);
+  const minutes = Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) + Number(m[4] ?? 0) / 60;
+  return Math.round(m[1] === '-' ? -minutes : minutes);
 }
 
 /** Milliseconds of a UTC wall time, for any year (Date.UTC maps 0–99 to 1900–1999). */
-function utc(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  second = 0,
-): number {
+function utc(year: number, month: number, day: number, hour: number, minute: number): number {
   const d = new Date(0);
   d.setUTCFullYear(year, month - 1, day);
-  d.setUTCHours(hour, minute, second, 0);
+  d.setUTCHours(hour, minute, 0, 0);
   return d.getTime();
 }
 
