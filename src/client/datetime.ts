@@ -175,13 +175,17 @@ function zoneOffsetFor(zone: string, p: IsoDateTime): number {
   return zoneOffsetAt(zone, wall - second * 60_000) === second ? second : first;
 }
 
-/** A Unix time of 10 digits (seconds) or 13 (milliseconds), as ISO 8601 in UTC. */
-function fromUnix(integerDigits: string, value: number): string | undefined {
-  const ms = integerDigits.length === 10 ? value * 1000 : integerDigits.length === 13 ? value : NaN;
-  if (!Number.isFinite(ms)) return undefined;
-  const whole = Math.floor(ms);
-  const iso = new Date(whole).toISOString(); // 2024-03-15T10:30:00.000Z
-  return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
+/** A Unix time of 10 digits (seconds) or 13 (milliseconds), as ISO 8601 in UTC; else why not. */
+function fromUnix(integerDigits: string, value: number): { value: string } | { error: string } {
+  const n = integerDigits.length;
+  if (n !== 10 && n !== 13) {
+    return {
+      error: `is a bare number of ${n} digit${n === 1 ? '' : 's'}: only Unix times of 10 (seconds) or 13 (milliseconds) digits are read; write a date as ISO-8601 (e.g. 2024-01-02)`,
+    };
+  }
+  const ms = n === 10 ? value * 1000 : value;
+  const iso = new Date(Math.floor(ms)).toISOString(); // 2024-03-15T10:30:00.000Z
+  return { value: iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso };
 }
 
 /**
@@ -197,24 +201,15 @@ export function normalizeCreatedAt(
 ): { value: string } | { error: string } {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) return { error: 'is not a date' };
-    const whole = String(Math.trunc(value));
-    const iso = fromUnix(whole, value);
-    return iso ? { value: iso } : { error: ambiguous(whole.length) };
+    return fromUnix(String(Math.trunc(value)), value);
   }
   if (typeof value !== 'string') return { error: 'is not a date' };
   const s = value.trim();
   const numeric = /^(\d+)(?:\.\d+)?$/.exec(s);
-  if (numeric) {
-    const iso = fromUnix(numeric[1]!, Number(s));
-    return iso ? { value: iso } : { error: ambiguous(numeric[1]!.length) };
-  }
+  if (numeric) return fromUnix(numeric[1]!, Number(s));
   const p = parseIsoDateTime(s);
   if (!p) return { error: 'is not an ISO-8601 date (e.g. 2024-03-15T10:30:00Z)' };
   if (p.offsetMinutes !== null) return { value: formatIsoDateTime(p, p.offsetMinutes, p.zulu) };
   const offset = zone === 'UTC' ? 0 : zoneOffsetFor(zone, p);
   return { value: formatIsoDateTime(p, offset, zone === 'UTC' || offset === 0) };
-}
-
-function ambiguous(n: number): string {
-  return `is a bare number of ${n} digit${n === 1 ? '' : 's'}: only Unix times of 10 (seconds) or 13 (milliseconds) digits are read; write a date as ISO-8601 (e.g. 2024-01-02)`;
 }
