@@ -421,7 +421,7 @@ export class SynapClient {
     if (this.autoIdentify && !this.known && !spec.unmetered && spec.path !== API_PATHS.whoami) {
       await this.identify(spec.signal ? { signal: spec.signal } : {});
     }
-    const waits = eitherSignal(spec.signal, spec.stop);
+    const waits = linkedSignal(spec.signal, spec.stop);
     const progress = { sent: false };
     try {
       return await this.attempts<T>(spec, waits.signal, progress);
@@ -583,25 +583,17 @@ export class SynapClient {
    * AbortSignal.timeout/any would keep each attempt's signal, and what fetch hangs on it,
    * alive for the whole timeout, which grows the heap on long runs.
    */
-  private attemptSignal(user: AbortSignal | undefined): {
-    signal: AbortSignal;
-    dispose: () => void;
-  } {
-    const controller = new AbortController();
+  private attemptSignal(user: AbortSignal | undefined): LinkedSignal {
+    const linked = linkedSignal(user);
     // Running time, not wall time: a suspended process reads the answer that came meanwhile.
     const timer = awakeTimeout(this.retryPolicy.attemptTimeoutMs, () => {
-      controller.abort(
-        new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
-      );
+      linked.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
     });
-    const onAbort = () => controller.abort(user?.reason);
-    if (user?.aborted) onAbort();
-    else user?.addEventListener('abort', onAbort, { once: true });
     return {
-      signal: controller.signal,
+      ...linked,
       dispose: () => {
         timer.clear();
-        user?.removeEventListener('abort', onAbort);
+        linked.dispose();
       },
     };
   }
@@ -629,25 +621,27 @@ function readRateHeaders(h: HeaderReader): RateHeaders | undefined {
   };
 }
 
-/** A signal aborted when either given one is (with its reason); dispose() drops the listeners. */
-function eitherSignal(
-  a: AbortSignal | undefined,
-  b: AbortSignal | undefined,
-): { signal: AbortSignal | undefined; dispose: () => void } {
-  if (!a || !b) return { signal: a ?? b, dispose: () => {} };
-  const both = new AbortController();
-  const fromA = () => both.abort(a.reason);
-  const fromB = () => both.abort(b.reason);
-  if (a.aborted) fromA();
-  else if (b.aborted) fromB();
-  a.addEventListener('abort', fromA, { once: true });
-  b.addEventListener('abort', fromB, { once: true });
+interface LinkedSignal {
+  signal: AbortSignal;
+  abort: (reason: unknown) => void;
+  /** Drops the listeners on the sources. */
+  dispose: () => void;
+}
+
+/** A signal aborted by abort() or when any of `sources` is, with its reason. */
+function linkedSignal(...sources: (AbortSignal | undefined)[]): LinkedSignal {
+  const controller = new AbortController();
+  const drops = sources.flatMap((source) => {
+    if (!source) return [];
+    const onAbort = () => controller.abort(source.reason);
+    if (source.aborted) onAbort();
+    else source.addEventListener('abort', onAbort, { once: true });
+    return [() => source.removeEventListener('abort', onAbort)];
+  });
   return {
-    signal: both.signal,
-    dispose: () => {
-      a.removeEventListener('abort', fromA);
-      b.removeEventListener('abort', fromB);
-    },
+    signal: controller.signal,
+    abort: (reason) => controller.abort(reason),
+    dispose: () => drops.forEach((drop) => drop()),
   };
 }
 
