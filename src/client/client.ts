@@ -91,9 +91,8 @@ export interface ItemBytes {
 /** A page of the memory list. */
 export interface ListResult extends ApiResult<ListMemoriesResponse> {
   /**
-   * Where each listed memory lies in the response body, so it can be written out byte for
-   * byte as the server sent it: `spans` holds [start, end) pairs, one per `data.data` item.
-   * Absent when they could not be located with certainty (see arrayElementSpans).
+   * Where each listed memory (`data.data`) lies in the body, so it can be written out byte for
+   * byte as the server sent it; absent when not located with certainty (see arrayElementSpans).
    */
   items?: ItemBytes;
 }
@@ -257,12 +256,11 @@ export class SynapClient {
   async whoami(o: CallOptions = {}): Promise<ApiResult<WhoamiResponse>> {
     const result = await this.read<WhoamiResponse>(API_PATHS.whoami, o);
     const d = (result.data ?? {}) as Partial<WhoamiResponse>;
-    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
     this.known = {
-      clientId: text(d.client_id),
-      instanceId: text(d.instance_id),
-      userContextIsolation:
-        typeof d.user_context_isolation === 'string' ? d.user_context_isolation : undefined,
+      clientId: text(d.client_id) ?? '',
+      instanceId: text(d.instance_id) ?? '',
+      userContextIsolation: text(d.user_context_isolation),
     };
     if (this.known.instanceId) this.instanceId = this.known.instanceId;
     return result;
