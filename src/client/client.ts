@@ -10,6 +10,7 @@ import {
   CreditsNotSupportedError,
   ListNotSupportedError,
   NetworkTimeoutError,
+  neverReached,
   routeMissing,
   SynapError,
   UnreadableAnswerError,
@@ -26,7 +27,6 @@ import {
 import {
   API_PATHS,
   type BatchCreateResponse,
-  type CreateMemoryRequest,
   type CreateMemoryResponse,
   type DeleteMemoryResponse,
   type ListMemoriesResponse,
@@ -91,9 +91,8 @@ export interface ItemBytes {
 /** A page of the memory list. */
 export interface ListResult extends ApiResult<ListMemoriesResponse> {
   /**
-   * Where each listed memory lies in the response body, so it can be written out byte for
-   * byte as the server sent it: `spans` holds [start, end) pairs, one per `data.data` item.
-   * Absent when they could not be located with certainty (see arrayElementSpans).
+   * Where each listed memory (`data.data`) lies in the body, so it can be written out byte for
+   * byte as the server sent it; absent when not located with certainty (see arrayElementSpans).
    */
   items?: ItemBytes;
 }
@@ -257,12 +256,11 @@ export class SynapClient {
   async whoami(o: CallOptions = {}): Promise<ApiResult<WhoamiResponse>> {
     const result = await this.read<WhoamiResponse>(API_PATHS.whoami, o);
     const d = (result.data ?? {}) as Partial<WhoamiResponse>;
-    const text = (v: unknown) => (typeof v === 'string' ? v : '');
+    const text = (v: unknown) => (typeof v === 'string' ? v : undefined);
     this.known = {
-      clientId: text(d.client_id),
-      instanceId: text(d.instance_id),
-      userContextIsolation:
-        typeof d.user_context_isolation === 'string' ? d.user_context_isolation : undefined,
+      clientId: text(d.client_id) ?? '',
+      instanceId: text(d.instance_id) ?? '',
+      userContextIsolation: text(d.user_context_isolation),
     };
     if (this.known.instanceId) this.instanceId = this.known.instanceId;
     return result;
@@ -290,17 +288,15 @@ export class SynapClient {
     return this.identifying;
   }
 
-  create(req: CreateMemoryInput, o: CallOptions = {}): Promise<ApiResult<CreateMemoryResponse>> {
-    let body: CreateMemoryRequest;
-    try {
-      body = buildCreateBody(req);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+  /** Async so that a body buildCreateBody refuses rejects the call instead of throwing. */
+  async create(
+    req: CreateMemoryInput,
+    o: CallOptions = {},
+  ): Promise<ApiResult<CreateMemoryResponse>> {
     return this.request({
       method: 'POST',
       path: API_PATHS.create,
-      body,
+      body: buildCreateBody(req),
       idempotent: hasDocumentId(req),
       ...o,
     });
@@ -310,21 +306,15 @@ export class SynapClient {
    * Sends up to 100 documents. Retried on transient failures only when every document has a
    * document_id: a repeat then comes back as "already ingested" instead of a duplicate.
    */
-  batch(
+  async batch(
     documents: CreateMemoryInput[],
     opts: CallOptions & { failFast?: boolean } = {},
   ): Promise<ApiResult<BatchCreateResponse>> {
     const { failFast, ...o } = opts;
-    let bodies: CreateMemoryRequest[];
-    try {
-      bodies = documents.map(buildCreateBody);
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
     return this.request({
       method: 'POST',
       path: API_PATHS.batch,
-      body: { documents: bodies, fail_fast: failFast === true },
+      body: { documents: documents.map(buildCreateBody), fail_fast: failFast === true },
       idempotent: documents.every(hasDocumentId),
       ...o,
     });
@@ -343,15 +333,13 @@ export class SynapClient {
     body: UpdateMemoryRequest,
     o: CallOptions = {},
   ): Promise<ApiResult<Memory>> {
-    const payload: Record<string, unknown> = { document: body.document };
-    if (body.merge_strategy !== undefined) payload.merge_strategy = body.merge_strategy;
-    if (body.document_type !== undefined) payload.document_type = body.document_type;
-    if (body.metadata !== undefined) payload.metadata = body.metadata;
+    // Only the request's own keys; JSON.stringify leaves out those that are undefined.
+    const { document, merge_strategy, document_type, metadata } = body;
     // 'append' and 'smart-merge' are not idempotent: an uncertain update is not repeated.
     return this.request({
       method: 'PATCH',
       path: API_PATHS.memory(memoryId),
-      body: payload,
+      body: { document, merge_strategy, document_type, metadata },
       idempotent: body.merge_strategy === 'replace',
       ...o,
     });
@@ -431,7 +419,7 @@ export class SynapClient {
     if (this.autoIdentify && !this.known && !spec.unmetered && spec.path !== API_PATHS.whoami) {
       await this.identify(spec.signal ? { signal: spec.signal } : {});
     }
-    const waits = eitherSignal(spec.signal, spec.stop);
+    const waits = linkedSignal(spec.signal, spec.stop);
     const progress = { sent: false };
     try {
       return await this.attempts<T>(spec, waits.signal, progress);
@@ -482,13 +470,11 @@ export class SynapClient {
         if (spec.signal?.aborted) throw err;
         const reason = describeNetworkError(err, this.retryPolicy.attemptTimeoutMs);
         const where = `${reason} (${spec.method} ${url.split('?')[0]})`;
-        let error = new NetworkTimeoutError(where, { correlationId, cause: err });
-        if (!spec.idempotent && error.mayHaveApplied) {
-          error = new NetworkTimeoutError(`${where}; the request may have been applied`, {
-            correlationId,
-            cause: err,
-          });
-        }
+        const doubt = !spec.idempotent && !neverReached(err);
+        const error = new NetworkTimeoutError(
+          doubt ? `${where}; the request may have been applied` : where,
+          { correlationId, cause: err },
+        );
         this.emit(spec, {
           ms: this.clock.now() - sentAt,
           correlationId,
@@ -522,7 +508,10 @@ export class SynapClient {
     if (error.retry === 'backoff') this.counters.transientErrors += 1;
     const next = retries.next(error);
     if (next.pausesAll) this.limiter.onRateLimited(next.waitMs, sentAt);
-    else await this.retryAfter(next.waitMs, waits);
+    else {
+      this.counters.retries += 1;
+      await this.clock.sleep(next.waitMs, waits);
+    }
   }
 
   /** What an answer is: the call's result, or the error it says (errors.ts's status table). */
@@ -551,7 +540,7 @@ export class SynapClient {
         status: response.status,
         headers: response.headers,
         // A server echoing the key back (e.g. "unknown key synap_…") must not put it in a message.
-        bodyText: this.scrubKey(response.text),
+        bodyText: this.scrub(response.text),
         correlationId: cid,
         method: spec.method,
         path: spec.path,
@@ -581,19 +570,9 @@ export class SynapClient {
     };
   }
 
-  private scrubKey(text: string): string {
-    return this.apiKey.length >= 8 ? text.split(this.apiKey).join('[redacted]') : text;
-  }
-
   /** `text` (from the server) without this client's key in it, for messages and files. */
   scrub(text: string): string {
-    return this.scrubKey(text);
-  }
-
-  /** Waits the retry policy's delay before the next attempt. */
-  private async retryAfter(delayMs: number, waits: AbortSignal | undefined): Promise<void> {
-    this.counters.retries += 1;
-    await this.clock.sleep(delayMs, waits);
+    return this.apiKey.length >= 8 ? text.split(this.apiKey).join('[redacted]') : text;
   }
 
   /**
@@ -602,25 +581,17 @@ export class SynapClient {
    * AbortSignal.timeout/any would keep each attempt's signal, and what fetch hangs on it,
    * alive for the whole timeout, which grows the heap on long runs.
    */
-  private attemptSignal(user: AbortSignal | undefined): {
-    signal: AbortSignal;
-    dispose: () => void;
-  } {
-    const controller = new AbortController();
+  private attemptSignal(user: AbortSignal | undefined): LinkedSignal {
+    const linked = linkedSignal(user);
     // Running time, not wall time: a suspended process reads the answer that came meanwhile.
     const timer = awakeTimeout(this.retryPolicy.attemptTimeoutMs, () => {
-      controller.abort(
-        new DOMException('The operation was aborted due to timeout', 'TimeoutError'),
-      );
+      linked.abort(new DOMException('The operation was aborted due to timeout', 'TimeoutError'));
     });
-    const onAbort = () => controller.abort(user?.reason);
-    if (user?.aborted) onAbort();
-    else user?.addEventListener('abort', onAbort, { once: true });
     return {
-      signal: controller.signal,
+      ...linked,
       dispose: () => {
         timer.clear();
-        user?.removeEventListener('abort', onAbort);
+        linked.dispose();
       },
     };
   }
@@ -648,25 +619,27 @@ function readRateHeaders(h: HeaderReader): RateHeaders | undefined {
   };
 }
 
-/** A signal aborted when either given one is (with its reason); dispose() drops the listeners. */
-function eitherSignal(
-  a: AbortSignal | undefined,
-  b: AbortSignal | undefined,
-): { signal: AbortSignal | undefined; dispose: () => void } {
-  if (!a || !b) return { signal: a ?? b, dispose: () => {} };
-  const both = new AbortController();
-  const fromA = () => both.abort(a.reason);
-  const fromB = () => both.abort(b.reason);
-  if (a.aborted) fromA();
-  else if (b.aborted) fromB();
-  a.addEventListener('abort', fromA, { once: true });
-  b.addEventListener('abort', fromB, { once: true });
+interface LinkedSignal {
+  signal: AbortSignal;
+  abort: (reason: unknown) => void;
+  /** Drops the listeners on the sources. */
+  dispose: () => void;
+}
+
+/** A signal aborted by abort() or when any of `sources` is, with its reason. */
+function linkedSignal(...sources: (AbortSignal | undefined)[]): LinkedSignal {
+  const controller = new AbortController();
+  const drops = sources.flatMap((source) => {
+    if (!source) return [];
+    const onAbort = () => controller.abort(source.reason);
+    if (source.aborted) onAbort();
+    else source.addEventListener('abort', onAbort, { once: true });
+    return [() => source.removeEventListener('abort', onAbort)];
+  });
   return {
-    signal: both.signal,
-    dispose: () => {
-      a.removeEventListener('abort', fromA);
-      b.removeEventListener('abort', fromB);
-    },
+    signal: controller.signal,
+    abort: (reason) => controller.abort(reason),
+    dispose: () => drops.forEach((drop) => drop()),
   };
 }
 
@@ -715,8 +688,7 @@ function describeNetworkError(err: unknown, timeoutMs: number): string {
     if (err.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 1000)}s`;
     const cause = (err as { cause?: { code?: string; message?: string } }).cause;
     if (cause?.code === 'ECONNREFUSED') return 'connection refused';
-    if (cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET')
-      return 'connection reset before the answer arrived';
+    if (cause?.code === 'ECONNRESET') return 'connection reset before the answer arrived';
     if (cause?.code === 'ENOTFOUND') return 'host not found';
     if (cause?.message) return `network error: ${cause.message}`;
     return `network error: ${err.message}`;

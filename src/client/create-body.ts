@@ -27,15 +27,12 @@ export interface CreateMemoryInput {
   metadata?: Record<string, unknown> | null;
 }
 
-const DOC_TYPE_SET: ReadonlySet<string> = new Set(DOCUMENT_TYPES);
-const MODE_SET: ReadonlySet<string> = new Set(MODES);
-
 export function isDocumentType(v: unknown): v is DocumentType {
-  return typeof v === 'string' && DOC_TYPE_SET.has(v);
+  return (DOCUMENT_TYPES as readonly unknown[]).includes(v);
 }
 
 export function isMode(v: unknown): v is Mode {
-  return typeof v === 'string' && MODE_SET.has(v);
+  return (MODES as readonly unknown[]).includes(v);
 }
 
 /**
@@ -54,12 +51,8 @@ export function buildCreateBody(req: CreateMemoryInput): CreateMemoryRequest {
   if (!isMode(mode)) {
     throw new InvalidInputError(`mode ${JSON.stringify(mode)} is not one of ${MODES.join(', ')}`);
   }
-  let scope: ScopePath | null = null;
-  if (req.scope !== undefined && req.scope !== null) {
-    const s = readScope(req.scope);
-    if ('error' in s) throw new InvalidInputError(s.error);
-    scope = s.scope;
-  }
+  const scope = readScope(req.scope);
+  if ('error' in scope) throw new InvalidInputError(scope.error);
   return {
     document: req.document,
     document_type: documentType,
@@ -67,7 +60,7 @@ export function buildCreateBody(req: CreateMemoryInput): CreateMemoryRequest {
     document_created_at: req.document_created_at ?? null,
     user_id: req.user_id ?? null,
     customer_id: req.customer_id ?? null,
-    scope,
+    scope: scope.scope,
     mode,
     metadata: req.metadata ?? {},
   };

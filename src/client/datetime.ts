@@ -139,49 +139,26 @@ export function isTimeZone(zone: string): boolean {
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
 
-/** Minutes east of UTC of `zone` at the instant `utcMs`. */
+/** Minutes east of UTC of `zone` at the instant `utcMs` (an offset in seconds is rounded). */
 function zoneOffsetAt(zone: string, utcMs: number): number {
   let f = formatters.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: zone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
+    f = new Intl.DateTimeFormat('en-US', { timeZone: zone, timeZoneName: 'longOffset' });
     formatters.set(zone, f);
   }
-  const get: Record<string, string> = {};
-  for (const part of f.formatToParts(new Date(utcMs))) get[part.type] = part.value;
-  const year = Number(get.year);
-  const wall = utc(
-    year,
-    Number(get.month),
-    Number(get.day),
-    Number(get.hour),
-    Number(get.minute),
-    Number(get.second),
-  );
-  const whole = utcMs - (((utcMs % 1000) + 1000) % 1000);
-  return Math.round((wall - whole) / 60_000);
+  // `GMT+05:30`, `GMT-00:44:30` (local mean time), or `GMT` alone for no offset.
+  const name = f.formatToParts(new Date(utcMs)).find((p) => p.type === 'timeZoneName')?.value;
+  const m = /^GMT(?:([+-])(\d\d):(\d\d)(?::(\d\d))?)?$/.exec(name ?? '');
+  if (!m) throw new Error(`unreadable offset of ${zone}: ${name}`);
+  const minutes = Number(m[2] ?? 0) * 60 + Number(m[3] ?? 0) + Number(m[4] ?? 0) / 60;
+  return Math.round(m[1] === '-' ? -minutes : minutes);
 }
 
 /** Milliseconds of a UTC wall time, for any year (Date.UTC maps 0–99 to 1900–1999). */
-function utc(
-  year: number,
-  month: number,
-  day: number,
-  hour: number,
-  minute: number,
-  second = 0,
-): number {
+function utc(year: number, month: number, day: number, hour: number, minute: number): number {
   const d = new Date(0);
   d.setUTCFullYear(year, month - 1, day);
-  d.setUTCHours(hour, minute, second, 0);
+  d.setUTCHours(hour, minute, 0, 0);
   return d.getTime();
 }
 
@@ -198,13 +175,17 @@ function zoneOffsetFor(zone: string, p: IsoDateTime): number {
   return zoneOffsetAt(zone, wall - second * 60_000) === second ? second : first;
 }
 
-/** A Unix time of 10 digits (seconds) or 13 (milliseconds), as ISO 8601 in UTC. */
-function fromUnix(integerDigits: string, value: number): string | undefined {
-  const ms = integerDigits.length === 10 ? value * 1000 : integerDigits.length === 13 ? value : NaN;
-  if (!Number.isFinite(ms)) return undefined;
-  const whole = Math.floor(ms);
-  const iso = new Date(whole).toISOString(); // 2024-03-15T10:30:00.000Z
-  return iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso;
+/** A Unix time of 10 digits (seconds) or 13 (milliseconds), as ISO 8601 in UTC; else why not. */
+function fromUnix(integerDigits: string, value: number): { value: string } | { error: string } {
+  const n = integerDigits.length;
+  if (n !== 10 && n !== 13) {
+    return {
+      error: `is a bare number of ${n} digit${n === 1 ? '' : 's'}: only Unix times of 10 (seconds) or 13 (milliseconds) digits are read; write a date as ISO-8601 (e.g. 2024-01-02)`,
+    };
+  }
+  const ms = n === 10 ? value * 1000 : value;
+  const iso = new Date(Math.floor(ms)).toISOString(); // 2024-03-15T10:30:00.000Z
+  return { value: iso.endsWith('.000Z') ? `${iso.slice(0, 19)}Z` : iso };
 }
 
 /**
@@ -220,24 +201,15 @@ export function normalizeCreatedAt(
 ): { value: string } | { error: string } {
   if (typeof value === 'number') {
     if (!Number.isFinite(value) || value < 0) return { error: 'is not a date' };
-    const whole = String(Math.trunc(value));
-    const iso = fromUnix(whole, value);
-    return iso ? { value: iso } : { error: ambiguous(whole.length) };
+    return fromUnix(String(Math.trunc(value)), value);
   }
   if (typeof value !== 'string') return { error: 'is not a date' };
   const s = value.trim();
   const numeric = /^(\d+)(?:\.\d+)?$/.exec(s);
-  if (numeric) {
-    const iso = fromUnix(numeric[1]!, Number(s));
-    return iso ? { value: iso } : { error: ambiguous(numeric[1]!.length) };
-  }
+  if (numeric) return fromUnix(numeric[1]!, Number(s));
   const p = parseIsoDateTime(s);
   if (!p) return { error: 'is not an ISO-8601 date (e.g. 2024-03-15T10:30:00Z)' };
   if (p.offsetMinutes !== null) return { value: formatIsoDateTime(p, p.offsetMinutes, p.zulu) };
   const offset = zone === 'UTC' ? 0 : zoneOffsetFor(zone, p);
   return { value: formatIsoDateTime(p, offset, zone === 'UTC' || offset === 0) };
-}
-
-function ambiguous(n: number): string {
-  return `is a bare number of ${n} digit${n === 1 ? '' : 's'}: only Unix times of 10 (seconds) or 13 (milliseconds) digits are read; write a date as ISO-8601 (e.g. 2024-01-02)`;
 }

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../json-value.js';
 import { CREDIT_STOP_REASONS, type CreditStopReason } from './types.js';
 
 /** An error body, read once (parseErrorBody). */
@@ -68,11 +69,7 @@ export function parseErrorBody(bodyText: string): ErrorBody {
   };
 }
 
-function asRecord(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v)
-    ? (v as Record<string, unknown>)
-    : undefined;
-}
+const asRecord = (v: unknown) => (isPlainObject(v) ? v : undefined);
 
 /** A number, or a string that is one ("10"); else undefined. */
 export function num(v: unknown): number | undefined {

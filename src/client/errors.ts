@@ -247,7 +247,7 @@ function ruleOf(kind: typeof SynapError, status: number | undefined): StatusRule
 }
 
 /** A connection that was refused, or a host that did not resolve: nothing was sent. */
-function neverReached(cause: unknown): boolean {
+export function neverReached(cause: unknown): boolean {
   for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
     const e = cause as NodeJS.ErrnoException & { errors?: { code?: string }[] };
     const code = e.code ?? e.errors?.[0]?.code;

@@ -70,6 +70,9 @@ const CR = 0x0d;
 
 class ScanError extends Error {}
 
+/** JSON's whitespace: space, tab, line feed, carriage return (false past the end). */
+const isSpace = (b: number | undefined) => b === 0x20 || b === 0x09 || b === LF || b === CR;
+
 /** Index of the next `b` at or after `from`; Infinity when there is none. */
 function nextIndex(bytes: Buffer, b: number, from: number): number {
   const i = bytes.indexOf(b, from);
@@ -91,14 +94,7 @@ class Scanner {
   }
 
   skipSpace(): void {
-    const bytes = this.bytes;
-    let at = this.at;
-    while (at < bytes.length) {
-      const b = bytes[at]!;
-      if (b !== 0x20 && b !== 0x09 && b !== LF && b !== CR) break;
-      at += 1;
-    }
-    this.at = at;
+    while (isSpace(this.bytes[this.at])) this.at += 1;
   }
 
   /** From an opening quote to just past its closing quote. */
@@ -133,8 +129,7 @@ class Scanner {
       let at = this.at;
       while (at < bytes.length) {
         const b = bytes[at]!;
-        if (b === COMMA || b === CLOSE_OBJECT || b === CLOSE_ARRAY) break;
-        if (b === 0x20 || b === 0x09 || b === LF || b === CR) break;
+        if (b === COMMA || b === CLOSE_OBJECT || b === CLOSE_ARRAY || isSpace(b)) break;
         at += 1;
       }
       if (at === this.at) throw new ScanError('empty value');

@@ -154,10 +154,9 @@ export class RateLimiter {
     this.maxRpm = opts.maxRpm !== undefined && opts.maxRpm > 0 ? opts.maxRpm : undefined;
     this.peers = opts.peers !== undefined && opts.peers > 1 ? Math.floor(opts.peers) : undefined;
     this.rateShare = validShare(opts.rateShare ?? (this.peers ? 1 / this.peers : undefined));
-    const burst = Math.max(1, opts.burst ?? 1);
-    this.capBurst = burst;
+    this.capBurst = Math.max(1, opts.burst ?? 1);
     if (opts.initialRpm !== undefined && opts.initialRpm > 0) {
-      this.learning = new Bucket(opts.initialRpm / 60_000, burst, now);
+      this.learning = new Bucket(opts.initialRpm / 60_000, this.capBurst, now);
     }
     this.applyCap(now);
   }
@@ -282,17 +281,16 @@ export class RateLimiter {
     ) {
       this.noteHeard(now, refused ? 0 : headers.remaining);
     }
-    const heardRemaining = headers?.remaining;
     if (this.mirror.limit > 0) {
       if (!hadLimit) this.learning = undefined;
-      if (!this.mirror.active && !this.learning) {
+      if (!this.mirror.active) {
         // A Limit with no Remaining to mirror: pace just under it.
-        this.learning = new Bucket((this.mirror.limit * LIMIT_ONLY_SHARE) / 60_000, 1, now);
-      } else if (!this.mirror.active && this.learning) {
-        this.learning.perMs = (this.mirror.limit * LIMIT_ONLY_SHARE) / 60_000;
+        const perMs = (this.mirror.limit * LIMIT_ONLY_SHARE) / 60_000;
+        if (this.learning) this.learning.perMs = perMs;
+        else this.learning = new Bucket(perMs, 1, now);
       }
     }
-    this.applyCap(now, heardRemaining);
+    this.applyCap(now, headers?.remaining);
     this.wake?.();
   }
 
@@ -435,9 +433,9 @@ export class RateLimiter {
     const accepted = this.accepted - this.acceptedAtDecrease;
     // What we measure of a share is our share of the server's rate.
     const share = this.rateShare ?? 1;
+    const current = this.learning?.perMs;
     if (Number.isFinite(span) && span >= 1000 && accepted >= 2) {
       next = (accepted / span / share) * LEARNED_SHARE;
-      const current = this.learning?.perMs;
       if (this.peers !== undefined && current !== undefined) {
         // A shard measures its own part of what the server accepted, which is its share only
         // when the shards were served alike: one measure cuts its pace by at most a cut.
@@ -445,7 +443,6 @@ export class RateLimiter {
       }
     } else {
       const observed = this.observedPerMs(now) / share;
-      const current = this.learning?.perMs;
       next = (current === undefined ? observed : Math.min(current, observed)) * DECREASE;
     }
     if (this.maxRpm !== undefined && this.rateShare === undefined) {

@@ -61,11 +61,12 @@ export class ServerMirror {
   limit = 0;
   private perMs = 0;
   /** Whether the mirror follows the server (a Remaining has been heard). */
-  private synced = false;
+  active = false;
   /** Bucket reading: the server's tokens less our requests it has not counted, at `at`. */
   private tokens = 0;
   private at = 0;
-  private capacity = Infinity;
+  /** The server's bucket size as far as known. */
+  bucketSize = Infinity;
   /** Bucket reading: corrections made so far (see Sent.after). */
   private shift = 0;
   private epoch = 0;
@@ -91,18 +92,9 @@ export class ServerMirror {
   /** Requests sent and not answered yet, by ticket. */
   private readonly pending = new Map<number, Sent>();
 
-  get active(): boolean {
-    return this.synced;
-  }
-
   /** Requests sent whose answer has not come back. */
   get inFlight(): number {
     return this.pending.size;
-  }
-
-  /** The server's bucket size as far as known. */
-  get bucketSize(): number {
-    return this.capacity;
   }
 
   /**
@@ -113,14 +105,14 @@ export class ServerMirror {
    * a Remaining is heard, and once the answers show a fixed window.
    */
   leastTokens(now: number, ownShare: number): number | undefined {
-    if (!this.synced || this.model === 'window') return undefined;
+    if (!this.active || this.model === 'window') return undefined;
     const refilled = this.heardRemaining + ownShare * this.perMs * Math.max(0, now - this.heardAt);
-    return Math.min(this.capacity, refilled) - this.pending.size;
+    return Math.min(this.bucketSize, refilled) - this.pending.size;
   }
 
   /** Milliseconds until the mirror lets a request go (0 = now). */
   waitMs(now: number): number {
-    if (!this.synced) return 0;
+    if (!this.active) return 0;
     this.advance(now);
     const bucket =
       this.tokens >= 1 - EPS ? 0 : Math.max(1, Math.ceil((1 - this.tokens) / this.perMs));
@@ -148,7 +140,7 @@ export class ServerMirror {
 
   /** A request is let through: it takes a token. Tickets increase with every request. */
   take(ticket: number, now: number): void {
-    if (this.synced) {
+    if (this.active) {
       this.advance(now);
       this.tokens -= 1;
     }
@@ -182,17 +174,17 @@ export class ServerMirror {
     if (Number.isFinite(resetMs)) this.learnModel(rem, resetMs, sent?.at ?? now, now);
     // Without a Reset there is nothing to tell a window by: take the rate as a refill.
     else if (this.model === 'unknown') this.model = 'bucket';
-    this.capacity = Math.max(
+    this.bucketSize = Math.max(
       this.maxRemaining + 1,
       Number.isFinite(this.sizeLo) ? Math.floor(this.sizeLo) : 0,
     );
-    if (!this.synced) {
+    if (!this.active) {
       // First heard: start from what is known for sure. Requests sent after this one were not
       // counted yet; nor, perhaps, the earlier ones that were in flight with it.
       this.tokens = rem - (this.lastTicket - ticket + (sent?.before ?? this.pending.size));
       this.left = rem;
       this.resetMs = Number.isFinite(resetMs) ? resetMs : Infinity;
-      this.synced = true;
+      this.active = true;
       this.at = now;
       this.epoch += 1;
       return;
@@ -215,7 +207,7 @@ export class ServerMirror {
     else if (hi < rem - sent.before - EPS) delta = rem - sent.before - hi;
     // A refused request took nothing: give its token back.
     if (refused) delta += 1;
-    this.tokens = Math.min(this.tokens + delta, this.capacity - this.pending.size);
+    this.tokens = Math.min(this.tokens + delta, this.bucketSize - this.pending.size);
     this.shift += delta;
   }
 
@@ -247,20 +239,15 @@ export class ServerMirror {
     if (resetMs === this.resetMs) this.left = Math.min(this.left, rem);
   }
 
-  /** A request that never reached the server (aborted before sending): forget it. */
-  forget(ticket: number): void {
-    this.pending.delete(ticket);
-  }
-
   /** Refill the bucket reading, roll the window reading, up to `now`. */
   private advance(now: number): void {
     if (now <= this.at) return;
     // The server's bucket never holds more than its size, our uncounted requests included.
-    const cap = this.capacity - this.pending.size;
+    const cap = this.bucketSize - this.pending.size;
     if (this.tokens < cap) {
       this.tokens = Math.min(cap, this.tokens + (now - this.at) * this.perMs);
     }
-    if (this.model !== 'bucket' && this.synced && now >= this.resetMs + this.rollMarginMs) {
+    if (this.model !== 'bucket' && this.active && now >= this.resetMs + this.rollMarginMs) {
       // The window has ended: a fixed window takes Limit again (not knowing the model, the
       // bucket would be full). One request goes first, in case the server's clock is behind.
       this.left = this.model === 'window' ? this.limit : Math.max(this.left, 1);

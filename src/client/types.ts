@@ -47,13 +47,10 @@ export const INGEST_STATUSES = [
   'cancelled',
 ] as const;
 export type IngestStatus = (typeof INGEST_STATUSES)[number];
-export const TERMINAL_STATUSES: readonly IngestStatus[] = [
-  'completed',
-  'failed',
-  'partial_success',
-  'error',
-  'cancelled',
-];
+/** Every status but the two an ingestion passes through. */
+export const TERMINAL_STATUSES: readonly IngestStatus[] = INGEST_STATUSES.filter(
+  (s) => s !== 'queued' && s !== 'processing',
+);
 
 /**
  * POST /api/v1/memories/create: every key is sent, in the SDK's order, unset optional ones null;
@@ -248,7 +245,6 @@ export const API_PATHS = {
   creditsBalance: '/v1/credits/balance',
   creditsLedger: '/v1/credits/ledger',
   creditsEstimate: '/v1/credits/estimate',
-  emulatorStats: '/_emulator/stats',
 } as const;
 
 export const MAX_BATCH_SIZE = 100;

@@ -81,6 +81,12 @@ describe('document_created_at as the model reads it, in one normal form', () => 
     expect(createdAt(1710498600, 'Europe/Berlin')).toBe('2024-03-15T10:30:00Z');
   });
 
+  it('--timezone: a time on 1 January of year 1 west of UTC gets the offset of the zone, not a year of hours', () => {
+    // The instants looked at lie in 1 BC: their wall clock must not be read as year 1 AD.
+    expect(createdAt('0001-01-01T02:00:00', 'America/New_York')).toBe('0001-01-01T02:00:00-04:56');
+    expect(createdAt('0001-01-01T02:00:00', 'Europe/Berlin')).toBe('0001-01-01T02:00:00+00:53');
+  });
+
   it('hash ids stay what they were before dates were normalised (re-runs do not duplicate)', () => {
     const map = createMapper({});
     const id = (v: unknown) => {
