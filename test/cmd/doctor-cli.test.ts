@@ -26,7 +26,10 @@ describe('synap doctor', () => {
     const own = makeSandbox();
     try {
       const envOnly = { ...own.env, SYNAP_BASE_URL: emu.url, SYNAP_API_KEY: emu.apiKey };
-      const before = await runInProcess(['doctor'], { env: envOnly, cwd: own.dir });
+      const before = await runInProcess(['doctor'], {
+        env: envOnly,
+        cwd: own.dir,
+      });
       expect(before.stdout).toMatch(
         /✓ config\s+profile "default" \(not stored\), .*\(not created yet\)/,
       );
@@ -35,7 +38,10 @@ describe('synap doctor', () => {
         cwd: own.dir,
       });
       expect(set.code, set.stderr).toBe(0);
-      const after = await runInProcess(['doctor'], { env: envOnly, cwd: own.dir });
+      const after = await runInProcess(['doctor'], {
+        env: envOnly,
+        cwd: own.dir,
+      });
       expect(after.stdout).toMatch(/✓ config\s+profile "default", /);
       expect(after.stdout).not.toContain('not stored');
     } finally {
@@ -44,11 +50,15 @@ describe('synap doctor', () => {
   });
 
   it('no key, a refused key, an unreachable server: the line is ✗ and the exit code 1', async () => {
-    const noKey = await runInProcess(['doctor'], { env: { ...env, SYNAP_API_KEY: undefined } });
+    const noKey = await runInProcess(['doctor'], {
+      cwd: sandbox.dir,
+      env: { ...env, SYNAP_API_KEY: undefined },
+    });
     expect(noKey.code).toBe(1);
     expect(noKey.stdout).toMatch(/✗ api key\s+no API key for profile "default"/);
 
     const wrong = await runInProcess(['--json', 'doctor'], {
+      cwd: sandbox.dir,
       env: { ...env, SYNAP_API_KEY: `synap_${'x'.repeat(48)}` },
     });
     expect(wrong.code).toBe(1);
@@ -61,6 +71,7 @@ describe('synap doctor', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
     const down = await runInProcess(['doctor'], {
+      cwd: sandbox.dir,
       env: { ...env, SYNAP_BASE_URL: `http://127.0.0.1:${port}` },
     });
     expect(down.code).toBe(1);
@@ -69,7 +80,10 @@ describe('synap doctor', () => {
 
   it('a server clock an hour off is ✗ (the local clock is ahead); no credits route is ✓', async () => {
     const url = `http://127.0.0.1:${(skewed.address() as AddressInfo).port}`;
-    const r = await runInProcess(['doctor'], { env: { ...env, SYNAP_BASE_URL: url } });
+    const r = await runInProcess(['doctor'], {
+      cwd: sandbox.dir,
+      env: { ...env, SYNAP_BASE_URL: url },
+    });
     expect(r.code).toBe(1);
     expect(r.stdout).toMatch(/✗ clock\s+36\d\d s ahead of the server/);
     expect(r.stdout).toMatch(
@@ -84,6 +98,7 @@ describe('synap doctor', () => {
     const blocker = join(sandbox.dir, 'not-a-dir');
     writeFileSync(blocker, 'a file\n');
     const r = await runInProcess(['doctor'], {
+      cwd: sandbox.dir,
       env: { ...env, SYNAP_CONFIG_DIR: join(blocker, 'config') },
     });
     expect(r.code).toBe(1);
