@@ -236,8 +236,5 @@ function isShardReport(r: IngestSummary | ShardReport): r is ShardReport {
 
 async function isFolder(path: string): Promise<boolean> {
   const { stat } = await import('node:fs/promises');
-  return stat(path).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
+  return (await stat(path).catch(() => undefined))?.isDirectory() === true;
 }

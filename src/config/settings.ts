@@ -8,7 +8,7 @@ import {
   type Mode,
 } from '../client/types.js';
 import { UsageError } from '../errors.js';
-import { integer } from '../value-rules.js';
+import { integer, refuse } from '../value-rules.js';
 
 /**
  * The settings a profile holds and the rules for their values, apart from the store itself so
@@ -41,9 +41,8 @@ function parseInteger(key: string, min: number, max: number): (raw: string) => n
 function parseEnum<T extends string>(key: string, values: readonly T[]): (raw: string) => T {
   return (raw) => {
     const v = raw.trim();
-    if (!(values as readonly string[]).includes(v)) {
-      throw new UsageError(`${key} must be one of: ${values.join(', ')} (got "${raw}")`);
-    }
+    if (!(values as readonly string[]).includes(v))
+      refuse(key, `one of: ${values.join(', ')}`, raw);
     return v as T;
   };
 }
@@ -53,9 +52,7 @@ function parseBaseUrl(raw: string): string {
   try {
     url = new URL(raw.trim());
   } catch {
-    throw new UsageError(
-      `base_url must be an absolute https URL (got "${withoutCredentials(raw)}")`,
-    );
+    refuse('base_url', 'an absolute https URL', withoutCredentials(raw));
   }
   // Same rule as every request: https, or plain http to a loopback host only.
   return checkBaseUrl(url.toString()).toString().replace(/\/+$/, '');
