@@ -37,24 +37,19 @@ function scopeLevels(raw: string): string[] {
   return levels;
 }
 
-/** One flag per row of the fault table (src/emulator/faults.ts), parsed by its kind. */
-function faultOptions(): { name: (typeof FAULT_NAMES)[number]; option: Option }[] {
-  return FAULT_NAMES.map((name) => {
-    const option = new Option(FAULTS[name].flag, FAULTS[name].description).argParser(
-      (raw: string) => {
-        try {
-          return parseFaultFlag(name, raw);
-        } catch (err) {
-          throw new InvalidArgumentError((err as Error).message);
-        }
-      },
-    );
-    return { name, option };
-  });
-}
-
-/** The fault flags, one per row of the fault table. */
-export const faults = faultOptions();
+/** The fault flags, one per row of src/emulator/faults/table.ts, each parsed by its kind. */
+export const faults = FAULT_NAMES.map((name) => {
+  const option = new Option(FAULTS[name].flag, FAULTS[name].description).argParser(
+    (raw: string) => {
+      try {
+        return parseFaultFlag(name, raw);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    },
+  );
+  return { name, option };
+});
 
 /** Declares the options and help of `synap emulator`. */
 export function declareEmulatorOptions(cmd: Command): Command {
