@@ -71,25 +71,22 @@ export function heldByLedger(
  * no ledger (exit 2).
  */
 export function ledgerOpenError(dir: string, err: unknown, hints: string[]): Error {
+  const e = err as NodeJS.ErrnoException;
   // Another process held the file for the whole wait (ledger.ts's LedgerBusyError, named here
   // so that this module does not load SQLite): a failure to try again, not a usage error.
-  if ((err as Error).name === 'LedgerBusyError') {
-    return new CliError((err as Error).message, {
+  if (e.name === 'LedgerBusyError') {
+    return new CliError(e.message, {
       exitCode: ExitCode.FAILURE,
       hints: ['Run it again when the other synap process is done with it.'],
       cause: err,
     });
   }
-  if (
-    typeof (err as NodeJS.ErrnoException).code === 'string' &&
-    (err as NodeJS.ErrnoException).syscall
-  ) {
+  if (typeof e.code === 'string' && e.syscall) {
     return new WriteFailedError(dir, 'the state directory', err, { hints });
   }
-  return new UsageError(
-    `cannot open the ledger of what instances hold in ${dir}: ${(err as Error).message}`,
-    { hints },
-  );
+  return new UsageError(`cannot open the ledger of what instances hold in ${dir}: ${e.message}`, {
+    hints,
+  });
 }
 
 /**
