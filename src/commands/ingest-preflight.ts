@@ -94,7 +94,7 @@ export async function prepareIngest(
         : estimateDocuments(opts.inputs, {
             restart: flags.restart === true,
             format: flags.format,
-            ...(held ? { held: (input, size) => identifying.then(() => held(input, size)) } : {}),
+            held: held ? (input, size) => identifying.then(() => held(input, size)) : undefined,
           });
     // Its outcome is awaited below, or not at all when whoami stops the run first.
     estimating?.catch(() => {});

@@ -177,8 +177,8 @@ Examples:
         ...runOptions,
         records: records(signal),
         recordsName: name,
-        ...(saved ? { recordsState: saved.recordsState } : {}),
-        ...(ledger ? { ledger: ledger.view } : {}),
+        recordsState: saved?.recordsState,
+        ledger: ledger?.view,
         since,
       }));
     } finally {
