@@ -107,13 +107,12 @@ function mapFlag(raw: string, previous: Record<string, string> = {}): Record<str
  */
 export function declareIngestOptions(cmd: Command, forMigrate = false): Command {
   if (!forMigrate)
-    cmd.option(
-      '--format <format>',
-      `input format: ${formatList()} (default: from the file name; sniffed for stdin)`,
-      parseFormat,
-    );
-  if (!forMigrate)
     cmd
+      .option(
+        '--format <format>',
+        `input format: ${formatList()} (default: from the file name; sniffed for stdin)`,
+        parseFormat,
+      )
       .option(
         '--strict',
         'quality warnings on the first 1,000 records (speaker labels, dates, customers) are errors: exit 2, nothing sent',
