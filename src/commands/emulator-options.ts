@@ -4,24 +4,17 @@ import {
   DEFAULT_SCOPE_LEVELS,
   ISOLATIONS,
   type EmulatorIsolation,
-  type EmulatorTier,
+  type EmulatorOptions,
 } from '../emulator/types.js';
 import { UsageError } from '../errors.js';
 import { integer } from './flags.js';
 
 /** The options of `synap emulator`, as commander gives them (faults by their attribute name). */
-export interface EmulatorCommandOptions {
-  port: number;
-  host: string;
-  db?: string;
-  apiKey?: string;
-  tier: EmulatorTier;
-  rpm?: number;
-  burst?: number;
-  rateHeaders: boolean;
-  limiter: 'bucket' | 'window';
+export interface EmulatorCommandOptions
+  extends
+    Pick<EmulatorOptions, 'db' | 'apiKey' | 'rpm' | 'burst' | 'seed'>,
+    Required<Pick<EmulatorOptions, 'port' | 'host' | 'tier' | 'rateHeaders' | 'limiter'>> {
   processingDelay: number;
-  seed?: number;
   isolation: EmulatorIsolation;
   scoping?: string[] | true;
   [fault: string]: unknown;
