@@ -5,12 +5,14 @@ import { UsageError } from '../errors.js';
 import { writeOut } from '../output/messages.js';
 import type { CommandSpec as RunnableCommand } from './run.js';
 
+const SCRIPTS = { bash: bashScript, zsh: zshScript, fish: fishScript };
+
 /** `synap completion bash|zsh|fish`: the script for the shell. */
 export function completionCommand(): RunnableCommand<Record<string, never>, [string], string> {
   return {
     declare: (cmd: Command) =>
       cmd
-        .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(['bash', 'zsh', 'fish']))
+        .addArgument(new Argument('<shell>', 'bash, zsh or fish').choices(Object.keys(SCRIPTS)))
         .addHelpText(
           'after',
           `
@@ -22,16 +24,9 @@ Examples:
   $ synap completion fish > ~/.config/fish/completions/synap.fish`,
         ),
     async run(_ctx, _opts, shell) {
-      switch (shell) {
-        case 'bash':
-          return { result: bashScript() };
-        case 'zsh':
-          return { result: zshScript() };
-        case 'fish':
-          return { result: fishScript() };
-        default:
-          throw new UsageError(`unsupported shell "${shell}" (bash, zsh or fish)`);
-      }
+      if (!Object.hasOwn(SCRIPTS, shell))
+        throw new UsageError(`unsupported shell "${shell}" (bash, zsh or fish)`);
+      return { result: SCRIPTS[shell as keyof typeof SCRIPTS]() };
     },
     render: (script) => writeOut(script),
   };

@@ -119,9 +119,8 @@ Examples:
         } catch (err) {
           // A 404 or 405 on the credits route: a deployment without credits, not a fault.
           const { routeMissing } = await import('../client/errors.js');
-          if (routeMissing(err)) {
-            add('credits', true, 'not offered by this server');
-          } else add('credits', false, messageOf(err));
+          if (routeMissing(err)) add('credits', true, 'not offered by this server');
+          else add('credits', false, messageOf(err));
         }
       }
     }

@@ -4,24 +4,17 @@ import {
   DEFAULT_SCOPE_LEVELS,
   ISOLATIONS,
   type EmulatorIsolation,
-  type EmulatorTier,
+  type EmulatorOptions,
 } from '../emulator/types.js';
 import { UsageError } from '../errors.js';
 import { integer } from './flags.js';
 
 /** The options of `synap emulator`, as commander gives them (faults by their attribute name). */
-export interface EmulatorCommandOptions {
-  port: number;
-  host: string;
-  db?: string;
-  apiKey?: string;
-  tier: EmulatorTier;
-  rpm?: number;
-  burst?: number;
-  rateHeaders: boolean;
-  limiter: 'bucket' | 'window';
+export interface EmulatorCommandOptions
+  extends
+    Pick<EmulatorOptions, 'db' | 'apiKey' | 'rpm' | 'burst' | 'seed'>,
+    Required<Pick<EmulatorOptions, 'port' | 'host' | 'tier' | 'rateHeaders' | 'limiter'>> {
   processingDelay: number;
-  seed?: number;
   isolation: EmulatorIsolation;
   scoping?: string[] | true;
   [fault: string]: unknown;
@@ -37,24 +30,19 @@ function scopeLevels(raw: string): string[] {
   return levels;
 }
 
-/** One flag per row of the fault table (src/emulator/faults.ts), parsed by its kind. */
-function faultOptions(): { name: (typeof FAULT_NAMES)[number]; option: Option }[] {
-  return FAULT_NAMES.map((name) => {
-    const option = new Option(FAULTS[name].flag, FAULTS[name].description).argParser(
-      (raw: string) => {
-        try {
-          return parseFaultFlag(name, raw);
-        } catch (err) {
-          throw new InvalidArgumentError((err as Error).message);
-        }
-      },
-    );
-    return { name, option };
-  });
-}
-
-/** The fault flags, one per row of the fault table. */
-export const faults = faultOptions();
+/** The fault flags, one per row of src/emulator/faults/table.ts, each parsed by its kind. */
+export const faults = FAULT_NAMES.map((name) => {
+  const option = new Option(FAULTS[name].flag, FAULTS[name].description).argParser(
+    (raw: string) => {
+      try {
+        return parseFaultFlag(name, raw);
+      } catch (err) {
+        throw new InvalidArgumentError((err as Error).message);
+      }
+    },
+  );
+  return { name, option };
+});
 
 /** Declares the options and help of `synap emulator`. */
 export function declareEmulatorOptions(cmd: Command): Command {

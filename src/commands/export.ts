@@ -99,7 +99,7 @@ Examples:
         display,
       );
       // An export that cannot vouch for holding every memory is partial (exit 3).
-      return { result: summary, ...(summary.partial ? { exitCode: ExitCode.PARTIAL } : {}) };
+      return { result: summary, exitCode: summary.partial ? ExitCode.PARTIAL : ExitCode.OK };
     } finally {
       display.done();
       signals.dispose();

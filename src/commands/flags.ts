@@ -18,15 +18,6 @@ export function positive(flag: string, unit: string): (raw: string) => number {
   };
 }
 
-/** A probability: a number from 0 to 1. */
-export function probability(flag: string): (raw: string) => number {
-  return (raw) => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !(n >= 0 && n <= 1)) refuse(flag, 'a number from 0 to 1', raw);
-    return n;
-  };
-}
-
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
 /** A duration such as `30m`, `90s`, `1h30m` or `500ms` (a bare number is seconds), in milliseconds. */
@@ -58,11 +49,6 @@ export function keyValue(
     if (eq <= 0 || raw.slice(0, eq).trim() === '') refuse(flag, `key=value, e.g. ${example}`, raw);
     return { ...previous, [raw.slice(0, eq).trim()]: raw.slice(eq + 1) };
   };
-}
-
-/** A repeatable option, collected in the order given. */
-export function repeatable(raw: string, previous: string[] = []): string[] {
-  return [...previous, raw];
 }
 
 /** An IANA time zone name (`Europe/Berlin`, `UTC`), as this Node's Intl knows them. */

@@ -20,13 +20,13 @@ export interface RunLedger {
  */
 export async function openRunLedger(
   session: Pick<Session, 'client'>,
-  o: { resend: boolean; env?: NodeJS.ProcessEnv },
+  o: { resend: boolean },
 ): Promise<RunLedger | undefined> {
   if (o.resend) return undefined;
   const instanceId = session.client.identity?.instanceId;
   if (!instanceId) return undefined;
   const { Ledger: Opener } = await import('../ledger/ledger.js');
-  const dir = userStateDir(o.env);
+  const dir = userStateDir();
   let ledger: Ledger;
   try {
     ledger = Opener.open(dir);
@@ -47,10 +47,9 @@ export async function openRunLedger(
 export function heldByLedger(
   session: Pick<Session, 'client'>,
   optionsHash: () => Promise<string>,
-  o: { env?: NodeJS.ProcessEnv } = {},
 ): (input: string, size: number) => Promise<number> {
   return async (input, size) => {
-    const ledger = await openRunLedger(session, { resend: false, ...o }).catch(() => undefined);
+    const ledger = await openRunLedger(session, { resend: false }).catch(() => undefined);
     if (!ledger) return 0;
     try {
       const { heldPrefix } = await import('../ledger/finished.js');
@@ -72,25 +71,22 @@ export function heldByLedger(
  * no ledger (exit 2).
  */
 export function ledgerOpenError(dir: string, err: unknown, hints: string[]): Error {
+  const e = err as NodeJS.ErrnoException;
   // Another process held the file for the whole wait (ledger.ts's LedgerBusyError, named here
   // so that this module does not load SQLite): a failure to try again, not a usage error.
-  if ((err as Error).name === 'LedgerBusyError') {
-    return new CliError((err as Error).message, {
+  if (e.name === 'LedgerBusyError') {
+    return new CliError(e.message, {
       exitCode: ExitCode.FAILURE,
       hints: ['Run it again when the other synap process is done with it.'],
       cause: err,
     });
   }
-  if (
-    typeof (err as NodeJS.ErrnoException).code === 'string' &&
-    (err as NodeJS.ErrnoException).syscall
-  ) {
+  if (typeof e.code === 'string' && e.syscall) {
     return new WriteFailedError(dir, 'the state directory', err, { hints });
   }
-  return new UsageError(
-    `cannot open the ledger of what instances hold in ${dir}: ${(err as Error).message}`,
-    { hints },
-  );
+  return new UsageError(`cannot open the ledger of what instances hold in ${dir}: ${e.message}`, {
+    hints,
+  });
 }
 
 /**
@@ -105,14 +101,14 @@ export function ledgerOpenError(dir: string, err: unknown, hints: string[]): Err
 export async function openMigrateLedger(
   from: Pick<Session, 'client'>,
   to: Pick<Session, 'client'>,
-  o: { resend: boolean; env?: NodeJS.ProcessEnv },
+  o: { resend: boolean },
 ): Promise<RunLedger | undefined> {
   const target = await openRunLedger(to, o);
   const sourceId = from.client.identity?.instanceId;
   if (!target) return undefined;
   const { Ledger: Opener } = await import('../ledger/ledger.js');
   // The same file, a second connection: SQLite serialises the two (busy_timeout).
-  const ledger = Opener.open(userStateDir(o.env), target.path);
+  const ledger = Opener.open(userStateDir(), target.path);
   const source = sourceId ? ledger.instance(sourceId) : undefined;
   const view: LedgerView = {
     instanceId: target.view.instanceId,

@@ -12,7 +12,11 @@ import { MAX_CONCURRENCY } from '../config/settings.js';
 import { formatList, parseFormat } from '../ingest/formats/index.js';
 import { parseMapSpecs, parseScopeSpec } from '../ingest/map-spec.js';
 import type { IdFrom } from '../ingest/mapper.js';
-import { DEFAULT_BATCH_SIZE, DEFAULT_CONCURRENCY } from '../ingest/options.js';
+import {
+  DEFAULT_BATCH_SIZE,
+  DEFAULT_CONCURRENCY,
+  type IngestRunOptions,
+} from '../ingest/options.js';
 import {
   JOB_INDEX_VARIABLE,
   parseShardCount,
@@ -20,7 +24,6 @@ import {
   SHARD_BY,
   type ShardBy,
 } from '../ingest/shard.js';
-import type { InputFormat } from '../ingest/source-record.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import type { View } from '../output/view.js';
 import type { CommandLine, CommandLineEdit } from '../command-line.js';
@@ -28,14 +31,25 @@ import { isIsoDate } from '../client/datetime.js';
 import { UsageError } from '../errors.js';
 import { duration, integer, keyValue, timeZone } from './flags.js';
 
+/** The flags that are options of the pipeline (IngestRunOptions) of the same name and meaning. */
+export const RUN_OPTION_FLAGS = [
+  'format',
+  'createdAt',
+  'channels',
+  'includePrivate',
+  'maxErrors',
+  'show',
+  'restart',
+  'strict',
+  'wait',
+  'failFast',
+  'waitLock',
+] as const;
+
+export type RunOptionFlags = Pick<IngestRunOptions, (typeof RUN_OPTION_FLAGS)[number]>;
+
 /** The ingest options of `synap ingest` and `synap migrate`, as the flag parsers return them. */
-export interface IngestFlags {
-  format?: InputFormat;
-  /** ISO 8601 UTC: when a source without times of its own (a transcript) happened. */
-  createdAt?: string;
-  /** A chat export's channels to read (names or ids). */
-  channels?: string[];
-  includePrivate?: boolean;
+export interface IngestFlags extends RunOptionFlags {
   batchSize?: number;
   concurrency?: number;
   rate?: RateSpec;
@@ -50,20 +64,11 @@ export interface IngestFlags {
   metadata?: Record<string, string>;
   idFrom?: IdFrom;
   failures?: string;
-  restart?: boolean;
   dryRun?: boolean;
-  /** --show N: a dry run that prints the first N documents whole. */
-  show?: number;
-  /** --strict: quality warnings are errors (exit 2, nothing sent). */
-  strict?: boolean;
-  wait?: boolean;
   /** Milliseconds: the longest --wait waits in all. */
   waitTimeout?: number;
-  maxErrors?: number;
   /** Milliseconds. */
   maxDuration?: number;
-  failFast?: boolean;
-  waitLock?: boolean;
   /** What to do after a failure that may have stored the batch (see RetryPolicy.ambiguous). */
   onAmbiguous?: 'retry' | 'fail';
   /** Send every record, whatever the ledger says the instance holds (this run only). */
@@ -102,13 +107,12 @@ function mapFlag(raw: string, previous: Record<string, string> = {}): Record<str
  */
 export function declareIngestOptions(cmd: Command, forMigrate = false): Command {
   if (!forMigrate)
-    cmd.option(
-      '--format <format>',
-      `input format: ${formatList()} (default: from the file name; sniffed for stdin)`,
-      parseFormat,
-    );
-  if (!forMigrate)
     cmd
+      .option(
+        '--format <format>',
+        `input format: ${formatList()} (default: from the file name; sniffed for stdin)`,
+        parseFormat,
+      )
       .option(
         '--strict',
         'quality warnings on the first 1,000 records (speaker labels, dates, customers) are errors: exit 2, nothing sent',

@@ -94,7 +94,7 @@ export async function prepareIngest(
         : estimateDocuments(opts.inputs, {
             restart: flags.restart === true,
             format: flags.format,
-            ...(held ? { held: (input, size) => identifying.then(() => held(input, size)) } : {}),
+            held: held ? (input, size) => identifying.then(() => held(input, size)) : undefined,
           });
     // Its outcome is awaited below, or not at all when whoami stops the run first.
     estimating?.catch(() => {});
@@ -115,12 +115,10 @@ export async function prepareIngest(
     );
     signal.throwIfAborted();
     // An estimate that may be over never stops a run by itself: the run counts exactly first.
-    if (exceedsBalance(credits) && flags.yes !== true) {
-      if (!credits.exact) return { instance, credits, recount: true };
-      printCreditCheck(credits, { quiet: opts.quiet });
-      throw estimateExceedsBalance(credits);
-    }
+    const over = exceedsBalance(credits) && flags.yes !== true;
+    if (over && !credits.exact) return { instance, credits, recount: true };
     printCreditCheck(credits, { quiet: opts.quiet });
+    if (over) throw estimateExceedsBalance(credits);
     return { instance, credits };
   } catch (err) {
     if (deadline.signal.aborted && !signals.signal.aborted) throw deadline.signal.reason;

@@ -1,4 +1,4 @@
-import { MAX_BATCH_SIZE, type DocumentType, type Mode } from '../client/types.js';
+import { MAX_BATCH_SIZE } from '../client/types.js';
 import { MAX_CONCURRENCY } from '../config/settings.js';
 import type { GlobalOptions } from '../global-options.js';
 import {
@@ -12,7 +12,7 @@ import type { IngestSummary } from '../ingest/summary.js';
 import { createIngestDisplay } from '../output/ingest-progress.js';
 import type { Session } from '../session.js';
 import { abortOnSignals } from '../signals.js';
-import type { IngestFlags } from './ingest-options.js';
+import { RUN_OPTION_FLAGS, type IngestFlags, type RunOptionFlags } from './ingest-options.js';
 import type { Outcome } from './run.js';
 
 /** The pipeline's options from the flags, with the profile's defaults where a flag is absent. */
@@ -22,22 +22,21 @@ export function ingestRunOptions(
   instance?: InstanceRules,
 ): IngestRunOptions {
   const d = session.defaults;
-  const documentType = flags.documentType ?? (d.document_type as DocumentType | undefined);
-  const mode = flags.mode ?? (d.mode as Mode | undefined);
   const clamp = (v: number, max: number) => Math.min(max, Math.max(1, v));
   return {
     client: session.client,
     map: {
       map: flags.map ?? {},
       idFrom: flags.idFrom ?? 'hash',
+      // Read with `??` (validate.ts, requestShape): a default left undefined is no default.
       defaults: {
-        ...(documentType ? { document_type: documentType } : {}),
-        ...(mode ? { mode } : {}),
-        ...(flags.userId !== undefined ? { user_id: flags.userId } : {}),
-        ...(flags.customerId !== undefined ? { customer_id: flags.customerId } : {}),
-        ...(flags.scope ? { scope: flags.scope } : {}),
-        ...(flags.timezone ? { timezone: flags.timezone } : {}),
-        ...(flags.metadata ? { metadata: flags.metadata } : {}),
+        document_type: flags.documentType ?? d.document_type,
+        mode: flags.mode ?? d.mode,
+        user_id: flags.userId,
+        customer_id: flags.customerId,
+        scope: flags.scope,
+        timezone: flags.timezone,
+        metadata: flags.metadata,
       },
       instance,
     },
@@ -45,21 +44,11 @@ export function ingestRunOptions(
     baseUrl: session.stateUrl,
     batchSize: flags.batchSize ?? clamp(d.batch_size ?? DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE),
     concurrency: flags.concurrency ?? clamp(d.concurrency ?? DEFAULT_CONCURRENCY, MAX_CONCURRENCY),
-    format: flags.format,
-    createdAt: flags.createdAt,
-    channels: flags.channels,
-    includePrivate: flags.includePrivate,
+    ...(Object.fromEntries(RUN_OPTION_FLAGS.map((name) => [name, flags[name]])) as RunOptionFlags),
     failuresPath: flags.failures,
-    maxErrors: flags.maxErrors,
     maxDurationMs: flags.maxDuration,
-    restart: flags.restart === true,
     dryRun: flags.dryRun === true || flags.show !== undefined,
-    show: flags.show,
-    strict: flags.strict === true,
-    wait: flags.wait === true,
     waitTimeoutMs: flags.waitTimeout,
-    failFast: flags.failFast === true,
-    waitLock: flags.waitLock === true,
   };
 }
 

@@ -155,7 +155,7 @@ Examples:
     const preflight = prepareIngest(session, flags, {
       inputs: mine,
       // A record shard sends about 1/n of what its inputs hold.
-      ...(shard && shard.by !== 'file' ? { share: 1 / shard.count } : {}),
+      share: shard && shard.by !== 'file' ? 1 / shard.count : undefined,
       quiet: ctx.globals.quiet || ctx.globals.json,
       // What the ledger holds of an input it remembers finished is not in the estimate.
       ...(flags.resend !== true && !(shard && shard.by !== 'file')
@@ -236,8 +236,5 @@ function isShardReport(r: IngestSummary | ShardReport): r is ShardReport {
 
 async function isFolder(path: string): Promise<boolean> {
   const { stat } = await import('node:fs/promises');
-  return stat(path).then(
-    (s) => s.isDirectory(),
-    () => false,
-  );
+  return (await stat(path).catch(() => undefined))?.isDirectory() === true;
 }

@@ -83,7 +83,9 @@ Examples:
   $ synap --json migrate --from old --to new --rate 300 > migration-summary.json`,
     ),
 
-  async run(ctx, flags) {
+  async run(ctx, given) {
+    // --show N is a dry run that shows more: nothing is sent, and no saved progress is touched.
+    const flags = given.show !== undefined ? { ...given, dryRun: true } : given;
     if (ctx.globals.local) {
       throw new UsageError(
         '--local cannot be used with migrate: name two profiles with --from and --to',
@@ -177,8 +179,8 @@ Examples:
         ...runOptions,
         records: records(signal),
         recordsName: name,
-        ...(saved ? { recordsState: saved.recordsState } : {}),
-        ...(ledger ? { ledger: ledger.view } : {}),
+        recordsState: saved?.recordsState,
+        ledger: ledger?.view,
         since,
       }));
     } finally {

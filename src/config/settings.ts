@@ -8,7 +8,7 @@ import {
   type Mode,
 } from '../client/types.js';
 import { UsageError } from '../errors.js';
-import { integer } from '../value-rules.js';
+import { integer, refuse } from '../value-rules.js';
 
 /**
  * The settings a profile holds and the rules for their values, apart from the store itself so
@@ -32,21 +32,44 @@ export interface StoredProfile extends ProfileDefaults {
 
 export type SettingKey = keyof ProfileDefaults;
 
-/** Keys accepted by `config get|set|unset`, in display order. The API key is managed by `auth`. */
-export const SETTING_KEYS: readonly SettingKey[] = [
-  'base_url',
-  'batch_size',
-  'concurrency',
-  'mode',
-  'document_type',
-  'page_size',
-];
-
 export const MAX_CONCURRENCY = 64;
 
-function isSettingKey(key: string): key is SettingKey {
-  return (SETTING_KEYS as readonly string[]).includes(key);
+function parseInteger(key: string, min: number, max: number): (raw: string) => number {
+  return (raw) => integer(key, min, max)(raw.trim());
 }
+
+function parseEnum<T extends string>(key: string, values: readonly T[]): (raw: string) => T {
+  return (raw) => {
+    const v = raw.trim();
+    if (!(values as readonly string[]).includes(v))
+      refuse(key, `one of: ${values.join(', ')}`, raw);
+    return v as T;
+  };
+}
+
+function parseBaseUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.trim());
+  } catch {
+    refuse('base_url', 'an absolute https URL', withoutCredentials(raw));
+  }
+  // Same rule as every request: https, or plain http to a loopback host only.
+  return checkBaseUrl(url.toString()).toString().replace(/\/+$/, '');
+}
+
+/** Each setting's parser, in display order. The API key is managed by `auth`, not here. */
+const SETTINGS: { [K in SettingKey]-?: (raw: string) => ProfileDefaults[K] } = {
+  base_url: parseBaseUrl,
+  batch_size: parseInteger('batch_size', 1, MAX_BATCH_SIZE),
+  concurrency: parseInteger('concurrency', 1, MAX_CONCURRENCY),
+  mode: parseEnum('mode', MODES),
+  document_type: parseEnum('document_type', DOCUMENT_TYPES),
+  page_size: parseInteger('page_size', 1, MAX_PAGE_SIZE),
+};
+
+/** Keys accepted by `config get|set|unset`, in display order. */
+export const SETTING_KEYS = Object.keys(SETTINGS) as readonly SettingKey[];
 
 /** A `config get/set/unset` key, or a UsageError that says what the keys are. */
 export function checkSettingKey(key: string): SettingKey {
@@ -55,63 +78,19 @@ export function checkSettingKey(key: string): SettingKey {
       hints: ["Use 'synap auth login' to store it and 'synap auth logout' to forget it."],
     });
   }
-  if (!isSettingKey(key)) {
+  if (!Object.hasOwn(SETTINGS, key)) {
     throw new UsageError(`unknown setting "${key}"`, {
       hints: [`Known settings: ${SETTING_KEYS.join(', ')}.`],
     });
   }
-  return key;
-}
-
-function parseInteger(key: string, raw: string, min: number, max: number): number {
-  return integer(key, min, max)(raw.trim());
-}
-
-function parseEnum<T extends string>(key: string, raw: string, values: readonly T[]): T {
-  const v = raw.trim();
-  if (!(values as readonly string[]).includes(v)) {
-    throw new UsageError(`${key} must be one of: ${values.join(', ')} (got "${raw}")`);
-  }
-  return v as T;
-}
-
-function parseBaseUrl(raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw.trim());
-  } catch {
-    throw new UsageError(
-      `base_url must be an absolute https URL (got "${withoutCredentials(raw)}")`,
-    );
-  }
-  // Same rule as every request: https, or plain http to a loopback host only.
-  return checkBaseUrl(url.toString()).toString().replace(/\/+$/, '');
+  return key as SettingKey;
 }
 
 /** Validates and converts a `config set` value; throws UsageError naming the allowed values. */
 export function parseSetting<K extends SettingKey>(key: K, raw: string): ProfileDefaults[K];
 export function parseSetting(key: string, raw: string): ProfileDefaults[SettingKey];
 export function parseSetting(key: string, raw: string): ProfileDefaults[SettingKey] {
-  switch (key) {
-    case 'base_url':
-      return parseBaseUrl(raw);
-    case 'batch_size':
-      return parseInteger(key, raw, 1, MAX_BATCH_SIZE);
-    case 'page_size':
-      return parseInteger(key, raw, 1, MAX_PAGE_SIZE);
-    case 'concurrency':
-      return parseInteger(key, raw, 1, MAX_CONCURRENCY);
-    case 'mode':
-      return parseEnum(key, raw, MODES);
-    case 'document_type':
-      return parseEnum(key, raw, DOCUMENT_TYPES);
-    default:
-      throw new UsageError(`unknown setting "${key}"`, {
-        hints: [
-          `Known settings: ${SETTING_KEYS.join(', ')}. The API key is set with 'synap auth login'.`,
-        ],
-      });
-  }
+  return SETTINGS[checkSettingKey(key)](raw);
 }
 
 /** Profile names: letters, digits, dot, dash, underscore (they appear in shell completions). */

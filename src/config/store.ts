@@ -83,14 +83,12 @@ export class ConfigStore {
   }
 
   /** conf, loaded and opened on the first write when the file did not exist on open. */
-  #writable(): Promise<Conf<ConfigShape>> {
-    if (this.#conf) return Promise.resolve(this.#conf);
+  async #writable(): Promise<Conf<ConfigShape>> {
+    if (this.#conf) return this.#conf;
     if (this.problem !== undefined) {
-      return Promise.reject(
-        new UsageError(`${this.problem}; nothing was written`, {
-          hints: [CONFIG_PROBLEM_HINT],
-        }),
-      );
+      throw new UsageError(`${this.problem}; nothing was written`, {
+        hints: [CONFIG_PROBLEM_HINT],
+      });
     }
     this.#opening ??= openConf(this.dir).then((conf) => (this.#conf = conf));
     return this.#opening;

@@ -37,26 +37,21 @@ function endsTheRun(err: unknown): boolean {
 export async function deleteMemories(client: DeleteClient, ids: string[]): Promise<DeleteReport> {
   const report: DeleteReport = { deleted: [], failed: [] };
   for (const id of ids) {
-    const outcome = await client.delete(id).then(
-      (r) => ({ ok: true as const, data: r.data }),
-      (err: unknown) => ({ ok: false as const, err }),
-    );
-    if (outcome.ok) {
-      report.deleted.push(outcome.data);
-      continue;
+    try {
+      report.deleted.push((await client.delete(id)).data);
+    } catch (err) {
+      if (endsTheRun(err) || ids.length === 1 || !(err instanceof SynapError)) throw err;
+      report.failed.push({
+        memory_id: id,
+        error: {
+          code: err.code,
+          // SynapError messages are redacted when the error is made.
+          message: err.message,
+          ...(err.status !== undefined ? { status: err.status } : {}),
+          ...(err.correlationId ? { correlation_id: err.correlationId } : {}),
+        },
+      });
     }
-    const err = outcome.err;
-    if (endsTheRun(err) || ids.length === 1 || !(err instanceof SynapError)) throw err;
-    report.failed.push({
-      memory_id: id,
-      error: {
-        code: err.code,
-        // SynapError messages are redacted when the error is made.
-        message: err.message,
-        ...(err.status !== undefined ? { status: err.status } : {}),
-        ...(err.correlationId ? { correlation_id: err.correlationId } : {}),
-      },
-    });
   }
   return report;
 }

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 import type { ApiResult } from '../client/client.js';
 import { CliError } from '../errors.js';
 import { INGEST_STATUSES, TERMINAL_STATUSES, type MemoryStatusResponse } from '../client/types.js';
@@ -32,7 +32,7 @@ export interface StatusClient {
 
 /**
  * Fetches each ingestion's status; with `wait`, polls (interval growing from 0.5 s to 5 s) until
- * all are terminal or `timeoutMs` has passed. Time comes from `clock` so tests need not sleep.
+ * all are terminal or `timeoutMs` has passed, on the run's clock (src/clock.ts).
  */
 export async function ingestionStatuses(
   client: StatusClient,
@@ -40,14 +40,12 @@ export async function ingestionStatuses(
   opts: {
     wait?: boolean;
     timeoutMs?: number;
-    clock?: Clock;
     onPoll?: (pending: number) => void;
     /** Aborted by Ctrl-C: the poll ends with the abort's error. */
     signal?: AbortSignal;
   },
 ): Promise<{ statuses: MemoryStatusResponse[]; timedOut: boolean }> {
-  const clock = opts.clock ?? systemClock;
-  const started = clock.now();
+  const started = systemClock.now();
   const latest = new Map<string, MemoryStatusResponse>();
   let delay = POLL_MIN_MS;
   for (;;) {
@@ -66,11 +64,11 @@ export async function ingestionStatuses(
     const pending = ids.filter((id) => !isTerminal(latest.get(id)!)).length;
     const statuses = ids.map((id) => latest.get(id)!);
     if (!opts.wait || pending === 0) return { statuses, timedOut: false };
-    if (opts.timeoutMs !== undefined && clock.now() - started >= opts.timeoutMs) {
+    if (opts.timeoutMs !== undefined && systemClock.now() - started >= opts.timeoutMs) {
       return { statuses, timedOut: true };
     }
     opts.onPoll?.(pending);
-    await clock.sleep(delay, opts.signal);
+    await systemClock.sleep(delay, opts.signal);
     delay = Math.min(POLL_MAX_MS, delay * 2);
   }
 }

@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
@@ -292,6 +292,50 @@ describe('migrate --max-duration against a slow target', () => {
     } finally {
       await third.close();
     }
+  });
+});
+
+describe('migrate --show between two bounded runs', () => {
+  const sandbox = makeSandbox();
+  let slow: RunningEmulator;
+  useEmulators(runInProcess, sandbox, 2, { seed: 60, profiles: { a: 0, b: 1 } }, (e) => {
+    slow = e[1];
+  });
+
+  it('sends nothing and leaves the saved progress alone, as --dry-run does: the next run continues', async () => {
+    const migrate = (...more: string[]) =>
+      runInProcess(['--json', 'migrate', '--from', 'a', '--to', 'b', ...more], {
+        env: sandbox.env,
+        cwd: sandbox.dir,
+        timeoutMs: 60_000,
+      });
+    slow.setFaults({ latencyMs: 250 });
+    const first = await migrate('--batch-size', '5', '--concurrency', '1', '--max-duration', '2s');
+    expect(first.code, first.stderr).toBe(5);
+    const stored = slow.stats().documents_stored;
+    expect(stored).toBeGreaterThan(0);
+    expect(stored).toBeLessThan(60);
+    slow.setFaults({ latencyMs: 0 });
+    const stateDir = join(sandbox.dir, '.local', 'state', 'synap');
+    const saved = () =>
+      readdirSync(stateDir)
+        .filter((f) => f.startsWith('migrate-'))
+        .sort()
+        .map((f) => [f, readFileSync(join(stateDir, f), 'utf8')]);
+    const before = saved();
+    expect(before.length).toBeGreaterThan(0);
+
+    const show = await migrate('--show', '1');
+    expect(show.code, show.stderr).toBe(0);
+    expect(slow.stats().documents_stored).toBe(stored);
+    expect(saved()).toEqual(before);
+
+    const second = await migrate();
+    expect(second.code, second.stderr).toBe(0);
+    const result = JSON.parse(second.stdout).result;
+    expect(result.earlier_runs.accepted).toBe(stored);
+    expect(result.sent).toBe(60 - stored);
+    expect(slow.stats().documents_stored).toBe(60);
   });
 });
 

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  duration,
-  integer,
-  keyValue,
-  positive,
-  probability,
-  repeatable,
-} from '../../src/commands/flags.js';
+import { duration, integer, keyValue, positive } from '../../src/commands/flags.js';
 import { UsageError } from '../../src/errors.js';
 
 /** The message a parser refuses `raw` with (every parser throws a UsageError, exit 2). */
@@ -44,16 +37,6 @@ describe('shared option parsers', () => {
     }
   });
 
-  it('probability: 0 to 1', () => {
-    const rate = probability('--fail-rate');
-    expect(rate('0')).toBe(0);
-    expect(rate('0.25')).toBe(0.25);
-    expect(rate('1')).toBe(1);
-    for (const bad of ['2', '-0.1', 'half', '']) {
-      expect(refusal(rate, bad)).toBe(`--fail-rate must be a number from 0 to 1 (got "${bad}")`);
-    }
-  });
-
   it('duration: minutes, hours, seconds, milliseconds and combinations; a bare number is seconds', () => {
     const d = duration('--max-duration');
     expect(d('30m')).toBe(1_800_000);
@@ -68,7 +51,7 @@ describe('shared option parsers', () => {
     }
   });
 
-  it('keyValue and repeatable collect repeated options in order', () => {
+  it('keyValue collects repeated options, a later key winning', () => {
     const meta = keyValue('--metadata', '--metadata source=migration');
     expect(meta('b=2', meta('a=1=x'))).toEqual({ a: '1=x', b: '2' });
     expect(meta('a=', { a: 'old' })).toEqual({ a: '' });
@@ -77,6 +60,5 @@ describe('shared option parsers', () => {
         `--metadata must be key=value, e.g. --metadata source=migration (got "${bad}")`,
       );
     }
-    expect(repeatable('b', repeatable('a'))).toEqual(['a', 'b']);
   });
 });

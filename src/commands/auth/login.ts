@@ -1,16 +1,9 @@
+import { text } from 'node:stream/consumers';
 import type { Command } from 'commander';
 import { CliError, UsageError } from '../../errors.js';
 import type { AuthReport } from '../../output/auth.js';
-import { maskKey } from '../../redact.js';
 import type { CommandSpec } from '../run.js';
-
-async function readStdin(stream: NodeJS.ReadableStream = process.stdin): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) {
-    chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
+import { authReport } from './status.js';
 
 /** `err` with one more hint line under its message. */
 function withHint(err: unknown, hint: string): unknown {
@@ -39,7 +32,7 @@ Examples:
     const { globals } = ctx;
     const key = (
       flags.apiKeyStdin
-        ? await readStdin()
+        ? await text(process.stdin)
         : await (
             await import('../../output/prompts.js')
           ).promptSecret(`Synap API key for profile "${globals.profile}":`, {
@@ -89,17 +82,7 @@ Examples:
     if ((globals.baseUrl !== undefined || otherUrl !== undefined) && !session.local) {
       await session.store.set(session.profile, 'base_url', session.baseUrl);
     }
-    return {
-      result: {
-        profile: session.profile,
-        base_url: session.baseUrl,
-        key: maskKey(key),
-        key_source: 'profile',
-        instance_id: who.data.instance_id,
-        client_id: who.data.client_id,
-        local: session.local,
-      },
-    };
+    return { result: authReport(session, who, 'profile') };
   },
 
   render: async (report, view) =>

@@ -1,7 +1,26 @@
 import type { Command } from 'commander';
+import type { WhoamiResponse } from '../../client/types.js';
 import type { AuthReport } from '../../output/auth.js';
 import { maskKey } from '../../redact.js';
+import type { Session } from '../../session.js';
 import type { CommandSpec } from '../run.js';
+
+/** What `auth status` and `auth login` report: the session, its key masked, and whoami's answer. */
+export function authReport(
+  session: Session,
+  who: { data: WhoamiResponse },
+  keySource = session.keySource,
+): AuthReport {
+  return {
+    profile: session.profile,
+    base_url: session.baseUrl,
+    key: maskKey(session.apiKey),
+    key_source: keySource,
+    instance_id: who.data.instance_id,
+    client_id: who.data.client_id,
+    local: session.local,
+  };
+}
 
 /** `synap auth status`: resolves the key as any command would and asks whose it is. */
 export const statusCommand: CommandSpec<Record<string, never>, [], AuthReport> = {
@@ -21,18 +40,7 @@ Examples:
 
   async run(ctx) {
     const session = await ctx.session();
-    const who = await session.client.whoami();
-    return {
-      result: {
-        profile: session.profile,
-        base_url: session.baseUrl,
-        key: maskKey(session.apiKey),
-        key_source: session.keySource,
-        instance_id: who.data.instance_id,
-        client_id: who.data.client_id,
-        local: session.local,
-      },
-    };
+    return { result: authReport(session, await session.client.whoami()) };
   },
 
   render: async (report, view) =>

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import type { CreditLedgerPage, CreditLedgerQuery } from '../../client/types.js';
 import { UsageError } from '../../errors.js';
 import { isIsoDate } from '../../client/datetime.js';
+import { refuse } from '../../value-rules.js';
 import { integer } from '../flags.js';
 import type { CommandSpec } from '../run.js';
 
@@ -20,11 +21,8 @@ interface LedgerFlags {
 
 function isoTime(flag: string): (raw: string) => string {
   return (raw) => {
-    if (!isIsoDate(raw.trim())) {
-      throw new UsageError(
-        `${flag} must be an ISO-8601 date or time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z (got "${raw}")`,
-      );
-    }
+    if (!isIsoDate(raw.trim()))
+      refuse(flag, 'an ISO-8601 date or time, e.g. 2026-01-31 or 2026-01-31T12:00:00Z', raw);
     return raw.trim();
   };
 }

@@ -3,15 +3,11 @@ import type { LedgerForgotten } from '../../output/ledger.js';
 import type { CommandSpec } from '../run.js';
 import { keyInstance, openLedger } from './open.js';
 
-interface ForgetFlags {
-  instance?: string;
-}
-
 /**
  * `synap ledger forget [document_id…]`: the next ingest sends these documents (or every
  * document of the instance) again, as if this machine had never sent them.
  */
-export const forgetCommand: CommandSpec<ForgetFlags, [string[]], LedgerForgotten> = {
+export const forgetCommand: CommandSpec<{ instance?: string }, [string[]], LedgerForgotten> = {
   declare: (cmd: Command) =>
     cmd
       .description(
