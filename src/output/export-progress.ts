@@ -1,5 +1,5 @@
 import type { ExportProgress, ExportReporter, ExportSummary } from '../export/run-export.js';
-import { createProgress, LineLog, type Progress } from './progress.js';
+import { createProgress, LineLog } from './progress.js';
 import { renderKeyValue } from './table.js';
 
 /**
@@ -26,28 +26,22 @@ export interface ExportDisplayOptions {
   color: boolean;
   /** Default process.stderr. */
   stream?: NodeJS.WritableStream;
-  /** Plain-line interval when stderr is not a TTY. */
-  intervalMs?: number;
   isTTY?: boolean;
 }
 
 /** A reporter that draws progress; call `done()` before printing the summary. */
-export function createExportDisplay(
-  opts: ExportDisplayOptions,
-): ExportReporter & { done(): void; progress: Progress } {
+export function createExportDisplay(opts: ExportDisplayOptions): ExportReporter & { done(): void } {
   const stream = opts.stream ?? process.stderr;
   const progress = createProgress({
     quiet: opts.quiet,
     color: opts.color,
     stream,
-    intervalMs: opts.intervalMs,
     isTTY: opts.isTTY,
   });
   const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
   const early = new LineLog(stream, { timestamps: !tty });
   let started = false;
   return {
-    progress,
     onStart(e) {
       const resumed =
         e.resumedFromPage !== undefined

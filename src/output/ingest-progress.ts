@@ -136,7 +136,6 @@ export interface IngestDisplayOptions {
   color: boolean;
   stream?: NodeJS.WritableStream;
   isTTY?: boolean;
-  intervalMs?: number;
 }
 
 /**
@@ -152,7 +151,6 @@ export function createIngestDisplay(
     color: opts.color,
     stream,
     isTTY: opts.isTTY,
-    intervalMs: opts.intervalMs,
   });
   let printed = 0;
   let unprinted = 0;
