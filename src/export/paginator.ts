@@ -2,6 +2,7 @@ import type { ItemBytes } from '../client/client.js';
 import type { ListMemoriesResponse } from '../client/types.js';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { CliError, ExitCode } from '../errors.js';
+import { isPlainObject } from '../json-value.js';
 import { RecentIds } from './recent-ids.js';
 
 /**
@@ -186,14 +187,13 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
       const kept = spans ? new Uint32Array(spans.length) : undefined;
       let duplicates = 0;
       for (let i = 0; i < items.length; i++) {
-        const item = items[i];
-        if (!item || typeof item !== 'object' || Array.isArray(item)) {
+        const memory = items[i];
+        if (!isPlainObject(memory)) {
           throw new ExportPageError(
             page,
             new CliError('the server sent a list item that is not a JSON object'),
           );
         }
-        const memory = item as ExportedMemory;
         const id = memory.memory_id;
         if (typeof id === 'string') {
           if (!this.seen.addNew(id)) {
