@@ -120,19 +120,17 @@ export async function readExportedIds(
   let bytes = 0;
   if (limit <= 0) return { ids, lines, bytes };
   let rest = Buffer.alloc(0);
-  let broken = false;
   for await (const chunk of createReadStream(path, { start: 0, end: limit - 1 })) {
     let buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
     let nl: number;
-    while (!broken && (nl = buf.indexOf(0x0a)) !== -1) {
+    while ((nl = buf.indexOf(0x0a)) !== -1) {
       const line = buf.subarray(0, nl).toString('utf8');
       buf = buf.subarray(nl + 1);
       let value: unknown;
       try {
         value = JSON.parse(line);
       } catch {
-        broken = true;
-        break;
+        return { ids, lines, bytes };
       }
       const id = (value as { memory_id?: unknown } | null)?.memory_id;
       if (typeof id === 'string') {
@@ -142,7 +140,6 @@ export async function readExportedIds(
       lines++;
       bytes += Buffer.byteLength(line) + 1;
     }
-    if (broken) break;
     rest = Buffer.from(buf);
   }
   return { ids, lines, bytes };
