@@ -57,7 +57,6 @@ export interface ExportReporter {
 
 export interface ExportProgress {
   page: number;
-  pages: number;
   /** Lines in the output, including those kept from an interrupted run. */
   written: number;
   writtenThisRun: number;
@@ -344,7 +343,6 @@ export async function runExport(
   const progress = (page: number, total: number | undefined) =>
     reporter.onPage?.({
       page,
-      pages: paginator.tally.pages,
       written: writer.lines,
       writtenThisRun: writer.lines - keptLines,
       total,

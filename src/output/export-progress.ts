@@ -13,7 +13,7 @@ function rate(count: number, ms: number): number {
   return ms > 0 ? Math.round((count / ms) * 1000) : 0;
 }
 
-export function progressText(p: ExportProgress): string {
+function progressText(p: ExportProgress): string {
   const total = p.total !== undefined ? ` of ${fmt.format(p.total)}` : '';
   return (
     `exporting: page ${fmt.format(p.page)}, ${fmt.format(p.written)}${total} memories, ` +
