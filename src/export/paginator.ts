@@ -30,7 +30,6 @@ export interface ListClient {
     opts?: { signal?: AbortSignal },
   ): Promise<{
     data: ListMemoriesResponse;
-    status?: number;
     correlationId?: string;
     /** Byte ranges of the items in the body (SynapClient.list's ListResult.items). */
     items?: ItemBytes;
@@ -76,8 +75,6 @@ export interface ExportPage {
    * certainty; the memories are then written as JSON.stringify makes them.
    */
   source?: ItemBytes;
-  /** Items the server put on the page. */
-  received: number;
   /** Items skipped because their memory_id was already seen. */
   duplicates: number;
   /** `total` of this response, when the server sent one. */
@@ -86,7 +83,6 @@ export interface ExportPage {
   nextPage: number;
   /** True when this was the last page. */
   last: boolean;
-  correlationId: string | undefined;
 }
 
 export interface TotalChange {
@@ -235,12 +231,10 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
         ...(kept
           ? { source: { body: result.items!.body, spans: kept.subarray(0, memories.length * 2) } }
           : {}),
-        received: items.length,
         duplicates,
         total,
         nextPage: this.nextPage,
         last,
-        correlationId: result.correlationId,
       };
       if (last) return;
     }
