@@ -142,9 +142,7 @@ export interface IngestDisplayOptions {
  * The ingest reporter for people: a spinner line (TTY) or a plain line every 10 s, each failure
  * once (first 20, then a count), stop notices. `done()` clears the line before the summary.
  */
-export function createIngestDisplay(
-  opts: IngestDisplayOptions,
-): IngestReporter & { done(): void; failuresNotPrinted(): number } {
+export function createIngestDisplay(opts: IngestDisplayOptions): IngestReporter & { done(): void } {
   const stream = opts.stream ?? process.stderr;
   const progress: Progress = createProgress({
     quiet: opts.quiet,
@@ -153,7 +151,6 @@ export function createIngestDisplay(
     isTTY: opts.isTTY,
   });
   let printed = 0;
-  let unprinted = 0;
   // Where the failures of the input being read go: none in a dry run.
   let failuresFile: string | null = null;
   let started = false;
@@ -201,18 +198,15 @@ export function createIngestDisplay(
       progress.update(ingestProgressText(p, rate.pace(p)));
     },
     onFailure(f) {
-      if (printed < FAILURE_PRINT_CAP) {
-        printed += 1;
-        say(failureText(f));
-        if (printed === FAILURE_PRINT_CAP) {
-          say(
-            failuresFile
-              ? `(further failures are counted, not printed; see ${failuresFile})`
-              : '(further failures are counted, not printed; a dry run writes no failures file)',
-          );
-        }
-      } else {
-        unprinted += 1;
+      if (printed === FAILURE_PRINT_CAP) return;
+      printed += 1;
+      say(failureText(f));
+      if (printed === FAILURE_PRINT_CAP) {
+        say(
+          failuresFile
+            ? `(further failures are counted, not printed; see ${failuresFile})`
+            : '(further failures are counted, not printed; a dry run writes no failures file)',
+        );
       }
     },
     onStopping(e) {
@@ -232,7 +226,6 @@ export function createIngestDisplay(
     done() {
       progress.stop();
     },
-    failuresNotPrinted: () => unprinted,
   };
 }
 
