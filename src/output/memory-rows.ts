@@ -69,11 +69,6 @@ export class MemoryRowsWriter {
     private readonly stream: NodeJS.WritableStream = process.stdout,
   ) {}
 
-  /** Memories written so far. */
-  get written(): number {
-    return this.rows;
-  }
-
   /** False once the reader went away: stop fetching. */
   get accepting(): boolean {
     return this.open;
