@@ -1,5 +1,6 @@
 import type { ExportProgress, ExportReporter, ExportSummary } from '../export/run-export.js';
-import { createProgress, LineLog } from './progress.js';
+import { LineLog } from './notices.js';
+import { createProgress } from './progress.js';
 import { renderKeyValue } from './table.js';
 
 /**

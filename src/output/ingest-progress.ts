@@ -2,7 +2,8 @@ import type { EntriesEvent } from '../ingest/readers/zip.js';
 import type { IngestProgress, IngestReporter, InputStartEvent } from '../ingest/reporter.js';
 import type { FailureLine } from '../ingest/failures-file.js';
 import type { StopReason } from '../ingest/summary.js';
-import { createProgress, LineLog, type Progress } from './progress.js';
+import { LineLog } from './notices.js';
+import { createProgress, type Progress } from './progress.js';
 
 // Made on first use: the first Intl.NumberFormat of a process loads ICU data (~20 ms), which
 // an ingest that draws no progress (--json, --quiet) should not wait for before it starts.
