@@ -13,11 +13,6 @@ export interface VersionInfo {
 
 const require = createRequire(import.meta.url);
 
-/** The package's version, from package.json. */
-function packageVersion(): string {
-  return (require('../package.json') as { version: string }).version;
-}
-
 function readBuild(): VersionInfo['build'] {
   try {
     const raw = JSON.parse(
@@ -36,7 +31,7 @@ function readBuild(): VersionInfo['build'] {
 
 export function versionInfo(): VersionInfo {
   return {
-    version: packageVersion(),
+    version: (require('../package.json') as { version: string }).version,
     node: process.version,
     platform: process.platform,
     arch: process.arch,

@@ -1,4 +1,4 @@
-import { Command, Option } from 'commander';
+import { Command, Option, type CommandOptions } from 'commander';
 import { declared, declareLater } from './commands/lazy.js';
 import { Runner, type CommandSpec } from './commands/run.js';
 import { printVersionFlag } from './commands/version.js';
@@ -13,7 +13,7 @@ import { finishCommand, finishHelp } from './help.js';
  * when that command is used (declareLater), and a command's run() and render() import what
  * running needs (the session and client, conf, @inquirer, cli-table3, csv-parse, the
  * emulator) with `await import(...)`. A new command: one entry below, with
- * `command(name, description, () => import('./commands/<name>.js'), '<exported spec>')`.
+ * `command(name, description, () => import('./commands/<name>.js').then((m) => m.<spec>))`.
  * test/e2e/startup.test.ts fails when `synap --help` loads a package other than commander;
  * `node bench/run.js --only startup` measures the time.
  */
@@ -61,16 +61,11 @@ Examples:
   /** Declares `spec` on `cmd` and runs it through the runner. */
   const attach = (cmd: Command, spec: AnySpec) => spec.declare(cmd).action(runner.action(spec));
 
-  /** A subcommand of a group, declared when its group is loaded. */
-  const sub = (parent: Command, name: string, spec: AnySpec, hidden = false) =>
-    attach(parent.command(name, { hidden }), spec);
-
-  /** A top-level command whose declaration is `module[exported]`, imported when it is used. */
-  const command = <M>(
+  /** A top-level command whose declaration `load` imports when the command is used. */
+  const command = (
     name: string,
     description: string,
-    load: () => Promise<M>,
-    exported: keyof M,
+    load: () => Promise<AnySpec>,
     opts: { hidden?: boolean } = {},
   ) => {
     // The summary is what `synap --help` lists; a command may declare a longer description.
@@ -79,109 +74,91 @@ Examples:
       .summary(description)
       .description(description);
     declareLater(cmd, async () => {
-      attach(cmd, (await load())[exported] as AnySpec);
+      attach(cmd, await load());
       finishCommand(cmd);
     });
   };
 
-  /** A group of commands (`synap auth …`): its subcommands are declared by `load`. */
-  const group = (name: string, description: string, load: (cmd: Command) => Promise<void>) => {
+  /** A group of commands (`synap auth …`): its help and subcommands are loaded when it is used. */
+  const group = (
+    name: string,
+    description: string,
+    help: string | (() => Promise<string>),
+    subs: [name: string, load: () => Promise<AnySpec>, opts?: CommandOptions][],
+  ) => {
     const cmd = program.command(name).description(description);
     declareLater(cmd, async () => {
-      await load(cmd);
+      const [text, specs] = await Promise.all([
+        typeof help === 'string' ? help : help(),
+        Promise.all(subs.map(([, load]) => load())),
+      ]);
+      cmd.addHelpText('after', text);
+      subs.forEach(([sub, , opts], i) => attach(cmd.command(sub, opts), specs[i]!));
       finishCommand(cmd);
     });
   };
 
-  group('auth', 'store, check and forget API keys (per profile)', async (auth) => {
-    const [login, status, logout] = await Promise.all([
-      import('./commands/auth/login.js'),
-      import('./commands/auth/status.js'),
-      import('./commands/auth/logout.js'),
-    ]);
-    auth.addHelpText(
-      'after',
-      `
+  group(
+    'auth',
+    'store, check and forget API keys (per profile)',
+    `
 Examples:
   $ synap auth login                   ask for the key (masked), verify, store
   $ printf %s "$KEY" | synap auth login --api-key-stdin --profile staging
   $ synap auth status --json`,
-    );
-    sub(auth, 'login', login.loginCommand);
-    sub(auth, 'status', status.statusCommand);
-    sub(auth, 'logout', logout.logoutCommand);
-  });
+    [
+      ['login', () => import('./commands/auth/login.js').then((m) => m.loginCommand)],
+      ['status', () => import('./commands/auth/status.js').then((m) => m.statusCommand)],
+      ['logout', () => import('./commands/auth/logout.js').then((m) => m.logoutCommand)],
+    ],
+  );
 
   group(
     'config',
     'show and change per-profile defaults: base_url, batch_size, concurrency, mode, document_type, page_size',
-    async (config) => {
-      const [settings, list, get, set, unset, profiles] = await Promise.all([
-        import('./config/settings.js'),
-        import('./commands/config/list.js'),
-        import('./commands/config/get.js'),
-        import('./commands/config/set.js'),
-        import('./commands/config/unset.js'),
-        import('./commands/config/profiles.js'),
-      ]);
-      config.addHelpText(
-        'after',
-        `
-Settings: ${settings.SETTING_KEYS.join(', ')}. Stored in $SYNAP_CONFIG_DIR/config.json (default: the
+    async () => `
+Settings: ${(await import('./config/settings.js')).SETTING_KEYS.join(', ')}. Stored in $SYNAP_CONFIG_DIR/config.json (default: the
 user config dir, e.g. ~/.config/synap), mode 0600.
 
 Examples:
   $ synap config set batch_size 50
   $ synap --profile staging config set base_url https://staging.example.com
   $ synap config list --all`,
-      );
-      sub(config, 'list', list.listCommand);
-      sub(config, 'get', get.getCommand);
-      sub(config, 'set', set.setCommand);
-      sub(config, 'unset', unset.unsetCommand);
+    [
+      ['list', () => import('./commands/config/list.js').then((m) => m.listCommand)],
+      ['get', () => import('./commands/config/get.js').then((m) => m.getCommand)],
+      ['set', () => import('./commands/config/set.js').then((m) => m.setCommand)],
+      ['unset', () => import('./commands/config/unset.js').then((m) => m.unsetCommand)],
       // Used by the shell completion scripts to offer profile names.
-      sub(config, 'profiles', profiles.profilesCommand, true);
-    },
+      [
+        'profiles',
+        () => import('./commands/config/profiles.js').then((m) => m.profilesCommand),
+        { hidden: true },
+      ],
+    ],
   );
 
   group(
     'memories',
     'list, inspect, update and delete memories; check ingestion status',
-    async (memories) => {
-      const [list, get, update, del, status] = await Promise.all([
-        import('./commands/memories/list.js'),
-        import('./commands/memories/get.js'),
-        import('./commands/memories/update.js'),
-        import('./commands/memories/delete.js'),
-        import('./commands/memories/status.js'),
-      ]);
-      memories.addHelpText(
-        'after',
-        `
+    `
 Examples:
   $ synap memories list --page-size 50
   $ synap memories get 3f0c9d2e-...
   $ synap memories status 9b1e... --wait`,
-      );
-      sub(memories, 'list', list.listCommand);
-      sub(memories, 'get', get.getCommand);
-      sub(memories, 'update', update.updateCommand);
-      sub(memories, 'delete', del.deleteCommand);
-      sub(memories, 'status', status.statusCommand);
-    },
+    [
+      ['list', () => import('./commands/memories/list.js').then((m) => m.listCommand)],
+      ['get', () => import('./commands/memories/get.js').then((m) => m.getCommand)],
+      ['update', () => import('./commands/memories/update.js').then((m) => m.updateCommand)],
+      ['delete', () => import('./commands/memories/delete.js').then((m) => m.deleteCommand)],
+      ['status', () => import('./commands/memories/status.js').then((m) => m.statusCommand)],
+    ],
   );
 
   group(
     'credits',
     'show the credit balance and the ledger of what was granted and spent',
-    async (credits) => {
-      const [balance, ledger] = await Promise.all([
-        import('./commands/credits/balance.js'),
-        import('./commands/credits/ledger.js'),
-      ]);
-      credits.addHelpText(
-        'after',
-        `
+    `
 Without a subcommand: the balance. An ingest asks for an estimate against the balance
 before it sends anything (see 'synap ingest --help').
 
@@ -189,24 +166,20 @@ Examples:
   $ synap credits
   $ synap credits ledger --entry-type usage --limit 50
   $ synap --json credits | jq .result.balance_credits`,
-      );
-      attach(credits.command('balance', { isDefault: true }), balance.balanceCommand);
-      sub(credits, 'ledger', ledger.ledgerCommand);
-    },
+    [
+      [
+        'balance',
+        () => import('./commands/credits/balance.js').then((m) => m.balanceCommand),
+        { isDefault: true },
+      ],
+      ['ledger', () => import('./commands/credits/ledger.js').then((m) => m.ledgerCommand)],
+    ],
   );
 
   group(
     'ledger',
     'show, forget or rebuild what each instance holds (a repeated ingest sends only changes)',
-    async (ledger) => {
-      const [status, forget, rebuild] = await Promise.all([
-        import('./commands/ledger/status.js'),
-        import('./commands/ledger/forget.js'),
-        import('./commands/ledger/rebuild.js'),
-      ]);
-      ledger.addHelpText(
-        'after',
-        `
+    `
 An ingest records, per instance, each document_id the service accepted with a hash of its
 body (in the state directory, e.g. ~/.local/state/synap/ledger.sqlite). A later run sends a
 record only when its id is new or its body changed; --resend sends everything for one run.
@@ -215,60 +188,48 @@ Examples:
   $ synap ledger status
   $ synap ledger forget           the next ingest sends everything again
   $ synap ledger rebuild          a new machine: learn what the instance holds`,
-      );
-      sub(ledger, 'status', status.statusCommand);
-      sub(ledger, 'forget', forget.forgetCommand);
-      sub(ledger, 'rebuild', rebuild.rebuildCommand);
-    },
+    [
+      ['status', () => import('./commands/ledger/status.js').then((m) => m.statusCommand)],
+      ['forget', () => import('./commands/ledger/forget.js').then((m) => m.forgetCommand)],
+      ['rebuild', () => import('./commands/ledger/rebuild.js').then((m) => m.rebuildCommand)],
+    ],
   );
 
   command(
     'ingest',
     'stream records and exported history from files, zips, folders or stdin into Synap',
-    () => import('./commands/ingest.js'),
-    'ingestCommand',
+    () => import('./commands/ingest.js').then((m) => m.ingestCommand),
   );
   command(
     'export',
     'write every memory as JSON Lines (one memory per line) to stdout or a file',
-    () => import('./commands/export.js'),
-    'exportCommand',
+    () => import('./commands/export.js').then((m) => m.exportCommand),
   );
   command(
     'migrate',
     'copy every memory of one profile into another (export streamed into ingest)',
-    () => import('./commands/migrate.js'),
-    'migrateCommand',
+    () => import('./commands/migrate.js').then((m) => m.migrateCommand),
   );
-  command(
-    'emulator',
-    'run a local Synap-compatible server (SQLite) for trying and testing',
-    () => import('./commands/emulator.js'),
-    'emulatorCommand',
+  command('emulator', 'run a local Synap-compatible server (SQLite) for trying and testing', () =>
+    import('./commands/emulator.js').then((m) => m.emulatorCommand),
   );
   command(
     'doctor',
     'check the set-up: config, key, server, rate limit, credits, clock, directories',
-    () => import('./commands/doctor.js'),
-    'doctorCommand',
+    () => import('./commands/doctor.js').then((m) => m.doctorCommand),
   );
-  command(
-    'version',
-    'show the version, the Node.js runtime, the platform and the build',
-    () => import('./commands/version.js'),
-    'versionCommand',
+  command('version', 'show the version, the Node.js runtime, the platform and the build', () =>
+    import('./commands/version.js').then((m) => m.versionCommand),
   );
   command(
     'completion',
     'print a shell completion script (commands, options, values, profile names)',
-    () => import('./commands/completion.js').then((m) => ({ spec: m.completionCommand() })),
-    'spec',
+    () => import('./commands/completion.js').then((m) => m.completionCommand()),
   );
   command(
     '__complete',
     'print completions for a command line (used by the completion scripts)',
-    () => import('./commands/completion.js').then((m) => ({ spec: m.completeCommand(program) })),
-    'spec',
+    () => import('./commands/completion.js').then((m) => m.completeCommand(program)),
     { hidden: true },
   );
 

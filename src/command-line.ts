@@ -42,6 +42,15 @@ export function lineage(cmd: Command): Command[] {
   return out;
 }
 
+/** The option `flag` (long or short) names for `cmd`: its own, else an ancestor's. */
+export function findOption(cmd: Command, flag: string): Option | undefined {
+  for (const c of lineage(cmd)) {
+    const o = c.options.find((opt) => opt.long === flag || opt.short === flag);
+    if (o) return o;
+  }
+  return undefined;
+}
+
 function takesValue(o: Option | undefined): boolean {
   return o !== undefined && (o.required || o.optional);
 }
@@ -59,13 +68,6 @@ export class CommandLine {
   static parse(args: readonly string[], leaf: Command): CommandLine {
     const commands = lineage(leaf);
     const path = [...commands].reverse().slice(1);
-    const find = (flag: string): Option | undefined => {
-      for (const c of commands) {
-        const o = c.options.find((opt) => opt.long === flag || opt.short === flag);
-        if (o) return o;
-      }
-      return undefined;
-    };
     const parts: Part[] = [];
     let depth = 0;
     let operandsOnly = false;
@@ -77,7 +79,7 @@ export class CommandLine {
         operandsOnly = true;
         parts.push({ kind: 'separator', tokens: ['--'] });
       } else if (word.startsWith('--')) {
-        const option = find(word.split('=', 1)[0]!);
+        const option = findOption(leaf, word.split('=', 1)[0]!);
         const next = args[i + 1];
         const wantsNext =
           !word.includes('=') &&
@@ -86,7 +88,7 @@ export class CommandLine {
           (option!.required || !next.startsWith('-'));
         parts.push({ kind: 'option', option, tokens: wantsNext ? [word, args[++i]!] : [word] });
       } else if (word.startsWith('-') && word.length > 1) {
-        const option = find(word.slice(0, 2));
+        const option = findOption(leaf, word.slice(0, 2));
         const next = args[i + 1];
         const wantsNext = word.length === 2 && option?.required === true && next !== undefined;
         parts.push({ kind: 'option', option, tokens: wantsNext ? [word, args[++i]!] : [word] });
@@ -97,7 +99,7 @@ export class CommandLine {
         parts.push({ kind: 'operand', tokens: [word] });
       }
     }
-    return new CommandLine(lineage(leaf).at(-1)!.name(), parts);
+    return new CommandLine(commands.at(-1)!.name(), parts);
   }
 
   /** The value given to an option (its last occurrence), if any. */

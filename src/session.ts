@@ -145,19 +145,9 @@ function resolveKey(
 ): { apiKey: string | undefined; keySource: KeySource } {
   if (given !== undefined) return { apiKey: given, keySource: 'option' };
   const envKey = process.env.SYNAP_API_KEY || undefined;
-  const order: [string | undefined, KeySource][] = explicitProfile
-    ? [
-        [stored, 'profile'],
-        [envKey, 'env'],
-      ]
-    : [
-        [envKey, 'env'],
-        [stored, 'profile'],
-      ];
-  const found = order.find(([k]) => k !== undefined && k !== '');
-  return found
-    ? { apiKey: found[0], keySource: found[1] }
-    : { apiKey: undefined, keySource: 'none' };
+  if (stored && (explicitProfile || !envKey)) return { apiKey: stored, keySource: 'profile' };
+  if (envKey) return { apiKey: envKey, keySource: 'env' };
+  return { apiKey: undefined, keySource: 'none' };
 }
 
 /**

@@ -25,14 +25,10 @@ export function exitCodeAfterSignals(code: number): number {
   return SIGNAL_EXIT[received];
 }
 
-/** The exit code of a command stopped by the signal received so far: 130, or 143 for SIGTERM. */
-function interruptedExitCode(): typeof ExitCode.INTERRUPTED | typeof ExitCode.TERMINATED {
-  return received === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
-}
-
+/** Aborts `w` with an InterruptedError whose exit code is 130, or 143 for SIGTERM. */
 function interrupt(w: Watcher): void {
   const { message = 'interrupted', hints } = w.opts;
-  const exitCode = interruptedExitCode();
+  const exitCode = received === 'SIGTERM' ? ExitCode.TERMINATED : ExitCode.INTERRUPTED;
   w.controller.abort(new InterruptedError(message, { hints, exitCode }));
 }
 

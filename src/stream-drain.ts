@@ -5,15 +5,12 @@
  * waits thousands of times (MaxListenersExceededWarning, and a slow leak).
  */
 export function waitForDrain(stream: NodeJS.WritableStream): Promise<void> {
+  const events = ['drain', 'close', 'error'];
   return new Promise((resolve) => {
     const done = () => {
-      stream.off('drain', done);
-      stream.off('close', done);
-      stream.off('error', done);
+      for (const e of events) stream.off(e, done);
       resolve();
     };
-    stream.on('drain', done);
-    stream.on('close', done);
-    stream.on('error', done);
+    for (const e of events) stream.on(e, done);
   });
 }

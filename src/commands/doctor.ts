@@ -174,7 +174,7 @@ function rateLimitDetail(headers: { get(name: string): string | null } | undefin
  * Seconds the local clock is behind the server's (negative: ahead), from the Date header and
  * the midpoint of the request; the header's 1 s resolution bounds the precision.
  */
-export function clockSkewSeconds(
+function clockSkewSeconds(
   date: string | null,
   sentMs: number,
   receivedMs: number,

@@ -1,6 +1,6 @@
 import { type Command, type Option } from 'commander';
 import { DOCUMENT_TYPES, MODES } from '../client/types.js';
-import { lineage } from '../command-line.js';
+import { findOption, lineage } from '../command-line.js';
 import { declared } from '../commands/lazy.js';
 import { INPUT_FORMATS } from '../ingest/formats/index.js';
 
@@ -42,18 +42,6 @@ function visibleCommands(cmd: Command): Command[] {
   return cmd.commands.filter((c) => !(c as unknown as { _hidden?: boolean })._hidden);
 }
 
-function visibleOptions(cmd: Command): Option[] {
-  return cmd.options.filter((o) => !o.hidden);
-}
-
-function findOption(cmd: Command, flag: string): Option | undefined {
-  for (const c of lineage(cmd)) {
-    const o = c.options.find((opt) => opt.long === flag || opt.short === flag);
-    if (o) return o;
-  }
-  return undefined;
-}
-
 function values(list: readonly string[], description?: string): Completion {
   return {
     kind: 'values',
@@ -68,11 +56,6 @@ async function profileNames(): Promise<string[]> {
   } catch {
     return [];
   }
-}
-
-async function settingKeys(): Promise<readonly string[]> {
-  const { SETTING_KEYS } = await import('../config/settings.js');
-  return SETTING_KEYS;
 }
 
 async function optionValues(o: Option): Promise<Completion> {
@@ -98,7 +81,7 @@ async function argumentValues(
     .map((c) => c.name())
     .join(' ');
   if (path === 'config get' || path === 'config set' || path === 'config unset') {
-    if (position === 0) return values(await settingKeys());
+    if (position === 0) return values((await import('../config/settings.js')).SETTING_KEYS);
     const known = SETTING_VALUES[previous[0] ?? ''];
     return known ? values(known) : { kind: 'none' };
   }
@@ -148,22 +131,17 @@ export async function complete(program: Command, words: string[]): Promise<Compl
   }
   if (pending) return optionValues(pending);
   if (!operandsOnly && current.startsWith('-')) {
-    const seen = new Set<string>();
-    const out: Candidate[] = [];
-    for (const c of lineage(cmd)) {
-      for (const o of visibleOptions(c)) {
-        for (const flag of [o.long, o.short]) {
-          if (flag && !seen.has(flag)) {
-            seen.add(flag);
-            out.push({ value: flag, description: o.description });
-          }
-        }
-      }
+    // Each flag once, the command's own first: flag → description.
+    const flags = new Map<string, string>();
+    for (const o of lineage(cmd).flatMap((c) => c.options.filter((opt) => !opt.hidden))) {
+      for (const flag of [o.long, o.short])
+        if (flag && !flags.has(flag)) flags.set(flag, o.description);
     }
-    for (const flag of ['--help', '-h']) {
-      if (!seen.has(flag)) out.push({ value: flag, description: 'show help' });
-    }
-    return { kind: 'values', values: out };
+    for (const flag of ['--help', '-h']) if (!flags.has(flag)) flags.set(flag, 'show help');
+    return {
+      kind: 'values',
+      values: [...flags].map(([value, description]) => ({ value, description })),
+    };
   }
   const subs = visibleCommands(cmd);
   if (subs.length > 0 && positional.length === 0) {

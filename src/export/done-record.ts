@@ -45,23 +45,15 @@ export function donePathFor(output: string, stateDir?: string): string {
 
 /** The done record beside `output`, or undefined (none, or not one of ours). */
 async function readDoneRecord(output: string, stateDir?: string): Promise<ExportDone | undefined> {
-  let text: string;
   try {
-    text = await readFile(donePathFor(output, stateDir), 'utf8');
-  } catch {
-    return undefined;
-  }
-  try {
+    const text = await readFile(donePathFor(output, stateDir), 'utf8');
     const d = JSON.parse(text) as Partial<ExportDone> | null;
-    if (
-      d?.kind !== 'synap-export-done' ||
-      d.version !== 1 ||
-      typeof d.bytes !== 'number' ||
-      typeof d.mtime_ms !== 'number'
-    ) {
-      return undefined;
-    }
-    return d as ExportDone;
+    const ours =
+      d?.kind === 'synap-export-done' &&
+      d.version === 1 &&
+      typeof d.bytes === 'number' &&
+      typeof d.mtime_ms === 'number';
+    return ours ? (d as ExportDone) : undefined;
   } catch {
     return undefined;
   }

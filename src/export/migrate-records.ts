@@ -7,10 +7,10 @@ import {
   type PaginatorTally,
   type SeenIds,
 } from './paginator.js';
-import type { ExportSourceRecord } from './records.js';
+import type { SourceRecord } from '../ingest/source-record.js';
 import { docKey, type SentLog } from './sent-log.js';
 import { documentFor, sourceDocumentId } from './source-documents.js';
-import { VERIFY_PASSES } from './verify.js';
+import { heldStill, VERIFY_PASSES } from './verify.js';
 import { idHash } from './written-ids.js';
 
 /**
@@ -30,7 +30,6 @@ export interface MigrateRecordsOptions extends Listing {
   after?: number;
   /** What was sent (this run and, on a resume, the earlier ones); new records are noted in it. */
   sent: SentLog;
-  verifyPasses?: number;
   onPage?: (e: { pass: number; page: number; tally: PaginatorTally }) => void;
   /** Called once the listing and its verification passes are done. */
   onVerified?: (e: { passes: number; recovered: number; shown: boolean }) => void;
@@ -50,11 +49,10 @@ function seenOf(log: SentLog): SeenIds {
 export async function* migrateRecords(
   client: ListClient,
   o: MigrateRecordsOptions,
-): AsyncGenerator<ExportSourceRecord> {
+): AsyncGenerator<SourceRecord> {
   const after = o.after ?? 0;
   const resumedPass = Math.floor(after / PASS_LINES);
   const resumedAt = after % PASS_LINES;
-  const limit = o.verifyPasses ?? VERIFY_PASSES;
   const log = o.sent;
 
   const paginator = (pass: number, startPage: number) =>
@@ -66,7 +64,7 @@ export async function* migrateRecords(
     });
 
   /** The document id a group is sent under, noted in the log with its memories. */
-  const send = (g: Pending, verifying: boolean): ExportSourceRecord => {
+  const send = (g: Pending, verifying: boolean): SourceRecord => {
     const first = g.memories[0]!;
     let id = g.key;
     if (id === '') id = String(first.memory_id);
@@ -92,7 +90,7 @@ export async function* migrateRecords(
     n: number,
     skipThrough: number,
     take: (m: ExportedMemory) => boolean,
-  ): AsyncGenerator<ExportSourceRecord, { found: number; tally: PaginatorTally }> {
+  ): AsyncGenerator<SourceRecord, { found: number; tally: PaginatorTally }> {
     const startPage = n === 0 ? Math.floor(skipThrough / o.pageSize) + 1 : 1;
     const pages = paginator(n, startPage);
     let open: Pending | undefined;
@@ -131,23 +129,18 @@ export async function* migrateRecords(
   if (resumedPass === 0) yield* pass(0, resumedAt, () => true);
 
   let recovered = 0;
-  for (let n = Math.max(1, resumedPass); n <= limit; n++) {
+  for (let n = Math.max(1, resumedPass); n <= VERIFY_PASSES; n++) {
     log.written.seal();
     const missing = (m: ExportedMemory) =>
       typeof m.memory_id === 'string' && !log.written.has(m.memory_id);
     const skip = n === resumedPass ? resumedAt : 0;
     const { found, tally } = yield* pass(n, skip, missing);
     recovered += found;
-    const heldStill =
-      tally.totalChanges.length === 0 &&
-      (tally.lastTotal === undefined
-        ? tally.duplicates === 0
-        : tally.received - tally.duplicates === tally.lastTotal);
     // A pass resumed part-way may have sent memories before the stop: it shows nothing.
-    if (found === 0 && heldStill && skip === 0) {
+    if (found === 0 && heldStill(tally) && skip === 0) {
       o.onVerified?.({ passes: n, recovered, shown: true });
       return;
     }
   }
-  o.onVerified?.({ passes: limit, recovered, shown: false });
+  o.onVerified?.({ passes: VERIFY_PASSES, recovered, shown: false });
 }

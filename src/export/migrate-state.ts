@@ -83,7 +83,7 @@ async function openLocked(
   const shape = requestShape(o.runOptions);
   const ownsFailures = o.explicitFailures === undefined;
   const saved = o.restart ? undefined : await file.read();
-  const onComplete = async () => SentLog.remove(sentPath);
+  let state;
   if (saved) {
     if (saved.options_hash !== hashShape(shape)) {
       throw new UsageError(
@@ -109,29 +109,23 @@ async function openLocked(
       line: saved.watermark_line,
       seek: null,
     };
-    return {
-      recordsState: { file, state: saved, ownsFailures, onComplete },
-      statePath,
-      sentPath,
-      settledLine: saved.watermark_line,
-      resumed: true,
-      lock,
-    };
+    state = saved;
+  } else {
+    SentLog.remove(sentPath);
+    state = freshIngestState(
+      file,
+      { path: o.name, size: 0, fingerprint: key, mtimeMs: 0 },
+      shape,
+      resolve(o.explicitFailures ?? 'synap-ingest.failures.jsonl'),
+      o.now,
+    );
   }
-  SentLog.remove(sentPath);
-  const state = freshIngestState(
-    file,
-    { path: o.name, size: 0, fingerprint: key, mtimeMs: 0 },
-    shape,
-    resolve(o.explicitFailures ?? 'synap-ingest.failures.jsonl'),
-    o.now,
-  );
   return {
-    recordsState: { file, state, ownsFailures, onComplete },
+    recordsState: { file, state, ownsFailures, onComplete: async () => SentLog.remove(sentPath) },
     statePath,
     sentPath,
-    settledLine: 0,
-    resumed: false,
+    settledLine: saved?.watermark_line ?? 0,
+    resumed: saved !== undefined,
     lock,
   };
 }

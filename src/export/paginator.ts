@@ -2,6 +2,7 @@ import type { ItemBytes } from '../client/client.js';
 import type { ListMemoriesResponse } from '../client/types.js';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { CliError, ExitCode } from '../errors.js';
+import { isPlainObject } from '../json-value.js';
 import { RecentIds } from './recent-ids.js';
 
 /**
@@ -29,7 +30,6 @@ export interface ListClient {
     opts?: { signal?: AbortSignal },
   ): Promise<{
     data: ListMemoriesResponse;
-    status?: number;
     correlationId?: string;
     /** Byte ranges of the items in the body (SynapClient.list's ListResult.items). */
     items?: ItemBytes;
@@ -75,8 +75,6 @@ export interface ExportPage {
    * certainty; the memories are then written as JSON.stringify makes them.
    */
   source?: ItemBytes;
-  /** Items the server put on the page. */
-  received: number;
   /** Items skipped because their memory_id was already seen. */
   duplicates: number;
   /** `total` of this response, when the server sent one. */
@@ -85,7 +83,6 @@ export interface ExportPage {
   nextPage: number;
   /** True when this was the last page. */
   last: boolean;
-  correlationId: string | undefined;
 }
 
 export interface TotalChange {
@@ -186,14 +183,13 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
       const kept = spans ? new Uint32Array(spans.length) : undefined;
       let duplicates = 0;
       for (let i = 0; i < items.length; i++) {
-        const item = items[i];
-        if (!item || typeof item !== 'object' || Array.isArray(item)) {
+        const memory = items[i];
+        if (!isPlainObject(memory)) {
           throw new ExportPageError(
             page,
             new CliError('the server sent a list item that is not a JSON object'),
           );
         }
-        const memory = item as ExportedMemory;
         const id = memory.memory_id;
         if (typeof id === 'string') {
           if (!this.seen.addNew(id)) {
@@ -235,12 +231,10 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
         ...(kept
           ? { source: { body: result.items!.body, spans: kept.subarray(0, memories.length * 2) } }
           : {}),
-        received: items.length,
         duplicates,
         total,
         nextPage: this.nextPage,
         last,
-        correlationId: result.correlationId,
       };
       if (last) return;
     }

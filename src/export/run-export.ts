@@ -1,9 +1,9 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, type Stats } from 'node:fs';
 import { realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { syncDir } from '../atomic-write.js';
 import { systemClock, type Clock } from '../clock.js';
-import { CliError, ExitCode, InterruptedError, UsageError } from '../errors.js';
+import { ExitCode, InterruptedError, UsageError } from '../errors.js';
 import {
   ExportPageError,
   listingOf,
@@ -16,7 +16,7 @@ import { exportStateFile, shapeDifferences, type ExportShape, type ExportState }
 import { FileJsonLinesWriter, StreamJsonLinesWriter, type JsonLinesWriter } from './writer.js';
 import { RECENT_IDS, RecentIds } from './recent-ids.js';
 import { isOwnFinishedExport, removeDoneRecord, writeDoneRecord } from './done-record.js';
-import { verifyCompleteness, VERIFY_PASSES } from './verify.js';
+import { verifyCompleteness } from './verify.js';
 import { WrittenIds } from './written-ids.js';
 
 type ExportDestination =
@@ -38,8 +38,6 @@ export interface ExportOptions extends Listing {
   force?: boolean;
   /** Where the done record of a finished file export goes (default: the user's state directory). */
   stateDir?: string;
-  /** Verification passes after the last page (default VERIFY_PASSES; 0: none). */
-  verifyPasses?: number;
   /** Time source for rates and checkpoint spacing (default: the system clock). */
   clock?: Clock;
   /** Minimum time between checkpoints (default 1000 ms; 0 = after every page). */
@@ -59,7 +57,6 @@ export interface ExportReporter {
 
 export interface ExportProgress {
   page: number;
-  pages: number;
   /** Lines in the output, including those kept from an interrupted run. */
   written: number;
   writtenThisRun: number;
@@ -122,19 +119,17 @@ export async function readExportedIds(
   let bytes = 0;
   if (limit <= 0) return { ids, lines, bytes };
   let rest = Buffer.alloc(0);
-  let broken = false;
   for await (const chunk of createReadStream(path, { start: 0, end: limit - 1 })) {
     let buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
     let nl: number;
-    while (!broken && (nl = buf.indexOf(0x0a)) !== -1) {
+    while ((nl = buf.indexOf(0x0a)) !== -1) {
       const line = buf.subarray(0, nl).toString('utf8');
       buf = buf.subarray(nl + 1);
       let value: unknown;
       try {
         value = JSON.parse(line);
       } catch {
-        broken = true;
-        break;
+        return { ids, lines, bytes };
       }
       const id = (value as { memory_id?: unknown } | null)?.memory_id;
       if (typeof id === 'string') {
@@ -144,15 +139,15 @@ export async function readExportedIds(
       lines++;
       bytes += Buffer.byteLength(line) + 1;
     }
-    if (broken) break;
     rest = Buffer.from(buf);
   }
   return { ids, lines, bytes };
 }
 
-async function fileSize(path: string): Promise<number | undefined> {
+/** What is at `path`, or undefined when nothing is. */
+async function statIfAny(path: string): Promise<Stats | undefined> {
   try {
-    return (await stat(path)).size;
+    return await stat(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
@@ -170,15 +165,9 @@ async function refuseToClobber(
   who: { instanceId: string | null; baseUrl: string },
   stateDir: string | undefined,
 ): Promise<void> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw err;
-  }
-  if (!info.isFile() || info.size === 0) return;
-  if ((await fileSize(statePath)) !== undefined) return;
+  const info = await statIfAny(path);
+  if (!info?.isFile() || info.size === 0) return;
+  if ((await statIfAny(statePath)) !== undefined) return;
   if (await isOwnFinishedExport(path, who, stateDir)) return;
   throw new UsageError(
     `${path} already exists and is not a finished export of this instance; not replacing it`,
@@ -191,16 +180,6 @@ async function refuseToClobber(
 /** Where an `-o FILE` export writes until it is complete. */
 export function partialPathFor(output: string): string {
   return `${output}.synap-export-partial`;
-}
-
-/** An existing path that is not a regular file (a device, a FIFO) is written directly. */
-async function writesInPlace(path: string): Promise<boolean> {
-  try {
-    return !(await stat(path)).isFile();
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw err;
-  }
 }
 
 /** The file `path` names, through symlinks; `path` itself when it does not exist. */
@@ -233,7 +212,7 @@ async function findResumePoint(
       },
     );
   }
-  const size = await fileSize(path);
+  const size = (await statIfAny(path))?.size;
   if (size === undefined) {
     warn(`${stateFile.path} exists but ${path} does not; starting the export over`);
     return undefined;
@@ -242,14 +221,7 @@ async function findResumePoint(
     const written = new WrittenIds();
     const read = await readExportedIds(path, state.bytes, RECENT_IDS, written);
     if (read.lines === state.lines && read.bytes === state.bytes) {
-      return {
-        page: state.next_page,
-        bytes: state.bytes,
-        lines: state.lines,
-        ids: read.ids,
-        written,
-        state,
-      };
+      return { ...read, page: state.next_page, written, state };
     }
   }
   // The file does not match its checkpoint (shortened, or edited): keep its complete lines,
@@ -261,7 +233,7 @@ async function findResumePoint(
     `${path} does not match its state file; keeping its ${read.lines} complete lines and ` +
       'paging from the start (memories already in the file are not written again)',
   );
-  return { page: 1, bytes: read.bytes, lines: read.lines, ids: read.ids, written, state };
+  return { ...read, page: 1, written, state };
 }
 
 /**
@@ -292,7 +264,7 @@ export async function runExport(
   const stateFile = file ? exportStateFile(file) : null;
   // A regular file is written beside FILE and renamed over it only once complete, so a failed
   // or interrupted export leaves the previous FILE as it was; a device or FIFO is written as is.
-  const inPlace = file ? await writesInPlace(file) : true;
+  const inPlace = file ? (await statIfAny(file))?.isFile() === false : true;
   // A symlink stays a symlink: what it points to is the file replaced.
   const target = file ? await realTarget(file) : null;
   const writePath = file ? (inPlace ? file : partialPathFor(target!)) : null;
@@ -371,7 +343,6 @@ export async function runExport(
   const progress = (page: number, total: number | undefined) =>
     reporter.onPage?.({
       page,
-      pages: paginator.tally.pages,
       written: writer.lines,
       writtenThisRun: writer.lines - keptLines,
       total,
@@ -407,7 +378,6 @@ export async function runExport(
         client: opts.client,
         ...listingOf(opts),
         written,
-        passes: opts.verifyPasses ?? VERIFY_PASSES,
         write: async (missing) => {
           writing = true;
           const open = await writer.writePage(missing);
@@ -446,14 +416,14 @@ export async function runExport(
         },
       );
     }
-    if (err instanceof ExportPageError && stateFile) {
+    if (err instanceof ExportPageError) {
       err.hints.push(
-        `${file} is untouched; ${consistent.lines} memories are kept for the export: run the same command again to continue from page ${err.page}.`,
+        stateFile
+          ? `${file} is untouched; ${consistent.lines} memories are kept for the export: run the same command again to continue from page ${err.page}.`
+          : 'Use -o FILE for an export that can be continued from where it stopped.',
       );
-    } else if (err instanceof ExportPageError) {
-      err.hints.push('Use -o FILE for an export that can be continued from where it stopped.');
     }
-    throw err instanceof CliError || err instanceof Error ? err : new Error(String(err));
+    throw err instanceof Error ? err : new Error(String(err));
   }
   await writer.sync();
   await writer.close();

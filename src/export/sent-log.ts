@@ -30,14 +30,11 @@ export class SentLog {
   readonly recentMemories = new RecentIds();
   /** The source document_ids used most recently, as hashes. */
   readonly recentDocuments = new RecentIds();
-  private readonly fd: number | undefined;
   private pending: number[] = [];
   /** Where the next entries go in the file. */
   private end = 0;
 
-  private constructor(fd: number | undefined) {
-    this.fd = fd;
-  }
+  private constructor(private readonly fd: number | undefined) {}
 
   /** A log kept only in memory (a dry run). */
   static inMemory(): SentLog {

@@ -1,3 +1,4 @@
+import { isPlainObject } from '../json-value.js';
 import type { ExportedMemory } from './paginator.js';
 
 /**
@@ -23,9 +24,6 @@ export type SourceDocument = Record<string, unknown>;
 /** The fields a create request takes from the first memory as they are. */
 const CARRIED = ['user_id', 'customer_id', 'document_type', 'mode'] as const;
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === 'object' && !Array.isArray(v);
-
 /** The source document a memory came from ('' when the listing does not say). */
 export function sourceDocumentId(memory: ExportedMemory): string {
   const id = memory.source_document_id;
@@ -49,8 +47,10 @@ export function documentFor(memories: ExportedMemory[], documentId: string): Sou
     const v = first[f];
     if (v !== undefined && v !== null) doc[f] = v;
   }
-  if (isObject(first.scope)) doc.scope = first.scope;
-  const metadata: Record<string, unknown> = isObject(first.metadata) ? { ...first.metadata } : {};
+  if (isPlainObject(first.scope)) doc.scope = first.scope;
+  const metadata: Record<string, unknown> = isPlainObject(first.metadata)
+    ? { ...first.metadata }
+    : {};
   const earlier = metadata.synap_export;
   const exported =
     memories.length === 1
@@ -85,7 +85,7 @@ function restOf(
     }
     if (k === 'content' || k === 'metadata') continue;
     if ((CARRIED as readonly string[]).includes(k) && v !== null && v !== undefined) continue;
-    if (k === 'scope' && isObject(v)) continue;
+    if (k === 'scope' && isPlainObject(v)) continue;
     rest[k] = v;
   }
   return rest;

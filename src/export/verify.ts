@@ -4,6 +4,7 @@ import {
   type ExportPage,
   type ListClient,
   type Listing,
+  type PaginatorTally,
 } from './paginator.js';
 import type { WrittenIds } from './written-ids.js';
 
@@ -24,7 +25,6 @@ export interface VerifyOptions extends Listing {
   write(page: Pick<ExportPage, 'memories' | 'source'>): Promise<boolean>;
   /** After each page of a pass (checkpoints, progress). */
   onPage?(e: { pass: number; page: number; found: number }): Promise<void> | void;
-  passes?: number;
 }
 
 export interface VerifyResult {
@@ -39,9 +39,8 @@ export interface VerifyResult {
 }
 
 export async function verifyCompleteness(o: VerifyOptions): Promise<VerifyResult> {
-  const limit = o.passes ?? VERIFY_PASSES;
   let recovered = 0;
-  for (let pass = 1; pass <= limit; pass++) {
+  for (let pass = 1; pass <= VERIFY_PASSES; pass++) {
     o.written.seal();
     const paginator = new MemoryPaginator(o.client, listingOf(o));
     let found = 0;
@@ -56,15 +55,21 @@ export async function verifyCompleteness(o: VerifyOptions): Promise<VerifyResult
       await o.onPage?.({ pass, page: page.page, found });
     }
     recovered += found;
-    const t = paginator.tally;
-    // Held still: the same total on every page and that many distinct memories listed (a
-    // server without totals: no repeats either).
-    const heldStill =
-      t.totalChanges.length === 0 &&
-      (t.lastTotal === undefined ? t.duplicates === 0 : t.received - t.duplicates === t.lastTotal);
-    if (found === 0 && heldStill) return { passes: pass, recovered, shown: true, closed: false };
+    if (found === 0 && heldStill(paginator.tally))
+      return { passes: pass, recovered, shown: true, closed: false };
   }
-  return { passes: limit, recovered, shown: false, closed: false };
+  return { passes: VERIFY_PASSES, recovered, shown: false, closed: false };
+}
+
+/**
+ * True when a listing held still: the same total on every page and that many distinct memories
+ * listed (a server without totals: no repeats either).
+ */
+export function heldStill(t: PaginatorTally): boolean {
+  return (
+    t.totalChanges.length === 0 &&
+    (t.lastTotal === undefined ? t.duplicates === 0 : t.received - t.duplicates === t.lastTotal)
+  );
 }
 
 /** The memories of `page` whose memory_id was not written, with their bytes as sent. */

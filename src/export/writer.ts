@@ -53,10 +53,8 @@ export class StreamJsonLinesWriter implements JsonLinesWriter {
   lines = 0;
   private closed = false;
   private failure: Error | undefined;
-  private readonly stream: NodeJS.WritableStream;
 
-  constructor(stream: NodeJS.WritableStream) {
-    this.stream = stream;
+  constructor(private readonly stream: NodeJS.WritableStream) {
     stream.on('error', this.onError);
     stream.once('close', this.onClose);
   }
@@ -72,11 +70,6 @@ export class StreamJsonLinesWriter implements JsonLinesWriter {
   private readonly onClose = (): void => {
     this.closed = true;
   };
-
-  /** True once the reader has gone. */
-  get isClosed(): boolean {
-    return this.closed;
-  }
 
   async writePage(page: Pick<ExportPage, 'memories' | 'source'>): Promise<boolean> {
     if (this.failure) throw this.failure;
@@ -110,20 +103,12 @@ export class StreamJsonLinesWriter implements JsonLinesWriter {
  * page), so a page half-written before a crash is written again rather than duplicated.
  */
 export class FileJsonLinesWriter implements JsonLinesWriter {
-  bytes: number;
-  lines: number;
-  private readonly handle: FileHandle;
-
   private constructor(
-    handle: FileHandle,
-    bytes: number,
-    lines: number,
+    private readonly handle: FileHandle,
+    public bytes: number,
+    public lines: number,
     private readonly path: string,
-  ) {
-    this.handle = handle;
-    this.bytes = bytes;
-    this.lines = lines;
-  }
+  ) {}
 
   /** A write error as one line naming the file; the checkpoint lets the same command go on. */
   private failed(err: unknown): WriteFailedError {
@@ -141,15 +126,10 @@ export class FileJsonLinesWriter implements JsonLinesWriter {
     path: string,
     keep?: { bytes: number; lines: number },
   ): Promise<FileJsonLinesWriter> {
-    if (keep === undefined) {
-      const handle = await open(path, 'w').catch((err: unknown) => {
-        throw new WriteFailedError(path, 'the export file', err);
-      });
-      return new FileJsonLinesWriter(handle, 0, 0, path);
-    }
-    const handle = await open(path, 'r+').catch((err: unknown) => {
+    const handle = await open(path, keep ? 'r+' : 'w').catch((err: unknown) => {
       throw new WriteFailedError(path, 'the export file', err);
     });
+    if (keep === undefined) return new FileJsonLinesWriter(handle, 0, 0, path);
     try {
       await handle.truncate(keep.bytes);
       return new FileJsonLinesWriter(handle, keep.bytes, keep.lines, path);

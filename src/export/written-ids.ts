@@ -13,10 +13,6 @@ export class WrittenIds {
   private sealed = false;
   private readonly recent = new Set<number>();
 
-  get size(): number {
-    return this.count;
-  }
-
   add(id: string): void {
     this.addHash(idHash(id));
   }

@@ -1,7 +1,7 @@
 import type { CreditBalance, CreditLedgerPage } from '../client/types.js';
 import type { CreditCheck } from '../ingest/credit-check.js';
 import { info, warn, writeOut } from './messages.js';
-import { notify } from './progress.js';
+import { notify } from './notices.js';
 import { renderKeyValue, renderTable } from './table.js';
 import type { View } from './view.js';
 

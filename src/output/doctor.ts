@@ -16,11 +16,9 @@ export interface DoctorReport {
 /** `synap doctor`: one line a check, ✓ or ✗ (green or red on a terminal), then what was found. */
 export function printDoctor(report: DoctorReport, view: View): void {
   const width = Math.max(...report.checks.map((c) => c.check.length));
-  const mark = (ok: boolean) => {
-    const m = ok ? '✓' : '✗';
-    if (!view.color) return m;
-    return ok ? `\x1b[32m${m}\x1b[39m` : `\x1b[31m${m}\x1b[39m`;
-  };
+  // Green or red on a terminal.
+  const mark = (ok: boolean) =>
+    view.color ? `\x1b[${ok ? 32 : 31}m${ok ? '✓' : '✗'}\x1b[39m` : ok ? '✓' : '✗';
   writeOut(
     report.checks.map((c) => `${mark(c.ok)} ${c.check.padEnd(width)}  ${c.detail}`).join('\n'),
   );

@@ -1,5 +1,6 @@
 import type { ExportProgress, ExportReporter, ExportSummary } from '../export/run-export.js';
-import { createProgress, LineLog, type Progress } from './progress.js';
+import { LineLog } from './notices.js';
+import { createProgress } from './progress.js';
 import { renderKeyValue } from './table.js';
 
 /**
@@ -13,7 +14,7 @@ function rate(count: number, ms: number): number {
   return ms > 0 ? Math.round((count / ms) * 1000) : 0;
 }
 
-export function progressText(p: ExportProgress): string {
+function progressText(p: ExportProgress): string {
   const total = p.total !== undefined ? ` of ${fmt.format(p.total)}` : '';
   return (
     `exporting: page ${fmt.format(p.page)}, ${fmt.format(p.written)}${total} memories, ` +
@@ -26,28 +27,22 @@ export interface ExportDisplayOptions {
   color: boolean;
   /** Default process.stderr. */
   stream?: NodeJS.WritableStream;
-  /** Plain-line interval when stderr is not a TTY. */
-  intervalMs?: number;
   isTTY?: boolean;
 }
 
 /** A reporter that draws progress; call `done()` before printing the summary. */
-export function createExportDisplay(
-  opts: ExportDisplayOptions,
-): ExportReporter & { done(): void; progress: Progress } {
+export function createExportDisplay(opts: ExportDisplayOptions): ExportReporter & { done(): void } {
   const stream = opts.stream ?? process.stderr;
   const progress = createProgress({
     quiet: opts.quiet,
     color: opts.color,
     stream,
-    intervalMs: opts.intervalMs,
     isTTY: opts.isTTY,
   });
   const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
   const early = new LineLog(stream, { timestamps: !tty });
   let started = false;
   return {
-    progress,
     onStart(e) {
       const resumed =
         e.resumedFromPage !== undefined

@@ -2,7 +2,8 @@ import type { EntriesEvent } from '../ingest/readers/zip.js';
 import type { IngestProgress, IngestReporter, InputStartEvent } from '../ingest/reporter.js';
 import type { FailureLine } from '../ingest/failures-file.js';
 import type { StopReason } from '../ingest/summary.js';
-import { createProgress, LineLog, type Progress } from './progress.js';
+import { LineLog } from './notices.js';
+import { createProgress, type Progress } from './progress.js';
 
 // Made on first use: the first Intl.NumberFormat of a process loads ICU data (~20 ms), which
 // an ingest that draws no progress (--json, --quiet) should not wait for before it starts.
@@ -136,26 +137,21 @@ export interface IngestDisplayOptions {
   color: boolean;
   stream?: NodeJS.WritableStream;
   isTTY?: boolean;
-  intervalMs?: number;
 }
 
 /**
  * The ingest reporter for people: a spinner line (TTY) or a plain line every 10 s, each failure
  * once (first 20, then a count), stop notices. `done()` clears the line before the summary.
  */
-export function createIngestDisplay(
-  opts: IngestDisplayOptions,
-): IngestReporter & { done(): void; failuresNotPrinted(): number } {
+export function createIngestDisplay(opts: IngestDisplayOptions): IngestReporter & { done(): void } {
   const stream = opts.stream ?? process.stderr;
   const progress: Progress = createProgress({
     quiet: opts.quiet,
     color: opts.color,
     stream,
     isTTY: opts.isTTY,
-    intervalMs: opts.intervalMs,
   });
   let printed = 0;
-  let unprinted = 0;
   // Where the failures of the input being read go: none in a dry run.
   let failuresFile: string | null = null;
   let started = false;
@@ -203,18 +199,15 @@ export function createIngestDisplay(
       progress.update(ingestProgressText(p, rate.pace(p)));
     },
     onFailure(f) {
-      if (printed < FAILURE_PRINT_CAP) {
-        printed += 1;
-        say(failureText(f));
-        if (printed === FAILURE_PRINT_CAP) {
-          say(
-            failuresFile
-              ? `(further failures are counted, not printed; see ${failuresFile})`
-              : '(further failures are counted, not printed; a dry run writes no failures file)',
-          );
-        }
-      } else {
-        unprinted += 1;
+      if (printed === FAILURE_PRINT_CAP) return;
+      printed += 1;
+      say(failureText(f));
+      if (printed === FAILURE_PRINT_CAP) {
+        say(
+          failuresFile
+            ? `(further failures are counted, not printed; see ${failuresFile})`
+            : '(further failures are counted, not printed; a dry run writes no failures file)',
+        );
       }
     },
     onStopping(e) {
@@ -234,7 +227,6 @@ export function createIngestDisplay(
     done() {
       progress.stop();
     },
-    failuresNotPrinted: () => unprinted,
   };
 }
 

@@ -16,17 +16,16 @@ function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [string,
   pairs.push(['status', s.dry_run ? `${s.status} (dry run: nothing sent)` : s.status]);
   if (s.shard !== undefined) pairs.push(['shard', `${s.shard} (by ${s.shard_by ?? 'record'})`]);
   const e = s.earlier_runs;
-  const resumed = s.resumed_past > 0 || (e !== undefined && e.accepted + e.skipped + e.failed > 0);
+  const resumed = s.resumed_past > 0 || e.accepted + e.skipped + e.failed > 0;
   if (resumed && !s.dry_run) {
     // Three scopes, each named: what this run did, what the runs it resumed did, the total.
     const counts = (a: number, k: number, f: number) =>
       `${num(a)} accepted, ${num(k)} skipped, ${num(f)} failed`;
-    const before = e ?? { accepted: 0, skipped: 0, failed: 0 };
     if (s.resumed_past > 0) pairs.push(['resuming after', `record ${num(s.resumed_past)}`]);
     pairs.push([
       'this run',
       `${num(s.records_read)} read, ${num(s.sent)} sent: ` +
-        counts(s.accepted - before.accepted, s.skipped - before.skipped, s.failed - before.failed),
+        counts(s.accepted - e.accepted, s.skipped - e.skipped, s.failed - e.failed),
     ]);
     if (s.unchanged > 0) pairs.push(unchangedPair(num(s.unchanged)));
     if (s.updated > 0) pairs.push(['of which updated', num(s.updated)]);
@@ -36,7 +35,7 @@ function summaryPairs(s: IngestSummary, num: NumberFormat = forPeople): [string,
     if (s.other_shards !== undefined) {
       pairs.push(['other shards', `${num(s.other_shards)} (passed over)`]);
     }
-    pairs.push(['earlier runs', counts(before.accepted, before.skipped, before.failed)]);
+    pairs.push(['earlier runs', counts(e.accepted, e.skipped, e.failed)]);
     pairs.push(['whole input', counts(s.accepted, s.skipped, s.failed)]);
   } else {
     pairs.push(['records read', num(s.records_read)]);
@@ -174,7 +173,7 @@ const UNKNOWN_MARK = '"error":{"code":"OUTCOME_UNKNOWN"';
 function unsettled(s: IngestSummary): number {
   const e = s.earlier_runs;
   // This run's: records the instance holds unchanged were read and settled without a request.
-  const unchanged = (s.unchanged ?? 0) - (e.unchanged ?? 0);
+  const unchanged = s.unchanged - e.unchanged;
   const settled =
     s.accepted - e.accepted + (s.skipped - e.skipped) + (s.failed - e.failed) + unchanged;
   return Math.max(0, s.records_read - settled);
@@ -224,11 +223,7 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
   }
   const e = s.earlier_runs;
   // What the instance holds already (the ledger's unchanged) is stored too.
-  const stored =
-    s.accepted +
-    s.skipped +
-    (s.unchanged ?? 0) +
-    (e ? e.accepted + e.skipped + (e.unchanged ?? 0) : 0);
+  const stored = s.accepted + s.skipped + s.unchanged + e.accepted + e.skipped + e.unchanged;
   // Not when some outcomes are unknown: those records may well be stored.
   const known = s.outcome_unknown === undefined;
   if (

@@ -15,21 +15,14 @@ function watch(stream: NodeJS.WritableStream): void {
   if (watchedStreams.has(stream)) return;
   watchedStreams.add(stream);
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
-      closedStreams.add(stream);
-      return;
-    }
-    // Anything else (disk full on a redirect...) is real: surface it on the next write.
     closedStreams.add(stream);
-    failures.set(stream, writeFailure(stream, err));
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') return;
+    // Anything else (disk full on a redirect...) is real: surface it on the next write, as one
+    // line naming the stream.
+    const name =
+      stream === process.stdout ? 'stdout' : stream === process.stderr ? 'stderr' : 'the output';
+    failures.set(stream, new WriteFailedError(name, 'to', err));
   });
-}
-
-/** A write error of an output stream, as one line naming it (stdout, stderr or the stream). */
-function writeFailure(stream: NodeJS.WritableStream, err: unknown): WriteFailedError {
-  const name =
-    stream === process.stdout ? 'stdout' : stream === process.stderr ? 'stderr' : 'the output';
-  return new WriteFailedError(name, 'to', err);
 }
 
 /** True once the reader of `stream` went away (EPIPE): stop producing output. */

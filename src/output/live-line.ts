@@ -52,8 +52,8 @@ export function terminalWidth(stream: NodeJS.WritableStream): number {
 
 /** Columns a code point takes: 0 for combining marks and controls, 2 for wide East Asian. */
 function cellWidth(cp: number): number {
-  if (cp < 32 || (cp >= 0x7f && cp < 0xa0)) return 0;
   if (
+    isControl(cp) ||
     (cp >= 0x300 && cp <= 0x36f) ||
     (cp >= 0x200b && cp <= 0x200f) ||
     (cp >= 0xfe00 && cp <= 0xfe0f)
@@ -82,7 +82,7 @@ function cellWidth(cp: number): number {
  * characters are dropped: the line is drawn by this module alone.
  */
 export function fitToWidth(text: string, max: number): { text: string; width: number } {
-  const chars = [...text].filter((c) => cellWidth(c.codePointAt(0)!) > 0 || !isControl(c));
+  const chars = [...text].filter((c) => !isControl(c.codePointAt(0)!));
   const total = chars.reduce((n, c) => n + cellWidth(c.codePointAt(0)!), 0);
   if (total <= max) return { text: chars.join(''), width: total };
   if (max < 1) return { text: '', width: 0 };
@@ -97,8 +97,7 @@ export function fitToWidth(text: string, max: number): { text: string; width: nu
   return { text: `${out}…`, width: width + 1 };
 }
 
-function isControl(c: string): boolean {
-  const cp = c.codePointAt(0)!;
+function isControl(cp: number): boolean {
   return cp < 32 || (cp >= 0x7f && cp < 0xa0);
 }
 

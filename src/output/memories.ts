@@ -1,7 +1,8 @@
 import type { ListMemoriesResponse, Memory, MemoryStatusResponse } from '../client/types.js';
 import type { DeleteReport } from '../memories/delete.js';
 import { info, writeOut } from './messages.js';
-import { renderKeyValue, renderTable, trimText } from './table.js';
+import { cellText, memoryTable } from './memory-rows.js';
+import { renderKeyValue, renderTable } from './table.js';
 import type { View } from './view.js';
 
 export { printListAllSummary } from './memory-rows.js';
@@ -15,22 +16,7 @@ export function printMemoryPage(page: ListMemoriesResponse, view: View): void {
     writeOut('No memories.');
     return;
   }
-  if (data.length === 0) {
-    writeOut(`No memories on page ${page.page}.`);
-  } else {
-    const rows = data.map((m) => [
-      m.memory_id,
-      m.memory_type,
-      trimText(String(m.content ?? ''), 200),
-      m.created_at,
-    ]);
-    writeOut(
-      renderTable(['id', 'type', 'content', 'created'], rows, {
-        color: view.color,
-        optional: ['type', 'created'],
-      }),
-    );
-  }
+  writeOut(data.length === 0 ? `No memories on page ${page.page}.` : memoryTable(data, view));
   printPageFooter(page, view);
 }
 
@@ -49,10 +35,7 @@ export function printPageFooter(page: ListMemoriesResponse, view: View): void {
 
 /** Every field of one memory, one per row. */
 export function printMemory(memory: Memory, view: View): void {
-  const pairs: [string, string][] = Object.entries(memory).map(([k, v]) => [
-    k,
-    v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v),
-  ]);
+  const pairs: [string, string][] = Object.entries(memory).map(([k, v]) => [k, cellText(v)]);
   writeOut(renderKeyValue(pairs, { color: view.color }));
 }
 

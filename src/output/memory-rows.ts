@@ -26,7 +26,22 @@ const ROW_FIELDS = [
 
 type Row = Record<string, unknown>;
 
-function cellText(value: unknown): string {
+/** A page of memories for people: id, type, content cut to 200 characters, created. */
+export function memoryTable(memories: Row[], view: View): string {
+  const rows = memories.map((m) => [
+    cellText(m.memory_id),
+    cellText(m.memory_type),
+    trimText(cellText(m.content), 200),
+    cellText(m.created_at),
+  ]);
+  return renderTable(['id', 'type', 'content', 'created'], rows, {
+    color: view.color,
+    optional: ['type', 'created'],
+  });
+}
+
+/** A field as text: nothing for null, JSON for objects and arrays. */
+export function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }
@@ -53,11 +68,6 @@ export class MemoryRowsWriter {
     private readonly view: View,
     private readonly stream: NodeJS.WritableStream = process.stdout,
   ) {}
-
-  /** Memories written so far. */
-  get written(): number {
-    return this.rows;
-  }
 
   /** False once the reader went away: stop fetching. */
   get accepting(): boolean {
@@ -88,20 +98,8 @@ export class MemoryRowsWriter {
         if (first) lines.unshift(ROW_FIELDS.join(sep));
         return this.put(lines.map((l) => `${l}\n`).join(''));
       }
-      case 'table': {
-        if (memories.length === 0) return;
-        const rows = memories.map((m) => [
-          cellText(m.memory_id),
-          cellText(m.memory_type),
-          trimText(cellText(m.content), 200),
-          cellText(m.created_at),
-        ]);
-        const table = renderTable(['id', 'type', 'content', 'created'], rows, {
-          color: this.view.color,
-          optional: ['type', 'created'],
-        });
-        return this.put(`${table}\n`);
-      }
+      case 'table':
+        if (memories.length > 0) return this.put(`${memoryTable(memories, this.view)}\n`);
     }
   }
 

@@ -3,8 +3,6 @@ import { LiveLine } from './live-line.js';
 import { LineLog, setActiveIndicator } from './notices.js';
 import { redactSecrets } from '../redact.js';
 
-export { LineLog, notify } from './notices.js';
-
 /**
  * A small progress indicator for long operations, on stderr: a spinner line (live-line.ts)
  * when stderr is a TTY, otherwise a plain line at most every `intervalMs` (logs and CI stay

@@ -48,18 +48,14 @@ function refuse(what: string, guard: PromptGuard): never {
   });
 }
 
-function isPromptExit(err: unknown): boolean {
-  return (
-    err instanceof Error && (err.name === 'ExitPromptError' || err.name === 'AbortPromptError')
-  );
-}
-
 async function guarded<T>(run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (err) {
     // Ctrl-C inside a prompt: exit 130 like any other interruption.
-    if (isPromptExit(err)) throw new InterruptedError('cancelled');
+    const name = err instanceof Error ? err.name : '';
+    if (name === 'ExitPromptError' || name === 'AbortPromptError')
+      throw new InterruptedError('cancelled');
     throw err;
   }
 }

@@ -7,8 +7,11 @@ const s = (ms: number) => `${ms / 1000}s`;
  * The retry policy in one line, as `--verbose` shows it at the start of a command:
  * `synap: retry policy: 5 attempts, backoff 0.5s…20s full jitter, budget 20 + 0.2 a request (max 200), …`
  */
-function formatRetryPolicy(p: RetryPolicy): string {
-  return [
+export function writeRetryPolicyLine(
+  p: RetryPolicy,
+  stream: NodeJS.WritableStream = process.stderr,
+): void {
+  const parts = [
     `synap: retry policy: ${p.attempts} attempts per call`,
     `backoff ${s(p.backoff.baseMs)}…${s(p.backoff.capMs)} full jitter`,
     `budget ${p.budget.initial} + ${p.budget.ratio} per request (max ${p.budget.max})`,
@@ -18,12 +21,6 @@ function formatRetryPolicy(p: RetryPolicy): string {
       ? 'uncertain writes never repeated'
       : 'uncertain writes repeated only when idempotent (creates with a document_id)',
     `${s(p.attemptTimeoutMs)} per attempt`,
-  ].join(', ');
-}
-
-export function writeRetryPolicyLine(
-  p: RetryPolicy,
-  stream: NodeJS.WritableStream = process.stderr,
-): void {
-  stream.write(`${formatRetryPolicy(p)}\n`);
+  ];
+  stream.write(`${parts.join(', ')}\n`);
 }

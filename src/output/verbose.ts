@@ -19,11 +19,6 @@ export function formatRequestLine(e: RequestEvent): string {
   return redactSecrets(parts.join(' '));
 }
 
-/** Prints one request line on stderr (--verbose). */
-function writeRequestLine(e: RequestEvent, stream: NodeJS.WritableStream = process.stderr): void {
-  stream.write(`${formatRequestLine(e)}\n`);
-}
-
 /**
  * What a session shows of its HTTP attempts: with --verbose every request; without, an attempt
  * that got no answer at all (refused, unknown host, timeout, reset) and is being retried, naming
@@ -44,7 +39,7 @@ export function requestReporter(opts: {
     if (opts.verbose) {
       // On a terminal above the spinner; in logs one plain line each, as scripts grep them.
       if ((process.stderr as NodeJS.WriteStream).isTTY) notify(formatRequestLine(e));
-      else writeRequestLine(e);
+      else process.stderr.write(`${formatRequestLine(e)}\n`);
     } else if (!opts.quiet && e.status === undefined && e.retrying) {
       notify(`synap: warning: no answer from ${host}: ${e.error ?? 'network error'}; retrying`);
     }

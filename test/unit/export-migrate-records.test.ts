@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ListMemoriesResponse } from '../../src/client/types.js';
 import { migrateRecords } from '../../src/export/migrate-records.js';
 import type { ListClient, ListPageParams } from '../../src/export/paginator.js';
-import type { ExportSourceRecord } from '../../src/export/records.js';
+import type { SourceRecord } from '../../src/ingest/source-record.js';
 import { SentLog } from '../../src/export/sent-log.js';
 import { documentFor } from '../../src/export/source-documents.js';
 
@@ -40,12 +40,12 @@ class FakeList implements ListClient {
   }
 }
 
-async function collect(it: AsyncIterable<ExportSourceRecord>) {
-  const out: ExportSourceRecord[] = [];
+async function collect(it: AsyncIterable<SourceRecord>) {
+  const out: SourceRecord[] = [];
   for await (const r of it) out.push(r);
   return out;
 }
-const value = (r: ExportSourceRecord) => r.value as M;
+const value = (r: SourceRecord) => r.value as M;
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'synap-migrate-unit-'))));
