@@ -2,6 +2,7 @@ import { UsageError } from '../errors.js';
 import { findCustomerIdColumn, type InstanceRules } from './isolation.js';
 import type { SourceRecord } from './source-record.js';
 import { isPlainObject } from '../json-value.js';
+import { isFailuresLine } from './failures-file.js';
 import { ownValue, valueAt } from './validate.js';
 
 /** How many records are looked at before the first is sent. */
@@ -157,15 +158,6 @@ function likeliestText(
     if (rk < rb || (rk === rb && avg(k) > avg(best))) best = k;
   }
   return best;
-}
-
-/** A failures-file line (`{line, record, error, …}`): its `record` is what gets sent. */
-function isFailuresLine(v: Record<string, unknown>): boolean {
-  return (
-    Object.hasOwn(v, 'record') &&
-    isPlainObject(ownValue(v, 'error')) &&
-    typeof ownValue(v, 'line') === 'number'
-  );
 }
 
 /** The records a --map applies to: objects, a failures-file line's record; not export lines. */

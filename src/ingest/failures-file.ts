@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
 import { lstat, open, rm, type FileHandle } from 'node:fs/promises';
 import { WriteFailedError } from '../errors.js';
-import { plainJson } from '../json-value.js';
+import { isPlainObject, plainJson } from '../json-value.js';
 import type { InputFormat } from './source-record.js';
+import { ownValue } from './validate.js';
 
 /**
  * A failed record's original with what it takes to read it back the way it was read: its
@@ -45,6 +46,22 @@ export interface FailureLine {
   correlation_id: string | null;
   /** ISO-8601 time the failure was recorded. */
   at: string;
+}
+
+/**
+ * Whether an input record is a failures-file line (own `source`, `line`, `record` and an
+ * `error` object): ingest then retries its `record`. The mapper and the document check both
+ * ask this, so they read the same line the same way.
+ */
+export function isFailuresLine(
+  v: Record<string, unknown>,
+): v is Record<string, unknown> & { record: unknown } {
+  return (
+    Object.hasOwn(v, 'record') &&
+    isPlainObject(ownValue(v, 'error')) &&
+    typeof ownValue(v, 'line') === 'number' &&
+    typeof ownValue(v, 'source') === 'string'
+  );
 }
 
 /** Where failed records go; `FailuresFile` on disk, or an in-memory fake in tests. */

@@ -7,6 +7,7 @@ import {
   findMissingDocument,
   findUnseenMapSources,
 } from '../../src/ingest/document-check.js';
+import { createMapper } from '../../src/ingest/mapper.js';
 import { readRecordBatches } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
@@ -90,6 +91,27 @@ describe('findMissingDocument ', () => {
     expect(findMissingDocument([broken], {}, 'x')).toBeUndefined();
     expect(findMissingDocument(recs([1, 2], 'str'), {}, 'x')).toBeUndefined();
     expect(findMissingDocument([], {}, 'x')).toBeUndefined();
+  });
+
+  it('a line shaped like a failures-file line but without "source" is an ordinary record, as the mapper reads it', () => {
+    // The mapper retries `record` only of a line with source, line, record and error; the
+    // check must read the same line the same way, or it passes an input the mapper then
+    // fails record by record (or refuses one the mapper would send).
+    const lookalike = { line: 1, record: { document: 'inner' }, error: { code: 'X' } };
+    const mapped = createMapper()({ source: 'in', line: 1, value: lookalike });
+    expect(mapped.ok).toBe(false);
+    expect(findMissingDocument(recs(lookalike), {}, 'x')?.fields).toEqual([
+      'line',
+      'record',
+      'error',
+    ]);
+    expect(
+      findUnseenMapSources(recs({ ...lookalike, org: 'o' }), { customer_id: 'org' }, 'x'),
+    ).toBeUndefined();
+    // With source it is a failures-file line: its record is what the check and the mapper read.
+    const line = { source: 's', ...lookalike };
+    expect(createMapper()({ source: 'in', line: 1, value: line }).ok).toBe(true);
+    expect(findMissingDocument(recs(line), {}, 'x')).toBeUndefined();
   });
 
   it('an empty or null document is a document field (the record fails alone later); a long field list is cut', () => {
