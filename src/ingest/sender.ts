@@ -12,6 +12,7 @@ import {
   type RetryPolicy,
 } from '../client/retry-policy.js';
 import type { BatchCreateResponse, CreateMemoryRequest } from '../client/types.js';
+import { isPlainObject } from '../json-value.js';
 
 /** What the sender needs of SynapClient. */
 export interface BatchClient {
@@ -99,25 +100,20 @@ export async function sendBatch(
         opts,
       );
     }
-    const duplicate = err instanceof ConflictError && isDuplicateConflict(err);
-    const splits =
-      err instanceof InvalidInputError ||
-      duplicate ||
-      (err instanceof SynapError && err.status === 413);
-    if (splits && docs.length > 1) {
-      const half = Math.ceil(docs.length / 2);
-      const left = await sendBatch(client, docs.slice(0, half), opts);
-      const right = await sendBatch(client, docs.slice(half), opts);
-      return [...left, ...right];
-    }
-    if (duplicate) {
-      return [{ kind: 'skipped', correlationId: (err as SynapError).correlationId ?? '' }];
-    }
     if (
       err instanceof InvalidInputError ||
       err instanceof ConflictError ||
       (err instanceof SynapError && err.status === 413)
     ) {
+      // A conflict splits only when it says the documents already exist.
+      const duplicate = err instanceof ConflictError && isDuplicateConflict(err);
+      if ((duplicate || !(err instanceof ConflictError)) && docs.length > 1) {
+        const half = Math.ceil(docs.length / 2);
+        const left = await sendBatch(client, docs.slice(0, half), opts);
+        const right = await sendBatch(client, docs.slice(half), opts);
+        return [...left, ...right];
+      }
+      if (duplicate) return [{ kind: 'skipped', correlationId: err.correlationId ?? '' }];
       return docs.map(() => ({
         kind: 'failed',
         error: { code: err.code, status: err.status ?? null, message: err.message },
@@ -286,11 +282,7 @@ const TAKEN: ReadonlySet<string> = new Set([
 /** Item statuses that say it was not. */
 const REFUSED: ReadonlySet<string> = new Set(['failed', 'error', 'cancelled']);
 
-function asObject(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v)
-    ? (v as Record<string, unknown>)
-    : undefined;
-}
+const asObject = (v: unknown) => (isPlainObject(v) ? v : undefined);
 
 function text(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
