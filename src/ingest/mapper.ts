@@ -288,7 +288,7 @@ function rereadText(
 }
 
 /** A line of `synap export`: a memory as the API lists it, not a create request. */
-function isExportLine(v: Record<string, unknown>): boolean {
+export function isExportLine(v: Record<string, unknown>): boolean {
   return (
     typeof ownValue(v, 'memory_id') === 'string' &&
     typeof ownValue(v, 'content') === 'string' &&

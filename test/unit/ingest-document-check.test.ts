@@ -159,6 +159,23 @@ describe('findUnseenMapSources', () => {
     expect(findUnseenMapSources([], { user_id: 'u' }, 'x')).toBeUndefined();
   });
 
+  it('a record with memory_id and content that has a document is mapped like any record, so its --map sources are checked', () => {
+    // The mapper reads an export line only when it has no "document"; this one it maps as it
+    // is, so a --map source it lacks would send null.
+    const line = { memory_id: 'm', content: 'c', document: 'd' };
+    expect(createMapper({ map: { customer_id: 'org' } })(recs(line)[0]!)).toMatchObject({
+      ok: true,
+      request: { document: 'd', customer_id: null },
+    });
+    expect(findUnseenMapSources(recs(line), { customer_id: 'org' }, 'x')?.message).toBe(
+      '--map customer_id=org: the first record of x has no "org" (fields found: memory_id, content, document)',
+    );
+    // An export line (no document) is not: the map does not apply to it.
+    expect(
+      findUnseenMapSources(recs({ memory_id: 'm', content: 'c' }), { customer_id: 'org' }, 'x'),
+    ).toBeUndefined();
+  });
+
   it('checkDocumentField refuses (exit 2) before yielding anything', async () => {
     const text = Array.from({ length: 5 }, (_, i) =>
       JSON.stringify({ document: `d${i}`, org: 'o' }),
