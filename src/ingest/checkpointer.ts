@@ -163,7 +163,7 @@ export async function checkResumable(
     // Every byte was read and the last one ended no line: the appended bytes may continue the
     // last record, which was settled as it was.
     if (consumed.bytes === state.input.size && consumed.bytes > 0) {
-      const last = await lastByteBefore(identity.path, consumed.bytes);
+      const last = await byteAt(identity.path, consumed.bytes - 1);
       if (last !== 0x0a) {
         throw refuse(
           `size ${state.input.size} → ${identity.size}, and the last line, already read, had no line break: the appended bytes may continue it`,
@@ -204,12 +204,12 @@ export async function checkResumable(
   return prefix;
 }
 
-/** The byte just before offset `at` of the file (undefined when there is none). */
-async function lastByteBefore(path: string, at: number): Promise<number | undefined> {
+/** The byte at offset `at` of the file (undefined when there is none). */
+export async function byteAt(path: string, at: number): Promise<number | undefined> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.alloc(1);
-    const { bytesRead } = await fh.read(buf, 0, 1, at - 1);
+    const { bytesRead } = await fh.read(buf, 0, 1, at);
     return bytesRead === 1 ? buf[0] : undefined;
   } finally {
     await fh.close();
