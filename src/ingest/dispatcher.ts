@@ -52,15 +52,6 @@ export class Dispatcher {
     },
   ) {}
 
-  /** Requests in flight now, and the concurrency limit (for progress). */
-  get requestsInFlight(): number {
-    return this.o.gate.inFlight();
-  }
-
-  get concurrency(): number {
-    return this.o.gate.current();
-  }
-
   /**
    * Waits for a slot, then starts sending `batch`. After a stop the wait is bounded like the
    * requests in flight: once they are abandoned, the batch is not sent (its records stay
