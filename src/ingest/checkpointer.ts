@@ -228,6 +228,13 @@ export interface Counts {
   unchanged: number;
 }
 
+/** Adds `more` into `into`, count by count (a count an older state lacks is 0); returns `into`. */
+export function addCounts(into: Counts, more: Partial<Counts> | undefined): Counts {
+  for (const k of ['accepted', 'skipped', 'failed', 'unchanged'] as const)
+    into[k] += more?.[k] ?? 0;
+  return into;
+}
+
 /**
  * Saves the progress of one input: failures made durable first, then the state that counts
  * them as settled (never the other way round, so a crash never loses a failed record). Only
@@ -262,13 +269,8 @@ export class Checkpointer {
     },
   ) {
     this.seek = o.state?.resume_from?.seek ?? null;
-    const c = o.state?.counts;
-    this.earlier = {
-      accepted: c?.accepted ?? 0,
-      skipped: c?.skipped ?? 0,
-      failed: c?.failed ?? 0,
-      unchanged: c?.unchanged ?? 0,
-    };
+    const none = { accepted: 0, skipped: 0, failed: 0, unchanged: 0 };
+    this.earlier = addCounts(none, o.state?.counts);
     this.settledAtStart = o.state?.settled_records ?? 0;
   }
 
@@ -304,17 +306,10 @@ export class Checkpointer {
     while (this.positions.length > 0 && this.positions[0]!.line <= point.line) {
       this.seek = this.positions.shift()!;
     }
-    const now = tracker.counts;
     state.settled_records = through;
     state.watermark_line = tracker.watermarkLine;
     state.resume_from = { records: point.records, line: point.line, seek: this.seek };
-    state.counts = {
-      read: through,
-      accepted: this.earlier.accepted + now.accepted,
-      skipped: this.earlier.skipped + now.skipped,
-      failed: this.earlier.failed + now.failed,
-      unchanged: this.earlier.unchanged + now.unchanged,
-    };
+    state.counts = { read: through, ...addCounts({ ...this.earlier }, tracker.counts) };
     if (this.o.prefix && this.o.prefix.bytes >= (state.input.consumed?.bytes ?? 0)) {
       state.input.consumed = this.o.prefix.snapshot();
     }

@@ -3,7 +3,7 @@ import { AdaptiveConcurrency } from '../client/concurrency.js';
 import { MAX_BATCH_SIZE } from '../client/types.js';
 import { PartialResultError, UsageError } from '../errors.js';
 import { Batcher } from './batcher.js';
-import { Checkpointer, hashMapping } from './checkpointer.js';
+import { addCounts, Checkpointer, hashMapping } from './checkpointer.js';
 import { NO_FORMAT_CLAIMS } from './containers.js';
 import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
 import type { DoneRecord } from './done-file.js';
@@ -214,10 +214,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     onComplete: u.checkpoint?.onComplete,
   });
   const earlier = checkpointer.earlierCounts;
-  tally.earlier.accepted += earlier.accepted;
-  tally.earlier.skipped += earlier.skipped;
-  tally.earlier.failed += earlier.failed;
-  tally.earlier.unchanged += earlier.unchanged;
+  addCounts(tally.earlier, earlier);
   reporter.onInputStart?.({
     source: u.source,
     index: u.index,
