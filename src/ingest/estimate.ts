@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { isGzip } from './format.js';
 import { findFormat, formatFromName } from './formats/index.js';
 
 const SAMPLE_BYTES = 256 * 1024;
@@ -141,7 +142,7 @@ export async function estimateInput(
     const buf = Buffer.alloc(Math.min(SAMPLE_BYTES, total));
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
     if (bytesRead === 0) return undefined;
-    if (buf[0] === 0x1f && buf[1] === 0x8b) return undefined;
+    if (isGzip(buf.subarray(0, bytesRead))) return undefined;
     counter.push(buf.subarray(0, bytesRead));
     if (bytesRead >= total) return { records: counter.count(true), exact: true };
     const seen = counter.count(false);
