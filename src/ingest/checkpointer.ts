@@ -92,6 +92,8 @@ export interface IngestState extends StateHeader<'ingest'> {
 }
 
 const RESTART_HINT = 'Add --restart to start over (records already stored come back as skipped).';
+export const RESTART_FROM_START =
+  'Add --restart to ingest the input from the beginning (already stored records are skipped).';
 
 /** The state file of an ingest of `input` (at `path`, when not beside it: see run-files.ts). */
 export function ingestStateFile(input: string, path?: string): StateFile<'ingest', IngestState> {
@@ -104,8 +106,7 @@ export function ingestStateFile(input: string, path?: string): StateFile<'ingest
         typeof s.options_hash === 'string' &&
         s.input !== undefined &&
         s.counts !== undefined,
-      restartHint:
-        'Add --restart to ingest the input from the beginning (already stored records are skipped).',
+      restartHint: RESTART_FROM_START,
     },
     path,
   );
@@ -138,10 +139,10 @@ export async function checkResumable(
   identity: InputIdentity,
   shape: RequestShape,
 ): Promise<PrefixHash> {
+  const refused = (message: string) => new UsageError(message, { hints: [RESTART_HINT] });
   const refuse = (why: string) =>
-    new UsageError(
+    refused(
       `${identity.path} changed since the interrupted run recorded in ${statePath} (${why}); cannot resume`,
-      { hints: [RESTART_HINT] },
     );
   const consumed = state.input.consumed;
   // Growth is not change: an input that only grew (a log, a nightly export appended to) resumes
@@ -154,9 +155,8 @@ export async function checkResumable(
     throw refuse('its content differs');
   }
   if (state.input.mtime_ms === undefined || consumed === undefined) {
-    throw new UsageError(
+    throw refused(
       `the interrupted run recorded in ${statePath} was saved without what it read of ${identity.path}, so it cannot be checked; cannot resume`,
-      { hints: [RESTART_HINT] },
     );
   }
   if (grew) {
@@ -171,10 +171,9 @@ export async function checkResumable(
       }
     }
   } else if (state.input.mtime_ms !== identity.mtimeMs) {
-    throw new UsageError(
+    throw refused(
       `${identity.path} was modified since the interrupted run recorded in ${statePath} ` +
         `(modification time ${iso(state.input.mtime_ms)} → ${iso(identity.mtimeMs)}); it may have changed, cannot resume`,
-      { hints: [RESTART_HINT] },
     );
   }
   if (state.options_hash !== hashShape(shape)) {

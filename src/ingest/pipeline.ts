@@ -3,7 +3,7 @@ import { AdaptiveConcurrency } from '../client/concurrency.js';
 import { MAX_BATCH_SIZE } from '../client/types.js';
 import { PartialResultError, UsageError } from '../errors.js';
 import { Batcher } from './batcher.js';
-import { addCounts, Checkpointer, hashMapping } from './checkpointer.js';
+import { addCounts, Checkpointer, hashMapping, RESTART_FROM_START } from './checkpointer.js';
 import { NO_FORMAT_CLAIMS } from './containers.js';
 import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
 import type { DoneRecord } from './done-file.js';
@@ -480,10 +480,6 @@ function checkClaims(u: Unit, ordinal: number, lines: number | undefined): void 
     `${u.source} has fewer records than its state file ${u.checkpoint.file.path} says are ` +
       `settled (${u.resume.settled} records, up to line ${u.resume.line}; the input ends at ` +
       `line ${lines ?? '?'}); cannot resume`,
-    {
-      hints: [
-        'Add --restart to ingest the input from the beginning (already stored records are skipped).',
-      ],
-    },
+    { hints: [RESTART_FROM_START] },
   );
 }
