@@ -147,7 +147,7 @@ export async function withInput(
   const files = await inputFiles(input, {
     now: clock.now(),
     inputs: o.inputs,
-    ...(shard?.by === 'record' ? { tag: shardTag(shard) } : {}),
+    tag: shard?.by === 'record' ? shardTag(shard) : undefined,
     folder: opts.folderOf?.get(input),
   });
   const explicitFailures =
@@ -167,7 +167,6 @@ export async function withInput(
       inspect,
       isTabular(format),
     );
-  const elsewhere = files.elsewhere ? { elsewhere: files.elsewhere } : {};
   if (!files.resumable || opts.dryRun) {
     const failuresPath = explicitFailures ?? files.failures;
     if (!opts.dryRun) await refuseSymlink(failuresPath);
@@ -180,8 +179,8 @@ export async function withInput(
       ...place,
       resume: FROM_START,
       quality,
-      ...elsewhere,
-      ...(opts.dryRun && files.resumable ? { dryRunPath: input } : {}),
+      elsewhere: files.elsewhere,
+      dryRunPath: opts.dryRun && files.resumable ? input : undefined,
     });
   }
   const identity = await inputIdentity(input);
@@ -234,7 +233,7 @@ export async function withInput(
       records: await checked({
         ...o.read,
         startAfterLine: at.line,
-        ...(at.seek ? { startAt: at.seek } : {}),
+        startAt: at.seek ?? undefined,
         prefixHash: prefix,
       }),
       failuresPath,
@@ -254,7 +253,7 @@ export async function withInput(
       },
       estimate: await findFormat(format)?.estimate(input, identity.size),
       quality,
-      ...elsewhere,
+      elsewhere: files.elsewhere,
     });
   } finally {
     await peers?.stop();

@@ -81,10 +81,7 @@ export async function sendBatch(
 ): Promise<ItemOutcome[]> {
   let result: ApiResult<BatchCreateResponse>;
   try {
-    result = await client.batch(docs, {
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.stop ? { stop: opts.stop } : {}),
-    });
+    result = await client.batch(docs, { signal: opts.signal, stop: opts.stop });
   } catch (err) {
     // Nothing went out: every document is unsent, with or without an id.
     if (err instanceof NotSentError) return docs.map(() => ({ kind: 'unsent' }));
