@@ -58,8 +58,7 @@ export interface ShardReport {
 async function baseOf(input: string, shard?: Shard, folder?: string): Promise<string> {
   const tag = shard?.by === 'record' ? shardTag(shard) : undefined;
   try {
-    return (await filesBase(input, { ...(tag ? { tag } : {}), ...(folder ? { folder } : {}) }))
-      .base;
+    return (await filesBase(input, { tag, folder: folder || undefined })).base;
   } catch {
     // An input that is gone: its files, if any, are where they would be beside it.
     return shard ? shardBase(input, shard) : input;
