@@ -193,12 +193,7 @@ export class FailuresFile implements FailuresSink {
       constants.O_CREAT |
       constants.O_NOFOLLOW |
       (this.o.unique ? constants.O_EXCL : 0);
-    let existed = true;
-    try {
-      await lstat(this.path);
-    } catch {
-      existed = false;
-    }
+    const existed = (await lstat(this.path).catch(() => undefined)) !== undefined;
     this.handle = await open(this.path, flags, 0o600);
     this.created = !existed;
     // A run killed mid-write may have left a partial last line: start ours on a fresh line.
