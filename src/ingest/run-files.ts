@@ -101,15 +101,10 @@ function runStamp(now: number): string {
  * its name; so two spellings of one file (`./x`, `../d/x`, a symlink) compare equal.
  */
 async function realPathOf(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch {
-    try {
-      return join(await realpath(dirname(resolve(path))), basename(path));
-    } catch {
-      return resolve(path);
-    }
-  }
+  const real = await realpath(path).catch(() => undefined);
+  if (real !== undefined) return real;
+  const dir = await realpath(dirname(resolve(path))).catch(() => undefined);
+  return dir === undefined ? resolve(path) : join(dir, basename(path));
 }
 
 /** The real paths of the inputs of a run (stdin has none). */
