@@ -227,6 +227,8 @@ export interface Counts {
   unchanged: number;
 }
 
+export const noCounts = (): Counts => ({ accepted: 0, skipped: 0, failed: 0, unchanged: 0 });
+
 /** Adds `more` into `into`, count by count (a count an older state lacks is 0); returns `into`. */
 export function addCounts(into: Counts, more: Partial<Counts> | undefined): Counts {
   for (const k of ['accepted', 'skipped', 'failed', 'unchanged'] as const)
@@ -268,8 +270,7 @@ export class Checkpointer {
     },
   ) {
     this.seek = o.state?.resume_from?.seek ?? null;
-    const none = { accepted: 0, skipped: 0, failed: 0, unchanged: 0 };
-    this.earlier = addCounts(none, o.state?.counts);
+    this.earlier = addCounts(noCounts(), o.state?.counts);
     this.settledAtStart = o.state?.settled_records ?? 0;
   }
 
