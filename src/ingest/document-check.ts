@@ -130,21 +130,20 @@ function likeliestText(
   strings: Map<string, { n: number; length: number }>,
   exclude: string,
 ): string | undefined {
-  const candidates = [...strings.keys()].filter((k) => k !== exclude);
   const rank = (k: string) => {
     const i = TEXT_NAMES.indexOf((k.split('.').pop() ?? k).toLowerCase());
     return i === -1 ? Infinity : i;
   };
+  const avg = (x: string) => strings.get(x)!.length / strings.get(x)!.n;
   let best: string | undefined;
-  for (const k of candidates) {
-    if (best === undefined) {
+  for (const k of strings.keys()) {
+    if (k === exclude) continue;
+    if (
+      best === undefined ||
+      rank(k) < rank(best) ||
+      (rank(k) === rank(best) && avg(k) > avg(best))
+    )
       best = k;
-      continue;
-    }
-    const rk = rank(k);
-    const rb = rank(best);
-    const avg = (x: string) => strings.get(x)!.length / strings.get(x)!.n;
-    if (rk < rb || (rk === rb && avg(k) > avg(best))) best = k;
   }
   return best;
 }

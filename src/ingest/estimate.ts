@@ -110,18 +110,16 @@ function counterFor(
   path: string,
   format: string | undefined = formatFromName(path),
 ): RecordCounter | undefined {
-  if (path.toLowerCase().endsWith('.gz')) return undefined;
-  switch (findFormat(format)?.layout) {
-    case 'lines':
-      return lineCounter(false);
-    case 'rows':
-      return lineCounter(true);
-    case 'elements':
-      return jsonArrayCounter();
-    default:
-      return undefined;
-  }
+  const layout = findFormat(format)?.layout;
+  if (path.toLowerCase().endsWith('.gz') || layout === undefined) return undefined;
+  return COUNTERS[layout]();
 }
+
+const COUNTERS = {
+  lines: () => lineCounter(false),
+  rows: () => lineCounter(true),
+  elements: jsonArrayCounter,
+};
 
 /**
  * The records of an input file: counted exactly when the whole file fits in the first
