@@ -141,10 +141,7 @@ export async function sendBatch(
   }
   const scrub = client.scrub?.bind(client) ?? ((t: string) => t);
   const matched = matchResults(docs, result, scrub);
-  const unclear: number[] = [];
-  matched.forEach((m, i) => {
-    if (m.kind === 'ambiguous') unclear.push(i);
-  });
+  const unclear = matched.flatMap((m, i) => (m.kind === 'ambiguous' ? [i] : []));
   if (unclear.length === 0) return matched as ItemOutcome[];
   const settled = await settleAmbiguous(
     client,
@@ -154,9 +151,7 @@ export async function sendBatch(
     opts,
   );
   const outcomes = matched as ItemOutcome[];
-  unclear.forEach((docIndex, k) => {
-    outcomes[docIndex] = settled[k]!;
-  });
+  for (const [k, docIndex] of unclear.entries()) outcomes[docIndex] = settled[k]!;
   return outcomes;
 }
 
