@@ -437,17 +437,10 @@ function premap(
   before: number,
   settled: number,
 ): (MapResult | undefined)[] {
-  const out: (MapResult | undefined)[] = [];
+  const out = records.map((rec, k) => (before + k + 1 <= settled ? undefined : run.mapper(rec)));
   const ids: string[] = [];
-  records.forEach((rec, k) => {
-    if (before + k + 1 <= settled) {
-      out.push(undefined);
-      return;
-    }
-    const m = run.mapper(rec);
-    out.push(m);
-    if (m.ok && typeof m.request.document_id === 'string') ids.push(m.request.document_id);
-  });
+  for (const m of out)
+    if (m?.ok && typeof m.request.document_id === 'string') ids.push(m.request.document_id);
   if (ids.length > 0) run.opts.ledger?.prefetch?.(ids);
   return out;
 }
