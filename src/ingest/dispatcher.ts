@@ -75,9 +75,13 @@ export class Dispatcher {
     this.inFlight.add(p);
   }
 
-  /** Waits for the batches in flight (after a stop, only for the grace period). */
+  /**
+   * Waits for the batches in flight; after a stop, only for the grace period: what is still in
+   * flight is then abandoned (documents with an id stay unsent and a resume sends them again).
+   */
   async drain(): Promise<void> {
-    if (this.inFlight.size > 0) await this.o.stop.settle(Promise.allSettled([...this.inFlight]));
+    if (this.inFlight.size > 0)
+      await this.o.stop.untilAbandoned(Promise.allSettled([...this.inFlight]));
   }
 
   private async send(batch: PendingItem[]): Promise<void> {

@@ -144,15 +144,6 @@ export class StopController {
     return unlessAborted(promise, this.abandonment.signal);
   }
 
-  /**
-   * Waits for `inFlight`; once the run is stopping, only until the grace period that started
-   * with the stop is over: what is still in flight is then abandoned (`abandon` aborts;
-   * documents with an id stay unsent and a resume sends them again).
-   */
-  async settle(inFlight: Promise<unknown>): Promise<void> {
-    await this.untilAbandoned(inFlight);
-  }
-
   /** Releases the signal listener and the timers. */
   dispose(): void {
     this.deadline.abort();
