@@ -29,10 +29,6 @@ export class Batcher<T> {
     return this.items.length > 0 ? this.take() : undefined;
   }
 
-  get size(): number {
-    return this.items.length;
-  }
-
   private take(): T[] {
     const out = this.items;
     this.items = [];

@@ -92,6 +92,8 @@ export interface IngestState extends StateHeader<'ingest'> {
 }
 
 const RESTART_HINT = 'Add --restart to start over (records already stored come back as skipped).';
+export const RESTART_FROM_START =
+  'Add --restart to ingest the input from the beginning (already stored records are skipped).';
 
 /** The state file of an ingest of `input` (at `path`, when not beside it: see run-files.ts). */
 export function ingestStateFile(input: string, path?: string): StateFile<'ingest', IngestState> {
@@ -104,8 +106,7 @@ export function ingestStateFile(input: string, path?: string): StateFile<'ingest
         typeof s.options_hash === 'string' &&
         s.input !== undefined &&
         s.counts !== undefined,
-      restartHint:
-        'Add --restart to ingest the input from the beginning (already stored records are skipped).',
+      restartHint: RESTART_FROM_START,
     },
     path,
   );
@@ -138,10 +139,10 @@ export async function checkResumable(
   identity: InputIdentity,
   shape: RequestShape,
 ): Promise<PrefixHash> {
+  const refused = (message: string) => new UsageError(message, { hints: [RESTART_HINT] });
   const refuse = (why: string) =>
-    new UsageError(
+    refused(
       `${identity.path} changed since the interrupted run recorded in ${statePath} (${why}); cannot resume`,
-      { hints: [RESTART_HINT] },
     );
   const consumed = state.input.consumed;
   // Growth is not change: an input that only grew (a log, a nightly export appended to) resumes
@@ -154,16 +155,15 @@ export async function checkResumable(
     throw refuse('its content differs');
   }
   if (state.input.mtime_ms === undefined || consumed === undefined) {
-    throw new UsageError(
+    throw refused(
       `the interrupted run recorded in ${statePath} was saved without what it read of ${identity.path}, so it cannot be checked; cannot resume`,
-      { hints: [RESTART_HINT] },
     );
   }
   if (grew) {
     // Every byte was read and the last one ended no line: the appended bytes may continue the
     // last record, which was settled as it was.
     if (consumed.bytes === state.input.size && consumed.bytes > 0) {
-      const last = await lastByteBefore(identity.path, consumed.bytes);
+      const last = await byteAt(identity.path, consumed.bytes - 1);
       if (last !== 0x0a) {
         throw refuse(
           `size ${state.input.size} → ${identity.size}, and the last line, already read, had no line break: the appended bytes may continue it`,
@@ -171,10 +171,9 @@ export async function checkResumable(
       }
     }
   } else if (state.input.mtime_ms !== identity.mtimeMs) {
-    throw new UsageError(
+    throw refused(
       `${identity.path} was modified since the interrupted run recorded in ${statePath} ` +
         `(modification time ${iso(state.input.mtime_ms)} → ${iso(identity.mtimeMs)}); it may have changed, cannot resume`,
-      { hints: [RESTART_HINT] },
     );
   }
   if (state.options_hash !== hashShape(shape)) {
@@ -204,12 +203,12 @@ export async function checkResumable(
   return prefix;
 }
 
-/** The byte just before offset `at` of the file (undefined when there is none). */
-async function lastByteBefore(path: string, at: number): Promise<number | undefined> {
+/** The byte at offset `at` of the file (undefined when there is none). */
+export async function byteAt(path: string, at: number): Promise<number | undefined> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.alloc(1);
-    const { bytesRead } = await fh.read(buf, 0, 1, at - 1);
+    const { bytesRead } = await fh.read(buf, 0, 1, at);
     return bytesRead === 1 ? buf[0] : undefined;
   } finally {
     await fh.close();
@@ -226,6 +225,15 @@ export interface Counts {
   skipped: number;
   failed: number;
   unchanged: number;
+}
+
+export const noCounts = (): Counts => ({ accepted: 0, skipped: 0, failed: 0, unchanged: 0 });
+
+/** Adds `more` into `into`, count by count (a count an older state lacks is 0); returns `into`. */
+export function addCounts(into: Counts, more: Partial<Counts> | undefined): Counts {
+  for (const k of ['accepted', 'skipped', 'failed', 'unchanged'] as const)
+    into[k] += more?.[k] ?? 0;
+  return into;
 }
 
 /**
@@ -262,13 +270,7 @@ export class Checkpointer {
     },
   ) {
     this.seek = o.state?.resume_from?.seek ?? null;
-    const c = o.state?.counts;
-    this.earlier = {
-      accepted: c?.accepted ?? 0,
-      skipped: c?.skipped ?? 0,
-      failed: c?.failed ?? 0,
-      unchanged: c?.unchanged ?? 0,
-    };
+    this.earlier = addCounts(noCounts(), o.state?.counts);
     this.settledAtStart = o.state?.settled_records ?? 0;
   }
 
@@ -304,17 +306,10 @@ export class Checkpointer {
     while (this.positions.length > 0 && this.positions[0]!.line <= point.line) {
       this.seek = this.positions.shift()!;
     }
-    const now = tracker.counts;
     state.settled_records = through;
     state.watermark_line = tracker.watermarkLine;
     state.resume_from = { records: point.records, line: point.line, seek: this.seek };
-    state.counts = {
-      read: through,
-      accepted: this.earlier.accepted + now.accepted,
-      skipped: this.earlier.skipped + now.skipped,
-      failed: this.earlier.failed + now.failed,
-      unchanged: this.earlier.unchanged + now.unchanged,
-    };
+    state.counts = { read: through, ...addCounts({ ...this.earlier }, tracker.counts) };
     if (this.o.prefix && this.o.prefix.bytes >= (state.input.consumed?.bytes ?? 0)) {
       state.input.consumed = this.o.prefix.snapshot();
     }

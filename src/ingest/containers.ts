@@ -96,16 +96,11 @@ export async function planEntries<E extends ContainerEntry>(
       items.push({ entry, format: undefined, refused: entry.unsafeName });
       continue;
     }
-    if (isHiddenPath(name)) {
-      ignored.push({ name, why: 'hidden' });
-      continue;
-    }
-    if (entry.skip !== undefined) {
-      ignored.push({ name, why: entry.skip });
-      continue;
-    }
-    if (OWN_FILES.test(name)) {
-      ignored.push({ name, why: "synap's own file" });
+    const passedOver = isHiddenPath(name)
+      ? 'hidden'
+      : (entry.skip ?? (OWN_FILES.test(name) ? "synap's own file" : undefined));
+    if (passedOver !== undefined) {
+      ignored.push({ name, why: passedOver });
       continue;
     }
     const byName = formatFromName(name);

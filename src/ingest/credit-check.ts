@@ -79,14 +79,9 @@ export async function estimateDocuments(
   let known = 0;
   let exact = true;
   for (const input of inputs) {
-    let size: number;
-    try {
-      const s = input === '-' ? undefined : await stat(input);
-      if (!s?.isFile()) continue;
-      size = s.size;
-    } catch {
-      continue;
-    }
+    const s = input === '-' ? undefined : await stat(input).catch(() => undefined);
+    if (!s?.isFile()) continue;
+    const size = s.size;
     const format = findFormat(opts.format ?? formatFromName(input));
     if (!format) continue;
     // Counted records where a counter knows the format; else the format's own rough figure.

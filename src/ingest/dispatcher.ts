@@ -52,15 +52,6 @@ export class Dispatcher {
     },
   ) {}
 
-  /** Requests in flight now, and the concurrency limit (for progress). */
-  get requestsInFlight(): number {
-    return this.o.gate.inFlight();
-  }
-
-  get concurrency(): number {
-    return this.o.gate.current();
-  }
-
   /**
    * Waits for a slot, then starts sending `batch`. After a stop the wait is bounded like the
    * requests in flight: once they are abandoned, the batch is not sent (its records stay
@@ -84,9 +75,13 @@ export class Dispatcher {
     this.inFlight.add(p);
   }
 
-  /** Waits for the batches in flight (after a stop, only for the grace period). */
+  /**
+   * Waits for the batches in flight; after a stop, only for the grace period: what is still in
+   * flight is then abandoned (documents with an id stay unsent and a resume sends them again).
+   */
   async drain(): Promise<void> {
-    if (this.inFlight.size > 0) await this.o.stop.settle(Promise.allSettled([...this.inFlight]));
+    if (this.inFlight.size > 0)
+      await this.o.stop.untilAbandoned(Promise.allSettled([...this.inFlight]));
   }
 
   private async send(batch: PendingItem[]): Promise<void> {

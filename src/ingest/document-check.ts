@@ -2,7 +2,9 @@ import { UsageError } from '../errors.js';
 import { findCustomerIdColumn, type InstanceRules } from './isolation.js';
 import type { SourceRecord } from './source-record.js';
 import { isPlainObject } from '../json-value.js';
-import { ownValue, valueAt } from './validate.js';
+import { isFailuresLine } from './failures-file.js';
+import { isExportLine } from './mapper.js';
+import { valueAt } from './validate.js';
 
 /** How many records are looked at before the first is sent. */
 export const DOCUMENT_CHECK_RECORDS = 1000;
@@ -61,29 +63,20 @@ export function findMissingDocument(
 ): MissingDocument | undefined {
   const path = map.document ?? 'document';
   const parts = path.includes('.') ? path.split('.') : undefined;
-  const fields: string[] = [];
   const seen = new Set<string>();
   const strings = new Map<string, { n: number; length: number }>();
   let objects = 0;
   for (const r of records) {
-    const outer = r.value;
-    if (r.parseError || !isPlainObject(outer)) continue;
-    let v: Record<string, unknown> = outer;
-    if (isFailuresLine(outer)) {
-      // A failures-file line: its record is what gets sent (text is read again later).
-      if (!isPlainObject(outer.record)) return undefined;
-      v = outer.record;
-    }
-    if (typeof v.memory_id === 'string' && typeof v.content === 'string') return undefined;
+    const v = mappedObject(r);
+    // Text a failures-file line holds is read later; an export line has its document.
+    if (v === 'unknown') return undefined;
+    if (v === undefined) continue;
     objects += 1;
     // A record that has the field, even empty or null, is a record with a document field: an
     // empty one fails alone ("document is empty"), it does not call for another --map.
     if (valueAt(v, path, parts) !== undefined) return undefined;
     for (const [k, val] of Object.entries(v)) {
-      if (!seen.has(k)) {
-        seen.add(k);
-        fields.push(k);
-      }
+      seen.add(k);
       noteStrings(k, val, strings);
       if (isPlainObject(val)) {
         for (const [k2, val2] of Object.entries(val)) noteStrings(`${k}.${k2}`, val2, strings);
@@ -91,17 +84,14 @@ export function findMissingDocument(
     }
   }
   if (objects === 0) return undefined;
+  const fields = [...seen];
   const suggestion = likeliestText(strings, path);
-  const shown =
-    fields.length > FIELDS_SHOWN
-      ? `${fields.slice(0, FIELDS_SHOWN).join(', ')} and ${fields.length - FIELDS_SHOWN} more`
-      : fields.join(', ') || '(none)';
-  const first = objects === 1 ? 'the first record' : `the first ${objects} records`;
-  const have = objects === 1 ? 'has' : 'have';
+  const shown = fieldList(fields);
+  const first = firstRecords(objects, source);
   const message =
     map.document === undefined
-      ? `no record has a document: ${first} of ${source} ${have} no "document" field (fields found: ${shown})`
-      : `--map document=${path}: ${first} of ${source} ${have} no "${path}" (fields found: ${shown})`;
+      ? `no record has a document: ${first} no "document" field (fields found: ${shown})`
+      : `--map document=${path}: ${first} no "${path}" (fields found: ${shown})`;
   const only = fields.length === 1 ? fields[0]! : undefined;
   if (tabular && map.document === undefined && only !== undefined && SEPARATOR_LIKE.test(only)) {
     // One column whose name looks like several: the file's delimiter was not recognised.
@@ -140,51 +130,47 @@ function likeliestText(
   strings: Map<string, { n: number; length: number }>,
   exclude: string,
 ): string | undefined {
-  const candidates = [...strings.keys()].filter((k) => k !== exclude);
   const rank = (k: string) => {
     const i = TEXT_NAMES.indexOf((k.split('.').pop() ?? k).toLowerCase());
     return i === -1 ? Infinity : i;
   };
+  const avg = (x: string) => strings.get(x)!.length / strings.get(x)!.n;
   let best: string | undefined;
-  for (const k of candidates) {
-    if (best === undefined) {
+  for (const k of strings.keys()) {
+    if (k === exclude) continue;
+    if (
+      best === undefined ||
+      rank(k) < rank(best) ||
+      (rank(k) === rank(best) && avg(k) > avg(best))
+    )
       best = k;
-      continue;
-    }
-    const rk = rank(k);
-    const rb = rank(best);
-    const avg = (x: string) => strings.get(x)!.length / strings.get(x)!.n;
-    if (rk < rb || (rk === rb && avg(k) > avg(best))) best = k;
   }
   return best;
 }
 
-/** A failures-file line (`{line, record, error, …}`): its `record` is what gets sent. */
-function isFailuresLine(v: Record<string, unknown>): boolean {
-  return (
-    Object.hasOwn(v, 'record') &&
-    isPlainObject(ownValue(v, 'error')) &&
-    typeof ownValue(v, 'line') === 'number'
-  );
+/**
+ * What a --map applies to in a record, as the mapper reads it: the object, or a failures-file
+ * line's record; 'unknown' for a failures-file line whose record is text (read again later) or
+ * an export line (its document is its content); undefined for anything else.
+ */
+function mappedObject(r: SourceRecord): Record<string, unknown> | 'unknown' | undefined {
+  const outer = r.value;
+  if (r.parseError || !isPlainObject(outer)) return undefined;
+  const v = isFailuresLine(outer) ? outer.record : outer;
+  if (!isPlainObject(v) || isExportLine(v)) return 'unknown';
+  return v;
 }
 
-/** The records a --map applies to: objects, a failures-file line's record; not export lines. */
-function mappedObjects(records: readonly SourceRecord[]): Record<string, unknown>[] {
-  const out: Record<string, unknown>[] = [];
-  for (const r of records) {
-    const outer = r.value;
-    if (r.parseError || !isPlainObject(outer)) continue;
-    let v: Record<string, unknown> = outer;
-    if (isFailuresLine(outer)) {
-      const inner = ownValue(outer, 'record');
-      if (!isPlainObject(inner)) continue;
-      v = inner;
-    }
-    if (typeof ownValue(v, 'memory_id') === 'string' && typeof ownValue(v, 'content') === 'string')
-      continue;
-    out.push(v);
-  }
-  return out;
+/** The fields found, as a message names them: the first FIELDS_SHOWN, then how many more. */
+function fieldList(fields: readonly string[]): string {
+  return fields.length > FIELDS_SHOWN
+    ? `${fields.slice(0, FIELDS_SHOWN).join(', ')} and ${fields.length - FIELDS_SHOWN} more`
+    : fields.join(', ') || '(none)';
+}
+
+/** "the first record of x has", "the first 3 records of x have". */
+function firstRecords(n: number, source: string): string {
+  return n === 1 ? `the first record of ${source} has` : `the first ${n} records of ${source} have`;
 }
 
 /**
@@ -200,33 +186,18 @@ export function findUnseenMapSources(
 ): { message: string; hints: string[] } | undefined {
   const wanted = Object.entries(map).filter(([api]) => api !== 'document');
   if (wanted.length === 0) return undefined;
-  const objects = mappedObjects(records);
+  const objects = records.map(mappedObject).filter((v) => isPlainObject(v));
   if (objects.length === 0) return undefined;
   const unseen = wanted.filter(([, path]) => {
     const parts = path.includes('.') ? path.split('.') : undefined;
     return !objects.some((v) => valueAt(v, path, parts) !== undefined);
   });
   if (unseen.length === 0) return undefined;
-  const fields: string[] = [];
-  const seen = new Set<string>();
-  for (const v of objects) {
-    for (const k of Object.keys(v)) {
-      if (!seen.has(k)) {
-        seen.add(k);
-        fields.push(k);
-      }
-    }
-  }
-  const shown =
-    fields.length > FIELDS_SHOWN
-      ? `${fields.slice(0, FIELDS_SHOWN).join(', ')} and ${fields.length - FIELDS_SHOWN} more`
-      : fields.join(', ') || '(none)';
-  const first = objects.length === 1 ? 'the first record' : `the first ${objects.length} records`;
+  const fields = [...new Set(objects.flatMap((v) => Object.keys(v)))];
   const flags = unseen.map(([api, path]) => `--map ${api}=${path}`).join(', ');
   const names = unseen.map(([, path]) => `"${path}"`).join(', ');
-  const has = objects.length === 1 ? 'has' : 'have';
   return {
-    message: `${flags}: ${first} of ${source} ${has} no ${names} (fields found: ${shown})`,
+    message: `${flags}: ${firstRecords(objects.length, source)} no ${names} (fields found: ${fieldList(fields)})`,
     hints: [
       'Field names are case-sensitive; name a field the records have (dotted paths reach nested fields)',
     ],

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../atomic-write.js';
 import type { Clock } from '../clock.js';
-import type { IngestState } from './checkpointer.js';
+import { addCounts, noCounts, type IngestState } from './checkpointer.js';
 import type { InputIdentity } from './readers/index.js';
 import { shardTag, type Shard } from './shard.js';
 
@@ -44,12 +44,7 @@ export async function writeDone(
     shard,
     options_hash: state.options_hash,
     records_in_input: state.settled_records,
-    counts: {
-      accepted: state.counts.accepted,
-      skipped: state.counts.skipped,
-      failed: state.counts.failed,
-      unchanged: state.counts.unchanged ?? 0,
-    },
+    counts: addCounts(noCounts(), state.counts),
     failures_file: state.counts.failed > 0 ? state.failures_file : null,
     started_at: state.started_at,
     finished_at: new Date(finishedAt).toISOString(),

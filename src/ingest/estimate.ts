@@ -1,4 +1,5 @@
 import { open } from 'node:fs/promises';
+import { isGzip } from './format.js';
 import { findFormat, formatFromName } from './formats/index.js';
 
 const SAMPLE_BYTES = 256 * 1024;
@@ -109,18 +110,16 @@ function counterFor(
   path: string,
   format: string | undefined = formatFromName(path),
 ): RecordCounter | undefined {
-  if (path.toLowerCase().endsWith('.gz')) return undefined;
-  switch (findFormat(format)?.layout) {
-    case 'lines':
-      return lineCounter(false);
-    case 'rows':
-      return lineCounter(true);
-    case 'elements':
-      return jsonArrayCounter();
-    default:
-      return undefined;
-  }
+  const layout = findFormat(format)?.layout;
+  if (path.toLowerCase().endsWith('.gz') || layout === undefined) return undefined;
+  return COUNTERS[layout]();
 }
+
+const COUNTERS = {
+  lines: () => lineCounter(false),
+  rows: () => lineCounter(true),
+  elements: jsonArrayCounter,
+};
 
 /**
  * The records of an input file: counted exactly when the whole file fits in the first
@@ -141,7 +140,7 @@ export async function estimateInput(
     const buf = Buffer.alloc(Math.min(SAMPLE_BYTES, total));
     const { bytesRead } = await handle.read(buf, 0, buf.length, 0);
     if (bytesRead === 0) return undefined;
-    if (buf[0] === 0x1f && buf[1] === 0x8b) return undefined;
+    if (isGzip(buf.subarray(0, bytesRead))) return undefined;
     counter.push(buf.subarray(0, bytesRead));
     if (bytesRead >= total) return { records: counter.count(true), exact: true };
     const seen = counter.count(false);

@@ -1,8 +1,9 @@
 import { constants } from 'node:fs';
 import { lstat, open, rm, type FileHandle } from 'node:fs/promises';
 import { WriteFailedError } from '../errors.js';
-import { plainJson } from '../json-value.js';
+import { isPlainObject, plainJson } from '../json-value.js';
 import type { InputFormat } from './source-record.js';
+import { ownValue } from './validate.js';
 
 /**
  * A failed record's original with what it takes to read it back the way it was read: its
@@ -45,6 +46,22 @@ export interface FailureLine {
   correlation_id: string | null;
   /** ISO-8601 time the failure was recorded. */
   at: string;
+}
+
+/**
+ * Whether an input record is a failures-file line (own `source`, `line`, `record` and an
+ * `error` object): ingest then retries its `record`. The mapper and the document check both
+ * ask this, so they read the same line the same way.
+ */
+export function isFailuresLine(
+  v: Record<string, unknown>,
+): v is Record<string, unknown> & { record: unknown } {
+  return (
+    Object.hasOwn(v, 'record') &&
+    isPlainObject(ownValue(v, 'error')) &&
+    typeof ownValue(v, 'line') === 'number' &&
+    typeof ownValue(v, 'source') === 'string'
+  );
 }
 
 /** Where failed records go; `FailuresFile` on disk, or an in-memory fake in tests. */
@@ -176,12 +193,7 @@ export class FailuresFile implements FailuresSink {
       constants.O_CREAT |
       constants.O_NOFOLLOW |
       (this.o.unique ? constants.O_EXCL : 0);
-    let existed = true;
-    try {
-      await lstat(this.path);
-    } catch {
-      existed = false;
-    }
+    const existed = (await lstat(this.path).catch(() => undefined)) !== undefined;
     this.handle = await open(this.path, flags, 0o600);
     this.created = !existed;
     // A run killed mid-write may have left a partial last line: start ours on a fresh line.

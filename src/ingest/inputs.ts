@@ -73,13 +73,19 @@ function strictError(warnings: QualityWarning[]): UsageError {
 
 const FROM_START: Unit['resume'] = { records: 0, line: 0, settled: 0, watermarkLine: 0 };
 
+/** Where a saved state resumes (a state of an older version: reading from the start). */
+function resumeOf(state: IngestState): Unit['resume'] {
+  const at = state.resume_from ?? { records: 0, line: 0 };
+  const { settled_records: settled, watermark_line: watermarkLine } = state;
+  return { records: at.records, line: at.line, settled, watermarkLine };
+}
+
 /**
  * Records from elsewhere (migrate), as one-record arrays: no lock; a state file only when the
  * caller keeps one (recordsState), which then resumes like an input's.
  */
 export function recordsUnit(opts: IngestRunOptions, records: AsyncIterable<SourceRecord>): Unit {
   const saved = opts.recordsState;
-  const at = saved?.state.resume_from ?? { records: 0, line: 0 };
   return {
     source: opts.recordsName ?? 'records',
     records: (async function* () {
@@ -90,25 +96,14 @@ export function recordsUnit(opts: IngestRunOptions, records: AsyncIterable<Sourc
     uniqueFailures: false,
     index: 0,
     count: 1,
-    resume: saved
-      ? {
-          records: at.records,
-          line: at.line,
-          settled: saved.state.settled_records,
-          watermarkLine: saved.state.watermark_line,
-        }
-      : FROM_START,
-    ...(saved
-      ? {
-          checkpoint: {
-            file: saved.file,
-            state: saved.state,
-            prefix: PrefixHash.empty(),
-            ownsFailures: saved.ownsFailures,
-            onComplete: saved.onComplete,
-          },
-        }
-      : {}),
+    resume: saved ? resumeOf(saved.state) : FROM_START,
+    checkpoint: saved && {
+      file: saved.file,
+      state: saved.state,
+      prefix: PrefixHash.empty(),
+      ownsFailures: saved.ownsFailures,
+      onComplete: saved.onComplete,
+    },
   };
 }
 
@@ -152,7 +147,7 @@ export async function withInput(
   const files = await inputFiles(input, {
     now: clock.now(),
     inputs: o.inputs,
-    ...(shard?.by === 'record' ? { tag: shardTag(shard) } : {}),
+    tag: shard?.by === 'record' ? shardTag(shard) : undefined,
     folder: opts.folderOf?.get(input),
   });
   const explicitFailures =
@@ -172,7 +167,6 @@ export async function withInput(
       inspect,
       isTabular(format),
     );
-  const elsewhere = files.elsewhere ? { elsewhere: files.elsewhere } : {};
   if (!files.resumable || opts.dryRun) {
     const failuresPath = explicitFailures ?? files.failures;
     if (!opts.dryRun) await refuseSymlink(failuresPath);
@@ -185,8 +179,8 @@ export async function withInput(
       ...place,
       resume: FROM_START,
       quality,
-      ...elsewhere,
-      ...(opts.dryRun && files.resumable ? { dryRunPath: input } : {}),
+      elsewhere: files.elsewhere,
+      dryRunPath: opts.dryRun && files.resumable ? input : undefined,
     });
   }
   const identity = await inputIdentity(input);
@@ -239,33 +233,27 @@ export async function withInput(
       records: await checked({
         ...o.read,
         startAfterLine: at.line,
-        ...(at.seek ? { startAt: at.seek } : {}),
+        startAt: at.seek ?? undefined,
         prefixHash: prefix,
       }),
       failuresPath,
       discardOldFailures: state.settled_records === 0 && defaultFailures && !files.uniqueFailures,
       uniqueFailures: defaultFailures && files.uniqueFailures && !resumed,
       ...place,
-      resume: {
-        records: at.records,
-        line: at.line,
-        settled: state.settled_records,
-        watermarkLine: state.watermark_line,
-      },
+      resume: resumeOf(state),
       checkpoint: {
         file,
         state,
         prefix,
         ownsFailures,
-        ...(donePath && shard
-          ? {
-              onComplete: (final: IngestState) => writeDone(donePath, final, shard, clock.now()),
-            }
-          : {}),
+        onComplete:
+          donePath && shard
+            ? (final: IngestState) => writeDone(donePath, final, shard, clock.now())
+            : undefined,
       },
       estimate: await findFormat(format)?.estimate(input, identity.size),
       quality,
-      ...elsewhere,
+      elsewhere: files.elsewhere,
     });
   } finally {
     await peers?.stop();

@@ -195,9 +195,6 @@ function parseLock(text: string): LockInfo | 'unreadable' {
 }
 
 async function olderThan(path: string, ms: number, clock: Clock): Promise<boolean> {
-  try {
-    return clock.now() - (await stat(path)).mtimeMs > ms;
-  } catch {
-    return true;
-  }
+  const info = await stat(path).catch(() => undefined);
+  return info === undefined || clock.now() - info.mtimeMs > ms;
 }

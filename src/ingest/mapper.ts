@@ -1,7 +1,7 @@
 import type { CreateMemoryRequest } from '../client/types.js';
 import { customerIdRefusal, customerIdRequired, type InstanceRules } from './isolation.js';
 import { hashDocumentId } from './document-id.js';
-import { RecordOriginal } from './failures-file.js';
+import { isFailuresLine, RecordOriginal } from './failures-file.js';
 import { parseJsonRecord } from './readers/common.js';
 import { deeperThan, MAX_DEPTH } from './readers/json-text.js';
 import { findFormat, formatSpec, isTabular } from './formats/index.js';
@@ -288,23 +288,11 @@ function rereadText(
 }
 
 /** A line of `synap export`: a memory as the API lists it, not a create request. */
-function isExportLine(v: Record<string, unknown>): boolean {
+export function isExportLine(v: Record<string, unknown>): boolean {
   return (
     typeof ownValue(v, 'memory_id') === 'string' &&
     typeof ownValue(v, 'content') === 'string' &&
     !Object.hasOwn(v, 'document')
-  );
-}
-
-/** A line of a failures file (`{source, line, record, error, …}`). */
-function isFailuresLine(
-  v: Record<string, unknown>,
-): v is Record<string, unknown> & { record: unknown } {
-  return (
-    Object.hasOwn(v, 'record') &&
-    isPlainObject(ownValue(v, 'error')) &&
-    typeof ownValue(v, 'line') === 'number' &&
-    typeof ownValue(v, 'source') === 'string'
   );
 }
 

@@ -3,7 +3,7 @@ import { AdaptiveConcurrency } from '../client/concurrency.js';
 import { MAX_BATCH_SIZE } from '../client/types.js';
 import { PartialResultError, UsageError } from '../errors.js';
 import { Batcher } from './batcher.js';
-import { Checkpointer, hashMapping } from './checkpointer.js';
+import { addCounts, Checkpointer, hashMapping, RESTART_FROM_START } from './checkpointer.js';
 import { NO_FORMAT_CLAIMS } from './containers.js';
 import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
 import type { DoneRecord } from './done-file.js';
@@ -214,10 +214,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     onComplete: u.checkpoint?.onComplete,
   });
   const earlier = checkpointer.earlierCounts;
-  tally.earlier.accepted += earlier.accepted;
-  tally.earlier.skipped += earlier.skipped;
-  tally.earlier.failed += earlier.failed;
-  tally.earlier.unchanged += earlier.unchanged;
+  addCounts(tally.earlier, earlier);
   reporter.onInputStart?.({
     source: u.source,
     index: u.index,
@@ -440,17 +437,10 @@ function premap(
   before: number,
   settled: number,
 ): (MapResult | undefined)[] {
-  const out: (MapResult | undefined)[] = [];
+  const out = records.map((rec, k) => (before + k + 1 <= settled ? undefined : run.mapper(rec)));
   const ids: string[] = [];
-  records.forEach((rec, k) => {
-    if (before + k + 1 <= settled) {
-      out.push(undefined);
-      return;
-    }
-    const m = run.mapper(rec);
-    out.push(m);
-    if (m.ok && typeof m.request.document_id === 'string') ids.push(m.request.document_id);
-  });
+  for (const m of out)
+    if (m?.ok && typeof m.request.document_id === 'string') ids.push(m.request.document_id);
   if (ids.length > 0) run.opts.ledger?.prefetch?.(ids);
   return out;
 }
@@ -483,10 +473,6 @@ function checkClaims(u: Unit, ordinal: number, lines: number | undefined): void 
     `${u.source} has fewer records than its state file ${u.checkpoint.file.path} says are ` +
       `settled (${u.resume.settled} records, up to line ${u.resume.line}; the input ends at ` +
       `line ${lines ?? '?'}); cannot resume`,
-    {
-      hints: [
-        'Add --restart to ingest the input from the beginning (already stored records are skipped).',
-      ],
-    },
+    { hints: [RESTART_FROM_START] },
   );
 }

@@ -83,36 +83,32 @@ export function qualityWarnings(
   const out: QualityWarning[] = [];
   // Each kind found: how many of the records checked, the first one, and what to do.
   const warn = (code: QualityWarning['code'], what: string, hint: string) => {
-    const f = found.get(code)!;
+    const f = found.get(code);
+    if (!f) return;
     const message = `${f.count} of the first ${checked} records ${what}`;
     const example = { line: f.line, text: f.text };
     out.push({ source, code, count: f.count, checked, message, example, hint });
   };
-  if (found.has('NO_SPEAKER_LABELS')) {
-    warn(
-      'NO_SPEAKER_LABELS',
-      'are ai-chat-conversation documents with no speaker label at the start of a line',
-      'Label each turn ("User: …", "Assistant: …" or names), or give --document-type for documents that are not chats.',
-    );
-  }
-  if (found.has('NO_CREATED_AT')) {
-    const likeliest = [...dateFields].sort(
-      (a, b) => Number(DATE_NAME.test(b[0])) - Number(DATE_NAME.test(a[0])) || b[1] - a[1],
-    )[0]?.[0];
-    warn(
-      'NO_CREATED_AT',
-      'have no document_created_at (they would be dated when they arrive)',
-      likeliest !== undefined
-        ? `Add --map document_created_at=${likeliest} to date them by their "${likeliest}" field.`
-        : 'Give each record a document_created_at (ISO 8601), or --map document_created_at=<its date field>.',
-    );
-  }
-  if (found.has('USER_WITHOUT_CUSTOMER')) {
-    warn(
-      'USER_WITHOUT_CUSTOMER',
-      'have a user_id but no customer_id, and this instance is B2B',
-      'Give the customer (a customer_id field, --map customer_id=…, --customer-id), or leave out user_id.',
-    );
-  }
+  warn(
+    'NO_SPEAKER_LABELS',
+    'are ai-chat-conversation documents with no speaker label at the start of a line',
+    'Label each turn ("User: …", "Assistant: …" or names), or give --document-type for documents that are not chats.',
+  );
+  // Only records without a date fed dateFields.
+  const likeliest = [...dateFields].sort(
+    (a, b) => Number(DATE_NAME.test(b[0])) - Number(DATE_NAME.test(a[0])) || b[1] - a[1],
+  )[0]?.[0];
+  warn(
+    'NO_CREATED_AT',
+    'have no document_created_at (they would be dated when they arrive)',
+    likeliest !== undefined
+      ? `Add --map document_created_at=${likeliest} to date them by their "${likeliest}" field.`
+      : 'Give each record a document_created_at (ISO 8601), or --map document_created_at=<its date field>.',
+  );
+  warn(
+    'USER_WITHOUT_CUSTOMER',
+    'have a user_id but no customer_id, and this instance is B2B',
+    'Give the customer (a customer_id field, --map customer_id=…, --customer-id), or leave out user_id.',
+  );
   return out;
 }

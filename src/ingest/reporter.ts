@@ -1,5 +1,6 @@
 import type { FailureLine } from './failures-file.js';
 import type { EntriesEvent } from './readers/zip.js';
+import type { Elsewhere } from './run-files.js';
 import type { StopReason } from './summary.js';
 
 export interface InputStartEvent {
@@ -12,9 +13,8 @@ export interface InputStartEvent {
   resumedFrom: { records: number; line: number } | null;
   /** Estimated records in the input (undefined when unknown: stdin, gzip, JSON arrays). */
   estimatedRecords: number | undefined;
-  /** Set when the input's files are kept in the user's state directory instead of beside it. */
-  /** Where its files are kept instead of beside it; `folder`: the folder given it was found in. */
-  filesIn?: { dir: string; why: string; folder?: string };
+  /** Where its files are kept instead of beside it (the user's state directory), and why. */
+  filesIn?: Elsewhere;
 }
 
 export interface IngestProgress {

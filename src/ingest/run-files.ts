@@ -101,15 +101,10 @@ function runStamp(now: number): string {
  * its name; so two spellings of one file (`./x`, `../d/x`, a symlink) compare equal.
  */
 async function realPathOf(path: string): Promise<string> {
-  try {
-    return await realpath(path);
-  } catch {
-    try {
-      return join(await realpath(dirname(resolve(path))), basename(path));
-    } catch {
-      return resolve(path);
-    }
-  }
+  const real = await realpath(path).catch(() => undefined);
+  if (real !== undefined) return real;
+  const dir = await realpath(dirname(resolve(path))).catch(() => undefined);
+  return dir === undefined ? resolve(path) : join(dir, basename(path));
 }
 
 /** The real paths of the inputs of a run (stdin has none). */
@@ -128,13 +123,7 @@ export async function checkFailuresFlag(path: string, inputs: Set<string>): Prom
 
 /** Refuses to write failures through a symlink (it could point anywhere). */
 export async function refuseSymlink(path: string): Promise<void> {
-  let isLink = false;
-  try {
-    isLink = (await lstat(path)).isSymbolicLink();
-  } catch {
-    return;
-  }
-  if (isLink) {
+  if ((await lstat(path).catch(() => undefined))?.isSymbolicLink()) {
     throw new UsageError(
       `refusing to write failures to ${path}: it is a symbolic link (it could point anywhere)`,
       { hints: ['Remove the link or name another file with --failures PATH.'] },
@@ -142,13 +131,10 @@ export async function refuseSymlink(path: string): Promise<void> {
   }
 }
 
-async function writable(dir: string): Promise<boolean> {
-  try {
-    await access(dir, constants.W_OK);
-    return true;
-  } catch {
-    return false;
-  }
+function writable(dir: string): Promise<boolean> {
+  return access(dir, constants.W_OK)
+    .then(() => true)
+    .catch(() => false);
 }
 
 /** The state directory, made private; one that cannot be made stops the run before it starts. */
@@ -217,13 +203,7 @@ export async function inputFiles(
       elsewhere: { dir, why: 'the working directory is not writable' },
     };
   }
-  let regular = false;
-  try {
-    regular = (await stat(input)).isFile();
-  } catch {
-    regular = false;
-  }
-  if (!regular) {
+  if (!(await stat(input).catch(() => undefined))?.isFile()) {
     const dir = await stateDir();
     return {
       resumable: false,

@@ -12,6 +12,7 @@ import {
   type RetryPolicy,
 } from '../client/retry-policy.js';
 import type { BatchCreateResponse, CreateMemoryRequest } from '../client/types.js';
+import { isPlainObject } from '../json-value.js';
 
 /** What the sender needs of SynapClient. */
 export interface BatchClient {
@@ -80,10 +81,7 @@ export async function sendBatch(
 ): Promise<ItemOutcome[]> {
   let result: ApiResult<BatchCreateResponse>;
   try {
-    result = await client.batch(docs, {
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.stop ? { stop: opts.stop } : {}),
-    });
+    result = await client.batch(docs, { signal: opts.signal, stop: opts.stop });
   } catch (err) {
     // Nothing went out: every document is unsent, with or without an id.
     if (err instanceof NotSentError) return docs.map(() => ({ kind: 'unsent' }));
@@ -99,25 +97,20 @@ export async function sendBatch(
         opts,
       );
     }
-    const duplicate = err instanceof ConflictError && isDuplicateConflict(err);
-    const splits =
-      err instanceof InvalidInputError ||
-      duplicate ||
-      (err instanceof SynapError && err.status === 413);
-    if (splits && docs.length > 1) {
-      const half = Math.ceil(docs.length / 2);
-      const left = await sendBatch(client, docs.slice(0, half), opts);
-      const right = await sendBatch(client, docs.slice(half), opts);
-      return [...left, ...right];
-    }
-    if (duplicate) {
-      return [{ kind: 'skipped', correlationId: (err as SynapError).correlationId ?? '' }];
-    }
     if (
       err instanceof InvalidInputError ||
       err instanceof ConflictError ||
       (err instanceof SynapError && err.status === 413)
     ) {
+      // A conflict splits only when it says the documents already exist.
+      const duplicate = err instanceof ConflictError && isDuplicateConflict(err);
+      if ((duplicate || !(err instanceof ConflictError)) && docs.length > 1) {
+        const half = Math.ceil(docs.length / 2);
+        const left = await sendBatch(client, docs.slice(0, half), opts);
+        const right = await sendBatch(client, docs.slice(half), opts);
+        return [...left, ...right];
+      }
+      if (duplicate) return [{ kind: 'skipped', correlationId: err.correlationId ?? '' }];
       return docs.map(() => ({
         kind: 'failed',
         error: { code: err.code, status: err.status ?? null, message: err.message },
@@ -148,10 +141,7 @@ export async function sendBatch(
   }
   const scrub = client.scrub?.bind(client) ?? ((t: string) => t);
   const matched = matchResults(docs, result, scrub);
-  const unclear: number[] = [];
-  matched.forEach((m, i) => {
-    if (m.kind === 'ambiguous') unclear.push(i);
-  });
+  const unclear = matched.flatMap((m, i) => (m.kind === 'ambiguous' ? [i] : []));
   if (unclear.length === 0) return matched as ItemOutcome[];
   const settled = await settleAmbiguous(
     client,
@@ -161,9 +151,7 @@ export async function sendBatch(
     opts,
   );
   const outcomes = matched as ItemOutcome[];
-  unclear.forEach((docIndex, k) => {
-    outcomes[docIndex] = settled[k]!;
-  });
+  for (const [k, docIndex] of unclear.entries()) outcomes[docIndex] = settled[k]!;
   return outcomes;
 }
 
@@ -286,11 +274,7 @@ const TAKEN: ReadonlySet<string> = new Set([
 /** Item statuses that say it was not. */
 const REFUSED: ReadonlySet<string> = new Set(['failed', 'error', 'cancelled']);
 
-function asObject(v: unknown): Record<string, unknown> | undefined {
-  return v !== null && typeof v === 'object' && !Array.isArray(v)
-    ? (v as Record<string, unknown>)
-    : undefined;
-}
+const asObject = (v: unknown) => (isPlainObject(v) ? v : undefined);
 
 function text(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;

@@ -1,3 +1,6 @@
+/** How a record settled, for the counts under the watermark ('none': a dry run's record). */
+export type Settled = 'accepted' | 'skipped' | 'failed' | 'unchanged' | 'none';
+
 /**
  * Tracks which records (numbered 1, 2, 3… in read order) are settled — accepted, skipped, or
  * written to the failures file — and the watermark: the count of records from the start that
@@ -8,9 +11,6 @@
  * the first `resumePoint.records` records are settled and are exactly those starting on a line
  * up to `resumePoint.line` (several records may share a line, as in a one-line JSON array).
  */
-/** How a record settled, for the counts under the watermark ('none': a dry run's record). */
-export type Settled = 'accepted' | 'skipped' | 'failed' | 'unchanged' | 'none';
-
 export class SettlementTracker {
   private through: number;
   private lastLine: number;

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
-import { ingestStateFile } from './checkpointer.js';
+import { addCounts, ingestStateFile, noCounts } from './checkpointer.js';
 import { donePathFor, readDone } from './done-file.js';
 import { lockPathFor, pidAlive, readLock } from './lock.js';
 import { filesBase } from './run-files.js';
@@ -58,8 +58,7 @@ export interface ShardReport {
 async function baseOf(input: string, shard?: Shard, folder?: string): Promise<string> {
   const tag = shard?.by === 'record' ? shardTag(shard) : undefined;
   try {
-    return (await filesBase(input, { ...(tag ? { tag } : {}), ...(folder ? { folder } : {}) }))
-      .base;
+    return (await filesBase(input, { tag, folder: folder || undefined })).base;
   } catch {
     // An input that is gone: its files, if any, are where they would be beside it.
     return shard ? shardBase(input, shard) : input;
@@ -132,8 +131,8 @@ async function rowOf(input: string, shard: Shard, folder?: string): Promise<Shar
     return {
       ...row,
       status: gone ? 'stopped' : 'running',
-      ...state.counts,
-      unchanged: state.counts.unchanged ?? 0,
+      // The outcome counts only (a state also counts the records read).
+      ...addCounts(noCounts(), state.counts),
       records_through: state.settled_records,
       updated_at: state.updated_at,
       failures_file: state.counts.failed > 0 ? state.failures_file : null,
@@ -146,8 +145,7 @@ async function rowOf(input: string, shard: Shard, folder?: string): Promise<Shar
   return {
     ...row,
     status: 'completed',
-    ...done.counts,
-    unchanged: done.counts.unchanged ?? 0,
+    ...addCounts(noCounts(), done.counts),
     records_through: done.records_in_input,
     updated_at: done.finished_at,
     failures_file: done.failures_file,

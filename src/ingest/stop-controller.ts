@@ -52,7 +52,8 @@ export class StopController {
   fatal: unknown = undefined;
   /** What made a clean stop, when an error did (e.g. the server's too long Retry-After). */
   stopError: Error | undefined;
-  private readonly waiters = new Set<() => void>();
+  /** Aborted once the run is stopping (`halted`). */
+  private readonly stopped = new AbortController();
   private readonly hurried = new AbortController();
   private readonly abandonment = new AbortController();
   private readonly deadline = new AbortController();
@@ -130,26 +131,9 @@ export class StopController {
       this.request('max-errors');
   }
 
-  /**
-   * `next`, or undefined as soon as the run stops (a stdin read may never answer). The waiter
-   * is removed when either comes first, so nothing piles up per read.
-   */
+  /** `next`, or undefined as soon as the run stops (a stdin read may never answer). */
   race<T>(next: Promise<T>): Promise<T | undefined> {
-    if (this.halted) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      const onStop = () => resolve(undefined);
-      this.waiters.add(onStop);
-      next.then(
-        (v) => {
-          this.waiters.delete(onStop);
-          resolve(v);
-        },
-        (err: unknown) => {
-          this.waiters.delete(onStop);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    });
+    return unlessAborted(next, this.stopped.signal);
   }
 
   /**
@@ -157,30 +141,7 @@ export class StopController {
    * a wait for a concurrency slot is bounded like a request on the wire.
    */
   untilAbandoned<T>(promise: Promise<T>): Promise<T | undefined> {
-    if (this.abandonment.signal.aborted) return Promise.resolve(undefined);
-    return new Promise((resolve, reject) => {
-      const onAbandon = () => resolve(undefined);
-      this.abandonment.signal.addEventListener('abort', onAbandon, { once: true });
-      promise.then(
-        (v) => {
-          this.abandonment.signal.removeEventListener('abort', onAbandon);
-          resolve(v);
-        },
-        (err: unknown) => {
-          this.abandonment.signal.removeEventListener('abort', onAbandon);
-          reject(err instanceof Error ? err : new Error(String(err)));
-        },
-      );
-    });
-  }
-
-  /**
-   * Waits for `inFlight`; once the run is stopping, only until the grace period that started
-   * with the stop is over: what is still in flight is then abandoned (`abandon` aborts;
-   * documents with an id stay unsent and a resume sends them again).
-   */
-  async settle(inFlight: Promise<unknown>): Promise<void> {
-    await this.untilAbandoned(inFlight);
+    return unlessAborted(promise, this.abandonment.signal);
   }
 
   /** Releases the signal listener and the timers. */
@@ -202,7 +163,28 @@ export class StopController {
         .then(() => this.abandonment.abort(new Error('stopped')))
         .catch(() => {});
     }
-    for (const w of [...this.waiters]) w();
-    this.waiters.clear();
+    this.stopped.abort();
   }
+}
+
+/**
+ * `promise`, or undefined as soon as `signal` aborts. The listener is removed when either comes
+ * first, so nothing piles up per call.
+ */
+function unlessAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T | undefined> {
+  if (signal.aborted) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const onAbort = () => resolve(undefined);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }

@@ -196,13 +196,9 @@ export class Tally {
       stop_reason: stop,
       dry_run: this.o.dryRun,
       inputs,
-      ...(shard
-        ? {
-            shard: `${shard.index}/${shard.count}`,
-            shard_by: shard.by,
-            ...(shard.by === 'record' ? { other_shards: this.otherShards } : {}),
-          }
-        : {}),
+      shard: shard && `${shard.index}/${shard.count}`,
+      shard_by: shard?.by,
+      other_shards: shard?.by === 'record' ? this.otherShards : undefined,
       records_read: this.read,
       resumed_past: this.resumedPast,
       unchanged: this.earlier.unchanged + this.unchanged,
@@ -210,34 +206,31 @@ export class Tally {
       sent: this.sent,
       accepted: this.earlier.accepted + this.accepted,
       skipped: this.earlier.skipped + this.skipped,
-      ...(this.keptEarlier > 0
-        ? { kept_earlier: this.keptEarlier, kept_earlier_ids: [...this.keptEarlierIds] }
-        : {}),
+      // A figure that is 0 is left out (undefined: JSON drops it).
+      kept_earlier: this.keptEarlier || undefined,
+      kept_earlier_ids: this.keptEarlier > 0 ? [...this.keptEarlierIds] : undefined,
       failed,
-      ...(this.failedInSource > 0 ? { failed_in_source: this.failedInSource } : {}),
-      ...(this.skippedEmpty > 0 ? { skipped_empty: this.skippedEmpty } : {}),
-      ...(this.filesSkipped.binary + this.filesSkipped.no_format > 0
-        ? { files_skipped: { ...this.filesSkipped } }
-        : {}),
+      failed_in_source: this.failedInSource || undefined,
+      skipped_empty: this.skippedEmpty || undefined,
+      files_skipped:
+        this.filesSkipped.binary + this.filesSkipped.no_format > 0
+          ? { ...this.filesSkipped }
+          : undefined,
       earlier_runs: { ...this.earlier },
       ...this.requestCounts(),
       elapsed_s: Math.round(elapsed / 100) / 10,
       records_per_s: perS,
       failures_files: [...this.failuresFiles],
       state_files: [...this.stateFiles],
-      ...(this.o.dryRun ? { samples: this.samples } : {}),
-      ...(this.o.show !== undefined ? { show: this.o.show } : {}),
-      ...(this.quality.length > 0 ? { quality_warnings: this.quality } : {}),
-      ...(this.archives.length > 0 ? { archives: this.archives } : {}),
-      ...(wait ? { wait } : {}),
-      ...(this.unknown.records > 0
-        ? {
-            outcome_unknown: {
-              records: this.unknown.records,
-              without_document_id: this.unknown.withoutId,
-            },
-          }
-        : {}),
+      samples: this.o.dryRun ? this.samples : undefined,
+      show: this.o.show,
+      quality_warnings: this.quality.length > 0 ? this.quality : undefined,
+      archives: this.archives.length > 0 ? this.archives : undefined,
+      wait,
+      outcome_unknown:
+        this.unknown.records > 0
+          ? { records: this.unknown.records, without_document_id: this.unknown.withoutId }
+          : undefined,
     };
   }
 

@@ -1,6 +1,6 @@
-import { open } from 'node:fs/promises';
-import { versionInfo } from '../build-info.js';
 import { stat } from 'node:fs/promises';
+import { versionInfo } from '../build-info.js';
+import { byteAt } from '../ingest/checkpointer.js';
 import { findFormat, formatFromName } from '../ingest/formats/index.js';
 import { PrefixHash } from '../ingest/readers/prefix-hash.js';
 import type { LedgerView } from './verdict.js';
@@ -162,15 +162,4 @@ export function rememberFinished(
     },
     since,
   );
-}
-
-async function byteAt(path: string, at: number): Promise<number | undefined> {
-  const fh = await open(path, 'r');
-  try {
-    const b = Buffer.alloc(1);
-    const { bytesRead } = await fh.read(b, 0, 1, at);
-    return bytesRead === 1 ? b[0] : undefined;
-  } finally {
-    await fh.close();
-  }
 }

@@ -126,9 +126,7 @@ export class Ledger {
   /** The body hash held for `documentId`: a string, null (held, body unknown), undefined (not held). */
   lookup(instanceId: string, documentId: string): string | null | undefined {
     const inst = this.instanceKey(instanceId, false);
-    if (inst === undefined) return undefined;
-    const hash = this.stmts.get.get(inst, documentId);
-    return held(hash);
+    return inst === undefined ? undefined : held(this.stmts.get.get(inst, documentId));
   }
 
   /**
@@ -216,8 +214,7 @@ export class Ledger {
   /** The body hash last refused for `documentId` (see recordRefused), if any. */
   refused(instanceId: string, documentId: string): string | undefined {
     const inst = this.instanceKey(instanceId, false);
-    if (inst === undefined) return undefined;
-    return this.stmts.refusedGet.get(inst, documentId);
+    return inst === undefined ? undefined : this.stmts.refusedGet.get(inst, documentId);
   }
 
   /** Forgets the given documents of an instance, or all of them; returns how many were held. */
@@ -307,8 +304,7 @@ export class Ledger {
    */
   generation(instanceId: string): number {
     const inst = this.instanceKey(instanceId, false);
-    if (inst === undefined) return 0;
-    return this.stmts.generation.get(inst) ?? 0;
+    return inst === undefined ? 0 : (this.stmts.generation.get(inst) ?? 0);
   }
 
   /** What is remembered of an input every record of which the instance held (see recordFinished). */

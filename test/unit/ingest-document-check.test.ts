@@ -7,6 +7,7 @@ import {
   findMissingDocument,
   findUnseenMapSources,
 } from '../../src/ingest/document-check.js';
+import { createMapper } from '../../src/ingest/mapper.js';
 import { readRecordBatches } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
@@ -92,6 +93,27 @@ describe('findMissingDocument ', () => {
     expect(findMissingDocument([], {}, 'x')).toBeUndefined();
   });
 
+  it('a line shaped like a failures-file line but without "source" is an ordinary record, as the mapper reads it', () => {
+    // The mapper retries `record` only of a line with source, line, record and error; the
+    // check must read the same line the same way, or it passes an input the mapper then
+    // fails record by record (or refuses one the mapper would send).
+    const lookalike = { line: 1, record: { document: 'inner' }, error: { code: 'X' } };
+    const mapped = createMapper()({ source: 'in', line: 1, value: lookalike });
+    expect(mapped.ok).toBe(false);
+    expect(findMissingDocument(recs(lookalike), {}, 'x')?.fields).toEqual([
+      'line',
+      'record',
+      'error',
+    ]);
+    expect(
+      findUnseenMapSources(recs({ ...lookalike, org: 'o' }), { customer_id: 'org' }, 'x'),
+    ).toBeUndefined();
+    // With source it is a failures-file line: its record is what the check and the mapper read.
+    const line = { source: 's', ...lookalike };
+    expect(createMapper()({ source: 'in', line: 1, value: line }).ok).toBe(true);
+    expect(findMissingDocument(recs(line), {}, 'x')).toBeUndefined();
+  });
+
   it('an empty or null document is a document field (the record fails alone later); a long field list is cut', () => {
     expect(findMissingDocument(recs({ document: '', document_id: 'd' }), {}, 'x')).toBeUndefined();
     expect(findMissingDocument(recs({ document: null }), {}, 'x')).toBeUndefined();
@@ -135,6 +157,23 @@ describe('findUnseenMapSources', () => {
       findUnseenMapSources(recs({ document: 'a' }), { user_id: 'constructor' }, 'x')?.message,
     ).toMatch(/no "constructor"/);
     expect(findUnseenMapSources([], { user_id: 'u' }, 'x')).toBeUndefined();
+  });
+
+  it('a record with memory_id and content that has a document is mapped like any record, so its --map sources are checked', () => {
+    // The mapper reads an export line only when it has no "document"; this one it maps as it
+    // is, so a --map source it lacks would send null.
+    const line = { memory_id: 'm', content: 'c', document: 'd' };
+    expect(createMapper({ map: { customer_id: 'org' } })(recs(line)[0]!)).toMatchObject({
+      ok: true,
+      request: { document: 'd', customer_id: null },
+    });
+    expect(findUnseenMapSources(recs(line), { customer_id: 'org' }, 'x')?.message).toBe(
+      '--map customer_id=org: the first record of x has no "org" (fields found: memory_id, content, document)',
+    );
+    // An export line (no document) is not: the map does not apply to it.
+    expect(
+      findUnseenMapSources(recs({ memory_id: 'm', content: 'c' }), { customer_id: 'org' }, 'x'),
+    ).toBeUndefined();
   });
 
   it('checkDocumentField refuses (exit 2) before yielding anything', async () => {

@@ -1,7 +1,13 @@
 import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ExitCode } from '../../src/errors.js';
+import { freshIngestState, ingestStateFile } from '../../src/ingest/checkpointer.js';
+import { inputIdentity } from '../../src/ingest/readers/identity.js';
+import { shardReport } from '../../src/ingest/shard-report.js';
 import { createMapper } from '../../src/ingest/mapper.js';
 import {
   fileShard,
@@ -135,5 +141,38 @@ describe("a shard's file names", () => {
     expect(shardFailuresPath('out.d/failed', shard(2, 8))).toBe('out.d/failed.shard-2-of-8');
     expect(shardFailuresPath('.failed', shard(1, 2))).toBe('.failed.shard-1-of-2');
     expect(shardFailuresPath('failed.jsonl', undefined)).toBe('failed.jsonl');
+  });
+});
+
+describe('--shard-report rows', () => {
+  it('a stopped shard is told by its state file: its outcome counts, and no other count of the state', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synap-shard-report-'));
+    try {
+      const input = join(dir, 'data.jsonl');
+      writeFileSync(input, '{"document":"a"}\n{"document":"b"}\n');
+      // Shard 0/2 stopped after settling both records; no lock: nothing runs it now.
+      const file = ingestStateFile(`${input}.shard-0-of-2`);
+      const shape = { base_url: 'x', profile: 'p' } as Parameters<typeof freshIngestState>[2];
+      const state = freshIngestState(file, await inputIdentity(input), shape, 'f.jsonl', 0);
+      state.settled_records = 2;
+      state.counts = { read: 2, accepted: 1, skipped: 0, failed: 1 };
+      await file.write(state);
+      const report = await shardReport({ inputs: [input], count: 2, by: 'record' });
+      expect(report.rows[0]).toEqual({
+        shard: '0/2',
+        input,
+        status: 'stopped',
+        accepted: 1,
+        skipped: 0,
+        failed: 1,
+        unchanged: 0,
+        records_through: 2,
+        updated_at: state.updated_at,
+        failures_file: 'f.jsonl',
+        file: file.path,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
