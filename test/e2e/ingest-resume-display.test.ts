@@ -14,12 +14,14 @@ import { ptyUnavailableReason, runInPty } from '../helpers/tty.js';
 const noPty = ptyUnavailableReason();
 
 describe.skipIf(noPty)('a resumed ingest in a terminal', () => {
-  const box = emulatorSandbox({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 30 });
+  const box = emulatorSandbox({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 120 });
 
   it('says "resuming after record N" and shows this run, earlier runs and the whole input apart', async () => {
     const file = writeChatFile(join(box.dir, 'chats.jsonl'), 300, 'rs');
     const args = ['ingest', file, '--batch-size', '5', '--concurrency', '1'];
-    const first = await runCli([...args, '--max-duration', '1s'], { env: box.env });
+    // 60 batches of 120 ms: --max-duration stops the first run part-way, with room for a slow
+    // start on a loaded machine.
+    const first = await runCli([...args, '--max-duration', '4s'], { env: box.env });
     expect(first.code, first.stderr).toBe(5);
     const settled = box.emu.documents().length;
     expect(settled).toBeGreaterThan(0);
