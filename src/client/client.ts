@@ -419,7 +419,12 @@ export class SynapClient {
     if (this.autoIdentify && !this.known && !spec.unmetered && spec.path !== API_PATHS.whoami) {
       await this.identify(spec.signal ? { signal: spec.signal } : {});
     }
-    const waits = linkedSignal(spec.signal, spec.stop);
+    // One signal alone is used as it is: every listener on the caller's signal counts towards
+    // Node's leak warning at eleven, and the attempt adds one of its own.
+    const waits =
+      spec.signal && spec.stop
+        ? linkedSignal(spec.signal, spec.stop)
+        : { signal: spec.signal ?? spec.stop, dispose: () => {} };
     const progress = { sent: false };
     try {
       return await this.attempts<T>(spec, waits.signal, progress);

@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SynapClient, type CreateMemoryInput, type RequestEvent } from '../../src/client/client.js';
 import {
@@ -52,6 +53,18 @@ const doc = (i: number, withId = true): CreateMemoryInput => ({
 });
 
 describe('SynapClient against the emulator', () => {
+  it('a call puts one abort listener on its signal while in flight (Node warns at eleven), and takes it off after', async () => {
+    const emu = await emulator({ latencyMs: 200 });
+    const { c } = client(emu);
+    await c.whoami();
+    const user = new AbortController();
+    const calls = Array.from({ length: 12 }, () => c.whoami({ signal: user.signal }));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(getEventListeners(user.signal, 'abort')).toHaveLength(12);
+    await Promise.all(calls);
+    expect(getEventListeners(user.signal, 'abort')).toHaveLength(0);
+  });
+
   it('503 on every attempt: ServiceUnavailableError after the policy attempts, retries counted', async () => {
     const emu = await emulator({ failRate: 1 });
     const { c, events } = client(emu, { retry: { ...FAST, attempts: 3 } });
