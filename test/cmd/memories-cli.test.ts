@@ -73,7 +73,7 @@ describe('synap memories', () => {
     expect(JSON.parse(j.stdout).result.memory_id).toBe(first!.memory_id);
   });
 
-  it('get and delete take a unique id prefix, like git; the whole id is what is shown', async () => {
+  it('get, update and delete take a unique id prefix, like git; the whole id is what is shown', async () => {
     const all = await listAll(cli);
     // The shortest prefix of the first id that no other id starts with (at least 8).
     const id = all[0]!.memory_id;
@@ -92,6 +92,20 @@ describe('synap memories', () => {
     const none = await cli(['memories', 'get', 'beefbeef']);
     expect(none.code).toBe(1);
     expect(none.stderr).toContain('no memory id starts with "beefbeef"');
+    // update too: the memory the prefix names is the one changed.
+    const u = await cli([
+      'memories',
+      'update',
+      id.slice(0, n),
+      '--document',
+      'Prefers tea',
+      '--json',
+    ]);
+    expect(u.code, u.stderr).toBe(0);
+    expect(JSON.parse(u.stdout).result.memory_id).toBe(id);
+    const noneU = await cli(['memories', 'update', 'beefbeef', '--document', 'x']);
+    expect(noneU.code).toBe(1);
+    expect(noneU.stderr).toContain('no memory id starts with "beefbeef"');
   });
 
   it('get of an unknown id: exit 1 with the correlation id printed', async () => {

@@ -14,7 +14,7 @@ export const updateCommand: CommandSpec<UpdateFlags, [string], Memory> = {
   declare: (cmd: Command) =>
     cmd
       .description('change a memory by sending new document text')
-      .argument('<memory_id>')
+      .argument('<memory_id>', 'a memory id, or a unique start of one (at least 4 characters)')
       .requiredOption('--document <text>', 'the new text')
       .addOption(
         new Option('--merge-strategy <strategy>', 'how the text is combined with the memory')
@@ -29,11 +29,13 @@ Examples:
   $ synap memories update 3f0c9d2e-... --merge-strategy append --document Vegan`,
       ),
 
-  async run(ctx, flags, id) {
+  async run(ctx, flags, given) {
     if (flags.document.trim() === '') throw new UsageError('--document must not be empty');
     const session = await ctx.session();
-    const updated = await withIdChecked(id, 'memory', () =>
-      session.client.update(id, { document: flags.document, merge_strategy: flags.mergeStrategy }),
+    const { resolveIdPrefixes } = await import('../../memories/id-prefix.js');
+    const [id] = await resolveIdPrefixes(session.client, [given]);
+    const updated = await withIdChecked(id!, 'memory', () =>
+      session.client.update(id!, { document: flags.document, merge_strategy: flags.mergeStrategy }),
     );
     return { result: updated.data };
   },
