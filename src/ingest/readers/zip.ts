@@ -60,11 +60,9 @@ export async function readZip(
   let plan: Awaited<ReturnType<typeof planEntries<ZipEntry>>>;
   try {
     // Folders are only names on the way to their files.
-    const listed = await listEntries(zip);
-    const overlaps = overlapping(listed);
-    const entries = listed
-      .map((e) => zipEntry(zip, e, overlaps.get(e)))
-      .filter((e) => !(e.name.endsWith('/') && e.unsafeName === undefined));
+    const entries = (await zipEntries(zip)).filter(
+      (e) => !(e.name.endsWith('/') && e.unsafeName === undefined),
+    );
     plan = await planEntries(entries, o.format, refinedFormatOf);
   } catch (err) {
     zip.close();
@@ -246,6 +244,13 @@ function overlapping(entries: readonly Entry[]): Map<Entry, string> {
   return out;
 }
 
+/** Every entry of the archive as containers.ts sees it, overlapping ones refused. */
+async function zipEntries(zip: ZipFile): Promise<ZipEntry[]> {
+  const listed = await listEntries(zip);
+  const overlaps = overlapping(listed);
+  return listed.map((e) => zipEntry(zip, e, overlaps.get(e)));
+}
+
 /** An archive entry as containers.ts sees it, with why it must not be read, if it must not. */
 function zipEntry(zip: ZipFile, e: Entry, overlaps?: string): ZipEntry {
   const name = nameOf(e);
@@ -290,10 +295,7 @@ export async function openZipEntries(
 ): Promise<{ entries: ContainerEntry[]; close: () => void }> {
   const zip = await openZip(path);
   try {
-    const listed = await listEntries(zip);
-    const overlaps = overlapping(listed);
-    const entries = listed.map((e) => zipEntry(zip, e, overlaps.get(e)));
-    return { entries, close: () => zip.close() };
+    return { entries: await zipEntries(zip), close: () => zip.close() };
   } catch (err) {
     zip.close();
     throw err instanceof UsageError ? err : notAZip(path, err);
