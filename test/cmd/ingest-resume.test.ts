@@ -20,14 +20,14 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
     env = en;
   });
 
-  it('20,000 records at 600 rpm with 5% 503s: each stored exactly once; a re-run stores nothing', async () => {
+  it('10,000 records at 600 rpm with 5% 503s: each stored exactly once; a re-run stores nothing', async () => {
     // The emulator's rate limit and the run's pauses (Retry-After, backoff) on one fake clock:
-    // the 200 requests take about 20 s of it, not of the test.
+    // the 100 requests (a burst of 50, then 10 a second) take about 5 s of it, not of the test.
     const clock = new FakeClock(Date.now());
     const paced = await startEmulator({ ...FAULTY, clock });
     try {
       const pacedEnv = { ...env, SYNAP_API_KEY: paced.apiKey, SYNAP_BASE_URL: paced.url };
-      writeChatFile(join(dir, 'big.jsonl'), 20_000, 'big');
+      writeChatFile(join(dir, 'big.jsonl'), 10_000, 'big');
       const r = await runOnClock(['--json', 'ingest', 'big.jsonl', '--concurrency', '8'], {
         env: pacedEnv,
         cwd: dir,
@@ -37,7 +37,7 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
       expect(r.code, r.stderr).toBe(0);
       const s = JSON.parse(r.stdout).result;
       const docs = docsOf(paced, 'big');
-      expect(storedOnce(docs)).toEqual({ distinct: 20_000, duplicates: 0 });
+      expect(storedOnce(docs)).toEqual({ distinct: 10_000, duplicates: 0 });
       for (const d of docs) expect(d.times_received).toBe(1);
       const stats = paced.stats();
       // Faults were met, and no request arrived inside a Retry-After pause beyond those
@@ -45,7 +45,7 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
       expect(stats.faults.failures).toBeGreaterThan(0);
       expect(stats.early_requests).toBeLessThanOrEqual(stats.rate_limited * 8);
       console.log(
-        `20k run: ${s.records_per_s} records/s, ${s.requests} requests, ${s.rate_limited} 429s, ` +
+        `10k run: ${s.records_per_s} records/s, ${s.requests} requests, ${s.rate_limited} 429s, ` +
           `${s.retries} retries, ${s.elapsed_s} s; emulator: ${stats.rate_limited} 429s, ` +
           `${stats.early_requests} early, ${stats.faults.failures} injected 503s`,
       );
@@ -61,9 +61,9 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
       expect(JSON.parse(again.stdout).result).toMatchObject({
         accepted: 0,
         sent: 0,
-        unchanged: 20_000,
+        unchanged: 10_000,
       });
-      expect(docsOf(paced, 'big')).toHaveLength(20_000);
+      expect(docsOf(paced, 'big')).toHaveLength(10_000);
     } finally {
       await paced.close();
     }
