@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
 import { creditsSandbox } from '../helpers/fixtures/credits.js';
-import { runInProcess } from '../helpers/in-process.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
 import { startScriptedServer, WHOAMI } from '../helpers/scripted-server.js';
 
@@ -126,10 +127,21 @@ describe('credit stops and 402: stop at once, exit 6, resumable', () => {
   });
 
   it('an ordinary 429 is still waited out (no credit fields, a rate limit)', async () => {
-    const emu = await emulator({ rpm: 60, burst: 2 });
+    // No rate headers, so the client cannot pace ahead of the limit and meets its 429s; the
+    // limit and the run's waits on one fake clock, so the second-long pauses pass at once.
+    const clock = new FakeClock(Date.now());
+    const emu = await emulator({ rpm: 60, burst: 2, rateHeaders: false, clock });
     writeChatFile(join(dir, 'paced.jsonl'), 4, 'paced');
-    const r = await run(emu, ['ingest', 'paced.jsonl', '--batch-size', '1', '--concurrency', '4']);
+    const r = await runOnClock(
+      ['ingest', 'paced.jsonl', '--batch-size', '1', '--concurrency', '4'],
+      {
+        env: { ...sandbox.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url },
+        cwd: dir,
+        clock,
+      },
+    );
     expect(r.code, r.stderr).toBe(0);
+    expect(emu.stats().rate_limited).toBeGreaterThan(0);
     expect(emu.documents()).toHaveLength(4);
   });
 });

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox } from '../helpers/cli.js';
-import { runInProcess } from '../helpers/in-process.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { api } from '../helpers/emulator.js';
 import { json, startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
 import { allMemories, seedMemories } from '../helpers/export.js';
@@ -151,18 +152,27 @@ describe('a nightly job moved to the migrated instance', () => {
   });
 });
 
+/**
+ * The bounded runs below go by a fake clock that the emulators' latency waits on too: a run's
+ * --max-duration and the target's slow answers pass in step, faster than real time but in
+ * steps of at most 20 ms of the clock, a real millisecond or more apart, so what the run does
+ * between answers still takes a share of the clock and a bounded run stops part-way.
+ */
+const BOUNDED = { stepMs: 20 };
+
 describe('migrate --max-duration against a slow target', () => {
   const sandbox = makeSandbox();
+  const clock = new FakeClock(Date.now());
   let from: RunningEmulator;
   let slow: RunningEmulator;
-  useEmulators(runInProcess, sandbox, 2, { seed: 300, profiles: { a: 0, b: 1 } }, (e) => {
+  useEmulators(runInProcess, sandbox, 2, { seed: 300, profiles: { a: 0, b: 1 }, clock }, (e) => {
     [from, slow] = e;
   });
 
   it('two bounded runs each make progress and together store every memory exactly once', async () => {
     slow.setFaults({ latencyMs: 250 });
     const migrate = (limit: string) =>
-      runInProcess(
+      runOnClock(
         [
           '--json',
           'migrate',
@@ -177,7 +187,7 @@ describe('migrate --max-duration against a slow target', () => {
           '--max-duration',
           limit,
         ],
-        { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000 },
+        { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000, clock, ...BOUNDED },
       );
     const first = await migrate('2s');
     expect(first.code, first.stderr).toBe(5);
@@ -204,12 +214,12 @@ describe('migrate --max-duration against a slow target', () => {
   });
 
   it('against a target that stays slow, every bounded run stores more than the one before, and none stores twice', async () => {
-    const slowest = await startEmulator({ processingDelayMs: 0 });
+    const slowest = await startEmulator({ processingDelayMs: 0, clock });
     try {
       await addProfile(runInProcess, sandbox.env, 'slowest', slowest.url, slowest.apiKey);
       slowest.setFaults({ latencyMs: 250 });
       const migrate = () =>
-        runInProcess(
+        runOnClock(
           [
             'migrate',
             '--from',
@@ -225,7 +235,7 @@ describe('migrate --max-duration against a slow target', () => {
             // Without the target's ledger: the runs' own state is what must carry them on.
             '--resend',
           ],
-          { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000 },
+          { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000, clock, ...BOUNDED },
         );
       const stored: number[] = [];
       for (let run = 0; run < 3; run++) {
@@ -245,12 +255,12 @@ describe('migrate --max-duration against a slow target', () => {
   });
 
   it('memories deleted and created at the source between two bounded runs: nothing that stayed is lost', async () => {
-    const third = await startEmulator({ processingDelayMs: 0 });
+    const third = await startEmulator({ processingDelayMs: 0, clock });
     try {
       await addProfile(runInProcess, sandbox.env, 'c', third.url, third.apiKey);
       third.setFaults({ latencyMs: 250 });
       const migrate = (limit: string) =>
-        runInProcess(
+        runOnClock(
           [
             'migrate',
             '--from',
@@ -264,7 +274,7 @@ describe('migrate --max-duration against a slow target', () => {
             '--max-duration',
             limit,
           ],
-          { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000 },
+          { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000, clock, ...BOUNDED },
         );
       expect((await migrate('2s')).code).toBe(5);
       const copied = new Set(third.documents().map((d) => d.document_id));
@@ -297,17 +307,20 @@ describe('migrate --max-duration against a slow target', () => {
 
 describe('migrate --show between two bounded runs', () => {
   const sandbox = makeSandbox();
+  const clock = new FakeClock(Date.now());
   let slow: RunningEmulator;
-  useEmulators(runInProcess, sandbox, 2, { seed: 60, profiles: { a: 0, b: 1 } }, (e) => {
+  useEmulators(runInProcess, sandbox, 2, { seed: 60, profiles: { a: 0, b: 1 }, clock }, (e) => {
     slow = e[1];
   });
 
   it('sends nothing and leaves the saved progress alone, as --dry-run does: the next run continues', async () => {
     const migrate = (...more: string[]) =>
-      runInProcess(['--json', 'migrate', '--from', 'a', '--to', 'b', ...more], {
+      runOnClock(['--json', 'migrate', '--from', 'a', '--to', 'b', ...more], {
         env: sandbox.env,
         cwd: sandbox.dir,
         timeoutMs: 60_000,
+        clock,
+        ...BOUNDED,
       });
     slow.setFaults({ latencyMs: 250 });
     const first = await migrate('--batch-size', '5', '--concurrency', '1', '--max-duration', '2s');

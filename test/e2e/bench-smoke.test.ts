@@ -4,11 +4,11 @@ import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js
 import { makeSandbox, runCli } from '../helpers/cli.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
 
-// A ~10 s version of bench scenario 1 (rate-limited backfill), asserting correctness only:
+// A ~5 s version of bench scenario 1 (rate-limited backfill), asserting correctness only:
 // every document stored exactly once, no request inside a Retry-After pause beyond those already
 // in flight when a 429 was sent, exit 0. Speed is the benchmark's business (npm run bench).
-// 1,500 records in batches of 10 = 150 requests: 50 from the burst, then 100 at 10/s.
-const RECORDS = 1_500;
+// 1,000 records in batches of 10 = 100 requests: 50 from the burst, then 50 at 10/s.
+const RECORDS = 1_000;
 const BATCH = 10;
 const CONCURRENCY = 8;
 

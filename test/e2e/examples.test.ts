@@ -11,6 +11,12 @@ const EXAMPLES = resolve(import.meta.dirname, '../../examples');
 const N = 400;
 /** Enough for several batches of 100 per shard, so a pod can be killed half-way. */
 const N_JOB = 2000;
+/**
+ * The answers' latency (±50%) while the pod to be killed runs: its first answers come after
+ * 0.4 s at the soonest and its batches after them a further 0.4 s at least, so it is killed
+ * once it has saved progress and before it can finish.
+ */
+const LATENCY_MS = 800;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Doc = any;
@@ -118,7 +124,7 @@ describe('examples/kubernetes', () => {
         const killOne = file === 'indexed-job.yaml';
         let killedAt = 0;
         if (killOne) {
-          emu.setFaults({ latencyMs: 1500 });
+          emu.setFaults({ latencyMs: LATENCY_MS });
           const first = spawnCli(args, { env: env(1), cwd: volume });
           const state = join(volume, `${input}.shard-1-of-${job.completions}.synap-state.json`);
           const settled = () => {
@@ -160,9 +166,10 @@ describe('examples/kubernetes', () => {
             s.documents_stored,
           ];
         };
-        // The killed pod's last requests, held up to 1.5 × 1500 ms by the latency fault, still
+        // The killed pod's last requests, held up to 1.5 × LATENCY_MS by the latency fault, still
         // reach the emulator (as they would a server): counted before, not as the retry's.
-        await new Promise((r) => setTimeout(r, Math.max(0, killedAt + 2300 - Date.now())));
+        const lastLanded = killedAt + 1.5 * LATENCY_MS + 100;
+        await new Promise((r) => setTimeout(r, Math.max(0, lastLanded - Date.now())));
         const before = writes();
         const again = await runCli(args, { env: env(0), cwd: volume });
         expect(again.code, again.stderr).toBe(0);

@@ -6,7 +6,7 @@ import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
 import { storedOnce, writeChatFile } from '../helpers/ingest.js';
 import { seededRandom } from '../helpers/random.js';
 
-const N = 20_000;
+const N = 5_000;
 const SEEDS = (process.env.SYNAP_KILL_SEEDS ?? '1,2')
   .split(',')
   .map((s) => Number(s.trim()))

@@ -9,7 +9,7 @@ import { canonicalBodyHash } from '../../src/ledger/verdict.js';
 import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
 import { writeChatFile } from '../helpers/ingest.js';
 
-const N = 3_000;
+const N = 1_200;
 
 /**
  * kill -9 at any moment of an ingest: whatever the ledger holds afterwards, the service holds
@@ -90,7 +90,7 @@ describe('the ledger survives kill -9', () => {
   let run = 0;
   it('never claims a document the service did not accept, killed at any moment; the resume completes it', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 150, max: 2500 }), async (killAfterMs) => {
+      fc.asyncProperty(fc.integer({ min: 150, max: 2000 }), async (killAfterMs) => {
         const tag = `lk${++run}`;
         const input = writeChatFile(join(box.dir, `${tag}.jsonl`), N, tag);
         const stateHome = join(box.dir, `state-${tag}`);

@@ -55,9 +55,9 @@ describe('logs, progress and messages', () => {
     });
 
     it('ingest progress: percentage and ETA follow settled records at the server pace', async () => {
-      // 60 requests a minute of 50 records: about 50 records a second, 600 records in ~12 s,
+      // 120 requests a minute of 50 records: about 100 records a second, 600 records in ~6 s,
       // while the reader runs 200 records (4 batches in flight) ahead of what is settled.
-      const paced = await startEmulator({ rpm: 60, burst: 1, processingDelayMs: 0 });
+      const paced = await startEmulator({ rpm: 120, burst: 1, processingDelayMs: 0 });
       try {
         writeChatFile(join(box.dir, 'eta.jsonl'), 600, 'eta');
         const t = startCliInPty(

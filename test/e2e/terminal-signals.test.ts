@@ -64,9 +64,15 @@ describe.skipIf(noPty)('signals in a terminal', () => {
     expect(state.settled_records).toBeGreaterThan(0);
     expect(state.settled_records).toBeLessThan(400);
 
-    const again = await runCli(args, { env, cwd: dir });
-    expect(again.code, again.stderr).toBe(0);
-    expect(storedOnce(docsOf(emu, 'a'))).toEqual({ distinct: 400, duplicates: 0 });
+    // The re-run needs no slow answers: it resumes the same command and sends the rest.
+    emu.setFaults({ latencyMs: 0 });
+    try {
+      const again = await runCli(args, { env, cwd: dir });
+      expect(again.code, again.stderr).toBe(0);
+      expect(storedOnce(docsOf(emu, 'a'))).toEqual({ distinct: 400, duplicates: 0 });
+    } finally {
+      emu.setFaults({ latencyMs: 60 });
+    }
   }, 60_000);
 
   it('ingest: a second Ctrl-C exits 130 at once, without waiting for requests in flight', async () => {
@@ -136,10 +142,12 @@ describe.skipIf(noPty)('signals in a terminal', () => {
     const r = await interruptedExport(['-o', 'backup.jsonl']);
     expect(r.screen).toContain('Run the same command again to continue');
     expect(existsSync(join(dir, 'backup.jsonl.synap-export-state.json'))).toBe(true);
+    // The continuation needs no slow answers: it is the same command, from the checkpoint on.
+    emu.setFaults({ latencyMs: 0 });
     const again = await runCli(['export', '-o', 'backup.jsonl', '--page-size', '5'], {
       env,
       cwd: dir,
-    });
+    }).finally(() => emu.setFaults({ latencyMs: 60 }));
     expect(again.code, again.stderr).toBe(0);
     const ids = readFileSync(join(dir, 'backup.jsonl'), 'utf8')
       .trim()
@@ -207,6 +215,8 @@ describe.skipIf(noPty)('signals in a terminal', () => {
       expect(r.code, r.screen).toBe(130);
       expect(r.screen).toMatch(/records read/);
       expect(target.documents().length).toBeLessThan(120);
+      // The re-run needs no slow answers: it copies the rest.
+      target.setFaults({ latencyMs: 0 });
       const again = await runCli(args, { env: box.env, cwd: dir, timeoutMs: 60_000 });
       expect(again.code, again.stderr).toBe(0);
       expect(target.documents()).toHaveLength(120);

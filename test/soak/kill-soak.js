@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The long kill -9 soak: runs test/e2e/ingest-kill.test.ts (20,000 records, three SIGKILLs at
+ * The long kill -9 soak: runs test/e2e/ingest-kill.test.ts (5,000 records, three SIGKILLs at
  * random moments, then a resume) over many seeds and totals what the emulator's store held.
  *
  *   npm run soak                 seeds 1..100
