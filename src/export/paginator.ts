@@ -1,4 +1,4 @@
-import type { ItemBytes } from '../client/client.js';
+import type { ItemBytes, ListParams } from '../client/client.js';
 import type { ListMemoriesResponse } from '../client/types.js';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -16,17 +16,10 @@ import { RecentIds } from './recent-ids.js';
  * them with what was written at the end.
  */
 
-export interface ListPageParams {
-  page: number;
-  pageSize: number;
-  userId?: string;
-  customerId?: string;
-}
-
 /** The one client method export needs (SynapClient.list fits). */
 export interface ListClient {
   list(
-    params: ListPageParams,
+    params: ListParams,
     opts?: { signal?: AbortSignal },
   ): Promise<{
     data: ListMemoriesResponse;

@@ -94,30 +94,22 @@ export interface ExportSummary {
   warnings: string[];
 }
 
-interface ResumePoint {
+type ResumePoint = Awaited<ReturnType<typeof readExportedIds>> & {
   page: number;
-  bytes: number;
-  lines: number;
-  ids: RecentIds;
-  written: WrittenIds;
-  state: ExportState | undefined;
-}
+  state: ExportState;
+};
 
 /**
- * Reads the memory_ids of the first `limit` bytes of an export file (keeping the most recent
- * ones, see RecentIds). Stops at the first line that is incomplete or not JSON (a torn write);
- * `bytes` is the end of the last good line.
+ * Reads the memory_ids of the first `limit` bytes of an export file: all of them in `written`,
+ * the most recent ones in `ids` (see RecentIds). Stops at the first line that is incomplete or
+ * not JSON (a torn write); `bytes` is the end of the last good line.
  */
-export async function readExportedIds(
-  path: string,
-  limit: number,
-  capacity = RECENT_IDS,
-  written?: WrittenIds,
-): Promise<{ ids: RecentIds; lines: number; bytes: number }> {
+export async function readExportedIds(path: string, limit: number, capacity = RECENT_IDS) {
   const ids = new RecentIds(capacity);
+  const written = new WrittenIds();
   let lines = 0;
   let bytes = 0;
-  if (limit <= 0) return { ids, lines, bytes };
+  if (limit <= 0) return { ids, written, lines, bytes };
   let rest = Buffer.alloc(0);
   for await (const chunk of createReadStream(path, { start: 0, end: limit - 1 })) {
     let buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
@@ -129,19 +121,19 @@ export async function readExportedIds(
       try {
         value = JSON.parse(line);
       } catch {
-        return { ids, lines, bytes };
+        return { ids, written, lines, bytes };
       }
       const id = (value as { memory_id?: unknown } | null)?.memory_id;
       if (typeof id === 'string') {
         ids.add(id);
-        written?.add(id);
+        written.add(id);
       }
       lines++;
       bytes += Buffer.byteLength(line) + 1;
     }
     rest = Buffer.from(buf);
   }
-  return { ids, lines, bytes };
+  return { ids, written, lines, bytes };
 }
 
 /** What is at `path`, or undefined when nothing is. */
@@ -218,22 +210,20 @@ async function findResumePoint(
     return undefined;
   }
   if (size >= state.bytes) {
-    const written = new WrittenIds();
-    const read = await readExportedIds(path, state.bytes, RECENT_IDS, written);
+    const read = await readExportedIds(path, state.bytes);
     if (read.lines === state.lines && read.bytes === state.bytes) {
-      return { ...read, page: state.next_page, written, state };
+      return { ...read, page: state.next_page, state };
     }
   }
   // The file does not match its checkpoint (shortened, or edited): keep its complete lines,
   // remember all their ids (paging restarts from the first page) and page from the start;
   // deduplication keeps every memory once.
-  const written = new WrittenIds();
-  const read = await readExportedIds(path, size, Infinity, written);
+  const read = await readExportedIds(path, size, Infinity);
   warn(
     `${path} does not match its state file; keeping its ${read.lines} complete lines and ` +
       'paging from the start (memories already in the file are not written again)',
   );
-  return { ...read, page: 1, written, state };
+  return { ...read, page: 1, state };
 }
 
 /**

@@ -6,8 +6,8 @@ import {
   MemoryPaginator,
   type ExportPage,
   type ListClient,
-  type ListPageParams,
 } from '../../src/export/paginator.js';
+import type { ListParams } from '../../src/client/client.js';
 import type { ListMemoriesResponse, Memory } from '../../src/client/types.js';
 import { RecentIds } from '../../src/export/recent-ids.js';
 
@@ -24,11 +24,11 @@ function mem(i: number, extra: Record<string, unknown> = {}): Memory {
 
 /** An in-memory list endpoint over a mutable array, with hooks to change it between pages. */
 class FakeList implements ListClient {
-  calls: ListPageParams[] = [];
+  calls: ListParams[] = [];
   beforePage?: (page: number) => void;
   failPage?: number;
   constructor(public items: Memory[]) {}
-  async list(params: ListPageParams) {
+  async list(params: ListParams) {
     this.calls.push(params);
     this.beforePage?.(params.page);
     if (params.page === this.failPage) {

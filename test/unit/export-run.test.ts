@@ -5,7 +5,8 @@ import { PassThrough, Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ListMemoriesResponse, Memory } from '../../src/client/types.js';
 import { CliError, ExitCode, UsageError } from '../../src/errors.js';
-import type { ListClient, ListPageParams } from '../../src/export/paginator.js';
+import type { ListParams } from '../../src/client/client.js';
+import type { ListClient } from '../../src/export/paginator.js';
 import {
   partialPathFor,
   readExportedIds,
@@ -28,7 +29,7 @@ class FakeList implements ListClient {
   calls: number[] = [];
   failPage?: number;
   constructor(public items: Memory[]) {}
-  async list(params: ListPageParams) {
+  async list(params: ListParams) {
     this.calls.push(params.page);
     if (params.page === this.failPage)
       throw new CliError('HTTP 503', { exitCode: ExitCode.FAILURE });
@@ -275,7 +276,7 @@ class ChurningList extends FakeList {
   ) {
     super([...items]);
   }
-  override async list(params: ListPageParams) {
+  override async list(params: ListParams) {
     const r = await super.list(params);
     if (this.churned < this.churnPages && params.page > 1)
       this.churn(params.page * params.pageSize);
