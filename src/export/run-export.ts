@@ -2,7 +2,7 @@ import { createReadStream, type Stats } from 'node:fs';
 import { realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { syncDir } from '../atomic-write.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 import { ExitCode, InterruptedError, UsageError } from '../errors.js';
 import {
   ExportPageError,
@@ -36,10 +36,6 @@ export interface ExportOptions extends Listing {
   restart?: boolean;
   /** Replace an existing non-empty file that is not a finished export of this instance. */
   force?: boolean;
-  /** Where the done record of a finished file export goes (default: the user's state directory). */
-  stateDir?: string;
-  /** Time source for rates and checkpoint spacing (default: the system clock). */
-  clock?: Clock;
   /** Minimum time between checkpoints (default 1000 ms; 0 = after every page). */
   checkpointIntervalMs?: number;
 }
@@ -155,12 +151,11 @@ async function refuseToClobber(
   path: string,
   statePath: string,
   who: { instanceId: string | null; baseUrl: string },
-  stateDir: string | undefined,
 ): Promise<void> {
   const info = await statIfAny(path);
   if (!info?.isFile() || info.size === 0) return;
   if ((await statIfAny(statePath)) !== undefined) return;
-  if (await isOwnFinishedExport(path, who, stateDir)) return;
+  if (await isOwnFinishedExport(path, who)) return;
   throw new UsageError(
     `${path} already exists and is not a finished export of this instance; not replacing it`,
     {
@@ -235,8 +230,7 @@ export async function runExport(
   opts: ExportOptions,
   reporter: ExportReporter = {},
 ): Promise<ExportSummary> {
-  const clock = opts.clock ?? systemClock;
-  const now = () => clock.now();
+  const now = () => systemClock.now();
   const started = now();
   const warnings: string[] = [];
   const warn = (m: string) => {
@@ -265,7 +259,7 @@ export async function runExport(
   const who = { instanceId: opts.instanceId ?? null, baseUrl: opts.baseUrl };
 
   if (file && stateFile && !resume && !opts.force)
-    await refuseToClobber(target!, stateFile.path, who, opts.stateDir);
+    await refuseToClobber(target!, stateFile.path, who);
 
   let writer: JsonLinesWriter;
   if (writePath) {
@@ -422,25 +416,21 @@ export async function runExport(
       // The done record first: a crash before the rename leaves the state file, so the next
       // run resumes (and renames) instead of trusting a record that does not match FILE yet.
       const info = await stat(writePath!);
-      await writeDoneRecord(
-        target!,
-        {
-          version: 1,
-          kind: 'synap-export-done',
-          instance_id: who.instanceId,
-          base_url: opts.baseUrl,
-          shape,
-          lines: writer.lines,
-          bytes: info.size,
-          mtime_ms: info.mtimeMs,
-          finished_at: new Date(now()).toISOString(),
-        },
-        opts.stateDir,
-      );
+      await writeDoneRecord(target!, {
+        version: 1,
+        kind: 'synap-export-done',
+        instance_id: who.instanceId,
+        base_url: opts.baseUrl,
+        shape,
+        lines: writer.lines,
+        bytes: info.size,
+        mtime_ms: info.mtimeMs,
+        finished_at: new Date(now()).toISOString(),
+      });
       await rename(writePath!, target!);
       await syncDir(dirname(target!));
     } else {
-      await removeDoneRecord(target!, opts.stateDir);
+      await removeDoneRecord(target!);
     }
     await stateFile.remove();
   }
