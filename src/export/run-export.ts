@@ -60,35 +60,8 @@ export interface ExportProgress {
   elapsedMs: number;
 }
 
-export interface ExportSummary {
-  /** Absolute output path, or null for stdout. */
-  output: string | null;
-  /** Lines in the output (distinct memories), including those kept from an interrupted run. */
-  memories: number;
-  written_this_run: number;
-  pages: number;
-  duplicates_skipped: number;
-  without_memory_id: number;
-  total_reported: number | null;
-  total_at_start: number | null;
-  total_changed: boolean;
-  resumed_from_page: number | null;
-  /** Passes over the listing after the last page that looked for memories the paging missed. */
-  verify_passes: number;
-  /** Memories those passes found missing and wrote. */
-  recovered_by_verify: number;
-  /** False when the reader closed stdout before the end (`| head`). */
-  complete: boolean;
-  /**
-   * True when the export cannot vouch that it holds every memory: the reader closed stdout, or
-   * no verification pass showed the listing complete (it kept changing, or its totals did not
-   * add up). The command then exits 3.
-   */
-  partial: boolean;
-  elapsed_ms: number;
-  memories_per_s: number;
-  warnings: string[];
-}
+/** What an export did: the command's result (`--json`) and the summary it prints. */
+export type ExportSummary = Awaited<ReturnType<typeof runExport>>;
 
 type ResumePoint = Awaited<ReturnType<typeof readExportedIds>> & {
   page: number;
@@ -226,10 +199,7 @@ async function findResumePoint(
  * summary; throws ExportPageError (naming the page) when a page cannot be fetched, and
  * InterruptedError when `signal` aborts (after saving the checkpoint).
  */
-export async function runExport(
-  opts: ExportOptions,
-  reporter: ExportReporter = {},
-): Promise<ExportSummary> {
+export async function runExport(opts: ExportOptions, reporter: ExportReporter = {}) {
   const now = () => systemClock.now();
   const started = now();
   const warnings: string[] = [];
@@ -440,7 +410,9 @@ export async function runExport(
   const elapsed = Math.max(0, now() - started);
   const thisRun = writer.lines - keptLines;
   return {
+    /** Absolute output path, or null for stdout. */
     output: file,
+    /** Lines in the output (distinct memories), including those kept from an interrupted run. */
     memories: writer.lines,
     written_this_run: thisRun,
     pages: tally.pages,
@@ -450,9 +422,17 @@ export async function runExport(
     total_at_start: tally.firstTotal ?? null,
     total_changed: tally.totalChanges.length > 0,
     resumed_from_page: resume && resume.page > 1 ? resume.page : null,
+    /** Passes over the listing after the last page that looked for memories the paging missed. */
     verify_passes: verified.passes,
+    /** Memories those passes found missing and wrote. */
     recovered_by_verify: verified.recovered,
+    /** False when the reader closed stdout before the end (`| head`). */
     complete,
+    /**
+     * True when the export cannot vouch that it holds every memory: the reader closed stdout, or
+     * no verification pass showed the listing complete (it kept changing, or its totals did not
+     * add up). The command then exits 3.
+     */
     partial: !complete || !verified.shown,
     elapsed_ms: elapsed,
     memories_per_s: elapsed > 0 ? Math.round((thisRun / elapsed) * 1000) : thisRun,
