@@ -1,7 +1,12 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { IngestStatus, Memory, MemoryStatusResponse } from '../client/types.js';
+import type {
+  CreateMemoryResponse,
+  IngestStatus,
+  Memory,
+  MemoryStatusResponse,
+} from '../client/types.js';
 import { makeDirsSync } from '../make-dirs.js';
 import { PageMarks, type ListFilter } from './page-marks.js';
 import type { StoredDocumentSummary } from './types.js';
@@ -107,12 +112,10 @@ interface MemoryRow {
 
 export type { ListFilter } from './page-marks.js';
 
-/** Outcome of storing one document. */
-export type InsertOutcome =
-  | { ok: true; ingestion_id: string; document_id: string; queued_at: number }
-  | { ok: false; duplicate: true; document_id: string };
+/** Outcome of storing one document: the create answer, or a duplicate refused. */
+type InsertOutcome = ({ ok: true } & CreateMemoryResponse) | { ok: false; document_id: string };
 
-const iso = (ms: number) => new Date(ms).toISOString();
+export const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Memory type a document of each type would mostly produce; just enough variety to look real. */
 function memoryTypeFor(documentType: string): string {
@@ -263,11 +266,17 @@ export class EmulatorStore {
           now + delayMs,
         );
         if (row?.ingestion_id !== ingestionId) {
-          out.push({ ok: false, duplicate: true, document_id: documentId });
+          out.push({ ok: false, document_id: documentId });
           continue;
         }
         this.pending++;
-        out.push({ ok: true, ingestion_id: ingestionId, document_id: documentId, queued_at: now });
+        out.push({
+          ok: true,
+          ingestion_id: ingestionId,
+          document_id: documentId,
+          status: delayMs <= 0 ? 'completed' : 'queued',
+          queued_at: iso(now),
+        });
       }
       if (delayMs <= 0) this.completeDueInTx(now);
       return out;
