@@ -171,33 +171,19 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
       const total = finiteNonNegative(body.total);
       this.noteTotal(page, total);
 
-      const memories: ExportedMemory[] = [];
-      const spans = result.items?.spans;
-      const kept = spans ? new Uint32Array(spans.length) : undefined;
-      let duplicates = 0;
-      for (let i = 0; i < items.length; i++) {
-        const memory = items[i];
-        if (!isPlainObject(memory)) {
-          throw new ExportPageError(
-            page,
-            new CliError('the server sent a list item that is not a JSON object'),
-          );
-        }
-        const id = memory.memory_id;
-        if (typeof id === 'string') {
-          if (!this.seen.addNew(id)) {
-            duplicates++;
-            continue;
-          }
-        } else {
-          this.tally.withoutId++;
-        }
-        if (kept) {
-          kept[memories.length * 2] = spans![i * 2]!;
-          kept[memories.length * 2 + 1] = spans![i * 2 + 1]!;
-        }
-        memories.push(memory);
+      if (!items.every(isPlainObject)) {
+        const notObject = new CliError('the server sent a list item that is not a JSON object');
+        throw new ExportPageError(page, notObject);
       }
+      let duplicates = 0;
+      const kept = keptOf({ memories: items, source: result.items }, ({ memory_id: id }) => {
+        if (typeof id !== 'string') this.tally.withoutId++;
+        else if (!this.seen.addNew(id)) {
+          duplicates++;
+          return false;
+        }
+        return true;
+      });
       this.tally.pages++;
       this.tally.received += items.length;
       this.tally.duplicates += duplicates;
@@ -220,10 +206,7 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
       }
       yield {
         page,
-        memories,
-        ...(kept
-          ? { source: { body: result.items!.body, spans: kept.subarray(0, memories.length * 2) } }
-          : {}),
+        ...kept,
         duplicates,
         total,
         nextPage: this.nextPage,
@@ -280,6 +263,25 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
     if (totalPages !== undefined) return totalPages;
     return total === undefined ? undefined : Math.ceil(total / this.pageSizeOf(body));
   }
+}
+
+/** The memories of `page` that `keep` accepts, in order, with their bytes as sent. */
+export function keptOf(
+  page: Pick<ExportPage, 'memories' | 'source'>,
+  keep: (memory: ExportedMemory) => boolean,
+): Pick<ExportPage, 'memories' | 'source'> {
+  const memories: ExportedMemory[] = [];
+  const spans = page.source?.spans;
+  const kept: number[] = [];
+  page.memories.forEach((m, i) => {
+    if (!keep(m)) return;
+    memories.push(m);
+    if (spans) kept.push(spans[i * 2]!, spans[i * 2 + 1]!);
+  });
+  return {
+    memories,
+    ...(page.source ? { source: { body: page.source.body, spans: Uint32Array.from(kept) } } : {}),
+  };
 }
 
 /** Warnings about completeness once the last page is done; empty when everything adds up. */

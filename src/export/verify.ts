@@ -1,4 +1,5 @@
 import {
+  keptOf,
   listingOf,
   MemoryPaginator,
   type ExportPage,
@@ -45,7 +46,10 @@ export async function verifyCompleteness(o: VerifyOptions): Promise<VerifyResult
     const paginator = new MemoryPaginator(o.client, listingOf(o));
     let found = 0;
     for await (const page of paginator) {
-      const missing = missingOf(page, o.written);
+      const missing = keptOf(
+        page,
+        ({ memory_id: id }) => typeof id === 'string' && !o.written.has(id),
+      );
       if (missing.memories.length > 0) {
         if (!(await o.write(missing)))
           return { passes: pass, recovered, shown: false, closed: true };
@@ -70,21 +74,4 @@ export function heldStill(t: PaginatorTally): boolean {
     t.totalChanges.length === 0 &&
     (t.lastTotal === undefined ? t.duplicates === 0 : t.received - t.duplicates === t.lastTotal)
   );
-}
-
-/** The memories of `page` whose memory_id was not written, with their bytes as sent. */
-function missingOf(page: ExportPage, written: WrittenIds): Pick<ExportPage, 'memories' | 'source'> {
-  const memories: ExportPage['memories'] = [];
-  const spans = page.source?.spans;
-  const kept: number[] = [];
-  page.memories.forEach((m, i) => {
-    const id = m.memory_id;
-    if (typeof id !== 'string' || written.has(id)) return;
-    memories.push(m);
-    if (spans) kept.push(spans[i * 2]!, spans[i * 2 + 1]!);
-  });
-  return {
-    memories,
-    ...(page.source ? { source: { body: page.source.body, spans: Uint32Array.from(kept) } } : {}),
-  };
 }
