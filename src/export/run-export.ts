@@ -339,7 +339,7 @@ export async function runExport(opts: ExportOptions, reporter: ExportReporter = 
           if (open) consistent = { ...consistent, bytes: writer.bytes, lines: writer.lines };
           return open;
         },
-        onPage: async ({ page }) => {
+        onPage: async (page) => {
           progress(page, paginator.tally.lastTotal);
           if (stateFile && now() - checkpointed >= interval) await checkpoint();
         },

@@ -25,21 +25,15 @@ export interface VerifyOptions extends Listing {
   /** Writes memories the earlier passes missed; false when the reader went away. */
   write(page: Pick<ExportPage, 'memories' | 'source'>): Promise<boolean>;
   /** After each page of a pass (checkpoints, progress). */
-  onPage?(e: { pass: number; page: number; found: number }): Promise<void> | void;
+  onPage(page: number): Promise<void>;
 }
 
-export interface VerifyResult {
-  /** Passes run. */
-  passes: number;
-  /** Memories found missing and written by the passes. */
-  recovered: number;
-  /** True when a pass found nothing missing over a listing that held still. */
-  shown: boolean;
-  /** The reader closed the output during a pass. */
-  closed: boolean;
-}
-
-export async function verifyCompleteness(o: VerifyOptions): Promise<VerifyResult> {
+/**
+ * Runs the passes: how many ran, the memories they found missing and wrote, whether one showed
+ * the listing complete (nothing missing while it held still), and whether the reader closed the
+ * output during one.
+ */
+export async function verifyCompleteness(o: VerifyOptions) {
   let recovered = 0;
   for (let pass = 1; pass <= VERIFY_PASSES; pass++) {
     o.written.seal();
@@ -56,7 +50,7 @@ export async function verifyCompleteness(o: VerifyOptions): Promise<VerifyResult
         for (const m of missing.memories) o.written.add(m.memory_id as string);
         found += missing.memories.length;
       }
-      await o.onPage?.({ pass, page: page.page, found });
+      await o.onPage(page.page);
     }
     recovered += found;
     if (found === 0 && heldStill(paginator.tally))
