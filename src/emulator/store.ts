@@ -422,12 +422,8 @@ export class EmulatorStore {
     const clause = () => (where.length ? `WHERE ${where.join(' AND ')}` : '');
     if (filter.userId !== undefined) and('user_id = ?', filter.userId);
     if (filter.customerId !== undefined) and('customer_id = ?', filter.customerId);
-    let total = this.marks.total(filter);
-    if (total === undefined) {
-      const count = this.cached(`SELECT count(*) FROM memories ${clause()}`).pluck();
-      total = count.get(...params) as number;
-      this.marks.setTotal(filter, total);
-    }
+    const count = this.cached(`SELECT count(*) FROM memories ${clause()}`).pluck();
+    const total = this.marks.total(filter, () => count.get(...params) as number);
     const start = (page - 1) * pageSize;
     if (start >= total) return { data: [], total };
     const mark = this.marks.nearest(filter, start - 1);
