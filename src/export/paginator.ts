@@ -101,13 +101,13 @@ export interface PaginatorTally {
 /** A page could not be fetched (after the client's own retries): the export stops here. */
 export class ExportPageError extends CliError {
   readonly page: number;
-  constructor(page: number, cause: unknown, hints: string[] = []) {
+  constructor(page: number, cause: unknown) {
     const inner = cause instanceof Error ? cause.message : String(cause);
     const known = cause instanceof CliError;
     super(`export stopped at page ${page}: ${inner}`, {
       exitCode: known ? cause.exitCode : ExitCode.FAILURE,
       ...(known && cause.correlationId ? { correlationId: cause.correlationId } : {}),
-      hints: [...(known ? cause.hints : []), ...hints],
+      hints: known ? [...cause.hints] : [],
       cause,
     });
     this.page = page;
@@ -217,20 +217,13 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
   }
 
   private async fetch(page: number): ReturnType<ListClient['list']> {
+    const { pageSize, userId, customerId, signal } = this.opts;
     try {
-      return await this.client.list(
-        {
-          page,
-          pageSize: this.opts.pageSize,
-          userId: this.opts.userId,
-          customerId: this.opts.customerId,
-        },
-        this.opts.signal ? { signal: this.opts.signal } : undefined,
-      );
+      return await this.client.list({ page, pageSize, userId, customerId }, signal && { signal });
     } catch (err) {
       // "List not supported" on page 1 is about the server, not a page: keep its message as is.
       if (page === 1 && err instanceof CliError && err.name === 'ListNotSupportedError') throw err;
-      if (this.opts.signal?.aborted) throw err;
+      if (signal?.aborted) throw err;
       throw new ExportPageError(page, err);
     }
   }
