@@ -231,17 +231,11 @@ export async function runExport(opts: ExportOptions, reporter: ExportReporter = 
   if (file && stateFile && !resume && !opts.force)
     await refuseToClobber(target!, stateFile.path, who);
 
-  let writer: JsonLinesWriter;
-  if (writePath) {
-    writer = await FileJsonLinesWriter.open(
-      writePath,
-      resume ? { bytes: resume.bytes, lines: resume.lines } : undefined,
-    );
-  } else {
-    writer = new StreamJsonLinesWriter(
-      (opts.destination as { stream: NodeJS.WritableStream }).stream,
-    );
-  }
+  // A resume keeps the file's first resume.bytes (resume.lines lines) and appends after them.
+  const writer: JsonLinesWriter =
+    opts.destination.kind === 'stream'
+      ? new StreamJsonLinesWriter(opts.destination.stream)
+      : await FileJsonLinesWriter.open(writePath!, resume);
   const written = resume?.written ?? new WrittenIds();
 
   const paginator = new MemoryPaginator(opts.client, {
