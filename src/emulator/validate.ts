@@ -137,11 +137,9 @@ class ModelReader {
   /** A number with ge=0: a required float, or an Optional[int] = None. */
   nonNegative(field: string, required: boolean, integer: boolean): number | null {
     const value = this.obj[field];
-    if (value === undefined || value === null) {
-      if (required && value === undefined) this.missing(field);
-      else if (required) this.issue(field, 'float_type', 'Input should be a valid number');
-      return null;
-    }
+    if (value === undefined && required) this.missing(field);
+    // Unset is None for an Optional field; null for a required one fails the type check below.
+    if (value === undefined || (value === null && !required)) return null;
     if (
       typeof value !== 'number' ||
       !Number.isFinite(value) ||
