@@ -135,15 +135,14 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
   };
   /** The next page to fetch; after the last page it stays one past it. */
   nextPage: number;
-  private readonly client: ListClient;
-  private readonly opts: PaginateOptions;
 
-  constructor(client: ListClient, opts: PaginateOptions) {
+  constructor(
+    private readonly client: ListClient,
+    private readonly opts: PaginateOptions,
+  ) {
     if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1 || opts.pageSize > MAX_PAGE_SIZE) {
       throw new RangeError(`pageSize must be 1..${MAX_PAGE_SIZE} (got ${opts.pageSize})`);
     }
-    this.client = client;
-    this.opts = opts;
     this.seen = opts.seen ?? new RecentIds();
     this.nextPage = opts.startPage ?? 1;
   }

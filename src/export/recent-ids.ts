@@ -43,10 +43,6 @@ export class RecentIds {
     return true;
   }
 
-  get size(): number {
-    return this.set.size;
-  }
-
   /** The ids held, oldest first. */
   [Symbol.iterator](): IterableIterator<string> {
     return this.set.values();
