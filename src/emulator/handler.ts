@@ -105,10 +105,10 @@ export class EmulatorHandler {
       requests_by_endpoint_status: structuredClone(c.byEndpointStatus),
       rate_limited: c.rateLimited,
       early_requests: c.early,
-      documents_stored: store.documentCount(),
+      documents_stored: store.count('documents'),
       documents_accepted: c.accepted,
       duplicates_refused: c.duplicates,
-      memories_stored: store.memoryCount(),
+      memories_stored: store.count('memories'),
       credits_spent: this.deps.wallet.spent(),
       faults: { ...this.injected.counters },
     };

@@ -213,8 +213,6 @@ export class EmulatorStore {
         [string],
         { seq: number; user_id: string | null; customer_id: string | null }
       >('DELETE FROM memories WHERE memory_id = ? RETURNING seq, user_id, customer_id'),
-      documentCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM documents'),
-      memoryCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM memories'),
       allDocuments: db.prepare<[], SummaryRow>(
         `SELECT document_id, ingestion_id, user_id, customer_id, document_type, mode,
            document_created_at, metadata, document, scope, times_received
@@ -453,12 +451,9 @@ export class EmulatorStore {
     return stmt;
   }
 
-  documentCount(): number {
-    return this.stmts.documentCount.get()?.n ?? 0;
-  }
-
-  memoryCount(): number {
-    return this.stmts.memoryCount.get()?.n ?? 0;
+  /** The rows of one table. */
+  count(table: 'documents' | 'memories'): number {
+    return this.cached(`SELECT count(*) FROM ${table}`).pluck().get() as number;
   }
 
   documents(): StoredDocumentSummary[] {
