@@ -47,7 +47,7 @@ export class CreditWallet {
     const delta = target - this.granted;
     if (delta === 0) return;
     this.granted = target;
-    this.book('grant', delta, null, null);
+    this.book('grant', delta);
   }
 
   balance(): number {
@@ -71,23 +71,19 @@ export class CreditWallet {
       last.delta -= credits;
       return;
     }
-    this.book('usage', -credits, 'memory_documents', 'ingestion');
+    this.book('usage', -credits);
   }
 
-  /** Books a 'grant' (credits given to the wallet) or a 'usage' (spent by writes). */
-  private book(
-    type: 'grant' | 'usage',
-    delta: number,
-    metricType: string | null,
-    category: string | null,
-  ): void {
+  /** Books a 'grant' (credits given to the wallet) or a 'usage' (spent by writes: documents). */
+  private book(type: 'grant' | 'usage', delta: number): void {
     const at = this.clock.now();
+    const usage = type === 'usage';
     this.entries.push({
       ledger_id: randomUUID(),
       entry_type: type,
       delta,
-      metric_type: metricType,
-      category,
+      metric_type: usage ? 'memory_documents' : null,
+      category: usage ? 'ingestion' : null,
       created_at: new Date(at).toISOString(),
       at,
     });

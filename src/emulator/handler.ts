@@ -17,7 +17,7 @@ import type { EmulatorFaults } from './faults/table.js';
 import { HttpError, parseJson, readBody, type Reply } from './http-util.js';
 import type { KeyRateLimiter, RateDecision } from './rate-limiter.js';
 import { matchRoute, type RouteName } from './routes.js';
-import type { EmulatorStore } from './store.js';
+import { iso, type EmulatorStore } from './store.js';
 import type { Clock } from '../clock.js';
 import type { EmulatorStats } from './types.js';
 import {
@@ -56,8 +56,6 @@ export interface HandlerDeps {
 const CORRELATION_RE = /^[\x21-\x7e]{1,200}$/;
 /** Where a credit stop sends the user (the SDK's test bodies use the dashboard's billing page). */
 const BILLING_URL = '/dashboard/billing';
-
-const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Counters behind GET /_emulator/stats that live in memory (the rest comes from the database). */
 class Counters {
@@ -107,10 +105,10 @@ export class EmulatorHandler {
       requests_by_endpoint_status: structuredClone(c.byEndpointStatus),
       rate_limited: c.rateLimited,
       early_requests: c.early,
-      documents_stored: store.documentCount(),
+      documents_stored: store.count('documents'),
       documents_accepted: c.accepted,
       duplicates_refused: c.duplicates,
-      memories_stored: store.memoryCount(),
+      memories_stored: store.count('memories'),
       credits_spent: this.deps.wallet.spent(),
       faults: { ...this.injected.counters },
     };
@@ -225,7 +223,7 @@ export class EmulatorHandler {
 
   /** The request's key, or a 401. */
   private authenticate(req: IncomingMessage): string {
-    const key = bearerKey(req.headers.authorization);
+    const key = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '')?.[1];
     if (key === undefined || !this.deps.keys.has(key)) {
       throw new HttpError(
         401,
@@ -443,12 +441,8 @@ export class EmulatorHandler {
       });
     }
     this.accept(1);
-    return {
-      ingestion_id: outcome.ingestion_id,
-      document_id: outcome.document_id,
-      status: this.deps.processingDelayMs <= 0 ? 'completed' : 'queued',
-      queued_at: iso(outcome.queued_at),
-    };
+    const { ok: _ok, ...answer } = outcome;
+    return answer;
   }
 
   private accept(documents: number): void {
@@ -477,7 +471,6 @@ export class EmulatorHandler {
     const valid = checked.filter((c): c is ValidDocument => !(c instanceof Refusal));
     this.creditGate(valid.length);
     const outcomes = this.deps.store.insertDocuments(valid, now, this.deps.processingDelayMs);
-    const initial = this.deps.processingDelayMs <= 0 ? 'completed' : 'queued';
     let next = 0;
     const results: BatchItemResult[] = checked.map((c, index) => {
       if (c instanceof Refusal) {
@@ -498,14 +491,8 @@ export class EmulatorHandler {
           `document_id ${JSON.stringify(outcome.document_id)} was already ingested (duplicate refused)`,
         );
       }
-      return {
-        ingestion_id: outcome.ingestion_id,
-        document_id: outcome.document_id,
-        status: initial,
-        queued_at: iso(outcome.queued_at),
-        error_message: null,
-        error_code: null,
-      };
+      const { ok: _ok, ...answer } = outcome;
+      return { ...answer, error_message: null, error_code: null };
     });
     const accepted = results.filter((r) => r.status !== 'failed').length;
     this.accept(accepted);
@@ -575,12 +562,6 @@ function rateLimited(message: string, seconds: number, details: Record<string, u
     details: { ...details, retry_after_seconds: seconds },
     headers: { 'Retry-After': String(seconds) },
   });
-}
-
-function bearerKey(header: string | undefined): string | undefined {
-  if (!header) return undefined;
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-  return match?.[1];
 }
 
 /** What was found, else the 404 naming the id. */

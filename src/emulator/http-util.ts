@@ -105,9 +105,8 @@ export function parseJson(raw: Buffer): unknown {
       { type: 'missing', loc: ['body'], msg: 'Field required', input: null },
     ]);
   }
-  const text = raw.toString('utf8');
   try {
-    return JSON.parse(text);
+    return JSON.parse(raw.toString('utf8'));
   } catch (err) {
     const position = /position (\d+)/.exec((err as Error).message);
     throw new RequestValidationError([

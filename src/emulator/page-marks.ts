@@ -53,12 +53,9 @@ export class PageMarks {
     return state;
   }
 
-  total(filter: ListFilter): number | undefined {
-    return this.state(filter).total;
-  }
-
-  setTotal(filter: ListFilter, total: number): void {
-    this.state(filter).total = total;
+  /** The number of rows `filter` matches: kept, or counted by `count` and kept from then on. */
+  total(filter: ListFilter, count: () => number): number {
+    return (this.state(filter).total ??= count());
   }
 
   /** The mark with the largest position ≤ `position`, if any. */

@@ -5,24 +5,8 @@ import type { RouteGroup } from './faults/table.js';
  * and the group a deployment may lack. Matching and the 404/405 answers both come from it.
  */
 
-export type RouteName =
-  | 'health'
-  | 'whoami'
-  | 'create'
-  | 'batch'
-  | 'list'
-  | 'status'
-  | 'get'
-  | 'update'
-  | 'delete'
-  | 'credits_balance'
-  | 'credits_ledger'
-  | 'credits_estimate'
-  | 'emulator_stats'
-  | 'emulator_documents';
-
 interface RouteSpec {
-  readonly name: RouteName;
+  readonly name: string;
   readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Path template; `{name}` matches one non-empty segment. */
   readonly path: string;
@@ -39,7 +23,7 @@ interface RouteSpec {
  * In matching order: as in Starlette, the first route whose path and method match wins, so
  * literal paths come before the templates that would also match them.
  */
-const ROUTES: readonly RouteSpec[] = [
+const ROUTES = [
   { name: 'health', method: 'GET', path: '/health', access: 'public' },
   { name: 'whoami', method: 'GET', path: '/api/v1/auth/whoami' },
   { name: 'create', method: 'POST', path: '/api/v1/memories/create' },
@@ -54,13 +38,20 @@ const ROUTES: readonly RouteSpec[] = [
   { name: 'credits_estimate', method: 'POST', path: '/v1/credits/estimate', group: 'credits' },
   { name: 'emulator_stats', method: 'GET', path: '/_emulator/stats', access: 'emulator' },
   { name: 'emulator_documents', method: 'GET', path: '/_emulator/documents', access: 'emulator' },
-];
+] as const satisfies readonly RouteSpec[];
+
+/** A row of the table, its name a literal (RouteName is derived from the table). */
+type Route = (typeof ROUTES)[number] & RouteSpec;
+export type RouteName = Route['name'];
 
 export type RouteMatch =
-  | { found: true; route: RouteSpec; params: Record<string, string> }
+  | { found: true; route: Route; params: Record<string, string> }
   | { found: false; status: 404 | 405; allow: string[] };
 
-const compiled = ROUTES.map((route) => ({ route, segments: route.path.split('/').slice(1) }));
+const compiled = ROUTES.map((route: Route) => ({
+  route,
+  segments: route.path.split('/').slice(1),
+}));
 
 function matchPath(segments: readonly string[], parts: string[]): Record<string, string> | null {
   if (segments.length !== parts.length) return null;

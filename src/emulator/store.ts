@@ -1,7 +1,12 @@
 import Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { dirname } from 'node:path';
-import type { IngestStatus, Memory, MemoryStatusResponse } from '../client/types.js';
+import type {
+  CreateMemoryResponse,
+  IngestStatus,
+  Memory,
+  MemoryStatusResponse,
+} from '../client/types.js';
 import { makeDirsSync } from '../make-dirs.js';
 import { PageMarks, type ListFilter } from './page-marks.js';
 import type { StoredDocumentSummary } from './types.js';
@@ -61,25 +66,29 @@ CREATE INDEX IF NOT EXISTS memories_user ON memories(user_id, seq);
 CREATE INDEX IF NOT EXISTS memories_customer ON memories(customer_id, seq);
 `;
 
-interface DocumentRow {
-  seq: number;
-  document_id: string;
-  ingestion_id: string;
-  document: string;
-  document_type: string;
-  mode: string;
-  document_created_at: string | null;
-  user_id: string | null;
-  customer_id: string | null;
+/** A document as `documents()` reads it: the summary's columns, metadata and scope as JSON text. */
+type SummaryRow = Omit<StoredDocumentSummary, 'metadata' | 'scope'> & {
   metadata: string;
   scope: string | null;
-  times_received: number;
+};
+
+interface DocumentRow extends SummaryRow {
+  seq: number;
   queued_at: number;
   due_at: number;
   state: 'pending' | 'completed';
   completed_at: number | null;
   memories_created: number;
 }
+
+/**
+ * The columns of a memory in the order of the memory object it becomes (toMemory), `seq` last.
+ * After the service's fields come extras it may not send; export keeps them and migrate can
+ * reuse them.
+ */
+const MEMORY_COLUMNS = `memory_id, memory_type, content, confidence, category, subcategory,
+  created_at, updated_at, source_document_id, ingestion_id, user_id, customer_id, document_type,
+  document_created_at, metadata, scope, seq`;
 
 interface MemoryRow {
   seq: number;
@@ -103,12 +112,10 @@ interface MemoryRow {
 
 export type { ListFilter } from './page-marks.js';
 
-/** Outcome of storing one document. */
-export type InsertOutcome =
-  | { ok: true; ingestion_id: string; document_id: string; queued_at: number }
-  | { ok: false; duplicate: true; document_id: string };
+/** Outcome of storing one document: the create answer, or a duplicate refused. */
+type InsertOutcome = ({ ok: true } & CreateMemoryResponse) | { ok: false; document_id: string };
 
-const iso = (ms: number) => new Date(ms).toISOString();
+export const iso = (ms: number) => new Date(ms).toISOString();
 
 /** Memory type a document of each type would mostly produce; just enough variety to look real. */
 function memoryTypeFor(documentType: string): string {
@@ -195,7 +202,9 @@ export class EmulatorStore {
       memoryIdsOf: db.prepare<[string], { memory_id: string }>(
         'SELECT memory_id FROM memories WHERE ingestion_id = ? ORDER BY seq',
       ),
-      memory: db.prepare<[string], MemoryRow>('SELECT * FROM memories WHERE memory_id = ?'),
+      memory: db.prepare<[string], MemoryRow>(
+        `SELECT ${MEMORY_COLUMNS} FROM memories WHERE memory_id = ?`,
+      ),
       updateMemory: db.prepare(
         `UPDATE memories SET content = ?, document_type = ?, category = ?, metadata = ?, updated_at = ?
          WHERE memory_id = ?`,
@@ -204,9 +213,11 @@ export class EmulatorStore {
         [string],
         { seq: number; user_id: string | null; customer_id: string | null }
       >('DELETE FROM memories WHERE memory_id = ? RETURNING seq, user_id, customer_id'),
-      documentCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM documents'),
-      memoryCount: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM memories'),
-      allDocuments: db.prepare<[], DocumentRow>('SELECT * FROM documents ORDER BY seq'),
+      allDocuments: db.prepare<[], SummaryRow>(
+        `SELECT document_id, ingestion_id, user_id, customer_id, document_type, mode,
+           document_created_at, metadata, document, scope, times_received
+         FROM documents ORDER BY seq`,
+      ),
     };
     this.pending = this.stmts.pendingCount.get()?.n ?? 0;
   }
@@ -253,11 +264,17 @@ export class EmulatorStore {
           now + delayMs,
         );
         if (row?.ingestion_id !== ingestionId) {
-          out.push({ ok: false, duplicate: true, document_id: documentId });
+          out.push({ ok: false, document_id: documentId });
           continue;
         }
         this.pending++;
-        out.push({ ok: true, ingestion_id: ingestionId, document_id: documentId, queued_at: now });
+        out.push({
+          ok: true,
+          ingestion_id: ingestionId,
+          document_id: documentId,
+          status: delayMs <= 0 ? 'completed' : 'queued',
+          queued_at: iso(now),
+        });
       }
       if (delayMs <= 0) this.completeDueInTx(now);
       return out;
@@ -403,19 +420,15 @@ export class EmulatorStore {
     const clause = () => (where.length ? `WHERE ${where.join(' AND ')}` : '');
     if (filter.userId !== undefined) and('user_id = ?', filter.userId);
     if (filter.customerId !== undefined) and('customer_id = ?', filter.customerId);
-    let total = this.marks.total(filter);
-    if (total === undefined) {
-      const count = this.cached(`SELECT count(*) FROM memories ${clause()}`).pluck();
-      total = count.get(...params) as number;
-      this.marks.setTotal(filter, total);
-    }
+    const count = this.cached(`SELECT count(*) FROM memories ${clause()}`).pluck();
+    const total = this.marks.total(filter, () => count.get(...params) as number);
     const start = (page - 1) * pageSize;
     if (start >= total) return { data: [], total };
     const mark = this.marks.nearest(filter, start - 1);
     if (mark) and('seq > ?', mark.seq);
     const skip = mark ? start - 1 - mark.position : start;
     const rows = this.cached(
-      `SELECT * FROM memories ${clause()} ORDER BY seq LIMIT ? OFFSET ?`,
+      `SELECT ${MEMORY_COLUMNS} FROM memories ${clause()} ORDER BY seq LIMIT ? OFFSET ?`,
     ).all(...params, pageSize, skip) as MemoryRow[];
     const last = rows[rows.length - 1];
     if (last) this.marks.remember(filter, start + rows.length - 1, last.seq);
@@ -438,27 +451,16 @@ export class EmulatorStore {
     return stmt;
   }
 
-  documentCount(): number {
-    return this.stmts.documentCount.get()?.n ?? 0;
-  }
-
-  memoryCount(): number {
-    return this.stmts.memoryCount.get()?.n ?? 0;
+  /** The rows of one table. */
+  count(table: 'documents' | 'memories'): number {
+    return this.cached(`SELECT count(*) FROM ${table}`).pluck().get() as number;
   }
 
   documents(): StoredDocumentSummary[] {
     return this.stmts.allDocuments.all().map((d) => ({
-      document_id: d.document_id,
-      ingestion_id: d.ingestion_id,
-      user_id: d.user_id,
-      customer_id: d.customer_id,
-      document_type: d.document_type,
-      mode: d.mode,
-      document_created_at: d.document_created_at,
+      ...d,
       metadata: JSON.parse(d.metadata) as Record<string, unknown>,
-      document: d.document,
       scope: d.scope === null ? null : (JSON.parse(d.scope) as Record<string, string>),
-      times_received: d.times_received,
     }));
   }
 
@@ -467,25 +469,13 @@ export class EmulatorStore {
   }
 }
 
-function toMemory(row: MemoryRow): Memory {
+function toMemory({ seq: _seq, scope, ...row }: MemoryRow): Memory {
   return {
-    memory_id: row.memory_id,
-    memory_type: row.memory_type,
-    content: row.content,
-    confidence: row.confidence,
-    category: row.category,
-    subcategory: row.subcategory,
+    ...row,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
-    source_document_id: row.source_document_id,
-    // Extra fields the service may not send; export keeps them and migrate can reuse them.
-    ingestion_id: row.ingestion_id,
-    user_id: row.user_id,
-    customer_id: row.customer_id,
-    document_type: row.document_type,
-    document_created_at: row.document_created_at,
     metadata: JSON.parse(row.metadata) as Record<string, unknown>,
     // Only where a scope path was sent, so exports of unscoped instances keep their shape.
-    ...(row.scope === null ? {} : { scope: JSON.parse(row.scope) as Record<string, string> }),
+    ...(scope === null ? {} : { scope: JSON.parse(scope) as Record<string, string> }),
   };
 }

@@ -8,8 +8,6 @@ import {
   MODES,
   type CreateMemoryRequest,
   type CreditEstimateRequest,
-  type DocumentType,
-  type MergeStrategy,
 } from '../client/types.js';
 
 /**
@@ -86,12 +84,7 @@ export interface ValidDocument extends CreateMemoryRequest {
   documentIsText: boolean;
 }
 
-export interface ValidUpdate {
-  document: string;
-  merge_strategy: MergeStrategy;
-  document_type: DocumentType | null;
-  metadata: Record<string, unknown> | null;
-}
+export type ValidUpdate = ReturnType<typeof validateUpdate>;
 
 /** How the instance files writes: B2B/B2C isolation and its scope ladder. */
 export interface InstanceRules {
@@ -144,11 +137,9 @@ class ModelReader {
   /** A number with ge=0: a required float, or an Optional[int] = None. */
   nonNegative(field: string, required: boolean, integer: boolean): number | null {
     const value = this.obj[field];
-    if (value === undefined || value === null) {
-      if (required && value === undefined) this.missing(field);
-      else if (required) this.issue(field, 'float_type', 'Input should be a valid number');
-      return null;
-    }
+    if (value === undefined && required) this.missing(field);
+    // Unset is None for an Optional field; null for a required one fails the type check below.
+    if (value === undefined || (value === null && !required)) return null;
     if (
       typeof value !== 'number' ||
       !Number.isFinite(value) ||
@@ -376,11 +367,11 @@ export function validateBatch(
 }
 
 /** Validates an UpdateMemoryRequest body. */
-export function validateUpdate(body: unknown): ValidUpdate {
+export function validateUpdate(body: unknown) {
   const issues: ValidationIssue[] = [];
   const r = new ModelReader(bodyObject(body), ['body'], issues);
   const document = r.document();
-  const update: ValidUpdate = {
+  const update = {
     document: document.text,
     merge_strategy: r.enumWithDefault('merge_strategy', MERGE_STRATEGIES, 'smart-merge'),
     document_type: r.optionalEnum('document_type', DOCUMENT_TYPES),

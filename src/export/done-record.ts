@@ -29,7 +29,7 @@ export interface ExportDone {
 }
 
 /** The done record of the export to `output` (an absolute path). */
-export function donePathFor(output: string, stateDir?: string): string {
+export function donePathFor(output: string): string {
   let dir = dirname(output);
   try {
     dir = realpathSync(dir);
@@ -40,13 +40,13 @@ export function donePathFor(output: string, stateDir?: string): string {
     .update(join(dir, basename(output)))
     .digest('hex')
     .slice(0, 32);
-  return join(stateDir ?? userStateDir(), 'exports', `${key}.json`);
+  return join(userStateDir(), 'exports', `${key}.json`);
 }
 
 /** The done record beside `output`, or undefined (none, or not one of ours). */
-async function readDoneRecord(output: string, stateDir?: string): Promise<ExportDone | undefined> {
+async function readDoneRecord(output: string): Promise<ExportDone | undefined> {
   try {
-    const text = await readFile(donePathFor(output, stateDir), 'utf8');
+    const text = await readFile(donePathFor(output), 'utf8');
     const d = JSON.parse(text) as Partial<ExportDone> | null;
     const ours =
       d?.kind === 'synap-export-done' &&
@@ -67,9 +67,8 @@ async function readDoneRecord(output: string, stateDir?: string): Promise<Export
 export async function isOwnFinishedExport(
   output: string,
   who: { instanceId: string | null; baseUrl: string },
-  stateDir?: string,
 ): Promise<boolean> {
-  const done = await readDoneRecord(output, stateDir);
+  const done = await readDoneRecord(output);
   if (!done) return false;
   const same =
     done.instance_id !== null && who.instanceId !== null
@@ -84,12 +83,8 @@ export async function isOwnFinishedExport(
   }
 }
 
-export async function writeDoneRecord(
-  output: string,
-  done: ExportDone,
-  stateDir?: string,
-): Promise<void> {
-  const path = donePathFor(output, stateDir);
+export async function writeDoneRecord(output: string, done: ExportDone): Promise<void> {
+  const path = donePathFor(output);
   try {
     makeDirsSync(dirname(path), 0o700);
     await writeFileAtomic(path, `${JSON.stringify(done, null, 2)}\n`);
@@ -101,6 +96,6 @@ export async function writeDoneRecord(
   }
 }
 
-export async function removeDoneRecord(output: string, stateDir?: string): Promise<void> {
-  await rm(donePathFor(output, stateDir), { force: true });
+export async function removeDoneRecord(output: string): Promise<void> {
+  await rm(donePathFor(output), { force: true });
 }

@@ -34,8 +34,6 @@ export interface MigrateStateOptions {
   /** Wait for a running migration of the same pair instead of stopping (--wait-lock). */
   waitLock: boolean;
   signal?: AbortSignal;
-  /** The state directory (default: the user's). */
-  dir?: string;
 }
 
 export interface MigrateState {
@@ -58,7 +56,7 @@ export async function openMigrateState(o: MigrateStateOptions): Promise<MigrateS
     customer_id: o.customerId,
   };
   const key = hashOptions(identity).slice(0, 16);
-  const dir = await privateDir(o.dir ?? userStateDir());
+  const dir = await privateDir(userStateDir());
   const statePath = join(dir, `migrate-${key}.synap-state.json`);
   const sentPath = join(dir, `migrate-${key}.synap-sent`);
   const lock = await acquireLock(join(dir, `migrate-${key}.synap-lock`), {

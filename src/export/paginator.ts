@@ -1,4 +1,4 @@
-import type { ItemBytes } from '../client/client.js';
+import type { ItemBytes, ListParams } from '../client/client.js';
 import type { ListMemoriesResponse } from '../client/types.js';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { CliError, ExitCode } from '../errors.js';
@@ -16,17 +16,10 @@ import { RecentIds } from './recent-ids.js';
  * them with what was written at the end.
  */
 
-export interface ListPageParams {
-  page: number;
-  pageSize: number;
-  userId?: string;
-  customerId?: string;
-}
-
 /** The one client method export needs (SynapClient.list fits). */
 export interface ListClient {
   list(
-    params: ListPageParams,
+    params: ListParams,
     opts?: { signal?: AbortSignal },
   ): Promise<{
     data: ListMemoriesResponse;
@@ -108,13 +101,13 @@ export interface PaginatorTally {
 /** A page could not be fetched (after the client's own retries): the export stops here. */
 export class ExportPageError extends CliError {
   readonly page: number;
-  constructor(page: number, cause: unknown, hints: string[] = []) {
+  constructor(page: number, cause: unknown) {
     const inner = cause instanceof Error ? cause.message : String(cause);
     const known = cause instanceof CliError;
     super(`export stopped at page ${page}: ${inner}`, {
       exitCode: known ? cause.exitCode : ExitCode.FAILURE,
       ...(known && cause.correlationId ? { correlationId: cause.correlationId } : {}),
-      hints: [...(known ? cause.hints : []), ...hints],
+      hints: known ? [...cause.hints] : [],
       cause,
     });
     this.page = page;
@@ -142,15 +135,14 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
   };
   /** The next page to fetch; after the last page it stays one past it. */
   nextPage: number;
-  private readonly client: ListClient;
-  private readonly opts: PaginateOptions;
 
-  constructor(client: ListClient, opts: PaginateOptions) {
+  constructor(
+    private readonly client: ListClient,
+    private readonly opts: PaginateOptions,
+  ) {
     if (!Number.isInteger(opts.pageSize) || opts.pageSize < 1 || opts.pageSize > MAX_PAGE_SIZE) {
       throw new RangeError(`pageSize must be 1..${MAX_PAGE_SIZE} (got ${opts.pageSize})`);
     }
-    this.client = client;
-    this.opts = opts;
     this.seen = opts.seen ?? new RecentIds();
     this.nextPage = opts.startPage ?? 1;
   }
@@ -178,33 +170,19 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
       const total = finiteNonNegative(body.total);
       this.noteTotal(page, total);
 
-      const memories: ExportedMemory[] = [];
-      const spans = result.items?.spans;
-      const kept = spans ? new Uint32Array(spans.length) : undefined;
-      let duplicates = 0;
-      for (let i = 0; i < items.length; i++) {
-        const memory = items[i];
-        if (!isPlainObject(memory)) {
-          throw new ExportPageError(
-            page,
-            new CliError('the server sent a list item that is not a JSON object'),
-          );
-        }
-        const id = memory.memory_id;
-        if (typeof id === 'string') {
-          if (!this.seen.addNew(id)) {
-            duplicates++;
-            continue;
-          }
-        } else {
-          this.tally.withoutId++;
-        }
-        if (kept) {
-          kept[memories.length * 2] = spans![i * 2]!;
-          kept[memories.length * 2 + 1] = spans![i * 2 + 1]!;
-        }
-        memories.push(memory);
+      if (!items.every(isPlainObject)) {
+        const notObject = new CliError('the server sent a list item that is not a JSON object');
+        throw new ExportPageError(page, notObject);
       }
+      let duplicates = 0;
+      const kept = keptOf({ memories: items, source: result.items }, ({ memory_id: id }) => {
+        if (typeof id !== 'string') this.tally.withoutId++;
+        else if (!this.seen.addNew(id)) {
+          duplicates++;
+          return false;
+        }
+        return true;
+      });
       this.tally.pages++;
       this.tally.received += items.length;
       this.tally.duplicates += duplicates;
@@ -227,10 +205,7 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
       }
       yield {
         page,
-        memories,
-        ...(kept
-          ? { source: { body: result.items!.body, spans: kept.subarray(0, memories.length * 2) } }
-          : {}),
+        ...kept,
         duplicates,
         total,
         nextPage: this.nextPage,
@@ -241,20 +216,13 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
   }
 
   private async fetch(page: number): ReturnType<ListClient['list']> {
+    const { pageSize, userId, customerId, signal } = this.opts;
     try {
-      return await this.client.list(
-        {
-          page,
-          pageSize: this.opts.pageSize,
-          userId: this.opts.userId,
-          customerId: this.opts.customerId,
-        },
-        this.opts.signal ? { signal: this.opts.signal } : undefined,
-      );
+      return await this.client.list({ page, pageSize, userId, customerId }, signal && { signal });
     } catch (err) {
       // "List not supported" on page 1 is about the server, not a page: keep its message as is.
       if (page === 1 && err instanceof CliError && err.name === 'ListNotSupportedError') throw err;
-      if (this.opts.signal?.aborted) throw err;
+      if (signal?.aborted) throw err;
       throw new ExportPageError(page, err);
     }
   }
@@ -287,6 +255,25 @@ export class MemoryPaginator implements AsyncIterable<ExportPage> {
     if (totalPages !== undefined) return totalPages;
     return total === undefined ? undefined : Math.ceil(total / this.pageSizeOf(body));
   }
+}
+
+/** The memories of `page` that `keep` accepts, in order, with their bytes as sent. */
+export function keptOf(
+  page: Pick<ExportPage, 'memories' | 'source'>,
+  keep: (memory: ExportedMemory) => boolean,
+): Pick<ExportPage, 'memories' | 'source'> {
+  const memories: ExportedMemory[] = [];
+  const spans = page.source?.spans;
+  const kept: number[] = [];
+  page.memories.forEach((m, i) => {
+    if (!keep(m)) return;
+    memories.push(m);
+    if (spans) kept.push(spans[i * 2]!, spans[i * 2 + 1]!);
+  });
+  return {
+    memories,
+    ...(page.source ? { source: { body: page.source.body, spans: Uint32Array.from(kept) } } : {}),
+  };
 }
 
 /** Warnings about completeness once the last page is done; empty when everything adds up. */

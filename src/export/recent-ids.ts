@@ -14,15 +14,11 @@ export class RecentIds {
   private next = 0;
 
   /** `capacity` Infinity keeps every id (for re-checking a whole file from its start). */
-  constructor(
-    readonly capacity = RECENT_IDS,
-    initial: Iterable<string> = [],
-  ) {
+  constructor(readonly capacity = RECENT_IDS) {
     if (capacity !== Infinity && (!Number.isInteger(capacity) || capacity < 1)) {
       throw new RangeError(`capacity must be a positive integer or Infinity (got ${capacity})`);
     }
     this.ring = capacity === Infinity ? [] : new Array<string | undefined>(capacity);
-    for (const id of initial) this.add(id);
   }
 
   has(id: string): boolean {
@@ -45,10 +41,6 @@ export class RecentIds {
     this.ring[this.next] = id;
     this.next = this.next + 1 === this.capacity ? 0 : this.next + 1;
     return true;
-  }
-
-  get size(): number {
-    return this.set.size;
   }
 
   /** The ids held, oldest first. */

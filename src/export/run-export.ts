@@ -2,7 +2,7 @@ import { createReadStream, type Stats } from 'node:fs';
 import { realpath, rename, rm, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { syncDir } from '../atomic-write.js';
-import { systemClock, type Clock } from '../clock.js';
+import { systemClock } from '../clock.js';
 import { ExitCode, InterruptedError, UsageError } from '../errors.js';
 import {
   ExportPageError,
@@ -36,10 +36,6 @@ export interface ExportOptions extends Listing {
   restart?: boolean;
   /** Replace an existing non-empty file that is not a finished export of this instance. */
   force?: boolean;
-  /** Where the done record of a finished file export goes (default: the user's state directory). */
-  stateDir?: string;
-  /** Time source for rates and checkpoint spacing (default: the system clock). */
-  clock?: Clock;
   /** Minimum time between checkpoints (default 1000 ms; 0 = after every page). */
   checkpointIntervalMs?: number;
 }
@@ -64,60 +60,25 @@ export interface ExportProgress {
   elapsedMs: number;
 }
 
-export interface ExportSummary {
-  /** Absolute output path, or null for stdout. */
-  output: string | null;
-  /** Lines in the output (distinct memories), including those kept from an interrupted run. */
-  memories: number;
-  written_this_run: number;
-  pages: number;
-  duplicates_skipped: number;
-  without_memory_id: number;
-  total_reported: number | null;
-  total_at_start: number | null;
-  total_changed: boolean;
-  resumed_from_page: number | null;
-  /** Passes over the listing after the last page that looked for memories the paging missed. */
-  verify_passes: number;
-  /** Memories those passes found missing and wrote. */
-  recovered_by_verify: number;
-  /** False when the reader closed stdout before the end (`| head`). */
-  complete: boolean;
-  /**
-   * True when the export cannot vouch that it holds every memory: the reader closed stdout, or
-   * no verification pass showed the listing complete (it kept changing, or its totals did not
-   * add up). The command then exits 3.
-   */
-  partial: boolean;
-  elapsed_ms: number;
-  memories_per_s: number;
-  warnings: string[];
-}
+/** What an export did: the command's result (`--json`) and the summary it prints. */
+export type ExportSummary = Awaited<ReturnType<typeof runExport>>;
 
-interface ResumePoint {
+type ResumePoint = Awaited<ReturnType<typeof readExportedIds>> & {
   page: number;
-  bytes: number;
-  lines: number;
-  ids: RecentIds;
-  written: WrittenIds;
-  state: ExportState | undefined;
-}
+  state: ExportState;
+};
 
 /**
- * Reads the memory_ids of the first `limit` bytes of an export file (keeping the most recent
- * ones, see RecentIds). Stops at the first line that is incomplete or not JSON (a torn write);
- * `bytes` is the end of the last good line.
+ * Reads the memory_ids of the first `limit` bytes of an export file: all of them in `written`,
+ * the most recent ones in `ids` (see RecentIds). Stops at the first line that is incomplete or
+ * not JSON (a torn write); `bytes` is the end of the last good line.
  */
-export async function readExportedIds(
-  path: string,
-  limit: number,
-  capacity = RECENT_IDS,
-  written?: WrittenIds,
-): Promise<{ ids: RecentIds; lines: number; bytes: number }> {
+export async function readExportedIds(path: string, limit: number, capacity = RECENT_IDS) {
   const ids = new RecentIds(capacity);
+  const written = new WrittenIds();
   let lines = 0;
   let bytes = 0;
-  if (limit <= 0) return { ids, lines, bytes };
+  if (limit <= 0) return { ids, written, lines, bytes };
   let rest = Buffer.alloc(0);
   for await (const chunk of createReadStream(path, { start: 0, end: limit - 1 })) {
     let buf = rest.length ? Buffer.concat([rest, chunk as Buffer]) : (chunk as Buffer);
@@ -129,19 +90,19 @@ export async function readExportedIds(
       try {
         value = JSON.parse(line);
       } catch {
-        return { ids, lines, bytes };
+        return { ids, written, lines, bytes };
       }
       const id = (value as { memory_id?: unknown } | null)?.memory_id;
       if (typeof id === 'string') {
         ids.add(id);
-        written?.add(id);
+        written.add(id);
       }
       lines++;
       bytes += Buffer.byteLength(line) + 1;
     }
     rest = Buffer.from(buf);
   }
-  return { ids, lines, bytes };
+  return { ids, written, lines, bytes };
 }
 
 /** What is at `path`, or undefined when nothing is. */
@@ -163,12 +124,11 @@ async function refuseToClobber(
   path: string,
   statePath: string,
   who: { instanceId: string | null; baseUrl: string },
-  stateDir: string | undefined,
 ): Promise<void> {
   const info = await statIfAny(path);
   if (!info?.isFile() || info.size === 0) return;
   if ((await statIfAny(statePath)) !== undefined) return;
-  if (await isOwnFinishedExport(path, who, stateDir)) return;
+  if (await isOwnFinishedExport(path, who)) return;
   throw new UsageError(
     `${path} already exists and is not a finished export of this instance; not replacing it`,
     {
@@ -218,22 +178,20 @@ async function findResumePoint(
     return undefined;
   }
   if (size >= state.bytes) {
-    const written = new WrittenIds();
-    const read = await readExportedIds(path, state.bytes, RECENT_IDS, written);
+    const read = await readExportedIds(path, state.bytes);
     if (read.lines === state.lines && read.bytes === state.bytes) {
-      return { ...read, page: state.next_page, written, state };
+      return { ...read, page: state.next_page, state };
     }
   }
   // The file does not match its checkpoint (shortened, or edited): keep its complete lines,
   // remember all their ids (paging restarts from the first page) and page from the start;
   // deduplication keeps every memory once.
-  const written = new WrittenIds();
-  const read = await readExportedIds(path, size, Infinity, written);
+  const read = await readExportedIds(path, size, Infinity);
   warn(
     `${path} does not match its state file; keeping its ${read.lines} complete lines and ` +
       'paging from the start (memories already in the file are not written again)',
   );
-  return { ...read, page: 1, written, state };
+  return { ...read, page: 1, state };
 }
 
 /**
@@ -241,12 +199,8 @@ async function findResumePoint(
  * summary; throws ExportPageError (naming the page) when a page cannot be fetched, and
  * InterruptedError when `signal` aborts (after saving the checkpoint).
  */
-export async function runExport(
-  opts: ExportOptions,
-  reporter: ExportReporter = {},
-): Promise<ExportSummary> {
-  const clock = opts.clock ?? systemClock;
-  const now = () => clock.now();
+export async function runExport(opts: ExportOptions, reporter: ExportReporter = {}) {
+  const now = () => systemClock.now();
   const started = now();
   const warnings: string[] = [];
   const warn = (m: string) => {
@@ -275,19 +229,13 @@ export async function runExport(
   const who = { instanceId: opts.instanceId ?? null, baseUrl: opts.baseUrl };
 
   if (file && stateFile && !resume && !opts.force)
-    await refuseToClobber(target!, stateFile.path, who, opts.stateDir);
+    await refuseToClobber(target!, stateFile.path, who);
 
-  let writer: JsonLinesWriter;
-  if (writePath) {
-    writer = await FileJsonLinesWriter.open(
-      writePath,
-      resume ? { bytes: resume.bytes, lines: resume.lines } : undefined,
-    );
-  } else {
-    writer = new StreamJsonLinesWriter(
-      (opts.destination as { stream: NodeJS.WritableStream }).stream,
-    );
-  }
+  // A resume keeps the file's first resume.bytes (resume.lines lines) and appends after them.
+  const writer: JsonLinesWriter =
+    opts.destination.kind === 'stream'
+      ? new StreamJsonLinesWriter(opts.destination.stream)
+      : await FileJsonLinesWriter.open(writePath!, resume);
   const written = resume?.written ?? new WrittenIds();
 
   const paginator = new MemoryPaginator(opts.client, {
@@ -385,7 +333,7 @@ export async function runExport(
           if (open) consistent = { ...consistent, bytes: writer.bytes, lines: writer.lines };
           return open;
         },
-        onPage: async ({ page }) => {
+        onPage: async (page) => {
           progress(page, paginator.tally.lastTotal);
           if (stateFile && now() - checkpointed >= interval) await checkpoint();
         },
@@ -432,25 +380,21 @@ export async function runExport(
       // The done record first: a crash before the rename leaves the state file, so the next
       // run resumes (and renames) instead of trusting a record that does not match FILE yet.
       const info = await stat(writePath!);
-      await writeDoneRecord(
-        target!,
-        {
-          version: 1,
-          kind: 'synap-export-done',
-          instance_id: who.instanceId,
-          base_url: opts.baseUrl,
-          shape,
-          lines: writer.lines,
-          bytes: info.size,
-          mtime_ms: info.mtimeMs,
-          finished_at: new Date(now()).toISOString(),
-        },
-        opts.stateDir,
-      );
+      await writeDoneRecord(target!, {
+        version: 1,
+        kind: 'synap-export-done',
+        instance_id: who.instanceId,
+        base_url: opts.baseUrl,
+        shape,
+        lines: writer.lines,
+        bytes: info.size,
+        mtime_ms: info.mtimeMs,
+        finished_at: new Date(now()).toISOString(),
+      });
       await rename(writePath!, target!);
       await syncDir(dirname(target!));
     } else {
-      await removeDoneRecord(target!, opts.stateDir);
+      await removeDoneRecord(target!);
     }
     await stateFile.remove();
   }
@@ -460,7 +404,9 @@ export async function runExport(
   const elapsed = Math.max(0, now() - started);
   const thisRun = writer.lines - keptLines;
   return {
+    /** Absolute output path, or null for stdout. */
     output: file,
+    /** Lines in the output (distinct memories), including those kept from an interrupted run. */
     memories: writer.lines,
     written_this_run: thisRun,
     pages: tally.pages,
@@ -470,9 +416,17 @@ export async function runExport(
     total_at_start: tally.firstTotal ?? null,
     total_changed: tally.totalChanges.length > 0,
     resumed_from_page: resume && resume.page > 1 ? resume.page : null,
+    /** Passes over the listing after the last page that looked for memories the paging missed. */
     verify_passes: verified.passes,
+    /** Memories those passes found missing and wrote. */
     recovered_by_verify: verified.recovered,
+    /** False when the reader closed stdout before the end (`| head`). */
     complete,
+    /**
+     * True when the export cannot vouch that it holds every memory: the reader closed stdout, or
+     * no verification pass showed the listing complete (it kept changing, or its totals did not
+     * add up). The command then exits 3.
+     */
     partial: !complete || !verified.shown,
     elapsed_ms: elapsed,
     memories_per_s: elapsed > 0 ? Math.round((thisRun / elapsed) * 1000) : thisRun,

@@ -51,21 +51,13 @@ export class SentLog {
     const size = fstatSync(fd).size - (fstatSync(fd).size % ENTRY);
     const buf = Buffer.alloc(64 * 1024 * ENTRY);
     let kept = 0;
-    for (let at = 0; at < size;) {
-      const n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
-      if (n <= 0) break;
-      let stop = false;
-      for (let i = 0; i + ENTRY <= n; i += ENTRY) {
+    read: for (let at = 0, n = 1; at < size && n > 0; at += n) {
+      n = readSync(fd, buf, 0, Math.min(buf.length, size - at), at);
+      for (let i = 0; i + ENTRY <= n; i += ENTRY, kept += ENTRY) {
         const line = buf.readDoubleLE(i);
-        if (Math.abs(line) > settledLine) {
-          stop = true;
-          break;
-        }
+        if (Math.abs(line) > settledLine) break read;
         log.remember(line, buf.readDoubleLE(i + 8));
-        kept += ENTRY;
       }
-      if (stop) break;
-      at += n;
     }
     ftruncateSync(fd, kept);
     log.end = kept;

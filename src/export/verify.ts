@@ -1,4 +1,5 @@
 import {
+  keptOf,
   listingOf,
   MemoryPaginator,
   type ExportPage,
@@ -24,35 +25,32 @@ export interface VerifyOptions extends Listing {
   /** Writes memories the earlier passes missed; false when the reader went away. */
   write(page: Pick<ExportPage, 'memories' | 'source'>): Promise<boolean>;
   /** After each page of a pass (checkpoints, progress). */
-  onPage?(e: { pass: number; page: number; found: number }): Promise<void> | void;
+  onPage(page: number): Promise<void>;
 }
 
-export interface VerifyResult {
-  /** Passes run. */
-  passes: number;
-  /** Memories found missing and written by the passes. */
-  recovered: number;
-  /** True when a pass found nothing missing over a listing that held still. */
-  shown: boolean;
-  /** The reader closed the output during a pass. */
-  closed: boolean;
-}
-
-export async function verifyCompleteness(o: VerifyOptions): Promise<VerifyResult> {
+/**
+ * Runs the passes: how many ran, the memories they found missing and wrote, whether one showed
+ * the listing complete (nothing missing while it held still), and whether the reader closed the
+ * output during one.
+ */
+export async function verifyCompleteness(o: VerifyOptions) {
   let recovered = 0;
   for (let pass = 1; pass <= VERIFY_PASSES; pass++) {
     o.written.seal();
     const paginator = new MemoryPaginator(o.client, listingOf(o));
     let found = 0;
     for await (const page of paginator) {
-      const missing = missingOf(page, o.written);
+      const missing = keptOf(
+        page,
+        ({ memory_id: id }) => typeof id === 'string' && !o.written.has(id),
+      );
       if (missing.memories.length > 0) {
         if (!(await o.write(missing)))
           return { passes: pass, recovered, shown: false, closed: true };
         for (const m of missing.memories) o.written.add(m.memory_id as string);
         found += missing.memories.length;
       }
-      await o.onPage?.({ pass, page: page.page, found });
+      await o.onPage(page.page);
     }
     recovered += found;
     if (found === 0 && heldStill(paginator.tally))
@@ -70,21 +68,4 @@ export function heldStill(t: PaginatorTally): boolean {
     t.totalChanges.length === 0 &&
     (t.lastTotal === undefined ? t.duplicates === 0 : t.received - t.duplicates === t.lastTotal)
   );
-}
-
-/** The memories of `page` whose memory_id was not written, with their bytes as sent. */
-function missingOf(page: ExportPage, written: WrittenIds): Pick<ExportPage, 'memories' | 'source'> {
-  const memories: ExportPage['memories'] = [];
-  const spans = page.source?.spans;
-  const kept: number[] = [];
-  page.memories.forEach((m, i) => {
-    const id = m.memory_id;
-    if (typeof id !== 'string' || written.has(id)) return;
-    memories.push(m);
-    if (spans) kept.push(spans[i * 2]!, spans[i * 2 + 1]!);
-  });
-  return {
-    memories,
-    ...(page.source ? { source: { body: page.source.body, spans: Uint32Array.from(kept) } } : {}),
-  };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ListMemoriesResponse } from '../../src/client/types.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { MemoryPaginator, type ListClient } from '../../src/export/paginator.js';
@@ -31,8 +31,11 @@ describe('export against the emulator (in process)', () => {
     emu = await startEmulator({ processingDelayMs: 0 });
     await seedMemories(emu, 430);
     dir = mkdtempSync(join(tmpdir(), 'synap-export-emu-'));
+    // Done records of the finished exports go to the user's state directory.
+    vi.stubEnv('XDG_STATE_HOME', join(dir, 'state'));
   });
   afterAll(async () => {
+    vi.unstubAllEnvs();
     await emu.close();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -44,7 +47,6 @@ describe('export against the emulator (in process)', () => {
       baseUrl: emu.url,
       pageSize: 100,
       destination: { kind: 'file', path: out },
-      stateDir: join(dir, 'state'),
     });
     expect(summary).toMatchObject({ memories: 430, pages: 5, total_reported: 430, warnings: [] });
     const lines = parseLines(readFileSync(out, 'utf8'));
@@ -70,7 +72,6 @@ describe('export against the emulator (in process)', () => {
         baseUrl: emu.url,
         pageSize: 100,
         destination: { kind: 'file', path: join(dir, 'b.jsonl') },
-        stateDir: join(dir, 'state'),
       },
       { onWarning: (w) => warnings.push(w) },
     );
@@ -118,7 +119,6 @@ describe('export against the emulator (in process)', () => {
       baseUrl: emu.url,
       pageSize: 50,
       destination: { kind: 'file', path: out },
-      stateDir: join(dir, 'state'),
     });
     const written = new Set(parseLines(readFileSync(out, 'utf8')).map((m) => m.memory_id));
     const now = await allMemories(emu);

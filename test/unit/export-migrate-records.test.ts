@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ListMemoriesResponse } from '../../src/client/types.js';
 import { migrateRecords } from '../../src/export/migrate-records.js';
-import type { ListClient, ListPageParams } from '../../src/export/paginator.js';
+import type { ListParams } from '../../src/client/client.js';
+import type { ListClient } from '../../src/export/paginator.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import { SentLog } from '../../src/export/sent-log.js';
 import { documentFor } from '../../src/export/source-documents.js';
@@ -26,7 +27,7 @@ const mem = (id: string, doc: string | undefined, extra: M = {}): M => ({
 class FakeList implements ListClient {
   onPage?: (page: number) => void;
   constructor(public items: M[]) {}
-  async list(p: ListPageParams) {
+  async list(p: ListParams) {
     const start = (p.page - 1) * p.pageSize;
     const data: ListMemoriesResponse = {
       data: this.items.slice(start, start + p.pageSize) as never,

@@ -2,10 +2,11 @@ import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Writable } from 'node:stream';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ListMemoriesResponse, Memory } from '../../src/client/types.js';
 import { CliError, ExitCode, UsageError } from '../../src/errors.js';
-import type { ListClient, ListPageParams } from '../../src/export/paginator.js';
+import type { ListParams } from '../../src/client/client.js';
+import type { ListClient } from '../../src/export/paginator.js';
 import {
   partialPathFor,
   readExportedIds,
@@ -28,7 +29,7 @@ class FakeList implements ListClient {
   calls: number[] = [];
   failPage?: number;
   constructor(public items: Memory[]) {}
-  async list(params: ListPageParams) {
+  async list(params: ListParams) {
     this.calls.push(params.page);
     if (params.page === this.failPage)
       throw new CliError('HTTP 503', { exitCode: ExitCode.FAILURE });
@@ -51,15 +52,19 @@ let out: string;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'synap-export-unit-'));
   out = join(dir, 'backup.jsonl');
+  // Done records of finished exports go to the user's state directory.
+  vi.stubEnv('XDG_STATE_HOME', join(dir, 'state'));
 });
-afterEach(() => rmSync(dir, { recursive: true, force: true }));
+afterEach(() => {
+  vi.unstubAllEnvs();
+  rmSync(dir, { recursive: true, force: true });
+});
 
 function opts(client: ListClient, extra: Partial<ExportOptions> = {}): ExportOptions {
   return {
     client,
     baseUrl: 'http://127.0.0.1:1',
     instanceId: 'inst_00000000000000aa',
-    stateDir: join(dir, 'state'),
     pageSize: 10,
     destination: { kind: 'file', path: out },
     checkpointIntervalMs: 0,
@@ -215,7 +220,7 @@ describe('runExport replacing a backup', () => {
 
   it("replaces last night's finished export of the same instance without force, nothing else", async () => {
     await runExport(opts(new FakeList(items.slice(0, 40))));
-    expect(existsSync(donePathFor(out, join(dir, 'state')))).toBe(true);
+    expect(existsSync(donePathFor(out))).toBe(true);
     // The next night: same instance, no force needed.
     await runExport(opts(new FakeList(items)));
     expect(fileIds()).toHaveLength(95);
@@ -275,7 +280,7 @@ class ChurningList extends FakeList {
   ) {
     super([...items]);
   }
-  override async list(params: ListPageParams) {
+  override async list(params: ListParams) {
     const r = await super.list(params);
     if (this.churned < this.churnPages && params.page > 1)
       this.churn(params.page * params.pageSize);
