@@ -2,10 +2,8 @@ import { parseDocument } from 'yaml';
 import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch } from '../source-record.js';
+import { readWhole, tooLargeToRead } from './whole-file.js';
 import { decodeWindows1252 } from './windows-1252.js';
-
-/** File name endings read as notes. */
-export const NOTE_EXTENSIONS = ['.md', '.markdown', '.txt'] as const;
 
 /** The record value a note becomes, shaped like the API fields the mapper takes. */
 export interface NoteRecordValue {
@@ -161,9 +159,6 @@ export function looksLikeJsonRecords(text: string): boolean {
   }
 }
 
-/** A note larger than this is not held: it fails. */
-export const MAX_NOTE_BYTES = 64 * 1024 * 1024;
-
 /**
  * The `notes` format's reader: one note file → one `document` (noteRecord) at line 1. Its id is
  * its path inside the folder given (`ctx.name`), else its file name. A binary file is skipped
@@ -176,26 +171,11 @@ export async function readNote(
 ): Promise<AsyncGenerator<RecordBatch>> {
   return (async function* () {
     if (ctx.startAfterLine >= 1) return;
-    const parts: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of bytes) {
-      size += chunk.length;
-      if (size > MAX_NOTE_BYTES) {
-        const head = Buffer.concat(parts).subarray(0, 64 * 1024);
-        yield [
-          parseError(
-            ctx.source,
-            1,
-            `larger than ${MAX_NOTE_BYTES / (1024 * 1024)} MB: not read as a note`,
-            rawOf(head, head.toString('utf8')),
-            'notes',
-          ),
-        ];
-        return;
-      }
-      parts.push(chunk);
+    const { bytes: buf, truncated } = await readWhole(bytes);
+    if (truncated) {
+      yield [tooLargeToRead(ctx.source, 'a note', buf, 'notes')];
+      return;
     }
-    const buf = Buffer.concat(parts);
     if (looksBinary(buf)) {
       ctx.warn?.({
         source: ctx.source,

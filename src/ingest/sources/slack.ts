@@ -4,6 +4,7 @@ import type { ContainerEntry } from '../containers.js';
 import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch, SourceRecord } from '../source-record.js';
+import { readWhole } from './whole-file.js';
 
 /*
  * A Slack workspace export: channels.json, users.json (org_users.json from an Enterprise Grid
@@ -290,15 +291,9 @@ async function zipTree(archive: string, prefix: string): Promise<ExportTree> {
       const e = byName.get(rel);
       if (!e) return undefined;
       if (e.refused !== undefined) throw new Error(e.refused);
-      const parts: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of await e.open()) {
-        size += chunk.length;
-        if (size > MAX_DAY_BYTES)
-          throw new Error(`larger than ${MAX_DAY_BYTES / (1024 * 1024)} MB`);
-        parts.push(chunk);
-      }
-      return Buffer.concat(parts);
+      const { bytes, truncated } = await readWhole(await e.open(), MAX_DAY_BYTES);
+      if (truncated) throw new Error(`larger than ${MAX_DAY_BYTES / (1024 * 1024)} MB`);
+      return bytes;
     },
     list: (folder) =>
       Promise.resolve(
