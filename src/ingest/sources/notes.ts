@@ -2,21 +2,13 @@ import { parseDocument } from 'yaml';
 import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch } from '../source-record.js';
+import type { SourceDocument } from './formats.js';
 import { readWhole, tooLargeToRead } from './whole-file.js';
 import { decodeWindows1252 } from './windows-1252.js';
 
-/** The record value a note becomes, shaped like the API fields the mapper takes. */
-export interface NoteRecordValue {
-  document: string;
-  document_type: 'document';
-  document_id: string;
-  document_created_at?: string;
-  metadata: Record<string, unknown>;
-}
-
 /** What a note's text gives: a record value, nothing to send (empty), or why it cannot be read. */
 export type NoteResult =
-  { value: NoteRecordValue } | { empty: true } | { error: string; line: number };
+  { value: SourceDocument<'document'> } | { empty: true } | { error: string; line: number };
 
 /** A note's front matter (the YAML between `---` lines at its very start) and its body. */
 export interface FrontMatterSplit {
@@ -130,7 +122,7 @@ export function noteRecord(relPath: string, text: string, modifiedAt?: Date): No
   if (tagsList.length) metadata.tags = tagsList;
   if (Object.keys(rest).length) metadata.front_matter = jsonValue(rest);
   const when = frontMatterDate(date) ?? frontMatterDate(created) ?? modifiedAt?.toISOString();
-  const value: NoteRecordValue = {
+  const value: SourceDocument<'document'> = {
     document,
     document_type: 'document',
     document_id: `file:${relPath}`,

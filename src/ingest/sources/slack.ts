@@ -4,6 +4,7 @@ import type { ContainerEntry } from '../containers.js';
 import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch, SourceRecord } from '../source-record.js';
+import type { SourceDocument } from './formats.js';
 import { readWhole } from './whole-file.js';
 
 /*
@@ -35,15 +36,6 @@ export interface SlackMessage {
 export interface SlackDirectory {
   users: Map<string, string>;
   channels: Map<string, string>;
-}
-
-/** The record value a channel's day becomes, shaped like the API fields the mapper takes. */
-export interface SlackRecordValue {
-  document: string;
-  document_type: 'ai-chat-conversation';
-  document_id: string;
-  document_created_at?: string;
-  metadata: Record<string, string>;
 }
 
 /**
@@ -201,12 +193,12 @@ export function slackDayRecord(
   dir: SlackDirectory,
   channel: { id: string; name: string },
   day: string,
-): SlackRecordValue | undefined {
+): SourceDocument<'ai-chat-conversation'> | undefined {
   const ordered = conversationOrder(messages);
   const lines = ordered.map((m) => messageLine(m, dir)).filter(Boolean);
   if (lines.length === 0) return undefined;
   const first = Math.min(...ordered.map((m) => tsNumber(m.ts)));
-  const value: SlackRecordValue = {
+  const value: SourceDocument<'ai-chat-conversation'> = {
     document: lines.join('\n'),
     document_type: 'ai-chat-conversation',
     document_id: `slack:${channel.id}:${day}`,
