@@ -157,62 +157,60 @@ export function looksLikeJsonRecords(text: string): boolean {
  * with a warning (counted in the run's warnings, nothing sent); a note with no text gives no
  * record (the run says the input is empty); front matter that is not YAML fails the note.
  */
-export async function readNote(
+export async function* readNote(
   bytes: AsyncIterable<Buffer>,
   ctx: FormatReadContext,
-): Promise<AsyncGenerator<RecordBatch>> {
-  return (async function* () {
-    if (ctx.startAfterLine >= 1) return;
-    const { bytes: buf, truncated } = await readWhole(bytes);
-    if (truncated) {
-      yield [tooLargeToRead(ctx.source, 'a note', buf, 'notes')];
-      return;
-    }
-    if (looksBinary(buf)) {
-      ctx.warn?.({
-        source: ctx.source,
-        code: 'SKIPPED_BINARY',
-        message: `${ctx.source}: skipped: a binary file, not a note`,
-      });
-      return;
-    }
-    const invalid = firstInvalidUtf8(buf);
-    let text: string;
-    if (invalid < 0) text = buf.toString('utf8');
-    else {
-      // Text in the Windows code page (a note saved by Notepad): read as that, and said.
-      text = decodeWindows1252(buf);
-      const before = buf.subarray(0, invalid);
-      const line = before.filter((b) => b === 0x0a).length + 1;
-      const byte = invalid - (before.lastIndexOf(0x0a) + 1) + 1;
-      ctx.warn?.({
-        source: ctx.source,
-        code: 'NOT_UTF8',
-        message: `${ctx.source}: not UTF-8 (line ${line}, byte ${byte}): read as Windows-1252; if it is in another encoding, convert it to UTF-8`,
-      });
-    }
-    if (looksLikeJsonRecords(text)) {
-      const raw = rawOf(buf.subarray(0, 64 * 1024), text.slice(0, 64 * 1024));
-      yield [
-        parseError(
-          ctx.source,
-          1,
-          'holds JSON records, not a note: give --format jsonl (one a line) or --format json',
-          raw,
-          'notes',
-        ),
-      ];
-      return;
-    }
-    const name = ctx.name ?? ctx.source.split(/[/\\:]/).pop() ?? ctx.source;
-    const r = noteRecord(name, text, ctx.modifiedAt);
-    if ('error' in r) {
-      yield [parseError(ctx.source, r.line, r.error, rawOf(buf, text), 'notes')];
-      return;
-    }
-    if ('empty' in r) return;
-    yield [{ source: ctx.source, line: 1, value: r.value, format: 'notes' }];
-  })();
+): AsyncGenerator<RecordBatch> {
+  if (ctx.startAfterLine >= 1) return;
+  const { bytes: buf, truncated } = await readWhole(bytes);
+  if (truncated) {
+    yield [tooLargeToRead(ctx.source, 'a note', buf, 'notes')];
+    return;
+  }
+  if (looksBinary(buf)) {
+    ctx.warn?.({
+      source: ctx.source,
+      code: 'SKIPPED_BINARY',
+      message: `${ctx.source}: skipped: a binary file, not a note`,
+    });
+    return;
+  }
+  const invalid = firstInvalidUtf8(buf);
+  let text: string;
+  if (invalid < 0) text = buf.toString('utf8');
+  else {
+    // Text in the Windows code page (a note saved by Notepad): read as that, and said.
+    text = decodeWindows1252(buf);
+    const before = buf.subarray(0, invalid);
+    const line = before.filter((b) => b === 0x0a).length + 1;
+    const byte = invalid - (before.lastIndexOf(0x0a) + 1) + 1;
+    ctx.warn?.({
+      source: ctx.source,
+      code: 'NOT_UTF8',
+      message: `${ctx.source}: not UTF-8 (line ${line}, byte ${byte}): read as Windows-1252; if it is in another encoding, convert it to UTF-8`,
+    });
+  }
+  if (looksLikeJsonRecords(text)) {
+    const raw = rawOf(buf.subarray(0, 64 * 1024), text.slice(0, 64 * 1024));
+    yield [
+      parseError(
+        ctx.source,
+        1,
+        'holds JSON records, not a note: give --format jsonl (one a line) or --format json',
+        raw,
+        'notes',
+      ),
+    ];
+    return;
+  }
+  const name = ctx.name ?? ctx.source.split(/[/\\:]/).pop() ?? ctx.source;
+  const r = noteRecord(name, text, ctx.modifiedAt);
+  if ('error' in r) {
+    yield [parseError(ctx.source, r.line, r.error, rawOf(buf, text), 'notes')];
+    return;
+  }
+  if ('empty' in r) return;
+  yield [{ source: ctx.source, line: 1, value: r.value, format: 'notes' }];
 }
 
 /**

@@ -314,33 +314,28 @@ const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.json$/;
  * its place in that order, so a resume skips exactly the days already settled. A day file that
  * is not JSON fails alone with its text; `--channels` (names or ids) limits the channels.
  */
-export async function readSlackExport(
+export async function* readSlackExport(
   bytes: AsyncIterable<Buffer>,
   ctx: FormatReadContext,
-): Promise<AsyncGenerator<RecordBatch>> {
+): AsyncGenerator<RecordBatch> {
   const source = ctx.source;
-  return (async function* () {
-    const parts: Buffer[] = [];
-    for await (const chunk of bytes) parts.push(chunk);
-    const channelsText = Buffer.concat(parts).toString('utf8');
-    // The export is the folder (or the zip folder) its channels.json is in.
-    const name = ctx.name ?? source;
-    const file = name.split(/[/\\]/).pop();
-    if (file !== 'channels.json') return;
-    const inZip =
-      ctx.name !== undefined && source.endsWith(`:${ctx.name}`) && /\.zip:/i.test(source);
-    const tree = inZip
-      ? await zipTree(
-          source.slice(0, source.length - ctx.name!.length - 1),
-          name.slice(0, -file.length),
-        )
-      : folderTree(source.slice(0, source.length - file.length) || '.');
-    try {
-      yield* readExport(tree, channelsText, ctx);
-    } finally {
-      tree.close();
-    }
-  })();
+  const channelsText = (await readWhole(bytes, Infinity)).bytes.toString('utf8');
+  // The export is the folder (or the zip folder) its channels.json is in.
+  const name = ctx.name ?? source;
+  const file = name.split(/[/\\]/).pop();
+  if (file !== 'channels.json') return;
+  const inZip = ctx.name !== undefined && source.endsWith(`:${ctx.name}`) && /\.zip:/i.test(source);
+  const tree = inZip
+    ? await zipTree(
+        source.slice(0, source.length - ctx.name!.length - 1),
+        name.slice(0, -file.length),
+      )
+    : folderTree(source.slice(0, source.length - file.length) || '.');
+  try {
+    yield* readExport(tree, channelsText, ctx);
+  } finally {
+    tree.close();
+  }
 }
 
 async function* readExport(
@@ -426,22 +421,18 @@ async function dayRecord(
   }
   const text = bytes.toString('utf8');
   let messages: unknown;
+  let why: string | undefined;
   try {
     messages = JSON.parse(text);
+    if (!Array.isArray(messages)) why = 'not a JSON array';
   } catch (err) {
-    return parseError(
-      path,
-      line,
-      `not a day of Slack messages: ${(err as Error).message}`,
-      rawOf(bytes, text),
-      'slack',
-    );
+    why = (err as Error).message;
   }
-  if (!Array.isArray(messages)) {
+  if (why !== undefined) {
     return parseError(
       path,
       line,
-      'not a day of Slack messages: not a JSON array',
+      `not a day of Slack messages: ${why}`,
       rawOf(bytes, text),
       'slack',
     );
