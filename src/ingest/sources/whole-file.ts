@@ -2,7 +2,7 @@ import { parseError, rawOf } from '../readers/common.js';
 import type { InputFormat, SourceRecord } from '../source-record.js';
 
 /** A source read whole (a note, a transcript, a saved message) larger than this is not held. */
-export const MAX_WHOLE_BYTES = 64 * 1024 * 1024;
+const MAX_WHOLE_BYTES = 64 * 1024 * 1024;
 /** How much of a source too large to hold the failures file keeps. */
 const KEPT_HEAD_BYTES = 64 * 1024;
 
