@@ -81,10 +81,6 @@ function firstReference(refs: string | undefined): string {
   return m ? bareMessageId(m[0]) : bareMessageId((refs ?? '').trim().split(/\s+/)[0]);
 }
 
-function headerValue(email: Email, key: string): string | undefined {
-  return email.headers.find((h) => h.key === key)?.value;
-}
-
 /** An ISO 8601 UTC time of a Date header, or undefined when it does not name a real time. */
 function isoDate(date: string | undefined): string | undefined {
   if (!date) return undefined;
@@ -136,7 +132,7 @@ export async function emailRecord(
   const to = formatAddresses(email.to);
   const cc = formatAddresses(email.cc);
   const subject = fix(email.subject)?.trim() ?? '';
-  const dateHeader = headerValue(email, 'date')?.trim() ?? '';
+  const dateHeader = email.headers.find((h) => h.key === 'date')?.value.trim() ?? '';
 
   const head: string[] = [];
   if (from) head.push(`From: ${from}`);
