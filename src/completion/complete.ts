@@ -49,6 +49,11 @@ function values(list: readonly string[], description?: string): Completion {
   };
 }
 
+/** Values each with its own description. */
+function described(pairs: [string, string][]): Completion {
+  return { kind: 'values', values: pairs.map(([value, description]) => ({ value, description })) };
+}
+
 async function profileNames(): Promise<string[]> {
   try {
     const { openStore } = await import('../config/store.js');
@@ -138,17 +143,11 @@ export async function complete(program: Command, words: string[]): Promise<Compl
         if (flag && !flags.has(flag)) flags.set(flag, o.description);
     }
     for (const flag of ['--help', '-h']) if (!flags.has(flag)) flags.set(flag, 'show help');
-    return {
-      kind: 'values',
-      values: [...flags].map(([value, description]) => ({ value, description })),
-    };
+    return described([...flags]);
   }
   const subs = visibleCommands(cmd);
   if (subs.length > 0 && positional.length === 0) {
-    return {
-      kind: 'values',
-      values: subs.map((c) => ({ value: c.name(), description: c.description() })),
-    };
+    return described(subs.map((c) => [c.name(), c.description()]));
   }
   return argumentValues(cmd, positional.length, positional);
 }

@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { WriteFailedError } from '../errors.js';
-import { waitForDrain } from '../stream-drain.js';
+import { isOutputClosed, writeText } from '../output/json.js';
 import type { ExportPage } from './paginator.js';
 
 /**
@@ -45,56 +45,28 @@ function encodePage(page: Pick<ExportPage, 'memories' | 'source'>): Buffer {
 }
 
 /**
- * Writes to a stream such as stdout. A full pipe makes us wait for 'drain'; a closed pipe
- * (EPIPE: `synap export | head -1`) is a normal end, not an error: writePage returns false.
+ * Writes to a stream such as stdout, through output/json.ts: a full pipe makes us wait for
+ * 'drain'; a closed pipe (EPIPE: `synap export | head -1`) is a normal end, not an error:
+ * writePage returns false.
  */
 export class StreamJsonLinesWriter implements JsonLinesWriter {
   bytes = 0;
   lines = 0;
-  private closed = false;
-  private failure: Error | undefined;
 
-  constructor(private readonly stream: NodeJS.WritableStream) {
-    stream.on('error', this.onError);
-    stream.once('close', this.onClose);
-  }
-
-  private readonly onError = (err: NodeJS.ErrnoException): void => {
-    this.closed = true;
-    if (err.code !== 'EPIPE' && err.code !== 'ERR_STREAM_DESTROYED') {
-      const name = this.stream === process.stdout ? 'stdout' : 'the output stream';
-      this.failure ??= new WriteFailedError(name, 'to', err);
-    }
-  };
-
-  private readonly onClose = (): void => {
-    this.closed = true;
-  };
+  constructor(private readonly stream: NodeJS.WritableStream) {}
 
   async writePage(page: Pick<ExportPage, 'memories' | 'source'>): Promise<boolean> {
-    if (this.failure) throw this.failure;
-    if (this.closed) return false;
-    if (page.memories.length === 0) return true;
     const chunk = encodePage(page);
-    const ok = this.stream.write(chunk);
-    this.bytes += chunk.length;
-    this.lines += page.memories.length;
-    if (!ok && !this.closed) {
-      // 'close' and 'error' end the wait too, so a vanished reader cannot hang the export.
-      await waitForDrain(this.stream);
+    if (!isOutputClosed(this.stream)) {
+      this.bytes += chunk.length;
+      this.lines += page.memories.length;
     }
-    // An EPIPE of this very write arrives on the next tick; give it the chance to land.
-    await new Promise<void>((resolve) => setImmediate(resolve));
-    if (this.failure) throw this.failure;
-    return !this.closed;
+    return writeText(chunk, this.stream);
   }
 
   async sync(): Promise<void> {}
 
-  async close(): Promise<void> {
-    this.stream.off('close', this.onClose);
-    // The error listener stays: a late EPIPE after we are done must not crash the process.
-  }
+  async close(): Promise<void> {}
 }
 
 /**

@@ -63,9 +63,6 @@ export class Ledger {
       put: db.prepare<[number, string, Buffer | null]>(
         'INSERT OR REPLACE INTO documents (instance, document_id, body_hash) VALUES (?, ?, ?)',
       ),
-      putIfAbsent: db.prepare<[number, string, Buffer | null]>(
-        'INSERT OR IGNORE INTO documents (instance, document_id, body_hash) VALUES (?, ?, ?)',
-      ),
       forgetOne: db.prepare<[number, string]>(
         'DELETE FROM documents WHERE instance = ? AND document_id = ?',
       ),
@@ -130,20 +127,6 @@ export class Ledger {
   }
 
   /**
-   * The body hashes held for many ids at once (absent: not held). The same answers as
-   * `lookupInOrder`, keyed by id.
-   */
-  lookupMany(instanceId: string, documentIds: readonly string[]): Map<string, string | null> {
-    const out = new Map<string, string | null>();
-    const answers = this.lookupInOrder(instanceId, documentIds);
-    documentIds.forEach((id, k) => {
-      const hash = answers[k];
-      if (hash !== undefined) out.set(id, hash);
-    });
-    return out;
-  }
-
-  /**
    * The answer of `lookup` for each of many ids, in their order. The ids go to SQLite as one
    * JSON array per query of up to a thousand (json_each joined to the primary key), and the
    * answers come back as one column in the same order: one call into SQLite per thousand ids,
@@ -166,29 +149,19 @@ export class Ledger {
     return out;
   }
 
-  /** The service accepted `documentId` with the body whose hash is `bodyHash`. */
-  record(instanceId: string, documentId: string, bodyHash: string | null): void {
-    this.recordMany(instanceId, [{ documentId, bodyHash }]);
-  }
-
-  /**
-   * Documents the service accepted, in one transaction. `ifAbsent`: an entry already held is
-   * kept (a rebuild adds what the listing shows without forgetting known bodies).
-   */
+  /** Documents the service accepted, in one transaction. */
   recordMany(
     instanceId: string,
     entries: readonly { documentId: string; bodyHash: string | null }[],
-    o: { ifAbsent?: boolean } = {},
   ): void {
     if (entries.length === 0) return;
-    const stmt = o.ifAbsent ? this.stmts.putIfAbsent : this.stmts.put;
     this.db
       .transaction(() => {
         const inst = this.instanceKey(instanceId, true)!;
         for (const e of entries) {
-          stmt.run(inst, e.documentId, hashBytes(e.bodyHash));
+          this.stmts.put.run(inst, e.documentId, hashBytes(e.bodyHash));
           // The service took a body for the id: an earlier refusal no longer holds.
-          if (!o.ifAbsent) this.stmts.refusedDrop.run(inst, e.documentId);
+          this.stmts.refusedDrop.run(inst, e.documentId);
         }
       })
       .immediate();

@@ -1,5 +1,5 @@
 import type { CreateMemoryRequest } from '../client/types.js';
-import { derivedDocumentId, hashDocumentId, sha256Hex } from '../ingest/document-id.js';
+import { derivedDocumentId, sha256Hex } from '../ingest/document-id.js';
 import type { FinishedInput } from './ledger.js';
 
 /**
@@ -49,11 +49,6 @@ function bodyHash(request: CreateMemoryRequest): string {
   const derived = derivedDocumentId(request);
   if (derived !== undefined) return derived.slice(HASH_PREFIX.length);
   return sha256Hex(JSON.stringify(request)).slice(0, 40);
-}
-
-/** The body hash of a `--id-from hash` id: the canonical form's (a request of any origin). */
-export function canonicalBodyHash(request: CreateMemoryRequest): string {
-  return hashDocumentId(request).slice(HASH_PREFIX.length);
 }
 
 const HASH_PREFIX = 'sha256-';

@@ -60,10 +60,9 @@ export function printError(err: unknown, opts: { verbose?: boolean } = {}): void
     err instanceof SynapError && err.status !== undefined && !(err instanceof EndpointMissingError)
       ? `HTTP ${err.status} ${report.code}`
       : undefined;
-  if (answered && report.correlation_id)
-    lines.push(`  ${answered}, correlation id: ${report.correlation_id}`);
-  else if (answered) lines.push(`  ${answered}`);
-  else if (report.correlation_id) lines.push(`  correlation id: ${report.correlation_id}`);
+  const cid = report.correlation_id && `correlation id: ${report.correlation_id}`;
+  const trace = [answered, cid].filter(Boolean).join(', ');
+  if (trace) lines.push(`  ${trace}`);
   for (const hint of report.hints) lines.push(`  ${hint}`);
   if (unreached) {
     lines.push(`  No server answered at ${unreached}; check the base URL and the network.`);

@@ -22,25 +22,13 @@ function progressText(p: ExportProgress): string {
   );
 }
 
-export interface ExportDisplayOptions {
+/** A reporter that draws progress on stderr; call `done()` before printing the summary. */
+export function createExportDisplay(opts: {
   quiet: boolean;
   color: boolean;
-  /** Default process.stderr. */
-  stream?: NodeJS.WritableStream;
-  isTTY?: boolean;
-}
-
-/** A reporter that draws progress; call `done()` before printing the summary. */
-export function createExportDisplay(opts: ExportDisplayOptions): ExportReporter & { done(): void } {
-  const stream = opts.stream ?? process.stderr;
-  const progress = createProgress({
-    quiet: opts.quiet,
-    color: opts.color,
-    stream,
-    isTTY: opts.isTTY,
-  });
-  const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
-  const early = new LineLog(stream, { timestamps: !tty });
+}): ExportReporter & { done(): void } {
+  const progress = createProgress(opts);
+  const early = new LineLog(process.stderr, { timestamps: process.stderr.isTTY !== true });
   let started = false;
   return {
     onStart(e) {
@@ -94,17 +82,16 @@ function summaryPairs(s: ExportSummary, num: (n: number) => string): [string, st
 /** The human summary on stderr: a table on a terminal, `key: value` lines in logs. */
 export function printExportSummary(
   s: ExportSummary,
-  opts: { quiet: boolean; color: boolean; stream?: NodeJS.WritableStream; isTTY?: boolean },
+  opts: { quiet: boolean; color: boolean },
 ): void {
   if (opts.quiet) return;
-  const stream = opts.stream ?? process.stderr;
-  const tty = opts.isTTY ?? (stream as NodeJS.WriteStream).isTTY === true;
+  const stream = process.stderr;
   if (!s.complete) {
     stream.write(
       `export ended early: the reader closed the output after ${fmt.format(s.memories)} memories\n`,
     );
     return;
   }
-  const num = tty ? (n: number) => fmt.format(n) : (n: number) => String(n);
-  stream.write(`${renderKeyValue(summaryPairs(s, num), { color: opts.color, stream, tty })}\n`);
+  const num = stream.isTTY ? (n: number) => fmt.format(n) : (n: number) => String(n);
+  stream.write(`${renderKeyValue(summaryPairs(s, num), { color: opts.color, stream })}\n`);
 }

@@ -3,7 +3,7 @@ import type { IngestProgress, IngestReporter, InputStartEvent } from '../ingest/
 import type { FailureLine } from '../ingest/failures-file.js';
 import type { StopReason } from '../ingest/summary.js';
 import { LineLog } from './notices.js';
-import { createProgress, type Progress } from './progress.js';
+import { createProgress } from './progress.js';
 
 // Made on first use: the first Intl.NumberFormat of a process loads ICU data (~20 ms), which
 // an ingest that draws no progress (--json, --quiet) should not wait for before it starts.
@@ -145,12 +145,7 @@ export interface IngestDisplayOptions {
  */
 export function createIngestDisplay(opts: IngestDisplayOptions): IngestReporter & { done(): void } {
   const stream = opts.stream ?? process.stderr;
-  const progress: Progress = createProgress({
-    quiet: opts.quiet,
-    color: opts.color,
-    stream,
-    isTTY: opts.isTTY,
-  });
+  const progress = createProgress(opts);
   let printed = 0;
   // Where the failures of the input being read go: none in a dry run.
   let failuresFile: string | null = null;

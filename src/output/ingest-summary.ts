@@ -241,10 +241,11 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
     );
   }
   const unknown = s.outcome_unknown;
+  const failed = `${forPeople(s.failed)} record(s) failed; see ${files}.`;
   if (s.failed > 0 && files !== '' && unknown && unknown.without_document_id > 0) {
     // Sending these again blindly could store them twice: the command offered leaves them out.
     out.push(
-      `${forPeople(s.failed)} record(s) failed; see ${files}. ${forPeople(unknown.records)} of them may or may not be stored (OUTCOME_UNKNOWN)` +
+      `${failed} ${forPeople(unknown.records)} of them may or may not be stored (OUTCOME_UNKNOWN)` +
         `${unknown.without_document_id < unknown.records ? `, ${forPeople(unknown.without_document_id)} without a document_id` : ' and have no document_id'}: ` +
         'sending them again could store them twice, so check for them first (synap memories list).',
     );
@@ -257,11 +258,9 @@ export function nextSteps(s: IngestSummary, retry: RetryCommand = plainRetry): s
     }
   } else if (s.failed > 0 && files !== '' && s.failed_in_source === s.failed) {
     // Not the failures file: what its source format could not read, it cannot read either.
-    out.push(`${forPeople(s.failed)} record(s) failed; see ${files}. ${FIX_IN_SOURCE}`);
+    out.push(`${failed} ${FIX_IN_SOURCE}`);
   } else if (s.failed > 0 && files !== '') {
-    out.push(
-      `${forPeople(s.failed)} record(s) failed; see ${files}. Fix them and run: ${retry(s.failures_files)}`,
-    );
+    out.push(`${failed} Fix them and run: ${retry(s.failures_files)}`);
     if (s.failed_in_source !== undefined) {
       out.push(
         `${forPeople(s.failed_in_source)} of them could not be read from their source: that command cannot send them; ${FIX_IN_SOURCE_LOWER}`,

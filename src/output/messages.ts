@@ -7,24 +7,19 @@ import { redactSecrets } from '../redact.js';
  */
 
 /** A warning the user should see even with --quiet (e.g. a key without the synap_ prefix). */
-export function warn(message: string, stream: NodeJS.WritableStream = process.stderr): void {
+export function warn(message: string): void {
   // On stderr through notify(): above a running spinner, timestamped in logs.
-  if (stream === process.stderr) notify(`synap: warning: ${message}`);
-  else stream.write(`synap: warning: ${redactSecrets(message)}\n`);
+  notify(`synap: warning: ${message}`);
 }
 
 /** An informational line (what was done, where things went); silenced by --quiet. */
-export function info(
-  message: string,
-  opts: { quiet?: boolean; stream?: NodeJS.WritableStream } = {},
-): void {
-  if (opts.quiet) return;
-  (opts.stream ?? process.stderr).write(`${redactSecrets(message)}\n`);
+export function info(message: string, opts: { quiet?: boolean } = {}): void {
+  if (!opts.quiet) process.stderr.write(`${redactSecrets(message)}\n`);
 }
 
 /** Human-readable data for stdout (tables, key/value listings) — not redacted: it is data. */
-export function writeOut(text: string, stream: NodeJS.WritableStream = process.stdout): void {
-  stream.write(text.endsWith('\n') ? text : `${text}\n`);
+export function writeOut(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /** One error line on stderr, for the entry point's last word when nothing else reported it. */

@@ -18,10 +18,7 @@ export interface Progress {
   start(text: string): void;
   /** Replaces the text (a TTY spinner redraws; plain mode prints when the interval has passed). */
   update(text: string): void;
-  /** Hides the spinner so other lines can be printed cleanly; `resume()` brings it back. */
-  pause(): void;
-  resume(): void;
-  /** Prints a line above the indicator (pauses and resumes around it). */
+  /** Prints a line above the indicator (hides and redraws it around the line). */
   log(line: string): void;
   /** Removes the indicator; `finalText`, if given, is printed as a last line. */
   stop(finalText?: string): void;
@@ -42,8 +39,6 @@ export interface ProgressOptions {
 const silent: Progress = {
   start() {},
   update() {},
-  pause() {},
-  resume() {},
   log() {},
   stop() {},
 };
@@ -70,37 +65,23 @@ export function createProgress(opts: ProgressOptions = {}): Progress {
 }
 
 function spinnerProgress(stream: NodeJS.WritableStream, opts: ProgressOptions): Progress {
-  const lines = new LineLog(stream, { timestamps: false, clock: opts.clock });
+  const lines = new LineLog(stream, { timestamps: false });
   const line = new LiveLine(stream, { color: opts.color !== false });
   let text = '';
-  // Started and not stopped; paused while the caller prints something of its own.
+  // Started and not stopped.
   let running = false;
-  let paused = false;
   const show = () => {
-    if (running && !paused) line.show(text);
+    if (running) line.show(text);
   };
   return {
     start(t) {
       text = redactSecrets(t);
       running = true;
-      paused = false;
       show();
     },
     update(t) {
       text = redactSecrets(t);
       line.setText(text);
-    },
-    pause() {
-      if (running && !paused) {
-        line.hide();
-        paused = true;
-      }
-    },
-    resume() {
-      if (running && paused) {
-        paused = false;
-        show();
-      }
     },
     log(l) {
       line.hide();
@@ -136,8 +117,6 @@ function plainProgress(stream: NodeJS.WritableStream, opts: ProgressOptions): Pr
       if (!running) return;
       if (now() - last >= interval) print(t);
     },
-    pause() {},
-    resume() {},
     log(line) {
       lines.write(line);
     },

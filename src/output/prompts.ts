@@ -42,13 +42,13 @@ function themeFor(guard: PromptGuard, prefix: { done?: string } = {}) {
     : { ...PLAIN_THEME, prefix: { ...PLAIN_THEME.prefix, ...prefix } };
 }
 
-function refuse(what: string, guard: PromptGuard): never {
-  throw new UsageError(`cannot ${what}: this session is not interactive`, {
-    hints: [guard.alternative],
-  });
-}
-
-async function guarded<T>(run: () => Promise<T>): Promise<T> {
+/** Runs a prompt when the session is interactive; says how to do without one when it is not. */
+async function ask<T>(what: string, guard: PromptGuard, run: () => Promise<T>): Promise<T> {
+  if (!guard.interactive) {
+    throw new UsageError(`cannot ${what}: this session is not interactive`, {
+      hints: [guard.alternative],
+    });
+  }
   try {
     return await run();
   } catch (err) {
@@ -66,8 +66,7 @@ async function guarded<T>(run: () => Promise<T>): Promise<T> {
  * not checked the secret yet and says so itself when it has.
  */
 export async function promptSecret(message: string, guard: PromptGuard): Promise<string> {
-  if (!guard.interactive) refuse('ask for a secret', guard);
-  return guarded(() =>
+  return ask('ask for a secret', guard, () =>
     inquirerPassword(
       {
         message,
@@ -87,8 +86,7 @@ export async function promptConfirm(
   guard: PromptGuard,
   defaultAnswer = false,
 ): Promise<boolean> {
-  if (!guard.interactive) refuse('ask for confirmation', guard);
-  return guarded(() =>
+  return ask('ask for confirmation', guard, () =>
     inquirerConfirm(
       { message, default: defaultAnswer, theme: themeFor(guard) },
       { output: process.stderr },
@@ -98,8 +96,7 @@ export async function promptConfirm(
 
 /** Asks for one line of text (shown as typed); an empty answer is returned as ''. */
 export async function promptText(message: string, guard: PromptGuard): Promise<string> {
-  if (!guard.interactive) refuse('ask a question', guard);
-  return guarded(() =>
+  return ask('ask a question', guard, () =>
     inquirerInput({ message, theme: themeFor(guard) }, { output: process.stderr }),
   );
 }

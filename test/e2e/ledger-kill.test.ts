@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { canonicalBodyHash } from '../../src/ledger/verdict.js';
+import { hashDocumentId } from '../../src/ingest/document-id.js';
 import { makeSandbox, runCli, spawnCli } from '../helpers/cli.js';
 import { writeChatFile } from '../helpers/ingest.js';
 
@@ -82,7 +82,10 @@ describe('the ledger survives kill -9', () => {
         ...(d.scope ? { scope: d.scope } : {}),
       };
       // The file's records bring no id: theirs are made from the body, which they name.
-      out.set(d.document_id, canonicalBodyHash(request as CreateMemoryRequest));
+      out.set(
+        d.document_id,
+        hashDocumentId(request as CreateMemoryRequest).slice('sha256-'.length),
+      );
     }
     return out;
   }

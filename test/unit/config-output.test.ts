@@ -1,6 +1,6 @@
 import { PassThrough, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { isOutputClosed, writeJsonLine } from '../../src/output/json.js';
+import { isOutputClosed, writeText } from '../../src/output/json.js';
 import { createProgress } from '../../src/output/progress.js';
 import { formatRequestLine } from '../../src/output/verbose.js';
 import { renderTable, trimText } from '../../src/output/table.js';
@@ -8,7 +8,7 @@ import { promptConfirm, promptSecret } from '../../src/output/prompts.js';
 import { UsageError } from '../../src/errors.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
-describe('writeJsonLine', () => {
+describe('writeText', () => {
   it('waits for drain when the stream is full', async () => {
     const chunks: string[] = [];
     let release: (() => void) | undefined;
@@ -19,7 +19,7 @@ describe('writeJsonLine', () => {
         release = cb;
       },
     });
-    const first = writeJsonLine({ a: 1 }, slow);
+    const first = writeText('{"a":1}\n', slow);
     let settled = false;
     void first.then(() => (settled = true));
     await new Promise((r) => setImmediate(r));
@@ -36,10 +36,10 @@ describe('writeJsonLine', () => {
         cb(err);
       },
     });
-    await writeJsonLine({ a: 1 }, s);
+    await writeText('{"a":1}\n', s);
     await new Promise((r) => setImmediate(r));
     expect(isOutputClosed(s)).toBe(true);
-    expect(await writeJsonLine({ b: 2 }, s)).toBe(false);
+    expect(await writeText('{"b":2}\n', s)).toBe(false);
   });
 });
 

@@ -285,9 +285,9 @@ describe('ledger: a file written by an earlier version', () => {
       expect(ledger.lookup('inst', 'b')).toBeNull();
       expect(ledger.refused('inst', 'a')).toBe('cd'.repeat(20));
       const before = ledger.generation('inst');
-      ledger.record('inst', 'c', 'ef'.repeat(20));
+      ledger.recordMany('inst', [{ documentId: 'c', bodyHash: 'ef'.repeat(20) }]);
       expect(ledger.generation('inst')).toBe(before);
-      ledger.record('inst', 'a', 'ef'.repeat(20));
+      ledger.recordMany('inst', [{ documentId: 'a', bodyHash: 'ef'.repeat(20) }]);
       expect(ledger.generation('inst')).toBeGreaterThan(before);
       expect(ledger.status()).toEqual([{ instance_id: 'inst', documents: 3, unknown_bodies: 1 }]);
     } finally {

@@ -47,7 +47,7 @@ describe('opening the ledger while another process holds it', () => {
     const holder = await holdShared(join(dir, LEDGER_FILE), 400);
     const ledger = Ledger.open(dir);
     try {
-      ledger.record('inst', 'doc-1', 'a'.repeat(40));
+      ledger.recordMany('inst', [{ documentId: 'doc-1', bodyHash: 'a'.repeat(40) }]);
       expect(ledger.lookup('inst', 'doc-1')).toBe('a'.repeat(40));
     } finally {
       ledger.close();

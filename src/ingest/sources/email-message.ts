@@ -1,26 +1,13 @@
 import { createHash } from 'node:crypto';
 import { compile, type HtmlToTextOptions } from 'html-to-text';
 import PostalMime, { type Address, type Attachment, type Email } from 'postal-mime';
+import type { SourceDocument } from './formats.js';
 import { fixWindows1252 } from './windows-1252.js';
 
 export { fixWindows1252 };
 
 /** Where a mail message came from: a mailbox (`mbox`) or a single saved message (`eml`). */
 export type MailSource = 'mbox' | 'eml';
-
-/** The record value a mail message becomes, shaped like the API fields the mapper takes. */
-export interface EmailRecordValue {
-  document: string;
-  document_type: 'email';
-  document_id: string;
-  document_created_at?: string;
-  metadata: Record<string, string | string[]>;
-}
-
-/** A message that is not mail: why, for the failures file. */
-export interface EmailParseFailure {
-  error: string;
-}
 
 /**
  * HTML bodies become plain text: no tags, entities decoded, headings kept as written, links keep
@@ -94,10 +81,6 @@ function firstReference(refs: string | undefined): string {
   return m ? bareMessageId(m[0]) : bareMessageId((refs ?? '').trim().split(/\s+/)[0]);
 }
 
-function headerValue(email: Email, key: string): string | undefined {
-  return email.headers.find((h) => h.key === key)?.value;
-}
-
 /** An ISO 8601 UTC time of a Date header, or undefined when it does not name a real time. */
 function isoDate(date: string | undefined): string | undefined {
   if (!date) return undefined;
@@ -131,12 +114,13 @@ function hasHeaderField(raw: Uint8Array): boolean {
  *   (CRLF line ends hashed as LF: one message saved by two mail programs has one id);
  * - `document_created_at`: the Date header in ISO 8601 UTC (left out when it names no time);
  * - `metadata`: source, subject, from, to, in_reply_to and thread_id (the first References id).
- * A message MIME cannot read, or with no header field at all, is a failure.
+ * A message MIME cannot read, or with no header field at all, is a failure: why, for the
+ * failures file.
  */
 export async function emailRecord(
   raw: Uint8Array,
   source: MailSource,
-): Promise<EmailRecordValue | EmailParseFailure> {
+): Promise<SourceDocument<'email'> | { error: string }> {
   if (!hasHeaderField(raw)) return { error: 'not a mail message: it has no header fields' };
   let email: Email;
   try {
@@ -148,7 +132,7 @@ export async function emailRecord(
   const to = formatAddresses(email.to);
   const cc = formatAddresses(email.cc);
   const subject = fix(email.subject)?.trim() ?? '';
-  const dateHeader = headerValue(email, 'date')?.trim() ?? '';
+  const dateHeader = email.headers.find((h) => h.key === 'date')?.value.trim() ?? '';
 
   const head: string[] = [];
   if (from) head.push(`From: ${from}`);
@@ -178,7 +162,7 @@ export async function emailRecord(
   const thread = firstReference(email.references);
   if (thread) metadata.thread_id = thread;
 
-  const value: EmailRecordValue = {
+  const value: SourceDocument<'email'> = {
     document: parts.join('\n\n'),
     document_type: 'email',
     document_id: id,

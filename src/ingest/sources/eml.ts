@@ -1,5 +1,6 @@
 import type { RecordBatch } from '../source-record.js';
 import { mailRecord, MAX_MESSAGE_BYTES } from './mbox.js';
+import { readWhole } from './whole-file.js';
 
 /**
  * The record of one saved message (`.eml`, RFC 5322): read whole, as MIME needs the complete
@@ -9,24 +10,11 @@ import { mailRecord, MAX_MESSAGE_BYTES } from './mbox.js';
 export async function* readEml(
   source: string,
   chunks: AsyncIterable<Buffer>,
-  opts: { startAfterLine?: number; maxMessageBytes?: number } = {},
+  opts: { startAfterLine?: number } = {},
 ): AsyncGenerator<RecordBatch> {
   if ((opts.startAfterLine ?? 0) >= 1) return;
-  const max = opts.maxMessageBytes ?? MAX_MESSAGE_BYTES;
-  const parts: Buffer[] = [];
-  let size = 0;
-  let truncated = false;
-  for await (const chunk of chunks) {
-    if (truncated) continue;
-    size += chunk.length;
-    if (size > max) {
-      truncated = true;
-      parts.splice(0, parts.length, Buffer.concat(parts).subarray(0, 64 * 1024));
-      continue;
-    }
-    parts.push(chunk);
-  }
-  let bytes = Buffer.concat(parts);
+  const { bytes: whole, truncated } = await readWhole(chunks, MAX_MESSAGE_BYTES);
+  let bytes = whole;
   if (!truncated && bytes.subarray(0, 5).toString('latin1') === 'From ') {
     const nl = bytes.indexOf(0x0a);
     bytes = nl < 0 ? Buffer.alloc(0) : bytes.subarray(nl + 1);

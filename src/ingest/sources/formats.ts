@@ -1,3 +1,4 @@
+import type { DocumentType } from '../../client/types.js';
 import type { FailedText, FormatSpec } from '../formats/spec.js';
 import type { SourceRecord } from '../source-record.js';
 
@@ -6,6 +7,15 @@ import type { SourceRecord } from '../source-record.js';
  * transcripts (vtt, srt). Each reader is imported when an input of its format is opened, so
  * `--help` loads none of them (nor postal-mime or html-to-text).
  */
+
+/** The record value a source's document becomes, shaped like the API fields the mapper takes. */
+export interface SourceDocument<Type extends DocumentType> {
+  document: string;
+  document_type: Type;
+  document_id: string;
+  document_created_at?: string;
+  metadata: Record<string, unknown>;
+}
 
 /** A format whose records cannot be counted cheaply. */
 export const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);

@@ -2,23 +2,13 @@ import { parseDocument } from 'yaml';
 import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch } from '../source-record.js';
+import type { SourceDocument } from './formats.js';
+import { readWhole, tooLargeToRead } from './whole-file.js';
 import { decodeWindows1252 } from './windows-1252.js';
-
-/** File name endings read as notes. */
-export const NOTE_EXTENSIONS = ['.md', '.markdown', '.txt'] as const;
-
-/** The record value a note becomes, shaped like the API fields the mapper takes. */
-export interface NoteRecordValue {
-  document: string;
-  document_type: 'document';
-  document_id: string;
-  document_created_at?: string;
-  metadata: Record<string, unknown>;
-}
 
 /** What a note's text gives: a record value, nothing to send (empty), or why it cannot be read. */
 export type NoteResult =
-  { value: NoteRecordValue } | { empty: true } | { error: string; line: number };
+  { value: SourceDocument<'document'> } | { empty: true } | { error: string; line: number };
 
 /** A note's front matter (the YAML between `---` lines at its very start) and its body. */
 export interface FrontMatterSplit {
@@ -132,7 +122,7 @@ export function noteRecord(relPath: string, text: string, modifiedAt?: Date): No
   if (tagsList.length) metadata.tags = tagsList;
   if (Object.keys(rest).length) metadata.front_matter = jsonValue(rest);
   const when = frontMatterDate(date) ?? frontMatterDate(created) ?? modifiedAt?.toISOString();
-  const value: NoteRecordValue = {
+  const value: SourceDocument<'document'> = {
     document,
     document_type: 'document',
     document_id: `file:${relPath}`,
@@ -161,86 +151,66 @@ export function looksLikeJsonRecords(text: string): boolean {
   }
 }
 
-/** A note larger than this is not held: it fails. */
-export const MAX_NOTE_BYTES = 64 * 1024 * 1024;
-
 /**
  * The `notes` format's reader: one note file → one `document` (noteRecord) at line 1. Its id is
  * its path inside the folder given (`ctx.name`), else its file name. A binary file is skipped
  * with a warning (counted in the run's warnings, nothing sent); a note with no text gives no
  * record (the run says the input is empty); front matter that is not YAML fails the note.
  */
-export async function readNote(
+export async function* readNote(
   bytes: AsyncIterable<Buffer>,
   ctx: FormatReadContext,
-): Promise<AsyncGenerator<RecordBatch>> {
-  return (async function* () {
-    if (ctx.startAfterLine >= 1) return;
-    const parts: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of bytes) {
-      size += chunk.length;
-      if (size > MAX_NOTE_BYTES) {
-        const head = Buffer.concat(parts).subarray(0, 64 * 1024);
-        yield [
-          parseError(
-            ctx.source,
-            1,
-            `larger than ${MAX_NOTE_BYTES / (1024 * 1024)} MB: not read as a note`,
-            rawOf(head, head.toString('utf8')),
-            'notes',
-          ),
-        ];
-        return;
-      }
-      parts.push(chunk);
-    }
-    const buf = Buffer.concat(parts);
-    if (looksBinary(buf)) {
-      ctx.warn?.({
-        source: ctx.source,
-        code: 'SKIPPED_BINARY',
-        message: `${ctx.source}: skipped: a binary file, not a note`,
-      });
-      return;
-    }
-    const invalid = firstInvalidUtf8(buf);
-    let text: string;
-    if (invalid < 0) text = buf.toString('utf8');
-    else {
-      // Text in the Windows code page (a note saved by Notepad): read as that, and said.
-      text = decodeWindows1252(buf);
-      const before = buf.subarray(0, invalid);
-      const line = before.filter((b) => b === 0x0a).length + 1;
-      const byte = invalid - (before.lastIndexOf(0x0a) + 1) + 1;
-      ctx.warn?.({
-        source: ctx.source,
-        code: 'NOT_UTF8',
-        message: `${ctx.source}: not UTF-8 (line ${line}, byte ${byte}): read as Windows-1252; if it is in another encoding, convert it to UTF-8`,
-      });
-    }
-    if (looksLikeJsonRecords(text)) {
-      const raw = rawOf(buf.subarray(0, 64 * 1024), text.slice(0, 64 * 1024));
-      yield [
-        parseError(
-          ctx.source,
-          1,
-          'holds JSON records, not a note: give --format jsonl (one a line) or --format json',
-          raw,
-          'notes',
-        ),
-      ];
-      return;
-    }
-    const name = ctx.name ?? ctx.source.split(/[/\\:]/).pop() ?? ctx.source;
-    const r = noteRecord(name, text, ctx.modifiedAt);
-    if ('error' in r) {
-      yield [parseError(ctx.source, r.line, r.error, rawOf(buf, text), 'notes')];
-      return;
-    }
-    if ('empty' in r) return;
-    yield [{ source: ctx.source, line: 1, value: r.value, format: 'notes' }];
-  })();
+): AsyncGenerator<RecordBatch> {
+  if (ctx.startAfterLine >= 1) return;
+  const { bytes: buf, truncated } = await readWhole(bytes);
+  if (truncated) {
+    yield [tooLargeToRead(ctx.source, 'a note', buf, 'notes')];
+    return;
+  }
+  if (looksBinary(buf)) {
+    ctx.warn?.({
+      source: ctx.source,
+      code: 'SKIPPED_BINARY',
+      message: `${ctx.source}: skipped: a binary file, not a note`,
+    });
+    return;
+  }
+  const invalid = firstInvalidUtf8(buf);
+  let text: string;
+  if (invalid < 0) text = buf.toString('utf8');
+  else {
+    // Text in the Windows code page (a note saved by Notepad): read as that, and said.
+    text = decodeWindows1252(buf);
+    const before = buf.subarray(0, invalid);
+    const line = before.filter((b) => b === 0x0a).length + 1;
+    const byte = invalid - (before.lastIndexOf(0x0a) + 1) + 1;
+    ctx.warn?.({
+      source: ctx.source,
+      code: 'NOT_UTF8',
+      message: `${ctx.source}: not UTF-8 (line ${line}, byte ${byte}): read as Windows-1252; if it is in another encoding, convert it to UTF-8`,
+    });
+  }
+  if (looksLikeJsonRecords(text)) {
+    const raw = rawOf(buf.subarray(0, 64 * 1024), text.slice(0, 64 * 1024));
+    yield [
+      parseError(
+        ctx.source,
+        1,
+        'holds JSON records, not a note: give --format jsonl (one a line) or --format json',
+        raw,
+        'notes',
+      ),
+    ];
+    return;
+  }
+  const name = ctx.name ?? ctx.source.split(/[/\\:]/).pop() ?? ctx.source;
+  const r = noteRecord(name, text, ctx.modifiedAt);
+  if ('error' in r) {
+    yield [parseError(ctx.source, r.line, r.error, rawOf(buf, text), 'notes')];
+    return;
+  }
+  if ('empty' in r) return;
+  yield [{ source: ctx.source, line: 1, value: r.value, format: 'notes' }];
 }
 
 /**

@@ -4,6 +4,8 @@ import type { ContainerEntry } from '../containers.js';
 import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch, SourceRecord } from '../source-record.js';
+import type { SourceDocument } from './formats.js';
+import { readWhole } from './whole-file.js';
 
 /*
  * A Slack workspace export: channels.json, users.json (org_users.json from an Enterprise Grid
@@ -34,15 +36,6 @@ export interface SlackMessage {
 export interface SlackDirectory {
   users: Map<string, string>;
   channels: Map<string, string>;
-}
-
-/** The record value a channel's day becomes, shaped like the API fields the mapper takes. */
-export interface SlackRecordValue {
-  document: string;
-  document_type: 'ai-chat-conversation';
-  document_id: string;
-  document_created_at?: string;
-  metadata: Record<string, string>;
 }
 
 /**
@@ -200,12 +193,12 @@ export function slackDayRecord(
   dir: SlackDirectory,
   channel: { id: string; name: string },
   day: string,
-): SlackRecordValue | undefined {
+): SourceDocument<'ai-chat-conversation'> | undefined {
   const ordered = conversationOrder(messages);
   const lines = ordered.map((m) => messageLine(m, dir)).filter(Boolean);
   if (lines.length === 0) return undefined;
   const first = Math.min(...ordered.map((m) => tsNumber(m.ts)));
-  const value: SlackRecordValue = {
+  const value: SourceDocument<'ai-chat-conversation'> = {
     document: lines.join('\n'),
     document_type: 'ai-chat-conversation',
     document_id: `slack:${channel.id}:${day}`,
@@ -290,15 +283,9 @@ async function zipTree(archive: string, prefix: string): Promise<ExportTree> {
       const e = byName.get(rel);
       if (!e) return undefined;
       if (e.refused !== undefined) throw new Error(e.refused);
-      const parts: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of await e.open()) {
-        size += chunk.length;
-        if (size > MAX_DAY_BYTES)
-          throw new Error(`larger than ${MAX_DAY_BYTES / (1024 * 1024)} MB`);
-        parts.push(chunk);
-      }
-      return Buffer.concat(parts);
+      const { bytes, truncated } = await readWhole(await e.open(), MAX_DAY_BYTES);
+      if (truncated) throw new Error(`larger than ${MAX_DAY_BYTES / (1024 * 1024)} MB`);
+      return bytes;
     },
     list: (folder) =>
       Promise.resolve(
@@ -327,33 +314,28 @@ const DAY_FILE = /^(\d{4}-\d{2}-\d{2})\.json$/;
  * its place in that order, so a resume skips exactly the days already settled. A day file that
  * is not JSON fails alone with its text; `--channels` (names or ids) limits the channels.
  */
-export async function readSlackExport(
+export async function* readSlackExport(
   bytes: AsyncIterable<Buffer>,
   ctx: FormatReadContext,
-): Promise<AsyncGenerator<RecordBatch>> {
+): AsyncGenerator<RecordBatch> {
   const source = ctx.source;
-  return (async function* () {
-    const parts: Buffer[] = [];
-    for await (const chunk of bytes) parts.push(chunk);
-    const channelsText = Buffer.concat(parts).toString('utf8');
-    // The export is the folder (or the zip folder) its channels.json is in.
-    const name = ctx.name ?? source;
-    const file = name.split(/[/\\]/).pop();
-    if (file !== 'channels.json') return;
-    const inZip =
-      ctx.name !== undefined && source.endsWith(`:${ctx.name}`) && /\.zip:/i.test(source);
-    const tree = inZip
-      ? await zipTree(
-          source.slice(0, source.length - ctx.name!.length - 1),
-          name.slice(0, -file.length),
-        )
-      : folderTree(source.slice(0, source.length - file.length) || '.');
-    try {
-      yield* readExport(tree, channelsText, ctx);
-    } finally {
-      tree.close();
-    }
-  })();
+  const channelsText = (await readWhole(bytes, Infinity)).bytes.toString('utf8');
+  // The export is the folder (or the zip folder) its channels.json is in.
+  const name = ctx.name ?? source;
+  const file = name.split(/[/\\]/).pop();
+  if (file !== 'channels.json') return;
+  const inZip = ctx.name !== undefined && source.endsWith(`:${ctx.name}`) && /\.zip:/i.test(source);
+  const tree = inZip
+    ? await zipTree(
+        source.slice(0, source.length - ctx.name!.length - 1),
+        name.slice(0, -file.length),
+      )
+    : folderTree(source.slice(0, source.length - file.length) || '.');
+  try {
+    yield* readExport(tree, channelsText, ctx);
+  } finally {
+    tree.close();
+  }
 }
 
 async function* readExport(
@@ -439,22 +421,18 @@ async function dayRecord(
   }
   const text = bytes.toString('utf8');
   let messages: unknown;
+  let why: string | undefined;
   try {
     messages = JSON.parse(text);
+    if (!Array.isArray(messages)) why = 'not a JSON array';
   } catch (err) {
-    return parseError(
-      path,
-      line,
-      `not a day of Slack messages: ${(err as Error).message}`,
-      rawOf(bytes, text),
-      'slack',
-    );
+    why = (err as Error).message;
   }
-  if (!Array.isArray(messages)) {
+  if (why !== undefined) {
     return parseError(
       path,
       line,
-      'not a day of Slack messages: not a JSON array',
+      `not a day of Slack messages: ${why}`,
       rawOf(bytes, text),
       'slack',
     );

@@ -2,9 +2,7 @@ import type { FormatReadContext } from '../formats/spec.js';
 import { parseError, rawOf } from '../readers/common.js';
 import type { RecordBatch } from '../source-record.js';
 import { TranscriptError, transcriptRecord, type Turn } from './transcript.js';
-
-/** A transcript larger than this is not a meeting's captions: it fails instead of being held. */
-const MAX_TRANSCRIPT_BYTES = 64 * 1024 * 1024;
+import { readWhole, tooLargeToRead } from './whole-file.js';
 
 /** The file name a source is known by (`export.zip:dir/a.vtt` → `a.vtt`). */
 function fileName(source: string): string {
@@ -25,26 +23,12 @@ export async function* readTranscript(
   ctx: FormatReadContext,
 ): AsyncGenerator<RecordBatch> {
   if (ctx.startAfterLine >= 1) return;
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of bytes) {
-    size += chunk.length;
-    if (size > MAX_TRANSCRIPT_BYTES) {
-      const head = Buffer.concat(parts).subarray(0, 64 * 1024);
-      yield [
-        parseError(
-          ctx.source,
-          1,
-          `larger than ${MAX_TRANSCRIPT_BYTES / (1024 * 1024)} MB: not read as a transcript`,
-          rawOf(head, head.toString('utf8')),
-          kind,
-        ),
-      ];
-      return;
-    }
-    parts.push(chunk);
+  // A transcript larger than 64 MB is not a meeting's captions: it fails instead of being held.
+  const { bytes: buf, truncated } = await readWhole(bytes);
+  if (truncated) {
+    yield [tooLargeToRead(ctx.source, 'a transcript', buf, kind)];
+    return;
   }
-  const buf = Buffer.concat(parts);
   const text = buf.toString('utf8');
   let turns: Turn[];
   try {

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { SourceDocument } from './formats.js';
 
 /** A transcript file (WebVTT or SRT) could not be read as one: why, and the line it is about. */
 export class TranscriptError extends Error {
@@ -17,19 +18,7 @@ export interface Utterance {
 }
 
 /** A speaker turn: one speaker's consecutive utterances. */
-export interface Turn {
-  speaker?: string;
-  text: string;
-}
-
-/** The record value a transcript becomes, shaped like the API fields the mapper takes. */
-export interface TranscriptRecordValue {
-  document: string;
-  document_type: 'meeting-transcript';
-  document_id: string;
-  document_created_at?: string;
-  metadata: Record<string, string | string[]>;
-}
+export type Turn = Utterance;
 
 /**
  * A leading `Name: ` as Zoom and many SRT files write it: a name of at most six words that
@@ -40,7 +29,7 @@ const LEADING_NAME =
   /^([\p{L}][\p{L}\p{M}\p{N}'’.\-()]*(?: [\p{L}\p{M}\p{N}'’.\-()]+){0,5}):[ \t]+(?=\S)/u;
 
 /** The speaker a cue's text starts with, and the text after it. */
-export function leadingSpeaker(text: string): { speaker?: string; text: string } {
+export function leadingSpeaker(text: string): Utterance {
   const m = LEADING_NAME.exec(text);
   if (!m) return { text };
   return { speaker: m[1]!.trim(), text: text.slice(m[0].length) };
@@ -93,14 +82,14 @@ function speakersOf(turns: Turn[]): string[] {
 export function transcriptRecord(
   turns: Turn[],
   info: { source: 'vtt' | 'srt'; file: string; createdAt?: string },
-): TranscriptRecordValue | undefined {
+): SourceDocument<'meeting-transcript'> | undefined {
   const document = turnsDocument(turns);
   if (!document) return undefined;
   const hash = createHash('sha256').update(document).digest('hex').slice(0, 40);
   const metadata: Record<string, string | string[]> = { source: info.source, file: info.file };
   const speakers = speakersOf(turns);
   if (speakers.length) metadata.speakers = speakers;
-  const value: TranscriptRecordValue = {
+  const value: SourceDocument<'meeting-transcript'> = {
     document,
     document_type: 'meeting-transcript',
     document_id: `transcript:sha256-${hash}`,
