@@ -28,12 +28,6 @@ export interface MapOptions {
   defaults?: MapDefaults;
   /** 'hash' (default): a record without document_id gets a stable hash id; 'none': null. */
   idFrom?: IdFrom;
-  /**
-   * Format of the records when a SourceRecord does not say (records from readRecords carry
-   * `format` for CSV/TSV rows). CSV/TSV: every value is a string, an empty cell is absent,
-   * and a `metadata` cell holds JSON.
-   */
-  sourceFormat?: InputFormat;
   /** The instance's rules for user_id and customer_id (isolation.ts); a record breaking them fails. */
   instance?: InstanceRules;
 }
@@ -69,7 +63,6 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
   const hasMap = mappedSources.size > 0;
   const defaults = opts.defaults ?? {};
   const hashIds = (opts.idFrom ?? 'hash') === 'hash';
-  const defaultFormat = opts.sourceFormat;
 
   const mapper = (r: SourceRecord): MapResult => {
     const pe = r.parseError;
@@ -77,16 +70,11 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
       const original =
         pe.raw === undefined
           ? undefined
-          : new RecordOriginal(
-              pe.raw,
-              r.format ?? defaultFormat ?? 'jsonl',
-              pe.header,
-              pe.rawBase64,
-            );
+          : new RecordOriginal(pe.raw, r.format ?? 'jsonl', pe.header, pe.rawBase64);
       return failure(r, original, { code: pe.code, message: pe.message });
     }
     let value = r.value;
-    let format = r.format ?? defaultFormat;
+    let format = r.format;
     // Records that did not come through a JSON reader have not had their depth checked.
     if (!(format !== undefined && formatSpec(format).depthChecked) && deeperThan(value)) {
       return failure(r, value, tooDeep());
