@@ -145,16 +145,6 @@ export function fileShard(path: string, count: number): number {
 }
 
 /**
- * What a shard's state, lock, failures and done files are named after: the input itself, or,
- * when the records of one input are split, `<input>.shard-2-of-8`, so the shards of one input
- * (on one machine or one shared volume) never share a checkpoint, a lock or a failures file.
- */
-export function shardBase(input: string, shard: Shard | undefined): string {
-  const name = input === '-' ? 'stdin' : input;
-  return shard?.by === 'record' ? `${name}.${shardTag(shard)}` : input;
-}
-
-/**
  * A failures file named with `--failures` is written by every shard: each gets its own,
  * `failed.shard-2-of-8.jsonl` for `failed.jsonl`.
  */
