@@ -172,11 +172,6 @@ async function* headUntilError(
   }
 }
 
-/** Byte order, not locale order: the same on every machine. */
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * The files of a folder, walked depth first in name order (the same order on every run and
  * machine). Hidden files and folders are skipped; a symlink is read only when it points at a
@@ -190,7 +185,8 @@ async function folderEntries(dir: string): Promise<(ContainerEntry & { path: str
   /** Each link read, with the real path of the file it points at. */
   const links = new Map<ContainerEntry, string>();
   const walk = async (at: string): Promise<void> => {
-    const names = (await readdir(at)).sort(byName);
+    // In code unit order (sort's default), not locale order: the same on every machine.
+    const names = (await readdir(at)).sort();
     for (const n of names) {
       if (n.startsWith('.')) continue;
       const path = join(at, n);

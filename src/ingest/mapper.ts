@@ -77,7 +77,10 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     let format = r.format;
     // Records that did not come through a JSON reader have not had their depth checked.
     if (!(format !== undefined && formatSpec(format).depthChecked) && deeperThan(value)) {
-      return failure(r, value, tooDeep());
+      return failure(r, value, {
+        code: 'TOO_DEEP',
+        message: `nested more than ${MAX_DEPTH} levels deep`,
+      });
     }
     if (!isPlainObject(value)) return notAnObject(r, value, format);
     // A failures-file line: retry the record it carries (the original, before mapping).
@@ -213,10 +216,6 @@ function documentSourceError(
   if (detail === undefined) return error;
   const head = raw === undefined || raw === null ? 'document is missing' : 'document is empty';
   return { ...error, message: `${head}: ${detail}` };
-}
-
-function tooDeep(): RecordError {
-  return { code: 'TOO_DEEP', message: `nested more than ${MAX_DEPTH} levels deep` };
 }
 
 /**
