@@ -239,11 +239,9 @@ export async function checkDocumentField<B extends SourceRecord[]>(
     findMissingDocument(records, map, source, tabular) ??
     findUnseenMapSources(records, map, source);
   const refused = instance ? findCustomerIdColumn(instance, records, source) : undefined;
-  if (problem || refused) {
-    if (!ended) await it.return?.();
-    throw problem ? new UsageError(problem.message, { hints: problem.hints }) : refused!;
-  }
   try {
+    if (problem) throw new UsageError(problem.message, { hints: problem.hints });
+    if (refused) throw refused;
     inspect?.(records);
   } catch (err) {
     if (!ended) await it.return?.();

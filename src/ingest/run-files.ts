@@ -191,26 +191,15 @@ export async function inputFiles(
 ): Promise<InputFiles> {
   // A shard's files carry its tag: `data.jsonl.shard-2-of-8.synap-state.json`.
   const tagged = (name: string) => (o.tag ? `${name}.${o.tag}` : name);
-  const stateDir = () => privateDir(userStateDir(o.env));
-  if (input === '-') {
-    const name = `${tagged(`stdin-${runStamp(o.now)}`)}${FAILURES}`;
-    if (await writable('.')) return { resumable: false, failures: name, uniqueFailures: true };
-    const dir = await stateDir();
-    return {
-      resumable: false,
-      failures: join(dir, name),
-      uniqueFailures: true,
-      elsewhere: { dir, why: 'the working directory is not writable' },
-    };
-  }
-  if (!(await stat(input).catch(() => undefined))?.isFile()) {
-    const dir = await stateDir();
-    return {
-      resumable: false,
-      failures: join(dir, `${fitName(tagged(`${basename(input)}-${runStamp(o.now)}`))}${FAILURES}`),
-      uniqueFailures: true,
-      elsewhere: { dir, why: 'it is not a regular file' },
-    };
+  const stdin = input === '-';
+  if (stdin || !(await stat(input).catch(() => undefined))?.isFile()) {
+    const stamped = `${stdin ? 'stdin' : basename(input)}-${runStamp(o.now)}`;
+    const name = `${fitName(tagged(stamped))}${FAILURES}`;
+    const once = { resumable: false, uniqueFailures: true } as const;
+    if (stdin && (await writable('.'))) return { ...once, failures: name };
+    const dir = await privateDir(userStateDir(o.env));
+    const why = stdin ? 'the working directory is not writable' : 'it is not a regular file';
+    return { ...once, failures: join(dir, name), elsewhere: { dir, why } };
   }
   const { base, elsewhere } = await filesBase(input, o);
   if (elsewhere) await privateDir(elsewhere.dir);
