@@ -138,9 +138,7 @@ export async function planEntries<E extends ContainerEntry>(
     }
     items.push({ entry, format });
   }
-  const exportFormat = items.find(
-    (i) => i.format !== undefined && findFormat(i.format)?.refines,
-  )?.format;
+  const exportFormat = items.find((i) => findFormat(i.format)?.refines)?.format;
   // A conversations.json too damaged to tell which app's export it is: still an app export
   // (ChatGPT and Claude both name it so), so its other .json files are not taken for records.
   const damagedExport =
@@ -152,7 +150,7 @@ export async function planEntries<E extends ContainerEntry>(
     items = items.filter((i) => {
       if (i.refused !== undefined || (exportFormat !== undefined && i.format === exportFormat))
         return true;
-      if (damagedExport && findFormat(i.format)?.name !== 'json') return true;
+      if (damagedExport && i.format !== 'json') return true;
       ignored.push({ name: i.entry.name, why: `not part of the ${what} export's conversations` });
       return false;
     });

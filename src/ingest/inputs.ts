@@ -126,8 +126,6 @@ export async function withInput(
   const source = input === '-' ? 'stdin' : input;
   const format = input === '-' ? opts.format : (opts.format ?? formatFromName(input));
   if (input !== '-' && format === undefined && !isZipName(input)) throw unknownFormatError(input);
-  // State, lock, failures and done files are named after the input, or after the input and
-  // the shard when several shards read it (run-files.ts).
   const shard = opts.shard;
   const files = await inputFiles(input, {
     now: clock.now(),
