@@ -8,14 +8,11 @@ import { describeErrno, UsageError } from '../errors.js';
  * lines starting with `#` are left out. The files are not opened here: a shard that splits
  * whole files needs only its own to be there.
  */
-export async function readFilesFrom(
-  list: string,
-  stdin: NodeJS.ReadableStream = process.stdin,
-): Promise<string[]> {
+export async function readFilesFrom(list: string): Promise<string[]> {
   const name = list === '-' ? 'the list on stdin' : list;
   let body: string;
   try {
-    body = list === '-' ? await text(stdin) : await readFile(list, 'utf8');
+    body = list === '-' ? await text(process.stdin) : await readFile(list, 'utf8');
   } catch (err) {
     throw new UsageError(`--files-from ${list}: cannot read the list: ${describeErrno(err)}`);
   }
