@@ -70,13 +70,6 @@ export function fitName(name: string): string {
   return `${bytes.subarray(0, end).toString('utf8')}-${hash}`;
 }
 
-/** `path` with its last component made to fit (fitName). */
-function fitPath(path: string): string {
-  const name = basename(path);
-  const fitted = fitName(name);
-  return fitted === name ? path : join(dirname(path), fitted);
-}
-
 const STATE = '.synap-state.json';
 const LOCK = '.synap-lock';
 const FAILURES = '.failures.jsonl';
@@ -173,12 +166,13 @@ export async function filesBase(
     const dir = userStateDir(o.env);
     const id = createHash('sha256').update(real).digest('hex').slice(0, 12);
     base = join(dir, `${basename(real)}-${id}`);
-    elsewhere = { dir, why, ...(o.folder !== undefined ? { folder: o.folder } : {}) };
+    elsewhere = { dir, why, folder: o.folder };
   }
   if (o.tag) base = `${base}.${o.tag}`;
   // An input whose name is near the file system's limit: its files get a shortened name.
-  base = fitPath(base);
-  return elsewhere ? { base, elsewhere } : { base };
+  const fitted = fitName(basename(base));
+  if (fitted !== basename(base)) base = join(dirname(base), fitted);
+  return { base, elsewhere };
 }
 
 /**
@@ -217,6 +211,6 @@ export async function inputFiles(
     lock: `${base}${LOCK}`,
     failures,
     uniqueFailures,
-    ...(elsewhere ? { elsewhere } : {}),
+    elsewhere,
   };
 }
