@@ -10,12 +10,10 @@ import { describeErrno, UsageError } from '../errors.js';
  */
 export async function readFilesFrom(list: string): Promise<string[]> {
   const name = list === '-' ? 'the list on stdin' : list;
-  let body: string;
-  try {
-    body = list === '-' ? await text(process.stdin) : await readFile(list, 'utf8');
-  } catch (err) {
+  const read = list === '-' ? text(process.stdin) : readFile(list, 'utf8');
+  const body = await read.catch((err: unknown) => {
     throw new UsageError(`--files-from ${list}: cannot read the list: ${describeErrno(err)}`);
-  }
+  });
   const files: string[] = [];
   const lines = body.split('\n');
   for (let i = 0; i < lines.length; i++) {

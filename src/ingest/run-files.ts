@@ -197,13 +197,11 @@ export async function inputFiles(
   }
   const { base, elsewhere } = await filesBase(input, o);
   if (elsewhere) await privateDir(elsewhere.dir);
-  let failures = `${base}${FAILURES}`;
-  let uniqueFailures = false;
-  if (o.inputs.has(await realPathOf(failures))) {
-    // Its usual failures file is being read in this run: never write over it.
-    failures = `${base}.failures-${runStamp(o.now)}.jsonl`;
-    uniqueFailures = true;
-  }
+  // When its usual failures file is being read in this run, it is never written over.
+  const uniqueFailures = o.inputs.has(await realPathOf(`${base}${FAILURES}`));
+  const failures = uniqueFailures
+    ? `${base}.failures-${runStamp(o.now)}.jsonl`
+    : `${base}${FAILURES}`;
   return {
     resumable: true,
     base,

@@ -61,13 +61,7 @@ async function shardCountsBeside(input: string, folder?: string): Promise<Set<nu
   const base = await baseOf(input, undefined, folder);
   const name = basename(base);
   const found = new Set<number>();
-  let entries: string[];
-  try {
-    entries = await readdir(dirname(base));
-  } catch {
-    return found;
-  }
-  for (const entry of entries) {
+  for (const entry of await readdir(dirname(base)).catch(() => [])) {
     if (!entry.startsWith(`${name}.shard-`)) continue;
     const m = /^\.shard-\d+-of-(\d+)\.synap-(?:state|done)\.json$/.exec(entry.slice(name.length));
     if (m) found.add(Number(m[1]));

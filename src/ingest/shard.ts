@@ -121,9 +121,7 @@ export function shardOf(key: string, count: number): number {
  */
 export function ownsRecord(shard: Shard, m: MapResult, ordinal: number): boolean {
   if (shard.count === 1) return true;
-  let key: string;
-  if (!m.ok) key = `record:${ordinal}`;
-  else key = m.request.document_id ?? hashDocumentId(m.request);
+  const key = m.ok ? (m.request.document_id ?? hashDocumentId(m.request)) : `record:${ordinal}`;
   return shardOf(key, shard.count) === shard.index;
 }
 
