@@ -108,12 +108,9 @@ export class FailuresFile {
    * written for records a resume reads again. A shorter file is left alone.
    */
   static async cutBack(path: string, bytes: number): Promise<void> {
-    let handle: FileHandle;
-    try {
-      handle = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
-    } catch {
-      return;
-    }
+    // A file that cannot be opened (none, or a symlink: O_NOFOLLOW) is left alone.
+    const handle = await open(path, constants.O_RDWR | constants.O_NOFOLLOW).catch(() => undefined);
+    if (!handle) return;
     try {
       const info = await handle.stat();
       if (info.isFile() && info.size > bytes) await handle.truncate(bytes);

@@ -107,7 +107,6 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
       if (!isPlainObject(value)) return notAnObject(r, value, format);
     }
     const csvFormat = isTabular(format) ? format : undefined;
-    const isCsv = csvFormat !== undefined;
     const src = value;
     let fields: Partial<Record<ApiField, unknown>>;
     let extra: Record<string, unknown> | undefined;
@@ -149,7 +148,7 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
 
     // A CSV row fails with its format, so its failures-file line is read back as a row.
     const original = csvFormat ? new RecordOriginal(src, csvFormat) : src;
-    if (isCsv) {
+    if (csvFormat) {
       // CSV cells are strings; an empty cell means "not given".
       for (const api of API_FIELDS) if (fields[api] === '') fields[api] = undefined;
       if (extra) for (const k of Object.keys(extra)) if (extra[k] === '') delete extra[k];
@@ -169,7 +168,7 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     const built = validateRequest(fields, extra, defaults);
     if ('error' in built) {
       const error =
-        built.error.field === 'document' && (isCsv || map.document !== undefined) && !isExport
+        built.error.field === 'document' && (csvFormat || map.document !== undefined) && !isExport
           ? documentSourceError(built.error, src, map.document, csvFormat)
           : built.error;
       return failure(r, original, error);
