@@ -138,9 +138,7 @@ export async function planEntries<E extends ContainerEntry>(
     }
     items.push({ entry, format });
   }
-  const exportFormat = items.find(
-    (i) => i.format !== undefined && findFormat(i.format)?.refines,
-  )?.format;
+  const exportFormat = items.find((i) => findFormat(i.format)?.refines)?.format;
   // A conversations.json too damaged to tell which app's export it is: still an app export
   // (ChatGPT and Claude both name it so), so its other .json files are not taken for records.
   const damagedExport =
@@ -152,7 +150,7 @@ export async function planEntries<E extends ContainerEntry>(
     items = items.filter((i) => {
       if (i.refused !== undefined || (exportFormat !== undefined && i.format === exportFormat))
         return true;
-      if (damagedExport && findFormat(i.format)?.name !== 'json') return true;
+      if (damagedExport && i.format !== 'json') return true;
       ignored.push({ name: i.entry.name, why: `not part of the ${what} export's conversations` });
       return false;
     });
@@ -172,11 +170,6 @@ async function* headUntilError(
   }
 }
 
-/** Byte order, not locale order: the same on every machine. */
-function byName(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
-}
-
 /**
  * The files of a folder, walked depth first in name order (the same order on every run and
  * machine). Hidden files and folders are skipped; a symlink is read only when it points at a
@@ -190,7 +183,8 @@ async function folderEntries(dir: string): Promise<(ContainerEntry & { path: str
   /** Each link read, with the real path of the file it points at. */
   const links = new Map<ContainerEntry, string>();
   const walk = async (at: string): Promise<void> => {
-    const names = (await readdir(at)).sort(byName);
+    // In code unit order (sort's default), not locale order: the same on every machine.
+    const names = (await readdir(at)).sort();
     for (const n of names) {
       if (n.startsWith('.')) continue;
       const path = join(at, n);

@@ -36,21 +36,16 @@ const FIELDS_SHOWN = 20;
 /** A character in a column name that more likely separates columns than names one. */
 const SEPARATOR_LIKE = /[^\p{L}\p{N}_ .\-()/]/u;
 
-export interface MissingDocument {
-  /** Records looked at (objects only). */
-  records: number;
-  /** Top-level fields seen, in the order first seen. */
-  fields: string[];
-  /** The field most likely to hold the text, for `--map document=<it>`, if any looks like it. */
-  suggestion: string | undefined;
+/** What stops an input before it is sent, as its usage error says it. */
+interface Refusal {
   message: string;
   hints: string[];
 }
 
 /**
  * Looks at the first records of an input (before anything is sent): when some are objects but
- * none has a document (after `--map document=…`), says which fields there are and which one
- * most likely holds the text, instead of failing every record the same way. Export lines
+ * none has a document (after `--map document=…`), says which top-level fields there are (in the
+ * order first seen) and which one most likely holds the text, instead of failing every record the same way. Export lines
  * (content) and failures-file lines (their record) count as having one. Undefined when at
  * least one record has a document, or no record is an object (other errors say more then).
  */
@@ -60,7 +55,7 @@ export function findMissingDocument(
   source: string,
   /** The records are rows under a header (CSV, TSV). */
   tabular = false,
-): MissingDocument | undefined {
+): Refusal | undefined {
   const path = map.document ?? 'document';
   const parts = path.includes('.') ? path.split('.') : undefined;
   const seen = new Set<string>();
@@ -96,9 +91,6 @@ export function findMissingDocument(
   if (tabular && map.document === undefined && only !== undefined && SEPARATOR_LIKE.test(only)) {
     // One column whose name looks like several: the file's delimiter was not recognised.
     return {
-      records: objects,
-      fields,
-      suggestion: undefined,
       message: `no record has a document: the header of ${source} has one column (${JSON.stringify(only)}), and no "document" column`,
       hints: [
         'If its columns are separated by a character other than a comma, ";", a tab or "|", save it with commas (or tabs, as .tsv); else name the column that holds the text with --map document=<column>',
@@ -110,7 +102,7 @@ export function findMissingDocument(
       ? `Name the field that holds the text, e.g. --map document=${suggestion}`
       : 'Name the field that holds the text with --map document=<field> (dotted paths work)',
   ];
-  return { records: objects, fields, suggestion, message, hints };
+  return { message, hints };
 }
 
 function noteStrings(
@@ -183,7 +175,7 @@ export function findUnseenMapSources(
   records: readonly SourceRecord[],
   map: Readonly<Record<string, string>>,
   source: string,
-): { message: string; hints: string[] } | undefined {
+): Refusal | undefined {
   const wanted = Object.entries(map).filter(([api]) => api !== 'document');
   if (wanted.length === 0) return undefined;
   const objects = records.map(mappedObject).filter((v) => isPlainObject(v));
@@ -239,11 +231,9 @@ export async function checkDocumentField<B extends SourceRecord[]>(
     findMissingDocument(records, map, source, tabular) ??
     findUnseenMapSources(records, map, source);
   const refused = instance ? findCustomerIdColumn(instance, records, source) : undefined;
-  if (problem || refused) {
-    if (!ended) await it.return?.();
-    throw problem ? new UsageError(problem.message, { hints: problem.hints }) : refused!;
-  }
   try {
+    if (problem) throw new UsageError(problem.message, { hints: problem.hints });
+    if (refused) throw refused;
     inspect?.(records);
   } catch (err) {
     if (!ended) await it.return?.();

@@ -41,8 +41,6 @@ export function derivedDocumentId(request: CreateMemoryRequest): string | undefi
 
 const j = (v: string | null): string => (v === null ? 'null' : JSON.stringify(v));
 
-const jEnum = (v: string): string => recurringJson(v);
-
 /**
  * canonicalJson(request minus document_id), written out with the top-level keys in their
  * sorted order (the request's shape is fixed), which saves sorting on every record. `scope`
@@ -51,8 +49,8 @@ const jEnum = (v: string): string => recurringJson(v);
 export function requestCanonicalJson(r: CreateMemoryRequest): string {
   return (
     `{"customer_id":${j(r.customer_id)},"document":${j(r.document)}` +
-    `,"document_created_at":${j(r.document_created_at)},"document_type":${jEnum(r.document_type)}` +
-    `,"metadata":${canonicalJson(r.metadata)},"mode":${jEnum(r.mode)}` +
+    `,"document_created_at":${j(r.document_created_at)},"document_type":${recurringJson(r.document_type)}` +
+    `,"metadata":${canonicalJson(r.metadata)},"mode":${recurringJson(r.mode)}` +
     `${r.scope ? `,"scope":${canonicalJson(r.scope)}` : ''},"user_id":${j(r.user_id)}}`
   );
 }

@@ -64,30 +64,8 @@ export function isFailuresLine(
   );
 }
 
-/** Where failed records go; `FailuresFile` on disk, or an in-memory fake in tests. */
-export interface FailuresSink {
-  readonly path: string;
-  /** `ordinal`: the record's place in read order, so flush() can hold back later ones. */
-  append(line: FailureLine, ordinal?: number): void;
-  /**
-   * Makes the appended lines of records up to `through` (in read order) durable: written and
-   * fsync'd. Lines of later records stay buffered (default: every line).
-   */
-  flush(through?: number): Promise<void>;
-  /** Flushes up to `through` and drops what is left (a resume records those again). */
-  close(through?: number): Promise<void>;
-  /** Lines appended through this object. */
-  readonly count: number;
-  /** Lines made durable. */
-  readonly written: number;
-  /** Size of the file after the last durable write (undefined until it is opened). */
-  readonly bytes?: number | undefined;
-}
-
-/** `<input>.failures.jsonl`, the usual name (see run-files.ts for where each input's goes). */
-export function defaultFailuresPath(input: string): string {
-  return input === '-' ? 'stdin.failures.jsonl' : `${input}.failures.jsonl`;
-}
+/** What the failure recorder and the checkpointer use of a failures file. */
+export type FailuresSink = Pick<FailuresFile, 'append' | 'flush' | 'close' | 'bytes'>;
 
 /**
  * Appends failure lines to a JSON Lines file. Lines are buffered and written + fsync'd on
@@ -97,11 +75,10 @@ export function defaultFailuresPath(input: string): string {
  * file named for one run alone (`unique`) is created, never appended to. A write that fails
  * (a full disk) is a WriteFailedError naming the file; an empty file it created is removed.
  */
-export class FailuresFile implements FailuresSink {
+export class FailuresFile {
   private handle: FileHandle | undefined;
   private buffer: { text: string; ordinal: number }[] = [];
   private chain: Promise<void> = Promise.resolve();
-  private appended = 0;
   private durable = 0;
   private created = false;
   private size: number | undefined;
@@ -111,14 +88,12 @@ export class FailuresFile implements FailuresSink {
     private readonly o: { unique?: boolean; resumable?: boolean } = {},
   ) {}
 
-  get count(): number {
-    return this.appended;
-  }
-
+  /** Lines made durable. */
   get written(): number {
     return this.durable;
   }
 
+  /** Size of the file after the last durable write (undefined until it is opened). */
   get bytes(): number | undefined {
     return this.size;
   }
@@ -133,12 +108,9 @@ export class FailuresFile implements FailuresSink {
    * written for records a resume reads again. A shorter file is left alone.
    */
   static async cutBack(path: string, bytes: number): Promise<void> {
-    let handle: FileHandle;
-    try {
-      handle = await open(path, constants.O_RDWR | constants.O_NOFOLLOW);
-    } catch {
-      return;
-    }
+    // A file that cannot be opened (none, or a symlink: O_NOFOLLOW) is left alone.
+    const handle = await open(path, constants.O_RDWR | constants.O_NOFOLLOW).catch(() => undefined);
+    if (!handle) return;
     try {
       const info = await handle.stat();
       if (info.isFile() && info.size > bytes) await handle.truncate(bytes);
@@ -149,11 +121,15 @@ export class FailuresFile implements FailuresSink {
     }
   }
 
+  /** `ordinal`: the record's place in read order, so flush() can hold back later ones. */
   append(line: FailureLine, ordinal = 0): void {
     this.buffer.push({ text: `${failureLineJson(line)}\n`, ordinal });
-    this.appended += 1;
   }
 
+  /**
+   * Makes the appended lines of records up to `through` (in read order) durable: written and
+   * fsync'd. Lines of later records stay buffered (default: every line).
+   */
   flush(through = Infinity): Promise<void> {
     // Serialised: two overlapping flushes must not interleave their writes.
     const next = this.chain.then(() => this.writeOut(through));
@@ -217,6 +193,7 @@ export class FailuresFile implements FailuresSink {
     }
   }
 
+  /** Flushes up to `through` and drops what is left (a resume records those again). */
   async close(through = Infinity): Promise<void> {
     try {
       await this.flush(through);

@@ -8,17 +8,12 @@ import { describeErrno, UsageError } from '../errors.js';
  * lines starting with `#` are left out. The files are not opened here: a shard that splits
  * whole files needs only its own to be there.
  */
-export async function readFilesFrom(
-  list: string,
-  stdin: NodeJS.ReadableStream = process.stdin,
-): Promise<string[]> {
+export async function readFilesFrom(list: string): Promise<string[]> {
   const name = list === '-' ? 'the list on stdin' : list;
-  let body: string;
-  try {
-    body = list === '-' ? await text(stdin) : await readFile(list, 'utf8');
-  } catch (err) {
+  const read = list === '-' ? text(process.stdin) : readFile(list, 'utf8');
+  const body = await read.catch((err: unknown) => {
     throw new UsageError(`--files-from ${list}: cannot read the list: ${describeErrno(err)}`);
-  }
+  });
   const files: string[] = [];
   const lines = body.split('\n');
   for (let i = 0; i < lines.length; i++) {

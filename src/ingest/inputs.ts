@@ -1,5 +1,4 @@
 import type { Clock } from '../clock.js';
-import type { StateFile } from '../state-file.js';
 import { hashShape, ingestStateFile, resumeOrStart, type IngestState } from './checkpointer.js';
 import {
   donePathFor,
@@ -15,7 +14,7 @@ import { acquireLock } from './lock.js';
 import { createMapper } from './mapper.js';
 import { qualityWarnings, type QualityWarning } from './quality.js';
 import { UsageError } from '../errors.js';
-import { requestShape, type IngestRunOptions } from './options.js';
+import { requestShape, type IngestRunOptions, type RecordsState } from './options.js';
 import { checkDocumentField } from './document-check.js';
 import { isZipName } from './format.js';
 import { findFormat, formatFromName, isTabular, unknownFormatError } from './formats/index.js';
@@ -37,16 +36,8 @@ export interface Unit {
   count: number;
   /** Reading starts after `records` records (lines up to `line`); the first `settled` are done. */
   resume: { records: number; line: number; settled: number; watermarkLine: number };
-  checkpoint?: {
-    file: StateFile<'ingest', IngestState>;
-    state: IngestState;
-    /** Called with the final state when the input is complete, before the state file goes. */
-    onComplete?: (state: IngestState) => Promise<void>;
-    /** The running hash of the bytes read, fed by the reader. */
-    prefix: PrefixHash;
-    /** The failures file has this input's default name (its size is checkpointed). */
-    ownsFailures: boolean;
-  };
+  /** The saved state, and `prefix`: the running hash of the bytes read, fed by the reader. */
+  checkpoint?: RecordsState & { prefix: PrefixHash };
   /** Estimated records (line-based plain files), for progress. */
   estimate?: number;
   /** A dry run of a regular file: its path (what the ledger may remember of it: ledger/finished.ts). */
@@ -97,13 +88,7 @@ export function recordsUnit(opts: IngestRunOptions, records: AsyncIterable<Sourc
     index: 0,
     count: 1,
     resume: saved ? resumeOf(saved.state) : FROM_START,
-    checkpoint: saved && {
-      file: saved.file,
-      state: saved.state,
-      prefix: PrefixHash.empty(),
-      ownsFailures: saved.ownsFailures,
-      onComplete: saved.onComplete,
-    },
+    checkpoint: saved && { ...saved, prefix: PrefixHash.empty() },
   };
 }
 
@@ -141,8 +126,6 @@ export async function withInput(
   const source = input === '-' ? 'stdin' : input;
   const format = input === '-' ? opts.format : (opts.format ?? formatFromName(input));
   if (input !== '-' && format === undefined && !isZipName(input)) throw unknownFormatError(input);
-  // State, lock, failures and done files are named after the input, or after the input and
-  // the shard when several shards read it (run-files.ts).
   const shard = opts.shard;
   const files = await inputFiles(input, {
     now: clock.now(),
@@ -222,18 +205,16 @@ export async function withInput(
       explicitFailures ?? (resumed ? (state.failures_file ?? files.failures) : files.failures);
     state.failures_file = failuresPath;
     await refuseSymlink(failuresPath);
-    const ownsFailures = defaultFailures;
-    if (resumed && ownsFailures && state.failures_bytes !== undefined) {
+    if (resumed && defaultFailures && state.failures_bytes !== undefined) {
       await FailuresFile.cutBack(failuresPath, state.failures_bytes);
     }
-    if (!ownsFailures) delete state.failures_bytes;
-    const at = state.resume_from ?? { records: 0, line: 0, seek: null };
+    if (!defaultFailures) delete state.failures_bytes;
     await body({
       source: input,
       records: await checked({
         ...o.read,
-        startAfterLine: at.line,
-        startAt: at.seek ?? undefined,
+        startAfterLine: state.resume_from?.line ?? 0,
+        startAt: state.resume_from?.seek ?? undefined,
         prefixHash: prefix,
       }),
       failuresPath,
@@ -245,7 +226,7 @@ export async function withInput(
         file,
         state,
         prefix,
-        ownsFailures,
+        ownsFailures: defaultFailures,
         onComplete:
           donePath && shard
             ? (final: IngestState) => writeDone(donePath, final, shard, clock.now())

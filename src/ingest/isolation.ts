@@ -89,8 +89,7 @@ export function findCustomerIdColumn(
 ): UsageError | undefined {
   if (b2c.isolation !== 'b2c') return undefined;
   for (const r of records) {
-    if (!isTabular(r.format)) continue;
-    if (!isPlainObject(r.value)) continue;
+    if (!isTabular(r.format) || !isPlainObject(r.value)) continue;
     const v = r.value.customer_id;
     if (typeof v === 'string' && v.trim() !== '') {
       return new UsageError(

@@ -17,7 +17,6 @@ export function lockPathFor(base: string): string {
 }
 
 export interface IngestLock {
-  readonly path: string;
   release(): Promise<void>;
 }
 
@@ -25,7 +24,6 @@ export interface AcquireLockOptions {
   profile: string;
   /** Wait for the holder to finish instead of failing (--wait-lock). */
   wait?: boolean;
-  pollMs?: number;
   clock?: Clock;
   signal?: AbortSignal;
   /** Is this pid alive on this host? (default: signal 0) */
@@ -73,7 +71,6 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
       const onExit = () => rmSync(path, { force: true });
       process.once('exit', onExit);
       return {
-        path,
         async release() {
           if (released) return;
           released = true;
@@ -112,7 +109,7 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
         },
       );
     }
-    await clock.sleep(opts.pollMs ?? 1000, opts.signal);
+    await clock.sleep(1000, opts.signal);
   }
 }
 

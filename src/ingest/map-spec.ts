@@ -16,12 +16,12 @@ export function parseMapSpecs(specs: string[]): Record<string, string> {
     const api = spec.slice(0, eq).trim();
     const src = spec.slice(eq + 1).trim();
     if (eq <= 0 || src === '') {
-      throw new MapSpecError(
+      throw new UsageError(
         `--map "${spec}": expected api_field=source_field, e.g. --map document=body`,
       );
     }
     if (!API_FIELD_SET.has(api)) {
-      throw new MapSpecError(
+      throw new UsageError(
         `--map "${spec}": "${api}" is not an API field (${API_FIELDS.join(', ')})`,
       );
     }
@@ -30,14 +30,11 @@ export function parseMapSpecs(specs: string[]): Record<string, string> {
   return map;
 }
 
-/** A bad `--map` value: a usage error (exit 2). */
-export class MapSpecError extends UsageError {}
-
 /** `--scope customer=acme,team=payments,user=dana` → the scope path, top level first. */
 export function parseScopeSpec(spec: string): ScopePath {
   const read = readScope(spec);
-  if ('error' in read) throw new MapSpecError(`--scope: ${read.error}`);
+  if ('error' in read) throw new UsageError(`--scope: ${read.error}`);
   if (read.scope === null)
-    throw new MapSpecError('--scope: give level=name pairs, e.g. customer=acme,team=payments');
+    throw new UsageError('--scope: give level=name pairs, e.g. customer=acme,team=payments');
   return read.scope;
 }

@@ -28,12 +28,6 @@ export interface MapOptions {
   defaults?: MapDefaults;
   /** 'hash' (default): a record without document_id gets a stable hash id; 'none': null. */
   idFrom?: IdFrom;
-  /**
-   * Format of the records when a SourceRecord does not say (records from readRecords carry
-   * `format` for CSV/TSV rows). CSV/TSV: every value is a string, an empty cell is absent,
-   * and a `metadata` cell holds JSON.
-   */
-  sourceFormat?: InputFormat;
   /** The instance's rules for user_id and customer_id (isolation.ts); a record breaking them fails. */
   instance?: InstanceRules;
 }
@@ -69,7 +63,6 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
   const hasMap = mappedSources.size > 0;
   const defaults = opts.defaults ?? {};
   const hashIds = (opts.idFrom ?? 'hash') === 'hash';
-  const defaultFormat = opts.sourceFormat;
 
   const mapper = (r: SourceRecord): MapResult => {
     const pe = r.parseError;
@@ -77,19 +70,17 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
       const original =
         pe.raw === undefined
           ? undefined
-          : new RecordOriginal(
-              pe.raw,
-              r.format ?? defaultFormat ?? 'jsonl',
-              pe.header,
-              pe.rawBase64,
-            );
+          : new RecordOriginal(pe.raw, r.format ?? 'jsonl', pe.header, pe.rawBase64);
       return failure(r, original, { code: pe.code, message: pe.message });
     }
     let value = r.value;
-    let format = r.format ?? defaultFormat;
+    let format = r.format;
     // Records that did not come through a JSON reader have not had their depth checked.
     if (!(format !== undefined && formatSpec(format).depthChecked) && deeperThan(value)) {
-      return failure(r, value, tooDeep());
+      return failure(r, value, {
+        code: 'TOO_DEEP',
+        message: `nested more than ${MAX_DEPTH} levels deep`,
+      });
     }
     if (!isPlainObject(value)) return notAnObject(r, value, format);
     // A failures-file line: retry the record it carries (the original, before mapping).
@@ -116,7 +107,6 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
       if (!isPlainObject(value)) return notAnObject(r, value, format);
     }
     const csvFormat = isTabular(format) ? format : undefined;
-    const isCsv = csvFormat !== undefined;
     const src = value;
     let fields: Partial<Record<ApiField, unknown>>;
     let extra: Record<string, unknown> | undefined;
@@ -158,7 +148,7 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
 
     // A CSV row fails with its format, so its failures-file line is read back as a row.
     const original = csvFormat ? new RecordOriginal(src, csvFormat) : src;
-    if (isCsv) {
+    if (csvFormat) {
       // CSV cells are strings; an empty cell means "not given".
       for (const api of API_FIELDS) if (fields[api] === '') fields[api] = undefined;
       if (extra) for (const k of Object.keys(extra)) if (extra[k] === '') delete extra[k];
@@ -178,7 +168,7 @@ export function createMapper(opts: MapOptions = {}): (r: SourceRecord) => MapRes
     const built = validateRequest(fields, extra, defaults);
     if ('error' in built) {
       const error =
-        built.error.field === 'document' && (isCsv || map.document !== undefined) && !isExport
+        built.error.field === 'document' && (csvFormat || map.document !== undefined) && !isExport
           ? documentSourceError(built.error, src, map.document, csvFormat)
           : built.error;
       return failure(r, original, error);
@@ -225,10 +215,6 @@ function documentSourceError(
   if (detail === undefined) return error;
   const head = raw === undefined || raw === null ? 'document is missing' : 'document is empty';
   return { ...error, message: `${head}: ${detail}` };
-}
-
-function tooDeep(): RecordError {
-  return { code: 'TOO_DEEP', message: `nested more than ${MAX_DEPTH} levels deep` };
 }
 
 /**

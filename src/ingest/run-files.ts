@@ -70,13 +70,6 @@ export function fitName(name: string): string {
   return `${bytes.subarray(0, end).toString('utf8')}-${hash}`;
 }
 
-/** `path` with its last component made to fit (fitName). */
-function fitPath(path: string): string {
-  const name = basename(path);
-  const fitted = fitName(name);
-  return fitted === name ? path : join(dirname(path), fitted);
-}
-
 const STATE = '.synap-state.json';
 const LOCK = '.synap-lock';
 const FAILURES = '.failures.jsonl';
@@ -173,12 +166,13 @@ export async function filesBase(
     const dir = userStateDir(o.env);
     const id = createHash('sha256').update(real).digest('hex').slice(0, 12);
     base = join(dir, `${basename(real)}-${id}`);
-    elsewhere = { dir, why, ...(o.folder !== undefined ? { folder: o.folder } : {}) };
+    elsewhere = { dir, why, folder: o.folder };
   }
   if (o.tag) base = `${base}.${o.tag}`;
   // An input whose name is near the file system's limit: its files get a shortened name.
-  base = fitPath(base);
-  return elsewhere ? { base, elsewhere } : { base };
+  const fitted = fitName(basename(base));
+  if (fitted !== basename(base)) base = join(dirname(base), fitted);
+  return { base, elsewhere };
 }
 
 /**
@@ -191,36 +185,23 @@ export async function inputFiles(
 ): Promise<InputFiles> {
   // A shard's files carry its tag: `data.jsonl.shard-2-of-8.synap-state.json`.
   const tagged = (name: string) => (o.tag ? `${name}.${o.tag}` : name);
-  const stateDir = () => privateDir(userStateDir(o.env));
-  if (input === '-') {
-    const name = `${tagged(`stdin-${runStamp(o.now)}`)}${FAILURES}`;
-    if (await writable('.')) return { resumable: false, failures: name, uniqueFailures: true };
-    const dir = await stateDir();
-    return {
-      resumable: false,
-      failures: join(dir, name),
-      uniqueFailures: true,
-      elsewhere: { dir, why: 'the working directory is not writable' },
-    };
-  }
-  if (!(await stat(input).catch(() => undefined))?.isFile()) {
-    const dir = await stateDir();
-    return {
-      resumable: false,
-      failures: join(dir, `${fitName(tagged(`${basename(input)}-${runStamp(o.now)}`))}${FAILURES}`),
-      uniqueFailures: true,
-      elsewhere: { dir, why: 'it is not a regular file' },
-    };
+  const stdin = input === '-';
+  if (stdin || !(await stat(input).catch(() => undefined))?.isFile()) {
+    const stamped = `${stdin ? 'stdin' : basename(input)}-${runStamp(o.now)}`;
+    const name = `${fitName(tagged(stamped))}${FAILURES}`;
+    const once = { resumable: false, uniqueFailures: true } as const;
+    if (stdin && (await writable('.'))) return { ...once, failures: name };
+    const dir = await privateDir(userStateDir(o.env));
+    const why = stdin ? 'the working directory is not writable' : 'it is not a regular file';
+    return { ...once, failures: join(dir, name), elsewhere: { dir, why } };
   }
   const { base, elsewhere } = await filesBase(input, o);
   if (elsewhere) await privateDir(elsewhere.dir);
-  let failures = `${base}${FAILURES}`;
-  let uniqueFailures = false;
-  if (o.inputs.has(await realPathOf(failures))) {
-    // Its usual failures file is being read in this run: never write over it.
-    failures = `${base}.failures-${runStamp(o.now)}.jsonl`;
-    uniqueFailures = true;
-  }
+  // When its usual failures file is being read in this run, it is never written over.
+  const uniqueFailures = o.inputs.has(await realPathOf(`${base}${FAILURES}`));
+  const failures = uniqueFailures
+    ? `${base}.failures-${runStamp(o.now)}.jsonl`
+    : `${base}${FAILURES}`;
   return {
     resumable: true,
     base,
@@ -228,6 +209,6 @@ export async function inputFiles(
     lock: `${base}${LOCK}`,
     failures,
     uniqueFailures,
-    ...(elsewhere ? { elsewhere } : {}),
+    elsewhere,
   };
 }

@@ -2,14 +2,14 @@ import { readdir } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname } from 'node:path';
 import { ExitCode, UsageError } from '../errors.js';
-import { addCounts, ingestStateFile, noCounts } from './checkpointer.js';
+import { addCounts, ingestStateFile, noCounts, type Counts } from './checkpointer.js';
 import { donePathFor, readDone } from './done-file.js';
 import { lockPathFor, pidAlive, readLock } from './lock.js';
 import { filesBase } from './run-files.js';
-import { fileShard, shardBase, shardLabel, shardTag, type Shard, type ShardBy } from './shard.js';
+import { fileShard, shardLabel, shardTag, type Shard, type ShardBy } from './shard.js';
 
 /** Where one shard of one input stands, from the files it leaves beside the input. */
-interface ShardReportRow {
+interface ShardReportRow extends Counts {
   /** `2/8`. */
   shard: string;
   input: string;
@@ -18,11 +18,6 @@ interface ShardReportRow {
    * lock (or the lock of a process gone): run it again to resume; not started: neither.
    */
   status: 'completed' | 'running' | 'stopped' | 'not started';
-  accepted: number;
-  skipped: number;
-  failed: number;
-  /** Held by the instance as they were (the ledger): not sent. */
-  unchanged: number;
   /** Records of the input (every shard's) read through; null when not started. */
   records_through: number | null;
   /** When its state was last saved, or when it finished. */
@@ -33,7 +28,7 @@ interface ShardReportRow {
 }
 
 /** The per-shard summaries of a sharded ingest, merged (`synap ingest --shard-report`). */
-export interface ShardReport {
+export interface ShardReport extends Counts {
   report: 'shards';
   status: 'completed' | 'partial' | 'incomplete';
   exit_code: ExitCode;
@@ -43,10 +38,6 @@ export interface ShardReport {
   /** Rows completed, and rows in all (shards × inputs, or one a file). */
   completed: number;
   total: number;
-  accepted: number;
-  skipped: number;
-  failed: number;
-  unchanged: number;
   failures_files: string[];
   rows: ShardReportRow[];
 }
@@ -61,7 +52,7 @@ async function baseOf(input: string, shard?: Shard, folder?: string): Promise<st
     return (await filesBase(input, { tag, folder: folder || undefined })).base;
   } catch {
     // An input that is gone: its files, if any, are where they would be beside it.
-    return shard ? shardBase(input, shard) : input;
+    return tag === undefined ? input : `${input}.${tag}`;
   }
 }
 
@@ -70,13 +61,7 @@ async function shardCountsBeside(input: string, folder?: string): Promise<Set<nu
   const base = await baseOf(input, undefined, folder);
   const name = basename(base);
   const found = new Set<number>();
-  let entries: string[];
-  try {
-    entries = await readdir(dirname(base));
-  } catch {
-    return found;
-  }
-  for (const entry of entries) {
+  for (const entry of await readdir(dirname(base)).catch(() => [])) {
     if (!entry.startsWith(`${name}.shard-`)) continue;
     const m = /^\.shard-\d+-of-(\d+)\.synap-(?:state|done)\.json$/.exec(entry.slice(name.length));
     if (m) found.add(Number(m[1]));
@@ -112,10 +97,7 @@ async function rowOf(input: string, shard: Shard, folder?: string): Promise<Shar
     shard: shardLabel(shard),
     input,
     status: 'not started',
-    accepted: 0,
-    skipped: 0,
-    failed: 0,
-    unchanged: 0,
+    ...noCounts(),
     records_through: null,
     updated_at: null,
     failures_file: null,
@@ -185,24 +167,20 @@ export async function shardReport(o: {
       }
     }
   }
-  const sum = (k: 'accepted' | 'skipped' | 'failed' | 'unchanged') =>
-    rows.reduce((a, r) => a + r[k], 0);
+  const counts = rows.reduce(addCounts, noCounts());
   const completed = rows.filter((r) => r.status === 'completed').length;
-  const failed = sum('failed');
+  const failed = counts.failed > 0;
   const all = completed === rows.length;
   return {
     report: 'shards',
-    status: !all ? 'incomplete' : failed > 0 ? 'partial' : 'completed',
-    exit_code: !all ? ExitCode.STOPPED : failed > 0 ? ExitCode.PARTIAL : ExitCode.OK,
+    status: !all ? 'incomplete' : failed ? 'partial' : 'completed',
+    exit_code: !all ? ExitCode.STOPPED : failed ? ExitCode.PARTIAL : ExitCode.OK,
     shards: count,
     shard_by: o.by,
     inputs,
     completed,
     total: rows.length,
-    accepted: sum('accepted'),
-    skipped: sum('skipped'),
-    failed,
-    unchanged: sum('unchanged'),
+    ...counts,
     failures_files: [...new Set(rows.flatMap((r) => (r.failures_file ? [r.failures_file] : [])))],
     rows,
   };

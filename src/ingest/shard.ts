@@ -121,9 +121,7 @@ export function shardOf(key: string, count: number): number {
  */
 export function ownsRecord(shard: Shard, m: MapResult, ordinal: number): boolean {
   if (shard.count === 1) return true;
-  let key: string;
-  if (!m.ok) key = `record:${ordinal}`;
-  else key = m.request.document_id ?? hashDocumentId(m.request);
+  const key = m.ok ? (m.request.document_id ?? hashDocumentId(m.request)) : `record:${ordinal}`;
   return shardOf(key, shard.count) === shard.index;
 }
 
@@ -142,16 +140,6 @@ export function filesOfShard(inputs: string[], shard: Shard): string[] {
 /** The shard an input file belongs to when whole files are split: by its path, normalised. */
 export function fileShard(path: string, count: number): number {
   return shardOf(`file:${normalize(path)}`, count);
-}
-
-/**
- * What a shard's state, lock, failures and done files are named after: the input itself, or,
- * when the records of one input are split, `<input>.shard-2-of-8`, so the shards of one input
- * (on one machine or one shared volume) never share a checkpoint, a lock or a failures file.
- */
-export function shardBase(input: string, shard: Shard | undefined): string {
-  const name = input === '-' ? 'stdin' : input;
-  return shard?.by === 'record' ? `${name}.${shardTag(shard)}` : input;
 }
 
 /**

@@ -144,9 +144,7 @@ export function validateRequest(
   }
   // Without a prototype, and filled from own keys only: a key named like an Object.prototype
   // property (`constructor`, `toString`, `__proto__`) is data, kept under its own name.
-  const metadata = emptyRecord();
-  if (defaults.metadata) copyOwn(defaults.metadata, metadata);
-  if (md) copyOwn(md, metadata);
+  const metadata: Record<string, unknown> = Object.assign(emptyRecord(), defaults.metadata, md);
   if (extra) {
     for (const k of Object.keys(extra)) if (!Object.hasOwn(metadata, k)) metadata[k] = extra[k];
   }
@@ -177,11 +175,6 @@ function isBlankText(s: string): boolean {
 /** An object without a prototype, for keys that come from outside (no key is inherited). */
 export function emptyRecord<T = unknown>(): Record<string, T> {
   return Object.create(null) as Record<string, T>;
-}
-
-/** Copies `from`'s own enumerable keys into `to` (a `__proto__` key included, as data). */
-function copyOwn(from: Record<string, unknown>, to: Record<string, unknown>): void {
-  for (const k of Object.keys(from)) to[k] = from[k];
 }
 
 /** The value of `key` when it is `obj`'s own property, never one it inherits. */

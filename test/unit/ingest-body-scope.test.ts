@@ -3,7 +3,8 @@ import { buildCreateBody, readScope } from '../../src/client/create-body.js';
 import { InvalidInputError } from '../../src/client/errors.js';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
 import { hashDocumentId } from '../../src/ingest/document-id.js';
-import { MapSpecError, parseMapSpecs, parseScopeSpec } from '../../src/ingest/map-spec.js';
+import { UsageError } from '../../src/errors.js';
+import { parseMapSpecs, parseScopeSpec } from '../../src/ingest/map-spec.js';
 import { createMapper, type MapOptions } from '../../src/ingest/mapper.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import { bad, ok } from '../helpers/map-results.js';
@@ -177,7 +178,7 @@ describe('scope', () => {
     ['1=acme', /is a number/],
     ['{}', /scope is empty/],
   ])('--scope %j is a usage error', (spec, message) => {
-    expect(() => parseScopeSpec(spec)).toThrow(MapSpecError);
+    expect(() => parseScopeSpec(spec)).toThrow(UsageError);
     expect(() => parseScopeSpec(spec)).toThrow(message);
   });
 

@@ -3,11 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createMapper } from '../../src/ingest/mapper.js';
-import {
-  defaultFailuresPath,
-  FailuresFile,
-  type FailureLine,
-} from '../../src/ingest/failures-file.js';
+import { FailuresFile, type FailureLine } from '../../src/ingest/failures-file.js';
+import { inputFiles } from '../../src/ingest/run-files.js';
 
 const line = (n: number): FailureLine => ({
   source: 'data.csv',
@@ -50,7 +47,7 @@ describe('FailuresFile', () => {
     ]);
     expect(lines[0]).toEqual(line(42));
     await f.close();
-    expect(f.count).toBe(2);
+    expect(f.written).toBe(2);
   });
 
   it('creates no file when nothing failed', async () => {
@@ -80,8 +77,15 @@ describe('FailuresFile', () => {
     }
   });
 
-  it('defaults next to the input; stdin in the working directory', () => {
-    expect(defaultFailuresPath('dir/data.csv')).toBe('dir/data.csv.failures.jsonl');
-    expect(defaultFailuresPath('-')).toBe('stdin.failures.jsonl');
+  it('defaults next to the input; stdin a file of its own in the working directory', async () => {
+    const input = join(tmp(), 'data.csv');
+    writeFileSync(input, 'document\nx\n');
+    const now = Date.UTC(2024, 0, 1, 12);
+    expect((await inputFiles(input, { now, inputs: new Set() })).failures).toBe(
+      `${input}.failures.jsonl`,
+    );
+    expect((await inputFiles('-', { now, inputs: new Set() })).failures).toMatch(
+      /^stdin-20240101-120000-[0-9a-f]{4}\.failures\.jsonl$/,
+    );
   });
 });

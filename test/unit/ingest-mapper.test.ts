@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CreateMemoryRequest } from '../../src/client/types.js';
 import { hashDocumentId } from '../../src/ingest/document-id.js';
-import { MapSpecError, parseMapSpecs } from '../../src/ingest/map-spec.js';
+import { UsageError } from '../../src/errors.js';
+import { parseMapSpecs } from '../../src/ingest/map-spec.js';
 import { createMapper, type MapOptions } from '../../src/ingest/mapper.js';
 import { canonicalJson } from '../../src/json-value.js';
 import { isIsoDate } from '../../src/client/datetime.js';
@@ -423,7 +424,7 @@ describe('parseMapSpecs', () => {
   });
 
   it.each(['document', '=body', 'document=', 'document=  ', ''])('refuses %j', (spec) => {
-    expect(() => parseMapSpecs([spec])).toThrow(MapSpecError);
+    expect(() => parseMapSpecs([spec])).toThrow(UsageError);
     expect(() => parseMapSpecs([spec])).toThrow(/expected api_field=source_field/);
   });
 

@@ -9,6 +9,7 @@ import { freshIngestState, ingestStateFile } from '../../src/ingest/checkpointer
 import { inputIdentity } from '../../src/ingest/readers/identity.js';
 import { shardReport } from '../../src/ingest/shard-report.js';
 import { createMapper } from '../../src/ingest/mapper.js';
+import { inputFiles } from '../../src/ingest/run-files.js';
 import {
   fileShard,
   filesOfShard,
@@ -16,9 +17,9 @@ import {
   parseShardCount,
   parseShardSpec,
   resolveShard,
-  shardBase,
   shardFailuresPath,
   shardOf,
+  shardTag,
   type Shard,
 } from '../../src/ingest/shard.js';
 
@@ -130,11 +131,25 @@ describe('which shard a record or a file belongs to', () => {
 });
 
 describe("a shard's file names", () => {
-  it('tags state, lock and failures files of a record shard, not of a file shard', () => {
-    expect(shardBase('data/in.jsonl', shard(2, 8))).toBe('data/in.jsonl.shard-2-of-8');
-    expect(shardBase('-', shard(0, 2))).toBe('stdin.shard-0-of-2');
-    expect(shardBase('data/in.jsonl', shard(2, 8, 'file'))).toBe('data/in.jsonl');
-    expect(shardBase('data/in.jsonl', undefined)).toBe('data/in.jsonl');
+  // A file shard's files carry no tag: e2e/ingest-shard-files.test.ts looks for its done files.
+  it('tags state, lock and failures files of a record shard', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'synap-shard-names-'));
+    try {
+      const input = join(dir, 'in.jsonl');
+      writeFileSync(input, '{}\n');
+      const o = { now: Date.UTC(2024, 0, 1), inputs: new Set<string>() };
+      expect(await inputFiles(input, { ...o, tag: shardTag(shard(2, 8)) })).toMatchObject({
+        state: `${input}.shard-2-of-8.synap-state.json`,
+        lock: `${input}.shard-2-of-8.synap-lock`,
+        failures: `${input}.shard-2-of-8.failures.jsonl`,
+      });
+      expect((await inputFiles(input, o)).state).toBe(`${input}.synap-state.json`);
+      expect((await inputFiles('-', { ...o, tag: shardTag(shard(0, 2)) })).failures).toMatch(
+        /^stdin-20240101-000000-[0-9a-f]{4}\.shard-0-of-2\.failures\.jsonl$/,
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(shardFailuresPath('out/failed.jsonl', shard(2, 8))).toBe(
       'out/failed.shard-2-of-8.jsonl',
     );

@@ -223,12 +223,13 @@ describe('isIsoDate edges', () => {
   ])('refuses %j', (s) => expect(isIsoDate(s)).toBe(false));
 });
 
-describe('mapper sourceFormat', () => {
-  it('records without a format take the CSV rules from sourceFormat', () => {
-    const m = createMapper({ idFrom: 'none', sourceFormat: 'csv' });
+describe("mapper: a record's format", () => {
+  it('a record read as CSV takes the CSV rules', () => {
+    const m = createMapper({ idFrom: 'none' });
     const r = m({
       source: 'x',
       line: 2,
+      format: 'csv',
       value: { document: 'd', user_id: '', metadata: '{"k":1}', col: '' },
     });
     expect(r.ok && r.request).toMatchObject({ user_id: null, metadata: { k: 1 } });

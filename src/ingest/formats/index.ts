@@ -33,6 +33,9 @@ function firstByte(head: Buffer): number | undefined {
   return undefined;
 }
 
+/** What the JSON formats share: no header line, not rows, nesting checked as they are read. */
+const JSON_RECORDS = { headerLines: 0, tabular: false, depthChecked: true } as const;
+
 const JSONL = {
   name: 'jsonl' as const,
   aliases: ['ndjson'],
@@ -52,9 +55,7 @@ const JSONL = {
   reread: rereadJson,
   layout: 'lines',
   estimate: estimateRecords,
-  headerLines: 0,
-  tabular: false,
-  depthChecked: true,
+  ...JSON_RECORDS,
 } satisfies FormatSpec;
 
 const JSON_ARRAY = {
@@ -70,9 +71,7 @@ const JSON_ARRAY = {
   // Counted element by element (estimate.ts), not by lines.
   layout: 'elements',
   estimate: estimateRecords,
-  headerLines: 0,
-  tabular: false,
-  depthChecked: true,
+  ...JSON_RECORDS,
 } satisfies FormatSpec;
 
 /**
@@ -106,13 +105,6 @@ function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) 
 const CSV = delimited('csv', ['.csv'], 'comma-separated rows under a header');
 const TSV = delimited('tsv', ['.tsv', '.tab'], 'tab-separated rows under a header');
 
-/** The first element of a JSON array, as far as `head` shows it, holds this key. */
-function firstElementHas(head: Buffer, key: RegExp): boolean {
-  if (firstByte(head) !== 0x5b) return false;
-  // A key inside a string has its quotes escaped (\"mapping\"), so cannot match.
-  return key.test(head.toString('utf8'));
-}
-
 /**
  * Both conversation exports are JSON arrays, read element by element and each conversation
  * converted to one document; a conversation kept as text (it did not parse) is parsed and
@@ -131,7 +123,9 @@ function conversationExport(
     label: name === 'chatgpt' ? 'ChatGPT export' : 'Claude export',
     describe,
     sniffBytes: 64 * 1024,
-    sniff: (head: Buffer) => firstElementHas(head, key),
+    // A JSON array whose first element, as far as `head` shows it, holds `key` (a key inside a
+    // string has its quotes escaped, \"mapping\", so cannot match).
+    sniff: (head: Buffer) => firstByte(head) === 0x5b && key.test(head.toString('utf8')),
     read: (bytes: AsyncIterable<Buffer>, ctx: { source: string; startAfterLine: number }) =>
       Promise.resolve(readConversations(bytes, ctx.source, ctx.startAfterLine, name, convert)),
     seekable: false,
@@ -142,9 +136,7 @@ function conversationExport(
     // An array of conversations, one document each.
     layout: 'elements',
     estimate: noEstimate,
-    headerLines: 0,
-    tabular: false,
-    depthChecked: true,
+    ...JSON_RECORDS,
   } satisfies FormatSpec;
 }
 
@@ -181,22 +173,26 @@ const SNIFF_FALLBACK: InputFormat = 'csv';
 
 export type InputFormat = (typeof FORMATS)[number]['name'];
 
+/** An entry, as a FormatSpec named by an InputFormat. */
+type Entry = FormatSpec & { name: InputFormat };
+const ENTRIES: readonly Entry[] = FORMATS;
+
 /** The `--format` names, in registry order. */
 export const INPUT_FORMATS: readonly InputFormat[] = FORMATS.map((f) => f.name);
 
-const byName = new Map<string, FormatSpec & { name: InputFormat }>();
-for (const f of FORMATS as readonly (FormatSpec & { name: InputFormat })[]) {
+const byName = new Map<string, Entry>();
+for (const f of ENTRIES) {
   byName.set(f.name, f);
   for (const a of f.aliases ?? []) byName.set(a, f);
 }
 
 /** The entry of a format name or alias (as written: `--format` lower-cases first), or undefined. */
-export function findFormat(name: unknown): (FormatSpec & { name: InputFormat }) | undefined {
+export function findFormat(name: unknown): Entry | undefined {
   return typeof name === 'string' ? byName.get(name) : undefined;
 }
 
 /** The entry of a known format. */
-export function formatSpec(name: InputFormat): FormatSpec & { name: InputFormat } {
+export function formatSpec(name: InputFormat): Entry {
   return byName.get(name)!;
 }
 
@@ -205,26 +201,19 @@ export function isTabular(name: unknown): boolean {
   return findFormat(name)?.tabular === true;
 }
 
-/** `jsonl|csv|tsv|json`, for messages that name the choices. */
-function formatChoices(): string {
-  return INPUT_FORMATS.join('|');
-}
-
 /** `  jsonl    JSON Lines, one record a line` for each format, for `--help`. */
 export function formatsHelp(): string {
   const width = Math.max(...INPUT_FORMATS.map((n) => n.length)) + 2;
-  return (FORMATS as readonly FormatSpec[])
-    .map((f) => {
-      const names = f.extensions.join(', ');
-      const how = f.refines ? `${names}, by content` : names;
-      return `  ${f.name.padEnd(width)}${f.describe} (${how})`;
-    })
-    .join('\n');
+  return ENTRIES.map((f) => {
+    const names = f.extensions.join(', ');
+    const how = f.refines ? `${names}, by content` : names;
+    return `  ${f.name.padEnd(width)}${f.describe} (${how})`;
+  }).join('\n');
 }
 
 /** `JSONL, CSV, TSV, JSON, ChatGPT export, Claude export`, for one-line descriptions. */
 export function formatLabels(): string {
-  return (FORMATS as readonly FormatSpec[]).map((f) => f.label).join(', ');
+  return ENTRIES.map((f) => f.label).join(', ');
 }
 
 /** `jsonl, csv, tsv, json`, for help texts. */
@@ -236,12 +225,11 @@ export function formatList(): string {
 export function formatFromName(name: string): InputFormat | undefined {
   const lower = name.toLowerCase().replace(/\.gz$/, '');
   const base = lower.split(/[/\\]/).pop() ?? lower;
-  for (const f of FORMATS as readonly FormatSpec[]) {
-    if (f.refines !== undefined) continue;
-    if (f.extensions.some((e) => lower.endsWith(e))) return f.name as InputFormat;
-    if (f.fileNames?.includes(base)) return f.name as InputFormat;
-  }
-  return undefined;
+  return ENTRIES.find(
+    (f) =>
+      f.refines === undefined &&
+      (f.extensions.some((e) => lower.endsWith(e)) || f.fileNames?.includes(base)),
+  )?.name;
 }
 
 /** `--format` value → format (aliases accepted: "ndjson" is "jsonl"). */
@@ -254,31 +242,22 @@ export function parseFormat(value: string): InputFormat {
 /** The usage error for a file whose name says no format. */
 export function unknownFormatError(input: string): UsageError {
   return new UsageError(
-    `cannot tell the format of ${input} from its name: use --format ${formatChoices()}`,
+    `cannot tell the format of ${input} from its name: use --format ${INPUT_FORMATS.join('|')}`,
   );
 }
 
 /** Format of an unnamed input (stdin) from its first bytes (64 are enough). */
 export function sniffFormat(head: Buffer): InputFormat {
-  for (const f of FORMATS as readonly FormatSpec[]) {
-    if (f.refines === undefined && f.sniff?.(head)) return f.name as InputFormat;
-  }
-  return SNIFF_FALLBACK;
+  return ENTRIES.find((f) => f.refines === undefined && f.sniff?.(head))?.name ?? SNIFF_FALLBACK;
 }
 
 /** Bytes the refining formats of `base` want to see before they can say (0: none refine it). */
 export function refineBytes(base: InputFormat): number {
-  let n = 0;
-  for (const f of FORMATS as readonly FormatSpec[]) {
-    if (f.refines === base) n = Math.max(n, f.sniffBytes ?? 64);
-  }
-  return n;
+  const refining = ENTRIES.filter((f) => f.refines === base);
+  return Math.max(0, ...refining.map((f) => f.sniffBytes ?? 64));
 }
 
 /** A more specific format of `base` whose sniffing claims `head`, else `base`. */
 export function refineFormat(base: InputFormat, head: Buffer): InputFormat {
-  for (const f of FORMATS as readonly FormatSpec[]) {
-    if (f.refines === base && f.sniff?.(head)) return f.name as InputFormat;
-  }
-  return base;
+  return ENTRIES.find((f) => f.refines === base && f.sniff?.(head))?.name ?? base;
 }

@@ -46,22 +46,19 @@ export function rereadDelimited(format: 'csv' | 'tsv'): (f: FailedText) => Sourc
       !(p instanceof Error) && p.length === 1 && p[0]!.length === header.length;
     let parsed = parse(format === 'tsv' ? '\t' : ',');
     if (format === 'csv' && !fits(parsed)) {
-      for (const d of [';', '\t', '|']) {
-        const other = text.includes(d) ? parse(d) : undefined;
-        if (other && fits(other)) {
-          parsed = other;
-          break;
-        }
-      }
+      const other = [';', '\t', '|']
+        .filter((d) => text.includes(d))
+        .map(parse)
+        .find(fits);
+      if (other) parsed = other;
     }
     if (parsed instanceof Error) return keep(`malformed CSV: ${parsed.message}`);
-    const rows = parsed;
-    if (rows.length !== 1) {
+    if (parsed.length !== 1) {
       return keep(
-        `holds ${rows.length} CSV rows: give each its own failures-file line (same header)`,
+        `holds ${parsed.length} CSV rows: give each its own failures-file line (same header)`,
       );
     }
-    const fields = rows[0]!;
+    const fields = parsed[0]!;
     if (fields.length !== header.length)
       return keep(`row has ${fields.length} fields but the header has ${header.length}`);
     const value = emptyRecord<string>();

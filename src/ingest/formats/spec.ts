@@ -40,9 +40,8 @@ export interface FailedText {
 }
 
 /**
- * Everything the CLI knows about one input format, in one place. Readers, the failures-file
- * re-read, `--format`, sniffing, the record estimate and the help texts read these entries
- * (src/ingest/formats/index.ts); nothing else names a format.
+ * Everything the CLI knows about one input format, in one place: the entries are in
+ * src/ingest/formats/index.ts, and nothing else names a format.
  */
 export interface FormatSpec {
   /** `--format` value and `format` of failures-file lines. */
