@@ -5,7 +5,7 @@ import { PartialResultError, UsageError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { addCounts, Checkpointer, hashMapping, RESTART_FROM_START } from './checkpointer.js';
 import { NO_FORMAT_CLAIMS } from './containers.js';
-import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
+import { Dispatcher, type PendingItem } from './dispatcher.js';
 import type { DoneRecord } from './done-file.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { FailuresFile } from './failures-file.js';
@@ -43,7 +43,7 @@ interface Run {
   clock: Clock;
   stop: StopController;
   tally: Tally;
-  gate: ConcurrencyGate;
+  gate: AdaptiveConcurrency;
   mapper: ReturnType<typeof createMapper>;
   /** Set when this run sends only its shard's records of each input. */
   shard: Shard | undefined;
