@@ -203,17 +203,8 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
       });
   const failed = new FailureRecorder({ failures, tally, reporter, stop, clock });
   const tracker = new SettlementTracker(u.resume.records, u.resume.line);
-  const checkpointer = new Checkpointer({
-    tracker,
-    failures,
-    file: u.checkpoint?.file,
-    state: u.checkpoint?.state,
-    prefix: u.checkpoint?.prefix,
-    ownsFailures: u.checkpoint?.ownsFailures === true,
-    clock,
-    onComplete: u.checkpoint?.onComplete,
-  });
-  const earlier = checkpointer.earlierCounts;
+  const checkpointer = new Checkpointer({ tracker, failures, checkpoint: u.checkpoint, clock });
+  const earlier = checkpointer.earlier;
   addCounts(tally.earlier, earlier);
   reporter.onInputStart?.({
     source: u.source,
