@@ -156,7 +156,7 @@ export async function ingest(
         workers: opts.concurrency ?? DEFAULT_CONCURRENCY,
         clock,
         timeoutMs: opts.waitTimeoutMs,
-        stopped: () => stop.halted,
+        // The run's stop during the wait (a signal, --max-duration) is a hurried one.
         signal: stop.hurry,
         onProgress: (e) => reporter.onWaitProgress?.(e),
         onUnreadable: (message) =>

@@ -56,10 +56,9 @@ export class StopController {
   private readonly stopped = new AbortController();
   private readonly hurried = new AbortController();
   private readonly abandonment = new AbortController();
-  private readonly deadline = new AbortController();
-  private readonly grace = new AbortController();
+  /** Aborted by dispose(): ends the timers and removes the signal's listener. */
+  private readonly disposed = new AbortController();
   private graceStarted = false;
-  private readonly offSignal: () => void;
 
   constructor(private readonly o: StopOptions) {
     // Every request in flight and every waiter listens to these two: one listener each is the
@@ -67,10 +66,9 @@ export class StopController {
     setMaxListeners(0, this.hurried.signal, this.abandonment.signal);
     const onAbort = () => this.request('interrupted');
     if (o.signal?.aborted) onAbort();
-    else o.signal?.addEventListener('abort', onAbort, { once: true });
-    this.offSignal = () => o.signal?.removeEventListener('abort', onAbort);
+    else o.signal?.addEventListener('abort', onAbort, { once: true, signal: this.disposed.signal });
     if (o.maxDurationMs !== undefined) {
-      o.clock.sleep(o.maxDurationMs, this.deadline.signal).then(
+      o.clock.sleep(o.maxDurationMs, this.disposed.signal).then(
         () => this.request('max-duration'),
         () => {},
       );
@@ -146,9 +144,7 @@ export class StopController {
 
   /** Releases the signal listener and the timers. */
   dispose(): void {
-    this.deadline.abort();
-    this.grace.abort();
-    this.offSignal();
+    this.disposed.abort();
   }
 
   private hurryUp(): void {
@@ -159,7 +155,7 @@ export class StopController {
     if (!this.graceStarted) {
       this.graceStarted = true;
       this.o.clock
-        .sleep(GRACE_MS, this.grace.signal)
+        .sleep(GRACE_MS, this.disposed.signal)
         .then(() => this.abandonment.abort(new Error('stopped')))
         .catch(() => {});
     }
