@@ -67,11 +67,8 @@ export async function ingest(
   const clock = opts.clock ?? systemClock;
   const gate = new AdaptiveConcurrency(Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY));
   const stop = new StopController({
+    ...opts,
     clock,
-    signal: opts.signal,
-    maxDurationMs: opts.maxDurationMs,
-    maxErrors: opts.maxErrors,
-    failFast: opts.failFast === true,
     onStopping: (reason) => reporter.onStopping?.({ reason, inFlightRequests: gate.inFlight() }),
   });
   const tally = new Tally({
@@ -429,9 +426,9 @@ function premap(
   settled: number,
 ): (MapResult | undefined)[] {
   const out = records.map((rec, k) => (before + k + 1 <= settled ? undefined : run.mapper(rec)));
-  const ids: string[] = [];
-  for (const m of out)
-    if (m?.ok && typeof m.request.document_id === 'string') ids.push(m.request.document_id);
+  const ids = out.flatMap((m) =>
+    m?.ok && typeof m.request.document_id === 'string' ? [m.request.document_id] : [],
+  );
   if (ids.length > 0) run.opts.ledger?.prefetch?.(ids);
   return out;
 }

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import { RetryAfterTooLongError, RetryBudgetExhaustedError } from '../client/errors.js';
 import { ExitCode, InterruptedError } from '../errors.js';
+import type { IngestRunOptions } from './options.js';
 import type { StopReason } from './summary.js';
 
 /**
@@ -11,19 +12,15 @@ import type { StopReason } from './summary.js';
  */
 const GRACE_MS = 10_000;
 
-export interface StopOptions {
+/**
+ * The run's options that stop it: `signal` (Ctrl-C / SIGTERM: interrupted, exit 130 or 143),
+ * `maxDurationMs` (the run's age, --wait included), `maxErrors`, `failFast`.
+ */
+type StopOptions = Pick<IngestRunOptions, 'signal' | 'maxDurationMs' | 'maxErrors' | 'failFast'> & {
   clock: Clock;
-  /** Aborted on Ctrl-C / SIGTERM: stop, interrupted (exit 130). */
-  signal?: AbortSignal;
-  /** Stop, resumably, once the run is this old (--max-duration), --wait included. */
-  maxDurationMs?: number;
-  /** Stop after this many failed records (--max-errors). */
-  maxErrors?: number;
-  /** Stop at the first failed record (--fail-fast). */
-  failFast?: boolean;
   /** Told once, when the run starts stopping. */
   onStopping?: (reason: StopReason) => void;
-}
+};
 
 /** Stops after which the run ends now: waits end and nothing more is sent. */
 const HURRIED: ReadonlySet<StopReason> = new Set<StopReason>([

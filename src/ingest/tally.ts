@@ -3,7 +3,8 @@ import type { EntriesEvent } from './readers/zip.js';
 import type { Clock } from '../clock.js';
 import type { ClientStats } from '../client/client.js';
 import type { CreateMemoryRequest } from '../client/types.js';
-import type { IngestProgress, IngestReporter } from './reporter.js';
+import { noCounts } from './checkpointer.js';
+import type { IngestReporter } from './reporter.js';
 import type { LimiterView } from './options.js';
 import type { ItemOutcome } from './sender.js';
 import type { Shard } from './shard.js';
@@ -69,7 +70,7 @@ export class Tally {
   readonly samples: CreateMemoryRequest[] = [];
   readonly failuresFiles = new Set<string>();
   /** Outcomes of earlier runs of the inputs this run resumed (records under their watermarks). */
-  readonly earlier = { accepted: 0, skipped: 0, failed: 0, unchanged: 0 };
+  readonly earlier = noCounts();
   readonly stateFiles: string[] = [];
   /** The input being read, and its estimated size, for progress. */
   source = '';
@@ -111,7 +112,7 @@ export class Tally {
    * A document came back from the server (an unsent one counts nowhere); `hasId`: it was sent
    * with a document_id.
    */
-  count(o: ItemOutcome, hasId = true): void {
+  count(o: ItemOutcome, hasId: boolean): void {
     if (o.kind === 'unsent') return;
     this.sent += 1;
     if (o.kind === 'failed' && o.error.code === 'OUTCOME_UNKNOWN') {
@@ -147,22 +148,18 @@ export class Tally {
     this.lastProgressAt = now;
     const s = this.requestCounts(this.statsAtPipeline);
     const sending = this.o.sending();
-    const p: IngestProgress = {
+    // Passed over: resumed past, or another shard's.
+    const passed = this.resumedPast + this.otherShards;
+    const outcomes = this.accepted + this.skipped + this.failed + this.unchanged;
+    reporter.onProgress({
       source: this.source,
       read: this.read,
       sent: this.sent,
       accepted: this.accepted,
       skipped: this.skipped,
       failed: this.failed,
-      done: this.read + this.resumedPast + this.otherShards,
-      settled:
-        this.resumedPast +
-        this.otherShards +
-        this.accepted +
-        this.skipped +
-        this.failed +
-        this.unchanged +
-        (this.o.dryRun ? this.sent : 0),
+      done: this.read + passed,
+      settled: passed + outcomes + (this.o.dryRun ? this.sent : 0),
       paceRpm: this.o.client.limiter?.stats?.().rpm,
       estimatedTotal: this.estimatedTotal,
       inFlightRequests: sending.inFlight,
@@ -173,8 +170,7 @@ export class Tally {
       rateLimited: s.rate_limited,
       retries: s.retries,
       dryRun: this.o.dryRun,
-    };
-    reporter.onProgress(p);
+    });
   }
 
   /**
@@ -184,9 +180,9 @@ export class Tally {
   summary(
     stop: StopReason | null,
     inputs: string[],
-    wait?: IngestSummary['wait'],
-    shard?: Shard,
-    interruptedExitCode?: ExitCode,
+    wait: IngestSummary['wait'],
+    shard: Shard | undefined,
+    interruptedExitCode: ExitCode,
   ): IngestSummary {
     const elapsed = this.o.clock.now() - this.startedAt;
     const perS = elapsed > 0 ? Math.round((this.read / elapsed) * 10_000) / 10 : 0;
