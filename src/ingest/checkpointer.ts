@@ -216,15 +216,9 @@ export async function byteAt(path: string, at: number): Promise<number | undefin
   }
 }
 
-/** Outcome counts of settled records. */
-export interface Counts {
-  accepted: number;
-  skipped: number;
-  failed: number;
-  unchanged: number;
-}
-
-export const noCounts = (): Counts => ({ accepted: 0, skipped: 0, failed: 0, unchanged: 0 });
+/** Outcome counts of settled records, all zero. */
+export const noCounts = () => ({ accepted: 0, skipped: 0, failed: 0, unchanged: 0 });
+export type Counts = ReturnType<typeof noCounts>;
 
 /** Adds `more` into `into`, count by count (a count an older state lacks is 0); returns `into`. */
 export function addCounts(into: Counts, more: Partial<Counts> | undefined): Counts {

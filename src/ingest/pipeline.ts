@@ -78,7 +78,7 @@ export async function ingest(
     dryRun: opts.dryRun === true,
     show: opts.show,
     keepIngestionIds: opts.wait === true,
-    sending: () => ({ inFlight: gate.inFlight(), concurrency: gate.current() }),
+    gate,
     since: opts.since,
   });
   const ends = new Map<string, number>();
@@ -184,11 +184,8 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   tally.source = u.source;
   for (const w of u.quality ?? []) {
     tally.quality.push(w);
-    reporter.onWarning?.({
-      source: w.source,
-      code: w.code,
-      message: `${w.source}: ${w.message} (e.g. line ${w.example.line}: ${JSON.stringify(w.example.text)}). ${w.hint}`,
-    });
+    const message = `${w.source}: ${w.message} (e.g. line ${w.example.line}: ${JSON.stringify(w.example.text)}). ${w.hint}`;
+    reporter.onWarning?.({ source: w.source, code: w.code, message });
   }
   tally.estimatedTotal = u.estimate;
   tally.resumedPast += u.resume.records;

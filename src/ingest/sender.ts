@@ -276,8 +276,7 @@ function matchResults(
     const id = text(asObject(res)?.document_id);
     if (id !== undefined && !byId.has(id)) byId.set(id, res);
   }
-  const sentIds = new Set<string>();
-  for (const d of docs) if (hasDocumentId(d)) sentIds.add(d.document_id!);
+  const sentIds = new Set(docs.filter(hasDocumentId).map((d) => d.document_id));
   return docs.map((d, i) => {
     let res: unknown;
     if (hasDocumentId(d)) res = byId.get(d.document_id!);

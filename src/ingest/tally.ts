@@ -2,6 +2,7 @@ import type { QualityWarning } from './quality.js';
 import type { EntriesEvent } from './readers/zip.js';
 import type { Clock } from '../clock.js';
 import type { ClientStats } from '../client/client.js';
+import type { AdaptiveConcurrency } from '../client/concurrency.js';
 import type { CreateMemoryRequest } from '../client/types.js';
 import { noCounts } from './checkpointer.js';
 import type { IngestReporter } from './reporter.js';
@@ -89,7 +90,7 @@ export class Tally {
       show?: number;
       keepIngestionIds: boolean;
       /** Requests in flight and the concurrency limit now. */
-      sending: () => { inFlight: number; concurrency: number };
+      gate: Pick<AdaptiveConcurrency, 'inFlight' | 'current'>;
       /** Where the run's time and requests are counted from (default: now). */
       since?: RunStart;
     },
@@ -106,7 +107,7 @@ export class Tally {
   private readonly statsAtPipeline: ClientStats;
 
   /** This run's OUTCOME_UNKNOWN failures, and how many of them had no document_id. */
-  readonly unknown = { records: 0, withoutId: 0 };
+  readonly unknown = { records: 0, without_document_id: 0 };
 
   /**
    * A document came back from the server (an unsent one counts nowhere); `hasId`: it was sent
@@ -117,7 +118,7 @@ export class Tally {
     this.sent += 1;
     if (o.kind === 'failed' && o.error.code === 'OUTCOME_UNKNOWN') {
       this.unknown.records += 1;
-      if (!hasId) this.unknown.withoutId += 1;
+      if (!hasId) this.unknown.without_document_id += 1;
     }
     if (o.kind === 'accepted') {
       this.accepted += 1;
@@ -147,7 +148,6 @@ export class Tally {
     if (!force && now - this.lastProgressAt < PROGRESS_EVERY_MS) return;
     this.lastProgressAt = now;
     const s = this.requestCounts(this.statsAtPipeline);
-    const sending = this.o.sending();
     // Passed over: resumed past, or another shard's.
     const passed = this.resumedPast + this.otherShards;
     const outcomes = this.accepted + this.skipped + this.failed + this.unchanged;
@@ -162,8 +162,8 @@ export class Tally {
       settled: passed + outcomes + (this.o.dryRun ? this.sent : 0),
       paceRpm: this.o.client.limiter?.stats?.().rpm,
       estimatedTotal: this.estimatedTotal,
-      inFlightRequests: sending.inFlight,
-      concurrency: sending.concurrency,
+      inFlightRequests: this.o.gate.inFlight(),
+      concurrency: this.o.gate.current(),
       elapsedMs: now - this.startedAt,
       rateLimitedMs: this.o.client.limiter?.pauseRemainingMs ?? 0,
       requests: s.requests,
@@ -223,10 +223,7 @@ export class Tally {
       quality_warnings: this.quality.length > 0 ? this.quality : undefined,
       archives: this.archives.length > 0 ? this.archives : undefined,
       wait,
-      outcome_unknown:
-        this.unknown.records > 0
-          ? { records: this.unknown.records, without_document_id: this.unknown.withoutId }
-          : undefined,
+      outcome_unknown: this.unknown.records > 0 ? { ...this.unknown } : undefined,
     };
   }
 

@@ -80,9 +80,7 @@ export async function pollIngestions(
           break;
         }
         if (isTerminal(status)) {
-          result[
-            status.status as 'completed' | 'failed' | 'partial_success' | 'error' | 'cancelled'
-          ] += 1;
+          result[status.status as Exclude<keyof WaitCounts, 'unfinished' | 'timed_out'>] += 1;
           break;
         }
         // An interrupted sleep just ends the wait: the loop then counts the rest unfinished.
