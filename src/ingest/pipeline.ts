@@ -198,8 +198,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   const failed = new FailureRecorder({ failures, tally, reporter, stop, clock });
   const tracker = new SettlementTracker(u.resume.records, u.resume.line);
   const checkpointer = new Checkpointer({ tracker, failures, checkpoint: u.checkpoint, clock });
-  const earlier = checkpointer.earlier;
-  addCounts(tally.earlier, earlier);
+  addCounts(tally.earlier, checkpointer.earlier);
   reporter.onInputStart?.({
     source: u.source,
     index: u.index,
@@ -407,7 +406,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   } finally {
     if (failures && failures.written > 0) tally.failuresFiles.add(failures.path);
     const before = u.checkpoint?.state.failures_file;
-    if (earlier.failed > 0 && before) tally.failuresFiles.add(before);
+    if (checkpointer.earlier.failed > 0 && before) tally.failuresFiles.add(before);
     tally.progress(true);
   }
 }

@@ -32,45 +32,34 @@ export interface RunStart {
 }
 
 /**
- * The counts of a run, its progress events and its summary. Request figures are the client's
- * counters since the run started (a client may be shared with earlier work).
+ * The counts of a run, its progress events and its summary. A count named like a figure of
+ * IngestSummary (otherShards: other_shards) is that figure for this run alone; the summary adds
+ * the earlier runs' where it says so. Request figures are the client's counters since the run
+ * started (a client may be shared with earlier work).
  */
 export class Tally {
   read = 0;
-  /** Records read that belong to other shards (passed over, like resumed ones). */
   otherShards = 0;
   resumedPast = 0;
   sent = 0;
-  /** Records the ledger says the instance holds as they are: not sent. */
   unchanged = 0;
-  /** Accepted (dry run: would be sent) over another body the instance held. */
   updated = 0;
-  /**
-   * Records with another body than the instance holds that it refused as already ingested
-   * (409): this run, or an earlier one (then not sent again).
-   */
   keptEarlier = 0;
-  /** The first document ids of those (KEPT_EARLIER_IDS of them), for the summary to name. */
+  /** The first KEPT_EARLIER_IDS document ids of keptEarlier, for the summary to name. */
   readonly keptEarlierIds: string[] = [];
   accepted = 0;
   skipped = 0;
   failed = 0;
-  /** Conversations with no turn to send (this run): not sent, not failures. */
   skippedEmpty = 0;
-  /** Of this run's failures: records whose source format could not read them (fixedInSource). */
   failedInSource = 0;
-  /** Files not read (this run): binary ones named like an input, and ones no format claims. */
   readonly filesSkipped = { binary: 0, no_format: 0 };
-  /** What the quality checks found in each input's first records. */
   readonly quality: QualityWarning[] = [];
-  /** Each archive read: its entries used, ignored and refused. */
   readonly archives: EntriesEvent[] = [];
   /** Accepted documents' ingestion ids, for --wait. */
   readonly ingestionIds: string[] = [];
-  /** --dry-run: the first three requests. */
   readonly samples: CreateMemoryRequest[] = [];
   readonly failuresFiles = new Set<string>();
-  /** Outcomes of earlier runs of the inputs this run resumed (records under their watermarks). */
+  /** earlier_runs: outcomes of the records under the watermarks this run resumed from. */
   readonly earlier = noCounts();
   readonly stateFiles: string[] = [];
   /** The input being read, and its estimated size, for progress. */
