@@ -290,12 +290,10 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   let reachedEnd = false;
   try {
     reading: for (;;) {
+      // undefined: the run stopped while the reader was reading.
       const next = await stop.race(reader.next());
-      if (next === undefined) break;
-      if (next.done) {
-        reachedEnd = true;
-        break;
-      }
+      reachedEnd = next?.done === true;
+      if (next === undefined || next.done) break;
       await discardOld();
       // With a ledger, the records past the resume point are mapped first so that their ids
       // are looked up together (one query per chunk of records instead of one per record).

@@ -53,6 +53,10 @@ export class StopController {
   private readonly stopped = new AbortController();
   private readonly hurried = new AbortController();
   private readonly abandonment = new AbortController();
+  /** Aborted when the run must end now: nothing new is sent, no wait goes on. */
+  readonly hurry = this.hurried.signal;
+  /** Aborted when the requests still in flight after the grace period are given up. */
+  readonly abandon = this.abandonment.signal;
   /** Aborted by dispose(): ends the timers and removes the signal's listener. */
   private readonly disposed = new AbortController();
   private graceStarted = false;
@@ -60,7 +64,7 @@ export class StopController {
   constructor(private readonly o: StopOptions) {
     // Every request in flight and every waiter listens to these two: one listener each is the
     // design, not a leak, whatever the concurrency.
-    setMaxListeners(0, this.hurried.signal, this.abandonment.signal);
+    setMaxListeners(0, this.hurry, this.abandon);
     const onAbort = () => this.request('interrupted');
     if (o.signal?.aborted) onAbort();
     else o.signal?.addEventListener('abort', onAbort, { once: true, signal: this.disposed.signal });
@@ -75,16 +79,6 @@ export class StopController {
   /** True once the run is stopping, cleanly or not: read nothing more. */
   get halted(): boolean {
     return this.reason !== null || this.fatal !== undefined;
-  }
-
-  /** Aborted when the requests still in flight after the grace period are given up. */
-  get abandon(): AbortSignal {
-    return this.abandonment.signal;
-  }
-
-  /** Aborted when the run must end now: nothing new is sent, no wait goes on. */
-  get hurry(): AbortSignal {
-    return this.hurried.signal;
   }
 
   /** The exit code of an interrupted run: 143 when SIGTERM stopped it, else 130. */
@@ -136,7 +130,7 @@ export class StopController {
    * a wait for a concurrency slot is bounded like a request on the wire.
    */
   untilAbandoned<T>(promise: Promise<T>): Promise<T | undefined> {
-    return unlessAborted(promise, this.abandonment.signal);
+    return unlessAborted(promise, this.abandon);
   }
 
   /** Releases the signal listener and the timers. */
@@ -145,7 +139,7 @@ export class StopController {
   }
 
   private hurryUp(): void {
-    if (!this.hurried.signal.aborted) this.hurried.abort(new Error('stopped'));
+    if (!this.hurry.aborted) this.hurried.abort(new Error('stopped'));
   }
 
   private wake(): void {
