@@ -72,14 +72,12 @@ export async function ingest(
     onStopping: (reason) => reporter.onStopping?.({ reason, inFlightRequests: gate.inFlight() }),
   });
   const tally = new Tally({
-    client: opts.client,
+    ...opts,
     clock,
     reporter,
     dryRun: opts.dryRun === true,
-    show: opts.show,
     keepIngestionIds: opts.wait === true,
     gate,
-    since: opts.since,
   });
   const ends = new Map<string, number>();
   const skipped = new Set<string>();

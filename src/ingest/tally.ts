@@ -6,7 +6,7 @@ import type { AdaptiveConcurrency } from '../client/concurrency.js';
 import type { CreateMemoryRequest } from '../client/types.js';
 import { noCounts } from './checkpointer.js';
 import type { IngestReporter } from './reporter.js';
-import type { LimiterView } from './options.js';
+import type { IngestRunOptions } from './options.js';
 import type { ItemOutcome } from './sender.js';
 import type { Shard } from './shard.js';
 import type { ExitCode } from '../errors.js';
@@ -70,18 +70,13 @@ export class Tally {
   private lastProgressAt = -Infinity;
 
   constructor(
-    private readonly o: {
-      client: { stats?(): ClientStats; readonly limiter?: LimiterView };
+    private readonly o: Pick<IngestRunOptions, 'client' | 'show' | 'since'> & {
       clock: Clock;
       reporter: IngestReporter;
       dryRun: boolean;
-      /** --show N: how many requests a dry run keeps (default 3). */
-      show?: number;
       keepIngestionIds: boolean;
       /** Requests in flight and the concurrency limit now. */
       gate: Pick<AdaptiveConcurrency, 'inFlight' | 'current'>;
-      /** Where the run's time and requests are counted from (default: now). */
-      since?: RunStart;
     },
   ) {
     this.startedAt = o.since?.at ?? o.clock.now();
