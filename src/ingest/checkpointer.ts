@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { hashOptions, optionDifferences, StateFile, type StateHeader } from '../state-file.js';
 import type { FailuresSink } from './failures-file.js';
+import type { Unit } from './inputs.js';
 import { PrefixHash, type ConsumedBytes, type InputIdentity } from './readers/index.js';
 import type { SettlementTracker } from './settlement.js';
 import type { ReadPosition } from './source-record.js';
@@ -112,9 +113,7 @@ export function ingestStateFile(input: string, path?: string): StateFile<'ingest
   );
 }
 
-export function hashShape(shape: RequestShape): string {
-  return hashOptions(shape);
-}
+export const hashShape: (shape: RequestShape) => string = hashOptions;
 
 /**
  * The hash of what maps a record to the body sent: the shape without where it goes (base URL,
@@ -203,6 +202,8 @@ export async function checkResumable(
   return prefix;
 }
 
+const iso = (ms: number) => new Date(ms).toISOString();
+
 /** The byte at offset `at` of the file (undefined when there is none). */
 export async function byteAt(path: string, at: number): Promise<number | undefined> {
   const fh = await open(path, 'r');
@@ -215,19 +216,9 @@ export async function byteAt(path: string, at: number): Promise<number | undefin
   }
 }
 
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-/** Outcome counts of settled records. */
-export interface Counts {
-  accepted: number;
-  skipped: number;
-  failed: number;
-  unchanged: number;
-}
-
-export const noCounts = (): Counts => ({ accepted: 0, skipped: 0, failed: 0, unchanged: 0 });
+/** Outcome counts of settled records, all zero. */
+export const noCounts = () => ({ accepted: 0, skipped: 0, failed: 0, unchanged: 0 });
+export type Counts = ReturnType<typeof noCounts>;
 
 /** Adds `more` into `into`, count by count (a count an older state lacks is 0); returns `into`. */
 export function addCounts(into: Counts, more: Partial<Counts> | undefined): Counts {
@@ -249,8 +240,8 @@ export class Checkpointer {
   /** Reader positions not yet under the resume point, oldest first. */
   private readonly positions: ReadPosition[] = [];
   private seek: ReadPosition | null;
-  /** Outcomes of earlier runs (records under the saved watermark). */
-  private readonly earlier: Counts;
+  /** Outcomes of earlier runs (records under the saved watermark; zero for a fresh run). */
+  readonly earlier: Readonly<Counts>;
   private readonly settledAtStart: number;
 
   constructor(
@@ -258,30 +249,18 @@ export class Checkpointer {
       tracker: SettlementTracker;
       failures: FailuresSink | undefined;
       /** Absent for stdin, dry runs and records from elsewhere: nothing to resume. */
-      file: StateFile<'ingest', IngestState> | undefined;
-      state: IngestState | undefined;
-      /** What the reader has read of the input so far. */
-      prefix?: PrefixHash | undefined;
-      /** The failures file is this input's own (its default name), so its size is recorded. */
-      ownsFailures?: boolean;
+      checkpoint: Unit['checkpoint'];
       clock: Clock;
-      /** Called with the final state of a complete input before its state file is removed. */
-      onComplete?: (state: IngestState) => Promise<void>;
     },
   ) {
-    this.seek = o.state?.resume_from?.seek ?? null;
-    this.earlier = addCounts(noCounts(), o.state?.counts);
-    this.settledAtStart = o.state?.settled_records ?? 0;
-  }
-
-  /** The outcomes of earlier runs of this input (zero for a fresh run). */
-  get earlierCounts(): Counts {
-    return { ...this.earlier };
+    this.seek = o.checkpoint?.state.resume_from?.seek ?? null;
+    this.earlier = addCounts(noCounts(), o.checkpoint?.state.counts);
+    this.settledAtStart = o.checkpoint?.state.settled_records ?? 0;
   }
 
   /** The reader has read every record up to `end` (a place a resume may seek to). */
   notePosition(end: ReadPosition): void {
-    if (this.o.file) this.positions.push(end);
+    if (this.o.checkpoint) this.positions.push(end);
   }
 
   /** Flushes failures and, when anything settled since the last save (or `force`), saves the state. */
@@ -292,13 +271,15 @@ export class Checkpointer {
   }
 
   private async write(force: boolean): Promise<void> {
-    const { file, state, tracker } = this.o;
+    const { checkpoint, failures, tracker } = this.o;
     const through = tracker.settledThrough;
     // Failures of records above the watermark wait: a resume reads those records again.
-    const failures = this.o.failures;
-    await failures?.flush(file && state ? through : Infinity);
-    if (!file || !state) return;
-    if (this.o.ownsFailures && failures?.bytes !== undefined) state.failures_bytes = failures.bytes;
+    await failures?.flush(checkpoint ? through : Infinity);
+    if (!checkpoint) return;
+    const { file, state, prefix } = checkpoint;
+    if (checkpoint.ownsFailures && failures?.bytes !== undefined) {
+      state.failures_bytes = failures.bytes;
+    }
     if (!force && through === this.lastSaved) return;
     // Nothing settled and nothing saved before: no state to leave behind.
     if (through === 0 && this.settledAtStart === 0) return;
@@ -310,8 +291,8 @@ export class Checkpointer {
     state.watermark_line = tracker.watermarkLine;
     state.resume_from = { records: point.records, line: point.line, seek: this.seek };
     state.counts = { read: through, ...addCounts({ ...this.earlier }, tracker.counts) };
-    if (this.o.prefix && this.o.prefix.bytes >= (state.input.consumed?.bytes ?? 0)) {
-      state.input.consumed = this.o.prefix.snapshot();
+    if (prefix.bytes >= (state.input.consumed?.bytes ?? 0)) {
+      state.input.consumed = prefix.snapshot();
     }
     state.updated_at = new Date(this.o.clock.now()).toISOString();
     await file.write(state);
@@ -324,29 +305,22 @@ export class Checkpointer {
    * way, without the failures a resume will record again.
    */
   async finish(complete: boolean): Promise<string | undefined> {
+    const { checkpoint, tracker } = this.o;
     try {
       await this.save(true);
-      if (!this.o.file) return undefined;
+      if (!checkpoint) return undefined;
       if (complete) {
-        if (this.o.state) await this.o.onComplete?.(this.o.state);
-        await this.o.file.remove();
+        await checkpoint.onComplete?.(checkpoint.state);
+        await checkpoint.file.remove();
         return undefined;
       }
-      return this.o.tracker.settledThrough > 0 || this.settledAtStart > 0
-        ? this.o.file.path
+      return tracker.settledThrough > 0 || this.settledAtStart > 0
+        ? checkpoint.file.path
         : undefined;
     } finally {
-      await this.o.failures?.close(this.o.file ? this.o.tracker.settledThrough : Infinity);
+      await this.o.failures?.close(checkpoint ? tracker.settledThrough : Infinity);
     }
   }
-}
-
-/** A state to go on from: the saved one (checked) or a fresh one, and the input's running hash. */
-export interface ResumeFrom {
-  state: IngestState;
-  prefix: PrefixHash;
-  /** True when an earlier run's state was found and checked. */
-  resumed: boolean;
 }
 
 /** A state with nothing settled yet: `identity` read with `shape`, started at `nowMs`. */
@@ -379,15 +353,16 @@ export function freshIngestState(
 }
 
 /**
- * The state `input` resumes from: the saved one (checked against the input and the options),
- * or a fresh one when there is none or `restart` is set.
+ * The state `input` resumes from: the saved one (checked against the input and the options;
+ * `resumed`), or a fresh one when there is none or `restart` is set; and the input's running
+ * hash.
  */
 export async function resumeOrStart(
   file: StateFile<'ingest', IngestState>,
   identity: InputIdentity,
   shape: RequestShape,
   o: { restart: boolean; failuresPath: string; clock: Clock },
-): Promise<ResumeFrom> {
+): Promise<{ state: IngestState; prefix: PrefixHash; resumed: boolean }> {
   const saved = o.restart ? undefined : await file.read();
   if (saved) {
     const prefix = await checkResumable(saved, file.path, identity, shape);

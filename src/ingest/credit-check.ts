@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import type { ApiResult } from '../client/client.js';
+import type { SynapClient } from '../client/client.js';
 import {
   AuthenticationError,
   CreditsNotSupportedError,
@@ -7,12 +7,7 @@ import {
   InsufficientCreditsError,
   SynapError,
 } from '../client/errors.js';
-import {
-  API_PATHS,
-  type CreditBalance,
-  type CreditEstimate,
-  type CreditEstimateRequest,
-} from '../client/types.js';
+import { API_PATHS } from '../client/types.js';
 import { ingestStateFile } from './checkpointer.js';
 import { estimateInput } from './estimate.js';
 import { findFormat, formatFromName, type InputFormat } from './formats/index.js';
@@ -47,13 +42,7 @@ export interface CreditCheck {
 }
 
 /** What the check needs of SynapClient. */
-export interface CreditsClient {
-  creditsEstimate(
-    body: CreditEstimateRequest,
-    o?: { signal?: AbortSignal },
-  ): Promise<ApiResult<CreditEstimate>>;
-  creditsBalance(o?: { signal?: AbortSignal }): Promise<ApiResult<CreditBalance>>;
-}
+type CreditsClient = Pick<SynapClient, 'creditsEstimate' | 'creditsBalance'>;
 
 /**
  * Documents the inputs of a run hold, less what a saved state says is settled and what the

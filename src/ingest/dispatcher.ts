@@ -1,27 +1,13 @@
 import type { Clock } from '../clock.js';
 import type { ClientStats } from '../client/client.js';
+import type { AdaptiveConcurrency } from '../client/concurrency.js';
 import { SynapError } from '../client/errors.js';
-import type { RetryPolicy } from '../client/retry-policy.js';
 import type { CreateMemoryRequest } from '../client/types.js';
 import { sendBatch, type BatchClient, type ItemOutcome } from './sender.js';
 import type { StopController } from './stop-controller.js';
 
-/**
- * What the dispatcher needs of a concurrency limit (AdaptiveConcurrency): a slot per request,
- * given back with what the answer says about the server's capacity.
- */
-export interface ConcurrencyGate {
-  acquire(): Promise<void>;
-  /** 'ok' (answered, in `latencyMs`), 'overload' (5xx, timeout, reset) or 'neutral'. */
-  release(outcome: 'ok' | 'overload' | 'neutral', latencyMs?: number): void;
-  inFlight(): number;
-  /** The current limit. */
-  current(): number;
-}
-
 export interface DispatcherClient extends BatchClient {
   stats?(): ClientStats;
-  readonly retryPolicy?: RetryPolicy;
 }
 
 /** One record on its way: where it came from and the request it became. */
@@ -45,7 +31,7 @@ export class Dispatcher {
   constructor(
     private readonly o: {
       client: DispatcherClient;
-      gate: ConcurrencyGate;
+      gate: AdaptiveConcurrency;
       clock: Clock;
       stop: StopController;
       onOutcomes: (batch: PendingItem[], outcomes: ItemOutcome[]) => void;
@@ -80,8 +66,7 @@ export class Dispatcher {
    * flight is then abandoned (documents with an id stay unsent and a resume sends them again).
    */
   async drain(): Promise<void> {
-    if (this.inFlight.size > 0)
-      await this.o.stop.untilAbandoned(Promise.allSettled([...this.inFlight]));
+    if (this.inFlight.size > 0) await this.o.stop.untilAbandoned(Promise.allSettled(this.inFlight));
   }
 
   private async send(batch: PendingItem[]): Promise<void> {
@@ -90,15 +75,8 @@ export class Dispatcher {
     const transientBefore = client.stats?.().transientErrors ?? 0;
     let outcomes: ItemOutcome[];
     try {
-      outcomes = await sendBatch(
-        client,
-        batch.map((b) => b.request),
-        {
-          signal: stop.abandon,
-          stop: stop.hurry,
-          policy: client.retryPolicy,
-        },
-      );
+      const docs = batch.map((b) => b.request);
+      outcomes = await sendBatch(client, docs, { signal: stop.abandon, stop: stop.hurry });
     } catch (err) {
       gate.release(err instanceof SynapError && err.transient ? 'overload' : 'neutral');
       stop.fail(err);

@@ -102,19 +102,7 @@ function jsonArrayCounter(): RecordCounter {
   };
 }
 
-/**
- * The counter for a format's layout (its registry entry; the file name's format unless one is
- * given); undefined where bytes say nothing cheap (gzip, formats read whole).
- */
-function counterFor(
-  path: string,
-  format: string | undefined = formatFromName(path),
-): RecordCounter | undefined {
-  const layout = findFormat(format)?.layout;
-  if (path.toLowerCase().endsWith('.gz') || layout === undefined) return undefined;
-  return COUNTERS[layout]();
-}
-
+/** The counter for each layout of the format registry. */
 const COUNTERS = {
   lines: () => lineCounter(false),
   rows: () => lineCounter(true),
@@ -122,17 +110,19 @@ const COUNTERS = {
 };
 
 /**
- * The records of an input file: counted exactly when the whole file fits in the first
- * 256 KiB, else scaled from them (`exact: false`; good for a progress bar and an ETA, and for
- * a credit estimate that says "about"). Undefined for gzip and formats without a counter.
+ * The records of an input file in `format` (the file name's unless given): counted exactly
+ * when the whole file fits in the first 256 KiB, else scaled from them (`exact: false`; good
+ * for a progress bar and an ETA, and for a credit estimate that says "about"). Undefined where
+ * bytes say nothing cheap: gzip, and formats without a counter (those read whole).
  */
 export async function estimateInput(
   path: string,
   size?: number,
-  format?: string,
+  format = formatFromName(path),
 ): Promise<RecordEstimate | undefined> {
-  const counter = counterFor(path, format);
-  if (!counter) return undefined;
+  const layout = findFormat(format)?.layout;
+  if (path.toLowerCase().endsWith('.gz') || layout === undefined) return undefined;
+  const counter = COUNTERS[layout]();
   const handle = await open(path, 'r');
   try {
     const total = size ?? (await handle.stat()).size;

@@ -5,7 +5,7 @@ import { PartialResultError, UsageError } from '../errors.js';
 import { Batcher } from './batcher.js';
 import { addCounts, Checkpointer, hashMapping, RESTART_FROM_START } from './checkpointer.js';
 import { NO_FORMAT_CLAIMS } from './containers.js';
-import { Dispatcher, type ConcurrencyGate, type PendingItem } from './dispatcher.js';
+import { Dispatcher, type PendingItem } from './dispatcher.js';
 import type { DoneRecord } from './done-file.js';
 import { FailureRecorder } from './failure-recorder.js';
 import { FailuresFile } from './failures-file.js';
@@ -43,7 +43,7 @@ interface Run {
   clock: Clock;
   stop: StopController;
   tally: Tally;
-  gate: ConcurrencyGate;
+  gate: AdaptiveConcurrency;
   mapper: ReturnType<typeof createMapper>;
   /** Set when this run sends only its shard's records of each input. */
   shard: Shard | undefined;
@@ -67,22 +67,17 @@ export async function ingest(
   const clock = opts.clock ?? systemClock;
   const gate = new AdaptiveConcurrency(Math.max(1, opts.concurrency ?? DEFAULT_CONCURRENCY));
   const stop = new StopController({
+    ...opts,
     clock,
-    signal: opts.signal,
-    maxDurationMs: opts.maxDurationMs,
-    maxErrors: opts.maxErrors,
-    failFast: opts.failFast === true,
     onStopping: (reason) => reporter.onStopping?.({ reason, inFlightRequests: gate.inFlight() }),
   });
   const tally = new Tally({
-    client: opts.client,
+    ...opts,
     clock,
     reporter,
     dryRun: opts.dryRun === true,
-    show: opts.show,
     keepIngestionIds: opts.wait === true,
-    sending: () => ({ inFlight: gate.inFlight(), concurrency: gate.current() }),
-    since: opts.since,
+    gate,
   });
   const ends = new Map<string, number>();
   const skipped = new Set<string>();
@@ -156,7 +151,7 @@ export async function ingest(
         workers: opts.concurrency ?? DEFAULT_CONCURRENCY,
         clock,
         timeoutMs: opts.waitTimeoutMs,
-        stopped: () => stop.halted,
+        // The run's stop during the wait (a signal, --max-duration) is a hurried one.
         signal: stop.hurry,
         onProgress: (e) => reporter.onWaitProgress?.(e),
         onUnreadable: (message) =>
@@ -187,11 +182,8 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   tally.source = u.source;
   for (const w of u.quality ?? []) {
     tally.quality.push(w);
-    reporter.onWarning?.({
-      source: w.source,
-      code: w.code,
-      message: `${w.source}: ${w.message} (e.g. line ${w.example.line}: ${JSON.stringify(w.example.text)}). ${w.hint}`,
-    });
+    const message = `${w.source}: ${w.message} (e.g. line ${w.example.line}: ${JSON.stringify(w.example.text)}). ${w.hint}`;
+    reporter.onWarning?.({ source: w.source, code: w.code, message });
   }
   tally.estimatedTotal = u.estimate;
   tally.resumedPast += u.resume.records;
@@ -203,18 +195,8 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
       });
   const failed = new FailureRecorder({ failures, tally, reporter, stop, clock });
   const tracker = new SettlementTracker(u.resume.records, u.resume.line);
-  const checkpointer = new Checkpointer({
-    tracker,
-    failures,
-    file: u.checkpoint?.file,
-    state: u.checkpoint?.state,
-    prefix: u.checkpoint?.prefix,
-    ownsFailures: u.checkpoint?.ownsFailures === true,
-    clock,
-    onComplete: u.checkpoint?.onComplete,
-  });
-  const earlier = checkpointer.earlierCounts;
-  addCounts(tally.earlier, earlier);
+  const checkpointer = new Checkpointer({ tracker, failures, checkpoint: u.checkpoint, clock });
+  addCounts(tally.earlier, checkpointer.earlier);
   reporter.onInputStart?.({
     source: u.source,
     index: u.index,
@@ -306,12 +288,10 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   let reachedEnd = false;
   try {
     reading: for (;;) {
+      // undefined: the run stopped while the reader was reading.
       const next = await stop.race(reader.next());
-      if (next === undefined) break;
-      if (next.done) {
-        reachedEnd = true;
-        break;
-      }
+      reachedEnd = next?.done === true;
+      if (next === undefined || next.done) break;
       await discardOld();
       // With a ledger, the records past the resume point are mapped first so that their ids
       // are looked up together (one query per chunk of records instead of one per record).
@@ -422,7 +402,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
   } finally {
     if (failures && failures.written > 0) tally.failuresFiles.add(failures.path);
     const before = u.checkpoint?.state.failures_file;
-    if (earlier.failed > 0 && before) tally.failuresFiles.add(before);
+    if (checkpointer.earlier.failed > 0 && before) tally.failuresFiles.add(before);
     tally.progress(true);
   }
 }
@@ -438,9 +418,9 @@ function premap(
   settled: number,
 ): (MapResult | undefined)[] {
   const out = records.map((rec, k) => (before + k + 1 <= settled ? undefined : run.mapper(rec)));
-  const ids: string[] = [];
-  for (const m of out)
-    if (m?.ok && typeof m.request.document_id === 'string') ids.push(m.request.document_id);
+  const ids = out.flatMap((m) =>
+    m?.ok && typeof m.request.document_id === 'string' ? [m.request.document_id] : [],
+  );
   if (ids.length > 0) run.opts.ledger?.prefetch?.(ids);
   return out;
 }

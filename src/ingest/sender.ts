@@ -18,10 +18,12 @@ import { isPlainObject } from '../json-value.js';
 export interface BatchClient {
   batch(
     documents: CreateMemoryRequest[],
-    opts?: { signal?: AbortSignal; stop?: AbortSignal; failFast?: boolean },
+    opts?: { signal?: AbortSignal; stop?: AbortSignal },
   ): Promise<ApiResult<BatchCreateResponse>>;
   /** The server's text without the caller's key (SynapClient.scrub). */
   scrub?(text: string): string;
+  /** Says whether a failed create was repeated (default DEFAULT_RETRY_POLICY). */
+  readonly retryPolicy?: RetryPolicy;
 }
 
 export interface FailureInfo {
@@ -43,8 +45,6 @@ export interface SendOptions {
   signal?: AbortSignal;
   /** The run is stopping: no new attempt starts, waits end (CallOptions.stop). */
   stop?: AbortSignal;
-  /** The client's retry policy: says whether a failed create was repeated (default DEFAULT_RETRY_POLICY). */
-  policy?: RetryPolicy;
   /** Resends left for documents an answer left ambiguous (default 1). */
   ambiguousResends?: number;
 }
@@ -93,7 +93,7 @@ export async function sendBatch(
         client,
         docs,
         docs.map(() => err.message),
-        { status: err.status ?? null, correlationId: err.correlationId ?? null },
+        err,
         opts,
       );
     }
@@ -111,31 +111,19 @@ export async function sendBatch(
         return [...left, ...right];
       }
       if (duplicate) return [{ kind: 'skipped', correlationId: err.correlationId ?? '' }];
-      return docs.map(() => ({
-        kind: 'failed',
-        error: { code: err.code, status: err.status ?? null, message: err.message },
-        correlationId: err.correlationId ?? null,
-      }));
+      return docs.map(() => failed(err.code, err.message, err));
     }
     if (err instanceof SynapError && err.transient) {
-      const policy = opts.policy ?? DEFAULT_RETRY_POLICY;
+      const policy = client.retryPolicy ?? DEFAULT_RETRY_POLICY;
       // What the client's policy decided: it did not repeat a batch that may have been stored.
-      const unknown = !mayRepeat(policy, docs.every(hasDocumentId), err);
-      return docs.map((d) => ({
-        kind: 'failed',
-        error: unknown
-          ? {
-              code: 'OUTCOME_UNKNOWN',
-              status: err.status ?? null,
-              message: unknownMessage(err.message, docs, d, policy),
-            }
-          : {
-              code: err.code,
-              status: err.status ?? null,
-              message: `${err.message} (${triesText(err.attempts)}${err.mayHaveApplied ? '; it may or may not be stored' : ''})`,
-            },
-        correlationId: err.correlationId ?? null,
-      }));
+      if (!mayRepeat(policy, docs.every(hasDocumentId), err)) {
+        return docs.map((d) =>
+          failed('OUTCOME_UNKNOWN', unknownMessage(err.message, docs, d, policy), err),
+        );
+      }
+      const maybe = err.mayHaveApplied ? '; it may or may not be stored' : '';
+      const message = `${err.message} (${triesText(err.attempts)}${maybe})`;
+      return docs.map(() => failed(err.code, message, err));
     }
     throw err;
   }
@@ -147,12 +135,21 @@ export async function sendBatch(
     client,
     unclear.map((i) => docs[i]!),
     unclear.map((i) => (matched[i] as Ambiguous).reason),
-    { status: result.status, correlationId: result.correlationId },
+    result,
     opts,
   );
   const outcomes = matched as ItemOutcome[];
   for (const [k, docIndex] of unclear.entries()) outcomes[docIndex] = settled[k]!;
   return outcomes;
+}
+
+/** Where an outcome came from: an answer, or an error (which may lack a status or an id). */
+type Answer = { status?: number | null; correlationId?: string | null };
+
+/** A document failed with `code`: `message`, as `answer` said. */
+function failed(code: string, message: string, answer: Answer): ItemOutcome {
+  const error = { code, status: answer.status ?? null, message };
+  return { kind: 'failed', error, correlationId: answer.correlationId ?? null };
 }
 
 /** How many attempts a transient failure took, for its message. */
@@ -210,23 +207,17 @@ async function settleAmbiguous(
   client: BatchClient,
   docs: CreateMemoryRequest[],
   reasons: string[],
-  answer: { status: number | null; correlationId: string | null },
+  answer: Answer,
   opts: SendOptions,
 ): Promise<ItemOutcome[]> {
-  const policy = opts.policy ?? DEFAULT_RETRY_POLICY;
+  const policy = client.retryPolicy ?? DEFAULT_RETRY_POLICY;
   const left = opts.ambiguousResends ?? 1;
   if (left > 0 && repeatsAmbiguous(policy, docs.every(hasDocumentId))) {
     return sendBatch(client, docs, { ...opts, ambiguousResends: left - 1 });
   }
-  return docs.map((d, i) => ({
-    kind: 'failed',
-    error: {
-      code: 'OUTCOME_UNKNOWN',
-      status: answer.status,
-      message: unknownMessage(reasons[i]!, docs, d, policy, left === 0),
-    },
-    correlationId: answer.correlationId,
-  }));
+  return docs.map((d, i) =>
+    failed('OUTCOME_UNKNOWN', unknownMessage(reasons[i]!, docs, d, policy, left === 0), answer),
+  );
 }
 
 /** An OUTCOME_UNKNOWN message: what happened, and why the document was not sent (again). */
@@ -250,35 +241,20 @@ function isAbort(err: unknown, stop: AbortSignal): boolean {
   return err === stop.reason || (err instanceof Error && err.name === 'AbortError');
 }
 
+const ABANDONED =
+  'outcome unknown: the request was abandoned when the run stopped; the document has no document_id, so it is not sent again automatically (it may or may not be stored)';
+
 function abandoned(d: CreateMemoryRequest): ItemOutcome {
-  if (hasDocumentId(d)) return { kind: 'unsent' };
-  return {
-    kind: 'failed',
-    error: {
-      code: 'OUTCOME_UNKNOWN',
-      status: null,
-      message:
-        'outcome unknown: the request was abandoned when the run stopped; the document has no document_id, so it is not sent again automatically (it may or may not be stored)',
-    },
-    correlationId: null,
-  };
+  return hasDocumentId(d) ? { kind: 'unsent' } : failed('OUTCOME_UNKNOWN', ABANDONED, {});
 }
 
 /** Item statuses that say the document was taken. */
-const TAKEN: ReadonlySet<string> = new Set([
-  'queued',
-  'processing',
-  'completed',
-  'partial_success',
-]);
+const TAKEN = new Set(['queued', 'processing', 'completed', 'partial_success']);
 /** Item statuses that say it was not. */
-const REFUSED: ReadonlySet<string> = new Set(['failed', 'error', 'cancelled']);
+const REFUSED = new Set(['failed', 'error', 'cancelled']);
 
 const asObject = (v: unknown) => (isPlainObject(v) ? v : undefined);
-
-function text(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
+const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
 
 /**
  * Each document's result in a batch answer, by document_id; a document without one takes the
@@ -300,8 +276,7 @@ function matchResults(
     const id = text(asObject(res)?.document_id);
     if (id !== undefined && !byId.has(id)) byId.set(id, res);
   }
-  const sentIds = new Set<string>();
-  for (const d of docs) if (hasDocumentId(d)) sentIds.add(d.document_id!);
+  const sentIds = new Set(docs.filter(hasDocumentId).map((d) => d.document_id));
   return docs.map((d, i) => {
     let res: unknown;
     if (hasDocumentId(d)) res = byId.get(d.document_id!);
@@ -329,14 +304,8 @@ function itemOutcome(
       text(res.error_message) ?? `the server refused this document (${status})`,
     );
     const code = text(res.error_code);
-    if (saysDocumentExists(code, message)) {
-      return { kind: 'skipped', correlationId };
-    }
-    return {
-      kind: 'failed',
-      error: { code: code ?? 'ITEM_FAILED', status: null, message },
-      correlationId,
-    };
+    if (saysDocumentExists(code, message)) return { kind: 'skipped', correlationId };
+    return failed(code ?? 'ITEM_FAILED', message, { correlationId });
   }
   if (res && typeof status === 'string' && TAKEN.has(status)) {
     return { kind: 'accepted', ingestionId: text(res.ingestion_id) ?? null, correlationId };

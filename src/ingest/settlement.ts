@@ -1,3 +1,5 @@
+import { noCounts } from './checkpointer.js';
+
 /** How a record settled, for the counts under the watermark ('none': a dry run's record). */
 export type Settled = 'accepted' | 'skipped' | 'failed' | 'unchanged' | 'none';
 
@@ -17,7 +19,7 @@ export class SettlementTracker {
   private point: { records: number; line: number };
   private readonly pending = new Map<number, { line: number; settled: Settled | undefined }>();
   /** Outcomes of the records under the watermark that this tracker settled. */
-  readonly counts = { accepted: 0, skipped: 0, failed: 0, unchanged: 0 };
+  readonly counts = noCounts();
 
   /** Starts after `start` settled records, all on lines up to `startLine`. */
   constructor(start = 0, startLine = 0) {
@@ -82,8 +84,6 @@ export class SettlementTracker {
 
   /** Records read but not yet settled (in flight, batched, or behind a gap). */
   get unsettled(): number {
-    let n = 0;
-    for (const p of this.pending.values()) if (p.settled === undefined) n += 1;
-    return n;
+    return [...this.pending.values()].filter((p) => p.settled === undefined).length;
   }
 }

@@ -2,6 +2,7 @@ import { setMaxListeners } from 'node:events';
 import type { Clock } from '../clock.js';
 import { RetryAfterTooLongError, RetryBudgetExhaustedError } from '../client/errors.js';
 import { ExitCode, InterruptedError } from '../errors.js';
+import type { IngestRunOptions } from './options.js';
 import type { StopReason } from './summary.js';
 
 /**
@@ -11,19 +12,15 @@ import type { StopReason } from './summary.js';
  */
 const GRACE_MS = 10_000;
 
-export interface StopOptions {
+/**
+ * The run's options that stop it: `signal` (Ctrl-C / SIGTERM: interrupted, exit 130 or 143),
+ * `maxDurationMs` (the run's age, --wait included), `maxErrors`, `failFast`.
+ */
+type StopOptions = Pick<IngestRunOptions, 'signal' | 'maxDurationMs' | 'maxErrors' | 'failFast'> & {
   clock: Clock;
-  /** Aborted on Ctrl-C / SIGTERM: stop, interrupted (exit 130). */
-  signal?: AbortSignal;
-  /** Stop, resumably, once the run is this old (--max-duration), --wait included. */
-  maxDurationMs?: number;
-  /** Stop after this many failed records (--max-errors). */
-  maxErrors?: number;
-  /** Stop at the first failed record (--fail-fast). */
-  failFast?: boolean;
   /** Told once, when the run starts stopping. */
   onStopping?: (reason: StopReason) => void;
-}
+};
 
 /** Stops after which the run ends now: waits end and nothing more is sent. */
 const HURRIED: ReadonlySet<StopReason> = new Set<StopReason>([
@@ -56,21 +53,23 @@ export class StopController {
   private readonly stopped = new AbortController();
   private readonly hurried = new AbortController();
   private readonly abandonment = new AbortController();
-  private readonly deadline = new AbortController();
-  private readonly grace = new AbortController();
+  /** Aborted when the run must end now: nothing new is sent, no wait goes on. */
+  readonly hurry = this.hurried.signal;
+  /** Aborted when the requests still in flight after the grace period are given up. */
+  readonly abandon = this.abandonment.signal;
+  /** Aborted by dispose(): ends the timers and removes the signal's listener. */
+  private readonly disposed = new AbortController();
   private graceStarted = false;
-  private readonly offSignal: () => void;
 
   constructor(private readonly o: StopOptions) {
     // Every request in flight and every waiter listens to these two: one listener each is the
     // design, not a leak, whatever the concurrency.
-    setMaxListeners(0, this.hurried.signal, this.abandonment.signal);
+    setMaxListeners(0, this.hurry, this.abandon);
     const onAbort = () => this.request('interrupted');
     if (o.signal?.aborted) onAbort();
-    else o.signal?.addEventListener('abort', onAbort, { once: true });
-    this.offSignal = () => o.signal?.removeEventListener('abort', onAbort);
+    else o.signal?.addEventListener('abort', onAbort, { once: true, signal: this.disposed.signal });
     if (o.maxDurationMs !== undefined) {
-      o.clock.sleep(o.maxDurationMs, this.deadline.signal).then(
+      o.clock.sleep(o.maxDurationMs, this.disposed.signal).then(
         () => this.request('max-duration'),
         () => {},
       );
@@ -80,16 +79,6 @@ export class StopController {
   /** True once the run is stopping, cleanly or not: read nothing more. */
   get halted(): boolean {
     return this.reason !== null || this.fatal !== undefined;
-  }
-
-  /** Aborted when the requests still in flight after the grace period are given up. */
-  get abandon(): AbortSignal {
-    return this.abandonment.signal;
-  }
-
-  /** Aborted when the run must end now: nothing new is sent, no wait goes on. */
-  get hurry(): AbortSignal {
-    return this.hurried.signal;
   }
 
   /** The exit code of an interrupted run: 143 when SIGTERM stopped it, else 130. */
@@ -141,25 +130,23 @@ export class StopController {
    * a wait for a concurrency slot is bounded like a request on the wire.
    */
   untilAbandoned<T>(promise: Promise<T>): Promise<T | undefined> {
-    return unlessAborted(promise, this.abandonment.signal);
+    return unlessAborted(promise, this.abandon);
   }
 
   /** Releases the signal listener and the timers. */
   dispose(): void {
-    this.deadline.abort();
-    this.grace.abort();
-    this.offSignal();
+    this.disposed.abort();
   }
 
   private hurryUp(): void {
-    if (!this.hurried.signal.aborted) this.hurried.abort(new Error('stopped'));
+    if (!this.hurry.aborted) this.hurried.abort(new Error('stopped'));
   }
 
   private wake(): void {
     if (!this.graceStarted) {
       this.graceStarted = true;
       this.o.clock
-        .sleep(GRACE_MS, this.grace.signal)
+        .sleep(GRACE_MS, this.disposed.signal)
         .then(() => this.abandonment.abort(new Error('stopped')))
         .catch(() => {});
     }

@@ -2,20 +2,19 @@ import type { QualityWarning } from './quality.js';
 import type { EntriesEvent } from './readers/zip.js';
 import type { CreateMemoryRequest } from '../client/types.js';
 import { ExitCode } from '../errors.js';
+import type { Counts } from './checkpointer.js';
 import type { CreditCheck } from './credit-check.js';
 
 /** Why a run stopped before the end of its input. */
 export type StopReason =
   'interrupted' | 'max-duration' | 'max-errors' | 'fail-fast' | 'retry-budget' | 'retry-after';
 
-type IngestStatusWord = 'completed' | 'partial' | 'stopped' | 'interrupted' | 'aborted';
-
 /**
  * The result of a run (also the `--json` envelope's `result`): counts of this run, where the
  * failures and the checkpoints are, and what the exit code is. Each figure once.
  */
 export interface IngestSummary {
-  status: IngestStatusWord;
+  status: 'completed' | 'partial' | 'stopped' | 'interrupted' | 'aborted';
   /** 0, 3 (some records failed), 5 (stopped early, resumable), 130/143 (interrupted). Aborts carry `error`. */
   exit_code: ExitCode;
   stop_reason: StopReason | null;
@@ -66,7 +65,7 @@ export interface IngestSummary {
    */
   files_skipped?: { binary: number; no_format: number };
   /** The part of accepted, skipped and failed that earlier (interrupted) runs settled. */
-  earlier_runs: { accepted: number; skipped: number; failed: number; unchanged: number };
+  earlier_runs: Counts;
   requests: number;
   rate_limited: number;
   retries: number;
@@ -124,7 +123,7 @@ export function unconfirmedOf(w: WaitCounts): number {
 export function outcomeOf(
   stop: StopReason | null,
   failed: number,
-  interrupted: ExitCode = ExitCode.INTERRUPTED,
+  interrupted: ExitCode,
   wait?: IngestSummary['wait'],
 ): Pick<IngestSummary, 'status' | 'exit_code'> {
   if (stop === 'interrupted') return { status: 'interrupted', exit_code: interrupted };

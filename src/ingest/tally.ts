@@ -2,9 +2,11 @@ import type { QualityWarning } from './quality.js';
 import type { EntriesEvent } from './readers/zip.js';
 import type { Clock } from '../clock.js';
 import type { ClientStats } from '../client/client.js';
+import type { AdaptiveConcurrency } from '../client/concurrency.js';
 import type { CreateMemoryRequest } from '../client/types.js';
-import type { IngestProgress, IngestReporter } from './reporter.js';
-import type { LimiterView } from './options.js';
+import { noCounts } from './checkpointer.js';
+import type { IngestReporter } from './reporter.js';
+import type { IngestRunOptions } from './options.js';
 import type { ItemOutcome } from './sender.js';
 import type { Shard } from './shard.js';
 import type { ExitCode } from '../errors.js';
@@ -30,46 +32,35 @@ export interface RunStart {
 }
 
 /**
- * The counts of a run, its progress events and its summary. Request figures are the client's
- * counters since the run started (a client may be shared with earlier work).
+ * The counts of a run, its progress events and its summary. A count named like a figure of
+ * IngestSummary (otherShards: other_shards) is that figure for this run alone; the summary adds
+ * the earlier runs' where it says so. Request figures are the client's counters since the run
+ * started (a client may be shared with earlier work).
  */
 export class Tally {
   read = 0;
-  /** Records read that belong to other shards (passed over, like resumed ones). */
   otherShards = 0;
   resumedPast = 0;
   sent = 0;
-  /** Records the ledger says the instance holds as they are: not sent. */
   unchanged = 0;
-  /** Accepted (dry run: would be sent) over another body the instance held. */
   updated = 0;
-  /**
-   * Records with another body than the instance holds that it refused as already ingested
-   * (409): this run, or an earlier one (then not sent again).
-   */
   keptEarlier = 0;
-  /** The first document ids of those (KEPT_EARLIER_IDS of them), for the summary to name. */
+  /** The first KEPT_EARLIER_IDS document ids of keptEarlier, for the summary to name. */
   readonly keptEarlierIds: string[] = [];
   accepted = 0;
   skipped = 0;
   failed = 0;
-  /** Conversations with no turn to send (this run): not sent, not failures. */
   skippedEmpty = 0;
-  /** Of this run's failures: records whose source format could not read them (fixedInSource). */
   failedInSource = 0;
-  /** Files not read (this run): binary ones named like an input, and ones no format claims. */
   readonly filesSkipped = { binary: 0, no_format: 0 };
-  /** What the quality checks found in each input's first records. */
   readonly quality: QualityWarning[] = [];
-  /** Each archive read: its entries used, ignored and refused. */
   readonly archives: EntriesEvent[] = [];
   /** Accepted documents' ingestion ids, for --wait. */
   readonly ingestionIds: string[] = [];
-  /** --dry-run: the first three requests. */
   readonly samples: CreateMemoryRequest[] = [];
   readonly failuresFiles = new Set<string>();
-  /** Outcomes of earlier runs of the inputs this run resumed (records under their watermarks). */
-  readonly earlier = { accepted: 0, skipped: 0, failed: 0, unchanged: 0 };
+  /** earlier_runs: outcomes of the records under the watermarks this run resumed from. */
+  readonly earlier = noCounts();
   readonly stateFiles: string[] = [];
   /** The input being read, and its estimated size, for progress. */
   source = '';
@@ -79,18 +70,13 @@ export class Tally {
   private lastProgressAt = -Infinity;
 
   constructor(
-    private readonly o: {
-      client: { stats?(): ClientStats; readonly limiter?: LimiterView };
+    private readonly o: Pick<IngestRunOptions, 'client' | 'show' | 'since'> & {
       clock: Clock;
       reporter: IngestReporter;
       dryRun: boolean;
-      /** --show N: how many requests a dry run keeps (default 3). */
-      show?: number;
       keepIngestionIds: boolean;
       /** Requests in flight and the concurrency limit now. */
-      sending: () => { inFlight: number; concurrency: number };
-      /** Where the run's time and requests are counted from (default: now). */
-      since?: RunStart;
+      gate: Pick<AdaptiveConcurrency, 'inFlight' | 'current'>;
     },
   ) {
     this.startedAt = o.since?.at ?? o.clock.now();
@@ -105,18 +91,18 @@ export class Tally {
   private readonly statsAtPipeline: ClientStats;
 
   /** This run's OUTCOME_UNKNOWN failures, and how many of them had no document_id. */
-  readonly unknown = { records: 0, withoutId: 0 };
+  readonly unknown = { records: 0, without_document_id: 0 };
 
   /**
    * A document came back from the server (an unsent one counts nowhere); `hasId`: it was sent
    * with a document_id.
    */
-  count(o: ItemOutcome, hasId = true): void {
+  count(o: ItemOutcome, hasId: boolean): void {
     if (o.kind === 'unsent') return;
     this.sent += 1;
     if (o.kind === 'failed' && o.error.code === 'OUTCOME_UNKNOWN') {
       this.unknown.records += 1;
-      if (!hasId) this.unknown.withoutId += 1;
+      if (!hasId) this.unknown.without_document_id += 1;
     }
     if (o.kind === 'accepted') {
       this.accepted += 1;
@@ -146,35 +132,29 @@ export class Tally {
     if (!force && now - this.lastProgressAt < PROGRESS_EVERY_MS) return;
     this.lastProgressAt = now;
     const s = this.requestCounts(this.statsAtPipeline);
-    const sending = this.o.sending();
-    const p: IngestProgress = {
+    // Passed over: resumed past, or another shard's.
+    const passed = this.resumedPast + this.otherShards;
+    const outcomes = this.accepted + this.skipped + this.failed + this.unchanged;
+    reporter.onProgress({
       source: this.source,
       read: this.read,
       sent: this.sent,
       accepted: this.accepted,
       skipped: this.skipped,
       failed: this.failed,
-      done: this.read + this.resumedPast + this.otherShards,
-      settled:
-        this.resumedPast +
-        this.otherShards +
-        this.accepted +
-        this.skipped +
-        this.failed +
-        this.unchanged +
-        (this.o.dryRun ? this.sent : 0),
+      done: this.read + passed,
+      settled: passed + outcomes + (this.o.dryRun ? this.sent : 0),
       paceRpm: this.o.client.limiter?.stats?.().rpm,
       estimatedTotal: this.estimatedTotal,
-      inFlightRequests: sending.inFlight,
-      concurrency: sending.concurrency,
+      inFlightRequests: this.o.gate.inFlight(),
+      concurrency: this.o.gate.current(),
       elapsedMs: now - this.startedAt,
       rateLimitedMs: this.o.client.limiter?.pauseRemainingMs ?? 0,
       requests: s.requests,
       rateLimited: s.rate_limited,
       retries: s.retries,
       dryRun: this.o.dryRun,
-    };
-    reporter.onProgress(p);
+    });
   }
 
   /**
@@ -184,9 +164,9 @@ export class Tally {
   summary(
     stop: StopReason | null,
     inputs: string[],
-    wait?: IngestSummary['wait'],
-    shard?: Shard,
-    interruptedExitCode?: ExitCode,
+    wait: IngestSummary['wait'],
+    shard: Shard | undefined,
+    interruptedExitCode: ExitCode,
   ): IngestSummary {
     const elapsed = this.o.clock.now() - this.startedAt;
     const perS = elapsed > 0 ? Math.round((this.read / elapsed) * 10_000) / 10 : 0;
@@ -227,10 +207,7 @@ export class Tally {
       quality_warnings: this.quality.length > 0 ? this.quality : undefined,
       archives: this.archives.length > 0 ? this.archives : undefined,
       wait,
-      outcome_unknown:
-        this.unknown.records > 0
-          ? { records: this.unknown.records, without_document_id: this.unknown.withoutId }
-          : undefined,
+      outcome_unknown: this.unknown.records > 0 ? { ...this.unknown } : undefined,
     };
   }
 

@@ -12,7 +12,7 @@ export const DEFAULT_WAIT_TIMEOUT_MS = 300_000;
 /**
  * `--wait`: polls each accepted document's ingestion until it is terminal (completed, failed,
  * partial_success, error, cancelled), `workers` at a time, and counts how they ended. Once
- * `stopped()` (Ctrl-C, --max-duration) or `signal` aborts, or `timeoutMs` of the clock have
+ * `signal` aborts (Ctrl-C, --max-duration: the run's stop), or `timeoutMs` of the clock have
  * passed since the wait began (default DEFAULT_WAIT_TIMEOUT_MS), the rest count as unfinished:
  * a poll in the air or a sleep between polls ends at once. An answer that names no known status
  * (`{}`) is not polled again: it counts as unfinished and is told once through `onUnreadable`.
@@ -23,7 +23,6 @@ export async function pollIngestions(
   o: {
     workers: number;
     clock: Clock;
-    stopped: () => boolean;
     signal?: AbortSignal;
     onProgress?: (e: { done: number; total: number }) => void;
     onUnreadable?: (message: string) => void;
@@ -48,7 +47,7 @@ export async function pollIngestions(
   const limit = new AbortController();
   const onStop = () => limit.abort(o.signal?.reason);
   if (o.signal?.aborted) onStop();
-  else o.signal?.addEventListener('abort', onStop, { once: true });
+  else o.signal?.addEventListener('abort', onStop, { once: true, signal: limit.signal });
   const timer = o.clock.sleep(Math.max(0, deadline - o.clock.now()), limit.signal).then(
     () => {
       result.timed_out = true;
@@ -56,12 +55,11 @@ export async function pollIngestions(
     },
     () => {},
   );
-  const halted = () => o.stopped() || limit.signal.aborted;
   const worker = async () => {
     while (nextIndex < ids.length) {
       const id = ids[nextIndex++]!;
       for (;;) {
-        if (halted()) {
+        if (limit.signal.aborted) {
           result.unfinished += 1;
           break;
         }
@@ -69,7 +67,7 @@ export async function pollIngestions(
         try {
           status = (await client.status(id, { signal: limit.signal })).data;
         } catch (err) {
-          if (halted()) continue;
+          if (limit.signal.aborted) continue;
           throw err;
         }
         if (!isKnownStatus(status)) {
@@ -82,9 +80,7 @@ export async function pollIngestions(
           break;
         }
         if (isTerminal(status)) {
-          result[
-            status.status as 'completed' | 'failed' | 'partial_success' | 'error' | 'cancelled'
-          ] += 1;
+          result[status.status as Exclude<keyof WaitCounts, 'unfinished' | 'timed_out'>] += 1;
           break;
         }
         // An interrupted sleep just ends the wait: the loop then counts the rest unfinished.
@@ -98,7 +94,7 @@ export async function pollIngestions(
   try {
     await Promise.all(Array.from({ length: workers }, worker));
   } finally {
-    o.signal?.removeEventListener('abort', onStop);
+    // Also removes the listener on `signal`.
     if (!limit.signal.aborted) limit.abort();
     await timer;
   }

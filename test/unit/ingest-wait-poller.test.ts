@@ -49,7 +49,6 @@ describe('pollIngestions (--wait)', () => {
     const done = pollIngestions(client, ids, {
       workers: 2,
       clock,
-      stopped: () => false,
       timeoutMs: 60_000,
     });
     await clock.runUntilIdle();
@@ -70,7 +69,6 @@ describe('pollIngestions (--wait)', () => {
     const done = pollIngestions(client, Object.keys(final), {
       workers: 4,
       clock,
-      stopped: () => false,
       timeoutMs: 60_000,
     });
     await clock.runUntilIdle();
@@ -104,7 +102,6 @@ describe('a status answer that names no known status', () => {
     const counts = await pollIngestions(client, ['i1', 'i2'], {
       workers: 1,
       clock: new FakeClock(),
-      stopped: () => false,
       onUnreadable: (m) => told.push(m),
     });
     expect(counts.unfinished).toBe(2);
