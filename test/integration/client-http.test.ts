@@ -234,7 +234,7 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     const { c, events } = client(server, { clock, limiter });
     const t0 = clock.now();
     const first = c.whoami();
-    await until(() => limiter.isPaused);
+    await until(() => limiter.pauseRemainingMs > 0);
     const second = c.health().catch(() => undefined); // unmetered: not paced
     const third = c.get('m1'); // metered: must wait for the pause
     await settle();
@@ -398,7 +398,7 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     const { c } = client(server, { clock, limiter });
     const ac = new AbortController();
     const p = c.whoami({ signal: ac.signal }).catch((e: unknown) => e);
-    await until(() => limiter.isPaused);
+    await until(() => limiter.pauseRemainingMs > 0);
     await settle();
     ac.abort(new Error('user stop'));
     expect(((await p) as Error).message).toBe('user stop');
