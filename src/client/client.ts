@@ -116,8 +116,6 @@ export interface ClientOptions {
   random?: () => number;
   /** Attempts, backoff, retry budget, 429/503 waits, timeouts (default DEFAULT_RETRY_POLICY). */
   retry?: RetryPolicy;
-  /** Instance id (`inst_…`) when known, for the correlation id prefix. */
-  instanceId?: string;
   /** Whose key this is: a 401/403 names the profile and the key's source. */
   keyOwner?: KeyOwner;
   /**
@@ -208,7 +206,6 @@ export class SynapClient {
   private readonly random: () => number;
   private readonly budget: RetryBudget;
   private readonly onRequest: ((e: RequestEvent) => void) | undefined;
-  private instanceId: string | undefined;
   private known: ClientIdentity | undefined;
   private identifying: Promise<ClientIdentity | undefined> | undefined;
   private readonly autoIdentify: boolean;
@@ -232,7 +229,6 @@ export class SynapClient {
     this.retryPolicy = opts.retry ?? DEFAULT_RETRY_POLICY;
     this.budget = new RetryBudget(this.retryPolicy.budget);
     this.onRequest = opts.onRequest;
-    this.instanceId = opts.instanceId;
     this.keyOwner = opts.keyOwner;
     this.transport = createTransport(this.baseUrl);
     this.fixedHeaders = {
@@ -262,7 +258,6 @@ export class SynapClient {
       instanceId: text(d.instance_id) ?? '',
       userContextIsolation: text(d.user_context_isolation),
     };
-    if (this.known.instanceId) this.instanceId = this.known.instanceId;
     return result;
   }
 
@@ -444,7 +439,7 @@ export class SynapClient {
     waits: AbortSignal | undefined,
     progress: { sent: boolean },
   ): Promise<ApiResult<T>> {
-    const correlationId = newCorrelationId(this.clock.now(), this.instanceId);
+    const correlationId = newCorrelationId(this.clock.now(), this.known?.instanceId);
     const url = this.baseUrl + spec.path;
     const headers = {
       ...this.fixedHeaders,

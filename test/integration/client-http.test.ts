@@ -201,13 +201,18 @@ describe('SynapClient over real HTTP (scripted server)', () => {
 
   it('sends Bearer auth, JSON content type, synap-cli User-Agent and the exact §5.1/§10 body', async () => {
     const bodies: string[] = [];
-    const server = await scripted((_req, res, body) => {
+    const server = await scripted((req, res, body) => {
+      if (req.url === '/api/v1/auth/whoami') {
+        json(res, 200, { client_id: 'cli_1', instance_id: 'inst_0123456789abcdef' });
+        return;
+      }
       bodies.push(body);
       json(res, 200, { batch_id: 'b', total: 1, succeeded: 1, failed: 0, results: [] });
     });
-    const { c } = client(server, { instanceId: 'inst_0123456789abcdef' });
+    // The instance id whoami names prefixes the correlation id.
+    const { c } = client(server, { identify: true });
     await c.batch([{ document: 'hi', user_id: 'u1' }]);
-    const h = server.seen[0]!;
+    const h = server.seen[1]!;
     expect(h.authorization).toBe('Bearer synap_test_key_0000000000');
     expect(h['content-type']).toBe('application/json');
     expect(h['user-agent']).toMatch(/^synap-cli\/\d+\.\d+\.\d+/);
