@@ -57,7 +57,6 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
   const init: SynapErrorInit = {
     rule,
     correlationId: r.correlationId,
-    details: body.details,
     status,
     ...(code ? { code } : {}),
     ...(header !== undefined
@@ -113,11 +112,7 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
       });
     }
     case RateLimitError:
-      return new RateLimitError(says('rate limited'), {
-        ...init,
-        limit: num(r.headers.get('x-ratelimit-limit')),
-        remaining: num(r.headers.get('x-ratelimit-remaining')),
-      });
+      return new Kind(says('rate limited'), init);
     case ContextNotFoundError:
       return new Kind(says('not found'), init);
     case ConflictError:

@@ -13,7 +13,6 @@ export type Retry = 'no' | 'backoff' | 'rate-limit' | 'caller';
 export interface SynapErrorInit {
   status?: number;
   code?: string;
-  details?: Record<string, unknown>;
   correlationId?: string;
   hints?: string[];
   cause?: unknown;
@@ -33,7 +32,6 @@ export interface SynapErrorInit {
 export class SynapError extends CliError {
   readonly status: number | undefined;
   readonly code: string;
-  readonly details: Record<string, unknown>;
   readonly retry: Retry;
   /** May succeed if sent again (the SDK's `transient`). */
   readonly transient: boolean;
@@ -50,7 +48,6 @@ export class SynapError extends CliError {
     super(redactSecrets(message), { exitCode, correlationId, hints, cause });
     this.status = init.status;
     this.code = init.code ?? code.replace('{status}', String(init.status ?? 'ERROR'));
-    this.details = init.details ?? {};
     this.retry = retry;
     this.transient = retry !== 'no';
     this.mayHaveApplied = applied === 'unless refused' ? !neverReached(cause) : applied;
@@ -104,21 +101,7 @@ type CreditFacts = Pick<
 export class CreditStopError extends SynapError {}
 
 /** 429: over the per-key rate limit. */
-export class RateLimitError extends SynapError {
-  readonly limit: number | undefined;
-  readonly remaining: number | undefined;
-
-  constructor(message: string, init: SynapErrorInit & { limit?: number; remaining?: number } = {}) {
-    super(message, init);
-    this.limit = init.limit;
-    this.remaining = init.remaining;
-  }
-
-  /** Retry-After in seconds (the docs' `e.retry_after`), when the server said. */
-  get retryAfter(): number | undefined {
-    return this.retryAfterMs === undefined ? undefined : this.retryAfterMs / 1000;
-  }
-}
+export class RateLimitError extends SynapError {}
 
 /** 5xx: the service failed or is overloaded. */
 export class ServiceUnavailableError extends SynapError {}
