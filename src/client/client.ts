@@ -298,18 +298,18 @@ export class SynapClient {
   }
 
   /**
-   * Sends up to 100 documents. Retried on transient failures only when every document has a
-   * document_id: a repeat then comes back as "already ingested" instead of a duplicate.
+   * Sends up to 100 documents (an invalid one fails alone, in its result). Retried on transient
+   * failures only when every document has a document_id: a repeat then comes back as "already
+   * ingested" instead of a duplicate.
    */
   async batch(
     documents: CreateMemoryInput[],
-    opts: CallOptions & { failFast?: boolean } = {},
+    o: CallOptions = {},
   ): Promise<ApiResult<BatchCreateResponse>> {
-    const { failFast, ...o } = opts;
     return this.request({
       method: 'POST',
       path: API_PATHS.batch,
-      body: { documents: documents.map(buildCreateBody), fail_fast: failFast === true },
+      body: { documents: documents.map(buildCreateBody), fail_fast: false },
       idempotent: documents.every(hasDocumentId),
       ...o,
     });
@@ -684,14 +684,11 @@ function listKey(raw: unknown): ListKey | undefined {
 }
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error) {
-    if (err.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 1000)}s`;
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code === 'ECONNREFUSED') return 'connection refused';
-    if (cause?.code === 'ECONNRESET') return 'connection reset before the answer arrived';
-    if (cause?.code === 'ENOTFOUND') return 'host not found';
-    if (cause?.message) return `network error: ${cause.message}`;
-    return `network error: ${err.message}`;
-  }
-  return 'network error';
+  if (!(err instanceof Error)) return 'network error';
+  if (err.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 1000)}s`;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET') return 'connection reset before the answer arrived';
+  if (code === 'ENOTFOUND') return 'host not found';
+  return `network error: ${err.message}`;
 }
