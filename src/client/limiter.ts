@@ -430,11 +430,8 @@ export class RateLimiter {
       next = Math.min(next, this.maxRpm / 60_000);
     }
     next = Math.max(1 / 60_000, next);
-    if (this.learning) {
-      this.learning.perMs = next;
-      this.learning.capacity = 1;
-      this.learning.tokens = Math.min(this.learning.tokens, 1);
-    } else {
+    if (this.learning) this.learning.perMs = next;
+    else {
       // One request when the pause ends (the server said it would take one then), then paced.
       this.learning = new Bucket(next, 1, now);
       this.learning.restart(now, Math.max(now, this.pausedUntil));

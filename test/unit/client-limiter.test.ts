@@ -215,7 +215,7 @@ describe('RateLimiter with X-RateLimit-* headers (see client-limiter-mirror.test
 
   it('ignores missing or nonsensical limits', () => {
     const limiter = new RateLimiter({ clock: new FakeClock() });
-    limiter.settle(0, {});
+    limiter.settle(0, undefined); // no X-RateLimit-Limit: no headers read
     limiter.settle(0, { limit: 0 });
     limiter.settle(0, { limit: -5, remaining: 3 });
     expect(limiter.stats().rpm).toBeUndefined();
@@ -307,14 +307,15 @@ describe('AdaptiveConcurrency', () => {
   }
 
   it('grows on fast clean answers up to max, never beyond', async () => {
-    const c = new AdaptiveConcurrency(8, 1);
+    const c = new AdaptiveConcurrency(8);
+    for (let i = 0; i < 3; i++) await cycle(c, 'overload');
     expect(c.current()).toBe(1);
     for (let i = 0; i < 200; i++) await cycle(c, 'ok');
     expect(c.current()).toBe(8);
   });
 
   it('halves on overload, never below 1', async () => {
-    const c = new AdaptiveConcurrency(16, 16);
+    const c = new AdaptiveConcurrency(16);
     const seen: number[] = [];
     for (let i = 0; i < 6; i++) {
       await cycle(c, 'overload');
@@ -324,13 +325,15 @@ describe('AdaptiveConcurrency', () => {
   });
 
   it('neutral outcomes (429, client errors) change nothing', async () => {
-    const c = new AdaptiveConcurrency(8, 3);
+    const c = new AdaptiveConcurrency(8);
+    await cycle(c, 'overload');
     for (let i = 0; i < 50; i++) await cycle(c, 'neutral');
-    expect(c.current()).toBe(3);
+    expect(c.current()).toBe(4);
   });
 
   it('slow answers shrink it gently', async () => {
-    const c = new AdaptiveConcurrency(8, 4);
+    const c = new AdaptiveConcurrency(8);
+    await cycle(c, 'overload');
     await cycle(c, 'ok', 10);
     for (let i = 0; i < 40; i++) await cycle(c, 'ok', 5000);
     expect(c.current()).toBeLessThan(4);
@@ -338,7 +341,7 @@ describe('AdaptiveConcurrency', () => {
   });
 
   it('holds acquirers beyond the limit until a slot frees', async () => {
-    const c = new AdaptiveConcurrency(2, 2);
+    const c = new AdaptiveConcurrency(2);
     await c.acquire();
     await c.acquire();
     let third = false;
@@ -353,7 +356,7 @@ describe('AdaptiveConcurrency', () => {
   });
 
   it('a halved window lets nobody in until the holders are below it; a grown one lets waiters in at once', async () => {
-    const c = new AdaptiveConcurrency(4, 4);
+    const c = new AdaptiveConcurrency(4);
     for (let i = 0; i < 4; i++) await c.acquire();
     let entered = 0;
     const waiting = Array.from({ length: 3 }, () => c.acquire().then(() => (entered += 1)));
@@ -376,10 +379,13 @@ describe('AdaptiveConcurrency', () => {
     expect([entered, c.inFlight()]).toEqual([3, 2]);
   });
 
-  it('max 1 stays at 1; initial is clamped', () => {
-    expect(new AdaptiveConcurrency(1).current()).toBe(1);
-    expect(new AdaptiveConcurrency(3, 10).current()).toBe(3);
-    expect(new AdaptiveConcurrency(3, 0).current()).toBe(1);
+  it('starts at max; max 1 stays at 1', async () => {
+    expect(new AdaptiveConcurrency(3).current()).toBe(3);
+    const one = new AdaptiveConcurrency(1);
+    await cycle(one, 'overload');
+    expect(one.current()).toBe(1);
+    for (let i = 0; i < 20; i++) await cycle(one, 'ok');
+    expect(one.current()).toBe(1);
   });
 });
 
