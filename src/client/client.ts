@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { awakeTimeout } from './awake-timeout.js';
 import { checkBaseUrl } from './base-url.js';
 import { buildCreateBody, type CreateMemoryInput } from './create-body.js';
+import { versionInfo } from '../build-info.js';
 import { systemClock, type Clock } from '../clock.js';
 import { errorFromResponse } from './answer-error.js';
 import type { KeyOwner } from './error-hints.js';
@@ -41,8 +41,7 @@ import {
   type WhoamiResponse,
 } from './types.js';
 
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+const { version } = versionInfo();
 
 /** What one HTTP attempt looked like (for --verbose). Never contains the key. */
 export interface RequestEvent {
@@ -153,7 +152,7 @@ interface RequestSpec extends CallOptions {
   /** Return the body's bytes too (ApiResult.body). */
   keepBody?: boolean;
   /** A route a deployment may lack: the error a 404 or 405 becomes (see routeMissing). */
-  missing?: (status: number, path: string) => SynapError;
+  missing?: new (answer: { status?: number; path: string }) => SynapError;
 }
 
 /**
@@ -358,7 +357,7 @@ export class SynapClient {
     if (params.customerId !== undefined) q.set('customer_id', params.customerId);
     const result = await this.read<unknown>(`${API_PATHS.list}?${q}`, o, {
       keepBody: true,
-      missing: (status) => new ListNotSupportedError({ status }),
+      missing: ListNotSupportedError,
     });
     const { body, ...rest } = result;
     const key = listKey(result.data);
@@ -373,7 +372,7 @@ export class SynapClient {
 
   /** GET /v1/credits/balance: the wallet's balance and buckets. */
   creditsBalance(o: CallOptions = {}): Promise<ApiResult<CreditBalance>> {
-    return this.read(API_PATHS.creditsBalance, o, { missing: creditsMissing });
+    return this.read(API_PATHS.creditsBalance, o, { missing: CreditsNotSupportedError });
   }
 
   /** GET /v1/credits/ledger: one page of the wallet's entries, newest first. */
@@ -382,7 +381,9 @@ export class SynapClient {
     if (q.entryType !== undefined) query.set('entry_type', q.entryType);
     if (q.from !== undefined) query.set('from', q.from);
     if (q.to !== undefined) query.set('to', q.to);
-    return this.read(`${API_PATHS.creditsLedger}?${query}`, o, { missing: creditsMissing });
+    return this.read(`${API_PATHS.creditsLedger}?${query}`, o, {
+      missing: CreditsNotSupportedError,
+    });
   }
 
   /** POST /v1/credits/estimate: what an operation would cost, spending nothing. */
@@ -393,7 +394,7 @@ export class SynapClient {
     return this.request({
       method: 'POST',
       path: API_PATHS.creditsEstimate,
-      missing: creditsMissing,
+      missing: CreditsNotSupportedError,
       body,
       // A quote changes nothing: the official SDK's contract marks it idempotent.
       idempotent: true,
@@ -426,7 +427,9 @@ export class SynapClient {
     } catch (err) {
       // Stopped before anything went out: the caller knows for sure nothing was applied.
       if (!progress.sent && spec.stop?.aborted && !spec.signal?.aborted) throw new NotSentError();
-      if (spec.missing && routeMissing(err)) throw spec.missing(err.status!, spec.path);
+      if (spec.missing && routeMissing(err)) {
+        throw new spec.missing({ status: err.status, path: spec.path });
+      }
       throw err;
     } finally {
       waits.dispose();
@@ -601,11 +604,6 @@ export class SynapClient {
   }
 }
 
-/** A credits route this deployment lacks. */
-function creditsMissing(status: number, path: string): SynapError {
-  return new CreditsNotSupportedError(path, { status });
-}
-
 /** X-RateLimit-Limit/Remaining/Reset of an answer, when it has a limit. */
 function readRateHeaders(h: HeaderReader): RateHeaders | undefined {
   const limit = Number(h.get('x-ratelimit-limit') ?? NaN);
@@ -677,10 +675,8 @@ type ListKey = 'data' | 'memories' | 'items' | null;
 /** Which key of the list envelope holds the memories (null: the body is the array itself). */
 function listKey(raw: unknown): ListKey | undefined {
   if (Array.isArray(raw)) return null;
-  if (raw === null || typeof raw !== 'object') return undefined;
-  const obj = raw as Record<string, unknown>;
-  for (const key of ['data', 'memories', 'items'] as const) if (Array.isArray(obj[key])) return key;
-  return undefined;
+  const obj = (raw ?? {}) as Record<string, unknown>;
+  return (['data', 'memories', 'items'] as const).find((key) => Array.isArray(obj[key]));
 }
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {

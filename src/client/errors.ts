@@ -138,9 +138,9 @@ export class ListNotSupportedError extends EndpointMissingError {
 
 /** 404/405 on /v1/credits/…: this deployment has no credits routes. */
 export class CreditsNotSupportedError extends EndpointMissingError {
-  constructor(path: string, init: { status?: number } = {}) {
+  constructor({ path, status }: { path: string; status?: number }) {
     super(`this deployment has no credits endpoint (${path.split('?')[0]})`, {
-      ...init,
+      status,
       code: 'CREDITS_NOT_SUPPORTED',
     });
   }
