@@ -91,15 +91,12 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     }
     case InsufficientCreditsError: {
       const reason = str(f.reason);
-      const redeemUrl = str(f.redeem_url);
       const text = `${body.message ?? 'insufficient credits'}${reason ? ` (${reason})` : ''}`;
       return new InsufficientCreditsError(`${text}${where}`, {
         ...init,
-        hints: outOfCreditsHints({ manage: str(f.manage_url), redeem: redeemUrl }),
+        hints: outOfCreditsHints({ manage: str(f.manage_url), redeem: str(f.redeem_url) }),
         balanceCredits: num(f.balance_credits),
         minimumRequiredCredits: num(f.minimum_required_credits),
-        recoveryUrl: str(f.recovery_url),
-        redeemUrl,
       });
     }
     case CreditStopError: {

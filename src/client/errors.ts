@@ -80,22 +80,15 @@ export class ConflictError extends SynapError {}
 export class InsufficientCreditsError extends SynapError {
   readonly balanceCredits: number | undefined;
   readonly minimumRequiredCredits: number | undefined;
-  readonly recoveryUrl: string | undefined;
-  readonly redeemUrl: string | undefined;
 
   constructor(message: string, init: SynapErrorInit & Partial<CreditFacts> = {}) {
     super(message, init);
     this.balanceCredits = init.balanceCredits;
     this.minimumRequiredCredits = init.minimumRequiredCredits;
-    this.recoveryUrl = init.recoveryUrl;
-    this.redeemUrl = init.redeemUrl;
   }
 }
 
-type CreditFacts = Pick<
-  InsufficientCreditsError,
-  'balanceCredits' | 'minimumRequiredCredits' | 'recoveryUrl' | 'redeemUrl'
->;
+type CreditFacts = Pick<InsufficientCreditsError, 'balanceCredits' | 'minimumRequiredCredits'>;
 
 /** A 429 that is a credit stop: waiting does not clear it within a run (exit 6, not retried). */
 export class CreditStopError extends SynapError {}

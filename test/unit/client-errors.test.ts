@@ -98,8 +98,7 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
     expect(err.message).toMatch(/^Out of credits/);
     expect(err.balanceCredits).toBe(3);
     expect(err.minimumRequiredCredits).toBe(10);
-    expect(err.recoveryUrl).toBe('/v1/credits/balance');
-    expect(err.redeemUrl).toBe('https://example.test/redeem');
+    expect(err.hints).toContain('Redeem a credit code: https://example.test/redeem');
     expect(err.exitCode).toBe(6);
   });
 
@@ -110,7 +109,6 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
     }) as InsufficientCreditsError;
     expect(err.balanceCredits).toBe(0);
     expect(err.minimumRequiredCredits).toBeUndefined();
-    expect(err.recoveryUrl).toBeUndefined();
     expect(err.message).toMatch(/^no credits/);
   });
 
