@@ -134,12 +134,9 @@ export interface ListParams {
   customerId?: string;
 }
 
-export interface ClientStats {
-  requests: number;
-  rateLimited: number;
-  retries: number;
-  transientErrors: number;
-}
+/** A client's counts from its start: attempts sent, 429s, retries, transient failures. */
+const NO_REQUESTS = { requests: 0, rateLimited: 0, retries: 0, transientErrors: 0 };
+export type ClientStats = typeof NO_REQUESTS;
 
 interface RequestSpec extends CallOptions {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -212,12 +209,7 @@ export class SynapClient {
   private readonly transport: (call: HttpCall) => Promise<HttpAnswer>;
   /** The headers every request sends (the correlation id is added per call). */
   private readonly fixedHeaders: Record<string, string>;
-  private readonly counters: ClientStats = {
-    requests: 0,
-    rateLimited: 0,
-    retries: 0,
-    transientErrors: 0,
-  };
+  private readonly counters: ClientStats = { ...NO_REQUESTS };
 
   constructor(opts: ClientOptions) {
     this.baseUrl = checkBaseUrl(opts.baseUrl).toString().replace(/\/+$/, '');
