@@ -16,7 +16,8 @@ import {
   UnreadableAnswerError,
 } from './errors.js';
 import { arrayElementSpans } from './json-spans.js';
-import { limiterFor, type RateHeaders, type RateLimiter } from './limiter.js';
+import { limiterFor, type RateLimiter } from './limiter.js';
+import type { RateHeaders } from './server-mirror.js';
 import { createTransport, type HeaderReader, type HttpAnswer, type HttpCall } from './transport.js';
 import {
   CallRetries,
@@ -124,8 +125,6 @@ export interface ClientOptions {
   identify?: boolean;
   onRequest?: (e: RequestEvent) => void;
 }
-
-export type { CreateMemoryInput } from './create-body.js';
 
 export interface ListParams {
   page: number;

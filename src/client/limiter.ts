@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import { abortReason, systemClock, type Clock } from '../clock.js';
 import { ServerMirror, type RateHeaders, type ServerModel } from './server-mirror.js';
 
-export type { RateHeaders } from './server-mirror.js';
-
 /** Cut applied on a first 429 when no limit is known. */
 const DECREASE = 0.85;
 /** Share of a measured (header-less) server rate to pace at. */

@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SynapClient, type CreateMemoryInput, type RequestEvent } from '../../src/client/client.js';
+import { SynapClient, type RequestEvent } from '../../src/client/client.js';
+import type { CreateMemoryInput } from '../../src/client/create-body.js';
 import {
   ListNotSupportedError,
   NetworkTimeoutError,
