@@ -46,8 +46,7 @@ export interface ResponseFacts {
 export function errorFromResponse(r: ResponseFacts): SynapError {
   const { status } = r;
   const body = parseErrorBody(r.bodyText);
-  const rule = ruleFor(status, body);
-  const [, , Kind, , , , , honoursRetryAfter] = rule;
+  const [, , Kind, , , , , honoursRetryAfter] = ruleFor(status, body);
   const where = r.method && r.path ? ` (${r.method} ${r.path.split('?')[0]})` : '';
   // An array `detail` names no code; outside validation (where each issue has its own type and
   // INVALID_INPUT says more) its first issue's type is the server's word for the error.
@@ -55,7 +54,6 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     body.code ?? (status !== 400 && status !== 422 ? body.issueType?.toUpperCase() : undefined);
   const header = honoursRetryAfter ? (r.headers.get('retry-after') ?? undefined) : undefined;
   const init: SynapErrorInit = {
-    rule,
     correlationId: r.correlationId,
     status,
     ...(code ? { code } : {}),

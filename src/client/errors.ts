@@ -20,8 +20,6 @@ export interface SynapErrorInit {
   retryAfterMs?: number;
   /** That Retry-After as sent. */
   retryAfterHeader?: string;
-  /** The row the answer matched (errorFromResponse); else the kind's row for its status. */
-  rule?: StatusRule;
 }
 
 /**
@@ -43,7 +41,7 @@ export class SynapError extends CliError {
   attempts: number | undefined;
 
   constructor(message: string, init: SynapErrorInit = {}) {
-    const [, , , code, exitCode, retry, applied] = init.rule ?? ruleOf(new.target, init.status);
+    const [, , , code, exitCode, retry, applied] = ruleOf(new.target, init.status);
     const { correlationId, hints, cause } = init;
     super(redactSecrets(message), { exitCode, correlationId, hints, cause });
     this.status = init.status;
