@@ -46,8 +46,7 @@ export interface ResponseFacts {
 export function errorFromResponse(r: ResponseFacts): SynapError {
   const { status } = r;
   const body = parseErrorBody(r.bodyText);
-  const rule = ruleFor(status, body);
-  const [, , Kind, , , , , honoursRetryAfter] = rule;
+  const [, , Kind, , , , , honoursRetryAfter] = ruleFor(status, body);
   const where = r.method && r.path ? ` (${r.method} ${r.path.split('?')[0]})` : '';
   // An array `detail` names no code; outside validation (where each issue has its own type and
   // INVALID_INPUT says more) its first issue's type is the server's word for the error.
@@ -55,9 +54,7 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     body.code ?? (status !== 400 && status !== 422 ? body.issueType?.toUpperCase() : undefined);
   const header = honoursRetryAfter ? (r.headers.get('retry-after') ?? undefined) : undefined;
   const init: SynapErrorInit = {
-    rule,
     correlationId: r.correlationId,
-    details: body.details,
     status,
     ...(code ? { code } : {}),
     ...(header !== undefined
@@ -92,15 +89,12 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
     }
     case InsufficientCreditsError: {
       const reason = str(f.reason);
-      const redeemUrl = str(f.redeem_url);
       const text = `${body.message ?? 'insufficient credits'}${reason ? ` (${reason})` : ''}`;
       return new InsufficientCreditsError(`${text}${where}`, {
         ...init,
-        hints: outOfCreditsHints({ manage: str(f.manage_url), redeem: redeemUrl }),
+        hints: outOfCreditsHints({ manage: str(f.manage_url), redeem: str(f.redeem_url) }),
         balanceCredits: num(f.balance_credits),
         minimumRequiredCredits: num(f.minimum_required_credits),
-        recoveryUrl: str(f.recovery_url),
-        redeemUrl,
       });
     }
     case CreditStopError: {
@@ -113,11 +107,7 @@ export function errorFromResponse(r: ResponseFacts): SynapError {
       });
     }
     case RateLimitError:
-      return new RateLimitError(says('rate limited'), {
-        ...init,
-        limit: num(r.headers.get('x-ratelimit-limit')),
-        remaining: num(r.headers.get('x-ratelimit-remaining')),
-      });
+      return new Kind(says('rate limited'), init);
     case ContextNotFoundError:
       return new Kind(says('not found'), init);
     case ConflictError:

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { awakeTimeout } from './awake-timeout.js';
 import { checkBaseUrl } from './base-url.js';
 import { buildCreateBody, type CreateMemoryInput } from './create-body.js';
+import { versionInfo } from '../build-info.js';
 import { systemClock, type Clock } from '../clock.js';
 import { errorFromResponse } from './answer-error.js';
 import type { KeyOwner } from './error-hints.js';
@@ -16,7 +16,8 @@ import {
   UnreadableAnswerError,
 } from './errors.js';
 import { arrayElementSpans } from './json-spans.js';
-import { limiterFor, type RateHeaders, type RateLimiter } from './limiter.js';
+import { limiterFor, type RateLimiter } from './limiter.js';
+import type { RateHeaders } from './server-mirror.js';
 import { createTransport, type HeaderReader, type HttpAnswer, type HttpCall } from './transport.js';
 import {
   CallRetries,
@@ -41,8 +42,7 @@ import {
   type WhoamiResponse,
 } from './types.js';
 
-const require = createRequire(import.meta.url);
-const { version } = require('../../package.json') as { version: string };
+const { version } = versionInfo();
 
 /** What one HTTP attempt looked like (for --verbose). Never contains the key. */
 export interface RequestEvent {
@@ -116,8 +116,6 @@ export interface ClientOptions {
   random?: () => number;
   /** Attempts, backoff, retry budget, 429/503 waits, timeouts (default DEFAULT_RETRY_POLICY). */
   retry?: RetryPolicy;
-  /** Instance id (`inst_…`) when known, for the correlation id prefix. */
-  instanceId?: string;
   /** Whose key this is: a 401/403 names the profile and the key's source. */
   keyOwner?: KeyOwner;
   /**
@@ -128,8 +126,6 @@ export interface ClientOptions {
   onRequest?: (e: RequestEvent) => void;
 }
 
-export type { CreateMemoryInput } from './create-body.js';
-
 export interface ListParams {
   page: number;
   pageSize: number;
@@ -137,12 +133,9 @@ export interface ListParams {
   customerId?: string;
 }
 
-export interface ClientStats {
-  requests: number;
-  rateLimited: number;
-  retries: number;
-  transientErrors: number;
-}
+/** A client's counts from its start: attempts sent, 429s, retries, transient failures. */
+const NO_REQUESTS = { requests: 0, rateLimited: 0, retries: 0, transientErrors: 0 };
+export type ClientStats = typeof NO_REQUESTS;
 
 interface RequestSpec extends CallOptions {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -155,7 +148,7 @@ interface RequestSpec extends CallOptions {
   /** Return the body's bytes too (ApiResult.body). */
   keepBody?: boolean;
   /** A route a deployment may lack: the error a 404 or 405 becomes (see routeMissing). */
-  missing?: (status: number, path: string) => SynapError;
+  missing?: new (answer: { status?: number; path: string }) => SynapError;
 }
 
 /**
@@ -208,7 +201,6 @@ export class SynapClient {
   private readonly random: () => number;
   private readonly budget: RetryBudget;
   private readonly onRequest: ((e: RequestEvent) => void) | undefined;
-  private instanceId: string | undefined;
   private known: ClientIdentity | undefined;
   private identifying: Promise<ClientIdentity | undefined> | undefined;
   private readonly autoIdentify: boolean;
@@ -216,12 +208,7 @@ export class SynapClient {
   private readonly transport: (call: HttpCall) => Promise<HttpAnswer>;
   /** The headers every request sends (the correlation id is added per call). */
   private readonly fixedHeaders: Record<string, string>;
-  private readonly counters: ClientStats = {
-    requests: 0,
-    rateLimited: 0,
-    retries: 0,
-    transientErrors: 0,
-  };
+  private readonly counters: ClientStats = { ...NO_REQUESTS };
 
   constructor(opts: ClientOptions) {
     this.baseUrl = checkBaseUrl(opts.baseUrl).toString().replace(/\/+$/, '');
@@ -232,7 +219,6 @@ export class SynapClient {
     this.retryPolicy = opts.retry ?? DEFAULT_RETRY_POLICY;
     this.budget = new RetryBudget(this.retryPolicy.budget);
     this.onRequest = opts.onRequest;
-    this.instanceId = opts.instanceId;
     this.keyOwner = opts.keyOwner;
     this.transport = createTransport(this.baseUrl);
     this.fixedHeaders = {
@@ -262,7 +248,6 @@ export class SynapClient {
       instanceId: text(d.instance_id) ?? '',
       userContextIsolation: text(d.user_context_isolation),
     };
-    if (this.known.instanceId) this.instanceId = this.known.instanceId;
     return result;
   }
 
@@ -303,18 +288,18 @@ export class SynapClient {
   }
 
   /**
-   * Sends up to 100 documents. Retried on transient failures only when every document has a
-   * document_id: a repeat then comes back as "already ingested" instead of a duplicate.
+   * Sends up to 100 documents (an invalid one fails alone, in its result). Retried on transient
+   * failures only when every document has a document_id: a repeat then comes back as "already
+   * ingested" instead of a duplicate.
    */
   async batch(
     documents: CreateMemoryInput[],
-    opts: CallOptions & { failFast?: boolean } = {},
+    o: CallOptions = {},
   ): Promise<ApiResult<BatchCreateResponse>> {
-    const { failFast, ...o } = opts;
     return this.request({
       method: 'POST',
       path: API_PATHS.batch,
-      body: { documents: documents.map(buildCreateBody), fail_fast: failFast === true },
+      body: { documents: documents.map(buildCreateBody), fail_fast: false },
       idempotent: documents.every(hasDocumentId),
       ...o,
     });
@@ -363,7 +348,7 @@ export class SynapClient {
     if (params.customerId !== undefined) q.set('customer_id', params.customerId);
     const result = await this.read<unknown>(`${API_PATHS.list}?${q}`, o, {
       keepBody: true,
-      missing: (status) => new ListNotSupportedError({ status }),
+      missing: ListNotSupportedError,
     });
     const { body, ...rest } = result;
     const key = listKey(result.data);
@@ -378,7 +363,7 @@ export class SynapClient {
 
   /** GET /v1/credits/balance: the wallet's balance and buckets. */
   creditsBalance(o: CallOptions = {}): Promise<ApiResult<CreditBalance>> {
-    return this.read(API_PATHS.creditsBalance, o, { missing: creditsMissing });
+    return this.read(API_PATHS.creditsBalance, o, { missing: CreditsNotSupportedError });
   }
 
   /** GET /v1/credits/ledger: one page of the wallet's entries, newest first. */
@@ -387,7 +372,9 @@ export class SynapClient {
     if (q.entryType !== undefined) query.set('entry_type', q.entryType);
     if (q.from !== undefined) query.set('from', q.from);
     if (q.to !== undefined) query.set('to', q.to);
-    return this.read(`${API_PATHS.creditsLedger}?${query}`, o, { missing: creditsMissing });
+    return this.read(`${API_PATHS.creditsLedger}?${query}`, o, {
+      missing: CreditsNotSupportedError,
+    });
   }
 
   /** POST /v1/credits/estimate: what an operation would cost, spending nothing. */
@@ -398,7 +385,7 @@ export class SynapClient {
     return this.request({
       method: 'POST',
       path: API_PATHS.creditsEstimate,
-      missing: creditsMissing,
+      missing: CreditsNotSupportedError,
       body,
       // A quote changes nothing: the official SDK's contract marks it idempotent.
       idempotent: true,
@@ -431,7 +418,9 @@ export class SynapClient {
     } catch (err) {
       // Stopped before anything went out: the caller knows for sure nothing was applied.
       if (!progress.sent && spec.stop?.aborted && !spec.signal?.aborted) throw new NotSentError();
-      if (spec.missing && routeMissing(err)) throw spec.missing(err.status!, spec.path);
+      if (spec.missing && routeMissing(err)) {
+        throw new spec.missing({ status: err.status, path: spec.path });
+      }
       throw err;
     } finally {
       waits.dispose();
@@ -444,7 +433,7 @@ export class SynapClient {
     waits: AbortSignal | undefined,
     progress: { sent: boolean },
   ): Promise<ApiResult<T>> {
-    const correlationId = newCorrelationId(this.clock.now(), this.instanceId);
+    const correlationId = newCorrelationId(this.clock.now(), this.known?.instanceId);
     const url = this.baseUrl + spec.path;
     const headers = {
       ...this.fixedHeaders,
@@ -606,11 +595,6 @@ export class SynapClient {
   }
 }
 
-/** A credits route this deployment lacks. */
-function creditsMissing(status: number, path: string): SynapError {
-  return new CreditsNotSupportedError(path, { status });
-}
-
 /** X-RateLimit-Limit/Remaining/Reset of an answer, when it has a limit. */
 function readRateHeaders(h: HeaderReader): RateHeaders | undefined {
   const limit = Number(h.get('x-ratelimit-limit') ?? NaN);
@@ -682,21 +666,16 @@ type ListKey = 'data' | 'memories' | 'items' | null;
 /** Which key of the list envelope holds the memories (null: the body is the array itself). */
 function listKey(raw: unknown): ListKey | undefined {
   if (Array.isArray(raw)) return null;
-  if (raw === null || typeof raw !== 'object') return undefined;
-  const obj = raw as Record<string, unknown>;
-  for (const key of ['data', 'memories', 'items'] as const) if (Array.isArray(obj[key])) return key;
-  return undefined;
+  const obj = (raw ?? {}) as Record<string, unknown>;
+  return (['data', 'memories', 'items'] as const).find((key) => Array.isArray(obj[key]));
 }
 
 function describeNetworkError(err: unknown, timeoutMs: number): string {
-  if (err instanceof Error) {
-    if (err.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 1000)}s`;
-    const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-    if (cause?.code === 'ECONNREFUSED') return 'connection refused';
-    if (cause?.code === 'ECONNRESET') return 'connection reset before the answer arrived';
-    if (cause?.code === 'ENOTFOUND') return 'host not found';
-    if (cause?.message) return `network error: ${cause.message}`;
-    return `network error: ${err.message}`;
-  }
-  return 'network error';
+  if (!(err instanceof Error)) return 'network error';
+  if (err.name === 'TimeoutError') return `no answer within ${Math.round(timeoutMs / 1000)}s`;
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ECONNREFUSED') return 'connection refused';
+  if (code === 'ECONNRESET') return 'connection reset before the answer arrived';
+  if (code === 'ENOTFOUND') return 'host not found';
+  return `network error: ${err.message}`;
 }

@@ -20,11 +20,8 @@ export class AdaptiveConcurrency {
   private minLatency = Infinity;
 
   /** Starts at `max` (what the user allows); the first overload halves it. */
-  constructor(
-    private readonly max: number,
-    initial = max,
-  ) {
-    this.gate = pLimit(Math.max(1, Math.min(max, initial)));
+  constructor(private readonly max: number) {
+    this.gate = pLimit(Math.max(1, max));
   }
 
   current(): number {

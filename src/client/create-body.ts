@@ -15,17 +15,9 @@ import {
  * (or null) gets what the official SDK sends for it: null for the ids, the date and scope,
  * `ai-chat-conversation` / `long-range` / `{}` for document_type / mode / metadata.
  */
-export interface CreateMemoryInput {
-  document: string;
-  document_type?: DocumentType | null;
-  document_id?: string | null;
-  document_created_at?: string | null;
-  user_id?: string | null;
-  customer_id?: string | null;
-  scope?: ScopePath | null;
-  mode?: Mode | null;
-  metadata?: Record<string, unknown> | null;
-}
+export type CreateMemoryInput = Pick<CreateMemoryRequest, 'document'> & {
+  [K in Exclude<keyof CreateMemoryRequest, 'document'>]?: CreateMemoryRequest[K] | null;
+};
 
 export function isDocumentType(v: unknown): v is DocumentType {
   return (DOCUMENT_TYPES as readonly unknown[]).includes(v);

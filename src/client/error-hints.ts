@@ -5,22 +5,21 @@ import type { CreditStopReason } from './types.js';
  * where credits are managed, why a redirect is not followed.
  */
 
-/** Where a key came from; named when the server refuses it, so the user knows what to fix. */
-export type KeySource = 'env' | 'profile' | 'local' | 'option' | 'none';
-
-/** The profile and the source of the key a client sends. */
-export interface KeyOwner {
-  profile: string;
-  source: KeySource;
-}
-
-const KEY_SOURCE_TEXT: Record<KeySource, string> = {
+/** Where a key came from, in the words a refusal names it by (so the user knows what to fix). */
+const KEY_SOURCE_TEXT = {
   env: 'key from SYNAP_API_KEY',
   profile: 'stored key',
   local: 'local emulator key',
   option: 'key being verified',
   none: 'no key',
 };
+export type KeySource = keyof typeof KEY_SOURCE_TEXT;
+
+/** The profile and the source of the key a client sends. */
+export interface KeyOwner {
+  profile: string;
+  source: KeySource;
+}
 
 /** 401/403: the message names the profile and key, and a hint says how to replace the key. */
 export function refusedKey(

@@ -13,7 +13,6 @@ export type Retry = 'no' | 'backoff' | 'rate-limit' | 'caller';
 export interface SynapErrorInit {
   status?: number;
   code?: string;
-  details?: Record<string, unknown>;
   correlationId?: string;
   hints?: string[];
   cause?: unknown;
@@ -21,8 +20,6 @@ export interface SynapErrorInit {
   retryAfterMs?: number;
   /** That Retry-After as sent. */
   retryAfterHeader?: string;
-  /** The row the answer matched (errorFromResponse); else the kind's row for its status. */
-  rule?: StatusRule;
 }
 
 /**
@@ -33,7 +30,6 @@ export interface SynapErrorInit {
 export class SynapError extends CliError {
   readonly status: number | undefined;
   readonly code: string;
-  readonly details: Record<string, unknown>;
   readonly retry: Retry;
   /** May succeed if sent again (the SDK's `transient`). */
   readonly transient: boolean;
@@ -45,12 +41,11 @@ export class SynapError extends CliError {
   attempts: number | undefined;
 
   constructor(message: string, init: SynapErrorInit = {}) {
-    const [, , , code, exitCode, retry, applied] = init.rule ?? ruleOf(new.target, init.status);
+    const [, , , code, exitCode, retry, applied] = ruleOf(new.target, init.status);
     const { correlationId, hints, cause } = init;
     super(redactSecrets(message), { exitCode, correlationId, hints, cause });
     this.status = init.status;
     this.code = init.code ?? code.replace('{status}', String(init.status ?? 'ERROR'));
-    this.details = init.details ?? {};
     this.retry = retry;
     this.transient = retry !== 'no';
     this.mayHaveApplied = applied === 'unless refused' ? !neverReached(cause) : applied;
@@ -83,42 +78,21 @@ export class ConflictError extends SynapError {}
 export class InsufficientCreditsError extends SynapError {
   readonly balanceCredits: number | undefined;
   readonly minimumRequiredCredits: number | undefined;
-  readonly recoveryUrl: string | undefined;
-  readonly redeemUrl: string | undefined;
 
   constructor(message: string, init: SynapErrorInit & Partial<CreditFacts> = {}) {
     super(message, init);
     this.balanceCredits = init.balanceCredits;
     this.minimumRequiredCredits = init.minimumRequiredCredits;
-    this.recoveryUrl = init.recoveryUrl;
-    this.redeemUrl = init.redeemUrl;
   }
 }
 
-type CreditFacts = Pick<
-  InsufficientCreditsError,
-  'balanceCredits' | 'minimumRequiredCredits' | 'recoveryUrl' | 'redeemUrl'
->;
+type CreditFacts = Pick<InsufficientCreditsError, 'balanceCredits' | 'minimumRequiredCredits'>;
 
 /** A 429 that is a credit stop: waiting does not clear it within a run (exit 6, not retried). */
 export class CreditStopError extends SynapError {}
 
 /** 429: over the per-key rate limit. */
-export class RateLimitError extends SynapError {
-  readonly limit: number | undefined;
-  readonly remaining: number | undefined;
-
-  constructor(message: string, init: SynapErrorInit & { limit?: number; remaining?: number } = {}) {
-    super(message, init);
-    this.limit = init.limit;
-    this.remaining = init.remaining;
-  }
-
-  /** Retry-After in seconds (the docs' `e.retry_after`), when the server said. */
-  get retryAfter(): number | undefined {
-    return this.retryAfterMs === undefined ? undefined : this.retryAfterMs / 1000;
-  }
-}
+export class RateLimitError extends SynapError {}
 
 /** 5xx: the service failed or is overloaded. */
 export class ServiceUnavailableError extends SynapError {}
@@ -155,9 +129,9 @@ export class ListNotSupportedError extends EndpointMissingError {
 
 /** 404/405 on /v1/credits/…: this deployment has no credits routes. */
 export class CreditsNotSupportedError extends EndpointMissingError {
-  constructor(path: string, init: { status?: number } = {}) {
+  constructor({ path, status }: { path: string; status?: number }) {
     super(`this deployment has no credits endpoint (${path.split('?')[0]})`, {
-      ...init,
+      status,
       code: 'CREDITS_NOT_SUPPORTED',
     });
   }

@@ -2,8 +2,6 @@ import { createHash } from 'node:crypto';
 import { abortReason, systemClock, type Clock } from '../clock.js';
 import { ServerMirror, type RateHeaders, type ServerModel } from './server-mirror.js';
 
-export type { RateHeaders } from './server-mirror.js';
-
 /** Cut applied on a first 429 when no limit is known. */
 const DECREASE = 0.85;
 /** Share of a measured (header-less) server rate to pace at. */
@@ -30,8 +28,6 @@ export interface RateLimiterOptions {
    * and of its bucket, leaving the rest to whatever else uses the key.
    */
   rateShare?: number;
-  /** Bucket size to assume before the server tells (default: 1 once a rate is known). */
-  burst?: number;
   clock?: Clock;
   /**
    * This process is one of `peers` shards of one run, all on this key (`--shard i/n`): each
@@ -42,12 +38,6 @@ export interface RateLimiterOptions {
    * (peersFinished).
    */
   peers?: number;
-  /**
-   * Rate (requests per minute) to assume until the server advertises one or refuses a request
-   * (e.g. a profile's known tier). Without it the limiter lets requests through unpaced until
-   * the first 429 or X-RateLimit-* header teaches it the limit.
-   */
-  initialRpm?: number;
 }
 
 export interface RateLimiterStats {
@@ -122,8 +112,6 @@ export class RateLimiter {
   private readonly heardLog: { at: number; remaining: number }[] = [];
   /** Idle tokens of the server's bucket this shard may still take (see noteHeard). */
   private idleLeft = 0;
-  /** Size of the `--rate` bucket (requests per minute); a share takes its size from the server. */
-  private readonly capBurst: number;
   /** The learnt (header-less) pace; undefined = not limited (yet). */
   private learning: Bucket | undefined;
   /** `--rate`: a cap of our own, whatever the server allows. */
@@ -150,15 +138,10 @@ export class RateLimiter {
 
   constructor(opts: RateLimiterOptions = {}) {
     this.clock = opts.clock ?? systemClock;
-    const now = this.clock.now();
     this.maxRpm = opts.maxRpm !== undefined && opts.maxRpm > 0 ? opts.maxRpm : undefined;
     this.peers = opts.peers !== undefined && opts.peers > 1 ? Math.floor(opts.peers) : undefined;
     this.rateShare = validShare(opts.rateShare ?? (this.peers ? 1 / this.peers : undefined));
-    this.capBurst = Math.max(1, opts.burst ?? 1);
-    if (opts.initialRpm !== undefined && opts.initialRpm > 0) {
-      this.learning = new Bucket(opts.initialRpm / 60_000, this.capBurst, now);
-    }
-    this.applyCap(now);
+    this.applyCap(this.clock.now());
   }
 
   /**
@@ -324,12 +307,12 @@ export class RateLimiter {
       const cap = this.maxRpm / 60_000;
       if (perMs === undefined || cap < perMs) {
         perMs = cap;
-        capacity = this.capBurst;
+        capacity = 1;
       }
     }
     if (perMs === undefined) return;
     if (!this.cap) {
-      // A rate starts with its own burst (none unless given); a share left to another
+      // A rate starts with one token; a share left to another
       // application with one request; a shard with its share of the server's bucket, at once.
       this.cap = new Bucket(perMs, capacity, now);
       if (this.rateShare !== undefined && this.peers === undefined) this.cap.tokens = 1;
@@ -393,12 +376,13 @@ export class RateLimiter {
   }
 
   /**
-   * Holds every waiting and future acquirer until clock time `until` (a 429's Retry-After).
-   * The paces restart with at most one token at that instant, so the resume is paced rather
-   * than a burst. A shorter pause never shortens a longer one.
+   * Holds every waiting and future acquirer for `ms` (a 429's Retry-After). The paces restart
+   * with at most one token when it ends, so the resume is paced rather than a burst. A shorter
+   * pause never shortens a longer one.
    */
-  pauseUntil(until: number): void {
+  pauseFor(ms: number): void {
     const now = this.clock.now();
+    const until = now + Math.max(0, ms);
     if (until > this.pausedUntil) {
       if (this.pausedUntil <= now && until > now) this.pauses += 1;
       this.pausedMs += Math.max(0, until - Math.max(now, this.pausedUntil));
@@ -407,11 +391,6 @@ export class RateLimiter {
     const end = Math.max(now, this.pausedUntil);
     this.learning?.restart(now, end);
     this.cap?.restart(now, end);
-  }
-
-  /** pauseUntil(now + ms). */
-  pauseFor(ms: number): void {
-    this.pauseUntil(this.clock.now() + Math.max(0, ms));
   }
 
   /**
@@ -449,11 +428,8 @@ export class RateLimiter {
       next = Math.min(next, this.maxRpm / 60_000);
     }
     next = Math.max(1 / 60_000, next);
-    if (this.learning) {
-      this.learning.perMs = next;
-      this.learning.capacity = 1;
-      this.learning.tokens = Math.min(this.learning.tokens, 1);
-    } else {
+    if (this.learning) this.learning.perMs = next;
+    else {
       // One request when the pause ends (the server said it would take one then), then paced.
       this.learning = new Bucket(next, 1, now);
       this.learning.restart(now, Math.max(now, this.pausedUntil));
@@ -496,10 +472,6 @@ export class RateLimiter {
     if (inWindow.length < 2) return 1 / 1000; // one a second: a safe floor to climb from
     const span = Math.max(1000, now - inWindow[0]!);
     return inWindow.length / span;
-  }
-
-  get isPaused(): boolean {
-    return this.clock.now() < this.pausedUntil;
   }
 
   /** Milliseconds left in the current Retry-After pause (0 when not paused). */

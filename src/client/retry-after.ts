@@ -7,9 +7,8 @@ export function parseRetryAfter(
   value: string | null | undefined,
   nowMs: number,
 ): number | undefined {
-  if (value === null || value === undefined) return undefined;
-  const text = value.trim();
-  if (text === '') return undefined;
+  const text = value?.trim();
+  if (!text) return undefined;
   if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
   // An HTTP date always names a weekday or month; refuse bare numbers-with-junk like "12abc".
   if (!/[a-z]/i.test(text)) return undefined;

@@ -92,9 +92,8 @@ export function fullJitterDelay(
  */
 export class RetryBudget {
   private tokens: number;
-  retries = 0;
 
-  constructor(private readonly opts: RetryPolicy['budget'] = DEFAULT_RETRY_POLICY.budget) {
+  constructor(private readonly opts: RetryPolicy['budget']) {
     this.tokens = opts.initial;
   }
 
@@ -107,12 +106,7 @@ export class RetryBudget {
   tryWithdraw(): boolean {
     if (this.tokens < 1) return false;
     this.tokens -= 1;
-    this.retries += 1;
     return true;
-  }
-
-  get remaining(): number {
-    return this.tokens;
   }
 }
 

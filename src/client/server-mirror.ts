@@ -1,7 +1,7 @@
 /** What one response said about the key's limit (X-RateLimit-Limit, -Remaining, -Reset). */
 export interface RateHeaders {
   /** Requests per minute (per window). */
-  limit?: number;
+  limit: number;
   /** Requests the server will still accept now, this one already counted. */
   remaining?: number;
   /** Unix seconds: when the bucket is full again, or when the window ends. */
@@ -162,7 +162,7 @@ export class ServerMirror {
     // Refill up to now while the request still counted as in flight (it bounds the refill).
     this.advance(now);
     this.pending.delete(ticket);
-    if (!h || h.limit === undefined || !(h.limit > 0)) return;
+    if (!h || !(h.limit > 0)) return;
     this.limit = h.limit;
     this.perMs = h.limit / 60_000;
     const rem = h.remaining;

@@ -26,14 +26,6 @@ export interface HttpCall {
   signal: AbortSignal;
 }
 
-/** A network failure; `cause` is the socket's error (its `code`: ECONNREFUSED, ECONNRESET, …). */
-class TransportError extends Error {
-  constructor(cause: Error) {
-    super(`request failed: ${cause.message}`, { cause });
-    this.name = 'TransportError';
-  }
-}
-
 const decoders: Record<string, (b: Buffer) => Promise<Buffer>> = {
   gzip: promisify(zlib.gunzip),
   'x-gzip': promisify(zlib.gunzip),
@@ -72,7 +64,9 @@ export function createTransport(baseUrl: string): (call: HttpCall) => Promise<Ht
         'Accept-Encoding': 'gzip, deflate, br',
       };
       if (call.body !== undefined) headers['Content-Length'] = Buffer.byteLength(call.body);
-      const fail = (err: Error) => reject(signal.aborted ? signal.reason : new TransportError(err));
+      // A network failure rejects with the socket's (or the decoder's) own error and its `code`
+      // (ECONNREFUSED, ECONNRESET, …); an abort with the signal's reason.
+      const fail = (err: Error) => reject(signal.aborted ? signal.reason : err);
       const req = lib.request(
         { ...target, method: call.method, path: prefix + call.path, headers, signal },
         (res) => {

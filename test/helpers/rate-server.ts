@@ -1,4 +1,4 @@
-import type { RateHeaders } from '../../src/client/limiter.js';
+import type { RateHeaders } from '../../src/client/server-mirror.js';
 import { RateLimiter } from '../../src/client/limiter.js';
 import { FakeClock } from './fake-clock.js';
 

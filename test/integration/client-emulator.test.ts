@@ -1,6 +1,7 @@
 import { getEventListeners } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SynapClient, type CreateMemoryInput, type RequestEvent } from '../../src/client/client.js';
+import { SynapClient, type RequestEvent } from '../../src/client/client.js';
+import type { CreateMemoryInput } from '../../src/client/create-body.js';
 import {
   AuthenticationError,
   ConflictError,

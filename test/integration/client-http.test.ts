@@ -1,7 +1,8 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { SynapClient, type CreateMemoryInput, type RequestEvent } from '../../src/client/client.js';
+import { SynapClient, type RequestEvent } from '../../src/client/client.js';
+import type { CreateMemoryInput } from '../../src/client/create-body.js';
 import {
   ListNotSupportedError,
   NetworkTimeoutError,
@@ -201,13 +202,18 @@ describe('SynapClient over real HTTP (scripted server)', () => {
 
   it('sends Bearer auth, JSON content type, synap-cli User-Agent and the exact §5.1/§10 body', async () => {
     const bodies: string[] = [];
-    const server = await scripted((_req, res, body) => {
+    const server = await scripted((req, res, body) => {
+      if (req.url === '/api/v1/auth/whoami') {
+        json(res, 200, { client_id: 'cli_1', instance_id: 'inst_0123456789abcdef' });
+        return;
+      }
       bodies.push(body);
       json(res, 200, { batch_id: 'b', total: 1, succeeded: 1, failed: 0, results: [] });
     });
-    const { c } = client(server, { instanceId: 'inst_0123456789abcdef' });
+    // The instance id whoami names prefixes the correlation id.
+    const { c } = client(server, { identify: true });
     await c.batch([{ document: 'hi', user_id: 'u1' }]);
-    const h = server.seen[0]!;
+    const h = server.seen[1]!;
     expect(h.authorization).toBe('Bearer synap_test_key_0000000000');
     expect(h['content-type']).toBe('application/json');
     expect(h['user-agent']).toMatch(/^synap-cli\/\d+\.\d+\.\d+/);
@@ -234,7 +240,7 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     const { c, events } = client(server, { clock, limiter });
     const t0 = clock.now();
     const first = c.whoami();
-    await until(() => limiter.isPaused);
+    await until(() => limiter.pauseRemainingMs > 0);
     const second = c.health().catch(() => undefined); // unmetered: not paced
     const third = c.get('m1'); // metered: must wait for the pause
     await settle();
@@ -277,14 +283,16 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     const server = await scripted((_req, res) =>
       json(res, 429, { detail: 'no' }, { 'Retry-After': '1', 'X-RateLimit-Limit': '60' }),
     );
+    const limiter = new RateLimiter({ clock });
     const { c } = client(server, {
       clock,
-      limiter: new RateLimiter({ clock }),
+      limiter,
       retry: { ...FAST, rateLimit: { ...FAST.rateLimit, maxWaits: 2 } },
     });
     const err = await drive(clock, c.whoami()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitError);
-    expect((err as RateLimitError).limit).toBe(60);
+    // The 429s' X-RateLimit-Limit reached the limiter: it paces just under 60/min.
+    expect(limiter.stats()).toMatchObject({ rpm: 58.8, source: 'headers' });
     expect((err as RateLimitError).retryAfterMs).toBe(1000);
     expect(server.seen).toHaveLength(3);
   });
@@ -398,7 +406,7 @@ describe('SynapClient over real HTTP (scripted server)', () => {
     const { c } = client(server, { clock, limiter });
     const ac = new AbortController();
     const p = c.whoami({ signal: ac.signal }).catch((e: unknown) => e);
-    await until(() => limiter.isPaused);
+    await until(() => limiter.pauseRemainingMs > 0);
     await settle();
     ac.abort(new Error('user stop'));
     expect(((await p) as Error).message).toBe('user stop');

@@ -120,6 +120,6 @@ describe('client transport', () => {
       headers: {},
       signal: new AbortController().signal,
     }).catch((e: unknown) => e);
-    expect((err as { cause?: { code?: string } }).cause?.code).toBe('ECONNREFUSED');
+    expect((err as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
   });
 });

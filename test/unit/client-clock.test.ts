@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../src/clock.js';
-import { RateLimitError } from '../../src/client/errors.js';
+import { errorFromResponse } from '../../src/client/answer-error.js';
 
 describe('systemClock', () => {
   beforeEach(() => {
@@ -41,9 +41,16 @@ describe('systemClock', () => {
   });
 });
 
-describe('RateLimitError.retryAfter', () => {
-  it('is Retry-After in seconds, undefined when unknown', () => {
-    expect(new RateLimitError('x', { retryAfterMs: 2500 }).retryAfter).toBe(2.5);
-    expect(new RateLimitError('x').retryAfter).toBeUndefined();
+describe("a 429's Retry-After", () => {
+  it('is carried in milliseconds (fractions of a second too), undefined when unknown', () => {
+    const answer = (headers: Record<string, string>) =>
+      errorFromResponse({
+        status: 429,
+        headers: new Headers(headers),
+        bodyText: '',
+        correlationId: 'c',
+      });
+    expect(answer({ 'Retry-After': '2.5' }).retryAfterMs).toBe(2500);
+    expect(answer({}).retryAfterMs).toBeUndefined();
   });
 });

@@ -98,8 +98,7 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
     expect(err.message).toMatch(/^Out of credits/);
     expect(err.balanceCredits).toBe(3);
     expect(err.minimumRequiredCredits).toBe(10);
-    expect(err.recoveryUrl).toBe('/v1/credits/balance');
-    expect(err.redeemUrl).toBe('https://example.test/redeem');
+    expect(err.hints).toContain('Redeem a credit code: https://example.test/redeem');
     expect(err.exitCode).toBe(6);
   });
 
@@ -110,11 +109,10 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
     }) as InsufficientCreditsError;
     expect(err.balanceCredits).toBe(0);
     expect(err.minimumRequiredCredits).toBeUndefined();
-    expect(err.recoveryUrl).toBeUndefined();
     expect(err.message).toMatch(/^no credits/);
   });
 
-  it('429 carries Retry-After (seconds), limit and remaining', () => {
+  it('429 carries Retry-After (seconds)', () => {
     const err = respond(
       429,
       { error: 'slow down', code: 'RATE_LIMITED' },
@@ -122,8 +120,6 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
     ) as RateLimitError;
     expect(err).toBeInstanceOf(RateLimitError);
     expect(err.retryAfterMs).toBe(7000);
-    expect(err.limit).toBe(60);
-    expect(err.remaining).toBe(0);
     expect(err.message).toMatch(/^slow down/);
   });
 
@@ -133,11 +129,9 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
     expect(err.retryAfterMs).toBe(12_000);
   });
 
-  it('429 without headers leaves the numbers undefined', () => {
+  it('429 without Retry-After leaves the wait undefined', () => {
     const err = respond(429, '') as RateLimitError;
     expect(err.retryAfterMs).toBeUndefined();
-    expect(err.limit).toBeUndefined();
-    expect(err.remaining).toBeUndefined();
   });
 
   it('400 adds the field named in details when the message does not name it', () => {
@@ -147,7 +141,6 @@ describe('errorFromResponse: status → error class (synap-api.md §6.2)', () =>
       details: { field: 'document_type' },
     });
     expect(err.message).toBe('bad value (field: document_type)');
-    expect(err.details).toEqual({ field: 'document_type' });
     const named = respond(422, {
       error: 'document_type is wrong',
       details: { field: 'document_type' },

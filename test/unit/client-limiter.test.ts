@@ -16,9 +16,9 @@ function worker(limiter: RateLimiter, clock: FakeClock, times: number[], stop: {
 }
 
 describe('RateLimiter token bucket', () => {
-  it('never lets more than burst + rate×window through in any window, FIFO', async () => {
+  it('never lets more than one + rate×window through in any window, FIFO', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ clock, maxRpm: 60, burst: 5 });
+    const limiter = new RateLimiter({ clock, maxRpm: 60 });
     const granted: { i: number; at: number }[] = [];
     const all = Array.from({ length: 25 }, (_, i) =>
       limiter.acquire().then(() => granted.push({ i, at: clock.now() - start })),
@@ -28,18 +28,18 @@ describe('RateLimiter token bucket', () => {
     await Promise.all(all);
     expect(granted.map((g) => g.i)).toEqual(Array.from({ length: 25 }, (_, i) => i));
     const times = granted.map((g) => g.at);
-    expect(times.slice(0, 5)).toEqual([0, 0, 0, 0, 0]); // the burst
+    expect(times.slice(0, 3)).toEqual([0, 1000, 2000]); // one at once, no burst
     for (const w of [500, 1000, 2500, 5000, 10_000, 20_000]) {
-      expect(maxInWindow(times, w), `window ${w}`).toBeLessThanOrEqual(5 + (60 / 60_000) * w);
+      expect(maxInWindow(times, w), `window ${w}`).toBeLessThanOrEqual(1 + (60 / 60_000) * w);
     }
-    // ...and it does not crawl either: 20 more at 1/s after the burst.
-    expect(times[24]).toBeGreaterThanOrEqual(20_000);
-    expect(times[24]).toBeLessThan(20_000 + 100);
+    // ...and it does not crawl either: 24 more at 1/s after the first.
+    expect(times[24]).toBeGreaterThanOrEqual(24_000);
+    expect(times[24]).toBeLessThan(24_000 + 100);
   });
 
   it('many concurrent workers share one pace', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ clock, maxRpm: 600, burst: 10 });
+    const limiter = new RateLimiter({ clock, maxRpm: 600 });
     const times: number[] = [];
     const stop = { done: false };
     const workers = Array.from({ length: 8 }, () => worker(limiter, clock, times, stop));
@@ -48,18 +48,18 @@ describe('RateLimiter token bucket', () => {
     const start = times[0]!;
     const rel = times.map((t) => t - start);
     for (const w of [100, 1000, 10_000, 59_000]) {
-      expect(maxInWindow(rel, w), `window ${w}`).toBeLessThanOrEqual(10 + (600 / 60_000) * w);
+      expect(maxInWindow(rel, w), `window ${w}`).toBeLessThanOrEqual(1 + (600 / 60_000) * w);
     }
-    // 10 burst + 600/min over 60 s
+    // one at once + 600/min over 60 s
     expect(times.length).toBeGreaterThanOrEqual(600);
-    expect(times.length).toBeLessThanOrEqual(611);
+    expect(times.length).toBeLessThanOrEqual(601);
     await clock.advance(1000);
     await Promise.race([Promise.all(workers), flushMicrotasks()]);
   });
 
   it('an aborted waiter does not block the ones behind it', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ clock, maxRpm: 60, burst: 1 });
+    const limiter = new RateLimiter({ clock, maxRpm: 60 });
     await limiter.acquire();
     const ac = new AbortController();
     const first = limiter.acquire(ac.signal);
@@ -78,15 +78,17 @@ describe('RateLimiter token bucket', () => {
 describe('RateLimiter pause on 429', () => {
   it('holds every waiter and new acquirers until Retry-After has passed, then resumes without a burst', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ clock, maxRpm: 600, burst: 10 });
+    const limiter = new RateLimiter({ clock, maxRpm: 600 });
+    const sent = Array.from({ length: 10 }, () => limiter.acquire());
+    await clock.run(900, 10);
+    await Promise.all(sent); // ten sent in the last second, the --rate token spent
     const t0 = clock.now();
-    for (let i = 0; i < 10; i++) await limiter.acquire(); // the burst is spent
     const granted: { i: number; at: number }[] = [];
     const waiters = [0, 1, 2].map((i) =>
       limiter.acquire().then(() => granted.push({ i, at: clock.now() - t0 })),
     );
     limiter.onRateLimited(5000);
-    expect(limiter.isPaused).toBe(true);
+    expect(limiter.pauseRemainingMs).toBeGreaterThan(0);
     expect(limiter.pauseRemainingMs).toBe(5000);
     await clock.run(1000, 10);
     // a newcomer during the pause waits too, behind the earlier waiters
@@ -101,14 +103,14 @@ describe('RateLimiter pause on 429', () => {
     // one per ~118 ms).
     expect(granted.map((g) => g.at)).toEqual([5100, 5218, 5336, 5454]);
     expect(limiter.stats().rpm).toBe(510);
-    expect(limiter.isPaused).toBe(false);
+    expect(limiter.pauseRemainingMs).toBe(0);
     expect(limiter.stats().pauses).toBe(1);
     expect(limiter.stats().pausedMs).toBe(5000);
   });
 
   it('a later 429 extends the pause; an earlier-ending one does not shorten it', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ clock, maxRpm: 6000, burst: 1 });
+    const limiter = new RateLimiter({ clock, maxRpm: 6000 });
     limiter.onRateLimited(3000);
     await clock.advance(1000);
     limiter.onRateLimited(500); // ends at 1500 < 3000: ignored
@@ -213,7 +215,7 @@ describe('RateLimiter with X-RateLimit-* headers (see client-limiter-mirror.test
 
   it('ignores missing or nonsensical limits', () => {
     const limiter = new RateLimiter({ clock: new FakeClock() });
-    limiter.settle(0, {});
+    limiter.settle(0, undefined); // no X-RateLimit-Limit: no headers read
     limiter.settle(0, { limit: 0 });
     limiter.settle(0, { limit: -5, remaining: 3 });
     expect(limiter.stats().rpm).toBeUndefined();
@@ -224,7 +226,7 @@ describe('RateLimiter with X-RateLimit-* headers (see client-limiter-mirror.test
     const limiter = new RateLimiter({ clock });
     limiter.settle(0, { limit: 600, remaining: 5, resetEpochS: resetIn(clock, 5000) });
     limiter.onRateLimited(1000);
-    expect(limiter.isPaused).toBe(true);
+    expect(limiter.pauseRemainingMs).toBeGreaterThan(0);
     expect(limiter.stats()).toMatchObject({ rpm: 600, source: 'headers' });
   });
 });
@@ -305,14 +307,15 @@ describe('AdaptiveConcurrency', () => {
   }
 
   it('grows on fast clean answers up to max, never beyond', async () => {
-    const c = new AdaptiveConcurrency(8, 1);
+    const c = new AdaptiveConcurrency(8);
+    for (let i = 0; i < 3; i++) await cycle(c, 'overload');
     expect(c.current()).toBe(1);
     for (let i = 0; i < 200; i++) await cycle(c, 'ok');
     expect(c.current()).toBe(8);
   });
 
   it('halves on overload, never below 1', async () => {
-    const c = new AdaptiveConcurrency(16, 16);
+    const c = new AdaptiveConcurrency(16);
     const seen: number[] = [];
     for (let i = 0; i < 6; i++) {
       await cycle(c, 'overload');
@@ -322,13 +325,15 @@ describe('AdaptiveConcurrency', () => {
   });
 
   it('neutral outcomes (429, client errors) change nothing', async () => {
-    const c = new AdaptiveConcurrency(8, 3);
+    const c = new AdaptiveConcurrency(8);
+    await cycle(c, 'overload');
     for (let i = 0; i < 50; i++) await cycle(c, 'neutral');
-    expect(c.current()).toBe(3);
+    expect(c.current()).toBe(4);
   });
 
   it('slow answers shrink it gently', async () => {
-    const c = new AdaptiveConcurrency(8, 4);
+    const c = new AdaptiveConcurrency(8);
+    await cycle(c, 'overload');
     await cycle(c, 'ok', 10);
     for (let i = 0; i < 40; i++) await cycle(c, 'ok', 5000);
     expect(c.current()).toBeLessThan(4);
@@ -336,7 +341,7 @@ describe('AdaptiveConcurrency', () => {
   });
 
   it('holds acquirers beyond the limit until a slot frees', async () => {
-    const c = new AdaptiveConcurrency(2, 2);
+    const c = new AdaptiveConcurrency(2);
     await c.acquire();
     await c.acquire();
     let third = false;
@@ -351,7 +356,7 @@ describe('AdaptiveConcurrency', () => {
   });
 
   it('a halved window lets nobody in until the holders are below it; a grown one lets waiters in at once', async () => {
-    const c = new AdaptiveConcurrency(4, 4);
+    const c = new AdaptiveConcurrency(4);
     for (let i = 0; i < 4; i++) await c.acquire();
     let entered = 0;
     const waiting = Array.from({ length: 3 }, () => c.acquire().then(() => (entered += 1)));
@@ -374,20 +379,22 @@ describe('AdaptiveConcurrency', () => {
     expect([entered, c.inFlight()]).toEqual([3, 2]);
   });
 
-  it('max 1 stays at 1; initial is clamped', () => {
-    expect(new AdaptiveConcurrency(1).current()).toBe(1);
-    expect(new AdaptiveConcurrency(3, 10).current()).toBe(3);
-    expect(new AdaptiveConcurrency(3, 0).current()).toBe(1);
+  it('starts at max; max 1 stays at 1', async () => {
+    expect(new AdaptiveConcurrency(3).current()).toBe(3);
+    const one = new AdaptiveConcurrency(1);
+    await cycle(one, 'overload');
+    expect(one.current()).toBe(1);
+    for (let i = 0; i < 20; i++) await cycle(one, 'ok');
+    expect(one.current()).toBe(1);
   });
 });
 
-describe('RateLimiter pauseFor / pauseUntil', () => {
-  it('pauseUntil holds waiters and newcomers until that instant, then paces from one token (no burst)', async () => {
+describe('RateLimiter pauseFor', () => {
+  it('pauseFor holds waiters and newcomers until it ends, then paces from one token (no burst)', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ clock, maxRpm: 600, burst: 20 }); // 10/s, 20 banked
+    const limiter = new RateLimiter({ clock, maxRpm: 600 }); // 10/s
     const t0 = clock.now();
-    limiter.pauseUntil(t0 + 3000);
-    expect(limiter.isPaused).toBe(true);
+    limiter.pauseFor(3000);
     expect(limiter.pauseRemainingMs).toBe(3000);
     const granted: number[] = [];
     const early = Array.from({ length: 3 }, () =>
@@ -401,7 +408,7 @@ describe('RateLimiter pauseFor / pauseUntil', () => {
     expect(granted).toEqual([]);
     await clock.run(2000, 10);
     await Promise.all([...early, ...late]);
-    // none before 3000 ms; one at 3000, then one per 100 ms (no burst from the 20 banked tokens)
+    // none before 3000 ms; one at 3000, then one per 100 ms (no burst)
     expect(granted).toEqual([3000, 3100, 3200, 3300, 3400]);
     expect(limiter.stats().pauses).toBe(1);
     expect(limiter.stats().pausedMs).toBe(3000);
@@ -419,32 +426,37 @@ describe('RateLimiter pauseFor / pauseUntil', () => {
     await p;
     expect(done).toBe(true);
     limiter.pauseFor(-5); // nonsense: no pause
-    expect(limiter.isPaused).toBe(false);
+    expect(limiter.pauseRemainingMs).toBe(0);
   });
 });
 
-describe('RateLimiter with an assumed starting rate', () => {
-  it('paces at initialRpm from the first request, probes up on success, never above --rate', async () => {
+describe('RateLimiter with an assumed or learnt rate', () => {
+  it('after a 429 paces at the learnt rate, probes up on success, never above --rate', async () => {
     const clock = new FakeClock();
-    const limiter = new RateLimiter({ clock, initialRpm: 60, maxRpm: 90 });
-    expect(limiter.stats()).toMatchObject({ rpm: 60, source: 'assumed' });
+    const limiter = new RateLimiter({ clock, maxRpm: 90 });
+    // Nothing sent yet: the cut starts from one a second (60/min × 0.85).
+    limiter.onRateLimited(0);
+    expect(limiter.stats()).toMatchObject({ rpm: 51, source: 'learned' });
     const t0 = clock.now();
     const granted: number[] = [];
     const all = Array.from({ length: 3 }, () =>
       limiter.acquire().then(() => granted.push(clock.now() - t0)),
     );
-    await clock.run(2500, 10);
+    await clock.run(2500, 1);
     await Promise.all(all);
-    expect(granted).toEqual([0, 1000, 2000]);
+    expect(granted).toEqual([0, 1177, 2354]);
     for (let i = 0; i < 100; i++) limiter.onSuccess();
-    expect(limiter.stats().rpm).toBeGreaterThan(60);
+    expect(limiter.stats().rpm).toBeGreaterThan(51);
     for (let i = 0; i < 100_000; i++) limiter.onSuccess();
-    expect(limiter.stats().rpm).toBe(90);
+    expect(limiter.stats()).toMatchObject({ rpm: 90, source: 'learned' });
   });
 
-  it('a --rate below the assumed rate wins', () => {
-    const limiter = new RateLimiter({ clock: new FakeClock(), initialRpm: 600, maxRpm: 100 });
-    expect(limiter.stats()).toMatchObject({ rpm: 100, source: 'cap' });
+  it('a share of a server that advertises no limit assumes the smallest tier until a 429', async () => {
+    const limiter = new RateLimiter({ clock: new FakeClock(), rateShare: 1 });
+    limiter.settle(await limiter.acquire());
+    expect(limiter.stats()).toMatchObject({ rpm: 60, source: 'assumed' });
+    limiter.capRate(30);
+    expect(limiter.stats().rpm).toBe(30);
   });
 });
 
