@@ -34,7 +34,8 @@ describe('synap ingest --rate as a share of the server limit', () => {
         other.sent += 1;
         if (res.status === 429) other.refused += 1;
         const wait = res.status === 429 ? Number(res.headers['retry-after']) * 1000 : 100;
-        await new Promise((r) => setTimeout(r, wait));
+        // Unref'd: the harness counts the timers a run leaves behind, and this pause is not the run's.
+        await new Promise((r) => setTimeout(r, wait).unref());
       }
     })();
     const started = Date.now();
