@@ -1,3 +1,4 @@
+import { systemClock } from '../clock.js';
 import { MAX_BATCH_SIZE } from '../client/types.js';
 import { MAX_CONCURRENCY } from '../config/settings.js';
 import type { GlobalOptions } from '../global-options.js';
@@ -74,8 +75,15 @@ export async function ingestWithDisplay(
   });
   const signals = abortOnSignals();
   const options = build(signals.signal);
+  // --max-duration bounds the whole command: what came before the pipeline since the run's
+  // start (whoami, the credit estimate, the ledger) is not given again.
+  const { maxDurationMs: bound, since } = options;
+  const maxDurationMs =
+    bound === undefined || since === undefined
+      ? bound
+      : Math.max(1, bound - (systemClock.now() - since.at));
   try {
-    const summary = await ingest({ ...options, signal: signals.signal }, display);
+    const summary = await ingest({ ...options, maxDurationMs, signal: signals.signal }, display);
     return { result: summary, exitCode: summary.exit_code };
   } finally {
     display.done();

@@ -144,10 +144,9 @@ Examples:
       // leave, unless --rate says otherwise.
       ...(shard && shard.count > 1 && flags.rate === undefined ? { peers: shard.count } : {}),
     });
-    // On the run's clock, as the pipeline's own time and its --max-duration.
-    const preflightStart = systemClock.now();
-    // The summary's requests, 429s and elapsed time include the pre-flight's.
-    const since = { at: preflightStart, stats: session.client.stats() };
+    // The summary's requests, 429s and elapsed time include the pre-flight's, and so does
+    // --max-duration; on the run's clock, as the pipeline's own time.
+    const since = { at: systemClock.now(), stats: session.client.stats() };
     // The pipeline's modules load while whoami and the credit estimate are in flight.
     const pipeline = import('./ingest-run.js');
     pipeline.catch(() => {});
@@ -169,16 +168,8 @@ Examples:
     const { countToSend, ingestRunOptions, ingestWithDisplay } = await pipeline;
     const { openRunLedger } = await import('./ingest-ledger.js');
     const ledger = await openRunLedger(session, { resend: flags.resend === true });
-    // --max-duration bounds the whole command: what the pre-flight took is not given again.
-    const runFlags =
-      flags.maxDuration === undefined
-        ? flags
-        : {
-            ...flags,
-            maxDuration: Math.max(1, flags.maxDuration - (systemClock.now() - preflightStart)),
-          };
     const options = () => ({
-      ...ingestRunOptions(runFlags, session, instance),
+      ...ingestRunOptions(flags, session, instance),
       inputs: mine,
       entryNames,
       folderOf,

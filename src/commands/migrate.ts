@@ -111,7 +111,8 @@ Examples:
       ...flags.rate,
       retry: ingestRetryPolicy(flags),
     });
-    // The summary's requests, 429s and elapsed time include the target's pre-flight.
+    // The summary's requests, 429s and elapsed time include the target's pre-flight, and so
+    // does --max-duration.
     const since = { at: systemClock.now(), stats: to.client.stats() };
     await checkDistinct(from, to);
     const { instance } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
