@@ -19,7 +19,7 @@ Examples:
   async run(ctx) {
     const profile = ctx.globals.profile;
     const { openStore } = await import('../../config/store.js');
-    const removed = await (await openStore()).removeApiKey(profile);
+    const removed = await (await openStore()).unset(profile, 'api_key');
     return {
       result: { profile, removed },
       warnings: process.env.SYNAP_API_KEY
