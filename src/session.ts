@@ -9,8 +9,6 @@ import { UsageError } from './errors.js';
 import type { GlobalOptions } from './global-options.js';
 import { requestReporter } from './output/verbose.js';
 
-export { DEFAULT_BASE_URL };
-
 /** queued → completed delay of the `--local` emulator: short, but long enough to see a status change. */
 const LOCAL_PROCESSING_DELAY_MS = 500;
 
@@ -213,6 +211,7 @@ export async function openSession(
     );
   }
 
+  const retry = opts.retry ?? DEFAULT_RETRY_POLICY;
   const client = new SynapClient({
     baseUrl,
     apiKey,
@@ -225,18 +224,12 @@ export async function openSession(
     keyOwner: { profile, source: keySource },
     // whoami first, so every request says whose it is (X-Client-ID, X-Instance-ID).
     identify: apiKey !== '',
-    retry: {
-      ...(opts.retry ?? DEFAULT_RETRY_POLICY),
-      ...(globals.maxRetryAfterMs !== undefined
-        ? { maxRetryAfterMs: globals.maxRetryAfterMs }
-        : {}),
-    },
+    retry: { ...retry, maxRetryAfterMs: globals.maxRetryAfterMs ?? retry.maxRetryAfterMs },
     // --verbose: one stderr line per HTTP attempt (never the key); otherwise a notice when a
     // server does not answer and the request is tried again.
     onRequest: requestReporter({ verbose: globals.verbose, quiet: globals.quiet, baseUrl }),
   });
 
-  let closed = false;
   return {
     profile,
     baseUrl,
@@ -248,10 +241,7 @@ export async function openSession(
     local: globals.local,
     store,
     warnings,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await closeEmulator?.();
-    },
+    // The emulator's close() may be called twice.
+    close: async () => closeEmulator?.(),
   };
 }
