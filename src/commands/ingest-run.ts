@@ -1,6 +1,4 @@
 import { systemClock } from '../clock.js';
-import { MAX_BATCH_SIZE } from '../client/types.js';
-import { MAX_CONCURRENCY } from '../config/settings.js';
 import type { GlobalOptions } from '../global-options.js';
 import {
   DEFAULT_BATCH_SIZE,
@@ -16,14 +14,13 @@ import { abortOnSignals } from '../signals.js';
 import { RUN_OPTION_FLAGS, type IngestFlags, type RunOptionFlags } from './ingest-options.js';
 import type { Outcome } from './run.js';
 
-/** The pipeline's options from the flags, with the profile's defaults where a flag is absent. */
+/** The pipeline's options from the flags, else the profile's defaults (valid: getDefaults). */
 export function ingestRunOptions(
   flags: IngestFlags,
   session: Pick<Session, 'defaults' | 'profile' | 'stateUrl' | 'client'>,
   instance?: InstanceRules,
 ): IngestRunOptions {
   const d = session.defaults;
-  const clamp = (v: number, max: number) => Math.min(max, Math.max(1, v));
   return {
     client: session.client,
     map: {
@@ -43,8 +40,8 @@ export function ingestRunOptions(
     },
     profile: session.profile,
     baseUrl: session.stateUrl,
-    batchSize: flags.batchSize ?? clamp(d.batch_size ?? DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE),
-    concurrency: flags.concurrency ?? clamp(d.concurrency ?? DEFAULT_CONCURRENCY, MAX_CONCURRENCY),
+    batchSize: flags.batchSize ?? d.batch_size ?? DEFAULT_BATCH_SIZE,
+    concurrency: flags.concurrency ?? d.concurrency ?? DEFAULT_CONCURRENCY,
     ...(Object.fromEntries(RUN_OPTION_FLAGS.map((name) => [name, flags[name]])) as RunOptionFlags),
     failuresPath: flags.failures,
     maxDurationMs: flags.maxDuration,
