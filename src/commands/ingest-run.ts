@@ -45,7 +45,7 @@ export function ingestRunOptions(
     ...(Object.fromEntries(RUN_OPTION_FLAGS.map((name) => [name, flags[name]])) as RunOptionFlags),
     failuresPath: flags.failures,
     maxDurationMs: flags.maxDuration,
-    dryRun: flags.dryRun === true || flags.show !== undefined,
+    dryRun: flags.dryRun === true,
     waitTimeoutMs: flags.waitTimeout,
   };
 }

@@ -74,9 +74,7 @@ Examples:
   $ synap ingest big.jsonl --shards 8 --shard-report`,
     ),
 
-  async run(ctx, given, args) {
-    // --show N is a dry run that shows more.
-    const flags = given.show !== undefined ? { ...given, dryRun: true } : given;
+  async run(ctx, flags, args) {
     if (flags.filesFrom === '-' && args.includes('-')) {
       throw new UsageError(
         '--files-from - reads the list from stdin, so stdin (-) cannot be an input too',

@@ -84,9 +84,7 @@ Examples:
   $ synap --json migrate --from old --to new --rate 300 > migration-summary.json`,
     ),
 
-  async run(ctx, given) {
-    // --show N is a dry run that shows more: nothing is sent, and no saved progress is touched.
-    const flags = given.show !== undefined ? { ...given, dryRun: true } : given;
+  async run(ctx, flags) {
     if (ctx.globals.local) {
       throw new UsageError(
         '--local cannot be used with migrate: name two profiles with --from and --to',
