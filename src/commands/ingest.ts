@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { formatLabels, formatsHelp } from '../ingest/formats/index.js';
+import { filesOfShard, resolveShard, shardLabel } from '../ingest/shard.js';
 import type { ShardReport } from '../ingest/shard-report.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import type { EntriesEvent } from '../ingest/readers/zip.js';
@@ -81,17 +82,12 @@ Examples:
       );
     }
     // Loaded when the command runs, not when it is declared (see cli.ts).
-    const [
-      { assertReadable },
-      { readFilesFrom },
-      { filesOfShard, resolveShard, shardLabel },
-      { checkFailuresFlag, realInputs },
-    ] = await Promise.all([
-      import('../ingest/readers/index.js'),
-      import('../ingest/files-from.js'),
-      import('../ingest/shard.js'),
-      import('../ingest/run-files.js'),
-    ]);
+    const [{ assertReadable }, { readFilesFrom }, { checkFailuresFlag, realInputs }] =
+      await Promise.all([
+        import('../ingest/readers/index.js'),
+        import('../ingest/files-from.js'),
+        import('../ingest/run-files.js'),
+      ]);
     const named = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
     // A folder stands for the files in it that a format claims (containers.ts).
     const inputs: string[] = [];
@@ -148,7 +144,7 @@ Examples:
     // The pipeline's modules load while whoami and the credit estimate are in flight.
     const pipeline = import('./ingest-run.js');
     pipeline.catch(() => {});
-    const { heldByLedger } = await import('./ingest-ledger.js');
+    const { heldByLedger, openRunLedger } = await import('./ingest-ledger.js');
     const preflight = prepareIngest(session, flags, {
       inputs: mine,
       // A record shard sends about 1/n of what its inputs hold.
@@ -164,7 +160,6 @@ Examples:
       import('../ledger/ledger.js').catch(() => {});
     const { instance, credits: estimated, recount } = await preflight;
     const { countToSend, ingestRunOptions, ingestWithDisplay } = await pipeline;
-    const { openRunLedger } = await import('./ingest-ledger.js');
     const ledger = await openRunLedger(session, { resend: flags.resend === true });
     const options = () => ({
       ...ingestRunOptions(flags, session, instance),
