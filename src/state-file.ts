@@ -22,10 +22,6 @@ export interface StateHeader<K extends StateKind> {
   kind: (typeof KINDS)[K]['tag'];
 }
 
-export function statePathFor(kind: StateKind, path: string): string {
-  return `${path}${KINDS[kind].suffix}`;
-}
-
 /**
  * The checkpoint of one file for one kind of run: read (undefined when there is none; a damaged
  * one is a usage error that says how to start over), written atomically (a crash leaves the old
@@ -45,7 +41,7 @@ export class StateFile<K extends StateKind, T extends StateHeader<K>> {
       restartHint: string;
     },
     /** Where the state file is, when not beside the target (see ingest/run-files.ts). */
-    path: string = statePathFor(kind, target),
+    path: string = `${target}${KINDS[kind].suffix}`,
   ) {
     this.path = path;
   }
