@@ -50,8 +50,9 @@ export function viewOf(globals: GlobalOptions, commandLine: CommandLine): View {
   };
 }
 
+/** A command of any options, arguments and result (the runner and the program hold them all). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnySpec = CommandSpec<any, any[], any>;
+export type AnySpec = CommandSpec<any, any[], any>;
 
 /**
  * Runs commands: session → run() → result printed as the `--json` envelope or by render(),
