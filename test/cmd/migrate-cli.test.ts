@@ -274,7 +274,8 @@ describe('migrate --max-duration against a slow target', () => {
           ],
           { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000 },
         );
-      expect((await migrate('2s')).code).toBe(5);
+      // The bound counts from the start, pre-flight included: 3 s leave room on a loaded machine.
+      expect((await migrate('3s')).code).toBe(5);
       const copied = new Set(third.documents().map((d) => d.document_id));
       expect(copied.size).toBeGreaterThan(30);
       // The source consolidates: 30 memories already copied go, 30 new ones come.
