@@ -1,6 +1,6 @@
 import { Command, Option, type CommandOptions } from 'commander';
 import { declared, declareLater } from './commands/lazy.js';
-import { Runner, type CommandSpec } from './commands/run.js';
+import { Runner, type AnySpec } from './commands/run.js';
 import { printVersionFlag } from './commands/version.js';
 import { exitCodeAfterSignals, onSecondSignal } from './signals.js';
 import { duration } from './commands/flags.js';
@@ -20,9 +20,6 @@ import { finishCommand, finishHelp } from './help.js';
 
 /** Thrown when -V/--version is read among other arguments: run() prints the version. */
 class VersionAsked extends Error {}
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnySpec = CommandSpec<any, any[], any>;
 
 /** Declares the program and its commands; each command's action goes through `runner`. */
 export function buildProgram(runner: Runner): Command {

@@ -139,15 +139,11 @@ export class CommandLine {
       const added: Part[] = edit.args.map((a) => ({ kind: 'operand', tokens: [a] }));
       const first = parts.findIndex((p) => p.kind === 'operand');
       parts = parts.filter((p) => p.kind !== 'operand');
-      // Operands after `--` stay after it.
+      // Operands after `--` stay after it; with none before, they go right after the command.
       const separator = parts.findIndex((p) => p.kind === 'separator');
+      const lastCommand = parts.map((p) => p.kind).lastIndexOf('command');
       if (separator !== -1 && first > separator) parts.push(...added);
-      else if (first !== -1) insertAt(first, added);
-      else {
-        // None before: right after the command's name.
-        const lastCommand = parts.map((p) => p.kind).lastIndexOf('command');
-        insertAt(lastCommand + 1, added);
-      }
+      else insertAt(first === -1 ? lastCommand + 1 : first, added);
     }
     for (const [flag, value] of Object.entries(edit.set ?? {})) {
       const first = parts.findIndex((p) => this.is(p, flag));

@@ -1,15 +1,13 @@
 import { DEFAULT_BASE_URL, checkBaseUrl } from './client/base-url.js';
 import { SynapClient } from './client/client.js';
 import type { KeySource } from './client/error-hints.js';
-import { limiterFor } from './client/limiter.js';
+import { limiterFor, type RateLimiterOptions } from './client/limiter.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from './client/retry-policy.js';
 import { checkProfileName, type ProfileDefaults } from './config/settings.js';
 import { CONFIG_PROBLEM_HINT, openStore, type ConfigStore } from './config/store.js';
 import { UsageError } from './errors.js';
 import type { GlobalOptions } from './global-options.js';
 import { requestReporter } from './output/verbose.js';
-
-export { DEFAULT_BASE_URL };
 
 /** queued → completed delay of the `--local` emulator: short, but long enough to see a status change. */
 const LOCAL_PROCESSING_DELAY_MS = 500;
@@ -39,7 +37,10 @@ export interface Session {
   close(): Promise<void>;
 }
 
-export interface OpenSessionOptions {
+/** How the key's limiter is capped: ingest and migrate `--rate`, and one of n shards. */
+type LimiterCaps = Pick<RateLimiterOptions, 'maxRpm' | 'rateShare' | 'peers'>;
+
+export interface OpenSessionOptions extends LimiterCaps {
   /**
    * Use this profile instead of --profile/SYNAP_PROFILE (migrate's --from/--to). For an explicit
    * profile its own key and base URL win over SYNAP_API_KEY/SYNAP_BASE_URL/--base-url, which then
@@ -52,12 +53,6 @@ export interface OpenSessionOptions {
   apiKey?: string;
   /** Use this base URL instead of --base-url's (auth login trying another host). */
   baseUrl?: string;
-  /** Requests per minute the client never exceeds (ingest/migrate `--rate`). */
-  maxRpm?: number;
-  /** Share of the server's advertised limit the client uses (`--rate 50%`; one of n shards: 1/n). */
-  rateShare?: number;
-  /** One of this many shards of one run on the key (`--shard i/n`): see RateLimiterOptions.peers. */
-  peers?: number;
   /** How calls are retried (default DEFAULT_RETRY_POLICY). */
   retry?: RetryPolicy;
 }
@@ -213,6 +208,7 @@ export async function openSession(
     );
   }
 
+  const retry = opts.retry ?? DEFAULT_RETRY_POLICY;
   const client = new SynapClient({
     baseUrl,
     apiKey,
@@ -225,18 +221,12 @@ export async function openSession(
     keyOwner: { profile, source: keySource },
     // whoami first, so every request says whose it is (X-Client-ID, X-Instance-ID).
     identify: apiKey !== '',
-    retry: {
-      ...(opts.retry ?? DEFAULT_RETRY_POLICY),
-      ...(globals.maxRetryAfterMs !== undefined
-        ? { maxRetryAfterMs: globals.maxRetryAfterMs }
-        : {}),
-    },
+    retry: { ...retry, maxRetryAfterMs: globals.maxRetryAfterMs ?? retry.maxRetryAfterMs },
     // --verbose: one stderr line per HTTP attempt (never the key); otherwise a notice when a
     // server does not answer and the request is tried again.
     onRequest: requestReporter({ verbose: globals.verbose, quiet: globals.quiet, baseUrl }),
   });
 
-  let closed = false;
   return {
     profile,
     baseUrl,
@@ -248,10 +238,7 @@ export async function openSession(
     local: globals.local,
     store,
     warnings,
-    async close() {
-      if (closed) return;
-      closed = true;
-      await closeEmulator?.();
-    },
+    // The emulator's close() may be called twice.
+    close: async () => closeEmulator?.(),
   };
 }

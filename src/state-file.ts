@@ -4,29 +4,22 @@ import { writeFileAtomic } from './atomic-write.js';
 import { UsageError, WriteFailedError } from './errors.js';
 import { canonicalJson } from './json-value.js';
 
-/** What a state file checkpoints: an ingest of an input file, or an export to an output file. */
-export type StateKind = 'ingest' | 'export';
-
 /**
- * Each kind has its own file name beside the file it belongs to, so an interrupted ingest of
- * `data.jsonl` and an export to `data.jsonl` never read, refuse or replace each other's state.
+ * What a state file checkpoints: an ingest of an input file, or an export to an output file.
+ * Each kind has its own file name beside the file it belongs to (`suffix`), so an interrupted
+ * ingest of `data.jsonl` and an export to `data.jsonl` never read, refuse or replace each
+ * other's state; `tag` is the `kind` written inside the file, checked on reading.
  */
-const SUFFIX: Record<StateKind, string> = {
-  ingest: '.synap-state.json',
-  export: '.synap-export-state.json',
-};
-
-/** The `kind` written inside the file, checked on reading. */
-const TAG = { ingest: 'synap-ingest', export: 'synap-export' } as const;
+const KINDS = {
+  ingest: { suffix: '.synap-state.json', tag: 'synap-ingest' },
+  export: { suffix: '.synap-export-state.json', tag: 'synap-export' },
+} as const;
+type StateKind = keyof typeof KINDS;
 
 /** Fields every state file has; each kind adds its own. */
 export interface StateHeader<K extends StateKind> {
   version: 1;
-  kind: (typeof TAG)[K];
-}
-
-export function statePathFor(kind: StateKind, path: string): string {
-  return `${path}${SUFFIX[kind]}`;
+  kind: (typeof KINDS)[K]['tag'];
 }
 
 /**
@@ -48,7 +41,7 @@ export class StateFile<K extends StateKind, T extends StateHeader<K>> {
       restartHint: string;
     },
     /** Where the state file is, when not beside the target (see ingest/run-files.ts). */
-    path: string = statePathFor(kind, target),
+    path: string = `${target}${KINDS[kind].suffix}`,
   ) {
     this.path = path;
   }
@@ -70,7 +63,7 @@ export class StateFile<K extends StateKind, T extends StateHeader<K>> {
     if (
       state === null ||
       typeof state !== 'object' ||
-      state.kind !== TAG[this.kind] ||
+      state.kind !== KINDS[this.kind].tag ||
       state.version !== 1 ||
       !this.rules.complete(state)
     ) {
@@ -99,7 +92,7 @@ export class StateFile<K extends StateKind, T extends StateHeader<K>> {
 
   /** The header of a new state of this kind. */
   header(): StateHeader<K> {
-    return { version: 1, kind: TAG[this.kind] };
+    return { version: 1, kind: KINDS[this.kind].tag };
   }
 }
 

@@ -1,7 +1,6 @@
 import { Argument, type Command } from 'commander';
 import { complete, formatCompletion } from '../completion/complete.js';
 import { bashScript, fishScript, zshScript } from '../completion/scripts.js';
-import { UsageError } from '../errors.js';
 import { writeOut } from '../output/messages.js';
 import type { CommandSpec as RunnableCommand } from './run.js';
 
@@ -23,9 +22,8 @@ Examples:
   $ synap completion zsh > "\${fpath[1]}/_synap"
   $ synap completion fish > ~/.config/fish/completions/synap.fish`,
         ),
+    // The argument's choices are the scripts' shells: commander refuses any other before run().
     async run(_ctx, _opts, shell) {
-      if (!Object.hasOwn(SCRIPTS, shell))
-        throw new UsageError(`unsupported shell "${shell}" (bash, zsh or fish)`);
       return { result: SCRIPTS[shell as keyof typeof SCRIPTS]() };
     },
     render: (script) => writeOut(script),

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { DoctorCheck, DoctorReport } from '../output/doctor.js';
@@ -38,7 +39,6 @@ Examples:
 
     try {
       const store = await openStore();
-      const { existsSync } = await import('node:fs');
       if (store.problem !== undefined) add('config', false, store.problem);
       else
         add(
@@ -67,11 +67,10 @@ Examples:
     }
 
     if (session) {
-      const client = session.client;
       const started = Date.now();
       let reachable = false;
       try {
-        await client.health();
+        await session.client.health();
         reachable = true;
         add('base url', true, `${session.baseUrl} answered in ${Date.now() - started} ms`);
       } catch (err) {
@@ -84,7 +83,7 @@ Examples:
       if (reachable) {
         const sent = Date.now();
         try {
-          const who = await client.whoami();
+          const who = await session.client.whoami();
           const received = Date.now();
           add(
             'key accepted',
@@ -107,7 +106,7 @@ Examples:
           add('key accepted', false, messageOf(err));
         }
         try {
-          const balance = await client.creditsBalance();
+          const balance = await session.client.creditsBalance();
           const credits = (balance.data as { balance_credits?: unknown }).balance_credits;
           add(
             'credits',
@@ -191,15 +190,10 @@ async function writeProblem(dir: string): Promise<string | undefined> {
   const { access, constants, mkdtemp, rm } = await import('node:fs/promises');
   const { dirname, join } = await import('node:path');
   let target = dir;
-  for (;;) {
-    try {
-      await access(target);
-      break;
-    } catch {
-      const parent = dirname(target);
-      if (parent === target) return `${dir}: no existing parent directory`;
-      target = parent;
-    }
+  while (!existsSync(target)) {
+    const parent = dirname(target);
+    if (parent === target) return `${dir}: no existing parent directory`;
+    target = parent;
   }
   try {
     await access(target, constants.W_OK);

@@ -1,11 +1,6 @@
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { FAULT_NAMES, FAULTS, parseFaultFlag } from '../emulator/faults/table.js';
-import {
-  DEFAULT_SCOPE_LEVELS,
-  ISOLATIONS,
-  type EmulatorIsolation,
-  type EmulatorOptions,
-} from '../emulator/types.js';
+import { DEFAULT_SCOPE_LEVELS, ISOLATIONS, type EmulatorOptions } from '../emulator/types.js';
 import { UsageError } from '../errors.js';
 import { integer } from './flags.js';
 
@@ -13,9 +8,10 @@ import { integer } from './flags.js';
 export interface EmulatorCommandOptions
   extends
     Pick<EmulatorOptions, 'db' | 'apiKey' | 'rpm' | 'burst' | 'seed'>,
-    Required<Pick<EmulatorOptions, 'port' | 'host' | 'tier' | 'rateHeaders' | 'limiter'>> {
+    Required<
+      Pick<EmulatorOptions, 'port' | 'host' | 'tier' | 'rateHeaders' | 'limiter' | 'isolation'>
+    > {
   processingDelay: number;
-  isolation: EmulatorIsolation;
   scoping?: string[] | true;
   [fault: string]: unknown;
 }

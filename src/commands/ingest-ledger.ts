@@ -25,17 +25,23 @@ export async function openRunLedger(
   if (o.resend) return undefined;
   const instanceId = session.client.identity?.instanceId;
   if (!instanceId) return undefined;
+  const ledger = await openLedger(
+    'Set XDG_STATE_HOME to a directory you can write, or add --resend to send every record without the ledger.',
+  );
+  return { view: ledger.instance(instanceId), path: ledger.path, close: () => ledger.close() };
+}
+
+/** Opens the ledger in the state directory (loads better-sqlite3); `hint`: what to do if it fails. */
+export async function openLedger(
+  hint = 'Set XDG_STATE_HOME to a directory you can write.',
+): Promise<Ledger> {
   const { Ledger: Opener } = await import('../ledger/ledger.js');
   const dir = userStateDir();
-  let ledger: Ledger;
   try {
-    ledger = Opener.open(dir);
+    return Opener.open(dir);
   } catch (err) {
-    throw ledgerOpenError(dir, err, [
-      'Set XDG_STATE_HOME to a directory you can write, or add --resend to send every record without the ledger.',
-    ]);
+    throw ledgerOpenError(dir, err, [hint]);
   }
-  return { view: ledger.instance(instanceId), path: ledger.path, close: () => ledger.close() };
 }
 
 /**

@@ -192,10 +192,13 @@ export function declareIngestOptions(cmd: Command, forMigrate = false): Command 
       '--dry-run',
       'read, map and validate everything; send nothing; show counts and three sample payloads',
     )
-    .option(
-      '--show <n>',
-      'a dry run that prints the first N documents exactly as they would be sent',
-      integer('--show', 1, 10_000),
+    .addOption(
+      new Option(
+        '--show <n>',
+        'a dry run that prints the first N documents exactly as they would be sent',
+      )
+        .argParser(integer('--show', 1, 10_000))
+        .implies({ dryRun: true }),
     )
     .option('--wait', 'after sending, wait until every accepted document is processed')
     .option(

@@ -65,11 +65,10 @@ export async function prepareIngest(
   const signals = abortOnSignals({ message: 'interrupted before anything was sent' });
   // --max-duration bounds these questions too: a server that does not answer them stops the
   // run as resumable (exit 5) within the bound, not after every retry has timed out.
-  // On the run's clock (src/clock.ts), as every other wait of the run.
+  // On the run's clock (src/clock.ts), as every other wait of the run; ended with the questions.
   const deadline = new AbortController();
-  const timer = new AbortController();
   if (flags.maxDuration !== undefined) {
-    systemClock.sleep(flags.maxDuration, timer.signal).then(
+    systemClock.sleep(flags.maxDuration, deadline.signal).then(
       () =>
         deadline.abort(
           new StoppedEarlyError(
@@ -124,7 +123,7 @@ export async function prepareIngest(
     if (deadline.signal.aborted && !signals.signal.aborted) throw deadline.signal.reason;
     throw err;
   } finally {
-    timer.abort();
+    deadline.abort();
     signals.dispose();
   }
 }

@@ -1,5 +1,4 @@
-import { MAX_BATCH_SIZE } from '../client/types.js';
-import { MAX_CONCURRENCY } from '../config/settings.js';
+import { systemClock } from '../clock.js';
 import type { GlobalOptions } from '../global-options.js';
 import {
   DEFAULT_BATCH_SIZE,
@@ -15,14 +14,13 @@ import { abortOnSignals } from '../signals.js';
 import { RUN_OPTION_FLAGS, type IngestFlags, type RunOptionFlags } from './ingest-options.js';
 import type { Outcome } from './run.js';
 
-/** The pipeline's options from the flags, with the profile's defaults where a flag is absent. */
+/** The pipeline's options from the flags, else the profile's defaults (valid: getDefaults). */
 export function ingestRunOptions(
   flags: IngestFlags,
   session: Pick<Session, 'defaults' | 'profile' | 'stateUrl' | 'client'>,
   instance?: InstanceRules,
 ): IngestRunOptions {
   const d = session.defaults;
-  const clamp = (v: number, max: number) => Math.min(max, Math.max(1, v));
   return {
     client: session.client,
     map: {
@@ -42,12 +40,12 @@ export function ingestRunOptions(
     },
     profile: session.profile,
     baseUrl: session.stateUrl,
-    batchSize: flags.batchSize ?? clamp(d.batch_size ?? DEFAULT_BATCH_SIZE, MAX_BATCH_SIZE),
-    concurrency: flags.concurrency ?? clamp(d.concurrency ?? DEFAULT_CONCURRENCY, MAX_CONCURRENCY),
+    batchSize: flags.batchSize ?? d.batch_size ?? DEFAULT_BATCH_SIZE,
+    concurrency: flags.concurrency ?? d.concurrency ?? DEFAULT_CONCURRENCY,
     ...(Object.fromEntries(RUN_OPTION_FLAGS.map((name) => [name, flags[name]])) as RunOptionFlags),
     failuresPath: flags.failures,
     maxDurationMs: flags.maxDuration,
-    dryRun: flags.dryRun === true || flags.show !== undefined,
+    dryRun: flags.dryRun === true,
     waitTimeoutMs: flags.waitTimeout,
   };
 }
@@ -74,8 +72,15 @@ export async function ingestWithDisplay(
   });
   const signals = abortOnSignals();
   const options = build(signals.signal);
+  // --max-duration bounds the whole command: what came before the pipeline since the run's
+  // start (whoami, the credit estimate, the ledger) is not given again.
+  const { maxDurationMs: bound, since } = options;
+  const maxDurationMs =
+    bound === undefined || since === undefined
+      ? bound
+      : Math.max(1, bound - (systemClock.now() - since.at));
   try {
-    const summary = await ingest({ ...options, signal: signals.signal }, display);
+    const summary = await ingest({ ...options, maxDurationMs, signal: signals.signal }, display);
     return { result: summary, exitCode: summary.exit_code };
   } finally {
     display.done();

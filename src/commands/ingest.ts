@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { systemClock } from '../clock.js';
 import { UsageError } from '../errors.js';
 import { formatLabels, formatsHelp } from '../ingest/formats/index.js';
+import { filesOfShard, resolveShard, shardLabel } from '../ingest/shard.js';
 import type { ShardReport } from '../ingest/shard-report.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import type { EntriesEvent } from '../ingest/readers/zip.js';
@@ -74,26 +75,19 @@ Examples:
   $ synap ingest big.jsonl --shards 8 --shard-report`,
     ),
 
-  async run(ctx, given, args) {
-    // --show N is a dry run that shows more.
-    const flags = given.show !== undefined ? { ...given, dryRun: true } : given;
+  async run(ctx, flags, args) {
     if (flags.filesFrom === '-' && args.includes('-')) {
       throw new UsageError(
         '--files-from - reads the list from stdin, so stdin (-) cannot be an input too',
       );
     }
     // Loaded when the command runs, not when it is declared (see cli.ts).
-    const [
-      { assertReadable },
-      { readFilesFrom },
-      { filesOfShard, resolveShard, shardLabel },
-      { checkFailuresFlag, realInputs },
-    ] = await Promise.all([
-      import('../ingest/readers/index.js'),
-      import('../ingest/files-from.js'),
-      import('../ingest/shard.js'),
-      import('../ingest/run-files.js'),
-    ]);
+    const [{ assertReadable }, { readFilesFrom }, { checkFailuresFlag, realInputs }] =
+      await Promise.all([
+        import('../ingest/readers/index.js'),
+        import('../ingest/files-from.js'),
+        import('../ingest/run-files.js'),
+      ]);
     const named = [...args, ...(flags.filesFrom ? await readFilesFrom(flags.filesFrom) : [])];
     // A folder stands for the files in it that a format claims (containers.ts).
     const inputs: string[] = [];
@@ -144,14 +138,13 @@ Examples:
       // leave, unless --rate says otherwise.
       ...(shard && shard.count > 1 && flags.rate === undefined ? { peers: shard.count } : {}),
     });
-    // On the run's clock, as the pipeline's own time and its --max-duration.
-    const preflightStart = systemClock.now();
-    // The summary's requests, 429s and elapsed time include the pre-flight's.
-    const since = { at: preflightStart, stats: session.client.stats() };
+    // The summary's requests, 429s and elapsed time include the pre-flight's, and so does
+    // --max-duration; on the run's clock, as the pipeline's own time.
+    const since = { at: systemClock.now(), stats: session.client.stats() };
     // The pipeline's modules load while whoami and the credit estimate are in flight.
     const pipeline = import('./ingest-run.js');
     pipeline.catch(() => {});
-    const { heldByLedger } = await import('./ingest-ledger.js');
+    const { heldByLedger, openRunLedger } = await import('./ingest-ledger.js');
     const preflight = prepareIngest(session, flags, {
       inputs: mine,
       // A record shard sends about 1/n of what its inputs hold.
@@ -167,18 +160,9 @@ Examples:
       import('../ledger/ledger.js').catch(() => {});
     const { instance, credits: estimated, recount } = await preflight;
     const { countToSend, ingestRunOptions, ingestWithDisplay } = await pipeline;
-    const { openRunLedger } = await import('./ingest-ledger.js');
     const ledger = await openRunLedger(session, { resend: flags.resend === true });
-    // --max-duration bounds the whole command: what the pre-flight took is not given again.
-    const runFlags =
-      flags.maxDuration === undefined
-        ? flags
-        : {
-            ...flags,
-            maxDuration: Math.max(1, flags.maxDuration - (systemClock.now() - preflightStart)),
-          };
     const options = () => ({
-      ...ingestRunOptions(runFlags, session, instance),
+      ...ingestRunOptions(flags, session, instance),
       inputs: mine,
       entryNames,
       folderOf,

@@ -7,6 +7,7 @@ import type { IngestSummary } from '../ingest/summary.js';
 import { warn } from '../output/messages.js';
 import type { Session } from '../session.js';
 import { integer } from './flags.js';
+import type { RunLedger } from './ingest-ledger.js';
 import { declareIngestOptions, renderIngestSummary, type IngestFlags } from './ingest-options.js';
 import type { CommandSpec } from './run.js';
 
@@ -83,9 +84,7 @@ Examples:
   $ synap --json migrate --from old --to new --rate 300 > migration-summary.json`,
     ),
 
-  async run(ctx, given) {
-    // --show N is a dry run that shows more: nothing is sent, and no saved progress is touched.
-    const flags = given.show !== undefined ? { ...given, dryRun: true } : given;
+  async run(ctx, flags) {
     if (ctx.globals.local) {
       throw new UsageError(
         '--local cannot be used with migrate: name two profiles with --from and --to',
@@ -111,7 +110,8 @@ Examples:
       ...flags.rate,
       retry: ingestRetryPolicy(flags),
     });
-    // The summary's requests, 429s and elapsed time include the target's pre-flight.
+    // The summary's requests, 429s and elapsed time include the target's pre-flight, and so
+    // does --max-duration.
     const since = { at: systemClock.now(), stats: to.client.stats() };
     await checkDistinct(from, to);
     const { instance } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
@@ -136,48 +136,40 @@ Examples:
           profile: to.profile,
           waitLock: flags.waitLock === true,
         });
+    let warned = 0;
+    let verified: { passes: number; recovered: number; shown: boolean } | undefined;
     let sent: ReturnType<typeof SentLog.inMemory> | undefined;
-    let ledger;
+    let ledger: RunLedger | undefined;
+    let outcome;
     try {
-      sent = saved ? SentLog.open(saved.sentPath, saved.settledLine) : SentLog.inMemory();
+      const log = saved ? SentLog.open(saved.sentPath, saved.settledLine) : SentLog.inMemory();
+      sent = log;
       // What the target holds (the ledger): documents it holds as the source does are not sent.
       const { openMigrateLedger } = await import('./ingest-ledger.js');
       ledger = await openMigrateLedger(from, to, { resend: flags.resend === true });
-    } catch (err) {
-      sent?.close();
-      await saved?.lock.release();
-      throw err;
-    }
-    const log = sent;
-    let warned = 0;
-    let verified: { passes: number; recovered: number; shown: boolean } | undefined;
-    const records = (signal: AbortSignal) =>
-      migrateRecords(from.client, {
-        pageSize,
-        userId: flags.onlyUserId,
-        customerId: flags.onlyCustomerId,
-        source: name,
-        signal,
-        after: saved?.settledLine ?? 0,
-        sent: log,
-        onPage: ({ pass, tally }) => {
-          if (pass > 0) return;
-          for (const c of tally.totalChanges.slice(warned)) {
-            warn(
-              `the number of memories in ${from.profile} changed during the migration: ` +
-                `${c.previous} → ${c.current} (page ${c.page}); the listing is read again at ` +
-                'the end to send what was missed',
-            );
-          }
-          warned = tally.totalChanges.length;
-        },
-        onVerified: (v) => (verified = v),
-      });
-    let outcome;
-    try {
       outcome = await ingestWithDisplay(ctx.globals, (signal) => ({
         ...runOptions,
-        records: records(signal),
+        records: migrateRecords(from.client, {
+          pageSize,
+          userId: flags.onlyUserId,
+          customerId: flags.onlyCustomerId,
+          source: name,
+          signal,
+          after: saved?.settledLine ?? 0,
+          sent: log,
+          onPage: ({ pass, tally }) => {
+            if (pass > 0) return;
+            for (const c of tally.totalChanges.slice(warned)) {
+              warn(
+                `the number of memories in ${from.profile} changed during the migration: ` +
+                  `${c.previous} → ${c.current} (page ${c.page}); the listing is read again at ` +
+                  'the end to send what was missed',
+              );
+            }
+            warned = tally.totalChanges.length;
+          },
+          onVerified: (v) => (verified = v),
+        }),
         recordsName: name,
         recordsState: saved?.recordsState,
         ledger: ledger?.view,
@@ -185,7 +177,7 @@ Examples:
       }));
     } finally {
       ledger?.close();
-      log.close();
+      sent?.close();
       await saved?.lock.release();
     }
     if (verified && verified.recovered > 0) {

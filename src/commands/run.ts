@@ -50,8 +50,9 @@ export function viewOf(globals: GlobalOptions, commandLine: CommandLine): View {
   };
 }
 
+/** A command of any options, arguments and result (the runner and the program hold them all). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-type AnySpec = CommandSpec<any, any[], any>;
+export type AnySpec = CommandSpec<any, any[], any>;
 
 /**
  * Runs commands: session → run() → result printed as the `--json` envelope or by render(),
@@ -73,51 +74,42 @@ export class Runner {
     return async (...args) => {
       const cmd = args[args.length - 1] as Command;
       const opts = args[args.length - 2];
-      this.exitCode = await this.execute(spec, opts, args.slice(0, -2), globalOptions(cmd), cmd);
+      const globals = globalOptions(cmd);
+      const commandLine = CommandLine.parse(this.argv, cmd);
+      this.current = { spec, opts, globals, commandLine };
+      const view = viewOf(globals, commandLine);
+      const ctx: CommandContext = {
+        globals,
+        commandLine,
+        session: (o) => this.openSession(globals, o),
+      };
+      try {
+        if (globals.local && globals.baseUrlFlag) {
+          // Two different servers asked for: refuse rather than pick one silently.
+          throw new UsageError('--local and --base-url cannot be used together', {
+            hints: [
+              '--local talks to the embedded emulator; --base-url to a Synap server. Keep one.',
+            ],
+          });
+        }
+        const outcome = await spec.run(ctx, opts, ...args.slice(0, -2));
+        const { warn } = await import('../output/messages.js');
+        for (const w of [...takeConfigNotices(), ...(outcome.warnings ?? [])]) warn(w);
+        if (globals.json) {
+          const { writeEnvelope } = await import('../output/json.js');
+          await writeEnvelope({ status: 'ok', result: outcome.result }, this.envelopeStream());
+        } else {
+          await spec.render(outcome.result, view);
+        }
+        if (outcome.until) {
+          await outcome.until();
+          if (!globals.json) await spec.renderEnd?.(outcome.result, view);
+        }
+        this.exitCode = outcome.exitCode ?? ExitCode.OK;
+      } finally {
+        await this.closeSessions();
+      }
     };
-  }
-
-  private async execute(
-    spec: AnySpec,
-    opts: unknown,
-    args: unknown[],
-    globals: GlobalOptions,
-    cmd: Command,
-  ): Promise<ExitCode> {
-    const commandLine = CommandLine.parse(this.argv, cmd);
-    this.current = { spec, opts, globals, commandLine };
-    const view = viewOf(globals, commandLine);
-    const ctx: CommandContext = {
-      globals,
-      commandLine,
-      session: (o) => this.openSession(globals, o),
-    };
-    try {
-      if (globals.local && globals.baseUrlFlag) {
-        // Two different servers asked for: refuse rather than pick one silently.
-        throw new UsageError('--local and --base-url cannot be used together', {
-          hints: [
-            '--local talks to the embedded emulator; --base-url to a Synap server. Keep one.',
-          ],
-        });
-      }
-      const outcome = await spec.run(ctx, opts, ...args);
-      const { warn } = await import('../output/messages.js');
-      for (const w of [...takeConfigNotices(), ...(outcome.warnings ?? [])]) warn(w);
-      if (globals.json) {
-        const { writeEnvelope } = await import('../output/json.js');
-        await writeEnvelope({ status: 'ok', result: outcome.result }, this.envelopeStream());
-      } else {
-        await spec.render(outcome.result, view);
-      }
-      if (outcome.until) {
-        await outcome.until();
-        if (!globals.json) await spec.renderEnd?.(outcome.result, view);
-      }
-      return outcome.exitCode ?? ExitCode.OK;
-    } finally {
-      await this.closeSessions();
-    }
   }
 
   private async openSession(globals: GlobalOptions, o?: OpenSessionOptions): Promise<Session> {

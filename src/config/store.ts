@@ -148,8 +148,8 @@ export class ConfigStore {
     return value;
   }
 
-  /** Removes a setting; returns whether it was set. */
-  async unset(name: string, key: SettingKey): Promise<boolean> {
+  /** Removes a setting, or the key (`auth logout`); returns whether it was set. */
+  async unset(name: string, key: keyof StoredProfile): Promise<boolean> {
     const conf = await this.#writable();
     const p = this.getProfile(name);
     if (p[key] === undefined) return false;
@@ -162,16 +162,6 @@ export class ConfigStore {
     checkProfileName(name);
     const conf = await this.#writable();
     this.#write(conf, name, { ...this.getProfile(name), api_key: apiKey });
-  }
-
-  /** Forgets the profile's key; returns whether there was one. */
-  async removeApiKey(name: string): Promise<boolean> {
-    const conf = await this.#writable();
-    const p = this.getProfile(name);
-    if (p.api_key === undefined) return false;
-    delete p.api_key;
-    this.#write(conf, name, p);
-    return true;
   }
 }
 

@@ -47,7 +47,7 @@ export interface EmulatorOptions extends EmulatorFaults {
 }
 
 export const ISOLATIONS = ['strict', 'equals_customer'] as const;
-export type EmulatorIsolation = (typeof ISOLATIONS)[number];
+type EmulatorIsolation = (typeof ISOLATIONS)[number];
 
 /** The ladder `--scoping` gives when no levels are named. */
 export const DEFAULT_SCOPE_LEVELS = ['customer', 'team', 'user'];

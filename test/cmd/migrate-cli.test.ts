@@ -6,7 +6,15 @@ import { makeSandbox } from '../helpers/cli.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { api } from '../helpers/emulator.js';
-import { json, startHostileServer, type HostileServer } from '../helpers/hostile-server.js';
+import {
+  firstAnswer,
+  hang,
+  json,
+  rateLimited,
+  startHostileServer,
+  type HostileServer,
+} from '../helpers/hostile-server.js';
+import { GRACE_S, KEY } from '../helpers/fixtures/hostile.js';
 import { allMemories, seedMemories } from '../helpers/export.js';
 import { STACK_LINE, addProfile, useEmulators } from '../helpers/fixtures/migrate.js';
 
@@ -276,7 +284,8 @@ describe('migrate --max-duration against a slow target', () => {
           ],
           { env: sandbox.env, cwd: sandbox.dir, timeoutMs: 60_000, clock, ...BOUNDED },
         );
-      expect((await migrate('2s')).code).toBe(5);
+      // The bound counts from the start, pre-flight included: 3 s leave room on a loaded machine.
+      expect((await migrate('3s')).code).toBe(5);
       const copied = new Set(third.documents().map((d) => d.document_id));
       expect(copied.size).toBeGreaterThan(30);
       // The source consolidates: 30 memories already copied go, 30 new ones come.
@@ -303,6 +312,32 @@ describe('migrate --max-duration against a slow target', () => {
       await third.close();
     }
   });
+  it('a slow pre-flight is taken off --max-duration, as ingest does: the run ends at the bound, not the bound after it', async () => {
+    const late = await startHostileServer();
+    try {
+      await addProfile(runInProcess, sandbox.env, 'late', late.url, KEY);
+      // The target's first whoami is answered with a 30 s Retry-After; every batch then hangs.
+      let whoamis = 0;
+      const { plan, reached } = firstAnswer((req) => {
+        if (req.path.includes('/whoami') && whoamis++ === 0) return rateLimited('30');
+        return req.path.includes('/batch') ? hang() : undefined;
+      });
+      late.setPlan(plan);
+      const r = await runOnClock(
+        ['--json', 'migrate', '--from', 'a', '--to', 'late', '--max-duration', '40s'],
+        { env: sandbox.env, cwd: sandbox.dir, holdUntil: reached, timeoutMs: 60_000 },
+      );
+      expect(r.code, r.stderr).toBe(5);
+      const summary = JSON.parse(r.stdout).result;
+      expect(summary.stop_reason).toBe('max-duration');
+      // 30 s of pre-flight leave 10 s of the 40 to the pipeline, then the grace period for the
+      // batches on the wire: 80 s or more when the pipeline is given the whole 40 s again.
+      expect(summary.elapsed_s).toBeGreaterThanOrEqual(40);
+      expect(summary.elapsed_s).toBeLessThan(40 + GRACE_S + 10);
+    } finally {
+      await late.close();
+    }
+  }, 60_000);
 });
 
 describe('migrate --show between two bounded runs', () => {

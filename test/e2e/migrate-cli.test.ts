@@ -142,7 +142,9 @@ describe('migrate --max-duration against a slow target', () => {
       '--concurrency',
       '1',
     ];
-    const first = spawnCli([...args, '--max-duration', '4s'], {
+    // The bound counts from the start, the pre-flight included: room for the second run's
+    // start-up and pre-flight on a loaded machine while the first still holds the lock.
+    const first = spawnCli([...args, '--max-duration', '8s'], {
       env: sandbox.env,
       cwd: sandbox.dir,
     });

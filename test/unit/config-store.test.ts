@@ -80,7 +80,7 @@ describe('ConfigStore', () => {
     expect(mode(dir)).toBe(0o700);
     expect(mode(join(dir, 'config.json'))).toBe(0o600);
     rmSync(dir, { recursive: true });
-    expect(await (await openStore(dir)).removeApiKey('default')).toBe(false);
+    expect(await (await openStore(dir)).unset('default', 'api_key')).toBe(false);
     expect(mode(dir)).toBe(0o700);
   });
 
@@ -144,11 +144,11 @@ describe('ConfigStore', () => {
     expect(JSON.parse(readFileSync(again.path, 'utf8')).profiles.staging.page_size).toBe(25);
   });
 
-  it('unset and removeApiKey report whether something was there; empty profiles vanish', async () => {
+  it('unset (of a setting or the key) reports whether something was there; empty profiles vanish', async () => {
     const store = await openStore(join(root, 'c'));
     await store.setApiKey('p', 'synap_abcdefghijkl');
-    expect(await store.removeApiKey('p')).toBe(true);
-    expect(await store.removeApiKey('p')).toBe(false);
+    expect(await store.unset('p', 'api_key')).toBe(true);
+    expect(await store.unset('p', 'api_key')).toBe(false);
     expect(store.hasProfile('p')).toBe(false);
     await store.set('p', 'concurrency', '8');
     expect(await store.unset('p', 'concurrency')).toBe(true);

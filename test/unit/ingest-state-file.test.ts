@@ -16,7 +16,7 @@ import { ingestRunOptions } from '../../src/commands/ingest-run.js';
 import { requestShape } from '../../src/ingest/options.js';
 import { PrefixHash } from '../../src/ingest/readers/index.js';
 import type { Session } from '../../src/session.js';
-import { statePathFor } from '../../src/state-file.js';
+import { exportStateFile } from '../../src/export/state.js';
 
 const shape: RequestShape = {
   base_url: 'http://127.0.0.1:1',
@@ -175,8 +175,8 @@ describe('ingest state file', () => {
   it('ingest and export states of one file have distinct names and refuse each other', async () => {
     const dir = tmp();
     const target = join(dir, 'data.jsonl');
-    expect(statePathFor('ingest', target)).not.toBe(statePathFor('export', target));
     const file = ingestStateFile(target);
+    expect(file.path).not.toBe(exportStateFile(target).path);
     await file.write(stateFor(shape));
     // An export state under the ingest name (e.g. written by hand) is not taken for an ingest one.
     writeFileSync(file.path, JSON.stringify({ version: 1, kind: 'synap-export', next_page: 2 }));

@@ -1,12 +1,10 @@
 import type { Command } from 'commander';
 import type { CommandSpec } from '../run.js';
 
+type Logout = { profile: string; removed: boolean };
+
 /** `synap auth logout`: forgets the profile's stored key (other settings stay). */
-export const logoutCommand: CommandSpec<
-  Record<string, never>,
-  [],
-  { profile: string; removed: boolean }
-> = {
+export const logoutCommand: CommandSpec<Record<string, never>, [], Logout> = {
   declare: (cmd: Command) =>
     cmd.description("forget the profile's stored API key").addHelpText(
       'after',
@@ -19,7 +17,7 @@ Examples:
   async run(ctx) {
     const profile = ctx.globals.profile;
     const { openStore } = await import('../../config/store.js');
-    const removed = await (await openStore()).removeApiKey(profile);
+    const removed = await (await openStore()).unset(profile, 'api_key');
     return {
       result: { profile, removed },
       warnings: process.env.SYNAP_API_KEY

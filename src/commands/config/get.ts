@@ -3,12 +3,11 @@ import { checkSettingKey, SETTING_KEYS, type SettingKey } from '../../config/set
 import { ExitCode } from '../../errors.js';
 import type { CommandSpec } from '../run.js';
 
+/** A setting of a profile, as `config get` and `config set` report it. */
+export type SettingResult = { profile: string; key: string; value: unknown };
+
 /** `synap config get <key>`: one setting; unset is exit 1, like `git config`, so scripts can branch. */
-export const getCommand: CommandSpec<
-  Record<string, never>,
-  [SettingKey],
-  { profile: string; key: string; value: unknown }
-> = {
+export const getCommand: CommandSpec<Record<string, never>, [SettingKey], SettingResult> = {
   declare: (cmd: Command) =>
     cmd
       .description('print one setting of the profile (exit 1 when unset)')

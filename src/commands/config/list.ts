@@ -1,14 +1,7 @@
 import type { Command } from 'commander';
-import type { StoredProfile } from '../../config/settings.js';
 import type { ProfileListing } from '../../output/config.js';
 import { maskKey } from '../../redact.js';
 import type { CommandSpec } from '../run.js';
-
-/** A profile as shown to the user: the key masked, never in full. */
-function displayProfile(p: StoredProfile): Record<string, unknown> {
-  const { api_key, ...rest } = p;
-  return api_key === undefined ? rest : { ...rest, api_key: maskKey(api_key) };
-}
 
 /** `synap config list [--all]`: the profile's settings, or every profile's. */
 export const listCommand: CommandSpec<{ all?: boolean }, [], ProfileListing> = {
@@ -29,7 +22,11 @@ Examples:
     const store = await openReadableStore();
     const names = flags.all ? store.profileNames() : [ctx.globals.profile];
     const profiles: ProfileListing['profiles'] = {};
-    for (const name of names) profiles[name] = displayProfile(store.getProfile(name));
+    for (const name of names) {
+      // The key masked, never in full.
+      const { api_key, ...rest } = store.getProfile(name);
+      profiles[name] = api_key === undefined ? rest : { ...rest, api_key: maskKey(api_key) };
+    }
     return { result: { profiles, path: store.path } };
   },
 

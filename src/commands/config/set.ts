@@ -1,13 +1,10 @@
 import type { Command } from 'commander';
 import { checkSettingKey, SETTING_KEYS, type SettingKey } from '../../config/settings.js';
 import type { CommandSpec } from '../run.js';
+import type { SettingResult } from './get.js';
 
 /** `synap config set <key> <value>`: validates and stores one setting. */
-export const setCommand: CommandSpec<
-  Record<string, never>,
-  [SettingKey, string],
-  { profile: string; key: string; value: unknown }
-> = {
+export const setCommand: CommandSpec<Record<string, never>, [SettingKey, string], SettingResult> = {
   declare: (cmd: Command) =>
     cmd
       .description('validate and store one setting in the profile')

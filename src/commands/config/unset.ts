@@ -2,12 +2,10 @@ import type { Command } from 'commander';
 import { checkSettingKey, SETTING_KEYS, type SettingKey } from '../../config/settings.js';
 import type { CommandSpec } from '../run.js';
 
+type Unset = { profile: string; key: string; removed: boolean };
+
 /** `synap config unset <key>`: removes one setting from the profile. */
-export const unsetCommand: CommandSpec<
-  Record<string, never>,
-  [SettingKey],
-  { profile: string; key: string; removed: boolean }
-> = {
+export const unsetCommand: CommandSpec<Record<string, never>, [SettingKey], Unset> = {
   declare: (cmd: Command) =>
     cmd
       .description('remove one setting from the profile')

@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { LedgerForgotten } from '../../output/ledger.js';
 import type { CommandSpec } from '../run.js';
-import { keyInstance, openLedger } from './open.js';
+import { openLedger } from '../ingest-ledger.js';
+import { keyInstance } from './open.js';
 
 /**
  * `synap ledger forget [document_id…]`: the next ingest sends these documents (or every

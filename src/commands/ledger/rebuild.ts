@@ -3,7 +3,8 @@ import { MAX_PAGE_SIZE } from '../../client/types.js';
 import { hashNamedBy } from '../../ledger/verdict.js';
 import type { LedgerRebuilt } from '../../output/ledger.js';
 import type { CommandSpec } from '../run.js';
-import { keyInstance, openLedger } from './open.js';
+import { openLedger } from '../ingest-ledger.js';
+import { keyInstance } from './open.js';
 
 /**
  * `synap ledger rebuild`: the ledger of the key's instance from the instance's own listing, for

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import type { LedgerStatus } from '../../output/ledger.js';
 import type { CommandSpec } from '../run.js';
-import { openLedger } from './open.js';
+import { openLedger } from '../ingest-ledger.js';
 
 /** `synap ledger status`: what this machine's ledger says each instance holds. Local only. */
 export const statusCommand: CommandSpec<Record<string, never>, [], LedgerStatus> = {
@@ -14,13 +14,7 @@ export const statusCommand: CommandSpec<Record<string, never>, [], LedgerStatus>
     const { statSync } = await import('node:fs');
     const ledger = await openLedger();
     try {
-      const size = (p: string) => {
-        try {
-          return statSync(p).size;
-        } catch {
-          return 0;
-        }
-      };
+      const size = (p: string) => statSync(p, { throwIfNoEntry: false })?.size ?? 0;
       return {
         result: {
           path: ledger.path,

@@ -19,16 +19,6 @@ export async function refusedIdReason(err: unknown): Promise<string | undefined>
   return (own ?? err.message).replace(`${path}: `, '').replace(/\s*\([A-Z]+ \/[^)]*\)$/, '');
 }
 
-function badIdError(id: string, kind: IdKind, reason: string): UsageError {
-  return new UsageError(`"${id}" is not a valid ${kind} id: ${reason}`, {
-    hints: [
-      kind === 'memory'
-        ? "Memory ids are shown by 'synap memories list' (first column) and 'synap export'."
-        : 'Ingestion ids are the ones returned when documents were created.',
-    ],
-  });
-}
-
 /** Runs `call` for `id`, turning a refusal of the id into a usage error that names it. */
 export async function withIdChecked<T>(
   id: string,
@@ -39,6 +29,13 @@ export async function withIdChecked<T>(
     return await call();
   } catch (err) {
     const reason = await refusedIdReason(err);
-    throw reason === undefined ? err : badIdError(id, kind, reason);
+    if (reason === undefined) throw err;
+    throw new UsageError(`"${id}" is not a valid ${kind} id: ${reason}`, {
+      hints: [
+        kind === 'memory'
+          ? "Memory ids are shown by 'synap memories list' (first column) and 'synap export'."
+          : 'Ingestion ids are the ones returned when documents were created.',
+      ],
+    });
   }
 }
