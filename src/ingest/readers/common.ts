@@ -22,24 +22,17 @@ export const EXCERPT_BYTES = 1000;
 
 /** The first EXCERPT_BYTES of `parts` (whole characters only), decoded. */
 export function excerptOf(parts: readonly Buffer[]): string {
-  const head: Buffer[] = [];
-  let size = 0;
-  for (const p of parts) {
-    if (size >= EXCERPT_BYTES) break;
-    const take = p.subarray(0, EXCERPT_BYTES - size);
-    head.push(take);
-    size += take.length;
-  }
-  let bytes = Buffer.concat(head);
-  // Cut before a character the excerpt would split.
+  const size = parts.reduce((n, p) => n + p.length, 0);
+  // Buffer.concat copies no more than the length it is given.
+  const bytes = Buffer.concat(parts, Math.min(size, EXCERPT_BYTES));
+  // Cut before the last character, which the excerpt may split.
   let end = bytes.length;
   if (size >= EXCERPT_BYTES) {
     let k = end - 1;
     while (k > 0 && (bytes[k]! & 0xc0) === 0x80) k -= 1;
-    if (k >= 0 && bytes[k]! >= 0xc0) end = k;
+    if (bytes[k]! >= 0xc0) end = k;
   }
-  bytes = bytes.subarray(0, end);
-  return bytes.toString('utf8');
+  return bytes.toString('utf8', 0, end);
 }
 
 /** A record over `max` bytes: fails alone, keeping its line and an excerpt of its start. */
@@ -76,12 +69,7 @@ export function parseError(
   format?: InputFormat,
   code: ReadErrorCode = 'PARSE_ERROR',
 ): SourceRecord {
-  const rec: SourceRecord = { source, line, parseError: { code, message } };
-  if (original) {
-    rec.parseError!.raw = original.raw;
-    if (original.rawBase64 !== undefined) rec.parseError!.rawBase64 = original.rawBase64;
-    if (original.header !== undefined) rec.parseError!.header = original.header;
-  }
+  const rec: SourceRecord = { source, line, parseError: { code, message, ...original } };
   if (format !== undefined) rec.format = format;
   return rec;
 }
@@ -104,11 +92,7 @@ export function rawOf(bytes: Uint8Array, text: string): RawInput {
 
 /** True when the string holds only JSON whitespace (stops at the first other character). */
 export function isBlank(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
-  }
-  return true;
+  return !/[^ \t\n\r]/.test(text);
 }
 
 /**
