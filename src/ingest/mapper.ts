@@ -29,7 +29,7 @@ export interface MapOptions {
   /** 'hash' (default): a record without document_id gets a stable hash id; 'none': null. */
   idFrom?: IdFrom;
   /**
-   * Format of the records when a SourceRecord does not say (records from readRecords carry
+   * Format of the records when a SourceRecord does not say (records from readRecordBatches carry
    * `format` for CSV/TSV rows). CSV/TSV: every value is a string, an empty cell is absent,
    * and a `metadata` cell holds JSON.
    */

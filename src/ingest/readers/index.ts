@@ -12,7 +12,7 @@ import {
   unknownFormatError,
 } from '../formats/index.js';
 import type { FormatReadContext } from '../formats/spec.js';
-import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
+import type { InputFormat, ReadPosition, RecordBatch } from '../source-record.js';
 import { parseError } from './common.js';
 import { gunzipped } from './gunzip.js';
 import type { PrefixHash } from './prefix-hash.js';
@@ -27,26 +27,26 @@ export interface ReadOptions {
   /** Where '-' reads from (process.stdin by default). */
   stdin?: NodeJS.ReadableStream;
   /**
-   * Resume: records of the FIRST input that start on this line or before are not yielded,
+   * Resume: records that start on this line or before are not yielded,
    * and are not decoded/parsed where the format allows (JSON Lines, JSON array; CSV rows are
    * still parsed for their quoting but not built). Because record lines strictly increase,
    * skipping "line <= watermark line" skips exactly the records the watermark covers.
    */
   startAfterLine?: number;
   /**
-   * Resume: open the FIRST input at this position instead of its start (a plain JSON Lines file
+   * Resume: open the input at this position instead of its start (a plain JSON Lines file
    * only; gzip and other formats are read from the start, then skipped up to startAfterLine).
    */
   startAt?: ReadPosition;
   /**
-   * The FIRST input (a file): every byte read from it is added to this running hash, so a
+   * A file input: every byte read from it is added to this running hash, so a
    * checkpoint can record which bytes its records came from (see PrefixHash).
    */
   prefixHash?: PrefixHash;
   /** Told which entries of an archive are read and which are not, and why (zip.ts). */
   onEntries?: (e: EntriesEvent) => void;
   /**
-   * Told when an input has been read to its end, with how many records it gave (0: empty) and
+   * Told when the input has been read to its end, with how many records it gave (0: empty) and
    * the number of the last line it reached (lines skipped on a resume included).
    */
   onInputEnd?: (e: { source: string; records: number; lines: number }) => void;
@@ -66,139 +66,46 @@ const PEEK_BYTES = 64;
 const READ_CHUNK = 256 * 1024;
 
 /**
- * Streams the records of every input in order, as arrays (one per chunk read, never empty).
- * Files are read lazily, pulled by the consumer, so a slow sender slows the reading and memory
- * stays flat whatever the file size. A missing or unreadable file is a UsageError naming it
- * (from next(), when the iteration reaches it).
+ * Streams the records of one input (a file, or '-' for stdin) as arrays (one per chunk read,
+ * never empty). The file is read lazily, pulled by the consumer, so a slow sender slows the
+ * reading and memory stays flat whatever the file size. A missing or unreadable file is a
+ * UsageError naming it (from the first next()).
  *
- * Arrays rather than single records, and hand-written rather than an async generator over the
- * format readers: every promise hop on the per-record path costs CPU on million-record files.
+ * Arrays rather than single records: every promise hop on the per-record path costs CPU on
+ * million-record files.
  */
-export function readRecordBatches(
-  inputs: string[],
+export async function* readRecordBatches(
+  input: string,
   opts: ReadOptions = {},
-): AsyncIterableIterator<RecordBatch> {
-  let index = 0;
-  let current:
-    | { it: AsyncIterator<RecordBatch>; source: string; lastLine: number; records: number }
-    | undefined;
-  let finished = false;
-
-  // Set while the next input is being opened, so overlapping next() calls at an input
-  // boundary wait for it instead of opening (and skipping) inputs of their own.
-  let opening: Promise<void> | undefined;
-
-  const advance = async (): Promise<IteratorResult<RecordBatch>> => {
+): AsyncGenerator<RecordBatch, void> {
+  const source = input === '-' ? 'stdin' : input;
+  const it = await openInput(input, opts);
+  let lastLine = 0;
+  let records = 0;
+  try {
     for (;;) {
-      if (opening) {
-        await opening;
-        continue;
-      }
-      if (current) return pull(current);
-      if (finished || index >= inputs.length) {
-        finished = true;
-        return { done: true, value: undefined };
-      }
-      const i = index++;
-      const input = inputs[i]!;
-      const first = i === 0;
-      opening = openInput(
-        input,
-        opts,
-        first ? (opts.startAfterLine ?? 0) : 0,
-        first ? opts.startAt : undefined,
-        first ? opts.prefixHash : undefined,
-      )
-        .then((it) => {
-          if (finished) void it.return?.();
-          else current = { it, source: input === '-' ? 'stdin' : input, lastLine: 0, records: 0 };
-        })
-        .finally(() => {
-          opening = undefined;
-        });
-    }
-  };
-
-  const pull = (c: NonNullable<typeof current>): Promise<IteratorResult<RecordBatch>> =>
-    c.it.next().then(
-      (r) => {
-        if (!r.done) {
-          c.lastLine = r.value[r.value.length - 1]?.line ?? c.lastLine;
-          c.records += r.value.length;
-          return r;
-        }
-        current = undefined;
-        const lines = typeof r.value === 'number' ? r.value : c.lastLine;
-        opts.onInputEnd?.({ source: c.source, records: c.records, lines });
-        return advance();
-      },
-      (err: unknown) => {
-        current = undefined;
+      let r: IteratorResult<RecordBatch, number | undefined>;
+      try {
+        r = await it.next();
+      } catch (err) {
         if (!isZlibError(err)) throw err;
         // Corrupt or truncated gzip: what was read before stays read; the rest is one error.
-        const rec = parseError(
-          c.source,
-          c.lastLine + 1,
-          `corrupt or truncated gzip data: ${(err as Error).message}`,
-        );
-        return { done: false, value: [rec] };
-      },
-    );
-
-  const iterator: AsyncIterableIterator<RecordBatch> = {
-    next: () => (current && !finished ? pull(current) : advance()),
-    return: async () => {
-      finished = true;
-      const c = current;
-      current = undefined;
-      if (c?.it.return) await c.it.return();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
-}
-
-/**
- * The records of every input one at a time (readRecordBatches, unpacked). Calls to next()
- * are answered in order even when they overlap.
- */
-export function readRecords(
-  inputs: string[],
-  opts: ReadOptions = {},
-): AsyncIterableIterator<SourceRecord> {
-  const batches = readRecordBatches(inputs, opts);
-  let batch: SourceRecord[] = [];
-  let at = 0;
-  let turn: Promise<unknown> = Promise.resolve();
-  const step = async (): Promise<IteratorResult<SourceRecord>> => {
-    while (at >= batch.length) {
-      const r = await batches.next();
-      if (r.done) return { done: true, value: undefined };
-      batch = r.value;
-      at = 0;
+        const message = `corrupt or truncated gzip data: ${(err as Error).message}`;
+        yield [parseError(source, lastLine + 1, message)];
+        return;
+      }
+      if (r.done) {
+        opts.onInputEnd?.({ source, records, lines: r.value ?? lastLine });
+        return;
+      }
+      lastLine = r.value[r.value.length - 1]?.line ?? lastLine;
+      records += r.value.length;
+      yield r.value;
     }
-    return { done: false, value: batch[at++]! };
-  };
-  const iterator: AsyncIterableIterator<SourceRecord> = {
-    next: () => {
-      const result = turn.then(step);
-      turn = result.catch(() => {});
-      return result;
-    },
-    return: async () => {
-      batch = [];
-      at = 0;
-      await batches.return?.();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+  } finally {
+    // Ended early by the consumer: end the reader and the bytes under it as well.
+    await it.return?.();
+  }
 }
 
 function isZlibError(err: unknown): boolean {
@@ -230,10 +137,8 @@ async function seekableFrom(
 async function openInput(
   input: string,
   opts: ReadOptions,
-  startAfterLine: number,
-  startAt: ReadPosition | undefined,
-  prefixHash: PrefixHash | undefined,
 ): Promise<AsyncIterator<RecordBatch, number | undefined>> {
+  const { startAfterLine = 0, startAt, prefixHash } = opts;
   const isStdin = input === '-';
   const source = isStdin ? 'stdin' : input;
   let bytes: AsyncIterable<Buffer>;
