@@ -191,37 +191,25 @@ function contextOf(o: ReadOptions): EntryContext {
  */
 export async function recordsOfBytes(
   bytes: AsyncIterable<Buffer>,
-  o: {
-    source: string;
+  o: FormatReadContext & {
     /** Known from the name or --format; undefined: sniffed from the first bytes. */
     format: InputFormat | undefined;
     refine: boolean;
-    startAfterLine: number;
-    /** A seekable plain file opened at this position. */
-    from?: ReadPosition;
     /** A name to put in the "cannot tell the format" error instead of sniffing. */
     unnamed?: string;
-    /** The file's (or entry's) modification time. */
-    modifiedAt?: Date;
-    /** Its path inside the folder or archive it came from. */
-    name?: string;
-    channels?: string[];
-    includePrivate?: boolean;
-    /** `--created-at`, for sources without times of their own. */
-    createdAt?: string;
-    warn?: FormatReadContext['warn'];
   },
 ): Promise<AsyncIterator<RecordBatch, number | undefined>> {
-  const { source, from, startAfterLine } = o;
+  const { format: known, refine, unnamed, ...context } = o;
+  const { source, from } = context;
   // Peek at the first bytes: gzip magic (whatever the name says; a file already found plain
   // may be opened mid-way) and, when the format is not known, the format.
   const first = await peek(bytes);
   let stream: AsyncIterable<Buffer> = prepend(first.head, first.rest);
   const gzip = !from && isGzip(first.head);
   if (gzip) stream = gunzipped(stream);
-  let format = o.format;
+  let format = known;
   if (format === undefined) {
-    if (o.unnamed !== undefined) throw unknownFormatError(o.unnamed);
+    if (unnamed !== undefined) throw unknownFormatError(unnamed);
     const plain = await peek(stream);
     stream = prepend(plain.head, plain.rest);
     format = sniffFormat(plain.head);
@@ -233,7 +221,7 @@ export async function recordsOfBytes(
   let until: AsyncIterable<Buffer> = endAtError(stream, stop, gzip);
   // A more specific kind of the format (a ChatGPT export is a JSON array) is told by content,
   // unless --format named one.
-  const want = o.refine ? refineBytes(format) : 0;
+  const want = refine ? refineBytes(format) : 0;
   if (want > 0) {
     const head = await peek(until, want);
     until = prepend(head.head, head.rest);
@@ -241,15 +229,9 @@ export async function recordsOfBytes(
   }
   const spec = formatSpec(format);
   const records = await spec.read(until, {
-    source,
-    startAfterLine: Math.max(startAfterLine, from?.line ?? 0),
-    ...(from && spec.seekable ? { from } : {}),
-    modifiedAt: o.modifiedAt,
-    name: o.name,
-    channels: o.channels,
-    includePrivate: o.includePrivate,
-    createdAt: o.createdAt,
-    warn: o.warn,
+    ...context,
+    startAfterLine: Math.max(context.startAfterLine, from?.line ?? 0),
+    from: spec.seekable ? from : undefined,
   });
   return thenRaise(records, stop, source)[Symbol.asyncIterator]();
 }
@@ -371,17 +353,17 @@ async function openReadable(path: string): Promise<FileHandle> {
   }
 }
 
+/** What a file-system error code says of an input that cannot be read. */
+const WHY_UNREADABLE = new Map([
+  ['ENOENT', 'no such file'],
+  ['EACCES', 'permission denied'],
+  ['EISDIR', 'it is a directory, not an input file'],
+]);
+
 function readError(path: string, err: unknown): UsageError {
   if (err instanceof UsageError) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT'
-      ? 'no such file'
-      : code === 'EACCES'
-        ? 'permission denied'
-        : code === 'EISDIR'
-          ? 'it is a directory, not an input file'
-          : String(code ?? err);
+  const why = WHY_UNREADABLE.get(code ?? '') ?? String(code ?? err);
   return new UsageError(`cannot read ${path}: ${why}`);
 }
 
