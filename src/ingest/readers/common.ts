@@ -3,7 +3,6 @@ import {
   deeperThan,
   locateJsonError,
   MAX_DEPTH,
-  mayBeDeeperThan,
   positionOf,
   quoteInexactNumbers,
 } from './json-text.js';
@@ -152,7 +151,8 @@ export function parseJsonRecord(
       format,
     );
   }
-  if (mayBeDeeperThan(text) && deeperThan(value)) {
+  // Nesting past MAX_DEPTH takes at least two brackets a level.
+  if (text.length > 2 * MAX_DEPTH && deeperThan(value)) {
     return parseError(
       source,
       line,

@@ -21,7 +21,11 @@ import type { EntriesEvent, EntryContext } from './zip.js';
 export { inputIdentity, type InputIdentity } from './identity.js';
 export { PrefixHash, type ConsumedBytes } from './prefix-hash.js';
 
-export interface ReadOptions {
+/** What to read and how; `createdAt`, `channels` and `includePrivate` go to the format reader. */
+export interface ReadOptions extends Pick<
+  FormatReadContext,
+  'createdAt' | 'channels' | 'includePrivate'
+> {
   /** Forces the format (needed or sniffed for stdin; files go by extension otherwise). */
   format?: InputFormat;
   /** Where '-' reads from (process.stdin by default). */
@@ -50,15 +54,10 @@ export interface ReadOptions {
    * the number of the last line it reached (lines skipped on a resume included).
    */
   onInputEnd?: (e: { source: string; records: number; lines: number }) => void;
-  /** When a source without times of its own (a transcript) happened (ISO 8601 UTC). */
-  createdAt?: string;
   /** Inputs found in a folder given: each one's path inside that folder (`/`-separated). */
   entryNames?: ReadonlyMap<string, string>;
-  /** `--channels`, `--include-private`: what of a chat export is read. */
-  channels?: string[];
-  includePrivate?: boolean;
   /** Told of what a reader noticed that is not a failure (e.g. a time taken from the file). */
-  onWarning?: (e: { source: string; code: string; message: string }) => void;
+  onWarning?: FormatReadContext['warn'];
 }
 
 /** Bytes read ahead to sniff gzip and (for stdin) the format. */
