@@ -115,69 +115,38 @@ export function parseJsonRecord(
   format: 'jsonl' | 'json',
   column = 1,
 ): SourceRecord {
+  const fail = (message: string, code?: ReadErrorCode): SourceRecord =>
+    parseError(source, line, message, { raw: text }, format, code);
+  // Where an offset of the text is: its column (JSON Lines) or its line and column.
+  const at = (offset: number): string => {
+    const pos = positionOf(text, offset, line, column);
+    return format === 'jsonl' ? `column ${pos.column}` : `line ${pos.line}, column ${pos.column}`;
+  };
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch {
-    return parseError(
-      source,
-      line,
-      syntaxMessage(text, line, format, column),
-      { raw: text },
-      format,
-    );
+    const where = locateJsonError(text);
+    if (!where) return fail('invalid JSON');
+    if (text.charCodeAt(where.offset) === 0)
+      return fail(`contains a NUL byte (at ${at(where.offset)})`);
+    return fail(`invalid JSON at ${at(where.offset)}: ${where.message}`);
   }
   const exact = quoteInexactNumbers(text);
   if (exact !== undefined) value = JSON.parse(exact) as unknown;
   if (text.includes('\\u') && LONE_SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
-    return parseError(
-      source,
-      line,
-      `holds a lone UTF-16 surrogate (${loneSurrogateEscape(text)}), which is not a character`,
-      { raw: text },
-      format,
-    );
+    const escape = loneSurrogateEscape(text);
+    return fail(`holds a lone UTF-16 surrogate (${escape}), which is not a character`);
   }
   const repeated = repeatedKey(text, value);
   if (repeated !== undefined) {
-    const pos = positionOf(text, repeated.offset, line, column);
-    const at =
-      format === 'jsonl' ? `column ${pos.column}` : `line ${pos.line}, column ${pos.column}`;
-    return parseError(
-      source,
-      line,
-      `repeats the key ${JSON.stringify(repeated.key)} in one object (at ${at}): keep one`,
-      { raw: text },
-      format,
-    );
+    const key = JSON.stringify(repeated.key);
+    return fail(`repeats the key ${key} in one object (at ${at(repeated.offset)}): keep one`);
   }
   // Nesting past MAX_DEPTH takes at least two brackets a level.
-  if (text.length > 2 * MAX_DEPTH && deeperThan(value)) {
-    return parseError(
-      source,
-      line,
-      `nested more than ${MAX_DEPTH} levels deep`,
-      { raw: text },
-      format,
-      'TOO_DEEP',
-    );
-  }
+  if (text.length > 2 * MAX_DEPTH && deeperThan(value))
+    return fail(`nested more than ${MAX_DEPTH} levels deep`, 'TOO_DEEP');
   return { source, line, value, format };
-}
-
-function syntaxMessage(
-  text: string,
-  line: number,
-  format: 'jsonl' | 'json',
-  column: number,
-): string {
-  const where = locateJsonError(text);
-  if (!where) return 'invalid JSON';
-  const pos = positionOf(text, where.offset, line, column);
-  const at = format === 'jsonl' ? `column ${pos.column}` : `line ${pos.line}, column ${pos.column}`;
-  if (where.offset < text.length && text.charCodeAt(where.offset) === 0)
-    return `contains a NUL byte (at ${at})`;
-  return `invalid JSON at ${at}: ${where.message}`;
 }
 
 /** A `\uD800`–`\uDFFF` escape: the only way a decoded UTF-8 text can come to hold a surrogate. */
