@@ -1,4 +1,4 @@
-import type { InputFormat, ReadErrorCode, SourceRecord } from '../source-record.js';
+import type { InputFormat, ReadErrorCode, RecordBatch, SourceRecord } from '../source-record.js';
 import {
   deeperThan,
   locateJsonError,
@@ -51,6 +51,25 @@ export function tooLarge(
     format,
     'TOO_LARGE',
   );
+}
+
+/**
+ * The batches of `items`, each passed through `each` on its way, then what `items` returns. A
+ * consumer that stops early ends `items` too, and with it the bytes under it.
+ */
+export async function* mapBatches<R>(
+  items: AsyncIterator<RecordBatch, R>,
+  each: (batch: RecordBatch) => RecordBatch,
+): AsyncGenerator<RecordBatch, R> {
+  try {
+    for (;;) {
+      const next = await items.next();
+      if (next.done) return next.value;
+      yield each(next.value);
+    }
+  } finally {
+    await items.return?.();
+  }
 }
 
 /** The original of a record that could not be read: its text, and its bytes when not UTF-8. */

@@ -13,7 +13,7 @@ import {
 } from '../formats/index.js';
 import type { FormatReadContext } from '../formats/spec.js';
 import type { InputFormat, ReadPosition, RecordBatch } from '../source-record.js';
-import { parseError } from './common.js';
+import { mapBatches, parseError } from './common.js';
 import { gunzipped } from './gunzip.js';
 import type { PrefixHash } from './prefix-hash.js';
 import type { EntriesEvent, EntryContext } from './zip.js';
@@ -82,28 +82,17 @@ export async function* readRecordBatches(
   let lastLine = 0;
   let records = 0;
   try {
-    for (;;) {
-      let r: IteratorResult<RecordBatch, number | undefined>;
-      try {
-        r = await it.next();
-      } catch (err) {
-        if (!isZlibError(err)) throw err;
-        // Corrupt or truncated gzip: what was read before stays read; the rest is one error.
-        const message = `corrupt or truncated gzip data: ${(err as Error).message}`;
-        yield [parseError(source, lastLine + 1, message)];
-        return;
-      }
-      if (r.done) {
-        opts.onInputEnd?.({ source, records, lines: r.value ?? lastLine });
-        return;
-      }
-      lastLine = r.value[r.value.length - 1]?.line ?? lastLine;
-      records += r.value.length;
-      yield r.value;
-    }
-  } finally {
-    // Ended early by the consumer: end the reader and the bytes under it as well.
-    await it.return?.();
+    const lines = yield* mapBatches(it, (batch) => {
+      lastLine = batch[batch.length - 1]?.line ?? lastLine;
+      records += batch.length;
+      return batch;
+    });
+    opts.onInputEnd?.({ source, records, lines: lines ?? lastLine });
+  } catch (err) {
+    if (!isZlibError(err)) throw err;
+    // Corrupt or truncated gzip: what was read before stays read; the rest is one error.
+    const message = `corrupt or truncated gzip data: ${(err as Error).message}`;
+    yield [parseError(source, lastLine + 1, message)];
   }
 }
 
@@ -295,22 +284,11 @@ async function* thenRaise(
   source: string,
 ): AsyncGenerator<RecordBatch, number | undefined> {
   let last = 0;
-  let lines: number | undefined;
-  try {
-    for (;;) {
-      const next = await items.next();
-      if (next.done) {
-        lines = typeof next.value === 'number' ? next.value : undefined;
-        break;
-      }
-      const batch = next.value;
-      last = batch[batch.length - 1]?.line ?? last;
-      yield batch;
-    }
-  } finally {
-    // Ended early by the consumer: end the readers and the bytes under them as well.
-    await items.return(undefined);
-  }
+  const end = yield* mapBatches(items, (batch) => {
+    last = batch[batch.length - 1]?.line ?? last;
+    return batch;
+  });
+  const lines = typeof end === 'number' ? end : undefined;
   if (stop.error === undefined) return lines;
   if (!isZlibError(stop.error)) throw stop.error;
   yield [
