@@ -343,10 +343,8 @@ export async function* readJsonArray(
   while (at === At.Element) {
     const inArray = ends === Ends.InArray;
     if (oversize) {
-      const o = oversize;
-      resetElement();
+      finish(out);
       at = At.Top;
-      if (keep) out.push(tooLarge(source, elementLine, o.size, maxRecordBytes, o.excerpt, 'json'));
       if (inArray) notClosed();
       break;
     }
