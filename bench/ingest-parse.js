@@ -5,7 +5,7 @@
 // Half the records carry a document_id, half get a sha256 id derived from the request.
 import { createWriteStream, existsSync } from 'node:fs';
 import { once } from 'node:events';
-import { readRecords } from '../dist/ingest/readers/index.js';
+import { readRecordBatches } from '../dist/ingest/readers/index.js';
 import { createMapper } from '../dist/ingest/mapper.js';
 
 const n = Number(process.argv[2] ?? 1_000_000);
@@ -35,10 +35,12 @@ const t0 = process.hrtime.bigint();
 const cpu0 = process.cpuUsage();
 let ok = 0;
 let bad = 0;
-for await (const rec of readRecords([file])) {
-  const r = map(rec);
-  if (r.ok) ok += 1;
-  else bad += 1;
+for await (const batch of readRecordBatches(file)) {
+  for (const rec of batch) {
+    const r = map(rec);
+    if (r.ok) ok += 1;
+    else bad += 1;
+  }
 }
 const cpu = process.cpuUsage(cpu0);
 const wallMs = Number(process.hrtime.bigint() - t0) / 1e6;

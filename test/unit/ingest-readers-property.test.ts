@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { readRecords } from '../../src/ingest/readers/index.js';
+import { recordsOf } from '../helpers/reader-files.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import { checkReaderOutcome, chunked, generatedInput } from '../helpers/reader-inputs.js';
 
@@ -13,7 +13,7 @@ import { checkReaderOutcome, chunked, generatedInput } from '../helpers/reader-i
 async function readAll(bytes: Buffer, sizes: number[], format: 'jsonl' | 'csv' | 'json') {
   const out: SourceRecord[] = [];
   const stdin = Readable.from(chunked(bytes, sizes));
-  for await (const r of readRecords(['-'], { format, stdin })) out.push(r);
+  for await (const r of recordsOf('-', { format, stdin })) out.push(r);
   return out;
 }
 

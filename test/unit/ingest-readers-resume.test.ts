@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { sniffFormat } from '../../src/ingest/formats/index.js';
-import { inputIdentity, readRecords } from '../../src/ingest/readers/index.js';
-import { brief, readAll, tempFiles } from '../helpers/reader-files.js';
+import { inputIdentity, readRecordBatches } from '../../src/ingest/readers/index.js';
+import { brief, readAll, recordsOf, tempFiles } from '../helpers/reader-files.js';
 
 // Resume support of the readers (startAfterLine), the input identity used by the state file,
 // early termination, and gzip errors under every format.
@@ -15,7 +15,7 @@ const { file } = tmp;
 describe('startAfterLine', () => {
   it('JSON Lines: skips records starting on or before the line, including bad ones', async () => {
     const p = await file('a.jsonl', '{"a":1}\n{broken\n\n{"a":4}\n{"a":5}\n{bad6\n{"a":7}');
-    const all = await readAll([p]);
+    const all = await readAll(p);
     expect(brief(all)).toEqual([
       [1, { a: 1 }],
       [2, 'ERR'],
@@ -27,33 +27,33 @@ describe('startAfterLine', () => {
     // Skipping by the line of the N-th record skips exactly the first N records.
     for (let n = 0; n <= all.length; n++) {
       const after = n === 0 ? 0 : all[n - 1]!.line;
-      expect(brief(await readAll([p], { startAfterLine: after }))).toEqual(brief(all.slice(n)));
+      expect(brief(await readAll(p, { startAfterLine: after }))).toEqual(brief(all.slice(n)));
     }
-    expect(await readAll([p], { startAfterLine: 99 })).toEqual([]);
+    expect(await readAll(p, { startAfterLine: 99 })).toEqual([]);
   });
 
   it('JSON Lines: a skipped line may be long and span chunks; the next line is intact', async () => {
     const long = `{"document":"${'y'.repeat(600_000)}"}`;
     const p = await file('long.jsonl', `${long}\n${long}\n{"a":3}\n`);
-    expect(brief(await readAll([p], { startAfterLine: 2 }))).toEqual([[3, { a: 3 }]]);
-    const rs = await readAll([p], { startAfterLine: 1 });
+    expect(brief(await readAll(p, { startAfterLine: 2 }))).toEqual([[3, { a: 3 }]]);
+    const rs = await readAll(p, { startAfterLine: 1 });
     expect(rs.map((r) => r.line)).toEqual([2, 3]);
     expect((rs[0]!.value as { document: string }).document.length).toBe(600_000);
   });
 
   it('JSON array: elements starting at or before the line are not parsed or yielded', async () => {
     const p = await file('a.json', '[\n {"a":1},\n {"a":\n  2},\n {bad},\n {"a":4}\n]\n');
-    expect(brief(await readAll([p]))).toEqual([
+    expect(brief(await readAll(p))).toEqual([
       [2, { a: 1 }],
       [3, { a: 2 }],
       [5, 'ERR'],
       [6, { a: 4 }],
     ]);
-    expect(brief(await readAll([p], { startAfterLine: 3 }))).toEqual([
+    expect(brief(await readAll(p, { startAfterLine: 3 }))).toEqual([
       [5, 'ERR'],
       [6, { a: 4 }],
     ]);
-    expect(brief(await readAll([p], { startAfterLine: 4 }))).toEqual([
+    expect(brief(await readAll(p, { startAfterLine: 4 }))).toEqual([
       [5, 'ERR'],
       [6, { a: 4 }],
     ]);
@@ -64,37 +64,26 @@ describe('startAfterLine', () => {
       'a.csv',
       'document,n\n"multi\nline",1\nshort\nplain,3\n"x\r\ny",4\nlast,5\n',
     );
-    expect(brief(await readAll([p]))).toEqual([
+    expect(brief(await readAll(p))).toEqual([
       [2, { document: 'multi\nline', n: '1' }],
       [4, 'ERR'],
       [5, { document: 'plain', n: '3' }],
       [6, { document: 'x\r\ny', n: '4' }],
       [8, { document: 'last', n: '5' }],
     ]);
-    expect(brief(await readAll([p], { startAfterLine: 4 }))).toEqual([
+    expect(brief(await readAll(p, { startAfterLine: 4 }))).toEqual([
       [5, { document: 'plain', n: '3' }],
       [6, { document: 'x\r\ny', n: '4' }],
       [8, { document: 'last', n: '5' }],
     ]);
-    expect(brief(await readAll([p], { startAfterLine: 6 }))).toEqual([
+    expect(brief(await readAll(p, { startAfterLine: 6 }))).toEqual([
       [8, { document: 'last', n: '5' }],
-    ]);
-  });
-
-  it('applies to the first input only', async () => {
-    const a = await file('first.jsonl', '{"f":1}\n{"f":2}\n');
-    const b = await file('second.jsonl', '{"s":1}\n{"s":2}\n');
-    const rs = await readAll([a, b], { startAfterLine: 1 });
-    expect(rs.map((r) => [r.source, r.line])).toEqual([
-      [a, 2],
-      [b, 1],
-      [b, 2],
     ]);
   });
 
   it('works through gzip', async () => {
     const p = await file('z.jsonl.gz', gzipSync('{"a":1}\n{"a":2}\n{"a":3}\n'));
-    expect(brief(await readAll([p], { startAfterLine: 2 }))).toEqual([[3, { a: 3 }]]);
+    expect(brief(await readAll(p, { startAfterLine: 2 }))).toEqual([[3, { a: 3 }]]);
   });
 });
 
@@ -109,7 +98,7 @@ describe('gzip errors in every format', () => {
     async (name, text) => {
       const gz = gzipSync(text);
       const p = await file(name, gz.subarray(0, Math.floor(gz.length * 0.7)));
-      const rs = await readAll([p]);
+      const rs = await readAll(p);
       const last = rs.at(-1)!;
       expect(last.parseError?.message).toMatch(/corrupt or truncated gzip/);
       // The compact JSON array is all on line 1.
@@ -132,14 +121,14 @@ describe('early termination', () => {
   it('a consumer that stops after one record ends the read (file closed, no error)', async () => {
     const p = await file('many.jsonl', '{"a":1}\n'.repeat(100_000));
     let n = 0;
-    for await (const r of readRecords([p, p])) {
+    for await (const r of recordsOf(p)) {
       expect(r.line).toBe(1);
       n += 1;
       break;
     }
     expect(n).toBe(1);
     const csv = await file('many.csv', `d\n${'x\n'.repeat(100_000)}`);
-    for await (const r of readRecords([csv])) {
+    for await (const r of recordsOf(csv)) {
       expect(r.line).toBe(2);
       break;
     }
@@ -147,7 +136,7 @@ describe('early termination', () => {
 
   it('backpressure: an unconsumed reader does not read the whole file ahead', async () => {
     const p = await file('pull.jsonl', `${'{"a":1}\n'.repeat(10)}`);
-    const it = readRecords([p]);
+    const it = recordsOf(p);
     const first = await it.next();
     expect(first.value?.line).toBe(1);
     await it.return?.();
@@ -204,7 +193,7 @@ describe('sniffFormat', () => {
   it('stdin split into one-byte chunks still sniffs and reads', async () => {
     const text = '\n\n{"a":1}\n{"a":2}\n';
     const chunks = [...Buffer.from(text)].map((b) => Buffer.from([b]));
-    const rs = await readAll(['-'], { stdin: Readable.from(chunks) });
+    const rs = await readAll('-', { stdin: Readable.from(chunks) });
     expect(brief(rs)).toEqual([
       [3, { a: 1 }],
       [4, { a: 2 }],
@@ -213,36 +202,31 @@ describe('sniffFormat', () => {
 });
 
 describe('overlapping next() calls', () => {
-  it('across input boundaries: every record once, in order', async () => {
-    const a = await file('ov-a.jsonl', '{"i":1}\n{"i":2}\n');
-    const b = await file('ov-b.jsonl', '{"i":3}\n');
-    const c = await file('ov-c.csv', 'i\n4\n5\n');
-    const it = readRecords([a, b, c]);
-    const results = await Promise.all(Array.from({ length: 8 }, () => it.next()));
-    expect(results.map((r) => (r.done ? 'done' : (r.value.value as { i: unknown }).i))).toEqual([
-      1,
-      2,
-      3,
-      '4',
-      '5',
-      'done',
-      'done',
-      'done',
-    ]);
+  it('every record once, in order, across batches', async () => {
+    const n = 40_000;
+    const p = await file('ov.jsonl', Array.from({ length: n }, (_, i) => `{"i":${i}}\n`).join(''));
+    const it = readRecordBatches(p);
+    const results = await Promise.all(Array.from({ length: 12 }, () => it.next()));
+    const batches = results.filter((r) => !r.done).map((r) => r.value!);
+    expect(batches.length).toBeGreaterThan(1);
+    expect(results.slice(batches.length).every((r) => r.done)).toBe(true);
+    expect(batches.flat().map((r) => (r.value as { i: number }).i)).toEqual(
+      Array.from({ length: n }, (_, i) => i),
+    );
   });
 });
 
 describe('edges', () => {
   it('CSV: repeated header names get _2, _3 so no column is lost', async () => {
     const p = await file('dup.csv', 'document,tag,tag, ,tag\nd,a,b,c,e\n');
-    expect(brief(await readAll([p]))).toEqual([
+    expect(brief(await readAll(p))).toEqual([
       [2, { document: 'd', tag: 'a', tag_2: 'b', column_4: 'c', tag_3: 'e' }],
     ]);
   });
 
   it('JSON array: an empty element is an error at its line; a trailing comma is tolerated', async () => {
     const p = await file('holes.json', '[\n{"a":1},\n,\n{"a":3},\n]');
-    expect(brief(await readAll([p]))).toEqual([
+    expect(brief(await readAll(p))).toEqual([
       [2, { a: 1 }],
       [3, 'ERR'],
       [4, { a: 3 }],

@@ -11,9 +11,9 @@ import { brief, tempFiles } from '../helpers/reader-files.js';
 const tmp = tempFiles('synap-seek-');
 const { file } = tmp;
 
-async function batches(inputs: string[], opts: ReadOptions = {}): Promise<RecordBatch[]> {
+async function batches(input: string, opts: ReadOptions = {}): Promise<RecordBatch[]> {
   const out: RecordBatch[] = [];
-  for await (const b of readRecordBatches(inputs, opts)) out.push(b);
+  for await (const b of readRecordBatches(input, opts)) out.push(b);
   return out;
 }
 
@@ -37,7 +37,7 @@ function awkwardJsonl(n: number): Buffer {
 describe('seek positions of plain JSON Lines files', () => {
   it('every array carries the position after it; reading from any of them gives exactly the rest', async () => {
     const p = await file('awkward.jsonl', awkwardJsonl(2000));
-    const all = await batches([p]);
+    const all = await batches(p);
     const records = all.flat();
     expect(all.length).toBeGreaterThan(3);
     const ends = all.map((b) => b.end);
@@ -48,18 +48,18 @@ describe('seek positions of plain JSON Lines files', () => {
       expect(ends[i]!.line).toBeGreaterThan(ends[i - 1]!.line);
     }
     for (const end of ends) {
-      const rest = (await batches([p], { startAt: end, startAfterLine: end!.line })).flat();
+      const rest = (await batches(p, { startAt: end, startAfterLine: end!.line })).flat();
       expect(brief(rest)).toEqual(brief(records.filter((r) => r.line > end!.line)));
     }
   });
 
   it('seeking and then skipping up to a later line is the same as skipping from the start', async () => {
     const p = await file('skip.jsonl', awkwardJsonl(600));
-    const all = await batches([p]);
+    const all = await batches(p);
     const first = all[0]!.end!;
     for (const after of [first.line, first.line + 1, first.line + 37, 599]) {
-      const seek = (await batches([p], { startAt: first, startAfterLine: after })).flat();
-      const scan = (await batches([p], { startAfterLine: after })).flat();
+      const seek = (await batches(p, { startAt: first, startAfterLine: after })).flat();
+      const scan = (await batches(p, { startAfterLine: after })).flat();
       expect(brief(seek)).toEqual(brief(scan));
     }
   });
@@ -68,7 +68,7 @@ describe('seek positions of plain JSON Lines files', () => {
     const tail = '{"a":1}\n{"a":2}\n';
     const p = await file('prefix.jsonl', `${'garbage that is not JSON\n'.repeat(1000)}${tail}`);
     const at: ReadPosition = { line: 1000, byte: 'garbage that is not JSON\n'.length * 1000 };
-    const rs = (await batches([p], { startAt: at, startAfterLine: at.line })).flat();
+    const rs = (await batches(p, { startAt: at, startAfterLine: at.line })).flat();
     expect(brief(rs)).toEqual([
       [1001, { a: 1 }],
       [1002, { a: 2 }],
@@ -78,17 +78,17 @@ describe('seek positions of plain JSON Lines files', () => {
   it('gzip, CSV and stdin report no positions; a position given for gzip is ignored safely', async () => {
     const text = '{"a":1}\n{"a":2}\n{"a":3}\n';
     const gz = await file('data.jsonl.gz', gzipSync(text));
-    const zipped = await batches([gz]);
+    const zipped = await batches(gz);
     expect(zipped.every((b) => b.end === undefined)).toBe(true);
     const resumed = (
-      await batches([gz], { startAt: { line: 1, byte: 8 }, startAfterLine: 1 })
+      await batches(gz, { startAt: { line: 1, byte: 8 }, startAfterLine: 1 })
     ).flat();
     expect(brief(resumed)).toEqual([
       [2, { a: 2 }],
       [3, { a: 3 }],
     ]);
     const csv = await file('data.csv', 'document\none\ntwo\n');
-    expect((await batches([csv])).every((b) => b.end === undefined)).toBe(true);
+    expect((await batches(csv)).every((b) => b.end === undefined)).toBe(true);
   });
 });
 

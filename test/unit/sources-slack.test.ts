@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { FormatReadContext } from '../../src/ingest/formats/spec.js';
-import { readRecords } from '../../src/ingest/readers/index.js';
+import { recordsOf } from '../helpers/reader-files.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import {
   readSlackExport,
@@ -191,7 +191,7 @@ describe('Slack export', () => {
       const zip = join(dir, 'export.zip');
       writeFileSync(zip, zipOf(entries));
       const got: SourceRecord[] = [];
-      for await (const r of readRecords([zip], { includePrivate: true })) got.push(r);
+      for await (const r of recordsOf(zip, { includePrivate: true })) got.push(r);
       const values = (rs: SourceRecord[]) => rs.filter((r) => r.value).map((r) => r.value);
       expect(values(got)).toEqual(
         values(folder.records).filter(

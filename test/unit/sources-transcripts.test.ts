@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readRecords } from '../../src/ingest/readers/index.js';
+import { recordsOf } from '../helpers/reader-files.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import { parseSrt } from '../../src/ingest/sources/srt.js';
 import {
@@ -112,7 +112,7 @@ describe('transcripts in a zip', () => {
       );
       const warnings: string[] = [];
       const got: SourceRecord[] = [];
-      for await (const r of readRecords([zip], { onWarning: (w) => warnings.push(w.code) }))
+      for await (const r of recordsOf(zip, { onWarning: (w) => warnings.push(w.code) }))
         got.push(r);
       expect(
         got.map((r) => (r.value as { document_created_at?: string }).document_created_at),

@@ -59,10 +59,7 @@ export function currentNode(
 
 /** What a file is, by a content type or MIME type: `image`, `audio`, `video` or `file`. */
 function fileKind(type: string): string {
-  if (/image/i.test(type)) return 'image';
-  if (/audio/i.test(type)) return 'audio';
-  if (/video/i.test(type)) return 'video';
-  return 'file';
+  return ['image', 'audio', 'video'].find((kind) => new RegExp(kind, 'i').test(type)) ?? 'file';
 }
 
 /** `[image robin.jpg]`, or `[image]` when the file has no name. */

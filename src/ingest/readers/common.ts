@@ -1,9 +1,8 @@
-import type { InputFormat, ReadErrorCode, SourceRecord } from '../source-record.js';
+import type { InputFormat, ReadErrorCode, RecordBatch, SourceRecord } from '../source-record.js';
 import {
   deeperThan,
   locateJsonError,
   MAX_DEPTH,
-  mayBeDeeperThan,
   positionOf,
   quoteInexactNumbers,
 } from './json-text.js';
@@ -22,24 +21,17 @@ export const EXCERPT_BYTES = 1000;
 
 /** The first EXCERPT_BYTES of `parts` (whole characters only), decoded. */
 export function excerptOf(parts: readonly Buffer[]): string {
-  const head: Buffer[] = [];
-  let size = 0;
-  for (const p of parts) {
-    if (size >= EXCERPT_BYTES) break;
-    const take = p.subarray(0, EXCERPT_BYTES - size);
-    head.push(take);
-    size += take.length;
-  }
-  let bytes = Buffer.concat(head);
-  // Cut before a character the excerpt would split.
+  const size = parts.reduce((n, p) => n + p.length, 0);
+  // Buffer.concat copies no more than the length it is given.
+  const bytes = Buffer.concat(parts, Math.min(size, EXCERPT_BYTES));
+  // Cut before the last character, which the excerpt may split.
   let end = bytes.length;
   if (size >= EXCERPT_BYTES) {
     let k = end - 1;
     while (k > 0 && (bytes[k]! & 0xc0) === 0x80) k -= 1;
-    if (k >= 0 && bytes[k]! >= 0xc0) end = k;
+    if (bytes[k]! >= 0xc0) end = k;
   }
-  bytes = bytes.subarray(0, end);
-  return bytes.toString('utf8');
+  return bytes.toString('utf8', 0, end);
 }
 
 /** A record over `max` bytes: fails alone, keeping its line and an excerpt of its start. */
@@ -61,6 +53,25 @@ export function tooLarge(
   );
 }
 
+/**
+ * The batches of `items`, each passed through `each` on its way, then what `items` returns. A
+ * consumer that stops early ends `items` too, and with it the bytes under it.
+ */
+export async function* mapBatches<R>(
+  items: AsyncIterator<RecordBatch, R>,
+  each: (batch: RecordBatch) => RecordBatch,
+): AsyncGenerator<RecordBatch, R> {
+  try {
+    for (;;) {
+      const next = await items.next();
+      if (next.done) return next.value;
+      yield each(next.value);
+    }
+  } finally {
+    await items.return?.();
+  }
+}
+
 /** The original of a record that could not be read: its text, and its bytes when not UTF-8. */
 export interface RawInput {
   raw: string;
@@ -76,12 +87,7 @@ export function parseError(
   format?: InputFormat,
   code: ReadErrorCode = 'PARSE_ERROR',
 ): SourceRecord {
-  const rec: SourceRecord = { source, line, parseError: { code, message } };
-  if (original) {
-    rec.parseError!.raw = original.raw;
-    if (original.rawBase64 !== undefined) rec.parseError!.rawBase64 = original.rawBase64;
-    if (original.header !== undefined) rec.parseError!.header = original.header;
-  }
+  const rec: SourceRecord = { source, line, parseError: { code, message, ...original } };
   if (format !== undefined) rec.format = format;
   return rec;
 }
@@ -104,11 +110,7 @@ export function rawOf(bytes: Uint8Array, text: string): RawInput {
 
 /** True when the string holds only JSON whitespace (stops at the first other character). */
 export function isBlank(text: string): boolean {
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c !== 0x20 && c !== 0x09 && c !== 0x0a && c !== 0x0d) return false;
-  }
-  return true;
+  return !/[^ \t\n\r]/.test(text);
 }
 
 /**
@@ -132,68 +134,38 @@ export function parseJsonRecord(
   format: 'jsonl' | 'json',
   column = 1,
 ): SourceRecord {
+  const fail = (message: string, code?: ReadErrorCode): SourceRecord =>
+    parseError(source, line, message, { raw: text }, format, code);
+  // Where an offset of the text is: its column (JSON Lines) or its line and column.
+  const at = (offset: number): string => {
+    const pos = positionOf(text, offset, line, column);
+    return format === 'jsonl' ? `column ${pos.column}` : `line ${pos.line}, column ${pos.column}`;
+  };
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;
   } catch {
-    return parseError(
-      source,
-      line,
-      syntaxMessage(text, line, format, column),
-      { raw: text },
-      format,
-    );
+    const where = locateJsonError(text);
+    if (!where) return fail('invalid JSON');
+    if (text.charCodeAt(where.offset) === 0)
+      return fail(`contains a NUL byte (at ${at(where.offset)})`);
+    return fail(`invalid JSON at ${at(where.offset)}: ${where.message}`);
   }
   const exact = quoteInexactNumbers(text);
   if (exact !== undefined) value = JSON.parse(exact) as unknown;
   if (text.includes('\\u') && LONE_SURROGATE_ESCAPE.test(text) && hasLoneSurrogate(value)) {
-    return parseError(
-      source,
-      line,
-      `holds a lone UTF-16 surrogate (${loneSurrogateEscape(text)}), which is not a character`,
-      { raw: text },
-      format,
-    );
+    const escape = loneSurrogateEscape(text);
+    return fail(`holds a lone UTF-16 surrogate (${escape}), which is not a character`);
   }
   const repeated = repeatedKey(text, value);
   if (repeated !== undefined) {
-    const pos = positionOf(text, repeated.offset, line, column);
-    const at =
-      format === 'jsonl' ? `column ${pos.column}` : `line ${pos.line}, column ${pos.column}`;
-    return parseError(
-      source,
-      line,
-      `repeats the key ${JSON.stringify(repeated.key)} in one object (at ${at}): keep one`,
-      { raw: text },
-      format,
-    );
+    const key = JSON.stringify(repeated.key);
+    return fail(`repeats the key ${key} in one object (at ${at(repeated.offset)}): keep one`);
   }
-  if (mayBeDeeperThan(text) && deeperThan(value)) {
-    return parseError(
-      source,
-      line,
-      `nested more than ${MAX_DEPTH} levels deep`,
-      { raw: text },
-      format,
-      'TOO_DEEP',
-    );
-  }
+  // Nesting past MAX_DEPTH takes at least two brackets a level.
+  if (text.length > 2 * MAX_DEPTH && deeperThan(value))
+    return fail(`nested more than ${MAX_DEPTH} levels deep`, 'TOO_DEEP');
   return { source, line, value, format };
-}
-
-function syntaxMessage(
-  text: string,
-  line: number,
-  format: 'jsonl' | 'json',
-  column: number,
-): string {
-  const where = locateJsonError(text);
-  if (!where) return 'invalid JSON';
-  const pos = positionOf(text, where.offset, line, column);
-  const at = format === 'jsonl' ? `column ${pos.column}` : `line ${pos.line}, column ${pos.column}`;
-  if (where.offset < text.length && text.charCodeAt(where.offset) === 0)
-    return `contains a NUL byte (at ${at})`;
-  return `invalid JSON at ${at}: ${where.message}`;
 }
 
 /** A `\uD800`–`\uDFFF` escape: the only way a decoded UTF-8 text can come to hold a surrogate. */

@@ -1,6 +1,6 @@
 import type { RecordBatch, SourceRecord } from '../source-record.js';
 import { isPlainObject } from '../../json-value.js';
-import { parseError } from './common.js';
+import { mapBatches, parseError } from './common.js';
 import { readJsonArray } from './json-array.js';
 
 /** A conversation export turned into one document, or why it gives none. */
@@ -40,16 +40,9 @@ export async function* readConversations(
   format: 'chatgpt' | 'claude',
   convert: (value: unknown) => ConversationResult,
 ): AsyncGenerator<RecordBatch, number> {
-  const elements = readJsonArray(bytes, source, startAfterLine);
-  try {
-    for (;;) {
-      const next = await elements.next();
-      if (next.done) return next.value;
-      yield next.value.map((r) => conversationRecord(r, format, convert));
-    }
-  } finally {
-    await elements.return(0);
-  }
+  return yield* mapBatches(readJsonArray(bytes, source, startAfterLine), (batch) =>
+    batch.map((r) => conversationRecord(r, format, convert)),
+  );
 }
 
 /** One element of the array → the record of its document (see readConversations). */

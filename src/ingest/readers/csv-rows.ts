@@ -180,17 +180,7 @@ export class CsvRowParser {
         }
         const fieldText = this.field === '' ? s.slice(from, i) : this.field + s.slice(from, i);
         // The LF of a CRLF whose CR was text belongs to the CR's line.
-        const end = c === LF && afterCr ? this.line - 1 : this.line;
-        if (this.dropping) {
-          out.push({ fields: [], line: this.startLine, end, dropped: true });
-          this.dropping = false;
-        } else if (this.fields.length > 0 || fieldText !== '' || this.wasQuoting) {
-          this.fields.push(fieldText);
-          out.push({ fields: this.fields, line: this.startLine, end });
-          this.fields = [];
-        }
-        this.field = '';
-        this.wasQuoting = false;
+        this.endRow(fieldText, c === LF && afterCr ? this.line - 1 : this.line, out);
         if (c === CR || !afterCr) this.line += 1;
         i += n;
         from = i;
@@ -214,26 +204,27 @@ export class CsvRowParser {
       this.unclosedQuote = true;
       return;
     }
-    const fieldText = this.field + s.slice(from);
+    const last = s.charCodeAt(s.length - 1);
+    // A line break ending the input ends the row's last line; it starts none.
+    const lastLine = last === CR || last === LF ? this.line - 1 : this.line;
+    this.endRow(this.field + s.slice(from), Math.max(lastLine, this.startLine), out);
+  }
+
+  /**
+   * Ends the row being read on line `end`, its last field `fieldText`: it goes to `out`
+   * unless it is a line with nothing on it.
+   */
+  private endRow(fieldText: string, end: number, out: CsvRow[]): void {
     if (this.dropping) {
-      const last = s.charCodeAt(s.length - 1);
-      const end = last === CR || last === LF ? this.line - 1 : this.line;
-      out.push({
-        fields: [],
-        line: this.startLine,
-        end: Math.max(end, this.startLine),
-        dropped: true,
-      });
+      out.push({ fields: [], line: this.startLine, end, dropped: true });
       this.dropping = false;
     } else if (this.fields.length > 0 || fieldText !== '' || this.wasQuoting) {
       this.fields.push(fieldText);
-      const last = s.charCodeAt(s.length - 1);
-      // A line break ending the input ends the row's last line; it starts none.
-      const end = last === CR || last === LF ? this.line - 1 : this.line;
-      out.push({ fields: this.fields, line: this.startLine, end: Math.max(end, this.startLine) });
+      out.push({ fields: this.fields, line: this.startLine, end });
       this.fields = [];
     }
     this.field = '';
+    this.wasQuoting = false;
   }
 
   /**

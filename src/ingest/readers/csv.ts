@@ -38,29 +38,17 @@ const OTHER_DELIMITERS = [';', '\t', '|'];
  * separator is a comma), else a comma (a one-column file).
  */
 export function detectDelimiter(head: Buffer): string {
-  let end = head.length;
-  const lf = head.indexOf(10);
-  const cr = head.indexOf(13);
-  if (lf !== -1) end = lf;
-  if (cr !== -1 && cr < end) end = cr;
-  const counts = new Map<string, number>();
+  const counts = new Map([',', ...OTHER_DELIMITERS].map((d) => [d, 0]));
   let quoted = false;
-  for (let i = 0; i < end; i++) {
-    const c = String.fromCharCode(head[i]!);
+  for (const b of head) {
+    if (b === 10 || b === 13) break;
+    const c = String.fromCharCode(b);
     if (c === '"') quoted = !quoted;
-    else if (!quoted && (c === ',' || OTHER_DELIMITERS.includes(c)))
-      counts.set(c, (counts.get(c) ?? 0) + 1);
+    else if (!quoted && counts.has(c)) counts.set(c, counts.get(c)! + 1);
   }
-  if (counts.has(',')) return ',';
   let best = ',';
-  let most = 0;
-  for (const d of OTHER_DELIMITERS) {
-    const n = counts.get(d) ?? 0;
-    if (n > most) {
-      best = d;
-      most = n;
-    }
-  }
+  if (counts.get(best)! > 0) return best;
+  for (const d of OTHER_DELIMITERS) if (counts.get(d)! > counts.get(best)!) best = d;
   return best;
 }
 
@@ -139,12 +127,10 @@ export async function* readDelimited(
   maxRecordBytes = MAX_RECORD_BYTES,
 ): AsyncGenerator<SourceRecord[], number> {
   // The header line is read before the parser is made, as the parser needs the delimiter.
-  let delimiter = format === 'tsv' ? '\t' : ',';
+  let parser!: CsvRowParser;
   const input = withHead(bytes, (head) => {
-    if (format === 'csv') delimiter = detectDelimiter(head);
+    parser = new CsvRowParser(format === 'csv' ? detectDelimiter(head) : '\t');
   });
-  const first = await input.next();
-  const parser = new CsvRowParser(delimiter);
   // Invalid UTF-8 decodes to U+FFFD, which may also be real text (csv-spectrum has some): the
   // chunks are checked whole, and only once one was invalid does a U+FFFD in a row send its
   // own bytes to the strict decoder.
@@ -163,16 +149,6 @@ export async function* readDelimited(
   let ending = Buffer.alloc(0);
   /** The row over the limit being scanned to its end: where it starts, and its first bytes. */
   let oversize: { line: number; at: number; excerpt: string } | undefined;
-  // Closes the source also when the consumer stops at the first chunk.
-  const chunks = async function* (): AsyncGenerator<Buffer> {
-    try {
-      if (first.done) return;
-      yield first.value;
-      yield* input;
-    } finally {
-      await input.return(undefined);
-    }
-  };
   const original = (from: number, to: number) => {
     const bytes = window.bytes(from, to);
     if (bytes === undefined) return undefined;
@@ -181,9 +157,9 @@ export async function* readDelimited(
   // Whether a row's own bytes are UTF-8 (a U+FFFD in it may be real text).
   const validUtf8 = (from: number, to: number): boolean => {
     const bytes = window.bytes(from, to);
-    return bytes !== undefined && rawOf(bytes, bytes.toString('utf8')).rawBase64 === undefined;
+    return bytes !== undefined && isUtf8(bytes);
   };
-  for await (const chunk of chunks()) {
+  for await (const chunk of input) {
     if (chunk.length === 0) continue;
     window.push(chunk);
     ending = Buffer.concat([ending, chunk.subarray(-2)]).subarray(-2);
@@ -275,16 +251,6 @@ export async function* readDelimited(
   if (rest.length > 0) yield rest;
   return window.lastLine;
 
-  /** The failure of a row over the limit whose bytes end at offset `to`. */
-  function oversizeRecord(o: { line: number; at: number; excerpt: string }, to: number) {
-    return tooLarge(source, o.line, to - o.at, maxRecordBytes, o.excerpt, format);
-  }
-
-  /** The length of the line break (CRLF, LF, CR or none) ending just before offset `at`. */
-  function breakBefore(at: number): number {
-    return breakLength(window.slice(Math.max(0, at - 2), at));
-  }
-
   function rowRecord(row: CsvRow, out: SourceRecord[]): void {
     const { fields, line, end } = row;
     prevEnd = end;
@@ -293,8 +259,11 @@ export async function* readDelimited(
       oversize = undefined;
       // A header over the limit: the rows have no column names, and each fails saying so.
       header ??= [];
+      // Its bytes end before the line break that ends it.
       const next = window.offsetOf(end + 1) ?? window.size;
-      if (line > startAfterLine) out.push(oversizeRecord(o, next - breakBefore(next)));
+      const size = next - breakLength(window.slice(Math.max(0, next - 2), next)) - o.at;
+      if (line > startAfterLine)
+        out.push(tooLarge(source, o.line, size, maxRecordBytes, o.excerpt, format));
       return;
     }
     if (header === undefined) {

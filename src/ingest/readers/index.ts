@@ -12,8 +12,8 @@ import {
   unknownFormatError,
 } from '../formats/index.js';
 import type { FormatReadContext } from '../formats/spec.js';
-import type { InputFormat, ReadPosition, RecordBatch, SourceRecord } from '../source-record.js';
-import { parseError } from './common.js';
+import type { InputFormat, ReadPosition, RecordBatch } from '../source-record.js';
+import { mapBatches, parseError } from './common.js';
 import { gunzipped } from './gunzip.js';
 import type { PrefixHash } from './prefix-hash.js';
 import type { EntriesEvent, EntryContext } from './zip.js';
@@ -21,44 +21,43 @@ import type { EntriesEvent, EntryContext } from './zip.js';
 export { inputIdentity, type InputIdentity } from './identity.js';
 export { PrefixHash, type ConsumedBytes } from './prefix-hash.js';
 
-export interface ReadOptions {
+/** What to read and how; `createdAt`, `channels` and `includePrivate` go to the format reader. */
+export interface ReadOptions extends Pick<
+  FormatReadContext,
+  'createdAt' | 'channels' | 'includePrivate'
+> {
   /** Forces the format (needed or sniffed for stdin; files go by extension otherwise). */
   format?: InputFormat;
   /** Where '-' reads from (process.stdin by default). */
   stdin?: NodeJS.ReadableStream;
   /**
-   * Resume: records of the FIRST input that start on this line or before are not yielded,
+   * Resume: records that start on this line or before are not yielded,
    * and are not decoded/parsed where the format allows (JSON Lines, JSON array; CSV rows are
    * still parsed for their quoting but not built). Because record lines strictly increase,
    * skipping "line <= watermark line" skips exactly the records the watermark covers.
    */
   startAfterLine?: number;
   /**
-   * Resume: open the FIRST input at this position instead of its start (a plain JSON Lines file
+   * Resume: open the input at this position instead of its start (a plain JSON Lines file
    * only; gzip and other formats are read from the start, then skipped up to startAfterLine).
    */
   startAt?: ReadPosition;
   /**
-   * The FIRST input (a file): every byte read from it is added to this running hash, so a
+   * A file input: every byte read from it is added to this running hash, so a
    * checkpoint can record which bytes its records came from (see PrefixHash).
    */
   prefixHash?: PrefixHash;
   /** Told which entries of an archive are read and which are not, and why (zip.ts). */
   onEntries?: (e: EntriesEvent) => void;
   /**
-   * Told when an input has been read to its end, with how many records it gave (0: empty) and
+   * Told when the input has been read to its end, with how many records it gave (0: empty) and
    * the number of the last line it reached (lines skipped on a resume included).
    */
   onInputEnd?: (e: { source: string; records: number; lines: number }) => void;
-  /** When a source without times of its own (a transcript) happened (ISO 8601 UTC). */
-  createdAt?: string;
   /** Inputs found in a folder given: each one's path inside that folder (`/`-separated). */
   entryNames?: ReadonlyMap<string, string>;
-  /** `--channels`, `--include-private`: what of a chat export is read. */
-  channels?: string[];
-  includePrivate?: boolean;
   /** Told of what a reader noticed that is not a failure (e.g. a time taken from the file). */
-  onWarning?: (e: { source: string; code: string; message: string }) => void;
+  onWarning?: FormatReadContext['warn'];
 }
 
 /** Bytes read ahead to sniff gzip and (for stdin) the format. */
@@ -66,139 +65,35 @@ const PEEK_BYTES = 64;
 const READ_CHUNK = 256 * 1024;
 
 /**
- * Streams the records of every input in order, as arrays (one per chunk read, never empty).
- * Files are read lazily, pulled by the consumer, so a slow sender slows the reading and memory
- * stays flat whatever the file size. A missing or unreadable file is a UsageError naming it
- * (from next(), when the iteration reaches it).
+ * Streams the records of one input (a file, or '-' for stdin) as arrays (one per chunk read,
+ * never empty). The file is read lazily, pulled by the consumer, so a slow sender slows the
+ * reading and memory stays flat whatever the file size. A missing or unreadable file is a
+ * UsageError naming it (from the first next()).
  *
- * Arrays rather than single records, and hand-written rather than an async generator over the
- * format readers: every promise hop on the per-record path costs CPU on million-record files.
+ * Arrays rather than single records: every promise hop on the per-record path costs CPU on
+ * million-record files.
  */
-export function readRecordBatches(
-  inputs: string[],
+export async function* readRecordBatches(
+  input: string,
   opts: ReadOptions = {},
-): AsyncIterableIterator<RecordBatch> {
-  let index = 0;
-  let current:
-    | { it: AsyncIterator<RecordBatch>; source: string; lastLine: number; records: number }
-    | undefined;
-  let finished = false;
-
-  // Set while the next input is being opened, so overlapping next() calls at an input
-  // boundary wait for it instead of opening (and skipping) inputs of their own.
-  let opening: Promise<void> | undefined;
-
-  const advance = async (): Promise<IteratorResult<RecordBatch>> => {
-    for (;;) {
-      if (opening) {
-        await opening;
-        continue;
-      }
-      if (current) return pull(current);
-      if (finished || index >= inputs.length) {
-        finished = true;
-        return { done: true, value: undefined };
-      }
-      const i = index++;
-      const input = inputs[i]!;
-      const first = i === 0;
-      opening = openInput(
-        input,
-        opts,
-        first ? (opts.startAfterLine ?? 0) : 0,
-        first ? opts.startAt : undefined,
-        first ? opts.prefixHash : undefined,
-      )
-        .then((it) => {
-          if (finished) void it.return?.();
-          else current = { it, source: input === '-' ? 'stdin' : input, lastLine: 0, records: 0 };
-        })
-        .finally(() => {
-          opening = undefined;
-        });
-    }
-  };
-
-  const pull = (c: NonNullable<typeof current>): Promise<IteratorResult<RecordBatch>> =>
-    c.it.next().then(
-      (r) => {
-        if (!r.done) {
-          c.lastLine = r.value[r.value.length - 1]?.line ?? c.lastLine;
-          c.records += r.value.length;
-          return r;
-        }
-        current = undefined;
-        const lines = typeof r.value === 'number' ? r.value : c.lastLine;
-        opts.onInputEnd?.({ source: c.source, records: c.records, lines });
-        return advance();
-      },
-      (err: unknown) => {
-        current = undefined;
-        if (!isZlibError(err)) throw err;
-        // Corrupt or truncated gzip: what was read before stays read; the rest is one error.
-        const rec = parseError(
-          c.source,
-          c.lastLine + 1,
-          `corrupt or truncated gzip data: ${(err as Error).message}`,
-        );
-        return { done: false, value: [rec] };
-      },
-    );
-
-  const iterator: AsyncIterableIterator<RecordBatch> = {
-    next: () => (current && !finished ? pull(current) : advance()),
-    return: async () => {
-      finished = true;
-      const c = current;
-      current = undefined;
-      if (c?.it.return) await c.it.return();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
-}
-
-/**
- * The records of every input one at a time (readRecordBatches, unpacked). Calls to next()
- * are answered in order even when they overlap.
- */
-export function readRecords(
-  inputs: string[],
-  opts: ReadOptions = {},
-): AsyncIterableIterator<SourceRecord> {
-  const batches = readRecordBatches(inputs, opts);
-  let batch: SourceRecord[] = [];
-  let at = 0;
-  let turn: Promise<unknown> = Promise.resolve();
-  const step = async (): Promise<IteratorResult<SourceRecord>> => {
-    while (at >= batch.length) {
-      const r = await batches.next();
-      if (r.done) return { done: true, value: undefined };
-      batch = r.value;
-      at = 0;
-    }
-    return { done: false, value: batch[at++]! };
-  };
-  const iterator: AsyncIterableIterator<SourceRecord> = {
-    next: () => {
-      const result = turn.then(step);
-      turn = result.catch(() => {});
-      return result;
-    },
-    return: async () => {
-      batch = [];
-      at = 0;
-      await batches.return?.();
-      return { done: true, value: undefined };
-    },
-    [Symbol.asyncIterator]() {
-      return iterator;
-    },
-  };
-  return iterator;
+): AsyncGenerator<RecordBatch, void> {
+  const source = input === '-' ? 'stdin' : input;
+  const it = await openInput(input, opts);
+  let lastLine = 0;
+  let records = 0;
+  try {
+    const lines = yield* mapBatches(it, (batch) => {
+      lastLine = batch[batch.length - 1]?.line ?? lastLine;
+      records += batch.length;
+      return batch;
+    });
+    opts.onInputEnd?.({ source, records, lines: lines ?? lastLine });
+  } catch (err) {
+    if (!isZlibError(err)) throw err;
+    // Corrupt or truncated gzip: what was read before stays read; the rest is one error.
+    const message = `corrupt or truncated gzip data: ${(err as Error).message}`;
+    yield [parseError(source, lastLine + 1, message)];
+  }
 }
 
 function isZlibError(err: unknown): boolean {
@@ -230,10 +125,8 @@ async function seekableFrom(
 async function openInput(
   input: string,
   opts: ReadOptions,
-  startAfterLine: number,
-  startAt: ReadPosition | undefined,
-  prefixHash: PrefixHash | undefined,
 ): Promise<AsyncIterator<RecordBatch, number | undefined>> {
+  const { startAfterLine = 0, startAt, prefixHash } = opts;
   const isStdin = input === '-';
   const source = isStdin ? 'stdin' : input;
   let bytes: AsyncIterable<Buffer>;
@@ -286,37 +179,25 @@ function contextOf(o: ReadOptions): EntryContext {
  */
 export async function recordsOfBytes(
   bytes: AsyncIterable<Buffer>,
-  o: {
-    source: string;
+  o: FormatReadContext & {
     /** Known from the name or --format; undefined: sniffed from the first bytes. */
     format: InputFormat | undefined;
     refine: boolean;
-    startAfterLine: number;
-    /** A seekable plain file opened at this position. */
-    from?: ReadPosition;
     /** A name to put in the "cannot tell the format" error instead of sniffing. */
     unnamed?: string;
-    /** The file's (or entry's) modification time. */
-    modifiedAt?: Date;
-    /** Its path inside the folder or archive it came from. */
-    name?: string;
-    channels?: string[];
-    includePrivate?: boolean;
-    /** `--created-at`, for sources without times of their own. */
-    createdAt?: string;
-    warn?: FormatReadContext['warn'];
   },
 ): Promise<AsyncIterator<RecordBatch, number | undefined>> {
-  const { source, from, startAfterLine } = o;
+  const { format: known, refine, unnamed, ...context } = o;
+  const { source, from } = context;
   // Peek at the first bytes: gzip magic (whatever the name says; a file already found plain
   // may be opened mid-way) and, when the format is not known, the format.
   const first = await peek(bytes);
   let stream: AsyncIterable<Buffer> = prepend(first.head, first.rest);
   const gzip = !from && isGzip(first.head);
   if (gzip) stream = gunzipped(stream);
-  let format = o.format;
+  let format = known;
   if (format === undefined) {
-    if (o.unnamed !== undefined) throw unknownFormatError(o.unnamed);
+    if (unnamed !== undefined) throw unknownFormatError(unnamed);
     const plain = await peek(stream);
     stream = prepend(plain.head, plain.rest);
     format = sniffFormat(plain.head);
@@ -328,7 +209,7 @@ export async function recordsOfBytes(
   let until: AsyncIterable<Buffer> = endAtError(stream, stop, gzip);
   // A more specific kind of the format (a ChatGPT export is a JSON array) is told by content,
   // unless --format named one.
-  const want = o.refine ? refineBytes(format) : 0;
+  const want = refine ? refineBytes(format) : 0;
   if (want > 0) {
     const head = await peek(until, want);
     until = prepend(head.head, head.rest);
@@ -336,15 +217,9 @@ export async function recordsOfBytes(
   }
   const spec = formatSpec(format);
   const records = await spec.read(until, {
-    source,
-    startAfterLine: Math.max(startAfterLine, from?.line ?? 0),
-    ...(from && spec.seekable ? { from } : {}),
-    modifiedAt: o.modifiedAt,
-    name: o.name,
-    channels: o.channels,
-    includePrivate: o.includePrivate,
-    createdAt: o.createdAt,
-    warn: o.warn,
+    ...context,
+    startAfterLine: Math.max(context.startAfterLine, from?.line ?? 0),
+    from: spec.seekable ? from : undefined,
   });
   return thenRaise(records, stop, source)[Symbol.asyncIterator]();
 }
@@ -409,22 +284,11 @@ async function* thenRaise(
   source: string,
 ): AsyncGenerator<RecordBatch, number | undefined> {
   let last = 0;
-  let lines: number | undefined;
-  try {
-    for (;;) {
-      const next = await items.next();
-      if (next.done) {
-        lines = typeof next.value === 'number' ? next.value : undefined;
-        break;
-      }
-      const batch = next.value;
-      last = batch[batch.length - 1]?.line ?? last;
-      yield batch;
-    }
-  } finally {
-    // Ended early by the consumer: end the readers and the bytes under them as well.
-    await items.return(undefined);
-  }
+  const end = yield* mapBatches(items, (batch) => {
+    last = batch[batch.length - 1]?.line ?? last;
+    return batch;
+  });
+  const lines = typeof end === 'number' ? end : undefined;
   if (stop.error === undefined) return lines;
   if (!isZlibError(stop.error)) throw stop.error;
   yield [
@@ -466,17 +330,17 @@ async function openReadable(path: string): Promise<FileHandle> {
   }
 }
 
+/** What a file-system error code says of an input that cannot be read. */
+const WHY_UNREADABLE = new Map([
+  ['ENOENT', 'no such file'],
+  ['EACCES', 'permission denied'],
+  ['EISDIR', 'it is a directory, not an input file'],
+]);
+
 function readError(path: string, err: unknown): UsageError {
   if (err instanceof UsageError) return err;
   const code = (err as NodeJS.ErrnoException).code;
-  const why =
-    code === 'ENOENT'
-      ? 'no such file'
-      : code === 'EACCES'
-        ? 'permission denied'
-        : code === 'EISDIR'
-          ? 'it is a directory, not an input file'
-          : String(code ?? err);
+  const why = WHY_UNREADABLE.get(code ?? '') ?? String(code ?? err);
   return new UsageError(`cannot read ${path}: ${why}`);
 }
 

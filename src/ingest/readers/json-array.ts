@@ -335,16 +335,17 @@ export async function* readJsonArray(
     if (out.length > 0) yield out;
   }
   const out: SourceRecord[] = [];
+  const notClosed = (): void => {
+    if (line > startAfterLine)
+      out.push(parseError(source, line, 'the JSON array is not closed (truncated file?)'));
+  };
   // The input ends inside an element: read what there is (cutting it again if it is broken).
   while (at === At.Element) {
     const inArray = ends === Ends.InArray;
     if (oversize) {
-      const o = oversize;
-      resetElement();
+      finish(out);
       at = At.Top;
-      if (keep) out.push(tooLarge(source, elementLine, o.size, maxRecordBytes, o.excerpt, 'json'));
-      if (inArray && line > startAfterLine)
-        out.push(parseError(source, line, 'the JSON array is not closed (truncated file?)'));
+      if (inArray) notClosed();
       break;
     }
     const raw = parts.length === 1 ? parts[0]! : Buffer.concat(parts);
@@ -374,13 +375,9 @@ export async function* readJsonArray(
       if (rec) out.push(rec);
       if (rec?.parseError) break;
     }
-    if (inArray && line > startAfterLine) {
-      out.push(parseError(source, line, 'the JSON array is not closed (truncated file?)'));
-    }
+    if (inArray) notClosed();
   }
-  if (at === At.Between && line > startAfterLine) {
-    out.push(parseError(source, line, 'the JSON array is not closed (truncated file?)'));
-  }
+  if (at === At.Between) notClosed();
   if (out.length > 0) yield out;
   return line;
 }
@@ -502,11 +499,7 @@ function elementRecord(
   column: number,
 ): SourceRecord | undefined {
   let end = raw.length;
-  while (end > 0) {
-    const c = raw[end - 1];
-    if (c === Ch.Space || c === Ch.Tab || c === Ch.Nl || c === Ch.Cr) end -= 1;
-    else break;
-  }
+  while (end > 0 && isWs(raw[end - 1]!)) end -= 1;
   const bytes = end === raw.length ? raw : raw.subarray(0, end);
   if (bytes.length === 0) return parseError(source, line, 'empty array element', undefined, 'json');
   const text = bytes.toString('utf8');

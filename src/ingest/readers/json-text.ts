@@ -40,11 +40,6 @@ export function deeperThan(v: unknown, max: number = MAX_DEPTH): boolean {
   return false;
 }
 
-/** A text whose nesting could exceed `max` must be at least this long ("[" and "]" per level). */
-export function mayBeDeeperThan(text: string, max: number = MAX_DEPTH): boolean {
-  return text.length > 2 * max;
-}
-
 export interface JsonSyntaxError {
   /** Index in the text (UTF-16 code units) of the first character that cannot be there. */
   offset: number;
@@ -53,6 +48,8 @@ export interface JsonSyntaxError {
 
 const isWs = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13;
 const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+/** The characters after a backslash that make a two-character escape: " \\ / b f n r t. */
+const SIMPLE_ESCAPES = new Set([34, 92, 47, 98, 102, 110, 114, 116]);
 
 function showChar(text: string, i: number): string {
   const c = text.codePointAt(i)!;
@@ -98,16 +95,7 @@ export function locateJsonError(text: string): JsonSyntaxError | undefined {
           i += 6;
           continue;
         }
-        if (
-          e === 34 ||
-          e === 92 ||
-          e === 47 ||
-          e === 98 ||
-          e === 102 ||
-          e === 110 ||
-          e === 114 ||
-          e === 116
-        ) {
+        if (SIMPLE_ESCAPES.has(e)) {
           i += 2;
           continue;
         }

@@ -87,15 +87,11 @@ export async function* readJsonLines(
           : chunk.subarray(start, last);
     pending = last + 1 < chunk.length ? [chunk.subarray(last + 1)] : [];
     pendingSize = chunk.length - (last + 1);
-    if (body === undefined) {
-      if (from) out.end = { line: lineNo, byte: chunkAt + last + 1 };
-      yield out;
-      continue;
-    }
-    const text = body.length > maxRecordBytes ? undefined : body.toString('utf8');
-    if (text === undefined || text.includes('\uFFFD')) {
+    // No body: the line over the limit ended at the chunk's last newline.
+    const text = body && body.length <= maxRecordBytes ? body.toString('utf8') : undefined;
+    if (body && (text === undefined || text.includes('\uFFFD'))) {
       lineNo = byteLines(body, source, lineNo, out, maxRecordBytes);
-    } else {
+    } else if (text !== undefined) {
       let pos = 0;
       for (;;) {
         const nl = text.indexOf('\n', pos);

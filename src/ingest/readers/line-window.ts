@@ -30,11 +30,6 @@ export class LineWindow {
     return line < this.firstLine ? undefined : this.starts[line - this.firstLine];
   }
 
-  /** The bytes from offset `a` to `b` of the whole input, as far as they are still held. */
-  slice(a: number, b: number): Buffer {
-    return this.gather(a, b);
-  }
-
   /**
    * Lets go of every chunk but the last, keeping the line count (for a record that is skipped
    * to its end: its bytes are not needed, and a line of it may be longer than memory allows).
@@ -85,7 +80,7 @@ export class LineWindow {
     const a = this.starts[from - this.firstLine];
     if (a === undefined || from < this.firstLine) return undefined;
     const b = this.starts[to + 1 - this.firstLine] ?? this.total;
-    let buf = this.gather(a, b);
+    let buf = this.slice(a, b);
     let end = buf.length;
     if (end > 0 && buf[end - 1] === 10) end -= 1;
     if (end > 0 && buf[end - 1] === 13) end -= 1;
@@ -108,7 +103,8 @@ export class LineWindow {
     }
   }
 
-  private gather(a: number, b: number): Buffer {
+  /** The bytes from offset `a` to `b` of the whole input, as far as they are still held. */
+  slice(a: number, b: number): Buffer {
     const parts: Buffer[] = [];
     for (let i = 0; i < this.chunks.length; i++) {
       const start = this.chunkStarts[i]!;

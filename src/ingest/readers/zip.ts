@@ -6,7 +6,7 @@ import { planEntries, type ContainerEntry } from '../containers.js';
 import type { InputFormat } from '../formats/index.js';
 import type { FormatReadContext } from '../formats/spec.js';
 import type { RecordBatch } from '../source-record.js';
-import { parseError } from './common.js';
+import { mapBatches, parseError } from './common.js';
 import { recordsOfBytes, refinedFormatOf } from './index.js';
 
 /** Which entries of an archive are read (with their format), ignored or refused. */
@@ -115,26 +115,13 @@ async function* entriesRecords(
         startAfterLine: Math.max(0, startAfterLine - offset),
       });
       let last = 0;
-      let lines: number | undefined;
-      let finished = false;
-      try {
-        for (;;) {
-          const next = await it.next();
-          if (next.done) {
-            lines = next.value;
-            finished = true;
-            break;
-          }
-          const batch = next.value;
-          for (const rec of batch) rec.position = rec.line + offset;
-          last = batch[batch.length - 1]!.line;
-          delete batch.end;
-          yield batch;
-        }
-      } finally {
-        // Ended early by the consumer: end the entry's stream too, not only the archive.
-        if (!finished) await it.return?.(undefined);
-      }
+      // Ended early by the consumer, mapBatches ends the entry's stream too.
+      const lines = yield* mapBatches(it, (batch) => {
+        for (const rec of batch) rec.position = rec.line + offset;
+        last = batch[batch.length - 1]!.line;
+        delete batch.end;
+        return batch;
+      });
       let entryLines = Math.max(lines ?? 0, last);
       if (failed.error !== undefined) {
         entryLines += 1;
