@@ -71,32 +71,38 @@ describe('ingest at a tight rate limit with faults, resume, and clean stops', ()
 
   it('--max-duration stops cleanly with exit 5 and the next run completes', async () => {
     writeChatFile(join(dir, 'cron.jsonl'), 600, 'cron');
-    const first = await runInProcess(
-      [
-        '--json',
-        'ingest',
-        'cron.jsonl',
-        '--max-duration',
-        '4s',
-        '--batch-size',
-        '5',
-        '--rate',
-        '120',
-      ],
-      { env, cwd: dir },
-    );
-    expect(first.code, first.stderr).toBe(5);
-    const s1 = JSON.parse(first.stdout).result;
-    expect(s1).toMatchObject({ status: 'stopped', stop_reason: 'max-duration' });
-    expect(s1.sent).toBeLessThan(600);
-    // 4 s rather than 2: on a loaded machine the first answers can take that long, and a stop
-    // before anything settled rightly leaves no state.
-    expect(existsSync(join(dir, 'cron.jsonl.synap-state.json'))).toBe(true);
+    // The runs and the emulator's rate limit (120 a minute, a burst of 5) share one fake clock
+    // that stands still until the first batch reaches the emulator: the start-up's real work,
+    // slow on a loaded machine, spends none of the 4 s, and the stop comes part-way.
+    const clock = new FakeClock(Date.now());
+    const paced = await startEmulator({ ...FAULTY, rpm: 120, burst: 5, clock });
+    try {
+      const pacedEnv = { ...env, SYNAP_API_KEY: paced.apiKey, SYNAP_BASE_URL: paced.url };
+      const firstBatch = (async () => {
+        while ((paced.stats().requests_by_endpoint.batch ?? 0) === 0) {
+          await new Promise((r) => setTimeout(r, 2).unref());
+        }
+      })();
+      const args = ['--json', 'ingest', 'cron.jsonl', '--batch-size', '5'];
+      const first = await runOnClock([...args, '--max-duration', '4s'], {
+        env: pacedEnv,
+        cwd: dir,
+        clock,
+        holdUntil: firstBatch,
+      });
+      expect(first.code, first.stderr).toBe(5);
+      const s1 = JSON.parse(first.stdout).result;
+      expect(s1).toMatchObject({ status: 'stopped', stop_reason: 'max-duration' });
+      expect(s1.sent).toBeLessThan(600);
+      expect(existsSync(join(dir, 'cron.jsonl.synap-state.json'))).toBe(true);
 
-    const second = await runInProcess(['--json', 'ingest', 'cron.jsonl'], { env, cwd: dir });
-    expect(second.code, second.stderr).toBe(0);
-    expect(storedOnce(docsOf(emu, 'cron'))).toEqual({ distinct: 600, duplicates: 0 });
-    expect(existsSync(join(dir, 'cron.jsonl.synap-state.json'))).toBe(false);
+      const second = await runOnClock(args, { env: pacedEnv, cwd: dir, clock });
+      expect(second.code, second.stderr).toBe(0);
+      expect(storedOnce(docsOf(paced, 'cron'))).toEqual({ distinct: 600, duplicates: 0 });
+      expect(existsSync(join(dir, 'cron.jsonl.synap-state.json'))).toBe(false);
+    } finally {
+      await paced.close();
+    }
   }, 60_000);
 
   it('--max-errors stops after N failed records, resumable', async () => {
