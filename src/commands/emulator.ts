@@ -31,7 +31,7 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
       const value = opts[option.attributeName()];
       if (value !== undefined) faultValues[name] = value;
     }
-    const { defaultEmulatorDbPath, isExposed, resolveRateLimit, startEmulator } =
+    const { defaultEmulatorDbPath, isExposed, startEmulator } =
       await import('../emulator/index.js');
     const { exposedWarning, sharedDatabaseWarning } = await import('../output/emulator-banner.js');
     const emulator = await startEmulator({
@@ -53,16 +53,13 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
       throw listenError(err, opts.host, opts.port);
     });
     const claim = claimDatabase(emulator.db, emulator.url);
-    const limits = resolveRateLimit(opts.tier, opts.rpm, opts.burst);
     const exposed = isExposed(opts.host);
     const result: EmulatorBannerInfo = {
       url: emulator.url,
       // The one place an API key is printed on purpose: a local, throwaway key to copy.
       api_key: emulator.apiKey,
       db: emulator.db,
-      tier: limits.rpm === undefined ? 'unlimited' : opts.tier,
-      rpm: limits.rpm ?? null,
-      burst: limits.rpm === undefined ? null : limits.burst,
+      ...emulator.plan,
       processing_delay_ms: opts.processingDelay,
       ...(exposed ? { network_urls: reachableUrls(opts.host, emulator.port) } : {}),
     };
