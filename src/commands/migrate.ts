@@ -116,7 +116,9 @@ Examples:
     // does --max-duration.
     const since = { at: systemClock.now(), stats: to.client.stats() };
     await checkDistinct(from, to);
-    const { instance } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
+    const { instance } = await prepareIngest(to, flags, {
+      quiet: ctx.globals.quiet || ctx.globals.json,
+    });
     const name = `export of profile ${from.profile}`;
     const pageSize = exportPageSize(flags.pageSize, from.defaults.page_size);
     const runOptions = ingestRunOptions(flags, to, instance);
