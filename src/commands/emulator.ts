@@ -26,11 +26,10 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
   declare: declareEmulatorOptions,
 
   async run(_ctx, opts) {
-    const faultValues: Record<string, unknown> = {};
-    for (const { name, option } of faults) {
-      const value = opts[option.attributeName()];
-      if (value !== undefined) faultValues[name] = value;
-    }
+    // Faults not given are undefined, which startEmulator leaves out.
+    const faultValues = Object.fromEntries(
+      faults.map(({ name, option }) => [name, opts[option.attributeName()]]),
+    ) as EmulatorFaults;
     const { defaultEmulatorDbPath, isExposed, startEmulator } =
       await import('../emulator/index.js');
     const { exposedWarning, sharedDatabaseWarning } = await import('../output/emulator-banner.js');
@@ -48,7 +47,7 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
       seed: opts.seed,
       isolation: opts.isolation,
       scopeLevels: opts.scoping === true ? DEFAULT_SCOPE_LEVELS : opts.scoping,
-      ...(faultValues as EmulatorFaults),
+      ...faultValues,
     }).catch((err: unknown) => {
       throw listenError(err, opts.host, opts.port);
     });
