@@ -26,12 +26,11 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
   declare: declareEmulatorOptions,
 
   async run(_ctx, opts) {
-    const faultValues: Record<string, unknown> = {};
-    for (const { name, option } of faults) {
-      const value = opts[option.attributeName()];
-      if (value !== undefined) faultValues[name] = value;
-    }
-    const { defaultEmulatorDbPath, isExposed, resolveRateLimit, startEmulator } =
+    // Faults not given are undefined, which startEmulator leaves out.
+    const faultValues = Object.fromEntries(
+      faults.map(({ name, option }) => [name, opts[option.attributeName()]]),
+    ) as EmulatorFaults;
+    const { defaultEmulatorDbPath, isExposed, startEmulator } =
       await import('../emulator/index.js');
     const { exposedWarning, sharedDatabaseWarning } = await import('../output/emulator-banner.js');
     const emulator = await startEmulator({
@@ -48,21 +47,18 @@ export const emulatorCommand: CommandSpec<EmulatorCommandOptions, [], EmulatorBa
       seed: opts.seed,
       isolation: opts.isolation,
       scopeLevels: opts.scoping === true ? DEFAULT_SCOPE_LEVELS : opts.scoping,
-      ...(faultValues as EmulatorFaults),
+      ...faultValues,
     }).catch((err: unknown) => {
       throw listenError(err, opts.host, opts.port);
     });
     const claim = claimDatabase(emulator.db, emulator.url);
-    const limits = resolveRateLimit(opts.tier, opts.rpm, opts.burst);
     const exposed = isExposed(opts.host);
     const result: EmulatorBannerInfo = {
       url: emulator.url,
       // The one place an API key is printed on purpose: a local, throwaway key to copy.
       api_key: emulator.apiKey,
       db: emulator.db,
-      tier: limits.rpm === undefined ? 'unlimited' : opts.tier,
-      rpm: limits.rpm ?? null,
-      burst: limits.rpm === undefined ? null : limits.burst,
+      ...emulator.plan,
       processing_delay_ms: opts.processingDelay,
       ...(exposed ? { network_urls: reachableUrls(opts.host, emulator.port) } : {}),
     };

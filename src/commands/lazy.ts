@@ -25,9 +25,3 @@ export async function declared(cmd: Command): Promise<Command> {
   }
   return cmd;
 }
-
-/** Declares every command of the tree (the help test walks all of them). */
-export async function declareAll(cmd: Command): Promise<void> {
-  await declared(cmd);
-  for (const c of cmd.commands) await declareAll(c);
-}

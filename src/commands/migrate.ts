@@ -2,10 +2,12 @@ import type { Command } from 'commander';
 import { systemClock } from '../clock.js';
 import { MAX_PAGE_SIZE } from '../client/types.js';
 import { ExitCode, UsageError } from '../errors.js';
+import type { MigrateState } from '../export/migrate-state.js';
 import { exportPageSize } from '../export/page-size.js';
 import type { IngestSummary } from '../ingest/summary.js';
 import { warn } from '../output/messages.js';
 import type { Session } from '../session.js';
+import { abortOnSignals } from '../signals.js';
 import { integer } from './flags.js';
 import type { RunLedger } from './ingest-ledger.js';
 import { declareIngestOptions, renderIngestSummary, type IngestFlags } from './ingest-options.js';
@@ -114,28 +116,38 @@ Examples:
     // does --max-duration.
     const since = { at: systemClock.now(), stats: to.client.stats() };
     await checkDistinct(from, to);
-    const { instance } = await prepareIngest(to, flags, { quiet: ctx.globals.quiet });
+    const { instance } = await prepareIngest(to, flags, {
+      quiet: ctx.globals.quiet || ctx.globals.json,
+    });
     const name = `export of profile ${from.profile}`;
     const pageSize = exportPageSize(flags.pageSize, from.defaults.page_size);
     const runOptions = ingestRunOptions(flags, to, instance);
     // The ingest's state and what was sent, in the state directory: a run stopped by
-    // --max-duration (or anything else) is continued by the next one.
-    const saved = flags.dryRun
-      ? undefined
-      : await openMigrateState({
-          from: { instanceId: from.client.identity?.instanceId ?? '', baseUrl: from.baseUrl },
-          to: { instanceId: to.client.identity?.instanceId ?? '', baseUrl: to.baseUrl },
-          pageSize,
-          userId: flags.onlyUserId ?? null,
-          customerId: flags.onlyCustomerId ?? null,
-          name,
-          runOptions,
-          restart: flags.restart === true,
-          explicitFailures: flags.failures,
-          now: Date.now(),
-          profile: to.profile,
-          waitLock: flags.waitLock === true,
-        });
+    // --max-duration (or anything else) is continued by the next one. Ctrl-C while --wait-lock
+    // waits for another run of the pair ends this one as an interruption (130).
+    const signals = abortOnSignals({ message: 'interrupted before anything was sent' });
+    let saved: MigrateState | undefined;
+    try {
+      saved = flags.dryRun
+        ? undefined
+        : await openMigrateState({
+            from: { instanceId: from.client.identity?.instanceId ?? '', baseUrl: from.baseUrl },
+            to: { instanceId: to.client.identity?.instanceId ?? '', baseUrl: to.baseUrl },
+            pageSize,
+            userId: flags.onlyUserId ?? null,
+            customerId: flags.onlyCustomerId ?? null,
+            name,
+            runOptions,
+            restart: flags.restart === true,
+            explicitFailures: flags.failures,
+            now: Date.now(),
+            profile: to.profile,
+            waitLock: flags.waitLock === true,
+            signal: signals.signal,
+          });
+    } finally {
+      signals.dispose();
+    }
     let warned = 0;
     let verified: { passes: number; recovered: number; shown: boolean } | undefined;
     let sent: ReturnType<typeof SentLog.inMemory> | undefined;

@@ -43,15 +43,15 @@ function visibleCommands(cmd: Command): Command[] {
 }
 
 function values(list: readonly string[], description?: string): Completion {
-  return {
-    kind: 'values',
-    values: list.map((value) => (description ? { value, description } : { value })),
-  };
+  return described(list.map((value) => [value, description]));
 }
 
 /** Values each with its own description. */
-function described(pairs: [string, string][]): Completion {
-  return { kind: 'values', values: pairs.map(([value, description]) => ({ value, description })) };
+function described(pairs: [string, string | undefined][]): Completion {
+  return {
+    kind: 'values',
+    values: pairs.map(([value, description]) => (description ? { value, description } : { value })),
+  };
 }
 
 async function profileNames(): Promise<string[]> {
@@ -80,12 +80,7 @@ async function argumentValues(
   position: number,
   previous: string[],
 ): Promise<Completion> {
-  const path = lineage(cmd)
-    .reverse()
-    .slice(1)
-    .map((c) => c.name())
-    .join(' ');
-  if (path === 'config get' || path === 'config set' || path === 'config unset') {
+  if (cmd.parent?.name() === 'config' && ['get', 'set', 'unset'].includes(cmd.name())) {
     if (position === 0) return values((await import('../config/settings.js')).SETTING_KEYS);
     const known = SETTING_VALUES[previous[0] ?? ''];
     return known ? values(known) : { kind: 'none' };

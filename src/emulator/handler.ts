@@ -19,7 +19,7 @@ import type { KeyRateLimiter, RateDecision } from './rate-limiter.js';
 import { matchRoute, type RouteName } from './routes.js';
 import { iso, type EmulatorStore } from './store.js';
 import type { Clock } from '../clock.js';
-import type { EmulatorStats } from './types.js';
+import type { EmulatorStats, RunningEmulator } from './types.js';
 import {
   dateParam,
   documentRefusal,
@@ -47,7 +47,7 @@ export interface HandlerDeps {
   keys: Set<string>;
   identity: { client_id: string; instance_id: string };
   /** Shown by whoami: the tier and its limits. */
-  plan: { tier: string; rpm: number | null; burst: number | null };
+  plan: RunningEmulator['plan'];
   instance: InstanceRules;
   /** Whether a Host header may reach the server (DNS-rebinding guard, see host.ts). */
   hostAllowed: (header: string | undefined) => boolean;

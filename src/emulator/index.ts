@@ -16,7 +16,6 @@ import { CliError, describeErrno } from '../errors.js';
 import { ISOLATIONS, type EmulatorOptions, type RunningEmulator } from './types.js';
 
 export type { EmulatorOptions, RunningEmulator } from './types.js';
-export { resolveRateLimit } from './rate-limiter.js';
 export { FAULTS } from './faults/table.js';
 export { isExposed, networkAddresses } from './host.js';
 
@@ -100,6 +99,11 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
 
     const tier = opts.tier ?? 'unlimited';
     const limits = resolveRateLimit(tier, opts.rpm, opts.burst);
+    const plan = {
+      tier: limits.rpm === undefined ? 'unlimited' : tier,
+      rpm: limits.rpm ?? null,
+      burst: limits.rpm === undefined ? null : limits.burst,
+    };
     const wallet = new CreditWallet(clientId, clock, faults.credits);
     const host = opts.host ?? '127.0.0.1';
     const handler = new EmulatorHandler({
@@ -113,11 +117,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       processingDelayMs: Math.max(0, opts.processingDelayMs ?? 0),
       keys: new Set(store.apiKeys()),
       identity: { client_id: clientId, instance_id: instanceId },
-      plan: {
-        tier: limits.rpm === undefined ? 'unlimited' : tier,
-        rpm: limits.rpm ?? null,
-        burst: limits.rpm === undefined ? null : limits.burst,
-      },
+      plan,
       instance: {
         isolation: opts.isolation ?? 'strict',
         scopeLevels: opts.scopeLevels ?? null,
@@ -139,6 +139,7 @@ export async function startEmulator(opts: EmulatorOptions = {}): Promise<Running
       apiKey,
       port,
       db: store.path,
+      plan,
       stats: () => handler.stats(),
       documents: () => store.documents(),
       setFaults(next: EmulatorFaults) {

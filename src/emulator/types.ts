@@ -104,6 +104,8 @@ export interface RunningEmulator {
   port: number;
   /** Path of the database (':memory:' when in memory). */
   db: string;
+  /** The tier and its limits, as whoami shows them (`unlimited` when no rate is set). */
+  plan: { tier: string; rpm: number | null; burst: number | null };
   stats(): EmulatorStats;
   documents(): StoredDocumentSummary[];
   /** Change faults at run time, e.g. to start failing in the middle of a test. */

@@ -1,9 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli.js';
-import { declareAll } from '../../src/commands/lazy.js';
-import { Runner } from '../../src/commands/run.js';
 import type { Command } from 'commander';
 import { makeSandbox } from '../helpers/cli.js';
+import { declaredProgram } from '../helpers/program.js';
 import { runInProcess } from '../helpers/in-process.js';
 import { fitHelpText } from '../../src/output/help.js';
 
@@ -28,8 +26,7 @@ function paths(cmd: Command, prefix: string[] = []): string[][] {
   return visible(cmd).flatMap((c) => [[...prefix, c.name()], ...paths(c, [...prefix, c.name()])]);
 }
 
-const program = buildProgram(new Runner());
-await declareAll(program);
+const program = await declaredProgram();
 const all = [[], ...paths(program)];
 
 describe('help', () => {

@@ -1,4 +1,5 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { RunningEmulator } from '../../src/emulator/index.js';
@@ -163,5 +164,52 @@ describe('migrate --max-duration against a slow target', () => {
     const done = await first.done;
     expect([0, 5]).toContain(done.code);
     expect(readdirSync(stateDir).some((f) => f.endsWith('.synap-lock'))).toBe(false);
+  });
+});
+
+describe('migrate --wait-lock', () => {
+  const sandbox = makeSandbox();
+  let target: RunningEmulator;
+  useEmulators(runCli, sandbox, 2, { seed: 5, profiles: { a: 0, b: 1 } }, (e) => {
+    [, target] = e;
+  });
+
+  it('Ctrl-C while it waits for the lock of a running migration ends it as an interruption (130)', async () => {
+    const args = ['migrate', '--from', 'a', '--to', 'b'];
+    // A first migration names the pair's lock file while it holds it (a slow target gives the
+    // time to see it); once it has ended, a live process on this host (this test runner) holds it.
+    target.setFaults({ latencyMs: 250 });
+    const first = spawnCli(args, { env: sandbox.env, cwd: sandbox.dir });
+    const stateDir = join(sandbox.dir, '.local', 'state', 'synap');
+    const lockName = () =>
+      existsSync(stateDir)
+        ? readdirSync(stateDir).find((f) => f.endsWith('.synap-lock'))
+        : undefined;
+    const deadline = Date.now() + 20_000;
+    while (lockName() === undefined) {
+      if (Date.now() > deadline)
+        throw new Error(`no lock appeared: ${JSON.stringify(await first.done)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const lock = join(stateDir, lockName()!);
+    expect((await first.done).code).toBe(0);
+    target.setFaults({ latencyMs: 0 });
+    writeFileSync(
+      lock,
+      JSON.stringify({ pid: process.pid, host: hostname(), profile: 'b', started_at: '' }),
+    );
+    const whoamis = () => target.stats().requests_by_endpoint.whoami ?? 0;
+    const before = whoamis();
+    const waiting = spawnCli([...args, '--wait-lock'], { env: sandbox.env, cwd: sandbox.dir });
+    // Past its pre-flight (whoami answered), it waits on the lock.
+    while (whoamis() === before) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 500));
+    waiting.child.kill('SIGINT');
+    const r = await waiting.done;
+    expect(r.code, r.stderr).toBe(130);
+    expect(r.stderr).toContain('interrupted');
+    expect(r.stderr).not.toMatch(STACK_LINE);
+    // The lock it waited for is still the holder's.
+    expect(existsSync(lock)).toBe(true);
   });
 });

@@ -1,12 +1,9 @@
 import type { Command } from 'commander';
 import { describe, expect, it } from 'vitest';
-import { buildProgram } from '../../src/cli.js';
+import { declaredProgram } from '../helpers/program.js';
 import { CommandLine, shellQuote } from '../../src/command-line.js';
-import { declareAll } from '../../src/commands/lazy.js';
-import { Runner } from '../../src/commands/run.js';
 
-const program = buildProgram(new Runner());
-await declareAll(program);
+const program = await declaredProgram();
 
 function leaf(...path: string[]): Command {
   let cmd = program;
