@@ -2,8 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
 import { seedMemories } from '../helpers/export.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { writeChatFile } from '../helpers/ingest.js';
 import { ptyUnavailableReason, startCliInPty, terminalScreen } from '../helpers/tty.js';
 
@@ -34,6 +35,13 @@ it.runIf(process.env.CI !== undefined && process.env.CI !== '' && process.env.CI
 const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
 /** What a run of a couple of seconds may write to the terminal, summary included. */
 const MAX_OUTPUT = 64 * 1024;
+
+const SIZES = [
+  { columns: 0, rows: 0 },
+  { columns: 1, rows: 1 },
+  { columns: 20, rows: 5 },
+  { columns: 300, rows: 100 },
+];
 
 interface Case {
   name: string;
@@ -67,6 +75,10 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
   let source: RunningEmulator;
   let pending: RunningEmulator;
   let ingestionId: string;
+  /** A profile directory with "src" (the source) and one "dst-N" per migrate run. */
+  let migrateConfig: string;
+  /** The migrate runs' targets, one per run, each taken by one run's setup. */
+  const migrateTargets: { profile: string; emu: RunningEmulator }[] = [];
 
   beforeAll(async () => {
     // A source of memories to export and migrate, and an ingestion that stays pending.
@@ -80,6 +92,21 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     });
     ingestionId = ((await res.json()) as { ingestion_id: string }).ingestion_id;
     expect(ingestionId).toBeTruthy();
+
+    // Logged in here, in this process and before the runs start: the runs are concurrent and an
+    // in-process run (test/helpers/in-process.ts) swaps process-wide properties.
+    migrateConfig = mkdtempSync(join(box.dir, 'config-'));
+    for (let i = 0; i <= SIZES.length; i++) {
+      const emu = await start({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 40 });
+      migrateTargets.push({ profile: `dst-${i}`, emu });
+    }
+    for (const { profile, emu } of [{ profile: 'src', emu: source }, ...migrateTargets]) {
+      const login = await runInProcess(
+        ['--profile', profile, '--base-url', emu.url, 'auth', 'login', '--api-key-stdin'],
+        { env: { ...box.env, SYNAP_CONFIG_DIR: migrateConfig }, input: emu.apiKey },
+      );
+      expect(login.code, login.stderr).toBe(0);
+    }
   }, 60_000);
 
   afterAll(async () => {
@@ -116,22 +143,12 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     {
       name: 'migrate',
       async setup() {
-        const target = await start({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 40 });
-        const config = mkdtempSync(join(box.dir, 'config-'));
-        for (const [profile, e] of [
-          ['src', source],
-          ['dst', target],
-        ] as const) {
-          const login = await runCli(
-            ['--profile', profile, '--base-url', e.url, 'auth', 'login', '--api-key-stdin'],
-            { env: { ...box.env, SYNAP_CONFIG_DIR: config }, input: e.apiKey },
-          );
-          expect(login.code, login.stderr).toBe(0);
-        }
+        const target = migrateTargets.shift();
+        if (target === undefined) throw new Error('more migrate runs than targets');
         return {
-          args: ['migrate', '--from', 'src', '--to', 'dst', '--batch-size', '1'],
-          env: { ...box.env, SYNAP_CONFIG_DIR: config },
-          busy: target,
+          args: ['migrate', '--from', 'src', '--to', target.profile, '--batch-size', '1'],
+          env: { ...box.env, SYNAP_CONFIG_DIR: migrateConfig },
+          busy: target.emu,
         };
       },
     },
@@ -226,13 +243,6 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
       await ended.catch(() => undefined);
     }
   }
-
-  const SIZES = [
-    { columns: 0, rows: 0 },
-    { columns: 1, rows: 1 },
-    { columns: 20, rows: 5 },
-    { columns: 300, rows: 100 },
-  ];
 
   describe.each(CASES)('$name', (c) => {
     it.concurrent.each(SIZES)(
