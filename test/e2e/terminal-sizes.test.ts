@@ -67,31 +67,42 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     servers.push(emu);
     return emu;
   };
+  /**
+   * A source of its own for a run that is watched for being busy: runs started together on one
+   * server would count each other's requests, and one could be stopped before it is running.
+   */
+  const ownSource = async () => {
+    const emu = await start({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 40 });
+    await seedMemories(emu, 300, 'm');
+    return emu;
+  };
+  /** A server of its own (as above) holding an ingestion that stays pending, and its id. */
+  const ownPending = async () => {
+    const emu = await start({ processingDelayMs: 600_000, tier: 'unlimited' });
+    const res = await fetch(`${emu.url}/api/v1/memories/create`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emu.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ document: 'still processing', document_id: 'p-1' }),
+    });
+    const ingestionId = ((await res.json()) as { ingestion_id: string }).ingestion_id;
+    expect(ingestionId).toBeTruthy();
+    return { emu, ingestionId };
+  };
   const envFor = (emu: RunningEmulator) => ({
     ...box.env,
     SYNAP_API_KEY: emu.apiKey,
     SYNAP_BASE_URL: emu.url,
   });
   let source: RunningEmulator;
-  let pending: RunningEmulator;
-  let ingestionId: string;
   /** A profile directory with "src" (the source) and one "dst-N" per migrate run. */
   let migrateConfig: string;
   /** The migrate runs' targets, one per run, each taken by one run's setup. */
   const migrateTargets: { profile: string; emu: RunningEmulator }[] = [];
 
   beforeAll(async () => {
-    // A source of memories to export and migrate, and an ingestion that stays pending.
-    source = await start({ processingDelayMs: 0, tier: 'unlimited' });
+    // A source of memories to migrate.
+    source = await start({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 40 });
     await seedMemories(source, 300, 'm');
-    pending = await start({ processingDelayMs: 600_000, tier: 'unlimited' });
-    const res = await fetch(`${pending.url}/api/v1/memories/create`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${pending.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ document: 'still processing', document_id: 'p-1' }),
-    });
-    ingestionId = ((await res.json()) as { ingestion_id: string }).ingestion_id;
-    expect(ingestionId).toBeTruthy();
 
     // Logged in here, in this process and before the runs start: the runs are concurrent and an
     // in-process run (test/helpers/in-process.ts) swaps process-wide properties.
@@ -132,11 +143,11 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
       name: 'export -o',
       async setup() {
         const dir = mkdtempSync(join(box.dir, 'export-'));
-        source.setFaults({ latencyMs: 40 });
+        const own = await ownSource();
         return {
           args: ['export', '-o', join(dir, 'out.jsonl'), '--page-size', '1'],
-          env: envFor(source),
-          busy: source,
+          env: envFor(own),
+          busy: own,
         };
       },
     },
@@ -169,11 +180,11 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     {
       name: 'export | cat',
       async setup() {
-        source.setFaults({ latencyMs: 40 });
+        const own = await ownSource();
         return {
           args: ['export', '--page-size', '1'],
-          env: envFor(source),
-          busy: source,
+          env: envFor(own),
+          busy: own,
           stdoutToPipe: true,
         };
       },
@@ -181,11 +192,11 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     {
       name: 'memories list --all | cat',
       async setup() {
-        source.setFaults({ latencyMs: 40 });
+        const own = await ownSource();
         return {
           args: ['memories', 'list', '--all', '--page-size', '1', '--output', 'jsonl'],
-          env: envFor(source),
-          busy: source,
+          env: envFor(own),
+          busy: own,
           stdoutToPipe: true,
         };
       },
@@ -193,10 +204,11 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     {
       name: 'memories status --wait',
       async setup() {
+        const { emu, ingestionId } = await ownPending();
         return {
           args: ['memories', 'status', ingestionId, '--wait'],
-          env: envFor(pending),
-          busy: pending,
+          env: envFor(emu),
+          busy: emu,
         };
       },
     },
