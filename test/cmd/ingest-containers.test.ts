@@ -219,14 +219,15 @@ describe('ingest of zip archives and folders', () => {
       'ingest',
       'big.zip',
       '--max-duration',
-      '4s',
+      '2s',
       '--batch-size',
       '5',
       '--rate',
-      '120',
+      '600',
     ]);
     expect(first.code, first.stderr).toBe(5);
-    // Stopped inside the second entry: the resume starts there, not at the archive's start.
+    // Stopped inside the second entry (60 batches at 10/s take 6 s; 2 s pass 5 of them and
+    // more): the resume starts there, not at the archive's start.
     expect(JSON.parse(first.stdout).result.sent).toBeGreaterThan(20);
     expect(existsSync(join(dir, 'big.zip.synap-state.json'))).toBe(true);
     const second = await run(['--json', 'ingest', 'big.zip']);
@@ -348,7 +349,8 @@ describe('ingest of zip archives and folders', () => {
       return out;
     };
     const before = listing();
-    // One request a note: an emulator whose rate limit leaves the client's --rate to pace it.
+    // One request a note: an emulator whose rate limit leaves the client's --rate to pace it
+    // (24 notes at 10/s take 2.4 s, so the 1 s limit stops the first run part-way).
     const fast = await startEmulator({ processingDelayMs: 0, rpm: 60_000, burst: 1000 });
     const run = (args: string[]) =>
       runInProcess(args, {
@@ -362,9 +364,9 @@ describe('ingest of zip archives and folders', () => {
       'ingest',
       'vault-untouched',
       '--max-duration',
-      '2s',
+      '1s',
       '--rate',
-      '120',
+      '600',
     ]);
     expect(first.code, first.stderr).toBe(5);
     expect(listing()).toEqual(before);

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
 import { makeSandbox } from '../helpers/cli.js';
-import { runInProcess } from '../helpers/in-process.js';
+import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { writeChatFile } from '../helpers/ingest.js';
 
 const SAMPLES = resolve(import.meta.dirname, '../../samples');
@@ -112,13 +112,16 @@ describe('synap ingest outcomes and exit codes', () => {
 
   it('--rate caps the pace: 40 requests at 600/min take at least the unburst share', async () => {
     writeChatFile(join(dir, 'rate.jsonl'), 400, 'rate');
-    const started = Date.now();
-    const r = await run(['--json', 'ingest', 'rate.jsonl', '--batch-size', '10', '--rate', '600']);
+    // On a fake clock, which only the run's own waits move: the pace is the client's doing.
+    const r = await runOnClock(
+      ['--json', 'ingest', 'rate.jsonl', '--batch-size', '10', '--rate', '600'],
+      { env, cwd: dir, timeoutMs: 60_000 },
+    );
     expect(r.code, r.stderr).toBe(0);
     // 40 batches, and the pre-flight's whoami, credit balance and estimate.
     expect(JSON.parse(r.stdout).result.requests).toBe(43);
     // The unlimited emulator answers at once; only the cap (10/s after a first token) paces:
-    // 39 requests at 10/s ≥ 3.9 s.
-    expect(Date.now() - started).toBeGreaterThanOrEqual(3_500);
+    // 39 requests at 10/s ≥ 3.9 s of the run's clock.
+    expect(r.clockMs).toBeGreaterThanOrEqual(3_500);
   });
 });

@@ -2,7 +2,8 @@ import { cpSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli, spawnCli, type CliRun } from '../helpers/cli.js';
+import { makeSandbox, spawnCli, type CliRun } from '../helpers/cli.js';
+import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { writeChatFile } from '../helpers/ingest.js';
 import { filesWithSecrets, findSecret } from '../helpers/secrets.js';
 
@@ -15,6 +16,11 @@ const CANARY_WRONG = 'synap_SWEEPcanaryWRONG0000000000000000000000000000c3a';
  * One sweep through every command and failure path with canary keys, --verbose on: the keys
  * may live in the profile config file (owner-only) and nowhere else, not in any output, log
  * line, failures file, state file, export or error message.
+ *
+ * The commands run in this process (test/helpers/in-process.ts: the same program the binary
+ * runs, its stdout and stderr captured), on a fake clock so the source's faults and the
+ * nothing-listening case wait out their retry backoff at once; the SIGINT stop runs the
+ * binary, since only a process shows it.
  */
 describe('canary API keys never leak', () => {
   const sandbox = makeSandbox();
@@ -24,14 +30,15 @@ describe('canary API keys never leak', () => {
   const runs: { args: string[]; run: CliRun }[] = [];
   const run = async (
     args: string[],
-    opts: { env?: Record<string, string>; input?: string } = {},
+    opts: { env?: Record<string, string>; input?: string; realClock?: boolean } = {},
   ): Promise<CliRun> => {
-    const r = await runCli(args, {
+    const how = {
       env: { ...sandbox.env, ...opts.env },
       input: opts.input,
       cwd: dir,
       timeoutMs: 60_000,
-    });
+    };
+    const r = await (opts.realClock ? runInProcess(args, how) : runOnClock(args, how));
     runs.push({ args, run: r });
     return r;
   };
@@ -80,17 +87,13 @@ describe('canary API keys never leak', () => {
     });
     expect(fromEnv.code, fromEnv.stderr).toBe(0);
 
-    // A run stopped by --max-duration and one stopped by SIGINT leave state files behind.
+    // A run stopped by --max-duration and one stopped by SIGINT leave state files behind. The
+    // first on the real clock: a fake one could pass the second before any batch settled.
     writeChatFile(join(dir, 'big.jsonl'), 20_000, 'sweep');
-    const stopped = await run([
-      '--verbose',
-      'ingest',
-      'big.jsonl',
-      '--batch-size',
-      '10',
-      '--max-duration',
-      '1s',
-    ]);
+    const stopped = await run(
+      ['--verbose', 'ingest', 'big.jsonl', '--batch-size', '10', '--max-duration', '1s'],
+      { realClock: true },
+    );
     expect(stopped.code).toBe(5);
     expect(existsSync(join(dir, 'big.jsonl.synap-state.json'))).toBe(true);
     writeChatFile(join(dir, 'big2.jsonl'), 20_000, 'sweep2');
@@ -114,12 +117,14 @@ describe('canary API keys never leak', () => {
     // Everyday inspection.
     const list = await run(['--verbose', '--json', 'memories', 'list', '--page-size', '5']);
     expect(list.code, list.stderr).toBe(0);
-    const id = (JSON.parse(list.stdout) as { result: { data: { id: string }[] } }).result.data[0]!
-      .id;
-    await run(['--verbose', 'memories', 'get', id]);
-    await run(['--verbose', 'memories', 'update', id, '--document', 'changed text']);
-    await run(['--verbose', 'memories', 'delete', id, '--yes']);
-    await run(['--verbose', 'memories', 'get', id]); // 404
+    const id = (JSON.parse(list.stdout) as { result: { data: { memory_id: string }[] } }).result
+      .data[0]!.memory_id;
+    expect(id).toMatch(/^[0-9a-f-]{36}$/);
+    expect((await run(['--verbose', 'memories', 'get', id])).code).toBe(0);
+    const updated = await run(['--verbose', 'memories', 'update', id, '--document', 'changed']);
+    expect(updated.code, updated.stderr).toBe(0);
+    expect((await run(['--verbose', 'memories', 'delete', id, '--yes'])).code).toBe(0);
+    expect((await run(['--verbose', 'memories', 'get', id])).code).not.toBe(0); // 404
     await run(['--verbose', 'memories', 'status', '00000000-0000-4000-8000-000000000000']);
 
     // Export and migrate.

@@ -2,8 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
-import { makeSandbox, runCli } from '../helpers/cli.js';
+import { makeSandbox } from '../helpers/cli.js';
 import { seedMemories } from '../helpers/export.js';
+import { runInProcess } from '../helpers/in-process.js';
 import { writeChatFile } from '../helpers/ingest.js';
 import { ptyUnavailableReason, startCliInPty, terminalScreen } from '../helpers/tty.js';
 
@@ -35,6 +36,13 @@ const SPINNER = /[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏]/;
 /** What a run of a couple of seconds may write to the terminal, summary included. */
 const MAX_OUTPUT = 64 * 1024;
 
+const SIZES = [
+  { columns: 0, rows: 0 },
+  { columns: 1, rows: 1 },
+  { columns: 20, rows: 5 },
+  { columns: 300, rows: 100 },
+];
+
 interface Case {
   name: string;
   /**
@@ -59,27 +67,57 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     servers.push(emu);
     return emu;
   };
+  /**
+   * A source of its own for a run that is watched for being busy: runs started together on one
+   * server would count each other's requests, and one could be stopped before it is running.
+   */
+  const ownSource = async () => {
+    const emu = await start({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 40 });
+    await seedMemories(emu, 300, 'm');
+    return emu;
+  };
+  /** A server of its own (as above) holding an ingestion that stays pending, and its id. */
+  const ownPending = async () => {
+    const emu = await start({ processingDelayMs: 600_000, tier: 'unlimited' });
+    const res = await fetch(`${emu.url}/api/v1/memories/create`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${emu.apiKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ document: 'still processing', document_id: 'p-1' }),
+    });
+    const ingestionId = ((await res.json()) as { ingestion_id: string }).ingestion_id;
+    expect(ingestionId).toBeTruthy();
+    return { emu, ingestionId };
+  };
   const envFor = (emu: RunningEmulator) => ({
     ...box.env,
     SYNAP_API_KEY: emu.apiKey,
     SYNAP_BASE_URL: emu.url,
   });
   let source: RunningEmulator;
-  let pending: RunningEmulator;
-  let ingestionId: string;
+  /** A profile directory with "src" (the source) and one "dst-N" per migrate run. */
+  let migrateConfig: string;
+  /** The migrate runs' targets, one per run, each taken by one run's setup. */
+  const migrateTargets: { profile: string; emu: RunningEmulator }[] = [];
 
   beforeAll(async () => {
-    // A source of memories to export and migrate, and an ingestion that stays pending.
-    source = await start({ processingDelayMs: 0, tier: 'unlimited' });
+    // A source of memories to migrate.
+    source = await start({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 40 });
     await seedMemories(source, 300, 'm');
-    pending = await start({ processingDelayMs: 600_000, tier: 'unlimited' });
-    const res = await fetch(`${pending.url}/api/v1/memories/create`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${pending.apiKey}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ document: 'still processing', document_id: 'p-1' }),
-    });
-    ingestionId = ((await res.json()) as { ingestion_id: string }).ingestion_id;
-    expect(ingestionId).toBeTruthy();
+
+    // Logged in here, in this process and before the runs start: the runs are concurrent and an
+    // in-process run (test/helpers/in-process.ts) swaps process-wide properties.
+    migrateConfig = mkdtempSync(join(box.dir, 'config-'));
+    for (let i = 0; i <= SIZES.length; i++) {
+      const emu = await start({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 40 });
+      migrateTargets.push({ profile: `dst-${i}`, emu });
+    }
+    for (const { profile, emu } of [{ profile: 'src', emu: source }, ...migrateTargets]) {
+      const login = await runInProcess(
+        ['--profile', profile, '--base-url', emu.url, 'auth', 'login', '--api-key-stdin'],
+        { env: { ...box.env, SYNAP_CONFIG_DIR: migrateConfig }, input: emu.apiKey },
+      );
+      expect(login.code, login.stderr).toBe(0);
+    }
   }, 60_000);
 
   afterAll(async () => {
@@ -105,33 +143,23 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
       name: 'export -o',
       async setup() {
         const dir = mkdtempSync(join(box.dir, 'export-'));
-        source.setFaults({ latencyMs: 40 });
+        const own = await ownSource();
         return {
           args: ['export', '-o', join(dir, 'out.jsonl'), '--page-size', '1'],
-          env: envFor(source),
-          busy: source,
+          env: envFor(own),
+          busy: own,
         };
       },
     },
     {
       name: 'migrate',
       async setup() {
-        const target = await start({ processingDelayMs: 0, tier: 'unlimited', latencyMs: 40 });
-        const config = mkdtempSync(join(box.dir, 'config-'));
-        for (const [profile, e] of [
-          ['src', source],
-          ['dst', target],
-        ] as const) {
-          const login = await runCli(
-            ['--profile', profile, '--base-url', e.url, 'auth', 'login', '--api-key-stdin'],
-            { env: { ...box.env, SYNAP_CONFIG_DIR: config }, input: e.apiKey },
-          );
-          expect(login.code, login.stderr).toBe(0);
-        }
+        const target = migrateTargets.shift();
+        if (target === undefined) throw new Error('more migrate runs than targets');
         return {
-          args: ['migrate', '--from', 'src', '--to', 'dst', '--batch-size', '1'],
-          env: { ...box.env, SYNAP_CONFIG_DIR: config },
-          busy: target,
+          args: ['migrate', '--from', 'src', '--to', target.profile, '--batch-size', '1'],
+          env: { ...box.env, SYNAP_CONFIG_DIR: migrateConfig },
+          busy: target.emu,
         };
       },
     },
@@ -152,11 +180,11 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     {
       name: 'export | cat',
       async setup() {
-        source.setFaults({ latencyMs: 40 });
+        const own = await ownSource();
         return {
           args: ['export', '--page-size', '1'],
-          env: envFor(source),
-          busy: source,
+          env: envFor(own),
+          busy: own,
           stdoutToPipe: true,
         };
       },
@@ -164,11 +192,11 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     {
       name: 'memories list --all | cat',
       async setup() {
-        source.setFaults({ latencyMs: 40 });
+        const own = await ownSource();
         return {
           args: ['memories', 'list', '--all', '--page-size', '1', '--output', 'jsonl'],
-          env: envFor(source),
-          busy: source,
+          env: envFor(own),
+          busy: own,
           stdoutToPipe: true,
         };
       },
@@ -176,10 +204,11 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
     {
       name: 'memories status --wait',
       async setup() {
+        const { emu, ingestionId } = await ownPending();
         return {
           args: ['memories', 'status', ingestionId, '--wait'],
-          env: envFor(pending),
-          busy: pending,
+          env: envFor(emu),
+          busy: emu,
         };
       },
     },
@@ -226,13 +255,6 @@ describe.skipIf(noPty)('progress in terminals of every size', () => {
       await ended.catch(() => undefined);
     }
   }
-
-  const SIZES = [
-    { columns: 0, rows: 0 },
-    { columns: 1, rows: 1 },
-    { columns: 20, rows: 5 },
-    { columns: 300, rows: 100 },
-  ];
 
   describe.each(CASES)('$name', (c) => {
     it.concurrent.each(SIZES)(
