@@ -28,21 +28,17 @@ export interface MigrateStateOptions {
   restart: boolean;
   /** --failures, when given. */
   explicitFailures: string | undefined;
-  now: number;
   /** The target profile (named to a second run that finds the lock taken). */
   profile: string;
   /** Wait for a running migration of the same pair instead of stopping (--wait-lock). */
   waitLock: boolean;
-  signal?: AbortSignal;
 }
 
 export interface MigrateState {
   recordsState: RecordsState;
-  statePath: string;
   sentPath: string;
   /** Records on lines up to this are settled (0: a fresh start). */
   settledLine: number;
-  resumed: boolean;
   /** Held until the migration ends: a second run of the same migration stops (exit 5). */
   lock: IngestLock;
 }
@@ -62,7 +58,6 @@ export async function openMigrateState(o: MigrateStateOptions): Promise<MigrateS
   const lock = await acquireLock(join(dir, `migrate-${key}.synap-lock`), {
     profile: o.profile,
     wait: o.waitLock,
-    signal: o.signal,
   });
   try {
     return await openLocked(o, { key, statePath, sentPath, lock });
@@ -115,15 +110,13 @@ async function openLocked(
       { path: o.name, size: 0, fingerprint: key, mtimeMs: 0 },
       shape,
       resolve(o.explicitFailures ?? 'synap-ingest.failures.jsonl'),
-      o.now,
+      Date.now(),
     );
   }
   return {
     recordsState: { file, state, ownsFailures, onComplete: async () => SentLog.remove(sentPath) },
-    statePath,
     sentPath,
     settledLine: saved?.watermark_line ?? 0,
-    resumed: saved !== undefined,
     lock,
   };
 }
