@@ -225,7 +225,7 @@ function ruleOf(kind: typeof SynapError, status: number | undefined): StatusRule
  * the network error `cause` or one under it; undefined when a server may have seen the request.
  */
 export function unreachedHost(cause: unknown): string | undefined {
-  // fetch wraps the socket error: TypeError('fetch failed', { cause }).
+  // A connection tried on several addresses fails with an AggregateError: its first names the code.
   for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
     const e = cause as NodeJS.ErrnoException & {
       address?: string;
