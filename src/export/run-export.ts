@@ -95,7 +95,7 @@ export async function readExportedIds(path: string, limit: number, capacity = RE
       }
       const id = (value as { memory_id?: unknown } | null)?.memory_id;
       if (typeof id === 'string') {
-        ids.add(id);
+        ids.addNew(id);
         written.add(id);
       }
       lines++;
