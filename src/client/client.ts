@@ -10,9 +10,9 @@ import {
   CreditsNotSupportedError,
   ListNotSupportedError,
   NetworkTimeoutError,
-  neverReached,
   routeMissing,
   SynapError,
+  unreachedHost,
   UnreadableAnswerError,
 } from './errors.js';
 import { arrayElementSpans } from './json-spans.js';
@@ -464,7 +464,7 @@ export class SynapClient {
         if (spec.signal?.aborted) throw err;
         const reason = describeNetworkError(err, this.retryPolicy.attemptTimeoutMs);
         const where = `${reason} (${spec.method} ${url.split('?')[0]})`;
-        const doubt = !spec.idempotent && !neverReached(err);
+        const doubt = !spec.idempotent && !unreachedHost(err);
         const error = new NetworkTimeoutError(
           doubt ? `${where}; the request may have been applied` : where,
           { correlationId, cause: err },

@@ -48,7 +48,7 @@ export class SynapError extends CliError {
     this.code = init.code ?? code.replace('{status}', String(init.status ?? 'ERROR'));
     this.retry = retry;
     this.transient = retry !== 'no';
-    this.mayHaveApplied = applied === 'unless refused' ? !neverReached(cause) : applied;
+    this.mayHaveApplied = applied === 'unless refused' ? !unreachedHost(cause) : applied;
     this.retryAfterMs = init.retryAfterMs;
     this.retryAfterHeader = init.retryAfterHeader;
   }
@@ -220,15 +220,30 @@ function ruleOf(kind: typeof SynapError, status: number | undefined): StatusRule
   return byStatus ?? rows.at(-1) ?? NO_RULE;
 }
 
-/** A connection that was refused, or a host that did not resolve: nothing was sent. */
-export function neverReached(cause: unknown): boolean {
+/**
+ * The host a request could not reach (connection refused, unknown host: nothing was sent), from
+ * the network error `cause` or one under it; undefined when a server may have seen the request.
+ */
+export function unreachedHost(cause: unknown): string | undefined {
+  // A connection tried on several addresses fails with an AggregateError: its first names the code.
   for (let depth = 0; depth < 4 && cause instanceof Error; depth++) {
-    const e = cause as NodeJS.ErrnoException & { errors?: { code?: string }[] };
-    const code = e.code ?? e.errors?.[0]?.code;
-    if (code === 'ECONNREFUSED' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') return true;
+    const e = cause as NodeJS.ErrnoException & {
+      address?: string;
+      port?: number;
+      hostname?: string;
+      errors?: unknown[];
+    };
+    const first = (e.errors?.[0] ?? e) as typeof e;
+    const code = e.code ?? first.code;
+    if (code === 'ECONNREFUSED') {
+      const address = e.address ?? first.address;
+      const port = e.port ?? first.port;
+      return address ? `${address}${port ? `:${port}` : ''}` : 'the server';
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return e.hostname ?? 'the server';
     cause = e.cause;
   }
-  return false;
+  return undefined;
 }
 
 /** The retry budget ran out (RetryPolicy.budget): the server looks unhealthy; stop, resumably. */

@@ -77,11 +77,7 @@ export function mayRepeat(policy: RetryPolicy, idempotent: boolean, error: Synap
  * Spreading retries over the whole interval keeps many workers from retrying in lockstep.
  * `attempt` is 1 for the first retry.
  */
-export function fullJitterDelay(
-  attempt: number,
-  backoff: BackoffPolicy,
-  random: () => number = Math.random,
-): number {
+export function fullJitterDelay(attempt: number, backoff: BackoffPolicy, random: () => number) {
   const ceiling = Math.min(backoff.capMs, backoff.baseMs * 2 ** Math.max(0, attempt - 1));
   return Math.floor(random() * ceiling);
 }

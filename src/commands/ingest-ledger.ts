@@ -114,7 +114,7 @@ export async function openMigrateLedger(
   if (!target) return undefined;
   const { Ledger: Opener } = await import('../ledger/ledger.js');
   // The same file, a second connection: SQLite serialises the two (busy_timeout).
-  const ledger = Opener.open(userStateDir(), target.path);
+  const ledger = Opener.open(userStateDir());
   const source = sourceId ? ledger.instance(sourceId) : undefined;
   const view: LedgerView = {
     instanceId: target.view.instanceId,

@@ -140,7 +140,6 @@ Examples:
             runOptions,
             restart: flags.restart === true,
             explicitFailures: flags.failures,
-            now: Date.now(),
             profile: to.profile,
             waitLock: flags.waitLock === true,
             signal: signals.signal,

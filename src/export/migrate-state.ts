@@ -28,21 +28,19 @@ export interface MigrateStateOptions {
   restart: boolean;
   /** --failures, when given. */
   explicitFailures: string | undefined;
-  now: number;
   /** The target profile (named to a second run that finds the lock taken). */
   profile: string;
   /** Wait for a running migration of the same pair instead of stopping (--wait-lock). */
   waitLock: boolean;
+  /** Ends a wait for the lock (Ctrl-C while --wait-lock waits). */
   signal?: AbortSignal;
 }
 
 export interface MigrateState {
   recordsState: RecordsState;
-  statePath: string;
   sentPath: string;
   /** Records on lines up to this are settled (0: a fresh start). */
   settledLine: number;
-  resumed: boolean;
   /** Held until the migration ends: a second run of the same migration stops (exit 5). */
   lock: IngestLock;
 }
@@ -115,15 +113,13 @@ async function openLocked(
       { path: o.name, size: 0, fingerprint: key, mtimeMs: 0 },
       shape,
       resolve(o.explicitFailures ?? 'synap-ingest.failures.jsonl'),
-      o.now,
+      Date.now(),
     );
   }
   return {
     recordsState: { file, state, ownsFailures, onComplete: async () => SentLog.remove(sentPath) },
-    statePath,
     sentPath,
     settledLine: saved?.watermark_line ?? 0,
-    resumed: saved !== undefined,
     lock,
   };
 }

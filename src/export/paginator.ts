@@ -278,14 +278,10 @@ export function keptOf(
 
 /** Warnings about completeness once the last page is done; empty when everything adds up. */
 export function completenessWarnings(tally: PaginatorTally, written: number): string[] {
-  const warnings: string[] = [];
-  if (tally.totalChanges.length > 0 && tally.firstTotal !== undefined) {
-    warnings.push(
-      `the number of memories changed during the export: the server reported ${tally.firstTotal} ` +
-        `at the start and ${tally.lastTotal} at the end (${tally.totalChanges.length} change(s)); ` +
-        'offset paging over a changing set can repeat or skip memories',
-    );
-  }
+  const warnings = totalChangeWarnings(
+    tally,
+    '; offset paging over a changing set can repeat or skip memories',
+  );
   if (tally.maxTotal !== undefined && written < tally.maxTotal) {
     warnings.push(
       `${written} memories were written but the server reported up to ${tally.maxTotal}; ` +
@@ -294,4 +290,13 @@ export function completenessWarnings(tally: PaginatorTally, written: number): st
     );
   }
   return warnings;
+}
+
+/** The warning, then `ending`, when the listing's total changed while it was paged; else none. */
+export function totalChangeWarnings(tally: PaginatorTally, ending = ''): string[] {
+  if (tally.totalChanges.length === 0 || tally.firstTotal === undefined) return [];
+  return [
+    `the number of memories changed during the export: the server reported ${tally.firstTotal} ` +
+      `at the start and ${tally.lastTotal} at the end (${tally.totalChanges.length} change(s))${ending}`,
+  ];
 }

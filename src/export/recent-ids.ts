@@ -25,12 +25,7 @@ export class RecentIds {
     return this.set.has(id);
   }
 
-  /** Remembers `id`, forgetting the oldest one once `capacity` are held. */
-  add(id: string): void {
-    this.addNew(id);
-  }
-
-  /** Remembers `id` as add() does; false when it was already held (a repeat). */
+  /** Remembers `id` (the oldest goes once `capacity` are held); false when it is held already. */
   addNew(id: string): boolean {
     const before = this.set.size;
     this.set.add(id);

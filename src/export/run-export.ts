@@ -10,6 +10,7 @@ import {
   MemoryPaginator,
   type ListClient,
   type Listing,
+  totalChangeWarnings,
 } from './paginator.js';
 import type { StateFile } from '../state-file.js';
 import { exportStateFile, shapeDifferences, type ExportShape, type ExportState } from './state.js';
@@ -94,7 +95,7 @@ export async function readExportedIds(path: string, limit: number, capacity = RE
       }
       const id = (value as { memory_id?: unknown } | null)?.memory_id;
       if (typeof id === 'string') {
-        ids.add(id);
+        ids.addNew(id);
         written.add(id);
       }
       lines++;
@@ -439,13 +440,7 @@ function completenessWarnings(
   tally: MemoryPaginator['tally'],
   verified: { passes: number; recovered: number; shown: boolean },
 ): string[] {
-  const out: string[] = [];
-  if (tally.totalChanges.length > 0 && tally.firstTotal !== undefined) {
-    out.push(
-      `the number of memories changed during the export: the server reported ${tally.firstTotal} ` +
-        `at the start and ${tally.lastTotal} at the end (${tally.totalChanges.length} change(s))`,
-    );
-  }
+  const out = totalChangeWarnings(tally);
   if (verified.recovered > 0) {
     out.push(
       `${verified.recovered} memories were skipped by the paging (the listing changed while it ` +

@@ -66,8 +66,8 @@ export class SentLog {
 
   private remember(line: number, hash: number): void {
     this.written.addHash(hash);
-    if (line > 0) this.recentMemories.add(String(hash));
-    else this.recentDocuments.add(String(hash));
+    if (line > 0) this.recentMemories.addNew(String(hash));
+    else this.recentDocuments.addNew(String(hash));
   }
 
   /** A memory on `line` is about to be sent. */

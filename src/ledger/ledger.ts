@@ -106,13 +106,9 @@ export class Ledger {
     };
   }
 
-  /** Opens (creating when needed) the ledger at `path` (default: `ledger.sqlite` in `stateDir`). */
-  static open(
-    stateDir: string,
-    path: string = join(stateDir, LEDGER_FILE),
-    o: { busyMs?: number } = {},
-  ): Ledger {
-    return new Ledger(path, o.busyMs ?? BUSY_MS);
+  /** Opens (creating when needed) the ledger, `ledger.sqlite` in `stateDir`. */
+  static open(stateDir: string, o: { busyMs?: number } = {}): Ledger {
+    return new Ledger(join(stateDir, LEDGER_FILE), o.busyMs ?? BUSY_MS);
   }
 
   /** The ledger of one instance. */

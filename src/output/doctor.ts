@@ -16,7 +16,6 @@ export interface DoctorReport {
 /** `synap doctor`: one line a check, ✓ or ✗ (green or red on a terminal), then what was found. */
 export function printDoctor(report: DoctorReport, view: View): void {
   const width = Math.max(...report.checks.map((c) => c.check.length));
-  // Green or red on a terminal.
   const mark = (ok: boolean) =>
     view.color ? `\x1b[${ok ? 32 : 31}m${ok ? '✓' : '✗'}\x1b[39m` : ok ? '✓' : '✗';
   writeOut(

@@ -1,4 +1,4 @@
-import { EndpointMissingError, SynapError } from '../client/errors.js';
+import { EndpointMissingError, SynapError, unreachedHost } from '../client/errors.js';
 import { CliError, ExitCode, StoppedEarlyError, UsageError, InterruptedError } from '../errors.js';
 import { flushNotices } from './notices.js';
 import { redactSecrets } from '../redact.js';
@@ -28,7 +28,7 @@ function describeError(err: unknown): ErrorReport {
       code: codeOf(err),
       message: redactSecrets(err.message),
       // A request that never reached a server has no server-side trace to quote.
-      correlation_id: unreachedServer(err) ? null : (err.correlationId ?? null),
+      correlation_id: unreachedHost(err.cause) ? null : (err.correlationId ?? null),
       exit_code: err.exitCode,
       hints: err.hints.map(redactSecrets),
     };
@@ -49,7 +49,7 @@ function describeError(err: unknown): ErrorReport {
 export function printError(err: unknown, opts: { verbose?: boolean } = {}): void {
   flushNotices();
   const report = describeError(err);
-  const unreached = unreachedServer(err);
+  const unreached = unreachedHost(err instanceof Error ? err.cause : undefined);
   // An interruption is what the user asked for, not a failure.
   const lines = [
     err instanceof InterruptedError
@@ -80,31 +80,4 @@ export function errorEnvelope(err: unknown): {
 } {
   const { hints: _hints, ...error } = describeError(err);
   return { status: 'error', error };
-}
-
-/**
- * The host a request could not reach (connection refused, unknown host), from the network
- * error under a client error; undefined when a server may have seen the request.
- */
-function unreachedServer(err: unknown): string | undefined {
-  let cause: unknown = err instanceof Error ? err.cause : undefined;
-  // fetch wraps the socket error: TypeError('fetch failed', { cause }).
-  for (let depth = 0; depth < 3 && cause instanceof Error; depth++) {
-    const e = cause as NodeJS.ErrnoException & {
-      address?: string;
-      port?: number;
-      hostname?: string;
-      errors?: unknown[];
-    };
-    const first = (e.errors?.[0] ?? e) as typeof e;
-    const code = e.code ?? first.code;
-    if (code === 'ECONNREFUSED') {
-      const address = e.address ?? first.address;
-      const port = e.port ?? first.port;
-      return address ? `${address}${port ? `:${port}` : ''}` : 'the server';
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return e.hostname ?? 'the server';
-    cause = e.cause;
-  }
-  return undefined;
 }

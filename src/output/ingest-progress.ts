@@ -120,16 +120,14 @@ function failureText(f: FailureLine): string {
   return `failed: ${where} ${f.error.code}${status}: ${f.error.message}${cid}`;
 }
 
+const FINISHING = 'finishing the requests in flight and saving progress';
 const STOP_TEXT: Record<StopReason, string> = {
-  interrupted:
-    'interrupted: stopped reading; finishing the requests in flight and saving progress (Ctrl-C again to quit at once)',
-  'max-duration': '--max-duration reached: finishing the requests in flight and saving progress',
-  'max-errors': '--max-errors reached: finishing the requests in flight and saving progress',
-  'fail-fast': '--fail-fast: a record failed; finishing the requests in flight and saving progress',
-  'retry-budget':
-    'too many failed requests (retry budget exhausted): finishing the requests in flight and saving progress',
-  'retry-after':
-    'the server asked to wait longer than --max-retry-after: finishing the requests in flight and saving progress',
+  interrupted: `interrupted: stopped reading; ${FINISHING} (Ctrl-C again to quit at once)`,
+  'max-duration': `--max-duration reached: ${FINISHING}`,
+  'max-errors': `--max-errors reached: ${FINISHING}`,
+  'fail-fast': `--fail-fast: a record failed; ${FINISHING}`,
+  'retry-budget': `too many failed requests (retry budget exhausted): ${FINISHING}`,
+  'retry-after': `the server asked to wait longer than --max-retry-after: ${FINISHING}`,
 };
 
 export interface IngestDisplayOptions {

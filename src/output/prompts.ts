@@ -81,14 +81,10 @@ export async function promptSecret(message: string, guard: PromptGuard): Promise
 }
 
 /** Yes/no question; default answer "no" so Enter never confirms something destructive. */
-export async function promptConfirm(
-  message: string,
-  guard: PromptGuard,
-  defaultAnswer = false,
-): Promise<boolean> {
+export async function promptConfirm(message: string, guard: PromptGuard): Promise<boolean> {
   return ask('ask for confirmation', guard, () =>
     inquirerConfirm(
-      { message, default: defaultAnswer, theme: themeFor(guard) },
+      { message, default: false, theme: themeFor(guard) },
       { output: process.stderr },
     ),
   );

@@ -155,10 +155,10 @@ describe('MemoryPaginator', () => {
 
   it('remembers a bounded number of recent ids: memory stays flat on any size of export', async () => {
     const ids = new RecentIds(3);
-    for (const id of ['a', 'b', 'c']) ids.add(id);
-    ids.add('b'); // already held: no change
+    for (const id of ['a', 'b', 'c']) ids.addNew(id);
+    ids.addNew('b'); // already held: no change
     expect(['a', 'b', 'c'].map((x) => ids.has(x))).toEqual([true, true, true]);
-    ids.add('d'); // forgets the oldest
+    ids.addNew('d'); // forgets the oldest
     expect(['a', 'b', 'c', 'd'].map((x) => ids.has(x))).toEqual([false, true, true, true]);
     expect([...ids]).toEqual(['b', 'c', 'd']);
     // A small window still removes the repeats that inserts at the front cause.
@@ -175,8 +175,8 @@ describe('MemoryPaginator', () => {
   it('resumes at startPage and skips ids already written', async () => {
     const list = new FakeList(range(25));
     const seen = new RecentIds(100);
-    seen.add('m10');
-    seen.add('m11');
+    seen.addNew('m10');
+    seen.addNew('m11');
     const p = new MemoryPaginator(list, { pageSize: 10, startPage: 2, seen });
     const pages = await collect(p);
     expect(list.calls.map((c) => c.page)).toEqual([2, 3]);

@@ -59,7 +59,7 @@ describe('opening the ledger while another process holds it', () => {
     const holder = await holdShared(join(dir, LEDGER_FILE), 700);
     let thrown: unknown;
     try {
-      Ledger.open(dir, undefined, { busyMs: 150 }).close();
+      Ledger.open(dir, { busyMs: 150 }).close();
     } catch (err) {
       thrown = err;
     }
