@@ -267,7 +267,7 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
       tally.progress();
     },
   });
-  const ticks = every(clock, opts.checkpointMs ?? 1000, async () => {
+  const ticks = every(clock, 1000, async () => {
     await checkpointer.save().catch((err: unknown) => stop.fail(err));
     tally.progress(true);
   });
