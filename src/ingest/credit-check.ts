@@ -83,7 +83,7 @@ export async function estimateDocuments(
     if (counted === undefined) continue;
     known += 1;
     if (!counted.exact) exact = false;
-    const header = counted.records > 0 ? format.headerLines : 0;
+    const header = counted.records > 0 && format.tabular ? 1 : 0;
     let settled = 0;
     if (!opts.restart) {
       // An unreadable state is reported by the run itself; here it only means "nothing settled".

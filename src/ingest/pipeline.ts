@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { every, systemClock, type Clock } from '../clock.js';
 import { AdaptiveConcurrency } from '../client/concurrency.js';
 import { MAX_BATCH_SIZE } from '../client/types.js';
@@ -272,13 +273,13 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
     tally.progress(true);
   });
 
-  // A fresh run's old failures file goes once the input gives its first records (or turns out
-  // empty): an input refused before that leaves it as it was.
+  // A fresh run's old failures file (left by an earlier, finished run) goes once the input gives
+  // its first records (or turns out empty): an input refused before that leaves it as it was.
   let discard = u.discardOldFailures && !dryRun;
   const discardOld = async () => {
     if (!discard) return;
     discard = false;
-    await FailuresFile.discard(u.failuresPath);
+    await rm(u.failuresPath, { force: true });
   };
 
   const batchSize = Math.max(1, Math.min(MAX_BATCH_SIZE, opts.batchSize ?? DEFAULT_BATCH_SIZE));

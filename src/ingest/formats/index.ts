@@ -34,7 +34,7 @@ function firstByte(head: Buffer): number | undefined {
 }
 
 /** What the JSON formats share: no header line, not rows, nesting checked as they are read. */
-const JSON_RECORDS = { headerLines: 0, tabular: false, depthChecked: true } as const;
+const JSON_RECORDS = { tabular: false, depthChecked: true } as const;
 
 const JSONL = {
   name: 'jsonl' as const,
@@ -95,7 +95,6 @@ function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) 
     reread: rereadDelimited(name),
     layout: 'rows',
     estimate: estimateRecords,
-    headerLines: 1,
     tabular: true,
     // A row is one level of strings (a metadata cell's JSON is checked when it is parsed).
     depthChecked: true,

@@ -95,10 +95,8 @@ export interface FormatSpec {
   readonly layout?: 'lines' | 'rows' | 'elements';
   /** Records in a plain file of `size` bytes, roughly (undefined: cannot tell cheaply). */
   readonly estimate: (path: string, size: number) => Promise<number | undefined>;
-  /** Lines at the start of a file that are not records (a CSV header). */
-  readonly headerLines: number;
   /**
-   * Rows under a header: every value is a string, an empty cell is "not given", a metadata
+   * Rows under a header (one line at the file's start that is not a record): every value is a string, an empty cell is "not given", a metadata
    * cell holds JSON, and the failures file keeps the row with its header.
    */
   readonly tabular: boolean;

@@ -25,7 +25,6 @@ export const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
  */
 const WHOLE_FILE = {
   seekable: false,
-  headerLines: 0,
   tabular: false,
   depthChecked: false,
   fixedInSource: true,
