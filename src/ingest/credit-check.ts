@@ -165,8 +165,6 @@ export function estimateExceedsBalance(check: CreditCheck): InsufficientCreditsE
       `document${check.documents === 1 ? '' : 's'}) and the balance is ${check.balance}: nothing was sent`,
     {
       code: 'ESTIMATE_EXCEEDS_BALANCE',
-      ...(check.balance !== null ? { balanceCredits: check.balance } : {}),
-      ...(check.estimate !== null ? { minimumRequiredCredits: check.estimate } : {}),
       hints: [
         "Add credits (see 'synap credits'), or add --yes to send anyway: the run stops " +
           '(exit 6, resumable) when the server refuses for credits.',
