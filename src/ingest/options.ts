@@ -2,7 +2,7 @@ import type { Clock } from '../clock.js';
 import type { ClientStats } from '../client/client.js';
 import type { LedgerView } from '../ledger/verdict.js';
 import type { StateFile } from '../state-file.js';
-import type { IngestState, RequestShape } from './checkpointer.js';
+import type { IngestState } from './checkpointer.js';
 import type { MapOptions } from './mapper.js';
 import type { BatchClient } from './sender.js';
 import type { Shard } from './shard.js';
@@ -95,7 +95,7 @@ export const DEFAULT_BATCH_SIZE = 100;
 export const DEFAULT_CONCURRENCY = 8;
 
 /** The request shape of a run, hashed into the state file. */
-export function requestShape(opts: IngestRunOptions): RequestShape {
+export function requestShape(opts: IngestRunOptions) {
   const d = opts.map.defaults ?? {};
   return {
     base_url: opts.baseUrl,
