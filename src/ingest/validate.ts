@@ -176,13 +176,14 @@ export function ownValue(obj: Record<string, unknown>, key: string): unknown {
 }
 
 /**
- * The value at a dotted path (`parts`, the path split at its dots; undefined for a plain key),
- * never an inherited one; a key that itself contains the dots wins ("a.b" as one key).
+ * The value at a dotted path (`parts`, the path split at its dots; undefined for a plain key;
+ * by default split here), never an inherited one; a key that itself contains the dots wins
+ * ("a.b" as one key).
  */
 export function valueAt(
   obj: Record<string, unknown>,
   path: string,
-  parts: readonly string[] | undefined,
+  parts = path.includes('.') ? path.split('.') : undefined,
 ): unknown {
   if (!parts || Object.hasOwn(obj, path)) return ownValue(obj, path);
   let cur: unknown = obj;
