@@ -170,7 +170,7 @@ export async function ingest(
   const names = opts.records
     ? [opts.recordsName ?? 'records']
     : inputs.map((i) => (i === '-' ? 'stdin' : i));
-  const summary = tally.summary(stop.reason, names, wait, opts.shard, stop.interruptedExitCode);
+  const summary = tally.summary(stop, names, wait);
   if (stop.fatal === undefined) return summary;
   const started = summary.records_read > 0 || summary.resumed_past > 0;
   throw new IngestAbortedError(started ? { ...summary, status: 'aborted' } : undefined, stop.fatal);
