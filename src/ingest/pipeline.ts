@@ -338,14 +338,11 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         if (!m.ok) {
           failed.record(m, { ...m.error, status: null }, null, ordinal);
           tracker.registerSettled(ordinal, at, 'failed');
-        } else if (verdict?.kind === 'unchanged') {
+        } else if (verdict?.kind === 'unchanged' || verdict?.kind === 'kept') {
+          // A kept one was refused before with this very body: not sent either, settled as the
+          // instance holds it (its earlier version), and named again in the summary.
+          if (verdict.kind === 'kept') tally.keepEarlier(verdict.documentId);
           tally.unchanged += 1;
-          tracker.registerSettled(ordinal, at, 'unchanged');
-        } else if (verdict?.kind === 'kept') {
-          // Refused before with this very body: not sent, settled as the instance holds it
-          // (its earlier version), and named again in the summary.
-          tally.unchanged += 1;
-          tally.keepEarlier(verdict.documentId);
           tracker.registerSettled(ordinal, at, 'unchanged');
         } else if (dryRun) {
           if (verdict?.kind === 'updated') tally.updated += 1;
