@@ -33,9 +33,6 @@ function firstByte(head: Buffer): number | undefined {
   return undefined;
 }
 
-/** What the JSON formats share: no header line, not rows, nesting checked as they are read. */
-const JSON_RECORDS = { tabular: false, depthChecked: true } as const;
-
 const JSONL = {
   name: 'jsonl' as const,
   aliases: ['ndjson'],
@@ -55,7 +52,7 @@ const JSONL = {
   reread: rereadJson,
   layout: 'lines',
   estimate: estimateRecords,
-  ...JSON_RECORDS,
+  depthChecked: true,
 } satisfies FormatSpec;
 
 const JSON_ARRAY = {
@@ -66,12 +63,11 @@ const JSON_ARRAY = {
   sniff: (head: Buffer) => firstByte(head) === 0x5b,
   read: async (bytes, ctx) =>
     (await import('../readers/json-array.js')).readJsonArray(bytes, ctx.source, ctx.startAfterLine),
-  seekable: false,
   reread: rereadJson,
   // Counted element by element (estimate.ts), not by lines.
   layout: 'elements',
   estimate: estimateRecords,
-  ...JSON_RECORDS,
+  depthChecked: true,
 } satisfies FormatSpec;
 
 /**
@@ -91,7 +87,6 @@ function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) 
         name,
         ctx.startAfterLine,
       ),
-    seekable: false,
     reread: rereadDelimited(name),
     layout: 'rows',
     estimate: estimateRecords,
@@ -127,7 +122,6 @@ function conversationExport(
     sniff: (head: Buffer) => firstByte(head) === 0x5b && key.test(head.toString('utf8')),
     read: (bytes: AsyncIterable<Buffer>, ctx: { source: string; startAfterLine: number }) =>
       Promise.resolve(readConversations(bytes, ctx.source, ctx.startAfterLine, name, convert)),
-    seekable: false,
     reread: (f: FailedText): SourceRecord => {
       const parsed = rereadJson(f);
       return parsed.parseError ? parsed : conversationRecord(parsed, name, convert);
@@ -135,7 +129,7 @@ function conversationExport(
     // An array of conversations, one document each.
     layout: 'elements',
     estimate: noEstimate,
-    ...JSON_RECORDS,
+    depthChecked: true,
   } satisfies FormatSpec;
 }
 
