@@ -77,7 +77,7 @@ export async function estimateDocuments(
     const counted =
       (await estimateInput(input, size, format.name).catch(() => undefined)) ??
       (await format
-        .estimate(input, size)
+        .estimate?.(input, size)
         .then((n) => (n === undefined ? undefined : { records: n, exact: false }))
         .catch(() => undefined));
     if (counted === undefined) continue;

@@ -232,7 +232,7 @@ export async function withInput(
             ? (final: IngestState) => writeDone(donePath, final, shard, clock.now())
             : undefined,
       },
-      estimate: await findFormat(format)?.estimate(input, identity.size),
+      estimate: await findFormat(format)?.estimate?.(input, identity.size),
       quality,
       elsewhere: files.elsewhere,
     });

@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { estimateRecords } from '../estimate.js';
-import { noEstimate, SOURCE_FORMATS } from '../sources/formats.js';
+import { SOURCE_FORMATS } from '../sources/formats.js';
 import { rereadDelimited, rereadJson } from './reread.js';
 import { chatgptConversation } from '../readers/chatgpt.js';
 import { claudeConversation } from '../readers/claude.js';
@@ -128,7 +128,6 @@ function conversationExport(
     },
     // An array of conversations, one document each.
     layout: 'elements',
-    estimate: noEstimate,
     depthChecked: true,
   } satisfies FormatSpec;
 }

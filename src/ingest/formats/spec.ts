@@ -93,8 +93,8 @@ export interface FormatSpec {
    * Undefined: none of these (a source read whole).
    */
   readonly layout?: 'lines' | 'rows' | 'elements';
-  /** Records in a plain file of `size` bytes, roughly (undefined: cannot tell cheaply). */
-  readonly estimate: (path: string, size: number) => Promise<number | undefined>;
+  /** Records in a plain file of `size` bytes, roughly (absent, or undefined: cannot tell cheaply). */
+  readonly estimate?: (path: string, size: number) => Promise<number | undefined>;
   /**
    * Rows under a header (one line at the file's start that is not a record): every value is a string, an empty cell is "not given", a metadata
    * cell holds JSON, and the failures file keeps the row with its header.

@@ -19,9 +19,6 @@ export interface SourceDocument<Type extends DocumentType> {
   metadata: Record<string, unknown>;
 }
 
-/** A format whose records cannot be counted cheaply. */
-export const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
-
 /** A file is one document (a transcript, a note). */
 const oneDocument = (): Promise<number> => Promise.resolve(1);
 
@@ -62,7 +59,6 @@ const MBOX = {
   read: async (bytes, ctx) =>
     (await import('./mbox.js')).readMbox(ctx.source, bytes, { startAfterLine: ctx.startAfterLine }),
   reread: keepMail,
-  estimate: noEstimate,
   fixedInSource: true,
 } satisfies FormatSpec;
 
@@ -75,7 +71,6 @@ const EML = {
   read: async (bytes, ctx) =>
     (await import('./eml.js')).readEml(ctx.source, bytes, { startAfterLine: ctx.startAfterLine }),
   reread: keepMail,
-  estimate: noEstimate,
   fixedInSource: true,
 } satisfies FormatSpec;
 
@@ -141,7 +136,6 @@ const SLACK = {
     f.keep(
       'a Slack day that could not be read is kept as text: fix the file and ingest the export',
     ),
-  estimate: noEstimate,
   fixedInSource: true,
 } satisfies FormatSpec;
 
