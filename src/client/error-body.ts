@@ -69,7 +69,7 @@ export function parseErrorBody(bodyText: string): ErrorBody {
   };
 }
 
-const asRecord = (v: unknown) => (isPlainObject(v) ? v : undefined);
+export const asRecord = (v: unknown) => (isPlainObject(v) ? v : undefined);
 
 /** A number, or a string that is one ("10"); else undefined. */
 export function num(v: unknown): number | undefined {

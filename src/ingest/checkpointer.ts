@@ -4,32 +4,21 @@ import { UsageError } from '../errors.js';
 import { hashOptions, optionDifferences, StateFile, type StateHeader } from '../state-file.js';
 import type { FailuresSink } from './failures-file.js';
 import type { Unit } from './inputs.js';
+import type { requestShape } from './options.js';
 import { PrefixHash, type ConsumedBytes, type InputIdentity } from './readers/index.js';
 import type { SettlementTracker } from './settlement.js';
 import type { ReadPosition } from './source-record.js';
 
-/** The options that shape what is sent; a resume must use the same ones. */
-export interface RequestShape {
-  base_url: string;
-  profile: string;
-  format: string | null;
-  map: Record<string, string>;
-  document_type: string | null;
-  mode: string | null;
-  user_id: string | null;
-  customer_id: string | null;
-  metadata: Record<string, unknown>;
-  id_from: 'hash' | 'none';
-  /** `--scope`, only when given (so runs without one keep the hash they always had). */
-  scope?: Record<string, string>;
-  /** `--timezone`, only when other than UTC (naive dates are sent with its offsets). */
-  timezone?: string;
-}
+/** The options that shape what is sent (options.ts requestShape); a resume must use the same ones. */
+export type RequestShape = ReturnType<typeof requestShape>;
 
 const SHAPE_FLAGS: Record<keyof RequestShape, string> = {
   base_url: 'base URL',
   profile: '--profile',
   format: '--format',
+  created_at: '--created-at',
+  channels: '--channels',
+  include_private: '--include-private',
   map: '--map',
   document_type: '--document-type',
   mode: '--mode',

@@ -77,13 +77,13 @@ export async function estimateDocuments(
     const counted =
       (await estimateInput(input, size, format.name).catch(() => undefined)) ??
       (await format
-        .estimate(input, size)
+        .estimate?.(input, size)
         .then((n) => (n === undefined ? undefined : { records: n, exact: false }))
         .catch(() => undefined));
     if (counted === undefined) continue;
     known += 1;
     if (!counted.exact) exact = false;
-    const header = counted.records > 0 ? format.headerLines : 0;
+    const header = counted.records > 0 && format.tabular ? 1 : 0;
     let settled = 0;
     if (!opts.restart) {
       // An unreadable state is reported by the run itself; here it only means "nothing settled".
@@ -165,8 +165,6 @@ export function estimateExceedsBalance(check: CreditCheck): InsufficientCreditsE
       `document${check.documents === 1 ? '' : 's'}) and the balance is ${check.balance}: nothing was sent`,
     {
       code: 'ESTIMATE_EXCEEDS_BALANCE',
-      ...(check.balance !== null ? { balanceCredits: check.balance } : {}),
-      ...(check.estimate !== null ? { minimumRequiredCredits: check.estimate } : {}),
       hints: [
         "Add credits (see 'synap credits'), or add --yes to send anyway: the run stops " +
           '(exit 6, resumable) when the server refuses for credits.',

@@ -1,14 +1,10 @@
 import type { Clock } from '../clock.js';
-import type { ClientStats } from '../client/client.js';
 import type { AdaptiveConcurrency } from '../client/concurrency.js';
 import { SynapError } from '../client/errors.js';
 import type { CreateMemoryRequest } from '../client/types.js';
-import { sendBatch, type BatchClient, type ItemOutcome } from './sender.js';
+import type { IngestClient } from './options.js';
+import { sendBatch, type ItemOutcome } from './sender.js';
 import type { StopController } from './stop-controller.js';
-
-export interface DispatcherClient extends BatchClient {
-  stats?(): ClientStats;
-}
 
 /** One record on its way: where it came from and the request it became. */
 export interface PendingItem {
@@ -30,7 +26,7 @@ export class Dispatcher {
 
   constructor(
     private readonly o: {
-      client: DispatcherClient;
+      client: IngestClient;
       gate: AdaptiveConcurrency;
       clock: Clock;
       stop: StopController;

@@ -57,7 +57,6 @@ export function findMissingDocument(
   tabular = false,
 ): Refusal | undefined {
   const path = map.document ?? 'document';
-  const parts = path.includes('.') ? path.split('.') : undefined;
   const seen = new Set<string>();
   const strings = new Map<string, { n: number; length: number }>();
   let objects = 0;
@@ -69,7 +68,7 @@ export function findMissingDocument(
     objects += 1;
     // A record that has the field, even empty or null, is a record with a document field: an
     // empty one fails alone ("document is empty"), it does not call for another --map.
-    if (valueAt(v, path, parts) !== undefined) return undefined;
+    if (valueAt(v, path) !== undefined) return undefined;
     for (const [k, val] of Object.entries(v)) {
       seen.add(k);
       noteStrings(k, val, strings);
@@ -180,10 +179,7 @@ export function findUnseenMapSources(
   if (wanted.length === 0) return undefined;
   const objects = records.map(mappedObject).filter((v) => isPlainObject(v));
   if (objects.length === 0) return undefined;
-  const unseen = wanted.filter(([, path]) => {
-    const parts = path.includes('.') ? path.split('.') : undefined;
-    return !objects.some((v) => valueAt(v, path, parts) !== undefined);
-  });
+  const unseen = wanted.filter(([, path]) => !objects.some((v) => valueAt(v, path) !== undefined));
   if (unseen.length === 0) return undefined;
   const fields = [...new Set(objects.flatMap((v) => Object.keys(v)))];
   const flags = unseen.map(([api, path]) => `--map ${api}=${path}`).join(', ');

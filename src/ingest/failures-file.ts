@@ -98,11 +98,6 @@ export class FailuresFile {
     return this.size;
   }
 
-  /** Removes a failures file left by an earlier, finished run (a fresh run starts a fresh file). */
-  static async discard(path: string): Promise<void> {
-    await rm(path, { force: true });
-  }
-
   /**
    * Cuts a failures file back to `bytes` (its size at the last checkpoint): what follows was
    * written for records a resume reads again. A shorter file is left alone.

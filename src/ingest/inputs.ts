@@ -10,7 +10,7 @@ import {
   type DoneRecord,
 } from './done-file.js';
 import { FailuresFile } from './failures-file.js';
-import { acquireLock } from './lock.js';
+import { acquireLock, lockPathFor } from './lock.js';
 import { createMapper } from './mapper.js';
 import { qualityWarnings, type QualityWarning } from './quality.js';
 import { UsageError } from '../errors.js';
@@ -167,7 +167,7 @@ export async function withInput(
     });
   }
   const identity = await inputIdentity(input);
-  const lock = await acquireLock(files.lock!, {
+  const lock = await acquireLock(lockPathFor(files.base!), {
     profile: opts.profile,
     wait: opts.waitLock === true,
     clock,
@@ -175,7 +175,7 @@ export async function withInput(
   });
   let peers: { stop: () => Promise<void> } | undefined;
   try {
-    const file = ingestStateFile(input, files.state);
+    const file = ingestStateFile(files.base!);
     const shape = requestShape(opts);
     const donePath = shard ? donePathFor(files.base!) : undefined;
     if (donePath && !opts.restart && !(await file.read())) {
@@ -232,7 +232,7 @@ export async function withInput(
             ? (final: IngestState) => writeDone(donePath, final, shard, clock.now())
             : undefined,
       },
-      estimate: await findFormat(format)?.estimate(input, identity.size),
+      estimate: await findFormat(format)?.estimate?.(input, identity.size),
       quality,
       elsewhere: files.elsewhere,
     });

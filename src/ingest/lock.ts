@@ -26,8 +26,6 @@ export interface AcquireLockOptions {
   wait?: boolean;
   clock?: Clock;
   signal?: AbortSignal;
-  /** Is this pid alive on this host? (default: signal 0) */
-  isAlive?: (pid: number) => boolean;
 }
 
 /** Whether a process with this pid runs on this host. */
@@ -56,7 +54,6 @@ const heldHere = new Set<string>();
  */
 export async function acquireLock(path: string, opts: AcquireLockOptions): Promise<IngestLock> {
   const clock = opts.clock ?? systemClock;
-  const isAlive = opts.isAlive ?? pidAlive;
   const info: LockInfo = {
     pid: process.pid,
     host: hostname(),
@@ -88,7 +85,7 @@ export async function acquireLock(path: string, opts: AcquireLockOptions): Promi
     const stale =
       holder === 'unreadable' ||
       (holder.host === info.host &&
-        (holder.pid === info.pid ? !heldHere.has(path) : !isAlive(holder.pid)));
+        (holder.pid === info.pid ? !heldHere.has(path) : !pidAlive(holder.pid)));
     if (stale) {
       // Stale (its process is gone) or half-written by a process killed while creating it.
       if (holder === 'unreadable' && !(await olderThan(path, 5_000, clock))) {

@@ -205,7 +205,7 @@ function documentSourceError(
   csv: string | undefined,
 ): RecordError {
   const name = path ?? 'document';
-  const raw = path === undefined ? ownValue(src, name) : valueAt(src, path, path.split('.'));
+  const raw = path === undefined ? ownValue(src, name) : valueAt(src, path);
   const what = `${csv ? 'column' : 'field'} "${name}"${path === undefined ? '' : ' (--map document)'}`;
   let detail: string | undefined;
   if (raw === undefined) detail = `the record has no ${what}`;

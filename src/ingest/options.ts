@@ -1,9 +1,10 @@
 import type { Clock } from '../clock.js';
+import type { ClientStats } from '../client/client.js';
 import type { LedgerView } from '../ledger/verdict.js';
 import type { StateFile } from '../state-file.js';
-import type { IngestState, RequestShape } from './checkpointer.js';
-import type { DispatcherClient } from './dispatcher.js';
+import type { IngestState } from './checkpointer.js';
 import type { MapOptions } from './mapper.js';
+import type { BatchClient } from './sender.js';
 import type { Shard } from './shard.js';
 import type { EntriesEvent } from './readers/zip.js';
 import type { InputFormat, SourceRecord } from './source-record.js';
@@ -11,7 +12,8 @@ import type { RunStart } from './tally.js';
 import type { StatusClient } from '../memories/status.js';
 
 /** What the pipeline needs of SynapClient (a fake in unit tests). */
-export interface IngestClient extends DispatcherClient, StatusClient {
+export interface IngestClient extends BatchClient, StatusClient {
+  stats?(): ClientStats;
   /** The shared limiter, for the "waiting (rate limited)" display and the ETA. */
   readonly limiter?: LimiterView;
 }
@@ -86,8 +88,6 @@ export interface IngestRunOptions {
   signal?: AbortSignal;
   /** Count the summary's elapsed time and requests from here (the command's pre-flight). */
   since?: RunStart;
-  /** Checkpoint interval (default 1000 ms). */
-  checkpointMs?: number;
   clock?: Clock;
 }
 
@@ -95,7 +95,7 @@ export const DEFAULT_BATCH_SIZE = 100;
 export const DEFAULT_CONCURRENCY = 8;
 
 /** The request shape of a run, hashed into the state file. */
-export function requestShape(opts: IngestRunOptions): RequestShape {
+export function requestShape(opts: IngestRunOptions) {
   const d = opts.map.defaults ?? {};
   return {
     base_url: opts.baseUrl,

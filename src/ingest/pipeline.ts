@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { every, systemClock, type Clock } from '../clock.js';
 import { AdaptiveConcurrency } from '../client/concurrency.js';
 import { MAX_BATCH_SIZE } from '../client/types.js';
@@ -169,7 +170,7 @@ export async function ingest(
   const names = opts.records
     ? [opts.recordsName ?? 'records']
     : inputs.map((i) => (i === '-' ? 'stdin' : i));
-  const summary = tally.summary(stop.reason, names, wait, opts.shard, stop.interruptedExitCode);
+  const summary = tally.summary(stop, names, wait);
   if (stop.fatal === undefined) return summary;
   const started = summary.records_read > 0 || summary.resumed_past > 0;
   throw new IngestAbortedError(started ? { ...summary, status: 'aborted' } : undefined, stop.fatal);
@@ -267,18 +268,18 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
       tally.progress();
     },
   });
-  const ticks = every(clock, opts.checkpointMs ?? 1000, async () => {
+  const ticks = every(clock, 1000, async () => {
     await checkpointer.save().catch((err: unknown) => stop.fail(err));
     tally.progress(true);
   });
 
-  // A fresh run's old failures file goes once the input gives its first records (or turns out
-  // empty): an input refused before that leaves it as it was.
+  // A fresh run's old failures file (left by an earlier, finished run) goes once the input gives
+  // its first records (or turns out empty): an input refused before that leaves it as it was.
   let discard = u.discardOldFailures && !dryRun;
   const discardOld = async () => {
     if (!discard) return;
     discard = false;
-    await FailuresFile.discard(u.failuresPath);
+    await rm(u.failuresPath, { force: true });
   };
 
   const batchSize = Math.max(1, Math.min(MAX_BATCH_SIZE, opts.batchSize ?? DEFAULT_BATCH_SIZE));
@@ -337,14 +338,11 @@ async function ingestUnit(run: Run, u: Unit): Promise<void> {
         if (!m.ok) {
           failed.record(m, { ...m.error, status: null }, null, ordinal);
           tracker.registerSettled(ordinal, at, 'failed');
-        } else if (verdict?.kind === 'unchanged') {
+        } else if (verdict?.kind === 'unchanged' || verdict?.kind === 'kept') {
+          // A kept one was refused before with this very body: not sent either, settled as the
+          // instance holds it (its earlier version), and named again in the summary.
+          if (verdict.kind === 'kept') tally.keepEarlier(verdict.documentId);
           tally.unchanged += 1;
-          tracker.registerSettled(ordinal, at, 'unchanged');
-        } else if (verdict?.kind === 'kept') {
-          // Refused before with this very body: not sent, settled as the instance holds it
-          // (its earlier version), and named again in the summary.
-          tally.unchanged += 1;
-          tally.keepEarlier(verdict.documentId);
           tracker.registerSettled(ordinal, at, 'unchanged');
         } else if (dryRun) {
           if (verdict?.kind === 'updated') tally.updated += 1;

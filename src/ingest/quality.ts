@@ -5,7 +5,7 @@ import { isIsoDate } from '../client/datetime.js';
 import { isPlainObject } from '../json-value.js';
 
 /**
- * Checks of what the first records of an input would send, against the service's guidance
+ * Checks of what the first records of an input (those checkDocumentField looks at) would send, against the service's guidance
  * for good documents: speaker labels on every turn of a chat, a `document_created_at` on
  * backfilled data, and on a B2B instance a customer for every user. Warnings (with one
  * example each) before anything is sent; `--strict` makes them errors.
@@ -21,9 +21,6 @@ export interface QualityWarning {
   example: { line: number; text: string };
   hint: string;
 }
-
-/** How many records of an input are checked. */
-export const QUALITY_CHECK_RECORDS = 1000;
 
 /** A line that starts with a speaker: `User:`, `Assistant:`, `Dr. Ana Lima:` (a few words). */
 const SPEAKER_LINE = /^[^\s:][^:\n]{0,40}:/m;
@@ -56,7 +53,6 @@ export function qualityWarnings(
   // Fields of records without a date that hold something date-like, by how often.
   const dateFields = new Map<string, number>();
   for (const r of records) {
-    if (checked >= QUALITY_CHECK_RECORDS) break;
     if (r.parseError || r.empty) continue;
     checked += 1;
     const m = mapper(r);

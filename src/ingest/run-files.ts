@@ -27,17 +27,16 @@ import { makeDirsSync } from '../make-dirs.js';
 export interface InputFiles {
   /** A regular file: it can be read again, so the run has a state and a lock. */
   resumable: boolean;
-  /** Path of the state file (resumable inputs only). */
-  state?: string;
-  /** Path of the lock file (resumable inputs only). */
-  lock?: string;
   /** The failures file when --failures is not given. */
   failures: string;
   /** True when `failures` is a name made for this run alone (created, never appended to). */
   uniqueFailures: boolean;
   /** Set when the files are kept in the user's state directory, with the reason. */
   elsewhere?: Elsewhere;
-  /** What the state, lock and default failures names extend (resumable inputs only). */
+  /**
+   * What the state, lock, done and default failures names extend (resumable inputs only):
+   * ingestStateFile(base), lockPathFor(base), donePathFor(base).
+   */
   base?: string;
 }
 
@@ -70,8 +69,6 @@ export function fitName(name: string): string {
   return `${bytes.subarray(0, end).toString('utf8')}-${hash}`;
 }
 
-const STATE = '.synap-state.json';
-const LOCK = '.synap-lock';
 const FAILURES = '.failures.jsonl';
 
 /** The user's state directory for synap: $XDG_STATE_HOME/synap, else ~/.local/state/synap. */
@@ -205,8 +202,6 @@ export async function inputFiles(
   return {
     resumable: true,
     base,
-    state: `${base}${STATE}`,
-    lock: `${base}${LOCK}`,
     failures,
     uniqueFailures,
     elsewhere,

@@ -5,6 +5,7 @@ import {
   SynapError,
   UnreadableAnswerError,
 } from '../client/errors.js';
+import { asRecord, str } from '../client/error-body.js';
 import {
   DEFAULT_RETRY_POLICY,
   mayRepeat,
@@ -12,7 +13,6 @@ import {
   type RetryPolicy,
 } from '../client/retry-policy.js';
 import type { BatchCreateResponse, CreateMemoryRequest } from '../client/types.js';
-import { isPlainObject } from '../json-value.js';
 
 /** What the sender needs of SynapClient. */
 export interface BatchClient {
@@ -253,9 +253,6 @@ const TAKEN = new Set(['queued', 'processing', 'completed', 'partial_success']);
 /** Item statuses that say it was not. */
 const REFUSED = new Set(['failed', 'error', 'cancelled']);
 
-const asObject = (v: unknown) => (isPlainObject(v) ? v : undefined);
-const text = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined);
-
 /**
  * Each document's result in a batch answer, by document_id; a document without one takes the
  * result at its own position, only when the answer has one result per document and that
@@ -266,14 +263,14 @@ function matchResults(
   r: ApiResult<BatchCreateResponse>,
   scrub: (text: string) => string,
 ): (ItemOutcome | Ambiguous)[] {
-  const results = asObject(r.data as unknown)?.results;
+  const results = asRecord(r.data as unknown)?.results;
   if (!Array.isArray(results)) {
     const reason = `the server answered HTTP ${r.status} without a result per document`;
     return docs.map(() => ({ kind: 'ambiguous', reason }));
   }
   const byId = new Map<string, unknown>();
   for (const res of results) {
-    const id = text(asObject(res)?.document_id);
+    const id = str(asRecord(res)?.document_id);
     if (id !== undefined && !byId.has(id)) byId.set(id, res);
   }
   const sentIds = new Set(docs.filter(hasDocumentId).map((d) => d.document_id));
@@ -281,7 +278,7 @@ function matchResults(
     let res: unknown;
     if (hasDocumentId(d)) res = byId.get(d.document_id!);
     else if (results.length === docs.length) {
-      const named = text(asObject(results[i])?.document_id);
+      const named = str(asRecord(results[i])?.document_id);
       if (named === undefined || !sentIds.has(named)) res = results[i];
     }
     if (res === undefined) {
@@ -297,18 +294,16 @@ function itemOutcome(
   correlationId: string,
   scrub: (text: string) => string,
 ): ItemOutcome | Ambiguous {
-  const res = asObject(raw);
+  const res = asRecord(raw);
   const status = res?.status;
   if (res && typeof status === 'string' && REFUSED.has(status)) {
-    const message = scrub(
-      text(res.error_message) ?? `the server refused this document (${status})`,
-    );
-    const code = text(res.error_code);
+    const message = scrub(str(res.error_message) ?? `the server refused this document (${status})`);
+    const code = str(res.error_code);
     if (saysDocumentExists(code, message)) return { kind: 'skipped', correlationId };
     return failed(code ?? 'ITEM_FAILED', message, { correlationId });
   }
   if (res && typeof status === 'string' && TAKEN.has(status)) {
-    return { kind: 'accepted', ingestionId: text(res.ingestion_id) ?? null, correlationId };
+    return { kind: 'accepted', ingestionId: str(res.ingestion_id) ?? null, correlationId };
   }
   const said =
     res === undefined

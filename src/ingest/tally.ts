@@ -8,9 +8,8 @@ import { noCounts } from './checkpointer.js';
 import type { IngestReporter } from './reporter.js';
 import type { IngestRunOptions } from './options.js';
 import type { ItemOutcome } from './sender.js';
-import type { Shard } from './shard.js';
-import type { ExitCode } from '../errors.js';
-import { outcomeOf, type IngestSummary, type StopReason } from './summary.js';
+import type { StopController } from './stop-controller.js';
+import { outcomeOf, type IngestSummary } from './summary.js';
 
 /** How many of the documents the service kept its earlier version of a summary names. */
 const KEPT_EARLIER_IDS = 10;
@@ -70,7 +69,7 @@ export class Tally {
   private lastProgressAt = -Infinity;
 
   constructor(
-    private readonly o: Pick<IngestRunOptions, 'client' | 'show' | 'since'> & {
+    private readonly o: Pick<IngestRunOptions, 'client' | 'show' | 'since' | 'shard'> & {
       clock: Clock;
       reporter: IngestReporter;
       dryRun: boolean;
@@ -162,18 +161,17 @@ export class Tally {
    * input: earlier runs that this one resumed, and this one.
    */
   summary(
-    stop: StopReason | null,
+    stop: Pick<StopController, 'reason' | 'interruptedExitCode'>,
     inputs: string[],
     wait: IngestSummary['wait'],
-    shard: Shard | undefined,
-    interruptedExitCode: ExitCode,
   ): IngestSummary {
+    const { shard } = this.o;
     const elapsed = this.o.clock.now() - this.startedAt;
     const perS = elapsed > 0 ? Math.round((this.read / elapsed) * 10_000) / 10 : 0;
     const failed = this.earlier.failed + this.failed;
     return {
-      ...outcomeOf(stop, failed, interruptedExitCode, wait),
-      stop_reason: stop,
+      ...outcomeOf(stop.reason, failed, stop.interruptedExitCode, wait),
+      stop_reason: stop.reason,
       dry_run: this.o.dryRun,
       inputs,
       shard: shard && `${shard.index}/${shard.count}`,

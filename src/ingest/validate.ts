@@ -92,25 +92,18 @@ export function validateRequest(
     else customerId = s;
   }
 
-  let documentType: DocumentType = defaults.document_type ?? DEFAULT_DOCUMENT_TYPE;
-  const t = fields.document_type;
-  if (t !== undefined && t !== null) {
-    if (!isDocumentType(t)) {
-      return invalid(
-        'document_type',
-        `document_type ${describeValue(t)} is not one of ${DOCUMENT_TYPES.join(', ')}`,
-      );
-    }
-    documentType = t;
+  // The defaults are valid (flags and profiles are checked when read): only a record's own
+  // value can be out of the enum.
+  const documentType = fields.document_type ?? defaults.document_type ?? DEFAULT_DOCUMENT_TYPE;
+  if (!isDocumentType(documentType)) {
+    return invalid(
+      'document_type',
+      `document_type ${describeValue(documentType)} is not one of ${DOCUMENT_TYPES.join(', ')}`,
+    );
   }
-
-  let mode: Mode = defaults.mode ?? DEFAULT_MODE;
-  const m = fields.mode;
-  if (m !== undefined && m !== null) {
-    if (!isMode(m)) {
-      return invalid('mode', `mode ${describeValue(m)} is not one of ${MODES.join(', ')}`);
-    }
-    mode = m;
+  const mode = fields.mode ?? defaults.mode ?? DEFAULT_MODE;
+  if (!isMode(mode)) {
+    return invalid('mode', `mode ${describeValue(mode)} is not one of ${MODES.join(', ')}`);
   }
 
   let scope: ScopePath | null = defaults.scope ?? null;
@@ -183,13 +176,14 @@ export function ownValue(obj: Record<string, unknown>, key: string): unknown {
 }
 
 /**
- * The value at a dotted path (`parts`, the path split at its dots; undefined for a plain key),
- * never an inherited one; a key that itself contains the dots wins ("a.b" as one key).
+ * The value at a dotted path (`parts`, the path split at its dots; undefined for a plain key;
+ * by default split here), never an inherited one; a key that itself contains the dots wins
+ * ("a.b" as one key).
  */
 export function valueAt(
   obj: Record<string, unknown>,
   path: string,
-  parts: readonly string[] | undefined,
+  parts = path.includes('.') ? path.split('.') : undefined,
 ): unknown {
   if (!parts || Object.hasOwn(obj, path)) return ownValue(obj, path);
   let cur: unknown = obj;

@@ -89,7 +89,6 @@ describe('batch answers matched to documents', () => {
       failuresPath,
       batchSize: n,
       concurrency: 1,
-      checkpointMs: 50,
     });
     const failures: FailureLine[] = existsSync(failuresPath)
       ? readFileSync(failuresPath, 'utf8')
@@ -419,7 +418,6 @@ describe('batch answers matched to documents', () => {
         baseUrl: url,
         failuresPath,
         concurrency: 1,
-        checkpointMs: 50,
       });
       const failures = readFileSync(failuresPath, 'utf8')
         .trim()

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,6 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Clock } from '../../src/clock.js';
 import { ExitCode } from '../../src/errors.js';
 import { acquireLock } from '../../src/ingest/lock.js';
+
+/** The pid of a process that has exited (and been reaped): it runs nothing on this host. */
+const goneHere = () => spawnSync(process.execPath, ['-e', '']).pid;
 
 describe('ingest lock', () => {
   const dirs: string[] = [];
@@ -37,9 +41,9 @@ describe('ingest lock', () => {
     const path = lockPath();
     writeFileSync(
       path,
-      JSON.stringify({ pid: 999_999, host: hostname(), profile: 'x', started_at: '' }),
+      JSON.stringify({ pid: goneHere(), host: hostname(), profile: 'x', started_at: '' }),
     );
-    const lock = await acquireLock(path, { profile: 'p', isAlive: () => false });
+    const lock = await acquireLock(path, { profile: 'p' });
     expect(JSON.parse(readFileSync(path, 'utf8')).pid).toBe(process.pid);
     await lock.release();
   });
@@ -52,10 +56,10 @@ describe('ingest lock', () => {
       path,
       JSON.stringify({ pid: process.pid, host: hostname(), profile: 'x', started_at: '' }),
     );
-    const lock = await acquireLock(path, { profile: 'p', isAlive: () => true });
+    const lock = await acquireLock(path, { profile: 'p' });
     expect(JSON.parse(readFileSync(path, 'utf8')).profile).toBe('p');
     // While this process holds it, its own pid in the file means held.
-    await expect(acquireLock(path, { profile: 'q', isAlive: () => true })).rejects.toMatchObject({
+    await expect(acquireLock(path, { profile: 'q' })).rejects.toMatchObject({
       exitCode: ExitCode.STOPPED,
     });
     await lock.release();
@@ -65,9 +69,10 @@ describe('ingest lock', () => {
     const path = lockPath();
     writeFileSync(
       path,
-      JSON.stringify({ pid: 1, host: 'elsewhere', profile: 'x', started_at: '' }),
+      // A pid that runs nothing here: on another host it says nothing about the holder.
+      JSON.stringify({ pid: goneHere(), host: 'elsewhere', profile: 'x', started_at: '' }),
     );
-    await expect(acquireLock(path, { profile: 'p', isAlive: () => false })).rejects.toMatchObject({
+    await expect(acquireLock(path, { profile: 'p' })).rejects.toMatchObject({
       exitCode: ExitCode.STOPPED,
     });
   });

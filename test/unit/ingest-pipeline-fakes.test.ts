@@ -84,7 +84,6 @@ describe('ingest pipeline with a fake client', () => {
       profile: 'default',
       baseUrl: 'http://127.0.0.1:1',
       failuresPath: join(dir, 'f.jsonl'),
-      checkpointMs: 20,
       ...extra,
     } as Omit<IngestRunOptions, 'records'> & { failuresPath: string };
   };

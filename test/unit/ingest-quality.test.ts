@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMapper } from '../../src/ingest/mapper.js';
-import { qualityWarnings, QUALITY_CHECK_RECORDS } from '../../src/ingest/quality.js';
+import { checkDocumentField, DOCUMENT_CHECK_RECORDS } from '../../src/ingest/document-check.js';
+import { qualityWarnings, type QualityWarning } from '../../src/ingest/quality.js';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 
 const rec = (line: number, value: unknown): SourceRecord => ({
@@ -53,18 +54,25 @@ describe('quality checks', () => {
     });
   });
 
-  it('looks at the first 1,000 records only, and not at records that failed to read or are empty', () => {
-    const many = Array.from({ length: QUALITY_CHECK_RECORDS + 50 }, (_, i) =>
-      rec(i + 1, { document: 'no label', document_created_at: '2024-01-01' }),
+  it('looks at the first 1,000 records only (those the document check reads), and not at records that failed to read or are empty', async () => {
+    const many = Array.from({ length: DOCUMENT_CHECK_RECORDS + 50 }, (_, i) =>
+      rec(i + 3, { document: 'no label', document_created_at: '2024-01-01' }),
     );
     const broken: SourceRecord = {
       source: 'in',
-      line: 0,
+      line: 1,
       parseError: { code: 'PARSE_ERROR', message: 'x' },
     };
-    const empty: SourceRecord = { source: 'in', line: 0, empty: true };
-    const [w] = qualityWarnings([broken, empty, ...many], createMapper(), 'in');
-    expect(w).toMatchObject({ code: 'NO_SPEAKER_LABELS', count: 1000, checked: 1000 });
+    const empty: SourceRecord = { source: 'in', line: 2, empty: true };
+    async function* batches() {
+      yield [broken, empty, ...many.slice(0, 600)];
+      yield many.slice(600);
+    }
+    let warnings: QualityWarning[] = [];
+    await checkDocumentField(batches(), {}, 'in', undefined, (head) => {
+      warnings = qualityWarnings(head, createMapper(), 'in');
+    });
+    expect(warnings[0]).toMatchObject({ code: 'NO_SPEAKER_LABELS', count: 998, checked: 998 });
     // Speaker names count as labels; other document types are not chats.
     const named = [
       rec(1, { document: 'Dr. Ana Lima: hello\nSam: hi', document_created_at: '2024-01-01' }),

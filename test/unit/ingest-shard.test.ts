@@ -10,6 +10,7 @@ import { inputIdentity } from '../../src/ingest/readers/identity.js';
 import { shardReport } from '../../src/ingest/shard-report.js';
 import { createMapper } from '../../src/ingest/mapper.js';
 import { inputFiles } from '../../src/ingest/run-files.js';
+import { lockPathFor } from '../../src/ingest/lock.js';
 import {
   fileShard,
   filesOfShard,
@@ -138,12 +139,12 @@ describe("a shard's file names", () => {
       const input = join(dir, 'in.jsonl');
       writeFileSync(input, '{}\n');
       const o = { now: Date.UTC(2024, 0, 1), inputs: new Set<string>() };
-      expect(await inputFiles(input, { ...o, tag: shardTag(shard(2, 8)) })).toMatchObject({
-        state: `${input}.shard-2-of-8.synap-state.json`,
-        lock: `${input}.shard-2-of-8.synap-lock`,
-        failures: `${input}.shard-2-of-8.failures.jsonl`,
-      });
-      expect((await inputFiles(input, o)).state).toBe(`${input}.synap-state.json`);
+      const tagged = await inputFiles(input, { ...o, tag: shardTag(shard(2, 8)) });
+      expect(tagged.failures).toBe(`${input}.shard-2-of-8.failures.jsonl`);
+      expect(ingestStateFile(tagged.base!).path).toBe(`${input}.shard-2-of-8.synap-state.json`);
+      expect(lockPathFor(tagged.base!)).toBe(`${input}.shard-2-of-8.synap-lock`);
+      const plain = await inputFiles(input, o);
+      expect(ingestStateFile(plain.base!).path).toBe(`${input}.synap-state.json`);
       expect((await inputFiles('-', { ...o, tag: shardTag(shard(0, 2)) })).failures).toMatch(
         /^stdin-20240101-000000-[0-9a-f]{4}\.shard-0-of-2\.failures\.jsonl$/,
       );

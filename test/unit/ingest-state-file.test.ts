@@ -108,6 +108,16 @@ describe('ingest state file', () => {
     await expect(checkResumable(state, 's.json', id, { ...shape, mode: 'fast' })).rejects.toThrow(
       /--mode \(none\) → fast/,
     );
+    // What a transcript or a chat export gives is named by its flag too.
+    for (const [change, named] of [
+      [{ created_at: '2025-01-01T00:00:00Z' }, /: --created-at \(none\) → 2025-01-01T00:00:00Z$/],
+      [{ channels: ['general'] }, /: --channels \(none\) → \["general"\]$/],
+      [{ include_private: true }, /: --include-private \(none\) → true$/],
+    ] as [Partial<RequestShape>, RegExp][]) {
+      await expect(checkResumable(state, 's.json', id, { ...shape, ...change })).rejects.toThrow(
+        named,
+      );
+    }
     // Same size, same ends, same time: a byte inside what was read differs.
     writeFileSync(
       path,

@@ -97,7 +97,6 @@ describe('ledger: a finished input run again', () => {
       map: {},
       profile: 'default',
       baseUrl: 'http://127.0.0.1:1',
-      checkpointMs: 1000,
       inputs: [input],
       ledger: view,
       ...extra,

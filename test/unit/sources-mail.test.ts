@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SourceRecord } from '../../src/ingest/source-record.js';
 import { readEml } from '../../src/ingest/sources/eml.js';
-import { emailRecord, fixWindows1252, formatSize } from '../../src/ingest/sources/email-message.js';
+import { emailRecord, formatSize } from '../../src/ingest/sources/email-message.js';
+import { fixWindows1252 } from '../../src/ingest/sources/windows-1252.js';
 import { readMbox, splitMbox } from '../../src/ingest/sources/mbox.js';
 
 const FIXTURES = join(import.meta.dirname, '..', 'fixtures', 'sources', 'mail');

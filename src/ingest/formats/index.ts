@@ -1,6 +1,6 @@
 import { UsageError } from '../../errors.js';
 import { estimateRecords } from '../estimate.js';
-import { noEstimate, SOURCE_FORMATS } from '../sources/formats.js';
+import { SOURCE_FORMATS } from '../sources/formats.js';
 import { rereadDelimited, rereadJson } from './reread.js';
 import { chatgptConversation } from '../readers/chatgpt.js';
 import { claudeConversation } from '../readers/claude.js';
@@ -33,9 +33,6 @@ function firstByte(head: Buffer): number | undefined {
   return undefined;
 }
 
-/** What the JSON formats share: no header line, not rows, nesting checked as they are read. */
-const JSON_RECORDS = { headerLines: 0, tabular: false, depthChecked: true } as const;
-
 const JSONL = {
   name: 'jsonl' as const,
   aliases: ['ndjson'],
@@ -55,7 +52,7 @@ const JSONL = {
   reread: rereadJson,
   layout: 'lines',
   estimate: estimateRecords,
-  ...JSON_RECORDS,
+  depthChecked: true,
 } satisfies FormatSpec;
 
 const JSON_ARRAY = {
@@ -66,12 +63,11 @@ const JSON_ARRAY = {
   sniff: (head: Buffer) => firstByte(head) === 0x5b,
   read: async (bytes, ctx) =>
     (await import('../readers/json-array.js')).readJsonArray(bytes, ctx.source, ctx.startAfterLine),
-  seekable: false,
   reread: rereadJson,
   // Counted element by element (estimate.ts), not by lines.
   layout: 'elements',
   estimate: estimateRecords,
-  ...JSON_RECORDS,
+  depthChecked: true,
 } satisfies FormatSpec;
 
 /**
@@ -91,11 +87,9 @@ function delimited(name: 'csv' | 'tsv', extensions: string[], describe: string) 
         name,
         ctx.startAfterLine,
       ),
-    seekable: false,
     reread: rereadDelimited(name),
     layout: 'rows',
     estimate: estimateRecords,
-    headerLines: 1,
     tabular: true,
     // A row is one level of strings (a metadata cell's JSON is checked when it is parsed).
     depthChecked: true,
@@ -128,15 +122,13 @@ function conversationExport(
     sniff: (head: Buffer) => firstByte(head) === 0x5b && key.test(head.toString('utf8')),
     read: (bytes: AsyncIterable<Buffer>, ctx: { source: string; startAfterLine: number }) =>
       Promise.resolve(readConversations(bytes, ctx.source, ctx.startAfterLine, name, convert)),
-    seekable: false,
     reread: (f: FailedText): SourceRecord => {
       const parsed = rereadJson(f);
       return parsed.parseError ? parsed : conversationRecord(parsed, name, convert);
     },
     // An array of conversations, one document each.
     layout: 'elements',
-    estimate: noEstimate,
-    ...JSON_RECORDS,
+    depthChecked: true,
   } satisfies FormatSpec;
 }
 

@@ -72,7 +72,7 @@ export interface FormatSpec {
     ctx: FormatReadContext,
   ) => Promise<AsyncGenerator<RecordBatch, number | void>>;
   /** A plain file of this format resumes by seeking to the byte after its last settled record. */
-  readonly seekable: boolean;
+  readonly seekable?: true;
   /**
    * A record that failed as text (it did not parse), read again from its failures-file line.
    * Synchronous: the mapper calls it.
@@ -93,15 +93,13 @@ export interface FormatSpec {
    * Undefined: none of these (a source read whole).
    */
   readonly layout?: 'lines' | 'rows' | 'elements';
-  /** Records in a plain file of `size` bytes, roughly (undefined: cannot tell cheaply). */
-  readonly estimate: (path: string, size: number) => Promise<number | undefined>;
-  /** Lines at the start of a file that are not records (a CSV header). */
-  readonly headerLines: number;
+  /** Records in a plain file of `size` bytes, roughly (absent, or undefined: cannot tell cheaply). */
+  readonly estimate?: (path: string, size: number) => Promise<number | undefined>;
   /**
-   * Rows under a header: every value is a string, an empty cell is "not given", a metadata
+   * Rows under a header (one line at the file's start that is not a record): every value is a string, an empty cell is "not given", a metadata
    * cell holds JSON, and the failures file keeps the row with its header.
    */
-  readonly tabular: boolean;
+  readonly tabular?: true;
   /** No record is nested too deep as read: JSON readers check it; a CSV row is one level. */
-  readonly depthChecked: boolean;
+  readonly depthChecked?: true;
 }

@@ -4,8 +4,6 @@ import PostalMime, { type Address, type Attachment, type Email } from 'postal-mi
 import type { SourceDocument } from './formats.js';
 import { fixWindows1252 } from './windows-1252.js';
 
-export { fixWindows1252 };
-
 /** Where a mail message came from: a mailbox (`mbox`) or a single saved message (`eml`). */
 export type MailSource = 'mbox' | 'eml';
 

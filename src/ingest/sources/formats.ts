@@ -5,7 +5,9 @@ import type { SourceRecord } from '../source-record.js';
 /*
  * The registry entries of the sources that are not rows: mail (mbox, eml) and meeting
  * transcripts (vtt, srt). Each reader is imported when an input of its format is opened, so
- * `--help` loads none of them (nor postal-mime or html-to-text).
+ * `--help` loads none of them (nor postal-mime or html-to-text). Every source is read from its
+ * start (never seeked), is not rows under a header, is not checked for nesting as it is read
+ * (the mapper checks), and is fixed in its source when a record cannot be read.
  */
 
 /** The record value a source's document becomes, shaped like the API fields the mapper takes. */
@@ -16,20 +18,6 @@ export interface SourceDocument<Type extends DocumentType> {
   document_created_at?: string;
   metadata: Record<string, unknown>;
 }
-
-/** A format whose records cannot be counted cheaply. */
-export const noEstimate = (): Promise<undefined> => Promise.resolve(undefined);
-/**
- * What every source is: read from its start (never seeked), not rows under a header, not
- * checked for nesting as it is read, and fixed in its source when a record cannot be read.
- */
-const WHOLE_FILE = {
-  seekable: false,
-  headerLines: 0,
-  tabular: false,
-  depthChecked: false,
-  fixedInSource: true,
-} as const;
 
 /** A file is one document (a transcript, a note). */
 const oneDocument = (): Promise<number> => Promise.resolve(1);
@@ -71,8 +59,7 @@ const MBOX = {
   read: async (bytes, ctx) =>
     (await import('./mbox.js')).readMbox(ctx.source, bytes, { startAfterLine: ctx.startAfterLine }),
   reread: keepMail,
-  estimate: noEstimate,
-  ...WHOLE_FILE,
+  fixedInSource: true,
 } satisfies FormatSpec;
 
 const EML = {
@@ -84,8 +71,7 @@ const EML = {
   read: async (bytes, ctx) =>
     (await import('./eml.js')).readEml(ctx.source, bytes, { startAfterLine: ctx.startAfterLine }),
   reread: keepMail,
-  estimate: noEstimate,
-  ...WHOLE_FILE,
+  fixedInSource: true,
 } satisfies FormatSpec;
 
 const VTT = {
@@ -98,7 +84,7 @@ const VTT = {
   read: async (bytes, ctx) => (await import('./webvtt.js')).readWebVtt(bytes, ctx),
   reread: keepTranscript,
   estimate: oneDocument,
-  ...WHOLE_FILE,
+  fixedInSource: true,
 } satisfies FormatSpec;
 
 const SRT = {
@@ -111,7 +97,7 @@ const SRT = {
   read: async (bytes, ctx) => (await import('./srt.js')).readSrt(bytes, ctx),
   reread: keepTranscript,
   estimate: oneDocument,
-  ...WHOLE_FILE,
+  fixedInSource: true,
 } satisfies FormatSpec;
 
 export const NOTES = {
@@ -128,7 +114,7 @@ export const NOTES = {
       `a note that could not be read is kept as text: fix ${f.origin ?? 'the note'} and ingest the folder it was read from again (named alone, a note takes its file name as its id)`,
     ),
   estimate: oneDocument,
-  ...WHOLE_FILE,
+  fixedInSource: true,
 } satisfies FormatSpec;
 
 /**
@@ -150,8 +136,7 @@ const SLACK = {
     f.keep(
       'a Slack day that could not be read is kept as text: fix the file and ingest the export',
     ),
-  estimate: noEstimate,
-  ...WHOLE_FILE,
+  fixedInSource: true,
 } satisfies FormatSpec;
 
 /** Every entry of this file, in the order sniffing tries them. */
