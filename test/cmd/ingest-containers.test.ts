@@ -10,8 +10,9 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startEmulator } from '../../src/emulator/index.js';
-import { runInProcess } from '../helpers/in-process.js';
+import { startEmulator, type RunningEmulator } from '../../src/emulator/index.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import { runInProcess, runOnClock } from '../helpers/in-process.js';
 import { emulatorSandbox } from '../helpers/emulator.js';
 import { storedOnce } from '../helpers/ingest.js';
 import { filesBase } from '../../src/ingest/run-files.js';
@@ -205,6 +206,22 @@ describe('ingest of zip archives and folders', () => {
     expect(stored('dirfix-')).toEqual(['dirfix-0', 'dirfix-1']);
   });
 
+  /**
+   * An emulator whose rate limit (600 a minute, a burst of 5) goes by `clock`, and a promise
+   * settled once a document request reaches it: a run on that clock held until then
+   * (runOnClock's holdUntil) spends none of its --max-duration on a slow start, so the stop
+   * comes part-way however loaded the machine is.
+   */
+  const clockedEmulator = async (clock: FakeClock) => {
+    const emu = await startEmulator({ processingDelayMs: 0, rpm: 600, burst: 5, clock });
+    const sent = (e: RunningEmulator) =>
+      (e.stats().requests_by_endpoint.batch ?? 0) + (e.stats().requests_by_endpoint.create ?? 0);
+    const firstDocument = (async () => {
+      while (sent(emu) === 0) await new Promise((r) => setTimeout(r, 2).unref());
+    })();
+    return { emu, firstDocument };
+  };
+
   it('an interrupted archive resumes where it stopped; two shards split it', async () => {
     const ids = (p: string, n: number) => Array.from({ length: n }, (_, i) => `${p}${i}`);
     writeFileSync(
@@ -214,29 +231,29 @@ describe('ingest of zip archives and folders', () => {
         { name: 'two.jsonl', data: jsonl(ids('zipres-b', 280), 'res') },
       ]),
     );
-    const first = await run([
-      '--json',
-      'ingest',
-      'big.zip',
-      '--max-duration',
-      '2s',
-      '--batch-size',
-      '5',
-      '--rate',
-      '600',
-    ]);
+    const clock = new FakeClock(Date.now());
+    const { emu, firstDocument } = await clockedEmulator(clock);
+    const env = { ...t.env, SYNAP_API_KEY: emu.apiKey, SYNAP_BASE_URL: emu.url };
+    const args = ['--json', 'ingest', 'big.zip', '--batch-size', '5'];
+    const first = await runOnClock([...args, '--max-duration', '2s'], {
+      env,
+      cwd: dir,
+      clock,
+      holdUntil: firstDocument,
+    });
     expect(first.code, first.stderr).toBe(5);
-    // Stopped inside the second entry (60 batches at 10/s take 6 s; 2 s pass 5 of them and
-    // more): the resume starts there, not at the archive's start.
+    // Stopped inside the second entry (60 batches: 5 at once, then 10 a second of the clock):
+    // the resume starts there, not at the archive's start.
     expect(JSON.parse(first.stdout).result.sent).toBeGreaterThan(20);
     expect(existsSync(join(dir, 'big.zip.synap-state.json'))).toBe(true);
-    const second = await run(['--json', 'ingest', 'big.zip']);
+    const second = await runOnClock(args, { env, cwd: dir, clock });
     expect(second.code, second.stderr).toBe(0);
     expect(JSON.parse(second.stdout).result.resumed_past).toBeGreaterThan(0);
-    const docs = t.emu.documents().filter((d) => d.document_id.startsWith('zipres-'));
+    const docs = emu.documents().filter((d) => d.document_id.startsWith('zipres-'));
     expect(storedOnce(docs)).toEqual({ distinct: 300, duplicates: 0 });
     // Nothing settled by the first run was sent again.
     expect(docs.filter((d) => d.times_received !== 1)).toEqual([]);
+    await emu.close();
 
     writeFileSync(
       join(dir, 'shard.zip'),
@@ -349,25 +366,23 @@ describe('ingest of zip archives and folders', () => {
       return out;
     };
     const before = listing();
-    // One request a note: an emulator whose rate limit leaves the client's --rate to pace it
-    // (24 notes at 10/s take 2.4 s, so the 1 s limit stops the first run part-way).
-    const fast = await startEmulator({ processingDelayMs: 0, rpm: 60_000, burst: 1000 });
-    const run = (args: string[]) =>
-      runInProcess(args, {
+    // One request a note, 24 notes: 5 at once, then 10 a second of the clock, so the first
+    // run's 1 s stops it part-way.
+    const clock = new FakeClock(Date.now());
+    const { emu: fast, firstDocument } = await clockedEmulator(clock);
+    const run = (args: string[], holdUntil?: Promise<unknown>) =>
+      runOnClock(args, {
         env: { ...t.env, SYNAP_API_KEY: fast.apiKey, SYNAP_BASE_URL: fast.url },
         cwd: dir,
         timeoutMs: 60_000,
+        clock,
+        holdUntil,
       });
     const docs = () => fast.documents().filter((d) => d.document_id.startsWith('file:journal/'));
-    const first = await run([
-      '--json',
-      'ingest',
-      'vault-untouched',
-      '--max-duration',
-      '1s',
-      '--rate',
-      '600',
-    ]);
+    const first = await run(
+      ['--json', 'ingest', 'vault-untouched', '--max-duration', '1s'],
+      firstDocument,
+    );
     expect(first.code, first.stderr).toBe(5);
     expect(listing()).toEqual(before);
     const second = await run(['--json', 'ingest', 'vault-untouched']);

@@ -11,12 +11,10 @@ import { docsOf, FAULTY } from '../helpers/fixtures/ingest-resume.js';
 
 describe('ingest at a tight rate limit with faults, resume, and clean stops', () => {
   const sandbox = makeSandbox();
-  let emu: RunningEmulator;
   let env: Record<string, string>;
   const dir = sandbox.dir;
 
-  useEmulator(sandbox, FAULTY, (e, en) => {
-    emu = e;
+  useEmulator(sandbox, FAULTY, (_emu, en) => {
     env = en;
   });
 
