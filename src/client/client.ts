@@ -648,16 +648,19 @@ function readListEnvelope(
 ): ListMemoriesResponse {
   const obj = (raw !== null && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
   const data = key === undefined ? [] : key === null ? (raw as unknown[]) : (obj[key] as unknown[]);
-  const num = (v: unknown, fallback: number) =>
-    typeof v === 'number' && Number.isFinite(v) ? v : fallback;
-  const pageSize = num(obj.page_size, params.pageSize);
-  const total = num(obj.total, data.length);
+  const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
+  const pageSize = num(obj.page_size) ?? params.pageSize;
+  // Totals are taken only as the server states them: one made up from this page's length would
+  // read as "this is the last page" and end an export after its first page.
+  const total = num(obj.total);
   return {
     data: data as Memory[],
-    page: num(obj.page, params.page),
+    page: num(obj.page) ?? params.page,
     page_size: pageSize,
     total,
-    total_pages: num(obj.total_pages, Math.ceil(total / Math.max(1, pageSize))),
+    total_pages:
+      num(obj.total_pages) ??
+      (total === undefined ? undefined : Math.ceil(total / Math.max(1, pageSize))),
   };
 }
 

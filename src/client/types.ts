@@ -154,8 +154,10 @@ export interface ListMemoriesResponse {
   data: Memory[];
   page: number;
   page_size: number;
-  total: number;
-  total_pages: number;
+  /** Absent when the server sends none (then only a short or empty page shows the end). */
+  total?: number;
+  /** As sent, or ceil(total / page_size) when only total is; absent when neither is. */
+  total_pages?: number;
 }
 
 /** GET /api/v1/auth/whoami: whose key this is. */

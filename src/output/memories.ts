@@ -12,7 +12,8 @@ export { printListAllSummary } from './memory-rows.js';
 /** One page as a table, with where it is in the whole list and how to get the next page. */
 export function printMemoryPage(page: ListMemoriesResponse, view: View): void {
   const data = Array.isArray(page.data) ? page.data : [];
-  if (page.total === 0 && data.length === 0) {
+  // With no total from the server, an empty first page is an empty list too.
+  if (data.length === 0 && (page.total ?? (page.page <= 1 ? 0 : undefined)) === 0) {
     writeOut('No memories.');
     return;
   }
@@ -22,10 +23,17 @@ export function printMemoryPage(page: ListMemoriesResponse, view: View): void {
 
 /** Where a page is in the whole list and how to get the next one, on stderr (stdout: rows only). */
 export function printPageFooter(page: ListMemoriesResponse, view: View): void {
-  info(`page ${page.page} of ${page.total_pages}, ${page.total} memories total`, {
-    quiet: view.quiet,
-  });
-  if (page.page < page.total_pages) {
+  const data = Array.isArray(page.data) ? page.data : [];
+  // Without totals from the server a full page may have a next one; a short page is the last.
+  const more =
+    page.total_pages === undefined ? data.length >= page.page_size : page.page < page.total_pages;
+  info(
+    page.total_pages === undefined
+      ? `page ${page.page} (the server gives no total)`
+      : `page ${page.page} of ${page.total_pages}, ${page.total ?? '?'} memories total`,
+    { quiet: view.quiet },
+  );
+  if (more) {
     const next = String(page.page + 1);
     const command =
       view.commandLine?.with({ set: { '--page': next } }) ?? `synap memories list --page ${next}`;

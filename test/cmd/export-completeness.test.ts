@@ -113,4 +113,40 @@ describe('export completeness and the exit code', () => {
     const r = await run(['export', '--page-size', '2']);
     expect(r.code, r.stderr).toBe(0);
   });
+  /** 25 memories listed `page_size` at a time, with no total, total_pages or page in the answer. */
+  const untotalled = (req: { path: string }) => {
+    const url = new URL(req.path, 'http://x');
+    if (url.pathname !== '/api/v1/memories') return undefined;
+    const page = Number(url.searchParams.get('page'));
+    const size = Number(url.searchParams.get('page_size'));
+    const ids = Array.from({ length: 25 }, (_, i) => i + 1).slice((page - 1) * size, page * size);
+    return json(200, { data: ids.map(memory) });
+  };
+
+  it('a server that sends no totals: export, and memories list --all, read on to the short page', async () => {
+    server = await startHostileServer(untotalled);
+    const r = await run(['export', '--page-size', '10']);
+    expect(r.code, r.stderr).toBe(0);
+    const ids = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { memory_id: string }).memory_id);
+    expect(ids).toEqual(Array.from({ length: 25 }, (_, i) => `m_${i + 1}`));
+    const all = await run(['memories', 'list', '--all', '--output', 'jsonl', '--page-size', '10']);
+    expect(all.code, all.stderr).toBe(0);
+    expect(all.stdout.trim().split('\n')).toHaveLength(25);
+  });
+
+  it('a server that sends no totals: one page says so and offers the next while pages are full', async () => {
+    server = await startHostileServer(untotalled);
+    const full = await run(['memories', 'list', '--page', '2', '--page-size', '10']);
+    expect(full.code, full.stderr).toBe(0);
+    expect(full.stderr).toContain('page 2 (the server gives no total)');
+    expect(full.stderr).toContain('--page 3');
+    const last = await run(['memories', 'list', '--page', '3', '--page-size', '10']);
+    expect(last.stderr).toContain('page 3 (the server gives no total)');
+    expect(last.stderr).not.toContain('next page');
+    const beyond = await run(['memories', 'list', '--page', '4', '--page-size', '10']);
+    expect(beyond.stdout).toContain('No memories on page 4.');
+  });
 });
