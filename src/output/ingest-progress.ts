@@ -172,8 +172,8 @@ export function createIngestDisplay(opts: IngestDisplayOptions): IngestReporter 
           `note: ${folder}: synap does not write into a folder it reads; the state, lock and failures files of its files are kept in ${e.filesIn!.dir}`,
         );
       } else if (e.filesIn && folder === undefined) {
-        const what = e.stateFile ? 'state, lock and failures files' : 'failures file';
-        say(`note: ${e.source}: ${e.filesIn.why}; its ${what} are kept in ${e.filesIn.dir}`);
+        const what = e.stateFile ? 'state, lock and failures files are' : 'failures file is';
+        say(`note: ${e.source}: ${e.filesIn.why}; its ${what} kept in ${e.filesIn.dir}`);
       }
       // In a terminal the spinner's text is replaced at the first update: where the run resumes
       // is a line of its own there, as it is in a log.

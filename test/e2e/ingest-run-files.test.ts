@@ -39,6 +39,9 @@ describe('the files an ingest writes', () => {
     expect(file.startsWith(stateDir)).toBe(true);
     expect(readFileSync(file, 'utf8')).toContain('"nodoc":true');
     expect(r.stderr).toContain(stateDir);
+    expect(r.stderr).toContain(
+      'note: /dev/stdin: it is not a regular file; its failures file is kept in ',
+    );
     expect(existsSync('/dev/stdin.failures.jsonl')).toBe(false);
     expect(docs('devstdin ').length).toBe(1);
   });
