@@ -13,7 +13,7 @@ export { printListAllSummary } from './memory-rows.js';
 export function printMemoryPage(page: ListMemoriesResponse, view: View): void {
   const data = Array.isArray(page.data) ? page.data : [];
   // With no total from the server, an empty first page is an empty list too.
-  if (data.length === 0 && (page.total ?? (page.page <= 1 ? 0 : undefined)) === 0) {
+  if (data.length === 0 && (page.total === 0 || (page.total === undefined && page.page <= 1))) {
     writeOut('No memories.');
     return;
   }

@@ -149,4 +149,13 @@ describe('export completeness and the exit code', () => {
     const beyond = await run(['memories', 'list', '--page', '4', '--page-size', '10']);
     expect(beyond.stdout).toContain('No memories on page 4.');
   });
+
+  it('a server that sends no totals and has no memories: the first page says there are none', async () => {
+    server = await startHostileServer((req) =>
+      req.path.startsWith('/api/v1/memories?') ? json(200, { data: [] }) : undefined,
+    );
+    const r = await run(['memories', 'list']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim()).toBe('No memories.');
+  });
 });
